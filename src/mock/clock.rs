@@ -1,0 +1,1 @@
+//! The virtual clock of a mock: a start instant plus an offset the runner advances.

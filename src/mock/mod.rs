@@ -1,0 +1,14 @@
+//! Mocks: fake third-party services that a scenario starts.
+//!
+//! One engine serves every placement: [`server::MockServer`] listens on a traffic port (the fake
+//! API) and an admin port (the control API, [`control`]). The runner drives a mock only through
+//! the control API, in-process or in a container alike.
+
+pub mod clock;
+pub mod control;
+pub mod journal;
+pub mod matching;
+pub mod server;
+
+pub use journal::{Journal, JournalEntry};
+pub use server::{BindOptions, MockError, MockServer};

@@ -1,0 +1,558 @@
+//! The validated scenario: what a scenario file means once loading has checked it.
+//!
+//! Everything here is built once by [`crate::scenario::load`] from the spanned YAML tree and is
+//! then trusted by the runner, the mock engine and the verdict logic: names are unique, references
+//! resolve, durations are durations, regexes compile, templates parse and name known variables,
+//! and files a scenario names are read and known to stay inside the scenario root.
+//!
+//! The mock configuration types ([`MockSpec`] and what it holds) also travel as JSON to a mock
+//! engine through its control API, so they derive `Serialize` and `Deserialize`; that JSON is an
+//! internal wire format, never user input.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::scenario::template::Template;
+
+/// A position in a scenario file: byte offsets plus 1-based line and column of the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Span {
+    /// Byte offset of the first character.
+    pub start: usize,
+    /// Byte offset one past the last character.
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: usize,
+    /// 1-based column (in characters) of `start`.
+    pub col: usize,
+}
+
+/// One incident: its customer environment, the failing flow and what correct looks like.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    /// Unique id; also the snapshot file name (`snapshots/<id>.snap`).
+    pub id: String,
+    /// Ticket-style one-line title.
+    pub title: String,
+    /// Support ticket reference, e.g. `SUP-4821`.
+    pub ticket: Option<String>,
+    /// Customers affected.
+    pub customers: Vec<String>,
+    /// `sev1` .. `sev4`.
+    pub severity: Option<Severity>,
+    /// Free-form tags for selection and reports.
+    pub tags: Vec<String>,
+    /// Classification of the root cause.
+    pub root_cause: Option<RootCause>,
+    /// Virtual clock settings shared by the mocks of a run.
+    pub clock: ClockSpec,
+    /// The mocks to start, in file order; names are unique.
+    pub mocks: Vec<MockSpec>,
+    /// How the system under test is started and reached; a target named on the command line or
+    /// in `reenact.toml` supplies the launch when the scenario has none.
+    pub target: TargetSpec,
+    /// The ordered steps to replay.
+    pub flow: Vec<Step>,
+    /// Checks that hold when the incident is fixed.
+    pub expect: Vec<Expectation>,
+    /// Snapshot settings.
+    pub snapshot: SnapshotSpec,
+    /// Where the scenario came from.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// Where a scenario was loaded from.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// The scenario file, as given (relative paths stay relative for display).
+    pub path: PathBuf,
+    /// The folder files named by the scenario must stay inside.
+    pub root: PathBuf,
+}
+
+/// Incident severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Outage or data loss for many customers.
+    Sev1,
+    /// A major feature broken for a customer.
+    Sev2,
+    /// Degraded behaviour with a workaround.
+    Sev3,
+    /// Cosmetic or minor.
+    Sev4,
+}
+
+/// Root cause classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootCause {
+    /// A bug in the product.
+    ProductDefect,
+    /// The customer's or our configuration.
+    Configuration,
+    /// Bad data.
+    Data,
+    /// The third party misbehaved.
+    ExternalDependency,
+    /// Not known yet.
+    Unknown,
+}
+
+/// Virtual clock settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClockSpec {
+    /// Virtual time at the start of the run, as RFC 3339 (`2026-10-31T23:00:00Z`). `None` means
+    /// the wall-clock time when the run starts.
+    pub start: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mocks
+// ---------------------------------------------------------------------------------------------
+
+/// Default number of requests a mock journal keeps before it starts counting drops.
+pub const DEFAULT_JOURNAL_LIMIT: usize = 10_000;
+
+/// One fake third-party service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MockSpec {
+    /// Name, unique in the scenario; used in templates (`{{ mocks.NAME.url }}`) and expectations.
+    pub name: String,
+    /// Stubs in file order. Matching picks the highest priority (lowest number), then file order.
+    pub stubs: Vec<Stub>,
+    /// Journal bound: requests kept before further ones are only counted as dropped.
+    pub journal_limit: usize,
+}
+
+/// One match-and-respond rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stub {
+    /// Optional name, shown in near-miss reports and journals; defaults to `stub N` (1-based).
+    pub name: Option<String>,
+    /// Priority: 1 is the highest; default 5 (as WireMock).
+    pub priority: u8,
+    /// What a request must look like.
+    pub request: RequestMatcher,
+    /// What to answer, in order.
+    pub responses: ResponseSequence,
+}
+
+/// Default stub priority (WireMock's default).
+pub const DEFAULT_PRIORITY: u8 = 5;
+
+/// The conditions a request must meet; every present condition must hold.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RequestMatcher {
+    /// HTTP method, upper case; `None` matches any.
+    pub method: Option<String>,
+    /// Path condition; `None` matches any path.
+    pub path: Option<PathMatcher>,
+    /// Query parameters: each named parameter must be present and match.
+    pub query: Vec<(String, ValueMatcher)>,
+    /// Headers (names compared case-insensitively): each must be present and match.
+    pub headers: Vec<(String, ValueMatcher)>,
+    /// Body conditions; all must hold.
+    pub body: Vec<BodyMatcher>,
+}
+
+/// How a request path is matched.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum PathMatcher {
+    /// The path equals this string exactly (query string excluded).
+    Exact(String),
+    /// A template such as `/invoices/{id}`: literal segments must equal, `{name}` segments match
+    /// any one non-empty segment and are captured as path parameters.
+    Template(String),
+    /// The whole path matches this regex.
+    Regex(Pattern),
+}
+
+/// How one string value (query parameter, header, form field) is matched.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ValueMatcher {
+    /// Equal to this string.
+    Equals(String),
+    /// Contains this substring.
+    Contains(String),
+    /// Matches this regex (unanchored unless the regex anchors itself).
+    Regex(Pattern),
+    /// Present (`true`) or absent (`false`), whatever its value.
+    Present(bool),
+}
+
+/// One condition on the request body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BodyMatcher {
+    /// The body parses as JSON equal to this value.
+    JsonEquals {
+        /// Expected document.
+        value: Value,
+    },
+    /// The body parses as JSON and contains this value as a subset: objects may have more keys,
+    /// arrays must contain a matching element for each expected element.
+    JsonPartial {
+        /// Expected subset.
+        value: Value,
+    },
+    /// The JSONPath selects at least one node; with `value`, some selected node must contain it
+    /// as a subset.
+    JsonPath {
+        /// RFC 9535 JSONPath expression, e.g. `$.Invoices[0].Type`.
+        path: String,
+        /// Expected value (subset), if any.
+        value: Option<Value>,
+    },
+    /// The body parses as XML and the XPath 1.0 expression selects something; with `value`, its
+    /// string value must equal it.
+    XPath {
+        /// XPath 1.0 expression.
+        path: String,
+        /// Expected string value, if any.
+        value: Option<String>,
+    },
+    /// The body is `application/x-www-form-urlencoded` and each named field matches.
+    Form {
+        /// Field conditions.
+        fields: Vec<(String, ValueMatcher)>,
+    },
+    /// The raw body (as UTF-8) contains this text.
+    Contains {
+        /// Expected substring.
+        text: String,
+    },
+}
+
+/// A compiled regex that serializes as its source.
+#[derive(Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}/", self.0.as_str())
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(d)?;
+        regex::Regex::new(&source)
+            .map(Pattern)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The responses of a stub, answered in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResponseSequence {
+    /// At least one response.
+    pub responses: Vec<ResponseSpec>,
+    /// What happens after the last response was given.
+    pub after_last: AfterLast,
+}
+
+/// What a response sequence does once exhausted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterLast {
+    /// Keep answering the last response (the default).
+    Stick,
+    /// Start again from the first response.
+    Cycle,
+}
+
+/// One HTTP response a stub gives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResponseSpec {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order; a `json` body adds `content-type: application/json` unless given.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: ResponseBody,
+}
+
+/// A response body. File bodies are read at load time, so a mock needs no file access.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ResponseBody {
+    /// No body.
+    Empty,
+    /// A JSON document (from `json:` or a `.json` `body_file`).
+    Json(Value),
+    /// Text (from `body:` or a non-JSON `body_file`, which must be UTF-8).
+    Text(String),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target
+// ---------------------------------------------------------------------------------------------
+
+/// How the system under test runs. Everything is optional in a scenario: a target named on the
+/// command line or in `reenact.toml` supplies `launch`, and the scenario adds env and readiness.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TargetSpec {
+    /// How to start or reach it, when the scenario says.
+    pub launch: Option<Launch>,
+    /// Environment for a command target; values are templates.
+    pub env: Vec<(String, Template)>,
+    /// Readiness probe.
+    pub ready: Option<ReadySpec>,
+}
+
+/// Start a process, or use a URL already serving.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Launch {
+    /// Program and arguments (templates: `{{ target.port }}` gives the port to listen on).
+    Command(Vec<Template>),
+    /// Base URL of a running target.
+    Url(Template),
+}
+
+/// Readiness probe: an HTTP request that must answer 2xx within a deadline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadySpec {
+    /// Method of the probe.
+    pub method: String,
+    /// Path of the probe.
+    pub path: String,
+    /// Deadline from process start.
+    #[serde(with = "duration_text")]
+    pub within: Duration,
+}
+
+/// Default readiness deadline.
+pub const DEFAULT_READY_WITHIN: Duration = Duration::from_secs(10);
+
+// ---------------------------------------------------------------------------------------------
+// Flow
+// ---------------------------------------------------------------------------------------------
+
+/// One step of the flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Name, unique in the flow; defaults to `step N`.
+    pub name: String,
+    /// Where the step starts in the file.
+    #[serde(skip)]
+    pub span: Span,
+    /// What the step does.
+    pub action: StepAction,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepAction {
+    /// Send one request to the target.
+    Request {
+        /// The request.
+        request: RequestSpec,
+        /// Checks on the response; a failed check fails the run and stops the flow.
+        expect: Option<ResponseCheck>,
+        /// Values to capture from the response for later templates.
+        capture: Vec<Capture>,
+    },
+    /// Repeat a request until its response passes `until`, or the deadline passes.
+    Poll {
+        /// The request.
+        request: RequestSpec,
+        /// Condition that ends the poll.
+        until: ResponseCheck,
+        /// Pause between attempts.
+        #[serde(with = "duration_text")]
+        every: Duration,
+        /// Deadline.
+        #[serde(with = "duration_text")]
+        within: Duration,
+        /// Values to capture from the final response.
+        capture: Vec<Capture>,
+    },
+    /// Move every mock's virtual clock forward.
+    AdvanceClock {
+        /// How far.
+        #[serde(with = "duration_text")]
+        by: Duration,
+    },
+}
+
+/// A request to the target. Strings are templates.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestSpec {
+    /// Method, upper case.
+    pub method: String,
+    /// Path (with an optional query string), templated.
+    pub path: Template,
+    /// Extra query parameters.
+    pub query: Vec<(String, Template)>,
+    /// Headers.
+    pub headers: Vec<(String, Template)>,
+    /// Body, if any.
+    pub body: Option<RequestBody>,
+    /// Per-request timeout; default 30s.
+    #[serde(with = "duration_text")]
+    pub timeout: Duration,
+}
+
+/// Default per-request timeout of flow steps.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A request body; string leaves of JSON are templates rendered at run time.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestBody {
+    /// JSON (from `json:` or `json_file:`), sent with `content-type: application/json`.
+    Json(Value),
+    /// Text (from `body:` or `body_file:`), templated.
+    Text(Template),
+}
+
+/// Checks on a target response.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ResponseCheck {
+    /// Expected status code.
+    pub status: Option<u16>,
+    /// Expected JSON subset of the body.
+    pub json: Option<Value>,
+    /// JSONPath → expected value (subset) pairs.
+    pub jsonpath: Vec<(String, Value)>,
+    /// Substring the body must contain.
+    pub body_contains: Option<String>,
+}
+
+/// Capture a value from a response body into a variable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capture {
+    /// Variable name.
+    pub name: String,
+    /// JSONPath selecting exactly one node.
+    pub jsonpath: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expectations
+// ---------------------------------------------------------------------------------------------
+
+/// A check on the observation that holds when the incident is fixed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Expectation {
+    /// Name, shown in reports; defaults to a description of the check.
+    pub name: String,
+    /// Where it is in the file.
+    #[serde(skip)]
+    pub span: Span,
+    /// The check.
+    pub check: Check,
+}
+
+/// What an expectation checks.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// The last response of a flow step passes these checks.
+    Step {
+        /// Name of the step.
+        step: String,
+        /// Checks.
+        check: ResponseCheck,
+    },
+    /// The number of requests in a mock's journal that match `request`.
+    MockCount {
+        /// Mock name.
+        mock: String,
+        /// Which requests count (all when empty).
+        request: RequestMatcher,
+        /// Allowed count.
+        count: CountRange,
+    },
+    /// Requests matching these matchers arrived at the mock in this order (other requests may
+    /// come between them).
+    MockOrder {
+        /// Mock name.
+        mock: String,
+        /// Matchers in the expected order.
+        order: Vec<RequestMatcher>,
+    },
+    /// The number of requests the mock received that matched no stub.
+    Unmatched {
+        /// Mock name.
+        mock: String,
+        /// Allowed count.
+        count: CountRange,
+    },
+}
+
+/// An inclusive allowed range for a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CountRange {
+    /// Minimum (inclusive).
+    pub min: u64,
+    /// Maximum (inclusive); `None` means unbounded.
+    pub max: Option<u64>,
+}
+
+impl CountRange {
+    /// Exactly `n`.
+    pub fn exactly(n: u64) -> Self {
+        CountRange {
+            min: n,
+            max: Some(n),
+        }
+    }
+
+    /// Whether `n` is in the range.
+    pub fn contains(&self, n: u64) -> bool {
+        n >= self.min && self.max.is_none_or(|max| n <= max)
+    }
+}
+
+impl fmt::Display for CountRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.max {
+            Some(max) if max == self.min => write!(f, "exactly {max}"),
+            Some(max) if self.min == 0 => write!(f, "at most {max}"),
+            Some(max) => write!(f, "between {} and {max}", self.min),
+            None => write!(f, "at least {}", self.min),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot
+// ---------------------------------------------------------------------------------------------
+
+/// Snapshot settings.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotSpec {
+    /// JSONPath expressions (RFC 9535) whose values are replaced by `[redacted]` everywhere in the
+    /// observation before it is stored or compared.
+    pub redact: Vec<String>,
+}
+
+/// Serialize durations as the text a scenario would use (`200ms`, `3s`).
+pub mod duration_text {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    /// Serialize a duration as text.
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::scenario::duration::format(*d))
+    }
+}
