@@ -1,1 +1,20 @@
-//! TODO
+//! Every exit code reenact returns, in one place. Tests assert them by name.
+//!
+//! | code | name | meaning |
+//! | --- | --- | --- |
+//! | 0 | [`SUCCESS`] | everything passed (`run`), every scenario fixed (`validate`), all files valid (`check`) |
+//! | 1 | [`FAILED`] | a verdict or snapshot failed |
+//! | 2 | [`INVALID_INPUT`] | invalid usage, invalid scenario or invalid `reenact.toml` |
+//! | 3 | [`ENVIRONMENT`] | the environment failed: target would not start, port in use, Docker unreachable |
+//! | 101 | [`INTERNAL`] | a bug in reenact |
+
+/// Everything passed.
+pub const SUCCESS: i32 = 0;
+/// A verdict or snapshot failed.
+pub const FAILED: i32 = 1;
+/// Invalid usage, scenario or project file.
+pub const INVALID_INPUT: i32 = 2;
+/// The environment failed (target start, ports, Docker).
+pub const ENVIRONMENT: i32 = 3;
+/// An internal error (a bug).
+pub const INTERNAL: i32 = 101;

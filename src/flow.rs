@@ -1,1 +1,318 @@
-//! TODO
+//! Replay of a scenario's flow against the target: requests, polls, clock advances, captures.
+//!
+//! The flow stops at the first failed step (a transport error, a failed step `expect`, a poll
+//! that never passed, a capture that selected nothing); the observation records why.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::mock::control::ControlClient;
+use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
+use crate::scenario::model::{Capture, RequestBody, RequestSpec, ResponseCheck, Step, StepAction};
+use crate::scenario::template::{self, Template, UnknownVariable};
+use crate::target::error_chain;
+use crate::verdict::check_response;
+
+/// What the flow needs from the run around it.
+pub struct FlowContext<'a> {
+    /// Client for requests to the target.
+    pub http: &'a reqwest::Client,
+    /// Base URL of the target.
+    pub target_url: &'a str,
+    /// Base URLs of the mocks, by name.
+    pub mock_urls: &'a BTreeMap<String, String>,
+    /// Control clients of the mocks (for `advance_clock`).
+    pub mocks: &'a [ControlClient],
+}
+
+/// Replay `steps` in order; returns one observation per step that ran.
+pub async fn replay(steps: &[Step], ctx: &FlowContext<'_>) -> Vec<StepObservation> {
+    let mut captures: BTreeMap<String, String> = BTreeMap::new();
+    let mut observed = Vec::with_capacity(steps.len());
+    for step in steps {
+        let observation = run_step(step, ctx, &mut captures).await;
+        let failed = observation.failure.is_some();
+        observed.push(observation);
+        if failed {
+            break;
+        }
+    }
+    observed
+}
+
+async fn run_step(
+    step: &Step,
+    ctx: &FlowContext<'_>,
+    captures: &mut BTreeMap<String, String>,
+) -> StepObservation {
+    let mut observation = StepObservation {
+        name: step.name.clone(),
+        ..StepObservation::default()
+    };
+    match &step.action {
+        StepAction::Request {
+            request,
+            expect,
+            capture,
+        } => {
+            observation.kind = "request".into();
+            match send(request, ctx, captures).await {
+                Ok((sent, response)) => {
+                    observation.attempts = 1;
+                    observation.request = Some(sent);
+                    let failures = expect
+                        .as_ref()
+                        .map(|check| check_response(check, &response))
+                        .unwrap_or_default();
+                    if !failures.is_empty() {
+                        observation.failure = Some(format!("expect: {}", failures.join("; ")));
+                    } else {
+                        take_captures(capture, &response, captures, &mut observation);
+                    }
+                    observation.response = Some(response);
+                }
+                Err(failure) => {
+                    observation.attempts = 1;
+                    observation.request = failure.sent;
+                    observation.failure = Some(failure.reason);
+                }
+            }
+        }
+        StepAction::Poll {
+            request,
+            until,
+            every,
+            within,
+            capture,
+        } => {
+            observation.kind = "poll".into();
+            poll(
+                request,
+                until,
+                *every,
+                *within,
+                ctx,
+                captures,
+                &mut observation,
+            )
+            .await;
+            if observation.failure.is_none()
+                && let Some(response) = observation.response.clone()
+            {
+                take_captures(capture, &response, captures, &mut observation);
+            }
+        }
+        StepAction::AdvanceClock { by } => {
+            observation.kind = "advance_clock".into();
+            for mock in ctx.mocks {
+                if let Err(err) = mock.advance_clock(*by).await {
+                    observation.failure = Some(error_chain(&err));
+                    break;
+                }
+            }
+        }
+    }
+    observation
+}
+
+async fn poll(
+    request: &RequestSpec,
+    until: &ResponseCheck,
+    every: Duration,
+    within: Duration,
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+    observation: &mut StepObservation,
+) {
+    let deadline = Instant::now() + within;
+    loop {
+        observation.attempts += 1;
+        let last_failure = match send(request, ctx, captures).await {
+            Ok((sent, response)) => {
+                let failures = check_response(until, &response);
+                observation.request = Some(sent);
+                observation.response = Some(response);
+                if failures.is_empty() {
+                    return;
+                }
+                failures.join("; ")
+            }
+            Err(failure) => {
+                if failure.fatal {
+                    observation.request = failure.sent;
+                    observation.failure = Some(failure.reason);
+                    return;
+                }
+                failure.reason
+            }
+        };
+        if Instant::now() + every > deadline {
+            observation.failure = Some(format!(
+                "poll: condition not met within {} after {} attempt(s); last: {last_failure}",
+                crate::scenario::duration::format(within),
+                observation.attempts
+            ));
+            return;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+struct SendFailure {
+    sent: Option<SentRequest>,
+    reason: String,
+    /// A failure that retrying cannot fix (template error).
+    fatal: bool,
+}
+
+async fn send(
+    request: &RequestSpec,
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+) -> Result<(SentRequest, ReceivedResponse), Box<SendFailure>> {
+    let vars = |path: &[String]| lookup(path, ctx, captures);
+    let template_failure = |err: UnknownVariable| {
+        Box::new(SendFailure {
+            sent: None,
+            reason: err.to_string(),
+            fatal: true,
+        })
+    };
+    let render = |t: &Template| t.render(&vars).map_err(template_failure);
+    let mut path = render(&request.path)?;
+    if !request.query.is_empty() {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &request.query {
+            query.append_pair(name, &render(value)?);
+        }
+        path.push(if path.contains('?') { '&' } else { '?' });
+        path.push_str(&query.finish());
+    }
+    let mut headers = Vec::with_capacity(request.headers.len());
+    for (name, value) in &request.headers {
+        headers.push((name.clone(), render(value)?));
+    }
+    let (body, content_type) = match &request.body {
+        None => (None, None),
+        Some(RequestBody::Json(value)) => {
+            let rendered = template::render_json(value, &vars).map_err(template_failure)?;
+            (Some(rendered.to_string()), Some("application/json"))
+        }
+        Some(RequestBody::Text(text)) => (Some(render(text)?), None),
+    };
+    let sent = SentRequest {
+        method: request.method.clone(),
+        path: path.clone(),
+        headers: headers.clone(),
+        body: body.clone(),
+    };
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+        Box::new(SendFailure {
+            sent: Some(sent.clone()),
+            reason: format!("invalid method `{}`", request.method),
+            fatal: true,
+        })
+    })?;
+    let mut builder = ctx
+        .http
+        .request(method, format!("{}{}", ctx.target_url, path))
+        .timeout(request.timeout);
+    if let Some(content_type) = content_type
+        && !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+    {
+        builder = builder.header("content-type", content_type);
+    }
+    for (name, value) in &headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = body {
+        builder = builder.body(body);
+    }
+    let transport_failure = |err: reqwest::Error| {
+        Box::new(SendFailure {
+            sent: Some(sent.clone()),
+            reason: format!("request failed: {}", error_chain(&err)),
+            fatal: false,
+        })
+    };
+    let response = builder.send().await.map_err(transport_failure)?;
+    let status = response.status().as_u16();
+    let response_headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes = response.bytes().await.map_err(transport_failure)?;
+    Ok((
+        sent.clone(),
+        ReceivedResponse {
+            status,
+            headers: response_headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        },
+    ))
+}
+
+fn lookup(
+    path: &[String],
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+) -> Option<String> {
+    match path {
+        [name] => captures.get(name).cloned(),
+        [scope, name] if scope == "env" => std::env::var(name).ok(),
+        [scope, field] if scope == "target" && field == "url" => Some(ctx.target_url.to_string()),
+        [scope, name, field] if scope == "mocks" && field == "url" => {
+            ctx.mock_urls.get(name).cloned()
+        }
+        _ => None,
+    }
+}
+
+fn take_captures(
+    capture: &[Capture],
+    response: &ReceivedResponse,
+    captures: &mut BTreeMap<String, String>,
+    observation: &mut StepObservation,
+) {
+    if capture.is_empty() {
+        return;
+    }
+    let Some(json) = response.json() else {
+        observation.failure = Some("capture: the response body is not JSON".to_string());
+        return;
+    };
+    for item in capture {
+        match capture_one(&item.jsonpath, &json) {
+            Ok(value) => {
+                captures.insert(item.name.clone(), value.clone());
+                observation.captures.insert(item.name.clone(), value);
+            }
+            Err(reason) => {
+                observation.failure = Some(format!("capture `{}`: {reason}", item.name));
+                return;
+            }
+        }
+    }
+}
+
+fn capture_one(path: &str, json: &serde_json::Value) -> Result<String, String> {
+    let path = serde_json_path::JsonPath::parse(path).map_err(|e| e.to_string())?;
+    let nodes = path.query(json).all();
+    match nodes.as_slice() {
+        [serde_json::Value::String(text)] => Ok(text.clone()),
+        [value] => Ok(value.to_string()),
+        [] => Err(format!("`{path}` selected nothing")),
+        many => Err(format!(
+            "`{path}` selected {} values, expected exactly one",
+            many.len()
+        )),
+    }
+}

@@ -1,1 +1,75 @@
-//! TODO
+//! The observation: everything one run of one scenario saw.
+//!
+//! It is plain data, serializable, built by [`crate::run`] and read by [`crate::verdict`] (to
+//! judge), [`crate::snapshot`] (to normalize and compare) and the reports.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::mock::journal::Journal;
+
+/// What one run saw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// One entry per flow step that ran, in order.
+    pub steps: Vec<StepObservation>,
+    /// Each mock's journal, by mock name.
+    pub mocks: BTreeMap<String, Journal>,
+    /// Base URLs of the mocks during the run, by name (for normalization).
+    pub mock_urls: BTreeMap<String, String>,
+    /// Base URL of the target during the run.
+    pub target_url: String,
+    /// The target's last output lines.
+    pub target_log: Vec<String>,
+}
+
+/// What one step did and saw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepObservation {
+    /// Step name.
+    pub name: String,
+    /// Kind: `request`, `poll` or `advance_clock`.
+    pub kind: String,
+    /// The (last) request sent, if the step sends requests.
+    pub request: Option<SentRequest>,
+    /// The (last) response received.
+    pub response: Option<ReceivedResponse>,
+    /// Number of requests sent (polls send several).
+    pub attempts: u32,
+    /// Why the step failed, if it did (transport error, failed check, poll deadline, template).
+    pub failure: Option<String>,
+    /// Values captured, by variable name.
+    pub captures: BTreeMap<String, String>,
+}
+
+/// A request the runner sent to the target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SentRequest {
+    /// Method.
+    pub method: String,
+    /// Path and query, relative to the target's base URL.
+    pub path: String,
+    /// Headers set by the scenario.
+    pub headers: Vec<(String, String)>,
+    /// Body as text.
+    pub body: Option<String>,
+}
+
+/// A response the target gave.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReceivedResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lower case, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body as text (lossy UTF-8).
+    pub body: String,
+}
+
+impl ReceivedResponse {
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+}

@@ -1,1 +1,196 @@
-//! TODO
+//! The project file `reenact.toml`: named targets and defaults.
+//!
+//! ```toml
+//! [targets."ledger-sync@1.4.2"]
+//! build = ["cargo", "build", "--release", "--example", "ledger-sync"]
+//! command = ["target/release/examples/ledger-sync", "--release", "1.4.2", "--port", "{{ target.port }}"]
+//! env = { RUST_LOG = "info" }
+//!
+//! [run]
+//! target = "ledger-sync@1.4.3"
+//! ```
+//!
+//! A target is a `command` (with an optional `build` run once before first use) or a `url`.
+//! Relative program paths and the build run from the folder that holds `reenact.toml`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// File name of the project file.
+pub const PROJECT_FILE: &str = "reenact.toml";
+
+/// A loaded project file.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// Folder holding `reenact.toml` (or the current folder when there is none).
+    pub root: PathBuf,
+    /// Named targets.
+    pub targets: BTreeMap<String, TargetDef>,
+    /// Default target for `reenact run`.
+    pub default_target: Option<String>,
+}
+
+/// A named target.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetDef {
+    /// Command to run once before the target is first used (e.g. a cargo build).
+    #[serde(default)]
+    pub build: Option<Vec<String>>,
+    /// Program and arguments; `{{ target.port }}` gives the port to listen on.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Base URL of a running target.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Extra environment for a command target.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    #[serde(default)]
+    targets: BTreeMap<String, TargetDef>,
+    #[serde(default)]
+    run: RawRun,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    target: Option<String>,
+}
+
+/// Why the project file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// Could not read it.
+    #[error("failed to read `{}`", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML or unknown keys.
+    #[error("invalid `{}`: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (with line and column).
+        message: String,
+    },
+}
+
+impl Project {
+    /// Find `reenact.toml` in `start` or its ancestors and load it; no file gives an empty
+    /// project rooted at `start`.
+    pub fn discover(start: &Path) -> Result<Project, ProjectError> {
+        let mut dir = Some(start);
+        while let Some(current) = dir {
+            let candidate = current.join(PROJECT_FILE);
+            if candidate.is_file() {
+                return Project::load(&candidate);
+            }
+            dir = current.parent();
+        }
+        Ok(Project {
+            root: start.to_path_buf(),
+            ..Project::default()
+        })
+    }
+
+    /// Load a project file.
+    pub fn load(path: &Path) -> Result<Project, ProjectError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let invalid = |message: String| ProjectError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let raw: RawProject = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        for (name, def) in &raw.targets {
+            match (&def.command, &def.url) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(format!(
+                        "target `{name}` has both `command` and `url`: keep one"
+                    )));
+                }
+                (None, None) => {
+                    return Err(invalid(format!(
+                        "target `{name}` needs `command` or `url`"
+                    )));
+                }
+                (Some(command), None) if command.is_empty() => {
+                    return Err(invalid(format!("target `{name}` has an empty `command`")));
+                }
+                _ => {}
+            }
+        }
+        if let Some(default) = &raw.run.target
+            && !raw.targets.contains_key(default)
+        {
+            return Err(invalid(format!(
+                "`run.target` names `{default}`, which is not under `[targets]`"
+            )));
+        }
+        Ok(Project {
+            root: path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            targets: raw.targets,
+            default_target: raw.run.target,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Project, ProjectError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PROJECT_FILE);
+        std::fs::write(&path, text).unwrap();
+        Project::load(&path)
+    }
+
+    #[test]
+    fn loads_targets_and_default() {
+        let project = load_text(
+            r#"
+[targets."app@1"]
+command = ["bin/app", "--port", "{{ target.port }}"]
+[targets.staging]
+url = "http://127.0.0.1:9"
+[run]
+target = "app@1"
+"#,
+        )
+        .unwrap();
+        assert_eq!(project.default_target.as_deref(), Some("app@1"));
+        assert_eq!(project.targets.len(), 2);
+    }
+
+    #[test]
+    fn rejects_bad_files() {
+        let cases = [
+            ("[targets.a]\ncomand = [\"x\"]", "unknown field `comand`"),
+            ("[targets.a]\ncommand = [\"x\"]\nurl = \"http://x\"", "both"),
+            ("[targets.a]\n", "needs `command` or `url`"),
+            ("[run]\ntarget = \"nope\"", "not under `[targets]`"),
+        ];
+        for (text, needle) in cases {
+            let err = load_text(text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}

@@ -1,1 +1,260 @@
-//! TODO
+//! Machine-readable reports of `run` and `validate`, and the before/after behaviour diff.
+//!
+//! The JSON shapes here are the documented, stable output of `--format json` (see
+//! `docs/reports.md`); everything in them is normalized and redacted.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::snapshot;
+use crate::verdict::{Behaviour, ExpectationResult, Verdict};
+
+/// Version of the JSON report shapes.
+pub const REPORT_VERSION: u32 = 1;
+
+/// `reenact run --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Report shape version.
+    pub version: u32,
+    /// Always `run`.
+    pub command: &'static str,
+    /// The target label.
+    pub target: String,
+    /// One item per scenario.
+    pub scenarios: Vec<RunItem>,
+}
+
+/// Outcome of one scenario in `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Expectations held and the snapshot matched (or was accepted).
+    Passed,
+    /// An expectation, a step or the snapshot failed.
+    Failed,
+    /// The run could not be carried out (environment).
+    Error,
+}
+
+/// One scenario in a run report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunItem {
+    /// Scenario id.
+    pub id: String,
+    /// Scenario title.
+    pub title: String,
+    /// Ticket, if any.
+    pub ticket: Option<String>,
+    /// Scenario file.
+    pub file: String,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Expectation results.
+    pub expectations: Vec<ExpectationResult>,
+    /// The first failed step.
+    pub failed_step: Option<FailedStep>,
+    /// `matches`, `accepted`, `new`, `differs`, or `skipped` (when the run errored).
+    pub snapshot: String,
+    /// Diff against the accepted snapshot, when it differs.
+    pub snapshot_diff: Option<String>,
+    /// Environment error, when the outcome is `error`.
+    pub error: Option<String>,
+    /// Wall-clock milliseconds.
+    pub duration_ms: u64,
+}
+
+/// A failed flow step.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedStep {
+    /// Step name.
+    pub name: String,
+    /// Why it failed.
+    pub reason: String,
+}
+
+/// `reenact validate --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidateReport {
+    /// Report shape version.
+    pub version: u32,
+    /// Always `validate`.
+    pub command: &'static str,
+    /// Label of the before target.
+    pub before: String,
+    /// Label of the after target.
+    pub after: String,
+    /// Runs per build.
+    pub runs: u32,
+    /// One item per scenario.
+    pub scenarios: Vec<ValidateItem>,
+}
+
+/// One scenario in a validate report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidateItem {
+    /// Scenario id.
+    pub id: String,
+    /// Scenario title.
+    pub title: String,
+    /// Ticket, if any.
+    pub ticket: Option<String>,
+    /// Scenario file.
+    pub file: String,
+    /// The verdict; `null` when a run could not be carried out (see `error`).
+    pub verdict: Option<Verdict>,
+    /// Environment error.
+    pub error: Option<String>,
+    /// The before build.
+    pub before: Option<BuildSummary>,
+    /// The after build.
+    pub after: Option<BuildSummary>,
+    /// What changed from before to after, noise removed.
+    pub diff: Option<BehaviourDiff>,
+}
+
+/// How one build behaved over its runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildSummary {
+    /// Behaviour of each run.
+    pub behaviours: Vec<Behaviour>,
+    /// Expectation results of the first run.
+    pub expectations: Vec<ExpectationResult>,
+    /// First failed step of the first run.
+    pub failed_step: Option<FailedStep>,
+}
+
+/// The behaviour difference between two builds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BehaviourDiff {
+    /// JSON pointers into the normalized observation that differ between repeated runs of the
+    /// same build; they are masked before comparing builds.
+    pub noise: Vec<String>,
+    /// Per mock, request kinds whose count changed: `POST /api/bills: 2 → 3`.
+    pub calls: BTreeMap<String, Vec<String>>,
+    /// Unified diff of the normalized observations, before → after (empty when equal).
+    pub text: String,
+}
+
+/// Compare the normalized observations of two builds (one or more runs each).
+pub fn behaviour_diff(before: &[Value], after: &[Value]) -> BehaviourDiff {
+    let mut noise: Vec<String> = Vec::new();
+    for runs in [before, after] {
+        for pair in runs.windows(2) {
+            for path in snapshot::differing_paths(&pair[0], &pair[1]) {
+                if !noise.contains(&path) {
+                    noise.push(path);
+                }
+            }
+        }
+    }
+    noise.sort();
+    let (Some(first_before), Some(first_after)) = (before.first(), after.first()) else {
+        return BehaviourDiff::default();
+    };
+    let mut b = first_before.clone();
+    let mut a = first_after.clone();
+    snapshot::mask(&mut b, &noise);
+    snapshot::mask(&mut a, &noise);
+    let calls = call_changes(&b, &a);
+    let text = if a == b {
+        String::new()
+    } else {
+        snapshot::diff(
+            &snapshot::render(&b),
+            &snapshot::render(&a),
+            "before",
+            "after",
+        )
+    };
+    BehaviourDiff { noise, calls, text }
+}
+
+fn call_counts(document: &Value) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut out: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    if let Some(mocks) = document.get("mocks").and_then(Value::as_object) {
+        for (name, mock) in mocks {
+            let counts = out.entry(name.clone()).or_default();
+            for request in mock
+                .get("requests")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let key = format!(
+                    "{} {}",
+                    request.get("method").and_then(Value::as_str).unwrap_or("?"),
+                    request.get("path").and_then(Value::as_str).unwrap_or("?")
+                );
+                *counts.entry(key).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+fn call_changes(before: &Value, after: &Value) -> BTreeMap<String, Vec<String>> {
+    let b = call_counts(before);
+    let a = call_counts(after);
+    let mut out = BTreeMap::new();
+    let mocks: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    for mock in mocks {
+        let empty = BTreeMap::new();
+        let (bc, ac) = (b.get(mock).unwrap_or(&empty), a.get(mock).unwrap_or(&empty));
+        let kinds: std::collections::BTreeSet<&String> = bc.keys().chain(ac.keys()).collect();
+        let changes: Vec<String> = kinds
+            .into_iter()
+            .filter_map(|kind| {
+                let (x, y) = (bc.get(kind).copied().unwrap_or(0), ac.get(kind).copied().unwrap_or(0));
+                (x != y).then(|| format!("{kind}: {x} → {y}"))
+            })
+            .collect();
+        if !changes.is_empty() {
+            out.insert(mock.clone(), changes);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(calls: &[&str], at: &str) -> Value {
+        let requests: Vec<Value> = calls
+            .iter()
+            .map(|c| {
+                let (m, p) = c.split_once(' ').unwrap();
+                json!({"method": m, "path": p, "at": at})
+            })
+            .collect();
+        json!({"mocks": {"erp": {"requests": requests}}})
+    }
+
+    #[test]
+    fn noise_is_masked_and_call_changes_counted() {
+        let before = [doc(&["POST /bills"], "t1"), doc(&["POST /bills"], "t2")];
+        let after = [doc(&["POST /bills", "POST /bills"], "t3")];
+        let diff = behaviour_diff(&before, &after);
+        assert_eq!(diff.noise, ["/mocks/erp/requests/0/at"]);
+        assert_eq!(diff.calls["erp"], ["POST /bills: 1 → 2"]);
+        let added: Vec<&str> = diff
+            .text
+            .lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .map(|l| l[1..].trim())
+            .collect();
+        assert!(added.contains(&"\"method\": \"POST\","), "{}", diff.text);
+        assert!(!diff.text.contains("\"at\": \"t1\""), "noise leaked: {}", diff.text);
+    }
+
+    #[test]
+    fn identical_builds_have_no_diff() {
+        let runs = [doc(&["GET /a"], "t")];
+        let diff = behaviour_diff(&runs, &runs);
+        assert!(diff.text.is_empty() && diff.calls.is_empty() && diff.noise.is_empty());
+    }
+}

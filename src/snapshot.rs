@@ -1,1 +1,683 @@
-//! TODO
+//! Snapshots: the observation normalized, redacted and stored as an insta `.snap` file.
+//!
+//! Normalization makes two runs of the same behaviour produce the same text: mock and target
+//! URLs become `{{ mocks.NAME.url }}` / `{{ target.url }}`, volatile headers are dropped, bodies
+//! that are JSON are parsed so JSONPath redaction reaches inside them. Redaction removes secrets
+//! by default (Authorization, cookies, tokens, secrets, passwords, keys, account numbers) and
+//! whatever the scenario's `snapshot.redact` JSONPaths select.
+//!
+//! Files are written in insta's format (front matter, `---`, content) and read back with insta,
+//! so `cargo insta review` understands `.snap` and `.snap.new` files. This is the only module
+//! that touches insta.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::observe::Observation;
+use crate::verdict::ExpectationResult;
+
+/// What replaces a redacted value.
+pub const REDACTED: &str = "[redacted]";
+/// What replaces a value that differs between repeated runs of one build.
+pub const NOISE: &str = "[noise]";
+
+/// Request headers left out of snapshots: they change from run to run or say nothing.
+const VOLATILE_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "user-agent",
+    "accept-encoding",
+    "date",
+];
+
+/// Header names whose values are always redacted.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
+
+/// Substrings of JSON keys, form fields, query parameters and header names whose values are
+/// always redacted (compared case-insensitively, ignoring `_` and `-`).
+const SECRET_NAME_PARTS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "apikey",
+    "authorization",
+    "cookie",
+    "privatekey",
+    "signingkey",
+    "signature",
+    "accountnumber",
+    "iban",
+    "assertion",
+];
+
+/// Whether a key, field or header name holds a secret.
+pub fn is_secret_name(name: &str) -> bool {
+    let folded: String = name
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+        || SECRET_NAME_PARTS.iter().any(|part| folded.contains(part))
+}
+
+/// Redact secrets in free text: bearer and basic credentials, and `name=value` pairs whose name
+/// is secret.
+pub fn redact_text(text: &str) -> String {
+    static PATTERNS: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
+    let (credentials, pairs) = PATTERNS.get_or_init(|| {
+        (
+            regex::Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+").expect("valid regex"),
+            regex::Regex::new(r#"(?i)\b([a-z0-9_-]*(token|secret|password|api_?key)[a-z0-9_-]*)(["']?\s*[=:]\s*["']?)([^\s"'&,}]+)"#)
+                .expect("valid regex"),
+        )
+    });
+    let text = credentials.replace_all(text, format!("$1 {REDACTED}"));
+    pairs
+        .replace_all(&text, format!("$1$3{REDACTED}"))
+        .into_owned()
+}
+
+/// Turn an observation and its expectation results into the normalized, redacted document that
+/// snapshots store and validate compares.
+pub fn normalize(
+    observation: &Observation,
+    expectations: &[ExpectationResult],
+    redact: &[String],
+) -> Value {
+    let urls = UrlNames::new(observation);
+    let steps: Vec<Value> = observation
+        .steps
+        .iter()
+        .map(|step| {
+            let mut out = Map::new();
+            out.insert("name".into(), json!(step.name));
+            if let Some(request) = &step.request {
+                let mut sent = Map::new();
+                sent.insert("method".into(), json!(request.method));
+                sent.insert("path".into(), json!(urls.apply(&request.path)));
+                if !request.headers.is_empty() {
+                    sent.insert("headers".into(), headers(&request.headers, &urls));
+                }
+                if let Some(body) = &request.body {
+                    sent.insert("body".into(), body_value(body, &urls));
+                }
+                out.insert("request".into(), Value::Object(sent));
+            }
+            if let Some(response) = &step.response {
+                let mut received = Map::new();
+                received.insert("status".into(), json!(response.status));
+                if let Some((_, content_type)) =
+                    response.headers.iter().find(|(n, _)| n == "content-type")
+                {
+                    received.insert("content_type".into(), json!(content_type));
+                }
+                if !response.body.is_empty() {
+                    received.insert("body".into(), body_value(&response.body, &urls));
+                }
+                out.insert("response".into(), Value::Object(received));
+            }
+            if !step.captures.is_empty() {
+                out.insert("captures".into(), redact_map(&step.captures));
+            }
+            if let Some(failure) = &step.failure {
+                out.insert("failure".into(), json!(urls.apply(&redact_text(failure))));
+            }
+            Value::Object(out)
+        })
+        .collect();
+    let mut mocks = Map::new();
+    for (name, journal) in &observation.mocks {
+        let requests: Vec<Value> = journal
+            .entries
+            .iter()
+            .map(|entry| {
+                let mut out = Map::new();
+                out.insert("method".into(), json!(entry.method));
+                out.insert("path".into(), json!(urls.apply(&entry.path)));
+                if !entry.query.is_empty() {
+                    out.insert("query".into(), form_value(&entry.query));
+                }
+                let kept: Vec<(String, String)> = entry
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| !VOLATILE_HEADERS.contains(&n.as_str()))
+                    .cloned()
+                    .collect();
+                if !kept.is_empty() {
+                    out.insert("headers".into(), headers(&kept, &urls));
+                }
+                if !entry.body.is_empty() {
+                    let is_form = entry.headers.iter().any(|(n, v)| {
+                        n == "content-type" && v.starts_with("application/x-www-form-urlencoded")
+                    });
+                    let body = if is_form {
+                        form_value(&entry.body)
+                    } else {
+                        body_value(&entry.body, &urls)
+                    };
+                    out.insert("body".into(), body);
+                }
+                out.insert(
+                    "stub".into(),
+                    entry
+                        .matched
+                        .as_ref()
+                        .map_or(Value::Null, |stub| json!(stub.name)),
+                );
+                out.insert("status".into(), json!(entry.status));
+                Value::Object(out)
+            })
+            .collect();
+        let mut mock = Map::new();
+        mock.insert("requests".into(), Value::Array(requests));
+        if journal.dropped > 0 {
+            mock.insert("dropped".into(), json!(journal.dropped));
+        }
+        mocks.insert(name.clone(), Value::Object(mock));
+    }
+    let checks: Vec<Value> = expectations
+        .iter()
+        .map(|result| json!({ "name": result.name, "passed": result.passed }))
+        .collect();
+    let mut document = json!({ "steps": steps, "mocks": mocks, "expectations": checks });
+    redact_secret_keys(&mut document);
+    for path in redact {
+        redact_path(&mut document, path);
+    }
+    document
+}
+
+/// Replaces run-specific base URLs with their template names.
+struct UrlNames(Vec<(String, String)>);
+
+impl UrlNames {
+    fn new(observation: &Observation) -> Self {
+        let mut pairs: Vec<(String, String)> = observation
+            .mock_urls
+            .iter()
+            .map(|(name, url)| (url.clone(), format!("{{{{ mocks.{name}.url }}}}")))
+            .collect();
+        if !observation.target_url.is_empty() {
+            pairs.push((observation.target_url.clone(), "{{ target.url }}".into()));
+        }
+        // Longest first, so a URL that prefixes another cannot eat it.
+        pairs.sort_by_key(|pair| std::cmp::Reverse(pair.0.len()));
+        UrlNames(pairs)
+    }
+
+    fn apply(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (url, name) in &self.0 {
+            if out.contains(url.as_str()) {
+                out = out.replace(url.as_str(), name);
+            }
+        }
+        out
+    }
+
+    fn apply_json(&self, value: &mut Value) {
+        match value {
+            Value::String(text) => *text = self.apply(text),
+            Value::Array(items) => items.iter_mut().for_each(|item| self.apply_json(item)),
+            Value::Object(map) => map.values_mut().for_each(|item| self.apply_json(item)),
+            _ => {}
+        }
+    }
+}
+
+fn headers(headers: &[(String, String)], urls: &UrlNames) -> Value {
+    let mut out = Map::new();
+    for (name, value) in headers {
+        let name = name.to_ascii_lowercase();
+        let value = if is_secret_name(&name) {
+            REDACTED.to_string()
+        } else {
+            urls.apply(&redact_text(value))
+        };
+        out.insert(name, json!(value));
+    }
+    Value::Object(out)
+}
+
+fn body_value(body: &str, urls: &UrlNames) -> Value {
+    match serde_json::from_str::<Value>(body) {
+        Ok(mut value) => {
+            urls.apply_json(&mut value);
+            value
+        }
+        Err(_) => json!(urls.apply(&redact_text(body))),
+    }
+}
+
+fn form_value(encoded: &str) -> Value {
+    let mut out = Map::new();
+    for (name, value) in form_urlencoded::parse(encoded.as_bytes()) {
+        out.insert(name.into_owned(), json!(value));
+    }
+    Value::Object(out)
+}
+
+fn redact_map(values: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        values
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect(),
+    )
+}
+
+fn redact_secret_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if is_secret_name(key) && !item.is_null() {
+                    *item = json!(REDACTED);
+                } else {
+                    redact_secret_keys(item);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_secret_keys),
+        Value::String(text) => {
+            let redacted = redact_text(text);
+            if redacted != *text {
+                *text = redacted;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn redact_path(document: &mut Value, path: &str) {
+    let Ok(parsed) = serde_json_path::JsonPath::parse(path) else {
+        return;
+    };
+    let pointers: Vec<String> = parsed
+        .query_located(document)
+        .locations()
+        .map(|location| location.to_json_pointer())
+        .collect();
+    for pointer in pointers {
+        if let Some(target) = document.pointer_mut(&pointer) {
+            *target = json!(REDACTED);
+        }
+    }
+}
+
+/// JSON pointers of the leaves where two documents differ.
+pub fn differing_paths(a: &Value, b: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_differences(a, b, String::new(), &mut out);
+    out
+}
+
+fn collect_differences(a: &Value, b: &Value, at: String, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for key in keys {
+                let child = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match (x.get(key), y.get(key)) {
+                    (Some(p), Some(q)) => collect_differences(p, q, child, out),
+                    _ => out.push(child),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (index, (p, q)) in x.iter().zip(y).enumerate() {
+                collect_differences(p, q, format!("{at}/{index}"), out);
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(at),
+    }
+}
+
+/// Replace the values at these JSON pointers with [`NOISE`].
+pub fn mask(document: &mut Value, pointers: &[String]) {
+    for pointer in pointers {
+        if let Some(target) = document.pointer_mut(pointer) {
+            *target = json!(NOISE);
+        }
+    }
+}
+
+/// The text stored in a snapshot: pretty JSON.
+pub fn render(document: &Value) -> String {
+    serde_json::to_string_pretty(document).unwrap_or_else(|_| document.to_string())
+}
+
+/// A unified diff between two texts (`-` old, `+` new).
+pub fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+/// How an observation compared with its accepted snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comparison {
+    /// Same as the accepted snapshot.
+    Matches,
+    /// Stored as the accepted snapshot (`--accept`).
+    Accepted(PathBuf),
+    /// No accepted snapshot exists; the new one was written as `.snap.new`.
+    New(PathBuf),
+    /// Differs from the accepted snapshot; the new one was written as `.snap.new`.
+    Differs {
+        /// The pending file.
+        pending: PathBuf,
+        /// Unified diff, accepted → new.
+        diff: String,
+    },
+}
+
+/// Why a snapshot file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Reading or writing failed.
+    #[error("failed to {action} `{}`", path.display())]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not an insta snapshot.
+    #[error("`{}` is not a snapshot file: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What insta said.
+        message: String,
+    },
+}
+
+/// Where the accepted snapshot of a scenario lives.
+pub fn snapshot_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!("{id}.snap"))
+}
+
+/// The pending file beside an accepted snapshot path.
+pub fn pending_path(snap: &Path) -> PathBuf {
+    let mut name = snap.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
+}
+
+/// Compare `content` with the accepted snapshot of scenario `id` in `dir`. With `accept`, store
+/// it; otherwise write a `.snap.new` when it is new or differs (also under `CI=true`), and remove
+/// a stale `.snap.new` when it matches.
+pub fn compare(
+    dir: &Path,
+    id: &str,
+    source: &str,
+    title: &str,
+    content: &str,
+    accept: bool,
+) -> Result<Comparison, SnapshotError> {
+    let snap = snapshot_path(dir, id);
+    let pending = pending_path(&snap);
+    let accepted = if snap.exists() {
+        Some(read_contents(&snap)?)
+    } else {
+        None
+    };
+    let content = content.trim_end();
+    if accepted.as_deref() == Some(content) {
+        remove_if_exists(&pending)?;
+        return Ok(Comparison::Matches);
+    }
+    if accept {
+        write_snapshot(&snap, source, title, content)?;
+        remove_if_exists(&pending)?;
+        return Ok(Comparison::Accepted(snap));
+    }
+    write_snapshot(&pending, source, title, content)?;
+    Ok(match accepted {
+        None => Comparison::New(pending),
+        Some(old) => Comparison::Differs {
+            diff: diff(&old, content, "accepted", "new"),
+            pending,
+        },
+    })
+}
+
+/// Read the content of a snapshot file (via insta, so the format stays insta's).
+pub fn read_contents(path: &Path) -> Result<String, SnapshotError> {
+    let snapshot = insta::Snapshot::from_file(path).map_err(|err| SnapshotError::Format {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })?;
+    let text = snapshot
+        .contents()
+        .as_text()
+        .map(|text| text.to_string())
+        .ok_or_else(|| SnapshotError::Format {
+            path: path.to_path_buf(),
+            message: "binary snapshot".into(),
+        })?;
+    Ok(text.trim_end().replace("\r\n", "\n"))
+}
+
+/// Write a snapshot file in insta's format, atomically (temp file, then rename).
+pub fn write_snapshot(
+    path: &Path,
+    source: &str,
+    title: &str,
+    content: &str,
+) -> Result<(), SnapshotError> {
+    let io = |source| SnapshotError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
+    let text = format!(
+        "---\nsource: {}\ndescription: {}\n---\n{}\n",
+        quote(source),
+        quote(title),
+        content.trim_end()
+    );
+    let temp = path.with_extension("tmp-reenact");
+    std::fs::write(&temp, text).map_err(io)?;
+    std::fs::rename(&temp, path).map_err(io)
+}
+
+fn remove_if_exists(path: &Path) -> Result<(), SnapshotError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(SnapshotError::Io {
+            action: "remove",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// A `.snap.new` file waiting for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The `.snap.new` file.
+    pub pending: PathBuf,
+    /// The accepted snapshot it would replace (may not exist yet).
+    pub accepted: PathBuf,
+}
+
+/// Every pending snapshot under `dir` (recursively), sorted.
+pub fn find_pending(dir: &Path) -> Result<Vec<Pending>, SnapshotError> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let entries = match std::fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => {
+                return Err(SnapshotError::Io {
+                    action: "read",
+                    path: current,
+                    source,
+                });
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Some(accepted) = path
+                .to_str()
+                .and_then(|p| p.strip_suffix(".snap.new"))
+                .map(|p| PathBuf::from(format!("{p}.snap")))
+            {
+                found.push(Pending {
+                    pending: path,
+                    accepted,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.pending.cmp(&b.pending));
+    Ok(found)
+}
+
+/// Accept a pending snapshot: it replaces the accepted one.
+pub fn accept_pending(pending: &Pending) -> Result<(), SnapshotError> {
+    std::fs::rename(&pending.pending, &pending.accepted).map_err(|source| SnapshotError::Io {
+        action: "write",
+        path: pending.accepted.clone(),
+        source,
+    })
+}
+
+/// Reject a pending snapshot: it is deleted.
+pub fn reject_pending(pending: &Pending) -> Result<(), SnapshotError> {
+    remove_if_exists(&pending.pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::journal::{Journal, JournalEntry};
+    use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
+
+    fn observation() -> Observation {
+        let mut mocks = BTreeMap::new();
+        mocks.insert(
+            "erp".to_string(),
+            Journal {
+                entries: vec![JournalEntry {
+                    seq: 1,
+                    at: "2026-10-31T23:00:00Z".into(),
+                    method: "POST".into(),
+                    path: "/oauth/token".into(),
+                    query: "page=1".into(),
+                    headers: vec![
+                        ("host".into(), "127.0.0.1:4000".into()),
+                        ("authorization".into(), "Basic c2VjcmV0".into()),
+                        (
+                            "content-type".into(),
+                            "application/x-www-form-urlencoded".into(),
+                        ),
+                    ],
+                    body: "grant_type=refresh_token&refresh_token=rt-123&client_secret=s3cr3t"
+                        .into(),
+                    matched: None,
+                    status: 404,
+                }],
+                dropped: 0,
+            },
+        );
+        Observation {
+            steps: vec![StepObservation {
+                name: "connect".into(),
+                kind: "request".into(),
+                request: Some(SentRequest {
+                    method: "POST".into(),
+                    path: "/connect".into(),
+                    headers: vec![("X-Callback".into(), "http://127.0.0.1:4000/cb".into())],
+                    body: Some(r#"{"password":"hunter2","id":"abc"}"#.into()),
+                }),
+                response: Some(ReceivedResponse {
+                    status: 201,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: r#"{"access_token":"eyJ.x.y","note":"Bearer abc.def used","id":"abc"}"#
+                        .into(),
+                }),
+                attempts: 1,
+                failure: None,
+                captures: BTreeMap::new(),
+            }],
+            mocks,
+            mock_urls: [("erp".to_string(), "http://127.0.0.1:4000".to_string())].into(),
+            target_url: "http://127.0.0.1:5000".into(),
+            target_log: vec![],
+        }
+    }
+
+    #[test]
+    fn normalizes_and_redacts_secrets_by_default() {
+        let text = render(&normalize(&observation(), &[], &["$..id".to_string()]));
+        for secret in ["c2VjcmV0", "rt-123", "s3cr3t", "hunter2", "eyJ.x.y", "abc.def", "\"abc\""] {
+            assert!(!text.contains(secret), "`{secret}` leaked:\n{text}");
+        }
+        assert!(text.contains("{{ mocks.erp.url }}/cb"), "{text}");
+        assert!(!text.contains("127.0.0.1"), "{text}");
+        assert!(text.contains("\"grant_type\": \"refresh_token\""), "{text}");
+    }
+
+    #[test]
+    fn snapshot_files_round_trip_through_insta() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = render(&json!({"a": [1, 2], "b": "x"}));
+        let first = compare(dir.path(), "s1", "scenarios/s1.yaml", "Title: \"q\"", &content, false)
+            .unwrap();
+        let pending = pending_path(&snapshot_path(dir.path(), "s1"));
+        assert_eq!(first, Comparison::New(pending.clone()));
+        assert_eq!(read_contents(&pending).unwrap(), content);
+        let found = find_pending(dir.path()).unwrap();
+        assert_eq!(found.len(), 1);
+        accept_pending(&found[0]).unwrap();
+        let again = compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &content, false).unwrap();
+        assert_eq!(again, Comparison::Matches);
+        let changed = render(&json!({"a": [1, 3], "b": "x"}));
+        match compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &changed, false).unwrap() {
+            Comparison::Differs { diff, .. } => {
+                assert!(diff.contains("-    2") && diff.contains("+    3"), "{diff}")
+            }
+            other => panic!("expected a difference, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn differing_paths_and_mask() {
+        let a = json!({"x": 1, "y": [1, 2], "z": {"t": "a"}});
+        let b = json!({"x": 1, "y": [1, 3], "z": {"t": "b"}, "w": 0});
+        let paths = differing_paths(&a, &b);
+        assert_eq!(paths, ["/w", "/y/1", "/z/t"]);
+        let mut masked = b.clone();
+        mask(&mut masked, &paths);
+        assert_eq!(masked, json!({"x": 1, "y": [1, "[noise]"], "z": {"t": "[noise]"}, "w": "[noise]"}));
+    }
+}

@@ -1,1 +1,311 @@
-//! TODO
+//! Expectations and verdicts: pure functions from an observation to results, and from the results
+//! of repeated runs to a fix verdict. Table-tested below.
+
+use serde::{Deserialize, Serialize};
+
+use crate::mock::journal::{Journal, JournalEntry};
+use crate::mock::matching::{RequestView, evaluate, json_contains};
+use crate::observe::{Observation, ReceivedResponse};
+use crate::scenario::model::{Check, CountRange, Expectation, RequestMatcher, ResponseCheck};
+
+/// The result of one expectation on one observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectationResult {
+    /// The expectation's name.
+    pub name: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// What was found, e.g. `2 matching requests, expected exactly 1`.
+    pub detail: String,
+}
+
+/// Checks a response against a [`ResponseCheck`]; returns one reason per failed condition.
+pub fn check_response(check: &ResponseCheck, response: &ReceivedResponse) -> Vec<String> {
+    let mut failures = Vec::new();
+    if let Some(status) = check.status
+        && response.status != status
+    {
+        failures.push(format!("status: expected {status}, got {}", response.status));
+    }
+    if check.json.is_some() || !check.jsonpath.is_empty() {
+        match response.json() {
+            None => failures.push(format!(
+                "body: expected JSON, got `{}`",
+                abbreviate(&response.body, 120)
+            )),
+            Some(body) => {
+                if let Some(expected) = &check.json
+                    && !json_contains(&body, expected)
+                {
+                    failures.push(format!(
+                        "json: expected to contain `{expected}`, got `{}`",
+                        abbreviate(&body.to_string(), 200)
+                    ));
+                }
+                for (path, expected) in &check.jsonpath {
+                    failures.extend(check_jsonpath(&body, path, expected));
+                }
+            }
+        }
+    }
+    if let Some(needle) = &check.body_contains
+        && !response.body.contains(needle.as_str())
+    {
+        failures.push(format!(
+            "body: expected to contain `{needle}`, got `{}`",
+            abbreviate(&response.body, 200)
+        ));
+    }
+    failures
+}
+
+fn check_jsonpath(
+    body: &serde_json::Value,
+    path: &str,
+    expected: &serde_json::Value,
+) -> Option<String> {
+    let parsed = match serde_json_path::JsonPath::parse(path) {
+        Ok(parsed) => parsed,
+        Err(err) => return Some(format!("`{path}`: {err}")),
+    };
+    let nodes = parsed.query(body).all();
+    if nodes.iter().any(|node| json_contains(node, expected)) {
+        return None;
+    }
+    Some(match nodes.as_slice() {
+        [] => format!("`{path}`: selected nothing, expected `{expected}`"),
+        [one] => format!("`{path}`: expected `{expected}`, got `{one}`"),
+        many => format!(
+            "`{path}`: expected `{expected}`, got {} values none of which matches",
+            many.len()
+        ),
+    })
+}
+
+/// Evaluate every expectation on an observation.
+pub fn evaluate_expectations(
+    expectations: &[Expectation],
+    observation: &Observation,
+) -> Vec<ExpectationResult> {
+    expectations
+        .iter()
+        .map(|expectation| {
+            let (passed, detail) = evaluate_check(&expectation.check, observation);
+            ExpectationResult {
+                name: expectation.name.clone(),
+                passed,
+                detail,
+            }
+        })
+        .collect()
+}
+
+fn evaluate_check(check: &Check, observation: &Observation) -> (bool, String) {
+    match check {
+        Check::Step { step, check } => {
+            let Some(found) = observation.steps.iter().find(|s| &s.name == step) else {
+                return (false, format!("step `{step}` did not run"));
+            };
+            let Some(response) = &found.response else {
+                return (
+                    false,
+                    format!(
+                        "step `{step}` got no response{}",
+                        found
+                            .failure
+                            .as_ref()
+                            .map(|f| format!(": {f}"))
+                            .unwrap_or_default()
+                    ),
+                );
+            };
+            let failures = check_response(check, response);
+            if failures.is_empty() {
+                (true, format!("step `{step}` answered {}", response.status))
+            } else {
+                (false, failures.join("; "))
+            }
+        }
+        Check::MockCount {
+            mock,
+            request,
+            count,
+        } => {
+            let journal = journal_of(observation, mock);
+            let n = matching_entries(&journal, request).count() as u64;
+            count_detail(n, *count, "matching request", journal.dropped)
+        }
+        Check::Unmatched { mock, count } => {
+            let journal = journal_of(observation, mock);
+            let n = journal.entries.iter().filter(|e| e.matched.is_none()).count() as u64;
+            count_detail(n, *count, "unmatched request", journal.dropped)
+        }
+        Check::MockOrder { mock, order } => {
+            let journal = journal_of(observation, mock);
+            check_order(&journal, order)
+        }
+    }
+}
+
+fn journal_of(observation: &Observation, mock: &str) -> Journal {
+    observation.mocks.get(mock).cloned().unwrap_or_default()
+}
+
+fn matching_entries<'a>(
+    journal: &'a Journal,
+    matcher: &'a RequestMatcher,
+) -> impl Iterator<Item = &'a JournalEntry> {
+    journal
+        .entries
+        .iter()
+        .filter(move |entry| evaluate(matcher, &view(entry)).matched())
+}
+
+/// A journal entry as matching sees it.
+pub fn view(entry: &JournalEntry) -> RequestView<'_> {
+    RequestView {
+        method: &entry.method,
+        path: &entry.path,
+        query: &entry.query,
+        headers: &entry.headers,
+        body: entry.body.as_bytes(),
+    }
+}
+
+fn count_detail(n: u64, range: CountRange, noun: &str, dropped: u64) -> (bool, String) {
+    let plural = if n == 1 { "" } else { "s" };
+    let mut detail = format!("{n} {noun}{plural}, expected {range}");
+    if dropped > 0 {
+        detail.push_str(&format!(
+            " ({dropped} request(s) not journaled: the journal limit was reached)"
+        ));
+    }
+    (range.contains(n) && dropped == 0, detail)
+}
+
+fn check_order(journal: &Journal, order: &[RequestMatcher]) -> (bool, String) {
+    let mut next = 0;
+    let mut seen = Vec::new();
+    for entry in &journal.entries {
+        if next < order.len() && evaluate(&order[next], &view(entry)).matched() {
+            seen.push(format!("#{} {} {}", entry.seq, entry.method, entry.path));
+            next += 1;
+        }
+    }
+    if next == order.len() {
+        (true, format!("in order: {}", seen.join(", ")))
+    } else {
+        (
+            false,
+            format!(
+                "matched {next} of {} in order{}; no later request matched step {}",
+                order.len(),
+                if seen.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", seen.join(", "))
+                },
+                next + 1
+            ),
+        )
+    }
+}
+
+/// How one run of one build went, as far as verdicts care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Behaviour {
+    /// Every step passed and every expectation held.
+    Holds,
+    /// A step or an expectation failed: the incident shows.
+    Fails,
+}
+
+/// The fix verdict of one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Fails on before (the incident reproduces) and holds on after.
+    Fixed,
+    /// Already holds on before: the scenario does not capture the bug.
+    NotReproduced,
+    /// Fails on both.
+    StillFailing,
+    /// Holds on before, fails on after.
+    Regressed,
+    /// Repeated runs of the same build disagree.
+    Flaky,
+}
+
+impl Verdict {
+    /// The verdict as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Fixed => "fixed",
+            Verdict::NotReproduced => "not-reproduced",
+            Verdict::StillFailing => "still-failing",
+            Verdict::Regressed => "regressed",
+            Verdict::Flaky => "flaky",
+        }
+    }
+}
+
+/// Judge a fix from the behaviours of repeated runs of each build (at least one run each).
+pub fn judge(before: &[Behaviour], after: &[Behaviour]) -> Verdict {
+    let consistent = |runs: &[Behaviour]| runs.windows(2).all(|pair| pair[0] == pair[1]);
+    if !consistent(before) || !consistent(after) {
+        return Verdict::Flaky;
+    }
+    match (before.first(), after.first()) {
+        (Some(Behaviour::Fails), Some(Behaviour::Holds)) => Verdict::Fixed,
+        (Some(Behaviour::Fails), Some(Behaviour::Fails)) => Verdict::StillFailing,
+        (Some(Behaviour::Holds), Some(Behaviour::Fails)) => Verdict::Regressed,
+        _ => Verdict::NotReproduced,
+    }
+}
+
+fn abbreviate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Behaviour::{Fails, Holds};
+    use super::*;
+
+    #[test]
+    fn judge_table() {
+        let cases: &[(&[Behaviour], &[Behaviour], Verdict)] = &[
+            (&[Fails], &[Holds], Verdict::Fixed),
+            (&[Holds], &[Holds], Verdict::NotReproduced),
+            (&[Fails], &[Fails], Verdict::StillFailing),
+            (&[Holds], &[Fails], Verdict::Regressed),
+            (&[Fails, Fails], &[Holds, Holds], Verdict::Fixed),
+            (&[Fails, Holds], &[Holds, Holds], Verdict::Flaky),
+            (&[Fails, Fails], &[Holds, Fails], Verdict::Flaky),
+        ];
+        for (before, after, expected) in cases {
+            assert_eq!(judge(before, after), *expected, "{before:?} {after:?}");
+        }
+    }
+
+    #[test]
+    fn count_ranges() {
+        let cases = [
+            (CountRange::exactly(1), 1, true),
+            (CountRange::exactly(1), 2, false),
+            (CountRange { min: 1, max: None }, 7, true),
+            (CountRange { min: 2, max: Some(3) }, 1, false),
+        ];
+        for (range, n, expected) in cases {
+            assert_eq!(range.contains(n), expected, "{range} {n}");
+        }
+        let (passed, detail) = count_detail(3, CountRange::exactly(3), "matching request", 2);
+        assert!(!passed, "a count with dropped requests cannot pass: {detail}");
+    }
+}

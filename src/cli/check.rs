@@ -1,0 +1,98 @@
+//! `reenact check`: load and validate scenario files, run nothing.
+
+use std::path::Path;
+
+use clap::Args;
+use serde_json::json;
+
+use reenact::exit_codes;
+use reenact::scenario::{self, LoadError};
+
+use super::output::Style;
+use super::scenarios::{discover, project, report_load_error};
+use super::{Format, Output};
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    paths: super::scenarios::PathsArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// Run `check`.
+pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> i32 {
+    let project = match project(cwd, out) {
+        Ok(project) => project,
+        Err(code) => return code,
+    };
+    let files = match discover(&args.paths.paths, &project) {
+        Ok(files) => files,
+        Err(message) => {
+            out.error(&message, None);
+            return exit_codes::INVALID_INPUT;
+        }
+    };
+    let mut invalid = 0;
+    let mut items = Vec::new();
+    for file in &files {
+        match scenario::load(file) {
+            Ok(loaded) => {
+                items.push(json!({ "file": file, "id": loaded.id, "valid": true, "errors": [] }));
+                if args.format == Format::Human {
+                    out.stdout(&format!(
+                        "{}  {}",
+                        out.paint(Style::Green, "ok     "),
+                        file.display()
+                    ));
+                }
+            }
+            Err(err) => {
+                invalid += 1;
+                let errors: Vec<serde_json::Value> = match &err {
+                    LoadError::Invalid { diagnostics, .. } => diagnostics
+                        .iter()
+                        .map(|d| {
+                            json!({
+                                "message": d.message,
+                                "line": d.span.map(|s| s.line),
+                                "column": d.span.map(|s| s.col),
+                                "help": d.help,
+                            })
+                        })
+                        .collect(),
+                    LoadError::Io { .. } => {
+                        vec![json!({ "message": reenact::target::error_chain(&err) })]
+                    }
+                };
+                items.push(json!({ "file": file, "valid": false, "errors": errors }));
+                if args.format == Format::Human {
+                    out.stdout(&format!(
+                        "{}  {}",
+                        out.paint(Style::Red, "invalid"),
+                        file.display()
+                    ));
+                    report_load_error(&err, out);
+                }
+            }
+        }
+    }
+    match args.format {
+        Format::Json => out.stdout(
+            &serde_json::to_string_pretty(&json!({ "version": 1, "command": "check", "files": items }))
+                .unwrap_or_default(),
+        ),
+        Format::Human => out.stdout(&format!(
+            "{} file(s) checked: {} valid, {invalid} invalid",
+            files.len(),
+            files.len() - invalid
+        )),
+    }
+    if invalid > 0 {
+        exit_codes::INVALID_INPUT
+    } else {
+        exit_codes::SUCCESS
+    }
+}

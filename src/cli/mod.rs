@@ -1,0 +1,164 @@
+//! The command line: clap types, one module per subcommand, and all terminal output.
+
+mod check;
+mod output;
+mod review;
+mod run;
+mod scenarios;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use reenact::exit_codes;
+
+pub use output::Output;
+
+/// Reproduce customer incidents against faithful fakes of third-party systems, and prove that a
+/// fix fixes them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "reenact",
+    version,
+    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario,\n3 environment failure (target would not start, port in use), 101 internal error."
+)]
+pub struct Cli {
+    /// More log output on stderr (-v debug, -vv trace); `RUST_LOG` works too.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// When to color output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// When to use colors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenarios against one build and judge them: expectations and snapshots.
+    #[command(after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json")]
+    Run(run::RunArgs),
+    /// Judge a fix: run scenarios on the build before and after it and give a verdict each.
+    #[command(after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ --before-cmd \"bin/app-old --port {{ target.port }}\" --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --runs 3 --format json\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed.")]
+    Validate(validate::ValidateArgs),
+    /// Load and validate scenario files without running them.
+    #[command(after_help = "Examples:\n  reenact check scenarios/\n  reenact check scenarios/xero-duplicate-bill.yaml")]
+    Check(check::CheckArgs),
+    /// Accept or reject pending snapshots (`.snap.new` files).
+    #[command(after_help = "Examples:\n  reenact review                 # one by one, on a terminal\n  reenact review --accept-all    # in scripts\n  reenact review --reject-all")]
+    Review(review::ReviewArgs),
+    /// Print the JSON Schema of the scenario format (for editors).
+    #[command(after_help = "Example:\n  reenact schema > scenario.schema.json")]
+    Schema,
+    /// List scenarios with their id, ticket and title.
+    #[command(after_help = "Example:\n  reenact list scenarios/")]
+    List(scenarios::PathsArgs),
+}
+
+/// Output format of `run`, `validate` and `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Human,
+    /// One JSON document on stdout (see docs/reports.md).
+    Json,
+}
+
+/// Where mocks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// In the reenact process.
+    Inprocess,
+    /// In Docker containers.
+    Docker,
+}
+
+/// Options shared by commands that run scenarios.
+#[derive(Debug, Args)]
+pub struct RunnerArgs {
+    /// Where mocks run.
+    #[arg(long, value_enum, default_value_t = Backend::Inprocess)]
+    pub backend: Backend,
+    /// Scenarios run at once.
+    #[arg(short = 'j', long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+impl RunnerArgs {
+    fn check_backend(&self, out: &Output) -> Result<(), i32> {
+        if self.backend == Backend::Docker {
+            out.error(
+                "the `docker` backend is not available in this release",
+                Some("use `--backend inprocess` (the default)"),
+            );
+            return Err(exit_codes::INVALID_INPUT);
+        }
+        Ok(())
+    }
+}
+
+/// Set up logging to stderr from `RUST_LOG` and `-v`.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "reenact=debug,info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// On Ctrl-C or SIGTERM: kill every target still running, then exit (130 / 143).
+pub fn install_signal_handlers() {
+    use tokio::signal::unix::{SignalKind, signal};
+    for (kind, code) in [(SignalKind::interrupt(), 130), (SignalKind::terminate(), 143)] {
+        let Ok(mut stream) = signal(kind) else {
+            continue;
+        };
+        tokio::spawn(async move {
+            if stream.recv().await.is_some() {
+                reenact::target::kill_all_targets();
+                eprintln!("reenact: interrupted; stopped every target it had started");
+                std::process::exit(code);
+            }
+        });
+    }
+}
+
+/// Run the chosen subcommand; returns the exit code.
+pub async fn dispatch(cli: Cli) -> i32 {
+    let out = Output::new(cli.color);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match cli.command {
+        Command::Run(args) => run::run(args, &cwd, &out).await,
+        Command::Validate(args) => validate::validate(args, &cwd, &out).await,
+        Command::Check(args) => check::check(args, &cwd, &out),
+        Command::Review(args) => review::review(args, &cwd, &out),
+        Command::Schema => {
+            out.stdout(reenact::scenario::schema::json_schema());
+            exit_codes::SUCCESS
+        }
+        Command::List(args) => scenarios::list(args, &cwd, &out),
+    }
+}

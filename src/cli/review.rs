@@ -1,0 +1,109 @@
+//! `reenact review`: accept or reject pending snapshots, one by one on a terminal or all at once.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+use clap::Args;
+
+use reenact::exit_codes;
+use reenact::snapshot::{self, Pending};
+
+use super::output::Style;
+use super::run::indent_diff;
+use super::scenarios::project;
+use super::Output;
+
+/// Arguments of `review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Accept every pending snapshot without asking.
+    #[arg(long, conflicts_with = "reject_all")]
+    accept_all: bool,
+    /// Reject (delete) every pending snapshot without asking.
+    #[arg(long)]
+    reject_all: bool,
+    /// Folder of snapshots (default: `snapshots/` of the project).
+    #[arg(long)]
+    snapshots: Option<std::path::PathBuf>,
+}
+
+/// Run `review`.
+pub fn review(args: ReviewArgs, cwd: &Path, out: &Output) -> i32 {
+    let project = match project(cwd, out) {
+        Ok(project) => project,
+        Err(code) => return code,
+    };
+    let dir = args
+        .snapshots
+        .clone()
+        .unwrap_or_else(|| project.root.join("snapshots"));
+    let pending = match snapshot::find_pending(&dir) {
+        Ok(pending) => pending,
+        Err(err) => {
+            out.error_chain(&err, None);
+            return exit_codes::ENVIRONMENT;
+        }
+    };
+    if pending.is_empty() {
+        out.stdout(&format!("no pending snapshots in `{}`", dir.display()));
+        return exit_codes::SUCCESS;
+    }
+    let interactive = !args.accept_all && !args.reject_all;
+    if interactive && !std::io::stdin().is_terminal() {
+        out.error(
+            &format!("{} pending snapshot(s), and no terminal to ask on", pending.len()),
+            Some("pass `--accept-all` or `--reject-all`"),
+        );
+        return exit_codes::INVALID_INPUT;
+    }
+    let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
+    let stdin = std::io::stdin();
+    let mut answers = stdin.lock().lines();
+    for item in &pending {
+        let decision = if args.accept_all {
+            'a'
+        } else if args.reject_all {
+            'r'
+        } else {
+            show(item, out);
+            out.stdout("accept (a), reject (r), skip (s)? ");
+            match answers.next() {
+                Some(Ok(line)) => line.trim().chars().next().unwrap_or('s'),
+                _ => 's',
+            }
+        };
+        let result = match decision {
+            'a' | 'A' => snapshot::accept_pending(item).map(|()| accepted += 1),
+            'r' | 'R' => snapshot::reject_pending(item).map(|()| rejected += 1),
+            _ => {
+                skipped += 1;
+                Ok(())
+            }
+        };
+        if let Err(err) = result {
+            out.error_chain(&err, None);
+            return exit_codes::ENVIRONMENT;
+        }
+    }
+    out.stdout(&format!(
+        "{accepted} accepted, {rejected} rejected, {skipped} skipped"
+    ));
+    exit_codes::SUCCESS
+}
+
+fn show(item: &Pending, out: &Output) {
+    out.stdout(&format!(
+        "\n{} {}",
+        out.paint(Style::Bold, "snapshot"),
+        item.accepted.display()
+    ));
+    let new = snapshot::read_contents(&item.pending).unwrap_or_default();
+    let old = snapshot::read_contents(&item.accepted).unwrap_or_default();
+    if old.is_empty() {
+        out.stdout("  (new snapshot)");
+    }
+    out.stdout(&indent_diff(
+        &snapshot::diff(&old, &new, "accepted", "pending"),
+        out,
+    ));
+}

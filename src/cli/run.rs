@@ -1,0 +1,399 @@
+//! `reenact run`: run scenarios against one build; expectations and snapshots decide.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use clap::Args;
+
+use reenact::exit_codes;
+use reenact::project::{Project, TargetDef};
+use reenact::report::{FailedStep, Outcome, REPORT_VERSION, RunItem, RunReport};
+use reenact::run::{self, Job, RunError, ScenarioRun, TargetChoice};
+use reenact::scenario::Scenario;
+use reenact::snapshot::{self, Comparison};
+
+use super::output::Style;
+use super::scenarios::{PathsArgs, discover, load_all, project};
+use super::{Format, Output, RunnerArgs};
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    paths: PathsArgs,
+    /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
+    #[arg(long, conflicts_with_all = ["target_cmd", "target_url"])]
+    target: Option<String>,
+    /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
+    #[arg(long, conflicts_with = "target_url")]
+    target_cmd: Option<String>,
+    /// URL of a target already running.
+    #[arg(long)]
+    target_url: Option<String>,
+    /// Store the observations as the accepted snapshots.
+    #[arg(long)]
+    accept: bool,
+    #[command(flatten)]
+    runner: RunnerArgs,
+}
+
+/// Which target the user chose, by flag.
+pub struct TargetFlags<'a> {
+    /// `--X` (a name from reenact.toml).
+    pub name: Option<&'a str>,
+    /// `--X-cmd`.
+    pub cmd: Option<&'a str>,
+    /// `--X-url`.
+    pub url: Option<&'a str>,
+    /// Flag prefix for messages (`target`, `before`, `after`).
+    pub flag: &'a str,
+}
+
+/// Turn flags into a target choice; `None` flags fall back to `fallback`.
+pub fn choose_target(
+    flags: &TargetFlags<'_>,
+    project: &Project,
+    fallback: Option<&str>,
+    out: &Output,
+) -> Result<TargetChoice, i32> {
+    let invalid = |message: String, help: Option<&str>| {
+        out.error(&message, help);
+        exit_codes::INVALID_INPUT
+    };
+    if let Some(cmd) = flags.cmd {
+        let command = run::split_command(cmd)
+            .map_err(|e| invalid(format!("`--{}-cmd`: {e}", flags.flag), None))?;
+        return Ok(TargetChoice {
+            label: cmd.to_string(),
+            def: Some(TargetDef {
+                build: None,
+                command: Some(command),
+                url: None,
+                env: Default::default(),
+            }),
+        });
+    }
+    if let Some(url) = flags.url {
+        return Ok(TargetChoice {
+            label: url.to_string(),
+            def: Some(TargetDef {
+                build: None,
+                command: None,
+                url: Some(url.to_string()),
+                env: Default::default(),
+            }),
+        });
+    }
+    match flags.name.or(fallback) {
+        Some(name) => TargetChoice::named(project, name).map_err(|err| {
+            let names: Vec<&str> = project.targets.keys().map(String::as_str).collect();
+            let help = reenact::scenario::suggest::did_you_mean(name, &names)
+                .map(|s| format!("did you mean `{s}`?"));
+            invalid(err.to_string(), help.as_deref())
+        }),
+        None => Ok(TargetChoice::from_scenario()),
+    }
+}
+
+/// Build a target (when it has a `build` command), saying so on stderr.
+pub fn build(choice: &TargetChoice, project: &Project, format: Format, out: &Output) -> Result<(), i32> {
+    if choice.def.as_ref().and_then(|d| d.build.as_ref()).is_some() && format == Format::Human {
+        out.stderr(&format!("building target `{}` …", choice.label));
+    }
+    run::build_target(choice, &project.root).map_err(|err| {
+        report_run_error(&err, out);
+        exit_codes::ENVIRONMENT
+    })
+}
+
+/// Print an environment error with the target's last lines.
+pub fn report_run_error(err: &RunError, out: &Output) {
+    out.error_chain(err, help_for(err));
+    let tail: &[String] = match err {
+        RunError::Target { source, .. } => source.log_tail(),
+        RunError::Build { log_tail, .. } => log_tail,
+        _ => &[],
+    };
+    if !tail.is_empty() {
+        let shown = &tail[tail.len().saturating_sub(15)..];
+        out.stderr(&format!(
+            "  last output lines:\n{}",
+            shown
+                .iter()
+                .map(|line| format!("  | {}", reenact::snapshot::redact_text(line)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+}
+
+fn help_for(err: &RunError) -> Option<&'static str> {
+    match err {
+        RunError::Target { .. } => Some(
+            "check the target's command and its `ready` probe; run with -v for details",
+        ),
+        RunError::NoTarget { .. } => Some("e.g. `reenact run scenarios/ --target NAME`"),
+        _ => None,
+    }
+}
+
+/// Run `run`.
+pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
+    if let Err(code) = args.runner.check_backend(out) {
+        return code;
+    }
+    let project = match project(cwd, out) {
+        Ok(project) => project,
+        Err(code) => return code,
+    };
+    let files = match discover(&args.paths.paths, &project) {
+        Ok(files) => files,
+        Err(message) => {
+            out.error(&message, None);
+            return exit_codes::INVALID_INPUT;
+        }
+    };
+    let scenarios = match load_all(&files, out) {
+        Ok(scenarios) => scenarios,
+        Err(code) => return code,
+    };
+    let flags = TargetFlags {
+        name: args.target.as_deref(),
+        cmd: args.target_cmd.as_deref(),
+        url: args.target_url.as_deref(),
+        flag: "target",
+    };
+    let choice = match choose_target(&flags, &project, project.default_target.as_deref(), out) {
+        Ok(choice) => Arc::new(choice),
+        Err(code) => return code,
+    };
+    if let Err(code) = build(&choice, &project, args.runner.format, out) {
+        return code;
+    }
+    let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
+    let jobs = scenarios
+        .iter()
+        .map(|scenario| Job {
+            scenario: scenario.clone(),
+            target: choice.clone(),
+        })
+        .collect();
+    let snapshots = project.root.join("snapshots");
+    let human = args.runner.format == Format::Human;
+    let mut items: Vec<Option<RunItem>> = vec![None; scenarios.len()];
+    let started = std::time::Instant::now();
+    run::run_jobs(
+        jobs,
+        run::http_client(),
+        project.root.clone(),
+        usize::from(args.runner.jobs),
+        |index, result| {
+            let scenario = &scenarios[index];
+            let item = judge(scenario, result, &snapshots, &project, args.accept);
+            if human {
+                print_item(&item, result.as_ref().err(), out);
+            }
+            items[index] = Some(item);
+        },
+    )
+    .await;
+    let items: Vec<RunItem> = items.into_iter().flatten().collect();
+    let count = |outcome| items.iter().filter(|i| i.outcome == outcome).count();
+    let (passed, failed, errors) = (
+        count(Outcome::Passed),
+        count(Outcome::Failed),
+        count(Outcome::Error),
+    );
+    match args.runner.format {
+        Format::Json => out.stdout(
+            &serde_json::to_string_pretty(&RunReport {
+                version: REPORT_VERSION,
+                command: "run",
+                target: choice.label.clone(),
+                scenarios: items,
+            })
+            .unwrap_or_default(),
+        ),
+        Format::Human => {
+            let mut summary = format!(
+                "\n{} scenario(s) against `{}`: {passed} passed, {failed} failed",
+                passed + failed + errors,
+                choice.label
+            );
+            if errors > 0 {
+                summary.push_str(&format!(", {errors} could not run"));
+            }
+            summary.push_str(&format!(" ({:.1}s)", started.elapsed().as_secs_f64()));
+            out.stdout(&summary);
+            if failed > 0 && !args.accept {
+                out.stdout("pending snapshots: `reenact review` to accept or reject them");
+            }
+        }
+    }
+    if errors > 0 {
+        exit_codes::ENVIRONMENT
+    } else if failed > 0 {
+        exit_codes::FAILED
+    } else {
+        exit_codes::SUCCESS
+    }
+}
+
+fn judge(
+    scenario: &Scenario,
+    result: &Result<ScenarioRun, RunError>,
+    snapshots: &Path,
+    project: &Project,
+    accept: bool,
+) -> RunItem {
+    let file = relative(&scenario.source.path, &project.root);
+    let mut item = RunItem {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        ticket: scenario.ticket.clone(),
+        file: file.clone(),
+        outcome: Outcome::Error,
+        expectations: Vec::new(),
+        failed_step: None,
+        snapshot: "skipped".into(),
+        snapshot_diff: None,
+        error: None,
+        duration_ms: 0,
+    };
+    let run = match result {
+        Ok(run) => run,
+        Err(err) => {
+            item.error = Some(reenact::target::error_chain(err));
+            return item;
+        }
+    };
+    item.duration_ms = run.duration.as_millis() as u64;
+    item.expectations = run.expectations.clone();
+    item.failed_step = run.failed_step().map(|(name, reason)| FailedStep {
+        name: name.to_string(),
+        reason: reenact::snapshot::redact_text(reason),
+    });
+    let content = snapshot::render(&snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &scenario.snapshot.redact,
+    ));
+    let snapshot_ok = match snapshot::compare(
+        snapshots,
+        &scenario.id,
+        &file,
+        &scenario.title,
+        &content,
+        accept,
+    ) {
+        Ok(Comparison::Matches) => {
+            item.snapshot = "matches".into();
+            true
+        }
+        Ok(Comparison::Accepted(_)) => {
+            item.snapshot = "accepted".into();
+            true
+        }
+        Ok(Comparison::New(_)) => {
+            item.snapshot = "new".into();
+            false
+        }
+        Ok(Comparison::Differs { diff, .. }) => {
+            item.snapshot = "differs".into();
+            item.snapshot_diff = Some(diff);
+            false
+        }
+        Err(err) => {
+            item.error = Some(reenact::target::error_chain(&err));
+            return item;
+        }
+    };
+    let holds = run.behaviour == reenact::verdict::Behaviour::Holds;
+    item.outcome = if holds && snapshot_ok {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
+    item
+}
+
+/// A path relative to the project root when it is inside it.
+pub fn relative(path: &Path, root: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    absolute
+        .strip_prefix(&root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn print_item(item: &RunItem, error: Option<&RunError>, out: &Output) {
+    let (label, style) = match item.outcome {
+        Outcome::Passed => ("PASS ", Style::Green),
+        Outcome::Failed => ("FAIL ", Style::Red),
+        Outcome::Error => ("ERROR", Style::Red),
+    };
+    out.stdout(&format!(
+        "{}  {}  {}",
+        out.paint(style, label),
+        out.paint(Style::Bold, &item.id),
+        out.paint(Style::Dim, &format!("({} ms)", item.duration_ms))
+    ));
+    if let Some(err) = error {
+        report_run_error(err, out);
+        return;
+    }
+    if let Some(message) = &item.error {
+        out.stdout(&format!("       {message}"));
+    }
+    if let Some(step) = &item.failed_step {
+        out.stdout(&format!(
+            "       step `{}` failed: {}",
+            step.name, step.reason
+        ));
+    }
+    for expectation in item.expectations.iter().filter(|e| !e.passed) {
+        out.stdout(&format!(
+            "       expectation `{}` failed: {}",
+            expectation.name, expectation.detail
+        ));
+    }
+    match item.snapshot.as_str() {
+        "new" => out.stdout(&format!(
+            "       snapshot: new, written to `snapshots/{}.snap.new`",
+            item.id
+        )),
+        "differs" => {
+            out.stdout(&format!(
+                "       snapshot: differs from `snapshots/{}.snap` (new one in `.snap.new`):",
+                item.id
+            ));
+            if let Some(diff) = &item.snapshot_diff {
+                out.stdout(&indent_diff(diff, out));
+            }
+        }
+        "accepted" => out.stdout(&format!(
+            "       snapshot: accepted into `snapshots/{}.snap`",
+            item.id
+        )),
+        _ => {}
+    }
+}
+
+/// Indent a unified diff and color its lines.
+pub fn indent_diff(diff: &str, out: &Output) -> String {
+    diff.lines()
+        .map(|line| {
+            let painted = if line.starts_with('+') && !line.starts_with("+++") {
+                out.paint(Style::Green, line)
+            } else if line.starts_with('-') && !line.starts_with("---") {
+                out.paint(Style::Red, line)
+            } else {
+                line.to_string()
+            };
+            format!("         {painted}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
