@@ -1,0 +1,418 @@
+//! CLI tests: drive the real `reenact` binary against the real demo target and check what a user
+//! sees: exit codes (by name), verdict tables, JSON reports, snapshots, errors and `--help`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use reenact::exit_codes;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo target binary, built for this profile (cargo test builds examples; build it when a
+/// filtered test run did not).
+fn demo() -> &'static Path {
+    static DEMO: OnceLock<PathBuf> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let bin = Path::new(env!("CARGO_BIN_EXE_reenact"));
+        let path = bin.parent().unwrap().join("examples").join("ledger-sync");
+        if !path.exists() {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--example", "ledger-sync"])
+                .current_dir(repo())
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building the demo target failed");
+        }
+        path
+    })
+}
+
+fn demo_cmd(release: &str) -> String {
+    format!(
+        "{} --release {release} --port {{{{ target.port }}}}",
+        demo().display()
+    )
+}
+
+fn reenact(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("reenact runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Replace what changes from run to run: durations, ports, temp and build paths.
+fn filtered(output: &str) -> String {
+    let rules = [
+        (r"\(\d+(\.\d+)?s\)", "([duration])"),
+        (r"\(\d+ ms\)", "([duration])"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"/tmp/[A-Za-z0-9._/-]+", "[temp]"),
+    ];
+    let mut out = output.replace(&demo().display().to_string(), "[demo]");
+    for (pattern, replacement) in rules {
+        out = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&out, replacement)
+            .into_owned();
+    }
+    out
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+#[test]
+fn validate_demo_incidents_are_fixed() {
+    let before = demo_cmd("1.4.2");
+    let after = demo_cmd("1.4.3");
+    let output = reenact(
+        repo(),
+        &[
+            "validate",
+            "scenarios/",
+            "--before-cmd",
+            &before,
+            "--after-cmd",
+            &after,
+            "-j",
+            "2",
+        ],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    insta::assert_snapshot!(filtered(&stdout));
+}
+
+#[test]
+fn validate_says_not_reproduced_when_the_bug_does_not_show() {
+    let before = demo_cmd("1.4.2");
+    let after = demo_cmd("1.4.3");
+    let output = reenact(
+        repo(),
+        &[
+            "validate",
+            "tests/scenarios/not-reproduced",
+            "--before-cmd",
+            &before,
+            "--after-cmd",
+            &after,
+            "--format",
+            "json",
+            "--runs",
+            "2",
+        ],
+    );
+    assert_eq!(code(&output), exit_codes::FAILED, "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["command"], "validate");
+    assert_eq!(report["runs"], 2);
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 1);
+    assert_eq!(scenarios[0]["verdict"], "not-reproduced");
+    assert_eq!(scenarios[0]["before"]["behaviours"], serde_json::json!(["holds", "holds"]));
+}
+
+#[test]
+fn validate_json_report_for_the_demo() {
+    let before = demo_cmd("1.4.2");
+    let after = demo_cmd("1.4.3");
+    let output = reenact(
+        repo(),
+        &[
+            "validate",
+            "scenarios/vendor-sync-stops-at-first-page.yaml",
+            "--before-cmd",
+            &before,
+            "--after-cmd",
+            &after,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), exit_codes::SUCCESS, "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let item = &report["scenarios"][0];
+    assert_eq!(item["id"], "vendor-sync-stops-at-first-page");
+    assert_eq!(item["verdict"], "fixed");
+    assert_eq!(
+        item["diff"]["calls"]["accounting"],
+        serde_json::json!(["GET /api/vendors: 1 → 3"])
+    );
+}
+
+#[test]
+fn run_passes_against_the_fixed_release_with_committed_snapshots() {
+    let after = demo_cmd("1.4.3");
+    let output = reenact(repo(), &["run", "scenarios/", "--target-cmd", &after]);
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+/// A throwaway project holding one demo scenario and a reenact.toml naming both releases.
+fn temp_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("payloads")).unwrap();
+    std::fs::copy(
+        repo().join("scenarios/vendor-sync-stops-at-first-page.yaml"),
+        scenarios.join("vendor-sync-stops-at-first-page.yaml"),
+    )
+    .unwrap();
+    let toml = format!(
+        "[targets.old]\ncommand = [{demo:?}, \"--release\", \"1.4.2\", \"--port\", \"{{{{ target.port }}}}\"]\n\
+         [targets.new]\ncommand = [{demo:?}, \"--release\", \"1.4.3\", \"--port\", \"{{{{ target.port }}}}\"]\n\
+         [run]\ntarget = \"new\"\n",
+        demo = demo().display().to_string()
+    );
+    std::fs::write(dir.path().join("reenact.toml"), toml).unwrap();
+    dir
+}
+
+#[test]
+fn run_snapshot_lifecycle_new_accept_match_differ_review() {
+    let project = temp_project();
+    let dir = project.path();
+    let snap = dir.join("snapshots/vendor-sync-stops-at-first-page.snap");
+    let pending = dir.join("snapshots/vendor-sync-stops-at-first-page.snap.new");
+
+    let first = reenact(dir, &["run"]);
+    assert_eq!(code(&first), exit_codes::FAILED, "a new snapshot fails the run");
+    assert!(text(&first.stdout).contains("snapshot: new"), "{}", text(&first.stdout));
+    assert!(pending.exists() && !snap.exists());
+
+    let rejected = reenact(dir, &["review", "--reject-all"]);
+    assert_eq!(code(&rejected), exit_codes::SUCCESS);
+    assert!(!pending.exists());
+
+    let accepted = reenact(dir, &["run", "--accept"]);
+    assert_eq!(code(&accepted), exit_codes::SUCCESS, "{}", text(&accepted.stdout));
+    assert!(snap.exists() && !pending.exists());
+    // insta reads what reenact wrote
+    let stored = insta::Snapshot::from_file(&snap).unwrap();
+    let content = stored.contents().as_text().unwrap().to_string();
+    assert!(content.contains("\"path\": \"/api/vendors\""), "{content}");
+
+    let again = reenact(dir, &["run"]);
+    assert_eq!(code(&again), exit_codes::SUCCESS, "{}", text(&again.stdout));
+
+    let old = reenact(dir, &["run", "--target", "old"]);
+    assert_eq!(code(&old), exit_codes::FAILED);
+    let stdout = text(&old.stdout);
+    assert!(stdout.contains("snapshot: differs"), "{stdout}");
+    assert!(stdout.contains("expectation `"), "{stdout}");
+    assert!(pending.exists());
+
+    let interactive = reenact(dir, &["review"]);
+    assert_eq!(code(&interactive), exit_codes::INVALID_INPUT, "no TTY: flags needed");
+    assert!(text(&interactive.stderr).contains("--accept-all"));
+
+    let review = reenact(dir, &["review", "--accept-all"]);
+    assert_eq!(code(&review), exit_codes::SUCCESS);
+    assert!(!pending.exists());
+    let after_review = reenact(dir, &["run", "--target", "old"]);
+    assert_eq!(
+        code(&after_review),
+        exit_codes::FAILED,
+        "the snapshot matches now, but the expectations still fail on the old release"
+    );
+}
+
+#[test]
+fn run_json_report() {
+    let project = temp_project();
+    let output = reenact(project.path(), &["run", "--accept", "--format", "json"]);
+    assert_eq!(code(&output), exit_codes::SUCCESS, "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["command"], "run");
+    assert_eq!(report["target"], "new");
+    assert_eq!(report["scenarios"][0]["outcome"], "passed");
+    assert_eq!(report["scenarios"][0]["snapshot"], "accepted");
+}
+
+#[test]
+fn unknown_target_name_is_invalid_usage_with_a_suggestion() {
+    let project = temp_project();
+    let output = reenact(project.path(), &["run", "--target", "nwe"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    insta::assert_snapshot!(filtered(&text(&output.stderr)));
+}
+
+#[test]
+fn a_target_that_dies_is_an_environment_failure_with_its_last_lines() {
+    let project = temp_project();
+    let output = reenact(
+        project.path(),
+        &[
+            "run",
+            "--target-cmd",
+            "sh -c 'echo starting; echo config missing: DATABASE_URL >&2; exit 7'",
+        ],
+    );
+    assert_eq!(code(&output), exit_codes::ENVIRONMENT);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("exited with exit status: 7"), "{stderr}");
+    assert!(stderr.contains("config missing: DATABASE_URL"), "{stderr}");
+}
+
+#[test]
+fn check_accepts_the_demo_scenarios() {
+    let output = reenact(repo(), &["check", "scenarios/", "tests/scenarios/"]);
+    assert_eq!(code(&output), exit_codes::SUCCESS, "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("0 invalid"));
+}
+
+#[test]
+fn check_reports_invalid_files_with_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.yaml");
+    std::fs::write(
+        &file,
+        "id: broken\ntitle: Broken\nmocks:\n  erp:\n    stubs:\n      - request: { method: GET, path: /x }\n        respnse: { status: 504 }\nflow:\n  - request: { method: GET, path: /y }\n",
+    )
+    .unwrap();
+    let output = reenact(dir.path(), &["check", "broken.yaml"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    insta::assert_snapshot!(text(&output.stderr));
+}
+
+#[test]
+fn invalid_scenarios_stop_run_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "id: bad\ntitle: x\nflow: 3\n").unwrap();
+    let output = reenact(dir.path(), &["run", "bad.yaml", "--target-url", "http://127.0.0.1:9"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    assert!(text(&output.stderr).contains("nothing was run"));
+}
+
+#[test]
+fn schema_is_a_json_schema() {
+    let output = reenact(repo(), &["schema"]);
+    assert_eq!(code(&output), exit_codes::SUCCESS);
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(schema["$schema"].as_str().unwrap().contains("json-schema.org"));
+    assert!(schema["properties"]["flow"].is_object());
+}
+
+#[test]
+fn list_shows_ids_tickets_and_titles() {
+    let output = reenact(repo(), &["list"]);
+    assert_eq!(code(&output), exit_codes::SUCCESS);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("vendor-sync-stops-at-first-page"), "{stdout}");
+}
+
+#[test]
+fn docker_backend_is_refused_clearly() {
+    let output = reenact(repo(), &["run", "--backend", "docker"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    assert!(text(&output.stderr).contains("`docker` backend"));
+}
+
+#[test]
+fn help_texts() {
+    for args in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["validate", "--help"],
+        &["check", "--help"],
+        &["review", "--help"],
+        &["schema", "--help"],
+        &["list", "--help"],
+    ] {
+        let output = reenact(repo(), args);
+        assert_eq!(code(&output), exit_codes::SUCCESS);
+        let name = format!("help_{}", args[0].trim_start_matches('-'));
+        insta::assert_snapshot!(name, text(&output.stdout));
+    }
+}
+
+/// The regression the issue asks for: a run killed with SIGINT leaves no target process behind.
+#[test]
+fn sigint_mid_run_leaves_no_target_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("target.pid");
+    // The target records its pid, then becomes the demo service; the flow polls for a state
+    // that never comes, so the run is mid-scenario when it is interrupted.
+    std::fs::write(
+        dir.path().join("slow.yaml"),
+        "id: slow\ntitle: Slow\ntarget:\n  ready: { http: GET /healthz, within: 10s }\nflow:\n  - name: wait forever\n    poll:\n      request: { method: GET, path: /healthz }\n      until: { status: 299 }\n      every: 100ms\n      within: 60s\n",
+    )
+    .unwrap();
+    let script = format!(
+        "echo $$ > {pid}; exec {demo} --release 1.4.3 --port {{{{ target.port }}}}",
+        pid = pid_file.display(),
+        demo = demo().display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .args(["run", "slow.yaml", "--target-cmd"])
+        .arg(format!("sh -c {}", shell_quote(&script)))
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let target_pid: i32 = loop {
+        if let Ok(text) = std::fs::read_to_string(&pid_file)
+            && let Ok(pid) = text.trim().parse()
+        {
+            break pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "the target never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(alive(target_pid), "the target runs while reenact runs");
+    // Give the run time to reach the poll, then interrupt it.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let gone_by = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive(target_pid) && std::time::Instant::now() < gone_by {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!alive(target_pid), "target process {target_pid} outlived reenact");
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// Whether a process exists and is not a zombie.
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
