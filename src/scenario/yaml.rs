@@ -358,6 +358,12 @@ impl<'a> Builder<'a> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(span)?;
+                // saphyr may count the whitespace after a scalar in flow context as part of it.
+                let raw = self.text.get(span.start..span.end).unwrap_or_default();
+                let span = Span {
+                    end: span.start + raw.trim_end().len(),
+                    ..span
+                };
                 let mut style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     _ => Style::Quoted,
