@@ -146,6 +146,8 @@ enum Scope<'s> {
 struct Fields<'n> {
     node: &'n Node,
     entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    /// Keys that are not allowed here (already reported).
+    unknown: Vec<&'n str>,
 }
 
 impl<'n> Fields<'n> {
@@ -165,6 +167,14 @@ impl<'n> Fields<'n> {
 
     fn has(&self, key: &str) -> bool {
         self.get(key).is_some()
+    }
+
+    /// Whether an unknown key here is probably a typo of `key`: then "missing `key`" would only
+    /// repeat the did-you-mean of the unknown key.
+    fn has_typo_of(&self, key: &str) -> bool {
+        self.unknown
+            .iter()
+            .any(|unknown| did_you_mean(unknown, &[key]).is_some())
     }
 }
 
@@ -252,6 +262,7 @@ impl Cx<'_> {
         let mut fields = Fields {
             node,
             entries: Vec::new(),
+            unknown: Vec::new(),
         };
         for (key_node, value) in entries {
             let Some(name) = key_node.text() else {
@@ -268,6 +279,7 @@ impl Cx<'_> {
                 fields.entries.push((name, key_node, value));
                 continue;
             }
+            fields.unknown.push(name);
             let mut diagnostic = Diagnostic::new(
                 format!("unknown field `{name}` {context}"),
                 Some(key_node.span),
@@ -282,6 +294,9 @@ impl Cx<'_> {
     }
 
     fn missing(&mut self, fields: &Fields<'_>, key: &str, context: &str) {
+        if fields.has_typo_of(key) {
+            return;
+        }
         self.error(
             Diagnostic::new(
                 format!("missing field `{key}` {context}"),
@@ -369,12 +384,15 @@ impl Cx<'_> {
         match value.filter(|n| range.contains(n)) {
             Some(n) => Some(n),
             None => {
+                let allowed = if *range.end() == u64::MAX {
+                    format!("at least {}", range.start())
+                } else {
+                    format!("between {} and {}", range.start(), range.end())
+                };
                 self.error(
                     Diagnostic::new(
                         format!(
-                            "`{key}` {context} must be between {} and {}, found `{}`",
-                            range.start(),
-                            range.end(),
+                            "`{key}` {context} must be {allowed}, found `{}`",
                             node.text().unwrap_or_default()
                         ),
                         Some(node.span),
@@ -470,7 +488,7 @@ impl Cx<'_> {
             Err(err) => {
                 self.error(
                     Diagnostic::new(format!("invalid XPath `{text}`"), Some(node.span))
-                        .with_label(err.to_string()),
+                        .with_label(words(&format!("{err:?}"))),
                 );
                 None
             }
@@ -688,12 +706,18 @@ impl Cx<'_> {
         let resolved = match paths::resolve(self.path, self.root, &name) {
             Ok(resolved) => resolved,
             Err(err) => {
+                let label = match err {
+                    paths::PathError::Missing { .. } => "no such file",
+                    paths::PathError::Empty => "name a file",
+                    paths::PathError::Io { .. } => "cannot inspect this file",
+                    _ => "files must stay inside the scenario root",
+                };
                 self.error(
                     Diagnostic::new(
                         format!("cannot use `{key}` {context}: {err}"),
                         Some(node.span),
                     )
-                    .with_label("files must stay inside the scenario root"),
+                    .with_label(label),
                 );
                 return None;
             }
@@ -1058,13 +1082,15 @@ impl Cx<'_> {
                 responses.into_iter().collect()
             })
         } else {
-            self.error(
-                Diagnostic::new(
-                    format!("missing field `response` {context}"),
-                    Some(node.span),
-                )
-                .with_label("give `response` or `responses`"),
-            );
+            if !fields.has_typo_of("response") && !fields.has_typo_of("responses") {
+                self.error(
+                    Diagnostic::new(
+                        format!("missing field `response` {context}"),
+                        Some(node.span),
+                    )
+                    .with_label("give `response` or `responses`"),
+                );
+            }
             None
         };
         let after_last = match fields.get("sequence") {
@@ -1108,6 +1134,9 @@ impl Cx<'_> {
                 .filter(|name| fields.has(name))
                 .collect();
             if present.len() != 1 {
+                if present.is_empty() && !fields.unknown.is_empty() {
+                    return None;
+                }
                 self.error(
                     Diagnostic::new(
                         format!(
@@ -1154,7 +1183,11 @@ impl Cx<'_> {
         let mut out = Some(Vec::new());
         for (name, value) in entries {
             let name = self.scalar_text(name, key, context);
-            let matcher = self.value_matcher(value, key, context);
+            let inner = match &name {
+                Some(name) => format!("in `{key}.{name}` of {}", &context[3..]),
+                None => context.to_string(),
+            };
+            let matcher = self.value_matcher(value, key, &inner);
             match (&mut out, name, matcher) {
                 (Some(out), Some(name), Some(matcher)) => out.push((name, matcher)),
                 _ => out = None,
@@ -1164,6 +1197,10 @@ impl Cx<'_> {
     }
 
     fn matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<RequestMatcher> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        }
         let context = format!("in the {key} of {}", context.trim_start_matches("in "));
         let context = context.as_str();
         let fields = self.fields(node, MATCHER_KEYS, key, context)?;
@@ -1570,6 +1607,9 @@ impl Cx<'_> {
             .filter(|key| fields.has(key))
             .collect();
         if given.is_empty() {
+            if actions.iter().any(|action| fields.has_typo_of(action)) {
+                return None;
+            }
             self.error(
                 Diagnostic::new(format!("missing action {context}"), Some(node.span))
                     .with_label(format!("give one of {}", list_keys(&actions))),
@@ -1683,6 +1723,10 @@ impl Cx<'_> {
         scope: Scope<'_>,
         capture: Option<Vec<Capture>>,
     ) -> Option<StepAction> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "poll", context);
+            return None;
+        }
         let poll_context = format!("in the poll of {}", &context[3..]);
         let context = poll_context.as_str();
         let fields = self.fields(node, POLL_KEYS, "poll", context)?;
@@ -1718,6 +1762,10 @@ impl Cx<'_> {
     }
 
     fn request(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<RequestSpec> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "request", context);
+            return None;
+        }
         let request_context = format!("in the request of {}", &context[3..]);
         let context = request_context.as_str();
         let fields = self.fields(node, REQUEST_KEYS, "request", context)?;
@@ -1804,6 +1852,10 @@ impl Cx<'_> {
 
     /// Response checks: `status`, `json` (keys starting with `$` are JSONPaths), `body_contains`.
     fn check(&mut self, node: &Node, key: &str, context: &str) -> Option<ResponseCheck> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        }
         let check_context = format!("in `{key}` of {}", &context[3..]);
         let fields = self.fields(node, CHECK_KEYS, key, &check_context)?;
         self.check_fields(&fields, &check_context)
@@ -2090,6 +2142,9 @@ impl Cx<'_> {
                 count: count?,
             });
         }
+        if kinds.iter().any(|kind| fields.has_typo_of(kind)) {
+            return None;
+        }
         self.error(
             Diagnostic::new(format!("missing check {context}"), Some(fields.node.span))
                 .with_label(format!("give one of {}", list_keys(&kinds))),
@@ -2160,6 +2215,22 @@ fn describe(check: &Check) -> String {
         Check::MockOrder { mock, .. } => format!("order of requests to `{mock}`"),
         Check::Unmatched { mock, count } => format!("unmatched requests to `{mock}`: {count}"),
     }
+}
+
+/// `Parser(RanOutOfInput)` → `ran out of input`: sxd-xpath errors are nested enum variants.
+fn words(debug: &str) -> String {
+    let name = debug
+        .split(|c: char| !c.is_alphanumeric())
+        .rfind(|token| !token.is_empty())
+        .unwrap_or(debug);
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 /// A serde_json error without its " at line L column C" suffix (given separately).
