@@ -1,10 +1,2289 @@
 //! Conversion of the spanned YAML tree into the validated [`Scenario`], collecting every error.
+//!
+//! The conversion is hand-written over [`Node`]s (no serde on user input) so that every problem
+//! gets a precise location and wording, and so that it can keep going: a bad part is skipped and
+//! reported, the rest is still validated. The main type is the private `Cx`, which holds the file
+//! being converted and the [`Diagnostic`]s found so far; the scenario is only built when there
+//! are none.
 
 use std::path::Path;
+use std::time::Duration;
 
-use crate::scenario::{LoadError, Scenario};
+use serde_json::Value;
+
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
+use crate::scenario::template::Template;
+use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
+use crate::scenario::{LoadError, duration, paths};
 
 pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
-    let _ = (path, root, bytes);
-    unimplemented!("built by the scenario-loader work")
+    let source_text = String::from_utf8_lossy(bytes).into_owned();
+    let invalid = |diagnostics: Vec<Diagnostic>, source_text: String| LoadError::Invalid {
+        path: path.to_path_buf(),
+        source_text,
+        diagnostics,
+    };
+    let node = match yaml::parse(bytes) {
+        Ok(node) => node,
+        Err(diagnostics) => return Err(invalid(diagnostics, source_text)),
+    };
+    let mut cx = Cx {
+        path,
+        root,
+        text: &source_text,
+        errors: Vec::new(),
+        mocks: Vec::new(),
+    };
+    let scenario = cx.scenario(&node);
+    let mut errors = cx.errors;
+    match scenario {
+        Some(scenario) if errors.is_empty() => Ok(scenario),
+        _ => {
+            if errors.is_empty() {
+                errors.push(Diagnostic::new("invalid scenario", Some(node.span)));
+            }
+            // File order; file-level problems first. The sort is stable, so problems at the same
+            // place keep the order they were found in.
+            errors.sort_by_key(|d| d.span.map(|s| (s.start, s.line)));
+            Err(invalid(errors, source_text))
+        }
+    }
+}
+
+/// Top-level keys.
+const TOP_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "ticket",
+    "customers",
+    "severity",
+    "tags",
+    "root_cause",
+    "clock",
+    "mocks",
+    "target",
+    "flow",
+    "expect",
+    "snapshot",
+];
+const MOCK_KEYS: &[&str] = &["stubs", "journal_limit", "provider", "with", "faults"];
+const STUB_KEYS: &[&str] = &[
+    "name",
+    "priority",
+    "request",
+    "response",
+    "responses",
+    "sequence",
+];
+const MATCHER_KEYS: &[&str] = &[
+    "method",
+    "path",
+    "path_regex",
+    "query",
+    "headers",
+    "json",
+    "json_partial",
+    "jsonpath",
+    "xpath",
+    "form",
+    "body_contains",
+];
+const VALUE_MATCHER_KEYS: &[&str] = &["equals", "contains", "regex", "present"];
+const RESPONSE_KEYS: &[&str] = &["status", "headers", "json", "body", "body_file"];
+const TARGET_KEYS: &[&str] = &["command", "url", "env", "ready"];
+const READY_KEYS: &[&str] = &["http", "within"];
+const STEP_KEYS: &[&str] = &[
+    "name",
+    "request",
+    "poll",
+    "advance_clock",
+    "expect",
+    "capture",
+];
+const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
+const REQUEST_KEYS: &[&str] = &[
+    "method",
+    "path",
+    "query",
+    "headers",
+    "json",
+    "json_file",
+    "body",
+    "body_file",
+    "timeout",
+];
+const CHECK_KEYS: &[&str] = &["status", "json", "body_contains"];
+const STEP_EXPECT_KEYS: &[&str] = &["name", "step", "status", "json", "body_contains"];
+const MOCK_EXPECT_KEYS: &[&str] = &[
+    "name",
+    "mock",
+    "request",
+    "count",
+    "none",
+    "order",
+    "unmatched",
+    "state",
+];
+const COUNT_KEYS: &[&str] = &["min", "max"];
+
+/// Default pause between poll attempts.
+const DEFAULT_POLL_EVERY: Duration = Duration::from_secs(1);
+/// Default poll deadline.
+const DEFAULT_POLL_WITHIN: Duration = Duration::from_secs(30);
+
+/// Where a template is used, which decides the variables it may name.
+#[derive(Clone, Copy)]
+enum Scope<'s> {
+    /// In `target`: `mocks.NAME.url`, `target.port`, `env.NAME`.
+    Target,
+    /// In the flow: `mocks.NAME.url`, `target.url`, `env.NAME` and the captures so far.
+    Flow { captures: &'s [String] },
+}
+
+/// The mapping entries of a node, checked against the keys allowed there.
+struct Fields<'n> {
+    node: &'n Node,
+    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    /// Keys that are not allowed here (already reported).
+    unknown: Vec<&'n str>,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(name, _, _)| *name == key)
+            .map(|(_, _, value)| *value)
+    }
+
+    fn key(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(name, _, _)| *name == key)
+            .map(|(_, key, _)| *key)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Whether an unknown key here is probably a typo of `key`: then "missing `key`" would only
+    /// repeat the did-you-mean of the unknown key.
+    fn has_typo_of(&self, key: &str) -> bool {
+        self.unknown
+            .iter()
+            .any(|unknown| did_you_mean(unknown, &[key]).is_some())
+    }
+}
+
+struct Cx<'a> {
+    path: &'a Path,
+    root: &'a Path,
+    text: &'a str,
+    errors: Vec<Diagnostic>,
+    /// Names of the mocks declared, for references and templates.
+    mocks: Vec<String>,
+}
+
+fn list_keys(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn is_id(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+fn is_mock_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+}
+
+fn is_capture_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+}
+
+fn is_method(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+impl Cx<'_> {
+    // -----------------------------------------------------------------------------------------
+    // Building blocks
+    // -----------------------------------------------------------------------------------------
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.errors.push(diagnostic);
+    }
+
+    fn type_error(&mut self, node: &Node, expected: &str, key: &str, context: &str) {
+        let mut diagnostic = Diagnostic::new(
+            format!(
+                "expected {expected} for `{key}` {context}, found {}",
+                node.describe()
+            ),
+            Some(node.span),
+        );
+        if expected == "a string"
+            && matches!(node.kind, NodeKind::Scalar { .. })
+            && let Some(text) = node.text().filter(|text| !text.is_empty())
+        {
+            diagnostic = diagnostic.with_help(format!("quote it: `\"{text}\"`"));
+        }
+        self.error(diagnostic);
+    }
+
+    /// The entries of a mapping, reporting keys outside `allowed`.
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        allowed: &[&str],
+        key: &str,
+        context: &str,
+    ) -> Option<Fields<'n>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        };
+        let mut fields = Fields {
+            node,
+            entries: Vec::new(),
+            unknown: Vec::new(),
+        };
+        for (key_node, value) in entries {
+            let Some(name) = key_node.text() else {
+                self.error(Diagnostic::new(
+                    format!(
+                        "expected a string key {context}, found {}",
+                        key_node.describe()
+                    ),
+                    Some(key_node.span),
+                ));
+                continue;
+            };
+            if allowed.contains(&name) {
+                fields.entries.push((name, key_node, value));
+                continue;
+            }
+            fields.unknown.push(name);
+            let mut diagnostic = Diagnostic::new(
+                format!("unknown field `{name}` {context}"),
+                Some(key_node.span),
+            )
+            .with_label(format!("expected one of {}", list_keys(allowed)));
+            if let Some(suggestion) = did_you_mean(name, allowed) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            }
+            self.error(diagnostic);
+        }
+        Some(fields)
+    }
+
+    fn missing(&mut self, fields: &Fields<'_>, key: &str, context: &str) {
+        if fields.has_typo_of(key) {
+            return;
+        }
+        self.error(
+            Diagnostic::new(
+                format!("missing field `{key}` {context}"),
+                Some(fields.node.span),
+            )
+            .with_label(format!("`{key}` is required")),
+        );
+    }
+
+    /// Report every pair of exclusive keys that are both present; true when at most one is.
+    fn at_most_one(&mut self, fields: &Fields<'_>, keys: &[&str], context: &str) -> bool {
+        let present: Vec<&str> = keys.iter().copied().filter(|key| fields.has(key)).collect();
+        if present.len() <= 1 {
+            return true;
+        }
+        let second = fields.key(present[1]).map(|node| node.span);
+        self.error(
+            Diagnostic::new(
+                format!(
+                    "`{}` and `{}` cannot both be given {context}",
+                    present[0], present[1]
+                ),
+                second,
+            )
+            .with_label(format!("give only one of {}", list_keys(keys))),
+        );
+        false
+    }
+
+    fn string(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
+        match node.as_str() {
+            Some(text) => Some(text.to_string()),
+            None => {
+                self.type_error(node, "a string", key, context);
+                None
+            }
+        }
+    }
+
+    /// The text of any non-null scalar: `PORT: 8080` means the string `8080`.
+    fn scalar_text(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
+        match node.scalar() {
+            Some(Scalar::Null) | None => {
+                self.type_error(node, "a string", key, context);
+                None
+            }
+            Some(_) => node.text().map(str::to_string),
+        }
+    }
+
+    fn string_list(&mut self, node: &Node, key: &str, context: &str) -> Option<Vec<String>> {
+        let items = self.list(node, key, context)?;
+        let strings: Vec<Option<String>> = items
+            .iter()
+            .map(|item| self.string(item, key, context))
+            .collect();
+        strings.into_iter().collect()
+    }
+
+    fn list<'n>(&mut self, node: &'n Node, key: &str, context: &str) -> Option<&'n [Node]> {
+        match &node.kind {
+            NodeKind::Sequence(items) => Some(items),
+            _ => {
+                self.type_error(node, "a list", key, context);
+                None
+            }
+        }
+    }
+
+    fn integer(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Option<u64> {
+        let value = match node.scalar() {
+            Some(Scalar::Int(n)) => u64::try_from(n).ok(),
+            Some(Scalar::UInt(n)) => Some(n),
+            _ => {
+                self.type_error(node, "an integer", key, context);
+                return None;
+            }
+        };
+        match value.filter(|n| range.contains(n)) {
+            Some(n) => Some(n),
+            None => {
+                let allowed = if *range.end() == u64::MAX {
+                    format!("at least {}", range.start())
+                } else {
+                    format!("between {} and {}", range.start(), range.end())
+                };
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "`{key}` {context} must be {allowed}, found `{}`",
+                            node.text().unwrap_or_default()
+                        ),
+                        Some(node.span),
+                    )
+                    .with_label("out of range"),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, key: &str, context: &str) -> Option<bool> {
+        match node.scalar() {
+            Some(Scalar::Bool(b)) => Some(b),
+            _ => {
+                self.type_error(node, "`true` or `false`", key, context);
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, node: &Node, key: &str, context: &str) -> Option<Duration> {
+        let text = self.string(node, key, context)?;
+        match duration::parse(&text) {
+            Ok(duration) => Some(duration),
+            Err(err) => {
+                self.error(
+                    Diagnostic::new(
+                        format!("invalid duration for `{key}` {context}"),
+                        Some(node.span),
+                    )
+                    .with_label(err.to_string()),
+                );
+                None
+            }
+        }
+    }
+
+    fn json(&mut self, node: &Node) -> Option<Value> {
+        match yaml::to_json(node) {
+            Ok(value) => Some(value),
+            Err(diagnostic) => {
+                self.error(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn regex(&mut self, node: &Node, text: &str, anchored: bool) -> Option<Pattern> {
+        let source = if anchored {
+            format!("^(?:{text})$")
+        } else {
+            text.to_string()
+        };
+        match regex::Regex::new(&source) {
+            Ok(regex) => Some(Pattern(regex)),
+            Err(err) => {
+                let detail = err.to_string();
+                let last = detail.lines().last().unwrap_or_default().trim();
+                let last = last.strip_prefix("error: ").unwrap_or(last);
+                self.error(
+                    Diagnostic::new(format!("invalid regex `{text}`"), Some(node.span))
+                        .with_label(last.to_string()),
+                );
+                None
+            }
+        }
+    }
+
+    fn jsonpath(&mut self, node: &Node, text: &str) -> Option<String> {
+        match serde_json_path::JsonPath::parse(text) {
+            Ok(_) => Some(text.to_string()),
+            Err(err) => {
+                let mut diagnostic =
+                    Diagnostic::new(format!("invalid JSONPath `{text}`"), Some(node.span))
+                        .with_label(format!("at position {}: {}", err.position(), err.message()));
+                if !text.starts_with('$') {
+                    diagnostic = diagnostic.with_help("a JSONPath starts with `$`, e.g. `$.id`");
+                }
+                self.error(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn xpath(&mut self, node: &Node, text: &str) -> Option<String> {
+        match sxd_xpath::Factory::new().build(text) {
+            Ok(Some(_)) => Some(text.to_string()),
+            Ok(None) => {
+                self.error(Diagnostic::new("empty XPath", Some(node.span)));
+                None
+            }
+            Err(err) => {
+                self.error(
+                    Diagnostic::new(format!("invalid XPath `{text}`"), Some(node.span))
+                        .with_label(words(&format!("{err:?}"))),
+                );
+                None
+            }
+        }
+    }
+
+    /// The byte offset in the file where a scalar's text starts, when the text appears there
+    /// verbatim (plain, or quoted on one line without escapes).
+    fn verbatim_start(&self, node: &Node) -> Option<usize> {
+        let NodeKind::Scalar { text, .. } = &node.kind else {
+            return None;
+        };
+        let raw = self.text.get(node.span.start..node.span.end)?;
+        if raw == text {
+            return Some(node.span.start);
+        }
+        let quote = raw.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let inner = raw.strip_prefix(quote)?.strip_suffix(quote)?;
+        (inner == text && !inner.contains('\n')).then_some(node.span.start + 1)
+    }
+
+    /// A span inside a scalar's text (`offset..offset + len` in its text), or the whole scalar.
+    fn inner_span(&self, node: &Node, offset: usize, len: usize) -> Span {
+        let Some(start) = self.verbatim_start(node) else {
+            return node.span;
+        };
+        let text = node.text().unwrap_or_default();
+        let Some(before) = text.get(..offset) else {
+            return node.span;
+        };
+        let quote = usize::from(start != node.span.start);
+        Span {
+            start: start + offset,
+            end: (start + offset + len).min(node.span.end),
+            line: node.span.line,
+            col: node.span.col + quote + before.chars().count(),
+        }
+    }
+
+    /// Parse a template and check the variables it names against `scope`.
+    fn template(&mut self, node: &Node, text: &str, scope: Scope<'_>) -> Option<Template> {
+        let template = match Template::parse(text) {
+            Ok(template) => template,
+            Err(err) => {
+                let span = self.inner_span(node, err.offset, 2);
+                self.error(
+                    Diagnostic::new(format!("invalid template `{text}`"), Some(span))
+                        .with_label(err.message),
+                );
+                return None;
+            }
+        };
+        let mut ok = true;
+        for var in template.vars() {
+            let name = var.name();
+            let span = self.inner_span(node, var.offset, name.len());
+            if let Some(diagnostic) = self.check_var(&var.path, &name, scope) {
+                let mut diagnostic = diagnostic;
+                diagnostic.span = Some(span);
+                self.error(diagnostic);
+                ok = false;
+            }
+        }
+        ok.then_some(template)
+    }
+
+    fn check_var(&self, path: &[String], name: &str, scope: Scope<'_>) -> Option<Diagnostic> {
+        let unknown = |label: String| {
+            Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
+        };
+        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        match (parts.as_slice(), scope) {
+            (["mocks", mock, "url"], _) => {
+                if self.mocks.iter().any(|known| known == mock) {
+                    return None;
+                }
+                let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
+                let mut diagnostic = unknown(format!("no mock named `{mock}`"));
+                if let Some(suggestion) = did_you_mean(mock, &known) {
+                    diagnostic =
+                        diagnostic.with_help(format!("did you mean `mocks.{suggestion}.url`?"));
+                }
+                Some(diagnostic)
+            }
+            (["mocks", ..], _) => Some(
+                unknown("a mock's variable is `mocks.NAME.url`".to_string())
+                    .with_help("write `{{ mocks.NAME.url }}`"),
+            ),
+            (["env", _], _) => None,
+            (["env", ..], _) => Some(unknown("an environment variable is `env.NAME`".to_string())),
+            (["target", "port"], Scope::Target) | (["target", "url"], Scope::Flow { .. }) => None,
+            (["target", "port"], Scope::Flow { .. }) => Some(
+                unknown("`target.port` is only known in `target`".to_string())
+                    .with_help("in the flow, use `target.url`"),
+            ),
+            (["target", "url"], Scope::Target) => Some(
+                unknown("`target.url` is only known in the flow".to_string())
+                    .with_help("in `target`, use `target.port`"),
+            ),
+            (["target", ..], Scope::Target) => Some(
+                unknown("`target` has `port` here".to_string())
+                    .with_help("did you mean `target.port`?"),
+            ),
+            (["target", ..], Scope::Flow { .. }) => Some(
+                unknown("`target` has `url` here".to_string())
+                    .with_help("did you mean `target.url`?"),
+            ),
+            ([capture], Scope::Flow { captures }) => {
+                if captures.iter().any(|known| known == capture) {
+                    return None;
+                }
+                let known: Vec<&str> = captures.iter().map(String::as_str).collect();
+                let mut diagnostic = unknown("not a capture of an earlier step".to_string());
+                if let Some(suggestion) = did_you_mean(capture, &known) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                } else {
+                    diagnostic = diagnostic
+                        .with_help("captures are known after the step that captures them");
+                }
+                Some(diagnostic)
+            }
+            (_, Scope::Target) => Some(
+                unknown("not a variable of `target`".to_string())
+                    .with_help("`target` knows `mocks.NAME.url`, `target.port` and `env.NAME`"),
+            ),
+            (_, Scope::Flow { .. }) => Some(unknown("not a known variable".to_string()).with_help(
+                "the flow knows `mocks.NAME.url`, `target.url`, `env.NAME` and captures",
+            )),
+        }
+    }
+
+    /// Check the templates in every string leaf of a YAML value (a request `json:` body).
+    fn json_templates(&mut self, node: &Node, scope: Scope<'_>) -> bool {
+        match &node.kind {
+            NodeKind::Scalar { text, .. } => {
+                if matches!(node.scalar(), Some(Scalar::Str(_)))
+                    && (text.contains("{{") || text.contains("}}"))
+                {
+                    let text = text.clone();
+                    return self.template(node, &text, scope).is_some();
+                }
+                true
+            }
+            NodeKind::Sequence(items) => {
+                // Check every leaf, not only up to the first bad one.
+                let mut ok = true;
+                for item in items {
+                    ok &= self.json_templates(item, scope);
+                }
+                ok
+            }
+            NodeKind::Mapping(entries) => {
+                let mut ok = true;
+                for (_, value) in entries {
+                    ok &= self.json_templates(value, scope);
+                }
+                ok
+            }
+        }
+    }
+
+    /// Check the templates in every string leaf of a JSON value read from `node`'s file.
+    fn file_json_templates(&mut self, node: &Node, value: &Value, scope: Scope<'_>) -> bool {
+        match value {
+            Value::String(text) if text.contains("{{") || text.contains("}}") => {
+                let name = node.text().unwrap_or_default().to_string();
+                match Template::parse(text) {
+                    Ok(template) => {
+                        let mut ok = true;
+                        for var in template.vars() {
+                            if let Some(mut diagnostic) =
+                                self.check_var(&var.path, &var.name(), scope)
+                            {
+                                diagnostic.message = format!("{} in `{name}`", diagnostic.message);
+                                diagnostic.span = Some(node.span);
+                                self.error(diagnostic);
+                                ok = false;
+                            }
+                        }
+                        ok
+                    }
+                    Err(err) => {
+                        self.error(
+                            Diagnostic::new(
+                                format!("invalid template `{text}` in `{name}`"),
+                                Some(node.span),
+                            )
+                            .with_label(err.message),
+                        );
+                        false
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let mut ok = true;
+                for item in items {
+                    ok &= self.file_json_templates(node, item, scope);
+                }
+                ok
+            }
+            Value::Object(map) => {
+                let mut ok = true;
+                for item in map.values() {
+                    ok &= self.file_json_templates(node, item, scope);
+                }
+                ok
+            }
+            _ => true,
+        }
+    }
+
+    /// Read a file the scenario names, inside the root.
+    fn read_file(&mut self, node: &Node, key: &str, context: &str) -> Option<(String, Vec<u8>)> {
+        let name = self.string(node, key, context)?;
+        let resolved = match paths::resolve(self.path, self.root, &name) {
+            Ok(resolved) => resolved,
+            Err(err) => {
+                let label = match err {
+                    paths::PathError::Missing { .. } => "no such file",
+                    paths::PathError::Empty => "name a file",
+                    paths::PathError::Io { .. } => "cannot inspect this file",
+                    _ => "files must stay inside the scenario root",
+                };
+                self.error(
+                    Diagnostic::new(
+                        format!("cannot use `{key}` {context}: {err}"),
+                        Some(node.span),
+                    )
+                    .with_label(label),
+                );
+                return None;
+            }
+        };
+        match std::fs::read(&resolved) {
+            Ok(bytes) => Some((name, bytes)),
+            Err(err) => {
+                self.error(Diagnostic::new(
+                    format!("failed to read `{name}`: {err}"),
+                    Some(node.span),
+                ));
+                None
+            }
+        }
+    }
+
+    fn json_file(&mut self, node: &Node, key: &str, context: &str) -> Option<Value> {
+        let (name, bytes) = self.read_file(node, key, context)?;
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.error(
+                    Diagnostic::new(format!("`{name}` is not valid JSON"), Some(node.span))
+                        .with_label(format!(
+                            "{} at line {} column {}",
+                            json_error_text(&err),
+                            err.line(),
+                            err.column()
+                        )),
+                );
+                None
+            }
+        }
+    }
+
+    fn text_file(&mut self, node: &Node, key: &str, context: &str) -> Option<(String, String)> {
+        let (name, bytes) = self.read_file(node, key, context)?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Some((name, text)),
+            Err(err) => {
+                self.error(
+                    Diagnostic::new(format!("`{name}` is not UTF-8 text"), Some(node.span))
+                        .with_label(format!(
+                            "invalid byte at offset {}",
+                            err.utf8_error().valid_up_to()
+                        )),
+                );
+                None
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The scenario
+    // -----------------------------------------------------------------------------------------
+
+    fn scenario(&mut self, node: &Node) -> Option<Scenario> {
+        let context = "at the top level";
+        let NodeKind::Mapping(_) = node.kind else {
+            self.error(
+                Diagnostic::new(
+                    format!(
+                        "expected a mapping at the top level, found {}",
+                        node.describe()
+                    ),
+                    Some(node.span),
+                )
+                .with_help("a scenario is a mapping with at least `id`, `title` and `flow`"),
+            );
+            return None;
+        };
+        let fields = self.fields(node, TOP_KEYS, "scenario", context)?;
+        for key in ["id", "title", "flow"] {
+            if !fields.has(key) {
+                self.missing(&fields, key, context);
+            }
+        }
+        let id = fields.get("id").and_then(|value| {
+            let id = self.string(value, "id", context)?;
+            if is_id(&id) {
+                return Some(id);
+            }
+            self.error(
+                Diagnostic::new(format!("invalid id `{id}`"), Some(value.span))
+                    .with_label("expected lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit"),
+            );
+            None
+        });
+        let title = fields
+            .get("title")
+            .and_then(|value| self.string(value, "title", context));
+        let ticket = fields
+            .get("ticket")
+            .map(|value| self.string(value, "ticket", context));
+        let customers = fields
+            .get("customers")
+            .map(|value| self.string_list(value, "customers", context));
+        let tags = fields
+            .get("tags")
+            .map(|value| self.string_list(value, "tags", context));
+        let severity = fields.get("severity").map(|value| self.severity(value));
+        let root_cause = fields.get("root_cause").map(|value| self.root_cause(value));
+        let clock = fields.get("clock").map(|value| self.clock(value));
+        let mocks = fields.get("mocks").map(|value| self.mocks(value));
+        let target = fields.get("target").map(|value| self.target(value));
+        let flow = fields.get("flow").and_then(|value| self.flow(value));
+        let expect = fields
+            .get("expect")
+            .map(|value| self.expectations(value, flow.as_deref().unwrap_or(&[])));
+        let snapshot = fields.get("snapshot").map(|value| self.snapshot(value));
+
+        Some(Scenario {
+            id: id?,
+            title: title?,
+            ticket: present(ticket)?,
+            customers: present(customers)?.unwrap_or_default(),
+            severity: present(severity)?,
+            tags: present(tags)?.unwrap_or_default(),
+            root_cause: present(root_cause)?,
+            clock: present(clock)?.unwrap_or_default(),
+            mocks: present(mocks)?.unwrap_or_default(),
+            target: present(target)?.unwrap_or_default(),
+            flow: flow?,
+            expect: present(expect)?.unwrap_or_default(),
+            snapshot: present(snapshot)?.unwrap_or_default(),
+            source: Source {
+                path: self.path.to_path_buf(),
+                root: self.root.to_path_buf(),
+            },
+        })
+    }
+
+    fn choice<T: Copy>(&mut self, node: &Node, key: &str, options: &[(&str, T)]) -> Option<T> {
+        let text = self.string(node, key, "at the top level")?;
+        if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
+            return Some(*value);
+        }
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        let mut diagnostic = Diagnostic::new(format!("invalid `{key}` `{text}`"), Some(node.span))
+            .with_label(format!("expected one of {}", list_keys(&names)));
+        if let Some(suggestion) = did_you_mean(&text, &names) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        self.error(diagnostic);
+        None
+    }
+
+    fn severity(&mut self, node: &Node) -> Option<Severity> {
+        self.choice(
+            node,
+            "severity",
+            &[
+                ("sev1", Severity::Sev1),
+                ("sev2", Severity::Sev2),
+                ("sev3", Severity::Sev3),
+                ("sev4", Severity::Sev4),
+            ],
+        )
+    }
+
+    fn root_cause(&mut self, node: &Node) -> Option<RootCause> {
+        self.choice(
+            node,
+            "root_cause",
+            &[
+                ("product-defect", RootCause::ProductDefect),
+                ("configuration", RootCause::Configuration),
+                ("data", RootCause::Data),
+                ("external-dependency", RootCause::ExternalDependency),
+                ("unknown", RootCause::Unknown),
+            ],
+        )
+    }
+
+    fn clock(&mut self, node: &Node) -> Option<ClockSpec> {
+        let context = "in `clock`";
+        let fields = self.fields(node, &["start"], "clock", context)?;
+        let Some(start) = fields.get("start") else {
+            return Some(ClockSpec::default());
+        };
+        let text = self.string(start, "start", context)?;
+        let format = time::format_description::well_known::Rfc3339;
+        match time::OffsetDateTime::parse(&text, &format) {
+            Ok(_) => Some(ClockSpec { start: Some(text) }),
+            Err(err) => {
+                self.error(
+                    Diagnostic::new(format!("invalid `clock.start` `{text}`"), Some(start.span))
+                        .with_label(format!("expected an RFC 3339 instant: {err}"))
+                        .with_help("write e.g. `2026-10-31T23:00:00Z`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn snapshot(&mut self, node: &Node) -> Option<SnapshotSpec> {
+        let context = "in `snapshot`";
+        let fields = self.fields(node, &["redact"], "snapshot", context)?;
+        let Some(redact) = fields.get("redact") else {
+            return Some(SnapshotSpec::default());
+        };
+        let items = self.list(redact, "redact", context)?;
+        let mut paths = Some(Vec::new());
+        for item in items {
+            let path = self
+                .string(item, "redact", context)
+                .and_then(|text| self.jsonpath(item, &text));
+            match (&mut paths, path) {
+                (Some(paths), Some(path)) => paths.push(path),
+                _ => paths = None,
+            }
+        }
+        Some(SnapshotSpec { redact: paths? })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Mocks
+    // -----------------------------------------------------------------------------------------
+
+    fn mocks(&mut self, node: &Node) -> Option<Vec<MockSpec>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", "mocks", "at the top level");
+            return None;
+        };
+        // Names first, so templates and expectations can refer to any mock.
+        for (key, _) in entries {
+            if let Some(name) = key.as_str().filter(|name| is_mock_name(name)) {
+                self.mocks.push(name.to_string());
+            }
+        }
+        let mut mocks = Some(Vec::new());
+        for (key, value) in entries {
+            let Some(name) = key.as_str() else {
+                self.type_error(key, "a string", "mocks", "(a mock name)");
+                mocks = None;
+                continue;
+            };
+            if !is_mock_name(name) {
+                self.error(
+                    Diagnostic::new(format!("invalid mock name `{name}`"), Some(key.span))
+                        .with_label("expected lowercase letters, digits, `_` and `-`, starting with a letter"),
+                );
+                mocks = None;
+                continue;
+            }
+            let mock = self.mock(name, value);
+            match (&mut mocks, mock) {
+                (Some(mocks), Some(mock)) => mocks.push(mock),
+                _ => mocks = None,
+            }
+        }
+        mocks
+    }
+
+    fn not_yet_supported(&mut self, fields: &Fields<'_>, keys: &[&str], what: &str) -> bool {
+        let mut ok = true;
+        for key in keys {
+            if let Some(key_node) = fields.key(key) {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{key}` is not yet supported: {what}"),
+                        Some(key_node.span),
+                    )
+                    .with_label("not yet supported"),
+                );
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
+        let context = format!("in mock `{name}`");
+        let fields = self.fields(node, MOCK_KEYS, name, &context)?;
+        let supported = self.not_yet_supported(
+            &fields,
+            &["provider", "with", "faults"],
+            "built-in providers and faults arrive in a later release",
+        );
+        let journal_limit = match fields.get("journal_limit") {
+            Some(value) => self
+                .integer(value, "journal_limit", &context, 1..=1_000_000)
+                .map(|n| n as usize),
+            None => Some(DEFAULT_JOURNAL_LIMIT),
+        };
+        let stubs = match fields.get("stubs") {
+            Some(value) => self.list(value, "stubs", &context).and_then(|items| {
+                let stubs: Vec<Option<Stub>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        self.stub(item, &format!("in stub {} of mock `{name}`", index + 1))
+                    })
+                    .collect();
+                stubs.into_iter().collect::<Option<Vec<Stub>>>()
+            }),
+            None => Some(Vec::new()),
+        };
+        supported.then_some(())?;
+        Some(MockSpec {
+            name: name.to_string(),
+            stubs: stubs?,
+            journal_limit: journal_limit?,
+        })
+    }
+
+    fn stub(&mut self, node: &Node, context: &str) -> Option<Stub> {
+        let fields = self.fields(node, STUB_KEYS, "stubs", context)?;
+        let name = fields
+            .get("name")
+            .map(|value| self.string(value, "name", context));
+        let priority = match fields.get("priority") {
+            Some(value) => self
+                .integer(value, "priority", context, 1..=255)
+                .map(|n| n as u8),
+            None => Some(DEFAULT_PRIORITY),
+        };
+        let request = match fields.get("request") {
+            Some(value) => self.matcher(value, "request", context),
+            None => {
+                self.missing(&fields, "request", context);
+                None
+            }
+        };
+        let exclusive = self.at_most_one(&fields, &["response", "responses"], context);
+        let responses = if !exclusive {
+            None
+        } else if let Some(value) = fields.get("response") {
+            if let Some(key) = fields.key("sequence") {
+                self.error(
+                    Diagnostic::new(
+                        format!("`sequence` needs `responses` {context}"),
+                        Some(key.span),
+                    )
+                    .with_label("a single `response` has no sequence"),
+                );
+            }
+            self.response(value, &format!("in the response of {}", &context[3..]))
+                .map(|response| vec![response])
+        } else if let Some(value) = fields.get("responses") {
+            self.list(value, "responses", context).and_then(|items| {
+                if items.is_empty() {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`responses` {context} is empty"),
+                            Some(value.span),
+                        )
+                        .with_label("give at least one response"),
+                    );
+                    return None;
+                }
+                let responses: Vec<Option<ResponseSpec>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        self.response(
+                            item,
+                            &format!("in response {} of {}", index + 1, &context[3..]),
+                        )
+                    })
+                    .collect();
+                responses.into_iter().collect()
+            })
+        } else {
+            if !fields.has_typo_of("response") && !fields.has_typo_of("responses") {
+                self.error(
+                    Diagnostic::new(
+                        format!("missing field `response` {context}"),
+                        Some(node.span),
+                    )
+                    .with_label("give `response` or `responses`"),
+                );
+            }
+            None
+        };
+        let after_last = match fields.get("sequence") {
+            Some(value) => {
+                let text = self.string(value, "sequence", context);
+                match text.as_deref() {
+                    Some("stick") => Some(AfterLast::Stick),
+                    Some("cycle") => Some(AfterLast::Cycle),
+                    Some(other) => {
+                        self.error(
+                            Diagnostic::new(
+                                format!("invalid `sequence` `{other}`"),
+                                Some(value.span),
+                            )
+                            .with_label("expected one of `stick`, `cycle`"),
+                        );
+                        None
+                    }
+                    None => None,
+                }
+            }
+            None => Some(AfterLast::Stick),
+        };
+        Some(Stub {
+            name: present(name)?,
+            priority: priority?,
+            request: request?,
+            responses: ResponseSequence {
+                responses: responses?,
+                after_last: after_last?,
+            },
+        })
+    }
+
+    fn value_matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<ValueMatcher> {
+        if let NodeKind::Mapping(_) = node.kind {
+            let fields = self.fields(node, VALUE_MATCHER_KEYS, key, context)?;
+            let present: Vec<&str> = VALUE_MATCHER_KEYS
+                .iter()
+                .copied()
+                .filter(|name| fields.has(name))
+                .collect();
+            if present.len() != 1 {
+                if present.is_empty() && !fields.unknown.is_empty() {
+                    return None;
+                }
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "expected exactly one of {} for `{key}` {context}",
+                            list_keys(VALUE_MATCHER_KEYS)
+                        ),
+                        Some(node.span),
+                    )
+                    .with_label(format!("found {}", present.len())),
+                );
+                return None;
+            }
+            let value = fields.get(present[0])?;
+            return match present[0] {
+                "equals" => self
+                    .scalar_text(value, "equals", context)
+                    .map(ValueMatcher::Equals),
+                "contains" => self
+                    .scalar_text(value, "contains", context)
+                    .map(ValueMatcher::Contains),
+                "regex" => {
+                    let text = self.string(value, "regex", context)?;
+                    self.regex(value, &text, false).map(ValueMatcher::Regex)
+                }
+                _ => self
+                    .boolean(value, "present", context)
+                    .map(ValueMatcher::Present),
+            };
+        }
+        self.scalar_text(node, key, context)
+            .map(ValueMatcher::Equals)
+    }
+
+    fn value_matchers(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+    ) -> Option<Vec<(String, ValueMatcher)>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        };
+        let mut out = Some(Vec::new());
+        for (name, value) in entries {
+            let name = self.scalar_text(name, key, context);
+            let inner = match &name {
+                Some(name) => format!("in `{key}.{name}` of {}", &context[3..]),
+                None => context.to_string(),
+            };
+            let matcher = self.value_matcher(value, key, &inner);
+            match (&mut out, name, matcher) {
+                (Some(out), Some(name), Some(matcher)) => out.push((name, matcher)),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<RequestMatcher> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        }
+        let context = format!("in the {key} of {}", context.trim_start_matches("in "));
+        let context = context.as_str();
+        let fields = self.fields(node, MATCHER_KEYS, key, context)?;
+        let mut ok = true;
+        let method = match fields.get("method") {
+            Some(value) => match self.string(value, "method", context) {
+                Some(text) if text.eq_ignore_ascii_case("any") => None,
+                Some(text) if is_method(&text) => Some(text.to_ascii_uppercase()),
+                Some(text) => {
+                    self.error(
+                        Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
+                            .with_label(
+                                "expected an HTTP method such as `GET` or `POST`, or `ANY`",
+                            ),
+                    );
+                    ok = false;
+                    None
+                }
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        let exclusive = self.at_most_one(&fields, &["path", "path_regex"], context);
+        ok &= exclusive;
+        let mut path = None;
+        if let Some(value) = fields.get("path") {
+            match self.string(value, "path", context) {
+                Some(text) if text.starts_with('/') => {
+                    let templated = text.split('/').any(|segment| {
+                        segment.len() > 2
+                            && segment.starts_with('{')
+                            && segment.ends_with('}')
+                            && !segment.starts_with("{{")
+                    });
+                    path = Some(if templated {
+                        PathMatcher::Template(text)
+                    } else {
+                        PathMatcher::Exact(text)
+                    });
+                }
+                Some(text) => {
+                    self.error(
+                        Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                            .with_label("a path starts with `/`"),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("path_regex") {
+            match self
+                .string(value, "path_regex", context)
+                .and_then(|text| self.regex(value, &text, true))
+            {
+                Some(pattern) => path = Some(PathMatcher::Regex(pattern)),
+                None => ok = false,
+            }
+        }
+        let mut query = Vec::new();
+        if let Some(value) = fields.get("query") {
+            match self.value_matchers(value, "query", context) {
+                Some(matchers) => query = matchers,
+                None => ok = false,
+            }
+        }
+        let mut headers = Vec::new();
+        if let Some(value) = fields.get("headers") {
+            match self.value_matchers(value, "headers", context) {
+                Some(matchers) => headers = matchers,
+                None => ok = false,
+            }
+        }
+        let mut body = Vec::new();
+        if let Some(value) = fields.get("json") {
+            match self.json(value) {
+                Some(value) => body.push(BodyMatcher::JsonEquals { value }),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("json_partial") {
+            match self.json(value) {
+                Some(value) => body.push(BodyMatcher::JsonPartial { value }),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("jsonpath") {
+            match self.path_checks(value, "jsonpath", context, false) {
+                Some(checks) => body.extend(checks),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("xpath") {
+            match self.path_checks(value, "xpath", context, true) {
+                Some(checks) => body.extend(checks),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("form") {
+            match self.value_matchers(value, "form", context) {
+                Some(fields) => body.push(BodyMatcher::Form { fields }),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("body_contains") {
+            match self.string(value, "body_contains", context) {
+                Some(text) => body.push(BodyMatcher::Contains { text }),
+                None => ok = false,
+            }
+        }
+        ok.then_some(RequestMatcher {
+            method,
+            path,
+            query,
+            headers,
+            body,
+        })
+    }
+
+    /// `jsonpath:` or `xpath:` of a request matcher: a mapping expression → value, or a list of
+    /// expressions.
+    fn path_checks(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        xml: bool,
+    ) -> Option<Vec<BodyMatcher>> {
+        let mut pairs: Vec<(&Node, Option<&Node>)> = Vec::new();
+        match &node.kind {
+            NodeKind::Mapping(entries) => {
+                pairs.extend(entries.iter().map(|(key, value)| (key, Some(value))));
+            }
+            NodeKind::Sequence(items) => pairs.extend(items.iter().map(|item| (item, None))),
+            NodeKind::Scalar { .. } => {
+                self.type_error(node, "a mapping or a list", key, context);
+                return None;
+            }
+        }
+        let mut out = Some(Vec::new());
+        for (expression, value) in pairs {
+            let matcher = self.string(expression, key, context).and_then(|text| {
+                if xml {
+                    let path = self.xpath(expression, &text)?;
+                    let value = match value {
+                        Some(value) => Some(self.scalar_text(value, key, context)?),
+                        None => None,
+                    };
+                    Some(BodyMatcher::XPath { path, value })
+                } else {
+                    let path = self.jsonpath(expression, &text)?;
+                    let value = match value {
+                        Some(value) => Some(self.json(value)?),
+                        None => None,
+                    };
+                    Some(BodyMatcher::JsonPath { path, value })
+                }
+            });
+            match (&mut out, matcher) {
+                (Some(out), Some(matcher)) => out.push(matcher),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn response(&mut self, node: &Node, context: &str) -> Option<ResponseSpec> {
+        let fields = self.fields(node, RESPONSE_KEYS, "response", context)?;
+        let status = match fields.get("status") {
+            Some(value) => self
+                .integer(value, "status", context, 100..=599)
+                .map(|n| n as u16),
+            None => Some(200),
+        };
+        let mut headers = Some(Vec::new());
+        if let Some(value) = fields.get("headers") {
+            headers = self.string_map(value, "headers", context);
+        }
+        let body = if !self.at_most_one(&fields, &["json", "body", "body_file"], context) {
+            None
+        } else if let Some(value) = fields.get("json") {
+            self.json(value).map(ResponseBody::Json)
+        } else if let Some(value) = fields.get("body") {
+            self.string(value, "body", context).map(ResponseBody::Text)
+        } else if let Some(value) = fields.get("body_file") {
+            if value.as_str().is_some_and(|name| name.ends_with(".json")) {
+                self.json_file(value, "body_file", context)
+                    .map(ResponseBody::Json)
+            } else {
+                self.text_file(value, "body_file", context)
+                    .map(|(_, text)| ResponseBody::Text(text))
+            }
+        } else {
+            Some(ResponseBody::Empty)
+        };
+        Some(ResponseSpec {
+            status: status?,
+            headers: headers?,
+            body: body?,
+        })
+    }
+
+    /// A mapping name → scalar text (`Retry-After: 1` is the text `1`).
+    fn string_map(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+    ) -> Option<Vec<(String, String)>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        };
+        let mut out = Some(Vec::new());
+        for (name, value) in entries {
+            let name = self.scalar_text(name, key, context);
+            let value = self.scalar_text(value, key, context);
+            match (&mut out, name, value) {
+                (Some(out), Some(name), Some(value)) => out.push((name, value)),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    /// A mapping name → template.
+    fn template_map(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<Vec<(String, Template)>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        };
+        let mut out = Some(Vec::new());
+        for (name, value) in entries {
+            let name = self.scalar_text(name, key, context);
+            let template = self
+                .scalar_text(value, key, context)
+                .and_then(|text| self.template(value, &text, scope));
+            match (&mut out, name, template) {
+                (Some(out), Some(name), Some(template)) => out.push((name, template)),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Target
+    // -----------------------------------------------------------------------------------------
+
+    fn target(&mut self, node: &Node) -> Option<TargetSpec> {
+        let context = "in `target`";
+        let fields = self.fields(node, TARGET_KEYS, "target", context)?;
+        let scope = Scope::Target;
+        let launch = if !self.at_most_one(&fields, &["command", "url"], context) {
+            None
+        } else if let Some(value) = fields.get("command") {
+            self.list(value, "command", context).and_then(|items| {
+                if items.is_empty() {
+                    self.error(
+                        Diagnostic::new(format!("`command` {context} is empty"), Some(value.span))
+                            .with_label("give the program and its arguments"),
+                    );
+                    return None;
+                }
+                let parts: Vec<Option<Template>> = items
+                    .iter()
+                    .map(|item| {
+                        let text = self.scalar_text(item, "command", context)?;
+                        self.template(item, &text, scope)
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(|parts| Some(Launch::Command(parts)))
+            })
+        } else if let Some(value) = fields.get("url") {
+            self.string(value, "url", context)
+                .and_then(|text| self.template(value, &text, scope))
+                .map(|url| Some(Launch::Url(url)))
+        } else {
+            Some(None)
+        };
+        let env = match fields.get("env") {
+            Some(value) => self.template_map(value, "env", context, scope),
+            None => Some(Vec::new()),
+        };
+        let ready = match fields.get("ready") {
+            Some(value) => self.ready(value).map(Some),
+            None => Some(None),
+        };
+        Some(TargetSpec {
+            launch: launch?,
+            env: env?,
+            ready: ready?,
+        })
+    }
+
+    fn ready(&mut self, node: &Node) -> Option<ReadySpec> {
+        let context = "in `target.ready`";
+        let fields = self.fields(node, READY_KEYS, "ready", context)?;
+        let within = match fields.get("within") {
+            Some(value) => self.duration(value, "within", context),
+            None => Some(DEFAULT_READY_WITHIN),
+        };
+        let Some(http) = fields.get("http") else {
+            self.missing(&fields, "http", context);
+            return None;
+        };
+        let text = self.string(http, "http", context)?;
+        let probe = text
+            .split_once(' ')
+            .map(|(method, path)| (method.trim(), path.trim()))
+            .filter(|(method, path)| is_method(method) && path.starts_with('/'));
+        let Some((method, path)) = probe else {
+            self.error(
+                Diagnostic::new(format!("invalid readiness probe `{text}`"), Some(http.span))
+                    .with_label("expected `METHOD /path`, e.g. `GET /healthz`"),
+            );
+            return None;
+        };
+        Some(ReadySpec {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            within: within?,
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Flow
+    // -----------------------------------------------------------------------------------------
+
+    fn flow(&mut self, node: &Node) -> Option<Vec<Step>> {
+        let context = "at the top level";
+        let items = self.list(node, "flow", context)?;
+        if items.is_empty() {
+            self.error(
+                Diagnostic::new("`flow` is empty", Some(node.span))
+                    .with_label("give at least one step"),
+            );
+            return None;
+        }
+        let mut captures: Vec<String> = Vec::new();
+        let mut names: Vec<(String, usize)> = Vec::new();
+        let mut steps = Some(Vec::new());
+        for (index, item) in items.iter().enumerate() {
+            let step = self.step(item, index + 1, &mut captures, &mut names);
+            match (&mut steps, step) {
+                (Some(steps), Some(step)) => steps.push(step),
+                _ => steps = None,
+            }
+        }
+        steps
+    }
+
+    fn step(
+        &mut self,
+        node: &Node,
+        number: usize,
+        captures: &mut Vec<String>,
+        names: &mut Vec<(String, usize)>,
+    ) -> Option<Step> {
+        let context = format!("in step {number}");
+        let fields = self.fields(node, STEP_KEYS, "flow", &context)?;
+        let name = match fields.get("name") {
+            Some(value) => {
+                let name = self.string(value, "name", &context);
+                if let Some(name) = &name {
+                    if let Some((_, first)) = names.iter().find(|(known, _)| known == name) {
+                        self.error(
+                            Diagnostic::new(
+                                format!("duplicate step name `{name}`"),
+                                Some(value.span),
+                            )
+                            .with_label(format!("step {first} already has this name"))
+                            .with_help("step names must be unique"),
+                        );
+                    } else {
+                        names.push((name.clone(), number));
+                    }
+                }
+                name
+            }
+            None => Some(format!("step {number}")),
+        };
+        let context = match &name {
+            Some(name) if fields.has("name") => format!("in step `{name}`"),
+            _ => context,
+        };
+        let context = context.as_str();
+        let actions = ["request", "poll", "advance_clock"];
+        let given: Vec<&str> = actions
+            .iter()
+            .copied()
+            .filter(|key| fields.has(key))
+            .collect();
+        if given.is_empty() {
+            if actions.iter().any(|action| fields.has_typo_of(action)) {
+                return None;
+            }
+            self.error(
+                Diagnostic::new(format!("missing action {context}"), Some(node.span))
+                    .with_label(format!("give one of {}", list_keys(&actions))),
+            );
+            return None;
+        }
+        if !self.at_most_one(&fields, &actions, context) {
+            return None;
+        }
+        let scope_captures = captures.clone();
+        let scope = Scope::Flow {
+            captures: &scope_captures,
+        };
+        let capture = match fields.get("capture") {
+            Some(value) => self.captures(value, context),
+            None => Some(Vec::new()),
+        };
+        let action = match given[0] {
+            "request" => {
+                let request = self.request(fields.get("request")?, context, scope);
+                let expect = match fields.get("expect") {
+                    Some(value) => self.check(value, "expect", context).map(Some),
+                    None => Some(None),
+                };
+                (|| {
+                    Some(StepAction::Request {
+                        request: request?,
+                        expect: expect?,
+                        capture: capture.clone()?,
+                    })
+                })()
+            }
+            "poll" => {
+                if let Some(key) = fields.key("expect") {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`expect` does not apply to a poll {context}"),
+                            Some(key.span),
+                        )
+                        .with_label("a poll ends when `until` holds")
+                        .with_help("move the checks into `poll.until`"),
+                    );
+                }
+                self.poll(fields.get("poll")?, context, scope, capture.clone())
+            }
+            _ => {
+                for key in ["expect", "capture"] {
+                    if let Some(key_node) = fields.key(key) {
+                        self.error(
+                            Diagnostic::new(
+                                format!("`{key}` does not apply to `advance_clock` {context}"),
+                                Some(key_node.span),
+                            )
+                            .with_label("only a request or poll step has a response"),
+                        );
+                    }
+                }
+                self.duration(fields.get("advance_clock")?, "advance_clock", context)
+                    .map(|by| StepAction::AdvanceClock { by })
+            }
+        };
+        // Later steps may use this step's captures, even when this step has other problems.
+        if let Some(value) = fields.get("capture")
+            && let NodeKind::Mapping(entries) = &value.kind
+        {
+            captures.extend(
+                entries
+                    .iter()
+                    .filter_map(|(key, _)| key.as_str().map(str::to_string)),
+            );
+        }
+        Some(Step {
+            name: name?,
+            span: node.span,
+            action: action?,
+        })
+    }
+
+    fn captures(&mut self, node: &Node, context: &str) -> Option<Vec<Capture>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", "capture", context);
+            return None;
+        };
+        let mut out = Some(Vec::new());
+        for (key, value) in entries {
+            let name = self.string(key, "capture", context).and_then(|name| {
+                if is_capture_name(&name) && !["mocks", "target", "env"].contains(&name.as_str()) {
+                    return Some(name);
+                }
+                self.error(
+                    Diagnostic::new(format!("invalid capture name `{name}`"), Some(key.span))
+                        .with_label("expected letters, digits, `_` and `-`, starting with a letter or `_`, and not `mocks`, `target` or `env`"),
+                );
+                None
+            });
+            let path = self
+                .string(value, "capture", context)
+                .and_then(|text| self.jsonpath(value, &text));
+            match (&mut out, name, path) {
+                (Some(out), Some(name), Some(jsonpath)) => out.push(Capture { name, jsonpath }),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn poll(
+        &mut self,
+        node: &Node,
+        context: &str,
+        scope: Scope<'_>,
+        capture: Option<Vec<Capture>>,
+    ) -> Option<StepAction> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "poll", context);
+            return None;
+        }
+        let poll_context = format!("in the poll of {}", &context[3..]);
+        let context = poll_context.as_str();
+        let fields = self.fields(node, POLL_KEYS, "poll", context)?;
+        let request = match fields.get("request") {
+            Some(value) => self.request(value, context, scope),
+            None => {
+                self.missing(&fields, "request", context);
+                None
+            }
+        };
+        let until = match fields.get("until") {
+            Some(value) => self.check(value, "until", context),
+            None => {
+                self.missing(&fields, "until", context);
+                None
+            }
+        };
+        let every = match fields.get("every") {
+            Some(value) => self.duration(value, "every", context),
+            None => Some(DEFAULT_POLL_EVERY),
+        };
+        let within = match fields.get("within") {
+            Some(value) => self.duration(value, "within", context),
+            None => Some(DEFAULT_POLL_WITHIN),
+        };
+        Some(StepAction::Poll {
+            request: request?,
+            until: until?,
+            every: every?,
+            within: within?,
+            capture: capture?,
+        })
+    }
+
+    fn request(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<RequestSpec> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "request", context);
+            return None;
+        }
+        let request_context = format!("in the request of {}", &context[3..]);
+        let context = request_context.as_str();
+        let fields = self.fields(node, REQUEST_KEYS, "request", context)?;
+        let method = match fields.get("method") {
+            Some(value) => self.string(value, "method", context).and_then(|text| {
+                if is_method(&text) {
+                    return Some(text.to_ascii_uppercase());
+                }
+                self.error(
+                    Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
+                        .with_label("expected an HTTP method such as `GET` or `POST`"),
+                );
+                None
+            }),
+            None => {
+                self.missing(&fields, "method", context);
+                None
+            }
+        };
+        let path = match fields.get("path") {
+            Some(value) => self
+                .string(value, "path", context)
+                .and_then(|text| self.template(value, &text, scope)),
+            None => {
+                self.missing(&fields, "path", context);
+                None
+            }
+        };
+        let query = match fields.get("query") {
+            Some(value) => self.template_map(value, "query", context, scope),
+            None => Some(Vec::new()),
+        };
+        let headers = match fields.get("headers") {
+            Some(value) => self.template_map(value, "headers", context, scope),
+            None => Some(Vec::new()),
+        };
+        let body_keys = ["json", "json_file", "body", "body_file"];
+        let body = if !self.at_most_one(&fields, &body_keys, context) {
+            None
+        } else if let Some(value) = fields.get("json") {
+            let templates_ok = self.json_templates(value, scope);
+            self.json(value)
+                .filter(|_| templates_ok)
+                .map(|value| Some(RequestBody::Json(value)))
+        } else if let Some(value) = fields.get("json_file") {
+            self.json_file(value, "json_file", context)
+                .and_then(|json| {
+                    self.file_json_templates(value, &json, scope)
+                        .then_some(Some(RequestBody::Json(json)))
+                })
+        } else if let Some(value) = fields.get("body") {
+            self.string(value, "body", context)
+                .and_then(|text| self.template(value, &text, scope))
+                .map(|body| Some(RequestBody::Text(body)))
+        } else if let Some(value) = fields.get("body_file") {
+            self.text_file(value, "body_file", context)
+                .and_then(|(_, text)| self.file_template(value, &text, scope))
+                .map(|body| Some(RequestBody::Text(body)))
+        } else {
+            Some(None)
+        };
+        let timeout = match fields.get("timeout") {
+            Some(value) => self.duration(value, "timeout", context),
+            None => Some(DEFAULT_REQUEST_TIMEOUT),
+        };
+        Some(RequestSpec {
+            method: method?,
+            path: path?,
+            query: query?,
+            headers: headers?,
+            body: body?,
+            timeout: timeout?,
+        })
+    }
+
+    /// A template read from a file: problems point at the scalar naming the file.
+    fn file_template(&mut self, node: &Node, text: &str, scope: Scope<'_>) -> Option<Template> {
+        let value = Value::String(text.to_string());
+        if !self.file_json_templates(node, &value, scope) {
+            return None;
+        }
+        Template::parse(text).ok()
+    }
+
+    /// Response checks: `status`, `json` (keys starting with `$` are JSONPaths), `body_contains`.
+    fn check(&mut self, node: &Node, key: &str, context: &str) -> Option<ResponseCheck> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        }
+        let check_context = format!("in `{key}` of {}", &context[3..]);
+        let fields = self.fields(node, CHECK_KEYS, key, &check_context)?;
+        self.check_fields(&fields, &check_context)
+    }
+
+    fn check_fields(&mut self, fields: &Fields<'_>, context: &str) -> Option<ResponseCheck> {
+        let status = match fields.get("status") {
+            Some(value) => self
+                .integer(value, "status", context, 100..=599)
+                .map(|n| Some(n as u16)),
+            None => Some(None),
+        };
+        let mut json = Some(None);
+        let mut jsonpath = Some(Vec::new());
+        if let Some(value) = fields.get("json") {
+            match &value.kind {
+                NodeKind::Mapping(entries) => {
+                    let mut rest = serde_json::Map::new();
+                    let mut ok = true;
+                    for (key, item) in entries {
+                        let Some(name) = key.text() else {
+                            self.type_error(key, "a string", "json", context);
+                            ok = false;
+                            continue;
+                        };
+                        let item_value = self.json(item);
+                        if name.starts_with('$') {
+                            let path = self.jsonpath(key, name);
+                            match (&mut jsonpath, path, item_value) {
+                                (Some(paths), Some(path), Some(item_value)) => {
+                                    paths.push((path, item_value));
+                                }
+                                _ => ok = false,
+                            }
+                        } else {
+                            match item_value {
+                                Some(item_value) => {
+                                    rest.insert(name.to_string(), item_value);
+                                }
+                                None => ok = false,
+                            }
+                        }
+                    }
+                    if ok {
+                        json = Some((!rest.is_empty()).then_some(Value::Object(rest)));
+                    } else {
+                        json = None;
+                    }
+                }
+                _ => json = self.json(value).map(Some),
+            }
+        }
+        let body_contains = match fields.get("body_contains") {
+            Some(value) => self.string(value, "body_contains", context).map(Some),
+            None => Some(None),
+        };
+        Some(ResponseCheck {
+            status: status?,
+            json: json?,
+            jsonpath: jsonpath?,
+            body_contains: body_contains?,
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Expectations
+    // -----------------------------------------------------------------------------------------
+
+    fn expectations(&mut self, node: &Node, flow: &[Step]) -> Option<Vec<Expectation>> {
+        let items = self.list(node, "expect", "at the top level")?;
+        let mut out = Some(Vec::new());
+        for (index, item) in items.iter().enumerate() {
+            let expectation = self.expectation(item, index + 1, flow);
+            match (&mut out, expectation) {
+                (Some(out), Some(expectation)) => out.push(expectation),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn expectation(&mut self, node: &Node, number: usize, flow: &[Step]) -> Option<Expectation> {
+        let context = format!("in expectation {number}");
+        let context = context.as_str();
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", "expect", context);
+            return None;
+        };
+        let has = |key: &str| entries.iter().any(|(k, _)| k.text() == Some(key));
+        let allowed = match (has("step"), has("mock")) {
+            (true, true) => {
+                let key = entries
+                    .iter()
+                    .find(|(key, _)| key.text() == Some("mock"))
+                    .map(|(key, _)| key.span);
+                self.error(
+                    Diagnostic::new(
+                        format!("`step` and `mock` cannot both be given {context}"),
+                        key,
+                    )
+                    .with_label(
+                        "an expectation checks a step's response or a mock's journal, not both",
+                    ),
+                );
+                return None;
+            }
+            (true, false) => STEP_EXPECT_KEYS,
+            (false, true) => MOCK_EXPECT_KEYS,
+            (false, false) => {
+                self.fields(
+                    node,
+                    &[STEP_EXPECT_KEYS, MOCK_EXPECT_KEYS].concat(),
+                    "expect",
+                    context,
+                );
+                self.error(
+                    Diagnostic::new(format!("missing field `step` or `mock` {context}"), Some(node.span))
+                        .with_label("an expectation checks a step's response (`step`) or a mock's journal (`mock`)"),
+                );
+                return None;
+            }
+        };
+        let fields = self.fields(node, allowed, "expect", context)?;
+        let name = fields
+            .get("name")
+            .map(|value| self.string(value, "name", context));
+        let check = if fields.has("step") {
+            self.step_expectation(&fields, flow, context)
+        } else {
+            self.mock_expectation(&fields, context)
+        };
+        let check = check?;
+        let name = match present(name)? {
+            Some(name) => name,
+            None => describe(&check),
+        };
+        Some(Expectation {
+            name,
+            span: node.span,
+            check,
+        })
+    }
+
+    fn step_expectation(
+        &mut self,
+        fields: &Fields<'_>,
+        flow: &[Step],
+        context: &str,
+    ) -> Option<Check> {
+        let value = fields.get("step")?;
+        let step = self.string(value, "step", context).and_then(|name| {
+            match flow.iter().find(|step| step.name == name) {
+                Some(step) if matches!(step.action, StepAction::AdvanceClock { .. }) => {
+                    self.error(
+                        Diagnostic::new(format!("step `{name}` has no response"), Some(value.span))
+                            .with_label("it advances the clock"),
+                    );
+                    None
+                }
+                Some(_) => Some(name),
+                None if flow.is_empty() => None,
+                None => {
+                    let names: Vec<&str> = flow.iter().map(|step| step.name.as_str()).collect();
+                    let mut diagnostic = Diagnostic::new(
+                        format!("unknown step `{name}` {context}"),
+                        Some(value.span),
+                    )
+                    .with_label(format!("the flow has {}", list_keys(&names)));
+                    if let Some(suggestion) = did_you_mean(&name, &names) {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                    }
+                    self.error(diagnostic);
+                    None
+                }
+            }
+        });
+        let check = self.check_fields(fields, context);
+        Some(Check::Step {
+            step: step?,
+            check: check?,
+        })
+    }
+
+    fn mock_expectation(&mut self, fields: &Fields<'_>, context: &str) -> Option<Check> {
+        let value = fields.get("mock")?;
+        let mock = self.string(value, "mock", context).and_then(|name| {
+            if self.mocks.contains(&name) {
+                return Some(name);
+            }
+            let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
+            let mut diagnostic =
+                Diagnostic::new(format!("unknown mock `{name}` {context}"), Some(value.span))
+                    .with_label(if known.is_empty() {
+                        "the scenario has no mocks".to_string()
+                    } else {
+                        format!("the scenario has {}", list_keys(&known))
+                    });
+            if let Some(suggestion) = did_you_mean(&name, &known) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            }
+            self.error(diagnostic);
+            None
+        });
+        if !self.not_yet_supported(
+            fields,
+            &["state"],
+            "provider state arrives with built-in providers in a later release",
+        ) {
+            return None;
+        }
+        let kinds = ["count", "none", "order", "unmatched"];
+        if !self.at_most_one(fields, &kinds, context) {
+            return None;
+        }
+        if let Some(key) = fields.key("request")
+            && (fields.has("order") || fields.has("unmatched"))
+        {
+            self.error(
+                Diagnostic::new(
+                    format!("`request` does not apply here {context}"),
+                    Some(key.span),
+                )
+                .with_label("`request` goes with `count` or `none`"),
+            );
+            return None;
+        }
+        let request = match fields.get("request") {
+            Some(value) => self.matcher(value, "request", context),
+            None => Some(RequestMatcher::default()),
+        };
+        if let Some(value) = fields.get("count") {
+            let count = self.count(value, "count", context);
+            return Some(Check::MockCount {
+                mock: mock?,
+                request: request?,
+                count: count?,
+            });
+        }
+        if let Some(value) = fields.get("none") {
+            let none = self.boolean(value, "none", context).and_then(|none| {
+                if none {
+                    return Some(());
+                }
+                self.error(
+                    Diagnostic::new(format!("`none` must be `true` {context}"), Some(value.span))
+                        .with_label("to allow requests, use `count`"),
+                );
+                None
+            });
+            none?;
+            return Some(Check::MockCount {
+                mock: mock?,
+                request: request?,
+                count: CountRange::exactly(0),
+            });
+        }
+        if let Some(value) = fields.get("order") {
+            let order = self.list(value, "order", context).and_then(|items| {
+                if items.is_empty() {
+                    self.error(
+                        Diagnostic::new(format!("`order` {context} is empty"), Some(value.span))
+                            .with_label("give the requests in their expected order"),
+                    );
+                    return None;
+                }
+                let matchers: Vec<Option<RequestMatcher>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        self.matcher(item, &format!("order entry {}", index + 1), context)
+                    })
+                    .collect();
+                matchers.into_iter().collect::<Option<Vec<_>>>()
+            });
+            return Some(Check::MockOrder {
+                mock: mock?,
+                order: order?,
+            });
+        }
+        if let Some(value) = fields.get("unmatched") {
+            let count = self.count(value, "unmatched", context);
+            return Some(Check::Unmatched {
+                mock: mock?,
+                count: count?,
+            });
+        }
+        if kinds.iter().any(|kind| fields.has_typo_of(kind)) {
+            return None;
+        }
+        self.error(
+            Diagnostic::new(format!("missing check {context}"), Some(fields.node.span))
+                .with_label(format!("give one of {}", list_keys(&kinds))),
+        );
+        None
+    }
+
+    /// `3` or `{ min: 1, max: 2 }`.
+    fn count(&mut self, node: &Node, key: &str, context: &str) -> Option<CountRange> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            return match node.scalar() {
+                Some(Scalar::Int(_) | Scalar::UInt(_)) => self
+                    .integer(node, key, context, 0..=u64::MAX)
+                    .map(CountRange::exactly),
+                _ => {
+                    self.type_error(node, "an integer or `{ min, max }`", key, context);
+                    None
+                }
+            };
+        }
+        let fields = self.fields(node, COUNT_KEYS, key, context)?;
+        if !fields.has("min") && !fields.has("max") {
+            self.error(Diagnostic::new(
+                format!("`{key}` {context} needs `min` or `max`"),
+                Some(node.span),
+            ));
+            return None;
+        }
+        let min = match fields.get("min") {
+            Some(value) => self.integer(value, "min", context, 0..=u64::MAX),
+            None => Some(0),
+        };
+        let max = match fields.get("max") {
+            Some(value) => self.integer(value, "max", context, 0..=u64::MAX).map(Some),
+            None => Some(None),
+        };
+        let (min, max) = (min?, max?);
+        if let Some(max) = max
+            && max < min
+        {
+            self.error(
+                Diagnostic::new(
+                    format!("`min` is above `max` in `{key}` {context}"),
+                    Some(node.span),
+                )
+                .with_label(format!("{min} > {max}")),
+            );
+            return None;
+        }
+        Some(CountRange { min, max })
+    }
+}
+
+/// An optional key's value: absent is fine (`Some(None)`), present but invalid is not (`None`).
+fn present<T>(value: Option<Option<T>>) -> Option<Option<T>> {
+    match value {
+        None => Some(None),
+        Some(None) => None,
+        Some(Some(value)) => Some(Some(value)),
+    }
+}
+
+/// A default name for an expectation without one.
+fn describe(check: &Check) -> String {
+    match check {
+        Check::Step { step, .. } => format!("response of `{step}`"),
+        Check::MockCount { mock, count, .. } => format!("requests to `{mock}`: {count}"),
+        Check::MockOrder { mock, .. } => format!("order of requests to `{mock}`"),
+        Check::Unmatched { mock, count } => format!("unmatched requests to `{mock}`: {count}"),
+    }
+}
+
+/// `Parser(RanOutOfInput)` → `ran out of input`: sxd-xpath errors are nested enum variants.
+fn words(debug: &str) -> String {
+    let name = debug
+        .split(|c: char| !c.is_alphanumeric())
+        .rfind(|token| !token.is_empty())
+        .unwrap_or(debug);
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// A serde_json error without its " at line L column C" suffix (given separately).
+fn json_error_text(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn load(text: &str) -> Result<Scenario, Vec<Diagnostic>> {
+        match convert(Path::new("s.yaml"), &PathBuf::from("."), text.as_bytes()) {
+            Ok(scenario) => Ok(scenario),
+            Err(LoadError::Invalid { diagnostics, .. }) => Err(diagnostics),
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    #[test]
+    fn minimal_scenario_loads_with_defaults() {
+        let scenario =
+            load("id: a\ntitle: t\nflow:\n  - request: { method: get, path: / }\n").unwrap();
+        assert_eq!(scenario.flow[0].name, "step 1");
+        let StepAction::Request { request, .. } = &scenario.flow[0].action else {
+            panic!("not a request")
+        };
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.timeout, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    #[test]
+    fn template_errors_point_inside_the_string() {
+        let errors =
+            load("id: a\ntitle: t\nflow:\n  - request: { method: GET, path: \"/x/{{ nope }}\" }\n")
+                .unwrap_err();
+        assert_eq!(errors.len(), 1);
+        let span = errors[0].span.unwrap();
+        assert_eq!((span.line, span.col), (4, 42));
+        assert_eq!(span.end - span.start, 4);
+    }
+
+    #[test]
+    fn captures_are_known_only_after_their_step() {
+        let text = "id: a\ntitle: t\nflow:\n  - request: { method: GET, path: \"/{{ x }}\" }\n    capture: { x: $.id }\n  - request: { method: GET, path: \"/{{ x }}\" }\n";
+        let errors = load(text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].span.unwrap().line, 4);
+    }
 }

@@ -45,7 +45,219 @@ impl Diagnostic {
 }
 
 /// Render diagnostics of one file. `color` adds ANSI colors (for a TTY).
+///
+/// Each diagnostic shows its message, `--> file:line:col`, the source line with carets under the
+/// located text and the label, then the help line; diagnostics are separated by a blank line.
 pub fn render(file: &Path, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
-    let _ = (file, source, diagnostics, color);
-    unimplemented!("rendering is built by the scenario-loader work")
+    let paint = Paint { color };
+    diagnostics
+        .iter()
+        .map(|diagnostic| render_one(file, source, diagnostic, paint))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Width a tab stands for when source lines are shown.
+const TAB: &str = "    ";
+
+#[derive(Clone, Copy)]
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn error(self) -> &'static str {
+        if self.color {
+            "\x1b[1;31merror\x1b[0m"
+        } else {
+            "error"
+        }
+    }
+
+    fn gutter(self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[1;34m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn carets(self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[1;31m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn render_one(file: &Path, source: &str, diagnostic: &Diagnostic, paint: Paint) -> String {
+    let mut out = format!(
+        "{}{}\n",
+        paint.error(),
+        paint.bold(&format!(": {}", diagnostic.message))
+    );
+    let Some(span) = diagnostic.span else {
+        out.push_str(&format!(" {} {}\n", paint.gutter("-->"), file.display()));
+        if let Some(label) = &diagnostic.label {
+            out.push_str(&format!("  {} {label}\n", paint.gutter("=")));
+        }
+        if let Some(help) = &diagnostic.help {
+            out.push_str(&format!("  {} help: {help}\n", paint.gutter("=")));
+        }
+        return out;
+    };
+    let number = span.line.to_string();
+    let pad = " ".repeat(number.len());
+    out.push_str(&format!(
+        "{pad}{} {}:{}:{}\n",
+        paint.gutter("-->"),
+        file.display(),
+        span.line,
+        span.col
+    ));
+    let bar = paint.gutter("|");
+    out.push_str(&format!("{pad} {bar}\n"));
+    let (line, first, count) = locate(source, span);
+    let prefix: String = line.chars().take(first).collect();
+    let marked: String = line.chars().skip(first).take(count).collect();
+    let shown = line.replace('\t', TAB);
+    out.push_str(&format!(
+        "{} {bar} {}\n",
+        paint.gutter(&number),
+        shown.trim_end()
+    ));
+    let indent = " ".repeat(prefix.replace('\t', TAB).chars().count());
+    let width = marked.replace('\t', TAB).chars().count().max(1);
+    let mut caret_line = format!("{pad} {bar} {indent}{}", paint.carets(&"^".repeat(width)));
+    if let Some(label) = &diagnostic.label {
+        caret_line.push(' ');
+        caret_line.push_str(&paint.carets(label));
+    }
+    out.push_str(&caret_line);
+    out.push('\n');
+    if let Some(help) = &diagnostic.help {
+        out.push_str(&format!("{pad} {bar}\n"));
+        out.push_str(&format!("{pad} {} help: {help}\n", paint.gutter("=")));
+    }
+    out
+}
+
+/// The source line of `span`, the character index the span starts at on it, and how many of its
+/// characters the span covers there (to the end of the line when it goes on).
+fn locate(source: &str, span: Span) -> (&str, usize, usize) {
+    let line = source
+        .split('\n')
+        .nth(span.line.saturating_sub(1))
+        .unwrap_or("")
+        .trim_end_matches('\r');
+    let line_chars = line.chars().count();
+    let first = span.col.saturating_sub(1).min(line_chars);
+    // Prefer byte offsets for the length; fall back to "rest of the line" when they do not fit
+    // this text (e.g. a lossy copy of a file that was not UTF-8).
+    let length = source
+        .get(span.start..span.end.max(span.start))
+        .map(|text| text.split('\n').next().unwrap_or("").chars().count());
+    let rest = line_chars - first;
+    let count = match length {
+        Some(length) if length > 0 => length.min(rest),
+        _ => rest.min(1),
+    };
+    (line, first, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span_of(source: &str, needle: &str) -> Span {
+        let start = source.find(needle).unwrap();
+        let before = &source[..start];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap().chars().count() + 1;
+        Span {
+            start,
+            end: start + needle.len(),
+            line,
+            col,
+        }
+    }
+
+    #[test]
+    fn renders_like_rustc() {
+        let mut source = String::new();
+        for _ in 0..13 {
+            source.push_str("# filler\n");
+        }
+        source.push_str("      respnse: { status: 504 }\n");
+        let diagnostic = Diagnostic::new(
+            "unknown field `respnse` in stub 1 of mock `erp`",
+            Some(span_of(&source, "respnse")),
+        )
+        .with_label("expected one of `request`, `response`, `responses`")
+        .with_help("did you mean `response`?");
+        let text = render(
+            Path::new("scenarios/erp-timeout.yaml"),
+            &source,
+            &[diagnostic],
+            false,
+        );
+        let expected = "\
+error: unknown field `respnse` in stub 1 of mock `erp`
+  --> scenarios/erp-timeout.yaml:14:7
+   |
+14 |       respnse: { status: 504 }
+   |       ^^^^^^^ expected one of `request`, `response`, `responses`
+   |
+   = help: did you mean `response`?
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn tabs_keep_carets_aligned() {
+        let source = "a:\tb\tbad\n";
+        let diagnostic = Diagnostic::new("bad", Some(span_of(source, "bad")));
+        let text = render(Path::new("f.yaml"), source, &[diagnostic], false);
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = lines[3].find("bad").unwrap();
+        let caret = lines[4].find('^').unwrap();
+        assert_eq!(shown, caret, "{text}");
+        assert_eq!(lines[4].matches('^').count(), 3);
+    }
+
+    #[test]
+    fn separates_diagnostics_and_marks_at_least_one_column() {
+        let source = "a: 1\n";
+        let empty = Span {
+            start: 4,
+            end: 4,
+            line: 1,
+            col: 5,
+        };
+        let diagnostics = [
+            Diagnostic::new("first", Some(empty)),
+            Diagnostic::new("second", None).with_help("try again"),
+        ];
+        let text = render(Path::new("f.yaml"), source, &diagnostics, false);
+        assert_eq!(
+            text,
+            "error: first\n --> f.yaml:1:5\n  |\n1 | a: 1\n  |     ^\n\nerror: second\n --> f.yaml\n  = help: try again\n"
+        );
+    }
+
+    #[test]
+    fn color_only_when_asked() {
+        let diagnostics = [Diagnostic::new("x", None)];
+        assert!(!render(Path::new("f"), "", &diagnostics, false).contains('\x1b'));
+        assert!(render(Path::new("f"), "", &diagnostics, true).contains("\x1b[1;31merror"));
+    }
 }
