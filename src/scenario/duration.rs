@@ -45,10 +45,7 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
             .parse()
             .map_err(|_| DurationError::Overflow(trimmed.to_string()))?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphabetic())
-            .count();
+        let unit_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
         if unit_len == 0 {
             return Err(if rest.is_empty() {
                 DurationError::MissingUnit(trimmed.to_string())
@@ -83,8 +80,13 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
 /// Format a duration in the largest unit that represents it exactly (`1500ms`, `3s`, `30m`).
 pub fn format(duration: Duration) -> String {
     let ms = duration.as_millis();
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-        if ms >= size && ms % size == 0 {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
+        if ms >= size && ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }
@@ -115,7 +117,10 @@ mod tests {
         assert_eq!(parse(""), Err(DurationError::Empty));
         assert_eq!(parse("30"), Err(DurationError::MissingUnit("30".into())));
         assert!(matches!(parse("3 weeks"), Err(DurationError::Malformed(_))));
-        assert!(matches!(parse("3w"), Err(DurationError::UnknownUnit { .. })));
+        assert!(matches!(
+            parse("3w"),
+            Err(DurationError::UnknownUnit { .. })
+        ));
         assert!(matches!(parse("s"), Err(DurationError::Malformed(_))));
         assert!(matches!(
             parse("99999999999999999999999d"),

@@ -285,6 +285,9 @@ mod tests {
     fn renders_json_leaves() {
         let value = serde_json::json!({"id": "{{ export_id }}", "n": 1, "list": ["{{export_id}}"]});
         let rendered = render_json(&value, &vars).unwrap();
-        assert_eq!(rendered, serde_json::json!({"id": "42", "n": 1, "list": ["42"]}));
+        assert_eq!(
+            rendered,
+            serde_json::json!({"id": "42", "n": 1, "list": ["42"]})
+        );
     }
 }
