@@ -748,7 +748,15 @@ mod tests {
     #[test]
     fn method_and_path_table() {
         let no_headers: &[(String, String)] = &[];
-        let cases: Vec<(Option<&str>, Option<PathMatcher>, &str, &str, Option<&str>)> = vec![
+        /// Method and path conditions, the request's method and path, the expected miss.
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<PathMatcher>,
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+        );
+        let cases: Vec<Case<'_>> = vec![
             (None, None, "DELETE", "/anything", None),
             (Some("ANY"), None, "PATCH", "/", None),
             (Some("post"), None, "POST", "/", None),
