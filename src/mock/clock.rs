@@ -67,7 +67,7 @@ impl VirtualClock {
 
     /// How far the clock has been advanced since it started or was last reset.
     pub fn offset(&self) -> Duration {
-        Duration::from_nanos(self.offset_nanos.load(Ordering::Relaxed))
+        Duration::from_nanos(self.offset_nanos.load(Ordering::Acquire))
     }
 
     /// The current virtual time.
@@ -90,14 +90,14 @@ impl VirtualClock {
         // The closure never returns `None`, so the update cannot fail.
         let _ = self
             .offset_nanos
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |offset| {
                 Some(offset.saturating_add(by))
             });
     }
 
     /// Put the clock back at its start.
     pub fn reset(&self) {
-        self.offset_nanos.store(0, Ordering::Relaxed);
+        self.offset_nanos.store(0, Ordering::Release);
     }
 }
 

@@ -71,8 +71,9 @@ impl Recorder {
     /// Record one request. `entry.seq` is ignored and replaced by the arrival number; returns
     /// that number.
     pub fn record(&self, mut entry: JournalEntry) -> u64 {
-        let limit = self.limit.load(Ordering::Relaxed);
         let mut journal = self.lock();
+        // Read under the lock so a concurrent `reset_with_limit` is seen whole.
+        let limit = self.limit.load(Ordering::Relaxed);
         let seq = journal.entries.len() as u64 + journal.dropped + 1;
         if journal.entries.len() < limit {
             entry.seq = seq;

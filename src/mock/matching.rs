@@ -359,7 +359,7 @@ impl CompiledMatcher {
             let values = form_urlencoded::parse(request.query.as_bytes())
                 .filter(|(key, _)| key == name)
                 .map(|(_, value)| value);
-            match_values(&format!("query `{name}`"), matcher, values, tally)?;
+            match_values(("query", name), matcher, values, tally)?;
         }
         for (name, matcher) in &self.headers {
             let values = request
@@ -367,7 +367,7 @@ impl CompiledMatcher {
                 .iter()
                 .filter(|(key, _)| key.eq_ignore_ascii_case(name))
                 .map(|(_, value)| Cow::Borrowed(value.as_str()));
-            match_values(&format!("header `{name}`"), matcher, values, tally)?;
+            match_values(("header", name), matcher, values, tally)?;
         }
         for condition in &self.body {
             match_body(condition, body, tally)?;
@@ -424,24 +424,25 @@ fn match_path(path: &CompiledPath, actual: &str, tally: &mut Tally) -> Result<()
 
 /// Match the values a request carries under one name (query parameter, header, form field):
 /// the name must be present and some value must match (or, for `present: false`, be absent).
+/// The label (`("header", "accept")`) is formatted only when a miss is reported.
 fn match_values<'v>(
-    what: &str,
+    (kind, name): (&str, &str),
     matcher: &ValueMatcher,
     values: impl Iterator<Item = Cow<'v, str>>,
     tally: &mut Tally,
 ) -> Result<(), Stop> {
+    // Values that did not match, kept only for reasons (quick mode must not allocate).
     let mut seen: Vec<Cow<'v, str>> = Vec::new();
+    let mut present = false;
     let mut held = false;
     for value in values {
+        present = true;
         if value_matches(matcher, &value) {
             held = true;
             break;
         }
         if tally.report {
             seen.push(value);
-        } else if seen.is_empty() {
-            // Quick mode only needs to know something was there.
-            seen.push(Cow::Borrowed(""));
         }
     }
     if held {
@@ -449,13 +450,13 @@ fn match_values<'v>(
         return Ok(());
     }
     match matcher {
-        ValueMatcher::Present(false) => tally.check(seen.is_empty(), || {
-            format!("{what}: expected absent, got {}", list(&seen))
+        ValueMatcher::Present(false) => tally.check(!present, || {
+            format!("{kind} `{name}`: expected absent, got {}", list(&seen))
         }),
-        _ if seen.is_empty() => tally.miss(|| format!("{what}: missing")),
+        _ if !present => tally.miss(|| format!("{kind} `{name}`: missing")),
         _ => tally.miss(|| {
             format!(
-                "{what}: expected {}, got {}",
+                "{kind} `{name}`: expected {}, got {}",
                 describe_value(matcher),
                 list(&seen)
             )
@@ -578,7 +579,7 @@ fn match_body(
                 let values = form_urlencoded::parse(body.raw)
                     .filter(|(key, _)| key == name)
                     .map(|(_, value)| value);
-                match_values(&format!("form field `{name}`"), matcher, values, tally)?;
+                match_values(("form field", name), matcher, values, tally)?;
             }
             Ok(())
         }
