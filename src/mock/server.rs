@@ -75,6 +75,21 @@ pub enum MockError {
 }
 
 /// A running mock.
+///
+/// ```
+/// use reenact::mock::{BindOptions, MockServer};
+/// use reenact::scenario::model::{ClockSpec, MockSpec};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100 };
+/// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
+/// assert!(server.url().starts_with("http://127.0.0.1:"));
+/// assert_ne!(server.url(), server.admin_url());
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct MockServer {
     engine: Arc<Engine>,
