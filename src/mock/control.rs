@@ -3,10 +3,154 @@
 //! Endpoints (all JSON): `GET /__reenact/health`, `POST /__reenact/reset`,
 //! `GET /__reenact/journal`, `GET /__reenact/state`, `GET /__reenact/clock`,
 //! `POST /__reenact/clock/advance` with `{"millis": N}`, `PUT /__reenact/config` with a `MockSpec`.
+//!
+//! [`handle`] serves them from an [`Engine`]; [`ControlClient`] calls them. Errors are answered as
+//! `{"error": "..."}` with a 4xx status.
 
 use std::time::Duration;
 
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::mock::engine::{Engine, json_response};
 use crate::mock::journal::Journal;
+use crate::mock::server::{BodyError, read_body};
+use crate::scenario::model::MockSpec;
+
+/// Prefix of every control endpoint.
+pub const PREFIX: &str = "/__reenact";
+
+/// Body of `POST /__reenact/clock/advance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceRequest {
+    /// Milliseconds to move the clock forward.
+    pub millis: u64,
+}
+
+/// Answer of `GET /__reenact/clock` and `POST /__reenact/clock/advance`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockState {
+    /// Current virtual time, RFC 3339.
+    pub now: String,
+}
+
+/// Serve one control request.
+pub async fn handle(engine: &Engine, request: Request<Incoming>) -> Response<Bytes> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    let Some(endpoint) = path.strip_prefix(PREFIX) else {
+        return not_found(path);
+    };
+    let method = &parts.method;
+    match endpoint {
+        "/health" => match *method {
+            Method::GET => ok(json!({ "ok": true })),
+            _ => method_not_allowed(method, path),
+        },
+        "/reset" => match *method {
+            Method::POST => {
+                engine.reset();
+                ok(json!({ "ok": true }))
+            }
+            _ => method_not_allowed(method, path),
+        },
+        "/journal" => match *method {
+            Method::GET => ok(engine.journal()),
+            _ => method_not_allowed(method, path),
+        },
+        "/state" => match *method {
+            Method::GET => ok(engine.state()),
+            _ => method_not_allowed(method, path),
+        },
+        "/clock" => match *method {
+            Method::GET => ok(clock_state(engine)),
+            _ => method_not_allowed(method, path),
+        },
+        "/clock/advance" => match *method {
+            Method::POST => match read_json::<AdvanceRequest>(body).await {
+                Ok(advance) => {
+                    engine
+                        .clock()
+                        .advance(Duration::from_millis(advance.millis));
+                    ok(clock_state(engine))
+                }
+                Err(response) => response,
+            },
+            _ => method_not_allowed(method, path),
+        },
+        "/config" => match *method {
+            Method::PUT => match read_json::<MockSpec>(body).await {
+                Ok(spec) => match engine.configure(&spec) {
+                    Ok(()) => ok(json!({ "ok": true })),
+                    Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+                },
+                Err(response) => response,
+            },
+            _ => method_not_allowed(method, path),
+        },
+        _ => not_found(path),
+    }
+}
+
+fn clock_state(engine: &Engine) -> ClockState {
+    ClockState {
+        now: engine.clock().now_rfc3339(),
+    }
+}
+
+async fn read_json<T: DeserializeOwned>(body: Incoming) -> Result<T, Response<Bytes>> {
+    let bytes = read_body(body).await.map_err(|e| match e {
+        BodyError::TooLarge => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body is larger than 10 MiB",
+        ),
+        BodyError::Broken(e) => error(
+            StatusCode::BAD_REQUEST,
+            &format!("failed to read the request body: {e}"),
+        ),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            &format!("invalid request body: {e}"),
+        )
+    })
+}
+
+fn ok(body: impl Serialize) -> Response<Bytes> {
+    match serde_json::to_value(body) {
+        Ok(value) => json_response(StatusCode::OK, &value),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("failed to encode the answer: {e}"),
+        ),
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Response<Bytes> {
+    json_response(status, &json!({ "error": message }))
+}
+
+fn not_found(path: &str) -> Response<Bytes> {
+    error(
+        StatusCode::NOT_FOUND,
+        &format!("unknown control endpoint `{path}`"),
+    )
+}
+
+fn method_not_allowed(method: &Method, path: &str) -> Response<Bytes> {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("method `{method}` is not allowed on `{path}`"),
+    )
+}
 
 /// Why a control call failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +168,16 @@ pub enum ControlError {
     },
 }
 
+/// An answer of the control API that is not a success, with the error it carried.
+#[derive(Debug, thiserror::Error)]
+#[error("the mock answered `{status}`: {message}")]
+pub struct ControlRefusal {
+    /// Status code.
+    pub status: u16,
+    /// The `error` field of the answer, or its raw body.
+    pub message: String,
+}
+
 /// Client of one mock's control API.
 #[derive(Debug, Clone)]
 pub struct ControlClient {
@@ -34,31 +188,109 @@ pub struct ControlClient {
 impl ControlClient {
     /// A client for the admin listener at `admin_url`.
     pub fn new(admin_url: impl Into<String>, http: reqwest::Client) -> Self {
+        let admin_url: String = admin_url.into();
         ControlClient {
-            admin_url: admin_url.into(),
+            admin_url: admin_url.trim_end_matches('/').to_owned(),
             http,
         }
     }
 
-    /// Fetch the journal.
-    pub async fn journal(&self) -> Result<Journal, ControlError> {
-        let _ = &self.http;
-        unimplemented!("built by the mock-engine work: {}", self.admin_url)
+    /// The admin URL this client talks to.
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
     }
 
-    /// Move the virtual clock forward.
+    /// Whether the control API answers.
+    pub async fn health(&self) -> Result<(), ControlError> {
+        self.call::<Value>("health", Method::GET, "/health", None)
+            .await
+            .map(drop)
+    }
+
+    /// Fetch the journal.
+    pub async fn journal(&self) -> Result<Journal, ControlError> {
+        self.call("journal", Method::GET, "/journal", None).await
+    }
+
+    /// Move the virtual clock forward (whole milliseconds; less is rounded down).
     pub async fn advance_clock(&self, by: Duration) -> Result<(), ControlError> {
-        let _ = by;
-        unimplemented!()
+        let millis = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        let body = serde_json::to_vec(&AdvanceRequest { millis })
+            .map_err(|e| self.fail("advance_clock", e))?;
+        self.call::<ClockState>("advance_clock", Method::POST, "/clock/advance", Some(body))
+            .await
+            .map(drop)
+    }
+
+    /// The mock's current virtual time.
+    pub async fn clock_now(&self) -> Result<OffsetDateTime, ControlError> {
+        let state: ClockState = self.call("clock_now", Method::GET, "/clock", None).await?;
+        OffsetDateTime::parse(&state.now, &Rfc3339).map_err(|e| self.fail("clock_now", e))
     }
 
     /// Clear journal, sequence positions and clock offset.
     pub async fn reset(&self) -> Result<(), ControlError> {
-        unimplemented!()
+        self.call::<Value>("reset", Method::POST, "/reset", None)
+            .await
+            .map(drop)
     }
 
     /// Provider and stub state as JSON.
     pub async fn state(&self) -> Result<serde_json::Value, ControlError> {
-        unimplemented!()
+        self.call("state", Method::GET, "/state", None).await
+    }
+
+    /// Replace the mock's stubs with `spec`'s; this also resets it.
+    pub async fn configure(&self, spec: &MockSpec) -> Result<(), ControlError> {
+        let body = serde_json::to_vec(spec).map_err(|e| self.fail("configure", e))?;
+        self.call::<Value>("configure", Method::PUT, "/config", Some(body))
+            .await
+            .map(drop)
+    }
+
+    fn fail(
+        &self,
+        call: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ControlError {
+        ControlError::Call {
+            call,
+            url: self.admin_url.clone(),
+            source: source.into(),
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        call: &'static str,
+        method: Method,
+        endpoint: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, ControlError> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{PREFIX}{endpoint}", self.admin_url));
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request.send().await.map_err(|e| self.fail(call, e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| self.fail(call, e))?;
+        if !status.is_success() {
+            let message = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(self.fail(
+                call,
+                ControlRefusal {
+                    status: status.as_u16(),
+                    message,
+                },
+            ));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| self.fail(call, e))
     }
 }

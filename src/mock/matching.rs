@@ -1,6 +1,23 @@
 //! Request matching: whether a request meets a [`RequestMatcher`], and if not, why.
+//!
+//! Semantics follow WireMock's: every condition present must hold; a miss is explained in one
+//! readable line per failed condition (`path: expected `/a`, got `/b``), and the number of
+//! conditions that held ranks stubs for near-miss reports.
+//!
+//! The engine compiles each stub's matcher once into a [`CompiledMatcher`] (anchored path regex,
+//! parsed JSONPath, split path template) and, on the hot path, asks only [`CompiledMatcher::matches`],
+//! which stops at the first failed condition and formats nothing. The full explanation
+//! ([`CompiledMatcher::evaluate`], or [`evaluate`] for a one-off) runs only when no stub matched.
+//! [`json_contains`] is the JSON subset relation shared with the runner's response checks.
 
-use crate::scenario::model::RequestMatcher;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::fmt::Write as _;
+
+use serde_json::{Number, Value};
+use serde_json_path::JsonPath;
+
+use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
 
 /// A request as matching sees it: from the wire or from a journal entry.
 #[derive(Debug, Clone, Copy)]
@@ -37,9 +54,1112 @@ impl MatchResult {
 }
 
 /// Match a request against a matcher.
+///
+/// This compiles the matcher first; a caller matching many requests against the same matcher
+/// should keep a [`CompiledMatcher`] instead.
 pub fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> MatchResult {
-    let _ = (matcher, request);
-    unimplemented!("built by the mock-engine work")
+    CompiledMatcher::new(matcher).evaluate(request, &ParsedBody::new(request.body))
+}
+
+/// Whether `actual` contains `expected` as a JSON subset.
+///
+/// Objects: every expected key is present and its value contains the expected value (extra keys
+/// are fine). Arrays: every expected element is contained in some actual element (order and
+/// extra elements do not matter). Numbers compare by value (`1` equals `1.0`). Other scalars
+/// compare equal.
+///
+/// ```
+/// use reenact::mock::json_contains;
+/// use serde_json::json;
+///
+/// let actual = json!({"id": "bill-1", "lines": [{"amount": 10.0}, {"amount": 5}]});
+/// assert!(json_contains(&actual, &json!({"lines": [{"amount": 10}]})));
+/// assert!(!json_contains(&actual, &json!({"id": "bill-2"})));
+/// ```
+pub fn json_contains(actual: &Value, expected: &Value) -> bool {
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => expected.iter().all(|(key, value)| {
+            actual
+                .get(key)
+                .is_some_and(|actual| json_contains(actual, value))
+        }),
+        (Value::Array(actual), Value::Array(expected)) => expected
+            .iter()
+            .all(|value| actual.iter().any(|actual| json_contains(actual, value))),
+        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
+        _ => actual == expected,
+    }
+}
+
+/// Whether two JSON documents are equal: same keys (in any order), arrays element by element,
+/// numbers by value (`1` equals `1.0`).
+pub fn json_equals(actual: &Value, expected: &Value) -> bool {
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => {
+            actual.len() == expected.len()
+                && expected.iter().all(|(key, value)| {
+                    actual
+                        .get(key)
+                        .is_some_and(|actual| json_equals(actual, value))
+                })
+        }
+        (Value::Array(actual), Value::Array(expected)) => {
+            actual.len() == expected.len()
+                && actual.iter().zip(expected).all(|(a, e)| json_equals(a, e))
+        }
+        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
+        _ => actual == expected,
+    }
+}
+
+fn numbers_equal(a: &Number, b: &Number) -> bool {
+    if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
+        return a == b;
+    }
+    if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
+        return a == b;
+    }
+    match (a.as_f64(), b.as_f64()) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// A request body, parsed lazily and at most once however many stubs look at it.
+#[derive(Debug)]
+pub struct ParsedBody<'a> {
+    raw: &'a [u8],
+    json: OnceCell<Result<Value, String>>,
+}
+
+impl<'a> ParsedBody<'a> {
+    /// Wrap a raw body; nothing is parsed until a condition needs it.
+    pub fn new(raw: &'a [u8]) -> Self {
+        ParsedBody {
+            raw,
+            json: OnceCell::new(),
+        }
+    }
+
+    fn json(&self) -> Result<&Value, &str> {
+        self.json
+            .get_or_init(|| {
+                if self.raw.iter().all(u8::is_ascii_whitespace) {
+                    return Err("body is not JSON: the body is empty".to_owned());
+                }
+                serde_json::from_slice(self.raw).map_err(|e| format!("body is not JSON: {e}"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    fn text(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.raw)
+    }
+}
+
+/// A [`RequestMatcher`] prepared for matching many requests.
+#[derive(Debug)]
+pub struct CompiledMatcher {
+    method: Option<String>,
+    path: Option<CompiledPath>,
+    query: Vec<(String, ValueMatcher)>,
+    headers: Vec<(String, ValueMatcher)>,
+    body: Vec<CompiledBody>,
+}
+
+#[derive(Debug)]
+enum CompiledPath {
+    Exact(String),
+    Template {
+        source: String,
+        segments: Vec<Segment>,
+    },
+    Regex {
+        source: String,
+        anchored: regex::Regex,
+    },
+}
+
+#[derive(Debug)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+#[derive(Debug)]
+enum CompiledBody {
+    JsonEquals(Value),
+    JsonPartial(Value),
+    JsonPath {
+        source: String,
+        path: Result<JsonPath, String>,
+        value: Option<Value>,
+    },
+    XPath {
+        source: String,
+        value: Option<String>,
+    },
+    Form(Vec<(String, ValueMatcher)>),
+    Contains(String),
+}
+
+/// Marker: a condition failed and the caller only wants to know whether everything held.
+struct Stop;
+
+/// Collects hits and misses; in quick mode it stops at the first miss without formatting.
+struct Tally {
+    report: bool,
+    result: MatchResult,
+}
+
+impl Tally {
+    fn hit(&mut self) {
+        self.result.hits += 1;
+    }
+
+    fn miss(&mut self, reason: impl FnOnce() -> String) -> Result<(), Stop> {
+        if !self.report {
+            return Err(Stop);
+        }
+        let reason = reason();
+        if !self.result.misses.contains(&reason) {
+            self.result.misses.push(reason);
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, held: bool, reason: impl FnOnce() -> String) -> Result<(), Stop> {
+        if held {
+            self.hit();
+            Ok(())
+        } else {
+            self.miss(reason)
+        }
+    }
+}
+
+impl CompiledMatcher {
+    /// Prepare `matcher`. Never fails: a condition that cannot be prepared (an invalid JSONPath
+    /// or XPath) never holds and says why; [`CompiledMatcher::problems`] lists such conditions.
+    pub fn new(matcher: &RequestMatcher) -> Self {
+        let method = matcher
+            .method
+            .as_deref()
+            .filter(|m| !m.eq_ignore_ascii_case("ANY"))
+            .map(str::to_ascii_uppercase);
+        let path = matcher.path.as_ref().map(|path| match path {
+            PathMatcher::Exact(p) => CompiledPath::Exact(p.clone()),
+            PathMatcher::Template(t) => CompiledPath::Template {
+                source: t.clone(),
+                segments: t
+                    .split('/')
+                    .map(
+                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                            Some(name) if !name.is_empty() => Segment::Param(name.to_owned()),
+                            _ => Segment::Literal(s.to_owned()),
+                        },
+                    )
+                    .collect(),
+            },
+            PathMatcher::Regex(p) => {
+                let source = p.0.as_str().to_owned();
+                // The anchored form of a valid regex is valid too, unless it crosses the size
+                // limit; then the regex falls back to a check that the match spans the path.
+                let anchored =
+                    regex::Regex::new(&format!("^(?:{source})$")).unwrap_or_else(|_| p.0.clone());
+                CompiledPath::Regex { source, anchored }
+            }
+        });
+        let headers = matcher
+            .headers
+            .iter()
+            .map(|(name, m)| (name.to_ascii_lowercase(), m.clone()))
+            .collect();
+        let body = matcher
+            .body
+            .iter()
+            .map(|b| match b {
+                BodyMatcher::JsonEquals { value } => CompiledBody::JsonEquals(value.clone()),
+                BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
+                BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
+                    source: path.clone(),
+                    path: JsonPath::parse(path).map_err(|e| e.to_string()),
+                    value: value.clone(),
+                },
+                BodyMatcher::XPath { path, value } => CompiledBody::XPath {
+                    source: path.clone(),
+                    value: value.clone(),
+                },
+                BodyMatcher::Form { fields } => CompiledBody::Form(fields.clone()),
+                BodyMatcher::Contains { text } => CompiledBody::Contains(text.clone()),
+            })
+            .collect();
+        CompiledMatcher {
+            method,
+            path,
+            query: matcher.query.clone(),
+            headers,
+            body,
+        }
+    }
+
+    /// Conditions that can never hold because they are malformed (an invalid JSONPath or
+    /// XPath), as readable reasons; empty for a sound matcher.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for body in &self.body {
+            match body {
+                CompiledBody::JsonPath {
+                    source,
+                    path: Err(e),
+                    ..
+                } => problems.push(format!("invalid jsonpath `{source}`: {e}")),
+                CompiledBody::XPath { source, .. } => {
+                    if let Err(e) = build_xpath(source) {
+                        problems.push(e);
+                    }
+                }
+                _ => {}
+            }
+        }
+        problems
+    }
+
+    /// Whether every condition holds; stops at the first miss and allocates only what body
+    /// conditions need.
+    pub fn matches(&self, request: &RequestView<'_>, body: &ParsedBody<'_>) -> bool {
+        let mut tally = Tally {
+            report: false,
+            result: MatchResult::default(),
+        };
+        self.run(request, body, &mut tally).is_ok()
+    }
+
+    /// Match a request and explain every miss.
+    pub fn evaluate(&self, request: &RequestView<'_>, body: &ParsedBody<'_>) -> MatchResult {
+        let mut tally = Tally {
+            report: true,
+            result: MatchResult::default(),
+        };
+        // In report mode no condition stops the evaluation.
+        let _ = self.run(request, body, &mut tally);
+        tally.result
+    }
+
+    fn run(
+        &self,
+        request: &RequestView<'_>,
+        body: &ParsedBody<'_>,
+        tally: &mut Tally,
+    ) -> Result<(), Stop> {
+        if let Some(method) = &self.method {
+            tally.check(method.eq_ignore_ascii_case(request.method), || {
+                format!(
+                    "method: expected `{method}`, got `{}`",
+                    clip(request.method)
+                )
+            })?;
+        }
+        if let Some(path) = &self.path {
+            match_path(path, request.path, tally)?;
+        }
+        for (name, matcher) in &self.query {
+            let values = form_urlencoded::parse(request.query.as_bytes())
+                .filter(|(key, _)| key == name)
+                .map(|(_, value)| value);
+            match_values(("query", name), matcher, values, tally)?;
+        }
+        for (name, matcher) in &self.headers {
+            let values = request
+                .headers
+                .iter()
+                .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| Cow::Borrowed(value.as_str()));
+            match_values(("header", name), matcher, values, tally)?;
+        }
+        for condition in &self.body {
+            match_body(condition, body, tally)?;
+        }
+        Ok(())
+    }
+}
+
+fn match_path(path: &CompiledPath, actual: &str, tally: &mut Tally) -> Result<(), Stop> {
+    match path {
+        CompiledPath::Exact(expected) => tally.check(expected == actual, || {
+            format!("path: expected `{expected}`, got `{}`", clip(actual))
+        }),
+        CompiledPath::Template { source, segments } => {
+            let mut parts = actual.split('/');
+            let mut held = true;
+            let mut params = Vec::new();
+            for segment in segments {
+                let Some(part) = parts.next() else {
+                    held = false;
+                    break;
+                };
+                match segment {
+                    Segment::Literal(literal) => held &= literal == part,
+                    Segment::Param(name) => {
+                        held &= !part.is_empty();
+                        if tally.report {
+                            params.push((name.clone(), part.to_owned()));
+                        }
+                    }
+                }
+                if !held {
+                    break;
+                }
+            }
+            held &= parts.next().is_none();
+            if held {
+                tally.result.path_params = params;
+            }
+            tally.check(held, || {
+                format!("path: expected template `{source}`, got `{}`", clip(actual))
+            })
+        }
+        CompiledPath::Regex { source, anchored } => {
+            let held = anchored
+                .find(actual)
+                .is_some_and(|m| m.start() == 0 && m.end() == actual.len());
+            tally.check(held, || {
+                format!("path: expected to match `{source}`, got `{}`", clip(actual))
+            })
+        }
+    }
+}
+
+/// Match the values a request carries under one name (query parameter, header, form field):
+/// the name must be present and some value must match (or, for `present: false`, be absent).
+/// The label (`("header", "accept")`) is formatted only when a miss is reported.
+fn match_values<'v>(
+    (kind, name): (&str, &str),
+    matcher: &ValueMatcher,
+    values: impl Iterator<Item = Cow<'v, str>>,
+    tally: &mut Tally,
+) -> Result<(), Stop> {
+    // Values that did not match, kept only for reasons (quick mode must not allocate).
+    let mut seen: Vec<Cow<'v, str>> = Vec::new();
+    let mut present = false;
+    let mut held = false;
+    for value in values {
+        present = true;
+        if value_matches(matcher, &value) {
+            held = true;
+            break;
+        }
+        if tally.report {
+            seen.push(value);
+        }
+    }
+    if held {
+        tally.hit();
+        return Ok(());
+    }
+    match matcher {
+        ValueMatcher::Present(false) => tally.check(!present, || {
+            format!("{kind} `{name}`: expected absent, got {}", list(&seen))
+        }),
+        _ if !present => tally.miss(|| format!("{kind} `{name}`: missing")),
+        _ => tally.miss(|| {
+            format!(
+                "{kind} `{name}`: expected {}, got {}",
+                describe_value(matcher),
+                list(&seen)
+            )
+        }),
+    }
+}
+
+fn value_matches(matcher: &ValueMatcher, value: &str) -> bool {
+    match matcher {
+        ValueMatcher::Equals(expected) => expected == value,
+        ValueMatcher::Contains(part) => value.contains(part.as_str()),
+        ValueMatcher::Regex(pattern) => pattern.0.is_match(value),
+        ValueMatcher::Present(present) => *present,
+    }
+}
+
+fn describe_value(matcher: &ValueMatcher) -> String {
+    match matcher {
+        ValueMatcher::Equals(v) => format!("`{}`", clip(v)),
+        ValueMatcher::Contains(v) => format!("to contain `{}`", clip(v)),
+        ValueMatcher::Regex(p) => format!("to match `{}`", p.0.as_str()),
+        ValueMatcher::Present(true) => "present".to_owned(),
+        ValueMatcher::Present(false) => "absent".to_owned(),
+    }
+}
+
+fn list(values: &[Cow<'_, str>]) -> String {
+    let mut out = String::new();
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "`{}`", clip(value));
+    }
+    out
+}
+
+fn match_body(
+    condition: &CompiledBody,
+    body: &ParsedBody<'_>,
+    tally: &mut Tally,
+) -> Result<(), Stop> {
+    match condition {
+        CompiledBody::JsonEquals(expected) => match body.json() {
+            Ok(actual) => tally.check(json_equals(actual, expected), || {
+                format!(
+                    "json body: expected `{}`, got `{}`",
+                    clip(&expected.to_string()),
+                    clip(&actual.to_string())
+                )
+            }),
+            Err(e) => tally.miss(|| e.to_owned()),
+        },
+        CompiledBody::JsonPartial(expected) => match body.json() {
+            Ok(actual) => tally.check(json_contains(actual, expected), || {
+                format!(
+                    "json body: expected `{}` (partial), got `{}`",
+                    clip(&expected.to_string()),
+                    clip(&actual.to_string())
+                )
+            }),
+            Err(e) => tally.miss(|| e.to_owned()),
+        },
+        CompiledBody::JsonPath {
+            source,
+            path,
+            value,
+        } => {
+            let path = match path {
+                Ok(path) => path,
+                Err(e) => return tally.miss(|| format!("invalid jsonpath `{source}`: {e}")),
+            };
+            let document = match body.json() {
+                Ok(document) => document,
+                Err(e) => return tally.miss(|| e.to_owned()),
+            };
+            let nodes = path.query(document);
+            if nodes.is_empty() {
+                return tally.miss(|| format!("jsonpath `{source}`: selected nothing"));
+            }
+            let Some(expected) = value else {
+                tally.hit();
+                return Ok(());
+            };
+            tally.check(nodes.iter().any(|n| json_contains(n, expected)), || {
+                let got = match nodes.len() {
+                    1 => nodes.iter().map(|n| n.to_string()).collect::<String>(),
+                    _ => Value::Array(nodes.iter().map(|n| (*n).clone()).collect()).to_string(),
+                };
+                format!(
+                    "jsonpath `{source}`: expected `{}`, got `{}`",
+                    clip(&expected.to_string()),
+                    clip(&got)
+                )
+            })
+        }
+        CompiledBody::XPath { source, value } => match xpath_outcome(source, body) {
+            Ok(XPathOutcome { selected, strings }) => {
+                if !selected {
+                    return tally.miss(|| format!("xpath `{source}`: selected nothing"));
+                }
+                let Some(expected) = value else {
+                    tally.hit();
+                    return Ok(());
+                };
+                tally.check(strings.iter().any(|s| s == expected), || {
+                    let got: Vec<Cow<'_, str>> =
+                        strings.iter().map(|s| Cow::Borrowed(s.as_str())).collect();
+                    format!(
+                        "xpath `{source}`: expected `{}`, got {}",
+                        clip(expected),
+                        list(&got)
+                    )
+                })
+            }
+            Err(e) => tally.miss(|| e),
+        },
+        CompiledBody::Form(fields) => {
+            for (name, matcher) in fields {
+                let values = form_urlencoded::parse(body.raw)
+                    .filter(|(key, _)| key == name)
+                    .map(|(_, value)| value);
+                match_values(("form field", name), matcher, values, tally)?;
+            }
+            Ok(())
+        }
+        CompiledBody::Contains(text) => tally.check(body.text().contains(text.as_str()), || {
+            format!(
+                "body: expected to contain `{}`, got `{}`",
+                clip(text),
+                clip(&body.text())
+            )
+        }),
+    }
+}
+
+struct XPathOutcome {
+    selected: bool,
+    strings: Vec<String>,
+}
+
+fn build_xpath(source: &str) -> Result<sxd_xpath::XPath, String> {
+    match sxd_xpath::Factory::new().build(source) {
+        Ok(Some(xpath)) => Ok(xpath),
+        Ok(None) => Err(format!("invalid xpath `{source}`: empty expression")),
+        Err(e) => Err(format!("invalid xpath `{source}`: {e}")),
+    }
+}
+
+/// Evaluate an XPath against the body. `sxd_xpath` expressions are neither `Send` nor `Sync`,
+/// so they are built per evaluation; XPath stubs are rare and the engine validates them once.
+fn xpath_outcome(source: &str, body: &ParsedBody<'_>) -> Result<XPathOutcome, String> {
+    let xpath = build_xpath(source)?;
+    let text = body.text();
+    let package =
+        sxd_document::parser::parse(&text).map_err(|e| format!("body is not XML: {e}"))?;
+    let document = package.as_document();
+    let context = sxd_xpath::Context::new();
+    let value = xpath
+        .evaluate(&context, document.root())
+        .map_err(|e| format!("xpath `{source}`: {e}"))?;
+    Ok(match value {
+        sxd_xpath::Value::Nodeset(nodes) => XPathOutcome {
+            selected: nodes.size() > 0,
+            strings: nodes
+                .document_order()
+                .iter()
+                .map(|n| n.string_value())
+                .collect(),
+        },
+        sxd_xpath::Value::Boolean(b) => XPathOutcome {
+            selected: b,
+            strings: vec![b.to_string()],
+        },
+        sxd_xpath::Value::Number(n) => XPathOutcome {
+            selected: n != 0.0 && !n.is_nan(),
+            strings: vec![sxd_xpath::Value::Number(n).string()],
+        },
+        sxd_xpath::Value::String(s) => XPathOutcome {
+            selected: !s.is_empty(),
+            strings: vec![s],
+        },
+    })
+}
+
+/// Keep reasons readable when a request carries a large value.
+fn clip(text: &str) -> Cow<'_, str> {
+    const MAX: usize = 200;
+    if text.len() <= MAX {
+        return Cow::Borrowed(text);
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &text[..end]))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::scenario::model::Pattern;
+
+    fn regex(source: &str) -> Pattern {
+        Pattern(regex::Regex::new(source).expect("test regex"))
+    }
+
+    fn request<'a>(
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        headers: &'a [(String, String)],
+        body: &'a [u8],
+    ) -> RequestView<'a> {
+        RequestView {
+            method,
+            path,
+            query,
+            headers,
+            body,
+        }
+    }
+
+    /// Evaluate with both entry points and check they agree on whether it matched.
+    fn check(matcher: &RequestMatcher, view: &RequestView<'_>) -> MatchResult {
+        let result = evaluate(matcher, view);
+        let quick = CompiledMatcher::new(matcher).matches(view, &ParsedBody::new(view.body));
+        assert_eq!(quick, result.matched(), "quick and full matching disagree");
+        result
+    }
+
+    #[test]
+    fn json_contains_table() {
+        let cases = [
+            (json!({"a": 1, "b": 2}), json!({"a": 1}), true),
+            (json!({"a": 1}), json!({"a": 1.0}), true),
+            (json!({"a": 1.5}), json!({"a": 1}), false),
+            (
+                json!({"a": {"b": [1, 2, 3]}}),
+                json!({"a": {"b": [3, 1]}}),
+                true,
+            ),
+            (json!({"a": {"b": [1, 2]}}), json!({"a": {"b": [4]}}), false),
+            (
+                json!([{"id": 1, "x": 2}, {"id": 2}]),
+                json!([{"id": 2}]),
+                true,
+            ),
+            (json!({"a": null}), json!({"a": null}), true),
+            (json!({}), json!({"a": null}), false),
+            (json!("1"), json!(1), false),
+            (json!(true), json!(true), true),
+            (json!([]), json!([]), true),
+            (json!(u64::MAX), json!(u64::MAX), true),
+            (json!(-1), json!(-1.0), true),
+        ];
+        for (actual, expected, want) in cases {
+            assert_eq!(
+                json_contains(&actual, &expected),
+                want,
+                "{actual} contains {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_equals_table() {
+        let cases = [
+            (
+                json!({"a": 1, "b": [1, 2]}),
+                json!({"b": [1, 2], "a": 1.0}),
+                true,
+            ),
+            (json!({"a": 1, "b": 2}), json!({"a": 1}), false),
+            (json!([1, 2]), json!([2, 1]), false),
+            (json!([1, 2]), json!([1]), false),
+            (json!(null), json!(null), true),
+        ];
+        for (actual, expected, want) in cases {
+            assert_eq!(
+                json_equals(&actual, &expected),
+                want,
+                "{actual} == {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn method_and_path_table() {
+        let no_headers: &[(String, String)] = &[];
+        /// Method and path conditions, the request's method and path, the expected miss.
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<PathMatcher>,
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+        );
+        let cases: Vec<Case<'_>> = vec![
+            (None, None, "DELETE", "/anything", None),
+            (Some("ANY"), None, "PATCH", "/", None),
+            (Some("post"), None, "POST", "/", None),
+            (
+                Some("POST"),
+                None,
+                "GET",
+                "/",
+                Some("method: expected `POST`, got `GET`"),
+            ),
+            (
+                None,
+                Some(PathMatcher::Exact("/api/bills".into())),
+                "GET",
+                "/api/bill",
+                Some("path: expected `/api/bills`, got `/api/bill`"),
+            ),
+            (
+                None,
+                Some(PathMatcher::Template("/invoices/{id}".into())),
+                "GET",
+                "/invoices/42",
+                None,
+            ),
+            (
+                None,
+                Some(PathMatcher::Template("/invoices/{id}".into())),
+                "GET",
+                "/invoices/42/lines",
+                Some("path: expected template `/invoices/{id}`, got `/invoices/42/lines`"),
+            ),
+            (
+                None,
+                Some(PathMatcher::Template("/invoices/{id}".into())),
+                "GET",
+                "/invoices/",
+                Some("path: expected template `/invoices/{id}`, got `/invoices/`"),
+            ),
+            (
+                None,
+                Some(PathMatcher::Template("/invoices/{id}".into())),
+                "GET",
+                "/invoices",
+                Some("path: expected template `/invoices/{id}`, got `/invoices`"),
+            ),
+            (
+                None,
+                Some(PathMatcher::Regex(regex("/api/v[0-9]+/bills"))),
+                "GET",
+                "/api/v2/bills",
+                None,
+            ),
+            (
+                None,
+                Some(PathMatcher::Regex(regex("/api/v[0-9]+/bills"))),
+                "GET",
+                "/x/api/v2/bills/1",
+                Some("path: expected to match `/api/v[0-9]+/bills`, got `/x/api/v2/bills/1`"),
+            ),
+            (
+                // Leftmost-first alternation must still be judged on the whole path.
+                None,
+                Some(PathMatcher::Regex(regex("/a|/ab"))),
+                "GET",
+                "/ab",
+                None,
+            ),
+        ];
+        for (method, path, got_method, got_path, miss) in cases {
+            let matcher = RequestMatcher {
+                method: method.map(str::to_owned),
+                path,
+                ..RequestMatcher::default()
+            };
+            let result = check(
+                &matcher,
+                &request(got_method, got_path, "", no_headers, b""),
+            );
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?}");
+        }
+    }
+
+    #[test]
+    fn template_captures_path_params() {
+        let matcher = RequestMatcher {
+            path: Some(PathMatcher::Template("/orgs/{org}/invoices/{id}".into())),
+            ..RequestMatcher::default()
+        };
+        let result = check(
+            &matcher,
+            &request("GET", "/orgs/acme/invoices/7", "", &[], b""),
+        );
+        assert_eq!(
+            result.path_params,
+            [("org".into(), "acme".into()), ("id".into(), "7".into())]
+        );
+        assert_eq!(result.hits, 1);
+    }
+
+    #[test]
+    fn query_table() {
+        let cases: Vec<(ValueMatcher, &str, Option<&str>)> = vec![
+            (ValueMatcher::Equals("2".into()), "page=2", None),
+            (ValueMatcher::Equals("2".into()), "page=1&page=2", None),
+            (
+                ValueMatcher::Equals("2".into()),
+                "page=1&page=3",
+                Some("query `page`: expected `2`, got `1`, `3`"),
+            ),
+            (
+                ValueMatcher::Equals("2".into()),
+                "size=2",
+                Some("query `page`: missing"),
+            ),
+            (ValueMatcher::Equals("a b".into()), "page=a+b", None),
+            (ValueMatcher::Equals("a/b".into()), "page=a%2Fb", None),
+            (ValueMatcher::Contains("cme".into()), "page=acme", None),
+            (ValueMatcher::Regex(regex("^[0-9]+$")), "page=12", None),
+            (
+                ValueMatcher::Regex(regex("^[0-9]+$")),
+                "page=x",
+                Some("query `page`: expected to match `^[0-9]+$`, got `x`"),
+            ),
+            (ValueMatcher::Present(true), "page=", None),
+            (ValueMatcher::Present(false), "size=1", None),
+            (
+                ValueMatcher::Present(false),
+                "page=1",
+                Some("query `page`: expected absent, got `1`"),
+            ),
+        ];
+        for (value, query, miss) in cases {
+            let matcher = RequestMatcher {
+                query: vec![("page".into(), value)],
+                ..RequestMatcher::default()
+            };
+            let result = check(&matcher, &request("GET", "/", query, &[], b""));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{query}");
+        }
+    }
+
+    #[test]
+    fn header_names_are_case_insensitive_and_any_value_may_match() {
+        let headers = vec![
+            ("accept".to_owned(), "text/html".to_owned()),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ];
+        let matcher = RequestMatcher {
+            headers: vec![("Accept".into(), ValueMatcher::Contains("json".into()))],
+            ..RequestMatcher::default()
+        };
+        assert!(check(&matcher, &request("GET", "/", "", &headers, b"")).matched());
+
+        let matcher = RequestMatcher {
+            headers: vec![(
+                "Authorization".into(),
+                ValueMatcher::Regex(regex("^Bearer ")),
+            )],
+            ..RequestMatcher::default()
+        };
+        let result = check(&matcher, &request("GET", "/", "", &headers, b""));
+        assert_eq!(result.misses, ["header `authorization`: missing"]);
+    }
+
+    #[test]
+    fn body_table() {
+        let xml = br#"<invoice id="7"><total>12.50</total><line/><line/></invoice>"#;
+        let cases: Vec<(BodyMatcher, &[u8], Option<&str>)> = vec![
+            (
+                BodyMatcher::JsonEquals {
+                    value: json!({"a": 1, "b": [1]}),
+                },
+                br#"{"b":[1.0],"a":1}"#,
+                None,
+            ),
+            (
+                BodyMatcher::JsonEquals {
+                    value: json!({"a": 1}),
+                },
+                br#"{"a":1,"b":2}"#,
+                Some(r#"json body: expected `{"a":1}`, got `{"a":1,"b":2}`"#),
+            ),
+            (
+                BodyMatcher::JsonPartial {
+                    value: json!({"a": 1}),
+                },
+                br#"{"a":2}"#,
+                Some(r#"json body: expected `{"a":1}` (partial), got `{"a":2}`"#),
+            ),
+            (
+                BodyMatcher::JsonPartial {
+                    value: json!({"a": 1}),
+                },
+                br#"{"a":1,"b":2}"#,
+                None,
+            ),
+            (
+                BodyMatcher::JsonPartial {
+                    value: json!({"a": 1}),
+                },
+                b"a=1",
+                Some("body is not JSON: expected value at line 1 column 1"),
+            ),
+            (
+                BodyMatcher::JsonPartial {
+                    value: json!({"a": 1}),
+                },
+                b"",
+                Some("body is not JSON: the body is empty"),
+            ),
+            (
+                BodyMatcher::JsonPath {
+                    path: "$.Invoices[0].Type".into(),
+                    value: None,
+                },
+                br#"{"Invoices":[{"Type":"ACCPAY"}]}"#,
+                None,
+            ),
+            (
+                BodyMatcher::JsonPath {
+                    path: "$.Invoices[*].Type".into(),
+                    value: Some(json!("ACCREC")),
+                },
+                br#"{"Invoices":[{"Type":"ACCPAY"},{"Type":"ACCREC"}]}"#,
+                None,
+            ),
+            (
+                BodyMatcher::JsonPath {
+                    path: "$.Invoices[0]".into(),
+                    value: Some(json!({"Total": 12.5})),
+                },
+                br#"{"Invoices":[{"Type":"ACCPAY","Total":12.50}]}"#,
+                None,
+            ),
+            (
+                BodyMatcher::JsonPath {
+                    path: "$.Invoices[0].Type".into(),
+                    value: Some(json!("ACCREC")),
+                },
+                br#"{"Invoices":[{"Type":"ACCPAY"}]}"#,
+                Some(r#"jsonpath `$.Invoices[0].Type`: expected `"ACCREC"`, got `"ACCPAY"`"#),
+            ),
+            (
+                BodyMatcher::JsonPath {
+                    path: "$.missing".into(),
+                    value: None,
+                },
+                br#"{"a":1}"#,
+                Some("jsonpath `$.missing`: selected nothing"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/total".into(),
+                    value: Some("12.50".into()),
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "count(//line) = 2".into(),
+                    value: None,
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/@id".into(),
+                    value: Some("8".into()),
+                },
+                xml,
+                Some("xpath `/invoice/@id`: expected `8`, got `7`"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/customer".into(),
+                    value: None,
+                },
+                xml,
+                Some("xpath `/invoice/customer`: selected nothing"),
+            ),
+            (
+                BodyMatcher::Form {
+                    fields: vec![
+                        (
+                            "grant_type".into(),
+                            ValueMatcher::Equals("refresh_token".into()),
+                        ),
+                        ("scope".into(), ValueMatcher::Contains("accounting".into())),
+                    ],
+                },
+                b"grant_type=refresh_token&scope=openid+accounting.transactions",
+                None,
+            ),
+            (
+                BodyMatcher::Form {
+                    fields: vec![(
+                        "grant_type".into(),
+                        ValueMatcher::Equals("refresh_token".into()),
+                    )],
+                },
+                b"grant_type=authorization_code",
+                Some("form field `grant_type`: expected `refresh_token`, got `authorization_code`"),
+            ),
+            (
+                BodyMatcher::Contains {
+                    text: "ACCPAY".into(),
+                },
+                br#"{"Type":"ACCPAY"}"#,
+                None,
+            ),
+            (
+                BodyMatcher::Contains {
+                    text: "ACCREC".into(),
+                },
+                b"nope",
+                Some("body: expected to contain `ACCREC`, got `nope`"),
+            ),
+        ];
+        for (body, raw, miss) in cases {
+            let matcher = RequestMatcher {
+                body: vec![body],
+                ..RequestMatcher::default()
+            };
+            let result = check(&matcher, &request("POST", "/", "", &[], raw));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_xml_and_paths_never_panic() {
+        let matcher = RequestMatcher {
+            body: vec![
+                BodyMatcher::XPath {
+                    path: "/a".into(),
+                    value: None,
+                },
+                BodyMatcher::JsonPath {
+                    path: "$[".into(),
+                    value: None,
+                },
+                BodyMatcher::XPath {
+                    path: "///".into(),
+                    value: None,
+                },
+            ],
+            ..RequestMatcher::default()
+        };
+        assert_eq!(CompiledMatcher::new(&matcher).problems().len(), 2);
+        for body in [&b"<a"[..], b"\xff\xfe", b"", b"<a/>"] {
+            let result = check(&matcher, &request("POST", "/", "", &[], body));
+            assert!(!result.matched());
+        }
+    }
+
+    #[test]
+    fn hits_count_the_conditions_that_held() {
+        let matcher = RequestMatcher {
+            method: Some("POST".into()),
+            path: Some(PathMatcher::Exact("/api/bills".into())),
+            headers: vec![("x-tenant".into(), ValueMatcher::Equals("acme".into()))],
+            body: vec![BodyMatcher::JsonPartial {
+                value: json!({"amount": 10}),
+            }],
+            ..RequestMatcher::default()
+        };
+        let headers = vec![("x-tenant".to_owned(), "acme".to_owned())];
+        let result = check(
+            &matcher,
+            &request("POST", "/api/bills", "", &headers, br#"{"amount": 11}"#),
+        );
+        assert_eq!(result.hits, 3);
+        assert_eq!(
+            result.misses,
+            [r#"json body: expected `{"amount":10}` (partial), got `{"amount":11}`"#]
+        );
+    }
+
+    #[test]
+    fn long_values_are_clipped_in_reasons() {
+        let long = "x".repeat(1000);
+        let matcher = RequestMatcher {
+            path: Some(PathMatcher::Exact("/".into())),
+            ..RequestMatcher::default()
+        };
+        let result = check(&matcher, &request("GET", &long, "", &[], b""));
+        assert!(result.misses[0].len() < 300, "{}", result.misses[0]);
+        assert!(result.misses[0].ends_with("…`"));
+    }
 }
 
 /// Whether `actual` contains `expected` as a subset: objects may have more keys, each expected

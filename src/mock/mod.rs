@@ -1,14 +1,19 @@
 //! Mocks: fake third-party services that a scenario starts.
 //!
 //! One engine serves every placement: [`server::MockServer`] listens on a traffic port (the fake
-//! API) and an admin port (the control API, [`control`]). The runner drives a mock only through
-//! the control API, in-process or in a container alike.
+//! API) and an admin port (the control API, [`control`]), both backed by one shared
+//! [`engine::Engine`] (stubs, response sequences, [`journal`], virtual [`clock`]). The runner
+//! drives a mock only through the control API, in-process or in a container alike.
 
 pub mod clock;
 pub mod control;
+pub mod engine;
 pub mod journal;
 pub mod matching;
 pub mod server;
 
+pub use control::{ControlClient, ControlError};
+pub use engine::Engine;
 pub use journal::{Journal, JournalEntry};
+pub use matching::json_contains;
 pub use server::{BindOptions, MockError, MockServer};

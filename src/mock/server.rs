@@ -1,8 +1,37 @@
 //! The mock server: a traffic listener serving stubs and an admin listener serving the control API.
+//!
+//! [`MockServer`] is the edge layer: it binds both listeners, runs HTTP/1.1 (keep-alive) on
+//! `hyper`, reads each request in full (bodies over [`MAX_BODY_BYTES`] get a `413`) and hands it to
+//! the shared [`Engine`]. Connection-level faults and TLS will live here too. Shutdown is
+//! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
+//! and wait for every connection task.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming as IncomingBody;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::mock::clock::{ClockError, VirtualClock};
+use crate::mock::control;
+use crate::mock::engine::{ConfigError, Engine, Incoming};
 use crate::scenario::model::{ClockSpec, MockSpec};
+
+/// Largest request body a mock reads; larger ones are answered `413`.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// How long [`MockServer::shutdown`] waits for open connections before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Where a mock listens.
 #[derive(Debug, Clone)]
@@ -37,34 +66,279 @@ pub enum MockError {
         #[source]
         source: std::io::Error,
     },
+    /// The clock settings are invalid.
+    #[error("failed to set up the virtual clock")]
+    Clock(#[from] ClockError),
+    /// The mock configuration is invalid.
+    #[error("failed to prepare the stubs")]
+    Config(#[from] ConfigError),
 }
 
 /// A running mock.
-pub struct MockServer {}
+///
+/// ```
+/// use reenact::mock::{BindOptions, MockServer};
+/// use reenact::scenario::model::{ClockSpec, MockSpec};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100 };
+/// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
+/// assert!(server.url().starts_with("http://127.0.0.1:"));
+/// assert_ne!(server.url(), server.admin_url());
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct MockServer {
+    engine: Arc<Engine>,
+    traffic_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+/// Which API a listener serves.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Traffic,
+    Admin,
+}
 
 impl MockServer {
     /// Start serving `spec` with a virtual clock starting per `clock`.
+    ///
+    /// Both listeners are bound when this returns, so the URLs are ready to use.
     pub async fn start(
         spec: MockSpec,
         clock: &ClockSpec,
         bind: BindOptions,
     ) -> Result<MockServer, MockError> {
-        let _ = (spec, clock, bind);
-        unimplemented!("built by the mock-engine work")
+        let engine = Arc::new(Engine::new(&spec, VirtualClock::from_spec(clock)?)?);
+        MockServer::serve(engine, bind).await
+    }
+
+    /// Serve an engine built elsewhere (e.g. by `reenact mock serve`).
+    pub async fn serve(engine: Arc<Engine>, bind: BindOptions) -> Result<MockServer, MockError> {
+        let traffic = listen(SocketAddr::new(bind.host, bind.traffic_port)).await?;
+        let admin = listen(SocketAddr::new(bind.host, bind.admin_port)).await?;
+        let traffic_addr = local_addr(&traffic)?;
+        let admin_addr = local_addr(&admin)?;
+        let (shutdown, signal) = watch::channel(false);
+        let listeners = vec![
+            tokio::spawn(accept_loop(
+                traffic,
+                Role::Traffic,
+                engine.clone(),
+                signal.clone(),
+            )),
+            tokio::spawn(accept_loop(admin, Role::Admin, engine.clone(), signal)),
+        ];
+        tracing::debug!(%traffic_addr, %admin_addr, "mock listening");
+        Ok(MockServer {
+            engine,
+            traffic_addr,
+            admin_addr,
+            shutdown,
+            listeners,
+        })
     }
 
     /// Base URL of the traffic listener, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> String {
-        unimplemented!()
+        format!("http://{}", self.traffic_addr)
     }
 
     /// Base URL of the admin listener.
     pub fn admin_url(&self) -> String {
-        unimplemented!()
+        format!("http://{}", self.admin_addr)
+    }
+
+    /// Address of the traffic listener.
+    pub fn traffic_addr(&self) -> SocketAddr {
+        self.traffic_addr
+    }
+
+    /// Address of the admin listener.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// The engine behind both listeners.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// Stop both listeners and wait for them to close.
     pub async fn shutdown(self) {
-        unimplemented!()
+        let _ = self.shutdown.send(true);
+        for listener in self.listeners {
+            if let Err(e) = listener.await {
+                tracing::warn!(error = %e, "mock listener task failed");
+            }
+        }
+    }
+}
+
+async fn listen(addr: SocketAddr) -> Result<TcpListener, MockError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| MockError::Bind {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+fn local_addr(listener: &TcpListener) -> Result<SocketAddr, MockError> {
+    listener.local_addr().map_err(|source| MockError::Bind {
+        addr: "a bound listener".to_owned(),
+        source,
+    })
+}
+
+/// Resolves once shutdown was asked for or the [`MockServer`] was dropped.
+async fn shutdown_requested(signal: &mut watch::Receiver<bool>) {
+    let _ = signal.wait_for(|stop| *stop).await;
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    role: Role,
+    engine: Arc<Engine>,
+    mut signal: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        // Reap finished connections so the set does not grow with every client.
+        while connections.try_join_next().is_some() {}
+        tokio::select! {
+            () = shutdown_requested(&mut signal) => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(serve_connection(stream, role, engine.clone(), signal.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "mock failed to accept a connection");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("mock connections still open after the grace period; closing them");
+        connections.shutdown().await;
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    role: Role,
+    engine: Arc<Engine>,
+    mut signal: watch::Receiver<bool>,
+) {
+    // Small request/response exchanges on keep-alive connections must not wait for Nagle.
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "failed to set TCP_NODELAY");
+    }
+    let service = service_fn(move |request: Request<IncomingBody>| {
+        let engine = engine.clone();
+        async move {
+            let response = match role {
+                Role::Traffic => handle_traffic(&engine, request).await,
+                Role::Admin => control::handle(&engine, request).await,
+            };
+            Ok::<_, Infallible>(response.map(Full::new))
+        }
+    });
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = shutdown_requested(&mut signal) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "mock connection ended with an error");
+    }
+}
+
+/// Why a request body could not be read.
+pub(crate) enum BodyError {
+    /// Over [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// The client went away or sent a malformed body.
+    Broken(String),
+}
+
+/// Read a whole request body, at most [`MAX_BODY_BYTES`].
+pub(crate) async fn read_body(body: IncomingBody) -> Result<Bytes, BodyError> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(e) => Err(BodyError::Broken(e.to_string())),
+    }
+}
+
+async fn handle_traffic(engine: &Engine, request: Request<IncomingBody>) -> Response<Bytes> {
+    let (parts, body) = request.into_parts();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let too_large = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64);
+    let body = if too_large {
+        Err(BodyError::TooLarge)
+    } else {
+        read_body(body).await
+    };
+    let (body, refusal) = match body {
+        Ok(body) => (body, None),
+        Err(BodyError::TooLarge) => (
+            Bytes::new(),
+            Some((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body is larger than 10 MiB".to_owned(),
+            )),
+        ),
+        Err(BodyError::Broken(e)) => (
+            Bytes::new(),
+            Some((
+                StatusCode::BAD_REQUEST,
+                format!("failed to read the request body: {e}"),
+            )),
+        ),
+    };
+    let incoming = Incoming {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers,
+        body,
+    };
+    match refusal {
+        None => engine.respond(incoming),
+        Some((status, error)) => engine.reject(incoming, status, &error),
     }
 }

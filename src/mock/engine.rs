@@ -1,0 +1,345 @@
+//! The engine of a mock, [`Engine`]: stubs, response sequences, journal and virtual clock, shared
+//! by the traffic and admin listeners behind one `Arc`.
+//!
+//! The engine knows nothing about sockets: the edge ([`crate::mock::server`]) reads a request,
+//! hands it to [`Engine::respond`] and writes back what it gets. That keeps the engine the same
+//! whether it runs in-process or as `reenact mock serve` inside a container.
+//!
+//! Hot path: the stub set sits behind an `RwLock<Arc<StubSet>>` read only long enough to clone the
+//! `Arc`, so a reconfigure swaps it without stalling traffic; responses are prepared once per
+//! configuration (status, header map, serialized body); the journal lock is held only to push.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use bytes::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::mock::clock::VirtualClock;
+use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
+use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
+use crate::scenario::model::{AfterLast, MockSpec, ResponseBody, ResponseSpec};
+
+/// Header set on answers to requests that matched no stub.
+pub const UNMATCHED_HEADER: &str = "x-reenact-unmatched";
+
+/// Why a mock configuration cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A stub is malformed (possible only for configurations that bypassed the scenario loader,
+    /// e.g. sent straight to the control API).
+    #[error("invalid stub `{stub}` in mock `{mock}`: {reason}")]
+    InvalidStub {
+        /// The mock's name.
+        mock: String,
+        /// The stub's name.
+        stub: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A request as the edge read it, ready for the engine.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    /// Method as sent.
+    pub method: &'a str,
+    /// Path without the query string.
+    pub path: &'a str,
+    /// Raw query string without `?`.
+    pub query: &'a str,
+    /// Headers in arrival order, names lower case.
+    pub headers: Vec<(String, String)>,
+    /// The full body.
+    pub body: Bytes,
+}
+
+/// The state one mock serves from; see the module documentation.
+#[derive(Debug)]
+pub struct Engine {
+    stubs: RwLock<Arc<StubSet>>,
+    journal: Recorder,
+    clock: VirtualClock,
+}
+
+/// One configuration's stubs, prepared for serving.
+#[derive(Debug)]
+struct StubSet {
+    mock: String,
+    stubs: Vec<PreparedStub>,
+    /// Indices into `stubs` in matching order: priority, then file order.
+    order: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct PreparedStub {
+    name: String,
+    matcher: CompiledMatcher,
+    responses: Vec<PreparedResponse>,
+    after_last: AfterLast,
+    /// Requests this stub answered since the last reset; also its sequence position.
+    served: AtomicU64,
+}
+
+#[derive(Debug)]
+struct PreparedResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl PreparedResponse {
+    fn to_response(&self) -> Response<Bytes> {
+        let mut response = Response::new(self.body.clone());
+        *response.status_mut() = self.status;
+        if !self.headers.is_empty() {
+            *response.headers_mut() = self.headers.clone();
+        }
+        response
+    }
+}
+
+impl StubSet {
+    fn prepare(spec: &MockSpec) -> Result<StubSet, ConfigError> {
+        let mut stubs = Vec::with_capacity(spec.stubs.len());
+        for (index, stub) in spec.stubs.iter().enumerate() {
+            let name = stub
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("stub {}", index + 1));
+            let invalid = |reason: String| ConfigError::InvalidStub {
+                mock: spec.name.clone(),
+                stub: name.clone(),
+                reason,
+            };
+            let matcher = CompiledMatcher::new(&stub.request);
+            if let Some(problem) = matcher.problems().into_iter().next() {
+                return Err(invalid(problem));
+            }
+            if stub.responses.responses.is_empty() {
+                return Err(invalid("it has no responses".to_owned()));
+            }
+            let responses = stub
+                .responses
+                .responses
+                .iter()
+                .map(prepare_response)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid)?;
+            stubs.push(PreparedStub {
+                name,
+                matcher,
+                responses,
+                after_last: stub.responses.after_last,
+                served: AtomicU64::new(0),
+            });
+        }
+        let mut order: Vec<usize> = (0..stubs.len()).collect();
+        // Stable: equal priorities keep file order.
+        order.sort_by_key(|&i| spec.stubs[i].priority);
+        Ok(StubSet {
+            mock: spec.name.clone(),
+            stubs,
+            order,
+        })
+    }
+}
+
+fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, String> {
+    let status = StatusCode::from_u16(spec.status)
+        .map_err(|_| format!("invalid status `{}`", spec.status))?;
+    let mut headers = HeaderMap::with_capacity(spec.headers.len() + 1);
+    for (name, value) in &spec.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name `{name}`"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("invalid value `{value}` for header `{name}`"))?;
+        headers.append(header, value);
+    }
+    let body = match &spec.body {
+        ResponseBody::Empty => Bytes::new(),
+        ResponseBody::Text(text) => Bytes::from(text.clone()),
+        ResponseBody::Json(value) => {
+            if !headers.contains_key(CONTENT_TYPE) {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            Bytes::from(value.to_string())
+        }
+    };
+    Ok(PreparedResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+impl Engine {
+    /// An engine serving `spec` on `clock`.
+    pub fn new(spec: &MockSpec, clock: VirtualClock) -> Result<Engine, ConfigError> {
+        Ok(Engine {
+            stubs: RwLock::new(Arc::new(StubSet::prepare(spec)?)),
+            journal: Recorder::new(spec.journal_limit),
+            clock,
+        })
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> &VirtualClock {
+        &self.clock
+    }
+
+    /// A copy of the journal.
+    pub fn journal(&self) -> Journal {
+        self.journal.snapshot()
+    }
+
+    /// Clear the journal (and its dropped count), rewind every response sequence and put the
+    /// clock back at its start.
+    pub fn reset(&self) {
+        for stub in &self.current().stubs {
+            stub.served.store(0, Ordering::Relaxed);
+        }
+        self.journal.clear();
+        self.clock.reset();
+    }
+
+    /// Replace the stubs with `spec`'s and reset; on error the old configuration stays.
+    pub fn configure(&self, spec: &MockSpec) -> Result<(), ConfigError> {
+        let prepared = Arc::new(StubSet::prepare(spec)?);
+        *self.stubs.write().unwrap_or_else(PoisonError::into_inner) = prepared;
+        self.journal.reset_with_limit(spec.journal_limit);
+        self.clock.reset();
+        Ok(())
+    }
+
+    /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}]}` in file order.
+    pub fn state(&self) -> Value {
+        let set = self.current();
+        let stubs: Vec<Value> = set
+            .stubs
+            .iter()
+            .map(|s| json!({ "name": s.name, "served": s.served.load(Ordering::Relaxed) }))
+            .collect();
+        json!({ "mock": set.mock, "stubs": stubs })
+    }
+
+    /// Answer one request from the stubs and journal it.
+    pub fn respond(&self, request: Incoming<'_>) -> Response<Bytes> {
+        let set = self.current();
+        let view = RequestView {
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            headers: &request.headers,
+            body: &request.body,
+        };
+        let body = ParsedBody::new(&request.body);
+        let found = set
+            .order
+            .iter()
+            .copied()
+            .find(|&i| set.stubs[i].matcher.matches(&view, &body));
+        let (response, matched) = match found {
+            Some(index) => {
+                let stub = &set.stubs[index];
+                let n = stub.served.fetch_add(1, Ordering::Relaxed);
+                let last = stub.responses.len() - 1;
+                let position = match stub.after_last {
+                    AfterLast::Stick => usize::try_from(n).map_or(last, |n| n.min(last)),
+                    AfterLast::Cycle => (n % stub.responses.len() as u64) as usize,
+                };
+                tracing::trace!(stub = %stub.name, position, "stub matched");
+                let matched = MatchedStub {
+                    index,
+                    name: stub.name.clone(),
+                };
+                (stub.responses[position].to_response(), Some(matched))
+            }
+            None => (near_miss(&set, &view, &body), None),
+        };
+        drop(body);
+        self.record(request, matched, response.status());
+        response
+    }
+
+    /// Journal a request the edge refused before matching (e.g. a body over the size limit) and
+    /// build its JSON error answer.
+    pub fn reject(
+        &self,
+        request: Incoming<'_>,
+        status: StatusCode,
+        error: &str,
+    ) -> Response<Bytes> {
+        let mut response = json_response(status, &json!({ "error": error }));
+        response
+            .headers_mut()
+            .insert(UNMATCHED_HEADER, HeaderValue::from_static("true"));
+        self.record(request, None, status);
+        response
+    }
+
+    fn record(&self, request: Incoming<'_>, matched: Option<MatchedStub>, status: StatusCode) {
+        let body = String::from_utf8_lossy(&request.body).into_owned();
+        self.journal.record(JournalEntry {
+            seq: 0,
+            at: self.clock.now_rfc3339(),
+            method: request.method.to_owned(),
+            path: request.path.to_owned(),
+            query: request.query.to_owned(),
+            headers: request.headers,
+            body,
+            matched,
+            status: status.as_u16(),
+        });
+    }
+
+    fn current(&self) -> Arc<StubSet> {
+        self.stubs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The 404 for a request no stub matched, naming the closest stub (most conditions held; ties
+/// go to matching order) and why it missed.
+fn near_miss(set: &StubSet, view: &RequestView<'_>, body: &ParsedBody<'_>) -> Response<Bytes> {
+    let mut closest: Option<(&PreparedStub, crate::mock::matching::MatchResult)> = None;
+    for &i in &set.order {
+        let stub = &set.stubs[i];
+        let result = stub.matcher.evaluate(view, body);
+        if closest
+            .as_ref()
+            .is_none_or(|(_, best)| result.hits > best.hits)
+        {
+            closest = Some((stub, result));
+        }
+    }
+    let closest =
+        closest.map(|(stub, result)| json!({ "name": stub.name, "misses": result.misses }));
+    tracing::debug!(method = view.method, path = view.path, "no stub matched");
+    let mut response = json_response(
+        StatusCode::NOT_FOUND,
+        &json!({
+            "error": "no stub matched",
+            "request": { "method": view.method, "path": view.path },
+            "closest_stub": closest,
+        }),
+    );
+    response
+        .headers_mut()
+        .insert(UNMATCHED_HEADER, HeaderValue::from_static("true"));
+    response
+}
+
+/// A JSON answer with `content-type: application/json`.
+pub fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
