@@ -124,9 +124,7 @@ impl Project {
                     )));
                 }
                 (None, None) => {
-                    return Err(invalid(format!(
-                        "target `{name}` needs `command` or `url`"
-                    )));
+                    return Err(invalid(format!("target `{name}` needs `command` or `url`")));
                 }
                 (Some(command), None) if command.is_empty() => {
                     return Err(invalid(format!("target `{name}` has an empty `command`")));

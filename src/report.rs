@@ -207,7 +207,10 @@ fn call_changes(before: &Value, after: &Value) -> BTreeMap<String, Vec<String>> 
         let changes: Vec<String> = kinds
             .into_iter()
             .filter_map(|kind| {
-                let (x, y) = (bc.get(kind).copied().unwrap_or(0), ac.get(kind).copied().unwrap_or(0));
+                let (x, y) = (
+                    bc.get(kind).copied().unwrap_or(0),
+                    ac.get(kind).copied().unwrap_or(0),
+                );
                 (x != y).then(|| format!("{kind}: {x} → {y}"))
             })
             .collect();
@@ -248,7 +251,11 @@ mod tests {
             .map(|l| l[1..].trim())
             .collect();
         assert!(added.contains(&"\"method\": \"POST\","), "{}", diff.text);
-        assert!(!diff.text.contains("\"at\": \"t1\""), "noise leaked: {}", diff.text);
+        assert!(
+            !diff.text.contains("\"at\": \"t1\""),
+            "noise leaked: {}",
+            diff.text
+        );
     }
 
     #[test]

@@ -115,7 +115,9 @@ pub enum RunError {
         log_tail: Vec<String>,
     },
     /// Neither the scenario nor the command line nor `reenact.toml` says what to run.
-    #[error("scenario `{scenario}` has no target: add `target.command` or `target.url`, pass `--target`, or set `run.target` in reenact.toml")]
+    #[error(
+        "scenario `{scenario}` has no target: add `target.command` or `target.url`, pass `--target`, or set `run.target` in reenact.toml"
+    )]
     NoTarget {
         /// The scenario id.
         scenario: String,
@@ -340,7 +342,10 @@ fn resolve_launch(
             }
             match (&def.command, &def.url) {
                 (Some(command), _) => Plan::Command(
-                    command.iter().map(|arg| parse(arg)).collect::<Result<_, _>>()?,
+                    command
+                        .iter()
+                        .map(|arg| parse(arg))
+                        .collect::<Result<_, _>>()?,
                     env,
                 ),
                 (None, Some(url)) => Plan::Url(parse(url)?),
@@ -484,7 +489,10 @@ mod tests {
     #[test]
     fn splits_commands_like_a_shell() {
         let cases: &[(&str, &[&str])] = &[
-            ("bin/app --release 1.4.3", &["bin/app", "--release", "1.4.3"]),
+            (
+                "bin/app --release 1.4.3",
+                &["bin/app", "--release", "1.4.3"],
+            ),
             ("'my app' \"a b\" c\\ d", &["my app", "a b", "c d"]),
             ("  x  ", &["x"]),
             ("a \"\" b", &["a", "", "b"]),

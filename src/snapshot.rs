@@ -271,12 +271,7 @@ fn form_value(encoded: &str) -> Value {
 }
 
 fn redact_map(values: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        values
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect(),
-    )
+    Value::Object(values.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
 }
 
 fn redact_secret_keys(value: &mut Value) {
@@ -639,7 +634,9 @@ mod tests {
     #[test]
     fn normalizes_and_redacts_secrets_by_default() {
         let text = render(&normalize(&observation(), &[], &["$..id".to_string()]));
-        for secret in ["c2VjcmV0", "rt-123", "s3cr3t", "hunter2", "eyJ.x.y", "abc.def", "\"abc\""] {
+        for secret in [
+            "c2VjcmV0", "rt-123", "s3cr3t", "hunter2", "eyJ.x.y", "abc.def", "\"abc\"",
+        ] {
             assert!(!text.contains(secret), "`{secret}` leaked:\n{text}");
         }
         assert!(text.contains("{{ mocks.erp.url }}/cb"), "{text}");
@@ -651,8 +648,15 @@ mod tests {
     fn snapshot_files_round_trip_through_insta() {
         let dir = tempfile::tempdir().unwrap();
         let content = render(&json!({"a": [1, 2], "b": "x"}));
-        let first = compare(dir.path(), "s1", "scenarios/s1.yaml", "Title: \"q\"", &content, false)
-            .unwrap();
+        let first = compare(
+            dir.path(),
+            "s1",
+            "scenarios/s1.yaml",
+            "Title: \"q\"",
+            &content,
+            false,
+        )
+        .unwrap();
         let pending = pending_path(&snapshot_path(dir.path(), "s1"));
         assert_eq!(first, Comparison::New(pending.clone()));
         assert_eq!(read_contents(&pending).unwrap(), content);
@@ -678,6 +682,9 @@ mod tests {
         assert_eq!(paths, ["/w", "/y/1", "/z/t"]);
         let mut masked = b.clone();
         mask(&mut masked, &paths);
-        assert_eq!(masked, json!({"x": 1, "y": [1, "[noise]"], "z": {"t": "[noise]"}, "w": "[noise]"}));
+        assert_eq!(
+            masked,
+            json!({"x": 1, "y": [1, "[noise]"], "z": {"t": "[noise]"}, "w": "[noise]"})
+        );
     }
 }

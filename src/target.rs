@@ -149,8 +149,8 @@ impl RunningTarget {
     ) -> Result<(), TargetError> {
         let url = format!("{}{}", self.base_url, ready.path);
         let probe = format!("{} {url}", ready.method);
-        let method = reqwest::Method::from_bytes(ready.method.as_bytes())
-            .unwrap_or(reqwest::Method::GET);
+        let method =
+            reqwest::Method::from_bytes(ready.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let deadline = Instant::now() + ready.within;
         let mut last_error;
         loop {
@@ -284,7 +284,9 @@ async fn collect_lines(stream: impl AsyncRead + Unpin, logs: LogBuffer) {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Format an error with its sources: `a: b: c`.

@@ -25,7 +25,10 @@ pub fn check_response(check: &ResponseCheck, response: &ReceivedResponse) -> Vec
     if let Some(status) = check.status
         && response.status != status
     {
-        failures.push(format!("status: expected {status}, got {}", response.status));
+        failures.push(format!(
+            "status: expected {status}, got {}",
+            response.status
+        ));
     }
     if check.json.is_some() || !check.jsonpath.is_empty() {
         match response.json() {
@@ -137,7 +140,11 @@ fn evaluate_check(check: &Check, observation: &Observation) -> (bool, String) {
         }
         Check::Unmatched { mock, count } => {
             let journal = journal_of(observation, mock);
-            let n = journal.entries.iter().filter(|e| e.matched.is_none()).count() as u64;
+            let n = journal
+                .entries
+                .iter()
+                .filter(|e| e.matched.is_none())
+                .count() as u64;
             count_detail(n, *count, "unmatched request", journal.dropped)
         }
         Check::MockOrder { mock, order } => {
@@ -300,12 +307,22 @@ mod tests {
             (CountRange::exactly(1), 1, true),
             (CountRange::exactly(1), 2, false),
             (CountRange { min: 1, max: None }, 7, true),
-            (CountRange { min: 2, max: Some(3) }, 1, false),
+            (
+                CountRange {
+                    min: 2,
+                    max: Some(3),
+                },
+                1,
+                false,
+            ),
         ];
         for (range, n, expected) in cases {
             assert_eq!(range.contains(n), expected, "{range} {n}");
         }
         let (passed, detail) = count_detail(3, CountRange::exactly(3), "matching request", 2);
-        assert!(!passed, "a count with dropped requests cannot pass: {detail}");
+        assert!(
+            !passed,
+            "a count with dropped requests cannot pass: {detail}"
+        );
     }
 }

@@ -119,14 +119,22 @@ fn validate_says_not_reproduced_when_the_bug_does_not_show() {
             "2",
         ],
     );
-    assert_eq!(code(&output), exit_codes::FAILED, "{}", text(&output.stderr));
+    assert_eq!(
+        code(&output),
+        exit_codes::FAILED,
+        "{}",
+        text(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["command"], "validate");
     assert_eq!(report["runs"], 2);
     let scenarios = report["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 1);
     assert_eq!(scenarios[0]["verdict"], "not-reproduced");
-    assert_eq!(scenarios[0]["before"]["behaviours"], serde_json::json!(["holds", "holds"]));
+    assert_eq!(
+        scenarios[0]["before"]["behaviours"],
+        serde_json::json!(["holds", "holds"])
+    );
 }
 
 #[test]
@@ -146,7 +154,12 @@ fn validate_json_report_for_the_demo() {
             "json",
         ],
     );
-    assert_eq!(code(&output), exit_codes::SUCCESS, "{}", text(&output.stderr));
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{}",
+        text(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let item = &report["scenarios"][0];
     assert_eq!(item["id"], "vendor-sync-stops-at-first-page");
@@ -198,8 +211,16 @@ fn run_snapshot_lifecycle_new_accept_match_differ_review() {
     let pending = dir.join("snapshots/vendor-sync-stops-at-first-page.snap.new");
 
     let first = reenact(dir, &["run"]);
-    assert_eq!(code(&first), exit_codes::FAILED, "a new snapshot fails the run");
-    assert!(text(&first.stdout).contains("snapshot: new"), "{}", text(&first.stdout));
+    assert_eq!(
+        code(&first),
+        exit_codes::FAILED,
+        "a new snapshot fails the run"
+    );
+    assert!(
+        text(&first.stdout).contains("snapshot: new"),
+        "{}",
+        text(&first.stdout)
+    );
     assert!(pending.exists() && !snap.exists());
 
     let rejected = reenact(dir, &["review", "--reject-all"]);
@@ -207,7 +228,12 @@ fn run_snapshot_lifecycle_new_accept_match_differ_review() {
     assert!(!pending.exists());
 
     let accepted = reenact(dir, &["run", "--accept"]);
-    assert_eq!(code(&accepted), exit_codes::SUCCESS, "{}", text(&accepted.stdout));
+    assert_eq!(
+        code(&accepted),
+        exit_codes::SUCCESS,
+        "{}",
+        text(&accepted.stdout)
+    );
     assert!(snap.exists() && !pending.exists());
     // insta reads what reenact wrote
     let stored = insta::Snapshot::from_file(&snap).unwrap();
@@ -225,7 +251,11 @@ fn run_snapshot_lifecycle_new_accept_match_differ_review() {
     assert!(pending.exists());
 
     let interactive = reenact(dir, &["review"]);
-    assert_eq!(code(&interactive), exit_codes::INVALID_INPUT, "no TTY: flags needed");
+    assert_eq!(
+        code(&interactive),
+        exit_codes::INVALID_INPUT,
+        "no TTY: flags needed"
+    );
     assert!(text(&interactive.stderr).contains("--accept-all"));
 
     let review = reenact(dir, &["review", "--accept-all"]);
@@ -243,7 +273,12 @@ fn run_snapshot_lifecycle_new_accept_match_differ_review() {
 fn run_json_report() {
     let project = temp_project();
     let output = reenact(project.path(), &["run", "--accept", "--format", "json"]);
-    assert_eq!(code(&output), exit_codes::SUCCESS, "{}", text(&output.stderr));
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{}",
+        text(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["command"], "run");
     assert_eq!(report["target"], "new");
@@ -279,7 +314,12 @@ fn a_target_that_dies_is_an_environment_failure_with_its_last_lines() {
 #[test]
 fn check_accepts_the_demo_scenarios() {
     let output = reenact(repo(), &["check", "scenarios/", "tests/scenarios/"]);
-    assert_eq!(code(&output), exit_codes::SUCCESS, "{}", text(&output.stderr));
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{}",
+        text(&output.stderr)
+    );
     assert!(text(&output.stdout).contains("0 invalid"));
 }
 
@@ -301,7 +341,10 @@ fn check_reports_invalid_files_with_locations() {
 fn invalid_scenarios_stop_run_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.yaml"), "id: bad\ntitle: x\nflow: 3\n").unwrap();
-    let output = reenact(dir.path(), &["run", "bad.yaml", "--target-url", "http://127.0.0.1:9"]);
+    let output = reenact(
+        dir.path(),
+        &["run", "bad.yaml", "--target-url", "http://127.0.0.1:9"],
+    );
     assert_eq!(code(&output), exit_codes::INVALID_INPUT);
     assert!(text(&output.stderr).contains("nothing was run"));
 }
@@ -311,7 +354,12 @@ fn schema_is_a_json_schema() {
     let output = reenact(repo(), &["schema"]);
     assert_eq!(code(&output), exit_codes::SUCCESS);
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(schema["$schema"].as_str().unwrap().contains("json-schema.org"));
+    assert!(
+        schema["$schema"]
+            .as_str()
+            .unwrap()
+            .contains("json-schema.org")
+    );
     assert!(schema["properties"]["flow"].is_object());
 }
 
@@ -320,7 +368,10 @@ fn list_shows_ids_tickets_and_titles() {
     let output = reenact(repo(), &["list"]);
     assert_eq!(code(&output), exit_codes::SUCCESS);
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("vendor-sync-stops-at-first-page"), "{stdout}");
+    assert!(
+        stdout.contains("vendor-sync-stops-at-first-page"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -380,7 +431,10 @@ fn sigint_mid_run_leaves_no_target_process() {
         {
             break pid;
         }
-        assert!(std::time::Instant::now() < deadline, "the target never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the target never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     assert!(alive(target_pid), "the target runs while reenact runs");
@@ -399,7 +453,10 @@ fn sigint_mid_run_leaves_no_target_process() {
     while alive(target_pid) && std::time::Instant::now() < gone_by {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(!alive(target_pid), "target process {target_pid} outlived reenact");
+    assert!(
+        !alive(target_pid),
+        "target process {target_pid} outlived reenact"
+    );
 }
 
 fn shell_quote(text: &str) -> String {

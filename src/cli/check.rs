@@ -81,8 +81,10 @@ pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> i32 {
     }
     match args.format {
         Format::Json => out.stdout(
-            &serde_json::to_string_pretty(&json!({ "version": 1, "command": "check", "files": items }))
-                .unwrap_or_default(),
+            &serde_json::to_string_pretty(
+                &json!({ "version": 1, "command": "check", "files": items }),
+            )
+            .unwrap_or_default(),
         ),
         Format::Human => out.stdout(&format!(
             "{} file(s) checked: {} valid, {invalid} invalid",

@@ -49,16 +49,24 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run scenarios against one build and judge them: expectations and snapshots.
-    #[command(after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json")]
+    #[command(
+        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json"
+    )]
     Run(run::RunArgs),
     /// Judge a fix: run scenarios on the build before and after it and give a verdict each.
-    #[command(after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ --before-cmd \"bin/app-old --port {{ target.port }}\" --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --runs 3 --format json\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed.")]
+    #[command(
+        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ --before-cmd \"bin/app-old --port {{ target.port }}\" --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --runs 3 --format json\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
+    )]
     Validate(validate::ValidateArgs),
     /// Load and validate scenario files without running them.
-    #[command(after_help = "Examples:\n  reenact check scenarios/\n  reenact check scenarios/xero-duplicate-bill.yaml")]
+    #[command(
+        after_help = "Examples:\n  reenact check scenarios/\n  reenact check scenarios/xero-duplicate-bill.yaml"
+    )]
     Check(check::CheckArgs),
     /// Accept or reject pending snapshots (`.snap.new` files).
-    #[command(after_help = "Examples:\n  reenact review                 # one by one, on a terminal\n  reenact review --accept-all    # in scripts\n  reenact review --reject-all")]
+    #[command(
+        after_help = "Examples:\n  reenact review                 # one by one, on a terminal\n  reenact review --accept-all    # in scripts\n  reenact review --reject-all"
+    )]
     Review(review::ReviewArgs),
     /// Print the JSON Schema of the scenario format (for editors).
     #[command(after_help = "Example:\n  reenact schema > scenario.schema.json")]
@@ -132,7 +140,10 @@ pub fn init_logging(verbose: u8) {
 /// On Ctrl-C or SIGTERM: kill every target still running, then exit (130 / 143).
 pub fn install_signal_handlers() {
     use tokio::signal::unix::{SignalKind, signal};
-    for (kind, code) in [(SignalKind::interrupt(), 130), (SignalKind::terminate(), 143)] {
+    for (kind, code) in [
+        (SignalKind::interrupt(), 130),
+        (SignalKind::terminate(), 143),
+    ] {
         let Ok(mut stream) = signal(kind) else {
             continue;
         };

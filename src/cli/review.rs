@@ -8,10 +8,10 @@ use clap::Args;
 use reenact::exit_codes;
 use reenact::snapshot::{self, Pending};
 
+use super::Output;
 use super::output::Style;
 use super::run::indent_diff;
 use super::scenarios::project;
-use super::Output;
 
 /// Arguments of `review`.
 #[derive(Debug, Args)]
@@ -51,7 +51,10 @@ pub fn review(args: ReviewArgs, cwd: &Path, out: &Output) -> i32 {
     let interactive = !args.accept_all && !args.reject_all;
     if interactive && !std::io::stdin().is_terminal() {
         out.error(
-            &format!("{} pending snapshot(s), and no terminal to ask on", pending.len()),
+            &format!(
+                "{} pending snapshot(s), and no terminal to ask on",
+                pending.len()
+            ),
             Some("pass `--accept-all` or `--reject-all`"),
         );
         return exit_codes::INVALID_INPUT;

@@ -96,7 +96,12 @@ pub fn choose_target(
 }
 
 /// Build a target (when it has a `build` command), saying so on stderr.
-pub fn build(choice: &TargetChoice, project: &Project, format: Format, out: &Output) -> Result<(), i32> {
+pub fn build(
+    choice: &TargetChoice,
+    project: &Project,
+    format: Format,
+    out: &Output,
+) -> Result<(), i32> {
     if choice.def.as_ref().and_then(|d| d.build.as_ref()).is_some() && format == Format::Human {
         out.stderr(&format!("building target `{}` …", choice.label));
     }
@@ -129,9 +134,9 @@ pub fn report_run_error(err: &RunError, out: &Output) {
 
 fn help_for(err: &RunError) -> Option<&'static str> {
     match err {
-        RunError::Target { .. } => Some(
-            "check the target's command and its `ready` probe; run with -v for details",
-        ),
+        RunError::Target { .. } => {
+            Some("check the target's command and its `ready` probe; run with -v for details")
+        }
         RunError::NoTarget { .. } => Some("e.g. `reenact run scenarios/ --target NAME`"),
         _ => None,
     }

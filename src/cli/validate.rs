@@ -230,13 +230,18 @@ fn judge_scenario<'a>(
     };
     let normalized = |runs: &[&ScenarioRun]| -> Vec<serde_json::Value> {
         runs.iter()
-            .map(|r| snapshot::normalize(&r.observation, &r.expectations, &scenario.snapshot.redact))
+            .map(|r| {
+                snapshot::normalize(&r.observation, &r.expectations, &scenario.snapshot.redact)
+            })
             .collect()
     };
     let before_summary = summarize(&ok_before);
     let after_summary = summarize(&ok_after);
     item.verdict = Some(judge(&before_summary.behaviours, &after_summary.behaviours));
-    item.diff = Some(behaviour_diff(&normalized(&ok_before), &normalized(&ok_after)));
+    item.diff = Some(behaviour_diff(
+        &normalized(&ok_before),
+        &normalized(&ok_after),
+    ));
     item.before = Some(before_summary);
     item.after = Some(after_summary);
     (item, None)
@@ -256,8 +261,15 @@ fn behaviour_text(summary: &Option<BuildSummary>) -> String {
         (h, t) if h == t => "holds".into(),
         (0, _) => {
             let failed = summary.expectations.iter().filter(|e| !e.passed).count();
-            let step = if summary.failed_step.is_some() { "step + " } else { "" };
-            format!("fails ({step}{failed}/{} checks)", summary.expectations.len())
+            let step = if summary.failed_step.is_some() {
+                "step + "
+            } else {
+                ""
+            };
+            format!(
+                "fails ({step}{failed}/{} checks)",
+                summary.expectations.len()
+            )
         }
         (h, t) => format!("holds {h}/{t}"),
     }
@@ -314,10 +326,16 @@ fn print_table(report: &ValidateReport, out: &Output, full_diff: bool) {
                 }
             }
             if let Some(step) = &before.failed_step {
-                lines.push(format!("  before: step `{}` failed: {}", step.name, step.reason));
+                lines.push(format!(
+                    "  before: step `{}` failed: {}",
+                    step.name, step.reason
+                ));
             }
             if let Some(step) = &after.failed_step {
-                lines.push(format!("  after: step `{}` failed: {}", step.name, step.reason));
+                lines.push(format!(
+                    "  after: step `{}` failed: {}",
+                    step.name, step.reason
+                ));
             }
         }
         for (mock, changes) in &diff.calls {
@@ -349,7 +367,11 @@ fn summary(report: &ValidateReport) -> String {
             .filter(|s| s.verdict == Some(verdict))
             .count()
     };
-    let errors = report.scenarios.iter().filter(|s| s.verdict.is_none()).count();
+    let errors = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict.is_none())
+        .count();
     let mut text = format!(
         "{} fixed, {} not-reproduced, {} still-failing, {} regressed, {} flaky",
         count(Verdict::Fixed),
