@@ -328,8 +328,87 @@ fn status_line(status: StatusCode) -> String {
 /// The message for a request that never got an answer (refused, reset, timed out).
 fn unreachable_message(error: reqwest::Error) -> String {
     if error.is_timeout() {
-        "accounting system did not answer in time".to_owned()
-    } else {
-        format!("accounting system unreachable: {error}")
+        return "accounting system did not answer in time".to_owned();
+    }
+    // reqwest's own message names only the URL; the cause ("connection refused") is in the chain.
+    let mut message = "accounting system unreachable".to_owned();
+    let mut cause: Option<&dyn std::error::Error> = Some(&error);
+    while let Some(current) = cause {
+        message.push_str(": ");
+        message.push_str(&current.to_string());
+        cause = current.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(release: Release) -> AccountingClient {
+        AccountingClient {
+            base_url: "http://127.0.0.1:9".to_owned(),
+            http: reqwest::Client::new(),
+            release,
+        }
+    }
+
+    const XERO_VALIDATION_EXCEPTION: &str = r#"{"ErrorNumber":10,"Type":"ValidationException","Message":"A validation exception occurred","Elements":[{"ValidationErrors":[{"Message":"Account code '999' is not a valid code for this document."}]}]}"#;
+
+    #[test]
+    fn sup_4933_validation_exception_is_unknown_on_1_4_2_and_explained_on_1_4_3() {
+        let body = XERO_VALIDATION_EXCEPTION.as_bytes();
+        let cases = [
+            (Release::V1_4_2, "unknown error"),
+            (
+                Release::V1_4_3,
+                "Account code '999' is not a valid code for this document.",
+            ),
+        ];
+        for (release, expected) in cases {
+            let message = client(release).error_message(StatusCode::BAD_REQUEST, body);
+            assert_eq!(message, expected, "release {release}");
+        }
+    }
+
+    #[test]
+    fn error_message_falls_back_in_order_on_1_4_3() {
+        let cases: [(&str, &str); 5] = [
+            (
+                r#"{"Elements":[{"ValidationErrors":[{"Message":"a"},{"Message":"b"}]},{"ValidationErrors":[{"Message":"c"}]}]}"#,
+                "a; b; c",
+            ),
+            (
+                r#"{"Message":"A validation exception occurred","Elements":[]}"#,
+                "A validation exception occurred",
+            ),
+            (
+                r#"{"error":{"message":"duplicate reference"}}"#,
+                "duplicate reference",
+            ),
+            ("<html>bad gateway</html>", "400 Bad Request"),
+            ("", "400 Bad Request"),
+        ];
+        for (body, expected) in cases {
+            let message =
+                client(Release::V1_4_3).error_message(StatusCode::BAD_REQUEST, body.as_bytes());
+            assert_eq!(message, expected, "body {body}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_seconds_capped_with_a_default() {
+        let cases = [
+            (Some("1"), Duration::from_secs(1)),
+            (Some(" 4 "), Duration::from_secs(4)),
+            (Some("66975"), MAX_RETRY_AFTER),
+            (Some("Wed, 21 Oct 2015 07:28:00 GMT"), DEFAULT_RETRY_AFTER),
+            (Some("-1"), DEFAULT_RETRY_AFTER),
+            (None, DEFAULT_RETRY_AFTER),
+        ];
+        for (header, expected) in cases {
+            let value = header.map(HeaderValue::from_static);
+            assert_eq!(retry_after(value.as_ref()), expected, "header {header:?}");
+        }
     }
 }

@@ -65,6 +65,11 @@ pub fn log(line: impl Display) {
     let _ = stdout.flush();
 }
 
+/// Writes an error to stderr; like [`log`], a closed stream is ignored rather than a panic.
+fn log_error(message: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "ledger-sync: error: {message}");
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match parse_config(std::env::args().skip(1)) {
@@ -74,14 +79,14 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("ledger-sync: error: {message}\n\n{USAGE}");
+            log_error(format_args!("{message}\n\n{USAGE}"));
             return ExitCode::from(EXIT_USAGE);
         }
     };
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("ledger-sync: error: {message}");
+            log_error(message);
             ExitCode::FAILURE
         }
     }

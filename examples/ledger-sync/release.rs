@@ -41,3 +41,16 @@ impl fmt::Display for Release {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_releases_only() {
+        assert_eq!(Release::parse("1.4.2"), Some(Release::V1_4_2));
+        assert_eq!(Release::parse("1.4.3"), Some(Release::V1_4_3));
+        assert_eq!(Release::parse("1.5.0"), None);
+        assert_eq!(Release::parse(""), None);
+    }
+}

@@ -340,3 +340,27 @@ fn respond(status: StatusCode, body: &impl Serialize) -> HttpResponse {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_decimal_strings_with_at_most_two_places() {
+        let cases = [
+            ("123.45", true),
+            ("123", true),
+            ("0.5", true),
+            ("-12.00", true),
+            ("12.555", false),
+            ("12.", false),
+            (".5", false),
+            ("1e3", false),
+            ("", false),
+            ("12,50", false),
+        ];
+        for (amount, expected) in cases {
+            assert_eq!(is_decimal(amount), expected, "amount {amount:?}");
+        }
+    }
+}
