@@ -343,6 +343,8 @@ fn unreachable_message(error: reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    //! Table tests for the SUP-4821 and SUP-4933 helpers: error messages per release, Retry-After.
+
     use super::*;
 
     fn client(release: Release) -> AccountingClient {

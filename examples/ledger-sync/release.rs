@@ -44,6 +44,8 @@ impl fmt::Display for Release {
 
 #[cfg(test)]
 mod tests {
+    //! Tests for release parsing.
+
     use super::*;
 
     #[test]

@@ -343,6 +343,8 @@ fn respond(status: StatusCode, body: &impl Serialize) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
+    //! Table tests for expense validation.
+
     use super::*;
 
     #[test]
