@@ -1,0 +1,203 @@
+//! ledger-sync: the demo target of reenact, a small spend-management service.
+//!
+//! It exports card expenses as bills to an accounting API (a Xero-like system reached at
+//! `ACCOUNTING_API_URL`) and imports that system's vendors. It can run as release 1.4.2, which
+//! carries three customer incidents, or as release 1.4.3, which fixes them:
+//!
+//! - SUP-4821: a `429` from the accounting API fails the export because 1.4.2 ignores `Retry-After`;
+//! - SUP-4907: vendor sync imports only the first page;
+//! - SUP-4933: Xero validation errors are shown as "unknown error".
+//!
+//! The scenarios under `scenarios/` reproduce these incidents against a mocked accounting API.
+//! This file reads the command line, serves HTTP on 127.0.0.1 and stops on SIGTERM or SIGINT;
+//! `service.rs` holds the endpoints and `accounting.rs` the incidents. Every notable event is one
+//! line on stdout, which reenact keeps as the target log.
+
+mod accounting;
+mod release;
+mod service;
+
+use std::fmt::Display;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::release::Release;
+use crate::service::App;
+
+/// The exit code for a bad command line or environment.
+const EXIT_USAGE: u8 = 2;
+/// The accounting API timeout when `HTTP_TIMEOUT_MS` is not set.
+const DEFAULT_TIMEOUT_MS: u64 = 5000;
+
+const USAGE: &str = "\
+usage: ledger-sync --release 1.4.2|1.4.3 --port N
+
+options:
+  --release VERSION   release to run (env LEDGER_SYNC_RELEASE)
+  --port N            port to listen on at 127.0.0.1 (env PORT)
+
+environment:
+  ACCOUNTING_API_URL  base URL of the accounting API (required for exports and syncs)
+  HTTP_TIMEOUT_MS     timeout of accounting API calls in milliseconds (default 5000)";
+
+/// What the command line and environment asked for.
+struct Config {
+    release: Release,
+    port: u16,
+    accounting_url: Option<String>,
+    timeout: Duration,
+}
+
+/// Writes one line to stdout and flushes it, so the target log is complete even if we are killed.
+pub fn log(line: impl Display) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout must not take the service down, so write errors are ignored.
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+/// Writes an error to stderr; like [`log`], a closed stream is ignored rather than a panic.
+fn log_error(message: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "ledger-sync: error: {message}");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match parse_config(std::env::args().skip(1)) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            log(USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            log_error(format_args!("{message}\n\n{USAGE}"));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match serve(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            log_error(message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the arguments and environment; `Ok(None)` means `--help`.
+fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut release = std::env::var("LEDGER_SYNC_RELEASE").ok();
+    let mut port = std::env::var("PORT").ok();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+            None => (arg, None),
+        };
+        let slot = match flag.as_str() {
+            "--release" => &mut release,
+            "--port" => &mut port,
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument `{other}`")),
+        };
+        *slot = Some(
+            inline
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("`{flag}` needs a value"))?,
+        );
+    }
+    let release = release.ok_or("no release given: pass `--release` or set LEDGER_SYNC_RELEASE")?;
+    let release = Release::parse(&release).ok_or_else(|| {
+        let known: Vec<&str> = Release::ALL
+            .iter()
+            .map(|release| release.as_str())
+            .collect();
+        format!("unknown release `{release}` (known: {})", known.join(", "))
+    })?;
+    let port = port.ok_or("no port given: pass `--port` or set PORT")?;
+    let port = port
+        .trim()
+        .parse::<u16>()
+        .map_err(|_| format!("invalid port `{port}`"))?;
+    let timeout_ms = match std::env::var("HTTP_TIMEOUT_MS") {
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| format!("invalid HTTP_TIMEOUT_MS `{text}`"))?,
+        Err(_) => DEFAULT_TIMEOUT_MS,
+    };
+    let accounting_url = std::env::var("ACCOUNTING_API_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty());
+    Ok(Some(Config {
+        release,
+        port,
+        accounting_url,
+        timeout: Duration::from_millis(timeout_ms),
+    }))
+}
+
+/// Serves HTTP until SIGTERM or SIGINT.
+async fn serve(config: Config) -> Result<(), String> {
+    let app = Arc::new(App::new(
+        config.release,
+        config.accounting_url.as_deref(),
+        config.timeout,
+    )?);
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|error| format!("failed to listen on {address}: {error}"))?;
+    let local = listener
+        .local_addr()
+        .map_err(|error| format!("failed to read the listening address: {error}"))?;
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|error| format!("failed to watch SIGTERM: {error}"))?;
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|error| format!("failed to watch SIGINT: {error}"))?;
+    log(format!(
+        "ledger-sync {} listening on {local}",
+        config.release
+    ));
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    log(format!("accept failed: {error}"));
+                    continue;
+                }
+            },
+            _ = terminate.recv() => {
+                log("received SIGTERM, shutting down");
+                return Ok(());
+            }
+            _ = interrupt.recv() => {
+                log("received SIGINT, shutting down");
+                return Ok(());
+            }
+        };
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let app = Arc::clone(&app);
+                async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
+            });
+            if let Err(error) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                log(format!("connection error: {error}"));
+            }
+        });
+    }
+}
