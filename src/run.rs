@@ -422,14 +422,31 @@ fn template_var(
 }
 
 /// Split an inline command (`--after-cmd "bin/app --release 1.4.3"`) into words, honouring
-/// single quotes, double quotes and backslash escapes as a POSIX shell does (no expansions).
+/// single quotes, double quotes and backslash escapes as a POSIX shell does (no expansions). A
+/// `{{ … }}` placeholder stays in one word, spaces and all. Every word must be a valid template.
 pub fn split_command(text: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut current = String::new();
     let mut in_word = false;
-    let mut chars = text.chars();
+    let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            '{' if chars.peek() == Some(&'{') => {
+                in_word = true;
+                current.push_str("{{");
+                chars.next();
+                loop {
+                    match chars.next() {
+                        Some('}') if chars.peek() == Some(&'}') => {
+                            chars.next();
+                            current.push_str("}}");
+                            break;
+                        }
+                        Some(other) => current.push(other),
+                        None => return Err("unclosed `{{` placeholder".into()),
+                    }
+                }
+            }
             '\'' => {
                 in_word = true;
                 loop {
@@ -479,6 +496,9 @@ pub fn split_command(text: &str) -> Result<Vec<String>, String> {
     if words.is_empty() {
         return Err("empty command".into());
     }
+    for word in &words {
+        Template::parse(word).map_err(|err| format!("malformed template in `{word}`: {err}"))?;
+    }
     Ok(words)
 }
 
@@ -496,11 +516,15 @@ mod tests {
             ("'my app' \"a b\" c\\ d", &["my app", "a b", "c d"]),
             ("  x  ", &["x"]),
             ("a \"\" b", &["a", "", "b"]),
+            (
+                "bin/app --port {{ target.port }} --x=\"{{ env.A }}\"",
+                &["bin/app", "--port", "{{ target.port }}", "--x={{ env.A }}"],
+            ),
         ];
         for (text, words) in cases {
             assert_eq!(split_command(text).unwrap(), *words, "{text}");
         }
-        for bad in ["", "'open", "\"open", "x\\"] {
+        for bad in ["", "'open", "\"open", "x\\", "a {{ b", "a }}"] {
             assert!(split_command(bad).is_err(), "{bad}");
         }
     }

@@ -93,16 +93,18 @@ pub fn resolve(scenario_file: &Path, root: &Path, name: &str) -> Result<PathBuf,
         return Err(PathError::Absolute { name: written });
     }
     let joined = normalize(&parent_dir(scenario_file).join(&written));
-    let mut inside = normalize(root);
-    let mut candidate = joined.clone();
-    if inside.is_absolute() != candidate.is_absolute() {
-        let cwd = std::env::current_dir().map_err(|source| PathError::Io {
-            name: written.clone(),
-            source,
-        })?;
-        inside = normalize(&cwd.join(&inside));
-        candidate = normalize(&cwd.join(&candidate));
-    }
+    // Compare absolute forms: a relative root such as `.` is not a textual prefix of
+    // `scenarios/payloads/x.json`, yet contains it.
+    let absolute = |path: &Path| {
+        std::path::absolute(path)
+            .map(|p| normalize(&p))
+            .map_err(|source| PathError::Io {
+                name: written.clone(),
+                source,
+            })
+    };
+    let inside = absolute(root)?;
+    let candidate = absolute(&joined)?;
     if !candidate.starts_with(&inside) {
         return Err(PathError::OutsideRoot {
             name: written,
@@ -186,6 +188,25 @@ mod tests {
         fs::write(dir.path().join("scenarios/payloads/a.json"), "{}").unwrap();
         fs::write(dir.path().join("scenarios/s.yaml"), "").unwrap();
         dir
+    }
+
+    /// Regression: `reenact validate scenarios/` from the project root gives the relative root
+    /// `.`, which is no textual prefix of `scenarios/payloads/…` yet contains it. (Unit tests run
+    /// in the package root, which holds `reenact.toml` and the demo scenarios.)
+    #[test]
+    fn relative_root_dot_contains_relative_scenario_files() {
+        let scenario = Path::new("scenarios/accounting-429-retry-after-ignored.yaml");
+        assert_eq!(scenario_root(scenario), PathBuf::from("."));
+        let resolved = resolve(scenario, Path::new("."), "payloads/expense-hotel-harrogate.json")
+            .expect("a payload beside the scenario is inside the root");
+        assert_eq!(
+            resolved,
+            PathBuf::from("scenarios/payloads/expense-hotel-harrogate.json")
+        );
+        assert!(matches!(
+            resolve(scenario, Path::new("."), "../../etc/passwd"),
+            Err(PathError::OutsideRoot { .. })
+        ));
     }
 
     #[test]
