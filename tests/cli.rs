@@ -56,6 +56,7 @@ fn filtered(output: &str) -> String {
     let rules = [
         (r"\(\d+(\.\d+)?s\)", "([duration])"),
         (r"\(\d+ ms\)", "([duration])"),
+        (r"after \d+ attempt", "after [n] attempt"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (r"/tmp/[A-Za-z0-9._/-]+", "[temp]"),
     ];

@@ -50,12 +50,12 @@ pub enum ColorChoice {
 enum Command {
     /// Run scenarios against one build and judge them: expectations and snapshots.
     #[command(
-        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json"
+        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/vendor-sync-stops-at-first-page.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json"
     )]
     Run(run::RunArgs),
     /// Judge a fix: run scenarios on the build before and after it and give a verdict each.
     #[command(
-        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ --before-cmd \"bin/app-old --port {{ target.port }}\" --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --runs 3 --format json\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
+        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
     )]
     Validate(validate::ValidateArgs),
     /// Load and validate scenario files without running them.

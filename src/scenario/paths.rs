@@ -197,8 +197,12 @@ mod tests {
     fn relative_root_dot_contains_relative_scenario_files() {
         let scenario = Path::new("scenarios/accounting-429-retry-after-ignored.yaml");
         assert_eq!(scenario_root(scenario), PathBuf::from("."));
-        let resolved = resolve(scenario, Path::new("."), "payloads/expense-hotel-harrogate.json")
-            .expect("a payload beside the scenario is inside the root");
+        let resolved = resolve(
+            scenario,
+            Path::new("."),
+            "payloads/expense-hotel-harrogate.json",
+        )
+        .expect("a payload beside the scenario is inside the root");
         assert_eq!(
             resolved,
             PathBuf::from("scenarios/payloads/expense-hotel-harrogate.json")
