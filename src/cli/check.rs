@@ -9,7 +9,7 @@ use reenact::exit_codes;
 use reenact::scenario::{self, LoadError};
 
 use super::output::Style;
-use super::scenarios::{discover, project, report_load_error};
+use super::scenarios::{files, report_load_error};
 use super::{Format, Output};
 
 /// Arguments of `check`.
@@ -24,16 +24,9 @@ pub struct CheckArgs {
 
 /// Run `check`.
 pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> i32 {
-    let project = match project(cwd, out) {
-        Ok(project) => project,
+    let files = match files(&args.paths.paths, cwd, out) {
+        Ok((_, files)) => files,
         Err(code) => return code,
-    };
-    let files = match discover(&args.paths.paths, &project) {
-        Ok(files) => files,
-        Err(message) => {
-            out.error(&message, None);
-            return exit_codes::INVALID_INPUT;
-        }
     };
     let mut invalid = 0;
     let mut items = Vec::new();

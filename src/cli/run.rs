@@ -13,7 +13,7 @@ use reenact::scenario::Scenario;
 use reenact::snapshot::{self, Comparison};
 
 use super::output::Style;
-use super::scenarios::{PathsArgs, discover, load_all, project};
+use super::scenarios::{PathsArgs, suite};
 use super::{Format, Output, RunnerArgs};
 
 /// Arguments of `run`.
@@ -147,19 +147,8 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
     if let Err(code) = args.runner.check_backend(out) {
         return code;
     }
-    let project = match project(cwd, out) {
-        Ok(project) => project,
-        Err(code) => return code,
-    };
-    let files = match discover(&args.paths.paths, &project) {
-        Ok(files) => files,
-        Err(message) => {
-            out.error(&message, None);
-            return exit_codes::INVALID_INPUT;
-        }
-    };
-    let scenarios = match load_all(&files, out) {
-        Ok(scenarios) => scenarios,
+    let (project, scenarios) = match suite(&args.paths.paths, cwd, out) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let flags = TargetFlags {

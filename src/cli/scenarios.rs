@@ -126,21 +126,28 @@ pub fn project(cwd: &Path, out: &Output) -> Result<Project, i32> {
     })
 }
 
+/// The project around `cwd` and the scenario files `paths` name; problems are printed and
+/// become the exit code.
+pub fn files(paths: &[PathBuf], cwd: &Path, out: &Output) -> Result<(Project, Vec<PathBuf>), i32> {
+    let project = project(cwd, out)?;
+    let files = discover(paths, &project).map_err(|message| {
+        out.error(&message, None);
+        exit_codes::INVALID_INPUT
+    })?;
+    Ok((project, files))
+}
+
+/// The project and every scenario `paths` name, loaded and valid.
+pub fn suite(paths: &[PathBuf], cwd: &Path, out: &Output) -> Result<(Project, Vec<Scenario>), i32> {
+    let (project, files) = files(paths, cwd, out)?;
+    let scenarios = load_all(&files, out)?;
+    Ok((project, scenarios))
+}
+
 /// `reenact list`.
 pub fn list(args: PathsArgs, cwd: &Path, out: &Output) -> i32 {
-    let project = match project(cwd, out) {
-        Ok(project) => project,
-        Err(code) => return code,
-    };
-    let files = match discover(&args.paths, &project) {
-        Ok(files) => files,
-        Err(message) => {
-            out.error(&message, None);
-            return exit_codes::INVALID_INPUT;
-        }
-    };
-    let scenarios = match load_all(&files, out) {
-        Ok(scenarios) => scenarios,
+    let scenarios = match suite(&args.paths, cwd, out) {
+        Ok((_, scenarios)) => scenarios,
         Err(code) => return code,
     };
     let width = scenarios.iter().map(|s| s.id.len()).max().unwrap_or(0);

@@ -16,7 +16,7 @@ use reenact::verdict::{Behaviour, Verdict, judge};
 
 use super::output::Style;
 use super::run::{TargetFlags, build, choose_target, indent_diff, relative, report_run_error};
-use super::scenarios::{PathsArgs, discover, load_all, project};
+use super::scenarios::{PathsArgs, suite};
 use super::{Format, Output, RunnerArgs};
 
 /// Arguments of `validate`.
@@ -58,19 +58,8 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
     if let Err(code) = args.runner.check_backend(out) {
         return code;
     }
-    let project = match project(cwd, out) {
-        Ok(project) => project,
-        Err(code) => return code,
-    };
-    let files = match discover(&args.paths.paths, &project) {
-        Ok(files) => files,
-        Err(message) => {
-            out.error(&message, None);
-            return exit_codes::INVALID_INPUT;
-        }
-    };
-    let scenarios = match load_all(&files, out) {
-        Ok(scenarios) => scenarios,
+    let (project, scenarios) = match suite(&args.paths.paths, cwd, out) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let before_flags = TargetFlags {
