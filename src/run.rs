@@ -3,6 +3,7 @@
 //! stop everything, and judge the expectations. The orchestrator; it owns no protocol logic.
 
 use std::collections::BTreeMap;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -151,8 +152,14 @@ fn known_targets(known: &[String]) -> String {
     }
 }
 
-/// Run a target's `build` command, if it has one, in the project root.
-pub fn build_target(choice: &TargetChoice, root: &Path) -> Result<(), RunError> {
+/// Run a target's `build` command, if it has one, in the project root. With `show_progress`
+/// its output goes to reenact's stderr as it comes (a cold cargo build takes minutes, and the
+/// user should see it move); otherwise it is captured and shown only when the build fails.
+pub fn build_target(
+    choice: &TargetChoice,
+    root: &Path,
+    show_progress: bool,
+) -> Result<(), RunError> {
     let Some(build) = choice.def.as_ref().and_then(|def| def.build.as_ref()) else {
         return Ok(());
     };
@@ -166,10 +173,22 @@ pub fn build_target(choice: &TargetChoice, root: &Path) -> Result<(), RunError> 
         outcome,
         log_tail: tail_lines(output, 20),
     };
-    let output = std::process::Command::new(program)
+    let mut process = std::process::Command::new(program);
+    process
         .args(args)
         .current_dir(root)
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::null());
+    if show_progress {
+        // The build's stdout goes to stderr too: stdout belongs to reenact's report.
+        let stderr = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|err| failure(format!("could not start: {err}"), &[]))?;
+        process
+            .stdout(std::process::Stdio::from(stderr))
+            .stderr(std::process::Stdio::inherit());
+    }
+    let output = process
         .output()
         .map_err(|err| failure(format!("could not start: {err}"), &[]))?;
     if output.status.success() {

@@ -105,7 +105,7 @@ pub fn build(
     if choice.def.as_ref().and_then(|d| d.build.as_ref()).is_some() && format == Format::Human {
         out.stderr(&format!("building target `{}` …", choice.label));
     }
-    run::build_target(choice, &project.root).map_err(|err| {
+    run::build_target(choice, &project.root, format == Format::Human).map_err(|err| {
         report_run_error(&err, out);
         exit_codes::ENVIRONMENT
     })

@@ -9,7 +9,7 @@ use reenact::exit_codes;
 use reenact::report::{
     BuildSummary, FailedStep, REPORT_VERSION, ValidateItem, ValidateReport, behaviour_diff,
 };
-use reenact::run::{self, Job, RunError, ScenarioRun};
+use reenact::run::{self, Job, RunError, ScenarioRun, TargetChoice};
 use reenact::scenario::Scenario;
 use reenact::snapshot;
 use reenact::verdict::{Behaviour, Verdict, judge};
@@ -81,10 +81,15 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         (Ok(b), Ok(a)) => (Arc::new(b), Arc::new(a)),
         (Err(code), _) | (_, Err(code)) => return code,
     };
-    for choice in [&before, &after] {
-        if let Err(code) = build(choice, &project, args.runner.format, out) {
-            return code;
-        }
+    let build_of = |choice: &TargetChoice| choice.def.as_ref().and_then(|d| d.build.clone());
+    if let Err(code) = build(&before, &project, args.runner.format, out) {
+        return code;
+    }
+    // The two releases often come from one build command: run it once.
+    if build_of(&after) != build_of(&before)
+        && let Err(code) = build(&after, &project, args.runner.format, out)
+    {
+        return code;
     }
     let human = args.runner.format == Format::Human;
     let runs = args.runs as usize;
