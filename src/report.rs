@@ -62,6 +62,10 @@ pub struct RunItem {
     pub snapshot_diff: Option<String>,
     /// Environment error, when the outcome is `error`.
     pub error: Option<String>,
+    /// Per mock, requests received after its journal bound was reached (not journaled).
+    pub journal_dropped: BTreeMap<String, u64>,
+    /// The target's last output lines (at most 20), redacted.
+    pub target_log: Vec<String>,
     /// Wall-clock milliseconds.
     pub duration_ms: u64,
 }

@@ -474,3 +474,60 @@ fn alive(pid: i32) -> bool {
         Err(_) => false,
     }
 }
+
+/// Every invalid format fixture, fed to the real binary: exit 2, a located error, no panic.
+#[test]
+fn check_exits_2_on_every_invalid_fixture() {
+    let dir = repo().join("tests/fixtures/invalid");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let output = reenact(repo(), &["check", path.to_str().unwrap()]);
+        let stderr = text(&output.stderr);
+        assert_eq!(
+            code(&output),
+            exit_codes::INVALID_INPUT,
+            "{}: {stderr}",
+            path.display()
+        );
+        assert!(stderr.contains("error: "), "{}: {stderr}", path.display());
+        assert!(!stderr.contains("panicked"), "{}: {stderr}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} invalid fixtures");
+}
+
+/// A target given as the URL of a service already running.
+#[test]
+fn run_against_a_url_target() {
+    let port = reenact::target::free_port().unwrap();
+    let mut service = Command::new(demo())
+        .args(["--release", "1.4.3", "--port", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let project = temp_project();
+    // The URL target gets no env from reenact, so the scenario's mock URL cannot reach it: use a
+    // scenario that needs no mock.
+    std::fs::write(
+        project.path().join("scenarios/vendor-sync-stops-at-first-page.yaml"),
+        "id: health\ntitle: Health answers\ntarget:\n  ready: { http: GET /healthz, within: 5s }\nflow:\n  - name: health\n    request: { method: GET, path: /healthz }\n    expect: { status: 200, json: { status: ok, release: 1.4.3 } }\n",
+    )
+    .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let output = reenact(project.path(), &["run", "--accept", "--target-url", &url]);
+    let _ = service.kill();
+    let _ = service.wait();
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let snap = std::fs::read_to_string(project.path().join("snapshots/health.snap")).unwrap();
+    assert!(snap.contains("\"release\": \"1.4.3\""), "{snap}");
+}

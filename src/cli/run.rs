@@ -252,6 +252,8 @@ fn judge(
         snapshot: "skipped".into(),
         snapshot_diff: None,
         error: None,
+        journal_dropped: Default::default(),
+        target_log: Vec::new(),
         duration_ms: 0,
     };
     let run = match result {
@@ -262,6 +264,18 @@ fn judge(
         }
     };
     item.duration_ms = run.duration.as_millis() as u64;
+    item.journal_dropped = run
+        .observation
+        .mocks
+        .iter()
+        .filter(|(_, journal)| journal.dropped > 0)
+        .map(|(name, journal)| (name.clone(), journal.dropped))
+        .collect();
+    let log = &run.observation.target_log;
+    item.target_log = log[log.len().saturating_sub(20)..]
+        .iter()
+        .map(|line| reenact::snapshot::redact_text(line))
+        .collect();
     item.expectations = run.expectations.clone();
     item.failed_step = run.failed_step().map(|(name, reason)| FailedStep {
         name: name.to_string(),
@@ -340,6 +354,12 @@ fn print_item(item: &RunItem, error: Option<&RunError>, out: &Output) {
     }
     if let Some(message) = &item.error {
         out.stdout(&format!("       {message}"));
+    }
+    for (mock, dropped) in &item.journal_dropped {
+        out.stdout(&format!(
+            "       {}: mock `{mock}` received {dropped} request(s) after its journal limit; they are not in the observation",
+            out.paint(Style::Yellow, "warning")
+        ));
     }
     if let Some(step) = &item.failed_step {
         out.stdout(&format!(
