@@ -26,6 +26,7 @@ const START: &str = "2026-10-31T23:00:00Z";
 // ---------------------------------------------------------------------------------------------
 
 fn http() -> Client {
+    reenact::mock::tls::install_crypto_provider();
     Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(20))
@@ -70,6 +71,7 @@ fn mock(stubs: Vec<Stub>) -> MockSpec {
         name: "erp".to_owned(),
         stubs,
         journal_limit: DEFAULT_JOURNAL_LIMIT,
+        tls: false,
     }
 }
 

@@ -75,6 +75,7 @@ impl AccountingClient {
         timeout: Duration,
         release: Release,
     ) -> Result<AccountingClient, String> {
+        install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .build()
@@ -341,6 +342,14 @@ fn unreachable_message(error: reqwest::Error) -> String {
     message
 }
 
+/// reqwest is built without a TLS crypto provider of its own in this package (reenact uses
+/// rustls with `ring`): install `ring` once before building a client, or building panics.
+fn install_tls_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Table tests for the SUP-4821 and SUP-4933 helpers: error messages per release, Retry-After.
@@ -350,7 +359,10 @@ mod tests {
     fn client(release: Release) -> AccountingClient {
         AccountingClient {
             base_url: "http://127.0.0.1:9".to_owned(),
-            http: reqwest::Client::new(),
+            http: {
+                install_tls_provider();
+                reqwest::Client::new()
+            },
             release,
         }
     }

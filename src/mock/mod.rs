@@ -3,7 +3,8 @@
 //! One engine serves every placement: [`server::MockServer`] listens on a traffic port (the fake
 //! API) and an admin port (the control API, [`control`]), both backed by one shared
 //! [`engine::Engine`] (stubs, response sequences, [`journal`], virtual [`clock`]). The runner
-//! drives a mock only through the control API, in-process or in a container alike.
+//! drives a mock only through the control API, in-process or in a container alike: that includes
+//! sending webhooks ([`webhook`]). HTTPS mocks get their certificates from a per-run CA ([`tls`]).
 
 pub mod clock;
 pub mod control;
@@ -11,6 +12,8 @@ pub mod engine;
 pub mod journal;
 pub mod matching;
 pub mod server;
+pub mod tls;
+pub mod webhook;
 
 pub use control::{ControlClient, ControlError};
 pub use engine::Engine;

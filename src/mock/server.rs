@@ -2,7 +2,9 @@
 //!
 //! [`MockServer`] is the edge layer: it binds both listeners, runs HTTP/1.1 (keep-alive) on
 //! `hyper`, reads each request in full (bodies over [`MAX_BODY_BYTES`] get a `413`) and hands it to
-//! the shared [`Engine`]. Connection-level faults and TLS will live here too. Shutdown is
+//! the shared [`Engine`]. With a [`TlsIdentity`] the traffic listener speaks HTTPS: the TLS
+//! handshake wraps the connection, and the same connection handling serves it. Connection-level
+//! faults will live here too. Shutdown is
 //! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
 //! and wait for every connection task.
 
@@ -18,6 +20,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -25,6 +28,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::mock::clock::{ClockError, VirtualClock};
 use crate::mock::control;
 use crate::mock::engine::{ConfigError, Engine, Incoming};
+use crate::mock::tls::{TlsError, TlsIdentity};
 use crate::scenario::model::{ClockSpec, MockSpec};
 
 /// Largest request body a mock reads; larger ones are answered `413`.
@@ -32,6 +36,9 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// How long [`MockServer::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a client has to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a mock listens.
 #[derive(Debug, Clone)]
@@ -42,6 +49,8 @@ pub struct BindOptions {
     pub traffic_port: u16,
     /// Admin port; 0 picks a free one.
     pub admin_port: u16,
+    /// Serve HTTPS with this identity on the traffic port (the admin port stays plain HTTP).
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for BindOptions {
@@ -50,6 +59,7 @@ impl Default for BindOptions {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             traffic_port: 0,
             admin_port: 0,
+            tls: None,
         }
     }
 }
@@ -72,6 +82,15 @@ pub enum MockError {
     /// The mock configuration is invalid.
     #[error("failed to prepare the stubs")]
     Config(#[from] ConfigError),
+    /// The TLS identity cannot be served.
+    #[error("failed to serve HTTPS")]
+    Tls(#[from] TlsError),
+    /// The mock asks for `tls: true` but was given no certificate.
+    #[error("mock `{mock}` has `tls: true` but no certificate was given to serve")]
+    NoCertificate {
+        /// The mock's name.
+        mock: String,
+    },
 }
 
 /// A running mock.
@@ -82,7 +101,7 @@ pub enum MockError {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100 };
+/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100, tls: false };
 /// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
 /// assert!(server.url().starts_with("http://127.0.0.1:"));
 /// assert_ne!(server.url(), server.admin_url());
@@ -95,6 +114,7 @@ pub struct MockServer {
     engine: Arc<Engine>,
     traffic_addr: SocketAddr,
     admin_addr: SocketAddr,
+    tls: bool,
     shutdown: watch::Sender<bool>,
     listeners: Vec<JoinHandle<()>>,
 }
@@ -115,12 +135,20 @@ impl MockServer {
         clock: &ClockSpec,
         bind: BindOptions,
     ) -> Result<MockServer, MockError> {
+        if spec.tls && bind.tls.is_none() {
+            return Err(MockError::NoCertificate { mock: spec.name });
+        }
         let engine = Arc::new(Engine::new(&spec, VirtualClock::from_spec(clock)?)?);
         MockServer::serve(engine, bind).await
     }
 
     /// Serve an engine built elsewhere (e.g. by `reenact mock serve`).
     pub async fn serve(engine: Arc<Engine>, bind: BindOptions) -> Result<MockServer, MockError> {
+        let acceptor = match &bind.tls {
+            Some(identity) => Some(tokio_rustls::TlsAcceptor::from(identity.server_config()?)),
+            None => None,
+        };
+        let tls = acceptor.is_some();
         let traffic = listen(SocketAddr::new(bind.host, bind.traffic_port)).await?;
         let admin = listen(SocketAddr::new(bind.host, bind.admin_port)).await?;
         let traffic_addr = local_addr(&traffic)?;
@@ -130,24 +158,33 @@ impl MockServer {
             tokio::spawn(accept_loop(
                 traffic,
                 Role::Traffic,
+                acceptor,
                 engine.clone(),
                 signal.clone(),
             )),
-            tokio::spawn(accept_loop(admin, Role::Admin, engine.clone(), signal)),
+            tokio::spawn(accept_loop(
+                admin,
+                Role::Admin,
+                None,
+                engine.clone(),
+                signal,
+            )),
         ];
         tracing::debug!(%traffic_addr, %admin_addr, "mock listening");
         Ok(MockServer {
             engine,
             traffic_addr,
             admin_addr,
+            tls,
             shutdown,
             listeners,
         })
     }
 
-    /// Base URL of the traffic listener, e.g. `http://127.0.0.1:40123`.
+    /// Base URL of the traffic listener, e.g. `http://127.0.0.1:40123` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.traffic_addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.traffic_addr)
     }
 
     /// Base URL of the admin listener.
@@ -205,6 +242,7 @@ async fn shutdown_requested(signal: &mut watch::Receiver<bool>) {
 async fn accept_loop(
     listener: TcpListener,
     role: Role,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     engine: Arc<Engine>,
     mut signal: watch::Receiver<bool>,
 ) {
@@ -216,7 +254,7 @@ async fn accept_loop(
             () = shutdown_requested(&mut signal) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    connections.spawn(serve_connection(stream, role, engine.clone(), signal.clone()));
+                    connections.spawn(accept_connection(stream, role, tls.clone(), engine.clone(), signal.clone()));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -237,16 +275,37 @@ async fn accept_loop(
     }
 }
 
-async fn serve_connection(
+/// Set up one accepted connection (TLS handshake when the listener has an acceptor), then serve
+/// it with the one connection handler.
+async fn accept_connection(
     stream: TcpStream,
     role: Role,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     engine: Arc<Engine>,
-    mut signal: watch::Receiver<bool>,
+    signal: watch::Receiver<bool>,
 ) {
     // Small request/response exchanges on keep-alive connections must not wait for Nagle.
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "failed to set TCP_NODELAY");
     }
+    let Some(acceptor) = tls else {
+        return serve_connection(stream, role, engine, signal).await;
+    };
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => serve_connection(stream, role, engine, signal).await,
+        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake with a mock client failed"),
+        Err(_) => tracing::debug!("TLS handshake with a mock client timed out"),
+    }
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    role: Role,
+    engine: Arc<Engine>,
+    mut signal: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |request: Request<IncomingBody>| {
         let engine = engine.clone();
         async move {

@@ -35,6 +35,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         text: &source_text,
         errors: Vec::new(),
         mocks: Vec::new(),
+        tls_mocks: Vec::new(),
     };
     let scenario = cx.scenario(&node);
     let mut errors = cx.errors;
@@ -68,7 +69,14 @@ const TOP_KEYS: &[&str] = &[
     "expect",
     "snapshot",
 ];
-const MOCK_KEYS: &[&str] = &["stubs", "journal_limit", "provider", "with", "faults"];
+const MOCK_KEYS: &[&str] = &[
+    "stubs",
+    "journal_limit",
+    "tls",
+    "provider",
+    "with",
+    "faults",
+];
 const STUB_KEYS: &[&str] = &[
     "name",
     "priority",
@@ -98,10 +106,24 @@ const STEP_KEYS: &[&str] = &[
     "name",
     "request",
     "poll",
+    "webhook",
     "advance_clock",
     "expect",
     "capture",
 ];
+const WEBHOOK_KEYS: &[&str] = &[
+    "mock",
+    "method",
+    "path",
+    "headers",
+    "json",
+    "body",
+    "body_file",
+    "sign",
+    "retry",
+];
+const SIGN_KEYS: &[&str] = &["secret", "header", "algorithm", "encoding", "prefix"];
+const RETRY_KEYS: &[&str] = &["attempts", "backoff", "timeout"];
 const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
 const REQUEST_KEYS: &[&str] = &[
     "method",
@@ -185,6 +207,8 @@ struct Cx<'a> {
     errors: Vec<Diagnostic>,
     /// Names of the mocks declared, for references and templates.
     mocks: Vec<String>,
+    /// Names of the mocks with `tls: true` (`{{ tls.ca_file }}` needs one).
+    tls_mocks: Vec<String>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -577,6 +601,18 @@ impl Cx<'_> {
                 unknown("a mock's variable is `mocks.NAME.url`".to_string())
                     .with_help("write `{{ mocks.NAME.url }}`"),
             ),
+            (["tls", "ca_file"], Scope::Target) if !self.tls_mocks.is_empty() => None,
+            (["tls", "ca_file"], Scope::Target) => Some(
+                unknown("no mock has `tls: true`".to_string())
+                    .with_help("add `tls: true` to the mock the target reaches over HTTPS"),
+            ),
+            (["tls", "ca_file"], Scope::Flow { .. }) => Some(unknown(
+                "`tls.ca_file` is only known in `target`".to_string(),
+            )),
+            (["tls", ..], _) => Some(
+                unknown("the TLS variable is `tls.ca_file`".to_string())
+                    .with_help("did you mean `tls.ca_file`?"),
+            ),
             (["env", _], _) => None,
             (["env", ..], _) => Some(unknown("an environment variable is `env.NAME`".to_string())),
             (["target", "port"], Scope::Target) | (["target", "url"], Scope::Flow { .. }) => None,
@@ -610,10 +646,11 @@ impl Cx<'_> {
                 }
                 Some(diagnostic)
             }
-            (_, Scope::Target) => Some(
-                unknown("not a variable of `target`".to_string())
-                    .with_help("`target` knows `mocks.NAME.url`, `target.port` and `env.NAME`"),
-            ),
+            (_, Scope::Target) => {
+                Some(unknown("not a variable of `target`".to_string()).with_help(
+                    "`target` knows `mocks.NAME.url`, `target.port`, `tls.ca_file` and `env.NAME`",
+                ))
+            }
             (_, Scope::Flow { .. }) => Some(unknown("not a known variable".to_string()).with_help(
                 "the flow knows `mocks.NAME.url`, `target.url`, `env.NAME` and captures",
             )),
@@ -997,6 +1034,13 @@ impl Cx<'_> {
             &["provider", "with", "faults"],
             "built-in providers and faults arrive in a later release",
         );
+        let tls = match fields.get("tls") {
+            Some(value) => self.boolean(value, "tls", &context),
+            None => Some(false),
+        };
+        if tls == Some(true) {
+            self.tls_mocks.push(name.to_string());
+        }
         let journal_limit = match fields.get("journal_limit") {
             Some(value) => self
                 .integer(value, "journal_limit", &context, 1..=1_000_000)
@@ -1021,6 +1065,7 @@ impl Cx<'_> {
             name: name.to_string(),
             stubs: stubs?,
             journal_limit: journal_limit?,
+            tls: tls?,
         })
     }
 
@@ -1600,7 +1645,7 @@ impl Cx<'_> {
             _ => context,
         };
         let context = context.as_str();
-        let actions = ["request", "poll", "advance_clock"];
+        let actions = ["request", "poll", "webhook", "advance_clock"];
         let given: Vec<&str> = actions
             .iter()
             .copied()
@@ -1655,6 +1700,26 @@ impl Cx<'_> {
                 }
                 self.poll(fields.get("poll")?, context, scope, capture.clone())
             }
+            "webhook" => {
+                if let Some(key_node) = fields.key("capture") {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`capture` does not apply to a webhook {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("a webhook's answer goes to the mock, not to the flow"),
+                    );
+                }
+                let webhook = self.webhook(fields.get("webhook")?, context, scope);
+                let expect = match fields.get("expect") {
+                    Some(value) => self.check(value, "expect", context).map(Some),
+                    None => Some(None),
+                };
+                Some(StepAction::Webhook {
+                    webhook: webhook?,
+                    expect: expect?,
+                })
+            }
             _ => {
                 for key in ["expect", "capture"] {
                     if let Some(key_node) = fields.key(key) {
@@ -1663,7 +1728,7 @@ impl Cx<'_> {
                                 format!("`{key}` does not apply to `advance_clock` {context}"),
                                 Some(key_node.span),
                             )
-                            .with_label("only a request or poll step has a response"),
+                            .with_label("only a request, poll or webhook step has a response"),
                         );
                     }
                 }
@@ -1839,6 +1904,230 @@ impl Cx<'_> {
             body: body?,
             timeout: timeout?,
         })
+    }
+
+    fn webhook(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<WebhookSpec> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "webhook", context);
+            return None;
+        }
+        let webhook_context = format!("in the webhook of {}", &context[3..]);
+        let context = webhook_context.as_str();
+        let fields = self.fields(node, WEBHOOK_KEYS, "webhook", context)?;
+        let mock = match fields.get("mock") {
+            Some(value) => self.string(value, "mock", context).and_then(|name| {
+                if self.mocks.contains(&name) {
+                    return Some(name);
+                }
+                let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
+                let mut diagnostic =
+                    Diagnostic::new(format!("unknown mock `{name}` {context}"), Some(value.span))
+                        .with_label(if known.is_empty() {
+                            "the scenario has no mocks".to_string()
+                        } else {
+                            format!("the scenario has {}", list_keys(&known))
+                        });
+                if let Some(suggestion) = did_you_mean(&name, &known) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                }
+                self.error(diagnostic);
+                None
+            }),
+            None => {
+                self.missing(&fields, "mock", context);
+                None
+            }
+        };
+        let method = match fields.get("method") {
+            Some(value) => self.string(value, "method", context).and_then(|text| {
+                if is_method(&text) {
+                    return Some(text.to_ascii_uppercase());
+                }
+                self.error(
+                    Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
+                        .with_label("expected an HTTP method such as `POST`"),
+                );
+                None
+            }),
+            None => Some("POST".to_string()),
+        };
+        let path = match fields.get("path") {
+            Some(value) => self.string(value, "path", context).and_then(|text| {
+                if !text.starts_with('/') {
+                    self.error(
+                        Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                            .with_label("a path starts with `/`"),
+                    );
+                    return None;
+                }
+                self.template(value, &text, scope)
+            }),
+            None => {
+                self.missing(&fields, "path", context);
+                None
+            }
+        };
+        let headers = match fields.get("headers") {
+            Some(value) => self.template_map(value, "headers", context, scope),
+            None => Some(Vec::new()),
+        };
+        let body = if !self.at_most_one(&fields, &["json", "body", "body_file"], context) {
+            None
+        } else if let Some(value) = fields.get("json") {
+            let templates_ok = self.json_templates(value, scope);
+            self.json(value)
+                .filter(|_| templates_ok)
+                .map(|value| Some(WebhookBody::Json(value)))
+        } else if let Some(value) = fields.get("body") {
+            self.string(value, "body", context)
+                .and_then(|text| self.template(value, &text, scope))
+                .map(|body| Some(WebhookBody::Text(body)))
+        } else if let Some(value) = fields.get("body_file") {
+            self.read_file(value, "body_file", context)
+                .and_then(|(_, bytes)| match String::from_utf8(bytes) {
+                    Ok(text) => self
+                        .file_template(value, &text, scope)
+                        .map(|body| Some(WebhookBody::Text(body))),
+                    Err(err) => Some(Some(WebhookBody::Bytes(err.into_bytes()))),
+                })
+        } else {
+            Some(None)
+        };
+        let sign = match fields.get("sign") {
+            Some(value) => self.sign(value, context, scope).map(Some),
+            None => Some(None),
+        };
+        let retry = match fields.get("retry") {
+            Some(value) => self.retry(value, context),
+            None => Some(RetrySpec::default()),
+        };
+        Some(WebhookSpec {
+            mock: mock?,
+            method: method?,
+            path: path?,
+            headers: headers?,
+            body: body?,
+            sign: sign?,
+            retry: retry?,
+        })
+    }
+
+    fn sign(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<SignSpec> {
+        let sign_context = format!("in `sign` of {}", &context[3..]);
+        let context = sign_context.as_str();
+        let fields = self.fields(node, SIGN_KEYS, "sign", context)?;
+        let secret = match fields.get("secret") {
+            Some(value) => self
+                .scalar_text(value, "secret", context)
+                .and_then(|text| self.template(value, &text, scope)),
+            None => {
+                self.missing(&fields, "secret", context);
+                None
+            }
+        };
+        let header = match fields.get("header") {
+            Some(value) => self.string(value, "header", context).and_then(|text| {
+                if !text.is_empty()
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+                {
+                    return Some(text);
+                }
+                self.error(
+                    Diagnostic::new(format!("invalid header name `{text}`"), Some(value.span))
+                        .with_label("expected letters, digits and `-`, e.g. `x-xero-signature`"),
+                );
+                None
+            }),
+            None => {
+                self.missing(&fields, "header", context);
+                None
+            }
+        };
+        let algorithm = match fields.get("algorithm") {
+            Some(value) => self.option(
+                value,
+                "algorithm",
+                context,
+                &[("hmac-sha256", SignAlgorithm::HmacSha256)],
+            ),
+            None => Some(SignAlgorithm::HmacSha256),
+        };
+        let encoding = match fields.get("encoding") {
+            Some(value) => self.option(
+                value,
+                "encoding",
+                context,
+                &[
+                    ("base64", SignatureEncoding::Base64),
+                    ("hex", SignatureEncoding::Hex),
+                ],
+            ),
+            None => Some(SignatureEncoding::Base64),
+        };
+        let prefix = match fields.get("prefix") {
+            Some(value) => self.string(value, "prefix", context),
+            None => Some(String::new()),
+        };
+        Some(SignSpec {
+            secret: secret?,
+            header: header?,
+            algorithm: algorithm?,
+            encoding: encoding?,
+            prefix: prefix?,
+        })
+    }
+
+    fn retry(&mut self, node: &Node, context: &str) -> Option<RetrySpec> {
+        let retry_context = format!("in `retry` of {}", &context[3..]);
+        let context = retry_context.as_str();
+        let fields = self.fields(node, RETRY_KEYS, "retry", context)?;
+        let defaults = RetrySpec::default();
+        let attempts = match fields.get("attempts") {
+            Some(value) => self
+                .integer(value, "attempts", context, 1..=100)
+                .map(|n| n as u32),
+            None => Some(defaults.attempts),
+        };
+        let backoff = match fields.get("backoff") {
+            Some(value) => self.duration(value, "backoff", context),
+            None => Some(defaults.backoff),
+        };
+        let timeout = match fields.get("timeout") {
+            Some(value) => self.duration(value, "timeout", context),
+            None => Some(defaults.timeout),
+        };
+        Some(RetrySpec {
+            attempts: attempts?,
+            backoff: backoff?,
+            timeout: timeout?,
+        })
+    }
+
+    /// One of a fixed set of words, with a did-you-mean.
+    fn option<T: Copy>(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
+        let text = self.string(node, key, context)?;
+        if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
+            return Some(*value);
+        }
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        let mut diagnostic = Diagnostic::new(
+            format!("invalid `{key}` `{text}` {context}"),
+            Some(node.span),
+        )
+        .with_label(format!("expected one of {}", list_keys(&names)));
+        if let Some(suggestion) = did_you_mean(&text, &names) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        self.error(diagnostic);
+        None
     }
 
     /// A template read from a file: problems point at the scalar naming the file.

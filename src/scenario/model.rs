@@ -129,6 +129,9 @@ pub struct MockSpec {
     pub stubs: Vec<Stub>,
     /// Journal bound: requests kept before further ones are only counted as dropped.
     pub journal_limit: usize,
+    /// Serve HTTPS on the traffic port with a certificate from the run's CA (`tls: true`).
+    #[serde(default)]
+    pub tls: bool,
 }
 
 /// One match-and-respond rule.
@@ -384,6 +387,13 @@ pub enum StepAction {
         /// Values to capture from the final response.
         capture: Vec<Capture>,
     },
+    /// A mock sends a request to the target (a webhook), with retries on the virtual clock.
+    Webhook {
+        /// What to send and how.
+        webhook: WebhookSpec,
+        /// Checks on the answer to the last delivery attempt.
+        expect: Option<ResponseCheck>,
+    },
     /// Move every mock's virtual clock forward.
     AdvanceClock {
         /// How far.
@@ -421,6 +431,98 @@ pub enum RequestBody {
     Json(Value),
     /// Text (from `body:` or `body_file:`), templated.
     Text(Template),
+}
+
+/// A webhook: a request a mock sends to the target. Strings are templates rendered in the flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookSpec {
+    /// The sending mock.
+    pub mock: String,
+    /// Method, upper case; default `POST`.
+    pub method: String,
+    /// Path on the target (with an optional query string).
+    pub path: Template,
+    /// Headers, in order.
+    pub headers: Vec<(String, Template)>,
+    /// The body, if any.
+    pub body: Option<WebhookBody>,
+    /// How the body is signed, if it is.
+    pub sign: Option<SignSpec>,
+    /// When and how often delivery is attempted.
+    pub retry: RetrySpec,
+}
+
+/// The body of a webhook.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookBody {
+    /// JSON (from `json:`), sent compact with `content-type: application/json`; string leaves
+    /// are templates.
+    Json(Value),
+    /// Text (from `body:`, or a UTF-8 `body_file:`), templated; every byte outside the
+    /// placeholders is sent as it is.
+    Text(Template),
+    /// Bytes of a `body_file:` that is not UTF-8, sent as they are.
+    Bytes(Vec<u8>),
+}
+
+/// How a webhook is signed: an HMAC over the exact body bytes, in a header.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignSpec {
+    /// The key (template; `{{ env.NAME }}` keeps it out of the file).
+    pub secret: Template,
+    /// Header carrying the signature, e.g. `x-xero-signature`.
+    pub header: String,
+    /// MAC algorithm.
+    pub algorithm: SignAlgorithm,
+    /// How the MAC is written.
+    pub encoding: SignatureEncoding,
+    /// Text before the encoded MAC, e.g. `sha256=`.
+    pub prefix: String,
+}
+
+/// MAC algorithms for webhook signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignAlgorithm {
+    /// HMAC with SHA-256 (Xero, QuickBooks, Stripe, GitHub, Shopify).
+    HmacSha256,
+}
+
+/// How a signature is written into its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureEncoding {
+    /// Standard base64 with padding (Xero, QuickBooks).
+    Base64,
+    /// Lower-case hex (GitHub, Stripe).
+    Hex,
+}
+
+/// The vendor's retry policy for a webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RetrySpec {
+    /// Attempts in all, at least 1.
+    pub attempts: u32,
+    /// Virtual time between attempts: the mocks' clocks move on by this much, nobody sleeps.
+    #[serde(with = "duration_text")]
+    pub backoff: Duration,
+    /// How long the target has to answer one attempt.
+    #[serde(with = "duration_text")]
+    pub timeout: Duration,
+}
+
+/// Default time the target has to answer one webhook attempt.
+pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Default for RetrySpec {
+    fn default() -> Self {
+        RetrySpec {
+            attempts: 1,
+            backoff: Duration::ZERO,
+            timeout: DEFAULT_WEBHOOK_TIMEOUT,
+        }
+    }
 }
 
 /// Checks on a target response.
