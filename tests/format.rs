@@ -75,6 +75,7 @@ mod valid {
         "payloads_from_files",
         "request_matchers",
         "target_url_and_checks",
+        "webhooks_and_https",
         "xero_duplicate_bill_after_timeout",
         "yaml_core_schema_values",
     ];
@@ -85,6 +86,7 @@ mod valid {
         payloads_from_files,
         request_matchers,
         target_url_and_checks,
+        webhooks_and_https,
         xero_duplicate_bill_after_timeout,
         yaml_core_schema_values,
     );
@@ -120,6 +122,7 @@ mod invalid {
         "status_is_a_string",
         "tabs_in_line",
         "target_variables_in_wrong_place",
+        "tls_ca_file_without_tls_mock",
         "unclosed_template",
         "unknown_capture",
         "unknown_field_in_expectation",
@@ -130,6 +133,7 @@ mod invalid {
         "unknown_step_in_expectation",
         "unknown_template_variable",
         "unknown_top_level_field",
+        "webhook_mistakes",
         "wrong_shapes",
         "yaml_syntax_error",
     ];
@@ -161,6 +165,7 @@ mod invalid {
         status_is_a_string,
         tabs_in_line,
         target_variables_in_wrong_place,
+        tls_ca_file_without_tls_mock,
         unclosed_template,
         unknown_capture,
         unknown_field_in_expectation,
@@ -171,6 +176,7 @@ mod invalid {
         unknown_step_in_expectation,
         unknown_template_variable,
         unknown_top_level_field,
+        webhook_mistakes,
         wrong_shapes,
         yaml_syntax_error,
     );
