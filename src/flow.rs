@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::mock::control::ControlClient;
 use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
 use crate::scenario::model::{Capture, RequestBody, RequestSpec, ResponseCheck, Step, StepAction};
-use crate::scenario::template::{self, Template, UnknownVariable};
+use crate::scenario::template::{self, RenderError, Template};
 use crate::target::error_chain;
 use crate::verdict::check_response;
 
@@ -171,7 +171,7 @@ async fn send(
     captures: &BTreeMap<String, String>,
 ) -> Result<(SentRequest, ReceivedResponse), Box<SendFailure>> {
     let vars = |path: &[String]| lookup(path, ctx, captures);
-    let template_failure = |err: UnknownVariable| {
+    let template_failure = |err: RenderError| {
         Box::new(SendFailure {
             sent: None,
             reason: err.to_string(),

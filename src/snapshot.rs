@@ -178,6 +178,9 @@ pub fn normalize(
                         .map_or(Value::Null, |stub| json!(stub.name)),
                 );
                 out.insert("status".into(), json!(entry.status));
+                if let Some(limit) = &entry.rate_limited {
+                    out.insert("rate_limited".into(), json!(limit));
+                }
                 Value::Object(out)
             })
             .collect();
@@ -600,6 +603,7 @@ mod tests {
                         .into(),
                     matched: None,
                     status: 404,
+                    rate_limited: None,
                 }],
                 dropped: 0,
             },

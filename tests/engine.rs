@@ -54,6 +54,8 @@ fn stub(name: &str, request: RequestMatcher, responses: Vec<ResponseSpec>) -> St
             responses,
             after_last: AfterLast::Stick,
         },
+        state: None,
+        store: None,
     }
 }
 
@@ -70,6 +72,7 @@ fn mock(stubs: Vec<Stub>) -> MockSpec {
         name: "erp".to_owned(),
         stubs,
         journal_limit: DEFAULT_JOURNAL_LIMIT,
+        rate_limits: Vec::new(),
     }
 }
 

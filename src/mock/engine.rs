@@ -7,10 +7,14 @@
 //!
 //! Hot path: the stub set sits behind an `RwLock<Arc<StubSet>>` read only long enough to clone the
 //! `Arc`, so a reconfigure swaps it without stalling traffic; responses are prepared once per
-//! configuration (status, header map, serialized body); the journal lock is held only to push.
+//! configuration (status, header map, serialized body) unless they hold templates; the journal
+//! lock is held only to push. Rate limits ([`crate::mock::ratelimit`]) are checked before any
+//! stub; the state/store lock ([`crate::mock::state`]) is taken only by mocks that use them.
 
+use std::cell::Cell;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use bytes::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -20,7 +24,13 @@ use serde_json::{Value, json};
 use crate::mock::clock::VirtualClock;
 use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
 use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
-use crate::scenario::model::{AfterLast, MockSpec, ResponseBody, ResponseSpec};
+use crate::mock::ratelimit::{Decision, Limiter};
+use crate::mock::render::{RequestVars, Responder, path_params};
+use crate::mock::state::MockState;
+use crate::scenario::model::{
+    AfterLast, MockSpec, PathMatcher, ResponseBody, ResponseSpec, StateRule,
+};
+use crate::scenario::template::{RenderError, Template};
 
 /// Header set on answers to requests that matched no stub.
 pub const UNMATCHED_HEADER: &str = "x-reenact-unmatched";
@@ -54,6 +64,8 @@ pub struct Incoming<'a> {
     pub headers: Vec<(String, String)>,
     /// The full body.
     pub body: Bytes,
+    /// The client's address, when known (for `client_ip` rate limits).
+    pub peer: Option<IpAddr>,
 }
 
 /// The state one mock serves from; see the module documentation.
@@ -62,6 +74,10 @@ pub struct Engine {
     stubs: RwLock<Arc<StubSet>>,
     journal: Recorder,
     clock: VirtualClock,
+    /// Scenario-state machines and the key/value store.
+    state: Mutex<MockState>,
+    /// Requests received since the last reset (seeds `{{ uuid }}`).
+    requests: AtomicU64,
 }
 
 /// One configuration's stubs, prepared for serving.
@@ -71,27 +87,44 @@ struct StubSet {
     stubs: Vec<PreparedStub>,
     /// Indices into `stubs` in matching order: priority, then file order.
     order: Vec<usize>,
+    /// Rate limits, checked before any stub.
+    limiter: Limiter,
+    /// Whether any stub reads or writes state or the store (then matching takes the state lock).
+    stateful: bool,
 }
 
 #[derive(Debug)]
 struct PreparedStub {
     name: String,
     matcher: CompiledMatcher,
-    responses: Vec<PreparedResponse>,
+    responses: Vec<Responder>,
     after_last: AfterLast,
+    /// The path template, for `{{ request.path.NAME }}`.
+    path_template: Option<String>,
+    state: Option<StateRule>,
+    store: Option<PreparedStore>,
     /// Requests this stub answered since the last reset; also its sequence position.
     served: AtomicU64,
 }
 
+/// Store writes of a stub, parsed once.
 #[derive(Debug)]
-struct PreparedResponse {
+struct PreparedStore {
+    set: Vec<(Template, Template)>,
+    delete: Vec<Template>,
+}
+
+/// A response prepared once: status, header map and serialized body.
+#[derive(Debug)]
+pub(crate) struct PreparedResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl PreparedResponse {
-    fn to_response(&self) -> Response<Bytes> {
+    /// A fresh response with the prepared parts.
+    pub(crate) fn to_response(&self) -> Response<Bytes> {
         let mut response = Response::new(self.body.clone());
         *response.status_mut() = self.status;
         if !self.headers.is_empty() {
@@ -125,29 +158,66 @@ impl StubSet {
                 .responses
                 .responses
                 .iter()
-                .map(prepare_response)
+                .map(Responder::prepare)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(invalid)?;
+            let store = match &stub.store {
+                Some(rule) => Some(prepare_store(rule).map_err(invalid)?),
+                None => None,
+            };
+            let path_template = match &stub.request.path {
+                Some(PathMatcher::Template(template)) => Some(template.clone()),
+                _ => None,
+            };
             stubs.push(PreparedStub {
                 name,
                 matcher,
                 responses,
                 after_last: stub.responses.after_last,
+                path_template,
+                state: stub.state.clone(),
+                store,
                 served: AtomicU64::new(0),
             });
         }
         let mut order: Vec<usize> = (0..stubs.len()).collect();
         // Stable: equal priorities keep file order.
         order.sort_by_key(|&i| spec.stubs[i].priority);
+        let limiter = Limiter::new(&spec.rate_limits).map_err(|reason| ConfigError::InvalidStub {
+            mock: spec.name.clone(),
+            stub: "rate_limits".to_owned(),
+            reason,
+        })?;
+        // Templates may read the store and states, so a templated mock takes the lock too.
+        let stateful = stubs.iter().any(|s| {
+            s.state.is_some() || s.store.is_some() || s.responses.iter().any(Responder::is_templated)
+        });
         Ok(StubSet {
             mock: spec.name.clone(),
             stubs,
             order,
+            limiter,
+            stateful,
         })
     }
 }
 
-fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, String> {
+fn prepare_store(rule: &crate::scenario::model::StoreRule) -> Result<PreparedStore, String> {
+    let parse = |text: &String| {
+        Template::parse(text).map_err(|e| format!("invalid store template `{text}`: {e}"))
+    };
+    Ok(PreparedStore {
+        set: rule
+            .set
+            .iter()
+            .map(|(k, v)| Ok((parse(k)?, parse(v)?)))
+            .collect::<Result<_, String>>()?,
+        delete: rule.delete.iter().map(parse).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Prepare a response that holds no templates.
+pub(crate) fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, String> {
     let status = StatusCode::from_u16(spec.status)
         .map_err(|_| format!("invalid status `{}`", spec.status))?;
     let mut headers = HeaderMap::with_capacity(spec.headers.len() + 1);
@@ -182,6 +252,8 @@ impl Engine {
             stubs: RwLock::new(Arc::new(StubSet::prepare(spec)?)),
             journal: Recorder::new(spec.journal_limit),
             clock,
+            state: Mutex::new(MockState::default()),
+            requests: AtomicU64::new(0),
         })
     }
 
@@ -195,12 +267,16 @@ impl Engine {
         self.journal.snapshot()
     }
 
-    /// Clear the journal (and its dropped count), rewind every response sequence and put the
-    /// clock back at its start.
+    /// Clear the journal (and its dropped count), rewind every response sequence, forget rate
+    /// limit windows, scenario states and the store, and put the clock back at its start.
     pub fn reset(&self) {
-        for stub in &self.current().stubs {
+        let set = self.current();
+        for stub in &set.stubs {
             stub.served.store(0, Ordering::Relaxed);
         }
+        set.limiter.reset();
+        *self.lock_state() = MockState::default();
+        self.requests.store(0, Ordering::Relaxed);
         self.journal.clear();
         self.clock.reset();
     }
@@ -209,12 +285,15 @@ impl Engine {
     pub fn configure(&self, spec: &MockSpec) -> Result<(), ConfigError> {
         let prepared = Arc::new(StubSet::prepare(spec)?);
         *self.stubs.write().unwrap_or_else(PoisonError::into_inner) = prepared;
+        *self.lock_state() = MockState::default();
+        self.requests.store(0, Ordering::Relaxed);
         self.journal.reset_with_limit(spec.journal_limit);
         self.clock.reset();
         Ok(())
     }
 
-    /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}]}` in file order.
+    /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}], "machines":
+    /// {MACHINE: STATE}, "store": {KEY: VALUE}}`, stubs in file order.
     pub fn state(&self) -> Value {
         let set = self.current();
         let stubs: Vec<Value> = set
@@ -222,12 +301,24 @@ impl Engine {
             .iter()
             .map(|s| json!({ "name": s.name, "served": s.served.load(Ordering::Relaxed) }))
             .collect();
-        json!({ "mock": set.mock, "stubs": stubs })
+        let state = self.lock_state();
+        json!({
+            "mock": set.mock,
+            "stubs": stubs,
+            "machines": state.machines,
+            "store": state.store,
+        })
     }
 
-    /// Answer one request from the stubs and journal it.
+    fn lock_state(&self) -> MutexGuard<'_, MockState> {
+        // Writes replace whole entries, so a poisoned lock still holds a sound state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Answer one request: rate limits first, then the stubs; journal it.
     pub fn respond(&self, request: Incoming<'_>) -> Response<Bytes> {
         let set = self.current();
+        let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let view = RequestView {
             method: request.method,
             path: request.path,
@@ -236,12 +327,56 @@ impl Engine {
             body: &request.body,
         };
         let body = ParsedBody::new(&request.body);
-        let found = set
-            .order
-            .iter()
-            .copied()
-            .find(|&i| set.stubs[i].matcher.matches(&view, &body));
-        let (response, matched) = match found {
+        let vars = || RequestVars {
+            request: &view,
+            path_params: Vec::new(),
+            mock: &set.mock,
+            number,
+            now: self.clock.now(),
+            retry_after: None,
+            store: None,
+            machines: None,
+            uuids: Cell::new(0),
+        };
+        let mut pass = None;
+        if !set.limiter.is_empty() {
+            match set
+                .limiter
+                .check(&view, &body, request.peer, self.clock.offset())
+            {
+                Decision::Blocked {
+                    limit,
+                    name,
+                    retry_after,
+                } => {
+                    tracing::trace!(limit = %name, retry_after, "rate limited");
+                    let response = match set.limiter.response(limit) {
+                        Some(responder) => responder.respond(&RequestVars {
+                            retry_after: Some(retry_after),
+                            ..vars()
+                        }),
+                        None => json_response(StatusCode::TOO_MANY_REQUESTS, &json!({})),
+                    };
+                    drop(body);
+                    self.record(request, None, response.status(), Some(name));
+                    return response;
+                }
+                Decision::Pass {
+                    remaining,
+                    in_flight,
+                } => pass = Some((remaining, in_flight)),
+            }
+        }
+        let mut state = set.stateful.then(|| self.lock_state());
+        let found = set.order.iter().copied().find(|&i| {
+            let stub = &set.stubs[i];
+            stub.matcher.matches(&view, &body)
+                && match (&stub.state, &state) {
+                    (Some(rule), Some(state)) => state.allows(rule),
+                    _ => true,
+                }
+        });
+        let (mut response, matched) = match found {
             Some(index) => {
                 let stub = &set.stubs[index];
                 let n = stub.served.fetch_add(1, Ordering::Relaxed);
@@ -255,12 +390,57 @@ impl Engine {
                     index,
                     name: stub.name.clone(),
                 };
-                (stub.responses[position].to_response(), Some(matched))
+                let params = || {
+                    stub.path_template
+                        .as_deref()
+                        .map(|t| path_params(t, view.path))
+                        .unwrap_or_default()
+                };
+                let responder = &stub.responses[position];
+                let mut failure = None;
+                if let Some(state) = state.as_deref_mut() {
+                    if let Some(store) = &stub.store {
+                        let vars = RequestVars {
+                            path_params: params(),
+                            ..vars()
+                        }
+                        .with_state(Some(state));
+                        let writes = render_store(store, &vars);
+                        drop(vars);
+                        failure = apply_store(writes, state);
+                    }
+                    if let Some(rule) = &stub.state {
+                        state.transition(rule);
+                    }
+                }
+                let response = match failure {
+                    Some(response) => response,
+                    None if responder.is_templated() => {
+                        responder.respond(
+                            &RequestVars {
+                                path_params: params(),
+                                ..vars()
+                            }
+                            .with_state(state.as_deref()),
+                        )
+                    }
+                    None => responder.respond(&|_: &[String]| None),
+                };
+                (response, Some(matched))
             }
-            None => (near_miss(&set, &view, &body), None),
+            None => (near_miss(&set, &view, &body, state.as_deref()), None),
         };
+        drop(state);
         drop(body);
-        self.record(request, matched, response.status());
+        if let Some((remaining, in_flight)) = pass {
+            for (header, left) in remaining {
+                response.headers_mut().insert(header, HeaderValue::from(left));
+            }
+            if let Some(in_flight) = in_flight {
+                response.extensions_mut().insert(in_flight);
+            }
+        }
+        self.record(request, matched, response.status(), None);
         response
     }
 
@@ -276,11 +456,17 @@ impl Engine {
         response
             .headers_mut()
             .insert(UNMATCHED_HEADER, HeaderValue::from_static("true"));
-        self.record(request, None, status);
+        self.record(request, None, status, None);
         response
     }
 
-    fn record(&self, request: Incoming<'_>, matched: Option<MatchedStub>, status: StatusCode) {
+    fn record(
+        &self,
+        request: Incoming<'_>,
+        matched: Option<MatchedStub>,
+        status: StatusCode,
+        rate_limited: Option<String>,
+    ) {
         let body = String::from_utf8_lossy(&request.body).into_owned();
         self.journal.record(JournalEntry {
             seq: 0,
@@ -292,6 +478,7 @@ impl Engine {
             body,
             matched,
             status: status.as_u16(),
+            rate_limited,
         });
     }
 
@@ -303,13 +490,66 @@ impl Engine {
     }
 }
 
+/// Render a stub's store writes against the state before them.
+fn render_store(store: &PreparedStore, vars: &RequestVars<'_>) -> Result<StoreWrites, RenderError> {
+    let mut writes = Vec::with_capacity(store.set.len());
+    for (key, value) in &store.set {
+        writes.push((key.render(vars)?, value.render(vars)?));
+    }
+    let deletes = store
+        .delete
+        .iter()
+        .map(|key| key.render(vars))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((writes, deletes))
+}
+
+/// Rendered store writes: keys and values to set, keys to delete.
+type StoreWrites = (Vec<(String, String)>, Vec<String>);
+
+/// Apply rendered store writes; a template that could not render gives the `500` to answer
+/// instead (and nothing is written).
+fn apply_store(
+    rendered: Result<StoreWrites, RenderError>,
+    state: &mut MockState,
+) -> Option<Response<Bytes>> {
+    match rendered {
+        Ok((writes, deletes)) => {
+            for key in deletes {
+                state.store.remove(&key);
+            }
+            state.store.extend(writes);
+            None
+        }
+        Err(e) => Some(json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "error": format!("failed to render the store write: {e}") }),
+        )),
+    }
+}
+
 /// The 404 for a request no stub matched, naming the closest stub (most conditions held; ties
-/// go to matching order) and why it missed.
-fn near_miss(set: &StubSet, view: &RequestView<'_>, body: &ParsedBody<'_>) -> Response<Bytes> {
+/// go to matching order) and why it missed; a stub held back by its scenario state says so.
+fn near_miss(
+    set: &StubSet,
+    view: &RequestView<'_>,
+    body: &ParsedBody<'_>,
+    state: Option<&MockState>,
+) -> Response<Bytes> {
     let mut closest: Option<(&PreparedStub, crate::mock::matching::MatchResult)> = None;
     for &i in &set.order {
         let stub = &set.stubs[i];
-        let result = stub.matcher.evaluate(view, body);
+        let mut result = stub.matcher.evaluate(view, body);
+        if let (Some(rule), Some(state)) = (&stub.state, state)
+            && !state.allows(rule)
+        {
+            result.misses.push(format!(
+                "state: machine `{}` is `{}`, not `{}`",
+                rule.machine,
+                state.machine(&rule.machine),
+                rule.when.as_deref().unwrap_or_default()
+            ));
+        }
         if closest
             .as_ref()
             .is_none_or(|(_, best)| result.hits > best.hits)

@@ -38,6 +38,9 @@ pub struct JournalEntry {
     pub matched: Option<MatchedStub>,
     /// Status code answered.
     pub status: u16,
+    /// The rate limit that blocked the request, if one did (then `matched` is `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<String>,
 }
 
 /// The stub that answered a request.
@@ -126,6 +129,7 @@ mod tests {
             body: String::new(),
             matched: None,
             status: 404,
+            rate_limited: None,
         }
     }
 

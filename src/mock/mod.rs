@@ -10,7 +10,10 @@ pub mod control;
 pub mod engine;
 pub mod journal;
 pub mod matching;
+pub mod ratelimit;
+pub(crate) mod render;
 pub mod server;
+pub mod state;
 
 pub use control::{ControlClient, ControlError};
 pub use engine::Engine;

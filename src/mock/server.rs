@@ -82,7 +82,12 @@ pub enum MockError {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100 };
+/// let spec = MockSpec {
+///     name: "erp".into(),
+///     stubs: Vec::new(),
+///     journal_limit: 100,
+///     rate_limits: Vec::new(),
+/// };
 /// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
 /// assert!(server.url().starts_with("http://127.0.0.1:"));
 /// assert_ne!(server.url(), server.admin_url());
@@ -215,8 +220,8 @@ async fn accept_loop(
         tokio::select! {
             () = shutdown_requested(&mut signal) => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    connections.spawn(serve_connection(stream, role, engine.clone(), signal.clone()));
+                Ok((stream, peer)) => {
+                    connections.spawn(serve_connection(stream, peer, role, engine.clone(), signal.clone()));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -239,6 +244,7 @@ async fn accept_loop(
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     role: Role,
     engine: Arc<Engine>,
     mut signal: watch::Receiver<bool>,
@@ -251,7 +257,7 @@ async fn serve_connection(
         let engine = engine.clone();
         async move {
             let response = match role {
-                Role::Traffic => handle_traffic(&engine, request).await,
+                Role::Traffic => handle_traffic(&engine, request, peer).await,
                 Role::Admin => control::handle(&engine, request).await,
             };
             Ok::<_, Infallible>(response.map(Full::new))
@@ -290,7 +296,11 @@ pub(crate) async fn read_body(body: IncomingBody) -> Result<Bytes, BodyError> {
     }
 }
 
-async fn handle_traffic(engine: &Engine, request: Request<IncomingBody>) -> Response<Bytes> {
+async fn handle_traffic(
+    engine: &Engine,
+    request: Request<IncomingBody>,
+    peer: SocketAddr,
+) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let headers: Vec<(String, String)> = parts
         .headers
@@ -336,6 +346,7 @@ async fn handle_traffic(engine: &Engine, request: Request<IncomingBody>) -> Resp
         query: parts.uri.query().unwrap_or(""),
         headers,
         body,
+        peer: Some(peer.ip()),
     };
     match refusal {
         None => engine.respond(incoming),

@@ -129,6 +129,9 @@ pub struct MockSpec {
     pub stubs: Vec<Stub>,
     /// Journal bound: requests kept before further ones are only counted as dropped.
     pub journal_limit: usize,
+    /// Rate limits, checked in order before any stub; all must pass.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimit>,
 }
 
 /// One match-and-respond rule.
@@ -142,6 +145,12 @@ pub struct Stub {
     pub request: RequestMatcher,
     /// What to answer, in order.
     pub responses: ResponseSequence,
+    /// Scenario state condition and transition (WireMock-style), if any.
+    #[serde(default)]
+    pub state: Option<StateRule>,
+    /// Writes to the mock's key/value store when the stub answers.
+    #[serde(default)]
+    pub store: Option<StoreRule>,
 }
 
 /// Default stub priority (WireMock's default).
@@ -543,6 +552,89 @@ pub struct SnapshotSpec {
     /// JSONPath expressions (RFC 9535) whose values are replaced by `[redacted]` everywhere in the
     /// observation before it is stored or compared.
     pub redact: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits, scenario states and the store of a mock
+// ---------------------------------------------------------------------------------------------
+
+/// One rate limit of a mock: a sliding window or a concurrency cap, per key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Name, shown in journals (`rate_limited`); defaults to `rate limit N` (1-based).
+    pub name: String,
+    /// What separates callers.
+    pub key: LimitKey,
+    /// Window or concurrency.
+    pub kind: LimitKind,
+    /// Which requests count (all when `None`).
+    pub request: Option<RequestMatcher>,
+    /// The answer to a blocked request; its headers and body are templates that also know
+    /// `{{ retry_after }}`.
+    pub response: ResponseSpec,
+    /// Header added to answers that pass, holding how many requests remain.
+    pub remaining_header: Option<String>,
+}
+
+/// What a rate limit counts separately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum LimitKey {
+    /// The value of this request header (lower case); requests without it share one bucket.
+    Header(String),
+    /// The bearer token of the `Authorization` header.
+    Bearer,
+    /// The client's IP address.
+    ClientIp,
+    /// One bucket for every caller.
+    Global,
+}
+
+/// How a rate limit counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// At most `limit` requests in any sliding window of `per` on the virtual clock.
+    Window {
+        /// Requests allowed per window.
+        limit: u64,
+        /// Window length.
+        per: Duration,
+    },
+    /// At most this many requests in flight at once.
+    Concurrent(u64),
+}
+
+/// Default answer of a blocked request: `429` with `Retry-After` and a JSON error.
+pub fn default_limit_response() -> ResponseSpec {
+    ResponseSpec {
+        status: 429,
+        headers: vec![("Retry-After".to_owned(), "{{ retry_after }}".to_owned())],
+        body: ResponseBody::Json(serde_json::json!({ "error": "rate limit exceeded" })),
+    }
+}
+
+/// A stub's scenario-state rule: match only in state `when`, move to `set` after answering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateRule {
+    /// The state machine's name; every machine starts in [`INITIAL_STATE`].
+    pub machine: String,
+    /// The state the machine must be in for the stub to match.
+    pub when: Option<String>,
+    /// The state the machine moves to once the stub answered.
+    pub set: Option<String>,
+}
+
+/// The state every machine starts in (as WireMock).
+pub const INITIAL_STATE: &str = "Started";
+
+/// Writes to the mock's key/value store; keys and values are templates rendered per request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreRule {
+    /// Key → value templates to set.
+    pub set: Vec<(String, String)>,
+    /// Key templates to delete.
+    pub delete: Vec<String>,
 }
 
 /// Serialize durations as the text a scenario would use (`200ms`, `3s`).
