@@ -183,14 +183,17 @@ impl StubSet {
         let mut order: Vec<usize> = (0..stubs.len()).collect();
         // Stable: equal priorities keep file order.
         order.sort_by_key(|&i| spec.stubs[i].priority);
-        let limiter = Limiter::new(&spec.rate_limits).map_err(|reason| ConfigError::InvalidStub {
-            mock: spec.name.clone(),
-            stub: "rate_limits".to_owned(),
-            reason,
-        })?;
+        let limiter =
+            Limiter::new(&spec.rate_limits).map_err(|reason| ConfigError::InvalidStub {
+                mock: spec.name.clone(),
+                stub: "rate_limits".to_owned(),
+                reason,
+            })?;
         // Templates may read the store and states, so a templated mock takes the lock too.
         let stateful = stubs.iter().any(|s| {
-            s.state.is_some() || s.store.is_some() || s.responses.iter().any(Responder::is_templated)
+            s.state.is_some()
+                || s.store.is_some()
+                || s.responses.iter().any(Responder::is_templated)
         });
         Ok(StubSet {
             mock: spec.name.clone(),
@@ -415,15 +418,13 @@ impl Engine {
                 }
                 let response = match failure {
                     Some(response) => response,
-                    None if responder.is_templated() => {
-                        responder.respond(
-                            &RequestVars {
-                                path_params: params(),
-                                ..vars()
-                            }
-                            .with_state(state.as_deref()),
-                        )
-                    }
+                    None if responder.is_templated() => responder.respond(
+                        &RequestVars {
+                            path_params: params(),
+                            ..vars()
+                        }
+                        .with_state(state.as_deref()),
+                    ),
                     None => responder.respond(&|_: &[String]| None),
                 };
                 (response, Some(matched))
@@ -434,7 +435,9 @@ impl Engine {
         drop(body);
         if let Some((remaining, in_flight)) = pass {
             for (header, left) in remaining {
-                response.headers_mut().insert(header, HeaderValue::from(left));
+                response
+                    .headers_mut()
+                    .insert(header, HeaderValue::from(left));
             }
             if let Some(in_flight) = in_flight {
                 response.extensions_mut().insert(in_flight);

@@ -80,7 +80,11 @@ impl Drop for Slots {
     fn drop(&mut self) {
         let mut buckets = lock(&self.state);
         for (limit, key) in &self.taken {
-            if let Some(count) = buckets.in_flight.get_mut(*limit).and_then(|m| m.get_mut(key)) {
+            if let Some(count) = buckets
+                .in_flight
+                .get_mut(*limit)
+                .and_then(|m| m.get_mut(key))
+            {
                 *count = count.saturating_sub(1);
             }
         }
@@ -99,7 +103,9 @@ impl Limiter {
         for limit in limits {
             let invalid = |reason: String| format!("rate limit `{}`: {reason}", limit.name);
             let matcher = limit.request.as_ref().map(CompiledMatcher::new);
-            if let Some(problem) = matcher.as_ref().and_then(|m| m.problems().into_iter().next())
+            if let Some(problem) = matcher
+                .as_ref()
+                .and_then(|m| m.problems().into_iter().next())
             {
                 return Err(invalid(problem));
             }
@@ -184,7 +190,10 @@ impl Limiter {
                         }
                         continue;
                     };
-                    while window.front().is_some_and(|&t| t.saturating_add(per) <= now) {
+                    while window
+                        .front()
+                        .is_some_and(|&t| t.saturating_add(per) <= now)
+                    {
                         window.pop_front();
                     }
                     if window.len() as u64 >= max {
@@ -225,13 +234,11 @@ impl Limiter {
             }
         }
         drop(buckets);
-        let in_flight = (!taken.is_empty()).then(|| {
-            InFlight {
-                _slots: Arc::new(Slots {
-                    state: self.state.clone(),
-                    taken,
-                }),
-            }
+        let in_flight = (!taken.is_empty()).then(|| InFlight {
+            _slots: Arc::new(Slots {
+                state: self.state.clone(),
+                taken,
+            }),
         });
         Decision::Pass {
             remaining,

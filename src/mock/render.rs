@@ -58,8 +58,8 @@ impl JsonTemplate {
     fn new(value: &Value) -> Result<JsonTemplate, String> {
         Ok(match value {
             Value::String(text) if text.contains("{{") => {
-                let template = Template::parse(text)
-                    .map_err(|e| format!("invalid template `{text}`: {e}"))?;
+                let template =
+                    Template::parse(text).map_err(|e| format!("invalid template `{text}`: {e}"))?;
                 JsonTemplate::Text(template)
             }
             Value::Array(items) if !is_plain(value) => JsonTemplate::Array(

@@ -2372,16 +2372,22 @@ const STATE_KEYS: &[&str] = &["machine", "when", "set"];
 const STORE_KEYS: &[&str] = &["set", "delete"];
 
 /// Check a variable of a mock template (response, store write, rate limit answer).
-fn check_mock_var(path: &[String], name: &str, params: &[String], limit: bool) -> Option<Diagnostic> {
-    let unknown =
-        |label: String| Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label);
+fn check_mock_var(
+    path: &[String],
+    name: &str,
+    params: &[String],
+    limit: bool,
+) -> Option<Diagnostic> {
+    let unknown = |label: String| {
+        Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
+    };
     let parts: Vec<&str> = path.iter().map(String::as_str).collect();
     match parts.as_slice() {
         ["now"] | ["uuid"] => None,
         ["retry_after"] if limit => None,
-        ["retry_after"] => Some(
-            unknown("`retry_after` is only known in a rate limit's `response`".to_owned()),
-        ),
+        ["retry_after"] => Some(unknown(
+            "`retry_after` is only known in a rate limit's `response`".to_owned(),
+        )),
         ["store", _, ..] | ["state", _] => None,
         ["request", "method" | "path" | "body"] => None,
         ["request", "query" | "headers", _] => None,
@@ -2397,15 +2403,13 @@ fn check_mock_var(path: &[String], name: &str, params: &[String], limit: bool) -
                 format!("the path template has no parameter `{param}`")
             });
             if let Some(suggestion) = did_you_mean(param, &known) {
-                diagnostic = diagnostic.with_help(format!("did you mean `request.path.{suggestion}`?"));
+                diagnostic =
+                    diagnostic.with_help(format!("did you mean `request.path.{suggestion}`?"));
             }
             Some(diagnostic)
         }
         ["request", field, ..] => {
-            let mut diagnostic = unknown(format!(
-                "`request` has {}",
-                list_keys(REQUEST_VARS)
-            ));
+            let mut diagnostic = unknown(format!("`request` has {}", list_keys(REQUEST_VARS)));
             if let Some(suggestion) = did_you_mean(field, REQUEST_VARS) {
                 diagnostic = diagnostic.with_help(format!("did you mean `request.{suggestion}`?"));
             }
@@ -2438,7 +2442,10 @@ impl Cx<'_> {
                 Some("headers") => {
                     if let NodeKind::Mapping(headers) = &value.kind {
                         for (_, header) in headers {
-                            if let Some(text) = header.text().filter(|t| t.contains("{{") || t.contains("}}")) {
+                            if let Some(text) = header
+                                .text()
+                                .filter(|t| t.contains("{{") || t.contains("}}"))
+                            {
                                 let text = text.to_owned();
                                 ok &= self.template(header, &text, scope).is_some();
                             }
@@ -2447,7 +2454,10 @@ impl Cx<'_> {
                 }
                 Some("json") => ok &= self.json_templates(value, scope),
                 Some("body") => {
-                    if let Some(text) = value.as_str().filter(|t| t.contains("{{") || t.contains("}}")) {
+                    if let Some(text) = value
+                        .as_str()
+                        .filter(|t| t.contains("{{") || t.contains("}}"))
+                    {
                         let text = text.to_owned();
                         ok &= self.template(value, &text, scope).is_some();
                     }
@@ -2515,8 +2525,11 @@ impl Cx<'_> {
                 Some(per) => self.duration(per, "per", context).and_then(|per| {
                     if per.is_zero() {
                         self.error(
-                            Diagnostic::new(format!("`per` {context} must be longer than 0"), Some(per_span(&fields)))
-                                .with_label("a window needs a length"),
+                            Diagnostic::new(
+                                format!("`per` {context} must be longer than 0"),
+                                Some(per_span(&fields)),
+                            )
+                            .with_label("a window needs a length"),
                         );
                         return None;
                     }
@@ -2594,12 +2607,14 @@ impl Cx<'_> {
             }
         }
         let options = ["header:NAME", "bearer", "client_ip", "global"];
-        let mut diagnostic = Diagnostic::new(format!("invalid rate limit key `{text}`"), Some(node.span))
-            .with_label(format!("expected one of {}", list_keys(&options)));
-        if let Some(suggestion) = did_you_mean(&text, &options[1..]) {
+        let mut diagnostic =
+            Diagnostic::new(format!("invalid rate limit key `{text}`"), Some(node.span))
+                .with_label(format!("expected one of {}", list_keys(&options)));
+        if text.starts_with("header") {
+            diagnostic = diagnostic
+                .with_help("write `header:` and the header's name, e.g. `header:xero-tenant-id`");
+        } else if let Some(suggestion) = did_you_mean(&text, &options[1..]) {
             diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-        } else if text.starts_with("header") {
-            diagnostic = diagnostic.with_help("write `header:` and the header's name, e.g. `header:xero-tenant-id`");
         }
         self.error(diagnostic);
         None

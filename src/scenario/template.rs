@@ -391,9 +391,8 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
         None => (text, None),
     };
     let arg_offset = offset + text.find('(').map_or(0, |open| open + 1);
-    let needs = |what: &str| {
-        TemplateSyntaxError::new(format!("filter `{name}` needs {what}"), offset)
-    };
+    let needs =
+        |what: &str| TemplateSyntaxError::new(format!("filter `{name}` needs {what}"), offset);
     let takes_none = |kind: FilterKind| match arg {
         None => Ok(kind),
         Some(_) => Err(TemplateSyntaxError::new(
@@ -406,9 +405,8 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
         "upper" => takes_none(FilterKind::Upper)?,
         "lower" => takes_none(FilterKind::Lower)?,
         "date" => {
-            let format = string_arg(arg, arg_offset).ok_or_else(|| {
-                needs("a quoted format, e.g. `date(\"[year]-[month]-[day]\")`")
-            })??;
+            let format = string_arg(arg, arg_offset)
+                .ok_or_else(|| needs("a quoted format, e.g. `date(\"[year]-[month]-[day]\")`"))??;
             let item = time::format_description::parse_owned::<2>(&format).map_err(|e| {
                 TemplateSyntaxError::new(format!("invalid date format `{format}`: {e}"), arg_offset)
             })?;
@@ -458,10 +456,7 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
 }
 
 /// A double-quoted argument with `\"` and `\\` escapes; `None` when there is no argument.
-fn string_arg(
-    arg: Option<&str>,
-    offset: usize,
-) -> Option<Result<String, TemplateSyntaxError>> {
+fn string_arg(arg: Option<&str>, offset: usize) -> Option<Result<String, TemplateSyntaxError>> {
     let arg = arg?;
     let Some(inner) = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) else {
         return Some(Err(TemplateSyntaxError::new(
