@@ -586,4 +586,52 @@ mod tests {
             serde_json::json!({"id": "42", "n": 1, "list": ["42"]})
         );
     }
+
+    #[test]
+    fn filters_apply_left_to_right() {
+        let now = |path: &[String]| match path.join(".").as_str() {
+            "now" => Some("2026-10-31T23:00:00Z".to_string()),
+            "name" => Some("Acme".to_string()),
+            "empty" => Some(String::new()),
+            _ => None,
+        };
+        let cases = [
+            ("{{ now | unix }}", "1793487600"),
+            ("{{ now | add(90m) }}", "2026-11-01T00:30:00Z"),
+            ("{{ now | sub(1d) | date(\"[day]/[month]\") }}", "30/10"),
+            ("{{ name | upper }}-{{ name|lower }}", "ACME-acme"),
+            ("{{ missing | default(\"none\") }}", "none"),
+            ("{{ empty | default(\"a \\\"b\\\" | c\") }}", "a \"b\" | c"),
+        ];
+        for (source, expected) in cases {
+            let template = Template::parse(source).unwrap();
+            assert_eq!(template.render(&now).unwrap(), expected, "{source}");
+        }
+        let err = Template::parse("{{ name | unix }}")
+            .unwrap()
+            .render(&now)
+            .unwrap_err();
+        assert!(err.to_string().contains("not an RFC 3339 instant"), "{err}");
+    }
+
+    #[test]
+    fn filter_syntax_errors_carry_offsets_and_suggestions() {
+        let cases = [
+            ("{{ now | dat }}", 9, "unknown filter `dat`"),
+            ("{{ now | unix(1) }}", 9, "takes no argument"),
+            ("{{ now | date }}", 9, "needs a quoted format"),
+            ("{{ now | date(\"[nope]\") }}", 14, "invalid date format"),
+            ("{{ now | add(x) }}", 13, "invalid duration"),
+            ("{{ now | default(none) }}", 17, "double-quoted"),
+            ("{{ now | add(1s }}", 12, "unclosed `(`"),
+            ("{{ | unix }}", 0, "missing variable name"),
+        ];
+        for (source, offset, needle) in cases {
+            let err = Template::parse(source).unwrap_err();
+            assert_eq!(err.offset, offset, "{source}: {}", err.message);
+            assert!(err.message.contains(needle), "{source}: {}", err.message);
+        }
+        let err = Template::parse("{{ now | dat }}").unwrap_err();
+        assert_eq!(err.help.as_deref(), Some("did you mean `date`?"));
+    }
 }
