@@ -2,7 +2,8 @@
 //!
 //! One engine serves every placement: [`server::MockServer`] listens on a traffic port (the fake
 //! API) and an admin port (the control API, [`control`]), both backed by one shared
-//! [`engine::Engine`] (stubs, response sequences, [`journal`], virtual [`clock`]). The runner
+//! [`engine::Engine`] (stubs, response sequences, [`journal`], virtual [`clock`], rate limits in
+//! [`ratelimit`], scenario states and the store in [`state`], response templates). The runner
 //! drives a mock only through the control API, in-process or in a container alike.
 
 pub mod clock;

@@ -2296,52 +2296,6 @@ fn json_error_text(err: &serde_json::Error) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use super::*;
-
-    fn load(text: &str) -> Result<Scenario, Vec<Diagnostic>> {
-        match convert(Path::new("s.yaml"), &PathBuf::from("."), text.as_bytes()) {
-            Ok(scenario) => Ok(scenario),
-            Err(LoadError::Invalid { diagnostics, .. }) => Err(diagnostics),
-            Err(err) => panic!("{err}"),
-        }
-    }
-
-    #[test]
-    fn minimal_scenario_loads_with_defaults() {
-        let scenario =
-            load("id: a\ntitle: t\nflow:\n  - request: { method: get, path: / }\n").unwrap();
-        assert_eq!(scenario.flow[0].name, "step 1");
-        let StepAction::Request { request, .. } = &scenario.flow[0].action else {
-            panic!("not a request")
-        };
-        assert_eq!(request.method, "GET");
-        assert_eq!(request.timeout, DEFAULT_REQUEST_TIMEOUT);
-    }
-
-    #[test]
-    fn template_errors_point_inside_the_string() {
-        let errors =
-            load("id: a\ntitle: t\nflow:\n  - request: { method: GET, path: \"/x/{{ nope }}\" }\n")
-                .unwrap_err();
-        assert_eq!(errors.len(), 1);
-        let span = errors[0].span.unwrap();
-        assert_eq!((span.line, span.col), (4, 42));
-        assert_eq!(span.end - span.start, 4);
-    }
-
-    #[test]
-    fn captures_are_known_only_after_their_step() {
-        let text = "id: a\ntitle: t\nflow:\n  - request: { method: GET, path: \"/{{ x }}\" }\n    capture: { x: $.id }\n  - request: { method: GET, path: \"/{{ x }}\" }\n";
-        let errors = load(text).unwrap_err();
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].span.unwrap().line, 4);
-    }
-}
-
 /// The parameter names of a stub's path template (`/invoices/{id}` → `id`).
 fn stub_params(request: Option<&RequestMatcher>) -> Vec<String> {
     match request.and_then(|r| r.path.as_ref()) {
@@ -2692,4 +2646,50 @@ impl Cx<'_> {
 
 fn per_span(fields: &Fields<'_>) -> Span {
     fields.get("per").map_or(fields.node.span, |node| node.span)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn load(text: &str) -> Result<Scenario, Vec<Diagnostic>> {
+        match convert(Path::new("s.yaml"), &PathBuf::from("."), text.as_bytes()) {
+            Ok(scenario) => Ok(scenario),
+            Err(LoadError::Invalid { diagnostics, .. }) => Err(diagnostics),
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    #[test]
+    fn minimal_scenario_loads_with_defaults() {
+        let scenario =
+            load("id: a\ntitle: t\nflow:\n  - request: { method: get, path: / }\n").unwrap();
+        assert_eq!(scenario.flow[0].name, "step 1");
+        let StepAction::Request { request, .. } = &scenario.flow[0].action else {
+            panic!("not a request")
+        };
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.timeout, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    #[test]
+    fn template_errors_point_inside_the_string() {
+        let errors =
+            load("id: a\ntitle: t\nflow:\n  - request: { method: GET, path: \"/x/{{ nope }}\" }\n")
+                .unwrap_err();
+        assert_eq!(errors.len(), 1);
+        let span = errors[0].span.unwrap();
+        assert_eq!((span.line, span.col), (4, 42));
+        assert_eq!(span.end - span.start, 4);
+    }
+
+    #[test]
+    fn captures_are_known_only_after_their_step() {
+        let text = "id: a\ntitle: t\nflow:\n  - request: { method: GET, path: \"/{{ x }}\" }\n    capture: { x: $.id }\n  - request: { method: GET, path: \"/{{ x }}\" }\n";
+        let errors = load(text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].span.unwrap().line, 4);
+    }
 }
