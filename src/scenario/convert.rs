@@ -1319,6 +1319,10 @@ impl Cx<'_> {
         let owner = &fault[3..];
         let action_context = format!("in the action of {owner}");
         let context = action_context.as_str();
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "action", fault);
+            return None;
+        }
         let fields = self.fields(node, ACTION_KEYS, "action", context)?;
         if !self.at_most_one(&fields, ACTION_KEYS, context) {
             return None;
@@ -1326,7 +1330,7 @@ impl Cx<'_> {
         let Some((key, _, value)) = fields.entries.first().copied() else {
             if fields.unknown.is_empty() {
                 self.error(
-                    Diagnostic::new(format!("missing action {context}"), Some(node.span))
+                    Diagnostic::new(format!("empty `action` {fault}"), Some(node.span))
                         .with_label(format!("give one of {}", list_keys(ACTION_KEYS))),
                 );
             }
