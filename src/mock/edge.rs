@@ -47,7 +47,8 @@ impl ConnControl {
     }
 
     fn take(&self) -> Option<EdgeAction> {
-        if !self.armed.swap(false, Ordering::AcqRel) {
+        // The common case, nothing armed, costs one plain load.
+        if !self.armed.load(Ordering::Acquire) || !self.armed.swap(false, Ordering::AcqRel) {
             return None;
         }
         self.action

@@ -123,7 +123,7 @@ impl<R> PreparedFault<R> {
         let s = &self.selector;
         (s.nth.is_empty() || s.nth.contains(&n))
             && s.times.is_none_or(|times| n <= times)
-            && s.every.is_none_or(|every| n % every == 0)
+            && s.every.is_none_or(|every| n.is_multiple_of(every))
             && s.after.is_none_or(|after| elapsed >= after)
             && s.probability
                 .is_none_or(|p| unit_interval(p.seed, n) < p.chance)

@@ -2,7 +2,8 @@
 //!
 //! [`MockServer`] is the edge layer: it binds both listeners, runs HTTP/1.1 (keep-alive) on
 //! `hyper`, reads each request in full (bodies over [`MAX_BODY_BYTES`] get a `413`) and hands it to
-//! the shared [`Engine`]. Connection-level faults and TLS will live here too. Shutdown is
+//! the shared [`Engine`]. Each traffic connection runs over a [`FaultIo`], which carries out the
+//! connection-level faults the engine decides (TLS will live here too). Shutdown is
 //! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
 //! and wait for every connection task.
 
