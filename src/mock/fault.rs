@@ -1,4 +1,4 @@
-//! Faults a stub injects, prepared for serving: [`PreparedFault`] decides whether it fires on a
+//! Faults a stub injects, prepared for serving: `PreparedFault` decides whether it fires on a
 //! request and says what the engine and the edge must do when it does.
 //!
 //! Selection is a pure function of the stub's 1-based match count, the virtual clock's offset and
