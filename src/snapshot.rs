@@ -178,6 +178,9 @@ pub fn normalize(
                         .map_or(Value::Null, |stub| json!(stub.name)),
                 );
                 out.insert("status".into(), json!(entry.status));
+                if let Some(fault) = &entry.fault {
+                    out.insert("fault".into(), json!(fault));
+                }
                 Value::Object(out)
             })
             .collect();
@@ -600,6 +603,7 @@ mod tests {
                         .into(),
                     matched: None,
                     status: 404,
+                    fault: None,
                 }],
                 dropped: 0,
             },

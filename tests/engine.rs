@@ -54,6 +54,7 @@ fn stub(name: &str, request: RequestMatcher, responses: Vec<ResponseSpec>) -> St
             responses,
             after_last: AfterLast::Stick,
         },
+        faults: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::mock::clock::VirtualClock;
+use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
 use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
 use crate::scenario::model::{AfterLast, MockSpec, ResponseBody, ResponseSpec};
@@ -56,6 +57,16 @@ pub struct Incoming<'a> {
     pub body: Bytes,
 }
 
+/// What the engine answers a request with: the response, and what the edge must do with it when
+/// a fault fired.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP response (not written at all for `timeout`, `reset`, `empty` and `garbage`).
+    pub response: Response<Bytes>,
+    /// Connection-level behaviour for the edge; `None` means write the response as usual.
+    pub edge: Option<EdgeAction>,
+}
+
 /// The state one mock serves from; see the module documentation.
 #[derive(Debug)]
 pub struct Engine {
@@ -81,6 +92,33 @@ struct PreparedStub {
     after_last: AfterLast,
     /// Requests this stub answered since the last reset; also its sequence position.
     served: AtomicU64,
+    /// Faults in file order; empty for most stubs, which then never touch `matched`.
+    faults: Vec<PreparedFault<PreparedResponse>>,
+    /// Requests this stub matched since the last reset, faulted or not (for fault selectors).
+    matched: AtomicU64,
+}
+
+impl PreparedStub {
+    /// Take the stub's effect: advance its sequence and return the response at that position.
+    fn advance(&self) -> &PreparedResponse {
+        let n = self.served.fetch_add(1, Ordering::Relaxed);
+        let last = self.responses.len() - 1;
+        let position = match self.after_last {
+            AfterLast::Stick => usize::try_from(n).map_or(last, |n| n.min(last)),
+            AfterLast::Cycle => (n % self.responses.len() as u64) as usize,
+        };
+        tracing::trace!(stub = %self.name, position, "stub matched");
+        &self.responses[position]
+    }
+}
+
+/// What a matched request gets: response, journaled status, edge action, fault description.
+struct Outcome {
+    response: Response<Bytes>,
+    /// The status journaled: `0` when no status line reaches the client.
+    status: u16,
+    edge: Option<EdgeAction>,
+    fault: Option<String>,
 }
 
 #[derive(Debug)]
@@ -128,12 +166,20 @@ impl StubSet {
                 .map(prepare_response)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(invalid)?;
+            let faults = stub
+                .faults
+                .iter()
+                .map(|fault| PreparedFault::new(fault, prepare_response))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid)?;
             stubs.push(PreparedStub {
                 name,
                 matcher,
                 responses,
                 after_last: stub.responses.after_last,
                 served: AtomicU64::new(0),
+                faults,
+                matched: AtomicU64::new(0),
             });
         }
         let mut order: Vec<usize> = (0..stubs.len()).collect();
@@ -200,6 +246,7 @@ impl Engine {
     pub fn reset(&self) {
         for stub in &self.current().stubs {
             stub.served.store(0, Ordering::Relaxed);
+            stub.matched.store(0, Ordering::Relaxed);
         }
         self.journal.clear();
         self.clock.reset();
@@ -225,8 +272,8 @@ impl Engine {
         json!({ "mock": set.mock, "stubs": stubs })
     }
 
-    /// Answer one request from the stubs and journal it.
-    pub fn respond(&self, request: Incoming<'_>) -> Response<Bytes> {
+    /// Answer one request from the stubs (and their faults) and journal it.
+    pub fn respond(&self, request: Incoming<'_>) -> Answer {
         let set = self.current();
         let view = RequestView {
             method: request.method,
@@ -241,27 +288,90 @@ impl Engine {
             .iter()
             .copied()
             .find(|&i| set.stubs[i].matcher.matches(&view, &body));
-        let (response, matched) = match found {
+        let (outcome, matched) = match found {
             Some(index) => {
                 let stub = &set.stubs[index];
-                let n = stub.served.fetch_add(1, Ordering::Relaxed);
-                let last = stub.responses.len() - 1;
-                let position = match stub.after_last {
-                    AfterLast::Stick => usize::try_from(n).map_or(last, |n| n.min(last)),
-                    AfterLast::Cycle => (n % stub.responses.len() as u64) as usize,
+                let outcome = if stub.faults.is_empty() {
+                    let response = stub.advance().to_response();
+                    Outcome {
+                        status: response.status().as_u16(),
+                        response,
+                        edge: None,
+                        fault: None,
+                    }
+                } else {
+                    self.with_faults(stub)
                 };
-                tracing::trace!(stub = %stub.name, position, "stub matched");
                 let matched = MatchedStub {
                     index,
                     name: stub.name.clone(),
                 };
-                (stub.responses[position].to_response(), Some(matched))
+                (outcome, Some(matched))
             }
-            None => (near_miss(&set, &view, &body), None),
+            None => {
+                let response = near_miss(&set, &view, &body);
+                let outcome = Outcome {
+                    status: response.status().as_u16(),
+                    response,
+                    edge: None,
+                    fault: None,
+                };
+                (outcome, None)
+            }
         };
         drop(body);
-        self.record(request, matched, response.status());
-        response
+        self.record(request, matched, outcome.status, outcome.fault);
+        Answer {
+            response: outcome.response,
+            edge: outcome.edge,
+        }
+    }
+
+    /// Answer a request matched by a stub that has faults: the first fault whose selector holds
+    /// fires, or none does and the stub answers as usual.
+    fn with_faults(&self, stub: &PreparedStub) -> Outcome {
+        let n = stub.matched.fetch_add(1, Ordering::Relaxed) + 1;
+        let elapsed = self.clock.offset();
+        let Some(fault) = stub.faults.iter().find(|f| f.fires(n, elapsed)) else {
+            let response = stub.advance().to_response();
+            return Outcome {
+                status: response.status().as_u16(),
+                response,
+                edge: None,
+                fault: None,
+            };
+        };
+        tracing::debug!(stub = %stub.name, n, fault = %fault.description, "fault fired");
+        let (response, status, edge) = match &fault.action {
+            PreparedAction::Respond(instead) => {
+                (instead.to_response(), instead.status.as_u16(), None)
+            }
+            PreparedAction::NoEffect(edge) => (Response::new(Bytes::new()), 0, Some(edge.clone())),
+            PreparedAction::Effect(edge) => {
+                let response = stub.advance().to_response();
+                let status = response.status().as_u16();
+                (response, status, Some(edge.clone()))
+            }
+            PreparedAction::Truncated(bytes) => {
+                let response = stub.advance().to_response();
+                let len = response.body().len();
+                let body_bytes = bytes.map_or(len / 2, |n| usize::try_from(n).unwrap_or(len));
+                // Never the whole body: a truncation the client cannot notice is no fault.
+                let body_bytes = body_bytes.min(len.saturating_sub(1));
+                let status = response.status().as_u16();
+                (response, status, Some(EdgeAction::Truncated { body_bytes }))
+            }
+            PreparedAction::CommitRespond(instead) => {
+                let committed = stub.advance().status.as_u16();
+                (instead.to_response(), committed, None)
+            }
+        };
+        Outcome {
+            response,
+            status,
+            edge,
+            fault: Some(fault.description.clone()),
+        }
     }
 
     /// Journal a request the edge refused before matching (e.g. a body over the size limit) and
@@ -276,11 +386,17 @@ impl Engine {
         response
             .headers_mut()
             .insert(UNMATCHED_HEADER, HeaderValue::from_static("true"));
-        self.record(request, None, status);
+        self.record(request, None, status.as_u16(), None);
         response
     }
 
-    fn record(&self, request: Incoming<'_>, matched: Option<MatchedStub>, status: StatusCode) {
+    fn record(
+        &self,
+        request: Incoming<'_>,
+        matched: Option<MatchedStub>,
+        status: u16,
+        fault: Option<String>,
+    ) {
         let body = String::from_utf8_lossy(&request.body).into_owned();
         self.journal.record(JournalEntry {
             seq: 0,
@@ -291,7 +407,8 @@ impl Engine {
             headers: request.headers,
             body,
             matched,
-            status: status.as_u16(),
+            status,
+            fault,
         });
     }
 

@@ -7,13 +7,16 @@
 
 pub mod clock;
 pub mod control;
+pub mod edge;
 pub mod engine;
+pub mod fault;
 pub mod journal;
 pub mod matching;
 pub mod server;
 
 pub use control::{ControlClient, ControlError};
-pub use engine::Engine;
+pub use engine::{Answer, Engine};
+pub use fault::EdgeAction;
 pub use journal::{Journal, JournalEntry};
 pub use matching::json_contains;
 pub use server::{BindOptions, MockError, MockServer};
