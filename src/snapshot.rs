@@ -181,6 +181,9 @@ pub fn normalize(
                 if let Some(limit) = &entry.rate_limited {
                     out.insert("rate_limited".into(), json!(limit));
                 }
+                if let Some(fault) = &entry.fault {
+                    out.insert("fault".into(), json!(fault));
+                }
                 Value::Object(out)
             })
             .collect();
@@ -604,6 +607,7 @@ mod tests {
                     matched: None,
                     status: 404,
                     rate_limited: None,
+                    fault: None,
                 }],
                 dropped: 0,
             },

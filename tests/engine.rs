@@ -56,6 +56,7 @@ fn stub(name: &str, request: RequestMatcher, responses: Vec<ResponseSpec>) -> St
         },
         state: None,
         store: None,
+        faults: Vec::new(),
     }
 }
 

@@ -1,11 +1,11 @@
 //! Realism tests: rate limits, stateful stubs and response templates on a real [`MockServer`]
-//! on loopback, configured from scenario YAML through the loader and driven by reqwest.
+//! on loopback, configured from scenario YAML through the loader and driven by reqwest, including
+//! how they combine with stub faults (a `delay` holds a concurrency slot; a fault without effect
+//! leaves states and store alone).
 
 use std::path::Path;
 use std::time::Duration;
 
-use bytes::Bytes;
-use reenact::mock::engine::Incoming;
 use reenact::mock::{BindOptions, ControlClient, MockServer};
 use reenact::scenario::{self, LoadError, diagnostic};
 use reqwest::{Client, StatusCode};
@@ -192,41 +192,69 @@ async fn rate_limit_without_retry_after_and_per_bearer_token() {
 
 #[tokio::test]
 async fn concurrency_limit_counts_requests_in_flight() {
-    let (server, http, _) = start(
+    let (server, http, control) = start(
         r#"  accounting:
     rate_limits:
       - { name: one at a time, key: global, concurrent: 1, remaining_header: X-Concurrency-Left }
     stubs:
+      - name: slow
+        request: { path: /slow }
+        response: { status: 200 }
+        faults:
+          - { action: { delay: 2s } }
       - request: { path: /x }
         response: { status: 200 }
 "#,
     )
     .await;
-    // A request answered by the engine but not yet handed to a connection is still in flight.
-    let held = server.engine().respond(Incoming {
-        method: "GET",
-        path: "/x",
-        query: "",
-        headers: Vec::new(),
-        body: Bytes::new(),
-        peer: None,
+    // A `delay` fault holds the answer at the edge: the request stays in flight until it is
+    // written.
+    let slow = tokio::spawn({
+        let http = http.clone();
+        let url = format!("{}/slow", server.url());
+        async move {
+            let response = http.get(url).send().await.expect("slow request");
+            let left = header(response.headers(), "x-concurrency-left").map(str::to_owned);
+            (response.status(), left)
+        }
     });
-    assert_eq!(held.status(), 200);
-    assert_eq!(
-        held.headers()
-            .get("x-concurrency-left")
-            .and_then(|v| v.to_str().ok()),
-        Some("0")
-    );
+    // The engine journals a request before the edge delays it: that is the readiness signal.
+    while control.journal().await.expect("journal").entries.is_empty() {
+        tokio::task::yield_now().await;
+    }
     let (status, _, _) = call(&http, &server, "GET", "/x", &[], None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    drop(held);
+    let (status, left) = slow.await.expect("slow task");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(left.as_deref(), Some("0"));
+    // The slot of the delayed answer is free again once it was written.
     let (status, headers, _) = call(&http, &server, "GET", "/x", &[], None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&headers, "x-concurrency-left"), Some("0"));
-    // The slot of a completed answer is free again.
+    // And so is the slot of a completed undelayed answer.
     let (status, _, _) = call(&http, &server, "GET", "/x", &[], None).await;
     assert_eq!(status, StatusCode::OK);
+    let journal = control.journal().await.expect("journal").entries;
+    let seen: Vec<_> = journal
+        .iter()
+        .map(|e| {
+            (
+                e.path.as_str(),
+                e.status,
+                e.rate_limited.as_deref(),
+                e.fault.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/slow", 200, None, Some("delay 2s")),
+            ("/x", 429, Some("one at a time"), None),
+            ("/x", 200, None, None),
+            ("/x", 200, None, None),
+        ]
+    );
     server.shutdown().await;
 }
 
@@ -285,6 +313,62 @@ async fn state_machine_and_store_create_then_return_a_resource() {
         status,
         StatusCode::CREATED,
         "machines start again in `Started`"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_without_effect_leave_state_and_store_alone() {
+    let (server, http, control) = start(
+        r#"  billing:
+    stubs:
+      - name: create bill
+        request: { method: POST, path: /bills }
+        state: { machine: bill, when: Started, set: Created }
+        store:
+          set: { "bill:{{ request.json.reference }}": "{{ request.body }}" }
+        response: { status: 201, json: { state: "{{ state.bill }}" } }
+        faults:
+          - { nth: 1, action: { reset: true } }
+          - { nth: 2, action: { commit_then: { status: 502 } } }
+"#,
+    )
+    .await;
+    let url = format!("{}/bills", server.url());
+    let body = r#"{"reference":"B-1"}"#;
+    let post = || {
+        http.post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert!(post().await.is_err(), "the reset reaches the client");
+    let state = control.state().await.expect("state");
+    assert_eq!(state["machines"], json!({}));
+    assert_eq!(state["store"], json!({}));
+    // `commit_then` takes effect: the machine moves and the store is written, yet the client
+    // hears a 502.
+    assert_eq!(
+        post().await.expect("answer").status(),
+        StatusCode::BAD_GATEWAY
+    );
+    let state = control.state().await.expect("state");
+    assert_eq!(state["machines"], json!({ "bill": "Created" }));
+    assert_eq!(state["store"], json!({ "bill:B-1": body }));
+    let retry = post().await.expect("answer");
+    assert_eq!(retry.status(), StatusCode::NOT_FOUND);
+    let journal = control.journal().await.expect("journal").entries;
+    let seen: Vec<_> = journal
+        .iter()
+        .map(|e| (e.status, e.fault.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (0, Some("reset")),
+            (201, Some("commit_then respond 502")),
+            (404, None)
+        ]
     );
     server.shutdown().await;
 }

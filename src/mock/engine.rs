@@ -9,7 +9,9 @@
 //! `Arc`, so a reconfigure swaps it without stalling traffic; responses are prepared once per
 //! configuration (status, header map, serialized body) unless they hold templates; the journal
 //! lock is held only to push. Rate limits ([`crate::mock::ratelimit`]) are checked before any
-//! stub; the state/store lock ([`crate::mock::state`]) is taken only by mocks that use them.
+//! stub; the state/store lock ([`crate::mock::state`]) is taken only by mocks that use them; a
+//! stub's faults ([`crate::mock::fault`]) are drawn only once it matched, and the edge carries out
+//! what the [`Answer`] says.
 
 use std::cell::Cell;
 use std::net::IpAddr;
@@ -22,6 +24,7 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::mock::clock::VirtualClock;
+use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
 use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
 use crate::mock::ratelimit::{Decision, Limiter};
@@ -68,6 +71,16 @@ pub struct Incoming<'a> {
     pub peer: Option<IpAddr>,
 }
 
+/// What the engine answers a request with: the response, and what the edge must do with it when
+/// a fault fired.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP response (not written at all for `timeout`, `reset`, `empty` and `garbage`).
+    pub response: Response<Bytes>,
+    /// Connection-level behaviour for the edge; `None` means write the response as usual.
+    pub edge: Option<EdgeAction>,
+}
+
 /// The state one mock serves from; see the module documentation.
 #[derive(Debug)]
 pub struct Engine {
@@ -105,6 +118,45 @@ struct PreparedStub {
     store: Option<PreparedStore>,
     /// Requests this stub answered since the last reset; also its sequence position.
     served: AtomicU64,
+    /// Faults in file order; empty for most stubs, which then never touch `matched`.
+    faults: Vec<PreparedFault<PreparedResponse>>,
+    /// Requests this stub matched since the last reset, faulted or not (for fault selectors).
+    matched: AtomicU64,
+}
+
+impl PreparedStub {
+    /// Advance the stub's sequence and return the response at that position.
+    fn advance(&self) -> &Responder {
+        let n = self.served.fetch_add(1, Ordering::Relaxed);
+        let last = self.responses.len() - 1;
+        let position = match self.after_last {
+            AfterLast::Stick => usize::try_from(n).map_or(last, |n| n.min(last)),
+            AfterLast::Cycle => (n % self.responses.len() as u64) as usize,
+        };
+        tracing::trace!(stub = %self.name, position, "stub matched");
+        &self.responses[position]
+    }
+}
+
+/// What a matched request gets: response, journaled status, edge action, fault description.
+struct Outcome {
+    response: Response<Bytes>,
+    /// The status journaled: `0` when no status line reaches the client.
+    status: u16,
+    edge: Option<EdgeAction>,
+    fault: Option<String>,
+}
+
+impl Outcome {
+    /// The response as it is: no fault fired.
+    fn plain(response: Response<Bytes>) -> Outcome {
+        Outcome {
+            status: response.status().as_u16(),
+            response,
+            edge: None,
+            fault: None,
+        }
+    }
 }
 
 /// Store writes of a stub, parsed once.
@@ -169,6 +221,12 @@ impl StubSet {
                 Some(PathMatcher::Template(template)) => Some(template.clone()),
                 _ => None,
             };
+            let faults = stub
+                .faults
+                .iter()
+                .map(|fault| PreparedFault::new(fault, prepare_response))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid)?;
             stubs.push(PreparedStub {
                 name,
                 matcher,
@@ -178,6 +236,8 @@ impl StubSet {
                 state: stub.state.clone(),
                 store,
                 served: AtomicU64::new(0),
+                faults,
+                matched: AtomicU64::new(0),
             });
         }
         let mut order: Vec<usize> = (0..stubs.len()).collect();
@@ -276,6 +336,7 @@ impl Engine {
         let set = self.current();
         for stub in &set.stubs {
             stub.served.store(0, Ordering::Relaxed);
+            stub.matched.store(0, Ordering::Relaxed);
         }
         set.limiter.reset();
         *self.lock_state() = MockState::default();
@@ -318,8 +379,8 @@ impl Engine {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Answer one request: rate limits first, then the stubs; journal it.
-    pub fn respond(&self, request: Incoming<'_>) -> Response<Bytes> {
+    /// Answer one request: rate limits first, then the stubs (and their faults); journal it.
+    pub fn respond(&self, request: Incoming<'_>) -> Answer {
         let set = self.current();
         let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let view = RequestView {
@@ -361,8 +422,12 @@ impl Engine {
                         None => json_response(StatusCode::TOO_MANY_REQUESTS, &json!({})),
                     };
                     drop(body);
-                    self.record(request, None, response.status(), Some(name));
-                    return response;
+                    let status = response.status().as_u16();
+                    self.record(request, None, status, None, Some(name));
+                    return Answer {
+                        response,
+                        edge: None,
+                    };
                 }
                 Decision::Pass {
                     remaining,
@@ -379,72 +444,130 @@ impl Engine {
                     _ => true,
                 }
         });
-        let (mut response, matched) = match found {
+        let (mut outcome, matched) = match found {
             Some(index) => {
                 let stub = &set.stubs[index];
-                let n = stub.served.fetch_add(1, Ordering::Relaxed);
-                let last = stub.responses.len() - 1;
-                let position = match stub.after_last {
-                    AfterLast::Stick => usize::try_from(n).map_or(last, |n| n.min(last)),
-                    AfterLast::Cycle => (n % stub.responses.len() as u64) as usize,
-                };
-                tracing::trace!(stub = %stub.name, position, "stub matched");
-                let matched = MatchedStub {
-                    index,
-                    name: stub.name.clone(),
-                };
                 let params = || {
                     stub.path_template
                         .as_deref()
                         .map(|t| path_params(t, view.path))
                         .unwrap_or_default()
                 };
-                let responder = &stub.responses[position];
-                let mut failure = None;
-                if let Some(state) = state.as_deref_mut() {
-                    if let Some(store) = &stub.store {
-                        let vars = RequestVars {
-                            path_params: params(),
-                            ..vars()
+                // The stub's effect: its sequence advances, its store writes and state transition
+                // apply, and the response at its position is rendered. A fault that keeps the
+                // stub from taking effect never calls this.
+                let mut effect = || {
+                    let responder = stub.advance();
+                    let mut failure = None;
+                    if let Some(state) = state.as_deref_mut() {
+                        if let Some(store) = &stub.store {
+                            let vars = RequestVars {
+                                path_params: params(),
+                                ..vars()
+                            }
+                            .with_state(Some(state));
+                            let writes = render_store(store, &vars);
+                            drop(vars);
+                            failure = apply_store(writes, state);
                         }
-                        .with_state(Some(state));
-                        let writes = render_store(store, &vars);
-                        drop(vars);
-                        failure = apply_store(writes, state);
-                    }
-                    if let Some(rule) = &stub.state {
-                        state.transition(rule);
-                    }
-                }
-                let response = match failure {
-                    Some(response) => response,
-                    None if responder.is_templated() => responder.respond(
-                        &RequestVars {
-                            path_params: params(),
-                            ..vars()
+                        if let Some(rule) = &stub.state {
+                            state.transition(rule);
                         }
-                        .with_state(state.as_deref()),
-                    ),
-                    None => responder.respond(&|_: &[String]| None),
+                    }
+                    match failure {
+                        Some(response) => response,
+                        None if responder.is_templated() => responder.respond(
+                            &RequestVars {
+                                path_params: params(),
+                                ..vars()
+                            }
+                            .with_state(state.as_deref()),
+                        ),
+                        None => responder.respond(&|_: &[String]| None),
+                    }
                 };
-                (response, Some(matched))
+                let outcome = if stub.faults.is_empty() {
+                    Outcome::plain(effect())
+                } else {
+                    self.with_faults(stub, &mut effect)
+                };
+                let matched = MatchedStub {
+                    index,
+                    name: stub.name.clone(),
+                };
+                (outcome, Some(matched))
             }
-            None => (near_miss(&set, &view, &body, state.as_deref()), None),
+            None => (
+                Outcome::plain(near_miss(&set, &view, &body, state.as_deref())),
+                None,
+            ),
         };
         drop(state);
         drop(body);
         if let Some((remaining, in_flight)) = pass {
             for (header, left) in remaining {
-                response
+                outcome
+                    .response
                     .headers_mut()
                     .insert(header, HeaderValue::from(left));
             }
+            // The slots stay taken while the edge holds the response (also through a `delay` or
+            // `timeout` fault) and are freed when it drops it.
             if let Some(in_flight) = in_flight {
-                response.extensions_mut().insert(in_flight);
+                outcome.response.extensions_mut().insert(in_flight);
             }
         }
-        self.record(request, matched, response.status(), None);
-        response
+        self.record(request, matched, outcome.status, outcome.fault, None);
+        Answer {
+            response: outcome.response,
+            edge: outcome.edge,
+        }
+    }
+
+    /// Answer a request matched by a stub that has faults: the first fault whose selector holds
+    /// fires, or none does and the stub answers as usual. `effect` takes the stub's effect and
+    /// gives its response.
+    fn with_faults(
+        &self,
+        stub: &PreparedStub,
+        effect: &mut dyn FnMut() -> Response<Bytes>,
+    ) -> Outcome {
+        let n = stub.matched.fetch_add(1, Ordering::Relaxed) + 1;
+        let elapsed = self.clock.offset();
+        let Some(fault) = stub.faults.iter().find(|f| f.fires(n, elapsed)) else {
+            return Outcome::plain(effect());
+        };
+        tracing::debug!(stub = %stub.name, n, fault = %fault.description, "fault fired");
+        let (response, status, edge) = match &fault.action {
+            PreparedAction::Respond(instead) => {
+                (instead.to_response(), instead.status.as_u16(), None)
+            }
+            PreparedAction::NoEffect(edge) => (Response::new(Bytes::new()), 0, Some(edge.clone())),
+            PreparedAction::Effect(edge) => {
+                let response = effect();
+                let status = response.status().as_u16();
+                (response, status, Some(edge.clone()))
+            }
+            PreparedAction::Truncated(bytes) => {
+                let response = effect();
+                let len = response.body().len();
+                let body_bytes = bytes.map_or(len / 2, |n| usize::try_from(n).unwrap_or(len));
+                // Never the whole body: a truncation the client cannot notice is no fault.
+                let body_bytes = body_bytes.min(len.saturating_sub(1));
+                let status = response.status().as_u16();
+                (response, status, Some(EdgeAction::Truncated { body_bytes }))
+            }
+            PreparedAction::CommitRespond(instead) => {
+                let committed = effect().status().as_u16();
+                (instead.to_response(), committed, None)
+            }
+        };
+        Outcome {
+            response,
+            status,
+            edge,
+            fault: Some(fault.description.clone()),
+        }
     }
 
     /// Journal a request the edge refused before matching (e.g. a body over the size limit) and
@@ -459,7 +582,7 @@ impl Engine {
         response
             .headers_mut()
             .insert(UNMATCHED_HEADER, HeaderValue::from_static("true"));
-        self.record(request, None, status, None);
+        self.record(request, None, status.as_u16(), None, None);
         response
     }
 
@@ -467,7 +590,8 @@ impl Engine {
         &self,
         request: Incoming<'_>,
         matched: Option<MatchedStub>,
-        status: StatusCode,
+        status: u16,
+        fault: Option<String>,
         rate_limited: Option<String>,
     ) {
         let body = String::from_utf8_lossy(&request.body).into_owned();
@@ -480,8 +604,9 @@ impl Engine {
             headers: request.headers,
             body,
             matched,
-            status: status.as_u16(),
+            status,
             rate_limited,
+            fault,
         });
     }
 

@@ -2,7 +2,8 @@
 //!
 //! [`MockServer`] is the edge layer: it binds both listeners, runs HTTP/1.1 (keep-alive) on
 //! `hyper`, reads each request in full (bodies over [`MAX_BODY_BYTES`] get a `413`) and hands it to
-//! the shared [`Engine`]. Connection-level faults and TLS will live here too. Shutdown is
+//! the shared [`Engine`]. Each traffic connection runs over a [`FaultIo`], which carries out the
+//! connection-level faults the engine decides (TLS will live here too). Shutdown is
 //! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
 //! and wait for every connection task.
 
@@ -24,8 +25,10 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::mock::clock::{ClockError, VirtualClock};
 use crate::mock::control;
+use crate::mock::edge::{ConnControl, FaultIo};
 use crate::mock::engine::{ConfigError, Engine, Incoming};
-use crate::scenario::model::{ClockSpec, MockSpec};
+use crate::mock::fault::EdgeAction;
+use crate::scenario::model::{ClockSpec, MAX_TIMEOUT_HOLD, MockSpec};
 
 /// Largest request body a mock reads; larger ones are answered `413`.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -253,11 +256,16 @@ async fn serve_connection(
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "failed to set TCP_NODELAY");
     }
+    let conn = ConnControl::new();
+    let io = FaultIo::new(stream, conn.clone());
+    let service_signal = signal.clone();
     let service = service_fn(move |request: Request<IncomingBody>| {
         let engine = engine.clone();
+        let conn = conn.clone();
+        let signal = service_signal.clone();
         async move {
             let response = match role {
-                Role::Traffic => handle_traffic(&engine, request, peer).await,
+                Role::Traffic => handle_traffic(&engine, request, peer, &conn, signal).await,
                 Role::Admin => control::handle(&engine, request).await,
             };
             Ok::<_, Infallible>(response.map(Full::new))
@@ -265,7 +273,7 @@ async fn serve_connection(
     });
     let connection = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
@@ -296,10 +304,14 @@ pub(crate) async fn read_body(body: IncomingBody) -> Result<Bytes, BodyError> {
     }
 }
 
+/// Answer one traffic request, carrying out the fault that fired on it, if any: HTTP-level
+/// faults here (delay, timeout), connection-level ones by arming `conn` for the edge.
 async fn handle_traffic(
     engine: &Engine,
     request: Request<IncomingBody>,
     peer: SocketAddr,
+    conn: &ConnControl,
+    mut signal: watch::Receiver<bool>,
 ) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let headers: Vec<(String, String)> = parts
@@ -348,8 +360,29 @@ async fn handle_traffic(
         body,
         peer: Some(peer.ip()),
     };
-    match refusal {
+    let answer = match refusal {
         None => engine.respond(incoming),
-        Some((status, error)) => engine.reject(incoming, status, &error),
+        Some((status, error)) => return engine.reject(incoming, status, &error),
+    };
+    match answer.edge {
+        None => {}
+        Some(EdgeAction::Delay(by)) => {
+            // A shutdown cuts the delay short so that `MockServer::shutdown` stays prompt.
+            tokio::select! {
+                () = tokio::time::sleep(by) => {}
+                () = shutdown_requested(&mut signal) => {}
+            }
+        }
+        Some(EdgeAction::Timeout) => {
+            // hyper notices a client that goes away and drops this future; otherwise hold until
+            // the cap or a shutdown, then close without an answer.
+            tokio::select! {
+                () = tokio::time::sleep(MAX_TIMEOUT_HOLD) => {}
+                () = shutdown_requested(&mut signal) => {}
+            }
+            conn.arm(EdgeAction::Empty);
+        }
+        Some(action) => conn.arm(action),
     }
+    answer.response
 }

@@ -85,6 +85,40 @@ const STUB_KEYS: &[&str] = &[
     "sequence",
     "state",
     "store",
+    "faults",
+];
+const FAULT_KEYS: &[&str] = &[
+    "name",
+    "nth",
+    "times",
+    "every",
+    "after",
+    "probability",
+    "seed",
+    "action",
+];
+const ACTION_KEYS: &[&str] = &[
+    "respond",
+    "delay",
+    "timeout",
+    "reset",
+    "empty",
+    "truncated",
+    "garbage",
+    "slow_body",
+    "commit_then",
+];
+const TRUNCATED_KEYS: &[&str] = &["bytes"];
+const GARBAGE_KEYS: &[&str] = &["bytes"];
+const SLOW_BODY_KEYS: &[&str] = &["chunk", "every"];
+const COMMIT_THEN_KEYS: &[&str] = &[
+    "delay",
+    "reset",
+    "status",
+    "headers",
+    "json",
+    "body",
+    "body_file",
 ];
 const MATCHER_KEYS: &[&str] = &[
     "method",
@@ -1016,11 +1050,22 @@ impl Cx<'_> {
     fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
         let context = format!("in mock `{name}`");
         let fields = self.fields(node, MOCK_KEYS, name, &context)?;
-        let supported = self.not_yet_supported(
+        let mut supported = self.not_yet_supported(
             &fields,
-            &["provider", "with", "faults"],
+            &["provider", "with"],
             "built-in providers and faults arrive in a later release",
         );
+        if let Some(key) = fields.key("faults") {
+            self.error(
+                Diagnostic::new(
+                    "`faults` on a mock is not yet supported: mock-level faults arrive with built-in providers",
+                    Some(key.span),
+                )
+                .with_label("not yet supported")
+                .with_help("put `faults` on a stub"),
+            );
+            supported = false;
+        }
         let journal_limit = match fields.get("journal_limit") {
             Some(value) => self
                 .integer(value, "journal_limit", &context, 1..=1_000_000)
@@ -1144,7 +1189,6 @@ impl Cx<'_> {
         let store = fields
             .get("store")
             .map(|value| self.store_rule(value, context, scope));
-        templates_ok.then_some(())?;
         let after_last = match fields.get("sequence") {
             Some(value) => {
                 let text = self.string(value, "sequence", context);
@@ -1166,6 +1210,23 @@ impl Cx<'_> {
             }
             None => Some(AfterLast::Stick),
         };
+        let faults = match fields.get("faults") {
+            Some(value) => self.list(value, "faults", context).and_then(|items| {
+                let faults: Vec<Option<Fault>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        self.fault(
+                            item,
+                            &format!("in fault {} of {}", index + 1, &context[3..]),
+                        )
+                    })
+                    .collect();
+                faults.into_iter().collect()
+            }),
+            None => Some(Vec::new()),
+        };
+        templates_ok.then_some(())?;
         Some(Stub {
             name: present(name)?,
             priority: priority?,
@@ -1176,7 +1237,256 @@ impl Cx<'_> {
             },
             state: present(state)?,
             store: present(store)?,
+            faults: faults?,
         })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Faults
+    // -----------------------------------------------------------------------------------------
+
+    fn fault(&mut self, node: &Node, context: &str) -> Option<Fault> {
+        let fields = self.fields(node, FAULT_KEYS, "faults", context)?;
+        let name = fields
+            .get("name")
+            .map(|value| self.string(value, "name", context));
+        let nth = match fields.get("nth") {
+            Some(value) => self.nth(value, context),
+            None => Some(Vec::new()),
+        };
+        let count = |cx: &mut Self, key: &str| {
+            fields
+                .get(key)
+                .map(|value| cx.integer(value, key, context, 1..=u64::MAX))
+        };
+        let times = count(self, "times");
+        let every = count(self, "every");
+        let after = fields
+            .get("after")
+            .map(|value| self.duration(value, "after", context));
+        let seed = match fields.get("seed") {
+            Some(value) => {
+                if !fields.has("probability") {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`seed` needs `probability` {context}"),
+                            fields.key("seed").map(|key| key.span),
+                        )
+                        .with_label("a seed only drives `probability`"),
+                    );
+                }
+                self.integer(value, "seed", context, 0..=u64::MAX)
+            }
+            None => Some(0),
+        };
+        let probability = fields
+            .get("probability")
+            .map(|value| self.probability(value, context));
+        let action = match fields.get("action") {
+            Some(value) => self.fault_action(value, context),
+            None => {
+                self.missing(&fields, "action", context);
+                None
+            }
+        };
+        let probability = present(probability)?;
+        let seed = seed?;
+        Some(Fault {
+            name: present(name)?,
+            selector: FaultSelector {
+                nth: nth?,
+                times: present(times)?,
+                every: present(every)?,
+                after: present(after)?,
+                probability: probability.map(|chance| Probability { chance, seed }),
+            },
+            action: action?,
+        })
+    }
+
+    /// `nth: 3` or `nth: [1, 3]`: 1-based request counts.
+    fn nth(&mut self, node: &Node, context: &str) -> Option<Vec<u64>> {
+        match &node.kind {
+            NodeKind::Sequence(items) => {
+                if items.is_empty() {
+                    self.error(
+                        Diagnostic::new(format!("`nth` {context} is empty"), Some(node.span))
+                            .with_label("give at least one request number"),
+                    );
+                    return None;
+                }
+                let numbers: Vec<Option<u64>> = items
+                    .iter()
+                    .map(|item| self.integer(item, "nth", context, 1..=u64::MAX))
+                    .collect();
+                numbers.into_iter().collect()
+            }
+            _ => self
+                .integer(node, "nth", context, 1..=u64::MAX)
+                .map(|n| vec![n]),
+        }
+    }
+
+    /// A chance between 0 and 1 inclusive.
+    fn probability(&mut self, node: &Node, context: &str) -> Option<f64> {
+        let value = match node.scalar() {
+            Some(Scalar::Float(x)) => x,
+            Some(Scalar::Int(n)) => n as f64,
+            Some(Scalar::UInt(n)) => n as f64,
+            _ => {
+                self.type_error(node, "a number", "probability", context);
+                return None;
+            }
+        };
+        if (0.0..=1.0).contains(&value) {
+            return Some(value);
+        }
+        self.error(
+            Diagnostic::new(
+                format!(
+                    "`probability` {context} must be between 0 and 1, found `{}`",
+                    node.text().unwrap_or_default()
+                ),
+                Some(node.span),
+            )
+            .with_label("out of range"),
+        );
+        None
+    }
+
+    /// `true`, as `timeout: true` requires; `false` is an error rather than a silent no-op.
+    fn must_be_true(&mut self, node: &Node, key: &str, context: &str) -> Option<()> {
+        match self.boolean(node, key, context)? {
+            true => Some(()),
+            false => {
+                self.error(
+                    Diagnostic::new(format!("`{key}` {context} must be `true`"), Some(node.span))
+                        .with_label("remove the fault instead of turning it off"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `action` of the fault described by `fault` (`in fault 1 of stub 2 of mock …`).
+    fn fault_action(&mut self, node: &Node, fault: &str) -> Option<FaultAction> {
+        let owner = &fault[3..];
+        let action_context = format!("in the action of {owner}");
+        let context = action_context.as_str();
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "action", fault);
+            return None;
+        }
+        let fields = self.fields(node, ACTION_KEYS, "action", context)?;
+        if !self.at_most_one(&fields, ACTION_KEYS, context) {
+            return None;
+        }
+        let Some((key, _, value)) = fields.entries.first().copied() else {
+            if fields.unknown.is_empty() {
+                self.error(
+                    Diagnostic::new(format!("empty `action` {fault}"), Some(node.span))
+                        .with_label(format!("give one of {}", list_keys(ACTION_KEYS))),
+                );
+            }
+            return None;
+        };
+        match key {
+            "respond" => self
+                .response(value, &format!("in the `respond` action of {owner}"))
+                .map(FaultAction::Respond),
+            "delay" => self.duration(value, key, context).map(FaultAction::Delay),
+            "timeout" => self
+                .must_be_true(value, key, context)
+                .map(|()| FaultAction::Timeout),
+            "reset" => self
+                .must_be_true(value, key, context)
+                .map(|()| FaultAction::Reset),
+            "empty" => self
+                .must_be_true(value, key, context)
+                .map(|()| FaultAction::Empty),
+            "truncated" => {
+                let fields = self.fields(value, TRUNCATED_KEYS, key, context)?;
+                let bytes = fields
+                    .get("bytes")
+                    .map(|value| self.integer(value, "bytes", context, 0..=u64::MAX));
+                Some(FaultAction::Truncated {
+                    bytes: present(bytes)?,
+                })
+            }
+            "garbage" => {
+                let fields = self.fields(value, GARBAGE_KEYS, key, context)?;
+                let bytes = match fields.get("bytes") {
+                    Some(value) => self.integer(value, "bytes", context, 1..=1_048_576),
+                    None => Some(DEFAULT_GARBAGE_BYTES),
+                };
+                Some(FaultAction::Garbage { bytes: bytes? })
+            }
+            "slow_body" => {
+                let fields = self.fields(value, SLOW_BODY_KEYS, key, context)?;
+                let chunk = match fields.get("chunk") {
+                    Some(value) => self.integer(value, "chunk", context, 1..=u64::MAX),
+                    None => Some(DEFAULT_SLOW_CHUNK),
+                };
+                let every = match fields.get("every") {
+                    Some(value) => self.duration(value, "every", context),
+                    None => Some(DEFAULT_SLOW_EVERY),
+                };
+                Some(FaultAction::SlowBody {
+                    chunk: chunk?,
+                    every: every?,
+                })
+            }
+            _ => self
+                .commit_then(value, &format!("in the `commit_then` action of {owner}"))
+                .map(FaultAction::CommitThen),
+        }
+    }
+
+    fn commit_then(&mut self, node: &Node, context: &str) -> Option<CommitThen> {
+        let fields = self.fields(node, COMMIT_THEN_KEYS, "commit_then", context)?;
+        let response_keys = ["status", "headers", "json", "body", "body_file"];
+        let given_response = response_keys.iter().find(|key| fields.has(key));
+        let then: Vec<&str> = ["delay", "reset"]
+            .into_iter()
+            .chain(given_response.copied())
+            .filter(|key| fields.has(key))
+            .collect();
+        if then.len() > 1 {
+            self.error(
+                Diagnostic::new(
+                    format!(
+                        "`{}` and `{}` cannot both be given {context}",
+                        then[0], then[1]
+                    ),
+                    fields.key(then[1]).map(|key| key.span),
+                )
+                .with_label(
+                    "give `delay`, `reset`, or a response (`status`, `headers`, `json` | `body`)",
+                ),
+            );
+            return None;
+        }
+        if let Some(value) = fields.get("delay") {
+            self.duration(value, "delay", context)
+                .map(CommitThen::Delay)
+        } else if let Some(value) = fields.get("reset") {
+            self.must_be_true(value, "reset", context)
+                .map(|()| CommitThen::Reset)
+        } else if given_response.is_some() {
+            // Unknown keys were reported above; reading the response would report them again.
+            if !fields.unknown.is_empty() {
+                return None;
+            }
+            self.response(node, context).map(CommitThen::Respond)
+        } else {
+            if fields.unknown.is_empty() {
+                self.error(
+                    Diagnostic::new(format!("nothing to do after the commit {context}"), Some(node.span))
+                        .with_label("give `delay`, `reset`, or a response (`status`, `headers`, `json` | `body`)"),
+                );
+            }
+            None
+        }
     }
 
     fn value_matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<ValueMatcher> {
