@@ -16,7 +16,7 @@ use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
 use crate::scenario::model::{
     Capture, RequestBody, RequestSpec, ResponseCheck, Step, StepAction, WebhookBody, WebhookSpec,
 };
-use crate::scenario::template::{self, Template, UnknownVariable};
+use crate::scenario::template::{self, RenderError, Template};
 use crate::target::error_chain;
 use crate::verdict::check_response;
 
@@ -247,7 +247,7 @@ fn render_webhook(
     webhook: &WebhookSpec,
     ctx: &FlowContext<'_>,
     captures: &BTreeMap<String, String>,
-) -> Result<WebhookRequest, UnknownVariable> {
+) -> Result<WebhookRequest, RenderError> {
     let vars = |path: &[String]| lookup(path, ctx, captures);
     let path = webhook.path.render(&vars)?;
     let mut headers = Vec::with_capacity(webhook.headers.len() + 1);
@@ -308,7 +308,7 @@ async fn send(
     captures: &BTreeMap<String, String>,
 ) -> Result<(SentRequest, ReceivedResponse), Box<SendFailure>> {
     let vars = |path: &[String]| lookup(path, ctx, captures);
-    let template_failure = |err: UnknownVariable| {
+    let template_failure = |err: RenderError| {
         Box::new(SendFailure {
             sent: None,
             reason: err.to_string(),

@@ -181,6 +181,12 @@ pub fn normalize(
                         .map_or(Value::Null, |stub| json!(stub.name)),
                 );
                 out.insert("status".into(), json!(entry.status));
+                if let Some(limit) = &entry.rate_limited {
+                    out.insert("rate_limited".into(), json!(limit));
+                }
+                if let Some(fault) = &entry.fault {
+                    out.insert("fault".into(), json!(fault));
+                }
                 Value::Object(out)
             })
             .collect();
@@ -637,6 +643,8 @@ mod tests {
                         .into(),
                     matched: None,
                     status: 404,
+                    rate_limited: None,
+                    fault: None,
                 }],
                 dropped: 0,
             },

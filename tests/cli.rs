@@ -531,3 +531,49 @@ fn run_against_a_url_target() {
     let snap = std::fs::read_to_string(project.path().join("snapshots/health.snap")).unwrap();
     assert!(snap.contains("\"release\": \"1.4.3\""), "{snap}");
 }
+
+/// `reenact review` on a terminal: it shows each pending snapshot and asks. A pseudo-terminal
+/// from util-linux `script` stands in for the user's.
+#[test]
+fn review_asks_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("util-linux `script` is needed for this test (Debian: bsdutils)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let snapshots = dir.path().join("snapshots");
+    std::fs::create_dir_all(&snapshots).unwrap();
+    let write = |name: &str, body: &str| {
+        std::fs::write(
+            snapshots.join(name),
+            format!("---\nsource: \"scenarios/{name}.yaml\"\n---\n{body}\n"),
+        )
+        .unwrap();
+    };
+    write("kept.snap", "{\n  \"a\": 1\n}");
+    write("kept.snap.new", "{\n  \"a\": 2\n}");
+    write("dropped.snap.new", "{\n  \"b\": 1\n}");
+    let command = format!("{} review --color never", env!("CARGO_BIN_EXE_reenact"));
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Pending files are reviewed in name order: dropped.snap.new, then kept.snap.new.
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"r\na\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("(new snapshot)"), "{stdout}");
+    assert!(stdout.contains("+  \"a\": 2"), "{stdout}");
+    assert!(
+        stdout.contains("1 accepted, 1 rejected, 0 skipped"),
+        "{stdout}"
+    );
+    assert!(!snapshots.join("dropped.snap.new").exists());
+    assert!(!snapshots.join("dropped.snap").exists());
+    assert!(!snapshots.join("kept.snap.new").exists());
+    let kept = std::fs::read_to_string(snapshots.join("kept.snap")).unwrap();
+    assert!(kept.contains("\"a\": 2"), "{kept}");
+}

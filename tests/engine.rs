@@ -55,6 +55,9 @@ fn stub(name: &str, request: RequestMatcher, responses: Vec<ResponseSpec>) -> St
             responses,
             after_last: AfterLast::Stick,
         },
+        state: None,
+        store: None,
+        faults: Vec::new(),
     }
 }
 
@@ -71,6 +74,7 @@ fn mock(stubs: Vec<Stub>) -> MockSpec {
         name: "erp".to_owned(),
         stubs,
         journal_limit: DEFAULT_JOURNAL_LIMIT,
+        rate_limits: Vec::new(),
         tls: false,
     }
 }

@@ -158,6 +158,9 @@ fn ping_stub() -> Stub {
             }],
             after_last: AfterLast::Stick,
         },
+        state: None,
+        store: None,
+        faults: Vec::new(),
     }
 }
 
@@ -166,6 +169,7 @@ fn spec(name: &str, tls: bool) -> MockSpec {
         name: name.into(),
         stubs: vec![ping_stub()],
         journal_limit: DEFAULT_JOURNAL_LIMIT,
+        rate_limits: Vec::new(),
         tls,
     }
 }
@@ -462,6 +466,43 @@ flow:
     assert_eq!(first["url"], "{{ target.url }}/webhooks/accounting");
     assert_eq!(first["headers"]["x-xero-signature"], "[redacted]");
     assert_eq!(first["response"]["status"], 503);
+}
+
+#[tokio::test]
+async fn webhook_templates_use_the_filters_of_the_one_template_language() {
+    let target = Target::start(&[Answer::Status(200)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        r#"
+id: webhook-filters
+title: webhook path, headers, body and secret render with filters
+clock: {{ start: "{START}" }}
+mocks:
+  accounting: {{ stubs: [] }}
+target: {{ url: "{}" }}
+flow:
+  - webhook:
+      mock: accounting
+      path: "/hooks/{{{{ env.REENACT_TEST_UNSET_TENANT | default(\"acme\") | upper }}}}"
+      headers: {{ x-tenant: "{{{{ env.REENACT_TEST_UNSET_TENANT | default(\"Acme\") | lower }}}}" }}
+      json: {{ event: "{{{{ env.REENACT_TEST_UNSET_EVENT | default(\"invoice.updated\") }}}}" }}
+      sign: {{ secret: "{{{{ env.REENACT_TEST_UNSET_KEY | default(\"key\") }}}}", header: x-signature }}
+    expect: {{ status: 200 }}
+"#,
+        target.url
+    );
+    let run = run_yaml(dir.path(), &yaml).await;
+    assert_eq!(run.observation.steps[0].failure, None);
+    let received = target.received();
+    assert_eq!(received[0].path, "/hooks/ACME");
+    assert_eq!(header(&received[0].headers, "x-tenant"), Some("acme"));
+    let body = br#"{"event":"invoice.updated"}"#;
+    assert_eq!(received[0].body, body);
+    let expected = base64_of(&reference_hmac("key", body));
+    assert_eq!(
+        header(&received[0].headers, "x-signature"),
+        Some(expected.as_str())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

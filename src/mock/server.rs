@@ -3,8 +3,10 @@
 //! [`MockServer`] is the edge layer: it binds both listeners, runs HTTP/1.1 (keep-alive) on
 //! `hyper`, reads each request in full (bodies over [`MAX_BODY_BYTES`] get a `413`) and hands it to
 //! the shared [`Engine`]. With a [`TlsIdentity`] the traffic listener speaks HTTPS: the TLS
-//! handshake wraps the connection, and the same connection handling serves it. Connection-level
-//! faults will live here too. Shutdown is
+//! handshake wraps the connection, and the same connection handling serves it. Every connection,
+//! plain or TLS, runs over a [`FaultIo`], which carries out the connection-level faults the engine
+//! decides (on TLS it acts on the plaintext inside the session, and a reset on the TCP socket
+//! underneath; see [`crate::mock::edge`]). Shutdown is
 //! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
 //! and wait for every connection task.
 
@@ -20,16 +22,17 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::mock::clock::{ClockError, VirtualClock};
 use crate::mock::control;
+use crate::mock::edge::{ConnControl, FaultIo, Transport};
 use crate::mock::engine::{ConfigError, Engine, Incoming};
+use crate::mock::fault::EdgeAction;
 use crate::mock::tls::{TlsError, TlsIdentity};
-use crate::scenario::model::{ClockSpec, MockSpec};
+use crate::scenario::model::{ClockSpec, MAX_TIMEOUT_HOLD, MockSpec};
 
 /// Largest request body a mock reads; larger ones are answered `413`.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -101,7 +104,13 @@ pub enum MockError {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100, tls: false };
+/// let spec = MockSpec {
+///     name: "erp".into(),
+///     stubs: Vec::new(),
+///     journal_limit: 100,
+///     rate_limits: Vec::new(),
+///     tls: false,
+/// };
 /// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
 /// assert!(server.url().starts_with("http://127.0.0.1:"));
 /// assert_ne!(server.url(), server.admin_url());
@@ -253,8 +262,8 @@ async fn accept_loop(
         tokio::select! {
             () = shutdown_requested(&mut signal) => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    connections.spawn(accept_connection(stream, role, tls.clone(), engine.clone(), signal.clone()));
+                Ok((stream, peer)) => {
+                    connections.spawn(accept_connection(stream, peer, role, tls.clone(), engine.clone(), signal.clone()));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -279,6 +288,7 @@ async fn accept_loop(
 /// it with the one connection handler.
 async fn accept_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     role: Role,
     tls: Option<tokio_rustls::TlsAcceptor>,
     engine: Arc<Engine>,
@@ -289,28 +299,34 @@ async fn accept_connection(
         tracing::debug!(error = %e, "failed to set TCP_NODELAY");
     }
     let Some(acceptor) = tls else {
-        return serve_connection(stream, role, engine, signal).await;
+        return serve_connection(stream, peer, role, engine, signal).await;
     };
     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        Ok(Ok(stream)) => serve_connection(stream, role, engine, signal).await,
+        Ok(Ok(stream)) => serve_connection(stream, peer, role, engine, signal).await,
         Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake with a mock client failed"),
         Err(_) => tracing::debug!("TLS handshake with a mock client timed out"),
     }
 }
 
-async fn serve_connection<S>(
+/// Serve HTTP/1.1 on one connection, plain or TLS, over a [`FaultIo`] so that connection-level
+/// faults work the same on both.
+async fn serve_connection<S: Transport>(
     stream: S,
+    peer: SocketAddr,
     role: Role,
     engine: Arc<Engine>,
     mut signal: watch::Receiver<bool>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) {
+    let conn = ConnControl::new();
+    let io = FaultIo::new(stream, conn.clone());
+    let service_signal = signal.clone();
     let service = service_fn(move |request: Request<IncomingBody>| {
         let engine = engine.clone();
+        let conn = conn.clone();
+        let signal = service_signal.clone();
         async move {
             let response = match role {
-                Role::Traffic => handle_traffic(&engine, request).await,
+                Role::Traffic => handle_traffic(&engine, request, peer, &conn, signal).await,
                 Role::Admin => control::handle(&engine, request).await,
             };
             Ok::<_, Infallible>(response.map(Full::new))
@@ -318,7 +334,7 @@ async fn serve_connection<S>(
     });
     let connection = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
@@ -349,7 +365,15 @@ pub(crate) async fn read_body(body: IncomingBody) -> Result<Bytes, BodyError> {
     }
 }
 
-async fn handle_traffic(engine: &Engine, request: Request<IncomingBody>) -> Response<Bytes> {
+/// Answer one traffic request, carrying out the fault that fired on it, if any: HTTP-level
+/// faults here (delay, timeout), connection-level ones by arming `conn` for the edge.
+async fn handle_traffic(
+    engine: &Engine,
+    request: Request<IncomingBody>,
+    peer: SocketAddr,
+    conn: &ConnControl,
+    mut signal: watch::Receiver<bool>,
+) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let headers: Vec<(String, String)> = parts
         .headers
@@ -395,9 +419,31 @@ async fn handle_traffic(engine: &Engine, request: Request<IncomingBody>) -> Resp
         query: parts.uri.query().unwrap_or(""),
         headers,
         body,
+        peer: Some(peer.ip()),
     };
-    match refusal {
+    let answer = match refusal {
         None => engine.respond(incoming),
-        Some((status, error)) => engine.reject(incoming, status, &error),
+        Some((status, error)) => return engine.reject(incoming, status, &error),
+    };
+    match answer.edge {
+        None => {}
+        Some(EdgeAction::Delay(by)) => {
+            // A shutdown cuts the delay short so that `MockServer::shutdown` stays prompt.
+            tokio::select! {
+                () = tokio::time::sleep(by) => {}
+                () = shutdown_requested(&mut signal) => {}
+            }
+        }
+        Some(EdgeAction::Timeout) => {
+            // hyper notices a client that goes away and drops this future; otherwise hold until
+            // the cap or a shutdown, then close without an answer.
+            tokio::select! {
+                () = tokio::time::sleep(MAX_TIMEOUT_HOLD) => {}
+                () = shutdown_requested(&mut signal) => {}
+            }
+            conn.arm(EdgeAction::Empty);
+        }
+        Some(action) => conn.arm(action),
     }
+    answer.response
 }
