@@ -250,7 +250,9 @@ journal_check() {
         SAMPLES+=("| $served | $(mib "$rss") | $(mib "$hwm") |")
         say "after $served requests: VmRSS $(mib "$rss"), VmHWM $(mib "$hwm")"
     done
-    stop_pid "$wrk_pid"
+    # SIGINT makes wrk print its statistics before it exits.
+    kill -INT "$wrk_pid" 2>/dev/null || true
+    wait "$wrk_pid" 2>/dev/null || true
     local journal
     journal=$(curl -sf "$ADMIN_URL/__reenact/journal" |
         python3 -c 'import json, sys; j = json.load(sys.stdin); print(len(j["entries"]), j["dropped"])')
