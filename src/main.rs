@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(async {
-        cli::install_signal_handlers();
+        cli::install_signal_handlers(&args);
         cli::dispatch(args).await
     });
     ExitCode::from(code as u8)

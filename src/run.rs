@@ -162,7 +162,7 @@ pub enum RunError {
 
 /// What a run keeps on disk while it lasts: the CA of its HTTPS mocks. Dropping it removes the
 /// folder, so every exit path (errors, panics) cleans up.
-struct RunFolder {
+pub struct RunFolder {
     dir: tempfile::TempDir,
     ca: RunCa,
     ca_file: PathBuf,
@@ -170,7 +170,7 @@ struct RunFolder {
 
 impl RunFolder {
     /// A fresh folder holding a fresh CA as `ca.pem`.
-    fn create() -> Result<RunFolder, RunError> {
+    pub fn create() -> Result<RunFolder, RunError> {
         let dir = tempfile::Builder::new()
             .prefix("reenact-run-")
             .tempdir()
@@ -187,8 +187,18 @@ impl RunFolder {
         Ok(RunFolder { dir, ca, ca_file })
     }
 
+    /// The CA that issues the HTTPS mocks' certificates.
+    pub fn ca(&self) -> &RunCa {
+        &self.ca
+    }
+
+    /// The CA certificate (PEM) for clients to trust.
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+
     /// Remove the folder now, reporting (not failing on) a folder that will not go.
-    fn remove(self) {
+    pub fn remove(self) {
         let path = self.dir.path().to_path_buf();
         if let Err(err) = self.dir.close() {
             tracing::warn!(path = %path.display(), error = %err, "failed to remove the run folder");

@@ -392,6 +392,7 @@ fn help_texts() {
         &["review", "--help"],
         &["schema", "--help"],
         &["list", "--help"],
+        &["mock", "serve", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);
@@ -576,4 +577,120 @@ fn review_asks_on_a_terminal() {
     assert!(!snapshots.join("kept.snap.new").exists());
     let kept = std::fs::read_to_string(snapshots.join("kept.snap")).unwrap();
     assert!(kept.contains("\"a\": 2"), "{kept}");
+}
+
+/// A minimal HTTP/1.1 GET over loopback: `(status, body)`.
+fn http_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_once('/').map_or((rest, "/"), |(h, p)| (h, p));
+    let path = if path == "/" {
+        "/".to_owned()
+    } else {
+        format!("/{path}")
+    };
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `mock serve` prints each mock's URLs and `ready`, serves stubs and the control API, and stops
+/// gracefully with exit 0 on SIGINT.
+#[test]
+fn mock_serve_prints_urls_serves_and_stops_on_sigint() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .args(["mock", "serve", "benches/hello.yaml"])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut mocks = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line == "ready" {
+            break;
+        }
+        mocks.push(line);
+    }
+    assert_eq!(mocks.len(), 1, "{mocks:?}");
+    let fields: Vec<&str> = mocks[0].split_whitespace().collect();
+    assert!(
+        matches!(fields[..], ["hello", _, "admin", _]),
+        "{}",
+        mocks[0]
+    );
+    let (url, admin) = (fields[1], fields[3]);
+    assert_eq!(
+        filtered(&mocks[0]),
+        "hello  http://127.0.0.1:[port]  admin http://127.0.0.1:[port]"
+    );
+
+    let (status, body) = http_get(&format!("{url}/hello"));
+    assert_eq!((status, body.as_str()), (200, r#"{"ok":true}"#));
+    let (status, body) = http_get(&format!("{admin}/__reenact/journal"));
+    assert_eq!(status, 200, "{body}");
+    let journal: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(journal["entries"].as_array().unwrap().len(), 1, "{journal}");
+    assert_eq!(journal["entries"][0]["path"], "/hello");
+    assert_eq!(journal["entries"][0]["status"], 200);
+
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(exit_codes::SUCCESS), "{stderr}");
+    assert!(stderr.contains("stopping the mocks"), "{stderr}");
+    assert!(lines.next().is_none(), "nothing after `ready`");
+}
+
+#[test]
+fn mock_serve_refuses_an_unknown_mock_and_ports_for_several_mocks() {
+    let unknown = reenact(
+        repo(),
+        &["mock", "serve", "benches/hello.yaml", "--mock", "helo"],
+    );
+    assert_eq!(code(&unknown), exit_codes::INVALID_INPUT);
+    let stderr = text(&unknown.stderr);
+    assert!(stderr.contains("no mock `helo`"), "{stderr}");
+    assert!(stderr.contains("did you mean `hello`?"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("two.yaml"),
+        "id: two\ntitle: Two mocks\nmocks:\n  a: { stubs: [] }\n  b: { stubs: [] }\nflow:\n  - request: { method: GET, path: / }\n",
+    )
+    .unwrap();
+    let ports = reenact(dir.path(), &["mock", "serve", "two.yaml", "--port", "8080"]);
+    assert_eq!(code(&ports), exit_codes::INVALID_INPUT);
+    assert!(
+        text(&ports.stderr).contains("need a single mock"),
+        "{}",
+        text(&ports.stderr)
+    );
 }

@@ -1,6 +1,7 @@
 //! The command line: clap types, one module per subcommand, and all terminal output.
 
 mod check;
+mod mock;
 mod output;
 mod review;
 mod run;
@@ -74,6 +75,11 @@ enum Command {
     /// List scenarios with their id, ticket and title.
     #[command(after_help = "Example:\n  reenact list scenarios/")]
     List(scenarios::PathsArgs),
+    /// Serve a scenario's mocks on their own, e.g. for a staging deployment to call.
+    #[command(
+        after_help = "Example:\n  reenact mock serve scenarios/vendor-sync-stops-at-first-page.yaml"
+    )]
+    Mock(mock::MockArgs),
 }
 
 /// Output format of `run`, `validate` and `check`.
@@ -138,8 +144,16 @@ pub fn init_logging(verbose: u8) {
 }
 
 /// On Ctrl-C or SIGTERM: kill every target still running, then exit (130 / 143).
-pub fn install_signal_handlers() {
+///
+/// Commands that stop gracefully on a signal (`mock serve`) listen themselves; for them this
+/// installs nothing, so the signal is theirs alone.
+pub fn install_signal_handlers(cli: &Cli) {
     use tokio::signal::unix::{SignalKind, signal};
+    if let Command::Mock(args) = &cli.command
+        && args.handles_signals()
+    {
+        return;
+    }
     for (kind, code) in [
         (SignalKind::interrupt(), 130),
         (SignalKind::terminate(), 143),
@@ -171,5 +185,6 @@ pub async fn dispatch(cli: Cli) -> i32 {
             exit_codes::SUCCESS
         }
         Command::List(args) => scenarios::list(args, &cwd, &out),
+        Command::Mock(args) => mock::mock(args, &out).await,
     }
 }
