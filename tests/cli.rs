@@ -376,10 +376,22 @@ fn list_shows_ids_tickets_and_titles() {
 }
 
 #[test]
-fn docker_backend_is_refused_clearly() {
-    let output = reenact(repo(), &["run", "--backend", "docker"]);
-    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
-    assert!(text(&output.stderr).contains("`docker` backend"));
+fn docker_backend_without_an_engine_is_an_environment_failure_naming_docker_host() {
+    let output = Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .args(["run", "--backend", "docker"])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock")
+        .output()
+        .expect("reenact runs");
+    assert_eq!(code(&output), exit_codes::ENVIRONMENT);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("unix:///nonexistent/reenact-test.sock"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`DOCKER_HOST`"), "{stderr}");
+    assert!(stderr.contains("dockerd"), "{stderr}");
 }
 
 #[test]
@@ -392,6 +404,7 @@ fn help_texts() {
         &["review", "--help"],
         &["schema", "--help"],
         &["list", "--help"],
+        &["clean", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);

@@ -1,6 +1,8 @@
 //! The command line: clap types, one module per subcommand, and all terminal output.
 
 mod check;
+mod clean;
+mod engine;
 mod output;
 mod review;
 mod run;
@@ -12,6 +14,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use reenact::backend::{BackendError, Placement};
 use reenact::exit_codes;
 
 pub use output::Output;
@@ -74,6 +77,14 @@ enum Command {
     /// List scenarios with their id, ticket and title.
     #[command(after_help = "Example:\n  reenact list scenarios/")]
     List(scenarios::PathsArgs),
+    /// Remove the Docker containers and networks reenact created (e.g. left by a killed run).
+    #[command(
+        after_help = "Examples:\n  reenact clean\n  reenact clean --images    # the mock images too\n\nOnly objects labelled `reenact.managed=true` are removed."
+    )]
+    Clean(clean::CleanArgs),
+    /// Serve one mock engine configured over its control API (what a mock container runs).
+    #[command(name = "mock-engine", hide = true)]
+    MockEngine(engine::EngineArgs),
 }
 
 /// Output format of `run`, `validate` and `check`.
@@ -109,17 +120,25 @@ pub struct RunnerArgs {
 }
 
 impl RunnerArgs {
-    fn check_backend(&self, out: &Output) -> Result<(), i32> {
-        if self.backend == Backend::Docker {
-            out.error(
-                "the `docker` backend is not available in this release",
-                Some("use `--backend inprocess` (the default)"),
-            );
-            return Err(exit_codes::INVALID_INPUT);
+    /// Prepare the chosen backend: for Docker, reach the engine and build the mock image if it
+    /// is missing (saying so on stderr). An unreachable engine is an environment failure.
+    async fn placement(&self, out: &Output) -> Result<Placement, i32> {
+        match self.backend {
+            Backend::Inprocess => Ok(Placement::InProcess),
+            Backend::Docker => Placement::docker().await.map_err(|err| {
+                let help = match &err {
+                    BackendError::Unreachable { .. } => DOCKER_HELP,
+                    _ => "run with -v for details; `reenact clean` removes what a run left behind",
+                };
+                out.error_chain(&err, Some(help));
+                exit_codes::ENVIRONMENT
+            }),
         }
-        Ok(())
     }
 }
+
+/// How to get a Docker engine, shown when none answers.
+const DOCKER_HELP: &str = "start an engine (`sudo dockerd &` or `sudo systemctl start docker`; on Debian `apt-get install docker.io`), or set `DOCKER_HOST` to one that runs (e.g. `unix:///var/run/docker.sock`)";
 
 /// Set up logging to stderr from `RUST_LOG` and `-v`.
 pub fn init_logging(verbose: u8) {
@@ -137,7 +156,16 @@ pub fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// On Ctrl-C or SIGTERM: kill every target still running, then exit (130 / 143).
+impl Cli {
+    /// Whether the process-wide Ctrl-C / SIGTERM handlers apply; `mock-engine` handles both
+    /// itself and shuts down gracefully.
+    pub fn wants_signal_handlers(&self) -> bool {
+        !matches!(self.command, Command::MockEngine(_))
+    }
+}
+
+/// On Ctrl-C or SIGTERM: kill every target still running, remove the Docker containers and
+/// networks of runs in progress, then exit (130 / 143).
 pub fn install_signal_handlers() {
     use tokio::signal::unix::{SignalKind, signal};
     for (kind, code) in [
@@ -150,7 +178,9 @@ pub fn install_signal_handlers() {
         tokio::spawn(async move {
             if stream.recv().await.is_some() {
                 reenact::target::kill_all_targets();
-                eprintln!("reenact: interrupted; stopped every target it had started");
+                let teardown = reenact::backend::docker::teardown_live();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(15), teardown).await;
+                eprintln!("reenact: interrupted; stopped every target and mock it had started");
                 std::process::exit(code);
             }
         });
@@ -171,5 +201,7 @@ pub async fn dispatch(cli: Cli) -> i32 {
             exit_codes::SUCCESS
         }
         Command::List(args) => scenarios::list(args, &cwd, &out),
+        Command::Clean(args) => clean::clean(args, &out).await,
+        Command::MockEngine(args) => engine::engine(args, &out).await,
     }
 }

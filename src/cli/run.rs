@@ -144,11 +144,12 @@ fn help_for(err: &RunError) -> Option<&'static str> {
 
 /// Run `run`.
 pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
-    if let Err(code) = args.runner.check_backend(out) {
-        return code;
-    }
     let (project, scenarios) = match suite(&args.paths.paths, cwd, out) {
         Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let placement = match args.runner.placement(out).await {
+        Ok(placement) => placement,
         Err(code) => return code,
     };
     let flags = TargetFlags {
@@ -180,6 +181,7 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         jobs,
         run::http_client(),
         project.root.clone(),
+        placement,
         usize::from(args.runner.jobs),
         |index, result| {
             let scenario = &scenarios[index];
