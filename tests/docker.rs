@@ -17,7 +17,7 @@ use reenact::exit_codes;
 use reenact::run::{self, RunContext, TargetChoice};
 use reenact::scenario::{self, Scenario};
 use testcontainers::bollard::Docker;
-use testcontainers::bollard::models::ContainerCreateBody;
+use testcontainers::bollard::models::{ContainerCreateBody, NetworkCreateRequest};
 use testcontainers::bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
 };
@@ -293,54 +293,50 @@ async fn clean_removes_a_leftover_labelled_container_and_nothing_else() {
     let Some(docker) = engine().await else { return };
     let image = backend().await.image().to_owned();
     let run_id = new_run_id();
-    let create = |name: String, labelled: bool| {
-        let docker = docker.clone();
-        let image = image.clone();
-        let run_id = run_id.clone();
-        async move {
-            let body = ContainerCreateBody {
-                image: Some(image),
-                labels: labelled.then(|| labels::for_run(&run_id, "mock")),
-                ..Default::default()
-            };
-            docker
-                .create_container(
-                    Some(CreateContainerOptionsBuilder::default().name(&name).build()),
-                    body,
-                )
-                .await
-                .expect("container created")
-                .id
-        }
+    // What a killed run leaves: a labelled container (a network needs no image, so the object
+    // that is not reenact's is a network without labels).
+    let body = ContainerCreateBody {
+        image: Some(image),
+        labels: Some(labels::for_run(&run_id, "mock")),
+        ..Default::default()
     };
-    let leftover = create(format!("reenact-test-leftover-{run_id}"), true).await;
-    let foreign = create(format!("not-reenact-{run_id}"), false).await;
+    let leftover = docker
+        .create_container(
+            Some(
+                CreateContainerOptionsBuilder::default()
+                    .name(&format!("reenact-test-leftover-{run_id}"))
+                    .build(),
+            ),
+            body,
+        )
+        .await
+        .expect("container created")
+        .id;
+    let foreign = format!("not-reenact-{run_id}");
+    docker
+        .create_network(NetworkCreateRequest {
+            name: foreign.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("network created");
     let output = Command::new(reenact_bin())
         .arg("clean")
         .env("NO_COLOR", "1")
         .output()
         .expect("reenact runs");
-    let foreign_still_there = docker.inspect_container(&foreign, None).await.is_ok();
-    let _ = docker
-        .remove_container(
-            &foreign,
-            Some(
-                testcontainers::bollard::query_parameters::RemoveContainerOptionsBuilder::default()
-                    .force(true)
-                    .build(),
-            ),
-        )
-        .await;
+    let foreign_still_there = docker.inspect_network(&foreign, None).await.is_ok();
+    let _ = docker.remove_network(&foreign).await;
     assert_eq!(
         output.status.code(),
         Some(exit_codes::SUCCESS),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("removed"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("removed 1 container(s)"));
     assert!(docker.inspect_container(&leftover, None).await.is_err());
     assert!(
         foreign_still_there,
-        "clean removed a container that is not reenact's"
+        "clean removed a network that is not reenact's"
     );
 }

@@ -25,7 +25,7 @@ pub use output::Output;
 #[command(
     name = "reenact",
     version,
-    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario,\n3 environment failure (target would not start, port in use), 101 internal error."
+    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario,\n3 environment failure (target would not start, port in use, Docker unreachable),\n101 internal error."
 )]
 pub struct Cli {
     /// More log output on stderr (-v debug, -vv trace); `RUST_LOG` works too.

@@ -117,6 +117,7 @@ pub fn report_run_error(err: &RunError, out: &Output) {
     let tail: &[String] = match err {
         RunError::Target { source, .. } => source.log_tail(),
         RunError::Build { log_tail, .. } => log_tail,
+        RunError::Mock { source, .. } => source.log_tail(),
         _ => &[],
     };
     if !tail.is_empty() {
