@@ -340,3 +340,56 @@ async fn clean_removes_a_leftover_labelled_container_and_nothing_else() {
         "clean removed a network that is not reenact's"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_and_sigterm_mid_scenario_leave_no_container_or_network() {
+    let _serial = SERIAL.lock().await;
+    let Some(docker) = engine().await else { return };
+    let target = format!(
+        "{} --release 1.4.3 --port {{{{ target.port }}}}",
+        demo().display()
+    );
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        // The 429 scenario waits a second for Retry-After: long enough to interrupt it mid-run.
+        let child = Command::new(reenact_bin())
+            .args([
+                "run",
+                "scenarios/accounting-429-retry-after-ignored.yaml",
+                "--backend",
+                "docker",
+                "--target-cmd",
+                &target,
+            ])
+            .current_dir(repo())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("reenact starts");
+        let pid = child.id().to_string();
+        let mut seen = false;
+        for _ in 0..300 {
+            if !containers_with(&docker, labels::PID, &pid).await.is_empty() {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(seen, "the run never started its mock container");
+        // Into the flow: the target starts and the first export waits out a Retry-After.
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        // SAFETY: kill(2) on our own child's pid; no memory effects.
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let output = child.wait_with_output().expect("reenact exits");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(containers_with(&docker, labels::PID, &pid).await.is_empty());
+        assert!(networks_with(&docker, labels::PID, &pid).await.is_empty());
+    }
+}

@@ -367,8 +367,10 @@ async fn remove_run(
     for (_, id) in &containers {
         unregister_container(run_id, id);
     }
-    if let Err(e) = docker.remove_network(network).await {
-        tracing::warn!(network, error = %e, "failed to remove the run's network");
+    match docker.remove_network(network).await {
+        Ok(()) => {}
+        Err(e) if already_gone(&e) => tracing::debug!(network, "the network was already removed"),
+        Err(e) => tracing::warn!(network, error = %e, "failed to remove the run's network"),
     }
     unregister_run(run_id);
 }
@@ -384,9 +386,23 @@ async fn remove_container(docker: &Docker, what: &str, id: &str) {
         .force(true)
         .v(true)
         .build();
-    if let Err(e) = docker.remove_container(id, Some(remove)).await {
-        tracing::warn!(container = what, error = %e, "failed to remove the container");
+    match docker.remove_container(id, Some(remove)).await {
+        Ok(()) => {}
+        Err(e) if already_gone(&e) => tracing::debug!(container = what, "already removed"),
+        Err(e) => tracing::warn!(container = what, error = %e, "failed to remove the container"),
     }
+}
+
+/// Whether a removal failed only because the object is gone or being removed (e.g. by the
+/// Ctrl-C path racing the run's own teardown).
+fn already_gone(error: &testcontainers::bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }
+    )
 }
 
 /// What [`clean`] removed.

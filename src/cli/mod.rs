@@ -164,6 +164,9 @@ impl Cli {
     }
 }
 
+/// Set once a Ctrl-C / SIGTERM handler has started tearing down; the handler exits the process.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// On Ctrl-C or SIGTERM: kill every target still running, remove the Docker containers and
 /// networks of runs in progress, then exit (130 / 143).
 pub fn install_signal_handlers() {
@@ -177,6 +180,7 @@ pub fn install_signal_handlers() {
         };
         tokio::spawn(async move {
             if stream.recv().await.is_some() {
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
                 reenact::target::kill_all_targets();
                 let teardown = reenact::backend::docker::teardown_live();
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(15), teardown).await;
@@ -191,17 +195,27 @@ pub fn install_signal_handlers() {
 pub async fn dispatch(cli: Cli) -> i32 {
     let out = Output::new(cli.color);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    match cli.command {
-        Command::Run(args) => run::run(args, &cwd, &out).await,
-        Command::Validate(args) => validate::validate(args, &cwd, &out).await,
-        Command::Check(args) => check::check(args, &cwd, &out),
-        Command::Review(args) => review::review(args, &cwd, &out),
+    let code = run_command(cli.command, &cwd, &out).await;
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        // A run that failed because its mocks were being torn down must not exit before the
+        // signal handler has finished removing them; the handler exits with 130 / 143.
+        std::future::pending::<()>().await;
+    }
+    code
+}
+
+async fn run_command(command: Command, cwd: &std::path::Path, out: &Output) -> i32 {
+    match command {
+        Command::Run(args) => run::run(args, cwd, out).await,
+        Command::Validate(args) => validate::validate(args, cwd, out).await,
+        Command::Check(args) => check::check(args, cwd, out),
+        Command::Review(args) => review::review(args, cwd, out),
         Command::Schema => {
             out.stdout(reenact::scenario::schema::json_schema());
             exit_codes::SUCCESS
         }
-        Command::List(args) => scenarios::list(args, &cwd, &out),
-        Command::Clean(args) => clean::clean(args, &out).await,
-        Command::MockEngine(args) => engine::engine(args, &out).await,
+        Command::List(args) => scenarios::list(args, cwd, out),
+        Command::Clean(args) => clean::clean(args, out).await,
+        Command::MockEngine(args) => engine::engine(args, out).await,
     }
 }
