@@ -1,4 +1,8 @@
-//! Replay of a scenario's flow against the target: requests, polls, clock advances, captures.
+//! Replay of a scenario's flow against the target: requests, polls, webhooks, clock advances,
+//! captures.
+//!
+//! A webhook step renders the request here (templates, exact body bytes) and has the sending mock
+//! deliver it through its control API; every attempt lands in the step's observation.
 //!
 //! The flow stops at the first failed step (a transport error, a failed step `expect`, a poll
 //! that never passed, a capture that selected nothing); the observation records why.
@@ -7,9 +11,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::mock::control::ControlClient;
+use crate::mock::webhook::{RetryPolicy, SigningSettings, WebhookRequest};
 use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
-use crate::scenario::model::{Capture, RequestBody, RequestSpec, ResponseCheck, Step, StepAction};
-use crate::scenario::template::{self, Template, UnknownVariable};
+use crate::scenario::model::{
+    Capture, RequestBody, RequestSpec, ResponseCheck, Step, StepAction, WebhookBody, WebhookSpec,
+};
+use crate::scenario::template::{self, RenderError, Template};
 use crate::target::error_chain;
 use crate::verdict::check_response;
 
@@ -23,6 +30,8 @@ pub struct FlowContext<'a> {
     pub mock_urls: &'a BTreeMap<String, String>,
     /// Control clients of the mocks (for `advance_clock`).
     pub mocks: &'a [ControlClient],
+    /// Control clients of the mocks by name (for webhooks, which one mock sends).
+    pub mocks_by_name: &'a BTreeMap<String, ControlClient>,
 }
 
 /// Replay `steps` in order; returns one observation per step that ran.
@@ -102,6 +111,10 @@ async fn run_step(
                 take_captures(capture, &response, captures, &mut observation);
             }
         }
+        StepAction::Webhook { webhook, expect } => {
+            observation.kind = "webhook".into();
+            send_webhook(webhook, expect.as_ref(), ctx, captures, &mut observation).await;
+        }
         StepAction::AdvanceClock { by } => {
             observation.kind = "advance_clock".into();
             for mock in ctx.mocks {
@@ -158,6 +171,130 @@ async fn poll(
     }
 }
 
+/// Render a webhook, have its mock deliver it, record every attempt and check the last answer.
+async fn send_webhook(
+    webhook: &WebhookSpec,
+    expect: Option<&ResponseCheck>,
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+    observation: &mut StepObservation,
+) {
+    let request = match render_webhook(webhook, ctx, captures) {
+        Ok(request) => request,
+        Err(err) => {
+            observation.failure = Some(err.to_string());
+            return;
+        }
+    };
+    let Some(sender) = ctx.mocks_by_name.get(&webhook.mock) else {
+        observation.failure = Some(format!("webhook: no running mock `{}`", webhook.mock));
+        return;
+    };
+    let report = match sender.send_webhook(&request).await {
+        Ok(report) => report,
+        Err(err) => {
+            observation.failure = Some(format!("webhook: {}", error_chain(&err)));
+            return;
+        }
+    };
+    observation.attempts = u32::try_from(report.deliveries.len()).unwrap_or(u32::MAX);
+    // The sender's clock moved by the backoffs; the mocks share one clock, so the others follow.
+    let waited = webhook
+        .retry
+        .backoff
+        .saturating_mul(observation.attempts.saturating_sub(1));
+    if !waited.is_zero() {
+        for (name, mock) in ctx.mocks_by_name {
+            if *name == webhook.mock {
+                continue;
+            }
+            if let Err(err) = mock.advance_clock(waited).await {
+                observation.failure = Some(error_chain(&err));
+            }
+        }
+    }
+    let last = report.deliveries.last().cloned();
+    observation.deliveries = report.deliveries;
+    let Some(last) = last else {
+        observation.failure = Some("webhook: the mock made no attempt".to_string());
+        return;
+    };
+    observation.response = last.response.clone();
+    if observation.failure.is_some() {
+        return;
+    }
+    let Some(check) = expect else {
+        return;
+    };
+    match &last.response {
+        Some(response) => {
+            let failures = check_response(check, response);
+            if !failures.is_empty() {
+                observation.failure = Some(format!("expect: {}", failures.join("; ")));
+            }
+        }
+        None => {
+            observation.failure = Some(format!(
+                "expect: no answer to attempt {}: {}",
+                last.attempt,
+                last.error.as_deref().unwrap_or("unknown error")
+            ));
+        }
+    }
+}
+
+fn render_webhook(
+    webhook: &WebhookSpec,
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+) -> Result<WebhookRequest, RenderError> {
+    let vars = |path: &[String]| lookup(path, ctx, captures);
+    let path = webhook.path.render(&vars)?;
+    let mut headers = Vec::with_capacity(webhook.headers.len() + 1);
+    for (name, value) in &webhook.headers {
+        headers.push((name.clone(), value.render(&vars)?));
+    }
+    let body = match &webhook.body {
+        None => Vec::new(),
+        Some(WebhookBody::Json(value)) => {
+            if !headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            template::render_json(value, &vars)?
+                .to_string()
+                .into_bytes()
+        }
+        Some(WebhookBody::Text(text)) => text.render(&vars)?.into_bytes(),
+        Some(WebhookBody::Bytes(bytes)) => bytes.clone(),
+    };
+    let sign = match &webhook.sign {
+        Some(sign) => Some(SigningSettings {
+            secret: sign.secret.render(&vars)?,
+            header: sign.header.clone(),
+            algorithm: sign.algorithm,
+            encoding: sign.encoding,
+            prefix: sign.prefix.clone(),
+        }),
+        None => None,
+    };
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Ok(WebhookRequest {
+        url: format!("{}{path}", ctx.target_url.trim_end_matches('/')),
+        method: webhook.method.clone(),
+        headers,
+        body,
+        sign,
+        retry: RetryPolicy {
+            attempts: webhook.retry.attempts,
+            backoff_millis: millis(webhook.retry.backoff),
+            timeout_millis: millis(webhook.retry.timeout),
+        },
+    })
+}
+
 struct SendFailure {
     sent: Option<SentRequest>,
     reason: String,
@@ -171,7 +308,7 @@ async fn send(
     captures: &BTreeMap<String, String>,
 ) -> Result<(SentRequest, ReceivedResponse), Box<SendFailure>> {
     let vars = |path: &[String]| lookup(path, ctx, captures);
-    let template_failure = |err: UnknownVariable| {
+    let template_failure = |err: RenderError| {
         Box::new(SendFailure {
             sent: None,
             reason: err.to_string(),

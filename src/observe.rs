@@ -29,7 +29,7 @@ pub struct Observation {
 pub struct StepObservation {
     /// Step name.
     pub name: String,
-    /// Kind: `request`, `poll` or `advance_clock`.
+    /// Kind: `request`, `poll`, `webhook` or `advance_clock`.
     pub kind: String,
     /// The (last) request sent, if the step sends requests.
     pub request: Option<SentRequest>,
@@ -41,6 +41,39 @@ pub struct StepObservation {
     pub failure: Option<String>,
     /// Values captured, by variable name.
     pub captures: BTreeMap<String, String>,
+    /// Webhook delivery attempts, in order (webhook steps only).
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One attempt of a mock to deliver a webhook to the target, and what came of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// The sending mock's virtual time when the attempt was made, RFC 3339.
+    pub at: String,
+    /// Method.
+    pub method: String,
+    /// Full URL on the target.
+    pub url: String,
+    /// Headers sent, signature included, in order.
+    pub headers: Vec<(String, String)>,
+    /// Body sent, as text (lossy UTF-8; the exact bytes are what the signature covers).
+    pub body: String,
+    /// The target's answer, if it answered in time.
+    pub response: Option<ReceivedResponse>,
+    /// Why there is no answer (connection refused, no answer within the timeout, …).
+    pub error: Option<String>,
+}
+
+impl Delivery {
+    /// Whether the target accepted this attempt (answered 2xx in time).
+    pub fn accepted(&self) -> bool {
+        self.response
+            .as_ref()
+            .is_some_and(|response| (200..300).contains(&response.status))
+    }
 }
 
 /// A request the runner sent to the target.

@@ -1,6 +1,9 @@
 //! One run of one scenario against one target: start the mocks, start the target with its
 //! environment templated from the mock URLs, replay the flow, collect what every mock received,
 //! stop everything, and judge the expectations. The orchestrator; it owns no protocol logic.
+//!
+//! A run with HTTPS mocks also owns a temporary folder holding the run's CA certificate
+//! (`{{ tls.ca_file }}` for the target); it is removed when the run ends, on every path.
 
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
@@ -10,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::backend::{BackendError, PlacedMock, Placement, new_run_id};
 use crate::flow::{self, FlowContext};
 use crate::mock::control::{ControlClient, ControlError};
+use crate::mock::tls::{RunCa, TlsError};
 use crate::observe::Observation;
 use crate::project::{Project, TargetDef};
 use crate::scenario::model::{Launch as ScenarioLaunch, Scenario};
@@ -151,6 +155,54 @@ pub enum RunError {
     /// No free port for the target.
     #[error("failed to find a free port for the target")]
     Port(#[source] std::io::Error),
+    /// The run's CA or a mock's certificate could not be made.
+    #[error("failed to prepare HTTPS for the mocks")]
+    Tls(#[from] TlsError),
+    /// The run's temporary folder could not be made or written.
+    #[error("failed to prepare the run folder `{path}`")]
+    RunFolder {
+        /// The folder (or its parent, when creating it failed).
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a run keeps on disk while it lasts: the CA of its HTTPS mocks. Dropping it removes the
+/// folder, so every exit path (errors, panics) cleans up.
+struct RunFolder {
+    dir: tempfile::TempDir,
+    ca: RunCa,
+    ca_file: PathBuf,
+}
+
+impl RunFolder {
+    /// A fresh folder holding a fresh CA as `ca.pem`.
+    fn create() -> Result<RunFolder, RunError> {
+        let dir = tempfile::Builder::new()
+            .prefix("reenact-run-")
+            .tempdir()
+            .map_err(|source| RunError::RunFolder {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        let ca = RunCa::generate()?;
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca.ca_pem()).map_err(|source| RunError::RunFolder {
+            path: dir.path().to_path_buf(),
+            source,
+        })?;
+        Ok(RunFolder { dir, ca, ca_file })
+    }
+
+    /// Remove the folder now, reporting (not failing on) a folder that will not go.
+    fn remove(self) {
+        let path = self.dir.path().to_path_buf();
+        if let Err(err) = self.dir.close() {
+            tracing::warn!(path = %path.display(), error = %err, "failed to remove the run folder");
+        }
+    }
 }
 
 fn known_targets(known: &[String]) -> String {
@@ -235,6 +287,19 @@ pub async fn run_scenario(
     ctx: &RunContext<'_>,
 ) -> Result<ScenarioRun, RunError> {
     let started = Instant::now();
+    // Refuse before starting anything: a docker run must not silently serve HTTP for HTTPS.
+    if let Some(what) = ctx.placement.unsupported(scenario).into_iter().next() {
+        let backend = ctx.placement.name();
+        return Err(RunError::Backend {
+            backend,
+            source: Box::new(BackendError::Unsupported { backend, what }),
+        });
+    }
+    let folder = if scenario.mocks.iter().any(|mock| mock.tls) {
+        Some(RunFolder::create()?)
+    } else {
+        None
+    };
     let mut placed = ctx
         .placement
         .open_run(&new_run_id())
@@ -245,7 +310,20 @@ pub async fn run_scenario(
         })?;
     let mut servers = Vec::with_capacity(scenario.mocks.len());
     for spec in &scenario.mocks {
-        match placed.start_mock(spec, &scenario.clock, ctx.http).await {
+        let tls = match folder.as_ref().filter(|_| spec.tls) {
+            Some(folder) => match folder.ca.issue(&spec.name) {
+                Ok(identity) => Some(identity),
+                Err(err) => {
+                    placed.close().await;
+                    return Err(err.into());
+                }
+            },
+            None => None,
+        };
+        match placed
+            .start_mock(spec, &scenario.clock, tls, ctx.http)
+            .await
+        {
             Ok(server) => servers.push(server),
             Err(source) => {
                 placed.close().await;
@@ -256,8 +334,12 @@ pub async fn run_scenario(
             }
         }
     }
-    let result = run_with_mocks(scenario, choice, ctx, &servers).await;
+    let ca_file = folder.as_ref().map(|folder| folder.ca_file.as_path());
+    let result = run_with_mocks(scenario, choice, ctx, &servers, ca_file).await;
     placed.close().await;
+    if let Some(folder) = folder {
+        folder.remove();
+    }
     let (observation, expectations) = result?;
     let behaviour = if observation.steps.iter().all(|s| s.failure.is_none())
         && observation.steps.len() == scenario.flow.len()
@@ -280,6 +362,7 @@ async fn run_with_mocks(
     choice: &TargetChoice,
     ctx: &RunContext<'_>,
     servers: &[PlacedMock],
+    ca_file: Option<&Path>,
 ) -> Result<(Observation, Vec<ExpectationResult>), RunError> {
     let mock_urls: BTreeMap<String, String> = servers
         .iter()
@@ -294,7 +377,7 @@ async fn run_with_mocks(
             )
         })
         .collect();
-    let launch = resolve_launch(scenario, choice, &mock_urls, ctx.project_root)?;
+    let launch = resolve_launch(scenario, choice, &mock_urls, ca_file, ctx.project_root)?;
     let mut running = RunningTarget::start(&launch, scenario.target.ready.as_ref(), ctx.http)
         .await
         .map_err(|source| RunError::Target {
@@ -302,6 +385,7 @@ async fn run_with_mocks(
             source,
         })?;
     let clients: Vec<ControlClient> = controls.iter().map(|(_, c)| c.clone()).collect();
+    let by_name: BTreeMap<String, ControlClient> = controls.iter().cloned().collect();
     let steps = flow::replay(
         &scenario.flow,
         &FlowContext {
@@ -309,6 +393,7 @@ async fn run_with_mocks(
             target_url: running.base_url(),
             mock_urls: &mock_urls,
             mocks: &clients,
+            mocks_by_name: &by_name,
         },
     )
     .await;
@@ -351,6 +436,7 @@ fn resolve_launch(
     scenario: &Scenario,
     choice: &TargetChoice,
     mock_urls: &BTreeMap<String, String>,
+    ca_file: Option<&Path>,
     project_root: &Path,
 ) -> Result<Launch, RunError> {
     let template_error = |message: String| RunError::Template {
@@ -400,7 +486,7 @@ fn resolve_launch(
     };
     match plan {
         Plan::Url(url) => {
-            let vars = |path: &[String]| template_var(path, mock_urls, None);
+            let vars = |path: &[String]| template_var(path, mock_urls, ca_file, None);
             let url = url
                 .render(&vars)
                 .map_err(|err| template_error(err.to_string()))?;
@@ -408,7 +494,7 @@ fn resolve_launch(
         }
         Plan::Command(argv, env) => {
             let port = target::free_port().map_err(RunError::Port)?;
-            let vars = |path: &[String]| template_var(path, mock_urls, Some(port));
+            let vars = |path: &[String]| template_var(path, mock_urls, ca_file, Some(port));
             let mut rendered = Vec::with_capacity(argv.len());
             for arg in &argv {
                 rendered.push(
@@ -443,9 +529,13 @@ fn resolve_launch(
 fn template_var(
     path: &[String],
     mock_urls: &BTreeMap<String, String>,
+    ca_file: Option<&Path>,
     port: Option<u16>,
 ) -> Option<String> {
     match path {
+        [scope, field] if scope == "tls" && field == "ca_file" => {
+            ca_file.map(|file| file.display().to_string())
+        }
         [scope, name] if scope == "env" => std::env::var(name).ok(),
         [scope, field] if scope == "target" && field == "port" => port.map(|p| p.to_string()),
         [scope, name, field] if scope == "mocks" && field == "url" => mock_urls.get(name).cloned(),
@@ -620,9 +710,20 @@ pub async fn run_jobs(
 
 /// The HTTP client runs use: no proxy (mocks and targets are local), no redirects followed.
 pub fn http_client() -> reqwest::Client {
+    crate::mock::tls::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default()
+}
+
+/// Like [`http_client`], also trusting a run's CA (DER), to talk HTTPS to `tls: true` mocks.
+pub fn http_client_trusting(ca_der: &[u8]) -> Result<reqwest::Client, reqwest::Error> {
+    crate::mock::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .add_root_certificate(reqwest::Certificate::from_der(ca_der)?)
+        .build()
 }

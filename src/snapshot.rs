@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::observe::Observation;
+use crate::observe::{Delivery, Observation};
 use crate::verdict::ExpectationResult;
 
 /// What replaces a redacted value.
@@ -129,6 +129,9 @@ pub fn normalize(
                 }
                 out.insert("response".into(), Value::Object(received));
             }
+            if !step.deliveries.is_empty() {
+                out.insert("deliveries".into(), deliveries(&step.deliveries, &urls));
+            }
             if !step.captures.is_empty() {
                 out.insert("captures".into(), redact_map(&step.captures));
             }
@@ -178,6 +181,12 @@ pub fn normalize(
                         .map_or(Value::Null, |stub| json!(stub.name)),
                 );
                 out.insert("status".into(), json!(entry.status));
+                if let Some(limit) = &entry.rate_limited {
+                    out.insert("rate_limited".into(), json!(limit));
+                }
+                if let Some(fault) = &entry.fault {
+                    out.insert("fault".into(), json!(fault));
+                }
                 Value::Object(out)
             })
             .collect();
@@ -250,6 +259,40 @@ fn headers(headers: &[(String, String)], urls: &UrlNames) -> Value {
         out.insert(name, json!(value));
     }
     Value::Object(out)
+}
+
+/// Webhook attempts: what was sent (signature headers redacted by name, like every secret) and
+/// the answer or the transport error. Virtual times are left out: without `clock.start` they
+/// follow the wall clock.
+fn deliveries(deliveries: &[Delivery], urls: &UrlNames) -> Value {
+    let attempts: Vec<Value> = deliveries
+        .iter()
+        .map(|delivery| {
+            let mut out = Map::new();
+            out.insert("attempt".into(), json!(delivery.attempt));
+            out.insert("method".into(), json!(delivery.method));
+            out.insert("url".into(), json!(urls.apply(&delivery.url)));
+            if !delivery.headers.is_empty() {
+                out.insert("headers".into(), headers(&delivery.headers, urls));
+            }
+            if !delivery.body.is_empty() {
+                out.insert("body".into(), body_value(&delivery.body, urls));
+            }
+            if let Some(response) = &delivery.response {
+                let mut received = Map::new();
+                received.insert("status".into(), json!(response.status));
+                if !response.body.is_empty() {
+                    received.insert("body".into(), body_value(&response.body, urls));
+                }
+                out.insert("response".into(), Value::Object(received));
+            }
+            if let Some(error) = &delivery.error {
+                out.insert("error".into(), json!(urls.apply(&redact_text(error))));
+            }
+            Value::Object(out)
+        })
+        .collect();
+    Value::Array(attempts)
 }
 
 fn body_value(body: &str, urls: &UrlNames) -> Value {
@@ -600,6 +643,8 @@ mod tests {
                         .into(),
                     matched: None,
                     status: 404,
+                    rate_limited: None,
+                    fault: None,
                 }],
                 dropped: 0,
             },
@@ -623,6 +668,7 @@ mod tests {
                 attempts: 1,
                 failure: None,
                 captures: BTreeMap::new(),
+                deliveries: Vec::new(),
             }],
             mocks,
             mock_urls: [("erp".to_string(), "http://127.0.0.1:4000".to_string())].into(),
@@ -642,6 +688,40 @@ mod tests {
         assert!(text.contains("{{ mocks.erp.url }}/cb"), "{text}");
         assert!(!text.contains("127.0.0.1"), "{text}");
         assert!(text.contains("\"grant_type\": \"refresh_token\""), "{text}");
+    }
+
+    #[test]
+    fn webhook_deliveries_are_normalized_with_signatures_redacted() {
+        let mut observation = observation();
+        observation.steps[0].deliveries = vec![crate::observe::Delivery {
+            attempt: 1,
+            at: "2026-10-31T23:00:00Z".into(),
+            method: "POST".into(),
+            url: "http://127.0.0.1:5000/webhooks/xero".into(),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("x-xero-signature".into(), "c2lnbmF0dXJl".into()),
+            ],
+            body: r#"{"events":[]}"#.into(),
+            response: Some(ReceivedResponse {
+                status: 401,
+                headers: Vec::new(),
+                body: String::new(),
+            }),
+            error: None,
+        }];
+        let document = normalize(&observation, &[], &[]);
+        assert_eq!(
+            document["steps"][0]["deliveries"],
+            json!([{
+                "attempt": 1,
+                "method": "POST",
+                "url": "{{ target.url }}/webhooks/xero",
+                "headers": { "content-type": "application/json", "x-xero-signature": REDACTED },
+                "body": { "events": [] },
+                "response": { "status": 401 },
+            }])
+        );
     }
 
     #[test]

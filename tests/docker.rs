@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::{Arc, Once, OnceLock};
 
 use reenact::backend::docker::{self, DockerBackend};
-use reenact::backend::{Placement, labels, new_run_id};
+use reenact::backend::{BackendError, Placement, labels, new_run_id};
 use reenact::exit_codes;
 use reenact::run::{self, RunContext, TargetChoice};
 use reenact::scenario::{self, Scenario};
@@ -177,7 +177,7 @@ async fn smoke_one_mock_container_answers_a_stub() {
     let mut mocks = placement.open_run(&run_id).await.expect("run network");
     let started = std::time::Instant::now();
     let placed = mocks
-        .start_mock(&scenario.mocks[0], &scenario.clock, &http)
+        .start_mock(&scenario.mocks[0], &scenario.clock, None, &http)
         .await;
     let ready = started.elapsed();
     let answer = match &placed {
@@ -226,7 +226,31 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
     let docker_placement = Placement::Docker(backend().await);
     let http = run::http_client();
     let choice = Arc::new(demo_target());
-    for scenario in demo_scenarios() {
+    // The docker backend refuses HTTPS mocks and webhook steps for now (see
+    // `docker::unsupported`): the webhook scenario's mock would send from its container to the
+    // demo target on the host's loopback, which a container cannot reach. It is left out of the
+    // parity check, by name, so that no other scenario drops out unnoticed, and its refusal is
+    // checked instead.
+    const NOT_ON_DOCKER: [&str; 1] = ["webhook-signature-checked-over-reserialized-body"];
+    let (scenarios, refused): (Vec<Scenario>, Vec<Scenario>) = demo_scenarios()
+        .into_iter()
+        .partition(|scenario| docker::unsupported(scenario).is_empty());
+    let refused_ids: Vec<&str> = refused.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(refused_ids, NOT_ON_DOCKER);
+    assert!(scenarios.len() >= 4, "too few scenarios left to compare");
+    for scenario in &refused {
+        let ctx = RunContext {
+            http: &http,
+            project_root: repo(),
+            placement: &docker_placement,
+        };
+        match run::run_scenario(scenario, &choice, &ctx).await {
+            Err(run::RunError::Backend { source, .. })
+                if matches!(*source, BackendError::Unsupported { .. }) => {}
+            other => panic!("{}: expected a refusal, got {other:?}", scenario.id),
+        }
+    }
+    for scenario in scenarios {
         let mut normalized = Vec::new();
         for placement in [&Placement::InProcess, &docker_placement] {
             let ctx = RunContext {

@@ -26,6 +26,7 @@ const START: &str = "2026-10-31T23:00:00Z";
 // ---------------------------------------------------------------------------------------------
 
 fn http() -> Client {
+    reenact::mock::tls::install_crypto_provider();
     Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(20))
@@ -54,6 +55,9 @@ fn stub(name: &str, request: RequestMatcher, responses: Vec<ResponseSpec>) -> St
             responses,
             after_last: AfterLast::Stick,
         },
+        state: None,
+        store: None,
+        faults: Vec::new(),
     }
 }
 
@@ -70,6 +74,8 @@ fn mock(stubs: Vec<Stub>) -> MockSpec {
         name: "erp".to_owned(),
         stubs,
         journal_limit: DEFAULT_JOURNAL_LIMIT,
+        rate_limits: Vec::new(),
+        tls: false,
     }
 }
 
@@ -1008,4 +1014,50 @@ async fn concurrent_requests_are_each_answered_and_journaled_once() {
         50
     );
     h.stop().await;
+}
+
+/// A mock in a container gets its whole `MockSpec` through `PUT /__reenact/config` as JSON: every
+/// field (rate limits, TLS flag, stub states, store, faults, templates) must survive the trip,
+/// and the engine must accept what arrives.
+#[tokio::test]
+async fn every_fixture_mock_survives_the_control_api_json() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    let server = MockServer::start(
+        mock(Vec::new()),
+        &ClockSpec::default(),
+        BindOptions::default(),
+    )
+    .await
+    .expect("mock starts");
+    let control = ControlClient::new(server.admin_url(), http());
+    let mut mocks = 0;
+    for file in &files {
+        let scenario =
+            reenact::scenario::load(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for spec in &scenario.mocks {
+            let sent = serde_json::to_value(spec).expect("serializes");
+            let received: MockSpec = serde_json::from_value(sent.clone())
+                .unwrap_or_else(|e| panic!("{} mock `{}`: {e}", file.display(), spec.name));
+            assert_eq!(
+                serde_json::to_value(&received).expect("serializes"),
+                sent,
+                "{} mock `{}` changed on the way",
+                file.display(),
+                spec.name
+            );
+            control
+                .configure(spec)
+                .await
+                .unwrap_or_else(|e| panic!("{} mock `{}`: {e}", file.display(), spec.name));
+            mocks += 1;
+        }
+    }
+    server.shutdown().await;
+    assert!(mocks >= files.len(), "every fixture has a mock");
 }

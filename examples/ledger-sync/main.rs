@@ -1,21 +1,24 @@
 //! ledger-sync: the demo target of reenact, a small spend-management service.
 //!
 //! It exports card expenses as bills to an accounting API (a Xero-like system reached at
-//! `ACCOUNTING_API_URL`) and imports that system's vendors. It can run as release 1.4.2, which
-//! carries three customer incidents, or as release 1.4.3, which fixes them:
+//! `ACCOUNTING_API_URL`), imports that system's vendors and receives its webhooks. It can run as
+//! release 1.4.2, which carries five customer incidents, or as release 1.4.3, which fixes them:
 //!
 //! - SUP-4821: a `429` from the accounting API fails the export because 1.4.2 ignores `Retry-After`;
 //! - SUP-4907: vendor sync imports only the first page;
-//! - SUP-4933: Xero validation errors are shown as "unknown error".
+//! - SUP-4933: Xero validation errors are shown as "unknown error";
+//! - SUP-4958: a bill POST that timed out after being saved is posted again, a duplicate bill;
+//! - SUP-4972: webhook signatures are checked over re-serialized JSON, so Xero's are rejected.
 //!
 //! The scenarios under `scenarios/` reproduce these incidents against a mocked accounting API.
 //! This file reads the command line, serves HTTP on 127.0.0.1 and stops on SIGTERM or SIGINT;
-//! `service.rs` holds the endpoints and `accounting.rs` the incidents. Every notable event is one
+//! `service.rs` holds the endpoints, `accounting.rs` and `webhook.rs` the incidents. Every notable event is one
 //! line on stdout, which reenact keeps as the target log.
 
 mod accounting;
 mod release;
 mod service;
+mod webhook;
 
 use std::fmt::Display;
 use std::io::Write;
@@ -47,7 +50,8 @@ options:
 
 environment:
   ACCOUNTING_API_URL  base URL of the accounting API (required for exports and syncs)
-  HTTP_TIMEOUT_MS     timeout of accounting API calls in milliseconds (default 5000)";
+  HTTP_TIMEOUT_MS     timeout of accounting API calls in milliseconds (default 5000)
+  ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)";
 
 /// What the command line and environment asked for.
 struct Config {
@@ -55,6 +59,7 @@ struct Config {
     port: u16,
     accounting_url: Option<String>,
     timeout: Duration,
+    webhook_key: Option<Vec<u8>>,
 }
 
 /// Writes one line to stdout and flushes it, so the target log is complete even if we are killed.
@@ -138,11 +143,16 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
     let accounting_url = std::env::var("ACCOUNTING_API_URL")
         .ok()
         .filter(|url| !url.trim().is_empty());
+    let webhook_key = std::env::var("ACCOUNTING_WEBHOOK_KEY")
+        .ok()
+        .filter(|key| !key.is_empty())
+        .map(String::into_bytes);
     Ok(Some(Config {
         release,
         port,
         accounting_url,
         timeout: Duration::from_millis(timeout_ms),
+        webhook_key,
     }))
 }
 
@@ -152,6 +162,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config.release,
         config.accounting_url.as_deref(),
         config.timeout,
+        config.webhook_key,
     )?);
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
     let listener = TcpListener::bind(address)

@@ -1,8 +1,8 @@
 //! The release switch of the ledger-sync demo.
 //!
-//! ledger-sync ships as two releases built from the same code: 1.4.2 carries three customer
-//! incidents (SUP-4821 rate limiting, SUP-4907 vendor paging, SUP-4933 validation errors) and
-//! 1.4.3 fixes them. [`Release`] is the one value that selects between the buggy and the fixed
+//! ledger-sync ships as two releases built from the same code: 1.4.2 carries five customer
+//! incidents (SUP-4821 rate limiting, SUP-4907 vendor paging, SUP-4933 validation errors,
+//! SUP-4958 duplicate bill after a timeout, SUP-4972 webhook signatures) and 1.4.3 fixes them. [`Release`] is the one value that selects between the buggy and the fixed
 //! code paths; everything else behaves identically in both releases.
 
 use std::fmt;
@@ -12,7 +12,7 @@ use std::fmt;
 pub enum Release {
     /// The release the incidents were reported against.
     V1_4_2,
-    /// The release that fixes SUP-4821, SUP-4907 and SUP-4933.
+    /// The release that fixes SUP-4821, SUP-4907, SUP-4933, SUP-4958 and SUP-4972.
     V1_4_3,
 }
 

@@ -1,10 +1,11 @@
 //! The HTTP API of the ledger-sync demo: routing, request parsing and the export store.
 //!
-//! [`App`] holds the state of one process (the accounting token, the exports) and [`App::handle`]
-//! answers every request. Exports run in background tasks, so `POST /exports` answers `202` at
-//! once and `GET /exports/{id}` shows the outcome. The incidents of release 1.4.2 live in the
-//! accounting client (`accounting.rs`); this module behaves the same in both releases. Bad input
-//! gets a `400` with a JSON `error`, never a panic.
+//! [`App`] holds the state of one process (the accounting token, the exports, the webhook events)
+//! and [`App::handle`] answers every request. Exports run in background tasks, so `POST /exports`
+//! answers `202` at once and `GET /exports/{id}` shows the outcome. The incidents of release 1.4.2
+//! live in the accounting client (`accounting.rs`) and the webhook check (`webhook.rs`); this
+//! module behaves the same in both releases. Bad input gets a `4xx` with a JSON `error`, never a
+//! panic.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,9 +24,12 @@ use tokio::sync::{Mutex, RwLock};
 use crate::accounting::{AccountingClient, Bill};
 use crate::log;
 use crate::release::Release;
+use crate::webhook::{Rejection, SIGNATURE_HEADER, verify_delivery};
 
 /// The largest request body ledger-sync reads.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The most webhook events kept for `GET /webhooks/events`; later ones are only counted.
+const MAX_KEPT_EVENTS: usize = 1000;
 
 /// The state of one ledger-sync process.
 pub struct App {
@@ -33,6 +37,17 @@ pub struct App {
     accounting: Option<AccountingClient>,
     token: RwLock<Option<String>>,
     exports: Mutex<Exports>,
+    webhook_key: Option<Vec<u8>>,
+    webhooks: Mutex<WebhookEvents>,
+}
+
+/// The events the accounting system's webhooks delivered, in arrival order.
+#[derive(Debug, Default, Serialize)]
+struct WebhookEvents {
+    /// Every event accepted, including those no longer kept.
+    received: usize,
+    /// The first [`MAX_KEPT_EVENTS`] events.
+    events: Vec<Value>,
 }
 
 /// The exports of this process, numbered from 1.
@@ -103,11 +118,13 @@ impl Reject {
 }
 
 impl App {
-    /// An app for `release`; without an accounting URL, exports and syncs answer `503`.
+    /// An app for `release`; without an accounting URL, exports and syncs answer `503`, and
+    /// without a webhook key, webhooks do.
     pub fn new(
         release: Release,
         accounting_url: Option<&str>,
         timeout: Duration,
+        webhook_key: Option<Vec<u8>>,
     ) -> Result<App, String> {
         let accounting = accounting_url
             .map(|url| AccountingClient::new(url, timeout, release))
@@ -117,6 +134,8 @@ impl App {
             accounting,
             token: RwLock::new(None),
             exports: Mutex::new(Exports::default()),
+            webhook_key,
+            webhooks: Mutex::new(WebhookEvents::default()),
         })
     }
 
@@ -141,13 +160,19 @@ impl App {
             (&Method::POST, ["exports"]) => self.start_export(request).await,
             (&Method::GET, ["exports", id]) => self.show_export(id).await,
             (&Method::POST, ["sync", "vendors"]) => self.sync_vendors().await,
+            (&Method::POST, ["webhooks", "accounting"]) => self.receive_webhook(request).await,
+            (&Method::GET, ["webhooks", "events"]) => {
+                Ok(respond(StatusCode::OK, &*self.webhooks.lock().await))
+            }
             (
                 _,
                 ["healthz"]
                 | ["connections", "accounting"]
                 | ["exports"]
                 | ["exports", _]
-                | ["sync", "vendors"],
+                | ["sync", "vendors"]
+                | ["webhooks", "accounting"]
+                | ["webhooks", "events"],
             ) => Err(Reject::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("method {method} is not allowed on {path}"),
@@ -259,6 +284,42 @@ impl App {
         ))
     }
 
+    /// `POST /webhooks/accounting`: checks the signature and keeps the events. Answers `200` with
+    /// no body as Xero asks, `401` for a bad signature (what Xero's intent-to-receive expects).
+    async fn receive_webhook(&self, request: Request<Incoming>) -> Result<HttpResponse, Reject> {
+        let key = self.webhook_key.as_deref().ok_or_else(|| {
+            Reject::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ACCOUNTING_WEBHOOK_KEY is not set",
+            )
+        })?;
+        let signature = request
+            .headers()
+            .get(SIGNATURE_HEADER)
+            .map(|value| value.as_bytes().to_vec());
+        let body = read_body(request).await?;
+        match verify_delivery(self.release, key, signature.as_deref(), &body) {
+            Ok(events) => {
+                log(format!("webhook: accepted {} event(s)", events.len()));
+                let mut webhooks = self.webhooks.lock().await;
+                webhooks.received += events.len();
+                let room = MAX_KEPT_EVENTS.saturating_sub(webhooks.events.len());
+                webhooks.events.extend(events.into_iter().take(room));
+                let mut response = Response::new(Full::new(Bytes::new()));
+                *response.status_mut() = StatusCode::OK;
+                Ok(response)
+            }
+            Err(Rejection::BadSignature(reason)) => {
+                log(format!("webhook: rejected with 401: {reason}"));
+                Err(Reject::new(StatusCode::UNAUTHORIZED, reason))
+            }
+            Err(Rejection::BadPayload(message)) => {
+                log(format!("webhook: rejected with 400: {message}"));
+                Err(Reject::new(StatusCode::BAD_REQUEST, message))
+            }
+        }
+    }
+
     /// The accounting client, or a `503` when `ACCOUNTING_API_URL` is not set.
     fn accounting(&self) -> Result<&AccountingClient, Reject> {
         self.accounting.as_ref().ok_or_else(|| {
@@ -304,7 +365,18 @@ fn is_decimal(text: &str) -> bool {
 
 /// Reads a JSON body of type `T`.
 async fn read_json<T: DeserializeOwned>(request: Request<Incoming>) -> Result<T, Reject> {
-    let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
+    let body = read_body(request).await?;
+    serde_json::from_slice(&body).map_err(|cause| {
+        Reject::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid JSON body: {cause}"),
+        )
+    })
+}
+
+/// Reads the raw body, up to [`MAX_BODY_BYTES`].
+async fn read_body(request: Request<Incoming>) -> Result<Bytes, Reject> {
+    Ok(Limited::new(request.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
         .map_err(|cause| {
@@ -320,13 +392,7 @@ async fn read_json<T: DeserializeOwned>(request: Request<Incoming>) -> Result<T,
                 )
             }
         })?
-        .to_bytes();
-    serde_json::from_slice(&body).map_err(|cause| {
-        Reject::new(
-            StatusCode::BAD_REQUEST,
-            format!("invalid JSON body: {cause}"),
-        )
-    })
+        .to_bytes())
 }
 
 /// A JSON answer.

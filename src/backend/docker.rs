@@ -33,9 +33,10 @@ use testcontainers::bollard::query_parameters::{
 
 use crate::backend::image::{self, CONTAINER_ADMIN_PORT, CONTAINER_TRAFFIC_PORT};
 use crate::backend::labels;
-use crate::backend::placement::{BackendError, PlacedMock};
+use crate::backend::placement::{BackendError, PlacedMock, Unsupported};
 use crate::mock::ControlClient;
-use crate::scenario::model::{ClockSpec, MockSpec};
+use crate::scenario::Scenario;
+use crate::scenario::model::{ClockSpec, MockSpec, StepAction};
 
 /// The line the engine prints on stdout once both listeners are bound.
 pub const READY_LINE: &str = "reenact mock-engine ready";
@@ -403,6 +404,28 @@ fn already_gone(error: &testcontainers::bollard::errors::Error) -> bool {
             ..
         }
     )
+}
+
+/// What in `scenario` mocks in containers cannot run yet: HTTPS mocks (the TLS identity would
+/// have to reach the container, which the control API cannot carry yet) and webhook steps (the
+/// mock sends them from its container, and a target on the host listens on its loopback, which
+/// a container does not reach).
+pub fn unsupported(scenario: &Scenario) -> Vec<Unsupported> {
+    let mocks = scenario
+        .mocks
+        .iter()
+        .filter(|mock| mock.tls)
+        .map(|mock| Unsupported::TlsMock {
+            mock: mock.name.clone(),
+        });
+    let steps = scenario
+        .flow
+        .iter()
+        .filter(|step| matches!(step.action, StepAction::Webhook { .. }))
+        .map(|step| Unsupported::Webhook {
+            step: step.name.clone(),
+        });
+    mocks.chain(steps).collect()
 }
 
 /// What [`clean`] removed.

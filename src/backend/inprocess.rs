@@ -2,6 +2,7 @@
 //! listening on loopback ports chosen by the system.
 
 use crate::backend::placement::{BackendError, PlacedMock};
+use crate::mock::tls::TlsIdentity;
 use crate::mock::{BindOptions, MockServer};
 use crate::scenario::model::{ClockSpec, MockSpec};
 
@@ -12,13 +13,19 @@ pub struct InProcessRun {
 }
 
 impl InProcessRun {
-    /// Start `spec` on free loopback ports; its stubs are served as soon as this returns.
+    /// Start `spec` on free loopback ports (HTTPS with `tls`); its stubs are served as soon as
+    /// this returns.
     pub async fn start_mock(
         &mut self,
         spec: &MockSpec,
         clock: &ClockSpec,
+        tls: Option<TlsIdentity>,
     ) -> Result<PlacedMock, BackendError> {
-        let server = MockServer::start(spec.clone(), clock, BindOptions::default())
+        let bind = BindOptions {
+            tls,
+            ..BindOptions::default()
+        };
+        let server = MockServer::start(spec.clone(), clock, bind)
             .await
             .map_err(BackendError::Mock)?;
         let placed = PlacedMock {

@@ -11,4 +11,4 @@ pub mod inprocess;
 pub mod labels;
 mod placement;
 
-pub use placement::{BackendError, PlacedMock, Placement, RunMocks, new_run_id};
+pub use placement::{BackendError, PlacedMock, Placement, RunMocks, Unsupported, new_run_id};

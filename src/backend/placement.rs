@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::backend::docker::{DockerBackend, DockerRun};
 use crate::backend::image::ImageError;
 use crate::backend::inprocess::InProcessRun;
+use crate::mock::tls::TlsIdentity;
 use crate::mock::{ControlError, MockError};
+use crate::scenario::Scenario;
 use crate::scenario::model::{ClockSpec, MockSpec};
 
 /// Where the mocks of every run of a suite are placed.
@@ -17,9 +19,16 @@ use crate::scenario::model::{ClockSpec, MockSpec};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100 };
+/// let spec = MockSpec {
+///     name: "erp".into(),
+///     stubs: Vec::new(),
+///     journal_limit: 100,
+///     rate_limits: Vec::new(),
+///     tls: false,
+/// };
+/// let http = reenact::run::http_client();
 /// let mut mocks = Placement::InProcess.open_run(&new_run_id()).await?;
-/// let placed = mocks.start_mock(&spec, &ClockSpec::default(), &reqwest::Client::new()).await?;
+/// let placed = mocks.start_mock(&spec, &ClockSpec::default(), None, &http).await?;
 /// assert!(placed.url.starts_with("http://127.0.0.1:"));
 /// mocks.close().await;
 /// # Ok(())
@@ -47,6 +56,18 @@ impl Placement {
         }
     }
 
+    /// What in `scenario` this placement cannot run (empty when it runs all of it).
+    ///
+    /// The `docker` placement does not run HTTPS mocks (the TLS identity would have to reach
+    /// the container, which the control API cannot carry yet) nor webhook steps (the mock sends
+    /// them from its container, which cannot reach a target listening on the host's loopback).
+    pub fn unsupported(&self, scenario: &Scenario) -> Vec<Unsupported> {
+        match self {
+            Placement::InProcess => Vec::new(),
+            Placement::Docker(_) => crate::backend::docker::unsupported(scenario),
+        }
+    }
+
     /// Prepare one run (for Docker: its network). Close the result with [`RunMocks::close`].
     pub async fn open_run(&self, run_id: &str) -> Result<RunMocks, BackendError> {
         Ok(match self {
@@ -66,17 +87,29 @@ pub enum RunMocks {
 }
 
 impl RunMocks {
-    /// Start one mock serving `spec` with its virtual clock at `clock`; when this returns the
-    /// mock answers on [`PlacedMock::url`] with `spec`'s stubs.
+    /// Start one mock serving `spec` with its virtual clock at `clock` (HTTPS with `tls`, the
+    /// identity the run's CA issued it, for `tls: true` mocks); when this returns the mock
+    /// answers on [`PlacedMock::url`] with `spec`'s stubs.
     pub async fn start_mock(
         &mut self,
         spec: &MockSpec,
         clock: &ClockSpec,
+        tls: Option<TlsIdentity>,
         http: &reqwest::Client,
     ) -> Result<PlacedMock, BackendError> {
         match self {
-            RunMocks::InProcess(run) => run.start_mock(spec, clock).await,
-            RunMocks::Docker(run) => run.start_mock(spec, clock, http).await,
+            RunMocks::InProcess(run) => run.start_mock(spec, clock, tls).await,
+            RunMocks::Docker(run) => {
+                if tls.is_some() {
+                    return Err(BackendError::Unsupported {
+                        backend: "docker",
+                        what: Unsupported::TlsMock {
+                            mock: spec.name.clone(),
+                        },
+                    });
+                }
+                run.start_mock(spec, clock, http).await
+            }
         }
     }
 
@@ -98,6 +131,25 @@ pub struct PlacedMock {
     pub url: String,
     /// Base URL of the control API.
     pub admin_url: String,
+}
+
+/// A part of a scenario a placement cannot run yet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    /// An HTTPS mock (`tls: true`).
+    #[error("mock `{mock}` serves HTTPS (`tls: true`), which mocks in containers cannot do yet")]
+    TlsMock {
+        /// The mock.
+        mock: String,
+    },
+    /// A webhook step: the mock would send it from its container to the target on the host.
+    #[error(
+        "step `{step}` sends a webhook, and a mock in a container cannot reach a target on the host yet"
+    )]
+    Webhook {
+        /// The step.
+        step: String,
+    },
 }
 
 /// A fresh id for a run, unique among the runs of every reenact process on this machine:
@@ -151,6 +203,15 @@ pub enum BackendError {
     /// An in-process mock could not start.
     #[error("failed to start an in-process mock")]
     Mock(#[source] MockError),
+    /// The scenario needs something this backend cannot do yet.
+    #[error("the `{backend}` backend cannot run this scenario")]
+    Unsupported {
+        /// The backend's name.
+        backend: &'static str,
+        /// What it cannot do.
+        #[source]
+        what: Unsupported,
+    },
     /// A started mock refused its configuration.
     #[error("failed to configure mock `{mock}`")]
     Control {

@@ -55,6 +55,10 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
         name: args.name,
         stubs: Vec::new(),
         journal_limit: DEFAULT_JOURNAL_LIMIT,
+        rate_limits: Vec::new(),
+        // HTTPS would need the run's TLS identity at start; the runner refuses `tls: true` mocks
+        // on the docker backend until it can hand one over (see `Placement::unsupported`).
+        tls: false,
     };
     let clock = ClockSpec {
         start: args.clock_start,
@@ -63,6 +67,7 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
         host: args.host,
         traffic_port: args.port,
         admin_port: args.admin_port,
+        tls: None,
     };
     let server = match MockServer::start(spec, &clock, bind).await {
         Ok(server) => server,

@@ -14,8 +14,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use reenact::backend::{BackendError, Placement};
+use reenact::backend::{BackendError, Placement, Unsupported};
 use reenact::exit_codes;
+use reenact::scenario::Scenario;
 
 pub use output::Output;
 
@@ -25,7 +26,7 @@ pub use output::Output;
 #[command(
     name = "reenact",
     version,
-    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario,\n3 environment failure (target would not start, port in use, Docker unreachable),\n101 internal error."
+    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario (or a\nscenario the chosen backend cannot run), 3 environment failure (target would not start, port\nin use, Docker unreachable), 101 internal error."
 )]
 pub struct Cli {
     /// More log output on stderr (-v debug, -vv trace); `RUST_LOG` works too.
@@ -122,7 +123,30 @@ pub struct RunnerArgs {
 impl RunnerArgs {
     /// Prepare the chosen backend: for Docker, reach the engine and build the mock image if it
     /// is missing (saying so on stderr). An unreachable engine is an environment failure.
-    async fn placement(&self, out: &Output) -> Result<Placement, i32> {
+    ///
+    /// Scenarios the backend cannot run (HTTPS mocks or webhook steps on Docker) are invalid
+    /// input for it: every one is reported before anything starts.
+    async fn placement(&self, scenarios: &[Scenario], out: &Output) -> Result<Placement, i32> {
+        if self.backend == Backend::Docker {
+            let refused: Vec<UnsupportedHere<'_>> = scenarios
+                .iter()
+                .flat_map(|scenario| {
+                    reenact::backend::docker::unsupported(scenario)
+                        .into_iter()
+                        .map(|what| UnsupportedHere {
+                            scenario: &scenario.id,
+                            what,
+                        })
+                })
+                .collect();
+            for (index, err) in refused.iter().enumerate() {
+                let last = index + 1 == refused.len();
+                out.error_chain(err, last.then_some(DOCKER_UNSUPPORTED_HELP));
+            }
+            if !refused.is_empty() {
+                return Err(exit_codes::INVALID_INPUT);
+            }
+        }
         match self.backend {
             Backend::Inprocess => Ok(Placement::InProcess),
             Backend::Docker => Placement::docker().await.map_err(|err| {
@@ -136,6 +160,18 @@ impl RunnerArgs {
         }
     }
 }
+
+/// A scenario part the chosen backend cannot run, as reported before a run.
+#[derive(Debug, thiserror::Error)]
+#[error("scenario `{scenario}` cannot run on the `docker` backend")]
+struct UnsupportedHere<'a> {
+    scenario: &'a str,
+    #[source]
+    what: Unsupported,
+}
+
+/// What to do about a scenario the docker backend cannot run.
+const DOCKER_UNSUPPORTED_HELP: &str = "nothing was run; run these scenarios with `--backend inprocess` (the default), or leave them out of the docker run";
 
 /// How to get a Docker engine, shown when none answers.
 const DOCKER_HELP: &str = "start an engine (`sudo dockerd &` or `sudo systemctl start docker`; on Debian `apt-get install docker.io`), or set `DOCKER_HOST` to one that runs (e.g. `unix:///var/run/docker.sock`)";

@@ -149,7 +149,7 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let placement = match args.runner.placement(out).await {
+    let placement = match args.runner.placement(&scenarios, out).await {
         Ok(placement) => placement,
         Err(code) => return code,
     };

@@ -59,7 +59,7 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let placement = match args.runner.placement(out).await {
+    let placement = match args.runner.placement(&scenarios, out).await {
         Ok(placement) => placement,
         Err(code) => return code,
     };

@@ -2,7 +2,9 @@
 //!
 //! Endpoints (all JSON): `GET /__reenact/health`, `POST /__reenact/reset`,
 //! `GET /__reenact/journal`, `GET /__reenact/state`, `GET /__reenact/clock`,
-//! `POST /__reenact/clock/advance` with `{"millis": N}`, `PUT /__reenact/config` with a `MockSpec`.
+//! `POST /__reenact/clock/advance` with `{"millis": N}`, `PUT /__reenact/config` with a `MockSpec`,
+//! `POST /__reenact/webhook` with a [`WebhookRequest`] (the mock sends it to the target, retrying
+//! per its policy on the virtual clock, and answers a [`WebhookReport`] with every attempt).
 //!
 //! [`handle`] serves them from an [`Engine`]; [`ControlClient`] calls them. Errors are answered as
 //! `{"error": "..."}` with a 4xx status.
@@ -21,6 +23,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::mock::engine::{Engine, json_response};
 use crate::mock::journal::Journal;
 use crate::mock::server::{BodyError, read_body};
+use crate::mock::webhook::{self, WebhookReport, WebhookRequest};
 use crate::scenario::model::MockSpec;
 
 /// Prefix of every control endpoint.
@@ -89,6 +92,16 @@ pub async fn handle(engine: &Engine, request: Request<Incoming>) -> Response<Byt
             Method::PUT => match read_json::<MockSpec>(body).await {
                 Ok(spec) => match engine.configure(&spec) {
                     Ok(()) => ok(json!({ "ok": true })),
+                    Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+                },
+                Err(response) => response,
+            },
+            _ => method_not_allowed(method, path),
+        },
+        "/webhook" => match *method {
+            Method::POST => match read_json::<WebhookRequest>(body).await {
+                Ok(request) => match webhook::deliver(engine.clock(), &request).await {
+                    Ok(report) => ok(report),
                     Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
                 },
                 Err(response) => response,
@@ -246,6 +259,17 @@ impl ControlClient {
         self.call::<Value>("configure", Method::PUT, "/config", Some(body))
             .await
             .map(drop)
+    }
+
+    /// Have the mock deliver a webhook to the target; returns every attempt it made. The call
+    /// lasts as long as the attempts do (each bounded by the request's timeout).
+    pub async fn send_webhook(
+        &self,
+        request: &WebhookRequest,
+    ) -> Result<WebhookReport, ControlError> {
+        let body = serde_json::to_vec(request).map_err(|e| self.fail("send_webhook", e))?;
+        self.call("send_webhook", Method::POST, "/webhook", Some(body))
+            .await
     }
 
     fn fail(

@@ -7,10 +7,16 @@
 //!
 //! Hot path: the stub set sits behind an `RwLock<Arc<StubSet>>` read only long enough to clone the
 //! `Arc`, so a reconfigure swaps it without stalling traffic; responses are prepared once per
-//! configuration (status, header map, serialized body); the journal lock is held only to push.
+//! configuration (status, header map, serialized body) unless they hold templates; the journal
+//! lock is held only to push. Rate limits ([`crate::mock::ratelimit`]) are checked before any
+//! stub; the state/store lock ([`crate::mock::state`]) is taken only by mocks that use them; a
+//! stub's faults ([`crate::mock::fault`]) are drawn only once it matched, and the edge carries out
+//! what the [`Answer`] says.
 
+use std::cell::Cell;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use bytes::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -18,9 +24,16 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::mock::clock::VirtualClock;
+use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
 use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
-use crate::scenario::model::{AfterLast, MockSpec, ResponseBody, ResponseSpec};
+use crate::mock::ratelimit::{Decision, Limiter};
+use crate::mock::render::{RequestVars, Responder, path_params};
+use crate::mock::state::MockState;
+use crate::scenario::model::{
+    AfterLast, MockSpec, PathMatcher, ResponseBody, ResponseSpec, StateRule,
+};
+use crate::scenario::template::{RenderError, Template};
 
 /// Header set on answers to requests that matched no stub.
 pub const UNMATCHED_HEADER: &str = "x-reenact-unmatched";
@@ -54,6 +67,18 @@ pub struct Incoming<'a> {
     pub headers: Vec<(String, String)>,
     /// The full body.
     pub body: Bytes,
+    /// The client's address, when known (for `client_ip` rate limits).
+    pub peer: Option<IpAddr>,
+}
+
+/// What the engine answers a request with: the response, and what the edge must do with it when
+/// a fault fired.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP response (not written at all for `timeout`, `reset`, `empty` and `garbage`).
+    pub response: Response<Bytes>,
+    /// Connection-level behaviour for the edge; `None` means write the response as usual.
+    pub edge: Option<EdgeAction>,
 }
 
 /// The state one mock serves from; see the module documentation.
@@ -62,6 +87,10 @@ pub struct Engine {
     stubs: RwLock<Arc<StubSet>>,
     journal: Recorder,
     clock: VirtualClock,
+    /// Scenario-state machines and the key/value store.
+    state: Mutex<MockState>,
+    /// Requests received since the last reset (seeds `{{ uuid }}`).
+    requests: AtomicU64,
 }
 
 /// One configuration's stubs, prepared for serving.
@@ -71,27 +100,83 @@ struct StubSet {
     stubs: Vec<PreparedStub>,
     /// Indices into `stubs` in matching order: priority, then file order.
     order: Vec<usize>,
+    /// Rate limits, checked before any stub.
+    limiter: Limiter,
+    /// Whether any stub reads or writes state or the store (then matching takes the state lock).
+    stateful: bool,
 }
 
 #[derive(Debug)]
 struct PreparedStub {
     name: String,
     matcher: CompiledMatcher,
-    responses: Vec<PreparedResponse>,
+    responses: Vec<Responder>,
     after_last: AfterLast,
+    /// The path template, for `{{ request.path.NAME }}`.
+    path_template: Option<String>,
+    state: Option<StateRule>,
+    store: Option<PreparedStore>,
     /// Requests this stub answered since the last reset; also its sequence position.
     served: AtomicU64,
+    /// Faults in file order; empty for most stubs, which then never touch `matched`.
+    faults: Vec<PreparedFault<PreparedResponse>>,
+    /// Requests this stub matched since the last reset, faulted or not (for fault selectors).
+    matched: AtomicU64,
 }
 
+impl PreparedStub {
+    /// Advance the stub's sequence and return the response at that position.
+    fn advance(&self) -> &Responder {
+        let n = self.served.fetch_add(1, Ordering::Relaxed);
+        let last = self.responses.len() - 1;
+        let position = match self.after_last {
+            AfterLast::Stick => usize::try_from(n).map_or(last, |n| n.min(last)),
+            AfterLast::Cycle => (n % self.responses.len() as u64) as usize,
+        };
+        tracing::trace!(stub = %self.name, position, "stub matched");
+        &self.responses[position]
+    }
+}
+
+/// What a matched request gets: response, journaled status, edge action, fault description.
+struct Outcome {
+    response: Response<Bytes>,
+    /// The status journaled: `0` when no status line reaches the client.
+    status: u16,
+    edge: Option<EdgeAction>,
+    fault: Option<String>,
+}
+
+impl Outcome {
+    /// The response as it is: no fault fired.
+    fn plain(response: Response<Bytes>) -> Outcome {
+        Outcome {
+            status: response.status().as_u16(),
+            response,
+            edge: None,
+            fault: None,
+        }
+    }
+}
+
+/// Store writes of a stub, parsed once.
 #[derive(Debug)]
-struct PreparedResponse {
+struct PreparedStore {
+    set: Vec<(Template, Template)>,
+    delete: Vec<Template>,
+}
+
+/// A response prepared once: status, header map and serialized body.
+#[derive(Debug)]
+pub(crate) struct PreparedResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl PreparedResponse {
-    fn to_response(&self) -> Response<Bytes> {
+    /// A fresh response with the prepared parts.
+    pub(crate) fn to_response(&self) -> Response<Bytes> {
         let mut response = Response::new(self.body.clone());
         *response.status_mut() = self.status;
         if !self.headers.is_empty() {
@@ -125,7 +210,21 @@ impl StubSet {
                 .responses
                 .responses
                 .iter()
-                .map(prepare_response)
+                .map(Responder::prepare)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid)?;
+            let store = match &stub.store {
+                Some(rule) => Some(prepare_store(rule).map_err(invalid)?),
+                None => None,
+            };
+            let path_template = match &stub.request.path {
+                Some(PathMatcher::Template(template)) => Some(template.clone()),
+                _ => None,
+            };
+            let faults = stub
+                .faults
+                .iter()
+                .map(|fault| PreparedFault::new(fault, prepare_response))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(invalid)?;
             stubs.push(PreparedStub {
@@ -133,21 +232,55 @@ impl StubSet {
                 matcher,
                 responses,
                 after_last: stub.responses.after_last,
+                path_template,
+                state: stub.state.clone(),
+                store,
                 served: AtomicU64::new(0),
+                faults,
+                matched: AtomicU64::new(0),
             });
         }
         let mut order: Vec<usize> = (0..stubs.len()).collect();
         // Stable: equal priorities keep file order.
         order.sort_by_key(|&i| spec.stubs[i].priority);
+        let limiter =
+            Limiter::new(&spec.rate_limits).map_err(|reason| ConfigError::InvalidStub {
+                mock: spec.name.clone(),
+                stub: "rate_limits".to_owned(),
+                reason,
+            })?;
+        // Templates may read the store and states, so a templated mock takes the lock too.
+        let stateful = stubs.iter().any(|s| {
+            s.state.is_some()
+                || s.store.is_some()
+                || s.responses.iter().any(Responder::is_templated)
+        });
         Ok(StubSet {
             mock: spec.name.clone(),
             stubs,
             order,
+            limiter,
+            stateful,
         })
     }
 }
 
-fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, String> {
+fn prepare_store(rule: &crate::scenario::model::StoreRule) -> Result<PreparedStore, String> {
+    let parse = |text: &String| {
+        Template::parse(text).map_err(|e| format!("invalid store template `{text}`: {e}"))
+    };
+    Ok(PreparedStore {
+        set: rule
+            .set
+            .iter()
+            .map(|(k, v)| Ok((parse(k)?, parse(v)?)))
+            .collect::<Result<_, String>>()?,
+        delete: rule.delete.iter().map(parse).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Prepare a response that holds no templates.
+pub(crate) fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, String> {
     let status = StatusCode::from_u16(spec.status)
         .map_err(|_| format!("invalid status `{}`", spec.status))?;
     let mut headers = HeaderMap::with_capacity(spec.headers.len() + 1);
@@ -182,6 +315,8 @@ impl Engine {
             stubs: RwLock::new(Arc::new(StubSet::prepare(spec)?)),
             journal: Recorder::new(spec.journal_limit),
             clock,
+            state: Mutex::new(MockState::default()),
+            requests: AtomicU64::new(0),
         })
     }
 
@@ -195,12 +330,17 @@ impl Engine {
         self.journal.snapshot()
     }
 
-    /// Clear the journal (and its dropped count), rewind every response sequence and put the
-    /// clock back at its start.
+    /// Clear the journal (and its dropped count), rewind every response sequence, forget rate
+    /// limit windows, scenario states and the store, and put the clock back at its start.
     pub fn reset(&self) {
-        for stub in &self.current().stubs {
+        let set = self.current();
+        for stub in &set.stubs {
             stub.served.store(0, Ordering::Relaxed);
+            stub.matched.store(0, Ordering::Relaxed);
         }
+        set.limiter.reset();
+        *self.lock_state() = MockState::default();
+        self.requests.store(0, Ordering::Relaxed);
         self.journal.clear();
         self.clock.reset();
     }
@@ -209,12 +349,15 @@ impl Engine {
     pub fn configure(&self, spec: &MockSpec) -> Result<(), ConfigError> {
         let prepared = Arc::new(StubSet::prepare(spec)?);
         *self.stubs.write().unwrap_or_else(PoisonError::into_inner) = prepared;
+        *self.lock_state() = MockState::default();
+        self.requests.store(0, Ordering::Relaxed);
         self.journal.reset_with_limit(spec.journal_limit);
         self.clock.reset();
         Ok(())
     }
 
-    /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}]}` in file order.
+    /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}], "machines":
+    /// {MACHINE: STATE}, "store": {KEY: VALUE}}`, stubs in file order.
     pub fn state(&self) -> Value {
         let set = self.current();
         let stubs: Vec<Value> = set
@@ -222,12 +365,24 @@ impl Engine {
             .iter()
             .map(|s| json!({ "name": s.name, "served": s.served.load(Ordering::Relaxed) }))
             .collect();
-        json!({ "mock": set.mock, "stubs": stubs })
+        let state = self.lock_state();
+        json!({
+            "mock": set.mock,
+            "stubs": stubs,
+            "machines": state.machines,
+            "store": state.store,
+        })
     }
 
-    /// Answer one request from the stubs and journal it.
-    pub fn respond(&self, request: Incoming<'_>) -> Response<Bytes> {
+    fn lock_state(&self) -> MutexGuard<'_, MockState> {
+        // Writes replace whole entries, so a poisoned lock still holds a sound state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Answer one request: rate limits first, then the stubs (and their faults); journal it.
+    pub fn respond(&self, request: Incoming<'_>) -> Answer {
         let set = self.current();
+        let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let view = RequestView {
             method: request.method,
             path: request.path,
@@ -236,32 +391,183 @@ impl Engine {
             body: &request.body,
         };
         let body = ParsedBody::new(&request.body);
-        let found = set
-            .order
-            .iter()
-            .copied()
-            .find(|&i| set.stubs[i].matcher.matches(&view, &body));
-        let (response, matched) = match found {
+        let vars = || RequestVars {
+            request: &view,
+            path_params: Vec::new(),
+            mock: &set.mock,
+            number,
+            now: self.clock.now(),
+            retry_after: None,
+            store: None,
+            machines: None,
+            uuids: Cell::new(0),
+        };
+        let mut pass = None;
+        if !set.limiter.is_empty() {
+            match set
+                .limiter
+                .check(&view, &body, request.peer, self.clock.offset())
+            {
+                Decision::Blocked {
+                    limit,
+                    name,
+                    retry_after,
+                } => {
+                    tracing::trace!(limit = %name, retry_after, "rate limited");
+                    let response = match set.limiter.response(limit) {
+                        Some(responder) => responder.respond(&RequestVars {
+                            retry_after: Some(retry_after),
+                            ..vars()
+                        }),
+                        None => json_response(StatusCode::TOO_MANY_REQUESTS, &json!({})),
+                    };
+                    drop(body);
+                    let status = response.status().as_u16();
+                    self.record(request, None, status, None, Some(name));
+                    return Answer {
+                        response,
+                        edge: None,
+                    };
+                }
+                Decision::Pass {
+                    remaining,
+                    in_flight,
+                } => pass = Some((remaining, in_flight)),
+            }
+        }
+        let mut state = set.stateful.then(|| self.lock_state());
+        let found = set.order.iter().copied().find(|&i| {
+            let stub = &set.stubs[i];
+            stub.matcher.matches(&view, &body)
+                && match (&stub.state, &state) {
+                    (Some(rule), Some(state)) => state.allows(rule),
+                    _ => true,
+                }
+        });
+        let (mut outcome, matched) = match found {
             Some(index) => {
                 let stub = &set.stubs[index];
-                let n = stub.served.fetch_add(1, Ordering::Relaxed);
-                let last = stub.responses.len() - 1;
-                let position = match stub.after_last {
-                    AfterLast::Stick => usize::try_from(n).map_or(last, |n| n.min(last)),
-                    AfterLast::Cycle => (n % stub.responses.len() as u64) as usize,
+                let params = || {
+                    stub.path_template
+                        .as_deref()
+                        .map(|t| path_params(t, view.path))
+                        .unwrap_or_default()
                 };
-                tracing::trace!(stub = %stub.name, position, "stub matched");
+                // The stub's effect: its sequence advances, its store writes and state transition
+                // apply, and the response at its position is rendered. A fault that keeps the
+                // stub from taking effect never calls this.
+                let mut effect = || {
+                    let responder = stub.advance();
+                    let mut failure = None;
+                    if let Some(state) = state.as_deref_mut() {
+                        if let Some(store) = &stub.store {
+                            let vars = RequestVars {
+                                path_params: params(),
+                                ..vars()
+                            }
+                            .with_state(Some(state));
+                            let writes = render_store(store, &vars);
+                            drop(vars);
+                            failure = apply_store(writes, state);
+                        }
+                        if let Some(rule) = &stub.state {
+                            state.transition(rule);
+                        }
+                    }
+                    match failure {
+                        Some(response) => response,
+                        None if responder.is_templated() => responder.respond(
+                            &RequestVars {
+                                path_params: params(),
+                                ..vars()
+                            }
+                            .with_state(state.as_deref()),
+                        ),
+                        None => responder.respond(&|_: &[String]| None),
+                    }
+                };
+                let outcome = if stub.faults.is_empty() {
+                    Outcome::plain(effect())
+                } else {
+                    self.with_faults(stub, &mut effect)
+                };
                 let matched = MatchedStub {
                     index,
                     name: stub.name.clone(),
                 };
-                (stub.responses[position].to_response(), Some(matched))
+                (outcome, Some(matched))
             }
-            None => (near_miss(&set, &view, &body), None),
+            None => (
+                Outcome::plain(near_miss(&set, &view, &body, state.as_deref())),
+                None,
+            ),
         };
+        drop(state);
         drop(body);
-        self.record(request, matched, response.status());
-        response
+        if let Some((remaining, in_flight)) = pass {
+            for (header, left) in remaining {
+                outcome
+                    .response
+                    .headers_mut()
+                    .insert(header, HeaderValue::from(left));
+            }
+            // The slots stay taken while the edge holds the response (also through a `delay` or
+            // `timeout` fault) and are freed when it drops it.
+            if let Some(in_flight) = in_flight {
+                outcome.response.extensions_mut().insert(in_flight);
+            }
+        }
+        self.record(request, matched, outcome.status, outcome.fault, None);
+        Answer {
+            response: outcome.response,
+            edge: outcome.edge,
+        }
+    }
+
+    /// Answer a request matched by a stub that has faults: the first fault whose selector holds
+    /// fires, or none does and the stub answers as usual. `effect` takes the stub's effect and
+    /// gives its response.
+    fn with_faults(
+        &self,
+        stub: &PreparedStub,
+        effect: &mut dyn FnMut() -> Response<Bytes>,
+    ) -> Outcome {
+        let n = stub.matched.fetch_add(1, Ordering::Relaxed) + 1;
+        let elapsed = self.clock.offset();
+        let Some(fault) = stub.faults.iter().find(|f| f.fires(n, elapsed)) else {
+            return Outcome::plain(effect());
+        };
+        tracing::debug!(stub = %stub.name, n, fault = %fault.description, "fault fired");
+        let (response, status, edge) = match &fault.action {
+            PreparedAction::Respond(instead) => {
+                (instead.to_response(), instead.status.as_u16(), None)
+            }
+            PreparedAction::NoEffect(edge) => (Response::new(Bytes::new()), 0, Some(edge.clone())),
+            PreparedAction::Effect(edge) => {
+                let response = effect();
+                let status = response.status().as_u16();
+                (response, status, Some(edge.clone()))
+            }
+            PreparedAction::Truncated(bytes) => {
+                let response = effect();
+                let len = response.body().len();
+                let body_bytes = bytes.map_or(len / 2, |n| usize::try_from(n).unwrap_or(len));
+                // Never the whole body: a truncation the client cannot notice is no fault.
+                let body_bytes = body_bytes.min(len.saturating_sub(1));
+                let status = response.status().as_u16();
+                (response, status, Some(EdgeAction::Truncated { body_bytes }))
+            }
+            PreparedAction::CommitRespond(instead) => {
+                let committed = effect().status().as_u16();
+                (instead.to_response(), committed, None)
+            }
+        };
+        Outcome {
+            response,
+            status,
+            edge,
+            fault: Some(fault.description.clone()),
+        }
     }
 
     /// Journal a request the edge refused before matching (e.g. a body over the size limit) and
@@ -276,11 +582,18 @@ impl Engine {
         response
             .headers_mut()
             .insert(UNMATCHED_HEADER, HeaderValue::from_static("true"));
-        self.record(request, None, status);
+        self.record(request, None, status.as_u16(), None, None);
         response
     }
 
-    fn record(&self, request: Incoming<'_>, matched: Option<MatchedStub>, status: StatusCode) {
+    fn record(
+        &self,
+        request: Incoming<'_>,
+        matched: Option<MatchedStub>,
+        status: u16,
+        fault: Option<String>,
+        rate_limited: Option<String>,
+    ) {
         let body = String::from_utf8_lossy(&request.body).into_owned();
         self.journal.record(JournalEntry {
             seq: 0,
@@ -291,7 +604,9 @@ impl Engine {
             headers: request.headers,
             body,
             matched,
-            status: status.as_u16(),
+            status,
+            rate_limited,
+            fault,
         });
     }
 
@@ -303,13 +618,66 @@ impl Engine {
     }
 }
 
+/// Render a stub's store writes against the state before them.
+fn render_store(store: &PreparedStore, vars: &RequestVars<'_>) -> Result<StoreWrites, RenderError> {
+    let mut writes = Vec::with_capacity(store.set.len());
+    for (key, value) in &store.set {
+        writes.push((key.render(vars)?, value.render(vars)?));
+    }
+    let deletes = store
+        .delete
+        .iter()
+        .map(|key| key.render(vars))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((writes, deletes))
+}
+
+/// Rendered store writes: keys and values to set, keys to delete.
+type StoreWrites = (Vec<(String, String)>, Vec<String>);
+
+/// Apply rendered store writes; a template that could not render gives the `500` to answer
+/// instead (and nothing is written).
+fn apply_store(
+    rendered: Result<StoreWrites, RenderError>,
+    state: &mut MockState,
+) -> Option<Response<Bytes>> {
+    match rendered {
+        Ok((writes, deletes)) => {
+            for key in deletes {
+                state.store.remove(&key);
+            }
+            state.store.extend(writes);
+            None
+        }
+        Err(e) => Some(json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "error": format!("failed to render the store write: {e}") }),
+        )),
+    }
+}
+
 /// The 404 for a request no stub matched, naming the closest stub (most conditions held; ties
-/// go to matching order) and why it missed.
-fn near_miss(set: &StubSet, view: &RequestView<'_>, body: &ParsedBody<'_>) -> Response<Bytes> {
+/// go to matching order) and why it missed; a stub held back by its scenario state says so.
+fn near_miss(
+    set: &StubSet,
+    view: &RequestView<'_>,
+    body: &ParsedBody<'_>,
+    state: Option<&MockState>,
+) -> Response<Bytes> {
     let mut closest: Option<(&PreparedStub, crate::mock::matching::MatchResult)> = None;
     for &i in &set.order {
         let stub = &set.stubs[i];
-        let result = stub.matcher.evaluate(view, body);
+        let mut result = stub.matcher.evaluate(view, body);
+        if let (Some(rule), Some(state)) = (&stub.state, state)
+            && !state.allows(rule)
+        {
+            result.misses.push(format!(
+                "state: machine `{}` is `{}`, not `{}`",
+                rule.machine,
+                state.machine(&rule.machine),
+                rule.when.as_deref().unwrap_or_default()
+            ));
+        }
         if closest
             .as_ref()
             .is_none_or(|(_, best)| result.hits > best.hits)

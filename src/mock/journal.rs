@@ -34,10 +34,18 @@ pub struct JournalEntry {
     pub headers: Vec<(String, String)>,
     /// Body as UTF-8 (invalid bytes replaced).
     pub body: String,
-    /// The stub that answered, if any.
+    /// The stub the request matched, if any (also when a fault kept it from taking effect).
     pub matched: Option<MatchedStub>,
-    /// Status code answered.
+    /// Status code answered; for a `commit_then` fault the status the stub would have sent; `0`
+    /// when a connection fault (`timeout`, `reset`, `empty`, `garbage`) sent no status line.
     pub status: u16,
+    /// The rate limit that blocked the request, if one did (then `matched` is `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<String>,
+    /// The fault that fired on this request, described, e.g. `reset` or `first create lost
+    /// (commit_then reset)`.
+    #[serde(default)]
+    pub fault: Option<String>,
 }
 
 /// The stub that answered a request.
@@ -126,6 +134,8 @@ mod tests {
             body: String::new(),
             matched: None,
             status: 404,
+            rate_limited: None,
+            fault: None,
         }
     }
 

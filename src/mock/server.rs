@@ -2,7 +2,11 @@
 //!
 //! [`MockServer`] is the edge layer: it binds both listeners, runs HTTP/1.1 (keep-alive) on
 //! `hyper`, reads each request in full (bodies over [`MAX_BODY_BYTES`] get a `413`) and hands it to
-//! the shared [`Engine`]. Connection-level faults and TLS will live here too. Shutdown is
+//! the shared [`Engine`]. With a [`TlsIdentity`] the traffic listener speaks HTTPS: the TLS
+//! handshake wraps the connection, and the same connection handling serves it. Every connection,
+//! plain or TLS, runs over a [`FaultIo`], which carries out the connection-level faults the engine
+//! decides (on TLS it acts on the plaintext inside the session, and a reset on the TCP socket
+//! underneath; see [`crate::mock::edge`]). Shutdown is
 //! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
 //! and wait for every connection task.
 
@@ -24,14 +28,20 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::mock::clock::{ClockError, VirtualClock};
 use crate::mock::control;
+use crate::mock::edge::{ConnControl, FaultIo, Transport};
 use crate::mock::engine::{ConfigError, Engine, Incoming};
-use crate::scenario::model::{ClockSpec, MockSpec};
+use crate::mock::fault::EdgeAction;
+use crate::mock::tls::{TlsError, TlsIdentity};
+use crate::scenario::model::{ClockSpec, MAX_TIMEOUT_HOLD, MockSpec};
 
 /// Largest request body a mock reads; larger ones are answered `413`.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// How long [`MockServer::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a client has to finish the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a mock listens.
 #[derive(Debug, Clone)]
@@ -42,6 +52,8 @@ pub struct BindOptions {
     pub traffic_port: u16,
     /// Admin port; 0 picks a free one.
     pub admin_port: u16,
+    /// Serve HTTPS with this identity on the traffic port (the admin port stays plain HTTP).
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for BindOptions {
@@ -50,6 +62,7 @@ impl Default for BindOptions {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             traffic_port: 0,
             admin_port: 0,
+            tls: None,
         }
     }
 }
@@ -72,6 +85,15 @@ pub enum MockError {
     /// The mock configuration is invalid.
     #[error("failed to prepare the stubs")]
     Config(#[from] ConfigError),
+    /// The TLS identity cannot be served.
+    #[error("failed to serve HTTPS")]
+    Tls(#[from] TlsError),
+    /// The mock asks for `tls: true` but was given no certificate.
+    #[error("mock `{mock}` has `tls: true` but no certificate was given to serve")]
+    NoCertificate {
+        /// The mock's name.
+        mock: String,
+    },
 }
 
 /// A running mock.
@@ -82,7 +104,13 @@ pub enum MockError {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let spec = MockSpec { name: "erp".into(), stubs: Vec::new(), journal_limit: 100 };
+/// let spec = MockSpec {
+///     name: "erp".into(),
+///     stubs: Vec::new(),
+///     journal_limit: 100,
+///     rate_limits: Vec::new(),
+///     tls: false,
+/// };
 /// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
 /// assert!(server.url().starts_with("http://127.0.0.1:"));
 /// assert_ne!(server.url(), server.admin_url());
@@ -95,6 +123,7 @@ pub struct MockServer {
     engine: Arc<Engine>,
     traffic_addr: SocketAddr,
     admin_addr: SocketAddr,
+    tls: bool,
     shutdown: watch::Sender<bool>,
     listeners: Vec<JoinHandle<()>>,
 }
@@ -115,12 +144,20 @@ impl MockServer {
         clock: &ClockSpec,
         bind: BindOptions,
     ) -> Result<MockServer, MockError> {
+        if spec.tls && bind.tls.is_none() {
+            return Err(MockError::NoCertificate { mock: spec.name });
+        }
         let engine = Arc::new(Engine::new(&spec, VirtualClock::from_spec(clock)?)?);
         MockServer::serve(engine, bind).await
     }
 
     /// Serve an engine built elsewhere (e.g. by `reenact mock serve`).
     pub async fn serve(engine: Arc<Engine>, bind: BindOptions) -> Result<MockServer, MockError> {
+        let acceptor = match &bind.tls {
+            Some(identity) => Some(tokio_rustls::TlsAcceptor::from(identity.server_config()?)),
+            None => None,
+        };
+        let tls = acceptor.is_some();
         let traffic = listen(SocketAddr::new(bind.host, bind.traffic_port)).await?;
         let admin = listen(SocketAddr::new(bind.host, bind.admin_port)).await?;
         let traffic_addr = local_addr(&traffic)?;
@@ -130,24 +167,33 @@ impl MockServer {
             tokio::spawn(accept_loop(
                 traffic,
                 Role::Traffic,
+                acceptor,
                 engine.clone(),
                 signal.clone(),
             )),
-            tokio::spawn(accept_loop(admin, Role::Admin, engine.clone(), signal)),
+            tokio::spawn(accept_loop(
+                admin,
+                Role::Admin,
+                None,
+                engine.clone(),
+                signal,
+            )),
         ];
         tracing::debug!(%traffic_addr, %admin_addr, "mock listening");
         Ok(MockServer {
             engine,
             traffic_addr,
             admin_addr,
+            tls,
             shutdown,
             listeners,
         })
     }
 
-    /// Base URL of the traffic listener, e.g. `http://127.0.0.1:40123`.
+    /// Base URL of the traffic listener, e.g. `http://127.0.0.1:40123` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.traffic_addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.traffic_addr)
     }
 
     /// Base URL of the admin listener.
@@ -205,6 +251,7 @@ async fn shutdown_requested(signal: &mut watch::Receiver<bool>) {
 async fn accept_loop(
     listener: TcpListener,
     role: Role,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     engine: Arc<Engine>,
     mut signal: watch::Receiver<bool>,
 ) {
@@ -215,8 +262,8 @@ async fn accept_loop(
         tokio::select! {
             () = shutdown_requested(&mut signal) => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    connections.spawn(serve_connection(stream, role, engine.clone(), signal.clone()));
+                Ok((stream, peer)) => {
+                    connections.spawn(accept_connection(stream, peer, role, tls.clone(), engine.clone(), signal.clone()));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -237,21 +284,49 @@ async fn accept_loop(
     }
 }
 
-async fn serve_connection(
+/// Set up one accepted connection (TLS handshake when the listener has an acceptor), then serve
+/// it with the one connection handler.
+async fn accept_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     role: Role,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     engine: Arc<Engine>,
-    mut signal: watch::Receiver<bool>,
+    signal: watch::Receiver<bool>,
 ) {
     // Small request/response exchanges on keep-alive connections must not wait for Nagle.
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "failed to set TCP_NODELAY");
     }
+    let Some(acceptor) = tls else {
+        return serve_connection(stream, peer, role, engine, signal).await;
+    };
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => serve_connection(stream, peer, role, engine, signal).await,
+        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake with a mock client failed"),
+        Err(_) => tracing::debug!("TLS handshake with a mock client timed out"),
+    }
+}
+
+/// Serve HTTP/1.1 on one connection, plain or TLS, over a [`FaultIo`] so that connection-level
+/// faults work the same on both.
+async fn serve_connection<S: Transport>(
+    stream: S,
+    peer: SocketAddr,
+    role: Role,
+    engine: Arc<Engine>,
+    mut signal: watch::Receiver<bool>,
+) {
+    let conn = ConnControl::new();
+    let io = FaultIo::new(stream, conn.clone());
+    let service_signal = signal.clone();
     let service = service_fn(move |request: Request<IncomingBody>| {
         let engine = engine.clone();
+        let conn = conn.clone();
+        let signal = service_signal.clone();
         async move {
             let response = match role {
-                Role::Traffic => handle_traffic(&engine, request).await,
+                Role::Traffic => handle_traffic(&engine, request, peer, &conn, signal).await,
                 Role::Admin => control::handle(&engine, request).await,
             };
             Ok::<_, Infallible>(response.map(Full::new))
@@ -259,7 +334,7 @@ async fn serve_connection(
     });
     let connection = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
@@ -290,7 +365,15 @@ pub(crate) async fn read_body(body: IncomingBody) -> Result<Bytes, BodyError> {
     }
 }
 
-async fn handle_traffic(engine: &Engine, request: Request<IncomingBody>) -> Response<Bytes> {
+/// Answer one traffic request, carrying out the fault that fired on it, if any: HTTP-level
+/// faults here (delay, timeout), connection-level ones by arming `conn` for the edge.
+async fn handle_traffic(
+    engine: &Engine,
+    request: Request<IncomingBody>,
+    peer: SocketAddr,
+    conn: &ConnControl,
+    mut signal: watch::Receiver<bool>,
+) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let headers: Vec<(String, String)> = parts
         .headers
@@ -336,9 +419,31 @@ async fn handle_traffic(engine: &Engine, request: Request<IncomingBody>) -> Resp
         query: parts.uri.query().unwrap_or(""),
         headers,
         body,
+        peer: Some(peer.ip()),
     };
-    match refusal {
+    let answer = match refusal {
         None => engine.respond(incoming),
-        Some((status, error)) => engine.reject(incoming, status, &error),
+        Some((status, error)) => return engine.reject(incoming, status, &error),
+    };
+    match answer.edge {
+        None => {}
+        Some(EdgeAction::Delay(by)) => {
+            // A shutdown cuts the delay short so that `MockServer::shutdown` stays prompt.
+            tokio::select! {
+                () = tokio::time::sleep(by) => {}
+                () = shutdown_requested(&mut signal) => {}
+            }
+        }
+        Some(EdgeAction::Timeout) => {
+            // hyper notices a client that goes away and drops this future; otherwise hold until
+            // the cap or a shutdown, then close without an answer.
+            tokio::select! {
+                () = tokio::time::sleep(MAX_TIMEOUT_HOLD) => {}
+                () = shutdown_requested(&mut signal) => {}
+            }
+            conn.arm(EdgeAction::Empty);
+        }
+        Some(action) => conn.arm(action),
     }
+    answer.response
 }

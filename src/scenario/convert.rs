@@ -35,6 +35,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         text: &source_text,
         errors: Vec::new(),
         mocks: Vec::new(),
+        tls_mocks: Vec::new(),
     };
     let scenario = cx.scenario(&node);
     let mut errors = cx.errors;
@@ -68,7 +69,15 @@ const TOP_KEYS: &[&str] = &[
     "expect",
     "snapshot",
 ];
-const MOCK_KEYS: &[&str] = &["stubs", "journal_limit", "provider", "with", "faults"];
+const MOCK_KEYS: &[&str] = &[
+    "stubs",
+    "journal_limit",
+    "tls",
+    "provider",
+    "with",
+    "faults",
+    "rate_limits",
+];
 const STUB_KEYS: &[&str] = &[
     "name",
     "priority",
@@ -76,6 +85,42 @@ const STUB_KEYS: &[&str] = &[
     "response",
     "responses",
     "sequence",
+    "state",
+    "store",
+    "faults",
+];
+const FAULT_KEYS: &[&str] = &[
+    "name",
+    "nth",
+    "times",
+    "every",
+    "after",
+    "probability",
+    "seed",
+    "action",
+];
+const ACTION_KEYS: &[&str] = &[
+    "respond",
+    "delay",
+    "timeout",
+    "reset",
+    "empty",
+    "truncated",
+    "garbage",
+    "slow_body",
+    "commit_then",
+];
+const TRUNCATED_KEYS: &[&str] = &["bytes"];
+const GARBAGE_KEYS: &[&str] = &["bytes"];
+const SLOW_BODY_KEYS: &[&str] = &["chunk", "every"];
+const COMMIT_THEN_KEYS: &[&str] = &[
+    "delay",
+    "reset",
+    "status",
+    "headers",
+    "json",
+    "body",
+    "body_file",
 ];
 const MATCHER_KEYS: &[&str] = &[
     "method",
@@ -98,10 +143,24 @@ const STEP_KEYS: &[&str] = &[
     "name",
     "request",
     "poll",
+    "webhook",
     "advance_clock",
     "expect",
     "capture",
 ];
+const WEBHOOK_KEYS: &[&str] = &[
+    "mock",
+    "method",
+    "path",
+    "headers",
+    "json",
+    "body",
+    "body_file",
+    "sign",
+    "retry",
+];
+const SIGN_KEYS: &[&str] = &["secret", "header", "algorithm", "encoding", "prefix"];
+const RETRY_KEYS: &[&str] = &["attempts", "backoff", "timeout"];
 const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
 const REQUEST_KEYS: &[&str] = &[
     "method",
@@ -140,6 +199,14 @@ enum Scope<'s> {
     Target,
     /// In the flow: `mocks.NAME.url`, `target.url`, `env.NAME` and the captures so far.
     Flow { captures: &'s [String] },
+    /// In a mock's responses and store writes: `request.*`, `now`, `uuid`, `store.*`,
+    /// `state.*`, and `retry_after` in a rate limit's answer.
+    Mock {
+        /// Parameters of the stub's path template.
+        params: &'s [String],
+        /// Whether this is a rate limit's answer.
+        limit: bool,
+    },
 }
 
 /// The mapping entries of a node, checked against the keys allowed there.
@@ -185,6 +252,8 @@ struct Cx<'a> {
     errors: Vec<Diagnostic>,
     /// Names of the mocks declared, for references and templates.
     mocks: Vec<String>,
+    /// Names of the mocks with `tls: true` (`{{ tls.ca_file }}` needs one).
+    tls_mocks: Vec<String>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -534,10 +603,13 @@ impl Cx<'_> {
             Ok(template) => template,
             Err(err) => {
                 let span = self.inner_span(node, err.offset, 2);
-                self.error(
+                let mut diagnostic =
                     Diagnostic::new(format!("invalid template `{text}`"), Some(span))
-                        .with_label(err.message),
-                );
+                        .with_label(err.message);
+                if let Some(help) = err.help {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                self.error(diagnostic);
                 return None;
             }
         };
@@ -559,6 +631,9 @@ impl Cx<'_> {
         let unknown = |label: String| {
             Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
         };
+        if let Scope::Mock { params, limit } = scope {
+            return check_mock_var(path, name, params, limit);
+        }
         let parts: Vec<&str> = path.iter().map(String::as_str).collect();
         match (parts.as_slice(), scope) {
             (["mocks", mock, "url"], _) => {
@@ -576,6 +651,18 @@ impl Cx<'_> {
             (["mocks", ..], _) => Some(
                 unknown("a mock's variable is `mocks.NAME.url`".to_string())
                     .with_help("write `{{ mocks.NAME.url }}`"),
+            ),
+            (["tls", "ca_file"], Scope::Target) if !self.tls_mocks.is_empty() => None,
+            (["tls", "ca_file"], Scope::Target) => Some(
+                unknown("no mock has `tls: true`".to_string())
+                    .with_help("add `tls: true` to the mock the target reaches over HTTPS"),
+            ),
+            (["tls", "ca_file"], Scope::Flow { .. }) => Some(unknown(
+                "`tls.ca_file` is only known in `target`".to_string(),
+            )),
+            (["tls", ..], _) => Some(
+                unknown("the TLS variable is `tls.ca_file`".to_string())
+                    .with_help("did you mean `tls.ca_file`?"),
             ),
             (["env", _], _) => None,
             (["env", ..], _) => Some(unknown("an environment variable is `env.NAME`".to_string())),
@@ -610,13 +697,15 @@ impl Cx<'_> {
                 }
                 Some(diagnostic)
             }
-            (_, Scope::Target) => Some(
-                unknown("not a variable of `target`".to_string())
-                    .with_help("`target` knows `mocks.NAME.url`, `target.port` and `env.NAME`"),
-            ),
+            (_, Scope::Target) => {
+                Some(unknown("not a variable of `target`".to_string()).with_help(
+                    "`target` knows `mocks.NAME.url`, `target.port`, `tls.ca_file` and `env.NAME`",
+                ))
+            }
             (_, Scope::Flow { .. }) => Some(unknown("not a known variable".to_string()).with_help(
                 "the flow knows `mocks.NAME.url`, `target.url`, `env.NAME` and captures",
             )),
+            (_, Scope::Mock { .. }) => None,
         }
     }
 
@@ -992,16 +1081,38 @@ impl Cx<'_> {
     fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
         let context = format!("in mock `{name}`");
         let fields = self.fields(node, MOCK_KEYS, name, &context)?;
-        let supported = self.not_yet_supported(
+        let mut supported = self.not_yet_supported(
             &fields,
-            &["provider", "with", "faults"],
+            &["provider", "with"],
             "built-in providers and faults arrive in a later release",
         );
+        if let Some(key) = fields.key("faults") {
+            self.error(
+                Diagnostic::new(
+                    "`faults` on a mock is not yet supported: mock-level faults arrive with built-in providers",
+                    Some(key.span),
+                )
+                .with_label("not yet supported")
+                .with_help("put `faults` on a stub"),
+            );
+            supported = false;
+        }
+        let tls = match fields.get("tls") {
+            Some(value) => self.boolean(value, "tls", &context),
+            None => Some(false),
+        };
+        if tls == Some(true) {
+            self.tls_mocks.push(name.to_string());
+        }
         let journal_limit = match fields.get("journal_limit") {
             Some(value) => self
                 .integer(value, "journal_limit", &context, 1..=1_000_000)
                 .map(|n| n as usize),
             None => Some(DEFAULT_JOURNAL_LIMIT),
+        };
+        let rate_limits = match fields.get("rate_limits") {
+            Some(value) => self.rate_limits(value, name),
+            None => Some(Vec::new()),
         };
         let stubs = match fields.get("stubs") {
             Some(value) => self.list(value, "stubs", &context).and_then(|items| {
@@ -1021,6 +1132,8 @@ impl Cx<'_> {
             name: name.to_string(),
             stubs: stubs?,
             journal_limit: journal_limit?,
+            rate_limits: rate_limits?,
+            tls: tls?,
         })
     }
 
@@ -1093,6 +1206,28 @@ impl Cx<'_> {
             }
             None
         };
+        let params = stub_params(request.as_ref());
+        let scope = Scope::Mock {
+            params: &params,
+            limit: false,
+        };
+        let mut templates_ok = true;
+        if let (Some(value), Some(responses)) = (fields.get("response"), &responses) {
+            templates_ok &= self.response_templates(value, &responses[0], scope);
+        }
+        if let (Some(NodeKind::Sequence(items)), Some(responses)) =
+            (fields.get("responses").map(|v| &v.kind), &responses)
+        {
+            for (item, response) in items.iter().zip(responses) {
+                templates_ok &= self.response_templates(item, response, scope);
+            }
+        }
+        let state = fields
+            .get("state")
+            .map(|value| self.state_rule(value, context));
+        let store = fields
+            .get("store")
+            .map(|value| self.store_rule(value, context, scope));
         let after_last = match fields.get("sequence") {
             Some(value) => {
                 let text = self.string(value, "sequence", context);
@@ -1114,6 +1249,23 @@ impl Cx<'_> {
             }
             None => Some(AfterLast::Stick),
         };
+        let faults = match fields.get("faults") {
+            Some(value) => self.list(value, "faults", context).and_then(|items| {
+                let faults: Vec<Option<Fault>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        self.fault(
+                            item,
+                            &format!("in fault {} of {}", index + 1, &context[3..]),
+                        )
+                    })
+                    .collect();
+                faults.into_iter().collect()
+            }),
+            None => Some(Vec::new()),
+        };
+        templates_ok.then_some(())?;
         Some(Stub {
             name: present(name)?,
             priority: priority?,
@@ -1122,7 +1274,258 @@ impl Cx<'_> {
                 responses: responses?,
                 after_last: after_last?,
             },
+            state: present(state)?,
+            store: present(store)?,
+            faults: faults?,
         })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Faults
+    // -----------------------------------------------------------------------------------------
+
+    fn fault(&mut self, node: &Node, context: &str) -> Option<Fault> {
+        let fields = self.fields(node, FAULT_KEYS, "faults", context)?;
+        let name = fields
+            .get("name")
+            .map(|value| self.string(value, "name", context));
+        let nth = match fields.get("nth") {
+            Some(value) => self.nth(value, context),
+            None => Some(Vec::new()),
+        };
+        let count = |cx: &mut Self, key: &str| {
+            fields
+                .get(key)
+                .map(|value| cx.integer(value, key, context, 1..=u64::MAX))
+        };
+        let times = count(self, "times");
+        let every = count(self, "every");
+        let after = fields
+            .get("after")
+            .map(|value| self.duration(value, "after", context));
+        let seed = match fields.get("seed") {
+            Some(value) => {
+                if !fields.has("probability") {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`seed` needs `probability` {context}"),
+                            fields.key("seed").map(|key| key.span),
+                        )
+                        .with_label("a seed only drives `probability`"),
+                    );
+                }
+                self.integer(value, "seed", context, 0..=u64::MAX)
+            }
+            None => Some(0),
+        };
+        let probability = fields
+            .get("probability")
+            .map(|value| self.probability(value, context));
+        let action = match fields.get("action") {
+            Some(value) => self.fault_action(value, context),
+            None => {
+                self.missing(&fields, "action", context);
+                None
+            }
+        };
+        let probability = present(probability)?;
+        let seed = seed?;
+        Some(Fault {
+            name: present(name)?,
+            selector: FaultSelector {
+                nth: nth?,
+                times: present(times)?,
+                every: present(every)?,
+                after: present(after)?,
+                probability: probability.map(|chance| Probability { chance, seed }),
+            },
+            action: action?,
+        })
+    }
+
+    /// `nth: 3` or `nth: [1, 3]`: 1-based request counts.
+    fn nth(&mut self, node: &Node, context: &str) -> Option<Vec<u64>> {
+        match &node.kind {
+            NodeKind::Sequence(items) => {
+                if items.is_empty() {
+                    self.error(
+                        Diagnostic::new(format!("`nth` {context} is empty"), Some(node.span))
+                            .with_label("give at least one request number"),
+                    );
+                    return None;
+                }
+                let numbers: Vec<Option<u64>> = items
+                    .iter()
+                    .map(|item| self.integer(item, "nth", context, 1..=u64::MAX))
+                    .collect();
+                numbers.into_iter().collect()
+            }
+            _ => self
+                .integer(node, "nth", context, 1..=u64::MAX)
+                .map(|n| vec![n]),
+        }
+    }
+
+    /// A chance between 0 and 1 inclusive.
+    fn probability(&mut self, node: &Node, context: &str) -> Option<f64> {
+        let value = match node.scalar() {
+            Some(Scalar::Float(x)) => x,
+            Some(Scalar::Int(n)) => n as f64,
+            Some(Scalar::UInt(n)) => n as f64,
+            _ => {
+                self.type_error(node, "a number", "probability", context);
+                return None;
+            }
+        };
+        if (0.0..=1.0).contains(&value) {
+            return Some(value);
+        }
+        self.error(
+            Diagnostic::new(
+                format!(
+                    "`probability` {context} must be between 0 and 1, found `{}`",
+                    node.text().unwrap_or_default()
+                ),
+                Some(node.span),
+            )
+            .with_label("out of range"),
+        );
+        None
+    }
+
+    /// `true`, as `timeout: true` requires; `false` is an error rather than a silent no-op.
+    fn must_be_true(&mut self, node: &Node, key: &str, context: &str) -> Option<()> {
+        match self.boolean(node, key, context)? {
+            true => Some(()),
+            false => {
+                self.error(
+                    Diagnostic::new(format!("`{key}` {context} must be `true`"), Some(node.span))
+                        .with_label("remove the fault instead of turning it off"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `action` of the fault described by `fault` (`in fault 1 of stub 2 of mock …`).
+    fn fault_action(&mut self, node: &Node, fault: &str) -> Option<FaultAction> {
+        let owner = &fault[3..];
+        let action_context = format!("in the action of {owner}");
+        let context = action_context.as_str();
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "action", fault);
+            return None;
+        }
+        let fields = self.fields(node, ACTION_KEYS, "action", context)?;
+        if !self.at_most_one(&fields, ACTION_KEYS, context) {
+            return None;
+        }
+        let Some((key, _, value)) = fields.entries.first().copied() else {
+            if fields.unknown.is_empty() {
+                self.error(
+                    Diagnostic::new(format!("empty `action` {fault}"), Some(node.span))
+                        .with_label(format!("give one of {}", list_keys(ACTION_KEYS))),
+                );
+            }
+            return None;
+        };
+        match key {
+            "respond" => self
+                .response(value, &format!("in the `respond` action of {owner}"))
+                .map(FaultAction::Respond),
+            "delay" => self.duration(value, key, context).map(FaultAction::Delay),
+            "timeout" => self
+                .must_be_true(value, key, context)
+                .map(|()| FaultAction::Timeout),
+            "reset" => self
+                .must_be_true(value, key, context)
+                .map(|()| FaultAction::Reset),
+            "empty" => self
+                .must_be_true(value, key, context)
+                .map(|()| FaultAction::Empty),
+            "truncated" => {
+                let fields = self.fields(value, TRUNCATED_KEYS, key, context)?;
+                let bytes = fields
+                    .get("bytes")
+                    .map(|value| self.integer(value, "bytes", context, 0..=u64::MAX));
+                Some(FaultAction::Truncated {
+                    bytes: present(bytes)?,
+                })
+            }
+            "garbage" => {
+                let fields = self.fields(value, GARBAGE_KEYS, key, context)?;
+                let bytes = match fields.get("bytes") {
+                    Some(value) => self.integer(value, "bytes", context, 1..=1_048_576),
+                    None => Some(DEFAULT_GARBAGE_BYTES),
+                };
+                Some(FaultAction::Garbage { bytes: bytes? })
+            }
+            "slow_body" => {
+                let fields = self.fields(value, SLOW_BODY_KEYS, key, context)?;
+                let chunk = match fields.get("chunk") {
+                    Some(value) => self.integer(value, "chunk", context, 1..=u64::MAX),
+                    None => Some(DEFAULT_SLOW_CHUNK),
+                };
+                let every = match fields.get("every") {
+                    Some(value) => self.duration(value, "every", context),
+                    None => Some(DEFAULT_SLOW_EVERY),
+                };
+                Some(FaultAction::SlowBody {
+                    chunk: chunk?,
+                    every: every?,
+                })
+            }
+            _ => self
+                .commit_then(value, &format!("in the `commit_then` action of {owner}"))
+                .map(FaultAction::CommitThen),
+        }
+    }
+
+    fn commit_then(&mut self, node: &Node, context: &str) -> Option<CommitThen> {
+        let fields = self.fields(node, COMMIT_THEN_KEYS, "commit_then", context)?;
+        let response_keys = ["status", "headers", "json", "body", "body_file"];
+        let given_response = response_keys.iter().find(|key| fields.has(key));
+        let then: Vec<&str> = ["delay", "reset"]
+            .into_iter()
+            .chain(given_response.copied())
+            .filter(|key| fields.has(key))
+            .collect();
+        if then.len() > 1 {
+            self.error(
+                Diagnostic::new(
+                    format!(
+                        "`{}` and `{}` cannot both be given {context}",
+                        then[0], then[1]
+                    ),
+                    fields.key(then[1]).map(|key| key.span),
+                )
+                .with_label(
+                    "give `delay`, `reset`, or a response (`status`, `headers`, `json` | `body`)",
+                ),
+            );
+            return None;
+        }
+        if let Some(value) = fields.get("delay") {
+            self.duration(value, "delay", context)
+                .map(CommitThen::Delay)
+        } else if let Some(value) = fields.get("reset") {
+            self.must_be_true(value, "reset", context)
+                .map(|()| CommitThen::Reset)
+        } else if given_response.is_some() {
+            // Unknown keys were reported above; reading the response would report them again.
+            if !fields.unknown.is_empty() {
+                return None;
+            }
+            self.response(node, context).map(CommitThen::Respond)
+        } else {
+            if fields.unknown.is_empty() {
+                self.error(
+                    Diagnostic::new(format!("nothing to do after the commit {context}"), Some(node.span))
+                        .with_label("give `delay`, `reset`, or a response (`status`, `headers`, `json` | `body`)"),
+                );
+            }
+            None
+        }
     }
 
     fn value_matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<ValueMatcher> {
@@ -1600,7 +2003,7 @@ impl Cx<'_> {
             _ => context,
         };
         let context = context.as_str();
-        let actions = ["request", "poll", "advance_clock"];
+        let actions = ["request", "poll", "webhook", "advance_clock"];
         let given: Vec<&str> = actions
             .iter()
             .copied()
@@ -1655,6 +2058,26 @@ impl Cx<'_> {
                 }
                 self.poll(fields.get("poll")?, context, scope, capture.clone())
             }
+            "webhook" => {
+                if let Some(key_node) = fields.key("capture") {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`capture` does not apply to a webhook {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("a webhook's answer goes to the mock, not to the flow"),
+                    );
+                }
+                let webhook = self.webhook(fields.get("webhook")?, context, scope);
+                let expect = match fields.get("expect") {
+                    Some(value) => self.check(value, "expect", context).map(Some),
+                    None => Some(None),
+                };
+                Some(StepAction::Webhook {
+                    webhook: webhook?,
+                    expect: expect?,
+                })
+            }
             _ => {
                 for key in ["expect", "capture"] {
                     if let Some(key_node) = fields.key(key) {
@@ -1663,7 +2086,7 @@ impl Cx<'_> {
                                 format!("`{key}` does not apply to `advance_clock` {context}"),
                                 Some(key_node.span),
                             )
-                            .with_label("only a request or poll step has a response"),
+                            .with_label("only a request, poll or webhook step has a response"),
                         );
                     }
                 }
@@ -1839,6 +2262,230 @@ impl Cx<'_> {
             body: body?,
             timeout: timeout?,
         })
+    }
+
+    fn webhook(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<WebhookSpec> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "webhook", context);
+            return None;
+        }
+        let webhook_context = format!("in the webhook of {}", &context[3..]);
+        let context = webhook_context.as_str();
+        let fields = self.fields(node, WEBHOOK_KEYS, "webhook", context)?;
+        let mock = match fields.get("mock") {
+            Some(value) => self.string(value, "mock", context).and_then(|name| {
+                if self.mocks.contains(&name) {
+                    return Some(name);
+                }
+                let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
+                let mut diagnostic =
+                    Diagnostic::new(format!("unknown mock `{name}` {context}"), Some(value.span))
+                        .with_label(if known.is_empty() {
+                            "the scenario has no mocks".to_string()
+                        } else {
+                            format!("the scenario has {}", list_keys(&known))
+                        });
+                if let Some(suggestion) = did_you_mean(&name, &known) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                }
+                self.error(diagnostic);
+                None
+            }),
+            None => {
+                self.missing(&fields, "mock", context);
+                None
+            }
+        };
+        let method = match fields.get("method") {
+            Some(value) => self.string(value, "method", context).and_then(|text| {
+                if is_method(&text) {
+                    return Some(text.to_ascii_uppercase());
+                }
+                self.error(
+                    Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
+                        .with_label("expected an HTTP method such as `POST`"),
+                );
+                None
+            }),
+            None => Some("POST".to_string()),
+        };
+        let path = match fields.get("path") {
+            Some(value) => self.string(value, "path", context).and_then(|text| {
+                if !text.starts_with('/') {
+                    self.error(
+                        Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                            .with_label("a path starts with `/`"),
+                    );
+                    return None;
+                }
+                self.template(value, &text, scope)
+            }),
+            None => {
+                self.missing(&fields, "path", context);
+                None
+            }
+        };
+        let headers = match fields.get("headers") {
+            Some(value) => self.template_map(value, "headers", context, scope),
+            None => Some(Vec::new()),
+        };
+        let body = if !self.at_most_one(&fields, &["json", "body", "body_file"], context) {
+            None
+        } else if let Some(value) = fields.get("json") {
+            let templates_ok = self.json_templates(value, scope);
+            self.json(value)
+                .filter(|_| templates_ok)
+                .map(|value| Some(WebhookBody::Json(value)))
+        } else if let Some(value) = fields.get("body") {
+            self.string(value, "body", context)
+                .and_then(|text| self.template(value, &text, scope))
+                .map(|body| Some(WebhookBody::Text(body)))
+        } else if let Some(value) = fields.get("body_file") {
+            self.read_file(value, "body_file", context)
+                .and_then(|(_, bytes)| match String::from_utf8(bytes) {
+                    Ok(text) => self
+                        .file_template(value, &text, scope)
+                        .map(|body| Some(WebhookBody::Text(body))),
+                    Err(err) => Some(Some(WebhookBody::Bytes(err.into_bytes()))),
+                })
+        } else {
+            Some(None)
+        };
+        let sign = match fields.get("sign") {
+            Some(value) => self.sign(value, context, scope).map(Some),
+            None => Some(None),
+        };
+        let retry = match fields.get("retry") {
+            Some(value) => self.retry(value, context),
+            None => Some(RetrySpec::default()),
+        };
+        Some(WebhookSpec {
+            mock: mock?,
+            method: method?,
+            path: path?,
+            headers: headers?,
+            body: body?,
+            sign: sign?,
+            retry: retry?,
+        })
+    }
+
+    fn sign(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<SignSpec> {
+        let sign_context = format!("in `sign` of {}", &context[3..]);
+        let context = sign_context.as_str();
+        let fields = self.fields(node, SIGN_KEYS, "sign", context)?;
+        let secret = match fields.get("secret") {
+            Some(value) => self
+                .scalar_text(value, "secret", context)
+                .and_then(|text| self.template(value, &text, scope)),
+            None => {
+                self.missing(&fields, "secret", context);
+                None
+            }
+        };
+        let header = match fields.get("header") {
+            Some(value) => self.string(value, "header", context).and_then(|text| {
+                if !text.is_empty()
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+                {
+                    return Some(text);
+                }
+                self.error(
+                    Diagnostic::new(format!("invalid header name `{text}`"), Some(value.span))
+                        .with_label("expected letters, digits and `-`, e.g. `x-xero-signature`"),
+                );
+                None
+            }),
+            None => {
+                self.missing(&fields, "header", context);
+                None
+            }
+        };
+        let algorithm = match fields.get("algorithm") {
+            Some(value) => self.option(
+                value,
+                "algorithm",
+                context,
+                &[("hmac-sha256", SignAlgorithm::HmacSha256)],
+            ),
+            None => Some(SignAlgorithm::HmacSha256),
+        };
+        let encoding = match fields.get("encoding") {
+            Some(value) => self.option(
+                value,
+                "encoding",
+                context,
+                &[
+                    ("base64", SignatureEncoding::Base64),
+                    ("hex", SignatureEncoding::Hex),
+                ],
+            ),
+            None => Some(SignatureEncoding::Base64),
+        };
+        let prefix = match fields.get("prefix") {
+            Some(value) => self.string(value, "prefix", context),
+            None => Some(String::new()),
+        };
+        Some(SignSpec {
+            secret: secret?,
+            header: header?,
+            algorithm: algorithm?,
+            encoding: encoding?,
+            prefix: prefix?,
+        })
+    }
+
+    fn retry(&mut self, node: &Node, context: &str) -> Option<RetrySpec> {
+        let retry_context = format!("in `retry` of {}", &context[3..]);
+        let context = retry_context.as_str();
+        let fields = self.fields(node, RETRY_KEYS, "retry", context)?;
+        let defaults = RetrySpec::default();
+        let attempts = match fields.get("attempts") {
+            Some(value) => self
+                .integer(value, "attempts", context, 1..=100)
+                .map(|n| n as u32),
+            None => Some(defaults.attempts),
+        };
+        let backoff = match fields.get("backoff") {
+            Some(value) => self.duration(value, "backoff", context),
+            None => Some(defaults.backoff),
+        };
+        let timeout = match fields.get("timeout") {
+            Some(value) => self.duration(value, "timeout", context),
+            None => Some(defaults.timeout),
+        };
+        Some(RetrySpec {
+            attempts: attempts?,
+            backoff: backoff?,
+            timeout: timeout?,
+        })
+    }
+
+    /// One of a fixed set of words, with a did-you-mean.
+    fn option<T: Copy>(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
+        let text = self.string(node, key, context)?;
+        if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
+            return Some(*value);
+        }
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        let mut diagnostic = Diagnostic::new(
+            format!("invalid `{key}` `{text}` {context}"),
+            Some(node.span),
+        )
+        .with_label(format!("expected one of {}", list_keys(&names)));
+        if let Some(suggestion) = did_you_mean(&text, &names) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        self.error(diagnostic);
+        None
     }
 
     /// A template read from a file: problems point at the scalar naming the file.
@@ -2240,6 +2887,358 @@ fn json_error_text(err: &serde_json::Error) -> String {
         Some(at) => text[..at].to_string(),
         None => text,
     }
+}
+
+/// The parameter names of a stub's path template (`/invoices/{id}` → `id`).
+fn stub_params(request: Option<&RequestMatcher>) -> Vec<String> {
+    match request.and_then(|r| r.path.as_ref()) {
+        Some(PathMatcher::Template(template)) => template
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Top-level variables of mock templates, for did-you-mean.
+const MOCK_VARS: &[&str] = &["request", "now", "uuid", "store", "state", "retry_after"];
+/// Fields of `request` in mock templates.
+const REQUEST_VARS: &[&str] = &["method", "path", "query", "headers", "json", "body"];
+const RATE_LIMIT_KEYS: &[&str] = &[
+    "name",
+    "key",
+    "limit",
+    "per",
+    "concurrent",
+    "request",
+    "response",
+    "remaining_header",
+];
+const STATE_KEYS: &[&str] = &["machine", "when", "set"];
+const STORE_KEYS: &[&str] = &["set", "delete"];
+
+/// Check a variable of a mock template (response, store write, rate limit answer).
+fn check_mock_var(
+    path: &[String],
+    name: &str,
+    params: &[String],
+    limit: bool,
+) -> Option<Diagnostic> {
+    let unknown = |label: String| {
+        Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
+    };
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    match parts.as_slice() {
+        ["now"] | ["uuid"] => None,
+        ["retry_after"] if limit => None,
+        ["retry_after"] => Some(unknown(
+            "`retry_after` is only known in a rate limit's `response`".to_owned(),
+        )),
+        ["store", _, ..] | ["state", _] => None,
+        ["request", "method" | "path" | "body"] => None,
+        ["request", "query" | "headers", _] => None,
+        ["request", "json", ..] => None,
+        ["request", "path", param] => {
+            if params.iter().any(|p| p == param) {
+                return None;
+            }
+            let known: Vec<&str> = params.iter().map(String::as_str).collect();
+            let mut diagnostic = unknown(if params.is_empty() {
+                "the request path has no `{name}` parameters here".to_owned()
+            } else {
+                format!("the path template has no parameter `{param}`")
+            });
+            if let Some(suggestion) = did_you_mean(param, &known) {
+                diagnostic =
+                    diagnostic.with_help(format!("did you mean `request.path.{suggestion}`?"));
+            }
+            Some(diagnostic)
+        }
+        ["request", field, ..] => {
+            let mut diagnostic = unknown(format!("`request` has {}", list_keys(REQUEST_VARS)));
+            if let Some(suggestion) = did_you_mean(field, REQUEST_VARS) {
+                diagnostic = diagnostic.with_help(format!("did you mean `request.{suggestion}`?"));
+            }
+            Some(diagnostic)
+        }
+        [first, ..] => {
+            let mut diagnostic = unknown("not a variable of a mock response".to_owned());
+            diagnostic = match did_you_mean(first, MOCK_VARS) {
+                Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                None => diagnostic.with_help(
+                    "a mock response knows `request.*`, `now`, `uuid`, `store.KEY` and `state.MACHINE`",
+                ),
+            };
+            Some(diagnostic)
+        }
+        [] => Some(unknown("empty variable".to_owned())),
+    }
+}
+
+impl Cx<'_> {
+    /// Check the templates of a mock response: header values, `body`, `json` string leaves and
+    /// `body_file` content. Keys were already checked by [`Cx::response`].
+    fn response_templates(&mut self, node: &Node, spec: &ResponseSpec, scope: Scope<'_>) -> bool {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            return true;
+        };
+        let mut ok = true;
+        for (key, value) in entries {
+            match key.text() {
+                Some("headers") => {
+                    if let NodeKind::Mapping(headers) = &value.kind {
+                        for (_, header) in headers {
+                            if let Some(text) = header
+                                .text()
+                                .filter(|t| t.contains("{{") || t.contains("}}"))
+                            {
+                                let text = text.to_owned();
+                                ok &= self.template(header, &text, scope).is_some();
+                            }
+                        }
+                    }
+                }
+                Some("json") => ok &= self.json_templates(value, scope),
+                Some("body") => {
+                    if let Some(text) = value
+                        .as_str()
+                        .filter(|t| t.contains("{{") || t.contains("}}"))
+                    {
+                        let text = text.to_owned();
+                        ok &= self.template(value, &text, scope).is_some();
+                    }
+                }
+                Some("body_file") => match &spec.body {
+                    ResponseBody::Json(json) => {
+                        ok &= self.file_json_templates(value, json, scope);
+                    }
+                    ResponseBody::Text(text) if text.contains("{{") || text.contains("}}") => {
+                        let json = Value::String(text.clone());
+                        ok &= self.file_json_templates(value, &json, scope);
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        ok
+    }
+
+    /// `rate_limits:` of a mock.
+    fn rate_limits(&mut self, node: &Node, mock: &str) -> Option<Vec<RateLimit>> {
+        let items = self.list(node, "rate_limits", &format!("in mock `{mock}`"))?;
+        let limits: Vec<Option<RateLimit>> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                self.rate_limit(
+                    item,
+                    index,
+                    &format!("in rate limit {} of mock `{mock}`", index + 1),
+                )
+            })
+            .collect();
+        limits.into_iter().collect()
+    }
+
+    fn rate_limit(&mut self, node: &Node, index: usize, context: &str) -> Option<RateLimit> {
+        let fields = self.fields(node, RATE_LIMIT_KEYS, "rate_limits", context)?;
+        let name = match fields.get("name") {
+            Some(value) => self.string(value, "name", context),
+            None => Some(format!("rate limit {}", index + 1)),
+        };
+        let key = match fields.get("key") {
+            Some(value) => self.limit_key(value, context),
+            None => {
+                self.missing(&fields, "key", context);
+                None
+            }
+        };
+        let kind = if !self.at_most_one(&fields, &["limit", "concurrent"], context) {
+            None
+        } else if let Some(value) = fields.get("concurrent") {
+            if let Some(per) = fields.key("per") {
+                self.error(
+                    Diagnostic::new(format!("`per` needs `limit` {context}"), Some(per.span))
+                        .with_label("a concurrency limit has no window"),
+                );
+            }
+            self.integer(value, "concurrent", context, 1..=u64::MAX)
+                .map(LimitKind::Concurrent)
+        } else if let Some(value) = fields.get("limit") {
+            let limit = self.integer(value, "limit", context, 0..=u64::MAX);
+            let per = match fields.get("per") {
+                Some(per) => self.duration(per, "per", context).and_then(|per| {
+                    if per.is_zero() {
+                        self.error(
+                            Diagnostic::new(
+                                format!("`per` {context} must be longer than 0"),
+                                Some(per_span(&fields)),
+                            )
+                            .with_label("a window needs a length"),
+                        );
+                        return None;
+                    }
+                    Some(per)
+                }),
+                None => {
+                    self.missing(&fields, "per", context);
+                    None
+                }
+            };
+            Some(LimitKind::Window {
+                limit: limit?,
+                per: per?,
+            })
+        } else {
+            if !fields.has_typo_of("limit") && !fields.has_typo_of("concurrent") {
+                self.error(
+                    Diagnostic::new(format!("missing field `limit` {context}"), Some(node.span))
+                        .with_label("give `limit` with `per`, or `concurrent`"),
+                );
+            }
+            None
+        };
+        let request = fields
+            .get("request")
+            .map(|value| self.matcher(value, "request", context));
+        let response = match fields.get("response") {
+            Some(value) => self
+                .response(value, &format!("in the response of {}", &context[3..]))
+                .filter(|response| {
+                    self.response_templates(
+                        value,
+                        response,
+                        Scope::Mock {
+                            params: &[],
+                            limit: true,
+                        },
+                    )
+                }),
+            None => Some(default_limit_response()),
+        };
+        let remaining_header = fields.get("remaining_header").map(|value| {
+            let text = self.string(value, "remaining_header", context)?;
+            if hyper::header::HeaderName::from_bytes(text.as_bytes()).is_ok() {
+                return Some(text);
+            }
+            self.error(
+                Diagnostic::new(format!("invalid header name `{text}`"), Some(value.span))
+                    .with_label("letters, digits and `-` only"),
+            );
+            None
+        });
+        Some(RateLimit {
+            name: name?,
+            key: key?,
+            kind: kind?,
+            request: present(request)?,
+            response: response?,
+            remaining_header: present(remaining_header)?,
+        })
+    }
+
+    fn limit_key(&mut self, node: &Node, context: &str) -> Option<LimitKey> {
+        let text = self.string(node, "key", context)?;
+        match text.as_str() {
+            "bearer" => return Some(LimitKey::Bearer),
+            "client_ip" => return Some(LimitKey::ClientIp),
+            "global" => return Some(LimitKey::Global),
+            _ => {}
+        }
+        if let Some(name) = text.strip_prefix("header:") {
+            let name = name.trim();
+            if !name.is_empty() && hyper::header::HeaderName::from_bytes(name.as_bytes()).is_ok() {
+                return Some(LimitKey::Header(name.to_ascii_lowercase()));
+            }
+        }
+        let options = ["header:NAME", "bearer", "client_ip", "global"];
+        let mut diagnostic =
+            Diagnostic::new(format!("invalid rate limit key `{text}`"), Some(node.span))
+                .with_label(format!("expected one of {}", list_keys(&options)));
+        if text.starts_with("header") {
+            diagnostic = diagnostic
+                .with_help("write `header:` and the header's name, e.g. `header:xero-tenant-id`");
+        } else if let Some(suggestion) = did_you_mean(&text, &options[1..]) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        self.error(diagnostic);
+        None
+    }
+
+    /// `state:` of a stub.
+    fn state_rule(&mut self, node: &Node, context: &str) -> Option<StateRule> {
+        let context = format!("in the state of {}", &context[3..]);
+        let context = context.as_str();
+        let fields = self.fields(node, STATE_KEYS, "state", context)?;
+        let machine = match fields.get("machine") {
+            Some(value) => self.scalar_text(value, "machine", context),
+            None => {
+                self.missing(&fields, "machine", context);
+                None
+            }
+        };
+        let when = fields
+            .get("when")
+            .map(|value| self.scalar_text(value, "when", context));
+        let set = fields
+            .get("set")
+            .map(|value| self.scalar_text(value, "set", context));
+        Some(StateRule {
+            machine: machine?,
+            when: present(when)?,
+            set: present(set)?,
+        })
+    }
+
+    /// `store:` of a stub: `set` (key template → value template) and `delete` (key templates).
+    fn store_rule(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<StoreRule> {
+        let context = format!("in the store of {}", &context[3..]);
+        let context = context.as_str();
+        let fields = self.fields(node, STORE_KEYS, "store", context)?;
+        let mut rule = Some(StoreRule::default());
+        if let Some(value) = fields.get("set") {
+            if let NodeKind::Mapping(entries) = &value.kind {
+                for (key, item) in entries {
+                    let key = self
+                        .scalar_text(key, "set", context)
+                        .and_then(|text| self.template(key, &text, scope).map(|_| text));
+                    let item = self
+                        .scalar_text(item, "set", context)
+                        .and_then(|text| self.template(item, &text, scope).map(|_| text));
+                    match (&mut rule, key, item) {
+                        (Some(rule), Some(key), Some(item)) => rule.set.push((key, item)),
+                        _ => rule = None,
+                    }
+                }
+            } else {
+                self.type_error(value, "a mapping", "set", context);
+                rule = None;
+            }
+        }
+        if let Some(value) = fields.get("delete") {
+            match self.list(value, "delete", context) {
+                Some(items) => {
+                    for item in items {
+                        let key = self
+                            .scalar_text(item, "delete", context)
+                            .and_then(|text| self.template(item, &text, scope).map(|_| text));
+                        match (&mut rule, key) {
+                            (Some(rule), Some(key)) => rule.delete.push(key),
+                            _ => rule = None,
+                        }
+                    }
+                }
+                None => rule = None,
+            }
+        }
+        rule
+    }
+}
+
+fn per_span(fields: &Fields<'_>) -> Span {
+    fields.get("per").map_or(fields.node.span, |node| node.span)
 }
 
 #[cfg(test)]

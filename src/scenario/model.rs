@@ -129,6 +129,12 @@ pub struct MockSpec {
     pub stubs: Vec<Stub>,
     /// Journal bound: requests kept before further ones are only counted as dropped.
     pub journal_limit: usize,
+    /// Rate limits, checked in order before any stub; all must pass.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimit>,
+    /// Serve HTTPS on the traffic port with a certificate from the run's CA (`tls: true`).
+    #[serde(default)]
+    pub tls: bool,
 }
 
 /// One match-and-respond rule.
@@ -142,6 +148,111 @@ pub struct Stub {
     pub request: RequestMatcher,
     /// What to answer, in order.
     pub responses: ResponseSequence,
+    /// Scenario state condition and transition (WireMock-style), if any.
+    #[serde(default)]
+    pub state: Option<StateRule>,
+    /// Writes to the mock's key/value store when the stub answers.
+    #[serde(default)]
+    pub store: Option<StoreRule>,
+    /// Deliberate failures, in file order; the first whose selector holds fires.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+/// A deliberate failure a stub injects instead of (or on top of) its normal answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Optional name, shown in the journal entry of each request it fired on.
+    pub name: Option<String>,
+    /// Which requests it fires on.
+    pub selector: FaultSelector,
+    /// What the client sees.
+    pub action: FaultAction,
+}
+
+/// Which of a stub's requests a fault fires on. Every condition present must hold; none present
+/// means every request. `n` below is the 1-based count of requests the stub matched.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultSelector {
+    /// `n` is one of these (empty: any).
+    pub nth: Vec<u64>,
+    /// `n <= times`: the first `times` requests.
+    pub times: Option<u64>,
+    /// `n` is a multiple of `every`.
+    pub every: Option<u64>,
+    /// The virtual clock has advanced at least this far since its start.
+    pub after: Option<Duration>,
+    /// Fires at random with this chance, from a PRNG seeded per fault.
+    pub probability: Option<Probability>,
+}
+
+/// A seeded chance: the same seed gives the same faults on every run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Probability {
+    /// Chance per request, `0.0 ..= 1.0`.
+    pub chance: f64,
+    /// PRNG seed (default 0).
+    pub seed: u64,
+}
+
+/// Default number of garbage bytes sent by [`FaultAction::Garbage`].
+pub const DEFAULT_GARBAGE_BYTES: u64 = 64;
+/// Default chunk size of [`FaultAction::SlowBody`].
+pub const DEFAULT_SLOW_CHUNK: u64 = 16;
+/// Default pause between chunks of [`FaultAction::SlowBody`].
+pub const DEFAULT_SLOW_EVERY: Duration = Duration::from_millis(100);
+/// Longest a [`FaultAction::Timeout`] holds a connection.
+pub const MAX_TIMEOUT_HOLD: Duration = Duration::from_secs(600);
+
+/// What the client sees when a fault fires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// This response instead of the stub's; the stub takes no effect.
+    Respond(ResponseSpec),
+    /// The stub's response, sent this much (wall-clock) time late; the stub takes effect.
+    Delay(Duration),
+    /// Nothing until the client gives up (at most [`MAX_TIMEOUT_HOLD`]); no effect.
+    Timeout,
+    /// A TCP reset (RST) before any byte; no effect.
+    Reset,
+    /// The connection closed (FIN) without a byte; no effect.
+    Empty,
+    /// The stub's headers with the full `content-length`, then `bytes` body bytes (default:
+    /// half the body), then close; the stub takes effect.
+    Truncated {
+        /// Body bytes sent before the close.
+        bytes: Option<u64>,
+    },
+    /// `bytes` bytes that are not HTTP (from a seeded PRNG), then close; no effect.
+    Garbage {
+        /// How many bytes.
+        bytes: u64,
+    },
+    /// The stub's response with its body sent `chunk` bytes at a time, `every` apart; the stub
+    /// takes effect.
+    SlowBody {
+        /// Bytes per write.
+        chunk: u64,
+        /// Pause before each chunk.
+        every: Duration,
+    },
+    /// The stub takes effect (its sequence advances, its store writes and state transition apply,
+    /// the journal records it as matched with the status it would have sent), then the client
+    /// does not learn it.
+    CommitThen(CommitThen),
+}
+
+/// What the client sees after a `commit_then` fault committed the stub's effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum CommitThen {
+    /// The stub's response, this much late.
+    Delay(Duration),
+    /// A TCP reset.
+    Reset,
+    /// This response instead.
+    Respond(ResponseSpec),
 }
 
 /// Default stub priority (WireMock's default).
@@ -277,7 +388,7 @@ pub enum AfterLast {
 }
 
 /// One HTTP response a stub gives.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseSpec {
     /// Status code.
     pub status: u16,
@@ -288,7 +399,7 @@ pub struct ResponseSpec {
 }
 
 /// A response body. File bodies are read at load time, so a mock needs no file access.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum ResponseBody {
     /// No body.
@@ -384,6 +495,13 @@ pub enum StepAction {
         /// Values to capture from the final response.
         capture: Vec<Capture>,
     },
+    /// A mock sends a request to the target (a webhook), with retries on the virtual clock.
+    Webhook {
+        /// What to send and how.
+        webhook: WebhookSpec,
+        /// Checks on the answer to the last delivery attempt.
+        expect: Option<ResponseCheck>,
+    },
     /// Move every mock's virtual clock forward.
     AdvanceClock {
         /// How far.
@@ -421,6 +539,98 @@ pub enum RequestBody {
     Json(Value),
     /// Text (from `body:` or `body_file:`), templated.
     Text(Template),
+}
+
+/// A webhook: a request a mock sends to the target. Strings are templates rendered in the flow.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookSpec {
+    /// The sending mock.
+    pub mock: String,
+    /// Method, upper case; default `POST`.
+    pub method: String,
+    /// Path on the target (with an optional query string).
+    pub path: Template,
+    /// Headers, in order.
+    pub headers: Vec<(String, Template)>,
+    /// The body, if any.
+    pub body: Option<WebhookBody>,
+    /// How the body is signed, if it is.
+    pub sign: Option<SignSpec>,
+    /// When and how often delivery is attempted.
+    pub retry: RetrySpec,
+}
+
+/// The body of a webhook.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookBody {
+    /// JSON (from `json:`), sent compact with `content-type: application/json`; string leaves
+    /// are templates.
+    Json(Value),
+    /// Text (from `body:`, or a UTF-8 `body_file:`), templated; every byte outside the
+    /// placeholders is sent as it is.
+    Text(Template),
+    /// Bytes of a `body_file:` that is not UTF-8, sent as they are.
+    Bytes(Vec<u8>),
+}
+
+/// How a webhook is signed: an HMAC over the exact body bytes, in a header.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignSpec {
+    /// The key (template; `{{ env.NAME }}` keeps it out of the file).
+    pub secret: Template,
+    /// Header carrying the signature, e.g. `x-xero-signature`.
+    pub header: String,
+    /// MAC algorithm.
+    pub algorithm: SignAlgorithm,
+    /// How the MAC is written.
+    pub encoding: SignatureEncoding,
+    /// Text before the encoded MAC, e.g. `sha256=`.
+    pub prefix: String,
+}
+
+/// MAC algorithms for webhook signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignAlgorithm {
+    /// HMAC with SHA-256 (Xero, QuickBooks, Stripe, GitHub, Shopify).
+    HmacSha256,
+}
+
+/// How a signature is written into its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureEncoding {
+    /// Standard base64 with padding (Xero, QuickBooks).
+    Base64,
+    /// Lower-case hex (GitHub, Stripe).
+    Hex,
+}
+
+/// The vendor's retry policy for a webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RetrySpec {
+    /// Attempts in all, at least 1.
+    pub attempts: u32,
+    /// Virtual time between attempts: the mocks' clocks move on by this much, nobody sleeps.
+    #[serde(with = "duration_text")]
+    pub backoff: Duration,
+    /// How long the target has to answer one attempt.
+    #[serde(with = "duration_text")]
+    pub timeout: Duration,
+}
+
+/// Default time the target has to answer one webhook attempt.
+pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Default for RetrySpec {
+    fn default() -> Self {
+        RetrySpec {
+            attempts: 1,
+            backoff: Duration::ZERO,
+            timeout: DEFAULT_WEBHOOK_TIMEOUT,
+        }
+    }
 }
 
 /// Checks on a target response.
@@ -543,6 +753,89 @@ pub struct SnapshotSpec {
     /// JSONPath expressions (RFC 9535) whose values are replaced by `[redacted]` everywhere in the
     /// observation before it is stored or compared.
     pub redact: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits, scenario states and the store of a mock
+// ---------------------------------------------------------------------------------------------
+
+/// One rate limit of a mock: a sliding window or a concurrency cap, per key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Name, shown in journals (`rate_limited`); defaults to `rate limit N` (1-based).
+    pub name: String,
+    /// What separates callers.
+    pub key: LimitKey,
+    /// Window or concurrency.
+    pub kind: LimitKind,
+    /// Which requests count (all when `None`).
+    pub request: Option<RequestMatcher>,
+    /// The answer to a blocked request; its headers and body are templates that also know
+    /// `{{ retry_after }}`.
+    pub response: ResponseSpec,
+    /// Header added to answers that pass, holding how many requests remain.
+    pub remaining_header: Option<String>,
+}
+
+/// What a rate limit counts separately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum LimitKey {
+    /// The value of this request header (lower case); requests without it share one bucket.
+    Header(String),
+    /// The bearer token of the `Authorization` header.
+    Bearer,
+    /// The client's IP address.
+    ClientIp,
+    /// One bucket for every caller.
+    Global,
+}
+
+/// How a rate limit counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// At most `limit` requests in any sliding window of `per` on the virtual clock.
+    Window {
+        /// Requests allowed per window.
+        limit: u64,
+        /// Window length.
+        per: Duration,
+    },
+    /// At most this many requests in flight at once.
+    Concurrent(u64),
+}
+
+/// Default answer of a blocked request: `429` with `Retry-After` and a JSON error.
+pub fn default_limit_response() -> ResponseSpec {
+    ResponseSpec {
+        status: 429,
+        headers: vec![("Retry-After".to_owned(), "{{ retry_after }}".to_owned())],
+        body: ResponseBody::Json(serde_json::json!({ "error": "rate limit exceeded" })),
+    }
+}
+
+/// A stub's scenario-state rule: match only in state `when`, move to `set` after answering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateRule {
+    /// The state machine's name; every machine starts in [`INITIAL_STATE`].
+    pub machine: String,
+    /// The state the machine must be in for the stub to match.
+    pub when: Option<String>,
+    /// The state the machine moves to once the stub answered.
+    pub set: Option<String>,
+}
+
+/// The state every machine starts in (as WireMock).
+pub const INITIAL_STATE: &str = "Started";
+
+/// Writes to the mock's key/value store; keys and values are templates rendered per request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreRule {
+    /// Key → value templates to set.
+    pub set: Vec<(String, String)>,
+    /// Key templates to delete.
+    pub delete: Vec<String>,
 }
 
 /// Serialize durations as the text a scenario would use (`200ms`, `3s`).

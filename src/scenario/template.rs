@@ -1,11 +1,20 @@
-//! The one small template language of reenact: `{{ name.path }}` placeholders inside strings.
+//! The one small template language of reenact: `{{ name.path | filter }}` placeholders in strings.
 //!
-//! A [`Template`] is parsed once at load time (so a malformed placeholder is a load error with a
-//! position) and rendered at run time against a [`Vars`] lookup. Variables are dotted paths:
-//! `mocks.NAME.url`, `target.url`, `target.port`, `env.NAME`, and the bare names of captures.
-//! There are no expressions, filters or escapes: text outside `{{ }}` is copied as it is.
+//! A [`Template`] is parsed once at load time (so a malformed placeholder or filter is a load
+//! error with a position) and rendered at run time against a [`Vars`] lookup. Variables are
+//! dotted paths: `mocks.NAME.url`, `target.url`, `target.port`, `env.NAME`, the bare names of
+//! captures, and in mock responses `request.*`, `now`, `uuid`, `store.*`, `state.*`.
+//!
+//! A placeholder may pass its value through [`Filter`]s, left to right:
+//! `{{ now | add(30m) | date("[year]-[month]-[day]") }}`. There are no other expressions and no
+//! escapes: text outside `{{ }}` is copied as it is.
 
 use std::fmt;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::format_description::OwnedFormatItem;
+use time::format_description::well_known::Rfc3339;
 
 use serde::{Serialize, Serializer};
 
@@ -25,13 +34,67 @@ pub enum Part {
     Var(Var),
 }
 
-/// A placeholder: a dotted variable path and where it sits in the template source.
+/// A placeholder: a dotted variable path, its filters and where it sits in the template source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Var {
     /// The path segments, e.g. `["mocks", "xero", "url"]`.
     pub path: Vec<String>,
     /// Byte offset of the variable name (after `{{` and spaces) in the template source.
     pub offset: usize,
+    /// Filters applied to the value, in order.
+    pub filters: Vec<Filter>,
+}
+
+/// One filter of a placeholder, e.g. `date("[year]")`, and where its name sits in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// What the filter does.
+    pub kind: FilterKind,
+    /// Byte offset of the filter name in the template source.
+    pub offset: usize,
+}
+
+/// Names of the filters, for messages and did-you-mean.
+pub const FILTER_NAMES: &[&str] = &[
+    "date", "unix", "add", "sub", "default", "stored", "upper", "lower",
+];
+
+/// What a filter does to the value before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterKind {
+    /// `date("[year]-[month]-[day]")`: format an RFC 3339 instant with a `time` format
+    /// description (checked at load time).
+    Date(Box<OwnedFormatItem>),
+    /// `unix`: an RFC 3339 instant as whole seconds since 1970-01-01 UTC.
+    Unix,
+    /// `add(30m)`: an RFC 3339 instant moved forward by a duration.
+    Add(Duration),
+    /// `sub(1h)`: an RFC 3339 instant moved back by a duration.
+    Sub(Duration),
+    /// `default("none")`: this text when the value is missing or empty.
+    Default(String),
+    /// `stored("bill:")`: the mock store's value under the key `bill:` + the value.
+    Stored(String),
+    /// `upper`: upper case.
+    Upper,
+    /// `lower`: lower case.
+    Lower,
+}
+
+impl FilterKind {
+    /// The filter's name as written.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FilterKind::Date(_) => "date",
+            FilterKind::Unix => "unix",
+            FilterKind::Add(_) => "add",
+            FilterKind::Sub(_) => "sub",
+            FilterKind::Default(_) => "default",
+            FilterKind::Stored(_) => "stored",
+            FilterKind::Upper => "upper",
+            FilterKind::Lower => "lower",
+        }
+    }
 }
 
 impl Var {
@@ -49,6 +112,38 @@ pub struct TemplateSyntaxError {
     pub message: String,
     /// Byte offset in the template source where the problem is.
     pub offset: usize,
+    /// A did-you-mean or hint, when there is one.
+    pub help: Option<String>,
+}
+
+impl TemplateSyntaxError {
+    fn new(message: impl Into<String>, offset: usize) -> Self {
+        TemplateSyntaxError {
+            message: message.into(),
+            offset,
+            help: None,
+        }
+    }
+}
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A variable is not known.
+    #[error(transparent)]
+    Unknown(#[from] UnknownVariable),
+    /// A filter could not use its input.
+    #[error("filter `{filter}` cannot use `{value}` in template `{template}`: {reason}")]
+    Filter {
+        /// The filter's name.
+        filter: &'static str,
+        /// Its input.
+        value: String,
+        /// Why.
+        reason: String,
+        /// The template source.
+        template: String,
+    },
 }
 
 /// A variable a template names that the lookup does not know.
@@ -65,6 +160,12 @@ pub struct UnknownVariable {
 pub trait Vars {
     /// The value of the variable, if known.
     fn lookup(&self, path: &[String]) -> Option<String>;
+
+    /// The value stored under `key` in a mock's store (the `stored` filter); none by default.
+    fn stored(&self, key: &str) -> Option<String> {
+        let _ = key;
+        None
+    }
 }
 
 impl<F: Fn(&[String]) -> Option<String>> Vars for F {
@@ -74,7 +175,8 @@ impl<F: Fn(&[String]) -> Option<String>> Vars for F {
 }
 
 impl Template {
-    /// Parse a template. Placeholders are `{{ a.b.c }}`: segments of letters, digits, `_` and `-`.
+    /// Parse a template. Placeholders are `{{ a.b.c }}` (segments of letters, digits, `_` and
+    /// `-`), optionally followed by filters: `{{ now | add(30m) | unix }}`.
     pub fn parse(source: &str) -> Result<Template, TemplateSyntaxError> {
         let mut parts = Vec::new();
         let mut rest = source;
@@ -85,43 +187,54 @@ impl Template {
             }
             let after_open = &rest[open + 2..];
             let Some(close) = after_open.find("}}") else {
-                return Err(TemplateSyntaxError {
-                    message: "unclosed `{{`: expected `}}`".to_string(),
-                    offset: consumed + open,
-                });
+                return Err(TemplateSyntaxError::new(
+                    "unclosed `{{`: expected `}}`",
+                    consumed + open,
+                ));
             };
             let inner = &after_open[..close];
-            let leading = inner.len() - inner.trim_start().len();
-            let name = inner.trim();
-            let name_offset = consumed + open + 2 + leading;
+            let inner_offset = consumed + open + 2;
+            let mut pieces = split_pipes(inner).into_iter();
+            let (head_start, head) = pieces.next().unwrap_or((0, inner));
+            let leading = head.len() - head.trim_start().len();
+            let name = head.trim();
+            let name_offset = inner_offset + head_start + leading;
             if name.is_empty() {
-                return Err(TemplateSyntaxError {
-                    message: "empty placeholder `{{ }}`: expected a variable name".to_string(),
-                    offset: consumed + open,
-                });
+                return Err(TemplateSyntaxError::new(
+                    if inner.trim().is_empty() {
+                        "empty placeholder `{{ }}`: expected a variable name"
+                    } else {
+                        "missing variable name before `|`"
+                    },
+                    consumed + open,
+                ));
             }
             let path: Vec<String> = name.split('.').map(str::to_string).collect();
             if let Some(bad) = path.iter().find(|segment| !valid_segment(segment)) {
-                return Err(TemplateSyntaxError {
-                    message: format!(
+                return Err(TemplateSyntaxError::new(
+                    format!(
                         "invalid variable name `{name}`: segment `{bad}` may only hold letters, digits, `_` and `-`"
                     ),
-                    offset: name_offset,
-                });
+                    name_offset,
+                ));
             }
+            let filters = pieces
+                .map(|(start, text)| parse_filter(text, inner_offset + start))
+                .collect::<Result<Vec<_>, _>>()?;
             parts.push(Part::Var(Var {
                 path,
                 offset: name_offset,
+                filters,
             }));
             let advance = open + 2 + close + 2;
             consumed += advance;
             rest = &rest[advance..];
         }
         if let Some(stray) = rest.find("}}") {
-            return Err(TemplateSyntaxError {
-                message: "`}}` without a matching `{{`".to_string(),
-                offset: consumed + stray,
-            });
+            return Err(TemplateSyntaxError::new(
+                "`}}` without a matching `{{`",
+                consumed + stray,
+            ));
         }
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.to_string()));
@@ -130,6 +243,11 @@ impl Template {
             source: source.to_string(),
             parts,
         })
+    }
+
+    /// Whether the template has no placeholders (it renders to its source).
+    pub fn is_literal(&self) -> bool {
+        self.vars().next().is_none()
     }
 
     /// A template without placeholders.
@@ -162,25 +280,200 @@ impl Template {
         })
     }
 
-    /// Render with the given variables; the first unknown variable is an error.
-    pub fn render(&self, vars: &dyn Vars) -> Result<String, UnknownVariable> {
+    /// Render with the given variables; the first unknown variable or failing filter is an
+    /// error. A missing value is an unknown variable unless a `default` filter supplies one.
+    pub fn render(&self, vars: &dyn Vars) -> Result<String, RenderError> {
         let mut out = String::with_capacity(self.source.len());
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Var(var) => match vars.lookup(&var.path) {
-                    Some(value) => out.push_str(&value),
-                    None => {
-                        return Err(UnknownVariable {
-                            name: var.name(),
-                            template: self.source.clone(),
-                        });
-                    }
-                },
+                Part::Var(var) => out.push_str(&self.render_var(var, vars)?),
             }
         }
         Ok(out)
     }
+
+    fn render_var(&self, var: &Var, vars: &dyn Vars) -> Result<String, RenderError> {
+        let unknown = || {
+            RenderError::Unknown(UnknownVariable {
+                name: var.name(),
+                template: self.source.clone(),
+            })
+        };
+        let mut value = vars.lookup(&var.path);
+        for filter in &var.filters {
+            let fail = |value: &str, reason: String| RenderError::Filter {
+                filter: filter.kind.name(),
+                value: value.to_owned(),
+                reason,
+                template: self.source.clone(),
+            };
+            value = match (&filter.kind, value) {
+                (FilterKind::Default(text), None) => Some(text.clone()),
+                (FilterKind::Default(text), Some(v)) if v.is_empty() => Some(text.clone()),
+                (_, None) => return Err(unknown()),
+                (FilterKind::Default(_), Some(v)) => Some(v),
+                (FilterKind::Stored(prefix), Some(v)) => vars.stored(&format!("{prefix}{v}")),
+                (FilterKind::Upper, Some(v)) => Some(v.to_uppercase()),
+                (FilterKind::Lower, Some(v)) => Some(v.to_lowercase()),
+                (kind, Some(v)) => {
+                    let at = OffsetDateTime::parse(&v, &Rfc3339)
+                        .map_err(|_| fail(&v, "not an RFC 3339 instant".to_owned()))?;
+                    Some(match kind {
+                        FilterKind::Date(format) => at
+                            .format(format.as_ref())
+                            .map_err(|e| fail(&v, e.to_string()))?,
+                        FilterKind::Unix => at.unix_timestamp().to_string(),
+                        FilterKind::Add(by) | FilterKind::Sub(by) => {
+                            let by = time::Duration::try_from(*by)
+                                .map_err(|e| fail(&v, e.to_string()))?;
+                            let moved = if matches!(kind, FilterKind::Add(_)) {
+                                at.checked_add(by)
+                            } else {
+                                at.checked_sub(by)
+                            };
+                            let moved = moved
+                                .ok_or_else(|| fail(&v, "the result is out of range".to_owned()))?;
+                            crate::mock::clock::format_rfc3339(moved)
+                        }
+                        _ => v,
+                    })
+                }
+            };
+        }
+        value.ok_or_else(unknown)
+    }
+}
+
+/// Split the inside of a placeholder at `|` outside double quotes, with each piece's offset.
+fn split_pipes(inner: &str) -> Vec<(usize, &str)> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in inner.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '|' if !quoted => {
+                pieces.push((start, &inner[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push((start, &inner[start..]));
+    pieces
+}
+
+/// Parse one filter, `name` or `name(arg)`; `offset` is where `text` starts in the source.
+fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError> {
+    let leading = text.len() - text.trim_start().len();
+    let offset = offset + leading;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(TemplateSyntaxError::new(
+            "empty filter after `|`: expected a filter name",
+            offset,
+        ));
+    }
+    let (name, arg) = match text.find('(') {
+        Some(open) => {
+            let Some(inner) = text[open + 1..].strip_suffix(')') else {
+                return Err(TemplateSyntaxError::new(
+                    format!("unclosed `(` in filter `{text}`: expected `)`"),
+                    offset + open,
+                ));
+            };
+            (text[..open].trim_end(), Some(inner.trim()))
+        }
+        None => (text, None),
+    };
+    let arg_offset = offset + text.find('(').map_or(0, |open| open + 1);
+    let needs =
+        |what: &str| TemplateSyntaxError::new(format!("filter `{name}` needs {what}"), offset);
+    let takes_none = |kind: FilterKind| match arg {
+        None => Ok(kind),
+        Some(_) => Err(TemplateSyntaxError::new(
+            format!("filter `{name}` takes no argument"),
+            offset,
+        )),
+    };
+    let kind = match name {
+        "unix" => takes_none(FilterKind::Unix)?,
+        "upper" => takes_none(FilterKind::Upper)?,
+        "lower" => takes_none(FilterKind::Lower)?,
+        "date" => {
+            let format = string_arg(arg, arg_offset)
+                .ok_or_else(|| needs("a quoted format, e.g. `date(\"[year]-[month]-[day]\")`"))??;
+            let item = time::format_description::parse_owned::<2>(&format).map_err(|e| {
+                TemplateSyntaxError::new(format!("invalid date format `{format}`: {e}"), arg_offset)
+            })?;
+            FilterKind::Date(Box::new(item))
+        }
+        "add" | "sub" => {
+            let text = arg
+                .map(|a| a.trim_matches('"'))
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| needs("a duration, e.g. `add(30m)`"))?;
+            let by = crate::scenario::duration::parse(text).map_err(|e| {
+                TemplateSyntaxError::new(format!("invalid duration `{text}`: {e}"), arg_offset)
+            })?;
+            if name == "add" {
+                FilterKind::Add(by)
+            } else {
+                FilterKind::Sub(by)
+            }
+        }
+        "default" => FilterKind::Default(
+            string_arg(arg, arg_offset)
+                .ok_or_else(|| needs("a quoted text, e.g. `default(\"none\")`"))??,
+        ),
+        "stored" => FilterKind::Stored(
+            string_arg(arg, arg_offset)
+                .ok_or_else(|| needs("a quoted key prefix, e.g. `stored(\"bill:\")`"))??,
+        ),
+        _ => {
+            let mut error = TemplateSyntaxError::new(
+                format!(
+                    "unknown filter `{name}`: expected one of {}",
+                    FILTER_NAMES
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                offset,
+            );
+            if let Some(suggestion) = crate::scenario::suggest::did_you_mean(name, FILTER_NAMES) {
+                error.help = Some(format!("did you mean `{suggestion}`?"));
+            }
+            return Err(error);
+        }
+    };
+    Ok(Filter { kind, offset })
+}
+
+/// A double-quoted argument with `\"` and `\\` escapes; `None` when there is no argument.
+fn string_arg(arg: Option<&str>, offset: usize) -> Option<Result<String, TemplateSyntaxError>> {
+    let arg = arg?;
+    let Some(inner) = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) else {
+        return Some(Err(TemplateSyntaxError::new(
+            format!("expected a double-quoted text, found `{arg}`"),
+            offset,
+        )));
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            out.extend(chars.next());
+        } else {
+            out.push(c);
+        }
+    }
+    Some(Ok(out))
 }
 
 fn valid_segment(segment: &str) -> bool {
@@ -195,7 +488,7 @@ fn valid_segment(segment: &str) -> bool {
 pub fn render_json(
     value: &serde_json::Value,
     vars: &dyn Vars,
-) -> Result<serde_json::Value, UnknownVariable> {
+) -> Result<serde_json::Value, RenderError> {
     use serde_json::Value;
     Ok(match value {
         Value::String(text) if text.contains("{{") => match Template::parse(text) {
@@ -211,7 +504,7 @@ pub fn render_json(
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(key, item)| Ok((key.clone(), render_json(item, vars)?)))
-                .collect::<Result<_, UnknownVariable>>()?,
+                .collect::<Result<_, RenderError>>()?,
         ),
         other => other.clone(),
     })
@@ -278,7 +571,10 @@ mod tests {
     fn unknown_variable_is_an_error() {
         let template = Template::parse("{{ mocks.erp.url }}").unwrap();
         let err = template.render(&vars).unwrap_err();
-        assert_eq!(err.name, "mocks.erp.url");
+        assert!(
+            matches!(&err, RenderError::Unknown(u) if u.name == "mocks.erp.url"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -289,5 +585,53 @@ mod tests {
             rendered,
             serde_json::json!({"id": "42", "n": 1, "list": ["42"]})
         );
+    }
+
+    #[test]
+    fn filters_apply_left_to_right() {
+        let now = |path: &[String]| match path.join(".").as_str() {
+            "now" => Some("2026-10-31T23:00:00Z".to_string()),
+            "name" => Some("Acme".to_string()),
+            "empty" => Some(String::new()),
+            _ => None,
+        };
+        let cases = [
+            ("{{ now | unix }}", "1793487600"),
+            ("{{ now | add(90m) }}", "2026-11-01T00:30:00Z"),
+            ("{{ now | sub(1d) | date(\"[day]/[month]\") }}", "30/10"),
+            ("{{ name | upper }}-{{ name|lower }}", "ACME-acme"),
+            ("{{ missing | default(\"none\") }}", "none"),
+            ("{{ empty | default(\"a \\\"b\\\" | c\") }}", "a \"b\" | c"),
+        ];
+        for (source, expected) in cases {
+            let template = Template::parse(source).unwrap();
+            assert_eq!(template.render(&now).unwrap(), expected, "{source}");
+        }
+        let err = Template::parse("{{ name | unix }}")
+            .unwrap()
+            .render(&now)
+            .unwrap_err();
+        assert!(err.to_string().contains("not an RFC 3339 instant"), "{err}");
+    }
+
+    #[test]
+    fn filter_syntax_errors_carry_offsets_and_suggestions() {
+        let cases = [
+            ("{{ now | dat }}", 9, "unknown filter `dat`"),
+            ("{{ now | unix(1) }}", 9, "takes no argument"),
+            ("{{ now | date }}", 9, "needs a quoted format"),
+            ("{{ now | date(\"[nope]\") }}", 14, "invalid date format"),
+            ("{{ now | add(x) }}", 13, "invalid duration"),
+            ("{{ now | default(none) }}", 17, "double-quoted"),
+            ("{{ now | add(1s }}", 12, "unclosed `(`"),
+            ("{{ | unix }}", 0, "missing variable name"),
+        ];
+        for (source, offset, needle) in cases {
+            let err = Template::parse(source).unwrap_err();
+            assert_eq!(err.offset, offset, "{source}: {}", err.message);
+            assert!(err.message.contains(needle), "{source}: {}", err.message);
+        }
+        let err = Template::parse("{{ now | dat }}").unwrap_err();
+        assert_eq!(err.help.as_deref(), Some("did you mean `date`?"));
     }
 }

@@ -1,0 +1,294 @@
+//! Faults a stub injects, prepared for serving: `PreparedFault` decides whether it fires on a
+//! request and says what the engine and the edge must do when it does.
+//!
+//! Selection is a pure function of the stub's 1-based match count, the virtual clock's offset and
+//! the fault's seed, so the same scenario faults the same requests on every run, whatever the
+//! thread interleaving. The PRNG is a splitmix64 of `seed` and the count: stateless, so it needs
+//! no lock and a reset of the engine rewinds it for free.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::scenario::model::{CommitThen, Fault, FaultAction, FaultSelector, ResponseSpec};
+
+/// What the edge does with a response beyond writing it, decided by a fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EdgeAction {
+    /// Write the response after this wall-clock delay.
+    Delay(Duration),
+    /// Write nothing; hold the connection until the client goes away, the mock shuts down or
+    /// [`crate::scenario::model::MAX_TIMEOUT_HOLD`] passes, then close it.
+    Timeout,
+    /// Close with a TCP reset (RST) before any byte of the response.
+    Reset,
+    /// Close (FIN) before any byte of the response.
+    Empty,
+    /// Write these bytes instead of the response, then close.
+    Garbage(Bytes),
+    /// Write the head of the response and this many body bytes, then close.
+    Truncated {
+        /// Body bytes written.
+        body_bytes: usize,
+    },
+    /// Write the head, then the body `chunk` bytes at a time, `every` apart.
+    SlowBody {
+        /// Bytes per write.
+        chunk: usize,
+        /// Pause before each chunk.
+        every: Duration,
+    },
+}
+
+/// A fault ready to serve: its selector, its action with responses prepared, its description.
+#[derive(Debug)]
+pub(crate) struct PreparedFault<R> {
+    /// Shown in the journal: the name and the action, e.g. `lost create (commit_then reset)`.
+    pub description: String,
+    selector: FaultSelector,
+    /// What to do.
+    pub action: PreparedAction<R>,
+}
+
+/// A [`FaultAction`] with its responses prepared as `R`.
+#[derive(Debug)]
+pub(crate) enum PreparedAction<R> {
+    /// Answer this instead; the stub takes no effect.
+    Respond(R),
+    /// The stub takes effect; the edge does this with its response.
+    Effect(EdgeAction),
+    /// The stub takes effect, then its response is cut to this many body bytes (`None`: half).
+    Truncated(Option<u64>),
+    /// The stub takes no effect; the edge does this.
+    NoEffect(EdgeAction),
+    /// The stub takes effect; the client gets this response instead.
+    CommitRespond(R),
+}
+
+impl<R> PreparedFault<R> {
+    /// Prepare `fault`, turning its responses into `R` with `prepare`.
+    pub fn new(
+        fault: &Fault,
+        prepare: impl Fn(&ResponseSpec) -> Result<R, String>,
+    ) -> Result<Self, String> {
+        let action = match &fault.action {
+            FaultAction::Respond(spec) => PreparedAction::Respond(prepare(spec)?),
+            FaultAction::Delay(by) => PreparedAction::Effect(EdgeAction::Delay(*by)),
+            FaultAction::Timeout => PreparedAction::NoEffect(EdgeAction::Timeout),
+            FaultAction::Reset => PreparedAction::NoEffect(EdgeAction::Reset),
+            FaultAction::Empty => PreparedAction::NoEffect(EdgeAction::Empty),
+            FaultAction::Truncated { bytes } => PreparedAction::Truncated(*bytes),
+            FaultAction::Garbage { bytes } => {
+                let seed = fault.selector.probability.map_or(0, |p| p.seed);
+                PreparedAction::NoEffect(EdgeAction::Garbage(garbage(*bytes, seed)))
+            }
+            FaultAction::SlowBody { chunk, every } => {
+                PreparedAction::Effect(EdgeAction::SlowBody {
+                    chunk: usize::try_from(*chunk).unwrap_or(usize::MAX).max(1),
+                    every: *every,
+                })
+            }
+            FaultAction::CommitThen(CommitThen::Delay(by)) => {
+                PreparedAction::Effect(EdgeAction::Delay(*by))
+            }
+            FaultAction::CommitThen(CommitThen::Reset) => PreparedAction::Effect(EdgeAction::Reset),
+            FaultAction::CommitThen(CommitThen::Respond(spec)) => {
+                PreparedAction::CommitRespond(prepare(spec)?)
+            }
+        };
+        if let Some(p) = fault.selector.probability
+            && !(0.0..=1.0).contains(&p.chance)
+        {
+            return Err(format!("probability `{}` is not between 0 and 1", p.chance));
+        }
+        if fault.selector.nth.contains(&0)
+            || fault.selector.times == Some(0)
+            || fault.selector.every == Some(0)
+        {
+            return Err("fault selectors count requests from 1".to_owned());
+        }
+        let what = describe(&fault.action);
+        Ok(PreparedFault {
+            description: match &fault.name {
+                Some(name) => format!("{name} ({what})"),
+                None => what,
+            },
+            selector: fault.selector.clone(),
+            action,
+        })
+    }
+
+    /// Whether the fault fires on the stub's `n`th match (1-based) at clock offset `elapsed`.
+    pub fn fires(&self, n: u64, elapsed: Duration) -> bool {
+        let s = &self.selector;
+        (s.nth.is_empty() || s.nth.contains(&n))
+            && s.times.is_none_or(|times| n <= times)
+            && s.every.is_none_or(|every| n.is_multiple_of(every))
+            && s.after.is_none_or(|after| elapsed >= after)
+            && s.probability
+                .is_none_or(|p| unit_interval(p.seed, n) < p.chance)
+    }
+}
+
+/// The action as the journal shows it: `reset`, `delay 3s`, `commit_then respond 502`.
+fn describe(action: &FaultAction) -> String {
+    let text = crate::scenario::duration::format;
+    match action {
+        FaultAction::Respond(spec) => format!("respond {}", spec.status),
+        FaultAction::Delay(by) => format!("delay {}", text(*by)),
+        FaultAction::Timeout => "timeout".to_owned(),
+        FaultAction::Reset => "reset".to_owned(),
+        FaultAction::Empty => "empty".to_owned(),
+        FaultAction::Truncated { bytes: Some(n) } => format!("truncated after {n} body bytes"),
+        FaultAction::Truncated { bytes: None } => "truncated after half the body".to_owned(),
+        FaultAction::Garbage { bytes } => format!("garbage {bytes} bytes"),
+        FaultAction::SlowBody { chunk, every } => {
+            format!("slow_body {chunk} bytes every {}", text(*every))
+        }
+        FaultAction::CommitThen(CommitThen::Delay(by)) => {
+            format!("commit_then delay {}", text(*by))
+        }
+        FaultAction::CommitThen(CommitThen::Reset) => "commit_then reset".to_owned(),
+        FaultAction::CommitThen(CommitThen::Respond(spec)) => {
+            format!("commit_then respond {}", spec.status)
+        }
+    }
+}
+
+/// splitmix64's output function: a well-mixed 64-bit value from any input.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform draw in `[0, 1)` for the `n`th request under `seed`.
+fn unit_interval(seed: u64, n: u64) -> f64 {
+    let mixed = splitmix64(splitmix64(seed) ^ n);
+    // The top 53 bits fill an f64 mantissa exactly.
+    (mixed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `len` seeded bytes that no HTTP client reads as a status line (the first is never `H`).
+fn garbage(len: u64, seed: u64) -> Bytes {
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(len);
+    let mut state = seed;
+    while out.len() < len {
+        state = state.wrapping_add(1);
+        out.extend_from_slice(&splitmix64(state).to_le_bytes());
+    }
+    out.truncate(len);
+    if out.first() == Some(&b'H') {
+        out[0] = b'\x00';
+    }
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::Probability;
+
+    fn fault(selector: FaultSelector) -> PreparedFault<()> {
+        let fault = Fault {
+            name: None,
+            selector,
+            action: FaultAction::Reset,
+        };
+        PreparedFault::new(&fault, |_| Ok(())).expect("valid fault")
+    }
+
+    fn fired(fault: &PreparedFault<()>, elapsed: Duration) -> Vec<u64> {
+        (1..=12).filter(|&n| fault.fires(n, elapsed)).collect()
+    }
+
+    #[test]
+    fn selectors_all_must_hold() {
+        let zero = Duration::ZERO;
+        let table: &[(FaultSelector, Vec<u64>)] = &[
+            (FaultSelector::default(), (1..=12).collect()),
+            (
+                FaultSelector {
+                    nth: vec![2, 5],
+                    ..FaultSelector::default()
+                },
+                vec![2, 5],
+            ),
+            (
+                FaultSelector {
+                    times: Some(3),
+                    ..FaultSelector::default()
+                },
+                vec![1, 2, 3],
+            ),
+            (
+                FaultSelector {
+                    every: Some(4),
+                    ..FaultSelector::default()
+                },
+                vec![4, 8, 12],
+            ),
+            (
+                FaultSelector {
+                    every: Some(2),
+                    times: Some(5),
+                    ..FaultSelector::default()
+                },
+                vec![2, 4],
+            ),
+        ];
+        for (selector, expected) in table {
+            assert_eq!(
+                &fired(&fault(selector.clone()), zero),
+                expected,
+                "{selector:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn after_follows_the_clock_offset() {
+        let late = fault(FaultSelector {
+            after: Some(Duration::from_secs(600)),
+            ..FaultSelector::default()
+        });
+        assert!(!late.fires(1, Duration::from_secs(599)));
+        assert!(late.fires(1, Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn probability_is_seeded_and_roughly_fair() {
+        let with = |chance, seed| {
+            fault(FaultSelector {
+                probability: Some(Probability { chance, seed }),
+                ..FaultSelector::default()
+            })
+        };
+        let draws =
+            |f: &PreparedFault<()>| (1..=1000).filter(|&n| f.fires(n, Duration::ZERO)).count();
+        let a = with(0.3, 7);
+        assert_eq!(
+            fired(&a, Duration::ZERO),
+            fired(&with(0.3, 7), Duration::ZERO)
+        );
+        assert_ne!(
+            fired(&a, Duration::ZERO),
+            fired(&with(0.3, 8), Duration::ZERO)
+        );
+        assert!((250..350).contains(&draws(&a)), "{}", draws(&a));
+        assert_eq!(draws(&with(0.0, 1)), 0);
+        assert_eq!(draws(&with(1.0, 1)), 1000);
+    }
+
+    #[test]
+    fn garbage_is_seeded_and_never_a_status_line() {
+        assert_eq!(garbage(64, 3), garbage(64, 3));
+        assert_ne!(garbage(64, 3), garbage(64, 4));
+        assert_eq!(garbage(5, 0).len(), 5);
+        for seed in 0..200 {
+            assert_ne!(garbage(1, seed)[0], b'H');
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! TLS for HTTPS mocks: a per-run certificate authority and the leaf certificates it issues.
+//!
+//! [`RunCa`] is generated fresh for every run (never stored outside the run's temporary folder);
+//! [`RunCa::issue`] gives a mock a [`TlsIdentity`] naming `127.0.0.1`, `localhost` and the mock's
+//! name, which the edge ([`crate::mock::server`]) serves with rustls. The identity is plain DER
+//! bytes, so it can travel to a mock in a container as easily as to one in-process.
+//!
+//! Crypto is rustls with the `ring` provider (see `docs/decisions.md`); reqwest is built without
+//! a provider of its own, so [`install_crypto_provider`] must run before any reqwest client is
+//! built in this package (`crate::run::http_client` does it).
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, SanType,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde::{Deserialize, Serialize};
+
+/// Why TLS material could not be made or used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// Generating a key or a certificate failed.
+    #[error("failed to generate {what}")]
+    Generate {
+        /// The CA or a mock's certificate.
+        what: String,
+        /// The cause.
+        #[source]
+        source: rcgen::Error,
+    },
+    /// rustls refused the certificate or key.
+    #[error("failed to set up TLS")]
+    Config(#[source] rustls::Error),
+}
+
+/// Install rustls' `ring` provider as the process default, once; later calls do nothing.
+///
+/// reqwest is built with `rustls-no-provider`, so building a reqwest client in this package
+/// before this ran panics.
+pub fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another thread installing the same provider is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// A certificate authority that lives as long as one run.
+pub struct RunCa {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl fmt::Debug for RunCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunCa").finish_non_exhaustive()
+    }
+}
+
+/// A certificate chain and its private key, as DER, ready to serve.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsIdentity {
+    /// The leaf certificate, then the CA certificate.
+    pub chain: Vec<Vec<u8>>,
+    /// The leaf's private key, PKCS#8.
+    pub key: Vec<u8>,
+}
+
+impl fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field(
+                "chain",
+                &format_args!("{} certificate(s)", self.chain.len()),
+            )
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+fn generate(what: &str) -> impl FnOnce(rcgen::Error) -> TlsError + '_ {
+    move |source| TlsError::Generate {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+impl RunCa {
+    /// A new CA with a fresh key.
+    ///
+    /// ```
+    /// let ca = reenact::mock::tls::RunCa::generate()?;
+    /// assert!(ca.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+    /// let identity = ca.issue("xero")?;
+    /// assert_eq!(identity.chain.len(), 2);
+    /// # Ok::<(), reenact::mock::tls::TlsError>(())
+    /// ```
+    pub fn generate() -> Result<RunCa, TlsError> {
+        let mut params = CertificateParams::default();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "reenact per-run CA");
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = KeyPair::generate().map_err(generate("the CA key"))?;
+        let issuer =
+            CertifiedIssuer::self_signed(params, key).map_err(generate("the CA certificate"))?;
+        Ok(RunCa { issuer })
+    }
+
+    /// The CA certificate as PEM, for clients to trust.
+    pub fn ca_pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// The CA certificate as DER.
+    pub fn ca_der(&self) -> Vec<u8> {
+        self.issuer.der().to_vec()
+    }
+
+    /// A leaf certificate for mock `name`: SANs `127.0.0.1`, `localhost` and `name`.
+    pub fn issue(&self, name: &str) -> Result<TlsIdentity, TlsError> {
+        let what = format!("the certificate of mock `{name}`");
+        let mut params = CertificateParams::new(vec!["localhost".to_owned(), name.to_owned()])
+            .map_err(generate(&what))?;
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyPair::generate().map_err(generate(&what))?;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(generate(&what))?;
+        Ok(TlsIdentity {
+            chain: vec![cert.der().to_vec(), self.ca_der()],
+            key: key.serialize_der(),
+        })
+    }
+}
+
+impl TlsIdentity {
+    /// A rustls server configuration serving this identity over HTTP/1.1.
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain: Vec<CertificateDer<'static>> = self
+            .chain
+            .iter()
+            .map(|der| CertificateDer::from(der.clone()))
+            .collect();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()));
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(TlsError::Config)?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(TlsError::Config)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_identities_make_a_server_config() {
+        let ca = RunCa::generate().unwrap();
+        let identity = ca.issue("accounting").unwrap();
+        identity.server_config().unwrap();
+        assert!(format!("{identity:?}").contains("[redacted]"));
+    }
+}
