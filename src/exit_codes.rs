@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | 0 | [`SUCCESS`] | everything passed (`run`), every scenario fixed (`validate`), all files valid (`check`) |
 //! | 1 | [`FAILED`] | a verdict or snapshot failed |
-//! | 2 | [`INVALID_INPUT`] | invalid usage, invalid scenario or invalid `reenact.toml` |
+//! | 2 | [`INVALID_INPUT`] | invalid usage, invalid scenario or invalid `reenact.toml`, or a scenario the chosen backend cannot run (`--backend docker` with HTTPS mocks or webhook steps) |
 //! | 3 | [`ENVIRONMENT`] | the environment failed: target would not start, port in use, Docker unreachable |
 //! | 101 | [`INTERNAL`] | a bug in reenact |
 
@@ -12,7 +12,7 @@
 pub const SUCCESS: i32 = 0;
 /// A verdict or snapshot failed.
 pub const FAILED: i32 = 1;
-/// Invalid usage, scenario or project file.
+/// Invalid usage, scenario or project file, or a scenario the chosen backend cannot run.
 pub const INVALID_INPUT: i32 = 2;
 /// The environment failed (target start, ports, Docker).
 pub const ENVIRONMENT: i32 = 3;

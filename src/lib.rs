@@ -2,10 +2,11 @@
 //! that a fix fixes them.
 //!
 //! A scenario file ([`scenario`]) describes the customer's environment and the failing flow; a run
-//! ([`run`]) starts the mocks ([`mock`]) and the target ([`target`]), replays the flow ([`flow`]),
-//! collects an [`observe::Observation`], judges it ([`verdict`]) and compares it with its accepted
-//! snapshot ([`snapshot`]). The library never prints or exits: only the binary's `cli` renders.
+//! ([`run`]) starts the mocks ([`mock`], placed in-process or in Docker by [`backend`]) and the
+//! target ([`target`]), replays the flow ([`flow`]), collects an [`observe::Observation`], judges
+//! it ([`verdict`]) and compares it with its accepted snapshot ([`snapshot`]). The library never prints or exits: only the binary's `cli` renders.
 
+pub mod backend;
 pub mod exit_codes;
 pub mod flow;
 pub mod mock;

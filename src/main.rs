@@ -19,8 +19,11 @@ fn main() -> ExitCode {
             return ExitCode::from(reenact::exit_codes::INTERNAL as u8);
         }
     };
+    let signals = args.wants_signal_handlers();
     let code = runtime.block_on(async {
-        cli::install_signal_handlers(&args);
+        if signals {
+            cli::install_signal_handlers();
+        }
         cli::dispatch(args).await
     });
     ExitCode::from(code as u8)

@@ -10,10 +10,10 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::backend::{BackendError, PlacedMock, Placement, new_run_id};
 use crate::flow::{self, FlowContext};
 use crate::mock::control::{ControlClient, ControlError};
 use crate::mock::tls::{RunCa, TlsError};
-use crate::mock::{BindOptions, MockError, MockServer};
 use crate::observe::Observation;
 use crate::project::{Project, TargetDef};
 use crate::scenario::model::{Launch as ScenarioLaunch, Scenario};
@@ -87,7 +87,16 @@ pub enum RunError {
         mock: String,
         /// The cause.
         #[source]
-        source: MockError,
+        source: Box<BackendError>,
+    },
+    /// The backend could not prepare the run (e.g. its Docker network).
+    #[error("failed to prepare the `{backend}` backend for the run")]
+    Backend {
+        /// The backend's name.
+        backend: &'static str,
+        /// The cause.
+        #[source]
+        source: Box<BackendError>,
     },
     /// The control API of a mock failed.
     #[error("failed to talk to mock `{mock}`")]
@@ -277,6 +286,8 @@ pub struct RunContext<'a> {
     pub http: &'a reqwest::Client,
     /// Folder relative program paths of targets resolve against (where `reenact.toml` is).
     pub project_root: &'a Path,
+    /// Where the mocks run.
+    pub placement: &'a Placement,
 }
 
 /// Run one scenario against one target.
@@ -286,37 +297,56 @@ pub async fn run_scenario(
     ctx: &RunContext<'_>,
 ) -> Result<ScenarioRun, RunError> {
     let started = Instant::now();
+    // Refuse before starting anything: a docker run must not silently serve HTTP for HTTPS.
+    if let Some(what) = ctx.placement.unsupported(scenario).into_iter().next() {
+        let backend = ctx.placement.name();
+        return Err(RunError::Backend {
+            backend,
+            source: Box::new(BackendError::Unsupported { backend, what }),
+        });
+    }
     let folder = if scenario.mocks.iter().any(|mock| mock.tls) {
         Some(RunFolder::create()?)
     } else {
         None
     };
+    let mut placed = ctx
+        .placement
+        .open_run(&new_run_id())
+        .await
+        .map_err(|source| RunError::Backend {
+            backend: ctx.placement.name(),
+            source: Box::new(source),
+        })?;
     let mut servers = Vec::with_capacity(scenario.mocks.len());
     for spec in &scenario.mocks {
-        let mut bind = BindOptions::default();
-        if let Some(folder) = folder.as_ref().filter(|_| spec.tls) {
-            match folder.ca.issue(&spec.name) {
-                Ok(identity) => bind.tls = Some(identity),
+        let tls = match folder.as_ref().filter(|_| spec.tls) {
+            Some(folder) => match folder.ca.issue(&spec.name) {
+                Ok(identity) => Some(identity),
                 Err(err) => {
-                    shutdown_all(servers).await;
+                    placed.close().await;
                     return Err(err.into());
                 }
-            }
-        }
-        match MockServer::start(spec.clone(), &scenario.clock, bind).await {
-            Ok(server) => servers.push((spec.name.clone(), server)),
+            },
+            None => None,
+        };
+        match placed
+            .start_mock(spec, &scenario.clock, tls, ctx.http)
+            .await
+        {
+            Ok(server) => servers.push(server),
             Err(source) => {
-                shutdown_all(servers).await;
+                placed.close().await;
                 return Err(RunError::Mock {
                     mock: spec.name.clone(),
-                    source,
+                    source: Box::new(source),
                 });
             }
         }
     }
     let ca_file = folder.as_ref().map(|folder| folder.ca_file.as_path());
     let result = run_with_mocks(scenario, choice, ctx, &servers, ca_file).await;
-    shutdown_all(servers).await;
+    placed.close().await;
     if let Some(folder) = folder {
         folder.remove();
     }
@@ -337,29 +367,23 @@ pub async fn run_scenario(
     })
 }
 
-async fn shutdown_all(servers: Vec<(String, MockServer)>) {
-    for (_, server) in servers {
-        server.shutdown().await;
-    }
-}
-
 async fn run_with_mocks(
     scenario: &Scenario,
     choice: &TargetChoice,
     ctx: &RunContext<'_>,
-    servers: &[(String, MockServer)],
+    servers: &[PlacedMock],
     ca_file: Option<&Path>,
 ) -> Result<(Observation, Vec<ExpectationResult>), RunError> {
     let mock_urls: BTreeMap<String, String> = servers
         .iter()
-        .map(|(name, server)| (name.clone(), server.url()))
+        .map(|server| (server.name.clone(), server.url.clone()))
         .collect();
     let controls: Vec<(String, ControlClient)> = servers
         .iter()
-        .map(|(name, server)| {
+        .map(|server| {
             (
-                name.clone(),
-                ControlClient::new(server.admin_url(), ctx.http.clone()),
+                server.name.clone(),
+                ControlClient::new(server.admin_url.clone(), ctx.http.clone()),
             )
         })
         .collect();
@@ -654,6 +678,7 @@ pub async fn run_jobs(
     jobs: Vec<Job>,
     http: reqwest::Client,
     project_root: PathBuf,
+    placement: Placement,
     jobs_at_once: usize,
     mut on_done: impl FnMut(usize, &Result<ScenarioRun, RunError>),
 ) -> Vec<Result<ScenarioRun, RunError>> {
@@ -664,11 +689,13 @@ pub async fn run_jobs(
         let semaphore = semaphore.clone();
         let http = http.clone();
         let root = project_root.clone();
+        let placement = placement.clone();
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let ctx = RunContext {
                 http: &http,
                 project_root: &root,
+                placement: &placement,
             };
             (index, run_scenario(&job.scenario, &job.target, &ctx).await)
         });

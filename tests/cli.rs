@@ -376,10 +376,55 @@ fn list_shows_ids_tickets_and_titles() {
 }
 
 #[test]
-fn docker_backend_is_refused_clearly() {
-    let output = reenact(repo(), &["run", "--backend", "docker"]);
+fn docker_backend_without_an_engine_is_an_environment_failure_naming_docker_host() {
+    // A scenario the docker backend runs: one it cannot would be refused first (exit 2).
+    let output = Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .args([
+            "run",
+            "scenarios/vendor-sync-stops-at-first-page.yaml",
+            "--backend",
+            "docker",
+        ])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock")
+        .output()
+        .expect("reenact runs");
+    assert_eq!(code(&output), exit_codes::ENVIRONMENT);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("unix:///nonexistent/reenact-test.sock"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`DOCKER_HOST`"), "{stderr}");
+    assert!(stderr.contains("dockerd"), "{stderr}");
+}
+
+#[test]
+fn docker_backend_refuses_https_mocks_and_webhook_steps_before_starting_anything() {
+    // Needs no engine: the refusal comes before Docker is contacted, so no HTTPS mock is ever
+    // served as plain HTTP and no webhook fails mid-flow.
+    let output = Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .args([
+            "validate",
+            "tests/fixtures/valid/webhooks_and_https.yaml",
+            "scenarios/webhook-signature-checked-over-reserialized-body.yaml",
+            "scenarios/vendor-sync-stops-at-first-page.yaml",
+            "--backend",
+            "docker",
+            "--before-url",
+            "http://127.0.0.1:9",
+            "--after-url",
+            "http://127.0.0.1:9",
+        ])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock")
+        .output()
+        .expect("reenact runs");
     assert_eq!(code(&output), exit_codes::INVALID_INPUT);
-    assert!(text(&output.stderr).contains("`docker` backend"));
+    insta::assert_snapshot!(filtered(&text(&output.stderr)));
 }
 
 #[test]
@@ -393,6 +438,7 @@ fn help_texts() {
         &["schema", "--help"],
         &["list", "--help"],
         &["mock", "serve", "--help"],
+        &["clean", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);

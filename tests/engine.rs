@@ -1015,3 +1015,49 @@ async fn concurrent_requests_are_each_answered_and_journaled_once() {
     );
     h.stop().await;
 }
+
+/// A mock in a container gets its whole `MockSpec` through `PUT /__reenact/config` as JSON: every
+/// field (rate limits, TLS flag, stub states, store, faults, templates) must survive the trip,
+/// and the engine must accept what arrives.
+#[tokio::test]
+async fn every_fixture_mock_survives_the_control_api_json() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    let server = MockServer::start(
+        mock(Vec::new()),
+        &ClockSpec::default(),
+        BindOptions::default(),
+    )
+    .await
+    .expect("mock starts");
+    let control = ControlClient::new(server.admin_url(), http());
+    let mut mocks = 0;
+    for file in &files {
+        let scenario =
+            reenact::scenario::load(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for spec in &scenario.mocks {
+            let sent = serde_json::to_value(spec).expect("serializes");
+            let received: MockSpec = serde_json::from_value(sent.clone())
+                .unwrap_or_else(|e| panic!("{} mock `{}`: {e}", file.display(), spec.name));
+            assert_eq!(
+                serde_json::to_value(&received).expect("serializes"),
+                sent,
+                "{} mock `{}` changed on the way",
+                file.display(),
+                spec.name
+            );
+            control
+                .configure(spec)
+                .await
+                .unwrap_or_else(|e| panic!("{} mock `{}`: {e}", file.display(), spec.name));
+            mocks += 1;
+        }
+    }
+    server.shutdown().await;
+    assert!(mocks >= files.len(), "every fixture has a mock");
+}

@@ -407,6 +407,7 @@ async fn run_yaml(dir: &Path, yaml: &str) -> reenact::run::ScenarioRun {
     let ctx = reenact::run::RunContext {
         http: &http,
         project_root: dir,
+        placement: &reenact::backend::Placement::InProcess,
     };
     reenact::run::run_scenario(
         &scenario,

@@ -1,6 +1,8 @@
 //! The command line: clap types, one module per subcommand, and all terminal output.
 
 mod check;
+mod clean;
+mod engine;
 mod mock;
 mod output;
 mod review;
@@ -13,7 +15,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use reenact::backend::{BackendError, Placement, Unsupported};
 use reenact::exit_codes;
+use reenact::scenario::Scenario;
 
 pub use output::Output;
 
@@ -23,7 +27,7 @@ pub use output::Output;
 #[command(
     name = "reenact",
     version,
-    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario,\n3 environment failure (target would not start, port in use), 101 internal error."
+    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario (or a\nscenario the chosen backend cannot run), 3 environment failure (target would not start, port\nin use, Docker unreachable), 101 internal error."
 )]
 pub struct Cli {
     /// More log output on stderr (-v debug, -vv trace); `RUST_LOG` works too.
@@ -80,6 +84,14 @@ enum Command {
         after_help = "Example:\n  reenact mock serve scenarios/vendor-sync-stops-at-first-page.yaml"
     )]
     Mock(mock::MockArgs),
+    /// Remove the Docker containers and networks reenact created (e.g. left by a killed run).
+    #[command(
+        after_help = "Examples:\n  reenact clean\n  reenact clean --images    # the mock images too\n\nOnly objects labelled `reenact.managed=true` are removed."
+    )]
+    Clean(clean::CleanArgs),
+    /// Serve one mock engine configured over its control API (what a mock container runs).
+    #[command(name = "mock-engine", hide = true)]
+    MockEngine(engine::EngineArgs),
 }
 
 /// Output format of `run`, `validate` and `check`.
@@ -115,17 +127,60 @@ pub struct RunnerArgs {
 }
 
 impl RunnerArgs {
-    fn check_backend(&self, out: &Output) -> Result<(), i32> {
+    /// Prepare the chosen backend: for Docker, reach the engine and build the mock image if it
+    /// is missing (saying so on stderr). An unreachable engine is an environment failure.
+    ///
+    /// Scenarios the backend cannot run (HTTPS mocks or webhook steps on Docker) are invalid
+    /// input for it: every one is reported before anything starts.
+    async fn placement(&self, scenarios: &[Scenario], out: &Output) -> Result<Placement, i32> {
         if self.backend == Backend::Docker {
-            out.error(
-                "the `docker` backend is not available in this release",
-                Some("use `--backend inprocess` (the default)"),
-            );
-            return Err(exit_codes::INVALID_INPUT);
+            let refused: Vec<UnsupportedHere<'_>> = scenarios
+                .iter()
+                .flat_map(|scenario| {
+                    reenact::backend::docker::unsupported(scenario)
+                        .into_iter()
+                        .map(|what| UnsupportedHere {
+                            scenario: &scenario.id,
+                            what,
+                        })
+                })
+                .collect();
+            for (index, err) in refused.iter().enumerate() {
+                let last = index + 1 == refused.len();
+                out.error_chain(err, last.then_some(DOCKER_UNSUPPORTED_HELP));
+            }
+            if !refused.is_empty() {
+                return Err(exit_codes::INVALID_INPUT);
+            }
         }
-        Ok(())
+        match self.backend {
+            Backend::Inprocess => Ok(Placement::InProcess),
+            Backend::Docker => Placement::docker().await.map_err(|err| {
+                let help = match &err {
+                    BackendError::Unreachable { .. } => DOCKER_HELP,
+                    _ => "run with -v for details; `reenact clean` removes what a run left behind",
+                };
+                out.error_chain(&err, Some(help));
+                exit_codes::ENVIRONMENT
+            }),
+        }
     }
 }
+
+/// A scenario part the chosen backend cannot run, as reported before a run.
+#[derive(Debug, thiserror::Error)]
+#[error("scenario `{scenario}` cannot run on the `docker` backend")]
+struct UnsupportedHere<'a> {
+    scenario: &'a str,
+    #[source]
+    what: Unsupported,
+}
+
+/// What to do about a scenario the docker backend cannot run.
+const DOCKER_UNSUPPORTED_HELP: &str = "nothing was run; run these scenarios with `--backend inprocess` (the default), or leave them out of the docker run";
+
+/// How to get a Docker engine, shown when none answers.
+const DOCKER_HELP: &str = "start an engine (`sudo dockerd &` or `sudo systemctl start docker`; on Debian `apt-get install docker.io`), or set `DOCKER_HOST` to one that runs (e.g. `unix:///var/run/docker.sock`)";
 
 /// Set up logging to stderr from `RUST_LOG` and `-v`.
 pub fn init_logging(verbose: u8) {
@@ -143,17 +198,25 @@ pub fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// On Ctrl-C or SIGTERM: kill every target still running, then exit (130 / 143).
-///
-/// Commands that stop gracefully on a signal (`mock serve`) listen themselves; for them this
-/// installs nothing, so the signal is theirs alone.
-pub fn install_signal_handlers(cli: &Cli) {
-    use tokio::signal::unix::{SignalKind, signal};
-    if let Command::Mock(args) = &cli.command
-        && args.handles_signals()
-    {
-        return;
+impl Cli {
+    /// Whether the process-wide Ctrl-C / SIGTERM handlers apply; `mock-engine` and `mock serve`
+    /// handle both themselves and shut down gracefully.
+    pub fn wants_signal_handlers(&self) -> bool {
+        match &self.command {
+            Command::MockEngine(_) => false,
+            Command::Mock(args) => !args.handles_signals(),
+            _ => true,
+        }
     }
+}
+
+/// Set once a Ctrl-C / SIGTERM handler has started tearing down; the handler exits the process.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// On Ctrl-C or SIGTERM: kill every target still running, remove the Docker containers and
+/// networks of runs in progress, then exit (130 / 143).
+pub fn install_signal_handlers() {
+    use tokio::signal::unix::{SignalKind, signal};
     for (kind, code) in [
         (SignalKind::interrupt(), 130),
         (SignalKind::terminate(), 143),
@@ -163,8 +226,11 @@ pub fn install_signal_handlers(cli: &Cli) {
         };
         tokio::spawn(async move {
             if stream.recv().await.is_some() {
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
                 reenact::target::kill_all_targets();
-                eprintln!("reenact: interrupted; stopped every target it had started");
+                let teardown = reenact::backend::docker::teardown_live();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(15), teardown).await;
+                eprintln!("reenact: interrupted; stopped every target and mock it had started");
                 std::process::exit(code);
             }
         });
@@ -175,16 +241,28 @@ pub fn install_signal_handlers(cli: &Cli) {
 pub async fn dispatch(cli: Cli) -> i32 {
     let out = Output::new(cli.color);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    match cli.command {
-        Command::Run(args) => run::run(args, &cwd, &out).await,
-        Command::Validate(args) => validate::validate(args, &cwd, &out).await,
-        Command::Check(args) => check::check(args, &cwd, &out),
-        Command::Review(args) => review::review(args, &cwd, &out),
+    let code = run_command(cli.command, &cwd, &out).await;
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        // A run that failed because its mocks were being torn down must not exit before the
+        // signal handler has finished removing them; the handler exits with 130 / 143.
+        std::future::pending::<()>().await;
+    }
+    code
+}
+
+async fn run_command(command: Command, cwd: &std::path::Path, out: &Output) -> i32 {
+    match command {
+        Command::Run(args) => run::run(args, cwd, out).await,
+        Command::Validate(args) => validate::validate(args, cwd, out).await,
+        Command::Check(args) => check::check(args, cwd, out),
+        Command::Review(args) => review::review(args, cwd, out),
         Command::Schema => {
             out.stdout(reenact::scenario::schema::json_schema());
             exit_codes::SUCCESS
         }
-        Command::List(args) => scenarios::list(args, &cwd, &out),
-        Command::Mock(args) => mock::mock(args, &out).await,
+        Command::List(args) => scenarios::list(args, cwd, out),
+        Command::Mock(args) => mock::mock(args, out).await,
+        Command::Clean(args) => clean::clean(args, out).await,
+        Command::MockEngine(args) => engine::engine(args, out).await,
     }
 }

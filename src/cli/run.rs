@@ -117,6 +117,7 @@ pub fn report_run_error(err: &RunError, out: &Output) {
     let tail: &[String] = match err {
         RunError::Target { source, .. } => source.log_tail(),
         RunError::Build { log_tail, .. } => log_tail,
+        RunError::Mock { source, .. } => source.log_tail(),
         _ => &[],
     };
     if !tail.is_empty() {
@@ -144,11 +145,12 @@ fn help_for(err: &RunError) -> Option<&'static str> {
 
 /// Run `run`.
 pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
-    if let Err(code) = args.runner.check_backend(out) {
-        return code;
-    }
     let (project, scenarios) = match suite(&args.paths.paths, cwd, out) {
         Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let placement = match args.runner.placement(&scenarios, out).await {
+        Ok(placement) => placement,
         Err(code) => return code,
     };
     let flags = TargetFlags {
@@ -180,6 +182,7 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         jobs,
         run::http_client(),
         project.root.clone(),
+        placement,
         usize::from(args.runner.jobs),
         |index, result| {
             let scenario = &scenarios[index];

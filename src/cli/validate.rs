@@ -55,11 +55,12 @@ pub struct ValidateArgs {
 
 /// Run `validate`.
 pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
-    if let Err(code) = args.runner.check_backend(out) {
-        return code;
-    }
     let (project, scenarios) = match suite(&args.paths.paths, cwd, out) {
         Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let placement = match args.runner.placement(&scenarios, out).await {
+        Ok(placement) => placement,
         Err(code) => return code,
     };
     let before_flags = TargetFlags {
@@ -123,6 +124,7 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         jobs,
         run::http_client(),
         project.root.clone(),
+        placement,
         usize::from(args.runner.jobs),
         |index, _| {
             done_jobs += 1;

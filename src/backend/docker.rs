@@ -1,0 +1,573 @@
+//! The `docker` placement: each mock of a run in its own container, on a Docker network of its
+//! own, running the reenact binary in `mock-engine` mode ([`crate::backend::image`]).
+//!
+//! [`DockerBackend`] holds the engine connection and the mock image; [`DockerRun`] is one run's
+//! network and containers. A mock container joins the run's network under the mock's name (so a
+//! target container reaches `http://NAME:8080`), publishes its traffic and admin ports on
+//! `127.0.0.1` only, is ready when the engine prints its readiness line (an HTTP probe would land
+//! in the journal), and is then configured through the control API like an in-process mock.
+//!
+//! Containers are created with bollard (through testcontainers' client, which reads `DOCKER_HOST`
+//! and testcontainers' settings) rather than `ContainerAsync`: the network alias must be set at
+//! creation (testcontainers has no alias API), and teardown is explicit and awaited. Every object
+//! carries reenact's [`labels`]; [`DockerRun::close`] removes them on every path, `Drop` is only a
+//! safety net, and [`teardown_live`] serves the Ctrl-C path.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use testcontainers::bollard::Docker;
+use testcontainers::bollard::container::LogOutput;
+use testcontainers::bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
+    PortBinding,
+};
+use testcontainers::bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
+    ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveImageOptionsBuilder, StopContainerOptionsBuilder,
+};
+
+use crate::backend::image::{self, CONTAINER_ADMIN_PORT, CONTAINER_TRAFFIC_PORT};
+use crate::backend::labels;
+use crate::backend::placement::{BackendError, PlacedMock, Unsupported};
+use crate::mock::ControlClient;
+use crate::scenario::Scenario;
+use crate::scenario::model::{ClockSpec, MockSpec, StepAction};
+
+/// The line the engine prints on stdout once both listeners are bound.
+pub const READY_LINE: &str = "reenact mock-engine ready";
+
+/// How long a mock container may take from start to its readiness line.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// Seconds a container gets to stop on SIGTERM before it is killed.
+const STOP_GRACE_SECS: i32 = 5;
+
+/// The Docker engine reenact talks to, as configured by `DOCKER_HOST` (or the default socket).
+pub fn docker_host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned())
+}
+
+/// A connection to a Docker engine and the mock image built for it.
+#[derive(Debug, Clone)]
+pub struct DockerBackend {
+    docker: Docker,
+    image: String,
+}
+
+impl DockerBackend {
+    /// Connect to the engine (failing fast when none answers) and build the mock image of the
+    /// running reenact binary if it is missing.
+    pub async fn connect() -> Result<DockerBackend, BackendError> {
+        let engine = std::env::current_exe().map_err(|source| {
+            BackendError::Image(image::ImageError::Read {
+                path: "the running executable".into(),
+                source,
+            })
+        })?;
+        DockerBackend::connect_with_engine(&engine).await
+    }
+
+    /// As [`DockerBackend::connect`], with the mock image built from the reenact binary at
+    /// `engine` (for programs that embed the library, such as tests).
+    pub async fn connect_with_engine(engine: &Path) -> Result<DockerBackend, BackendError> {
+        let docker = connect_engine().await?;
+        let image = image::ensure_mock_image(&docker, engine)
+            .await
+            .map_err(BackendError::Image)?;
+        Ok(DockerBackend { docker, image })
+    }
+
+    /// The tag of the mock image.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// Create the network of run `run_id`; mocks are started on it with [`DockerRun::start_mock`].
+    pub async fn open_run(&self, run_id: &str) -> Result<DockerRun, BackendError> {
+        let network = format!("reenact-{run_id}");
+        self.docker
+            .create_network(NetworkCreateRequest {
+                name: network.clone(),
+                driver: Some("bridge".to_owned()),
+                labels: Some(labels::for_run(run_id, "network")),
+                ..Default::default()
+            })
+            .await
+            .map_err(|source| BackendError::Docker {
+                action: format!("create network `{network}`"),
+                source,
+            })?;
+        register_live(run_id, Some(&network), None);
+        Ok(DockerRun {
+            docker: self.docker.clone(),
+            image: self.image.clone(),
+            run_id: run_id.to_owned(),
+            network,
+            containers: Vec::new(),
+            closed: false,
+        })
+    }
+}
+
+/// Connect to the engine named by `DOCKER_HOST` (or testcontainers' settings) and check it answers.
+pub async fn connect_engine() -> Result<Docker, BackendError> {
+    let unreachable = |reason: String| BackendError::Unreachable {
+        host: docker_host(),
+        reason,
+    };
+    let docker = testcontainers::core::client::docker_client_instance()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    match tokio::time::timeout(Duration::from_secs(10), docker.ping()).await {
+        Ok(Ok(_)) => Ok(docker),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable("no answer within 10s".to_owned())),
+    }
+}
+
+/// One run's network and mock containers.
+#[derive(Debug)]
+pub struct DockerRun {
+    docker: Docker,
+    image: String,
+    run_id: String,
+    network: String,
+    /// (mock name, container id), in start order.
+    containers: Vec<(String, String)>,
+    closed: bool,
+}
+
+impl DockerRun {
+    /// The run's network name (mocks are reachable on it as `http://NAME:8080`).
+    pub fn network(&self) -> &str {
+        &self.network
+    }
+
+    /// Start `spec` in a container, wait for its readiness line, configure it over the control
+    /// API and return its host-side URLs.
+    pub async fn start_mock(
+        &mut self,
+        spec: &MockSpec,
+        clock: &ClockSpec,
+        http: &reqwest::Client,
+    ) -> Result<PlacedMock, BackendError> {
+        let mock = spec.name.clone();
+        let docker_error = |action: &str, source| BackendError::Docker {
+            action: format!("{action} for mock `{mock}`"),
+            source,
+        };
+        let traffic = format!("{CONTAINER_TRAFFIC_PORT}/tcp");
+        let admin = format!("{CONTAINER_ADMIN_PORT}/tcp");
+        let mut cmd = vec![
+            "--host".to_owned(),
+            "0.0.0.0".to_owned(),
+            "--port".to_owned(),
+            CONTAINER_TRAFFIC_PORT.to_string(),
+            "--admin-port".to_owned(),
+            CONTAINER_ADMIN_PORT.to_string(),
+            "--name".to_owned(),
+            mock.clone(),
+        ];
+        if let Some(start) = &clock.start {
+            cmd.push("--clock-start".to_owned());
+            cmd.push(start.clone());
+        }
+        let loopback = || {
+            Some(vec![PortBinding {
+                host_ip: Some("127.0.0.1".to_owned()),
+                host_port: Some(String::new()),
+            }])
+        };
+        let mut container_labels = labels::for_run(&self.run_id, "mock");
+        container_labels.insert(labels::MOCK.to_owned(), mock.clone());
+        let body = ContainerCreateBody {
+            image: Some(self.image.clone()),
+            cmd: Some(cmd),
+            labels: Some(container_labels),
+            exposed_ports: Some(vec![traffic.clone(), admin.clone()]),
+            stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
+            host_config: Some(HostConfig {
+                network_mode: Some(self.network.clone()),
+                port_bindings: Some(HashMap::from([
+                    (traffic.clone(), loopback()),
+                    (admin.clone(), loopback()),
+                ])),
+                ..Default::default()
+            }),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(
+                    self.network.clone(),
+                    EndpointSettings {
+                        aliases: Some(vec![mock.clone()]),
+                        ..Default::default()
+                    },
+                )])),
+            }),
+            ..Default::default()
+        };
+        let name = container_name(&self.run_id, &mock);
+        let created = self
+            .docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+                body,
+            )
+            .await
+            .map_err(|e| docker_error("create container", e))?;
+        // Recorded before starting: a failed start leaves a created container to remove.
+        self.containers.push((mock.clone(), created.id.clone()));
+        register_live(&self.run_id, None, Some(&created.id));
+        self.docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(|e| docker_error("start container", e))?;
+        self.wait_ready(&mock, &created.id).await?;
+        let details = self
+            .docker
+            .inspect_container(&created.id, None)
+            .await
+            .map_err(|e| docker_error("inspect container", e))?;
+        let ports = details
+            .network_settings
+            .and_then(|settings| settings.ports)
+            .unwrap_or_default();
+        let host_port = |port: &str| -> Result<String, BackendError> {
+            ports
+                .get(port)
+                .and_then(|bindings| bindings.as_ref())
+                .and_then(|bindings| {
+                    bindings
+                        .iter()
+                        .find_map(|b| b.host_port.clone().filter(|p| !p.is_empty()))
+                })
+                .ok_or_else(|| BackendError::NotReady {
+                    mock: mock.clone(),
+                    reason: format!("the engine published no host port for `{port}`"),
+                    log_tail: Vec::new(),
+                })
+        };
+        let placed = PlacedMock {
+            name: mock.clone(),
+            url: format!("http://127.0.0.1:{}", host_port(&traffic)?),
+            admin_url: format!("http://127.0.0.1:{}", host_port(&admin)?),
+        };
+        ControlClient::new(placed.admin_url.clone(), http.clone())
+            .configure(spec)
+            .await
+            .map_err(|source| BackendError::Control {
+                mock: mock.clone(),
+                source,
+            })?;
+        Ok(placed)
+    }
+
+    /// Follow the container's output until the readiness line, the container's end, or the
+    /// deadline.
+    async fn wait_ready(&self, mock: &str, id: &str) -> Result<(), BackendError> {
+        let options = LogsOptionsBuilder::default()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut stream = self.docker.logs(id, Some(options));
+        let mut seen = String::new();
+        let outcome = tokio::time::timeout(READY_WITHIN, async {
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(LogOutput::StdOut { message }) => {
+                        seen.push_str(&String::from_utf8_lossy(&message));
+                        if seen.lines().any(|line| line.trim() == READY_LINE) {
+                            return Ok(());
+                        }
+                    }
+                    Ok(other) => seen.push_str(&String::from_utf8_lossy(&other.into_bytes())),
+                    Err(e) => return Err(format!("reading its output failed: {e}")),
+                }
+            }
+            Err("the container stopped before it was ready".to_owned())
+        })
+        .await;
+        let reason = match outcome {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(reason)) => reason,
+            Err(_) => format!("no readiness line within {}s", READY_WITHIN.as_secs()),
+        };
+        let lines: Vec<String> = seen.lines().map(str::to_owned).collect();
+        Err(BackendError::NotReady {
+            mock: mock.to_owned(),
+            reason,
+            log_tail: lines[lines.len().saturating_sub(20)..].to_vec(),
+        })
+    }
+
+    /// Stop and remove every container of the run, then its network. Failures are logged: a
+    /// leftover is found again by `reenact clean` through its labels.
+    pub async fn close(mut self) {
+        self.closed = true;
+        let containers = std::mem::take(&mut self.containers);
+        remove_run(&self.docker, &self.run_id, &self.network, containers).await;
+    }
+}
+
+impl Drop for DockerRun {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        // A panic or a cancelled run: remove the run's objects on a thread of its own, since the
+        // runtime this value lived on may be unwinding.
+        let run_id = self.run_id.clone();
+        let network = self.network.clone();
+        let containers = std::mem::take(&mut self.containers);
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(docker) = Docker::connect_with_defaults() {
+                    remove_run(&docker, &run_id, &network, containers).await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+fn container_name(run_id: &str, mock: &str) -> String {
+    let safe: String = mock
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("reenact-{run_id}-{safe}")
+}
+
+async fn remove_run(
+    docker: &Docker,
+    run_id: &str,
+    network: &str,
+    containers: Vec<(String, String)>,
+) {
+    let removals = containers
+        .iter()
+        .map(|(mock, id)| async move { remove_container(docker, mock, id).await });
+    futures_util::future::join_all(removals).await;
+    for (_, id) in &containers {
+        unregister_container(run_id, id);
+    }
+    match docker.remove_network(network).await {
+        Ok(()) => {}
+        Err(e) if already_gone(&e) => tracing::debug!(network, "the network was already removed"),
+        Err(e) => tracing::warn!(network, error = %e, "failed to remove the run's network"),
+    }
+    unregister_run(run_id);
+}
+
+async fn remove_container(docker: &Docker, what: &str, id: &str) {
+    let stop = StopContainerOptionsBuilder::default()
+        .t(STOP_GRACE_SECS)
+        .build();
+    if let Err(e) = docker.stop_container(id, Some(stop)).await {
+        tracing::debug!(container = what, error = %e, "stopping the container failed");
+    }
+    let remove = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    match docker.remove_container(id, Some(remove)).await {
+        Ok(()) => {}
+        Err(e) if already_gone(&e) => tracing::debug!(container = what, "already removed"),
+        Err(e) => tracing::warn!(container = what, error = %e, "failed to remove the container"),
+    }
+}
+
+/// Whether a removal failed only because the object is gone or being removed (e.g. by the
+/// Ctrl-C path racing the run's own teardown).
+fn already_gone(error: &testcontainers::bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        testcontainers::bollard::errors::Error::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }
+    )
+}
+
+/// What in `scenario` mocks in containers cannot run yet: HTTPS mocks (the TLS identity would
+/// have to reach the container, which the control API cannot carry yet) and webhook steps (the
+/// mock sends them from its container, and a target on the host listens on its loopback, which
+/// a container does not reach).
+pub fn unsupported(scenario: &Scenario) -> Vec<Unsupported> {
+    let mocks = scenario
+        .mocks
+        .iter()
+        .filter(|mock| mock.tls)
+        .map(|mock| Unsupported::TlsMock {
+            mock: mock.name.clone(),
+        });
+    let steps = scenario
+        .flow
+        .iter()
+        .filter(|step| matches!(step.action, StepAction::Webhook { .. }))
+        .map(|step| Unsupported::Webhook {
+            step: step.name.clone(),
+        });
+    mocks.chain(steps).collect()
+}
+
+/// What [`clean`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleanReport {
+    /// Container names removed.
+    pub containers: Vec<String>,
+    /// Network names removed.
+    pub networks: Vec<String>,
+    /// Image tags (or ids) removed.
+    pub images: Vec<String>,
+}
+
+/// Remove every container and network carrying reenact's labels, and with `images` its images
+/// too. Objects without [`labels::MANAGED`] are never touched.
+pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, BackendError> {
+    let mut report = CleanReport::default();
+    let list_error = |what: &str, source| BackendError::Docker {
+        action: format!("list {what}"),
+        source,
+    };
+    let containers = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&labels::managed_filter())
+                .build(),
+        ))
+        .await
+        .map_err(|e| list_error("containers", e))?;
+    for container in containers {
+        let Some(id) = container.id else { continue };
+        let name = container
+            .names
+            .and_then(|names| names.into_iter().next())
+            .map(|n| n.trim_start_matches('/').to_owned())
+            .unwrap_or_else(|| id.clone());
+        remove_container(docker, &name, &id).await;
+        report.containers.push(name);
+    }
+    let networks = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&labels::managed_filter())
+                .build(),
+        ))
+        .await
+        .map_err(|e| list_error("networks", e))?;
+    for network in networks {
+        let Some(name) = network.name else { continue };
+        match docker.remove_network(&name).await {
+            Ok(()) => report.networks.push(name),
+            Err(e) => tracing::warn!(network = name, error = %e, "failed to remove a network"),
+        }
+    }
+    if images {
+        let found = docker
+            .list_images(Some(
+                ListImagesOptionsBuilder::default()
+                    .filters(&labels::managed_filter())
+                    .build(),
+            ))
+            .await
+            .map_err(|e| list_error("images", e))?;
+        for image in found {
+            let name = image
+                .repo_tags
+                .first()
+                .cloned()
+                .unwrap_or_else(|| image.id.clone());
+            let options = RemoveImageOptionsBuilder::default().force(true).build();
+            match docker.remove_image(&image.id, Some(options), None).await {
+                Ok(_) => report.images.push(name),
+                Err(e) => tracing::warn!(image = name, error = %e, "failed to remove an image"),
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// What one run in progress holds.
+#[derive(Debug, Default)]
+struct LiveRun {
+    network: Option<String>,
+    containers: Vec<String>,
+}
+
+/// Networks and containers of runs in progress, by run id, for the Ctrl-C path.
+static LIVE: Mutex<BTreeMap<String, LiveRun>> = Mutex::new(BTreeMap::new());
+
+fn register_live(run_id: &str, network: Option<&str>, container: Option<&str>) {
+    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    let entry = live.entry(run_id.to_owned()).or_default();
+    if let Some(network) = network {
+        entry.network = Some(network.to_owned());
+    }
+    if let Some(container) = container {
+        entry.containers.push(container.to_owned());
+    }
+}
+
+fn unregister_container(run_id: &str, container: &str) {
+    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(entry) = live.get_mut(run_id) {
+        entry.containers.retain(|c| c != container);
+    }
+}
+
+fn unregister_run(run_id: &str) {
+    LIVE.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(run_id);
+}
+
+/// Remove every container and network of runs still in progress (the Ctrl-C / SIGTERM path,
+/// before the process exits). Does nothing when no Docker run is in progress.
+pub async fn teardown_live() {
+    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(PoisonError::into_inner));
+    if live.is_empty() {
+        return;
+    }
+    let Ok(docker) = testcontainers::core::client::docker_client_instance().await else {
+        return;
+    };
+    for (run_id, run) in live {
+        let containers = run
+            .containers
+            .into_iter()
+            .map(|id| (run_id.clone(), id))
+            .collect();
+        let network = run.network.unwrap_or_default();
+        remove_run(&docker, &run_id, &network, containers).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_names_are_docker_safe() {
+        assert_eq!(container_name("1-2", "xero"), "reenact-1-2-xero");
+        assert_eq!(container_name("1-2", "my mock/ä"), "reenact-1-2-my-mock--");
+    }
+}

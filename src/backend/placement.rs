@@ -1,0 +1,246 @@
+//! [`Placement`], [`RunMocks`] and [`PlacedMock`]: the interface every backend offers the runner,
+//! and [`BackendError`], why a placement failed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::backend::docker::{DockerBackend, DockerRun};
+use crate::backend::image::ImageError;
+use crate::backend::inprocess::InProcessRun;
+use crate::mock::tls::TlsIdentity;
+use crate::mock::{ControlError, MockError};
+use crate::scenario::Scenario;
+use crate::scenario::model::{ClockSpec, MockSpec};
+
+/// Where the mocks of every run of a suite are placed.
+///
+/// ```
+/// use reenact::backend::{Placement, new_run_id};
+/// use reenact::scenario::model::{ClockSpec, MockSpec};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let spec = MockSpec {
+///     name: "erp".into(),
+///     stubs: Vec::new(),
+///     journal_limit: 100,
+///     rate_limits: Vec::new(),
+///     tls: false,
+/// };
+/// let http = reenact::run::http_client();
+/// let mut mocks = Placement::InProcess.open_run(&new_run_id()).await?;
+/// let placed = mocks.start_mock(&spec, &ClockSpec::default(), None, &http).await?;
+/// assert!(placed.url.starts_with("http://127.0.0.1:"));
+/// mocks.close().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub enum Placement {
+    /// Mocks run inside the reenact process.
+    InProcess,
+    /// Mocks run in Docker containers built from the reenact binary.
+    Docker(DockerBackend),
+}
+
+impl Placement {
+    /// Connect to Docker and prepare the mock image (built on first use).
+    pub async fn docker() -> Result<Placement, BackendError> {
+        DockerBackend::connect().await.map(Placement::Docker)
+    }
+
+    /// The backend's name as the command line spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Placement::InProcess => "inprocess",
+            Placement::Docker(_) => "docker",
+        }
+    }
+
+    /// What in `scenario` this placement cannot run (empty when it runs all of it).
+    ///
+    /// The `docker` placement does not run HTTPS mocks (the TLS identity would have to reach
+    /// the container, which the control API cannot carry yet) nor webhook steps (the mock sends
+    /// them from its container, which cannot reach a target listening on the host's loopback).
+    pub fn unsupported(&self, scenario: &Scenario) -> Vec<Unsupported> {
+        match self {
+            Placement::InProcess => Vec::new(),
+            Placement::Docker(_) => crate::backend::docker::unsupported(scenario),
+        }
+    }
+
+    /// Prepare one run (for Docker: its network). Close the result with [`RunMocks::close`].
+    pub async fn open_run(&self, run_id: &str) -> Result<RunMocks, BackendError> {
+        Ok(match self {
+            Placement::InProcess => RunMocks::InProcess(InProcessRun::default()),
+            Placement::Docker(backend) => RunMocks::Docker(backend.open_run(run_id).await?),
+        })
+    }
+}
+
+/// The mocks of one run, wherever they are placed.
+#[derive(Debug)]
+pub enum RunMocks {
+    /// In-process mock servers.
+    InProcess(InProcessRun),
+    /// Containers on the run's network.
+    Docker(DockerRun),
+}
+
+impl RunMocks {
+    /// Start one mock serving `spec` with its virtual clock at `clock` (HTTPS with `tls`, the
+    /// identity the run's CA issued it, for `tls: true` mocks); when this returns the mock
+    /// answers on [`PlacedMock::url`] with `spec`'s stubs.
+    pub async fn start_mock(
+        &mut self,
+        spec: &MockSpec,
+        clock: &ClockSpec,
+        tls: Option<TlsIdentity>,
+        http: &reqwest::Client,
+    ) -> Result<PlacedMock, BackendError> {
+        match self {
+            RunMocks::InProcess(run) => run.start_mock(spec, clock, tls).await,
+            RunMocks::Docker(run) => {
+                if tls.is_some() {
+                    return Err(BackendError::Unsupported {
+                        backend: "docker",
+                        what: Unsupported::TlsMock {
+                            mock: spec.name.clone(),
+                        },
+                    });
+                }
+                run.start_mock(spec, clock, http).await
+            }
+        }
+    }
+
+    /// Stop every mock of the run and release what the run holds (containers, network).
+    pub async fn close(self) {
+        match self {
+            RunMocks::InProcess(run) => run.close().await,
+            RunMocks::Docker(run) => run.close().await,
+        }
+    }
+}
+
+/// A started mock, as the runner reaches it from the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedMock {
+    /// The mock's name.
+    pub name: String,
+    /// Base URL of the traffic listener, e.g. `http://127.0.0.1:40123` (never `localhost`).
+    pub url: String,
+    /// Base URL of the control API.
+    pub admin_url: String,
+}
+
+/// A part of a scenario a placement cannot run yet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    /// An HTTPS mock (`tls: true`).
+    #[error("mock `{mock}` serves HTTPS (`tls: true`), which mocks in containers cannot do yet")]
+    TlsMock {
+        /// The mock.
+        mock: String,
+    },
+    /// A webhook step: the mock would send it from its container to the target on the host.
+    #[error(
+        "step `{step}` sends a webhook, and a mock in a container cannot reach a target on the host yet"
+    )]
+    Webhook {
+        /// The step.
+        step: String,
+    },
+}
+
+/// A fresh id for a run, unique among the runs of every reenact process on this machine:
+/// `<pid>-<time>-<counter>`.
+pub fn new_run_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{nanos:x}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed) + 1
+    )
+}
+
+/// Why a backend could not place a mock.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// No Docker engine answers.
+    #[error("failed to reach a Docker engine at `{host}`: {reason}")]
+    Unreachable {
+        /// `DOCKER_HOST`, or the default socket.
+        host: String,
+        /// What the client said.
+        reason: String,
+    },
+    /// The mock image could not be prepared.
+    #[error("failed to prepare the mock image")]
+    Image(#[source] ImageError),
+    /// A Docker call failed.
+    #[error("failed to {action}")]
+    Docker {
+        /// What reenact was doing, e.g. "create network `reenact-1-2`".
+        action: String,
+        /// The cause.
+        #[source]
+        source: testcontainers::bollard::errors::Error,
+    },
+    /// A mock container did not become ready.
+    #[error("mock `{mock}` did not become ready: {reason}")]
+    NotReady {
+        /// The mock.
+        mock: String,
+        /// Why.
+        reason: String,
+        /// The container's last output lines.
+        log_tail: Vec<String>,
+    },
+    /// An in-process mock could not start.
+    #[error("failed to start an in-process mock")]
+    Mock(#[source] MockError),
+    /// The scenario needs something this backend cannot do yet.
+    #[error("the `{backend}` backend cannot run this scenario")]
+    Unsupported {
+        /// The backend's name.
+        backend: &'static str,
+        /// What it cannot do.
+        #[source]
+        what: Unsupported,
+    },
+    /// A started mock refused its configuration.
+    #[error("failed to configure mock `{mock}`")]
+    Control {
+        /// The mock.
+        mock: String,
+        /// The cause.
+        #[source]
+        source: ControlError,
+    },
+}
+
+impl BackendError {
+    /// The last output lines of the mock involved, when there are any.
+    pub fn log_tail(&self) -> &[String] {
+        match self {
+            BackendError::NotReady { log_tail, .. } => log_tail,
+            _ => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_unique_and_docker_safe() {
+        let (a, b) = (new_run_id(), new_run_id());
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    }
+}

@@ -1,0 +1,54 @@
+//! `reenact clean`: remove the Docker containers and networks (and with `--images`, the images)
+//! that carry reenact's labels, e.g. what a killed run left behind. Nothing else is touched.
+
+use clap::Args;
+
+use reenact::backend::docker;
+use reenact::exit_codes;
+
+use super::Output;
+
+/// Arguments of `clean`.
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Remove reenact's mock images too (they are rebuilt on the next Docker run).
+    #[arg(long)]
+    images: bool,
+}
+
+/// Run `clean`.
+pub async fn clean(args: CleanArgs, out: &Output) -> i32 {
+    let docker = match docker::connect_engine().await {
+        Ok(docker) => docker,
+        Err(err) => {
+            out.error_chain(&err, Some(super::DOCKER_HELP));
+            return exit_codes::ENVIRONMENT;
+        }
+    };
+    match docker::clean(&docker, args.images).await {
+        Ok(report) => {
+            let mut summary = format!(
+                "removed {} container(s), {} network(s)",
+                report.containers.len(),
+                report.networks.len()
+            );
+            if args.images {
+                summary.push_str(&format!(", {} image(s)", report.images.len()));
+            }
+            for name in report
+                .containers
+                .iter()
+                .chain(&report.networks)
+                .chain(&report.images)
+            {
+                out.stderr(&format!("  removed `{name}`"));
+            }
+            out.stdout(&summary);
+            exit_codes::SUCCESS
+        }
+        Err(err) => {
+            out.error_chain(&err, None);
+            exit_codes::ENVIRONMENT
+        }
+    }
+}
