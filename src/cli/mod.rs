@@ -118,15 +118,22 @@ pub struct RunnerArgs {
     /// Where mocks run.
     #[arg(long, value_enum, default_value_t = Backend::Inprocess)]
     pub backend: Backend,
-    /// Scenarios run at once.
-    #[arg(short = 'j', long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    /// Runs at once (each has its own mocks and target) [default: the number of CPUs, at most 8].
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
 
 impl RunnerArgs {
+    /// How many runs go at once.
+    fn jobs(&self) -> usize {
+        self.jobs
+            .map(usize::from)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
+    }
+
     /// Prepare the chosen backend: for Docker, reach the engine and build the mock image if it
     /// is missing (saying so on stderr). An unreachable engine is an environment failure.
     ///

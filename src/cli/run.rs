@@ -183,7 +183,7 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         run::http_client(),
         project.root.clone(),
         placement,
-        usize::from(args.runner.jobs),
+        args.runner.jobs(),
         |index, result| {
             let scenario = &scenarios[index];
             let item = judge(scenario, result, &snapshots, &project, args.accept);

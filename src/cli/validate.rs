@@ -125,7 +125,7 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         run::http_client(),
         project.root.clone(),
         placement,
-        usize::from(args.runner.jobs),
+        args.runner.jobs(),
         |index, _| {
             done_jobs += 1;
             let scenario = index / per_scenario;
