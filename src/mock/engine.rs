@@ -594,15 +594,14 @@ impl Engine {
         fault: Option<String>,
         rate_limited: Option<String>,
     ) {
-        let body = String::from_utf8_lossy(&request.body).into_owned();
-        self.journal.record(JournalEntry {
+        self.journal.record_with(|| JournalEntry {
             seq: 0,
             at: self.clock.now_rfc3339(),
             method: request.method.to_owned(),
             path: request.path.to_owned(),
             query: request.query.to_owned(),
             headers: request.headers,
-            body,
+            body: String::from_utf8_lossy(&request.body).into_owned(),
             matched,
             status,
             rate_limited,

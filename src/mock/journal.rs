@@ -92,6 +92,21 @@ impl Recorder {
         seq
     }
 
+    /// Record one request whose entry is built only when the journal will keep it: past the
+    /// bound a request is only counted, so the hot path under sustained load allocates nothing
+    /// for it. Returns the arrival number.
+    pub fn record_with(&self, build: impl FnOnce() -> JournalEntry) -> u64 {
+        {
+            let mut journal = self.lock();
+            if journal.entries.len() >= self.limit.load(Ordering::Relaxed) {
+                journal.dropped += 1;
+                return journal.entries.len() as u64 + journal.dropped;
+            }
+        }
+        // Built outside the lock; `record` re-checks the bound, so a race only means a drop.
+        self.record(build())
+    }
+
     /// A copy of what was recorded so far.
     pub fn snapshot(&self) -> Journal {
         self.lock().clone()
@@ -152,6 +167,25 @@ mod tests {
         let paths: Vec<&str> = journal.entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["/a", "/b"]);
         assert_eq!(journal.entries[1].seq, 2);
+    }
+
+    #[test]
+    fn record_with_builds_only_entries_it_keeps() {
+        let recorder = Recorder::new(1);
+        let mut built = 0;
+        let seqs: Vec<u64> = ["/a", "/b", "/c"]
+            .iter()
+            .map(|p| {
+                recorder.record_with(|| {
+                    built += 1;
+                    entry(p)
+                })
+            })
+            .collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(built, 1, "entries past the bound are counted, not built");
+        let journal = recorder.snapshot();
+        assert_eq!((journal.entries.len(), journal.dropped), (1, 2));
     }
 
     #[test]
