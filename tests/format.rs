@@ -133,6 +133,7 @@ mod invalid {
         "multiple_errors",
         "path_escape_dotdot",
         "provider_not_yet_supported",
+        "request_path_without_slash",
         "response_and_responses",
         "status_999",
         "status_is_a_string",
@@ -203,6 +204,7 @@ mod invalid {
         unknown_template_variable,
         unknown_top_level_field,
         webhook_mistakes,
+        request_path_without_slash,
         wrong_shapes,
         yaml_syntax_error,
     );

@@ -2193,25 +2193,14 @@ impl Cx<'_> {
         let context = request_context.as_str();
         let fields = self.fields(node, REQUEST_KEYS, "request", context)?;
         let method = match fields.get("method") {
-            Some(value) => self.string(value, "method", context).and_then(|text| {
-                if is_method(&text) {
-                    return Some(text.to_ascii_uppercase());
-                }
-                self.error(
-                    Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
-                        .with_label("expected an HTTP method such as `GET` or `POST`"),
-                );
-                None
-            }),
+            Some(value) => self.method(value, context),
             None => {
                 self.missing(&fields, "method", context);
                 None
             }
         };
         let path = match fields.get("path") {
-            Some(value) => self
-                .string(value, "path", context)
-                .and_then(|text| self.template(value, &text, scope)),
+            Some(value) => self.path(value, context, scope),
             None => {
                 self.missing(&fields, "path", context);
                 None
@@ -2264,6 +2253,55 @@ impl Cx<'_> {
         })
     }
 
+    /// The name of a mock the scenario declares (flow steps and expectations refer to mocks).
+    fn mock_name(&mut self, value: &Node, context: &str) -> Option<String> {
+        let name = self.string(value, "mock", context)?;
+        if self.mocks.contains(&name) {
+            return Some(name);
+        }
+        let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
+        let mut diagnostic =
+            Diagnostic::new(format!("unknown mock `{name}` {context}"), Some(value.span))
+                .with_label(if known.is_empty() {
+                    "the scenario has no mocks".to_string()
+                } else {
+                    format!("the scenario has {}", list_keys(&known))
+                });
+        if let Some(suggestion) = did_you_mean(&name, &known) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        self.error(diagnostic);
+        None
+    }
+
+    /// The method of a request the runner or a mock sends, upper-cased.
+    fn method(&mut self, value: &Node, context: &str) -> Option<String> {
+        let text = self.string(value, "method", context)?;
+        if is_method(&text) {
+            return Some(text.to_ascii_uppercase());
+        }
+        self.error(
+            Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
+                .with_label("expected an HTTP method such as `GET` or `POST`"),
+        );
+        None
+    }
+
+    /// The path of a request sent to the target: it starts with `/` (or with a placeholder that
+    /// supplies one), since it is appended to the target's base URL.
+    fn path(&mut self, value: &Node, context: &str, scope: Scope<'_>) -> Option<Template> {
+        let text = self.string(value, "path", context)?;
+        if !text.starts_with('/') && !text.starts_with("{{") {
+            self.error(
+                Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                    .with_label("a path starts with `/`")
+                    .with_help(format!("write `/{text}`")),
+            );
+            return None;
+        }
+        self.template(value, &text, scope)
+    }
+
     fn webhook(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<WebhookSpec> {
         if !matches!(node.kind, NodeKind::Mapping(_)) {
             self.type_error(node, "a mapping", "webhook", context);
@@ -2273,53 +2311,18 @@ impl Cx<'_> {
         let context = webhook_context.as_str();
         let fields = self.fields(node, WEBHOOK_KEYS, "webhook", context)?;
         let mock = match fields.get("mock") {
-            Some(value) => self.string(value, "mock", context).and_then(|name| {
-                if self.mocks.contains(&name) {
-                    return Some(name);
-                }
-                let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
-                let mut diagnostic =
-                    Diagnostic::new(format!("unknown mock `{name}` {context}"), Some(value.span))
-                        .with_label(if known.is_empty() {
-                            "the scenario has no mocks".to_string()
-                        } else {
-                            format!("the scenario has {}", list_keys(&known))
-                        });
-                if let Some(suggestion) = did_you_mean(&name, &known) {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-                }
-                self.error(diagnostic);
-                None
-            }),
+            Some(value) => self.mock_name(value, context),
             None => {
                 self.missing(&fields, "mock", context);
                 None
             }
         };
         let method = match fields.get("method") {
-            Some(value) => self.string(value, "method", context).and_then(|text| {
-                if is_method(&text) {
-                    return Some(text.to_ascii_uppercase());
-                }
-                self.error(
-                    Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
-                        .with_label("expected an HTTP method such as `POST`"),
-                );
-                None
-            }),
+            Some(value) => self.method(value, context),
             None => Some("POST".to_string()),
         };
         let path = match fields.get("path") {
-            Some(value) => self.string(value, "path", context).and_then(|text| {
-                if !text.starts_with('/') {
-                    self.error(
-                        Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
-                            .with_label("a path starts with `/`"),
-                    );
-                    return None;
-                }
-                self.template(value, &text, scope)
-            }),
+            Some(value) => self.path(value, context, scope),
             None => {
                 self.missing(&fields, "path", context);
                 None
@@ -2688,24 +2691,7 @@ impl Cx<'_> {
 
     fn mock_expectation(&mut self, fields: &Fields<'_>, context: &str) -> Option<Check> {
         let value = fields.get("mock")?;
-        let mock = self.string(value, "mock", context).and_then(|name| {
-            if self.mocks.contains(&name) {
-                return Some(name);
-            }
-            let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
-            let mut diagnostic =
-                Diagnostic::new(format!("unknown mock `{name}` {context}"), Some(value.span))
-                    .with_label(if known.is_empty() {
-                        "the scenario has no mocks".to_string()
-                    } else {
-                        format!("the scenario has {}", list_keys(&known))
-                    });
-            if let Some(suggestion) = did_you_mean(&name, &known) {
-                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-            }
-            self.error(diagnostic);
-            None
-        });
+        let mock = self.mock_name(value, context);
         if !self.not_yet_supported(
             fields,
             &["state"],
