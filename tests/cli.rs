@@ -1,41 +1,13 @@
 //! CLI tests: drive the real `reenact` binary against the real demo target and check what a user
 //! sees: exit codes (by name), verdict tables, JSON reports, snapshots, errors and `--help`.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use reenact::exit_codes;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The demo target binary, built for this profile (cargo test builds examples; build it when a
-/// filtered test run did not).
-fn demo() -> &'static Path {
-    static DEMO: OnceLock<PathBuf> = OnceLock::new();
-    DEMO.get_or_init(|| {
-        let bin = Path::new(env!("CARGO_BIN_EXE_reenact"));
-        let path = bin.parent().unwrap().join("examples").join("ledger-sync");
-        if !path.exists() {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--example", "ledger-sync"])
-                .current_dir(repo())
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "building the demo target failed");
-        }
-        path
-    })
-}
-
-fn demo_cmd(release: &str) -> String {
-    format!(
-        "{} --release {release} --port {{{{ target.port }}}}",
-        demo().display()
-    )
-}
+use support::{demo, demo_cmd, repo};
 
 fn reenact(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reenact"))

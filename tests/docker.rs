@@ -8,16 +8,19 @@
 //! `cargo test --test docker -- --ignored`; run them by hand the same way. Asked to run without
 //! a reachable engine, they fail and say how to get one.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use reenact::backend::docker::{self, DockerBackend};
 use reenact::backend::{BackendError, Placement, labels, new_run_id};
 use reenact::exit_codes;
 use reenact::run::{self, RunContext, TargetChoice};
 use reenact::scenario::{self, Scenario};
+use support::{demo_cmd, repo};
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::models::{ContainerCreateBody, NetworkCreateRequest};
 use testcontainers::bollard::query_parameters::{
@@ -27,10 +30,6 @@ use testcontainers::bollard::query_parameters::{
 /// Docker tests share one engine; `reenact clean` removes every reenact object, so they run one
 /// at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn reenact_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_reenact"))
@@ -52,32 +51,8 @@ async fn backend() -> DockerBackend {
         .expect("the mock image builds and the engine answers")
 }
 
-/// The demo target, built for this profile (as `tests/cli.rs` finds it).
-fn demo() -> &'static Path {
-    static DEMO: OnceLock<PathBuf> = OnceLock::new();
-    DEMO.get_or_init(|| {
-        let path = reenact_bin()
-            .parent()
-            .unwrap()
-            .join("examples")
-            .join("ledger-sync");
-        if !path.exists() {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--example", "ledger-sync"])
-                .current_dir(repo())
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "building the demo target failed");
-        }
-        path
-    })
-}
-
 fn demo_target() -> TargetChoice {
-    let command = format!(
-        "{} --release 1.4.3 --port {{{{ target.port }}}}",
-        demo().display()
-    );
+    let command = demo_cmd("1.4.3");
     TargetChoice {
         label: "ledger-sync@1.4.3".into(),
         def: Some(reenact::project::TargetDef {
@@ -363,10 +338,7 @@ async fn clean_removes_a_leftover_labelled_container_and_nothing_else() {
 async fn sigint_and_sigterm_mid_scenario_leave_no_container_or_network() {
     let _serial = SERIAL.lock().await;
     let docker = engine().await;
-    let target = format!(
-        "{} --release 1.4.3 --port {{{{ target.port }}}}",
-        demo().display()
-    );
+    let target = demo_cmd("1.4.3");
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         // The 429 scenario waits a second for Retry-After: long enough to interrupt it mid-run.
         let child = Command::new(reenact_bin())
