@@ -134,6 +134,19 @@ impl RunnerArgs {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
     }
 
+    /// Load the scenarios `paths` name and prepare the backend for them: what `run` and
+    /// `validate` both start with.
+    async fn suite(
+        &self,
+        paths: &[PathBuf],
+        cwd: &std::path::Path,
+        out: &Output,
+    ) -> Result<(reenact::project::Project, Vec<Scenario>, Placement), i32> {
+        let (project, scenarios) = scenarios::suite(paths, cwd, out)?;
+        let placement = self.placement(&scenarios, out).await?;
+        Ok((project, scenarios, placement))
+    }
+
     /// Prepare the chosen backend: for Docker, reach the engine and build the mock image if it
     /// is missing (saying so on stderr). An unreachable engine is an environment failure.
     ///

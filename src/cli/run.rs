@@ -13,7 +13,7 @@ use reenact::scenario::Scenario;
 use reenact::snapshot::{self, Comparison};
 
 use super::output::Style;
-use super::scenarios::{PathsArgs, suite};
+use super::scenarios::PathsArgs;
 use super::{Format, Output, RunnerArgs};
 
 /// Arguments of `run`.
@@ -145,12 +145,9 @@ fn help_for(err: &RunError) -> Option<&'static str> {
 
 /// Run `run`.
 pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
-    let (project, scenarios) = match suite(&args.paths.paths, cwd, out) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let placement = match args.runner.placement(&scenarios, out).await {
-        Ok(placement) => placement,
+    let (project, scenarios, placement) = match args.runner.suite(&args.paths.paths, cwd, out).await
+    {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
     let flags = TargetFlags {

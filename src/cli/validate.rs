@@ -16,7 +16,7 @@ use reenact::verdict::{Behaviour, Verdict, judge};
 
 use super::output::Style;
 use super::run::{TargetFlags, build, choose_target, indent_diff, relative, report_run_error};
-use super::scenarios::{PathsArgs, suite};
+use super::scenarios::PathsArgs;
 use super::{Format, Output, RunnerArgs};
 
 /// Arguments of `validate`.
@@ -55,12 +55,9 @@ pub struct ValidateArgs {
 
 /// Run `validate`.
 pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
-    let (project, scenarios) = match suite(&args.paths.paths, cwd, out) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let placement = match args.runner.placement(&scenarios, out).await {
-        Ok(placement) => placement,
+    let (project, scenarios, placement) = match args.runner.suite(&args.paths.paths, cwd, out).await
+    {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
     let before_flags = TargetFlags {
