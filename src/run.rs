@@ -436,7 +436,15 @@ async fn run_with_mocks(
         target_url,
         target_log: running.log_tail(),
     };
-    let expectations = evaluate_expectations(&scenario.expect, &observation);
+    // Details quote response bodies and requests; they reach terminals and reports, so secrets
+    // go now, once, for every consumer.
+    let expectations = evaluate_expectations(&scenario.expect, &observation)
+        .into_iter()
+        .map(|mut result| {
+            result.detail = crate::snapshot::redact_text(&result.detail);
+            result
+        })
+        .collect();
     Ok((observation, expectations))
 }
 

@@ -725,6 +725,20 @@ mod tests {
     }
 
     #[test]
+    fn redacts_secrets_quoted_in_free_text() {
+        let detail = r#"json: expected to contain `{"state":"done"}`, got `{"access_token":"eyJ.a.b","refresh_token":"rt-9","state":"failed"}`"#;
+        let redacted = redact_text(detail);
+        for secret in ["eyJ.a.b", "rt-9"] {
+            assert!(!redacted.contains(secret), "`{secret}` leaked: {redacted}");
+        }
+        assert!(redacted.contains(r#""state":"failed""#), "{redacted}");
+        assert_eq!(
+            redact_text("sent Authorization: Bearer abc.def and password=hunter2"),
+            "sent Authorization: Bearer [redacted] and password=[redacted]"
+        );
+    }
+
+    #[test]
     fn snapshot_files_round_trip_through_insta() {
         let dir = tempfile::tempdir().unwrap();
         let content = render(&json!({"a": [1, 2], "b": "x"}));
