@@ -143,6 +143,23 @@ pub struct DockerRun {
 }
 
 impl DockerRun {
+    /// The engine connection.
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// The run's id (part of every object name and label).
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Record a container the run created outside [`DockerRun::start_mock`] (e.g. the target),
+    /// so that [`DockerRun::close`], `Drop` and the Ctrl-C path remove it too.
+    pub fn adopt_container(&mut self, what: &str, id: &str) {
+        self.containers.push((what.to_owned(), id.to_owned()));
+        register_live(&self.run_id, None, Some(id));
+    }
+
     /// The run's network name (mocks are reachable on it as `http://NAME:8080`).
     pub fn network(&self) -> &str {
         &self.network
@@ -255,6 +272,7 @@ impl DockerRun {
             name: mock.clone(),
             url: format!("http://127.0.0.1:{}", host_port(&traffic)?),
             admin_url: format!("http://127.0.0.1:{}", host_port(&admin)?),
+            network_url: Some(format!("http://{mock}:{CONTAINER_TRAFFIC_PORT}")),
         };
         ControlClient::new(placed.admin_url.clone(), http.clone())
             .configure(spec)

@@ -32,6 +32,7 @@ impl InProcessRun {
             name: spec.name.clone(),
             url: server.url(),
             admin_url: server.admin_url(),
+            network_url: None,
         };
         self.servers.push(server);
         Ok(placed)

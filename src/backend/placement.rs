@@ -131,6 +131,9 @@ pub struct PlacedMock {
     pub url: String,
     /// Base URL of the control API.
     pub admin_url: String,
+    /// Base URL of the traffic listener as a container on the run's network reaches it, e.g.
+    /// `http://xero:8080`; `None` for in-process mocks, which no container can reach.
+    pub network_url: Option<String>,
 }
 
 /// A part of a scenario a placement cannot run yet.
