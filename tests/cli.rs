@@ -19,6 +19,18 @@ fn reenact(dir: &Path, args: &[&str]) -> Output {
         .expect("reenact runs")
 }
 
+/// `reenact ARGS` in the repository with `DOCKER_HOST` pointing at no engine.
+fn reenact_without_engine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock")
+        .output()
+        .expect("reenact runs")
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -350,18 +362,12 @@ fn list_shows_ids_tickets_and_titles() {
 #[test]
 fn docker_backend_without_an_engine_is_an_environment_failure_naming_docker_host() {
     // A scenario the docker backend runs: one it cannot would be refused first (exit 2).
-    let output = Command::new(env!("CARGO_BIN_EXE_reenact"))
-        .args([
-            "run",
-            "scenarios/vendor-sync-stops-at-first-page.yaml",
-            "--backend",
-            "docker",
-        ])
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock")
-        .output()
-        .expect("reenact runs");
+    let output = reenact_without_engine(&[
+        "run",
+        "scenarios/vendor-sync-stops-at-first-page.yaml",
+        "--backend",
+        "docker",
+    ]);
     assert_eq!(code(&output), exit_codes::ENVIRONMENT);
     let stderr = text(&output.stderr);
     assert!(
@@ -376,27 +382,41 @@ fn docker_backend_without_an_engine_is_an_environment_failure_naming_docker_host
 fn docker_backend_refuses_https_mocks_and_webhook_steps_before_starting_anything() {
     // Needs no engine: the refusal comes before Docker is contacted, so no HTTPS mock is ever
     // served as plain HTTP and no webhook fails mid-flow.
-    let output = Command::new(env!("CARGO_BIN_EXE_reenact"))
-        .args([
-            "validate",
-            "tests/fixtures/valid/webhooks_and_https.yaml",
-            "scenarios/webhook-signature-checked-over-reserialized-body.yaml",
-            "scenarios/vendor-sync-stops-at-first-page.yaml",
-            "--backend",
-            "docker",
-            "--before-url",
-            "http://127.0.0.1:9",
-            "--after-url",
-            "http://127.0.0.1:9",
-        ])
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock")
-        .output()
-        .expect("reenact runs");
+    let output = reenact_without_engine(&[
+        "validate",
+        "tests/fixtures/valid/webhooks_and_https.yaml",
+        "scenarios/webhook-signature-checked-over-reserialized-body.yaml",
+        "scenarios/vendor-sync-stops-at-first-page.yaml",
+        "--backend",
+        "docker",
+        "--before-url",
+        "http://127.0.0.1:9",
+        "--after-url",
+        "http://127.0.0.1:9",
+    ]);
     assert_eq!(code(&output), exit_codes::INVALID_INPUT);
     insta::assert_snapshot!(filtered(&text(&output.stderr)));
+}
+
+#[test]
+fn image_of_a_missing_binary_is_invalid_usage() {
+    let output = reenact(repo(), &["image", "target/no-such-binary"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("no file at `target/no-such-binary`"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn image_without_an_engine_is_an_environment_failure_naming_docker_host() {
+    let output = reenact_without_engine(&["image", "Cargo.toml"]);
+    assert_eq!(code(&output), exit_codes::ENVIRONMENT);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("`DOCKER_HOST`"), "{stderr}");
+    assert!(output.stdout.is_empty());
 }
 
 #[test]
@@ -411,6 +431,7 @@ fn help_texts() {
         &["list", "--help"],
         &["mock", "serve", "--help"],
         &["clean", "--help"],
+        &["image", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);

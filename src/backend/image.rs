@@ -1,12 +1,18 @@
-//! The mock image, built locally from the running reenact binary: no registry, no base image.
+//! Images built locally from a binary on this machine: no registry, no base image.
 //!
-//! [`ensure_mock_image`] returns the tag `reenact-mock:<content hash>` of an image holding the
-//! executable that is running now (stripped when `objcopy` exists), the shared
-//! libraries `ldd` lists for it and the dynamic loader, `FROM scratch`, with the entrypoint
-//! `reenact mock-engine`. The tag is a hash of those bytes, so a later run of the same build finds
-//! the image and skips the build; a file lock keeps concurrent reenact processes from building the
-//! same image twice. The Dockerfile never has a `# syntax=` line: BuildKit would pull an image for
-//! it, and no registry is reachable.
+//! One recipe ([`ImageRecipe`]) serves both kinds reenact builds: the image holds the binary
+//! (stripped when `objcopy` exists), the shared libraries `ldd` lists for it and the dynamic
+//! loader, `FROM scratch`, with the recipe's entrypoint, and carries reenact's [`labels`] (so
+//! `reenact clean --images` finds it). [`ensure_mock_image`] gives the mock image
+//! `reenact-mock:<content hash>` (the running reenact binary, entrypoint `reenact mock-engine`);
+//! [`ensure_target_image`] images any local binary as a target, `reenact-target-<file stem>:<content
+//! hash>` by default, entrypoint the binary itself (what `reenact image` and `image_from` use).
+//!
+//! The content hash covers the recipe and every byte that goes in, and is also stored as the
+//! [`labels::CONTENT`] label: an image whose tag exists but whose label differs (a tag chosen by
+//! the user, reused for a newer build) is rebuilt, one whose label matches is reused. A file lock
+//! keeps concurrent reenact processes from building the same image twice. The Dockerfile never has
+//! a `# syntax=` line: BuildKit would pull an image for it, and no registry is reachable.
 
 use std::fs::File;
 use std::io::Read;
@@ -23,6 +29,9 @@ use crate::backend::labels;
 /// Repository name of the mock image.
 pub const MOCK_IMAGE_NAME: &str = "reenact-mock";
 
+/// Prefix of the repository name of a target image (`reenact-target-<file stem>`).
+pub const TARGET_IMAGE_PREFIX: &str = "reenact-target-";
+
 /// Traffic port the engine listens on inside its container.
 pub const CONTAINER_TRAFFIC_PORT: u16 = 8080;
 
@@ -30,13 +39,13 @@ pub const CONTAINER_TRAFFIC_PORT: u16 = 8080;
 pub const CONTAINER_ADMIN_PORT: u16 = 8081;
 
 /// Bump when the recipe below changes, so old images are not reused for a new layout.
-const RECIPE_VERSION: &str = "1";
+const RECIPE_VERSION: &str = "2";
 
-/// Why the mock image could not be prepared.
+/// Why an image could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    /// The running executable or one of its libraries could not be read.
-    #[error("failed to read `{path}` for the mock image")]
+    /// The binary or one of its libraries could not be read.
+    #[error("failed to read `{path}` for the image")]
     Read {
         /// The file.
         path: PathBuf,
@@ -54,7 +63,7 @@ pub enum ImageError {
         source: std::io::Error,
     },
     /// The image build lock could not be taken.
-    #[error("failed to lock `{path}` while building the mock image")]
+    #[error("failed to lock `{path}` while building the image")]
     Lock {
         /// The lock file.
         path: PathBuf,
@@ -63,7 +72,7 @@ pub enum ImageError {
         source: std::io::Error,
     },
     /// The engine refused or failed the build.
-    #[error("failed to build the mock image `{tag}`")]
+    #[error("failed to build the image `{tag}`")]
     Build {
         /// The image tag.
         tag: String,
@@ -71,32 +80,171 @@ pub enum ImageError {
         #[source]
         source: testcontainers::TestcontainersError,
     },
+    /// A tag given by the user is not a valid `name[:tag]`.
+    #[error(
+        "invalid image tag `{tag}`: expected `name[:tag]` in lowercase letters, digits, `.`, `_`, `-` and `/`"
+    )]
+    InvalidTag {
+        /// The tag.
+        tag: String,
+    },
 }
 
-/// What goes into the image: the executable and the libraries it loads.
+/// How to image one binary: what it is called inside, how it starts, what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRecipe {
+    /// The binary on this machine.
+    pub binary: PathBuf,
+    /// The repository name when no tag is given (the content hash becomes the tag).
+    pub name: String,
+    /// A full `name:tag` chosen by the user, instead of `name:<content hash>`.
+    pub tag: Option<String>,
+    /// The binary's path inside the image, e.g. `/reenact`.
+    pub path_inside: String,
+    /// Arguments after the binary in the entrypoint (`["mock-engine"]` for the mock image).
+    pub entrypoint_args: Vec<String>,
+    /// The default arguments (`CMD`) after the entrypoint.
+    pub cmd: Vec<String>,
+    /// Ports the image documents (`EXPOSE`).
+    pub expose: Vec<u16>,
+    /// The [`labels::KIND`] label: `mock-image` or `target-image`.
+    pub kind: &'static str,
+}
+
+impl ImageRecipe {
+    /// The mock image of the reenact executable `engine`.
+    pub fn mock(engine: &Path) -> ImageRecipe {
+        ImageRecipe {
+            binary: engine.to_path_buf(),
+            name: MOCK_IMAGE_NAME.to_owned(),
+            tag: None,
+            path_inside: "/reenact".to_owned(),
+            entrypoint_args: vec!["mock-engine".to_owned()],
+            cmd: [
+                "--host",
+                "0.0.0.0",
+                "--port",
+                &CONTAINER_TRAFFIC_PORT.to_string(),
+                "--admin-port",
+                &CONTAINER_ADMIN_PORT.to_string(),
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            expose: vec![CONTAINER_TRAFFIC_PORT, CONTAINER_ADMIN_PORT],
+            kind: "mock-image",
+        }
+    }
+
+    /// A target image of `binary`: entrypoint the binary, no default arguments, tagged `tag` or
+    /// `reenact-target-<file stem>:<content hash>`.
+    pub fn target(binary: &Path, tag: Option<&str>) -> ImageRecipe {
+        let file = binary
+            .file_name()
+            .map(|name| safe_name(&name.to_string_lossy()))
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "target".to_owned());
+        let stem = binary
+            .file_stem()
+            .map(|stem| safe_name(&stem.to_string_lossy()))
+            .filter(|stem| !stem.is_empty())
+            .unwrap_or_else(|| "target".to_owned());
+        ImageRecipe {
+            binary: binary.to_path_buf(),
+            name: format!("{TARGET_IMAGE_PREFIX}{stem}"),
+            tag: tag.map(str::to_owned),
+            path_inside: format!("/{file}"),
+            entrypoint_args: Vec::new(),
+            cmd: Vec::new(),
+            expose: Vec::new(),
+            kind: "target-image",
+        }
+    }
+
+    /// The Dockerfile, with the content hash as a label.
+    fn dockerfile(&self, hash: &str) -> String {
+        let quoted = |items: &[String]| {
+            items
+                .iter()
+                .map(|item| serde_json::Value::String(item.clone()).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut entrypoint = vec![self.path_inside.clone()];
+        entrypoint.extend(self.entrypoint_args.iter().cloned());
+        let mut text = format!(
+            "FROM scratch\n\
+             COPY rootfs/ /\n\
+             LABEL {managed}=\"true\" {kind}=\"{kind_value}\" {content}=\"{hash}\"\n",
+            managed = labels::MANAGED,
+            kind = labels::KIND,
+            kind_value = self.kind,
+            content = labels::CONTENT,
+        );
+        if !self.expose.is_empty() {
+            let ports: Vec<String> = self.expose.iter().map(u16::to_string).collect();
+            text.push_str(&format!("EXPOSE {}\n", ports.join(" ")));
+        }
+        text.push_str("STOPSIGNAL SIGTERM\n");
+        text.push_str(&format!("ENTRYPOINT [{}]\n", quoted(&entrypoint)));
+        if !self.cmd.is_empty() {
+            text.push_str(&format!("CMD [{}]\n", quoted(&self.cmd)));
+        }
+        text
+    }
+}
+
+/// What goes into the image: the binary and the libraries it loads.
 #[derive(Debug)]
 struct Contents {
-    exe: PathBuf,
     /// Absolute paths as the dynamic loader will look them up (the loader included).
     libs: Vec<PathBuf>,
+    /// The content hash (16 hex digits).
+    hash: String,
+    /// The full tag.
     tag: String,
 }
 
 /// Make sure the mock image of the reenact executable `engine` exists; returns its tag
-/// (`name:hash`). `engine` is normally the running binary (`std::env::current_exe()`); it must be
-/// a reenact binary, since the image runs its `mock-engine` subcommand.
+/// (`reenact-mock:<hash>`). `engine` is normally the running binary
+/// (`std::env::current_exe()`); it must be a reenact binary, since the image runs its
+/// `mock-engine` subcommand.
+pub async fn ensure_mock_image(docker: &Docker, engine: &Path) -> Result<String, ImageError> {
+    ensure_image(docker, &ImageRecipe::mock(engine)).await
+}
+
+/// Make sure a target image of `binary` exists; returns its tag (`tag`, or
+/// `reenact-target-<file stem>:<hash>`). The image's entrypoint is the binary; a target's
+/// `command` gives its arguments.
+pub async fn ensure_target_image(
+    docker: &Docker,
+    binary: &Path,
+    tag: Option<&str>,
+) -> Result<String, ImageError> {
+    if let Some(tag) = tag
+        && !is_valid_tag(tag)
+    {
+        return Err(ImageError::InvalidTag {
+            tag: tag.to_owned(),
+        });
+    }
+    ensure_image(docker, &ImageRecipe::target(binary, tag)).await
+}
+
+/// Make sure the image of `recipe` exists with the current content; returns its tag.
 ///
 /// Cheap when it exists (one hash of the binary and one inspect call); otherwise builds it under
 /// a file lock shared by every reenact process on this machine.
-pub async fn ensure_mock_image(docker: &Docker, engine: &Path) -> Result<String, ImageError> {
-    let engine = engine.to_path_buf();
-    let contents = tokio::task::spawn_blocking(move || collect_contents(engine))
-        .await
-        .map_err(|e| ImageError::Read {
-            path: PathBuf::from("the running executable"),
-            source: std::io::Error::other(e.to_string()),
-        })??;
-    if docker.inspect_image(&contents.tag).await.is_ok() {
+pub async fn ensure_image(docker: &Docker, recipe: &ImageRecipe) -> Result<String, ImageError> {
+    let contents = tokio::task::spawn_blocking({
+        let recipe = recipe.clone();
+        move || collect_contents(&recipe)
+    })
+    .await
+    .map_err(|e| ImageError::Read {
+        path: recipe.binary.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })??;
+    if is_current(docker, &contents).await {
         return Ok(contents.tag);
     }
     let lock_path = std::env::temp_dir().join(format!(
@@ -120,31 +268,57 @@ pub async fn ensure_mock_image(docker: &Docker, engine: &Path) -> Result<String,
         path: lock_path.clone(),
         source,
     })?;
-    // Another process may have built it while this one waited for the lock; skip-if-exists
-    // checks again under the lock.
-    let result = build(&contents).await;
+    // Another process may have built it while this one waited for the lock.
+    let result = if is_current(docker, &contents).await {
+        Ok(())
+    } else {
+        build(recipe, &contents).await
+    };
     drop(lock);
     result.map(|()| contents.tag)
 }
 
-fn collect_contents(exe: PathBuf) -> Result<Contents, ImageError> {
-    let libs = shared_libraries(&exe);
+/// Whether the image tagged `contents.tag` exists and holds exactly `contents`.
+async fn is_current(docker: &Docker, contents: &Contents) -> bool {
+    docker
+        .inspect_image(&contents.tag)
+        .await
+        .is_ok_and(|image| {
+            image
+                .config
+                .and_then(|config| config.labels)
+                .and_then(|labels| labels.get(labels::CONTENT).cloned())
+                .is_some_and(|hash| hash == contents.hash)
+        })
+}
+
+fn collect_contents(recipe: &ImageRecipe) -> Result<Contents, ImageError> {
+    let libs = shared_libraries(&recipe.binary);
     let mut hasher = Sha256::new();
     hasher.update(RECIPE_VERSION.as_bytes());
-    hash_file(&mut hasher, &exe)?;
+    // The recipe without the hash label (which it would contain).
+    hasher.update(recipe.dockerfile("").as_bytes());
+    hash_file(&mut hasher, &recipe.binary)?;
     for lib in &libs {
         hasher.update(lib.as_os_str().as_encoded_bytes());
         hash_file(&mut hasher, lib)?;
     }
     let digest = hasher.finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Contents {
-        exe,
-        libs,
-        tag: format!("{MOCK_IMAGE_NAME}:{hex}"),
-    })
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = match &recipe.tag {
+        Some(tag)
+            if tag
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':')) =>
+        {
+            tag.clone()
+        }
+        Some(name) => format!("{name}:latest"),
+        None => format!("{}:{hash}", recipe.name),
+    };
+    Ok(Contents { libs, hash, tag })
 }
-
 fn hash_file(hasher: &mut Sha256, path: &Path) -> Result<(), ImageError> {
     let read_error = |source| ImageError::Read {
         path: path.to_path_buf(),
@@ -189,30 +363,15 @@ fn parse_ldd(output: &str) -> Vec<PathBuf> {
     libs
 }
 
-/// The Dockerfile of the mock image.
-fn dockerfile() -> String {
-    format!(
-        "FROM scratch\n\
-         COPY rootfs/ /\n\
-         LABEL {managed}=\"true\" {kind}=\"mock-image\"\n\
-         EXPOSE {CONTAINER_TRAFFIC_PORT} {CONTAINER_ADMIN_PORT}\n\
-         STOPSIGNAL SIGTERM\n\
-         ENTRYPOINT [\"/reenact\", \"mock-engine\"]\n\
-         CMD [\"--host\", \"0.0.0.0\", \"--port\", \"{CONTAINER_TRAFFIC_PORT}\", \"--admin-port\", \"{CONTAINER_ADMIN_PORT}\"]\n",
-        managed = labels::MANAGED,
-        kind = labels::KIND,
-    )
-}
-
-async fn build(contents: &Contents) -> Result<(), ImageError> {
+async fn build(recipe: &ImageRecipe, contents: &Contents) -> Result<(), ImageError> {
     let staging = std::env::temp_dir().join(format!(
         "reenact-image-context-{}-{}",
         std::process::id(),
-        contents.tag.rsplit(':').next().unwrap_or("mock")
+        contents.hash
     ));
-    let binary = staging.join("reenact");
+    let binary = staging.join("binary");
     let prepared = tokio::task::spawn_blocking({
-        let exe = contents.exe.clone();
+        let exe = recipe.binary.clone();
         let staging = staging.clone();
         let binary = binary.clone();
         move || stage_binary(&exe, &staging, &binary)
@@ -224,18 +383,17 @@ async fn build(contents: &Contents) -> Result<(), ImageError> {
     })?;
     let result = match prepared {
         Ok(()) => {
-            let mut image = GenericBuildableImage::new(
-                MOCK_IMAGE_NAME,
-                contents.tag.rsplit(':').next().unwrap_or("latest"),
-            )
-            .with_dockerfile_string(dockerfile())
-            .with_file(&binary, "rootfs/reenact");
+            let (name, tag) = split_tag(&contents.tag);
+            let mut image = GenericBuildableImage::new(name, tag)
+                .with_dockerfile_string(recipe.dockerfile(&contents.hash))
+                .with_file(&binary, format!("rootfs{}", recipe.path_inside));
             for lib in &contents.libs {
                 let relative = lib.to_string_lossy();
                 image = image.with_file(lib, format!("rootfs{relative}"));
             }
             image
-                .build_image_with(BuildImageOptions::new().with_skip_if_exists(true))
+                // Not skip-if-exists: a tag that exists with other content is rebuilt.
+                .build_image_with(BuildImageOptions::new().with_skip_if_exists(false))
                 .await
                 .map(drop)
                 .map_err(|source| ImageError::Build {
@@ -275,6 +433,51 @@ fn stage_binary(exe: &Path, staging: &Path, binary: &Path) -> Result<(), ImageEr
     Ok(())
 }
 
+/// `name:tag` split at the last `:` after the last `/` (a registry port is not a tag).
+fn split_tag(full: &str) -> (&str, &str) {
+    let slash = full.rfind('/').map_or(0, |i| i + 1);
+    match full[slash..].rfind(':') {
+        Some(colon) => (&full[..slash + colon], &full[slash + colon + 1..]),
+        None => (full, "latest"),
+    }
+}
+
+/// A file name as a Docker repository name part: lowercase letters, digits, `.`, `_`, `-`.
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
+}
+
+/// Whether `tag` is a plausible Docker `name[:tag]` (checked before any build is attempted).
+fn is_valid_tag(tag: &str) -> bool {
+    let (name, version) = split_tag(tag);
+    let name_ok = !name.is_empty()
+        && name.split('/').all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| {
+                    c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || matches!(c, '.' | '_' | '-' | ':')
+                })
+        });
+    let version_ok = !version.is_empty()
+        && version.len() <= 128
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    name_ok && version_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,9 +502,50 @@ mod tests {
 
     #[test]
     fn dockerfile_pulls_nothing() {
-        let text = dockerfile();
+        let text = ImageRecipe::mock(Path::new("/x/reenact")).dockerfile("abc");
         assert!(text.starts_with("FROM scratch\n"));
         assert!(!text.contains("# syntax"));
         assert!(text.contains("ENTRYPOINT [\"/reenact\", \"mock-engine\"]"));
+        assert!(text.contains("reenact.kind=\"mock-image\" reenact.content=\"abc\""));
+        assert!(text.contains("CMD [\"--host\", \"0.0.0.0\", \"--port\", \"8080\""));
+    }
+
+    #[test]
+    fn a_target_image_runs_the_binary_itself() {
+        let recipe = ImageRecipe::target(Path::new("target/release/examples/ledger-sync"), None);
+        assert_eq!(recipe.name, "reenact-target-ledger-sync");
+        let text = recipe.dockerfile("abc");
+        assert!(text.starts_with("FROM scratch\n"), "{text}");
+        assert!(text.contains("reenact.managed=\"true\" reenact.kind=\"target-image\""));
+        assert!(text.contains("ENTRYPOINT [\"/ledger-sync\"]\n"), "{text}");
+        assert!(!text.contains("CMD"), "{text}");
+        assert!(!text.contains("EXPOSE"), "{text}");
+        let odd = ImageRecipe::target(Path::new("/opt/My App.bin"), Some("me/app:1"));
+        assert_eq!(odd.name, "reenact-target-my-app");
+        assert_eq!(odd.path_inside, "/my-app.bin");
+    }
+
+    #[test]
+    fn tags_split_and_validate() {
+        assert_eq!(split_tag("reenact-mock:abc"), ("reenact-mock", "abc"));
+        assert_eq!(
+            split_tag("localhost:5000/app"),
+            ("localhost:5000/app", "latest")
+        );
+        assert_eq!(
+            split_tag("localhost:5000/app:2"),
+            ("localhost:5000/app", "2")
+        );
+        for good in [
+            "app",
+            "app:1.4.2",
+            "me/app:v1",
+            "reenact-target-ledger-sync:0a1b",
+        ] {
+            assert!(is_valid_tag(good), "{good}");
+        }
+        for bad in ["", "App:1", "app:", "app:a b", "/app", "app//x"] {
+            assert!(!is_valid_tag(bad), "{bad}");
+        }
     }
 }

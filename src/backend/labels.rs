@@ -15,8 +15,11 @@ pub const PID: &str = "reenact.pid";
 pub const STARTED: &str = "reenact.started";
 /// The mock a container serves.
 pub const MOCK: &str = "reenact.mock";
-/// What the object is: `mock`, `network` or `mock-image`.
+/// What the object is: `mock`, `target`, `network`, `mock-image` or `target-image`.
 pub const KIND: &str = "reenact.kind";
+/// On images: the content hash of what the image was built from (see
+/// [`crate::backend::image`]).
+pub const CONTENT: &str = "reenact.content";
 
 /// The labels of one object of run `run`.
 pub fn for_run(run: &str, kind: &str) -> HashMap<String, String> {

@@ -3,6 +3,7 @@
 mod check;
 mod clean;
 mod engine;
+mod image;
 mod mock;
 mod output;
 mod review;
@@ -89,6 +90,11 @@ enum Command {
         after_help = "Examples:\n  reenact clean\n  reenact clean --images    # the mock images too\n\nOnly objects labelled `reenact.managed=true` are removed."
     )]
     Clean(clean::CleanArgs),
+    /// Turn a local binary into a Docker image (no registry), to run it as a container target.
+    #[command(
+        after_help = "Examples:\n  cargo build --release --example ledger-sync\n  reenact image target/release/examples/ledger-sync\n  reenact image target/release/examples/ledger-sync --tag ledger-sync:dev\n\nThe image is FROM scratch: the binary, the libraries `ldd` lists and the loader, with the\nbinary as entrypoint. The tag (printed on stdout) defaults to\n`reenact-target-<file stem>:<content hash>`; `reenact clean --images` removes it."
+    )]
+    Image(image::ImageArgs),
     /// Serve one mock engine configured over its control API (what a mock container runs).
     #[command(name = "mock-engine", hide = true)]
     MockEngine(engine::EngineArgs),
@@ -283,6 +289,7 @@ async fn run_command(command: Command, cwd: &std::path::Path, out: &Output) -> i
         Command::List(args) => scenarios::list(args, cwd, out),
         Command::Mock(args) => mock::mock(args, out).await,
         Command::Clean(args) => clean::clean(args, out).await,
+        Command::Image(args) => image::image(args, cwd, out).await,
         Command::MockEngine(args) => engine::engine(args, out).await,
     }
 }
