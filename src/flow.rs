@@ -26,6 +26,9 @@ pub struct FlowContext<'a> {
     pub http: &'a reqwest::Client,
     /// Base URL of the target.
     pub target_url: &'a str,
+    /// Base URL of the target as the mocks reach it, for webhooks: the same as `target_url`
+    /// unless the target is a container on the mocks' network (`http://reenact-target:PORT`).
+    pub webhook_target_url: &'a str,
     /// Base URLs of the mocks, by name.
     pub mock_urls: &'a BTreeMap<String, String>,
     /// Control clients of the mocks (for `advance_clock`).
@@ -282,7 +285,7 @@ fn render_webhook(
     };
     let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     Ok(WebhookRequest {
-        url: format!("{}{path}", ctx.target_url.trim_end_matches('/')),
+        url: format!("{}{path}", ctx.webhook_target_url.trim_end_matches('/')),
         method: webhook.method.clone(),
         headers,
         body,

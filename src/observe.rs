@@ -18,8 +18,16 @@ pub struct Observation {
     pub mocks: BTreeMap<String, Journal>,
     /// Base URLs of the mocks during the run, by name (for normalization).
     pub mock_urls: BTreeMap<String, String>,
+    /// Base URLs of the mocks as the run's Docker network reaches them, by name (none
+    /// in-process; for normalization).
+    #[serde(default)]
+    pub mock_network_urls: BTreeMap<String, String>,
     /// Base URL of the target during the run.
     pub target_url: String,
+    /// Base URL of the target as the mocks reach it, when that differs from `target_url` (a
+    /// container target: `http://reenact-target:PORT`).
+    #[serde(default)]
+    pub target_network_url: Option<String>,
     /// The target's last output lines.
     pub target_log: Vec<String>,
 }

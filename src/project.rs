@@ -10,7 +10,18 @@
 //! target = "ledger-sync@1.4.3"
 //! ```
 //!
-//! A target is a `command` (with an optional `build` run once before first use) or a `url`.
+//! A target is a `command` (with an optional `build` run once before first use), a `url`, or a
+//! container: `image` (a local image) or `image_from` (a binary reenact images after `build`,
+//! as `reenact image` does), with `command` as the container's arguments and `port` the port it
+//! listens on inside (default 8080):
+//!
+//! ```toml
+//! [targets."ledger-sync@1.4.3-container"]
+//! build = ["cargo", "build", "--release", "--example", "ledger-sync"]
+//! image_from = "target/release/examples/ledger-sync"
+//! command = ["--release", "1.4.3", "--host", "0.0.0.0", "--port", "{{ target.port }}"]
+//! ```
+//!
 //! Relative program paths and the build run from the folder that holds `reenact.toml`.
 
 use std::collections::BTreeMap;
@@ -33,21 +44,58 @@ pub struct Project {
 }
 
 /// A named target.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetDef {
     /// Command to run once before the target is first used (e.g. a cargo build).
     #[serde(default)]
     pub build: Option<Vec<String>>,
-    /// Program and arguments; `{{ target.port }}` gives the port to listen on.
+    /// Program and arguments; `{{ target.port }}` gives the port to listen on. With `image` or
+    /// `image_from`: the container's arguments (they replace the image's `CMD`).
     #[serde(default)]
     pub command: Option<Vec<String>>,
     /// Base URL of a running target.
     #[serde(default)]
     pub url: Option<String>,
-    /// Extra environment for a command target.
+    /// A local Docker image to run as a container target.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// A binary (relative to the project root) to image after `build`, as `reenact image` does.
+    #[serde(default)]
+    pub image_from: Option<PathBuf>,
+    /// With `image` / `image_from`: the port the target listens on in its container.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Extra environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+}
+
+impl TargetDef {
+    /// Whether the target runs as a container (`image` or `image_from`).
+    pub fn is_container(&self) -> bool {
+        self.image.is_some() || self.image_from.is_some()
+    }
+
+    /// What is wrong with the combination of keys, if anything.
+    fn problem(&self) -> Option<&'static str> {
+        let container = self.is_container();
+        match (&self.command, &self.url) {
+            _ if self.image.is_some() && self.image_from.is_some() => {
+                Some("has both `image` and `image_from`: keep one")
+            }
+            (_, Some(_)) if container => {
+                Some("has `url` and an image: keep one (`url` is for a target already running)")
+            }
+            (Some(_), Some(_)) => Some("has both `command` and `url`: keep one"),
+            (None, None) if !container => Some("needs `command`, `url`, `image` or `image_from`"),
+            (Some(command), None) if command.is_empty() => Some("has an empty `command`"),
+            _ if self.port.is_some() && !container => {
+                Some("has `port`, which is only for `image` / `image_from` targets")
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,19 +165,8 @@ impl Project {
         };
         let raw: RawProject = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         for (name, def) in &raw.targets {
-            match (&def.command, &def.url) {
-                (Some(_), Some(_)) => {
-                    return Err(invalid(format!(
-                        "target `{name}` has both `command` and `url`: keep one"
-                    )));
-                }
-                (None, None) => {
-                    return Err(invalid(format!("target `{name}` needs `command` or `url`")));
-                }
-                (Some(command), None) if command.is_empty() => {
-                    return Err(invalid(format!("target `{name}` has an empty `command`")));
-                }
-                _ => {}
+            if let Some(problem) = def.problem() {
+                return Err(invalid(format!("target `{name}` {problem}")));
             }
         }
         if let Some(default) = &raw.run.target
@@ -169,13 +206,21 @@ mod tests {
 command = ["bin/app", "--port", "{{ target.port }}"]
 [targets.staging]
 url = "http://127.0.0.1:9"
+[targets."app@1-container"]
+image_from = "bin/app"
+command = ["--port", "{{ target.port }}"]
+port = 9000
 [run]
 target = "app@1"
 "#,
         )
         .unwrap();
         assert_eq!(project.default_target.as_deref(), Some("app@1"));
-        assert_eq!(project.targets.len(), 2);
+        assert_eq!(project.targets.len(), 3);
+        let container = &project.targets["app@1-container"];
+        assert!(container.is_container());
+        assert_eq!(container.port, Some(9000));
+        assert!(!project.targets["app@1"].is_container());
     }
 
     #[test]
@@ -183,7 +228,22 @@ target = "app@1"
         let cases = [
             ("[targets.a]\ncomand = [\"x\"]", "unknown field `comand`"),
             ("[targets.a]\ncommand = [\"x\"]\nurl = \"http://x\"", "both"),
-            ("[targets.a]\n", "needs `command` or `url`"),
+            (
+                "[targets.a]\n",
+                "needs `command`, `url`, `image` or `image_from`",
+            ),
+            (
+                "[targets.a]\nimage = \"x\"\nurl = \"http://x\"",
+                "has `url` and an image",
+            ),
+            (
+                "[targets.a]\nimage = \"x\"\nimage_from = \"bin/x\"",
+                "both `image` and `image_from`",
+            ),
+            (
+                "[targets.a]\ncommand = [\"x\"]\nport = 9000",
+                "only for `image`",
+            ),
             ("[run]\ntarget = \"nope\"", "not under `[targets]`"),
         ];
         for (text, needle) in cases {

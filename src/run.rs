@@ -4,21 +4,28 @@
 //!
 //! A run with HTTPS mocks also owns a temporary folder holding the run's CA certificate
 //! (`{{ tls.ca_file }}` for the target); it is removed when the run ends, on every path.
+//!
+//! A container target (`image`) joins the mocks on the run's Docker network: its templates see
+//! the mocks' in-network URLs (`http://NAME:8080`), its own port inside the container and the CA
+//! copied into it, and webhooks reach it at `http://reenact-target:PORT`. [`unsupported`] is the
+//! one place that decides what a backend cannot run with a given target.
 
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::backend::{BackendError, PlacedMock, Placement, new_run_id};
+use crate::backend::docker::CONTAINER_CA_FILE;
+use crate::backend::image::ImageError;
+use crate::backend::{BackendError, PlacedMock, Placement, RunMocks, Unsupported, new_run_id};
 use crate::flow::{self, FlowContext};
 use crate::mock::control::{ControlClient, ControlError};
 use crate::mock::tls::{RunCa, TlsError};
 use crate::observe::Observation;
 use crate::project::{Project, TargetDef};
-use crate::scenario::model::{Launch as ScenarioLaunch, Scenario};
+use crate::scenario::model::{DEFAULT_TARGET_PORT, Launch as ScenarioLaunch, Scenario};
 use crate::scenario::template::{Template, TemplateSyntaxError};
-use crate::target::{self, Launch, RunningTarget, TargetError};
+use crate::target::{self, ContainerLaunch, Launch, RunningTarget, TargetError};
 use crate::verdict::{Behaviour, ExpectationResult, evaluate_expectations};
 
 /// A target to run scenarios against: named in `reenact.toml`, given inline, or the scenario's own.
@@ -39,6 +46,15 @@ impl TargetChoice {
         }
     }
 
+    /// Whether `scenario` runs this target as a container: the chosen target has `image` /
+    /// `image_from`, or (choosing none) the scenario's `target.image`.
+    pub fn is_container(&self, scenario: &Scenario) -> bool {
+        match &self.def {
+            Some(def) => def.is_container(),
+            None => matches!(scenario.target.launch, Some(ScenarioLaunch::Image(_))),
+        }
+    }
+
     /// Resolve a name from `reenact.toml`.
     pub fn named(project: &Project, name: &str) -> Result<Self, RunError> {
         match project.targets.get(name) {
@@ -52,6 +68,60 @@ impl TargetChoice {
             }),
         }
     }
+}
+
+/// What stops `scenario` from running against `choice` with mocks in Docker (`docker`) or in
+/// process, before anything starts: the one check behind both `run_scenario` and the CLI's
+/// refusal. A container target needs Docker; in Docker, HTTPS mocks are not supported yet, and
+/// webhook steps only reach a target that is a container on the run's network.
+pub fn unsupported(scenario: &Scenario, choice: &TargetChoice, docker: bool) -> Vec<Unsupported> {
+    let container = choice.is_container(scenario);
+    if docker {
+        crate::backend::docker::unsupported(scenario, container)
+    } else if container {
+        vec![Unsupported::ContainerTarget {
+            target: choice.label.clone(),
+        }]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Image an `image_from` target's binary (after its `build`), as `reenact image` does, and
+/// make the target use that image. Nothing to do for other targets.
+pub async fn image_target(
+    choice: &mut TargetChoice,
+    root: &Path,
+    placement: &Placement,
+) -> Result<(), RunError> {
+    let Some(def) = choice.def.as_mut() else {
+        return Ok(());
+    };
+    let Some(binary) = def.image_from.clone() else {
+        return Ok(());
+    };
+    let Placement::Docker(backend) = placement else {
+        return Err(RunError::Backend {
+            backend: placement.name(),
+            source: Box::new(BackendError::Unsupported {
+                backend: placement.name(),
+                what: Unsupported::ContainerTarget {
+                    target: choice.label.clone(),
+                },
+            }),
+        });
+    };
+    let tag =
+        crate::backend::image::ensure_target_image(backend.docker(), &root.join(&binary), None)
+            .await
+            .map_err(|source| RunError::Image {
+                label: choice.label.clone(),
+                binary,
+                source: Box::new(source),
+            })?;
+    def.image = Some(tag);
+    def.image_from = None;
+    Ok(())
 }
 
 /// What one run produced.
@@ -151,6 +221,17 @@ pub enum RunError {
         label: String,
         /// What is wrong.
         message: String,
+    },
+    /// An `image_from` target's binary could not be imaged.
+    #[error("failed to image `{}` for target `{label}`", binary.display())]
+    Image {
+        /// The target label.
+        label: String,
+        /// The binary.
+        binary: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<ImageError>,
     },
     /// No free port for the target.
     #[error("failed to find a free port for the target")]
@@ -298,7 +379,8 @@ pub async fn run_scenario(
 ) -> Result<ScenarioRun, RunError> {
     let started = Instant::now();
     // Refuse before starting anything: a docker run must not silently serve HTTP for HTTPS.
-    if let Some(what) = ctx.placement.unsupported(scenario).into_iter().next() {
+    let docker = matches!(ctx.placement, Placement::Docker(_));
+    if let Some(what) = unsupported(scenario, choice, docker).into_iter().next() {
         let backend = ctx.placement.name();
         return Err(RunError::Backend {
             backend,
@@ -345,7 +427,7 @@ pub async fn run_scenario(
         }
     }
     let ca_file = folder.as_ref().map(|folder| folder.ca_file.as_path());
-    let result = run_with_mocks(scenario, choice, ctx, &servers, ca_file).await;
+    let result = run_with_mocks(scenario, choice, ctx, &mut placed, &servers, ca_file).await;
     placed.close().await;
     if let Some(folder) = folder {
         folder.remove();
@@ -371,12 +453,17 @@ async fn run_with_mocks(
     scenario: &Scenario,
     choice: &TargetChoice,
     ctx: &RunContext<'_>,
+    placed: &mut RunMocks,
     servers: &[PlacedMock],
     ca_file: Option<&Path>,
 ) -> Result<(Observation, Vec<ExpectationResult>), RunError> {
     let mock_urls: BTreeMap<String, String> = servers
         .iter()
         .map(|server| (server.name.clone(), server.url.clone()))
+        .collect();
+    let mock_network_urls: BTreeMap<String, String> = servers
+        .iter()
+        .filter_map(|server| Some((server.name.clone(), server.network_url.clone()?)))
         .collect();
     let controls: Vec<(String, ControlClient)> = servers
         .iter()
@@ -387,13 +474,22 @@ async fn run_with_mocks(
             )
         })
         .collect();
-    let launch = resolve_launch(scenario, choice, &mock_urls, ca_file, ctx.project_root)?;
-    let mut running = RunningTarget::start(&launch, scenario.target.ready.as_ref(), ctx.http)
-        .await
-        .map_err(|source| RunError::Target {
-            label: choice.label.clone(),
-            source,
-        })?;
+    let urls = MockUrls {
+        host: &mock_urls,
+        network: &mock_network_urls,
+    };
+    let launch = resolve_launch(scenario, choice, &urls, ca_file, ctx.project_root)?;
+    let ready = scenario.target.ready.as_ref();
+    let started = match (&launch, placed.docker_run()) {
+        (Launch::Container(container), Some(run)) => {
+            RunningTarget::start_container(run, container, ready, ctx.http).await
+        }
+        _ => RunningTarget::start(&launch, ready, ctx.http).await,
+    };
+    let mut running = started.map_err(|source| RunError::Target {
+        label: choice.label.clone(),
+        source,
+    })?;
     let clients: Vec<ControlClient> = controls.iter().map(|(_, c)| c.clone()).collect();
     let by_name: BTreeMap<String, ControlClient> = controls.iter().cloned().collect();
     let steps = flow::replay(
@@ -401,6 +497,7 @@ async fn run_with_mocks(
         &FlowContext {
             http: ctx.http,
             target_url: running.base_url(),
+            webhook_target_url: running.network_url(),
             mock_urls: &mock_urls,
             mocks: &clients,
             mocks_by_name: &by_name,
@@ -408,6 +505,8 @@ async fn run_with_mocks(
     )
     .await;
     let target_url = running.base_url().to_string();
+    let target_network_url =
+        Some(running.network_url().to_string()).filter(|url| *url != target_url);
     // Let in-flight work settle is the scenario's business (a poll step); collect now.
     let mut mocks = BTreeMap::new();
     let mut control_error = None;
@@ -433,7 +532,9 @@ async fn run_with_mocks(
         steps,
         mocks,
         mock_urls,
+        mock_network_urls,
         target_url,
+        target_network_url,
         target_log: running.log_tail(),
     };
     // Details quote response bodies and requests; they reach terminals and reports, so secrets
@@ -448,12 +549,19 @@ async fn run_with_mocks(
     Ok((observation, expectations))
 }
 
-/// Work out the concrete launch: the chosen target's command or URL (else the scenario's), with
-/// every template rendered.
+/// The mocks' base URLs, as the host and as the run's network reach them (none in-process).
+struct MockUrls<'a> {
+    host: &'a BTreeMap<String, String>,
+    network: &'a BTreeMap<String, String>,
+}
+
+/// Work out the concrete launch: the chosen target's command, URL or image (else the
+/// scenario's), with every template rendered. A container target's templates see the mocks'
+/// in-network URLs, its port inside the container and the CA's path inside it.
 fn resolve_launch(
     scenario: &Scenario,
     choice: &TargetChoice,
-    mock_urls: &BTreeMap<String, String>,
+    mock_urls: &MockUrls<'_>,
     ca_file: Option<&Path>,
     project_root: &Path,
 ) -> Result<Launch, RunError> {
@@ -466,80 +574,110 @@ fn resolve_launch(
             template_error(format!("malformed template `{text}`: {err}"))
         })
     };
+    let parse_all = |items: &[String]| -> Result<Vec<Template>, RunError> {
+        items.iter().map(|item| parse(item)).collect()
+    };
     enum Plan {
-        Command(Vec<Template>, Vec<(String, Template)>),
+        Command(Vec<Template>),
         Url(Template),
+        Image(String, Option<Vec<Template>>, u16),
     }
     let mut env: Vec<(String, Template)> = scenario.target.env.clone();
+    let no_target = || RunError::NoTarget {
+        scenario: scenario.id.clone(),
+    };
     let plan = match &choice.def {
         Some(def) => {
             for (name, value) in &def.env {
                 env.push((name.clone(), parse(value)?));
             }
-            match (&def.command, &def.url) {
-                (Some(command), _) => Plan::Command(
-                    command
-                        .iter()
-                        .map(|arg| parse(arg))
-                        .collect::<Result<_, _>>()?,
-                    env,
+            match (&def.image, &def.command, &def.url) {
+                (Some(image), args, _) => Plan::Image(
+                    image.clone(),
+                    args.as_deref().map(parse_all).transpose()?,
+                    def.port.unwrap_or(DEFAULT_TARGET_PORT),
                 ),
-                (None, Some(url)) => Plan::Url(parse(url)?),
-                (None, None) => {
-                    return Err(RunError::NoTarget {
-                        scenario: scenario.id.clone(),
-                    });
+                (None, _, _) if def.image_from.is_some() => {
+                    return Err(template_error(
+                        "`image_from` was not imaged before the run (see `run::image_target`)"
+                            .to_owned(),
+                    ));
                 }
+                (None, Some(command), _) => Plan::Command(parse_all(command)?),
+                (None, None, Some(url)) => Plan::Url(parse(url)?),
+                (None, None, None) => return Err(no_target()),
             }
         }
         None => match &scenario.target.launch {
-            Some(ScenarioLaunch::Command(argv)) => Plan::Command(argv.clone(), env),
+            Some(ScenarioLaunch::Command(argv)) => Plan::Command(argv.clone()),
             Some(ScenarioLaunch::Url(url)) => Plan::Url(url.clone()),
-            None => {
-                return Err(RunError::NoTarget {
-                    scenario: scenario.id.clone(),
-                });
+            Some(ScenarioLaunch::Image(launch)) => {
+                Plan::Image(launch.image.clone(), launch.args.clone(), launch.port)
             }
+            None => return Err(no_target()),
         },
     };
+    let render_all = |items: &[Template], vars: &dyn Fn(&[String]) -> Option<String>| {
+        items
+            .iter()
+            .map(|item| {
+                item.render(&vars)
+                    .map_err(|err| template_error(err.to_string()))
+            })
+            .collect::<Result<Vec<String>, RunError>>()
+    };
+    let render_env = |vars: &dyn Fn(&[String]) -> Option<String>| {
+        env.iter()
+            .map(|(name, value)| {
+                value
+                    .render(&vars)
+                    .map(|value| (name.clone(), value))
+                    .map_err(|err| template_error(format!("env `{name}`: {err}")))
+            })
+            .collect::<Result<Vec<_>, RunError>>()
+    };
+    let host_ca = ca_file.map(|file| file.display().to_string());
     match plan {
         Plan::Url(url) => {
-            let vars = |path: &[String]| template_var(path, mock_urls, ca_file, None);
+            let vars =
+                |path: &[String]| template_var(path, mock_urls.host, host_ca.as_deref(), None);
             let url = url
                 .render(&vars)
                 .map_err(|err| template_error(err.to_string()))?;
             Ok(Launch::Url(url))
         }
-        Plan::Command(argv, env) => {
+        Plan::Command(argv) => {
             let port = target::free_port().map_err(RunError::Port)?;
-            let vars = |path: &[String]| template_var(path, mock_urls, ca_file, Some(port));
-            let mut rendered = Vec::with_capacity(argv.len());
-            for arg in &argv {
-                rendered.push(
-                    arg.render(&vars)
-                        .map_err(|err| template_error(err.to_string()))?,
-                );
-            }
-            let mut rendered_env = Vec::with_capacity(env.len());
-            for (name, value) in &env {
-                rendered_env.push((
-                    name.clone(),
-                    value
-                        .render(&vars)
-                        .map_err(|err| template_error(format!("env `{name}`: {err}")))?,
-                ));
-            }
-            let mut parts = rendered.into_iter();
-            let program = parts.next().ok_or_else(|| RunError::NoTarget {
-                scenario: scenario.id.clone(),
-            })?;
+            let vars = |path: &[String]| {
+                template_var(path, mock_urls.host, host_ca.as_deref(), Some(port))
+            };
+            let mut parts = render_all(&argv, &vars)?.into_iter();
+            let program = parts.next().ok_or_else(no_target)?;
             Ok(Launch::Command {
                 program,
                 args: parts.collect(),
-                env: rendered_env,
+                env: render_env(&vars)?,
                 cwd: PathBuf::from(project_root),
                 port,
             })
+        }
+        Plan::Image(image, args, port) => {
+            let ca = ca_file.map(|_| CONTAINER_CA_FILE);
+            let vars = |path: &[String]| template_var(path, mock_urls.network, ca, Some(port));
+            let ca_pem = match ca_file {
+                Some(file) => Some(std::fs::read(file).map_err(|source| RunError::RunFolder {
+                    path: file.to_path_buf(),
+                    source,
+                })?),
+                None => None,
+            };
+            Ok(Launch::Container(ContainerLaunch {
+                image,
+                args: args.map(|args| render_all(&args, &vars)).transpose()?,
+                env: render_env(&vars)?,
+                port,
+                ca_pem,
+            }))
         }
     }
 }
@@ -547,13 +685,11 @@ fn resolve_launch(
 fn template_var(
     path: &[String],
     mock_urls: &BTreeMap<String, String>,
-    ca_file: Option<&Path>,
+    ca_file: Option<&str>,
     port: Option<u16>,
 ) -> Option<String> {
     match path {
-        [scope, field] if scope == "tls" && field == "ca_file" => {
-            ca_file.map(|file| file.display().to_string())
-        }
+        [scope, field] if scope == "tls" && field == "ca_file" => ca_file.map(str::to_owned),
         [scope, name] if scope == "env" => std::env::var(name).ok(),
         [scope, field] if scope == "target" && field == "port" => port.map(|p| p.to_string()),
         [scope, name, field] if scope == "mocks" && field == "url" => mock_urls.get(name).cloned(),
@@ -645,6 +781,103 @@ pub fn split_command(text: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CONTAINER_SCENARIO: &str = r#"
+id: container-templates
+title: templates of a container target
+mocks:
+  accounting:
+    tls: true
+    stubs: []
+target:
+  image: app:1
+  command: [--port, "{{ target.port }}", --upstream, "{{ mocks.accounting.url }}"]
+  port: 9090
+  env:
+    ACCOUNTING_API_URL: "{{ mocks.accounting.url }}/api"
+    SSL_CERT_FILE: "{{ tls.ca_file }}"
+flow:
+  - request: { method: GET, path: / }
+"#;
+
+    #[test]
+    fn a_container_target_sees_network_urls_its_own_port_and_the_ca_inside() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let scenario = crate::scenario::load_bytes(
+            &root.join("container.yaml"),
+            root,
+            CONTAINER_SCENARIO.as_bytes(),
+        )
+        .expect("valid scenario");
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, "PEM").unwrap();
+        let host = BTreeMap::from([("accounting".to_owned(), "https://127.0.0.1:4001".to_owned())]);
+        let network = BTreeMap::from([(
+            "accounting".to_owned(),
+            "https://accounting:8080".to_owned(),
+        )]);
+        let urls = MockUrls {
+            host: &host,
+            network: &network,
+        };
+        let choice = TargetChoice::from_scenario();
+        assert!(choice.is_container(&scenario));
+        let launch = resolve_launch(&scenario, &choice, &urls, Some(&ca_file), root).unwrap();
+        let Launch::Container(container) = launch else {
+            panic!("expected a container launch, got {launch:?}");
+        };
+        assert_eq!(
+            container,
+            ContainerLaunch {
+                image: "app:1".into(),
+                args: Some(
+                    ["--port", "9090", "--upstream", "https://accounting:8080"]
+                        .map(str::to_owned)
+                        .to_vec()
+                ),
+                env: vec![
+                    (
+                        "ACCOUNTING_API_URL".into(),
+                        "https://accounting:8080/api".into()
+                    ),
+                    ("SSL_CERT_FILE".into(), CONTAINER_CA_FILE.into()),
+                ],
+                port: 9090,
+                ca_pem: Some(b"PEM".to_vec()),
+            }
+        );
+        // The same scenario against a process target sees the host side of everything.
+        let process = TargetChoice {
+            label: "app".into(),
+            def: Some(crate::project::TargetDef {
+                command: Some(vec![
+                    "bin/app".into(),
+                    "--port".into(),
+                    "{{ target.port }}".into(),
+                ]),
+                ..Default::default()
+            }),
+        };
+        assert!(!process.is_container(&scenario));
+        let Launch::Command {
+            args, env, port, ..
+        } = resolve_launch(&scenario, &process, &urls, Some(&ca_file), root).unwrap()
+        else {
+            panic!("expected a command launch");
+        };
+        assert_eq!(args, ["--port".to_owned(), port.to_string()]);
+        assert_eq!(env[0].1, "https://127.0.0.1:4001/api");
+        assert_eq!(env[1].1, ca_file.display().to_string());
+        // A container target needs Docker; on Docker its webhooks are not refused.
+        assert_eq!(
+            unsupported(&scenario, &choice, false),
+            [Unsupported::ContainerTarget {
+                target: "scenario target".into()
+            }]
+        );
+        assert!(unsupported(&scenario, &process, false).is_empty());
+    }
 
     #[test]
     fn splits_commands_like_a_shell() {

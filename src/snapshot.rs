@@ -214,13 +214,18 @@ struct UrlNames(Vec<(String, String)>);
 
 impl UrlNames {
     fn new(observation: &Observation) -> Self {
+        // A mock or target reached through the run's Docker network is the same mock or target:
+        // both of its URLs get its one name.
         let mut pairs: Vec<(String, String)> = observation
             .mock_urls
             .iter()
+            .chain(&observation.mock_network_urls)
             .map(|(name, url)| (url.clone(), format!("{{{{ mocks.{name}.url }}}}")))
             .collect();
-        if !observation.target_url.is_empty() {
-            pairs.push((observation.target_url.clone(), "{{ target.url }}".into()));
+        for url in std::iter::once(&observation.target_url).chain(&observation.target_network_url) {
+            if !url.is_empty() {
+                pairs.push((url.clone(), "{{ target.url }}".into()));
+            }
         }
         // Longest first, so a URL that prefixes another cannot eat it.
         pairs.sort_by_key(|pair| std::cmp::Reverse(pair.0.len()));
@@ -672,9 +677,35 @@ mod tests {
             }],
             mocks,
             mock_urls: [("erp".to_string(), "http://127.0.0.1:4000".to_string())].into(),
+            mock_network_urls: BTreeMap::new(),
             target_url: "http://127.0.0.1:5000".into(),
+            target_network_url: None,
             target_log: vec![],
         }
+    }
+
+    #[test]
+    fn network_urls_of_a_docker_run_normalize_like_host_urls_and_nothing_else_does() {
+        let mut host = observation();
+        host.steps[0].deliveries = vec![crate::observe::Delivery {
+            url: "http://127.0.0.1:5000/webhooks/xero".into(),
+            ..Default::default()
+        }];
+        let mut docker = host.clone();
+        docker.mock_urls = [("erp".to_string(), "http://127.0.0.1:4100".to_string())].into();
+        docker.mock_network_urls = [("erp".to_string(), "http://erp:8080".to_string())].into();
+        docker.target_url = "http://127.0.0.1:5100".into();
+        docker.target_network_url = Some("http://reenact-target:8080".into());
+        // What the target sent and where the mock delivered, as each saw the other on the
+        // network.
+        docker.steps[0].request.as_mut().unwrap().headers =
+            vec![("X-Callback".into(), "http://erp:8080/cb".into())];
+        docker.steps[0].deliveries[0].url = "http://reenact-target:8080/webhooks/xero".into();
+        assert_eq!(normalize(&host, &[], &[]), normalize(&docker, &[], &[]));
+        // Another host is not the mock: it stays as it is, and the comparison sees it.
+        docker.steps[0].request.as_mut().unwrap().headers =
+            vec![("X-Callback".into(), "http://other:8080/cb".into())];
+        assert_ne!(normalize(&host, &[], &[]), normalize(&docker, &[], &[]));
     }
 
     #[test]

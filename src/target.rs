@@ -1,5 +1,9 @@
 //! The system under test: start it, wait until it is ready, capture its output, stop it.
 //!
+//! A container target ([`Launch::Container`]) runs on the run's Docker network
+//! ([`RunningTarget::start_container`]); its output (stdout and stderr) is followed into the same
+//! log tail as a process's, and stopping it stops the container (the run removes it).
+//!
 //! A command target runs in its own process group so that stopping it also stops whatever it
 //! spawned. Every started group is registered in [`live_process_groups`] until it is stopped, so
 //! the CLI's Ctrl-C handler can kill what is still running before it exits; `Drop` kills the group
@@ -11,9 +15,15 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+use testcontainers::bollard::container::LogOutput;
+use testcontainers::bollard::errors::Error as DockerError;
+use testcontainers::bollard::query_parameters::{LogsOptionsBuilder, StopContainerOptionsBuilder};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::backend::BackendError;
+use crate::backend::docker::{DockerRun, StartedTarget};
 use crate::scenario::model::ReadySpec;
 
 /// Lines of target output kept for the observation and error messages.
@@ -37,6 +47,24 @@ pub enum Launch {
     },
     /// A running target at this base URL.
     Url(String),
+    /// A container on the run's Docker network.
+    Container(ContainerLaunch),
+}
+
+/// A container target, rendered: what [`crate::backend::docker::DockerRun::start_target`] starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerLaunch {
+    /// The local image.
+    pub image: String,
+    /// Arguments replacing the image's `CMD`; `None` keeps it.
+    pub args: Option<Vec<String>>,
+    /// Environment.
+    pub env: Vec<(String, String)>,
+    /// The port it listens on inside its container.
+    pub port: u16,
+    /// The run's CA (PEM), copied into the container at
+    /// [`crate::backend::docker::CONTAINER_CA_FILE`] when the run has HTTPS mocks.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// Why the target could not be started or reached.
@@ -61,6 +89,12 @@ pub enum TargetError {
         /// Its last output lines.
         log_tail: Vec<String>,
     },
+    /// The container could not be created or started.
+    #[error("failed to start the target container")]
+    Container(#[source] Box<BackendError>),
+    /// A container target on a run whose mocks are not in Docker.
+    #[error("a container target needs the `docker` backend")]
+    NeedsDocker,
     /// The readiness probe did not pass in time.
     #[error("target did not answer `{probe}` with 2xx within {within}: {last_error}")]
     NotReady {
@@ -82,7 +116,7 @@ impl TargetError {
             TargetError::Exited { log_tail, .. } | TargetError::NotReady { log_tail, .. } => {
                 log_tail
             }
-            TargetError::Spawn { .. } => &[],
+            TargetError::Spawn { .. } | TargetError::Container(_) | TargetError::NeedsDocker => &[],
         }
     }
 }
@@ -92,9 +126,12 @@ type LogBuffer = Arc<Mutex<VecDeque<String>>>;
 /// A started (or reached) target.
 pub struct RunningTarget {
     base_url: String,
+    /// The URL the mocks deliver webhooks to (differs from `base_url` for a container target).
+    network_url: String,
     program: String,
     child: Option<Child>,
     pgid: Option<i32>,
+    container: Option<StartedTarget>,
     logs: LogBuffer,
     readers: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -106,15 +143,20 @@ impl RunningTarget {
         ready: Option<&ReadySpec>,
         http: &reqwest::Client,
     ) -> Result<RunningTarget, TargetError> {
-        let mut target = match launch {
-            Launch::Url(url) => RunningTarget {
-                base_url: url.trim_end_matches('/').to_string(),
-                program: url.clone(),
-                child: None,
-                pgid: None,
-                logs: LogBuffer::default(),
-                readers: Vec::new(),
-            },
+        let target = match launch {
+            Launch::Url(url) => {
+                let url = url.trim_end_matches('/').to_string();
+                RunningTarget {
+                    base_url: url.clone(),
+                    network_url: url.clone(),
+                    program: url,
+                    child: None,
+                    pgid: None,
+                    container: None,
+                    logs: LogBuffer::default(),
+                    readers: Vec::new(),
+                }
+            }
             Launch::Command {
                 program,
                 args,
@@ -122,14 +164,86 @@ impl RunningTarget {
                 cwd,
                 port,
             } => spawn(program, args, env, cwd, *port)?,
+            Launch::Container(_) => return Err(TargetError::NeedsDocker),
         };
+        target.ready(ready, http).await
+    }
+
+    /// Start a container target on `run`'s network, follow its output and wait for readiness
+    /// (through its published port). The container belongs to `run`, which removes it.
+    pub async fn start_container(
+        run: &mut DockerRun,
+        launch: &ContainerLaunch,
+        ready: Option<&ReadySpec>,
+        http: &reqwest::Client,
+    ) -> Result<RunningTarget, TargetError> {
+        let started = run
+            .start_target(launch)
+            .await
+            .map_err(|err| TargetError::Container(Box::new(err)))?;
+        let logs = LogBuffer::default();
+        let options = LogsOptionsBuilder::default()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let stream = started.docker.logs(&started.id, Some(options));
+        let reader = tokio::spawn(collect_container_lines(stream, logs.clone()));
+        let target = RunningTarget {
+            base_url: started.url.clone(),
+            network_url: started.network_url.clone(),
+            program: launch.image.clone(),
+            child: None,
+            pgid: None,
+            container: Some(started),
+            logs,
+            readers: vec![reader],
+        };
+        target.ready(ready, http).await
+    }
+
+    /// Wait for `ready` (when given); a target that does not become ready is stopped.
+    async fn ready(
+        mut self,
+        ready: Option<&ReadySpec>,
+        http: &reqwest::Client,
+    ) -> Result<RunningTarget, TargetError> {
         if let Some(ready) = ready
-            && let Err(err) = target.wait_ready(ready, http).await
+            && let Err(err) = self.wait_ready(ready, http).await
         {
-            target.stop().await;
+            self.stop().await;
             return Err(err);
         }
-        Ok(target)
+        Ok(self)
+    }
+
+    /// Base URL as the mocks reach it: the same as [`RunningTarget::base_url`] for a process or
+    /// URL target, `http://reenact-target:PORT` for a container target.
+    pub fn network_url(&self) -> &str {
+        &self.network_url
+    }
+
+    /// Whether the target has exited: `Some(status)` once it has.
+    async fn exited(&mut self) -> Option<String> {
+        if let Some(child) = self.child.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            return Some(status.to_string());
+        }
+        let container = self.container.as_ref()?;
+        let state = container
+            .docker
+            .inspect_container(&container.id, None)
+            .await
+            .ok()?
+            .state?;
+        if state.running == Some(true) {
+            return None;
+        }
+        Some(match state.exit_code {
+            Some(code) => format!("exit code {code}"),
+            None => "no exit code".to_owned(),
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:40123`.
@@ -154,13 +268,11 @@ impl RunningTarget {
         let deadline = Instant::now() + ready.within;
         let mut last_error;
         loop {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
+            if let Some(status) = self.exited().await {
                 self.drain_readers().await;
                 return Err(TargetError::Exited {
                     program: self.program.clone(),
-                    status: status.to_string(),
+                    status,
                     log_tail: self.log_tail(),
                 });
             }
@@ -189,6 +301,17 @@ impl RunningTarget {
     /// Stop the target: SIGTERM to its process group, SIGKILL after 3 seconds; then collect the
     /// rest of its output. Idempotent.
     pub async fn stop(&mut self) {
+        if let Some(container) = self.container.take() {
+            // SIGTERM, then SIGKILL after the grace period; the run removes the container.
+            let options = StopContainerOptionsBuilder::default().t(3).build();
+            if let Err(err) = container
+                .docker
+                .stop_container(&container.id, Some(options))
+                .await
+            {
+                tracing::debug!(error = %err, "stopping the target container failed");
+            }
+        }
         if let Some(mut child) = self.child.take() {
             if let Some(pgid) = self.pgid {
                 signal_group(pgid, libc::SIGTERM);
@@ -262,11 +385,14 @@ fn spawn(
     if let Some(stderr) = child.stderr.take() {
         readers.push(tokio::spawn(collect_lines(stderr, logs.clone())));
     }
+    let base_url = format!("http://127.0.0.1:{port}");
     Ok(RunningTarget {
-        base_url: format!("http://127.0.0.1:{port}"),
+        network_url: base_url.clone(),
+        base_url,
         program: program.to_string(),
         child: Some(child),
         pgid,
+        container: None,
         logs,
         readers,
     })
@@ -275,12 +401,48 @@ fn spawn(
 async fn collect_lines(stream: impl AsyncRead + Unpin, logs: LogBuffer) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        let mut buffer = lock(&logs);
-        if buffer.len() == LOG_TAIL_LINES {
-            buffer.pop_front();
-        }
-        buffer.push_back(line);
+        push_line(&logs, line);
     }
+}
+
+/// Follow a container's output into `logs`, line by line: chunks need not end at line ends, so
+/// stdout and stderr each keep their unfinished line until it ends (or the stream does).
+async fn collect_container_lines(
+    mut stream: impl futures_util::Stream<Item = Result<LogOutput, DockerError>> + Unpin,
+    logs: LogBuffer,
+) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    while let Some(Ok(chunk)) = stream.next().await {
+        let pending = match &chunk {
+            LogOutput::StdErr { .. } => &mut err,
+            _ => &mut out,
+        };
+        pending.extend_from_slice(&chunk.into_bytes());
+        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            push_line(&logs, finish_line(&line));
+        }
+    }
+    for rest in [out, err] {
+        if !rest.is_empty() {
+            push_line(&logs, finish_line(&rest));
+        }
+    }
+}
+
+/// A line of output as text, without its line end.
+fn finish_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .trim_end_matches(['\n', '\r'])
+        .to_owned()
+}
+
+fn push_line(logs: &LogBuffer, line: String) {
+    let mut buffer = lock(logs);
+    if buffer.len() == LOG_TAIL_LINES {
+        buffer.pop_front();
+    }
+    buffer.push_back(line);
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -337,5 +499,40 @@ fn signal_group(pgid: i32, signal: i32) {
     // SAFETY: kill(2) with a negative pid signals a process group; it has no memory effects.
     unsafe {
         libc::kill(-pgid, signal);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn container_output_becomes_lines_whatever_the_chunks() {
+        let chunk = |text: &str, err: bool| {
+            let message = bytes::Bytes::from(text.to_owned());
+            Ok(if err {
+                LogOutput::StdErr { message }
+            } else {
+                LogOutput::StdOut { message }
+            })
+        };
+        let stream = futures_util::stream::iter(vec![
+            chunk("ledger-sync 1.4.3 list", false),
+            chunk("oops\r\n", true),
+            chunk("ening on 0.0.0.0:8080\nexport ", false),
+            chunk("done\nno newline at the end", false),
+        ]);
+        let logs = LogBuffer::default();
+        collect_container_lines(stream, logs.clone()).await;
+        let lines: Vec<String> = lock(&logs).iter().cloned().collect();
+        assert_eq!(
+            lines,
+            [
+                "oops",
+                "ledger-sync 1.4.3 listening on 0.0.0.0:8080",
+                "export done",
+                "no newline at the end"
+            ]
+        );
     }
 }

@@ -420,6 +420,40 @@ fn image_without_an_engine_is_an_environment_failure_naming_docker_host() {
 }
 
 #[test]
+fn a_container_target_without_docker_is_refused_naming_the_docker_backend() {
+    // Before anything starts (no build, no engine): the scenario's own `target.image` (in a
+    // folder without reenact.toml, whose default target would win), and an inline image.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/valid/container_target.yaml"),
+        dir.path().join("container.yaml"),
+    )
+    .unwrap();
+    for (cwd, args) in [
+        (dir.path(), &["run", "container.yaml"][..]),
+        (
+            repo(),
+            &[
+                "run",
+                "scenarios/vendor-sync-stops-at-first-page.yaml",
+                "--target-image",
+                "reenact-target-ledger-sync:0a1b",
+            ],
+        ),
+    ] {
+        let output = reenact(cwd, args);
+        assert_eq!(code(&output), exit_codes::INVALID_INPUT, "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("cannot run on the `inprocess` backend")
+                && stderr.contains("runs as a container, which needs the `docker` backend")
+                && stderr.contains("help: run with `--backend docker`"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn help_texts() {
     for args in [
         &["--help"][..],

@@ -1,7 +1,8 @@
 //! Docker backend tests: the mock image built without a registry, one mock container answering a
 //! stub (the smoke test that catches a Docker client the engine rejects), every demo scenario
-//! giving the same normalized observation and behaviour in containers as in-process, nothing left
-//! behind, and `reenact clean` sweeping a leftover.
+//! giving the same normalized observation, behaviour and verdict with mocks and the demo target in
+//! containers as in-process, a container target's failures and logs, `reenact image`, nothing
+//! left behind after SIGINT or SIGTERM, and `reenact clean` sweeping a leftover.
 //!
 //! They need a Docker engine, so plain `cargo test` lists them as ignored with that reason (a
 //! skipped test is never counted as passed). `.ci/run` starts an engine and runs them with
@@ -13,14 +14,15 @@ mod support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use reenact::backend::docker::{self, DockerBackend};
-use reenact::backend::{BackendError, Placement, labels, new_run_id};
+use reenact::backend::{BackendError, Placement, image, labels, new_run_id};
 use reenact::exit_codes;
 use reenact::run::{self, RunContext, TargetChoice};
 use reenact::scenario::{self, Scenario};
-use support::{demo_cmd, repo};
+use reenact::target::TargetError;
+use reenact::verdict::{Behaviour, judge};
+use support::{demo, demo_cmd, repo};
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::models::{ContainerCreateBody, NetworkCreateRequest};
 use testcontainers::bollard::query_parameters::{
@@ -51,17 +53,50 @@ async fn backend() -> DockerBackend {
         .expect("the mock image builds and the engine answers")
 }
 
-fn demo_target() -> TargetChoice {
-    let command = demo_cmd("1.4.3");
+/// The demo at `release` as a process on the host.
+fn demo_target(release: &str) -> TargetChoice {
+    let command = demo_cmd(release);
     TargetChoice {
-        label: "ledger-sync@1.4.3".into(),
+        label: format!("ledger-sync@{release}"),
         def: Some(reenact::project::TargetDef {
-            build: None,
             command: Some(run::split_command(&command).expect("valid command")),
-            url: None,
-            env: Default::default(),
+            ..Default::default()
         }),
     }
+}
+
+/// The arguments of the demo at `release` in a container: listening on every address of the
+/// container, at the port reenact says.
+fn demo_container_args(release: &str) -> Vec<String> {
+    [
+        "--release",
+        release,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "{{ target.port }}",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// The demo at `release` as a container of `image`.
+fn demo_container(image: &str, release: &str) -> TargetChoice {
+    TargetChoice {
+        label: format!("ledger-sync@{release}-container"),
+        def: Some(reenact::project::TargetDef {
+            image: Some(image.to_owned()),
+            command: Some(demo_container_args(release)),
+            ..Default::default()
+        }),
+    }
+}
+
+/// The demo binary as an image, the way `reenact image` makes it.
+async fn demo_image(docker: &Docker) -> String {
+    image::ensure_target_image(docker, demo(), None)
+        .await
+        .expect("the demo target images")
 }
 
 fn demo_scenarios() -> Vec<Scenario> {
@@ -191,77 +226,117 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
     let _serial = SERIAL.lock().await;
     let docker = engine().await;
     let docker_placement = Placement::Docker(backend().await);
+    let image = demo_image(&docker).await;
     let http = run::http_client();
-    let choice = Arc::new(demo_target());
-    // The docker backend refuses HTTPS mocks and webhook steps for now (see
-    // `docker::unsupported`): the webhook scenario's mock would send from its container to the
-    // demo target on the host's loopback, which a container cannot reach. It is left out of the
-    // parity check, by name, so that no other scenario drops out unnoticed, and its refusal is
-    // checked instead.
-    const NOT_ON_DOCKER: [&str; 1] = ["webhook-signature-checked-over-reserialized-body"];
-    let (scenarios, refused): (Vec<Scenario>, Vec<Scenario>) = demo_scenarios()
-        .into_iter()
-        .partition(|scenario| docker::unsupported(scenario).is_empty());
-    let refused_ids: Vec<&str> = refused.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(refused_ids, NOT_ON_DOCKER);
-    assert!(scenarios.len() >= 4, "too few scenarios left to compare");
-    for scenario in &refused {
+    let scenarios = demo_scenarios();
+    assert!(scenarios.len() >= 5, "too few scenarios to compare");
+    // With the target as a process, mocks in containers cannot reach it for webhooks: that
+    // scenario is refused (and only that one); with the target as a container, nothing is.
+    let process_refused: Vec<&str> = scenarios
+        .iter()
+        .filter(|s| !run::unsupported(s, &demo_target("1.4.3"), true).is_empty())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        process_refused,
+        ["webhook-signature-checked-over-reserialized-body"]
+    );
+    for scenario in scenarios
+        .iter()
+        .filter(|s| process_refused.contains(&s.id.as_str()))
+    {
         let ctx = RunContext {
             http: &http,
             project_root: repo(),
             placement: &docker_placement,
         };
-        match run::run_scenario(scenario, &choice, &ctx).await {
+        match run::run_scenario(scenario, &demo_target("1.4.3"), &ctx).await {
             Err(run::RunError::Backend { source, .. })
                 if matches!(*source, BackendError::Unsupported { .. }) => {}
             other => panic!("{}: expected a refusal, got {other:?}", scenario.id),
         }
     }
-    for scenario in scenarios {
-        let mut normalized = Vec::new();
-        for placement in [&Placement::InProcess, &docker_placement] {
-            let ctx = RunContext {
-                http: &http,
-                project_root: repo(),
-                placement,
-            };
-            let started = std::time::Instant::now();
-            let result = run::run_scenario(&scenario, &choice, &ctx)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "{} on {}: {}",
-                        scenario.id,
-                        placement.name(),
-                        reenact::target::error_chain(&e)
-                    )
-                });
-            let _ = writeln!(
-                std::io::stderr(),
-                "{} on {}: {:?}",
-                scenario.id,
-                placement.name(),
-                started.elapsed()
+    for scenario in &scenarios {
+        // (in-process, docker) behaviour per release, for the verdicts.
+        let mut behaviours: Vec<(Behaviour, Behaviour)> = Vec::new();
+        for release in ["1.4.2", "1.4.3"] {
+            let process = demo_target(release);
+            let container = demo_container(&image, release);
+            assert!(run::unsupported(scenario, &container, true).is_empty());
+            let mut normalized = Vec::new();
+            for (placement, choice) in [
+                (&Placement::InProcess, &process),
+                (&docker_placement, &container),
+            ] {
+                let ctx = RunContext {
+                    http: &http,
+                    project_root: repo(),
+                    placement,
+                };
+                let started = std::time::Instant::now();
+                let result = run::run_scenario(scenario, choice, &ctx)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "{} on {} with {}: {}",
+                            scenario.id,
+                            placement.name(),
+                            choice.label,
+                            reenact::target::error_chain(&e)
+                        )
+                    });
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{} {} on {}: {:?}",
+                    scenario.id,
+                    choice.label,
+                    placement.name(),
+                    started.elapsed()
+                );
+                normalized.push((
+                    result.behaviour,
+                    reenact::snapshot::normalize(
+                        &result.observation,
+                        &result.expectations,
+                        &scenario.snapshot.redact,
+                    ),
+                    result.observation,
+                ));
+            }
+            let (in_process, in_docker) = (&normalized[0], &normalized[1]);
+            // The docker run really had its target in a container on the run's network.
+            assert_eq!(
+                in_docker.2.target_network_url.as_deref(),
+                Some("http://reenact-target:8080"),
+                "{}",
+                scenario.id
             );
-            normalized.push((
-                result.behaviour,
-                reenact::snapshot::normalize(
-                    &result.observation,
-                    &result.expectations,
-                    &scenario.snapshot.redact,
-                ),
-            ));
+            assert!(
+                in_docker.2.target_log.iter().any(|line| line
+                    .contains(&format!("ledger-sync {release} listening on 0.0.0.0:8080"))),
+                "{}: the container's log is not the target log: {:?}",
+                scenario.id,
+                in_docker.2.target_log
+            );
+            assert_eq!(in_process.2.target_network_url, None);
+            assert_eq!(
+                in_process.0, in_docker.0,
+                "{} on {release}: behaviour differs between backends",
+                scenario.id
+            );
+            assert_eq!(
+                serde_json::to_string_pretty(&in_process.1).unwrap(),
+                serde_json::to_string_pretty(&in_docker.1).unwrap(),
+                "{} on {release}: normalized observation differs between backends",
+                scenario.id
+            );
+            behaviours.push((in_process.0, in_docker.0));
         }
-        let (in_process, in_docker) = (&normalized[0], &normalized[1]);
+        let verdict_in_process = judge(&[behaviours[0].0], &[behaviours[1].0]);
+        let verdict_in_docker = judge(&[behaviours[0].1], &[behaviours[1].1]);
         assert_eq!(
-            in_process.0, in_docker.0,
-            "{}: behaviour differs between backends",
-            scenario.id
-        );
-        assert_eq!(
-            serde_json::to_string_pretty(&in_process.1).unwrap(),
-            serde_json::to_string_pretty(&in_docker.1).unwrap(),
-            "{}: normalized observation differs between backends",
+            verdict_in_process, verdict_in_docker,
+            "{}: verdict differs between backends",
             scenario.id
         );
     }
@@ -276,6 +351,139 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
         Vec::<String>::new(),
         "networks left behind"
     );
+}
+
+const CONTAINER_TARGET: &str = r#"
+id: container-target
+title: the target in a container
+ticket: DOCKER-1
+customers: [test]
+severity: sev4
+tags: [docker]
+root_cause: unknown
+mocks:
+  erp:
+    stubs:
+      - request: { method: GET, path: /v1/health }
+        response: { status: 200, json: { ok: true } }
+target:
+  image: IMAGE
+  command: [--release, "1.4.3", --host, HOST, --port, "{{ target.port }}"]
+  env:
+    ACCOUNTING_API_URL: "{{ mocks.erp.url }}"
+  ready: { http: GET /healthz, within: 3s }
+flow:
+  - name: health
+    request: { method: GET, path: /healthz }
+    expect: { status: 200 }
+"#;
+
+fn container_scenario(image: &str, host: &str) -> Scenario {
+    let text = CONTAINER_TARGET
+        .replace("IMAGE", image)
+        .replace("HOST", host);
+    scenario::load_bytes(&repo().join("container.yaml"), repo(), text.as_bytes())
+        .expect("valid container scenario")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn a_container_target_that_exits_or_is_never_ready_says_so_with_its_last_lines() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let placement = Placement::Docker(backend().await);
+    let image = demo_image(&docker).await;
+    let http = run::http_client();
+    let ctx = RunContext {
+        http: &http,
+        project_root: repo(),
+        placement: &placement,
+    };
+    let failure = |scenario: Scenario| {
+        let ctx = &ctx;
+        async move {
+            match run::run_scenario(&scenario, &TargetChoice::from_scenario(), ctx).await {
+                Err(run::RunError::Target { source, .. }) => source,
+                other => panic!("expected the target to fail, got {other:?}"),
+            }
+        }
+    };
+    // An invalid address: the demo exits at once with a usage error.
+    let error = failure(container_scenario(&image, "not-an-address")).await;
+    assert!(
+        matches!(&error, TargetError::Exited { status, .. } if status == "exit code 2"),
+        "expected an exit before ready, got {error:?}"
+    );
+    assert_logged(&error, "invalid host `not-an-address`");
+    // Listening on the container's loopback only: alive, but never reachable through the
+    // published port.
+    let error = failure(container_scenario(&image, "127.0.0.1")).await;
+    assert!(
+        matches!(&error, TargetError::NotReady { within, .. } if within == "3s"),
+        "expected a readiness timeout, got {error:?}"
+    );
+    assert_logged(&error, "listening on 127.0.0.1:8080");
+    // A missing image is named, and nothing is pulled.
+    match failure(container_scenario(
+        "reenact-test-no-such-image:0",
+        "0.0.0.0",
+    ))
+    .await
+    {
+        TargetError::Container(inner) => assert!(
+            matches!(*inner, BackendError::NoImage { ref image } if image == "reenact-test-no-such-image:0"),
+            "{inner:?}"
+        ),
+        other => panic!("expected a missing image, got {other:?}"),
+    }
+    let pid = std::process::id().to_string();
+    assert!(containers_with(&docker, labels::PID, &pid).await.is_empty());
+    assert!(networks_with(&docker, labels::PID, &pid).await.is_empty());
+}
+
+/// The error carries the container's last lines, and one of them says `needle`.
+fn assert_logged(error: &TargetError, needle: &str) {
+    let tail = error.log_tail();
+    assert!(
+        tail.iter().any(|line| line.contains(needle)),
+        "no `{needle}` in {tail:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn reenact_image_prints_a_labelled_content_tag_and_reuses_it() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let image_of = || {
+        Command::new(reenact_bin())
+            .arg("image")
+            .arg(demo())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("reenact runs")
+    };
+    let (first, second) = (image_of(), image_of());
+    for output in [&first, &second] {
+        assert_eq!(
+            output.status.code(),
+            Some(exit_codes::SUCCESS),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let tag = String::from_utf8_lossy(&first.stdout).trim().to_owned();
+    assert_eq!(String::from_utf8_lossy(&second.stdout).trim(), tag);
+    let (name, hash) = tag.split_once(':').expect("name:hash");
+    assert_eq!(name, "reenact-target-ledger-sync");
+    assert_eq!(hash.len(), 16);
+    let inspected = docker.inspect_image(&tag).await.expect("the image exists");
+    let config = inspected.config.expect("image config");
+    let image_labels = config.labels.expect("labels");
+    assert_eq!(image_labels[labels::MANAGED], "true");
+    assert_eq!(image_labels[labels::KIND], "target-image");
+    assert_eq!(image_labels[labels::CONTENT], hash);
+    assert_eq!(config.entrypoint, Some(vec!["/ledger-sync".to_owned()]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,48 +546,94 @@ async fn clean_removes_a_leftover_labelled_container_and_nothing_else() {
 async fn sigint_and_sigterm_mid_scenario_leave_no_container_or_network() {
     let _serial = SERIAL.lock().await;
     let docker = engine().await;
-    let target = demo_cmd("1.4.3");
-    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
-        // The 429 scenario waits a second for Retry-After: long enough to interrupt it mid-run.
-        let child = Command::new(reenact_bin())
-            .args([
-                "run",
-                "scenarios/accounting-429-retry-after-ignored.yaml",
-                "--backend",
-                "docker",
-                "--target-cmd",
-                &target,
-            ])
-            .current_dir(repo())
-            .env("NO_COLOR", "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("reenact starts");
-        let pid = child.id().to_string();
-        let mut seen = false;
-        for _ in 0..300 {
-            if !containers_with(&docker, labels::PID, &pid).await.is_empty() {
-                seen = true;
-                break;
+    let image = demo_image(&docker).await;
+    // The container target is named in a project file of its own (its arguments need one);
+    // snapshots of these interrupted runs land there too, not in the repository.
+    let project = tempfile::tempdir().expect("temp dir");
+    let args: Vec<String> = demo_container_args("1.4.3")
+        .iter()
+        .map(|arg| format!("{arg:?}"))
+        .collect();
+    std::fs::write(
+        project.path().join("reenact.toml"),
+        format!(
+            "[targets.demo-container]\nimage = \"{image}\"\ncommand = [{}]\n",
+            args.join(", ")
+        ),
+    )
+    .expect("project file written");
+    // The 429 scenario waits a second for Retry-After: long enough to interrupt it mid-run.
+    let scenario = repo().join("scenarios/accounting-429-retry-after-ignored.yaml");
+    let scenario = scenario.to_str().expect("UTF-8 path");
+    let process_target = demo_cmd("1.4.3");
+    let targets: [(&str, &Path, [&str; 2]); 2] = [
+        ("process", repo(), ["--target-cmd", &process_target]),
+        ("container", project.path(), ["--target", "demo-container"]),
+    ];
+    for (kind, dir, target_args) in targets {
+        for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+            let child = Command::new(reenact_bin())
+                .args(["run", scenario, "--backend", "docker"])
+                .args(target_args)
+                .current_dir(dir)
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("reenact starts");
+            let pid = child.id().to_string();
+            // Mid-scenario: the target is up (a container of the run for a container target).
+            let mut seen = false;
+            for _ in 0..300 {
+                let kinds = container_kinds(&docker, &pid).await;
+                if kinds.iter().any(|k| k == "mock")
+                    && (kind == "process" || kinds.iter().any(|k| k == "target"))
+                {
+                    seen = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            assert!(seen, "{kind}: the run never started its containers");
+            // Into the flow: the first export waits out a Retry-After.
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            // SAFETY: kill(2) on our own child's pid; no memory effects.
+            unsafe {
+                libc::kill(child.id() as i32, signal);
+            }
+            let output = child.wait_with_output().expect("reenact exits");
+            assert_eq!(
+                output.status.code(),
+                Some(code),
+                "{kind}, signal {signal}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert_eq!(
+                containers_with(&docker, labels::PID, &pid).await,
+                Vec::<String>::new(),
+                "{kind}, signal {signal}: containers left"
+            );
+            assert_eq!(
+                networks_with(&docker, labels::PID, &pid).await,
+                Vec::<String>::new(),
+                "{kind}, signal {signal}: networks left"
+            );
         }
-        assert!(seen, "the run never started its mock container");
-        // Into the flow: the target starts and the first export waits out a Retry-After.
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-        // SAFETY: kill(2) on our own child's pid; no memory effects.
-        unsafe {
-            libc::kill(child.id() as i32, signal);
-        }
-        let output = child.wait_with_output().expect("reenact exits");
-        assert_eq!(
-            output.status.code(),
-            Some(code),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(containers_with(&docker, labels::PID, &pid).await.is_empty());
-        assert!(networks_with(&docker, labels::PID, &pid).await.is_empty());
     }
+}
+
+/// The `reenact.kind` of every container reenact process `pid` has.
+async fn container_kinds(docker: &Docker, pid: &str) -> Vec<String> {
+    docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&labels::filter(labels::PID, pid))
+                .build(),
+        ))
+        .await
+        .expect("containers list")
+        .into_iter()
+        .filter_map(|c| c.labels?.get(labels::KIND).cloned())
+        .collect()
 }

@@ -11,7 +11,8 @@
 //! - SUP-4972: webhook signatures are checked over re-serialized JSON, so Xero's are rejected.
 //!
 //! The scenarios under `scenarios/` reproduce these incidents against a mocked accounting API.
-//! This file reads the command line, serves HTTP on 127.0.0.1 and stops on SIGTERM or SIGINT;
+//! This file reads the command line, serves HTTP on 127.0.0.1 (or `--host`, e.g. `0.0.0.0` in a
+//! container) and stops on SIGTERM or SIGINT;
 //! `service.rs` holds the endpoints, `accounting.rs` and `webhook.rs` the incidents. Every notable event is one
 //! line on stdout, which reenact keeps as the target log.
 
@@ -22,7 +23,7 @@ mod webhook;
 
 use std::fmt::Display;
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,11 +43,12 @@ const EXIT_USAGE: u8 = 2;
 const DEFAULT_TIMEOUT_MS: u64 = 5000;
 
 const USAGE: &str = "\
-usage: ledger-sync --release 1.4.2|1.4.3 --port N
+usage: ledger-sync --release 1.4.2|1.4.3 --port N [--host ADDRESS]
 
 options:
   --release VERSION   release to run (env LEDGER_SYNC_RELEASE)
-  --port N            port to listen on at 127.0.0.1 (env PORT)
+  --port N            port to listen on (env PORT)
+  --host ADDRESS      address to listen on (env HOST; default 127.0.0.1; 0.0.0.0 in a container)
 
 environment:
   ACCOUNTING_API_URL  base URL of the accounting API (required for exports and syncs)
@@ -56,6 +58,7 @@ environment:
 /// What the command line and environment asked for.
 struct Config {
     release: Release,
+    host: IpAddr,
     port: u16,
     accounting_url: Option<String>,
     timeout: Duration,
@@ -101,6 +104,7 @@ async fn main() -> ExitCode {
 fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, String> {
     let mut release = std::env::var("LEDGER_SYNC_RELEASE").ok();
     let mut port = std::env::var("PORT").ok();
+    let mut host = std::env::var("HOST").ok();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
@@ -109,6 +113,7 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
         let slot = match flag.as_str() {
             "--release" => &mut release,
             "--port" => &mut port,
+            "--host" => &mut host,
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument `{other}`")),
         };
@@ -131,6 +136,13 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
         .trim()
         .parse::<u16>()
         .map_err(|_| format!("invalid port `{port}`"))?;
+    let host = match host {
+        Some(text) => text
+            .trim()
+            .parse::<IpAddr>()
+            .map_err(|_| format!("invalid host `{text}`: expected an IP address"))?,
+        None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
     let timeout_ms = match std::env::var("HTTP_TIMEOUT_MS") {
         Ok(text) => text
             .trim()
@@ -149,6 +161,7 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
         .map(String::into_bytes);
     Ok(Some(Config {
         release,
+        host,
         port,
         accounting_url,
         timeout: Duration::from_millis(timeout_ms),
@@ -164,7 +177,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config.timeout,
         config.webhook_key,
     )?);
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    let address = SocketAddr::from((config.host, config.port));
     let listener = TcpListener::bind(address)
         .await
         .map_err(|error| format!("failed to listen on {address}: {error}"))?;

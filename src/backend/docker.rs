@@ -20,23 +20,28 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use testcontainers::bollard::Docker;
+use testcontainers::bollard::body_full;
 use testcontainers::bollard::container::LogOutput;
 use testcontainers::bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
-    PortBinding,
+    PortBinding, PortMap,
 };
 use testcontainers::bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
     ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveImageOptionsBuilder, StopContainerOptionsBuilder,
+    RemoveImageOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 
 use crate::backend::image::{self, CONTAINER_ADMIN_PORT, CONTAINER_TRAFFIC_PORT};
-use crate::backend::labels;
 use crate::backend::placement::{BackendError, PlacedMock, Unsupported};
+use crate::backend::{labels, tar};
 use crate::mock::ControlClient;
 use crate::scenario::Scenario;
-use crate::scenario::model::{ClockSpec, MockSpec, StepAction};
+use crate::scenario::model::{ClockSpec, MockSpec, StepAction, TARGET_ALIAS};
+use crate::target::ContainerLaunch;
+
+/// Where a container target finds the run's CA (what `{{ tls.ca_file }}` renders to for it).
+pub const CONTAINER_CA_FILE: &str = "/reenact/ca.pem";
 
 /// The line the engine prints on stdout once both listeners are bound.
 pub const READY_LINE: &str = "reenact mock-engine ready";
@@ -80,6 +85,11 @@ impl DockerBackend {
             .await
             .map_err(BackendError::Image)?;
         Ok(DockerBackend { docker, image })
+    }
+
+    /// The engine connection.
+    pub fn docker(&self) -> &Docker {
+        &self.docker
     }
 
     /// The tag of the mock image.
@@ -178,8 +188,6 @@ impl DockerRun {
             action: format!("{action} for mock `{mock}`"),
             source,
         };
-        let traffic = format!("{CONTAINER_TRAFFIC_PORT}/tcp");
-        let admin = format!("{CONTAINER_ADMIN_PORT}/tcp");
         let mut cmd = vec![
             "--host".to_owned(),
             "0.0.0.0".to_owned(),
@@ -194,84 +202,40 @@ impl DockerRun {
             cmd.push("--clock-start".to_owned());
             cmd.push(start.clone());
         }
-        let loopback = || {
-            Some(vec![PortBinding {
-                host_ip: Some("127.0.0.1".to_owned()),
-                host_port: Some(String::new()),
-            }])
-        };
         let mut container_labels = labels::for_run(&self.run_id, "mock");
         container_labels.insert(labels::MOCK.to_owned(), mock.clone());
-        let body = ContainerCreateBody {
-            image: Some(self.image.clone()),
-            cmd: Some(cmd),
-            labels: Some(container_labels),
-            exposed_ports: Some(vec![traffic.clone(), admin.clone()]),
-            stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
-            host_config: Some(HostConfig {
-                network_mode: Some(self.network.clone()),
-                port_bindings: Some(HashMap::from([
-                    (traffic.clone(), loopback()),
-                    (admin.clone(), loopback()),
-                ])),
-                ..Default::default()
-            }),
-            networking_config: Some(NetworkingConfig {
-                endpoints_config: Some(HashMap::from([(
-                    self.network.clone(),
-                    EndpointSettings {
-                        aliases: Some(vec![mock.clone()]),
-                        ..Default::default()
-                    },
-                )])),
-            }),
-            ..Default::default()
-        };
-        let name = container_name(&self.run_id, &mock);
-        let created = self
-            .docker
-            .create_container(
-                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
-                body,
-            )
+        let body = self.container_body(
+            self.image.clone(),
+            Some(cmd),
+            Vec::new(),
+            container_labels,
+            &[CONTAINER_TRAFFIC_PORT, CONTAINER_ADMIN_PORT],
+            &mock,
+        );
+        let id = self
+            .create(&mock, body)
             .await
             .map_err(|e| docker_error("create container", e))?;
-        // Recorded before starting: a failed start leaves a created container to remove.
-        self.containers.push((mock.clone(), created.id.clone()));
-        register_live(&self.run_id, None, Some(&created.id));
         self.docker
-            .start_container(&created.id, None)
+            .start_container(&id, None)
             .await
             .map_err(|e| docker_error("start container", e))?;
-        self.wait_ready(&mock, &created.id).await?;
-        let details = self
-            .docker
-            .inspect_container(&created.id, None)
+        self.wait_ready(&mock, &id).await?;
+        let ports = self
+            .published_ports(&id)
             .await
             .map_err(|e| docker_error("inspect container", e))?;
-        let ports = details
-            .network_settings
-            .and_then(|settings| settings.ports)
-            .unwrap_or_default();
-        let host_port = |port: &str| -> Result<String, BackendError> {
-            ports
-                .get(port)
-                .and_then(|bindings| bindings.as_ref())
-                .and_then(|bindings| {
-                    bindings
-                        .iter()
-                        .find_map(|b| b.host_port.clone().filter(|p| !p.is_empty()))
-                })
-                .ok_or_else(|| BackendError::NotReady {
-                    mock: mock.clone(),
-                    reason: format!("the engine published no host port for `{port}`"),
-                    log_tail: Vec::new(),
-                })
+        let host_port = |port: u16| -> Result<u16, BackendError> {
+            published_port(&ports, port).ok_or_else(|| BackendError::NotReady {
+                mock: mock.clone(),
+                reason: format!("the engine published no host port for `{port}/tcp`"),
+                log_tail: Vec::new(),
+            })
         };
         let placed = PlacedMock {
             name: mock.clone(),
-            url: format!("http://127.0.0.1:{}", host_port(&traffic)?),
-            admin_url: format!("http://127.0.0.1:{}", host_port(&admin)?),
+            url: format!("http://127.0.0.1:{}", host_port(CONTAINER_TRAFFIC_PORT)?),
+            admin_url: format!("http://127.0.0.1:{}", host_port(CONTAINER_ADMIN_PORT)?),
             network_url: Some(format!("http://{mock}:{CONTAINER_TRAFFIC_PORT}")),
         };
         ControlClient::new(placed.admin_url.clone(), http.clone())
@@ -282,6 +246,147 @@ impl DockerRun {
                 source,
             })?;
         Ok(placed)
+    }
+
+    /// Start the target as a container of `launch.image` on the run's network, under the name
+    /// [`TARGET_ALIAS`], with its port published on `127.0.0.1` and (when `launch.ca_pem` is
+    /// given) the run's CA at [`CONTAINER_CA_FILE`], copied in before it starts. The container
+    /// is the run's: [`DockerRun::close`] removes it. Readiness is the caller's (the target's
+    /// `ready` probe).
+    pub async fn start_target(
+        &mut self,
+        launch: &ContainerLaunch,
+    ) -> Result<StartedTarget, BackendError> {
+        let docker_error = |action: &str, source| BackendError::Docker {
+            action: format!("{action} of the target (image `{}`)", launch.image),
+            source,
+        };
+        let env = launch
+            .env
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let body = self.container_body(
+            launch.image.clone(),
+            launch.args.clone(),
+            env,
+            labels::for_run(&self.run_id, "target"),
+            &[launch.port],
+            TARGET_ALIAS,
+        );
+        let id = match self.create(TARGET_ALIAS, body).await {
+            Ok(id) => id,
+            Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                ..
+            }) => {
+                return Err(BackendError::NoImage {
+                    image: launch.image.clone(),
+                });
+            }
+            Err(e) => return Err(docker_error("create the container", e)),
+        };
+        if let Some(ca_pem) = &launch.ca_pem {
+            let options = UploadToContainerOptionsBuilder::default().path("/").build();
+            self.docker
+                .upload_to_container(&id, Some(options), body_full(ca_archive(ca_pem).into()))
+                .await
+                .map_err(|e| docker_error("copy the run's CA into the container", e))?;
+        }
+        self.docker
+            .start_container(&id, None)
+            .await
+            .map_err(|e| docker_error("start the container", e))?;
+        let ports = self
+            .published_ports(&id)
+            .await
+            .map_err(|e| docker_error("inspect the container", e))?;
+        let Some(host_port) = published_port(&ports, launch.port) else {
+            return Err(BackendError::NotPublished {
+                port: launch.port,
+                image: launch.image.clone(),
+            });
+        };
+        Ok(StartedTarget {
+            docker: self.docker.clone(),
+            id,
+            url: format!("http://127.0.0.1:{host_port}"),
+            network_url: format!("http://{TARGET_ALIAS}:{}", launch.port),
+        })
+    }
+
+    /// The creation request of a container on the run's network under `alias`, with `ports`
+    /// published on `127.0.0.1` (ports the host chooses).
+    fn container_body(
+        &self,
+        image: String,
+        cmd: Option<Vec<String>>,
+        env: Vec<String>,
+        labels: HashMap<String, String>,
+        ports: &[u16],
+        alias: &str,
+    ) -> ContainerCreateBody {
+        let loopback = || {
+            Some(vec![PortBinding {
+                host_ip: Some("127.0.0.1".to_owned()),
+                host_port: Some(String::new()),
+            }])
+        };
+        let ports: Vec<String> = ports.iter().map(|port| format!("{port}/tcp")).collect();
+        ContainerCreateBody {
+            image: Some(image),
+            cmd,
+            env: (!env.is_empty()).then_some(env),
+            labels: Some(labels),
+            exposed_ports: Some(ports.clone()),
+            stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
+            host_config: Some(HostConfig {
+                network_mode: Some(self.network.clone()),
+                port_bindings: Some(ports.into_iter().map(|port| (port, loopback())).collect()),
+                ..Default::default()
+            }),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(
+                    self.network.clone(),
+                    EndpointSettings {
+                        aliases: Some(vec![alias.to_owned()]),
+                        ..Default::default()
+                    },
+                )])),
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Create a container named after the run and `what`, and record it before it starts: a
+    /// failed start leaves a created container to remove.
+    async fn create(
+        &mut self,
+        what: &str,
+        body: ContainerCreateBody,
+    ) -> Result<String, testcontainers::bollard::errors::Error> {
+        let name = container_name(&self.run_id, what);
+        let created = self
+            .docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+                body,
+            )
+            .await?;
+        self.adopt_container(what, &created.id);
+        Ok(created.id)
+    }
+
+    /// The port bindings the engine made for container `id`.
+    async fn published_ports(
+        &self,
+        id: &str,
+    ) -> Result<PortMap, testcontainers::bollard::errors::Error> {
+        let details = self.docker.inspect_container(id, None).await?;
+        Ok(details
+            .network_settings
+            .and_then(|settings| settings.ports)
+            .unwrap_or_default())
     }
 
     /// Follow the container's output until the readiness line, the container's end, or the
@@ -373,6 +478,47 @@ fn container_name(run_id: &str, mock: &str) -> String {
     format!("reenact-{run_id}-{safe}")
 }
 
+/// The host port the engine published for container port `port`.
+fn published_port(ports: &PortMap, port: u16) -> Option<u16> {
+    ports
+        .get(&format!("{port}/tcp"))
+        .and_then(|bindings| bindings.as_ref())
+        .and_then(|bindings| {
+            bindings
+                .iter()
+                .find_map(|b| b.host_port.as_deref().and_then(|p| p.parse().ok()))
+        })
+}
+
+/// The tar archive that puts `ca_pem` at [`CONTAINER_CA_FILE`] when extracted at `/`.
+fn ca_archive(ca_pem: &[u8]) -> Vec<u8> {
+    let (dir, _) = CONTAINER_CA_FILE
+        .trim_start_matches('/')
+        .rsplit_once('/')
+        .unwrap_or(("", ""));
+    tar::archive(&[
+        tar::Entry::Dir(dir),
+        tar::Entry::File {
+            path: CONTAINER_CA_FILE.trim_start_matches('/'),
+            data: ca_pem,
+            mode: 0o644,
+        },
+    ])
+}
+
+/// A target container started by [`DockerRun::start_target`].
+#[derive(Debug, Clone)]
+pub struct StartedTarget {
+    /// The engine connection (to follow its logs, watch it and stop it).
+    pub docker: Docker,
+    /// The container id.
+    pub id: String,
+    /// Its port as the runner reaches it: `http://127.0.0.1:HOSTPORT`.
+    pub url: String,
+    /// Its port as the mocks reach it on the run's network: `http://reenact-target:PORT`.
+    pub network_url: String,
+}
+
 async fn remove_run(
     docker: &Docker,
     run_id: &str,
@@ -425,10 +571,11 @@ fn already_gone(error: &testcontainers::bollard::errors::Error) -> bool {
 }
 
 /// What in `scenario` mocks in containers cannot run yet: HTTPS mocks (the TLS identity would
-/// have to reach the container, which the control API cannot carry yet) and webhook steps (the
-/// mock sends them from its container, and a target on the host listens on its loopback, which
-/// a container does not reach).
-pub fn unsupported(scenario: &Scenario) -> Vec<Unsupported> {
+/// have to reach the container, which the control API cannot carry yet) and, unless the target
+/// is a container on the run's network too (`target_in_network`), webhook steps: the mock sends
+/// them from its container, and a target process listens on the host's loopback, which a
+/// container does not reach.
+pub fn unsupported(scenario: &Scenario, target_in_network: bool) -> Vec<Unsupported> {
     let mocks = scenario
         .mocks
         .iter()
@@ -439,7 +586,7 @@ pub fn unsupported(scenario: &Scenario) -> Vec<Unsupported> {
     let steps = scenario
         .flow
         .iter()
-        .filter(|step| matches!(step.action, StepAction::Webhook { .. }))
+        .filter(|step| !target_in_network && matches!(step.action, StepAction::Webhook { .. }))
         .map(|step| Unsupported::Webhook {
             step: step.name.clone(),
         });
@@ -582,6 +729,32 @@ pub async fn teardown_live() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ca_archive_puts_the_pem_where_the_template_says() {
+        let tar = ca_archive(b"PEM");
+        assert_eq!(&tar[..8], b"reenact/");
+        assert_eq!(&tar[512..526], b"reenact/ca.pem");
+        assert_eq!(format!("/{}", "reenact/ca.pem"), CONTAINER_CA_FILE);
+        assert_eq!(&tar[1024..1027], b"PEM");
+    }
+
+    #[test]
+    fn published_ports_are_read_from_the_bindings() {
+        let ports: PortMap = HashMap::from([
+            (
+                "8080/tcp".to_owned(),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".to_owned()),
+                    host_port: Some("40123".to_owned()),
+                }]),
+            ),
+            ("9000/tcp".to_owned(), None),
+        ]);
+        assert_eq!(published_port(&ports, 8080), Some(40123));
+        assert_eq!(published_port(&ports, 9000), None);
+        assert_eq!(published_port(&ports, 1), None);
+    }
 
     #[test]
     fn container_names_are_docker_safe() {

@@ -1,8 +1,9 @@
 //! Images built locally from a binary on this machine: no registry, no base image.
 //!
 //! One recipe ([`ImageRecipe`]) serves both kinds reenact builds: the image holds the binary
-//! (stripped when `objcopy` exists), the shared libraries `ldd` lists for it and the dynamic
-//! loader, `FROM scratch`, with the recipe's entrypoint, and carries reenact's [`labels`] (so
+//! (stripped when `objcopy` exists), the shared libraries `ldd` lists for it, the dynamic loader
+//! and this machine's CA bundle (TLS clients such as reqwest's refuse to build without root
+//! certificates, even for plain HTTP), `FROM scratch`, with the recipe's entrypoint, and carries reenact's [`labels`] (so
 //! `reenact clean --images` finds it). [`ensure_mock_image`] gives the mock image
 //! `reenact-mock:<content hash>` (the running reenact binary, entrypoint `reenact mock-engine`);
 //! [`ensure_target_image`] images any local binary as a target, `reenact-target-<file stem>:<content
@@ -39,7 +40,7 @@ pub const CONTAINER_TRAFFIC_PORT: u16 = 8080;
 pub const CONTAINER_ADMIN_PORT: u16 = 8081;
 
 /// Bump when the recipe below changes, so old images are not reused for a new layout.
-const RECIPE_VERSION: &str = "2";
+const RECIPE_VERSION: &str = "3";
 
 /// Why an image could not be prepared.
 #[derive(Debug, thiserror::Error)]
@@ -193,10 +194,18 @@ impl ImageRecipe {
     }
 }
 
-/// What goes into the image: the binary and the libraries it loads.
+/// The CA bundles copied into every image when this machine has them (Debian's, then
+/// Fedora's), at the same path.
+const CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+];
+
+/// What goes into the image: the binary and the files it needs at run time.
 #[derive(Debug)]
 struct Contents {
-    /// Absolute paths as the dynamic loader will look them up (the loader included).
+    /// Absolute paths, copied to the same path in the image: the libraries as the dynamic
+    /// loader will look them up (the loader included), then the CA bundle.
     libs: Vec<PathBuf>,
     /// The content hash (16 hex digits).
     hash: String,
@@ -293,7 +302,14 @@ async fn is_current(docker: &Docker, contents: &Contents) -> bool {
 }
 
 fn collect_contents(recipe: &ImageRecipe) -> Result<Contents, ImageError> {
-    let libs = shared_libraries(&recipe.binary);
+    let mut libs = shared_libraries(&recipe.binary);
+    libs.extend(
+        CA_BUNDLES
+            .iter()
+            .map(PathBuf::from)
+            .filter(|bundle| bundle.is_file())
+            .take(1),
+    );
     let mut hasher = Sha256::new();
     hasher.update(RECIPE_VERSION.as_bytes());
     // The recipe without the hash label (which it would contain).

@@ -8,7 +8,6 @@ use crate::backend::image::ImageError;
 use crate::backend::inprocess::InProcessRun;
 use crate::mock::tls::TlsIdentity;
 use crate::mock::{ControlError, MockError};
-use crate::scenario::Scenario;
 use crate::scenario::model::{ClockSpec, MockSpec};
 
 /// Where the mocks of every run of a suite are placed.
@@ -53,18 +52,6 @@ impl Placement {
         match self {
             Placement::InProcess => "inprocess",
             Placement::Docker(_) => "docker",
-        }
-    }
-
-    /// What in `scenario` this placement cannot run (empty when it runs all of it).
-    ///
-    /// The `docker` placement does not run HTTPS mocks (the TLS identity would have to reach
-    /// the container, which the control API cannot carry yet) nor webhook steps (the mock sends
-    /// them from its container, which cannot reach a target listening on the host's loopback).
-    pub fn unsupported(&self, scenario: &Scenario) -> Vec<Unsupported> {
-        match self {
-            Placement::InProcess => Vec::new(),
-            Placement::Docker(_) => crate::backend::docker::unsupported(scenario),
         }
     }
 
@@ -113,6 +100,15 @@ impl RunMocks {
         }
     }
 
+    /// The run's Docker network and containers, when the mocks are in containers (a container
+    /// target joins them).
+    pub fn docker_run(&mut self) -> Option<&mut DockerRun> {
+        match self {
+            RunMocks::InProcess(_) => None,
+            RunMocks::Docker(run) => Some(run),
+        }
+    }
+
     /// Stop every mock of the run and release what the run holds (containers, network).
     pub async fn close(self) {
         match self {
@@ -145,14 +141,36 @@ pub enum Unsupported {
         /// The mock.
         mock: String,
     },
-    /// A webhook step: the mock would send it from its container to the target on the host.
+    /// A webhook step: the mock would send it from its container to a target process on the
+    /// host, which it cannot reach (a container target it can).
     #[error(
-        "step `{step}` sends a webhook, and a mock in a container cannot reach a target on the host yet"
+        "step `{step}` sends a webhook, and a mock in a container cannot reach a target process on the host"
     )]
     Webhook {
         /// The step.
         step: String,
     },
+    /// A container target (`image`) on a backend without Docker.
+    #[error("target `{target}` runs as a container, which needs the `docker` backend")]
+    ContainerTarget {
+        /// The target's label.
+        target: String,
+    },
+}
+
+impl Unsupported {
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            Unsupported::TlsMock { .. } => {
+                "run this scenario with `--backend inprocess` (the default), or leave it out of the docker run"
+            }
+            Unsupported::Webhook { .. } => {
+                "run the target as a container (`image` in the scenario's `target`, `image` / `image_from` in reenact.toml, or `--target-image`), or use `--backend inprocess`"
+            }
+            Unsupported::ContainerTarget { .. } => "run with `--backend docker`",
+        }
+    }
 }
 
 /// A fresh id for a run, unique among the runs of every reenact process on this machine:
@@ -192,6 +210,20 @@ pub enum BackendError {
         /// The cause.
         #[source]
         source: testcontainers::bollard::errors::Error,
+    },
+    /// A container target's image is not on the engine (images are never pulled).
+    #[error("no image `{image}` on the Docker engine (reenact never pulls images)")]
+    NoImage {
+        /// The image.
+        image: String,
+    },
+    /// The engine published no host port for a container target's port.
+    #[error("the engine published no host port for port {port} of the target (image `{image}`)")]
+    NotPublished {
+        /// The container port.
+        port: u16,
+        /// The image.
+        image: String,
     },
     /// A mock container did not become ready.
     #[error("mock `{mock}` did not become ready: {reason}")]

@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use reenact::backend::{BackendError, Placement, Unsupported};
 use reenact::exit_codes;
+use reenact::run::TargetChoice;
 use reenact::scenario::Scenario;
 
 pub use output::Output;
@@ -140,44 +141,43 @@ impl RunnerArgs {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
     }
 
-    /// Load the scenarios `paths` name and prepare the backend for them: what `run` and
-    /// `validate` both start with.
-    async fn suite(
-        &self,
-        paths: &[PathBuf],
-        cwd: &std::path::Path,
-        out: &Output,
-    ) -> Result<(reenact::project::Project, Vec<Scenario>, Placement), i32> {
-        let (project, scenarios) = scenarios::suite(paths, cwd, out)?;
-        let placement = self.placement(&scenarios, out).await?;
-        Ok((project, scenarios, placement))
-    }
-
-    /// Prepare the chosen backend: for Docker, reach the engine and build the mock image if it
-    /// is missing (saying so on stderr). An unreachable engine is an environment failure.
+    /// Prepare the chosen backend for running `scenarios` against `targets`: for Docker, reach
+    /// the engine and build the mock image if it is missing. An unreachable engine is an
+    /// environment failure.
     ///
-    /// Scenarios the backend cannot run (HTTPS mocks or webhook steps on Docker) are invalid
-    /// input for it: every one is reported before anything starts.
-    async fn placement(&self, scenarios: &[Scenario], out: &Output) -> Result<Placement, i32> {
-        if self.backend == Backend::Docker {
-            let refused: Vec<UnsupportedHere<'_>> = scenarios
-                .iter()
-                .flat_map(|scenario| {
-                    reenact::backend::docker::unsupported(scenario)
-                        .into_iter()
-                        .map(|what| UnsupportedHere {
-                            scenario: &scenario.id,
-                            what,
-                        })
-                })
-                .collect();
-            for (index, err) in refused.iter().enumerate() {
-                let last = index + 1 == refused.len();
-                out.error_chain(err, last.then_some(DOCKER_UNSUPPORTED_HELP));
+    /// What the backend cannot run with those targets ([`reenact::run::unsupported`]: HTTPS mocks on
+    /// Docker, webhooks to a target process from mocks in containers, a container target without
+    /// Docker) is invalid input for it: every case is reported, with what to do, before anything
+    /// starts.
+    async fn placement(
+        &self,
+        scenarios: &[Scenario],
+        targets: &[&TargetChoice],
+        out: &Output,
+    ) -> Result<Placement, i32> {
+        let docker = self.backend == Backend::Docker;
+        let backend = if docker { "docker" } else { "inprocess" };
+        let mut refused: Vec<UnsupportedHere<'_>> = Vec::new();
+        for scenario in scenarios {
+            for target in targets {
+                for what in reenact::run::unsupported(scenario, target, docker) {
+                    let here = UnsupportedHere {
+                        scenario: &scenario.id,
+                        backend,
+                        what,
+                    };
+                    if !refused.contains(&here) {
+                        refused.push(here);
+                    }
+                }
             }
-            if !refused.is_empty() {
-                return Err(exit_codes::INVALID_INPUT);
-            }
+        }
+        for err in &refused {
+            out.error_chain(err, Some(err.what.help()));
+        }
+        if !refused.is_empty() {
+            out.stderr("nothing was run");
+            return Err(exit_codes::INVALID_INPUT);
         }
         match self.backend {
             Backend::Inprocess => Ok(Placement::InProcess),
@@ -194,16 +194,14 @@ impl RunnerArgs {
 }
 
 /// A scenario part the chosen backend cannot run, as reported before a run.
-#[derive(Debug, thiserror::Error)]
-#[error("scenario `{scenario}` cannot run on the `docker` backend")]
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("scenario `{scenario}` cannot run on the `{backend}` backend")]
 struct UnsupportedHere<'a> {
     scenario: &'a str,
+    backend: &'static str,
     #[source]
     what: Unsupported,
 }
-
-/// What to do about a scenario the docker backend cannot run.
-const DOCKER_UNSUPPORTED_HELP: &str = "nothing was run; run these scenarios with `--backend inprocess` (the default), or leave them out of the docker run";
 
 /// How to get a Docker engine, shown when none answers.
 const DOCKER_HELP: &str = "start an engine (`sudo dockerd &` or `sudo systemctl start docker`; on Debian `apt-get install docker.io`), or set `DOCKER_HOST` to one that runs (e.g. `unix:///var/run/docker.sock`)";

@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use reenact::backend::{BackendError, Placement};
 use reenact::exit_codes;
 use reenact::project::{Project, TargetDef};
 use reenact::report::{FailedStep, Outcome, REPORT_VERSION, RunItem, RunReport};
 use reenact::run::{self, Job, RunError, ScenarioRun, TargetChoice};
 use reenact::scenario::Scenario;
 use reenact::snapshot::{self, Comparison};
+use reenact::target::TargetError;
 
 use super::output::Style;
 use super::scenarios::PathsArgs;
@@ -22,14 +24,18 @@ pub struct RunArgs {
     #[command(flatten)]
     paths: PathsArgs,
     /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
-    #[arg(long, conflicts_with_all = ["target_cmd", "target_url"])]
+    #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
     target: Option<String>,
     /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
-    #[arg(long, conflicts_with = "target_url")]
+    #[arg(long, conflicts_with_all = ["target_url", "target_image"])]
     target_cmd: Option<String>,
     /// URL of a target already running.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "target_image")]
     target_url: Option<String>,
+    /// A local Docker image to run as the target, listening on port 8080 in its container
+    /// (needs `--backend docker`; `reenact image BINARY` makes one).
+    #[arg(long)]
+    target_image: Option<String>,
     /// Store the observations as the accepted snapshots.
     #[arg(long)]
     accept: bool,
@@ -45,6 +51,8 @@ pub struct TargetFlags<'a> {
     pub cmd: Option<&'a str>,
     /// `--X-url`.
     pub url: Option<&'a str>,
+    /// `--X-image`.
+    pub image: Option<&'a str>,
     /// Flag prefix for messages (`target`, `before`, `after`).
     pub flag: &'a str,
 }
@@ -66,10 +74,8 @@ pub fn choose_target(
         return Ok(TargetChoice {
             label: cmd.to_string(),
             def: Some(TargetDef {
-                build: None,
                 command: Some(command),
-                url: None,
-                env: Default::default(),
+                ..TargetDef::default()
             }),
         });
     }
@@ -77,10 +83,17 @@ pub fn choose_target(
         return Ok(TargetChoice {
             label: url.to_string(),
             def: Some(TargetDef {
-                build: None,
-                command: None,
                 url: Some(url.to_string()),
-                env: Default::default(),
+                ..TargetDef::default()
+            }),
+        });
+    }
+    if let Some(image) = flags.image {
+        return Ok(TargetChoice {
+            label: image.to_string(),
+            def: Some(TargetDef {
+                image: Some(image.to_string()),
+                ..TargetDef::default()
             }),
         });
     }
@@ -111,6 +124,21 @@ pub fn build(
     })
 }
 
+/// Image an `image_from` target's binary (after its build), as `reenact image` does.
+pub async fn image(
+    choice: &mut TargetChoice,
+    project: &Project,
+    placement: &Placement,
+    out: &Output,
+) -> Result<(), i32> {
+    run::image_target(choice, &project.root, placement)
+        .await
+        .map_err(|err| {
+            report_run_error(&err, out);
+            exit_codes::ENVIRONMENT
+        })
+}
+
 /// Print an environment error with the target's last lines.
 pub fn report_run_error(err: &RunError, out: &Output) {
     out.error_chain(err, help_for(err));
@@ -135,6 +163,16 @@ pub fn report_run_error(err: &RunError, out: &Output) {
 
 fn help_for(err: &RunError) -> Option<&'static str> {
     match err {
+        RunError::Target {
+            source: TargetError::Container(inner),
+            ..
+        } if matches!(**inner, BackendError::NoImage { .. }) => Some(
+            "make it with `reenact image BINARY` (or `image_from` in reenact.toml); `docker image ls` lists the local images",
+        ),
+        RunError::Target {
+            source: TargetError::Container(_),
+            ..
+        } => Some("run with -v for details; `reenact clean` removes what a run left behind"),
         RunError::Target { .. } => {
             Some("check the target's command and its `ready` probe; run with -v for details")
         }
@@ -145,24 +183,32 @@ fn help_for(err: &RunError) -> Option<&'static str> {
 
 /// Run `run`.
 pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
-    let (project, scenarios, placement) = match args.runner.suite(&args.paths.paths, cwd, out).await
-    {
-        Ok(prepared) => prepared,
+    let (project, scenarios) = match super::scenarios::suite(&args.paths.paths, cwd, out) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let flags = TargetFlags {
         name: args.target.as_deref(),
         cmd: args.target_cmd.as_deref(),
         url: args.target_url.as_deref(),
+        image: args.target_image.as_deref(),
         flag: "target",
     };
-    let choice = match choose_target(&flags, &project, project.default_target.as_deref(), out) {
-        Ok(choice) => Arc::new(choice),
+    let mut choice = match choose_target(&flags, &project, project.default_target.as_deref(), out) {
+        Ok(choice) => choice,
+        Err(code) => return code,
+    };
+    let placement = match args.runner.placement(&scenarios, &[&choice], out).await {
+        Ok(placement) => placement,
         Err(code) => return code,
     };
     if let Err(code) = build(&choice, &project, args.runner.format, out) {
         return code;
     }
+    if let Err(code) = image(&mut choice, &project, &placement, out).await {
+        return code;
+    }
+    let choice = Arc::new(choice);
     let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
     let jobs = scenarios
         .iter()

@@ -15,7 +15,9 @@ use reenact::snapshot;
 use reenact::verdict::{Behaviour, Verdict, judge};
 
 use super::output::Style;
-use super::run::{TargetFlags, build, choose_target, indent_diff, relative, report_run_error};
+use super::run::{
+    TargetFlags, build, choose_target, image, indent_diff, relative, report_run_error,
+};
 use super::scenarios::PathsArgs;
 use super::{Format, Output, RunnerArgs};
 
@@ -25,23 +27,31 @@ pub struct ValidateArgs {
     #[command(flatten)]
     paths: PathsArgs,
     /// The build with the bug: a target named in reenact.toml.
-    #[arg(long, required_unless_present_any = ["before_cmd", "before_url"], conflicts_with_all = ["before_cmd", "before_url"])]
+    #[arg(long, required_unless_present_any = ["before_cmd", "before_url", "before_image"], conflicts_with_all = ["before_cmd", "before_url", "before_image"])]
     before: Option<String>,
     /// The build with the bug, as an inline command.
-    #[arg(long, conflicts_with = "before_url")]
+    #[arg(long, conflicts_with_all = ["before_url", "before_image"])]
     before_cmd: Option<String>,
     /// The build with the bug, already running at this URL.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "before_image")]
     before_url: Option<String>,
+    /// The build with the bug, as a local Docker image listening on port 8080 in its container
+    /// (needs `--backend docker`).
+    #[arg(long)]
+    before_image: Option<String>,
     /// The build with the fix: a target named in reenact.toml.
-    #[arg(long, required_unless_present_any = ["after_cmd", "after_url"], conflicts_with_all = ["after_cmd", "after_url"])]
+    #[arg(long, required_unless_present_any = ["after_cmd", "after_url", "after_image"], conflicts_with_all = ["after_cmd", "after_url", "after_image"])]
     after: Option<String>,
     /// The build with the fix, as an inline command.
-    #[arg(long, conflicts_with = "after_url")]
+    #[arg(long, conflicts_with_all = ["after_url", "after_image"])]
     after_cmd: Option<String>,
     /// The build with the fix, already running at this URL.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "after_image")]
     after_url: Option<String>,
+    /// The build with the fix, as a local Docker image listening on port 8080 in its container
+    /// (needs `--backend docker`).
+    #[arg(long)]
+    after_image: Option<String>,
     /// Runs of each build per scenario; runs that disagree make the verdict `flaky`, and fields
     /// that differ between them are ignored as noise in the diff.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -55,29 +65,38 @@ pub struct ValidateArgs {
 
 /// Run `validate`.
 pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
-    let (project, scenarios, placement) = match args.runner.suite(&args.paths.paths, cwd, out).await
-    {
-        Ok(prepared) => prepared,
+    let (project, scenarios) = match super::scenarios::suite(&args.paths.paths, cwd, out) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let before_flags = TargetFlags {
         name: args.before.as_deref(),
         cmd: args.before_cmd.as_deref(),
         url: args.before_url.as_deref(),
+        image: args.before_image.as_deref(),
         flag: "before",
     };
     let after_flags = TargetFlags {
         name: args.after.as_deref(),
         cmd: args.after_cmd.as_deref(),
         url: args.after_url.as_deref(),
+        image: args.after_image.as_deref(),
         flag: "after",
     };
-    let (before, after) = match (
+    let (mut before, mut after) = match (
         choose_target(&before_flags, &project, None, out),
         choose_target(&after_flags, &project, None, out),
     ) {
-        (Ok(b), Ok(a)) => (Arc::new(b), Arc::new(a)),
+        (Ok(b), Ok(a)) => (b, a),
         (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let placement = match args
+        .runner
+        .placement(&scenarios, &[&before, &after], out)
+        .await
+    {
+        Ok(placement) => placement,
+        Err(code) => return code,
     };
     let build_of = |choice: &TargetChoice| choice.def.as_ref().and_then(|d| d.build.clone());
     if let Err(code) = build(&before, &project, args.runner.format, out) {
@@ -89,6 +108,12 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
     {
         return code;
     }
+    for choice in [&mut before, &mut after] {
+        if let Err(code) = image(choice, &project, &placement, out).await {
+            return code;
+        }
+    }
+    let (before, after) = (Arc::new(before), Arc::new(after));
     let human = args.runner.format == Format::Human;
     let runs = args.runs as usize;
     if human {

@@ -137,7 +137,7 @@ const MATCHER_KEYS: &[&str] = &[
 ];
 const VALUE_MATCHER_KEYS: &[&str] = &["equals", "contains", "regex", "present"];
 const RESPONSE_KEYS: &[&str] = &["status", "headers", "json", "body", "body_file"];
-const TARGET_KEYS: &[&str] = &["command", "url", "env", "ready"];
+const TARGET_KEYS: &[&str] = &["command", "url", "image", "port", "env", "ready"];
 const READY_KEYS: &[&str] = &["http", "within"];
 const STEP_KEYS: &[&str] = &[
     "name",
@@ -1052,6 +1052,15 @@ impl Cx<'_> {
                 mocks = None;
                 continue;
             }
+            if name == TARGET_ALIAS {
+                self.error(
+                    Diagnostic::new(format!("mock name `{name}` is reserved"), Some(key.span))
+                        .with_label("a container target has this name on the run's network")
+                        .with_help("rename the mock, e.g. `target-api`"),
+                );
+                mocks = None;
+                continue;
+            }
             let mock = self.mock(name, value);
             match (&mut mocks, mock) {
                 (Some(mocks), Some(mock)) => mocks.push(mock),
@@ -1866,35 +1875,42 @@ impl Cx<'_> {
         let context = "in `target`";
         let fields = self.fields(node, TARGET_KEYS, "target", context)?;
         let scope = Scope::Target;
-        let launch = if !self.at_most_one(&fields, &["command", "url"], context) {
+        let command = match fields.get("command") {
+            Some(value) => self.target_command(value, context, scope).map(Some),
+            None => Some(None),
+        };
+        let launch = if !self.target_forms_exclusive(&fields, context) {
             None
-        } else if let Some(value) = fields.get("command") {
-            self.list(value, "command", context).and_then(|items| {
-                if items.is_empty() {
+        } else if let Some(value) = fields.get("image") {
+            let image = self.string(value, "image", context).and_then(|image| {
+                if image.is_empty() || image.chars().any(char::is_whitespace) {
                     self.error(
-                        Diagnostic::new(format!("`command` {context} is empty"), Some(value.span))
-                            .with_label("give the program and its arguments"),
+                        Diagnostic::new(format!("invalid image `{image}` {context}"), Some(value.span))
+                            .with_label("expected a local image tag, e.g. `reenact-target-ledger-sync:0a1b2c3d`")
+                            .with_help("`reenact image BINARY` turns a binary into an image and prints its tag"),
                     );
                     return None;
                 }
-                let parts: Vec<Option<Template>> = items
-                    .iter()
-                    .map(|item| {
-                        let text = self.scalar_text(item, "command", context)?;
-                        self.template(item, &text, scope)
-                    })
-                    .collect();
-                parts
-                    .into_iter()
-                    .collect::<Option<Vec<_>>>()
-                    .map(|parts| Some(Launch::Command(parts)))
-            })
+                Some(image)
+            });
+            let port = match fields.get("port") {
+                Some(value) => self
+                    .integer(value, "port", context, 1..=65535)
+                    .map(|port| port as u16),
+                None => Some(DEFAULT_TARGET_PORT),
+            };
+            match (image, command, port) {
+                (Some(image), Some(args), Some(port)) => {
+                    Some(Some(Launch::Image(ImageLaunch { image, args, port })))
+                }
+                _ => None,
+            }
         } else if let Some(value) = fields.get("url") {
             self.string(value, "url", context)
                 .and_then(|text| self.template(value, &text, scope))
                 .map(|url| Some(Launch::Url(url)))
         } else {
-            Some(None)
+            command.map(|command| command.map(Launch::Command))
         };
         let env = match fields.get("env") {
             Some(value) => self.template_map(value, "env", context, scope),
@@ -1909,6 +1925,63 @@ impl Cx<'_> {
             env: env?,
             ready: ready?,
         })
+    }
+
+    /// `target.command`: a program and its arguments, or with `image` the container's arguments.
+    fn target_command(
+        &mut self,
+        value: &Node,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<Vec<Template>> {
+        let items = self.list(value, "command", context)?;
+        if items.is_empty() {
+            self.error(
+                Diagnostic::new(format!("`command` {context} is empty"), Some(value.span))
+                    .with_label("give the program and its arguments (with `image`: the arguments)"),
+            );
+            return None;
+        }
+        let parts: Vec<Option<Template>> = items
+            .iter()
+            .map(|item| {
+                let text = self.scalar_text(item, "command", context)?;
+                self.template(item, &text, scope)
+            })
+            .collect();
+        parts.into_iter().collect()
+    }
+
+    /// The target forms: `url` excludes `command` and `image`; `port` needs `image`.
+    fn target_forms_exclusive(&mut self, fields: &Fields<'_>, context: &str) -> bool {
+        let mut ok = true;
+        for other in ["command", "image"] {
+            if let (Some(_), Some(url)) = (fields.key(other), fields.key("url")) {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{other}` and `url` cannot both be given {context}"),
+                        Some(url.span),
+                    )
+                    .with_label("`url` is for a target that is already running")
+                    .with_help("keep `url`, or drop it and start the target with `command` (a process) or `image` (a container, with `command` as its arguments)"),
+                );
+                ok = false;
+            }
+        }
+        if let (Some(port), None) = (fields.key("port"), fields.key("image")) {
+            self.error(
+                Diagnostic::new(
+                    format!("`port` {context} is only for an `image` target"),
+                    Some(port.span),
+                )
+                .with_label("the port a container target listens on")
+                .with_help(
+                    "a `command` target listens on `{{ target.port }}`, which reenact chooses",
+                ),
+            );
+            ok = false;
+        }
+        ok
     }
 
     fn ready(&mut self, node: &Node) -> Option<ReadySpec> {

@@ -426,7 +426,7 @@ pub struct TargetSpec {
     pub ready: Option<ReadySpec>,
 }
 
-/// Start a process, or use a URL already serving.
+/// Start a process, start a container, or use a URL already serving.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Launch {
@@ -434,7 +434,28 @@ pub enum Launch {
     Command(Vec<Template>),
     /// Base URL of a running target.
     Url(Template),
+    /// A container of a local image on the run's Docker network.
+    Image(ImageLaunch),
 }
+
+/// A target that runs as a container (`target.image`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageLaunch {
+    /// The local image, e.g. `reenact-target-ledger-sync:0a1b2c3d4e5f6a7b`.
+    pub image: String,
+    /// Arguments to the image's entrypoint, replacing its `CMD` (as docker-compose's `command`
+    /// does); `None` keeps the image's own.
+    pub args: Option<Vec<Template>>,
+    /// The port the target listens on inside its container (`{{ target.port }}`).
+    pub port: u16,
+}
+
+/// The port a container target listens on unless the scenario says otherwise.
+pub const DEFAULT_TARGET_PORT: u16 = 8080;
+
+/// The name a container target has on the run's network (so mocks reach it as
+/// `http://reenact-target:PORT`); no mock may take it.
+pub const TARGET_ALIAS: &str = "reenact-target";
 
 /// Readiness probe: an HTTP request that must answer 2xx within a deadline.
 #[derive(Debug, Clone, Serialize)]
