@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | 0 | [`SUCCESS`] | everything passed (`run`), every scenario fixed (`validate`), all files valid (`check`) |
 //! | 1 | [`FAILED`] | a verdict or snapshot failed |
-//! | 2 | [`INVALID_INPUT`] | invalid usage, invalid scenario or invalid `reenact.toml`, or a scenario the chosen backend cannot run (`--backend docker` with HTTPS mocks or webhook steps) |
+//! | 2 | [`INVALID_INPUT`] | invalid usage, invalid scenario or invalid `reenact.toml`, or a scenario the chosen backend cannot run with its target (`--backend docker` with HTTPS mocks, or webhook steps to a target process; a container target without `--backend docker`) |
 //! | 3 | [`ENVIRONMENT`] | the environment failed: target would not start, port in use, Docker unreachable |
 //! | 101 | [`INTERNAL`] | a bug in reenact |
 
