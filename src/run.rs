@@ -321,7 +321,7 @@ pub async fn run_scenario(
     let mut servers = Vec::with_capacity(scenario.mocks.len());
     for spec in &scenario.mocks {
         let tls = match folder.as_ref().filter(|_| spec.tls) {
-            Some(folder) => match folder.ca.issue(&spec.name) {
+            Some(folder) => match folder.ca.issue_with_names(&spec.name, &spec.hostnames) {
                 Ok(identity) => Some(identity),
                 Err(err) => {
                     placed.close().await;

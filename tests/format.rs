@@ -72,6 +72,7 @@ mod valid {
     pub const NAMES: &[&str] = &[
         "anchors_and_block_scalars",
         "minimal",
+        "mock_hostnames",
         "payloads_from_files",
         "rate_limits",
         "request_matchers",
@@ -87,6 +88,7 @@ mod valid {
     fixtures!(valid:
         anchors_and_block_scalars,
         minimal,
+        mock_hostnames,
         payloads_from_files,
         rate_limits,
         request_matchers,
@@ -108,6 +110,7 @@ mod invalid {
         "alias_bomb",
         "bad_clock_start",
         "bad_durations",
+        "bad_hostnames",
         "bad_jsonpath",
         "bad_rate_limits",
         "bad_regex",
@@ -161,6 +164,7 @@ mod invalid {
         alias_bomb,
         bad_clock_start,
         bad_durations,
+        bad_hostnames,
         bad_jsonpath,
         bad_rate_limits,
         bad_regex,

@@ -220,7 +220,7 @@ impl DockerRun {
                 endpoints_config: Some(HashMap::from([(
                     self.network.clone(),
                     EndpointSettings {
-                        aliases: Some(vec![mock.clone()]),
+                        aliases: Some(aliases(spec)),
                         ..Default::default()
                     },
                 )])),
@@ -357,6 +357,13 @@ impl Drop for DockerRun {
         });
         let _ = cleanup.join();
     }
+}
+
+/// The names a mock answers to on the run's network: its own, then its `hostnames`.
+fn aliases(spec: &MockSpec) -> Vec<String> {
+    std::iter::once(spec.name.clone())
+        .chain(spec.hostnames.iter().cloned())
+        .collect()
 }
 
 fn container_name(run_id: &str, mock: &str) -> String {

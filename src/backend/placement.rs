@@ -25,6 +25,7 @@ use crate::scenario::model::{ClockSpec, MockSpec};
 ///     journal_limit: 100,
 ///     rate_limits: Vec::new(),
 ///     tls: false,
+///     hostnames: Vec::new(),
 /// };
 /// let http = reenact::run::http_client();
 /// let mut mocks = Placement::InProcess.open_run(&new_run_id()).await?;

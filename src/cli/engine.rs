@@ -59,6 +59,7 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
         // HTTPS would need the run's TLS identity at start; the runner refuses `tls: true` mocks
         // on the docker backend until it can hand one over (see `Placement::unsupported`).
         tls: false,
+        hostnames: Vec::new(),
     };
     let clock = ClockSpec {
         start: args.clock_start,

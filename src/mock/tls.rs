@@ -126,9 +126,27 @@ impl RunCa {
 
     /// A leaf certificate for mock `name`: SANs `127.0.0.1`, `localhost` and `name`.
     pub fn issue(&self, name: &str) -> Result<TlsIdentity, TlsError> {
+        self.issue_with_names(name, &[])
+    }
+
+    /// A leaf certificate for mock `name` that also names `hostnames` (the mock's `hostnames:`,
+    /// under which a container target reaches it on the run's network).
+    ///
+    /// ```
+    /// let ca = reenact::mock::tls::RunCa::generate()?;
+    /// let identity = ca.issue_with_names("xero", &["api.xero.com".to_owned()])?;
+    /// assert_eq!(identity.chain.len(), 2);
+    /// # Ok::<(), reenact::mock::tls::TlsError>(())
+    /// ```
+    pub fn issue_with_names(
+        &self,
+        name: &str,
+        hostnames: &[String],
+    ) -> Result<TlsIdentity, TlsError> {
         let what = format!("the certificate of mock `{name}`");
-        let mut params = CertificateParams::new(vec!["localhost".to_owned(), name.to_owned()])
-            .map_err(generate(&what))?;
+        let mut dns_names = vec!["localhost".to_owned(), name.to_owned()];
+        dns_names.extend(hostnames.iter().cloned());
+        let mut params = CertificateParams::new(dns_names).map_err(generate(&what))?;
         params
             .subject_alt_names
             .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
@@ -181,5 +199,20 @@ mod tests {
         let identity = ca.issue("accounting").unwrap();
         identity.server_config().unwrap();
         assert!(format!("{identity:?}").contains("[redacted]"));
+    }
+
+    #[test]
+    fn hostnames_become_subject_alternative_names() {
+        let ca = RunCa::generate().unwrap();
+        let identity = ca
+            .issue_with_names("xero", &["api.xero.com".to_owned()])
+            .unwrap();
+        let leaf = &identity.chain[0];
+        let contains = |needle: &[u8]| leaf.windows(needle.len()).any(|w| w == needle);
+        // DNS SANs are IA5Strings in the DER as they are: each name appears verbatim.
+        assert!(contains(b"api.xero.com"));
+        assert!(contains(b"xero"));
+        let plain = ca.issue("xero").unwrap();
+        assert!(!plain.chain[0].windows(12).any(|w| w == b"api.xero.com"));
     }
 }
