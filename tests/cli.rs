@@ -373,9 +373,9 @@ fn docker_backend_without_an_engine_is_an_environment_failure_naming_docker_host
 }
 
 #[test]
-fn docker_backend_refuses_https_mocks_and_webhook_steps_before_starting_anything() {
-    // Needs no engine: the refusal comes before Docker is contacted, so no HTTPS mock is ever
-    // served as plain HTTP and no webhook fails mid-flow.
+fn docker_backend_refuses_webhook_steps_before_starting_anything() {
+    // Needs no engine: the refusal comes before Docker is contacted, so no webhook fails
+    // mid-flow. HTTPS mocks run in containers, so `tls: true` alone is no reason to refuse.
     let output = Command::new(env!("CARGO_BIN_EXE_reenact"))
         .args([
             "validate",

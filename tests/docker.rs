@@ -1,7 +1,8 @@
 //! Docker backend tests: the mock image built without a registry, one mock container answering a
 //! stub (the smoke test that catches a Docker client the engine rejects), every demo scenario
 //! giving the same normalized observation and behaviour in containers as in-process, nothing left
-//! behind, and `reenact clean` sweeping a leftover.
+//! behind, `reenact clean` sweeping a leftover, the run network resolving declared names only,
+//! and an HTTPS mock serving the run CA's certificate from its container.
 //!
 //! They need a Docker engine, so plain `cargo test` lists them as ignored with that reason (a
 //! skipped test is never counted as passed). `.ci/run` starts an engine and runs them with
@@ -382,4 +383,166 @@ async fn sigint_and_sigterm_mid_scenario_leave_no_container_or_network() {
         assert!(containers_with(&docker, labels::PID, &pid).await.is_empty());
         assert!(networks_with(&docker, labels::PID, &pid).await.is_empty());
     }
+}
+
+const ISOLATION: &str = r#"
+id: docker-isolation
+title: names on the run network
+ticket: ISO-1
+clock: { start: 2026-10-31T23:00:00Z }
+mocks:
+  sender: {}
+  partner:
+    hostnames: [hooks.partner.example]
+    stubs:
+      - request: { method: POST, path: /hook }
+        response: { status: 200, json: { received: true } }
+target:
+  url: http://127.0.0.1:9
+flow:
+  - name: never replayed here
+    request: { method: GET, path: /healthz }
+"#;
+
+fn webhook_to(url: &str) -> reenact::mock::webhook::WebhookRequest {
+    reenact::mock::webhook::WebhookRequest {
+        url: url.to_owned(),
+        method: "POST".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: br#"{"event":"invoice.updated"}"#.to_vec(),
+        sign: None,
+        retry: reenact::mock::webhook::RetryPolicy {
+            attempts: 1,
+            backoff_millis: 0,
+            timeout_millis: 5000,
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn run_network_resolves_declared_names_and_nothing_else() {
+    let _serial = SERIAL.lock().await;
+    let placement = Placement::Docker(backend().await);
+    let scenario =
+        scenario::load_bytes(&repo().join("isolation.yaml"), repo(), ISOLATION.as_bytes())
+            .expect("valid isolation scenario");
+    let http = run::http_client();
+    let mut mocks = placement
+        .open_run(&new_run_id())
+        .await
+        .expect("run networks");
+    let mut placed = Vec::new();
+    for spec in &scenario.mocks {
+        match mocks.start_mock(spec, &scenario.clock, None, &http).await {
+            Ok(mock) => placed.push(mock),
+            Err(err) => {
+                mocks.close().await;
+                panic!("{}: {}", spec.name, reenact::target::error_chain(&err));
+            }
+        }
+    }
+    let sender = reenact::mock::ControlClient::new(placed[0].admin_url.clone(), http.clone());
+    let partner = reenact::mock::ControlClient::new(placed[1].admin_url.clone(), http.clone());
+    let started = std::time::Instant::now();
+    let undeclared = sender
+        .send_webhook(&webhook_to("http://api.xero.com/hook"))
+        .await;
+    let undeclared_took = started.elapsed();
+    let declared = sender
+        .send_webhook(&webhook_to("http://hooks.partner.example:8080/hook"))
+        .await;
+    let by_name = sender
+        .send_webhook(&webhook_to(&format!(
+            "{}/hook",
+            placed[1].network_url.as_deref().unwrap_or_default()
+        )))
+        .await;
+    let journal = partner.journal().await;
+    // The host-side URLs still work although the run's network has no way out.
+    let from_host = http
+        .post(format!("{}/hook", placed[1].url))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    mocks.close().await;
+
+    let undeclared = undeclared.expect("the control API answers");
+    assert_eq!(undeclared.deliveries.len(), 1);
+    let attempt = &undeclared.deliveries[0];
+    assert!(attempt.response.is_none(), "{attempt:?}");
+    let error = attempt.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("dns error"),
+        "the undeclared name must fail to resolve, got: {error}"
+    );
+    // The sink answers at once: no resolver timeout to wait out.
+    assert!(
+        undeclared_took < std::time::Duration::from_secs(3),
+        "{undeclared_took:?}"
+    );
+    for (what, report) in [("hostname", declared), ("mock name", by_name)] {
+        let report = report.expect("the control API answers");
+        let status = report.deliveries[0].response.as_ref().map(|r| r.status);
+        assert_eq!(status, Some(200), "by {what}: {:?}", report.deliveries[0]);
+    }
+    let journal = journal.expect("the partner's journal");
+    assert_eq!(journal.entries.len(), 2, "{journal:?}");
+    assert_eq!(from_host.expect("the host reaches the mock"), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
+    let _serial = SERIAL.lock().await;
+    let placement = Placement::Docker(backend().await);
+    let mut scenario = scenario::load_bytes(&repo().join("smoke.yaml"), repo(), SMOKE.as_bytes())
+        .expect("valid smoke scenario");
+    let mut spec = scenario.mocks.remove(0);
+    spec.tls = true;
+    spec.hostnames = vec!["api.erp.example".into()];
+    let ca = reenact::mock::tls::RunCa::generate().expect("a CA");
+    let identity = ca
+        .issue_with_names(&spec.name, &spec.hostnames)
+        .expect("a certificate");
+    let plain = run::http_client();
+    let trusting = run::http_client_trusting(&ca.ca_der()).expect("a client trusting the CA");
+    let mut mocks = placement
+        .open_run(&new_run_id())
+        .await
+        .expect("run networks");
+    let placed = mocks
+        .start_mock(&spec, &scenario.clock, Some(identity), &plain)
+        .await;
+    let answers = match &placed {
+        Ok(placed) => {
+            let url = format!("{}/v1/health", placed.url);
+            let trusted = trusting.get(&url).send().await;
+            let trusted = match trusted {
+                Ok(response) => Ok((response.status().as_u16(), response.text().await)),
+                Err(err) => Err(reenact::target::error_chain(&err)),
+            };
+            let untrusted = plain.get(&url).send().await.map(|r| r.status().as_u16());
+            Some((trusted, untrusted))
+        }
+        Err(_) => None,
+    };
+    mocks.close().await;
+    let placed = placed.unwrap_or_else(|e| panic!("{}", reenact::target::error_chain(&e)));
+    assert!(
+        placed.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        placed.url
+    );
+    assert_eq!(placed.network_url.as_deref(), Some("https://erp:8080"));
+    let (trusted, untrusted) = answers.expect("answers");
+    let (status, body) = trusted.expect("a client trusting the run's CA gets an answer");
+    assert_eq!(status, 200);
+    assert_eq!(body.expect("a body"), r#"{"ok":true}"#);
+    let refused = untrusted.expect_err("a client that does not trust the CA must fail");
+    assert!(
+        reenact::target::error_chain(&refused).contains("certificate"),
+        "{}",
+        reenact::target::error_chain(&refused)
+    );
 }

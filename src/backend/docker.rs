@@ -22,19 +22,20 @@ use futures_util::StreamExt;
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::container::LogOutput;
 use testcontainers::bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest,
     PortBinding,
 };
 use testcontainers::bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
     ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveImageOptionsBuilder, StopContainerOptionsBuilder,
+    RemoveImageOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 
 use crate::backend::image::{self, CONTAINER_ADMIN_PORT, CONTAINER_TRAFFIC_PORT};
 use crate::backend::labels;
 use crate::backend::placement::{BackendError, PlacedMock, Unsupported};
 use crate::mock::ControlClient;
+use crate::mock::tls::TlsIdentity;
 use crate::scenario::Scenario;
 use crate::scenario::model::{ClockSpec, MockSpec, StepAction};
 
@@ -87,32 +88,93 @@ impl DockerBackend {
         &self.image
     }
 
-    /// Create the network of run `run_id`; mocks are started on it with [`DockerRun::start_mock`].
+    /// Create the networks of run `run_id`; mocks are started on them with
+    /// [`DockerRun::start_mock`].
+    ///
+    /// The run's network is `internal` (no route out of it); a second network, for the mocks
+    /// only, carries their published ports, with no traffic between its containers and no
+    /// masquerading out of it (see `docs/decisions.md`, "Run network isolation").
     pub async fn open_run(&self, run_id: &str) -> Result<DockerRun, BackendError> {
         let network = format!("reenact-{run_id}");
+        let ports_network = format!("reenact-{run_id}-ports");
+        let mut run = DockerRun {
+            docker: self.docker.clone(),
+            image: self.image.clone(),
+            run_id: run_id.to_owned(),
+            network: network.clone(),
+            ports_network: ports_network.clone(),
+            containers: Vec::new(),
+            closed: false,
+        };
+        // Registered first: a failure after the first creation leaves something to remove.
+        register_live(run_id, Some(&network), None);
+        register_live(run_id, Some(&ports_network), None);
+        let created = self
+            .create_network(run_id, &network, true, HashMap::new())
+            .await;
+        let created = match created {
+            Ok(()) => {
+                self.create_network(run_id, &ports_network, false, ports_network_options())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = created {
+            run.closed = true;
+            remove_run(&run.docker, run_id, &run.networks(), Vec::new()).await;
+            return Err(e);
+        }
+        Ok(run)
+    }
+
+    async fn create_network(
+        &self,
+        run_id: &str,
+        name: &str,
+        internal: bool,
+        options: HashMap<String, String>,
+    ) -> Result<(), BackendError> {
         self.docker
             .create_network(NetworkCreateRequest {
-                name: network.clone(),
+                name: name.to_owned(),
                 driver: Some("bridge".to_owned()),
+                internal: Some(internal),
+                options: Some(options),
                 labels: Some(labels::for_run(run_id, "network")),
                 ..Default::default()
             })
             .await
+            .map(drop)
             .map_err(|source| BackendError::Docker {
-                action: format!("create network `{network}`"),
+                action: format!("create network `{name}`"),
                 source,
-            })?;
-        register_live(run_id, Some(&network), None);
-        Ok(DockerRun {
-            docker: self.docker.clone(),
-            image: self.image.clone(),
-            run_id: run_id.to_owned(),
-            network,
-            containers: Vec::new(),
-            closed: false,
-        })
+            })
     }
 }
+
+/// Bridge options of the network that carries the mocks' published ports: containers on it
+/// cannot talk to each other, and nothing leaves it through the host's masquerading.
+fn ports_network_options() -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "com.docker.network.bridge.enable_icc".to_owned(),
+            "false".to_owned(),
+        ),
+        (
+            "com.docker.network.bridge.enable_ip_masquerade".to_owned(),
+            "false".to_owned(),
+        ),
+    ])
+}
+
+/// The DNS server a mock container is given: its own loopback, where `mock-engine --dns-sink`
+/// answers "no such name" to whatever Docker's embedded resolver forwards (every name the run's
+/// network does not know). A server the container names itself is reached from inside the
+/// container, never through the host's resolver.
+pub const ISOLATED_DNS: &str = "127.0.0.1";
+
+/// Where the TLS identity of an HTTPS mock is put in its container.
+const TLS_DIR: &str = "/reenact-tls";
 
 /// Connect to the engine named by `DOCKER_HOST` (or testcontainers' settings) and check it answers.
 pub async fn connect_engine() -> Result<Docker, BackendError> {
@@ -137,6 +199,8 @@ pub struct DockerRun {
     image: String,
     run_id: String,
     network: String,
+    /// The network that carries the mocks' published ports.
+    ports_network: String,
     /// (mock name, container id), in start order.
     containers: Vec<(String, String)>,
     closed: bool,
@@ -165,12 +229,18 @@ impl DockerRun {
         &self.network
     }
 
-    /// Start `spec` in a container, wait for its readiness line, configure it over the control
-    /// API and return its host-side URLs.
+    /// Both networks of the run, the run's own first.
+    fn networks(&self) -> Vec<String> {
+        vec![self.network.clone(), self.ports_network.clone()]
+    }
+
+    /// Start `spec` in a container (serving HTTPS with `tls`), wait for its readiness line,
+    /// configure it over the control API and return its host-side URLs.
     pub async fn start_mock(
         &mut self,
         spec: &MockSpec,
         clock: &ClockSpec,
+        tls: Option<&TlsIdentity>,
         http: &reqwest::Client,
     ) -> Result<PlacedMock, BackendError> {
         let mock = spec.name.clone();
@@ -189,7 +259,16 @@ impl DockerRun {
             CONTAINER_ADMIN_PORT.to_string(),
             "--name".to_owned(),
             mock.clone(),
+            "--dns-sink".to_owned(),
         ];
+        if tls.is_some() {
+            cmd.extend([
+                "--tls-cert".to_owned(),
+                format!("{TLS_DIR}/chain.pem"),
+                "--tls-key".to_owned(),
+                format!("{TLS_DIR}/key.pem"),
+            ]);
+        }
         if let Some(start) = &clock.start {
             cmd.push("--clock-start".to_owned());
             cmd.push(start.clone());
@@ -209,21 +288,15 @@ impl DockerRun {
             exposed_ports: Some(vec![traffic.clone(), admin.clone()]),
             stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
             host_config: Some(HostConfig {
-                network_mode: Some(self.network.clone()),
+                // Ports are published only on a network that is not `internal`; the run's
+                // network is joined below, before the start.
+                network_mode: Some(self.ports_network.clone()),
                 port_bindings: Some(HashMap::from([
                     (traffic.clone(), loopback()),
                     (admin.clone(), loopback()),
                 ])),
+                dns: Some(vec![ISOLATED_DNS.to_owned()]),
                 ..Default::default()
-            }),
-            networking_config: Some(NetworkingConfig {
-                endpoints_config: Some(HashMap::from([(
-                    self.network.clone(),
-                    EndpointSettings {
-                        aliases: Some(aliases(spec)),
-                        ..Default::default()
-                    },
-                )])),
             }),
             ..Default::default()
         };
@@ -239,6 +312,36 @@ impl DockerRun {
         // Recorded before starting: a failed start leaves a created container to remove.
         self.containers.push((mock.clone(), created.id.clone()));
         register_live(&self.run_id, None, Some(&created.id));
+        self.docker
+            .connect_network(
+                &self.network,
+                NetworkConnectRequest {
+                    container: created.id.clone(),
+                    endpoint_config: Some(EndpointSettings {
+                        aliases: Some(aliases(spec)),
+                        ..Default::default()
+                    }),
+                },
+            )
+            .await
+            .map_err(|e| docker_error("join the run's network", e))?;
+        if let Some(identity) = tls {
+            let archive = tls_archive(identity)
+                .await
+                .map_err(|e| BackendError::NotReady {
+                    mock: mock.clone(),
+                    reason: format!("failed to pack its certificate: {e}"),
+                    log_tail: Vec::new(),
+                })?;
+            self.docker
+                .upload_to_container(
+                    &created.id,
+                    Some(UploadToContainerOptionsBuilder::default().path("/").build()),
+                    testcontainers::bollard::body_full(archive.into()),
+                )
+                .await
+                .map_err(|e| docker_error("put the certificate into the container", e))?;
+        }
         self.docker
             .start_container(&created.id, None)
             .await
@@ -268,11 +371,12 @@ impl DockerRun {
                     log_tail: Vec::new(),
                 })
         };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let placed = PlacedMock {
             name: mock.clone(),
-            url: format!("http://127.0.0.1:{}", host_port(&traffic)?),
+            url: format!("{scheme}://127.0.0.1:{}", host_port(&traffic)?),
             admin_url: format!("http://127.0.0.1:{}", host_port(&admin)?),
-            network_url: Some(format!("http://{mock}:{CONTAINER_TRAFFIC_PORT}")),
+            network_url: Some(format!("{scheme}://{mock}:{CONTAINER_TRAFFIC_PORT}")),
         };
         ControlClient::new(placed.admin_url.clone(), http.clone())
             .configure(spec)
@@ -328,7 +432,7 @@ impl DockerRun {
     pub async fn close(mut self) {
         self.closed = true;
         let containers = std::mem::take(&mut self.containers);
-        remove_run(&self.docker, &self.run_id, &self.network, containers).await;
+        remove_run(&self.docker, &self.run_id, &self.networks(), containers).await;
     }
 }
 
@@ -340,7 +444,7 @@ impl Drop for DockerRun {
         // A panic or a cancelled run: remove the run's objects on a thread of its own, since the
         // runtime this value lived on may be unwinding.
         let run_id = self.run_id.clone();
-        let network = self.network.clone();
+        let networks = self.networks();
         let containers = std::mem::take(&mut self.containers);
         let cleanup = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -351,7 +455,7 @@ impl Drop for DockerRun {
             };
             runtime.block_on(async move {
                 if let Ok(docker) = Docker::connect_with_defaults() {
-                    remove_run(&docker, &run_id, &network, containers).await;
+                    remove_run(&docker, &run_id, &networks, containers).await;
                 }
             });
         });
@@ -380,10 +484,29 @@ fn container_name(run_id: &str, mock: &str) -> String {
     format!("reenact-{run_id}-{safe}")
 }
 
+/// A tar archive holding `identity` as `TLS_DIR/chain.pem` and `TLS_DIR/key.pem` (the key
+/// readable by the container's user only), for `upload_to_container`.
+async fn tls_archive(identity: &TlsIdentity) -> std::io::Result<Vec<u8>> {
+    let (chain, key) = identity.to_pem();
+    let mut archive = tokio_tar::Builder::new(Vec::new());
+    for (name, text, mode) in [("chain.pem", chain, 0o644), ("key.pem", key, 0o600)] {
+        let mut header = tokio_tar::Header::new_ustar();
+        header.set_size(text.len() as u64);
+        header.set_mode(mode);
+        header.set_mtime(0);
+        header.set_cksum();
+        let path = format!("{}/{name}", TLS_DIR.trim_start_matches('/'));
+        archive
+            .append_data(&mut header, path, text.as_bytes())
+            .await?;
+    }
+    archive.into_inner().await
+}
+
 async fn remove_run(
     docker: &Docker,
     run_id: &str,
-    network: &str,
+    networks: &[String],
     containers: Vec<(String, String)>,
 ) {
     let removals = containers
@@ -393,10 +516,14 @@ async fn remove_run(
     for (_, id) in &containers {
         unregister_container(run_id, id);
     }
-    match docker.remove_network(network).await {
-        Ok(()) => {}
-        Err(e) if already_gone(&e) => tracing::debug!(network, "the network was already removed"),
-        Err(e) => tracing::warn!(network, error = %e, "failed to remove the run's network"),
+    for network in networks {
+        match docker.remove_network(network).await {
+            Ok(()) => {}
+            Err(e) if already_gone(&e) => {
+                tracing::debug!(network, "the network was already removed")
+            }
+            Err(e) => tracing::warn!(network, error = %e, "failed to remove a network of the run"),
+        }
     }
     unregister_run(run_id);
 }
@@ -431,26 +558,18 @@ fn already_gone(error: &testcontainers::bollard::errors::Error) -> bool {
     )
 }
 
-/// What in `scenario` mocks in containers cannot run yet: HTTPS mocks (the TLS identity would
-/// have to reach the container, which the control API cannot carry yet) and webhook steps (the
-/// mock sends them from its container, and a target on the host listens on its loopback, which
-/// a container does not reach).
+/// What in `scenario` mocks in containers cannot run yet: webhook steps (the mock sends them
+/// from its container, and a target on the host listens on its loopback, which a container does
+/// not reach).
 pub fn unsupported(scenario: &Scenario) -> Vec<Unsupported> {
-    let mocks = scenario
-        .mocks
-        .iter()
-        .filter(|mock| mock.tls)
-        .map(|mock| Unsupported::TlsMock {
-            mock: mock.name.clone(),
-        });
-    let steps = scenario
+    scenario
         .flow
         .iter()
         .filter(|step| matches!(step.action, StepAction::Webhook { .. }))
         .map(|step| Unsupported::Webhook {
             step: step.name.clone(),
-        });
-    mocks.chain(steps).collect()
+        })
+        .collect()
 }
 
 /// What [`clean`] removed.
@@ -534,7 +653,7 @@ pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, Backend
 /// What one run in progress holds.
 #[derive(Debug, Default)]
 struct LiveRun {
-    network: Option<String>,
+    networks: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -545,7 +664,7 @@ fn register_live(run_id: &str, network: Option<&str>, container: Option<&str>) {
     let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
     let entry = live.entry(run_id.to_owned()).or_default();
     if let Some(network) = network {
-        entry.network = Some(network.to_owned());
+        entry.networks.push(network.to_owned());
     }
     if let Some(container) = container {
         entry.containers.push(container.to_owned());
@@ -581,8 +700,7 @@ pub async fn teardown_live() {
             .into_iter()
             .map(|id| (run_id.clone(), id))
             .collect();
-        let network = run.network.unwrap_or_default();
-        remove_run(&docker, &run_id, &network, containers).await;
+        remove_run(&docker, &run_id, &run.networks, containers).await;
     }
 }
 

@@ -59,9 +59,8 @@ impl Placement {
 
     /// What in `scenario` this placement cannot run (empty when it runs all of it).
     ///
-    /// The `docker` placement does not run HTTPS mocks (the TLS identity would have to reach
-    /// the container, which the control API cannot carry yet) nor webhook steps (the mock sends
-    /// them from its container, which cannot reach a target listening on the host's loopback).
+    /// The `docker` placement does not run webhook steps (the mock sends them from its
+    /// container, which cannot reach a target listening on the host's loopback).
     pub fn unsupported(&self, scenario: &Scenario) -> Vec<Unsupported> {
         match self {
             Placement::InProcess => Vec::new(),
@@ -100,17 +99,7 @@ impl RunMocks {
     ) -> Result<PlacedMock, BackendError> {
         match self {
             RunMocks::InProcess(run) => run.start_mock(spec, clock, tls).await,
-            RunMocks::Docker(run) => {
-                if tls.is_some() {
-                    return Err(BackendError::Unsupported {
-                        backend: "docker",
-                        what: Unsupported::TlsMock {
-                            mock: spec.name.clone(),
-                        },
-                    });
-                }
-                run.start_mock(spec, clock, http).await
-            }
+            RunMocks::Docker(run) => run.start_mock(spec, clock, tls.as_ref(), http).await,
         }
     }
 
@@ -140,12 +129,6 @@ pub struct PlacedMock {
 /// A part of a scenario a placement cannot run yet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unsupported {
-    /// An HTTPS mock (`tls: true`).
-    #[error("mock `{mock}` serves HTTPS (`tls: true`), which mocks in containers cannot do yet")]
-    TlsMock {
-        /// The mock.
-        mock: String,
-    },
     /// A webhook step: the mock would send it from its container to the target on the host.
     #[error(
         "step `{step}` sends a webhook, and a mock in a container cannot reach a target on the host yet"

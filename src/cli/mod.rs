@@ -150,7 +150,7 @@ impl RunnerArgs {
     /// Prepare the chosen backend: for Docker, reach the engine and build the mock image if it
     /// is missing (saying so on stderr). An unreachable engine is an environment failure.
     ///
-    /// Scenarios the backend cannot run (HTTPS mocks or webhook steps on Docker) are invalid
+    /// Scenarios the backend cannot run (webhook steps on Docker) are invalid
     /// input for it: every one is reported before anything starts.
     async fn placement(&self, scenarios: &[Scenario], out: &Output) -> Result<Placement, i32> {
         if self.backend == Backend::Docker {
