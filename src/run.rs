@@ -680,8 +680,8 @@ pub struct Job {
 }
 
 /// Run many jobs, at most `jobs_at_once` at a time (each run has its own mocks and target port,
-/// so runs do not interfere). `on_done` is called as each finishes, with its index; the results
-/// come back in job order.
+/// so runs do not interfere), then close `placement`. `on_done` is called as each finishes,
+/// with its index; the results come back in job order.
 pub async fn run_jobs(
     jobs: Vec<Job>,
     http: reqwest::Client,
@@ -697,13 +697,13 @@ pub async fn run_jobs(
         let semaphore = semaphore.clone();
         let http = http.clone();
         let root = project_root.clone();
-        let placement = placement.clone();
+        let run_placement = placement.clone();
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let ctx = RunContext {
                 http: &http,
                 project_root: &root,
-                placement: &placement,
+                placement: &run_placement,
             };
             (index, run_scenario(&job.scenario, &job.target, &ctx).await)
         });
@@ -720,6 +720,8 @@ pub async fn run_jobs(
             Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
         }
     }
+    // Every run has closed: reused mock containers can go.
+    placement.close().await;
     results
         .into_iter()
         .map(|result| result.expect("every job reports exactly once"))

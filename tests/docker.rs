@@ -546,3 +546,97 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
         reenact::target::error_chain(&refused)
     );
 }
+
+/// Normalized observation and behaviour of every job of `jobs`, run by `run_jobs` on
+/// `placement` two at a time, in job order; and how long the suite took.
+async fn run_suite(
+    jobs: &[run::Job],
+    placement: Placement,
+) -> (Vec<(String, String)>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let results = run::run_jobs(
+        jobs.to_vec(),
+        run::http_client(),
+        repo().to_path_buf(),
+        placement,
+        2,
+        |_, _| {},
+    )
+    .await;
+    let took = started.elapsed();
+    let normalized = jobs
+        .iter()
+        .zip(results)
+        .map(|(job, result)| {
+            let result = result.unwrap_or_else(|e| {
+                panic!("{}: {}", job.scenario.id, reenact::target::error_chain(&e))
+            });
+            let snapshot = reenact::snapshot::normalize(
+                &result.observation,
+                &result.expectations,
+                &job.scenario.snapshot.redact,
+            );
+            (
+                format!("{}: {:?}", job.scenario.id, result.behaviour),
+                serde_json::to_string_pretty(&snapshot).expect("json"),
+            )
+        })
+        .collect();
+    (normalized, took)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn a_suite_reuses_mock_containers_and_observes_the_same_as_with_fresh_ones() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let choice = Arc::new(demo_target());
+    let scenarios: Vec<Arc<Scenario>> = demo_scenarios()
+        .into_iter()
+        .filter(|scenario| docker::unsupported(scenario).is_empty())
+        .map(Arc::new)
+        .collect();
+    assert!(scenarios.len() >= 4, "too few scenarios for a suite");
+    let most_mocks = scenarios.iter().map(|s| s.mocks.len()).max().unwrap_or(0);
+    assert!(most_mocks >= 1);
+    // Every scenario twice, so that containers are reused within the suite whatever the order.
+    let jobs: Vec<run::Job> = scenarios
+        .iter()
+        .chain(scenarios.iter())
+        .map(|scenario| run::Job {
+            scenario: scenario.clone(),
+            target: choice.clone(),
+        })
+        .collect();
+    let (fresh, fresh_took) = run_suite(&jobs, Placement::Docker(backend().await)).await;
+    let reusing = backend().await.with_reuse().await.expect("a pool");
+    let (reused, reused_took) = run_suite(&jobs, Placement::Docker(reusing.clone())).await;
+    let created = reusing.pool().expect("reuse is on").created();
+    let _ = writeln!(
+        std::io::stderr(),
+        "suite of {} runs, -j 2: fresh containers {fresh_took:?}, reused {reused_took:?} ({created} containers)",
+        jobs.len()
+    );
+    for ((fresh_id, fresh_obs), (reused_id, reused_obs)) in fresh.iter().zip(&reused) {
+        assert_eq!(fresh_id, reused_id, "behaviour differs with reuse");
+        assert_eq!(
+            fresh_obs, reused_obs,
+            "{fresh_id}: observation differs with reuse"
+        );
+    }
+    assert!(
+        created <= 2 * most_mocks,
+        "{created} containers for -j 2 and at most {most_mocks} mock(s) per scenario"
+    );
+    let pid = std::process::id().to_string();
+    assert_eq!(
+        containers_with(&docker, labels::PID, &pid).await,
+        Vec::<String>::new(),
+        "containers left behind"
+    );
+    assert_eq!(
+        networks_with(&docker, labels::PID, &pid).await,
+        Vec::<String>::new(),
+        "networks left behind"
+    );
+}

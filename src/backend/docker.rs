@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -23,7 +23,7 @@ use testcontainers::bollard::Docker;
 use testcontainers::bollard::container::LogOutput;
 use testcontainers::bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest,
-    PortBinding,
+    NetworkDisconnectRequest, PortBinding,
 };
 use testcontainers::bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
@@ -58,6 +58,8 @@ pub fn docker_host() -> String {
 pub struct DockerBackend {
     docker: Docker,
     image: String,
+    /// Idle engine containers shared by the runs of a suite (`--reuse`).
+    pool: Option<Arc<Pool>>,
 }
 
 impl DockerBackend {
@@ -80,7 +82,30 @@ impl DockerBackend {
         let image = image::ensure_mock_image(&docker, engine)
             .await
             .map_err(BackendError::Image)?;
-        Ok(DockerBackend { docker, image })
+        Ok(DockerBackend {
+            docker,
+            image,
+            pool: None,
+        })
+    }
+
+    /// Reuse engine containers across the runs of this backend (see [`Pool`]); end with
+    /// [`DockerBackend::close`].
+    pub async fn with_reuse(mut self) -> Result<DockerBackend, BackendError> {
+        self.pool = Some(Arc::new(Pool::create(&self.docker).await?));
+        Ok(self)
+    }
+
+    /// The pool of reused containers, with reuse on.
+    pub fn pool(&self) -> Option<&Pool> {
+        self.pool.as_deref()
+    }
+
+    /// Remove what the backend holds beyond its runs (the pool's containers and network).
+    pub async fn close(&self) {
+        if let Some(pool) = &self.pool {
+            pool.close(&self.docker).await;
+        }
     }
 
     /// The tag of the mock image.
@@ -104,6 +129,9 @@ impl DockerBackend {
             network: network.clone(),
             ports_network: ports_network.clone(),
             containers: Vec::new(),
+            pool: self.pool.clone(),
+            pooled: Vec::new(),
+            http: None,
             closed: false,
         };
         // Registered first: a failure after the first creation leaves something to remove.
@@ -201,8 +229,14 @@ pub struct DockerRun {
     network: String,
     /// The network that carries the mocks' published ports.
     ports_network: String,
-    /// (mock name, container id), in start order.
+    /// (mock name, container id) of the run's own containers, in start order.
     containers: Vec<(String, String)>,
+    /// The suite's pool, with reuse on.
+    pool: Option<Arc<Pool>>,
+    /// (mock name, container) checked out of the pool.
+    pooled: Vec<(String, EngineContainer)>,
+    /// The client the mocks were configured with (to reset pooled ones).
+    http: Option<reqwest::Client>,
     closed: bool,
 }
 
@@ -235,7 +269,8 @@ impl DockerRun {
     }
 
     /// Start `spec` in a container (serving HTTPS with `tls`), wait for its readiness line,
-    /// configure it over the control API and return its host-side URLs.
+    /// configure it over the control API and return its host-side URLs. With reuse on, a
+    /// plain-HTTP mock gets an idle engine container of the suite's pool instead of a new one.
     pub async fn start_mock(
         &mut self,
         spec: &MockSpec,
@@ -243,80 +278,67 @@ impl DockerRun {
         tls: Option<&TlsIdentity>,
         http: &reqwest::Client,
     ) -> Result<PlacedMock, BackendError> {
+        self.http = Some(http.clone());
         let mock = spec.name.clone();
-        let docker_error = |action: &str, source| BackendError::Docker {
-            action: format!("{action} for mock `{mock}`"),
+        let engine = match (&self.pool, tls) {
+            (Some(pool), None) => {
+                let engine = pool.checkout(&self.docker, &self.image).await?;
+                self.pooled.push((mock.clone(), engine.clone()));
+                self.join_run_network(spec, &engine.id).await?;
+                engine
+            }
+            _ => {
+                let mut labels = labels::for_run(&self.run_id, "mock");
+                labels.insert(labels::MOCK.to_owned(), mock.clone());
+                let id = create_engine(
+                    &self.docker,
+                    &self.image,
+                    &container_name(&self.run_id, &mock),
+                    &self.ports_network,
+                    labels,
+                    tls.is_some(),
+                )
+                .await
+                .map_err(|source| BackendError::Docker {
+                    action: format!("create container for mock `{mock}`"),
+                    source,
+                })?;
+                // Recorded before starting: a failed start leaves a created container to remove.
+                self.containers.push((mock.clone(), id.clone()));
+                register_live(&self.run_id, None, Some(&id));
+                self.join_run_network(spec, &id).await?;
+                if let Some(identity) = tls {
+                    upload_tls(&self.docker, &mock, &id, identity).await?;
+                }
+                start_engine(&self.docker, &mock, &id).await?
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let placed = PlacedMock {
+            name: mock.clone(),
+            url: format!("{scheme}://127.0.0.1:{}", engine.traffic_port),
+            admin_url: format!("http://127.0.0.1:{}", engine.admin_port),
+            network_url: Some(format!("{scheme}://{mock}:{CONTAINER_TRAFFIC_PORT}")),
+        };
+        let control = ControlClient::new(placed.admin_url.clone(), http.clone());
+        let configured = match control.restart_clock(clock).await {
+            Ok(()) => control.configure(spec).await,
+            Err(e) => Err(e),
+        };
+        configured.map_err(|source| BackendError::Control {
+            mock: mock.clone(),
             source,
-        };
-        let traffic = format!("{CONTAINER_TRAFFIC_PORT}/tcp");
-        let admin = format!("{CONTAINER_ADMIN_PORT}/tcp");
-        let mut cmd = vec![
-            "--host".to_owned(),
-            "0.0.0.0".to_owned(),
-            "--port".to_owned(),
-            CONTAINER_TRAFFIC_PORT.to_string(),
-            "--admin-port".to_owned(),
-            CONTAINER_ADMIN_PORT.to_string(),
-            "--name".to_owned(),
-            mock.clone(),
-            "--dns-sink".to_owned(),
-        ];
-        if tls.is_some() {
-            cmd.extend([
-                "--tls-cert".to_owned(),
-                format!("{TLS_DIR}/chain.pem"),
-                "--tls-key".to_owned(),
-                format!("{TLS_DIR}/key.pem"),
-            ]);
-        }
-        if let Some(start) = &clock.start {
-            cmd.push("--clock-start".to_owned());
-            cmd.push(start.clone());
-        }
-        let loopback = || {
-            Some(vec![PortBinding {
-                host_ip: Some("127.0.0.1".to_owned()),
-                host_port: Some(String::new()),
-            }])
-        };
-        let mut container_labels = labels::for_run(&self.run_id, "mock");
-        container_labels.insert(labels::MOCK.to_owned(), mock.clone());
-        let body = ContainerCreateBody {
-            image: Some(self.image.clone()),
-            cmd: Some(cmd),
-            labels: Some(container_labels),
-            exposed_ports: Some(vec![traffic.clone(), admin.clone()]),
-            stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
-            host_config: Some(HostConfig {
-                // Ports are published only on a network that is not `internal`; the run's
-                // network is joined below, before the start.
-                network_mode: Some(self.ports_network.clone()),
-                port_bindings: Some(HashMap::from([
-                    (traffic.clone(), loopback()),
-                    (admin.clone(), loopback()),
-                ])),
-                dns: Some(vec![ISOLATED_DNS.to_owned()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let name = container_name(&self.run_id, &mock);
-        let created = self
-            .docker
-            .create_container(
-                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
-                body,
-            )
-            .await
-            .map_err(|e| docker_error("create container", e))?;
-        // Recorded before starting: a failed start leaves a created container to remove.
-        self.containers.push((mock.clone(), created.id.clone()));
-        register_live(&self.run_id, None, Some(&created.id));
+        })?;
+        Ok(placed)
+    }
+
+    /// Join container `id` to the run's network under `spec`'s name and hostnames.
+    async fn join_run_network(&self, spec: &MockSpec, id: &str) -> Result<(), BackendError> {
         self.docker
             .connect_network(
                 &self.network,
                 NetworkConnectRequest {
-                    container: created.id.clone(),
+                    container: id.to_owned(),
                     endpoint_config: Some(EndpointSettings {
                         aliases: Some(aliases(spec)),
                         ..Default::default()
@@ -324,79 +346,23 @@ impl DockerRun {
                 },
             )
             .await
-            .map_err(|e| docker_error("join the run's network", e))?;
-        if let Some(identity) = tls {
-            let archive = tls_archive(identity)
-                .await
-                .map_err(|e| BackendError::NotReady {
-                    mock: mock.clone(),
-                    reason: format!("failed to pack its certificate: {e}"),
-                    log_tail: Vec::new(),
-                })?;
-            self.docker
-                .upload_to_container(
-                    &created.id,
-                    Some(UploadToContainerOptionsBuilder::default().path("/").build()),
-                    testcontainers::bollard::body_full(archive.into()),
-                )
-                .await
-                .map_err(|e| docker_error("put the certificate into the container", e))?;
-        }
-        self.docker
-            .start_container(&created.id, None)
-            .await
-            .map_err(|e| docker_error("start container", e))?;
-        self.wait_ready(&mock, &created.id).await?;
-        let details = self
-            .docker
-            .inspect_container(&created.id, None)
-            .await
-            .map_err(|e| docker_error("inspect container", e))?;
-        let ports = details
-            .network_settings
-            .and_then(|settings| settings.ports)
-            .unwrap_or_default();
-        let host_port = |port: &str| -> Result<String, BackendError> {
-            ports
-                .get(port)
-                .and_then(|bindings| bindings.as_ref())
-                .and_then(|bindings| {
-                    bindings
-                        .iter()
-                        .find_map(|b| b.host_port.clone().filter(|p| !p.is_empty()))
-                })
-                .ok_or_else(|| BackendError::NotReady {
-                    mock: mock.clone(),
-                    reason: format!("the engine published no host port for `{port}`"),
-                    log_tail: Vec::new(),
-                })
-        };
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let placed = PlacedMock {
-            name: mock.clone(),
-            url: format!("{scheme}://127.0.0.1:{}", host_port(&traffic)?),
-            admin_url: format!("http://127.0.0.1:{}", host_port(&admin)?),
-            network_url: Some(format!("{scheme}://{mock}:{CONTAINER_TRAFFIC_PORT}")),
-        };
-        ControlClient::new(placed.admin_url.clone(), http.clone())
-            .configure(spec)
-            .await
-            .map_err(|source| BackendError::Control {
-                mock: mock.clone(),
+            .map_err(|source| BackendError::Docker {
+                action: format!("join mock `{}` to the run's network", spec.name),
                 source,
-            })?;
-        Ok(placed)
+            })
     }
+}
 
-    /// Follow the container's output until the readiness line, the container's end, or the
-    /// deadline.
-    async fn wait_ready(&self, mock: &str, id: &str) -> Result<(), BackendError> {
+/// Follow the container's output until the readiness line, the container's end, or the
+/// deadline.
+async fn wait_ready(docker: &Docker, mock: &str, id: &str) -> Result<(), BackendError> {
+    {
         let options = LogsOptionsBuilder::default()
             .follow(true)
             .stdout(true)
             .stderr(true)
             .build();
-        let mut stream = self.docker.logs(id, Some(options));
+        let mut stream = docker.logs(id, Some(options));
         let mut seen = String::new();
         let outcome = tokio::time::timeout(READY_WITHIN, async {
             while let Some(chunk) = stream.next().await {
@@ -426,11 +392,336 @@ impl DockerRun {
             log_tail: lines[lines.len().saturating_sub(20)..].to_vec(),
         })
     }
+}
 
-    /// Stop and remove every container of the run, then its network. Failures are logged: a
-    /// leftover is found again by `reenact clean` through its labels.
+/// A started engine container and its published ports.
+#[derive(Debug, Clone)]
+struct EngineContainer {
+    id: String,
+    traffic_port: String,
+    admin_port: String,
+}
+
+/// Create (not start) an engine container on `network` (which carries its published ports),
+/// with reenact's DNS sink, serving HTTPS from an uploaded identity with `tls`.
+async fn create_engine(
+    docker: &Docker,
+    image: &str,
+    name: &str,
+    network: &str,
+    container_labels: HashMap<String, String>,
+    tls: bool,
+) -> Result<String, testcontainers::bollard::errors::Error> {
+    let traffic = format!("{CONTAINER_TRAFFIC_PORT}/tcp");
+    let admin = format!("{CONTAINER_ADMIN_PORT}/tcp");
+    let mut cmd = vec![
+        "--host".to_owned(),
+        "0.0.0.0".to_owned(),
+        "--port".to_owned(),
+        CONTAINER_TRAFFIC_PORT.to_string(),
+        "--admin-port".to_owned(),
+        CONTAINER_ADMIN_PORT.to_string(),
+        "--dns-sink".to_owned(),
+    ];
+    if tls {
+        cmd.extend([
+            "--tls-cert".to_owned(),
+            format!("{TLS_DIR}/chain.pem"),
+            "--tls-key".to_owned(),
+            format!("{TLS_DIR}/key.pem"),
+        ]);
+    }
+    let loopback = || {
+        Some(vec![PortBinding {
+            host_ip: Some("127.0.0.1".to_owned()),
+            host_port: Some(String::new()),
+        }])
+    };
+    let body = ContainerCreateBody {
+        image: Some(image.to_owned()),
+        cmd: Some(cmd),
+        labels: Some(container_labels),
+        exposed_ports: Some(vec![traffic.clone(), admin.clone()]),
+        stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
+        host_config: Some(HostConfig {
+            // Ports are published only on a network that is not `internal`; the run's network
+            // is joined separately.
+            network_mode: Some(network.to_owned()),
+            port_bindings: Some(HashMap::from([(traffic, loopback()), (admin, loopback())])),
+            dns: Some(vec![ISOLATED_DNS.to_owned()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::default().name(name).build()),
+            body,
+        )
+        .await
+        .map(|created| created.id)
+}
+
+/// Put `identity` into container `id` (created, not started) for `--tls-cert`/`--tls-key`.
+async fn upload_tls(
+    docker: &Docker,
+    mock: &str,
+    id: &str,
+    identity: &TlsIdentity,
+) -> Result<(), BackendError> {
+    let archive = tls_archive(identity)
+        .await
+        .map_err(|e| BackendError::NotReady {
+            mock: mock.to_owned(),
+            reason: format!("failed to pack its certificate: {e}"),
+            log_tail: Vec::new(),
+        })?;
+    docker
+        .upload_to_container(
+            id,
+            Some(UploadToContainerOptionsBuilder::default().path("/").build()),
+            testcontainers::bollard::body_full(archive.into()),
+        )
+        .await
+        .map_err(|source| BackendError::Docker {
+            action: format!("put the certificate into the container of mock `{mock}`"),
+            source,
+        })
+}
+
+/// Start container `id`, wait for its readiness line and read its published ports.
+async fn start_engine(
+    docker: &Docker,
+    mock: &str,
+    id: &str,
+) -> Result<EngineContainer, BackendError> {
+    let docker_error = |action: &str, source| BackendError::Docker {
+        action: format!("{action} for mock `{mock}`"),
+        source,
+    };
+    docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| docker_error("start container", e))?;
+    wait_ready(docker, mock, id).await?;
+    let details = docker
+        .inspect_container(id, None)
+        .await
+        .map_err(|e| docker_error("inspect container", e))?;
+    let ports = details
+        .network_settings
+        .and_then(|settings| settings.ports)
+        .unwrap_or_default();
+    let host_port = |port: u16| -> Result<String, BackendError> {
+        let port = format!("{port}/tcp");
+        ports
+            .get(&port)
+            .and_then(|bindings| bindings.as_ref())
+            .and_then(|bindings| {
+                bindings
+                    .iter()
+                    .find_map(|b| b.host_port.clone().filter(|p| !p.is_empty()))
+            })
+            .ok_or_else(|| BackendError::NotReady {
+                mock: mock.to_owned(),
+                reason: format!("the engine published no host port for `{port}`"),
+                log_tail: Vec::new(),
+            })
+    };
+    Ok(EngineContainer {
+        id: id.to_owned(),
+        traffic_port: host_port(CONTAINER_TRAFFIC_PORT)?,
+        admin_port: host_port(CONTAINER_ADMIN_PORT)?,
+    })
+}
+
+/// The idle engine containers of a suite (`--reuse`): a run checks one out per plain-HTTP mock,
+/// joins it to its network under the mock's names and configures it; closing the run resets it,
+/// takes it off the network and puts it back. A container serves one run at a time, so a suite
+/// with `-j N` holds at most N containers per mock it runs at once.
+#[derive(Debug)]
+pub struct Pool {
+    /// Label `reenact.run` of the pool's objects, and its key in the Ctrl-C registry.
+    id: String,
+    /// The network carrying the pool containers' published ports.
+    network: String,
+    idle: Mutex<Vec<EngineContainer>>,
+    /// Every container the pool created and has not removed.
+    all: Mutex<Vec<String>>,
+    /// How many containers the pool has created in all.
+    created: std::sync::atomic::AtomicUsize,
+}
+
+impl Pool {
+    async fn create(docker: &Docker) -> Result<Pool, BackendError> {
+        let id = format!("pool-{}", crate::backend::new_run_id());
+        let network = format!("reenact-{id}");
+        register_live(&id, Some(&network), None);
+        docker
+            .create_network(NetworkCreateRequest {
+                name: network.clone(),
+                driver: Some("bridge".to_owned()),
+                options: Some(ports_network_options()),
+                labels: Some(labels::for_run(&id, "network")),
+                ..Default::default()
+            })
+            .await
+            .map_err(|source| {
+                unregister_run(&id);
+                BackendError::Docker {
+                    action: format!("create network `{network}`"),
+                    source,
+                }
+            })?;
+        Ok(Pool {
+            id,
+            network,
+            idle: Mutex::new(Vec::new()),
+            all: Mutex::new(Vec::new()),
+            created: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// How many containers the pool has created since it was made (removed ones included).
+    pub fn created(&self) -> usize {
+        self.created.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// An idle container, or a new one when none is idle.
+    async fn checkout(
+        &self,
+        docker: &Docker,
+        image: &str,
+    ) -> Result<EngineContainer, BackendError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        if let Some(engine) = idle {
+            return Ok(engine);
+        }
+        let number = self
+            .created
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let name = format!("reenact-{}-{number}", self.id);
+        let id = create_engine(
+            docker,
+            image,
+            &name,
+            &self.network,
+            labels::for_run(&self.id, "mock"),
+            false,
+        )
+        .await
+        .map_err(|source| BackendError::Docker {
+            action: format!("create pool container `{name}`"),
+            source,
+        })?;
+        self.all
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id.clone());
+        register_live(&self.id, None, Some(&id));
+        match start_engine(docker, &name, &id).await {
+            Ok(engine) => Ok(engine),
+            Err(e) => {
+                self.discard(docker, &name, &id).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Reset `engine` and take it off `network`; back to the idle list when both worked,
+    /// removed otherwise (a container in an unknown state never serves another run).
+    async fn give_back(
+        &self,
+        docker: &Docker,
+        http: Option<&reqwest::Client>,
+        network: &str,
+        mock: &str,
+        engine: EngineContainer,
+    ) {
+        let reset = match http {
+            Some(http) => ControlClient::new(
+                format!("http://127.0.0.1:{}", engine.admin_port),
+                http.clone(),
+            )
+            .reset()
+            .await
+            .map_err(|e| e.to_string()),
+            None => Err("no HTTP client".to_owned()),
+        };
+        let disconnected = docker
+            .disconnect_network(
+                network,
+                NetworkDisconnectRequest {
+                    container: engine.id.clone(),
+                    force: Some(true),
+                },
+            )
+            .await
+            .map_err(|e| e.to_string());
+        match reset.and(disconnected) {
+            Ok(()) => self
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(engine),
+            Err(e) => {
+                tracing::warn!(mock, error = %e, "a pool container could not be reset; removing it");
+                self.discard(docker, mock, &engine.id).await;
+            }
+        }
+    }
+
+    async fn discard(&self, docker: &Docker, what: &str, id: &str) {
+        remove_container(docker, what, id).await;
+        self.all
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|c| c != id);
+        unregister_container(&self.id, id);
+    }
+
+    /// Remove every container of the pool and its network.
+    async fn close(&self, docker: &Docker) {
+        let all = std::mem::take(&mut *self.all.lock().unwrap_or_else(PoisonError::into_inner));
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        let containers = all.into_iter().map(|id| ("pool".to_owned(), id)).collect();
+        remove_run(
+            docker,
+            &self.id,
+            std::slice::from_ref(&self.network),
+            containers,
+        )
+        .await;
+    }
+}
+
+impl DockerRun {
+    /// Give pooled containers back (reset and off the run's network), stop and remove every
+    /// other container of the run, then its networks. Failures are logged: a leftover is found
+    /// again by `reenact clean` (or the next start-up sweep) through its labels.
     pub async fn close(mut self) {
         self.closed = true;
+        let pooled = std::mem::take(&mut self.pooled);
+        if let Some(pool) = &self.pool {
+            for (mock, engine) in pooled {
+                pool.give_back(
+                    &self.docker,
+                    self.http.as_ref(),
+                    &self.network,
+                    &mock,
+                    engine,
+                )
+                .await;
+            }
+        }
         let containers = std::mem::take(&mut self.containers);
         remove_run(&self.docker, &self.run_id, &self.networks(), containers).await;
     }
@@ -445,7 +736,13 @@ impl Drop for DockerRun {
         // runtime this value lived on may be unwinding.
         let run_id = self.run_id.clone();
         let networks = self.networks();
-        let containers = std::mem::take(&mut self.containers);
+        let mut containers = std::mem::take(&mut self.containers);
+        // Pooled containers in an unknown state are not given back: they go too.
+        containers.extend(
+            std::mem::take(&mut self.pooled)
+                .into_iter()
+                .map(|(mock, engine)| (mock, engine.id)),
+        );
         let cleanup = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -49,6 +49,26 @@ impl Placement {
         DockerBackend::connect().await.map(Placement::Docker)
     }
 
+    /// As [`Placement::docker`], with `reuse` reusing engine containers across the runs of the
+    /// suite (reset between runs, one run at a time each). End with [`Placement::close`].
+    pub async fn docker_with_reuse(reuse: bool) -> Result<Placement, BackendError> {
+        let backend = DockerBackend::connect().await?;
+        let backend = if reuse {
+            backend.with_reuse().await?
+        } else {
+            backend
+        };
+        Ok(Placement::Docker(backend))
+    }
+
+    /// Release what the placement holds beyond single runs (reused containers); call once
+    /// every run has closed.
+    pub async fn close(&self) {
+        if let Placement::Docker(backend) = self {
+            backend.close().await;
+        }
+    }
+
     /// The backend's name as the command line spells it.
     pub fn name(&self) -> &'static str {
         match self {
@@ -72,7 +92,9 @@ impl Placement {
     pub async fn open_run(&self, run_id: &str) -> Result<RunMocks, BackendError> {
         Ok(match self {
             Placement::InProcess => RunMocks::InProcess(InProcessRun::default()),
-            Placement::Docker(backend) => RunMocks::Docker(backend.open_run(run_id).await?),
+            Placement::Docker(backend) => {
+                RunMocks::Docker(Box::new(backend.open_run(run_id).await?))
+            }
         })
     }
 }
@@ -82,8 +104,8 @@ impl Placement {
 pub enum RunMocks {
     /// In-process mock servers.
     InProcess(InProcessRun),
-    /// Containers on the run's network.
-    Docker(DockerRun),
+    /// Containers on the run's network (boxed: it is much larger than the in-process run).
+    Docker(Box<DockerRun>),
 }
 
 impl RunMocks {
@@ -107,7 +129,7 @@ impl RunMocks {
     pub async fn close(self) {
         match self {
             RunMocks::InProcess(run) => run.close().await,
-            RunMocks::Docker(run) => run.close().await,
+            RunMocks::Docker(run) => (*run).close().await,
         }
     }
 }

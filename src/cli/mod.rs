@@ -124,6 +124,13 @@ pub struct RunnerArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Reuse one mock container per mock across the scenarios of a docker suite, reset between
+    /// them [default: on when more than one scenario runs on docker].
+    #[arg(long, overrides_with = "no_reuse")]
+    pub reuse: bool,
+    /// Give every run fresh mock containers.
+    #[arg(long, overrides_with = "reuse")]
+    pub no_reuse: bool,
 }
 
 impl RunnerArgs {
@@ -175,14 +182,17 @@ impl RunnerArgs {
         }
         match self.backend {
             Backend::Inprocess => Ok(Placement::InProcess),
-            Backend::Docker => Placement::docker().await.map_err(|err| {
+            Backend::Docker => {
+                let reuse = self.reuse || (!self.no_reuse && scenarios.len() > 1);
+                Placement::docker_with_reuse(reuse).await.map_err(|err| {
                 let help = match &err {
                     BackendError::Unreachable { .. } => DOCKER_HELP,
                     _ => "run with -v for details; `reenact clean` removes what a run left behind",
                 };
-                out.error_chain(&err, Some(help));
-                exit_codes::ENVIRONMENT
-            }),
+                    out.error_chain(&err, Some(help));
+                    exit_codes::ENVIRONMENT
+                })
+            }
         }
     }
 }
