@@ -42,8 +42,9 @@ use crate::scenario::model::{ClockSpec, MockSpec, StepAction};
 /// The line the engine prints on stdout once both listeners are bound.
 pub const READY_LINE: &str = "reenact mock-engine ready";
 
-/// How long a mock container may take from start to its readiness line.
-const READY_WITHIN: Duration = Duration::from_secs(30);
+/// How long a mock container may take from start to its readiness line, unless
+/// `[docker] ready_within` in `reenact.toml` says otherwise.
+pub const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// Seconds a container gets to stop on SIGTERM before it is killed.
 const STOP_GRACE_SECS: i32 = 5;
@@ -60,6 +61,8 @@ pub struct DockerBackend {
     image: String,
     /// Idle engine containers shared by the runs of a suite (`--reuse`).
     pool: Option<Arc<Pool>>,
+    /// Start-up deadline of a mock container.
+    ready_within: Duration,
 }
 
 impl DockerBackend {
@@ -86,6 +89,7 @@ impl DockerBackend {
             docker,
             image,
             pool: None,
+            ready_within: READY_WITHIN,
         })
     }
 
@@ -94,6 +98,12 @@ impl DockerBackend {
     pub async fn with_reuse(mut self) -> Result<DockerBackend, BackendError> {
         self.pool = Some(Arc::new(Pool::create(&self.docker).await?));
         Ok(self)
+    }
+
+    /// Give mock containers `within` from start to ready (default [`READY_WITHIN`]).
+    pub fn with_ready_within(mut self, within: Duration) -> DockerBackend {
+        self.ready_within = within;
+        self
     }
 
     /// The pool of reused containers, with reuse on.
@@ -113,71 +123,66 @@ impl DockerBackend {
         &self.image
     }
 
-    /// Create the networks of run `run_id`; mocks are started on them with
+    /// Create the network of run `run_id`; mocks are started on it with
     /// [`DockerRun::start_mock`].
     ///
     /// The run's network is `internal` (no route out of it); a second network, for the mocks
     /// only, carries their published ports, with no traffic between its containers and no
-    /// masquerading out of it (see `docs/decisions.md`, "Run network isolation").
+    /// masquerading out of it (see `docs/decisions.md`, "Run network isolation"): the run's own
+    /// with its first fresh container, the pool's for reused ones.
     pub async fn open_run(&self, run_id: &str) -> Result<DockerRun, BackendError> {
         let network = format!("reenact-{run_id}");
-        let ports_network = format!("reenact-{run_id}-ports");
-        let mut run = DockerRun {
+        // Registered first: a failed creation may still leave something to remove.
+        register_live(run_id, Some(&network), None);
+        if let Err(e) = create_network(&self.docker, run_id, &network, true, HashMap::new()).await {
+            remove_run(
+                &self.docker,
+                run_id,
+                std::slice::from_ref(&network),
+                Vec::new(),
+            )
+            .await;
+            return Err(e);
+        }
+        Ok(DockerRun {
             docker: self.docker.clone(),
             image: self.image.clone(),
             run_id: run_id.to_owned(),
-            network: network.clone(),
-            ports_network: ports_network.clone(),
+            network,
+            ports_network: format!("reenact-{run_id}-ports"),
+            ports_network_created: false,
             containers: Vec::new(),
             pool: self.pool.clone(),
             pooled: Vec::new(),
             http: None,
+            ready_within: self.ready_within,
             closed: false,
-        };
-        // Registered first: a failure after the first creation leaves something to remove.
-        register_live(run_id, Some(&network), None);
-        register_live(run_id, Some(&ports_network), None);
-        let created = self
-            .create_network(run_id, &network, true, HashMap::new())
-            .await;
-        let created = match created {
-            Ok(()) => {
-                self.create_network(run_id, &ports_network, false, ports_network_options())
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = created {
-            run.closed = true;
-            remove_run(&run.docker, run_id, &run.networks(), Vec::new()).await;
-            return Err(e);
-        }
-        Ok(run)
+        })
     }
+}
 
-    async fn create_network(
-        &self,
-        run_id: &str,
-        name: &str,
-        internal: bool,
-        options: HashMap<String, String>,
-    ) -> Result<(), BackendError> {
-        self.docker
-            .create_network(NetworkCreateRequest {
-                name: name.to_owned(),
-                driver: Some("bridge".to_owned()),
-                internal: Some(internal),
-                options: Some(options),
-                labels: Some(labels::for_run(run_id, "network")),
-                ..Default::default()
-            })
-            .await
-            .map(drop)
-            .map_err(|source| BackendError::Docker {
-                action: format!("create network `{name}`"),
-                source,
-            })
-    }
+async fn create_network(
+    docker: &Docker,
+    run_id: &str,
+    name: &str,
+    internal: bool,
+    options: HashMap<String, String>,
+) -> Result<(), BackendError> {
+    docker
+        .create_network(NetworkCreateRequest {
+            name: name.to_owned(),
+            driver: Some("bridge".to_owned()),
+            internal: Some(internal),
+            options: Some(options),
+            labels: Some(labels::for_run(run_id, "network")),
+            ..Default::default()
+        })
+        .await
+        .map(drop)
+        .map_err(|source| BackendError::Docker {
+            action: format!("create network `{name}`"),
+            source,
+        })
 }
 
 /// Bridge options of the network that carries the mocks' published ports: containers on it
@@ -227,8 +232,10 @@ pub struct DockerRun {
     image: String,
     run_id: String,
     network: String,
-    /// The network that carries the mocks' published ports.
+    /// The network that carries the published ports of the run's own containers (created
+    /// with the first one: pooled containers have the pool's).
     ports_network: String,
+    ports_network_created: bool,
     /// (mock name, container id) of the run's own containers, in start order.
     containers: Vec<(String, String)>,
     /// The suite's pool, with reuse on.
@@ -237,6 +244,7 @@ pub struct DockerRun {
     pooled: Vec<(String, EngineContainer)>,
     /// The client the mocks were configured with (to reset pooled ones).
     http: Option<reqwest::Client>,
+    ready_within: Duration,
     closed: bool,
 }
 
@@ -265,7 +273,29 @@ impl DockerRun {
 
     /// Both networks of the run, the run's own first.
     fn networks(&self) -> Vec<String> {
-        vec![self.network.clone(), self.ports_network.clone()]
+        let mut networks = vec![self.network.clone()];
+        if self.ports_network_created {
+            networks.push(self.ports_network.clone());
+        }
+        networks
+    }
+
+    /// Create the run's ports network unless it exists.
+    async fn ensure_ports_network(&mut self) -> Result<(), BackendError> {
+        if !self.ports_network_created {
+            register_live(&self.run_id, Some(&self.ports_network), None);
+            // Marked before creating: a half-made network is still looked for at the end.
+            self.ports_network_created = true;
+            create_network(
+                &self.docker,
+                &self.run_id,
+                &self.ports_network,
+                false,
+                ports_network_options(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Start `spec` in a container (serving HTTPS with `tls`), wait for its readiness line,
@@ -282,12 +312,15 @@ impl DockerRun {
         let mock = spec.name.clone();
         let engine = match (&self.pool, tls) {
             (Some(pool), None) => {
-                let engine = pool.checkout(&self.docker, &self.image).await?;
+                let engine = pool
+                    .checkout(&self.docker, &self.image, self.ready_within)
+                    .await?;
                 self.pooled.push((mock.clone(), engine.clone()));
                 self.join_run_network(spec, &engine.id).await?;
                 engine
             }
             _ => {
+                self.ensure_ports_network().await?;
                 let mut labels = labels::for_run(&self.run_id, "mock");
                 labels.insert(labels::MOCK.to_owned(), mock.clone());
                 let id = create_engine(
@@ -310,7 +343,7 @@ impl DockerRun {
                 if let Some(identity) = tls {
                     upload_tls(&self.docker, &mock, &id, identity).await?;
                 }
-                start_engine(&self.docker, &mock, &id).await?
+                start_engine(&self.docker, &mock, &id, self.ready_within).await?
             }
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -355,7 +388,12 @@ impl DockerRun {
 
 /// Follow the container's output until the readiness line, the container's end, or the
 /// deadline.
-async fn wait_ready(docker: &Docker, mock: &str, id: &str) -> Result<(), BackendError> {
+async fn wait_ready(
+    docker: &Docker,
+    mock: &str,
+    id: &str,
+    within: Duration,
+) -> Result<(), BackendError> {
     {
         let options = LogsOptionsBuilder::default()
             .follow(true)
@@ -364,7 +402,7 @@ async fn wait_ready(docker: &Docker, mock: &str, id: &str) -> Result<(), Backend
             .build();
         let mut stream = docker.logs(id, Some(options));
         let mut seen = String::new();
-        let outcome = tokio::time::timeout(READY_WITHIN, async {
+        let outcome = tokio::time::timeout(within, async {
             while let Some(chunk) = stream.next().await {
                 match chunk {
                     Ok(LogOutput::StdOut { message }) => {
@@ -383,7 +421,10 @@ async fn wait_ready(docker: &Docker, mock: &str, id: &str) -> Result<(), Backend
         let reason = match outcome {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(reason)) => reason,
-            Err(_) => format!("no readiness line within {}s", READY_WITHIN.as_secs()),
+            Err(_) => format!(
+                "no readiness line within {} (`[docker] ready_within` in reenact.toml sets it)",
+                crate::scenario::duration::format(within)
+            ),
         };
         let lines: Vec<String> = seen.lines().map(str::to_owned).collect();
         Err(BackendError::NotReady {
@@ -494,6 +535,7 @@ async fn start_engine(
     docker: &Docker,
     mock: &str,
     id: &str,
+    within: Duration,
 ) -> Result<EngineContainer, BackendError> {
     let docker_error = |action: &str, source| BackendError::Docker {
         action: format!("{action} for mock `{mock}`"),
@@ -503,7 +545,7 @@ async fn start_engine(
         .start_container(id, None)
         .await
         .map_err(|e| docker_error("start container", e))?;
-    wait_ready(docker, mock, id).await?;
+    wait_ready(docker, mock, id, within).await?;
     let details = docker
         .inspect_container(id, None)
         .await
@@ -592,6 +634,7 @@ impl Pool {
         &self,
         docker: &Docker,
         image: &str,
+        within: Duration,
     ) -> Result<EngineContainer, BackendError> {
         let idle = self
             .idle
@@ -624,7 +667,7 @@ impl Pool {
             .unwrap_or_else(PoisonError::into_inner)
             .push(id.clone());
         register_live(&self.id, None, Some(&id));
-        match start_engine(docker, &name, &id).await {
+        match start_engine(docker, &name, &id, within).await {
             Ok(engine) => Ok(engine),
             Err(e) => {
                 self.discard(docker, &name, &id).await;

@@ -50,9 +50,17 @@ impl Placement {
     }
 
     /// As [`Placement::docker`], with `reuse` reusing engine containers across the runs of the
-    /// suite (reset between runs, one run at a time each). End with [`Placement::close`].
-    pub async fn docker_with_reuse(reuse: bool) -> Result<Placement, BackendError> {
-        let backend = DockerBackend::connect().await?;
+    /// suite (reset between runs, one run at a time each) and mock containers given
+    /// `ready_within` to start (default [`crate::backend::docker::READY_WITHIN`]). End with
+    /// [`Placement::close`].
+    pub async fn docker_with(
+        reuse: bool,
+        ready_within: Option<std::time::Duration>,
+    ) -> Result<Placement, BackendError> {
+        let mut backend = DockerBackend::connect().await?;
+        if let Some(within) = ready_within {
+            backend = backend.with_ready_within(within);
+        }
         let backend = if reuse {
             backend.with_reuse().await?
         } else {

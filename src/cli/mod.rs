@@ -115,9 +115,9 @@ pub enum Backend {
 /// Options shared by commands that run scenarios.
 #[derive(Debug, Args)]
 pub struct RunnerArgs {
-    /// Where mocks run.
-    #[arg(long, value_enum, default_value_t = Backend::Inprocess)]
-    pub backend: Backend,
+    /// Where mocks run [default: `run.backend` in reenact.toml, else inprocess].
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
     /// Runs at once (each has its own mocks and target) [default: the number of CPUs, at most 8].
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
@@ -150,7 +150,7 @@ impl RunnerArgs {
         out: &Output,
     ) -> Result<(reenact::project::Project, Vec<Scenario>, Placement), i32> {
         let (project, scenarios) = scenarios::suite(paths, cwd, out)?;
-        let placement = self.placement(&scenarios, out).await?;
+        let placement = self.placement(&project, &scenarios, out).await?;
         Ok((project, scenarios, placement))
     }
 
@@ -159,8 +159,17 @@ impl RunnerArgs {
     ///
     /// Scenarios the backend cannot run (webhook steps on Docker) are invalid
     /// input for it: every one is reported before anything starts.
-    async fn placement(&self, scenarios: &[Scenario], out: &Output) -> Result<Placement, i32> {
-        if self.backend == Backend::Docker {
+    async fn placement(
+        &self,
+        project: &reenact::project::Project,
+        scenarios: &[Scenario],
+        out: &Output,
+    ) -> Result<Placement, i32> {
+        let backend = self.backend.unwrap_or(match project.backend {
+            Some(reenact::project::BackendSetting::Docker) => Backend::Docker,
+            Some(reenact::project::BackendSetting::InProcess) | None => Backend::Inprocess,
+        });
+        if backend == Backend::Docker {
             let refused: Vec<UnsupportedHere<'_>> = scenarios
                 .iter()
                 .flat_map(|scenario| {
@@ -180,11 +189,12 @@ impl RunnerArgs {
                 return Err(exit_codes::INVALID_INPUT);
             }
         }
-        match self.backend {
+        match backend {
             Backend::Inprocess => Ok(Placement::InProcess),
             Backend::Docker => {
                 let reuse = self.reuse || (!self.no_reuse && scenarios.len() > 1);
-                Placement::docker_with_reuse(reuse).await.map_err(|err| {
+                let ready_within = project.docker_ready_within;
+                Placement::docker_with(reuse, ready_within).await.map_err(|err| {
                 let help = match &err {
                     BackendError::Unreachable { .. } => DOCKER_HELP,
                     _ => "run with -v for details; `reenact clean` removes what a run left behind",
