@@ -640,3 +640,78 @@ async fn a_suite_reuses_mock_containers_and_observes_the_same_as_with_fresh_ones
         "networks left behind"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn connecting_sweeps_what_a_dead_run_of_this_host_left_and_nothing_else() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let image = backend().await.image().to_owned();
+    // A pid that is certainly dead: a child we started and reaped.
+    let mut child = Command::new("true").spawn().expect("true runs");
+    let dead_pid = child.id().to_string();
+    child.wait().expect("true exits");
+    let run_id = new_run_id();
+    let make = |pid: &str, host: &str| {
+        let mut with = labels::for_run(&run_id, "mock");
+        with.insert(labels::PID.to_owned(), pid.to_owned());
+        with.insert(labels::HOST.to_owned(), host.to_owned());
+        with
+    };
+    let this_host = labels::this_host();
+    let mut created = Vec::new();
+    for (what, container_labels) in [
+        ("dead", make(&dead_pid, &this_host)),
+        ("live", make(&std::process::id().to_string(), &this_host)),
+        ("elsewhere", make(&dead_pid, "some-other-host.example")),
+    ] {
+        let id = docker
+            .create_container(
+                Some(
+                    CreateContainerOptionsBuilder::default()
+                        .name(&format!("reenact-test-sweep-{what}-{run_id}"))
+                        .build(),
+                ),
+                ContainerCreateBody {
+                    image: Some(image.clone()),
+                    labels: Some(container_labels),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("container created")
+            .id;
+        created.push((what, id));
+    }
+    let dead_network = format!("reenact-test-sweep-{run_id}");
+    docker
+        .create_network(NetworkCreateRequest {
+            name: dead_network.clone(),
+            labels: Some(make(&dead_pid, &this_host)),
+            ..Default::default()
+        })
+        .await
+        .expect("network created");
+    // Connecting sweeps.
+    let _backend = backend().await;
+    let mut still_there = Vec::new();
+    for (what, id) in &created {
+        if docker.inspect_container(id, None).await.is_ok() {
+            still_there.push(*what);
+        }
+        let _ = docker
+            .remove_container(
+                id,
+                Some(
+                    testcontainers::bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+                        .force(true)
+                        .build(),
+                ),
+            )
+            .await;
+    }
+    let network_left = docker.inspect_network(&dead_network, None).await.is_ok();
+    let _ = docker.remove_network(&dead_network).await;
+    assert_eq!(still_there, ["live", "elsewhere"]);
+    assert!(!network_left, "the dead run's network was not swept");
+}

@@ -82,6 +82,17 @@ impl DockerBackend {
     /// `engine` (for programs that embed the library, such as tests).
     pub async fn connect_with_engine(engine: &Path) -> Result<DockerBackend, BackendError> {
         let docker = connect_engine().await?;
+        match sweep_dead_runs(&docker).await {
+            Ok(swept) if swept.containers.len() + swept.networks.len() > 0 => {
+                tracing::info!(
+                    containers = ?swept.containers,
+                    networks = ?swept.networks,
+                    "removed what reenact runs that are gone left behind"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the start-up sweep failed"),
+        }
         let image = image::ensure_mock_image(&docker, engine)
             .await
             .map_err(BackendError::Image)?;
@@ -984,6 +995,71 @@ pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, Backend
             match docker.remove_image(&image.id, Some(options), None).await {
                 Ok(_) => report.images.push(name),
                 Err(e) => tracing::warn!(image = name, error = %e, "failed to remove an image"),
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Remove the containers and networks that reenact processes of this host left behind and
+/// that are no longer running ([`labels::is_leftover`]): what a `kill -9` leaves. Objects of
+/// other hosts and of live processes are never touched, so this is safe on a shared engine.
+pub async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendError> {
+    let host = labels::this_host();
+    let own = std::process::id();
+    let leftover = |found: Option<&HashMap<String, String>>| {
+        found.is_some_and(|l| labels::is_leftover(l, &host, own, labels::pid_alive))
+    };
+    let list_error = |what: &str, source| BackendError::Docker {
+        action: format!("list {what}"),
+        source,
+    };
+    let filters = labels::filter(labels::HOST, &host);
+    let mut report = CleanReport::default();
+    let containers = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| list_error("containers", e))?;
+    for container in containers {
+        let Some(id) = container.id.clone() else {
+            continue;
+        };
+        if !leftover(container.labels.as_ref()) {
+            continue;
+        }
+        let name = container
+            .names
+            .and_then(|names| names.into_iter().next())
+            .map(|n| n.trim_start_matches('/').to_owned())
+            .unwrap_or_else(|| id.clone());
+        remove_container(docker, &name, &id).await;
+        report.containers.push(name);
+    }
+    let networks = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| list_error("networks", e))?;
+    for network in networks {
+        let Some(name) = network.name.clone() else {
+            continue;
+        };
+        if !leftover(network.labels.as_ref()) {
+            continue;
+        }
+        match docker.remove_network(&name).await {
+            Ok(()) => report.networks.push(name),
+            Err(e) if already_gone(&e) => {}
+            Err(e) => {
+                tracing::warn!(network = name, error = %e, "failed to remove a leftover network")
             }
         }
     }
