@@ -345,7 +345,10 @@ pub async fn run_scenario(
         }
     }
     let ca_file = folder.as_ref().map(|folder| folder.ca_file.as_path());
-    let result = run_with_mocks(scenario, choice, ctx, &servers, ca_file).await;
+    let mut result = run_with_mocks(scenario, choice, ctx, &servers, ca_file).await;
+    if let Ok((observation, _)) = &mut result {
+        observation.mock_logs = placed.log_tails(20).await;
+    }
     placed.close().await;
     if let Some(folder) = folder {
         folder.remove();
@@ -435,6 +438,7 @@ async fn run_with_mocks(
         mock_urls,
         target_url,
         target_log: running.log_tail(),
+        mock_logs: BTreeMap::new(),
     };
     // Details quote response bodies and requests; they reach terminals and reports, so secrets
     // go now, once, for every consumer.

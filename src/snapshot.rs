@@ -674,6 +674,12 @@ mod tests {
             mock_urls: [("erp".to_string(), "http://127.0.0.1:4000".to_string())].into(),
             target_url: "http://127.0.0.1:5000".into(),
             target_log: vec![],
+            // Container output is never part of a snapshot.
+            mock_logs: [(
+                "erp".to_string(),
+                vec!["reenact mock-engine ready".to_string()],
+            )]
+            .into(),
         }
     }
 
@@ -688,6 +694,10 @@ mod tests {
         assert!(text.contains("{{ mocks.erp.url }}/cb"), "{text}");
         assert!(!text.contains("127.0.0.1"), "{text}");
         assert!(text.contains("\"grant_type\": \"refresh_token\""), "{text}");
+        assert!(
+            !text.contains("mock-engine ready"),
+            "container logs in a snapshot:\n{text}"
+        );
     }
 
     #[test]

@@ -244,6 +244,24 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
                 placement.name(),
                 started.elapsed()
             );
+            // Mock container logs reach the observation (a fresh container's readiness line
+            // at least); in-process mocks have none. Neither is part of the snapshot.
+            let logged: Vec<&String> = result.observation.mock_logs.keys().collect();
+            if matches!(placement, Placement::InProcess) {
+                assert!(logged.is_empty(), "{logged:?}");
+            } else {
+                let names: Vec<&String> = scenario.mocks.iter().map(|m| &m.name).collect();
+                let mut sorted = names.clone();
+                sorted.sort();
+                assert_eq!(logged, sorted, "{}: one log per mock", scenario.id);
+                for (mock, lines) in &result.observation.mock_logs {
+                    assert!(
+                        lines.iter().any(|line| line.trim() == docker::READY_LINE),
+                        "{}: mock `{mock}` log lacks the readiness line: {lines:?}",
+                        scenario.id
+                    );
+                }
+            }
             normalized.push((
                 result.behaviour,
                 reenact::snapshot::normalize(

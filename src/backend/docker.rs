@@ -165,6 +165,10 @@ impl DockerBackend {
             containers: Vec::new(),
             pool: self.pool.clone(),
             pooled: Vec::new(),
+            opened: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX))
+                .unwrap_or(0),
             http: None,
             ready_within: self.ready_within,
             closed: false,
@@ -253,6 +257,8 @@ pub struct DockerRun {
     pool: Option<Arc<Pool>>,
     /// (mock name, container) checked out of the pool.
     pooled: Vec<(String, EngineContainer)>,
+    /// Unix time (seconds) the run opened: logs of reused containers are read from then on.
+    opened: i32,
     /// The client the mocks were configured with (to reset pooled ones).
     http: Option<reqwest::Client>,
     ready_within: Duration,
@@ -374,6 +380,37 @@ impl DockerRun {
             source,
         })?;
         Ok(placed)
+    }
+
+    /// Each mock container's last `lines` output lines since the run opened, by mock name.
+    /// (Docker's `since` counts whole seconds, so a reused container may show a line or two of
+    /// the run before it.)
+    pub async fn log_tails(&self, lines: usize) -> BTreeMap<String, Vec<String>> {
+        let containers = self
+            .containers
+            .iter()
+            .map(|(mock, id)| (mock, id))
+            .chain(self.pooled.iter().map(|(mock, engine)| (mock, &engine.id)));
+        let mut tails = BTreeMap::new();
+        for (mock, id) in containers {
+            let options = LogsOptionsBuilder::default()
+                .stdout(true)
+                .stderr(true)
+                .since(self.opened)
+                .tail(&lines.to_string())
+                .build();
+            let mut stream = self.docker.logs(id, Some(options));
+            let mut text = String::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+            let all: Vec<String> = text.lines().map(str::to_owned).collect();
+            tails.insert(
+                mock.clone(),
+                all[all.len().saturating_sub(lines)..].to_vec(),
+            );
+        }
+        tails
     }
 
     /// Join container `id` to the run's network under `spec`'s name and hostnames.

@@ -133,6 +133,14 @@ impl RunMocks {
         }
     }
 
+    /// Each mock's last `lines` output lines during this run, by mock name; empty in-process.
+    pub async fn log_tails(&self, lines: usize) -> std::collections::BTreeMap<String, Vec<String>> {
+        match self {
+            RunMocks::InProcess(_) => Default::default(),
+            RunMocks::Docker(run) => run.log_tails(lines).await,
+        }
+    }
+
     /// Stop every mock of the run and release what the run holds (containers, network).
     pub async fn close(self) {
         match self {

@@ -254,6 +254,7 @@ fn judge(
         error: None,
         journal_dropped: Default::default(),
         target_log: Vec::new(),
+        mock_logs: Default::default(),
         duration_ms: 0,
     };
     let run = match result {
@@ -275,6 +276,18 @@ fn judge(
     item.target_log = log[log.len().saturating_sub(20)..]
         .iter()
         .map(|line| reenact::snapshot::redact_text(line))
+        .collect();
+    item.mock_logs = run
+        .observation
+        .mock_logs
+        .iter()
+        .map(|(mock, lines)| {
+            let lines = lines[lines.len().saturating_sub(20)..]
+                .iter()
+                .map(|line| reenact::snapshot::redact_text(line))
+                .collect();
+            (mock.clone(), lines)
+        })
         .collect();
     item.expectations = run.expectations.clone();
     item.failed_step = run.failed_step().map(|(name, reason)| FailedStep {
