@@ -30,6 +30,11 @@ pub struct Observation {
     pub target_network_url: Option<String>,
     /// The target's last output lines.
     pub target_log: Vec<String>,
+    /// Each mock container's last output lines during the run, by mock name (empty for
+    /// in-process mocks, which write no log of their own). Never part of a snapshot: both
+    /// backends must give identical snapshots.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mock_logs: BTreeMap<String, Vec<String>>,
 }
 
 /// What one step did and saw.

@@ -8,6 +8,10 @@
 //!
 //! [run]
 //! target = "ledger-sync@1.4.3"
+//! backend = "docker"          # where mocks run; `--backend` wins
+//!
+//! [docker]
+//! ready_within = "60s"        # how long a mock container may take to start
 //! ```
 //!
 //! A target is a `command` (with an optional `build` run once before first use), a `url`, or a
@@ -41,7 +45,27 @@ pub struct Project {
     pub targets: BTreeMap<String, TargetDef>,
     /// Default target for `reenact run`.
     pub default_target: Option<String>,
+    /// `run.backend`: where mocks run unless `--backend` says otherwise.
+    pub backend: Option<BackendSetting>,
+    /// `docker.ready_within`: how long a mock container may take from start to ready.
+    pub docker_ready_within: Option<std::time::Duration>,
 }
+
+/// A backend named in `reenact.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendSetting {
+    /// `inprocess`.
+    InProcess,
+    /// `docker`.
+    Docker,
+}
+
+/// The backends `run.backend` accepts.
+const BACKENDS: &[&str] = &["inprocess", "docker"];
+
+/// Bounds of `docker.ready_within`.
+const READY_WITHIN_RANGE: std::ops::RangeInclusive<std::time::Duration> =
+    std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(600);
 
 /// A named target.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -105,12 +129,21 @@ struct RawProject {
     targets: BTreeMap<String, TargetDef>,
     #[serde(default)]
     run: RawRun,
+    #[serde(default)]
+    docker: RawDocker,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRun {
     target: Option<String>,
+    backend: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocker {
+    ready_within: Option<String>,
 }
 
 /// Why the project file is unusable.
@@ -176,6 +209,35 @@ impl Project {
                 "`run.target` names `{default}`, which is not under `[targets]`"
             )));
         }
+        let backend = match raw.run.backend.as_deref() {
+            None => None,
+            Some("inprocess") => Some(BackendSetting::InProcess),
+            Some("docker") => Some(BackendSetting::Docker),
+            Some(other) => {
+                let hint = crate::scenario::suggest::did_you_mean(other, BACKENDS)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                return Err(invalid(format!(
+                    "`run.backend` is `{other}`, expected `inprocess` or `docker`{hint}"
+                )));
+            }
+        };
+        let docker_ready_within = match raw.docker.ready_within.as_deref() {
+            None => None,
+            Some(text) => {
+                let within = crate::scenario::duration::parse(text).map_err(|e| {
+                    invalid(format!(
+                        "`docker.ready_within`: {e}; write a duration such as `60s` or `2m`"
+                    ))
+                })?;
+                if !READY_WITHIN_RANGE.contains(&within) {
+                    return Err(invalid(format!(
+                        "`docker.ready_within` is `{text}`, expected between `1s` and `10m`"
+                    )));
+                }
+                Some(within)
+            }
+        };
         Ok(Project {
             root: path
                 .parent()
@@ -183,6 +245,8 @@ impl Project {
                 .unwrap_or_else(|| PathBuf::from(".")),
             targets: raw.targets,
             default_target: raw.run.target,
+            backend,
+            docker_ready_within,
         })
     }
 }
@@ -224,6 +288,19 @@ target = "app@1"
     }
 
     #[test]
+    fn reads_backend_and_docker_settings() {
+        let project =
+            load_text("[run]\nbackend = \"docker\"\n[docker]\nready_within = \"60s\"\n").unwrap();
+        assert_eq!(project.backend, Some(BackendSetting::Docker));
+        assert_eq!(
+            project.docker_ready_within,
+            Some(std::time::Duration::from_secs(60))
+        );
+        let empty = load_text("").unwrap();
+        assert_eq!((empty.backend, empty.docker_ready_within), (None, None));
+    }
+
+    #[test]
     fn rejects_bad_files() {
         let cases = [
             ("[targets.a]\ncomand = [\"x\"]", "unknown field `comand`"),
@@ -245,6 +322,16 @@ target = "app@1"
                 "only for `image`",
             ),
             ("[run]\ntarget = \"nope\"", "not under `[targets]`"),
+            (
+                "[run]\nbackend = \"dokcer\"",
+                "expected `inprocess` or `docker`; did you mean `docker`?",
+            ),
+            ("[docker]\nready_within = \"60\"", "`docker.ready_within`:"),
+            (
+                "[docker]\nready_within = \"1h\"",
+                "expected between `1s` and `10m`",
+            ),
+            ("[docker]\nready = \"60s\"", "unknown field `ready`"),
         ];
         for (text, needle) in cases {
             let err = load_text(text).unwrap_err().to_string();

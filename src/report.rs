@@ -66,6 +66,9 @@ pub struct RunItem {
     pub journal_dropped: BTreeMap<String, u64>,
     /// The target's last output lines (at most 20), redacted.
     pub target_log: Vec<String>,
+    /// Each mock container's last output lines (at most 20), redacted; absent in-process.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub mock_logs: BTreeMap<String, Vec<String>>,
     /// Wall-clock milliseconds.
     pub duration_ms: u64,
 }

@@ -403,7 +403,7 @@ pub async fn run_scenario(
     let mut servers = Vec::with_capacity(scenario.mocks.len());
     for spec in &scenario.mocks {
         let tls = match folder.as_ref().filter(|_| spec.tls) {
-            Some(folder) => match folder.ca.issue(&spec.name) {
+            Some(folder) => match folder.ca.issue_with_names(&spec.name, &spec.hostnames) {
                 Ok(identity) => Some(identity),
                 Err(err) => {
                     placed.close().await;
@@ -427,7 +427,10 @@ pub async fn run_scenario(
         }
     }
     let ca_file = folder.as_ref().map(|folder| folder.ca_file.as_path());
-    let result = run_with_mocks(scenario, choice, ctx, &mut placed, &servers, ca_file).await;
+    let mut result = run_with_mocks(scenario, choice, ctx, &mut placed, &servers, ca_file).await;
+    if let Ok((observation, _)) = &mut result {
+        observation.mock_logs = placed.log_tails(20).await;
+    }
     placed.close().await;
     if let Some(folder) = folder {
         folder.remove();
@@ -536,6 +539,7 @@ async fn run_with_mocks(
         target_url,
         target_network_url,
         target_log: running.log_tail(),
+        mock_logs: BTreeMap::new(),
     };
     // Details quote response bodies and requests; they reach terminals and reports, so secrets
     // go now, once, for every consumer.
@@ -913,8 +917,8 @@ pub struct Job {
 }
 
 /// Run many jobs, at most `jobs_at_once` at a time (each run has its own mocks and target port,
-/// so runs do not interfere). `on_done` is called as each finishes, with its index; the results
-/// come back in job order.
+/// so runs do not interfere), then close `placement`. `on_done` is called as each finishes,
+/// with its index; the results come back in job order.
 pub async fn run_jobs(
     jobs: Vec<Job>,
     http: reqwest::Client,
@@ -930,13 +934,13 @@ pub async fn run_jobs(
         let semaphore = semaphore.clone();
         let http = http.clone();
         let root = project_root.clone();
-        let placement = placement.clone();
+        let run_placement = placement.clone();
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let ctx = RunContext {
                 http: &http,
                 project_root: &root,
-                placement: &placement,
+                placement: &run_placement,
             };
             (index, run_scenario(&job.scenario, &job.target, &ctx).await)
         });
@@ -953,6 +957,8 @@ pub async fn run_jobs(
             Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
         }
     }
+    // Every run has closed: reused mock containers can go.
+    placement.close().await;
     results
         .into_iter()
         .map(|result| result.expect("every job reports exactly once"))

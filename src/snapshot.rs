@@ -681,6 +681,12 @@ mod tests {
             target_url: "http://127.0.0.1:5000".into(),
             target_network_url: None,
             target_log: vec![],
+            // Container output is never part of a snapshot.
+            mock_logs: [(
+                "erp".to_string(),
+                vec!["reenact mock-engine ready".to_string()],
+            )]
+            .into(),
         }
     }
 
@@ -719,6 +725,10 @@ mod tests {
         assert!(text.contains("{{ mocks.erp.url }}/cb"), "{text}");
         assert!(!text.contains("127.0.0.1"), "{text}");
         assert!(text.contains("\"grant_type\": \"refresh_token\""), "{text}");
+        assert!(
+            !text.contains("mock-engine ready"),
+            "container logs in a snapshot:\n{text}"
+        );
     }
 
     #[test]

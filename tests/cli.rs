@@ -21,9 +21,14 @@ fn reenact(dir: &Path, args: &[&str]) -> Output {
 
 /// `reenact ARGS` in the repository with `DOCKER_HOST` pointing at no engine.
 fn reenact_without_engine(args: &[&str]) -> Output {
+    reenact_in_without_engine(repo(), args)
+}
+
+/// `reenact ARGS` in `dir` with `DOCKER_HOST` pointing at no engine.
+fn reenact_in_without_engine(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reenact"))
         .args(args)
-        .current_dir(repo())
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
         .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock")
@@ -379,9 +384,9 @@ fn docker_backend_without_an_engine_is_an_environment_failure_naming_docker_host
 }
 
 #[test]
-fn docker_backend_refuses_https_mocks_and_webhook_steps_before_starting_anything() {
-    // Needs no engine: the refusal comes before Docker is contacted, so no HTTPS mock is ever
-    // served as plain HTTP and no webhook fails mid-flow.
+fn docker_backend_refuses_webhook_steps_before_starting_anything() {
+    // Needs no engine: the refusal comes before Docker is contacted, so no webhook fails
+    // mid-flow. HTTPS mocks run in containers, so `tls: true` alone is no reason to refuse.
     let output = reenact_without_engine(&[
         "validate",
         "tests/fixtures/valid/webhooks_and_https.yaml",
@@ -420,17 +425,17 @@ fn image_without_an_engine_is_an_environment_failure_naming_docker_host() {
 }
 
 #[test]
-fn a_container_target_without_docker_is_refused_naming_the_docker_backend() {
-    // Before anything starts (no build, no engine): the scenario's own `target.image` (in a
-    // folder without reenact.toml, whose default target would win), and an inline image.
+fn a_container_target_picks_docker_and_refuses_inprocess() {
+    // The scenario's own `target.image` (in a folder without reenact.toml, whose default target
+    // would win), and an inline image.
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         repo().join("tests/fixtures/valid/container_target.yaml"),
         dir.path().join("container.yaml"),
     )
     .unwrap();
-    for (cwd, args) in [
-        (dir.path(), &["run", "container.yaml"][..]),
+    let cases: [(&Path, &[&str]); 2] = [
+        (dir.path(), &["run", "container.yaml"]),
         (
             repo(),
             &[
@@ -440,9 +445,22 @@ fn a_container_target_without_docker_is_refused_naming_the_docker_backend() {
                 "reenact-target-ledger-sync:0a1b",
             ],
         ),
-    ] {
-        let output = reenact(cwd, args);
-        assert_eq!(code(&output), exit_codes::INVALID_INPUT, "{args:?}");
+    ];
+    for (cwd, args) in cases {
+        // With no `--backend`, a container target takes the docker backend (its mocks must
+        // share its network): with no engine, that is an environment failure naming it.
+        let output = reenact_in_without_engine(cwd, args);
+        assert_eq!(code(&output), exit_codes::ENVIRONMENT, "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("`DOCKER_HOST`"), "{stderr}");
+        // Asked for in-process, it is refused before anything starts (no build, no engine).
+        let inprocess: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--backend", "inprocess"])
+            .collect();
+        let output = reenact_in_without_engine(cwd, &inprocess);
+        assert_eq!(code(&output), exit_codes::INVALID_INPUT, "{inprocess:?}");
         let stderr = text(&output.stderr);
         assert!(
             stderr.contains("cannot run on the `inprocess` backend")

@@ -1,8 +1,10 @@
 //! Docker backend tests: the mock image built without a registry, one mock container answering a
 //! stub (the smoke test that catches a Docker client the engine rejects), every demo scenario
 //! giving the same normalized observation, behaviour and verdict with mocks and the demo target in
-//! containers as in-process, a container target's failures and logs, `reenact image`, nothing
-//! left behind after SIGINT or SIGTERM, and `reenact clean` sweeping a leftover.
+//! containers as in-process, a container target's failures and logs, mock container logs,
+//! `reenact image`, nothing left behind after SIGINT or SIGTERM, `reenact clean` sweeping a
+//! leftover and the start-up sweep of a dead run's, the run network resolving declared names only,
+//! an HTTPS mock serving the run CA's certificate from its container, and reuse across a suite.
 //!
 //! They need a Docker engine, so plain `cargo test` lists them as ignored with that reason (a
 //! skipped test is never counted as passed). `.ci/run` starts an engine and runs them with
@@ -14,6 +16,7 @@ mod support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use reenact::backend::docker::{self, DockerBackend};
 use reenact::backend::{BackendError, Placement, image, labels, new_run_id};
@@ -331,6 +334,24 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
                 scenario.id
             );
             behaviours.push((in_process.0, in_docker.0));
+            // Mock container logs reach the observation (a fresh container's readiness line
+            // at least); in-process mocks have none. Neither is part of the snapshot.
+            assert!(
+                in_process.2.mock_logs.is_empty(),
+                "{:?}",
+                in_process.2.mock_logs
+            );
+            let logged: Vec<&String> = in_docker.2.mock_logs.keys().collect();
+            let mut names: Vec<&String> = scenario.mocks.iter().map(|m| &m.name).collect();
+            names.sort();
+            assert_eq!(logged, names, "{}: one log per mock", scenario.id);
+            for (mock, lines) in &in_docker.2.mock_logs {
+                assert!(
+                    lines.iter().any(|line| line.trim() == docker::READY_LINE),
+                    "{}: mock `{mock}` log lacks the readiness line: {lines:?}",
+                    scenario.id
+                );
+            }
         }
         let verdict_in_process = judge(&[behaviours[0].0], &[behaviours[1].0]);
         let verdict_in_docker = judge(&[behaviours[0].1], &[behaviours[1].1]);
@@ -636,4 +657,335 @@ async fn container_kinds(docker: &Docker, pid: &str) -> Vec<String> {
         .into_iter()
         .filter_map(|c| c.labels?.get(labels::KIND).cloned())
         .collect()
+}
+
+const ISOLATION: &str = r#"
+id: docker-isolation
+title: names on the run network
+ticket: ISO-1
+clock: { start: 2026-10-31T23:00:00Z }
+mocks:
+  sender: {}
+  partner:
+    hostnames: [hooks.partner.example]
+    stubs:
+      - request: { method: POST, path: /hook }
+        response: { status: 200, json: { received: true } }
+target:
+  url: http://127.0.0.1:9
+flow:
+  - name: never replayed here
+    request: { method: GET, path: /healthz }
+"#;
+
+fn webhook_to(url: &str) -> reenact::mock::webhook::WebhookRequest {
+    reenact::mock::webhook::WebhookRequest {
+        url: url.to_owned(),
+        method: "POST".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: br#"{"event":"invoice.updated"}"#.to_vec(),
+        sign: None,
+        retry: reenact::mock::webhook::RetryPolicy {
+            attempts: 1,
+            backoff_millis: 0,
+            timeout_millis: 5000,
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn run_network_resolves_declared_names_and_nothing_else() {
+    let _serial = SERIAL.lock().await;
+    let placement = Placement::Docker(backend().await);
+    let scenario =
+        scenario::load_bytes(&repo().join("isolation.yaml"), repo(), ISOLATION.as_bytes())
+            .expect("valid isolation scenario");
+    let http = run::http_client();
+    let mut mocks = placement
+        .open_run(&new_run_id())
+        .await
+        .expect("run networks");
+    let mut placed = Vec::new();
+    for spec in &scenario.mocks {
+        match mocks.start_mock(spec, &scenario.clock, None, &http).await {
+            Ok(mock) => placed.push(mock),
+            Err(err) => {
+                mocks.close().await;
+                panic!("{}: {}", spec.name, reenact::target::error_chain(&err));
+            }
+        }
+    }
+    let sender = reenact::mock::ControlClient::new(placed[0].admin_url.clone(), http.clone());
+    let partner = reenact::mock::ControlClient::new(placed[1].admin_url.clone(), http.clone());
+    let started = std::time::Instant::now();
+    let undeclared = sender
+        .send_webhook(&webhook_to("http://api.xero.com/hook"))
+        .await;
+    let undeclared_took = started.elapsed();
+    let declared = sender
+        .send_webhook(&webhook_to("http://hooks.partner.example:8080/hook"))
+        .await;
+    let by_name = sender
+        .send_webhook(&webhook_to(&format!(
+            "{}/hook",
+            placed[1].network_url.as_deref().unwrap_or_default()
+        )))
+        .await;
+    let journal = partner.journal().await;
+    // The host-side URLs still work although the run's network has no way out.
+    let from_host = http
+        .post(format!("{}/hook", placed[1].url))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    mocks.close().await;
+
+    let undeclared = undeclared.expect("the control API answers");
+    assert_eq!(undeclared.deliveries.len(), 1);
+    let attempt = &undeclared.deliveries[0];
+    assert!(attempt.response.is_none(), "{attempt:?}");
+    let error = attempt.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("dns error"),
+        "the undeclared name must fail to resolve, got: {error}"
+    );
+    // The sink answers at once: no resolver timeout to wait out.
+    assert!(
+        undeclared_took < std::time::Duration::from_secs(3),
+        "{undeclared_took:?}"
+    );
+    for (what, report) in [("hostname", declared), ("mock name", by_name)] {
+        let report = report.expect("the control API answers");
+        let status = report.deliveries[0].response.as_ref().map(|r| r.status);
+        assert_eq!(status, Some(200), "by {what}: {:?}", report.deliveries[0]);
+    }
+    let journal = journal.expect("the partner's journal");
+    assert_eq!(journal.entries.len(), 2, "{journal:?}");
+    assert_eq!(from_host.expect("the host reaches the mock"), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
+    let _serial = SERIAL.lock().await;
+    let placement = Placement::Docker(backend().await);
+    let mut scenario = scenario::load_bytes(&repo().join("smoke.yaml"), repo(), SMOKE.as_bytes())
+        .expect("valid smoke scenario");
+    let mut spec = scenario.mocks.remove(0);
+    spec.tls = true;
+    spec.hostnames = vec!["api.erp.example".into()];
+    let ca = reenact::mock::tls::RunCa::generate().expect("a CA");
+    let identity = ca
+        .issue_with_names(&spec.name, &spec.hostnames)
+        .expect("a certificate");
+    let plain = run::http_client();
+    let trusting = run::http_client_trusting(&ca.ca_der()).expect("a client trusting the CA");
+    let mut mocks = placement
+        .open_run(&new_run_id())
+        .await
+        .expect("run networks");
+    let placed = mocks
+        .start_mock(&spec, &scenario.clock, Some(identity), &plain)
+        .await;
+    let answers = match &placed {
+        Ok(placed) => {
+            let url = format!("{}/v1/health", placed.url);
+            let trusted = trusting.get(&url).send().await;
+            let trusted = match trusted {
+                Ok(response) => Ok((response.status().as_u16(), response.text().await)),
+                Err(err) => Err(reenact::target::error_chain(&err)),
+            };
+            let untrusted = plain.get(&url).send().await.map(|r| r.status().as_u16());
+            Some((trusted, untrusted))
+        }
+        Err(_) => None,
+    };
+    mocks.close().await;
+    let placed = placed.unwrap_or_else(|e| panic!("{}", reenact::target::error_chain(&e)));
+    assert!(
+        placed.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        placed.url
+    );
+    assert_eq!(placed.network_url.as_deref(), Some("https://erp:8080"));
+    let (trusted, untrusted) = answers.expect("answers");
+    let (status, body) = trusted.expect("a client trusting the run's CA gets an answer");
+    assert_eq!(status, 200);
+    assert_eq!(body.expect("a body"), r#"{"ok":true}"#);
+    let refused = untrusted.expect_err("a client that does not trust the CA must fail");
+    assert!(
+        reenact::target::error_chain(&refused).contains("certificate"),
+        "{}",
+        reenact::target::error_chain(&refused)
+    );
+}
+
+/// Normalized observation and behaviour of every job of `jobs`, run by `run_jobs` on
+/// `placement` two at a time, in job order; and how long the suite took.
+async fn run_suite(
+    jobs: &[run::Job],
+    placement: Placement,
+) -> (Vec<(String, String)>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let results = run::run_jobs(
+        jobs.to_vec(),
+        run::http_client(),
+        repo().to_path_buf(),
+        placement,
+        2,
+        |_, _| {},
+    )
+    .await;
+    let took = started.elapsed();
+    let normalized = jobs
+        .iter()
+        .zip(results)
+        .map(|(job, result)| {
+            let result = result.unwrap_or_else(|e| {
+                panic!("{}: {}", job.scenario.id, reenact::target::error_chain(&e))
+            });
+            let snapshot = reenact::snapshot::normalize(
+                &result.observation,
+                &result.expectations,
+                &job.scenario.snapshot.redact,
+            );
+            (
+                format!("{}: {:?}", job.scenario.id, result.behaviour),
+                serde_json::to_string_pretty(&snapshot).expect("json"),
+            )
+        })
+        .collect();
+    (normalized, took)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn a_suite_reuses_mock_containers_and_observes_the_same_as_with_fresh_ones() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let choice = Arc::new(demo_target("1.4.3"));
+    let scenarios: Vec<Arc<Scenario>> = demo_scenarios()
+        .into_iter()
+        .filter(|scenario| docker::unsupported(scenario, false).is_empty())
+        .map(Arc::new)
+        .collect();
+    assert!(scenarios.len() >= 4, "too few scenarios for a suite");
+    let most_mocks = scenarios.iter().map(|s| s.mocks.len()).max().unwrap_or(0);
+    assert!(most_mocks >= 1);
+    // Every scenario twice, so that containers are reused within the suite whatever the order.
+    let jobs: Vec<run::Job> = scenarios
+        .iter()
+        .chain(scenarios.iter())
+        .map(|scenario| run::Job {
+            scenario: scenario.clone(),
+            target: choice.clone(),
+        })
+        .collect();
+    let (fresh, fresh_took) = run_suite(&jobs, Placement::Docker(backend().await)).await;
+    let reusing = backend().await.with_reuse().await.expect("a pool");
+    let (reused, reused_took) = run_suite(&jobs, Placement::Docker(reusing.clone())).await;
+    let created = reusing.pool().expect("reuse is on").created();
+    let _ = writeln!(
+        std::io::stderr(),
+        "suite of {} runs, -j 2: fresh containers {fresh_took:?}, reused {reused_took:?} ({created} containers)",
+        jobs.len()
+    );
+    for ((fresh_id, fresh_obs), (reused_id, reused_obs)) in fresh.iter().zip(&reused) {
+        assert_eq!(fresh_id, reused_id, "behaviour differs with reuse");
+        assert_eq!(
+            fresh_obs, reused_obs,
+            "{fresh_id}: observation differs with reuse"
+        );
+    }
+    assert!(
+        created <= 2 * most_mocks,
+        "{created} containers for -j 2 and at most {most_mocks} mock(s) per scenario"
+    );
+    let pid = std::process::id().to_string();
+    assert_eq!(
+        containers_with(&docker, labels::PID, &pid).await,
+        Vec::<String>::new(),
+        "containers left behind"
+    );
+    assert_eq!(
+        networks_with(&docker, labels::PID, &pid).await,
+        Vec::<String>::new(),
+        "networks left behind"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test docker -- --ignored`"]
+async fn connecting_sweeps_what_a_dead_run_of_this_host_left_and_nothing_else() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let image = backend().await.image().to_owned();
+    // A pid that is certainly dead: a child we started and reaped.
+    let mut child = Command::new("true").spawn().expect("true runs");
+    let dead_pid = child.id().to_string();
+    child.wait().expect("true exits");
+    let run_id = new_run_id();
+    let make = |pid: &str, host: &str| {
+        let mut with = labels::for_run(&run_id, "mock");
+        with.insert(labels::PID.to_owned(), pid.to_owned());
+        with.insert(labels::HOST.to_owned(), host.to_owned());
+        with
+    };
+    let this_host = labels::this_host();
+    let mut created = Vec::new();
+    for (what, container_labels) in [
+        ("dead", make(&dead_pid, &this_host)),
+        ("live", make(&std::process::id().to_string(), &this_host)),
+        ("elsewhere", make(&dead_pid, "some-other-host.example")),
+    ] {
+        let id = docker
+            .create_container(
+                Some(
+                    CreateContainerOptionsBuilder::default()
+                        .name(&format!("reenact-test-sweep-{what}-{run_id}"))
+                        .build(),
+                ),
+                ContainerCreateBody {
+                    image: Some(image.clone()),
+                    labels: Some(container_labels),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("container created")
+            .id;
+        created.push((what, id));
+    }
+    let dead_network = format!("reenact-test-sweep-{run_id}");
+    docker
+        .create_network(NetworkCreateRequest {
+            name: dead_network.clone(),
+            labels: Some(make(&dead_pid, &this_host)),
+            ..Default::default()
+        })
+        .await
+        .expect("network created");
+    // Connecting sweeps.
+    let _backend = backend().await;
+    let mut still_there = Vec::new();
+    for (what, id) in &created {
+        if docker.inspect_container(id, None).await.is_ok() {
+            still_there.push(*what);
+        }
+        let _ = docker
+            .remove_container(
+                id,
+                Some(
+                    testcontainers::bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+                        .force(true)
+                        .build(),
+                ),
+            )
+            .await;
+    }
+    let network_left = docker.inspect_network(&dead_network, None).await.is_ok();
+    let _ = docker.remove_network(&dead_network).await;
+    assert_eq!(still_there, ["live", "elsewhere"]);
+    assert!(!network_left, "the dead run's network was not swept");
 }

@@ -76,6 +76,7 @@ fn mock(stubs: Vec<Stub>) -> MockSpec {
         journal_limit: DEFAULT_JOURNAL_LIMIT,
         rate_limits: Vec::new(),
         tls: false,
+        hostnames: Vec::new(),
     }
 }
 

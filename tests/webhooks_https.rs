@@ -171,6 +171,7 @@ fn spec(name: &str, tls: bool) -> MockSpec {
         journal_limit: DEFAULT_JOURNAL_LIMIT,
         rate_limits: Vec::new(),
         tls,
+        hostnames: Vec::new(),
     }
 }
 

@@ -15,16 +15,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use testcontainers::bollard::Docker;
-use testcontainers::bollard::body_full;
 use testcontainers::bollard::container::LogOutput;
 use testcontainers::bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
-    PortBinding, PortMap,
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkDisconnectRequest, PortBinding, PortMap,
 };
 use testcontainers::bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
@@ -33,21 +32,23 @@ use testcontainers::bollard::query_parameters::{
 };
 
 use crate::backend::image::{self, CONTAINER_ADMIN_PORT, CONTAINER_TRAFFIC_PORT};
+use crate::backend::labels;
 use crate::backend::placement::{BackendError, PlacedMock, Unsupported};
-use crate::backend::{labels, tar};
 use crate::mock::ControlClient;
+use crate::mock::tls::TlsIdentity;
 use crate::scenario::Scenario;
 use crate::scenario::model::{ClockSpec, MockSpec, StepAction, TARGET_ALIAS};
 use crate::target::ContainerLaunch;
 
-/// Where a container target finds the run's CA (what `{{ tls.ca_file }}` renders to for it).
+/// Where the run's CA is put in a target container (what `{{ tls.ca_file }}` renders to there).
 pub const CONTAINER_CA_FILE: &str = "/reenact/ca.pem";
 
 /// The line the engine prints on stdout once both listeners are bound.
 pub const READY_LINE: &str = "reenact mock-engine ready";
 
-/// How long a mock container may take from start to its readiness line.
-const READY_WITHIN: Duration = Duration::from_secs(30);
+/// How long a mock container may take from start to its readiness line, unless
+/// `[docker] ready_within` in `reenact.toml` says otherwise.
+pub const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// Seconds a container gets to stop on SIGTERM before it is killed.
 const STOP_GRACE_SECS: i32 = 5;
@@ -62,6 +63,10 @@ pub fn docker_host() -> String {
 pub struct DockerBackend {
     docker: Docker,
     image: String,
+    /// Idle engine containers shared by the runs of a suite (`--reuse`).
+    pool: Option<Arc<Pool>>,
+    /// Start-up deadline of a mock container.
+    ready_within: Duration,
 }
 
 impl DockerBackend {
@@ -81,10 +86,51 @@ impl DockerBackend {
     /// `engine` (for programs that embed the library, such as tests).
     pub async fn connect_with_engine(engine: &Path) -> Result<DockerBackend, BackendError> {
         let docker = connect_engine().await?;
+        match sweep_dead_runs(&docker).await {
+            Ok(swept) if swept.containers.len() + swept.networks.len() > 0 => {
+                tracing::info!(
+                    containers = ?swept.containers,
+                    networks = ?swept.networks,
+                    "removed what reenact runs that are gone left behind"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the start-up sweep failed"),
+        }
         let image = image::ensure_mock_image(&docker, engine)
             .await
             .map_err(BackendError::Image)?;
-        Ok(DockerBackend { docker, image })
+        Ok(DockerBackend {
+            docker,
+            image,
+            pool: None,
+            ready_within: READY_WITHIN,
+        })
+    }
+
+    /// Reuse engine containers across the runs of this backend (see [`Pool`]); end with
+    /// [`DockerBackend::close`].
+    pub async fn with_reuse(mut self) -> Result<DockerBackend, BackendError> {
+        self.pool = Some(Arc::new(Pool::create(&self.docker).await?));
+        Ok(self)
+    }
+
+    /// Give mock containers `within` from start to ready (default [`READY_WITHIN`]).
+    pub fn with_ready_within(mut self, within: Duration) -> DockerBackend {
+        self.ready_within = within;
+        self
+    }
+
+    /// The pool of reused containers, with reuse on.
+    pub fn pool(&self) -> Option<&Pool> {
+        self.pool.as_deref()
+    }
+
+    /// Remove what the backend holds beyond its runs (the pool's containers and network).
+    pub async fn close(&self) {
+        if let Some(pool) = &self.pool {
+            pool.close(&self.docker).await;
+        }
     }
 
     /// The engine connection.
@@ -97,32 +143,95 @@ impl DockerBackend {
         &self.image
     }
 
-    /// Create the network of run `run_id`; mocks are started on it with [`DockerRun::start_mock`].
+    /// Create the network of run `run_id`; mocks are started on it with
+    /// [`DockerRun::start_mock`].
+    ///
+    /// The run's network is `internal` (no route out of it); a second network, for the mocks
+    /// only, carries their published ports, with no traffic between its containers and no
+    /// masquerading out of it (see `docs/decisions.md`, "Run network isolation"): the run's own
+    /// with its first fresh container, the pool's for reused ones.
     pub async fn open_run(&self, run_id: &str) -> Result<DockerRun, BackendError> {
         let network = format!("reenact-{run_id}");
-        self.docker
-            .create_network(NetworkCreateRequest {
-                name: network.clone(),
-                driver: Some("bridge".to_owned()),
-                labels: Some(labels::for_run(run_id, "network")),
-                ..Default::default()
-            })
-            .await
-            .map_err(|source| BackendError::Docker {
-                action: format!("create network `{network}`"),
-                source,
-            })?;
+        // Registered first: a failed creation may still leave something to remove.
         register_live(run_id, Some(&network), None);
+        if let Err(e) = create_network(&self.docker, run_id, &network, true, HashMap::new()).await {
+            remove_run(
+                &self.docker,
+                run_id,
+                std::slice::from_ref(&network),
+                Vec::new(),
+            )
+            .await;
+            return Err(e);
+        }
         Ok(DockerRun {
             docker: self.docker.clone(),
             image: self.image.clone(),
             run_id: run_id.to_owned(),
             network,
+            ports_network: format!("reenact-{run_id}-ports"),
+            ports_network_created: false,
             containers: Vec::new(),
+            pool: self.pool.clone(),
+            pooled: Vec::new(),
+            opened: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX))
+                .unwrap_or(0),
+            http: None,
+            ready_within: self.ready_within,
             closed: false,
         })
     }
 }
+
+async fn create_network(
+    docker: &Docker,
+    run_id: &str,
+    name: &str,
+    internal: bool,
+    options: HashMap<String, String>,
+) -> Result<(), BackendError> {
+    docker
+        .create_network(NetworkCreateRequest {
+            name: name.to_owned(),
+            driver: Some("bridge".to_owned()),
+            internal: Some(internal),
+            options: Some(options),
+            labels: Some(labels::for_run(run_id, "network")),
+            ..Default::default()
+        })
+        .await
+        .map(drop)
+        .map_err(|source| BackendError::Docker {
+            action: format!("create network `{name}`"),
+            source,
+        })
+}
+
+/// Bridge options of the network that carries the mocks' published ports: containers on it
+/// cannot talk to each other, and nothing leaves it through the host's masquerading.
+fn ports_network_options() -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "com.docker.network.bridge.enable_icc".to_owned(),
+            "false".to_owned(),
+        ),
+        (
+            "com.docker.network.bridge.enable_ip_masquerade".to_owned(),
+            "false".to_owned(),
+        ),
+    ])
+}
+
+/// The DNS server a mock container is given: its own loopback, where `mock-engine --dns-sink`
+/// answers "no such name" to whatever Docker's embedded resolver forwards (every name the run's
+/// network does not know). A server the container names itself is reached from inside the
+/// container, never through the host's resolver.
+pub const ISOLATED_DNS: &str = "127.0.0.1";
+
+/// Where the TLS identity of an HTTPS mock is put in its container.
+const TLS_DIR: &str = "/reenact-tls";
 
 /// Connect to the engine named by `DOCKER_HOST` (or testcontainers' settings) and check it answers.
 pub async fn connect_engine() -> Result<Docker, BackendError> {
@@ -147,8 +256,21 @@ pub struct DockerRun {
     image: String,
     run_id: String,
     network: String,
-    /// (mock name, container id), in start order.
+    /// The network that carries the published ports of the run's own containers (created
+    /// with the first one: pooled containers have the pool's).
+    ports_network: String,
+    ports_network_created: bool,
+    /// (mock name, container id) of the run's own containers, in start order.
     containers: Vec<(String, String)>,
+    /// The suite's pool, with reuse on.
+    pool: Option<Arc<Pool>>,
+    /// (mock name, container) checked out of the pool.
+    pooled: Vec<(String, EngineContainer)>,
+    /// Unix time (seconds) the run opened: logs of reused containers are read from then on.
+    opened: i32,
+    /// The client the mocks were configured with (to reset pooled ones).
+    http: Option<reqwest::Client>,
+    ready_within: Duration,
     closed: bool,
 }
 
@@ -175,77 +297,132 @@ impl DockerRun {
         &self.network
     }
 
-    /// Start `spec` in a container, wait for its readiness line, configure it over the control
-    /// API and return its host-side URLs.
+    /// Both networks of the run, the run's own first.
+    fn networks(&self) -> Vec<String> {
+        let mut networks = vec![self.network.clone()];
+        if self.ports_network_created {
+            networks.push(self.ports_network.clone());
+        }
+        networks
+    }
+
+    /// Create the run's ports network unless it exists.
+    async fn ensure_ports_network(&mut self) -> Result<(), BackendError> {
+        if !self.ports_network_created {
+            register_live(&self.run_id, Some(&self.ports_network), None);
+            // Marked before creating: a half-made network is still looked for at the end.
+            self.ports_network_created = true;
+            create_network(
+                &self.docker,
+                &self.run_id,
+                &self.ports_network,
+                false,
+                ports_network_options(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Start `spec` in a container (serving HTTPS with `tls`), wait for its readiness line,
+    /// configure it over the control API and return its host-side URLs. With reuse on, a
+    /// plain-HTTP mock gets an idle engine container of the suite's pool instead of a new one.
     pub async fn start_mock(
         &mut self,
         spec: &MockSpec,
         clock: &ClockSpec,
+        tls: Option<&TlsIdentity>,
         http: &reqwest::Client,
     ) -> Result<PlacedMock, BackendError> {
+        self.http = Some(http.clone());
         let mock = spec.name.clone();
-        let docker_error = |action: &str, source| BackendError::Docker {
-            action: format!("{action} for mock `{mock}`"),
-            source,
+        let engine = match (&self.pool, tls) {
+            (Some(pool), None) => {
+                let engine = pool
+                    .checkout(&self.docker, &self.image, self.ready_within)
+                    .await?;
+                self.pooled.push((mock.clone(), engine.clone()));
+                self.join_run_network(spec, &engine.id).await?;
+                engine
+            }
+            _ => {
+                self.ensure_ports_network().await?;
+                let mut labels = labels::for_run(&self.run_id, "mock");
+                labels.insert(labels::MOCK.to_owned(), mock.clone());
+                let id = create_engine(
+                    &self.docker,
+                    &self.image,
+                    &container_name(&self.run_id, &mock),
+                    &self.ports_network,
+                    labels,
+                    tls.is_some(),
+                )
+                .await
+                .map_err(|source| BackendError::Docker {
+                    action: format!("create container for mock `{mock}`"),
+                    source,
+                })?;
+                // Recorded before starting: a failed start leaves a created container to remove.
+                self.containers.push((mock.clone(), id.clone()));
+                register_live(&self.run_id, None, Some(&id));
+                self.join_run_network(spec, &id).await?;
+                if let Some(identity) = tls {
+                    upload_tls(&self.docker, &mock, &id, identity).await?;
+                }
+                start_engine(&self.docker, &mock, &id, self.ready_within).await?
+            }
         };
-        let mut cmd = vec![
-            "--host".to_owned(),
-            "0.0.0.0".to_owned(),
-            "--port".to_owned(),
-            CONTAINER_TRAFFIC_PORT.to_string(),
-            "--admin-port".to_owned(),
-            CONTAINER_ADMIN_PORT.to_string(),
-            "--name".to_owned(),
-            mock.clone(),
-        ];
-        if let Some(start) = &clock.start {
-            cmd.push("--clock-start".to_owned());
-            cmd.push(start.clone());
-        }
-        let mut container_labels = labels::for_run(&self.run_id, "mock");
-        container_labels.insert(labels::MOCK.to_owned(), mock.clone());
-        let body = self.container_body(
-            self.image.clone(),
-            Some(cmd),
-            Vec::new(),
-            container_labels,
-            &[CONTAINER_TRAFFIC_PORT, CONTAINER_ADMIN_PORT],
-            &mock,
-        );
-        let id = self
-            .create(&mock, body)
-            .await
-            .map_err(|e| docker_error("create container", e))?;
-        self.docker
-            .start_container(&id, None)
-            .await
-            .map_err(|e| docker_error("start container", e))?;
-        self.wait_ready(&mock, &id).await?;
-        let ports = self
-            .published_ports(&id)
-            .await
-            .map_err(|e| docker_error("inspect container", e))?;
-        let host_port = |port: u16| -> Result<u16, BackendError> {
-            published_port(&ports, port).ok_or_else(|| BackendError::NotReady {
-                mock: mock.clone(),
-                reason: format!("the engine published no host port for `{port}/tcp`"),
-                log_tail: Vec::new(),
-            })
-        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let placed = PlacedMock {
             name: mock.clone(),
-            url: format!("http://127.0.0.1:{}", host_port(CONTAINER_TRAFFIC_PORT)?),
-            admin_url: format!("http://127.0.0.1:{}", host_port(CONTAINER_ADMIN_PORT)?),
-            network_url: Some(format!("http://{mock}:{CONTAINER_TRAFFIC_PORT}")),
+            url: format!("{scheme}://127.0.0.1:{}", engine.traffic_port),
+            admin_url: format!("http://127.0.0.1:{}", engine.admin_port),
+            network_url: Some(format!("{scheme}://{mock}:{CONTAINER_TRAFFIC_PORT}")),
         };
-        ControlClient::new(placed.admin_url.clone(), http.clone())
-            .configure(spec)
-            .await
-            .map_err(|source| BackendError::Control {
-                mock: mock.clone(),
-                source,
-            })?;
+        let control = ControlClient::new(placed.admin_url.clone(), http.clone());
+        let configured = match control.restart_clock(clock).await {
+            Ok(()) => control.configure(spec).await,
+            Err(e) => Err(e),
+        };
+        configured.map_err(|source| BackendError::Control {
+            mock: mock.clone(),
+            source,
+        })?;
         Ok(placed)
+    }
+
+    /// Each mock container's last `lines` output lines since the run opened, by mock name.
+    /// (Docker's `since` counts whole seconds, so a reused container may show a line or two of
+    /// the run before it.)
+    pub async fn log_tails(&self, lines: usize) -> BTreeMap<String, Vec<String>> {
+        // The target's container is the run's too; its output is the target log, and no mock
+        // may take its name.
+        let containers = self
+            .containers
+            .iter()
+            .filter(|(what, _)| what != TARGET_ALIAS)
+            .map(|(mock, id)| (mock, id))
+            .chain(self.pooled.iter().map(|(mock, engine)| (mock, &engine.id)));
+        let mut tails = BTreeMap::new();
+        for (mock, id) in containers {
+            let options = LogsOptionsBuilder::default()
+                .stdout(true)
+                .stderr(true)
+                .since(self.opened)
+                .tail(&lines.to_string())
+                .build();
+            let mut stream = self.docker.logs(id, Some(options));
+            let mut text = String::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+            let all: Vec<String> = text.lines().map(str::to_owned).collect();
+            tails.insert(
+                mock.clone(),
+                all[all.len().saturating_sub(lines)..].to_vec(),
+            );
+        }
+        tails
     }
 
     /// Start the target as a container of `launch.image` on the run's network, under the name
@@ -266,15 +443,37 @@ impl DockerRun {
             .iter()
             .map(|(name, value)| format!("{name}={value}"))
             .collect();
-        let body = self.container_body(
-            launch.image.clone(),
-            launch.args.clone(),
-            env,
-            labels::for_run(&self.run_id, "target"),
-            &[launch.port],
-            TARGET_ALIAS,
-        );
-        let id = match self.create(TARGET_ALIAS, body).await {
+        self.ensure_ports_network().await?;
+        let port = format!("{}/tcp", launch.port);
+        let body = ContainerCreateBody {
+            image: Some(launch.image.clone()),
+            cmd: launch.args.clone(),
+            env: Some(env),
+            labels: Some(labels::for_run(&self.run_id, "target")),
+            exposed_ports: Some(vec![port.clone()]),
+            stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
+            host_config: Some(HostConfig {
+                // As for a mock: the port is published through the ports network, the run's
+                // own (internal) network is joined under the target's alias below.
+                network_mode: Some(self.ports_network.clone()),
+                port_bindings: Some(HashMap::from([(port, loopback_binding())])),
+                dns: Some(vec![ISOLATED_DNS.to_owned()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_container(
+                Some(
+                    CreateContainerOptionsBuilder::default()
+                        .name(&container_name(&self.run_id, TARGET_ALIAS))
+                        .build(),
+                ),
+                body,
+            )
+            .await;
+        let id = match created.map(|created| created.id) {
             Ok(id) => id,
             Err(testcontainers::bollard::errors::Error::DockerResponseServerError {
                 status_code: 404,
@@ -286,10 +485,36 @@ impl DockerRun {
             }
             Err(e) => return Err(docker_error("create the container", e)),
         };
+        // Recorded before anything else: a failed start leaves a created container to remove.
+        self.adopt_container(TARGET_ALIAS, &id);
+        self.docker
+            .connect_network(
+                &self.network,
+                NetworkConnectRequest {
+                    container: id.clone(),
+                    endpoint_config: Some(EndpointSettings {
+                        aliases: Some(vec![TARGET_ALIAS.to_owned()]),
+                        ..Default::default()
+                    }),
+                },
+            )
+            .await
+            .map_err(|e| docker_error("join the run's network", e))?;
         if let Some(ca_pem) = &launch.ca_pem {
-            let options = UploadToContainerOptionsBuilder::default().path("/").build();
+            let (dir, file) = CONTAINER_CA_FILE.rsplit_once('/').unwrap_or(("", ""));
+            let archive =
+                archive(dir, &[(file, ca_pem, 0o644)])
+                    .await
+                    .map_err(|e| BackendError::Pack {
+                        what: "the run's CA for the target".to_owned(),
+                        source: e,
+                    })?;
             self.docker
-                .upload_to_container(&id, Some(options), body_full(ca_archive(ca_pem).into()))
+                .upload_to_container(
+                    &id,
+                    Some(UploadToContainerOptionsBuilder::default().path("/").build()),
+                    testcontainers::bollard::body_full(archive.into()),
+                )
                 .await
                 .map_err(|e| docker_error("copy the run's CA into the container", e))?;
         }
@@ -298,9 +523,13 @@ impl DockerRun {
             .await
             .map_err(|e| docker_error("start the container", e))?;
         let ports = self
-            .published_ports(&id)
+            .docker
+            .inspect_container(&id, None)
             .await
-            .map_err(|e| docker_error("inspect the container", e))?;
+            .map_err(|e| docker_error("inspect the container", e))?
+            .network_settings
+            .and_then(|settings| settings.ports)
+            .unwrap_or_default();
         let Some(host_port) = published_port(&ports, launch.port) else {
             return Err(BackendError::NotPublished {
                 port: launch.port,
@@ -315,91 +544,44 @@ impl DockerRun {
         })
     }
 
-    /// The creation request of a container on the run's network under `alias`, with `ports`
-    /// published on `127.0.0.1` (ports the host chooses).
-    fn container_body(
-        &self,
-        image: String,
-        cmd: Option<Vec<String>>,
-        env: Vec<String>,
-        labels: HashMap<String, String>,
-        ports: &[u16],
-        alias: &str,
-    ) -> ContainerCreateBody {
-        let loopback = || {
-            Some(vec![PortBinding {
-                host_ip: Some("127.0.0.1".to_owned()),
-                host_port: Some(String::new()),
-            }])
-        };
-        let ports: Vec<String> = ports.iter().map(|port| format!("{port}/tcp")).collect();
-        ContainerCreateBody {
-            image: Some(image),
-            cmd,
-            env: (!env.is_empty()).then_some(env),
-            labels: Some(labels),
-            exposed_ports: Some(ports.clone()),
-            stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
-            host_config: Some(HostConfig {
-                network_mode: Some(self.network.clone()),
-                port_bindings: Some(ports.into_iter().map(|port| (port, loopback())).collect()),
-                ..Default::default()
-            }),
-            networking_config: Some(NetworkingConfig {
-                endpoints_config: Some(HashMap::from([(
-                    self.network.clone(),
-                    EndpointSettings {
-                        aliases: Some(vec![alias.to_owned()]),
+    /// Join container `id` to the run's network under `spec`'s name and hostnames.
+    async fn join_run_network(&self, spec: &MockSpec, id: &str) -> Result<(), BackendError> {
+        self.docker
+            .connect_network(
+                &self.network,
+                NetworkConnectRequest {
+                    container: id.to_owned(),
+                    endpoint_config: Some(EndpointSettings {
+                        aliases: Some(aliases(spec)),
                         ..Default::default()
-                    },
-                )])),
-            }),
-            ..Default::default()
-        }
-    }
-
-    /// Create a container named after the run and `what`, and record it before it starts: a
-    /// failed start leaves a created container to remove.
-    async fn create(
-        &mut self,
-        what: &str,
-        body: ContainerCreateBody,
-    ) -> Result<String, testcontainers::bollard::errors::Error> {
-        let name = container_name(&self.run_id, what);
-        let created = self
-            .docker
-            .create_container(
-                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
-                body,
+                    }),
+                },
             )
-            .await?;
-        self.adopt_container(what, &created.id);
-        Ok(created.id)
+            .await
+            .map_err(|source| BackendError::Docker {
+                action: format!("join mock `{}` to the run's network", spec.name),
+                source,
+            })
     }
+}
 
-    /// The port bindings the engine made for container `id`.
-    async fn published_ports(
-        &self,
-        id: &str,
-    ) -> Result<PortMap, testcontainers::bollard::errors::Error> {
-        let details = self.docker.inspect_container(id, None).await?;
-        Ok(details
-            .network_settings
-            .and_then(|settings| settings.ports)
-            .unwrap_or_default())
-    }
-
-    /// Follow the container's output until the readiness line, the container's end, or the
-    /// deadline.
-    async fn wait_ready(&self, mock: &str, id: &str) -> Result<(), BackendError> {
+/// Follow the container's output until the readiness line, the container's end, or the
+/// deadline.
+async fn wait_ready(
+    docker: &Docker,
+    mock: &str,
+    id: &str,
+    within: Duration,
+) -> Result<(), BackendError> {
+    {
         let options = LogsOptionsBuilder::default()
             .follow(true)
             .stdout(true)
             .stderr(true)
             .build();
-        let mut stream = self.docker.logs(id, Some(options));
+        let mut stream = docker.logs(id, Some(options));
         let mut seen = String::new();
-        let outcome = tokio::time::timeout(READY_WITHIN, async {
+        let outcome = tokio::time::timeout(within, async {
             while let Some(chunk) = stream.next().await {
                 match chunk {
                     Ok(LogOutput::StdOut { message }) => {
@@ -418,7 +600,10 @@ impl DockerRun {
         let reason = match outcome {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(reason)) => reason,
-            Err(_) => format!("no readiness line within {}s", READY_WITHIN.as_secs()),
+            Err(_) => format!(
+                "no readiness line within {} (`[docker] ready_within` in reenact.toml sets it)",
+                crate::scenario::duration::format(within)
+            ),
         };
         let lines: Vec<String> = seen.lines().map(str::to_owned).collect();
         Err(BackendError::NotReady {
@@ -427,13 +612,336 @@ impl DockerRun {
             log_tail: lines[lines.len().saturating_sub(20)..].to_vec(),
         })
     }
+}
 
-    /// Stop and remove every container of the run, then its network. Failures are logged: a
-    /// leftover is found again by `reenact clean` through its labels.
+/// A started engine container and its published ports.
+#[derive(Debug, Clone)]
+struct EngineContainer {
+    id: String,
+    traffic_port: String,
+    admin_port: String,
+}
+
+/// Create (not start) an engine container on `network` (which carries its published ports),
+/// with reenact's DNS sink, serving HTTPS from an uploaded identity with `tls`.
+async fn create_engine(
+    docker: &Docker,
+    image: &str,
+    name: &str,
+    network: &str,
+    container_labels: HashMap<String, String>,
+    tls: bool,
+) -> Result<String, testcontainers::bollard::errors::Error> {
+    let traffic = format!("{CONTAINER_TRAFFIC_PORT}/tcp");
+    let admin = format!("{CONTAINER_ADMIN_PORT}/tcp");
+    let mut cmd = vec![
+        "--host".to_owned(),
+        "0.0.0.0".to_owned(),
+        "--port".to_owned(),
+        CONTAINER_TRAFFIC_PORT.to_string(),
+        "--admin-port".to_owned(),
+        CONTAINER_ADMIN_PORT.to_string(),
+        "--dns-sink".to_owned(),
+    ];
+    if tls {
+        cmd.extend([
+            "--tls-cert".to_owned(),
+            format!("{TLS_DIR}/chain.pem"),
+            "--tls-key".to_owned(),
+            format!("{TLS_DIR}/key.pem"),
+        ]);
+    }
+    let body = ContainerCreateBody {
+        image: Some(image.to_owned()),
+        cmd: Some(cmd),
+        labels: Some(container_labels),
+        exposed_ports: Some(vec![traffic.clone(), admin.clone()]),
+        stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
+        host_config: Some(HostConfig {
+            // Ports are published only on a network that is not `internal`; the run's network
+            // is joined separately.
+            network_mode: Some(network.to_owned()),
+            port_bindings: Some(HashMap::from([
+                (traffic, loopback_binding()),
+                (admin, loopback_binding()),
+            ])),
+            dns: Some(vec![ISOLATED_DNS.to_owned()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::default().name(name).build()),
+            body,
+        )
+        .await
+        .map(|created| created.id)
+}
+
+/// Put `identity` into container `id` (created, not started) for `--tls-cert`/`--tls-key`.
+async fn upload_tls(
+    docker: &Docker,
+    mock: &str,
+    id: &str,
+    identity: &TlsIdentity,
+) -> Result<(), BackendError> {
+    let archive = tls_archive(identity)
+        .await
+        .map_err(|source| BackendError::Pack {
+            what: format!("the certificate of mock `{mock}`"),
+            source,
+        })?;
+    docker
+        .upload_to_container(
+            id,
+            Some(UploadToContainerOptionsBuilder::default().path("/").build()),
+            testcontainers::bollard::body_full(archive.into()),
+        )
+        .await
+        .map_err(|source| BackendError::Docker {
+            action: format!("put the certificate into the container of mock `{mock}`"),
+            source,
+        })
+}
+
+/// Start container `id`, wait for its readiness line and read its published ports.
+async fn start_engine(
+    docker: &Docker,
+    mock: &str,
+    id: &str,
+    within: Duration,
+) -> Result<EngineContainer, BackendError> {
+    let docker_error = |action: &str, source| BackendError::Docker {
+        action: format!("{action} for mock `{mock}`"),
+        source,
+    };
+    docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| docker_error("start container", e))?;
+    wait_ready(docker, mock, id, within).await?;
+    let details = docker
+        .inspect_container(id, None)
+        .await
+        .map_err(|e| docker_error("inspect container", e))?;
+    let ports = details
+        .network_settings
+        .and_then(|settings| settings.ports)
+        .unwrap_or_default();
+    let host_port = |port: u16| -> Result<String, BackendError> {
+        let port = format!("{port}/tcp");
+        ports
+            .get(&port)
+            .and_then(|bindings| bindings.as_ref())
+            .and_then(|bindings| {
+                bindings
+                    .iter()
+                    .find_map(|b| b.host_port.clone().filter(|p| !p.is_empty()))
+            })
+            .ok_or_else(|| BackendError::NotReady {
+                mock: mock.to_owned(),
+                reason: format!("the engine published no host port for `{port}`"),
+                log_tail: Vec::new(),
+            })
+    };
+    Ok(EngineContainer {
+        id: id.to_owned(),
+        traffic_port: host_port(CONTAINER_TRAFFIC_PORT)?,
+        admin_port: host_port(CONTAINER_ADMIN_PORT)?,
+    })
+}
+
+/// The idle engine containers of a suite (`--reuse`): a run checks one out per plain-HTTP mock,
+/// joins it to its network under the mock's names and configures it; closing the run resets it,
+/// takes it off the network and puts it back. A container serves one run at a time, so a suite
+/// with `-j N` holds at most N containers per mock it runs at once.
+#[derive(Debug)]
+pub struct Pool {
+    /// Label `reenact.run` of the pool's objects, and its key in the Ctrl-C registry.
+    id: String,
+    /// The network carrying the pool containers' published ports.
+    network: String,
+    idle: Mutex<Vec<EngineContainer>>,
+    /// Every container the pool created and has not removed.
+    all: Mutex<Vec<String>>,
+    /// How many containers the pool has created in all.
+    created: std::sync::atomic::AtomicUsize,
+}
+
+impl Pool {
+    async fn create(docker: &Docker) -> Result<Pool, BackendError> {
+        let id = format!("pool-{}", crate::backend::new_run_id());
+        let network = format!("reenact-{id}");
+        register_live(&id, Some(&network), None);
+        docker
+            .create_network(NetworkCreateRequest {
+                name: network.clone(),
+                driver: Some("bridge".to_owned()),
+                options: Some(ports_network_options()),
+                labels: Some(labels::for_run(&id, "network")),
+                ..Default::default()
+            })
+            .await
+            .map_err(|source| {
+                unregister_run(&id);
+                BackendError::Docker {
+                    action: format!("create network `{network}`"),
+                    source,
+                }
+            })?;
+        Ok(Pool {
+            id,
+            network,
+            idle: Mutex::new(Vec::new()),
+            all: Mutex::new(Vec::new()),
+            created: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// How many containers the pool has created since it was made (removed ones included).
+    pub fn created(&self) -> usize {
+        self.created.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// An idle container, or a new one when none is idle.
+    async fn checkout(
+        &self,
+        docker: &Docker,
+        image: &str,
+        within: Duration,
+    ) -> Result<EngineContainer, BackendError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        if let Some(engine) = idle {
+            return Ok(engine);
+        }
+        let number = self
+            .created
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let name = format!("reenact-{}-{number}", self.id);
+        let id = create_engine(
+            docker,
+            image,
+            &name,
+            &self.network,
+            labels::for_run(&self.id, "mock"),
+            false,
+        )
+        .await
+        .map_err(|source| BackendError::Docker {
+            action: format!("create pool container `{name}`"),
+            source,
+        })?;
+        self.all
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id.clone());
+        register_live(&self.id, None, Some(&id));
+        match start_engine(docker, &name, &id, within).await {
+            Ok(engine) => Ok(engine),
+            Err(e) => {
+                self.discard(docker, &name, &id).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Reset `engine` and take it off `network`; back to the idle list when both worked,
+    /// removed otherwise (a container in an unknown state never serves another run).
+    async fn give_back(
+        &self,
+        docker: &Docker,
+        http: Option<&reqwest::Client>,
+        network: &str,
+        mock: &str,
+        engine: EngineContainer,
+    ) {
+        let reset = match http {
+            Some(http) => ControlClient::new(
+                format!("http://127.0.0.1:{}", engine.admin_port),
+                http.clone(),
+            )
+            .reset()
+            .await
+            .map_err(|e| e.to_string()),
+            None => Err("no HTTP client".to_owned()),
+        };
+        let disconnected = docker
+            .disconnect_network(
+                network,
+                NetworkDisconnectRequest {
+                    container: engine.id.clone(),
+                    force: Some(true),
+                },
+            )
+            .await
+            .map_err(|e| e.to_string());
+        match reset.and(disconnected) {
+            Ok(()) => self
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(engine),
+            Err(e) => {
+                tracing::warn!(mock, error = %e, "a pool container could not be reset; removing it");
+                self.discard(docker, mock, &engine.id).await;
+            }
+        }
+    }
+
+    async fn discard(&self, docker: &Docker, what: &str, id: &str) {
+        remove_container(docker, what, id).await;
+        self.all
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|c| c != id);
+        unregister_container(&self.id, id);
+    }
+
+    /// Remove every container of the pool and its network.
+    async fn close(&self, docker: &Docker) {
+        let all = std::mem::take(&mut *self.all.lock().unwrap_or_else(PoisonError::into_inner));
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        let containers = all.into_iter().map(|id| ("pool".to_owned(), id)).collect();
+        remove_run(
+            docker,
+            &self.id,
+            std::slice::from_ref(&self.network),
+            containers,
+        )
+        .await;
+    }
+}
+
+impl DockerRun {
+    /// Give pooled containers back (reset and off the run's network), stop and remove every
+    /// other container of the run, then its networks. Failures are logged: a leftover is found
+    /// again by `reenact clean` (or the next start-up sweep) through its labels.
     pub async fn close(mut self) {
         self.closed = true;
+        let pooled = std::mem::take(&mut self.pooled);
+        if let Some(pool) = &self.pool {
+            for (mock, engine) in pooled {
+                pool.give_back(
+                    &self.docker,
+                    self.http.as_ref(),
+                    &self.network,
+                    &mock,
+                    engine,
+                )
+                .await;
+            }
+        }
         let containers = std::mem::take(&mut self.containers);
-        remove_run(&self.docker, &self.run_id, &self.network, containers).await;
+        remove_run(&self.docker, &self.run_id, &self.networks(), containers).await;
     }
 }
 
@@ -445,8 +953,14 @@ impl Drop for DockerRun {
         // A panic or a cancelled run: remove the run's objects on a thread of its own, since the
         // runtime this value lived on may be unwinding.
         let run_id = self.run_id.clone();
-        let network = self.network.clone();
-        let containers = std::mem::take(&mut self.containers);
+        let networks = self.networks();
+        let mut containers = std::mem::take(&mut self.containers);
+        // Pooled containers in an unknown state are not given back: they go too.
+        containers.extend(
+            std::mem::take(&mut self.pooled)
+                .into_iter()
+                .map(|(mock, engine)| (mock, engine.id)),
+        );
         let cleanup = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -456,12 +970,19 @@ impl Drop for DockerRun {
             };
             runtime.block_on(async move {
                 if let Ok(docker) = Docker::connect_with_defaults() {
-                    remove_run(&docker, &run_id, &network, containers).await;
+                    remove_run(&docker, &run_id, &networks, containers).await;
                 }
             });
         });
         let _ = cleanup.join();
     }
+}
+
+/// The names a mock answers to on the run's network: its own, then its `hostnames`.
+fn aliases(spec: &MockSpec) -> Vec<String> {
+    std::iter::once(spec.name.clone())
+        .chain(spec.hostnames.iter().cloned())
+        .collect()
 }
 
 fn container_name(run_id: &str, mock: &str) -> String {
@@ -478,6 +999,45 @@ fn container_name(run_id: &str, mock: &str) -> String {
     format!("reenact-{run_id}-{safe}")
 }
 
+/// A tar archive holding `identity` as `TLS_DIR/chain.pem` and `TLS_DIR/key.pem` (the key
+/// readable by the container's user only), for `upload_to_container`.
+async fn tls_archive(identity: &TlsIdentity) -> std::io::Result<Vec<u8>> {
+    let (chain, key) = identity.to_pem();
+    archive(
+        TLS_DIR,
+        &[
+            ("chain.pem", chain.as_bytes(), 0o644),
+            ("key.pem", key.as_bytes(), 0o600),
+        ],
+    )
+    .await
+}
+
+/// A tar archive that puts each `(name, bytes, mode)` of `files` in folder `dir` (absolute)
+/// when extracted at `/`, for `upload_to_container` before a container starts.
+async fn archive(dir: &str, files: &[(&str, &[u8], u32)]) -> std::io::Result<Vec<u8>> {
+    let mut archive = tokio_tar::Builder::new(Vec::new());
+    for (name, data, mode) in files {
+        let mut header = tokio_tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(*mode);
+        header.set_mtime(0);
+        header.set_cksum();
+        let path = format!("{}/{name}", dir.trim_start_matches('/'));
+        archive.append_data(&mut header, path, *data).await?;
+    }
+    archive.into_inner().await
+}
+
+/// A port binding on `127.0.0.1` at a port the host chooses: nothing reenact starts listens
+/// beyond loopback.
+fn loopback_binding() -> Option<Vec<PortBinding>> {
+    Some(vec![PortBinding {
+        host_ip: Some("127.0.0.1".to_owned()),
+        host_port: Some(String::new()),
+    }])
+}
+
 /// The host port the engine published for container port `port`.
 fn published_port(ports: &PortMap, port: u16) -> Option<u16> {
     ports
@@ -488,22 +1048,6 @@ fn published_port(ports: &PortMap, port: u16) -> Option<u16> {
                 .iter()
                 .find_map(|b| b.host_port.as_deref().and_then(|p| p.parse().ok()))
         })
-}
-
-/// The tar archive that puts `ca_pem` at [`CONTAINER_CA_FILE`] when extracted at `/`.
-fn ca_archive(ca_pem: &[u8]) -> Vec<u8> {
-    let (dir, _) = CONTAINER_CA_FILE
-        .trim_start_matches('/')
-        .rsplit_once('/')
-        .unwrap_or(("", ""));
-    tar::archive(&[
-        tar::Entry::Dir(dir),
-        tar::Entry::File {
-            path: CONTAINER_CA_FILE.trim_start_matches('/'),
-            data: ca_pem,
-            mode: 0o644,
-        },
-    ])
 }
 
 /// A target container started by [`DockerRun::start_target`].
@@ -522,7 +1066,7 @@ pub struct StartedTarget {
 async fn remove_run(
     docker: &Docker,
     run_id: &str,
-    network: &str,
+    networks: &[String],
     containers: Vec<(String, String)>,
 ) {
     let removals = containers
@@ -532,10 +1076,14 @@ async fn remove_run(
     for (_, id) in &containers {
         unregister_container(run_id, id);
     }
-    match docker.remove_network(network).await {
-        Ok(()) => {}
-        Err(e) if already_gone(&e) => tracing::debug!(network, "the network was already removed"),
-        Err(e) => tracing::warn!(network, error = %e, "failed to remove the run's network"),
+    for network in networks {
+        match docker.remove_network(network).await {
+            Ok(()) => {}
+            Err(e) if already_gone(&e) => {
+                tracing::debug!(network, "the network was already removed")
+            }
+            Err(e) => tracing::warn!(network, error = %e, "failed to remove a network of the run"),
+        }
     }
     unregister_run(run_id);
 }
@@ -570,27 +1118,22 @@ fn already_gone(error: &testcontainers::bollard::errors::Error) -> bool {
     )
 }
 
-/// What in `scenario` mocks in containers cannot run yet: HTTPS mocks (the TLS identity would
-/// have to reach the container, which the control API cannot carry yet) and, unless the target
-/// is a container on the run's network too (`target_in_network`), webhook steps: the mock sends
-/// them from its container, and a target process listens on the host's loopback, which a
-/// container does not reach.
+/// What in `scenario` mocks in containers cannot run: unless the target is a container on the
+/// run's network too (`target_in_network`), webhook steps. The mock sends them from its
+/// container, and a target process listens on the host's loopback, which a container does not
+/// reach.
 pub fn unsupported(scenario: &Scenario, target_in_network: bool) -> Vec<Unsupported> {
-    let mocks = scenario
-        .mocks
-        .iter()
-        .filter(|mock| mock.tls)
-        .map(|mock| Unsupported::TlsMock {
-            mock: mock.name.clone(),
-        });
-    let steps = scenario
+    if target_in_network {
+        return Vec::new();
+    }
+    scenario
         .flow
         .iter()
-        .filter(|step| !target_in_network && matches!(step.action, StepAction::Webhook { .. }))
+        .filter(|step| matches!(step.action, StepAction::Webhook { .. }))
         .map(|step| Unsupported::Webhook {
             step: step.name.clone(),
-        });
-    mocks.chain(steps).collect()
+        })
+        .collect()
 }
 
 /// What [`clean`] removed.
@@ -671,10 +1214,75 @@ pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, Backend
     Ok(report)
 }
 
+/// Remove the containers and networks that reenact processes of this host left behind and
+/// that are no longer running ([`labels::is_leftover`]): what a `kill -9` leaves. Objects of
+/// other hosts and of live processes are never touched, so this is safe on a shared engine.
+pub async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendError> {
+    let host = labels::this_host();
+    let own = std::process::id();
+    let leftover = |found: Option<&HashMap<String, String>>| {
+        found.is_some_and(|l| labels::is_leftover(l, &host, own, labels::pid_alive))
+    };
+    let list_error = |what: &str, source| BackendError::Docker {
+        action: format!("list {what}"),
+        source,
+    };
+    let filters = labels::filter(labels::HOST, &host);
+    let mut report = CleanReport::default();
+    let containers = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| list_error("containers", e))?;
+    for container in containers {
+        let Some(id) = container.id.clone() else {
+            continue;
+        };
+        if !leftover(container.labels.as_ref()) {
+            continue;
+        }
+        let name = container
+            .names
+            .and_then(|names| names.into_iter().next())
+            .map(|n| n.trim_start_matches('/').to_owned())
+            .unwrap_or_else(|| id.clone());
+        remove_container(docker, &name, &id).await;
+        report.containers.push(name);
+    }
+    let networks = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| list_error("networks", e))?;
+    for network in networks {
+        let Some(name) = network.name.clone() else {
+            continue;
+        };
+        if !leftover(network.labels.as_ref()) {
+            continue;
+        }
+        match docker.remove_network(&name).await {
+            Ok(()) => report.networks.push(name),
+            Err(e) if already_gone(&e) => {}
+            Err(e) => {
+                tracing::warn!(network = name, error = %e, "failed to remove a leftover network")
+            }
+        }
+    }
+    Ok(report)
+}
+
 /// What one run in progress holds.
 #[derive(Debug, Default)]
 struct LiveRun {
-    network: Option<String>,
+    networks: Vec<String>,
     containers: Vec<String>,
 }
 
@@ -685,7 +1293,7 @@ fn register_live(run_id: &str, network: Option<&str>, container: Option<&str>) {
     let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
     let entry = live.entry(run_id.to_owned()).or_default();
     if let Some(network) = network {
-        entry.network = Some(network.to_owned());
+        entry.networks.push(network.to_owned());
     }
     if let Some(container) = container {
         entry.containers.push(container.to_owned());
@@ -721,23 +1329,13 @@ pub async fn teardown_live() {
             .into_iter()
             .map(|id| (run_id.clone(), id))
             .collect();
-        let network = run.network.unwrap_or_default();
-        remove_run(&docker, &run_id, &network, containers).await;
+        remove_run(&docker, &run_id, &run.networks, containers).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_ca_archive_puts_the_pem_where_the_template_says() {
-        let tar = ca_archive(b"PEM");
-        assert_eq!(&tar[..8], b"reenact/");
-        assert_eq!(&tar[512..526], b"reenact/ca.pem");
-        assert_eq!(format!("/{}", "reenact/ca.pem"), CONTAINER_CA_FILE);
-        assert_eq!(&tar[1024..1027], b"PEM");
-    }
 
     #[test]
     fn published_ports_are_read_from_the_bindings() {

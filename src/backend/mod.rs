@@ -10,6 +10,5 @@ pub mod image;
 pub mod inprocess;
 pub mod labels;
 mod placement;
-pub mod tar;
 
 pub use placement::{BackendError, PlacedMock, Placement, RunMocks, Unsupported, new_run_id};

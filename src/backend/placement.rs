@@ -24,6 +24,7 @@ use crate::scenario::model::{ClockSpec, MockSpec};
 ///     journal_limit: 100,
 ///     rate_limits: Vec::new(),
 ///     tls: false,
+///     hostnames: Vec::new(),
 /// };
 /// let http = reenact::run::http_client();
 /// let mut mocks = Placement::InProcess.open_run(&new_run_id()).await?;
@@ -47,6 +48,34 @@ impl Placement {
         DockerBackend::connect().await.map(Placement::Docker)
     }
 
+    /// As [`Placement::docker`], with `reuse` reusing engine containers across the runs of the
+    /// suite (reset between runs, one run at a time each) and mock containers given
+    /// `ready_within` to start (default [`crate::backend::docker::READY_WITHIN`]). End with
+    /// [`Placement::close`].
+    pub async fn docker_with(
+        reuse: bool,
+        ready_within: Option<std::time::Duration>,
+    ) -> Result<Placement, BackendError> {
+        let mut backend = DockerBackend::connect().await?;
+        if let Some(within) = ready_within {
+            backend = backend.with_ready_within(within);
+        }
+        let backend = if reuse {
+            backend.with_reuse().await?
+        } else {
+            backend
+        };
+        Ok(Placement::Docker(backend))
+    }
+
+    /// Release what the placement holds beyond single runs (reused containers); call once
+    /// every run has closed.
+    pub async fn close(&self) {
+        if let Placement::Docker(backend) = self {
+            backend.close().await;
+        }
+    }
+
     /// The backend's name as the command line spells it.
     pub fn name(&self) -> &'static str {
         match self {
@@ -59,7 +88,9 @@ impl Placement {
     pub async fn open_run(&self, run_id: &str) -> Result<RunMocks, BackendError> {
         Ok(match self {
             Placement::InProcess => RunMocks::InProcess(InProcessRun::default()),
-            Placement::Docker(backend) => RunMocks::Docker(backend.open_run(run_id).await?),
+            Placement::Docker(backend) => {
+                RunMocks::Docker(Box::new(backend.open_run(run_id).await?))
+            }
         })
     }
 }
@@ -69,8 +100,8 @@ impl Placement {
 pub enum RunMocks {
     /// In-process mock servers.
     InProcess(InProcessRun),
-    /// Containers on the run's network.
-    Docker(DockerRun),
+    /// Containers on the run's network (boxed: it is much larger than the in-process run).
+    Docker(Box<DockerRun>),
 }
 
 impl RunMocks {
@@ -86,17 +117,15 @@ impl RunMocks {
     ) -> Result<PlacedMock, BackendError> {
         match self {
             RunMocks::InProcess(run) => run.start_mock(spec, clock, tls).await,
-            RunMocks::Docker(run) => {
-                if tls.is_some() {
-                    return Err(BackendError::Unsupported {
-                        backend: "docker",
-                        what: Unsupported::TlsMock {
-                            mock: spec.name.clone(),
-                        },
-                    });
-                }
-                run.start_mock(spec, clock, http).await
-            }
+            RunMocks::Docker(run) => run.start_mock(spec, clock, tls.as_ref(), http).await,
+        }
+    }
+
+    /// Each mock's last `lines` output lines during this run, by mock name; empty in-process.
+    pub async fn log_tails(&self, lines: usize) -> std::collections::BTreeMap<String, Vec<String>> {
+        match self {
+            RunMocks::InProcess(_) => Default::default(),
+            RunMocks::Docker(run) => run.log_tails(lines).await,
         }
     }
 
@@ -113,7 +142,7 @@ impl RunMocks {
     pub async fn close(self) {
         match self {
             RunMocks::InProcess(run) => run.close().await,
-            RunMocks::Docker(run) => run.close().await,
+            RunMocks::Docker(run) => (*run).close().await,
         }
     }
 }
@@ -135,12 +164,6 @@ pub struct PlacedMock {
 /// A part of a scenario a placement cannot run yet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unsupported {
-    /// An HTTPS mock (`tls: true`).
-    #[error("mock `{mock}` serves HTTPS (`tls: true`), which mocks in containers cannot do yet")]
-    TlsMock {
-        /// The mock.
-        mock: String,
-    },
     /// A webhook step: the mock would send it from its container to a target process on the
     /// host, which it cannot reach (a container target it can).
     #[error(
@@ -162,9 +185,6 @@ impl Unsupported {
     /// What the user can do about it.
     pub fn help(&self) -> &'static str {
         match self {
-            Unsupported::TlsMock { .. } => {
-                "run this scenario with `--backend inprocess` (the default), or leave it out of the docker run"
-            }
             Unsupported::Webhook { .. } => {
                 "run the target as a container (`image` in the scenario's `target`, `image` / `image_from` in reenact.toml, or `--target-image`), or use `--backend inprocess`"
             }
@@ -224,6 +244,15 @@ pub enum BackendError {
         port: u16,
         /// The image.
         image: String,
+    },
+    /// Files for a container could not be packed for upload.
+    #[error("failed to pack {what}")]
+    Pack {
+        /// What, e.g. "the run's CA for the target".
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
     },
     /// A mock container did not become ready.
     #[error("mock `{mock}` did not become ready: {reason}")]

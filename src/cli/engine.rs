@@ -6,13 +6,16 @@
 //! an HTTP probe would land in the journal). SIGTERM or SIGINT stop it gracefully with exit 0,
 //! so `docker stop` takes milliseconds instead of the 10 s kill timeout.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
 use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
 
 use reenact::backend::docker::READY_LINE;
 use reenact::exit_codes;
+use reenact::mock::dns_sink;
+use reenact::mock::tls::TlsIdentity;
 use reenact::mock::{BindOptions, MockServer};
 use reenact::scenario::model::{ClockSpec, DEFAULT_JOURNAL_LIMIT, MockSpec};
 
@@ -36,6 +39,29 @@ pub struct EngineArgs {
     /// Virtual clock start, RFC 3339 (default: now).
     #[arg(long)]
     clock_start: Option<String>,
+    /// Serve HTTPS on the traffic port with this certificate chain (PEM, leaf first).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM, PKCS#8) of `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Answer DNS on 127.0.0.1:53 with "no such name" for every query (the container's DNS
+    /// points here, so names no mock declares fail at once; see `reenact::mock::dns_sink`).
+    #[arg(long)]
+    dns_sink: bool,
+}
+
+/// The identity `--tls-cert` and `--tls-key` name, if given.
+fn tls_identity(args: &EngineArgs) -> Result<Option<TlsIdentity>, String> {
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Ok(None);
+    };
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| format!("failed to read `{}`: {e}", path.display()))
+    };
+    TlsIdentity::from_pem(&read(cert)?, &read(key)?)
+        .map(Some)
+        .map_err(|e| reenact::target::error_chain(&e))
 }
 
 /// Run `mock-engine` until SIGTERM or SIGINT.
@@ -51,14 +77,36 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
             return exit_codes::INTERNAL;
         }
     };
+    let tls = match tls_identity(&args) {
+        Ok(tls) => tls,
+        Err(message) => {
+            out.error(&message, None);
+            return exit_codes::ENVIRONMENT;
+        }
+    };
+    // Bound before the readiness line, so no query can come before the sink answers. Failing
+    // to bind (no right to port 53) leaves unknown names to time out instead: still unresolved.
+    let _dns_sink = if args.dns_sink {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 53));
+        match dns_sink::serve(addr).await {
+            Ok(task) => Some(task),
+            Err(err) => {
+                out.stderr(&format!("warning: failed to answer DNS on {addr}: {err}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let spec = MockSpec {
         name: args.name,
         stubs: Vec::new(),
         journal_limit: DEFAULT_JOURNAL_LIMIT,
         rate_limits: Vec::new(),
-        // HTTPS would need the run's TLS identity at start; the runner refuses `tls: true` mocks
-        // on the docker backend until it can hand one over (see `Placement::unsupported`).
+        // The configuration the runner sends says whether the mock is HTTPS; the listener
+        // serves HTTPS whenever an identity was given.
         tls: false,
+        hostnames: Vec::new(),
     };
     let clock = ClockSpec {
         start: args.clock_start,
@@ -67,7 +115,7 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
         host: args.host,
         traffic_port: args.port,
         admin_port: args.admin_port,
-        tls: None,
+        tls,
     };
     let server = match MockServer::start(spec, &clock, bind).await {
         Ok(server) => server,

@@ -120,7 +120,7 @@ pub async fn serve(args: ServeArgs, out: &Output) -> i32 {
     for spec in mocks {
         let name = spec.name.clone();
         let tls = match (&folder, spec.tls) {
-            (Some(folder), true) => match folder.ca().issue(&name) {
+            (Some(folder), true) => match folder.ca().issue_with_names(&name, &spec.hostnames) {
                 Ok(identity) => Some(identity),
                 Err(err) => {
                     out.error_chain(&err, None);

@@ -122,15 +122,23 @@ pub enum Backend {
 /// Options shared by commands that run scenarios.
 #[derive(Debug, Args)]
 pub struct RunnerArgs {
-    /// Where mocks run.
-    #[arg(long, value_enum, default_value_t = Backend::Inprocess)]
-    pub backend: Backend,
+    /// Where mocks run [default: `run.backend` in reenact.toml, else docker for a target that
+    /// runs in a container, else inprocess].
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
     /// Runs at once (each has its own mocks and target) [default: the number of CPUs, at most 8].
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Reuse one mock container per mock across the scenarios of a docker suite, reset between
+    /// them [default: on when more than one scenario runs on docker].
+    #[arg(long, overrides_with = "no_reuse")]
+    pub reuse: bool,
+    /// Give every run fresh mock containers.
+    #[arg(long, overrides_with = "reuse")]
+    pub no_reuse: bool,
 }
 
 impl RunnerArgs {
@@ -141,29 +149,44 @@ impl RunnerArgs {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
     }
 
-    /// Prepare the chosen backend for running `scenarios` against `targets`: for Docker, reach
-    /// the engine and build the mock image if it is missing. An unreachable engine is an
+    /// Prepare the backend for running `scenarios` against `targets`: for Docker, reach the
+    /// engine and build the mock image if it is missing. An unreachable engine is an
     /// environment failure.
     ///
-    /// What the backend cannot run with those targets ([`reenact::run::unsupported`]: HTTPS mocks on
-    /// Docker, webhooks to a target process from mocks in containers, a container target without
-    /// Docker) is invalid input for it: every case is reported, with what to do, before anything
-    /// starts.
+    /// The backend is `--backend`, else `run.backend` in reenact.toml, else `docker` when a
+    /// target runs in a container (its mocks must share its network), else `inprocess`. What it
+    /// cannot run with those targets ([`reenact::run::unsupported`]: webhooks from mocks in
+    /// containers to a target process, a container target without Docker) is invalid input for
+    /// it: every case is reported, with what to do, before anything starts.
     async fn placement(
         &self,
+        project: &reenact::project::Project,
         scenarios: &[Scenario],
         targets: &[&TargetChoice],
         out: &Output,
     ) -> Result<Placement, i32> {
-        let docker = self.backend == Backend::Docker;
-        let backend = if docker { "docker" } else { "inprocess" };
+        let container_target = scenarios
+            .iter()
+            .any(|scenario| targets.iter().any(|target| target.is_container(scenario)));
+        let chosen = self.backend.or(match project.backend {
+            Some(reenact::project::BackendSetting::Docker) => Some(Backend::Docker),
+            Some(reenact::project::BackendSetting::InProcess) => Some(Backend::Inprocess),
+            None => None,
+        });
+        let backend = chosen.unwrap_or(if container_target {
+            Backend::Docker
+        } else {
+            Backend::Inprocess
+        });
+        let docker = backend == Backend::Docker;
+        let name = if docker { "docker" } else { "inprocess" };
         let mut refused: Vec<UnsupportedHere<'_>> = Vec::new();
         for scenario in scenarios {
             for target in targets {
                 for what in reenact::run::unsupported(scenario, target, docker) {
                     let here = UnsupportedHere {
                         scenario: &scenario.id,
-                        backend,
+                        backend: name,
                         what,
                     };
                     if !refused.contains(&here) {
@@ -179,16 +202,23 @@ impl RunnerArgs {
             out.stderr("nothing was run");
             return Err(exit_codes::INVALID_INPUT);
         }
-        match self.backend {
+        match backend {
             Backend::Inprocess => Ok(Placement::InProcess),
-            Backend::Docker => Placement::docker().await.map_err(|err| {
-                let help = match &err {
-                    BackendError::Unreachable { .. } => DOCKER_HELP,
-                    _ => "run with -v for details; `reenact clean` removes what a run left behind",
-                };
-                out.error_chain(&err, Some(help));
-                exit_codes::ENVIRONMENT
-            }),
+            Backend::Docker => {
+                let runs = scenarios.len() * targets.len();
+                let reuse = self.reuse || (!self.no_reuse && runs > 1);
+                let ready_within = project.docker_ready_within;
+                Placement::docker_with(reuse, ready_within)
+                    .await
+                    .map_err(|err| {
+                        let help = match &err {
+                            BackendError::Unreachable { .. } => DOCKER_HELP,
+                            _ => "run with -v for details; `reenact clean` removes what a run left behind",
+                        };
+                        out.error_chain(&err, Some(help));
+                        exit_codes::ENVIRONMENT
+                    })
+            }
         }
     }
 }

@@ -198,7 +198,11 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         Ok(choice) => choice,
         Err(code) => return code,
     };
-    let placement = match args.runner.placement(&scenarios, &[&choice], out).await {
+    let placement = match args
+        .runner
+        .placement(&project, &scenarios, &[&choice], out)
+        .await
+    {
         Ok(placement) => placement,
         Err(code) => return code,
     };
@@ -300,6 +304,7 @@ fn judge(
         error: None,
         journal_dropped: Default::default(),
         target_log: Vec::new(),
+        mock_logs: Default::default(),
         duration_ms: 0,
     };
     let run = match result {
@@ -321,6 +326,18 @@ fn judge(
     item.target_log = log[log.len().saturating_sub(20)..]
         .iter()
         .map(|line| reenact::snapshot::redact_text(line))
+        .collect();
+    item.mock_logs = run
+        .observation
+        .mock_logs
+        .iter()
+        .map(|(mock, lines)| {
+            let lines = lines[lines.len().saturating_sub(20)..]
+                .iter()
+                .map(|line| reenact::snapshot::redact_text(line))
+                .collect();
+            (mock.clone(), lines)
+        })
         .collect();
     item.expectations = run.expectations.clone();
     item.failed_step = run.failed_step().map(|(name, reason)| FailedStep {

@@ -92,7 +92,7 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
     };
     let placement = match args
         .runner
-        .placement(&scenarios, &[&before, &after], out)
+        .placement(&project, &scenarios, &[&before, &after], out)
         .await
     {
         Ok(placement) => placement,

@@ -6,6 +6,7 @@
 //! control call.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -32,7 +33,8 @@ pub enum ClockError {
 /// A thread-safe virtual clock: `now = start + offset`.
 #[derive(Debug)]
 pub struct VirtualClock {
-    start: OffsetDateTime,
+    /// Only [`VirtualClock::restart`] changes it (a reused mock container between scenarios).
+    start: Mutex<OffsetDateTime>,
     /// Offset in nanoseconds; an atomic so that reading the time on the request path never waits.
     offset_nanos: AtomicU64,
 }
@@ -41,7 +43,7 @@ impl VirtualClock {
     /// A clock standing at `start`.
     pub fn new(start: OffsetDateTime) -> Self {
         VirtualClock {
-            start,
+            start: Mutex::new(start),
             offset_nanos: AtomicU64::new(0),
         }
     }
@@ -62,7 +64,16 @@ impl VirtualClock {
 
     /// The instant the clock started at.
     pub fn start(&self) -> OffsetDateTime {
-        self.start
+        *self.start.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Start over at `spec`'s start (or now), as a fresh clock would: what a reused mock
+    /// container gets before its next scenario.
+    pub fn restart(&self, spec: &ClockSpec) -> Result<(), ClockError> {
+        let fresh = VirtualClock::from_spec(spec)?;
+        *self.start.lock().unwrap_or_else(PoisonError::into_inner) = fresh.start();
+        self.reset();
+        Ok(())
     }
 
     /// How far the clock has been advanced since it started or was last reset.
@@ -73,10 +84,11 @@ impl VirtualClock {
     /// The current virtual time.
     pub fn now(&self) -> OffsetDateTime {
         let offset = self.offset();
+        let start = self.start();
         time::Duration::try_from(offset)
             .ok()
-            .and_then(|offset| self.start.checked_add(offset))
-            .unwrap_or(self.start)
+            .and_then(|offset| start.checked_add(offset))
+            .unwrap_or(start)
     }
 
     /// The current virtual time as RFC 3339 text.

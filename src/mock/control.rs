@@ -2,7 +2,8 @@
 //!
 //! Endpoints (all JSON): `GET /__reenact/health`, `POST /__reenact/reset`,
 //! `GET /__reenact/journal`, `GET /__reenact/state`, `GET /__reenact/clock`,
-//! `POST /__reenact/clock/advance` with `{"millis": N}`, `PUT /__reenact/config` with a `MockSpec`,
+//! `POST /__reenact/clock/advance` with `{"millis": N}`, `PUT /__reenact/clock/start` with a
+//! `ClockSpec` (start over there, as a fresh mock would), `PUT /__reenact/config` with a `MockSpec`,
 //! `POST /__reenact/webhook` with a [`WebhookRequest`] (the mock sends it to the target, retrying
 //! per its policy on the virtual clock, and answers a [`WebhookReport`] with every attempt).
 //!
@@ -24,7 +25,7 @@ use crate::mock::engine::{Engine, json_response};
 use crate::mock::journal::Journal;
 use crate::mock::server::{BodyError, read_body};
 use crate::mock::webhook::{self, WebhookReport, WebhookRequest};
-use crate::scenario::model::MockSpec;
+use crate::scenario::model::{ClockSpec, MockSpec};
 
 /// Prefix of every control endpoint.
 pub const PREFIX: &str = "/__reenact";
@@ -84,6 +85,16 @@ pub async fn handle(engine: &Engine, request: Request<Incoming>) -> Response<Byt
                         .advance(Duration::from_millis(advance.millis));
                     ok(clock_state(engine))
                 }
+                Err(response) => response,
+            },
+            _ => method_not_allowed(method, path),
+        },
+        "/clock/start" => match *method {
+            Method::PUT => match read_json::<ClockSpec>(body).await {
+                Ok(spec) => match engine.clock().restart(&spec) {
+                    Ok(()) => ok(clock_state(engine)),
+                    Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+                },
                 Err(response) => response,
             },
             _ => method_not_allowed(method, path),
@@ -239,6 +250,14 @@ impl ControlClient {
     pub async fn clock_now(&self) -> Result<OffsetDateTime, ControlError> {
         let state: ClockState = self.call("clock_now", Method::GET, "/clock", None).await?;
         OffsetDateTime::parse(&state.now, &Rfc3339).map_err(|e| self.fail("clock_now", e))
+    }
+
+    /// Put the virtual clock at `spec`'s start (or now) with no offset, as a fresh mock's.
+    pub async fn restart_clock(&self, spec: &ClockSpec) -> Result<(), ControlError> {
+        let body = serde_json::to_vec(spec).map_err(|e| self.fail("restart_clock", e))?;
+        self.call::<ClockState>("restart_clock", Method::PUT, "/clock/start", Some(body))
+            .await
+            .map(drop)
     }
 
     /// Clear journal, sequence positions and clock offset.

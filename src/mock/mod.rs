@@ -10,6 +10,7 @@
 
 pub mod clock;
 pub mod control;
+pub mod dns_sink;
 pub mod edge;
 pub mod engine;
 pub mod fault;

@@ -110,6 +110,7 @@ pub enum MockError {
 ///     journal_limit: 100,
 ///     rate_limits: Vec::new(),
 ///     tls: false,
+///     hostnames: Vec::new(),
 /// };
 /// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
 /// assert!(server.url().starts_with("http://127.0.0.1:"));

@@ -35,6 +35,22 @@ pub enum TlsError {
     /// rustls refused the certificate or key.
     #[error("failed to set up TLS")]
     Config(#[source] rustls::Error),
+    /// A PEM certificate chain or key did not read.
+    #[error("failed to read {0}")]
+    Pem(String),
+}
+
+/// One PEM block: `label` around `der` in base64, 64 characters a line.
+fn pem_block(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut text = format!("-----BEGIN {label}-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        text.push_str(&String::from_utf8_lossy(line));
+        text.push('\n');
+    }
+    text.push_str(&format!("-----END {label}-----\n"));
+    text
 }
 
 /// Install rustls' `ring` provider as the process default, once; later calls do nothing.
@@ -126,9 +142,27 @@ impl RunCa {
 
     /// A leaf certificate for mock `name`: SANs `127.0.0.1`, `localhost` and `name`.
     pub fn issue(&self, name: &str) -> Result<TlsIdentity, TlsError> {
+        self.issue_with_names(name, &[])
+    }
+
+    /// A leaf certificate for mock `name` that also names `hostnames` (the mock's `hostnames:`,
+    /// under which a container target reaches it on the run's network).
+    ///
+    /// ```
+    /// let ca = reenact::mock::tls::RunCa::generate()?;
+    /// let identity = ca.issue_with_names("xero", &["api.xero.com".to_owned()])?;
+    /// assert_eq!(identity.chain.len(), 2);
+    /// # Ok::<(), reenact::mock::tls::TlsError>(())
+    /// ```
+    pub fn issue_with_names(
+        &self,
+        name: &str,
+        hostnames: &[String],
+    ) -> Result<TlsIdentity, TlsError> {
         let what = format!("the certificate of mock `{name}`");
-        let mut params = CertificateParams::new(vec!["localhost".to_owned(), name.to_owned()])
-            .map_err(generate(&what))?;
+        let mut dns_names = vec!["localhost".to_owned(), name.to_owned()];
+        dns_names.extend(hostnames.iter().cloned());
+        let mut params = CertificateParams::new(dns_names).map_err(generate(&what))?;
         params
             .subject_alt_names
             .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
@@ -151,6 +185,45 @@ impl RunCa {
 }
 
 impl TlsIdentity {
+    /// The chain and the key as PEM (`CERTIFICATE` blocks, then one `PRIVATE KEY` block), e.g.
+    /// to put them into a mock container.
+    pub fn to_pem(&self) -> (String, String) {
+        let chain = self
+            .chain
+            .iter()
+            .map(|der| pem_block("CERTIFICATE", der))
+            .collect();
+        (chain, pem_block("PRIVATE KEY", &self.key))
+    }
+
+    /// Read an identity back from [`TlsIdentity::to_pem`]'s two texts.
+    ///
+    /// ```
+    /// use reenact::mock::tls::{RunCa, TlsIdentity};
+    /// let identity = RunCa::generate()?.issue("xero")?;
+    /// let (chain, key) = identity.to_pem();
+    /// assert_eq!(TlsIdentity::from_pem(chain.as_bytes(), key.as_bytes())?, identity);
+    /// # Ok::<(), reenact::mock::tls::TlsError>(())
+    /// ```
+    pub fn from_pem(chain: &[u8], key: &[u8]) -> Result<TlsIdentity, TlsError> {
+        use rustls::pki_types::pem::PemObject;
+        let chain = CertificateDer::pem_slice_iter(chain)
+            .map(|cert| cert.map(|der| der.to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TlsError::Pem(format!("the certificate chain: {e}")))?;
+        if chain.is_empty() {
+            return Err(TlsError::Pem(
+                "the certificate chain has no certificate".into(),
+            ));
+        }
+        let key = PrivatePkcs8KeyDer::from_pem_slice(key)
+            .map_err(|e| TlsError::Pem(format!("the private key: {e}")))?;
+        Ok(TlsIdentity {
+            chain,
+            key: key.secret_pkcs8_der().to_vec(),
+        })
+    }
+
     /// A rustls server configuration serving this identity over HTTP/1.1.
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -181,5 +254,20 @@ mod tests {
         let identity = ca.issue("accounting").unwrap();
         identity.server_config().unwrap();
         assert!(format!("{identity:?}").contains("[redacted]"));
+    }
+
+    #[test]
+    fn hostnames_become_subject_alternative_names() {
+        let ca = RunCa::generate().unwrap();
+        let identity = ca
+            .issue_with_names("xero", &["api.xero.com".to_owned()])
+            .unwrap();
+        let leaf = &identity.chain[0];
+        let contains = |needle: &[u8]| leaf.windows(needle.len()).any(|w| w == needle);
+        // DNS SANs are IA5Strings in the DER as they are: each name appears verbatim.
+        assert!(contains(b"api.xero.com"));
+        assert!(contains(b"xero"));
+        let plain = ca.issue("xero").unwrap();
+        assert!(!plain.chain[0].windows(12).any(|w| w == b"api.xero.com"));
     }
 }

@@ -36,6 +36,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         errors: Vec::new(),
         mocks: Vec::new(),
         tls_mocks: Vec::new(),
+        hostnames: Vec::new(),
     };
     let scenario = cx.scenario(&node);
     let mut errors = cx.errors;
@@ -77,6 +78,7 @@ const MOCK_KEYS: &[&str] = &[
     "with",
     "faults",
     "rate_limits",
+    "hostnames",
 ];
 const STUB_KEYS: &[&str] = &[
     "name",
@@ -254,6 +256,8 @@ struct Cx<'a> {
     mocks: Vec<String>,
     /// Names of the mocks with `tls: true` (`{{ tls.ca_file }}` needs one).
     tls_mocks: Vec<String>,
+    /// Every `hostnames` entry seen so far, with the mock that declares it.
+    hostnames: Vec<(String, String)>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -276,6 +280,67 @@ fn is_mock_name(text: &str) -> bool {
     let mut chars = text.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'))
+}
+
+/// Whether `name` (lowercase) is an RFC 1123 host name reenact accepts as a mock's extra name:
+/// dot-separated labels of 1 to 63 letters, digits and inner `-`, at most 253 characters, not
+/// an IPv4 address (the last label has a letter) and not `localhost`.
+fn check_hostname(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("a hostname cannot be empty");
+    }
+    if name.len() > 253 {
+        return Err("a hostname has at most 253 characters");
+    }
+    if name.contains("://") || name.contains('/') || name.contains(':') {
+        return Err("a hostname alone: no scheme, port or path");
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("a label between dots is empty");
+        }
+        if label.len() > 63 {
+            return Err("a label has at most 63 characters");
+        }
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err("labels hold only letters, digits and `-`");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("a label cannot start or end with `-`");
+        }
+    }
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err("an IP address is not a hostname");
+    }
+    if name == "localhost" {
+        return Err("`localhost` always means the mock's own container");
+    }
+    Ok(())
+}
+
+/// The hostname the user probably meant: scheme, port, path and a trailing dot dropped, `_` and
+/// spaces made `-`; `None` when that is still no valid hostname or changes nothing.
+fn suggest_hostname(name: &str) -> Option<String> {
+    let mut text = name.trim();
+    if let Some((_, rest)) = text.split_once("://") {
+        text = rest;
+    }
+    let text = text.split(['/', '?', '#']).next().unwrap_or_default();
+    let text = text.rsplit_once('@').map_or(text, |(_, host)| host);
+    let text = text.split(':').next().unwrap_or_default();
+    let fixed: String = text
+        .trim_end_matches('.')
+        .chars()
+        .map(|c| if c == '_' || c == ' ' { '-' } else { c })
+        .collect();
+    (fixed != name && check_hostname(&fixed).is_ok()).then_some(fixed)
 }
 
 fn is_capture_name(text: &str) -> bool {
@@ -1136,6 +1201,10 @@ impl Cx<'_> {
             }),
             None => Some(Vec::new()),
         };
+        let hostnames = match fields.get("hostnames") {
+            Some(value) => self.hostnames(value, name),
+            None => Some(Vec::new()),
+        };
         supported.then_some(())?;
         Some(MockSpec {
             name: name.to_string(),
@@ -1143,7 +1212,72 @@ impl Cx<'_> {
             journal_limit: journal_limit?,
             rate_limits: rate_limits?,
             tls: tls?,
+            hostnames: hostnames?,
         })
+    }
+
+    /// `hostnames` of mock `mock`: RFC 1123 names, lowercased, unique in the scenario and
+    /// distinct from every mock name (both become DNS names on the run's network).
+    fn hostnames(&mut self, node: &Node, mock: &str) -> Option<Vec<String>> {
+        let context = format!("in mock `{mock}`");
+        let items = self.list(node, "hostnames", &context)?;
+        let mut ok = true;
+        let mut names = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(text) = self.string(item, "hostnames", &context) else {
+                ok = false;
+                continue;
+            };
+            let name = text.to_ascii_lowercase();
+            let problem = if let Err(reason) = check_hostname(&name) {
+                let mut diagnostic =
+                    Diagnostic::new(format!("invalid hostname `{text}`"), Some(item.span))
+                        .with_label(reason);
+                diagnostic = match suggest_hostname(&name) {
+                    Some(fixed) => diagnostic.with_help(format!("did you mean `{fixed}`?")),
+                    None => diagnostic.with_help(
+                        "a hostname is dot-separated labels of letters, digits and `-`, such as `api.xero.com`",
+                    ),
+                };
+                Some(diagnostic)
+            } else if self.mocks.contains(&name) {
+                Some(
+                    Diagnostic::new(
+                        format!("hostname `{text}` is also the name of a mock"),
+                        Some(item.span),
+                    )
+                    .with_label("every mock is already reachable under its name")
+                    .with_help(format!(
+                        "remove it, or rename mock `{name}`: a name may belong to one mock only"
+                    )),
+                )
+            } else if let Some((_, owner)) = self.hostnames.iter().find(|(known, _)| *known == name)
+            {
+                let label = if owner == mock {
+                    "this mock already lists it".to_string()
+                } else {
+                    format!("mock `{owner}` already lists it")
+                };
+                Some(
+                    Diagnostic::new(format!("duplicate hostname `{text}`"), Some(item.span))
+                        .with_label(label)
+                        .with_help("a hostname may belong to one mock only"),
+                )
+            } else {
+                None
+            };
+            match problem {
+                Some(diagnostic) => {
+                    self.error(diagnostic);
+                    ok = false;
+                }
+                None => {
+                    self.hostnames.push((name.clone(), mock.to_string()));
+                    names.push(name);
+                }
+            }
+        }
+        ok.then_some(names)
     }
 
     fn stub(&mut self, node: &Node, context: &str) -> Option<Stub> {

@@ -135,6 +135,12 @@ pub struct MockSpec {
     /// Serve HTTPS on the traffic port with a certificate from the run's CA (`tls: true`).
     #[serde(default)]
     pub tls: bool,
+    /// Extra DNS names of the mock (`hostnames: [api.xero.com]`), lowercase RFC 1123 names,
+    /// unique in the scenario: on the `docker` backend, network aliases a container target
+    /// reaches the mock under; on HTTPS mocks, names its certificate carries. In-process they
+    /// change nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
 }
 
 /// One match-and-respond rule.
