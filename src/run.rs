@@ -914,19 +914,25 @@ pub struct Job {
     pub scenario: std::sync::Arc<Scenario>,
     /// The target.
     pub target: std::sync::Arc<TargetChoice>,
+    /// Where its mocks (and a container target) run. Jobs on Docker share one backend (clones
+    /// of one [`Placement::Docker`]), and with it the suite's pool of reused containers.
+    pub placement: Placement,
 }
 
 /// Run many jobs, at most `jobs_at_once` at a time (each run has its own mocks and target port,
-/// so runs do not interfere), then close `placement`. `on_done` is called as each finishes,
-/// with its index; the results come back in job order.
+/// so runs do not interfere), then close their Docker backend. `on_done` is called as each
+/// finishes, with its index; the results come back in job order.
 pub async fn run_jobs(
     jobs: Vec<Job>,
     http: reqwest::Client,
     project_root: PathBuf,
-    placement: Placement,
     jobs_at_once: usize,
     mut on_done: impl FnMut(usize, &Result<ScenarioRun, RunError>),
 ) -> Vec<Result<ScenarioRun, RunError>> {
+    let docker = jobs
+        .iter()
+        .find(|job| matches!(job.placement, Placement::Docker(_)))
+        .map(|job| job.placement.clone());
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs_at_once.max(1)));
     let mut set = tokio::task::JoinSet::new();
     let total = jobs.len();
@@ -934,13 +940,12 @@ pub async fn run_jobs(
         let semaphore = semaphore.clone();
         let http = http.clone();
         let root = project_root.clone();
-        let run_placement = placement.clone();
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let ctx = RunContext {
                 http: &http,
                 project_root: &root,
-                placement: &run_placement,
+                placement: &job.placement,
             };
             (index, run_scenario(&job.scenario, &job.target, &ctx).await)
         });
@@ -958,7 +963,9 @@ pub async fn run_jobs(
         }
     }
     // Every run has closed: reused mock containers can go.
-    placement.close().await;
+    if let Some(docker) = docker {
+        docker.close().await;
+    }
     results
         .into_iter()
         .map(|result| result.expect("every job reports exactly once"))

@@ -472,6 +472,30 @@ fn a_container_target_picks_docker_and_refuses_inprocess() {
 }
 
 #[test]
+fn a_scenario_names_its_backend_and_the_command_line_wins() {
+    // In a folder without reenact.toml; the target is a URL where nothing listens.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("on-docker.yaml"),
+        "id: on-docker\ntitle: Asks for docker\nmocks:\n  erp: {}\ntarget:\n  backend: docker\nflow:\n  - request: { method: GET, path: / }\n",
+    )
+    .unwrap();
+    let url = ["--target-url", "http://127.0.0.1:9"];
+    // The scenario's `target.backend` sends it to Docker: with no engine, exit 3 naming it.
+    let args: Vec<&str> = ["run", "on-docker.yaml"].into_iter().chain(url).collect();
+    let output = reenact_in_without_engine(dir.path(), &args);
+    assert_eq!(code(&output), exit_codes::ENVIRONMENT);
+    assert!(text(&output.stderr).contains("`DOCKER_HOST`"));
+    // `--backend inprocess` wins: the run happens in-process and fails on its own terms (the
+    // request finds nothing listening), never reaching for an engine.
+    let args: Vec<&str> = args.into_iter().chain(["--backend", "inprocess"]).collect();
+    let output = reenact_in_without_engine(dir.path(), &args);
+    let stderr = text(&output.stderr);
+    assert_eq!(code(&output), exit_codes::FAILED, "{stderr}");
+    assert!(!stderr.contains("DOCKER_HOST"), "{stderr}");
+}
+
+#[test]
 fn help_texts() {
     for args in [
         &["--help"][..],

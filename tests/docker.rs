@@ -821,18 +821,24 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
     );
 }
 
-/// Normalized observation and behaviour of every job of `jobs`, run by `run_jobs` on
+/// Normalized observation and behaviour of every job of `jobs`, each run by `run_jobs` on
 /// `placement` two at a time, in job order; and how long the suite took.
 async fn run_suite(
     jobs: &[run::Job],
     placement: Placement,
 ) -> (Vec<(String, String)>, std::time::Duration) {
     let started = std::time::Instant::now();
+    let jobs: Vec<run::Job> = jobs
+        .iter()
+        .map(|job| run::Job {
+            placement: placement.clone(),
+            ..job.clone()
+        })
+        .collect();
     let results = run::run_jobs(
-        jobs.to_vec(),
+        jobs.clone(),
         run::http_client(),
         repo().to_path_buf(),
-        placement,
         2,
         |_, _| {},
     )
@@ -880,6 +886,7 @@ async fn a_suite_reuses_mock_containers_and_observes_the_same_as_with_fresh_ones
         .map(|scenario| run::Job {
             scenario: scenario.clone(),
             target: choice.clone(),
+            placement: Placement::InProcess,
         })
         .collect();
     let (fresh, fresh_took) = run_suite(&jobs, Placement::Docker(backend().await)).await;

@@ -149,44 +149,58 @@ impl RunnerArgs {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
     }
 
-    /// Prepare the backend for running `scenarios` against `targets`: for Docker, reach the
-    /// engine and build the mock image if it is missing. An unreachable engine is an
-    /// environment failure.
+    /// The backend of `scenario` against `target`: `--backend`, else the scenario's
+    /// `target.backend`, else `run.backend` in reenact.toml, else `docker` when the target runs
+    /// in a container (its mocks must share its network), else `inprocess`.
+    fn backend_of(
+        &self,
+        project: &reenact::project::Project,
+        scenario: &Scenario,
+        target: &TargetChoice,
+    ) -> Backend {
+        use reenact::project::BackendSetting;
+        use reenact::scenario::model::BackendChoice;
+        self.backend
+            .or(scenario.target.backend.map(|choice| match choice {
+                BackendChoice::Inprocess => Backend::Inprocess,
+                BackendChoice::Docker => Backend::Docker,
+            }))
+            .or(project.backend.map(|setting| match setting {
+                BackendSetting::InProcess => Backend::Inprocess,
+                BackendSetting::Docker => Backend::Docker,
+            }))
+            .unwrap_or(if target.is_container(scenario) {
+                Backend::Docker
+            } else {
+                Backend::Inprocess
+            })
+    }
+
+    /// Decide the backend of every (scenario, target) pair ([`RunnerArgs::backend_of`]) and
+    /// prepare Docker when any pair needs it: reach the engine and build the mock image if it is
+    /// missing. An unreachable engine is an environment failure.
     ///
-    /// The backend is `--backend`, else `run.backend` in reenact.toml, else `docker` when a
-    /// target runs in a container (its mocks must share its network), else `inprocess`. What it
-    /// cannot run with those targets ([`reenact::run::unsupported`]: webhooks from mocks in
-    /// containers to a target process, a container target without Docker) is invalid input for
-    /// it: every case is reported, with what to do, before anything starts.
-    async fn placement(
+    /// What a pair's backend cannot run ([`reenact::run::unsupported`]: webhooks from mocks in
+    /// containers to a target process, a container target without Docker) is invalid input:
+    /// every case is reported, with what to do, before anything starts.
+    async fn backends(
         &self,
         project: &reenact::project::Project,
         scenarios: &[Scenario],
         targets: &[&TargetChoice],
         out: &Output,
-    ) -> Result<Placement, i32> {
-        let container_target = scenarios
-            .iter()
-            .any(|scenario| targets.iter().any(|target| target.is_container(scenario)));
-        let chosen = self.backend.or(match project.backend {
-            Some(reenact::project::BackendSetting::Docker) => Some(Backend::Docker),
-            Some(reenact::project::BackendSetting::InProcess) => Some(Backend::Inprocess),
-            None => None,
-        });
-        let backend = chosen.unwrap_or(if container_target {
-            Backend::Docker
-        } else {
-            Backend::Inprocess
-        });
-        let docker = backend == Backend::Docker;
-        let name = if docker { "docker" } else { "inprocess" };
+    ) -> Result<Backends, i32> {
+        let mut docker_at = Vec::with_capacity(scenarios.len() * targets.len());
         let mut refused: Vec<UnsupportedHere<'_>> = Vec::new();
         for scenario in scenarios {
             for target in targets {
+                let docker = self.backend_of(project, scenario, target) == Backend::Docker;
+                docker_at.push(docker);
+                let backend = if docker { "docker" } else { "inprocess" };
                 for what in reenact::run::unsupported(scenario, target, docker) {
                     let here = UnsupportedHere {
                         scenario: &scenario.id,
-                        backend: name,
+                        backend,
                         what,
                     };
                     if !refused.contains(&here) {
@@ -202,24 +216,54 @@ impl RunnerArgs {
             out.stderr("nothing was run");
             return Err(exit_codes::INVALID_INPUT);
         }
-        match backend {
-            Backend::Inprocess => Ok(Placement::InProcess),
-            Backend::Docker => {
-                let runs = scenarios.len() * targets.len();
-                let reuse = self.reuse || (!self.no_reuse && runs > 1);
-                let ready_within = project.docker_ready_within;
-                Placement::docker_with(reuse, ready_within)
-                    .await
-                    .map_err(|err| {
-                        let help = match &err {
-                            BackendError::Unreachable { .. } => DOCKER_HELP,
-                            _ => "run with -v for details; `reenact clean` removes what a run left behind",
-                        };
-                        out.error_chain(&err, Some(help));
-                        exit_codes::ENVIRONMENT
-                    })
-            }
+        let on_docker = docker_at.iter().filter(|docker| **docker).count();
+        let docker = if on_docker == 0 {
+            None
+        } else {
+            let reuse = self.reuse || (!self.no_reuse && on_docker > 1);
+            let placement = Placement::docker_with(reuse, project.docker_ready_within)
+                .await
+                .map_err(|err| {
+                    let help = match &err {
+                        BackendError::Unreachable { .. } => DOCKER_HELP,
+                        _ => "run with -v for details; `reenact clean` removes what a run left behind",
+                    };
+                    out.error_chain(&err, Some(help));
+                    exit_codes::ENVIRONMENT
+                })?;
+            Some(placement)
+        };
+        Ok(Backends {
+            docker_at,
+            targets: targets.len(),
+            docker,
+        })
+    }
+}
+
+/// The backend of every (scenario, target) pair of a suite, decided once before it runs.
+pub struct Backends {
+    /// Whether each pair runs on Docker, scenario-major.
+    docker_at: Vec<bool>,
+    /// How many targets each scenario runs against.
+    targets: usize,
+    /// The Docker backend, when any pair uses it.
+    docker: Option<Placement>,
+}
+
+impl Backends {
+    /// Where scenario `scenario` runs against target `target` (indexes as given to
+    /// [`RunnerArgs::backends`]).
+    pub fn placement(&self, scenario: usize, target: usize) -> Placement {
+        match &self.docker {
+            Some(docker) if self.docker_at[scenario * self.targets + target] => docker.clone(),
+            _ => Placement::InProcess,
         }
+    }
+
+    /// The Docker backend, or in-process when no pair uses Docker (to image a target with).
+    pub fn docker_or_inprocess(&self) -> &Placement {
+        self.docker.as_ref().unwrap_or(&Placement::InProcess)
     }
 }
 

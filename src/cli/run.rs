@@ -198,27 +198,29 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         Ok(choice) => choice,
         Err(code) => return code,
     };
-    let placement = match args
+    let backends = match args
         .runner
-        .placement(&project, &scenarios, &[&choice], out)
+        .backends(&project, &scenarios, &[&choice], out)
         .await
     {
-        Ok(placement) => placement,
+        Ok(backends) => backends,
         Err(code) => return code,
     };
     if let Err(code) = build(&choice, &project, args.runner.format, out) {
         return code;
     }
-    if let Err(code) = image(&mut choice, &project, &placement, out).await {
+    if let Err(code) = image(&mut choice, &project, backends.docker_or_inprocess(), out).await {
         return code;
     }
     let choice = Arc::new(choice);
     let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
     let jobs = scenarios
         .iter()
-        .map(|scenario| Job {
+        .enumerate()
+        .map(|(index, scenario)| Job {
             scenario: scenario.clone(),
             target: choice.clone(),
+            placement: backends.placement(index, 0),
         })
         .collect();
     let snapshots = project.root.join("snapshots");
@@ -229,7 +231,6 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         jobs,
         run::http_client(),
         project.root.clone(),
-        placement,
         args.runner.jobs(),
         |index, result| {
             let scenario = &scenarios[index];

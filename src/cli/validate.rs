@@ -90,12 +90,12 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         (Ok(b), Ok(a)) => (b, a),
         (Err(code), _) | (_, Err(code)) => return code,
     };
-    let placement = match args
+    let backends = match args
         .runner
-        .placement(&project, &scenarios, &[&before, &after], out)
+        .backends(&project, &scenarios, &[&before, &after], out)
         .await
     {
-        Ok(placement) => placement,
+        Ok(backends) => backends,
         Err(code) => return code,
     };
     let build_of = |choice: &TargetChoice| choice.def.as_ref().and_then(|d| d.build.clone());
@@ -109,7 +109,7 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         return code;
     }
     for choice in [&mut before, &mut after] {
-        if let Err(code) = image(choice, &project, &placement, out).await {
+        if let Err(code) = image(choice, &project, backends.docker_or_inprocess(), out).await {
             return code;
         }
     }
@@ -127,12 +127,13 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
     // Jobs: for each scenario, `runs` on before then `runs` on after.
     let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
     let mut jobs = Vec::with_capacity(scenarios.len() * runs * 2);
-    for scenario in &scenarios {
-        for target in [&before, &after] {
+    for (index, scenario) in scenarios.iter().enumerate() {
+        for (side, target) in [&before, &after].into_iter().enumerate() {
             for _ in 0..runs {
                 jobs.push(Job {
                     scenario: scenario.clone(),
                     target: target.clone(),
+                    placement: backends.placement(index, side),
                 });
             }
         }
@@ -146,7 +147,6 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         jobs,
         run::http_client(),
         project.root.clone(),
-        placement,
         args.runner.jobs(),
         |index, _| {
             done_jobs += 1;

@@ -139,7 +139,7 @@ const MATCHER_KEYS: &[&str] = &[
 ];
 const VALUE_MATCHER_KEYS: &[&str] = &["equals", "contains", "regex", "present"];
 const RESPONSE_KEYS: &[&str] = &["status", "headers", "json", "body", "body_file"];
-const TARGET_KEYS: &[&str] = &["command", "url", "image", "port", "env", "ready"];
+const TARGET_KEYS: &[&str] = &["command", "url", "image", "port", "env", "ready", "backend"];
 const READY_KEYS: &[&str] = &["http", "within"];
 const STEP_KEYS: &[&str] = &[
     "name",
@@ -2054,10 +2054,24 @@ impl Cx<'_> {
             Some(value) => self.ready(value).map(Some),
             None => Some(None),
         };
+        let backend = match fields.get("backend") {
+            Some(value) => self
+                .choice(
+                    value,
+                    "backend",
+                    &[
+                        ("inprocess", BackendChoice::Inprocess),
+                        ("docker", BackendChoice::Docker),
+                    ],
+                )
+                .map(Some),
+            None => Some(None),
+        };
         Some(TargetSpec {
             launch: launch?,
             env: env?,
             ready: ready?,
+            backend: backend?,
         })
     }
 

@@ -430,6 +430,19 @@ pub struct TargetSpec {
     pub env: Vec<(String, Template)>,
     /// Readiness probe.
     pub ready: Option<ReadySpec>,
+    /// Where this scenario's mocks (and a container target) run, when the scenario says;
+    /// `--backend` wins over it, and it wins over `run.backend` in `reenact.toml`.
+    pub backend: Option<BackendChoice>,
+}
+
+/// A backend a scenario names in `target.backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendChoice {
+    /// Mocks in the reenact process.
+    Inprocess,
+    /// Mocks (and a container target) in Docker containers.
+    Docker,
 }
 
 /// Start a process, start a container, or use a URL already serving.
