@@ -177,10 +177,14 @@ impl RunningTarget {
         ready: Option<&ReadySpec>,
         http: &reqwest::Client,
     ) -> Result<RunningTarget, TargetError> {
-        let started = run
-            .start_target(launch)
-            .await
-            .map_err(|err| TargetError::Container(Box::new(err)))?;
+        let started = run.start_target(launch).await.map_err(|err| match err {
+            BackendError::TargetExited { status, log_tail } => TargetError::Exited {
+                program: launch.image.clone(),
+                status,
+                log_tail,
+            },
+            other => TargetError::Container(Box::new(other)),
+        })?;
         let logs = LogBuffer::default();
         let options = LogsOptionsBuilder::default()
             .follow(true)

@@ -405,22 +405,8 @@ impl DockerRun {
             .chain(self.pooled.iter().map(|(mock, engine)| (mock, &engine.id)));
         let mut tails = BTreeMap::new();
         for (mock, id) in containers {
-            let options = LogsOptionsBuilder::default()
-                .stdout(true)
-                .stderr(true)
-                .since(self.opened)
-                .tail(&lines.to_string())
-                .build();
-            let mut stream = self.docker.logs(id, Some(options));
-            let mut text = String::new();
-            while let Some(Ok(chunk)) = stream.next().await {
-                text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-            }
-            let all: Vec<String> = text.lines().map(str::to_owned).collect();
-            tails.insert(
-                mock.clone(),
-                all[all.len().saturating_sub(lines)..].to_vec(),
-            );
+            let tail = container_log_tail(&self.docker, id, lines, Some(self.opened)).await;
+            tails.insert(mock.clone(), tail);
         }
         tails
     }
@@ -522,15 +508,28 @@ impl DockerRun {
             .start_container(&id, None)
             .await
             .map_err(|e| docker_error("start the container", e))?;
-        let ports = self
+        let details = self
             .docker
             .inspect_container(&id, None)
             .await
-            .map_err(|e| docker_error("inspect the container", e))?
+            .map_err(|e| docker_error("inspect the container", e))?;
+        let ports = details
             .network_settings
             .and_then(|settings| settings.ports)
             .unwrap_or_default();
         let Some(host_port) = published_port(&ports, launch.port) else {
+            // A container that exited at once has no ports left to read: say that, with what
+            // it printed, rather than blame the publishing.
+            let state = details.state.unwrap_or_default();
+            if state.running != Some(true) {
+                return Err(BackendError::TargetExited {
+                    status: match state.exit_code {
+                        Some(code) => format!("exit code {code}"),
+                        None => "no exit code".to_owned(),
+                    },
+                    log_tail: container_log_tail(&self.docker, &id, 20, None).await,
+                });
+            }
             return Err(BackendError::NotPublished {
                 port: launch.port,
                 image: launch.image.clone(),
@@ -1027,6 +1026,30 @@ async fn archive(dir: &str, files: &[(&str, &[u8], u32)]) -> std::io::Result<Vec
         archive.append_data(&mut header, path, *data).await?;
     }
     archive.into_inner().await
+}
+
+/// The last `lines` lines container `id` printed (stdout and stderr), since `since` (Unix
+/// seconds) when given; empty when the engine will not say.
+async fn container_log_tail(
+    docker: &Docker,
+    id: &str,
+    lines: usize,
+    since: Option<i32>,
+) -> Vec<String> {
+    let mut options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail(&lines.to_string());
+    if let Some(since) = since {
+        options = options.since(since);
+    }
+    let mut stream = docker.logs(id, Some(options.build()));
+    let mut text = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+    }
+    let all: Vec<String> = text.lines().map(str::to_owned).collect();
+    all[all.len().saturating_sub(lines)..].to_vec()
 }
 
 /// A port binding on `127.0.0.1` at a port the host chooses: nothing reenact starts listens

@@ -237,6 +237,14 @@ pub enum BackendError {
         /// The image.
         image: String,
     },
+    /// A container target exited as soon as it started.
+    #[error("the target container exited with {status} as soon as it started")]
+    TargetExited {
+        /// Its exit status.
+        status: String,
+        /// Its last output lines.
+        log_tail: Vec<String>,
+    },
     /// The engine published no host port for a container target's port.
     #[error("the engine published no host port for port {port} of the target (image `{image}`)")]
     NotPublished {
@@ -291,7 +299,8 @@ impl BackendError {
     /// The last output lines of the mock involved, when there are any.
     pub fn log_tail(&self) -> &[String] {
         match self {
-            BackendError::NotReady { log_tail, .. } => log_tail,
+            BackendError::NotReady { log_tail, .. }
+            | BackendError::TargetExited { log_tail, .. } => log_tail,
             _ => &[],
         }
     }
