@@ -618,6 +618,14 @@ async fn sigint_and_sigterm_mid_scenario_leave_no_container_or_network() {
             assert!(seen, "{kind}: the run never started its containers");
             // Into the flow: the first export waits out a Retry-After.
             tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            let target_processes = live_children(child.id(), "ledger-sync");
+            if kind == "process" {
+                assert_eq!(
+                    target_processes.len(),
+                    1,
+                    "the target process is not running"
+                );
+            }
             // SAFETY: kill(2) on our own child's pid; no memory effects.
             unsafe {
                 libc::kill(child.id() as i32, signal);
@@ -639,8 +647,44 @@ async fn sigint_and_sigterm_mid_scenario_leave_no_container_or_network() {
                 Vec::<String>::new(),
                 "{kind}, signal {signal}: networks left"
             );
+            for target in target_processes {
+                assert!(
+                    !alive(target),
+                    "{kind}, signal {signal}: target process {target} left running"
+                );
+            }
         }
     }
+}
+
+/// Pids of the running children of `parent` whose command name is `name` (from `/proc`).
+fn live_children(parent: u32, name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            proc_stat(*pid)
+                .is_some_and(|(comm, state, ppid)| comm == name && state != "Z" && ppid == parent)
+        })
+        .collect()
+}
+
+/// Whether process `pid` still runs (a zombie has exited).
+fn alive(pid: u32) -> bool {
+    proc_stat(pid).is_some_and(|(_, state, _)| state != "Z")
+}
+
+/// (command name, state, parent pid) of `pid` from `/proc/PID/stat`.
+fn proc_stat(pid: u32) -> Option<(String, String, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let comm = stat[open + 1..close].to_owned();
+    let mut rest = stat[close + 1..].split_whitespace();
+    let state = rest.next()?.to_owned();
+    let ppid = rest.next()?.parse().ok()?;
+    Some((comm, state, ppid))
 }
 
 /// The `reenact.kind` of every container reenact process `pid` has.
