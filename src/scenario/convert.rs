@@ -101,6 +101,25 @@ const FAULT_KEYS: &[&str] = &[
     "seed",
     "action",
 ];
+/// Keys of a mock-level fault: a stub fault's, plus the route it selects.
+const ROUTE_FAULT_KEYS: &[&str] = &[
+    "when",
+    "name",
+    "nth",
+    "times",
+    "every",
+    "after",
+    "probability",
+    "seed",
+    "action",
+];
+const WHEN_KEYS: &[&str] = &["method", "path"];
+/// Providers `provider:` accepts.
+const PROVIDERS: &[&str] = &["xero"];
+/// Providers the design names that are not built yet.
+const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "sage", "saml"];
+const XERO_KEYS: &[&str] = &["tenants"];
+const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
 const ACTION_KEYS: &[&str] = &[
     "respond",
     "delay",
@@ -1155,22 +1174,29 @@ impl Cx<'_> {
     fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
         let context = format!("in mock `{name}`");
         let fields = self.fields(node, MOCK_KEYS, name, &context)?;
-        let mut supported = self.not_yet_supported(
-            &fields,
-            &["provider", "with"],
-            "built-in providers and faults arrive in a later release",
-        );
-        if let Some(key) = fields.key("faults") {
-            self.error(
-                Diagnostic::new(
-                    "`faults` on a mock is not yet supported: mock-level faults arrive with built-in providers",
-                    Some(key.span),
-                )
-                .with_label("not yet supported")
-                .with_help("put `faults` on a stub"),
-            );
-            supported = false;
-        }
+        let provider = match fields.get("provider") {
+            Some(value) => self.provider(value, &fields, name).map(Some),
+            None => {
+                for key in ["with", "faults"] {
+                    if let Some(key_node) = fields.key(key) {
+                        let mut diagnostic = Diagnostic::new(
+                            format!("`{key}` needs `provider` {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("only a mock with a built-in provider has this");
+                        if key == "faults" {
+                            diagnostic = diagnostic.with_help("put `faults` on a stub");
+                        }
+                        self.error(diagnostic);
+                    }
+                }
+                (!fields.has("with") && !fields.has("faults")).then_some(None)
+            }
+        };
+        let faults = match fields.get("faults") {
+            Some(value) if fields.has("provider") => self.route_faults(value, name),
+            _ => Some(Vec::new()),
+        };
         let tls = match fields.get("tls") {
             Some(value) => self.boolean(value, "tls", &context),
             None => Some(false),
@@ -1205,7 +1231,6 @@ impl Cx<'_> {
             Some(value) => self.hostnames(value, name),
             None => Some(Vec::new()),
         };
-        supported.then_some(())?;
         Some(MockSpec {
             name: name.to_string(),
             stubs: stubs?,
@@ -1213,6 +1238,183 @@ impl Cx<'_> {
             rate_limits: rate_limits?,
             tls: tls?,
             hostnames: hostnames?,
+            provider: provider?,
+            faults: faults?,
+        })
+    }
+
+    /// `provider: NAME` with its `with:` settings.
+    fn provider(&mut self, node: &Node, fields: &Fields<'_>, mock: &str) -> Option<ProviderSpec> {
+        let context = format!("in mock `{mock}`");
+        let text = self.string(node, "provider", &context)?;
+        if PLANNED_PROVIDERS.contains(&text.as_str()) {
+            self.error(
+                Diagnostic::new(
+                    format!("provider `{text}` is not yet supported"),
+                    Some(node.span),
+                )
+                .with_label(format!(
+                    "built-in providers so far: {}",
+                    list_keys(PROVIDERS)
+                ))
+                .with_help("use `stubs` for this API meanwhile"),
+            );
+            return None;
+        }
+        if !PROVIDERS.contains(&text.as_str()) {
+            let mut diagnostic =
+                Diagnostic::new(format!("unknown provider `{text}`"), Some(node.span))
+                    .with_label(format!("expected one of {}", list_keys(PROVIDERS)));
+            if let Some(suggestion) = did_you_mean(&text, PROVIDERS) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            }
+            self.error(diagnostic);
+            return None;
+        }
+        let Some(with) = fields.get("with") else {
+            self.missing(fields, "with", &context);
+            return None;
+        };
+        self.xero(with, mock).map(ProviderSpec::Xero)
+    }
+
+    /// `with:` of `provider: xero`.
+    fn xero(&mut self, node: &Node, mock: &str) -> Option<XeroSettings> {
+        let context = format!("in `with` of mock `{mock}`");
+        let fields = self.fields(node, XERO_KEYS, "with", &context)?;
+        let Some(tenants) = fields.get("tenants") else {
+            self.missing(&fields, "tenants", &context);
+            return None;
+        };
+        let items = self.list(tenants, "tenants", &context)?;
+        if items.is_empty() {
+            self.error(
+                Diagnostic::new(format!("`tenants` {context} is empty"), Some(tenants.span))
+                    .with_label("give at least one organisation: `{ id: <uuid>, name: Acme }`"),
+            );
+            return None;
+        }
+        let mut out = Some(Vec::new());
+        let mut seen: Vec<String> = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let context = format!("in tenant {} of mock `{mock}`", index + 1);
+            let tenant = self.xero_tenant(item, &context);
+            if let Some(tenant) = &tenant
+                && seen.contains(&tenant.id)
+            {
+                self.error(
+                    Diagnostic::new(
+                        format!("duplicate tenant id `{}` {context}", tenant.id),
+                        Some(item.span),
+                    )
+                    .with_label("every tenant id must be unique"),
+                );
+                out = None;
+                continue;
+            }
+            if let Some(tenant) = &tenant {
+                seen.push(tenant.id.clone());
+            }
+            match (&mut out, tenant) {
+                (Some(out), Some(tenant)) => out.push(tenant),
+                _ => out = None,
+            }
+        }
+        Some(XeroSettings { tenants: out? })
+    }
+
+    fn xero_tenant(&mut self, node: &Node, context: &str) -> Option<XeroTenant> {
+        let fields = self.fields(node, XERO_TENANT_KEYS, "tenants", context)?;
+        let id = match fields.get("id") {
+            Some(value) => self.string(value, "id", context).and_then(|id| {
+                if is_uuid(&id) {
+                    Some(id.to_ascii_lowercase())
+                } else {
+                    self.error(
+                        Diagnostic::new(format!("invalid tenant id `{id}`"), Some(value.span))
+                            .with_label("a Xero tenant id is a UUID")
+                            .with_help("write e.g. `0b9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a10`"),
+                    );
+                    None
+                }
+            }),
+            None => {
+                self.missing(&fields, "id", context);
+                None
+            }
+        };
+        let name = match fields.get("name") {
+            Some(value) => self.string(value, "name", context),
+            None => {
+                self.missing(&fields, "name", context);
+                None
+            }
+        };
+        Some(XeroTenant {
+            id: id?,
+            name: name?,
+        })
+    }
+
+    /// Mock-level `faults`: stub faults with `when: { method, path }`.
+    fn route_faults(&mut self, node: &Node, mock: &str) -> Option<Vec<RouteFault>> {
+        let items = self.list(node, "faults", &format!("in mock `{mock}`"))?;
+        let mut out = Some(Vec::new());
+        for (index, item) in items.iter().enumerate() {
+            let context = format!("in fault {} of mock `{mock}`", index + 1);
+            let fault = self.route_fault(item, &context);
+            match (&mut out, fault) {
+                (Some(out), Some(fault)) => out.push(fault),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn route_fault(&mut self, node: &Node, context: &str) -> Option<RouteFault> {
+        let fault = self.fault_with_keys(node, ROUTE_FAULT_KEYS, context);
+        let NodeKind::Mapping(entries) = &node.kind else {
+            return None;
+        };
+        let when = entries
+            .iter()
+            .find(|(key, _)| key.text() == Some("when"))
+            .map(|(_, value)| value);
+        let Some(when) = when else {
+            self.error(
+                Diagnostic::new(format!("missing field `when` {context}"), Some(node.span))
+                    .with_label(
+                        "`when` is required: `when: { method: POST, path: /api.xro/2.0/Invoices }`",
+                    ),
+            );
+            return None;
+        };
+        let when_context = format!("in `when` {context}");
+        let fields = self.fields(when, WHEN_KEYS, "when", &when_context)?;
+        let method = fields
+            .get("method")
+            .map(|value| self.method(value, &when_context));
+        let path = match fields.get("path") {
+            Some(value) => self.string(value, "path", &when_context).and_then(|text| {
+                if text.starts_with('/') && !text.contains('?') {
+                    Some(text)
+                } else {
+                    self.error(
+                        Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                            .with_label("an exact path, starting with `/`, without a query string"),
+                    );
+                    None
+                }
+            }),
+            None => {
+                self.missing(&fields, "path", &when_context);
+                None
+            }
+        };
+        Some(RouteFault {
+            method: present(method)?,
+            path: path?,
+            fault: fault?,
         })
     }
 
@@ -1428,7 +1630,12 @@ impl Cx<'_> {
     // -----------------------------------------------------------------------------------------
 
     fn fault(&mut self, node: &Node, context: &str) -> Option<Fault> {
-        let fields = self.fields(node, FAULT_KEYS, "faults", context)?;
+        self.fault_with_keys(node, FAULT_KEYS, context)
+    }
+
+    /// A fault whose mapping may hold `keys` (the caller reads any key beyond [`FAULT_KEYS`]).
+    fn fault_with_keys(&mut self, node: &Node, keys: &[&str], context: &str) -> Option<Fault> {
+        let fields = self.fields(node, keys, "faults", context)?;
         let name = fields
             .get("name")
             .map(|value| self.string(value, "name", context));
@@ -3053,6 +3260,16 @@ impl Cx<'_> {
 }
 
 /// An optional key's value: absent is fine (`Some(None)`), present but invalid is not (`None`).
+/// Whether `text` is a UUID in its 8-4-4-4-12 hex form.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn present<T>(value: Option<Option<T>>) -> Option<Option<T>> {
     match value {
         None => Some(None),

@@ -141,6 +141,60 @@ pub struct MockSpec {
     /// change nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
+    /// The built-in provider this mock fakes (`provider:` with its `with:` settings), answering
+    /// every request no stub matched: stubs come first, as overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderSpec>,
+    /// Mock-level faults (`faults: [{ when, .. }]`) on the provider's routes, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<RouteFault>,
+}
+
+/// A built-in provider and its settings; travels in the configuration the runner sends a mock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum ProviderSpec {
+    /// The Xero Accounting API, its OAuth 2.0 identity server and `/connections`.
+    Xero(XeroSettings),
+}
+
+impl ProviderSpec {
+    /// The name written after `provider:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProviderSpec::Xero(_) => "xero",
+        }
+    }
+}
+
+/// `with:` settings of `provider: xero` (documented in `docs/providers/xero.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroSettings {
+    /// The organisations a consent connects, in order (`GET /connections` lists them).
+    pub tenants: Vec<XeroTenant>,
+}
+
+/// One Xero organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroTenant {
+    /// The tenant id (`xero-tenant-id`), a UUID.
+    pub id: String,
+    /// The organisation's name (`tenantName`).
+    pub name: String,
+}
+
+/// A mock-level fault: a stub fault that fires on the requests `when` selects among those the
+/// provider answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteFault {
+    /// Method, if given, compared case-insensitively.
+    pub method: Option<String>,
+    /// Exact path (no query string).
+    pub path: String,
+    /// Selector and action, as on a stub.
+    pub fault: Fault,
 }
 
 /// One match-and-respond rule.

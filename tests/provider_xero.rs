@@ -1,0 +1,525 @@
+//! Conformance tests of `provider: xero` against `domain-catalog.md` §1: a mock loaded from YAML
+//! as a scenario declares it, served by a real [`MockServer`] on loopback, driven by a real HTTP
+//! client and, for time, through the control API's virtual clock.
+//!
+//! Each test names the catalog fact it checks (source tag in brackets).
+
+use std::path::Path;
+use std::time::Duration;
+
+use reenact::mock::control::ControlClient;
+use reenact::mock::{BindOptions, MockServer};
+use reenact::scenario::model::{ClockSpec, MockSpec};
+use serde_json::{Value, json};
+
+const TENANT: &str = "0b9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a10";
+const OTHER_TENANT: &str = "1c9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a11";
+
+/// A mock `xero` with `provider: xero` and one tenant, plus `extra` (YAML lines at mock level).
+fn spec(extra: &str) -> MockSpec {
+    let yaml = format!(
+        "id: xero\ntitle: xero\nmocks:\n  xero:\n    provider: xero\n    with:\n      tenants: [{{ id: {TENANT}, name: Acme Corp }}]\n{extra}flow:\n  - request: {{ method: GET, path: / }}\n"
+    );
+    match reenact::scenario::load_bytes(Path::new("xero.yaml"), Path::new("."), yaml.as_bytes()) {
+        Ok(mut scenario) => scenario.mocks.remove(0),
+        Err(err) => panic!("invalid test scenario: {err:?}\n{yaml}"),
+    }
+}
+
+struct Harness {
+    server: MockServer,
+    control: ControlClient,
+    http: reqwest::Client,
+}
+
+/// What a request got: status, headers, body as JSON (`Null` when empty).
+struct Got {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    json: Value,
+}
+
+impl Harness {
+    async fn start(spec: MockSpec) -> Harness {
+        let clock = ClockSpec {
+            start: Some("2026-10-31T23:00:00Z".to_owned()),
+        };
+        let server = MockServer::start(spec, &clock, BindOptions::default())
+            .await
+            .expect("mock starts");
+        let http = reenact::run::http_client();
+        let control = ControlClient::new(server.admin_url(), http.clone());
+        Harness {
+            server,
+            control,
+            http,
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Got {
+        let response = request.send().await.expect("request reaches the mock");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        Got {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> Got {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.send(
+            self.http
+                .post(format!("{}/connect/token", self.server.url()))
+                .basic_auth("client-id", Some("client-secret"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+        .await
+    }
+
+    /// Exchange a fresh authorization code: `(access_token, refresh_token)`.
+    async fn connect(&self) -> (String, String) {
+        let got = self
+            .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+            .await;
+        assert_eq!(got.status, 200, "{}", got.json);
+        (
+            text(&got.json["access_token"]),
+            text(&got.json["refresh_token"]),
+        )
+    }
+
+    async fn api(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Got {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.server.url()))
+            .bearer_auth(token)
+            .header("xero-tenant-id", TENANT);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// `PUT /api.xro/2.0/{key}` with `{key: elements}`.
+    async fn put(&self, key: &str, token: &str, elements: Value) -> Got {
+        let path = format!("/api.xro/2.0/{key}");
+        self.api("PUT", &path, token, Some(json!({ key: elements })))
+            .await
+    }
+
+    async fn advance(&self, minutes: u64) {
+        self.control
+            .advance_clock(Duration::from_secs(minutes * 60))
+            .await
+            .expect("clock advances");
+    }
+
+    async fn provider_state(&self) -> Value {
+        let state = self.control.state().await.expect("state");
+        assert_eq!(state["provider"]["name"], "xero");
+        state["provider"]["state"].clone()
+    }
+}
+
+fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("a string: {value}"))
+        .to_owned()
+}
+
+const UNAUTHORIZED: &str =
+    r#"{"Type":null,"Title":"Unauthorized","Status":401,"Detail":"AuthenticationUnsuccessful"}"#;
+const FORBIDDEN: &str =
+    r#"{"Title":"Forbidden","Status":403,"Detail":"AuthenticationUnsuccessful"}"#;
+
+/// [XERO-RESEARCH] §1.2: 30-minute access tokens; [NANGO-XERO]: the 401 body;
+/// auth codes are single use ([XERO-RESEARCH] §1.2) and a reused one gets `invalid_grant`.
+#[tokio::test]
+async fn access_tokens_last_thirty_minutes_on_the_virtual_clock() {
+    let xero = Harness::start(spec("")).await;
+    let got = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json["expires_in"], 1800);
+    assert_eq!(got.json["token_type"], "Bearer");
+    let access = text(&got.json["access_token"]);
+    assert_eq!(access.split('.').count(), 3, "a JWT-shaped token: {access}");
+
+    let reused = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+        .await;
+    assert_eq!(reused.status, 400);
+    assert_eq!(reused.json, json!({ "error": "invalid_grant" }));
+
+    xero.advance(29).await;
+    let fresh = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.json);
+
+    xero.advance(1).await;
+    let expired = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(expired.status, 401);
+    assert_eq!(
+        expired.json,
+        serde_json::from_str::<Value>(UNAUTHORIZED).unwrap()
+    );
+    assert_eq!(
+        expired.headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
+}
+
+/// [XERO-RESEARCH] §1.2, [XERO-COMM-127920775]: every refresh rotates both tokens;
+/// [XERO-COMM-105714701]: the previous refresh token works for 30 more minutes, then
+/// `invalid_grant`.
+#[tokio::test]
+async fn refresh_rotates_and_the_old_token_has_thirty_minutes_of_grace() {
+    let xero = Harness::start(spec("")).await;
+    let (access, first) = xero.connect().await;
+    let got = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+        .await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    let second = text(&got.json["refresh_token"]);
+    assert_ne!(second, first, "the refresh token rotates");
+    assert_ne!(
+        text(&got.json["access_token"]),
+        access,
+        "so does the access token"
+    );
+
+    xero.advance(29).await;
+    let lost_response_retry = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+        .await;
+    assert_eq!(lost_response_retry.status, 200, "within the grace period");
+
+    xero.advance(2).await;
+    let stale = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+        .await;
+    assert_eq!(stale.status, 400);
+    assert_eq!(stale.json, json!({ "error": "invalid_grant" }));
+
+    let latest = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &second)])
+        .await;
+    assert_eq!(latest.status, 200, "the saved token still refreshes");
+}
+
+/// [XERO-RESEARCH] §1.4: a revoked refresh token no longer refreshes.
+#[tokio::test]
+async fn a_revoked_refresh_token_gets_invalid_grant() {
+    let xero = Harness::start(spec("")).await;
+    let (_, refresh) = xero.connect().await;
+    let revoked = xero
+        .send(
+            xero.http
+                .post(format!("{}/connect/revocation", xero.server.url()))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("token={refresh}")),
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    let got = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(
+        (got.status, got.json),
+        (400, json!({ "error": "invalid_grant" }))
+    );
+}
+
+/// [XERO-RESEARCH] §1.3: `/connections` lists the consented tenants with their fields;
+/// [XERO-OAS], [FS-XERO-403]: a missing or unconnected `xero-tenant-id` gets 403.
+#[tokio::test]
+async fn connections_list_the_tenants_and_other_tenants_are_forbidden() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let got = xero
+        .send(
+            xero.http
+                .get(format!("{}/connections", xero.server.url()))
+                .bearer_auth(&access),
+        )
+        .await;
+    assert_eq!(got.status, 200);
+    let connections = got.json.as_array().expect("a list");
+    assert_eq!(connections.len(), 1);
+    let connection = &connections[0];
+    assert_eq!(connection["tenantId"], TENANT);
+    assert_eq!(connection["tenantName"], "Acme Corp");
+    assert_eq!(connection["tenantType"], "ORGANISATION");
+    for field in ["id", "authEventId", "createdDateUtc", "updatedDateUtc"] {
+        assert!(connection[field].is_string(), "{field} in {connection}");
+    }
+
+    let unauthenticated = xero
+        .send(xero.http.get(format!("{}/connections", xero.server.url())))
+        .await;
+    assert_eq!(unauthenticated.status, 401);
+
+    let forbidden: Value = serde_json::from_str(FORBIDDEN).unwrap();
+    let url = format!("{}/api.xro/2.0/Contacts", xero.server.url());
+    let missing = xero.send(xero.http.get(&url).bearer_auth(&access)).await;
+    assert_eq!((missing.status, &missing.json), (403, &forbidden));
+    let other = xero
+        .send(
+            xero.http
+                .get(&url)
+                .bearer_auth(&access)
+                .header("xero-tenant-id", OTHER_TENANT),
+        )
+        .await;
+    assert_eq!((other.status, &other.json), (403, &forbidden));
+}
+
+/// Contacts and Invoices: create (PUT and POST), get by id, list; ids and MS-JSON
+/// `UpdatedDateUTC` on the virtual clock [XERO-OAS]; state through the control API; reset clears it.
+#[tokio::test]
+async fn invoices_are_created_read_back_and_kept_in_state_until_reset() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let contact = xero
+        .put(
+            "Contacts",
+            &access,
+            json!([{ "Name": "Office Supplies Ltd" }]),
+        )
+        .await;
+    assert_eq!(contact.status, 200, "{}", contact.json);
+    let contact_id = text(&contact.json["Contacts"][0]["ContactID"]);
+
+    let created = xero
+        .api(
+            "POST",
+            "/api.xro/2.0/Invoices",
+            &access,
+            Some(json!({ "Invoices": [{ "Type": "ACCPAY", "Contact": { "ContactID": contact_id } }] })),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.json);
+    let invoice = &created.json["Invoices"][0];
+    // 2026-10-31T23:00:00Z, the clock's start.
+    assert_eq!(invoice["UpdatedDateUTC"], "/Date(1793487600000+0000)/");
+    assert!(invoice.get("StatusAttributeString").is_none());
+    let id = text(&invoice["InvoiceID"]);
+
+    let read = xero
+        .api("GET", &format!("/api.xro/2.0/Invoices/{id}"), &access, None)
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(&read.json["Invoices"][0], invoice);
+    let unknown = xero
+        .api(
+            "GET",
+            "/api.xro/2.0/Invoices/00000000-0000-4000-8000-000000000000",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+
+    let state = xero.provider_state().await;
+    assert_eq!(state["invoices"], json!([invoice]));
+    assert_eq!(state["contacts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(state["tokens"], json!({ "access": 1, "refresh": 1 }));
+    assert!(
+        !state.to_string().contains(&access),
+        "no token in the state"
+    );
+
+    xero.control.reset().await.expect("reset");
+    let state = xero.provider_state().await;
+    assert_eq!(state["invoices"], json!([]));
+    assert_eq!(state["connections"], json!([]));
+}
+
+/// Ids are seeded per run: the same requests after a reset give the same ids.
+#[tokio::test]
+async fn generated_ids_repeat_after_a_reset() {
+    let xero = Harness::start(spec("")).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (access, _) = xero.connect().await;
+        let created = xero
+            .put("Contacts", &access, json!([{ "Name": "A" }]))
+            .await;
+        ids.push((access, text(&created.json["Contacts"][0]["ContactID"])));
+        xero.control.reset().await.expect("reset");
+    }
+    assert_eq!(ids[0], ids[1]);
+}
+
+/// [XERO-OAS]: `?page=N` pages by 100.
+#[tokio::test]
+async fn lists_page_by_one_hundred() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let contacts: Vec<Value> = (0..150)
+        .map(|i| json!({ "Name": format!("c{i}") }))
+        .collect();
+    let created = xero.put("Contacts", &access, json!(contacts)).await;
+    assert_eq!(created.status, 200);
+    let count = |got: &Got| got.json["Contacts"].as_array().map(Vec::len);
+    let all = xero
+        .api("GET", "/api.xro/2.0/Contacts", &access, None)
+        .await;
+    assert_eq!(count(&all), Some(150));
+    let first = xero
+        .api("GET", "/api.xro/2.0/Contacts?page=1", &access, None)
+        .await;
+    assert_eq!(count(&first), Some(100));
+    let second = xero
+        .api("GET", "/api.xro/2.0/Contacts?page=2", &access, None)
+        .await;
+    assert_eq!(count(&second), Some(50));
+    assert_eq!(second.json["Contacts"][0]["Name"], "c100");
+}
+
+/// [XERO-OAS]: the `ValidationException` body; by default the whole batch fails with 400 and
+/// nothing is saved; [XERO-RESEARCH] §5.2: with `summarizeErrors=false`, 200 and a status per
+/// element, the valid ones saved.
+#[tokio::test]
+async fn validation_errors_fail_the_batch_unless_summarize_errors_is_false() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let batch = json!({ "Invoices": [
+        { "Type": "ACCPAY", "Contact": { "Name": "Office Supplies Ltd" } },
+        { "Type": "BILL", "Contact": { "Name": "Office Supplies Ltd" } },
+    ] });
+    let failed = xero
+        .api("PUT", "/api.xro/2.0/Invoices", &access, Some(batch.clone()))
+        .await;
+    assert_eq!(failed.status, 400);
+    assert_eq!(failed.json["ErrorNumber"], 10);
+    assert_eq!(failed.json["Type"], "ValidationException");
+    assert_eq!(failed.json["Message"], "A validation exception occurred");
+    let elements = failed.json["Elements"].as_array().expect("Elements");
+    assert_eq!(elements.len(), 1);
+    assert_eq!(elements[0]["Type"], "BILL");
+    assert!(elements[0]["ValidationErrors"][0]["Message"].is_string());
+    assert_eq!(xero.provider_state().await["invoices"], json!([]));
+
+    let partial = xero
+        .api(
+            "PUT",
+            "/api.xro/2.0/Invoices?summarizeErrors=false",
+            &access,
+            Some(batch),
+        )
+        .await;
+    assert_eq!(partial.status, 200);
+    let statuses: Vec<&Value> = partial.json["Invoices"]
+        .as_array()
+        .expect("Invoices")
+        .iter()
+        .map(|e| &e["StatusAttributeString"])
+        .collect();
+    assert_eq!(statuses, [&json!("OK"), &json!("ERROR")]);
+    assert!(partial.json["Invoices"][1]["ValidationErrors"].is_array());
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+/// Mock-level faults reuse the stub fault actions on provider routes: `commit_then` saves the
+/// invoice and answers the fault's response instead (the duplicate-after-timeout incident).
+#[tokio::test]
+async fn a_commit_then_fault_on_post_invoices_saves_and_answers_the_fault() {
+    let xero = Harness::start(spec(
+        "    faults:\n      - when: { method: POST, path: /api.xro/2.0/Invoices }\n        nth: 1\n        action: { commit_then: { status: 503, json: { error: down } } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let body = json!({ "Invoices": [{ "Type": "ACCPAY", "Contact": { "Name": "A" } }] });
+    let first = xero
+        .api("POST", "/api.xro/2.0/Invoices", &access, Some(body.clone()))
+        .await;
+    assert_eq!(
+        (first.status, first.json),
+        (503, json!({ "error": "down" }))
+    );
+    // The fault selects POST only: a PUT to the same path is not counted.
+    let put = xero
+        .api("PUT", "/api.xro/2.0/Invoices", &access, Some(body.clone()))
+        .await;
+    assert_eq!(put.status, 200);
+    let retry = xero
+        .api("POST", "/api.xro/2.0/Invoices", &access, Some(body))
+        .await;
+    assert_eq!(retry.status, 200);
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "the faulted request committed"
+    );
+    let journal = xero.control.journal().await.expect("journal").entries;
+    let faulted = journal
+        .iter()
+        .find(|e| e.method == "POST" && e.path == "/api.xro/2.0/Invoices")
+        .expect("journaled");
+    assert_eq!(
+        faulted.status, 200,
+        "the status the provider would have sent"
+    );
+    assert!(faulted.fault.is_some());
+    assert_eq!(
+        faulted.matched.as_ref().map(|m| m.name.as_str()),
+        Some("provider xero")
+    );
+}
+
+/// Stubs come first: a stub overrides the provider's route; what no stub matches reaches it.
+#[tokio::test]
+async fn stubs_override_provider_routes() {
+    let xero = Harness::start(spec(
+        "    stubs:\n      - request: { method: GET, path: /connections }\n        response: { status: 500, json: { stubbed: true } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let got = xero
+        .send(
+            xero.http
+                .get(format!("{}/connections", xero.server.url()))
+                .bearer_auth(&access),
+        )
+        .await;
+    assert_eq!((got.status, got.json), (500, json!({ "stubbed": true })));
+    let unknown = xero
+        .send(
+            xero.http
+                .get(format!("{}/api.xro/2.0/Nope", xero.server.url())),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown
+            .headers
+            .get("x-reenact-unmatched")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+}
