@@ -340,7 +340,7 @@ async fn invoices_are_created_read_back_and_kept_in_state_until_reset() {
     let state = xero.provider_state().await;
     assert_eq!(state["invoices"], json!([invoice]));
     assert_eq!(state["contacts"].as_array().map(Vec::len), Some(1));
-    assert_eq!(state["tokens"], json!({ "access": 1, "refresh": 1 }));
+    assert_eq!(state["issued"], json!({ "access": 1, "refresh": 1 }));
     assert!(
         !state.to_string().contains(&access),
         "no token in the state"
@@ -521,5 +521,160 @@ async fn stubs_override_provider_routes() {
             .get("x-reenact-unmatched")
             .map(|v| v.as_bytes()),
         Some(&b"true"[..])
+    );
+}
+
+/// A tiny target for the end-to-end test: `GET /healthz`, and `POST /export` with
+/// `{"xero": URL, "reference": R, "times": N}`, which connects to Xero and creates N bills with
+/// reference R (a retry bug in miniature).
+async fn start_target() -> String {
+    use http_body_util::{BodyExt, Full};
+    use hyper::service::service_fn;
+
+    async fn export(body: Value) -> u16 {
+        let http = reenact::run::http_client();
+        let xero = text(&body["xero"]);
+        let token: Value = http
+            .post(format!("{xero}/connect/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=authorization_code&code=abc")
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token JSON");
+        let access = text(&token["access_token"]);
+        for _ in 0..body["times"].as_u64().unwrap_or(1) {
+            let bill = json!({ "Invoices": [{
+                "Type": "ACCPAY",
+                "Reference": body["reference"],
+                "Contact": { "Name": "Office Supplies Ltd" },
+            }] });
+            http.put(format!("{xero}/api.xro/2.0/Invoices"))
+                .bearer_auth(&access)
+                .header("xero-tenant-id", TENANT)
+                .json(&bill)
+                .send()
+                .await
+                .expect("bill");
+        }
+        200
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service_fn(
+                |request: hyper::Request<hyper::body::Incoming>| async move {
+                    let status = if request.uri().path() == "/export" {
+                        let bytes = request.into_body().collect().await?.to_bytes();
+                        export(serde_json::from_slice(&bytes).unwrap_or(Value::Null)).await
+                    } else {
+                        200
+                    };
+                    let mut response = hyper::Response::new(Full::new(bytes::Bytes::new()));
+                    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                    Ok::<_, hyper::Error>(response)
+                },
+            );
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    url
+}
+
+/// End to end through the runner: a scenario's target talks to the provider (the target is the
+/// tiny server above, already running), `state:` expectations are judged on the provider state the
+/// runner fetched through the control API, and the normalized snapshot holds that state with
+/// no token in it.
+#[tokio::test]
+async fn state_expectations_are_judged_on_the_state_the_runner_collects() {
+    let target = start_target().await;
+    let yaml = format!(
+        r#"id: xero-state
+title: state expectations end to end
+clock: {{ start: 2026-10-31T23:00:00Z }}
+mocks:
+  xero:
+    provider: xero
+    with:
+      tenants: [{{ id: {TENANT}, name: Acme Corp }}]
+target:
+  url: "{target}"
+  ready: {{ http: GET /healthz, within: 5s }}
+flow:
+  - name: export
+    request:
+      method: POST
+      path: /export
+      json: {{ xero: "{{{{ mocks.xero.url }}}}", reference: EXP-1042, times: 2 }}
+    expect: {{ status: 200 }}
+expect:
+  - name: two bills
+    mock: xero
+    state: invoices
+    where: {{ Contact.Name: Office Supplies Ltd }}
+    count: 2
+  - name: one bill per expense
+    mock: xero
+    state: invoices
+    unique_by: Reference
+"#,
+    );
+    let scenario = reenact::scenario::load_bytes(
+        Path::new("xero-state.yaml"),
+        Path::new("."),
+        yaml.as_bytes(),
+    )
+    .unwrap_or_else(|err| panic!("invalid scenario: {err:?}"));
+    let http = reenact::run::http_client();
+    let placement = reenact::backend::Placement::InProcess;
+    let ctx = reenact::run::RunContext {
+        http: &http,
+        project_root: Path::new("."),
+        placement: &placement,
+    };
+    let run = reenact::run::run_scenario(
+        &scenario,
+        &reenact::run::TargetChoice::from_scenario(),
+        &ctx,
+    )
+    .await
+    .expect("the run completes");
+    assert_eq!(run.failed_step(), None);
+    let results: Vec<(&str, bool, &str)> = run
+        .expectations
+        .iter()
+        .map(|r| (r.name.as_str(), r.passed, r.detail.as_str()))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("two bills", true, "2 records, expected exactly 2"),
+            (
+                "one bill per expense",
+                false,
+                "`Reference` repeats: \"EXP-1042\""
+            ),
+        ]
+    );
+    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let state = &document["mocks"]["xero"]["state"];
+    assert_eq!(state["invoices"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        state["invoices"][0]["UpdatedDateUTC"],
+        "/Date(1793487600000+0000)/"
+    );
+    let journal = &document["mocks"]["xero"]["requests"];
+    assert_eq!(
+        journal[1]["headers"]["authorization"], "[redacted]",
+        "{journal}"
     );
 }

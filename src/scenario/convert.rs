@@ -36,6 +36,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         errors: Vec::new(),
         mocks: Vec::new(),
         tls_mocks: Vec::new(),
+        provider_mocks: Vec::new(),
         hostnames: Vec::new(),
     };
     let scenario = cx.scenario(&node);
@@ -205,6 +206,8 @@ const MOCK_EXPECT_KEYS: &[&str] = &[
     "order",
     "unmatched",
     "state",
+    "where",
+    "unique_by",
 ];
 const COUNT_KEYS: &[&str] = &["min", "max"];
 
@@ -277,6 +280,8 @@ struct Cx<'a> {
     tls_mocks: Vec<String>,
     /// Every `hostnames` entry seen so far, with the mock that declares it.
     hostnames: Vec<(String, String)>,
+    /// Mocks with a valid provider, with the collections of its state.
+    provider_mocks: Vec<(String, &'static [&'static str])>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -1154,28 +1159,15 @@ impl Cx<'_> {
         mocks
     }
 
-    fn not_yet_supported(&mut self, fields: &Fields<'_>, keys: &[&str], what: &str) -> bool {
-        let mut ok = true;
-        for key in keys {
-            if let Some(key_node) = fields.key(key) {
-                self.error(
-                    Diagnostic::new(
-                        format!("`{key}` is not yet supported: {what}"),
-                        Some(key_node.span),
-                    )
-                    .with_label("not yet supported"),
-                );
-                ok = false;
-            }
-        }
-        ok
-    }
-
     fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
         let context = format!("in mock `{name}`");
         let fields = self.fields(node, MOCK_KEYS, name, &context)?;
         let provider = match fields.get("provider") {
-            Some(value) => self.provider(value, &fields, name).map(Some),
+            Some(value) => self.provider(value, &fields, name).map(|provider| {
+                self.provider_mocks
+                    .push((name.to_string(), provider.collections()));
+                Some(provider)
+            }),
             None => {
                 for key in ["with", "faults"] {
                     if let Some(key_node) = fields.key(key) {
@@ -3117,15 +3109,153 @@ impl Cx<'_> {
         })
     }
 
+    /// `mock` + `state: COLLECTION` with `where`, `count` and/or `unique_by`.
+    fn state_expectation(
+        &mut self,
+        mock: Option<String>,
+        state: &Node,
+        fields: &Fields<'_>,
+        context: &str,
+    ) -> Option<Check> {
+        for key in ["request", "none", "order", "unmatched"] {
+            if let Some(key_node) = fields.key(key) {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{key}` does not apply to `state` {context}"),
+                        Some(key_node.span),
+                    )
+                    .with_label("`state` goes with `where`, `count` and `unique_by`"),
+                );
+                return None;
+            }
+        }
+        let collection = self.string(state, "state", context);
+        let collection = match (&mock, collection) {
+            (Some(mock), Some(collection)) => {
+                let known = self
+                    .provider_mocks
+                    .iter()
+                    .find(|(name, _)| name == mock)
+                    .map(|(_, collections)| *collections);
+                match known {
+                    Some(collections) if collections.contains(&collection.as_str()) => {
+                        Some(collection)
+                    }
+                    Some(collections) => {
+                        let mut diagnostic = Diagnostic::new(
+                            format!("unknown state `{collection}` of mock `{mock}` {context}"),
+                            Some(state.span),
+                        )
+                        .with_label(format!("expected one of {}", list_keys(collections)));
+                        if let Some(suggestion) = did_you_mean(&collection, collections) {
+                            diagnostic =
+                                diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                        }
+                        self.error(diagnostic);
+                        None
+                    }
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                format!("mock `{mock}` has no provider state {context}"),
+                                Some(state.span),
+                            )
+                            .with_label("`state` checks a mock with `provider`")
+                            .with_help("count its requests with `request` and `count`"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let filter = match fields.get("where") {
+            Some(value) => self.state_filter(value, context),
+            None => Some(Vec::new()),
+        };
+        let count = fields
+            .get("count")
+            .map(|value| self.count(value, "count", context));
+        let unique_by = fields.get("unique_by").map(|value| {
+            self.string(value, "unique_by", context)
+                .and_then(|field| self.field_path(value, field, "unique_by", context))
+        });
+        if !fields.has("count") && !fields.has("unique_by") {
+            if !fields.has_typo_of("count") && !fields.has_typo_of("unique_by") {
+                self.error(
+                    Diagnostic::new(format!("missing check {context}"), Some(fields.node.span))
+                        .with_label("give `count`, `unique_by` or both with `state`"),
+                );
+            }
+            return None;
+        }
+        Some(Check::MockState {
+            mock: mock?,
+            collection: collection?,
+            filter: filter?,
+            count: present(count)?,
+            unique_by: present(unique_by)?,
+        })
+    }
+
+    /// `where: { FIELD: VALUE }`: dotted field paths and the JSON values they must equal.
+    fn state_filter(&mut self, node: &Node, context: &str) -> Option<Vec<(String, Value)>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", "where", context);
+            return None;
+        };
+        let mut out = Some(Vec::new());
+        for (key, value) in entries {
+            let field = self
+                .string(key, "where", context)
+                .and_then(|field| self.field_path(key, field, "where", context));
+            let value = self.json(value);
+            match (&mut out, field, value) {
+                (Some(out), Some(field), Some(value)) => out.push((field, value)),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    /// A dotted field path into a record: `Contact.Name`.
+    fn field_path(
+        &mut self,
+        node: &Node,
+        field: String,
+        key: &str,
+        context: &str,
+    ) -> Option<String> {
+        if !field.is_empty() && field.split('.').all(|part| !part.is_empty()) {
+            return Some(field);
+        }
+        self.error(
+            Diagnostic::new(
+                format!("invalid field `{field}` in `{key}` {context}"),
+                Some(node.span),
+            )
+            .with_label("a field name, or a dotted path such as `Contact.Name`"),
+        );
+        None
+    }
+
     fn mock_expectation(&mut self, fields: &Fields<'_>, context: &str) -> Option<Check> {
         let value = fields.get("mock")?;
         let mock = self.mock_name(value, context);
-        if !self.not_yet_supported(
-            fields,
-            &["state"],
-            "provider state arrives with built-in providers in a later release",
-        ) {
-            return None;
+        if let Some(state) = fields.get("state") {
+            return self.state_expectation(mock, state, fields, context);
+        }
+        for key in ["where", "unique_by"] {
+            if let Some(key_node) = fields.key(key) {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{key}` needs `state` {context}"),
+                        Some(key_node.span),
+                    )
+                    .with_label("it selects records of a provider's state"),
+                );
+                return None;
+            }
         }
         let kinds = ["count", "none", "order", "unmatched"];
         if !self.at_most_one(fields, &kinds, context) {
@@ -3285,6 +3415,22 @@ fn describe(check: &Check) -> String {
         Check::MockCount { mock, count, .. } => format!("requests to `{mock}`: {count}"),
         Check::MockOrder { mock, .. } => format!("order of requests to `{mock}`"),
         Check::Unmatched { mock, count } => format!("unmatched requests to `{mock}`: {count}"),
+        Check::MockState {
+            mock,
+            collection,
+            count,
+            unique_by,
+            ..
+        } => {
+            let mut text = format!("`{collection}` of `{mock}`");
+            if let Some(count) = count {
+                text.push_str(&format!(": {count}"));
+            }
+            if let Some(field) = unique_by {
+                text.push_str(&format!(", unique by `{field}`"));
+            }
+            text
+        }
     }
 }
 

@@ -165,6 +165,13 @@ impl ProviderSpec {
             ProviderSpec::Xero(_) => "xero",
         }
     }
+
+    /// The collections of its state that `state:` expectations can name.
+    pub fn collections(&self) -> &'static [&'static str] {
+        match self {
+            ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
+        }
+    }
 }
 
 /// `with:` settings of `provider: xero` (documented in `docs/providers/xero.md`).
@@ -799,6 +806,19 @@ pub enum Check {
         mock: String,
         /// Allowed count.
         count: CountRange,
+    },
+    /// Records of a collection of a provider mock's state at the end of the run.
+    MockState {
+        /// Mock name (a mock with a provider).
+        mock: String,
+        /// Collection name, e.g. `invoices`.
+        collection: String,
+        /// `where`: only records whose field (a dotted path into the record) equals the value.
+        filter: Vec<(String, serde_json::Value)>,
+        /// Allowed number of selected records, if checked.
+        count: Option<CountRange>,
+        /// No two selected records share this field's value (a dotted path), if checked.
+        unique_by: Option<String>,
     },
 }
 

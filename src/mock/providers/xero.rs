@@ -67,14 +67,14 @@ struct RefreshToken {
 }
 
 impl XeroState {
-    /// `{"connections": [..], "contacts": [..], "invoices": [..], "tokens": {"access": N,
-    /// "refresh": N}}`: token counts only, never a token.
+    /// `{"connections": [..], "contacts": [..], "invoices": [..], "issued": {"access": N,
+    /// "refresh": N}}`: how many tokens were issued, never a token.
     pub fn to_json(&self) -> Value {
         json!({
             "connections": self.connections,
             "contacts": self.contacts,
             "invoices": self.invoices,
-            "tokens": { "access": self.access.len(), "refresh": self.refresh.len() },
+            "issued": { "access": self.access.len(), "refresh": self.refresh.len() },
         })
     }
 
