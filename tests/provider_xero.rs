@@ -17,8 +17,13 @@ const OTHER_TENANT: &str = "1c9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a11";
 
 /// A mock `xero` with `provider: xero` and one tenant, plus `extra` (YAML lines at mock level).
 fn spec(extra: &str) -> MockSpec {
+    spec_with("", extra)
+}
+
+/// [`spec`] with more `with:` settings (YAML lines under `with:`).
+fn spec_with(with: &str, extra: &str) -> MockSpec {
     let yaml = format!(
-        "id: xero\ntitle: xero\nmocks:\n  xero:\n    provider: xero\n    with:\n      tenants: [{{ id: {TENANT}, name: Acme Corp }}]\n{extra}flow:\n  - request: {{ method: GET, path: / }}\n"
+        "id: xero\ntitle: xero\nmocks:\n  xero:\n    provider: xero\n    with:\n      tenants: [{{ id: {TENANT}, name: Acme Corp }}]\n{with}{extra}flow:\n  - request: {{ method: GET, path: / }}\n"
     );
     match reenact::scenario::load_bytes(Path::new("xero.yaml"), Path::new("."), yaml.as_bytes()) {
         Ok(mut scenario) => scenario.mocks.remove(0),
@@ -677,4 +682,93 @@ expect:
         journal[1]["headers"]["authorization"], "[redacted]",
         "{journal}"
     );
+}
+
+/// The Docker placement configures its mock-engine container with the `MockSpec` as JSON
+/// (`PUT /__reenact/config`): a mock started without a provider and configured that way serves
+/// the provider, its mock-level faults and its state exactly as one started with it.
+#[tokio::test]
+async fn the_configuration_put_through_the_control_api_carries_provider_and_faults() {
+    let with_fault = spec(
+        "    faults:\n      - when: { method: PUT, path: /api.xro/2.0/Contacts }\n        nth: 1\n        action: { respond: { status: 503 } }\n",
+    );
+    let mut plain = with_fault.clone();
+    plain.provider = None;
+    plain.faults.clear();
+    let xero = Harness::start(plain).await;
+    let before = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "a")])
+        .await;
+    assert_eq!(before.status, 404, "no provider yet");
+
+    xero.control
+        .configure(&with_fault)
+        .await
+        .expect("configure");
+    let (access, _) = xero.connect().await;
+    let contacts = json!([{ "Name": "A" }]);
+    let faulted = xero.put("Contacts", &access, contacts.clone()).await;
+    assert_eq!(faulted.status, 503);
+    let created = xero.put("Contacts", &access, contacts).await;
+    assert_eq!(created.status, 200);
+    let state = xero.provider_state().await;
+    assert_eq!(state["contacts"].as_array().map(Vec::len), Some(1));
+}
+
+/// [XERO-FAQ-LIMITS]: per-tenant minute and day limits and their `X-*Limit-Remaining` headers on
+/// every answer; [XERO-RESEARCH] §5.1, [TAP-XERO]: over a limit, 429 with `Retry-After` and
+/// `X-Rate-Limit-Problem: minute`; the window follows the virtual clock; other tenants and the
+/// identity server are not limited.
+#[tokio::test]
+async fn rate_limits_answer_429_with_the_problem_and_retry_after() {
+    let xero = Harness::start(spec_with("      rate_limits: { minute: 2, day: 3 }\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let first = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(first.status, 200);
+    let header = |got: &Got, name: &str| {
+        got.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header(&first, "x-minlimit-remaining").as_deref(), Some("1"));
+    assert_eq!(header(&first, "x-daylimit-remaining").as_deref(), Some("2"));
+    assert_eq!(
+        header(&first, "x-appminlimit-remaining").as_deref(),
+        Some("9999")
+    );
+    xero.api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    let blocked = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(blocked.status, 429);
+    assert_eq!(
+        header(&blocked, "x-rate-limit-problem").as_deref(),
+        Some("minute")
+    );
+    let retry: u64 = header(&blocked, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+
+    // Token calls are not Accounting API calls.
+    let again = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "code-2")])
+        .await;
+    assert_eq!(again.status, 200);
+
+    xero.advance(1).await;
+    let next_minute = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(next_minute.status, 200, "a new minute");
+    let day = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(day.status, 429);
+    assert_eq!(header(&day, "x-rate-limit-problem").as_deref(), Some("day"));
 }

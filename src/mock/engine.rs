@@ -272,12 +272,15 @@ impl StubSet {
         let mut order: Vec<usize> = (0..stubs.len()).collect();
         // Stable: equal priorities keep file order.
         order.sort_by_key(|&i| spec.stubs[i].priority);
-        let limiter =
-            Limiter::new(&spec.rate_limits).map_err(|reason| ConfigError::InvalidStub {
-                mock: spec.name.clone(),
-                stub: "rate_limits".to_owned(),
-                reason,
-            })?;
+        let mut limits = spec.rate_limits.clone();
+        if let Some(provider) = &spec.provider {
+            limits.extend(crate::mock::providers::rate_limits(provider));
+        }
+        let limiter = Limiter::new(&limits).map_err(|reason| ConfigError::InvalidStub {
+            mock: spec.name.clone(),
+            stub: "rate_limits".to_owned(),
+            reason,
+        })?;
         // Templates may read the store and states, so a templated mock takes the lock too.
         let stateful = stubs.iter().any(|s| {
             s.state.is_some()

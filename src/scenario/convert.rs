@@ -119,7 +119,8 @@ const WHEN_KEYS: &[&str] = &["method", "path"];
 const PROVIDERS: &[&str] = &["xero"];
 /// Providers the design names that are not built yet.
 const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "sage", "saml"];
-const XERO_KEYS: &[&str] = &["tenants"];
+const XERO_KEYS: &[&str] = &["tenants", "rate_limits"];
+const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
 const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
 const ACTION_KEYS: &[&str] = &[
     "respond",
@@ -1312,7 +1313,34 @@ impl Cx<'_> {
                 _ => out = None,
             }
         }
-        Some(XeroSettings { tenants: out? })
+        let rate_limits = fields
+            .get("rate_limits")
+            .map(|value| self.xero_rate_limits(value, mock));
+        Some(XeroSettings {
+            tenants: out?,
+            rate_limits: present(rate_limits)?,
+        })
+    }
+
+    /// `with.rate_limits` of `provider: xero`: each limit optional, Xero's value by default.
+    fn xero_rate_limits(&mut self, node: &Node, mock: &str) -> Option<XeroRateLimits> {
+        let context = format!("in `rate_limits` of mock `{mock}`");
+        let fields = self.fields(node, XERO_LIMIT_KEYS, "rate_limits", &context)?;
+        let defaults = XeroRateLimits::default();
+        let limit = |cx: &mut Self, key: &str, default: u64| match fields.get(key) {
+            Some(value) => cx.integer(value, key, &context, 1..=u64::MAX),
+            None => Some(default),
+        };
+        let concurrent = limit(self, "concurrent", defaults.concurrent);
+        let minute = limit(self, "minute", defaults.minute);
+        let day = limit(self, "day", defaults.day);
+        let app_minute = limit(self, "app_minute", defaults.app_minute);
+        Some(XeroRateLimits {
+            concurrent: concurrent?,
+            minute: minute?,
+            day: day?,
+            app_minute: app_minute?,
+        })
     }
 
     fn xero_tenant(&mut self, node: &Node, context: &str) -> Option<XeroTenant> {

@@ -180,6 +180,34 @@ impl ProviderSpec {
 pub struct XeroSettings {
     /// The organisations a consent connects, in order (`GET /connections` lists them).
     pub tenants: Vec<XeroTenant>,
+    /// Xero's rate limits on the Accounting API, when the scenario turns them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<XeroRateLimits>,
+}
+
+/// `with.rate_limits` of `provider: xero`: per-tenant and per-app limits; defaults are Xero's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroRateLimits {
+    /// Calls in progress at once per tenant (Xero: 5).
+    pub concurrent: u64,
+    /// Calls per tenant per minute (Xero: 60).
+    pub minute: u64,
+    /// Calls per tenant per day (Xero: 5000).
+    pub day: u64,
+    /// Calls per minute across all tenants (Xero: 10000).
+    pub app_minute: u64,
+}
+
+impl Default for XeroRateLimits {
+    fn default() -> Self {
+        XeroRateLimits {
+            concurrent: 5,
+            minute: 60,
+            day: 5000,
+            app_minute: 10_000,
+        }
+    }
 }
 
 /// One Xero organisation.

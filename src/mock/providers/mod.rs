@@ -15,7 +15,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::mock::matching::RequestView;
-use crate::scenario::model::ProviderSpec;
+use crate::scenario::model::{ProviderSpec, RateLimit};
 
 /// A request as a provider sees it: as matching sees it, at a virtual time.
 #[derive(Debug)]
@@ -99,6 +99,17 @@ impl Provider {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.respond(state, request),
         }
+    }
+}
+
+/// The rate limits a provider adds to its mock's own (checked after them), from its settings.
+pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
+    match spec {
+        ProviderSpec::Xero(settings) => settings
+            .rate_limits
+            .as_ref()
+            .map(xero::rate_limits)
+            .unwrap_or_default(),
     }
 }
 

@@ -18,7 +18,10 @@ use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
-use crate::scenario::model::XeroSettings;
+use crate::scenario::model::{
+    LimitKey, LimitKind, PathMatcher, Pattern, RateLimit, RequestMatcher, ResponseBody,
+    ResponseSpec, XeroRateLimits, XeroSettings,
+};
 
 /// Access token lifetime: 30 minutes [XERO-RESEARCH] §1.2.
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(30);
@@ -82,6 +85,77 @@ impl XeroState {
         self.serial += 1;
         seeded_uuid(mock, self.serial, 0)
     }
+}
+
+/// Xero's limits [XERO-FAQ-LIMITS] as engine rate limits on the Accounting API: per tenant
+/// (`xero-tenant-id`) concurrent, minute and day, then per app minute. Passing answers carry
+/// `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining`; a blocked call
+/// gets 429 with `Retry-After` and `X-Rate-Limit-Problem: minute`/`day` for the minute and day
+/// limits [XERO-RESEARCH] §5.1, [TAP-XERO]. The catalog does not confirm the problem value or
+/// `Retry-After` for the concurrent and app limits, so those 429s carry neither.
+pub fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
+    // A path regex matches the whole path.
+    let api = || RequestMatcher {
+        path: regex::Regex::new(r"/api\.xro/.*")
+            .ok()
+            .map(|regex| PathMatcher::Regex(Pattern(regex))),
+        ..RequestMatcher::default()
+    };
+    let tenant = || LimitKey::Header("xero-tenant-id".to_owned());
+    let blocked = |problem: Option<&str>| ResponseSpec {
+        status: 429,
+        headers: problem
+            .map(|problem| {
+                vec![
+                    ("Retry-After".to_owned(), "{{ retry_after }}".to_owned()),
+                    ("X-Rate-Limit-Problem".to_owned(), problem.to_owned()),
+                ]
+            })
+            .unwrap_or_default(),
+        body: ResponseBody::Empty,
+    };
+    let window = |name: &str, key, limit, per, header: &str, problem| RateLimit {
+        name: name.to_owned(),
+        key,
+        kind: LimitKind::Window { limit, per },
+        request: Some(api()),
+        response: blocked(problem),
+        remaining_header: Some(header.to_owned()),
+    };
+    vec![
+        RateLimit {
+            name: "xero concurrent".to_owned(),
+            key: tenant(),
+            kind: LimitKind::Concurrent(limits.concurrent),
+            request: Some(api()),
+            response: blocked(None),
+            remaining_header: None,
+        },
+        window(
+            "xero minute",
+            tenant(),
+            limits.minute,
+            std::time::Duration::from_secs(60),
+            "X-MinLimit-Remaining",
+            Some("minute"),
+        ),
+        window(
+            "xero day",
+            tenant(),
+            limits.day,
+            std::time::Duration::from_secs(86_400),
+            "X-DayLimit-Remaining",
+            Some("day"),
+        ),
+        window(
+            "xero app minute",
+            LimitKey::Global,
+            limits.app_minute,
+            std::time::Duration::from_secs(60),
+            "X-AppMinLimit-Remaining",
+            None,
+        ),
+    ]
 }
 
 /// The Accounting API collections the fake serves: path segment, body key, id field.
