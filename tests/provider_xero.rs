@@ -275,6 +275,23 @@ async fn connections_list_the_tenants_and_other_tenants_are_forbidden() {
     for field in ["id", "authEventId", "createdDateUtc", "updatedDateUtc"] {
         assert!(connection[field].is_string(), "{field} in {connection}");
     }
+    // [XERO-RESEARCH] §1.2: the access token is a JWT naming the consent's auth event.
+    use base64::Engine as _;
+    let claims = access.split('.').nth(1).expect("claims");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    assert_eq!(claims["authentication_event_id"], connection["authEventId"]);
+    assert_eq!(
+        claims["exp"]
+            .as_i64()
+            .zip(claims["iat"].as_i64())
+            .map(|(e, i)| e - i),
+        Some(1800)
+    );
 
     let unauthenticated = xero
         .send(xero.http.get(format!("{}/connections", xero.server.url())))
@@ -397,6 +414,70 @@ async fn lists_page_by_one_hundred() {
         .await;
     assert_eq!(count(&second), Some(50));
     assert_eq!(second.json["Contacts"][0]["Name"], "c100");
+    assert!(second.json.get("pagination").is_none());
+
+    // [XERO-RESEARCH] §5.3: `pageSize` (up to 1000) and the `pagination` object.
+    let sized = xero
+        .api(
+            "GET",
+            "/api.xro/2.0/Contacts?page=2&pageSize=40",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(count(&sized), Some(40));
+    assert_eq!(sized.json["Contacts"][0]["Name"], "c40");
+    assert_eq!(
+        sized.json["pagination"],
+        json!({ "page": 2, "pageSize": 40, "pageCount": 4, "itemCount": 150 })
+    );
+}
+
+/// [XERO-OAS], [XERO-RESEARCH] §5.4: an `Idempotency-Key` is remembered for 6 minutes: the same
+/// key and request get the first answer and create nothing; the same key with another request
+/// gets 400; after 6 minutes the key is new again. With a `commit_then` fault on the first
+/// create, the retry under the same key does not duplicate the bill.
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer_for_six_minutes() {
+    let xero = Harness::start(spec(
+        "    faults:\n      - when: { method: PUT, path: /api.xro/2.0/Invoices }\n        nth: 1\n        action: { commit_then: { status: 504 } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let put = |key: &str, reference: &str| {
+        xero.http
+            .put(format!("{}/api.xro/2.0/Invoices", xero.server.url()))
+            .bearer_auth(&access)
+            .header("xero-tenant-id", TENANT)
+            .header("idempotency-key", key)
+            .json(&json!({ "Invoices": [{
+                "Type": "ACCPAY", "Reference": reference, "Contact": { "Name": "A" },
+            }] }))
+    };
+    let lost = xero.send(put("export-1042", "EXP-1042")).await;
+    assert_eq!(lost.status, 504, "the answer was lost");
+    let retry = xero.send(put("export-1042", "EXP-1042")).await;
+    assert_eq!(retry.status, 200);
+    let again = xero.send(put("export-1042", "EXP-1042")).await;
+    assert_eq!(again.json, retry.json, "the same answer");
+    let invoices = xero.provider_state().await["invoices"].clone();
+    assert_eq!(invoices.as_array().map(Vec::len), Some(1), "no duplicate");
+    assert_eq!(retry.json["Invoices"][0], invoices[0]);
+
+    let other = xero.send(put("export-1042", "EXP-7")).await;
+    assert_eq!((other.status, other.json), (400, Value::Null));
+
+    xero.advance(6).await;
+    let later = xero.send(put("export-1042", "EXP-7")).await;
+    assert_eq!(later.status, 200, "the key expired");
+    let long = xero.send(put(&"k".repeat(129), "EXP-8")).await;
+    assert_eq!(long.status, 400);
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
 }
 
 /// [XERO-OAS]: the `ValidationException` body; by default the whole batch fails with 400 and

@@ -31,6 +31,12 @@ pub const REFRESH_GRACE: Duration = Duration::minutes(30);
 pub const REFRESH_IDLE_LIMIT: Duration = Duration::days(60);
 /// Records per page with `?page=N`: 100 [XERO-OAS].
 pub const PAGE_SIZE: usize = 100;
+/// Largest `pageSize`: 1000 [XERO-RESEARCH] §5.3.
+pub const MAX_PAGE_SIZE: usize = 1000;
+/// How long an `Idempotency-Key` is remembered: 6 minutes [XERO-RESEARCH] §5.4.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::minutes(6);
+/// Longest `Idempotency-Key`: 128 characters [XERO-OAS].
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 /// Prefix of the Accounting API.
 pub const API_PREFIX: &str = "/api.xro/2.0/";
 
@@ -58,10 +64,24 @@ pub struct XeroState {
     contacts: Vec<Value>,
     /// Invoices in creation order.
     invoices: Vec<Value>,
+    /// `Idempotency-Key` → the request it came with and the answer given.
+    idempotency: BTreeMap<String, Remembered>,
+}
+
+/// A create answered under an `Idempotency-Key`.
+#[derive(Debug)]
+struct Remembered {
+    at: OffsetDateTime,
+    /// Method, path, query and body of the first request.
+    request: (String, String, String, Vec<u8>),
+    status: StatusCode,
+    body: Bytes,
 }
 
 #[derive(Debug)]
 struct RefreshToken {
+    /// The consent (`authEventId`) the token descends from.
+    auth_event: String,
     /// When it was issued or last used.
     last_used: OffsetDateTime,
     /// When a refresh first rotated it away (its grace starts then).
@@ -208,7 +228,7 @@ impl Xero {
                     let response = match (method.as_str(), id) {
                         ("GET", Some(id)) => get_one(state, collection, id),
                         ("GET", None) => list(state, collection, request),
-                        _ => self.create(state, collection, request),
+                        _ => self.create_once(state, collection, request),
                     };
                     return routed(response);
                 }
@@ -266,7 +286,7 @@ impl Xero {
                         }));
                     }
                 }
-                self.issue(state, now)
+                self.issue(state, now, auth_event)
             }
             Some("refresh_token") => {
                 let Some(token) = form.get("refresh_token") else {
@@ -282,7 +302,8 @@ impl Xero {
                 }
                 life.last_used = now;
                 life.rotated_at.get_or_insert(now);
-                self.issue(state, now)
+                let auth_event = life.auth_event.clone();
+                self.issue(state, now, auth_event)
             }
             _ => json_response(
                 StatusCode::BAD_REQUEST,
@@ -291,10 +312,16 @@ impl Xero {
         }
     }
 
-    /// A new access and refresh token pair.
-    fn issue(&self, state: &mut XeroState, now: OffsetDateTime) -> Response<Bytes> {
+    /// A new access and refresh token pair for the consent `auth_event`.
+    fn issue(
+        &self,
+        state: &mut XeroState,
+        now: OffsetDateTime,
+        auth_event: String,
+    ) -> Response<Bytes> {
         let user = seeded_uuid(&self.mock, 0, 1);
-        let access = access_token(&self.mock, &user, state.next_id(&self.mock), now);
+        let jti = state.next_id(&self.mock);
+        let access = access_token(&user, &auth_event, &jti, now);
         let refresh = state.next_id(&self.mock).replace('-', "");
         state
             .access
@@ -302,6 +329,7 @@ impl Xero {
         state.refresh.insert(
             refresh.clone(),
             RefreshToken {
+                auth_event,
                 last_used: now,
                 rotated_at: None,
                 revoked: false,
@@ -316,6 +344,53 @@ impl Xero {
                 "refresh_token": refresh,
             }),
         )
+    }
+
+    /// A create under `Idempotency-Key` [XERO-OAS], [XERO-RESEARCH] §5.4: within 6 minutes the
+    /// same key and request get the first answer again (nothing is created twice); the same key
+    /// with another request gets 400. Without the header, a plain create.
+    fn create_once(
+        &self,
+        state: &mut XeroState,
+        collection: (&str, &str, &str),
+        request: &ProviderRequest<'_>,
+    ) -> Response<Bytes> {
+        let Some(key) = request.header("idempotency-key").map(str::to_owned) else {
+            return self.create(state, collection, request);
+        };
+        if key.chars().count() > MAX_IDEMPOTENCY_KEY {
+            // The catalog gives the limit, not the answer to a longer key: an empty 400.
+            return empty(StatusCode::BAD_REQUEST);
+        }
+        let fingerprint = (
+            request.view.method.to_ascii_uppercase(),
+            request.view.path.to_owned(),
+            request.view.query.to_owned(),
+            request.view.body.to_vec(),
+        );
+        let now = request.now;
+        if let Some(seen) = state.idempotency.get(&key)
+            && now < seen.at + IDEMPOTENCY_WINDOW
+        {
+            if seen.request != fingerprint {
+                // The catalog says 400 but gives no body: an empty 400.
+                return empty(StatusCode::BAD_REQUEST);
+            }
+            let mut replay = json_response(seen.status, &Value::Null);
+            *replay.body_mut() = seen.body.clone();
+            return replay;
+        }
+        let response = self.create(state, collection, request);
+        state.idempotency.insert(
+            key,
+            Remembered {
+                at: now,
+                request: fingerprint,
+                status: response.status(),
+                body: response.body().clone(),
+            },
+        );
+        response
     }
 
     /// `PUT`/`POST` on a collection: create every element of the body's array.
@@ -455,30 +530,43 @@ fn list(
     request: &ProviderRequest<'_>,
 ) -> Response<Bytes> {
     let records = collection(state, key);
-    let shown: Vec<Value> = match request.query_param("page") {
-        Some(page) => {
-            let page = page.parse::<usize>().unwrap_or(1).max(1);
+    let page_size = request
+        .query_param("pageSize")
+        .and_then(|size| size.parse::<usize>().ok())
+        .map(|size| size.clamp(1, MAX_PAGE_SIZE));
+    let page = request
+        .query_param("page")
+        .map(|page| page.parse::<usize>().unwrap_or(1).max(1));
+    let shown: Vec<Value> = match (page, page_size) {
+        (None, None) => records.to_vec(),
+        _ => {
+            let size = page_size.unwrap_or(PAGE_SIZE);
+            let page = page.unwrap_or(1);
             records
                 .iter()
-                .skip((page - 1) * PAGE_SIZE)
-                .take(PAGE_SIZE)
+                .skip((page - 1) * size)
+                .take(size)
                 .cloned()
                 .collect()
         }
-        None => records.to_vec(),
     };
-    json_response(StatusCode::OK, &json!({ key: shown }))
+    let mut body = json!({ key: shown });
+    if let Some(size) = page_size {
+        body["pagination"] = json!({
+            "page": page.unwrap_or(1),
+            "pageSize": size,
+            "pageCount": records.len().div_ceil(size),
+            "itemCount": records.len(),
+        });
+    }
+    json_response(StatusCode::OK, &body)
 }
 
 fn get_one(state: &XeroState, (_, key, id_field): (&str, &str, &str), id: &str) -> Response<Bytes> {
     match collection(state, key).iter().find(|r| r[id_field] == id) {
         Some(record) => json_response(StatusCode::OK, &json!({ key: [record] })),
         // The catalog gives no body for an unknown id: an empty 404.
-        None => {
-            let mut response = Response::new(Bytes::new());
-            *response.status_mut() = StatusCode::NOT_FOUND;
-            response
-        }
+        None => empty(StatusCode::NOT_FOUND),
     }
 }
 
@@ -489,6 +577,13 @@ fn collection<'a>(state: &'a XeroState, key: &str) -> &'a [Value] {
     }
 }
 
+/// A response with `status` and no body.
+fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
 /// `POST /connect/revocation` with `token=<refresh_token>` [XERO-RESEARCH] §1.4.
 fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
     let token = form_urlencoded::parse(request.view.body)
@@ -497,9 +592,7 @@ fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Byte
     if let Some(life) = token.and_then(|t| state.refresh.get_mut(&t)) {
         life.revoked = true;
     }
-    let mut response = Response::new(Bytes::new());
-    *response.status_mut() = StatusCode::OK;
-    response
+    empty(StatusCode::OK)
 }
 
 /// The 401 for a bearer token the fake did not issue or that expired on the virtual clock;
@@ -555,7 +648,7 @@ pub fn ms_json_date(at: OffsetDateTime) -> String {
 /// A JWT-shaped access token (header, claims, signature; base64url) carrying the claims the
 /// catalog names: `xero_userid`, `authentication_event_id`, plus `iat`/`nbf`/`exp` on the
 /// virtual clock. The signature is a deterministic digest, not a real RS256 signature.
-fn access_token(mock: &str, user: &str, event: String, now: OffsetDateTime) -> String {
+fn access_token(user: &str, event: &str, jti: &str, now: OffsetDateTime) -> String {
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
     let iat = now.unix_timestamp();
     let header = b64(&json!({ "alg": "RS256", "typ": "JWT" }));
@@ -565,9 +658,10 @@ fn access_token(mock: &str, user: &str, event: String, now: OffsetDateTime) -> S
         "exp": iat + ACCESS_TOKEN_LIFETIME.whole_seconds(),
         "xero_userid": user,
         "authentication_event_id": event,
-        "jti": seeded_uuid(mock, iat.unsigned_abs(), 7),
+        "jti": jti,
     }));
-    let signature = seeded_uuid(mock, iat.unsigned_abs(), 8).replace('-', "");
+    // Unique per token (the jti is), the same on every run.
+    let signature = jti.replace('-', "");
     format!("{header}.{claims}.{signature}")
 }
 
