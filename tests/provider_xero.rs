@@ -117,6 +117,12 @@ impl Harness {
         self.send(request).await
     }
 
+    /// `GET /connections` with `token`.
+    async fn connections(&self, token: &str) -> Got {
+        let url = format!("{}/connections", self.server.url());
+        self.send(self.http.get(url).bearer_auth(token)).await
+    }
+
     /// `PUT /api.xro/2.0/{key}` with `{key: elements}`.
     async fn put(&self, key: &str, token: &str, elements: Value) -> Got {
         let path = format!("/api.xro/2.0/{key}");
@@ -258,13 +264,7 @@ async fn a_revoked_refresh_token_gets_invalid_grant() {
 async fn connections_list_the_tenants_and_other_tenants_are_forbidden() {
     let xero = Harness::start(spec("")).await;
     let (access, _) = xero.connect().await;
-    let got = xero
-        .send(
-            xero.http
-                .get(format!("{}/connections", xero.server.url()))
-                .bearer_auth(&access),
-        )
-        .await;
+    let got = xero.connections(&access).await;
     assert_eq!(got.status, 200);
     let connections = got.json.as_array().expect("a list");
     assert_eq!(connections.len(), 1);
@@ -311,6 +311,31 @@ async fn connections_list_the_tenants_and_other_tenants_are_forbidden() {
         )
         .await;
     assert_eq!((other.status, &other.json), (403, &forbidden));
+
+    // [XERO-RESEARCH] §1.4, [FS-XERO-403]: a disconnected tenant is forbidden ("tenant drift").
+    let id = text(&connection["id"]);
+    let disconnect = |id: &str| {
+        xero.http
+            .delete(format!("{}/connections/{id}", xero.server.url()))
+            .bearer_auth(&access)
+    };
+    assert_eq!(xero.send(disconnect(&id)).await.status, 204);
+    assert_eq!(xero.send(disconnect(&id)).await.status, 404);
+    let drifted = xero
+        .api("GET", "/api.xro/2.0/Contacts", &access, None)
+        .await;
+    assert_eq!((drifted.status, &drifted.json), (403, &forbidden));
+
+    // [XERO-RESEARCH] §1.3: reconnected later, created != updated.
+    xero.advance(5).await;
+    xero.token(&[("grant_type", "authorization_code"), ("code", "code-2")])
+        .await;
+    let listed = xero.connections(&access).await;
+    let again = &listed.json[0];
+    assert_eq!(again["id"], connection["id"]);
+    assert_eq!(again["createdDateUtc"], connection["createdDateUtc"]);
+    assert_eq!(again["updatedDateUtc"], "2026-10-31T23:05:00Z");
+    assert_ne!(again["authEventId"], connection["authEventId"]);
 }
 
 /// Contacts and Invoices: create (PUT and POST), get by id, list; ids and MS-JSON
@@ -586,13 +611,7 @@ async fn stubs_override_provider_routes() {
     ))
     .await;
     let (access, _) = xero.connect().await;
-    let got = xero
-        .send(
-            xero.http
-                .get(format!("{}/connections", xero.server.url()))
-                .bearer_auth(&access),
-        )
-        .await;
+    let got = xero.connections(&access).await;
     assert_eq!((got.status, got.json), (500, json!({ "stubbed": true })));
     let unknown = xero
         .send(

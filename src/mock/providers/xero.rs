@@ -60,6 +60,8 @@ pub struct XeroState {
     refresh: BTreeMap<String, RefreshToken>,
     /// Connected tenants, in connection order.
     connections: Vec<Value>,
+    /// Tenants disconnected since, as they were listed.
+    disconnected: Vec<Value>,
     /// Contacts in creation order.
     contacts: Vec<Value>,
     /// Invoices in creation order.
@@ -208,6 +210,12 @@ impl Xero {
                     json_response(StatusCode::OK, &Value::from(state.connections.clone()))
                 }));
             }
+            ("DELETE", path) if path.starts_with("/connections/") => {
+                let id = &path["/connections/".len()..];
+                return routed(
+                    authenticate(state, request).unwrap_or_else(|| disconnect(state, id)),
+                );
+            }
             _ => {}
         }
         if let Some(rest) = request.view.path.strip_prefix(API_PREFIX) {
@@ -272,9 +280,19 @@ impl Xero {
                         .connections
                         .iter()
                         .any(|c| c["tenantId"] == tenant.id.as_str());
-                    if !known {
+                    let at = format_rfc3339(now);
+                    let earlier = state
+                        .disconnected
+                        .iter()
+                        .position(|c| c["tenantId"] == tenant.id.as_str());
+                    if let (false, Some(index)) = (known, earlier) {
+                        // Reconnected: created stays, updated moves [XERO-RESEARCH] §1.3.
+                        let mut connection = state.disconnected.remove(index);
+                        connection["authEventId"] = Value::from(auth_event.clone());
+                        connection["updatedDateUtc"] = Value::from(at);
+                        state.connections.push(connection);
+                    } else if !known {
                         let id = state.next_id(&self.mock);
-                        let at = format_rfc3339(now);
                         state.connections.push(json!({
                             "id": id,
                             "authEventId": auth_event,
@@ -574,6 +592,20 @@ fn collection<'a>(state: &'a XeroState, key: &str) -> &'a [Value] {
     match key {
         "Contacts" => &state.contacts,
         _ => &state.invoices,
+    }
+}
+
+/// `DELETE /connections/{id}` [XERO-RESEARCH] §1.4: the tenant is no longer connected, so its
+/// API calls get the 403 of [`check_tenant`]. The catalog gives no status for the answer or for
+/// an unknown id: `204` and an empty `404`.
+fn disconnect(state: &mut XeroState, id: &str) -> Response<Bytes> {
+    match state.connections.iter().position(|c| c["id"] == id) {
+        Some(index) => {
+            let connection = state.connections.remove(index);
+            state.disconnected.push(connection);
+            empty(StatusCode::NO_CONTENT)
+        }
+        None => empty(StatusCode::NOT_FOUND),
     }
 }
 
