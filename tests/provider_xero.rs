@@ -872,3 +872,31 @@ async fn rate_limits_answer_429_with_the_problem_and_retry_after() {
     assert_eq!(day.status, 429);
     assert_eq!(header(&day, "x-rate-limit-problem").as_deref(), Some("day"));
 }
+
+/// [XERO-RESEARCH] §7.12: an invoice dated on or before the period lock date gets the 400
+/// `ValidationException`; a later date is saved. MS-JSON dates count by their UTC date.
+#[tokio::test]
+async fn invoices_on_or_before_the_lock_date_are_refused() {
+    let xero = Harness::start(spec_with("      period_lock_date: 2026-09-30\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let bill = |date: &str| json!([{ "Type": "ACCPAY", "Date": date, "Contact": { "Name": "A" } }]);
+    for date in [
+        "2026-09-30",
+        "2026-09-30T23:59:59",
+        "/Date(1790812799000+0000)/",
+    ] {
+        let refused = xero.put("Invoices", &access, bill(date)).await;
+        assert_eq!(refused.status, 400, "{date}");
+        assert_eq!(refused.json["Type"], "ValidationException");
+        assert_eq!(
+            refused.json["Elements"][0]["ValidationErrors"][0]["Message"],
+            "The document date cannot be before the period lock date",
+            "{date}"
+        );
+    }
+    // 2026-10-01T00:00:00Z.
+    for date in ["2026-10-01", "/Date(1790812800000+0000)/"] {
+        let saved = xero.put("Invoices", &access, bill(date)).await;
+        assert_eq!(saved.status, 200, "{date}");
+    }
+}

@@ -119,7 +119,12 @@ const WHEN_KEYS: &[&str] = &["method", "path"];
 const PROVIDERS: &[&str] = &["xero"];
 /// Providers the design names that are not built yet.
 const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "sage", "saml"];
-const XERO_KEYS: &[&str] = &["tenants", "rate_limits"];
+const XERO_KEYS: &[&str] = &[
+    "tenants",
+    "rate_limits",
+    "period_lock_date",
+    "end_of_year_lock_date",
+];
 const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
 const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
 const ACTION_KEYS: &[&str] = &[
@@ -1316,9 +1321,27 @@ impl Cx<'_> {
         let rate_limits = fields
             .get("rate_limits")
             .map(|value| self.xero_rate_limits(value, mock));
+        let lock_date = |cx: &mut Self, key: &str| {
+            fields.get(key).map(|value| {
+                let text = cx.scalar_text(value, key, &context)?;
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                if time::Date::parse(&text, format).is_ok() {
+                    return Some(text);
+                }
+                cx.error(
+                    Diagnostic::new(format!("invalid `{key}` `{text}`"), Some(value.span))
+                        .with_label("expected a date `YYYY-MM-DD`, e.g. `2026-09-30`"),
+                );
+                None
+            })
+        };
+        let period_lock_date = lock_date(self, "period_lock_date");
+        let end_of_year_lock_date = lock_date(self, "end_of_year_lock_date");
         Some(XeroSettings {
             tenants: out?,
             rate_limits: present(rate_limits)?,
+            period_lock_date: present(period_lock_date)?,
+            end_of_year_lock_date: present(end_of_year_lock_date)?,
         })
     }
 

@@ -183,6 +183,12 @@ pub struct XeroSettings {
     /// Xero's rate limits on the Accounting API, when the scenario turns them on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<XeroRateLimits>,
+    /// `PeriodLockDate` (`YYYY-MM-DD`): invoices dated on or before it are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_lock_date: Option<String>,
+    /// `EndOfYearLockDate` (`YYYY-MM-DD`): invoices dated on or before it are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_year_lock_date: Option<String>,
 }
 
 /// `with.rate_limits` of `provider: xero`: per-tenant and per-app limits; defaults are Xero's.

@@ -428,7 +428,7 @@ impl Xero {
         let checked: Vec<(Value, Vec<String>)> = elements
             .into_iter()
             .map(|element| {
-                let errors = validate(state, key, &element);
+                let errors = validate(state, &self.settings, key, &element);
                 (element, errors)
             })
             .collect();
@@ -475,7 +475,7 @@ impl Xero {
 }
 
 /// The errors of one element to create; empty when it is valid.
-fn validate(state: &XeroState, key: &str, element: &Value) -> Vec<String> {
+fn validate(state: &XeroState, settings: &XeroSettings, key: &str, element: &Value) -> Vec<String> {
     let Value::Object(fields) = element else {
         return vec!["An element must be a JSON object".to_owned()];
     };
@@ -495,6 +495,17 @@ fn validate(state: &XeroState, key: &str, element: &Value) -> Vec<String> {
         _ => {
             if !matches!(text("Type"), Some("ACCREC" | "ACCPAY")) {
                 errors.push("Invoice Type must be specified as ACCREC or ACCPAY".to_owned());
+            }
+            // Posting on or before a lock date fails [XERO-RESEARCH] §7.12.
+            let lock = [&settings.period_lock_date, &settings.end_of_year_lock_date]
+                .into_iter()
+                .flatten()
+                .filter_map(|date| document_date(&Value::from(date.as_str())))
+                .max();
+            if let (Some(lock), Some(date)) = (lock, fields.get("Date").and_then(document_date))
+                && date <= lock
+            {
+                errors.push("The document date cannot be before the period lock date".to_owned());
             }
             match fields.get("Contact") {
                 Some(contact) => match contact.get("ContactID").and_then(Value::as_str) {
@@ -607,6 +618,23 @@ fn disconnect(state: &mut XeroState, id: &str) -> Response<Bytes> {
         }
         None => empty(StatusCode::NOT_FOUND),
     }
+}
+
+/// The date of a document: `YYYY-MM-DD` (optionally followed by a time, which is ignored) or
+/// MS-JSON `/Date(ms+0000)/` (its UTC date).
+fn document_date(value: &Value) -> Option<time::Date> {
+    let text = value.as_str()?;
+    if let Some(millis) = text
+        .strip_prefix("/Date(")
+        .and_then(|rest| rest.split(['+', '-', ')']).next())
+        .and_then(|ms| ms.parse::<i64>().ok())
+    {
+        return OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .ok()
+            .map(OffsetDateTime::date);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.get(..10)?, format).ok()
 }
 
 /// A response with `status` and no body.
