@@ -35,6 +35,10 @@ pub struct Observation {
     /// backends must give identical snapshots.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mock_logs: BTreeMap<String, Vec<String>>,
+    /// The provider state of each mock with a provider at the end of the run, by mock name:
+    /// collections by name (`{"invoices": [..], ..}`), as `GET /__reenact/state` gives them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mock_states: BTreeMap<String, serde_json::Value>,
 }
 
 /// What one step did and saw.

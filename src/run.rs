@@ -512,11 +512,22 @@ async fn run_with_mocks(
         Some(running.network_url().to_string()).filter(|url| *url != target_url);
     // Let in-flight work settle is the scenario's business (a poll step); collect now.
     let mut mocks = BTreeMap::new();
+    let mut mock_states = BTreeMap::new();
     let mut control_error = None;
     for (name, client) in &controls {
-        match client.journal().await {
+        let collected = match client.journal().await {
             Ok(journal) => {
                 mocks.insert(name.clone(), journal);
+                // A mock with a provider reports its state too; others have none to report.
+                client.state().await
+            }
+            Err(source) => Err(source),
+        };
+        match collected {
+            Ok(mut state) => {
+                if let Some(provider) = state.get_mut("provider") {
+                    mock_states.insert(name.clone(), provider["state"].take());
+                }
             }
             Err(source) => {
                 control_error = Some(RunError::Control {
@@ -540,6 +551,7 @@ async fn run_with_mocks(
         target_network_url,
         target_log: running.log_tail(),
         mock_logs: BTreeMap::new(),
+        mock_states,
     };
     // Details quote response bodies and requests; they reach terminals and reports, so secrets
     // go now, once, for every consumer.

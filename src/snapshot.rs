@@ -195,6 +195,9 @@ pub fn normalize(
         if journal.dropped > 0 {
             mock.insert("dropped".into(), json!(journal.dropped));
         }
+        if let Some(state) = observation.mock_states.get(name) {
+            mock.insert("state".into(), state.clone());
+        }
         mocks.insert(name.clone(), Value::Object(mock));
     }
     let checks: Vec<Value> = expectations
@@ -687,7 +690,30 @@ mod tests {
                 vec!["reenact mock-engine ready".to_string()],
             )]
             .into(),
+            mock_states: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn provider_state_is_in_the_snapshot_under_its_mock_with_secrets_redacted() {
+        let mut observation = observation();
+        observation.mock_states.insert(
+            "erp".into(),
+            json!({
+                "invoices": [{ "InvoiceID": "inv-1", "Reference": "EXP-1042" }],
+                "issued": { "access": 1 },
+                "connections": [{ "refresh_token": "rt-123", "tenantId": "t-1" }],
+            }),
+        );
+        let document = normalize(&observation, &[], &["$..InvoiceID".to_string()]);
+        assert_eq!(
+            document["mocks"]["erp"]["state"],
+            json!({
+                "invoices": [{ "InvoiceID": REDACTED, "Reference": "EXP-1042" }],
+                "issued": { "access": 1 },
+                "connections": [{ "refresh_token": REDACTED, "tenantId": "t-1" }],
+            })
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! of repeated runs to a fix verdict. Table-tested below.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::mock::journal::{Journal, JournalEntry};
 use crate::mock::matching::{RequestView, evaluate, json_contains};
@@ -151,7 +152,80 @@ fn evaluate_check(check: &Check, observation: &Observation) -> (bool, String) {
             let journal = journal_of(observation, mock);
             check_order(&journal, order)
         }
+        Check::MockState {
+            mock,
+            collection,
+            filter,
+            count,
+            unique_by,
+        } => {
+            let records = observation
+                .mock_states
+                .get(mock)
+                .and_then(|state| state.get(collection))
+                .and_then(Value::as_array);
+            let Some(records) = records else {
+                return (
+                    false,
+                    format!("mock `{mock}` reported no state `{collection}`"),
+                );
+            };
+            let selected: Vec<&Value> = records
+                .iter()
+                .filter(|record| {
+                    filter
+                        .iter()
+                        .all(|(field, value)| field_at(record, field) == Some(value))
+                })
+                .collect();
+            check_state(&selected, *count, unique_by.as_deref())
+        }
     }
+}
+
+/// The value at a dotted field path of a record (`Contact.Name`).
+fn field_at<'a>(record: &'a Value, field: &str) -> Option<&'a Value> {
+    field
+        .split('.')
+        .try_fold(record, |value, part| value.get(part))
+}
+
+/// `count` and `unique_by` over the records a `state` expectation selected. Records without the
+/// `unique_by` field are not compared.
+fn check_state(
+    selected: &[&Value],
+    count: Option<CountRange>,
+    unique_by: Option<&str>,
+) -> (bool, String) {
+    let mut holds = true;
+    let mut details = Vec::new();
+    if let Some(range) = count {
+        let n = selected.len() as u64;
+        let plural = if n == 1 { "" } else { "s" };
+        details.push(format!("{n} record{plural}, expected {range}"));
+        holds &= range.contains(n);
+    }
+    if let Some(field) = unique_by {
+        let mut seen: Vec<&Value> = Vec::new();
+        let mut repeated: Vec<String> = Vec::new();
+        for value in selected.iter().filter_map(|record| field_at(record, field)) {
+            if seen.contains(&value) {
+                let shown = value.to_string();
+                if !repeated.contains(&shown) {
+                    repeated.push(shown);
+                }
+            } else {
+                seen.push(value);
+            }
+        }
+        if repeated.is_empty() {
+            details.push(format!("unique by `{field}`"));
+        } else {
+            holds = false;
+            details.push(format!("`{field}` repeats: {}", repeated.join(", ")));
+        }
+    }
+    (holds, details.join("; "))
 }
 
 fn journal_of(observation: &Observation, mock: &str) -> Journal {
@@ -298,6 +372,77 @@ mod tests {
         ];
         for (before, after, expected) in cases {
             assert_eq!(judge(before, after), *expected, "{before:?} {after:?}");
+        }
+    }
+
+    #[test]
+    fn state_expectations_table() {
+        let mut observation = Observation::default();
+        observation.mock_states.insert(
+            "xero".into(),
+            serde_json::json!({ "invoices": [
+                { "InvoiceID": "a", "Reference": "EXP-1042", "Contact": { "Name": "Acme" } },
+                { "InvoiceID": "b", "Reference": "EXP-1042", "Contact": { "Name": "Acme" } },
+                { "InvoiceID": "c", "Reference": "EXP-7", "Contact": { "Name": "Globex" } },
+            ] }),
+        );
+        let check = |collection: &str,
+                     filter: &[(&str, Value)],
+                     count: Option<u64>,
+                     unique_by: Option<&str>| Check::MockState {
+            mock: "xero".into(),
+            collection: collection.into(),
+            filter: filter
+                .iter()
+                .map(|(field, value)| ((*field).to_owned(), value.clone()))
+                .collect(),
+            count: count.map(CountRange::exactly),
+            unique_by: unique_by.map(str::to_owned),
+        };
+        let acme = || ("Contact.Name", Value::from("Acme"));
+        let cases = [
+            (
+                check("invoices", &[], Some(3), None),
+                true,
+                "3 records, expected exactly 3",
+            ),
+            (
+                check("invoices", &[acme()], Some(1), None),
+                false,
+                "2 records, expected exactly 1",
+            ),
+            (
+                check("invoices", &[acme()], None, Some("InvoiceID")),
+                true,
+                "unique by `InvoiceID`",
+            ),
+            (
+                check("invoices", &[], Some(3), Some("Reference")),
+                false,
+                "3 records, expected exactly 3; `Reference` repeats: \"EXP-1042\"",
+            ),
+            (
+                check(
+                    "invoices",
+                    &[("Reference", Value::from("EXP-7"))],
+                    Some(1),
+                    Some("Reference"),
+                ),
+                true,
+                "1 record, expected exactly 1; unique by `Reference`",
+            ),
+            (
+                check("contacts", &[], Some(0), None),
+                false,
+                "mock `xero` reported no state `contacts`",
+            ),
+        ];
+        for (check, passed, detail) in cases {
+            assert_eq!(
+                evaluate_check(&check, &observation),
+                (passed, detail.to_owned()),
+                "{check:?}"
+            );
         }
     }
 

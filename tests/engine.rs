@@ -77,6 +77,8 @@ fn mock(stubs: Vec<Stub>) -> MockSpec {
         rate_limits: Vec::new(),
         tls: false,
         hostnames: Vec::new(),
+        provider: None,
+        faults: Vec::new(),
     }
 }
 

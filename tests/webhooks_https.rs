@@ -172,6 +172,8 @@ fn spec(name: &str, tls: bool) -> MockSpec {
         rate_limits: Vec::new(),
         tls,
         hostnames: Vec::new(),
+        provider: None,
+        faults: Vec::new(),
     }
 }
 

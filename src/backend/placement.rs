@@ -25,6 +25,8 @@ use crate::scenario::model::{ClockSpec, MockSpec};
 ///     rate_limits: Vec::new(),
 ///     tls: false,
 ///     hostnames: Vec::new(),
+///     provider: None,
+///     faults: Vec::new(),
 /// };
 /// let http = reenact::run::http_client();
 /// let mut mocks = Placement::InProcess.open_run(&new_run_id()).await?;

@@ -107,6 +107,8 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
         // serves HTTPS whenever an identity was given.
         tls: false,
         hostnames: Vec::new(),
+        provider: None,
+        faults: Vec::new(),
     };
     let clock = ClockSpec {
         start: args.clock_start,

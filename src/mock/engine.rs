@@ -27,6 +27,7 @@ use crate::mock::clock::VirtualClock;
 use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
 use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
+use crate::mock::providers::{Provider, ProviderRequest, ProviderState};
 use crate::mock::ratelimit::{Decision, Limiter};
 use crate::mock::render::{RequestVars, Responder, path_params};
 use crate::mock::state::MockState;
@@ -91,6 +92,8 @@ pub struct Engine {
     state: Mutex<MockState>,
     /// Requests received since the last reset (seeds `{{ uuid }}`).
     requests: AtomicU64,
+    /// The provider's entities and tokens, when the mock has a provider.
+    provider_state: Mutex<Option<ProviderState>>,
 }
 
 /// One configuration's stubs, prepared for serving.
@@ -104,6 +107,32 @@ struct StubSet {
     limiter: Limiter,
     /// Whether any stub reads or writes state or the store (then matching takes the state lock).
     stateful: bool,
+    /// The provider answering what no stub matched.
+    provider: Option<Provider>,
+    /// Mock-level faults on the provider's routes, grouped by route in first-appearance order.
+    routes: Vec<PreparedRoute>,
+}
+
+/// The mock-level faults of one route (`when: { method, path }`).
+#[derive(Debug)]
+struct PreparedRoute {
+    /// `METHOD path`, or `path` alone when any method matches.
+    name: String,
+    method: Option<String>,
+    path: String,
+    faults: Vec<PreparedFault<PreparedResponse>>,
+    /// Requests to this route the provider received since the last reset.
+    matched: AtomicU64,
+}
+
+impl PreparedRoute {
+    fn selects(&self, method: &str, path: &str) -> bool {
+        self.path == path
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+    }
 }
 
 #[derive(Debug)]
@@ -243,24 +272,59 @@ impl StubSet {
         let mut order: Vec<usize> = (0..stubs.len()).collect();
         // Stable: equal priorities keep file order.
         order.sort_by_key(|&i| spec.stubs[i].priority);
-        let limiter =
-            Limiter::new(&spec.rate_limits).map_err(|reason| ConfigError::InvalidStub {
-                mock: spec.name.clone(),
-                stub: "rate_limits".to_owned(),
-                reason,
-            })?;
+        let mut limits = spec.rate_limits.clone();
+        if let Some(provider) = &spec.provider {
+            limits.extend(crate::mock::providers::rate_limits(provider));
+        }
+        let limiter = Limiter::new(&limits).map_err(|reason| ConfigError::InvalidStub {
+            mock: spec.name.clone(),
+            stub: "rate_limits".to_owned(),
+            reason,
+        })?;
         // Templates may read the store and states, so a templated mock takes the lock too.
         let stateful = stubs.iter().any(|s| {
             s.state.is_some()
                 || s.store.is_some()
                 || s.responses.iter().any(Responder::is_templated)
         });
+        let mut routes: Vec<PreparedRoute> = Vec::new();
+        for route in &spec.faults {
+            let fault = PreparedFault::new(&route.fault, prepare_response).map_err(|reason| {
+                ConfigError::InvalidStub {
+                    mock: spec.name.clone(),
+                    stub: "faults".to_owned(),
+                    reason,
+                }
+            })?;
+            let method = route.method.as_ref().map(|m| m.to_ascii_uppercase());
+            match routes
+                .iter_mut()
+                .find(|r| r.method == method && r.path == route.path)
+            {
+                Some(existing) => existing.faults.push(fault),
+                None => routes.push(PreparedRoute {
+                    name: match &method {
+                        Some(m) => format!("{m} {}", route.path),
+                        None => route.path.clone(),
+                    },
+                    method,
+                    path: route.path.clone(),
+                    faults: vec![fault],
+                    matched: AtomicU64::new(0),
+                }),
+            }
+        }
         Ok(StubSet {
             mock: spec.name.clone(),
             stubs,
             order,
             limiter,
             stateful,
+            provider: spec
+                .provider
+                .as_ref()
+                .map(|provider| Provider::new(&spec.name, provider)),
+            routes,
         })
     }
 }
@@ -311,12 +375,15 @@ pub(crate) fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, 
 impl Engine {
     /// An engine serving `spec` on `clock`.
     pub fn new(spec: &MockSpec, clock: VirtualClock) -> Result<Engine, ConfigError> {
+        let set = StubSet::prepare(spec)?;
+        let provider_state = set.provider.as_ref().map(Provider::fresh_state);
         Ok(Engine {
-            stubs: RwLock::new(Arc::new(StubSet::prepare(spec)?)),
+            stubs: RwLock::new(Arc::new(set)),
             journal: Recorder::new(spec.journal_limit),
             clock,
             state: Mutex::new(MockState::default()),
             requests: AtomicU64::new(0),
+            provider_state: Mutex::new(provider_state),
         })
     }
 
@@ -330,15 +397,20 @@ impl Engine {
         self.journal.snapshot()
     }
 
-    /// Clear the journal (and its dropped count), rewind every response sequence, forget rate
-    /// limit windows, scenario states and the store, and put the clock back at its start.
+    /// Clear the journal (and its dropped count), rewind every response sequence and fault
+    /// count, forget rate limit windows, scenario states, the store and the provider's state,
+    /// and put the clock back at its start.
     pub fn reset(&self) {
         let set = self.current();
         for stub in &set.stubs {
             stub.served.store(0, Ordering::Relaxed);
             stub.matched.store(0, Ordering::Relaxed);
         }
+        for route in &set.routes {
+            route.matched.store(0, Ordering::Relaxed);
+        }
         set.limiter.reset();
+        *self.lock_provider() = set.provider.as_ref().map(Provider::fresh_state);
         *self.lock_state() = MockState::default();
         self.requests.store(0, Ordering::Relaxed);
         self.journal.clear();
@@ -348,6 +420,7 @@ impl Engine {
     /// Replace the stubs with `spec`'s and reset; on error the old configuration stays.
     pub fn configure(&self, spec: &MockSpec) -> Result<(), ConfigError> {
         let prepared = Arc::new(StubSet::prepare(spec)?);
+        *self.lock_provider() = prepared.provider.as_ref().map(Provider::fresh_state);
         *self.stubs.write().unwrap_or_else(PoisonError::into_inner) = prepared;
         *self.lock_state() = MockState::default();
         self.requests.store(0, Ordering::Relaxed);
@@ -357,7 +430,8 @@ impl Engine {
     }
 
     /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}], "machines":
-    /// {MACHINE: STATE}, "store": {KEY: VALUE}}`, stubs in file order.
+    /// {MACHINE: STATE}, "store": {KEY: VALUE}}`, stubs in file order; with a provider also
+    /// `"provider": {"name": .., "state": {COLLECTION: [..], ..}}`.
     pub fn state(&self) -> Value {
         let set = self.current();
         let stubs: Vec<Value> = set
@@ -366,12 +440,24 @@ impl Engine {
             .map(|s| json!({ "name": s.name, "served": s.served.load(Ordering::Relaxed) }))
             .collect();
         let state = self.lock_state();
-        json!({
+        let mut out = json!({
             "mock": set.mock,
             "stubs": stubs,
             "machines": state.machines,
             "store": state.store,
-        })
+        });
+        drop(state);
+        if let (Some(provider), Some(provider_state)) = (&set.provider, &*self.lock_provider()) {
+            out["provider"] = json!({ "name": provider.name(), "state": provider_state.to_json() });
+        }
+        out
+    }
+
+    fn lock_provider(&self) -> MutexGuard<'_, Option<ProviderState>> {
+        // The provider replaces whole entries, so a poisoned lock still holds a sound state.
+        self.provider_state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_state(&self) -> MutexGuard<'_, MockState> {
@@ -489,7 +575,7 @@ impl Engine {
                 let outcome = if stub.faults.is_empty() {
                     Outcome::plain(effect())
                 } else {
-                    self.with_faults(stub, &mut effect)
+                    self.with_faults(&stub.name, &stub.matched, &stub.faults, &mut effect)
                 };
                 let matched = MatchedStub {
                     index,
@@ -497,10 +583,16 @@ impl Engine {
                 };
                 (outcome, Some(matched))
             }
-            None => (
-                Outcome::plain(near_miss(&set, &view, &body, state.as_deref())),
-                None,
-            ),
+            None => match &set.provider {
+                Some(provider) => {
+                    drop(state.take());
+                    self.provider_outcome(&set, provider, &view)
+                }
+                None => (
+                    Outcome::plain(near_miss(&set, &view, &body, state.as_deref())),
+                    None,
+                ),
+            },
         };
         drop(state);
         drop(body);
@@ -524,20 +616,66 @@ impl Engine {
         }
     }
 
-    /// Answer a request matched by a stub that has faults: the first fault whose selector holds
-    /// fires, or none does and the stub answers as usual. `effect` takes the stub's effect and
-    /// gives its response.
+    /// Answer a request no stub matched through the provider, with the mock-level faults of its
+    /// route; a route the provider serves is journaled as matched by `provider NAME`.
+    fn provider_outcome(
+        &self,
+        set: &StubSet,
+        provider: &Provider,
+        view: &RequestView<'_>,
+    ) -> (Outcome, Option<MatchedStub>) {
+        let routed = Cell::new(false);
+        let mut effect = || {
+            let request = ProviderRequest {
+                view: *view,
+                now: self.clock.now(),
+            };
+            let mut state = self.lock_provider();
+            let Some(state) = state.as_mut() else {
+                return json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &json!({ "error": "the provider has no state" }),
+                );
+            };
+            let answer = provider.respond(state, &request);
+            routed.set(answer.routed);
+            answer.response
+        };
+        let outcome = match set
+            .routes
+            .iter()
+            .find(|route| route.selects(view.method, view.path))
+        {
+            Some(route) => {
+                // A fault that fires instead of the provider's answer still names a route.
+                routed.set(true);
+                self.with_faults(&route.name, &route.matched, &route.faults, &mut effect)
+            }
+            None => Outcome::plain(effect()),
+        };
+        let matched = routed.get().then(|| MatchedStub {
+            index: set.stubs.len(),
+            name: format!("provider {}", provider.name()),
+        });
+        (outcome, matched)
+    }
+
+    /// Answer a request matched by a stub (or a provider route) that has faults: the first fault
+    /// whose selector holds fires, or none does and the stub answers as usual. `matched` counts
+    /// the requests it matched; `effect` takes the stub's effect and gives its response.
     fn with_faults(
         &self,
-        stub: &PreparedStub,
+        name: &str,
+        matched: &AtomicU64,
+        faults: &[PreparedFault<PreparedResponse>],
         effect: &mut dyn FnMut() -> Response<Bytes>,
     ) -> Outcome {
-        let n = stub.matched.fetch_add(1, Ordering::Relaxed) + 1;
+        let n = matched.fetch_add(1, Ordering::Relaxed) + 1;
         let elapsed = self.clock.offset();
-        let Some(fault) = stub.faults.iter().find(|f| f.fires(n, elapsed)) else {
+        let Some(fault) = faults.iter().find(|f| f.fires(n, elapsed)) else {
             return Outcome::plain(effect());
         };
-        tracing::debug!(stub = %stub.name, n, fault = %fault.description, "fault fired");
+        tracing::debug!(stub = %name, n, fault = %fault.description, "fault fired");
         let (response, status, edge) = match &fault.action {
             PreparedAction::Respond(instead) => {
                 (instead.to_response(), instead.status.as_u16(), None)

@@ -6,7 +6,8 @@
 //! the connection [`edge`] carries out, rate limits in [`ratelimit`], scenario states and the
 //! store in [`state`], response templates). The runner drives a mock only through the control
 //! API, in-process or in a container alike: that includes sending webhooks ([`webhook`]). HTTPS
-//! mocks get their certificates from a per-run CA ([`tls`]).
+//! mocks get their certificates from a per-run CA ([`tls`]). A mock with `provider:` answers what
+//! its stubs do not match through a built-in, stateful fake ([`providers`]).
 
 pub mod clock;
 pub mod control;
@@ -16,6 +17,7 @@ pub mod engine;
 pub mod fault;
 pub mod journal;
 pub mod matching;
+pub mod providers;
 pub mod ratelimit;
 pub(crate) mod render;
 pub mod server;

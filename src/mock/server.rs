@@ -111,6 +111,8 @@ pub enum MockError {
 ///     rate_limits: Vec::new(),
 ///     tls: false,
 ///     hostnames: Vec::new(),
+///     provider: None,
+///     faults: Vec::new(),
 /// };
 /// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
 /// assert!(server.url().starts_with("http://127.0.0.1:"));

@@ -36,6 +36,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         errors: Vec::new(),
         mocks: Vec::new(),
         tls_mocks: Vec::new(),
+        provider_mocks: Vec::new(),
         hostnames: Vec::new(),
     };
     let scenario = cx.scenario(&node);
@@ -101,6 +102,31 @@ const FAULT_KEYS: &[&str] = &[
     "seed",
     "action",
 ];
+/// Keys of a mock-level fault: a stub fault's, plus the route it selects.
+const ROUTE_FAULT_KEYS: &[&str] = &[
+    "when",
+    "name",
+    "nth",
+    "times",
+    "every",
+    "after",
+    "probability",
+    "seed",
+    "action",
+];
+const WHEN_KEYS: &[&str] = &["method", "path"];
+/// Providers `provider:` accepts.
+const PROVIDERS: &[&str] = &["xero"];
+/// Providers the design names that are not built yet.
+const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "sage", "saml"];
+const XERO_KEYS: &[&str] = &[
+    "tenants",
+    "rate_limits",
+    "period_lock_date",
+    "end_of_year_lock_date",
+];
+const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
+const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
 const ACTION_KEYS: &[&str] = &[
     "respond",
     "delay",
@@ -186,6 +212,8 @@ const MOCK_EXPECT_KEYS: &[&str] = &[
     "order",
     "unmatched",
     "state",
+    "where",
+    "unique_by",
 ];
 const COUNT_KEYS: &[&str] = &["min", "max"];
 
@@ -258,6 +286,8 @@ struct Cx<'a> {
     tls_mocks: Vec<String>,
     /// Every `hostnames` entry seen so far, with the mock that declares it.
     hostnames: Vec<(String, String)>,
+    /// Mocks with a valid provider, with the collections of its state.
+    provider_mocks: Vec<(String, &'static [&'static str])>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -1135,42 +1165,36 @@ impl Cx<'_> {
         mocks
     }
 
-    fn not_yet_supported(&mut self, fields: &Fields<'_>, keys: &[&str], what: &str) -> bool {
-        let mut ok = true;
-        for key in keys {
-            if let Some(key_node) = fields.key(key) {
-                self.error(
-                    Diagnostic::new(
-                        format!("`{key}` is not yet supported: {what}"),
-                        Some(key_node.span),
-                    )
-                    .with_label("not yet supported"),
-                );
-                ok = false;
-            }
-        }
-        ok
-    }
-
     fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
         let context = format!("in mock `{name}`");
         let fields = self.fields(node, MOCK_KEYS, name, &context)?;
-        let mut supported = self.not_yet_supported(
-            &fields,
-            &["provider", "with"],
-            "built-in providers and faults arrive in a later release",
-        );
-        if let Some(key) = fields.key("faults") {
-            self.error(
-                Diagnostic::new(
-                    "`faults` on a mock is not yet supported: mock-level faults arrive with built-in providers",
-                    Some(key.span),
-                )
-                .with_label("not yet supported")
-                .with_help("put `faults` on a stub"),
-            );
-            supported = false;
-        }
+        let provider = match fields.get("provider") {
+            Some(value) => self.provider(value, &fields, name).map(|provider| {
+                self.provider_mocks
+                    .push((name.to_string(), provider.collections()));
+                Some(provider)
+            }),
+            None => {
+                for key in ["with", "faults"] {
+                    if let Some(key_node) = fields.key(key) {
+                        let mut diagnostic = Diagnostic::new(
+                            format!("`{key}` needs `provider` {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("only a mock with a built-in provider has this");
+                        if key == "faults" {
+                            diagnostic = diagnostic.with_help("put `faults` on a stub");
+                        }
+                        self.error(diagnostic);
+                    }
+                }
+                (!fields.has("with") && !fields.has("faults")).then_some(None)
+            }
+        };
+        let faults = match fields.get("faults") {
+            Some(value) if fields.has("provider") => self.route_faults(value, name),
+            _ => Some(Vec::new()),
+        };
         let tls = match fields.get("tls") {
             Some(value) => self.boolean(value, "tls", &context),
             None => Some(false),
@@ -1205,7 +1229,6 @@ impl Cx<'_> {
             Some(value) => self.hostnames(value, name),
             None => Some(Vec::new()),
         };
-        supported.then_some(())?;
         Some(MockSpec {
             name: name.to_string(),
             stubs: stubs?,
@@ -1213,6 +1236,228 @@ impl Cx<'_> {
             rate_limits: rate_limits?,
             tls: tls?,
             hostnames: hostnames?,
+            provider: provider?,
+            faults: faults?,
+        })
+    }
+
+    /// `provider: NAME` with its `with:` settings.
+    fn provider(&mut self, node: &Node, fields: &Fields<'_>, mock: &str) -> Option<ProviderSpec> {
+        let context = format!("in mock `{mock}`");
+        let text = self.string(node, "provider", &context)?;
+        if PLANNED_PROVIDERS.contains(&text.as_str()) {
+            self.error(
+                Diagnostic::new(
+                    format!("provider `{text}` is not yet supported"),
+                    Some(node.span),
+                )
+                .with_label(format!(
+                    "built-in providers so far: {}",
+                    list_keys(PROVIDERS)
+                ))
+                .with_help("use `stubs` for this API meanwhile"),
+            );
+            return None;
+        }
+        if !PROVIDERS.contains(&text.as_str()) {
+            let mut diagnostic =
+                Diagnostic::new(format!("unknown provider `{text}`"), Some(node.span))
+                    .with_label(format!("expected one of {}", list_keys(PROVIDERS)));
+            if let Some(suggestion) = did_you_mean(&text, PROVIDERS) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            }
+            self.error(diagnostic);
+            return None;
+        }
+        let Some(with) = fields.get("with") else {
+            self.missing(fields, "with", &context);
+            return None;
+        };
+        self.xero(with, mock).map(ProviderSpec::Xero)
+    }
+
+    /// `with:` of `provider: xero`.
+    fn xero(&mut self, node: &Node, mock: &str) -> Option<XeroSettings> {
+        let context = format!("in `with` of mock `{mock}`");
+        let fields = self.fields(node, XERO_KEYS, "with", &context)?;
+        let Some(tenants) = fields.get("tenants") else {
+            self.missing(&fields, "tenants", &context);
+            return None;
+        };
+        let items = self.list(tenants, "tenants", &context)?;
+        if items.is_empty() {
+            self.error(
+                Diagnostic::new(format!("`tenants` {context} is empty"), Some(tenants.span))
+                    .with_label("give at least one organisation: `{ id: <uuid>, name: Acme }`"),
+            );
+            return None;
+        }
+        let mut out = Some(Vec::new());
+        let mut seen: Vec<String> = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let context = format!("in tenant {} of mock `{mock}`", index + 1);
+            let tenant = self.xero_tenant(item, &context);
+            if let Some(tenant) = &tenant
+                && seen.contains(&tenant.id)
+            {
+                self.error(
+                    Diagnostic::new(
+                        format!("duplicate tenant id `{}` {context}", tenant.id),
+                        Some(item.span),
+                    )
+                    .with_label("every tenant id must be unique"),
+                );
+                out = None;
+                continue;
+            }
+            if let Some(tenant) = &tenant {
+                seen.push(tenant.id.clone());
+            }
+            match (&mut out, tenant) {
+                (Some(out), Some(tenant)) => out.push(tenant),
+                _ => out = None,
+            }
+        }
+        let rate_limits = fields
+            .get("rate_limits")
+            .map(|value| self.xero_rate_limits(value, mock));
+        let lock_date = |cx: &mut Self, key: &str| {
+            fields.get(key).map(|value| {
+                let text = cx.scalar_text(value, key, &context)?;
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                if time::Date::parse(&text, format).is_ok() {
+                    return Some(text);
+                }
+                cx.error(
+                    Diagnostic::new(format!("invalid `{key}` `{text}`"), Some(value.span))
+                        .with_label("expected a date `YYYY-MM-DD`, e.g. `2026-09-30`"),
+                );
+                None
+            })
+        };
+        let period_lock_date = lock_date(self, "period_lock_date");
+        let end_of_year_lock_date = lock_date(self, "end_of_year_lock_date");
+        Some(XeroSettings {
+            tenants: out?,
+            rate_limits: present(rate_limits)?,
+            period_lock_date: present(period_lock_date)?,
+            end_of_year_lock_date: present(end_of_year_lock_date)?,
+        })
+    }
+
+    /// `with.rate_limits` of `provider: xero`: each limit optional, Xero's value by default.
+    fn xero_rate_limits(&mut self, node: &Node, mock: &str) -> Option<XeroRateLimits> {
+        let context = format!("in `rate_limits` of mock `{mock}`");
+        let fields = self.fields(node, XERO_LIMIT_KEYS, "rate_limits", &context)?;
+        let defaults = XeroRateLimits::default();
+        let limit = |cx: &mut Self, key: &str, default: u64| match fields.get(key) {
+            Some(value) => cx.integer(value, key, &context, 1..=u64::MAX),
+            None => Some(default),
+        };
+        let concurrent = limit(self, "concurrent", defaults.concurrent);
+        let minute = limit(self, "minute", defaults.minute);
+        let day = limit(self, "day", defaults.day);
+        let app_minute = limit(self, "app_minute", defaults.app_minute);
+        Some(XeroRateLimits {
+            concurrent: concurrent?,
+            minute: minute?,
+            day: day?,
+            app_minute: app_minute?,
+        })
+    }
+
+    fn xero_tenant(&mut self, node: &Node, context: &str) -> Option<XeroTenant> {
+        let fields = self.fields(node, XERO_TENANT_KEYS, "tenants", context)?;
+        let id = match fields.get("id") {
+            Some(value) => self.string(value, "id", context).and_then(|id| {
+                if is_uuid(&id) {
+                    Some(id.to_ascii_lowercase())
+                } else {
+                    self.error(
+                        Diagnostic::new(format!("invalid tenant id `{id}`"), Some(value.span))
+                            .with_label("a Xero tenant id is a UUID")
+                            .with_help("write e.g. `0b9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a10`"),
+                    );
+                    None
+                }
+            }),
+            None => {
+                self.missing(&fields, "id", context);
+                None
+            }
+        };
+        let name = match fields.get("name") {
+            Some(value) => self.string(value, "name", context),
+            None => {
+                self.missing(&fields, "name", context);
+                None
+            }
+        };
+        Some(XeroTenant {
+            id: id?,
+            name: name?,
+        })
+    }
+
+    /// Mock-level `faults`: stub faults with `when: { method, path }`.
+    fn route_faults(&mut self, node: &Node, mock: &str) -> Option<Vec<RouteFault>> {
+        let items = self.list(node, "faults", &format!("in mock `{mock}`"))?;
+        let mut out = Some(Vec::new());
+        for (index, item) in items.iter().enumerate() {
+            let context = format!("in fault {} of mock `{mock}`", index + 1);
+            let fault = self.route_fault(item, &context);
+            match (&mut out, fault) {
+                (Some(out), Some(fault)) => out.push(fault),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn route_fault(&mut self, node: &Node, context: &str) -> Option<RouteFault> {
+        let fault = self.fault_with_keys(node, ROUTE_FAULT_KEYS, context);
+        let NodeKind::Mapping(entries) = &node.kind else {
+            return None;
+        };
+        let when = entries
+            .iter()
+            .find(|(key, _)| key.text() == Some("when"))
+            .map(|(_, value)| value);
+        let Some(when) = when else {
+            self.error(
+                Diagnostic::new(format!("missing field `when` {context}"), Some(node.span))
+                    .with_label(
+                        "`when` is required: `when: { method: POST, path: /api.xro/2.0/Invoices }`",
+                    ),
+            );
+            return None;
+        };
+        let when_context = format!("in `when` {context}");
+        let fields = self.fields(when, WHEN_KEYS, "when", &when_context)?;
+        let method = fields
+            .get("method")
+            .map(|value| self.method(value, &when_context));
+        let path = match fields.get("path") {
+            Some(value) => self.string(value, "path", &when_context).and_then(|text| {
+                if text.starts_with('/') && !text.contains('?') {
+                    Some(text)
+                } else {
+                    self.error(
+                        Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                            .with_label("an exact path, starting with `/`, without a query string"),
+                    );
+                    None
+                }
+            }),
+            None => {
+                self.missing(&fields, "path", &when_context);
+                None
+            }
+        };
+        Some(RouteFault {
+            method: present(method)?,
+            path: path?,
+            fault: fault?,
         })
     }
 
@@ -1428,7 +1673,12 @@ impl Cx<'_> {
     // -----------------------------------------------------------------------------------------
 
     fn fault(&mut self, node: &Node, context: &str) -> Option<Fault> {
-        let fields = self.fields(node, FAULT_KEYS, "faults", context)?;
+        self.fault_with_keys(node, FAULT_KEYS, context)
+    }
+
+    /// A fault whose mapping may hold `keys` (the caller reads any key beyond [`FAULT_KEYS`]).
+    fn fault_with_keys(&mut self, node: &Node, keys: &[&str], context: &str) -> Option<Fault> {
+        let fields = self.fields(node, keys, "faults", context)?;
         let name = fields
             .get("name")
             .map(|value| self.string(value, "name", context));
@@ -2910,15 +3160,153 @@ impl Cx<'_> {
         })
     }
 
+    /// `mock` + `state: COLLECTION` with `where`, `count` and/or `unique_by`.
+    fn state_expectation(
+        &mut self,
+        mock: Option<String>,
+        state: &Node,
+        fields: &Fields<'_>,
+        context: &str,
+    ) -> Option<Check> {
+        for key in ["request", "none", "order", "unmatched"] {
+            if let Some(key_node) = fields.key(key) {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{key}` does not apply to `state` {context}"),
+                        Some(key_node.span),
+                    )
+                    .with_label("`state` goes with `where`, `count` and `unique_by`"),
+                );
+                return None;
+            }
+        }
+        let collection = self.string(state, "state", context);
+        let collection = match (&mock, collection) {
+            (Some(mock), Some(collection)) => {
+                let known = self
+                    .provider_mocks
+                    .iter()
+                    .find(|(name, _)| name == mock)
+                    .map(|(_, collections)| *collections);
+                match known {
+                    Some(collections) if collections.contains(&collection.as_str()) => {
+                        Some(collection)
+                    }
+                    Some(collections) => {
+                        let mut diagnostic = Diagnostic::new(
+                            format!("unknown state `{collection}` of mock `{mock}` {context}"),
+                            Some(state.span),
+                        )
+                        .with_label(format!("expected one of {}", list_keys(collections)));
+                        if let Some(suggestion) = did_you_mean(&collection, collections) {
+                            diagnostic =
+                                diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                        }
+                        self.error(diagnostic);
+                        None
+                    }
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                format!("mock `{mock}` has no provider state {context}"),
+                                Some(state.span),
+                            )
+                            .with_label("`state` checks a mock with `provider`")
+                            .with_help("count its requests with `request` and `count`"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let filter = match fields.get("where") {
+            Some(value) => self.state_filter(value, context),
+            None => Some(Vec::new()),
+        };
+        let count = fields
+            .get("count")
+            .map(|value| self.count(value, "count", context));
+        let unique_by = fields.get("unique_by").map(|value| {
+            self.string(value, "unique_by", context)
+                .and_then(|field| self.field_path(value, field, "unique_by", context))
+        });
+        if !fields.has("count") && !fields.has("unique_by") {
+            if !fields.has_typo_of("count") && !fields.has_typo_of("unique_by") {
+                self.error(
+                    Diagnostic::new(format!("missing check {context}"), Some(fields.node.span))
+                        .with_label("give `count`, `unique_by` or both with `state`"),
+                );
+            }
+            return None;
+        }
+        Some(Check::MockState {
+            mock: mock?,
+            collection: collection?,
+            filter: filter?,
+            count: present(count)?,
+            unique_by: present(unique_by)?,
+        })
+    }
+
+    /// `where: { FIELD: VALUE }`: dotted field paths and the JSON values they must equal.
+    fn state_filter(&mut self, node: &Node, context: &str) -> Option<Vec<(String, Value)>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", "where", context);
+            return None;
+        };
+        let mut out = Some(Vec::new());
+        for (key, value) in entries {
+            let field = self
+                .string(key, "where", context)
+                .and_then(|field| self.field_path(key, field, "where", context));
+            let value = self.json(value);
+            match (&mut out, field, value) {
+                (Some(out), Some(field), Some(value)) => out.push((field, value)),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    /// A dotted field path into a record: `Contact.Name`.
+    fn field_path(
+        &mut self,
+        node: &Node,
+        field: String,
+        key: &str,
+        context: &str,
+    ) -> Option<String> {
+        if !field.is_empty() && field.split('.').all(|part| !part.is_empty()) {
+            return Some(field);
+        }
+        self.error(
+            Diagnostic::new(
+                format!("invalid field `{field}` in `{key}` {context}"),
+                Some(node.span),
+            )
+            .with_label("a field name, or a dotted path such as `Contact.Name`"),
+        );
+        None
+    }
+
     fn mock_expectation(&mut self, fields: &Fields<'_>, context: &str) -> Option<Check> {
         let value = fields.get("mock")?;
         let mock = self.mock_name(value, context);
-        if !self.not_yet_supported(
-            fields,
-            &["state"],
-            "provider state arrives with built-in providers in a later release",
-        ) {
-            return None;
+        if let Some(state) = fields.get("state") {
+            return self.state_expectation(mock, state, fields, context);
+        }
+        for key in ["where", "unique_by"] {
+            if let Some(key_node) = fields.key(key) {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{key}` needs `state` {context}"),
+                        Some(key_node.span),
+                    )
+                    .with_label("it selects records of a provider's state"),
+                );
+                return None;
+            }
         }
         let kinds = ["count", "none", "order", "unmatched"];
         if !self.at_most_one(fields, &kinds, context) {
@@ -3053,6 +3441,16 @@ impl Cx<'_> {
 }
 
 /// An optional key's value: absent is fine (`Some(None)`), present but invalid is not (`None`).
+/// Whether `text` is a UUID in its 8-4-4-4-12 hex form.
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn present<T>(value: Option<Option<T>>) -> Option<Option<T>> {
     match value {
         None => Some(None),
@@ -3068,6 +3466,22 @@ fn describe(check: &Check) -> String {
         Check::MockCount { mock, count, .. } => format!("requests to `{mock}`: {count}"),
         Check::MockOrder { mock, .. } => format!("order of requests to `{mock}`"),
         Check::Unmatched { mock, count } => format!("unmatched requests to `{mock}`: {count}"),
+        Check::MockState {
+            mock,
+            collection,
+            count,
+            unique_by,
+            ..
+        } => {
+            let mut text = format!("`{collection}` of `{mock}`");
+            if let Some(count) = count {
+                text.push_str(&format!(": {count}"));
+            }
+            if let Some(field) = unique_by {
+                text.push_str(&format!(", unique by `{field}`"));
+            }
+            text
+        }
     }
 }
 

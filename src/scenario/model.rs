@@ -141,6 +141,101 @@ pub struct MockSpec {
     /// change nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
+    /// The built-in provider this mock fakes (`provider:` with its `with:` settings), answering
+    /// every request no stub matched: stubs come first, as overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderSpec>,
+    /// Mock-level faults (`faults: [{ when, .. }]`) on the provider's routes, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<RouteFault>,
+}
+
+/// A built-in provider and its settings; travels in the configuration the runner sends a mock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum ProviderSpec {
+    /// The Xero Accounting API, its OAuth 2.0 identity server and `/connections`.
+    Xero(XeroSettings),
+}
+
+impl ProviderSpec {
+    /// The name written after `provider:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProviderSpec::Xero(_) => "xero",
+        }
+    }
+
+    /// The collections of its state that `state:` expectations can name.
+    pub fn collections(&self) -> &'static [&'static str] {
+        match self {
+            ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
+        }
+    }
+}
+
+/// `with:` settings of `provider: xero` (documented in `docs/providers/xero.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroSettings {
+    /// The organisations a consent connects, in order (`GET /connections` lists them).
+    pub tenants: Vec<XeroTenant>,
+    /// Xero's rate limits on the Accounting API, when the scenario turns them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<XeroRateLimits>,
+    /// `PeriodLockDate` (`YYYY-MM-DD`): invoices dated on or before it are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_lock_date: Option<String>,
+    /// `EndOfYearLockDate` (`YYYY-MM-DD`): invoices dated on or before it are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_year_lock_date: Option<String>,
+}
+
+/// `with.rate_limits` of `provider: xero`: per-tenant and per-app limits; defaults are Xero's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroRateLimits {
+    /// Calls in progress at once per tenant (Xero: 5).
+    pub concurrent: u64,
+    /// Calls per tenant per minute (Xero: 60).
+    pub minute: u64,
+    /// Calls per tenant per day (Xero: 5000).
+    pub day: u64,
+    /// Calls per minute across all tenants (Xero: 10000).
+    pub app_minute: u64,
+}
+
+impl Default for XeroRateLimits {
+    fn default() -> Self {
+        XeroRateLimits {
+            concurrent: 5,
+            minute: 60,
+            day: 5000,
+            app_minute: 10_000,
+        }
+    }
+}
+
+/// One Xero organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroTenant {
+    /// The tenant id (`xero-tenant-id`), a UUID.
+    pub id: String,
+    /// The organisation's name (`tenantName`).
+    pub name: String,
+}
+
+/// A mock-level fault: a stub fault that fires on the requests `when` selects among those the
+/// provider answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteFault {
+    /// Method, if given, compared case-insensitively.
+    pub method: Option<String>,
+    /// Exact path (no query string).
+    pub path: String,
+    /// Selector and action, as on a stub.
+    pub fault: Fault,
 }
 
 /// One match-and-respond rule.
@@ -745,6 +840,19 @@ pub enum Check {
         mock: String,
         /// Allowed count.
         count: CountRange,
+    },
+    /// Records of a collection of a provider mock's state at the end of the run.
+    MockState {
+        /// Mock name (a mock with a provider).
+        mock: String,
+        /// Collection name, e.g. `invoices`.
+        collection: String,
+        /// `where`: only records whose field (a dotted path into the record) equals the value.
+        filter: Vec<(String, serde_json::Value)>,
+        /// Allowed number of selected records, if checked.
+        count: Option<CountRange>,
+        /// No two selected records share this field's value (a dotted path), if checked.
+        unique_by: Option<String>,
     },
 }
 

@@ -1,0 +1,124 @@
+//! Built-in providers: stateful, protocol-faithful fakes of real systems, [`Provider`].
+//!
+//! A mock with `provider:` answers every request that none of its stubs matched through its
+//! provider (stubs first, as overrides; see `docs/decisions.md`). The engine keeps the provider's
+//! [`ProviderState`] beside its stubs: a reset or a reconfigure starts it afresh, the control
+//! API's `GET /__reenact/state` returns it under `provider`, and every time it reads comes from
+//! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
+//! per-run serial, so they are the same on every run.
+
+pub mod xero;
+
+use bytes::Bytes;
+use hyper::Response;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::mock::matching::RequestView;
+use crate::scenario::model::{ProviderSpec, RateLimit};
+
+/// A request as a provider sees it: as matching sees it, at a virtual time.
+#[derive(Debug)]
+pub struct ProviderRequest<'a> {
+    /// Method, path, query, headers and body.
+    pub view: RequestView<'a>,
+    /// Virtual time of arrival.
+    pub now: OffsetDateTime,
+}
+
+impl ProviderRequest<'_> {
+    /// The first header called `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.view
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first query parameter called `name`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.view.query.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// A provider's answer: the response, and whether one of its routes served it (`false` for a
+/// path the provider does not know, journaled as unmatched).
+#[derive(Debug)]
+pub struct ProviderAnswer {
+    /// The response.
+    pub response: Response<Bytes>,
+    /// Whether a route of the provider answered.
+    pub routed: bool,
+}
+
+/// A configured provider.
+#[derive(Debug)]
+pub enum Provider {
+    /// `provider: xero`.
+    Xero(xero::Xero),
+}
+
+/// The state of a provider: entities, tokens, connections.
+#[derive(Debug)]
+pub enum ProviderState {
+    /// State of `provider: xero`.
+    Xero(xero::XeroState),
+}
+
+impl Provider {
+    /// The provider `spec` names, serving as mock `mock` (which seeds its ids).
+    pub fn new(mock: &str, spec: &ProviderSpec) -> Provider {
+        match spec {
+            ProviderSpec::Xero(settings) => Provider::Xero(xero::Xero::new(mock, settings.clone())),
+        }
+    }
+
+    /// The name written after `provider:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Provider::Xero(_) => "xero",
+        }
+    }
+
+    /// The state a fresh run starts with.
+    pub fn fresh_state(&self) -> ProviderState {
+        match self {
+            Provider::Xero(_) => ProviderState::Xero(xero::XeroState::default()),
+        }
+    }
+
+    /// Answer one request, updating `state`.
+    pub fn respond(
+        &self,
+        state: &mut ProviderState,
+        request: &ProviderRequest<'_>,
+    ) -> ProviderAnswer {
+        match (self, state) {
+            (Provider::Xero(xero), ProviderState::Xero(state)) => xero.respond(state, request),
+        }
+    }
+}
+
+/// The rate limits a provider adds to its mock's own (checked after them), from its settings.
+pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
+    match spec {
+        ProviderSpec::Xero(settings) => settings
+            .rate_limits
+            .as_ref()
+            .map(xero::rate_limits)
+            .unwrap_or_default(),
+    }
+}
+
+impl ProviderState {
+    /// The state as JSON for `GET /__reenact/state` and `state:` expectations: collections by
+    /// name, never a token or secret.
+    pub fn to_json(&self) -> Value {
+        match self {
+            ProviderState::Xero(state) => state.to_json(),
+        }
+    }
+}

@@ -1,0 +1,757 @@
+//! `provider: xero`, [`Xero`]: the identity server's token and revocation endpoints,
+//! `GET /connections` and the Accounting API's Contacts and Invoices, with their state in
+//! [`XeroState`].
+//!
+//! Every behaviour traces to `domain-catalog.md` §1; `docs/providers/xero.md` gives the source tag
+//! of each and says where the catalog is silent and what the mock does there.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use hyper::header::HeaderValue;
+use hyper::{Response, StatusCode};
+use serde_json::{Map, Value, json};
+use time::{Duration, OffsetDateTime};
+
+use super::{ProviderAnswer, ProviderRequest};
+use crate::mock::clock::format_rfc3339;
+use crate::mock::engine::json_response;
+use crate::mock::render::seeded_uuid;
+use crate::scenario::model::{
+    LimitKey, LimitKind, PathMatcher, Pattern, RateLimit, RequestMatcher, ResponseBody,
+    ResponseSpec, XeroRateLimits, XeroSettings,
+};
+
+/// Access token lifetime: 30 minutes [XERO-RESEARCH] §1.2.
+pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(30);
+/// How long a rotated refresh token stays usable: 30 minutes [XERO-COMM-105714701].
+pub const REFRESH_GRACE: Duration = Duration::minutes(30);
+/// A refresh token unused this long expires: 60 days [XERO-RESEARCH] §1.2.
+pub const REFRESH_IDLE_LIMIT: Duration = Duration::days(60);
+/// Records per page with `?page=N`: 100 [XERO-OAS].
+pub const PAGE_SIZE: usize = 100;
+/// Largest `pageSize`: 1000 [XERO-RESEARCH] §5.3.
+pub const MAX_PAGE_SIZE: usize = 1000;
+/// How long an `Idempotency-Key` is remembered: 6 minutes [XERO-RESEARCH] §5.4.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::minutes(6);
+/// Longest `Idempotency-Key`: 128 characters [XERO-OAS].
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+/// Prefix of the Accounting API.
+pub const API_PREFIX: &str = "/api.xro/2.0/";
+
+/// A configured Xero fake.
+#[derive(Debug)]
+pub struct Xero {
+    mock: String,
+    settings: XeroSettings,
+}
+
+/// What one Xero fake holds: tokens, connections, contacts and invoices.
+#[derive(Debug, Default)]
+pub struct XeroState {
+    /// Ids generated so far (seeds the next one).
+    serial: u64,
+    /// Authorization codes already exchanged (single use).
+    used_codes: Vec<String>,
+    /// Access token → expiry.
+    access: BTreeMap<String, OffsetDateTime>,
+    /// Refresh token → its life.
+    refresh: BTreeMap<String, RefreshToken>,
+    /// Connected tenants, in connection order.
+    connections: Vec<Value>,
+    /// Tenants disconnected since, as they were listed.
+    disconnected: Vec<Value>,
+    /// Contacts in creation order.
+    contacts: Vec<Value>,
+    /// Invoices in creation order.
+    invoices: Vec<Value>,
+    /// `Idempotency-Key` → the request it came with and the answer given.
+    idempotency: BTreeMap<String, Remembered>,
+}
+
+/// A create answered under an `Idempotency-Key`.
+#[derive(Debug)]
+struct Remembered {
+    at: OffsetDateTime,
+    /// Method, path, query and body of the first request.
+    request: (String, String, String, Vec<u8>),
+    status: StatusCode,
+    body: Bytes,
+}
+
+#[derive(Debug)]
+struct RefreshToken {
+    /// The consent (`authEventId`) the token descends from.
+    auth_event: String,
+    /// When it was issued or last used.
+    last_used: OffsetDateTime,
+    /// When a refresh first rotated it away (its grace starts then).
+    rotated_at: Option<OffsetDateTime>,
+    revoked: bool,
+}
+
+impl XeroState {
+    /// `{"connections": [..], "contacts": [..], "invoices": [..], "issued": {"access": N,
+    /// "refresh": N}}`: how many tokens were issued, never a token.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "connections": self.connections,
+            "contacts": self.contacts,
+            "invoices": self.invoices,
+            "issued": { "access": self.access.len(), "refresh": self.refresh.len() },
+        })
+    }
+
+    fn next_id(&mut self, mock: &str) -> String {
+        self.serial += 1;
+        seeded_uuid(mock, self.serial, 0)
+    }
+}
+
+/// Xero's limits [XERO-FAQ-LIMITS] as engine rate limits on the Accounting API: per tenant
+/// (`xero-tenant-id`) concurrent, minute and day, then per app minute. Passing answers carry
+/// `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining`; a blocked call
+/// gets 429 with `Retry-After` and `X-Rate-Limit-Problem: minute`/`day` for the minute and day
+/// limits [XERO-RESEARCH] §5.1, [TAP-XERO]. The catalog does not confirm the problem value or
+/// `Retry-After` for the concurrent and app limits, so those 429s carry neither.
+pub fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
+    // A path regex matches the whole path.
+    let api = || RequestMatcher {
+        path: regex::Regex::new(r"/api\.xro/.*")
+            .ok()
+            .map(|regex| PathMatcher::Regex(Pattern(regex))),
+        ..RequestMatcher::default()
+    };
+    let tenant = || LimitKey::Header("xero-tenant-id".to_owned());
+    let blocked = |problem: Option<&str>| ResponseSpec {
+        status: 429,
+        headers: problem
+            .map(|problem| {
+                vec![
+                    ("Retry-After".to_owned(), "{{ retry_after }}".to_owned()),
+                    ("X-Rate-Limit-Problem".to_owned(), problem.to_owned()),
+                ]
+            })
+            .unwrap_or_default(),
+        body: ResponseBody::Empty,
+    };
+    let window = |name: &str, key, limit, per, header: &str, problem| RateLimit {
+        name: name.to_owned(),
+        key,
+        kind: LimitKind::Window { limit, per },
+        request: Some(api()),
+        response: blocked(problem),
+        remaining_header: Some(header.to_owned()),
+    };
+    vec![
+        RateLimit {
+            name: "xero concurrent".to_owned(),
+            key: tenant(),
+            kind: LimitKind::Concurrent(limits.concurrent),
+            request: Some(api()),
+            response: blocked(None),
+            remaining_header: None,
+        },
+        window(
+            "xero minute",
+            tenant(),
+            limits.minute,
+            std::time::Duration::from_secs(60),
+            "X-MinLimit-Remaining",
+            Some("minute"),
+        ),
+        window(
+            "xero day",
+            tenant(),
+            limits.day,
+            std::time::Duration::from_secs(86_400),
+            "X-DayLimit-Remaining",
+            Some("day"),
+        ),
+        window(
+            "xero app minute",
+            LimitKey::Global,
+            limits.app_minute,
+            std::time::Duration::from_secs(60),
+            "X-AppMinLimit-Remaining",
+            None,
+        ),
+    ]
+}
+
+/// The Accounting API collections the fake serves: path segment, body key, id field.
+const COLLECTIONS: &[(&str, &str, &str)] = &[
+    ("Contacts", "Contacts", "ContactID"),
+    ("Invoices", "Invoices", "InvoiceID"),
+];
+
+impl Xero {
+    /// A fake serving as mock `mock` with `settings`.
+    pub fn new(mock: &str, settings: XeroSettings) -> Xero {
+        Xero {
+            mock: format!("{mock}/xero"),
+            settings,
+        }
+    }
+
+    /// Answer one request.
+    pub fn respond(&self, state: &mut XeroState, request: &ProviderRequest<'_>) -> ProviderAnswer {
+        let method = request.view.method.to_ascii_uppercase();
+        let routed = |response| ProviderAnswer {
+            response,
+            routed: true,
+        };
+        match (method.as_str(), request.view.path) {
+            ("POST", "/connect/token") => return routed(self.token(state, request)),
+            ("POST", "/connect/revocation") => return routed(revoke(state, request)),
+            ("GET", "/connections") => {
+                return routed(authenticate(state, request).unwrap_or_else(|| {
+                    json_response(StatusCode::OK, &Value::from(state.connections.clone()))
+                }));
+            }
+            ("DELETE", path) if path.starts_with("/connections/") => {
+                let id = &path["/connections/".len()..];
+                return routed(
+                    authenticate(state, request).unwrap_or_else(|| disconnect(state, id)),
+                );
+            }
+            _ => {}
+        }
+        if let Some(rest) = request.view.path.strip_prefix(API_PREFIX) {
+            let mut parts = rest.splitn(2, '/');
+            let segment = parts.next().unwrap_or_default();
+            let id = parts.next();
+            if let Some(&collection) = COLLECTIONS.iter().find(|(s, _, _)| *s == segment) {
+                let allowed = match id {
+                    Some(_) => method == "GET",
+                    None => matches!(method.as_str(), "GET" | "PUT" | "POST"),
+                };
+                if allowed {
+                    if let Some(response) =
+                        authenticate(state, request).or_else(|| check_tenant(state, request))
+                    {
+                        return routed(response);
+                    }
+                    let response = match (method.as_str(), id) {
+                        ("GET", Some(id)) => get_one(state, collection, id),
+                        ("GET", None) => list(state, collection, request),
+                        _ => self.create_once(state, collection, request),
+                    };
+                    return routed(response);
+                }
+            }
+        }
+        let mut response = json_response(
+            StatusCode::NOT_FOUND,
+            &json!({
+                "error": "the xero provider serves no such route",
+                "request": { "method": request.view.method, "path": request.view.path },
+            }),
+        );
+        response.headers_mut().insert(
+            crate::mock::engine::UNMATCHED_HEADER,
+            HeaderValue::from_static("true"),
+        );
+        ProviderAnswer {
+            response,
+            routed: false,
+        }
+    }
+
+    /// `POST /connect/token`: `authorization_code` and `refresh_token` grants.
+    fn token(&self, state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
+        let form: BTreeMap<String, String> = form_urlencoded::parse(request.view.body)
+            .into_owned()
+            .collect();
+        let now = request.now;
+        match form.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => {
+                let Some(code) = form.get("code").filter(|c| !c.is_empty()) else {
+                    return invalid_grant();
+                };
+                if state.used_codes.contains(code) {
+                    return invalid_grant();
+                }
+                state.used_codes.push(code.clone());
+                let auth_event = state.next_id(&self.mock);
+                for tenant in &self.settings.tenants {
+                    let known = state
+                        .connections
+                        .iter()
+                        .any(|c| c["tenantId"] == tenant.id.as_str());
+                    let at = format_rfc3339(now);
+                    let earlier = state
+                        .disconnected
+                        .iter()
+                        .position(|c| c["tenantId"] == tenant.id.as_str());
+                    if let (false, Some(index)) = (known, earlier) {
+                        // Reconnected: created stays, updated moves [XERO-RESEARCH] §1.3.
+                        let mut connection = state.disconnected.remove(index);
+                        connection["authEventId"] = Value::from(auth_event.clone());
+                        connection["updatedDateUtc"] = Value::from(at);
+                        state.connections.push(connection);
+                    } else if !known {
+                        let id = state.next_id(&self.mock);
+                        state.connections.push(json!({
+                            "id": id,
+                            "authEventId": auth_event,
+                            "tenantId": tenant.id,
+                            "tenantType": "ORGANISATION",
+                            "tenantName": tenant.name,
+                            "createdDateUtc": at,
+                            "updatedDateUtc": at,
+                        }));
+                    }
+                }
+                self.issue(state, now, auth_event)
+            }
+            Some("refresh_token") => {
+                let Some(token) = form.get("refresh_token") else {
+                    return invalid_grant();
+                };
+                let Some(life) = state.refresh.get_mut(token) else {
+                    return invalid_grant();
+                };
+                let expired_grace = life.rotated_at.is_some_and(|at| now > at + REFRESH_GRACE);
+                let idle = now > life.last_used + REFRESH_IDLE_LIMIT;
+                if life.revoked || expired_grace || idle {
+                    return invalid_grant();
+                }
+                life.last_used = now;
+                life.rotated_at.get_or_insert(now);
+                let auth_event = life.auth_event.clone();
+                self.issue(state, now, auth_event)
+            }
+            _ => json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "error": "unsupported_grant_type" }),
+            ),
+        }
+    }
+
+    /// A new access and refresh token pair for the consent `auth_event`.
+    fn issue(
+        &self,
+        state: &mut XeroState,
+        now: OffsetDateTime,
+        auth_event: String,
+    ) -> Response<Bytes> {
+        let user = seeded_uuid(&self.mock, 0, 1);
+        let jti = state.next_id(&self.mock);
+        let access = access_token(&user, &auth_event, &jti, now);
+        let refresh = state.next_id(&self.mock).replace('-', "");
+        state
+            .access
+            .insert(access.clone(), now + ACCESS_TOKEN_LIFETIME);
+        state.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                auth_event,
+                last_used: now,
+                rotated_at: None,
+                revoked: false,
+            },
+        );
+        json_response(
+            StatusCode::OK,
+            &json!({
+                "access_token": access,
+                "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
+                "token_type": "Bearer",
+                "refresh_token": refresh,
+            }),
+        )
+    }
+
+    /// A create under `Idempotency-Key` [XERO-OAS], [XERO-RESEARCH] §5.4: within 6 minutes the
+    /// same key and request get the first answer again (nothing is created twice); the same key
+    /// with another request gets 400. Without the header, a plain create.
+    fn create_once(
+        &self,
+        state: &mut XeroState,
+        collection: (&str, &str, &str),
+        request: &ProviderRequest<'_>,
+    ) -> Response<Bytes> {
+        let Some(key) = request.header("idempotency-key").map(str::to_owned) else {
+            return self.create(state, collection, request);
+        };
+        if key.chars().count() > MAX_IDEMPOTENCY_KEY {
+            // The catalog gives the limit, not the answer to a longer key: an empty 400.
+            return empty(StatusCode::BAD_REQUEST);
+        }
+        let fingerprint = (
+            request.view.method.to_ascii_uppercase(),
+            request.view.path.to_owned(),
+            request.view.query.to_owned(),
+            request.view.body.to_vec(),
+        );
+        let now = request.now;
+        if let Some(seen) = state.idempotency.get(&key)
+            && now < seen.at + IDEMPOTENCY_WINDOW
+        {
+            if seen.request != fingerprint {
+                // The catalog says 400 but gives no body: an empty 400.
+                return empty(StatusCode::BAD_REQUEST);
+            }
+            let mut replay = json_response(seen.status, &Value::Null);
+            *replay.body_mut() = seen.body.clone();
+            return replay;
+        }
+        let response = self.create(state, collection, request);
+        state.idempotency.insert(
+            key,
+            Remembered {
+                at: now,
+                request: fingerprint,
+                status: response.status(),
+                body: response.body().clone(),
+            },
+        );
+        response
+    }
+
+    /// `PUT`/`POST` on a collection: create every element of the body's array.
+    fn create(
+        &self,
+        state: &mut XeroState,
+        (_, key, id_field): (&str, &str, &str),
+        request: &ProviderRequest<'_>,
+    ) -> Response<Bytes> {
+        let elements = match serde_json::from_slice::<Value>(request.view.body) {
+            Ok(Value::Object(mut body)) => match body.remove(key) {
+                Some(Value::Array(items)) => items,
+                _ => return validation_exception(vec![]),
+            },
+            _ => return validation_exception(vec![]),
+        };
+        let checked: Vec<(Value, Vec<String>)> = elements
+            .into_iter()
+            .map(|element| {
+                let errors = validate(state, &self.settings, key, &element);
+                (element, errors)
+            })
+            .collect();
+        let summarize = request
+            .query_param("summarizeErrors")
+            .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+        if summarize && checked.iter().any(|(_, errors)| !errors.is_empty()) {
+            let failing = checked
+                .into_iter()
+                .filter(|(_, errors)| !errors.is_empty())
+                .map(|(element, errors)| with_errors(element, &errors))
+                .collect();
+            return validation_exception(failing);
+        }
+        let mut answered = Vec::with_capacity(checked.len());
+        for (element, errors) in checked {
+            if errors.is_empty() {
+                let Value::Object(mut fields) = element else {
+                    unreachable!("validate refuses non-objects")
+                };
+                fields.insert(id_field.to_owned(), Value::from(state.next_id(&self.mock)));
+                fields.insert(
+                    "UpdatedDateUTC".to_owned(),
+                    Value::from(ms_json_date(request.now)),
+                );
+                let saved = Value::Object(fields);
+                let mut shown = saved.clone();
+                if !summarize {
+                    shown["StatusAttributeString"] = Value::from("OK");
+                }
+                match key {
+                    "Contacts" => state.contacts.push(saved),
+                    _ => state.invoices.push(saved),
+                }
+                answered.push(shown);
+            } else {
+                let mut shown = with_errors(element, &errors);
+                shown["StatusAttributeString"] = Value::from("ERROR");
+                answered.push(shown);
+            }
+        }
+        json_response(StatusCode::OK, &json!({ key: answered }))
+    }
+}
+
+/// The errors of one element to create; empty when it is valid.
+fn validate(state: &XeroState, settings: &XeroSettings, key: &str, element: &Value) -> Vec<String> {
+    let Value::Object(fields) = element else {
+        return vec!["An element must be a JSON object".to_owned()];
+    };
+    let mut errors = Vec::new();
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    match key {
+        "Contacts" => {
+            if text("Name").is_none() {
+                errors.push("The contact name must be specified".to_owned());
+            }
+        }
+        _ => {
+            if !matches!(text("Type"), Some("ACCREC" | "ACCPAY")) {
+                errors.push("Invoice Type must be specified as ACCREC or ACCPAY".to_owned());
+            }
+            // Posting on or before a lock date fails [XERO-RESEARCH] §7.12.
+            let lock = [&settings.period_lock_date, &settings.end_of_year_lock_date]
+                .into_iter()
+                .flatten()
+                .filter_map(|date| document_date(&Value::from(date.as_str())))
+                .max();
+            if let (Some(lock), Some(date)) = (lock, fields.get("Date").and_then(document_date))
+                && date <= lock
+            {
+                errors.push("The document date cannot be before the period lock date".to_owned());
+            }
+            match fields.get("Contact") {
+                Some(contact) => match contact.get("ContactID").and_then(Value::as_str) {
+                    Some(id) if !state.contacts.iter().any(|c| c["ContactID"] == id) => {
+                        errors.push(format!(
+                            "The contact with ContactID {id} could not be found"
+                        ));
+                    }
+                    Some(_) => {}
+                    None if contact.get("Name").and_then(Value::as_str).is_some() => {}
+                    None => errors.push("A Contact must be specified".to_owned()),
+                },
+                None => errors.push("A Contact must be specified".to_owned()),
+            }
+        }
+    }
+    errors
+}
+
+fn with_errors(element: Value, errors: &[String]) -> Value {
+    let mut fields = match element {
+        Value::Object(fields) => fields,
+        other => {
+            let mut fields = Map::new();
+            fields.insert("Value".to_owned(), other);
+            fields
+        }
+    };
+    let errors: Vec<Value> = errors.iter().map(|m| json!({ "Message": m })).collect();
+    fields.insert("ValidationErrors".to_owned(), Value::from(errors));
+    Value::Object(fields)
+}
+
+/// The 400 `ValidationException` body [XERO-OAS].
+fn validation_exception(elements: Vec<Value>) -> Response<Bytes> {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": elements,
+        }),
+    )
+}
+
+/// `GET` on a collection: all records, or page `?page=N` of [`PAGE_SIZE`].
+fn list(
+    state: &XeroState,
+    (_, key, _): (&str, &str, &str),
+    request: &ProviderRequest<'_>,
+) -> Response<Bytes> {
+    let records = collection(state, key);
+    let page_size = request
+        .query_param("pageSize")
+        .and_then(|size| size.parse::<usize>().ok())
+        .map(|size| size.clamp(1, MAX_PAGE_SIZE));
+    let page = request
+        .query_param("page")
+        .map(|page| page.parse::<usize>().unwrap_or(1).max(1));
+    let shown: Vec<Value> = match (page, page_size) {
+        (None, None) => records.to_vec(),
+        _ => {
+            let size = page_size.unwrap_or(PAGE_SIZE);
+            let page = page.unwrap_or(1);
+            records
+                .iter()
+                .skip((page - 1) * size)
+                .take(size)
+                .cloned()
+                .collect()
+        }
+    };
+    let mut body = json!({ key: shown });
+    if let Some(size) = page_size {
+        body["pagination"] = json!({
+            "page": page.unwrap_or(1),
+            "pageSize": size,
+            "pageCount": records.len().div_ceil(size),
+            "itemCount": records.len(),
+        });
+    }
+    json_response(StatusCode::OK, &body)
+}
+
+fn get_one(state: &XeroState, (_, key, id_field): (&str, &str, &str), id: &str) -> Response<Bytes> {
+    match collection(state, key).iter().find(|r| r[id_field] == id) {
+        Some(record) => json_response(StatusCode::OK, &json!({ key: [record] })),
+        // The catalog gives no body for an unknown id: an empty 404.
+        None => empty(StatusCode::NOT_FOUND),
+    }
+}
+
+fn collection<'a>(state: &'a XeroState, key: &str) -> &'a [Value] {
+    match key {
+        "Contacts" => &state.contacts,
+        _ => &state.invoices,
+    }
+}
+
+/// `DELETE /connections/{id}` [XERO-RESEARCH] §1.4: the tenant is no longer connected, so its
+/// API calls get the 403 of [`check_tenant`]. The catalog gives no status for the answer or for
+/// an unknown id: `204` and an empty `404`.
+fn disconnect(state: &mut XeroState, id: &str) -> Response<Bytes> {
+    match state.connections.iter().position(|c| c["id"] == id) {
+        Some(index) => {
+            let connection = state.connections.remove(index);
+            state.disconnected.push(connection);
+            empty(StatusCode::NO_CONTENT)
+        }
+        None => empty(StatusCode::NOT_FOUND),
+    }
+}
+
+/// The date of a document: `YYYY-MM-DD` (optionally followed by a time, which is ignored) or
+/// MS-JSON `/Date(ms+0000)/` (its UTC date).
+fn document_date(value: &Value) -> Option<time::Date> {
+    let text = value.as_str()?;
+    if let Some(millis) = text
+        .strip_prefix("/Date(")
+        .and_then(|rest| rest.split(['+', '-', ')']).next())
+        .and_then(|ms| ms.parse::<i64>().ok())
+    {
+        return OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .ok()
+            .map(OffsetDateTime::date);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.get(..10)?, format).ok()
+}
+
+/// A response with `status` and no body.
+fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+/// `POST /connect/revocation` with `token=<refresh_token>` [XERO-RESEARCH] §1.4.
+fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
+    let token = form_urlencoded::parse(request.view.body)
+        .find(|(n, _)| n == "token")
+        .map(|(_, v)| v.into_owned());
+    if let Some(life) = token.and_then(|t| state.refresh.get_mut(&t)) {
+        life.revoked = true;
+    }
+    empty(StatusCode::OK)
+}
+
+/// The 401 for a bearer token the fake did not issue or that expired on the virtual clock;
+/// `None` when the token is good.
+fn authenticate(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
+    let token = request
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match token.and_then(|t| state.access.get(t)) {
+        Some(expires) if request.now < *expires => None,
+        _ => Some(json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({
+                "Type": null,
+                "Title": "Unauthorized",
+                "Status": 401,
+                "Detail": "AuthenticationUnsuccessful",
+            }),
+        )),
+    }
+}
+
+/// The 403 for an `xero-tenant-id` that names no connected tenant [XERO-OAS], [FS-XERO-403];
+/// `None` when it names one.
+fn check_tenant(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
+    let connected = request
+        .header("xero-tenant-id")
+        .is_some_and(|id| state.connections.iter().any(|c| c["tenantId"] == id));
+    if connected {
+        None
+    } else {
+        Some(json_response(
+            StatusCode::FORBIDDEN,
+            &json!({ "Title": "Forbidden", "Status": 403, "Detail": "AuthenticationUnsuccessful" }),
+        ))
+    }
+}
+
+/// `{"error":"invalid_grant"}` with 400 [NANGO-XERO].
+fn invalid_grant() -> Response<Bytes> {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "error": "invalid_grant" }),
+    )
+}
+
+/// MS-JSON date `/Date(1551484292734+0000)/` [XERO-OAS].
+pub fn ms_json_date(at: OffsetDateTime) -> String {
+    let millis = at.unix_timestamp_nanos() / 1_000_000;
+    format!("/Date({millis}+0000)/")
+}
+
+/// A JWT-shaped access token (header, claims, signature; base64url) carrying the claims the
+/// catalog names: `xero_userid`, `authentication_event_id`, plus `iat`/`nbf`/`exp` on the
+/// virtual clock. The signature is a deterministic digest, not a real RS256 signature.
+fn access_token(user: &str, event: &str, jti: &str, now: OffsetDateTime) -> String {
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let iat = now.unix_timestamp();
+    let header = b64(&json!({ "alg": "RS256", "typ": "JWT" }));
+    let claims = b64(&json!({
+        "nbf": iat,
+        "iat": iat,
+        "exp": iat + ACCESS_TOKEN_LIFETIME.whole_seconds(),
+        "xero_userid": user,
+        "authentication_event_id": event,
+        "jti": jti,
+    }));
+    // Unique per token (the jti is), the same on every run.
+    let signature = jti.replace('-', "");
+    format!("{header}.{claims}.{signature}")
+}
+
+/// `content-type` of a JSON answer (for tests of this module).
+#[cfg(test)]
+fn content_type(response: &Response<Bytes>) -> Option<&HeaderValue> {
+    response.headers().get(hyper::header::CONTENT_TYPE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ms_json_dates_are_milliseconds_with_utc_offset() {
+        let at = OffsetDateTime::from_unix_timestamp(1_551_484_292).expect("valid");
+        assert_eq!(
+            ms_json_date(at + Duration::milliseconds(734)),
+            "/Date(1551484292734+0000)/"
+        );
+    }
+
+    #[test]
+    fn invalid_grant_is_the_exact_body() {
+        let response = invalid_grant();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.body().as_ref(), br#"{"error":"invalid_grant"}"#);
+        assert_eq!(
+            content_type(&response).map(|v| v.as_bytes()),
+            Some(&b"application/json"[..])
+        );
+    }
+}

@@ -1,0 +1,902 @@
+//! Conformance tests of `provider: xero` against `domain-catalog.md` §1: a mock loaded from YAML
+//! as a scenario declares it, served by a real [`MockServer`] on loopback, driven by a real HTTP
+//! client and, for time, through the control API's virtual clock.
+//!
+//! Each test names the catalog fact it checks (source tag in brackets).
+
+use std::path::Path;
+use std::time::Duration;
+
+use reenact::mock::control::ControlClient;
+use reenact::mock::{BindOptions, MockServer};
+use reenact::scenario::model::{ClockSpec, MockSpec};
+use serde_json::{Value, json};
+
+const TENANT: &str = "0b9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a10";
+const OTHER_TENANT: &str = "1c9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a11";
+
+/// A mock `xero` with `provider: xero` and one tenant, plus `extra` (YAML lines at mock level).
+fn spec(extra: &str) -> MockSpec {
+    spec_with("", extra)
+}
+
+/// [`spec`] with more `with:` settings (YAML lines under `with:`).
+fn spec_with(with: &str, extra: &str) -> MockSpec {
+    let yaml = format!(
+        "id: xero\ntitle: xero\nmocks:\n  xero:\n    provider: xero\n    with:\n      tenants: [{{ id: {TENANT}, name: Acme Corp }}]\n{with}{extra}flow:\n  - request: {{ method: GET, path: / }}\n"
+    );
+    match reenact::scenario::load_bytes(Path::new("xero.yaml"), Path::new("."), yaml.as_bytes()) {
+        Ok(mut scenario) => scenario.mocks.remove(0),
+        Err(err) => panic!("invalid test scenario: {err:?}\n{yaml}"),
+    }
+}
+
+struct Harness {
+    server: MockServer,
+    control: ControlClient,
+    http: reqwest::Client,
+}
+
+/// What a request got: status, headers, body as JSON (`Null` when empty).
+struct Got {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    json: Value,
+}
+
+impl Harness {
+    async fn start(spec: MockSpec) -> Harness {
+        let clock = ClockSpec {
+            start: Some("2026-10-31T23:00:00Z".to_owned()),
+        };
+        let server = MockServer::start(spec, &clock, BindOptions::default())
+            .await
+            .expect("mock starts");
+        let http = reenact::run::http_client();
+        let control = ControlClient::new(server.admin_url(), http.clone());
+        Harness {
+            server,
+            control,
+            http,
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Got {
+        let response = request.send().await.expect("request reaches the mock");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        Got {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> Got {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.send(
+            self.http
+                .post(format!("{}/connect/token", self.server.url()))
+                .basic_auth("client-id", Some("client-secret"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+        .await
+    }
+
+    /// Exchange a fresh authorization code: `(access_token, refresh_token)`.
+    async fn connect(&self) -> (String, String) {
+        let got = self
+            .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+            .await;
+        assert_eq!(got.status, 200, "{}", got.json);
+        (
+            text(&got.json["access_token"]),
+            text(&got.json["refresh_token"]),
+        )
+    }
+
+    async fn api(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Got {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.server.url()))
+            .bearer_auth(token)
+            .header("xero-tenant-id", TENANT);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// `GET /connections` with `token`.
+    async fn connections(&self, token: &str) -> Got {
+        let url = format!("{}/connections", self.server.url());
+        self.send(self.http.get(url).bearer_auth(token)).await
+    }
+
+    /// `PUT /api.xro/2.0/{key}` with `{key: elements}`.
+    async fn put(&self, key: &str, token: &str, elements: Value) -> Got {
+        let path = format!("/api.xro/2.0/{key}");
+        self.api("PUT", &path, token, Some(json!({ key: elements })))
+            .await
+    }
+
+    async fn advance(&self, minutes: u64) {
+        self.control
+            .advance_clock(Duration::from_secs(minutes * 60))
+            .await
+            .expect("clock advances");
+    }
+
+    async fn provider_state(&self) -> Value {
+        let state = self.control.state().await.expect("state");
+        assert_eq!(state["provider"]["name"], "xero");
+        state["provider"]["state"].clone()
+    }
+}
+
+fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("a string: {value}"))
+        .to_owned()
+}
+
+const UNAUTHORIZED: &str =
+    r#"{"Type":null,"Title":"Unauthorized","Status":401,"Detail":"AuthenticationUnsuccessful"}"#;
+const FORBIDDEN: &str =
+    r#"{"Title":"Forbidden","Status":403,"Detail":"AuthenticationUnsuccessful"}"#;
+
+/// [XERO-RESEARCH] §1.2: 30-minute access tokens; [NANGO-XERO]: the 401 body;
+/// auth codes are single use ([XERO-RESEARCH] §1.2) and a reused one gets `invalid_grant`.
+#[tokio::test]
+async fn access_tokens_last_thirty_minutes_on_the_virtual_clock() {
+    let xero = Harness::start(spec("")).await;
+    let got = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json["expires_in"], 1800);
+    assert_eq!(got.json["token_type"], "Bearer");
+    let access = text(&got.json["access_token"]);
+    assert_eq!(access.split('.').count(), 3, "a JWT-shaped token: {access}");
+
+    let reused = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+        .await;
+    assert_eq!(reused.status, 400);
+    assert_eq!(reused.json, json!({ "error": "invalid_grant" }));
+
+    xero.advance(29).await;
+    let fresh = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.json);
+
+    xero.advance(1).await;
+    let expired = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(expired.status, 401);
+    assert_eq!(
+        expired.json,
+        serde_json::from_str::<Value>(UNAUTHORIZED).unwrap()
+    );
+    assert_eq!(
+        expired.headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
+}
+
+/// [XERO-RESEARCH] §1.2, [XERO-COMM-127920775]: every refresh rotates both tokens;
+/// [XERO-COMM-105714701]: the previous refresh token works for 30 more minutes, then
+/// `invalid_grant`.
+#[tokio::test]
+async fn refresh_rotates_and_the_old_token_has_thirty_minutes_of_grace() {
+    let xero = Harness::start(spec("")).await;
+    let (access, first) = xero.connect().await;
+    let got = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+        .await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    let second = text(&got.json["refresh_token"]);
+    assert_ne!(second, first, "the refresh token rotates");
+    assert_ne!(
+        text(&got.json["access_token"]),
+        access,
+        "so does the access token"
+    );
+
+    xero.advance(29).await;
+    let lost_response_retry = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+        .await;
+    assert_eq!(lost_response_retry.status, 200, "within the grace period");
+
+    xero.advance(2).await;
+    let stale = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+        .await;
+    assert_eq!(stale.status, 400);
+    assert_eq!(stale.json, json!({ "error": "invalid_grant" }));
+
+    let latest = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &second)])
+        .await;
+    assert_eq!(latest.status, 200, "the saved token still refreshes");
+}
+
+/// [XERO-RESEARCH] §1.4: a revoked refresh token no longer refreshes.
+#[tokio::test]
+async fn a_revoked_refresh_token_gets_invalid_grant() {
+    let xero = Harness::start(spec("")).await;
+    let (_, refresh) = xero.connect().await;
+    let revoked = xero
+        .send(
+            xero.http
+                .post(format!("{}/connect/revocation", xero.server.url()))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("token={refresh}")),
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    let got = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(
+        (got.status, got.json),
+        (400, json!({ "error": "invalid_grant" }))
+    );
+}
+
+/// [XERO-RESEARCH] §1.3: `/connections` lists the consented tenants with their fields;
+/// [XERO-OAS], [FS-XERO-403]: a missing or unconnected `xero-tenant-id` gets 403.
+#[tokio::test]
+async fn connections_list_the_tenants_and_other_tenants_are_forbidden() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let got = xero.connections(&access).await;
+    assert_eq!(got.status, 200);
+    let connections = got.json.as_array().expect("a list");
+    assert_eq!(connections.len(), 1);
+    let connection = &connections[0];
+    assert_eq!(connection["tenantId"], TENANT);
+    assert_eq!(connection["tenantName"], "Acme Corp");
+    assert_eq!(connection["tenantType"], "ORGANISATION");
+    for field in ["id", "authEventId", "createdDateUtc", "updatedDateUtc"] {
+        assert!(connection[field].is_string(), "{field} in {connection}");
+    }
+    // [XERO-RESEARCH] §1.2: the access token is a JWT naming the consent's auth event.
+    use base64::Engine as _;
+    let claims = access.split('.').nth(1).expect("claims");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    assert_eq!(claims["authentication_event_id"], connection["authEventId"]);
+    assert_eq!(
+        claims["exp"]
+            .as_i64()
+            .zip(claims["iat"].as_i64())
+            .map(|(e, i)| e - i),
+        Some(1800)
+    );
+
+    let unauthenticated = xero
+        .send(xero.http.get(format!("{}/connections", xero.server.url())))
+        .await;
+    assert_eq!(unauthenticated.status, 401);
+
+    let forbidden: Value = serde_json::from_str(FORBIDDEN).unwrap();
+    let url = format!("{}/api.xro/2.0/Contacts", xero.server.url());
+    let missing = xero.send(xero.http.get(&url).bearer_auth(&access)).await;
+    assert_eq!((missing.status, &missing.json), (403, &forbidden));
+    let other = xero
+        .send(
+            xero.http
+                .get(&url)
+                .bearer_auth(&access)
+                .header("xero-tenant-id", OTHER_TENANT),
+        )
+        .await;
+    assert_eq!((other.status, &other.json), (403, &forbidden));
+
+    // [XERO-RESEARCH] §1.4, [FS-XERO-403]: a disconnected tenant is forbidden ("tenant drift").
+    let id = text(&connection["id"]);
+    let disconnect = |id: &str| {
+        xero.http
+            .delete(format!("{}/connections/{id}", xero.server.url()))
+            .bearer_auth(&access)
+    };
+    assert_eq!(xero.send(disconnect(&id)).await.status, 204);
+    assert_eq!(xero.send(disconnect(&id)).await.status, 404);
+    let drifted = xero
+        .api("GET", "/api.xro/2.0/Contacts", &access, None)
+        .await;
+    assert_eq!((drifted.status, &drifted.json), (403, &forbidden));
+
+    // [XERO-RESEARCH] §1.3: reconnected later, created != updated.
+    xero.advance(5).await;
+    xero.token(&[("grant_type", "authorization_code"), ("code", "code-2")])
+        .await;
+    let listed = xero.connections(&access).await;
+    let again = &listed.json[0];
+    assert_eq!(again["id"], connection["id"]);
+    assert_eq!(again["createdDateUtc"], connection["createdDateUtc"]);
+    assert_eq!(again["updatedDateUtc"], "2026-10-31T23:05:00Z");
+    assert_ne!(again["authEventId"], connection["authEventId"]);
+}
+
+/// Contacts and Invoices: create (PUT and POST), get by id, list; ids and MS-JSON
+/// `UpdatedDateUTC` on the virtual clock [XERO-OAS]; state through the control API; reset clears it.
+#[tokio::test]
+async fn invoices_are_created_read_back_and_kept_in_state_until_reset() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let contact = xero
+        .put(
+            "Contacts",
+            &access,
+            json!([{ "Name": "Office Supplies Ltd" }]),
+        )
+        .await;
+    assert_eq!(contact.status, 200, "{}", contact.json);
+    let contact_id = text(&contact.json["Contacts"][0]["ContactID"]);
+
+    let created = xero
+        .api(
+            "POST",
+            "/api.xro/2.0/Invoices",
+            &access,
+            Some(json!({ "Invoices": [{ "Type": "ACCPAY", "Contact": { "ContactID": contact_id } }] })),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.json);
+    let invoice = &created.json["Invoices"][0];
+    // 2026-10-31T23:00:00Z, the clock's start.
+    assert_eq!(invoice["UpdatedDateUTC"], "/Date(1793487600000+0000)/");
+    assert!(invoice.get("StatusAttributeString").is_none());
+    let id = text(&invoice["InvoiceID"]);
+
+    let read = xero
+        .api("GET", &format!("/api.xro/2.0/Invoices/{id}"), &access, None)
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(&read.json["Invoices"][0], invoice);
+    let unknown = xero
+        .api(
+            "GET",
+            "/api.xro/2.0/Invoices/00000000-0000-4000-8000-000000000000",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+
+    let state = xero.provider_state().await;
+    assert_eq!(state["invoices"], json!([invoice]));
+    assert_eq!(state["contacts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(state["issued"], json!({ "access": 1, "refresh": 1 }));
+    assert!(
+        !state.to_string().contains(&access),
+        "no token in the state"
+    );
+
+    xero.control.reset().await.expect("reset");
+    let state = xero.provider_state().await;
+    assert_eq!(state["invoices"], json!([]));
+    assert_eq!(state["connections"], json!([]));
+}
+
+/// Ids are seeded per run: the same requests after a reset give the same ids.
+#[tokio::test]
+async fn generated_ids_repeat_after_a_reset() {
+    let xero = Harness::start(spec("")).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (access, _) = xero.connect().await;
+        let created = xero
+            .put("Contacts", &access, json!([{ "Name": "A" }]))
+            .await;
+        ids.push((access, text(&created.json["Contacts"][0]["ContactID"])));
+        xero.control.reset().await.expect("reset");
+    }
+    assert_eq!(ids[0], ids[1]);
+}
+
+/// [XERO-OAS]: `?page=N` pages by 100.
+#[tokio::test]
+async fn lists_page_by_one_hundred() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let contacts: Vec<Value> = (0..150)
+        .map(|i| json!({ "Name": format!("c{i}") }))
+        .collect();
+    let created = xero.put("Contacts", &access, json!(contacts)).await;
+    assert_eq!(created.status, 200);
+    let count = |got: &Got| got.json["Contacts"].as_array().map(Vec::len);
+    let all = xero
+        .api("GET", "/api.xro/2.0/Contacts", &access, None)
+        .await;
+    assert_eq!(count(&all), Some(150));
+    let first = xero
+        .api("GET", "/api.xro/2.0/Contacts?page=1", &access, None)
+        .await;
+    assert_eq!(count(&first), Some(100));
+    let second = xero
+        .api("GET", "/api.xro/2.0/Contacts?page=2", &access, None)
+        .await;
+    assert_eq!(count(&second), Some(50));
+    assert_eq!(second.json["Contacts"][0]["Name"], "c100");
+    assert!(second.json.get("pagination").is_none());
+
+    // [XERO-RESEARCH] §5.3: `pageSize` (up to 1000) and the `pagination` object.
+    let sized = xero
+        .api(
+            "GET",
+            "/api.xro/2.0/Contacts?page=2&pageSize=40",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(count(&sized), Some(40));
+    assert_eq!(sized.json["Contacts"][0]["Name"], "c40");
+    assert_eq!(
+        sized.json["pagination"],
+        json!({ "page": 2, "pageSize": 40, "pageCount": 4, "itemCount": 150 })
+    );
+}
+
+/// [XERO-OAS], [XERO-RESEARCH] §5.4: an `Idempotency-Key` is remembered for 6 minutes: the same
+/// key and request get the first answer and create nothing; the same key with another request
+/// gets 400; after 6 minutes the key is new again. With a `commit_then` fault on the first
+/// create, the retry under the same key does not duplicate the bill.
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer_for_six_minutes() {
+    let xero = Harness::start(spec(
+        "    faults:\n      - when: { method: PUT, path: /api.xro/2.0/Invoices }\n        nth: 1\n        action: { commit_then: { status: 504 } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let put = |key: &str, reference: &str| {
+        xero.http
+            .put(format!("{}/api.xro/2.0/Invoices", xero.server.url()))
+            .bearer_auth(&access)
+            .header("xero-tenant-id", TENANT)
+            .header("idempotency-key", key)
+            .json(&json!({ "Invoices": [{
+                "Type": "ACCPAY", "Reference": reference, "Contact": { "Name": "A" },
+            }] }))
+    };
+    let lost = xero.send(put("export-1042", "EXP-1042")).await;
+    assert_eq!(lost.status, 504, "the answer was lost");
+    let retry = xero.send(put("export-1042", "EXP-1042")).await;
+    assert_eq!(retry.status, 200);
+    let again = xero.send(put("export-1042", "EXP-1042")).await;
+    assert_eq!(again.json, retry.json, "the same answer");
+    let invoices = xero.provider_state().await["invoices"].clone();
+    assert_eq!(invoices.as_array().map(Vec::len), Some(1), "no duplicate");
+    assert_eq!(retry.json["Invoices"][0], invoices[0]);
+
+    let other = xero.send(put("export-1042", "EXP-7")).await;
+    assert_eq!((other.status, other.json), (400, Value::Null));
+
+    xero.advance(6).await;
+    let later = xero.send(put("export-1042", "EXP-7")).await;
+    assert_eq!(later.status, 200, "the key expired");
+    let long = xero.send(put(&"k".repeat(129), "EXP-8")).await;
+    assert_eq!(long.status, 400);
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+/// [XERO-OAS]: the `ValidationException` body; by default the whole batch fails with 400 and
+/// nothing is saved; [XERO-RESEARCH] §5.2: with `summarizeErrors=false`, 200 and a status per
+/// element, the valid ones saved.
+#[tokio::test]
+async fn validation_errors_fail_the_batch_unless_summarize_errors_is_false() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let batch = json!({ "Invoices": [
+        { "Type": "ACCPAY", "Contact": { "Name": "Office Supplies Ltd" } },
+        { "Type": "BILL", "Contact": { "Name": "Office Supplies Ltd" } },
+    ] });
+    let failed = xero
+        .api("PUT", "/api.xro/2.0/Invoices", &access, Some(batch.clone()))
+        .await;
+    assert_eq!(failed.status, 400);
+    assert_eq!(failed.json["ErrorNumber"], 10);
+    assert_eq!(failed.json["Type"], "ValidationException");
+    assert_eq!(failed.json["Message"], "A validation exception occurred");
+    let elements = failed.json["Elements"].as_array().expect("Elements");
+    assert_eq!(elements.len(), 1);
+    assert_eq!(elements[0]["Type"], "BILL");
+    assert!(elements[0]["ValidationErrors"][0]["Message"].is_string());
+    assert_eq!(xero.provider_state().await["invoices"], json!([]));
+
+    let partial = xero
+        .api(
+            "PUT",
+            "/api.xro/2.0/Invoices?summarizeErrors=false",
+            &access,
+            Some(batch),
+        )
+        .await;
+    assert_eq!(partial.status, 200);
+    let statuses: Vec<&Value> = partial.json["Invoices"]
+        .as_array()
+        .expect("Invoices")
+        .iter()
+        .map(|e| &e["StatusAttributeString"])
+        .collect();
+    assert_eq!(statuses, [&json!("OK"), &json!("ERROR")]);
+    assert!(partial.json["Invoices"][1]["ValidationErrors"].is_array());
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+/// Mock-level faults reuse the stub fault actions on provider routes: `commit_then` saves the
+/// invoice and answers the fault's response instead (the duplicate-after-timeout incident).
+#[tokio::test]
+async fn a_commit_then_fault_on_post_invoices_saves_and_answers_the_fault() {
+    let xero = Harness::start(spec(
+        "    faults:\n      - when: { method: POST, path: /api.xro/2.0/Invoices }\n        nth: 1\n        action: { commit_then: { status: 503, json: { error: down } } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let body = json!({ "Invoices": [{ "Type": "ACCPAY", "Contact": { "Name": "A" } }] });
+    let first = xero
+        .api("POST", "/api.xro/2.0/Invoices", &access, Some(body.clone()))
+        .await;
+    assert_eq!(
+        (first.status, first.json),
+        (503, json!({ "error": "down" }))
+    );
+    // The fault selects POST only: a PUT to the same path is not counted.
+    let put = xero
+        .api("PUT", "/api.xro/2.0/Invoices", &access, Some(body.clone()))
+        .await;
+    assert_eq!(put.status, 200);
+    let retry = xero
+        .api("POST", "/api.xro/2.0/Invoices", &access, Some(body))
+        .await;
+    assert_eq!(retry.status, 200);
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "the faulted request committed"
+    );
+    let journal = xero.control.journal().await.expect("journal").entries;
+    let faulted = journal
+        .iter()
+        .find(|e| e.method == "POST" && e.path == "/api.xro/2.0/Invoices")
+        .expect("journaled");
+    assert_eq!(
+        faulted.status, 200,
+        "the status the provider would have sent"
+    );
+    assert!(faulted.fault.is_some());
+    assert_eq!(
+        faulted.matched.as_ref().map(|m| m.name.as_str()),
+        Some("provider xero")
+    );
+}
+
+/// Stubs come first: a stub overrides the provider's route; what no stub matches reaches it.
+#[tokio::test]
+async fn stubs_override_provider_routes() {
+    let xero = Harness::start(spec(
+        "    stubs:\n      - request: { method: GET, path: /connections }\n        response: { status: 500, json: { stubbed: true } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let got = xero.connections(&access).await;
+    assert_eq!((got.status, got.json), (500, json!({ "stubbed": true })));
+    let unknown = xero
+        .send(
+            xero.http
+                .get(format!("{}/api.xro/2.0/Nope", xero.server.url())),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown
+            .headers
+            .get("x-reenact-unmatched")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+}
+
+/// A tiny target for the end-to-end test: `GET /healthz`, and `POST /export` with
+/// `{"xero": URL, "reference": R, "times": N}`, which connects to Xero and creates N bills with
+/// reference R (a retry bug in miniature).
+async fn start_target() -> String {
+    use http_body_util::{BodyExt, Full};
+    use hyper::service::service_fn;
+
+    async fn export(body: Value) -> u16 {
+        let http = reenact::run::http_client();
+        let xero = text(&body["xero"]);
+        let token: Value = http
+            .post(format!("{xero}/connect/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=authorization_code&code=abc")
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token JSON");
+        let access = text(&token["access_token"]);
+        for _ in 0..body["times"].as_u64().unwrap_or(1) {
+            let bill = json!({ "Invoices": [{
+                "Type": "ACCPAY",
+                "Reference": body["reference"],
+                "Contact": { "Name": "Office Supplies Ltd" },
+            }] });
+            http.put(format!("{xero}/api.xro/2.0/Invoices"))
+                .bearer_auth(&access)
+                .header("xero-tenant-id", TENANT)
+                .json(&bill)
+                .send()
+                .await
+                .expect("bill");
+        }
+        200
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service_fn(
+                |request: hyper::Request<hyper::body::Incoming>| async move {
+                    let status = if request.uri().path() == "/export" {
+                        let bytes = request.into_body().collect().await?.to_bytes();
+                        export(serde_json::from_slice(&bytes).unwrap_or(Value::Null)).await
+                    } else {
+                        200
+                    };
+                    let mut response = hyper::Response::new(Full::new(bytes::Bytes::new()));
+                    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                    Ok::<_, hyper::Error>(response)
+                },
+            );
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    url
+}
+
+/// End to end through the runner: a scenario's target talks to the provider (the target is the
+/// tiny server above, already running), `state:` expectations are judged on the provider state the
+/// runner fetched through the control API, and the normalized snapshot holds that state with
+/// no token in it.
+#[tokio::test]
+async fn state_expectations_are_judged_on_the_state_the_runner_collects() {
+    let target = start_target().await;
+    let yaml = format!(
+        r#"id: xero-state
+title: state expectations end to end
+clock: {{ start: 2026-10-31T23:00:00Z }}
+mocks:
+  xero:
+    provider: xero
+    with:
+      tenants: [{{ id: {TENANT}, name: Acme Corp }}]
+target:
+  url: "{target}"
+  ready: {{ http: GET /healthz, within: 5s }}
+flow:
+  - name: export
+    request:
+      method: POST
+      path: /export
+      json: {{ xero: "{{{{ mocks.xero.url }}}}", reference: EXP-1042, times: 2 }}
+    expect: {{ status: 200 }}
+expect:
+  - name: two bills
+    mock: xero
+    state: invoices
+    where: {{ Contact.Name: Office Supplies Ltd }}
+    count: 2
+  - name: one bill per expense
+    mock: xero
+    state: invoices
+    unique_by: Reference
+"#,
+    );
+    let scenario = reenact::scenario::load_bytes(
+        Path::new("xero-state.yaml"),
+        Path::new("."),
+        yaml.as_bytes(),
+    )
+    .unwrap_or_else(|err| panic!("invalid scenario: {err:?}"));
+    let http = reenact::run::http_client();
+    let placement = reenact::backend::Placement::InProcess;
+    let ctx = reenact::run::RunContext {
+        http: &http,
+        project_root: Path::new("."),
+        placement: &placement,
+    };
+    let run = reenact::run::run_scenario(
+        &scenario,
+        &reenact::run::TargetChoice::from_scenario(),
+        &ctx,
+    )
+    .await
+    .expect("the run completes");
+    assert_eq!(run.failed_step(), None);
+    let results: Vec<(&str, bool, &str)> = run
+        .expectations
+        .iter()
+        .map(|r| (r.name.as_str(), r.passed, r.detail.as_str()))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("two bills", true, "2 records, expected exactly 2"),
+            (
+                "one bill per expense",
+                false,
+                "`Reference` repeats: \"EXP-1042\""
+            ),
+        ]
+    );
+    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let state = &document["mocks"]["xero"]["state"];
+    assert_eq!(state["invoices"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        state["invoices"][0]["UpdatedDateUTC"],
+        "/Date(1793487600000+0000)/"
+    );
+    let journal = &document["mocks"]["xero"]["requests"];
+    assert_eq!(
+        journal[1]["headers"]["authorization"], "[redacted]",
+        "{journal}"
+    );
+}
+
+/// The Docker placement configures its mock-engine container with the `MockSpec` as JSON
+/// (`PUT /__reenact/config`): a mock started without a provider and configured that way serves
+/// the provider, its mock-level faults and its state exactly as one started with it.
+#[tokio::test]
+async fn the_configuration_put_through_the_control_api_carries_provider_and_faults() {
+    let with_fault = spec(
+        "    faults:\n      - when: { method: PUT, path: /api.xro/2.0/Contacts }\n        nth: 1\n        action: { respond: { status: 503 } }\n",
+    );
+    let mut plain = with_fault.clone();
+    plain.provider = None;
+    plain.faults.clear();
+    let xero = Harness::start(plain).await;
+    let before = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "a")])
+        .await;
+    assert_eq!(before.status, 404, "no provider yet");
+
+    xero.control
+        .configure(&with_fault)
+        .await
+        .expect("configure");
+    let (access, _) = xero.connect().await;
+    let contacts = json!([{ "Name": "A" }]);
+    let faulted = xero.put("Contacts", &access, contacts.clone()).await;
+    assert_eq!(faulted.status, 503);
+    let created = xero.put("Contacts", &access, contacts).await;
+    assert_eq!(created.status, 200);
+    let state = xero.provider_state().await;
+    assert_eq!(state["contacts"].as_array().map(Vec::len), Some(1));
+}
+
+/// [XERO-FAQ-LIMITS]: per-tenant minute and day limits and their `X-*Limit-Remaining` headers on
+/// every answer; [XERO-RESEARCH] §5.1, [TAP-XERO]: over a limit, 429 with `Retry-After` and
+/// `X-Rate-Limit-Problem: minute`; the window follows the virtual clock; other tenants and the
+/// identity server are not limited.
+#[tokio::test]
+async fn rate_limits_answer_429_with_the_problem_and_retry_after() {
+    let xero = Harness::start(spec_with("      rate_limits: { minute: 2, day: 3 }\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let first = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(first.status, 200);
+    let header = |got: &Got, name: &str| {
+        got.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header(&first, "x-minlimit-remaining").as_deref(), Some("1"));
+    assert_eq!(header(&first, "x-daylimit-remaining").as_deref(), Some("2"));
+    assert_eq!(
+        header(&first, "x-appminlimit-remaining").as_deref(),
+        Some("9999")
+    );
+    xero.api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    let blocked = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(blocked.status, 429);
+    assert_eq!(
+        header(&blocked, "x-rate-limit-problem").as_deref(),
+        Some("minute")
+    );
+    let retry: u64 = header(&blocked, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+
+    // Token calls are not Accounting API calls.
+    let again = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "code-2")])
+        .await;
+    assert_eq!(again.status, 200);
+
+    xero.advance(1).await;
+    let next_minute = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(next_minute.status, 200, "a new minute");
+    let day = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(day.status, 429);
+    assert_eq!(header(&day, "x-rate-limit-problem").as_deref(), Some("day"));
+}
+
+/// [XERO-RESEARCH] §7.12: an invoice dated on or before the period lock date gets the 400
+/// `ValidationException`; a later date is saved. MS-JSON dates count by their UTC date.
+#[tokio::test]
+async fn invoices_on_or_before_the_lock_date_are_refused() {
+    let xero = Harness::start(spec_with("      period_lock_date: 2026-09-30\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let bill = |date: &str| json!([{ "Type": "ACCPAY", "Date": date, "Contact": { "Name": "A" } }]);
+    for date in [
+        "2026-09-30",
+        "2026-09-30T23:59:59",
+        "/Date(1790812799000+0000)/",
+    ] {
+        let refused = xero.put("Invoices", &access, bill(date)).await;
+        assert_eq!(refused.status, 400, "{date}");
+        assert_eq!(refused.json["Type"], "ValidationException");
+        assert_eq!(
+            refused.json["Elements"][0]["ValidationErrors"][0]["Message"],
+            "The document date cannot be before the period lock date",
+            "{date}"
+        );
+    }
+    // 2026-10-01T00:00:00Z.
+    for date in ["2026-10-01", "/Date(1790812800000+0000)/"] {
+        let saved = xero.put("Invoices", &access, bill(date)).await;
+        assert_eq!(saved.status, 200, "{date}");
+    }
+}
