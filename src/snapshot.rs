@@ -313,10 +313,20 @@ fn body_value(body: &str, urls: &UrlNames) -> Value {
     }
 }
 
+/// OAuth 2.0 parameters that are credentials without a secret-sounding name: the authorization
+/// code (RFC 6749 §4.1.3) and the PKCE verifier (RFC 7636 §4.5). Redacted in forms and query
+/// strings, where OAuth carries them; in JSON, `code` is too common a field to hide.
+const OAUTH_CREDENTIAL_PARAMS: &[&str] = &["code", "code_verifier"];
+
 fn form_value(encoded: &str) -> Value {
     let mut out = Map::new();
     for (name, value) in form_urlencoded::parse(encoded.as_bytes()) {
-        out.insert(name.into_owned(), json!(value));
+        let value = if OAUTH_CREDENTIAL_PARAMS.contains(&name.as_ref()) {
+            json!(REDACTED)
+        } else {
+            json!(value)
+        };
+        out.insert(name.into_owned(), value);
     }
     Value::Object(out)
 }
@@ -789,6 +799,19 @@ mod tests {
                 "response": { "status": 401 },
             }])
         );
+    }
+
+    #[test]
+    fn oauth_codes_in_forms_and_queries_are_redacted_but_json_codes_are_not() {
+        let form =
+            form_value("grant_type=authorization_code&code=abc123&code_verifier=v&redirect_uri=x");
+        assert_eq!(form["code"], json!(REDACTED));
+        assert_eq!(form["code_verifier"], json!(REDACTED));
+        assert_eq!(form["grant_type"], json!("authorization_code"));
+        assert_eq!(form["redirect_uri"], json!("x"));
+        let mut document = json!({ "AccountCode": "200", "code": "ERR-1" });
+        redact_secret_keys(&mut document);
+        assert_eq!(document, json!({ "AccountCode": "200", "code": "ERR-1" }));
     }
 
     #[test]
