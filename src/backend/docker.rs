@@ -1173,45 +1173,7 @@ pub struct CleanReport {
 /// Remove every container and network carrying reenact's labels, and with `images` its images
 /// too. Objects without [`labels::MANAGED`] are never touched.
 pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, BackendError> {
-    let mut report = CleanReport::default();
-    let list_error = |what: &str, source| BackendError::Docker {
-        action: format!("list {what}"),
-        source,
-    };
-    let containers = docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&labels::managed_filter())
-                .build(),
-        ))
-        .await
-        .map_err(|e| list_error("containers", e))?;
-    for container in containers {
-        let Some(id) = container.id else { continue };
-        let name = container
-            .names
-            .and_then(|names| names.into_iter().next())
-            .map(|n| n.trim_start_matches('/').to_owned())
-            .unwrap_or_else(|| id.clone());
-        remove_container(docker, &name, &id).await;
-        report.containers.push(name);
-    }
-    let networks = docker
-        .list_networks(Some(
-            ListNetworksOptionsBuilder::default()
-                .filters(&labels::managed_filter())
-                .build(),
-        ))
-        .await
-        .map_err(|e| list_error("networks", e))?;
-    for network in networks {
-        let Some(name) = network.name else { continue };
-        match docker.remove_network(&name).await {
-            Ok(()) => report.networks.push(name),
-            Err(e) => tracing::warn!(network = name, error = %e, "failed to remove a network"),
-        }
-    }
+    let mut report = remove_labelled(docker, &labels::managed_filter(), |_| true).await?;
     if images {
         let found = docker
             .list_images(Some(
@@ -1220,7 +1182,10 @@ pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, Backend
                     .build(),
             ))
             .await
-            .map_err(|e| list_error("images", e))?;
+            .map_err(|source| BackendError::Docker {
+                action: "list images".to_owned(),
+                source,
+            })?;
         for image in found {
             let name = image
                 .repo_tags
@@ -1243,20 +1208,29 @@ pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, Backend
 pub async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendError> {
     let host = labels::this_host();
     let own = std::process::id();
-    let leftover = |found: Option<&HashMap<String, String>>| {
+    remove_labelled(docker, &labels::filter(labels::HOST, &host), |found| {
         found.is_some_and(|l| labels::is_leftover(l, &host, own, labels::pid_alive))
-    };
+    })
+    .await
+}
+
+/// Remove the containers, then the networks, that `filters` lists and `select` picks by their
+/// labels; what is already gone is not an error.
+async fn remove_labelled(
+    docker: &Docker,
+    filters: &HashMap<String, Vec<String>>,
+    select: impl Fn(Option<&HashMap<String, String>>) -> bool,
+) -> Result<CleanReport, BackendError> {
     let list_error = |what: &str, source| BackendError::Docker {
         action: format!("list {what}"),
         source,
     };
-    let filters = labels::filter(labels::HOST, &host);
     let mut report = CleanReport::default();
     let containers = docker
         .list_containers(Some(
             ListContainersOptionsBuilder::default()
                 .all(true)
-                .filters(&filters)
+                .filters(filters)
                 .build(),
         ))
         .await
@@ -1265,7 +1239,7 @@ pub async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendErro
         let Some(id) = container.id.clone() else {
             continue;
         };
-        if !leftover(container.labels.as_ref()) {
+        if !select(container.labels.as_ref()) {
             continue;
         }
         let name = container
@@ -1279,7 +1253,7 @@ pub async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendErro
     let networks = docker
         .list_networks(Some(
             ListNetworksOptionsBuilder::default()
-                .filters(&filters)
+                .filters(filters)
                 .build(),
         ))
         .await
@@ -1288,15 +1262,13 @@ pub async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendErro
         let Some(name) = network.name.clone() else {
             continue;
         };
-        if !leftover(network.labels.as_ref()) {
+        if !select(network.labels.as_ref()) {
             continue;
         }
         match docker.remove_network(&name).await {
             Ok(()) => report.networks.push(name),
             Err(e) if already_gone(&e) => {}
-            Err(e) => {
-                tracing::warn!(network = name, error = %e, "failed to remove a leftover network")
-            }
+            Err(e) => tracing::warn!(network = name, error = %e, "failed to remove a network"),
         }
     }
     Ok(report)
