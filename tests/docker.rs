@@ -361,17 +361,7 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
             scenario.id
         );
     }
-    let pid = std::process::id().to_string();
-    assert_eq!(
-        containers_with(&docker, labels::PID, &pid).await,
-        Vec::<String>::new(),
-        "containers left behind"
-    );
-    assert_eq!(
-        networks_with(&docker, labels::PID, &pid).await,
-        Vec::<String>::new(),
-        "networks left behind"
-    );
+    assert_nothing_left(&docker).await;
 }
 
 const CONTAINER_TARGET: &str = r#"
@@ -687,6 +677,21 @@ fn proc_stat(pid: u32) -> Option<(String, String, u32)> {
     Some((comm, state, ppid))
 }
 
+/// Assert that this test process has no reenact container or network left on the engine.
+async fn assert_nothing_left(docker: &Docker) {
+    let pid = std::process::id().to_string();
+    assert_eq!(
+        containers_with(docker, labels::PID, &pid).await,
+        Vec::<String>::new(),
+        "containers left behind"
+    );
+    assert_eq!(
+        networks_with(docker, labels::PID, &pid).await,
+        Vec::<String>::new(),
+        "networks left behind"
+    );
+}
+
 /// The `reenact.kind` of every container reenact process `pid` has.
 async fn container_kinds(docker: &Docker, pid: &str) -> Vec<String> {
     docker
@@ -953,17 +958,7 @@ async fn a_suite_reuses_mock_containers_and_observes_the_same_as_with_fresh_ones
         created <= 2 * most_mocks,
         "{created} containers for -j 2 and at most {most_mocks} mock(s) per scenario"
     );
-    let pid = std::process::id().to_string();
-    assert_eq!(
-        containers_with(&docker, labels::PID, &pid).await,
-        Vec::<String>::new(),
-        "containers left behind"
-    );
-    assert_eq!(
-        networks_with(&docker, labels::PID, &pid).await,
-        Vec::<String>::new(),
-        "networks left behind"
-    );
+    assert_nothing_left(&docker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
