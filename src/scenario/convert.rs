@@ -124,6 +124,7 @@ const XERO_KEYS: &[&str] = &[
     "rate_limits",
     "period_lock_date",
     "end_of_year_lock_date",
+    "webhook_key",
 ];
 const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
 const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
@@ -1337,12 +1338,40 @@ impl Cx<'_> {
         };
         let period_lock_date = lock_date(self, "period_lock_date");
         let end_of_year_lock_date = lock_date(self, "end_of_year_lock_date");
+        let webhook_key = fields
+            .get("webhook_key")
+            .map(|value| self.xero_webhook_key(value, &context));
         Some(XeroSettings {
             tenants: out?,
             rate_limits: present(rate_limits)?,
             period_lock_date: present(period_lock_date)?,
             end_of_year_lock_date: present(end_of_year_lock_date)?,
+            webhook_key: present(webhook_key)?,
         })
+    }
+
+    /// `with.webhook_key` of `provider: xero`: the key Xero shows for the app's webhooks, text
+    /// without spaces (the errors never quote it: it is a secret).
+    fn xero_webhook_key(&mut self, node: &Node, context: &str) -> Option<SecretText> {
+        let key = self.string(node, "webhook_key", context)?;
+        let problem = if key.is_empty() {
+            Some("`webhook_key` {context} is empty")
+        } else if !key.chars().all(|c| c.is_ascii_graphic()) {
+            Some("invalid `webhook_key` {context}")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.error(
+                Diagnostic::new(problem.replace("{context}", context), Some(node.span))
+                    .with_label("expected the app's webhook key: printable ASCII without spaces")
+                    .with_help(
+                        "copy it from the app's Webhooks page, e.g. `webhook_key: 3xAmPl3k3y`",
+                    ),
+            );
+            return None;
+        }
+        Some(SecretText(key))
     }
 
     /// `with.rate_limits` of `provider: xero`: each limit optional, Xero's value by default.

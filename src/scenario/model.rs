@@ -189,6 +189,22 @@ pub struct XeroSettings {
     /// `EndOfYearLockDate` (`YYYY-MM-DD`): invoices dated on or before it are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_of_year_lock_date: Option<String>,
+    /// The app's webhook key: Xero signs every webhook with it (`x-xero-signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_key: Option<SecretText>,
+}
+
+/// A secret setting, such as a webhook key: its `Debug` form never shows it, so neither does a
+/// log line or a parsed-scenario dump. It travels as plain text in the configuration the runner
+/// sends a mock, which needs it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText([redacted])")
+    }
 }
 
 /// `with.rate_limits` of `provider: xero`: per-tenant and per-app limits; defaults are Xero's.
