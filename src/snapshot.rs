@@ -298,6 +298,9 @@ fn deliveries(deliveries: &[Delivery], urls: &UrlNames) -> Value {
             if let Some(error) = &delivery.error {
                 out.insert("error".into(), json!(urls.apply(&redact_text(error))));
             }
+            if let Some(expected) = delivery.expected_status {
+                out.insert("expected_status".into(), json!(expected));
+            }
             Value::Object(out)
         })
         .collect();
@@ -787,6 +790,7 @@ mod tests {
                 body: String::new(),
             }),
             error: None,
+            expected_status: None,
         }];
         let document = normalize(&observation, &[], &[]);
         assert_eq!(

@@ -709,6 +709,27 @@ pub struct WebhookSpec {
     pub sign: Option<SignSpec>,
     /// When and how often delivery is attempted.
     pub retry: RetrySpec,
+    /// `xero:`: the body and signature are the Xero provider's (an event, or the Intent to
+    /// Receive handshake); then `body` and `sign` are absent.
+    pub xero: Option<XeroWebhookSpec>,
+}
+
+/// `xero:` of a webhook step: what the sending `provider: xero` mock delivers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XeroWebhookSpec {
+    /// `{ event: invoice.update, resource: ID }`: one event about a record of the mock's state.
+    Event {
+        /// `eventCategory`, e.g. `INVOICE`.
+        category: String,
+        /// `eventType`, e.g. `UPDATE`.
+        event_type: String,
+        /// The record's id (template, e.g. a capture).
+        resource: Template,
+    },
+    /// `{ intent_to_receive: true }`: Xero's handshake of correctly and incorrectly signed empty
+    /// payloads.
+    IntentToReceive,
 }
 
 /// The body of a webhook.
