@@ -935,9 +935,13 @@ fn xero_signature(key: &str, body: &[u8]) -> String {
 
 /// A small webhook receiver as the target: `GET /healthz`; `POST /setup` with `{"xero": URL}`
 /// connects to Xero, creates one invoice and answers `{"id": InvoiceID}`; `POST /webhooks/xero`
-/// records the request and answers 200 when `verify` is off, else 200 for a body whose
-/// signature verifies under [`WEBHOOK_KEY`] and 401 for any other.
-async fn start_receiver(verify: bool) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
+/// records the request and answers 503 to the first `fail_first` webhooks, then 200 when `verify`
+/// is off, else 200 for a body whose signature verifies under [`WEBHOOK_KEY`] and 401 for any
+/// other.
+async fn start_receiver(
+    verify: bool,
+    fail_first: usize,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
     use http_body_util::{BodyExt, Full};
     use hyper::service::service_fn;
 
@@ -987,11 +991,19 @@ async fn start_receiver(verify: bool) -> (String, std::sync::Arc<std::sync::Mute
                         "/webhooks/xero" => {
                             let good = signature.as_deref()
                                 == Some(xero_signature(WEBHOOK_KEY, &bytes).as_str());
-                            recorded.lock().expect("hooks").push(Hook {
+                            let mut recorded = recorded.lock().expect("hooks");
+                            recorded.push(Hook {
                                 signature,
                                 body: bytes.to_vec(),
                             });
-                            (if good || !verify { 200 } else { 401 }, String::new())
+                            let status = if recorded.len() <= fail_first {
+                                503
+                            } else if good || !verify {
+                                200
+                            } else {
+                                401
+                            };
+                            (status, String::new())
                         }
                         _ => (200, String::new()),
                     };
@@ -1009,6 +1021,15 @@ async fn start_receiver(verify: bool) -> (String, std::sync::Arc<std::sync::Mute
     (url, hooks)
 }
 
+/// A first flow step: the receiver creates an invoice in the mock; its id is `invoice_id`.
+const SETUP: &str = r#"  - name: setup
+    request:
+      method: POST
+      path: /setup
+      json: { xero: "{{ mocks.xero.url }}" }
+    capture: { invoice_id: $.id }
+"#;
+
 /// Run `flow` (YAML list items) against `target` with a `xero` mock that has [`WEBHOOK_KEY`].
 async fn run_webhook_scenario(target: &str, flow: &str) -> reenact::run::ScenarioRun {
     let with = format!("      webhook_key: \"{WEBHOOK_KEY}\"\n");
@@ -1021,14 +1042,8 @@ async fn run_webhook_scenario(target: &str, flow: &str) -> reenact::run::Scenari
 /// in neither the snapshot nor the state.
 #[tokio::test]
 async fn webhook_events_are_signed_with_the_webhook_key_over_the_exact_bytes() {
-    let (target, hooks) = start_receiver(true).await;
-    let flow = r#"  - name: setup
-    request:
-      method: POST
-      path: /setup
-      json: { xero: "{{ mocks.xero.url }}" }
-    capture: { invoice_id: $.id }
-  - name: invoice updated
+    let (target, hooks) = start_receiver(true, 0).await;
+    let flow = r#"  - name: invoice updated
     webhook:
       mock: xero
       path: /webhooks/xero
@@ -1041,7 +1056,7 @@ async fn webhook_events_are_signed_with_the_webhook_key_over_the_exact_bytes() {
       xero: { event: invoice.update, resource: "{{ invoice_id }}" }
     expect: { status: 200 }
 "#;
-    let run = run_webhook_scenario(&target, flow).await;
+    let run = run_webhook_scenario(&target, &format!("{SETUP}{flow}")).await;
     assert_eq!(run.failed_step(), None);
     let invoice_id = run.observation.steps[0].captures["invoice_id"].clone();
     let hooks = hooks.lock().expect("hooks").clone();
@@ -1077,11 +1092,59 @@ async fn webhook_events_are_signed_with_the_webhook_key_over_the_exact_bytes() {
     assert_eq!(signature, "[redacted]", "{document}");
 }
 
+/// [XERO-WEBHOOK-SERVER] retries: an event the target does not accept is delivered again, the
+/// same signed bytes each time, after the backoff on the virtual clock.
+#[tokio::test]
+async fn webhook_events_are_redelivered_on_the_virtual_clock_with_the_same_bytes() {
+    let (target, hooks) = start_receiver(true, 2).await;
+    let flow = r#"  - name: invoice created
+    webhook:
+      mock: xero
+      path: /webhooks/xero
+      xero: { event: invoice.create, resource: "{{ invoice_id }}" }
+      retry: { attempts: 3, backoff: 5m, timeout: 5s }
+    expect: { status: 200 }
+"#;
+    let run = run_webhook_scenario(&target, &format!("{SETUP}{flow}")).await;
+    assert_eq!(run.failed_step(), None);
+    let deliveries = &run.observation.steps[1].deliveries;
+    let attempts: Vec<(u32, &str, Option<u16>)> = deliveries
+        .iter()
+        .map(|d| {
+            (
+                d.attempt,
+                d.at.as_str(),
+                d.response.as_ref().map(|r| r.status),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (1, "2026-10-31T23:00:00Z", Some(503)),
+            (2, "2026-10-31T23:05:00Z", Some(503)),
+            (3, "2026-10-31T23:10:00Z", Some(200)),
+        ]
+    );
+    let hooks = hooks.lock().expect("hooks").clone();
+    assert_eq!(hooks.len(), 3);
+    for hook in &hooks {
+        assert_eq!(hook.body, hooks[0].body);
+        assert_eq!(
+            hook.signature.as_deref(),
+            Some(xero_signature(WEBHOOK_KEY, &hook.body).as_str())
+        );
+    }
+    let body: Value = serde_json::from_slice(&hooks[0].body).expect("a JSON body");
+    assert_eq!(body["events"][0]["eventType"], "CREATE", "{body}");
+    assert_eq!(body["firstEventSequence"], 1, "{body}");
+}
+
 /// An event about a record the provider does not hold fails the step with the reason, and
 /// nothing is sent.
 #[tokio::test]
 async fn a_webhook_event_about_an_unknown_invoice_fails_the_step() {
-    let (target, hooks) = start_receiver(true).await;
+    let (target, hooks) = start_receiver(true, 0).await;
     let flow = r#"  - name: invoice updated
     webhook:
       mock: xero
@@ -1110,7 +1173,7 @@ const INTENT_TO_RECEIVE: &str = r#"  - name: intent to receive
 /// step passes.
 #[tokio::test]
 async fn intent_to_receive_passes_a_receiver_that_verifies_signatures() {
-    let (target, hooks) = start_receiver(true).await;
+    let (target, hooks) = start_receiver(true, 0).await;
     let run = run_webhook_scenario(&target, INTENT_TO_RECEIVE).await;
     assert_eq!(run.failed_step(), None);
     let deliveries = &run.observation.steps[0].deliveries;
@@ -1150,7 +1213,7 @@ async fn intent_to_receive_passes_a_receiver_that_verifies_signatures() {
 /// fails the handshake, and the step says which attempts got the wrong answer.
 #[tokio::test]
 async fn intent_to_receive_fails_a_receiver_that_always_answers_200() {
-    let (target, _) = start_receiver(false).await;
+    let (target, _) = start_receiver(false, 0).await;
     let run = run_webhook_scenario(&target, INTENT_TO_RECEIVE).await;
     let (step, failure) = run.failed_step().expect("the handshake fails");
     assert_eq!(step, "intent to receive");

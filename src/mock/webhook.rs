@@ -366,4 +366,34 @@ mod tests {
         let back: WebhookRequest = serde_json::from_value(json).unwrap();
         assert_eq!(back, request);
     }
+
+    #[test]
+    fn provider_webhooks_travel_in_the_request() {
+        let request = WebhookRequest {
+            url: "http://127.0.0.1:1/x".into(),
+            method: "POST".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            sign: None,
+            retry: RetryPolicy {
+                attempts: 2,
+                backoff_millis: 1000,
+                timeout_millis: 1000,
+            },
+            provider: Some(ProviderWebhook::XeroEvent {
+                category: "INVOICE".into(),
+                event_type: "UPDATE".into(),
+                resource_id: "inv-1".into(),
+            }),
+        };
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["provider"]["xero_event"]["resource_id"], "inv-1");
+        let back: WebhookRequest = serde_json::from_value(json).unwrap();
+        assert_eq!(back, request);
+        let handshake = serde_json::json!("xero_intent_to_receive");
+        assert_eq!(
+            serde_json::from_value::<ProviderWebhook>(handshake).unwrap(),
+            ProviderWebhook::XeroIntentToReceive
+        );
+    }
 }

@@ -863,6 +863,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn event_dates_are_utc_with_milliseconds_and_no_offset() {
+        let at = time::macros::datetime!(2026-11-01 01:02:03.456 +02:00);
+        assert_eq!(event_date(at), "2026-10-31T23:02:03.456");
+    }
+
+    #[test]
     fn ms_json_dates_are_milliseconds_with_utc_offset() {
         let at = OffsetDateTime::from_unix_timestamp(1_551_484_292).expect("valid");
         assert_eq!(
