@@ -2,7 +2,9 @@
 //! captures.
 //!
 //! A webhook step renders the request here (templates, exact body bytes) and has the sending mock
-//! deliver it through its control API; every attempt lands in the step's observation.
+//! deliver it through its control API; every attempt lands in the step's observation. A webhook
+//! with `xero:` leaves the body and signature to the sending mock's provider, and fails when an
+//! attempt did not get the answer the vendor requires (Xero's Intent to Receive).
 //!
 //! The flow stops at the first failed step (a transport error, a failed step `expect`, a poll
 //! that never passed, a capture that selected nothing); the observation records why.
@@ -11,10 +13,12 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::mock::control::ControlClient;
+use crate::mock::providers::ProviderWebhook;
 use crate::mock::webhook::{RetryPolicy, SigningSettings, WebhookRequest};
 use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
 use crate::scenario::model::{
     Capture, RequestBody, RequestSpec, ResponseCheck, Step, StepAction, WebhookBody, WebhookSpec,
+    XeroWebhookSpec,
 };
 use crate::scenario::template::{self, RenderError, Template};
 use crate::target::error_chain;
@@ -202,10 +206,17 @@ async fn send_webhook(
     };
     observation.attempts = u32::try_from(report.deliveries.len()).unwrap_or(u32::MAX);
     // The sender's clock moved by the backoffs; the mocks share one clock, so the others follow.
+    // A handshake's payloads (those requiring an answer) are sent once each, without backoff.
+    let retried = report
+        .deliveries
+        .iter()
+        .filter(|delivery| delivery.expected_status.is_none())
+        .count()
+        .saturating_sub(1);
     let waited = webhook
         .retry
         .backoff
-        .saturating_mul(observation.attempts.saturating_sub(1));
+        .saturating_mul(u32::try_from(retried).unwrap_or(u32::MAX));
     if !waited.is_zero() {
         for (name, mock) in ctx.mocks_by_name {
             if *name == webhook.mock {
@@ -217,7 +228,18 @@ async fn send_webhook(
         }
     }
     let last = report.deliveries.last().cloned();
+    let wrong: Vec<String> = report
+        .deliveries
+        .iter()
+        .filter_map(|delivery| delivery.wrong_answer())
+        .collect();
     observation.deliveries = report.deliveries;
+    if !wrong.is_empty() && observation.failure.is_none() {
+        observation.failure = Some(format!(
+            "webhook: the target did not answer as the vendor requires: {}",
+            wrong.join("; ")
+        ));
+    }
     let Some(last) = last else {
         observation.failure = Some("webhook: the mock made no attempt".to_string());
         return;
@@ -283,6 +305,19 @@ fn render_webhook(
         }),
         None => None,
     };
+    let provider = match &webhook.xero {
+        None => None,
+        Some(XeroWebhookSpec::IntentToReceive) => Some(ProviderWebhook::XeroIntentToReceive),
+        Some(XeroWebhookSpec::Event {
+            category,
+            event_type,
+            resource,
+        }) => Some(ProviderWebhook::XeroEvent {
+            category: category.clone(),
+            event_type: event_type.clone(),
+            resource_id: resource.render(&vars)?,
+        }),
+    };
     let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     Ok(WebhookRequest {
         url: format!("{}{path}", ctx.webhook_target_url.trim_end_matches('/')),
@@ -295,6 +330,7 @@ fn render_webhook(
             backoff_millis: millis(webhook.retry.backoff),
             timeout_millis: millis(webhook.retry.timeout),
         },
+        provider,
     })
 }
 

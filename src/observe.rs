@@ -82,9 +82,36 @@ pub struct Delivery {
     pub response: Option<ReceivedResponse>,
     /// Why there is no answer (connection refused, no answer within the timeout, …).
     pub error: Option<String>,
+    /// The answer the vendor requires to this attempt, when it checks one: Xero's Intent to
+    /// Receive wants 200 for a correctly signed payload and 401 for an incorrectly signed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_status: Option<u16>,
 }
 
 impl Delivery {
+    /// Why this attempt did not get the answer the vendor requires (`None` when it did, or when
+    /// no answer is required).
+    pub fn wrong_answer(&self) -> Option<String> {
+        let expected = self.expected_status?;
+        let got = match &self.response {
+            Some(response) if response.status == expected => return None,
+            Some(response) => format!("got {}", response.status),
+            None => format!(
+                "got no answer ({})",
+                self.error.as_deref().unwrap_or("unknown error")
+            ),
+        };
+        let signed = if expected == 401 {
+            "incorrectly"
+        } else {
+            "correctly"
+        };
+        Some(format!(
+            "attempt {} ({signed} signed) {got}, {expected} required",
+            self.attempt
+        ))
+    }
+
     /// Whether the target accepted this attempt (answered 2xx in time).
     pub fn accepted(&self) -> bool {
         self.response

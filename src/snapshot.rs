@@ -56,6 +56,7 @@ const SECRET_NAME_PARTS: &[&str] = &[
     "cookie",
     "privatekey",
     "signingkey",
+    "webhookkey",
     "signature",
     "accountnumber",
     "iban",
@@ -80,7 +81,7 @@ pub fn redact_text(text: &str) -> String {
     let (credentials, pairs) = PATTERNS.get_or_init(|| {
         (
             regex::Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+").expect("valid regex"),
-            regex::Regex::new(r#"(?i)\b([a-z0-9_-]*(token|secret|password|api_?key)[a-z0-9_-]*)(["']?\s*[=:]\s*["']?)([^\s"'&,}]+)"#)
+            regex::Regex::new(r#"(?i)\b([a-z0-9_-]*(token|secret|password|api_?key|webhook_?key)[a-z0-9_-]*)(["']?\s*[=:]\s*["']?)([^\s"'&,}]+)"#)
                 .expect("valid regex"),
         )
     });
@@ -296,6 +297,9 @@ fn deliveries(deliveries: &[Delivery], urls: &UrlNames) -> Value {
             }
             if let Some(error) = &delivery.error {
                 out.insert("error".into(), json!(urls.apply(&redact_text(error))));
+            }
+            if let Some(expected) = delivery.expected_status {
+                out.insert("expected_status".into(), json!(expected));
             }
             Value::Object(out)
         })
@@ -786,6 +790,7 @@ mod tests {
                 body: String::new(),
             }),
             error: None,
+            expected_status: None,
         }];
         let document = normalize(&observation, &[], &[]);
         assert_eq!(
@@ -826,6 +831,20 @@ mod tests {
             redact_text("sent Authorization: Bearer abc.def and password=hunter2"),
             "sent Authorization: Bearer [redacted] and password=[redacted]"
         );
+    }
+
+    #[test]
+    fn webhook_keys_are_secret_in_keys_and_free_text() {
+        assert!(is_secret_name("webhook_key"));
+        assert!(is_secret_name("webhookKey"));
+        let mut document = json!({ "with": { "webhook_key": "k3y", "tenantId": "t1" } });
+        redact_secret_keys(&mut document);
+        assert_eq!(
+            document,
+            json!({ "with": { "webhook_key": REDACTED, "tenantId": "t1" } })
+        );
+        let redacted = redact_text(r#"settings {"webhook_key":"k3y"} and webhookKey=k3y"#);
+        assert!(!redacted.contains("k3y"), "the key leaked: {redacted}");
     }
 
     #[test]

@@ -739,6 +739,7 @@ fn webhook_to(url: &str) -> reenact::mock::webhook::WebhookRequest {
             backoff_millis: 0,
             timeout_millis: 5000,
         },
+        provider: None,
     }
 }
 

@@ -84,6 +84,7 @@ mod valid {
         "target_url_and_checks",
         "webhooks_and_https",
         "xero_duplicate_bill_after_timeout",
+        "xero_webhooks",
         "yaml_core_schema_values",
     ];
 
@@ -102,6 +103,7 @@ mod valid {
         target_url_and_checks,
         webhooks_and_https,
         xero_duplicate_bill_after_timeout,
+        xero_webhooks,
         yaml_core_schema_values,
     );
 }
@@ -165,6 +167,7 @@ mod invalid {
         "unknown_top_level_field",
         "webhook_mistakes",
         "wrong_shapes",
+        "xero_webhook_mistakes",
         "yaml_syntax_error",
     ];
 
@@ -224,6 +227,7 @@ mod invalid {
         webhook_mistakes,
         request_path_without_slash,
         wrong_shapes,
+        xero_webhook_mistakes,
         yaml_syntax_error,
     );
 }

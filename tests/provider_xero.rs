@@ -629,6 +629,57 @@ async fn stubs_override_provider_routes() {
     );
 }
 
+/// What a test target does first: exchange a code at `xero`; the access token.
+async fn target_connects(http: &reqwest::Client, xero: &str) -> String {
+    let token: Value = http
+        .post(format!("{xero}/connect/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=authorization_code&code=abc")
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    text(&token["access_token"])
+}
+
+/// Run scenario `id` in process: a `xero` mock with one tenant and `with` (YAML lines under
+/// `with:`), the already running `target`, and `rest` (the scenario's `flow:` and `expect:`).
+async fn run_yaml(id: &str, with: &str, target: &str, rest: &str) -> reenact::run::ScenarioRun {
+    let yaml = format!(
+        r#"id: {id}
+title: {id} end to end
+clock: {{ start: 2026-10-31T23:00:00Z }}
+mocks:
+  xero:
+    provider: xero
+    with:
+      tenants: [{{ id: {TENANT}, name: Acme Corp }}]
+{with}target:
+  url: "{target}"
+  ready: {{ http: GET /healthz, within: 5s }}
+{rest}"#
+    );
+    let name = format!("{id}.yaml");
+    let scenario = reenact::scenario::load_bytes(Path::new(&name), Path::new("."), yaml.as_bytes())
+        .unwrap_or_else(|err| panic!("invalid scenario: {err:?}\n{yaml}"));
+    let http = reenact::run::http_client();
+    let placement = reenact::backend::Placement::InProcess;
+    let ctx = reenact::run::RunContext {
+        http: &http,
+        project_root: Path::new("."),
+        placement: &placement,
+    };
+    reenact::run::run_scenario(
+        &scenario,
+        &reenact::run::TargetChoice::from_scenario(),
+        &ctx,
+    )
+    .await
+    .expect("the run completes")
+}
+
 /// A tiny target for the end-to-end test: `GET /healthz`, and `POST /export` with
 /// `{"xero": URL, "reference": R, "times": N}`, which connects to Xero and creates N bills with
 /// reference R (a retry bug in miniature).
@@ -639,17 +690,7 @@ async fn start_target() -> String {
     async fn export(body: Value) -> u16 {
         let http = reenact::run::http_client();
         let xero = text(&body["xero"]);
-        let token: Value = http
-            .post(format!("{xero}/connect/token"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=authorization_code&code=abc")
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token JSON");
-        let access = text(&token["access_token"]);
+        let access = target_connects(&http, &xero).await;
         for _ in 0..body["times"].as_u64().unwrap_or(1) {
             let bill = json!({ "Invoices": [{
                 "Type": "ACCPAY",
@@ -702,57 +743,25 @@ async fn start_target() -> String {
 #[tokio::test]
 async fn state_expectations_are_judged_on_the_state_the_runner_collects() {
     let target = start_target().await;
-    let yaml = format!(
-        r#"id: xero-state
-title: state expectations end to end
-clock: {{ start: 2026-10-31T23:00:00Z }}
-mocks:
-  xero:
-    provider: xero
-    with:
-      tenants: [{{ id: {TENANT}, name: Acme Corp }}]
-target:
-  url: "{target}"
-  ready: {{ http: GET /healthz, within: 5s }}
-flow:
+    let rest = r#"flow:
   - name: export
     request:
       method: POST
       path: /export
-      json: {{ xero: "{{{{ mocks.xero.url }}}}", reference: EXP-1042, times: 2 }}
-    expect: {{ status: 200 }}
+      json: { xero: "{{ mocks.xero.url }}", reference: EXP-1042, times: 2 }
+    expect: { status: 200 }
 expect:
   - name: two bills
     mock: xero
     state: invoices
-    where: {{ Contact.Name: Office Supplies Ltd }}
+    where: { Contact.Name: Office Supplies Ltd }
     count: 2
   - name: one bill per expense
     mock: xero
     state: invoices
     unique_by: Reference
-"#,
-    );
-    let scenario = reenact::scenario::load_bytes(
-        Path::new("xero-state.yaml"),
-        Path::new("."),
-        yaml.as_bytes(),
-    )
-    .unwrap_or_else(|err| panic!("invalid scenario: {err:?}"));
-    let http = reenact::run::http_client();
-    let placement = reenact::backend::Placement::InProcess;
-    let ctx = reenact::run::RunContext {
-        http: &http,
-        project_root: Path::new("."),
-        placement: &placement,
-    };
-    let run = reenact::run::run_scenario(
-        &scenario,
-        &reenact::run::TargetChoice::from_scenario(),
-        &ctx,
-    )
-    .await
-    .expect("the run completes");
+"#;
+    let run = run_yaml("xero-state", "", &target, rest).await;
     assert_eq!(run.failed_step(), None);
     let results: Vec<(&str, bool, &str)> = run
         .expectations
@@ -899,4 +908,321 @@ async fn invoices_on_or_before_the_lock_date_are_refused() {
         let saved = xero.put("Invoices", &access, bill(date)).await;
         assert_eq!(saved.status, 200, "{date}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]
+// ---------------------------------------------------------------------------------------------
+
+/// The webhook key of the webhook tests (a test key, not a real one).
+const WEBHOOK_KEY: &str = "q9Fz+TestOnly/WebhookKey==";
+
+/// A webhook as the receiver got it: the `x-xero-signature` header and the exact body bytes.
+#[derive(Clone)]
+struct Hook {
+    signature: Option<String>,
+    body: Vec<u8>,
+}
+
+/// base64(HMAC-SHA256(`body`, `key`)), computed here, independently of the crate's signing.
+fn xero_signature(key: &str, body: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A small webhook receiver as the target: `GET /healthz`; `POST /setup` with `{"xero": URL}`
+/// connects to Xero, creates one invoice and answers `{"id": InvoiceID}`; `POST /webhooks/xero`
+/// records the request and answers 503 to the first `fail_first` webhooks, then 200 when `verify`
+/// is off, else 200 for a body whose signature verifies under [`WEBHOOK_KEY`] and 401 for any
+/// other.
+async fn start_receiver(
+    verify: bool,
+    fail_first: usize,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
+    use http_body_util::{BodyExt, Full};
+    use hyper::service::service_fn;
+
+    async fn setup(body: Value) -> Value {
+        let http = reenact::run::http_client();
+        let xero = text(&body["xero"]);
+        let access = target_connects(&http, &xero).await;
+        let created: Value = http
+            .put(format!("{xero}/api.xro/2.0/Invoices"))
+            .bearer_auth(access)
+            .header("xero-tenant-id", TENANT)
+            .json(&json!({ "Invoices": [{ "Type": "ACCREC", "Contact": { "Name": "Globex" } }] }))
+            .send()
+            .await
+            .expect("invoice")
+            .json()
+            .await
+            .expect("invoice JSON");
+        json!({ "id": created["Invoices"][0]["InvoiceID"] })
+    }
+
+    let hooks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let recorded = hooks.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let recorded = recorded.clone();
+            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let recorded = recorded.clone();
+                async move {
+                    let path = request.uri().path().to_owned();
+                    let signature = request
+                        .headers()
+                        .get("x-xero-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let bytes = request.into_body().collect().await?.to_bytes();
+                    let (status, body) = match path.as_str() {
+                        "/setup" => {
+                            let answer =
+                                setup(serde_json::from_slice(&bytes).unwrap_or(Value::Null)).await;
+                            (200, answer.to_string())
+                        }
+                        "/webhooks/xero" => {
+                            let good = signature.as_deref()
+                                == Some(xero_signature(WEBHOOK_KEY, &bytes).as_str());
+                            let mut recorded = recorded.lock().expect("hooks");
+                            recorded.push(Hook {
+                                signature,
+                                body: bytes.to_vec(),
+                            });
+                            let status = if recorded.len() <= fail_first {
+                                503
+                            } else if good || !verify {
+                                200
+                            } else {
+                                401
+                            };
+                            (status, String::new())
+                        }
+                        _ => (200, String::new()),
+                    };
+                    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body)));
+                    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                    Ok::<_, hyper::Error>(response)
+                }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    (url, hooks)
+}
+
+/// A first flow step: the receiver creates an invoice in the mock; its id is `invoice_id`.
+const SETUP: &str = r#"  - name: setup
+    request:
+      method: POST
+      path: /setup
+      json: { xero: "{{ mocks.xero.url }}" }
+    capture: { invoice_id: $.id }
+"#;
+
+/// Run `flow` (YAML list items) against `target` with a `xero` mock that has [`WEBHOOK_KEY`].
+async fn run_webhook_scenario(target: &str, flow: &str) -> reenact::run::ScenarioRun {
+    let with = format!("      webhook_key: \"{WEBHOOK_KEY}\"\n");
+    run_yaml("xero-webhooks", &with, target, &format!("flow:\n{flow}")).await
+}
+
+/// [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]: an event about an invoice of the provider's state is
+/// signed with the webhook key over the exact bytes the receiver got (checked here with an
+/// independent HMAC), carries the event fields, and sequences increase per mock; the key appears
+/// in neither the snapshot nor the state.
+#[tokio::test]
+async fn webhook_events_are_signed_with_the_webhook_key_over_the_exact_bytes() {
+    let (target, hooks) = start_receiver(true, 0).await;
+    let flow = r#"  - name: invoice updated
+    webhook:
+      mock: xero
+      path: /webhooks/xero
+      xero: { event: invoice.update, resource: "{{ invoice_id }}" }
+    expect: { status: 200 }
+  - name: invoice updated again
+    webhook:
+      mock: xero
+      path: /webhooks/xero
+      xero: { event: invoice.update, resource: "{{ invoice_id }}" }
+    expect: { status: 200 }
+"#;
+    let run = run_webhook_scenario(&target, &format!("{SETUP}{flow}")).await;
+    assert_eq!(run.failed_step(), None);
+    let invoice_id = run.observation.steps[0].captures["invoice_id"].clone();
+    let hooks = hooks.lock().expect("hooks").clone();
+    assert_eq!(hooks.len(), 2);
+    for (index, hook) in hooks.iter().enumerate() {
+        assert_eq!(
+            hook.signature.as_deref(),
+            Some(xero_signature(WEBHOOK_KEY, &hook.body).as_str())
+        );
+        let body: Value = serde_json::from_slice(&hook.body).expect("a JSON body");
+        let sequence = index as u64 + 1;
+        assert_eq!(body["firstEventSequence"], sequence, "{body}");
+        assert_eq!(body["lastEventSequence"], sequence, "{body}");
+        assert!(body["entropy"].as_str().is_some_and(|e| !e.is_empty()));
+        assert_eq!(
+            body["events"],
+            json!([{
+                "resourceUrl": format!("https://api.xero.com/api.xro/2.0/Invoices/{invoice_id}"),
+                "resourceId": invoice_id,
+                "eventDateUtc": "2026-10-31T23:00:00.000",
+                "eventType": "UPDATE",
+                "eventCategory": "INVOICE",
+                "tenantId": TENANT,
+                "tenantType": "ORGANISATION",
+            }])
+        );
+    }
+    assert_ne!(hooks[0].body, hooks[1].body, "the entropy differs");
+    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let text = document.to_string();
+    assert!(!text.contains(WEBHOOK_KEY), "the key leaked: {text}");
+    let signature = &document["steps"][1]["deliveries"][0]["headers"]["x-xero-signature"];
+    assert_eq!(signature, "[redacted]", "{document}");
+}
+
+/// [XERO-WEBHOOK-SERVER] retries: an event the target does not accept is delivered again, the
+/// same signed bytes each time, after the backoff on the virtual clock.
+#[tokio::test]
+async fn webhook_events_are_redelivered_on_the_virtual_clock_with_the_same_bytes() {
+    let (target, hooks) = start_receiver(true, 2).await;
+    let flow = r#"  - name: invoice created
+    webhook:
+      mock: xero
+      path: /webhooks/xero
+      xero: { event: invoice.create, resource: "{{ invoice_id }}" }
+      retry: { attempts: 3, backoff: 5m, timeout: 5s }
+    expect: { status: 200 }
+"#;
+    let run = run_webhook_scenario(&target, &format!("{SETUP}{flow}")).await;
+    assert_eq!(run.failed_step(), None);
+    let deliveries = &run.observation.steps[1].deliveries;
+    let attempts: Vec<(u32, &str, Option<u16>)> = deliveries
+        .iter()
+        .map(|d| {
+            (
+                d.attempt,
+                d.at.as_str(),
+                d.response.as_ref().map(|r| r.status),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (1, "2026-10-31T23:00:00Z", Some(503)),
+            (2, "2026-10-31T23:05:00Z", Some(503)),
+            (3, "2026-10-31T23:10:00Z", Some(200)),
+        ]
+    );
+    let hooks = hooks.lock().expect("hooks").clone();
+    assert_eq!(hooks.len(), 3);
+    for hook in &hooks {
+        assert_eq!(hook.body, hooks[0].body);
+        assert_eq!(
+            hook.signature.as_deref(),
+            Some(xero_signature(WEBHOOK_KEY, &hook.body).as_str())
+        );
+    }
+    let body: Value = serde_json::from_slice(&hooks[0].body).expect("a JSON body");
+    assert_eq!(body["events"][0]["eventType"], "CREATE", "{body}");
+    assert_eq!(body["firstEventSequence"], 1, "{body}");
+}
+
+/// An event about a record the provider does not hold fails the step with the reason, and
+/// nothing is sent.
+#[tokio::test]
+async fn a_webhook_event_about_an_unknown_invoice_fails_the_step() {
+    let (target, hooks) = start_receiver(true, 0).await;
+    let flow = r#"  - name: invoice updated
+    webhook:
+      mock: xero
+      path: /webhooks/xero
+      xero: { event: invoice.update, resource: 5a0e4ae4-0000-4000-8000-000000000000 }
+"#;
+    let run = run_webhook_scenario(&target, flow).await;
+    let (step, failure) = run.failed_step().expect("the step fails");
+    assert_eq!(step, "invoice updated");
+    assert!(
+        failure.contains("no invoice `5a0e4ae4-0000-4000-8000-000000000000`"),
+        "{failure}"
+    );
+    assert!(hooks.lock().expect("hooks").is_empty());
+}
+
+const INTENT_TO_RECEIVE: &str = r#"  - name: intent to receive
+    webhook:
+      mock: xero
+      path: /webhooks/xero
+      xero: { intent_to_receive: true }
+"#;
+
+/// [XERO-WEBHOOK-SERVER] Intent to Receive: empty payloads, some correctly and some incorrectly
+/// signed; a receiver that verifies signatures answers 200 and 401 as Xero requires, and the
+/// step passes.
+#[tokio::test]
+async fn intent_to_receive_passes_a_receiver_that_verifies_signatures() {
+    let (target, hooks) = start_receiver(true, 0).await;
+    let run = run_webhook_scenario(&target, INTENT_TO_RECEIVE).await;
+    assert_eq!(run.failed_step(), None);
+    let deliveries = &run.observation.steps[0].deliveries;
+    let answers: Vec<(u32, Option<u16>, Option<u16>)> = deliveries
+        .iter()
+        .map(|d| {
+            (
+                d.attempt,
+                d.response.as_ref().map(|r| r.status),
+                d.expected_status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (1, Some(200), Some(200)),
+            (2, Some(401), Some(401)),
+            (3, Some(200), Some(200)),
+            (4, Some(401), Some(401)),
+        ]
+    );
+    let hooks = hooks.lock().expect("hooks").clone();
+    assert_eq!(hooks.len(), 4);
+    for (hook, correct) in hooks.iter().zip([true, false, true, false]) {
+        let body: Value = serde_json::from_slice(&hook.body).expect("a JSON body");
+        assert_eq!(body["events"], json!([]), "{body}");
+        assert_eq!(body["firstEventSequence"], 0, "{body}");
+        assert_eq!(body["lastEventSequence"], 0, "{body}");
+        let verifies =
+            hook.signature.as_deref() == Some(xero_signature(WEBHOOK_KEY, &hook.body).as_str());
+        assert_eq!(verifies, correct);
+    }
+}
+
+/// [XERO-WEBHOOK-SERVER] Intent to Receive: a receiver that answers 200 whatever the signature
+/// fails the handshake, and the step says which attempts got the wrong answer.
+#[tokio::test]
+async fn intent_to_receive_fails_a_receiver_that_always_answers_200() {
+    let (target, _) = start_receiver(false, 0).await;
+    let run = run_webhook_scenario(&target, INTENT_TO_RECEIVE).await;
+    let (step, failure) = run.failed_step().expect("the handshake fails");
+    assert_eq!(step, "intent to receive");
+    assert!(
+        failure.contains(
+            "attempt 2 (incorrectly signed) got 200, 401 required; \
+             attempt 4 (incorrectly signed) got 200, 401 required"
+        ),
+        "{failure}"
+    );
+    assert_eq!(run.observation.steps[0].deliveries.len(), 4);
 }

@@ -200,6 +200,7 @@ fn webhook(url: String, sign: Option<SigningSettings>, retry: RetryPolicy) -> We
             .to_vec(),
         sign,
         retry,
+        provider: None,
     }
 }
 

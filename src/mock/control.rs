@@ -5,7 +5,8 @@
 //! `POST /__reenact/clock/advance` with `{"millis": N}`, `PUT /__reenact/clock/start` with a
 //! `ClockSpec` (start over there, as a fresh mock would), `PUT /__reenact/config` with a `MockSpec`,
 //! `POST /__reenact/webhook` with a [`WebhookRequest`] (the mock sends it to the target, retrying
-//! per its policy on the virtual clock, and answers a [`WebhookReport`] with every attempt).
+//! per its policy on the virtual clock, and answers a [`WebhookReport`] with every attempt; with
+//! `provider`, the mock's provider writes and signs the payloads from its state).
 //!
 //! [`handle`] serves them from an [`Engine`]; [`ControlClient`] calls them. Errors are answered as
 //! `{"error": "..."}` with a 4xx status.
@@ -111,10 +112,21 @@ pub async fn handle(engine: &Engine, request: Request<Incoming>) -> Response<Byt
         },
         "/webhook" => match *method {
             Method::POST => match read_json::<WebhookRequest>(body).await {
-                Ok(request) => match webhook::deliver(engine.clock(), &request).await {
-                    Ok(report) => ok(report),
-                    Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
-                },
+                Ok(request) => {
+                    let delivered = match &request.provider {
+                        None => webhook::deliver(engine.clock(), &request).await,
+                        Some(provider) => match engine.provider_webhook(provider) {
+                            Ok(payloads) => {
+                                webhook::deliver_payloads(engine.clock(), &request, payloads).await
+                            }
+                            Err(reason) => return error(StatusCode::BAD_REQUEST, &reason),
+                        },
+                    };
+                    match delivered {
+                        Ok(report) => ok(report),
+                        Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+                    }
+                }
                 Err(response) => response,
             },
             _ => method_not_allowed(method, path),

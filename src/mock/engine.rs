@@ -27,7 +27,9 @@ use crate::mock::clock::VirtualClock;
 use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
 use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
-use crate::mock::providers::{Provider, ProviderRequest, ProviderState};
+use crate::mock::providers::{
+    Provider, ProviderPayload, ProviderRequest, ProviderState, ProviderWebhook,
+};
 use crate::mock::ratelimit::{Decision, Limiter};
 use crate::mock::render::{RequestVars, Responder, path_params};
 use crate::mock::state::MockState;
@@ -451,6 +453,23 @@ impl Engine {
             out["provider"] = json!({ "name": provider.name(), "state": provider_state.to_json() });
         }
         out
+    }
+
+    /// The payloads the provider writes for `webhook` now (see [`Provider::webhook`]), or why it
+    /// cannot: no provider, or the provider's own reason.
+    pub fn provider_webhook(
+        &self,
+        webhook: &ProviderWebhook,
+    ) -> Result<Vec<ProviderPayload>, String> {
+        let set = self.current();
+        let Some(provider) = &set.provider else {
+            return Err(format!("mock `{}` has no provider", set.mock));
+        };
+        let mut state = self.lock_provider();
+        let Some(state) = state.as_mut() else {
+            return Err("the provider has no state".to_string());
+        };
+        provider.webhook(state, webhook, self.clock.now())
     }
 
     fn lock_provider(&self) -> MutexGuard<'_, Option<ProviderState>> {

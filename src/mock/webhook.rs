@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::mock::clock::VirtualClock;
+use crate::mock::providers::{ProviderPayload, ProviderWebhook};
 use crate::observe::{Delivery, ReceivedResponse};
 use crate::scenario::model::{SignAlgorithm, SignatureEncoding};
 
@@ -39,6 +40,10 @@ pub struct WebhookRequest {
     pub sign: Option<SigningSettings>,
     /// When to try again.
     pub retry: RetryPolicy,
+    /// A webhook the sending mock's provider writes and signs itself (`body` and `sign` are
+    /// then ignored): see [`deliver_payloads`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderWebhook>,
 }
 
 /// Signature settings of a [`WebhookRequest`].
@@ -180,6 +185,7 @@ pub async fn deliver(
             body: body_text.clone(),
             response: None,
             error: None,
+            expected_status: None,
         };
         let sent = client
             .request(method.clone(), url.clone())
@@ -206,6 +212,46 @@ pub async fn deliver(
         deliveries.push(delivery);
         if accepted {
             break;
+        }
+    }
+    Ok(WebhookReport { deliveries })
+}
+
+/// Deliver the payloads a provider wrote for `request`, in order, each as `request` with that
+/// payload's body, headers and signature. A payload that requires an answer (a handshake) gets
+/// exactly one attempt, as a vendor's handshake does not retry, and its delivery records the
+/// answer required; the others follow the request's retry policy. Attempts are numbered across
+/// payloads.
+pub async fn deliver_payloads(
+    clock: &VirtualClock,
+    request: &WebhookRequest,
+    payloads: Vec<ProviderPayload>,
+) -> Result<WebhookReport, WebhookError> {
+    let mut deliveries = Vec::new();
+    for payload in payloads {
+        let mut headers = request.headers.clone();
+        for (name, value) in payload.headers {
+            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                headers.push((name, value));
+            }
+        }
+        let mut retry = request.retry;
+        if payload.expected_status.is_some() {
+            retry.attempts = 1;
+        }
+        let one = WebhookRequest {
+            url: request.url.clone(),
+            method: request.method.clone(),
+            headers,
+            body: payload.body,
+            sign: Some(payload.sign),
+            retry,
+            provider: None,
+        };
+        for mut delivery in deliver(clock, &one).await?.deliveries {
+            delivery.attempt = u32::try_from(deliveries.len() + 1).unwrap_or(u32::MAX);
+            delivery.expected_status = payload.expected_status;
+            deliveries.push(delivery);
         }
     }
     Ok(WebhookReport { deliveries })
@@ -313,10 +359,41 @@ mod tests {
                 backoff_millis: 0,
                 timeout_millis: 1000,
             },
+            provider: None,
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["body"], "AJ+Slg==");
         let back: WebhookRequest = serde_json::from_value(json).unwrap();
         assert_eq!(back, request);
+    }
+
+    #[test]
+    fn provider_webhooks_travel_in_the_request() {
+        let request = WebhookRequest {
+            url: "http://127.0.0.1:1/x".into(),
+            method: "POST".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            sign: None,
+            retry: RetryPolicy {
+                attempts: 2,
+                backoff_millis: 1000,
+                timeout_millis: 1000,
+            },
+            provider: Some(ProviderWebhook::XeroEvent {
+                category: "INVOICE".into(),
+                event_type: "UPDATE".into(),
+                resource_id: "inv-1".into(),
+            }),
+        };
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["provider"]["xero_event"]["resource_id"], "inv-1");
+        let back: WebhookRequest = serde_json::from_value(json).unwrap();
+        assert_eq!(back, request);
+        let handshake = serde_json::json!("xero_intent_to_receive");
+        assert_eq!(
+            serde_json::from_value::<ProviderWebhook>(handshake).unwrap(),
+            ProviderWebhook::XeroIntentToReceive
+        );
     }
 }

@@ -37,6 +37,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         mocks: Vec::new(),
         tls_mocks: Vec::new(),
         provider_mocks: Vec::new(),
+        xero_mocks: Vec::new(),
         hostnames: Vec::new(),
     };
     let scenario = cx.scenario(&node);
@@ -124,6 +125,7 @@ const XERO_KEYS: &[&str] = &[
     "rate_limits",
     "period_lock_date",
     "end_of_year_lock_date",
+    "webhook_key",
 ];
 const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
 const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
@@ -186,6 +188,16 @@ const WEBHOOK_KEYS: &[&str] = &[
     "body_file",
     "sign",
     "retry",
+    "xero",
+];
+const XERO_WEBHOOK_KEYS: &[&str] = &["event", "resource", "intent_to_receive"];
+/// `event` values of a webhook's `xero:`: the categories of the provider's state, and the types
+/// Xero sends [XERO-OAS-WH].
+const XERO_EVENTS: &[&str] = &[
+    "contact.create",
+    "contact.update",
+    "invoice.create",
+    "invoice.update",
 ];
 const SIGN_KEYS: &[&str] = &["secret", "header", "algorithm", "encoding", "prefix"];
 const RETRY_KEYS: &[&str] = &["attempts", "backoff", "timeout"];
@@ -288,6 +300,8 @@ struct Cx<'a> {
     hostnames: Vec<(String, String)>,
     /// Mocks with a valid provider, with the collections of its state.
     provider_mocks: Vec<(String, &'static [&'static str])>,
+    /// Mocks with `provider: xero`, and whether they have a `webhook_key`.
+    xero_mocks: Vec<(String, bool)>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -455,6 +469,25 @@ impl Cx<'_> {
             self.error(diagnostic);
         }
         Some(fields)
+    }
+
+    /// The required scalar `key` of `fields` as a template.
+    fn required_template(
+        &mut self,
+        fields: &Fields<'_>,
+        key: &str,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<Template> {
+        match fields.get(key) {
+            Some(value) => self
+                .scalar_text(value, key, context)
+                .and_then(|text| self.template(value, &text, scope)),
+            None => {
+                self.missing(fields, key, context);
+                None
+            }
+        }
     }
 
     fn missing(&mut self, fields: &Fields<'_>, key: &str, context: &str) {
@@ -1172,6 +1205,9 @@ impl Cx<'_> {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks
                     .push((name.to_string(), provider.collections()));
+                let ProviderSpec::Xero(settings) = &provider;
+                self.xero_mocks
+                    .push((name.to_string(), settings.webhook_key.is_some()));
                 Some(provider)
             }),
             None => {
@@ -1337,12 +1373,40 @@ impl Cx<'_> {
         };
         let period_lock_date = lock_date(self, "period_lock_date");
         let end_of_year_lock_date = lock_date(self, "end_of_year_lock_date");
+        let webhook_key = fields
+            .get("webhook_key")
+            .map(|value| self.xero_webhook_key(value, &context));
         Some(XeroSettings {
             tenants: out?,
             rate_limits: present(rate_limits)?,
             period_lock_date: present(period_lock_date)?,
             end_of_year_lock_date: present(end_of_year_lock_date)?,
+            webhook_key: present(webhook_key)?,
         })
+    }
+
+    /// `with.webhook_key` of `provider: xero`: the key Xero shows for the app's webhooks, text
+    /// without spaces (the errors never quote it: it is a secret).
+    fn xero_webhook_key(&mut self, node: &Node, context: &str) -> Option<SecretText> {
+        let key = self.string(node, "webhook_key", context)?;
+        let problem = if key.is_empty() {
+            Some("`webhook_key` {context} is empty")
+        } else if !key.chars().all(|c| c.is_ascii_graphic()) {
+            Some("invalid `webhook_key` {context}")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.error(
+                Diagnostic::new(problem.replace("{context}", context), Some(node.span))
+                    .with_label("expected the app's webhook key: printable ASCII without spaces")
+                    .with_help(
+                        "copy it from the app's Webhooks page, e.g. `webhook_key: 3xAmPl3k3y`",
+                    ),
+            );
+            return None;
+        }
+        Some(SecretText(key))
     }
 
     /// `with.rate_limits` of `provider: xero`: each limit optional, Xero's value by default.
@@ -2833,6 +2897,29 @@ impl Cx<'_> {
             Some(value) => self.retry(value, context),
             None => Some(RetrySpec::default()),
         };
+        let xero = match fields.get("xero") {
+            Some(value) => {
+                let conflicts = ["json", "body", "body_file", "sign"]
+                    .into_iter()
+                    .filter_map(|key| fields.key(key))
+                    .collect::<Vec<_>>();
+                for key_node in &conflicts {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`xero` and a body or `sign` {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("with `xero` the provider writes and signs the body"),
+                    );
+                }
+                let spec = self.xero_webhook(value, context, scope);
+                let sender_ok = mock
+                    .as_deref()
+                    .is_none_or(|mock| self.xero_webhook_sender(mock, value, context));
+                spec.filter(|_| conflicts.is_empty() && sender_ok).map(Some)
+            }
+            None => Some(None),
+        };
         Some(WebhookSpec {
             mock: mock?,
             method: method?,
@@ -2841,22 +2928,101 @@ impl Cx<'_> {
             body: body?,
             sign: sign?,
             retry: retry?,
+            xero: xero?,
         })
+    }
+
+    /// `xero:` of a webhook: `{ event: CATEGORY.TYPE, resource: ID }` or
+    /// `{ intent_to_receive: true }`.
+    fn xero_webhook(
+        &mut self,
+        node: &Node,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<XeroWebhookSpec> {
+        let xero_context = format!("in `xero` of {}", &context[3..]);
+        let context = xero_context.as_str();
+        let fields = self.fields(node, XERO_WEBHOOK_KEYS, "xero", context)?;
+        if let Some(value) = fields.get("intent_to_receive") {
+            for key in ["event", "resource"] {
+                if let Some(key_node) = fields.key(key) {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`{key}` with `intent_to_receive` {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("the handshake sends empty payloads: no event, no resource"),
+                    );
+                }
+            }
+            if value.scalar() != Some(Scalar::Bool(true)) {
+                self.error(
+                    Diagnostic::new(
+                        format!("invalid `intent_to_receive` {context}"),
+                        Some(value.span),
+                    )
+                    .with_label("expected `true`"),
+                );
+                return None;
+            }
+            if fields.key("event").is_some() || fields.key("resource").is_some() {
+                return None;
+            }
+            return Some(XeroWebhookSpec::IntentToReceive);
+        }
+        let event = match fields.get("event") {
+            Some(value) => self.string(value, "event", context).and_then(|event| {
+                if XERO_EVENTS.contains(&event.as_str()) {
+                    return Some(event);
+                }
+                let mut diagnostic = Diagnostic::new(
+                    format!("unknown Xero event `{event}` {context}"),
+                    Some(value.span),
+                )
+                .with_label(format!("expected one of {}", list_keys(XERO_EVENTS)));
+                if let Some(suggestion) = did_you_mean(&event, XERO_EVENTS) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                }
+                self.error(diagnostic);
+                None
+            }),
+            None => {
+                self.missing(&fields, "event", context);
+                None
+            }
+        };
+        let resource = self.required_template(&fields, "resource", context, scope);
+        let event = event?;
+        let (category, event_type) = event.split_once('.')?;
+        Some(XeroWebhookSpec::Event {
+            category: category.to_ascii_uppercase(),
+            event_type: event_type.to_ascii_uppercase(),
+            resource: resource?,
+        })
+    }
+
+    /// Whether `mock` can send a `xero:` webhook: a `provider: xero` mock with a `webhook_key`.
+    fn xero_webhook_sender(&mut self, mock: &str, node: &Node, context: &str) -> bool {
+        let label = match self.xero_mocks.iter().find(|(name, _)| name == mock) {
+            Some((_, true)) => return true,
+            Some((_, false)) => "give the mock `with.webhook_key`: Xero signs with it",
+            None => "`xero` webhooks are sent by a mock with `provider: xero`",
+        };
+        self.error(
+            Diagnostic::new(
+                format!("mock `{mock}` cannot send `xero` webhooks {context}"),
+                Some(node.span),
+            )
+            .with_label(label),
+        );
+        false
     }
 
     fn sign(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<SignSpec> {
         let sign_context = format!("in `sign` of {}", &context[3..]);
         let context = sign_context.as_str();
         let fields = self.fields(node, SIGN_KEYS, "sign", context)?;
-        let secret = match fields.get("secret") {
-            Some(value) => self
-                .scalar_text(value, "secret", context)
-                .and_then(|text| self.template(value, &text, scope)),
-            None => {
-                self.missing(&fields, "secret", context);
-                None
-            }
-        };
+        let secret = self.required_template(&fields, "secret", context, scope);
         let header = match fields.get("header") {
             Some(value) => self.string(value, "header", context).and_then(|text| {
                 if !text.is_empty()

@@ -189,6 +189,22 @@ pub struct XeroSettings {
     /// `EndOfYearLockDate` (`YYYY-MM-DD`): invoices dated on or before it are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_of_year_lock_date: Option<String>,
+    /// The app's webhook key: Xero signs every webhook with it (`x-xero-signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_key: Option<SecretText>,
+}
+
+/// A secret setting, such as a webhook key: its `Debug` form never shows it, so neither does a
+/// log line or a parsed-scenario dump. It travels as plain text in the configuration the runner
+/// sends a mock, which needs it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText([redacted])")
+    }
 }
 
 /// `with.rate_limits` of `provider: xero`: per-tenant and per-app limits; defaults are Xero's.
@@ -693,6 +709,27 @@ pub struct WebhookSpec {
     pub sign: Option<SignSpec>,
     /// When and how often delivery is attempted.
     pub retry: RetrySpec,
+    /// `xero:`: the body and signature are the Xero provider's (an event, or the Intent to
+    /// Receive handshake); then `body` and `sign` are absent.
+    pub xero: Option<XeroWebhookSpec>,
+}
+
+/// `xero:` of a webhook step: what the sending `provider: xero` mock delivers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XeroWebhookSpec {
+    /// `{ event: invoice.update, resource: ID }`: one event about a record of the mock's state.
+    Event {
+        /// `eventCategory`, e.g. `INVOICE`.
+        category: String,
+        /// `eventType`, e.g. `UPDATE`.
+        event_type: String,
+        /// The record's id (template, e.g. a capture).
+        resource: Template,
+    },
+    /// `{ intent_to_receive: true }`: Xero's handshake of correctly and incorrectly signed empty
+    /// payloads.
+    IntentToReceive,
 }
 
 /// The body of a webhook.

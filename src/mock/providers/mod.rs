@@ -11,10 +11,12 @@ pub mod xero;
 
 use bytes::Bytes;
 use hyper::Response;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::mock::matching::RequestView;
+use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{ProviderSpec, RateLimit};
 
 /// A request as a provider sees it: as matching sees it, at a virtual time.
@@ -52,6 +54,37 @@ pub struct ProviderAnswer {
     pub response: Response<Bytes>,
     /// Whether a route of the provider answered.
     pub routed: bool,
+}
+
+/// A webhook whose body and signature a provider writes itself, from its state (the `xero:` of a
+/// webhook step); travels in [`crate::mock::webhook::WebhookRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProviderWebhook {
+    /// One Xero event about a record of the state.
+    XeroEvent {
+        /// `eventCategory`: `INVOICE` or `CONTACT`.
+        category: String,
+        /// `eventType`: `CREATE` or `UPDATE`.
+        event_type: String,
+        /// The record's id.
+        resource_id: String,
+    },
+    /// Xero's Intent to Receive handshake.
+    XeroIntentToReceive,
+}
+
+/// One payload a provider wrote for a [`ProviderWebhook`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPayload {
+    /// Headers besides the signature.
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes.
+    pub body: Vec<u8>,
+    /// How the body is signed (a handshake signs some payloads with a wrong key on purpose).
+    pub sign: SigningSettings,
+    /// The answer the vendor requires to this payload, when it checks one (a handshake).
+    pub expected_status: Option<u16>,
 }
 
 /// A configured provider.
@@ -98,6 +131,21 @@ impl Provider {
     ) -> ProviderAnswer {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.respond(state, request),
+        }
+    }
+}
+
+impl Provider {
+    /// The payloads of `webhook` at virtual time `now`, from `state` (which counts them), or why
+    /// this provider cannot send it.
+    pub fn webhook(
+        &self,
+        state: &mut ProviderState,
+        webhook: &ProviderWebhook,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ProviderPayload>, String> {
+        match (self, state) {
+            (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
         }
     }
 }

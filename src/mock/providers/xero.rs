@@ -14,13 +14,14 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::{ProviderAnswer, ProviderRequest};
+use super::{ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook};
 use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
+use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{
     LimitKey, LimitKind, PathMatcher, Pattern, RateLimit, RequestMatcher, ResponseBody,
-    ResponseSpec, XeroRateLimits, XeroSettings,
+    ResponseSpec, SignAlgorithm, SignatureEncoding, XeroRateLimits, XeroSettings,
 };
 
 /// Access token lifetime: 30 minutes [XERO-RESEARCH] §1.2.
@@ -37,6 +38,13 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::minutes(6);
 /// Longest `Idempotency-Key`: 128 characters [XERO-OAS].
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+/// Header carrying a webhook's signature [XERO-WEBHOOK-SERVER], [XERO-OAS-WH].
+pub const SIGNATURE_HEADER: &str = "x-xero-signature";
+/// Where an event's `resourceUrl` points: the Accounting API on Xero's host [XERO-OAS-WH].
+pub const RESOURCE_URL_BASE: &str = "https://api.xero.com/api.xro/2.0/";
+/// Whether each Intent to Receive payload is correctly signed, in sending order (the catalog says
+/// "some correctly and some incorrectly"; the series is reenact's).
+pub const INTENT_TO_RECEIVE: [bool; 4] = [true, false, true, false];
 /// Prefix of the Accounting API.
 pub const API_PREFIX: &str = "/api.xro/2.0/";
 
@@ -68,6 +76,10 @@ pub struct XeroState {
     invoices: Vec<Value>,
     /// `Idempotency-Key` → the request it came with and the answer given.
     idempotency: BTreeMap<String, Remembered>,
+    /// Webhook events sent so far (`firstEventSequence` of the next one is this plus one).
+    event_sequence: u64,
+    /// Webhook payloads written so far, handshakes included (seeds their `entropy`).
+    payloads: u64,
 }
 
 /// A create answered under an `Idempotency-Key`.
@@ -193,6 +205,110 @@ impl Xero {
             mock: format!("{mock}/xero"),
             settings,
         }
+    }
+
+    /// The payloads of `webhook` at `now` [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]: an event about a
+    /// record of `state` (`firstEventSequence` = `lastEventSequence`, increasing per mock), or the
+    /// Intent to Receive series of empty payloads, each with the status Xero requires (200 when
+    /// correctly signed, 401 when not). Every payload is signed with `with.webhook_key` in
+    /// `x-xero-signature`, base64 HMAC-SHA256 over the exact body bytes.
+    pub fn webhook(
+        &self,
+        state: &mut XeroState,
+        webhook: &ProviderWebhook,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ProviderPayload>, String> {
+        let Some(key) = &self.settings.webhook_key else {
+            return Err("the xero provider has no `webhook_key`".to_string());
+        };
+        let signing = |secret: String| SigningSettings {
+            secret,
+            header: SIGNATURE_HEADER.to_string(),
+            algorithm: SignAlgorithm::HmacSha256,
+            encoding: SignatureEncoding::Base64,
+            prefix: String::new(),
+        };
+        let headers = vec![("content-type".to_string(), "application/json".to_string())];
+        match webhook {
+            ProviderWebhook::XeroEvent {
+                category,
+                event_type,
+                resource_id,
+            } => {
+                let (collection, id_field, route) = match category.as_str() {
+                    "INVOICE" => (&state.invoices, "InvoiceID", "Invoices"),
+                    "CONTACT" => (&state.contacts, "ContactID", "Contacts"),
+                    other => return Err(format!("no Xero webhook events of category `{other}`")),
+                };
+                let Some(id) = collection
+                    .iter()
+                    .filter_map(|record| record[id_field].as_str())
+                    .find(|id| id.eq_ignore_ascii_case(resource_id))
+                    .map(str::to_owned)
+                else {
+                    return Err(format!(
+                        "no {} `{resource_id}` in the state of the xero provider",
+                        category.to_ascii_lowercase()
+                    ));
+                };
+                let tenant = self.settings.tenants.first().map(|t| t.id.clone());
+                state.event_sequence += 1;
+                let sequence = state.event_sequence;
+                let body = json!({
+                    "events": [{
+                        "resourceUrl": format!("{RESOURCE_URL_BASE}{route}/{id}"),
+                        "resourceId": id,
+                        "eventDateUtc": event_date(now),
+                        "eventType": event_type,
+                        "eventCategory": category,
+                        "tenantId": tenant,
+                        "tenantType": "ORGANISATION",
+                    }],
+                    "firstEventSequence": sequence,
+                    "lastEventSequence": sequence,
+                    "entropy": self.entropy(state),
+                });
+                Ok(vec![ProviderPayload {
+                    headers,
+                    body: body.to_string().into_bytes(),
+                    sign: signing(key.0.clone()),
+                    expected_status: None,
+                }])
+            }
+            ProviderWebhook::XeroIntentToReceive => Ok(INTENT_TO_RECEIVE
+                .iter()
+                .map(|&correct| {
+                    let body = json!({
+                        "events": [],
+                        "firstEventSequence": 0,
+                        "lastEventSequence": 0,
+                        "entropy": self.entropy(state),
+                    });
+                    let secret = if correct {
+                        key.0.clone()
+                    } else {
+                        format!("not-{}", key.0)
+                    };
+                    ProviderPayload {
+                        headers: headers.clone(),
+                        body: body.to_string().into_bytes(),
+                        sign: signing(secret),
+                        expected_status: Some(if correct { 200 } else { 401 }),
+                    }
+                })
+                .collect()),
+        }
+    }
+
+    /// The `entropy` of the next payload: 20 upper-case letters and digits, the same on every run.
+    fn entropy(&self, state: &mut XeroState) -> String {
+        state.payloads += 1;
+        seeded_uuid(&self.mock, state.payloads, 1)
+            .replace('-', "")
+            .to_ascii_uppercase()
+            .chars()
+            .take(20)
+            .collect()
     }
 
     /// Answer one request.
@@ -637,6 +753,17 @@ fn document_date(value: &Value) -> Option<time::Date> {
     time::Date::parse(text.get(..10)?, format).ok()
 }
 
+/// `eventDateUtc` as Xero writes it, UTC without an offset: `2026-10-31T23:00:00.000`
+/// [XERO-OAS-WH] (the catalog names the field, not its format: this one is reenact's).
+fn event_date(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 /// A response with `status` and no body.
 fn empty(status: StatusCode) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
@@ -734,6 +861,12 @@ fn content_type(response: &Response<Bytes>) -> Option<&HeaderValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_dates_are_utc_with_milliseconds_and_no_offset() {
+        let at = time::macros::datetime!(2026-11-01 01:02:03.456 +02:00);
+        assert_eq!(event_date(at), "2026-10-31T23:02:03.456");
+    }
 
     #[test]
     fn ms_json_dates_are_milliseconds_with_utc_offset() {
