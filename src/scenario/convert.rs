@@ -490,6 +490,23 @@ impl Cx<'_> {
         }
     }
 
+    /// Required field `key` converted by `convert`, or (when absent) an error that it is missing.
+    fn required<'n, T>(
+        &mut self,
+        fields: &Fields<'n>,
+        key: &str,
+        context: &str,
+        convert: impl FnOnce(&mut Self, &'n Node) -> Option<T>,
+    ) -> Option<T> {
+        match fields.get(key) {
+            Some(value) => convert(self, value),
+            None => {
+                self.missing(fields, key, context);
+                None
+            }
+        }
+    }
+
     fn missing(&mut self, fields: &Fields<'_>, key: &str, context: &str) {
         if fields.has_typo_of(key) {
             return;
@@ -1450,13 +1467,9 @@ impl Cx<'_> {
                 None
             }
         };
-        let name = match fields.get("name") {
-            Some(value) => self.string(value, "name", context),
-            None => {
-                self.missing(&fields, "name", context);
-                None
-            }
-        };
+        let name = self.required(&fields, "name", context, |this, value| {
+            this.string(value, "name", context)
+        });
         Some(XeroTenant {
             id: id?,
             name: name?,
@@ -1600,13 +1613,9 @@ impl Cx<'_> {
                 .map(|n| n as u8),
             None => Some(DEFAULT_PRIORITY),
         };
-        let request = match fields.get("request") {
-            Some(value) => self.matcher(value, "request", context),
-            None => {
-                self.missing(&fields, "request", context);
-                None
-            }
-        };
+        let request = self.required(&fields, "request", context, |this, value| {
+            this.matcher(value, "request", context)
+        });
         let exclusive = self.at_most_one(&fields, &["response", "responses"], context);
         let responses = if !exclusive {
             None
@@ -1778,13 +1787,9 @@ impl Cx<'_> {
         let probability = fields
             .get("probability")
             .map(|value| self.probability(value, context));
-        let action = match fields.get("action") {
-            Some(value) => self.fault_action(value, context),
-            None => {
-                self.missing(&fields, "action", context);
-                None
-            }
-        };
+        let action = self.required(&fields, "action", context, |this, value| {
+            this.fault_action(value, context)
+        });
         let probability = present(probability)?;
         let seed = seed?;
         Some(Fault {
@@ -2688,20 +2693,12 @@ impl Cx<'_> {
         let poll_context = format!("in the poll of {}", &context[3..]);
         let context = poll_context.as_str();
         let fields = self.fields(node, POLL_KEYS, "poll", context)?;
-        let request = match fields.get("request") {
-            Some(value) => self.request(value, context, scope),
-            None => {
-                self.missing(&fields, "request", context);
-                None
-            }
-        };
-        let until = match fields.get("until") {
-            Some(value) => self.check(value, "until", context),
-            None => {
-                self.missing(&fields, "until", context);
-                None
-            }
-        };
+        let request = self.required(&fields, "request", context, |this, value| {
+            this.request(value, context, scope)
+        });
+        let until = self.required(&fields, "until", context, |this, value| {
+            this.check(value, "until", context)
+        });
         let every = match fields.get("every") {
             Some(value) => self.duration(value, "every", context),
             None => Some(DEFAULT_POLL_EVERY),
@@ -2727,20 +2724,12 @@ impl Cx<'_> {
         let request_context = format!("in the request of {}", &context[3..]);
         let context = request_context.as_str();
         let fields = self.fields(node, REQUEST_KEYS, "request", context)?;
-        let method = match fields.get("method") {
-            Some(value) => self.method(value, context),
-            None => {
-                self.missing(&fields, "method", context);
-                None
-            }
-        };
-        let path = match fields.get("path") {
-            Some(value) => self.path(value, context, scope),
-            None => {
-                self.missing(&fields, "path", context);
-                None
-            }
-        };
+        let method = self.required(&fields, "method", context, |this, value| {
+            this.method(value, context)
+        });
+        let path = self.required(&fields, "path", context, |this, value| {
+            this.path(value, context, scope)
+        });
         let query = match fields.get("query") {
             Some(value) => self.template_map(value, "query", context, scope),
             None => Some(Vec::new()),
@@ -2845,24 +2834,16 @@ impl Cx<'_> {
         let webhook_context = format!("in the webhook of {}", &context[3..]);
         let context = webhook_context.as_str();
         let fields = self.fields(node, WEBHOOK_KEYS, "webhook", context)?;
-        let mock = match fields.get("mock") {
-            Some(value) => self.mock_name(value, context),
-            None => {
-                self.missing(&fields, "mock", context);
-                None
-            }
-        };
+        let mock = self.required(&fields, "mock", context, |this, value| {
+            this.mock_name(value, context)
+        });
         let method = match fields.get("method") {
             Some(value) => self.method(value, context),
             None => Some("POST".to_string()),
         };
-        let path = match fields.get("path") {
-            Some(value) => self.path(value, context, scope),
-            None => {
-                self.missing(&fields, "path", context);
-                None
-            }
-        };
+        let path = self.required(&fields, "path", context, |this, value| {
+            this.path(value, context, scope)
+        });
         let headers = match fields.get("headers") {
             Some(value) => self.template_map(value, "headers", context, scope),
             None => Some(Vec::new()),
@@ -3835,13 +3816,9 @@ impl Cx<'_> {
             Some(value) => self.string(value, "name", context),
             None => Some(format!("rate limit {}", index + 1)),
         };
-        let key = match fields.get("key") {
-            Some(value) => self.limit_key(value, context),
-            None => {
-                self.missing(&fields, "key", context);
-                None
-            }
-        };
+        let key = self.required(&fields, "key", context, |this, value| {
+            this.limit_key(value, context)
+        });
         let kind = if !self.at_most_one(&fields, &["limit", "concurrent"], context) {
             None
         } else if let Some(value) = fields.get("concurrent") {
@@ -3959,13 +3936,9 @@ impl Cx<'_> {
         let context = format!("in the state of {}", &context[3..]);
         let context = context.as_str();
         let fields = self.fields(node, STATE_KEYS, "state", context)?;
-        let machine = match fields.get("machine") {
-            Some(value) => self.scalar_text(value, "machine", context),
-            None => {
-                self.missing(&fields, "machine", context);
-                None
-            }
-        };
+        let machine = self.required(&fields, "machine", context, |this, value| {
+            this.scalar_text(value, "machine", context)
+        });
         let when = fields
             .get("when")
             .map(|value| self.scalar_text(value, "when", context));
