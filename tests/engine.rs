@@ -10,9 +10,8 @@ use std::time::Duration;
 use reenact::mock::control::ControlClient;
 use reenact::mock::{BindOptions, Journal, MockServer};
 use reenact::scenario::model::{
-    AfterLast, BodyMatcher, ClockSpec, DEFAULT_JOURNAL_LIMIT, DEFAULT_PRIORITY, MockSpec,
-    PathMatcher, Pattern, RequestMatcher, ResponseBody, ResponseSequence, ResponseSpec, Stub,
-    ValueMatcher,
+    AfterLast, BodyMatcher, ClockSpec, DEFAULT_PRIORITY, MockSpec, PathMatcher, Pattern,
+    RequestMatcher, ResponseBody, ResponseSequence, ResponseSpec, Stub, ValueMatcher,
 };
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
@@ -71,14 +70,8 @@ fn on(method: &str, path: &str) -> RequestMatcher {
 
 fn mock(stubs: Vec<Stub>) -> MockSpec {
     MockSpec {
-        name: "erp".to_owned(),
         stubs,
-        journal_limit: DEFAULT_JOURNAL_LIMIT,
-        rate_limits: Vec::new(),
-        tls: false,
-        hostnames: Vec::new(),
-        provider: None,
-        faults: Vec::new(),
+        ..MockSpec::new("erp")
     }
 }
 

@@ -27,9 +27,8 @@ use reenact::mock::tls::RunCa;
 use reenact::mock::webhook::{RetryPolicy, SigningSettings, WebhookRequest};
 use reenact::mock::{BindOptions, MockServer};
 use reenact::scenario::model::{
-    AfterLast, ClockSpec, DEFAULT_JOURNAL_LIMIT, DEFAULT_PRIORITY, MockSpec, PathMatcher,
-    RequestMatcher, ResponseBody, ResponseSequence, ResponseSpec, SignAlgorithm, SignatureEncoding,
-    Stub,
+    AfterLast, ClockSpec, DEFAULT_PRIORITY, MockSpec, PathMatcher, RequestMatcher, ResponseBody,
+    ResponseSequence, ResponseSpec, SignAlgorithm, SignatureEncoding, Stub,
 };
 use tokio::net::TcpListener;
 
@@ -166,14 +165,9 @@ fn ping_stub() -> Stub {
 
 fn spec(name: &str, tls: bool) -> MockSpec {
     MockSpec {
-        name: name.into(),
         stubs: vec![ping_stub()],
-        journal_limit: DEFAULT_JOURNAL_LIMIT,
-        rate_limits: Vec::new(),
         tls,
-        hostnames: Vec::new(),
-        provider: None,
-        faults: Vec::new(),
+        ..MockSpec::new(name)
     }
 }
 

@@ -19,14 +19,8 @@ use crate::scenario::model::{ClockSpec, MockSpec};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let spec = MockSpec {
-///     name: "erp".into(),
-///     stubs: Vec::new(),
 ///     journal_limit: 100,
-///     rate_limits: Vec::new(),
-///     tls: false,
-///     hostnames: Vec::new(),
-///     provider: None,
-///     faults: Vec::new(),
+///     ..MockSpec::new("erp")
 /// };
 /// let http = reenact::run::http_client();
 /// let mut mocks = Placement::InProcess.open_run(&new_run_id()).await?;

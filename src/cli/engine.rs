@@ -17,7 +17,7 @@ use reenact::exit_codes;
 use reenact::mock::dns_sink;
 use reenact::mock::tls::TlsIdentity;
 use reenact::mock::{BindOptions, MockServer};
-use reenact::scenario::model::{ClockSpec, DEFAULT_JOURNAL_LIMIT, MockSpec};
+use reenact::scenario::model::{ClockSpec, MockSpec};
 
 use super::Output;
 
@@ -98,18 +98,9 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
     } else {
         None
     };
-    let spec = MockSpec {
-        name: args.name,
-        stubs: Vec::new(),
-        journal_limit: DEFAULT_JOURNAL_LIMIT,
-        rate_limits: Vec::new(),
-        // The configuration the runner sends says whether the mock is HTTPS; the listener
-        // serves HTTPS whenever an identity was given.
-        tls: false,
-        hostnames: Vec::new(),
-        provider: None,
-        faults: Vec::new(),
-    };
+    // The configuration the runner sends says what the mock serves (and whether over HTTPS;
+    // the listener serves HTTPS whenever an identity was given).
+    let spec = MockSpec::new(args.name);
     let clock = ClockSpec {
         start: args.clock_start,
     };

@@ -105,14 +105,8 @@ pub enum MockError {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let spec = MockSpec {
-///     name: "erp".into(),
-///     stubs: Vec::new(),
 ///     journal_limit: 100,
-///     rate_limits: Vec::new(),
-///     tls: false,
-///     hostnames: Vec::new(),
-///     provider: None,
-///     faults: Vec::new(),
+///     ..MockSpec::new("erp")
 /// };
 /// let server = MockServer::start(spec, &ClockSpec::default(), BindOptions::default()).await?;
 /// assert!(server.url().starts_with("http://127.0.0.1:"));

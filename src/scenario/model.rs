@@ -150,6 +150,23 @@ pub struct MockSpec {
     pub faults: Vec<RouteFault>,
 }
 
+impl MockSpec {
+    /// A mock called `name` with nothing configured yet: no stubs, no provider, plain HTTP, the
+    /// default journal bound. Set what a test or a tool needs with struct update syntax.
+    pub fn new(name: impl Into<String>) -> MockSpec {
+        MockSpec {
+            name: name.into(),
+            stubs: Vec::new(),
+            journal_limit: DEFAULT_JOURNAL_LIMIT,
+            rate_limits: Vec::new(),
+            tls: false,
+            hostnames: Vec::new(),
+            provider: None,
+            faults: Vec::new(),
+        }
+    }
+}
+
 /// A built-in provider and its settings; travels in the configuration the runner sends a mock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
