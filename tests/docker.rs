@@ -872,11 +872,13 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
 }
 
 /// Normalized observation and behaviour of every job of `jobs`, each run by `run_jobs` on
-/// `placement` two at a time, in job order; and how long the suite took.
+/// `placement` two at a time, in job order, each with whether a mock's log tail shows an
+/// engine's readiness line (printed before a run on a reused container, so never its own);
+/// and how long the suite took.
 async fn run_suite(
     jobs: &[run::Job],
     placement: Placement,
-) -> (Vec<(String, String)>, std::time::Duration) {
+) -> (Vec<(String, String, bool)>, std::time::Duration) {
     let started = std::time::Instant::now();
     let jobs: Vec<run::Job> = jobs
         .iter()
@@ -906,9 +908,16 @@ async fn run_suite(
                 &result.expectations,
                 &job.scenario.snapshot.redact,
             );
+            let shows_ready = result
+                .observation
+                .mock_logs
+                .values()
+                .flatten()
+                .any(|line| line.trim() == docker::READY_LINE);
             (
                 format!("{}: {:?}", job.scenario.id, result.behaviour),
                 serde_json::to_string_pretty(&snapshot).expect("json"),
+                shows_ready,
             )
         })
         .collect();
@@ -948,11 +957,23 @@ async fn a_suite_reuses_mock_containers_and_observes_the_same_as_with_fresh_ones
         "suite of {} runs, -j 2: fresh containers {fresh_took:?}, reused {reused_took:?} ({created} containers)",
         jobs.len()
     );
-    for ((fresh_id, fresh_obs), (reused_id, reused_obs)) in fresh.iter().zip(&reused) {
+    for ((fresh_id, fresh_obs, fresh_ready), (reused_id, reused_obs, reused_ready)) in
+        fresh.iter().zip(&reused)
+    {
         assert_eq!(fresh_id, reused_id, "behaviour differs with reuse");
         assert_eq!(
             fresh_obs, reused_obs,
             "{fresh_id}: observation differs with reuse"
+        );
+        // A fresh container's tail starts at its readiness line; a reused one's holds only
+        // what it printed during this run.
+        assert!(
+            fresh_ready,
+            "{fresh_id}: fresh mock log lacks the readiness line"
+        );
+        assert!(
+            !reused_ready,
+            "{reused_id}: a reused mock's log shows lines from before its run"
         );
     }
     assert!(

@@ -18,6 +18,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use time::OffsetDateTime;
+
 use futures_util::StreamExt;
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::container::LogOutput;
@@ -174,10 +176,6 @@ impl DockerBackend {
             containers: Vec::new(),
             pool: self.pool.clone(),
             pooled: Vec::new(),
-            opened: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX))
-                .unwrap_or(0),
             http: None,
             ready_within: self.ready_within,
             closed: false,
@@ -264,10 +262,9 @@ pub struct DockerRun {
     containers: Vec<(String, String)>,
     /// The suite's pool, with reuse on.
     pool: Option<Arc<Pool>>,
-    /// (mock name, container) checked out of the pool.
-    pooled: Vec<(String, EngineContainer)>,
-    /// Unix time (seconds) the run opened: logs of reused containers are read from then on.
-    opened: i32,
+    /// (mock name, container, time of its last log line before this run) checked out of the
+    /// pool: its log tail for this run is what it printed after that line.
+    pooled: Vec<(String, EngineContainer, Option<OffsetDateTime>)>,
     /// The client the mocks were configured with (to reset pooled ones).
     http: Option<reqwest::Client>,
     ready_within: Duration,
@@ -341,7 +338,9 @@ impl DockerRun {
                 let engine = pool
                     .checkout(&self.docker, &self.image, self.ready_within)
                     .await?;
-                self.pooled.push((mock.clone(), engine.clone()));
+                let logged_before = last_log_time(&self.docker, &engine.id).await;
+                self.pooled
+                    .push((mock.clone(), engine.clone(), logged_before));
                 self.join_run_network(spec, &engine.id).await?;
                 engine
             }
@@ -391,9 +390,9 @@ impl DockerRun {
         Ok(placed)
     }
 
-    /// Each mock container's last `lines` output lines since the run opened, by mock name.
-    /// (Docker's `since` counts whole seconds, so a reused container may show a line or two of
-    /// the run before it.)
+    /// Each mock container's last `lines` output lines during this run, by mock name: all of a
+    /// fresh container's, and what a reused one printed after its last line of the run before
+    /// (compared by the engine's own timestamps, so no clock skew and no lines of that run).
     pub async fn log_tails(&self, lines: usize) -> BTreeMap<String, Vec<String>> {
         // The target's container is the run's too; its output is the target log, and no mock
         // may take its name.
@@ -401,11 +400,15 @@ impl DockerRun {
             .containers
             .iter()
             .filter(|(what, _)| what != TARGET_ALIAS)
-            .map(|(mock, id)| (mock, id))
-            .chain(self.pooled.iter().map(|(mock, engine)| (mock, &engine.id)));
+            .map(|(mock, id)| (mock, id, None))
+            .chain(
+                self.pooled
+                    .iter()
+                    .map(|(mock, engine, before)| (mock, &engine.id, *before)),
+            );
         let mut tails = BTreeMap::new();
-        for (mock, id) in containers {
-            let tail = container_log_tail(&self.docker, id, lines, Some(self.opened)).await;
+        for (mock, id, after) in containers {
+            let tail = container_log_tail(&self.docker, id, lines, after).await;
             tails.insert(mock.clone(), tail);
         }
         tails
@@ -928,7 +931,7 @@ impl DockerRun {
         self.closed = true;
         let pooled = std::mem::take(&mut self.pooled);
         if let Some(pool) = &self.pool {
-            for (mock, engine) in pooled {
+            for (mock, engine, _) in pooled {
                 pool.give_back(
                     &self.docker,
                     self.http.as_ref(),
@@ -958,7 +961,7 @@ impl Drop for DockerRun {
         containers.extend(
             std::mem::take(&mut self.pooled)
                 .into_iter()
-                .map(|(mock, engine)| (mock, engine.id)),
+                .map(|(mock, engine, _)| (mock, engine.id)),
         );
         let cleanup = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -1028,28 +1031,72 @@ async fn archive(dir: &str, files: &[(&str, &[u8], u32)]) -> std::io::Result<Vec
     archive.into_inner().await
 }
 
-/// The last `lines` lines container `id` printed (stdout and stderr), since `since` (Unix
-/// seconds) when given; empty when the engine will not say.
+/// The last `lines` lines container `id` printed (stdout and stderr); with `after`, only those
+/// the engine stamped later than it. Empty when the engine will not say.
 async fn container_log_tail(
     docker: &Docker,
     id: &str,
     lines: usize,
-    since: Option<i32>,
+    after: Option<OffsetDateTime>,
 ) -> Vec<String> {
     let mut options = LogsOptionsBuilder::default()
         .stdout(true)
         .stderr(true)
+        .timestamps(after.is_some())
         .tail(&lines.to_string());
-    if let Some(since) = since {
-        options = options.since(since);
+    if let Some(after) = after {
+        // `since` counts whole seconds: the timestamps below do the exact cut.
+        options = options.since(i32::try_from(after.unix_timestamp()).unwrap_or(i32::MAX));
     }
-    let mut stream = docker.logs(id, Some(options.build()));
+    let text = read_logs(docker, id, options.build()).await;
+    let all: Vec<String> = match after {
+        None => text.lines().map(str::to_owned).collect(),
+        Some(after) => text
+            .lines()
+            .filter_map(|line| {
+                let (stamp, message) = split_timestamp(line)?;
+                (stamp > after).then(|| message.to_owned())
+            })
+            .collect(),
+    };
+    all[all.len().saturating_sub(lines)..].to_vec()
+}
+
+/// When container `id` printed its last line, by the engine's clock (`None` when it printed
+/// nothing).
+async fn last_log_time(docker: &Docker, id: &str) -> Option<OffsetDateTime> {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .timestamps(true)
+        .tail("1")
+        .build();
+    let text = read_logs(docker, id, options).await;
+    text.lines()
+        .filter_map(|line| split_timestamp(line).map(|(stamp, _)| stamp))
+        .max()
+}
+
+async fn read_logs(
+    docker: &Docker,
+    id: &str,
+    options: testcontainers::bollard::query_parameters::LogsOptions,
+) -> String {
+    let mut stream = docker.logs(id, Some(options));
     let mut text = String::new();
     while let Some(Ok(chunk)) = stream.next().await {
         text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
     }
-    let all: Vec<String> = text.lines().map(str::to_owned).collect();
-    all[all.len().saturating_sub(lines)..].to_vec()
+    text
+}
+
+/// A log line the engine stamped (`2026-11-23T02:56:12.123456789Z message`): its time and
+/// message.
+fn split_timestamp(line: &str) -> Option<(OffsetDateTime, &str)> {
+    let (stamp, message) = line.split_once(' ').unwrap_or((line, ""));
+    let stamp =
+        OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((stamp, message))
 }
 
 /// A port binding on `127.0.0.1` at a port the host chooses: nothing reenact starts listens
@@ -1347,6 +1394,16 @@ mod tests {
         assert_eq!(published_port(&ports, 8080), Some(40123));
         assert_eq!(published_port(&ports, 9000), None);
         assert_eq!(published_port(&ports, 1), None);
+    }
+
+    #[test]
+    fn log_lines_are_split_at_the_engine_timestamp() {
+        let (stamp, message) =
+            split_timestamp("2026-11-23T02:56:12.123456789Z reenact mock-engine ready").unwrap();
+        assert_eq!(message, "reenact mock-engine ready");
+        assert_eq!(stamp.nanosecond(), 123_456_789);
+        assert_eq!(stamp.unix_timestamp(), 1_795_402_572);
+        assert!(split_timestamp("no timestamp here").is_none());
     }
 
     #[test]
