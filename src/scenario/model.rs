@@ -216,6 +216,10 @@ pub struct XeroSettings {
     /// The app's webhook key: Xero signs every webhook with it (`x-xero-signature`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_key: Option<SecretText>,
+    /// The currencies the organisation subscribes to (ISO 4217 codes); a document in another is
+    /// refused. Any currency when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currencies: Option<Vec<String>>,
 }
 
 /// A secret setting, such as a webhook key: its `Debug` form never shows it, so neither does a
@@ -685,9 +689,13 @@ pub enum StepAction {
     },
 }
 
-/// A request to the target. Strings are templates.
+/// A request of the flow: to the target, or to a mock (`mock:`, someone else acting on the third
+/// party's system). Strings are templates.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestSpec {
+    /// The mock it goes to instead of the target (`mock: NAME`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mock: Option<String>,
     /// Method, upper case.
     pub method: String,
     /// Path (with an optional query string), templated.
