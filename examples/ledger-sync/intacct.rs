@@ -1,0 +1,523 @@
+//! The ledger-sync demo's Sage Intacct client: the XML Web Services gateway
+//! (`POST /ia/xml/xmlgw.phtml`), a session from `getAPISession`, bills as `APBILL` and vendors as
+//! `VENDOR` records.
+//!
+//! [`IntacctClient`] keeps the credentials (`INTACCT_*`) and the API session of one process. A
+//! vendor's `VENDORID` is its name in upper case with every run of other characters turned into
+//! one `-` ("Office Supplies Ltd" is `OFFICE-SUPPLIES-LTD`): the vendors must exist in Intacct.
+//! These incidents of release 1.4.2 live here, each beside its 1.4.3 fix and selected only by
+//! [`Release`]:
+//!
+//! - SUP-5040: a batch export sends one `create APBILL` function per bill in one request, without
+//!   `transaction="true"`. Intacct runs each function on its own, so one can fail while the others
+//!   are saved and the control status still says `success`. 1.4.2 reads only the control status
+//!   and takes the `RECORDNO`s in document order, so the export shows every bill as posted (and a
+//!   wrong bill id beside the one after the failure); 1.4.3 reads each function's result by its
+//!   `controlid` and reports the failed bill with Intacct's error.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hyper::HeaderMap;
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::connector::{
+    Bill, Settings, http_client, status_line, unreachable_message, unsupported,
+};
+use crate::log;
+use crate::release::Release;
+use crate::webhook::Rejection;
+
+/// The gateway's path on the API host.
+const GATEWAY_PATH: &str = "/ia/xml/xmlgw.phtml";
+/// The content type the Intacct SDKs send.
+const XML_REQUEST: &str = "x-intacct-xml-request";
+/// Vendors per `readByQuery` page.
+const PAGE_SIZE: usize = 100;
+/// The most vendor pages one sync reads, so a looping API cannot hang it.
+const MAX_VENDOR_PAGES: usize = 100;
+
+/// What the client signs in with: the Web Services sender and the company user.
+#[derive(Clone, Debug)]
+struct Credentials {
+    sender_id: String,
+    sender_password: String,
+    company_id: String,
+    user_id: String,
+    user_password: String,
+}
+
+/// An API session from `getAPISession`: its id and the endpoint to send it to.
+#[derive(Clone, Debug)]
+struct ApiSession {
+    id: String,
+    endpoint: String,
+}
+
+/// Talks to Sage Intacct on behalf of one ledger-sync process.
+pub struct IntacctClient {
+    base_url: String,
+    http: reqwest::Client,
+    release: Release,
+    credentials: Credentials,
+    session: Mutex<Option<ApiSession>>,
+    /// Numbers the requests' control ids.
+    requests: AtomicU64,
+}
+
+/// One `<result>` of an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FunctionResult {
+    controlid: String,
+    /// `Ok(RECORDNO)` (empty when the data has none) or the error to show.
+    outcome: Result<String, String>,
+}
+
+/// An answer whose control and authentication layers succeeded.
+#[derive(Debug)]
+struct Answer {
+    /// The document, for reading function data.
+    xml: String,
+    results: Vec<FunctionResult>,
+}
+
+impl IntacctClient {
+    /// A client for the gateway at `settings.base_url`, signing in with `INTACCT_SENDER_ID`,
+    /// `INTACCT_SENDER_PASSWORD`, `INTACCT_COMPANY_ID`, `INTACCT_USER_ID` and
+    /// `INTACCT_USER_PASSWORD`.
+    pub fn from_env(settings: Settings) -> Result<IntacctClient, String> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+                .ok_or(format!("{name} is not set (needed for Intacct)"))
+        };
+        Ok(IntacctClient {
+            http: http_client(settings.timeout)?,
+            base_url: settings.base_url,
+            release: settings.release,
+            credentials: Credentials {
+                sender_id: var("INTACCT_SENDER_ID")?,
+                sender_password: var("INTACCT_SENDER_PASSWORD")?,
+                company_id: var("INTACCT_COMPANY_ID")?,
+                user_id: var("INTACCT_USER_ID")?,
+                user_password: var("INTACCT_USER_PASSWORD")?,
+            },
+            session: Mutex::new(None),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// Opens an API session (`getAPISession`) and keeps its id and endpoint; Intacct has no
+    /// OAuth, so `code` is ignored.
+    pub async fn connect(&self, _code: Option<&str>) -> Result<(), String> {
+        *self.session.lock().await = None;
+        let answer = self
+            .call(
+                "getAPISession",
+                false,
+                "<function controlid=\"session\"><getAPISession/></function>",
+            )
+            .await?;
+        // The parsed document is not `Send`: read it before the next `.await`.
+        let (id, endpoint) = {
+            let document = parse(&answer.xml)?;
+            let data = "/response/operation/result[1]/data/api";
+            (
+                text(&document, &format!("{data}/sessionid")),
+                text(&document, &format!("{data}/endpoint")),
+            )
+        };
+        if let Some(FunctionResult {
+            outcome: Err(message),
+            ..
+        }) = answer.results.first()
+        {
+            return Err(format!("opening an Intacct session failed: {message}"));
+        }
+        if id.is_empty() || endpoint.is_empty() {
+            return Err("Intacct answered getAPISession without a session".to_owned());
+        }
+        *self.session.lock().await = Some(ApiSession { id, endpoint });
+        Ok(())
+    }
+
+    /// Creates a bill; its `RECORDNO`, or the message to show the user.
+    pub async fn post_bill(&self, export_id: &str, bill: &Bill) -> Result<String, String> {
+        let function = create_bill(export_id, bill);
+        let answer = self
+            .call(
+                &format!("export {export_id}: create APBILL"),
+                false,
+                &function,
+            )
+            .await?;
+        match answer.results.into_iter().next() {
+            Some(result) => result.outcome,
+            None => Err("Intacct answered without a result".to_owned()),
+        }
+    }
+
+    /// Creates several bills in one request, one function each (controlid
+    /// `{export_id}-{n}`); per bill, its `RECORDNO` or the message to show.
+    pub async fn post_bills(
+        &self,
+        export_id: &str,
+        bills: &[Bill],
+    ) -> Result<Vec<Result<String, String>>, String> {
+        let ids: Vec<String> = (1..=bills.len())
+            .map(|n| format!("{export_id}-{n}"))
+            .collect();
+        let functions: String = bills
+            .iter()
+            .zip(&ids)
+            .map(|(bill, id)| create_bill(id, bill))
+            .collect();
+        let what = format!("export {export_id}: create {} APBILLs", bills.len());
+        let answer = self.call(&what, false, &functions).await?;
+        Ok(bill_outcomes(self.release, &answer.results, &ids))
+    }
+
+    /// Moves the due date of the bill whose `RECORDNO` is `bill_id`.
+    pub async fn update_due_date(&self, bill_id: &str, due_date: &str) -> Result<(), String> {
+        let function = format!(
+            "<function controlid=\"due-date\"><update><APBILL><RECORDNO>{}</RECORDNO><WHENDUE>{}</WHENDUE></APBILL></update></function>",
+            escape(bill_id),
+            escape(&us_date(due_date))
+        );
+        let answer = self
+            .call(&format!("bill {bill_id}: update APBILL"), false, &function)
+            .await?;
+        match answer.results.into_iter().next() {
+            Some(result) => result.outcome.map(|_| ()),
+            None => Err("Intacct answered without a result".to_owned()),
+        }
+    }
+
+    /// The names of Intacct's vendors, page by page (`readByQuery` with `offset`).
+    pub async fn list_vendors(&self) -> Result<Vec<String>, String> {
+        let mut names = Vec::new();
+        for page in 0..MAX_VENDOR_PAGES {
+            let function = format!(
+                "<function controlid=\"vendors\"><readByQuery><object>VENDOR</object><fields>NAME</fields><query></query><pagesize>{PAGE_SIZE}</pagesize><offset>{}</offset></readByQuery></function>",
+                page * PAGE_SIZE
+            );
+            let answer = self
+                .call("sync vendors: readByQuery VENDOR", false, &function)
+                .await?;
+            if let Some(FunctionResult {
+                outcome: Err(message),
+                ..
+            }) = answer.results.first()
+            {
+                return Err(message.clone());
+            }
+            let (page, remaining) = vendor_page(&answer.xml)?;
+            names.extend(page);
+            if remaining == 0 {
+                return Ok(names);
+            }
+        }
+        Ok(names)
+    }
+
+    /// Intacct sends no webhooks.
+    pub fn verify_webhook(
+        &self,
+        _key: &[u8],
+        _headers: &HeaderMap,
+        _body: &[u8],
+    ) -> Result<Vec<Value>, Rejection> {
+        Err(Rejection::BadPayload(unsupported("Intacct", "webhooks")))
+    }
+
+    /// Sends `functions` in one request (with the session, or a login before `connect`) and
+    /// returns the answer when its control and authentication layers succeeded.
+    async fn call(&self, what: &str, transaction: bool, functions: &str) -> Result<Answer, String> {
+        let session = self.session.lock().await.clone();
+        let (url, authentication) = match &session {
+            Some(session) => (
+                session.endpoint.clone(),
+                format!("<sessionid>{}</sessionid>", escape(&session.id)),
+            ),
+            None => {
+                let c = &self.credentials;
+                (
+                    format!("{}{GATEWAY_PATH}", self.base_url),
+                    format!(
+                        "<login><userid>{}</userid><companyid>{}</companyid><password>{}</password></login>",
+                        escape(&c.user_id),
+                        escape(&c.company_id),
+                        escape(&c.user_password)
+                    ),
+                )
+            }
+        };
+        let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let c = &self.credentials;
+        let transaction = if transaction {
+            " transaction=\"true\""
+        } else {
+            ""
+        };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request><control><senderid>{}</senderid><password>{}</password><controlid>ledger-sync-{number}</controlid><uniqueid>false</uniqueid><dtdversion>3.0</dtdversion></control><operation{transaction}><authentication>{authentication}</authentication><content>{functions}</content></operation></request>",
+            escape(&c.sender_id),
+            escape(&c.sender_password),
+        );
+        let response = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, XML_REQUEST)
+            .body(body)
+            .send()
+            .await
+            .map_err(unreachable_message)?;
+        let status = response.status();
+        log(format!("{what} -> {}", status.as_u16()));
+        let xml = response.text().await.map_err(unreachable_message)?;
+        if status != StatusCode::OK {
+            return Err(format!("Intacct gateway error: {}", status_line(status)));
+        }
+        read_answer(xml)
+    }
+}
+
+/// The vendor names of a `readByQuery` answer and how many records remain after them.
+fn vendor_page(xml: &str) -> Result<(Vec<String>, usize), String> {
+    let document = parse(xml)?;
+    let data = "/response/operation/result[1]/data";
+    let count = number(&document, &format!("count({data}/vendor)"));
+    let names = (1..=count)
+        .map(|n| text(&document, &format!("{data}/vendor[{n}]/NAME")))
+        .collect();
+    let remaining = number(&document, &format!("number({data}/@numremaining)"));
+    Ok((names, remaining))
+}
+
+/// SUP-5040: per bill (function `ids[n]`), its `RECORDNO` or the error, as the release reads the
+/// answer of a multi-function request.
+fn bill_outcomes(
+    release: Release,
+    results: &[FunctionResult],
+    ids: &[String],
+) -> Vec<Result<String, String>> {
+    match release {
+        // SUP-5040 (bug): 1.4.2 trusts the control status: `success` means every bill was saved.
+        // It takes the RECORDNOs of the answer in document order, so after a failed function
+        // the bills get the next bill's id, and the last ones none at all.
+        Release::V1_4_2 => {
+            let numbers: Vec<&String> = results
+                .iter()
+                .filter_map(|result| result.outcome.as_ref().ok())
+                .collect();
+            (0..ids.len())
+                .map(|n| Ok(numbers.get(n).map(|s| (*s).clone()).unwrap_or_default()))
+                .collect()
+        }
+        // SUP-5040 (fix): 1.4.3 reads each function's own result by its controlid and shows
+        // Intacct's error for a bill that was not saved.
+        Release::V1_4_3 => ids
+            .iter()
+            .map(|id| {
+                results
+                    .iter()
+                    .find(|result| &result.controlid == id)
+                    .map(|result| result.outcome.clone())
+                    .unwrap_or_else(|| Err(format!("Intacct gave no result for `{id}`")))
+            })
+            .collect(),
+    }
+}
+
+/// The `create APBILL` function for `bill`, with control id `id`.
+fn create_bill(id: &str, bill: &Bill) -> String {
+    let mut fields = format!("<VENDORID>{}</VENDORID>", escape(&vendor_id(&bill.contact)));
+    if let Some(date) = &bill.date {
+        fields.push_str(&format!(
+            "<WHENCREATED>{}</WHENCREATED>",
+            escape(&us_date(date))
+        ));
+    }
+    if let Some(due) = &bill.due_date {
+        fields.push_str(&format!("<WHENDUE>{}</WHENDUE>", escape(&us_date(due))));
+    }
+    format!(
+        "<function controlid=\"{}\"><create><APBILL>{fields}<RECORDID>{}</RECORDID><CURRENCY>{}</CURRENCY><APBILLITEMS><APBILLITEM><ACCOUNTNO>{}</ACCOUNTNO><TRX_AMOUNT>{}</TRX_AMOUNT></APBILLITEM></APBILLITEMS></APBILL></create></function>",
+        escape(id),
+        escape(&bill.reference),
+        escape(&bill.currency),
+        escape(&bill.account_code),
+        escape(&bill.amount),
+    )
+}
+
+/// The `VENDORID` ledger-sync uses for a vendor name: upper case, other characters as `-`.
+fn vendor_id(name: &str) -> String {
+    let mut id = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_uppercase());
+        } else if !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    id.trim_end_matches('-').to_owned()
+}
+
+/// `YYYY-MM-DD` as Intacct's `MM/DD/YYYY`; anything else unchanged.
+fn us_date(date: &str) -> String {
+    match date.split('-').collect::<Vec<_>>()[..] {
+        [year, month, day] if year.len() == 4 => format!("{month}/{day}/{year}"),
+        _ => date.to_owned(),
+    }
+}
+
+/// Reads the layers of an answer: a failed control or authentication is the whole call's error.
+fn read_answer(xml: String) -> Result<Answer, String> {
+    let document = parse(&xml)?;
+    if text(&document, "/response/control/status") != "success" {
+        return Err(format!(
+            "Intacct refused the request: {}",
+            error_text(&document, "/response/errormessage")
+        ));
+    }
+    let auth = "/response/operation/authentication/status";
+    if text(&document, auth) != "success" {
+        return Err(format!(
+            "Intacct sign-in failed: {}",
+            error_text(&document, "/response/operation/errormessage")
+        ));
+    }
+    let count = number(&document, "count(/response/operation/result)");
+    let results = (1..=count)
+        .map(|n| {
+            let result = format!("/response/operation/result[{n}]");
+            let outcome = if text(&document, &format!("{result}/status")) == "success" {
+                Ok(text(&document, &format!("{result}/data/*[1]/RECORDNO")))
+            } else {
+                Err(error_text(&document, &format!("{result}/errormessage")))
+            };
+            FunctionResult {
+                controlid: text(&document, &format!("{result}/controlid")),
+                outcome,
+            }
+        })
+        .collect();
+    Ok(Answer { xml, results })
+}
+
+/// The first error of an `<errormessage>` as `description: description2`.
+fn error_text(document: &sxd_document::Package, errormessage: &str) -> String {
+    let error = format!("{errormessage}/error[1]");
+    let description = text(document, &format!("{error}/description"));
+    let detail = text(document, &format!("{error}/description2"));
+    match (description.is_empty(), detail.is_empty()) {
+        (true, true) => "unknown error".to_owned(),
+        (false, true) => description,
+        (true, false) => detail,
+        (false, false) => format!("{description}: {detail}"),
+    }
+}
+
+fn parse(xml: &str) -> Result<sxd_document::Package, String> {
+    sxd_document::parser::parse(xml)
+        .map_err(|error| format!("Intacct answered with bad XML: {error}"))
+}
+
+/// The string value of XPath `path`, trimmed (empty when nothing matches).
+fn text(document: &sxd_document::Package, path: &str) -> String {
+    sxd_xpath::evaluate_xpath(&document.as_document(), path)
+        .map(|value| value.string().trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The number XPath `path` gives, 0 when it is not one.
+fn number(document: &sxd_document::Package, path: &str) -> usize {
+    sxd_xpath::evaluate_xpath(&document.as_document(), path)
+        .map(|value| value.number())
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map_or(0, |n| n as usize)
+}
+
+/// `text` with XML's special characters escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    //! Table tests for the SUP-5040 helper and the request pieces; the incident end to end is
+    //! `scenarios/intacct-partial-multi-function-failure.yaml`.
+
+    use super::*;
+
+    const PARTIAL: &str = r#"<response>
+  <control><status>success</status></control>
+  <operation>
+    <authentication><status>success</status></authentication>
+    <result><status>success</status><function>create</function><controlid>exp-1-1</controlid>
+      <data><apbill><RECORDNO>1</RECORDNO></apbill></data></result>
+    <result><status>failure</status><function>create</function><controlid>exp-1-2</controlid>
+      <errormessage><error><errorno>X</errorno><description>Invalid vendor</description>
+      <description2>Vendor `NOBODY` does not exist</description2><correction/></error></errormessage></result>
+    <result><status>success</status><function>create</function><controlid>exp-1-3</controlid>
+      <data><apbill><RECORDNO>2</RECORDNO></apbill></data></result>
+  </operation>
+</response>"#;
+
+    fn ids() -> Vec<String> {
+        ["exp-1-1", "exp-1-2", "exp-1-3"]
+            .map(str::to_owned)
+            .to_vec()
+    }
+
+    #[test]
+    fn sup_5040_1_4_2_reports_a_partial_failure_as_all_posted() {
+        let answer = read_answer(PARTIAL.to_owned()).expect("control and sign-in succeeded");
+        let outcomes = bill_outcomes(Release::V1_4_2, &answer.results, &ids());
+        assert_eq!(
+            outcomes,
+            vec![Ok("1".to_owned()), Ok("2".to_owned()), Ok(String::new())]
+        );
+    }
+
+    #[test]
+    fn sup_5040_1_4_3_reads_each_result_by_controlid() {
+        let answer = read_answer(PARTIAL.to_owned()).expect("control and sign-in succeeded");
+        let outcomes = bill_outcomes(Release::V1_4_3, &answer.results, &ids());
+        assert_eq!(
+            outcomes,
+            vec![
+                Ok("1".to_owned()),
+                Err("Invalid vendor: Vendor `NOBODY` does not exist".to_owned()),
+                Ok("2".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_control_or_sign_in_fails_the_whole_call() {
+        let control = "<response><control><status>failure</status></control><errormessage><error><errorno>XL03000006</errorno><description>Invalid Web Services Authorization</description><description2/><correction/></error></errormessage></response>";
+        assert_eq!(
+            read_answer(control.to_owned()).unwrap_err(),
+            "Intacct refused the request: Invalid Web Services Authorization"
+        );
+        let sign_in = "<response><control><status>success</status></control><operation><authentication><status>failure</status></authentication><errormessage><error><description>Invalid session</description></error></errormessage></operation></response>";
+        assert!(read_answer(sign_in.to_owned()).is_err());
+    }
+
+    #[test]
+    fn vendor_ids_and_dates_are_as_intacct_reads_them() {
+        assert_eq!(vendor_id("Office Supplies Ltd."), "OFFICE-SUPPLIES-LTD");
+        assert_eq!(vendor_id("  A&B  Co "), "A-B-CO");
+        assert_eq!(us_date("2026-11-30"), "11/30/2026");
+        assert_eq!(escape("a<b&\"c\""), "a&lt;b&amp;&quot;c&quot;");
+    }
+}
