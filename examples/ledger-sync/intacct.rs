@@ -14,6 +14,10 @@
 //!   and takes the `RECORDNO`s in document order, so the export shows every bill as posted (and a
 //!   wrong bill id beside the one after the failure); 1.4.3 reads each function's result by its
 //!   `controlid` and reports the failed bill with Intacct's error.
+//! - SUP-5047: when the gateway answers `524` (the CDN cut the connection while Intacct kept
+//!   processing), 1.4.2 sends the bill again as a new request and Intacct posts it twice; 1.4.3
+//!   sends writes with `uniqueid=true` under a control id made from the expense, and after a 524
+//!   looks the bill up by its `RECORDID` before sending anything again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -34,10 +38,30 @@ use crate::webhook::Rejection;
 const GATEWAY_PATH: &str = "/ia/xml/xmlgw.phtml";
 /// The content type the Intacct SDKs send.
 const XML_REQUEST: &str = "x-intacct-xml-request";
+/// "CDN cut connection but system still processing request": the SDKs never retry it.
+const GATEWAY_TIMEOUT_524: u16 = 524;
 /// Vendors per `readByQuery` page.
 const PAGE_SIZE: usize = 100;
 /// The most vendor pages one sync reads, so a looping API cannot hang it.
 const MAX_VENDOR_PAGES: usize = 100;
+
+/// Why one request gave no usable answer.
+#[derive(Debug)]
+enum CallError {
+    /// The gateway answered with this status instead of an XML response.
+    Gateway(StatusCode),
+    /// Anything else, as the message to show the user.
+    Failed(String),
+}
+
+impl CallError {
+    fn into_message(self) -> String {
+        match self {
+            CallError::Gateway(status) => format!("Intacct gateway error: {}", status_line(status)),
+            CallError::Failed(message) => message,
+        }
+    }
+}
 
 /// What the client signs in with: the Web Services sender and the company user.
 #[derive(Clone, Debug)]
@@ -147,13 +171,32 @@ impl IntacctClient {
     /// Creates a bill; its `RECORDNO`, or the message to show the user.
     pub async fn post_bill(&self, export_id: &str, bill: &Bill) -> Result<String, String> {
         let function = create_bill(export_id, bill);
-        let answer = self
-            .call(
-                &format!("export {export_id}: create APBILL"),
-                false,
-                &function,
-            )
-            .await?;
+        let what = format!("export {export_id}: create APBILL");
+        let unique = unique_control(self.release, bill);
+        let resend = || self.send(&what, false, &function, unique.as_deref());
+        let answer = match resend().await {
+            Err(CallError::Gateway(status)) => match after_gateway_error(self.release, status) {
+                AfterGatewayError::SendAgain => {
+                    log(format!(
+                        "{what}: {} - sending it again",
+                        status_line(status)
+                    ));
+                    resend().await.map_err(CallError::into_message)?
+                }
+                AfterGatewayError::LookUp => {
+                    log(format!(
+                        "{what}: {} - looking the bill up",
+                        status_line(status)
+                    ));
+                    if let Some(record) = self.find_bill(&bill.reference).await? {
+                        return Ok(record);
+                    }
+                    resend().await.map_err(CallError::into_message)?
+                }
+                AfterGatewayError::GiveUp => return Err(CallError::Gateway(status).into_message()),
+            },
+            other => other.map_err(CallError::into_message)?,
+        };
         match answer.results.into_iter().next() {
             Some(result) => result.outcome,
             None => Err("Intacct answered without a result".to_owned()),
@@ -236,6 +279,20 @@ impl IntacctClient {
     /// Sends `functions` in one request (with the session, or a login before `connect`) and
     /// returns the answer when its control and authentication layers succeeded.
     async fn call(&self, what: &str, transaction: bool, functions: &str) -> Result<Answer, String> {
+        self.send(what, transaction, functions, None)
+            .await
+            .map_err(CallError::into_message)
+    }
+
+    /// [`IntacctClient::call`] that tells a gateway status apart; with `unique`, the request goes
+    /// as `uniqueid=true` under that control id, so Intacct refuses to run it twice.
+    async fn send(
+        &self,
+        what: &str,
+        transaction: bool,
+        functions: &str,
+        unique: Option<&str>,
+    ) -> Result<Answer, CallError> {
         let session = self.session.lock().await.clone();
         let (url, authentication) = match &session {
             Some(session) => (
@@ -256,6 +313,10 @@ impl IntacctClient {
             }
         };
         let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let (controlid, uniqueid) = match unique {
+            Some(id) => (escape(id), "true"),
+            None => (format!("ledger-sync-{number}"), "false"),
+        };
         let c = &self.credentials;
         let transaction = if transaction {
             " transaction=\"true\""
@@ -263,7 +324,7 @@ impl IntacctClient {
             ""
         };
         let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request><control><senderid>{}</senderid><password>{}</password><controlid>ledger-sync-{number}</controlid><uniqueid>false</uniqueid><dtdversion>3.0</dtdversion></control><operation{transaction}><authentication>{authentication}</authentication><content>{functions}</content></operation></request>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request><control><senderid>{}</senderid><password>{}</password><controlid>{controlid}</controlid><uniqueid>{uniqueid}</uniqueid><dtdversion>3.0</dtdversion></control><operation{transaction}><authentication>{authentication}</authentication><content>{functions}</content></operation></request>",
             escape(&c.sender_id),
             escape(&c.sender_password),
         );
@@ -274,14 +335,83 @@ impl IntacctClient {
             .body(body)
             .send()
             .await
-            .map_err(unreachable_message)?;
+            .map_err(|error| CallError::Failed(unreachable_message(error)))?;
         let status = response.status();
         log(format!("{what} -> {}", status.as_u16()));
-        let xml = response.text().await.map_err(unreachable_message)?;
+        let xml = response
+            .text()
+            .await
+            .map_err(|error| CallError::Failed(unreachable_message(error)))?;
         if status != StatusCode::OK {
-            return Err(format!("Intacct gateway error: {}", status_line(status)));
+            return Err(CallError::Gateway(status));
         }
-        read_answer(xml)
+        read_answer(xml).map_err(CallError::Failed)
+    }
+
+    /// SUP-5047 (fix): the `RECORDNO` of the bill saved as `reference`, if Intacct has one.
+    async fn find_bill(&self, reference: &str) -> Result<Option<String>, String> {
+        let function = format!(
+            "<function controlid=\"find-bill\"><readByQuery><object>APBILL</object><fields>RECORDNO</fields><query>RECORDID = '{}'</query><pagesize>1</pagesize></readByQuery></function>",
+            escape(&reference.replace('\'', ""))
+        );
+        let answer = self
+            .call(
+                &format!("bill {reference}: readByQuery APBILL"),
+                false,
+                &function,
+            )
+            .await?;
+        if let Some(FunctionResult {
+            outcome: Err(message),
+            ..
+        }) = answer.results.first()
+        {
+            return Err(message.clone());
+        }
+        let document = parse(&answer.xml)?;
+        let found = text(
+            &document,
+            "/response/operation/result[1]/data/apbill[1]/RECORDNO",
+        );
+        Ok(Some(found).filter(|n| !n.is_empty()))
+    }
+}
+
+/// What a bill create does after the gateway answered with an HTTP error (SUP-5047).
+#[derive(Debug, PartialEq, Eq)]
+enum AfterGatewayError {
+    /// Send the same bill again.
+    SendAgain,
+    /// Look the bill up by its `RECORDID`; send it again only when Intacct does not have it.
+    LookUp,
+    /// Report the error.
+    GiveUp,
+}
+
+/// SUP-5047: what the release does after `status`.
+fn after_gateway_error(release: Release, status: StatusCode) -> AfterGatewayError {
+    match release {
+        // SUP-5047 (bug): 1.4.2 sends the bill again after any 5xx, 524 included. A 524 means the
+        // CDN cut the connection while Intacct still processed the request, so the bill is
+        // posted twice.
+        Release::V1_4_2 if status.is_server_error() => AfterGatewayError::SendAgain,
+        // SUP-5047 (fix): 1.4.3 never resends blindly after a 524 (as the Intacct SDKs, which
+        // retry other 5xx but not 524); it looks the bill up first.
+        Release::V1_4_3 if status.as_u16() == GATEWAY_TIMEOUT_524 => AfterGatewayError::LookUp,
+        _ => AfterGatewayError::GiveUp,
+    }
+}
+
+/// SUP-5047: the control id a bill create goes under with `uniqueid=true`, if the release sends
+/// one.
+fn unique_control(release: Release, bill: &Bill) -> Option<String> {
+    match release {
+        // SUP-5047 (bug): 1.4.2 numbers every request anew (uniqueid false), so Intacct cannot
+        // tell a resent bill from a new one.
+        Release::V1_4_2 => None,
+        // SUP-5047 (fix): 1.4.3 derives the control id from the expense and sends uniqueid=true,
+        // so Intacct refuses to run the same create twice.
+        Release::V1_4_3 => Some(format!("bill-{}", bill.reference)),
     }
 }
 
@@ -511,6 +641,37 @@ mod tests {
         );
         let sign_in = "<response><control><status>success</status></control><operation><authentication><status>failure</status></authentication><errormessage><error><description>Invalid session</description></error></errormessage></operation></response>";
         assert!(read_answer(sign_in.to_owned()).is_err());
+    }
+
+    #[test]
+    fn sup_5047_1_4_2_resends_after_a_524_and_1_4_3_looks_the_bill_up() {
+        let cdn = StatusCode::from_u16(524).expect("a status");
+        assert_eq!(
+            after_gateway_error(Release::V1_4_2, cdn),
+            AfterGatewayError::SendAgain
+        );
+        assert_eq!(
+            after_gateway_error(Release::V1_4_3, cdn),
+            AfterGatewayError::LookUp
+        );
+        assert_eq!(
+            after_gateway_error(Release::V1_4_3, StatusCode::BAD_GATEWAY),
+            AfterGatewayError::GiveUp
+        );
+        let bill = Bill {
+            reference: "EXP-1".to_owned(),
+            contact: "Nordic Rail".to_owned(),
+            amount: "1.00".to_owned(),
+            currency: "USD".to_owned(),
+            account_code: "6420".to_owned(),
+            date: None,
+            due_date: None,
+        };
+        assert_eq!(unique_control(Release::V1_4_2, &bill), None);
+        assert_eq!(
+            unique_control(Release::V1_4_3, &bill).as_deref(),
+            Some("bill-EXP-1")
+        );
     }
 
     #[test]
