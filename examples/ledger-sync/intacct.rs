@@ -18,17 +18,19 @@
 //!   processing), 1.4.2 sends the bill again as a new request and Intacct posts it twice; 1.4.3
 //!   sends writes with `uniqueid=true` under a control id made from the expense, and after a 524
 //!   looks the bill up by its `RECORDID` before sending anything again.
+//! - SUP-5052: at month end the gateway answers `429` with `GW-0010`; 1.4.2 fails the export at
+//!   once, 1.4.3 backs off (`Retry-After` when given, else 1s) and retries up to three times.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use hyper::HeaderMap;
 use reqwest::StatusCode;
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::connector::{
-    Bill, Settings, http_client, status_line, unreachable_message, unsupported,
+    Bill, Settings, http_client, retry_after, status_line, unreachable_message, unsupported,
 };
 use crate::log;
 use crate::release::Release;
@@ -40,6 +42,8 @@ const GATEWAY_PATH: &str = "/ia/xml/xmlgw.phtml";
 const XML_REQUEST: &str = "x-intacct-xml-request";
 /// "CDN cut connection but system still processing request": the SDKs never retry it.
 const GATEWAY_TIMEOUT_524: u16 = 524;
+/// How many times 1.4.3 retries a call the gateway rate limited (SUP-5052).
+const MAX_RATE_LIMIT_RETRIES: u32 = 3;
 /// Vendors per `readByQuery` page.
 const PAGE_SIZE: usize = 100;
 /// The most vendor pages one sync reads, so a looping API cannot hang it.
@@ -312,40 +316,58 @@ impl IntacctClient {
                 )
             }
         };
-        let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        let (controlid, uniqueid) = match unique {
-            Some(id) => (escape(id), "true"),
-            None => (format!("ledger-sync-{number}"), "false"),
-        };
-        let c = &self.credentials;
-        let transaction = if transaction {
-            " transaction=\"true\""
-        } else {
-            ""
-        };
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request><control><senderid>{}</senderid><password>{}</password><controlid>{controlid}</controlid><uniqueid>{uniqueid}</uniqueid><dtdversion>3.0</dtdversion></control><operation{transaction}><authentication>{authentication}</authentication><content>{functions}</content></operation></request>",
-            escape(&c.sender_id),
-            escape(&c.sender_password),
-        );
-        let response = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, XML_REQUEST)
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| CallError::Failed(unreachable_message(error)))?;
-        let status = response.status();
-        log(format!("{what} -> {}", status.as_u16()));
-        let xml = response
-            .text()
-            .await
-            .map_err(|error| CallError::Failed(unreachable_message(error)))?;
-        if status != StatusCode::OK {
-            return Err(CallError::Gateway(status));
+        let mut rate_limited = 0;
+        loop {
+            let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+            let (controlid, uniqueid) = match unique {
+                Some(id) => (escape(id), "true"),
+                None => (format!("ledger-sync-{number}"), "false"),
+            };
+            let c = &self.credentials;
+            let transaction = if transaction {
+                " transaction=\"true\""
+            } else {
+                ""
+            };
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request><control><senderid>{}</senderid><password>{}</password><controlid>{controlid}</controlid><uniqueid>{uniqueid}</uniqueid><dtdversion>3.0</dtdversion></control><operation{transaction}><authentication>{authentication}</authentication><content>{functions}</content></operation></request>",
+                escape(&c.sender_id),
+                escape(&c.sender_password),
+            );
+            let response = self
+                .http
+                .post(&url)
+                .header(CONTENT_TYPE, XML_REQUEST)
+                .body(body)
+                .send()
+                .await
+                .map_err(|error| CallError::Failed(unreachable_message(error)))?;
+            let status = response.status();
+            log(format!("{what} -> {}", status.as_u16()));
+            if status == StatusCode::TOO_MANY_REQUESTS
+                && let Some(wait) = rate_limit_wait(
+                    self.release,
+                    rate_limited,
+                    response.headers().get(RETRY_AFTER),
+                )
+            {
+                rate_limited += 1;
+                log(format!(
+                    "{what}: GW-0010, waiting {}ms before retry {rate_limited} of {MAX_RATE_LIMIT_RETRIES}",
+                    wait.as_millis()
+                ));
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let xml = response
+                .text()
+                .await
+                .map_err(|error| CallError::Failed(unreachable_message(error)))?;
+            if status != StatusCode::OK {
+                return Err(CallError::Gateway(status));
+            }
+            return read_answer(xml).map_err(CallError::Failed);
         }
-        read_answer(xml).map_err(CallError::Failed)
     }
 
     /// SUP-5047 (fix): the `RECORDNO` of the bill saved as `reference`, if Intacct has one.
@@ -374,6 +396,23 @@ impl IntacctClient {
             "/response/operation/result[1]/data/apbill[1]/RECORDNO",
         );
         Ok(Some(found).filter(|n| !n.is_empty()))
+    }
+}
+
+/// SUP-5052: how long to wait before retrying a call the gateway rate limited (`429`,
+/// `GW-0010`) for the `retried`th time; `None` to give up.
+fn rate_limit_wait(
+    release: Release,
+    retried: u32,
+    header: Option<&HeaderValue>,
+) -> Option<std::time::Duration> {
+    match release {
+        // SUP-5052 (bug): 1.4.2 takes GW-0010 for a failure, so a month-end burst that passes
+        // the company's limit fails the export for good.
+        Release::V1_4_2 => None,
+        // SUP-5052 (fix): 1.4.3 backs off (Retry-After when given, else 1s; capped) and retries
+        // up to three times. A rate-limited request did not run, so it is safe to resend.
+        Release::V1_4_3 => (retried < MAX_RATE_LIMIT_RETRIES).then(|| retry_after(header)),
     }
 }
 
@@ -672,6 +711,21 @@ mod tests {
             unique_control(Release::V1_4_3, &bill).as_deref(),
             Some("bill-EXP-1")
         );
+    }
+
+    #[test]
+    fn sup_5052_1_4_2_gives_up_on_gw_0010_and_1_4_3_backs_off_three_times() {
+        assert_eq!(rate_limit_wait(Release::V1_4_2, 0, None), None);
+        assert_eq!(
+            rate_limit_wait(Release::V1_4_3, 0, None),
+            Some(std::time::Duration::from_secs(1))
+        );
+        let two = HeaderValue::from_static("2");
+        assert_eq!(
+            rate_limit_wait(Release::V1_4_3, 2, Some(&two)),
+            Some(std::time::Duration::from_secs(2))
+        );
+        assert_eq!(rate_limit_wait(Release::V1_4_3, 3, None), None);
     }
 
     #[test]
