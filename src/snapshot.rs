@@ -74,18 +74,23 @@ pub fn is_secret_name(name: &str) -> bool {
         || SECRET_NAME_PARTS.iter().any(|part| folded.contains(part))
 }
 
-/// Redact secrets in free text: bearer and basic credentials, and `name=value` pairs whose name
-/// is secret.
+/// Redact secrets in free text: bearer and basic credentials, `name=value` pairs whose name is
+/// secret, and the text of XML elements whose name is secret or a session id (Intacct's
+/// `<password>` and `<sessionid>`).
 pub fn redact_text(text: &str) -> String {
-    static PATTERNS: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
-    let (credentials, pairs) = PATTERNS.get_or_init(|| {
+    type Patterns = (regex::Regex, regex::Regex, regex::Regex);
+    static PATTERNS: std::sync::OnceLock<Patterns> = std::sync::OnceLock::new();
+    let (credentials, pairs, elements) = PATTERNS.get_or_init(|| {
         (
             regex::Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+").expect("valid regex"),
             regex::Regex::new(r#"(?i)\b([a-z0-9_-]*(token|secret|password|api_?key|webhook_?key)[a-z0-9_-]*)(["']?\s*[=:]\s*["']?)([^\s"'&,}]+)"#)
                 .expect("valid regex"),
+            regex::Regex::new(r"(?i)(<[a-z0-9_:.-]*(?:token|secret|password|passwd|sessionid|api_?key|webhook_?key)[a-z0-9_.-]*(?:\s[^<>]*)?>)[^<]+(</)")
+                .expect("valid regex"),
         )
     });
     let text = credentials.replace_all(text, format!("$1 {REDACTED}"));
+    let text = elements.replace_all(&text, format!("${{1}}{REDACTED}$2"));
     pairs
         .replace_all(&text, format!("$1$3{REDACTED}"))
         .into_owned()
@@ -875,6 +880,21 @@ mod tests {
         assert_eq!(
             document["steps"][0]["failure"],
             json!("poll: condition not met within 3s after [n] attempt(s); last: `$.state`")
+        );
+    }
+
+    #[test]
+    fn redacts_secret_xml_elements_but_not_their_neighbours() {
+        let body = "<control><senderid>acme</senderid><password>s3nd3r</password></control>\
+            <authentication><sessionid>abc123..</sessionid></authentication><password/>";
+        let redacted = redact_text(body);
+        for secret in ["s3nd3r", "abc123.."] {
+            assert!(!redacted.contains(secret), "`{secret}` leaked: {redacted}");
+        }
+        assert!(redacted.contains("<senderid>acme</senderid>"), "{redacted}");
+        assert!(
+            redacted.contains("<sessionid>[redacted]</sessionid>"),
+            "{redacted}"
         );
     }
 

@@ -11,6 +11,7 @@
 //! event is one line on stdout, which reenact keeps as the target log.
 
 mod connector;
+mod intacct;
 mod release;
 mod service;
 mod webhook;
@@ -47,11 +48,16 @@ options:
   --host ADDRESS      address to listen on (env HOST; default 127.0.0.1; 0.0.0.0 in a container)
 
 environment:
-  ACCOUNTING_PROVIDER     xero (default)
+  ACCOUNTING_PROVIDER     xero (default) or intacct
   ACCOUNTING_API_URL      base URL of the accounting system (required for exports and syncs)
   HTTP_TIMEOUT_MS         timeout of accounting calls in milliseconds (default 5000)
   ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)
-  XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)";
+  XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)
+  INTACCT_SENDER_ID       Intacct: the Web Services sender id (required for intacct)
+  INTACCT_SENDER_PASSWORD Intacct: the sender's password (required for intacct)
+  INTACCT_COMPANY_ID      Intacct: the company to sign in to (required for intacct)
+  INTACCT_USER_ID         Intacct: the Web Services user (required for intacct)
+  INTACCT_USER_PASSWORD   Intacct: the user's password (required for intacct)";
 
 /// What the command line and environment asked for.
 struct Config {

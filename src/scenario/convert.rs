@@ -18,6 +18,8 @@ use crate::scenario::template::Template;
 use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
 use crate::scenario::{LoadError, duration, paths};
 
+mod intacct;
+
 pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
     let source_text = String::from_utf8_lossy(bytes).into_owned();
     let invalid = |diagnostics: Vec<Diagnostic>, source_text: String| LoadError::Invalid {
@@ -117,9 +119,9 @@ const ROUTE_FAULT_KEYS: &[&str] = &[
 ];
 const WHEN_KEYS: &[&str] = &["method", "path"];
 /// Providers `provider:` accepts.
-const PROVIDERS: &[&str] = &["xero"];
+const PROVIDERS: &[&str] = &["intacct", "xero"];
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "sage", "saml"];
+const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "quickbooks", "sage", "saml"];
 const XERO_KEYS: &[&str] = &[
     "tenants",
     "rate_limits",
@@ -1226,9 +1228,10 @@ impl Cx<'_> {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks
                     .push((name.to_string(), provider.collections()));
-                let ProviderSpec::Xero(settings) = &provider;
-                self.xero_mocks
-                    .push((name.to_string(), settings.webhook_key.is_some()));
+                if let ProviderSpec::Xero(settings) = &provider {
+                    self.xero_mocks
+                        .push((name.to_string(), settings.webhook_key.is_some()));
+                }
                 Some(provider)
             }),
             None => {
@@ -1330,7 +1333,10 @@ impl Cx<'_> {
             self.missing(fields, "with", &context);
             return None;
         };
-        self.xero(with, mock).map(ProviderSpec::Xero)
+        match text.as_str() {
+            "intacct" => self.intacct(with, mock).map(ProviderSpec::Intacct),
+            _ => self.xero(with, mock).map(ProviderSpec::Xero),
+        }
     }
 
     /// `with:` of `provider: xero`.

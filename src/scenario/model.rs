@@ -18,6 +18,9 @@ use serde_json::Value;
 
 use crate::scenario::template::Template;
 
+mod intacct;
+pub use intacct::*;
+
 /// A position in a scenario file: byte offsets plus 1-based line and column of the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Span {
@@ -173,6 +176,8 @@ impl MockSpec {
 pub enum ProviderSpec {
     /// The Xero Accounting API, its OAuth 2.0 identity server and `/connections`.
     Xero(XeroSettings),
+    /// Sage Intacct's XML Web Services gateway (`/ia/xml/xmlgw.phtml`).
+    Intacct(IntacctSettings),
 }
 
 impl ProviderSpec {
@@ -180,6 +185,7 @@ impl ProviderSpec {
     pub fn name(&self) -> &'static str {
         match self {
             ProviderSpec::Xero(_) => "xero",
+            ProviderSpec::Intacct(_) => "intacct",
         }
     }
 
@@ -187,6 +193,7 @@ impl ProviderSpec {
     pub fn collections(&self) -> &'static [&'static str] {
         match self {
             ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
+            ProviderSpec::Intacct(_) => &["vendors", "bills", "payments"],
         }
     }
 }

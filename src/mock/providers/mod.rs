@@ -7,6 +7,7 @@
 //! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
 //! per-run serial, so they are the same on every run.
 
+pub mod intacct;
 pub mod money;
 pub mod xero;
 
@@ -57,6 +58,26 @@ pub struct ProviderAnswer {
     pub routed: bool,
 }
 
+/// The answer to a request for a path provider `name` does not serve: `404` JSON naming the
+/// request, with `x-reenact-unmatched: true`, journaled as unmatched.
+pub fn unrouted(name: &str, request: &ProviderRequest<'_>) -> ProviderAnswer {
+    let mut response = crate::mock::engine::json_response(
+        hyper::StatusCode::NOT_FOUND,
+        &serde_json::json!({
+            "error": format!("the {name} provider serves no such route"),
+            "request": { "method": request.view.method, "path": request.view.path },
+        }),
+    );
+    response.headers_mut().insert(
+        crate::mock::engine::UNMATCHED_HEADER,
+        hyper::header::HeaderValue::from_static("true"),
+    );
+    ProviderAnswer {
+        response,
+        routed: false,
+    }
+}
+
 /// A webhook whose body and signature a provider writes itself, from its state (the `xero:` of a
 /// webhook step); travels in [`crate::mock::webhook::WebhookRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +114,8 @@ pub struct ProviderPayload {
 pub enum Provider {
     /// `provider: xero`.
     Xero(xero::Xero),
+    /// `provider: intacct`.
+    Intacct(intacct::Intacct),
 }
 
 /// The state of a provider: entities, tokens, connections.
@@ -100,6 +123,8 @@ pub enum Provider {
 pub enum ProviderState {
     /// State of `provider: xero`.
     Xero(xero::XeroState),
+    /// State of `provider: intacct`.
+    Intacct(intacct::IntacctState),
 }
 
 impl Provider {
@@ -107,6 +132,9 @@ impl Provider {
     pub fn new(mock: &str, spec: &ProviderSpec) -> Provider {
         match spec {
             ProviderSpec::Xero(settings) => Provider::Xero(xero::Xero::new(mock, settings.clone())),
+            ProviderSpec::Intacct(settings) => {
+                Provider::Intacct(intacct::Intacct::new(mock, settings.clone()))
+            }
         }
     }
 
@@ -114,6 +142,7 @@ impl Provider {
     pub fn name(&self) -> &'static str {
         match self {
             Provider::Xero(_) => "xero",
+            Provider::Intacct(_) => "intacct",
         }
     }
 
@@ -121,6 +150,7 @@ impl Provider {
     pub fn fresh_state(&self) -> ProviderState {
         match self {
             Provider::Xero(_) => ProviderState::Xero(xero::XeroState::default()),
+            Provider::Intacct(_) => ProviderState::Intacct(intacct::IntacctState::default()),
         }
     }
 
@@ -132,6 +162,10 @@ impl Provider {
     ) -> ProviderAnswer {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.respond(state, request),
+            (Provider::Intacct(intacct), ProviderState::Intacct(state)) => {
+                intacct.respond(state, request)
+            }
+            _ => unreachable!("a provider's state is made by the provider itself"),
         }
     }
 }
@@ -147,6 +181,9 @@ impl Provider {
     ) -> Result<Vec<ProviderPayload>, String> {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
+            // Intacct sends no webhooks (catalog §3).
+            (Provider::Intacct(_), _) => Err("the intacct provider sends no webhooks".to_string()),
+            _ => unreachable!("a provider's state is made by the provider itself"),
         }
     }
 }
@@ -159,6 +196,11 @@ pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
             .as_ref()
             .map(xero::rate_limits)
             .unwrap_or_default(),
+        ProviderSpec::Intacct(settings) => settings
+            .rate_limits
+            .as_ref()
+            .map(intacct::rate_limits)
+            .unwrap_or_default(),
     }
 }
 
@@ -168,6 +210,7 @@ impl ProviderState {
     pub fn to_json(&self) -> Value {
         match self {
             ProviderState::Xero(state) => state.to_json(),
+            ProviderState::Intacct(state) => state.to_json(),
         }
     }
 }

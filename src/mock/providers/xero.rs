@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use hyper::header::HeaderValue;
 use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
@@ -358,21 +357,7 @@ impl Xero {
                 }
             }
         }
-        let mut response = json_response(
-            StatusCode::NOT_FOUND,
-            &json!({
-                "error": "the xero provider serves no such route",
-                "request": { "method": request.view.method, "path": request.view.path },
-            }),
-        );
-        response.headers_mut().insert(
-            crate::mock::engine::UNMATCHED_HEADER,
-            HeaderValue::from_static("true"),
-        );
-        ProviderAnswer {
-            response,
-            routed: false,
-        }
+        super::unrouted("xero", request)
     }
 
     /// `POST /connect/token`: `authorization_code` and `refresh_token` grants.
@@ -989,7 +974,7 @@ fn access_token(user: &str, event: &str, jti: &str, now: OffsetDateTime) -> Stri
 
 /// `content-type` of a JSON answer (for tests of this module).
 #[cfg(test)]
-fn content_type(response: &Response<Bytes>) -> Option<&HeaderValue> {
+fn content_type(response: &Response<Bytes>) -> Option<&hyper::header::HeaderValue> {
     response.headers().get(hyper::header::CONTENT_TYPE)
 }
 

@@ -1,0 +1,1359 @@
+//! `provider: intacct`, [`Intacct`]: Sage Intacct's XML Web Services gateway, one endpoint
+//! (`POST /ia/xml/xmlgw.phtml`) that reads a `<request>` envelope and answers a `<response>` with
+//! its layered statuses, over vendors, AP bills and AP payments kept in [`IntacctState`].
+//!
+//! Every behaviour traces to `domain-catalog.md` §3.1–3.2; `docs/providers/intacct.md` gives the
+//! source tag of each and says where the catalog is silent and what the fake does there. The XML
+//! this module reads and writes goes through [`Element`], a small tree of names, attributes, text
+//! and children.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use super::{ProviderAnswer, ProviderRequest};
+use crate::mock::clock::format_rfc3339;
+use crate::mock::render::seeded_uuid;
+use crate::scenario::model::{
+    IntacctCompany, IntacctRateLimits, IntacctSettings, LimitKey, LimitKind, PathMatcher,
+    RateLimit, RequestMatcher, ResponseBody, ResponseSpec,
+};
+
+/// The one gateway path [APIDECK-INTACCT], [INTACCT-SDK-PHP] `RequestHandler`.
+pub const ENDPOINT_PATH: &str = "/ia/xml/xmlgw.phtml";
+/// Request content types the gateway reads: the SDKs' own [INTACCT-SDK-PHP] and the XML ones.
+pub const CONTENT_TYPES: &[&str] = &["x-intacct-xml-request", "application/xml", "text/xml"];
+/// The only `<dtdversion>` served [INTACCT-REQUESTS].
+pub const DTD_VERSION: &str = "3.0";
+/// Most records one `readByQuery` returns: 2,000 per call [RKL-INTACCT].
+pub const MAX_PAGE_SIZE: usize = 2000;
+/// Records one `readByQuery` returns without `<pagesize>` (catalog silent: reenact's choice).
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Content type of every answer (catalog silent: reenact's choice).
+pub const RESPONSE_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
+
+/// XML parse or schema error, at control level [INTACCT-ERRORS].
+pub const XML_SCHEMA_ERROR: &str = "XL03000003";
+/// Sender not authorised [INTACCT-FAQ].
+pub const INVALID_AUTHORIZATION: &str = "XL03000006";
+/// Gateway rate limiting, HTTP 429 [INTACCT-ERRORS], [DMC-GW0010].
+pub const RATE_LIMITED: &str = "GW-0010";
+/// Gateway "Invalid Request" [INTACCT-ERRORS].
+pub const INVALID_REQUEST: &str = "GW-0011";
+/// The errornos below are reenact's: the catalog names the cases but not their numbers. Targets
+/// should not compare them.
+pub const SIGN_IN_FAILED: &str = "REENACT-SIGN-IN";
+/// A `uniqueid=true` request whose `<controlid>` was already executed.
+pub const CONTROL_ID_REUSED: &str = "REENACT-CONTROLID-REUSED";
+/// A required field is missing or a value is not allowed.
+pub const INVALID_FIELD: &str = "REENACT-INVALID";
+/// A record with the same key exists.
+pub const DUPLICATE: &str = "REENACT-DUPLICATE";
+/// A referenced record does not exist.
+pub const NOT_FOUND: &str = "REENACT-NOT-FOUND";
+/// A function or object the fake does not serve.
+pub const UNSUPPORTED: &str = "REENACT-UNSUPPORTED";
+/// Another function of a `transaction="true"` operation failed, so this one was rolled back.
+pub const ROLLED_BACK: &str = "REENACT-ROLLED-BACK";
+/// Too many operations in progress for the company [SAGE-CONCURRENCY], [VENA-INTACCT].
+pub const TOO_MANY_OPERATIONS: &str = "REENACT-TOO-MANY-OPERATIONS";
+
+/// The objects the fake stores: object name, list type in answers, key field besides `RECORDNO`.
+const OBJECTS: &[(&str, &str, Option<&str>)] = &[
+    ("VENDOR", "vendor", Some("VENDORID")),
+    ("APBILL", "apbill", None),
+    ("APPYMT", "appymt", None),
+];
+
+/// A configured Intacct fake.
+#[derive(Debug)]
+pub struct Intacct {
+    mock: String,
+    settings: IntacctSettings,
+}
+
+/// What one Intacct fake holds: sessions, executed control ids and the companies' records.
+#[derive(Debug, Default)]
+pub struct IntacctState {
+    /// Session ids issued so far (seeds the next one).
+    serial: u64,
+    /// Session id → whose it is and when it was last used.
+    sessions: BTreeMap<String, Session>,
+    /// `(senderid, controlid)` of every `uniqueid=true` request that ran.
+    executed: BTreeSet<(String, String)>,
+    /// The records.
+    books: Books,
+}
+
+/// The records of every company; cloned before a `transaction="true"` operation so a failure
+/// can put them back.
+#[derive(Debug, Default, Clone)]
+struct Books {
+    /// Last `RECORDNO` given, per object.
+    record_no: BTreeMap<&'static str, u64>,
+    vendors: Vec<Stored>,
+    bills: Vec<Stored>,
+    payments: Vec<Stored>,
+}
+
+/// A record: the company (and entity) it belongs to and its fields as `read` returns them.
+#[derive(Debug, Clone)]
+struct Stored {
+    company: String,
+    entity: Option<String>,
+    fields: Map<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    company: String,
+    user: String,
+    entity: Option<String>,
+    last_used: OffsetDateTime,
+}
+
+/// Why authentication failed: the `userid` and `companyid` to echo, and the error.
+type Refusal = (String, String, Failure);
+
+/// Who a request acts as, once authenticated.
+#[derive(Debug, Clone)]
+struct SignedIn {
+    company: String,
+    user: String,
+    entity: Option<String>,
+}
+
+/// One `<error>` of an `<errormessage>` [INTACCT-ERRORS].
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    errorno: &'static str,
+    description: String,
+    description2: String,
+    correction: String,
+}
+
+impl Failure {
+    fn new(errorno: &'static str, description: &str, description2: impl Into<String>) -> Failure {
+        Failure {
+            errorno,
+            description: description.to_owned(),
+            description2: description2.into(),
+            correction: String::new(),
+        }
+    }
+
+    fn correction(mut self, correction: &str) -> Failure {
+        self.correction = correction.to_owned();
+        self
+    }
+}
+
+/// The parts of `<control>` [INTACCT-REQUESTS].
+#[derive(Debug, Default)]
+struct Control {
+    senderid: String,
+    password: String,
+    controlid: String,
+    uniqueid: bool,
+    dtdversion: String,
+}
+
+/// `<authentication>`: a `<login>` or a `<sessionid>`.
+#[derive(Debug)]
+enum Credentials {
+    Login {
+        userid: String,
+        companyid: String,
+        password: String,
+        locationid: Option<String>,
+    },
+    Session(String),
+}
+
+impl IntacctState {
+    /// `{"vendors": [..], "bills": [..], "payments": [..], "sessions": {"issued": N}}`: records
+    /// as `read` returns them plus `company` (and `entity` when a session had one); how many
+    /// sessions were issued, never a session id.
+    pub fn to_json(&self) -> Value {
+        let shown = |records: &[Stored]| -> Vec<Value> {
+            records
+                .iter()
+                .map(|record| {
+                    let mut fields = record.fields.clone();
+                    fields.insert("company".to_owned(), Value::from(record.company.clone()));
+                    if let Some(entity) = &record.entity {
+                        fields.insert("entity".to_owned(), Value::from(entity.clone()));
+                    }
+                    Value::Object(fields)
+                })
+                .collect()
+        };
+        json!({
+            "vendors": shown(&self.books.vendors),
+            "bills": shown(&self.books.bills),
+            "payments": shown(&self.books.payments),
+            "sessions": { "issued": self.sessions.len() },
+        })
+    }
+}
+
+impl Books {
+    fn records(&self, object: &str) -> &Vec<Stored> {
+        match object {
+            "VENDOR" => &self.vendors,
+            "APBILL" => &self.bills,
+            _ => &self.payments,
+        }
+    }
+
+    fn records_mut(&mut self, object: &str) -> &mut Vec<Stored> {
+        match object {
+            "VENDOR" => &mut self.vendors,
+            "APBILL" => &mut self.bills,
+            _ => &mut self.payments,
+        }
+    }
+
+    fn find(&self, company: &str, object: &str, field: &str, value: &str) -> Option<&Stored> {
+        self.records(object).iter().find(|r| {
+            r.company == company && r.fields.get(field).and_then(Value::as_str) == Some(value)
+        })
+    }
+}
+
+/// The gateway's limits [INTACCT-ERRORS] as engine rate limits on `POST /ia/xml/xmlgw.phtml`,
+/// one bucket for the mock: over `minute` requests a minute, HTTP 429 with `GW-0010`
+/// [DMC-GW0010]; over `concurrent` requests in progress, the "too many operations running"
+/// failure [SAGE-CONCURRENCY], [VENA-INTACCT]. The bodies are fixed (a blocked request is not
+/// read, so they echo no control id).
+pub fn rate_limits(limits: &IntacctRateLimits) -> Vec<RateLimit> {
+    let request = || RequestMatcher {
+        method: Some("POST".to_owned()),
+        path: Some(PathMatcher::Exact(ENDPOINT_PATH.to_owned())),
+        ..RequestMatcher::default()
+    };
+    let answer = |status: u16, failure: Failure| ResponseSpec {
+        status,
+        headers: vec![("Content-Type".to_owned(), RESPONSE_CONTENT_TYPE.to_owned())],
+        body: ResponseBody::Text(document(&control_failure(None, &[failure]))),
+    };
+    let mut out = Vec::new();
+    if let Some(concurrent) = limits.concurrent {
+        out.push(RateLimit {
+            name: "intacct concurrent".to_owned(),
+            key: LimitKey::Global,
+            kind: LimitKind::Concurrent(concurrent),
+            request: Some(request()),
+            response: answer(
+                200,
+                Failure::new(
+                    TOO_MANY_OPERATIONS,
+                    "There are too many operations running for this company",
+                    "",
+                )
+                .correction("Wait for the running operations to finish, then retry"),
+            ),
+            remaining_header: None,
+        });
+    }
+    if let Some(minute) = limits.minute {
+        out.push(RateLimit {
+            name: "intacct minute".to_owned(),
+            key: LimitKey::Global,
+            kind: LimitKind::Window {
+                limit: minute,
+                per: std::time::Duration::from_secs(60),
+            },
+            request: Some(request()),
+            response: answer(
+                429,
+                Failure::new(RATE_LIMITED, "Rate limit exceeded", "")
+                    .correction("Slow down and retry later"),
+            ),
+            remaining_header: None,
+        });
+    }
+    out
+}
+
+impl Intacct {
+    /// A fake serving as mock `mock` with `settings`.
+    pub fn new(mock: &str, settings: IntacctSettings) -> Intacct {
+        Intacct {
+            mock: format!("{mock}/intacct"),
+            settings,
+        }
+    }
+
+    /// Answer one request: the gateway path, or an unmatched 404 for any other.
+    pub fn respond(
+        &self,
+        state: &mut IntacctState,
+        request: &ProviderRequest<'_>,
+    ) -> ProviderAnswer {
+        if request.view.method.eq_ignore_ascii_case("POST") && request.view.path == ENDPOINT_PATH {
+            return ProviderAnswer {
+                response: self.gateway(state, request),
+                routed: true,
+            };
+        }
+        super::unrouted("intacct", request)
+    }
+
+    /// The layers of [INTACCT-ERRORS] in order: gateway (content type), XML validation, control
+    /// (sender, `uniqueid`), authentication, then each function.
+    fn gateway(&self, state: &mut IntacctState, request: &ProviderRequest<'_>) -> Response<Bytes> {
+        let content_type = request
+            .header("content-type")
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase());
+        if !content_type.is_some_and(|t| CONTENT_TYPES.contains(&t.as_str())) {
+            let failure = Failure::new(INVALID_REQUEST, "Invalid Request", "")
+                .correction("Send the request as `x-intacct-xml-request` (or XML)");
+            return xml_response(StatusCode::BAD_REQUEST, &control_failure(None, &[failure]));
+        }
+        let root = match Element::parse(request.view.body) {
+            Ok(root) if root.name == "request" => root,
+            Ok(other) => {
+                return schema_error(
+                    None,
+                    &format!("the root element is <{}>, not <request>", other.name),
+                    self.support_id(state),
+                );
+            }
+            Err(reason) => return schema_error(None, &reason, self.support_id(state)),
+        };
+        let control = match read_control(&root) {
+            Ok(control) => control,
+            Err(refusal) => {
+                let (control, reason) = *refusal;
+                return schema_error(Some(&control), &reason, self.support_id(state));
+            }
+        };
+        let (operation, credentials, functions) = match read_operation(&root) {
+            Ok(parts) => parts,
+            Err(reason) => return schema_error(Some(&control), &reason, self.support_id(state)),
+        };
+        let sender = &self.settings.sender;
+        if control.senderid != sender.id || control.password != sender.password.0 {
+            let failure = Failure::new(
+                INVALID_AUTHORIZATION,
+                "Invalid Web Services Authorization",
+                format!(
+                    "The sender ID `{}` or its password is not valid",
+                    control.senderid
+                ),
+            )
+            .correction("Check the Web Services sender ID and password");
+            return xml_response(StatusCode::OK, &control_failure(Some(&control), &[failure]));
+        }
+        let executed = (control.senderid.clone(), control.controlid.clone());
+        if control.uniqueid && state.executed.contains(&executed) {
+            let failure = Failure::new(
+                CONTROL_ID_REUSED,
+                "This request was already executed",
+                format!(
+                    "A request with control ID `{}` and uniqueid true already ran; it is not run again",
+                    control.controlid
+                ),
+            )
+            .correction("Use a new control ID for a new request");
+            return xml_response(StatusCode::OK, &control_failure(Some(&control), &[failure]));
+        }
+        let signed = match self.authenticate(state, &credentials, request.now) {
+            Ok(signed) => signed,
+            Err(refusal) => {
+                let (userid, companyid, failure) = *refusal;
+                let authentication = Element::new("authentication")
+                    .with(Element::leaf("status", "failure"))
+                    .with(Element::leaf("userid", &userid))
+                    .with(Element::leaf("companyid", &companyid));
+                let operation = Element::new("operation")
+                    .with(authentication)
+                    .with(errormessage(&[failure]));
+                return xml_response(
+                    StatusCode::OK,
+                    &Element::new("response")
+                        .with(control_element(&control, "success"))
+                        .with(operation),
+                );
+            }
+        };
+        if control.uniqueid {
+            state.executed.insert(executed);
+        }
+        let transaction = operation.attr_value("transaction") == Some("true");
+        let saved = transaction.then(|| state.books.clone());
+        let host = request.header("host").unwrap_or("localhost").to_owned();
+        let mut results: Vec<(String, String, Result<Element, Failure>)> = functions
+            .iter()
+            .map(|function| {
+                let controlid = function
+                    .attr_value("controlid")
+                    .unwrap_or_default()
+                    .to_owned();
+                let call = &function.children[0];
+                let outcome = self.run(state, &signed, call, request.now, &host);
+                (call.name.clone(), controlid, outcome)
+            })
+            .collect();
+        if let Some(saved) = saved
+            && results.iter().any(|(_, _, outcome)| outcome.is_err())
+        {
+            // All or nothing [INTACCT-SDK-PHP] `OperationBlockTest`: the records go back as they
+            // were, and every function that had succeeded says it was rolled back (the catalog
+            // does not say what they report: this is reenact's choice).
+            state.books = saved;
+            for (_, _, outcome) in &mut results {
+                if outcome.is_ok() {
+                    *outcome = Err(Failure::new(
+                        ROLLED_BACK,
+                        "Rolled back: another function of the transaction failed",
+                        "",
+                    ));
+                }
+            }
+        }
+        let mut operation = Element::new("operation").with(
+            Element::new("authentication")
+                .with(Element::leaf("status", "success"))
+                .with(Element::leaf("userid", &signed.user))
+                .with(Element::leaf("companyid", &signed.company))
+                .with(Element::leaf(
+                    "sessiontimestamp",
+                    &format_rfc3339(request.now),
+                )),
+        );
+        for (function, controlid, outcome) in results {
+            let mut result = Element::new("result");
+            match outcome {
+                Ok(data) => {
+                    result = result
+                        .with(Element::leaf("status", "success"))
+                        .with(Element::leaf("function", &function))
+                        .with(Element::leaf("controlid", &controlid))
+                        .with(data);
+                }
+                Err(failure) => {
+                    result = result
+                        .with(Element::leaf("status", "failure"))
+                        .with(Element::leaf("function", &function))
+                        .with(Element::leaf("controlid", &controlid))
+                        .with(errormessage(&[failure]));
+                }
+            }
+            operation = operation.with(result);
+        }
+        xml_response(
+            StatusCode::OK,
+            &Element::new("response")
+                .with(control_element(&control, "success"))
+                .with(operation),
+        )
+    }
+
+    /// A deterministic `[Support ID: …]` for an XML error (Intacct's is opaque).
+    fn support_id(&self, state: &mut IntacctState) -> String {
+        state.serial += 1;
+        seeded_uuid(&self.mock, state.serial, 4)
+            .replace('-', "")
+            .chars()
+            .take(12)
+            .collect()
+    }
+
+    /// Who the credentials sign in as; on failure the `userid` and `companyid` to echo and why.
+    /// A session lives [`IntacctSettings::session_lifetime`] after its last use.
+    fn authenticate(
+        &self,
+        state: &mut IntacctState,
+        credentials: &Credentials,
+        now: OffsetDateTime,
+    ) -> Result<SignedIn, Box<Refusal>> {
+        let signed = match credentials {
+            Credentials::Login {
+                userid,
+                companyid,
+                password,
+                locationid,
+            } => {
+                let company = self.company(companyid);
+                let user = company.and_then(|c| c.users.iter().find(|u| &u.id == userid));
+                let (Some(company), Some(user)) = (company, user) else {
+                    return Err(sign_in_failed(userid, companyid));
+                };
+                if user.password.0 != *password {
+                    return Err(sign_in_failed(userid, companyid));
+                }
+                if let Some(entity) = locationid
+                    && !company.entities.contains(entity)
+                {
+                    return Err(sign_in_failed(userid, companyid));
+                }
+                SignedIn {
+                    company: company.id.clone(),
+                    user: user.id.clone(),
+                    entity: locationid.clone(),
+                }
+            }
+            Credentials::Session(id) => {
+                let lifetime = self.settings.session_lifetime;
+                match state.sessions.get_mut(id) {
+                    Some(session) if now < session.last_used + lifetime => {
+                        session.last_used = now;
+                        SignedIn {
+                            company: session.company.clone(),
+                            user: session.user.clone(),
+                            entity: session.entity.clone(),
+                        }
+                    }
+                    _ => {
+                        let failure = Failure::new(
+                            SIGN_IN_FAILED,
+                            "Invalid session",
+                            "The session ID is unknown or has expired",
+                        )
+                        .correction("Request a new session with getAPISession");
+                        return Err(Box::new((String::new(), String::new(), failure)));
+                    }
+                }
+            }
+        };
+        // The sender must be authorised by the company [INTACCT-FAQ].
+        if self
+            .company(&signed.company)
+            .is_some_and(|company| !company.sender_authorized)
+        {
+            let failure = Failure::new(
+                INVALID_AUTHORIZATION,
+                "Invalid Web Services Authorization",
+                format!(
+                    "The sender ID `{}` is not authorized for company `{}`",
+                    self.settings.sender.id, signed.company
+                ),
+            )
+            .correction("Add the sender ID under Company > Security > Web Services authorizations");
+            return Err(Box::new((signed.user, signed.company, failure)));
+        }
+        Ok(signed)
+    }
+
+    /// The company whose id is `id`, compared without case.
+    fn company(&self, id: &str) -> Option<&IntacctCompany> {
+        self.settings
+            .companies
+            .iter()
+            .find(|c| c.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Run one function: its `<data>` or why it failed (content level: other functions of the
+    /// request still run [INTACCT-ERRORS]).
+    fn run(
+        &self,
+        state: &mut IntacctState,
+        signed: &SignedIn,
+        call: &Element,
+        now: OffsetDateTime,
+        host: &str,
+    ) -> Result<Element, Failure> {
+        match call.name.as_str() {
+            "getAPISession" => self.api_session(state, signed, call, now, host),
+            "create" => create(&mut state.books, signed, call, now),
+            "update" => update(&mut state.books, signed, call, now),
+            "read" => read(&state.books, signed, call),
+            "readByQuery" => read_by_query(&state.books, signed, call),
+            other => Err(Failure::new(
+                UNSUPPORTED,
+                "Unsupported function",
+                format!(
+                    "The fake serves getAPISession, create, update, read and readByQuery, not `{other}`"
+                ),
+            )),
+        }
+    }
+
+    /// `getAPISession` [INTACCT-SDK-PHP] `RequestHandlerTest`: a new session for the signed-in
+    /// user (and entity, from `<locationid>` when given) and the endpoint to call with it, the
+    /// mock's own URL from the request's `Host`.
+    fn api_session(
+        &self,
+        state: &mut IntacctState,
+        signed: &SignedIn,
+        call: &Element,
+        now: OffsetDateTime,
+        host: &str,
+    ) -> Result<Element, Failure> {
+        let entity = match call.text_of("locationid").filter(|e| !e.is_empty()) {
+            Some(entity) => {
+                let known = self
+                    .company(&signed.company)
+                    .is_some_and(|c| c.entities.iter().any(|e| e == entity));
+                if !known {
+                    return Err(Failure::new(
+                        INVALID_FIELD,
+                        "Invalid entity",
+                        format!(
+                            "Entity `{entity}` is not an entity of company `{}`",
+                            signed.company
+                        ),
+                    ));
+                }
+                Some(entity.to_owned())
+            }
+            None => signed.entity.clone(),
+        };
+        state.serial += 1;
+        let id = format!(
+            "{}..",
+            seeded_uuid(&self.mock, state.serial, 2).replace('-', "")
+        );
+        state.sessions.insert(
+            id.clone(),
+            Session {
+                company: signed.company.clone(),
+                user: signed.user.clone(),
+                entity: entity.clone(),
+                last_used: now,
+            },
+        );
+        let api = Element::new("api")
+            .with(Element::leaf("sessionid", &id))
+            .with(Element::leaf(
+                "endpoint",
+                &format!("http://{host}{ENDPOINT_PATH}"),
+            ))
+            .with(Element::leaf(
+                "locationid",
+                entity.as_deref().unwrap_or_default(),
+            ));
+        Ok(Element::new("data").with(api))
+    }
+}
+
+fn sign_in_failed(userid: &str, companyid: &str) -> Box<Refusal> {
+    let failure = Failure::new(
+        SIGN_IN_FAILED,
+        "Sign-in failed",
+        "The user ID, company ID, entity or password is not valid",
+    )
+    .correction("Check the Web Services user's credentials");
+    Box::new((userid.to_owned(), companyid.to_owned(), failure))
+}
+
+/// The object named `name`: `(object, list type, key field)`.
+fn object(name: &str) -> Result<(&'static str, &'static str, Option<&'static str>), Failure> {
+    OBJECTS
+        .iter()
+        .find(|(object, _, _)| object.eq_ignore_ascii_case(name))
+        .copied()
+        .ok_or_else(|| {
+            Failure::new(
+                UNSUPPORTED,
+                "Unsupported object",
+                format!("The fake stores VENDOR, APBILL and APPYMT, not `{name}`"),
+            )
+        })
+}
+
+/// `create` of one or more records: all of them, or none when one is invalid.
+fn create(
+    books: &mut Books,
+    signed: &SignedIn,
+    call: &Element,
+    now: OffsetDateTime,
+) -> Result<Element, Failure> {
+    if call.children.is_empty() {
+        return Err(Failure::new(
+            INVALID_FIELD,
+            "Nothing to create",
+            "The create holds no record",
+        ));
+    }
+    // Records may refer to those before them in the same call: work on a copy.
+    let mut draft = books.clone();
+    let mut data = Element::new("data")
+        .attr("listtype", "objects")
+        .attr("count", &call.children.len().to_string());
+    for element in &call.children {
+        let (object, list, key) = object(&element.name)?;
+        let Value::Object(mut fields) = element.to_json() else {
+            return Err(Failure::new(
+                INVALID_FIELD,
+                "Empty record",
+                format!("The {object} has no fields"),
+            ));
+        };
+        validate(&draft, signed, object, &fields)?;
+        let number = draft.record_no.entry(object).or_insert(0);
+        *number += 1;
+        let record_no = number.to_string();
+        let stamp = Value::from(format_rfc3339(now));
+        let mut saved = Map::new();
+        saved.insert("RECORDNO".to_owned(), Value::from(record_no.clone()));
+        saved.append(&mut fields);
+        saved.entry("WHENCREATED").or_insert(stamp.clone());
+        saved.insert("WHENMODIFIED".to_owned(), stamp);
+        let mut shown = Element::new(list).with(Element::leaf("RECORDNO", &record_no));
+        if let Some(key) = key
+            && let Some(value) = saved.get(key).and_then(Value::as_str)
+        {
+            shown = shown.with(Element::leaf(key, value));
+        }
+        data = data.with(shown);
+        draft.records_mut(object).push(Stored {
+            company: signed.company.clone(),
+            entity: signed.entity.clone(),
+            fields: saved,
+        });
+    }
+    *books = draft;
+    Ok(data)
+}
+
+/// The business rules of a new record (content level [INTACCT-ERRORS]; the rules and texts are
+/// reenact's): a vendor needs a `VENDORID` not yet used in the company and a `NAME`; a bill or a
+/// payment needs the `VENDORID` of an existing vendor; a payment's `APPYMTDETAIL`s must name
+/// existing bills by `RECORDKEY`.
+fn validate(
+    books: &Books,
+    signed: &SignedIn,
+    object: &str,
+    fields: &Map<String, Value>,
+) -> Result<(), Failure> {
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.trim().is_empty())
+    };
+    let required = |name: &str| {
+        text(name).ok_or_else(|| {
+            Failure::new(
+                INVALID_FIELD,
+                "Required field missing",
+                format!("{object} requires {name}"),
+            )
+        })
+    };
+    let vendor_id = required("VENDORID")?;
+    let vendor = books.find(&signed.company, "VENDOR", "VENDORID", vendor_id);
+    match object {
+        "VENDOR" => {
+            required("NAME")?;
+            if vendor.is_some() {
+                return Err(Failure::new(
+                    DUPLICATE,
+                    "Duplicate vendor",
+                    format!("Another Vendor with the given value(s) `{vendor_id}` already exists"),
+                )
+                .correction("Use a unique VENDORID"));
+            }
+        }
+        _ => {
+            if vendor.is_none() {
+                return Err(Failure::new(
+                    NOT_FOUND,
+                    "Invalid vendor",
+                    format!("Vendor `{vendor_id}` does not exist"),
+                )
+                .correction("Create the vendor first"));
+            }
+            if object == "APPYMT" {
+                let details = fields
+                    .get("APPYMTDETAILS")
+                    .and_then(|d| d.get("APPYMTDETAIL"));
+                let details: Vec<&Value> = match details {
+                    Some(Value::Array(items)) => items.iter().collect(),
+                    Some(one) => vec![one],
+                    None => Vec::new(),
+                };
+                for detail in details {
+                    let key = detail
+                        .get("RECORDKEY")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    if books
+                        .find(&signed.company, "APBILL", "RECORDNO", key)
+                        .is_none()
+                    {
+                        return Err(Failure::new(
+                            NOT_FOUND,
+                            "Invalid bill",
+                            format!("Bill `{key}` does not exist"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `update` of records named by `RECORDNO` (or `VENDORID` for a vendor): the given fields replace
+/// theirs; `WHENMODIFIED` moves.
+fn update(
+    books: &mut Books,
+    signed: &SignedIn,
+    call: &Element,
+    now: OffsetDateTime,
+) -> Result<Element, Failure> {
+    let mut draft = books.clone();
+    let mut data = Element::new("data")
+        .attr("listtype", "objects")
+        .attr("count", &call.children.len().to_string());
+    for element in &call.children {
+        let (object, list, key) = object(&element.name)?;
+        let Value::Object(fields) = element.to_json() else {
+            return Err(Failure::new(
+                INVALID_FIELD,
+                "Empty record",
+                format!("The {object} has no fields"),
+            ));
+        };
+        let by = ["RECORDNO"].into_iter().chain(key).find_map(|field| {
+            fields
+                .get(field)
+                .and_then(Value::as_str)
+                .map(|value| (field, value.to_owned()))
+        });
+        let Some((field, value)) = by else {
+            return Err(Failure::new(
+                INVALID_FIELD,
+                "Required field missing",
+                format!("An update of {object} names the record by RECORDNO"),
+            ));
+        };
+        let company = signed.company.as_str();
+        let Some(record) = draft.records_mut(object).iter_mut().find(|r| {
+            r.company == company
+                && r.fields.get(field).and_then(Value::as_str) == Some(value.as_str())
+        }) else {
+            return Err(Failure::new(
+                NOT_FOUND,
+                "Record not found",
+                format!("No {object} with {field} `{value}`"),
+            ));
+        };
+        for (name, value) in fields {
+            if name != "RECORDNO" {
+                record.fields.insert(name, value);
+            }
+        }
+        record
+            .fields
+            .insert("WHENMODIFIED".to_owned(), Value::from(format_rfc3339(now)));
+        let record_no = record.fields["RECORDNO"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        data = data.with(Element::new(list).with(Element::leaf("RECORDNO", &record_no)));
+    }
+    *books = draft;
+    Ok(data)
+}
+
+/// `read` of `<keys>` (comma-separated `RECORDNO`s; unknown ones are left out) with `<fields>`.
+fn read(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Failure> {
+    let (object, list, _) = object(call.text_of("object").unwrap_or_default())?;
+    let keys: Vec<&str> = call
+        .text_of("keys")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
+    let fields = field_list(call);
+    let found: Vec<&Stored> = keys
+        .iter()
+        .filter_map(|key| books.find(&signed.company, object, "RECORDNO", key))
+        .collect();
+    let mut data = Element::new("data")
+        .attr("listtype", list)
+        .attr("count", &found.len().to_string());
+    for record in found {
+        data = data.with(record_element(list, record, fields.as_deref()));
+    }
+    Ok(data)
+}
+
+/// `readByQuery` with `<query>` (empty, or `FIELD = 'value'` conditions joined by `AND`),
+/// `<pagesize>` (default [`DEFAULT_PAGE_SIZE`], at most [`MAX_PAGE_SIZE`] [RKL-INTACCT]) and
+/// `<offset>` (reenact's: Intacct pages with `readMore`, which the fake does not serve).
+fn read_by_query(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Failure> {
+    let (object, list, _) = object(call.text_of("object").unwrap_or_default())?;
+    let conditions = parse_query(call.text_of("query").unwrap_or_default())?;
+    let number = |name: &str, default: usize| -> Result<usize, Failure> {
+        match call.text_of(name).filter(|v| !v.is_empty()) {
+            None => Ok(default),
+            Some(text) => text.parse::<usize>().map_err(|_| {
+                Failure::new(
+                    INVALID_FIELD,
+                    "Invalid number",
+                    format!("<{name}> must be a number, not `{text}`"),
+                )
+            }),
+        }
+    };
+    let page_size = number("pagesize", DEFAULT_PAGE_SIZE)?.clamp(1, MAX_PAGE_SIZE);
+    let offset = number("offset", 0)?;
+    let fields = field_list(call);
+    let matching: Vec<&Stored> = books
+        .records(object)
+        .iter()
+        .filter(|r| r.company == signed.company)
+        .filter(|r| {
+            conditions.iter().all(|(field, value)| {
+                r.fields.get(field).and_then(Value::as_str) == Some(value.as_str())
+            })
+        })
+        .collect();
+    let total = matching.len();
+    let page: Vec<&Stored> = matching.into_iter().skip(offset).take(page_size).collect();
+    let remaining = total.saturating_sub(offset + page.len());
+    let mut data = Element::new("data")
+        .attr("listtype", list)
+        .attr("count", &page.len().to_string())
+        .attr("totalcount", &total.to_string())
+        .attr("numremaining", &remaining.to_string());
+    for record in page {
+        data = data.with(record_element(list, record, fields.as_deref()));
+    }
+    Ok(data)
+}
+
+/// `FIELD = 'value' AND …` as `(FIELD, value)` pairs; an empty query selects everything.
+fn parse_query(query: &str) -> Result<Vec<(String, String)>, Failure> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    query
+        .split(" AND ")
+        .map(|condition| {
+            let (field, value) = condition
+                .split_once('=')
+                .ok_or_else(|| bad_query(condition))?;
+            let field = field.trim();
+            let value = value.trim();
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(value);
+            if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(bad_query(condition));
+            }
+            Ok((field.to_ascii_uppercase(), value.to_owned()))
+        })
+        .collect()
+}
+
+fn bad_query(condition: &str) -> Failure {
+    Failure::new(
+        INVALID_FIELD,
+        "Invalid query",
+        format!(
+            "The fake reads `FIELD = 'value'` conditions joined by AND, not `{}`",
+            condition.trim()
+        ),
+    )
+}
+
+/// `<fields>`: `None` for all (`*` or absent), else the names.
+fn field_list(call: &Element) -> Option<Vec<String>> {
+    let text = call.text_of("fields").unwrap_or("*").trim();
+    if text.is_empty() || text == "*" {
+        return None;
+    }
+    Some(
+        text.split(',')
+            .map(|f| f.trim().to_ascii_uppercase())
+            .collect(),
+    )
+}
+
+/// A record as `read` shows it: `<vendor><RECORDNO>..</RECORDNO>..</vendor>`.
+fn record_element(list: &str, record: &Stored, fields: Option<&[String]>) -> Element {
+    let mut element = Element::new(list);
+    for (name, value) in &record.fields {
+        if fields.is_none_or(|wanted| wanted.contains(name)) {
+            element = element.with(Element::from_json(name, value));
+        }
+    }
+    element
+}
+
+/// Read `<control>`: on a schema error, what was read (to echo) and why.
+fn read_control(root: &Element) -> Result<Control, Box<(Control, String)>> {
+    let Some(control) = root.child("control") else {
+        return Err(Box::new((
+            Control::default(),
+            "<request> has no <control>".to_owned(),
+        )));
+    };
+    let text = |name: &str| control.text_of(name).unwrap_or_default().to_owned();
+    let read = Control {
+        senderid: text("senderid"),
+        password: text("password"),
+        controlid: text("controlid"),
+        uniqueid: control.text_of("uniqueid") == Some("true"),
+        dtdversion: text("dtdversion"),
+    };
+    for name in ["senderid", "password", "controlid", "dtdversion"] {
+        if control.child(name).is_none() {
+            return Err(Box::new((read, format!("<control> has no <{name}>"))));
+        }
+    }
+    if let Some(unique) = control.text_of("uniqueid")
+        && !matches!(unique, "true" | "false")
+    {
+        let reason = format!("<uniqueid> must be true or false, not `{unique}`");
+        return Err(Box::new((read, reason)));
+    }
+    if read.dtdversion != DTD_VERSION {
+        let reason = format!(
+            "<dtdversion> must be {DTD_VERSION}, not `{}`",
+            read.dtdversion
+        );
+        return Err(Box::new((read, reason)));
+    }
+    Ok(read)
+}
+
+/// Read `<operation>`: the element, the credentials and the functions, each with a `controlid`
+/// and exactly one call inside.
+fn read_operation(root: &Element) -> Result<(&Element, Credentials, Vec<&Element>), String> {
+    let operation = root
+        .child("operation")
+        .ok_or("<request> has no <operation>")?;
+    let authentication = operation
+        .child("authentication")
+        .ok_or("<operation> has no <authentication>")?;
+    let credentials = if let Some(login) = authentication.child("login") {
+        let text = |name: &str| -> Result<String, String> {
+            login
+                .text_of(name)
+                .map(str::to_owned)
+                .ok_or(format!("<login> has no <{name}>"))
+        };
+        Credentials::Login {
+            userid: text("userid")?,
+            companyid: text("companyid")?,
+            password: text("password")?,
+            locationid: login
+                .text_of("locationid")
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        }
+    } else if let Some(session) = authentication.text_of("sessionid") {
+        Credentials::Session(session.to_owned())
+    } else {
+        return Err("<authentication> has neither <login> nor <sessionid>".to_owned());
+    };
+    let content = operation
+        .child("content")
+        .ok_or("<operation> has no <content>")?;
+    let mut functions = Vec::new();
+    for function in &content.children {
+        if function.name != "function" {
+            return Err(format!(
+                "<content> holds <{}>, not <function>",
+                function.name
+            ));
+        }
+        if function.attr_value("controlid").is_none_or(str::is_empty) {
+            return Err("a <function> has no controlid attribute".to_owned());
+        }
+        if function.children.len() != 1 {
+            return Err("a <function> must hold exactly one call".to_owned());
+        }
+        functions.push(function);
+    }
+    if functions.is_empty() {
+        return Err("<content> holds no <function>".to_owned());
+    }
+    Ok((operation, credentials, functions))
+}
+
+/// The `XL03000003` control-level failure [INTACCT-ERRORS]: nothing runs.
+fn schema_error(control: Option<&Control>, reason: &str, support: String) -> Response<Bytes> {
+    let failure = Failure::new(
+        XML_SCHEMA_ERROR,
+        "XML Parse schema error",
+        format!("{reason} [Support ID: {support}]"),
+    )
+    .correction("Check the request against the Intacct DTD (version 3.0)");
+    xml_response(StatusCode::OK, &control_failure(control, &[failure]))
+}
+
+/// `<response>` with a failed `<control>` and its `<errormessage>`, no `<operation>`.
+fn control_failure(control: Option<&Control>, failures: &[Failure]) -> Element {
+    let control = match control {
+        Some(control) => control_element(control, "failure"),
+        None => Element::new("control").with(Element::leaf("status", "failure")),
+    };
+    Element::new("response")
+        .with(control)
+        .with(errormessage(failures))
+}
+
+/// `<control>` echoing the request's [INTACCT-SDK-PHP] `ResultExceptionTest`.
+fn control_element(control: &Control, status: &str) -> Element {
+    Element::new("control")
+        .with(Element::leaf("status", status))
+        .with(Element::leaf("senderid", &control.senderid))
+        .with(Element::leaf("controlid", &control.controlid))
+        .with(Element::leaf(
+            "uniqueid",
+            if control.uniqueid { "true" } else { "false" },
+        ))
+        .with(Element::leaf("dtdversion", &control.dtdversion))
+}
+
+/// `<errormessage><error><errorno/><description/><description2/><correction/></error>…`
+/// [INTACCT-ERRORS].
+fn errormessage(failures: &[Failure]) -> Element {
+    failures
+        .iter()
+        .fold(Element::new("errormessage"), |out, f| {
+            out.with(
+                Element::new("error")
+                    .with(Element::leaf("errorno", f.errorno))
+                    .with(Element::leaf("description", &f.description))
+                    .with(Element::leaf("description2", &f.description2))
+                    .with(Element::leaf("correction", &f.correction)),
+            )
+        })
+}
+
+fn xml_response(status: StatusCode, root: &Element) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(document(root)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(RESPONSE_CONTENT_TYPE),
+    );
+    response
+}
+
+/// `root` as a document: the XML declaration, then the element indented by two spaces.
+fn document(root: &Element) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    root.write(&mut out, 0);
+    out
+}
+
+/// An XML element as the fake reads and writes it: mixed content is not kept (text of an element
+/// with children is dropped), which no Intacct request or answer uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Element {
+    /// Local name.
+    pub name: String,
+    /// Attributes in document order.
+    pub attrs: Vec<(String, String)>,
+    /// Text content of a leaf.
+    pub text: String,
+    /// Child elements in order.
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// An element without content.
+    pub fn new(name: &str) -> Element {
+        Element {
+            name: name.to_owned(),
+            ..Element::default()
+        }
+    }
+
+    /// An element holding `text`.
+    pub fn leaf(name: &str, text: &str) -> Element {
+        Element {
+            text: text.to_owned(),
+            ..Element::new(name)
+        }
+    }
+
+    /// This element with `child` appended.
+    pub fn with(mut self, child: Element) -> Element {
+        self.children.push(child);
+        self
+    }
+
+    /// This element with attribute `name` set.
+    pub fn attr(mut self, name: &str, value: &str) -> Element {
+        self.attrs.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Parse a document's root element, or say why it is not XML.
+    pub fn parse(body: &[u8]) -> Result<Element, String> {
+        let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_owned())?;
+        let package =
+            sxd_document::parser::parse(text).map_err(|e| format!("the body is not XML: {e}"))?;
+        let document = package.as_document();
+        document
+            .root()
+            .children()
+            .into_iter()
+            .find_map(|child| child.element())
+            .map(from_dom)
+            .ok_or_else(|| "the body has no root element".to_owned())
+    }
+
+    /// The first child called `name`.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The trimmed text of the first child called `name`.
+    pub fn text_of(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.trim())
+    }
+
+    /// The value of attribute `name`.
+    pub fn attr_value(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Record fields as JSON: a leaf is its text; children become an object, a repeated name an
+    /// array.
+    fn to_json(&self) -> Value {
+        if self.children.is_empty() {
+            return Value::from(self.text.trim());
+        }
+        let mut fields = Map::new();
+        for child in &self.children {
+            let value = child.to_json();
+            match fields.get_mut(&child.name) {
+                Some(Value::Array(items)) => items.push(value),
+                Some(existing) => *existing = Value::Array(vec![existing.take(), value]),
+                None => {
+                    fields.insert(child.name.clone(), value);
+                }
+            }
+        }
+        Value::Object(fields)
+    }
+
+    /// The inverse of [`Element::to_json`] for a field `name`.
+    fn from_json(name: &str, value: &Value) -> Element {
+        match value {
+            Value::Object(fields) => {
+                fields
+                    .iter()
+                    .fold(Element::new(name), |out, (n, v)| match v {
+                        Value::Array(items) => items
+                            .iter()
+                            .fold(out, |out, item| out.with(Element::from_json(n, item))),
+                        _ => out.with(Element::from_json(n, v)),
+                    })
+            }
+            Value::String(text) => Element::leaf(name, text),
+            Value::Null => Element::new(name),
+            other => Element::leaf(name, &other.to_string()),
+        }
+    }
+
+    fn write(&self, out: &mut String, depth: usize) {
+        let indent = "  ".repeat(depth);
+        out.push_str(&indent);
+        out.push('<');
+        out.push_str(&self.name);
+        for (name, value) in &self.attrs {
+            out.push_str(&format!(" {name}=\"{}\"", escape(value)));
+        }
+        if self.children.is_empty() {
+            if self.text.is_empty() {
+                out.push_str("/>\n");
+            } else {
+                out.push_str(&format!(">{}</{}>\n", escape(&self.text), self.name));
+            }
+            return;
+        }
+        out.push_str(">\n");
+        for child in &self.children {
+            child.write(out, depth + 1);
+        }
+        out.push_str(&format!("{indent}</{}>\n", self.name));
+    }
+}
+
+fn from_dom(element: sxd_document::dom::Element<'_>) -> Element {
+    let mut out = Element::new(element.name().local_part());
+    out.attrs = element
+        .attributes()
+        .iter()
+        .map(|a| (a.name().local_part().to_owned(), a.value().to_owned()))
+        .collect();
+    for child in element.children() {
+        match child {
+            sxd_document::dom::ChildOfElement::Element(e) => out.children.push(from_dom(e)),
+            sxd_document::dom::ChildOfElement::Text(t) => out.text.push_str(t.text()),
+            _ => {}
+        }
+    }
+    if !out.children.is_empty() {
+        out.text.clear();
+    }
+    out
+}
+
+/// `text` with `&`, `<`, `>` and `"` escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_round_trip_through_text_with_escapes() {
+        let tree = Element::new("a")
+            .attr("k", "x\"y")
+            .with(Element::leaf("b", "1 < 2 & 3"))
+            .with(Element::new("c"));
+        let parsed = Element::parse(document(&tree).as_bytes()).expect("XML");
+        assert_eq!(parsed, tree);
+    }
+
+    #[test]
+    fn records_keep_repeated_children_as_arrays() {
+        let bill = Element::new("APBILL")
+            .with(Element::leaf("VENDORID", "V1"))
+            .with(
+                Element::new("APBILLITEMS")
+                    .with(Element::new("APBILLITEM").with(Element::leaf("TRX_AMOUNT", "1")))
+                    .with(Element::new("APBILLITEM").with(Element::leaf("TRX_AMOUNT", "2"))),
+            );
+        let json = bill.to_json();
+        assert_eq!(json["APBILLITEMS"]["APBILLITEM"][1]["TRX_AMOUNT"], "2");
+        assert_eq!(Element::from_json("APBILL", &json), bill);
+    }
+
+    #[test]
+    fn queries_are_field_equals_value_conditions() {
+        assert_eq!(
+            parse_query("VENDORID = 'V-1' AND name='Acme'").expect("valid"),
+            vec![
+                ("VENDORID".to_owned(), "V-1".to_owned()),
+                ("NAME".to_owned(), "Acme".to_owned())
+            ]
+        );
+        assert!(parse_query("").expect("valid").is_empty());
+        assert_eq!(
+            parse_query("VENDORID > 3").unwrap_err().errorno,
+            INVALID_FIELD
+        );
+    }
+}
