@@ -18,6 +18,8 @@ use crate::scenario::template::Template;
 use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
 use crate::scenario::{LoadError, duration, paths};
 
+mod sage;
+
 pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
     let source_text = String::from_utf8_lossy(bytes).into_owned();
     let invalid = |diagnostics: Vec<Diagnostic>, source_text: String| LoadError::Invalid {
@@ -117,9 +119,9 @@ const ROUTE_FAULT_KEYS: &[&str] = &[
 ];
 const WHEN_KEYS: &[&str] = &["method", "path"];
 /// Providers `provider:` accepts.
-const PROVIDERS: &[&str] = &["xero"];
+const PROVIDERS: &[&str] = &["sage", "xero"];
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "sage", "saml"];
+const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "saml"];
 const XERO_KEYS: &[&str] = &[
     "tenants",
     "rate_limits",
@@ -1222,9 +1224,10 @@ impl Cx<'_> {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks
                     .push((name.to_string(), provider.collections()));
-                let ProviderSpec::Xero(settings) = &provider;
-                self.xero_mocks
-                    .push((name.to_string(), settings.webhook_key.is_some()));
+                if let ProviderSpec::Xero(settings) = &provider {
+                    self.xero_mocks
+                        .push((name.to_string(), settings.webhook_key.is_some()));
+                }
                 Some(provider)
             }),
             None => {
@@ -1326,7 +1329,10 @@ impl Cx<'_> {
             self.missing(fields, "with", &context);
             return None;
         };
-        self.xero(with, mock).map(ProviderSpec::Xero)
+        match text.as_str() {
+            "sage" => self.sage(with, mock).map(ProviderSpec::Sage),
+            _ => self.xero(with, mock).map(ProviderSpec::Xero),
+        }
     }
 
     /// `with:` of `provider: xero`.

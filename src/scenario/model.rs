@@ -173,6 +173,8 @@ impl MockSpec {
 pub enum ProviderSpec {
     /// The Xero Accounting API, its OAuth 2.0 identity server and `/connections`.
     Xero(XeroSettings),
+    /// Sage Business Cloud Accounting (v3.1), its OAuth 2.0 token endpoint and `X-Business`.
+    Sage(SageSettings),
 }
 
 impl ProviderSpec {
@@ -180,6 +182,7 @@ impl ProviderSpec {
     pub fn name(&self) -> &'static str {
         match self {
             ProviderSpec::Xero(_) => "xero",
+            ProviderSpec::Sage(_) => "sage",
         }
     }
 
@@ -187,6 +190,7 @@ impl ProviderSpec {
     pub fn collections(&self) -> &'static [&'static str] {
         match self {
             ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
+            ProviderSpec::Sage(_) => &["businesses", "contacts", "purchase_invoices"],
         }
     }
 }
@@ -257,6 +261,30 @@ pub struct XeroTenant {
     pub id: String,
     /// The organisation's name (`tenantName`).
     pub name: String,
+}
+
+/// `with:` settings of `provider: sage` (documented in `docs/providers/sage.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SageSettings {
+    /// The user's businesses, in order; exactly one is the lead business.
+    pub businesses: Vec<SageBusiness>,
+    /// The app's registered redirect URI: a code exchange naming another gets `invalid_grant`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+}
+
+/// One Sage business of the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SageBusiness {
+    /// The business id (`X-Business`).
+    pub id: String,
+    /// The business's name.
+    pub name: String,
+    /// Whether it is the user's lead business, used when a request has no `X-Business`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lead: bool,
 }
 
 /// A mock-level fault: a stub fault that fires on the requests `when` selects among those the

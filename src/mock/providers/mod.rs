@@ -7,14 +7,19 @@
 //! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
 //! per-run serial, so they are the same on every run.
 
+pub mod sage;
 pub mod xero;
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
-use hyper::Response;
+use hyper::header::HeaderValue;
+use hyper::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::mock::engine::json_response;
 use crate::mock::matching::RequestView;
 use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{ProviderSpec, RateLimit};
@@ -44,6 +49,19 @@ impl ProviderRequest<'_> {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.into_owned())
     }
+
+    /// The body as an `application/x-www-form-urlencoded` form (the last of repeated names).
+    pub fn form(&self) -> BTreeMap<String, String> {
+        form_urlencoded::parse(self.view.body)
+            .into_owned()
+            .collect()
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    pub fn bearer(&self) -> Option<&str> {
+        self.header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+    }
 }
 
 /// A provider's answer: the response, and whether one of its routes served it (`false` for a
@@ -54,6 +72,49 @@ pub struct ProviderAnswer {
     pub response: Response<Bytes>,
     /// Whether a route of the provider answered.
     pub routed: bool,
+}
+
+impl ProviderAnswer {
+    /// The answer of one of the provider's routes.
+    pub fn routed(response: Response<Bytes>) -> ProviderAnswer {
+        ProviderAnswer {
+            response,
+            routed: true,
+        }
+    }
+
+    /// The answer to a path provider `name` does not serve: a `404` JSON naming the request,
+    /// marked `x-reenact-unmatched: true`, journaled as unmatched.
+    pub fn unrouted(name: &str, request: &ProviderRequest<'_>) -> ProviderAnswer {
+        let mut response = json_response(
+            StatusCode::NOT_FOUND,
+            &json!({
+                "error": format!("the {name} provider serves no such route"),
+                "request": { "method": request.view.method, "path": request.view.path },
+            }),
+        );
+        response.headers_mut().insert(
+            crate::mock::engine::UNMATCHED_HEADER,
+            HeaderValue::from_static("true"),
+        );
+        ProviderAnswer {
+            response,
+            routed: false,
+        }
+    }
+}
+
+/// A response with `status` and no body.
+pub fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+/// An OAuth 2.0 token endpoint error: `400 {"error": "<error>"}` (RFC 6749 §5.2), e.g.
+/// `invalid_grant` or `unsupported_grant_type`.
+pub fn oauth_error(error: &str) -> Response<Bytes> {
+    json_response(StatusCode::BAD_REQUEST, &json!({ "error": error }))
 }
 
 /// A webhook whose body and signature a provider writes itself, from its state (the `xero:` of a
@@ -92,6 +153,8 @@ pub struct ProviderPayload {
 pub enum Provider {
     /// `provider: xero`.
     Xero(xero::Xero),
+    /// `provider: sage`.
+    Sage(sage::Sage),
 }
 
 /// The state of a provider: entities, tokens, connections.
@@ -99,6 +162,8 @@ pub enum Provider {
 pub enum ProviderState {
     /// State of `provider: xero`.
     Xero(xero::XeroState),
+    /// State of `provider: sage`.
+    Sage(sage::SageState),
 }
 
 impl Provider {
@@ -106,6 +171,7 @@ impl Provider {
     pub fn new(mock: &str, spec: &ProviderSpec) -> Provider {
         match spec {
             ProviderSpec::Xero(settings) => Provider::Xero(xero::Xero::new(mock, settings.clone())),
+            ProviderSpec::Sage(settings) => Provider::Sage(sage::Sage::new(mock, settings.clone())),
         }
     }
 
@@ -113,6 +179,7 @@ impl Provider {
     pub fn name(&self) -> &'static str {
         match self {
             Provider::Xero(_) => "xero",
+            Provider::Sage(_) => "sage",
         }
     }
 
@@ -120,6 +187,7 @@ impl Provider {
     pub fn fresh_state(&self) -> ProviderState {
         match self {
             Provider::Xero(_) => ProviderState::Xero(xero::XeroState::default()),
+            Provider::Sage(sage) => ProviderState::Sage(sage.fresh_state()),
         }
     }
 
@@ -131,6 +199,8 @@ impl Provider {
     ) -> ProviderAnswer {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.respond(state, request),
+            (Provider::Sage(sage), ProviderState::Sage(state)) => sage.respond(state, request),
+            _ => ProviderAnswer::unrouted(self.name(), request),
         }
     }
 }
@@ -146,6 +216,11 @@ impl Provider {
     ) -> Result<Vec<ProviderPayload>, String> {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
+            // Sage has no webhooks [SAGE-BCA-SDK].
+            (provider, _) => Err(format!(
+                "the {} provider sends no webhooks",
+                provider.name()
+            )),
         }
     }
 }
@@ -158,6 +233,8 @@ pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
             .as_ref()
             .map(xero::rate_limits)
             .unwrap_or_default(),
+        // The catalog gives no Sage Business Cloud limits.
+        ProviderSpec::Sage(_) => Vec::new(),
     }
 }
 
@@ -167,6 +244,7 @@ impl ProviderState {
     pub fn to_json(&self) -> Value {
         match self {
             ProviderState::Xero(state) => state.to_json(),
+            ProviderState::Sage(state) => state.to_json(),
         }
     }
 }
