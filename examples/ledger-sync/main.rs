@@ -12,6 +12,7 @@
 
 mod connector;
 mod release;
+mod sage;
 mod service;
 mod webhook;
 mod xero;
@@ -47,11 +48,13 @@ options:
   --host ADDRESS      address to listen on (env HOST; default 127.0.0.1; 0.0.0.0 in a container)
 
 environment:
-  ACCOUNTING_PROVIDER     xero (default)
+  ACCOUNTING_PROVIDER     xero (default) or sage
   ACCOUNTING_API_URL      base URL of the accounting system (required for exports and syncs)
   HTTP_TIMEOUT_MS         timeout of accounting calls in milliseconds (default 5000)
   ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)
-  XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)";
+  XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)
+  SAGE_BUSINESS_ID        Sage: the business to use (default: the user's lead business)
+  SAGE_REDIRECT_URI       Sage: the redirect URI sent with the authorization code (optional)";
 
 /// What the command line and environment asked for.
 struct Config {
