@@ -22,9 +22,10 @@ use std::time::Duration;
 
 use hyper::HeaderMap;
 use reqwest::StatusCode;
-use reqwest::header::HeaderValue;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 
+use crate::log;
 use crate::release::Release;
 use crate::sage::SageClient;
 use crate::webhook::Rejection;
@@ -150,6 +151,57 @@ impl Connector {
             Connector::Sage(client) => client.verify_webhook(key, headers, body),
         }
     }
+}
+
+/// An OAuth 2.0 token request: `POST {base_url}{path}` with the URL-encoded `form` (an
+/// authorization code or a refresh token); the new access and refresh tokens, or the message
+/// "token request failed: <the `error` of the answer, else its status>". Logs the call as
+/// `{provider}: POST {path} ({grant_type}) -> {status}`.
+pub async fn request_tokens(
+    http: &reqwest::Client,
+    base_url: &str,
+    path: &str,
+    provider: &str,
+    form: &[(&str, &str)],
+) -> Result<(String, String), String> {
+    let grant = form.first().map_or("", |(_, value)| *value);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let response = http
+        .post(format!("{base_url}{path}"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(unreachable_message)?;
+    let status = response.status();
+    log(format!(
+        "{provider}: POST {path} ({grant}) -> {}",
+        status.as_u16()
+    ));
+    let body = response.bytes().await.map_err(unreachable_message)?;
+    let json = serde_json::from_slice::<Value>(&body).ok();
+    if !status.is_success() {
+        let reason = json
+            .as_ref()
+            .and_then(|json| text_at(json, &["error"]).map(str::to_owned))
+            .unwrap_or_else(|| status_line(status));
+        return Err(format!("token request failed: {reason}"));
+    }
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|json| text_at(json, &[name]))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("token request failed: the answer has no `{name}`"))
+    };
+    Ok((field("access_token")?, field("refresh_token")?))
+}
+
+/// The `Authorization` value for the access token `token`.
+pub fn bearer(token: &str) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| "the access token is not a valid header value".to_owned())
 }
 
 /// The message for an operation `provider` does not offer.

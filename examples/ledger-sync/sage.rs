@@ -18,12 +18,13 @@
 
 use hyper::HeaderMap;
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::connector::{
-    Bill, Settings, http_client, status_line, text_at, unreachable_message, unsupported,
+    Bill, Settings, bearer, http_client, request_tokens, status_line, text_at, unreachable_message,
+    unsupported,
 };
 use crate::log;
 use crate::release::Release;
@@ -122,39 +123,7 @@ impl SageClient {
 
     /// `POST /token` with `form`: the new access and refresh tokens.
     async fn token(&self, form: &[(&str, &str)]) -> Result<(String, String), String> {
-        let grant = form.first().map_or("", |(_, value)| *value);
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let response = self
-            .http
-            .post(format!("{}/token", self.base_url))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(unreachable_message)?;
-        let status = response.status();
-        log(format!(
-            "sage: POST /token ({grant}) -> {}",
-            status.as_u16()
-        ));
-        let body = response.bytes().await.map_err(unreachable_message)?;
-        let json = serde_json::from_slice::<Value>(&body).ok();
-        if !status.is_success() {
-            let reason = json
-                .as_ref()
-                .and_then(|json| text_at(json, &["error"]).map(str::to_owned))
-                .unwrap_or_else(|| status_line(status));
-            return Err(format!("token request failed: {reason}"));
-        }
-        let field = |name: &str| {
-            json.as_ref()
-                .and_then(|json| text_at(json, &[name]))
-                .map(str::to_owned)
-                .ok_or_else(|| format!("token request failed: the answer has no `{name}`"))
-        };
-        Ok((field("access_token")?, field("refresh_token")?))
+        request_tokens(&self.http, &self.base_url, "/token", "sage", form).await
     }
 
     /// Sends the request `build` makes with the session's token and business; on `401` refreshes
@@ -440,12 +409,6 @@ fn error_message(status: StatusCode, body: &[u8]) -> String {
     } else {
         messages.join("; ")
     }
-}
-
-/// The `Authorization` value for `token`.
-fn bearer(token: &str) -> Result<HeaderValue, String> {
-    HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| "the access token is not a valid header value".to_owned())
 }
 
 #[cfg(test)]
