@@ -628,3 +628,82 @@ async fn generated_ids_repeat_after_a_reset_and_unknown_routes_are_unmatched() {
         Some(&b"true"[..])
     );
 }
+
+/// Ledger accounts (the catalog is silent: reenact's choice after Sage's v3.1 names) are per
+/// business, with a `nominal_code` unique in the business.
+#[tokio::test]
+async fn ledger_accounts_have_a_nominal_code_unique_per_business() {
+    let sage = Harness::start(spec("", "")).await;
+    let (access, _) = sage.connect().await;
+    let account =
+        |code: Value| json!({ "ledger_account": { "name": "Materials", "nominal_code": code } });
+    let got = sage
+        .api(
+            "POST",
+            "/ledger_accounts",
+            &access,
+            None,
+            Some(account(json!(5000))),
+        )
+        .await;
+    assert_eq!(got.status, 201, "{}", got.json);
+    assert_eq!(got.json["displayed_as"], "Materials");
+    let id = text(&got.json["id"]);
+
+    let taken = sage
+        .api(
+            "POST",
+            "/ledger_accounts",
+            &access,
+            None,
+            Some(account(json!(5000))),
+        )
+        .await;
+    assert_eq!(taken.status, 422);
+    assert_eq!(taken.json[0]["$message"], "Nominal code is already in use");
+    let bad = sage
+        .api(
+            "POST",
+            "/ledger_accounts",
+            &access,
+            None,
+            Some(account(json!("50x"))),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, &bad.json[0]["$source"]),
+        (422, &json!("nominal_code"))
+    );
+    let other_business = sage
+        .api(
+            "POST",
+            "/ledger_accounts",
+            &access,
+            Some(SECOND),
+            Some(account(json!(5000))),
+        )
+        .await;
+    assert_eq!(other_business.status, 201, "codes are per business");
+
+    let renamed = sage
+        .api(
+            "PUT",
+            &format!("/ledger_accounts/{id}"),
+            &access,
+            None,
+            Some(json!({ "ledger_account": { "name": "Site materials" } })),
+        )
+        .await;
+    assert_eq!(
+        renamed.status, 200,
+        "its own code is no clash: {}",
+        renamed.json
+    );
+    let listed = sage
+        .api("GET", "/ledger_accounts", &access, None, None)
+        .await;
+    assert_eq!(listed.json["$total"], 1);
+    assert_eq!(listed.json["$items"][0]["name"], "Site materials");
+    let state = sage.provider_state().await;
+    assert_eq!(in_business(&state, "ledger_accounts", SECOND), 1);
+}

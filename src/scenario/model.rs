@@ -190,7 +190,12 @@ impl ProviderSpec {
     pub fn collections(&self) -> &'static [&'static str] {
         match self {
             ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
-            ProviderSpec::Sage(_) => &["businesses", "contacts", "purchase_invoices"],
+            ProviderSpec::Sage(_) => &[
+                "businesses",
+                "contacts",
+                "purchase_invoices",
+                "ledger_accounts",
+            ],
         }
     }
 }

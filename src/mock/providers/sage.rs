@@ -1,6 +1,7 @@
 //! `provider: sage`, [`Sage`]: Sage Business Cloud Accounting's OAuth 2.0 token endpoint, the
 //! user's businesses (`X-Business`, the lead business when it is missing) and the v3.1 REST
-//! collections `contacts` and `purchase_invoices`, with their state in [`SageState`].
+//! collections `contacts`, `purchase_invoices` and `ledger_accounts`, with their state in
+//! [`SageState`].
 //!
 //! Every behaviour traces to `domain-catalog.md` §3.3 and incident S-01 (§9);
 //! `docs/providers/sage.md` gives the source tag of each and says where the catalog is silent and
@@ -58,16 +59,20 @@ pub struct SageState {
     contacts: Vec<Value>,
     /// Purchase invoices in creation order, each with its `business_id`.
     purchase_invoices: Vec<Value>,
+    /// Ledger accounts in creation order, each with its `business_id`.
+    ledger_accounts: Vec<Value>,
 }
 
 impl SageState {
-    /// `{"businesses": [..], "contacts": [..], "purchase_invoices": [..], "issued": {"access": N,
-    /// "refresh": N}}`: records carry their `business_id`; tokens only as counts.
+    /// `{"businesses": [..], "contacts": [..], "purchase_invoices": [..], "ledger_accounts": [..],
+    /// "issued": {"access": N, "refresh": N}}`: records carry their `business_id`; tokens only
+    /// as counts.
     pub fn to_json(&self) -> Value {
         json!({
             "businesses": self.businesses,
             "contacts": self.contacts,
             "purchase_invoices": self.purchase_invoices,
+            "ledger_accounts": self.ledger_accounts,
             "issued": { "access": self.access.len(), "refresh": self.refresh.len() },
         })
     }
@@ -83,6 +88,7 @@ impl SageState {
         match collection {
             Collection::Contacts => &self.contacts,
             Collection::PurchaseInvoices => &self.purchase_invoices,
+            Collection::LedgerAccounts => &self.ledger_accounts,
         }
     }
 
@@ -90,6 +96,7 @@ impl SageState {
         match collection {
             Collection::Contacts => &mut self.contacts,
             Collection::PurchaseInvoices => &mut self.purchase_invoices,
+            Collection::LedgerAccounts => &mut self.ledger_accounts,
         }
     }
 }
@@ -99,6 +106,7 @@ impl SageState {
 enum Collection {
     Contacts,
     PurchaseInvoices,
+    LedgerAccounts,
 }
 
 impl Collection {
@@ -106,6 +114,7 @@ impl Collection {
         match segment {
             "contacts" => Some(Collection::Contacts),
             "purchase_invoices" => Some(Collection::PurchaseInvoices),
+            "ledger_accounts" => Some(Collection::LedgerAccounts),
             _ => None,
         }
     }
@@ -115,6 +124,7 @@ impl Collection {
         match self {
             Collection::Contacts => "contacts",
             Collection::PurchaseInvoices => "purchase_invoices",
+            Collection::LedgerAccounts => "ledger_accounts",
         }
     }
 
@@ -123,6 +133,7 @@ impl Collection {
         match self {
             Collection::Contacts => "contact",
             Collection::PurchaseInvoices => "purchase_invoice",
+            Collection::LedgerAccounts => "ledger_account",
         }
     }
 }
@@ -320,8 +331,8 @@ impl Sage {
         )
     }
 
-    /// `POST /contacts`, `/purchase_invoices` with `{"contact": {..}}` / `{"purchase_invoice":
-    /// {..}}`: saved in the request's business with a generated `id`, `displayed_as`, `$path`,
+    /// `POST /contacts` (and `/purchase_invoices`, `/ledger_accounts`) with `{"contact": {..}}`
+    /// (`{"purchase_invoice": {..}}`, `{"ledger_account": {..}}`): saved in the request's business with a generated `id`, `displayed_as`, `$path`,
     /// `created_at` and `updated_at` on the virtual clock; `201` with the record.
     fn create(
         &self,
@@ -357,7 +368,7 @@ impl Sage {
         json_response(StatusCode::CREATED, &shown)
     }
 
-    /// `PUT /contacts/{id}`, `/purchase_invoices/{id}`: the body's fields replace the record's,
+    /// `PUT /contacts/{id}` (and the other collections): the body's fields replace the record's,
     /// `updated_at` moves to the virtual now; `200` with the record. Only records of the
     /// request's business are found.
     fn update(
@@ -416,10 +427,11 @@ fn shown(record: &Value) -> Value {
     shown
 }
 
-/// `displayed_as`: a contact's `name`, a purchase invoice's `vendor_reference` (else its id).
+/// `displayed_as`: a contact's or ledger account's `name`, a purchase invoice's
+/// `vendor_reference` (else its id).
 fn displayed_as(collection: Collection, record: &Map<String, Value>) -> Value {
     let field = match collection {
-        Collection::Contacts => "name",
+        Collection::Contacts | Collection::LedgerAccounts => "name",
         Collection::PurchaseInvoices => "vendor_reference",
     };
     record
@@ -455,8 +467,9 @@ fn body_fields(
 
 /// The `422` for the first invalid field of a record, if any: a contact needs a `name`; a
 /// purchase invoice a `contact_id` naming a contact of the same business, and a `date`
-/// (`YYYY-MM-DD`; `due_date` too when given). The rules and texts are reenact's (the catalog
-/// gives none); a target should not compare the texts.
+/// (`YYYY-MM-DD`; `due_date` too when given); a ledger account a `name` and a `nominal_code`
+/// (an integer from 1 to 99999999) no other account of the business has. The rules and texts
+/// are reenact's (the catalog gives none); a target should not compare the texts.
 fn validate(
     state: &SageState,
     collection: Collection,
@@ -490,6 +503,27 @@ fn validate(
                 None
             }
         }
+        Collection::LedgerAccounts => {
+            let code = fields.get("nominal_code").and_then(Value::as_u64);
+            let taken = |code: u64| {
+                state.ledger_accounts.iter().any(|account| {
+                    account["business_id"] == business
+                        && account["nominal_code"] == code
+                        && Some(&account["id"]) != fields.get("id")
+                })
+            };
+            match code {
+                _ if text("name").is_none() => Some(("name", "Name can't be blank")),
+                Some(code) if (1..=99_999_999).contains(&code) && !taken(code) => None,
+                Some(code) if taken(code) => {
+                    Some(("nominal_code", "Nominal code is already in use"))
+                }
+                _ => Some((
+                    "nominal_code",
+                    "Nominal code must be a whole number from 1 to 99999999",
+                )),
+            }
+        }
     };
     match problem {
         Some((source, message)) => Err(unprocessable("RecordInvalid", message, source)),
@@ -505,7 +539,7 @@ fn position(state: &SageState, collection: Collection, business: &str, id: &str)
         .position(|r| r["id"] == id && r["business_id"] == business)
 }
 
-/// `GET /contacts/{id}`, `/purchase_invoices/{id}`: the record, if it is in the request's
+/// `GET /contacts/{id}` (and the other collections): the record, if it is in the request's
 /// business; else `404`.
 fn get_one(state: &SageState, collection: Collection, business: &str, id: &str) -> Response<Bytes> {
     match position(state, collection, business, id) {
@@ -514,7 +548,7 @@ fn get_one(state: &SageState, collection: Collection, business: &str, id: &str) 
     }
 }
 
-/// `GET /contacts`, `/purchase_invoices`: the business's records in creation order, those
+/// `GET /contacts` (and the other collections): the business's records in creation order, those
 /// created or updated at or after `updated_or_created_since` (RFC 3339) when given
 /// [SAGE-BCA-SDK], paged by [`page`].
 fn list(
