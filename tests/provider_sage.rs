@@ -707,3 +707,40 @@ async fn ledger_accounts_have_a_nominal_code_unique_per_business() {
     let state = sage.provider_state().await;
     assert_eq!(in_business(&state, "ledger_accounts", SECOND), 1);
 }
+
+/// The settings travel in the configuration the runner sends a mock (as a Docker mock gets
+/// them): configured through the control API, the provider serves the same businesses.
+#[tokio::test]
+async fn the_configuration_put_through_the_control_api_carries_the_businesses() {
+    let configured = spec(&format!("      redirect_uri: {CALLBACK}\n"), "");
+    let mut plain = configured.clone();
+    plain.provider = None;
+    let sage = Harness::start(plain).await;
+    let before = sage.token(&[("grant_type", "refresh_token")]).await;
+    assert_eq!(before.status, 404, "no provider yet");
+
+    sage.control
+        .configure(&configured)
+        .await
+        .expect("configure");
+    let without_uri = sage
+        .token(&[("grant_type", "authorization_code"), ("code", "c")])
+        .await;
+    assert_eq!(
+        (without_uri.status, without_uri.json),
+        (400, invalid_grant()),
+        "with.redirect_uri arrived"
+    );
+    let got = sage
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", "c"),
+            ("redirect_uri", CALLBACK),
+        ])
+        .await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    let access = text(&got.json["access_token"]);
+    sage.contact(&access, None, "A").await;
+    let state = sage.provider_state().await;
+    assert_eq!(in_business(&state, "contacts", LEAD), 1, "the lead arrived");
+}
