@@ -22,11 +22,13 @@ use std::time::Duration;
 
 use hyper::HeaderMap;
 use reqwest::StatusCode;
-use reqwest::header::HeaderValue;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 
 use crate::intacct::IntacctClient;
+use crate::log;
 use crate::release::Release;
+use crate::sage::SageClient;
 use crate::webhook::Rejection;
 use crate::xero::XeroClient;
 
@@ -68,7 +70,7 @@ pub struct Settings {
 }
 
 /// The providers `ACCOUNTING_PROVIDER` names.
-pub const PROVIDERS: &[&str] = &["intacct", "xero"];
+pub const PROVIDERS: &[&str] = &["xero", "intacct", "sage"];
 
 /// The accounting system ledger-sync is connected to.
 pub enum Connector {
@@ -76,6 +78,8 @@ pub enum Connector {
     Xero(XeroClient),
     /// Sage Intacct (`ACCOUNTING_PROVIDER=intacct`).
     Intacct(IntacctClient),
+    /// Sage Business Cloud Accounting (`ACCOUNTING_PROVIDER=sage`).
+    Sage(SageClient),
 }
 
 impl Connector {
@@ -85,6 +89,7 @@ impl Connector {
         match provider {
             "xero" => Ok(Connector::Xero(XeroClient::from_env(settings)?)),
             "intacct" => Ok(Connector::Intacct(IntacctClient::from_env(settings)?)),
+            "sage" => Ok(Connector::Sage(SageClient::from_env(settings)?)),
             other => Err(format!(
                 "unknown ACCOUNTING_PROVIDER `{other}` (known: {})",
                 PROVIDERS.join(", ")
@@ -98,6 +103,7 @@ impl Connector {
         match self {
             Connector::Xero(client) => client.connect(code).await,
             Connector::Intacct(client) => client.connect(code).await,
+            Connector::Sage(client) => client.connect(code).await,
         }
     }
 
@@ -106,6 +112,7 @@ impl Connector {
         match self {
             Connector::Xero(client) => client.post_bill(export_id, bill).await,
             Connector::Intacct(client) => client.post_bill(export_id, bill).await,
+            Connector::Sage(client) => client.post_bill(export_id, bill).await,
         }
     }
 
@@ -119,6 +126,7 @@ impl Connector {
         match self {
             Connector::Xero(client) => client.post_bills(export_id, bills).await,
             Connector::Intacct(client) => client.post_bills(export_id, bills).await,
+            Connector::Sage(client) => client.post_bills(export_id, bills).await,
         }
     }
 
@@ -127,6 +135,7 @@ impl Connector {
         match self {
             Connector::Xero(client) => client.update_due_date(bill_id, due_date).await,
             Connector::Intacct(client) => client.update_due_date(bill_id, due_date).await,
+            Connector::Sage(client) => client.update_due_date(bill_id, due_date).await,
         }
     }
 
@@ -135,6 +144,7 @@ impl Connector {
         match self {
             Connector::Xero(client) => client.list_vendors().await,
             Connector::Intacct(client) => client.list_vendors().await,
+            Connector::Sage(client) => client.list_vendors().await,
         }
     }
 
@@ -148,8 +158,60 @@ impl Connector {
         match self {
             Connector::Xero(client) => client.verify_webhook(key, headers, body),
             Connector::Intacct(client) => client.verify_webhook(key, headers, body),
+            Connector::Sage(client) => client.verify_webhook(key, headers, body),
         }
     }
+}
+
+/// An OAuth 2.0 token request: `POST {base_url}{path}` with the URL-encoded `form` (an
+/// authorization code or a refresh token); the new access and refresh tokens, or the message
+/// "token request failed: <the `error` of the answer, else its status>". Logs the call as
+/// `{provider}: POST {path} ({grant_type}) -> {status}`.
+pub async fn request_tokens(
+    http: &reqwest::Client,
+    base_url: &str,
+    path: &str,
+    provider: &str,
+    form: &[(&str, &str)],
+) -> Result<(String, String), String> {
+    let grant = form.first().map_or("", |(_, value)| *value);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let response = http
+        .post(format!("{base_url}{path}"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(unreachable_message)?;
+    let status = response.status();
+    log(format!(
+        "{provider}: POST {path} ({grant}) -> {}",
+        status.as_u16()
+    ));
+    let body = response.bytes().await.map_err(unreachable_message)?;
+    let json = serde_json::from_slice::<Value>(&body).ok();
+    if !status.is_success() {
+        let reason = json
+            .as_ref()
+            .and_then(|json| text_at(json, &["error"]).map(str::to_owned))
+            .unwrap_or_else(|| status_line(status));
+        return Err(format!("token request failed: {reason}"));
+    }
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|json| text_at(json, &[name]))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("token request failed: the answer has no `{name}`"))
+    };
+    Ok((field("access_token")?, field("refresh_token")?))
+}
+
+/// The `Authorization` value for the access token `token`.
+pub fn bearer(token: &str) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| "the access token is not a valid header value".to_owned())
 }
 
 /// The message for an operation `provider` does not offer.
@@ -249,7 +311,7 @@ mod tests {
         };
         assert_eq!(
             message,
-            "unknown ACCOUNTING_PROVIDER `zero` (known: intacct, xero)"
+            "unknown ACCOUNTING_PROVIDER `zero` (known: xero, intacct, sage)"
         );
     }
 }

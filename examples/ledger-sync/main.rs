@@ -13,6 +13,7 @@
 mod connector;
 mod intacct;
 mod release;
+mod sage;
 mod service;
 mod webhook;
 mod xero;
@@ -48,7 +49,7 @@ options:
   --host ADDRESS      address to listen on (env HOST; default 127.0.0.1; 0.0.0.0 in a container)
 
 environment:
-  ACCOUNTING_PROVIDER     xero (default) or intacct
+  ACCOUNTING_PROVIDER     xero (default), intacct or sage
   ACCOUNTING_API_URL      base URL of the accounting system (required for exports and syncs)
   HTTP_TIMEOUT_MS         timeout of accounting calls in milliseconds (default 5000)
   ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)
@@ -57,7 +58,9 @@ environment:
   INTACCT_SENDER_PASSWORD Intacct: the sender's password (required for intacct)
   INTACCT_COMPANY_ID      Intacct: the company to sign in to (required for intacct)
   INTACCT_USER_ID         Intacct: the Web Services user (required for intacct)
-  INTACCT_USER_PASSWORD   Intacct: the user's password (required for intacct)";
+  INTACCT_USER_PASSWORD   Intacct: the user's password (required for intacct)
+  SAGE_BUSINESS_ID        Sage: the business to use (default: the user's lead business)
+  SAGE_REDIRECT_URI       Sage: the redirect URI sent with the authorization code (optional)";
 
 /// What the command line and environment asked for.
 struct Config {

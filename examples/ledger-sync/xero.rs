@@ -24,13 +24,13 @@
 
 use hyper::HeaderMap;
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::connector::{
-    Bill, Settings, TIMED_OUT, http_client, retry_after, status_line, text_at, unreachable_message,
-    unsupported,
+    Bill, Settings, TIMED_OUT, bearer, http_client, request_tokens, retry_after, status_line,
+    text_at, unreachable_message, unsupported,
 };
 use crate::log;
 use crate::release::Release;
@@ -160,39 +160,7 @@ impl XeroClient {
 
     /// `POST /connect/token` with `form`: the new access and refresh tokens.
     async fn token(&self, form: &[(&str, &str)]) -> Result<(String, String), String> {
-        let grant = form.first().map_or("", |(_, value)| *value);
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let response = self
-            .http
-            .post(format!("{}/connect/token", self.base_url))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(unreachable_message)?;
-        let status = response.status();
-        log(format!(
-            "xero: POST /connect/token ({grant}) -> {}",
-            status.as_u16()
-        ));
-        let body = response.bytes().await.map_err(unreachable_message)?;
-        let json = serde_json::from_slice::<Value>(&body).ok();
-        if !status.is_success() {
-            let reason = json
-                .as_ref()
-                .and_then(|json| text_at(json, &["error"]).map(str::to_owned))
-                .unwrap_or_else(|| status_line(status));
-            return Err(format!("token request failed: {reason}"));
-        }
-        let field = |name: &str| {
-            json.as_ref()
-                .and_then(|json| text_at(json, &[name]))
-                .map(str::to_owned)
-                .ok_or_else(|| format!("token request failed: the answer has no `{name}`"))
-        };
-        Ok((field("access_token")?, field("refresh_token")?))
+        request_tokens(&self.http, &self.base_url, "/connect/token", "xero", form).await
     }
 
     /// The current session, or the message that ledger-sync is not connected.
@@ -586,12 +554,6 @@ fn invoice(bill: &Bill) -> Value {
         invoice["DueDate"] = Value::from(due.as_str());
     }
     invoice
-}
-
-/// `Bearer TOKEN` as a header value.
-fn bearer(token: &str) -> Result<HeaderValue, String> {
-    HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| "the access token is not a valid header value".to_owned())
 }
 
 /// Xero's `Elements[*].ValidationErrors[*].Message` texts joined with `; `, if there are any.

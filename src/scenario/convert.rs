@@ -19,6 +19,7 @@ use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
 use crate::scenario::{LoadError, duration, paths};
 
 mod intacct;
+mod sage;
 
 pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
     let source_text = String::from_utf8_lossy(bytes).into_owned();
@@ -119,9 +120,9 @@ const ROUTE_FAULT_KEYS: &[&str] = &[
 ];
 const WHEN_KEYS: &[&str] = &["method", "path"];
 /// Providers `provider:` accepts.
-const PROVIDERS: &[&str] = &["intacct", "xero"];
+const PROVIDERS: &[&str] = &["intacct", "sage", "xero"];
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "quickbooks", "sage", "saml"];
+const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "quickbooks", "saml"];
 const XERO_KEYS: &[&str] = &[
     "tenants",
     "rate_limits",
@@ -1335,6 +1336,7 @@ impl Cx<'_> {
         };
         match text.as_str() {
             "intacct" => self.intacct(with, mock).map(ProviderSpec::Intacct),
+            "sage" => self.sage(with, mock).map(ProviderSpec::Sage),
             _ => self.xero(with, mock).map(ProviderSpec::Xero),
         }
     }

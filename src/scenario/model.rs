@@ -178,6 +178,8 @@ pub enum ProviderSpec {
     Xero(XeroSettings),
     /// Sage Intacct's XML Web Services gateway (`/ia/xml/xmlgw.phtml`).
     Intacct(IntacctSettings),
+    /// Sage Business Cloud Accounting (v3.1), its OAuth 2.0 token endpoint and `X-Business`.
+    Sage(SageSettings),
 }
 
 impl ProviderSpec {
@@ -186,6 +188,7 @@ impl ProviderSpec {
         match self {
             ProviderSpec::Xero(_) => "xero",
             ProviderSpec::Intacct(_) => "intacct",
+            ProviderSpec::Sage(_) => "sage",
         }
     }
 
@@ -194,6 +197,12 @@ impl ProviderSpec {
         match self {
             ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
             ProviderSpec::Intacct(_) => &["vendors", "bills", "payments"],
+            ProviderSpec::Sage(_) => &[
+                "businesses",
+                "contacts",
+                "purchase_invoices",
+                "ledger_accounts",
+            ],
         }
     }
 }
@@ -288,6 +297,30 @@ pub struct XeroTenant {
     pub id: String,
     /// The organisation's name (`tenantName`).
     pub name: String,
+}
+
+/// `with:` settings of `provider: sage` (documented in `docs/providers/sage.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SageSettings {
+    /// The user's businesses, in order; exactly one is the lead business.
+    pub businesses: Vec<SageBusiness>,
+    /// The app's registered redirect URI: a code exchange naming another gets `invalid_grant`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+}
+
+/// One Sage business of the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SageBusiness {
+    /// The business id (`X-Business`).
+    pub id: String,
+    /// The business's name.
+    pub name: String,
+    /// Whether it is the user's lead business, used when a request has no `X-Business`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lead: bool,
 }
 
 /// A mock-level fault: a stub fault that fires on the requests `when` selects among those the

@@ -301,7 +301,7 @@ impl Intacct {
                 routed: true,
             };
         }
-        super::unrouted("intacct", request)
+        ProviderAnswer::unrouted("intacct", request)
     }
 
     /// The layers of [INTACCT-ERRORS] in order: gateway (content type), XML validation, control

@@ -9,14 +9,19 @@
 
 pub mod intacct;
 pub mod money;
+pub mod sage;
 pub mod xero;
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
-use hyper::Response;
+use hyper::header::HeaderValue;
+use hyper::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::mock::engine::json_response;
 use crate::mock::matching::RequestView;
 use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{ProviderSpec, RateLimit};
@@ -46,6 +51,19 @@ impl ProviderRequest<'_> {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.into_owned())
     }
+
+    /// The body as an `application/x-www-form-urlencoded` form (the last of repeated names).
+    pub fn form(&self) -> BTreeMap<String, String> {
+        form_urlencoded::parse(self.view.body)
+            .into_owned()
+            .collect()
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    pub fn bearer(&self) -> Option<&str> {
+        self.header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+    }
 }
 
 /// A provider's answer: the response, and whether one of its routes served it (`false` for a
@@ -58,24 +76,47 @@ pub struct ProviderAnswer {
     pub routed: bool,
 }
 
-/// The answer to a request for a path provider `name` does not serve: `404` JSON naming the
-/// request, with `x-reenact-unmatched: true`, journaled as unmatched.
-pub fn unrouted(name: &str, request: &ProviderRequest<'_>) -> ProviderAnswer {
-    let mut response = crate::mock::engine::json_response(
-        hyper::StatusCode::NOT_FOUND,
-        &serde_json::json!({
-            "error": format!("the {name} provider serves no such route"),
-            "request": { "method": request.view.method, "path": request.view.path },
-        }),
-    );
-    response.headers_mut().insert(
-        crate::mock::engine::UNMATCHED_HEADER,
-        hyper::header::HeaderValue::from_static("true"),
-    );
-    ProviderAnswer {
-        response,
-        routed: false,
+impl ProviderAnswer {
+    /// The answer of one of the provider's routes.
+    pub fn routed(response: Response<Bytes>) -> ProviderAnswer {
+        ProviderAnswer {
+            response,
+            routed: true,
+        }
     }
+
+    /// The answer to a path provider `name` does not serve: a `404` JSON naming the request,
+    /// marked `x-reenact-unmatched: true`, journaled as unmatched.
+    pub fn unrouted(name: &str, request: &ProviderRequest<'_>) -> ProviderAnswer {
+        let mut response = json_response(
+            StatusCode::NOT_FOUND,
+            &json!({
+                "error": format!("the {name} provider serves no such route"),
+                "request": { "method": request.view.method, "path": request.view.path },
+            }),
+        );
+        response.headers_mut().insert(
+            crate::mock::engine::UNMATCHED_HEADER,
+            HeaderValue::from_static("true"),
+        );
+        ProviderAnswer {
+            response,
+            routed: false,
+        }
+    }
+}
+
+/// A response with `status` and no body.
+pub fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+/// An OAuth 2.0 token endpoint error: `400 {"error": "<error>"}` (RFC 6749 §5.2), e.g.
+/// `invalid_grant` or `unsupported_grant_type`.
+pub fn oauth_error(error: &str) -> Response<Bytes> {
+    json_response(StatusCode::BAD_REQUEST, &json!({ "error": error }))
 }
 
 /// A webhook whose body and signature a provider writes itself, from its state (the `xero:` of a
@@ -116,6 +157,8 @@ pub enum Provider {
     Xero(xero::Xero),
     /// `provider: intacct`.
     Intacct(intacct::Intacct),
+    /// `provider: sage`.
+    Sage(sage::Sage),
 }
 
 /// The state of a provider: entities, tokens, connections.
@@ -125,6 +168,8 @@ pub enum ProviderState {
     Xero(xero::XeroState),
     /// State of `provider: intacct`.
     Intacct(intacct::IntacctState),
+    /// State of `provider: sage`.
+    Sage(sage::SageState),
 }
 
 impl Provider {
@@ -135,6 +180,7 @@ impl Provider {
             ProviderSpec::Intacct(settings) => {
                 Provider::Intacct(intacct::Intacct::new(mock, settings.clone()))
             }
+            ProviderSpec::Sage(settings) => Provider::Sage(sage::Sage::new(mock, settings.clone())),
         }
     }
 
@@ -143,6 +189,7 @@ impl Provider {
         match self {
             Provider::Xero(_) => "xero",
             Provider::Intacct(_) => "intacct",
+            Provider::Sage(_) => "sage",
         }
     }
 
@@ -151,6 +198,7 @@ impl Provider {
         match self {
             Provider::Xero(_) => ProviderState::Xero(xero::XeroState::default()),
             Provider::Intacct(_) => ProviderState::Intacct(intacct::IntacctState::default()),
+            Provider::Sage(sage) => ProviderState::Sage(sage.fresh_state()),
         }
     }
 
@@ -165,7 +213,10 @@ impl Provider {
             (Provider::Intacct(intacct), ProviderState::Intacct(state)) => {
                 intacct.respond(state, request)
             }
-            _ => unreachable!("a provider's state is made by the provider itself"),
+            (Provider::Sage(sage), ProviderState::Sage(state)) => sage.respond(state, request),
+            // A provider's state is made by the provider itself, so this cannot happen; answer
+            // rather than take the mock down.
+            _ => ProviderAnswer::unrouted(self.name(), request),
         }
     }
 }
@@ -181,9 +232,11 @@ impl Provider {
     ) -> Result<Vec<ProviderPayload>, String> {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
-            // Intacct sends no webhooks (catalog §3).
-            (Provider::Intacct(_), _) => Err("the intacct provider sends no webhooks".to_string()),
-            _ => unreachable!("a provider's state is made by the provider itself"),
+            // Intacct sends no webhooks (catalog §3), nor does Sage [SAGE-BCA-SDK].
+            (provider, _) => Err(format!(
+                "the {} provider sends no webhooks",
+                provider.name()
+            )),
         }
     }
 }
@@ -201,6 +254,8 @@ pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
             .as_ref()
             .map(intacct::rate_limits)
             .unwrap_or_default(),
+        // The catalog gives no Sage Business Cloud limits.
+        ProviderSpec::Sage(_) => Vec::new(),
     }
 }
 
@@ -211,6 +266,7 @@ impl ProviderState {
         match self {
             ProviderState::Xero(state) => state.to_json(),
             ProviderState::Intacct(state) => state.to_json(),
+            ProviderState::Sage(state) => state.to_json(),
         }
     }
 }

@@ -13,7 +13,9 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::{ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, money};
+use super::{
+    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, money, oauth_error,
+};
 use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -313,10 +315,7 @@ impl Xero {
     /// Answer one request.
     pub fn respond(&self, state: &mut XeroState, request: &ProviderRequest<'_>) -> ProviderAnswer {
         let method = request.view.method.to_ascii_uppercase();
-        let routed = |response| ProviderAnswer {
-            response,
-            routed: true,
-        };
+        let routed = ProviderAnswer::routed;
         match (method.as_str(), request.view.path) {
             ("POST", "/connect/token") => return routed(self.token(state, request)),
             ("POST", "/connect/revocation") => return routed(revoke(state, request)),
@@ -357,14 +356,12 @@ impl Xero {
                 }
             }
         }
-        super::unrouted("xero", request)
+        ProviderAnswer::unrouted("xero", request)
     }
 
     /// `POST /connect/token`: `authorization_code` and `refresh_token` grants.
     fn token(&self, state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
-        let form: BTreeMap<String, String> = form_urlencoded::parse(request.view.body)
-            .into_owned()
-            .collect();
+        let form = request.form();
         let now = request.now;
         match form.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
@@ -424,10 +421,7 @@ impl Xero {
                 let auth_event = life.auth_event.clone();
                 self.issue(state, now, auth_event)
             }
-            _ => json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({ "error": "unsupported_grant_type" }),
-            ),
+            _ => oauth_error("unsupported_grant_type"),
         }
     }
 
@@ -884,19 +878,13 @@ fn event_date(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// A response with `status` and no body.
-fn empty(status: StatusCode) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::new());
-    *response.status_mut() = status;
-    response
-}
-
 /// `POST /connect/revocation` with `token=<refresh_token>` [XERO-RESEARCH] §1.4.
 fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
-    let token = form_urlencoded::parse(request.view.body)
-        .find(|(n, _)| n == "token")
-        .map(|(_, v)| v.into_owned());
-    if let Some(life) = token.and_then(|t| state.refresh.get_mut(&t)) {
+    if let Some(life) = request
+        .form()
+        .get("token")
+        .and_then(|t| state.refresh.get_mut(t))
+    {
         life.revoked = true;
     }
     empty(StatusCode::OK)
@@ -905,10 +893,7 @@ fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Byte
 /// The 401 for a bearer token the fake did not issue or that expired on the virtual clock;
 /// `None` when the token is good.
 fn authenticate(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
-    let token = request
-        .header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match token.and_then(|t| state.access.get(t)) {
+    match request.bearer().and_then(|t| state.access.get(t)) {
         Some(expires) if request.now < *expires => None,
         _ => Some(json_response(
             StatusCode::UNAUTHORIZED,
@@ -940,10 +925,7 @@ fn check_tenant(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Resp
 
 /// `{"error":"invalid_grant"}` with 400 [NANGO-XERO].
 fn invalid_grant() -> Response<Bytes> {
-    json_response(
-        StatusCode::BAD_REQUEST,
-        &json!({ "error": "invalid_grant" }),
-    )
+    oauth_error("invalid_grant")
 }
 
 /// MS-JSON date `/Date(1551484292734+0000)/` [XERO-OAS].

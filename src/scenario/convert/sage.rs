@@ -1,0 +1,139 @@
+//! `with:` of `provider: sage` → [`SageSettings`]: the user's businesses (exactly one lead) and
+//! the app's optional redirect URI. Every mistake is a diagnostic at the offending node.
+
+use super::{Cx, present};
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::model::{SageBusiness, SageSettings};
+use crate::scenario::yaml::Node;
+
+const SAGE_KEYS: &[&str] = &["businesses", "redirect_uri"];
+const SAGE_BUSINESS_KEYS: &[&str] = &["id", "name", "lead"];
+/// Longest business id accepted (Sage's are 32 hex digits; room for readable test ids).
+const MAX_BUSINESS_ID: usize = 64;
+
+impl Cx<'_> {
+    /// `with:` of `provider: sage`.
+    pub(super) fn sage(&mut self, node: &Node, mock: &str) -> Option<SageSettings> {
+        let context = format!("in `with` of mock `{mock}`");
+        let fields = self.fields(node, SAGE_KEYS, "with", &context)?;
+        let businesses = self.required(&fields, "businesses", &context, |cx, value| {
+            cx.sage_businesses(value, mock)
+        });
+        let redirect_uri = fields.get("redirect_uri").map(|value| {
+            let uri = self.string(value, "redirect_uri", &context)?;
+            if (uri.starts_with("https://") || uri.starts_with("http://"))
+                && !uri.contains(char::is_whitespace)
+            {
+                return Some(uri);
+            }
+            self.error(
+                Diagnostic::new(format!("invalid `redirect_uri` `{uri}`"), Some(value.span))
+                    .with_label("expected an absolute `http://` or `https://` URI")
+                    .with_help("write the callback URL registered for the app, e.g. `https://app.example.com/callback`"),
+            );
+            None
+        });
+        Some(SageSettings {
+            businesses: businesses?,
+            redirect_uri: present(redirect_uri)?,
+        })
+    }
+
+    /// `with.businesses`: at least one, unique ids, exactly one `lead: true`.
+    fn sage_businesses(&mut self, node: &Node, mock: &str) -> Option<Vec<SageBusiness>> {
+        let context = format!("in `with` of mock `{mock}`");
+        let items = self.list(node, "businesses", &context)?;
+        if items.is_empty() {
+            self.error(
+                Diagnostic::new(format!("`businesses` {context} is empty"), Some(node.span))
+                    .with_label(
+                        "give at least one business: `{ id: 8a1f…, name: Acme, lead: true }`",
+                    ),
+            );
+            return None;
+        }
+        let mut out = Some(Vec::new());
+        let mut seen: Vec<String> = Vec::new();
+        let mut leads: Vec<&Node> = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let context = format!("in business {} of mock `{mock}`", index + 1);
+            let business = self.sage_business(item, &context);
+            if let Some(business) = &business {
+                if seen.contains(&business.id) {
+                    self.error(
+                        Diagnostic::new(
+                            format!("duplicate business id `{}` {context}", business.id),
+                            Some(item.span),
+                        )
+                        .with_label("every business id must be unique"),
+                    );
+                    out = None;
+                    continue;
+                }
+                seen.push(business.id.clone());
+                if business.lead {
+                    leads.push(item);
+                }
+            }
+            match (&mut out, business) {
+                (Some(out), Some(business)) => out.push(business),
+                _ => out = None,
+            }
+        }
+        let businesses = out?;
+        match leads.as_slice() {
+            [_] => Some(businesses),
+            [] => {
+                self.error(
+                    Diagnostic::new(format!("no lead business {context}"), Some(node.span))
+                        .with_label("mark exactly one business `lead: true`")
+                        .with_help("Sage serves a request without `X-Business` from the user's lead business"),
+                );
+                None
+            }
+            [_, second, ..] => {
+                self.error(
+                    Diagnostic::new(
+                        format!("more than one lead business {context}"),
+                        Some(second.span),
+                    )
+                    .with_label("a user has exactly one lead business"),
+                );
+                None
+            }
+        }
+    }
+
+    fn sage_business(&mut self, node: &Node, context: &str) -> Option<SageBusiness> {
+        let fields = self.fields(node, SAGE_BUSINESS_KEYS, "businesses", context)?;
+        let id = self.required(&fields, "id", context, |cx, value| {
+            let id = cx.scalar_text(value, "id", context)?;
+            let valid = !id.is_empty()
+                && id.len() <= MAX_BUSINESS_ID
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if valid {
+                return Some(id);
+            }
+            cx.error(
+                Diagnostic::new(format!("invalid business id `{id}`"), Some(value.span))
+                    .with_label(format!(
+                        "expected 1 to {MAX_BUSINESS_ID} letters, digits and `-`"
+                    ))
+                    .with_help("Sage business ids look like `8a1f0c7e5b2d4e6f9a3c1b0d2e4f6a8c`"),
+            );
+            None
+        });
+        let name = self.required(&fields, "name", context, |cx, value| {
+            cx.string(value, "name", context)
+        });
+        let lead = match fields.get("lead") {
+            Some(value) => self.boolean(value, "lead", context),
+            None => Some(false),
+        };
+        Some(SageBusiness {
+            id: id?,
+            name: name?,
+            lead: lead?,
+        })
+    }
+}
