@@ -4,12 +4,13 @@
 //!
 //! Each test names the catalog fact it checks (source tag in brackets).
 
+mod provider_support;
+
 use std::path::Path;
 use std::time::Duration;
 
-use reenact::mock::control::ControlClient;
-use reenact::mock::{BindOptions, MockServer};
-use reenact::scenario::model::{ClockSpec, MockSpec};
+use provider_support::{Got, Harness, first_mock, text};
+use reenact::scenario::model::MockSpec;
 use serde_json::{Value, json};
 
 const TENANT: &str = "0b9c6a52-6f0e-4c2e-9a51-3f2f1d7e8a10";
@@ -25,59 +26,10 @@ fn spec_with(with: &str, extra: &str) -> MockSpec {
     let yaml = format!(
         "id: xero\ntitle: xero\nmocks:\n  xero:\n    provider: xero\n    with:\n      tenants: [{{ id: {TENANT}, name: Acme Corp }}]\n{with}{extra}flow:\n  - request: {{ method: GET, path: / }}\n"
     );
-    match reenact::scenario::load_bytes(Path::new("xero.yaml"), Path::new("."), yaml.as_bytes()) {
-        Ok(mut scenario) => scenario.mocks.remove(0),
-        Err(err) => panic!("invalid test scenario: {err:?}\n{yaml}"),
-    }
-}
-
-struct Harness {
-    server: MockServer,
-    control: ControlClient,
-    http: reqwest::Client,
-}
-
-/// What a request got: status, headers, body as JSON (`Null` when empty).
-struct Got {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    json: Value,
+    first_mock(&yaml)
 }
 
 impl Harness {
-    async fn start(spec: MockSpec) -> Harness {
-        let clock = ClockSpec {
-            start: Some("2026-10-31T23:00:00Z".to_owned()),
-        };
-        let server = MockServer::start(spec, &clock, BindOptions::default())
-            .await
-            .expect("mock starts");
-        let http = reenact::run::http_client();
-        let control = ControlClient::new(server.admin_url(), http.clone());
-        Harness {
-            server,
-            control,
-            http,
-        }
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder) -> Got {
-        let response = request.send().await.expect("request reaches the mock");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body");
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).expect("a JSON body")
-        };
-        Got {
-            status,
-            headers,
-            json,
-        }
-    }
-
     async fn token(&self, form: &[(&str, &str)]) -> Got {
         let body: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
@@ -131,24 +83,12 @@ impl Harness {
     }
 
     async fn advance(&self, minutes: u64) {
-        self.control
-            .advance_clock(Duration::from_secs(minutes * 60))
-            .await
-            .expect("clock advances");
+        self.advance_by(Duration::from_secs(minutes * 60)).await;
     }
 
     async fn provider_state(&self) -> Value {
-        let state = self.control.state().await.expect("state");
-        assert_eq!(state["provider"]["name"], "xero");
-        state["provider"]["state"].clone()
+        self.state_of("xero").await
     }
-}
-
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("a string: {value}"))
-        .to_owned()
 }
 
 const UNAUTHORIZED: &str =

@@ -18,6 +18,8 @@ use crate::scenario::template::Template;
 use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
 use crate::scenario::{LoadError, duration, paths};
 
+mod quickbooks;
+
 pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
     let source_text = String::from_utf8_lossy(bytes).into_owned();
     let invalid = |diagnostics: Vec<Diagnostic>, source_text: String| LoadError::Invalid {
@@ -117,9 +119,9 @@ const ROUTE_FAULT_KEYS: &[&str] = &[
 ];
 const WHEN_KEYS: &[&str] = &["method", "path"];
 /// Providers `provider:` accepts.
-const PROVIDERS: &[&str] = &["xero"];
+const PROVIDERS: &[&str] = &["quickbooks", "xero"];
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "quickbooks", "sage", "saml"];
+const PLANNED_PROVIDERS: &[&str] = &["bank", "intacct", "oidc", "sage", "saml"];
 const XERO_KEYS: &[&str] = &[
     "tenants",
     "rate_limits",
@@ -1222,9 +1224,10 @@ impl Cx<'_> {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks
                     .push((name.to_string(), provider.collections()));
-                let ProviderSpec::Xero(settings) = &provider;
-                self.xero_mocks
-                    .push((name.to_string(), settings.webhook_key.is_some()));
+                if let ProviderSpec::Xero(settings) = &provider {
+                    self.xero_mocks
+                        .push((name.to_string(), settings.webhook_key.is_some()));
+                }
                 Some(provider)
             }),
             None => {
@@ -1326,7 +1329,10 @@ impl Cx<'_> {
             self.missing(fields, "with", &context);
             return None;
         };
-        self.xero(with, mock).map(ProviderSpec::Xero)
+        match text.as_str() {
+            "quickbooks" => self.quickbooks(with, mock).map(ProviderSpec::QuickBooks),
+            _ => self.xero(with, mock).map(ProviderSpec::Xero),
+        }
     }
 
     /// `with:` of `provider: xero`.
@@ -1405,25 +1411,39 @@ impl Cx<'_> {
     /// `with.webhook_key` of `provider: xero`: the key Xero shows for the app's webhooks, text
     /// without spaces (the errors never quote it: it is a secret).
     fn xero_webhook_key(&mut self, node: &Node, context: &str) -> Option<SecretText> {
-        let key = self.string(node, "webhook_key", context)?;
-        let problem = if key.is_empty() {
-            Some("`webhook_key` {context} is empty")
-        } else if !key.chars().all(|c| c.is_ascii_graphic()) {
-            Some("invalid `webhook_key` {context}")
+        self.secret_setting(
+            node,
+            "webhook_key",
+            context,
+            "expected the app's webhook key: printable ASCII without spaces",
+            "copy it from the app's Webhooks page, e.g. `webhook_key: 3xAmPl3k3y`",
+        )
+    }
+
+    /// A secret setting `key` of a provider (a webhook key): printable ASCII without spaces.
+    /// The errors never quote it.
+    fn secret_setting(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        label: &str,
+        help: &str,
+    ) -> Option<SecretText> {
+        let secret = self.string(node, key, context)?;
+        let problem = if secret.is_empty() {
+            format!("`{key}` {context} is empty")
+        } else if !secret.chars().all(|c| c.is_ascii_graphic()) {
+            format!("invalid `{key}` {context}")
         } else {
-            None
+            return Some(SecretText(secret));
         };
-        if let Some(problem) = problem {
-            self.error(
-                Diagnostic::new(problem.replace("{context}", context), Some(node.span))
-                    .with_label("expected the app's webhook key: printable ASCII without spaces")
-                    .with_help(
-                        "copy it from the app's Webhooks page, e.g. `webhook_key: 3xAmPl3k3y`",
-                    ),
-            );
-            return None;
-        }
-        Some(SecretText(key))
+        self.error(
+            Diagnostic::new(problem, Some(node.span))
+                .with_label(label)
+                .with_help(help),
+        );
+        None
     }
 
     /// `with.rate_limits` of `provider: xero`: each limit optional, Xero's value by default.

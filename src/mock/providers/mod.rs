@@ -7,14 +7,19 @@
 //! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
 //! per-run serial, so they are the same on every run.
 
+pub mod quickbooks;
 pub mod xero;
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
-use hyper::Response;
+use hyper::header::HeaderValue;
+use hyper::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::mock::engine::{UNMATCHED_HEADER, json_response};
 use crate::mock::matching::RequestView;
 use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{ProviderSpec, RateLimit};
@@ -92,6 +97,8 @@ pub struct ProviderPayload {
 pub enum Provider {
     /// `provider: xero`.
     Xero(xero::Xero),
+    /// `provider: quickbooks`.
+    QuickBooks(quickbooks::QuickBooks),
 }
 
 /// The state of a provider: entities, tokens, connections.
@@ -99,6 +106,8 @@ pub enum Provider {
 pub enum ProviderState {
     /// State of `provider: xero`.
     Xero(xero::XeroState),
+    /// State of `provider: quickbooks`.
+    QuickBooks(quickbooks::QuickBooksState),
 }
 
 impl Provider {
@@ -106,6 +115,9 @@ impl Provider {
     pub fn new(mock: &str, spec: &ProviderSpec) -> Provider {
         match spec {
             ProviderSpec::Xero(settings) => Provider::Xero(xero::Xero::new(mock, settings.clone())),
+            ProviderSpec::QuickBooks(settings) => {
+                Provider::QuickBooks(quickbooks::QuickBooks::new(mock, settings.clone()))
+            }
         }
     }
 
@@ -113,6 +125,7 @@ impl Provider {
     pub fn name(&self) -> &'static str {
         match self {
             Provider::Xero(_) => "xero",
+            Provider::QuickBooks(_) => "quickbooks",
         }
     }
 
@@ -120,6 +133,9 @@ impl Provider {
     pub fn fresh_state(&self) -> ProviderState {
         match self {
             Provider::Xero(_) => ProviderState::Xero(xero::XeroState::default()),
+            Provider::QuickBooks(_) => {
+                ProviderState::QuickBooks(quickbooks::QuickBooksState::default())
+            }
         }
     }
 
@@ -131,6 +147,10 @@ impl Provider {
     ) -> ProviderAnswer {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.respond(state, request),
+            (Provider::QuickBooks(qbo), ProviderState::QuickBooks(state)) => {
+                qbo.respond(state, request)
+            }
+            _ => unreachable!("a provider's state comes from its own fresh_state"),
         }
     }
 }
@@ -146,6 +166,10 @@ impl Provider {
     ) -> Result<Vec<ProviderPayload>, String> {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
+            (Provider::QuickBooks(qbo), ProviderState::QuickBooks(state)) => {
+                qbo.webhook(state, webhook, now)
+            }
+            _ => unreachable!("a provider's state comes from its own fresh_state"),
         }
     }
 }
@@ -158,6 +182,7 @@ pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
             .as_ref()
             .map(xero::rate_limits)
             .unwrap_or_default(),
+        ProviderSpec::QuickBooks(settings) => quickbooks::rate_limits(settings),
     }
 }
 
@@ -167,6 +192,54 @@ impl ProviderState {
     pub fn to_json(&self) -> Value {
         match self {
             ProviderState::Xero(state) => state.to_json(),
+            ProviderState::QuickBooks(state) => state.to_json(),
         }
+    }
+}
+
+/// A response with `status` and no body.
+pub(crate) fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+/// `400 {"error":"invalid_grant"}`, the refusal of a bad code or refresh token by Xero's and
+/// Intuit's token endpoints alike [NANGO-XERO], [NANGO-QBO].
+pub(crate) fn invalid_grant() -> Response<Bytes> {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "error": "invalid_grant" }),
+    )
+}
+
+/// Redeem the `code` of an `authorization_code` grant's `form` (the fakes accept any non-empty
+/// code, once): `false` when it is missing, empty or already in `used`.
+pub(crate) fn redeem_code(used: &mut Vec<String>, form: &BTreeMap<String, String>) -> bool {
+    match form.get("code").filter(|code| !code.is_empty()) {
+        Some(code) if !used.contains(code) => {
+            used.push(code.clone());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The answer of provider `name` to a route it does not serve: a JSON `404` naming the request,
+/// marked unmatched (`x-reenact-unmatched: true`) and journaled as such.
+pub(crate) fn unrouted(name: &str, request: &ProviderRequest<'_>) -> ProviderAnswer {
+    let mut response = json_response(
+        StatusCode::NOT_FOUND,
+        &json!({
+            "error": format!("the {name} provider serves no such route"),
+            "request": { "method": request.view.method, "path": request.view.path },
+        }),
+    );
+    response
+        .headers_mut()
+        .insert(UNMATCHED_HEADER, HeaderValue::from_static("true"));
+    ProviderAnswer {
+        response,
+        routed: false,
     }
 }

@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use hyper::header::HeaderValue;
 use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::{ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook};
+use super::{
+    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant,
+    redeem_code, unrouted,
+};
 use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -358,21 +360,7 @@ impl Xero {
                 }
             }
         }
-        let mut response = json_response(
-            StatusCode::NOT_FOUND,
-            &json!({
-                "error": "the xero provider serves no such route",
-                "request": { "method": request.view.method, "path": request.view.path },
-            }),
-        );
-        response.headers_mut().insert(
-            crate::mock::engine::UNMATCHED_HEADER,
-            HeaderValue::from_static("true"),
-        );
-        ProviderAnswer {
-            response,
-            routed: false,
-        }
+        unrouted("xero", request)
     }
 
     /// `POST /connect/token`: `authorization_code` and `refresh_token` grants.
@@ -383,13 +371,9 @@ impl Xero {
         let now = request.now;
         match form.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
-                let Some(code) = form.get("code").filter(|c| !c.is_empty()) else {
-                    return invalid_grant();
-                };
-                if state.used_codes.contains(code) {
+                if !redeem_code(&mut state.used_codes, &form) {
                     return invalid_grant();
                 }
-                state.used_codes.push(code.clone());
                 let auth_event = state.next_id(&self.mock);
                 for tenant in &self.settings.tenants {
                     let known = state
@@ -764,13 +748,6 @@ fn event_date(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// A response with `status` and no body.
-fn empty(status: StatusCode) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::new());
-    *response.status_mut() = status;
-    response
-}
-
 /// `POST /connect/revocation` with `token=<refresh_token>` [XERO-RESEARCH] §1.4.
 fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
     let token = form_urlencoded::parse(request.view.body)
@@ -818,14 +795,6 @@ fn check_tenant(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Resp
     }
 }
 
-/// `{"error":"invalid_grant"}` with 400 [NANGO-XERO].
-fn invalid_grant() -> Response<Bytes> {
-    json_response(
-        StatusCode::BAD_REQUEST,
-        &json!({ "error": "invalid_grant" }),
-    )
-}
-
 /// MS-JSON date `/Date(1551484292734+0000)/` [XERO-OAS].
 pub fn ms_json_date(at: OffsetDateTime) -> String {
     let millis = at.unix_timestamp_nanos() / 1_000_000;
@@ -854,7 +823,7 @@ fn access_token(user: &str, event: &str, jti: &str, now: OffsetDateTime) -> Stri
 
 /// `content-type` of a JSON answer (for tests of this module).
 #[cfg(test)]
-fn content_type(response: &Response<Bytes>) -> Option<&HeaderValue> {
+fn content_type(response: &Response<Bytes>) -> Option<&hyper::header::HeaderValue> {
     response.headers().get(hyper::header::CONTENT_TYPE)
 }
 

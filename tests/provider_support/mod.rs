@@ -1,0 +1,93 @@
+//! Helpers shared by the provider conformance tests (`tests/provider_*.rs`): a provider mock
+//! loaded from YAML as a scenario declares it, served by a real [`MockServer`] on loopback, a
+//! real HTTP client, and the control API for the virtual clock and the provider's state. Each
+//! test binary adds its vendor's requests in its own `impl Harness`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reenact::mock::control::ControlClient;
+use reenact::mock::{BindOptions, MockServer};
+use reenact::scenario::model::{ClockSpec, MockSpec};
+use serde_json::Value;
+
+/// The first mock of the scenario `yaml` (panics, showing the errors, when it is invalid).
+pub fn first_mock(yaml: &str) -> MockSpec {
+    match reenact::scenario::load_bytes(Path::new("test.yaml"), Path::new("."), yaml.as_bytes()) {
+        Ok(mut scenario) => scenario.mocks.remove(0),
+        Err(err) => panic!("invalid test scenario: {err:?}\n{yaml}"),
+    }
+}
+
+/// A running provider mock, its control client and an HTTP client.
+pub struct Harness {
+    pub server: MockServer,
+    pub control: ControlClient,
+    pub http: reqwest::Client,
+}
+
+/// What a request got: status, headers, body as JSON (`Null` when empty).
+pub struct Got {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: Value,
+}
+
+impl Harness {
+    /// Serve `spec` with the virtual clock at 2026-10-31T23:00:00Z.
+    pub async fn start(spec: MockSpec) -> Harness {
+        let clock = ClockSpec {
+            start: Some("2026-10-31T23:00:00Z".to_owned()),
+        };
+        let server = MockServer::start(spec, &clock, BindOptions::default())
+            .await
+            .expect("mock starts");
+        let http = reenact::run::http_client();
+        let control = ControlClient::new(server.admin_url(), http.clone());
+        Harness {
+            server,
+            control,
+            http,
+        }
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Got {
+        let response = request.send().await.expect("request reaches the mock");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        Got {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    /// Move the virtual clock forward by `by`.
+    pub async fn advance_by(&self, by: Duration) {
+        self.control
+            .advance_clock(by)
+            .await
+            .expect("clock advances");
+    }
+
+    /// The state of the mock's provider, which must be `name`.
+    pub async fn state_of(&self, name: &str) -> Value {
+        let state = self.control.state().await.expect("state");
+        assert_eq!(state["provider"]["name"], name);
+        state["provider"]["state"].clone()
+    }
+}
+
+/// The string `value` holds (panics when it is not one).
+pub fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("a string: {value}"))
+        .to_owned()
+}
