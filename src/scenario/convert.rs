@@ -40,6 +40,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         tls_mocks: Vec::new(),
         provider_mocks: Vec::new(),
         xero_mocks: Vec::new(),
+        quickbooks_mocks: Vec::new(),
         hostnames: Vec::new(),
     };
     let scenario = cx.scenario(&node);
@@ -191,6 +192,7 @@ const WEBHOOK_KEYS: &[&str] = &[
     "sign",
     "retry",
     "xero",
+    "quickbooks",
 ];
 const XERO_WEBHOOK_KEYS: &[&str] = &["event", "resource", "intent_to_receive"];
 /// `event` values of a webhook's `xero:`: the categories of the provider's state, and the types
@@ -304,6 +306,8 @@ struct Cx<'a> {
     provider_mocks: Vec<(String, &'static [&'static str])>,
     /// Mocks with `provider: xero`, and whether they have a `webhook_key`.
     xero_mocks: Vec<(String, bool)>,
+    /// Mocks with `provider: quickbooks`, and whether they have a `verifier_token`.
+    quickbooks_mocks: Vec<(String, bool)>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -1086,8 +1090,14 @@ impl Cx<'_> {
         })
     }
 
-    fn choice<T: Copy>(&mut self, node: &Node, key: &str, options: &[(&str, T)]) -> Option<T> {
-        let text = self.string(node, key, "at the top level")?;
+    fn choice<T: Copy>(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
+        let text = self.string(node, key, context)?;
         if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
             return Some(*value);
         }
@@ -1105,6 +1115,7 @@ impl Cx<'_> {
         self.choice(
             node,
             "severity",
+            "at the top level",
             &[
                 ("sev1", Severity::Sev1),
                 ("sev2", Severity::Sev2),
@@ -1118,6 +1129,7 @@ impl Cx<'_> {
         self.choice(
             node,
             "root_cause",
+            "at the top level",
             &[
                 ("product-defect", RootCause::ProductDefect),
                 ("configuration", RootCause::Configuration),
@@ -1224,9 +1236,13 @@ impl Cx<'_> {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks
                     .push((name.to_string(), provider.collections()));
-                if let ProviderSpec::Xero(settings) = &provider {
-                    self.xero_mocks
-                        .push((name.to_string(), settings.webhook_key.is_some()));
+                match &provider {
+                    ProviderSpec::Xero(settings) => self
+                        .xero_mocks
+                        .push((name.to_string(), settings.webhook_key.is_some())),
+                    ProviderSpec::QuickBooks(settings) => self
+                        .quickbooks_mocks
+                        .push((name.to_string(), settings.verifier_token.is_some())),
                 }
                 Some(provider)
             }),
@@ -2398,6 +2414,7 @@ impl Cx<'_> {
                 .choice(
                     value,
                     "backend",
+                    "at the top level",
                     &[
                         ("inprocess", BackendChoice::Inprocess),
                         ("docker", BackendChoice::Docker),
@@ -2898,6 +2915,30 @@ impl Cx<'_> {
             Some(value) => self.retry(value, context),
             None => Some(RetrySpec::default()),
         };
+        let quickbooks = match fields.get("quickbooks") {
+            Some(value) => {
+                let conflicts = ["json", "body", "body_file", "sign", "xero"]
+                    .into_iter()
+                    .filter_map(|key| fields.key(key))
+                    .collect::<Vec<_>>();
+                for key_node in &conflicts {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`quickbooks` and a body, `sign` or `xero` {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("with `quickbooks` the provider writes and signs the body"),
+                    );
+                }
+                let spec = self.quickbooks_webhook(value, context, scope);
+                let sender_ok = mock
+                    .as_deref()
+                    .is_none_or(|mock| self.quickbooks_webhook_sender(mock, value, context));
+                spec.filter(|_| conflicts.is_empty() && sender_ok)
+                    .map(|spec| Some(Box::new(spec)))
+            }
+            None => Some(None),
+        };
         let xero = match fields.get("xero") {
             Some(value) => {
                 let conflicts = ["json", "body", "body_file", "sign"]
@@ -2930,6 +2971,7 @@ impl Cx<'_> {
             sign: sign?,
             retry: retry?,
             xero: xero?,
+            quickbooks: quickbooks?,
         })
     }
 

@@ -798,6 +798,25 @@ pub struct WebhookSpec {
     /// `xero:`: the body and signature are the Xero provider's (an event, or the Intent to
     /// Receive handshake); then `body` and `sign` are absent.
     pub xero: Option<XeroWebhookSpec>,
+    /// `quickbooks:`: the body and signature are the QuickBooks provider's (a change event about
+    /// a record of its state); then `body` and `sign` are absent.
+    pub quickbooks: Option<Box<QuickBooksWebhookSpec>>,
+}
+
+/// `quickbooks:` of a webhook step: one change event the sending `provider: quickbooks` mock
+/// writes from its state and signs with its verifier token.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuickBooksWebhookSpec {
+    /// The entity, `Bill` or `Vendor`.
+    pub entity: String,
+    /// `Create` or `Update`.
+    pub operation: String,
+    /// The record's `Id` (template, e.g. a capture).
+    pub id: Template,
+    /// The realm of the record; the mock's first realm when absent.
+    pub realm: Option<String>,
+    /// Whether the payload is a CloudEvents array instead of the legacy `eventNotifications`.
+    pub cloudevents: bool,
 }
 
 /// `xero:` of a webhook step: what the sending `provider: xero` mock delivers.

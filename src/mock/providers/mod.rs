@@ -77,6 +77,19 @@ pub enum ProviderWebhook {
     },
     /// Xero's Intent to Receive handshake.
     XeroIntentToReceive,
+    /// One QuickBooks change event about a record of the state.
+    QuickBooksEvent {
+        /// `Bill` or `Vendor`.
+        entity: String,
+        /// `Create` or `Update`.
+        operation: String,
+        /// The record's `Id`.
+        id: String,
+        /// Its realm; the first of `with.realms` when `None`.
+        realm: Option<String>,
+        /// CloudEvents instead of the legacy `eventNotifications` payload.
+        cloudevents: bool,
+    },
 }
 
 /// One payload a provider wrote for a [`ProviderWebhook`].

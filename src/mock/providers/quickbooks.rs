@@ -22,9 +22,10 @@ use super::{
 use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
+use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{
     LimitKey, LimitKind, PathMatcher, Pattern, QuickBooksSettings, RateLimit, RequestMatcher,
-    ResponseBody, ResponseSpec,
+    ResponseBody, ResponseSpec, SignAlgorithm, SignatureEncoding,
 };
 
 /// Access token lifetime: 3600 s [INTUIT-FAQ], [INTUIT-TOKENS-BLOG].
@@ -108,6 +109,8 @@ pub struct QuickBooksState {
     serial: u64,
     /// Answers given so far (seeds the next `intuit_tid`).
     tids: u64,
+    /// CloudEvents written so far (seeds their `id`).
+    webhooks: u64,
     /// Authorization codes already exchanged (single use).
     used_codes: Vec<String>,
     /// Consents granted so far; each code exchange is one, numbered from 1.
@@ -392,14 +395,89 @@ impl QuickBooks {
         }
     }
 
-    /// The payloads of `webhook` at `now`, or why this provider cannot send it.
+    /// The payload of `webhook` at `now`: one change event about a record of `state`, signed
+    /// with `with.verifier_token` in `intuit-signature`, base64 HMAC-SHA256 over the exact body
+    /// bytes [KESTRA-QBO-WH], [GIST-QBO-WH]. The legacy payload is
+    /// `{"eventNotifications":[{"realmId","dataChangeEvent":{"entities":[{"name","id",
+    /// "operation","lastUpdated"}]}}]}` [INTUIT-WEBHOOKS-MANAGE]; the CloudEvents one an array
+    /// of one `{"specversion","id","source","type":"qbo.bill.created.v1","time",
+    /// "intuitentityid","intuitaccountid","data"}` [QBO-NET-14704], [QBO-PHP-622],
+    /// [LOOKSLIKE-QBO-WH].
     pub fn webhook(
         &self,
-        _state: &mut QuickBooksState,
+        state: &mut QuickBooksState,
         webhook: &ProviderWebhook,
-        _now: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<Vec<ProviderPayload>, String> {
-        Err(format!("the quickbooks provider cannot send {webhook:?}"))
+        let ProviderWebhook::QuickBooksEvent {
+            entity,
+            operation,
+            id,
+            realm,
+            cloudevents,
+        } = webhook
+        else {
+            return Err("the quickbooks provider sends only `quickbooks` webhooks".to_string());
+        };
+        let Some(token) = &self.settings.verifier_token else {
+            return Err("the quickbooks provider has no `verifier_token`".to_string());
+        };
+        let realm = realm
+            .clone()
+            .or_else(|| self.settings.realms.first().map(|r| r.id.clone()))
+            .unwrap_or_default();
+        let kind = Entity::parse(entity).ok_or_else(|| format!("unknown entity `{entity}`"))?;
+        let record = state.find(&realm, kind, id).ok_or_else(|| {
+            format!(
+                "no {} with Id `{id}` in realm `{realm}` of the state",
+                kind.name()
+            )
+        })?;
+        let last_updated = record.body["MetaData"]["LastUpdatedTime"].clone();
+        let body = if *cloudevents {
+            state.webhooks += 1;
+            let past = if operation == "Create" {
+                "created"
+            } else {
+                "updated"
+            };
+            json!([{
+                "specversion": "1.0",
+                "id": seeded_uuid(&self.mock, state.webhooks, 5),
+                "source": "intuit.quickbooks",
+                "type": format!("qbo.{}.{past}.v1", kind.name().to_ascii_lowercase()),
+                "time": format_rfc3339(now),
+                "intuitentityid": id,
+                "intuitaccountid": realm,
+                "data": {},
+            }])
+        } else {
+            json!({
+                "eventNotifications": [{
+                    "realmId": realm,
+                    "dataChangeEvent": {
+                        "entities": [{
+                            "name": kind.name(),
+                            "id": id,
+                            "operation": operation,
+                            "lastUpdated": last_updated,
+                        }],
+                    },
+                }],
+            })
+        };
+        Ok(vec![ProviderPayload {
+            headers: vec![("content-type".to_string(), "application/json".to_string())],
+            body: body.to_string().into_bytes(),
+            sign: SigningSettings {
+                secret: token.0.clone(),
+                header: SIGNATURE_HEADER.to_string(),
+                algorithm: SignAlgorithm::HmacSha256,
+                encoding: SignatureEncoding::Base64,
+                prefix: String::new(),
+            },
+            expected_status: None,
+        }])
     }
 
     /// Answer one request; every answer carries an `intuit_tid` header [INTUIT-ECO-ERRORS],

@@ -299,6 +299,9 @@ impl Xero {
                     }
                 })
                 .collect()),
+            ProviderWebhook::QuickBooksEvent { .. } => {
+                Err("the xero provider cannot send `quickbooks` webhooks".to_string())
+            }
         }
     }
 

@@ -1,9 +1,11 @@
 //! `with:` of `provider: quickbooks` into [`QuickBooksSettings`] (documented in
 //! `docs/providers/quickbooks.md`): a child of the conversion, using its building blocks.
 
-use super::{Cx, present};
+use super::{Cx, Scope, present};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{QuickBooksRateLimits, QuickBooksRealm, QuickBooksSettings};
+use crate::scenario::model::{
+    QuickBooksRateLimits, QuickBooksRealm, QuickBooksSettings, QuickBooksWebhookSpec,
+};
 use crate::scenario::yaml::Node;
 
 const KEYS: &[&str] = &[
@@ -162,5 +164,81 @@ impl Cx<'_> {
             concurrent: concurrent?,
             batch_minute: batch_minute?,
         })
+    }
+}
+
+const WEBHOOK_KEYS: &[&str] = &["entity", "operation", "id", "realm", "format"];
+
+impl Cx<'_> {
+    /// `quickbooks:` of a webhook: `{ entity: Bill, operation: Create, id: ID }`, optionally
+    /// with `realm` and `format: legacy | cloudevents`.
+    pub(super) fn quickbooks_webhook(
+        &mut self,
+        node: &Node,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<QuickBooksWebhookSpec> {
+        let quickbooks_context = format!("in `quickbooks` of {}", &context[3..]);
+        let context = quickbooks_context.as_str();
+        let fields = self.fields(node, WEBHOOK_KEYS, "quickbooks", context)?;
+        let entity = self.required(&fields, "entity", context, |this, value| {
+            this.choice(
+                value,
+                "entity",
+                context,
+                &[("Bill", "Bill"), ("Vendor", "Vendor")],
+            )
+        });
+        let operation = self.required(&fields, "operation", context, |this, value| {
+            this.choice(
+                value,
+                "operation",
+                context,
+                &[("Create", "Create"), ("Update", "Update")],
+            )
+        });
+        let id = self.required_template(&fields, "id", context, scope);
+        let realm = fields
+            .get("realm")
+            .map(|value| self.scalar_text(value, "realm", context));
+        let cloudevents = match fields.get("format") {
+            Some(value) => self.choice(
+                value,
+                "format",
+                context,
+                &[("legacy", false), ("cloudevents", true)],
+            ),
+            None => Some(false),
+        };
+        Some(QuickBooksWebhookSpec {
+            entity: entity?.to_owned(),
+            operation: operation?.to_owned(),
+            id: id?,
+            realm: present(realm)?,
+            cloudevents: cloudevents?,
+        })
+    }
+
+    /// Whether `mock` can send a `quickbooks:` webhook: a `provider: quickbooks` mock with a
+    /// `verifier_token`.
+    pub(super) fn quickbooks_webhook_sender(
+        &mut self,
+        mock: &str,
+        node: &Node,
+        context: &str,
+    ) -> bool {
+        let label = match self.quickbooks_mocks.iter().find(|(name, _)| name == mock) {
+            Some((_, true)) => return true,
+            Some((_, false)) => "give the mock `with.verifier_token`: QuickBooks signs with it",
+            None => "`quickbooks` webhooks are sent by a mock with `provider: quickbooks`",
+        };
+        self.error(
+            Diagnostic::new(
+                format!("mock `{mock}` cannot send `quickbooks` webhooks {context}"),
+                Some(node.span),
+            )
+            .with_label(label),
+        );
+        false
     }
 }
