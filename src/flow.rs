@@ -387,7 +387,18 @@ async fn send(
         }
         Some(RequestBody::Text(text)) => (Some(render(text)?), None),
     };
+    let base_url = match &request.mock {
+        None => ctx.target_url,
+        Some(mock) => ctx.mock_urls.get(mock).map(String::as_str).ok_or_else(|| {
+            Box::new(SendFailure {
+                sent: None,
+                reason: format!("mock `{mock}` has no URL in this run"),
+                fatal: true,
+            })
+        })?,
+    };
     let sent = SentRequest {
+        mock: request.mock.clone(),
         method: request.method.clone(),
         path: path.clone(),
         headers: headers.clone(),
@@ -402,7 +413,10 @@ async fn send(
     })?;
     let mut builder = ctx
         .http
-        .request(method, format!("{}{}", ctx.target_url, path))
+        .request(
+            method,
+            format!("{}{}", base_url.trim_end_matches('/'), path),
+        )
         .timeout(request.timeout);
     if let Some(content_type) = content_type
         && !headers

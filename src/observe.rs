@@ -123,9 +123,12 @@ impl Delivery {
 /// A request the runner sent to the target.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SentRequest {
+    /// The mock it went to (`mock:`); absent for the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mock: Option<String>,
     /// Method.
     pub method: String,
-    /// Path and query, relative to the target's base URL.
+    /// Path and query, relative to the base URL of the target (or of the mock).
     pub path: String,
     /// Headers set by the scenario.
     pub headers: Vec<(String, String)>,

@@ -676,6 +676,7 @@ mod tests {
                 name: "connect".into(),
                 kind: "request".into(),
                 request: Some(SentRequest {
+                    mock: None,
                     method: "POST".into(),
                     path: "/connect".into(),
                     headers: vec![("X-Callback".into(), "http://127.0.0.1:4000/cb".into())],

@@ -207,6 +207,7 @@ const SIGN_KEYS: &[&str] = &["secret", "header", "algorithm", "encoding", "prefi
 const RETRY_KEYS: &[&str] = &["attempts", "backoff", "timeout"];
 const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
 const REQUEST_KEYS: &[&str] = &[
+    "mock",
     "method",
     "path",
     "query",
@@ -2761,6 +2762,10 @@ impl Cx<'_> {
         let request_context = format!("in the request of {}", &context[3..]);
         let context = request_context.as_str();
         let fields = self.fields(node, REQUEST_KEYS, "request", context)?;
+        let mock = match fields.get("mock") {
+            Some(value) => self.mock_name(value, context).map(Some),
+            None => Some(None),
+        };
         let method = self.required(&fields, "method", context, |this, value| {
             this.method(value, context)
         });
@@ -2805,6 +2810,7 @@ impl Cx<'_> {
             None => Some(DEFAULT_REQUEST_TIMEOUT),
         };
         Some(RequestSpec {
+            mock: mock?,
             method: method?,
             path: path?,
             query: query?,

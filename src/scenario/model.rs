@@ -747,9 +747,13 @@ pub enum StepAction {
     },
 }
 
-/// A request to the target. Strings are templates.
+/// A request of the flow: to the target, or to a mock (`mock:`, someone else acting on the third
+/// party's system). Strings are templates.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestSpec {
+    /// The mock it goes to instead of the target (`mock: NAME`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mock: Option<String>,
     /// Method, upper case.
     pub method: String,
     /// Path (with an optional query string), templated.
