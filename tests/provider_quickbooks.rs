@@ -650,3 +650,214 @@ async fn state_holds_records_but_never_a_token() {
     let (access, _) = qbo.connect().await;
     assert_eq!(qbo.vendor(&access, "Again").await, "1");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks [KESTRA-QBO-WH], [GIST-QBO-WH], [INTUIT-WEBHOOKS-MANAGE], [QBO-NET-14704]
+// ---------------------------------------------------------------------------------------------
+
+/// The verifier token of the webhook tests (a test value, not a real one).
+const VERIFIER: &str = "t3stOnlyV3rifierT0ken";
+
+/// A webhook as the receiver got it: the `intuit-signature` header and the exact body bytes.
+#[derive(Clone)]
+struct Hook {
+    signature: Option<String>,
+    body: Vec<u8>,
+}
+
+/// base64(HMAC-SHA256(`body`, `key`)), computed here, independently of the crate's signing.
+fn intuit_signature(key: &str, body: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A receiver as the target: `GET /healthz`; `POST /webhooks/quickbooks` records the request and
+/// answers 200.
+async fn start_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
+    use http_body_util::{BodyExt, Full};
+    use hyper::service::service_fn;
+
+    let hooks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let recorded = hooks.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let recorded = recorded.clone();
+            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let recorded = recorded.clone();
+                async move {
+                    let hook = request.uri().path() == "/webhooks/quickbooks";
+                    let signature = request
+                        .headers()
+                        .get("intuit-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let bytes = request.into_body().collect().await?.to_bytes();
+                    if hook {
+                        recorded.lock().expect("hooks").push(Hook {
+                            signature,
+                            body: bytes.to_vec(),
+                        });
+                    }
+                    Ok::<_, hyper::Error>(hyper::Response::new(Full::new(bytes::Bytes::new())))
+                }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    (url, hooks)
+}
+
+/// Run `flow` (YAML list items) in process against `target`, after steps that connect to the
+/// `qbo` mock (with [`VERIFIER`]) and create a vendor and a bill in it, whose `Id` is captured
+/// as `bill_id`.
+async fn run_webhook_scenario(target: &str, flow: &str) -> reenact::run::ScenarioRun {
+    let yaml = format!(
+        r#"id: quickbooks-webhooks
+title: QuickBooks webhooks end to end
+clock: {{ start: 2026-10-31T23:00:00Z }}
+mocks:
+  qbo:
+    provider: quickbooks
+    with:
+      realms: [{{ id: "{REALM}", name: Acme Corp }}]
+      verifier_token: {VERIFIER}
+target:
+  url: "{target}"
+  ready: {{ http: GET /healthz, within: 5s }}
+flow:
+  - name: connect
+    request:
+      mock: qbo
+      method: POST
+      path: /oauth2/v1/tokens/bearer
+      headers: {{ content-type: application/x-www-form-urlencoded }}
+      body: grant_type=authorization_code&code=c1
+    capture: {{ access_token: $.access_token }}
+  - name: vendor
+    request:
+      mock: qbo
+      method: POST
+      path: /v3/company/{REALM}/vendor
+      headers: {{ authorization: "Bearer {{{{ access_token }}}}" }}
+      json: {{ DisplayName: Office Supplies Ltd }}
+    capture: {{ vendor_id: $.Vendor.Id }}
+  - name: bill
+    request:
+      mock: qbo
+      method: POST
+      path: /v3/company/{REALM}/bill
+      headers: {{ authorization: "Bearer {{{{ access_token }}}}" }}
+      json: {{ VendorRef: {{ value: "{{{{ vendor_id }}}}" }}, DocNumber: "1042" }}
+    capture: {{ bill_id: $.Bill.Id }}
+{flow}"#
+    );
+    let scenario = reenact::scenario::load_bytes(
+        std::path::Path::new("quickbooks-webhooks.yaml"),
+        std::path::Path::new("."),
+        yaml.as_bytes(),
+    )
+    .unwrap_or_else(|err| panic!("invalid scenario: {err:?}\n{yaml}"));
+    let http = reenact::run::http_client();
+    let placement = reenact::backend::Placement::InProcess;
+    let ctx = reenact::run::RunContext {
+        http: &http,
+        project_root: std::path::Path::new("."),
+        placement: &placement,
+    };
+    reenact::run::run_scenario(
+        &scenario,
+        &reenact::run::TargetChoice::from_scenario(),
+        &ctx,
+    )
+    .await
+    .expect("the run completes")
+}
+
+/// [KESTRA-QBO-WH], [GIST-QBO-WH]: `intuit-signature` is base64(HMAC-SHA256(raw body, verifier
+/// token)), checked here with an independent HMAC over the exact bytes received;
+/// [INTUIT-WEBHOOKS-MANAGE]: the legacy `eventNotifications` payload; [QBO-NET-14704],
+/// [QBO-PHP-622]: the CloudEvents array (Q-06). The token leaks into neither snapshot nor state.
+#[tokio::test]
+async fn webhooks_are_signed_with_the_verifier_token_in_both_formats() {
+    let (target, hooks) = start_receiver().await;
+    let flow = r#"  - name: bill created
+    webhook:
+      mock: qbo
+      path: /webhooks/quickbooks
+      quickbooks: { entity: Bill, operation: Create, id: "{{ bill_id }}" }
+    expect: { status: 200 }
+  - name: bill created, as a CloudEvent
+    webhook:
+      mock: qbo
+      path: /webhooks/quickbooks
+      quickbooks: { entity: Bill, operation: Create, id: "{{ bill_id }}", format: cloudevents }
+    expect: { status: 200 }
+"#;
+    let run = run_webhook_scenario(&target, flow).await;
+    assert_eq!(run.failed_step(), None);
+    let hooks = hooks.lock().expect("hooks").clone();
+    assert_eq!(hooks.len(), 2);
+    for hook in &hooks {
+        assert_eq!(
+            hook.signature.as_deref(),
+            Some(intuit_signature(VERIFIER, &hook.body).as_str())
+        );
+        assert_ne!(
+            hook.signature.as_deref(),
+            Some(intuit_signature("another-token", &hook.body).as_str())
+        );
+    }
+    let legacy: Value = serde_json::from_slice(&hooks[0].body).expect("JSON");
+    assert_eq!(
+        legacy,
+        json!({ "eventNotifications": [{
+            "realmId": REALM,
+            "dataChangeEvent": { "entities": [{
+                "name": "Bill",
+                "id": "1",
+                "operation": "Create",
+                "lastUpdated": "2026-10-31T23:00:00Z",
+            }]},
+        }]})
+    );
+    let cloud: Value = serde_json::from_slice(&hooks[1].body).expect("JSON");
+    let event = &cloud[0];
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["type"], "qbo.bill.created.v1");
+    assert_eq!(event["intuitentityid"], "1");
+    assert_eq!(event["intuitaccountid"], REALM);
+    assert_eq!(event["time"], "2026-10-31T23:00:00Z");
+    assert!(event["id"].is_string() && event["source"].is_string() && event["data"].is_object());
+
+    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let text = document.to_string();
+    assert!(!text.contains(VERIFIER), "the token leaked: {text}");
+    let signature = &document["steps"][3]["deliveries"][0]["headers"]["intuit-signature"];
+    assert_eq!(signature, "[redacted]", "{document}");
+}
+
+/// A webhook about a record the state does not hold fails the step and sends nothing.
+#[tokio::test]
+async fn a_webhook_about_an_unknown_bill_fails_the_step() {
+    let (target, hooks) = start_receiver().await;
+    let flow = r#"  - name: bill 99 created
+    webhook:
+      mock: qbo
+      path: /webhooks/quickbooks
+      quickbooks: { entity: Bill, operation: Create, id: "99" }
+"#;
+    let run = run_webhook_scenario(&target, flow).await;
+    let failed = run.failed_step().expect("the step fails");
+    assert_eq!(failed.0, "bill 99 created", "{failed:?}");
+    assert!(hooks.lock().expect("hooks").is_empty());
+}
