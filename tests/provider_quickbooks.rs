@@ -8,7 +8,7 @@ mod provider_support;
 
 use std::time::Duration;
 
-use provider_support::{Got, Harness, first_mock, text};
+use provider_support::{Got, Harness, first_mock, hmac_sha256_base64, text};
 use reenact::scenario::model::MockSpec;
 use serde_json::{Value, json};
 
@@ -665,15 +665,6 @@ struct Hook {
     body: Vec<u8>,
 }
 
-/// base64(HMAC-SHA256(`body`, `key`)), computed here, independently of the crate's signing.
-fn intuit_signature(key: &str, body: &[u8]) -> String {
-    use base64::Engine as _;
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
-    mac.update(body);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
 /// A receiver as the target: `GET /healthz`; `POST /webhooks/quickbooks` records the request and
 /// answers 200.
 async fn start_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
@@ -810,11 +801,11 @@ async fn webhooks_are_signed_with_the_verifier_token_in_both_formats() {
     for hook in &hooks {
         assert_eq!(
             hook.signature.as_deref(),
-            Some(intuit_signature(VERIFIER, &hook.body).as_str())
+            Some(hmac_sha256_base64(VERIFIER, &hook.body).as_str())
         );
         assert_ne!(
             hook.signature.as_deref(),
-            Some(intuit_signature("another-token", &hook.body).as_str())
+            Some(hmac_sha256_base64("another-token", &hook.body).as_str())
         );
     }
     let legacy: Value = serde_json::from_slice(&hooks[0].body).expect("JSON");
