@@ -112,8 +112,21 @@ pub fn normalize(
                 if !request.headers.is_empty() {
                     sent.insert("headers".into(), headers(&request.headers, &urls));
                 }
+                if let Some(mock) = &request.mock {
+                    sent.insert("mock".into(), json!(mock));
+                }
                 if let Some(body) = &request.body {
-                    sent.insert("body".into(), body_value(body, &urls));
+                    let form = request.headers.iter().any(|(name, value)| {
+                        name.eq_ignore_ascii_case("content-type")
+                            && value.starts_with("application/x-www-form-urlencoded")
+                    });
+                    let body = if form {
+                        // Parsed, so OAuth codes are redacted as in the mocks' journals.
+                        form_value(body)
+                    } else {
+                        body_value(body, &urls)
+                    };
+                    sent.insert("body".into(), body);
                 }
                 out.insert("request".into(), Value::Object(sent));
             }
@@ -769,6 +782,28 @@ mod tests {
         assert!(
             !text.contains("mock-engine ready"),
             "container logs in a snapshot:\n{text}"
+        );
+    }
+
+    #[test]
+    fn a_form_a_step_sends_to_a_mock_is_parsed_with_its_oauth_code_redacted() {
+        let mut observation = observation();
+        observation.steps[0].request = Some(SentRequest {
+            mock: Some("erp".into()),
+            method: "POST".into(),
+            path: "/connect/token".into(),
+            headers: vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body: Some("grant_type=authorization_code&code=consent-42".into()),
+        });
+        let document = normalize(&observation, &[], &[]);
+        let sent = &document["steps"][0]["request"];
+        assert_eq!(sent["mock"], json!("erp"));
+        assert_eq!(
+            sent["body"],
+            json!({ "grant_type": "authorization_code", "code": REDACTED })
         );
     }
 

@@ -155,8 +155,8 @@ fn validate_json_report_for_the_demo() {
     assert_eq!(item["id"], "vendor-sync-stops-at-first-page");
     assert_eq!(item["verdict"], "fixed");
     assert_eq!(
-        item["diff"]["calls"]["accounting"],
-        serde_json::json!(["GET /api/vendors: 1 → 3"])
+        item["diff"]["calls"]["xero"],
+        serde_json::json!(["GET /api.xro/2.0/Contacts: 1 → 2"])
     );
 }
 
@@ -181,6 +181,11 @@ fn temp_project() -> tempfile::TempDir {
     std::fs::copy(
         repo().join("scenarios/vendor-sync-stops-at-first-page.yaml"),
         scenarios.join("vendor-sync-stops-at-first-page.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo().join("scenarios/payloads/xero-120-suppliers.json"),
+        scenarios.join("payloads/xero-120-suppliers.json"),
     )
     .unwrap();
     let toml = format!(
@@ -228,7 +233,11 @@ fn run_snapshot_lifecycle_new_accept_match_differ_review() {
     // insta reads what reenact wrote
     let stored = insta::Snapshot::from_file(&snap).unwrap();
     let content = stored.contents().as_text().unwrap().to_string();
-    assert!(content.contains("\"path\": \"/api/vendors\""), "{content}");
+    assert!(
+        content.contains("\"path\": \"/api.xro/2.0/Contacts\"")
+            && content.contains("\"page\": \"2\""),
+        "{content}"
+    );
 
     let again = reenact(dir, &["run"]);
     assert_eq!(code(&again), exit_codes::SUCCESS, "{}", text(&again.stdout));

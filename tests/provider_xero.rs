@@ -850,6 +850,87 @@ async fn invoices_on_or_before_the_lock_date_are_refused() {
     }
 }
 
+/// [XERO-RESEARCH] §7.13: a document in a currency the organisation does not subscribe to is
+/// refused with "Organisation is not subscribed to currency EUR".
+#[tokio::test]
+async fn invoices_in_a_currency_the_organisation_lacks_are_refused() {
+    let xero = Harness::start(spec_with("      currencies: [GBP, USD]\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let bill = |currency: &str| json!([{ "Type": "ACCPAY", "CurrencyCode": currency, "Contact": { "Name": "A" } }]);
+    let refused = xero.put("Invoices", &access, bill("EUR")).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json["Type"], "ValidationException");
+    assert_eq!(
+        refused.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        "Organisation is not subscribed to currency EUR"
+    );
+    for currency in ["GBP", "USD"] {
+        assert_eq!(
+            xero.put("Invoices", &access, bill(currency)).await.status,
+            200
+        );
+    }
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+/// [XERO-OAS]: `GET Invoices?InvoiceNumbers=A,B` lists the invoices with those numbers only.
+#[tokio::test]
+async fn invoices_are_filtered_by_invoice_numbers() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let bill = |number: &str| json!({ "Type": "ACCPAY", "InvoiceNumber": number, "Contact": { "Name": "A" } });
+    let saved = xero
+        .put(
+            "Invoices",
+            &access,
+            json!([bill("EXP-1"), bill("EXP-10"), bill("EXP-2")]),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.json);
+    let numbers = |got: &Got| -> Vec<String> {
+        got.json["Invoices"]
+            .as_array()
+            .expect("an Invoices list")
+            .iter()
+            .map(|invoice| text(&invoice["InvoiceNumber"]))
+            .collect()
+    };
+    let one = xero
+        .api(
+            "GET",
+            "/api.xro/2.0/Invoices?InvoiceNumbers=EXP-1",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(numbers(&one), ["EXP-1"]);
+    let two = xero
+        .api(
+            "GET",
+            "/api.xro/2.0/Invoices?InvoiceNumbers=EXP-2,EXP-1",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(numbers(&two), ["EXP-1", "EXP-2"]);
+    let none = xero
+        .api(
+            "GET",
+            "/api.xro/2.0/Invoices?InvoiceNumbers=EXP-3",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(none.status, 200);
+    assert!(numbers(&none).is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Webhooks [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]
 // ---------------------------------------------------------------------------------------------

@@ -1,25 +1,20 @@
 //! ledger-sync: the demo target of reenact, a small spend-management service.
 //!
-//! It exports card expenses as bills to an accounting API (a Xero-like system reached at
+//! It exports card expenses as bills to an accounting system (`ACCOUNTING_PROVIDER`, reached at
 //! `ACCOUNTING_API_URL`), imports that system's vendors and receives its webhooks. It can run as
-//! release 1.4.2, which carries five customer incidents, or as release 1.4.3, which fixes them:
+//! release 1.4.2, which carries the customer incidents, or as release 1.4.3, which fixes them;
+//! `connector.rs` and the provider clients beside it list the incidents, and the scenarios under
+//! `scenarios/` reproduce each against reenact's fake of that provider.
 //!
-//! - SUP-4821: a `429` from the accounting API fails the export because 1.4.2 ignores `Retry-After`;
-//! - SUP-4907: vendor sync imports only the first page;
-//! - SUP-4933: Xero validation errors are shown as "unknown error";
-//! - SUP-4958: a bill POST that timed out after being saved is posted again, a duplicate bill;
-//! - SUP-4972: webhook signatures are checked over re-serialized JSON, so Xero's are rejected.
-//!
-//! The scenarios under `scenarios/` reproduce these incidents against a mocked accounting API.
 //! This file reads the command line, serves HTTP on 127.0.0.1 (or `--host`, e.g. `0.0.0.0` in a
-//! container) and stops on SIGTERM or SIGINT;
-//! `service.rs` holds the endpoints, `accounting.rs` and `webhook.rs` the incidents. Every notable event is one
-//! line on stdout, which reenact keeps as the target log.
+//! container) and stops on SIGTERM or SIGINT; `service.rs` holds the endpoints. Every notable
+//! event is one line on stdout, which reenact keeps as the target log.
 
-mod accounting;
+mod connector;
 mod release;
 mod service;
 mod webhook;
+mod xero;
 
 use std::fmt::Display;
 use std::io::Write;
@@ -34,6 +29,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::connector::{Connector, PROVIDERS, Settings};
 use crate::release::Release;
 use crate::service::App;
 
@@ -51,15 +47,18 @@ options:
   --host ADDRESS      address to listen on (env HOST; default 127.0.0.1; 0.0.0.0 in a container)
 
 environment:
-  ACCOUNTING_API_URL  base URL of the accounting API (required for exports and syncs)
-  HTTP_TIMEOUT_MS     timeout of accounting API calls in milliseconds (default 5000)
-  ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)";
+  ACCOUNTING_PROVIDER     xero (default)
+  ACCOUNTING_API_URL      base URL of the accounting system (required for exports and syncs)
+  HTTP_TIMEOUT_MS         timeout of accounting calls in milliseconds (default 5000)
+  ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)
+  XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)";
 
 /// What the command line and environment asked for.
 struct Config {
     release: Release,
     host: IpAddr,
     port: u16,
+    provider: String,
     accounting_url: Option<String>,
     timeout: Duration,
     webhook_key: Option<Vec<u8>>,
@@ -152,6 +151,16 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
             .ok_or_else(|| format!("invalid HTTP_TIMEOUT_MS `{text}`"))?,
         Err(_) => DEFAULT_TIMEOUT_MS,
     };
+    let provider = std::env::var("ACCOUNTING_PROVIDER")
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "xero".to_owned());
+    if !PROVIDERS.contains(&provider.trim()) {
+        return Err(format!(
+            "unknown ACCOUNTING_PROVIDER `{provider}` (known: {})",
+            PROVIDERS.join(", ")
+        ));
+    }
     let accounting_url = std::env::var("ACCOUNTING_API_URL")
         .ok()
         .filter(|url| !url.trim().is_empty());
@@ -163,6 +172,7 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
         release,
         host,
         port,
+        provider: provider.trim().to_owned(),
         accounting_url,
         timeout: Duration::from_millis(timeout_ms),
         webhook_key,
@@ -171,12 +181,20 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
 
 /// Serves HTTP until SIGTERM or SIGINT.
 async fn serve(config: Config) -> Result<(), String> {
-    let app = Arc::new(App::new(
-        config.release,
-        config.accounting_url.as_deref(),
-        config.timeout,
-        config.webhook_key,
-    )?);
+    let accounting = config
+        .accounting_url
+        .map(|url| {
+            Connector::from_env(
+                &config.provider,
+                Settings {
+                    base_url: url.trim_end_matches('/').to_owned(),
+                    timeout: config.timeout,
+                    release: config.release,
+                },
+            )
+        })
+        .transpose()?;
+    let app = Arc::new(App::new(config.release, accounting, config.webhook_key));
     let address = SocketAddr::from((config.host, config.port));
     let listener = TcpListener::bind(address)
         .await

@@ -1,15 +1,15 @@
 //! The HTTP API of the ledger-sync demo: routing, request parsing and the export store.
 //!
-//! [`App`] holds the state of one process (the accounting token, the exports, the webhook events)
-//! and [`App::handle`] answers every request. Exports run in background tasks, so `POST /exports`
-//! answers `202` at once and `GET /exports/{id}` shows the outcome. The incidents of release 1.4.2
-//! live in the accounting client (`accounting.rs`) and the webhook check (`webhook.rs`); this
-//! module behaves the same in both releases. Bad input gets a `4xx` with a JSON `error`, never a
-//! panic.
+//! [`App`] holds the state of one process (the accounting connector, the exports, the webhook
+//! events) and [`App::handle`] answers every request. Exports run in background tasks, so
+//! `POST /exports` and `POST /exports/batch` answer `202` at once and `GET /exports/{id}` shows
+//! the outcome. Most incidents of release 1.4.2 live in the provider clients (`connector.rs`
+//! lists them) and the webhook check (`webhook.rs`); the one in this module is SUP-5003: 1.4.2
+//! dates a bill by the UTC day of the card transaction, 1.4.3 by its local day. Bad input gets a
+//! `4xx` with a JSON `error`, never a panic.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -19,23 +19,24 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::Mutex;
 
-use crate::accounting::{AccountingClient, Bill};
+use crate::connector::{Bill, Connector};
 use crate::log;
 use crate::release::Release;
-use crate::webhook::{Rejection, SIGNATURE_HEADER, verify_delivery};
+use crate::webhook::Rejection;
 
 /// The largest request body ledger-sync reads.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The most webhook events kept for `GET /webhooks/events`; later ones are only counted.
 const MAX_KEPT_EVENTS: usize = 1000;
+/// The most expenses one `POST /exports/batch` takes.
+const MAX_BATCH: usize = 50;
 
 /// The state of one ledger-sync process.
 pub struct App {
     release: Release,
-    accounting: Option<AccountingClient>,
-    token: RwLock<Option<String>>,
+    accounting: Option<Arc<Connector>>,
     exports: Mutex<Exports>,
     webhook_key: Option<Vec<u8>>,
     webhooks: Mutex<WebhookEvents>,
@@ -66,6 +67,20 @@ struct Export {
     bill_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Per expense, for a batch export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<Vec<ItemResult>>,
+}
+
+/// The outcome of one expense of a batch export.
+#[derive(Clone, Debug, Serialize)]
+struct ItemResult {
+    expense_id: String,
+    state: ExportState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bill_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// Where an export stands.
@@ -86,13 +101,38 @@ struct Expense {
     amount: String,
     currency: String,
     account_code: String,
+    /// The bill's date, `YYYY-MM-DD`; wins over `spent_at`.
+    #[serde(default)]
+    date: Option<String>,
+    /// When the card was used, RFC 3339 with the local offset of the purchase.
+    #[serde(default)]
+    spent_at: Option<String>,
+    /// The bill's due date, `YYYY-MM-DD`.
+    #[serde(default)]
+    due_date: Option<String>,
 }
 
-/// The body of `POST /connections/accounting`.
+/// The body of `POST /exports/batch`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    expenses: Vec<Expense>,
+}
+
+/// The body of `POST /connections/accounting`: the OAuth authorization code (systems without
+/// OAuth need none).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Connect {
-    code: String,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// The body of `PATCH /bills/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BillChange {
+    due_date: String,
 }
 
 type HttpResponse = Response<Full<Bytes>>;
@@ -118,25 +158,20 @@ impl Reject {
 }
 
 impl App {
-    /// An app for `release`; without an accounting URL, exports and syncs answer `503`, and
-    /// without a webhook key, webhooks do.
+    /// An app for `release`; without an accounting connector, exports and syncs answer `503`,
+    /// and without a webhook key, webhooks do.
     pub fn new(
         release: Release,
-        accounting_url: Option<&str>,
-        timeout: Duration,
+        accounting: Option<Connector>,
         webhook_key: Option<Vec<u8>>,
-    ) -> Result<App, String> {
-        let accounting = accounting_url
-            .map(|url| AccountingClient::new(url, timeout, release))
-            .transpose()?;
-        Ok(App {
+    ) -> App {
+        App {
             release,
-            accounting,
-            token: RwLock::new(None),
+            accounting: accounting.map(Arc::new),
             exports: Mutex::new(Exports::default()),
             webhook_key,
             webhooks: Mutex::new(WebhookEvents::default()),
-        })
+        }
     }
 
     /// Answers one request.
@@ -158,7 +193,9 @@ impl App {
             )),
             (&Method::POST, ["connections", "accounting"]) => self.connect(request).await,
             (&Method::POST, ["exports"]) => self.start_export(request).await,
+            (&Method::POST, ["exports", "batch"]) => self.start_batch(request).await,
             (&Method::GET, ["exports", id]) => self.show_export(id).await,
+            (&Method::PATCH, ["bills", id]) => self.change_bill(id, request).await,
             (&Method::POST, ["sync", "vendors"]) => self.sync_vendors().await,
             (&Method::POST, ["webhooks", "accounting"]) => self.receive_webhook(request).await,
             (&Method::GET, ["webhooks", "events"]) => {
@@ -170,6 +207,7 @@ impl App {
                 | ["connections", "accounting"]
                 | ["exports"]
                 | ["exports", _]
+                | ["bills", _]
                 | ["sync", "vendors"]
                 | ["webhooks", "accounting"]
                 | ["webhooks", "events"],
@@ -184,18 +222,17 @@ impl App {
         }
     }
 
-    /// `POST /connections/accounting`: exchanges the OAuth code and keeps the token.
+    /// `POST /connections/accounting`: connects to the accounting system (the connector keeps
+    /// its credentials).
     async fn connect(&self, request: Request<Incoming>) -> Result<HttpResponse, Reject> {
         let connect: Connect = read_json(request).await?;
-        let token = self
-            .accounting()?
-            .exchange_code(&connect.code)
+        self.accounting()?
+            .connect(connect.code.as_deref())
             .await
             .map_err(|message| {
                 log(format!("connect: failed: {message}"));
                 Reject::new(StatusCode::BAD_GATEWAY, message)
             })?;
-        *self.token.write().await = Some(token);
         log("connect: connected to the accounting system");
         Ok(respond(StatusCode::CREATED, &json!({"connected": true})))
     }
@@ -206,36 +243,17 @@ impl App {
         request: Request<Incoming>,
     ) -> Result<HttpResponse, Reject> {
         let expense: Expense = read_json(request).await?;
-        check_expense(&expense).map_err(|message| Reject::new(StatusCode::BAD_REQUEST, message))?;
-        let accounting = self.accounting()?.clone();
-        let export = {
-            let mut exports = self.exports.lock().await;
-            exports.last_number += 1;
-            let export = Export {
-                id: format!("exp-{}", exports.last_number),
-                state: ExportState::Pending,
-                bill_id: None,
-                error: None,
-            };
-            exports.by_id.insert(export.id.clone(), export.clone());
-            export
-        };
+        let bill = self.bill(expense)?;
+        let accounting = Arc::clone(self.accounting()?);
+        let export = self.new_export().await;
         log(format!(
             "export {}: accepted expense {} ({} {} to {})",
-            export.id, expense.expense_id, expense.amount, expense.currency, expense.vendor
+            export.id, bill.reference, bill.amount, bill.currency, bill.contact
         ));
-        let bill = Bill {
-            reference: expense.expense_id,
-            contact: expense.vendor,
-            amount: expense.amount,
-            currency: expense.currency,
-            account_code: expense.account_code,
-        };
         let app = Arc::clone(&self);
         let id = export.id.clone();
         tokio::spawn(async move {
-            let token = app.token.read().await.clone();
-            let outcome = accounting.post_bill(&id, token.as_deref(), &bill).await;
+            let outcome = accounting.post_bill(&id, &bill).await;
             match &outcome {
                 Ok(bill_id) => log(format!("export {id}: done (bill {bill_id})")),
                 Err(message) => log(format!("export {id}: failed: {message}")),
@@ -256,6 +274,154 @@ impl App {
         Ok(respond(StatusCode::ACCEPTED, &export))
     }
 
+    /// `POST /exports/batch`: records the export and posts its bills in one call in the
+    /// background; the export is `done` only when every bill was saved.
+    async fn start_batch(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<HttpResponse, Reject> {
+        let batch: Batch = read_json(request).await?;
+        if batch.expenses.is_empty() || batch.expenses.len() > MAX_BATCH {
+            return Err(Reject::new(
+                StatusCode::BAD_REQUEST,
+                format!("a batch holds 1 to {MAX_BATCH} expenses"),
+            ));
+        }
+        let bills = batch
+            .expenses
+            .into_iter()
+            .map(|expense| self.bill(expense))
+            .collect::<Result<Vec<Bill>, Reject>>()?;
+        let accounting = Arc::clone(self.accounting()?);
+        let export = self.new_export().await;
+        log(format!(
+            "export {}: accepted a batch of {} expenses",
+            export.id,
+            bills.len()
+        ));
+        let app = Arc::clone(&self);
+        let id = export.id.clone();
+        tokio::spawn(async move {
+            let outcome = accounting.post_bills(&id, &bills).await;
+            let mut exports = app.exports.lock().await;
+            let Some(export) = exports.by_id.get_mut(&id) else {
+                return;
+            };
+            match outcome {
+                Ok(outcomes) => {
+                    let results: Vec<ItemResult> = bills
+                        .iter()
+                        .zip(outcomes)
+                        .map(|(bill, outcome)| match outcome {
+                            Ok(bill_id) => ItemResult {
+                                expense_id: bill.reference.clone(),
+                                state: ExportState::Done,
+                                bill_id: Some(bill_id),
+                                error: None,
+                            },
+                            Err(message) => ItemResult {
+                                expense_id: bill.reference.clone(),
+                                state: ExportState::Failed,
+                                bill_id: None,
+                                error: Some(message),
+                            },
+                        })
+                        .collect();
+                    let failed = results
+                        .iter()
+                        .filter(|result| matches!(result.state, ExportState::Failed))
+                        .count();
+                    if failed == 0 {
+                        log(format!("export {id}: done ({} bills)", results.len()));
+                        export.state = ExportState::Done;
+                    } else {
+                        let message = format!("{failed} of {} bills failed", results.len());
+                        log(format!("export {id}: failed: {message}"));
+                        export.state = ExportState::Failed;
+                        export.error = Some(message);
+                    }
+                    export.results = Some(results);
+                }
+                Err(message) => {
+                    log(format!("export {id}: failed: {message}"));
+                    export.state = ExportState::Failed;
+                    export.error = Some(message);
+                }
+            }
+        });
+        Ok(respond(StatusCode::ACCEPTED, &export))
+    }
+
+    /// A new pending export, numbered after the last one.
+    async fn new_export(&self) -> Export {
+        let mut exports = self.exports.lock().await;
+        exports.last_number += 1;
+        let export = Export {
+            id: format!("exp-{}", exports.last_number),
+            state: ExportState::Pending,
+            bill_id: None,
+            error: None,
+            results: None,
+        };
+        exports.by_id.insert(export.id.clone(), export.clone());
+        export
+    }
+
+    /// The bill for a checked expense, dated as the release dates it.
+    fn bill(&self, expense: Expense) -> Result<Bill, Reject> {
+        check_expense(&expense).map_err(|message| Reject::new(StatusCode::BAD_REQUEST, message))?;
+        let date = match (&expense.date, &expense.spent_at) {
+            (Some(date), _) => Some(date.clone()),
+            (None, Some(spent_at)) => Some(
+                bill_date(self.release, spent_at)
+                    .map_err(|message| Reject::new(StatusCode::BAD_REQUEST, message))?,
+            ),
+            (None, None) => None,
+        };
+        Ok(Bill {
+            reference: expense.expense_id,
+            contact: expense.vendor,
+            amount: expense.amount,
+            currency: expense.currency,
+            account_code: expense.account_code,
+            date,
+            due_date: expense.due_date,
+        })
+    }
+
+    /// `PATCH /bills/{id}`: moves a bill's due date in the accounting system.
+    async fn change_bill(
+        &self,
+        bill_id: &str,
+        request: Request<Incoming>,
+    ) -> Result<HttpResponse, Reject> {
+        let change: BillChange = read_json(request).await?;
+        if !is_date(&change.due_date) {
+            return Err(Reject::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "`due_date` must be a date like \"2026-11-30\", got \"{}\"",
+                    change.due_date
+                ),
+            ));
+        }
+        self.accounting()?
+            .update_due_date(bill_id, &change.due_date)
+            .await
+            .map_err(|message| {
+                log(format!("bill {bill_id}: update failed: {message}"));
+                Reject::new(StatusCode::BAD_GATEWAY, message)
+            })?;
+        log(format!(
+            "bill {bill_id}: due date moved to {}",
+            change.due_date
+        ));
+        Ok(respond(
+            StatusCode::OK,
+            &json!({"bill_id": bill_id, "due_date": change.due_date}),
+        ))
+    }
+
     /// `GET /exports/{id}`.
     async fn show_export(&self, id: &str) -> Result<HttpResponse, Reject> {
         match self.exports.lock().await.by_id.get(id) {
@@ -269,23 +435,19 @@ impl App {
 
     /// `POST /sync/vendors`: imports the accounting system's vendors.
     async fn sync_vendors(&self) -> Result<HttpResponse, Reject> {
-        let accounting = self.accounting()?;
-        let token = self.token.read().await.clone();
-        let names = accounting
-            .list_vendors(token.as_deref())
-            .await
-            .map_err(|message| {
-                log(format!("sync vendors: failed: {message}"));
-                Reject::new(StatusCode::BAD_GATEWAY, message)
-            })?;
+        let names = self.accounting()?.list_vendors().await.map_err(|message| {
+            log(format!("sync vendors: failed: {message}"));
+            Reject::new(StatusCode::BAD_GATEWAY, message)
+        })?;
         Ok(respond(
             StatusCode::OK,
             &json!({"imported": names.len(), "vendors": names}),
         ))
     }
 
-    /// `POST /webhooks/accounting`: checks the signature and keeps the events. Answers `200` with
-    /// no body as Xero asks, `401` for a bad signature (what Xero's intent-to-receive expects).
+    /// `POST /webhooks/accounting`: checks the signature as the connected provider signs and
+    /// keeps the events. Answers `200` with no body as Xero asks, `401` for a bad signature (what
+    /// Xero's intent-to-receive expects).
     async fn receive_webhook(&self, request: Request<Incoming>) -> Result<HttpResponse, Reject> {
         let key = self.webhook_key.as_deref().ok_or_else(|| {
             Reject::new(
@@ -293,12 +455,10 @@ impl App {
                 "ACCOUNTING_WEBHOOK_KEY is not set",
             )
         })?;
-        let signature = request
-            .headers()
-            .get(SIGNATURE_HEADER)
-            .map(|value| value.as_bytes().to_vec());
+        let accounting = Arc::clone(self.accounting()?);
+        let headers = request.headers().clone();
         let body = read_body(request).await?;
-        match verify_delivery(self.release, key, signature.as_deref(), &body) {
+        match accounting.verify_webhook(key, &headers, &body) {
             Ok(events) => {
                 log(format!("webhook: accepted {} event(s)", events.len()));
                 let mut webhooks = self.webhooks.lock().await;
@@ -320,8 +480,8 @@ impl App {
         }
     }
 
-    /// The accounting client, or a `503` when `ACCOUNTING_API_URL` is not set.
-    fn accounting(&self) -> Result<&AccountingClient, Reject> {
+    /// The accounting connector, or a `503` when `ACCOUNTING_API_URL` is not set.
+    fn accounting(&self) -> Result<&Arc<Connector>, Reject> {
         self.accounting.as_ref().ok_or_else(|| {
             Reject::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -350,6 +510,30 @@ fn check_expense(expense: &Expense) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// SUP-5003: the day a card expense is booked on, from `spent_at` (RFC 3339 with the offset of
+/// the place of purchase).
+fn bill_date(release: Release, spent_at: &str) -> Result<String, String> {
+    let at = time::OffsetDateTime::parse(spent_at, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            format!("`spent_at` must be an RFC 3339 time like \"2026-11-01T09:30:00+13:00\", got \"{spent_at}\"")
+        })?;
+    let day = match release {
+        // SUP-5003 (bug): 1.4.2 takes the UTC day. A purchase in the morning in New Zealand
+        // (UTC+13) lands on the previous day, which can be inside a period the customer already
+        // locked in Xero, so the export is refused.
+        Release::V1_4_2 => at.to_offset(time::UtcOffset::UTC).date(),
+        // SUP-5003 (fix): 1.4.3 takes the day on the receipt: the local day of the purchase.
+        Release::V1_4_3 => at.date(),
+    };
+    Ok(day.to_string())
+}
+
+/// `2026-11-30`: a calendar date.
+fn is_date(text: &str) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, format).is_ok()
 }
 
 /// `123`, `123.4`, `-123.45`: digits with at most two decimals.
@@ -412,6 +596,21 @@ mod tests {
     //! Table tests for expense validation.
 
     use super::*;
+
+    #[test]
+    fn sup_5003_bill_date_is_the_utc_day_on_1_4_2_and_the_local_day_on_1_4_3() {
+        let cases = [
+            ("2026-11-01T08:30:00+13:00", "2026-10-31", "2026-11-01"),
+            ("2026-11-01T14:00:00+13:00", "2026-11-01", "2026-11-01"),
+            ("2026-10-31T23:30:00-05:00", "2026-11-01", "2026-10-31"),
+            ("2026-11-01T08:30:00Z", "2026-11-01", "2026-11-01"),
+        ];
+        for (spent_at, old, new) in cases {
+            assert_eq!(bill_date(Release::V1_4_2, spent_at).as_deref(), Ok(old));
+            assert_eq!(bill_date(Release::V1_4_3, spent_at).as_deref(), Ok(new));
+        }
+        assert!(bill_date(Release::V1_4_3, "2026-11-01 08:30").is_err());
+    }
 
     #[test]
     fn amounts_are_decimal_strings_with_at_most_two_places() {

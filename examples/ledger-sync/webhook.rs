@@ -65,8 +65,9 @@ pub fn verify_delivery(
     }
 }
 
-/// Compares the base64 `signature` with the HMAC-SHA256 of `signed` under `key`, in constant time.
-fn check_signature(key: &[u8], signature: &[u8], signed: &[u8]) -> Result<(), Rejection> {
+/// Compares the base64 `signature` with the HMAC-SHA256 of `signed` under `key`, in constant time
+/// (Xero's `x-xero-signature` and Intuit's `intuit-signature` are both this).
+pub fn check_signature(key: &[u8], signature: &[u8], signed: &[u8]) -> Result<(), Rejection> {
     let expected = STANDARD
         .decode(signature.trim_ascii())
         .map_err(|_| Rejection::BadSignature("the signature is not base64"))?;

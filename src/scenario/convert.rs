@@ -129,6 +129,7 @@ const XERO_KEYS: &[&str] = &[
     "period_lock_date",
     "end_of_year_lock_date",
     "webhook_key",
+    "currencies",
 ];
 const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
 const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
@@ -1416,13 +1417,44 @@ impl Cx<'_> {
         let webhook_key = fields
             .get("webhook_key")
             .map(|value| self.xero_webhook_key(value, &context));
+        let currencies = fields
+            .get("currencies")
+            .map(|value| self.currencies(value, &context));
         Some(XeroSettings {
             tenants: out?,
             rate_limits: present(rate_limits)?,
             period_lock_date: present(period_lock_date)?,
             end_of_year_lock_date: present(end_of_year_lock_date)?,
             webhook_key: present(webhook_key)?,
+            currencies: present(currencies)?,
         })
+    }
+
+    /// A list of ISO 4217 currency codes (three capital letters), such as `with.currencies`.
+    fn currencies(&mut self, node: &Node, context: &str) -> Option<Vec<String>> {
+        let items = self.list(node, "currencies", context)?;
+        let mut out = Some(Vec::with_capacity(items.len()));
+        for item in items {
+            let code = self.scalar_text(item, "currencies", context);
+            let code = code.filter(|code| {
+                let valid = code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase());
+                if !valid {
+                    self.error(
+                        Diagnostic::new(
+                            format!("invalid currency `{code}` {context}"),
+                            Some(item.span),
+                        )
+                        .with_label("expected an ISO 4217 code such as `GBP` or `NZD`"),
+                    );
+                }
+                valid
+            });
+            match (&mut out, code) {
+                (Some(out), Some(code)) => out.push(code),
+                _ => out = None,
+            }
+        }
+        out
     }
 
     /// `with.webhook_key` of `provider: xero`: the key Xero shows for the app's webhooks, text

@@ -214,6 +214,10 @@ pub struct XeroSettings {
     /// The app's webhook key: Xero signs every webhook with it (`x-xero-signature`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_key: Option<SecretText>,
+    /// The currencies the organisation subscribes to (ISO 4217 codes); a document in another is
+    /// refused. Any currency when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currencies: Option<Vec<String>>,
 }
 
 /// A secret setting, such as a webhook key: its `Debug` form never shows it, so neither does a

@@ -599,6 +599,14 @@ fn validate(state: &XeroState, settings: &XeroSettings, key: &str, element: &Val
             if !matches!(text("Type"), Some("ACCREC" | "ACCPAY")) {
                 errors.push("Invoice Type must be specified as ACCREC or ACCPAY".to_owned());
             }
+            // A currency the organisation does not subscribe to is refused [XERO-RESEARCH] §7.13.
+            if let (Some(subscribed), Some(currency)) = (&settings.currencies, text("CurrencyCode"))
+                && !subscribed.iter().any(|code| code == currency)
+            {
+                errors.push(format!(
+                    "Organisation is not subscribed to currency {currency}"
+                ));
+            }
             // Posting on or before a lock date fails [XERO-RESEARCH] §7.12.
             let lock = [&settings.period_lock_date, &settings.end_of_year_lock_date]
                 .into_iter()
@@ -661,7 +669,28 @@ fn list(
     (_, key, _): (&str, &str, &str),
     request: &ProviderRequest<'_>,
 ) -> Response<Bytes> {
-    let records = collection(state, key);
+    let all = collection(state, key);
+    // `InvoiceNumbers=A,B` keeps the invoices with those numbers [XERO-OAS].
+    let numbers = (key == "Invoices")
+        .then(|| request.query_param("InvoiceNumbers"))
+        .flatten();
+    let filtered: Vec<Value>;
+    let records = match &numbers {
+        Some(numbers) => {
+            let wanted: Vec<&str> = numbers.split(',').map(str::trim).collect();
+            filtered = all
+                .iter()
+                .filter(|record| {
+                    record["InvoiceNumber"]
+                        .as_str()
+                        .is_some_and(|number| wanted.contains(&number))
+                })
+                .cloned()
+                .collect();
+            &filtered[..]
+        }
+        None => all,
+    };
     let page_size = request
         .query_param("pageSize")
         .and_then(|size| size.parse::<usize>().ok())
