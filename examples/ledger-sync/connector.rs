@@ -25,6 +25,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use serde_json::Value;
 
+use crate::quickbooks::QuickBooksClient;
 use crate::release::Release;
 use crate::webhook::Rejection;
 use crate::xero::XeroClient;
@@ -67,12 +68,14 @@ pub struct Settings {
 }
 
 /// The providers `ACCOUNTING_PROVIDER` names.
-pub const PROVIDERS: &[&str] = &["xero"];
+pub const PROVIDERS: &[&str] = &["xero", "quickbooks"];
 
 /// The accounting system ledger-sync is connected to.
 pub enum Connector {
     /// Xero (`ACCOUNTING_PROVIDER=xero`, the default).
     Xero(XeroClient),
+    /// QuickBooks Online (`ACCOUNTING_PROVIDER=quickbooks`).
+    QuickBooks(QuickBooksClient),
 }
 
 impl Connector {
@@ -81,6 +84,7 @@ impl Connector {
     pub fn from_env(provider: &str, settings: Settings) -> Result<Connector, String> {
         match provider {
             "xero" => Ok(Connector::Xero(XeroClient::from_env(settings)?)),
+            "quickbooks" => Ok(Connector::QuickBooks(QuickBooksClient::from_env(settings)?)),
             other => Err(format!(
                 "unknown ACCOUNTING_PROVIDER `{other}` (known: {})",
                 PROVIDERS.join(", ")
@@ -93,6 +97,7 @@ impl Connector {
     pub async fn connect(&self, code: Option<&str>) -> Result<(), String> {
         match self {
             Connector::Xero(client) => client.connect(code).await,
+            Connector::QuickBooks(client) => client.connect(code).await,
         }
     }
 
@@ -100,6 +105,7 @@ impl Connector {
     pub async fn post_bill(&self, export_id: &str, bill: &Bill) -> Result<String, String> {
         match self {
             Connector::Xero(client) => client.post_bill(export_id, bill).await,
+            Connector::QuickBooks(client) => client.post_bill(export_id, bill).await,
         }
     }
 
@@ -112,6 +118,7 @@ impl Connector {
     ) -> Result<Vec<Result<String, String>>, String> {
         match self {
             Connector::Xero(client) => client.post_bills(export_id, bills).await,
+            Connector::QuickBooks(client) => client.post_bills(export_id, bills).await,
         }
     }
 
@@ -119,6 +126,7 @@ impl Connector {
     pub async fn update_due_date(&self, bill_id: &str, due_date: &str) -> Result<(), String> {
         match self {
             Connector::Xero(client) => client.update_due_date(bill_id, due_date).await,
+            Connector::QuickBooks(client) => client.update_due_date(bill_id, due_date).await,
         }
     }
 
@@ -126,6 +134,7 @@ impl Connector {
     pub async fn list_vendors(&self) -> Result<Vec<String>, String> {
         match self {
             Connector::Xero(client) => client.list_vendors().await,
+            Connector::QuickBooks(client) => client.list_vendors().await,
         }
     }
 
@@ -138,6 +147,7 @@ impl Connector {
     ) -> Result<Vec<Value>, Rejection> {
         match self {
             Connector::Xero(client) => client.verify_webhook(key, headers, body),
+            Connector::QuickBooks(client) => client.verify_webhook(key, headers, body),
         }
     }
 }
@@ -237,6 +247,9 @@ mod tests {
         let Err(message) = Connector::from_env("zero", settings) else {
             panic!("`zero` is not a provider");
         };
-        assert_eq!(message, "unknown ACCOUNTING_PROVIDER `zero` (known: xero)");
+        assert_eq!(
+            message,
+            "unknown ACCOUNTING_PROVIDER `zero` (known: xero, quickbooks)"
+        );
     }
 }

@@ -11,6 +11,7 @@
 //! event is one line on stdout, which reenact keeps as the target log.
 
 mod connector;
+mod quickbooks;
 mod release;
 mod service;
 mod webhook;
@@ -47,11 +48,12 @@ options:
   --host ADDRESS      address to listen on (env HOST; default 127.0.0.1; 0.0.0.0 in a container)
 
 environment:
-  ACCOUNTING_PROVIDER     xero (default)
+  ACCOUNTING_PROVIDER     xero (default) or quickbooks
   ACCOUNTING_API_URL      base URL of the accounting system (required for exports and syncs)
   HTTP_TIMEOUT_MS         timeout of accounting calls in milliseconds (default 5000)
   ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)
-  XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)";
+  XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)
+  QUICKBOOKS_REALM_ID     QuickBooks: the company (realm) id (required with quickbooks)";
 
 /// What the command line and environment asked for.
 struct Config {
