@@ -300,15 +300,13 @@ enum ApiRoute<'a> {
 impl<'a> ApiRoute<'a> {
     fn parse(method: &str, segments: &[&'a str]) -> Option<ApiRoute<'a>> {
         match (method, segments) {
-            ("POST", [entity]) if Entity::parse(entity).is_some() => {
-                Entity::parse(entity).map(ApiRoute::Write)
-            }
-            ("GET", [entity, id]) if !id.is_empty() => {
-                Entity::parse(entity).map(|entity| ApiRoute::Read(entity, id))
-            }
             ("GET" | "POST", ["query"]) => Some(ApiRoute::Query),
             ("POST", ["batch"]) => Some(ApiRoute::Batch),
             ("GET", ["cdc"]) => Some(ApiRoute::Cdc),
+            ("POST", [entity]) => Entity::parse(entity).map(ApiRoute::Write),
+            ("GET", [entity, id]) if !id.is_empty() => {
+                Entity::parse(entity).map(|entity| ApiRoute::Read(entity, id))
+            }
             _ => None,
         }
     }
