@@ -17,6 +17,9 @@
 //!   without a `requestid` and reports the "Duplicate Doc Num" Fault (6140) as a failure, though
 //!   the bill is in QuickBooks. 1.4.3 sends the expense id as `requestid`, so the retry gets the
 //!   original answer, and links the bill a 6140 names (`TxnId`).
+//! - SUP-5040: since Intuit moved webhooks to CloudEvents, 1.4.2 refuses every delivery with 400
+//!   (it knows only the legacy `eventNotifications` payload) and no change reaches ledger-sync;
+//!   1.4.3 accepts both shapes, after checking the signature over the raw body.
 
 use std::collections::HashMap;
 
@@ -553,31 +556,44 @@ impl QuickBooksClient {
         check_signature(key, signature, body)?;
         let payload: Value = serde_json::from_slice(body)
             .map_err(|error| Rejection::BadPayload(format!("the body is not JSON: {error}")))?;
-        if let Some(events) = payload.as_array() {
-            return Ok(events.clone());
-        }
-        let notifications = payload
-            .get("eventNotifications")
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                Rejection::BadPayload("the payload has no `eventNotifications`".to_owned())
-            })?;
-        Ok(notifications
-            .iter()
-            .flat_map(|notification| {
-                let realm = notification["realmId"].clone();
-                notification["dataChangeEvent"]["entities"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(move |mut entity| {
-                        entity["realmId"] = realm.clone();
-                        entity
-                    })
-            })
-            .collect())
+        webhook_events(self.release, &payload)
     }
+}
+
+/// The events of a verified webhook payload.
+fn webhook_events(release: Release, payload: &Value) -> Result<Vec<Value>, Rejection> {
+    if let Some(events) = payload.as_array() {
+        match release {
+            // SUP-5040 (bug): 1.4.2 knows only the legacy `eventNotifications` payload. Since
+            // Intuit sends CloudEvents arrays, every delivery is refused with 400, QuickBooks
+            // keeps re-sending it, and no change reaches ledger-sync.
+            Release::V1_4_2 => {}
+            // SUP-5040 (fix): 1.4.3 takes a CloudEvents array as it comes, one event per element,
+            // beside the legacy shape.
+            Release::V1_4_3 => return Ok(events.clone()),
+        }
+    }
+    let notifications = payload
+        .get("eventNotifications")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            Rejection::BadPayload("the payload has no `eventNotifications`".to_owned())
+        })?;
+    Ok(notifications
+        .iter()
+        .flat_map(|notification| {
+            let realm = notification["realmId"].clone();
+            notification["dataChangeEvent"]["entities"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |mut entity| {
+                    entity["realmId"] = realm.clone();
+                    entity
+                })
+        })
+        .collect())
 }
 
 impl Refusal {
@@ -782,6 +798,27 @@ mod tests {
         let kept = |release| refresh_to_keep(release, "rt-connect", "rt-rotated".to_owned());
         assert_eq!(kept(Release::V1_4_2), "rt-connect");
         assert_eq!(kept(Release::V1_4_3), "rt-rotated");
+    }
+
+    #[test]
+    fn sup_5040_cloudevents_are_refused_on_1_4_2_and_taken_on_1_4_3() {
+        let cloud =
+            json!([{ "specversion": "1.0", "type": "qbo.bill.created.v1", "intuitentityid": "1" }]);
+        assert!(matches!(
+            webhook_events(Release::V1_4_2, &cloud),
+            Err(Rejection::BadPayload(_))
+        ));
+        assert_eq!(
+            webhook_events(Release::V1_4_3, &cloud),
+            Ok(vec![cloud[0].clone()])
+        );
+        let legacy = json!({ "eventNotifications": [{ "realmId": "9", "dataChangeEvent": {
+            "entities": [{ "name": "Bill", "id": "1", "operation": "Create" }] } }] });
+        for release in Release::ALL {
+            let events = webhook_events(release, &legacy).expect("legacy events");
+            assert_eq!(events[0]["realmId"], "9", "release {release}");
+            assert_eq!(events[0]["name"], "Bill");
+        }
     }
 
     #[test]
