@@ -158,7 +158,8 @@ pub fn normalize(
                 out.insert("captures".into(), redact_map(&step.captures));
             }
             if let Some(failure) = &step.failure {
-                out.insert("failure".into(), json!(urls.apply(&redact_text(failure))));
+                let failure = without_attempt_count(&urls.apply(&redact_text(failure)));
+                out.insert("failure".into(), json!(failure));
             }
             Value::Object(out)
         })
@@ -275,6 +276,16 @@ impl UrlNames {
             _ => {}
         }
     }
+}
+
+/// A failed poll's message without its attempt count (`after 29 attempt(s)` → `after [n]
+/// attempt(s)`): how many attempts fit in the deadline is timing, not behaviour.
+fn without_attempt_count(failure: &str) -> String {
+    static ATTEMPTS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    ATTEMPTS
+        .get_or_init(|| regex::Regex::new(r"after \d+ attempt\(s\)").expect("valid regex"))
+        .replace_all(failure, "after [n] attempt(s)")
+        .into_owned()
 }
 
 fn headers(headers: &[(String, String)], urls: &UrlNames) -> Value {
@@ -861,6 +872,18 @@ mod tests {
         let mut document = json!({ "AccountCode": "200", "code": "ERR-1" });
         redact_secret_keys(&mut document);
         assert_eq!(document, json!({ "AccountCode": "200", "code": "ERR-1" }));
+    }
+
+    #[test]
+    fn a_failed_polls_attempt_count_is_not_part_of_the_snapshot() {
+        let mut observation = observation();
+        observation.steps[0].failure =
+            Some("poll: condition not met within 3s after 29 attempt(s); last: `$.state`".into());
+        let document = normalize(&observation, &[], &[]);
+        assert_eq!(
+            document["steps"][0]["failure"],
+            json!("poll: condition not met within 3s after [n] attempt(s); last: `$.state`")
+        );
     }
 
     #[test]

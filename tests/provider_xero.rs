@@ -879,6 +879,87 @@ async fn invoices_in_a_currency_the_organisation_lacks_are_refused() {
     );
 }
 
+/// [XERO-RESEARCH] §7.14: tax is computed per line and rounded to 2 dp, then summed, so three
+/// lines of 0.35 at 15% carry 0.05 each (0.15 in all), not 15% of 1.05 (0.16).
+#[tokio::test]
+async fn totals_round_tax_per_line_then_sum() {
+    let accounts =
+        "      accounts:\n        - { code: \"429\", name: General Expenses, tax_rate: \"15\" }\n";
+    let xero = Harness::start(spec_with(accounts, "")).await;
+    let (access, _) = xero.connect().await;
+    let line = |amount: &str| json!({ "Quantity": 1, "UnitAmount": amount, "AccountCode": "429" });
+    let exclusive = json!({
+        "Type": "ACCPAY", "Contact": { "Name": "A" }, "LineAmountTypes": "Exclusive",
+        "LineItems": [line("0.35"), line("0.35"), line("0.35")],
+    });
+    let inclusive = json!({
+        "Type": "ACCPAY", "Contact": { "Name": "A" }, "LineAmountTypes": "Inclusive",
+        "LineItems": [line("10.00")],
+    });
+    let saved = xero
+        .put("Invoices", &access, json!([exclusive, inclusive]))
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.json);
+    let first = &saved.json["Invoices"][0];
+    assert_eq!(first["LineItems"][0]["TaxAmount"], json!(0.05));
+    assert_eq!(first["SubTotal"], json!(1.05));
+    assert_eq!(first["TotalTax"], json!(0.15));
+    assert_eq!(first["Total"], json!(1.2));
+    assert_eq!(first["AmountDue"], json!(1.2));
+    assert_eq!(first["Status"], "DRAFT");
+    // 10.00 including 15%: tax 10 × 15 / 115 = 1.304… → 1.30.
+    let second = &saved.json["Invoices"][1];
+    assert_eq!(second["TotalTax"], json!(1.3));
+    assert_eq!(second["SubTotal"], json!(8.7));
+    assert_eq!(second["Total"], json!(10));
+    let stored = xero.provider_state().await;
+    assert_eq!(stored["invoices"][0]["TotalTax"], json!(0.15));
+}
+
+/// Catalog X-08: a line booked to an archived account (or one the chart lacks) is refused, and with
+/// `summarizeErrors=false` only that element fails.
+#[tokio::test]
+async fn lines_on_archived_or_unknown_accounts_are_refused() {
+    let accounts = "      accounts:\n        - { code: \"493\", name: Travel }\n        - { code: \"310\", name: Old Supplies, status: ARCHIVED }\n";
+    let xero = Harness::start(spec_with(accounts, "")).await;
+    let (access, _) = xero.connect().await;
+    let bill = |code: &str| {
+        json!({ "Type": "ACCPAY", "Contact": { "Name": "A" },
+                "LineItems": [{ "UnitAmount": 10, "AccountCode": code }] })
+    };
+    let answer = xero
+        .api(
+            "PUT",
+            "/api.xro/2.0/Invoices?summarizeErrors=false",
+            &access,
+            Some(json!({ "Invoices": [bill("493"), bill("310"), bill("999")] })),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    let statuses: Vec<String> = answer.json["Invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|invoice| text(&invoice["StatusAttributeString"]))
+        .collect();
+    assert_eq!(statuses, ["OK", "ERROR", "ERROR"]);
+    assert_eq!(
+        answer.json["Invoices"][1]["ValidationErrors"][0]["Message"],
+        "Account code '310' has been archived, or deleted. Each line item must reference a valid account."
+    );
+    assert_eq!(
+        answer.json["Invoices"][2]["ValidationErrors"][0]["Message"],
+        "Account code '999' is not a valid code for this document."
+    );
+    assert_eq!(
+        xero.provider_state().await["invoices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 /// [XERO-OAS]: `GET Invoices?InvoiceNumbers=A,B` lists the invoices with those numbers only.
 #[tokio::test]
 async fn invoices_are_filtered_by_invoice_numbers() {

@@ -130,7 +130,9 @@ const XERO_KEYS: &[&str] = &[
     "end_of_year_lock_date",
     "webhook_key",
     "currencies",
+    "accounts",
 ];
+const XERO_ACCOUNT_KEYS: &[&str] = &["code", "name", "status", "tax_rate"];
 const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
 const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
 const ACTION_KEYS: &[&str] = &[
@@ -1420,6 +1422,9 @@ impl Cx<'_> {
         let currencies = fields
             .get("currencies")
             .map(|value| self.currencies(value, &context));
+        let accounts = fields
+            .get("accounts")
+            .map(|value| self.xero_accounts(value, mock));
         Some(XeroSettings {
             tenants: out?,
             rate_limits: present(rate_limits)?,
@@ -1427,6 +1432,75 @@ impl Cx<'_> {
             end_of_year_lock_date: present(end_of_year_lock_date)?,
             webhook_key: present(webhook_key)?,
             currencies: present(currencies)?,
+            accounts: present(accounts)?,
+        })
+    }
+
+    /// `with.accounts` of `provider: xero`: `{ code, name, status?, tax_rate? }`, codes unique.
+    fn xero_accounts(&mut self, node: &Node, mock: &str) -> Option<Vec<XeroAccount>> {
+        let items = self.list(node, "accounts", &format!("in `with` of mock `{mock}`"))?;
+        let mut out = Some(Vec::with_capacity(items.len()));
+        for (index, item) in items.iter().enumerate() {
+            let context = format!("in account {} of mock `{mock}`", index + 1);
+            let account = self.xero_account(item, &context);
+            if let (Some(account), Some(earlier)) = (&account, &out)
+                && earlier.iter().any(|a: &XeroAccount| a.code == account.code)
+            {
+                self.error(
+                    Diagnostic::new(
+                        format!("duplicate account code `{}` {context}", account.code),
+                        Some(item.span),
+                    )
+                    .with_label("every account code must be unique"),
+                );
+                out = None;
+                continue;
+            }
+            match (&mut out, account) {
+                (Some(out), Some(account)) => out.push(account),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn xero_account(&mut self, node: &Node, context: &str) -> Option<XeroAccount> {
+        let fields = self.fields(node, XERO_ACCOUNT_KEYS, "accounts", context)?;
+        let code = self.required(&fields, "code", context, |this, value| {
+            this.scalar_text(value, "code", context)
+        });
+        let name = self.required(&fields, "name", context, |this, value| {
+            this.string(value, "name", context)
+        });
+        let status = match fields.get("status") {
+            Some(value) => self
+                .choice(
+                    value,
+                    "status",
+                    context,
+                    &[("ACTIVE", "ACTIVE"), ("ARCHIVED", "ARCHIVED")],
+                )
+                .map(str::to_string),
+            None => Some("ACTIVE".to_string()),
+        };
+        let tax_rate = fields.get("tax_rate").map(|value| {
+            let text = self.scalar_text(value, "tax_rate", context)?;
+            if crate::mock::providers::money::parse_text(&text)
+                .is_some_and(|rate| (0..=100 * crate::mock::providers::money::ONE).contains(&rate))
+            {
+                return Some(text);
+            }
+            self.error(
+                Diagnostic::new(format!("invalid `tax_rate` `{text}` {context}"), Some(value.span))
+                    .with_label("expected a percentage from 0 to 100 with at most 4 decimals, e.g. `\"20\"` or `\"12.5\"`"),
+            );
+            None
+        });
+        Some(XeroAccount {
+            code: code?,
+            name: name?,
+            status: status?,
+            tax_rate: present(tax_rate)?,
         })
     }
 

@@ -218,6 +218,26 @@ pub struct XeroSettings {
     /// refused. Any currency when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currencies: Option<Vec<String>>,
+    /// The chart of accounts: a line's `AccountCode` must name an active one. Any code when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<XeroAccount>>,
+}
+
+/// One account of a Xero organisation's chart of accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroAccount {
+    /// `Code`, e.g. `493`.
+    pub code: String,
+    /// `Name`, e.g. `Travel - National`.
+    pub name: String,
+    /// `Status`: `ACTIVE` or `ARCHIVED`.
+    pub status: String,
+    /// The rate of tax on lines booked to it, in percent as a decimal string (`"20"`, `"12.5"`);
+    /// none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<String>,
 }
 
 /// A secret setting, such as a webhook key: its `Debug` form never shows it, so neither does a

@@ -7,6 +7,7 @@
 //! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
 //! per-run serial, so they are the same on every run.
 
+pub mod money;
 pub mod quickbooks;
 pub mod xero;
 
