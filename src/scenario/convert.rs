@@ -3029,48 +3029,36 @@ impl Cx<'_> {
         };
         let quickbooks = match fields.get("quickbooks") {
             Some(value) => {
-                let conflicts = ["json", "body", "body_file", "sign", "xero"]
-                    .into_iter()
-                    .filter_map(|key| fields.key(key))
-                    .collect::<Vec<_>>();
-                for key_node in &conflicts {
-                    self.error(
-                        Diagnostic::new(
-                            format!("`quickbooks` and a body, `sign` or `xero` {context}"),
-                            Some(key_node.span),
-                        )
-                        .with_label("with `quickbooks` the provider writes and signs the body"),
-                    );
-                }
+                let alone = self.provider_writes_body(
+                    &fields,
+                    "quickbooks",
+                    &["json", "body", "body_file", "sign", "xero"],
+                    "a body, `sign` or `xero`",
+                    context,
+                );
                 let spec = self.quickbooks_webhook(value, context, scope);
                 let sender_ok = mock
                     .as_deref()
                     .is_none_or(|mock| self.quickbooks_webhook_sender(mock, value, context));
-                spec.filter(|_| conflicts.is_empty() && sender_ok)
+                spec.filter(|_| alone && sender_ok)
                     .map(|spec| Some(Box::new(spec)))
             }
             None => Some(None),
         };
         let xero = match fields.get("xero") {
             Some(value) => {
-                let conflicts = ["json", "body", "body_file", "sign"]
-                    .into_iter()
-                    .filter_map(|key| fields.key(key))
-                    .collect::<Vec<_>>();
-                for key_node in &conflicts {
-                    self.error(
-                        Diagnostic::new(
-                            format!("`xero` and a body or `sign` {context}"),
-                            Some(key_node.span),
-                        )
-                        .with_label("with `xero` the provider writes and signs the body"),
-                    );
-                }
+                let alone = self.provider_writes_body(
+                    &fields,
+                    "xero",
+                    &["json", "body", "body_file", "sign"],
+                    "a body or `sign`",
+                    context,
+                );
                 let spec = self.xero_webhook(value, context, scope);
                 let sender_ok = mock
                     .as_deref()
                     .is_none_or(|mock| self.xero_webhook_sender(mock, value, context));
-                spec.filter(|_| conflicts.is_empty() && sender_ok).map(Some)
+                spec.filter(|_| alone && sender_ok).map(Some)
             }
             None => Some(None),
         };
@@ -3085,6 +3073,31 @@ impl Cx<'_> {
             xero: xero?,
             quickbooks: quickbooks?,
         })
+    }
+
+    /// Whether a webhook with the provider key `provider` (whose provider writes and signs the
+    /// body) has none of `keys` (`what` names them in the error); reports each one it has.
+    fn provider_writes_body(
+        &mut self,
+        fields: &Fields<'_>,
+        provider: &str,
+        keys: &[&str],
+        what: &str,
+        context: &str,
+    ) -> bool {
+        let conflicts: Vec<&Node> = keys.iter().filter_map(|key| fields.key(key)).collect();
+        for key_node in &conflicts {
+            self.error(
+                Diagnostic::new(
+                    format!("`{provider}` and {what} {context}"),
+                    Some(key_node.span),
+                )
+                .with_label(format!(
+                    "with `{provider}` the provider writes and signs the body"
+                )),
+            );
+        }
+        conflicts.is_empty()
     }
 
     /// `xero:` of a webhook: `{ event: CATEGORY.TYPE, resource: ID }` or
