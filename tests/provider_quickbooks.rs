@@ -46,17 +46,7 @@ impl Got {
 
 impl Harness {
     async fn token(&self, form: &[(&str, &str)]) -> Got {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.send(
-            self.http
-                .post(format!("{}/oauth2/v1/tokens/bearer", self.server.url()))
-                .basic_auth("client-id", Some("client-secret"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body),
-        )
-        .await
+        self.token_at("/oauth2/v1/tokens/bearer", form).await
     }
 
     async fn refresh(&self, refresh_token: &str) -> Got {
@@ -69,14 +59,7 @@ impl Harness {
 
     /// Exchange a fresh authorization code: `(access_token, refresh_token)`.
     async fn connect(&self) -> (String, String) {
-        let got = self
-            .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
-            .await;
-        assert_eq!(got.status, 200, "{}", got.json);
-        (
-            text(&got.json["access_token"]),
-            text(&got.json["refresh_token"]),
-        )
+        self.connect_at("/oauth2/v1/tokens/bearer").await
     }
 
     /// `method` on `/v3/company/{REALM}/{path}` (path may hold a query string).

@@ -31,29 +31,12 @@ fn spec_with(with: &str, extra: &str) -> MockSpec {
 
 impl Harness {
     async fn token(&self, form: &[(&str, &str)]) -> Got {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.send(
-            self.http
-                .post(format!("{}/connect/token", self.server.url()))
-                .basic_auth("client-id", Some("client-secret"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body),
-        )
-        .await
+        self.token_at("/connect/token", form).await
     }
 
     /// Exchange a fresh authorization code: `(access_token, refresh_token)`.
     async fn connect(&self) -> (String, String) {
-        let got = self
-            .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
-            .await;
-        assert_eq!(got.status, 200, "{}", got.json);
-        (
-            text(&got.json["access_token"]),
-            text(&got.json["refresh_token"]),
-        )
+        self.connect_at("/connect/token").await
     }
 
     async fn api(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Got {

@@ -68,6 +68,37 @@ impl Harness {
         }
     }
 
+    /// `POST {path}` of the OAuth token endpoint with `form`, authenticated as the client with
+    /// HTTP Basic.
+    pub async fn token_at(&self, path: &str, form: &[(&str, &str)]) -> Got {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.server.url()))
+                .basic_auth("client-id", Some("client-secret"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+        .await
+    }
+
+    /// Exchange the authorization code `code-1` at `path`: `(access_token, refresh_token)`.
+    pub async fn connect_at(&self, path: &str) -> (String, String) {
+        let got = self
+            .token_at(
+                path,
+                &[("grant_type", "authorization_code"), ("code", "code-1")],
+            )
+            .await;
+        assert_eq!(got.status, 200, "{}", got.json);
+        (
+            text(&got.json["access_token"]),
+            text(&got.json["refresh_token"]),
+        )
+    }
+
     /// Move the virtual clock forward by `by`.
     pub async fn advance_by(&self, by: Duration) {
         self.control
