@@ -1094,14 +1094,8 @@ impl Cx<'_> {
         })
     }
 
-    fn choice<T: Copy>(
-        &mut self,
-        node: &Node,
-        key: &str,
-        context: &str,
-        options: &[(&str, T)],
-    ) -> Option<T> {
-        let text = self.string(node, key, context)?;
+    fn choice<T: Copy>(&mut self, node: &Node, key: &str, options: &[(&str, T)]) -> Option<T> {
+        let text = self.string(node, key, "at the top level")?;
         if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
             return Some(*value);
         }
@@ -1119,7 +1113,6 @@ impl Cx<'_> {
         self.choice(
             node,
             "severity",
-            "at the top level",
             &[
                 ("sev1", Severity::Sev1),
                 ("sev2", Severity::Sev2),
@@ -1133,7 +1126,6 @@ impl Cx<'_> {
         self.choice(
             node,
             "root_cause",
-            "at the top level",
             &[
                 ("product-defect", RootCause::ProductDefect),
                 ("configuration", RootCause::Configuration),
@@ -1477,7 +1469,6 @@ impl Cx<'_> {
                 .choice(
                     value,
                     "status",
-                    context,
                     &[("ACTIVE", "ACTIVE"), ("ARCHIVED", "ARCHIVED")],
                 )
                 .map(str::to_string),
@@ -2521,7 +2512,6 @@ impl Cx<'_> {
                 .choice(
                     value,
                     "backend",
-                    "at the top level",
                     &[
                         ("inprocess", BackendChoice::Inprocess),
                         ("docker", BackendChoice::Docker),
