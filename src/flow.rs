@@ -3,8 +3,9 @@
 //!
 //! A webhook step renders the request here (templates, exact body bytes) and has the sending mock
 //! deliver it through its control API; every attempt lands in the step's observation. A webhook
-//! with `xero:` leaves the body and signature to the sending mock's provider, and fails when an
-//! attempt did not get the answer the vendor requires (Xero's Intent to Receive).
+//! with `xero:` or `quickbooks:` leaves the body and signature to the sending mock's provider,
+//! and fails when an attempt did not get the answer the vendor requires (Xero's Intent to
+//! Receive).
 //!
 //! The flow stops at the first failed step (a transport error, a failed step `expect`, a poll
 //! that never passed, a capture that selected nothing); the observation records why.
@@ -317,6 +318,16 @@ fn render_webhook(
             event_type: event_type.clone(),
             resource_id: resource.render(&vars)?,
         }),
+    };
+    let provider = match (&webhook.quickbooks, provider) {
+        (Some(event), _) => Some(ProviderWebhook::QuickBooksEvent {
+            entity: event.entity.clone(),
+            operation: event.operation.clone(),
+            id: event.id.render(&vars)?,
+            realm: event.realm.clone(),
+            cloudevents: event.cloudevents,
+        }),
+        (None, provider) => provider,
     };
     let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     Ok(WebhookRequest {

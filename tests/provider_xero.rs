@@ -9,7 +9,7 @@ mod provider_support;
 use std::path::Path;
 use std::time::Duration;
 
-use provider_support::{Got, Harness, load_mock, text};
+use provider_support::{Got, Harness, hmac_sha256_base64, load_mock, text};
 use reenact::scenario::model::MockSpec;
 use serde_json::{Value, json};
 
@@ -30,19 +30,12 @@ fn spec_with(with: &str, extra: &str) -> MockSpec {
 
 impl Harness {
     async fn token(&self, form: &[(&str, &str)]) -> Got {
-        self.post_form("/connect/token", form).await
+        self.token_at("/connect/token", form).await
     }
 
     /// Exchange a fresh authorization code: `(access_token, refresh_token)`.
     async fn connect(&self) -> (String, String) {
-        let got = self
-            .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
-            .await;
-        assert_eq!(got.status, 200, "{}", got.json);
-        (
-            text(&got.json["access_token"]),
-            text(&got.json["refresh_token"]),
-        )
+        self.connect_at("/connect/token").await
     }
 
     async fn api(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Got {
@@ -1015,15 +1008,6 @@ struct Hook {
     body: Vec<u8>,
 }
 
-/// base64(HMAC-SHA256(`body`, `key`)), computed here, independently of the crate's signing.
-fn xero_signature(key: &str, body: &[u8]) -> String {
-    use base64::Engine as _;
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
-    mac.update(body);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
 /// A small webhook receiver as the target: `GET /healthz`; `POST /setup` with `{"xero": URL}`
 /// connects to Xero, creates one invoice and answers `{"id": InvoiceID}`; `POST /webhooks/xero`
 /// records the request and answers 503 to the first `fail_first` webhooks, then 200 when `verify`
@@ -1081,7 +1065,7 @@ async fn start_receiver(
                         }
                         "/webhooks/xero" => {
                             let good = signature.as_deref()
-                                == Some(xero_signature(WEBHOOK_KEY, &bytes).as_str());
+                                == Some(hmac_sha256_base64(WEBHOOK_KEY, &bytes).as_str());
                             let mut recorded = recorded.lock().expect("hooks");
                             recorded.push(Hook {
                                 signature,
@@ -1155,7 +1139,7 @@ async fn webhook_events_are_signed_with_the_webhook_key_over_the_exact_bytes() {
     for (index, hook) in hooks.iter().enumerate() {
         assert_eq!(
             hook.signature.as_deref(),
-            Some(xero_signature(WEBHOOK_KEY, &hook.body).as_str())
+            Some(hmac_sha256_base64(WEBHOOK_KEY, &hook.body).as_str())
         );
         let body: Value = serde_json::from_slice(&hook.body).expect("a JSON body");
         let sequence = index as u64 + 1;
@@ -1223,7 +1207,7 @@ async fn webhook_events_are_redelivered_on_the_virtual_clock_with_the_same_bytes
         assert_eq!(hook.body, hooks[0].body);
         assert_eq!(
             hook.signature.as_deref(),
-            Some(xero_signature(WEBHOOK_KEY, &hook.body).as_str())
+            Some(hmac_sha256_base64(WEBHOOK_KEY, &hook.body).as_str())
         );
     }
     let body: Value = serde_json::from_slice(&hooks[0].body).expect("a JSON body");
@@ -1295,7 +1279,7 @@ async fn intent_to_receive_passes_a_receiver_that_verifies_signatures() {
         assert_eq!(body["firstEventSequence"], 0, "{body}");
         assert_eq!(body["lastEventSequence"], 0, "{body}");
         let verifies =
-            hook.signature.as_deref() == Some(xero_signature(WEBHOOK_KEY, &hook.body).as_str());
+            hook.signature.as_deref() == Some(hmac_sha256_base64(WEBHOOK_KEY, &hook.body).as_str());
         assert_eq!(verifies, correct);
     }
 }

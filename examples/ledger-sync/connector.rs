@@ -27,6 +27,7 @@ use serde_json::Value;
 
 use crate::intacct::IntacctClient;
 use crate::log;
+use crate::quickbooks::QuickBooksClient;
 use crate::release::Release;
 use crate::sage::SageClient;
 use crate::webhook::Rejection;
@@ -70,7 +71,7 @@ pub struct Settings {
 }
 
 /// The providers `ACCOUNTING_PROVIDER` names.
-pub const PROVIDERS: &[&str] = &["xero", "intacct", "sage"];
+pub const PROVIDERS: &[&str] = &["xero", "quickbooks", "intacct", "sage"];
 
 /// The accounting system ledger-sync is connected to.
 pub enum Connector {
@@ -80,6 +81,8 @@ pub enum Connector {
     Intacct(IntacctClient),
     /// Sage Business Cloud Accounting (`ACCOUNTING_PROVIDER=sage`).
     Sage(SageClient),
+    /// QuickBooks Online (`ACCOUNTING_PROVIDER=quickbooks`).
+    QuickBooks(QuickBooksClient),
 }
 
 impl Connector {
@@ -90,6 +93,7 @@ impl Connector {
             "xero" => Ok(Connector::Xero(XeroClient::from_env(settings)?)),
             "intacct" => Ok(Connector::Intacct(IntacctClient::from_env(settings)?)),
             "sage" => Ok(Connector::Sage(SageClient::from_env(settings)?)),
+            "quickbooks" => Ok(Connector::QuickBooks(QuickBooksClient::from_env(settings)?)),
             other => Err(format!(
                 "unknown ACCOUNTING_PROVIDER `{other}` (known: {})",
                 PROVIDERS.join(", ")
@@ -104,6 +108,7 @@ impl Connector {
             Connector::Xero(client) => client.connect(code).await,
             Connector::Intacct(client) => client.connect(code).await,
             Connector::Sage(client) => client.connect(code).await,
+            Connector::QuickBooks(client) => client.connect(code).await,
         }
     }
 
@@ -113,6 +118,7 @@ impl Connector {
             Connector::Xero(client) => client.post_bill(export_id, bill).await,
             Connector::Intacct(client) => client.post_bill(export_id, bill).await,
             Connector::Sage(client) => client.post_bill(export_id, bill).await,
+            Connector::QuickBooks(client) => client.post_bill(export_id, bill).await,
         }
     }
 
@@ -127,6 +133,7 @@ impl Connector {
             Connector::Xero(client) => client.post_bills(export_id, bills).await,
             Connector::Intacct(client) => client.post_bills(export_id, bills).await,
             Connector::Sage(client) => client.post_bills(export_id, bills).await,
+            Connector::QuickBooks(client) => client.post_bills(export_id, bills).await,
         }
     }
 
@@ -136,6 +143,7 @@ impl Connector {
             Connector::Xero(client) => client.update_due_date(bill_id, due_date).await,
             Connector::Intacct(client) => client.update_due_date(bill_id, due_date).await,
             Connector::Sage(client) => client.update_due_date(bill_id, due_date).await,
+            Connector::QuickBooks(client) => client.update_due_date(bill_id, due_date).await,
         }
     }
 
@@ -145,6 +153,7 @@ impl Connector {
             Connector::Xero(client) => client.list_vendors().await,
             Connector::Intacct(client) => client.list_vendors().await,
             Connector::Sage(client) => client.list_vendors().await,
+            Connector::QuickBooks(client) => client.list_vendors().await,
         }
     }
 
@@ -159,6 +168,7 @@ impl Connector {
             Connector::Xero(client) => client.verify_webhook(key, headers, body),
             Connector::Intacct(client) => client.verify_webhook(key, headers, body),
             Connector::Sage(client) => client.verify_webhook(key, headers, body),
+            Connector::QuickBooks(client) => client.verify_webhook(key, headers, body),
         }
     }
 }
@@ -311,7 +321,7 @@ mod tests {
         };
         assert_eq!(
             message,
-            "unknown ACCOUNTING_PROVIDER `zero` (known: xero, intacct, sage)"
+            "unknown ACCOUNTING_PROVIDER `zero` (known: xero, quickbooks, intacct, sage)"
         );
     }
 }

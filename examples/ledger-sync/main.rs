@@ -12,6 +12,7 @@
 
 mod connector;
 mod intacct;
+mod quickbooks;
 mod release;
 mod sage;
 mod service;
@@ -49,11 +50,12 @@ options:
   --host ADDRESS      address to listen on (env HOST; default 127.0.0.1; 0.0.0.0 in a container)
 
 environment:
-  ACCOUNTING_PROVIDER     xero (default), intacct or sage
+  ACCOUNTING_PROVIDER     xero (default), quickbooks, intacct or sage
   ACCOUNTING_API_URL      base URL of the accounting system (required for exports and syncs)
   HTTP_TIMEOUT_MS         timeout of accounting calls in milliseconds (default 5000)
   ACCOUNTING_WEBHOOK_KEY  key of the accounting system's webhook signatures (required for webhooks)
   XERO_TENANT_ID          Xero: the organisation to use (default: the first connected)
+  QUICKBOOKS_REALM_ID     QuickBooks: the company (realm) id (required with quickbooks)
   INTACCT_SENDER_ID       Intacct: the Web Services sender id (required for intacct)
   INTACCT_SENDER_PASSWORD Intacct: the sender's password (required for intacct)
   INTACCT_COMPANY_ID      Intacct: the company to sign in to (required for intacct)

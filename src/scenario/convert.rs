@@ -19,6 +19,7 @@ use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
 use crate::scenario::{LoadError, duration, paths};
 
 mod intacct;
+mod quickbooks;
 mod sage;
 
 pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
@@ -41,6 +42,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         tls_mocks: Vec::new(),
         provider_mocks: Vec::new(),
         xero_mocks: Vec::new(),
+        quickbooks_mocks: Vec::new(),
         hostnames: Vec::new(),
     };
     let scenario = cx.scenario(&node);
@@ -120,9 +122,9 @@ const ROUTE_FAULT_KEYS: &[&str] = &[
 ];
 const WHEN_KEYS: &[&str] = &["method", "path"];
 /// Providers `provider:` accepts.
-const PROVIDERS: &[&str] = &["intacct", "sage", "xero"];
+const PROVIDERS: &[&str] = &["intacct", "quickbooks", "sage", "xero"];
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "quickbooks", "saml"];
+const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "saml"];
 const XERO_KEYS: &[&str] = &[
     "tenants",
     "rate_limits",
@@ -195,6 +197,7 @@ const WEBHOOK_KEYS: &[&str] = &[
     "sign",
     "retry",
     "xero",
+    "quickbooks",
 ];
 const XERO_WEBHOOK_KEYS: &[&str] = &["event", "resource", "intent_to_receive"];
 /// `event` values of a webhook's `xero:`: the categories of the provider's state, and the types
@@ -309,6 +312,8 @@ struct Cx<'a> {
     provider_mocks: Vec<(String, &'static [&'static str])>,
     /// Mocks with `provider: xero`, and whether they have a `webhook_key`.
     xero_mocks: Vec<(String, bool)>,
+    /// Mocks with `provider: quickbooks`, and whether they have a `verifier_token`.
+    quickbooks_mocks: Vec<(String, bool)>,
 }
 
 fn list_keys(keys: &[&str]) -> String {
@@ -1229,9 +1234,14 @@ impl Cx<'_> {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks
                     .push((name.to_string(), provider.collections()));
-                if let ProviderSpec::Xero(settings) = &provider {
-                    self.xero_mocks
-                        .push((name.to_string(), settings.webhook_key.is_some()));
+                match &provider {
+                    ProviderSpec::Xero(settings) => self
+                        .xero_mocks
+                        .push((name.to_string(), settings.webhook_key.is_some())),
+                    ProviderSpec::QuickBooks(settings) => self
+                        .quickbooks_mocks
+                        .push((name.to_string(), settings.verifier_token.is_some())),
+                    _ => {}
                 }
                 Some(provider)
             }),
@@ -1337,6 +1347,7 @@ impl Cx<'_> {
         match text.as_str() {
             "intacct" => self.intacct(with, mock).map(ProviderSpec::Intacct),
             "sage" => self.sage(with, mock).map(ProviderSpec::Sage),
+            "quickbooks" => self.quickbooks(with, mock).map(ProviderSpec::QuickBooks),
             _ => self.xero(with, mock).map(ProviderSpec::Xero),
         }
     }
@@ -1519,25 +1530,39 @@ impl Cx<'_> {
     /// `with.webhook_key` of `provider: xero`: the key Xero shows for the app's webhooks, text
     /// without spaces (the errors never quote it: it is a secret).
     fn xero_webhook_key(&mut self, node: &Node, context: &str) -> Option<SecretText> {
-        let key = self.string(node, "webhook_key", context)?;
-        let problem = if key.is_empty() {
-            Some("`webhook_key` {context} is empty")
-        } else if !key.chars().all(|c| c.is_ascii_graphic()) {
-            Some("invalid `webhook_key` {context}")
+        self.secret_setting(
+            node,
+            "webhook_key",
+            context,
+            "expected the app's webhook key: printable ASCII without spaces",
+            "copy it from the app's Webhooks page, e.g. `webhook_key: 3xAmPl3k3y`",
+        )
+    }
+
+    /// A secret setting `key` of a provider (a webhook key): printable ASCII without spaces.
+    /// The errors never quote it.
+    fn secret_setting(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        label: &str,
+        help: &str,
+    ) -> Option<SecretText> {
+        let secret = self.string(node, key, context)?;
+        let problem = if secret.is_empty() {
+            format!("`{key}` {context} is empty")
+        } else if !secret.chars().all(|c| c.is_ascii_graphic()) {
+            format!("invalid `{key}` {context}")
         } else {
-            None
+            return Some(SecretText(secret));
         };
-        if let Some(problem) = problem {
-            self.error(
-                Diagnostic::new(problem.replace("{context}", context), Some(node.span))
-                    .with_label("expected the app's webhook key: printable ASCII without spaces")
-                    .with_help(
-                        "copy it from the app's Webhooks page, e.g. `webhook_key: 3xAmPl3k3y`",
-                    ),
-            );
-            return None;
-        }
-        Some(SecretText(key))
+        self.error(
+            Diagnostic::new(problem, Some(node.span))
+                .with_label(label)
+                .with_help(help),
+        );
+        None
     }
 
     /// `with.rate_limits` of `provider: xero`: each limit optional, Xero's value by default.
@@ -2997,26 +3022,38 @@ impl Cx<'_> {
             Some(value) => self.retry(value, context),
             None => Some(RetrySpec::default()),
         };
+        let quickbooks = match fields.get("quickbooks") {
+            Some(value) => {
+                let alone = self.provider_writes_body(
+                    &fields,
+                    "quickbooks",
+                    &["json", "body", "body_file", "sign", "xero"],
+                    "a body, `sign` or `xero`",
+                    context,
+                );
+                let spec = self.quickbooks_webhook(value, context, scope);
+                let sender_ok = mock
+                    .as_deref()
+                    .is_none_or(|mock| self.quickbooks_webhook_sender(mock, value, context));
+                spec.filter(|_| alone && sender_ok)
+                    .map(|spec| Some(Box::new(spec)))
+            }
+            None => Some(None),
+        };
         let xero = match fields.get("xero") {
             Some(value) => {
-                let conflicts = ["json", "body", "body_file", "sign"]
-                    .into_iter()
-                    .filter_map(|key| fields.key(key))
-                    .collect::<Vec<_>>();
-                for key_node in &conflicts {
-                    self.error(
-                        Diagnostic::new(
-                            format!("`xero` and a body or `sign` {context}"),
-                            Some(key_node.span),
-                        )
-                        .with_label("with `xero` the provider writes and signs the body"),
-                    );
-                }
+                let alone = self.provider_writes_body(
+                    &fields,
+                    "xero",
+                    &["json", "body", "body_file", "sign"],
+                    "a body or `sign`",
+                    context,
+                );
                 let spec = self.xero_webhook(value, context, scope);
                 let sender_ok = mock
                     .as_deref()
                     .is_none_or(|mock| self.xero_webhook_sender(mock, value, context));
-                spec.filter(|_| conflicts.is_empty() && sender_ok).map(Some)
+                spec.filter(|_| alone && sender_ok).map(Some)
             }
             None => Some(None),
         };
@@ -3029,7 +3066,33 @@ impl Cx<'_> {
             sign: sign?,
             retry: retry?,
             xero: xero?,
+            quickbooks: quickbooks?,
         })
+    }
+
+    /// Whether a webhook with the provider key `provider` (whose provider writes and signs the
+    /// body) has none of `keys` (`what` names them in the error); reports each one it has.
+    fn provider_writes_body(
+        &mut self,
+        fields: &Fields<'_>,
+        provider: &str,
+        keys: &[&str],
+        what: &str,
+        context: &str,
+    ) -> bool {
+        let conflicts: Vec<&Node> = keys.iter().filter_map(|key| fields.key(key)).collect();
+        for key_node in &conflicts {
+            self.error(
+                Diagnostic::new(
+                    format!("`{provider}` and {what} {context}"),
+                    Some(key_node.span),
+                )
+                .with_label(format!(
+                    "with `{provider}` the provider writes and signs the body"
+                )),
+            );
+        }
+        conflicts.is_empty()
     }
 
     /// `xero:` of a webhook: `{ event: CATEGORY.TYPE, resource: ID }` or

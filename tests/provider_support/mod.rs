@@ -1,7 +1,10 @@
 //! The harness the provider conformance tests (`tests/provider_*.rs`) share: a mock loaded from
 //! YAML as a scenario declares it, served by a real [`MockServer`] on loopback with its clock at
 //! 2026-10-31T23:00:00Z, a real HTTP client, and the control API for time and state. Each test
-//! binary adds its vendor's own requests in an `impl Harness` of its own.
+//! binary adds its vendor's own requests in an `impl Harness` of its own, and uses only the
+//! helpers its vendor needs (hence `dead_code` is allowed here).
+
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::time::Duration;
@@ -82,6 +85,37 @@ impl Harness {
         .await
     }
 
+    /// `POST {path}` of the OAuth token endpoint with `form`, authenticated as the client with
+    /// HTTP Basic.
+    pub async fn token_at(&self, path: &str, form: &[(&str, &str)]) -> Got {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.server.url()))
+                .basic_auth("client-id", Some("client-secret"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+        .await
+    }
+
+    /// Exchange the authorization code `code-1` at `path`: `(access_token, refresh_token)`.
+    pub async fn connect_at(&self, path: &str) -> (String, String) {
+        let got = self
+            .token_at(
+                path,
+                &[("grant_type", "authorization_code"), ("code", "code-1")],
+            )
+            .await;
+        assert_eq!(got.status, 200, "{}", got.json);
+        (
+            text(&got.json["access_token"]),
+            text(&got.json["refresh_token"]),
+        )
+    }
+
     /// Move the mock's virtual clock forward by `by`.
     pub async fn advance_by(&self, by: Duration) {
         self.control
@@ -104,4 +138,14 @@ pub fn text(value: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("a string: {value}"))
         .to_owned()
+}
+
+/// base64(HMAC-SHA256(`body`, `key`)), the webhook signature of Xero and QuickBooks, computed
+/// here, independently of the crate's signing.
+pub fn hmac_sha256_base64(key: &str, body: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }

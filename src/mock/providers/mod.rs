@@ -9,6 +9,7 @@
 
 pub mod intacct;
 pub mod money;
+pub mod quickbooks;
 pub mod sage;
 pub mod xero;
 
@@ -135,6 +136,19 @@ pub enum ProviderWebhook {
     },
     /// Xero's Intent to Receive handshake.
     XeroIntentToReceive,
+    /// One QuickBooks change event about a record of the state.
+    QuickBooksEvent {
+        /// `Bill` or `Vendor`.
+        entity: String,
+        /// `Create` or `Update`.
+        operation: String,
+        /// The record's `Id`.
+        id: String,
+        /// Its realm; the first of `with.realms` when `None`.
+        realm: Option<String>,
+        /// CloudEvents instead of the legacy `eventNotifications` payload.
+        cloudevents: bool,
+    },
 }
 
 /// One payload a provider wrote for a [`ProviderWebhook`].
@@ -159,6 +173,8 @@ pub enum Provider {
     Intacct(intacct::Intacct),
     /// `provider: sage`.
     Sage(sage::Sage),
+    /// `provider: quickbooks`.
+    QuickBooks(quickbooks::QuickBooks),
 }
 
 /// The state of a provider: entities, tokens, connections.
@@ -170,6 +186,8 @@ pub enum ProviderState {
     Intacct(intacct::IntacctState),
     /// State of `provider: sage`.
     Sage(sage::SageState),
+    /// State of `provider: quickbooks`.
+    QuickBooks(quickbooks::QuickBooksState),
 }
 
 impl Provider {
@@ -181,6 +199,9 @@ impl Provider {
                 Provider::Intacct(intacct::Intacct::new(mock, settings.clone()))
             }
             ProviderSpec::Sage(settings) => Provider::Sage(sage::Sage::new(mock, settings.clone())),
+            ProviderSpec::QuickBooks(settings) => {
+                Provider::QuickBooks(quickbooks::QuickBooks::new(mock, settings.clone()))
+            }
         }
     }
 
@@ -190,6 +211,7 @@ impl Provider {
             Provider::Xero(_) => "xero",
             Provider::Intacct(_) => "intacct",
             Provider::Sage(_) => "sage",
+            Provider::QuickBooks(_) => "quickbooks",
         }
     }
 
@@ -199,6 +221,9 @@ impl Provider {
             Provider::Xero(_) => ProviderState::Xero(xero::XeroState::default()),
             Provider::Intacct(_) => ProviderState::Intacct(intacct::IntacctState::default()),
             Provider::Sage(sage) => ProviderState::Sage(sage.fresh_state()),
+            Provider::QuickBooks(_) => {
+                ProviderState::QuickBooks(quickbooks::QuickBooksState::default())
+            }
         }
     }
 
@@ -214,6 +239,9 @@ impl Provider {
                 intacct.respond(state, request)
             }
             (Provider::Sage(sage), ProviderState::Sage(state)) => sage.respond(state, request),
+            (Provider::QuickBooks(qbo), ProviderState::QuickBooks(state)) => {
+                qbo.respond(state, request)
+            }
             // A provider's state is made by the provider itself, so this cannot happen; answer
             // rather than take the mock down.
             _ => ProviderAnswer::unrouted(self.name(), request),
@@ -232,6 +260,9 @@ impl Provider {
     ) -> Result<Vec<ProviderPayload>, String> {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
+            (Provider::QuickBooks(qbo), ProviderState::QuickBooks(state)) => {
+                qbo.webhook(state, webhook, now)
+            }
             // Intacct sends no webhooks (catalog §3), nor does Sage [SAGE-BCA-SDK].
             (provider, _) => Err(format!(
                 "the {} provider sends no webhooks",
@@ -256,6 +287,7 @@ pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
             .unwrap_or_default(),
         // The catalog gives no Sage Business Cloud limits.
         ProviderSpec::Sage(_) => Vec::new(),
+        ProviderSpec::QuickBooks(settings) => quickbooks::rate_limits(settings),
     }
 }
 
@@ -267,6 +299,25 @@ impl ProviderState {
             ProviderState::Xero(state) => state.to_json(),
             ProviderState::Intacct(state) => state.to_json(),
             ProviderState::Sage(state) => state.to_json(),
+            ProviderState::QuickBooks(state) => state.to_json(),
         }
+    }
+}
+
+/// `400 {"error":"invalid_grant"}`, the refusal of a bad code or refresh token by Xero's,
+/// Intuit's and Sage's token endpoints alike [NANGO-XERO], [NANGO-QBO], [SAGE-BCA-ERRORS].
+pub fn invalid_grant() -> Response<Bytes> {
+    oauth_error("invalid_grant")
+}
+
+/// Redeem the `code` of an `authorization_code` grant's `form` (the fakes accept any non-empty
+/// code, once): `false` when it is missing, empty or already in `used`.
+pub(crate) fn redeem_code(used: &mut Vec<String>, form: &BTreeMap<String, String>) -> bool {
+    match form.get("code").filter(|code| !code.is_empty()) {
+        Some(code) if !used.contains(code) => {
+            used.push(code.clone());
+            true
+        }
+        _ => false,
     }
 }

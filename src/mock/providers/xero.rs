@@ -14,7 +14,8 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, money, oauth_error,
+    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant, money,
+    oauth_error, redeem_code,
 };
 use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
@@ -298,6 +299,9 @@ impl Xero {
                     }
                 })
                 .collect()),
+            ProviderWebhook::QuickBooksEvent { .. } => {
+                Err("the xero provider cannot send `quickbooks` webhooks".to_string())
+            }
         }
     }
 
@@ -365,13 +369,9 @@ impl Xero {
         let now = request.now;
         match form.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
-                let Some(code) = form.get("code").filter(|c| !c.is_empty()) else {
-                    return invalid_grant();
-                };
-                if state.used_codes.contains(code) {
+                if !redeem_code(&mut state.used_codes, &form) {
                     return invalid_grant();
                 }
-                state.used_codes.push(code.clone());
                 let auth_event = state.next_id(&self.mock);
                 for tenant in &self.settings.tenants {
                     let known = state
@@ -921,11 +921,6 @@ fn check_tenant(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Resp
             &json!({ "Title": "Forbidden", "Status": 403, "Detail": "AuthenticationUnsuccessful" }),
         ))
     }
-}
-
-/// `{"error":"invalid_grant"}` with 400 [NANGO-XERO].
-fn invalid_grant() -> Response<Bytes> {
-    oauth_error("invalid_grant")
 }
 
 /// MS-JSON date `/Date(1551484292734+0000)/` [XERO-OAS].

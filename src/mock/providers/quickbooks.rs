@@ -1,0 +1,1384 @@
+//! `provider: quickbooks`, [`QuickBooks`]: Intuit's OAuth 2.0 token and revocation endpoints and
+//! the QuickBooks Online Accounting API's Vendor and Bill entities per realm (create, read,
+//! update with `SyncToken`, query, batch, change data capture), with their state in
+//! [`QuickBooksState`].
+//!
+//! Every behaviour traces to `domain-catalog.md` §2 and its incidents Q-01..Q-06;
+//! `docs/providers/quickbooks.md` gives the source tag of each and says where the catalog is
+//! silent and what the fake does there.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde_json::{Map, Value, json};
+use time::{Duration, OffsetDateTime};
+
+use super::{
+    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant,
+    redeem_code,
+};
+use crate::mock::clock::format_rfc3339;
+use crate::mock::engine::json_response;
+use crate::mock::render::seeded_uuid;
+use crate::mock::webhook::SigningSettings;
+use crate::scenario::model::{
+    LimitKey, LimitKind, PathMatcher, Pattern, QuickBooksSettings, RateLimit, RequestMatcher,
+    ResponseBody, ResponseSpec, SignAlgorithm, SignatureEncoding,
+};
+
+/// Access token lifetime: 3600 s [INTUIT-FAQ], [INTUIT-TOKENS-BLOG].
+pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
+/// Refresh token lifetime, extended by every use (rolling): 100 days [INTUIT-TOKENS-BLOG].
+pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::days(100);
+/// The token endpoint [NANGO-QBO], [KESTRA-QBO].
+pub const TOKEN_PATH: &str = "/oauth2/v1/tokens/bearer";
+/// The revocation endpoint [FS-QBO-REVOKE] (secondary).
+pub const REVOKE_PATH: &str = "/v2/oauth2/tokens/revoke";
+/// Every API URL is `/v3/company/<realmId>/...` [INTUIT-CDC].
+pub const API_PREFIX: &str = "/v3/company/";
+/// Longest `requestid`: 50 characters, 36 on a batch [INTUIT-REQUESTID].
+pub const MAX_REQUEST_ID: usize = 50;
+/// Longest `requestid` of a batch request [INTUIT-REQUESTID].
+pub const MAX_BATCH_REQUEST_ID: usize = 36;
+/// How far back `changedSince` may reach: 30 days [INTUIT-CDC].
+pub const CDC_LOOK_BACK: Duration = Duration::days(30);
+/// Most objects one CDC answer holds: 1000 [INTUIT-CDC].
+pub const CDC_MAX_OBJECTS: usize = 1000;
+/// `MAXRESULTS` when a query gives none (the catalog is silent: reenact's choice).
+pub const DEFAULT_MAX_RESULTS: usize = 100;
+/// Largest `MAXRESULTS`: 1000 (catalog §10, unverified).
+pub const MAX_MAX_RESULTS: usize = 1000;
+/// The transaction id header on every answer [INTUIT-ECO-ERRORS].
+pub const TID_HEADER: &str = "intuit_tid";
+/// Header carrying a webhook's signature [KESTRA-QBO-WH], [GIST-QBO-WH].
+pub const SIGNATURE_HEADER: &str = "intuit-signature";
+/// Code of the fake's own validation answers where the catalog names none: 6000, "business
+/// validation error" [INTUIT-COMMON-ERRORS].
+const BUSINESS_VALIDATION: &str = "6000";
+
+/// A configured QuickBooks Online fake.
+#[derive(Debug)]
+pub struct QuickBooks {
+    mock: String,
+    settings: QuickBooksSettings,
+}
+
+/// The entities the fake keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Entity {
+    /// A bill (accounts payable transaction).
+    Bill,
+    /// A vendor (supplier).
+    Vendor,
+}
+
+impl Entity {
+    /// Every entity, in the order of the state's collections.
+    pub const ALL: [Entity; 2] = [Entity::Bill, Entity::Vendor];
+
+    /// The entity's name in bodies and queries, e.g. `Bill`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Bill => "Bill",
+            Entity::Vendor => "Vendor",
+        }
+    }
+
+    /// Its collection in the state, e.g. `bills`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            Entity::Bill => "bills",
+            Entity::Vendor => "vendors",
+        }
+    }
+
+    /// The entity a path segment or query names, case-insensitively (`bill`, `Bill`).
+    pub fn parse(text: &str) -> Option<Entity> {
+        Entity::ALL
+            .into_iter()
+            .find(|entity| entity.name().eq_ignore_ascii_case(text))
+    }
+}
+
+/// What one QuickBooks fake holds: tokens, entities per realm, remembered request ids.
+#[derive(Debug, Default)]
+pub struct QuickBooksState {
+    /// Tokens generated so far (seeds the next one).
+    serial: u64,
+    /// Answers given so far (seeds the next `intuit_tid`).
+    tids: u64,
+    /// CloudEvents written so far (seeds their `id`).
+    webhooks: u64,
+    /// Authorization codes already exchanged (single use).
+    used_codes: Vec<String>,
+    /// Consents granted so far; each code exchange is one, numbered from 1.
+    grants: u64,
+    /// Consents revoked since.
+    revoked: Vec<u64>,
+    /// Access token → its consent and expiry.
+    access: BTreeMap<String, AccessToken>,
+    /// Refresh token → its life.
+    refresh: BTreeMap<String, RefreshToken>,
+    /// Every entity of every realm, in creation order.
+    records: Vec<Record>,
+    /// Last id given per realm and entity.
+    ids: BTreeMap<(String, Entity), u64>,
+    /// (realm, `requestid`) → the first answer.
+    request_ids: BTreeMap<(String, String), (StatusCode, Bytes)>,
+}
+
+#[derive(Debug)]
+struct AccessToken {
+    grant: u64,
+    expires: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+struct RefreshToken {
+    grant: u64,
+    issued: OffsetDateTime,
+    /// Rolling: moves to 100 days after each use.
+    expires: OffsetDateTime,
+    /// When a refresh rotated it away, and the token that replaced it.
+    rotated: Option<(OffsetDateTime, String)>,
+}
+
+/// One entity of one realm.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub(crate) realm: String,
+    pub(crate) entity: Entity,
+    /// `MetaData.LastUpdatedTime` as a time (CDC compares it).
+    pub(crate) updated: OffsetDateTime,
+    /// Exactly as the API returns it.
+    pub(crate) body: Value,
+}
+
+impl QuickBooksState {
+    /// `{"bills": [..], "vendors": [..], "issued": {"access": N, "refresh": N}}`: records of
+    /// every realm in creation order, exactly as the API returns them; tokens only as counts.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        for entity in Entity::ALL {
+            let records: Vec<Value> = self
+                .records
+                .iter()
+                .filter(|r| r.entity == entity)
+                .map(|r| r.body.clone())
+                .collect();
+            out.insert(entity.collection().to_owned(), Value::from(records));
+        }
+        out.insert(
+            "issued".to_owned(),
+            json!({ "access": self.access.len(), "refresh": self.refresh.len() }),
+        );
+        Value::Object(out)
+    }
+
+    fn token(&mut self, mock: &str) -> String {
+        self.serial += 1;
+        let a = seeded_uuid(mock, self.serial, 3).replace('-', "");
+        let b = seeded_uuid(mock, self.serial, 4).replace('-', "");
+        format!("{a}{b}")
+    }
+
+    fn is_revoked(&self, grant: u64) -> bool {
+        self.revoked.contains(&grant)
+    }
+
+    pub(crate) fn find(&self, realm: &str, entity: Entity, id: &str) -> Option<&Record> {
+        self.position(realm, entity, id).map(|i| &self.records[i])
+    }
+
+    fn position(&self, realm: &str, entity: Entity, id: &str) -> Option<usize> {
+        self.records.iter().position(|r| {
+            r.realm == realm && r.entity == entity && r.body["Id"].as_str() == Some(id)
+        })
+    }
+
+    fn of<'a>(&'a self, realm: &'a str, entity: Entity) -> impl Iterator<Item = &'a Record> + 'a {
+        self.records
+            .iter()
+            .filter(move |r| r.realm == realm && r.entity == entity)
+    }
+}
+
+/// One error of a QuickBooks `Fault` [INTUIT-COMMON-ERRORS]: HTTP status, `Fault.type`, `code`,
+/// `Message`, `Detail` and `element`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Fault {
+    status: StatusCode,
+    kind: &'static str,
+    code: &'static str,
+    message: String,
+    detail: String,
+    element: String,
+}
+
+impl Fault {
+    /// A 400 `ValidationFault`.
+    fn validation(code: &'static str, message: &str, detail: String, element: &str) -> Fault {
+        Fault {
+            status: StatusCode::BAD_REQUEST,
+            kind: "ValidationFault",
+            code,
+            message: message.to_owned(),
+            detail,
+            element: element.to_owned(),
+        }
+    }
+
+    /// 2020 Required Param Missing, naming `element`.
+    fn required(element: &str) -> Fault {
+        Fault::validation(
+            "2020",
+            "Required Param Missing",
+            format!("Required parameter {element} is missing in the request"),
+            element,
+        )
+    }
+
+    /// 6000, for the fake's own checks where the catalog names no code.
+    fn business(detail: String, element: &str) -> Fault {
+        Fault::validation(
+            BUSINESS_VALIDATION,
+            "A business validation error has occurred while processing your request",
+            detail,
+            element,
+        )
+    }
+
+    /// 610 Object Not Found.
+    fn not_found(entity: Entity, id: &str) -> Fault {
+        Fault::validation(
+            "610",
+            "Object Not Found",
+            format!("Object Not Found : no {} with Id={id}", entity.name()),
+            "",
+        )
+    }
+
+    /// The `Fault` object: `{"Error": [{"Message","Detail","code","element"}], "type"}`.
+    fn to_json(&self) -> Value {
+        json!({
+            "Error": [{
+                "Message": self.message,
+                "Detail": self.detail,
+                "code": self.code,
+                "element": self.element,
+            }],
+            "type": self.kind,
+        })
+    }
+
+    /// `{"Fault": .., "time": ..}` with the fault's status.
+    fn response(&self, now: OffsetDateTime) -> Response<Bytes> {
+        json_response(
+            self.status,
+            &json!({ "Fault": self.to_json(), "time": format_rfc3339(now) }),
+        )
+    }
+}
+
+/// The routes under `/v3/company/<realmId>/`.
+#[derive(Debug, Clone, Copy)]
+enum ApiRoute<'a> {
+    /// `POST /<entity>`: create, or update when the body has `Id`.
+    Write(Entity),
+    /// `GET /<entity>/<id>`.
+    Read(Entity, &'a str),
+    /// `GET /query?query=..` (or `POST /query` with the query as the body).
+    Query,
+    /// `POST /batch`.
+    Batch,
+    /// `GET /cdc?entities=..&changedSince=..`.
+    Cdc,
+}
+
+impl<'a> ApiRoute<'a> {
+    fn parse(method: &str, segments: &[&'a str]) -> Option<ApiRoute<'a>> {
+        match (method, segments) {
+            ("GET" | "POST", ["query"]) => Some(ApiRoute::Query),
+            ("POST", ["batch"]) => Some(ApiRoute::Batch),
+            ("GET", ["cdc"]) => Some(ApiRoute::Cdc),
+            ("POST", [entity]) => Entity::parse(entity).map(ApiRoute::Write),
+            ("GET", [entity, id]) if !id.is_empty() => {
+                Entity::parse(entity).map(|entity| ApiRoute::Read(entity, id))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// QuickBooks' throttling [INTUIT-THROTTLE-2016] as engine rate limits, per realm of
+/// `with.realms`: requests per minute (batches included), requests in flight, and batch requests
+/// per minute [INTUIT-BATCH]. A blocked call gets 429 with the `Fault` whose message integrators
+/// see, `message=ThrottleExceeded; errorCode=003001; statusCode=429` [MOBIUS-003001], and an
+/// `intuit_tid`; no `Retry-After` (unverified in the catalog).
+pub fn rate_limits(settings: &QuickBooksSettings) -> Vec<RateLimit> {
+    let Some(limits) = &settings.rate_limits else {
+        return Vec::new();
+    };
+    let blocked = || ResponseSpec {
+        status: 429,
+        headers: vec![(TID_HEADER.to_owned(), "{{ uuid }}".to_owned())],
+        body: ResponseBody::Json(json!({
+            "Fault": {
+                "Error": [{
+                    "Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                    "Detail": "ThrottleExceeded",
+                    "code": "3001",
+                    "element": "",
+                }],
+                "type": "SystemFault",
+            },
+            "time": "{{ now }}",
+        })),
+    };
+    let mut out = Vec::new();
+    for realm in &settings.realms {
+        // A path regex matches the whole path.
+        let paths = |suffix: &str| RequestMatcher {
+            path: regex::Regex::new(&format!(
+                "{}{}/{suffix}",
+                regex::escape(API_PREFIX),
+                regex::escape(&realm.id)
+            ))
+            .ok()
+            .map(|regex| PathMatcher::Regex(Pattern(regex))),
+            ..RequestMatcher::default()
+        };
+        let limit = |name: &str, kind, suffix: &str| RateLimit {
+            name: format!("quickbooks {} {name}", realm.id),
+            key: LimitKey::Global,
+            kind,
+            request: Some(paths(suffix)),
+            response: blocked(),
+            remaining_header: None,
+        };
+        let minute = std::time::Duration::from_secs(60);
+        out.push(limit(
+            "concurrent",
+            LimitKind::Concurrent(limits.concurrent),
+            ".*",
+        ));
+        out.push(limit(
+            "minute",
+            LimitKind::Window {
+                limit: limits.minute,
+                per: minute,
+            },
+            ".*",
+        ));
+        out.push(limit(
+            "batch minute",
+            LimitKind::Window {
+                limit: limits.batch_minute,
+                per: minute,
+            },
+            "batch",
+        ));
+    }
+    out
+}
+
+impl QuickBooks {
+    /// A fake serving as mock `mock` with `settings`.
+    pub fn new(mock: &str, settings: QuickBooksSettings) -> QuickBooks {
+        QuickBooks {
+            mock: format!("{mock}/quickbooks"),
+            settings,
+        }
+    }
+
+    /// The payload of `webhook` at `now`: one change event about a record of `state`, signed
+    /// with `with.verifier_token` in `intuit-signature`, base64 HMAC-SHA256 over the exact body
+    /// bytes [KESTRA-QBO-WH], [GIST-QBO-WH]. The legacy payload is
+    /// `{"eventNotifications":[{"realmId","dataChangeEvent":{"entities":[{"name","id",
+    /// "operation","lastUpdated"}]}}]}` [INTUIT-WEBHOOKS-MANAGE]; the CloudEvents one an array
+    /// of one `{"specversion","id","source","type":"qbo.bill.created.v1","time",
+    /// "intuitentityid","intuitaccountid","data"}` [QBO-NET-14704], [QBO-PHP-622],
+    /// [LOOKSLIKE-QBO-WH] (Q-06).
+    pub fn webhook(
+        &self,
+        state: &mut QuickBooksState,
+        webhook: &ProviderWebhook,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ProviderPayload>, String> {
+        let ProviderWebhook::QuickBooksEvent {
+            entity,
+            operation,
+            id,
+            realm,
+            cloudevents,
+        } = webhook
+        else {
+            return Err("the quickbooks provider sends only `quickbooks` webhooks".to_string());
+        };
+        let Some(token) = &self.settings.verifier_token else {
+            return Err("the quickbooks provider has no `verifier_token`".to_string());
+        };
+        let realm = realm
+            .clone()
+            .or_else(|| self.settings.realms.first().map(|r| r.id.clone()))
+            .unwrap_or_default();
+        let kind = Entity::parse(entity).ok_or_else(|| format!("unknown entity `{entity}`"))?;
+        let record = state.find(&realm, kind, id).ok_or_else(|| {
+            format!(
+                "no {} with Id `{id}` in realm `{realm}` of the state",
+                kind.name()
+            )
+        })?;
+        let last_updated = record.body["MetaData"]["LastUpdatedTime"].clone();
+        let body = if *cloudevents {
+            state.webhooks += 1;
+            let past = if operation == "Create" {
+                "created"
+            } else {
+                "updated"
+            };
+            json!([{
+                "specversion": "1.0",
+                "id": seeded_uuid(&self.mock, state.webhooks, 5),
+                "source": "intuit.quickbooks",
+                "type": format!("qbo.{}.{past}.v1", kind.name().to_ascii_lowercase()),
+                "time": format_rfc3339(now),
+                "intuitentityid": id,
+                "intuitaccountid": realm,
+                "data": {},
+            }])
+        } else {
+            json!({
+                "eventNotifications": [{
+                    "realmId": realm,
+                    "dataChangeEvent": {
+                        "entities": [{
+                            "name": kind.name(),
+                            "id": id,
+                            "operation": operation,
+                            "lastUpdated": last_updated,
+                        }],
+                    },
+                }],
+            })
+        };
+        Ok(vec![ProviderPayload {
+            headers: vec![("content-type".to_string(), "application/json".to_string())],
+            body: body.to_string().into_bytes(),
+            sign: SigningSettings {
+                secret: token.0.clone(),
+                header: SIGNATURE_HEADER.to_string(),
+                algorithm: SignAlgorithm::HmacSha256,
+                encoding: SignatureEncoding::Base64,
+                prefix: String::new(),
+            },
+            expected_status: None,
+        }])
+    }
+
+    /// Answer one request; every answer carries an `intuit_tid` header [INTUIT-ECO-ERRORS],
+    /// seeded by the mock's name and the answer's number, so the same on every run.
+    pub fn respond(
+        &self,
+        state: &mut QuickBooksState,
+        request: &ProviderRequest<'_>,
+    ) -> ProviderAnswer {
+        let mut answer = self.route(state, request);
+        state.tids += 1;
+        let tid = seeded_uuid(&self.mock, state.tids, 2);
+        if let Ok(value) = HeaderValue::from_str(&tid) {
+            answer
+                .response
+                .headers_mut()
+                .insert(HeaderName::from_static(TID_HEADER), value);
+        }
+        answer
+    }
+
+    fn route(&self, state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> ProviderAnswer {
+        let method = request.view.method.to_ascii_uppercase();
+        let routed = |response| ProviderAnswer {
+            response,
+            routed: true,
+        };
+        match (method.as_str(), request.view.path) {
+            ("POST", TOKEN_PATH) => return routed(self.token(state, request)),
+            ("POST", REVOKE_PATH) => return routed(revoke(state, request)),
+            _ => {}
+        }
+        let Some(rest) = request.view.path.strip_prefix(API_PREFIX) else {
+            return ProviderAnswer::unrouted("quickbooks", request);
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        let (realm, route) = match segments.split_first() {
+            Some((realm, tail)) if !realm.is_empty() => (*realm, ApiRoute::parse(&method, tail)),
+            _ => ("", None),
+        };
+        let Some(route) = route else {
+            return ProviderAnswer::unrouted("quickbooks", request);
+        };
+        if let Some(response) = authenticate(state, request) {
+            return routed(response);
+        }
+        if !self.settings.realms.iter().any(|r| r.id == realm) {
+            return routed(forbidden(request.now));
+        }
+        routed(self.api(state, realm, route, request))
+    }
+
+    fn api(
+        &self,
+        state: &mut QuickBooksState,
+        realm: &str,
+        route: ApiRoute<'_>,
+        request: &ProviderRequest<'_>,
+    ) -> Response<Bytes> {
+        let now = request.now;
+        let answer = |result: Result<Value, Fault>| match result {
+            Ok(mut body) => {
+                body["time"] = Value::from(format_rfc3339(now));
+                json_response(StatusCode::OK, &body)
+            }
+            Err(fault) => fault.response(now),
+        };
+        match route {
+            ApiRoute::Write(entity) => self.once(state, realm, request, MAX_REQUEST_ID, |state| {
+                let body = serde_json::from_slice(request.view.body).unwrap_or(Value::Null);
+                answer(
+                    self.write(state, realm, entity, body, now)
+                        .map(|record| json!({ entity.name(): record })),
+                )
+            }),
+            ApiRoute::Batch => self.once(state, realm, request, MAX_BATCH_REQUEST_ID, |state| {
+                answer(self.batch(state, realm, request))
+            }),
+            ApiRoute::Read(entity, id) => answer(
+                state
+                    .find(realm, entity, id)
+                    .map(|record| json!({ entity.name(): record.body }))
+                    .ok_or_else(|| Fault::not_found(entity, id)),
+            ),
+            ApiRoute::Query => {
+                let text = request
+                    .query_param("query")
+                    .unwrap_or_else(|| String::from_utf8_lossy(request.view.body).into_owned());
+                answer(query(state, realm, &text).map(|found| json!({ "QueryResponse": found })))
+            }
+            ApiRoute::Cdc => answer(cdc(state, realm, request)),
+        }
+    }
+
+    /// A write under `?requestid=` [INTUIT-REQUESTID]: a replay of a request id the realm has
+    /// seen gets the first answer (status and body) again, and nothing runs a second time. An
+    /// empty id or one over `max` characters gets a 400 `ValidationFault` (the catalog gives
+    /// the limit, not the answer). Without `requestid`, `run` runs.
+    fn once(
+        &self,
+        state: &mut QuickBooksState,
+        realm: &str,
+        request: &ProviderRequest<'_>,
+        max: usize,
+        run: impl FnOnce(&mut QuickBooksState) -> Response<Bytes>,
+    ) -> Response<Bytes> {
+        let Some(id) = request.query_param("requestid") else {
+            return run(state);
+        };
+        if id.is_empty() || id.chars().count() > max {
+            return Fault::business(
+                format!("requestid must be 1 to {max} characters"),
+                "requestid",
+            )
+            .response(request.now);
+        }
+        let key = (realm.to_owned(), id);
+        if let Some((status, body)) = state.request_ids.get(&key) {
+            let mut replay = json_response(*status, &Value::Null);
+            *replay.body_mut() = body.clone();
+            return replay;
+        }
+        let response = run(state);
+        state
+            .request_ids
+            .insert(key, (response.status(), response.body().clone()));
+        response
+    }
+
+    /// `POST /<entity>`: an update when the body has `Id`, else a create.
+    fn write(
+        &self,
+        state: &mut QuickBooksState,
+        realm: &str,
+        entity: Entity,
+        body: Value,
+        now: OffsetDateTime,
+    ) -> Result<Value, Fault> {
+        let Value::Object(fields) = body else {
+            return Err(Fault::required(entity.name()));
+        };
+        if fields.contains_key("Id") {
+            self.update(state, realm, entity, fields, now)
+        } else {
+            self.create(state, realm, entity, fields, now)
+        }
+    }
+
+    /// A create: the fields sent, validated, plus `Id` (the realm's next small integer for the
+    /// entity), `SyncToken` `"0"` and `MetaData` on the virtual clock [DATABUZZ-SYNCTOKEN]. A
+    /// bill without `TxnDate` is dated today (virtual clock, UTC).
+    fn create(
+        &self,
+        state: &mut QuickBooksState,
+        realm: &str,
+        entity: Entity,
+        mut fields: Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<Value, Fault> {
+        fields.retain(|key, _| !is_system_field(key));
+        if entity == Entity::Bill && !fields.contains_key("TxnDate") {
+            fields.insert("TxnDate".to_owned(), Value::from(date_text(now.date())));
+        }
+        self.validate(state, realm, entity, &fields, None)?;
+        let last = state.ids.entry((realm.to_owned(), entity)).or_insert(0);
+        *last += 1;
+        let stamp = format_rfc3339(now);
+        let mut record = Map::new();
+        record.insert("Id".to_owned(), Value::from(last.to_string()));
+        record.insert("SyncToken".to_owned(), Value::from("0"));
+        record.insert(
+            "MetaData".to_owned(),
+            json!({ "CreateTime": stamp, "LastUpdatedTime": stamp }),
+        );
+        record.extend(fields);
+        let body = Value::Object(record);
+        state.records.push(Record {
+            realm: realm.to_owned(),
+            entity,
+            updated: now,
+            body: body.clone(),
+        });
+        Ok(body)
+    }
+
+    /// An update [DATABUZZ-SYNCTOKEN]: the body's `SyncToken` must be the record's current one,
+    /// else 400 Fault 5010 Stale Object Error [INTUIT-COMMON-ERRORS], [RUTTER-5010]. A full
+    /// update replaces the fields, `"sparse": true` changes only those sent. `SyncToken` goes up
+    /// by one, `MetaData.LastUpdatedTime` moves to now.
+    fn update(
+        &self,
+        state: &mut QuickBooksState,
+        realm: &str,
+        entity: Entity,
+        fields: Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<Value, Fault> {
+        let id = fields.get("Id").map(text_of).unwrap_or_default();
+        let Some(index) = state.position(realm, entity, &id) else {
+            return Err(Fault::not_found(entity, &id));
+        };
+        let Some(sync_token) = fields.get("SyncToken").map(text_of) else {
+            return Err(Fault::required("SyncToken"));
+        };
+        let Value::Object(old) = state.records[index].body.clone() else {
+            unreachable!("records are objects")
+        };
+        let current = old.get("SyncToken").map(text_of).unwrap_or_default();
+        if sync_token != current {
+            return Err(Fault::validation(
+                "5010",
+                "Stale Object Error",
+                "Stale Object Error : You and another user were working on this at the same \
+                 time. The other user finished before you did, so your work was not saved."
+                    .to_owned(),
+                "",
+            ));
+        }
+        let sparse = fields.get("sparse") == Some(&Value::Bool(true));
+        let kept = if sparse { old.clone() } else { Map::new() };
+        let mut next: Map<String, Value> = kept
+            .into_iter()
+            .chain(fields)
+            .filter(|(key, _)| !is_system_field(key))
+            .collect();
+        if entity == Entity::Bill && !next.contains_key("TxnDate") {
+            next.insert("TxnDate".to_owned(), old["TxnDate"].clone());
+        }
+        // Moving a bill out of a closed period is as refused as moving one into it.
+        if let Some(fault) = self.closed_books(old.get("TxnDate")) {
+            return Err(fault);
+        }
+        self.validate(state, realm, entity, &next, Some(&id))?;
+        let next_token = current.parse::<u64>().map_or(1, |n| n + 1);
+        let mut record = Map::new();
+        record.insert("Id".to_owned(), Value::from(id));
+        record.insert("SyncToken".to_owned(), Value::from(next_token.to_string()));
+        record.insert(
+            "MetaData".to_owned(),
+            json!({
+                "CreateTime": old["MetaData"]["CreateTime"],
+                "LastUpdatedTime": format_rfc3339(now),
+            }),
+        );
+        record.extend(next);
+        let body = Value::Object(record);
+        let saved = &mut state.records[index];
+        saved.body = body.clone();
+        saved.updated = now;
+        Ok(body)
+    }
+
+    /// The checks of a record about to be saved (`own` is its id on an update).
+    fn validate(
+        &self,
+        state: &QuickBooksState,
+        realm: &str,
+        entity: Entity,
+        fields: &Map<String, Value>,
+        own: Option<&str>,
+    ) -> Result<(), Fault> {
+        let others = || {
+            state
+                .of(realm, entity)
+                .filter(move |r| own.is_none_or(|id| r.body["Id"].as_str() != Some(id)))
+        };
+        match entity {
+            Entity::Vendor => {
+                let Some(name) = fields
+                    .get("DisplayName")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                else {
+                    return Err(Fault::required("DisplayName"));
+                };
+                // 6240 Duplicate Name Exists [INTUIT-COMMON-ERRORS].
+                if others().any(|r| r.body["DisplayName"] == name) {
+                    return Err(Fault::validation(
+                        "6240",
+                        "Duplicate Name Exists",
+                        format!("The name supplied already exists. : DisplayName={name}"),
+                        "DisplayName",
+                    ));
+                }
+            }
+            Entity::Bill => {
+                let Some(vendor) = fields
+                    .get("VendorRef")
+                    .and_then(|r| r.get("value"))
+                    .map(text_of)
+                    .filter(|s| !s.is_empty())
+                else {
+                    return Err(Fault::required("VendorRef"));
+                };
+                // 2500 Invalid Reference Id [INTUIT-COMMON-ERRORS].
+                if state.find(realm, Entity::Vendor, &vendor).is_none() {
+                    return Err(Fault::validation(
+                        "2500",
+                        "Invalid Reference Id",
+                        format!("Invalid Reference Id : no Vendor with Id={vendor}"),
+                        "VendorRef",
+                    ));
+                }
+                if let Some(fault) = self.closed_books(fields.get("TxnDate")) {
+                    return Err(fault);
+                }
+                // 6140 Duplicate Doc Num: the same DocNumber for the same txn type [CLIO-6140].
+                if let Some(number) = fields
+                    .get("DocNumber")
+                    .map(text_of)
+                    .filter(|s| !s.is_empty())
+                    && let Some(taken) = others().find(|r| {
+                        r.body.get("DocNumber").map(text_of).as_deref() == Some(number.as_str())
+                    })
+                {
+                    return Err(Fault::validation(
+                        "6140",
+                        "Duplicate Doc Num",
+                        format!(
+                            "DocNumber={number} is assigned to TxnType=Bill with TxnId={}",
+                            text_of(&taken.body["Id"])
+                        ),
+                        "DocNumber",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// 6210 Account Period Closed [INTUIT-COMMON-ERRORS] for a `TxnDate` (`YYYY-MM-DD`) on or
+    /// before `with.books_closed_date`.
+    fn closed_books(&self, txn_date: Option<&Value>) -> Option<Fault> {
+        let closed = parse_date(self.settings.books_closed_date.as_deref()?)?;
+        let date = parse_date(txn_date?.as_str()?)?;
+        (date <= closed).then(|| {
+            Fault::validation(
+                "6210",
+                "Account Period Closed",
+                format!(
+                    "Account Period Closed : the books are closed through {}",
+                    date_text(closed)
+                ),
+                "TxnDate",
+            )
+        })
+    }
+
+    /// `POST /batch` [INTUIT-BATCH], [QBO-MCP-BATCH]: `{"BatchItemRequest": [{"bId",
+    /// "operation": "create"|"update", "<Entity>": {..}} | {"bId", "Query": ".."}]}` answers
+    /// `200 {"BatchItemResponse": [{"bId", "<Entity>"|"QueryResponse"|"Fault"}]}`, one per item,
+    /// in request order; a failing item gets its own `Fault` and the others still run. More
+    /// than `with.batch_max_items` items: a 400 `ValidationFault`, nothing runs.
+    fn batch(
+        &self,
+        state: &mut QuickBooksState,
+        realm: &str,
+        request: &ProviderRequest<'_>,
+    ) -> Result<Value, Fault> {
+        let items = match serde_json::from_slice::<Value>(request.view.body) {
+            Ok(Value::Object(mut body)) => match body.remove("BatchItemRequest") {
+                Some(Value::Array(items)) => items,
+                _ => return Err(Fault::required("BatchItemRequest")),
+            },
+            _ => return Err(Fault::required("BatchItemRequest")),
+        };
+        let max = self.settings.batch_max_items;
+        if items.len() as u64 > max {
+            return Err(Fault::business(
+                format!(
+                    "a batch holds at most {max} items; this one holds {}",
+                    items.len()
+                ),
+                "BatchItemRequest",
+            ));
+        }
+        let mut answered = Vec::with_capacity(items.len());
+        for item in items {
+            let b_id = item.get("bId").cloned().unwrap_or(Value::Null);
+            let result = self.batch_item(state, realm, item, request.now);
+            let mut shown = Map::new();
+            shown.insert("bId".to_owned(), b_id);
+            match result {
+                Ok((key, value)) => shown.insert(key, value),
+                Err(fault) => shown.insert("Fault".to_owned(), fault.to_json()),
+            };
+            answered.push(Value::Object(shown));
+        }
+        Ok(json!({ "BatchItemResponse": answered }))
+    }
+
+    /// One batch item: the key of its answer (`Bill`, `QueryResponse`) and the answer.
+    fn batch_item(
+        &self,
+        state: &mut QuickBooksState,
+        realm: &str,
+        mut item: Value,
+        now: OffsetDateTime,
+    ) -> Result<(String, Value), Fault> {
+        if item.get("bId").is_none() {
+            return Err(Fault::required("bId"));
+        }
+        if let Some(text) = item.get("Query").and_then(Value::as_str) {
+            return query(state, realm, text).map(|found| ("QueryResponse".to_owned(), found));
+        }
+        let Some(entity) = Entity::ALL
+            .into_iter()
+            .find(|entity| item.get(entity.name()).is_some())
+        else {
+            return Err(Fault::required("Bill"));
+        };
+        let Value::Object(fields) = item[entity.name()].take() else {
+            return Err(Fault::required(entity.name()));
+        };
+        let saved = match item.get("operation").and_then(Value::as_str) {
+            Some("create") => self.create(state, realm, entity, fields, now),
+            Some("update") if fields.contains_key("Id") => {
+                self.update(state, realm, entity, fields, now)
+            }
+            Some("update") => Err(Fault::required("Id")),
+            Some(other) => Err(Fault::validation(
+                "500",
+                "Unsupported Operation",
+                format!("Operation {other} is not supported by the fake"),
+                "operation",
+            )),
+            None => Err(Fault::required("operation")),
+        };
+        saved.map(|record| (entity.name().to_owned(), record))
+    }
+}
+
+/// A parsed query: `select * from <Entity> [where <Field> = '<value>'] [STARTPOSITION n]
+/// [MAXRESULTS m]`, keywords in any case.
+#[derive(Debug, PartialEq)]
+struct Query {
+    entity: Entity,
+    filter: Option<(String, String)>,
+    start: usize,
+    max: usize,
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Word(String),
+    Quoted(String),
+    Equals,
+}
+
+fn tokens(text: &str) -> Result<Vec<Token>, String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '=' {
+            chars.next();
+            out.push(Token::Equals);
+        } else if c == '\'' {
+            chars.next();
+            let mut value = String::new();
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Err("unterminated string".to_owned()),
+                }
+            }
+            out.push(Token::Quoted(value));
+        } else {
+            let mut word = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '=' || c == '\'' {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+            out.push(Token::Word(word));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_query(text: &str) -> Result<Query, String> {
+    let tokens = tokens(text)?;
+    let mut tokens = tokens.into_iter();
+    let mut word = |expected: &str| match tokens.next() {
+        Some(Token::Word(w)) if expected.is_empty() || w.eq_ignore_ascii_case(expected) => Ok(w),
+        _ if expected.is_empty() => Err("expected a name".to_owned()),
+        _ => Err(format!("expected `{expected}`")),
+    };
+    word("select")?;
+    word("*")?;
+    word("from")?;
+    let name = word("")?;
+    let entity = Entity::parse(&name).ok_or_else(|| format!("unknown entity `{name}`"))?;
+    let mut query = Query {
+        entity,
+        filter: None,
+        start: 1,
+        max: DEFAULT_MAX_RESULTS,
+    };
+    let number = |token: Option<Token>, keyword: &str| match token {
+        Some(Token::Word(n)) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| format!("`{keyword}` takes a positive number")),
+        _ => Err(format!("`{keyword}` takes a positive number")),
+    };
+    while let Some(token) = tokens.next() {
+        let Token::Word(keyword) = token else {
+            return Err("expected `where`, `STARTPOSITION` or `MAXRESULTS`".to_owned());
+        };
+        match keyword.to_ascii_lowercase().as_str() {
+            "where" if query.filter.is_none() => {
+                let (Some(Token::Word(field)), Some(Token::Equals), Some(Token::Quoted(value))) =
+                    (tokens.next(), tokens.next(), tokens.next())
+                else {
+                    return Err("expected `where <Field> = '<value>'`".to_owned());
+                };
+                query.filter = Some((field, value));
+            }
+            "startposition" => query.start = number(tokens.next(), "STARTPOSITION")?,
+            "maxresults" => {
+                query.max = number(tokens.next(), "MAXRESULTS")?.min(MAX_MAX_RESULTS);
+            }
+            other => return Err(format!("unsupported `{other}`")),
+        }
+    }
+    Ok(query)
+}
+
+/// A query [INTUIT-CDC] (paging with `STARTPOSITION`/`MAXRESULTS`, catalog §10): the realm's
+/// records of the entity in creation order, those whose field equals the value when there is a
+/// `where` (a dotted field such as `VendorRef.value` reaches into objects), from the 1-based
+/// start position, at most `MAXRESULTS` (default 100, at most 1000). Answers the
+/// `QueryResponse` object: `{"<Entity>": [..], "startPosition", "maxResults"}` (`maxResults` is
+/// the number returned), or `{}` when nothing matched.
+fn query(state: &QuickBooksState, realm: &str, text: &str) -> Result<Value, Fault> {
+    let query = parse_query(text).map_err(|reason| {
+        Fault::validation(
+            "4000",
+            "Error parsing query",
+            format!("QueryParserError: {reason}"),
+            "",
+        )
+    })?;
+    let found: Vec<Value> = state
+        .of(realm, query.entity)
+        .filter(|r| {
+            query.filter.as_ref().is_none_or(|(field, value)| {
+                field
+                    .split('.')
+                    .try_fold(&r.body, |v, key| v.get(key))
+                    .is_some_and(|v| text_of(v) == *value)
+            })
+        })
+        .skip(query.start - 1)
+        .take(query.max)
+        .map(|r| r.body.clone())
+        .collect();
+    if found.is_empty() {
+        return Ok(json!({}));
+    }
+    Ok(json!({
+        query.entity.name(): found,
+        "startPosition": query.start,
+        "maxResults": found.len(),
+    }))
+}
+
+/// `GET /cdc?entities=Bill,Vendor&changedSince=<RFC 3339>` [INTUIT-CDC], [GLAMA-QBO-CDC]: per
+/// entity, in the order named, the realm's records last updated at or after `changedSince`,
+/// oldest change first, at most 1000 objects in all. A `changedSince` more than 30 days back
+/// gets a 400 `ValidationFault`.
+fn cdc(
+    state: &QuickBooksState,
+    realm: &str,
+    request: &ProviderRequest<'_>,
+) -> Result<Value, Fault> {
+    let entities = request
+        .query_param("entities")
+        .ok_or_else(|| Fault::required("entities"))?;
+    let since_text = request
+        .query_param("changedSince")
+        .ok_or_else(|| Fault::required("changedSince"))?;
+    let since = OffsetDateTime::parse(&since_text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            Fault::business(
+                format!(
+                    "changedSince `{since_text}` is not a date-time such as 2026-10-31T23:00:00Z"
+                ),
+                "changedSince",
+            )
+        })?;
+    if since < request.now - CDC_LOOK_BACK {
+        return Err(Fault::business(
+            "changedSince must be within the last 30 days".to_owned(),
+            "changedSince",
+        ));
+    }
+    let mut left = CDC_MAX_OBJECTS;
+    let mut responses = Vec::new();
+    for name in entities.split(',').map(str::trim) {
+        let entity = Entity::parse(name).ok_or_else(|| {
+            Fault::business(format!("unknown entity `{name}` in entities"), "entities")
+        })?;
+        let mut changed: Vec<&Record> = state
+            .of(realm, entity)
+            .filter(|r| r.updated >= since)
+            .collect();
+        changed.sort_by_key(|r| r.updated);
+        let changed: Vec<Value> = changed
+            .into_iter()
+            .take(left)
+            .map(|r| r.body.clone())
+            .collect();
+        left -= changed.len();
+        let count = changed.len();
+        responses.push(json!({
+            entity.name(): changed,
+            "startPosition": 1,
+            "maxResults": count,
+            "totalCount": count,
+        }));
+    }
+    Ok(json!({ "CDCResponse": [{ "QueryResponse": responses }] }))
+}
+
+impl QuickBooks {
+    /// `POST /oauth2/v1/tokens/bearer` [NANGO-QBO]: `authorization_code` (any non-empty code,
+    /// once) and `refresh_token` grants. A refresh returns a new refresh token when the one
+    /// used is older than `with.refresh_rotation` [INTUIT-FAQ], [AIRBYTE-7296]; the one it
+    /// replaces keeps refreshing (answering with its replacement) for `with.refresh_lag`, then
+    /// gets `400 {"error":"invalid_grant"}` [NANGO-QBO]. Every use moves a refresh token's expiry
+    /// to 100 days later [INTUIT-TOKENS-BLOG].
+    fn token(&self, state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> Response<Bytes> {
+        let form: BTreeMap<String, String> = form_urlencoded::parse(request.view.body)
+            .into_owned()
+            .collect();
+        let now = request.now;
+        match form.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => {
+                if !redeem_code(&mut state.used_codes, &form) {
+                    return invalid_grant();
+                }
+                state.grants += 1;
+                let grant = state.grants;
+                let refresh = state.token(&self.mock);
+                state.refresh.insert(
+                    refresh.clone(),
+                    RefreshToken {
+                        grant,
+                        issued: now,
+                        expires: now + REFRESH_TOKEN_LIFETIME,
+                        rotated: None,
+                    },
+                );
+                self.issue(state, grant, refresh, now)
+            }
+            Some("refresh_token") => {
+                let Some(token) = form.get("refresh_token") else {
+                    return invalid_grant();
+                };
+                let Some(life) = state.refresh.get(token).cloned() else {
+                    return invalid_grant();
+                };
+                if state.is_revoked(life.grant) || now >= life.expires {
+                    return invalid_grant();
+                }
+                let lag = Duration::try_from(self.settings.refresh_lag).unwrap_or(Duration::ZERO);
+                let rotation =
+                    Duration::try_from(self.settings.refresh_rotation).unwrap_or(Duration::MAX);
+                let refresh = match life.rotated {
+                    Some((at, _)) if now > at + lag => return invalid_grant(),
+                    Some((_, replacement)) => replacement,
+                    None if now - life.issued >= rotation => {
+                        let replacement = state.token(&self.mock);
+                        state.refresh.insert(
+                            replacement.clone(),
+                            RefreshToken {
+                                grant: life.grant,
+                                issued: now,
+                                expires: now + REFRESH_TOKEN_LIFETIME,
+                                rotated: None,
+                            },
+                        );
+                        if let Some(old) = state.refresh.get_mut(token) {
+                            old.rotated = Some((now, replacement.clone()));
+                        }
+                        replacement
+                    }
+                    None => token.clone(),
+                };
+                if let Some(current) = state.refresh.get_mut(&refresh) {
+                    current.expires = now + REFRESH_TOKEN_LIFETIME;
+                }
+                self.issue(state, life.grant, refresh, now)
+            }
+            _ => json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "error": "unsupported_grant_type" }),
+            ),
+        }
+    }
+
+    /// A new access token for `grant`, answered with `refresh`.
+    fn issue(
+        &self,
+        state: &mut QuickBooksState,
+        grant: u64,
+        refresh: String,
+        now: OffsetDateTime,
+    ) -> Response<Bytes> {
+        let access = state.token(&self.mock);
+        state.access.insert(
+            access.clone(),
+            AccessToken {
+                grant,
+                expires: now + ACCESS_TOKEN_LIFETIME,
+            },
+        );
+        json_response(
+            StatusCode::OK,
+            &json!({
+                "token_type": "bearer",
+                "access_token": access,
+                "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
+                "refresh_token": refresh,
+            }),
+        )
+    }
+}
+
+/// `POST /v2/oauth2/tokens/revoke` [FS-QBO-REVOKE] with `{"token": ..}` (JSON) or `token=..`
+/// (form), an access or refresh token: the whole consent is revoked, every token of it refused
+/// from then on. Answers `200` with no body, also for a token it does not know.
+fn revoke(state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> Response<Bytes> {
+    let token = serde_json::from_slice::<Value>(request.view.body)
+        .ok()
+        .and_then(|body| body.get("token").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| {
+            form_urlencoded::parse(request.view.body)
+                .find(|(n, _)| n == "token")
+                .map(|(_, v)| v.into_owned())
+        });
+    let grant = token.and_then(|token| {
+        state
+            .refresh
+            .get(&token)
+            .map(|life| life.grant)
+            .or_else(|| state.access.get(&token).map(|access| access.grant))
+    });
+    if let Some(grant) = grant {
+        state.revoked.push(grant);
+    }
+    empty(StatusCode::OK)
+}
+
+/// The 401 for a bearer token that is missing, unknown, revoked or expired on the virtual
+/// clock [FS-QBO-3200] (secondary): the `fault` with **lowercase** keys,
+/// `message=AuthenticationFailed; errorCode=003200; statusCode=401`, code `3200`, type
+/// `AUTHENTICATION` (catalog Q-05). `None` when the token is good.
+fn authenticate(state: &QuickBooksState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
+    let token = request.header("authorization").and_then(|v| {
+        v.get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+            .map(|_| &v[7..])
+    });
+    let detail = match token.and_then(|t| state.access.get(t)) {
+        Some(access) if state.is_revoked(access.grant) => "Token revoked".to_owned(),
+        Some(access) if request.now >= access.expires => format!(
+            "Token expired: the access token expired at {}",
+            format_rfc3339(access.expires)
+        ),
+        Some(_) => return None,
+        None => "Token invalid: no such access token".to_owned(),
+    };
+    Some(json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({
+            "fault": {
+                "error": [{
+                    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                    "detail": detail,
+                    "code": "3200",
+                }],
+                "type": "AUTHENTICATION",
+            },
+            "time": format_rfc3339(request.now),
+        }),
+    ))
+}
+
+/// The 403 for a realm that is not in `with.realms`: the app is not authorised for it
+/// [PETESBRAIN-QBO] (secondary).
+fn forbidden(now: OffsetDateTime) -> Response<Bytes> {
+    Fault {
+        status: StatusCode::FORBIDDEN,
+        kind: "AuthorizationFault",
+        code: "3100",
+        message: "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"
+            .to_owned(),
+        detail: "The application is not authorized for this company".to_owned(),
+        element: String::new(),
+    }
+    .response(now)
+}
+
+/// Fields the fake writes itself (and `sparse`, which is an instruction, not a field).
+fn is_system_field(key: &str) -> bool {
+    matches!(key, "Id" | "SyncToken" | "MetaData" | "sparse")
+}
+
+/// The text of a JSON scalar as a client may send ids and tokens: `"3"` and `3` alike.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn parse_date(text: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.get(..10)?, format).ok()
+}
+
+fn date_text(date: time::Date) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    date.format(format).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_parse_the_documented_subset() {
+        assert_eq!(
+            parse_query("select * from Vendor STARTPOSITION 3 MAXRESULTS 2"),
+            Ok(Query {
+                entity: Entity::Vendor,
+                filter: None,
+                start: 3,
+                max: 2,
+            })
+        );
+        assert_eq!(
+            parse_query("SELECT * FROM bill WHERE DocNumber = 'A \\'1\\''"),
+            Ok(Query {
+                entity: Entity::Bill,
+                filter: Some(("DocNumber".to_owned(), "A '1'".to_owned())),
+                start: 1,
+                max: DEFAULT_MAX_RESULTS,
+            })
+        );
+        assert_eq!(
+            parse_query("select * from Vendor maxresults 5000").map(|q| q.max),
+            Ok(MAX_MAX_RESULTS)
+        );
+        for bad in [
+            "select Id from Vendor",
+            "select * from Invoice",
+            "select * from Vendor where DisplayName = 'x",
+            "select * from Vendor STARTPOSITION 0",
+            "select * from Vendor orderby Id",
+            "select * from Vendor where DisplayName 'x'",
+        ] {
+            assert!(parse_query(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_and_sync_tokens_compare_as_text() {
+        assert_eq!(text_of(&json!(3)), "3");
+        assert_eq!(text_of(&json!("3")), "3");
+        assert_eq!(text_of(&Value::Null), "");
+    }
+
+    #[test]
+    fn faults_have_the_documented_shape() {
+        let at = time::macros::datetime!(2026-10-31 23:00 UTC);
+        let response = Fault::required("VendorRef").response(at);
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "Fault": {
+                    "Error": [{
+                        "Message": "Required Param Missing",
+                        "Detail": "Required parameter VendorRef is missing in the request",
+                        "code": "2020",
+                        "element": "VendorRef",
+                    }],
+                    "type": "ValidationFault",
+                },
+                "time": "2026-10-31T23:00:00Z",
+            })
+        );
+    }
+}
