@@ -158,6 +158,7 @@ fn evaluate_check(check: &Check, observation: &Observation) -> (bool, String) {
             filter,
             count,
             unique_by,
+            fields,
         } => {
             let records = observation
                 .mock_states
@@ -178,7 +179,29 @@ fn evaluate_check(check: &Check, observation: &Observation) -> (bool, String) {
                         .all(|(field, value)| field_at(record, field) == Some(value))
                 })
                 .collect();
-            check_state(&selected, *count, unique_by.as_deref())
+            let (mut holds, mut detail) = check_state(&selected, *count, unique_by.as_deref());
+            if !fields.is_empty() && selected.is_empty() && count.is_none() {
+                // Nothing selected: `fields` alone would hold vacuously.
+                holds = false;
+                detail = "no record selected to check `fields` on".to_owned();
+            } else if let Some(mismatch) = field_mismatch(&selected, fields) {
+                holds = false;
+                detail = if detail.is_empty() {
+                    mismatch
+                } else {
+                    format!("{detail}; {mismatch}")
+                };
+            } else if !fields.is_empty() {
+                let n = selected.len();
+                let plural = if n == 1 { "" } else { "s" };
+                let checked = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!("{detail}; ")
+                };
+                detail = format!("{checked}fields hold on {n} record{plural}");
+            }
+            (holds, detail)
         }
     }
 }
@@ -188,6 +211,23 @@ fn field_at<'a>(record: &'a Value, field: &str) -> Option<&'a Value> {
     field
         .split('.')
         .try_fold(record, |value, part| value.get(part))
+}
+
+/// `fields` over the records a `state` expectation selected: the first record (1-based among the
+/// selected) whose field differs, with what it holds; `None` when all hold.
+fn field_mismatch(selected: &[&Value], fields: &[(String, Value)]) -> Option<String> {
+    selected.iter().enumerate().find_map(|(index, record)| {
+        fields.iter().find_map(|(field, wanted)| {
+            let found = field_at(record, field);
+            (found != Some(wanted)).then(|| {
+                let found = found.map_or_else(|| "nothing".to_owned(), Value::to_string);
+                format!(
+                    "record {} of those selected has `{field}` = {found}, expected {wanted}",
+                    index + 1
+                )
+            })
+        })
+    })
 }
 
 /// `count` and `unique_by` over the records a `state` expectation selected. Records without the
@@ -398,6 +438,7 @@ mod tests {
                 .collect(),
             count: count.map(CountRange::exactly),
             unique_by: unique_by.map(str::to_owned),
+            fields: Vec::new(),
         };
         let acme = || ("Contact.Name", Value::from("Acme"));
         let cases = [
@@ -438,6 +479,62 @@ mod tests {
             ),
         ];
         for (check, passed, detail) in cases {
+            assert_eq!(
+                evaluate_check(&check, &observation),
+                (passed, detail.to_owned()),
+                "{check:?}"
+            );
+        }
+        let with_fields =
+            |filter: &[(&str, Value)], fields: &[(&str, Value)], count: Option<u64>| {
+                let pairs = |items: &[(&str, Value)]| {
+                    items
+                        .iter()
+                        .map(|(field, value)| ((*field).to_owned(), value.clone()))
+                        .collect()
+                };
+                Check::MockState {
+                    mock: "xero".into(),
+                    collection: "invoices".into(),
+                    filter: pairs(filter),
+                    count: count.map(CountRange::exactly),
+                    unique_by: None,
+                    fields: pairs(fields),
+                }
+            };
+        let reference = |value: &str| ("Reference", Value::from(value));
+        let field_cases = [
+            (
+                with_fields(&[acme()], &[reference("EXP-1042")], None),
+                true,
+                "fields hold on 2 records",
+            ),
+            (
+                with_fields(&[], &[("Contact.Name", Value::from("Acme"))], Some(3)),
+                false,
+                "3 records, expected exactly 3; record 3 of those selected has `Contact.Name` = \"Globex\", expected \"Acme\"",
+            ),
+            (
+                with_fields(
+                    &[reference("EXP-7")],
+                    &[("Status", Value::from("PAID"))],
+                    None,
+                ),
+                false,
+                "record 1 of those selected has `Status` = nothing, expected \"PAID\"",
+            ),
+            (
+                with_fields(&[reference("EXP-9")], &[reference("EXP-9")], None),
+                false,
+                "no record selected to check `fields` on",
+            ),
+            (
+                with_fields(&[reference("EXP-9")], &[reference("EXP-9")], Some(0)),
+                true,
+                "0 records, expected exactly 0; fields hold on 0 records",
+            ),
+        ];
+        for (check, passed, detail) in field_cases {
             assert_eq!(
                 evaluate_check(&check, &observation),
                 (passed, detail.to_owned()),

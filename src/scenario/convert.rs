@@ -236,6 +236,7 @@ const MOCK_EXPECT_KEYS: &[&str] = &[
     "state",
     "where",
     "unique_by",
+    "fields",
 ];
 const COUNT_KEYS: &[&str] = &["min", "max"];
 
@@ -3504,7 +3505,7 @@ impl Cx<'_> {
                         format!("`{key}` does not apply to `state` {context}"),
                         Some(key_node.span),
                     )
-                    .with_label("`state` goes with `where`, `count` and `unique_by`"),
+                    .with_label("`state` goes with `where`, `count`, `unique_by` and `fields`"),
                 );
                 return None;
             }
@@ -3550,7 +3551,11 @@ impl Cx<'_> {
             _ => None,
         };
         let filter = match fields.get("where") {
-            Some(value) => self.state_filter(value, context),
+            Some(value) => self.state_filter(value, "where", context),
+            None => Some(Vec::new()),
+        };
+        let field_checks = match fields.get("fields") {
+            Some(value) => self.state_filter(value, "fields", context),
             None => Some(Vec::new()),
         };
         let count = fields
@@ -3560,11 +3565,12 @@ impl Cx<'_> {
             self.string(value, "unique_by", context)
                 .and_then(|field| self.field_path(value, field, "unique_by", context))
         });
-        if !fields.has("count") && !fields.has("unique_by") {
-            if !fields.has_typo_of("count") && !fields.has_typo_of("unique_by") {
+        let checks = ["count", "unique_by", "fields"];
+        if !checks.iter().any(|key| fields.has(key)) {
+            if !checks.iter().any(|key| fields.has_typo_of(key)) {
                 self.error(
                     Diagnostic::new(format!("missing check {context}"), Some(fields.node.span))
-                        .with_label("give `count`, `unique_by` or both with `state`"),
+                        .with_label("give `count`, `unique_by` and/or `fields` with `state`"),
                 );
             }
             return None;
@@ -3575,20 +3581,27 @@ impl Cx<'_> {
             filter: filter?,
             count: present(count)?,
             unique_by: present(unique_by)?,
+            fields: field_checks?,
         })
     }
 
-    /// `where: { FIELD: VALUE }`: dotted field paths and the JSON values they must equal.
-    fn state_filter(&mut self, node: &Node, context: &str) -> Option<Vec<(String, Value)>> {
+    /// `where: { FIELD: VALUE }` or `fields: { FIELD: VALUE }` (the key `name`): dotted field paths
+    /// and the JSON values they must equal.
+    fn state_filter(
+        &mut self,
+        node: &Node,
+        name: &str,
+        context: &str,
+    ) -> Option<Vec<(String, Value)>> {
         let NodeKind::Mapping(entries) = &node.kind else {
-            self.type_error(node, "a mapping", "where", context);
+            self.type_error(node, "a mapping", name, context);
             return None;
         };
         let mut out = Some(Vec::new());
         for (key, value) in entries {
             let field = self
-                .string(key, "where", context)
-                .and_then(|field| self.field_path(key, field, "where", context));
+                .string(key, name, context)
+                .and_then(|field| self.field_path(key, field, name, context));
             let value = self.json(value);
             match (&mut out, field, value) {
                 (Some(out), Some(field), Some(value)) => out.push((field, value)),
@@ -3800,6 +3813,7 @@ fn describe(check: &Check) -> String {
             collection,
             count,
             unique_by,
+            fields,
             ..
         } => {
             let mut text = format!("`{collection}` of `{mock}`");
@@ -3808,6 +3822,9 @@ fn describe(check: &Check) -> String {
             }
             if let Some(field) = unique_by {
                 text.push_str(&format!(", unique by `{field}`"));
+            }
+            for (field, value) in fields {
+                text.push_str(&format!(", `{field}` = {value}"));
             }
             text
         }

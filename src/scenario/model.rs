@@ -1063,6 +1063,8 @@ pub enum Check {
         count: Option<CountRange>,
         /// No two selected records share this field's value (a dotted path), if checked.
         unique_by: Option<String>,
+        /// `fields`: every selected record has these values at these fields (dotted paths).
+        fields: Vec<(String, serde_json::Value)>,
     },
 }
 
