@@ -25,12 +25,13 @@ use std::collections::HashMap;
 
 use hyper::HeaderMap;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::connector::{
-    Bill, Settings, TIMED_OUT, http_client, status_line, text_at, unreachable_message,
+    Bill, Settings, TIMED_OUT, http_client, request_tokens, status_line, text_at,
+    unreachable_message,
 };
 use crate::log;
 use crate::release::Release;
@@ -120,46 +121,19 @@ impl QuickBooksClient {
 
     /// `POST /oauth2/v1/tokens/bearer` with `form`: the access and refresh tokens.
     async fn token(&self, form: &[(&str, &str)]) -> Result<(String, String), String> {
-        let grant = form.first().map_or("", |(_, value)| *value);
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let response = self
-            .http
-            .post(format!("{}{TOKEN_PATH}", self.base_url))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(ACCEPT, "application/json")
-            .body(body)
-            .send()
+        let refreshing = form
+            .first()
+            .is_some_and(|(_, grant)| *grant == "refresh_token");
+        request_tokens(&self.http, &self.base_url, TOKEN_PATH, "quickbooks", form)
             .await
-            .map_err(unreachable_message)?;
-        let status = response.status();
-        log(format!(
-            "quickbooks: POST {TOKEN_PATH} ({grant}) -> {}",
-            status.as_u16()
-        ));
-        let body = response.bytes().await.map_err(unreachable_message)?;
-        let json = serde_json::from_slice::<Value>(&body).ok();
-        if !status.is_success() {
-            let reason = json
-                .as_ref()
-                .and_then(|json| text_at(json, &["error"]).map(str::to_owned))
-                .unwrap_or_else(|| status_line(status));
-            if reason == "invalid_grant" && grant == "refresh_token" {
-                return Err(
+            .map_err(|message| {
+                if refreshing && message == "token request failed: invalid_grant" {
                     "QuickBooks disconnected: the refresh token was refused (invalid_grant); reconnect ledger-sync"
-                        .to_owned(),
-                );
-            }
-            return Err(format!("token request failed: {reason}"));
-        }
-        let field = |name: &str| {
-            json.as_ref()
-                .and_then(|json| text_at(json, &[name]))
-                .map(str::to_owned)
-                .ok_or_else(|| format!("token request failed: the answer has no `{name}`"))
-        };
-        Ok((field("access_token")?, field("refresh_token")?))
+                        .to_owned()
+                } else {
+                    message
+                }
+            })
     }
 
     /// Trades the session's refresh token for a new access token.
