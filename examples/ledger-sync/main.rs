@@ -97,7 +97,10 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            log_error(format_args!("{message}\n\n{USAGE}"));
+            // The reason last, on one line, with where to look: a supervisor's log tail shows it.
+            log_error(format_args!(
+                "{message} (`ledger-sync --help` lists the options and variables)"
+            ));
             return ExitCode::from(EXIT_USAGE);
         }
     };
