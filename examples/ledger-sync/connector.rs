@@ -174,9 +174,9 @@ impl Connector {
     pub async fn post_journal(&self, export_id: &str, journal: &Journal) -> Result<String, String> {
         match self {
             Connector::Intacct(client) => client.post_journal(export_id, journal).await,
-            Connector::Xero(_) => Err(unsupported("Xero", "journals")),
-            Connector::Sage(_) => Err(unsupported("Sage", "journals")),
-            Connector::QuickBooks(_) => Err(unsupported("QuickBooks", "journals")),
+            Connector::Xero(_) => Err(unsupported("Xero", "posting journals")),
+            Connector::Sage(_) => Err(unsupported("Sage", "posting journals")),
+            Connector::QuickBooks(_) => Err(unsupported("QuickBooks", "posting journals")),
         }
     }
 
