@@ -805,9 +805,11 @@ fn validate(
     Ok(())
 }
 
-/// A journal entry, `GLBATCH` with the element names of the Intacct SDKs' journal entry create
-/// (the catalog is silent on journals: the names follow [INTACCT-SDK-PHP]'s, the rules and texts
-/// are reenact's): `JOURNAL` and `BATCH_DATE` are required (the date is kept as sent, not
+/// A journal entry, `GLBATCH`, with the element names the journal entry create of the
+/// `intacct/intacct-sdk-php` repository writes (the repository the catalog cites as
+/// [INTACCT-SDK-PHP]; the catalog itself names journals only in incident I-02 and lists none of
+/// these elements, so the shape is a choice following those names; the rules and texts are
+/// reenact's): `JOURNAL` and `BATCH_DATE` are required (the date is kept as sent, not
 /// parsed); `ENTRIES` holds one or more `GLENTRY` lines, each with an `ACCOUNTNO`, a `TR_TYPE`
 /// of `1` (debit) or `-1` (credit) and an amount in `TRX_AMOUNT` (or `AMOUNT`): a decimal of at
 /// most two places, not negative (the side is `TR_TYPE`). Amounts are added as integers
