@@ -607,6 +607,192 @@ async fn a_commit_then_524_saves_and_answers_the_gateway_error() {
     );
 }
 
+/// A `create GLBATCH` function: journal `GJ`, reference `reference`, and `lines` of
+/// `(ACCOUNTNO, TR_TYPE, amount element, amount)`.
+fn journal(controlid: &str, reference: &str, lines: &[(&str, &str, &str, &str)]) -> String {
+    let entries: String = lines
+        .iter()
+        .map(|(account, side, element, amount)| {
+            format!(
+                "<GLENTRY><ACCOUNTNO>{account}</ACCOUNTNO><TR_TYPE>{side}</TR_TYPE><{element}>{amount}</{element}></GLENTRY>"
+            )
+        })
+        .collect();
+    format!(
+        "<function controlid=\"{controlid}\"><create><GLBATCH><JOURNAL>GJ</JOURNAL><BATCH_DATE>11/30/2026</BATCH_DATE><BATCH_TITLE>Accrual {reference}</BATCH_TITLE><REFERENCENO>{reference}</REFERENCENO><ENTRIES>{entries}</ENTRIES></GLBATCH></create></function>"
+    )
+}
+
+/// Balanced accrual lines: 1,234.50 + 0.05 debited, 1,234.55 credited.
+const ACCRUAL: &[(&str, &str, &str, &str)] = &[
+    ("6420", "1", "TRX_AMOUNT", "1234.50"),
+    ("6430", "1", "AMOUNT", "0.05"),
+    ("2100", "-1", "TRX_AMOUNT", "1234.55"),
+];
+
+/// Journal entries (`GLBATCH`, element names of the SDKs' journal entry create; the rules are
+/// reenact's): a balanced entry is saved with `RECORDNO` and `WHENCREATED` on the virtual clock,
+/// its lines as sent, and `read`/`readByQuery` return it.
+#[tokio::test]
+async fn a_balanced_journal_entry_is_saved_and_read_back() {
+    let intacct = Harness::start(spec("", "")).await;
+    let got = intacct.login(&journal("j-1", "ACCR-11", ACCRUAL)).await;
+    assert_eq!(
+        got.x("/response/operation/result/status"),
+        "success",
+        "{}",
+        got.body
+    );
+    let data = "/response/operation/result/data";
+    assert_eq!(got.x(&format!("{data}/glbatch/RECORDNO")), "1");
+    intacct.login(&journal("j-2", "ACCR-12", ACCRUAL)).await;
+
+    let state = intacct.provider_state().await;
+    let journals = state["journals"].as_array().expect("journals");
+    assert_eq!(journals.len(), 2);
+    assert_eq!(journals[0]["RECORDNO"], "1");
+    assert_eq!(journals[0]["JOURNAL"], "GJ");
+    assert_eq!(journals[0]["BATCH_DATE"], "11/30/2026");
+    assert_eq!(journals[0]["WHENCREATED"], "2026-10-31T23:00:00Z");
+    assert_eq!(journals[0]["company"], "acme-ltd");
+    assert_eq!(journals[0]["ENTRIES"]["GLENTRY"][2]["TR_TYPE"], "-1");
+    assert_eq!(
+        journals[0]["ENTRIES"]["GLENTRY"][2]["TRX_AMOUNT"],
+        "1234.55"
+    );
+
+    let read = intacct
+        .login("<function controlid=\"r\"><read><object>GLBATCH</object><keys>2</keys><fields>*</fields></read></function>")
+        .await;
+    assert_eq!(read.x(&format!("{data}/@listtype")), "glbatch");
+    assert_eq!(read.x(&format!("{data}/glbatch/REFERENCENO")), "ACCR-12");
+    assert_eq!(
+        read.count(&format!("{data}/glbatch/ENTRIES/GLENTRY")),
+        3,
+        "{}",
+        read.body
+    );
+    let query = intacct
+        .login("<function controlid=\"q\"><readByQuery><object>GLBATCH</object><fields>RECORDNO</fields><query>REFERENCENO = 'ACCR-11'</query></readByQuery></function>")
+        .await;
+    assert_eq!(query.x(&format!("{data}/@totalcount")), "1");
+    assert_eq!(query.x(&format!("{data}/glbatch/RECORDNO")), "1");
+}
+
+/// An entry whose debits and credits differ fails its function (content level
+/// [INTACCT-ERRORS]; errorno and texts reenact's), amounts compared exactly (no float rounding:
+/// 0.10 + 0.20 debited balances 0.30 credited, 0.01 off does not); bad lines fail as invalid;
+/// nothing is saved; the other functions of the request still run.
+#[tokio::test]
+async fn an_unbalanced_or_malformed_journal_entry_fails_its_function() {
+    let intacct = Harness::start(spec("", "")).await;
+    let exact = &[
+        ("6420", "1", "TRX_AMOUNT", "0.10"),
+        ("6430", "1", "TRX_AMOUNT", "0.20"),
+        ("2100", "-1", "TRX_AMOUNT", "0.30"),
+    ];
+    let off = &[
+        ("6420", "1", "TRX_AMOUNT", "100.00"),
+        ("2100", "-1", "TRX_AMOUNT", "99.99"),
+    ];
+    let got = intacct
+        .login(&format!(
+            "{}{}{}",
+            journal("exact", "A", exact),
+            journal("off", "B", off),
+            vendor("v", "V-1")
+        ))
+        .await;
+    let result = |n: usize, path: &str| got.x(&format!("/response/operation/result[{n}]/{path}"));
+    assert_eq!(got.x("/response/control/status"), "success");
+    assert_eq!(result(1, "status"), "success", "{}", got.body);
+    assert_eq!(result(2, "status"), "failure");
+    assert_eq!(result(2, "controlid"), "off");
+    assert_eq!(
+        result(2, "errormessage/error/errorno"),
+        "REENACT-UNBALANCED"
+    );
+    assert_eq!(
+        result(2, "errormessage/error/description2"),
+        "Debits total 100.00 and credits total 99.99"
+    );
+    assert_eq!(result(3, "status"), "success");
+
+    let bad_lines: &[&[(&str, &str, &str, &str)]] = &[
+        &[("6420", "2", "TRX_AMOUNT", "1.00")],
+        &[("6420", "1", "TRX_AMOUNT", "1.005")],
+        &[("6420", "1", "TRX_AMOUNT", "-1.00")],
+        &[("6420", "1", "TRX_AMOUNT", "1,00")],
+        &[("", "1", "TRX_AMOUNT", "1.00")],
+        &[("6420", "1", "MEMO", "1.00")],
+        &[],
+    ];
+    for lines in bad_lines {
+        let got = intacct.login(&journal("bad", "C", lines)).await;
+        assert_eq!(
+            got.x("/response/operation/result/errormessage/error/errorno"),
+            "REENACT-INVALID",
+            "{lines:?}: {}",
+            got.body
+        );
+    }
+    let no_date = intacct
+        .login("<function controlid=\"nd\"><create><GLBATCH><JOURNAL>GJ</JOURNAL><ENTRIES><GLENTRY><ACCOUNTNO>1</ACCOUNTNO><TR_TYPE>1</TR_TYPE><TRX_AMOUNT>0</TRX_AMOUNT></GLENTRY></ENTRIES></GLBATCH></create></function>")
+        .await;
+    assert_eq!(
+        no_date.x("/response/operation/result/errormessage/error/description2"),
+        "GLBATCH requires BATCH_DATE"
+    );
+    let update = intacct
+        .login("<function controlid=\"u\"><update><GLBATCH><RECORDNO>1</RECORDNO><BATCH_TITLE>x</BATCH_TITLE></GLBATCH></update></function>")
+        .await;
+    assert_eq!(
+        update.x("/response/operation/result/errormessage/error/errorno"),
+        "REENACT-UNSUPPORTED"
+    );
+    let state = intacct.provider_state().await;
+    assert_eq!(state["journals"].as_array().map(Vec::len), Some(1));
+    assert_eq!(state["journals"][0]["REFERENCENO"], "A");
+}
+
+/// Catalog I-02 at the provider: the gateway posts the journal, then the CDN cuts the
+/// connection (`commit_then` 524, [INTACCT-SDK-PHP] `testMockDefaultNo524Retry`). Re-sent as a
+/// new request (`uniqueid` false) the journal is posted twice; re-sent under the same control id
+/// with `uniqueid=true` it is refused [INTACCT-REQUESTS] and a query finds the one entry.
+#[tokio::test]
+async fn a_journal_resent_after_a_524_is_posted_twice_unless_uniqueid_refuses_it() {
+    let faults = "    faults:\n      - when: { method: POST, path: /ia/xml/xmlgw.phtml }\n        nth: 1\n        action: { commit_then: { status: 524 } }\n";
+    let blind = Harness::start(spec("", faults)).await;
+    let lost = blind.login(&journal("j", "ACCR-11", ACCRUAL)).await;
+    assert_eq!(lost.status, 524);
+    assert_eq!(lost.body, "");
+    let again = blind.login(&journal("j", "ACCR-11", ACCRUAL)).await;
+    assert_eq!(again.x("/response/operation/result/status"), "success");
+    let state = blind.provider_state().await;
+    assert_eq!(state["journals"].as_array().map(Vec::len), Some(2));
+
+    let careful = Harness::start(spec("", faults)).await;
+    let unique = envelope(
+        "<uniqueid>true</uniqueid>",
+        false,
+        LOGIN,
+        &journal("j", "ACCR-11", ACCRUAL),
+    );
+    assert_eq!(careful.post(unique.clone()).await.status, 524);
+    let replay = careful.post(unique).await;
+    assert_eq!(replay.x("/response/control/status"), "failure");
+    assert_eq!(
+        replay.x("/response/errormessage/error/errorno"),
+        "REENACT-CONTROLID-REUSED"
+    );
+    let found = careful
+        .login("<function controlid=\"q\"><readByQuery><object>GLBATCH</object><fields>RECORDNO</fields><query>REFERENCENO = 'ACCR-11'</query></readByQuery></function>")
+        .await;
+    assert_eq!(found.x("/response/operation/result/data/@totalcount"), "1");
+    let state = careful.provider_state().await;
+    assert_eq!(state["journals"].as_array().map(Vec::len), Some(1));
+}
+
 /// Other paths are not the provider's: `404`, journaled as unmatched.
 #[tokio::test]
 async fn other_paths_are_unmatched() {

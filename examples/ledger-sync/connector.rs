@@ -12,7 +12,8 @@
 //!   variables, e.g. a realm or business id) and the async methods `connect`, `post_bill`,
 //!   `post_bills`, `update_due_date`, `list_vendors` and the method `verify_webhook`, with the
 //!   signatures of [`Connector`]'s methods below; an operation the provider does not offer
-//!   returns `Err(unsupported(..))`;
+//!   returns `Err(unsupported(..))`; `post_journal` only where the provider posts journals
+//!   (Intacct's does; the others are answered `unsupported` in [`Connector::post_journal`]);
 //! - declare `mod NAME;` in `main.rs`, add a variant here and an arm to each `match`;
 //! - list the variables in `main.rs`'s usage text.
 //!
@@ -57,6 +58,38 @@ pub struct Bill {
     pub date: Option<String>,
     /// The bill's due date, `YYYY-MM-DD`, when the expense has one.
     pub due_date: Option<String>,
+}
+
+/// A journal entry to post, e.g. a month-end accrual; amounts stay decimal strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Journal {
+    /// The caller's id of the entry, so it can be traced back and found again.
+    pub reference: String,
+    /// The posting date, `YYYY-MM-DD`.
+    pub date: String,
+    /// What the entry is for.
+    pub title: String,
+    /// The lines; the accounting system checks that they balance.
+    pub lines: Vec<JournalLine>,
+}
+
+/// One line of a [`Journal`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalLine {
+    /// The ledger account.
+    pub account: String,
+    /// The amount as a non-negative decimal string, e.g. `"123.45"`.
+    pub amount: String,
+    /// Debit or credit.
+    pub side: Side,
+}
+
+/// Which side of the ledger a [`JournalLine`] is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Debit,
+    Credit,
 }
 
 /// What every client is built from.
@@ -134,6 +167,16 @@ impl Connector {
             Connector::Intacct(client) => client.post_bills(export_id, bills).await,
             Connector::Sage(client) => client.post_bills(export_id, bills).await,
             Connector::QuickBooks(client) => client.post_bills(export_id, bills).await,
+        }
+    }
+
+    /// Posts one journal entry; the accounting system's id of it, or the message to show.
+    pub async fn post_journal(&self, export_id: &str, journal: &Journal) -> Result<String, String> {
+        match self {
+            Connector::Intacct(client) => client.post_journal(export_id, journal).await,
+            Connector::Xero(_) => Err(unsupported("Xero", "posting journals")),
+            Connector::Sage(_) => Err(unsupported("Sage", "posting journals")),
+            Connector::QuickBooks(_) => Err(unsupported("QuickBooks", "posting journals")),
         }
     }
 

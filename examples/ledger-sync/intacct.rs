@@ -1,6 +1,6 @@
 //! The ledger-sync demo's Sage Intacct client: the XML Web Services gateway
-//! (`POST /ia/xml/xmlgw.phtml`), a session from `getAPISession`, bills as `APBILL` and vendors as
-//! `VENDOR` records.
+//! (`POST /ia/xml/xmlgw.phtml`), a session from `getAPISession`, bills as `APBILL`, journal
+//! entries as `GLBATCH` and vendors as `VENDOR` records.
 //!
 //! [`IntacctClient`] keeps the credentials (`INTACCT_*`) and the API session of one process. A
 //! vendor's `VENDORID` is its name in upper case with every run of other characters turned into
@@ -15,9 +15,11 @@
 //!   wrong bill id beside the one after the failure); 1.4.3 reads each function's result by its
 //!   `controlid` and reports the failed bill with Intacct's error.
 //! - SUP-5047: when the gateway answers `524` (the CDN cut the connection while Intacct kept
-//!   processing), 1.4.2 sends the bill again as a new request and Intacct posts it twice; 1.4.3
-//!   sends writes with `uniqueid=true` under a control id made from the expense, and after a 524
-//!   looks the bill up by its `RECORDID` before sending anything again.
+//!   processing), 1.4.2 sends the create (a month-end accrual journal, or a bill: both go through
+//!   [`IntacctClient::create_once`]) again as a new request and Intacct posts it twice; 1.4.3
+//!   sends writes with `uniqueid=true` under a control id made from the caller's reference, and
+//!   after a 524 looks the record up by that reference (a journal's `REFERENCENO`, a bill's
+//!   `RECORDID`) before sending anything again.
 //! - SUP-5052: at month end the gateway answers `429` with `GW-0010`; 1.4.2 fails the export at
 //!   once, 1.4.3 backs off (`Retry-After` when given, else 1s) and retries up to three times.
 
@@ -30,7 +32,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::connector::{
-    Bill, Settings, http_client, retry_after, status_line, unreachable_message, unsupported,
+    Bill, Journal, Settings, Side, http_client, retry_after, status_line, unreachable_message,
+    unsupported,
 };
 use crate::log;
 use crate::release::Release;
@@ -44,6 +47,8 @@ const XML_REQUEST: &str = "x-intacct-xml-request";
 const GATEWAY_TIMEOUT_524: u16 = 524;
 /// How many times 1.4.3 retries a call the gateway rate limited (SUP-5052).
 const MAX_RATE_LIMIT_RETRIES: u32 = 3;
+/// The journal ledger-sync posts its entries to: the general journal (ledger-sync's choice).
+const JOURNAL_SYMBOL: &str = "GJ";
 /// Vendors per `readByQuery` page.
 const PAGE_SIZE: usize = 100;
 /// The most vendor pages one sync reads, so a looping API cannot hang it.
@@ -94,6 +99,36 @@ pub struct IntacctClient {
     /// Numbers the requests' control ids.
     requests: AtomicU64,
 }
+
+/// An object ledger-sync creates, and how to find one again by the caller's reference
+/// (SUP-5047).
+#[derive(Debug, PartialEq, Eq)]
+struct Kind {
+    /// What the log and the `uniqueid` control id call it.
+    noun: &'static str,
+    /// The Intacct object.
+    object: &'static str,
+    /// The element a record of it is listed as in `<data>`.
+    list: &'static str,
+    /// The field that holds the caller's reference.
+    reference_field: &'static str,
+}
+
+/// A bill, found by its `RECORDID` (the expense id).
+const BILL: Kind = Kind {
+    noun: "bill",
+    object: "APBILL",
+    list: "apbill",
+    reference_field: "RECORDID",
+};
+
+/// A journal entry, found by its `REFERENCENO` (the caller's journal id).
+const JOURNAL: Kind = Kind {
+    noun: "journal",
+    object: "GLBATCH",
+    list: "glbatch",
+    reference_field: "REFERENCENO",
+};
 
 /// One `<result>` of an answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,8 +211,31 @@ impl IntacctClient {
     pub async fn post_bill(&self, export_id: &str, bill: &Bill) -> Result<String, String> {
         let function = create_bill(export_id, bill);
         let what = format!("export {export_id}: create APBILL");
-        let unique = unique_control(self.release, bill);
-        let resend = || self.send(&what, false, &function, unique.as_deref());
+        self.create_once(&what, &function, &BILL, &bill.reference)
+            .await
+    }
+
+    /// Posts a journal entry (`GLBATCH` in the general journal, the caller's id as
+    /// `REFERENCENO`); its `RECORDNO`, or the message to show the user.
+    pub async fn post_journal(&self, export_id: &str, journal: &Journal) -> Result<String, String> {
+        let function = create_journal(export_id, journal);
+        let what = format!("export {export_id}: create GLBATCH");
+        self.create_once(&what, &function, &JOURNAL, &journal.reference)
+            .await
+    }
+
+    /// Sends the one-record create `function` for a `kind` record the caller knows as
+    /// `reference`; the new `RECORDNO`, or the message to show. After a gateway error the
+    /// release decides what happens (SUP-5047).
+    async fn create_once(
+        &self,
+        what: &str,
+        function: &str,
+        kind: &Kind,
+        reference: &str,
+    ) -> Result<String, String> {
+        let unique = unique_control(self.release, kind, reference);
+        let resend = || self.send(what, false, function, unique.as_deref());
         let answer = match resend().await {
             Err(CallError::Gateway(status)) => match after_gateway_error(self.release, status) {
                 AfterGatewayError::SendAgain => {
@@ -189,10 +247,11 @@ impl IntacctClient {
                 }
                 AfterGatewayError::LookUp => {
                     log(format!(
-                        "{what}: {} - looking the bill up",
-                        status_line(status)
+                        "{what}: {} - looking the {} up",
+                        status_line(status),
+                        kind.noun
                     ));
-                    if let Some(record) = self.find_bill(&bill.reference).await? {
+                    if let Some(record) = self.find_record(kind, reference).await? {
                         return Ok(record);
                     }
                     resend().await.map_err(CallError::into_message)?
@@ -370,15 +429,19 @@ impl IntacctClient {
         }
     }
 
-    /// SUP-5047 (fix): the `RECORDNO` of the bill saved as `reference`, if Intacct has one.
-    async fn find_bill(&self, reference: &str) -> Result<Option<String>, String> {
+    /// SUP-5047 (fix): the `RECORDNO` of the `kind` record saved as `reference`, if Intacct has
+    /// one.
+    async fn find_record(&self, kind: &Kind, reference: &str) -> Result<Option<String>, String> {
         let function = format!(
-            "<function controlid=\"find-bill\"><readByQuery><object>APBILL</object><fields>RECORDNO</fields><query>RECORDID = '{}'</query><pagesize>1</pagesize></readByQuery></function>",
+            "<function controlid=\"find-{}\"><readByQuery><object>{}</object><fields>RECORDNO</fields><query>{} = '{}'</query><pagesize>1</pagesize></readByQuery></function>",
+            kind.noun,
+            kind.object,
+            kind.reference_field,
             escape(&reference.replace('\'', ""))
         );
         let answer = self
             .call(
-                &format!("bill {reference}: readByQuery APBILL"),
+                &format!("{} {reference}: readByQuery {}", kind.noun, kind.object),
                 false,
                 &function,
             )
@@ -393,7 +456,10 @@ impl IntacctClient {
         let document = parse(&answer.xml)?;
         let found = text(
             &document,
-            "/response/operation/result[1]/data/apbill[1]/RECORDNO",
+            &format!(
+                "/response/operation/result[1]/data/{}[1]/RECORDNO",
+                kind.list
+            ),
         );
         Ok(Some(found).filter(|n| !n.is_empty()))
     }
@@ -416,12 +482,12 @@ fn rate_limit_wait(
     }
 }
 
-/// What a bill create does after the gateway answered with an HTTP error (SUP-5047).
+/// What a create does after the gateway answered with an HTTP error (SUP-5047).
 #[derive(Debug, PartialEq, Eq)]
 enum AfterGatewayError {
-    /// Send the same bill again.
+    /// Send the same create again.
     SendAgain,
-    /// Look the bill up by its `RECORDID`; send it again only when Intacct does not have it.
+    /// Look the record up by its reference; send it again only when Intacct does not have it.
     LookUp,
     /// Report the error.
     GiveUp,
@@ -430,27 +496,27 @@ enum AfterGatewayError {
 /// SUP-5047: what the release does after `status`.
 fn after_gateway_error(release: Release, status: StatusCode) -> AfterGatewayError {
     match release {
-        // SUP-5047 (bug): 1.4.2 sends the bill again after any 5xx, 524 included. A 524 means the
-        // CDN cut the connection while Intacct still processed the request, so the bill is
-        // posted twice.
+        // SUP-5047 (bug): 1.4.2 sends the create again after any 5xx, 524 included. A 524 means
+        // the CDN cut the connection while Intacct still processed the request, so the journal
+        // (or bill) is posted twice.
         Release::V1_4_2 if status.is_server_error() => AfterGatewayError::SendAgain,
         // SUP-5047 (fix): 1.4.3 never resends blindly after a 524 (as the Intacct SDKs, which
-        // retry other 5xx but not 524); it looks the bill up first.
+        // retry other 5xx but not 524); it looks the record up first.
         Release::V1_4_3 if status.as_u16() == GATEWAY_TIMEOUT_524 => AfterGatewayError::LookUp,
         _ => AfterGatewayError::GiveUp,
     }
 }
 
-/// SUP-5047: the control id a bill create goes under with `uniqueid=true`, if the release sends
-/// one.
-fn unique_control(release: Release, bill: &Bill) -> Option<String> {
+/// SUP-5047: the control id the create of the `kind` record known as `reference` goes under with
+/// `uniqueid=true`, if the release sends one.
+fn unique_control(release: Release, kind: &Kind, reference: &str) -> Option<String> {
     match release {
         // SUP-5047 (bug): 1.4.2 numbers every request anew (uniqueid false), so Intacct cannot
-        // tell a resent bill from a new one.
+        // tell a resent journal or bill from a new one.
         Release::V1_4_2 => None,
-        // SUP-5047 (fix): 1.4.3 derives the control id from the expense and sends uniqueid=true,
-        // so Intacct refuses to run the same create twice.
-        Release::V1_4_3 => Some(format!("bill-{}", bill.reference)),
+        // SUP-5047 (fix): 1.4.3 derives the control id from the caller's reference (journal id,
+        // expense id) and sends uniqueid=true, so Intacct refuses to run the same create twice.
+        Release::V1_4_3 => Some(format!("{}-{reference}", kind.noun)),
     }
 }
 
@@ -520,6 +586,33 @@ fn create_bill(id: &str, bill: &Bill) -> String {
         escape(&bill.currency),
         escape(&bill.account_code),
         escape(&bill.amount),
+    )
+}
+
+/// The `create GLBATCH` function for `journal` in the general journal, with control id `id`:
+/// one `GLENTRY` per line, `TR_TYPE` `1` for a debit and `-1` for a credit.
+fn create_journal(id: &str, journal: &Journal) -> String {
+    let entries: String = journal
+        .lines
+        .iter()
+        .map(|line| {
+            let side = match line.side {
+                Side::Debit => "1",
+                Side::Credit => "-1",
+            };
+            format!(
+                "<GLENTRY><ACCOUNTNO>{}</ACCOUNTNO><TR_TYPE>{side}</TR_TYPE><TRX_AMOUNT>{}</TRX_AMOUNT></GLENTRY>",
+                escape(&line.account),
+                escape(&line.amount)
+            )
+        })
+        .collect();
+    format!(
+        "<function controlid=\"{}\"><create><GLBATCH><JOURNAL>{JOURNAL_SYMBOL}</JOURNAL><BATCH_DATE>{}</BATCH_DATE><BATCH_TITLE>{}</BATCH_TITLE><REFERENCENO>{}</REFERENCENO><ENTRIES>{entries}</ENTRIES></GLBATCH></create></function>",
+        escape(id),
+        escape(&us_date(&journal.date)),
+        escape(&journal.title),
+        escape(&journal.reference),
     )
 }
 
@@ -683,7 +776,7 @@ mod tests {
     }
 
     #[test]
-    fn sup_5047_1_4_2_resends_after_a_524_and_1_4_3_looks_the_bill_up() {
+    fn sup_5047_1_4_2_resends_after_a_524_and_1_4_3_looks_the_record_up() {
         let cdn = StatusCode::from_u16(524).expect("a status");
         assert_eq!(
             after_gateway_error(Release::V1_4_2, cdn),
@@ -697,18 +790,13 @@ mod tests {
             after_gateway_error(Release::V1_4_3, StatusCode::BAD_GATEWAY),
             AfterGatewayError::GiveUp
         );
-        let bill = Bill {
-            reference: "EXP-1".to_owned(),
-            contact: "Nordic Rail".to_owned(),
-            amount: "1.00".to_owned(),
-            currency: "USD".to_owned(),
-            account_code: "6420".to_owned(),
-            date: None,
-            due_date: None,
-        };
-        assert_eq!(unique_control(Release::V1_4_2, &bill), None);
+        assert_eq!(unique_control(Release::V1_4_2, &JOURNAL, "ACCR-11"), None);
         assert_eq!(
-            unique_control(Release::V1_4_3, &bill).as_deref(),
+            unique_control(Release::V1_4_3, &JOURNAL, "ACCR-11").as_deref(),
+            Some("journal-ACCR-11")
+        );
+        assert_eq!(
+            unique_control(Release::V1_4_3, &BILL, "EXP-1").as_deref(),
             Some("bill-EXP-1")
         );
     }
@@ -726,6 +814,44 @@ mod tests {
             Some(std::time::Duration::from_secs(2))
         );
         assert_eq!(rate_limit_wait(Release::V1_4_3, 3, None), None);
+    }
+
+    #[test]
+    fn journals_are_glbatch_entries_with_tr_type_sides() {
+        let journal = Journal {
+            reference: "ACCR<1>".to_owned(),
+            date: "2026-11-30".to_owned(),
+            title: "Accruals".to_owned(),
+            lines: vec![
+                crate::connector::JournalLine {
+                    account: "6420".to_owned(),
+                    amount: "10.00".to_owned(),
+                    side: Side::Debit,
+                },
+                crate::connector::JournalLine {
+                    account: "2100".to_owned(),
+                    amount: "10.00".to_owned(),
+                    side: Side::Credit,
+                },
+            ],
+        };
+        let function = create_journal("exp-1", &journal);
+        let document = parse(&function).expect("XML");
+        let entry = "/function/create/GLBATCH";
+        assert_eq!(text(&document, &format!("{entry}/JOURNAL")), "GJ");
+        assert_eq!(
+            text(&document, &format!("{entry}/BATCH_DATE")),
+            "11/30/2026"
+        );
+        assert_eq!(text(&document, &format!("{entry}/REFERENCENO")), "ACCR<1>");
+        assert_eq!(
+            text(&document, &format!("{entry}/ENTRIES/GLENTRY[2]/TR_TYPE")),
+            "-1"
+        );
+        assert_eq!(
+            text(&document, &format!("{entry}/ENTRIES/GLENTRY[1]/TRX_AMOUNT")),
+            "10.00"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! [`App`] holds the state of one process (the accounting connector, the exports, the webhook
 //! events) and [`App::handle`] answers every request. Exports run in background tasks, so
 //! `POST /exports` and `POST /exports/batch` answer `202` at once and `GET /exports/{id}` shows
-//! the outcome. Most incidents of release 1.4.2 live in the provider clients (`connector.rs`
+//! the outcome; `POST /journals` posts a journal entry the same way. Most incidents of release 1.4.2 live in the provider clients (`connector.rs`
 //! lists them) and the webhook check (`webhook.rs`); the one in this module is SUP-5003: 1.4.2
 //! dates a bill by the UTC day of the card transaction, 1.4.3 by its local day. Bad input gets a
 //! `4xx` with a JSON `error`, never a panic.
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::connector::{Bill, Connector};
+use crate::connector::{Bill, Connector, Journal, JournalLine, Side};
 use crate::log;
 use crate::release::Release;
 use crate::webhook::Rejection;
@@ -32,6 +32,8 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 const MAX_KEPT_EVENTS: usize = 1000;
 /// The most expenses one `POST /exports/batch` takes.
 const MAX_BATCH: usize = 50;
+/// The most lines one `POST /journals` takes.
+const MAX_JOURNAL_LINES: usize = 100;
 
 /// The state of one ledger-sync process.
 pub struct App {
@@ -58,13 +60,16 @@ struct Exports {
     by_id: HashMap<String, Export>,
 }
 
-/// One card expense on its way to the accounting system.
+/// One card expense (or journal entry) on its way to the accounting system.
 #[derive(Clone, Debug, Serialize)]
 struct Export {
     id: String,
     state: ExportState,
     #[serde(skip_serializing_if = "Option::is_none")]
     bill_id: Option<String>,
+    /// The accounting system's id of the journal entry, for a journal export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     /// Per expense, for a batch export.
@@ -117,6 +122,27 @@ struct Expense {
 #[serde(deny_unknown_fields)]
 struct Batch {
     expenses: Vec<Expense>,
+}
+
+/// The body of `POST /journals`: a journal entry, e.g. a month-end accrual.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalEntry {
+    /// The caller's id of the entry.
+    journal_id: String,
+    /// The posting date, `YYYY-MM-DD`.
+    date: String,
+    title: String,
+    lines: Vec<Line>,
+}
+
+/// One line of a [`JournalEntry`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    account: String,
+    amount: String,
+    side: Side,
 }
 
 /// The body of `POST /connections/accounting`: the OAuth authorization code (systems without
@@ -194,6 +220,7 @@ impl App {
             (&Method::POST, ["connections", "accounting"]) => self.connect(request).await,
             (&Method::POST, ["exports"]) => self.start_export(request).await,
             (&Method::POST, ["exports", "batch"]) => self.start_batch(request).await,
+            (&Method::POST, ["journals"]) => self.start_journal(request).await,
             (&Method::GET, ["exports", id]) => self.show_export(id).await,
             (&Method::PATCH, ["bills", id]) => self.change_bill(id, request).await,
             (&Method::POST, ["sync", "vendors"]) => self.sync_vendors().await,
@@ -207,6 +234,7 @@ impl App {
                 | ["connections", "accounting"]
                 | ["exports"]
                 | ["exports", _]
+                | ["journals"]
                 | ["bills", _]
                 | ["sync", "vendors"]
                 | ["webhooks", "accounting"]
@@ -254,24 +282,80 @@ impl App {
         let id = export.id.clone();
         tokio::spawn(async move {
             let outcome = accounting.post_bill(&id, &bill).await;
-            match &outcome {
-                Ok(bill_id) => log(format!("export {id}: done (bill {bill_id})")),
-                Err(message) => log(format!("export {id}: failed: {message}")),
-            }
-            if let Some(export) = app.exports.lock().await.by_id.get_mut(&id) {
-                match outcome {
-                    Ok(bill_id) => {
-                        export.state = ExportState::Done;
-                        export.bill_id = Some(bill_id);
-                    }
-                    Err(message) => {
-                        export.state = ExportState::Failed;
-                        export.error = Some(message);
-                    }
-                }
-            }
+            app.settle(&id, outcome, "bill", |export, bill_id| {
+                export.bill_id = Some(bill_id);
+            })
+            .await;
         });
         Ok(respond(StatusCode::ACCEPTED, &export))
+    }
+
+    /// `POST /journals`: records the export and posts the journal entry in the background.
+    async fn start_journal(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<HttpResponse, Reject> {
+        let entry: JournalEntry = read_json(request).await?;
+        check_journal(&entry).map_err(|message| Reject::new(StatusCode::BAD_REQUEST, message))?;
+        let journal = Journal {
+            reference: entry.journal_id,
+            date: entry.date,
+            title: entry.title,
+            lines: entry
+                .lines
+                .into_iter()
+                .map(|line| JournalLine {
+                    account: line.account,
+                    amount: line.amount,
+                    side: line.side,
+                })
+                .collect(),
+        };
+        let accounting = Arc::clone(self.accounting()?);
+        let export = self.new_export().await;
+        log(format!(
+            "export {}: accepted journal {} ({} lines)",
+            export.id,
+            journal.reference,
+            journal.lines.len()
+        ));
+        let app = Arc::clone(&self);
+        let id = export.id.clone();
+        tokio::spawn(async move {
+            let outcome = accounting.post_journal(&id, &journal).await;
+            app.settle(&id, outcome, "journal entry", |export, entry_id| {
+                export.entry_id = Some(entry_id);
+            })
+            .await;
+        });
+        Ok(respond(StatusCode::ACCEPTED, &export))
+    }
+
+    /// Records how the one-record export `id` ended: `done`, with the accounting system's id put
+    /// in place by `record` (a `noun` for the log), or `failed` with the message.
+    async fn settle(
+        &self,
+        id: &str,
+        outcome: Result<String, String>,
+        noun: &str,
+        record: fn(&mut Export, String),
+    ) {
+        match &outcome {
+            Ok(record_id) => log(format!("export {id}: done ({noun} {record_id})")),
+            Err(message) => log(format!("export {id}: failed: {message}")),
+        }
+        if let Some(export) = self.exports.lock().await.by_id.get_mut(id) {
+            match outcome {
+                Ok(record_id) => {
+                    export.state = ExportState::Done;
+                    record(export, record_id);
+                }
+                Err(message) => {
+                    export.state = ExportState::Failed;
+                    export.error = Some(message);
+                }
+            }
+        }
     }
 
     /// `POST /exports/batch`: records the export and posts its bills in one call in the
@@ -360,6 +444,7 @@ impl App {
             id: format!("exp-{}", exports.last_number),
             state: ExportState::Pending,
             bill_id: None,
+            entry_id: None,
             error: None,
             results: None,
         };
@@ -512,6 +597,41 @@ fn check_expense(expense: &Expense) -> Result<(), String> {
     Ok(())
 }
 
+/// Rejects journal entries no accounting system could post: empty ids or accounts, a date that
+/// is not `YYYY-MM-DD`, no lines or too many, amounts that are not non-negative decimals (the
+/// balance is the accounting system's to check).
+fn check_journal(entry: &JournalEntry) -> Result<(), String> {
+    for (field, value) in [("journal_id", &entry.journal_id), ("title", &entry.title)] {
+        if value.trim().is_empty() {
+            return Err(format!("`{field}` must not be empty"));
+        }
+    }
+    if !is_date(&entry.date) {
+        return Err(format!(
+            "`date` must be a date like \"2026-11-30\", got \"{}\"",
+            entry.date
+        ));
+    }
+    if entry.lines.is_empty() || entry.lines.len() > MAX_JOURNAL_LINES {
+        return Err(format!(
+            "a journal entry holds 1 to {MAX_JOURNAL_LINES} lines"
+        ));
+    }
+    for (n, line) in entry.lines.iter().enumerate() {
+        if line.account.trim().is_empty() {
+            return Err(format!("line {}: `account` must not be empty", n + 1));
+        }
+        if line.amount.starts_with('-') || !is_decimal(&line.amount) {
+            return Err(format!(
+                "line {}: `amount` must be a decimal string like \"123.45\" (not negative; `side` says debit or credit), got \"{}\"",
+                n + 1,
+                line.amount
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// SUP-5003: the day a card expense is booked on, from `spent_at` (RFC 3339 with the offset of
 /// the place of purchase).
 fn bill_date(release: Release, spent_at: &str) -> Result<String, String> {
@@ -610,6 +730,30 @@ mod tests {
             assert_eq!(bill_date(Release::V1_4_3, spent_at).as_deref(), Ok(new));
         }
         assert!(bill_date(Release::V1_4_3, "2026-11-01 08:30").is_err());
+    }
+
+    #[test]
+    fn journal_entries_need_a_date_lines_and_unsigned_amounts() {
+        let entry = |date: &str, lines: &str| -> JournalEntry {
+            serde_json::from_str(&format!(
+                r#"{{"journal_id":"ACCR-1","date":"{date}","title":"Accruals","lines":[{lines}]}}"#
+            ))
+            .expect("JSON of the shape")
+        };
+        let debit = r#"{"account":"6420","amount":"10.00","side":"debit"}"#;
+        let credit = r#"{"account":"2100","amount":"10.00","side":"credit"}"#;
+        assert_eq!(
+            check_journal(&entry("2026-11-30", &format!("{debit},{credit}"))),
+            Ok(())
+        );
+        assert!(check_journal(&entry("11/30/2026", debit)).is_err());
+        assert!(check_journal(&entry("2026-11-30", "")).is_err());
+        let negative = r#"{"account":"6420","amount":"-10.00","side":"debit"}"#;
+        assert!(check_journal(&entry("2026-11-30", negative)).is_err());
+        let no_account = r#"{"account":" ","amount":"1","side":"credit"}"#;
+        assert!(check_journal(&entry("2026-11-30", no_account)).is_err());
+        let sideways = r#"{"account":"1","amount":"1","side":"left"}"#;
+        assert!(serde_json::from_str::<Line>(sideways).is_err());
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl ProviderSpec {
     pub fn collections(&self) -> &'static [&'static str] {
         match self {
             ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
-            ProviderSpec::Intacct(_) => &["vendors", "bills", "payments"],
+            ProviderSpec::Intacct(_) => &["vendors", "bills", "payments", "journals"],
             ProviderSpec::Sage(_) => &[
                 "businesses",
                 "contacts",

@@ -1,6 +1,7 @@
 //! `provider: intacct`, [`Intacct`]: Sage Intacct's XML Web Services gateway, one endpoint
 //! (`POST /ia/xml/xmlgw.phtml`) that reads a `<request>` envelope and answers a `<response>` with
-//! its layered statuses, over vendors, AP bills and AP payments kept in [`IntacctState`].
+//! its layered statuses, over vendors, AP bills, AP payments and journal entries (`GLBATCH`)
+//! kept in [`IntacctState`].
 //!
 //! Every behaviour traces to `domain-catalog.md` §3.1–3.2; `docs/providers/intacct.md` gives the
 //! source tag of each and says where the catalog is silent and what the fake does there. The XML
@@ -15,7 +16,7 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::{ProviderAnswer, ProviderRequest};
+use super::{ProviderAnswer, ProviderRequest, money};
 use crate::mock::clock::format_rfc3339;
 use crate::mock::render::seeded_uuid;
 use crate::scenario::model::{
@@ -61,12 +62,15 @@ pub const UNSUPPORTED: &str = "REENACT-UNSUPPORTED";
 pub const ROLLED_BACK: &str = "REENACT-ROLLED-BACK";
 /// Too many operations in progress for the company [SAGE-CONCURRENCY], [VENA-INTACCT].
 pub const TOO_MANY_OPERATIONS: &str = "REENACT-TOO-MANY-OPERATIONS";
+/// A journal entry whose debits and credits differ.
+pub const UNBALANCED: &str = "REENACT-UNBALANCED";
 
 /// The objects the fake stores: object name, list type in answers, key field besides `RECORDNO`.
 const OBJECTS: &[(&str, &str, Option<&str>)] = &[
     ("VENDOR", "vendor", Some("VENDORID")),
     ("APBILL", "apbill", None),
     ("APPYMT", "appymt", None),
+    ("GLBATCH", "glbatch", None),
 ];
 
 /// A configured Intacct fake.
@@ -98,6 +102,7 @@ struct Books {
     vendors: Vec<Stored>,
     bills: Vec<Stored>,
     payments: Vec<Stored>,
+    journals: Vec<Stored>,
 }
 
 /// A record: the company (and entity) it belongs to and its fields as `read` returns them.
@@ -175,7 +180,8 @@ enum Credentials {
 }
 
 impl IntacctState {
-    /// `{"vendors": [..], "bills": [..], "payments": [..], "sessions": {"issued": N}}`: records
+    /// `{"vendors": [..], "bills": [..], "payments": [..], "journals": [..], "sessions":
+    /// {"issued": N}}`: records
     /// as `read` returns them plus `company` (and `entity` when a session had one); how many
     /// sessions were issued, never a session id.
     pub fn to_json(&self) -> Value {
@@ -196,6 +202,7 @@ impl IntacctState {
             "vendors": shown(&self.books.vendors),
             "bills": shown(&self.books.bills),
             "payments": shown(&self.books.payments),
+            "journals": shown(&self.books.journals),
             "sessions": { "issued": self.sessions.len() },
         })
     }
@@ -206,6 +213,7 @@ impl Books {
         match object {
             "VENDOR" => &self.vendors,
             "APBILL" => &self.bills,
+            "GLBATCH" => &self.journals,
             _ => &self.payments,
         }
     }
@@ -214,6 +222,7 @@ impl Books {
         match object {
             "VENDOR" => &mut self.vendors,
             "APBILL" => &mut self.bills,
+            "GLBATCH" => &mut self.journals,
             _ => &mut self.payments,
         }
     }
@@ -654,7 +663,7 @@ fn object(name: &str) -> Result<(&'static str, &'static str, Option<&'static str
             Failure::new(
                 UNSUPPORTED,
                 "Unsupported object",
-                format!("The fake stores VENDOR, APBILL and APPYMT, not `{name}`"),
+                format!("The fake stores VENDOR, APBILL, APPYMT and GLBATCH, not `{name}`"),
             )
         })
 }
@@ -717,13 +726,16 @@ fn create(
 /// The business rules of a new record (content level [INTACCT-ERRORS]; the rules and texts are
 /// reenact's): a vendor needs a `VENDORID` not yet used in the company and a `NAME`; a bill or a
 /// payment needs the `VENDORID` of an existing vendor; a payment's `APPYMTDETAIL`s must name
-/// existing bills by `RECORDKEY`.
+/// existing bills by `RECORDKEY`; a journal entry is checked by [`validate_journal`].
 fn validate(
     books: &Books,
     signed: &SignedIn,
     object: &str,
     fields: &Map<String, Value>,
 ) -> Result<(), Failure> {
+    if object == "GLBATCH" {
+        return validate_journal(fields);
+    }
     let text = |name: &str| {
         fields
             .get(name)
@@ -793,8 +805,97 @@ fn validate(
     Ok(())
 }
 
+/// A journal entry, `GLBATCH`, with the element names the journal entry create of the
+/// `intacct/intacct-sdk-php` repository writes (the repository the catalog cites as
+/// [INTACCT-SDK-PHP]; the catalog itself names journals only in incident I-02 and lists none of
+/// these elements, so the shape is a choice following those names; the rules and texts are
+/// reenact's): `JOURNAL` and `BATCH_DATE` are required (the date is kept as sent, not
+/// parsed); `ENTRIES` holds one or more `GLENTRY` lines, each with an `ACCOUNTNO`, a `TR_TYPE`
+/// of `1` (debit) or `-1` (credit) and an amount in `TRX_AMOUNT` (or `AMOUNT`): a decimal of at
+/// most two places, not negative (the side is `TR_TYPE`). Amounts are added as integers
+/// ([`money`]), never floats, and the entry must balance: debits equal credits, else
+/// [`UNBALANCED`] fails the function (content level [INTACCT-ERRORS]).
+fn validate_journal(fields: &Map<String, Value>) -> Result<(), Failure> {
+    let invalid = |detail: String| Failure::new(INVALID_FIELD, "Invalid journal entry", detail);
+    for name in ["JOURNAL", "BATCH_DATE"] {
+        if fields
+            .get(name)
+            .and_then(Value::as_str)
+            .is_none_or(|v| v.trim().is_empty())
+        {
+            return Err(Failure::new(
+                INVALID_FIELD,
+                "Required field missing",
+                format!("GLBATCH requires {name}"),
+            ));
+        }
+    }
+    let lines: Vec<&Value> = match fields.get("ENTRIES").and_then(|e| e.get("GLENTRY")) {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    if lines.is_empty() {
+        return Err(invalid(
+            "GLBATCH requires ENTRIES with at least one GLENTRY".to_owned(),
+        ));
+    }
+    let (mut debits, mut credits) = (0_i128, 0_i128);
+    for (n, line) in lines.iter().enumerate() {
+        let n = n + 1;
+        let text = |name: &str| {
+            line.get(name)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        if text("ACCOUNTNO").is_none() {
+            return Err(invalid(format!("GLENTRY {n} requires ACCOUNTNO")));
+        }
+        let amount_text = text("TRX_AMOUNT")
+            .or_else(|| text("AMOUNT"))
+            .ok_or_else(|| invalid(format!("GLENTRY {n} requires TRX_AMOUNT or AMOUNT")))?;
+        let amount = money::parse_text(amount_text)
+            .filter(|a| *a >= 0 && a % 100 == 0)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "GLENTRY {n}: the amount `{amount_text}` is not a decimal of at most two places at or above zero"
+                ))
+            })?;
+        match text("TR_TYPE") {
+            Some("1") => debits += amount,
+            Some("-1") => credits += amount,
+            other => {
+                return Err(invalid(format!(
+                    "GLENTRY {n}: TR_TYPE must be 1 (debit) or -1 (credit), not `{}`",
+                    other.unwrap_or_default()
+                )));
+            }
+        }
+    }
+    if debits != credits {
+        return Err(Failure::new(
+            UNBALANCED,
+            "Journal entry is out of balance",
+            format!(
+                "Debits total {} and credits total {}",
+                cents(debits),
+                cents(credits)
+            ),
+        )
+        .correction("Make the debits equal the credits"));
+    }
+    Ok(())
+}
+
+/// A non-negative amount in ten-thousandths with two decimals: `1234500` is `123.45`.
+fn cents(amount: i128) -> String {
+    format!("{}.{:02}", amount / money::ONE, amount % money::ONE / 100)
+}
+
 /// `update` of records named by `RECORDNO` (or `VENDORID` for a vendor): the given fields replace
-/// theirs; `WHENMODIFIED` moves.
+/// theirs; `WHENMODIFIED` moves. Journal entries are not updated (their lines must stay
+/// balanced; reenact's choice).
 fn update(
     books: &mut Books,
     signed: &SignedIn,
@@ -807,6 +908,13 @@ fn update(
         .attr("count", &call.children.len().to_string());
     for element in &call.children {
         let (object, list, key) = object(&element.name)?;
+        if object == "GLBATCH" {
+            return Err(Failure::new(
+                UNSUPPORTED,
+                "Unsupported function",
+                "The fake does not update GLBATCH: post a new journal entry",
+            ));
+        }
         let Value::Object(fields) = element.to_json() else {
             return Err(Failure::new(
                 INVALID_FIELD,
