@@ -199,7 +199,13 @@ impl ProviderSpec {
     /// The collections of its state that `state:` expectations can name.
     pub fn collections(&self) -> &'static [&'static str] {
         match self {
-            ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
+            ProviderSpec::Xero(_) => &[
+                "connections",
+                "contacts",
+                "invoices",
+                "payments",
+                "manual_journals",
+            ],
             ProviderSpec::Intacct(_) => &["vendors", "bills", "payments"],
             ProviderSpec::Sage(_) => &[
                 "businesses",
