@@ -1666,3 +1666,110 @@ async fn if_modified_since_lists_only_records_updated_after_it() {
     .await;
     assert_eq!(payments.json["Payments"].as_array().map(Vec::len), Some(1));
 }
+
+/// `POST /Invoices/{id}` updates an invoice (the catalog documents no update rules; see
+/// docs/providers/xero.md): given fields replace the invoice's, totals are recomputed
+/// [XERO-RESEARCH] §7.14 with what is paid kept, `UpdatedDateUTC` moves (so
+/// `If-Modified-Since` sees it, §5.3), the lock date still applies (§7.12), and a paid invoice,
+/// a total below what is paid and an unknown id are refused.
+#[tokio::test]
+async fn invoices_are_updated_in_place_and_their_totals_recomputed() {
+    let xero = Harness::start(spec_with("      period_lock_date: 2026-09-30\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let invoice = authorised_bill(&xero, &access, "AUTHORISED").await;
+    let path = format!("/api.xro/2.0/Invoices/{invoice}");
+    let update = |fields: Value| Some(json!({ "Invoices": [fields] }));
+    xero.advance(5).await;
+
+    let due = xero
+        .api(
+            "POST",
+            &path,
+            &access,
+            update(json!({ "DueDate": "2026-12-01" })),
+        )
+        .await;
+    assert_eq!(due.status, 200, "{}", due.json);
+    let updated = &due.json["Invoices"][0];
+    assert_eq!(updated["DueDate"], "2026-12-01");
+    assert_eq!(updated["InvoiceNumber"], "BILL-AUTHORISED");
+    // 2026-10-31T23:05:00Z.
+    assert_eq!(updated["UpdatedDateUTC"], "/Date(1793487900000+0000)/");
+    assert_eq!(xero.provider_state().await["invoices"][0], *updated);
+    let since = list_since(
+        &xero,
+        "/api.xro/2.0/Invoices",
+        &access,
+        "2026-10-31T23:04:59",
+    )
+    .await;
+    assert_eq!(since.json["Invoices"].as_array().map(Vec::len), Some(1));
+
+    let paid = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&invoice, "30", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.json);
+    let lines =
+        |amount: &str| json!({ "LineItems": [{ "UnitAmount": amount, "AccountCode": "429" }] });
+    let smaller = xero.api("POST", &path, &access, update(lines("50"))).await;
+    assert_eq!(smaller.status, 200, "{}", smaller.json);
+    assert_eq!(smaller.json["Invoices"][0]["Total"], json!(50));
+    assert_eq!(smaller.json["Invoices"][0]["AmountPaid"], json!(30));
+    assert_eq!(smaller.json["Invoices"][0]["AmountDue"], json!(20));
+
+    let refusals = [
+        (
+            lines("29.99"),
+            "The invoice total (29.99) cannot be less than the amount already paid (30)",
+        ),
+        (
+            json!({ "Date": "2026-09-30" }),
+            "The document date cannot be before the period lock date",
+        ),
+    ];
+    for (fields, message) in refusals {
+        let refused = xero
+            .api("POST", &path, &access, update(fields.clone()))
+            .await;
+        assert_eq!(refused.status, 400, "{fields}");
+        assert_eq!(refused.json["Type"], "ValidationException");
+        assert_eq!(
+            refused.json["Elements"][0]["ValidationErrors"][0]["Message"], message,
+            "{fields}"
+        );
+    }
+    assert_eq!(
+        xero.provider_state().await["invoices"][0]["Total"],
+        json!(50)
+    );
+
+    let rest = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&invoice, "20", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(rest.status, 200, "{}", rest.json);
+    let locked = xero
+        .api("POST", &path, &access, update(json!({ "Reference": "x" })))
+        .await;
+    assert_eq!(locked.status, 400);
+    assert_eq!(
+        locked.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        "A paid invoice cannot be edited"
+    );
+    let unknown = xero
+        .api(
+            "POST",
+            "/api.xro/2.0/Invoices/00000000-0000-4000-8000-000000000000",
+            &access,
+            update(json!({ "Reference": "x" })),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+}

@@ -353,7 +353,8 @@ impl Xero {
             let id = parts.next();
             if let Some(&collection) = COLLECTIONS.iter().find(|(s, _, _)| *s == segment) {
                 let allowed = match id {
-                    Some(_) => method == "GET",
+                    // Only invoices are updated in place (`POST /Invoices/{id}`).
+                    Some(_) => method == "GET" || (method == "POST" && segment == "Invoices"),
                     None => matches!(method.as_str(), "GET" | "PUT" | "POST"),
                 };
                 if allowed {
@@ -365,7 +366,7 @@ impl Xero {
                     let response = match (method.as_str(), id) {
                         ("GET", Some(id)) => get_one(state, collection, id),
                         ("GET", None) => list(state, collection, request),
-                        _ => self.create_once(state, collection, request),
+                        _ => self.create_once(state, collection, id, request),
                     };
                     return routed(response);
                 }
@@ -470,17 +471,23 @@ impl Xero {
         )
     }
 
-    /// A create under `Idempotency-Key` [XERO-OAS], [XERO-RESEARCH] §5.4: within 6 minutes the
-    /// same key and request get the first answer again (nothing is created twice); the same key
-    /// with another request gets 400. Without the header, a plain create.
+    /// A create (or, with `id`, an invoice update) under `Idempotency-Key` [XERO-OAS],
+    /// [XERO-RESEARCH] §5.4: within 6 minutes the same key and request get the first answer again
+    /// (nothing is created twice); the same key with another request gets 400. Without the
+    /// header, a plain create or update.
     fn create_once(
         &self,
         state: &mut XeroState,
         collection: (&str, &str, &str),
+        id: Option<&str>,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
+        let write = |state: &mut XeroState| match id {
+            Some(id) => self.update_invoice(state, id, request),
+            None => self.create(state, collection, request),
+        };
         let Some(key) = request.header("idempotency-key").map(str::to_owned) else {
-            return self.create(state, collection, request);
+            return write(state);
         };
         if key.chars().count() > MAX_IDEMPOTENCY_KEY {
             // The catalog gives the limit, not the answer to a longer key: an empty 400.
@@ -504,7 +511,7 @@ impl Xero {
             *replay.body_mut() = seen.body.clone();
             return replay;
         }
-        let response = self.create(state, collection, request);
+        let response = write(state);
         state.idempotency.insert(
             key,
             Remembered {
@@ -515,6 +522,87 @@ impl Xero {
             },
         );
         response
+    }
+
+    /// `POST /api.xro/2.0/Invoices/{id}` with `{"Invoices": [fields]}`: the given fields replace
+    /// the invoice's, which is validated again as a whole (lock date [XERO-RESEARCH] §7.12,
+    /// accounts, contact, currency), its totals recomputed [XERO-RESEARCH] §7.14 with
+    /// `AmountDue` = `Total` − `AmountPaid`, and its `UpdatedDateUTC` moved to now (which
+    /// `If-Modified-Since` sees, [XERO-RESEARCH] §5.3). The catalog documents no update rules:
+    /// refusing a `PAID` invoice and a total below what is already paid, and the empty `404` for
+    /// an unknown id, are reenact's choices.
+    fn update_invoice(
+        &self,
+        state: &mut XeroState,
+        id: &str,
+        request: &ProviderRequest<'_>,
+    ) -> Response<Bytes> {
+        let Some(index) = state.invoices.iter().position(|invoice| {
+            invoice["InvoiceID"]
+                .as_str()
+                .is_some_and(|own| own.eq_ignore_ascii_case(id))
+        }) else {
+            return empty(StatusCode::NOT_FOUND);
+        };
+        let changes = match serde_json::from_slice::<Value>(request.view.body) {
+            Ok(Value::Object(mut body)) => match body.remove("Invoices") {
+                Some(Value::Array(mut items)) if items.len() == 1 => items.remove(0),
+                _ => return validation_exception(vec![]),
+            },
+            _ => return validation_exception(vec![]),
+        };
+        let Value::Object(changes) = changes else {
+            return validation_exception(vec![with_errors(
+                changes,
+                &["An element must be a JSON object".to_owned()],
+            )]);
+        };
+        let Value::Object(mut fields) = state.invoices[index].clone() else {
+            return validation_exception(vec![]);
+        };
+        let paid = fields.get("AmountPaid").and_then(money::parse).unwrap_or(0);
+        let mut errors = Vec::new();
+        if fields.get("Status").and_then(Value::as_str) == Some("PAID") {
+            errors.push("A paid invoice cannot be edited".to_owned());
+        }
+        for (name, value) in &changes {
+            // Computed and identifying fields are the fake's, not the client's.
+            if !matches!(
+                name.as_str(),
+                "InvoiceID"
+                    | "UpdatedDateUTC"
+                    | "SubTotal"
+                    | "TotalTax"
+                    | "Total"
+                    | "AmountDue"
+                    | "AmountPaid"
+                    | "Payments"
+            ) {
+                fields.insert(name.clone(), value.clone());
+            }
+        }
+        errors.extend(validate(state, &self.settings, "Invoices", &fields));
+        add_totals(&mut fields, &self.settings);
+        let total = fields.get("Total").and_then(money::parse).unwrap_or(0);
+        if errors.is_empty() && total < paid {
+            errors.push(format!(
+                "The invoice total ({}) cannot be less than the amount already paid ({})",
+                money::to_json(total),
+                money::to_json(paid)
+            ));
+        }
+        if !errors.is_empty() {
+            return validation_exception(vec![with_errors(Value::Object(changes), &errors)]);
+        }
+        fields.insert("AmountPaid".to_owned(), money::to_json(paid));
+        fields.insert("AmountDue".to_owned(), money::to_json(total - paid));
+        fields.insert(
+            "UpdatedDateUTC".to_owned(),
+            Value::from(ms_json_date(request.now)),
+        );
+        let saved = Value::Object(fields);
+        state.invoices[index] = saved.clone();
+        json_response(StatusCode::OK, &json!({ "Invoices": [saved] }))
     }
 
     /// `PUT`/`POST` on a collection: create every element of the body's array.
