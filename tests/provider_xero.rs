@@ -1773,3 +1773,42 @@ async fn invoices_are_updated_in_place_and_their_totals_recomputed() {
         .await;
     assert_eq!(unknown.status, 404);
 }
+
+/// `with.contacts` seeds the organisation's contacts (reenact's setting): they are listed with
+/// generated ids, an archived one refuses invoices (catalog X-08) and a reset seeds them again
+/// with the same ids.
+#[tokio::test]
+async fn seeded_contacts_are_there_from_the_start_and_after_a_reset() {
+    let contacts = "      contacts:\n        - { name: Office Supplies Ltd }\n        - { name: Defunct Traders, status: ARCHIVED }\n";
+    let xero = Harness::start(spec_with(contacts, "")).await;
+    let seeded = xero.provider_state().await["contacts"].clone();
+    let names: Vec<(String, String)> = seeded
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .map(|c| (text(&c["Name"]), text(&c["ContactStatus"])))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Office Supplies Ltd".to_owned(), "ACTIVE".to_owned()),
+            ("Defunct Traders".to_owned(), "ARCHIVED".to_owned())
+        ]
+    );
+    let (access, _) = xero.connect().await;
+    let listed = xero
+        .api("GET", "/api.xro/2.0/Contacts", &access, None)
+        .await;
+    assert_eq!(listed.json["Contacts"], seeded);
+    let archived = text(&seeded[1]["ContactID"]);
+    let refused = xero
+        .put(
+            "Invoices",
+            &access,
+            json!([{ "Type": "ACCPAY", "Contact": { "ContactID": archived } }]),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.json);
+    xero.control.reset().await.expect("reset");
+    assert_eq!(xero.provider_state().await["contacts"], seeded);
+}

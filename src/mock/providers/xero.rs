@@ -220,6 +220,22 @@ impl Xero {
         }
     }
 
+    /// The state a run starts with: the contacts of `with.contacts`, in order, with generated
+    /// `ContactID`s and their `ContactStatus`. They carry no `UpdatedDateUTC` (the state is made
+    /// before the clock is read; a choice), so `If-Modified-Since` never lists them.
+    pub fn fresh_state(&self) -> XeroState {
+        let mut state = XeroState::default();
+        for contact in self.settings.contacts.iter().flatten() {
+            let id = state.next_id(&self.mock);
+            state.contacts.push(json!({
+                "ContactID": id,
+                "Name": contact.name,
+                "ContactStatus": contact.status,
+            }));
+        }
+        state
+    }
+
     /// The payloads of `webhook` at `now` [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]: an event about a
     /// record of `state` (`firstEventSequence` = `lastEventSequence`, increasing per mock), or the
     /// Intent to Receive series of empty payloads, each with the status Xero requires (200 when
