@@ -1812,3 +1812,42 @@ async fn seeded_contacts_are_there_from_the_start_and_after_a_reset() {
     xero.control.reset().await.expect("reset");
     assert_eq!(xero.provider_state().await["contacts"], seeded);
 }
+
+/// A payment whose answer is lost (a `commit_then` fault on `PUT /Payments`) and retried under
+/// the same `Idempotency-Key` within 6 minutes [XERO-RESEARCH] §5.4 pays once; retried under a
+/// new key, the second payment is refused as more than is due (reenact's rule), so the invoice
+/// is never paid twice.
+#[tokio::test]
+async fn a_lost_payment_answer_retried_under_its_key_pays_once() {
+    let xero = Harness::start(spec(
+        "    faults:\n      - when: { method: PUT, path: /api.xro/2.0/Payments }\n        nth: 1\n        action: { commit_then: { status: 504 } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let invoice = authorised_bill(&xero, &access, "AUTHORISED").await;
+    let pay = |key: &str| {
+        xero.http
+            .put(format!("{}/api.xro/2.0/Payments", xero.server.url()))
+            .bearer_auth(&access)
+            .header("xero-tenant-id", TENANT)
+            .header("Idempotency-Key", key)
+            .json(&json!({ "Payments": [payment(&invoice, "100", "2026-11-01")] }))
+    };
+    let lost = xero.send(pay("pay-bill-1")).await;
+    assert_eq!(lost.status, 504);
+    let replayed = xero.send(pay("pay-bill-1")).await;
+    assert_eq!(replayed.status, 200, "{}", replayed.json);
+    let state = xero.provider_state().await;
+    assert_eq!(state["payments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(replayed.json["Payments"][0], state["payments"][0]);
+    assert_eq!(state["invoices"][0]["Status"], "PAID");
+
+    let new_key = xero.send(pay("pay-bill-2")).await;
+    assert_eq!(new_key.status, 400);
+    assert_eq!(
+        xero.provider_state().await["payments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}

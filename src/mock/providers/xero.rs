@@ -1175,6 +1175,25 @@ mod tests {
     }
 
     #[test]
+    fn if_modified_since_reads_http_and_iso_dates_as_utc() {
+        let at = time::macros::datetime!(2026-10-31 23:00:00 UTC);
+        for header in [
+            "Sat, 31 Oct 2026 23:00:00 GMT",
+            "2026-10-31T23:00:00",
+            "2026-10-31T23:00:00Z",
+            "2026-10-31T23:00:00.999",
+            " 2026-10-31T23:00:00 ",
+        ] {
+            assert_eq!(modified_since(header), Some(at), "{header:?}");
+        }
+        for header in ["yesterday", "2026-10-31", "31/10/2026 23:00:00", ""] {
+            assert_eq!(modified_since(header), None, "{header:?}");
+        }
+        let record = json!({ "UpdatedDateUTC": "/Date(1793487600999+0000)/" });
+        assert_eq!(updated_at(&record), Some(at), "cut to the second");
+    }
+
+    #[test]
     fn invalid_grant_is_the_exact_body() {
         let response = invalid_grant();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
