@@ -1301,3 +1301,553 @@ async fn intent_to_receive_fails_a_receiver_that_always_answers_200() {
     );
     assert_eq!(run.observation.steps[0].deliveries.len(), 4);
 }
+
+/// A contact and an `AUTHORISED` bill of 100.00 (no tax) for it: the bill's `InvoiceID`.
+async fn authorised_bill(xero: &Harness, access: &str, status: &str) -> String {
+    let bill = json!([{ "Type": "ACCPAY", "Status": status, "Date": "2026-10-20",
+        "InvoiceNumber": format!("BILL-{status}"), "Contact": { "Name": "Office Supplies Ltd" },
+        "LineItems": [{ "UnitAmount": "100.00", "AccountCode": "429" }] }]);
+    let created = xero.put("Invoices", access, bill).await;
+    assert_eq!(created.status, 200, "{}", created.json);
+    text(&created.json["Invoices"][0]["InvoiceID"])
+}
+
+fn payment(invoice: &str, amount: &str, date: &str) -> Value {
+    json!({ "Invoice": { "InvoiceID": invoice }, "Account": { "Code": "090" },
+            "Date": date, "Amount": amount })
+}
+
+/// Payments (the catalog is silent on their rules; see docs/providers/xero.md): a payment takes
+/// its amount off the invoice's `AmountDue` and adds it to `AmountPaid`, exactly in decimals;
+/// the invoice is `PAID` when nothing is due; payments are listed, read one by one and kept in
+/// the `payments` collection of the state.
+#[tokio::test]
+async fn payments_reduce_the_amount_due_until_the_invoice_is_paid() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let invoice = authorised_bill(&xero, &access, "AUTHORISED").await;
+
+    let first = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&invoice, "33.33", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.json);
+    let paid = &first.json["Payments"][0];
+    assert_eq!(paid["Amount"], json!(33.33));
+    assert_eq!(paid["Status"], "AUTHORISED");
+    assert_eq!(paid["PaymentType"], "ACCPAYPAYMENT");
+    assert_eq!(
+        paid["Invoice"],
+        json!({ "InvoiceID": invoice, "InvoiceNumber": "BILL-AUTHORISED" })
+    );
+    let first_id = text(&paid["PaymentID"]);
+
+    let read = xero
+        .api(
+            "GET",
+            &format!("/api.xro/2.0/Invoices/{invoice}"),
+            &access,
+            None,
+        )
+        .await;
+    let bill = &read.json["Invoices"][0];
+    assert_eq!(bill["AmountDue"], json!(66.67));
+    assert_eq!(bill["AmountPaid"], json!(33.33));
+    assert_eq!(bill["Status"], "AUTHORISED");
+
+    // By number this time; the rest is due, so the bill is paid.
+    let rest = json!([{ "Invoice": { "InvoiceNumber": "BILL-AUTHORISED" },
+                        "Account": { "Code": "090" }, "Amount": 66.67 }]);
+    let second = xero.put("Payments", &access, rest).await;
+    assert_eq!(second.status, 200, "{}", second.json);
+    // No `Date`: the virtual clock's UTC day (it starts 2026-10-31T23:00:00Z).
+    assert_eq!(second.json["Payments"][0]["Date"], "2026-10-31");
+    let bill = &xero
+        .api(
+            "GET",
+            &format!("/api.xro/2.0/Invoices/{invoice}"),
+            &access,
+            None,
+        )
+        .await
+        .json["Invoices"][0];
+    assert_eq!(bill["AmountDue"], json!(0));
+    assert_eq!(bill["AmountPaid"], json!(100));
+    assert_eq!(bill["Status"], "PAID");
+    assert_eq!(bill["Payments"].as_array().map(Vec::len), Some(2));
+
+    let list = xero
+        .api("GET", "/api.xro/2.0/Payments", &access, None)
+        .await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.json["Payments"].as_array().map(Vec::len), Some(2));
+    let one = xero
+        .api(
+            "GET",
+            &format!("/api.xro/2.0/Payments/{first_id}"),
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json["Payments"][0], *paid);
+    let state = xero.provider_state().await;
+    assert_eq!(state["payments"].as_array().map(Vec::len), Some(2));
+    assert_eq!(state["payments"][0], *paid);
+}
+
+/// Refused payments get the 400 `ValidationException` [XERO-OAS] and change nothing: more than
+/// is due (also by two payments of one batch together), a DRAFT or already PAID invoice, an
+/// unknown invoice (reenact's rules, the catalog is silent), and a date on or before the lock
+/// date [XERO-RESEARCH] §7.12.
+#[tokio::test]
+async fn payments_over_the_amount_due_on_drafts_unknown_invoices_or_locked_dates_are_refused() {
+    let xero = Harness::start(spec_with("      period_lock_date: 2026-09-30\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let authorised = authorised_bill(&xero, &access, "AUTHORISED").await;
+    let draft = authorised_bill(&xero, &access, "DRAFT").await;
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let cases = [
+        (
+            json!([payment(&authorised, "100.01", "2026-11-01")]),
+            "The payment amount (100.01) exceeds the amount due on the invoice (100)",
+        ),
+        (
+            json!([
+                payment(&authorised, "60", "2026-11-01"),
+                payment(&authorised, "40.01", "2026-11-01")
+            ]),
+            "The payment amount (40.01) exceeds the amount due on the invoice (40)",
+        ),
+        (
+            json!([payment(&draft, "10", "2026-11-01")]),
+            "Payments can only be made against AUTHORISED invoices",
+        ),
+        (
+            json!([payment(unknown, "10", "2026-11-01")]),
+            "The Invoice with InvoiceID 00000000-0000-4000-8000-000000000000 could not be found",
+        ),
+        (
+            json!([payment(&authorised, "10", "2026-09-30")]),
+            "The document date cannot be before the period lock date",
+        ),
+        (
+            json!([payment(&authorised, "0", "2026-11-01")]),
+            "Payment amount must be greater than zero",
+        ),
+    ];
+    for (batch, message) in cases {
+        let refused = xero.put("Payments", &access, batch.clone()).await;
+        assert_eq!(refused.status, 400, "{batch}");
+        assert_eq!(refused.json["Type"], "ValidationException");
+        let elements = refused.json["Elements"].as_array().expect("Elements");
+        let last = elements.last().expect("a failing element");
+        assert_eq!(last["ValidationErrors"][0]["Message"], message, "{batch}");
+    }
+    let state = xero.provider_state().await;
+    assert_eq!(state["payments"], json!([]));
+    assert_eq!(state["invoices"][0]["AmountDue"], json!(100));
+
+    // Once paid in full, the invoice takes no more payments.
+    let full = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&authorised, "100", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(full.status, 200, "{}", full.json);
+    let again = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&authorised, "1", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert_eq!(
+        again.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        "Payments can only be made against AUTHORISED invoices"
+    );
+}
+
+/// Manual journals (rules are reenact's but the lock date [XERO-RESEARCH] §7.12 and the account
+/// check, catalog X-08): balanced lines are saved as `DRAFT` in `manual_journals`; unbalanced
+/// lines, a single line, an archived account and a locked date are refused.
+#[tokio::test]
+async fn manual_journals_must_balance_on_active_accounts_after_the_lock_date() {
+    let with = "      period_lock_date: 2026-09-30\n      accounts:\n        - { code: \"400\", name: Advertising }\n        - { code: \"800\", name: Accruals }\n        - { code: \"310\", name: Old Supplies, status: ARCHIVED }\n";
+    let xero = Harness::start(spec_with(with, "")).await;
+    let (access, _) = xero.connect().await;
+    let journal = |date: &str, lines: Value| json!([{ "Narration": "October accrual", "Date": date, "JournalLines": lines }]);
+    let balanced = json!([
+        { "LineAmount": "1250.10", "AccountCode": "400" },
+        { "LineAmount": -1250.1, "AccountCode": "800" },
+    ]);
+    let saved = xero
+        .put(
+            "ManualJournals",
+            &access,
+            journal("2026-10-31", balanced.clone()),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.json);
+    let record = &saved.json["ManualJournals"][0];
+    assert_eq!(record["Status"], "DRAFT");
+    assert_eq!(record["JournalLines"][0]["LineAmount"], json!(1250.1));
+    assert!(record["ManualJournalID"].is_string());
+    assert_eq!(
+        xero.provider_state().await["manual_journals"],
+        json!([record])
+    );
+
+    let cases = [
+        (
+            journal(
+                "2026-10-31",
+                json!([
+                    { "LineAmount": "100", "AccountCode": "400" },
+                    { "LineAmount": "-99.99", "AccountCode": "800" },
+                ]),
+            ),
+            "The journal lines must sum to zero (debits equal to credits); they sum to 0.01",
+        ),
+        (
+            journal(
+                "2026-10-31",
+                json!([{ "LineAmount": "0", "AccountCode": "400" }]),
+            ),
+            "A manual journal must have at least two JournalLines",
+        ),
+        (
+            journal(
+                "2026-10-31",
+                json!([
+                    { "LineAmount": "5", "AccountCode": "310" },
+                    { "LineAmount": "-5", "AccountCode": "800" },
+                ]),
+            ),
+            "Account code '310' has been archived, or deleted. Each line item must reference a valid account.",
+        ),
+        (
+            journal("2026-09-30", balanced),
+            "The document date cannot be before the period lock date",
+        ),
+    ];
+    for (batch, message) in cases {
+        let refused = xero.put("ManualJournals", &access, batch.clone()).await;
+        assert_eq!(refused.status, 400, "{batch}");
+        assert_eq!(refused.json["Type"], "ValidationException");
+        assert_eq!(
+            refused.json["Elements"][0]["ValidationErrors"][0]["Message"], message,
+            "{batch}"
+        );
+    }
+    assert_eq!(
+        xero.provider_state().await["manual_journals"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+/// Catalog X-08 (archived contacts): a contact created `ARCHIVED` stays so, contacts are
+/// `ACTIVE` otherwise, and an invoice naming an archived contact by `ContactID` is refused (the
+/// message is reenact's).
+#[tokio::test]
+async fn invoices_for_archived_contacts_are_refused() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let contacts = xero
+        .put(
+            "Contacts",
+            &access,
+            json!([{ "Name": "Gone Ltd", "ContactStatus": "ARCHIVED" }, { "Name": "Here Ltd" }]),
+        )
+        .await;
+    assert_eq!(contacts.status, 200, "{}", contacts.json);
+    assert_eq!(contacts.json["Contacts"][0]["ContactStatus"], "ARCHIVED");
+    assert_eq!(contacts.json["Contacts"][1]["ContactStatus"], "ACTIVE");
+    let archived = text(&contacts.json["Contacts"][0]["ContactID"]);
+    let active = text(&contacts.json["Contacts"][1]["ContactID"]);
+    let bill = |id: &str| json!([{ "Type": "ACCPAY", "Contact": { "ContactID": id } }]);
+
+    let refused = xero.put("Invoices", &access, bill(&archived)).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json["Type"], "ValidationException");
+    assert_eq!(
+        refused.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        format!(
+            "The contact with ContactID {archived} is archived; documents cannot be created for an archived contact"
+        )
+    );
+    assert_eq!(
+        xero.put("Invoices", &access, bill(&active)).await.status,
+        200
+    );
+
+    let bad = xero
+        .put(
+            "Contacts",
+            &access,
+            json!([{ "Name": "X", "ContactStatus": "GDPRREQUEST" }]),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        bad.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        "ContactStatus must be ACTIVE or ARCHIVED"
+    );
+}
+
+/// `GET` a list with `If-Modified-Since` [XERO-RESEARCH] §5.3.
+async fn list_since(xero: &Harness, path: &str, token: &str, since: &str) -> Got {
+    let url = format!("{}{path}", xero.server.url());
+    let request = xero
+        .http
+        .get(url)
+        .bearer_auth(token)
+        .header("xero-tenant-id", TENANT)
+        .header("If-Modified-Since", since);
+    xero.send(request).await
+}
+
+/// [XERO-RESEARCH] §5.3: `If-Modified-Since` (UTC, to the second) lists only the records whose
+/// `UpdatedDateUTC` is after it; a payment updates its invoice, so the invoice shows again.
+#[tokio::test]
+async fn if_modified_since_lists_only_records_updated_after_it() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    // 2026-10-31T23:00:00Z.
+    let early = authorised_bill(&xero, &access, "AUTHORISED").await;
+    xero.advance(10).await;
+    // 2026-10-31T23:10:00Z.
+    let late = authorised_bill(&xero, &access, "SUBMITTED").await;
+    let ids = |got: &Got| -> Vec<String> {
+        got.json["Invoices"]
+            .as_array()
+            .expect("Invoices")
+            .iter()
+            .map(|invoice| text(&invoice["InvoiceID"]))
+            .collect()
+    };
+    let invoices = "/api.xro/2.0/Invoices";
+    for since in ["2026-10-31T23:00:00", "Sat, 31 Oct 2026 23:00:00 GMT"] {
+        let got = list_since(&xero, invoices, &access, since).await;
+        assert_eq!(got.status, 200, "{since}");
+        assert_eq!(ids(&got), std::slice::from_ref(&late), "{since}");
+    }
+    // To the second: a record updated at the header's second is not after it.
+    let same = list_since(&xero, invoices, &access, "2026-10-31T23:10:00").await;
+    assert_eq!(ids(&same), Vec::<String>::new());
+    let before = list_since(&xero, invoices, &access, "2026-10-31T22:59:59").await;
+    assert_eq!(ids(&before), [early.clone(), late.clone()]);
+
+    xero.advance(5).await;
+    let paid = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&early, "1", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.json);
+    let after_payment = list_since(&xero, invoices, &access, "2026-10-31T23:10:00").await;
+    assert_eq!(ids(&after_payment), [early]);
+    let payments = list_since(
+        &xero,
+        "/api.xro/2.0/Payments",
+        &access,
+        "2026-10-31T23:10:00",
+    )
+    .await;
+    assert_eq!(payments.json["Payments"].as_array().map(Vec::len), Some(1));
+}
+
+/// `POST /Invoices/{id}` updates an invoice (the catalog documents no update rules; see
+/// docs/providers/xero.md): given fields replace the invoice's, totals are recomputed
+/// [XERO-RESEARCH] §7.14 with what is paid kept, `UpdatedDateUTC` moves (so
+/// `If-Modified-Since` sees it, §5.3), the lock date still applies (§7.12), and a paid invoice,
+/// a total below what is paid and an unknown id are refused.
+#[tokio::test]
+async fn invoices_are_updated_in_place_and_their_totals_recomputed() {
+    let xero = Harness::start(spec_with("      period_lock_date: 2026-09-30\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let invoice = authorised_bill(&xero, &access, "AUTHORISED").await;
+    let path = format!("/api.xro/2.0/Invoices/{invoice}");
+    let update = |fields: Value| Some(json!({ "Invoices": [fields] }));
+    xero.advance(5).await;
+
+    let due = xero
+        .api(
+            "POST",
+            &path,
+            &access,
+            update(json!({ "DueDate": "2026-12-01" })),
+        )
+        .await;
+    assert_eq!(due.status, 200, "{}", due.json);
+    let updated = &due.json["Invoices"][0];
+    assert_eq!(updated["DueDate"], "2026-12-01");
+    assert_eq!(updated["InvoiceNumber"], "BILL-AUTHORISED");
+    // 2026-10-31T23:05:00Z.
+    assert_eq!(updated["UpdatedDateUTC"], "/Date(1793487900000+0000)/");
+    assert_eq!(xero.provider_state().await["invoices"][0], *updated);
+    let since = list_since(
+        &xero,
+        "/api.xro/2.0/Invoices",
+        &access,
+        "2026-10-31T23:04:59",
+    )
+    .await;
+    assert_eq!(since.json["Invoices"].as_array().map(Vec::len), Some(1));
+
+    let paid = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&invoice, "30", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.json);
+    let lines =
+        |amount: &str| json!({ "LineItems": [{ "UnitAmount": amount, "AccountCode": "429" }] });
+    let smaller = xero.api("POST", &path, &access, update(lines("50"))).await;
+    assert_eq!(smaller.status, 200, "{}", smaller.json);
+    assert_eq!(smaller.json["Invoices"][0]["Total"], json!(50));
+    assert_eq!(smaller.json["Invoices"][0]["AmountPaid"], json!(30));
+    assert_eq!(smaller.json["Invoices"][0]["AmountDue"], json!(20));
+
+    let refusals = [
+        (
+            lines("29.99"),
+            "The invoice total (29.99) cannot be less than the amount already paid (30)",
+        ),
+        (
+            json!({ "Date": "2026-09-30" }),
+            "The document date cannot be before the period lock date",
+        ),
+    ];
+    for (fields, message) in refusals {
+        let refused = xero
+            .api("POST", &path, &access, update(fields.clone()))
+            .await;
+        assert_eq!(refused.status, 400, "{fields}");
+        assert_eq!(refused.json["Type"], "ValidationException");
+        assert_eq!(
+            refused.json["Elements"][0]["ValidationErrors"][0]["Message"], message,
+            "{fields}"
+        );
+    }
+    assert_eq!(
+        xero.provider_state().await["invoices"][0]["Total"],
+        json!(50)
+    );
+
+    let rest = xero
+        .put(
+            "Payments",
+            &access,
+            json!([payment(&invoice, "20", "2026-11-01")]),
+        )
+        .await;
+    assert_eq!(rest.status, 200, "{}", rest.json);
+    let locked = xero
+        .api("POST", &path, &access, update(json!({ "Reference": "x" })))
+        .await;
+    assert_eq!(locked.status, 400);
+    assert_eq!(
+        locked.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        "A paid invoice cannot be edited"
+    );
+    let unknown = xero
+        .api(
+            "POST",
+            "/api.xro/2.0/Invoices/00000000-0000-4000-8000-000000000000",
+            &access,
+            update(json!({ "Reference": "x" })),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+}
+
+/// `with.contacts` seeds the organisation's contacts (reenact's setting): they are listed with
+/// generated ids, an archived one refuses invoices (catalog X-08) and a reset seeds them again
+/// with the same ids.
+#[tokio::test]
+async fn seeded_contacts_are_there_from_the_start_and_after_a_reset() {
+    let contacts = "      contacts:\n        - { name: Office Supplies Ltd }\n        - { name: Defunct Traders, status: ARCHIVED }\n";
+    let xero = Harness::start(spec_with(contacts, "")).await;
+    let seeded = xero.provider_state().await["contacts"].clone();
+    let names: Vec<(String, String)> = seeded
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .map(|c| (text(&c["Name"]), text(&c["ContactStatus"])))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Office Supplies Ltd".to_owned(), "ACTIVE".to_owned()),
+            ("Defunct Traders".to_owned(), "ARCHIVED".to_owned())
+        ]
+    );
+    let (access, _) = xero.connect().await;
+    let listed = xero
+        .api("GET", "/api.xro/2.0/Contacts", &access, None)
+        .await;
+    assert_eq!(listed.json["Contacts"], seeded);
+    let archived = text(&seeded[1]["ContactID"]);
+    let refused = xero
+        .put(
+            "Invoices",
+            &access,
+            json!([{ "Type": "ACCPAY", "Contact": { "ContactID": archived } }]),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.json);
+    xero.control.reset().await.expect("reset");
+    assert_eq!(xero.provider_state().await["contacts"], seeded);
+}
+
+/// A payment whose answer is lost (a `commit_then` fault on `PUT /Payments`) and retried under
+/// the same `Idempotency-Key` within 6 minutes [XERO-RESEARCH] §5.4 pays once; retried under a
+/// new key, the second payment is refused as more than is due (reenact's rule), so the invoice
+/// is never paid twice.
+#[tokio::test]
+async fn a_lost_payment_answer_retried_under_its_key_pays_once() {
+    let xero = Harness::start(spec(
+        "    faults:\n      - when: { method: PUT, path: /api.xro/2.0/Payments }\n        nth: 1\n        action: { commit_then: { status: 504 } }\n",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let invoice = authorised_bill(&xero, &access, "AUTHORISED").await;
+    let pay = |key: &str| {
+        xero.http
+            .put(format!("{}/api.xro/2.0/Payments", xero.server.url()))
+            .bearer_auth(&access)
+            .header("xero-tenant-id", TENANT)
+            .header("Idempotency-Key", key)
+            .json(&json!({ "Payments": [payment(&invoice, "100", "2026-11-01")] }))
+    };
+    let lost = xero.send(pay("pay-bill-1")).await;
+    assert_eq!(lost.status, 504);
+    let replayed = xero.send(pay("pay-bill-1")).await;
+    assert_eq!(replayed.status, 200, "{}", replayed.json);
+    let state = xero.provider_state().await;
+    assert_eq!(state["payments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(replayed.json["Payments"][0], state["payments"][0]);
+    assert_eq!(state["invoices"][0]["Status"], "PAID");
+
+    let new_key = xero.send(pay("pay-bill-2")).await;
+    assert_eq!(new_key.status, 400);
+    assert_eq!(
+        xero.provider_state().await["payments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}

@@ -21,6 +21,7 @@ use crate::scenario::{LoadError, duration, paths};
 mod intacct;
 mod quickbooks;
 mod sage;
+mod xero;
 
 pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
     let source_text = String::from_utf8_lossy(bytes).into_owned();
@@ -133,6 +134,7 @@ const XERO_KEYS: &[&str] = &[
     "webhook_key",
     "currencies",
     "accounts",
+    "contacts",
 ];
 const XERO_ACCOUNT_KEYS: &[&str] = &["code", "name", "status", "tax_rate"];
 const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
@@ -1423,6 +1425,9 @@ impl Cx<'_> {
         let accounts = fields
             .get("accounts")
             .map(|value| self.xero_accounts(value, mock));
+        let contacts = fields
+            .get("contacts")
+            .map(|value| self.xero_contacts(value, mock));
         Some(XeroSettings {
             tenants: out?,
             rate_limits: present(rate_limits)?,
@@ -1431,6 +1436,7 @@ impl Cx<'_> {
             webhook_key: present(webhook_key)?,
             currencies: present(currencies)?,
             accounts: present(accounts)?,
+            contacts: present(contacts)?,
         })
     }
 
@@ -1470,16 +1476,7 @@ impl Cx<'_> {
         let name = self.required(&fields, "name", context, |this, value| {
             this.string(value, "name", context)
         });
-        let status = match fields.get("status") {
-            Some(value) => self
-                .choice(
-                    value,
-                    "status",
-                    &[("ACTIVE", "ACTIVE"), ("ARCHIVED", "ARCHIVED")],
-                )
-                .map(str::to_string),
-            None => Some("ACTIVE".to_string()),
-        };
+        let status = self.xero_status(fields.get("status"));
         let tax_rate = fields.get("tax_rate").map(|value| {
             let text = self.scalar_text(value, "tax_rate", context)?;
             if crate::mock::providers::money::parse_text(&text)

@@ -199,7 +199,13 @@ impl ProviderSpec {
     /// The collections of its state that `state:` expectations can name.
     pub fn collections(&self) -> &'static [&'static str] {
         match self {
-            ProviderSpec::Xero(_) => &["connections", "contacts", "invoices"],
+            ProviderSpec::Xero(_) => &[
+                "connections",
+                "contacts",
+                "invoices",
+                "payments",
+                "manual_journals",
+            ],
             ProviderSpec::Intacct(_) => &["vendors", "bills", "payments", "journals"],
             ProviderSpec::Sage(_) => &[
                 "businesses",
@@ -238,6 +244,19 @@ pub struct XeroSettings {
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Vec<XeroAccount>>,
+    /// Contacts the organisation has when a run starts, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<XeroContact>>,
+}
+
+/// A contact a Xero organisation starts with (`with.contacts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XeroContact {
+    /// `Name`, unique.
+    pub name: String,
+    /// `ContactStatus`: `ACTIVE` or `ARCHIVED`.
+    pub status: String,
 }
 
 /// One account of a Xero organisation's chart of accounts.

@@ -218,7 +218,7 @@ impl Provider {
     /// The state a fresh run starts with.
     pub fn fresh_state(&self) -> ProviderState {
         match self {
-            Provider::Xero(_) => ProviderState::Xero(xero::XeroState::default()),
+            Provider::Xero(xero) => ProviderState::Xero(xero.fresh_state()),
             Provider::Intacct(_) => ProviderState::Intacct(intacct::IntacctState::default()),
             Provider::Sage(sage) => ProviderState::Sage(sage.fresh_state()),
             Provider::QuickBooks(_) => {

@@ -1,6 +1,6 @@
 //! `provider: xero`, [`Xero`]: the identity server's token and revocation endpoints,
-//! `GET /connections` and the Accounting API's Contacts and Invoices, with their state in
-//! [`XeroState`].
+//! `GET /connections` and the Accounting API's Contacts, Invoices, Payments and ManualJournals,
+//! with their state in [`XeroState`]. Payments and journals are checked and saved in [`ledger`].
 //!
 //! Every behaviour traces to `domain-catalog.md` §1; `docs/providers/xero.md` gives the source tag
 //! of each and says where the catalog is silent and what the mock does there.
@@ -25,6 +25,8 @@ use crate::scenario::model::{
     LimitKey, LimitKind, PathMatcher, Pattern, RateLimit, RequestMatcher, ResponseBody,
     ResponseSpec, SignAlgorithm, SignatureEncoding, XeroRateLimits, XeroSettings,
 };
+
+mod ledger;
 
 /// Access token lifetime: 30 minutes [XERO-RESEARCH] §1.2.
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(30);
@@ -76,6 +78,10 @@ pub struct XeroState {
     contacts: Vec<Value>,
     /// Invoices in creation order.
     invoices: Vec<Value>,
+    /// Payments in creation order.
+    payments: Vec<Value>,
+    /// Manual journals in creation order.
+    manual_journals: Vec<Value>,
     /// `Idempotency-Key` → the request it came with and the answer given.
     idempotency: BTreeMap<String, Remembered>,
     /// Webhook events sent so far (`firstEventSequence` of the next one is this plus one).
@@ -106,13 +112,16 @@ struct RefreshToken {
 }
 
 impl XeroState {
-    /// `{"connections": [..], "contacts": [..], "invoices": [..], "issued": {"access": N,
-    /// "refresh": N}}`: how many tokens were issued, never a token.
+    /// `{"connections": [..], "contacts": [..], "invoices": [..], "payments": [..],
+    /// "manual_journals": [..], "issued": {"access": N, "refresh": N}}`: how many tokens were
+    /// issued, never a token.
     pub fn to_json(&self) -> Value {
         json!({
             "connections": self.connections,
             "contacts": self.contacts,
             "invoices": self.invoices,
+            "payments": self.payments,
+            "manual_journals": self.manual_journals,
             "issued": { "access": self.access.len(), "refresh": self.refresh.len() },
         })
     }
@@ -198,6 +207,8 @@ pub fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
 const COLLECTIONS: &[(&str, &str, &str)] = &[
     ("Contacts", "Contacts", "ContactID"),
     ("Invoices", "Invoices", "InvoiceID"),
+    ("Payments", "Payments", "PaymentID"),
+    ("ManualJournals", "ManualJournals", "ManualJournalID"),
 ];
 
 impl Xero {
@@ -207,6 +218,22 @@ impl Xero {
             mock: format!("{mock}/xero"),
             settings,
         }
+    }
+
+    /// The state a run starts with: the contacts of `with.contacts`, in order, with generated
+    /// `ContactID`s and their `ContactStatus`. They carry no `UpdatedDateUTC` (the state is made
+    /// before the clock is read; a choice), so `If-Modified-Since` never lists them.
+    pub fn fresh_state(&self) -> XeroState {
+        let mut state = XeroState::default();
+        for contact in self.settings.contacts.iter().flatten() {
+            let id = state.next_id(&self.mock);
+            state.contacts.push(json!({
+                "ContactID": id,
+                "Name": contact.name,
+                "ContactStatus": contact.status,
+            }));
+        }
+        state
     }
 
     /// The payloads of `webhook` at `now` [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]: an event about a
@@ -342,7 +369,8 @@ impl Xero {
             let id = parts.next();
             if let Some(&collection) = COLLECTIONS.iter().find(|(s, _, _)| *s == segment) {
                 let allowed = match id {
-                    Some(_) => method == "GET",
+                    // Only invoices are updated in place (`POST /Invoices/{id}`).
+                    Some(_) => method == "GET" || (method == "POST" && segment == "Invoices"),
                     None => matches!(method.as_str(), "GET" | "PUT" | "POST"),
                 };
                 if allowed {
@@ -354,7 +382,7 @@ impl Xero {
                     let response = match (method.as_str(), id) {
                         ("GET", Some(id)) => get_one(state, collection, id),
                         ("GET", None) => list(state, collection, request),
-                        _ => self.create_once(state, collection, request),
+                        _ => self.create_once(state, collection, id, request),
                     };
                     return routed(response);
                 }
@@ -459,17 +487,23 @@ impl Xero {
         )
     }
 
-    /// A create under `Idempotency-Key` [XERO-OAS], [XERO-RESEARCH] §5.4: within 6 minutes the
-    /// same key and request get the first answer again (nothing is created twice); the same key
-    /// with another request gets 400. Without the header, a plain create.
+    /// A create (or, with `id`, an invoice update) under `Idempotency-Key` [XERO-OAS],
+    /// [XERO-RESEARCH] §5.4: within 6 minutes the same key and request get the first answer again
+    /// (nothing is created twice); the same key with another request gets 400. Without the
+    /// header, a plain create or update.
     fn create_once(
         &self,
         state: &mut XeroState,
         collection: (&str, &str, &str),
+        id: Option<&str>,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
+        let write = |state: &mut XeroState| match id {
+            Some(id) => self.update_invoice(state, id, request),
+            None => self.create(state, collection, request),
+        };
         let Some(key) = request.header("idempotency-key").map(str::to_owned) else {
-            return self.create(state, collection, request);
+            return write(state);
         };
         if key.chars().count() > MAX_IDEMPOTENCY_KEY {
             // The catalog gives the limit, not the answer to a longer key: an empty 400.
@@ -493,7 +527,7 @@ impl Xero {
             *replay.body_mut() = seen.body.clone();
             return replay;
         }
-        let response = self.create(state, collection, request);
+        let response = write(state);
         state.idempotency.insert(
             key,
             Remembered {
@@ -504,6 +538,87 @@ impl Xero {
             },
         );
         response
+    }
+
+    /// `POST /api.xro/2.0/Invoices/{id}` with `{"Invoices": [fields]}`: the given fields replace
+    /// the invoice's, which is validated again as a whole (lock date [XERO-RESEARCH] §7.12,
+    /// accounts, contact, currency), its totals recomputed [XERO-RESEARCH] §7.14 with
+    /// `AmountDue` = `Total` − `AmountPaid`, and its `UpdatedDateUTC` moved to now (which
+    /// `If-Modified-Since` sees, [XERO-RESEARCH] §5.3). The catalog documents no update rules:
+    /// refusing a `PAID` invoice and a total below what is already paid, and the empty `404` for
+    /// an unknown id, are reenact's choices.
+    fn update_invoice(
+        &self,
+        state: &mut XeroState,
+        id: &str,
+        request: &ProviderRequest<'_>,
+    ) -> Response<Bytes> {
+        let Some(index) = state.invoices.iter().position(|invoice| {
+            invoice["InvoiceID"]
+                .as_str()
+                .is_some_and(|own| own.eq_ignore_ascii_case(id))
+        }) else {
+            return empty(StatusCode::NOT_FOUND);
+        };
+        let changes = match serde_json::from_slice::<Value>(request.view.body) {
+            Ok(Value::Object(mut body)) => match body.remove("Invoices") {
+                Some(Value::Array(mut items)) if items.len() == 1 => items.remove(0),
+                _ => return validation_exception(vec![]),
+            },
+            _ => return validation_exception(vec![]),
+        };
+        let Value::Object(changes) = changes else {
+            return validation_exception(vec![with_errors(
+                changes,
+                &["An element must be a JSON object".to_owned()],
+            )]);
+        };
+        let Value::Object(mut fields) = state.invoices[index].clone() else {
+            return validation_exception(vec![]);
+        };
+        let paid = fields.get("AmountPaid").and_then(money::parse).unwrap_or(0);
+        let mut errors = Vec::new();
+        if fields.get("Status").and_then(Value::as_str) == Some("PAID") {
+            errors.push("A paid invoice cannot be edited".to_owned());
+        }
+        for (name, value) in &changes {
+            // Computed and identifying fields are the fake's, not the client's.
+            if !matches!(
+                name.as_str(),
+                "InvoiceID"
+                    | "UpdatedDateUTC"
+                    | "SubTotal"
+                    | "TotalTax"
+                    | "Total"
+                    | "AmountDue"
+                    | "AmountPaid"
+                    | "Payments"
+            ) {
+                fields.insert(name.clone(), value.clone());
+            }
+        }
+        errors.extend(validate(state, &self.settings, "Invoices", &fields));
+        add_totals(&mut fields, &self.settings);
+        let total = fields.get("Total").and_then(money::parse).unwrap_or(0);
+        if errors.is_empty() && total < paid {
+            errors.push(format!(
+                "The invoice total ({}) cannot be less than the amount already paid ({})",
+                money::to_json(total),
+                money::to_json(paid)
+            ));
+        }
+        if !errors.is_empty() {
+            return validation_exception(vec![with_errors(Value::Object(changes), &errors)]);
+        }
+        fields.insert("AmountPaid".to_owned(), money::to_json(paid));
+        fields.insert("AmountDue".to_owned(), money::to_json(total - paid));
+        fields.insert(
+            "UpdatedDateUTC".to_owned(),
+            Value::from(ms_json_date(request.now)),
+        );
+        let saved = Value::Object(fields);
+        state.invoices[index] = saved.clone();
+        json_response(StatusCode::OK, &json!({ "Invoices": [saved] }))
     }
 
     /// `PUT`/`POST` on a collection: create every element of the body's array.
@@ -520,10 +635,28 @@ impl Xero {
             },
             _ => return validation_exception(vec![]),
         };
+        // What earlier payments of this batch take off each invoice, so that two payments of
+        // one batch cannot together pay more than is due.
+        let mut pending = BTreeMap::new();
         let checked: Vec<(Value, Vec<String>)> = elements
             .into_iter()
             .map(|element| {
-                let errors = validate(state, &self.settings, key, &element);
+                let errors = match &element {
+                    Value::Object(fields) => match key {
+                        "Payments" => ledger::payment_errors(
+                            state,
+                            &self.settings,
+                            fields,
+                            request.now,
+                            &mut pending,
+                        ),
+                        "ManualJournals" => {
+                            ledger::journal_errors(&self.settings, fields, request.now)
+                        }
+                        _ => validate(state, &self.settings, key, fields),
+                    },
+                    _ => vec!["An element must be a JSON object".to_owned()],
+                };
                 (element, errors)
             })
             .collect();
@@ -549,18 +682,23 @@ impl Xero {
                     "UpdatedDateUTC".to_owned(),
                     Value::from(ms_json_date(request.now)),
                 );
-                if key == "Invoices" {
-                    add_totals(&mut fields, &self.settings);
+                match key {
+                    "Invoices" => add_totals(&mut fields, &self.settings),
+                    "Payments" => ledger::apply_payment(state, &mut fields, request.now),
+                    "ManualJournals" => ledger::complete_journal(&mut fields, request.now),
+                    _ => {
+                        // Every contact is ACTIVE unless created ARCHIVED (reenact's choice).
+                        fields
+                            .entry("ContactStatus")
+                            .or_insert_with(|| Value::from("ACTIVE"));
+                    }
                 }
                 let saved = Value::Object(fields);
                 let mut shown = saved.clone();
                 if !summarize {
                     shown["StatusAttributeString"] = Value::from("OK");
                 }
-                match key {
-                    "Contacts" => state.contacts.push(saved),
-                    _ => state.invoices.push(saved),
-                }
+                collection_mut(state, key).push(saved);
                 answered.push(shown);
             } else {
                 let mut shown = with_errors(element, &errors);
@@ -572,11 +710,13 @@ impl Xero {
     }
 }
 
-/// The errors of one element to create; empty when it is valid.
-fn validate(state: &XeroState, settings: &XeroSettings, key: &str, element: &Value) -> Vec<String> {
-    let Value::Object(fields) = element else {
-        return vec!["An element must be a JSON object".to_owned()];
-    };
+/// The errors of one contact or invoice to create; empty when it is valid.
+fn validate(
+    state: &XeroState,
+    settings: &XeroSettings,
+    key: &str,
+    fields: &Map<String, Value>,
+) -> Vec<String> {
     let mut errors = Vec::new();
     let text = |name: &str| {
         fields
@@ -589,27 +729,21 @@ fn validate(state: &XeroState, settings: &XeroSettings, key: &str, element: &Val
             if text("Name").is_none() {
                 errors.push("The contact name must be specified".to_owned());
             }
+            // A contact is created ACTIVE or ARCHIVED (catalog X-08 names archived contacts;
+            // the message is reenact's).
+            if let Some(status) = fields.get("ContactStatus")
+                && !matches!(status.as_str(), Some("ACTIVE" | "ARCHIVED"))
+            {
+                errors.push("ContactStatus must be ACTIVE or ARCHIVED".to_owned());
+            }
         }
         _ => {
             if !matches!(text("Type"), Some("ACCREC" | "ACCPAY")) {
                 errors.push("Invoice Type must be specified as ACCREC or ACCPAY".to_owned());
             }
-            // Each line's account must be an active account of the chart, when one is given
-            // (archived accounts refused: catalog X-08; the message texts are reenact's).
-            if let Some(accounts) = &settings.accounts {
-                for line in line_items(fields) {
-                    let Some(code) = line.get("AccountCode").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    match accounts.iter().find(|account| account.code == code) {
-                        None => errors.push(format!(
-                            "Account code '{code}' is not a valid code for this document."
-                        )),
-                        Some(account) if account.status == "ARCHIVED" => errors.push(format!(
-                            "Account code '{code}' has been archived, or deleted. Each line item must reference a valid account."
-                        )),
-                        Some(_) => {}
-                    }
+            for line in line_items(fields) {
+                if let Some(code) = line.get("AccountCode").and_then(Value::as_str) {
+                    errors.extend(account_error(settings, code));
                 }
             }
             for line in line_items(fields) {
@@ -627,25 +761,24 @@ fn validate(state: &XeroState, settings: &XeroSettings, key: &str, element: &Val
                     "Organisation is not subscribed to currency {currency}"
                 ));
             }
-            // Posting on or before a lock date fails [XERO-RESEARCH] §7.12.
-            let lock = [&settings.period_lock_date, &settings.end_of_year_lock_date]
-                .into_iter()
-                .flatten()
-                .filter_map(|date| document_date(&Value::from(date.as_str())))
-                .max();
-            if let (Some(lock), Some(date)) = (lock, fields.get("Date").and_then(document_date))
-                && date <= lock
-            {
-                errors.push("The document date cannot be before the period lock date".to_owned());
+            if let Some(date) = fields.get("Date") {
+                errors.extend(lock_date_error(settings, date));
             }
             match fields.get("Contact") {
                 Some(contact) => match contact.get("ContactID").and_then(Value::as_str) {
-                    Some(id) if !state.contacts.iter().any(|c| c["ContactID"] == id) => {
-                        errors.push(format!(
+                    Some(id) => match state.contacts.iter().find(|c| c["ContactID"] == id) {
+                        None => errors.push(format!(
                             "The contact with ContactID {id} could not be found"
-                        ));
-                    }
-                    Some(_) => {}
+                        )),
+                        // A document for an archived contact is refused (catalog X-08; the
+                        // message is reenact's).
+                        Some(found) if found["ContactStatus"] == "ARCHIVED" => {
+                            errors.push(format!(
+                                "The contact with ContactID {id} is archived; documents cannot be created for an archived contact"
+                            ));
+                        }
+                        Some(_) => {}
+                    },
                     None if contact.get("Name").and_then(Value::as_str).is_some() => {}
                     None => errors.push("A Contact must be specified".to_owned()),
                 },
@@ -654,6 +787,34 @@ fn validate(state: &XeroState, settings: &XeroSettings, key: &str, element: &Val
         }
     }
     errors
+}
+
+/// Why a line may not book to account `code`: none when `with.accounts` is absent or names it as
+/// an active account; archived accounts are refused (catalog X-08; the message texts are
+/// reenact's).
+fn account_error(settings: &XeroSettings, code: &str) -> Option<String> {
+    let accounts = settings.accounts.as_ref()?;
+    match accounts.iter().find(|account| account.code == code) {
+        None => Some(format!(
+            "Account code '{code}' is not a valid code for this document."
+        )),
+        Some(account) if account.status == "ARCHIVED" => Some(format!(
+            "Account code '{code}' has been archived, or deleted. Each line item must reference a valid account."
+        )),
+        Some(_) => None,
+    }
+}
+
+/// The refusal of a document dated `date` on or before a lock date [XERO-RESEARCH] §7.12; none
+/// when it is later, or either date is unreadable.
+fn lock_date_error(settings: &XeroSettings, date: &Value) -> Option<String> {
+    let lock = [&settings.period_lock_date, &settings.end_of_year_lock_date]
+        .into_iter()
+        .flatten()
+        .filter_map(|date| document_date(&Value::from(date.as_str())))
+        .max()?;
+    (document_date(date)? <= lock)
+        .then(|| "The document date cannot be before the period lock date".to_owned())
 }
 
 /// The `LineItems` of an invoice (none when absent or not a list).
@@ -767,28 +928,27 @@ fn list(
     (_, key, _): (&str, &str, &str),
     request: &ProviderRequest<'_>,
 ) -> Response<Bytes> {
-    let all = collection(state, key);
     // `InvoiceNumbers=A,B` keeps the invoices with those numbers [XERO-OAS].
     let numbers = (key == "Invoices")
         .then(|| request.query_param("InvoiceNumbers"))
         .flatten();
-    let filtered: Vec<Value>;
-    let records = match &numbers {
-        Some(numbers) => {
-            let wanted: Vec<&str> = numbers.split(',').map(str::trim).collect();
-            filtered = all
-                .iter()
-                .filter(|record| {
-                    record["InvoiceNumber"]
-                        .as_str()
-                        .is_some_and(|number| wanted.contains(&number))
-                })
-                .cloned()
-                .collect();
-            &filtered[..]
-        }
-        None => all,
-    };
+    let wanted: Option<Vec<&str>> = numbers
+        .as_deref()
+        .map(|numbers| numbers.split(',').map(str::trim).collect());
+    // `If-Modified-Since` keeps the records updated after it, to the second [XERO-RESEARCH] §5.3.
+    let since = request.header("if-modified-since").and_then(modified_since);
+    let records: Vec<Value> = collection(state, key)
+        .iter()
+        .filter(|record| {
+            wanted.as_ref().is_none_or(|wanted| {
+                record["InvoiceNumber"]
+                    .as_str()
+                    .is_some_and(|number| wanted.contains(&number))
+            })
+        })
+        .filter(|record| since.is_none_or(|since| updated_at(record).is_some_and(|at| at > since)))
+        .cloned()
+        .collect();
     let page_size = request
         .query_param("pageSize")
         .and_then(|size| size.parse::<usize>().ok())
@@ -797,7 +957,7 @@ fn list(
         .query_param("page")
         .map(|page| page.parse::<usize>().unwrap_or(1).max(1));
     let shown: Vec<Value> = match (page, page_size) {
-        (None, None) => records.to_vec(),
+        (None, None) => records.clone(),
         _ => {
             let size = page_size.unwrap_or(PAGE_SIZE);
             let page = page.unwrap_or(1);
@@ -832,8 +992,48 @@ fn get_one(state: &XeroState, (_, key, id_field): (&str, &str, &str), id: &str) 
 fn collection<'a>(state: &'a XeroState, key: &str) -> &'a [Value] {
     match key {
         "Contacts" => &state.contacts,
+        "Payments" => &state.payments,
+        "ManualJournals" => &state.manual_journals,
         _ => &state.invoices,
     }
+}
+
+fn collection_mut<'a>(state: &'a mut XeroState, key: &str) -> &'a mut Vec<Value> {
+    match key {
+        "Contacts" => &mut state.contacts,
+        "Payments" => &mut state.payments,
+        "ManualJournals" => &mut state.manual_journals,
+        _ => &mut state.invoices,
+    }
+}
+
+/// The instant an `If-Modified-Since` header names [XERO-RESEARCH] §5.3 (UTC, to the second):
+/// an HTTP date (`Sun, 01 Nov 2026 10:00:00 GMT`) or an ISO date-time without an offset
+/// (`2026-11-01T10:00:00`, as Xero's SDKs send it; a trailing `Z` or fraction is allowed). The
+/// catalog names neither format: accepting both is reenact's choice, and so is ignoring a header
+/// in any other form (the whole list is answered).
+fn modified_since(header: &str) -> Option<OffsetDateTime> {
+    let header = header.trim();
+    let http = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let iso = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let at = time::PrimitiveDateTime::parse(header, http)
+        .or_else(|_| time::PrimitiveDateTime::parse(header.get(..19).unwrap_or(header), iso))
+        .ok()?;
+    Some(at.assume_utc())
+}
+
+/// When a record was last updated: its MS-JSON `UpdatedDateUTC`, cut to the second.
+fn updated_at(record: &Value) -> Option<OffsetDateTime> {
+    let millis = record["UpdatedDateUTC"]
+        .as_str()?
+        .strip_prefix("/Date(")?
+        .split(['+', '-', ')'])
+        .next()?
+        .parse::<i64>()
+        .ok()?;
+    OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).ok()
 }
 
 /// `DELETE /connections/{id}` [XERO-RESEARCH] §1.4: the tenant is no longer connected, so its
@@ -972,6 +1172,25 @@ mod tests {
             ms_json_date(at + Duration::milliseconds(734)),
             "/Date(1551484292734+0000)/"
         );
+    }
+
+    #[test]
+    fn if_modified_since_reads_http_and_iso_dates_as_utc() {
+        let at = time::macros::datetime!(2026-10-31 23:00:00 UTC);
+        for header in [
+            "Sat, 31 Oct 2026 23:00:00 GMT",
+            "2026-10-31T23:00:00",
+            "2026-10-31T23:00:00Z",
+            "2026-10-31T23:00:00.999",
+            " 2026-10-31T23:00:00 ",
+        ] {
+            assert_eq!(modified_since(header), Some(at), "{header:?}");
+        }
+        for header in ["yesterday", "2026-10-31", "31/10/2026 23:00:00", ""] {
+            assert_eq!(modified_since(header), None, "{header:?}");
+        }
+        let record = json!({ "UpdatedDateUTC": "/Date(1793487600999+0000)/" });
+        assert_eq!(updated_at(&record), Some(at), "cut to the second");
     }
 
     #[test]
