@@ -68,6 +68,13 @@ impl Harness {
         self.advance_by(Duration::from_secs(minutes * 60)).await;
     }
 
+    /// How many records the provider's state holds in `collection` (`None`: no such list).
+    async fn stored(&self, collection: &str) -> Option<usize> {
+        self.provider_state().await[collection]
+            .as_array()
+            .map(Vec::len)
+    }
+
     async fn provider_state(&self) -> Value {
         self.state_of("xero").await
     }
@@ -419,12 +426,7 @@ async fn idempotency_keys_replay_the_first_answer_for_six_minutes() {
     assert_eq!(later.status, 200, "the key expired");
     let long = xero.send(put(&"k".repeat(129), "EXP-8")).await;
     assert_eq!(long.status, 400);
-    assert_eq!(
-        xero.provider_state().await["invoices"]
-            .as_array()
-            .map(Vec::len),
-        Some(2)
-    );
+    assert_eq!(xero.stored("invoices").await, Some(2));
 }
 
 /// [XERO-OAS]: the `ValidationException` body; by default the whole batch fails with 400 and
@@ -468,12 +470,7 @@ async fn validation_errors_fail_the_batch_unless_summarize_errors_is_false() {
         .collect();
     assert_eq!(statuses, [&json!("OK"), &json!("ERROR")]);
     assert!(partial.json["Invoices"][1]["ValidationErrors"].is_array());
-    assert_eq!(
-        xero.provider_state().await["invoices"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(xero.stored("invoices").await, Some(1));
 }
 
 /// Mock-level faults reuse the stub fault actions on provider routes: `commit_then` saves the
@@ -503,9 +500,7 @@ async fn a_commit_then_fault_on_post_invoices_saves_and_answers_the_fault() {
         .await;
     assert_eq!(retry.status, 200);
     assert_eq!(
-        xero.provider_state().await["invoices"]
-            .as_array()
-            .map(Vec::len),
+        xero.stored("invoices").await,
         Some(3),
         "the faulted request committed"
     );
@@ -852,13 +847,7 @@ async fn invoices_in_a_currency_the_organisation_lacks_are_refused() {
             200
         );
     }
-    assert_eq!(
-        xero.provider_state().await["invoices"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(xero.stored("invoices").await.unwrap(), 2);
 }
 
 /// [XERO-RESEARCH] §7.14: tax is computed per line and rounded to 2 dp, then summed, so three
@@ -933,13 +922,7 @@ async fn lines_on_archived_or_unknown_accounts_are_refused() {
         answer.json["Invoices"][2]["ValidationErrors"][0]["Message"],
         "Account code '999' is not a valid code for this document."
     );
-    assert_eq!(
-        xero.provider_state().await["invoices"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(xero.stored("invoices").await.unwrap(), 1);
 }
 
 /// [XERO-OAS]: `GET Invoices?InvoiceNumbers=A,B` lists the invoices with those numbers only.
@@ -1546,12 +1529,7 @@ async fn manual_journals_must_balance_on_active_accounts_after_the_lock_date() {
             "{batch}"
         );
     }
-    assert_eq!(
-        xero.provider_state().await["manual_journals"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(xero.stored("manual_journals").await, Some(1));
 }
 
 /// Catalog X-08 (archived contacts): a contact created `ARCHIVED` stays so, contacts are
@@ -1844,10 +1822,5 @@ async fn a_lost_payment_answer_retried_under_its_key_pays_once() {
 
     let new_key = xero.send(pay("pay-bill-2")).await;
     assert_eq!(new_key.status, 400);
-    assert_eq!(
-        xero.provider_state().await["payments"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(xero.stored("payments").await, Some(1));
 }
