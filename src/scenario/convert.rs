@@ -1099,14 +1099,24 @@ impl Cx<'_> {
         })
     }
 
-    fn choice<T: Copy>(&mut self, node: &Node, key: &str, options: &[(&str, T)]) -> Option<T> {
-        let text = self.string(node, key, "at the top level")?;
+    /// One of `options` by name, for `key` `context` (e.g. "at the top level").
+    fn choice<T: Copy>(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
+        let text = self.string(node, key, context)?;
         if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
             return Some(*value);
         }
         let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
-        let mut diagnostic = Diagnostic::new(format!("invalid `{key}` `{text}`"), Some(node.span))
-            .with_label(format!("expected one of {}", list_keys(&names)));
+        let mut diagnostic = Diagnostic::new(
+            format!("invalid `{key}` `{text}` {context}"),
+            Some(node.span),
+        )
+        .with_label(format!("expected one of {}", list_keys(&names)));
         if let Some(suggestion) = did_you_mean(&text, &names) {
             diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
         }
@@ -1118,6 +1128,7 @@ impl Cx<'_> {
         self.choice(
             node,
             "severity",
+            "at the top level",
             &[
                 ("sev1", Severity::Sev1),
                 ("sev2", Severity::Sev2),
@@ -1131,6 +1142,7 @@ impl Cx<'_> {
         self.choice(
             node,
             "root_cause",
+            "at the top level",
             &[
                 ("product-defect", RootCause::ProductDefect),
                 ("configuration", RootCause::Configuration),
@@ -1476,7 +1488,7 @@ impl Cx<'_> {
         let name = self.required(&fields, "name", context, |this, value| {
             this.string(value, "name", context)
         });
-        let status = self.xero_status(fields.get("status"));
+        let status = self.xero_status(fields.get("status"), context);
         let tax_rate = fields.get("tax_rate").map(|value| {
             let text = self.scalar_text(value, "tax_rate", context)?;
             if crate::mock::providers::money::parse_text(&text)
@@ -2515,6 +2527,7 @@ impl Cx<'_> {
                 .choice(
                     value,
                     "backend",
+                    context,
                     &[
                         ("inprocess", BackendChoice::Inprocess),
                         ("docker", BackendChoice::Docker),

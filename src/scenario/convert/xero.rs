@@ -25,7 +25,7 @@ impl Cx<'_> {
             let name = self.required(&fields, "name", &context, |cx, value| {
                 cx.string(value, "name", &context)
             });
-            let status = self.xero_status(fields.get("status"));
+            let status = self.xero_status(fields.get("status"), &context);
             if let Some(name) = &name
                 && seen.contains(name)
             {
@@ -49,12 +49,13 @@ impl Cx<'_> {
     }
 
     /// A `status` of an account or contact: `ACTIVE` (also when absent) or `ARCHIVED`.
-    pub(super) fn xero_status(&mut self, value: Option<&Node>) -> Option<String> {
+    pub(super) fn xero_status(&mut self, value: Option<&Node>, context: &str) -> Option<String> {
         match value {
             Some(value) => self
                 .choice(
                     value,
                     "status",
+                    context,
                     &[("ACTIVE", "ACTIVE"), ("ARCHIVED", "ARCHIVED")],
                 )
                 .map(str::to_owned),
