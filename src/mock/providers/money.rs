@@ -47,9 +47,11 @@ pub fn divide_rounded(numerator: i128, denominator: i128) -> i128 {
     }
 }
 
-/// An amount in ten-thousandths rounded to cents (still in ten-thousandths).
-pub fn round_cents(amount: i128) -> i128 {
-    divide_rounded(amount, 100) * 100
+/// `numerator / denominator`, a value in ten-thousandths, rounded **once** to cents (still in
+/// ten-thousandths). Rounding first to ten-thousandths and then to cents would round some
+/// values twice: 0.5 × 0.0099 = 0.00495 would become 0.0050 and then 0.01 instead of 0.00.
+pub fn cents(numerator: i128, denominator: i128) -> i128 {
+    divide_rounded(numerator, denominator * 100) * 100
 }
 
 /// An amount in ten-thousandths as a JSON number with its decimals (`12.3400` → `12.34`).
@@ -105,8 +107,11 @@ mod tests {
         for (numerator, denominator, expected) in cases {
             assert_eq!(divide_rounded(numerator, denominator), expected);
         }
-        assert_eq!(round_cents(123_450), 123_500);
-        assert_eq!(round_cents(123_449), 123_400);
+        assert_eq!(cents(123_450, 1), 123_500);
+        assert_eq!(cents(123_449, 1), 123_400);
+        // 0.5 × 0.0099 = 0.00495 (in ten-thousandths squared): rounded once, 0.00.
+        assert_eq!(cents(5_000 * 99, ONE), 0);
+        assert_eq!(cents(5_000 * 101, ONE), 100);
         assert_eq!(to_json(123_400).to_string(), "12.34");
         assert_eq!(to_json(-50_000).to_string(), "-5");
     }

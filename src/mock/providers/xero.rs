@@ -856,9 +856,7 @@ fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
                 .and_then(money::parse)
                 .unwrap_or(money::ONE);
             let amount = match line.get("UnitAmount").and_then(money::parse) {
-                Some(unit) => {
-                    money::round_cents(money::divide_rounded(quantity * unit, money::ONE))
-                }
+                Some(unit) => money::cents(quantity * unit, money::ONE),
                 None => line.get("LineAmount").and_then(money::parse).unwrap_or(0),
             };
             let rate = rate_of(line);
@@ -866,11 +864,8 @@ fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
                 Some(tax) => tax,
                 None => match kind.as_str() {
                     "NoTax" => 0,
-                    "Inclusive" => money::round_cents(money::divide_rounded(
-                        amount * rate,
-                        100 * money::ONE + rate,
-                    )),
-                    _ => money::round_cents(money::divide_rounded(amount * rate, 100 * money::ONE)),
+                    "Inclusive" => money::cents(amount * rate, 100 * money::ONE + rate),
+                    _ => money::cents(amount * rate, 100 * money::ONE),
                 },
             };
             let net = if kind == "Inclusive" {
