@@ -8,7 +8,7 @@ mod provider_support;
 
 use std::time::Duration;
 
-use provider_support::{Got, Harness, hmac_sha256_base64, load_mock, text};
+use provider_support::{Got, Harness, hmac_sha256_base64, load_mock, serve, text};
 use reenact::scenario::model::MockSpec;
 use serde_json::{Value, json};
 
@@ -651,43 +651,25 @@ struct Hook {
 /// A receiver as the target: `GET /healthz`; `POST /webhooks/quickbooks` records the request and
 /// answers 200.
 async fn start_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
-    use http_body_util::{BodyExt, Full};
-    use hyper::service::service_fn;
-
     let hooks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
     let recorded = hooks.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let recorded = recorded.clone();
-            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let recorded = recorded.clone();
-                async move {
-                    let hook = request.uri().path() == "/webhooks/quickbooks";
-                    let signature = request
-                        .headers()
-                        .get("intuit-signature")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    let bytes = request.into_body().collect().await?.to_bytes();
-                    if hook {
-                        recorded.lock().expect("hooks").push(Hook {
-                            signature,
-                            body: bytes.to_vec(),
-                        });
-                    }
-                    Ok::<_, hyper::Error>(hyper::Response::new(Full::new(bytes::Bytes::new())))
-                }
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
-            );
+    let url = serve(move |path, headers, bytes| {
+        let recorded = recorded.clone();
+        async move {
+            if path == "/webhooks/quickbooks" {
+                let signature = headers
+                    .get("intuit-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                recorded.lock().expect("hooks").push(Hook {
+                    signature,
+                    body: bytes.to_vec(),
+                });
+            }
+            (200, String::new())
         }
-    });
+    })
+    .await;
     (url, hooks)
 }
 

@@ -9,7 +9,7 @@ mod provider_support;
 use std::path::Path;
 use std::time::Duration;
 
-use provider_support::{Got, Harness, hmac_sha256_base64, load_mock, text};
+use provider_support::{Got, Harness, hmac_sha256_base64, load_mock, serve, text};
 use reenact::scenario::model::MockSpec;
 use serde_json::{Value, json};
 
@@ -601,9 +601,6 @@ mocks:
 /// `{"xero": URL, "reference": R, "times": N}`, which connects to Xero and creates N bills with
 /// reference R (a retry bug in miniature).
 async fn start_target() -> String {
-    use http_body_util::{BodyExt, Full};
-    use hyper::service::service_fn;
-
     async fn export(body: Value) -> u16 {
         let http = reenact::run::http_client();
         let xero = text(&body["xero"]);
@@ -625,32 +622,15 @@ async fn start_target() -> String {
         200
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = service_fn(
-                |request: hyper::Request<hyper::body::Incoming>| async move {
-                    let status = if request.uri().path() == "/export" {
-                        let bytes = request.into_body().collect().await?.to_bytes();
-                        export(serde_json::from_slice(&bytes).unwrap_or(Value::Null)).await
-                    } else {
-                        200
-                    };
-                    let mut response = hyper::Response::new(Full::new(bytes::Bytes::new()));
-                    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
-                    Ok::<_, hyper::Error>(response)
-                },
-            );
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
-            );
+    serve(|path, _, body| async move {
+        if path == "/export" {
+            let status = export(serde_json::from_slice(&body).unwrap_or(Value::Null)).await;
+            (status, String::new())
+        } else {
+            (200, String::new())
         }
-    });
-    url
+    })
+    .await
 }
 
 /// End to end through the runner: a scenario's target talks to the provider (the target is the
@@ -1000,9 +980,6 @@ async fn start_receiver(
     verify: bool,
     fail_first: usize,
 ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
-    use http_body_util::{BodyExt, Full};
-    use hyper::service::service_fn;
-
     async fn setup(body: Value) -> Value {
         let http = reenact::run::http_client();
         let xero = text(&body["xero"]);
@@ -1022,60 +999,41 @@ async fn start_receiver(
     }
 
     let hooks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
     let recorded = hooks.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let recorded = recorded.clone();
-            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let recorded = recorded.clone();
-                async move {
-                    let path = request.uri().path().to_owned();
-                    let signature = request
-                        .headers()
-                        .get("x-xero-signature")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    let bytes = request.into_body().collect().await?.to_bytes();
-                    let (status, body) = match path.as_str() {
-                        "/setup" => {
-                            let answer =
-                                setup(serde_json::from_slice(&bytes).unwrap_or(Value::Null)).await;
-                            (200, answer.to_string())
-                        }
-                        "/webhooks/xero" => {
-                            let good = signature.as_deref()
-                                == Some(hmac_sha256_base64(WEBHOOK_KEY, &bytes).as_str());
-                            let mut recorded = recorded.lock().expect("hooks");
-                            recorded.push(Hook {
-                                signature,
-                                body: bytes.to_vec(),
-                            });
-                            let status = if recorded.len() <= fail_first {
-                                503
-                            } else if good || !verify {
-                                200
-                            } else {
-                                401
-                            };
-                            (status, String::new())
-                        }
-                        _ => (200, String::new()),
-                    };
-                    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body)));
-                    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
-                    Ok::<_, hyper::Error>(response)
+    let url = serve(move |path, headers, bytes| {
+        let recorded = recorded.clone();
+        async move {
+            let signature = headers
+                .get("x-xero-signature")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match path.as_str() {
+                "/setup" => {
+                    let answer = setup(serde_json::from_slice(&bytes).unwrap_or(Value::Null)).await;
+                    (200, answer.to_string())
                 }
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
-            );
+                "/webhooks/xero" => {
+                    let good = signature.as_deref()
+                        == Some(hmac_sha256_base64(WEBHOOK_KEY, &bytes).as_str());
+                    let mut recorded = recorded.lock().expect("hooks");
+                    recorded.push(Hook {
+                        signature,
+                        body: bytes.to_vec(),
+                    });
+                    let status = if recorded.len() <= fail_first {
+                        503
+                    } else if good || !verify {
+                        200
+                    } else {
+                        401
+                    };
+                    (status, String::new())
+                }
+                _ => (200, String::new()),
+            }
         }
-    });
+    })
+    .await;
     (url, hooks)
 }
 
