@@ -5,12 +5,12 @@
 //!
 //! Each test names the catalog fact it checks (source tag in brackets).
 
-use std::path::Path;
+mod provider_support;
+
 use std::time::Duration;
 
-use reenact::mock::control::ControlClient;
-use reenact::mock::{BindOptions, MockServer};
-use reenact::scenario::model::{ClockSpec, MockSpec};
+use provider_support::{Harness, load_mock};
+use reenact::scenario::model::MockSpec;
 use serde_json::Value;
 
 const PATH: &str = "/ia/xml/xmlgw.phtml";
@@ -19,20 +19,9 @@ const LOGIN: &str = "<login><userid>ws-export</userid><companyid>acme-ltd</compa
 /// A mock `intacct` with one sender and company, plus `with` (YAML lines under `with:`) and
 /// `extra` (YAML lines at mock level).
 fn spec(with: &str, extra: &str) -> MockSpec {
-    let yaml = format!(
+    load_mock(&format!(
         "id: intacct\ntitle: intacct\nmocks:\n  intacct:\n    provider: intacct\n    with:\n      sender: {{ id: acme-sender, password: sender-pass }}\n      companies:\n        - id: acme-ltd\n          users: [{{ id: ws-export, password: user-pass }}]\n          entities: [US-EAST]\n{with}{extra}flow:\n  - request: {{ method: GET, path: / }}\n"
-    );
-    match reenact::scenario::load_bytes(Path::new("intacct.yaml"), Path::new("."), yaml.as_bytes())
-    {
-        Ok(mut scenario) => scenario.mocks.remove(0),
-        Err(err) => panic!("invalid test scenario: {err:?}\n{yaml}"),
-    }
-}
-
-struct Harness {
-    server: MockServer,
-    control: ControlClient,
-    http: reqwest::Client,
+    ))
 }
 
 /// What a request got: status, content type, body text.
@@ -89,22 +78,6 @@ fn bill(controlid: &str, vendor: &str) -> String {
 }
 
 impl Harness {
-    async fn start(spec: MockSpec) -> Harness {
-        let clock = ClockSpec {
-            start: Some("2026-10-31T23:00:00Z".to_owned()),
-        };
-        let server = MockServer::start(spec, &clock, BindOptions::default())
-            .await
-            .expect("mock starts");
-        let http = reenact::run::http_client();
-        let control = ControlClient::new(server.admin_url(), http.clone());
-        Harness {
-            server,
-            control,
-            http,
-        }
-    }
-
     async fn post_as(&self, content_type: &str, body: String) -> Got {
         let response = self
             .http
@@ -137,16 +110,11 @@ impl Harness {
     }
 
     async fn advance(&self, minutes: u64) {
-        self.control
-            .advance_clock(Duration::from_secs(minutes * 60))
-            .await
-            .expect("clock advances");
+        self.advance_by(Duration::from_secs(minutes * 60)).await;
     }
 
     async fn provider_state(&self) -> Value {
-        let state = self.control.state().await.expect("state");
-        assert_eq!(state["provider"]["name"], "intacct");
-        state["provider"]["state"].clone()
+        self.state_of("intacct").await
     }
 }
 
@@ -797,18 +765,5 @@ async fn a_journal_resent_after_a_524_is_posted_twice_unless_uniqueid_refuses_it
 #[tokio::test]
 async fn other_paths_are_unmatched() {
     let intacct = Harness::start(spec("", "")).await;
-    let response = intacct
-        .http
-        .get(format!("{}{PATH}", intacct.server.url()))
-        .send()
-        .await
-        .expect("reaches the mock");
-    assert_eq!(response.status().as_u16(), 404);
-    assert_eq!(
-        response
-            .headers()
-            .get("x-reenact-unmatched")
-            .map(|v| v.as_bytes()),
-        Some(&b"true"[..])
-    );
+    intacct.assert_unrouted(PATH).await;
 }

@@ -530,20 +530,7 @@ async fn stubs_override_provider_routes() {
     let (access, _) = xero.connect().await;
     let got = xero.connections(&access).await;
     assert_eq!((got.status, got.json), (500, json!({ "stubbed": true })));
-    let unknown = xero
-        .send(
-            xero.http
-                .get(format!("{}/api.xro/2.0/Nope", xero.server.url())),
-        )
-        .await;
-    assert_eq!(unknown.status, 404);
-    assert_eq!(
-        unknown
-            .headers
-            .get("x-reenact-unmatched")
-            .map(|v| v.as_bytes()),
-        Some(&b"true"[..])
-    );
+    xero.assert_unrouted("/api.xro/2.0/Nope").await;
 }
 
 /// What a test target does first: exchange a code at `xero`; the access token.

@@ -116,6 +116,20 @@ impl Harness {
         )
     }
 
+    /// `GET {path}`, which the provider does not serve: `404` marked `x-reenact-unmatched: true`
+    /// (journaled as unmatched).
+    pub async fn assert_unrouted(&self, path: &str) {
+        let got = self
+            .send(self.http.get(format!("{}{path}", self.server.url())))
+            .await;
+        assert_eq!(got.status, 404, "GET {path}");
+        assert_eq!(
+            got.headers.get("x-reenact-unmatched").map(|v| v.as_bytes()),
+            Some(&b"true"[..]),
+            "GET {path}"
+        );
+    }
+
     /// Move the mock's virtual clock forward by `by`.
     pub async fn advance_by(&self, by: Duration) {
         self.control
