@@ -13,6 +13,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::errors;
+use crate::matching::check_response;
 use crate::mock::control::ControlClient;
 use crate::mock::providers::ProviderWebhook;
 use crate::mock::webhook::{RetryPolicy, SigningSettings, WebhookRequest};
@@ -22,8 +24,6 @@ use crate::scenario::model::{
     XeroWebhookSpec,
 };
 use crate::scenario::template::{self, RenderError, Template};
-use crate::target::error_chain;
-use crate::verdict::check_response;
 
 /// What the flow needs from the run around it.
 pub struct FlowContext<'a> {
@@ -127,7 +127,7 @@ async fn run_step(
             observation.kind = "advance_clock".into();
             for mock in ctx.mocks {
                 if let Err(err) = mock.advance_clock(*by).await {
-                    observation.failure = Some(error_chain(&err));
+                    observation.failure = Some(errors::one_line(&err));
                     break;
                 }
             }
@@ -201,7 +201,7 @@ async fn send_webhook(
     let report = match sender.send_webhook(&request).await {
         Ok(report) => report,
         Err(err) => {
-            observation.failure = Some(format!("webhook: {}", error_chain(&err)));
+            observation.failure = Some(format!("webhook: {}", errors::one_line(&err)));
             return;
         }
     };
@@ -224,7 +224,7 @@ async fn send_webhook(
                 continue;
             }
             if let Err(err) = mock.advance_clock(waited).await {
-                observation.failure = Some(error_chain(&err));
+                observation.failure = Some(errors::one_line(&err));
             }
         }
     }
@@ -434,7 +434,7 @@ async fn send(
     let transport_failure = |err: reqwest::Error| {
         Box::new(SendFailure {
             sent: Some(sent.clone()),
-            reason: format!("request failed: {}", error_chain(&err)),
+            reason: format!("request failed: {}", errors::one_line(&err)),
             fatal: false,
         })
     };

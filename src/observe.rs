@@ -1,13 +1,13 @@
 //! The observation: everything one run of one scenario saw.
 //!
 //! It is plain data, serializable, built by [`crate::run`] and read by [`crate::verdict`] (to
-//! judge), [`crate::snapshot`] (to normalize and compare) and the reports.
+//! judge), [`crate::snapshot`] (to normalize and compare) and the reports. The parts a mock
+//! records itself ([`Journal`], and a webhook's [`Delivery`]) are defined here too, so the engine
+//! writes the observation's types and nothing below the runner depends on the runner.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-use crate::mock::journal::Journal;
 
 /// What one run saw.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,4 +152,53 @@ impl ReceivedResponse {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.body).ok()
     }
+}
+
+/// What a mock received, as the control API returns it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Journal {
+    /// Stored requests, oldest first.
+    pub entries: Vec<JournalEntry>,
+    /// Requests received after the bound was reached (not stored).
+    pub dropped: u64,
+}
+
+/// One request a mock received and what it answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// 1-based arrival number at this mock since the last reset.
+    pub seq: u64,
+    /// Virtual time of arrival, RFC 3339.
+    pub at: String,
+    /// Method, upper case.
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    /// Raw query string without `?` (empty when none).
+    pub query: String,
+    /// Headers in arrival order, names lower case.
+    pub headers: Vec<(String, String)>,
+    /// Body as UTF-8 (invalid bytes replaced).
+    pub body: String,
+    /// The stub the request matched, if any (also when a fault kept it from taking effect).
+    pub matched: Option<MatchedStub>,
+    /// Status code answered; for a `commit_then` fault the status the stub would have sent; `0`
+    /// when a connection fault (`timeout`, `reset`, `empty`, `garbage`) sent no status line.
+    pub status: u16,
+    /// The rate limit that blocked the request, if one did (then `matched` is `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<String>,
+    /// The fault that fired on this request, described, e.g. `reset` or `first create lost
+    /// (commit_then reset)`.
+    #[serde(default)]
+    pub fault: Option<String>,
+}
+
+/// The stub that answered a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedStub {
+    /// 0-based index in the mock's stub list.
+    pub index: usize,
+    /// The stub's name, or `stub N` (1-based).
+    pub name: String,
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::backend::docker::CONTAINER_CA_FILE;
+use crate::backend::docker::ContainerLaunch;
 use crate::backend::image::ImageError;
 use crate::backend::{BackendError, PlacedMock, Placement, RunMocks, Unsupported, new_run_id};
 use crate::flow::{self, FlowContext};
@@ -25,7 +26,7 @@ use crate::observe::Observation;
 use crate::project::{Project, TargetDef};
 use crate::scenario::model::{DEFAULT_TARGET_PORT, Launch as ScenarioLaunch, Scenario};
 use crate::scenario::template::{Template, TemplateSyntaxError};
-use crate::target::{self, ContainerLaunch, Launch, RunningTarget, TargetError};
+use crate::target::{self, Launch, RunningTarget, TargetError};
 use crate::verdict::{Behaviour, ExpectationResult, evaluate_expectations};
 
 /// A target to run scenarios against: named in `reenact.toml`, given inline, or the scenario's own.

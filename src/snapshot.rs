@@ -676,8 +676,7 @@ pub fn reject_pending(pending: &Pending) -> Result<(), SnapshotError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::journal::{Journal, JournalEntry};
-    use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
+    use crate::observe::{Journal, JournalEntry, ReceivedResponse, SentRequest, StepObservation};
 
     fn observation() -> Observation {
         let mut mocks = BTreeMap::new();

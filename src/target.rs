@@ -23,7 +23,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::backend::BackendError;
-use crate::backend::docker::{DockerRun, StartedTarget};
+use crate::backend::docker::{ContainerLaunch, DockerRun, StartedTarget};
+use crate::errors;
 use crate::scenario::model::ReadySpec;
 
 /// Lines of target output kept for the observation and error messages.
@@ -49,22 +50,6 @@ pub enum Launch {
     Url(String),
     /// A container on the run's Docker network.
     Container(ContainerLaunch),
-}
-
-/// A container target, rendered: what [`crate::backend::docker::DockerRun::start_target`] starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerLaunch {
-    /// The local image.
-    pub image: String,
-    /// Arguments replacing the image's `CMD`; `None` keeps it.
-    pub args: Option<Vec<String>>,
-    /// Environment.
-    pub env: Vec<(String, String)>,
-    /// The port it listens on inside its container.
-    pub port: u16,
-    /// The run's CA (PEM), copied into the container at
-    /// [`crate::backend::docker::CONTAINER_CA_FILE`] when the run has HTTPS mocks.
-    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// Why the target could not be started or reached.
@@ -288,7 +273,7 @@ impl RunningTarget {
             match attempt {
                 Ok(response) if response.status().is_success() => return Ok(()),
                 Ok(response) => last_error = format!("answered {}", response.status()),
-                Err(err) => last_error = error_chain(&err),
+                Err(err) => last_error = errors::one_line(&err),
             }
             if Instant::now() >= deadline {
                 return Err(TargetError::NotReady {
@@ -453,21 +438,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Format an error with its sources: `a: b: c`.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Pick a free loopback port for a target to listen on.

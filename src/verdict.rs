@@ -4,10 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::mock::journal::{Journal, JournalEntry};
-use crate::mock::matching::{RequestView, evaluate, json_contains};
-use crate::observe::{Observation, ReceivedResponse};
-use crate::scenario::model::{Check, CountRange, Expectation, RequestMatcher, ResponseCheck};
+use crate::matching::{RequestView, check_response, evaluate};
+use crate::observe::{Journal, JournalEntry, Observation};
+use crate::scenario::model::{Check, CountRange, Expectation, RequestMatcher};
 
 /// The result of one expectation on one observation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,72 +17,6 @@ pub struct ExpectationResult {
     pub passed: bool,
     /// What was found, e.g. `2 matching requests, expected exactly 1`.
     pub detail: String,
-}
-
-/// Checks a response against a [`ResponseCheck`]; returns one reason per failed condition.
-pub fn check_response(check: &ResponseCheck, response: &ReceivedResponse) -> Vec<String> {
-    let mut failures = Vec::new();
-    if let Some(status) = check.status
-        && response.status != status
-    {
-        failures.push(format!(
-            "status: expected {status}, got {}",
-            response.status
-        ));
-    }
-    if check.json.is_some() || !check.jsonpath.is_empty() {
-        match response.json() {
-            None => failures.push(format!(
-                "body: expected JSON, got `{}`",
-                abbreviate(&response.body, 120)
-            )),
-            Some(body) => {
-                if let Some(expected) = &check.json
-                    && !json_contains(&body, expected)
-                {
-                    failures.push(format!(
-                        "json: expected to contain `{expected}`, got `{}`",
-                        abbreviate(&body.to_string(), 200)
-                    ));
-                }
-                for (path, expected) in &check.jsonpath {
-                    failures.extend(check_jsonpath(&body, path, expected));
-                }
-            }
-        }
-    }
-    if let Some(needle) = &check.body_contains
-        && !response.body.contains(needle.as_str())
-    {
-        failures.push(format!(
-            "body: expected to contain `{needle}`, got `{}`",
-            abbreviate(&response.body, 200)
-        ));
-    }
-    failures
-}
-
-fn check_jsonpath(
-    body: &serde_json::Value,
-    path: &str,
-    expected: &serde_json::Value,
-) -> Option<String> {
-    let parsed = match serde_json_path::JsonPath::parse(path) {
-        Ok(parsed) => parsed,
-        Err(err) => return Some(format!("`{path}`: {err}")),
-    };
-    let nodes = parsed.query(body).all();
-    if nodes.iter().any(|node| json_contains(node, expected)) {
-        return None;
-    }
-    Some(match nodes.as_slice() {
-        [] => format!("`{path}`: selected nothing, expected `{expected}`"),
-        [one] => format!("`{path}`: expected `{expected}`, got `{one}`"),
-        many => format!(
-            "`{path}`: expected `{expected}`, got {} values none of which matches",
-            many.len()
-        ),
-    })
 }
 
 /// Evaluate every expectation on an observation.
@@ -279,18 +212,7 @@ fn matching_entries<'a>(
     journal
         .entries
         .iter()
-        .filter(move |entry| evaluate(matcher, &view(entry)).matched())
-}
-
-/// A journal entry as matching sees it.
-pub fn view(entry: &JournalEntry) -> RequestView<'_> {
-    RequestView {
-        method: &entry.method,
-        path: &entry.path,
-        query: &entry.query,
-        headers: &entry.headers,
-        body: entry.body.as_bytes(),
-    }
+        .filter(move |entry| evaluate(matcher, &RequestView::from(*entry)).matched())
 }
 
 fn count_detail(n: u64, range: CountRange, noun: &str, dropped: u64) -> (bool, String) {
@@ -308,7 +230,7 @@ fn check_order(journal: &Journal, order: &[RequestMatcher]) -> (bool, String) {
     let mut next = 0;
     let mut seen = Vec::new();
     for entry in &journal.entries {
-        if next < order.len() && evaluate(&order[next], &view(entry)).matched() {
+        if next < order.len() && evaluate(&order[next], &RequestView::from(entry)).matched() {
             seen.push(format!("#{} {} {}", entry.seq, entry.method, entry.path));
             next += 1;
         }
@@ -382,15 +304,6 @@ pub fn judge(before: &[Behaviour], after: &[Behaviour]) -> Verdict {
         (Some(Behaviour::Fails), Some(Behaviour::Fails)) => Verdict::StillFailing,
         (Some(Behaviour::Holds), Some(Behaviour::Fails)) => Verdict::Regressed,
         _ => Verdict::NotReproduced,
-    }
-}
-
-fn abbreviate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 

@@ -288,7 +288,7 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
                             scenario.id,
                             placement.name(),
                             choice.label,
-                            reenact::target::error_chain(&e)
+                            reenact::errors::one_line(&e)
                         )
                     });
                 let _ = writeln!(
@@ -773,7 +773,7 @@ async fn run_network_resolves_declared_names_and_nothing_else() {
             Ok(mock) => placed.push(mock),
             Err(err) => {
                 mocks.close().await;
-                panic!("{}: {}", spec.name, reenact::target::error_chain(&err));
+                panic!("{}: {}", spec.name, reenact::errors::one_line(&err));
             }
         }
     }
@@ -855,7 +855,7 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
             let trusted = trusting.get(&url).send().await;
             let trusted = match trusted {
                 Ok(response) => Ok((response.status().as_u16(), response.text().await)),
-                Err(err) => Err(reenact::target::error_chain(&err)),
+                Err(err) => Err(reenact::errors::one_line(&err)),
             };
             let untrusted = plain.get(&url).send().await.map(|r| r.status().as_u16());
             Some((trusted, untrusted))
@@ -863,7 +863,7 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
         Err(_) => None,
     };
     mocks.close().await;
-    let placed = placed.unwrap_or_else(|e| panic!("{}", reenact::target::error_chain(&e)));
+    let placed = placed.unwrap_or_else(|e| panic!("{}", reenact::errors::one_line(&e)));
     assert!(
         placed.url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -876,9 +876,9 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
     assert_eq!(body.expect("a body"), r#"{"ok":true}"#);
     let refused = untrusted.expect_err("a client that does not trust the CA must fail");
     assert!(
-        reenact::target::error_chain(&refused).contains("certificate"),
+        reenact::errors::one_line(&refused).contains("certificate"),
         "{}",
-        reenact::target::error_chain(&refused)
+        reenact::errors::one_line(&refused)
     );
 }
 
@@ -912,7 +912,7 @@ async fn run_suite(
         .zip(results)
         .map(|(job, result)| {
             let result = result.unwrap_or_else(|e| {
-                panic!("{}: {}", job.scenario.id, reenact::target::error_chain(&e))
+                panic!("{}: {}", job.scenario.id, reenact::errors::one_line(&e))
             });
             let snapshot = reenact::snapshot::normalize(
                 &result.observation,

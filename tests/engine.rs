@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use reenact::mock::control::ControlClient;
-use reenact::mock::{BindOptions, Journal, MockServer};
+use reenact::mock::{BindOptions, MockServer};
+use reenact::observe::Journal;
 use reenact::scenario::model::{
     AfterLast, BodyMatcher, ClockSpec, DEFAULT_PRIORITY, MockSpec, PathMatcher, Pattern,
     RequestMatcher, ResponseBody, ResponseSequence, ResponseSpec, Stub, ValueMatcher,

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use reenact::mock::control::ControlClient;
 use reenact::mock::tls::RunCa;
-use reenact::mock::{BindOptions, JournalEntry, MockServer};
+use reenact::mock::{BindOptions, MockServer};
+use reenact::observe::JournalEntry;
 use reenact::scenario::model::{ClockSpec, MockSpec};
 
 /// A mock with one stub `GET /bill` answering `responses`, with `faults` (YAML, indented as list

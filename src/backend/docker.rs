@@ -40,7 +40,6 @@ use crate::mock::ControlClient;
 use crate::mock::tls::TlsIdentity;
 use crate::scenario::Scenario;
 use crate::scenario::model::{ClockSpec, MockSpec, StepAction, TARGET_ALIAS};
-use crate::target::ContainerLaunch;
 
 /// Where the run's CA is put in a target container (what `{{ tls.ca_file }}` renders to there).
 pub const CONTAINER_CA_FILE: &str = "/reenact/ca.pem";
@@ -1118,6 +1117,24 @@ fn published_port(ports: &PortMap, port: u16) -> Option<u16> {
                 .iter()
                 .find_map(|b| b.host_port.as_deref().and_then(|p| p.parse().ok()))
         })
+}
+
+/// A container target, rendered: what [`DockerRun::start_target`] starts. The target module
+/// launches it ([`crate::target::Launch::Container`]); it lives here, with [`StartedTarget`], so
+/// that the dependency runs one way: target → backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerLaunch {
+    /// The local image.
+    pub image: String,
+    /// Arguments replacing the image's `CMD`; `None` keeps it.
+    pub args: Option<Vec<String>>,
+    /// Environment.
+    pub env: Vec<(String, String)>,
+    /// The port it listens on inside its container.
+    pub port: u16,
+    /// The run's CA (PEM), copied into the container at
+    /// [`CONTAINER_CA_FILE`] when the run has HTTPS mocks.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// A target container started by [`DockerRun::start_target`].

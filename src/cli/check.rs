@@ -57,7 +57,7 @@ pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> i32 {
                         })
                         .collect(),
                     LoadError::Io { .. } => {
-                        vec![json!({ "message": reenact::target::error_chain(&err) })]
+                        vec![json!({ "message": reenact::errors::one_line(&err) })]
                     }
                 };
                 items.push(json!({ "file": file, "valid": false, "errors": errors }));

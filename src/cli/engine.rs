@@ -61,7 +61,7 @@ fn tls_identity(args: &EngineArgs) -> Result<Option<TlsIdentity>, String> {
     };
     TlsIdentity::from_pem(&read(cert)?, &read(key)?)
         .map(Some)
-        .map_err(|e| reenact::target::error_chain(&e))
+        .map_err(|e| reenact::errors::one_line(&e))
 }
 
 /// Run `mock-engine` until SIGTERM or SIGINT.

@@ -86,7 +86,7 @@ impl Output {
 
     /// An error with its cause chain, on stderr.
     pub fn error_chain(&self, err: &dyn std::error::Error, help: Option<&str>) {
-        self.error(&reenact::target::error_chain(err), help);
+        self.error(&reenact::errors::one_line(err), help);
     }
 }
 

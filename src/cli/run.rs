@@ -311,7 +311,7 @@ fn judge(
     let run = match result {
         Ok(run) => run,
         Err(err) => {
-            item.error = Some(reenact::target::error_chain(err));
+            item.error = Some(reenact::errors::one_line(err));
             return item;
         }
     };
@@ -376,7 +376,7 @@ fn judge(
             false
         }
         Err(err) => {
-            item.error = Some(reenact::target::error_chain(&err));
+            item.error = Some(reenact::errors::one_line(&err));
             return item;
         }
     };

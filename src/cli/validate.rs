@@ -232,7 +232,7 @@ fn judge_scenario<'a>(
             match result {
                 Ok(run) => ok.push(run),
                 Err(err) => {
-                    item.error = Some(reenact::target::error_chain(err));
+                    item.error = Some(reenact::errors::one_line(err));
                     return (item, Some(err));
                 }
             }

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::scenario::model::ClockSpec;
+use crate::timestamp::format_rfc3339;
 
 /// Why a clock could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -111,12 +112,6 @@ impl VirtualClock {
     pub fn reset(&self) {
         self.offset_nanos.store(0, Ordering::Release);
     }
-}
-
-/// Format an instant as RFC 3339; instants outside the representable years fall back to the
-/// `Display` form rather than failing a request.
-pub fn format_rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 #[cfg(test)]

@@ -23,9 +23,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::mock::engine::{Engine, json_response};
-use crate::mock::journal::Journal;
 use crate::mock::server::{BodyError, read_body};
 use crate::mock::webhook::{self, WebhookReport, WebhookRequest};
+use crate::observe::Journal;
 use crate::scenario::model::{ClockSpec, MockSpec};
 
 /// Prefix of every control endpoint.

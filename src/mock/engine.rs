@@ -23,16 +23,17 @@ use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::matching::{CompiledMatcher, ParsedBody, RequestView};
 use crate::mock::clock::VirtualClock;
 use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
-use crate::mock::journal::{Journal, JournalEntry, MatchedStub, Recorder};
-use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
+use crate::mock::journal::Recorder;
 use crate::mock::providers::{
     Provider, ProviderPayload, ProviderRequest, ProviderState, ProviderWebhook,
 };
 use crate::mock::ratelimit::{Decision, Limiter};
 use crate::mock::render::{RequestVars, Responder, path_params};
 use crate::mock::state::MockState;
+use crate::observe::{Journal, JournalEntry, MatchedStub};
 use crate::scenario::model::{
     AfterLast, MockSpec, PathMatcher, ResponseBody, ResponseSpec, StateRule,
 };
@@ -820,7 +821,7 @@ fn near_miss(
     body: &ParsedBody<'_>,
     state: Option<&MockState>,
 ) -> Response<Bytes> {
-    let mut closest: Option<(&PreparedStub, crate::mock::matching::MatchResult)> = None;
+    let mut closest: Option<(&PreparedStub, crate::matching::MatchResult)> = None;
     for &i in &set.order {
         let stub = &set.stubs[i];
         let mut result = stub.matcher.evaluate(view, body);

@@ -2,7 +2,8 @@
 //!
 //! One engine serves every placement: [`server::MockServer`] listens on a traffic port (the fake
 //! API) and an admin port (the control API, [`control`]), both backed by one shared
-//! [`engine::Engine`] (stubs, response sequences, [`journal`], virtual [`clock`], [`fault`]s that
+//! [`engine::Engine`] (stubs matched by [`crate::matching`], response sequences, [`journal`],
+//! virtual [`clock`], [`fault`]s that
 //! the connection [`edge`] carries out, rate limits in [`ratelimit`], scenario states and the
 //! store in [`state`], response templates). The runner drives a mock only through the control
 //! API, in-process or in a container alike: that includes sending webhooks ([`webhook`]). HTTPS
@@ -16,7 +17,6 @@ pub mod edge;
 pub mod engine;
 pub mod fault;
 pub mod journal;
-pub mod matching;
 pub mod providers;
 pub mod ratelimit;
 pub(crate) mod render;
@@ -28,6 +28,4 @@ pub mod webhook;
 pub use control::{ControlClient, ControlError};
 pub use engine::{Answer, Engine};
 pub use fault::EdgeAction;
-pub use journal::{Journal, JournalEntry};
-pub use matching::json_contains;
 pub use server::{BindOptions, MockError, MockServer};

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use hyper::header::HeaderName;
 
-use crate::mock::matching::{CompiledMatcher, ParsedBody, RequestView};
+use crate::matching::{CompiledMatcher, ParsedBody, RequestView};
 use crate::mock::render::Responder;
 use crate::scenario::model::{LimitKey, LimitKind, RateLimit};
 

@@ -15,11 +15,11 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::mock::clock::format_rfc3339;
+use crate::matching::RequestView;
 use crate::mock::engine::{PreparedResponse, json_response, prepare_response};
-use crate::mock::matching::RequestView;
 use crate::scenario::model::{ResponseBody, ResponseSpec};
 use crate::scenario::template::{RenderError, Template, Vars};
+use crate::timestamp::format_rfc3339;
 
 /// A response ready to answer: prepared once, or rendered per request.
 #[derive(Debug)]

@@ -206,7 +206,7 @@ pub async fn deliver(
                     crate::scenario::duration::format(timeout)
                 ));
             }
-            Err(err) => delivery.error = Some(crate::target::error_chain(&err)),
+            Err(err) => delivery.error = Some(crate::errors::one_line(&err)),
         }
         let accepted = delivery.accepted();
         deliveries.push(delivery);
@@ -297,7 +297,7 @@ fn client() -> Result<reqwest::Client, WebhookError> {
     let client = builder()
         .build()
         .or_else(|_| builder().tls_certs_only(Vec::new()).build())
-        .map_err(|err| WebhookError::Client(crate::target::error_chain(&err)))?;
+        .map_err(|err| WebhookError::Client(crate::errors::one_line(&err)))?;
     Ok(CLIENT.get_or_init(|| client).clone())
 }
 

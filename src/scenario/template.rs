@@ -334,7 +334,7 @@ impl Template {
                             };
                             let moved = moved
                                 .ok_or_else(|| fail(&v, "the result is out of range".to_owned()))?;
-                            crate::mock::clock::format_rfc3339(moved)
+                            crate::timestamp::format_rfc3339(moved)
                         }
                         _ => v,
                     })

@@ -16,13 +16,14 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::{ProviderAnswer, ProviderRequest, money};
-use crate::mock::clock::format_rfc3339;
+use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::render::seeded_uuid;
+use crate::money;
 use crate::scenario::model::{
     IntacctCompany, IntacctRateLimits, IntacctSettings, LimitKey, LimitKind, PathMatcher,
     RateLimit, RequestMatcher, ResponseBody, ResponseSpec,
 };
+use crate::timestamp::format_rfc3339;
 
 /// The one gateway path [APIDECK-INTACCT], [INTACCT-SDK-PHP] `RequestHandler`.
 pub const ENDPOINT_PATH: &str = "/ia/xml/xmlgw.phtml";
@@ -813,7 +814,7 @@ fn validate(
 /// parsed); `ENTRIES` holds one or more `GLENTRY` lines, each with an `ACCOUNTNO`, a `TR_TYPE`
 /// of `1` (debit) or `-1` (credit) and an amount in `TRX_AMOUNT` (or `AMOUNT`): a decimal of at
 /// most two places, not negative (the side is `TR_TYPE`). Amounts are added as integers
-/// ([`money`]), never floats, and the entry must balance: debits equal credits, else
+/// ([`crate::money`]), never floats, and the entry must balance: debits equal credits, else
 /// [`UNBALANCED`] fails the function (content level [INTACCT-ERRORS]).
 fn validate_journal(fields: &Map<String, Value>) -> Result<(), Failure> {
     let invalid = |detail: String| Failure::new(INVALID_FIELD, "Invalid journal entry", detail);

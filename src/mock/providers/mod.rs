@@ -8,7 +8,6 @@
 //! per-run serial, so they are the same on every run.
 
 pub mod intacct;
-pub mod money;
 pub mod quickbooks;
 pub mod sage;
 pub mod xero;
@@ -22,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::matching::RequestView;
 use crate::mock::engine::json_response;
-use crate::mock::matching::RequestView;
 use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{ProviderSpec, RateLimit};
 

@@ -19,7 +19,6 @@ use super::{
     ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant,
     redeem_code,
 };
-use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
 use crate::mock::webhook::SigningSettings;
@@ -27,6 +26,7 @@ use crate::scenario::model::{
     LimitKey, LimitKind, PathMatcher, Pattern, QuickBooksSettings, RateLimit, RequestMatcher,
     ResponseBody, ResponseSpec, SignAlgorithm, SignatureEncoding,
 };
+use crate::timestamp::format_rfc3339;
 
 /// Access token lifetime: 3600 s [INTUIT-FAQ], [INTUIT-TOKENS-BLOG].
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);

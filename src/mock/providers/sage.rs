@@ -17,10 +17,10 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::{ProviderAnswer, ProviderRequest, empty, oauth_error};
-use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
 use crate::scenario::model::{SageBusiness, SageSettings};
+use crate::timestamp::format_rfc3339;
 
 /// An authorization code is valid for 60 seconds [SAGE-BCA-ERRORS].
 pub const CODE_LIFETIME: Duration = Duration::seconds(60);

@@ -1,6 +1,6 @@
 //! `provider: xero`, [`Xero`]: the identity server's token and revocation endpoints,
 //! `GET /connections` and the Accounting API's Contacts, Invoices, Payments and ManualJournals,
-//! with their state in [`XeroState`]. Payments and journals are checked and saved in [`ledger`].
+//! with their state in [`XeroState`]. Payments and journals are checked and saved in `ledger`.
 //!
 //! Every behaviour traces to `domain-catalog.md` §1; `docs/providers/xero.md` gives the source tag
 //! of each and says where the catalog is silent and what the mock does there.
@@ -14,17 +14,18 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant, money,
+    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant,
     oauth_error, redeem_code,
 };
-use crate::mock::clock::format_rfc3339;
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
 use crate::mock::webhook::SigningSettings;
+use crate::money;
 use crate::scenario::model::{
     LimitKey, LimitKind, PathMatcher, Pattern, RateLimit, RequestMatcher, ResponseBody,
     ResponseSpec, SignAlgorithm, SignatureEncoding, XeroRateLimits, XeroSettings,
 };
+use crate::timestamp::format_rfc3339;
 
 mod ledger;
 

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::{XeroState, account_error, lock_date_error, money};
+use super::{XeroState, account_error, lock_date_error};
+use crate::money;
 use crate::scenario::model::XeroSettings;
 
 /// The errors of one payment; empty when it can be saved. `pending` holds, per invoice id, what

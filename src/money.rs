@@ -1,5 +1,6 @@
-//! Money for providers without floats: amounts, quantities and rates as integers of
-//! ten-thousandths ([`ONE`] is 1), and rounding to cents as vendors round (half away from zero).
+//! Money without floats, for the format (tax rates in `with:`) and the providers: amounts,
+//! quantities and rates as integers of ten-thousandths ([`ONE`] is 1), and rounding to cents as
+//! vendors round (half away from zero).
 
 use serde_json::Value;
 

@@ -8,15 +8,16 @@
 //! parsed JSONPath, split path template) and, on the hot path, asks only [`CompiledMatcher::matches`],
 //! which stops at the first failed condition and formats nothing. The full explanation
 //! ([`CompiledMatcher::evaluate`], or [`evaluate`] for a one-off) runs only when no stub matched.
-//! [`json_contains`] is the JSON subset relation shared with the runner's response checks.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::fmt::Write as _;
 
-use serde_json::{Number, Value};
+use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use crate::json_compare::{json_contains, json_equals};
+use crate::observe::JournalEntry;
 use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
 
 /// A request as matching sees it: from the wire or from a journal entry.
@@ -32,6 +33,19 @@ pub struct RequestView<'a> {
     pub headers: &'a [(String, String)],
     /// Raw body.
     pub body: &'a [u8],
+}
+
+impl<'a> From<&'a JournalEntry> for RequestView<'a> {
+    /// A journal entry as matching sees it.
+    fn from(entry: &'a JournalEntry) -> Self {
+        RequestView {
+            method: &entry.method,
+            path: &entry.path,
+            query: &entry.query,
+            headers: &entry.headers,
+            body: entry.body.as_bytes(),
+        }
+    }
 }
 
 /// The result of matching one request against one matcher.
@@ -59,70 +73,6 @@ impl MatchResult {
 /// should keep a [`CompiledMatcher`] instead.
 pub fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> MatchResult {
     CompiledMatcher::new(matcher).evaluate(request, &ParsedBody::new(request.body))
-}
-
-/// Whether `actual` contains `expected` as a JSON subset.
-///
-/// Objects: every expected key is present and its value contains the expected value (extra keys
-/// are fine). Arrays: every expected element is contained in some actual element (order and
-/// extra elements do not matter). Numbers compare by value (`1` equals `1.0`). Other scalars
-/// compare equal.
-///
-/// ```
-/// use reenact::mock::json_contains;
-/// use serde_json::json;
-///
-/// let actual = json!({"id": "bill-1", "lines": [{"amount": 10.0}, {"amount": 5}]});
-/// assert!(json_contains(&actual, &json!({"lines": [{"amount": 10}]})));
-/// assert!(!json_contains(&actual, &json!({"id": "bill-2"})));
-/// ```
-pub fn json_contains(actual: &Value, expected: &Value) -> bool {
-    match (actual, expected) {
-        (Value::Object(actual), Value::Object(expected)) => expected.iter().all(|(key, value)| {
-            actual
-                .get(key)
-                .is_some_and(|actual| json_contains(actual, value))
-        }),
-        (Value::Array(actual), Value::Array(expected)) => expected
-            .iter()
-            .all(|value| actual.iter().any(|actual| json_contains(actual, value))),
-        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
-        _ => actual == expected,
-    }
-}
-
-/// Whether two JSON documents are equal: same keys (in any order), arrays element by element,
-/// numbers by value (`1` equals `1.0`).
-pub fn json_equals(actual: &Value, expected: &Value) -> bool {
-    match (actual, expected) {
-        (Value::Object(actual), Value::Object(expected)) => {
-            actual.len() == expected.len()
-                && expected.iter().all(|(key, value)| {
-                    actual
-                        .get(key)
-                        .is_some_and(|actual| json_equals(actual, value))
-                })
-        }
-        (Value::Array(actual), Value::Array(expected)) => {
-            actual.len() == expected.len()
-                && actual.iter().zip(expected).all(|(a, e)| json_equals(a, e))
-        }
-        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
-        _ => actual == expected,
-    }
-}
-
-fn numbers_equal(a: &Number, b: &Number) -> bool {
-    if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
-        return a == b;
-    }
-    if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
-        return a == b;
-    }
-    match (a.as_f64(), b.as_f64()) {
-        (Some(a), Some(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// A request body, parsed lazily and at most once however many stubs look at it.
@@ -697,62 +647,6 @@ mod tests {
         let quick = CompiledMatcher::new(matcher).matches(view, &ParsedBody::new(view.body));
         assert_eq!(quick, result.matched(), "quick and full matching disagree");
         result
-    }
-
-    #[test]
-    fn json_contains_table() {
-        let cases = [
-            (json!({"a": 1, "b": 2}), json!({"a": 1}), true),
-            (json!({"a": 1}), json!({"a": 1.0}), true),
-            (json!({"a": 1.5}), json!({"a": 1}), false),
-            (
-                json!({"a": {"b": [1, 2, 3]}}),
-                json!({"a": {"b": [3, 1]}}),
-                true,
-            ),
-            (json!({"a": {"b": [1, 2]}}), json!({"a": {"b": [4]}}), false),
-            (
-                json!([{"id": 1, "x": 2}, {"id": 2}]),
-                json!([{"id": 2}]),
-                true,
-            ),
-            (json!({"a": null}), json!({"a": null}), true),
-            (json!({}), json!({"a": null}), false),
-            (json!("1"), json!(1), false),
-            (json!(true), json!(true), true),
-            (json!([]), json!([]), true),
-            (json!(u64::MAX), json!(u64::MAX), true),
-            (json!(-1), json!(-1.0), true),
-        ];
-        for (actual, expected, want) in cases {
-            assert_eq!(
-                json_contains(&actual, &expected),
-                want,
-                "{actual} contains {expected}"
-            );
-        }
-    }
-
-    #[test]
-    fn json_equals_table() {
-        let cases = [
-            (
-                json!({"a": 1, "b": [1, 2]}),
-                json!({"b": [1, 2], "a": 1.0}),
-                true,
-            ),
-            (json!({"a": 1, "b": 2}), json!({"a": 1}), false),
-            (json!([1, 2]), json!([2, 1]), false),
-            (json!([1, 2]), json!([1]), false),
-            (json!(null), json!(null), true),
-        ];
-        for (actual, expected, want) in cases {
-            assert_eq!(
-                json_equals(&actual, &expected),
-                want,
-                "{actual} == {expected}"
-            );
-        }
     }
 
     #[test]

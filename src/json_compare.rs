@@ -1,0 +1,134 @@
+//! JSON comparison by value: the subset relation ([`json_contains`]) that stubs, step checks and
+//! expectations use, and equality ([`json_equals`]) with numbers compared by value.
+//!
+//! A neutral helper shared by request matching (the engine's stubs, the verdict's request
+//! counts) and response checks.
+
+use serde_json::{Number, Value};
+
+/// Whether `actual` contains `expected` as a JSON subset.
+///
+/// Objects: every expected key is present and its value contains the expected value (extra keys
+/// are fine). Arrays: every expected element is contained in some actual element (order and
+/// extra elements do not matter). Numbers compare by value (`1` equals `1.0`). Other scalars
+/// compare equal.
+///
+/// ```
+/// use reenact::json_compare::json_contains;
+/// use serde_json::json;
+///
+/// let actual = json!({"id": "bill-1", "lines": [{"amount": 10.0}, {"amount": 5}]});
+/// assert!(json_contains(&actual, &json!({"lines": [{"amount": 10}]})));
+/// assert!(!json_contains(&actual, &json!({"id": "bill-2"})));
+/// ```
+pub fn json_contains(actual: &Value, expected: &Value) -> bool {
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => expected.iter().all(|(key, value)| {
+            actual
+                .get(key)
+                .is_some_and(|actual| json_contains(actual, value))
+        }),
+        (Value::Array(actual), Value::Array(expected)) => expected
+            .iter()
+            .all(|value| actual.iter().any(|actual| json_contains(actual, value))),
+        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
+        _ => actual == expected,
+    }
+}
+
+/// Whether two JSON documents are equal: same keys (in any order), arrays element by element,
+/// numbers by value (`1` equals `1.0`).
+pub fn json_equals(actual: &Value, expected: &Value) -> bool {
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => {
+            actual.len() == expected.len()
+                && expected.iter().all(|(key, value)| {
+                    actual
+                        .get(key)
+                        .is_some_and(|actual| json_equals(actual, value))
+                })
+        }
+        (Value::Array(actual), Value::Array(expected)) => {
+            actual.len() == expected.len()
+                && actual.iter().zip(expected).all(|(a, e)| json_equals(a, e))
+        }
+        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
+        _ => actual == expected,
+    }
+}
+
+fn numbers_equal(a: &Number, b: &Number) -> bool {
+    if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
+        return a == b;
+    }
+    if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
+        return a == b;
+    }
+    match (a.as_f64(), b.as_f64()) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn json_contains_table() {
+        let cases = [
+            (json!({"a": 1, "b": 2}), json!({"a": 1}), true),
+            (json!({"a": 1}), json!({"a": 1.0}), true),
+            (json!({"a": 1.5}), json!({"a": 1}), false),
+            (
+                json!({"a": {"b": [1, 2, 3]}}),
+                json!({"a": {"b": [3, 1]}}),
+                true,
+            ),
+            (json!({"a": {"b": [1, 2]}}), json!({"a": {"b": [4]}}), false),
+            (
+                json!([{"id": 1, "x": 2}, {"id": 2}]),
+                json!([{"id": 2}]),
+                true,
+            ),
+            (json!({"a": null}), json!({"a": null}), true),
+            (json!({}), json!({"a": null}), false),
+            (json!("1"), json!(1), false),
+            (json!(true), json!(true), true),
+            (json!([]), json!([]), true),
+            (json!(u64::MAX), json!(u64::MAX), true),
+            (json!(-1), json!(-1.0), true),
+        ];
+        for (actual, expected, want) in cases {
+            assert_eq!(
+                json_contains(&actual, &expected),
+                want,
+                "{actual} contains {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_equals_table() {
+        let cases = [
+            (
+                json!({"a": 1, "b": [1, 2]}),
+                json!({"b": [1, 2], "a": 1.0}),
+                true,
+            ),
+            (json!({"a": 1, "b": 2}), json!({"a": 1}), false),
+            (json!([1, 2]), json!([2, 1]), false),
+            (json!([1, 2]), json!([1]), false),
+            (json!(null), json!(null), true),
+        ];
+        for (actual, expected, want) in cases {
+            assert_eq!(
+                json_equals(&actual, &expected),
+                want,
+                "{actual} == {expected}"
+            );
+        }
+    }
+}
