@@ -1,9 +1,11 @@
 //! The release switch of the ledger-sync demo.
 //!
-//! ledger-sync ships as two releases built from the same code: 1.4.2 carries five customer
-//! incidents (SUP-4821 rate limiting, SUP-4907 vendor paging, SUP-4933 validation errors,
-//! SUP-4958 duplicate bill after a timeout, SUP-4972 webhook signatures) and 1.4.3 fixes them. [`Release`] is the one value that selects between the buggy and the fixed
-//! code paths; everything else behaves identically in both releases.
+//! ledger-sync ships as two releases built from the same code: 1.4.2 carries seventeen customer
+//! incidents (eight with Xero, SUP-4821 to SUP-5003; four with QuickBooks Online, SUP-5011,
+//! SUP-5024, SUP-5032 and SUP-5081; three with Sage Intacct, SUP-5040 to SUP-5052; two with Sage
+//! Business Cloud Accounting, SUP-5063 and SUP-5077; each told in `README.md` beside this file)
+//! and 1.4.3 fixes them. [`Release`] is the one value that selects between the buggy and the
+//! fixed code paths; everything else behaves identically in both releases.
 
 use std::fmt;
 
@@ -12,7 +14,7 @@ use std::fmt;
 pub enum Release {
     /// The release the incidents were reported against.
     V1_4_2,
-    /// The release that fixes SUP-4821, SUP-4907, SUP-4933, SUP-4958 and SUP-4972.
+    /// The release that fixes every incident of 1.4.2.
     V1_4_3,
 }
 

@@ -416,7 +416,9 @@ impl XeroClient {
             .collect())
     }
 
-    /// Xero's fake has no updates of bills yet.
+    /// Not offered for Xero: this client does not update bills (`PATCH /bills/{id}` answers 502,
+    /// "updating a bill is not supported for Xero"), although reenact's fake of Xero takes a new
+    /// `DueDate` in `POST /api.xro/2.0/Invoices/{id}` (`docs/providers/xero.md`).
     pub async fn update_due_date(&self, _bill_id: &str, _due_date: &str) -> Result<(), String> {
         Err(unsupported("Xero", "updating a bill"))
     }

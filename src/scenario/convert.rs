@@ -1492,7 +1492,7 @@ impl Cx<'_> {
         let tax_rate = fields.get("tax_rate").map(|value| {
             let text = self.scalar_text(value, "tax_rate", context)?;
             if crate::money::parse_text(&text)
-                .is_some_and(|rate| (0..=100 * crate::money::ONE).contains(&rate))
+                .is_some_and(|rate| crate::money::PERCENTAGES.contains(&rate))
             {
                 return Some(text);
             }

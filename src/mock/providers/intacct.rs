@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use bytes::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Response, StatusCode};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -813,7 +814,7 @@ fn validate(
 /// reenact's): `JOURNAL` and `BATCH_DATE` are required (the date is kept as sent, not
 /// parsed); `ENTRIES` holds one or more `GLENTRY` lines, each with an `ACCOUNTNO`, a `TR_TYPE`
 /// of `1` (debit) or `-1` (credit) and an amount in `TRX_AMOUNT` (or `AMOUNT`): a decimal of at
-/// most two places, not negative (the side is `TR_TYPE`). Amounts are added as integers
+/// most two places, not negative (the side is `TR_TYPE`). Amounts are added as exact decimals
 /// ([`crate::money`]), never floats, and the entry must balance: debits equal credits, else
 /// [`UNBALANCED`] fails the function (content level [INTACCT-ERRORS]).
 fn validate_journal(fields: &Map<String, Value>) -> Result<(), Failure> {
@@ -841,7 +842,7 @@ fn validate_journal(fields: &Map<String, Value>) -> Result<(), Failure> {
             "GLBATCH requires ENTRIES with at least one GLENTRY".to_owned(),
         ));
     }
-    let (mut debits, mut credits) = (0_i128, 0_i128);
+    let (mut debits, mut credits) = (Decimal::ZERO, Decimal::ZERO);
     for (n, line) in lines.iter().enumerate() {
         let n = n + 1;
         let text = |name: &str| {
@@ -857,7 +858,7 @@ fn validate_journal(fields: &Map<String, Value>) -> Result<(), Failure> {
             .or_else(|| text("AMOUNT"))
             .ok_or_else(|| invalid(format!("GLENTRY {n} requires TRX_AMOUNT or AMOUNT")))?;
         let amount = money::parse_text(amount_text)
-            .filter(|a| *a >= 0 && a % 100 == 0)
+            .filter(|a| *a >= Decimal::ZERO && money::cents(*a) == *a)
             .ok_or_else(|| {
                 invalid(format!(
                     "GLENTRY {n}: the amount `{amount_text}` is not a decimal of at most two places at or above zero"
@@ -889,9 +890,11 @@ fn validate_journal(fields: &Map<String, Value>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A non-negative amount in ten-thousandths with two decimals: `1234500` is `123.45`.
-fn cents(amount: i128) -> String {
-    format!("{}.{:02}", amount / money::ONE, amount % money::ONE / 100)
+/// A non-negative amount of at most two decimals, shown with two: `123.45`, `100.00`.
+fn cents(amount: Decimal) -> String {
+    let mut amount = amount.normalize();
+    amount.rescale(2);
+    amount.to_string()
 }
 
 /// `update` of records named by `RECORDNO` (or `VENDORID` for a vendor): the given fields replace

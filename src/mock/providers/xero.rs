@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use bytes::Bytes;
 use hyper::{Response, StatusCode};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
@@ -577,7 +578,10 @@ impl Xero {
         let Value::Object(mut fields) = state.invoices[index].clone() else {
             return validation_exception(vec![]);
         };
-        let paid = fields.get("AmountPaid").and_then(money::parse).unwrap_or(0);
+        let paid = fields
+            .get("AmountPaid")
+            .and_then(money::parse)
+            .unwrap_or_default();
         let mut errors = Vec::new();
         if fields.get("Status").and_then(Value::as_str) == Some("PAID") {
             errors.push("A paid invoice cannot be edited".to_owned());
@@ -600,7 +604,10 @@ impl Xero {
         }
         errors.extend(validate(state, &self.settings, "Invoices", &fields));
         add_totals(&mut fields, &self.settings);
-        let total = fields.get("Total").and_then(money::parse).unwrap_or(0);
+        let total = fields
+            .get("Total")
+            .and_then(money::parse)
+            .unwrap_or_default();
         if errors.is_empty() && total < paid {
             errors.push(format!(
                 "The invoice total ({}) cannot be less than the amount already paid ({})",
@@ -838,7 +845,7 @@ fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
         .and_then(Value::as_str)
         .unwrap_or("Exclusive")
         .to_owned();
-    let rate_of = |line: &Value| -> i128 {
+    let rate_of = |line: &Value| -> Decimal {
         let code = line.get("AccountCode").and_then(Value::as_str);
         settings
             .accounts
@@ -847,26 +854,31 @@ fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
             .find(|account| Some(account.code.as_str()) == code)
             .and_then(|account| account.tax_rate.as_deref())
             .and_then(money::parse_text)
-            .unwrap_or(0)
+            .unwrap_or_default()
     };
-    let (mut net_total, mut tax_total) = (0i128, 0i128);
+    let (mut net_total, mut tax_total) = (Decimal::ZERO, Decimal::ZERO);
     if let Some(Value::Array(lines)) = fields.get_mut("LineItems") {
         for line in lines.iter_mut() {
             let quantity = line
                 .get("Quantity")
                 .and_then(money::parse)
-                .unwrap_or(money::ONE);
+                .unwrap_or(Decimal::ONE);
             let amount = match line.get("UnitAmount").and_then(money::parse) {
-                Some(unit) => money::cents(quantity * unit, money::ONE),
-                None => line.get("LineAmount").and_then(money::parse).unwrap_or(0),
+                Some(unit) => money::cents(quantity * unit),
+                None => line
+                    .get("LineAmount")
+                    .and_then(money::parse)
+                    .unwrap_or_default(),
             };
             let rate = rate_of(line);
             let tax = match line.get("TaxAmount").and_then(money::parse) {
                 Some(tax) => tax,
                 None => match kind.as_str() {
-                    "NoTax" => 0,
-                    "Inclusive" => money::cents(amount * rate, 100 * money::ONE + rate),
-                    _ => money::cents(amount * rate, 100 * money::ONE),
+                    "NoTax" => Decimal::ZERO,
+                    "Inclusive" => {
+                        money::cents_of_quotient(amount * rate, Decimal::ONE_HUNDRED + rate)
+                    }
+                    _ => money::cents_of_quotient(amount * rate, Decimal::ONE_HUNDRED),
                 },
             };
             let net = if kind == "Inclusive" {
@@ -885,7 +897,7 @@ fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
     fields.insert("TotalTax".to_owned(), money::to_json(tax_total));
     fields.insert("Total".to_owned(), money::to_json(total));
     fields.insert("AmountDue".to_owned(), money::to_json(total));
-    fields.insert("AmountPaid".to_owned(), money::to_json(0));
+    fields.insert("AmountPaid".to_owned(), money::to_json(Decimal::ZERO));
     fields
         .entry("Status")
         .or_insert_with(|| Value::from("DRAFT"));

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -29,7 +30,7 @@ pub(super) fn payment_errors(
     settings: &XeroSettings,
     fields: &Map<String, Value>,
     now: OffsetDateTime,
-    pending: &mut BTreeMap<String, i128>,
+    pending: &mut BTreeMap<String, Decimal>,
 ) -> Vec<String> {
     let mut errors = Vec::new();
     let invoice = match fields.get("Invoice") {
@@ -65,7 +66,7 @@ pub(super) fn payment_errors(
     let amount = fields.get("Amount").and_then(money::parse);
     match amount {
         None => errors.push("Amount must be a number with at most 4 decimals".to_owned()),
-        Some(amount) if amount <= 0 => {
+        Some(amount) if amount <= Decimal::ZERO => {
             errors.push("Payment amount must be greater than zero".to_owned());
         }
         Some(_) => {}
@@ -75,8 +76,11 @@ pub(super) fn payment_errors(
             errors.push("Payments can only be made against AUTHORISED invoices".to_owned());
         }
         let id = invoice["InvoiceID"].as_str().unwrap_or_default().to_owned();
-        let due = invoice.get("AmountDue").and_then(money::parse).unwrap_or(0)
-            - pending.get(&id).copied().unwrap_or(0);
+        let due = invoice
+            .get("AmountDue")
+            .and_then(money::parse)
+            .unwrap_or_default()
+            - pending.get(&id).copied().unwrap_or_default();
         if let Some(amount) = amount
             && amount > due
         {
@@ -89,7 +93,7 @@ pub(super) fn payment_errors(
         if errors.is_empty()
             && let Some(amount) = amount
         {
-            *pending.entry(id).or_insert(0) += amount;
+            *pending.entry(id).or_default() += amount;
         }
     }
     errors
@@ -107,7 +111,10 @@ pub(super) fn apply_payment(
     now: OffsetDateTime,
 ) {
     let date = date_or_today(fields, now);
-    let amount = fields.get("Amount").and_then(money::parse).unwrap_or(0);
+    let amount = fields
+        .get("Amount")
+        .and_then(money::parse)
+        .unwrap_or_default();
     let Some(reference) = fields.get("Invoice").cloned() else {
         return;
     };
@@ -121,12 +128,16 @@ pub(super) fn apply_payment(
     let paid = invoice
         .get("AmountPaid")
         .and_then(money::parse)
-        .unwrap_or(0)
+        .unwrap_or_default()
         + amount;
-    let due = invoice.get("AmountDue").and_then(money::parse).unwrap_or(0) - amount;
+    let due = invoice
+        .get("AmountDue")
+        .and_then(money::parse)
+        .unwrap_or_default()
+        - amount;
     invoice["AmountPaid"] = money::to_json(paid);
     invoice["AmountDue"] = money::to_json(due);
-    if due == 0 {
+    if due.is_zero() {
         invoice["Status"] = Value::from("PAID");
     }
     invoice["UpdatedDateUTC"] = Value::from(super::ms_json_date(now));
@@ -184,7 +195,7 @@ pub(super) fn journal_errors(
     if lines.len() < 2 {
         errors.push("A manual journal must have at least two JournalLines".to_owned());
     }
-    let mut sum = 0i128;
+    let mut sum = Decimal::ZERO;
     for line in lines {
         match line.get("LineAmount").and_then(money::parse) {
             Some(amount) => sum += amount,
@@ -195,7 +206,7 @@ pub(super) fn journal_errors(
             None => errors.push("Each journal line must have an AccountCode".to_owned()),
         }
     }
-    if sum != 0 {
+    if !sum.is_zero() {
         errors.push(format!(
             "The journal lines must sum to zero (debits equal to credits); they sum to {}",
             money::to_json(sum)
