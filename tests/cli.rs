@@ -327,6 +327,22 @@ fn a_missing_target_program_is_an_environment_failure_with_its_causes() {
     insta::assert_snapshot!(filtered(&text(&output.stderr)));
 }
 
+/// An inline command that does not split into words is invalid usage, with each cause.
+#[test]
+fn an_inline_command_that_does_not_split_is_invalid_usage() {
+    let project = temp_project();
+    let output = reenact(
+        project.path(),
+        &[
+            "run",
+            "--target-cmd",
+            "bin/app --port {{ target.port | shout }}",
+        ],
+    );
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    insta::assert_snapshot!(text(&output.stderr));
+}
+
 /// A `reenact.toml` that is not UTF-8 stops every command before it starts: invalid input,
 /// with the cause and where to read about the file.
 #[test]

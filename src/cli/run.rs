@@ -63,8 +63,9 @@ pub fn choose_target(
     fallback: Option<&str>,
 ) -> Result<TargetChoice, CliError> {
     if let Some(cmd) = flags.cmd {
-        let command = run::split_command(cmd)
-            .map_err(|err| CliError::invalid_input(format!("`--{}-cmd`: {err}", flags.flag)))?;
+        let command = run::split_command(cmd).map_err(|err| {
+            CliError::invalid_input(format!("invalid `--{}-cmd`", flags.flag)).with_source(err)
+        })?;
         return Ok(TargetChoice {
             label: cmd.to_string(),
             def: Some(TargetDef {
