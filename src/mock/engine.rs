@@ -29,6 +29,7 @@ use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::Recorder;
 use crate::mock::providers::{
     Provider, ProviderPayload, ProviderRequest, ProviderState, ProviderWebhook,
+    ProviderWebhookError,
 };
 use crate::mock::ratelimit::{Decision, Limiter};
 use crate::mock::render::{RequestVars, Responder, path_params};
@@ -546,14 +547,16 @@ impl Engine {
     pub fn provider_webhook(
         &self,
         webhook: &ProviderWebhook,
-    ) -> Result<Vec<ProviderPayload>, String> {
+    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
         let set = self.current();
         let Some(provider) = &set.provider else {
-            return Err(format!("mock `{}` has no provider", set.mock));
+            return Err(ProviderWebhookError::NoProvider {
+                mock: set.mock.clone(),
+            });
         };
         let mut state = self.lock_provider();
         let Some(state) = state.as_mut() else {
-            return Err("the provider has no state".to_string());
+            return Err(ProviderWebhookError::NoState);
         };
         provider.webhook(state, webhook, self.clock.now())
     }
