@@ -7,6 +7,8 @@
 //! | 2 | [`INVALID_INPUT`] | invalid usage, invalid scenario or invalid `reenact.toml`, or a scenario the chosen backend cannot run with its target (`--backend docker` with HTTPS mocks, or webhook steps to a target process; a container target without `--backend docker`) |
 //! | 3 | [`ENVIRONMENT`] | the environment failed: target would not start, port in use, Docker unreachable |
 //! | 101 | [`INTERNAL`] | a bug in reenact |
+//! | 130 | [`INTERRUPTED`] | stopped by SIGINT (Ctrl-C): 128 + its number, as shells report it |
+//! | 143 | [`TERMINATED`] | stopped by SIGTERM: 128 + its number |
 
 /// Everything passed.
 pub const SUCCESS: i32 = 0;
@@ -18,3 +20,7 @@ pub const INVALID_INPUT: i32 = 2;
 pub const ENVIRONMENT: i32 = 3;
 /// An internal error (a bug).
 pub const INTERNAL: i32 = 101;
+/// Stopped by SIGINT (Ctrl-C).
+pub const INTERRUPTED: i32 = 130;
+/// Stopped by SIGTERM.
+pub const TERMINATED: i32 = 143;

@@ -504,16 +504,75 @@ fn take_captures(
     }
 }
 
-fn capture_one(path: &str, json: &serde_json::Value) -> Result<String, String> {
-    let path = serde_json_path::JsonPath::parse(path).map_err(|e| e.to_string())?;
+/// Why a capture took no value from a response.
+#[derive(Debug, thiserror::Error)]
+enum CaptureError {
+    /// The JSONPath does not parse.
+    #[error(transparent)]
+    Path(#[from] serde_json_path::ParseError),
+    /// It selected no value.
+    #[error("`{path}` selected nothing")]
+    Nothing {
+        /// The JSONPath, as parsed.
+        path: String,
+    },
+    /// It selected more than one value.
+    #[error("`{path}` selected {count} values, expected exactly one")]
+    Many {
+        /// The JSONPath, as parsed.
+        path: String,
+        /// How many it selected.
+        count: usize,
+    },
+}
+
+/// The one value `path` selects in `json`, as text (a string as it is, anything else as JSON).
+fn capture_one(path: &str, json: &serde_json::Value) -> Result<String, CaptureError> {
+    let path = serde_json_path::JsonPath::parse(path)?;
     let nodes = path.query(json).all();
     match nodes.as_slice() {
         [serde_json::Value::String(text)] => Ok(text.clone()),
         [value] => Ok(value.to_string()),
-        [] => Err(format!("`{path}` selected nothing")),
-        many => Err(format!(
-            "`{path}` selected {} values, expected exactly one",
-            many.len()
-        )),
+        [] => Err(CaptureError::Nothing {
+            path: path.to_string(),
+        }),
+        many => Err(CaptureError::Many {
+            path: path.to_string(),
+            count: many.len(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The reasons land in the observation (and its snapshot): their text is pinned here.
+    #[test]
+    fn capture_takes_exactly_one_value_or_says_why_not() {
+        let document = json!({ "id": "b-1", "lines": [1, 2], "total": 12.5 });
+        for (path, expected) in [("$.id", "b-1"), ("$.total", "12.5"), ("$.lines", "[1,2]")] {
+            assert_eq!(capture_one(path, &document).unwrap(), expected, "{path}");
+        }
+        for (path, reason) in [
+            ("$.missing", "`$.missing` selected nothing"),
+            (
+                "$.lines[*]",
+                "`$.lines[*]` selected 2 values, expected exactly one",
+            ),
+        ] {
+            let err = capture_one(path, &document).unwrap_err();
+            assert_eq!(err.to_string(), reason, "{path}");
+        }
+        let err = capture_one("$[", &document).unwrap_err();
+        assert!(matches!(err, CaptureError::Path(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            serde_json_path::JsonPath::parse("$[")
+                .unwrap_err()
+                .to_string()
+        );
     }
 }

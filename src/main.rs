@@ -9,22 +9,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::init_logging(args.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let out = cli::Output::new(args.color);
+    let ended = cli::runtime().and_then(|runtime| runtime.block_on(cli::dispatch(args, &out)));
+    let code = match ended {
+        Ok(outcome) => outcome.exit_code(),
         Err(err) => {
-            eprintln!("error: failed to start the async runtime: {err}");
-            return ExitCode::from(reenact::exit_codes::INTERNAL as u8);
+            out.error(&err);
+            err.exit_code()
         }
     };
-    let signals = args.wants_signal_handlers();
-    let code = runtime.block_on(async {
-        if signals {
-            cli::install_signal_handlers();
-        }
-        cli::dispatch(args).await
-    });
-    ExitCode::from(code as u8)
+    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
 }

@@ -714,10 +714,40 @@ fn template_var(
     }
 }
 
+/// Why an inline command (`--target-cmd`, `--before-cmd`, `--after-cmd`) does not split into
+/// words ([`split_command`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// A `{{` placeholder has no `}}`.
+    #[error("unclosed `{{{{` placeholder")]
+    UnclosedPlaceholder,
+    /// A `'` has no partner.
+    #[error("unclosed single quote")]
+    UnclosedSingleQuote,
+    /// A `"` has no partner.
+    #[error("unclosed double quote")]
+    UnclosedDoubleQuote,
+    /// The command ends with a `\` that escapes nothing.
+    #[error("trailing backslash")]
+    TrailingBackslash,
+    /// No word at all.
+    #[error("empty command")]
+    Empty,
+    /// A word is not a valid template.
+    #[error("malformed template in `{word}`")]
+    Template {
+        /// The word.
+        word: String,
+        /// What is wrong with it.
+        #[source]
+        source: TemplateSyntaxError,
+    },
+}
+
 /// Split an inline command (`--after-cmd "bin/app --release 1.4.3"`) into words, honouring
 /// single quotes, double quotes and backslash escapes as a POSIX shell does (no expansions). A
 /// `{{ … }}` placeholder stays in one word, spaces and all. Every word must be a valid template.
-pub fn split_command(text: &str) -> Result<Vec<String>, String> {
+pub fn split_command(text: &str) -> Result<Vec<String>, CommandError> {
     let mut words = Vec::new();
     let mut current = String::new();
     let mut in_word = false;
@@ -736,7 +766,7 @@ pub fn split_command(text: &str) -> Result<Vec<String>, String> {
                             break;
                         }
                         Some(other) => current.push(other),
-                        None => return Err("unclosed `{{` placeholder".into()),
+                        None => return Err(CommandError::UnclosedPlaceholder),
                     }
                 }
             }
@@ -746,7 +776,7 @@ pub fn split_command(text: &str) -> Result<Vec<String>, String> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(other) => current.push(other),
-                        None => return Err("unclosed single quote".into()),
+                        None => return Err(CommandError::UnclosedSingleQuote),
                     }
                 }
             }
@@ -757,10 +787,10 @@ pub fn split_command(text: &str) -> Result<Vec<String>, String> {
                         Some('"') => break,
                         Some('\\') => match chars.next() {
                             Some(escaped) => current.push(escaped),
-                            None => return Err("trailing backslash".into()),
+                            None => return Err(CommandError::TrailingBackslash),
                         },
                         Some(other) => current.push(other),
-                        None => return Err("unclosed double quote".into()),
+                        None => return Err(CommandError::UnclosedDoubleQuote),
                     }
                 }
             }
@@ -769,7 +799,7 @@ pub fn split_command(text: &str) -> Result<Vec<String>, String> {
                     in_word = true;
                     current.push(escaped);
                 }
-                None => return Err("trailing backslash".into()),
+                None => return Err(CommandError::TrailingBackslash),
             },
             c if c.is_whitespace() => {
                 if in_word {
@@ -787,10 +817,13 @@ pub fn split_command(text: &str) -> Result<Vec<String>, String> {
         words.push(current);
     }
     if words.is_empty() {
-        return Err("empty command".into());
+        return Err(CommandError::Empty);
     }
     for word in &words {
-        Template::parse(word).map_err(|err| format!("malformed template in `{word}`: {err}"))?;
+        Template::parse(word).map_err(|source| CommandError::Template {
+            word: word.clone(),
+            source,
+        })?;
     }
     Ok(words)
 }
@@ -914,9 +947,24 @@ flow:
         for (text, words) in cases {
             assert_eq!(split_command(text).unwrap(), *words, "{text}");
         }
-        for bad in ["", "'open", "\"open", "x\\", "a {{ b", "a }}"] {
-            assert!(split_command(bad).is_err(), "{bad}");
+        let bad = [
+            ("", CommandError::Empty),
+            ("'open", CommandError::UnclosedSingleQuote),
+            ("\"open", CommandError::UnclosedDoubleQuote),
+            ("x\\", CommandError::TrailingBackslash),
+            ("\"x\\", CommandError::TrailingBackslash),
+            ("a {{ b", CommandError::UnclosedPlaceholder),
+        ];
+        for (text, expected) in bad {
+            assert_eq!(split_command(text), Err(expected), "{text}");
         }
+        let err = split_command("a }}").unwrap_err();
+        assert!(
+            matches!(&err, CommandError::Template { word, .. } if word == "}}"),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "malformed template in `}}`");
+        assert!(std::error::Error::source(&err).is_some());
     }
 }
 

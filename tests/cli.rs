@@ -310,6 +310,52 @@ fn a_target_that_dies_is_an_environment_failure_with_its_last_lines() {
     assert!(stderr.contains("config missing: DATABASE_URL"), "{stderr}");
 }
 
+/// A target program that does not exist: the scenario could not run (an environment failure),
+/// and its error shows every cause on a line of its own.
+#[test]
+fn a_missing_target_program_is_an_environment_failure_with_its_causes() {
+    let project = temp_project();
+    let output = reenact(
+        project.path(),
+        &[
+            "run",
+            "--target-cmd",
+            "bin/no-such-app --port {{ target.port }}",
+        ],
+    );
+    assert_eq!(code(&output), exit_codes::ENVIRONMENT);
+    insta::assert_snapshot!(filtered(&text(&output.stderr)));
+}
+
+/// An inline command that does not split into words is invalid usage, with each cause.
+#[test]
+fn an_inline_command_that_does_not_split_is_invalid_usage() {
+    let project = temp_project();
+    let output = reenact(
+        project.path(),
+        &[
+            "run",
+            "--target-cmd",
+            "bin/app --port {{ target.port | shout }}",
+        ],
+    );
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    insta::assert_snapshot!(text(&output.stderr));
+}
+
+/// A `reenact.toml` that is not UTF-8 stops every command before it starts: invalid input,
+/// with the cause and where to read about the file.
+#[test]
+fn an_unreadable_project_file_is_invalid_input_with_its_cause() {
+    let project = temp_project();
+    std::fs::write(project.path().join("reenact.toml"), b"[targets.\xff]\n").unwrap();
+    let output = reenact(project.path(), &["run"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    assert!(output.stdout.is_empty());
+    let stderr = text(&output.stderr).replace(&project.path().display().to_string(), "[project]");
+    insta::assert_snapshot!(stderr);
+}
+
 #[test]
 fn check_accepts_the_demo_scenarios() {
     let output = reenact(repo(), &["check", "scenarios/", "tests/scenarios/"]);

@@ -5,12 +5,11 @@ use std::path::Path;
 use clap::Args;
 use serde_json::json;
 
-use reenact::exit_codes;
 use reenact::scenario::{self, LoadError};
 
 use super::output::Style;
 use super::scenarios::{files, report_load_error};
-use super::{Format, Output};
+use super::{CliError, ErrorKind, Format, Outcome, Output};
 
 /// Arguments of `check`.
 #[derive(Debug, Args)]
@@ -23,11 +22,8 @@ pub struct CheckArgs {
 }
 
 /// Run `check`.
-pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> i32 {
-    let files = match files(&args.paths.paths, cwd, out) {
-        Ok((_, files)) => files,
-        Err(code) => return code,
-    };
+pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+    let (_, files) = files(&args.paths.paths, cwd)?;
     let mut invalid = 0;
     let mut items = Vec::new();
     for file in &files {
@@ -85,9 +81,9 @@ pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> i32 {
             files.len() - invalid
         )),
     }
-    if invalid > 0 {
-        exit_codes::INVALID_INPUT
+    Ok(if invalid > 0 {
+        Outcome::ErrorsInReport(ErrorKind::InvalidInput)
     } else {
-        exit_codes::SUCCESS
-    }
+        Outcome::Success
+    })
 }

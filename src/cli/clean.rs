@@ -4,9 +4,8 @@
 use clap::Args;
 
 use reenact::backend::docker;
-use reenact::exit_codes;
 
-use super::Output;
+use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `clean`.
 #[derive(Debug, Args)]
@@ -17,38 +16,27 @@ pub struct CleanArgs {
 }
 
 /// Run `clean`.
-pub async fn clean(args: CleanArgs, out: &Output) -> i32 {
-    let docker = match docker::connect_engine().await {
-        Ok(docker) => docker,
-        Err(err) => {
-            out.error_chain(&err, Some(super::DOCKER_HELP));
-            return exit_codes::ENVIRONMENT;
-        }
-    };
-    match docker::clean(&docker, args.images).await {
-        Ok(report) => {
-            let mut summary = format!(
-                "removed {} container(s), {} network(s)",
-                report.containers.len(),
-                report.networks.len()
-            );
-            if args.images {
-                summary.push_str(&format!(", {} image(s)", report.images.len()));
-            }
-            for name in report
-                .containers
-                .iter()
-                .chain(&report.networks)
-                .chain(&report.images)
-            {
-                out.stderr(&format!("  removed `{name}`"));
-            }
-            out.stdout(&summary);
-            exit_codes::SUCCESS
-        }
-        Err(err) => {
-            out.error_chain(&err, None);
-            exit_codes::ENVIRONMENT
-        }
+pub async fn clean(args: CleanArgs, out: &Output) -> Result<Outcome, CliError> {
+    let docker = super::connect_docker().await?;
+    let report = docker::clean(&docker, args.images)
+        .await
+        .map_err(|err| CliError::from_error(ErrorKind::Environment, err))?;
+    let mut summary = format!(
+        "removed {} container(s), {} network(s)",
+        report.containers.len(),
+        report.networks.len()
+    );
+    if args.images {
+        summary.push_str(&format!(", {} image(s)", report.images.len()));
     }
+    for name in report
+        .containers
+        .iter()
+        .chain(&report.networks)
+        .chain(&report.images)
+    {
+        out.stderr(&format!("  removed `{name}`"));
+    }
+    out.stdout(&summary);
+    Ok(Outcome::Success)
 }

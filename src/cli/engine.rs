@@ -13,13 +13,12 @@ use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
 
 use reenact::backend::docker::READY_LINE;
-use reenact::exit_codes;
 use reenact::mock::dns_sink;
 use reenact::mock::tls::TlsIdentity;
 use reenact::mock::{BindOptions, MockServer};
 use reenact::scenario::model::{ClockSpec, MockSpec};
 
-use super::Output;
+use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `mock-engine`.
 #[derive(Debug, Args)]
@@ -52,20 +51,22 @@ pub struct EngineArgs {
 }
 
 /// The identity `--tls-cert` and `--tls-key` name, if given.
-fn tls_identity(args: &EngineArgs) -> Result<Option<TlsIdentity>, String> {
+fn tls_identity(args: &EngineArgs) -> Result<Option<TlsIdentity>, CliError> {
     let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
         return Ok(None);
     };
     let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|e| format!("failed to read `{}`: {e}", path.display()))
+        std::fs::read(path).map_err(|err| {
+            CliError::environment(format!("failed to read `{}`", path.display())).with_source(err)
+        })
     };
     TlsIdentity::from_pem(&read(cert)?, &read(key)?)
         .map(Some)
-        .map_err(|e| reenact::errors::one_line(&e))
+        .map_err(|err| CliError::from_error(ErrorKind::Environment, err))
 }
 
 /// Run `mock-engine` until SIGTERM or SIGINT.
-pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
+pub async fn engine(args: EngineArgs, out: &Output) -> Result<Outcome, CliError> {
     // Listen for signals before binding, so a stop that comes early is not lost.
     let (mut terminate, mut interrupt) = match (
         signal(SignalKind::terminate()),
@@ -73,17 +74,10 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
     ) {
         (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
         (Err(err), _) | (_, Err(err)) => {
-            out.error_chain(&err, None);
-            return exit_codes::INTERNAL;
+            return Err(CliError::from_error(ErrorKind::Internal, err));
         }
     };
-    let tls = match tls_identity(&args) {
-        Ok(tls) => tls,
-        Err(message) => {
-            out.error(&message, None);
-            return exit_codes::ENVIRONMENT;
-        }
-    };
+    let tls = tls_identity(&args)?;
     // Bound before the readiness line, so no query can come before the sink answers. Failing
     // to bind (no right to port 53) leaves unknown names to time out instead: still unresolved.
     let _dns_sink = if args.dns_sink {
@@ -110,18 +104,14 @@ pub async fn engine(args: EngineArgs, out: &Output) -> i32 {
         admin_port: args.admin_port,
         tls,
     };
-    let server = match MockServer::start(spec, &clock, bind).await {
-        Ok(server) => server,
-        Err(err) => {
-            out.error_chain(&err, None);
-            return exit_codes::ENVIRONMENT;
-        }
-    };
+    let server = MockServer::start(spec, &clock, bind)
+        .await
+        .map_err(|err| CliError::from_error(ErrorKind::Environment, err))?;
     out.stdout(READY_LINE);
     tokio::select! {
         _ = terminate.recv() => {}
         _ = interrupt.recv() => {}
     }
     server.shutdown().await;
-    exit_codes::SUCCESS
+    Ok(Outcome::Success)
 }

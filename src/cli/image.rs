@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use reenact::backend::{docker, image};
-use reenact::exit_codes;
+use reenact::backend::image;
 
-use super::Output;
+use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `image`.
 #[derive(Debug, Args)]
@@ -22,34 +21,23 @@ pub struct ImageArgs {
 }
 
 /// Run `image`.
-pub async fn image(args: ImageArgs, cwd: &Path, out: &Output) -> i32 {
+pub async fn image(args: ImageArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
     let binary = cwd.join(&args.binary);
     if !binary.is_file() {
-        out.error(
-            &format!("no file at `{}`", args.binary.display()),
-            Some("give the path of a built binary, e.g. `cargo build --release --example ledger-sync && reenact image target/release/examples/ledger-sync`"),
-        );
-        return exit_codes::INVALID_INPUT;
+        return Err(CliError::invalid_input(format!("no file at `{}`", args.binary.display()))
+            .with_help("give the path of a built binary, e.g. `cargo build --release --example ledger-sync && reenact image target/release/examples/ledger-sync`"));
     }
-    let engine = match docker::connect_engine().await {
-        Ok(engine) => engine,
-        Err(err) => {
-            out.error_chain(&err, Some(super::DOCKER_HELP));
-            return exit_codes::ENVIRONMENT;
-        }
-    };
-    match image::ensure_target_image(&engine, &binary, args.tag.as_deref()).await {
-        Ok(tag) => {
-            out.stdout(&tag);
-            exit_codes::SUCCESS
-        }
-        Err(err @ image::ImageError::InvalidTag { .. }) => {
-            out.error_chain(&err, Some("e.g. `--tag ledger-sync:1.4.3`"));
-            exit_codes::INVALID_INPUT
-        }
-        Err(err) => {
-            out.error_chain(&err, Some("run with -v for details"));
-            exit_codes::ENVIRONMENT
-        }
-    }
+    let engine = super::connect_docker().await?;
+    let tag = image::ensure_target_image(&engine, &binary, args.tag.as_deref())
+        .await
+        .map_err(|err| match err {
+            image::ImageError::InvalidTag { .. } => {
+                CliError::from_error(ErrorKind::InvalidInput, err)
+                    .with_help("e.g. `--tag ledger-sync:1.4.3`")
+            }
+            _ => CliError::from_error(ErrorKind::Environment, err)
+                .with_help("run with -v for details"),
+        })?;
+    out.stdout(&tag);
+    Ok(Outcome::Success)
 }

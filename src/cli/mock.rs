@@ -10,17 +10,16 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::signal::unix::{self, SignalKind, signal};
 use tokio::task::JoinSet;
 
-use reenact::exit_codes;
 use reenact::mock::{BindOptions, MockError, MockServer};
 use reenact::scenario::model::MockSpec;
 use reenact::scenario::suggest::did_you_mean;
 
-use super::Output;
+use super::error::Signal;
 use super::output::Style;
-use super::scenarios::report_load_error;
+use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `mock`.
 #[derive(Debug, Args)]
@@ -64,35 +63,22 @@ impl MockArgs {
     }
 }
 
-/// Run a `mock` subcommand; returns the exit code.
-pub async fn mock(args: MockArgs, out: &Output) -> i32 {
+/// Run a `mock` subcommand.
+pub async fn mock(args: MockArgs, out: &Output) -> Result<Outcome, CliError> {
     match args.command {
         MockCommand::Serve(args) => serve(args, out).await,
     }
 }
 
 /// `reenact mock serve`.
-pub async fn serve(args: ServeArgs, out: &Output) -> i32 {
+pub async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliError> {
     // Listen for signals before anything is bound: from the moment `ready` is printed a signal
     // must mean a graceful stop, never the default "die at once".
-    let signals = match Signals::new() {
-        Ok(signals) => signals,
-        Err(err) => {
-            out.error(&format!("failed to listen for signals: {err}"), None);
-            return exit_codes::INTERNAL;
-        }
-    };
-    let loaded = match reenact::scenario::load(&args.scenario) {
-        Ok(loaded) => loaded,
-        Err(err) => {
-            report_load_error(&err, out);
-            return exit_codes::INVALID_INPUT;
-        }
-    };
-    let mocks = match select(&loaded.mocks, &args, out) {
-        Ok(mocks) => mocks,
-        Err(code) => return code,
-    };
+    let signals = Signals::new().map_err(|err| {
+        CliError::new(ErrorKind::Internal, "failed to listen for signals").with_source(err)
+    })?;
+    let loaded = reenact::scenario::load(&args.scenario).map_err(CliError::scenario)?;
+    let mocks = select(&loaded.mocks, &args)?;
     if !args.host.is_loopback() {
         out.stderr(&format!(
             "{}: the mocks listen on {}: anyone who can reach this machine can call them and \
@@ -102,17 +88,11 @@ pub async fn serve(args: ServeArgs, out: &Output) -> i32 {
         ));
     }
     // HTTPS mocks get certificates from a CA that lives as long as this command.
+    let environment = |err| CliError::from_error(ErrorKind::Environment, err);
     let folder = if mocks.iter().any(|spec| spec.tls) {
-        match reenact::run::RunFolder::create() {
-            Ok(folder) => {
-                out.stdout(&format!("ca  {}", folder.ca_file().display()));
-                Some(folder)
-            }
-            Err(err) => {
-                out.error_chain(&err, None);
-                return exit_codes::ENVIRONMENT;
-            }
-        }
+        let folder = reenact::run::RunFolder::create().map_err(environment)?;
+        out.stdout(&format!("ca  {}", folder.ca_file().display()));
+        Some(folder)
     } else {
         None
     };
@@ -123,9 +103,8 @@ pub async fn serve(args: ServeArgs, out: &Output) -> i32 {
             (Some(folder), true) => match folder.ca().issue_with_names(&name, &spec.hostnames) {
                 Ok(identity) => Some(identity),
                 Err(err) => {
-                    out.error_chain(&err, None);
                     shutdown_all(servers).await;
-                    return exit_codes::ENVIRONMENT;
+                    return Err(CliError::from_error(ErrorKind::Environment, err));
                 }
             },
             _ => None,
@@ -139,17 +118,16 @@ pub async fn serve(args: ServeArgs, out: &Output) -> i32 {
         match MockServer::start(spec, &loaded.clock, bind).await {
             Ok(server) => servers.push((name, server)),
             Err(err) => {
-                let code = match err {
-                    MockError::Bind { .. } => exit_codes::ENVIRONMENT,
+                let kind = match err {
+                    MockError::Bind { .. } | MockError::Tls(_) => ErrorKind::Environment,
                     MockError::Clock(_)
                     | MockError::Config(_)
-                    | MockError::NoCertificate { .. } => exit_codes::INVALID_INPUT,
-                    MockError::Tls(_) => exit_codes::ENVIRONMENT,
+                    | MockError::NoCertificate { .. } => ErrorKind::InvalidInput,
                 };
-                out.error_chain(&err, None);
-                out.error(&format!("failed to start mock `{name}`"), None);
                 shutdown_all(servers).await;
-                return code;
+                return Err(
+                    CliError::new(kind, format!("failed to start mock `{name}`")).with_source(err),
+                );
             }
         }
     }
@@ -172,21 +150,22 @@ pub async fn serve(args: ServeArgs, out: &Output) -> i32 {
     let mut signals = signals;
     let received = signals.next().await;
     out.stderr(&format!(
-        "reenact: {received}; stopping the mocks (again to stop at once)"
+        "reenact: {}; stopping the mocks (again to stop at once)",
+        received.name()
     ));
     let stopping = shutdown_all(servers);
-    tokio::select! {
-        () = stopping => exit_codes::SUCCESS,
+    Ok(tokio::select! {
+        () = stopping => Outcome::Success,
         received = signals.next() => {
-            out.stderr(&format!("reenact: {received} again; stopping at once"));
-            if received == "SIGINT" { 130 } else { 143 }
+            out.stderr(&format!("reenact: {} again; stopping at once", received.name()));
+            Outcome::Stopped(received)
         }
-    }
+    })
 }
 
 /// The mocks to start: all of the scenario's, or the one `--mock` names; checks that the ports
 /// asked for fit.
-fn select(mocks: &[MockSpec], args: &ServeArgs, out: &Output) -> Result<Vec<MockSpec>, i32> {
+fn select(mocks: &[MockSpec], args: &ServeArgs) -> Result<Vec<MockSpec>, CliError> {
     let chosen: Vec<MockSpec> = match &args.mock {
         None => mocks.to_vec(),
         Some(wanted) => match mocks.iter().find(|m| &m.name == wanted) {
@@ -198,34 +177,32 @@ fn select(mocks: &[MockSpec], args: &ServeArgs, out: &Output) -> Result<Vec<Mock
                     None if names.is_empty() => "the scenario declares no mocks".to_owned(),
                     None => format!("its mocks are `{}`", names.join("`, `")),
                 };
-                out.error(&format!("the scenario has no mock `{wanted}`"), Some(&help));
-                return Err(exit_codes::INVALID_INPUT);
+                return Err(CliError::invalid_input(format!(
+                    "the scenario has no mock `{wanted}`"
+                ))
+                .with_help(help));
             }
         },
     };
     if chosen.is_empty() {
-        out.error(
-            &format!(
-                "`{}` declares no mocks; there is nothing to serve",
-                args.scenario.display()
-            ),
-            None,
-        );
-        return Err(exit_codes::INVALID_INPUT);
+        return Err(CliError::invalid_input(format!(
+            "`{}` declares no mocks; there is nothing to serve",
+            args.scenario.display()
+        )));
     }
     if chosen.len() > 1 && (args.port.is_some() || args.admin_port.is_some()) {
-        out.error(
-            "`--port` and `--admin-port` need a single mock",
-            Some("pick one with `--mock NAME`"),
+        return Err(
+            CliError::invalid_input("`--port` and `--admin-port` need a single mock")
+                .with_help("pick one with `--mock NAME`"),
         );
-        return Err(exit_codes::INVALID_INPUT);
     }
     if let (Some(port), Some(admin)) = (args.port, args.admin_port)
         && port == admin
         && port != 0
     {
-        out.error("`--port` and `--admin-port` must differ", None);
-        return Err(exit_codes::INVALID_INPUT);
+        return Err(CliError::invalid_input(
+            "`--port` and `--admin-port` must differ",
+        ));
     }
     Ok(chosen)
 }
@@ -245,8 +222,8 @@ async fn shutdown_all(servers: Vec<(String, MockServer)>) {
 
 /// SIGINT and SIGTERM, as one stream.
 struct Signals {
-    interrupt: Signal,
-    terminate: Signal,
+    interrupt: unix::Signal,
+    terminate: unix::Signal,
 }
 
 impl Signals {
@@ -257,11 +234,11 @@ impl Signals {
         })
     }
 
-    /// The name of the next signal received.
-    async fn next(&mut self) -> &'static str {
+    /// The next signal received.
+    async fn next(&mut self) -> Signal {
         tokio::select! {
-            _ = self.interrupt.recv() => "SIGINT",
-            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => Signal::Interrupt,
+            _ = self.terminate.recv() => Signal::Terminate,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod check;
 mod clean;
 mod engine;
+mod error;
 mod image;
 mod mock;
 mod output;
@@ -17,11 +18,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use reenact::backend::{BackendError, Placement, Unsupported};
-use reenact::exit_codes;
 use reenact::run::TargetChoice;
 use reenact::scenario::Scenario;
 
+pub use error::{CliError, ErrorKind, Outcome};
 pub use output::Output;
+
+use error::{Problem, Report, Signal};
 
 /// Reproduce customer incidents against faithful fakes of third-party systems, and prove that a
 /// fix fixes them.
@@ -188,10 +191,9 @@ impl RunnerArgs {
         project: &reenact::project::Project,
         scenarios: &[Scenario],
         targets: &[&TargetChoice],
-        out: &Output,
-    ) -> Result<Backends, i32> {
+    ) -> Result<Backends, CliError> {
         let mut docker_at = Vec::with_capacity(scenarios.len() * targets.len());
-        let mut refused: Vec<UnsupportedHere<'_>> = Vec::new();
+        let mut refused: Vec<UnsupportedHere> = Vec::new();
         for scenario in scenarios {
             for target in targets {
                 let docker = self.backend_of(project, scenario, target) == Backend::Docker;
@@ -199,7 +201,7 @@ impl RunnerArgs {
                 let backend = if docker { "docker" } else { "inprocess" };
                 for what in reenact::run::unsupported(scenario, target, docker) {
                     let here = UnsupportedHere {
-                        scenario: &scenario.id,
+                        scenario: scenario.id.clone(),
                         backend,
                         what,
                     };
@@ -209,12 +211,16 @@ impl RunnerArgs {
                 }
             }
         }
-        for err in &refused {
-            out.error_chain(err, Some(err.what.help()));
-        }
         if !refused.is_empty() {
-            out.stderr("nothing was run");
-            return Err(exit_codes::INVALID_INPUT);
+            let mut problems: Vec<Problem> = refused
+                .into_iter()
+                .map(|err| {
+                    let help = err.what.help();
+                    Problem::Error(Report::from_error(err).with_help(help))
+                })
+                .collect();
+            problems.push(Problem::Note("nothing was run".to_owned()));
+            return Err(CliError::several(ErrorKind::InvalidInput, problems));
         }
         let on_docker = docker_at.iter().filter(|docker| **docker).count();
         let docker = if on_docker == 0 {
@@ -228,8 +234,7 @@ impl RunnerArgs {
                         BackendError::Unreachable { .. } => DOCKER_HELP,
                         _ => "run with -v for details; `reenact clean` removes what a run left behind",
                     };
-                    out.error_chain(&err, Some(help));
-                    exit_codes::ENVIRONMENT
+                    CliError::from_error(ErrorKind::Environment, err).with_help(help)
                 })?;
             Some(placement)
         };
@@ -270,8 +275,8 @@ impl Backends {
 /// A scenario part the chosen backend cannot run, as reported before a run.
 #[derive(Debug, PartialEq, thiserror::Error)]
 #[error("scenario `{scenario}` cannot run on the `{backend}` backend")]
-struct UnsupportedHere<'a> {
-    scenario: &'a str,
+struct UnsupportedHere {
+    scenario: String,
     backend: &'static str,
     #[source]
     what: Unsupported,
@@ -279,6 +284,13 @@ struct UnsupportedHere<'a> {
 
 /// How to get a Docker engine, shown when none answers.
 const DOCKER_HELP: &str = "start an engine (`sudo dockerd &` or `sudo systemctl start docker`; on Debian `apt-get install docker.io`), or set `DOCKER_HOST` to one that runs (e.g. `unix:///var/run/docker.sock`)";
+
+/// Reach the Docker engine; none answering is an environment failure, with how to get one.
+async fn connect_docker() -> Result<testcontainers::bollard::Docker, CliError> {
+    reenact::backend::docker::connect_engine()
+        .await
+        .map_err(|err| CliError::from_error(ErrorKind::Environment, err).with_help(DOCKER_HELP))
+}
 
 /// Set up logging to stderr from `RUST_LOG` and `-v`.
 pub fn init_logging(verbose: u8) {
@@ -313,11 +325,11 @@ static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 
 /// On Ctrl-C or SIGTERM: kill every target still running, remove the Docker containers and
 /// networks of runs in progress, then exit (130 / 143).
-pub fn install_signal_handlers() {
+fn install_signal_handlers() {
     use tokio::signal::unix::{SignalKind, signal};
-    for (kind, code) in [
-        (SignalKind::interrupt(), 130),
-        (SignalKind::terminate(), 143),
+    for (kind, stop) in [
+        (SignalKind::interrupt(), Signal::Interrupt),
+        (SignalKind::terminate(), Signal::Terminate),
     ] {
         let Ok(mut stream) = signal(kind) else {
             continue;
@@ -329,26 +341,43 @@ pub fn install_signal_handlers() {
                 let teardown = reenact::backend::docker::teardown_live();
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(15), teardown).await;
                 eprintln!("reenact: interrupted; stopped every target and mock it had started");
-                std::process::exit(code);
+                std::process::exit(Outcome::Stopped(stop).exit_code());
             }
         });
     }
 }
 
-/// Run the chosen subcommand; returns the exit code.
-pub async fn dispatch(cli: Cli) -> i32 {
-    let out = Output::new(cli.color);
+/// The async runtime every subcommand runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            CliError::new(ErrorKind::Internal, "failed to start the async runtime").with_source(err)
+        })
+}
+
+/// Run the chosen subcommand (with the process-wide signal handlers when it wants them): how it
+/// ended, or the error that stopped it, for the caller to render.
+pub async fn dispatch(cli: Cli, out: &Output) -> Result<Outcome, CliError> {
+    if cli.wants_signal_handlers() {
+        install_signal_handlers();
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let code = run_command(cli.command, &cwd, &out).await;
+    let result = run_command(cli.command, &cwd, out).await;
     if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
         // A run that failed because its mocks were being torn down must not exit before the
         // signal handler has finished removing them; the handler exits with 130 / 143.
         std::future::pending::<()>().await;
     }
-    code
+    result
 }
 
-async fn run_command(command: Command, cwd: &std::path::Path, out: &Output) -> i32 {
+async fn run_command(
+    command: Command,
+    cwd: &std::path::Path,
+    out: &Output,
+) -> Result<Outcome, CliError> {
     match command {
         Command::Run(args) => run::run(args, cwd, out).await,
         Command::Validate(args) => validate::validate(args, cwd, out).await,
@@ -356,7 +385,7 @@ async fn run_command(command: Command, cwd: &std::path::Path, out: &Output) -> i
         Command::Review(args) => review::review(args, cwd, out),
         Command::Schema => {
             out.stdout(reenact::scenario::schema::json_schema());
-            exit_codes::SUCCESS
+            Ok(Outcome::Success)
         }
         Command::List(args) => scenarios::list(args, cwd, out),
         Command::Mock(args) => mock::mock(args, out).await,

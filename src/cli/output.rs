@@ -1,8 +1,10 @@
 //! Terminal output: colors on a TTY (unless `NO_COLOR`), plain text when piped.
 
+use std::error::Error;
 use std::io::{IsTerminal, Write};
 
 use super::ColorChoice;
+use super::error::{CliError, render_error};
 
 /// Where and how the CLI writes.
 pub struct Output {
@@ -75,22 +77,26 @@ impl Output {
         let _ = lock.flush();
     }
 
-    /// `error: message` plus an optional `help:` line, on stderr.
-    pub fn error(&self, message: &str, help: Option<&str>) {
-        let mut text = format!("{}: {message}", self.paint_err(Style::Red, "error"));
-        if let Some(help) = help {
-            text.push_str(&format!("\n  = help: {help}"));
-        }
-        self.stderr(&text);
+    /// The error that stopped a subcommand, on stderr.
+    pub fn error(&self, err: &CliError) {
+        self.stderr(&err.render(self.color_err));
     }
 
-    /// An error with its cause chain, on stderr.
-    pub fn error_chain(&self, err: &dyn std::error::Error, help: Option<&str>) {
-        self.error(&reenact::errors::one_line(err), help);
+    /// An error met on the way (e.g. one scenario that could not run), with its causes, an
+    /// optional help line and detail lines, on stderr.
+    pub fn error_of(&self, err: &(dyn Error + 'static), help: Option<&str>, detail: Option<&str>) {
+        self.stderr(&render_error(
+            &err.to_string(),
+            Some(err),
+            help,
+            detail,
+            self.color_err,
+        ));
     }
 }
 
-fn paint(enabled: bool, style: Style, text: &str) -> String {
+/// `text` in `style` when `enabled` (ANSI escapes), else as it is.
+pub fn paint(enabled: bool, style: Style, text: &str) -> String {
     if !enabled {
         return text.to_string();
     }

@@ -5,13 +5,12 @@ use std::path::Path;
 
 use clap::Args;
 
-use reenact::exit_codes;
 use reenact::snapshot::{self, Pending};
 
-use super::Output;
 use super::output::Style;
 use super::run::indent_diff;
 use super::scenarios::project;
+use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `review`.
 #[derive(Debug, Args)]
@@ -28,36 +27,25 @@ pub struct ReviewArgs {
 }
 
 /// Run `review`.
-pub fn review(args: ReviewArgs, cwd: &Path, out: &Output) -> i32 {
-    let project = match project(cwd, out) {
-        Ok(project) => project,
-        Err(code) => return code,
-    };
+pub fn review(args: ReviewArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+    let project = project(cwd)?;
     let dir = args
         .snapshots
         .clone()
         .unwrap_or_else(|| project.root.join("snapshots"));
-    let pending = match snapshot::find_pending(&dir) {
-        Ok(pending) => pending,
-        Err(err) => {
-            out.error_chain(&err, None);
-            return exit_codes::ENVIRONMENT;
-        }
-    };
+    let environment = |err| CliError::from_error(ErrorKind::Environment, err);
+    let pending = snapshot::find_pending(&dir).map_err(environment)?;
     if pending.is_empty() {
         out.stdout(&format!("no pending snapshots in `{}`", dir.display()));
-        return exit_codes::SUCCESS;
+        return Ok(Outcome::Success);
     }
     let interactive = !args.accept_all && !args.reject_all;
     if interactive && !std::io::stdin().is_terminal() {
-        out.error(
-            &format!(
-                "{} pending snapshot(s), and no terminal to ask on",
-                pending.len()
-            ),
-            Some("pass `--accept-all` or `--reject-all`"),
-        );
-        return exit_codes::INVALID_INPUT;
+        return Err(CliError::invalid_input(format!(
+            "{} pending snapshot(s), and no terminal to ask on",
+            pending.len()
+        ))
+        .with_help("pass `--accept-all` or `--reject-all`"));
     }
     let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
     let stdin = std::io::stdin();
@@ -83,15 +71,12 @@ pub fn review(args: ReviewArgs, cwd: &Path, out: &Output) -> i32 {
                 Ok(())
             }
         };
-        if let Err(err) = result {
-            out.error_chain(&err, None);
-            return exit_codes::ENVIRONMENT;
-        }
+        result.map_err(environment)?;
     }
     out.stdout(&format!(
         "{accepted} accepted, {rejected} rejected, {skipped} skipped"
     ));
-    exit_codes::SUCCESS
+    Ok(Outcome::Success)
 }
 
 fn show(item: &Pending, out: &Output) {

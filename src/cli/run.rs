@@ -6,7 +6,6 @@ use std::sync::Arc;
 use clap::Args;
 
 use reenact::backend::{BackendError, Placement};
-use reenact::exit_codes;
 use reenact::project::{Project, TargetDef};
 use reenact::report::{FailedStep, Outcome, REPORT_VERSION, RunItem, RunReport};
 use reenact::run::{self, Job, RunError, ScenarioRun, TargetChoice};
@@ -16,7 +15,7 @@ use reenact::target::TargetError;
 
 use super::output::Style;
 use super::scenarios::PathsArgs;
-use super::{Format, Output, RunnerArgs};
+use super::{CliError, ErrorKind, Format, Output, RunnerArgs};
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -62,15 +61,11 @@ pub fn choose_target(
     flags: &TargetFlags<'_>,
     project: &Project,
     fallback: Option<&str>,
-    out: &Output,
-) -> Result<TargetChoice, i32> {
-    let invalid = |message: String, help: Option<&str>| {
-        out.error(&message, help);
-        exit_codes::INVALID_INPUT
-    };
+) -> Result<TargetChoice, CliError> {
     if let Some(cmd) = flags.cmd {
-        let command = run::split_command(cmd)
-            .map_err(|e| invalid(format!("`--{}-cmd`: {e}", flags.flag), None))?;
+        let command = run::split_command(cmd).map_err(|err| {
+            CliError::invalid_input(format!("invalid `--{}-cmd`", flags.flag)).with_source(err)
+        })?;
         return Ok(TargetChoice {
             label: cmd.to_string(),
             def: Some(TargetDef {
@@ -102,7 +97,7 @@ pub fn choose_target(
             let names: Vec<&str> = project.targets.keys().map(String::as_str).collect();
             let help = reenact::scenario::suggest::did_you_mean(name, &names)
                 .map(|s| format!("did you mean `{s}`?"));
-            invalid(err.to_string(), help.as_deref())
+            CliError::from_error(ErrorKind::InvalidInput, err).with_optional_help(help)
         }),
         None => Ok(TargetChoice::from_scenario()),
     }
@@ -114,14 +109,11 @@ pub fn build(
     project: &Project,
     format: Format,
     out: &Output,
-) -> Result<(), i32> {
+) -> Result<(), CliError> {
     if choice.def.as_ref().and_then(|d| d.build.as_ref()).is_some() && format == Format::Human {
         out.stderr(&format!("building target `{}` …", choice.label));
     }
-    run::build_target(choice, &project.root, format == Format::Human).map_err(|err| {
-        report_run_error(&err, out);
-        exit_codes::ENVIRONMENT
-    })
+    run::build_target(choice, &project.root, format == Format::Human).map_err(run_error)
 }
 
 /// Image an `image_from` target's binary (after its build), as `reenact image` does.
@@ -129,36 +121,46 @@ pub async fn image(
     choice: &mut TargetChoice,
     project: &Project,
     placement: &Placement,
-    out: &Output,
-) -> Result<(), i32> {
+) -> Result<(), CliError> {
     run::image_target(choice, &project.root, placement)
         .await
-        .map_err(|err| {
-            report_run_error(&err, out);
-            exit_codes::ENVIRONMENT
-        })
+        .map_err(run_error)
 }
 
-/// Print an environment error with the target's last lines.
+/// A run error that stops the command: an environment failure, with help and the target's
+/// last lines.
+fn run_error(err: RunError) -> CliError {
+    let (help, detail) = (help_for(&err), last_lines(&err));
+    CliError::from_error(ErrorKind::Environment, err)
+        .with_optional_help(help)
+        .with_detail(detail)
+}
+
+/// Print the error of one scenario's run, with help and the target's last lines.
 pub fn report_run_error(err: &RunError, out: &Output) {
-    out.error_chain(err, help_for(err));
+    out.error_of(err, help_for(err), last_lines(err).as_deref());
+}
+
+/// The target's last output lines an error holds, redacted and indented, if any.
+fn last_lines(err: &RunError) -> Option<String> {
     let tail: &[String] = match err {
         RunError::Target { source, .. } => source.log_tail(),
         RunError::Build { log_tail, .. } => log_tail,
         RunError::Mock { source, .. } => source.log_tail(),
         _ => &[],
     };
-    if !tail.is_empty() {
-        let shown = &tail[tail.len().saturating_sub(15)..];
-        out.stderr(&format!(
-            "  last output lines:\n{}",
-            shown
-                .iter()
-                .map(|line| format!("  | {}", reenact::snapshot::redact_text(line)))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ));
+    if tail.is_empty() {
+        return None;
     }
+    let shown = &tail[tail.len().saturating_sub(15)..];
+    Some(format!(
+        "  last output lines:\n{}",
+        shown
+            .iter()
+            .map(|line| format!("  | {}", reenact::snapshot::redact_text(line)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
 }
 
 fn help_for(err: &RunError) -> Option<&'static str> {
@@ -182,11 +184,8 @@ fn help_for(err: &RunError) -> Option<&'static str> {
 }
 
 /// Run `run`.
-pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
-    let (project, scenarios) = match super::scenarios::suite(&args.paths.paths, cwd, out) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> Result<super::Outcome, CliError> {
+    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd)?;
     let flags = TargetFlags {
         name: args.target.as_deref(),
         cmd: args.target_cmd.as_deref(),
@@ -194,24 +193,13 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
         image: args.target_image.as_deref(),
         flag: "target",
     };
-    let mut choice = match choose_target(&flags, &project, project.default_target.as_deref(), out) {
-        Ok(choice) => choice,
-        Err(code) => return code,
-    };
-    let backends = match args
+    let mut choice = choose_target(&flags, &project, project.default_target.as_deref())?;
+    let backends = args
         .runner
-        .backends(&project, &scenarios, &[&choice], out)
-        .await
-    {
-        Ok(backends) => backends,
-        Err(code) => return code,
-    };
-    if let Err(code) = build(&choice, &project, args.runner.format, out) {
-        return code;
-    }
-    if let Err(code) = image(&mut choice, &project, backends.docker_or_inprocess(), out).await {
-        return code;
-    }
+        .backends(&project, &scenarios, &[&choice])
+        .await?;
+    build(&choice, &project, args.runner.format, out)?;
+    image(&mut choice, &project, backends.docker_or_inprocess()).await?;
     let choice = Arc::new(choice);
     let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
     let jobs = scenarios
@@ -275,13 +263,13 @@ pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> i32 {
             }
         }
     }
-    if errors > 0 {
-        exit_codes::ENVIRONMENT
+    Ok(if errors > 0 {
+        super::Outcome::ErrorsInReport(ErrorKind::Environment)
     } else if failed > 0 {
-        exit_codes::FAILED
+        super::Outcome::Failed
     } else {
-        exit_codes::SUCCESS
-    }
+        super::Outcome::Success
+    })
 }
 
 fn judge(

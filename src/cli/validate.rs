@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use reenact::exit_codes;
 use reenact::report::{
     BuildSummary, FailedStep, REPORT_VERSION, ValidateItem, ValidateReport, behaviour_diff,
 };
@@ -19,7 +18,7 @@ use super::run::{
     TargetFlags, build, choose_target, image, indent_diff, relative, report_run_error,
 };
 use super::scenarios::PathsArgs;
-use super::{Format, Output, RunnerArgs};
+use super::{CliError, ErrorKind, Format, Outcome, Output, RunnerArgs};
 
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
@@ -64,11 +63,8 @@ pub struct ValidateArgs {
 }
 
 /// Run `validate`.
-pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
-    let (project, scenarios) = match super::scenarios::suite(&args.paths.paths, cwd, out) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd)?;
     let before_flags = TargetFlags {
         name: args.before.as_deref(),
         cmd: args.before_cmd.as_deref(),
@@ -84,34 +80,25 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
         flag: "after",
     };
     let (mut before, mut after) = match (
-        choose_target(&before_flags, &project, None, out),
-        choose_target(&after_flags, &project, None, out),
+        choose_target(&before_flags, &project, None),
+        choose_target(&after_flags, &project, None),
     ) {
-        (Ok(b), Ok(a)) => (b, a),
-        (Err(code), _) | (_, Err(code)) => return code,
+        (Ok(before), Ok(after)) => (before, after),
+        (Err(before), Err(after)) => return Err(before.followed_by(after)),
+        (Err(err), _) | (_, Err(err)) => return Err(err),
     };
-    let backends = match args
+    let backends = args
         .runner
-        .backends(&project, &scenarios, &[&before, &after], out)
-        .await
-    {
-        Ok(backends) => backends,
-        Err(code) => return code,
-    };
+        .backends(&project, &scenarios, &[&before, &after])
+        .await?;
     let build_of = |choice: &TargetChoice| choice.def.as_ref().and_then(|d| d.build.clone());
-    if let Err(code) = build(&before, &project, args.runner.format, out) {
-        return code;
-    }
+    build(&before, &project, args.runner.format, out)?;
     // The two releases often come from one build command: run it once.
-    if build_of(&after) != build_of(&before)
-        && let Err(code) = build(&after, &project, args.runner.format, out)
-    {
-        return code;
+    if build_of(&after) != build_of(&before) {
+        build(&after, &project, args.runner.format, out)?;
     }
     for choice in [&mut before, &mut after] {
-        if let Err(code) = image(choice, &project, backends.docker_or_inprocess(), out).await {
-            return code;
-        }
+        image(choice, &project, backends.docker_or_inprocess()).await?;
     }
     let (before, after) = (Arc::new(before), Arc::new(after));
     let human = args.runner.format == Format::Human;
@@ -195,17 +182,17 @@ pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> i32 {
             ));
         }
     }
-    if !errors.is_empty() {
-        exit_codes::ENVIRONMENT
+    Ok(if !errors.is_empty() {
+        Outcome::ErrorsInReport(ErrorKind::Environment)
     } else if report
         .scenarios
         .iter()
         .all(|item| item.verdict == Some(Verdict::Fixed))
     {
-        exit_codes::SUCCESS
+        Outcome::Success
     } else {
-        exit_codes::FAILED
-    }
+        Outcome::Failed
+    })
 }
 
 fn judge_scenario<'a>(

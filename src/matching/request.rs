@@ -79,7 +79,19 @@ pub fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> MatchRes
 #[derive(Debug)]
 pub struct ParsedBody<'a> {
     raw: &'a [u8],
-    json: OnceCell<Result<Value, String>>,
+    json: OnceCell<Result<Value, NotJson>>,
+}
+
+/// Why a request body is not JSON. Kept typed in the cache, so a quick match formats nothing;
+/// a reported miss shows the text.
+#[derive(Debug, thiserror::Error)]
+enum NotJson {
+    /// Nothing but whitespace.
+    #[error("body is not JSON: the body is empty")]
+    Empty,
+    /// Not valid JSON.
+    #[error("body is not JSON: {0}")]
+    Syntax(serde_json::Error),
 }
 
 impl<'a> ParsedBody<'a> {
@@ -91,16 +103,15 @@ impl<'a> ParsedBody<'a> {
         }
     }
 
-    fn json(&self) -> Result<&Value, &str> {
+    fn json(&self) -> Result<&Value, &NotJson> {
         self.json
             .get_or_init(|| {
                 if self.raw.iter().all(u8::is_ascii_whitespace) {
-                    return Err("body is not JSON: the body is empty".to_owned());
+                    return Err(NotJson::Empty);
                 }
-                serde_json::from_slice(self.raw).map_err(|e| format!("body is not JSON: {e}"))
+                serde_json::from_slice(self.raw).map_err(NotJson::Syntax)
             })
             .as_ref()
-            .map_err(String::as_str)
     }
 
     fn text(&self) -> Cow<'a, str> {
@@ -143,7 +154,7 @@ enum CompiledBody {
     JsonPartial(Value),
     JsonPath {
         source: String,
-        path: Result<JsonPath, String>,
+        path: Result<JsonPath, serde_json_path::ParseError>,
         value: Option<Value>,
     },
     XPath {
@@ -234,7 +245,7 @@ impl CompiledMatcher {
                 BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
                 BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
                     source: path.clone(),
-                    path: JsonPath::parse(path).map_err(|e| e.to_string()),
+                    path: JsonPath::parse(path),
                     value: value.clone(),
                 },
                 BodyMatcher::XPath { path, value } => CompiledBody::XPath {
@@ -267,7 +278,7 @@ impl CompiledMatcher {
                 } => problems.push(format!("invalid jsonpath `{source}`: {e}")),
                 CompiledBody::XPath { source, .. } => {
                     if let Err(e) = build_xpath(source) {
-                        problems.push(e);
+                        problems.push(e.to_string());
                     }
                 }
                 _ => {}
@@ -467,7 +478,7 @@ fn match_body(
                     clip(&actual.to_string())
                 )
             }),
-            Err(e) => tally.miss(|| e.to_owned()),
+            Err(e) => tally.miss(|| e.to_string()),
         },
         CompiledBody::JsonPartial(expected) => match body.json() {
             Ok(actual) => tally.check(json_contains(actual, expected), || {
@@ -477,7 +488,7 @@ fn match_body(
                     clip(&actual.to_string())
                 )
             }),
-            Err(e) => tally.miss(|| e.to_owned()),
+            Err(e) => tally.miss(|| e.to_string()),
         },
         CompiledBody::JsonPath {
             source,
@@ -490,7 +501,7 @@ fn match_body(
             };
             let document = match body.json() {
                 Ok(document) => document,
-                Err(e) => return tally.miss(|| e.to_owned()),
+                Err(e) => return tally.miss(|| e.to_string()),
             };
             let nodes = path.query(document);
             if nodes.is_empty() {
@@ -531,7 +542,7 @@ fn match_body(
                     )
                 })
             }
-            Err(e) => tally.miss(|| e),
+            Err(e) => tally.miss(|| e.to_string()),
         },
         CompiledBody::Form(fields) => {
             for (name, matcher) in fields {
@@ -557,26 +568,65 @@ struct XPathOutcome {
     strings: Vec<String>,
 }
 
-fn build_xpath(source: &str) -> Result<sxd_xpath::XPath, String> {
+/// Why an XPath condition cannot hold on a body: a miss reason (or, for a malformed
+/// expression, a problem of the matcher), formatted only when reported.
+#[derive(Debug, thiserror::Error)]
+enum XPathError {
+    /// The expression is empty.
+    #[error("invalid xpath `{expression}`: empty expression")]
+    Empty {
+        /// The expression.
+        expression: String,
+    },
+    /// The expression does not parse.
+    #[error("invalid xpath `{expression}`: {error}")]
+    Syntax {
+        /// The expression.
+        expression: String,
+        /// What the parser said.
+        error: sxd_xpath::ParserError,
+    },
+    /// The body is not an XML document.
+    #[error("body is not XML: {0}")]
+    NotXml(sxd_document::parser::Error),
+    /// The expression failed on the document.
+    #[error("xpath `{expression}`: {error}")]
+    Evaluation {
+        /// The expression.
+        expression: String,
+        /// What went wrong.
+        error: sxd_xpath::ExecutionError,
+    },
+}
+
+fn build_xpath(source: &str) -> Result<sxd_xpath::XPath, XPathError> {
     match sxd_xpath::Factory::new().build(source) {
         Ok(Some(xpath)) => Ok(xpath),
-        Ok(None) => Err(format!("invalid xpath `{source}`: empty expression")),
-        Err(e) => Err(format!("invalid xpath `{source}`: {e}")),
+        Ok(None) => Err(XPathError::Empty {
+            expression: source.to_owned(),
+        }),
+        Err(error) => Err(XPathError::Syntax {
+            expression: source.to_owned(),
+            error,
+        }),
     }
 }
 
 /// Evaluate an XPath against the body. `sxd_xpath` expressions are neither `Send` nor `Sync`,
 /// so they are built per evaluation; XPath stubs are rare and the engine validates them once.
-fn xpath_outcome(source: &str, body: &ParsedBody<'_>) -> Result<XPathOutcome, String> {
+fn xpath_outcome(source: &str, body: &ParsedBody<'_>) -> Result<XPathOutcome, XPathError> {
     let xpath = build_xpath(source)?;
     let text = body.text();
-    let package =
-        sxd_document::parser::parse(&text).map_err(|e| format!("body is not XML: {e}"))?;
+    let package = sxd_document::parser::parse(&text).map_err(XPathError::NotXml)?;
     let document = package.as_document();
     let context = sxd_xpath::Context::new();
-    let value = xpath
-        .evaluate(&context, document.root())
-        .map_err(|e| format!("xpath `{source}`: {e}"))?;
+    let value =
+        xpath
+            .evaluate(&context, document.root())
+            .map_err(|error| XPathError::Evaluation {
+                expression: source.to_owned(),
+                error,
+            })?;
     Ok(match value {
         sxd_xpath::Value::Nodeset(nodes) => XPathOutcome {
             selected: nodes.size() > 0,
@@ -1013,11 +1063,28 @@ mod tests {
             ],
             ..RequestMatcher::default()
         };
-        assert_eq!(CompiledMatcher::new(&matcher).problems().len(), 2);
+        let bad_path = JsonPath::parse("$[").unwrap_err();
+        let bad_xpath = sxd_xpath::Factory::new().build("///").err().unwrap();
+        let problems = [
+            format!("invalid jsonpath `$[`: {bad_path}"),
+            format!("invalid xpath `///`: {bad_xpath}"),
+        ];
+        assert_eq!(CompiledMatcher::new(&matcher).problems(), problems);
         for body in [&b"<a"[..], b"\xff\xfe", b"", b"<a/>"] {
             let result = check(&matcher, &request("POST", "/", "", &[], body));
             assert!(!result.matched());
         }
+        // Every reason, as a reported miss shows it.
+        let not_xml = sxd_document::parser::parse("<a").err().unwrap();
+        let result = check(&matcher, &request("POST", "/", "", &[], b"<a"));
+        assert_eq!(
+            result.misses,
+            [
+                format!("body is not XML: {not_xml}"),
+                problems[0].clone(),
+                problems[1].clone(),
+            ]
+        );
     }
 
     #[test]

@@ -119,7 +119,7 @@ pub async fn handle(engine: &Engine, request: Request<Incoming>) -> Response<Byt
                             Ok(payloads) => {
                                 webhook::deliver_payloads(engine.clock(), &request, payloads).await
                             }
-                            Err(reason) => return error(StatusCode::BAD_REQUEST, &reason),
+                            Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
                         },
                     };
                     match delivered {

@@ -29,6 +29,7 @@ use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::Recorder;
 use crate::mock::providers::{
     Provider, ProviderPayload, ProviderRequest, ProviderState, ProviderWebhook,
+    ProviderWebhookError,
 };
 use crate::mock::ratelimit::{Decision, Limiter};
 use crate::mock::render::{RequestVars, Responder, path_params};
@@ -37,7 +38,7 @@ use crate::observe::{Journal, JournalEntry, MatchedStub};
 use crate::scenario::model::{
     AfterLast, MockSpec, PathMatcher, ResponseBody, ResponseSpec, StateRule,
 };
-use crate::scenario::template::{RenderError, Template};
+use crate::scenario::template::{RenderError, Template, TemplateSyntaxError};
 
 /// Header set on answers to requests that matched no stub.
 pub const UNMATCHED_HEADER: &str = "x-reenact-unmatched";
@@ -51,10 +52,94 @@ pub enum ConfigError {
     InvalidStub {
         /// The mock's name.
         mock: String,
-        /// The stub's name.
+        /// The stub's name (`faults` and `rate_limits` for the mock's own).
         stub: String,
         /// What is wrong.
-        reason: String,
+        reason: Box<StubError>,
+    },
+}
+
+impl ConfigError {
+    /// Stub `stub` of mock `mock` cannot be served, for `reason`.
+    fn invalid_stub(mock: &str, stub: &str, reason: StubError) -> Self {
+        ConfigError::InvalidStub {
+            mock: mock.to_owned(),
+            stub: stub.to_owned(),
+            reason: Box::new(reason),
+        }
+    }
+}
+
+/// Why a stub, fault or rate limit cannot be prepared. The scenario loader reports the same
+/// problems with their location first: these guard configurations sent straight to the control
+/// API, which answers with the text.
+///
+/// Errors of the template parser are part of the message (the text the control API answers),
+/// so they are fields, not sources.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StubError {
+    /// A request condition can never hold ([`CompiledMatcher::problems`] says why).
+    #[error("{0}")]
+    Matcher(String),
+    /// The stub has no response.
+    #[error("it has no responses")]
+    NoResponses,
+    /// Not an HTTP status.
+    #[error("invalid status `{0}`")]
+    Status(u16),
+    /// Not a valid header name.
+    #[error("invalid header name `{0}`")]
+    HeaderName(String),
+    /// Not a valid value of its header.
+    #[error("invalid value `{value}` for header `{name}`")]
+    HeaderValue {
+        /// The header.
+        name: String,
+        /// The value.
+        value: String,
+    },
+    /// A header value is a template that does not parse.
+    #[error("invalid template `{value}` for header `{name}`: {error}")]
+    HeaderTemplate {
+        /// The header.
+        name: String,
+        /// The value.
+        value: String,
+        /// What is wrong with it.
+        error: TemplateSyntaxError,
+    },
+    /// A text body is a template that does not parse.
+    #[error("invalid body template: {0}")]
+    BodyTemplate(TemplateSyntaxError),
+    /// A string of a JSON body is a template that does not parse.
+    #[error("invalid template `{text}`: {error}")]
+    JsonTemplate {
+        /// The string.
+        text: String,
+        /// What is wrong with it.
+        error: TemplateSyntaxError,
+    },
+    /// A key or value of a `store` rule is a template that does not parse.
+    #[error("invalid store template `{text}`: {error}")]
+    StoreTemplate {
+        /// The key or value.
+        text: String,
+        /// What is wrong with it.
+        error: TemplateSyntaxError,
+    },
+    /// A fault's probability is outside 0..=1.
+    #[error("probability `{0}` is not between 0 and 1")]
+    Probability(f64),
+    /// A fault's `nth`, `times` or `every` is 0.
+    #[error("fault selectors count requests from 1")]
+    SelectorFromZero,
+    /// A rate limit is invalid.
+    #[error("rate limit `{name}`: {reason}")]
+    RateLimit {
+        /// The rate limit's name.
+        name: String,
+        /// What is wrong with it.
+        reason: Box<StubError>,
     },
 }
 
@@ -226,17 +311,13 @@ impl StubSet {
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("stub {}", index + 1));
-            let invalid = |reason: String| ConfigError::InvalidStub {
-                mock: spec.name.clone(),
-                stub: name.clone(),
-                reason,
-            };
+            let invalid = |reason| ConfigError::invalid_stub(&spec.name, &name, reason);
             let matcher = CompiledMatcher::new(&stub.request);
             if let Some(problem) = matcher.problems().into_iter().next() {
-                return Err(invalid(problem));
+                return Err(invalid(StubError::Matcher(problem)));
             }
             if stub.responses.responses.is_empty() {
-                return Err(invalid("it has no responses".to_owned()));
+                return Err(invalid(StubError::NoResponses));
             }
             let responses = stub
                 .responses
@@ -279,11 +360,8 @@ impl StubSet {
         if let Some(provider) = &spec.provider {
             limits.extend(crate::mock::providers::rate_limits(provider));
         }
-        let limiter = Limiter::new(&limits).map_err(|reason| ConfigError::InvalidStub {
-            mock: spec.name.clone(),
-            stub: "rate_limits".to_owned(),
-            reason,
-        })?;
+        let limiter = Limiter::new(&limits)
+            .map_err(|reason| ConfigError::invalid_stub(&spec.name, "rate_limits", reason))?;
         // Templates may read the store and states, so a templated mock takes the lock too.
         let stateful = stubs.iter().any(|s| {
             s.state.is_some()
@@ -292,13 +370,8 @@ impl StubSet {
         });
         let mut routes: Vec<PreparedRoute> = Vec::new();
         for route in &spec.faults {
-            let fault = PreparedFault::new(&route.fault, prepare_response).map_err(|reason| {
-                ConfigError::InvalidStub {
-                    mock: spec.name.clone(),
-                    stub: "faults".to_owned(),
-                    reason,
-                }
-            })?;
+            let fault = PreparedFault::new(&route.fault, prepare_response)
+                .map_err(|reason| ConfigError::invalid_stub(&spec.name, "faults", reason))?;
             let method = route.method.as_ref().map(|m| m.to_ascii_uppercase());
             match routes
                 .iter_mut()
@@ -332,30 +405,33 @@ impl StubSet {
     }
 }
 
-fn prepare_store(rule: &crate::scenario::model::StoreRule) -> Result<PreparedStore, String> {
+fn prepare_store(rule: &crate::scenario::model::StoreRule) -> Result<PreparedStore, StubError> {
     let parse = |text: &String| {
-        Template::parse(text).map_err(|e| format!("invalid store template `{text}`: {e}"))
+        Template::parse(text).map_err(|error| StubError::StoreTemplate {
+            text: text.clone(),
+            error,
+        })
     };
     Ok(PreparedStore {
         set: rule
             .set
             .iter()
             .map(|(k, v)| Ok((parse(k)?, parse(v)?)))
-            .collect::<Result<_, String>>()?,
+            .collect::<Result<_, StubError>>()?,
         delete: rule.delete.iter().map(parse).collect::<Result<_, _>>()?,
     })
 }
 
 /// Prepare a response that holds no templates.
-pub(crate) fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, String> {
-    let status = StatusCode::from_u16(spec.status)
-        .map_err(|_| format!("invalid status `{}`", spec.status))?;
+pub(crate) fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, StubError> {
+    let status = parse_status(spec.status)?;
     let mut headers = HeaderMap::with_capacity(spec.headers.len() + 1);
     for (name, value) in &spec.headers {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("invalid header name `{name}`"))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| format!("invalid value `{value}` for header `{name}`"))?;
+        let header = parse_header_name(name)?;
+        let value = HeaderValue::from_str(value).map_err(|_| StubError::HeaderValue {
+            name: name.clone(),
+            value: value.clone(),
+        })?;
         headers.append(header, value);
     }
     let body = match &spec.body {
@@ -373,6 +449,16 @@ pub(crate) fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, 
         headers,
         body,
     })
+}
+
+/// `status` as an HTTP status.
+pub(crate) fn parse_status(status: u16) -> Result<StatusCode, StubError> {
+    StatusCode::from_u16(status).map_err(|_| StubError::Status(status))
+}
+
+/// `name` as a header name.
+pub(crate) fn parse_header_name(name: &str) -> Result<HeaderName, StubError> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| StubError::HeaderName(name.to_owned()))
 }
 
 impl Engine {
@@ -461,14 +547,16 @@ impl Engine {
     pub fn provider_webhook(
         &self,
         webhook: &ProviderWebhook,
-    ) -> Result<Vec<ProviderPayload>, String> {
+    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
         let set = self.current();
         let Some(provider) = &set.provider else {
-            return Err(format!("mock `{}` has no provider", set.mock));
+            return Err(ProviderWebhookError::NoProvider {
+                mock: set.mock.clone(),
+            });
         };
         let mut state = self.lock_provider();
         let Some(state) = state.as_mut() else {
-            return Err("the provider has no state".to_string());
+            return Err(ProviderWebhookError::NoState);
         };
         provider.webhook(state, webhook, self.clock.now())
     }

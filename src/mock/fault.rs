@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::mock::engine::StubError;
 use crate::scenario::model::{CommitThen, Fault, FaultAction, FaultSelector, ResponseSpec};
 
 /// What the edge does with a response beyond writing it, decided by a fault.
@@ -69,8 +70,8 @@ impl<R> PreparedFault<R> {
     /// Prepare `fault`, turning its responses into `R` with `prepare`.
     pub fn new(
         fault: &Fault,
-        prepare: impl Fn(&ResponseSpec) -> Result<R, String>,
-    ) -> Result<Self, String> {
+        prepare: impl Fn(&ResponseSpec) -> Result<R, StubError>,
+    ) -> Result<Self, StubError> {
         let action = match &fault.action {
             FaultAction::Respond(spec) => PreparedAction::Respond(prepare(spec)?),
             FaultAction::Delay(by) => PreparedAction::Effect(EdgeAction::Delay(*by)),
@@ -99,13 +100,13 @@ impl<R> PreparedFault<R> {
         if let Some(p) = fault.selector.probability
             && !(0.0..=1.0).contains(&p.chance)
         {
-            return Err(format!("probability `{}` is not between 0 and 1", p.chance));
+            return Err(StubError::Probability(p.chance));
         }
         if fault.selector.nth.contains(&0)
             || fault.selector.times == Some(0)
             || fault.selector.every == Some(0)
         {
-            return Err("fault selectors count requests from 1".to_owned());
+            return Err(StubError::SelectorFromZero);
         }
         let what = describe(&fault.action);
         Ok(PreparedFault {
@@ -289,6 +290,39 @@ mod tests {
         assert_eq!(garbage(5, 0).len(), 5);
         for seed in 0..200 {
             assert_ne!(garbage(1, seed)[0], b'H');
+        }
+    }
+
+    /// The control API answers a refused fault with this text: it is pinned here.
+    #[test]
+    fn faults_that_cannot_be_prepared_say_why() {
+        let cases = [
+            (
+                FaultSelector {
+                    probability: Some(Probability {
+                        chance: 1.5,
+                        seed: 0,
+                    }),
+                    ..FaultSelector::default()
+                },
+                "probability `1.5` is not between 0 and 1",
+            ),
+            (
+                FaultSelector {
+                    nth: vec![0],
+                    ..FaultSelector::default()
+                },
+                "fault selectors count requests from 1",
+            ),
+        ];
+        for (selector, expected) in cases {
+            let fault = Fault {
+                name: None,
+                selector,
+                action: FaultAction::Reset,
+            };
+            let err = PreparedFault::new(&fault, |_| Ok(())).unwrap_err();
+            assert_eq!(err.to_string(), expected);
         }
     }
 }

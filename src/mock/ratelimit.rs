@@ -15,6 +15,7 @@ use std::time::Duration;
 use hyper::header::HeaderName;
 
 use crate::matching::{CompiledMatcher, ParsedBody, RequestView};
+use crate::mock::engine::{StubError, parse_header_name};
 use crate::mock::render::Responder;
 use crate::scenario::model::{LimitKey, LimitKind, RateLimit};
 
@@ -98,22 +99,22 @@ fn lock(state: &Mutex<Buckets>) -> MutexGuard<'_, Buckets> {
 
 impl Limiter {
     /// Prepare a mock's limits.
-    pub fn new(limits: &[RateLimit]) -> Result<Limiter, String> {
+    pub fn new(limits: &[RateLimit]) -> Result<Limiter, StubError> {
         let mut prepared = Vec::with_capacity(limits.len());
         for limit in limits {
-            let invalid = |reason: String| format!("rate limit `{}`: {reason}", limit.name);
+            let invalid = |reason: StubError| StubError::RateLimit {
+                name: limit.name.clone(),
+                reason: Box::new(reason),
+            };
             let matcher = limit.request.as_ref().map(CompiledMatcher::new);
             if let Some(problem) = matcher
                 .as_ref()
                 .and_then(|m| m.problems().into_iter().next())
             {
-                return Err(invalid(problem));
+                return Err(invalid(StubError::Matcher(problem)));
             }
             let remaining_header = match &limit.remaining_header {
-                Some(name) => Some(
-                    HeaderName::from_bytes(name.as_bytes())
-                        .map_err(|_| invalid(format!("invalid header name `{name}`")))?,
-                ),
+                Some(name) => Some(parse_header_name(name).map_err(invalid)?),
                 None => None,
             };
             prepared.push(PreparedLimit {

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::matching::RequestView;
-use crate::mock::engine::{PreparedResponse, json_response, prepare_response};
+use crate::mock::engine::{
+    PreparedResponse, StubError, json_response, parse_header_name, parse_status, prepare_response,
+};
 use crate::scenario::model::{ResponseBody, ResponseSpec};
 use crate::scenario::template::{RenderError, Template, Vars};
 use crate::timestamp::format_rfc3339;
@@ -55,11 +57,13 @@ enum JsonTemplate {
 }
 
 impl JsonTemplate {
-    fn new(value: &Value) -> Result<JsonTemplate, String> {
+    fn new(value: &Value) -> Result<JsonTemplate, StubError> {
         Ok(match value {
             Value::String(text) if text.contains("{{") => {
-                let template =
-                    Template::parse(text).map_err(|e| format!("invalid template `{text}`: {e}"))?;
+                let template = Template::parse(text).map_err(|error| StubError::JsonTemplate {
+                    text: text.clone(),
+                    error,
+                })?;
                 JsonTemplate::Text(template)
             }
             Value::Array(items) if !is_plain(value) => JsonTemplate::Array(
@@ -71,7 +75,7 @@ impl JsonTemplate {
             Value::Object(map) if !is_plain(value) => JsonTemplate::Object(
                 map.iter()
                     .map(|(k, v)| Ok((k.clone(), JsonTemplate::new(v)?)))
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, StubError>>()?,
             ),
             other => JsonTemplate::Plain(other.clone()),
         })
@@ -109,7 +113,7 @@ fn is_plain(value: &Value) -> bool {
 
 impl Responder {
     /// Prepare a response: static when nothing in it is a template.
-    pub(crate) fn prepare(spec: &ResponseSpec) -> Result<Responder, String> {
+    pub(crate) fn prepare(spec: &ResponseSpec) -> Result<Responder, StubError> {
         let templated_headers = spec.headers.iter().any(|(_, v)| v.contains("{{"));
         let templated_body = match &spec.body {
             ResponseBody::Empty => false,
@@ -119,21 +123,22 @@ impl Responder {
         if !templated_headers && !templated_body {
             return prepare_response(spec).map(Responder::Static);
         }
-        let status = StatusCode::from_u16(spec.status)
-            .map_err(|_| format!("invalid status `{}`", spec.status))?;
+        let status = parse_status(spec.status)?;
         let mut headers = Vec::with_capacity(spec.headers.len() + 1);
         for (name, value) in &spec.headers {
-            let header = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("invalid header name `{name}`"))?;
-            let template = Template::parse(value)
-                .map_err(|e| format!("invalid template `{value}` for header `{name}`: {e}"))?;
+            let header = parse_header_name(name)?;
+            let template = Template::parse(value).map_err(|error| StubError::HeaderTemplate {
+                name: name.clone(),
+                value: value.clone(),
+                error,
+            })?;
             headers.push((header, template));
         }
         let body = match &spec.body {
             ResponseBody::Empty => BodyTemplate::Empty,
-            ResponseBody::Text(text) => BodyTemplate::Text(
-                Template::parse(text).map_err(|e| format!("invalid body template: {e}"))?,
-            ),
+            ResponseBody::Text(text) => {
+                BodyTemplate::Text(Template::parse(text).map_err(StubError::BodyTemplate)?)
+            }
             ResponseBody::Json(value) => {
                 if !headers.iter().any(|(name, _)| name == CONTENT_TYPE) {
                     headers.push((CONTENT_TYPE, Template::literal("application/json")));
@@ -382,5 +387,53 @@ mod tests {
             ..spec
         };
         assert!(Responder::prepare(&spec).expect("valid").is_templated());
+    }
+
+    /// The control API answers a refused configuration with this text: it is pinned here.
+    #[test]
+    fn responses_that_cannot_be_prepared_say_why() {
+        let syntax = Template::parse("{{ nope").unwrap_err();
+        let spec = |status, headers: &[(&str, &str)], body| ResponseSpec {
+            status,
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            body,
+        };
+        let cases = [
+            (
+                spec(42, &[], ResponseBody::Empty),
+                "invalid status `42`".to_owned(),
+            ),
+            (
+                spec(200, &[("bad header", "x")], ResponseBody::Empty),
+                "invalid header name `bad header`".to_owned(),
+            ),
+            (
+                spec(200, &[("bad header", "{{ uuid }}")], ResponseBody::Empty),
+                "invalid header name `bad header`".to_owned(),
+            ),
+            (
+                spec(200, &[("x-a", "a\nb")], ResponseBody::Empty),
+                "invalid value `a\nb` for header `x-a`".to_owned(),
+            ),
+            (
+                spec(200, &[("x-a", "{{ nope")], ResponseBody::Empty),
+                format!("invalid template `{{{{ nope` for header `x-a`: {syntax}"),
+            ),
+            (
+                spec(200, &[], ResponseBody::Text("{{ nope".to_owned())),
+                format!("invalid body template: {syntax}"),
+            ),
+            (
+                spec(200, &[], ResponseBody::Json(json!({ "a": ["{{ nope"] }))),
+                format!("invalid template `{{{{ nope`: {syntax}"),
+            ),
+        ];
+        for (spec, expected) in cases {
+            let err = Responder::prepare(&spec).unwrap_err();
+            assert_eq!(err.to_string(), expected, "{spec:?}");
+        }
     }
 }

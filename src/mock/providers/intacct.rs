@@ -330,13 +330,10 @@ impl Intacct {
         let root = match Element::parse(request.view.body) {
             Ok(root) if root.name == "request" => root,
             Ok(other) => {
-                return schema_error(
-                    None,
-                    &format!("the root element is <{}>, not <request>", other.name),
-                    self.support_id(state),
-                );
+                let reason = SchemaError::Root(other.name);
+                return schema_error(None, &reason, self.support_id(state));
             }
-            Err(reason) => return schema_error(None, &reason, self.support_id(state)),
+            Err(reason) => return schema_error(None, &reason.into(), self.support_id(state)),
         };
         let control = match read_control(&root) {
             Ok(control) => control,
@@ -1098,12 +1095,60 @@ fn record_element(list: &str, record: &Stored, fields: Option<&[String]>) -> Ele
     element
 }
 
+/// What breaks the Intacct DTD in a request: the reason of an `XL03000003` failure.
+#[derive(Debug, thiserror::Error)]
+enum SchemaError {
+    /// The body is not an XML document.
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    /// The root element is not `<request>`.
+    #[error("the root element is <{0}>, not <request>")]
+    Root(String),
+    /// An element lacks a child it must have.
+    #[error("<{parent}> has no <{child}>")]
+    Missing {
+        /// The element.
+        parent: &'static str,
+        /// The child it lacks.
+        child: &'static str,
+    },
+    /// `<uniqueid>` is neither `true` nor `false`.
+    #[error("<uniqueid> must be true or false, not `{0}`")]
+    UniqueId(String),
+    /// `<dtdversion>` is not the one the fake speaks.
+    #[error("<dtdversion> must be {DTD_VERSION}, not `{found}`", DTD_VERSION = DTD_VERSION)]
+    DtdVersion {
+        /// The version the request names.
+        found: String,
+    },
+    /// `<authentication>` holds no credentials.
+    #[error("<authentication> has neither <login> nor <sessionid>")]
+    NoCredentials,
+    /// `<content>` holds something other than `<function>`.
+    #[error("<content> holds <{0}>, not <function>")]
+    NotFunction(String),
+    /// A `<function>` without its `controlid`.
+    #[error("a <function> has no controlid attribute")]
+    NoControlId,
+    /// A `<function>` with no call or several.
+    #[error("a <function> must hold exactly one call")]
+    NotOneCall,
+    /// `<content>` is empty.
+    #[error("<content> holds no <function>")]
+    NoFunction,
+}
+
+/// `parent` has no `child`.
+fn missing(parent: &'static str, child: &'static str) -> SchemaError {
+    SchemaError::Missing { parent, child }
+}
+
 /// Read `<control>`: on a schema error, what was read (to echo) and why.
-fn read_control(root: &Element) -> Result<Control, Box<(Control, String)>> {
+fn read_control(root: &Element) -> Result<Control, Box<(Control, SchemaError)>> {
     let Some(control) = root.child("control") else {
         return Err(Box::new((
             Control::default(),
-            "<request> has no <control>".to_owned(),
+            missing("request", "control"),
         )));
     };
     let text = |name: &str| control.text_of(name).unwrap_or_default().to_owned();
@@ -1116,20 +1161,19 @@ fn read_control(root: &Element) -> Result<Control, Box<(Control, String)>> {
     };
     for name in ["senderid", "password", "controlid", "dtdversion"] {
         if control.child(name).is_none() {
-            return Err(Box::new((read, format!("<control> has no <{name}>"))));
+            return Err(Box::new((read, missing("control", name))));
         }
     }
     if let Some(unique) = control.text_of("uniqueid")
         && !matches!(unique, "true" | "false")
     {
-        let reason = format!("<uniqueid> must be true or false, not `{unique}`");
+        let reason = SchemaError::UniqueId(unique.to_owned());
         return Err(Box::new((read, reason)));
     }
     if read.dtdversion != DTD_VERSION {
-        let reason = format!(
-            "<dtdversion> must be {DTD_VERSION}, not `{}`",
-            read.dtdversion
-        );
+        let reason = SchemaError::DtdVersion {
+            found: read.dtdversion.clone(),
+        };
         return Err(Box::new((read, reason)));
     }
     Ok(read)
@@ -1137,19 +1181,19 @@ fn read_control(root: &Element) -> Result<Control, Box<(Control, String)>> {
 
 /// Read `<operation>`: the element, the credentials and the functions, each with a `controlid`
 /// and exactly one call inside.
-fn read_operation(root: &Element) -> Result<(&Element, Credentials, Vec<&Element>), String> {
+fn read_operation(root: &Element) -> Result<(&Element, Credentials, Vec<&Element>), SchemaError> {
     let operation = root
         .child("operation")
-        .ok_or("<request> has no <operation>")?;
+        .ok_or(missing("request", "operation"))?;
     let authentication = operation
         .child("authentication")
-        .ok_or("<operation> has no <authentication>")?;
+        .ok_or(missing("operation", "authentication"))?;
     let credentials = if let Some(login) = authentication.child("login") {
-        let text = |name: &str| -> Result<String, String> {
+        let text = |name: &'static str| {
             login
                 .text_of(name)
                 .map(str::to_owned)
-                .ok_or(format!("<login> has no <{name}>"))
+                .ok_or(missing("login", name))
         };
         Credentials::Login {
             userid: text("userid")?,
@@ -1163,35 +1207,36 @@ fn read_operation(root: &Element) -> Result<(&Element, Credentials, Vec<&Element
     } else if let Some(session) = authentication.text_of("sessionid") {
         Credentials::Session(session.to_owned())
     } else {
-        return Err("<authentication> has neither <login> nor <sessionid>".to_owned());
+        return Err(SchemaError::NoCredentials);
     };
     let content = operation
         .child("content")
-        .ok_or("<operation> has no <content>")?;
+        .ok_or(missing("operation", "content"))?;
     let mut functions = Vec::new();
     for function in &content.children {
         if function.name != "function" {
-            return Err(format!(
-                "<content> holds <{}>, not <function>",
-                function.name
-            ));
+            return Err(SchemaError::NotFunction(function.name.clone()));
         }
         if function.attr_value("controlid").is_none_or(str::is_empty) {
-            return Err("a <function> has no controlid attribute".to_owned());
+            return Err(SchemaError::NoControlId);
         }
         if function.children.len() != 1 {
-            return Err("a <function> must hold exactly one call".to_owned());
+            return Err(SchemaError::NotOneCall);
         }
         functions.push(function);
     }
     if functions.is_empty() {
-        return Err("<content> holds no <function>".to_owned());
+        return Err(SchemaError::NoFunction);
     }
     Ok((operation, credentials, functions))
 }
 
 /// The `XL03000003` control-level failure [INTACCT-ERRORS]: nothing runs.
-fn schema_error(control: Option<&Control>, reason: &str, support: String) -> Response<Bytes> {
+fn schema_error(
+    control: Option<&Control>,
+    reason: &SchemaError,
+    support: String,
+) -> Response<Bytes> {
     let failure = Failure::new(
         XML_SCHEMA_ERROR,
         "XML Parse schema error",
@@ -1258,6 +1303,20 @@ fn document(root: &Element) -> String {
     out
 }
 
+/// Why a body is not an XML document ([`Element::parse`]).
+#[derive(Debug, thiserror::Error)]
+pub enum XmlError {
+    /// Not UTF-8 text.
+    #[error("the body is not UTF-8")]
+    NotUtf8(#[source] std::str::Utf8Error),
+    /// Not well-formed XML.
+    #[error("the body is not XML: {0}")]
+    NotXml(sxd_document::parser::Error),
+    /// No element at the top.
+    #[error("the body has no root element")]
+    NoRoot,
+}
+
 /// An XML element as the fake reads and writes it: mixed content is not kept (text of an element
 /// with children is dropped), which no Intacct request or answer uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1302,10 +1361,9 @@ impl Element {
     }
 
     /// Parse a document's root element, or say why it is not XML.
-    pub fn parse(body: &[u8]) -> Result<Element, String> {
-        let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_owned())?;
-        let package =
-            sxd_document::parser::parse(text).map_err(|e| format!("the body is not XML: {e}"))?;
+    pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
+        let text = std::str::from_utf8(body).map_err(XmlError::NotUtf8)?;
+        let package = sxd_document::parser::parse(text).map_err(XmlError::NotXml)?;
         let document = package.as_document();
         document
             .root()
@@ -1313,7 +1371,7 @@ impl Element {
             .into_iter()
             .find_map(|child| child.element())
             .map(from_dom)
-            .ok_or_else(|| "the body has no root element".to_owned())
+            .ok_or(XmlError::NoRoot)
     }
 
     /// The first child called `name`.
@@ -1467,5 +1525,62 @@ mod tests {
             parse_query("VENDORID > 3").unwrap_err().errorno,
             INVALID_FIELD
         );
+    }
+
+    /// An `XL03000003` failure's description carries the reason: the texts are pinned here.
+    #[test]
+    fn schema_errors_read_as_before() {
+        let not_xml = sxd_document::parser::parse("<a").unwrap_err();
+        let cases = [
+            (
+                Element::parse(b"\xff").unwrap_err().into(),
+                "the body is not UTF-8".to_owned(),
+            ),
+            (
+                Element::parse(b"<a").unwrap_err().into(),
+                format!("the body is not XML: {not_xml}"),
+            ),
+            (
+                SchemaError::Root("req".into()),
+                "the root element is <req>, not <request>".to_owned(),
+            ),
+            (
+                missing("login", "userid"),
+                "<login> has no <userid>".to_owned(),
+            ),
+            (
+                SchemaError::UniqueId("yes".into()),
+                "<uniqueid> must be true or false, not `yes`".to_owned(),
+            ),
+            (
+                SchemaError::DtdVersion {
+                    found: "2.1".into(),
+                },
+                "<dtdversion> must be 3.0, not `2.1`".to_owned(),
+            ),
+            (
+                SchemaError::NoCredentials,
+                "<authentication> has neither <login> nor <sessionid>".to_owned(),
+            ),
+            (
+                SchemaError::NotFunction("call".into()),
+                "<content> holds <call>, not <function>".to_owned(),
+            ),
+            (
+                SchemaError::NoControlId,
+                "a <function> has no controlid attribute".to_owned(),
+            ),
+            (
+                SchemaError::NotOneCall,
+                "a <function> must hold exactly one call".to_owned(),
+            ),
+            (
+                SchemaError::NoFunction,
+                "<content> holds no <function>".to_owned(),
+            ),
+        ];
+        for (err, text) in cases {
+            assert_eq!(err.to_string(), text, "{err:?}");
+        }
     }
 }

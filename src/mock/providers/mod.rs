@@ -248,6 +248,78 @@ impl Provider {
     }
 }
 
+/// Why a provider cannot send a webhook; the control API answers `400` with the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderWebhookError {
+    /// The mock has no provider.
+    #[error("mock `{mock}` has no provider")]
+    NoProvider {
+        /// The mock.
+        mock: String,
+    },
+    /// The provider has no state to write the webhook from.
+    #[error("the provider has no state")]
+    NoState,
+    /// The provider sends no webhooks at all.
+    #[error("the {provider} provider sends no webhooks")]
+    NoWebhooks {
+        /// The provider's name.
+        provider: &'static str,
+    },
+    /// A setting the provider signs its webhooks with is missing.
+    #[error("the {provider} provider has no `{setting}`")]
+    MissingSetting {
+        /// The provider's name.
+        provider: &'static str,
+        /// The setting under `with:`.
+        setting: &'static str,
+    },
+    /// The webhook is another provider's kind.
+    #[error("the {provider} provider cannot send `{kind}` webhooks")]
+    ForeignKind {
+        /// The provider's name.
+        provider: &'static str,
+        /// The webhook's kind.
+        kind: &'static str,
+    },
+    /// The provider sends only webhooks of its own kind.
+    #[error("the {provider} provider sends only `{provider}` webhooks")]
+    OnlyOwnKind {
+        /// The provider's name.
+        provider: &'static str,
+    },
+    /// Xero has no webhook events of this category.
+    #[error("no Xero webhook events of category `{category}`")]
+    XeroCategory {
+        /// The category asked for.
+        category: String,
+    },
+    /// The Xero record the event is about is not in the state.
+    #[error("no {kind} `{id}` in the state of the xero provider")]
+    XeroRecord {
+        /// What it is, e.g. `invoice`.
+        kind: String,
+        /// Its id.
+        id: String,
+    },
+    /// QuickBooks has no entity of this name.
+    #[error("unknown entity `{entity}`")]
+    QuickBooksEntity {
+        /// The name asked for.
+        entity: String,
+    },
+    /// The QuickBooks record the event is about is not in the state.
+    #[error("no {entity} with Id `{id}` in realm `{realm}` of the state")]
+    QuickBooksRecord {
+        /// The entity, e.g. `Bill`.
+        entity: &'static str,
+        /// Its `Id`.
+        id: String,
+        /// The realm.
+        realm: String,
+    },
+}
+
 impl Provider {
     /// The payloads of `webhook` at virtual time `now`, from `state` (which counts them), or why
     /// this provider cannot send it.
@@ -256,17 +328,16 @@ impl Provider {
         state: &mut ProviderState,
         webhook: &ProviderWebhook,
         now: OffsetDateTime,
-    ) -> Result<Vec<ProviderPayload>, String> {
+    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
         match (self, state) {
             (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
             (Provider::QuickBooks(qbo), ProviderState::QuickBooks(state)) => {
                 qbo.webhook(state, webhook, now)
             }
             // Intacct sends no webhooks (catalog §3), nor does Sage [SAGE-BCA-SDK].
-            (provider, _) => Err(format!(
-                "the {} provider sends no webhooks",
-                provider.name()
-            )),
+            (provider, _) => Err(ProviderWebhookError::NoWebhooks {
+                provider: provider.name(),
+            }),
         }
     }
 }
@@ -318,5 +389,76 @@ pub(crate) fn redeem_code(used: &mut Vec<String>, form: &BTreeMap<String, String
             true
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The control API answers a refused webhook with this text: it is pinned here.
+    #[test]
+    fn webhook_refusals_read_as_before() {
+        let cases = [
+            (
+                ProviderWebhookError::NoProvider { mock: "erp".into() },
+                "mock `erp` has no provider",
+            ),
+            (ProviderWebhookError::NoState, "the provider has no state"),
+            (
+                ProviderWebhookError::NoWebhooks { provider: "sage" },
+                "the sage provider sends no webhooks",
+            ),
+            (
+                ProviderWebhookError::MissingSetting {
+                    provider: "xero",
+                    setting: "webhook_key",
+                },
+                "the xero provider has no `webhook_key`",
+            ),
+            (
+                ProviderWebhookError::ForeignKind {
+                    provider: "xero",
+                    kind: "quickbooks",
+                },
+                "the xero provider cannot send `quickbooks` webhooks",
+            ),
+            (
+                ProviderWebhookError::OnlyOwnKind {
+                    provider: "quickbooks",
+                },
+                "the quickbooks provider sends only `quickbooks` webhooks",
+            ),
+            (
+                ProviderWebhookError::XeroCategory {
+                    category: "BILL".into(),
+                },
+                "no Xero webhook events of category `BILL`",
+            ),
+            (
+                ProviderWebhookError::XeroRecord {
+                    kind: "invoice".into(),
+                    id: "i-9".into(),
+                },
+                "no invoice `i-9` in the state of the xero provider",
+            ),
+            (
+                ProviderWebhookError::QuickBooksEntity {
+                    entity: "Bil".into(),
+                },
+                "unknown entity `Bil`",
+            ),
+            (
+                ProviderWebhookError::QuickBooksRecord {
+                    entity: "Bill",
+                    id: "7".into(),
+                    realm: "r1".into(),
+                },
+                "no Bill with Id `7` in realm `r1` of the state",
+            ),
+        ];
+        for (err, text) in cases {
+            assert_eq!(err.to_string(), text, "{err:?}");
+        }
     }
 }

@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant,
-    redeem_code,
+    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
+    invalid_grant, redeem_code,
 };
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -406,7 +406,7 @@ impl QuickBooks {
         state: &mut QuickBooksState,
         webhook: &ProviderWebhook,
         now: OffsetDateTime,
-    ) -> Result<Vec<ProviderPayload>, String> {
+    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
         let ProviderWebhook::QuickBooksEvent {
             entity,
             operation,
@@ -415,22 +415,31 @@ impl QuickBooks {
             cloudevents,
         } = webhook
         else {
-            return Err("the quickbooks provider sends only `quickbooks` webhooks".to_string());
+            return Err(ProviderWebhookError::OnlyOwnKind {
+                provider: "quickbooks",
+            });
         };
         let Some(token) = &self.settings.verifier_token else {
-            return Err("the quickbooks provider has no `verifier_token`".to_string());
+            return Err(ProviderWebhookError::MissingSetting {
+                provider: "quickbooks",
+                setting: "verifier_token",
+            });
         };
         let realm = realm
             .clone()
             .or_else(|| self.settings.realms.first().map(|r| r.id.clone()))
             .unwrap_or_default();
-        let kind = Entity::parse(entity).ok_or_else(|| format!("unknown entity `{entity}`"))?;
-        let record = state.find(&realm, kind, id).ok_or_else(|| {
-            format!(
-                "no {} with Id `{id}` in realm `{realm}` of the state",
-                kind.name()
-            )
+        let kind = Entity::parse(entity).ok_or_else(|| ProviderWebhookError::QuickBooksEntity {
+            entity: entity.clone(),
         })?;
+        let record =
+            state
+                .find(&realm, kind, id)
+                .ok_or_else(|| ProviderWebhookError::QuickBooksRecord {
+                    entity: kind.name(),
+                    id: id.clone(),
+                    realm: realm.clone(),
+                })?;
         let last_updated = record.body["MetaData"]["LastUpdatedTime"].clone();
         let body = if *cloudevents {
             state.webhooks += 1;
@@ -925,7 +934,37 @@ enum Token {
     Equals,
 }
 
-fn tokens(text: &str) -> Result<Vec<Token>, String> {
+/// Why a query is not in the subset the fake parses; the fault says `QueryParserError: ` and
+/// the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum QueryError {
+    /// A `'` string has no end.
+    #[error("unterminated string")]
+    UnterminatedString,
+    /// A name was expected (after `from`).
+    #[error("expected a name")]
+    ExpectedName,
+    /// This keyword was expected.
+    #[error("expected `{0}`")]
+    Expected(&'static str),
+    /// Not an entity the fake knows.
+    #[error("unknown entity `{0}`")]
+    UnknownEntity(String),
+    /// `STARTPOSITION` or `MAXRESULTS` without a positive number.
+    #[error("`{0}` takes a positive number")]
+    NotPositive(&'static str),
+    /// Something other than a keyword after the entity.
+    #[error("expected `where`, `STARTPOSITION` or `MAXRESULTS`")]
+    ExpectedClause,
+    /// A `where` that is not `<Field> = '<value>'`.
+    #[error("expected `where <Field> = '<value>'`")]
+    ExpectedFilter,
+    /// A keyword the fake does not support (or a second `where`).
+    #[error("unsupported `{0}`")]
+    Unsupported(String),
+}
+
+fn tokens(text: &str) -> Result<Vec<Token>, QueryError> {
     let mut out = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -942,7 +981,7 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
                     Some('\\') => value.extend(chars.next()),
                     Some('\'') => break,
                     Some(c) => value.push(c),
-                    None => return Err("unterminated string".to_owned()),
+                    None => return Err(QueryError::UnterminatedString),
                 }
             }
             out.push(Token::Quoted(value));
@@ -961,43 +1000,43 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
-fn parse_query(text: &str) -> Result<Query, String> {
+fn parse_query(text: &str) -> Result<Query, QueryError> {
     let tokens = tokens(text)?;
     let mut tokens = tokens.into_iter();
-    let mut word = |expected: &str| match tokens.next() {
+    let mut word = |expected: &'static str| match tokens.next() {
         Some(Token::Word(w)) if expected.is_empty() || w.eq_ignore_ascii_case(expected) => Ok(w),
-        _ if expected.is_empty() => Err("expected a name".to_owned()),
-        _ => Err(format!("expected `{expected}`")),
+        _ if expected.is_empty() => Err(QueryError::ExpectedName),
+        _ => Err(QueryError::Expected(expected)),
     };
     word("select")?;
     word("*")?;
     word("from")?;
     let name = word("")?;
-    let entity = Entity::parse(&name).ok_or_else(|| format!("unknown entity `{name}`"))?;
+    let entity = Entity::parse(&name).ok_or_else(|| QueryError::UnknownEntity(name.clone()))?;
     let mut query = Query {
         entity,
         filter: None,
         start: 1,
         max: DEFAULT_MAX_RESULTS,
     };
-    let number = |token: Option<Token>, keyword: &str| match token {
+    let number = |token: Option<Token>, keyword: &'static str| match token {
         Some(Token::Word(n)) => n
             .parse::<usize>()
             .ok()
             .filter(|n| *n >= 1)
-            .ok_or_else(|| format!("`{keyword}` takes a positive number")),
-        _ => Err(format!("`{keyword}` takes a positive number")),
+            .ok_or(QueryError::NotPositive(keyword)),
+        _ => Err(QueryError::NotPositive(keyword)),
     };
     while let Some(token) = tokens.next() {
         let Token::Word(keyword) = token else {
-            return Err("expected `where`, `STARTPOSITION` or `MAXRESULTS`".to_owned());
+            return Err(QueryError::ExpectedClause);
         };
         match keyword.to_ascii_lowercase().as_str() {
             "where" if query.filter.is_none() => {
                 let (Some(Token::Word(field)), Some(Token::Equals), Some(Token::Quoted(value))) =
                     (tokens.next(), tokens.next(), tokens.next())
                 else {
-                    return Err("expected `where <Field> = '<value>'`".to_owned());
+                    return Err(QueryError::ExpectedFilter);
                 };
                 query.filter = Some((field, value));
             }
@@ -1005,7 +1044,7 @@ fn parse_query(text: &str) -> Result<Query, String> {
             "maxresults" => {
                 query.max = number(tokens.next(), "MAXRESULTS")?.min(MAX_MAX_RESULTS);
             }
-            other => return Err(format!("unsupported `{other}`")),
+            other => return Err(QueryError::Unsupported(other.to_owned())),
         }
     }
     Ok(query)
@@ -1340,15 +1379,31 @@ mod tests {
             parse_query("select * from Vendor maxresults 5000").map(|q| q.max),
             Ok(MAX_MAX_RESULTS)
         );
-        for bad in [
-            "select Id from Vendor",
-            "select * from Invoice",
-            "select * from Vendor where DisplayName = 'x",
-            "select * from Vendor STARTPOSITION 0",
-            "select * from Vendor orderby Id",
-            "select * from Vendor where DisplayName 'x'",
+        // The fault's message carries the text: it is pinned here.
+        for (bad, reason) in [
+            ("select Id from Vendor", "expected `*`"),
+            ("select * from Invoice", "unknown entity `Invoice`"),
+            (
+                "select * from Vendor where DisplayName = 'x",
+                "unterminated string",
+            ),
+            (
+                "select * from Vendor STARTPOSITION 0",
+                "`STARTPOSITION` takes a positive number",
+            ),
+            ("select * from Vendor orderby Id", "unsupported `orderby`"),
+            (
+                "select * from Vendor where DisplayName 'x'",
+                "expected `where <Field> = '<value>'`",
+            ),
+            ("select * from", "expected a name"),
+            (
+                "select * from Vendor = 'x'",
+                "expected `where`, `STARTPOSITION` or `MAXRESULTS`",
+            ),
         ] {
-            assert!(parse_query(bad).is_err(), "{bad}");
+            let err = parse_query(bad).unwrap_err();
+            assert_eq!(err.to_string(), reason, "{bad}");
         }
     }
 

@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, empty, invalid_grant,
-    oauth_error, redeem_code,
+    ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
+    invalid_grant, oauth_error, redeem_code,
 };
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -248,9 +248,12 @@ impl Xero {
         state: &mut XeroState,
         webhook: &ProviderWebhook,
         now: OffsetDateTime,
-    ) -> Result<Vec<ProviderPayload>, String> {
+    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
         let Some(key) = &self.settings.webhook_key else {
-            return Err("the xero provider has no `webhook_key`".to_string());
+            return Err(ProviderWebhookError::MissingSetting {
+                provider: "xero",
+                setting: "webhook_key",
+            });
         };
         let signing = |secret: String| SigningSettings {
             secret,
@@ -269,7 +272,11 @@ impl Xero {
                 let (collection, id_field, route) = match category.as_str() {
                     "INVOICE" => (&state.invoices, "InvoiceID", "Invoices"),
                     "CONTACT" => (&state.contacts, "ContactID", "Contacts"),
-                    other => return Err(format!("no Xero webhook events of category `{other}`")),
+                    other => {
+                        return Err(ProviderWebhookError::XeroCategory {
+                            category: other.to_owned(),
+                        });
+                    }
                 };
                 let Some(id) = collection
                     .iter()
@@ -277,10 +284,10 @@ impl Xero {
                     .find(|id| id.eq_ignore_ascii_case(resource_id))
                     .map(str::to_owned)
                 else {
-                    return Err(format!(
-                        "no {} `{resource_id}` in the state of the xero provider",
-                        category.to_ascii_lowercase()
-                    ));
+                    return Err(ProviderWebhookError::XeroRecord {
+                        kind: category.to_ascii_lowercase(),
+                        id: resource_id.clone(),
+                    });
                 };
                 let tenant = self.settings.tenants.first().map(|t| t.id.clone());
                 state.event_sequence += 1;
@@ -328,9 +335,10 @@ impl Xero {
                     }
                 })
                 .collect()),
-            ProviderWebhook::QuickBooksEvent { .. } => {
-                Err("the xero provider cannot send `quickbooks` webhooks".to_string())
-            }
+            ProviderWebhook::QuickBooksEvent { .. } => Err(ProviderWebhookError::ForeignKind {
+                provider: "xero",
+                kind: "quickbooks",
+            }),
         }
     }
 
