@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Cx, Scope, is_method, list_keys};
+use super::{Cx, Scope, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Capture, DEFAULT_REQUEST_TIMEOUT, RequestBody, RequestSpec, Step, StepAction,
@@ -50,6 +50,11 @@ fn is_capture_name(text: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+}
+
+/// Whether `text` can be an HTTP method: ASCII letters only.
+pub(super) fn is_method(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 impl Cx<'_> {
