@@ -182,7 +182,7 @@ impl Cx<'_> {
         let context = quickbooks_context.as_str();
         let fields = self.fields(node, WEBHOOK_KEYS, "quickbooks", context)?;
         let entity = self.required(&fields, "entity", context, |this, value| {
-            this.option(
+            this.choice(
                 value,
                 "entity",
                 context,
@@ -190,7 +190,7 @@ impl Cx<'_> {
             )
         });
         let operation = self.required(&fields, "operation", context, |this, value| {
-            this.option(
+            this.choice(
                 value,
                 "operation",
                 context,
@@ -202,7 +202,7 @@ impl Cx<'_> {
             .get("realm")
             .map(|value| self.scalar_text(value, "realm", context));
         let cloudevents = match fields.get("format") {
-            Some(value) => self.option(
+            Some(value) => self.choice(
                 value,
                 "format",
                 context,

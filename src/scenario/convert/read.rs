@@ -209,33 +209,9 @@ impl Cx<'_> {
         }
     }
 
-    /// One of `options` by name, for `key` `context` (e.g. "at the top level").
+    /// One of a fixed set of words (`options`, by name) for `key` `context` (e.g. "at the top
+    /// level"), with a did-you-mean.
     pub(super) fn choice<T: Copy>(
-        &mut self,
-        node: &Node,
-        key: &str,
-        context: &str,
-        options: &[(&str, T)],
-    ) -> Option<T> {
-        let text = self.string(node, key, context)?;
-        if let Some((_, value)) = options.iter().find(|(name, _)| *name == text) {
-            return Some(*value);
-        }
-        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
-        let mut diagnostic = Diagnostic::new(
-            format!("invalid `{key}` `{text}` {context}"),
-            Some(node.span),
-        )
-        .with_label(format!("expected one of {}", list_keys(&names)));
-        if let Some(suggestion) = did_you_mean(&text, &names) {
-            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-        }
-        self.error(diagnostic);
-        None
-    }
-
-    /// One of a fixed set of words, with a did-you-mean.
-    pub(super) fn option<T: Copy>(
         &mut self,
         node: &Node,
         key: &str,

@@ -185,7 +185,7 @@ impl Cx<'_> {
             }
         };
         let algorithm = match fields.get("algorithm") {
-            Some(value) => self.option(
+            Some(value) => self.choice(
                 value,
                 "algorithm",
                 context,
@@ -194,7 +194,7 @@ impl Cx<'_> {
             None => Some(SignAlgorithm::HmacSha256),
         };
         let encoding = match fields.get("encoding") {
-            Some(value) => self.option(
+            Some(value) => self.choice(
                 value,
                 "encoding",
                 context,
