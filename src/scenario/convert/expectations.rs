@@ -456,23 +456,23 @@ impl Cx<'_> {
             });
         }
         if let Some(value) = fields.get("order") {
-            let order = self.list(value, "order", context).and_then(|items| {
-                if items.is_empty() {
-                    self.error(
-                        Diagnostic::new(format!("`order` {context} is empty"), Some(value.span))
-                            .with_label("give the requests in their expected order"),
-                    );
-                    return None;
-                }
-                let matchers: Vec<Option<RequestMatcher>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        self.matcher(item, &format!("order entry {}", index + 1), context)
-                    })
-                    .collect();
-                matchers.into_iter().collect::<Option<Vec<_>>>()
-            });
+            let order = self
+                .non_empty_list(
+                    value,
+                    "order",
+                    context,
+                    "give the requests in their expected order",
+                )
+                .and_then(|items| {
+                    let matchers: Vec<Option<RequestMatcher>> = items
+                        .iter()
+                        .enumerate()
+                        .map(|(index, item)| {
+                            self.matcher(item, &format!("order entry {}", index + 1), context)
+                        })
+                        .collect();
+                    matchers.into_iter().collect::<Option<Vec<_>>>()
+                });
             return Some(Check::MockOrder {
                 mock: mock?,
                 order: order?,

@@ -82,16 +82,12 @@ impl Cx<'_> {
 
     fn intacct_companies(&mut self, node: &Node, mock: &str) -> Option<Vec<IntacctCompany>> {
         let context = format!("in `with` of mock `{mock}`");
-        let items = self.list(node, "companies", &context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`companies` {context} is empty"), Some(node.span))
-                    .with_label(
-                        "give at least one company: `{ id: acme-ltd, users: [{ id: .., password: .. }] }`",
-                    ),
-            );
-            return None;
-        }
+        let items = self.non_empty_list(
+            node,
+            "companies",
+            &context,
+            "give at least one company: `{ id: acme-ltd, users: [{ id: .., password: .. }] }`",
+        )?;
         let mut out = Some(Vec::new());
         let mut seen: Vec<String> = Vec::new();
         for (index, item) in items.iter().enumerate() {
@@ -151,14 +147,12 @@ impl Cx<'_> {
     }
 
     fn intacct_users(&mut self, node: &Node, context: &str) -> Option<Vec<IntacctUser>> {
-        let items = self.list(node, "users", context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`users` {context} is empty"), Some(node.span))
-                    .with_label("give at least one user: `{ id: ws-user, password: .. }`"),
-            );
-            return None;
-        }
+        let items = self.non_empty_list(
+            node,
+            "users",
+            context,
+            "give at least one user: `{ id: ws-user, password: .. }`",
+        )?;
         let mut out = Some(Vec::new());
         for (index, item) in items.iter().enumerate() {
             let user_context = format!("in user {} {context}", index + 1);

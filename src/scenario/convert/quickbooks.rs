@@ -87,16 +87,12 @@ impl Cx<'_> {
         mock: &str,
         context: &str,
     ) -> Option<Vec<QuickBooksRealm>> {
-        let items = self.list(node, "realms", context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`realms` {context} is empty"), Some(node.span))
-                    .with_label(
-                        "give at least one company: `{ id: \"9130347596783456\", name: Acme }`",
-                    ),
-            );
-            return None;
-        }
+        let items = self.non_empty_list(
+            node,
+            "realms",
+            context,
+            "give at least one company: `{ id: \"9130347596783456\", name: Acme }`",
+        )?;
         let mut out = Some(Vec::new());
         let mut seen: Vec<String> = Vec::new();
         for (index, item) in items.iter().enumerate() {

@@ -80,6 +80,25 @@ impl Cx<'_> {
         }
     }
 
+    /// A list that must hold at least one item; `label` says what to give when it is empty.
+    pub(super) fn non_empty_list<'n>(
+        &mut self,
+        node: &'n Node,
+        key: &str,
+        context: &str,
+        label: &str,
+    ) -> Option<&'n [Node]> {
+        let items = self.list(node, key, context)?;
+        if items.is_empty() {
+            self.error(
+                Diagnostic::new(format!("`{key}` {context} is empty"), Some(node.span))
+                    .with_label(label),
+            );
+            return None;
+        }
+        Some(items)
+    }
+
     pub(super) fn integer(
         &mut self,
         node: &Node,

@@ -42,16 +42,12 @@ impl Cx<'_> {
     /// `with.businesses`: at least one, unique ids, exactly one `lead: true`.
     fn sage_businesses(&mut self, node: &Node, mock: &str) -> Option<Vec<SageBusiness>> {
         let context = format!("in `with` of mock `{mock}`");
-        let items = self.list(node, "businesses", &context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`businesses` {context} is empty"), Some(node.span))
-                    .with_label(
-                        "give at least one business: `{ id: 8a1f…, name: Acme, lead: true }`",
-                    ),
-            );
-            return None;
-        }
+        let items = self.non_empty_list(
+            node,
+            "businesses",
+            &context,
+            "give at least one business: `{ id: 8a1f…, name: Acme, lead: true }`",
+        )?;
         let mut out = Some(Vec::new());
         let mut seen: Vec<String> = Vec::new();
         let mut leads: Vec<&Node> = Vec::new();

@@ -73,29 +73,20 @@ impl Cx<'_> {
             self.response(value, &format!("in the response of {}", &context[3..]))
                 .map(|response| vec![response])
         } else if let Some(value) = fields.get("responses") {
-            self.list(value, "responses", context).and_then(|items| {
-                if items.is_empty() {
-                    self.error(
-                        Diagnostic::new(
-                            format!("`responses` {context} is empty"),
-                            Some(value.span),
-                        )
-                        .with_label("give at least one response"),
-                    );
-                    return None;
-                }
-                let responses: Vec<Option<ResponseSpec>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        self.response(
-                            item,
-                            &format!("in response {} of {}", index + 1, &context[3..]),
-                        )
-                    })
-                    .collect();
-                responses.into_iter().collect()
-            })
+            self.non_empty_list(value, "responses", context, "give at least one response")
+                .and_then(|items| {
+                    let responses: Vec<Option<ResponseSpec>> = items
+                        .iter()
+                        .enumerate()
+                        .map(|(index, item)| {
+                            self.response(
+                                item,
+                                &format!("in response {} of {}", index + 1, &context[3..]),
+                            )
+                        })
+                        .collect();
+                    responses.into_iter().collect()
+                })
         } else {
             if !fields.has_typo_of("response") && !fields.has_typo_of("responses") {
                 self.error(

@@ -94,14 +94,12 @@ impl Cx<'_> {
         context: &str,
         scope: Scope<'_>,
     ) -> Option<Vec<Template>> {
-        let items = self.list(value, "command", context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`command` {context} is empty"), Some(value.span))
-                    .with_label("give the program and its arguments (with `image`: the arguments)"),
-            );
-            return None;
-        }
+        let items = self.non_empty_list(
+            value,
+            "command",
+            context,
+            "give the program and its arguments (with `image`: the arguments)",
+        )?;
         let parts: Vec<Option<Template>> = items
             .iter()
             .map(|item| {

@@ -54,14 +54,12 @@ impl Cx<'_> {
             self.missing(&fields, "tenants", &context);
             return None;
         };
-        let items = self.list(tenants, "tenants", &context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`tenants` {context} is empty"), Some(tenants.span))
-                    .with_label("give at least one organisation: `{ id: <uuid>, name: Acme }`"),
-            );
-            return None;
-        }
+        let items = self.non_empty_list(
+            tenants,
+            "tenants",
+            &context,
+            "give at least one organisation: `{ id: <uuid>, name: Acme }`",
+        )?;
         let mut out = Some(Vec::new());
         let mut seen: Vec<String> = Vec::new();
         for (index, item) in items.iter().enumerate() {
