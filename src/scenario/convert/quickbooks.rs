@@ -1,6 +1,7 @@
 //! `with:` of `provider: quickbooks` into [`QuickBooksSettings`] (documented in
 //! `docs/providers/quickbooks.md`): a child of the conversion, using its building blocks.
 
+use super::read::AfterBad;
 use super::{Cx, Scope, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
@@ -93,31 +94,19 @@ impl Cx<'_> {
             context,
             "give at least one company: `{ id: \"9130347596783456\", name: Acme }`",
         )?;
-        let mut out = Some(Vec::new());
-        let mut seen: Vec<String> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in realm {} of mock `{mock}`", index + 1);
-            let realm = self.quickbooks_realm(item, &context);
-            if let Some(realm) = &realm {
-                if seen.contains(&realm.id) {
-                    self.error(
-                        Diagnostic::new(
-                            format!("duplicate realm id `{}` {context}", realm.id),
-                            Some(item.span),
-                        )
-                        .with_label("every realm id must be unique"),
-                    );
-                    out = None;
-                    continue;
-                }
-                seen.push(realm.id.clone());
-            }
-            match (&mut out, realm) {
-                (Some(out), Some(realm)) => out.push(realm),
-                _ => out = None,
-            }
-        }
-        out
+        let realm_context = |index: usize| format!("in realm {} of mock `{mock}`", index + 1);
+        self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| cx.quickbooks_realm(item, &realm_context(index)),
+            |realm| Some(realm.id.clone()),
+            |index, _, id| {
+                (
+                    format!("duplicate realm id `{id}` {}", realm_context(index)),
+                    "every realm id must be unique",
+                )
+            },
+        )
     }
 
     fn quickbooks_realm(&mut self, node: &Node, context: &str) -> Option<QuickBooksRealm> {

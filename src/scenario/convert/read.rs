@@ -29,6 +29,17 @@ fn words(debug: &str) -> String {
     out
 }
 
+/// Whether [`Cx::unique_items`] still reports a duplicate once an item before it was bad
+/// (invalid, or itself a duplicate). The lists it reads differ on this; each keeps the behaviour
+/// it had before they shared the helper.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum AfterBad {
+    /// Compare with every good item before.
+    Report,
+    /// Report no more duplicates after a bad item.
+    Ignore,
+}
+
 impl Cx<'_> {
     pub(super) fn string(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
         match node.as_str() {
@@ -78,6 +89,42 @@ impl Cx<'_> {
                 None
             }
         }
+    }
+
+    /// The items of a list, each read by `read` (given its index) and keyed by `key`, which must be
+    /// unique in the list: a duplicate is reported at its item, with the message and label
+    /// `duplicate` gives, and is not kept. Every item is read, even after a bad one, so that each
+    /// problem is reported; `None` when any item is bad or a duplicate. A `None` key (an item
+    /// whose key part is invalid) is not compared.
+    pub(super) fn unique_items<T, K: PartialEq>(
+        &mut self,
+        items: &[Node],
+        after_bad: AfterBad,
+        mut read: impl FnMut(&mut Self, usize, &Node) -> Option<T>,
+        key: impl Fn(&T) -> Option<K>,
+        duplicate: impl Fn(usize, &T, &K) -> (String, &'static str),
+    ) -> Option<Vec<T>> {
+        let mut out = Some(Vec::with_capacity(items.len()));
+        let mut seen: Vec<K> = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let value = read(self, index, item);
+            let item_key = value.as_ref().and_then(&key);
+            if let (Some(value), Some(item_key)) = (&value, &item_key)
+                && seen.contains(item_key)
+                && (after_bad == AfterBad::Report || out.is_some())
+            {
+                let (message, label) = duplicate(index, value, item_key);
+                self.error(Diagnostic::new(message, Some(item.span)).with_label(label));
+                out = None;
+                continue;
+            }
+            seen.extend(item_key);
+            match (&mut out, value) {
+                (Some(out), Some(value)) => out.push(value),
+                _ => out = None,
+            }
+        }
+        out
     }
 
     /// A list that must hold at least one item; `label` says what to give when it is empty.

@@ -1,6 +1,7 @@
 //! `with:` of `provider: sage` → [`SageSettings`]: the user's businesses (exactly one lead) and
 //! the app's optional redirect URI. Every mistake is a diagnostic at the offending node.
 
+use super::read::AfterBad;
 use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{SageBusiness, SageSettings};
@@ -48,35 +49,26 @@ impl Cx<'_> {
             &context,
             "give at least one business: `{ id: 8a1f…, name: Acme, lead: true }`",
         )?;
-        let mut out = Some(Vec::new());
-        let mut seen: Vec<String> = Vec::new();
-        let mut leads: Vec<&Node> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in business {} of mock `{mock}`", index + 1);
-            let business = self.sage_business(item, &context);
-            if let Some(business) = &business {
-                if seen.contains(&business.id) {
-                    self.error(
-                        Diagnostic::new(
-                            format!("duplicate business id `{}` {context}", business.id),
-                            Some(item.span),
-                        )
-                        .with_label("every business id must be unique"),
-                    );
-                    out = None;
-                    continue;
-                }
-                seen.push(business.id.clone());
-                if business.lead {
-                    leads.push(item);
-                }
-            }
-            match (&mut out, business) {
-                (Some(out), Some(business)) => out.push(business),
-                _ => out = None,
-            }
-        }
-        let businesses = out?;
+        let business_context = |index: usize| format!("in business {} of mock `{mock}`", index + 1);
+        let businesses = self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| cx.sage_business(item, &business_context(index)),
+            |business| Some(business.id.clone()),
+            |index, _, id| {
+                (
+                    format!("duplicate business id `{id}` {}", business_context(index)),
+                    "every business id must be unique",
+                )
+            },
+        )?;
+        // Every item was read into a business, in order: nothing was skipped.
+        let leads: Vec<&Node> = items
+            .iter()
+            .zip(&businesses)
+            .filter(|(_, business)| business.lead)
+            .map(|(item, _)| item)
+            .collect();
         match leads.as_slice() {
             [_] => Some(businesses),
             [] => {

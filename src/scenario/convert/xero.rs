@@ -2,6 +2,7 @@
 //! limits, lock dates, webhook key, currencies, chart of accounts and contacts; and the `xero:`
 //! webhook a `provider: xero` mock writes and signs → [`XeroWebhookSpec`].
 
+use super::read::AfterBad;
 use super::{Cx, Scope, list_keys, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
@@ -60,32 +61,19 @@ impl Cx<'_> {
             &context,
             "give at least one organisation: `{ id: <uuid>, name: Acme }`",
         )?;
-        let mut out = Some(Vec::new());
-        let mut seen: Vec<String> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in tenant {} of mock `{mock}`", index + 1);
-            let tenant = self.xero_tenant(item, &context);
-            if let Some(tenant) = &tenant
-                && seen.contains(&tenant.id)
-            {
-                self.error(
-                    Diagnostic::new(
-                        format!("duplicate tenant id `{}` {context}", tenant.id),
-                        Some(item.span),
-                    )
-                    .with_label("every tenant id must be unique"),
-                );
-                out = None;
-                continue;
-            }
-            if let Some(tenant) = &tenant {
-                seen.push(tenant.id.clone());
-            }
-            match (&mut out, tenant) {
-                (Some(out), Some(tenant)) => out.push(tenant),
-                _ => out = None,
-            }
-        }
+        let tenant_context = |index: usize| format!("in tenant {} of mock `{mock}`", index + 1);
+        let tenants = self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| cx.xero_tenant(item, &tenant_context(index)),
+            |tenant| Some(tenant.id.clone()),
+            |index, _, id| {
+                (
+                    format!("duplicate tenant id `{id}` {}", tenant_context(index)),
+                    "every tenant id must be unique",
+                )
+            },
+        );
         let rate_limits = fields
             .get("rate_limits")
             .map(|value| self.xero_rate_limits(value, mock));
@@ -118,7 +106,7 @@ impl Cx<'_> {
             .get("contacts")
             .map(|value| self.xero_contacts(value, mock));
         Some(XeroSettings {
-            tenants: out?,
+            tenants: tenants?,
             rate_limits: present(rate_limits)?,
             period_lock_date: present(period_lock_date)?,
             end_of_year_lock_date: present(end_of_year_lock_date)?,
@@ -132,29 +120,19 @@ impl Cx<'_> {
     /// `with.accounts` of `provider: xero`: `{ code, name, status?, tax_rate? }`, codes unique.
     fn xero_accounts(&mut self, node: &Node, mock: &str) -> Option<Vec<XeroAccount>> {
         let items = self.list(node, "accounts", &format!("in `with` of mock `{mock}`"))?;
-        let mut out = Some(Vec::with_capacity(items.len()));
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in account {} of mock `{mock}`", index + 1);
-            let account = self.xero_account(item, &context);
-            if let (Some(account), Some(earlier)) = (&account, &out)
-                && earlier.iter().any(|a: &XeroAccount| a.code == account.code)
-            {
-                self.error(
-                    Diagnostic::new(
-                        format!("duplicate account code `{}` {context}", account.code),
-                        Some(item.span),
-                    )
-                    .with_label("every account code must be unique"),
-                );
-                out = None;
-                continue;
-            }
-            match (&mut out, account) {
-                (Some(out), Some(account)) => out.push(account),
-                _ => out = None,
-            }
-        }
-        out
+        let context = |index: usize| format!("in account {} of mock `{mock}`", index + 1);
+        self.unique_items(
+            items,
+            AfterBad::Ignore,
+            |cx, index, item| cx.xero_account(item, &context(index)),
+            |account| Some(account.code.clone()),
+            |index, _, code| {
+                (
+                    format!("duplicate account code `{code}` {}", context(index)),
+                    "every account code must be unique",
+                )
+            },
+        )
     }
 
     fn xero_account(&mut self, node: &Node, context: &str) -> Option<XeroAccount> {
@@ -280,38 +258,37 @@ impl Cx<'_> {
     /// `ARCHIVED`.
     pub(super) fn xero_contacts(&mut self, node: &Node, mock: &str) -> Option<Vec<XeroContact>> {
         let items = self.list(node, "contacts", &format!("in `with` of mock `{mock}`"))?;
-        let mut out = Some(Vec::with_capacity(items.len()));
-        let mut seen: Vec<String> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in contact {} of mock `{mock}`", index + 1);
-            let Some(fields) = self.fields(item, XERO_CONTACT_KEYS, "contacts", &context) else {
-                out = None;
-                continue;
-            };
-            let name = self.required(&fields, "name", &context, |cx, value| {
-                cx.string(value, "name", &context)
-            });
-            let status = self.xero_status(fields.get("status"), &context);
-            if let Some(name) = &name
-                && seen.contains(name)
-            {
-                self.error(
-                    Diagnostic::new(
-                        format!("duplicate contact name `{name}` {context}"),
-                        Some(item.span),
-                    )
-                    .with_label("every contact name must be unique"),
-                );
-                out = None;
-                continue;
-            }
-            seen.extend(name.clone());
-            match (&mut out, name, status) {
-                (Some(out), Some(name), Some(status)) => out.push(XeroContact { name, status }),
-                _ => out = None,
-            }
-        }
-        out
+        let context = |index: usize| format!("in contact {} of mock `{mock}`", index + 1);
+        // A contact's name is taken even when its status is invalid: the two are read apart.
+        let contacts = self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| {
+                let context = context(index);
+                let fields = cx.fields(item, XERO_CONTACT_KEYS, "contacts", &context)?;
+                let name = cx.required(&fields, "name", &context, |cx, value| {
+                    cx.string(value, "name", &context)
+                });
+                let status = cx.xero_status(fields.get("status"), &context);
+                Some((name, status))
+            },
+            |(name, _)| name.clone(),
+            |index, _, name| {
+                (
+                    format!("duplicate contact name `{name}` {}", context(index)),
+                    "every contact name must be unique",
+                )
+            },
+        )?;
+        contacts
+            .into_iter()
+            .map(|(name, status)| {
+                Some(XeroContact {
+                    name: name?,
+                    status: status?,
+                })
+            })
+            .collect()
     }
 
     /// A `status` of an account or contact: `ACTIVE` (also when absent) or `ARCHIVED`.
