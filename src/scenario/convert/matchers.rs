@@ -75,24 +75,13 @@ impl Cx<'_> {
         key: &str,
         context: &str,
     ) -> Option<Vec<(String, ValueMatcher)>> {
-        let NodeKind::Mapping(entries) = &node.kind else {
-            self.type_error(node, "a mapping", key, context);
-            return None;
-        };
-        let mut out = Some(Vec::new());
-        for (name, value) in entries {
-            let name = self.scalar_text(name, key, context);
-            let inner = match &name {
+        self.map_entries(node, key, context, |cx, name, value| {
+            let inner = match name {
                 Some(name) => format!("in `{key}.{name}` of {}", &context[3..]),
                 None => context.to_string(),
             };
-            let matcher = self.value_matcher(value, key, &inner);
-            match (&mut out, name, matcher) {
-                (Some(out), Some(name), Some(matcher)) => out.push((name, matcher)),
-                _ => out = None,
-            }
-        }
-        out
+            cx.value_matcher(value, key, &inner)
+        })
     }
 
     pub(super) fn matcher(

@@ -327,13 +327,16 @@ impl Cx<'_> {
         None
     }
 
-    /// A mapping name → scalar text (`Retry-After: 1` is the text `1`).
-    pub(super) fn string_map(
+    /// A mapping `key` of names (scalar text) to values read by `read`, which is given the name
+    /// when it is valid. Every entry is read, even after a bad one, so that each problem is
+    /// reported; `None` when any is bad.
+    pub(super) fn map_entries<T>(
         &mut self,
         node: &Node,
         key: &str,
         context: &str,
-    ) -> Option<Vec<(String, String)>> {
+        mut read: impl FnMut(&mut Self, Option<&str>, &Node) -> Option<T>,
+    ) -> Option<Vec<(String, T)>> {
         let NodeKind::Mapping(entries) = &node.kind else {
             self.type_error(node, "a mapping", key, context);
             return None;
@@ -341,12 +344,24 @@ impl Cx<'_> {
         let mut out = Some(Vec::new());
         for (name, value) in entries {
             let name = self.scalar_text(name, key, context);
-            let value = self.scalar_text(value, key, context);
+            let value = read(self, name.as_deref(), value);
             match (&mut out, name, value) {
                 (Some(out), Some(name), Some(value)) => out.push((name, value)),
                 _ => out = None,
             }
         }
         out
+    }
+
+    /// A mapping name → scalar text (`Retry-After: 1` is the text `1`).
+    pub(super) fn string_map(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+    ) -> Option<Vec<(String, String)>> {
+        self.map_entries(node, key, context, |cx, _, value| {
+            cx.scalar_text(value, key, context)
+        })
     }
 }

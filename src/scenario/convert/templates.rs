@@ -369,21 +369,9 @@ impl Cx<'_> {
         context: &str,
         scope: Scope<'_>,
     ) -> Option<Vec<(String, Template)>> {
-        let NodeKind::Mapping(entries) = &node.kind else {
-            self.type_error(node, "a mapping", key, context);
-            return None;
-        };
-        let mut out = Some(Vec::new());
-        for (name, value) in entries {
-            let name = self.scalar_text(name, key, context);
-            let template = self
-                .scalar_text(value, key, context)
-                .and_then(|text| self.template(value, &text, scope));
-            match (&mut out, name, template) {
-                (Some(out), Some(name), Some(template)) => out.push((name, template)),
-                _ => out = None,
-            }
-        }
-        out
+        self.map_entries(node, key, context, |cx, _, value| {
+            cx.scalar_text(value, key, context)
+                .and_then(|text| cx.template(value, &text, scope))
+        })
     }
 }
