@@ -39,21 +39,9 @@ impl Cx<'_> {
             QuickBooksSettings::DEFAULT_REFRESH_ROTATION,
         );
         let refresh_lag = duration(self, "refresh_lag", QuickBooksSettings::DEFAULT_REFRESH_LAG);
-        let books_closed_date = fields.get("books_closed_date").map(|value| {
-            let text = self.scalar_text(value, "books_closed_date", &context)?;
-            let format = time::macros::format_description!("[year]-[month]-[day]");
-            if time::Date::parse(&text, format).is_ok() {
-                return Some(text);
-            }
-            self.error(
-                Diagnostic::new(
-                    format!("invalid `books_closed_date` `{text}`"),
-                    Some(value.span),
-                )
-                .with_label("expected a date `YYYY-MM-DD`, e.g. `2026-09-30`"),
-            );
-            None
-        });
+        let books_closed_date = fields
+            .get("books_closed_date")
+            .map(|value| self.date(value, "books_closed_date", &context));
         let batch_max_items = match fields.get("batch_max_items") {
             Some(value) => self.integer(value, "batch_max_items", &context, 1..=1000),
             None => Some(QuickBooksSettings::DEFAULT_BATCH_MAX_ITEMS),

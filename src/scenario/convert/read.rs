@@ -211,6 +211,20 @@ impl Cx<'_> {
         }
     }
 
+    /// A calendar date `YYYY-MM-DD`, kept as written (a provider's lock or closing date).
+    pub(super) fn date(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
+        let text = self.scalar_text(node, key, context)?;
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        if time::Date::parse(&text, format).is_ok() {
+            return Some(text);
+        }
+        self.error(
+            Diagnostic::new(format!("invalid `{key}` `{text}`"), Some(node.span))
+                .with_label("expected a date `YYYY-MM-DD`, e.g. `2026-09-30`"),
+        );
+        None
+    }
+
     pub(super) fn json(&mut self, node: &Node) -> Option<Value> {
         match yaml::to_json(node) {
             Ok(value) => Some(value),

@@ -77,20 +77,8 @@ impl Cx<'_> {
         let rate_limits = fields
             .get("rate_limits")
             .map(|value| self.xero_rate_limits(value, mock));
-        let lock_date = |cx: &mut Self, key: &str| {
-            fields.get(key).map(|value| {
-                let text = cx.scalar_text(value, key, &context)?;
-                let format = time::macros::format_description!("[year]-[month]-[day]");
-                if time::Date::parse(&text, format).is_ok() {
-                    return Some(text);
-                }
-                cx.error(
-                    Diagnostic::new(format!("invalid `{key}` `{text}`"), Some(value.span))
-                        .with_label("expected a date `YYYY-MM-DD`, e.g. `2026-09-30`"),
-                );
-                None
-            })
-        };
+        let lock_date =
+            |cx: &mut Self, key: &str| fields.get(key).map(|value| cx.date(value, key, &context));
         let period_lock_date = lock_date(self, "period_lock_date");
         let end_of_year_lock_date = lock_date(self, "end_of_year_lock_date");
         let webhook_key = fields
