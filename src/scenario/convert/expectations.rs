@@ -136,15 +136,9 @@ impl Cx<'_> {
 
     pub(super) fn expectations(&mut self, node: &Node, flow: &[Step]) -> Option<Vec<Expectation>> {
         let items = self.list(node, "expect", "at the top level")?;
-        let mut out = Some(Vec::new());
-        for (index, item) in items.iter().enumerate() {
-            let expectation = self.expectation(item, index + 1, flow);
-            match (&mut out, expectation) {
-                (Some(out), Some(expectation)) => out.push(expectation),
-                _ => out = None,
-            }
-        }
-        out
+        self.each_item(items, |cx, index, item| {
+            cx.expectation(item, index + 1, flow)
+        })
     }
 
     fn expectation(&mut self, node: &Node, number: usize, flow: &[Step]) -> Option<Expectation> {
@@ -464,14 +458,9 @@ impl Cx<'_> {
                     "give the requests in their expected order",
                 )
                 .and_then(|items| {
-                    let matchers: Vec<Option<RequestMatcher>> = items
-                        .iter()
-                        .enumerate()
-                        .map(|(index, item)| {
-                            self.matcher(item, &format!("order entry {}", index + 1), context)
-                        })
-                        .collect();
-                    matchers.into_iter().collect::<Option<Vec<_>>>()
+                    self.each_item(items, |cx, index, item| {
+                        cx.matcher(item, &format!("order entry {}", index + 1), context)
+                    })
                 });
             return Some(Check::MockOrder {
                 mock: mock?,

@@ -135,11 +135,9 @@ impl Cx<'_> {
                     );
                     return None;
                 }
-                let numbers: Vec<Option<u64>> = items
-                    .iter()
-                    .map(|item| self.integer(item, "nth", context, 1..=u64::MAX))
-                    .collect();
-                numbers.into_iter().collect()
+                self.each_item(items, |cx, _, item| {
+                    cx.integer(item, "nth", context, 1..=u64::MAX)
+                })
             }
             _ => self
                 .integer(node, "nth", context, 1..=u64::MAX)
@@ -312,16 +310,9 @@ impl Cx<'_> {
     /// Mock-level `faults`: stub faults with `when: { method, path }`.
     pub(super) fn route_faults(&mut self, node: &Node, mock: &str) -> Option<Vec<RouteFault>> {
         let items = self.list(node, "faults", &format!("in mock `{mock}`"))?;
-        let mut out = Some(Vec::new());
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in fault {} of mock `{mock}`", index + 1);
-            let fault = self.route_fault(item, &context);
-            match (&mut out, fault) {
-                (Some(out), Some(fault)) => out.push(fault),
-                _ => out = None,
-            }
-        }
-        out
+        self.each_item(items, |cx, index, item| {
+            cx.route_fault(item, &format!("in fault {} of mock `{mock}`", index + 1))
+        })
     }
 
     fn route_fault(&mut self, node: &Node, context: &str) -> Option<RouteFault> {

@@ -70,15 +70,9 @@ impl Cx<'_> {
         }
         let mut captures: Vec<String> = Vec::new();
         let mut names: Vec<(String, usize)> = Vec::new();
-        let mut steps = Some(Vec::new());
-        for (index, item) in items.iter().enumerate() {
-            let step = self.step(item, index + 1, &mut captures, &mut names);
-            match (&mut steps, step) {
-                (Some(steps), Some(step)) => steps.push(step),
-                _ => steps = None,
-            }
-        }
-        steps
+        self.each_item(items, |cx, index, item| {
+            cx.step(item, index + 1, &mut captures, &mut names)
+        })
     }
 
     fn step(

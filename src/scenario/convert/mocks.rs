@@ -4,7 +4,7 @@
 
 use super::{Cx, Fields, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{DEFAULT_JOURNAL_LIMIT, MockSpec, ProviderSpec, Stub, TARGET_ALIAS};
+use crate::scenario::model::{DEFAULT_JOURNAL_LIMIT, MockSpec, ProviderSpec, TARGET_ALIAS};
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{Node, NodeKind};
 
@@ -195,14 +195,9 @@ impl Cx<'_> {
         };
         let stubs = match fields.get("stubs") {
             Some(value) => self.list(value, "stubs", &context).and_then(|items| {
-                let stubs: Vec<Option<Stub>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        self.stub(item, &format!("in stub {} of mock `{name}`", index + 1))
-                    })
-                    .collect();
-                stubs.into_iter().collect::<Option<Vec<Stub>>>()
+                self.each_item(items, |cx, index, item| {
+                    cx.stub(item, &format!("in stub {} of mock `{name}`", index + 1))
+                })
             }),
             None => Some(Vec::new()),
         };

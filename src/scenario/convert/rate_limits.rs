@@ -27,18 +27,13 @@ impl Cx<'_> {
     /// `rate_limits:` of a mock.
     pub(super) fn rate_limits(&mut self, node: &Node, mock: &str) -> Option<Vec<RateLimit>> {
         let items = self.list(node, "rate_limits", &format!("in mock `{mock}`"))?;
-        let limits: Vec<Option<RateLimit>> = items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| {
-                self.rate_limit(
-                    item,
-                    index,
-                    &format!("in rate limit {} of mock `{mock}`", index + 1),
-                )
-            })
-            .collect();
-        limits.into_iter().collect()
+        self.each_item(items, |cx, index, item| {
+            cx.rate_limit(
+                item,
+                index,
+                &format!("in rate limit {} of mock `{mock}`", index + 1),
+            )
+        })
     }
 
     fn rate_limit(&mut self, node: &Node, index: usize, context: &str) -> Option<RateLimit> {

@@ -69,11 +69,7 @@ impl Cx<'_> {
         context: &str,
     ) -> Option<Vec<String>> {
         let items = self.list(node, key, context)?;
-        let strings: Vec<Option<String>> = items
-            .iter()
-            .map(|item| self.string(item, key, context))
-            .collect();
-        strings.into_iter().collect()
+        self.each_item(items, |cx, _, item| cx.string(item, key, context))
     }
 
     pub(super) fn list<'n>(
@@ -89,6 +85,24 @@ impl Cx<'_> {
                 None
             }
         }
+    }
+
+    /// Every item of a list, each read by `read` (given its index), even after a bad one so that
+    /// each problem is reported; `None` when any is bad.
+    pub(super) fn each_item<T>(
+        &mut self,
+        items: &[Node],
+        mut read: impl FnMut(&mut Self, usize, &Node) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut out = Some(Vec::with_capacity(items.len()));
+        for (index, item) in items.iter().enumerate() {
+            let value = read(self, index, item);
+            match (&mut out, value) {
+                (Some(out), Some(value)) => out.push(value),
+                _ => out = None,
+            }
+        }
+        out
     }
 
     /// The items of a list, each read by `read` (given its index) and keyed by `key`, which must be

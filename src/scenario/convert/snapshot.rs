@@ -13,16 +13,10 @@ impl Cx<'_> {
             return Some(SnapshotSpec::default());
         };
         let items = self.list(redact, "redact", context)?;
-        let mut paths = Some(Vec::new());
-        for item in items {
-            let path = self
-                .string(item, "redact", context)
-                .and_then(|text| self.jsonpath(item, &text));
-            match (&mut paths, path) {
-                (Some(paths), Some(path)) => paths.push(path),
-                _ => paths = None,
-            }
-        }
+        let paths = self.each_item(items, |cx, _, item| {
+            cx.string(item, "redact", context)
+                .and_then(|text| cx.jsonpath(item, &text))
+        });
         Some(SnapshotSpec { redact: paths? })
     }
 }

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::{Cx, Scope, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    AfterLast, DEFAULT_PRIORITY, Fault, PathMatcher, RequestMatcher, ResponseBody,
-    ResponseSequence, ResponseSpec, StateRule, StoreRule, Stub,
+    AfterLast, DEFAULT_PRIORITY, PathMatcher, RequestMatcher, ResponseBody, ResponseSequence,
+    ResponseSpec, StateRule, StoreRule, Stub,
 };
 use crate::scenario::yaml::{Node, NodeKind};
 
@@ -75,17 +75,12 @@ impl Cx<'_> {
         } else if let Some(value) = fields.get("responses") {
             self.non_empty_list(value, "responses", context, "give at least one response")
                 .and_then(|items| {
-                    let responses: Vec<Option<ResponseSpec>> = items
-                        .iter()
-                        .enumerate()
-                        .map(|(index, item)| {
-                            self.response(
-                                item,
-                                &format!("in response {} of {}", index + 1, &context[3..]),
-                            )
-                        })
-                        .collect();
-                    responses.into_iter().collect()
+                    self.each_item(items, |cx, index, item| {
+                        cx.response(
+                            item,
+                            &format!("in response {} of {}", index + 1, &context[3..]),
+                        )
+                    })
                 })
         } else {
             if !fields.has_typo_of("response") && !fields.has_typo_of("responses") {
@@ -144,17 +139,12 @@ impl Cx<'_> {
         };
         let faults = match fields.get("faults") {
             Some(value) => self.list(value, "faults", context).and_then(|items| {
-                let faults: Vec<Option<Fault>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        self.fault(
-                            item,
-                            &format!("in fault {} of {}", index + 1, &context[3..]),
-                        )
-                    })
-                    .collect();
-                faults.into_iter().collect()
+                self.each_item(items, |cx, index, item| {
+                    cx.fault(
+                        item,
+                        &format!("in fault {} of {}", index + 1, &context[3..]),
+                    )
+                })
             }),
             None => Some(Vec::new()),
         };

@@ -100,14 +100,10 @@ impl Cx<'_> {
             context,
             "give the program and its arguments (with `image`: the arguments)",
         )?;
-        let parts: Vec<Option<Template>> = items
-            .iter()
-            .map(|item| {
-                let text = self.scalar_text(item, "command", context)?;
-                self.template(item, &text, scope)
-            })
-            .collect();
-        parts.into_iter().collect()
+        self.each_item(items, |cx, _, item| {
+            let text = cx.scalar_text(item, "command", context)?;
+            cx.template(item, &text, scope)
+        })
     }
 
     /// The target forms: `url` excludes `command` and `image`; `port` needs `image`.

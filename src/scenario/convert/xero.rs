@@ -156,28 +156,20 @@ impl Cx<'_> {
     /// A list of ISO 4217 currency codes (three capital letters), such as `with.currencies`.
     fn currencies(&mut self, node: &Node, context: &str) -> Option<Vec<String>> {
         let items = self.list(node, "currencies", context)?;
-        let mut out = Some(Vec::with_capacity(items.len()));
-        for item in items {
-            let code = self.scalar_text(item, "currencies", context);
-            let code = code.filter(|code| {
-                let valid = code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase());
-                if !valid {
-                    self.error(
-                        Diagnostic::new(
-                            format!("invalid currency `{code}` {context}"),
-                            Some(item.span),
-                        )
-                        .with_label("expected an ISO 4217 code such as `GBP` or `NZD`"),
-                    );
-                }
-                valid
-            });
-            match (&mut out, code) {
-                (Some(out), Some(code)) => out.push(code),
-                _ => out = None,
+        self.each_item(items, |cx, _, item| {
+            let code = cx.scalar_text(item, "currencies", context)?;
+            if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Some(code);
             }
-        }
-        out
+            cx.error(
+                Diagnostic::new(
+                    format!("invalid currency `{code}` {context}"),
+                    Some(item.span),
+                )
+                .with_label("expected an ISO 4217 code such as `GBP` or `NZD`"),
+            );
+            None
+        })
     }
 
     /// `with.webhook_key` of `provider: xero`: the key Xero shows for the app's webhooks, text
