@@ -13,11 +13,11 @@ use crate::scenario::model::{
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{Node, NodeKind, Scalar};
 
-const CHECK_KEYS: &[&str] = &["status", "json", "body_contains"];
+pub(super) const CHECK_KEYS: &[&str] = &["status", "json", "body_contains"];
 
-const STEP_EXPECT_KEYS: &[&str] = &["name", "step", "status", "json", "body_contains"];
+pub(super) const STEP_EXPECT_KEYS: &[&str] = &["name", "step", "status", "json", "body_contains"];
 
-const MOCK_EXPECT_KEYS: &[&str] = &[
+pub(super) const MOCK_EXPECT_KEYS: &[&str] = &[
     "name",
     "mock",
     "request",
@@ -31,7 +31,7 @@ const MOCK_EXPECT_KEYS: &[&str] = &[
     "fields",
 ];
 
-const COUNT_KEYS: &[&str] = &["min", "max"];
+pub(super) const COUNT_KEYS: &[&str] = &["min", "max"];
 
 /// A default name for an expectation without one.
 fn describe(check: &Check) -> String {

@@ -11,7 +11,7 @@ use crate::scenario::model::{
 };
 use crate::scenario::yaml::{Node, NodeKind, Scalar};
 
-const FAULT_KEYS: &[&str] = &[
+pub(super) const FAULT_KEYS: &[&str] = &[
     "name",
     "nth",
     "times",
@@ -23,7 +23,7 @@ const FAULT_KEYS: &[&str] = &[
 ];
 
 /// Keys of a mock-level fault: a stub fault's, plus the route it selects.
-const ROUTE_FAULT_KEYS: &[&str] = &[
+pub(super) const ROUTE_FAULT_KEYS: &[&str] = &[
     "when",
     "name",
     "nth",
@@ -35,9 +35,9 @@ const ROUTE_FAULT_KEYS: &[&str] = &[
     "action",
 ];
 
-const WHEN_KEYS: &[&str] = &["method", "path"];
+pub(super) const WHEN_KEYS: &[&str] = &["method", "path"];
 
-const ACTION_KEYS: &[&str] = &[
+pub(super) const ACTION_KEYS: &[&str] = &[
     "respond",
     "delay",
     "timeout",
@@ -49,11 +49,11 @@ const ACTION_KEYS: &[&str] = &[
     "commit_then",
 ];
 
-const TRUNCATED_KEYS: &[&str] = &["bytes"];
-const GARBAGE_KEYS: &[&str] = &["bytes"];
-const SLOW_BODY_KEYS: &[&str] = &["chunk", "every"];
+pub(super) const TRUNCATED_KEYS: &[&str] = &["bytes"];
+pub(super) const GARBAGE_KEYS: &[&str] = &["bytes"];
+pub(super) const SLOW_BODY_KEYS: &[&str] = &["chunk", "every"];
 
-const COMMIT_THEN_KEYS: &[&str] = &[
+pub(super) const COMMIT_THEN_KEYS: &[&str] = &[
     "delay",
     "reset",
     "status",

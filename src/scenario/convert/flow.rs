@@ -13,7 +13,7 @@ use crate::scenario::model::{
 use crate::scenario::template::Template;
 use crate::scenario::yaml::{Node, NodeKind};
 
-const STEP_KEYS: &[&str] = &[
+pub(super) const STEP_KEYS: &[&str] = &[
     "name",
     "request",
     "poll",
@@ -23,9 +23,9 @@ const STEP_KEYS: &[&str] = &[
     "capture",
 ];
 
-const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
+pub(super) const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
 
-const REQUEST_KEYS: &[&str] = &[
+pub(super) const REQUEST_KEYS: &[&str] = &[
     "mock",
     "method",
     "path",

@@ -11,11 +11,12 @@ use crate::scenario::model::{
 };
 use crate::scenario::yaml::Node;
 
-const INTACCT_KEYS: &[&str] = &["sender", "companies", "session_lifetime", "rate_limits"];
-const SENDER_KEYS: &[&str] = &["id", "password"];
-const COMPANY_KEYS: &[&str] = &["id", "users", "entities", "sender_authorized"];
-const USER_KEYS: &[&str] = &["id", "password"];
-const LIMIT_KEYS: &[&str] = &["minute", "concurrent"];
+pub(super) const INTACCT_KEYS: &[&str] =
+    &["sender", "companies", "session_lifetime", "rate_limits"];
+pub(super) const SENDER_KEYS: &[&str] = &["id", "password"];
+pub(super) const COMPANY_KEYS: &[&str] = &["id", "users", "entities", "sender_authorized"];
+pub(super) const USER_KEYS: &[&str] = &["id", "password"];
+pub(super) const LIMIT_KEYS: &[&str] = &["minute", "concurrent"];
 
 impl Cx<'_> {
     /// `with:` of `provider: intacct`.

@@ -7,7 +7,7 @@ use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
 use crate::scenario::yaml::{Node, NodeKind};
 
-const MATCHER_KEYS: &[&str] = &[
+pub(super) const MATCHER_KEYS: &[&str] = &[
     "method",
     "path",
     "path_regex",
@@ -21,7 +21,7 @@ const MATCHER_KEYS: &[&str] = &[
     "body_contains",
 ];
 
-const VALUE_MATCHER_KEYS: &[&str] = &["equals", "contains", "regex", "present"];
+pub(super) const VALUE_MATCHER_KEYS: &[&str] = &["equals", "contains", "regex", "present"];
 
 impl Cx<'_> {
     fn value_matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<ValueMatcher> {

@@ -8,7 +8,7 @@ use crate::scenario::model::{DEFAULT_JOURNAL_LIMIT, MockSpec, ProviderSpec, TARG
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{Node, NodeKind};
 
-const MOCK_KEYS: &[&str] = &[
+pub(super) const MOCK_KEYS: &[&str] = &[
     "stubs",
     "journal_limit",
     "tls",
@@ -20,7 +20,7 @@ const MOCK_KEYS: &[&str] = &[
 ];
 
 /// Providers `provider:` accepts.
-const PROVIDERS: &[&str] = &["intacct", "quickbooks", "sage", "xero"];
+pub(super) const PROVIDERS: &[&str] = &["intacct", "quickbooks", "sage", "xero"];
 
 /// Providers the design names that are not built yet.
 const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "saml"];

@@ -21,6 +21,8 @@ mod faults;
 mod files;
 mod flow;
 mod intacct;
+#[cfg(test)]
+mod key_tables;
 mod matchers;
 mod mocks;
 mod quickbooks;

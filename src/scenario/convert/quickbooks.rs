@@ -9,7 +9,7 @@ use crate::scenario::model::{
 };
 use crate::scenario::yaml::Node;
 
-const KEYS: &[&str] = &[
+pub(super) const KEYS: &[&str] = &[
     "realms",
     "refresh_rotation",
     "refresh_lag",
@@ -18,8 +18,8 @@ const KEYS: &[&str] = &[
     "rate_limits",
     "verifier_token",
 ];
-const REALM_KEYS: &[&str] = &["id", "name"];
-const LIMIT_KEYS: &[&str] = &["minute", "concurrent", "batch_minute"];
+pub(super) const REALM_KEYS: &[&str] = &["id", "name"];
+pub(super) const LIMIT_KEYS: &[&str] = &["minute", "concurrent", "batch_minute"];
 
 impl Cx<'_> {
     /// `with:` of `provider: quickbooks`.
@@ -140,7 +140,7 @@ impl Cx<'_> {
     }
 }
 
-const WEBHOOK_KEYS: &[&str] = &["entity", "operation", "id", "realm", "format"];
+pub(super) const WEBHOOK_KEYS: &[&str] = &["entity", "operation", "id", "realm", "format"];
 
 impl Cx<'_> {
     /// `quickbooks:` of a webhook: `{ entity: Bill, operation: Create, id: ID }`, optionally

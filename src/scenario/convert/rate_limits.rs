@@ -8,7 +8,7 @@ use crate::scenario::model::{LimitKey, LimitKind, RateLimit, Span, default_limit
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::Node;
 
-const RATE_LIMIT_KEYS: &[&str] = &[
+pub(super) const RATE_LIMIT_KEYS: &[&str] = &[
     "name",
     "key",
     "limit",

@@ -7,8 +7,8 @@ use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{SageBusiness, SageSettings};
 use crate::scenario::yaml::Node;
 
-const SAGE_KEYS: &[&str] = &["businesses", "redirect_uri"];
-const SAGE_BUSINESS_KEYS: &[&str] = &["id", "name", "lead"];
+pub(super) const SAGE_KEYS: &[&str] = &["businesses", "redirect_uri"];
+pub(super) const SAGE_BUSINESS_KEYS: &[&str] = &["id", "name", "lead"];
 /// Longest business id accepted (Sage's are 32 hex digits; room for readable test ids).
 const MAX_BUSINESS_ID: usize = 64;
 

@@ -52,7 +52,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
 }
 
 /// Top-level keys.
-const TOP_KEYS: &[&str] = &[
+pub(super) const TOP_KEYS: &[&str] = &[
     "id",
     "title",
     "ticket",
@@ -67,6 +67,7 @@ const TOP_KEYS: &[&str] = &[
     "expect",
     "snapshot",
 ];
+pub(super) const CLOCK_KEYS: &[&str] = &["start"];
 
 fn is_id(text: &str) -> bool {
     let mut chars = text.chars();
@@ -185,7 +186,7 @@ impl Cx<'_> {
 
     fn clock(&mut self, node: &Node) -> Option<ClockSpec> {
         let context = "in `clock`";
-        let fields = self.fields(node, &["start"], "clock", context)?;
+        let fields = self.fields(node, CLOCK_KEYS, "clock", context)?;
         let Some(start) = fields.get("start") else {
             return Some(ClockSpec::default());
         };

@@ -5,10 +5,12 @@ use super::Cx;
 use crate::scenario::model::SnapshotSpec;
 use crate::scenario::yaml::Node;
 
+pub(super) const SNAPSHOT_KEYS: &[&str] = &["redact"];
+
 impl Cx<'_> {
     pub(super) fn snapshot(&mut self, node: &Node) -> Option<SnapshotSpec> {
         let context = "in `snapshot`";
-        let fields = self.fields(node, &["redact"], "snapshot", context)?;
+        let fields = self.fields(node, SNAPSHOT_KEYS, "snapshot", context)?;
         let Some(redact) = fields.get("redact") else {
             return Some(SnapshotSpec::default());
         };

@@ -12,7 +12,7 @@ use crate::scenario::model::{
 };
 use crate::scenario::yaml::{Node, NodeKind};
 
-const STUB_KEYS: &[&str] = &[
+pub(super) const STUB_KEYS: &[&str] = &[
     "name",
     "priority",
     "request",
@@ -24,11 +24,11 @@ const STUB_KEYS: &[&str] = &[
     "faults",
 ];
 
-const RESPONSE_KEYS: &[&str] = &["status", "headers", "json", "body", "body_file"];
+pub(super) const RESPONSE_KEYS: &[&str] = &["status", "headers", "json", "body", "body_file"];
 
-const STATE_KEYS: &[&str] = &["machine", "when", "set"];
+pub(super) const STATE_KEYS: &[&str] = &["machine", "when", "set"];
 
-const STORE_KEYS: &[&str] = &["set", "delete"];
+pub(super) const STORE_KEYS: &[&str] = &["set", "delete"];
 
 /// The parameter names of a stub's path template (`/invoices/{id}` → `id`).
 fn stub_params(request: Option<&RequestMatcher>) -> Vec<String> {

@@ -11,9 +11,10 @@ use crate::scenario::model::{
 use crate::scenario::template::Template;
 use crate::scenario::yaml::Node;
 
-const TARGET_KEYS: &[&str] = &["command", "url", "image", "port", "env", "ready", "backend"];
+pub(super) const TARGET_KEYS: &[&str] =
+    &["command", "url", "image", "port", "env", "ready", "backend"];
 
-const READY_KEYS: &[&str] = &["http", "within"];
+pub(super) const READY_KEYS: &[&str] = &["http", "within"];
 
 impl Cx<'_> {
     pub(super) fn target(&mut self, node: &Node) -> Option<TargetSpec> {

@@ -10,7 +10,7 @@ use crate::scenario::model::{
 };
 use crate::scenario::yaml::{Node, NodeKind};
 
-const WEBHOOK_KEYS: &[&str] = &[
+pub(super) const WEBHOOK_KEYS: &[&str] = &[
     "mock",
     "method",
     "path",
@@ -24,9 +24,9 @@ const WEBHOOK_KEYS: &[&str] = &[
     "quickbooks",
 ];
 
-const SIGN_KEYS: &[&str] = &["secret", "header", "algorithm", "encoding", "prefix"];
+pub(super) const SIGN_KEYS: &[&str] = &["secret", "header", "algorithm", "encoding", "prefix"];
 
-const RETRY_KEYS: &[&str] = &["attempts", "backoff", "timeout"];
+pub(super) const RETRY_KEYS: &[&str] = &["attempts", "backoff", "timeout"];
 
 impl Cx<'_> {
     pub(super) fn webhook(

@@ -11,7 +11,7 @@ use crate::scenario::model::{
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{Node, Scalar};
 
-const XERO_KEYS: &[&str] = &[
+pub(super) const XERO_KEYS: &[&str] = &[
     "tenants",
     "rate_limits",
     "period_lock_date",
@@ -21,15 +21,15 @@ const XERO_KEYS: &[&str] = &[
     "accounts",
     "contacts",
 ];
-const XERO_ACCOUNT_KEYS: &[&str] = &["code", "name", "status", "tax_rate"];
-const XERO_CONTACT_KEYS: &[&str] = &["name", "status"];
-const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
-const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
-const XERO_WEBHOOK_KEYS: &[&str] = &["event", "resource", "intent_to_receive"];
+pub(super) const XERO_ACCOUNT_KEYS: &[&str] = &["code", "name", "status", "tax_rate"];
+pub(super) const XERO_CONTACT_KEYS: &[&str] = &["name", "status"];
+pub(super) const XERO_LIMIT_KEYS: &[&str] = &["concurrent", "minute", "day", "app_minute"];
+pub(super) const XERO_TENANT_KEYS: &[&str] = &["id", "name"];
+pub(super) const XERO_WEBHOOK_KEYS: &[&str] = &["event", "resource", "intent_to_receive"];
 
 /// `event` values of a webhook's `xero:`: the categories of the provider's state, and the types
 /// Xero sends [XERO-OAS-WH].
-const XERO_EVENTS: &[&str] = &[
+pub(super) const XERO_EVENTS: &[&str] = &[
     "contact.create",
     "contact.update",
     "invoice.create",
