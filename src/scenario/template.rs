@@ -8,6 +8,9 @@
 //! A placeholder may pass its value through [`Filter`]s, left to right:
 //! `{{ now | add(30m) | date("[year]-[month]-[day]") }}`. There are no other expressions and no
 //! escapes: text outside `{{ }}` is copied as it is.
+//!
+//! The file is over 600 lines with its unit tests (the code is about 530) and stays whole: the
+//! parser, the filters and the renderer are one small grammar.
 
 use std::fmt;
 use std::time::Duration;

@@ -6,6 +6,9 @@
 //! turns an alias bomb ("billion laughs") into an error instead of a hang. Plain scalars keep their
 //! text and are typed per the YAML 1.2 core schema only on request ([`Node::scalar`]), so the
 //! conversion can say "expected a string, found an integer". Problems are [`Diagnostic`]s.
+//!
+//! The file is over 600 lines with its unit tests (the code is about 590) and stays whole: the
+//! tree builder, its budgets and the alias expansion work on one event stream.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

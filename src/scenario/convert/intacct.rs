@@ -2,6 +2,7 @@
 //! users and entities, the session lifetime and the gateway limits, each mistake reported with
 //! its place, a label and (where one helps) a hint.
 
+use super::read::AfterBad;
 use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
@@ -10,11 +11,12 @@ use crate::scenario::model::{
 };
 use crate::scenario::yaml::Node;
 
-const INTACCT_KEYS: &[&str] = &["sender", "companies", "session_lifetime", "rate_limits"];
-const SENDER_KEYS: &[&str] = &["id", "password"];
-const COMPANY_KEYS: &[&str] = &["id", "users", "entities", "sender_authorized"];
-const USER_KEYS: &[&str] = &["id", "password"];
-const LIMIT_KEYS: &[&str] = &["minute", "concurrent"];
+pub(super) const INTACCT_KEYS: &[&str] =
+    &["sender", "companies", "session_lifetime", "rate_limits"];
+pub(super) const SENDER_KEYS: &[&str] = &["id", "password"];
+pub(super) const COMPANY_KEYS: &[&str] = &["id", "users", "entities", "sender_authorized"];
+pub(super) const USER_KEYS: &[&str] = &["id", "password"];
+pub(super) const LIMIT_KEYS: &[&str] = &["minute", "concurrent"];
 
 impl Cx<'_> {
     /// `with:` of `provider: intacct`.
@@ -82,43 +84,30 @@ impl Cx<'_> {
 
     fn intacct_companies(&mut self, node: &Node, mock: &str) -> Option<Vec<IntacctCompany>> {
         let context = format!("in `with` of mock `{mock}`");
-        let items = self.list(node, "companies", &context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`companies` {context} is empty"), Some(node.span))
-                    .with_label(
-                        "give at least one company: `{ id: acme-ltd, users: [{ id: .., password: .. }] }`",
+        let items = self.non_empty_list(
+            node,
+            "companies",
+            &context,
+            "give at least one company: `{ id: acme-ltd, users: [{ id: .., password: .. }] }`",
+        )?;
+        let company_context = |index: usize| format!("in company {} of mock `{mock}`", index + 1);
+        self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| cx.intacct_company(item, &company_context(index)),
+            // Intacct company ids are typed in any case: two that differ only in case clash.
+            |company| Some(company.id.to_ascii_lowercase()),
+            |index, company, _| {
+                (
+                    format!(
+                        "duplicate company id `{}` {}",
+                        company.id,
+                        company_context(index)
                     ),
-            );
-            return None;
-        }
-        let mut out = Some(Vec::new());
-        let mut seen: Vec<String> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in company {} of mock `{mock}`", index + 1);
-            let company = self.intacct_company(item, &context);
-            if let Some(company) = &company {
-                // Intacct company ids are typed in any case: two that differ only in case clash.
-                let key = company.id.to_ascii_lowercase();
-                if seen.contains(&key) {
-                    self.error(
-                        Diagnostic::new(
-                            format!("duplicate company id `{}` {context}", company.id),
-                            Some(item.span),
-                        )
-                        .with_label("every company id must be unique (case does not count)"),
-                    );
-                    out = None;
-                    continue;
-                }
-                seen.push(key);
-            }
-            match (&mut out, company) {
-                (Some(out), Some(company)) => out.push(company),
-                _ => out = None,
-            }
-        }
-        out
+                    "every company id must be unique (case does not count)",
+                )
+            },
+        )
     }
 
     fn intacct_company(&mut self, node: &Node, context: &str) -> Option<IntacctCompany> {
@@ -151,37 +140,24 @@ impl Cx<'_> {
     }
 
     fn intacct_users(&mut self, node: &Node, context: &str) -> Option<Vec<IntacctUser>> {
-        let items = self.list(node, "users", context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`users` {context} is empty"), Some(node.span))
-                    .with_label("give at least one user: `{ id: ws-user, password: .. }`"),
-            );
-            return None;
-        }
-        let mut out = Some(Vec::new());
-        for (index, item) in items.iter().enumerate() {
-            let user_context = format!("in user {} {context}", index + 1);
-            let user = self.intacct_user(item, &user_context);
-            if let (Some(user), Some(done)) = (&user, &out)
-                && done.iter().any(|u: &IntacctUser| u.id == user.id)
-            {
-                self.error(
-                    Diagnostic::new(
-                        format!("duplicate user id `{}` {context}", user.id),
-                        Some(item.span),
-                    )
-                    .with_label("every user id of a company must be unique"),
-                );
-                out = None;
-                continue;
-            }
-            match (&mut out, user) {
-                (Some(out), Some(user)) => out.push(user),
-                _ => out = None,
-            }
-        }
-        out
+        let items = self.non_empty_list(
+            node,
+            "users",
+            context,
+            "give at least one user: `{ id: ws-user, password: .. }`",
+        )?;
+        self.unique_items(
+            items,
+            AfterBad::Ignore,
+            |cx, index, item| cx.intacct_user(item, &format!("in user {} {context}", index + 1)),
+            |user| Some(user.id.clone()),
+            |_, _, id| {
+                (
+                    format!("duplicate user id `{id}` {context}"),
+                    "every user id of a company must be unique",
+                )
+            },
+        )
     }
 
     fn intacct_user(&mut self, node: &Node, context: &str) -> Option<IntacctUser> {
@@ -205,28 +181,18 @@ impl Cx<'_> {
 
     fn intacct_entities(&mut self, node: &Node, context: &str) -> Option<Vec<String>> {
         let items = self.list(node, "entities", context)?;
-        let mut out = Some(Vec::new());
-        for item in items {
-            let entity = self.intacct_id(item, "entities", context, "an entity id, e.g. `US-EAST`");
-            if let (Some(entity), Some(done)) = (&entity, &out)
-                && done.contains(entity)
-            {
-                self.error(
-                    Diagnostic::new(
-                        format!("duplicate entity `{entity}` {context}"),
-                        Some(item.span),
-                    )
-                    .with_label("every entity of a company must be unique"),
-                );
-                out = None;
-                continue;
-            }
-            match (&mut out, entity) {
-                (Some(out), Some(entity)) => out.push(entity),
-                _ => out = None,
-            }
-        }
-        out
+        self.unique_items(
+            items,
+            AfterBad::Ignore,
+            |cx, _, item| cx.intacct_id(item, "entities", context, "an entity id, e.g. `US-EAST`"),
+            |entity| Some(entity.clone()),
+            |_, _, entity| {
+                (
+                    format!("duplicate entity `{entity}` {context}"),
+                    "every entity of a company must be unique",
+                )
+            },
+        )
     }
 
     /// An id: a non-empty string without spaces or control characters.

@@ -1,6 +1,7 @@
 //! `with:` of `provider: quickbooks` into [`QuickBooksSettings`] (documented in
 //! `docs/providers/quickbooks.md`): a child of the conversion, using its building blocks.
 
+use super::read::AfterBad;
 use super::{Cx, Scope, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
@@ -8,7 +9,7 @@ use crate::scenario::model::{
 };
 use crate::scenario::yaml::Node;
 
-const KEYS: &[&str] = &[
+pub(super) const KEYS: &[&str] = &[
     "realms",
     "refresh_rotation",
     "refresh_lag",
@@ -17,8 +18,8 @@ const KEYS: &[&str] = &[
     "rate_limits",
     "verifier_token",
 ];
-const REALM_KEYS: &[&str] = &["id", "name"];
-const LIMIT_KEYS: &[&str] = &["minute", "concurrent", "batch_minute"];
+pub(super) const REALM_KEYS: &[&str] = &["id", "name"];
+pub(super) const LIMIT_KEYS: &[&str] = &["minute", "concurrent", "batch_minute"];
 
 impl Cx<'_> {
     /// `with:` of `provider: quickbooks`.
@@ -38,21 +39,9 @@ impl Cx<'_> {
             QuickBooksSettings::DEFAULT_REFRESH_ROTATION,
         );
         let refresh_lag = duration(self, "refresh_lag", QuickBooksSettings::DEFAULT_REFRESH_LAG);
-        let books_closed_date = fields.get("books_closed_date").map(|value| {
-            let text = self.scalar_text(value, "books_closed_date", &context)?;
-            let format = time::macros::format_description!("[year]-[month]-[day]");
-            if time::Date::parse(&text, format).is_ok() {
-                return Some(text);
-            }
-            self.error(
-                Diagnostic::new(
-                    format!("invalid `books_closed_date` `{text}`"),
-                    Some(value.span),
-                )
-                .with_label("expected a date `YYYY-MM-DD`, e.g. `2026-09-30`"),
-            );
-            None
-        });
+        let books_closed_date = fields
+            .get("books_closed_date")
+            .map(|value| self.date(value, "books_closed_date", &context));
         let batch_max_items = match fields.get("batch_max_items") {
             Some(value) => self.integer(value, "batch_max_items", &context, 1..=1000),
             None => Some(QuickBooksSettings::DEFAULT_BATCH_MAX_ITEMS),
@@ -87,41 +76,25 @@ impl Cx<'_> {
         mock: &str,
         context: &str,
     ) -> Option<Vec<QuickBooksRealm>> {
-        let items = self.list(node, "realms", context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`realms` {context} is empty"), Some(node.span))
-                    .with_label(
-                        "give at least one company: `{ id: \"9130347596783456\", name: Acme }`",
-                    ),
-            );
-            return None;
-        }
-        let mut out = Some(Vec::new());
-        let mut seen: Vec<String> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in realm {} of mock `{mock}`", index + 1);
-            let realm = self.quickbooks_realm(item, &context);
-            if let Some(realm) = &realm {
-                if seen.contains(&realm.id) {
-                    self.error(
-                        Diagnostic::new(
-                            format!("duplicate realm id `{}` {context}", realm.id),
-                            Some(item.span),
-                        )
-                        .with_label("every realm id must be unique"),
-                    );
-                    out = None;
-                    continue;
-                }
-                seen.push(realm.id.clone());
-            }
-            match (&mut out, realm) {
-                (Some(out), Some(realm)) => out.push(realm),
-                _ => out = None,
-            }
-        }
-        out
+        let items = self.non_empty_list(
+            node,
+            "realms",
+            context,
+            "give at least one company: `{ id: \"9130347596783456\", name: Acme }`",
+        )?;
+        let realm_context = |index: usize| format!("in realm {} of mock `{mock}`", index + 1);
+        self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| cx.quickbooks_realm(item, &realm_context(index)),
+            |realm| Some(realm.id.clone()),
+            |index, _, id| {
+                (
+                    format!("duplicate realm id `{id}` {}", realm_context(index)),
+                    "every realm id must be unique",
+                )
+            },
+        )
     }
 
     fn quickbooks_realm(&mut self, node: &Node, context: &str) -> Option<QuickBooksRealm> {
@@ -167,7 +140,7 @@ impl Cx<'_> {
     }
 }
 
-const WEBHOOK_KEYS: &[&str] = &["entity", "operation", "id", "realm", "format"];
+pub(super) const WEBHOOK_KEYS: &[&str] = &["entity", "operation", "id", "realm", "format"];
 
 impl Cx<'_> {
     /// `quickbooks:` of a webhook: `{ entity: Bill, operation: Create, id: ID }`, optionally
@@ -182,7 +155,7 @@ impl Cx<'_> {
         let context = quickbooks_context.as_str();
         let fields = self.fields(node, WEBHOOK_KEYS, "quickbooks", context)?;
         let entity = self.required(&fields, "entity", context, |this, value| {
-            this.option(
+            this.choice(
                 value,
                 "entity",
                 context,
@@ -190,7 +163,7 @@ impl Cx<'_> {
             )
         });
         let operation = self.required(&fields, "operation", context, |this, value| {
-            this.option(
+            this.choice(
                 value,
                 "operation",
                 context,
@@ -202,7 +175,7 @@ impl Cx<'_> {
             .get("realm")
             .map(|value| self.scalar_text(value, "realm", context));
         let cloudevents = match fields.get("format") {
-            Some(value) => self.option(
+            Some(value) => self.choice(
                 value,
                 "format",
                 context,

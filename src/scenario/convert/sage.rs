@@ -1,13 +1,14 @@
 //! `with:` of `provider: sage` → [`SageSettings`]: the user's businesses (exactly one lead) and
 //! the app's optional redirect URI. Every mistake is a diagnostic at the offending node.
 
+use super::read::AfterBad;
 use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{SageBusiness, SageSettings};
 use crate::scenario::yaml::Node;
 
-const SAGE_KEYS: &[&str] = &["businesses", "redirect_uri"];
-const SAGE_BUSINESS_KEYS: &[&str] = &["id", "name", "lead"];
+pub(super) const SAGE_KEYS: &[&str] = &["businesses", "redirect_uri"];
+pub(super) const SAGE_BUSINESS_KEYS: &[&str] = &["id", "name", "lead"];
 /// Longest business id accepted (Sage's are 32 hex digits; room for readable test ids).
 const MAX_BUSINESS_ID: usize = 64;
 
@@ -42,45 +43,32 @@ impl Cx<'_> {
     /// `with.businesses`: at least one, unique ids, exactly one `lead: true`.
     fn sage_businesses(&mut self, node: &Node, mock: &str) -> Option<Vec<SageBusiness>> {
         let context = format!("in `with` of mock `{mock}`");
-        let items = self.list(node, "businesses", &context)?;
-        if items.is_empty() {
-            self.error(
-                Diagnostic::new(format!("`businesses` {context} is empty"), Some(node.span))
-                    .with_label(
-                        "give at least one business: `{ id: 8a1f…, name: Acme, lead: true }`",
-                    ),
-            );
-            return None;
-        }
-        let mut out = Some(Vec::new());
-        let mut seen: Vec<String> = Vec::new();
-        let mut leads: Vec<&Node> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let context = format!("in business {} of mock `{mock}`", index + 1);
-            let business = self.sage_business(item, &context);
-            if let Some(business) = &business {
-                if seen.contains(&business.id) {
-                    self.error(
-                        Diagnostic::new(
-                            format!("duplicate business id `{}` {context}", business.id),
-                            Some(item.span),
-                        )
-                        .with_label("every business id must be unique"),
-                    );
-                    out = None;
-                    continue;
-                }
-                seen.push(business.id.clone());
-                if business.lead {
-                    leads.push(item);
-                }
-            }
-            match (&mut out, business) {
-                (Some(out), Some(business)) => out.push(business),
-                _ => out = None,
-            }
-        }
-        let businesses = out?;
+        let items = self.non_empty_list(
+            node,
+            "businesses",
+            &context,
+            "give at least one business: `{ id: 8a1f…, name: Acme, lead: true }`",
+        )?;
+        let business_context = |index: usize| format!("in business {} of mock `{mock}`", index + 1);
+        let businesses = self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| cx.sage_business(item, &business_context(index)),
+            |business| Some(business.id.clone()),
+            |index, _, id| {
+                (
+                    format!("duplicate business id `{id}` {}", business_context(index)),
+                    "every business id must be unique",
+                )
+            },
+        )?;
+        // Every item was read into a business, in order: nothing was skipped.
+        let leads: Vec<&Node> = items
+            .iter()
+            .zip(&businesses)
+            .filter(|(_, business)| business.lead)
+            .map(|(item, _)| item)
+            .collect();
         match leads.as_slice() {
             [_] => Some(businesses),
             [] => {

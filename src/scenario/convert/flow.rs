@@ -1,0 +1,384 @@
+//! `flow` → [`Step`]s: the ordered steps the scenario replays (a request to the target or a
+//! mock, a poll until a check holds, a webhook from a mock, a clock advance), their captures and
+//! the requests they send ([`RequestSpec`]). Step names are unique, and each step's templates may
+//! name the captures of the steps before it.
+
+use std::time::Duration;
+
+use super::{Cx, Scope, list_keys};
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::model::{
+    Capture, DEFAULT_REQUEST_TIMEOUT, RequestBody, RequestSpec, Step, StepAction,
+};
+use crate::scenario::template::Template;
+use crate::scenario::yaml::{Node, NodeKind};
+
+pub(super) const STEP_KEYS: &[&str] = &[
+    "name",
+    "request",
+    "poll",
+    "webhook",
+    "advance_clock",
+    "expect",
+    "capture",
+];
+
+pub(super) const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
+
+pub(super) const REQUEST_KEYS: &[&str] = &[
+    "mock",
+    "method",
+    "path",
+    "query",
+    "headers",
+    "json",
+    "json_file",
+    "body",
+    "body_file",
+    "timeout",
+];
+
+/// Default pause between poll attempts.
+const DEFAULT_POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// Default poll deadline.
+const DEFAULT_POLL_WITHIN: Duration = Duration::from_secs(30);
+
+fn is_capture_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+}
+
+/// Whether `text` can be an HTTP method: ASCII letters only.
+pub(super) fn is_method(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+impl Cx<'_> {
+    pub(super) fn flow(&mut self, node: &Node) -> Option<Vec<Step>> {
+        let context = "at the top level";
+        let items = self.list(node, "flow", context)?;
+        if items.is_empty() {
+            self.error(
+                Diagnostic::new("`flow` is empty", Some(node.span))
+                    .with_label("give at least one step"),
+            );
+            return None;
+        }
+        let mut captures: Vec<String> = Vec::new();
+        let mut names: Vec<(String, usize)> = Vec::new();
+        self.each_item(items, |cx, index, item| {
+            cx.step(item, index + 1, &mut captures, &mut names)
+        })
+    }
+
+    fn step(
+        &mut self,
+        node: &Node,
+        number: usize,
+        captures: &mut Vec<String>,
+        names: &mut Vec<(String, usize)>,
+    ) -> Option<Step> {
+        let context = format!("in step {number}");
+        let fields = self.fields(node, STEP_KEYS, "flow", &context)?;
+        let name = match fields.get("name") {
+            Some(value) => {
+                let name = self.string(value, "name", &context);
+                if let Some(name) = &name {
+                    if let Some((_, first)) = names.iter().find(|(known, _)| known == name) {
+                        self.error(
+                            Diagnostic::new(
+                                format!("duplicate step name `{name}`"),
+                                Some(value.span),
+                            )
+                            .with_label(format!("step {first} already has this name"))
+                            .with_help("step names must be unique"),
+                        );
+                    } else {
+                        names.push((name.clone(), number));
+                    }
+                }
+                name
+            }
+            None => Some(format!("step {number}")),
+        };
+        let context = match &name {
+            Some(name) if fields.has("name") => format!("in step `{name}`"),
+            _ => context,
+        };
+        let context = context.as_str();
+        let actions = ["request", "poll", "webhook", "advance_clock"];
+        let given: Vec<&str> = actions
+            .iter()
+            .copied()
+            .filter(|key| fields.has(key))
+            .collect();
+        if given.is_empty() {
+            if actions.iter().any(|action| fields.has_typo_of(action)) {
+                return None;
+            }
+            self.error(
+                Diagnostic::new(format!("missing action {context}"), Some(node.span))
+                    .with_label(format!("give one of {}", list_keys(&actions))),
+            );
+            return None;
+        }
+        if !self.at_most_one(&fields, &actions, context) {
+            return None;
+        }
+        let scope_captures = captures.clone();
+        let scope = Scope::Flow {
+            captures: &scope_captures,
+        };
+        let capture = match fields.get("capture") {
+            Some(value) => self.captures(value, context),
+            None => Some(Vec::new()),
+        };
+        let action = match given[0] {
+            "request" => {
+                let request = self.request(fields.get("request")?, context, scope);
+                let expect = match fields.get("expect") {
+                    Some(value) => self.check(value, "expect", context).map(Some),
+                    None => Some(None),
+                };
+                (|| {
+                    Some(StepAction::Request {
+                        request: request?,
+                        expect: expect?,
+                        capture: capture.clone()?,
+                    })
+                })()
+            }
+            "poll" => {
+                if let Some(key) = fields.key("expect") {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`expect` does not apply to a poll {context}"),
+                            Some(key.span),
+                        )
+                        .with_label("a poll ends when `until` holds")
+                        .with_help("move the checks into `poll.until`"),
+                    );
+                }
+                self.poll(fields.get("poll")?, context, scope, capture.clone())
+            }
+            "webhook" => {
+                if let Some(key_node) = fields.key("capture") {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`capture` does not apply to a webhook {context}"),
+                            Some(key_node.span),
+                        )
+                        .with_label("a webhook's answer goes to the mock, not to the flow"),
+                    );
+                }
+                let webhook = self.webhook(fields.get("webhook")?, context, scope);
+                let expect = match fields.get("expect") {
+                    Some(value) => self.check(value, "expect", context).map(Some),
+                    None => Some(None),
+                };
+                Some(StepAction::Webhook {
+                    webhook: webhook?,
+                    expect: expect?,
+                })
+            }
+            _ => {
+                for key in ["expect", "capture"] {
+                    if let Some(key_node) = fields.key(key) {
+                        self.error(
+                            Diagnostic::new(
+                                format!("`{key}` does not apply to `advance_clock` {context}"),
+                                Some(key_node.span),
+                            )
+                            .with_label("only a request, poll or webhook step has a response"),
+                        );
+                    }
+                }
+                self.duration(fields.get("advance_clock")?, "advance_clock", context)
+                    .map(|by| StepAction::AdvanceClock { by })
+            }
+        };
+        // Later steps may use this step's captures, even when this step has other problems.
+        if let Some(value) = fields.get("capture")
+            && let NodeKind::Mapping(entries) = &value.kind
+        {
+            captures.extend(
+                entries
+                    .iter()
+                    .filter_map(|(key, _)| key.as_str().map(str::to_string)),
+            );
+        }
+        Some(Step {
+            name: name?,
+            span: node.span,
+            action: action?,
+        })
+    }
+
+    fn captures(&mut self, node: &Node, context: &str) -> Option<Vec<Capture>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            self.type_error(node, "a mapping", "capture", context);
+            return None;
+        };
+        let mut out = Some(Vec::new());
+        for (key, value) in entries {
+            let name = self.string(key, "capture", context).and_then(|name| {
+                if is_capture_name(&name) && !["mocks", "target", "env"].contains(&name.as_str()) {
+                    return Some(name);
+                }
+                self.error(
+                    Diagnostic::new(format!("invalid capture name `{name}`"), Some(key.span))
+                        .with_label("expected letters, digits, `_` and `-`, starting with a letter or `_`, and not `mocks`, `target` or `env`"),
+                );
+                None
+            });
+            let path = self
+                .string(value, "capture", context)
+                .and_then(|text| self.jsonpath(value, &text));
+            match (&mut out, name, path) {
+                (Some(out), Some(name), Some(jsonpath)) => out.push(Capture { name, jsonpath }),
+                _ => out = None,
+            }
+        }
+        out
+    }
+
+    fn poll(
+        &mut self,
+        node: &Node,
+        context: &str,
+        scope: Scope<'_>,
+        capture: Option<Vec<Capture>>,
+    ) -> Option<StepAction> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "poll", context);
+            return None;
+        }
+        let poll_context = format!("in the poll of {}", &context[3..]);
+        let context = poll_context.as_str();
+        let fields = self.fields(node, POLL_KEYS, "poll", context)?;
+        let request = self.required(&fields, "request", context, |this, value| {
+            this.request(value, context, scope)
+        });
+        let until = self.required(&fields, "until", context, |this, value| {
+            this.check(value, "until", context)
+        });
+        let every = match fields.get("every") {
+            Some(value) => self.duration(value, "every", context),
+            None => Some(DEFAULT_POLL_EVERY),
+        };
+        let within = match fields.get("within") {
+            Some(value) => self.duration(value, "within", context),
+            None => Some(DEFAULT_POLL_WITHIN),
+        };
+        Some(StepAction::Poll {
+            request: request?,
+            until: until?,
+            every: every?,
+            within: within?,
+            capture: capture?,
+        })
+    }
+
+    fn request(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<RequestSpec> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "request", context);
+            return None;
+        }
+        let request_context = format!("in the request of {}", &context[3..]);
+        let context = request_context.as_str();
+        let fields = self.fields(node, REQUEST_KEYS, "request", context)?;
+        let mock = match fields.get("mock") {
+            Some(value) => self.mock_name(value, context).map(Some),
+            None => Some(None),
+        };
+        let method = self.required(&fields, "method", context, |this, value| {
+            this.method(value, context)
+        });
+        let path = self.required(&fields, "path", context, |this, value| {
+            this.path(value, context, scope)
+        });
+        let query = match fields.get("query") {
+            Some(value) => self.template_map(value, "query", context, scope),
+            None => Some(Vec::new()),
+        };
+        let headers = match fields.get("headers") {
+            Some(value) => self.template_map(value, "headers", context, scope),
+            None => Some(Vec::new()),
+        };
+        let body_keys = ["json", "json_file", "body", "body_file"];
+        let body = if !self.at_most_one(&fields, &body_keys, context) {
+            None
+        } else if let Some(value) = fields.get("json") {
+            let templates_ok = self.json_templates(value, scope);
+            self.json(value)
+                .filter(|_| templates_ok)
+                .map(|value| Some(RequestBody::Json(value)))
+        } else if let Some(value) = fields.get("json_file") {
+            self.json_file(value, "json_file", context)
+                .and_then(|json| {
+                    self.file_json_templates(value, &json, scope)
+                        .then_some(Some(RequestBody::Json(json)))
+                })
+        } else if let Some(value) = fields.get("body") {
+            self.string(value, "body", context)
+                .and_then(|text| self.template(value, &text, scope))
+                .map(|body| Some(RequestBody::Text(body)))
+        } else if let Some(value) = fields.get("body_file") {
+            self.text_file(value, "body_file", context)
+                .and_then(|(_, text)| self.file_template(value, &text, scope))
+                .map(|body| Some(RequestBody::Text(body)))
+        } else {
+            Some(None)
+        };
+        let timeout = match fields.get("timeout") {
+            Some(value) => self.duration(value, "timeout", context),
+            None => Some(DEFAULT_REQUEST_TIMEOUT),
+        };
+        Some(RequestSpec {
+            mock: mock?,
+            method: method?,
+            path: path?,
+            query: query?,
+            headers: headers?,
+            body: body?,
+            timeout: timeout?,
+        })
+    }
+
+    /// The method of a request the runner or a mock sends, upper-cased.
+    pub(super) fn method(&mut self, value: &Node, context: &str) -> Option<String> {
+        let text = self.string(value, "method", context)?;
+        if is_method(&text) {
+            return Some(text.to_ascii_uppercase());
+        }
+        self.error(
+            Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
+                .with_label("expected an HTTP method such as `GET` or `POST`"),
+        );
+        None
+    }
+
+    /// The path of a request sent to the target: it starts with `/` (or with a placeholder that
+    /// supplies one), since it is appended to the target's base URL.
+    pub(super) fn path(
+        &mut self,
+        value: &Node,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<Template> {
+        let text = self.string(value, "path", context)?;
+        if !text.starts_with('/') && !text.starts_with("{{") {
+            self.error(
+                Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                    .with_label("a path starts with `/`")
+                    .with_help(format!("write `/{text}`")),
+            );
+            return None;
+        }
+        self.template(value, &text, scope)
+    }
+}

@@ -1,0 +1,265 @@
+//! Request matchers → [`RequestMatcher`]: what a stub, a rate limit or a journal expectation
+//! selects: method, exact, templated or regex path, query, headers, form fields and body
+//! conditions (JSON equality or subset, JSONPath and XPath checks, a substring).
+
+use super::{Cx, is_method, list_keys};
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
+use crate::scenario::yaml::{Node, NodeKind};
+
+pub(super) const MATCHER_KEYS: &[&str] = &[
+    "method",
+    "path",
+    "path_regex",
+    "query",
+    "headers",
+    "json",
+    "json_partial",
+    "jsonpath",
+    "xpath",
+    "form",
+    "body_contains",
+];
+
+pub(super) const VALUE_MATCHER_KEYS: &[&str] = &["equals", "contains", "regex", "present"];
+
+impl Cx<'_> {
+    fn value_matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<ValueMatcher> {
+        if let NodeKind::Mapping(_) = node.kind {
+            let fields = self.fields(node, VALUE_MATCHER_KEYS, key, context)?;
+            let present: Vec<&str> = VALUE_MATCHER_KEYS
+                .iter()
+                .copied()
+                .filter(|name| fields.has(name))
+                .collect();
+            if present.len() != 1 {
+                if present.is_empty() && !fields.unknown.is_empty() {
+                    return None;
+                }
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "expected exactly one of {} for `{key}` {context}",
+                            list_keys(VALUE_MATCHER_KEYS)
+                        ),
+                        Some(node.span),
+                    )
+                    .with_label(format!("found {}", present.len())),
+                );
+                return None;
+            }
+            let value = fields.get(present[0])?;
+            return match present[0] {
+                "equals" => self
+                    .scalar_text(value, "equals", context)
+                    .map(ValueMatcher::Equals),
+                "contains" => self
+                    .scalar_text(value, "contains", context)
+                    .map(ValueMatcher::Contains),
+                "regex" => {
+                    let text = self.string(value, "regex", context)?;
+                    self.regex(value, &text, false).map(ValueMatcher::Regex)
+                }
+                _ => self
+                    .boolean(value, "present", context)
+                    .map(ValueMatcher::Present),
+            };
+        }
+        self.scalar_text(node, key, context)
+            .map(ValueMatcher::Equals)
+    }
+
+    fn value_matchers(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+    ) -> Option<Vec<(String, ValueMatcher)>> {
+        self.map_entries(node, key, context, |cx, name, value| {
+            let inner = match name {
+                Some(name) => format!("in `{key}.{name}` of {}", &context[3..]),
+                None => context.to_string(),
+            };
+            cx.value_matcher(value, key, &inner)
+        })
+    }
+
+    pub(super) fn matcher(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+    ) -> Option<RequestMatcher> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", key, context);
+            return None;
+        }
+        let context = format!("in the {key} of {}", context.trim_start_matches("in "));
+        let context = context.as_str();
+        let fields = self.fields(node, MATCHER_KEYS, key, context)?;
+        let mut ok = true;
+        let method = match fields.get("method") {
+            Some(value) => match self.string(value, "method", context) {
+                Some(text) if text.eq_ignore_ascii_case("any") => None,
+                Some(text) if is_method(&text) => Some(text.to_ascii_uppercase()),
+                Some(text) => {
+                    self.error(
+                        Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
+                            .with_label(
+                                "expected an HTTP method such as `GET` or `POST`, or `ANY`",
+                            ),
+                    );
+                    ok = false;
+                    None
+                }
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        let exclusive = self.at_most_one(&fields, &["path", "path_regex"], context);
+        ok &= exclusive;
+        let mut path = None;
+        if let Some(value) = fields.get("path") {
+            match self.string(value, "path", context) {
+                Some(text) if text.starts_with('/') => {
+                    let templated = text.split('/').any(|segment| {
+                        segment.len() > 2
+                            && segment.starts_with('{')
+                            && segment.ends_with('}')
+                            && !segment.starts_with("{{")
+                    });
+                    path = Some(if templated {
+                        PathMatcher::Template(text)
+                    } else {
+                        PathMatcher::Exact(text)
+                    });
+                }
+                Some(text) => {
+                    self.error(
+                        Diagnostic::new(format!("invalid path `{text}`"), Some(value.span))
+                            .with_label("a path starts with `/`"),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("path_regex") {
+            match self
+                .string(value, "path_regex", context)
+                .and_then(|text| self.regex(value, &text, true))
+            {
+                Some(pattern) => path = Some(PathMatcher::Regex(pattern)),
+                None => ok = false,
+            }
+        }
+        let mut query = Vec::new();
+        if let Some(value) = fields.get("query") {
+            match self.value_matchers(value, "query", context) {
+                Some(matchers) => query = matchers,
+                None => ok = false,
+            }
+        }
+        let mut headers = Vec::new();
+        if let Some(value) = fields.get("headers") {
+            match self.value_matchers(value, "headers", context) {
+                Some(matchers) => headers = matchers,
+                None => ok = false,
+            }
+        }
+        let mut body = Vec::new();
+        if let Some(value) = fields.get("json") {
+            match self.json(value) {
+                Some(value) => body.push(BodyMatcher::JsonEquals { value }),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("json_partial") {
+            match self.json(value) {
+                Some(value) => body.push(BodyMatcher::JsonPartial { value }),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("jsonpath") {
+            match self.path_checks(value, "jsonpath", context, false) {
+                Some(checks) => body.extend(checks),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("xpath") {
+            match self.path_checks(value, "xpath", context, true) {
+                Some(checks) => body.extend(checks),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("form") {
+            match self.value_matchers(value, "form", context) {
+                Some(fields) => body.push(BodyMatcher::Form { fields }),
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("body_contains") {
+            match self.string(value, "body_contains", context) {
+                Some(text) => body.push(BodyMatcher::Contains { text }),
+                None => ok = false,
+            }
+        }
+        ok.then_some(RequestMatcher {
+            method,
+            path,
+            query,
+            headers,
+            body,
+        })
+    }
+
+    /// `jsonpath:` or `xpath:` of a request matcher: a mapping expression → value, or a list of
+    /// expressions.
+    fn path_checks(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        xml: bool,
+    ) -> Option<Vec<BodyMatcher>> {
+        let mut pairs: Vec<(&Node, Option<&Node>)> = Vec::new();
+        match &node.kind {
+            NodeKind::Mapping(entries) => {
+                pairs.extend(entries.iter().map(|(key, value)| (key, Some(value))));
+            }
+            NodeKind::Sequence(items) => pairs.extend(items.iter().map(|item| (item, None))),
+            NodeKind::Scalar { .. } => {
+                self.type_error(node, "a mapping or a list", key, context);
+                return None;
+            }
+        }
+        let mut out = Some(Vec::new());
+        for (expression, value) in pairs {
+            let matcher = self.string(expression, key, context).and_then(|text| {
+                if xml {
+                    let path = self.xpath(expression, &text)?;
+                    let value = match value {
+                        Some(value) => Some(self.scalar_text(value, key, context)?),
+                        None => None,
+                    };
+                    Some(BodyMatcher::XPath { path, value })
+                } else {
+                    let path = self.jsonpath(expression, &text)?;
+                    let value = match value {
+                        Some(value) => Some(self.json(value)?),
+                        None => None,
+                    };
+                    Some(BodyMatcher::JsonPath { path, value })
+                }
+            });
+            match (&mut out, matcher) {
+                (Some(out), Some(matcher)) => out.push(matcher),
+                _ => out = None,
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,171 @@
+//! `target` → [`TargetSpec`]: how the system under test runs (a `command`, a container `image`
+//! with its `port`, or a `url` already serving), its environment, its readiness probe
+//! ([`ReadySpec`]) and the backend it asks for.
+
+use super::{Cx, Fields, Scope, is_method};
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::model::{
+    BackendChoice, DEFAULT_READY_WITHIN, DEFAULT_TARGET_PORT, ImageLaunch, Launch, ReadySpec,
+    TargetSpec,
+};
+use crate::scenario::template::Template;
+use crate::scenario::yaml::Node;
+
+pub(super) const TARGET_KEYS: &[&str] =
+    &["command", "url", "image", "port", "env", "ready", "backend"];
+
+pub(super) const READY_KEYS: &[&str] = &["http", "within"];
+
+impl Cx<'_> {
+    pub(super) fn target(&mut self, node: &Node) -> Option<TargetSpec> {
+        let context = "in `target`";
+        let fields = self.fields(node, TARGET_KEYS, "target", context)?;
+        let scope = Scope::Target;
+        let command = match fields.get("command") {
+            Some(value) => self.target_command(value, context, scope).map(Some),
+            None => Some(None),
+        };
+        let launch = if !self.target_forms_exclusive(&fields, context) {
+            None
+        } else if let Some(value) = fields.get("image") {
+            let image = self.string(value, "image", context).and_then(|image| {
+                if image.is_empty() || image.chars().any(char::is_whitespace) {
+                    self.error(
+                        Diagnostic::new(format!("invalid image `{image}` {context}"), Some(value.span))
+                            .with_label("expected a local image tag, e.g. `reenact-target-ledger-sync:0a1b2c3d`")
+                            .with_help("`reenact image BINARY` turns a binary into an image and prints its tag"),
+                    );
+                    return None;
+                }
+                Some(image)
+            });
+            let port = match fields.get("port") {
+                Some(value) => self
+                    .integer(value, "port", context, 1..=65535)
+                    .map(|port| port as u16),
+                None => Some(DEFAULT_TARGET_PORT),
+            };
+            match (image, command, port) {
+                (Some(image), Some(args), Some(port)) => {
+                    Some(Some(Launch::Image(ImageLaunch { image, args, port })))
+                }
+                _ => None,
+            }
+        } else if let Some(value) = fields.get("url") {
+            self.string(value, "url", context)
+                .and_then(|text| self.template(value, &text, scope))
+                .map(|url| Some(Launch::Url(url)))
+        } else {
+            command.map(|command| command.map(Launch::Command))
+        };
+        let env = match fields.get("env") {
+            Some(value) => self.template_map(value, "env", context, scope),
+            None => Some(Vec::new()),
+        };
+        let ready = match fields.get("ready") {
+            Some(value) => self.ready(value).map(Some),
+            None => Some(None),
+        };
+        let backend = match fields.get("backend") {
+            Some(value) => self
+                .choice(
+                    value,
+                    "backend",
+                    context,
+                    &[
+                        ("inprocess", BackendChoice::Inprocess),
+                        ("docker", BackendChoice::Docker),
+                    ],
+                )
+                .map(Some),
+            None => Some(None),
+        };
+        Some(TargetSpec {
+            launch: launch?,
+            env: env?,
+            ready: ready?,
+            backend: backend?,
+        })
+    }
+
+    /// `target.command`: a program and its arguments, or with `image` the container's arguments.
+    fn target_command(
+        &mut self,
+        value: &Node,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<Vec<Template>> {
+        let items = self.non_empty_list(
+            value,
+            "command",
+            context,
+            "give the program and its arguments (with `image`: the arguments)",
+        )?;
+        self.each_item(items, |cx, _, item| {
+            let text = cx.scalar_text(item, "command", context)?;
+            cx.template(item, &text, scope)
+        })
+    }
+
+    /// The target forms: `url` excludes `command` and `image`; `port` needs `image`.
+    fn target_forms_exclusive(&mut self, fields: &Fields<'_>, context: &str) -> bool {
+        let mut ok = true;
+        for other in ["command", "image"] {
+            if let (Some(_), Some(url)) = (fields.key(other), fields.key("url")) {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{other}` and `url` cannot both be given {context}"),
+                        Some(url.span),
+                    )
+                    .with_label("`url` is for a target that is already running")
+                    .with_help("keep `url`, or drop it and start the target with `command` (a process) or `image` (a container, with `command` as its arguments)"),
+                );
+                ok = false;
+            }
+        }
+        if let (Some(port), None) = (fields.key("port"), fields.key("image")) {
+            self.error(
+                Diagnostic::new(
+                    format!("`port` {context} is only for an `image` target"),
+                    Some(port.span),
+                )
+                .with_label("the port a container target listens on")
+                .with_help(
+                    "a `command` target listens on `{{ target.port }}`, which reenact chooses",
+                ),
+            );
+            ok = false;
+        }
+        ok
+    }
+
+    fn ready(&mut self, node: &Node) -> Option<ReadySpec> {
+        let context = "in `target.ready`";
+        let fields = self.fields(node, READY_KEYS, "ready", context)?;
+        let within = match fields.get("within") {
+            Some(value) => self.duration(value, "within", context),
+            None => Some(DEFAULT_READY_WITHIN),
+        };
+        let Some(http) = fields.get("http") else {
+            self.missing(&fields, "http", context);
+            return None;
+        };
+        let text = self.string(http, "http", context)?;
+        let probe = text
+            .split_once(' ')
+            .map(|(method, path)| (method.trim(), path.trim()))
+            .filter(|(method, path)| is_method(method) && path.starts_with('/'));
+        let Some((method, path)) = probe else {
+            self.error(
+                Diagnostic::new(format!("invalid readiness probe `{text}`"), Some(http.span))
+                    .with_label("expected `METHOD /path`, e.g. `GET /healthz`"),
+            );
+            return None;
+        };
+        Some(ReadySpec {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            within: within?,
+        })
+    }
+}

@@ -1,0 +1,377 @@
+//! Templates in a scenario: each is parsed where it is written, and the variables it names are
+//! checked against its [`Scope`] (the target, the flow so far, or a mock's request), with errors
+//! pointing inside the string. Also the templates of JSON values, of files and of mappings.
+
+use serde_json::Value;
+
+use super::{Cx, Fields, list_keys};
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::model::Span;
+use crate::scenario::suggest::did_you_mean;
+use crate::scenario::template::Template;
+use crate::scenario::yaml::{Node, NodeKind, Scalar};
+
+/// Where a template is used, which decides the variables it may name.
+#[derive(Clone, Copy)]
+pub(super) enum Scope<'s> {
+    /// In `target`: `mocks.NAME.url`, `target.port`, `env.NAME`.
+    Target,
+    /// In the flow: `mocks.NAME.url`, `target.url`, `env.NAME` and the captures so far.
+    Flow { captures: &'s [String] },
+    /// In a mock's responses and store writes: `request.*`, `now`, `uuid`, `store.*`,
+    /// `state.*`, and `retry_after` in a rate limit's answer.
+    Mock {
+        /// Parameters of the stub's path template.
+        params: &'s [String],
+        /// Whether this is a rate limit's answer.
+        limit: bool,
+    },
+}
+
+/// Top-level variables of mock templates, for did-you-mean.
+const MOCK_VARS: &[&str] = &["request", "now", "uuid", "store", "state", "retry_after"];
+
+/// Fields of `request` in mock templates.
+const REQUEST_VARS: &[&str] = &["method", "path", "query", "headers", "json", "body"];
+
+/// Check a variable of a mock template (response, store write, rate limit answer).
+fn check_mock_var(
+    path: &[String],
+    name: &str,
+    params: &[String],
+    limit: bool,
+) -> Option<Diagnostic> {
+    let unknown = |label: String| {
+        Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
+    };
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    match parts.as_slice() {
+        ["now"] | ["uuid"] => None,
+        ["retry_after"] if limit => None,
+        ["retry_after"] => Some(unknown(
+            "`retry_after` is only known in a rate limit's `response`".to_owned(),
+        )),
+        ["store", _, ..] | ["state", _] => None,
+        ["request", "method" | "path" | "body"] => None,
+        ["request", "query" | "headers", _] => None,
+        ["request", "json", ..] => None,
+        ["request", "path", param] => {
+            if params.iter().any(|p| p == param) {
+                return None;
+            }
+            let known: Vec<&str> = params.iter().map(String::as_str).collect();
+            let mut diagnostic = unknown(if params.is_empty() {
+                "the request path has no `{name}` parameters here".to_owned()
+            } else {
+                format!("the path template has no parameter `{param}`")
+            });
+            if let Some(suggestion) = did_you_mean(param, &known) {
+                diagnostic =
+                    diagnostic.with_help(format!("did you mean `request.path.{suggestion}`?"));
+            }
+            Some(diagnostic)
+        }
+        ["request", field, ..] => {
+            let mut diagnostic = unknown(format!("`request` has {}", list_keys(REQUEST_VARS)));
+            if let Some(suggestion) = did_you_mean(field, REQUEST_VARS) {
+                diagnostic = diagnostic.with_help(format!("did you mean `request.{suggestion}`?"));
+            }
+            Some(diagnostic)
+        }
+        [first, ..] => {
+            let mut diagnostic = unknown("not a variable of a mock response".to_owned());
+            diagnostic = match did_you_mean(first, MOCK_VARS) {
+                Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                None => diagnostic.with_help(
+                    "a mock response knows `request.*`, `now`, `uuid`, `store.KEY` and `state.MACHINE`",
+                ),
+            };
+            Some(diagnostic)
+        }
+        [] => Some(unknown("empty variable".to_owned())),
+    }
+}
+
+impl Cx<'_> {
+    /// The required scalar `key` of `fields` as a template.
+    pub(super) fn required_template(
+        &mut self,
+        fields: &Fields<'_>,
+        key: &str,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<Template> {
+        match fields.get(key) {
+            Some(value) => self
+                .scalar_text(value, key, context)
+                .and_then(|text| self.template(value, &text, scope)),
+            None => {
+                self.missing(fields, key, context);
+                None
+            }
+        }
+    }
+
+    /// The byte offset in the file where a scalar's text starts, when the text appears there
+    /// verbatim (plain, or quoted on one line without escapes).
+    fn verbatim_start(&self, node: &Node) -> Option<usize> {
+        let NodeKind::Scalar { text, .. } = &node.kind else {
+            return None;
+        };
+        let raw = self.text.get(node.span.start..node.span.end)?;
+        if raw == text {
+            return Some(node.span.start);
+        }
+        let quote = raw.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let inner = raw.strip_prefix(quote)?.strip_suffix(quote)?;
+        (inner == text && !inner.contains('\n')).then_some(node.span.start + 1)
+    }
+
+    /// A span inside a scalar's text (`offset..offset + len` in its text), or the whole scalar.
+    fn inner_span(&self, node: &Node, offset: usize, len: usize) -> Span {
+        let Some(start) = self.verbatim_start(node) else {
+            return node.span;
+        };
+        let text = node.text().unwrap_or_default();
+        let Some(before) = text.get(..offset) else {
+            return node.span;
+        };
+        let quote = usize::from(start != node.span.start);
+        Span {
+            start: start + offset,
+            end: (start + offset + len).min(node.span.end),
+            line: node.span.line,
+            col: node.span.col + quote + before.chars().count(),
+        }
+    }
+
+    /// Parse a template and check the variables it names against `scope`.
+    pub(super) fn template(
+        &mut self,
+        node: &Node,
+        text: &str,
+        scope: Scope<'_>,
+    ) -> Option<Template> {
+        let template = match Template::parse(text) {
+            Ok(template) => template,
+            Err(err) => {
+                let span = self.inner_span(node, err.offset, 2);
+                let mut diagnostic =
+                    Diagnostic::new(format!("invalid template `{text}`"), Some(span))
+                        .with_label(err.message);
+                if let Some(help) = err.help {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                self.error(diagnostic);
+                return None;
+            }
+        };
+        let mut ok = true;
+        for var in template.vars() {
+            let name = var.name();
+            let span = self.inner_span(node, var.offset, name.len());
+            if let Some(diagnostic) = self.check_var(&var.path, &name, scope) {
+                let mut diagnostic = diagnostic;
+                diagnostic.span = Some(span);
+                self.error(diagnostic);
+                ok = false;
+            }
+        }
+        ok.then_some(template)
+    }
+
+    fn check_var(&self, path: &[String], name: &str, scope: Scope<'_>) -> Option<Diagnostic> {
+        let unknown = |label: String| {
+            Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
+        };
+        if let Scope::Mock { params, limit } = scope {
+            return check_mock_var(path, name, params, limit);
+        }
+        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        match (parts.as_slice(), scope) {
+            (["mocks", mock, "url"], _) => {
+                if self.mocks.iter().any(|known| known == mock) {
+                    return None;
+                }
+                let known: Vec<&str> = self.mocks.iter().map(String::as_str).collect();
+                let mut diagnostic = unknown(format!("no mock named `{mock}`"));
+                if let Some(suggestion) = did_you_mean(mock, &known) {
+                    diagnostic =
+                        diagnostic.with_help(format!("did you mean `mocks.{suggestion}.url`?"));
+                }
+                Some(diagnostic)
+            }
+            (["mocks", ..], _) => Some(
+                unknown("a mock's variable is `mocks.NAME.url`".to_string())
+                    .with_help("write `{{ mocks.NAME.url }}`"),
+            ),
+            (["tls", "ca_file"], Scope::Target) if !self.tls_mocks.is_empty() => None,
+            (["tls", "ca_file"], Scope::Target) => Some(
+                unknown("no mock has `tls: true`".to_string())
+                    .with_help("add `tls: true` to the mock the target reaches over HTTPS"),
+            ),
+            (["tls", "ca_file"], Scope::Flow { .. }) => Some(unknown(
+                "`tls.ca_file` is only known in `target`".to_string(),
+            )),
+            (["tls", ..], _) => Some(
+                unknown("the TLS variable is `tls.ca_file`".to_string())
+                    .with_help("did you mean `tls.ca_file`?"),
+            ),
+            (["env", _], _) => None,
+            (["env", ..], _) => Some(unknown("an environment variable is `env.NAME`".to_string())),
+            (["target", "port"], Scope::Target) | (["target", "url"], Scope::Flow { .. }) => None,
+            (["target", "port"], Scope::Flow { .. }) => Some(
+                unknown("`target.port` is only known in `target`".to_string())
+                    .with_help("in the flow, use `target.url`"),
+            ),
+            (["target", "url"], Scope::Target) => Some(
+                unknown("`target.url` is only known in the flow".to_string())
+                    .with_help("in `target`, use `target.port`"),
+            ),
+            (["target", ..], Scope::Target) => Some(
+                unknown("`target` has `port` here".to_string())
+                    .with_help("did you mean `target.port`?"),
+            ),
+            (["target", ..], Scope::Flow { .. }) => Some(
+                unknown("`target` has `url` here".to_string())
+                    .with_help("did you mean `target.url`?"),
+            ),
+            ([capture], Scope::Flow { captures }) => {
+                if captures.iter().any(|known| known == capture) {
+                    return None;
+                }
+                let known: Vec<&str> = captures.iter().map(String::as_str).collect();
+                let mut diagnostic = unknown("not a capture of an earlier step".to_string());
+                if let Some(suggestion) = did_you_mean(capture, &known) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                } else {
+                    diagnostic = diagnostic
+                        .with_help("captures are known after the step that captures them");
+                }
+                Some(diagnostic)
+            }
+            (_, Scope::Target) => {
+                Some(unknown("not a variable of `target`".to_string()).with_help(
+                    "`target` knows `mocks.NAME.url`, `target.port`, `tls.ca_file` and `env.NAME`",
+                ))
+            }
+            (_, Scope::Flow { .. }) => Some(unknown("not a known variable".to_string()).with_help(
+                "the flow knows `mocks.NAME.url`, `target.url`, `env.NAME` and captures",
+            )),
+            (_, Scope::Mock { .. }) => None,
+        }
+    }
+
+    /// Check the templates in every string leaf of a YAML value (a request `json:` body).
+    pub(super) fn json_templates(&mut self, node: &Node, scope: Scope<'_>) -> bool {
+        match &node.kind {
+            NodeKind::Scalar { text, .. } => {
+                if matches!(node.scalar(), Some(Scalar::Str(_)))
+                    && (text.contains("{{") || text.contains("}}"))
+                {
+                    let text = text.clone();
+                    return self.template(node, &text, scope).is_some();
+                }
+                true
+            }
+            NodeKind::Sequence(items) => {
+                // Check every leaf, not only up to the first bad one.
+                let mut ok = true;
+                for item in items {
+                    ok &= self.json_templates(item, scope);
+                }
+                ok
+            }
+            NodeKind::Mapping(entries) => {
+                let mut ok = true;
+                for (_, value) in entries {
+                    ok &= self.json_templates(value, scope);
+                }
+                ok
+            }
+        }
+    }
+
+    /// Check the templates in every string leaf of a JSON value read from `node`'s file.
+    pub(super) fn file_json_templates(
+        &mut self,
+        node: &Node,
+        value: &Value,
+        scope: Scope<'_>,
+    ) -> bool {
+        match value {
+            Value::String(text) if text.contains("{{") || text.contains("}}") => {
+                let name = node.text().unwrap_or_default().to_string();
+                match Template::parse(text) {
+                    Ok(template) => {
+                        let mut ok = true;
+                        for var in template.vars() {
+                            if let Some(mut diagnostic) =
+                                self.check_var(&var.path, &var.name(), scope)
+                            {
+                                diagnostic.message = format!("{} in `{name}`", diagnostic.message);
+                                diagnostic.span = Some(node.span);
+                                self.error(diagnostic);
+                                ok = false;
+                            }
+                        }
+                        ok
+                    }
+                    Err(err) => {
+                        self.error(
+                            Diagnostic::new(
+                                format!("invalid template `{text}` in `{name}`"),
+                                Some(node.span),
+                            )
+                            .with_label(err.message),
+                        );
+                        false
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let mut ok = true;
+                for item in items {
+                    ok &= self.file_json_templates(node, item, scope);
+                }
+                ok
+            }
+            Value::Object(map) => {
+                let mut ok = true;
+                for item in map.values() {
+                    ok &= self.file_json_templates(node, item, scope);
+                }
+                ok
+            }
+            _ => true,
+        }
+    }
+
+    /// A template read from a file: problems point at the scalar naming the file.
+    pub(super) fn file_template(
+        &mut self,
+        node: &Node,
+        text: &str,
+        scope: Scope<'_>,
+    ) -> Option<Template> {
+        let value = Value::String(text.to_string());
+        if !self.file_json_templates(node, &value, scope) {
+            return None;
+        }
+        Template::parse(text).ok()
+    }
+
+    /// A mapping name → template.
+    pub(super) fn template_map(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<Vec<(String, Template)>> {
+        self.map_entries(node, key, context, |cx, _, value| {
+            cx.scalar_text(value, key, context)
+                .and_then(|text| cx.template(value, &text, scope))
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! The top level of a scenario, [`Scenario`]: its identity and classification ([`Severity`],
+//! [`RootCause`]), where it was loaded from ([`Source`], positions in it as [`Span`]s), its virtual
+//! clock ([`ClockSpec`]) and its snapshot options ([`SnapshotSpec`]).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Expectation, MockSpec, Step, TargetSpec};
+
+/// A position in a scenario file: byte offsets plus 1-based line and column of the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Span {
+    /// Byte offset of the first character.
+    pub start: usize,
+    /// Byte offset one past the last character.
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: usize,
+    /// 1-based column (in characters) of `start`.
+    pub col: usize,
+}
+
+/// One incident: its customer environment, the failing flow and what correct looks like.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    /// Unique id; also the snapshot file name (`snapshots/<id>.snap`).
+    pub id: String,
+    /// Ticket-style one-line title.
+    pub title: String,
+    /// Support ticket reference, e.g. `SUP-4821`.
+    pub ticket: Option<String>,
+    /// Customers affected.
+    pub customers: Vec<String>,
+    /// `sev1` .. `sev4`.
+    pub severity: Option<Severity>,
+    /// Free-form tags for selection and reports.
+    pub tags: Vec<String>,
+    /// Classification of the root cause.
+    pub root_cause: Option<RootCause>,
+    /// Virtual clock settings shared by the mocks of a run.
+    pub clock: ClockSpec,
+    /// The mocks to start, in file order; names are unique.
+    pub mocks: Vec<MockSpec>,
+    /// How the system under test is started and reached; a target named on the command line or
+    /// in `reenact.toml` supplies the launch when the scenario has none.
+    pub target: TargetSpec,
+    /// The ordered steps to replay.
+    pub flow: Vec<Step>,
+    /// Checks that hold when the incident is fixed.
+    pub expect: Vec<Expectation>,
+    /// Snapshot settings.
+    pub snapshot: SnapshotSpec,
+    /// Where the scenario came from.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// Where a scenario was loaded from.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// The scenario file, as given (relative paths stay relative for display).
+    pub path: PathBuf,
+    /// The folder files named by the scenario must stay inside.
+    pub root: PathBuf,
+}
+
+/// Incident severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Outage or data loss for many customers.
+    Sev1,
+    /// A major feature broken for a customer.
+    Sev2,
+    /// Degraded behaviour with a workaround.
+    Sev3,
+    /// Cosmetic or minor.
+    Sev4,
+}
+
+/// Root cause classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootCause {
+    /// A bug in the product.
+    ProductDefect,
+    /// The customer's or our configuration.
+    Configuration,
+    /// Bad data.
+    Data,
+    /// The third party misbehaved.
+    ExternalDependency,
+    /// Not known yet.
+    Unknown,
+}
+
+/// Virtual clock settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClockSpec {
+    /// Virtual time at the start of the run, as RFC 3339 (`2026-10-31T23:00:00Z`). `None` means
+    /// the wall-clock time when the run starts.
+    pub start: Option<String>,
+}
+
+/// Snapshot settings.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotSpec {
+    /// JSONPath expressions (RFC 9535) whose values are replaced by `[redacted]` everywhere in the
+    /// observation before it is stored or compared.
+    pub redact: Vec<String>,
+}
