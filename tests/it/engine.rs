@@ -13,25 +13,16 @@ use reenact::scenario::model::{
     AfterLast, BodyMatcher, ClockSpec, DEFAULT_PRIORITY, MockSpec, PathMatcher, Pattern,
     RequestMatcher, ResponseBody, ResponseSequence, ResponseSpec, Stub, ValueMatcher,
 };
-use reqwest::{Client, RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const START: &str = "2026-10-31T23:00:00Z";
+use crate::support::{self, START, http_client};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn http() -> Client {
-    reenact::mock::tls::install_crypto_provider();
-    Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("http client")
-}
 
 fn respond(status: u16, body: ResponseBody) -> ResponseSpec {
     ResponseSpec {
@@ -79,29 +70,11 @@ fn regex(source: &str) -> Pattern {
     Pattern(regex::Regex::new(source).expect("test regex"))
 }
 
-struct Harness {
-    server: MockServer,
-    http: Client,
-    control: ControlClient,
-}
+/// The requests of the engine tests.
+enum Engine {}
+type Harness = support::Harness<Engine>;
 
 impl Harness {
-    async fn start(spec: MockSpec) -> Harness {
-        let clock = ClockSpec {
-            start: Some(START.to_owned()),
-        };
-        let server = MockServer::start(spec, &clock, BindOptions::default())
-            .await
-            .expect("mock starts");
-        let http = http();
-        let control = ControlClient::new(server.admin_url(), http.clone());
-        Harness {
-            server,
-            http,
-            control,
-        }
-    }
-
     fn get(&self, path: &str) -> RequestBuilder {
         self.http.get(format!("{}{path}", self.server.url()))
     }
@@ -113,14 +86,6 @@ impl Harness {
     fn admin(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.server.admin_url()))
-    }
-
-    async fn journal(&self) -> Journal {
-        self.control.journal().await.expect("journal")
-    }
-
-    async fn stop(self) {
-        self.server.shutdown().await;
     }
 }
 
@@ -882,7 +847,7 @@ async fn control_errors_name_the_call_and_url() {
     let h = Harness::start(mock(Vec::new())).await;
     let admin_url = h.server.admin_url();
     h.stop().await;
-    let control = ControlClient::new(admin_url.clone(), http());
+    let control = ControlClient::new(admin_url.clone(), http_client());
     let err = control.journal().await.expect_err("server is gone");
     assert_eq!(
         err.to_string(),
@@ -1031,7 +996,7 @@ async fn every_fixture_mock_survives_the_control_api_json() {
     )
     .await
     .expect("mock starts");
-    let control = ControlClient::new(server.admin_url(), http());
+    let control = ControlClient::new(server.admin_url(), http_client());
     let mut mocks = 0;
     for file in &files {
         let scenario =

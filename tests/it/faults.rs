@@ -7,13 +7,13 @@
 //! faults on an HTTPS mock (the same edge under TLS).
 
 use std::error::Error as _;
-use std::path::Path;
 use std::time::Duration;
 
-use reenact::mock::control::ControlClient;
 use reenact::mock::tls::RunCa;
 use reenact::mock::{BindOptions, JournalEntry, MockServer};
 use reenact::scenario::model::{ClockSpec, MockSpec};
+
+use crate::support::{self, http_client_builder, load_mock};
 
 /// A mock with one stub `GET /bill` answering `responses`, with `faults` (YAML, indented as list
 /// items of `faults:`).
@@ -21,10 +21,7 @@ fn mock(responses: &str, faults: &str) -> MockSpec {
     let yaml = format!(
         "id: faults\ntitle: faults\nmocks:\n  api:\n    stubs:\n      - name: bill\n        request: {{ method: GET, path: /bill }}\n        responses: {responses}\n        faults:\n{faults}\nflow:\n  - request: {{ method: GET, path: / }}\n"
     );
-    match reenact::scenario::load_bytes(Path::new("faults.yaml"), Path::new("."), yaml.as_bytes()) {
-        Ok(mut scenario) => scenario.mocks.remove(0),
-        Err(err) => panic!("invalid test scenario: {err:?}\n{yaml}"),
-    }
+    load_mock(&yaml)
 }
 
 /// The common case: one response, one fault.
@@ -35,29 +32,18 @@ fn one(fault: &str) -> MockSpec {
     )
 }
 
-struct Harness {
-    server: MockServer,
-    control: ControlClient,
-}
+/// The requests of the fault tests.
+enum Faults {}
+type Harness = support::Harness<Faults>;
 
 impl Harness {
-    async fn start(spec: MockSpec) -> Harness {
-        let clock = ClockSpec {
-            start: Some("2026-10-31T23:00:00Z".to_owned()),
-        };
-        let server = MockServer::start(spec, &clock, BindOptions::default())
-            .await
-            .expect("mock starts");
-        let control = ControlClient::new(server.admin_url(), client(Duration::from_secs(10)));
-        Harness { server, control }
-    }
-
     fn url(&self) -> String {
         format!("{}/bill", self.server.url())
     }
 
-    async fn journal(&self) -> Vec<JournalEntry> {
-        self.control.journal().await.expect("journal").entries
+    /// The journal's entries.
+    async fn entries(&self) -> Vec<JournalEntry> {
+        self.journal().await.entries
     }
 
     /// Status of each of `n` requests; `0` for a transport error.
@@ -77,10 +63,7 @@ impl Harness {
 
 /// A client that never reuses a connection, so a fault on one request cannot leak into another.
 fn client(timeout: Duration) -> reqwest::Client {
-    // reqwest is built without a crypto provider of its own; see `mock::tls`.
-    reenact::mock::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .no_proxy()
+    http_client_builder()
         .pool_max_idle_per_host(0)
         .timeout(timeout)
         .build()
@@ -149,7 +132,7 @@ async fn respond_replaces_the_answer() {
         .expect("answer");
     assert_eq!((status, body.as_str()), (503, r#"{"error":"down"}"#));
     assert_eq!(curl(&h.url(), &["-f", "-o", "/dev/null"]).await.0, 22);
-    let journal = h.journal().await;
+    let journal = h.entries().await;
     assert_eq!(journal[0].status, 503);
     assert_eq!(journal[0].fault.as_deref(), Some("respond 503"));
     h.server.shutdown().await;
@@ -161,7 +144,7 @@ async fn delay_makes_a_short_client_timeout_fire() {
     let (err, text) = get(&h.url(), Duration::from_millis(200)).await.unwrap_err();
     assert!(err.is_timeout(), "{text}");
     assert_eq!(curl(&h.url(), &["--max-time", "1"]).await.0, 28);
-    assert_eq!(h.journal().await[0].fault.as_deref(), Some("delay 30s"));
+    assert_eq!(h.entries().await[0].fault.as_deref(), Some("delay 30s"));
     h.server.shutdown().await;
 }
 
@@ -181,7 +164,7 @@ async fn timeout_sends_nothing_until_the_client_gives_up() {
     let (err, text) = get(&h.url(), Duration::from_millis(200)).await.unwrap_err();
     assert!(err.is_timeout(), "{text}");
     assert_eq!(curl(&h.url(), &["--max-time", "1"]).await.0, 28);
-    let journal = h.journal().await;
+    let journal = h.entries().await;
     assert_eq!(journal[0].status, 0);
     assert_eq!(
         journal[0].matched.as_ref().map(|m| m.name.as_str()),
@@ -224,7 +207,7 @@ async fn truncated_body_is_an_incomplete_body() {
     );
     let (code, out) = curl(&h.url(), &[]).await;
     assert_eq!((code, out.as_str()), (18, &BODY[..10]));
-    let journal = h.journal().await;
+    let journal = h.entries().await;
     assert_eq!(journal[0].status, 200);
     assert_eq!(
         journal[0].fault.as_deref(),
@@ -249,7 +232,7 @@ async fn garbage_is_not_http() {
     assert!(text.contains("invalid HTTP version parsed"), "{text}");
     let (code, _) = curl(&h.url(), &[]).await;
     assert_eq!(code, 1, "curl refuses an HTTP/0.9-looking answer");
-    assert_eq!(h.journal().await[0].status, 0);
+    assert_eq!(h.entries().await[0].status, 0);
     h.server.shutdown().await;
 }
 
@@ -293,7 +276,7 @@ async fn commit_then_reset_advances_the_sequence_and_journals_a_match() {
         .await
         .expect("answer");
     assert_eq!((status, body.as_str()), (201, "second"));
-    let journal = h.journal().await;
+    let journal = h.entries().await;
     assert_eq!(
         journal[0].matched.as_ref().map(|m| m.name.as_str()),
         Some("bill")
@@ -322,7 +305,7 @@ async fn commit_then_status_answers_it_but_journals_what_was_committed() {
         .await
         .expect("answer");
     assert_eq!(second, (201, "second".to_owned()));
-    let journal = h.journal().await;
+    let journal = h.entries().await;
     assert_eq!(journal[0].status, 201);
     assert_eq!(journal[0].fault.as_deref(), Some("commit_then respond 502"));
     h.server.shutdown().await;
@@ -450,7 +433,7 @@ async fn shutdown_is_prompt_while_a_timeout_holds_a_connection() {
     let held = tokio::spawn(async move { get(&url, Duration::from_secs(60)).await });
     // The journal entry is written before the hold starts: the signal that the fault is active.
     let mut attempts = 0;
-    while h.journal().await.is_empty() {
+    while h.entries().await.is_empty() {
         attempts += 1;
         assert!(attempts < 500, "the request never reached the mock");
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -487,9 +470,7 @@ async fn start_tls(mut spec: MockSpec) -> (MockServer, tempfile::TempDir) {
 async fn tls_get(server: &MockServer, ca_dir: &tempfile::TempDir) -> Result<(u16, String), String> {
     let pem = std::fs::read(ca_dir.path().join("ca.pem")).expect("CA file");
     let ca = reqwest::Certificate::from_pem(&pem).expect("CA certificate");
-    reenact::mock::tls::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .no_proxy()
+    let client = http_client_builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(10))
         .add_root_certificate(ca)

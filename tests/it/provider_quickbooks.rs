@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use crate::support::{self, Got, hmac_sha256_base64, load_mock, serve, text};
+use crate::support::{
+    self, Got, hmac_sha256_base64, load_mock, load_scenario, run_in_process, serve, text,
+};
 use reenact::scenario::model::MockSpec;
 use serde_json::{Value, json};
 
@@ -26,10 +28,6 @@ fn spec(with: &str, extra: &str) -> MockSpec {
 }
 
 impl Got {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
     /// The first error of a capitalised `Fault`: `(type, code, Message)`.
     fn fault(&self) -> (String, String, String) {
         let fault = &self.json["Fault"];
@@ -719,26 +717,8 @@ flow:
     capture: {{ bill_id: $.Bill.Id }}
 {flow}"#
     );
-    let scenario = reenact::scenario::load_bytes(
-        std::path::Path::new("quickbooks-webhooks.yaml"),
-        std::path::Path::new("."),
-        yaml.as_bytes(),
-    )
-    .unwrap_or_else(|err| panic!("invalid scenario: {err:?}\n{yaml}"));
-    let http = reenact::run::http_client();
-    let placement = reenact::backend::Placement::InProcess;
-    let ctx = reenact::run::RunContext {
-        http: &http,
-        project_root: std::path::Path::new("."),
-        placement: &placement,
-    };
-    reenact::run::run_scenario(
-        &scenario,
-        &reenact::run::TargetChoice::from_scenario(),
-        &ctx,
-    )
-    .await
-    .expect("the run completes")
+    let scenario = load_scenario("quickbooks-webhooks.yaml", &yaml);
+    run_in_process(&scenario, std::path::Path::new(".")).await
 }
 
 /// [KESTRA-QBO-WH], [GIST-QBO-WH]: `intuit-signature` is base64(HMAC-SHA256(raw body, verifier

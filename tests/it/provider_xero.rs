@@ -7,7 +7,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{self, Got, hmac_sha256_base64, load_mock, serve, text};
+use crate::support::{
+    self, Got, hmac_sha256_base64, load_mock, load_scenario, run_in_process, serve, text,
+};
 use reenact::scenario::model::MockSpec;
 use serde_json::{Value, json};
 
@@ -567,23 +569,8 @@ mocks:
   ready: {{ http: GET /healthz, within: 5s }}
 {rest}"#
     );
-    let name = format!("{id}.yaml");
-    let scenario = reenact::scenario::load_bytes(Path::new(&name), Path::new("."), yaml.as_bytes())
-        .unwrap_or_else(|err| panic!("invalid scenario: {err:?}\n{yaml}"));
-    let http = reenact::run::http_client();
-    let placement = reenact::backend::Placement::InProcess;
-    let ctx = reenact::run::RunContext {
-        http: &http,
-        project_root: Path::new("."),
-        placement: &placement,
-    };
-    reenact::run::run_scenario(
-        &scenario,
-        &reenact::run::TargetChoice::from_scenario(),
-        &ctx,
-    )
-    .await
-    .expect("the run completes")
+    let scenario = load_scenario(&format!("{id}.yaml"), &yaml);
+    run_in_process(&scenario, Path::new(".")).await
 }
 
 /// A tiny target for the end-to-end test: `GET /healthz`, and `POST /export` with

@@ -3,44 +3,29 @@
 //! how they combine with stub faults (a `delay` holds a concurrency slot; a fault without effect
 //! leaves states and store alone).
 
-use std::path::Path;
 use std::time::Duration;
 
-use reenact::mock::{BindOptions, ControlClient, MockServer};
-use reenact::scenario::{self, LoadError, diagnostic};
+use reenact::mock::{ControlClient, MockServer};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-/// Start the first mock of a scenario whose `mocks:` section is `mocks`.
+use crate::support::{self, load_mock};
+
+/// The shared harness: this module adds no requests of its own.
+type Harness = support::Harness;
+
+/// Start the first mock of a scenario whose `mocks:` section is `mocks`, its clock at
+/// [`support::START`].
 async fn start(mocks: &str) -> (MockServer, Client, ControlClient) {
     let yaml = format!(
-        "id: realism\ntitle: realism\nclock: {{ start: 2026-10-31T23:00:00Z }}\nmocks:\n{mocks}\nflow:\n  - request: {{ method: GET, path: / }}\n"
+        "id: realism\ntitle: realism\nmocks:\n{mocks}\nflow:\n  - request: {{ method: GET, path: / }}\n"
     );
-    let path = Path::new("realism.yaml");
-    let scenario = match scenario::load_bytes(path, Path::new("."), yaml.as_bytes()) {
-        Ok(scenario) => scenario,
-        Err(LoadError::Invalid {
-            path,
-            source_text,
-            diagnostics,
-        }) => panic!(
-            "{}",
-            diagnostic::render(&path, &source_text, &diagnostics, false)
-        ),
-        Err(e) => panic!("{e}"),
-    };
-    let spec = scenario.mocks[0].clone();
-    let server = MockServer::start(spec, &scenario.clock, BindOptions::default())
-        .await
-        .expect("mock starts");
-    // reqwest is built without a crypto provider of its own; see `mock::tls`.
-    reenact::mock::tls::install_crypto_provider();
-    let http = Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client");
-    let control = ControlClient::new(server.admin_url(), http.clone());
+    let Harness {
+        server,
+        http,
+        control,
+        ..
+    } = Harness::start(load_mock(&yaml)).await;
     (server, http, control)
 }
 

@@ -8,20 +8,12 @@
 //! curl trusting the CA, and refused by clients that do not trust it.
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use reenact::mock::control::ControlClient;
 use reenact::mock::tls::RunCa;
 use reenact::mock::webhook::{RetryPolicy, SigningSettings, WebhookRequest};
@@ -30,9 +22,8 @@ use reenact::scenario::model::{
     AfterLast, ClockSpec, DEFAULT_PRIORITY, MockSpec, PathMatcher, RequestMatcher, ResponseBody,
     ResponseSequence, ResponseSpec, SignAlgorithm, SignatureEncoding, Stub,
 };
-use tokio::net::TcpListener;
 
-const START: &str = "2026-10-31T23:00:00Z";
+use crate::support::{START, run_in_process, serve};
 
 // ---------------------------------------------------------------------------------------------
 // A scripted target
@@ -62,66 +53,40 @@ struct Target {
 impl Target {
     /// Answers the scripted answers in order, then the last one forever.
     async fn start(script: &[Answer]) -> Target {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<_>>()));
         let log = received.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let log = log.clone();
-                let script = script.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                        let log = log.clone();
-                        let script = script.clone();
-                        async move {
-                            let (parts, body) = request.into_parts();
-                            let body = body.collect().await.unwrap().to_bytes().to_vec();
-                            log.lock().unwrap().push(Received {
-                                path: parts.uri.path().to_owned(),
-                                headers: parts
-                                    .headers
-                                    .iter()
-                                    .map(|(n, v)| {
-                                        (n.to_string(), v.to_str().unwrap_or("").to_owned())
-                                    })
-                                    .collect(),
-                                body,
-                            });
-                            let answer = {
-                                let mut script = script.lock().unwrap();
-                                if script.len() > 1 {
-                                    script.pop_front().unwrap()
-                                } else {
-                                    *script.front().unwrap()
-                                }
-                            };
-                            let status = match answer {
-                                Answer::Status(status) => status,
-                                Answer::Hang => {
-                                    tokio::time::sleep(Duration::from_secs(600)).await;
-                                    500
-                                }
-                            };
-                            let mut response = Response::new(Full::new(Bytes::from_static(b"")));
-                            *response.status_mut() = status.try_into().unwrap();
-                            Ok::<_, Infallible>(response)
-                        }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+        let url = serve(move |path, headers, body| {
+            let log = log.clone();
+            let script = script.clone();
+            async move {
+                log.lock().unwrap().push(Received {
+                    path,
+                    headers: headers
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+                        .collect(),
+                    body: body.to_vec(),
                 });
+                let answer = {
+                    let mut script = script.lock().unwrap();
+                    if script.len() > 1 {
+                        script.pop_front().unwrap()
+                    } else {
+                        *script.front().unwrap()
+                    }
+                };
+                match answer {
+                    Answer::Status(status) => (status, String::new()),
+                    Answer::Hang => {
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                        (500, String::new())
+                    }
+                }
             }
-        });
-        Target {
-            url: format!("http://{addr}"),
-            received,
-        }
+        })
+        .await;
+        Target { url, received }
     }
 
     fn received(&self) -> Vec<Received> {
@@ -401,19 +366,7 @@ async fn run_yaml(dir: &Path, yaml: &str) -> reenact::run::ScenarioRun {
     let path = dir.join("scenario.yaml");
     std::fs::write(&path, yaml).unwrap();
     let scenario = reenact::scenario::load(&path).unwrap_or_else(|err| panic!("{err:?}"));
-    let http = reenact::run::http_client();
-    let ctx = reenact::run::RunContext {
-        http: &http,
-        project_root: dir,
-        placement: &reenact::backend::Placement::InProcess,
-    };
-    reenact::run::run_scenario(
-        &scenario,
-        &reenact::run::TargetChoice::from_scenario(),
-        &ctx,
-    )
-    .await
-    .unwrap()
+    run_in_process(&scenario, dir).await
 }
 
 #[tokio::test]

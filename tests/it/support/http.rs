@@ -1,6 +1,24 @@
-//! Helpers for what the tests send and get over HTTP.
+//! The tests' HTTP client and helpers for what they send and get.
+
+use std::time::Duration;
 
 use serde_json::Value;
+
+/// The tests' HTTP client: see [`http_client_builder`].
+pub fn http_client() -> reqwest::Client {
+    http_client_builder().build().expect("http client")
+}
+
+/// A client builder with no proxy, redirects not followed (a test sees the `302` itself), and a
+/// 20 s timeout, so that a mock that never answers fails the test instead of hanging it.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    // reqwest is built without a crypto provider of its own; see `mock::tls`.
+    reenact::mock::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+}
 
 /// The string `value` holds (the test fails if it is not one).
 pub fn text(value: &Value) -> String {

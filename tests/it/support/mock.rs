@@ -1,27 +1,20 @@
-//! A mock loaded from YAML as a scenario declares it, served by a real [`MockServer`] on loopback
-//! with its clock at 2026-10-31T23:00:00Z, a real HTTP client, and the control API for time and
-//! state: [`Harness`]. Each test module adds its own requests in an `impl Harness<Marker>` of
-//! its own (see [`Harness`]).
+//! A mock served by a real [`MockServer`] on loopback with its clock at [`START`], a real HTTP
+//! client, and the control API for time, state and the journal: [`Harness`]. Each test module adds
+//! its own requests in an `impl` of its own (see [`Harness`]).
 
 use std::marker::PhantomData;
-use std::path::Path;
 use std::time::Duration;
 
 use reenact::mock::control::ControlClient;
-use reenact::mock::{BindOptions, MockServer};
+use reenact::mock::{BindOptions, Journal, MockServer};
 use reenact::scenario::model::{ClockSpec, MockSpec};
+use reqwest::RequestBuilder;
 use serde_json::Value;
 
-use super::text;
+use super::{http_client, text};
 
-/// The first mock of the scenario `yaml` (which must be valid).
-pub fn load_mock(yaml: &str) -> MockSpec {
-    let path = Path::new("provider.yaml");
-    match reenact::scenario::load_bytes(path, Path::new("."), yaml.as_bytes()) {
-        Ok(mut scenario) => scenario.mocks.remove(0),
-        Err(err) => panic!("invalid test scenario: {err:?}\n{yaml}"),
-    }
-}
+/// Where a [`Harness`] mock's virtual clock starts.
+pub const START: &str = "2026-10-31T23:00:00Z";
 
 /// A running mock and the clients that drive it.
 ///
@@ -43,16 +36,23 @@ pub struct Got {
     pub json: Value,
 }
 
+impl Got {
+    /// The value of header `name`, if it is there and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 impl<Api> Harness<Api> {
-    /// Serve `spec` on loopback, its clock at 2026-10-31T23:00:00Z.
+    /// Serve `spec` on loopback, its clock at [`START`].
     pub async fn start(spec: MockSpec) -> Harness<Api> {
         let clock = ClockSpec {
-            start: Some("2026-10-31T23:00:00Z".to_owned()),
+            start: Some(START.to_owned()),
         };
         let server = MockServer::start(spec, &clock, BindOptions::default())
             .await
             .expect("mock starts");
-        let http = reenact::run::http_client();
+        let http = http_client();
         let control = ControlClient::new(server.admin_url(), http.clone());
         Harness {
             server,
@@ -62,9 +62,19 @@ impl<Api> Harness<Api> {
         }
     }
 
+    /// The mock's journal, through the control API.
+    pub async fn journal(&self) -> Journal {
+        self.control.journal().await.expect("journal")
+    }
+
+    /// Shut the mock down.
+    pub async fn stop(self) {
+        self.server.shutdown().await;
+    }
+
     /// Send `request`: what it got (the test fails if it gets no answer, or a body that is not
     /// JSON).
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Got {
+    pub async fn send(&self, request: RequestBuilder) -> Got {
         let response = request.send().await.expect("request reaches the mock");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -83,32 +93,18 @@ impl<Api> Harness<Api> {
 
     /// `POST {path}` with the URL-encoded `form`.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Got {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.send(
-            self.http
-                .post(format!("{}{path}", self.server.url()))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body),
-        )
-        .await
+        let request = self.http.post(format!("{}{path}", self.server.url()));
+        self.send(form_post(request, form)).await
     }
 
     /// `POST {path}` of the OAuth token endpoint with `form`, authenticated as the client with
     /// HTTP Basic.
     pub async fn token_at(&self, path: &str, form: &[(&str, &str)]) -> Got {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.send(
-            self.http
-                .post(format!("{}{path}", self.server.url()))
-                .basic_auth("client-id", Some("client-secret"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body),
-        )
-        .await
+        let request = self
+            .http
+            .post(format!("{}{path}", self.server.url()))
+            .basic_auth("client-id", Some("client-secret"));
+        self.send(form_post(request, form)).await
     }
 
     /// Exchange the authorization code `code-1` at `path`: `(access_token, refresh_token)`.
@@ -154,4 +150,14 @@ impl<Api> Harness<Api> {
         assert_eq!(state["provider"]["name"], name);
         state["provider"]["state"].clone()
     }
+}
+
+/// `request` with the URL-encoded `form` as its body.
+fn form_post(request: RequestBuilder, form: &[(&str, &str)]) -> RequestBuilder {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    request
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
 }
