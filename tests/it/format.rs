@@ -1,6 +1,10 @@
 //! Format tests: every fixture under `tests/fixtures/valid` loads and snapshots its parsed
 //! scenario; every fixture under `tests/fixtures/invalid` fails to load and snapshots its rendered
 //! errors; the JSON Schema accepts every valid scenario and rejects unknown keys.
+//!
+//! The fixtures are found in their folders: add `tests/fixtures/invalid/NAME.yaml`, run the tests,
+//! review the new `it__format__invalid__NAME.snap` with `cargo insta review`. One test per folder
+//! checks every fixture in it and names each one that fails.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +12,7 @@ use reenact::scenario::{self, LoadError, diagnostic, yaml};
 
 const VALID: &str = "tests/fixtures/valid";
 const INVALID: &str = "tests/fixtures/invalid";
+const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/snapshots");
 
 /// Load `bytes` as the scenario `path` inside `root`; render the errors as the CLI would.
 fn load(path: &Path, root: &Path, bytes: &[u8]) -> Result<scenario::Scenario, String> {
@@ -55,205 +60,102 @@ fn invalid(name: &str) {
     insta::assert_snapshot!(format!("invalid__{name}"), rendered);
 }
 
-macro_rules! fixtures {
-    ($check:ident: $($name:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                $check(stringify!($name));
-            }
-        )*
-    };
-}
+/// Invalid inputs that are made by the tests below, not read from a fixture file (too deep, not
+/// UTF-8, too large, a symlink): their snapshots have no fixture.
+const MADE_BY_TESTS: &[&str] = &["deeply_nested", "not_utf8", "too_large", "symlink_escape"];
 
-mod valid {
-    use super::valid;
-
-    pub const NAMES: &[&str] = &[
-        "anchors_and_block_scalars",
-        "container_target",
-        "minimal",
-        "mock_hostnames",
-        "payloads_from_files",
-        "provider_intacct",
-        "provider_quickbooks",
-        "provider_sage",
-        "provider_xero",
-        "rate_limits",
-        "request_matchers",
-        "stateful_stubs_and_templates",
-        "stub_fault_selectors",
-        "stub_faults_every_action",
-        "target_url_and_checks",
-        "webhooks_and_https",
-        "xero_duplicate_bill_after_timeout",
-        "xero_webhooks",
-        "yaml_core_schema_values",
-    ];
-
-    fixtures!(valid:
-        anchors_and_block_scalars,
-        container_target,
-        minimal,
-        mock_hostnames,
-        payloads_from_files,
-        provider_intacct,
-        provider_quickbooks,
-        provider_sage,
-        provider_xero,
-        rate_limits,
-        request_matchers,
-        stateful_stubs_and_templates,
-        stub_fault_selectors,
-        stub_faults_every_action,
-        target_url_and_checks,
-        webhooks_and_https,
-        xero_duplicate_bill_after_timeout,
-        xero_webhooks,
-        yaml_core_schema_values,
-    );
-}
-
-mod invalid {
-    use super::invalid;
-
-    pub const NAMES: &[&str] = &[
-        "absolute_path",
-        "alias_bomb",
-        "bad_clock_start",
-        "bad_durations",
-        "bad_hostnames",
-        "bad_jsonpath",
-        "bad_rate_limits",
-        "bad_regex",
-        "bad_state_and_store",
-        "bad_template_filter",
-        "bad_xpath",
-        "capture_used_before_its_step",
-        "custom_tag",
-        "customers_not_a_list",
-        "duplicate_keys",
-        "duplicate_step_names",
-        "empty",
-        "fault_actions",
-        "fault_bad_durations",
-        "fault_probability_out_of_range",
-        "fault_selectors_out_of_range",
-        "fault_unknown_keys",
-        "image_with_command_and_url",
-        "intacct_mistakes",
-        "invalid_id",
-        "json_file_not_json",
-        "missing_files",
-        "missing_flow",
-        "mock_named_reenact_target",
-        "multiple_documents",
-        "multiple_errors",
-        "path_escape_dotdot",
-        "port_without_image",
-        "provider_mistakes",
-        "quickbooks_mistakes",
-        "request_path_without_slash",
-        "response_and_responses",
-        "sage_mistakes",
-        "state_expectation_mistakes",
-        "status_999",
-        "status_is_a_string",
-        "tabs_in_line",
-        "target_variables_in_wrong_place",
-        "tls_ca_file_without_tls_mock",
-        "unclosed_template",
-        "unknown_backend",
-        "unknown_capture",
-        "unknown_field_in_expectation",
-        "unknown_field_in_step_request",
-        "unknown_field_in_stub",
-        "unknown_field_in_value_matcher",
-        "unknown_mock_in_expectation",
-        "unknown_response_variable",
-        "unknown_step_in_expectation",
-        "unknown_template_variable",
-        "unknown_top_level_field",
-        "webhook_mistakes",
-        "wrong_shapes",
-        "xero_webhook_mistakes",
-        "yaml_syntax_error",
-    ];
-
-    fixtures!(invalid:
-        absolute_path,
-        alias_bomb,
-        bad_clock_start,
-        bad_durations,
-        bad_hostnames,
-        bad_jsonpath,
-        bad_rate_limits,
-        bad_regex,
-        bad_state_and_store,
-        bad_template_filter,
-        bad_xpath,
-        capture_used_before_its_step,
-        custom_tag,
-        customers_not_a_list,
-        duplicate_keys,
-        duplicate_step_names,
-        empty,
-        fault_actions,
-        fault_bad_durations,
-        fault_probability_out_of_range,
-        fault_selectors_out_of_range,
-        fault_unknown_keys,
-        image_with_command_and_url,
-        intacct_mistakes,
-        invalid_id,
-        json_file_not_json,
-        missing_files,
-        missing_flow,
-        mock_named_reenact_target,
-        multiple_documents,
-        multiple_errors,
-        path_escape_dotdot,
-        port_without_image,
-        provider_mistakes,
-        quickbooks_mistakes,
-        response_and_responses,
-        sage_mistakes,
-        state_expectation_mistakes,
-        status_999,
-        status_is_a_string,
-        tabs_in_line,
-        target_variables_in_wrong_place,
-        tls_ca_file_without_tls_mock,
-        unclosed_template,
-        unknown_backend,
-        unknown_capture,
-        unknown_field_in_expectation,
-        unknown_field_in_step_request,
-        unknown_field_in_stub,
-        unknown_field_in_value_matcher,
-        unknown_mock_in_expectation,
-        unknown_response_variable,
-        unknown_step_in_expectation,
-        unknown_template_variable,
-        unknown_top_level_field,
-        webhook_mistakes,
-        request_path_without_slash,
-        wrong_shapes,
-        xero_webhook_mistakes,
-        yaml_syntax_error,
-    );
-}
-
-/// Every fixture file has a test above, so a new fixture cannot go unchecked.
+/// Every fixture under `tests/fixtures/valid` loads and its parsed scenario matches its snapshot.
 #[test]
-fn every_fixture_has_a_test() {
-    for (dir, names) in [(VALID, valid::NAMES), (INVALID, invalid::NAMES)] {
-        let mut found: Vec<String> = yaml_files(Path::new(dir))
-            .iter()
-            .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
-            .collect();
-        found.sort();
-        assert_eq!(found, names, "fixtures in {dir}");
+fn valid_fixtures() {
+    check_fixtures("valid", VALID, &[], valid);
+}
+
+/// Every fixture under `tests/fixtures/invalid` fails to load, with errors located in it that
+/// match its snapshot.
+#[test]
+fn invalid_fixtures() {
+    check_fixtures("invalid", INVALID, MADE_BY_TESTS, invalid);
+}
+
+/// Run `check` on every fixture of `dir` (every `*.yaml` file in it: a new fixture needs no new
+/// code), each whatever the others do, then fail naming every fixture that failed, every fixture
+/// without a snapshot, every snapshot of `kind` without a fixture (but those `made_by_tests`), and
+/// every file that is not a fixture.
+fn check_fixtures(kind: &str, dir: &str, made_by_tests: &[&str], check: fn(&str)) {
+    let mut problems = Vec::new();
+    let mut fixtures = Vec::new();
+    for path in files_in(Path::new(dir)) {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|ext| ext == "yaml") {
+            fixtures.push(name);
+        } else {
+            problems.push(format!(
+                "{}: not a fixture (fixtures end in `.yaml`)",
+                path.display()
+            ));
+        }
+    }
+    let prefix = format!("{}__{kind}__", module_path!().replace("::", "__"));
+    let snapshots: Vec<String> = files_in(Path::new(SNAPSHOTS))
+        .iter()
+        .filter_map(|path| {
+            path.file_name()?
+                .to_str()?
+                .strip_prefix(&prefix)?
+                .strip_suffix(".snap")
+        })
+        .map(str::to_owned)
+        .collect();
+    for name in &fixtures {
+        let outcome = std::panic::catch_unwind(|| check(name));
+        match (snapshots.contains(name), outcome) {
+            (true, Ok(())) => {}
+            (true, Err(panic)) => problems.push(format!("{name}: {}", panic_message(&*panic))),
+            (false, Ok(())) => problems.push(format!(
+                "{name}: had no snapshot (insta wrote one: review it, then commit it)"
+            )),
+            (false, Err(panic)) => problems.push(format!(
+                "{name}: no snapshot (review the pending one with `cargo insta review`): {}",
+                panic_message(&*panic)
+            )),
+        }
+    }
+    for name in &snapshots {
+        if !fixtures.contains(name) && !made_by_tests.contains(&name.as_str()) {
+            problems.push(format!(
+                "{prefix}{name}.snap: a snapshot without a fixture in {dir}"
+            ));
+        }
+    }
+    assert!(!fixtures.is_empty(), "no fixtures in {dir}");
+    assert!(
+        problems.is_empty(),
+        "{} problems with the {} fixtures in {dir}:\n  {}",
+        problems.len(),
+        fixtures.len(),
+        problems.join("\n  ")
+    );
+}
+
+/// The files (not folders) directly in `dir`, sorted.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// What a panic said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(message) = panic.downcast_ref::<String>() {
+        message
+    } else if let Some(message) = panic.downcast_ref::<&str>() {
+        message
+    } else {
+        "(a panic without a message)"
     }
 }
 
@@ -392,19 +294,24 @@ fn schema_accepts_every_valid_scenario() {
     let mut files = yaml_files(Path::new(VALID));
     files.extend(yaml_files(Path::new("scenarios")));
     assert!(files.len() >= 7);
+    let mut refused = Vec::new();
     for path in files {
         let value = as_json(&path);
         let errors: Vec<String> = validator
             .iter_errors(&value)
             .map(|err| format!("{} at {}", err, err.instance_path))
             .collect();
-        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+        if !errors.is_empty() {
+            refused.push(format!("{}: {errors:#?}", path.display()));
+        }
     }
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
 }
 
 #[test]
 fn schema_rejects_unknown_keys() {
     let validator = schema_validator();
+    let mut accepted = Vec::new();
     for name in [
         "unknown_field_in_stub",
         "unknown_top_level_field",
@@ -424,6 +331,9 @@ fn schema_rejects_unknown_keys() {
         "status_999",
     ] {
         let value = as_json(&PathBuf::from(format!("{INVALID}/{name}.yaml")));
-        assert!(!validator.is_valid(&value), "the schema accepts {name}");
+        if validator.is_valid(&value) {
+            accepted.push(name);
+        }
     }
+    assert!(accepted.is_empty(), "the schema accepts {accepted:?}");
 }
