@@ -775,7 +775,7 @@ mod tests {
     }
 
     #[test]
-    fn sup_5040_cloudevents_are_refused_on_1_4_2_and_taken_on_1_4_3() {
+    fn sup_5081_cloudevents_are_refused_on_1_4_2_and_taken_on_1_4_3() {
         let cloud =
             json!([{ "specversion": "1.0", "type": "qbo.bill.created.v1", "intuitentityid": "1" }]);
         assert!(matches!(
