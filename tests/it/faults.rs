@@ -48,9 +48,10 @@ impl Harness {
 
     /// Status of each of `n` requests; `0` for a transport error.
     async fn statuses(&self, n: usize) -> Vec<u16> {
+        let client = client(Duration::from_secs(10));
         let mut out = Vec::new();
         for _ in 0..n {
-            let status = client(Duration::from_secs(10))
+            let status = client
                 .get(self.url())
                 .send()
                 .await
