@@ -75,7 +75,7 @@ fn validate_demo_incidents_are_fixed() {
             "--after-cmd",
             &after,
             "-j",
-            "2",
+            "6",
         ],
     );
     let stdout = text(&output.stdout);
