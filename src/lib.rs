@@ -11,7 +11,7 @@
 //! [`json_compare`], [`money`], [`timestamp`]); the observation's data ([`observe`]) and the
 //! format ([`scenario`], [`project`]); the meaning of matchers and checks ([`matching`]); the mock
 //! engine ([`mock`]); the judges ([`verdict`], [`snapshot`], [`report`]); the runtime
-//! ([`backend`], [`target`], [`flow`]); the orchestrator ([`run`]). `tests/layers.rs` fails on a
+//! ([`backend`], [`target`], [`flow`]); the orchestrator ([`run`]). `tests/it/layers.rs` fails on a
 //! `use` that points up.
 
 pub mod backend;

@@ -134,8 +134,8 @@ impl Cx<'_> {
         let status = self.xero_status(fields.get("status"), context);
         let tax_rate = fields.get("tax_rate").map(|value| {
             let text = self.scalar_text(value, "tax_rate", context)?;
-            if crate::mock::providers::money::parse_text(&text)
-                .is_some_and(|rate| (0..=100 * crate::mock::providers::money::ONE).contains(&rate))
+            if crate::money::parse_text(&text)
+                .is_some_and(|rate| crate::money::PERCENTAGES.contains(&rate))
             {
                 return Some(text);
             }

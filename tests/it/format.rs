@@ -1,0 +1,339 @@
+//! Format tests: every fixture under `tests/fixtures/valid` loads and snapshots its parsed
+//! scenario; every fixture under `tests/fixtures/invalid` fails to load and snapshots its rendered
+//! errors; the JSON Schema accepts every valid scenario and rejects unknown keys.
+//!
+//! The fixtures are found in their folders: add `tests/fixtures/invalid/NAME.yaml`, run the tests,
+//! review the new `it__format__invalid__NAME.snap` with `cargo insta review`. One test per folder
+//! checks every fixture in it and names each one that fails.
+
+use std::path::{Path, PathBuf};
+
+use reenact::scenario::{self, LoadError, diagnostic, yaml};
+
+const VALID: &str = "tests/fixtures/valid";
+const INVALID: &str = "tests/fixtures/invalid";
+const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/snapshots");
+
+/// Load `bytes` as the scenario `path` inside `root`; render the errors as the CLI would.
+fn load(path: &Path, root: &Path, bytes: &[u8]) -> Result<scenario::Scenario, String> {
+    match scenario::load_bytes(path, root, bytes) {
+        Ok(scenario) => Ok(scenario),
+        Err(LoadError::Invalid {
+            path,
+            source_text,
+            diagnostics,
+        }) => {
+            assert!(
+                !diagnostics.is_empty(),
+                "an invalid scenario without errors"
+            );
+            Err(diagnostic::render(&path, &source_text, &diagnostics, false))
+        }
+        Err(err) => panic!("unexpected error: {err}"),
+    }
+}
+
+fn valid(name: &str) {
+    let path = PathBuf::from(format!("{VALID}/{name}.yaml"));
+    let bytes = std::fs::read(&path).unwrap();
+    match load(&path, Path::new(VALID), &bytes) {
+        Ok(scenario) => insta::assert_debug_snapshot!(format!("valid__{name}"), scenario),
+        Err(rendered) => panic!("{name} should be valid:\n{rendered}"),
+    }
+}
+
+fn invalid_bytes(name: &str, bytes: &[u8]) -> String {
+    let path = PathBuf::from(format!("{INVALID}/{name}.yaml"));
+    let rendered = load(&path, Path::new(INVALID), bytes)
+        .err()
+        .unwrap_or_else(|| panic!("{name} should be invalid"));
+    assert!(
+        rendered.contains(&format!("--> {INVALID}/{name}.yaml")),
+        "{rendered}"
+    );
+    rendered
+}
+
+fn invalid(name: &str) {
+    let bytes = std::fs::read(format!("{INVALID}/{name}.yaml")).unwrap();
+    let rendered = invalid_bytes(name, &bytes);
+    insta::assert_snapshot!(format!("invalid__{name}"), rendered);
+}
+
+/// Invalid inputs that are made by the tests below, not read from a fixture file (too deep, not
+/// UTF-8, too large, a symlink): their snapshots have no fixture.
+const MADE_BY_TESTS: &[&str] = &["deeply_nested", "not_utf8", "too_large", "symlink_escape"];
+
+/// Every fixture under `tests/fixtures/valid` loads and its parsed scenario matches its snapshot.
+#[test]
+fn valid_fixtures() {
+    check_fixtures("valid", VALID, &[], valid);
+}
+
+/// Every fixture under `tests/fixtures/invalid` fails to load, with errors located in it that
+/// match its snapshot.
+#[test]
+fn invalid_fixtures() {
+    check_fixtures("invalid", INVALID, MADE_BY_TESTS, invalid);
+}
+
+/// Run `check` on every fixture of `dir` (every `*.yaml` file in it: a new fixture needs no new
+/// code), each whatever the others do, then fail naming every fixture that failed, every fixture
+/// without a snapshot, every snapshot of `kind` without a fixture (but those `made_by_tests`), and
+/// every file that is not a fixture.
+fn check_fixtures(kind: &str, dir: &str, made_by_tests: &[&str], check: fn(&str)) {
+    let mut problems = Vec::new();
+    let mut fixtures = Vec::new();
+    for path in files_in(Path::new(dir)) {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|ext| ext == "yaml") {
+            fixtures.push(name);
+        } else {
+            problems.push(format!(
+                "{}: not a fixture (fixtures end in `.yaml`)",
+                path.display()
+            ));
+        }
+    }
+    let prefix = format!("{}__{kind}__", module_path!().replace("::", "__"));
+    let snapshots: Vec<String> = files_in(Path::new(SNAPSHOTS))
+        .iter()
+        .filter_map(|path| {
+            path.file_name()?
+                .to_str()?
+                .strip_prefix(&prefix)?
+                .strip_suffix(".snap")
+        })
+        .map(str::to_owned)
+        .collect();
+    for name in &fixtures {
+        let outcome = std::panic::catch_unwind(|| check(name));
+        match (snapshots.contains(name), outcome) {
+            (true, Ok(())) => {}
+            (true, Err(panic)) => problems.push(format!("{name}: {}", panic_message(&*panic))),
+            (false, Ok(())) => problems.push(format!(
+                "{name}: had no snapshot (insta wrote one: review it, then commit it)"
+            )),
+            (false, Err(panic)) => problems.push(format!(
+                "{name}: no snapshot (review the pending one with `cargo insta review`): {}",
+                panic_message(&*panic)
+            )),
+        }
+    }
+    for name in &snapshots {
+        if !fixtures.contains(name) && !made_by_tests.contains(&name.as_str()) {
+            problems.push(format!(
+                "{prefix}{name}.snap: a snapshot without a fixture in {dir}"
+            ));
+        }
+    }
+    assert!(!fixtures.is_empty(), "no fixtures in {dir}");
+    assert!(
+        problems.is_empty(),
+        "{} problems with the {} fixtures in {dir}:\n  {}",
+        problems.len(),
+        fixtures.len(),
+        problems.join("\n  ")
+    );
+}
+
+/// The files (not folders) directly in `dir`, sorted.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// What a panic said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(message) = panic.downcast_ref::<String>() {
+        message
+    } else if let Some(message) = panic.downcast_ref::<&str>() {
+        message
+    } else {
+        "(a panic without a message)"
+    }
+}
+
+#[test]
+fn invalid_deeply_nested() {
+    let depth = 200;
+    let text = format!(
+        "id: deep\ntitle: deep\nflow:\n  - request: {{ method: GET, path: /, json: {}{} }}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let rendered = invalid_bytes("deeply_nested", text.as_bytes());
+    insta::assert_snapshot!("invalid__deeply_nested", rendered);
+}
+
+#[test]
+fn invalid_not_utf8() {
+    let bytes = b"id: latin1\ntitle: caf\xe9 cr\xe8me\nflow: []\n";
+    let rendered = invalid_bytes("not_utf8", bytes);
+    insta::assert_snapshot!("invalid__not_utf8", rendered);
+}
+
+#[test]
+fn invalid_too_large() {
+    let mut bytes = b"id: big\ntitle: big\n".to_vec();
+    bytes.resize(yaml::MAX_INPUT_BYTES + 1, b'#');
+    let rendered = invalid_bytes("too_large", &bytes);
+    insta::assert_snapshot!("invalid__too_large", rendered);
+}
+
+#[cfg(unix)]
+#[test]
+fn invalid_symlink_escape() {
+    let project = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.json"), "{\"token\": 1}").unwrap();
+    std::fs::write(project.path().join("reenact.toml"), "").unwrap();
+    std::fs::create_dir(project.path().join("scenarios")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.json"),
+        project.path().join("scenarios/payload.json"),
+    )
+    .unwrap();
+    let scenario = project.path().join("scenarios/symlink_escape.yaml");
+    std::fs::write(
+        &scenario,
+        "id: symlink\ntitle: a payload that links outside\nflow:\n  - request: { method: POST, path: /x, json_file: payload.json }\n",
+    )
+    .unwrap();
+    // `load` finds the root through `reenact.toml`, as the CLI does.
+    let Err(LoadError::Invalid {
+        source_text,
+        diagnostics,
+        ..
+    }) = scenario::load(&scenario)
+    else {
+        panic!("a symlink out of the root must be an error")
+    };
+    let rendered = diagnostic::render(
+        Path::new("scenarios/symlink_escape.yaml"),
+        &source_text,
+        &diagnostics,
+        false,
+    );
+    let root = regex_escape(&project.path().display().to_string());
+    insta::with_settings!({ filters => vec![(root.as_str(), "[ROOT]")] }, {
+        insta::assert_snapshot!("invalid__symlink_escape", rendered);
+    });
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
+}
+
+/// The multiple-errors fixture reports each of its problems, not only the first.
+#[test]
+fn all_errors_of_a_file_are_reported() {
+    let path = PathBuf::from(format!("{INVALID}/multiple_errors.yaml"));
+    let bytes = std::fs::read(&path).unwrap();
+    let Err(LoadError::Invalid { diagnostics, .. }) =
+        scenario::load_bytes(&path, Path::new(INVALID), &bytes)
+    else {
+        panic!("multiple_errors.yaml must be invalid")
+    };
+    let lines: Vec<usize> = diagnostics
+        .iter()
+        .map(|d| d.span.expect("located").line)
+        .collect();
+    assert_eq!(lines, [1, 3, 8, 11, 12, 14, 14, 16, 17], "{diagnostics:#?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema
+// ---------------------------------------------------------------------------------------------
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(yaml_files(&path));
+        } else if path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn schema_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(reenact::scenario::schema::json_schema()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn as_json(path: &Path) -> serde_json::Value {
+    let node = yaml::parse(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|errors| panic!("{}: {errors:?}", path.display()));
+    yaml::to_json(&node).unwrap()
+}
+
+#[test]
+fn schema_accepts_every_valid_scenario() {
+    let validator = schema_validator();
+    let mut files = yaml_files(Path::new(VALID));
+    files.extend(yaml_files(Path::new("scenarios")));
+    assert!(files.len() >= 7);
+    let mut refused = Vec::new();
+    for path in files {
+        let value = as_json(&path);
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|err| format!("{} at {}", err, err.instance_path))
+            .collect();
+        if !errors.is_empty() {
+            refused.push(format!("{}: {errors:#?}", path.display()));
+        }
+    }
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+}
+
+#[test]
+fn schema_rejects_unknown_keys() {
+    let validator = schema_validator();
+    let mut accepted = Vec::new();
+    for name in [
+        "unknown_field_in_stub",
+        "unknown_top_level_field",
+        "unknown_field_in_step_request",
+        "unknown_field_in_expectation",
+        "unknown_field_in_value_matcher",
+        "provider_mistakes",
+        "intacct_mistakes",
+        "quickbooks_mistakes",
+        "sage_mistakes",
+        "state_expectation_mistakes",
+        "fault_unknown_keys",
+        "fault_actions",
+        "fault_selectors_out_of_range",
+        "fault_probability_out_of_range",
+        "missing_flow",
+        "status_999",
+    ] {
+        let value = as_json(&PathBuf::from(format!("{INVALID}/{name}.yaml")));
+        if validator.is_valid(&value) {
+            accepted.push(name);
+        }
+    }
+    assert!(accepted.is_empty(), "the schema accepts {accepted:?}");
+}

@@ -1,0 +1,22 @@
+//! reenact's integration tests, in one binary (`cargo test --test it`): one module per area,
+//! sharing the harness in [`support`]. One binary links the dependency tree once, instead of once
+//! per test file, and runs every test in one process, in parallel threads, so every test starts
+//! its own mocks and targets on ports the OS picks, in temp folders of its own.
+//!
+//! Filter by module: `cargo test --test it -- format::`. The Docker tests are ignored unless
+//! asked for: `cargo test --test it -- --ignored docker::` (`.ci/run` does).
+
+mod support;
+
+mod cli;
+mod docker;
+mod engine;
+mod faults;
+mod format;
+mod layers;
+mod provider_intacct;
+mod provider_quickbooks;
+mod provider_sage;
+mod provider_xero;
+mod realism;
+mod webhooks_https;

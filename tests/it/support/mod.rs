@@ -1,0 +1,15 @@
+//! The harness the test modules share: the repository and the demo target, a mock started from a
+//! scenario snippet (or a `MockSpec`) with the clients that drive it, scenario snippets run in
+//! process, a stand-in target, and the HTTP client.
+
+mod demo;
+mod http;
+mod mock;
+mod scenario;
+mod target;
+
+pub use demo::{demo, demo_cmd, repo};
+pub use http::{hmac_sha256_base64, http_client, http_client_builder, text};
+pub use mock::{Got, Harness, START};
+pub use scenario::{load_mock, load_scenario, run_in_process};
+pub use target::serve;
