@@ -6,7 +6,7 @@
 
 /// An error with its sources on one line, `a: b: c`; a source whose text the line already holds
 /// is left out.
-pub fn one_line(err: &dyn std::error::Error) -> String {
+pub(crate) fn one_line(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -26,7 +26,7 @@ use crate::scenario::model::{
 use crate::scenario::template::{self, RenderError, Template};
 
 /// What the flow needs from the run around it.
-pub struct FlowContext<'a> {
+pub(crate) struct FlowContext<'a> {
     /// Client for requests to the target.
     pub http: &'a reqwest::Client,
     /// Base URL of the target.
@@ -43,7 +43,7 @@ pub struct FlowContext<'a> {
 }
 
 /// Replay `steps` in order; returns one observation per step that ran.
-pub async fn replay(steps: &[Step], ctx: &FlowContext<'_>) -> Vec<StepObservation> {
+pub(crate) async fn replay(steps: &[Step], ctx: &FlowContext<'_>) -> Vec<StepObservation> {
     let mut captures: BTreeMap<String, String> = BTreeMap::new();
     let mut observed = Vec::with_capacity(steps.len());
     for step in steps {

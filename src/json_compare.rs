@@ -12,16 +12,7 @@ use serde_json::{Number, Value};
 /// are fine). Arrays: every expected element is contained in some actual element (order and
 /// extra elements do not matter). Numbers compare by value (`1` equals `1.0`). Other scalars
 /// compare equal.
-///
-/// ```
-/// use reenact::json_compare::json_contains;
-/// use serde_json::json;
-///
-/// let actual = json!({"id": "bill-1", "lines": [{"amount": 10.0}, {"amount": 5}]});
-/// assert!(json_contains(&actual, &json!({"lines": [{"amount": 10}]})));
-/// assert!(!json_contains(&actual, &json!({"id": "bill-2"})));
-/// ```
-pub fn json_contains(actual: &Value, expected: &Value) -> bool {
+pub(crate) fn json_contains(actual: &Value, expected: &Value) -> bool {
     match (actual, expected) {
         (Value::Object(actual), Value::Object(expected)) => expected.iter().all(|(key, value)| {
             actual
@@ -38,7 +29,7 @@ pub fn json_contains(actual: &Value, expected: &Value) -> bool {
 
 /// Whether two JSON documents are equal: same keys (in any order), arrays element by element,
 /// numbers by value (`1` equals `1.0`).
-pub fn json_equals(actual: &Value, expected: &Value) -> bool {
+pub(crate) fn json_equals(actual: &Value, expected: &Value) -> bool {
     match (actual, expected) {
         (Value::Object(actual), Value::Object(expected)) => {
             actual.len() == expected.len()

@@ -1,22 +1,6 @@
-//! The `reenact` binary: parse arguments, dispatch to a subcommand, render errors, exit.
+//! The `reenact` binary. The command line lives in the library ([`reenact::main`]), so that what it
+//! uses stays private to the crate and the library's public API is only what users call.
 
-mod cli;
-
-use std::process::ExitCode;
-
-use clap::Parser;
-
-fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    cli::init_logging(args.verbose);
-    let out = cli::Output::new(args.color);
-    let ended = cli::runtime().and_then(|runtime| runtime.block_on(cli::dispatch(args, &out)));
-    let code = match ended {
-        Ok(outcome) => outcome.exit_code(),
-        Err(err) => {
-            out.error(&err);
-            err.exit_code()
-        }
-    };
-    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+fn main() -> std::process::ExitCode {
+    reenact::main()
 }

@@ -15,13 +15,13 @@ const MAX_DECIMALS: usize = 4;
 const MAX_WHOLE_DIGITS: usize = 20;
 
 /// The tax rates a percentage may be: 0 to 100, bounds included.
-pub const PERCENTAGES: RangeInclusive<Decimal> = Decimal::ZERO..=Decimal::ONE_HUNDRED;
+pub(crate) const PERCENTAGES: RangeInclusive<Decimal> = Decimal::ZERO..=Decimal::ONE_HUNDRED;
 
 /// A decimal string with at most 4 decimals (`"12.5"`, `"-3"`, `"0.0001"`), exactly.
 ///
 /// Only an optional `-`, 1 to 20 digits and optionally a `.` with 1 to 4 digits: no `+`, `_`,
 /// spaces, exponent, `.5` or `1.` (rust_decimal's own parser would take some of those).
-pub fn parse_text(text: &str) -> Option<Decimal> {
+pub(crate) fn parse_text(text: &str) -> Option<Decimal> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
@@ -38,7 +38,7 @@ pub fn parse_text(text: &str) -> Option<Decimal> {
 }
 
 /// A JSON number or decimal string as a [`Decimal`]; numbers are read from their JSON text.
-pub fn parse(value: &Value) -> Option<Decimal> {
+pub(crate) fn parse(value: &Value) -> Option<Decimal> {
     match value {
         Value::Number(number) => parse_text(&number.to_string()),
         Value::String(text) => parse_text(text),
@@ -50,7 +50,7 @@ pub fn parse(value: &Value) -> Option<Decimal> {
 ///
 /// Round an exact value only, and only once: rounding 0.5 × 0.0099 = 0.00495 first to 4
 /// decimals and then to cents would give 0.01 instead of 0.00.
-pub fn cents(value: Decimal) -> Decimal {
+pub(crate) fn cents(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
@@ -60,7 +60,7 @@ pub fn cents(value: Decimal) -> Decimal {
 /// digits, which leave few decimals when the whole part is large: rounding that to cents would
 /// round twice. So the whole part is divided exactly, and only the remainder's share (less than
 /// 1, so good to 28 decimals) is rounded to cents.
-pub fn cents_of_quotient(numerator: Decimal, denominator: Decimal) -> Decimal {
+pub(crate) fn cents_of_quotient(numerator: Decimal, denominator: Decimal) -> Decimal {
     let remainder = numerator % denominator;
     let whole = (numerator - remainder) / denominator;
     whole + cents(remainder / denominator)
@@ -68,7 +68,7 @@ pub fn cents_of_quotient(numerator: Decimal, denominator: Decimal) -> Decimal {
 
 /// An amount (at most 4 decimals) as the JSON number its shortest text reads as (`12.3400` →
 /// `12.34`, `-0` → `0`), read by serde_json like any number of a body.
-pub fn to_json(amount: Decimal) -> Value {
+pub(crate) fn to_json(amount: Decimal) -> Value {
     serde_json::from_str(&amount.normalize().to_string()).unwrap_or(Value::Null)
 }
 

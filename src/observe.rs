@@ -1,7 +1,7 @@
 //! The observation: everything one run of one scenario saw.
 //!
 //! It is plain data, serializable, built by [`crate::run`] and read by [`crate::verdict`] (to
-//! judge), [`crate::snapshot`] (to normalize and compare) and the reports. The parts a mock
+//! judge), `crate::snapshot` (to normalize and compare) and the reports. The parts a mock
 //! records itself ([`Journal`], and a webhook's [`Delivery`]) are defined here too, so the engine
 //! writes the observation's types and nothing below the runner depends on the runner.
 

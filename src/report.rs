@@ -12,11 +12,11 @@ use crate::snapshot;
 use crate::verdict::{Behaviour, ExpectationResult, Verdict};
 
 /// Version of the JSON report shapes.
-pub const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 1;
 
 /// `reenact run --format json`.
 #[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
+pub(crate) struct RunReport {
     /// Report shape version.
     pub version: u32,
     /// Always `run`.
@@ -30,7 +30,7 @@ pub struct RunReport {
 /// Outcome of one scenario in `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Expectations held and the snapshot matched (or was accepted).
     Passed,
     /// An expectation, a step or the snapshot failed.
@@ -41,7 +41,7 @@ pub enum Outcome {
 
 /// One scenario in a run report.
 #[derive(Debug, Clone, Serialize)]
-pub struct RunItem {
+pub(crate) struct RunItem {
     /// Scenario id.
     pub id: String,
     /// Scenario title.
@@ -75,7 +75,7 @@ pub struct RunItem {
 
 /// A failed flow step.
 #[derive(Debug, Clone, Serialize)]
-pub struct FailedStep {
+pub(crate) struct FailedStep {
     /// Step name.
     pub name: String,
     /// Why it failed.
@@ -84,7 +84,7 @@ pub struct FailedStep {
 
 /// `reenact validate --format json`.
 #[derive(Debug, Clone, Serialize)]
-pub struct ValidateReport {
+pub(crate) struct ValidateReport {
     /// Report shape version.
     pub version: u32,
     /// Always `validate`.
@@ -101,7 +101,7 @@ pub struct ValidateReport {
 
 /// One scenario in a validate report.
 #[derive(Debug, Clone, Serialize)]
-pub struct ValidateItem {
+pub(crate) struct ValidateItem {
     /// Scenario id.
     pub id: String,
     /// Scenario title.
@@ -124,7 +124,7 @@ pub struct ValidateItem {
 
 /// How one build behaved over its runs.
 #[derive(Debug, Clone, Serialize)]
-pub struct BuildSummary {
+pub(crate) struct BuildSummary {
     /// Behaviour of each run.
     pub behaviours: Vec<Behaviour>,
     /// Expectation results of the first run.
@@ -135,7 +135,7 @@ pub struct BuildSummary {
 
 /// The behaviour difference between two builds.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct BehaviourDiff {
+pub(crate) struct BehaviourDiff {
     /// JSON pointers into the normalized observation that differ between repeated runs of the
     /// same build; they are masked before comparing builds.
     pub noise: Vec<String>,
@@ -146,7 +146,7 @@ pub struct BehaviourDiff {
 }
 
 /// Compare the normalized observations of two builds (one or more runs each).
-pub fn behaviour_diff(before: &[Value], after: &[Value]) -> BehaviourDiff {
+pub(crate) fn behaviour_diff(before: &[Value], after: &[Value]) -> BehaviourDiff {
     let mut noise: Vec<String> = Vec::new();
     for runs in [before, after] {
         for pair in runs.windows(2) {

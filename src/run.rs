@@ -7,7 +7,7 @@
 //!
 //! A container target (`image`) joins the mocks on the run's Docker network: its templates see
 //! the mocks' in-network URLs (`http://NAME:8080`), its own port inside the container and the CA
-//! copied into it, and webhooks reach it at `http://reenact-target:PORT`. [`unsupported`] is the
+//! copied into it, and webhooks reach it at `http://reenact-target:PORT`. `unsupported` is the
 //! one place that decides what a backend cannot run with a given target.
 
 use std::collections::BTreeMap;
@@ -26,7 +26,8 @@ use crate::observe::Observation;
 use crate::project::{Project, TargetDef};
 use crate::scenario::model::{DEFAULT_TARGET_PORT, Launch as ScenarioLaunch, Scenario};
 use crate::scenario::template::{Template, TemplateSyntaxError};
-use crate::target::{self, Launch, RunningTarget, TargetError};
+pub use crate::target::TargetError;
+use crate::target::{self, Launch, RunningTarget};
 use crate::verdict::{Behaviour, ExpectationResult, evaluate_expectations};
 
 /// A target to run scenarios against: named in `reenact.toml`, given inline, or the scenario's own.
@@ -90,7 +91,7 @@ pub fn unsupported(scenario: &Scenario, choice: &TargetChoice, docker: bool) -> 
 
 /// Image an `image_from` target's binary (after its `build`), as `reenact image` does, and
 /// make the target use that image. Nothing to do for other targets.
-pub async fn image_target(
+pub(crate) async fn image_target(
     choice: &mut TargetChoice,
     root: &Path,
     placement: &Placement,
@@ -253,7 +254,7 @@ pub enum RunError {
 
 /// What a run keeps on disk while it lasts: the CA of its HTTPS mocks. Dropping it removes the
 /// folder, so every exit path (errors, panics) cleans up.
-pub struct RunFolder {
+pub(crate) struct RunFolder {
     dir: tempfile::TempDir,
     ca: RunCa,
     ca_file: PathBuf,
@@ -261,7 +262,7 @@ pub struct RunFolder {
 
 impl RunFolder {
     /// A fresh folder holding a fresh CA as `ca.pem`.
-    pub fn create() -> Result<RunFolder, RunError> {
+    pub(crate) fn create() -> Result<RunFolder, RunError> {
         let dir = tempfile::Builder::new()
             .prefix("reenact-run-")
             .tempdir()
@@ -279,17 +280,17 @@ impl RunFolder {
     }
 
     /// The CA that issues the HTTPS mocks' certificates.
-    pub fn ca(&self) -> &RunCa {
+    pub(crate) fn ca(&self) -> &RunCa {
         &self.ca
     }
 
     /// The CA certificate (PEM) for clients to trust.
-    pub fn ca_file(&self) -> &Path {
+    pub(crate) fn ca_file(&self) -> &Path {
         &self.ca_file
     }
 
     /// Remove the folder now, reporting (not failing on) a folder that will not go.
-    pub fn remove(self) {
+    pub(crate) fn remove(self) {
         let path = self.dir.path().to_path_buf();
         if let Err(err) = self.dir.close() {
             tracing::warn!(path = %path.display(), error = %err, "failed to remove the run folder");
@@ -308,7 +309,7 @@ fn known_targets(known: &[String]) -> String {
 /// Run a target's `build` command, if it has one, in the project root. With `show_progress`
 /// its output goes to reenact's stderr as it comes (a cold cargo build takes minutes, and the
 /// user should see it move); otherwise it is captured and shown only when the build fails.
-pub fn build_target(
+pub(crate) fn build_target(
     choice: &TargetChoice,
     root: &Path,
     show_progress: bool,
@@ -715,7 +716,7 @@ fn template_var(
 }
 
 /// Why an inline command (`--target-cmd`, `--before-cmd`, `--after-cmd`) does not split into
-/// words ([`split_command`]).
+/// words (`split_command`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     /// A `{{` placeholder has no `}}`.
@@ -747,7 +748,7 @@ pub enum CommandError {
 /// Split an inline command (`--after-cmd "bin/app --release 1.4.3"`) into words, honouring
 /// single quotes, double quotes and backslash escapes as a POSIX shell does (no expansions). A
 /// `{{ … }}` placeholder stays in one word, spaces and all. Every word must be a valid template.
-pub fn split_command(text: &str) -> Result<Vec<String>, CommandError> {
+pub(crate) fn split_command(text: &str) -> Result<Vec<String>, CommandError> {
     let mut words = Vec::new();
     let mut current = String::new();
     let mut in_word = false;

@@ -19,9 +19,9 @@ use crate::observe::{Delivery, Observation};
 use crate::verdict::ExpectationResult;
 
 /// What replaces a redacted value.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 /// What replaces a value that differs between repeated runs of one build.
-pub const NOISE: &str = "[noise]";
+pub(crate) const NOISE: &str = "[noise]";
 
 /// Request headers left out of snapshots: they change from run to run or say nothing.
 const VOLATILE_HEADERS: &[&str] = &[
@@ -69,7 +69,7 @@ const SECRET_NAME_PARTS: &[&str] = &[
 const NOT_SECRET_NAMES: &[&str] = &["synctoken"];
 
 /// Whether a key, field or header name holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
+pub(crate) fn is_secret_name(name: &str) -> bool {
     let folded: String = name
         .chars()
         .filter(|c| *c != '_' && *c != '-')
@@ -85,7 +85,7 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Redact secrets in free text: bearer and basic credentials, `name=value` pairs whose name is
 /// secret, and the text of XML elements whose name is secret or a session id (Intacct's
 /// `<password>` and `<sessionid>`).
-pub fn redact_text(text: &str) -> String {
+pub(crate) fn redact_text(text: &str) -> String {
     type Patterns = (regex::Regex, regex::Regex, regex::Regex);
     static PATTERNS: std::sync::OnceLock<Patterns> = std::sync::OnceLock::new();
     let (credentials, pairs, elements) = PATTERNS.get_or_init(|| {
@@ -105,7 +105,20 @@ pub fn redact_text(text: &str) -> String {
 }
 
 /// Turn an observation and its expectation results into the normalized, redacted document that
-/// snapshots store and validate compares.
+/// snapshots store and validate compares: URLs and ports by name, secrets redacted, plus the
+/// JSONPaths in `redact` (a scenario's `snapshot.redact`).
+///
+/// ```
+/// use reenact::observe::Observation;
+///
+/// let observation = Observation {
+///     target_url: "http://127.0.0.1:41234".to_owned(),
+///     ..Observation::default()
+/// };
+/// let document = reenact::snapshot::normalize(&observation, &[], &[]);
+/// assert!(document.is_object());
+/// assert!(!document.to_string().contains("41234"), "ports are not part of a snapshot");
+/// ```
 pub fn normalize(
     observation: &Observation,
     expectations: &[ExpectationResult],
@@ -415,7 +428,7 @@ fn redact_path(document: &mut Value, path: &str) {
 }
 
 /// JSON pointers of the leaves where two documents differ.
-pub fn differing_paths(a: &Value, b: &Value) -> Vec<String> {
+pub(crate) fn differing_paths(a: &Value, b: &Value) -> Vec<String> {
     let mut out = Vec::new();
     collect_differences(a, b, String::new(), &mut out);
     out
@@ -444,7 +457,7 @@ fn collect_differences(a: &Value, b: &Value, at: String, out: &mut Vec<String>) 
 }
 
 /// Replace the values at these JSON pointers with [`NOISE`].
-pub fn mask(document: &mut Value, pointers: &[String]) {
+pub(crate) fn mask(document: &mut Value, pointers: &[String]) {
     for pointer in pointers {
         if let Some(target) = document.pointer_mut(pointer) {
             *target = json!(NOISE);
@@ -453,12 +466,12 @@ pub fn mask(document: &mut Value, pointers: &[String]) {
 }
 
 /// The text stored in a snapshot: pretty JSON.
-pub fn render(document: &Value) -> String {
+pub(crate) fn render(document: &Value) -> String {
     serde_json::to_string_pretty(document).unwrap_or_else(|_| document.to_string())
 }
 
 /// A unified diff between two texts (`-` old, `+` new).
-pub fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+pub(crate) fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
@@ -468,7 +481,7 @@ pub fn diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
 
 /// How an observation compared with its accepted snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Comparison {
+pub(crate) enum Comparison {
     /// Same as the accepted snapshot.
     Matches,
     /// Stored as the accepted snapshot (`--accept`).
@@ -486,7 +499,7 @@ pub enum Comparison {
 
 /// Why a snapshot file could not be read or written.
 #[derive(Debug, thiserror::Error)]
-pub enum SnapshotError {
+pub(crate) enum SnapshotError {
     /// Reading or writing failed.
     #[error("failed to {action} `{}`", path.display())]
     Io {
@@ -509,12 +522,12 @@ pub enum SnapshotError {
 }
 
 /// Where the accepted snapshot of a scenario lives.
-pub fn snapshot_path(dir: &Path, id: &str) -> PathBuf {
+pub(crate) fn snapshot_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.snap"))
 }
 
 /// The pending file beside an accepted snapshot path.
-pub fn pending_path(snap: &Path) -> PathBuf {
+pub(crate) fn pending_path(snap: &Path) -> PathBuf {
     let mut name = snap.as_os_str().to_owned();
     name.push(".new");
     PathBuf::from(name)
@@ -523,7 +536,7 @@ pub fn pending_path(snap: &Path) -> PathBuf {
 /// Compare `content` with the accepted snapshot of scenario `id` in `dir`. With `accept`, store
 /// it; otherwise write a `.snap.new` when it is new or differs (also under `CI=true`), and remove
 /// a stale `.snap.new` when it matches.
-pub fn compare(
+pub(crate) fn compare(
     dir: &Path,
     id: &str,
     source: &str,
@@ -559,7 +572,7 @@ pub fn compare(
 }
 
 /// Read the content of a snapshot file (via insta, so the format stays insta's).
-pub fn read_contents(path: &Path) -> Result<String, SnapshotError> {
+pub(crate) fn read_contents(path: &Path) -> Result<String, SnapshotError> {
     let snapshot = insta::Snapshot::from_file(path).map_err(|err| SnapshotError::Format {
         path: path.to_path_buf(),
         message: err.to_string(),
@@ -576,7 +589,7 @@ pub fn read_contents(path: &Path) -> Result<String, SnapshotError> {
 }
 
 /// Write a snapshot file in insta's format, atomically (temp file, then rename).
-pub fn write_snapshot(
+pub(crate) fn write_snapshot(
     path: &Path,
     source: &str,
     title: &str,
@@ -616,7 +629,7 @@ fn remove_if_exists(path: &Path) -> Result<(), SnapshotError> {
 
 /// A `.snap.new` file waiting for review.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// The `.snap.new` file.
     pub pending: PathBuf,
     /// The accepted snapshot it would replace (may not exist yet).
@@ -624,7 +637,7 @@ pub struct Pending {
 }
 
 /// Every pending snapshot under `dir` (recursively), sorted.
-pub fn find_pending(dir: &Path) -> Result<Vec<Pending>, SnapshotError> {
+pub(crate) fn find_pending(dir: &Path) -> Result<Vec<Pending>, SnapshotError> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
@@ -660,7 +673,7 @@ pub fn find_pending(dir: &Path) -> Result<Vec<Pending>, SnapshotError> {
 }
 
 /// Accept a pending snapshot: it replaces the accepted one.
-pub fn accept_pending(pending: &Pending) -> Result<(), SnapshotError> {
+pub(crate) fn accept_pending(pending: &Pending) -> Result<(), SnapshotError> {
     std::fs::rename(&pending.pending, &pending.accepted).map_err(|source| SnapshotError::Io {
         action: "write",
         path: pending.accepted.clone(),
@@ -669,7 +682,7 @@ pub fn accept_pending(pending: &Pending) -> Result<(), SnapshotError> {
 }
 
 /// Reject a pending snapshot: it is deleted.
-pub fn reject_pending(pending: &Pending) -> Result<(), SnapshotError> {
+pub(crate) fn reject_pending(pending: &Pending) -> Result<(), SnapshotError> {
     remove_if_exists(&pending.pending)
 }
 

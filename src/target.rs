@@ -28,11 +28,11 @@ use crate::errors;
 use crate::scenario::model::ReadySpec;
 
 /// Lines of target output kept for the observation and error messages.
-pub const LOG_TAIL_LINES: usize = 200;
+pub(crate) const LOG_TAIL_LINES: usize = 200;
 
 /// How to start or reach a target, with every template already rendered.
 #[derive(Debug, Clone)]
-pub enum Launch {
+pub(crate) enum Launch {
     /// Run a program.
     Command {
         /// Program path (relative paths resolve against `cwd`).
@@ -109,7 +109,7 @@ impl TargetError {
 type LogBuffer = Arc<Mutex<VecDeque<String>>>;
 
 /// A started (or reached) target.
-pub struct RunningTarget {
+pub(crate) struct RunningTarget {
     base_url: String,
     /// The URL the mocks deliver webhooks to (differs from `base_url` for a container target).
     network_url: String,
@@ -123,7 +123,7 @@ pub struct RunningTarget {
 
 impl RunningTarget {
     /// Start the target and wait for readiness.
-    pub async fn start(
+    pub(crate) async fn start(
         launch: &Launch,
         ready: Option<&ReadySpec>,
         http: &reqwest::Client,
@@ -156,7 +156,7 @@ impl RunningTarget {
 
     /// Start a container target on `run`'s network, follow its output and wait for readiness
     /// (through its published port). The container belongs to `run`, which removes it.
-    pub async fn start_container(
+    pub(crate) async fn start_container(
         run: &mut DockerRun,
         launch: &ContainerLaunch,
         ready: Option<&ReadySpec>,
@@ -208,7 +208,7 @@ impl RunningTarget {
 
     /// Base URL as the mocks reach it: the same as [`RunningTarget::base_url`] for a process or
     /// URL target, `http://reenact-target:PORT` for a container target.
-    pub fn network_url(&self) -> &str {
+    pub(crate) fn network_url(&self) -> &str {
         &self.network_url
     }
 
@@ -236,12 +236,12 @@ impl RunningTarget {
     }
 
     /// Base URL, e.g. `http://127.0.0.1:40123`.
-    pub fn base_url(&self) -> &str {
+    pub(crate) fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// The last lines the target printed (stdout and stderr interleaved as they arrived).
-    pub fn log_tail(&self) -> Vec<String> {
+    pub(crate) fn log_tail(&self) -> Vec<String> {
         lock(&self.logs).iter().cloned().collect()
     }
 
@@ -289,7 +289,7 @@ impl RunningTarget {
 
     /// Stop the target: SIGTERM to its process group, SIGKILL after 3 seconds; then collect the
     /// rest of its output. Idempotent.
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(container) = self.container.take() {
             // SIGTERM, then SIGKILL after the grace period; the run removes the container.
             let options = StopContainerOptionsBuilder::default().t(3).build();
@@ -441,7 +441,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Pick a free loopback port for a target to listen on.
-pub fn free_port() -> std::io::Result<u16> {
+pub(crate) fn free_port() -> std::io::Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
     Ok(listener.local_addr()?.port())
 }
@@ -457,12 +457,12 @@ fn unregister(pgid: i32) {
 }
 
 /// Process groups of targets started and not yet stopped.
-pub fn live_process_groups() -> Vec<i32> {
+pub(crate) fn live_process_groups() -> Vec<i32> {
     lock(&LIVE_GROUPS).clone()
 }
 
 /// Kill every target process group still running (for the Ctrl-C path, before exiting).
-pub fn kill_all_targets() {
+pub(crate) fn kill_all_targets() {
     for pgid in live_process_groups() {
         signal_group(pgid, libc::SIGKILL);
         unregister(pgid);

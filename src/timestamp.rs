@@ -8,6 +8,6 @@ use time::format_description::well_known::Rfc3339;
 
 /// Format an instant as RFC 3339; instants outside the representable years fall back to the
 /// `Display` form rather than failing a request.
-pub fn format_rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn format_rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }

@@ -294,6 +294,16 @@ impl Verdict {
 }
 
 /// Judge a fix from the behaviours of repeated runs of each build (at least one run each).
+///
+/// ```
+/// use reenact::verdict::{Behaviour::{Fails, Holds}, Verdict, judge};
+///
+/// assert_eq!(judge(&[Fails], &[Holds]), Verdict::Fixed);
+/// assert_eq!(judge(&[Holds], &[Holds]), Verdict::NotReproduced);
+/// assert_eq!(judge(&[Fails, Fails], &[Fails]), Verdict::StillFailing);
+/// assert_eq!(judge(&[Holds], &[Fails]), Verdict::Regressed);
+/// assert_eq!(judge(&[Fails, Holds], &[Holds]), Verdict::Flaky);
+/// ```
 pub fn judge(before: &[Behaviour], after: &[Behaviour]) -> Verdict {
     let consistent = |runs: &[Behaviour]| runs.windows(2).all(|pair| pair[0] == pair[1]);
     if !consistent(before) || !consistent(after) {

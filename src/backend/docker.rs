@@ -11,7 +11,7 @@
 //! and testcontainers' settings) rather than `ContainerAsync`: the network alias must be set at
 //! creation (testcontainers has no alias API), and teardown is explicit and awaited. Every object
 //! carries reenact's [`labels`]; [`DockerRun::close`] removes them on every path, `Drop` is only a
-//! safety net, and [`teardown_live`] serves the Ctrl-C path.
+//! safety net, and `teardown_live` serves the Ctrl-C path.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -42,20 +42,20 @@ use crate::scenario::Scenario;
 use crate::scenario::model::{ClockSpec, MockSpec, StepAction, TARGET_ALIAS};
 
 /// Where the run's CA is put in a target container (what `{{ tls.ca_file }}` renders to there).
-pub const CONTAINER_CA_FILE: &str = "/reenact/ca.pem";
+pub(crate) const CONTAINER_CA_FILE: &str = "/reenact/ca.pem";
 
 /// The line the engine prints on stdout once both listeners are bound.
 pub const READY_LINE: &str = "reenact mock-engine ready";
 
 /// How long a mock container may take from start to its readiness line, unless
 /// `[docker] ready_within` in `reenact.toml` says otherwise.
-pub const READY_WITHIN: Duration = Duration::from_secs(30);
+pub(crate) const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// Seconds a container gets to stop on SIGTERM before it is killed.
 const STOP_GRACE_SECS: i32 = 5;
 
 /// The Docker engine reenact talks to, as configured by `DOCKER_HOST` (or the default socket).
-pub fn docker_host() -> String {
+pub(crate) fn docker_host() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned())
 }
 
@@ -116,7 +116,7 @@ impl DockerBackend {
         Ok(self)
     }
 
-    /// Give mock containers `within` from start to ready (default [`READY_WITHIN`]).
+    /// Give mock containers `within` from start to ready (default `READY_WITHIN`).
     pub fn with_ready_within(mut self, within: Duration) -> DockerBackend {
         self.ready_within = within;
         self
@@ -145,7 +145,7 @@ impl DockerBackend {
     }
 
     /// Create the network of run `run_id`; mocks are started on it with
-    /// [`DockerRun::start_mock`].
+    /// `DockerRun::start_mock`.
     ///
     /// The run's network is `internal` (no route out of it); a second network, for the mocks
     /// only, carries their published ports, with no traffic between its containers and no
@@ -225,7 +225,7 @@ fn ports_network_options() -> HashMap<String, String> {
 /// answers "no such name" to whatever Docker's embedded resolver forwards (every name the run's
 /// network does not know). A server the container names itself is reached from inside the
 /// container, never through the host's resolver.
-pub const ISOLATED_DNS: &str = "127.0.0.1";
+pub(crate) const ISOLATED_DNS: &str = "127.0.0.1";
 
 /// Where the TLS identity of an HTTPS mock is put in its container.
 const TLS_DIR: &str = "/reenact-tls";
@@ -281,7 +281,7 @@ impl DockerRun {
         &self.run_id
     }
 
-    /// Record a container the run created outside [`DockerRun::start_mock`] (e.g. the target),
+    /// Record a container the run created outside `DockerRun::start_mock` (e.g. the target),
     /// so that [`DockerRun::close`], `Drop` and the Ctrl-C path remove it too.
     pub fn adopt_container(&mut self, what: &str, id: &str) {
         self.containers.push((what.to_owned(), id.to_owned()));
@@ -323,7 +323,7 @@ impl DockerRun {
     /// Start `spec` in a container (serving HTTPS with `tls`), wait for its readiness line,
     /// configure it over the control API and return its host-side URLs. With reuse on, a
     /// plain-HTTP mock gets an idle engine container of the suite's pool instead of a new one.
-    pub async fn start_mock(
+    pub(crate) async fn start_mock(
         &mut self,
         spec: &MockSpec,
         clock: &ClockSpec,
@@ -415,7 +415,7 @@ impl DockerRun {
 
     /// Start the target as a container of `launch.image` on the run's network, under the name
     /// [`TARGET_ALIAS`], with its port published on `127.0.0.1` and (when `launch.ca_pem` is
-    /// given) the run's CA at [`CONTAINER_CA_FILE`], copied in before it starts. The container
+    /// given) the run's CA at `CONTAINER_CA_FILE`, copied in before it starts. The container
     /// is the run's: [`DockerRun::close`] removes it. Readiness is the caller's (the target's
     /// `ready` probe).
     pub async fn start_target(
@@ -1120,7 +1120,7 @@ fn published_port(ports: &PortMap, port: u16) -> Option<u16> {
 }
 
 /// A container target, rendered: what [`DockerRun::start_target`] starts. The target module
-/// launches it ([`crate::target::Launch::Container`]); it lives here, with [`StartedTarget`], so
+/// launches it (`crate::target::Launch::Container`); it lives here, with [`StartedTarget`], so
 /// that the dependency runs one way: target → backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerLaunch {
@@ -1133,7 +1133,7 @@ pub struct ContainerLaunch {
     /// The port it listens on inside its container.
     pub port: u16,
     /// The run's CA (PEM), copied into the container at
-    /// [`CONTAINER_CA_FILE`] when the run has HTTPS mocks.
+    /// `CONTAINER_CA_FILE` when the run has HTTPS mocks.
     pub ca_pem: Option<Vec<u8>>,
 }
 
@@ -1225,7 +1225,7 @@ pub fn unsupported(scenario: &Scenario, target_in_network: bool) -> Vec<Unsuppor
 
 /// What [`clean`] removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CleanReport {
+pub(crate) struct CleanReport {
     /// Container names removed.
     pub containers: Vec<String>,
     /// Network names removed.
@@ -1236,7 +1236,7 @@ pub struct CleanReport {
 
 /// Remove every container and network carrying reenact's labels, and with `images` its images
 /// too. Objects without [`labels::MANAGED`] are never touched.
-pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, BackendError> {
+pub(crate) async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, BackendError> {
     let mut report = remove_labelled(docker, &labels::managed_filter(), |_| true).await?;
     if images {
         let found = docker
@@ -1269,7 +1269,7 @@ pub async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, Backend
 /// Remove the containers and networks that reenact processes of this host left behind and
 /// that are no longer running ([`labels::is_leftover`]): what a `kill -9` leaves. Objects of
 /// other hosts and of live processes are never touched, so this is safe on a shared engine.
-pub async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendError> {
+pub(crate) async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendError> {
     let host = labels::this_host();
     let own = std::process::id();
     remove_labelled(docker, &labels::filter(labels::HOST, &host), |found| {
@@ -1374,7 +1374,7 @@ fn unregister_run(run_id: &str) {
 
 /// Remove every container and network of runs still in progress (the Ctrl-C / SIGTERM path,
 /// before the process exits). Does nothing when no Docker run is in progress.
-pub async fn teardown_live() {
+pub(crate) async fn teardown_live() {
     let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(PoisonError::into_inner));
     if live.is_empty() {
         return;

@@ -1,10 +1,10 @@
 //! Images built locally from a binary on this machine: no registry, no base image.
 //!
-//! One recipe ([`ImageRecipe`]) serves both kinds reenact builds: the image holds the binary
+//! One recipe (`ImageRecipe`) serves both kinds reenact builds: the image holds the binary
 //! (stripped when `objcopy` exists), the shared libraries `ldd` lists for it, the dynamic loader
 //! and this machine's CA bundle (TLS clients such as reqwest's refuse to build without root
 //! certificates, even for plain HTTP), `FROM scratch`, with the recipe's entrypoint, and carries reenact's [`labels`] (so
-//! `reenact clean --images` finds it). [`ensure_mock_image`] gives the mock image
+//! `reenact clean --images` finds it). `ensure_mock_image` gives the mock image
 //! `reenact-mock:<content hash>` (the running reenact binary, entrypoint `reenact mock-engine`);
 //! [`ensure_target_image`] images any local binary as a target, `reenact-target-<file stem>:<content
 //! hash>` by default, entrypoint the binary itself (what `reenact image` and `image_from` use).
@@ -28,16 +28,16 @@ use testcontainers::runners::AsyncBuilder;
 use crate::backend::labels;
 
 /// Repository name of the mock image.
-pub const MOCK_IMAGE_NAME: &str = "reenact-mock";
+pub(crate) const MOCK_IMAGE_NAME: &str = "reenact-mock";
 
 /// Prefix of the repository name of a target image (`reenact-target-<file stem>`).
-pub const TARGET_IMAGE_PREFIX: &str = "reenact-target-";
+pub(crate) const TARGET_IMAGE_PREFIX: &str = "reenact-target-";
 
 /// Traffic port the engine listens on inside its container.
-pub const CONTAINER_TRAFFIC_PORT: u16 = 8080;
+pub(crate) const CONTAINER_TRAFFIC_PORT: u16 = 8080;
 
 /// Admin (control API) port the engine listens on inside its container.
-pub const CONTAINER_ADMIN_PORT: u16 = 8081;
+pub(crate) const CONTAINER_ADMIN_PORT: u16 = 8081;
 
 /// Bump when the recipe below changes, so old images are not reused for a new layout.
 const RECIPE_VERSION: &str = "3";
@@ -93,7 +93,7 @@ pub enum ImageError {
 
 /// How to image one binary: what it is called inside, how it starts, what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRecipe {
+pub(crate) struct ImageRecipe {
     /// The binary on this machine.
     pub binary: PathBuf,
     /// The repository name when no tag is given (the content hash becomes the tag).
@@ -114,7 +114,7 @@ pub struct ImageRecipe {
 
 impl ImageRecipe {
     /// The mock image of the reenact executable `engine`.
-    pub fn mock(engine: &Path) -> ImageRecipe {
+    pub(crate) fn mock(engine: &Path) -> ImageRecipe {
         ImageRecipe {
             binary: engine.to_path_buf(),
             name: MOCK_IMAGE_NAME.to_owned(),
@@ -138,7 +138,7 @@ impl ImageRecipe {
 
     /// A target image of `binary`: entrypoint the binary, no default arguments, tagged `tag` or
     /// `reenact-target-<file stem>:<content hash>`.
-    pub fn target(binary: &Path, tag: Option<&str>) -> ImageRecipe {
+    pub(crate) fn target(binary: &Path, tag: Option<&str>) -> ImageRecipe {
         let file = binary
             .file_name()
             .map(|name| safe_name(&name.to_string_lossy()))
@@ -217,7 +217,10 @@ struct Contents {
 /// (`reenact-mock:<hash>`). `engine` is normally the running binary
 /// (`std::env::current_exe()`); it must be a reenact binary, since the image runs its
 /// `mock-engine` subcommand.
-pub async fn ensure_mock_image(docker: &Docker, engine: &Path) -> Result<String, ImageError> {
+pub(crate) async fn ensure_mock_image(
+    docker: &Docker,
+    engine: &Path,
+) -> Result<String, ImageError> {
     ensure_image(docker, &ImageRecipe::mock(engine)).await
 }
 
@@ -243,7 +246,10 @@ pub async fn ensure_target_image(
 ///
 /// Cheap when it exists (one hash of the binary and one inspect call); otherwise builds it under
 /// a file lock shared by every reenact process on this machine.
-pub async fn ensure_image(docker: &Docker, recipe: &ImageRecipe) -> Result<String, ImageError> {
+pub(crate) async fn ensure_image(
+    docker: &Docker,
+    recipe: &ImageRecipe,
+) -> Result<String, ImageError> {
     let contents = tokio::task::spawn_blocking({
         let recipe = recipe.clone();
         move || collect_contents(&recipe)

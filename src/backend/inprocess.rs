@@ -15,7 +15,7 @@ pub struct InProcessRun {
 impl InProcessRun {
     /// Start `spec` on free loopback ports (HTTPS with `tls`); its stubs are served as soon as
     /// this returns.
-    pub async fn start_mock(
+    pub(crate) async fn start_mock(
         &mut self,
         spec: &MockSpec,
         clock: &ClockSpec,

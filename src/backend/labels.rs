@@ -14,9 +14,9 @@ pub const PID: &str = "reenact.pid";
 /// The host name of the machine that process ran on (a pid means nothing on another host).
 pub const HOST: &str = "reenact.host";
 /// Unix time (seconds) when the object was created.
-pub const STARTED: &str = "reenact.started";
+pub(crate) const STARTED: &str = "reenact.started";
 /// The mock a container serves.
-pub const MOCK: &str = "reenact.mock";
+pub(crate) const MOCK: &str = "reenact.mock";
 /// What the object is: `mock`, `target`, `network`, `mock-image` or `target-image`.
 pub const KIND: &str = "reenact.kind";
 /// On images: the content hash of what the image was built from (see
@@ -45,7 +45,7 @@ pub fn filter(label: &str, value: &str) -> HashMap<String, Vec<String>> {
 }
 
 /// A Docker list filter selecting every object reenact created.
-pub fn managed_filter() -> HashMap<String, Vec<String>> {
+pub(crate) fn managed_filter() -> HashMap<String, Vec<String>> {
     filter(MANAGED, "true")
 }
 
@@ -65,7 +65,7 @@ pub fn this_host() -> String {
 /// was made on `host` (this machine), by a pid other than `own_pid` that `alive` says is not
 /// running. Objects of other hosts, of live processes, or without these labels are never
 /// leftovers (the engine may be shared).
-pub fn is_leftover(
+pub(crate) fn is_leftover(
     labels: &HashMap<String, String>,
     host: &str,
     own_pid: u32,
@@ -78,7 +78,7 @@ pub fn is_leftover(
 }
 
 /// Whether process `pid` exists on this machine (a process we may not signal exists too).
-pub fn pid_alive(pid: u32) -> bool {
+pub(crate) fn pid_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

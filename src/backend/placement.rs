@@ -13,20 +13,14 @@ use crate::scenario::model::{ClockSpec, MockSpec};
 /// Where the mocks of every run of a suite are placed.
 ///
 /// ```
-/// use reenact::backend::{Placement, new_run_id};
-/// use reenact::scenario::model::{ClockSpec, MockSpec};
+/// use reenact::backend::Placement;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let spec = MockSpec {
-///     journal_limit: 100,
-///     ..MockSpec::new("erp")
-/// };
-/// let http = reenact::run::http_client();
-/// let mut mocks = Placement::InProcess.open_run(&new_run_id()).await?;
-/// let placed = mocks.start_mock(&spec, &ClockSpec::default(), None, &http).await?;
-/// assert!(placed.url.starts_with("http://127.0.0.1:"));
-/// mocks.close().await;
+/// // In this process: nothing to set up. For containers: `Placement::docker().await?`.
+/// let placement = Placement::InProcess;
+/// assert_eq!(placement.name(), "inprocess");
+/// placement.close().await;
 /// # Ok(())
 /// # }
 /// ```
@@ -46,7 +40,7 @@ impl Placement {
 
     /// As [`Placement::docker`], with `reuse` reusing engine containers across the runs of the
     /// suite (reset between runs, one run at a time each) and mock containers given
-    /// `ready_within` to start (default [`crate::backend::docker::READY_WITHIN`]). End with
+    /// `ready_within` to start (default `crate::backend::docker::READY_WITHIN`). End with
     /// [`Placement::close`].
     pub async fn docker_with(
         reuse: bool,
@@ -118,7 +112,10 @@ impl RunMocks {
     }
 
     /// Each mock's last `lines` output lines during this run, by mock name; empty in-process.
-    pub async fn log_tails(&self, lines: usize) -> std::collections::BTreeMap<String, Vec<String>> {
+    pub(crate) async fn log_tails(
+        &self,
+        lines: usize,
+    ) -> std::collections::BTreeMap<String, Vec<String>> {
         match self {
             RunMocks::InProcess(_) => Default::default(),
             RunMocks::Docker(run) => run.log_tails(lines).await,
@@ -127,7 +124,7 @@ impl RunMocks {
 
     /// The run's Docker network and containers, when the mocks are in containers (a container
     /// target joins them).
-    pub fn docker_run(&mut self) -> Option<&mut DockerRun> {
+    pub(crate) fn docker_run(&mut self) -> Option<&mut DockerRun> {
         match self {
             RunMocks::InProcess(_) => None,
             RunMocks::Docker(run) => Some(run),
@@ -293,7 +290,7 @@ pub enum BackendError {
 
 impl BackendError {
     /// The last output lines of the mock involved, when there are any.
-    pub fn log_tail(&self) -> &[String] {
+    pub(crate) fn log_tail(&self) -> &[String] {
         match self {
             BackendError::NotReady { log_tail, .. }
             | BackendError::TargetExited { log_tail, .. } => log_tail,

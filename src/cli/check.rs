@@ -5,7 +5,7 @@ use std::path::Path;
 use clap::Args;
 use serde_json::json;
 
-use reenact::scenario::{self, LoadError};
+use crate::scenario::{self, LoadError};
 
 use super::output::Style;
 use super::scenarios::{files, report_load_error};
@@ -13,7 +13,7 @@ use super::{CliError, ErrorKind, Format, Outcome, Output};
 
 /// Arguments of `check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(super) struct CheckArgs {
     #[command(flatten)]
     paths: super::scenarios::PathsArgs,
     /// Output format.
@@ -22,7 +22,7 @@ pub struct CheckArgs {
 }
 
 /// Run `check`.
-pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+pub(super) fn check(args: CheckArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
     let (_, files) = files(&args.paths.paths, cwd)?;
     let mut invalid = 0;
     let mut items = Vec::new();
@@ -53,7 +53,7 @@ pub fn check(args: CheckArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliEr
                         })
                         .collect(),
                     LoadError::Io { .. } => {
-                        vec![json!({ "message": reenact::errors::one_line(&err) })]
+                        vec![json!({ "message": crate::errors::one_line(&err) })]
                     }
                 };
                 items.push(json!({ "file": file, "valid": false, "errors": errors }));

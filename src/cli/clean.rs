@@ -3,20 +3,20 @@
 
 use clap::Args;
 
-use reenact::backend::docker;
+use crate::backend::docker;
 
 use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `clean`.
 #[derive(Debug, Args)]
-pub struct CleanArgs {
+pub(super) struct CleanArgs {
     /// Remove reenact's mock images too (they are rebuilt on the next Docker run).
     #[arg(long)]
     images: bool,
 }
 
 /// Run `clean`.
-pub async fn clean(args: CleanArgs, out: &Output) -> Result<Outcome, CliError> {
+pub(super) async fn clean(args: CleanArgs, out: &Output) -> Result<Outcome, CliError> {
     let docker = super::connect_docker().await?;
     let report = docker::clean(&docker, args.images)
         .await

@@ -12,17 +12,17 @@ use std::path::PathBuf;
 use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
 
-use reenact::backend::docker::READY_LINE;
-use reenact::mock::dns_sink;
-use reenact::mock::tls::TlsIdentity;
-use reenact::mock::{BindOptions, MockServer};
-use reenact::scenario::model::{ClockSpec, MockSpec};
+use crate::backend::docker::READY_LINE;
+use crate::mock::dns_sink;
+use crate::mock::tls::TlsIdentity;
+use crate::mock::{BindOptions, MockServer};
+use crate::scenario::model::{ClockSpec, MockSpec};
 
 use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `mock-engine`.
 #[derive(Debug, Args)]
-pub struct EngineArgs {
+pub(super) struct EngineArgs {
     /// Address both listeners bind.
     #[arg(long, default_value = "0.0.0.0")]
     host: IpAddr,
@@ -45,7 +45,7 @@ pub struct EngineArgs {
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Answer DNS on 127.0.0.1:53 with "no such name" for every query (the container's DNS
-    /// points here, so names no mock declares fail at once; see `reenact::mock::dns_sink`).
+    /// points here, so names no mock declares fail at once; see `crate::mock::dns_sink`).
     #[arg(long)]
     dns_sink: bool,
 }
@@ -66,7 +66,7 @@ fn tls_identity(args: &EngineArgs) -> Result<Option<TlsIdentity>, CliError> {
 }
 
 /// Run `mock-engine` until SIGTERM or SIGINT.
-pub async fn engine(args: EngineArgs, out: &Output) -> Result<Outcome, CliError> {
+pub(super) async fn engine(args: EngineArgs, out: &Output) -> Result<Outcome, CliError> {
     // Listen for signals before binding, so a stop that comes early is not lost.
     let (mut terminate, mut interrupt) = match (
         signal(SignalKind::terminate()),

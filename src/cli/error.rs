@@ -14,13 +14,13 @@
 //! ```
 //!
 //! Scenario files that fail to load keep their own located rendering
-//! ([`reenact::scenario::diagnostic::render`]); where an error becomes data (a report row, a
-//! JSON report) it stays one line ([`reenact::errors::one_line`]).
+//! ([`crate::scenario::diagnostic::render`]); where an error becomes data (a report row, a
+//! JSON report) it stays one line ([`crate::errors::one_line`]).
 
 use std::error::Error;
 
-use reenact::exit_codes;
-use reenact::scenario::LoadError;
+use crate::exit_codes;
+use crate::scenario::LoadError;
 
 use super::output::{Style, paint};
 
@@ -29,7 +29,7 @@ type Source = Box<dyn Error + Send + Sync + 'static>;
 
 /// What kind of failure stopped a subcommand; it decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// Invalid usage, scenario or `reenact.toml`, or a scenario the chosen backend cannot run.
     InvalidInput,
     /// The environment failed: a target would not start, a port is in use, Docker is
@@ -41,7 +41,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// The exit code of an error of this kind.
-    pub fn exit_code(self) -> i32 {
+    pub(crate) fn exit_code(self) -> i32 {
         match self {
             ErrorKind::InvalidInput => exit_codes::INVALID_INPUT,
             ErrorKind::Environment => exit_codes::ENVIRONMENT,
@@ -52,7 +52,7 @@ impl ErrorKind {
 
 /// How a subcommand that did its job ends: its result, not an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Everything passed: every scenario (`run`), every fix (`validate`), every file (`check`).
     Success,
     /// A verdict or snapshot failed.
@@ -67,7 +67,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The exit code of this outcome.
-    pub fn exit_code(self) -> i32 {
+    pub(crate) fn exit_code(self) -> i32 {
         match self {
             Outcome::Success => exit_codes::SUCCESS,
             Outcome::Failed => exit_codes::FAILED,
@@ -79,7 +79,7 @@ impl Outcome {
 
 /// A signal that stops reenact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     /// SIGINT (Ctrl-C).
     Interrupt,
     /// SIGTERM.
@@ -88,7 +88,7 @@ pub enum Signal {
 
 impl Signal {
     /// Its name, e.g. `SIGINT`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Signal::Interrupt => "SIGINT",
             Signal::Terminate => "SIGTERM",
@@ -96,7 +96,7 @@ impl Signal {
     }
 
     /// The exit code of a process it stopped (128 + its number, as shells report it).
-    pub fn exit_code(self) -> i32 {
+    pub(crate) fn exit_code(self) -> i32 {
         match self {
             Signal::Interrupt => exit_codes::INTERRUPTED,
             Signal::Terminate => exit_codes::TERMINATED,
@@ -109,7 +109,7 @@ impl Signal {
 /// Most errors are one [`Report`] (`new`, `from_error`, then `with_source`, `with_help`,
 /// `with_detail`); a few gather every problem found before giving up ([`CliError::several`]).
 #[derive(Debug)]
-pub struct CliError {
+pub(crate) struct CliError {
     kind: ErrorKind,
     /// Shown in order; never empty.
     problems: Vec<Problem>,
@@ -117,7 +117,7 @@ pub struct CliError {
 
 /// One problem of a [`CliError`].
 #[derive(Debug)]
-pub enum Problem {
+pub(crate) enum Problem {
     /// An error with its causes, help and detail.
     Error(Report),
     /// A scenario file that failed to load: its located diagnostics (or, when it could not be
@@ -129,7 +129,7 @@ pub enum Problem {
 
 /// An error as the terminal shows it: `error: MESSAGE`, its causes, help and detail.
 #[derive(Debug)]
-pub struct Report {
+pub(crate) struct Report {
     /// What failed: lowercase, no trailing period, user values in backticks.
     message: String,
     /// Why: the first cause; its own sources follow.
@@ -142,7 +142,7 @@ pub struct Report {
 
 impl Report {
     /// An error saying `message`.
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Report {
             message: message.into(),
             source: None,
@@ -152,36 +152,36 @@ impl Report {
     }
 
     /// An error saying what `err` says, with `err`'s sources as its causes.
-    pub fn from_error(err: impl Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn from_error(err: impl Error + Send + Sync + 'static) -> Self {
         // `err` itself is the first cause: its text is the message, so rendering skips it.
         Report::new(err.to_string()).with_source(err)
     }
 
     /// Add the cause (its own sources follow it).
-    pub fn with_source(mut self, source: impl Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn with_source(mut self, source: impl Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
     }
 
     /// Add a help line.
-    pub fn with_help(self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(self, help: impl Into<String>) -> Self {
         self.with_optional_help(Some(help))
     }
 
     /// Add a help line when there is one.
-    pub fn with_optional_help(mut self, help: Option<impl Into<String>>) -> Self {
+    pub(crate) fn with_optional_help(mut self, help: Option<impl Into<String>>) -> Self {
         self.help = help.map(Into::into);
         self
     }
 
     /// Add detail lines (when there are some).
-    pub fn with_detail(mut self, detail: Option<String>) -> Self {
+    pub(crate) fn with_detail(mut self, detail: Option<String>) -> Self {
         self.detail = detail;
         self
     }
 
     /// The report as text, ending in a newline; `color` paints the `error` label.
-    pub fn render(&self, color: bool) -> String {
+    pub(crate) fn render(&self, color: bool) -> String {
         let causes = self.source.as_deref().map(|source| source as &dyn Error);
         render_error(
             &self.message,
@@ -195,27 +195,27 @@ impl Report {
 
 impl CliError {
     /// An error of `kind` saying `message`.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         CliError::of_report(kind, Report::new(message))
     }
 
     /// Invalid usage or input, saying `message`.
-    pub fn invalid_input(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
         CliError::new(ErrorKind::InvalidInput, message)
     }
 
     /// An environment failure, saying `message`.
-    pub fn environment(message: impl Into<String>) -> Self {
+    pub(crate) fn environment(message: impl Into<String>) -> Self {
         CliError::new(ErrorKind::Environment, message)
     }
 
     /// An error of `kind` saying what `err` says, with `err`'s sources as its causes.
-    pub fn from_error(kind: ErrorKind, err: impl Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn from_error(kind: ErrorKind, err: impl Error + Send + Sync + 'static) -> Self {
         CliError::of_report(kind, Report::from_error(err))
     }
 
     /// An error of `kind` shown as `report`.
-    pub fn of_report(kind: ErrorKind, report: Report) -> Self {
+    pub(crate) fn of_report(kind: ErrorKind, report: Report) -> Self {
         CliError {
             kind,
             problems: vec![Problem::Error(report)],
@@ -223,39 +223,39 @@ impl CliError {
     }
 
     /// Every problem found before giving up, shown in order, as one error of `kind`.
-    pub fn several(kind: ErrorKind, problems: Vec<Problem>) -> Self {
+    pub(crate) fn several(kind: ErrorKind, problems: Vec<Problem>) -> Self {
         debug_assert!(!problems.is_empty(), "an error shows at least one problem");
         CliError { kind, problems }
     }
 
     /// A scenario file that failed to load: invalid input.
-    pub fn scenario(err: LoadError) -> Self {
+    pub(crate) fn scenario(err: LoadError) -> Self {
         CliError::several(ErrorKind::InvalidInput, vec![Problem::Scenario(err)])
     }
 
     /// This error, then `next`'s problems, as one error of this one's kind.
-    pub fn followed_by(mut self, next: CliError) -> Self {
+    pub(crate) fn followed_by(mut self, next: CliError) -> Self {
         self.problems.extend(next.problems);
         self
     }
 
     /// Add the cause of the error (its own sources follow it).
-    pub fn with_source(self, source: impl Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn with_source(self, source: impl Error + Send + Sync + 'static) -> Self {
         self.map_report(|report| report.with_source(source))
     }
 
     /// Add a help line.
-    pub fn with_help(self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(self, help: impl Into<String>) -> Self {
         self.map_report(|report| report.with_help(help))
     }
 
     /// Add a help line when there is one.
-    pub fn with_optional_help(self, help: Option<impl Into<String>>) -> Self {
+    pub(crate) fn with_optional_help(self, help: Option<impl Into<String>>) -> Self {
         self.map_report(|report| report.with_optional_help(help))
     }
 
     /// Add detail lines (when there are some).
-    pub fn with_detail(self, detail: Option<String>) -> Self {
+    pub(crate) fn with_detail(self, detail: Option<String>) -> Self {
         self.map_report(|report| report.with_detail(detail))
     }
 
@@ -269,13 +269,13 @@ impl CliError {
     }
 
     /// The exit code of this error.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         self.kind.exit_code()
     }
 
     /// The error as text, every problem in order, ending in a newline; `color` paints it for a
     /// terminal.
-    pub fn render(&self, color: bool) -> String {
+    pub(crate) fn render(&self, color: bool) -> String {
         let mut text = String::new();
         for problem in &self.problems {
             let block = match problem {
@@ -294,13 +294,13 @@ impl CliError {
 
 /// A scenario file that failed to load: its located diagnostics, or the error that kept it
 /// from being read.
-pub fn render_load_error(err: &LoadError, color: bool) -> String {
+pub(super) fn render_load_error(err: &LoadError, color: bool) -> String {
     match err {
         LoadError::Invalid {
             path,
             source_text,
             diagnostics,
-        } => reenact::scenario::diagnostic::render(path, source_text, diagnostics, color),
+        } => crate::scenario::diagnostic::render(path, source_text, diagnostics, color),
         LoadError::Io { .. } => render_error(&err.to_string(), Some(err), None, None, color),
     }
 }
@@ -311,7 +311,7 @@ pub fn render_load_error(err: &LoadError, color: bool) -> String {
 /// A cause whose text a line above already holds is left out (an error that prints its source
 /// in its own message, or `causes` being the error the message was taken from), so nothing is
 /// said twice.
-pub fn render_error(
+pub(super) fn render_error(
     message: &str,
     causes: Option<&(dyn Error + 'static)>,
     help: Option<&str>,

@@ -1,18 +1,18 @@
 //! `reenact image BINARY [--tag TAG]`: turn a local binary into a Docker image without a
-//! registry (the recipe of [`reenact::backend::image`]), e.g. the demo target, so a scenario or
+//! registry (the recipe of [`crate::backend::image`]), e.g. the demo target, so a scenario or
 //! `reenact.toml` can run it as a container target. Prints the tag on stdout.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use reenact::backend::image;
+use crate::backend::image;
 
 use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `image`.
 #[derive(Debug, Args)]
-pub struct ImageArgs {
+pub(super) struct ImageArgs {
     /// The binary to image (its shared libraries and loader come with it).
     binary: PathBuf,
     /// The image tag [default: `reenact-target-<file stem>:<content hash>`].
@@ -21,7 +21,7 @@ pub struct ImageArgs {
 }
 
 /// Run `image`.
-pub async fn image(args: ImageArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+pub(super) async fn image(args: ImageArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
     let binary = cwd.join(&args.binary);
     if !binary.is_file() {
         return Err(CliError::invalid_input(format!("no file at `{}`", args.binary.display()))

@@ -13,9 +13,9 @@ use clap::{Args, Subcommand};
 use tokio::signal::unix::{self, SignalKind, signal};
 use tokio::task::JoinSet;
 
-use reenact::mock::{BindOptions, MockError, MockServer};
-use reenact::scenario::model::MockSpec;
-use reenact::scenario::suggest::did_you_mean;
+use crate::mock::{BindOptions, MockError, MockServer};
+use crate::scenario::model::MockSpec;
+use crate::scenario::suggest::did_you_mean;
 
 use super::error::Signal;
 use super::output::Style;
@@ -23,7 +23,7 @@ use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `mock`.
 #[derive(Debug, Args)]
-pub struct MockArgs {
+pub(super) struct MockArgs {
     #[command(subcommand)]
     command: MockCommand,
 }
@@ -39,7 +39,7 @@ enum MockCommand {
 
 /// Arguments of `mock serve`.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// The scenario file whose mocks to start.
     scenario: PathBuf,
     /// Start only this mock (default: every mock of the scenario).
@@ -58,26 +58,26 @@ pub struct ServeArgs {
 
 impl MockArgs {
     /// Whether this command handles SIGINT and SIGTERM itself (instead of the global handlers).
-    pub fn handles_signals(&self) -> bool {
+    pub(super) fn handles_signals(&self) -> bool {
         matches!(self.command, MockCommand::Serve(_))
     }
 }
 
 /// Run a `mock` subcommand.
-pub async fn mock(args: MockArgs, out: &Output) -> Result<Outcome, CliError> {
+pub(super) async fn mock(args: MockArgs, out: &Output) -> Result<Outcome, CliError> {
     match args.command {
         MockCommand::Serve(args) => serve(args, out).await,
     }
 }
 
 /// `reenact mock serve`.
-pub async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliError> {
+pub(super) async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliError> {
     // Listen for signals before anything is bound: from the moment `ready` is printed a signal
     // must mean a graceful stop, never the default "die at once".
     let signals = Signals::new().map_err(|err| {
         CliError::new(ErrorKind::Internal, "failed to listen for signals").with_source(err)
     })?;
-    let loaded = reenact::scenario::load(&args.scenario).map_err(CliError::scenario)?;
+    let loaded = crate::scenario::load(&args.scenario).map_err(CliError::scenario)?;
     let mocks = select(&loaded.mocks, &args)?;
     if !args.host.is_loopback() {
         out.stderr(&format!(
@@ -90,7 +90,7 @@ pub async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliError> {
     // HTTPS mocks get certificates from a CA that lives as long as this command.
     let environment = |err| CliError::from_error(ErrorKind::Environment, err);
     let folder = if mocks.iter().any(|spec| spec.tls) {
-        let folder = reenact::run::RunFolder::create().map_err(environment)?;
+        let folder = crate::run::RunFolder::create().map_err(environment)?;
         out.stdout(&format!("ca  {}", folder.ca_file().display()));
         Some(folder)
     } else {

@@ -1,4 +1,5 @@
-//! The command line: clap types, one module per subcommand, and all terminal output.
+//! The command line: clap types, one module per subcommand, and all terminal output. The only
+//! module of the crate that prints or exits; [`main`] is all the `reenact` binary calls.
 
 mod check;
 mod clean;
@@ -14,15 +15,16 @@ mod validate;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use reenact::backend::{BackendError, Placement, Unsupported};
-use reenact::run::TargetChoice;
-use reenact::scenario::Scenario;
+use crate::backend::{BackendError, Placement, Unsupported};
+use crate::run::TargetChoice;
+use crate::scenario::Scenario;
 
-pub use error::{CliError, ErrorKind, Outcome};
-pub use output::Output;
+pub(crate) use error::{CliError, ErrorKind, Outcome};
+pub(crate) use output::Output;
 
 use error::{Problem, Report, Signal};
 
@@ -34,7 +36,7 @@ use error::{Problem, Report, Signal};
     version,
     after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario (or a\nscenario the chosen backend cannot run), 3 environment failure (target would not start, port\nin use, Docker unreachable), 101 internal error."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More log output on stderr (-v debug, -vv trace); `RUST_LOG` works too.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -47,7 +49,7 @@ pub struct Cli {
 
 /// When to use colors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// On a terminal, unless `NO_COLOR` is set.
     Auto,
     /// Always.
@@ -106,7 +108,7 @@ enum Command {
 
 /// Output format of `run`, `validate` and `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// For people.
     Human,
     /// One JSON document on stdout (see docs/reports.md).
@@ -115,7 +117,7 @@ pub enum Format {
 
 /// Where mocks run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// In the reenact process.
     Inprocess,
     /// In Docker containers.
@@ -124,7 +126,7 @@ pub enum Backend {
 
 /// Options shared by commands that run scenarios.
 #[derive(Debug, Args)]
-pub struct RunnerArgs {
+pub(crate) struct RunnerArgs {
     /// Where mocks run [default: `run.backend` in reenact.toml, else docker for a target that
     /// runs in a container, else inprocess].
     #[arg(long, value_enum)]
@@ -157,12 +159,12 @@ impl RunnerArgs {
     /// in a container (its mocks must share its network), else `inprocess`.
     fn backend_of(
         &self,
-        project: &reenact::project::Project,
+        project: &crate::project::Project,
         scenario: &Scenario,
         target: &TargetChoice,
     ) -> Backend {
-        use reenact::project::BackendSetting;
-        use reenact::scenario::model::BackendChoice;
+        use crate::project::BackendSetting;
+        use crate::scenario::model::BackendChoice;
         self.backend
             .or(scenario.target.backend.map(|choice| match choice {
                 BackendChoice::Inprocess => Backend::Inprocess,
@@ -183,12 +185,12 @@ impl RunnerArgs {
     /// prepare Docker when any pair needs it: reach the engine and build the mock image if it is
     /// missing. An unreachable engine is an environment failure.
     ///
-    /// What a pair's backend cannot run ([`reenact::run::unsupported`]: webhooks from mocks in
+    /// What a pair's backend cannot run ([`crate::run::unsupported`]: webhooks from mocks in
     /// containers to a target process, a container target without Docker) is invalid input:
     /// every case is reported, with what to do, before anything starts.
     async fn backends(
         &self,
-        project: &reenact::project::Project,
+        project: &crate::project::Project,
         scenarios: &[Scenario],
         targets: &[&TargetChoice],
     ) -> Result<Backends, CliError> {
@@ -199,7 +201,7 @@ impl RunnerArgs {
                 let docker = self.backend_of(project, scenario, target) == Backend::Docker;
                 docker_at.push(docker);
                 let backend = if docker { "docker" } else { "inprocess" };
-                for what in reenact::run::unsupported(scenario, target, docker) {
+                for what in crate::run::unsupported(scenario, target, docker) {
                     let here = UnsupportedHere {
                         scenario: scenario.id.clone(),
                         backend,
@@ -247,7 +249,7 @@ impl RunnerArgs {
 }
 
 /// The backend of every (scenario, target) pair of a suite, decided once before it runs.
-pub struct Backends {
+pub(crate) struct Backends {
     /// Whether each pair runs on Docker, scenario-major.
     docker_at: Vec<bool>,
     /// How many targets each scenario runs against.
@@ -259,7 +261,7 @@ pub struct Backends {
 impl Backends {
     /// Where scenario `scenario` runs against target `target` (indexes as given to
     /// [`RunnerArgs::backends`]).
-    pub fn placement(&self, scenario: usize, target: usize) -> Placement {
+    pub(crate) fn placement(&self, scenario: usize, target: usize) -> Placement {
         match &self.docker {
             Some(docker) if self.docker_at[scenario * self.targets + target] => docker.clone(),
             _ => Placement::InProcess,
@@ -267,7 +269,7 @@ impl Backends {
     }
 
     /// The Docker backend, or in-process when no pair uses Docker (to image a target with).
-    pub fn docker_or_inprocess(&self) -> &Placement {
+    pub(crate) fn docker_or_inprocess(&self) -> &Placement {
         self.docker.as_ref().unwrap_or(&Placement::InProcess)
     }
 }
@@ -287,13 +289,30 @@ const DOCKER_HELP: &str = "start an engine (`sudo dockerd &` or `sudo systemctl 
 
 /// Reach the Docker engine; none answering is an environment failure, with how to get one.
 async fn connect_docker() -> Result<testcontainers::bollard::Docker, CliError> {
-    reenact::backend::docker::connect_engine()
+    crate::backend::docker::connect_engine()
         .await
         .map_err(|err| CliError::from_error(ErrorKind::Environment, err).with_help(DOCKER_HELP))
 }
 
+/// The `reenact` command line with the process's arguments: parse them, run the subcommand,
+/// render what stopped it, and give the exit code ([`crate::exit_codes`]).
+pub fn main() -> ExitCode {
+    let args = Cli::parse();
+    init_logging(args.verbose);
+    let out = Output::new(args.color);
+    let ended = runtime().and_then(|runtime| runtime.block_on(dispatch(args, &out)));
+    let code = match ended {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => {
+            out.error(&err);
+            err.exit_code()
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
+}
+
 /// Set up logging to stderr from `RUST_LOG` and `-v`.
-pub fn init_logging(verbose: u8) {
+pub(crate) fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn",
         1 => "reenact=debug,info",
@@ -311,7 +330,7 @@ pub fn init_logging(verbose: u8) {
 impl Cli {
     /// Whether the process-wide Ctrl-C / SIGTERM handlers apply; `mock-engine` and `mock serve`
     /// handle both themselves and shut down gracefully.
-    pub fn wants_signal_handlers(&self) -> bool {
+    pub(crate) fn wants_signal_handlers(&self) -> bool {
         match &self.command {
             Command::MockEngine(_) => false,
             Command::Mock(args) => !args.handles_signals(),
@@ -337,8 +356,8 @@ fn install_signal_handlers() {
         tokio::spawn(async move {
             if stream.recv().await.is_some() {
                 INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-                reenact::target::kill_all_targets();
-                let teardown = reenact::backend::docker::teardown_live();
+                crate::target::kill_all_targets();
+                let teardown = crate::backend::docker::teardown_live();
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(15), teardown).await;
                 eprintln!("reenact: interrupted; stopped every target and mock it had started");
                 std::process::exit(Outcome::Stopped(stop).exit_code());
@@ -348,7 +367,7 @@ fn install_signal_handlers() {
 }
 
 /// The async runtime every subcommand runs on.
-pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -359,7 +378,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 /// Run the chosen subcommand (with the process-wide signal handlers when it wants them): how it
 /// ended, or the error that stopped it, for the caller to render.
-pub async fn dispatch(cli: Cli, out: &Output) -> Result<Outcome, CliError> {
+pub(crate) async fn dispatch(cli: Cli, out: &Output) -> Result<Outcome, CliError> {
     if cli.wants_signal_handlers() {
         install_signal_handlers();
     }
@@ -384,7 +403,7 @@ async fn run_command(
         Command::Check(args) => check::check(args, cwd, out),
         Command::Review(args) => review::review(args, cwd, out),
         Command::Schema => {
-            out.stdout(reenact::scenario::schema::json_schema());
+            out.stdout(crate::scenario::schema::json_schema());
             Ok(Outcome::Success)
         }
         Command::List(args) => scenarios::list(args, cwd, out),

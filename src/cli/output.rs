@@ -7,14 +7,14 @@ use super::ColorChoice;
 use super::error::{CliError, render_error};
 
 /// Where and how the CLI writes.
-pub struct Output {
+pub(crate) struct Output {
     color_out: bool,
     color_err: bool,
 }
 
 /// A style for a piece of text.
 #[derive(Debug, Clone, Copy)]
-pub enum Style {
+pub(crate) enum Style {
     /// Good news.
     Green,
     /// Bad news.
@@ -29,7 +29,7 @@ pub enum Style {
 
 impl Output {
     /// Decide colors from the choice and the streams.
-    pub fn new(choice: ColorChoice) -> Self {
+    pub(crate) fn new(choice: ColorChoice) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let decide = |is_tty: bool| match choice {
             ColorChoice::Always => true,
@@ -43,22 +43,22 @@ impl Output {
     }
 
     /// Whether stderr gets colors.
-    pub fn color_stderr(&self) -> bool {
+    pub(crate) fn color_stderr(&self) -> bool {
         self.color_err
     }
 
     /// Style text for stdout.
-    pub fn paint(&self, style: Style, text: &str) -> String {
+    pub(crate) fn paint(&self, style: Style, text: &str) -> String {
         paint(self.color_out, style, text)
     }
 
     /// Style text for stderr.
-    pub fn paint_err(&self, style: Style, text: &str) -> String {
+    pub(crate) fn paint_err(&self, style: Style, text: &str) -> String {
         paint(self.color_err, style, text)
     }
 
     /// Write text to stdout (a newline is added when missing).
-    pub fn stdout(&self, text: &str) {
+    pub(crate) fn stdout(&self, text: &str) {
         let mut lock = std::io::stdout().lock();
         let _ = lock.write_all(text.as_bytes());
         if !text.ends_with('\n') {
@@ -68,7 +68,7 @@ impl Output {
     }
 
     /// Write text to stderr (a newline is added when missing).
-    pub fn stderr(&self, text: &str) {
+    pub(crate) fn stderr(&self, text: &str) {
         let mut lock = std::io::stderr().lock();
         let _ = lock.write_all(text.as_bytes());
         if !text.ends_with('\n') {
@@ -78,13 +78,18 @@ impl Output {
     }
 
     /// The error that stopped a subcommand, on stderr.
-    pub fn error(&self, err: &CliError) {
+    pub(crate) fn error(&self, err: &CliError) {
         self.stderr(&err.render(self.color_err));
     }
 
     /// An error met on the way (e.g. one scenario that could not run), with its causes, an
     /// optional help line and detail lines, on stderr.
-    pub fn error_of(&self, err: &(dyn Error + 'static), help: Option<&str>, detail: Option<&str>) {
+    pub(crate) fn error_of(
+        &self,
+        err: &(dyn Error + 'static),
+        help: Option<&str>,
+        detail: Option<&str>,
+    ) {
         self.stderr(&render_error(
             &err.to_string(),
             Some(err),
@@ -96,7 +101,7 @@ impl Output {
 }
 
 /// `text` in `style` when `enabled` (ANSI escapes), else as it is.
-pub fn paint(enabled: bool, style: Style, text: &str) -> String {
+pub(super) fn paint(enabled: bool, style: Style, text: &str) -> String {
     if !enabled {
         return text.to_string();
     }

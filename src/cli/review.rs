@@ -5,7 +5,7 @@ use std::path::Path;
 
 use clap::Args;
 
-use reenact::snapshot::{self, Pending};
+use crate::snapshot::{self, Pending};
 
 use super::output::Style;
 use super::run::indent_diff;
@@ -14,7 +14,7 @@ use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Arguments of `review`.
 #[derive(Debug, Args)]
-pub struct ReviewArgs {
+pub(super) struct ReviewArgs {
     /// Accept every pending snapshot without asking.
     #[arg(long, conflicts_with = "reject_all")]
     accept_all: bool,
@@ -27,7 +27,7 @@ pub struct ReviewArgs {
 }
 
 /// Run `review`.
-pub fn review(args: ReviewArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+pub(super) fn review(args: ReviewArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
     let project = project(cwd)?;
     let dir = args
         .snapshots

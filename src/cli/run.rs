@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use reenact::backend::{BackendError, Placement};
-use reenact::project::{Project, TargetDef};
-use reenact::report::{FailedStep, Outcome, REPORT_VERSION, RunItem, RunReport};
-use reenact::run::{self, Job, RunError, ScenarioRun, TargetChoice};
-use reenact::scenario::Scenario;
-use reenact::snapshot::{self, Comparison};
-use reenact::target::TargetError;
+use crate::backend::{BackendError, Placement};
+use crate::project::{Project, TargetDef};
+use crate::report::{FailedStep, Outcome, REPORT_VERSION, RunItem, RunReport};
+use crate::run::{self, Job, RunError, ScenarioRun, TargetChoice};
+use crate::scenario::Scenario;
+use crate::snapshot::{self, Comparison};
+use crate::target::TargetError;
 
 use super::output::Style;
 use super::scenarios::PathsArgs;
@@ -19,7 +19,7 @@ use super::{CliError, ErrorKind, Format, Output, RunnerArgs};
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(super) struct RunArgs {
     #[command(flatten)]
     paths: PathsArgs,
     /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
@@ -43,7 +43,7 @@ pub struct RunArgs {
 }
 
 /// Which target the user chose, by flag.
-pub struct TargetFlags<'a> {
+pub(super) struct TargetFlags<'a> {
     /// `--X` (a name from reenact.toml).
     pub name: Option<&'a str>,
     /// `--X-cmd`.
@@ -57,7 +57,7 @@ pub struct TargetFlags<'a> {
 }
 
 /// Turn flags into a target choice; `None` flags fall back to `fallback`.
-pub fn choose_target(
+pub(super) fn choose_target(
     flags: &TargetFlags<'_>,
     project: &Project,
     fallback: Option<&str>,
@@ -95,7 +95,7 @@ pub fn choose_target(
     match flags.name.or(fallback) {
         Some(name) => TargetChoice::named(project, name).map_err(|err| {
             let names: Vec<&str> = project.targets.keys().map(String::as_str).collect();
-            let help = reenact::scenario::suggest::did_you_mean(name, &names)
+            let help = crate::scenario::suggest::did_you_mean(name, &names)
                 .map(|s| format!("did you mean `{s}`?"));
             CliError::from_error(ErrorKind::InvalidInput, err).with_optional_help(help)
         }),
@@ -104,7 +104,7 @@ pub fn choose_target(
 }
 
 /// Build a target (when it has a `build` command), saying so on stderr.
-pub fn build(
+pub(super) fn build(
     choice: &TargetChoice,
     project: &Project,
     format: Format,
@@ -117,7 +117,7 @@ pub fn build(
 }
 
 /// Image an `image_from` target's binary (after its build), as `reenact image` does.
-pub async fn image(
+pub(super) async fn image(
     choice: &mut TargetChoice,
     project: &Project,
     placement: &Placement,
@@ -137,7 +137,7 @@ fn run_error(err: RunError) -> CliError {
 }
 
 /// Print the error of one scenario's run, with help and the target's last lines.
-pub fn report_run_error(err: &RunError, out: &Output) {
+pub(super) fn report_run_error(err: &RunError, out: &Output) {
     out.error_of(err, help_for(err), last_lines(err).as_deref());
 }
 
@@ -157,7 +157,7 @@ fn last_lines(err: &RunError) -> Option<String> {
         "  last output lines:\n{}",
         shown
             .iter()
-            .map(|line| format!("  | {}", reenact::snapshot::redact_text(line)))
+            .map(|line| format!("  | {}", crate::snapshot::redact_text(line)))
             .collect::<Vec<_>>()
             .join("\n")
     ))
@@ -184,7 +184,11 @@ fn help_for(err: &RunError) -> Option<&'static str> {
 }
 
 /// Run `run`.
-pub async fn run(args: RunArgs, cwd: &Path, out: &Output) -> Result<super::Outcome, CliError> {
+pub(super) async fn run(
+    args: RunArgs,
+    cwd: &Path,
+    out: &Output,
+) -> Result<super::Outcome, CliError> {
     let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd)?;
     let flags = TargetFlags {
         name: args.target.as_deref(),
@@ -299,7 +303,7 @@ fn judge(
     let run = match result {
         Ok(run) => run,
         Err(err) => {
-            item.error = Some(reenact::errors::one_line(err));
+            item.error = Some(crate::errors::one_line(err));
             return item;
         }
     };
@@ -314,7 +318,7 @@ fn judge(
     let log = &run.observation.target_log;
     item.target_log = log[log.len().saturating_sub(20)..]
         .iter()
-        .map(|line| reenact::snapshot::redact_text(line))
+        .map(|line| crate::snapshot::redact_text(line))
         .collect();
     item.mock_logs = run
         .observation
@@ -323,7 +327,7 @@ fn judge(
         .map(|(mock, lines)| {
             let lines = lines[lines.len().saturating_sub(20)..]
                 .iter()
-                .map(|line| reenact::snapshot::redact_text(line))
+                .map(|line| crate::snapshot::redact_text(line))
                 .collect();
             (mock.clone(), lines)
         })
@@ -331,7 +335,7 @@ fn judge(
     item.expectations = run.expectations.clone();
     item.failed_step = run.failed_step().map(|(name, reason)| FailedStep {
         name: name.to_string(),
-        reason: reenact::snapshot::redact_text(reason),
+        reason: crate::snapshot::redact_text(reason),
     });
     let content = snapshot::render(&snapshot::normalize(
         &run.observation,
@@ -364,11 +368,11 @@ fn judge(
             false
         }
         Err(err) => {
-            item.error = Some(reenact::errors::one_line(&err));
+            item.error = Some(crate::errors::one_line(&err));
             return item;
         }
     };
-    let holds = run.behaviour == reenact::verdict::Behaviour::Holds;
+    let holds = run.behaviour == crate::verdict::Behaviour::Holds;
     item.outcome = if holds && snapshot_ok {
         Outcome::Passed
     } else {
@@ -378,7 +382,7 @@ fn judge(
 }
 
 /// A path relative to the project root when it is inside it.
-pub fn relative(path: &Path, root: &Path) -> String {
+pub(super) fn relative(path: &Path, root: &Path) -> String {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
     absolute
@@ -448,7 +452,7 @@ fn print_item(item: &RunItem, error: Option<&RunError>, out: &Output) {
 }
 
 /// Indent a unified diff and color its lines.
-pub fn indent_diff(diff: &str, out: &Output) -> String {
+pub(super) fn indent_diff(diff: &str, out: &Output) -> String {
     diff.lines()
         .map(|line| {
             let painted = if line.starts_with('+') && !line.starts_with("+++") {

@@ -4,21 +4,21 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use reenact::project::Project;
-use reenact::scenario::{self, LoadError, Scenario};
+use crate::project::Project;
+use crate::scenario::{self, LoadError, Scenario};
 
 use super::error::{Problem, Report, render_load_error};
 use super::{CliError, ErrorKind, Outcome, Output};
 
 /// Scenario files or folders (default: `scenarios/` of the project).
 #[derive(Debug, Args)]
-pub struct PathsArgs {
+pub(super) struct PathsArgs {
     /// Scenario files or folders (searched recursively for `.yaml` / `.yml`).
     pub paths: Vec<PathBuf>,
 }
 
 /// The scenario files under `paths` (default `<project root>/scenarios`), sorted, deduplicated.
-pub fn discover(paths: &[PathBuf], project: &Project) -> Result<Vec<PathBuf>, CliError> {
+pub(super) fn discover(paths: &[PathBuf], project: &Project) -> Result<Vec<PathBuf>, CliError> {
     let defaults = [project.root.join("scenarios")];
     let roots: &[PathBuf] = if paths.is_empty() { &defaults } else { paths };
     let mut files = Vec::new();
@@ -68,7 +68,7 @@ fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Load every file; every problem of every invalid file makes the error.
-pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, CliError> {
+pub(super) fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, CliError> {
     let mut scenarios = Vec::with_capacity(files.len());
     let mut invalid = Vec::new();
     for file in files {
@@ -102,12 +102,12 @@ pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, CliError> {
 }
 
 /// Print a load error as a row of a report: every diagnostic with its source line.
-pub fn report_load_error(err: &LoadError, out: &Output) {
+pub(super) fn report_load_error(err: &LoadError, out: &Output) {
     out.stderr(&render_load_error(err, out.color_stderr()));
 }
 
 /// Load the project file around `cwd`.
-pub fn project(cwd: &Path) -> Result<Project, CliError> {
+pub(super) fn project(cwd: &Path) -> Result<Project, CliError> {
     Project::discover(cwd).map_err(|err| {
         CliError::from_error(ErrorKind::InvalidInput, err)
             .with_help("see `reenact.toml` in the README")
@@ -115,21 +115,21 @@ pub fn project(cwd: &Path) -> Result<Project, CliError> {
 }
 
 /// The project around `cwd` and the scenario files `paths` name.
-pub fn files(paths: &[PathBuf], cwd: &Path) -> Result<(Project, Vec<PathBuf>), CliError> {
+pub(super) fn files(paths: &[PathBuf], cwd: &Path) -> Result<(Project, Vec<PathBuf>), CliError> {
     let project = project(cwd)?;
     let files = discover(paths, &project)?;
     Ok((project, files))
 }
 
 /// The project and every scenario `paths` name, loaded and valid.
-pub fn suite(paths: &[PathBuf], cwd: &Path) -> Result<(Project, Vec<Scenario>), CliError> {
+pub(super) fn suite(paths: &[PathBuf], cwd: &Path) -> Result<(Project, Vec<Scenario>), CliError> {
     let (project, files) = files(paths, cwd)?;
     let scenarios = load_all(&files)?;
     Ok((project, scenarios))
 }
 
 /// `reenact list`.
-pub fn list(args: PathsArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+pub(super) fn list(args: PathsArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
     let (_, scenarios) = suite(&args.paths, cwd)?;
     let width = scenarios.iter().map(|s| s.id.len()).max().unwrap_or(0);
     for loaded in &scenarios {

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use reenact::report::{
+use crate::report::{
     BuildSummary, FailedStep, REPORT_VERSION, ValidateItem, ValidateReport, behaviour_diff,
 };
-use reenact::run::{self, Job, RunError, ScenarioRun, TargetChoice};
-use reenact::scenario::Scenario;
-use reenact::snapshot;
-use reenact::verdict::{Behaviour, Verdict, judge};
+use crate::run::{self, Job, RunError, ScenarioRun, TargetChoice};
+use crate::scenario::Scenario;
+use crate::snapshot;
+use crate::verdict::{Behaviour, Verdict, judge};
 
 use super::output::Style;
 use super::run::{
@@ -22,7 +22,7 @@ use super::{CliError, ErrorKind, Format, Outcome, Output, RunnerArgs};
 
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(super) struct ValidateArgs {
     #[command(flatten)]
     paths: PathsArgs,
     /// The build with the bug: a target named in reenact.toml.
@@ -63,7 +63,11 @@ pub struct ValidateArgs {
 }
 
 /// Run `validate`.
-pub async fn validate(args: ValidateArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+pub(super) async fn validate(
+    args: ValidateArgs,
+    cwd: &Path,
+    out: &Output,
+) -> Result<Outcome, CliError> {
     let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd)?;
     let before_flags = TargetFlags {
         name: args.before.as_deref(),
@@ -219,7 +223,7 @@ fn judge_scenario<'a>(
             match result {
                 Ok(run) => ok.push(run),
                 Err(err) => {
-                    item.error = Some(reenact::errors::one_line(err));
+                    item.error = Some(crate::errors::one_line(err));
                     return (item, Some(err));
                 }
             }

@@ -9,5 +9,5 @@
 mod request;
 mod response;
 
-pub use request::{CompiledMatcher, MatchResult, ParsedBody, RequestView, evaluate};
-pub use response::check_response;
+pub(crate) use request::{CompiledMatcher, MatchResult, ParsedBody, RequestView, evaluate};
+pub(crate) use response::check_response;

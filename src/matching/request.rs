@@ -22,7 +22,7 @@ use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatc
 
 /// A request as matching sees it: from the wire or from a journal entry.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestView<'a> {
+pub(crate) struct RequestView<'a> {
     /// Method, upper case.
     pub method: &'a str,
     /// Path without query.
@@ -50,7 +50,7 @@ impl<'a> From<&'a JournalEntry> for RequestView<'a> {
 
 /// The result of matching one request against one matcher.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MatchResult {
+pub(crate) struct MatchResult {
     /// Every condition that failed, as readable reasons (`path: expected /a, got /b`); empty when
     /// the request matched.
     pub misses: Vec<String>,
@@ -62,7 +62,7 @@ pub struct MatchResult {
 
 impl MatchResult {
     /// Whether every condition held.
-    pub fn matched(&self) -> bool {
+    pub(crate) fn matched(&self) -> bool {
         self.misses.is_empty()
     }
 }
@@ -71,13 +71,13 @@ impl MatchResult {
 ///
 /// This compiles the matcher first; a caller matching many requests against the same matcher
 /// should keep a [`CompiledMatcher`] instead.
-pub fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> MatchResult {
+pub(crate) fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> MatchResult {
     CompiledMatcher::new(matcher).evaluate(request, &ParsedBody::new(request.body))
 }
 
 /// A request body, parsed lazily and at most once however many stubs look at it.
 #[derive(Debug)]
-pub struct ParsedBody<'a> {
+pub(crate) struct ParsedBody<'a> {
     raw: &'a [u8],
     json: OnceCell<Result<Value, NotJson>>,
 }
@@ -96,7 +96,7 @@ enum NotJson {
 
 impl<'a> ParsedBody<'a> {
     /// Wrap a raw body; nothing is parsed until a condition needs it.
-    pub fn new(raw: &'a [u8]) -> Self {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
         ParsedBody {
             raw,
             json: OnceCell::new(),
@@ -121,7 +121,7 @@ impl<'a> ParsedBody<'a> {
 
 /// A [`RequestMatcher`] prepared for matching many requests.
 #[derive(Debug)]
-pub struct CompiledMatcher {
+pub(crate) struct CompiledMatcher {
     method: Option<String>,
     path: Option<CompiledPath>,
     query: Vec<(String, ValueMatcher)>,
@@ -203,7 +203,7 @@ impl Tally {
 impl CompiledMatcher {
     /// Prepare `matcher`. Never fails: a condition that cannot be prepared (an invalid JSONPath
     /// or XPath) never holds and says why; [`CompiledMatcher::problems`] lists such conditions.
-    pub fn new(matcher: &RequestMatcher) -> Self {
+    pub(crate) fn new(matcher: &RequestMatcher) -> Self {
         let method = matcher
             .method
             .as_deref()
@@ -267,7 +267,7 @@ impl CompiledMatcher {
 
     /// Conditions that can never hold because they are malformed (an invalid JSONPath or
     /// XPath), as readable reasons; empty for a sound matcher.
-    pub fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for body in &self.body {
             match body {
@@ -289,7 +289,7 @@ impl CompiledMatcher {
 
     /// Whether every condition holds; stops at the first miss and allocates only what body
     /// conditions need.
-    pub fn matches(&self, request: &RequestView<'_>, body: &ParsedBody<'_>) -> bool {
+    pub(crate) fn matches(&self, request: &RequestView<'_>, body: &ParsedBody<'_>) -> bool {
         let mut tally = Tally {
             report: false,
             result: MatchResult::default(),
@@ -298,7 +298,7 @@ impl CompiledMatcher {
     }
 
     /// Match a request and explain every miss.
-    pub fn evaluate(&self, request: &RequestView<'_>, body: &ParsedBody<'_>) -> MatchResult {
+    pub(crate) fn evaluate(&self, request: &RequestView<'_>, body: &ParsedBody<'_>) -> MatchResult {
         let mut tally = Tally {
             report: true,
             result: MatchResult::default(),

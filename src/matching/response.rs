@@ -9,7 +9,7 @@ use crate::observe::ReceivedResponse;
 use crate::scenario::model::ResponseCheck;
 
 /// Checks a response against a [`ResponseCheck`]; returns one reason per failed condition.
-pub fn check_response(check: &ResponseCheck, response: &ReceivedResponse) -> Vec<String> {
+pub(crate) fn check_response(check: &ResponseCheck, response: &ReceivedResponse) -> Vec<String> {
     let mut failures = Vec::new();
     if let Some(status) = check.status
         && response.status != status

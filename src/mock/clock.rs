@@ -33,7 +33,7 @@ pub enum ClockError {
 
 /// A thread-safe virtual clock: `now = start + offset`.
 #[derive(Debug)]
-pub struct VirtualClock {
+pub(crate) struct VirtualClock {
     /// Only [`VirtualClock::restart`] changes it (a reused mock container between scenarios).
     start: Mutex<OffsetDateTime>,
     /// Offset in nanoseconds; an atomic so that reading the time on the request path never waits.
@@ -42,7 +42,7 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     /// A clock standing at `start`.
-    pub fn new(start: OffsetDateTime) -> Self {
+    pub(crate) fn new(start: OffsetDateTime) -> Self {
         VirtualClock {
             start: Mutex::new(start),
             offset_nanos: AtomicU64::new(0),
@@ -50,7 +50,7 @@ impl VirtualClock {
     }
 
     /// A clock per the scenario's settings: at `spec.start`, or at the current wall-clock time.
-    pub fn from_spec(spec: &ClockSpec) -> Result<Self, ClockError> {
+    pub(crate) fn from_spec(spec: &ClockSpec) -> Result<Self, ClockError> {
         let start = match &spec.start {
             Some(text) => OffsetDateTime::parse(text, &Rfc3339).map_err(|source| {
                 ClockError::InvalidStart {
@@ -64,13 +64,13 @@ impl VirtualClock {
     }
 
     /// The instant the clock started at.
-    pub fn start(&self) -> OffsetDateTime {
+    pub(crate) fn start(&self) -> OffsetDateTime {
         *self.start.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Start over at `spec`'s start (or now), as a fresh clock would: what a reused mock
     /// container gets before its next scenario.
-    pub fn restart(&self, spec: &ClockSpec) -> Result<(), ClockError> {
+    pub(crate) fn restart(&self, spec: &ClockSpec) -> Result<(), ClockError> {
         let fresh = VirtualClock::from_spec(spec)?;
         *self.start.lock().unwrap_or_else(PoisonError::into_inner) = fresh.start();
         self.reset();
@@ -78,12 +78,12 @@ impl VirtualClock {
     }
 
     /// How far the clock has been advanced since it started or was last reset.
-    pub fn offset(&self) -> Duration {
+    pub(crate) fn offset(&self) -> Duration {
         Duration::from_nanos(self.offset_nanos.load(Ordering::Acquire))
     }
 
     /// The current virtual time.
-    pub fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         let offset = self.offset();
         let start = self.start();
         time::Duration::try_from(offset)
@@ -93,12 +93,12 @@ impl VirtualClock {
     }
 
     /// The current virtual time as RFC 3339 text.
-    pub fn now_rfc3339(&self) -> String {
+    pub(crate) fn now_rfc3339(&self) -> String {
         format_rfc3339(self.now())
     }
 
     /// Move the clock forward by `by` (saturating at about 584 years).
-    pub fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         // The closure never returns `None`, so the update cannot fail.
         let _ = self
@@ -109,7 +109,7 @@ impl VirtualClock {
     }
 
     /// Put the clock back at its start.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.offset_nanos.store(0, Ordering::Release);
     }
 }

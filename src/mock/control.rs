@@ -8,7 +8,7 @@
 //! per its policy on the virtual clock, and answers a [`WebhookReport`] with every attempt; with
 //! `provider`, the mock's provider writes and signs the payloads from its state).
 //!
-//! [`handle`] serves them from an [`Engine`]; [`ControlClient`] calls them. Errors are answered as
+//! `handle` serves them from an `Engine`; [`ControlClient`] calls them. Errors are answered as
 //! `{"error": "..."}` with a 4xx status.
 
 use std::time::Duration;
@@ -29,25 +29,25 @@ use crate::observe::Journal;
 use crate::scenario::model::{ClockSpec, MockSpec};
 
 /// Prefix of every control endpoint.
-pub const PREFIX: &str = "/__reenact";
+pub(crate) const PREFIX: &str = "/__reenact";
 
 /// Body of `POST /__reenact/clock/advance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AdvanceRequest {
+pub(crate) struct AdvanceRequest {
     /// Milliseconds to move the clock forward.
     pub millis: u64,
 }
 
 /// Answer of `GET /__reenact/clock` and `POST /__reenact/clock/advance`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClockState {
+pub(crate) struct ClockState {
     /// Current virtual time, RFC 3339.
     pub now: String,
 }
 
 /// Serve one control request.
-pub async fn handle(engine: &Engine, request: Request<Incoming>) -> Response<Bytes> {
+pub(crate) async fn handle(engine: &Engine, request: Request<Incoming>) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
     let Some(endpoint) = path.strip_prefix(PREFIX) else {
@@ -207,14 +207,38 @@ pub enum ControlError {
 /// An answer of the control API that is not a success, with the error it carried.
 #[derive(Debug, thiserror::Error)]
 #[error("the mock answered `{status}`: {message}")]
-pub struct ControlRefusal {
+pub(crate) struct ControlRefusal {
     /// Status code.
     pub status: u16,
     /// The `error` field of the answer, or its raw body.
     pub message: String,
 }
 
-/// Client of one mock's control API.
+/// Client of one mock's control API: what the runner uses, in process or in a container alike.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use reenact::mock::{BindOptions, ControlClient, MockServer};
+/// use reenact::scenario::model::{ClockSpec, MockSpec};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let clock = ClockSpec { start: Some("2026-10-31T23:00:00Z".to_owned()) };
+/// let server = MockServer::start(MockSpec::new("erp"), &clock, BindOptions::default()).await?;
+/// let http = reenact::run::http_client();
+/// http.get(format!("{}/v1/health", server.url())).send().await?; // no stub: a 404
+///
+/// let control = ControlClient::new(server.admin_url(), http);
+/// let journal = control.journal().await?;
+/// assert_eq!(journal.entries.len(), 1);
+/// assert_eq!(journal.entries[0].path, "/v1/health");
+/// control.advance_clock(Duration::from_secs(30 * 60)).await?;
+/// assert_eq!(control.clock_now().await?.to_string(), "2026-10-31 23:30:00.0 +00:00:00");
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ControlClient {
     admin_url: String,

@@ -13,7 +13,7 @@ use tokio::net::UdpSocket;
 
 /// The reply to `query`: its header and question, flagged as a response with `NXDOMAIN`;
 /// `None` for a datagram that is not a DNS query (too short, a response, no question).
-pub fn answer(query: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn answer(query: &[u8]) -> Option<Vec<u8>> {
     const HEADER: usize = 12;
     if query.len() < HEADER || query[2] & 0x80 != 0 {
         return None;
@@ -48,7 +48,7 @@ pub fn answer(query: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Answer every query arriving at `addr` with [`answer`], until the task is dropped.
-pub async fn serve(addr: SocketAddr) -> std::io::Result<tokio::task::JoinHandle<()>> {
+pub(crate) async fn serve(addr: SocketAddr) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let socket = UdpSocket::bind(addr).await?;
     Ok(tokio::spawn(async move {
         let mut buffer = [0u8; 1500];

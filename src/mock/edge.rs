@@ -39,20 +39,20 @@ use crate::mock::fault::EdgeAction;
 
 /// The handle a request handler uses to arm a connection-level fault on its connection.
 #[derive(Debug, Default)]
-pub struct ConnControl {
+pub(crate) struct ConnControl {
     armed: AtomicBool,
     action: Mutex<Option<EdgeAction>>,
 }
 
 impl ConnControl {
     /// A handle with nothing armed.
-    pub fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::new(ConnControl::default())
     }
 
     /// Apply `action` to the next response written on this connection. `Delay` and `Timeout`
     /// are the handler's to carry out and are ignored here.
-    pub fn arm(&self, action: EdgeAction) {
+    pub(crate) fn arm(&self, action: EdgeAction) {
         if matches!(action, EdgeAction::Delay(_) | EdgeAction::Timeout) {
             return;
         }
@@ -75,7 +75,7 @@ impl ConnControl {
 /// The byte stream of one accepted connection: plain TCP, or TLS over TCP on an HTTPS mock.
 ///
 /// Either way the TCP socket underneath is reachable, so a `reset` acts on the socket itself.
-pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// The TCP socket the connection runs on.
     fn tcp(&self) -> &TcpStream;
 }
@@ -94,7 +94,7 @@ impl Transport for TlsStream<TcpStream> {
 
 /// A connection that carries out the connection faults its [`ConnControl`] arms.
 #[derive(Debug)]
-pub struct FaultIo<S = TcpStream> {
+pub(crate) struct FaultIo<S = TcpStream> {
     stream: S,
     control: Arc<ConnControl>,
     state: WriteState,
@@ -171,7 +171,7 @@ fn closed_by_fault() -> io::Error {
 
 impl<S: Transport> FaultIo<S> {
     /// Wrap `stream`; `control` arms faults on it.
-    pub fn new(stream: S, control: Arc<ConnControl>) -> Self {
+    pub(crate) fn new(stream: S, control: Arc<ConnControl>) -> Self {
         FaultIo {
             stream,
             control,

@@ -41,7 +41,7 @@ use crate::scenario::model::{
 use crate::scenario::template::{RenderError, Template, TemplateSyntaxError};
 
 /// Header set on answers to requests that matched no stub.
-pub const UNMATCHED_HEADER: &str = "x-reenact-unmatched";
+pub(crate) const UNMATCHED_HEADER: &str = "x-reenact-unmatched";
 
 /// Why a mock configuration cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +145,7 @@ pub enum StubError {
 
 /// A request as the edge read it, ready for the engine.
 #[derive(Debug)]
-pub struct Incoming<'a> {
+pub(crate) struct Incoming<'a> {
     /// Method as sent.
     pub method: &'a str,
     /// Path without the query string.
@@ -163,7 +163,7 @@ pub struct Incoming<'a> {
 /// What the engine answers a request with: the response, and what the edge must do with it when
 /// a fault fired.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP response (not written at all for `timeout`, `reset`, `empty` and `garbage`).
     pub response: Response<Bytes>,
     /// Connection-level behaviour for the edge; `None` means write the response as usual.
@@ -172,7 +172,7 @@ pub struct Answer {
 
 /// The state one mock serves from; see the module documentation.
 #[derive(Debug)]
-pub struct Engine {
+pub(crate) struct Engine {
     stubs: RwLock<Arc<StubSet>>,
     journal: Recorder,
     clock: VirtualClock,
@@ -463,7 +463,7 @@ pub(crate) fn parse_header_name(name: &str) -> Result<HeaderName, StubError> {
 
 impl Engine {
     /// An engine serving `spec` on `clock`.
-    pub fn new(spec: &MockSpec, clock: VirtualClock) -> Result<Engine, ConfigError> {
+    pub(crate) fn new(spec: &MockSpec, clock: VirtualClock) -> Result<Engine, ConfigError> {
         let set = StubSet::prepare(spec)?;
         let provider_state = set.provider.as_ref().map(Provider::fresh_state);
         Ok(Engine {
@@ -477,19 +477,19 @@ impl Engine {
     }
 
     /// The virtual clock.
-    pub fn clock(&self) -> &VirtualClock {
+    pub(crate) fn clock(&self) -> &VirtualClock {
         &self.clock
     }
 
     /// A copy of the journal.
-    pub fn journal(&self) -> Journal {
+    pub(crate) fn journal(&self) -> Journal {
         self.journal.snapshot()
     }
 
     /// Clear the journal (and its dropped count), rewind every response sequence and fault
     /// count, forget rate limit windows, scenario states, the store and the provider's state,
     /// and put the clock back at its start.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let set = self.current();
         for stub in &set.stubs {
             stub.served.store(0, Ordering::Relaxed);
@@ -507,7 +507,7 @@ impl Engine {
     }
 
     /// Replace the stubs with `spec`'s and reset; on error the old configuration stays.
-    pub fn configure(&self, spec: &MockSpec) -> Result<(), ConfigError> {
+    pub(crate) fn configure(&self, spec: &MockSpec) -> Result<(), ConfigError> {
         let prepared = Arc::new(StubSet::prepare(spec)?);
         *self.lock_provider() = prepared.provider.as_ref().map(Provider::fresh_state);
         *self.stubs.write().unwrap_or_else(PoisonError::into_inner) = prepared;
@@ -521,7 +521,7 @@ impl Engine {
     /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}], "machines":
     /// {MACHINE: STATE}, "store": {KEY: VALUE}}`, stubs in file order; with a provider also
     /// `"provider": {"name": .., "state": {COLLECTION: [..], ..}}`.
-    pub fn state(&self) -> Value {
+    pub(crate) fn state(&self) -> Value {
         let set = self.current();
         let stubs: Vec<Value> = set
             .stubs
@@ -544,7 +544,7 @@ impl Engine {
 
     /// The payloads the provider writes for `webhook` now (see [`Provider::webhook`]), or why it
     /// cannot: no provider, or the provider's own reason.
-    pub fn provider_webhook(
+    pub(crate) fn provider_webhook(
         &self,
         webhook: &ProviderWebhook,
     ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
@@ -574,7 +574,7 @@ impl Engine {
     }
 
     /// Answer one request: rate limits first, then the stubs (and their faults); journal it.
-    pub fn respond(&self, request: Incoming<'_>) -> Answer {
+    pub(crate) fn respond(&self, request: Incoming<'_>) -> Answer {
         let set = self.current();
         let number = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let view = RequestView {
@@ -818,7 +818,7 @@ impl Engine {
 
     /// Journal a request the edge refused before matching (e.g. a body over the size limit) and
     /// build its JSON error answer.
-    pub fn reject(
+    pub(crate) fn reject(
         &self,
         request: Incoming<'_>,
         status: StatusCode,
@@ -948,7 +948,7 @@ fn near_miss(
 }
 
 /// A JSON answer with `content-type: application/json`.
-pub fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
     let mut response = Response::new(Bytes::from(body.to_string()));
     *response.status_mut() = status;
     response

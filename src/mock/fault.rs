@@ -15,7 +15,7 @@ use crate::scenario::model::{CommitThen, Fault, FaultAction, FaultSelector, Resp
 
 /// What the edge does with a response beyond writing it, decided by a fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EdgeAction {
+pub(crate) enum EdgeAction {
     /// Write the response after this wall-clock delay.
     Delay(Duration),
     /// Write nothing; hold the connection until the client goes away, the mock shuts down or
@@ -68,7 +68,7 @@ pub(crate) enum PreparedAction<R> {
 
 impl<R> PreparedFault<R> {
     /// Prepare `fault`, turning its responses into `R` with `prepare`.
-    pub fn new(
+    pub(crate) fn new(
         fault: &Fault,
         prepare: impl Fn(&ResponseSpec) -> Result<R, StubError>,
     ) -> Result<Self, StubError> {
@@ -120,7 +120,7 @@ impl<R> PreparedFault<R> {
     }
 
     /// Whether the fault fires on the stub's `n`th match (1-based) at clock offset `elapsed`.
-    pub fn fires(&self, n: u64, elapsed: Duration) -> bool {
+    pub(crate) fn fires(&self, n: u64, elapsed: Duration) -> bool {
         let s = &self.selector;
         (s.nth.is_empty() || s.nth.contains(&n))
             && s.times.is_none_or(|times| n <= times)

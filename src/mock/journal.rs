@@ -15,14 +15,14 @@ use crate::observe::{Journal, JournalEntry};
 /// The lock is held only to number and store one entry (or count it as dropped), never while a
 /// request is matched or answered.
 #[derive(Debug)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     limit: AtomicUsize,
     journal: Mutex<Journal>,
 }
 
 impl Recorder {
     /// An empty recorder keeping at most `limit` entries.
-    pub fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         Recorder {
             limit: AtomicUsize::new(limit),
             journal: Mutex::new(Journal::default()),
@@ -31,7 +31,7 @@ impl Recorder {
 
     /// Record one request. `entry.seq` is ignored and replaced by the arrival number; returns
     /// that number.
-    pub fn record(&self, mut entry: JournalEntry) -> u64 {
+    pub(crate) fn record(&self, mut entry: JournalEntry) -> u64 {
         let mut journal = self.lock();
         // Read under the lock so a concurrent `reset_with_limit` is seen whole.
         let limit = self.limit.load(Ordering::Relaxed);
@@ -48,7 +48,7 @@ impl Recorder {
     /// Record one request whose entry is built only when the journal will keep it: past the
     /// bound a request is only counted, so the hot path under sustained load allocates nothing
     /// for it. Returns the arrival number.
-    pub fn record_with(&self, build: impl FnOnce() -> JournalEntry) -> u64 {
+    pub(crate) fn record_with(&self, build: impl FnOnce() -> JournalEntry) -> u64 {
         {
             let mut journal = self.lock();
             if journal.entries.len() >= self.limit.load(Ordering::Relaxed) {
@@ -61,19 +61,19 @@ impl Recorder {
     }
 
     /// A copy of what was recorded so far.
-    pub fn snapshot(&self) -> Journal {
+    pub(crate) fn snapshot(&self) -> Journal {
         self.lock().clone()
     }
 
     /// Forget every entry and the dropped count; arrival numbers start again at 1.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut journal = self.lock();
         journal.entries = Vec::new();
         journal.dropped = 0;
     }
 
     /// Clear and keep at most `limit` entries from now on.
-    pub fn reset_with_limit(&self, limit: usize) {
+    pub(crate) fn reset_with_limit(&self, limit: usize) {
         let mut journal = self.lock();
         self.limit.store(limit, Ordering::Relaxed);
         journal.entries = Vec::new();

@@ -21,7 +21,7 @@ use crate::scenario::model::{LimitKey, LimitKind, RateLimit};
 
 /// The prepared rate limits of one mock.
 #[derive(Debug)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     limits: Vec<PreparedLimit>,
     state: Arc<Mutex<Buckets>>,
 }
@@ -46,7 +46,7 @@ struct Buckets {
 
 /// What the limiter decided for one request.
 #[derive(Debug)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Every limit passed.
     Pass {
         /// Headers to add to the answer: `remaining_header` → remaining count.
@@ -67,7 +67,7 @@ pub enum Decision {
 
 /// Concurrency slots a passing request holds; dropping it frees them.
 #[derive(Debug, Clone)]
-pub struct InFlight {
+pub(crate) struct InFlight {
     _slots: Arc<Slots>,
 }
 
@@ -99,7 +99,7 @@ fn lock(state: &Mutex<Buckets>) -> MutexGuard<'_, Buckets> {
 
 impl Limiter {
     /// Prepare a mock's limits.
-    pub fn new(limits: &[RateLimit]) -> Result<Limiter, StubError> {
+    pub(crate) fn new(limits: &[RateLimit]) -> Result<Limiter, StubError> {
         let mut prepared = Vec::with_capacity(limits.len());
         for limit in limits {
             let invalid = |reason: StubError| StubError::RateLimit {
@@ -137,7 +137,7 @@ impl Limiter {
     }
 
     /// Whether there is any limit at all.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.limits.is_empty()
     }
 
@@ -147,7 +147,7 @@ impl Limiter {
     }
 
     /// Forget every window and in-flight count.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let mut buckets = lock(&self.state);
         for window in &mut buckets.windows {
             window.clear();
@@ -158,7 +158,7 @@ impl Limiter {
     }
 
     /// Decide for one request arriving at virtual offset `now`.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         request: &RequestView<'_>,
         body: &ParsedBody<'_>,

@@ -1,12 +1,12 @@
 //! The mock server: a traffic listener serving stubs and an admin listener serving the control API.
 //!
 //! [`MockServer`] is the edge layer: it binds both listeners, runs HTTP/1.1 (keep-alive) on
-//! `hyper`, reads each request in full (bodies over [`MAX_BODY_BYTES`] get a `413`) and hands it to
-//! the shared [`Engine`]. With a [`TlsIdentity`] the traffic listener speaks HTTPS: the TLS
+//! `hyper`, reads each request in full (bodies over `MAX_BODY_BYTES` get a `413`) and hands it to
+//! the shared `Engine`. With a [`TlsIdentity`] the traffic listener speaks HTTPS: the TLS
 //! handshake wraps the connection, and the same connection handling serves it. Every connection,
-//! plain or TLS, runs over a [`FaultIo`], which carries out the connection-level faults the engine
+//! plain or TLS, runs over a `FaultIo`, which carries out the connection-level faults the engine
 //! decides (on TLS it acts on the plaintext inside the session, and a reset on the TCP socket
-//! underneath; see [`crate::mock::edge`]). Shutdown is
+//! underneath; see `crate::mock::edge`). Shutdown is
 //! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
 //! and wait for every connection task.
 
@@ -35,7 +35,7 @@ use crate::mock::tls::{TlsError, TlsIdentity};
 use crate::scenario::model::{ClockSpec, MAX_TIMEOUT_HOLD, MockSpec};
 
 /// Largest request body a mock reads; larger ones are answered `413`.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// How long [`MockServer::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -117,7 +117,6 @@ pub enum MockError {
 /// ```
 #[derive(Debug)]
 pub struct MockServer {
-    engine: Arc<Engine>,
     traffic_addr: SocketAddr,
     admin_addr: SocketAddr,
     tls: bool,
@@ -149,7 +148,10 @@ impl MockServer {
     }
 
     /// Serve an engine built elsewhere (e.g. by `reenact mock serve`).
-    pub async fn serve(engine: Arc<Engine>, bind: BindOptions) -> Result<MockServer, MockError> {
+    pub(crate) async fn serve(
+        engine: Arc<Engine>,
+        bind: BindOptions,
+    ) -> Result<MockServer, MockError> {
         let acceptor = match &bind.tls {
             Some(identity) => Some(tokio_rustls::TlsAcceptor::from(identity.server_config()?)),
             None => None,
@@ -168,17 +170,10 @@ impl MockServer {
                 engine.clone(),
                 signal.clone(),
             )),
-            tokio::spawn(accept_loop(
-                admin,
-                Role::Admin,
-                None,
-                engine.clone(),
-                signal,
-            )),
+            tokio::spawn(accept_loop(admin, Role::Admin, None, engine, signal)),
         ];
         tracing::debug!(%traffic_addr, %admin_addr, "mock listening");
         Ok(MockServer {
-            engine,
             traffic_addr,
             admin_addr,
             tls,
@@ -206,11 +201,6 @@ impl MockServer {
     /// Address of the admin listener.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
-    }
-
-    /// The engine behind both listeners.
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
     }
 
     /// Stop both listeners and wait for them to close.

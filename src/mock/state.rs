@@ -7,13 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
-
 use crate::scenario::model::{INITIAL_STATE, StateRule};
 
 /// The machines and store of one mock.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct MockState {
+pub(crate) struct MockState {
     /// Machine name → current state; machines not listed are in `Started`.
     pub machines: BTreeMap<String, String>,
     /// The key/value store.
@@ -22,29 +20,24 @@ pub struct MockState {
 
 impl MockState {
     /// The current state of `machine`.
-    pub fn machine(&self, machine: &str) -> &str {
+    pub(crate) fn machine(&self, machine: &str) -> &str {
         self.machines
             .get(machine)
             .map_or(INITIAL_STATE, String::as_str)
     }
 
     /// Whether a stub's rule lets it match now.
-    pub fn allows(&self, rule: &StateRule) -> bool {
+    pub(crate) fn allows(&self, rule: &StateRule) -> bool {
         rule.when
             .as_deref()
             .is_none_or(|when| self.machine(&rule.machine) == when)
     }
 
     /// Apply a stub's transition after it answered.
-    pub fn transition(&mut self, rule: &StateRule) {
+    pub(crate) fn transition(&mut self, rule: &StateRule) {
         if let Some(set) = &rule.set {
             self.machines.insert(rule.machine.clone(), set.clone());
         }
-    }
-
-    /// As JSON for `GET /__reenact/state`: `{"machines": {..}, "store": {..}}`.
-    pub fn to_json(&self) -> Value {
-        json!({ "machines": self.machines, "store": self.store })
     }
 }
 

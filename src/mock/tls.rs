@@ -6,7 +6,7 @@
 //! bytes, so it can travel to a mock in a container as easily as to one in-process.
 //!
 //! Crypto is rustls with the `ring` provider (see `docs/decisions.md`); reqwest is built without
-//! a provider of its own, so [`install_crypto_provider`] must run before any reqwest client is
+//! a provider of its own, so `install_crypto_provider` must run before any reqwest client is
 //! built in this package (`crate::run::http_client` does it).
 
 use std::fmt;
@@ -57,7 +57,7 @@ fn pem_block(label: &str, der: &[u8]) -> String {
 ///
 /// reqwest is built with `rustls-no-provider`, so building a reqwest client in this package
 /// before this ran panics.
-pub fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race to another thread installing the same provider is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -225,7 +225,7 @@ impl TlsIdentity {
     }
 
     /// A rustls server configuration serving this identity over HTTP/1.1.
-    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    pub(crate) fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let chain: Vec<CertificateDer<'static>> = self
             .chain

@@ -2,8 +2,8 @@
 //!
 //! The runner never sends a webhook itself: it asks the sending mock through the control API
 //! (`POST /__reenact/webhook` with a [`WebhookRequest`]), so a mock in a container sends from the
-//! container, as the vendor would. [`deliver`] makes the attempts: each one is signed over the
-//! exact body bytes ([`sign`]), bounded by the policy's timeout, and followed, when the target did
+//! container, as the vendor would. `deliver` makes the attempts: each one is signed over the
+//! exact body bytes (`sign`), bounded by the policy's timeout, and followed, when the target did
 //! not answer 2xx in time and attempts remain, by a move of the mock's virtual clock by the
 //! backoff (never a wall-clock sleep). Every attempt comes back as a [`Delivery`].
 
@@ -21,7 +21,7 @@ use crate::observe::{Delivery, ReceivedResponse};
 use crate::scenario::model::{SignAlgorithm, SignatureEncoding};
 
 /// Most attempts one delivery may make, whatever the request asks.
-pub const MAX_ATTEMPTS: u32 = 100;
+pub(crate) const MAX_ATTEMPTS: u32 = 100;
 
 /// Body of `POST /__reenact/webhook`: one webhook to deliver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ pub struct WebhookRequest {
     /// When to try again.
     pub retry: RetryPolicy,
     /// A webhook the sending mock's provider writes and signs itself (`body` and `sign` are
-    /// then ignored): see [`deliver_payloads`].
+    /// then ignored): see `deliver_payloads`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<ProviderWebhook>,
 }
@@ -66,7 +66,7 @@ pub struct SigningSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
-    /// Attempts in all, 1 to [`MAX_ATTEMPTS`].
+    /// Attempts in all, 1 to `MAX_ATTEMPTS`.
     pub attempts: u32,
     /// Virtual milliseconds between attempts.
     pub backoff_millis: u64,
@@ -102,24 +102,7 @@ pub enum WebhookError {
 }
 
 /// The signature header value of `body` under `settings`: `prefix` + encoded HMAC.
-///
-/// ```
-/// use reenact::mock::webhook::{SigningSettings, sign};
-/// use reenact::scenario::model::{SignAlgorithm, SignatureEncoding};
-///
-/// let settings = SigningSettings {
-///     secret: "key".into(),
-///     header: "x-signature".into(),
-///     algorithm: SignAlgorithm::HmacSha256,
-///     encoding: SignatureEncoding::Hex,
-///     prefix: "sha256=".into(),
-/// };
-/// assert_eq!(
-///     sign(&settings, b"The quick brown fox jumps over the lazy dog"),
-///     "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
-/// );
-/// ```
-pub fn sign(settings: &SigningSettings, body: &[u8]) -> String {
+pub(crate) fn sign(settings: &SigningSettings, body: &[u8]) -> String {
     let mac = match settings.algorithm {
         SignAlgorithm::HmacSha256 => {
             // HMAC takes keys of any length, so this never fails; an empty MAC would only make
@@ -141,7 +124,7 @@ pub fn sign(settings: &SigningSettings, body: &[u8]) -> String {
 
 /// Deliver `request`, retrying per its policy; the clock moves on by the backoff between
 /// attempts. Returns every attempt.
-pub async fn deliver(
+pub(crate) async fn deliver(
     clock: &VirtualClock,
     request: &WebhookRequest,
 ) -> Result<WebhookReport, WebhookError> {
@@ -222,7 +205,7 @@ pub async fn deliver(
 /// exactly one attempt, as a vendor's handshake does not retry, and its delivery records the
 /// answer required; the others follow the request's retry policy. Attempts are numbered across
 /// payloads.
-pub async fn deliver_payloads(
+pub(crate) async fn deliver_payloads(
     clock: &VirtualClock,
     request: &WebhookRequest,
     payloads: Vec<ProviderPayload>,
@@ -306,11 +289,11 @@ mod base64_bytes {
     use base64::Engine as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         base64::engine::general_purpose::STANDARD
             .decode(text.as_bytes())

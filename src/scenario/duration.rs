@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// Why a duration string does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     /// Nothing given.
     #[error("empty duration")]
     Empty,
@@ -29,7 +29,7 @@ pub enum DurationError {
 }
 
 /// Parse a duration such as `200ms`, `3s`, `1h30m`.
-pub fn parse(text: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(DurationError::Empty);
@@ -78,7 +78,7 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
 }
 
 /// Format a duration in the largest unit that represents it exactly (`1500ms`, `3s`, `30m`).
-pub fn format(duration: Duration) -> String {
+pub(crate) fn format(duration: Duration) -> String {
     let ms = duration.as_millis();
     for (unit, size) in [
         ("d", 86_400_000),

@@ -1,22 +1,24 @@
 //! The scenario format: a YAML file turned once into a validated [`Scenario`].
 //!
-//! Loading goes YAML text → spanned node tree ([`yaml`]) → validated model ([`model`]), collecting
+//! Loading goes YAML text → spanned node tree (`yaml`) → validated model ([`model`]), collecting
 //! every problem in the file as a located [`Diagnostic`] instead of stopping at the first.
 
 mod convert;
 pub mod diagnostic;
-pub mod duration;
+pub(crate) mod duration;
 pub mod model;
-pub mod paths;
-pub mod schema;
-pub mod suggest;
-pub mod template;
-pub mod yaml;
+pub(crate) mod paths;
+pub(crate) mod schema;
+pub(crate) mod suggest;
+pub(crate) mod template;
+pub(crate) mod yaml;
 
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::Diagnostic;
 pub use model::*;
+pub use template::{Template, TemplateSyntaxError};
+pub use yaml::MAX_INPUT_BYTES;
 
 /// Why a scenario file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +45,7 @@ pub enum LoadError {
 }
 
 /// Load and validate one scenario file. Files it names resolve relative to it and must stay
-/// inside `root` (see [`paths::scenario_root`]).
+/// inside `root` (see `paths::scenario_root`).
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
@@ -53,7 +55,32 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     load_bytes(path, &root, &bytes)
 }
 
-/// Load and validate scenario text already read from `path`.
+/// Load and validate scenario text already read from `path`; files it names resolve relative to
+/// `path` and must stay inside `root`.
+///
+/// Every problem in the text is reported at once, located, as the command shows them:
+///
+/// ```
+/// use std::path::Path;
+///
+/// use reenact::scenario::{LoadError, diagnostic, load_bytes};
+///
+/// let good = b"id: hello\ntitle: Hello\nflow: [{ request: { method: GET, path: /hello } }]\n";
+/// let scenario = load_bytes(Path::new("hello.yaml"), Path::new("."), good).unwrap();
+/// assert_eq!(scenario.id, "hello");
+/// assert_eq!(scenario.flow.len(), 1);
+///
+/// let typo = b"id: hello\ntitle: Hello\nflow: [{ requst: { method: GET, path: /hello } }]\n";
+/// let Err(LoadError::Invalid { path, source_text, diagnostics }) =
+///     load_bytes(Path::new("hello.yaml"), Path::new("."), typo)
+/// else {
+///     panic!("a typo is an error");
+/// };
+/// let shown = diagnostic::render(&path, &source_text, &diagnostics, false);
+/// assert!(shown.contains("unknown field `requst`"), "{shown}");
+/// assert!(shown.contains("--> hello.yaml:3:"), "{shown}");
+/// assert!(shown.contains("did you mean `request`?"), "{shown}");
+/// ```
 pub fn load_bytes(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario, LoadError> {
     convert::convert(path, root, bytes)
 }

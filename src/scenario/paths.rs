@@ -12,7 +12,7 @@ const PROJECT_FILE: &str = "reenact.toml";
 
 /// Why a file named by a scenario cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum PathError {
+pub(crate) enum PathError {
     /// Nothing was named.
     #[error("empty file name")]
     Empty,
@@ -60,7 +60,7 @@ pub enum PathError {
 ///
 /// The result stays relative when the scenario path is relative and the marker is found below
 /// the current directory, so paths in messages stay short.
-pub fn scenario_root(scenario: &Path) -> PathBuf {
+pub(crate) fn scenario_root(scenario: &Path) -> PathBuf {
     let dir = parent_dir(scenario);
     for ancestor in dir.ancestors() {
         if ancestor.join(PROJECT_FILE).is_file() {
@@ -84,7 +84,7 @@ pub fn scenario_root(scenario: &Path) -> PathBuf {
 /// `name` is taken relative to the scenario's folder. Absolute names, names whose normalized form
 /// leaves `root`, names that resolve through a symlink to somewhere outside `root`, and missing
 /// files are errors.
-pub fn resolve(scenario_file: &Path, root: &Path, name: &str) -> Result<PathBuf, PathError> {
+pub(crate) fn resolve(scenario_file: &Path, root: &Path, name: &str) -> Result<PathBuf, PathError> {
     if name.is_empty() {
         return Err(PathError::Empty);
     }

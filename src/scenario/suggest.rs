@@ -5,13 +5,7 @@
 //! a wild guess never turns into a misleading hint.
 
 /// The candidate closest to `input`, if one is close enough to be a likely typo.
-///
-/// ```
-/// use reenact::scenario::suggest::did_you_mean;
-/// assert_eq!(did_you_mean("respnse", &["request", "response"]), Some("response"));
-/// assert_eq!(did_you_mean("banana", &["request", "response"]), None);
-/// ```
-pub fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lowered = input.to_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for &candidate in candidates {

@@ -58,7 +58,7 @@ pub struct Filter {
 }
 
 /// Names of the filters, for messages and did-you-mean.
-pub const FILTER_NAMES: &[&str] = &[
+pub(crate) const FILTER_NAMES: &[&str] = &[
     "date", "unix", "add", "sub", "default", "stored", "upper", "lower",
 ];
 
@@ -488,7 +488,7 @@ fn valid_segment(segment: &str) -> bool {
 
 /// Render every string leaf of a JSON value as a template. Strings that do not parse are kept as
 /// they are (load time already rejected malformed placeholders in scenario bodies).
-pub fn render_json(
+pub(crate) fn render_json(
     value: &serde_json::Value,
     vars: &dyn Vars,
 ) -> Result<serde_json::Value, RenderError> {

@@ -21,13 +21,13 @@ use crate::scenario::model::Span;
 /// Largest scenario file accepted, in bytes (1 MiB).
 pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
 /// Deepest nesting of lists and mappings accepted.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Most nodes a document may hold once aliases are expanded.
-pub const MAX_NODES: usize = 100_000;
+pub(crate) const MAX_NODES: usize = 100_000;
 
 /// One YAML node and where it is in the file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// What the node holds.
     pub kind: NodeKind,
     /// Where it is; for an expanded alias, where the anchored node is.
@@ -36,7 +36,7 @@ pub struct Node {
 
 /// The three kinds of YAML node.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     /// A scalar with its text (after unquoting) and how it was written.
     Scalar {
         /// The text.
@@ -52,7 +52,7 @@ pub enum NodeKind {
 
 /// How a scalar was written, which decides its type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
+pub(crate) enum Style {
     /// Unquoted: typed per the YAML 1.2 core schema (`null`, `true`, `42`, `1.5`, else a string).
     Plain,
     /// Single- or double-quoted, a block scalar (`|`, `>`) or tagged `!!str`: always a string.
@@ -61,7 +61,7 @@ pub enum Style {
 
 /// A scalar typed per the YAML 1.2 core schema.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Scalar<'a> {
+pub(crate) enum Scalar<'a> {
     /// `null`, `~` or nothing.
     Null,
     /// `true` or `false`.
@@ -78,7 +78,7 @@ pub enum Scalar<'a> {
 
 impl Node {
     /// The scalar's typed value, or `None` for lists and mappings.
-    pub fn scalar(&self) -> Option<Scalar<'_>> {
+    pub(crate) fn scalar(&self) -> Option<Scalar<'_>> {
         match &self.kind {
             NodeKind::Scalar { text, style } => Some(match style {
                 Style::Quoted => Scalar::Str(text),
@@ -89,7 +89,7 @@ impl Node {
     }
 
     /// The text of a scalar whatever its type, or `None` for lists and mappings.
-    pub fn text(&self) -> Option<&str> {
+    pub(crate) fn text(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Scalar { text, .. } => Some(text),
             _ => None,
@@ -97,7 +97,7 @@ impl Node {
     }
 
     /// The text of a scalar that is a string (quoted, or plain and not a null, bool or number).
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self.scalar() {
             Some(Scalar::Str(text)) => Some(text),
             _ => None,
@@ -105,7 +105,7 @@ impl Node {
     }
 
     /// What the node is, for messages: `a string`, `an integer`, `a list`, ...
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match &self.kind {
             NodeKind::Sequence(_) => "a list",
             NodeKind::Mapping(_) => "a mapping",
@@ -185,7 +185,7 @@ fn is_core_float(text: &str) -> bool {
 
 /// Parse one YAML document into a node tree. Every problem found is returned; budget overruns,
 /// syntax errors and encoding errors stop parsing at once.
-pub fn parse(bytes: &[u8]) -> Result<Node, Vec<Diagnostic>> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<Node, Vec<Diagnostic>> {
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(vec![Diagnostic::new(
             format!(
@@ -551,7 +551,7 @@ fn height(node: &Node) -> usize {
 /// Convert a node tree to JSON: plain scalars typed per the YAML 1.2 core schema, quoted ones as
 /// strings, mappings keep their key order. Keys must be scalars; `.inf` and `.nan` have no JSON
 /// form and are errors.
-pub fn to_json(node: &Node) -> Result<serde_json::Value, Diagnostic> {
+pub(crate) fn to_json(node: &Node) -> Result<serde_json::Value, Diagnostic> {
     use serde_json::Value;
     Ok(match &node.kind {
         NodeKind::Sequence(items) => {

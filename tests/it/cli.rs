@@ -676,7 +676,7 @@ fn check_exits_2_on_every_invalid_fixture() {
 /// A target given as the URL of a service already running.
 #[test]
 fn run_against_a_url_target() {
-    let port = reenact::target::free_port().unwrap();
+    let port = crate::support::free_port();
     let mut service = Command::new(demo())
         .args(["--release", "1.4.3", "--port", &port.to_string()])
         .stdout(std::process::Stdio::null())

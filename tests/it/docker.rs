@@ -20,9 +20,9 @@ use crate::support::{demo, demo_cmd, repo};
 use reenact::backend::docker::{self, DockerBackend};
 use reenact::backend::{BackendError, Placement, image, labels, new_run_id};
 use reenact::exit_codes;
+use reenact::run::TargetError;
 use reenact::run::{self, RunContext, TargetChoice};
 use reenact::scenario::{self, Scenario};
-use reenact::target::TargetError;
 use reenact::verdict::{Behaviour, judge};
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::models::{ContainerCreateBody, NetworkCreateRequest};
@@ -56,11 +56,19 @@ async fn backend() -> DockerBackend {
 
 /// The demo at `release` as a process on the host.
 fn demo_target(release: &str) -> TargetChoice {
-    let command = demo_cmd(release);
+    let command = [
+        &demo().display().to_string(),
+        "--release",
+        release,
+        "--port",
+        "{{ target.port }}",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     TargetChoice {
         label: format!("ledger-sync@{release}"),
         def: Some(reenact::project::TargetDef {
-            command: Some(run::split_command(&command).expect("valid command")),
+            command: Some(command),
             ..Default::default()
         }),
     }
@@ -286,7 +294,7 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
                             scenario.id,
                             placement.name(),
                             choice.label,
-                            reenact::errors::one_line(&e)
+                            crate::support::error_chain(&e)
                         )
                     });
                 let _ = writeln!(
@@ -771,7 +779,7 @@ async fn run_network_resolves_declared_names_and_nothing_else() {
             Ok(mock) => placed.push(mock),
             Err(err) => {
                 mocks.close().await;
-                panic!("{}: {}", spec.name, reenact::errors::one_line(&err));
+                panic!("{}: {}", spec.name, crate::support::error_chain(&err));
             }
         }
     }
@@ -853,7 +861,7 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
             let trusted = trusting.get(&url).send().await;
             let trusted = match trusted {
                 Ok(response) => Ok((response.status().as_u16(), response.text().await)),
-                Err(err) => Err(reenact::errors::one_line(&err)),
+                Err(err) => Err(crate::support::error_chain(&err)),
             };
             let untrusted = plain.get(&url).send().await.map(|r| r.status().as_u16());
             Some((trusted, untrusted))
@@ -861,7 +869,7 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
         Err(_) => None,
     };
     mocks.close().await;
-    let placed = placed.unwrap_or_else(|e| panic!("{}", reenact::errors::one_line(&e)));
+    let placed = placed.unwrap_or_else(|e| panic!("{}", crate::support::error_chain(&e)));
     assert!(
         placed.url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -874,9 +882,9 @@ async fn https_mock_in_a_container_serves_the_run_ca_certificate() {
     assert_eq!(body.expect("a body"), r#"{"ok":true}"#);
     let refused = untrusted.expect_err("a client that does not trust the CA must fail");
     assert!(
-        reenact::errors::one_line(&refused).contains("certificate"),
+        crate::support::error_chain(&refused).contains("certificate"),
         "{}",
-        reenact::errors::one_line(&refused)
+        crate::support::error_chain(&refused)
     );
 }
 
@@ -910,7 +918,7 @@ async fn run_suite(
         .zip(results)
         .map(|(job, result)| {
             let result = result.unwrap_or_else(|e| {
-                panic!("{}: {}", job.scenario.id, reenact::errors::one_line(&e))
+                panic!("{}: {}", job.scenario.id, crate::support::error_chain(&e))
             });
             let snapshot = reenact::snapshot::normalize(
                 &result.observation,

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use reenact::scenario::{self, LoadError, diagnostic, yaml};
+use reenact::scenario::{self, LoadError, diagnostic};
 
 const VALID: &str = "tests/fixtures/valid";
 const INVALID: &str = "tests/fixtures/invalid";
@@ -181,7 +181,7 @@ fn invalid_not_utf8() {
 #[test]
 fn invalid_too_large() {
     let mut bytes = b"id: big\ntitle: big\n".to_vec();
-    bytes.resize(yaml::MAX_INPUT_BYTES + 1, b'#');
+    bytes.resize(scenario::MAX_INPUT_BYTES + 1, b'#');
     let rendered = invalid_bytes("too_large", &bytes);
     insta::assert_snapshot!("invalid__too_large", rendered);
 }
@@ -250,90 +250,4 @@ fn all_errors_of_a_file_are_reported() {
         .map(|d| d.span.expect("located").line)
         .collect();
     assert_eq!(lines, [1, 3, 8, 11, 12, 14, 14, 16, 17], "{diagnostics:#?}");
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON Schema
-// ---------------------------------------------------------------------------------------------
-
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return files;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(yaml_files(&path));
-        } else if path
-            .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml")
-        {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
-fn schema_validator() -> jsonschema::Validator {
-    let schema: serde_json::Value =
-        serde_json::from_str(reenact::scenario::schema::json_schema()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
-}
-
-fn as_json(path: &Path) -> serde_json::Value {
-    let node = yaml::parse(&std::fs::read(path).unwrap())
-        .unwrap_or_else(|errors| panic!("{}: {errors:?}", path.display()));
-    yaml::to_json(&node).unwrap()
-}
-
-#[test]
-fn schema_accepts_every_valid_scenario() {
-    let validator = schema_validator();
-    let mut files = yaml_files(Path::new(VALID));
-    files.extend(yaml_files(Path::new("scenarios")));
-    assert!(files.len() >= 7);
-    let mut refused = Vec::new();
-    for path in files {
-        let value = as_json(&path);
-        let errors: Vec<String> = validator
-            .iter_errors(&value)
-            .map(|err| format!("{} at {}", err, err.instance_path))
-            .collect();
-        if !errors.is_empty() {
-            refused.push(format!("{}: {errors:#?}", path.display()));
-        }
-    }
-    assert!(refused.is_empty(), "{}", refused.join("\n"));
-}
-
-#[test]
-fn schema_rejects_unknown_keys() {
-    let validator = schema_validator();
-    let mut accepted = Vec::new();
-    for name in [
-        "unknown_field_in_stub",
-        "unknown_top_level_field",
-        "unknown_field_in_step_request",
-        "unknown_field_in_expectation",
-        "unknown_field_in_value_matcher",
-        "provider_mistakes",
-        "intacct_mistakes",
-        "quickbooks_mistakes",
-        "sage_mistakes",
-        "state_expectation_mistakes",
-        "fault_unknown_keys",
-        "fault_actions",
-        "fault_selectors_out_of_range",
-        "fault_probability_out_of_range",
-        "missing_flow",
-        "status_999",
-    ] {
-        let value = as_json(&PathBuf::from(format!("{INVALID}/{name}.yaml")));
-        if validator.is_valid(&value) {
-            accepted.push(name);
-        }
-    }
-    assert!(accepted.is_empty(), "the schema accepts {accepted:?}");
 }

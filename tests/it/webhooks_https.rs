@@ -350,7 +350,7 @@ async fn webhook_requests_the_mock_cannot_send_are_refused() {
     let mut request = webhook("http://127.0.0.1:9/x".into(), None, once());
     request.retry.attempts = 0;
     let err = control.send_webhook(&request).await.unwrap_err();
-    let chain = reenact::errors::one_line(&err);
+    let chain = crate::support::error_chain(&err);
     assert!(
         chain.contains("`attempts` must be between 1 and 100"),
         "{chain}"
@@ -518,7 +518,7 @@ async fn https_mock_is_trusted_by_clients_given_the_run_ca() {
         .send()
         .await
         .unwrap_err();
-    let chain = reenact::errors::one_line(&err);
+    let chain = crate::support::error_chain(&err);
     assert!(chain.contains("certificate"), "{chain}");
     mock.shutdown().await;
 }

@@ -27,45 +27,45 @@ use crate::scenario::model::{
 use crate::timestamp::format_rfc3339;
 
 /// The one gateway path [APIDECK-INTACCT], [INTACCT-SDK-PHP] `RequestHandler`.
-pub const ENDPOINT_PATH: &str = "/ia/xml/xmlgw.phtml";
+pub(crate) const ENDPOINT_PATH: &str = "/ia/xml/xmlgw.phtml";
 /// Request content types the gateway reads: the SDKs' own [INTACCT-SDK-PHP] and the XML ones.
-pub const CONTENT_TYPES: &[&str] = &["x-intacct-xml-request", "application/xml", "text/xml"];
+pub(crate) const CONTENT_TYPES: &[&str] = &["x-intacct-xml-request", "application/xml", "text/xml"];
 /// The only `<dtdversion>` served [INTACCT-REQUESTS].
-pub const DTD_VERSION: &str = "3.0";
+pub(crate) const DTD_VERSION: &str = "3.0";
 /// Most records one `readByQuery` returns: 2,000 per call [RKL-INTACCT].
-pub const MAX_PAGE_SIZE: usize = 2000;
+pub(crate) const MAX_PAGE_SIZE: usize = 2000;
 /// Records one `readByQuery` returns without `<pagesize>` (catalog silent: reenact's choice).
-pub const DEFAULT_PAGE_SIZE: usize = 100;
+pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
 /// Content type of every answer (catalog silent: reenact's choice).
-pub const RESPONSE_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
+pub(crate) const RESPONSE_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
 
 /// XML parse or schema error, at control level [INTACCT-ERRORS].
-pub const XML_SCHEMA_ERROR: &str = "XL03000003";
+pub(crate) const XML_SCHEMA_ERROR: &str = "XL03000003";
 /// Sender not authorised [INTACCT-FAQ].
-pub const INVALID_AUTHORIZATION: &str = "XL03000006";
+pub(crate) const INVALID_AUTHORIZATION: &str = "XL03000006";
 /// Gateway rate limiting, HTTP 429 [INTACCT-ERRORS], [DMC-GW0010].
-pub const RATE_LIMITED: &str = "GW-0010";
+pub(crate) const RATE_LIMITED: &str = "GW-0010";
 /// Gateway "Invalid Request" [INTACCT-ERRORS].
-pub const INVALID_REQUEST: &str = "GW-0011";
+pub(crate) const INVALID_REQUEST: &str = "GW-0011";
 /// The errornos below are reenact's: the catalog names the cases but not their numbers. Targets
 /// should not compare them.
-pub const SIGN_IN_FAILED: &str = "REENACT-SIGN-IN";
+pub(crate) const SIGN_IN_FAILED: &str = "REENACT-SIGN-IN";
 /// A `uniqueid=true` request whose `<controlid>` was already executed.
-pub const CONTROL_ID_REUSED: &str = "REENACT-CONTROLID-REUSED";
+pub(crate) const CONTROL_ID_REUSED: &str = "REENACT-CONTROLID-REUSED";
 /// A required field is missing or a value is not allowed.
-pub const INVALID_FIELD: &str = "REENACT-INVALID";
+pub(crate) const INVALID_FIELD: &str = "REENACT-INVALID";
 /// A record with the same key exists.
-pub const DUPLICATE: &str = "REENACT-DUPLICATE";
+pub(crate) const DUPLICATE: &str = "REENACT-DUPLICATE";
 /// A referenced record does not exist.
-pub const NOT_FOUND: &str = "REENACT-NOT-FOUND";
+pub(crate) const NOT_FOUND: &str = "REENACT-NOT-FOUND";
 /// A function or object the fake does not serve.
-pub const UNSUPPORTED: &str = "REENACT-UNSUPPORTED";
+pub(crate) const UNSUPPORTED: &str = "REENACT-UNSUPPORTED";
 /// Another function of a `transaction="true"` operation failed, so this one was rolled back.
-pub const ROLLED_BACK: &str = "REENACT-ROLLED-BACK";
+pub(crate) const ROLLED_BACK: &str = "REENACT-ROLLED-BACK";
 /// Too many operations in progress for the company [SAGE-CONCURRENCY], [VENA-INTACCT].
-pub const TOO_MANY_OPERATIONS: &str = "REENACT-TOO-MANY-OPERATIONS";
+pub(crate) const TOO_MANY_OPERATIONS: &str = "REENACT-TOO-MANY-OPERATIONS";
 /// A journal entry whose debits and credits differ.
-pub const UNBALANCED: &str = "REENACT-UNBALANCED";
+pub(crate) const UNBALANCED: &str = "REENACT-UNBALANCED";
 
 /// The objects the fake stores: object name, list type in answers, key field besides `RECORDNO`.
 const OBJECTS: &[(&str, &str, Option<&str>)] = &[
@@ -77,14 +77,14 @@ const OBJECTS: &[(&str, &str, Option<&str>)] = &[
 
 /// A configured Intacct fake.
 #[derive(Debug)]
-pub struct Intacct {
+pub(crate) struct Intacct {
     mock: String,
     settings: IntacctSettings,
 }
 
 /// What one Intacct fake holds: sessions, executed control ids and the companies' records.
 #[derive(Debug, Default)]
-pub struct IntacctState {
+pub(crate) struct IntacctState {
     /// Session ids issued so far (seeds the next one).
     serial: u64,
     /// Session id → whose it is and when it was last used.
@@ -186,7 +186,7 @@ impl IntacctState {
     /// {"issued": N}}`: records
     /// as `read` returns them plus `company` (and `entity` when a session had one); how many
     /// sessions were issued, never a session id.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let shown = |records: &[Stored]| -> Vec<Value> {
             records
                 .iter()
@@ -241,7 +241,7 @@ impl Books {
 /// [DMC-GW0010]; over `concurrent` requests in progress, the "too many operations running"
 /// failure [SAGE-CONCURRENCY], [VENA-INTACCT]. The bodies are fixed (a blocked request is not
 /// read, so they echo no control id).
-pub fn rate_limits(limits: &IntacctRateLimits) -> Vec<RateLimit> {
+pub(crate) fn rate_limits(limits: &IntacctRateLimits) -> Vec<RateLimit> {
     let request = || RequestMatcher {
         method: Some("POST".to_owned()),
         path: Some(PathMatcher::Exact(ENDPOINT_PATH.to_owned())),
@@ -293,7 +293,7 @@ pub fn rate_limits(limits: &IntacctRateLimits) -> Vec<RateLimit> {
 
 impl Intacct {
     /// A fake serving as mock `mock` with `settings`.
-    pub fn new(mock: &str, settings: IntacctSettings) -> Intacct {
+    pub(crate) fn new(mock: &str, settings: IntacctSettings) -> Intacct {
         Intacct {
             mock: format!("{mock}/intacct"),
             settings,
@@ -301,7 +301,7 @@ impl Intacct {
     }
 
     /// Answer one request: the gateway path, or an unmatched 404 for any other.
-    pub fn respond(
+    pub(crate) fn respond(
         &self,
         state: &mut IntacctState,
         request: &ProviderRequest<'_>,
@@ -1305,7 +1305,7 @@ fn document(root: &Element) -> String {
 
 /// Why a body is not an XML document ([`Element::parse`]).
 #[derive(Debug, thiserror::Error)]
-pub enum XmlError {
+pub(crate) enum XmlError {
     /// Not UTF-8 text.
     #[error("the body is not UTF-8")]
     NotUtf8(#[source] std::str::Utf8Error),
@@ -1320,7 +1320,7 @@ pub enum XmlError {
 /// An XML element as the fake reads and writes it: mixed content is not kept (text of an element
 /// with children is dropped), which no Intacct request or answer uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Element {
+pub(crate) struct Element {
     /// Local name.
     pub name: String,
     /// Attributes in document order.
@@ -1333,7 +1333,7 @@ pub struct Element {
 
 impl Element {
     /// An element without content.
-    pub fn new(name: &str) -> Element {
+    pub(crate) fn new(name: &str) -> Element {
         Element {
             name: name.to_owned(),
             ..Element::default()
@@ -1341,7 +1341,7 @@ impl Element {
     }
 
     /// An element holding `text`.
-    pub fn leaf(name: &str, text: &str) -> Element {
+    pub(crate) fn leaf(name: &str, text: &str) -> Element {
         Element {
             text: text.to_owned(),
             ..Element::new(name)
@@ -1349,19 +1349,19 @@ impl Element {
     }
 
     /// This element with `child` appended.
-    pub fn with(mut self, child: Element) -> Element {
+    pub(crate) fn with(mut self, child: Element) -> Element {
         self.children.push(child);
         self
     }
 
     /// This element with attribute `name` set.
-    pub fn attr(mut self, name: &str, value: &str) -> Element {
+    pub(crate) fn attr(mut self, name: &str, value: &str) -> Element {
         self.attrs.push((name.to_owned(), value.to_owned()));
         self
     }
 
     /// Parse a document's root element, or say why it is not XML.
-    pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Element, XmlError> {
         let text = std::str::from_utf8(body).map_err(XmlError::NotUtf8)?;
         let package = sxd_document::parser::parse(text).map_err(XmlError::NotXml)?;
         let document = package.as_document();
@@ -1375,17 +1375,17 @@ impl Element {
     }
 
     /// The first child called `name`.
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 
     /// The trimmed text of the first child called `name`.
-    pub fn text_of(&self, name: &str) -> Option<&str> {
+    pub(crate) fn text_of(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.trim())
     }
 
     /// The value of attribute `name`.
-    pub fn attr_value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn attr_value(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)

@@ -7,10 +7,10 @@
 //! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
 //! per-run serial, so they are the same on every run.
 
-pub mod intacct;
-pub mod quickbooks;
-pub mod sage;
-pub mod xero;
+pub(crate) mod intacct;
+pub(crate) mod quickbooks;
+pub(crate) mod sage;
+pub(crate) mod xero;
 
 use std::collections::BTreeMap;
 
@@ -28,7 +28,7 @@ use crate::scenario::model::{ProviderSpec, RateLimit};
 
 /// A request as a provider sees it: as matching sees it, at a virtual time.
 #[derive(Debug)]
-pub struct ProviderRequest<'a> {
+pub(crate) struct ProviderRequest<'a> {
     /// Method, path, query, headers and body.
     pub view: RequestView<'a>,
     /// Virtual time of arrival.
@@ -37,7 +37,7 @@ pub struct ProviderRequest<'a> {
 
 impl ProviderRequest<'_> {
     /// The first header called `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.view
             .headers
             .iter()
@@ -46,21 +46,21 @@ impl ProviderRequest<'_> {
     }
 
     /// The first query parameter called `name`.
-    pub fn query_param(&self, name: &str) -> Option<String> {
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
         form_urlencoded::parse(self.view.query.as_bytes())
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.into_owned())
     }
 
     /// The body as an `application/x-www-form-urlencoded` form (the last of repeated names).
-    pub fn form(&self) -> BTreeMap<String, String> {
+    pub(crate) fn form(&self) -> BTreeMap<String, String> {
         form_urlencoded::parse(self.view.body)
             .into_owned()
             .collect()
     }
 
     /// The token of an `Authorization: Bearer <token>` header.
-    pub fn bearer(&self) -> Option<&str> {
+    pub(crate) fn bearer(&self) -> Option<&str> {
         self.header("authorization")
             .and_then(|v| v.strip_prefix("Bearer "))
     }
@@ -69,7 +69,7 @@ impl ProviderRequest<'_> {
 /// A provider's answer: the response, and whether one of its routes served it (`false` for a
 /// path the provider does not know, journaled as unmatched).
 #[derive(Debug)]
-pub struct ProviderAnswer {
+pub(crate) struct ProviderAnswer {
     /// The response.
     pub response: Response<Bytes>,
     /// Whether a route of the provider answered.
@@ -78,7 +78,7 @@ pub struct ProviderAnswer {
 
 impl ProviderAnswer {
     /// The answer of one of the provider's routes.
-    pub fn routed(response: Response<Bytes>) -> ProviderAnswer {
+    pub(crate) fn routed(response: Response<Bytes>) -> ProviderAnswer {
         ProviderAnswer {
             response,
             routed: true,
@@ -87,7 +87,7 @@ impl ProviderAnswer {
 
     /// The answer to a path provider `name` does not serve: a `404` JSON naming the request,
     /// marked `x-reenact-unmatched: true`, journaled as unmatched.
-    pub fn unrouted(name: &str, request: &ProviderRequest<'_>) -> ProviderAnswer {
+    pub(crate) fn unrouted(name: &str, request: &ProviderRequest<'_>) -> ProviderAnswer {
         let mut response = json_response(
             StatusCode::NOT_FOUND,
             &json!({
@@ -107,7 +107,7 @@ impl ProviderAnswer {
 }
 
 /// A response with `status` and no body.
-pub fn empty(status: StatusCode) -> Response<Bytes> {
+pub(crate) fn empty(status: StatusCode) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = status;
     response
@@ -115,7 +115,7 @@ pub fn empty(status: StatusCode) -> Response<Bytes> {
 
 /// An OAuth 2.0 token endpoint error: `400 {"error": "<error>"}` (RFC 6749 §5.2), e.g.
 /// `invalid_grant` or `unsupported_grant_type`.
-pub fn oauth_error(error: &str) -> Response<Bytes> {
+pub(crate) fn oauth_error(error: &str) -> Response<Bytes> {
     json_response(StatusCode::BAD_REQUEST, &json!({ "error": error }))
 }
 
@@ -152,7 +152,7 @@ pub enum ProviderWebhook {
 
 /// One payload a provider wrote for a [`ProviderWebhook`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderPayload {
+pub(crate) struct ProviderPayload {
     /// Headers besides the signature.
     pub headers: Vec<(String, String)>,
     /// The exact body bytes.
@@ -165,7 +165,7 @@ pub struct ProviderPayload {
 
 /// A configured provider.
 #[derive(Debug)]
-pub enum Provider {
+pub(crate) enum Provider {
     /// `provider: xero`.
     Xero(xero::Xero),
     /// `provider: intacct`.
@@ -178,7 +178,7 @@ pub enum Provider {
 
 /// The state of a provider: entities, tokens, connections.
 #[derive(Debug)]
-pub enum ProviderState {
+pub(crate) enum ProviderState {
     /// State of `provider: xero`.
     Xero(xero::XeroState),
     /// State of `provider: intacct`.
@@ -191,7 +191,7 @@ pub enum ProviderState {
 
 impl Provider {
     /// The provider `spec` names, serving as mock `mock` (which seeds its ids).
-    pub fn new(mock: &str, spec: &ProviderSpec) -> Provider {
+    pub(crate) fn new(mock: &str, spec: &ProviderSpec) -> Provider {
         match spec {
             ProviderSpec::Xero(settings) => Provider::Xero(xero::Xero::new(mock, settings.clone())),
             ProviderSpec::Intacct(settings) => {
@@ -205,7 +205,7 @@ impl Provider {
     }
 
     /// The name written after `provider:`.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Provider::Xero(_) => "xero",
             Provider::Intacct(_) => "intacct",
@@ -215,7 +215,7 @@ impl Provider {
     }
 
     /// The state a fresh run starts with.
-    pub fn fresh_state(&self) -> ProviderState {
+    pub(crate) fn fresh_state(&self) -> ProviderState {
         match self {
             Provider::Xero(xero) => ProviderState::Xero(xero.fresh_state()),
             Provider::Intacct(_) => ProviderState::Intacct(intacct::IntacctState::default()),
@@ -227,7 +227,7 @@ impl Provider {
     }
 
     /// Answer one request, updating `state`.
-    pub fn respond(
+    pub(crate) fn respond(
         &self,
         state: &mut ProviderState,
         request: &ProviderRequest<'_>,
@@ -250,7 +250,7 @@ impl Provider {
 
 /// Why a provider cannot send a webhook; the control API answers `400` with the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProviderWebhookError {
+pub(crate) enum ProviderWebhookError {
     /// The mock has no provider.
     #[error("mock `{mock}` has no provider")]
     NoProvider {
@@ -323,7 +323,7 @@ pub enum ProviderWebhookError {
 impl Provider {
     /// The payloads of `webhook` at virtual time `now`, from `state` (which counts them), or why
     /// this provider cannot send it.
-    pub fn webhook(
+    pub(crate) fn webhook(
         &self,
         state: &mut ProviderState,
         webhook: &ProviderWebhook,
@@ -343,7 +343,7 @@ impl Provider {
 }
 
 /// The rate limits a provider adds to its mock's own (checked after them), from its settings.
-pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
+pub(crate) fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
     match spec {
         ProviderSpec::Xero(settings) => settings
             .rate_limits
@@ -364,7 +364,7 @@ pub fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
 impl ProviderState {
     /// The state as JSON for `GET /__reenact/state` and `state:` expectations: collections by
     /// name, never a token or secret.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             ProviderState::Xero(state) => state.to_json(),
             ProviderState::Intacct(state) => state.to_json(),
@@ -376,7 +376,7 @@ impl ProviderState {
 
 /// `400 {"error":"invalid_grant"}`, the refusal of a bad code or refresh token by Xero's,
 /// Intuit's and Sage's token endpoints alike [NANGO-XERO], [NANGO-QBO], [SAGE-BCA-ERRORS].
-pub fn invalid_grant() -> Response<Bytes> {
+pub(crate) fn invalid_grant() -> Response<Bytes> {
     oauth_error("invalid_grant")
 }
 

@@ -29,45 +29,45 @@ use crate::scenario::model::{
 use crate::timestamp::format_rfc3339;
 
 /// Access token lifetime: 3600 s [INTUIT-FAQ], [INTUIT-TOKENS-BLOG].
-pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
+pub(crate) const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
 /// Refresh token lifetime, extended by every use (rolling): 100 days [INTUIT-TOKENS-BLOG].
-pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::days(100);
+pub(crate) const REFRESH_TOKEN_LIFETIME: Duration = Duration::days(100);
 /// The token endpoint [NANGO-QBO], [KESTRA-QBO].
-pub const TOKEN_PATH: &str = "/oauth2/v1/tokens/bearer";
+pub(crate) const TOKEN_PATH: &str = "/oauth2/v1/tokens/bearer";
 /// The revocation endpoint [FS-QBO-REVOKE] (secondary).
-pub const REVOKE_PATH: &str = "/v2/oauth2/tokens/revoke";
+pub(crate) const REVOKE_PATH: &str = "/v2/oauth2/tokens/revoke";
 /// Every API URL is `/v3/company/<realmId>/...` [INTUIT-CDC].
-pub const API_PREFIX: &str = "/v3/company/";
+pub(crate) const API_PREFIX: &str = "/v3/company/";
 /// Longest `requestid`: 50 characters, 36 on a batch [INTUIT-REQUESTID].
-pub const MAX_REQUEST_ID: usize = 50;
+pub(crate) const MAX_REQUEST_ID: usize = 50;
 /// Longest `requestid` of a batch request [INTUIT-REQUESTID].
-pub const MAX_BATCH_REQUEST_ID: usize = 36;
+pub(crate) const MAX_BATCH_REQUEST_ID: usize = 36;
 /// How far back `changedSince` may reach: 30 days [INTUIT-CDC].
-pub const CDC_LOOK_BACK: Duration = Duration::days(30);
+pub(crate) const CDC_LOOK_BACK: Duration = Duration::days(30);
 /// Most objects one CDC answer holds: 1000 [INTUIT-CDC].
-pub const CDC_MAX_OBJECTS: usize = 1000;
+pub(crate) const CDC_MAX_OBJECTS: usize = 1000;
 /// `MAXRESULTS` when a query gives none (the catalog is silent: reenact's choice).
-pub const DEFAULT_MAX_RESULTS: usize = 100;
+pub(crate) const DEFAULT_MAX_RESULTS: usize = 100;
 /// Largest `MAXRESULTS`: 1000 (catalog §10, unverified).
-pub const MAX_MAX_RESULTS: usize = 1000;
+pub(crate) const MAX_MAX_RESULTS: usize = 1000;
 /// The transaction id header on every answer [INTUIT-ECO-ERRORS].
-pub const TID_HEADER: &str = "intuit_tid";
+pub(crate) const TID_HEADER: &str = "intuit_tid";
 /// Header carrying a webhook's signature [KESTRA-QBO-WH], [GIST-QBO-WH].
-pub const SIGNATURE_HEADER: &str = "intuit-signature";
+pub(crate) const SIGNATURE_HEADER: &str = "intuit-signature";
 /// Code of the fake's own validation answers where the catalog names none: 6000, "business
 /// validation error" [INTUIT-COMMON-ERRORS].
 const BUSINESS_VALIDATION: &str = "6000";
 
 /// A configured QuickBooks Online fake.
 #[derive(Debug)]
-pub struct QuickBooks {
+pub(crate) struct QuickBooks {
     mock: String,
     settings: QuickBooksSettings,
 }
 
 /// The entities the fake keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Entity {
+pub(crate) enum Entity {
     /// A bill (accounts payable transaction).
     Bill,
     /// A vendor (supplier).
@@ -76,10 +76,10 @@ pub enum Entity {
 
 impl Entity {
     /// Every entity, in the order of the state's collections.
-    pub const ALL: [Entity; 2] = [Entity::Bill, Entity::Vendor];
+    pub(crate) const ALL: [Entity; 2] = [Entity::Bill, Entity::Vendor];
 
     /// The entity's name in bodies and queries, e.g. `Bill`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Entity::Bill => "Bill",
             Entity::Vendor => "Vendor",
@@ -87,7 +87,7 @@ impl Entity {
     }
 
     /// Its collection in the state, e.g. `bills`.
-    pub fn collection(self) -> &'static str {
+    pub(crate) fn collection(self) -> &'static str {
         match self {
             Entity::Bill => "bills",
             Entity::Vendor => "vendors",
@@ -95,7 +95,7 @@ impl Entity {
     }
 
     /// The entity a path segment or query names, case-insensitively (`bill`, `Bill`).
-    pub fn parse(text: &str) -> Option<Entity> {
+    pub(crate) fn parse(text: &str) -> Option<Entity> {
         Entity::ALL
             .into_iter()
             .find(|entity| entity.name().eq_ignore_ascii_case(text))
@@ -104,7 +104,7 @@ impl Entity {
 
 /// What one QuickBooks fake holds: tokens, entities per realm, remembered request ids.
 #[derive(Debug, Default)]
-pub struct QuickBooksState {
+pub(crate) struct QuickBooksState {
     /// Tokens generated so far (seeds the next one).
     serial: u64,
     /// Answers given so far (seeds the next `intuit_tid`).
@@ -159,7 +159,7 @@ pub(crate) struct Record {
 impl QuickBooksState {
     /// `{"bills": [..], "vendors": [..], "issued": {"access": N, "refresh": N}}`: records of
     /// every realm in creation order, exactly as the API returns them; tokens only as counts.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut out = Map::new();
         for entity in Entity::ALL {
             let records: Vec<Value> = self
@@ -317,7 +317,7 @@ impl<'a> ApiRoute<'a> {
 /// per minute [INTUIT-BATCH]. A blocked call gets 429 with the `Fault` whose message integrators
 /// see, `message=ThrottleExceeded; errorCode=003001; statusCode=429` [MOBIUS-003001], and an
 /// `intuit_tid`; no `Retry-After` (unverified in the catalog).
-pub fn rate_limits(settings: &QuickBooksSettings) -> Vec<RateLimit> {
+pub(crate) fn rate_limits(settings: &QuickBooksSettings) -> Vec<RateLimit> {
     let Some(limits) = &settings.rate_limits else {
         return Vec::new();
     };
@@ -386,7 +386,7 @@ pub fn rate_limits(settings: &QuickBooksSettings) -> Vec<RateLimit> {
 
 impl QuickBooks {
     /// A fake serving as mock `mock` with `settings`.
-    pub fn new(mock: &str, settings: QuickBooksSettings) -> QuickBooks {
+    pub(crate) fn new(mock: &str, settings: QuickBooksSettings) -> QuickBooks {
         QuickBooks {
             mock: format!("{mock}/quickbooks"),
             settings,
@@ -401,7 +401,7 @@ impl QuickBooks {
     /// of one `{"specversion","id","source","type":"qbo.bill.created.v1","time",
     /// "intuitentityid","intuitaccountid","data"}` [QBO-NET-14704], [QBO-PHP-622],
     /// [LOOKSLIKE-QBO-WH] (Q-06).
-    pub fn webhook(
+    pub(crate) fn webhook(
         &self,
         state: &mut QuickBooksState,
         webhook: &ProviderWebhook,
@@ -489,7 +489,7 @@ impl QuickBooks {
 
     /// Answer one request; every answer carries an `intuit_tid` header [INTUIT-ECO-ERRORS],
     /// seeded by the mock's name and the answer's number, so the same on every run.
-    pub fn respond(
+    pub(crate) fn respond(
         &self,
         state: &mut QuickBooksState,
         request: &ProviderRequest<'_>,

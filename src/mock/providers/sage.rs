@@ -23,26 +23,26 @@ use crate::scenario::model::{SageBusiness, SageSettings};
 use crate::timestamp::format_rfc3339;
 
 /// An authorization code is valid for 60 seconds [SAGE-BCA-ERRORS].
-pub const CODE_LIFETIME: Duration = Duration::seconds(60);
+pub(crate) const CODE_LIFETIME: Duration = Duration::seconds(60);
 /// Access tokens expire after 5 minutes [TRUTO-SAGE], [SAGE-BCA-SDK].
-pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(5);
+pub(crate) const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(5);
 /// Largest `items_per_page` [SAGE-BCA-PAGING].
-pub const MAX_ITEMS_PER_PAGE: usize = 200;
+pub(crate) const MAX_ITEMS_PER_PAGE: usize = 200;
 /// `items_per_page` when a list request gives none (the catalog is silent: reenact's choice).
-pub const DEFAULT_ITEMS_PER_PAGE: usize = 20;
+pub(crate) const DEFAULT_ITEMS_PER_PAGE: usize = 20;
 /// The header selecting the business a request works in [SAGE-BCA-AUTH].
-pub const BUSINESS_HEADER: &str = "x-business";
+pub(crate) const BUSINESS_HEADER: &str = "x-business";
 
 /// A configured Sage Business Cloud Accounting fake.
 #[derive(Debug)]
-pub struct Sage {
+pub(crate) struct Sage {
     mock: String,
     settings: SageSettings,
 }
 
 /// What one Sage fake holds: codes and tokens, the businesses, contacts and purchase invoices.
 #[derive(Debug, Default)]
-pub struct SageState {
+pub(crate) struct SageState {
     /// Ids generated so far (seeds the next one).
     serial: u64,
     /// The user's businesses as `GET /businesses` lists them (from the settings).
@@ -67,7 +67,7 @@ impl SageState {
     /// `{"businesses": [..], "contacts": [..], "purchase_invoices": [..], "ledger_accounts": [..],
     /// "issued": {"access": N, "refresh": N}}`: records carry their `business_id`; tokens only
     /// as counts.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "businesses": self.businesses,
             "contacts": self.contacts,
@@ -150,7 +150,7 @@ const SYSTEM_FIELDS: &[&str] = &[
 
 impl Sage {
     /// A fake serving as mock `mock` with `settings`.
-    pub fn new(mock: &str, settings: SageSettings) -> Sage {
+    pub(crate) fn new(mock: &str, settings: SageSettings) -> Sage {
         Sage {
             mock: format!("{mock}/sage"),
             settings,
@@ -158,7 +158,7 @@ impl Sage {
     }
 
     /// The state a run starts with: the businesses of the settings, nothing else.
-    pub fn fresh_state(&self) -> SageState {
+    pub(crate) fn fresh_state(&self) -> SageState {
         SageState {
             businesses: self.settings.businesses.iter().map(business_json).collect(),
             ..SageState::default()
@@ -166,7 +166,11 @@ impl Sage {
     }
 
     /// Answer one request.
-    pub fn respond(&self, state: &mut SageState, request: &ProviderRequest<'_>) -> ProviderAnswer {
+    pub(crate) fn respond(
+        &self,
+        state: &mut SageState,
+        request: &ProviderRequest<'_>,
+    ) -> ProviderAnswer {
         let method = request.view.method.to_ascii_uppercase();
         let routed = ProviderAnswer::routed;
         match (method.as_str(), request.view.path) {

@@ -31,39 +31,39 @@ use crate::timestamp::format_rfc3339;
 mod ledger;
 
 /// Access token lifetime: 30 minutes [XERO-RESEARCH] §1.2.
-pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(30);
+pub(crate) const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(30);
 /// How long a rotated refresh token stays usable: 30 minutes [XERO-COMM-105714701].
-pub const REFRESH_GRACE: Duration = Duration::minutes(30);
+pub(crate) const REFRESH_GRACE: Duration = Duration::minutes(30);
 /// A refresh token unused this long expires: 60 days [XERO-RESEARCH] §1.2.
-pub const REFRESH_IDLE_LIMIT: Duration = Duration::days(60);
+pub(crate) const REFRESH_IDLE_LIMIT: Duration = Duration::days(60);
 /// Records per page with `?page=N`: 100 [XERO-OAS].
-pub const PAGE_SIZE: usize = 100;
+pub(crate) const PAGE_SIZE: usize = 100;
 /// Largest `pageSize`: 1000 [XERO-RESEARCH] §5.3.
-pub const MAX_PAGE_SIZE: usize = 1000;
+pub(crate) const MAX_PAGE_SIZE: usize = 1000;
 /// How long an `Idempotency-Key` is remembered: 6 minutes [XERO-RESEARCH] §5.4.
-pub const IDEMPOTENCY_WINDOW: Duration = Duration::minutes(6);
+pub(crate) const IDEMPOTENCY_WINDOW: Duration = Duration::minutes(6);
 /// Longest `Idempotency-Key`: 128 characters [XERO-OAS].
-pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+pub(crate) const MAX_IDEMPOTENCY_KEY: usize = 128;
 /// Header carrying a webhook's signature [XERO-WEBHOOK-SERVER], [XERO-OAS-WH].
-pub const SIGNATURE_HEADER: &str = "x-xero-signature";
+pub(crate) const SIGNATURE_HEADER: &str = "x-xero-signature";
 /// Where an event's `resourceUrl` points: the Accounting API on Xero's host [XERO-OAS-WH].
-pub const RESOURCE_URL_BASE: &str = "https://api.xero.com/api.xro/2.0/";
+pub(crate) const RESOURCE_URL_BASE: &str = "https://api.xero.com/api.xro/2.0/";
 /// Whether each Intent to Receive payload is correctly signed, in sending order (the catalog says
 /// "some correctly and some incorrectly"; the series is reenact's).
-pub const INTENT_TO_RECEIVE: [bool; 4] = [true, false, true, false];
+pub(crate) const INTENT_TO_RECEIVE: [bool; 4] = [true, false, true, false];
 /// Prefix of the Accounting API.
-pub const API_PREFIX: &str = "/api.xro/2.0/";
+pub(crate) const API_PREFIX: &str = "/api.xro/2.0/";
 
 /// A configured Xero fake.
 #[derive(Debug)]
-pub struct Xero {
+pub(crate) struct Xero {
     mock: String,
     settings: XeroSettings,
 }
 
 /// What one Xero fake holds: tokens, connections, contacts and invoices.
 #[derive(Debug, Default)]
-pub struct XeroState {
+pub(crate) struct XeroState {
     /// Ids generated so far (seeds the next one).
     serial: u64,
     /// Authorization codes already exchanged (single use).
@@ -117,7 +117,7 @@ impl XeroState {
     /// `{"connections": [..], "contacts": [..], "invoices": [..], "payments": [..],
     /// "manual_journals": [..], "issued": {"access": N, "refresh": N}}`: how many tokens were
     /// issued, never a token.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "connections": self.connections,
             "contacts": self.contacts,
@@ -140,7 +140,7 @@ impl XeroState {
 /// gets 429 with `Retry-After` and `X-Rate-Limit-Problem: minute`/`day` for the minute and day
 /// limits [XERO-RESEARCH] §5.1, [TAP-XERO]. The catalog does not confirm the problem value or
 /// `Retry-After` for the concurrent and app limits, so those 429s carry neither.
-pub fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
+pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
     // A path regex matches the whole path.
     let api = || RequestMatcher {
         path: regex::Regex::new(r"/api\.xro/.*")
@@ -215,7 +215,7 @@ const COLLECTIONS: &[(&str, &str, &str)] = &[
 
 impl Xero {
     /// A fake serving as mock `mock` with `settings`.
-    pub fn new(mock: &str, settings: XeroSettings) -> Xero {
+    pub(crate) fn new(mock: &str, settings: XeroSettings) -> Xero {
         Xero {
             mock: format!("{mock}/xero"),
             settings,
@@ -225,7 +225,7 @@ impl Xero {
     /// The state a run starts with: the contacts of `with.contacts`, in order, with generated
     /// `ContactID`s and their `ContactStatus`. They carry no `UpdatedDateUTC` (the state is made
     /// before the clock is read; a choice), so `If-Modified-Since` never lists them.
-    pub fn fresh_state(&self) -> XeroState {
+    pub(crate) fn fresh_state(&self) -> XeroState {
         let mut state = XeroState::default();
         for contact in self.settings.contacts.iter().flatten() {
             let id = state.next_id(&self.mock);
@@ -243,7 +243,7 @@ impl Xero {
     /// Intent to Receive series of empty payloads, each with the status Xero requires (200 when
     /// correctly signed, 401 when not). Every payload is signed with `with.webhook_key` in
     /// `x-xero-signature`, base64 HMAC-SHA256 over the exact body bytes.
-    pub fn webhook(
+    pub(crate) fn webhook(
         &self,
         state: &mut XeroState,
         webhook: &ProviderWebhook,
@@ -354,7 +354,11 @@ impl Xero {
     }
 
     /// Answer one request.
-    pub fn respond(&self, state: &mut XeroState, request: &ProviderRequest<'_>) -> ProviderAnswer {
+    pub(crate) fn respond(
+        &self,
+        state: &mut XeroState,
+        request: &ProviderRequest<'_>,
+    ) -> ProviderAnswer {
         let method = request.view.method.to_ascii_uppercase();
         let routed = ProviderAnswer::routed;
         match (method.as_str(), request.view.path) {
@@ -1140,7 +1144,7 @@ fn check_tenant(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Resp
 }
 
 /// MS-JSON date `/Date(1551484292734+0000)/` [XERO-OAS].
-pub fn ms_json_date(at: OffsetDateTime) -> String {
+pub(crate) fn ms_json_date(at: OffsetDateTime) -> String {
     let millis = at.unix_timestamp_nanos() / 1_000_000;
     format!("/Date({millis}+0000)/")
 }

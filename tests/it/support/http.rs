@@ -12,12 +12,27 @@ pub fn http_client() -> reqwest::Client {
 /// A client builder with no proxy, redirects not followed (a test sees the `302` itself), and a
 /// 20 s timeout, so that a mock that never answers fails the test instead of hanging it.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
-    // reqwest is built without a crypto provider of its own; see `mock::tls`.
-    reenact::mock::tls::install_crypto_provider();
+    // reqwest is built without a crypto provider of its own (reenact picks ring): install it once
+    // for the process; a second install is refused, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
+}
+
+/// An error and its causes on one line, `a: b: c`, for assertions and panic messages.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(err), |err| err.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// A loopback port nothing listens on now, for a service a test starts itself.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a free port");
+    listener.local_addr().expect("its address").port()
 }
 
 /// The string `value` holds (the test fails if it is not one).

@@ -9,7 +9,9 @@ mod scenario;
 mod target;
 
 pub use demo::{demo, demo_cmd, repo};
-pub use http::{hmac_sha256_base64, http_client, http_client_builder, text};
+pub use http::{
+    error_chain, free_port, hmac_sha256_base64, http_client, http_client_builder, text,
+};
 pub use mock::{Got, Harness, START};
 pub use scenario::{load_mock, load_scenario, run_in_process};
 pub use target::serve;
