@@ -2,6 +2,7 @@
 //! duration, JSON value, regex, JSONPath, XPath, one of a fixed set of words, a secret or a
 //! mapping of strings, each reporting what it expected at the node when it cannot.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -110,7 +111,7 @@ impl Cx<'_> {
     /// `duplicate` gives, and is not kept. Every item is read, even after a bad one, so that each
     /// problem is reported; `None` when any item is bad or a duplicate. A `None` key (an item
     /// whose key part is invalid) is not compared.
-    pub(super) fn unique_items<T, K: PartialEq>(
+    pub(super) fn unique_items<T, K: Eq + std::hash::Hash>(
         &mut self,
         items: &[Node],
         after_bad: AfterBad,
@@ -119,7 +120,8 @@ impl Cx<'_> {
         duplicate: impl Fn(usize, &T, &K) -> (String, &'static str),
     ) -> Option<Vec<T>> {
         let mut out = Some(Vec::with_capacity(items.len()));
-        let mut seen: Vec<K> = Vec::new();
+        // A set, not a list: a file can hold tens of thousands of items within the node budget.
+        let mut seen: HashSet<K> = HashSet::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let value = read(self, index, item);
             let item_key = value.as_ref().and_then(&key);
