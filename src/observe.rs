@@ -3,11 +3,14 @@
 //! It is plain data, serializable, built by [`crate::run`] and read by [`crate::verdict`] (to
 //! judge), `crate::snapshot` (to normalize and compare) and the reports. The parts a mock
 //! records itself ([`Journal`], and a webhook's [`Delivery`]) are defined here too, so the engine
-//! writes the observation's types and nothing below the runner depends on the runner.
+//! writes the observation's types and nothing below the runner depends on the runner. It also
+//! carries the run's [`Secrets`] (never serialized), which everything that writes it masks.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::secrets::{Secrets, is_secret_name};
 
 /// What one run saw.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -39,6 +42,89 @@ pub struct Observation {
     /// collections by name (`{"invoices": [..], ..}`), as `GET /__reenact/state` gives them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mock_states: BTreeMap<String, serde_json::Value>,
+    /// The run's secret values: what the scenario declares and what secret-named fields carried
+    /// ([`Observation::secrets_seen`]). Snapshots and reports mask them; never serialized.
+    #[serde(skip)]
+    pub secrets: Secrets,
+}
+
+impl Observation {
+    /// Every value a secret-named header, query parameter, form field or JSON key carried in
+    /// what the run saw: the flow's requests and responses, its captures, webhook deliveries,
+    /// what each mock received and each mock's state; and what secret names announce in free
+    /// text (`Bearer …`, `password=…`, `<sessionid>…`) there and in the logs.
+    pub fn secrets_seen(&self) -> Secrets {
+        let mut secrets = Secrets::new();
+        for step in &self.steps {
+            if let Some(request) = &step.request {
+                if let Some((_, query)) = request.path.split_once('?') {
+                    secrets.add_form(query);
+                }
+                add_message(
+                    &mut secrets,
+                    &request.headers,
+                    request.body.as_deref().unwrap_or_default(),
+                );
+            }
+            if let Some(response) = &step.response {
+                add_message(&mut secrets, &response.headers, &response.body);
+            }
+            for (name, value) in &step.captures {
+                if is_secret_name(name) {
+                    secrets.add(value);
+                }
+            }
+            for delivery in &step.deliveries {
+                if let Some((_, query)) = delivery.url.split_once('?') {
+                    secrets.add_form(query);
+                }
+                add_message(&mut secrets, &delivery.headers, &delivery.body);
+                if let Some(response) = &delivery.response {
+                    add_message(&mut secrets, &response.headers, &response.body);
+                }
+            }
+        }
+        for journal in self.mocks.values() {
+            for entry in &journal.entries {
+                secrets.add_form(&entry.query);
+                add_message(&mut secrets, &entry.headers, &entry.body);
+            }
+        }
+        for state in self.mock_states.values() {
+            secrets.add_json(state);
+        }
+        for line in self
+            .target_log
+            .iter()
+            .chain(self.mock_logs.values().flatten())
+        {
+            secrets.add_text(line);
+        }
+        secrets
+    }
+}
+
+/// What a request or response carries under secret names: its headers and its body (JSON keys,
+/// form fields, free text).
+fn add_message(secrets: &mut Secrets, headers: &[(String, String)], body: &str) {
+    for (name, value) in headers {
+        secrets.add_header(name, value);
+    }
+    if body.is_empty() {
+        return;
+    }
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(body) {
+        secrets.add_json(&json);
+        return;
+    }
+    let form = headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && value.starts_with("application/x-www-form-urlencoded")
+    });
+    if form {
+        secrets.add_form(body);
+    }
+    secrets.add_text(body);
 }
 
 /// What one step did and saw.
