@@ -6,7 +6,7 @@
 //! [`Secrets`](crate::secrets::Secrets) (every secret value it knows, known shapes such as
 //! private keys and IBANs, and the values of secret-named keys: Authorization, cookies, tokens,
 //! secrets, passwords, keys, account numbers), then whatever the scenario's `snapshot.redact`
-//! JSONPaths select. A snapshot file is written only from [`Redacted`] text.
+//! JSONPaths select. A snapshot file is written only from `Redacted` text (see `crate::secrets`).
 //!
 //! Files are written in insta's format (front matter, `---`, content) and read back with insta,
 //! so `cargo insta review` understands `.snap` and `.snap.new` files. This is the only module
