@@ -293,13 +293,14 @@ impl Secrets {
             &patterns.credentials,
             &patterns.json_pairs,
             &patterns.pairs,
+            &patterns.colon_pairs,
             &patterns.elements,
         ];
         let found: Vec<String> = named
             .into_iter()
             .flat_map(|pattern| pattern.captures_iter(text))
-            .filter(|found| !names_no_secret(found))
-            .filter_map(|found| found.name("value").map(|m| m.as_str().to_owned()))
+            .filter(masks)
+            .filter_map(|found| value_of(&found).map(|m| m.as_str().to_owned()))
             .chain(
                 patterns
                     .query
@@ -469,9 +470,13 @@ struct Patterns {
     credentials: Regex,
     /// A quoted secret name, a colon, a quoted value: `"token": "…"` (JSON; `name`, `value`).
     json_pairs: Regex,
-    /// An unquoted secret name, `=` or `:`, a value: `password=…`, `api_key: …` (`name`,
-    /// `value`); not a name inside a path (`/connect/token: 1`).
+    /// An unquoted secret name, `=`, a value: `password=…` (`name`, `value`); not a name
+    /// inside a path or a longer word.
     pairs: Regex,
+    /// An unquoted secret name where a key stands (at the start of a line, or after `{`, `,`,
+    /// `(`, `[`, `;`, `|`), `:`, a value: `password: …`, `X-Api-Key: …` (`name`, `value`).
+    /// Prose keeps its colons: `the verifier token: printable ASCII`.
+    colon_pairs: Regex,
     /// The text of a secret XML element (`name`, `value`).
     elements: Regex,
 }
@@ -484,6 +489,9 @@ fn patterns() -> &'static Patterns {
     PATTERNS.get_or_init(|| {
         let regex = |pattern: &str| Regex::new(pattern).expect("a valid built-in pattern");
         let name = format!("[a-z0-9_-]*(?:{SECRET_NAME_PATTERN})[a-z0-9_-]*");
+        // A value: quoted (to its closing quote, on one line), or up to a space, quote,
+        // separator or placeholder.
+        let value = r#"(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<value>[^\s"'`&,;}<\[][^\s"'`&,;}<]*))"#;
         Patterns {
             pem: regex(
                 r#"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[^"]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"#,
@@ -500,7 +508,10 @@ fn patterns() -> &'static Patterns {
                 r#"(?i)"(?P<name>{name})"\s*:\s*"(?P<value>(?:[^"\\]|\\.)+)""#
             )),
             pairs: regex(&format!(
-                r#"(?i)(?:^|[^/.A-Za-z0-9_-])(?P<name>{name})\s*[=:]\s*["']?(?P<value>[^\s"'&,;}}<\[][^\s"'&,;}}<]*)"#
+                r#"(?i)(?:^|[^/.A-Za-z0-9_-])(?P<name>{name})\s*=\s*{value}"#
+            )),
+            colon_pairs: regex(&format!(
+                r#"(?im)(?:^|[{{,(\[;|])[ \t]*(?P<name>{name})[ \t]*:[ \t]*{value}"#
             )),
             elements: regex(&format!(
                 r"(?i)<(?P<name>{name})(?:\s[^<>]*)?>(?P<value>[^<]+)</",
@@ -561,6 +572,69 @@ fn mask_shapes(text: &str) -> Cow<'_, str> {
     text
 }
 
+/// `line` with what [`redact_text`] would mask overwritten by `*`, one per character, so that
+/// columns keep their place: for a source line shown above carets (a scenario's diagnostics).
+/// Values are masked by shape and by name; nothing is tracked by value.
+pub(crate) fn mask_same_width(line: &str) -> String {
+    let patterns = patterns();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for pattern in [&patterns.pem, &patterns.pem_start, &patterns.jwt] {
+        spans.extend(pattern.find_iter(line).map(|m| (m.start(), m.end())));
+    }
+    let mut from = 0;
+    while let Some(found) = patterns.iban_start.find_at(line, from) {
+        from = found.start() + 1;
+        if let Some(end) = iban_end(line, found.start()) {
+            spans.push((found.start(), end));
+            from = end;
+        }
+    }
+    for found in patterns.card.find_iter(line) {
+        let digits: String = found
+            .as_str()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        if is_card_number(&digits) {
+            spans.push((found.start(), found.end()));
+        }
+    }
+    for found in patterns.query.captures_iter(line) {
+        if is_secret_param(&param_name(&found[2]))
+            && let Some(value) = found.get(3)
+        {
+            spans.push((value.start(), value.end()));
+        }
+    }
+    for pattern in [
+        &patterns.credentials,
+        &patterns.json_pairs,
+        &patterns.elements,
+        &patterns.pairs,
+        &patterns.colon_pairs,
+    ] {
+        for found in pattern.captures_iter(line) {
+            if masks(&found)
+                && let Some(value) = value_of(&found)
+            {
+                spans.push((value.start(), value.end()));
+            }
+        }
+    }
+    line.char_indices()
+        .map(|(at, c)| {
+            if spans
+                .iter()
+                .any(|(start, end)| (*start..*end).contains(&at))
+            {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// A query parameter's name as written in a URL, decoded (`api%5Fkey` → `api_key`).
 fn param_name(raw: &str) -> String {
     form_urlencoded::parse(raw.as_bytes())
@@ -582,14 +656,15 @@ fn mask_named(text: &str) -> Cow<'_, str> {
         (&patterns.json_pairs, pairs),
         (&patterns.elements, elements),
         (&patterns.pairs, pairs),
+        (&patterns.colon_pairs, pairs),
     ] {
         if !may_match {
             continue;
         }
         let masked = pattern.replace_all(&text, |found: &Captures<'_>| {
             let whole = found.get(0).map_or("", |m| m.as_str());
-            match found.name("value") {
-                Some(value) if !names_no_secret(found) => {
+            match value_of(found) {
+                Some(value) if masks(found) => {
                     let start = found.get(0).map_or(0, |m| m.start());
                     format!(
                         "{}{REDACTED}{}",
@@ -607,11 +682,23 @@ fn mask_named(text: &str) -> Cow<'_, str> {
     text
 }
 
-/// Whether a match's `name` is one that looks secret but is not (`SyncToken`).
-fn names_no_secret(found: &Captures<'_>) -> bool {
+/// The value a name pattern found: quoted (`dq`, `sq`) or not (`value`).
+fn value_of<'t>(found: &Captures<'t>) -> Option<regex::Match<'t>> {
     found
-        .name("name")
-        .is_some_and(|name| NOT_SECRET_NAMES.contains(&fold(name.as_str()).as_str()))
+        .name("value")
+        .or_else(|| found.name("dq"))
+        .or_else(|| found.name("sq"))
+}
+
+/// Whether a match of a name pattern holds a secret: its value has a letter or a digit (`..`
+/// in `password: ..` is a placeholder of a help text) and its name is not one that only looks
+/// secret (`SyncToken`).
+fn masks(found: &Captures<'_>) -> bool {
+    let value = value_of(found).map_or("", |m| m.as_str());
+    value.chars().any(char::is_alphanumeric)
+        && !found
+            .name("name")
+            .is_some_and(|name| NOT_SECRET_NAMES.contains(&fold(name.as_str()).as_str()))
 }
 
 /// The length of the IBANs of each country (the SWIFT IBAN registry).
@@ -1004,9 +1091,23 @@ mod tests {
             redact_text("sent Authorization: Bearer abc.def and password=hunter2"),
             "sent Authorization: Bearer [redacted] and password=[redacted]"
         );
-        // Not a name: a path that ends like one; and a name that only looks secret.
+        // A quoted value is masked to its closing quote.
+        assert_eq!(
+            redact_text(r#"password="two words", api_key: 'k 1'"#),
+            r#"password="[redacted]", api_key: '[redacted]'"#
+        );
+        // Where a key stands, a colon separates a secret; in prose it does not.
+        assert_eq!(
+            redact_text("  password: hunter2\nX-Api-Key: k-123\n{ id: u, password: p }"),
+            "  password: [redacted]\nX-Api-Key: [redacted]\n{ id: u, password: [redacted] }"
+        );
+        // Not a name: a path that ends like one, prose, a help text's example and placeholder;
+        // and a name that only looks secret.
         for kept in [
             "mock `xero`: POST /connect/token: 1 → 2",
+            "expected the app's webhook verifier token: printable ASCII without spaces",
+            "copy it from the app's Webhooks page, e.g. `verifier_token: 3xAmPl3t0k3n`",
+            "give at least one user: `{ id: ws-user, password: .. }`",
             r#"{"SyncToken": "0", "Id": "1"} SyncToken=3"#,
         ] {
             assert_eq!(redact_text(kept), kept);
@@ -1021,6 +1122,24 @@ mod tests {
             r#"{"refresh_token_expires_in": 8726400, "password": {"a": 1}, "token": "[redacted]"}"#
         );
         serde_json::from_str::<Value>(&redacted).expect("still JSON");
+    }
+
+    #[test]
+    fn a_source_line_is_masked_in_place_so_carets_still_point_right() {
+        let line =
+            r#"      sign: { secret: k3y-0123, header: "x signature" }, webhook_key: "two words""#;
+        let masked = mask_same_width(line);
+        assert_eq!(
+            masked,
+            r#"      sign: { secret: ********, header: "x signature" }, webhook_key: "*********""#
+        );
+        assert_eq!(masked.chars().count(), line.chars().count());
+        assert_eq!(
+            mask_same_width("iban: GB82 WEST 1234 5698 7654 32 ?key=abc é"),
+            "iban: *************************** ?key=*** é"
+        );
+        // Masked text redacts to itself: nothing is left to find.
+        assert_eq!(redact_text(&masked), masked);
     }
 
     #[test]

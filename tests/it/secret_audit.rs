@@ -203,6 +203,29 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
     assert_exit("check --format json", &check_json, exit_codes::SUCCESS);
     written.command("check --format json", &check_json);
 
+    // A scenario that does not load shows its source lines: with the secrets in them masked.
+    let broken = scenario.replace(
+        "header: x-partner-signature }",
+        "header: x-partner-signature, algoritm: hmac }",
+    );
+    assert_ne!(broken, scenario);
+    std::fs::write(project.join("broken.yaml"), &broken).unwrap();
+    let check_broken = reenact(project, &["check", "broken.yaml"]);
+    assert_exit(
+        "check broken.yaml",
+        &check_broken,
+        exit_codes::INVALID_INPUT,
+    );
+    written.command("check broken.yaml", &check_broken);
+    let shown = written.text("check broken.yaml: stderr");
+    assert!(shown.contains("unknown field `algoritm`"), "{shown}");
+    let masked = format!(
+        "sign: {{ secret: {}, header: x-partner-signature, algoritm: hmac }}",
+        "*".repeat("whsec-PLANTED-5f4e3d2c1b0a".len())
+    );
+    assert!(shown.contains(&masked), "{shown}");
+    std::fs::remove_file(project.join("broken.yaml")).unwrap();
+
     let list = reenact(project, &["list", "."]);
     assert_exit("list", &list, exit_codes::SUCCESS);
     assert!(written.command("list", &list).contains("planted-secrets"));
