@@ -23,6 +23,9 @@
 //!   [`backend::labels`]; [`backend::image`] turns a local binary into a container target.
 //! - **Compare runs**: [`snapshot::normalize`] gives the redacted, stable document a snapshot
 //!   stores.
+//! - **Keep secrets out**: [`secrets::Secrets`] holds a run's secret values
+//!   ([`observe::Observation::secrets`]); [`secrets::Secrets::redact`] masks them, and known
+//!   shapes such as private keys, IBANs, card numbers and JWTs, in any text.
 //! - [`exit_codes`]: what the command's exit codes mean.
 //!
 //! # Example: reproduce an incident, then validate its fix
@@ -86,8 +89,8 @@
 //! flow (`flow`), collects the observation (`observe`), judges it (`verdict`) and compares it
 //! with its accepted snapshot (`snapshot`); `report` shapes the results and `cli` prints them:
 //! the only module that prints or exits. Dependencies run one way, bottom first: neutral helpers
-//! (`errors`, `exit_codes`, `json_compare`, `money`, `timestamp`); the observation's data
-//! (`observe`) and the format (`scenario`, `project`); the meaning of matchers and checks
+//! (`errors`, `exit_codes`, `json_compare`, `money`, `secrets`, `timestamp`); the observation's
+//! data (`observe`) and the format (`scenario`, `project`); the meaning of matchers and checks
 //! (`matching`); the mock engine (`mock`); the judges (`verdict`, `snapshot`, `report`); the
 //! runtime (`backend`, `target`, `flow`); the orchestrator (`run`); the command line (`cli`).
 //! `tests/it/layers.rs` fails on a `use` that points up. Everything not listed above is private
@@ -111,6 +114,7 @@ pub mod project;
 pub(crate) mod report;
 pub mod run;
 pub mod scenario;
+pub mod secrets;
 pub mod snapshot;
 pub(crate) mod target;
 pub(crate) mod timestamp;

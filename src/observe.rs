@@ -3,11 +3,14 @@
 //! It is plain data, serializable, built by [`crate::run`] and read by [`crate::verdict`] (to
 //! judge), `crate::snapshot` (to normalize and compare) and the reports. The parts a mock
 //! records itself ([`Journal`], and a webhook's [`Delivery`]) are defined here too, so the engine
-//! writes the observation's types and nothing below the runner depends on the runner.
+//! writes the observation's types and nothing below the runner depends on the runner. It also
+//! carries the run's [`Secrets`] (never serialized), which everything that writes it masks.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::secrets::{Secrets, is_secret_name};
 
 /// What one run saw.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -39,6 +42,87 @@ pub struct Observation {
     /// collections by name (`{"invoices": [..], ..}`), as `GET /__reenact/state` gives them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mock_states: BTreeMap<String, serde_json::Value>,
+    /// The run's secret values: what the scenario declares and what secret-named fields carried
+    /// ([`Observation::secrets_seen`]). Snapshots and reports mask them; never serialized.
+    #[serde(skip)]
+    pub secrets: Secrets,
+}
+
+impl Observation {
+    /// Every value a secret-named header, query parameter, form field or JSON key carried in
+    /// what the run saw: the flow's requests and responses, its captures, webhook deliveries,
+    /// what each mock received and each mock's state; and what secret names announce in free
+    /// text (`Bearer …`, `password=…`, `<sessionid>…`) there and in the target's log.
+    pub fn secrets_seen(&self) -> Secrets {
+        let mut secrets = Secrets::new();
+        for step in &self.steps {
+            if let Some(request) = &step.request {
+                if let Some((_, query)) = request.path.split_once('?') {
+                    secrets.add_form(query);
+                }
+                add_message(
+                    &mut secrets,
+                    &request.headers,
+                    request.body.as_deref().unwrap_or_default(),
+                );
+            }
+            if let Some(response) = &step.response {
+                add_message(&mut secrets, &response.headers, &response.body);
+            }
+            for (name, value) in &step.captures {
+                if is_secret_name(name) {
+                    secrets.add(value);
+                }
+            }
+            for delivery in &step.deliveries {
+                if let Some((_, query)) = delivery.url.split_once('?') {
+                    secrets.add_form(query);
+                }
+                add_message(&mut secrets, &delivery.headers, &delivery.body);
+                if let Some(response) = &delivery.response {
+                    add_message(&mut secrets, &response.headers, &response.body);
+                }
+            }
+        }
+        for journal in self.mocks.values() {
+            for entry in &journal.entries {
+                secrets.add_form(&entry.query);
+                add_message(&mut secrets, &entry.headers, &entry.body);
+            }
+        }
+        for state in self.mock_states.values() {
+            secrets.add_json(state);
+        }
+        // Mock containers' logs are left out: both backends must find the same secrets, and so
+        // write the same snapshot.
+        for line in &self.target_log {
+            secrets.add_text(line);
+        }
+        secrets
+    }
+}
+
+/// What a request or response carries under secret names: its headers and its body (JSON keys,
+/// form fields, free text).
+fn add_message(secrets: &mut Secrets, headers: &[(String, String)], body: &str) {
+    for (name, value) in headers {
+        secrets.add_header(name, value);
+    }
+    if body.is_empty() {
+        return;
+    }
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(body) {
+        secrets.add_json(&json);
+        return;
+    }
+    let form = headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && value.starts_with("application/x-www-form-urlencoded")
+    });
+    if form {
+        secrets.add_form(body);
+    }
+    secrets.add_text(body);
 }
 
 /// What one step did and saw.
@@ -201,4 +285,101 @@ pub struct MatchedStub {
     pub index: usize,
     /// The stub's name, or `stub N` (1-based).
     pub name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each place a run sees a value under a secret name, and one place it does not count: a
+    /// mock container's log (both backends must find the same secrets).
+    #[test]
+    fn secrets_seen_come_from_every_part_of_the_observation() {
+        let entry = JournalEntry {
+            seq: 1,
+            at: String::new(),
+            method: "POST".into(),
+            path: "/token".into(),
+            query: "key=journal-query-key".into(),
+            headers: vec![
+                ("authorization".into(), "Bearer journal-bearer-1".into()),
+                (
+                    "content-type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+            ],
+            body: "client_secret=journal-form-secret&grant_type=client_credentials".into(),
+            matched: None,
+            status: 200,
+            rate_limited: None,
+            fault: None,
+        };
+        let observation = Observation {
+            steps: vec![StepObservation {
+                request: Some(SentRequest {
+                    path: "/geo?sig=step-path-signature".into(),
+                    headers: vec![("X-Api-Key".into(), "step-header-key".into())],
+                    body: Some(r#"{"user":"ana","password":"step-json-password"}"#.into()),
+                    ..SentRequest::default()
+                }),
+                response: Some(ReceivedResponse {
+                    status: 200,
+                    headers: vec![("set-cookie".into(), "sid=response-cookie-1; Path=/".into())],
+                    body: "<auth><sessionid>response-xml-session</sessionid></auth>".into(),
+                }),
+                captures: BTreeMap::from([
+                    ("refresh_token".into(), "captured-refresh-1".into()),
+                    ("invoice_id".into(), "captured-invoice-1".into()),
+                ]),
+                deliveries: vec![Delivery {
+                    url: "http://target/hook?token=delivery-url-token".into(),
+                    headers: vec![("x-signature".into(), "delivery-signature-1".into())],
+                    ..Delivery::default()
+                }],
+                ..StepObservation::default()
+            }],
+            mocks: BTreeMap::from([(
+                "erp".to_owned(),
+                Journal {
+                    entries: vec![entry],
+                    dropped: 0,
+                },
+            )]),
+            mock_states: BTreeMap::from([(
+                "erp".to_owned(),
+                serde_json::json!({ "connections": [{ "access_token": "state-access-token" }] }),
+            )]),
+            target_log: vec!["starting with api_key=target-log-key".into()],
+            mock_logs: BTreeMap::from([(
+                "erp".to_owned(),
+                vec!["password=container-log-password".to_owned()],
+            )]),
+            ..Observation::default()
+        };
+        let seen = observation.secrets_seen();
+        for value in [
+            "journal-query-key",
+            "journal-bearer-1",
+            "journal-form-secret",
+            "step-path-signature",
+            "step-header-key",
+            "step-json-password",
+            "response-cookie-1",
+            "response-xml-session",
+            "captured-refresh-1",
+            "delivery-url-token",
+            "delivery-signature-1",
+            "state-access-token",
+            "target-log-key",
+        ] {
+            assert_eq!(seen.redact(value), "[redacted]", "`{value}` not seen");
+        }
+        for value in [
+            "captured-invoice-1",
+            "client_credentials",
+            "container-log-password",
+        ] {
+            assert_eq!(seen.redact(value), value, "`{value}` is not secret here");
+        }
+    }
 }

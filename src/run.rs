@@ -26,6 +26,7 @@ use crate::observe::Observation;
 use crate::project::{Project, TargetDef};
 use crate::scenario::model::{DEFAULT_TARGET_PORT, Launch as ScenarioLaunch, Scenario};
 use crate::scenario::template::{Template, TemplateSyntaxError};
+use crate::secrets::{Secrets, is_secret_name};
 pub use crate::target::TargetError;
 use crate::target::{self, Launch, RunningTarget};
 use crate::verdict::{Behaviour, ExpectationResult, evaluate_expectations};
@@ -544,7 +545,7 @@ async fn run_with_mocks(
     if let Some(err) = control_error {
         return Err(err);
     }
-    let observation = Observation {
+    let mut observation = Observation {
         steps,
         mocks,
         mock_urls,
@@ -554,17 +555,42 @@ async fn run_with_mocks(
         target_log: running.log_tail(),
         mock_logs: BTreeMap::new(),
         mock_states,
+        secrets: Secrets::new(),
     };
+    observation.secrets = run_secrets(scenario, &launch, &observation);
     // Details quote response bodies and requests; they reach terminals and reports, so secrets
     // go now, once, for every consumer.
     let expectations = evaluate_expectations(&scenario.expect, &observation)
         .into_iter()
         .map(|mut result| {
-            result.detail = crate::snapshot::redact_text(&result.detail);
+            result.detail = observation.secrets.redact(&result.detail);
             result
         })
         .collect();
     Ok((observation, expectations))
+}
+
+/// The run's secrets: what the scenario declares (with the flow's captures known), the target's
+/// environment under secret names as it was rendered, and what secret-named fields carried.
+fn run_secrets(scenario: &Scenario, launch: &Launch, observation: &Observation) -> Secrets {
+    let captures: BTreeMap<String, String> = observation
+        .steps
+        .iter()
+        .flat_map(|step| step.captures.clone())
+        .collect();
+    let mut secrets = scenario.secrets(&captures);
+    let env: &[(String, String)] = match launch {
+        Launch::Command { env, .. } => env,
+        Launch::Container(container) => &container.env,
+        Launch::Url(_) => &[],
+    };
+    for (name, value) in env {
+        if is_secret_name(name) {
+            secrets.add(value);
+        }
+    }
+    secrets.extend(&observation.secrets_seen());
+    secrets
 }
 
 /// The mocks' base URLs, as the host and as the run's network reach them (none in-process).

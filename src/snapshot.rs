@@ -2,9 +2,11 @@
 //!
 //! Normalization makes two runs of the same behaviour produce the same text: mock and target
 //! URLs become `{{ mocks.NAME.url }}` / `{{ target.url }}`, volatile headers are dropped, bodies
-//! that are JSON are parsed so JSONPath redaction reaches inside them. Redaction removes secrets
-//! by default (Authorization, cookies, tokens, secrets, passwords, keys, account numbers) and
-//! whatever the scenario's `snapshot.redact` JSONPaths select.
+//! that are JSON are parsed so JSONPath redaction reaches inside them. Redaction is the run's
+//! [`Secrets`](crate::secrets::Secrets) (every secret value it knows, known shapes such as
+//! private keys and IBANs, and the values of secret-named keys: Authorization, cookies, tokens,
+//! secrets, passwords, keys, account numbers), then whatever the scenario's `snapshot.redact`
+//! JSONPaths select. A snapshot file is written only from `Redacted` text (see `crate::secrets`).
 //!
 //! Files are written in insta's format (front matter, `---`, content) and read back with insta,
 //! so `cargo insta review` understands `.snap` and `.snap.new` files. This is the only module
@@ -16,10 +18,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::observe::{Delivery, Observation};
+use crate::secrets::{Redacted, is_secret_param};
 use crate::verdict::ExpectationResult;
 
 /// What replaces a redacted value.
-pub(crate) const REDACTED: &str = "[redacted]";
+pub(crate) use crate::secrets::REDACTED;
 /// What replaces a value that differs between repeated runs of one build.
 pub(crate) const NOISE: &str = "[noise]";
 
@@ -34,75 +37,6 @@ const VOLATILE_HEADERS: &[&str] = &[
     "accept-encoding",
     "date",
 ];
-
-/// Header names whose values are always redacted.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-];
-
-/// Substrings of JSON keys, form fields, query parameters and header names whose values are
-/// always redacted (compared case-insensitively, ignoring `_` and `-`).
-const SECRET_NAME_PARTS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "apikey",
-    "authorization",
-    "cookie",
-    "privatekey",
-    "signingkey",
-    "webhookkey",
-    "signature",
-    "accountnumber",
-    "iban",
-    "assertion",
-];
-
-/// Names that contain a secret-looking part but hold no secret (folded like the parts): a
-/// QuickBooks `SyncToken` is a record's version number, which the incidents about stale objects
-/// need to show.
-const NOT_SECRET_NAMES: &[&str] = &["synctoken"];
-
-/// Whether a key, field or header name holds a secret.
-pub(crate) fn is_secret_name(name: &str) -> bool {
-    let folded: String = name
-        .chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect();
-    if NOT_SECRET_NAMES.contains(&folded.as_str()) {
-        return false;
-    }
-    SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str())
-        || SECRET_NAME_PARTS.iter().any(|part| folded.contains(part))
-}
-
-/// Redact secrets in free text: bearer and basic credentials, `name=value` pairs whose name is
-/// secret, and the text of XML elements whose name is secret or a session id (Intacct's
-/// `<password>` and `<sessionid>`).
-pub(crate) fn redact_text(text: &str) -> String {
-    type Patterns = (regex::Regex, regex::Regex, regex::Regex);
-    static PATTERNS: std::sync::OnceLock<Patterns> = std::sync::OnceLock::new();
-    let (credentials, pairs, elements) = PATTERNS.get_or_init(|| {
-        (
-            regex::Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+").expect("valid regex"),
-            regex::Regex::new(r#"(?i)\b([a-z0-9_-]*(token|secret|password|api_?key|webhook_?key)[a-z0-9_-]*)(["']?\s*[=:]\s*["']?)([^\s"'&,}]+)"#)
-                .expect("valid regex"),
-            regex::Regex::new(r"(?i)(<[a-z0-9_:.-]*(?:token|secret|password|passwd|sessionid|api_?key|webhook_?key)[a-z0-9_.-]*(?:\s[^<>]*)?>)[^<]+(</)")
-                .expect("valid regex"),
-        )
-    });
-    let text = credentials.replace_all(text, format!("$1 {REDACTED}"));
-    let text = elements.replace_all(&text, format!("${{1}}{REDACTED}$2"));
-    pairs
-        .replace_all(&text, format!("$1$3{REDACTED}"))
-        .into_owned()
-}
 
 /// Turn an observation and its expectation results into the normalized, redacted document that
 /// snapshots store and validate compares: URLs and ports by name, secrets redacted, plus the
@@ -176,7 +110,7 @@ pub fn normalize(
                 out.insert("captures".into(), redact_map(&step.captures));
             }
             if let Some(failure) = &step.failure {
-                let failure = without_attempt_count(&urls.apply(&redact_text(failure)));
+                let failure = without_attempt_count(&urls.apply(failure));
                 out.insert("failure".into(), json!(failure));
             }
             Value::Object(out)
@@ -246,7 +180,7 @@ pub fn normalize(
         .map(|result| json!({ "name": result.name, "passed": result.passed }))
         .collect();
     let mut document = json!({ "steps": steps, "mocks": mocks, "expectations": checks });
-    redact_secret_keys(&mut document);
+    observation.secrets.redact_json(&mut document);
     for path in redact {
         redact_path(&mut document, path);
     }
@@ -310,11 +244,8 @@ fn headers(headers: &[(String, String)], urls: &UrlNames) -> Value {
     let mut out = Map::new();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
-        let value = if is_secret_name(&name) {
-            REDACTED.to_string()
-        } else {
-            urls.apply(&redact_text(value))
-        };
+        // Secret-named headers, like every secret, go when the whole document is redacted.
+        let value = urls.apply(value);
         out.insert(name, json!(value));
     }
     Value::Object(out)
@@ -346,7 +277,7 @@ fn deliveries(deliveries: &[Delivery], urls: &UrlNames) -> Value {
                 out.insert("response".into(), Value::Object(received));
             }
             if let Some(error) = &delivery.error {
-                out.insert("error".into(), json!(urls.apply(&redact_text(error))));
+                out.insert("error".into(), json!(urls.apply(error)));
             }
             if let Some(expected) = delivery.expected_status {
                 out.insert("expected_status".into(), json!(expected));
@@ -363,19 +294,20 @@ fn body_value(body: &str, urls: &UrlNames) -> Value {
             urls.apply_json(&mut value);
             value
         }
-        Err(_) => json!(urls.apply(&redact_text(body))),
+        Err(_) => json!(urls.apply(body)),
     }
 }
 
 /// OAuth 2.0 parameters that are credentials without a secret-sounding name: the authorization
 /// code (RFC 6749 §4.1.3) and the PKCE verifier (RFC 7636 §4.5). Redacted in forms and query
-/// strings, where OAuth carries them; in JSON, `code` is too common a field to hide.
+/// strings, where OAuth carries them, as are the secret parameters (`key`, `sig`, …, see
+/// [`is_secret_param`]); in JSON, `code` is too common a field to hide.
 const OAUTH_CREDENTIAL_PARAMS: &[&str] = &["code", "code_verifier"];
 
 fn form_value(encoded: &str) -> Value {
     let mut out = Map::new();
     for (name, value) in form_urlencoded::parse(encoded.as_bytes()) {
-        let value = if OAUTH_CREDENTIAL_PARAMS.contains(&name.as_ref()) {
+        let value = if OAUTH_CREDENTIAL_PARAMS.contains(&name.as_ref()) || is_secret_param(&name) {
             json!(REDACTED)
         } else {
             json!(value)
@@ -387,28 +319,6 @@ fn form_value(encoded: &str) -> Value {
 
 fn redact_map(values: &BTreeMap<String, String>) -> Value {
     Value::Object(values.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
-}
-
-fn redact_secret_keys(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map.iter_mut() {
-                if is_secret_name(key) && !item.is_null() {
-                    *item = json!(REDACTED);
-                } else {
-                    redact_secret_keys(item);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_secret_keys),
-        Value::String(text) => {
-            let redacted = redact_text(text);
-            if redacted != *text {
-                *text = redacted;
-            }
-        }
-        _ => {}
-    }
 }
 
 fn redact_path(document: &mut Value, path: &str) {
@@ -533,6 +443,19 @@ pub(crate) fn pending_path(snap: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The snapshot text of a run: its observation [normalized](normalize) with `redact` (the
+/// scenario's `snapshot.redact`), rendered, and redacted once more as text with the run's
+/// secrets.
+pub(crate) fn content(
+    observation: &Observation,
+    expectations: &[ExpectationResult],
+    redact: &[String],
+) -> Redacted {
+    observation
+        .secrets
+        .redacted(&render(&normalize(observation, expectations, redact)))
+}
+
 /// Compare `content` with the accepted snapshot of scenario `id` in `dir`. With `accept`, store
 /// it; otherwise write a `.snap.new` when it is new or differs (also under `CI=true`), and remove
 /// a stale `.snap.new` when it matches.
@@ -541,7 +464,7 @@ pub(crate) fn compare(
     id: &str,
     source: &str,
     title: &str,
-    content: &str,
+    content: &Redacted,
     accept: bool,
 ) -> Result<Comparison, SnapshotError> {
     let snap = snapshot_path(dir, id);
@@ -551,8 +474,8 @@ pub(crate) fn compare(
     } else {
         None
     };
-    let content = content.trim_end();
-    if accepted.as_deref() == Some(content) {
+    let text = content.as_str().trim_end();
+    if accepted.as_deref() == Some(text) {
         remove_if_exists(&pending)?;
         return Ok(Comparison::Matches);
     }
@@ -565,7 +488,7 @@ pub(crate) fn compare(
     Ok(match accepted {
         None => Comparison::New(pending),
         Some(old) => Comparison::Differs {
-            diff: diff(&old, content, "accepted", "new"),
+            diff: diff(&old, text, "accepted", "new"),
             pending,
         },
     })
@@ -588,12 +511,13 @@ pub(crate) fn read_contents(path: &Path) -> Result<String, SnapshotError> {
     Ok(text.trim_end().replace("\r\n", "\n"))
 }
 
-/// Write a snapshot file in insta's format, atomically (temp file, then rename).
+/// Write a snapshot file in insta's format, atomically (temp file, then rename). The content
+/// is [`Redacted`]; the title (the scenario's) is redacted by shape and name.
 pub(crate) fn write_snapshot(
     path: &Path,
     source: &str,
     title: &str,
-    content: &str,
+    content: &Redacted,
 ) -> Result<(), SnapshotError> {
     let io = |source| SnapshotError::Io {
         action: "write",
@@ -607,8 +531,8 @@ pub(crate) fn write_snapshot(
     let text = format!(
         "---\nsource: {}\ndescription: {}\n---\n{}\n",
         quote(source),
-        quote(title),
-        content.trim_end()
+        quote(&crate::secrets::redact_text(title)),
+        content.as_str().trim_end()
     );
     let temp = path.with_extension("tmp-reenact");
     std::fs::write(&temp, text).map_err(io)?;
@@ -755,7 +679,48 @@ mod tests {
             )]
             .into(),
             mock_states: BTreeMap::new(),
+            secrets: crate::secrets::Secrets::new(),
         }
+    }
+
+    /// The `at` incident: a token under a name nothing calls secret, captured and sent back in
+    /// an `Authorization` header, is masked wherever it appears.
+    #[test]
+    fn a_value_seen_under_a_secret_name_is_masked_everywhere() {
+        let mut observation = observation();
+        let token = "tok-AT-7f3c9a1e5b2d4f60";
+        observation.steps[0].response.as_mut().unwrap().body =
+            format!(r#"{{"at":"{token}","memo":"paid with 5555 5555 5555 4444"}}"#);
+        observation.steps[0].captures = BTreeMap::from([("at".to_owned(), token.to_owned())]);
+        observation.steps[0].failure = Some(format!("expect: got `{token}`"));
+        observation.mocks.get_mut("erp").unwrap().entries[0]
+            .headers
+            .push(("authorization".into(), format!("Bearer {token}")));
+        observation.mocks.get_mut("erp").unwrap().entries[0].query =
+            "page=1&key=AIzaSyPLANTED012".into();
+        observation.secrets = observation.secrets_seen();
+        let text = render(&normalize(&observation, &[], &[]));
+        for secret in [token, "AIzaSyPLANTED012", "5555 5555 5555 4444"] {
+            assert!(!text.contains(secret), "`{secret}` leaked:\n{text}");
+        }
+        let document = normalize(&observation, &[], &[]);
+        assert_eq!(document["steps"][0]["captures"]["at"], json!(REDACTED));
+        assert_eq!(
+            document["steps"][0]["response"]["body"]["at"],
+            json!(REDACTED)
+        );
+        assert_eq!(
+            document["steps"][0]["response"]["body"]["memo"],
+            json!("paid with [redacted:card]")
+        );
+        assert_eq!(
+            document["steps"][0]["failure"],
+            json!("expect: got `[redacted]`")
+        );
+        assert_eq!(
+            document["mocks"]["erp"]["requests"][0]["query"],
+            json!({ "page": "1", "key": REDACTED })
+        );
     }
 
     #[test]
@@ -886,8 +851,13 @@ mod tests {
         assert_eq!(form["code_verifier"], json!(REDACTED));
         assert_eq!(form["grant_type"], json!("authorization_code"));
         assert_eq!(form["redirect_uri"], json!("x"));
+        let query = form_value("q=London&key=AIzaSy012&sig=abc&keyword=x");
+        assert_eq!(
+            query,
+            json!({ "q": "London", "key": REDACTED, "sig": REDACTED, "keyword": "x" })
+        );
         let mut document = json!({ "AccountCode": "200", "code": "ERR-1" });
-        redact_secret_keys(&mut document);
+        crate::secrets::Secrets::new().redact_json(&mut document);
         assert_eq!(document, json!({ "AccountCode": "200", "code": "ERR-1" }));
     }
 
@@ -904,54 +874,23 @@ mod tests {
     }
 
     #[test]
-    fn redacts_secret_xml_elements_but_not_their_neighbours() {
-        let body = "<control><senderid>acme</senderid><password>s3nd3r</password></control>\
-            <authentication><sessionid>abc123..</sessionid></authentication><password/>";
-        let redacted = redact_text(body);
-        for secret in ["s3nd3r", "abc123.."] {
-            assert!(!redacted.contains(secret), "`{secret}` leaked: {redacted}");
-        }
-        assert!(redacted.contains("<senderid>acme</senderid>"), "{redacted}");
-        assert!(
-            redacted.contains("<sessionid>[redacted]</sessionid>"),
-            "{redacted}"
-        );
-    }
-
-    #[test]
-    fn redacts_secrets_quoted_in_free_text() {
-        let detail = r#"json: expected to contain `{"state":"done"}`, got `{"access_token":"eyJ.a.b","refresh_token":"rt-9","state":"failed"}`"#;
-        let redacted = redact_text(detail);
-        for secret in ["eyJ.a.b", "rt-9"] {
-            assert!(!redacted.contains(secret), "`{secret}` leaked: {redacted}");
-        }
-        assert!(redacted.contains(r#""state":"failed""#), "{redacted}");
-        assert_eq!(
-            redact_text("sent Authorization: Bearer abc.def and password=hunter2"),
-            "sent Authorization: Bearer [redacted] and password=[redacted]"
-        );
-    }
-
-    #[test]
     fn webhook_keys_are_secret_in_keys_and_free_text() {
-        assert!(is_secret_name("webhook_key"));
-        assert!(is_secret_name("webhookKey"));
-        assert!(is_secret_name("refresh_token"));
-        assert!(!is_secret_name("SyncToken"), "a QuickBooks version number");
         let mut document = json!({ "with": { "webhook_key": "k3y", "tenantId": "t1" } });
-        redact_secret_keys(&mut document);
+        crate::secrets::Secrets::new().redact_json(&mut document);
         assert_eq!(
             document,
             json!({ "with": { "webhook_key": REDACTED, "tenantId": "t1" } })
         );
-        let redacted = redact_text(r#"settings {"webhook_key":"k3y"} and webhookKey=k3y"#);
+        let redacted =
+            crate::secrets::redact_text(r#"settings {"webhook_key":"k3y"} and webhookKey=k3y"#);
         assert!(!redacted.contains("k3y"), "the key leaked: {redacted}");
     }
 
     #[test]
     fn snapshot_files_round_trip_through_insta() {
+        let secrets = crate::secrets::Secrets::new();
         let dir = tempfile::tempdir().unwrap();
-        let content = render(&json!({"a": [1, 2], "b": "x"}));
+        let content = secrets.redacted(&render(&json!({"a": [1, 2], "b": "x"})));
         let first = compare(
             dir.path(),
             "s1",
@@ -963,13 +902,13 @@ mod tests {
         .unwrap();
         let pending = pending_path(&snapshot_path(dir.path(), "s1"));
         assert_eq!(first, Comparison::New(pending.clone()));
-        assert_eq!(read_contents(&pending).unwrap(), content);
+        assert_eq!(read_contents(&pending).unwrap(), content.as_str());
         let found = find_pending(dir.path()).unwrap();
         assert_eq!(found.len(), 1);
         accept_pending(&found[0]).unwrap();
         let again = compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &content, false).unwrap();
         assert_eq!(again, Comparison::Matches);
-        let changed = render(&json!({"a": [1, 3], "b": "x"}));
+        let changed = secrets.redacted(&render(&json!({"a": [1, 3], "b": "x"})));
         match compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &changed, false).unwrap() {
             Comparison::Differs { diff, .. } => {
                 assert!(diff.contains("-    2") && diff.contains("+    3"), "{diff}")

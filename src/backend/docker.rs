@@ -426,30 +426,12 @@ impl DockerRun {
             action: format!("{action} of the target (image `{}`)", launch.image),
             source,
         };
-        let env = launch
-            .env
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect();
         self.ensure_ports_network().await?;
-        let port = format!("{}/tcp", launch.port);
-        let body = ContainerCreateBody {
-            image: Some(launch.image.clone()),
-            cmd: launch.args.clone(),
-            env: Some(env),
-            labels: Some(labels::for_run(&self.run_id, "target")),
-            exposed_ports: Some(vec![port.clone()]),
-            stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
-            host_config: Some(HostConfig {
-                // As for a mock: the port is published through the ports network, the run's
-                // own (internal) network is joined under the target's alias below.
-                network_mode: Some(self.ports_network.clone()),
-                port_bindings: Some(HashMap::from([(port, loopback_binding())])),
-                dns: Some(vec![ISOLATED_DNS.to_owned()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        let body = target_body(
+            launch,
+            labels::for_run(&self.run_id, "target"),
+            &self.ports_network,
+        );
         let created = self
             .docker
             .create_container(
@@ -623,6 +605,40 @@ struct EngineContainer {
     admin_port: String,
 }
 
+/// What a target container is created with: the image, its arguments and the environment the
+/// scenario gave (as given: the target's configuration is its own, see `docs/decisions.md`,
+/// "The target's environment is the user's"), reenact's labels, its port published on loopback
+/// through `network`.
+fn target_body(
+    launch: &ContainerLaunch,
+    container_labels: HashMap<String, String>,
+    network: &str,
+) -> ContainerCreateBody {
+    let env = launch
+        .env
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    let port = format!("{}/tcp", launch.port);
+    ContainerCreateBody {
+        image: Some(launch.image.clone()),
+        cmd: launch.args.clone(),
+        env: Some(env),
+        labels: Some(container_labels),
+        exposed_ports: Some(vec![port.clone()]),
+        stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
+        host_config: Some(HostConfig {
+            // As for a mock: the port is published through the ports network, the run's own
+            // (internal) network is joined under the target's alias.
+            network_mode: Some(network.to_owned()),
+            port_bindings: Some(HashMap::from([(port, loopback_binding())])),
+            dns: Some(vec![ISOLATED_DNS.to_owned()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// Create (not start) an engine container on `network` (which carries its published ports),
 /// with reenact's DNS sink, serving HTTPS from an uploaded identity with `tls`.
 async fn create_engine(
@@ -633,6 +649,25 @@ async fn create_engine(
     container_labels: HashMap<String, String>,
     tls: bool,
 ) -> Result<String, testcontainers::bollard::errors::Error> {
+    let body = engine_body(image, network, container_labels, tls);
+    docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::default().name(name).build()),
+            body,
+        )
+        .await
+        .map(|created| created.id)
+}
+
+/// What an engine container is created with: flags only. Its configuration, secrets included
+/// (a stub's expected key, a provider's webhook key), goes over the control API once it runs,
+/// never into its environment, command or labels, which `docker inspect` shows.
+fn engine_body(
+    image: &str,
+    network: &str,
+    container_labels: HashMap<String, String>,
+    tls: bool,
+) -> ContainerCreateBody {
     let traffic = format!("{CONTAINER_TRAFFIC_PORT}/tcp");
     let admin = format!("{CONTAINER_ADMIN_PORT}/tcp");
     let mut cmd = vec![
@@ -652,7 +687,7 @@ async fn create_engine(
             format!("{TLS_DIR}/key.pem"),
         ]);
     }
-    let body = ContainerCreateBody {
+    ContainerCreateBody {
         image: Some(image.to_owned()),
         cmd: Some(cmd),
         labels: Some(container_labels),
@@ -670,14 +705,7 @@ async fn create_engine(
             ..Default::default()
         }),
         ..Default::default()
-    };
-    docker
-        .create_container(
-            Some(CreateContainerOptionsBuilder::default().name(name).build()),
-            body,
-        )
-        .await
-        .map(|created| created.id)
+    }
 }
 
 /// Put `identity` into container `id` (created, not started) for `--tls-cert`/`--tls-key`.
@@ -1421,6 +1449,48 @@ mod tests {
         assert_eq!(stamp.nanosecond(), 123_456_789);
         assert_eq!(stamp.unix_timestamp(), 1_795_402_572);
         assert!(split_timestamp("no timestamp here").is_none());
+    }
+
+    /// What `docker inspect` shows of a run: a secret reaches a container only in the target's
+    /// environment, where the scenario put it; an engine container holds no configuration.
+    #[test]
+    fn secrets_reach_a_container_only_in_the_target_env_the_scenario_gave() {
+        let key = "whsec-PLANTED-5f4e3d2c1b0a";
+        let launch = ContainerLaunch {
+            image: "app:1".into(),
+            args: Some(vec!["--port".into(), "8080".into()]),
+            env: vec![
+                ("WEBHOOK_SIGNING_KEY".into(), key.into()),
+                ("PARTNER_URL".into(), "http://partner:8080".into()),
+            ],
+            port: 8080,
+            ca_pem: None,
+        };
+        let mut body = target_body(&launch, labels::for_run("run-1", "target"), "ports");
+        assert_eq!(
+            body.env.take(),
+            Some(vec![
+                format!("WEBHOOK_SIGNING_KEY={key}"),
+                "PARTNER_URL=http://partner:8080".to_owned()
+            ])
+        );
+        let rest = serde_json::to_string(&body).unwrap();
+        assert!(!rest.contains(key), "{rest}");
+        assert!(!container_name("run-1", TARGET_ALIAS).contains(key));
+
+        let mut labels = labels::for_run("run-1", "mock");
+        labels.insert(labels::MOCK.to_owned(), "partner".to_owned());
+        let engine = engine_body("reenact-mock:0a1b", "ports", labels.clone(), true);
+        assert_eq!(engine.env, None);
+        assert_eq!(engine.labels, Some(labels));
+        let flags = engine.cmd.unwrap_or_default();
+        assert!(
+            flags.iter().all(|arg| arg.starts_with("--")
+                || arg.parse::<u16>().is_ok()
+                || arg.starts_with('/')
+                || arg == "0.0.0.0"),
+            "{flags:?}"
+        );
     }
 
     #[test]

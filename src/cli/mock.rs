@@ -78,6 +78,7 @@ pub(super) async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliE
         CliError::new(ErrorKind::Internal, "failed to listen for signals").with_source(err)
     })?;
     let loaded = crate::scenario::load(&args.scenario).map_err(CliError::scenario)?;
+    out.learn(&loaded.secrets(&std::collections::BTreeMap::new()));
     let mocks = select(&loaded.mocks, &args)?;
     if !args.host.is_loopback() {
         out.stderr(&format!(

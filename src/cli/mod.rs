@@ -298,8 +298,8 @@ async fn connect_docker() -> Result<testcontainers::bollard::Docker, CliError> {
 /// render what stopped it, and give the exit code ([`crate::exit_codes`]).
 pub fn main() -> ExitCode {
     let args = Cli::parse();
-    init_logging(args.verbose);
     let out = Output::new(args.color);
+    init_logging(args.verbose, out.log_writer());
     let ended = runtime().and_then(|runtime| runtime.block_on(dispatch(args, &out)));
     let code = match ended {
         Ok(outcome) => outcome.exit_code(),
@@ -311,8 +311,8 @@ pub fn main() -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX))
 }
 
-/// Set up logging to stderr from `RUST_LOG` and `-v`.
-pub(crate) fn init_logging(verbose: u8) {
+/// Set up logging to stderr from `RUST_LOG` and `-v`, through `writer` (which redacts).
+pub(crate) fn init_logging(verbose: u8, writer: output::LogWriter) {
     let default = match verbose {
         0 => "warn",
         1 => "reenact=debug,info",
@@ -322,7 +322,7 @@ pub(crate) fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
@@ -403,7 +403,7 @@ async fn run_command(
         Command::Check(args) => check::check(args, cwd, out),
         Command::Review(args) => review::review(args, cwd, out),
         Command::Schema => {
-            out.stdout(crate::scenario::schema::json_schema());
+            out.stdout_static(crate::scenario::schema::json_schema());
             Ok(Outcome::Success)
         }
         Command::List(args) => scenarios::list(args, cwd, out),

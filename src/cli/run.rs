@@ -157,7 +157,7 @@ fn last_lines(err: &RunError) -> Option<String> {
         "  last output lines:\n{}",
         shown
             .iter()
-            .map(|line| format!("  | {}", crate::snapshot::redact_text(line)))
+            .map(|line| format!("  | {}", crate::secrets::redact_text(line)))
             .collect::<Vec<_>>()
             .join("\n")
     ))
@@ -189,7 +189,7 @@ pub(super) async fn run(
     cwd: &Path,
     out: &Output,
 ) -> Result<super::Outcome, CliError> {
-    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd)?;
+    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd, out)?;
     let flags = TargetFlags {
         name: args.target.as_deref(),
         cmd: args.target_cmd.as_deref(),
@@ -226,6 +226,9 @@ pub(super) async fn run(
         args.runner.jobs(),
         |index, result| {
             let scenario = &scenarios[index];
+            if let Ok(run) = result {
+                out.learn(&run.observation.secrets);
+            }
             let item = judge(scenario, result, &snapshots, &project, args.accept);
             if human {
                 print_item(&item, result.as_ref().err(), out);
@@ -315,10 +318,11 @@ fn judge(
         .filter(|(_, journal)| journal.dropped > 0)
         .map(|(name, journal)| (name.clone(), journal.dropped))
         .collect();
+    let secrets = &run.observation.secrets;
     let log = &run.observation.target_log;
     item.target_log = log[log.len().saturating_sub(20)..]
         .iter()
-        .map(|line| crate::snapshot::redact_text(line))
+        .map(|line| secrets.redact(line))
         .collect();
     item.mock_logs = run
         .observation
@@ -327,7 +331,7 @@ fn judge(
         .map(|(mock, lines)| {
             let lines = lines[lines.len().saturating_sub(20)..]
                 .iter()
-                .map(|line| crate::snapshot::redact_text(line))
+                .map(|line| secrets.redact(line))
                 .collect();
             (mock.clone(), lines)
         })
@@ -335,13 +339,13 @@ fn judge(
     item.expectations = run.expectations.clone();
     item.failed_step = run.failed_step().map(|(name, reason)| FailedStep {
         name: name.to_string(),
-        reason: crate::snapshot::redact_text(reason),
+        reason: secrets.redact(reason),
     });
-    let content = snapshot::render(&snapshot::normalize(
+    let content = snapshot::content(
         &run.observation,
         &run.expectations,
         &scenario.snapshot.redact,
-    ));
+    );
     let snapshot_ok = match snapshot::compare(
         snapshots,
         &scenario.id,
@@ -364,7 +368,8 @@ fn judge(
         }
         Ok(Comparison::Differs { diff, .. }) => {
             item.snapshot = "differs".into();
-            item.snapshot_diff = Some(diff);
+            // The accepted side may come from a reenact that masked less.
+            item.snapshot_diff = Some(secrets.redact(&diff));
             false
         }
         Err(err) => {

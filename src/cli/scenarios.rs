@@ -122,15 +122,23 @@ pub(super) fn files(paths: &[PathBuf], cwd: &Path) -> Result<(Project, Vec<PathB
 }
 
 /// The project and every scenario `paths` name, loaded and valid.
-pub(super) fn suite(paths: &[PathBuf], cwd: &Path) -> Result<(Project, Vec<Scenario>), CliError> {
+pub(super) fn suite(
+    paths: &[PathBuf],
+    cwd: &Path,
+    out: &Output,
+) -> Result<(Project, Vec<Scenario>), CliError> {
     let (project, files) = files(paths, cwd)?;
     let scenarios = load_all(&files)?;
+    // What the scenarios declare secret is masked from now on, logs of their runs included.
+    for scenario in &scenarios {
+        out.learn(&scenario.secrets(&std::collections::BTreeMap::new()));
+    }
     Ok((project, scenarios))
 }
 
 /// `reenact list`.
 pub(super) fn list(args: PathsArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
-    let (_, scenarios) = suite(&args.paths, cwd)?;
+    let (_, scenarios) = suite(&args.paths, cwd, out)?;
     let width = scenarios.iter().map(|s| s.id.len()).max().unwrap_or(0);
     for loaded in &scenarios {
         out.stdout(&format!(

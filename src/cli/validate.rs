@@ -68,7 +68,7 @@ pub(super) async fn validate(
     cwd: &Path,
     out: &Output,
 ) -> Result<Outcome, CliError> {
-    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd)?;
+    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd, out)?;
     let before_flags = TargetFlags {
         name: args.before.as_deref(),
         cmd: args.before_cmd.as_deref(),
@@ -139,7 +139,10 @@ pub(super) async fn validate(
         run::http_client(),
         project.root.clone(),
         args.runner.jobs(),
-        |index, _| {
+        |index, result| {
+            if let Ok(run) = result {
+                out.learn(&run.observation.secrets);
+            }
             done_jobs += 1;
             let scenario = index / per_scenario;
             finished[scenario] += 1;
@@ -234,7 +237,7 @@ fn judge_scenario<'a>(
         expectations: runs[0].expectations.clone(),
         failed_step: runs[0].failed_step().map(|(name, reason)| FailedStep {
             name: name.to_string(),
-            reason: snapshot::redact_text(reason),
+            reason: runs[0].observation.secrets.redact(reason),
         }),
     };
     let normalized = |runs: &[&ScenarioRun]| -> Vec<serde_json::Value> {

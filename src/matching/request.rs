@@ -19,6 +19,7 @@ use serde_json_path::JsonPath;
 use crate::json_compare::{json_contains, json_equals};
 use crate::observe::JournalEntry;
 use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
+use crate::secrets::{REDACTED, is_secret_name, is_secret_param};
 
 /// A request as matching sees it: from the wire or from a journal entry.
 #[derive(Debug, Clone, Copy)]
@@ -419,17 +420,33 @@ fn match_values<'v>(
         tally.hit();
         return Ok(());
     }
+    // A miss is explained to whoever sent the request (the near-miss 404) and lands in reports:
+    // under a secret name neither the expected value nor the ones sent are shown.
+    let secret = if kind == "header" {
+        is_secret_name(name)
+    } else {
+        is_secret_param(name)
+    };
+    let got = |seen: &[Cow<'_, str>]| {
+        if secret {
+            list(&vec![Cow::Borrowed(REDACTED); seen.len()])
+        } else {
+            list(seen)
+        }
+    };
     match matcher {
         ValueMatcher::Present(false) => tally.check(!present, || {
-            format!("{kind} `{name}`: expected absent, got {}", list(&seen))
+            format!("{kind} `{name}`: expected absent, got {}", got(&seen))
         }),
         _ if !present => tally.miss(|| format!("{kind} `{name}`: missing")),
         _ => tally.miss(|| {
-            format!(
-                "{kind} `{name}`: expected {}, got {}",
-                describe_value(matcher),
-                list(&seen)
-            )
+            let expected = match matcher {
+                ValueMatcher::Equals(_) if secret => format!("`{REDACTED}`"),
+                ValueMatcher::Contains(_) if secret => format!("to contain `{REDACTED}`"),
+                ValueMatcher::Regex(_) if secret => format!("to match `{REDACTED}`"),
+                _ => describe_value(matcher),
+            };
+            format!("{kind} `{name}`: expected {expected}, got {}", got(&seen))
         }),
     }
 }
@@ -875,6 +892,48 @@ mod tests {
         };
         let result = check(&matcher, &request("GET", "/", "", &headers, b""));
         assert_eq!(result.misses, ["header `authorization`: missing"]);
+    }
+
+    /// The near-miss 404 of a mock quotes neither the key a stub expects nor the one sent.
+    #[test]
+    fn misses_under_secret_names_show_no_value() {
+        let headers = vec![("x-api-key".to_owned(), "XKEY-wrong-9b8a7c".to_owned())];
+        let matcher = RequestMatcher {
+            headers: vec![(
+                "X-Api-Key".into(),
+                ValueMatcher::Equals("expected-key-000".into()),
+            )],
+            query: vec![
+                ("key".into(), ValueMatcher::Contains("AIza".into())),
+                ("page".into(), ValueMatcher::Equals("2".into())),
+            ],
+            body: vec![BodyMatcher::Form {
+                fields: vec![(
+                    "client_secret".into(),
+                    ValueMatcher::Regex(regex("^cs-[a-z]+$")),
+                )],
+            }],
+            ..RequestMatcher::default()
+        };
+        let result = check(
+            &matcher,
+            &request(
+                "POST",
+                "/",
+                "key=wrong-query-key&page=1",
+                &headers,
+                b"client_secret=cs-Wrong-1",
+            ),
+        );
+        assert_eq!(
+            result.misses,
+            [
+                "query `key`: expected to contain `[redacted]`, got `[redacted]`",
+                "query `page`: expected `2`, got `1`",
+                "header `x-api-key`: expected `[redacted]`, got `[redacted]`",
+                "form field `client_secret`: expected to match `[redacted]`, got `[redacted]`",
+            ]
+        );
     }
 
     #[test]

@@ -39,6 +39,7 @@ use crate::scenario::model::{
     AfterLast, MockSpec, PathMatcher, ResponseBody, ResponseSpec, StateRule,
 };
 use crate::scenario::template::{RenderError, Template, TemplateSyntaxError};
+use crate::secrets::redact_text;
 
 /// Header set on answers to requests that matched no stub.
 pub(crate) const UNMATCHED_HEADER: &str = "x-reenact-unmatched";
@@ -903,6 +904,7 @@ fn apply_store(
 
 /// The 404 for a request no stub matched, naming the closest stub (most conditions held; ties
 /// go to matching order) and why it missed; a stub held back by its scenario state says so.
+/// Values under secret names and secret shapes are masked in the reasons.
 fn near_miss(
     set: &StubSet,
     view: &RequestView<'_>,
@@ -930,8 +932,12 @@ fn near_miss(
             closest = Some((stub, result));
         }
     }
-    let closest =
-        closest.map(|(stub, result)| json!({ "name": stub.name, "misses": result.misses }));
+    // The reasons quote the request (JSON bodies, text): what a secret name or shape says is
+    // secret does not go back over the wire.
+    let closest = closest.map(|(stub, result)| {
+        let misses: Vec<String> = result.misses.iter().map(|miss| redact_text(miss)).collect();
+        json!({ "name": stub.name, "misses": misses })
+    });
     tracing::debug!(method = view.method, path = view.path, "no stub matched");
     let mut response = json_response(
         StatusCode::NOT_FOUND,

@@ -1,7 +1,9 @@
 //! Located problems in a scenario file, and their rendering as `file:line:col` + source line +
 //! caret + label + help, the way hurl and rustc show them.
 //!
-//! Rendering returns a `String`: the library never prints, the CLI decides where text goes.
+//! Rendering returns a `String`: the library never prints, the CLI decides where text goes. A
+//! source line is shown with what looks secret in it (a value under a secret name, a private
+//! key, an IBAN, …) overwritten by `*`, one per character, so the carets still point right.
 
 use std::path::Path;
 
@@ -129,7 +131,8 @@ fn render_one(file: &Path, source: &str, diagnostic: &Diagnostic, paint: Paint) 
     let (line, first, count) = locate(source, span);
     let prefix: String = line.chars().take(first).collect();
     let marked: String = line.chars().skip(first).take(count).collect();
-    let shown = line.replace('\t', TAB);
+    // Secrets in the line are overwritten in place (`*`): the carets below keep their columns.
+    let shown = crate::secrets::mask_same_width(line).replace('\t', TAB);
     out.push_str(&format!(
         "{} {bar} {}\n",
         paint.gutter(&number),

@@ -4,6 +4,7 @@
 //! every problem in the file as a located [`Diagnostic`] instead of stopping at the first.
 
 mod convert;
+mod declared;
 pub mod diagnostic;
 pub(crate) mod duration;
 pub mod model;

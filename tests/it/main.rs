@@ -19,4 +19,5 @@ mod provider_quickbooks;
 mod provider_sage;
 mod provider_xero;
 mod realism;
+mod secret_audit;
 mod webhooks_https;

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::{Cx, present};
 use crate::scenario::LoadError;
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{ClockSpec, RootCause, Scenario, Severity, Source};
+use crate::scenario::model::{ClockSpec, RootCause, Scenario, Severity, Source, StepAction};
 use crate::scenario::yaml::{self, Node, NodeKind};
 
 /// Convert the scenario `bytes` read from `path` (its files resolve inside `root`): the validated
@@ -132,7 +132,20 @@ impl Cx<'_> {
         let expect = fields
             .get("expect")
             .map(|value| self.expectations(value, flow.as_deref().unwrap_or(&[])));
-        let snapshot = fields.get("snapshot").map(|value| self.snapshot(value));
+        let captures: Vec<String> = flow
+            .iter()
+            .flatten()
+            .flat_map(|step| match &step.action {
+                StepAction::Request { capture, .. } | StepAction::Poll { capture, .. } => {
+                    capture.as_slice()
+                }
+                StepAction::Webhook { .. } | StepAction::AdvanceClock { .. } => &[],
+            })
+            .map(|capture| capture.name.clone())
+            .collect();
+        let snapshot = fields
+            .get("snapshot")
+            .map(|value| self.snapshot(value, &captures));
 
         Some(Scenario {
             id: id?,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::{Expectation, MockSpec, Step, TargetSpec};
+use crate::scenario::template::Template;
 
 /// A position in a scenario file: byte offsets plus 1-based line and column of the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -103,10 +104,28 @@ pub struct ClockSpec {
     pub start: Option<String>,
 }
 
-/// Snapshot settings.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Snapshot settings. Its `Debug` form shows how many secrets it declares, never one.
+#[derive(Clone, Default, Serialize)]
 pub struct SnapshotSpec {
     /// JSONPath expressions (RFC 9535) whose values are replaced by `[redacted]` everywhere in the
     /// observation before it is stored or compared.
     pub redact: Vec<String>,
+    /// Values the scenario declares secret (`snapshot.secrets`), as templates of `env.NAME` and
+    /// captures: masked in everything reenact writes. Never serialized.
+    #[serde(skip)]
+    pub secrets: Vec<Template>,
+}
+
+impl std::fmt::Debug for SnapshotSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("SnapshotSpec");
+        out.field("redact", &self.redact);
+        if !self.secrets.is_empty() {
+            out.field(
+                "secrets",
+                &format_args!("[{} redacted]", self.secrets.len()),
+            );
+        }
+        out.finish()
+    }
 }

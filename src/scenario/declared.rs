@@ -1,0 +1,356 @@
+//! The secrets a scenario declares, [`Scenario::secrets`]: the values it puts where a secret goes
+//! (`snapshot.secrets`, provider keys and passwords, webhook signing keys, secret-named headers,
+//! query parameters, form fields, JSON keys and environment variables), known before or after
+//! its flow runs. The run adds what secret-named fields carried (`Observation::secrets_seen`).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::scenario::model::{
+    BodyMatcher, ProviderSpec, RequestBody, RequestMatcher, RequestSpec, ResponseBody,
+    ResponseSpec, Scenario, StepAction, ValueMatcher, WebhookBody,
+};
+use crate::scenario::template::{Template, Vars};
+use crate::secrets::{Secrets, is_secret_name, is_secret_param};
+
+impl Scenario {
+    /// Every value this scenario declares secret, with `{{ env.NAME }}` read from reenact's
+    /// environment (as a run renders it) and the flow's `captures` so far (none before a run;
+    /// a template naming a capture not known yet is left out).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use std::path::Path;
+    ///
+    /// let scenario = reenact::scenario::load_bytes(Path::new("s.yaml"), Path::new("."), br#"
+    /// id: s
+    /// title: a declared secret
+    /// flow: [{ request: { method: GET, path: /, headers: { X-Api-Key: key-0123456789 } } }]
+    /// snapshot: { secrets: [cust-ref-8c7b6a5d] }
+    /// "#).unwrap();
+    /// let secrets = scenario.secrets(&BTreeMap::new());
+    /// assert_eq!(
+    ///     secrets.redact("key-0123456789 and cust-ref-8c7b6a5d"),
+    ///     "[redacted] and [redacted]"
+    /// );
+    /// ```
+    pub fn secrets(&self, captures: &BTreeMap<String, String>) -> Secrets {
+        let mut collect = Collector {
+            secrets: Secrets::new(),
+            captures,
+        };
+        for template in &self.snapshot.secrets {
+            collect.template(template, true);
+        }
+        for (name, value) in &self.target.env {
+            collect.template(value, is_secret_name(name));
+        }
+        for mock in &self.mocks {
+            for stub in &mock.stubs {
+                collect.matcher(&stub.request);
+                for response in &stub.responses.responses {
+                    collect.response(response);
+                }
+            }
+            for limit in &mock.rate_limits {
+                if let Some(matcher) = &limit.request {
+                    collect.matcher(matcher);
+                }
+                collect.response(&limit.response);
+            }
+            collect.provider(mock.provider.as_ref());
+        }
+        for step in &self.flow {
+            match &step.action {
+                StepAction::Request { request, .. } | StepAction::Poll { request, .. } => {
+                    collect.request(request);
+                }
+                StepAction::Webhook { webhook, .. } => {
+                    collect.template(&webhook.path, false);
+                    for (name, value) in &webhook.headers {
+                        collect.header(name, value);
+                    }
+                    match &webhook.body {
+                        Some(WebhookBody::Json(value)) => collect.json_templates(value, false),
+                        Some(WebhookBody::Text(text)) => collect.text_template(text),
+                        Some(WebhookBody::Bytes(_)) | None => {}
+                    }
+                    if let Some(sign) = &webhook.sign {
+                        collect.template(&sign.secret, true);
+                    }
+                }
+                StepAction::AdvanceClock { .. } => {}
+            }
+        }
+        collect.secrets
+    }
+}
+
+/// Walks a scenario, adding what it declares secret.
+struct Collector<'c> {
+    secrets: Secrets,
+    captures: &'c BTreeMap<String, String>,
+}
+
+impl Vars for Collector<'_> {
+    fn lookup(&self, path: &[String]) -> Option<String> {
+        match path {
+            [scope, name] if scope == "env" => std::env::var(name).ok(),
+            [name] => self.captures.get(name).cloned(),
+            _ => None,
+        }
+    }
+}
+
+impl Collector<'_> {
+    /// A template: rendered and added when it sits where a secret goes (`secret`); the value
+    /// of every `{{ env.NAME }}` it names is added when it is secret or NAME is a secret name.
+    fn template(&mut self, template: &Template, secret: bool) {
+        let env: Vec<String> = template
+            .vars()
+            .filter_map(|var| match var.path.as_slice() {
+                [scope, name] if scope == "env" && (secret || is_secret_name(name)) => {
+                    std::env::var(name).ok()
+                }
+                _ => None,
+            })
+            .collect();
+        for value in env {
+            self.secrets.add(&value);
+        }
+        if secret && let Ok(value) = template.render(&*self) {
+            self.secrets.add(&value);
+        }
+    }
+
+    /// A header's template: as [`Collector::template`], and a secret header's credentials on
+    /// their own (`Bearer T` → `T` too).
+    fn header(&mut self, name: &str, template: &Template) {
+        self.template(template, is_secret_name(name));
+        if let Ok(value) = template.render(&*self) {
+            self.secrets.add_header(name, &value);
+        }
+    }
+
+    /// A text body template: its literal text's secret pairs, and its secret `env` values.
+    fn text_template(&mut self, template: &Template) {
+        self.template(template, false);
+        if template.is_literal() {
+            self.secrets.add_text(template.source());
+        }
+    }
+
+    /// The string leaves of a JSON body, which are templates: secret under a secret-named key.
+    fn json_templates(&mut self, value: &Value, secret: bool) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    self.json_templates(item, secret || is_secret_name(key));
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.json_templates(item, secret);
+                }
+            }
+            Value::String(text) => {
+                if let Ok(template) = Template::parse(text) {
+                    self.template(&template, secret);
+                }
+            }
+            Value::Number(number) if secret => self.secrets.add(&number.to_string()),
+            _ => {}
+        }
+    }
+
+    fn request(&mut self, request: &RequestSpec) {
+        self.template(&request.path, false);
+        if request.path.is_literal()
+            && let Some((_, query)) = request.path.source().split_once('?')
+        {
+            self.secrets.add_form(query);
+        }
+        for (name, value) in &request.query {
+            self.template(value, is_secret_param(name));
+        }
+        for (name, value) in &request.headers {
+            self.header(name, value);
+        }
+        match &request.body {
+            Some(RequestBody::Json(value)) => self.json_templates(value, false),
+            Some(RequestBody::Text(text)) => self.text_template(text),
+            None => {}
+        }
+    }
+
+    /// What a stub expects under secret names: header, query and form values it compares with.
+    fn matcher(&mut self, matcher: &RequestMatcher) {
+        let expected = |value: &ValueMatcher| match value {
+            ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => Some(text.clone()),
+            ValueMatcher::Regex(_) | ValueMatcher::Present(_) => None,
+        };
+        let mut found: Vec<String> = Vec::new();
+        for (name, value) in &matcher.headers {
+            if is_secret_name(name) {
+                found.extend(expected(value));
+            }
+        }
+        for (name, value) in &matcher.query {
+            if is_secret_param(name) {
+                found.extend(expected(value));
+            }
+        }
+        for condition in &matcher.body {
+            match condition {
+                BodyMatcher::Form { fields } => {
+                    for (name, value) in fields {
+                        if is_secret_param(name) {
+                            found.extend(expected(value));
+                        }
+                    }
+                }
+                BodyMatcher::JsonEquals { value } | BodyMatcher::JsonPartial { value } => {
+                    self.secrets.add_json(value);
+                }
+                BodyMatcher::JsonPath {
+                    value: Some(value), ..
+                } => self.secrets.add_json(value),
+                BodyMatcher::JsonPath { value: None, .. }
+                | BodyMatcher::XPath { .. }
+                | BodyMatcher::Contains { .. } => {}
+            }
+        }
+        for value in found {
+            self.secrets.add(&value);
+        }
+    }
+
+    /// What a stub answers under secret names (a `Set-Cookie`, a token in its JSON).
+    fn response(&mut self, response: &ResponseSpec) {
+        for (name, value) in &response.headers {
+            self.secrets.add_header(name, value);
+        }
+        match &response.body {
+            ResponseBody::Json(value) => self.secrets.add_json(value),
+            ResponseBody::Text(text) => self.secrets.add_text(text),
+            ResponseBody::Empty => {}
+        }
+    }
+
+    /// A provider's secret settings: webhook keys, verifier tokens, passwords.
+    fn provider(&mut self, provider: Option<&ProviderSpec>) {
+        let secrets = match provider {
+            Some(ProviderSpec::Xero(settings)) => settings.webhook_key.iter().collect(),
+            Some(ProviderSpec::QuickBooks(settings)) => settings.verifier_token.iter().collect(),
+            Some(ProviderSpec::Intacct(settings)) => std::iter::once(&settings.sender.password)
+                .chain(
+                    settings
+                        .companies
+                        .iter()
+                        .flat_map(|company| company.users.iter().map(|user| &user.password)),
+                )
+                .collect(),
+            Some(ProviderSpec::Sage(_)) | None => Vec::new(),
+        };
+        for secret in secrets {
+            self.secrets.add(&secret.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn declared_secrets_are_collected_from_every_place_a_secret_goes() {
+        // SAFETY: the variable name is unique to this test; nothing else reads it.
+        unsafe { std::env::set_var("REENACT_TEST_DECLARED_TOKEN", "env-token-0123456789") };
+        let yaml = r#"
+id: declared
+title: declared secrets
+mocks:
+  partner:
+    stubs:
+      - request:
+          method: POST
+          path: /token
+          headers: { X-Api-Key: expected-key-000 }
+          query: { key: query-key-0123 }
+          form: { client_secret: form-secret-0123, grant_type: client_credentials }
+        response:
+          headers: { Set-Cookie: "sid=cookie-sid-0123; Path=/" }
+          json: { access_token: stub-token-0123, expires_in: 3600 }
+  xero:
+    provider: xero
+    with:
+      tenants: [{ id: 8d2e4c6a-1f3b-4a5c-8e7d-9f0a1b2c3d4e, name: Planted Ltd }]
+      webhook_key: xero-webhook-key-0123
+target:
+  url: "{{ mocks.partner.url }}"
+  env:
+    WEBHOOK_SIGNING_KEY: env-signing-key-0123
+    LOG_LEVEL: debug-verbose-0123
+flow:
+  - name: log in
+    request:
+      method: POST
+      path: /login?sig=path-sig-0123
+      headers: { Authorization: "Bearer {{ env.REENACT_TEST_DECLARED_TOKEN }}" }
+      json: { user: ana, password: json-password-0123 }
+    capture: { at: $.at }
+  - webhook:
+      mock: partner
+      path: /hook
+      body: "secret=body-secret-0123"
+      sign: { secret: sign-secret-0123, header: x-signature }
+snapshot:
+  secrets: [declared-literal-0123, "{{ at }}"]
+"#;
+        let scenario = crate::scenario::load_bytes(
+            Path::new("declared.yaml"),
+            Path::new("."),
+            yaml.as_bytes(),
+        )
+        .expect("valid scenario");
+        let before = scenario.secrets(&BTreeMap::new());
+        let expected = [
+            "expected-key-000",
+            "query-key-0123",
+            "form-secret-0123",
+            "cookie-sid-0123",
+            "stub-token-0123",
+            "xero-webhook-key-0123",
+            "env-signing-key-0123",
+            "path-sig-0123",
+            "env-token-0123456789",
+            "Bearer env-token-0123456789",
+            "json-password-0123",
+            "body-secret-0123",
+            "sign-secret-0123",
+            "declared-literal-0123",
+        ];
+        for value in expected {
+            assert_eq!(
+                before.redact(value),
+                "[redacted]",
+                "`{value}` not collected"
+            );
+        }
+        for value in [
+            "debug-verbose-0123",
+            "client_credentials",
+            "8d2e4c6a-1f3b-4a5c-8e7d-9f0a1b2c3d4e",
+        ] {
+            assert_eq!(before.redact(value), value, "`{value}` is not secret");
+        }
+        assert_eq!(before.len(), expected.len(), "{before:?}");
+        // After the flow, a declared template over a capture is known too.
+        let captures = BTreeMap::from([("at".to_owned(), "captured-token-0123".to_owned())]);
+        let after = scenario.secrets(&captures);
+        assert_eq!(after.redact("captured-token-0123"), "[redacted]");
+    }
+}
