@@ -103,6 +103,7 @@ pub(crate) mod errors;
 pub mod exit_codes;
 pub(crate) mod flow;
 pub(crate) mod json_compare;
+pub(crate) mod leftovers;
 pub(crate) mod matching;
 pub mod mock;
 pub(crate) mod money;

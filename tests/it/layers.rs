@@ -14,7 +14,14 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Neutral helpers: any module may use them, and they use nothing of the crate.
-const HELPERS: &[&str] = &["errors", "exit_codes", "json_compare", "money", "timestamp"];
+const HELPERS: &[&str] = &[
+    "errors",
+    "exit_codes",
+    "json_compare",
+    "leftovers",
+    "money",
+    "timestamp",
+];
 
 /// Every other module, bottom first, with the modules it may use besides the helpers.
 const MODULES: &[(&str, &[&str])] = &[
