@@ -337,6 +337,8 @@ pub(crate) fn build_target(
         .args(args)
         .current_dir(root)
         .stdin(std::process::Stdio::null());
+    // `output()` waits on this thread, so the build dies with reenact, Ctrl-C or `kill -9`.
+    target::die_with_parent(&mut process);
     if show_progress {
         // The build's stdout goes to stderr too: stdout belongs to reenact's report.
         let stderr = std::io::stderr()

@@ -380,7 +380,7 @@ async fn spawn(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    die_with_parent(&mut command);
+    die_with_parent(command.as_std_mut());
     let mut child = Spawner::spawn(command)
         .await
         .map_err(|failure| match failure {
@@ -417,13 +417,15 @@ async fn spawn(
     })
 }
 
-/// Have the kernel SIGKILL the target when the thread that forked it ends (Linux): the
-/// [`Spawner`]'s thread lives as long as reenact, so the target dies with reenact, even with a
-/// SIGKILL no handler sees. A target whose parent is already gone when it gets there does not
-/// start.
-fn die_with_parent(command: &mut Command) {
+/// Have the kernel SIGKILL the child `command` starts when the thread that forked it ends
+/// (Linux; nothing elsewhere). For a target, that thread is the [`Spawner`]'s, which lives as long
+/// as reenact, so the target dies with reenact, even with a SIGKILL no handler sees; a command
+/// waited for on the thread that starts it (a target's `build`) is covered the same way. A child
+/// whose parent is already gone when it gets there does not start.
+pub(crate) fn die_with_parent(command: &mut std::process::Command) {
     #[cfg(target_os = "linux")]
     {
+        use std::os::unix::process::CommandExt;
         // SAFETY: getpid has no preconditions.
         let parent = unsafe { libc::getpid() };
         // SAFETY: the closure runs in the child between fork and exec and calls only prctl and
