@@ -76,10 +76,20 @@ pub(super) async fn clean(args: CleanArgs, out: &Output) -> Result<Outcome, CliE
         local.folders.len()
     ));
     out.stdout(&summary);
-    let kept = report.kept.len() + local.live_runs;
-    if kept > 0 {
+    let mut kept = Vec::new();
+    if !report.kept.is_empty() {
+        kept.push(format!("{} container(s) or network(s)", report.kept.len()));
+    }
+    if local.live_runs > 0 {
+        kept.push(format!(
+            "the processes and folders of {} run(s)",
+            local.live_runs
+        ));
+    }
+    if !kept.is_empty() {
         out.stderr(&format!(
-            "kept {kept} object(s) and run(s) of reenact processes that still run (or of another machine or boot); `reenact clean --all` removes them too"
+            "kept {}, whose reenact process still runs (or ran on another machine or before a reboot); `reenact clean --all` removes them too",
+            kept.join(" and ")
         ));
     }
     let failed: Vec<String> = report.failed.into_iter().chain(local.failed).collect();
