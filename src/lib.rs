@@ -86,7 +86,7 @@
 //! flow (`flow`), collects the observation (`observe`), judges it (`verdict`) and compares it
 //! with its accepted snapshot (`snapshot`); `report` shapes the results and `cli` prints them:
 //! the only module that prints or exits. Dependencies run one way, bottom first: neutral helpers
-//! (`errors`, `exit_codes`, `json_compare`, `money`, `timestamp`); the observation's data
+//! (`errors`, `exit_codes`, `json_compare`, `leftovers`, `money`, `timestamp`); the observation's data
 //! (`observe`) and the format (`scenario`, `project`); the meaning of matchers and checks
 //! (`matching`); the mock engine (`mock`); the judges (`verdict`, `snapshot`, `report`); the
 //! runtime (`backend`, `target`, `flow`); the orchestrator (`run`); the command line (`cli`).

@@ -4,7 +4,7 @@
 //!
 //! A run with HTTPS mocks also owns a temporary folder holding the run's CA certificate
 //! (`{{ tls.ca_file }}` for the target); it is removed when the run ends, on every path. Each run
-//! keeps a record of its folder and target processes ([`crate::leftovers::RunRecord`]) while it
+//! keeps a record of its folder and target processes (`leftovers::RunRecord`) while it
 //! lasts, so that what a `kill -9` leaves is found again by the next sweep.
 //!
 //! A container target (`image`) joins the mocks on the run's Docker network: its templates see

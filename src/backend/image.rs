@@ -14,8 +14,9 @@
 //! the user, reused for a newer build) is rebuilt, one whose label matches is reused. A file lock
 //! keeps concurrent reenact processes from building the same image twice; its holder removes the
 //! file before letting go (a waiter that then holds a lock on a removed file starts over), so no
-//! lock file stays after a build, and [`sweep_lock_files`] removes one a killed build left. The Dockerfile never has
-//! a `# syntax=` line: BuildKit would pull an image for it, and no registry is reachable.
+//! lock file stays after a build, and `sweep_lock_files` removes one a killed build left. The
+//! Dockerfile never has a `# syntax=` line: BuildKit would pull an image for it, and no registry
+//! is reachable.
 
 use std::fs::File;
 use std::io::Read;

@@ -1,7 +1,8 @@
-//! The labels reenact puts on every container, network and image it creates, and the filters
-//! that find them again. `reenact clean` removes only objects carrying [`MANAGED`]: the Docker
-//! engine may be shared with other work, so nothing is ever found by name or by another tool's
-//! labels.
+//! The labels reenact puts on every container, network and image it creates, the filters that
+//! find them again, and who owns a labelled object (`Judge`). `reenact clean` removes only
+//! objects carrying [`MANAGED`], and by default only those whose owner (the process named by
+//! [`HOST`], [`BOOT`], [`PID`] and [`PID_START`]) is gone: the Docker engine may be shared with
+//! other work and other runs, so nothing is ever found by name or by another tool's labels.
 
 use std::collections::HashMap;
 
