@@ -497,8 +497,13 @@ impl Spawner {
                 live.groups.push(pid as i32);
             }
             drop(live);
-            // A caller that went away leaves a child that `kill_on_drop` kills.
-            let _ = done.send(result);
+            // A caller that went away (its run was cancelled) leaves a child nobody stops.
+            if let Err(Ok(child)) = done.send(result)
+                && let Some(pid) = child.id()
+            {
+                signal_group(pid as i32, libc::SIGKILL);
+                unregister(pid as i32);
+            }
         });
         let sent = lock(jobs).send(job);
         if sent.is_err() {
