@@ -89,9 +89,9 @@
 //! flow (`flow`), collects the observation (`observe`), judges it (`verdict`) and compares it
 //! with its accepted snapshot (`snapshot`); `report` shapes the results and `cli` prints them:
 //! the only module that prints or exits. Dependencies run one way, bottom first: neutral helpers
-//! (`errors`, `exit_codes`, `json_compare`, `money`, `secrets`, `timestamp`); the observation's
-//! data (`observe`) and the format (`scenario`, `project`); the meaning of matchers and checks
-//! (`matching`); the mock engine (`mock`); the judges (`verdict`, `snapshot`, `report`); the
+//! (`errors`, `exit_codes`, `json_compare`, `leftovers`, `money`, `secrets`, `timestamp`); the
+//! observation's data (`observe`) and the format (`scenario`, `project`); the meaning of
+//! matchers and checks (`matching`); the mock engine (`mock`); the judges (`verdict`, `snapshot`, `report`); the
 //! runtime (`backend`, `target`, `flow`); the orchestrator (`run`); the command line (`cli`).
 //! `tests/it/layers.rs` fails on a `use` that points up. Everything not listed above is private
 //! to the crate.
@@ -106,6 +106,7 @@ pub(crate) mod errors;
 pub mod exit_codes;
 pub(crate) mod flow;
 pub(crate) mod json_compare;
+pub(crate) mod leftovers;
 pub(crate) mod matching;
 pub mod mock;
 pub(crate) mod money;

@@ -3,7 +3,9 @@
 //! stop everything, and judge the expectations. The orchestrator; it owns no protocol logic.
 //!
 //! A run with HTTPS mocks also owns a temporary folder holding the run's CA certificate
-//! (`{{ tls.ca_file }}` for the target); it is removed when the run ends, on every path.
+//! (`{{ tls.ca_file }}` for the target); it is removed when the run ends, on every path. Each run
+//! keeps a record of its folder and target processes (`leftovers::RunRecord`) while it
+//! lasts, so that what a `kill -9` leaves is found again by the next sweep.
 //!
 //! A container target (`image`) joins the mocks on the run's Docker network: its templates see
 //! the mocks' in-network URLs (`http://NAME:8080`), its own port inside the container and the CA
@@ -20,6 +22,7 @@ use crate::backend::docker::ContainerLaunch;
 use crate::backend::image::ImageError;
 use crate::backend::{BackendError, PlacedMock, Placement, RunMocks, Unsupported, new_run_id};
 use crate::flow::{self, FlowContext};
+use crate::leftovers::RunRecord;
 use crate::mock::control::{ControlClient, ControlError};
 use crate::mock::tls::{RunCa, TlsError};
 use crate::observe::Observation;
@@ -254,7 +257,8 @@ pub enum RunError {
 }
 
 /// What a run keeps on disk while it lasts: the CA of its HTTPS mocks. Dropping it removes the
-/// folder, so every exit path (errors, panics) cleans up.
+/// folder, so every exit path (errors, panics) cleans up; the run's record names it, for the
+/// sweep after a `kill -9`.
 pub(crate) struct RunFolder {
     dir: tempfile::TempDir,
     ca: RunCa,
@@ -262,15 +266,16 @@ pub(crate) struct RunFolder {
 }
 
 impl RunFolder {
-    /// A fresh folder holding a fresh CA as `ca.pem`.
-    pub(crate) fn create() -> Result<RunFolder, RunError> {
+    /// A fresh folder holding a fresh CA as `ca.pem`, written into `record`.
+    pub(crate) fn create(record: &RunRecord) -> Result<RunFolder, RunError> {
         let dir = tempfile::Builder::new()
-            .prefix("reenact-run-")
+            .prefix(crate::leftovers::FOLDER_PREFIX)
             .tempdir()
             .map_err(|source| RunError::RunFolder {
                 path: std::env::temp_dir(),
                 source,
             })?;
+        record.folder(dir.path());
         let ca = RunCa::generate()?;
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca.ca_pem()).map_err(|source| RunError::RunFolder {
@@ -333,6 +338,8 @@ pub(crate) fn build_target(
         .args(args)
         .current_dir(root)
         .stdin(std::process::Stdio::null());
+    // `output()` waits on this thread, so the build dies with reenact, Ctrl-C or `kill -9`.
+    target::die_with_parent(&mut process);
     if show_progress {
         // The build's stdout goes to stderr too: stdout belongs to reenact's report.
         let stderr = std::io::stderr()
@@ -390,14 +397,17 @@ pub async fn run_scenario(
             source: Box::new(BackendError::Unsupported { backend, what }),
         });
     }
+    let run_id = new_run_id();
+    // Dropped last, after the folder and the target: the record outlives what it names.
+    let record = RunRecord::create(&run_id);
     let folder = if scenario.mocks.iter().any(|mock| mock.tls) {
-        Some(RunFolder::create()?)
+        Some(RunFolder::create(&record)?)
     } else {
         None
     };
     let mut placed = ctx
         .placement
-        .open_run(&new_run_id())
+        .open_run(&run_id)
         .await
         .map_err(|source| RunError::Backend {
             backend: ctx.placement.name(),
@@ -430,7 +440,16 @@ pub async fn run_scenario(
         }
     }
     let ca_file = folder.as_ref().map(|folder| folder.ca_file.as_path());
-    let mut result = run_with_mocks(scenario, choice, ctx, &mut placed, &servers, ca_file).await;
+    let mut result = run_with_mocks(
+        scenario,
+        choice,
+        ctx,
+        &mut placed,
+        &servers,
+        ca_file,
+        &record,
+    )
+    .await;
     if let Ok((observation, _)) = &mut result {
         observation.mock_logs = placed.log_tails(20).await;
     }
@@ -462,6 +481,7 @@ async fn run_with_mocks(
     placed: &mut RunMocks,
     servers: &[PlacedMock],
     ca_file: Option<&Path>,
+    record: &RunRecord,
 ) -> Result<(Observation, Vec<ExpectationResult>), RunError> {
     let mock_urls: BTreeMap<String, String> = servers
         .iter()
@@ -490,7 +510,7 @@ async fn run_with_mocks(
         (Launch::Container(container), Some(run)) => {
             RunningTarget::start_container(run, container, ready, ctx.http).await
         }
-        _ => RunningTarget::start(&launch, ready, ctx.http).await,
+        _ => RunningTarget::start(&launch, ready, ctx.http, record).await,
     };
     let mut running = started.map_err(|source| RunError::Target {
         label: choice.label.clone(),

@@ -5,9 +5,18 @@
 //! log tail as a process's, and stopping it stops the container (the run removes it).
 //!
 //! A command target runs in its own process group so that stopping it also stops whatever it
-//! spawned. Every started group is registered in [`live_process_groups`] until it is stopped, so
-//! the CLI's Ctrl-C handler can kill what is still running before it exits; `Drop` kills the group
-//! too, as a safety net only: runs stop targets explicitly with [`RunningTarget::stop`].
+//! spawned. Every started group is registered until it is stopped, so the CLI's Ctrl-C handler
+//! can kill what is still running before it exits ([`kill_all_targets`], which also refuses any
+//! later start); `Drop` kills the group too, as a safety net only: runs stop targets explicitly
+//! with [`RunningTarget::stop`].
+//!
+//! A target must not outlive reenact even when reenact is killed with SIGKILL, which no handler
+//! sees. On Linux the target asks the kernel for SIGKILL when its parent goes
+//! (`PR_SET_PDEATHSIG`). The kernel sends it when the *thread* that forked the target ends, not
+//! the process, and tokio's threads come and go, so every target is forked by one thread that
+//! lives as long as the process ([`Spawner`]). What the target itself spawned survives that;
+//! the run's record ([`crate::leftovers`]) names the target and every process inherits the
+//! [`RUN_ENV`] marker, so the next sweep finds and kills them.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -25,6 +34,7 @@ use tokio::process::{Child, Command};
 use crate::backend::BackendError;
 use crate::backend::docker::{ContainerLaunch, DockerRun, StartedTarget};
 use crate::errors;
+use crate::leftovers::{RUN_ENV, RunRecord};
 use crate::scenario::model::ReadySpec;
 
 /// Lines of target output kept for the observation and error messages.
@@ -80,6 +90,12 @@ pub enum TargetError {
     /// A container target on a run whose mocks are not in Docker.
     #[error("a container target needs the `docker` backend")]
     NeedsDocker,
+    /// reenact is stopping (Ctrl-C, SIGTERM): no target starts any more.
+    #[error("reenact is stopping: target `{program}` was not started")]
+    Stopping {
+        /// The program.
+        program: String,
+    },
     /// The readiness probe did not pass in time.
     #[error("target did not answer `{probe}` with 2xx within {within}: {last_error}")]
     NotReady {
@@ -101,7 +117,10 @@ impl TargetError {
             TargetError::Exited { log_tail, .. } | TargetError::NotReady { log_tail, .. } => {
                 log_tail
             }
-            TargetError::Spawn { .. } | TargetError::Container(_) | TargetError::NeedsDocker => &[],
+            TargetError::Spawn { .. }
+            | TargetError::Container(_)
+            | TargetError::NeedsDocker
+            | TargetError::Stopping { .. } => &[],
         }
     }
 }
@@ -122,11 +141,12 @@ pub(crate) struct RunningTarget {
 }
 
 impl RunningTarget {
-    /// Start the target and wait for readiness.
+    /// Start the target and wait for readiness. A started process is written into `record`.
     pub(crate) async fn start(
         launch: &Launch,
         ready: Option<&ReadySpec>,
         http: &reqwest::Client,
+        record: &RunRecord,
     ) -> Result<RunningTarget, TargetError> {
         let target = match launch {
             Launch::Url(url) => {
@@ -148,7 +168,7 @@ impl RunningTarget {
                 env,
                 cwd,
                 port,
-            } => spawn(program, args, env, cwd, *port)?,
+            } => spawn(program, args, env, cwd, *port, record).await?,
             Launch::Container(_) => return Err(TargetError::NeedsDocker),
         };
         target.ready(ready, http).await
@@ -336,12 +356,13 @@ impl Drop for RunningTarget {
     }
 }
 
-fn spawn(
+async fn spawn(
     program: &str,
     args: &[String],
     env: &[(String, String)],
     cwd: &PathBuf,
     port: u16,
+    record: &RunRecord,
 ) -> Result<RunningTarget, TargetError> {
     let resolved = if program.contains('/') {
         cwd.join(program)
@@ -352,19 +373,28 @@ fn spawn(
     command
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
+        .env(RUN_ENV, record.run_id())
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = command.spawn().map_err(|source| TargetError::Spawn {
-        program: program.to_string(),
-        source,
-    })?;
+    die_with_parent(command.as_std_mut());
+    let mut child = Spawner::spawn(command)
+        .await
+        .map_err(|failure| match failure {
+            SpawnFailure::Stopping => TargetError::Stopping {
+                program: program.to_string(),
+            },
+            SpawnFailure::Io(source) => TargetError::Spawn {
+                program: program.to_string(),
+                source,
+            },
+        })?;
     let pgid = child.id().map(|id| id as i32);
-    if let Some(pgid) = pgid {
-        register(pgid);
+    if let Some(pid) = child.id() {
+        record.process(pid);
     }
     let logs = LogBuffer::default();
     let mut readers = Vec::new();
@@ -385,6 +415,108 @@ fn spawn(
         logs,
         readers,
     })
+}
+
+/// Have the kernel SIGKILL the child `command` starts when the thread that forked it ends
+/// (Linux; nothing elsewhere). For a target, that thread is the [`Spawner`]'s, which lives as long
+/// as reenact, so the target dies with reenact, even with a SIGKILL no handler sees; a command
+/// waited for on the thread that starts it (a target's `build`) is covered the same way. A child
+/// whose parent is already gone when it gets there does not start.
+pub(crate) fn die_with_parent(command: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: the closure runs in the child between fork and exec and calls only prctl and
+        // getppid, which are async-signal-safe, and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // reenact died before the request took effect: the signal will never come.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
+}
+
+/// Why a target process was not spawned.
+enum SpawnFailure {
+    /// reenact is stopping.
+    Stopping,
+    /// The operating system refused.
+    Io(std::io::Error),
+}
+
+/// The one thread that forks every target process (see [`die_with_parent`]), for as long as the
+/// process lives. A spawn goes through the registry of live process groups under its lock, so
+/// that [`kill_all_targets`] either sees a target or prevents its start.
+struct Spawner;
+
+type SpawnJob = Box<dyn FnOnce() + Send>;
+
+impl Spawner {
+    /// Spawn `command` on the spawner thread, in the caller's tokio runtime (which reaps it).
+    async fn spawn(mut command: Command) -> Result<Child, SpawnFailure> {
+        static JOBS: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<SpawnJob>>> =
+            std::sync::OnceLock::new();
+        let jobs = JOBS.get_or_init(|| {
+            let (sender, receiver) = std::sync::mpsc::channel::<SpawnJob>();
+            let started = std::thread::Builder::new()
+                .name("reenact-spawner".to_owned())
+                .spawn(move || {
+                    while let Ok(job) = receiver.recv() {
+                        job();
+                    }
+                });
+            if let Err(err) = started {
+                tracing::warn!(error = %err, "failed to start the thread that spawns targets");
+            }
+            Mutex::new(sender)
+        });
+        let runtime = tokio::runtime::Handle::current();
+        let (done, spawned) = tokio::sync::oneshot::channel();
+        let job: SpawnJob = Box::new(move || {
+            let _runtime = runtime.enter();
+            let mut live = lock(&LIVE_GROUPS);
+            let result = if live.stopping {
+                Err(SpawnFailure::Stopping)
+            } else {
+                command.spawn().map_err(SpawnFailure::Io)
+            };
+            if let Ok(child) = &result
+                && let Some(pid) = child.id()
+            {
+                live.groups.push(pid as i32);
+            }
+            drop(live);
+            // A caller that went away (its run was cancelled) leaves a child nobody stops.
+            if let Err(Ok(child)) = done.send(result)
+                && let Some(pid) = child.id()
+            {
+                signal_group(pid as i32, libc::SIGKILL);
+                unregister(pid as i32);
+            }
+        });
+        let sent = lock(jobs).send(job);
+        if sent.is_err() {
+            return Err(SpawnFailure::Io(std::io::Error::other(
+                "the thread that spawns targets is gone",
+            )));
+        }
+        spawned.await.unwrap_or_else(|_| {
+            Err(SpawnFailure::Io(std::io::Error::other(
+                "the thread that spawns targets is gone",
+            )))
+        })
+    }
 }
 
 async fn collect_lines(stream: impl AsyncRead + Unpin, logs: LogBuffer) {
@@ -446,26 +578,29 @@ pub(crate) fn free_port() -> std::io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-
-fn register(pgid: i32) {
-    lock(&LIVE_GROUPS).push(pgid);
+/// Process groups of targets started and not yet stopped, and whether reenact is stopping.
+struct LiveGroups {
+    groups: Vec<i32>,
+    stopping: bool,
 }
+
+static LIVE_GROUPS: Mutex<LiveGroups> = Mutex::new(LiveGroups {
+    groups: Vec::new(),
+    stopping: false,
+});
 
 fn unregister(pgid: i32) {
-    lock(&LIVE_GROUPS).retain(|g| *g != pgid);
+    lock(&LIVE_GROUPS).groups.retain(|g| *g != pgid);
 }
 
-/// Process groups of targets started and not yet stopped.
-pub(crate) fn live_process_groups() -> Vec<i32> {
-    lock(&LIVE_GROUPS).clone()
-}
-
-/// Kill every target process group still running (for the Ctrl-C path, before exiting).
+/// Kill every target process group still running and refuse every later start (for the Ctrl-C
+/// path, before exiting): a target being spawned right now is either killed here or never
+/// starts.
 pub(crate) fn kill_all_targets() {
-    for pgid in live_process_groups() {
+    let mut live = lock(&LIVE_GROUPS);
+    live.stopping = true;
+    for pgid in live.groups.drain(..) {
         signal_group(pgid, libc::SIGKILL);
-        unregister(pgid);
     }
 }
 

@@ -11,12 +11,18 @@
 //! and testcontainers' settings) rather than `ContainerAsync`: the network alias must be set at
 //! creation (testcontainers has no alias API), and teardown is explicit and awaited. Every object
 //! carries reenact's [`labels`]; [`DockerRun::close`] removes them on every path, `Drop` is only a
-//! safety net, and `teardown_live` serves the Ctrl-C path.
+//! safety net, and `teardown_own` serves the Ctrl-C path.
+//!
+//! Removal is ordered and retried: containers first, then each network, disconnecting whatever
+//! is still attached to it, until a deadline; what still exists afterwards is reported by name,
+//! never passed over. On Ctrl-C / SIGTERM, `teardown_own` first stops new creations and waits
+//! for those in flight (a container being created when the signal lands is not yet known to its
+//! run), then removes everything carrying this process's labels.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
@@ -98,6 +104,10 @@ impl DockerBackend {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the start-up sweep failed"),
         }
+        let locks = image::sweep_lock_files();
+        if !locks.is_empty() {
+            tracing::info!(files = ?locks, "removed image lock files no build holds");
+        }
         let image = image::ensure_mock_image(&docker, engine)
             .await
             .map_err(BackendError::Image)?;
@@ -153,16 +163,9 @@ impl DockerBackend {
     /// with its first fresh container, the pool's for reused ones.
     pub async fn open_run(&self, run_id: &str) -> Result<DockerRun, BackendError> {
         let network = format!("reenact-{run_id}");
-        // Registered first: a failed creation may still leave something to remove.
-        register_live(run_id, Some(&network), None);
         if let Err(e) = create_network(&self.docker, run_id, &network, true, HashMap::new()).await {
-            remove_run(
-                &self.docker,
-                run_id,
-                std::slice::from_ref(&network),
-                Vec::new(),
-            )
-            .await;
+            // A failed creation may still have made the network.
+            report_left(remove_run(&self.docker, std::slice::from_ref(&network), Vec::new()).await);
             return Err(e);
         }
         Ok(DockerRun {
@@ -189,6 +192,7 @@ async fn create_network(
     internal: bool,
     options: HashMap<String, String>,
 ) -> Result<(), BackendError> {
+    let _creating = creating(&format!("network `{name}`"))?;
     docker
         .create_network(NetworkCreateRequest {
             name: name.to_owned(),
@@ -285,7 +289,6 @@ impl DockerRun {
     /// so that [`DockerRun::close`], `Drop` and the Ctrl-C path remove it too.
     pub fn adopt_container(&mut self, what: &str, id: &str) {
         self.containers.push((what.to_owned(), id.to_owned()));
-        register_live(&self.run_id, None, Some(id));
     }
 
     /// The run's network name (mocks are reachable on it as `http://NAME:8080`).
@@ -305,7 +308,6 @@ impl DockerRun {
     /// Create the run's ports network unless it exists.
     async fn ensure_ports_network(&mut self) -> Result<(), BackendError> {
         if !self.ports_network_created {
-            register_live(&self.run_id, Some(&self.ports_network), None);
             // Marked before creating: a half-made network is still looked for at the end.
             self.ports_network_created = true;
             create_network(
@@ -347,6 +349,7 @@ impl DockerRun {
                 self.ensure_ports_network().await?;
                 let mut labels = labels::for_run(&self.run_id, "mock");
                 labels.insert(labels::MOCK.to_owned(), mock.clone());
+                let creating = creating(&format!("the container of mock `{mock}`"))?;
                 let id = create_engine(
                     &self.docker,
                     &self.image,
@@ -362,7 +365,7 @@ impl DockerRun {
                 })?;
                 // Recorded before starting: a failed start leaves a created container to remove.
                 self.containers.push((mock.clone(), id.clone()));
-                register_live(&self.run_id, None, Some(&id));
+                drop(creating);
                 self.join_run_network(spec, &id).await?;
                 if let Some(identity) = tls {
                     upload_tls(&self.docker, &mock, &id, identity).await?;
@@ -432,6 +435,7 @@ impl DockerRun {
             labels::for_run(&self.run_id, "target"),
             &self.ports_network,
         );
+        let creating = creating("the target container")?;
         let created = self
             .docker
             .create_container(
@@ -457,6 +461,7 @@ impl DockerRun {
         };
         // Recorded before anything else: a failed start leaves a created container to remove.
         self.adopt_container(TARGET_ALIAS, &id);
+        drop(creating);
         self.docker
             .connect_network(
                 &self.network,
@@ -802,7 +807,7 @@ impl Pool {
     async fn create(docker: &Docker) -> Result<Pool, BackendError> {
         let id = format!("pool-{}", crate::backend::new_run_id());
         let network = format!("reenact-{id}");
-        register_live(&id, Some(&network), None);
+        let creating = creating(&format!("network `{network}`"))?;
         docker
             .create_network(NetworkCreateRequest {
                 name: network.clone(),
@@ -812,13 +817,11 @@ impl Pool {
                 ..Default::default()
             })
             .await
-            .map_err(|source| {
-                unregister_run(&id);
-                BackendError::Docker {
-                    action: format!("create network `{network}`"),
-                    source,
-                }
+            .map_err(|source| BackendError::Docker {
+                action: format!("create network `{network}`"),
+                source,
             })?;
+        drop(creating);
         Ok(Pool {
             id,
             network,
@@ -853,6 +856,7 @@ impl Pool {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
         let name = format!("reenact-{}-{number}", self.id);
+        let creating = creating(&format!("pool container `{name}`"))?;
         let id = create_engine(
             docker,
             image,
@@ -870,7 +874,7 @@ impl Pool {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(id.clone());
-        register_live(&self.id, None, Some(&id));
+        drop(creating);
         match start_engine(docker, &name, &id, within).await {
             Ok(engine) => Ok(engine),
             Err(e) => {
@@ -924,12 +928,13 @@ impl Pool {
     }
 
     async fn discard(&self, docker: &Docker, what: &str, id: &str) {
-        remove_container(docker, what, id).await;
+        if let Err(left) = remove_container(docker, what, id, removal_deadline()).await {
+            report_left(vec![left]);
+        }
         self.all
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|c| c != id);
-        unregister_container(&self.id, id);
     }
 
     /// Remove every container of the pool and its network.
@@ -940,20 +945,15 @@ impl Pool {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         let containers = all.into_iter().map(|id| ("pool".to_owned(), id)).collect();
-        remove_run(
-            docker,
-            &self.id,
-            std::slice::from_ref(&self.network),
-            containers,
-        )
-        .await;
+        report_left(remove_run(docker, std::slice::from_ref(&self.network), containers).await);
     }
 }
 
 impl DockerRun {
     /// Give pooled containers back (reset and off the run's network), stop and remove every
-    /// other container of the run, then its networks. Failures are logged: a leftover is found
-    /// again by `reenact clean` (or the next start-up sweep) through its labels.
+    /// other container of the run, then its networks (retried until a deadline). What could not
+    /// be removed is logged by name: a leftover is found again by `reenact clean` (or the next
+    /// start-up sweep) through its labels.
     pub async fn close(mut self) {
         self.closed = true;
         let pooled = std::mem::take(&mut self.pooled);
@@ -970,7 +970,7 @@ impl DockerRun {
             }
         }
         let containers = std::mem::take(&mut self.containers);
-        remove_run(&self.docker, &self.run_id, &self.networks(), containers).await;
+        report_left(remove_run(&self.docker, &self.networks(), containers).await);
     }
 }
 
@@ -981,7 +981,6 @@ impl Drop for DockerRun {
         }
         // A panic or a cancelled run: remove the run's objects on a thread of its own, since the
         // runtime this value lived on may be unwinding.
-        let run_id = self.run_id.clone();
         let networks = self.networks();
         let mut containers = std::mem::take(&mut self.containers);
         // Pooled containers in an unknown state are not given back: they go too.
@@ -999,7 +998,7 @@ impl Drop for DockerRun {
             };
             runtime.block_on(async move {
                 if let Ok(docker) = Docker::connect_with_defaults() {
-                    remove_run(&docker, &run_id, &networks, containers).await;
+                    report_left(remove_run(&docker, &networks, containers).await);
                 }
             });
         });
@@ -1178,56 +1177,130 @@ pub struct StartedTarget {
     pub network_url: String,
 }
 
-async fn remove_run(
-    docker: &Docker,
-    run_id: &str,
-    networks: &[String],
-    containers: Vec<(String, String)>,
-) {
-    let removals = containers
-        .iter()
-        .map(|(mock, id)| async move { remove_container(docker, mock, id).await });
-    futures_util::future::join_all(removals).await;
-    for (_, id) in &containers {
-        unregister_container(run_id, id);
-    }
-    for network in networks {
-        match docker.remove_network(network).await {
-            Ok(()) => {}
-            Err(e) if already_gone(&e) => {
-                tracing::debug!(network, "the network was already removed")
-            }
-            Err(e) => tracing::warn!(network, error = %e, "failed to remove a network of the run"),
-        }
-    }
-    unregister_run(run_id);
+/// How long a run's teardown keeps retrying before it reports what is left.
+const REMOVAL_WITHIN: Duration = Duration::from_secs(30);
+
+fn removal_deadline() -> Instant {
+    Instant::now() + REMOVAL_WITHIN
 }
 
-async fn remove_container(docker: &Docker, what: &str, id: &str) {
+/// Stop and remove `containers` (mock name or role, id), then remove `networks`, disconnecting
+/// whatever is still attached to them; retried until a deadline. Returns what is still there,
+/// one description each (empty when everything went).
+async fn remove_run(
+    docker: &Docker,
+    networks: &[String],
+    containers: Vec<(String, String)>,
+) -> Vec<String> {
+    let deadline = removal_deadline();
+    let removals = containers
+        .iter()
+        .map(|(what, id)| remove_container(docker, what, id, deadline));
+    let mut left: Vec<String> = futures_util::future::join_all(removals)
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    for network in networks {
+        if let Err(still) = remove_network(docker, network, deadline).await {
+            left.push(still);
+        }
+    }
+    left
+}
+
+/// Log what a teardown could not remove, by name, and how to remove it later.
+fn report_left(left: Vec<String>) {
+    if !left.is_empty() {
+        tracing::warn!(
+            left = ?left,
+            "failed to remove what the run created; `reenact clean` removes it once this process has ended"
+        );
+    }
+}
+
+/// Stop container `id` (SIGTERM, then SIGKILL after the grace period) and remove it, until it
+/// is gone or `deadline` passes: then `Err` describes it.
+async fn remove_container(
+    docker: &Docker,
+    what: &str,
+    id: &str,
+    deadline: Instant,
+) -> Result<(), String> {
     let stop = StopContainerOptionsBuilder::default()
         .t(STOP_GRACE_SECS)
         .build();
     if let Err(e) = docker.stop_container(id, Some(stop)).await {
         tracing::debug!(container = what, error = %e, "stopping the container failed");
     }
+    force_remove_container(docker, what, id, deadline).await
+}
+
+/// Remove container `id` at once (killing it if it runs), retried until it is gone or
+/// `deadline` passes.
+async fn force_remove_container(
+    docker: &Docker,
+    what: &str,
+    id: &str,
+    deadline: Instant,
+) -> Result<(), String> {
     let remove = RemoveContainerOptionsBuilder::default()
         .force(true)
         .v(true)
         .build();
-    match docker.remove_container(id, Some(remove)).await {
-        Ok(()) => {}
-        Err(e) if already_gone(&e) => tracing::debug!(container = what, "already removed"),
-        Err(e) => tracing::warn!(container = what, error = %e, "failed to remove the container"),
+    loop {
+        let error = match docker.remove_container(id, Some(remove.clone())).await {
+            Ok(()) => return Ok(()),
+            Err(e) if not_found(&e) => return Ok(()),
+            // 409: being removed already (e.g. by the run's own teardown): wait for it.
+            Err(e) => e,
+        };
+        if Instant::now() >= deadline {
+            return Err(format!("container `{what}` ({id}): {error}"));
+        }
+        tracing::debug!(container = what, error = %error, "removing the container failed; retrying");
+        tokio::time::sleep(RETRY_EVERY).await;
     }
 }
 
-/// Whether a removal failed only because the object is gone or being removed (e.g. by the
-/// Ctrl-C path racing the run's own teardown).
-fn already_gone(error: &testcontainers::bollard::errors::Error) -> bool {
+/// Remove network `name`, disconnecting whatever is still attached to it, until it is gone or
+/// `deadline` passes: then `Err` describes it. (An attached endpoint is the usual reason a
+/// removal fails: a container still being removed, or one the run did not know about.)
+async fn remove_network(docker: &Docker, name: &str, deadline: Instant) -> Result<(), String> {
+    loop {
+        let error = match docker.remove_network(name).await {
+            Ok(()) => return Ok(()),
+            Err(e) if not_found(&e) => return Ok(()),
+            Err(e) => e,
+        };
+        if Instant::now() >= deadline {
+            return Err(format!("network `{name}`: {error}"));
+        }
+        tracing::debug!(network = name, error = %error, "removing the network failed; disconnecting what is attached");
+        if let Ok(network) = docker.inspect_network(name, None).await {
+            for container in network.containers.unwrap_or_default().into_keys() {
+                let request = NetworkDisconnectRequest {
+                    container,
+                    force: Some(true),
+                };
+                if let Err(e) = docker.disconnect_network(name, request).await {
+                    tracing::debug!(network = name, error = %e, "disconnecting failed");
+                }
+            }
+        }
+        tokio::time::sleep(RETRY_EVERY).await;
+    }
+}
+
+/// The pause between two attempts at removing something.
+const RETRY_EVERY: Duration = Duration::from_millis(200);
+
+/// Whether the engine said the object does not exist.
+fn not_found(error: &testcontainers::bollard::errors::Error) -> bool {
     matches!(
         error,
         testcontainers::bollard::errors::Error::DockerResponseServerError {
-            status_code: 404 | 409,
+            status_code: 404,
             ..
         }
     )
@@ -1251,7 +1324,7 @@ pub fn unsupported(scenario: &Scenario, target_in_network: bool) -> Vec<Unsuppor
         .collect()
 }
 
-/// What [`clean`] removed.
+/// What [`clean`] or a sweep removed, and what it left.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct CleanReport {
     /// Container names removed.
@@ -1260,12 +1333,27 @@ pub(crate) struct CleanReport {
     pub networks: Vec<String>,
     /// Image tags (or ids) removed.
     pub images: Vec<String>,
+    /// Objects reenact's that were kept: their owner still runs, or cannot be told (another
+    /// host or boot), one description each.
+    pub kept: Vec<String>,
+    /// What could not be removed, one description each.
+    pub failed: Vec<String>,
 }
 
-/// Remove every container and network carrying reenact's labels, and with `images` its images
-/// too. Objects without [`labels::MANAGED`] are never touched.
-pub(crate) async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, BackendError> {
-    let mut report = remove_labelled(docker, &labels::managed_filter(), |_| true).await?;
+/// Remove the containers and networks reenact processes left behind: by default those whose
+/// owner is gone (as the start-up sweep does); with `all`, every object carrying
+/// [`labels::MANAGED`], live runs' included. With `images`, reenact's images too. Objects
+/// without [`labels::MANAGED`] are never touched.
+pub(crate) async fn clean(
+    docker: &Docker,
+    all: bool,
+    images: bool,
+) -> Result<CleanReport, BackendError> {
+    let judge = labels::Judge::here();
+    let mut report = remove_labelled(docker, &labels::managed_filter(), |found| {
+        all || found.is_some_and(|l| judge.owner(l, labels::process_running) == labels::Owner::Dead)
+    })
+    .await?;
     if images {
         let found = docker
             .list_images(Some(
@@ -1287,37 +1375,80 @@ pub(crate) async fn clean(docker: &Docker, images: bool) -> Result<CleanReport, 
             let options = RemoveImageOptionsBuilder::default().force(true).build();
             match docker.remove_image(&image.id, Some(options), None).await {
                 Ok(_) => report.images.push(name),
-                Err(e) => tracing::warn!(image = name, error = %e, "failed to remove an image"),
+                Err(e) => report.failed.push(format!("image `{name}`: {e}")),
             }
         }
     }
     Ok(report)
 }
 
-/// Remove the containers and networks that reenact processes of this host left behind and
-/// that are no longer running ([`labels::is_leftover`]): what a `kill -9` leaves. Objects of
+/// Remove the containers and networks that reenact processes of this machine left behind and
+/// that are no longer running ([`labels::Owner::Dead`]): what a `kill -9` leaves. Objects of
 /// other hosts and of live processes are never touched, so this is safe on a shared engine.
 pub(crate) async fn sweep_dead_runs(docker: &Docker) -> Result<CleanReport, BackendError> {
-    let host = labels::this_host();
-    let own = std::process::id();
-    remove_labelled(docker, &labels::filter(labels::HOST, &host), |found| {
-        found.is_some_and(|l| labels::is_leftover(l, &host, own, labels::pid_alive))
-    })
+    let judge = labels::Judge::here();
+    remove_labelled(
+        docker,
+        &labels::filter(labels::HOST, &judge.host),
+        |found| {
+            found.is_some_and(|l| judge.owner(l, labels::process_running) == labels::Owner::Dead)
+        },
+    )
     .await
 }
 
 /// Remove the containers, then the networks, that `filters` lists and `select` picks by their
-/// labels; what is already gone is not an error.
+/// labels (what is already gone is not an error); note the others in [`CleanReport::kept`].
 async fn remove_labelled(
     docker: &Docker,
     filters: &HashMap<String, Vec<String>>,
     select: impl Fn(Option<&HashMap<String, String>>) -> bool,
 ) -> Result<CleanReport, BackendError> {
+    let (containers, networks) = list_labelled(docker, filters).await?;
+    let mut report = CleanReport::default();
+    let deadline = removal_deadline();
+    let mut removals = Vec::new();
+    for (name, id, found) in containers {
+        if select(found.as_ref()) {
+            removals.push(async move {
+                let removed = remove_container(docker, &name, &id, deadline).await;
+                (name, removed)
+            });
+        } else {
+            report.kept.push(format!("container `{name}`"));
+        }
+    }
+    for (name, removed) in futures_util::future::join_all(removals).await {
+        match removed {
+            Ok(()) => report.containers.push(name),
+            Err(e) => report.failed.push(e),
+        }
+    }
+    for (name, found) in networks {
+        if !select(found.as_ref()) {
+            report.kept.push(format!("network `{name}`"));
+            continue;
+        }
+        match remove_network(docker, &name, deadline).await {
+            Ok(()) => report.networks.push(name),
+            Err(e) => report.failed.push(e),
+        }
+    }
+    Ok(report)
+}
+
+/// A container as listed: its name (or id), id and labels.
+type Listed = (String, String, Option<HashMap<String, String>>);
+
+/// The containers and networks `filters` selects, with their labels.
+async fn list_labelled(
+    docker: &Docker,
+    filters: &HashMap<String, Vec<String>>,
+) -> Result<(Vec<Listed>, Vec<(String, Option<HashMap<String, String>>)>), BackendError> {
     let list_error = |what: &str, source| BackendError::Docker {
         action: format!("list {what}"),
         source,
     };
-    let mut report = CleanReport::default();
     let containers = docker
         .list_containers(Some(
             ListContainersOptionsBuilder::default()
@@ -1326,22 +1457,18 @@ async fn remove_labelled(
                 .build(),
         ))
         .await
-        .map_err(|e| list_error("containers", e))?;
-    for container in containers {
-        let Some(id) = container.id.clone() else {
-            continue;
-        };
-        if !select(container.labels.as_ref()) {
-            continue;
-        }
-        let name = container
-            .names
-            .and_then(|names| names.into_iter().next())
-            .map(|n| n.trim_start_matches('/').to_owned())
-            .unwrap_or_else(|| id.clone());
-        remove_container(docker, &name, &id).await;
-        report.containers.push(name);
-    }
+        .map_err(|e| list_error("containers", e))?
+        .into_iter()
+        .filter_map(|container| {
+            let id = container.id?;
+            let name = container
+                .names
+                .and_then(|names| names.into_iter().next())
+                .map(|n| n.trim_start_matches('/').to_owned())
+                .unwrap_or_else(|| id.clone());
+            Some((name, id, container.labels))
+        })
+        .collect();
     let networks = docker
         .list_networks(Some(
             ListNetworksOptionsBuilder::default()
@@ -1349,74 +1476,137 @@ async fn remove_labelled(
                 .build(),
         ))
         .await
-        .map_err(|e| list_error("networks", e))?;
-    for network in networks {
-        let Some(name) = network.name.clone() else {
-            continue;
+        .map_err(|e| list_error("networks", e))?
+        .into_iter()
+        .filter_map(|network| Some((network.name?, network.labels)))
+        .collect();
+    Ok((containers, networks))
+}
+
+/// Docker objects being created right now, whether any ever was, and whether the Ctrl-C path
+/// has closed creation.
+struct Creations {
+    in_flight: usize,
+    any: bool,
+    closed: bool,
+}
+
+static CREATIONS: Mutex<Creations> = Mutex::new(Creations {
+    in_flight: 0,
+    any: false,
+    closed: false,
+});
+
+/// A creation in flight; dropping it ends it.
+struct Creating;
+
+impl Drop for Creating {
+    fn drop(&mut self) {
+        CREATIONS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .in_flight -= 1;
+    }
+}
+
+/// Begin creating `what` (an object carrying this process's labels), unless the Ctrl-C path has
+/// closed creation: then nothing more is created.
+fn creating(what: &str) -> Result<Creating, BackendError> {
+    let mut creations = CREATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    if creations.closed {
+        return Err(BackendError::Stopping {
+            what: what.to_owned(),
+        });
+    }
+    creations.in_flight += 1;
+    creations.any = true;
+    Ok(Creating)
+}
+
+/// What [`teardown_own`] could not remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Teardown {
+    /// Containers and networks still there, one description each, or why the engine could not
+    /// be asked.
+    pub(crate) left: Vec<String>,
+}
+
+/// Remove every container and network this process created (the Ctrl-C / SIGTERM path, before
+/// the process exits), within `within`: close creation and wait for the creations in flight
+/// (an object being created is not yet known to its run), then remove, containers first, all
+/// that carries this process's labels, until nothing is left or time is up. Does nothing when
+/// this process never created a Docker object. Uses a connection of its own: the caller may run
+/// on another runtime than the runs.
+pub(crate) async fn teardown_own(within: Duration) -> Teardown {
+    let deadline = Instant::now() + within;
+    let any = loop {
+        let (in_flight, any) = {
+            let mut creations = CREATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+            creations.closed = true;
+            (creations.in_flight, creations.any)
         };
-        if !select(network.labels.as_ref()) {
-            continue;
+        if in_flight == 0 || Instant::now() >= deadline {
+            break any;
         }
-        match docker.remove_network(&name).await {
-            Ok(()) => report.networks.push(name),
-            Err(e) if already_gone(&e) => {}
-            Err(e) => tracing::warn!(network = name, error = %e, "failed to remove a network"),
-        }
-    }
-    Ok(report)
-}
-
-/// What one run in progress holds.
-#[derive(Debug, Default)]
-struct LiveRun {
-    networks: Vec<String>,
-    containers: Vec<String>,
-}
-
-/// Networks and containers of runs in progress, by run id, for the Ctrl-C path.
-static LIVE: Mutex<BTreeMap<String, LiveRun>> = Mutex::new(BTreeMap::new());
-
-fn register_live(run_id: &str, network: Option<&str>, container: Option<&str>) {
-    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-    let entry = live.entry(run_id.to_owned()).or_default();
-    if let Some(network) = network {
-        entry.networks.push(network.to_owned());
-    }
-    if let Some(container) = container {
-        entry.containers.push(container.to_owned());
-    }
-}
-
-fn unregister_container(run_id: &str, container: &str) {
-    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(entry) = live.get_mut(run_id) {
-        entry.containers.retain(|c| c != container);
-    }
-}
-
-fn unregister_run(run_id: &str) {
-    LIVE.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(run_id);
-}
-
-/// Remove every container and network of runs still in progress (the Ctrl-C / SIGTERM path,
-/// before the process exits). Does nothing when no Docker run is in progress.
-pub(crate) async fn teardown_live() {
-    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(PoisonError::into_inner));
-    if live.is_empty() {
-        return;
-    }
-    let Ok(docker) = testcontainers::core::client::docker_client_instance().await else {
-        return;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    for (run_id, run) in live {
-        let containers = run
-            .containers
+    if !any {
+        return Teardown::default();
+    }
+    let docker = match Docker::connect_with_defaults() {
+        Ok(docker) => docker,
+        Err(e) => {
+            return Teardown {
+                left: vec![format!("failed to reach the Docker engine: {e}")],
+            };
+        }
+    };
+    let judge = labels::Judge::here();
+    let filters = labels::filter(labels::PID, &judge.me.pid.to_string());
+    let mine = |found: &Option<HashMap<String, String>>| {
+        found
+            .as_ref()
+            .is_some_and(|l| judge.owner(l, labels::process_running) == labels::Owner::This)
+    };
+    loop {
+        let listed = list_labelled(&docker, &filters).await;
+        let (containers, networks) = match listed {
+            Ok(listed) => listed,
+            Err(e) if Instant::now() >= deadline => {
+                return Teardown {
+                    left: vec![crate::errors::one_line(&e)],
+                };
+            }
+            Err(_) => {
+                tokio::time::sleep(RETRY_EVERY).await;
+                continue;
+            }
+        };
+        let containers: Vec<Listed> = containers.into_iter().filter(|(_, _, l)| mine(l)).collect();
+        let networks: Vec<String> = networks
             .into_iter()
-            .map(|id| (run_id.clone(), id))
+            .filter(|(_, l)| mine(l))
+            .map(|(name, _)| name)
             .collect();
-        remove_run(&docker, &run_id, &run.networks, containers).await;
+        if containers.is_empty() && networks.is_empty() {
+            return Teardown::default();
+        }
+        if Instant::now() >= deadline {
+            let left = containers
+                .iter()
+                .map(|(name, _, _)| format!("container `{name}`"))
+                .chain(networks.iter().map(|name| format!("network `{name}`")))
+                .collect();
+            return Teardown { left };
+        }
+        // Stopping: no grace period for the containers.
+        let removals = containers
+            .iter()
+            .map(|(name, id, _)| force_remove_container(&docker, name, id, deadline));
+        futures_util::future::join_all(removals).await;
+        for network in &networks {
+            let _ = remove_network(&docker, network, deadline).await;
+        }
     }
 }
 

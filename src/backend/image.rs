@@ -12,8 +12,11 @@
 //! The content hash covers the recipe and every byte that goes in, and is also stored as the
 //! [`labels::CONTENT`] label: an image whose tag exists but whose label differs (a tag chosen by
 //! the user, reused for a newer build) is rebuilt, one whose label matches is reused. A file lock
-//! keeps concurrent reenact processes from building the same image twice. The Dockerfile never has
-//! a `# syntax=` line: BuildKit would pull an image for it, and no registry is reachable.
+//! keeps concurrent reenact processes from building the same image twice; its holder removes the
+//! file before letting go (a waiter that then holds a lock on a removed file starts over), so no
+//! lock file stays after a build, and `sweep_lock_files` removes one a killed build left. The
+//! Dockerfile never has a `# syntax=` line: BuildKit would pull an image for it, and no registry
+//! is reachable.
 
 use std::fs::File;
 use std::io::Read;
@@ -263,16 +266,12 @@ pub(crate) async fn ensure_image(
         return Ok(contents.tag);
     }
     let lock_path = std::env::temp_dir().join(format!(
-        "reenact-image-{}.lock",
+        "{LOCK_PREFIX}{}{LOCK_SUFFIX}",
         contents.tag.replace([':', '/'], "-")
     ));
     let lock = tokio::task::spawn_blocking({
         let lock_path = lock_path.clone();
-        move || -> Result<File, std::io::Error> {
-            let file = File::create(&lock_path)?;
-            file.lock()?;
-            Ok(file)
-        }
+        move || lock_file(&lock_path)
     })
     .await
     .map_err(|e| ImageError::Lock {
@@ -289,8 +288,79 @@ pub(crate) async fn ensure_image(
     } else {
         build(recipe, &contents).await
     };
-    drop(lock);
+    unlock_and_remove(&lock_path, lock);
     result.map(|()| contents.tag)
+}
+
+/// Lock files are `reenact-image-<tag>.lock` in the temp folder.
+const LOCK_PREFIX: &str = "reenact-image-";
+const LOCK_SUFFIX: &str = ".lock";
+
+/// Take the lock file at `path`, waiting for its holder. A holder removes the file before it
+/// lets go, so a lock taken on a file that is no longer at `path` guards nothing: start over.
+fn lock_file(path: &Path) -> std::io::Result<File> {
+    loop {
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        file.lock()?;
+        if same_file(&file, path) {
+            return Ok(file);
+        }
+    }
+}
+
+/// Whether `file` is still the file at `path`.
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+        _ => false,
+    }
+}
+
+/// Remove the lock file at `path` while still holding it, then let go.
+fn unlock_and_remove(path: &Path, lock: File) {
+    if let Err(err) = std::fs::remove_file(path) {
+        tracing::debug!(path = %path.display(), error = %err, "failed to remove the image lock file");
+    }
+    drop(lock);
+}
+
+/// Remove the image lock files no build holds (a build killed with SIGKILL leaves its file):
+/// each is taken without waiting, checked, and removed while held. Returns the files removed.
+pub(crate) fn sweep_lock_files() -> Vec<PathBuf> {
+    sweep_lock_files_in(&std::env::temp_dir())
+}
+
+fn sweep_lock_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_lock = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with(LOCK_PREFIX) && name.ends_with(LOCK_SUFFIX));
+        if !is_lock {
+            continue;
+        }
+        let Ok(file) = File::options().write(true).open(&path) else {
+            continue;
+        };
+        // Held: a build is going on.
+        if file.try_lock().is_err() || !same_file(&file, &path) {
+            continue;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
 }
 
 /// Whether the image tagged `contents.tag` exists and holds exactly `contents`.
@@ -503,6 +573,43 @@ fn is_valid_tag(tag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_lock_file_stays_after_builds_that_waited_for_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reenact-image-mock-1.lock");
+        let first = lock_file(&path).unwrap();
+        let waiter = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                // Blocks until the first lets go, then finds its file removed and starts over.
+                let second = lock_file(&path).unwrap();
+                assert!(same_file(&second, &path));
+                unlock_and_remove(&path, second);
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        unlock_and_remove(&path, first);
+        waiter.join().unwrap();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn the_sweep_removes_lock_files_nobody_holds_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join("reenact-image-old.lock");
+        std::fs::write(&stale, "").unwrap();
+        let held_path = dir.path().join("reenact-image-building.lock");
+        let held = lock_file(&held_path).unwrap();
+        let other = dir.path().join("reenact-image-notes.txt");
+        std::fs::write(&other, "").unwrap();
+        assert_eq!(
+            sweep_lock_files_in(dir.path()),
+            std::slice::from_ref(&stale)
+        );
+        assert!(!stale.exists() && held_path.exists() && other.exists());
+        unlock_and_remove(&held_path, held);
+    }
 
     #[test]
     fn ldd_output_gives_library_and_loader_paths() {

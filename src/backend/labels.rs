@@ -1,9 +1,12 @@
-//! The labels reenact puts on every container, network and image it creates, and the filters
-//! that find them again. `reenact clean` removes only objects carrying [`MANAGED`]: the Docker
-//! engine may be shared with other work, so nothing is ever found by name or by another tool's
-//! labels.
+//! The labels reenact puts on every container, network and image it creates, the filters that
+//! find them again, and who owns a labelled object (`Judge`). `reenact clean` removes only
+//! objects carrying [`MANAGED`], and by default only those whose owner (the process named by
+//! [`HOST`], [`BOOT`], [`PID`] and [`PID_START`]) is gone: the Docker engine may be shared with
+//! other work and other runs, so nothing is ever found by name or by another tool's labels.
 
 use std::collections::HashMap;
+
+use crate::leftovers::{ProcessId, boot_id};
 
 /// Present (`true`) on every object reenact creates.
 pub const MANAGED: &str = "reenact.managed";
@@ -11,8 +14,13 @@ pub const MANAGED: &str = "reenact.managed";
 pub const RUN: &str = "reenact.run";
 /// The process id of the reenact process that created the object.
 pub const PID: &str = "reenact.pid";
+/// When that process started, in clock ticks since boot: with it, a pid that was reused by
+/// another process is not taken for the owner.
+pub const PID_START: &str = "reenact.pid.start";
 /// The host name of the machine that process ran on (a pid means nothing on another host).
 pub const HOST: &str = "reenact.host";
+/// The boot id of the machine that process ran on (a pid means nothing after a reboot either).
+pub const BOOT: &str = "reenact.boot";
 /// Unix time (seconds) when the object was created.
 pub(crate) const STARTED: &str = "reenact.started";
 /// The mock a container serves.
@@ -29,11 +37,14 @@ pub fn for_run(run: &str, kind: &str) -> HashMap<String, String> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let me = ProcessId::current();
     HashMap::from([
         (MANAGED.to_owned(), "true".to_owned()),
         (RUN.to_owned(), run.to_owned()),
-        (PID.to_owned(), std::process::id().to_string()),
+        (PID.to_owned(), me.pid.to_string()),
+        (PID_START.to_owned(), me.start.to_string()),
         (HOST.to_owned(), this_host()),
+        (BOOT.to_owned(), boot_id().to_owned()),
         (STARTED.to_owned(), started.to_string()),
         (KIND.to_owned(), kind.to_owned()),
     ])
@@ -61,33 +72,75 @@ pub fn this_host() -> String {
     String::from_utf8_lossy(&buffer[..end]).into_owned()
 }
 
-/// Whether an object with `labels` was left by a reenact process that is gone: it is reenact's,
-/// was made on `host` (this machine), by a pid other than `own_pid` that `alive` says is not
-/// running. Objects of other hosts, of live processes, or without these labels are never
-/// leftovers (the engine may be shared).
-pub(crate) fn is_leftover(
-    labels: &HashMap<String, String>,
-    host: &str,
-    own_pid: u32,
-    alive: impl Fn(u32) -> bool,
-) -> bool {
-    let managed = labels.get(MANAGED).is_some_and(|v| v == "true");
-    let same_host = labels.get(HOST).is_some_and(|h| h == host);
-    let pid = labels.get(PID).and_then(|p| p.parse::<u32>().ok());
-    managed && same_host && pid.is_some_and(|pid| pid != own_pid && !alive(pid))
+/// Who owns a labelled object, as far as this process can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// This very process.
+    This,
+    /// Another reenact process of this machine and boot, still running.
+    Live,
+    /// A reenact process of this machine and boot that is gone: the object is a leftover.
+    Dead,
+    /// Cannot be told: not reenact's, made on another host or before a reboot, or by a reenact
+    /// that did not label its pid.
+    Unknown,
 }
 
-/// Whether process `pid` exists on this machine (a process we may not signal exists too).
-pub(crate) fn pid_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    if pid <= 0 {
-        return false;
+/// The machine and process that judge ownership: this one, or one a test makes up.
+#[derive(Debug, Clone)]
+pub(crate) struct Judge {
+    /// Host name.
+    pub(crate) host: String,
+    /// Boot id.
+    pub(crate) boot: String,
+    /// The judging process.
+    pub(crate) me: ProcessId,
+}
+
+impl Judge {
+    /// This process, on this machine.
+    pub(crate) fn here() -> Judge {
+        Judge {
+            host: this_host(),
+            boot: boot_id().to_owned(),
+            me: ProcessId::current(),
+        }
     }
-    // SAFETY: signal 0 only checks for existence and permission; nothing is sent.
-    let status = unsafe { libc::kill(pid, 0) };
-    status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+
+    /// Who owns an object with `labels`; `running(pid, start)` says whether the process with
+    /// that pid (and start time, when labelled) runs. Objects of other hosts or boots, or
+    /// without a pid, are never judged dead: the engine may be shared, and a pid means nothing
+    /// there.
+    pub(crate) fn owner(
+        &self,
+        labels: &HashMap<String, String>,
+        running: impl Fn(u32, Option<u64>) -> bool,
+    ) -> Owner {
+        let managed = labels.get(MANAGED).is_some_and(|v| v == "true");
+        let same_host = labels.get(HOST).is_some_and(|h| *h == self.host);
+        // An object labelled before boot ids were: its boot cannot be told, only its pid.
+        let same_boot = labels.get(BOOT).is_none_or(|b| *b == self.boot);
+        let pid = labels.get(PID).and_then(|p| p.parse::<u32>().ok());
+        let start = labels.get(PID_START).and_then(|s| s.parse::<u64>().ok());
+        let (true, true, true, Some(pid)) = (managed, same_host, same_boot, pid) else {
+            return Owner::Unknown;
+        };
+        if pid == self.me.pid && start.is_none_or(|start| start == self.me.start) {
+            Owner::This
+        } else if running(pid, start) {
+            Owner::Live
+        } else {
+            Owner::Dead
+        }
+    }
+}
+
+/// Whether the process `pid` runs on this machine and, when `start` is given, started then.
+pub(crate) fn process_running(pid: u32, start: Option<u64>) -> bool {
+    match start {
+        Some(start) => ProcessId { pid, start }.is_running(),
+        None => ProcessId::of(pid).is_some(),
+    }
 }
 
 #[cfg(test)]
@@ -95,40 +148,89 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_dead_pids_of_this_host_are_leftovers() {
+    fn owners_are_judged_by_host_boot_pid_and_start_time() {
         let labels = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
             pairs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
-        let alive = |pid: u32| pid == 42;
+        let judge = Judge {
+            host: "me".into(),
+            boot: "b1".into(),
+            me: ProcessId {
+                pid: 1000,
+                start: 77,
+            },
+        };
+        // pid 42 runs, started at tick 5.
+        let running = |pid: u32, start: Option<u64>| pid == 42 && start.is_none_or(|s| s == 5);
+        let m = (MANAGED, "true");
         let cases = [
-            (&[(MANAGED, "true"), (HOST, "me"), (PID, "7")][..], true),
-            (&[(MANAGED, "true"), (HOST, "me"), (PID, "42")], false),
-            (&[(MANAGED, "true"), (HOST, "other"), (PID, "7")], false),
-            (&[(MANAGED, "true"), (PID, "7")], false),
-            (&[(MANAGED, "true"), (HOST, "me"), (PID, "1000")], false),
-            (&[(MANAGED, "true"), (HOST, "me"), (PID, "x")], false),
-            (&[(MANAGED, "false"), (HOST, "me"), (PID, "7")], false),
-            (&[(HOST, "me"), (PID, "7")], false),
+            (&[m, (HOST, "me"), (PID, "7")][..], Owner::Dead),
+            (
+                &[m, (HOST, "me"), (BOOT, "b1"), (PID, "7"), (PID_START, "3")],
+                Owner::Dead,
+            ),
+            (&[m, (HOST, "me"), (PID, "42")], Owner::Live),
+            (
+                &[m, (HOST, "me"), (BOOT, "b1"), (PID, "42"), (PID_START, "5")],
+                Owner::Live,
+            ),
+            // pid 42 was reused: the owner started at another time.
+            (
+                &[m, (HOST, "me"), (BOOT, "b1"), (PID, "42"), (PID_START, "4")],
+                Owner::Dead,
+            ),
+            (&[m, (HOST, "me"), (PID, "1000")], Owner::This),
+            (
+                &[
+                    m,
+                    (HOST, "me"),
+                    (BOOT, "b1"),
+                    (PID, "1000"),
+                    (PID_START, "77"),
+                ],
+                Owner::This,
+            ),
+            // A process before this one had this pid.
+            (
+                &[
+                    m,
+                    (HOST, "me"),
+                    (BOOT, "b1"),
+                    (PID, "1000"),
+                    (PID_START, "70"),
+                ],
+                Owner::Dead,
+            ),
+            (&[m, (HOST, "me"), (BOOT, "b0"), (PID, "7")], Owner::Unknown),
+            (&[m, (HOST, "other"), (PID, "7")], Owner::Unknown),
+            (&[m, (PID, "7")], Owner::Unknown),
+            (&[m, (HOST, "me"), (PID, "x")], Owner::Unknown),
+            (&[m, (HOST, "me")], Owner::Unknown),
+            (
+                &[(MANAGED, "false"), (HOST, "me"), (PID, "7")],
+                Owner::Unknown,
+            ),
+            (&[(HOST, "me"), (PID, "7")], Owner::Unknown),
         ];
         for (pairs, expected) in cases {
-            assert_eq!(
-                is_leftover(&labels(pairs), "me", 1000, alive),
-                expected,
-                "{pairs:?}"
-            );
+            assert_eq!(judge.owner(&labels(pairs), running), expected, "{pairs:?}");
         }
     }
 
     #[test]
-    fn this_process_is_alive_and_a_reaped_child_is_not() {
-        assert!(pid_alive(std::process::id()));
+    fn this_process_owns_what_it_labels_and_a_reaped_child_runs_no_more() {
+        let judge = Judge::here();
+        let mine = for_run("run-1", "mock");
+        assert_eq!(judge.owner(&mine, process_running), Owner::This);
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id();
         child.wait().unwrap();
-        assert!(!pid_alive(pid));
+        let mut dead = mine.clone();
+        dead.insert(PID.to_owned(), pid.to_string());
+        assert_eq!(judge.owner(&dead, process_running), Owner::Dead);
         assert!(!this_host().is_empty());
     }
 }

@@ -277,6 +277,12 @@ pub enum BackendError {
         #[source]
         what: Unsupported,
     },
+    /// reenact is stopping (Ctrl-C, SIGTERM): nothing more is created.
+    #[error("reenact is stopping: {what} was not created")]
+    Stopping {
+        /// What was about to be created.
+        what: String,
+    },
     /// A started mock refused its configuration.
     #[error("failed to configure mock `{mock}`")]
     Control {

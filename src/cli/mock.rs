@@ -90,8 +90,13 @@ pub(super) async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliE
     }
     // HTTPS mocks get certificates from a CA that lives as long as this command.
     let environment = |err| CliError::from_error(ErrorKind::Environment, err);
-    let folder = if mocks.iter().any(|spec| spec.tls) {
-        let folder = crate::run::RunFolder::create().map_err(environment)?;
+    // Its folder is recorded, for the sweep after a `kill -9`; the record goes after the folder.
+    let record = mocks
+        .iter()
+        .any(|spec| spec.tls)
+        .then(|| crate::leftovers::RunRecord::create(&crate::backend::new_run_id()));
+    let folder = if let Some(record) = &record {
+        let folder = crate::run::RunFolder::create(record).map_err(environment)?;
         out.stdout(&format!("ca  {}", folder.ca_file().display()));
         Some(folder)
     } else {

@@ -11,6 +11,7 @@ mod output;
 mod review;
 mod run;
 mod scenarios;
+mod signals;
 mod validate;
 
 use std::io::IsTerminal;
@@ -26,7 +27,7 @@ use crate::scenario::Scenario;
 pub(crate) use error::{CliError, ErrorKind, Outcome};
 pub(crate) use output::Output;
 
-use error::{Problem, Report, Signal};
+use error::{Problem, Report};
 
 /// Reproduce customer incidents against faithful fakes of third-party systems, and prove that a
 /// fix fixes them.
@@ -91,9 +92,9 @@ enum Command {
         after_help = "Example:\n  reenact mock serve scenarios/vendor-sync-stops-at-first-page.yaml"
     )]
     Mock(mock::MockArgs),
-    /// Remove the Docker containers and networks reenact created (e.g. left by a killed run).
+    /// Remove what killed reenact runs left behind: containers, networks, processes, folders.
     #[command(
-        after_help = "Examples:\n  reenact clean\n  reenact clean --images    # the mock images too\n\nOnly objects labelled `reenact.managed=true` are removed."
+        after_help = "Examples:\n  reenact clean               # what runs of reenact processes that are gone left\n  reenact clean --all         # live runs' too (they fail)\n  reenact clean --images      # reenact's images too\n\nOnly objects labelled `reenact.managed=true` are removed, and by default only those whose owner\n(the reenact process named by their labels: host, boot, pid and its start time) is gone; target\nprocesses and run folders are found through the run records in $XDG_RUNTIME_DIR/reenact (or\n$TMPDIR/reenact-runs-UID). Every Docker run and every `run` / `validate` does the same sweep at\nstart-up."
     )]
     Clean(clean::CleanArgs),
     /// Turn a local binary into a Docker image (no registry), to run it as a container target.
@@ -224,6 +225,7 @@ impl RunnerArgs {
             problems.push(Problem::Note("nothing was run".to_owned()));
             return Err(CliError::several(ErrorKind::InvalidInput, problems));
         }
+        sweep_dead_runs();
         let on_docker = docker_at.iter().filter(|docker| **docker).count();
         let docker = if on_docker == 0 {
             None
@@ -284,6 +286,26 @@ struct UnsupportedHere {
     what: Unsupported,
 }
 
+/// The start-up sweep of what runs of reenact processes that are gone left on this machine:
+/// target processes and run folders (their Docker objects go when the Docker backend
+/// connects). Never fails a command: what it cannot do, it logs.
+fn sweep_dead_runs() {
+    let swept = crate::leftovers::sweep(crate::leftovers::Scope::Dead);
+    if !swept.processes.is_empty() || !swept.folders.is_empty() {
+        tracing::info!(
+            processes = ?swept.processes,
+            folders = ?swept.folders,
+            "removed what reenact runs that are gone left behind"
+        );
+    }
+    for failed in swept.failed {
+        tracing::warn!(
+            what = failed,
+            "the start-up sweep failed to remove something"
+        );
+    }
+}
+
 /// How to get a Docker engine, shown when none answers.
 const DOCKER_HELP: &str = "start an engine (`sudo dockerd &` or `sudo systemctl start docker`; on Debian `apt-get install docker.io`), or set `DOCKER_HOST` to one that runs (e.g. `unix:///var/run/docker.sock`)";
 
@@ -320,8 +342,11 @@ pub(crate) fn init_logging(verbose: u8, writer: output::LogWriter) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // A log line that cannot be written (stderr is a closed pipe) is dropped: the subscriber's
+    // own report of it would go to stderr with `eprintln!`, which panics there.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
@@ -339,33 +364,6 @@ impl Cli {
     }
 }
 
-/// Set once a Ctrl-C / SIGTERM handler has started tearing down; the handler exits the process.
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// On Ctrl-C or SIGTERM: kill every target still running, remove the Docker containers and
-/// networks of runs in progress, then exit (130 / 143).
-fn install_signal_handlers() {
-    use tokio::signal::unix::{SignalKind, signal};
-    for (kind, stop) in [
-        (SignalKind::interrupt(), Signal::Interrupt),
-        (SignalKind::terminate(), Signal::Terminate),
-    ] {
-        let Ok(mut stream) = signal(kind) else {
-            continue;
-        };
-        tokio::spawn(async move {
-            if stream.recv().await.is_some() {
-                INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-                crate::target::kill_all_targets();
-                let teardown = crate::backend::docker::teardown_live();
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(15), teardown).await;
-                eprintln!("reenact: interrupted; stopped every target and mock it had started");
-                std::process::exit(Outcome::Stopped(stop).exit_code());
-            }
-        });
-    }
-}
-
 /// The async runtime every subcommand runs on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
@@ -380,11 +378,11 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// ended, or the error that stopped it, for the caller to render.
 pub(crate) async fn dispatch(cli: Cli, out: &Output) -> Result<Outcome, CliError> {
     if cli.wants_signal_handlers() {
-        install_signal_handlers();
+        signals::install();
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let result = run_command(cli.command, &cwd, out).await;
-    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+    if signals::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
         // A run that failed because its mocks were being torn down must not exit before the
         // signal handler has finished removing them; the handler exits with 130 / 143.
         std::future::pending::<()>().await;

@@ -866,3 +866,86 @@ fn mock_serve_refuses_an_unknown_mock_and_ports_for_several_mocks() {
         text(&ports.stderr)
     );
 }
+
+/// `reenact clean` without a Docker engine (issue 11): it still removes what a dead run
+/// recorded (its run folder here), keeps a live run's, says that Docker was not looked at, and
+/// with `--all` warns that live runs lose their things too, then removes them.
+#[test]
+fn clean_without_an_engine_removes_a_dead_runs_folder_and_keeps_a_live_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    // The run records live in `$XDG_RUNTIME_DIR/reenact`, private to the user.
+    let runtime_dir = tmp.path().join("runtime");
+    let records = runtime_dir.join("reenact");
+    std::fs::create_dir_all(&records).unwrap();
+    std::fs::set_permissions(&records, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let start_of = |pid: u32| -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .nth(19)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // A dead owner: a pid no process has any more. A live one: this test.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let me = std::process::id();
+    for (name, owner, start) in [("dead", dead, 1), ("live", me, start_of(me))] {
+        let folder = tmp.path().join(format!("reenact-run-{name}"));
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("ca.pem"), "PEM").unwrap();
+        std::fs::write(
+            records.join(format!("{name}.run")),
+            format!(
+                "reenact-run-record 1\nowner {} {owner} {start}\nfolder {}\n",
+                boot.trim(),
+                folder.display()
+            ),
+        )
+        .unwrap();
+    }
+    let clean = |all: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_reenact"));
+        command
+            .arg("clean")
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env("TMPDIR", tmp.path())
+            .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .env("DOCKER_HOST", "unix:///nonexistent/reenact-test.sock");
+        if all {
+            command.arg("--all");
+        }
+        command.output().expect("reenact runs")
+    };
+    let output = clean(false);
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!tmp.path().join("reenact-run-dead").exists());
+    assert!(!records.join("dead.run").exists());
+    assert!(tmp.path().join("reenact-run-live").exists());
+    assert!(records.join("live.run").exists());
+    let all = clean(true);
+    assert_eq!(code(&all), exit_codes::SUCCESS, "{}", text(&all.stderr));
+    assert!(!tmp.path().join("reenact-run-live").exists());
+    assert!(!records.join("live.run").exists());
+    insta::assert_snapshot!(
+        "clean_without_an_engine",
+        filtered(&format!(
+            "$ reenact clean\n{}{}\n$ reenact clean --all\n{}{}",
+            text(&output.stdout),
+            text(&output.stderr),
+            text(&all.stdout),
+            text(&all.stderr)
+        ))
+    );
+}

@@ -2,8 +2,9 @@
 //! stub (the smoke test that catches a Docker client the engine rejects), every demo scenario
 //! giving the same normalized observation, behaviour and verdict with mocks and the demo target in
 //! containers as in-process, a container target's failures and logs, mock container logs,
-//! `reenact image`, nothing left behind after SIGINT or SIGTERM, `reenact clean` sweeping a
-//! leftover and the start-up sweep of a dead run's, the run network resolving declared names only,
+//! `reenact image`, kill trials (nothing left behind after SIGINT or SIGTERM at several moments,
+//! or after SIGKILL and a sweep), `reenact clean` sweeping a dead run's leftover and keeping a
+//! live run's, the start-up sweep of a dead run's, the run network resolving declared names only,
 //! an HTTPS mock serving the run CA's certificate from its container, and reuse across a suite.
 //!
 //! They need a Docker engine, so plain `cargo test` lists them as ignored with that reason (a
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use crate::support::{demo, demo_cmd, repo};
+use crate::support::kill::{self, Moment, Place, Sweep};
+use crate::support::{demo, repo};
 use reenact::backend::docker::{self, DockerBackend};
 use reenact::backend::{BackendError, Placement, image, labels, new_run_id};
 use reenact::exit_codes;
@@ -30,8 +32,7 @@ use testcontainers::bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
 };
 
-/// Docker tests share one engine; `reenact clean` removes every reenact object, so they run one
-/// at a time.
+/// Docker tests share one engine and count what is left on it, so they run one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn reenact_bin() -> &'static Path {
@@ -508,30 +509,43 @@ async fn reenact_image_prints_a_labelled_content_tag_and_reuses_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test it -- --ignored docker::`"]
-async fn clean_removes_a_leftover_labelled_container_and_nothing_else() {
+async fn clean_removes_a_dead_runs_container_and_keeps_a_live_runs() {
     let _serial = SERIAL.lock().await;
     let docker = engine().await;
     let image = backend().await.image().to_owned();
     let run_id = new_run_id();
-    // What a killed run leaves: a labelled container (a network needs no image, so the object
-    // that is not reenact's is a network without labels).
-    let body = ContainerCreateBody {
-        image: Some(image),
-        labels: Some(labels::for_run(&run_id, "mock")),
-        ..Default::default()
-    };
-    let leftover = docker
-        .create_container(
-            Some(
-                CreateContainerOptionsBuilder::default()
-                    .name(&format!("reenact-test-leftover-{run_id}"))
-                    .build(),
-            ),
-            body,
-        )
-        .await
-        .expect("container created")
-        .id;
+    // What a killed run leaves: a container labelled with a pid that no longer runs. A live
+    // run's: labelled with this test's own pid (a process that runs). (A network needs no
+    // image, so the object that is not reenact's is a network without labels.)
+    let mut child = Command::new("true").spawn().expect("true runs");
+    let dead_pid = child.id().to_string();
+    child.wait().expect("true exits");
+    let mut dead_labels = labels::for_run(&run_id, "mock");
+    dead_labels.insert(labels::PID.to_owned(), dead_pid);
+    let mut made = Vec::new();
+    for (what, container_labels) in [
+        ("dead", dead_labels),
+        ("live", labels::for_run(&run_id, "mock")),
+    ] {
+        let body = ContainerCreateBody {
+            image: Some(image.clone()),
+            labels: Some(container_labels),
+            ..Default::default()
+        };
+        let id = docker
+            .create_container(
+                Some(
+                    CreateContainerOptionsBuilder::default()
+                        .name(&format!("reenact-test-{what}-{run_id}"))
+                        .build(),
+                ),
+                body,
+            )
+            .await
+            .expect("container created")
+            .id;
+        made.push(id);
+    }
     let foreign = format!("not-reenact-{run_id}");
     docker
         .create_network(NetworkCreateRequest {
@@ -540,12 +554,30 @@ async fn clean_removes_a_leftover_labelled_container_and_nothing_else() {
         })
         .await
         .expect("network created");
+    // A temp folder of its own: this test is about Docker objects, not about the run records
+    // of whatever else runs on this machine.
+    let tmp = tempfile::tempdir().expect("temp dir");
     let output = Command::new(reenact_bin())
         .arg("clean")
         .env("NO_COLOR", "1")
+        .env("TMPDIR", tmp.path())
+        .env_remove("XDG_RUNTIME_DIR")
         .output()
         .expect("reenact runs");
+    let dead_gone = docker.inspect_container(&made[0], None).await.is_err();
+    let live_kept = docker.inspect_container(&made[1], None).await.is_ok();
     let foreign_still_there = docker.inspect_network(&foreign, None).await.is_ok();
+    // (`--all` would remove the live one too, but also whatever else runs on this engine.)
+    let _ = docker
+        .remove_container(
+            &made[1],
+            Some(
+                testcontainers::bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .build(),
+            ),
+        )
+        .await;
     let _ = docker.remove_network(&foreign).await;
     assert_eq!(
         output.status.code(),
@@ -553,145 +585,68 @@ async fn clean_removes_a_leftover_labelled_container_and_nothing_else() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("removed 1 container(s)"));
-    assert!(docker.inspect_container(&leftover, None).await.is_err());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Other dead runs' leftovers on this engine may go too: only ours are counted on.
+    assert!(stdout.starts_with("removed "), "{stdout}");
+    assert!(
+        stderr.contains(&format!("removed `reenact-test-dead-{run_id}`")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("reenact-test-live-{run_id}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reenact clean --all"), "{stderr}");
+    assert!(dead_gone, "the dead run's container was not removed");
+    assert!(live_kept, "clean removed a live run's container");
     assert!(
         foreign_still_there,
         "clean removed a network that is not reenact's"
     );
 }
 
+/// Kill trials on Docker (issue 11), graceful: SIGINT or SIGTERM while the mock containers start
+/// (a creation in flight), while the target container starts, and mid-flow, with the target as a
+/// process or as a container, leave no container, network, process, port or file behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test it -- --ignored docker::`"]
-async fn sigint_and_sigterm_mid_scenario_leave_no_container_or_network() {
+async fn kill_trials_sigint_and_sigterm_leave_nothing() {
     let _serial = SERIAL.lock().await;
     let docker = engine().await;
+    // The mock image exists before the first trial (as the trials' reenact builds it).
+    let _ = backend().await;
     let image = demo_image(&docker).await;
-    // The container target is named in a project file of its own (its arguments need one);
-    // snapshots of these interrupted runs land there too, not in the repository.
-    let project = tempfile::tempdir().expect("temp dir");
-    let args: Vec<String> = demo_container_args("1.4.3")
-        .iter()
-        .map(|arg| format!("{arg:?}"))
-        .collect();
-    std::fs::write(
-        project.path().join("reenact.toml"),
-        format!(
-            "[targets.demo-container]\nimage = \"{image}\"\ncommand = [{}]\n",
-            args.join(", ")
-        ),
-    )
-    .expect("project file written");
-    // The 429 scenario waits a second for Retry-After: long enough to interrupt it mid-run.
-    let scenario = repo().join("scenarios/accounting-429-retry-after-ignored.yaml");
-    let scenario = scenario.to_str().expect("UTF-8 path");
-    let process_target = demo_cmd("1.4.3");
-    let targets: [(&str, &Path, [&str; 2]); 2] = [
-        ("process", repo(), ["--target-cmd", &process_target]),
-        ("container", project.path(), ["--target", "demo-container"]),
-    ];
-    for (kind, dir, target_args) in targets {
-        for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
-            let child = Command::new(reenact_bin())
-                .args(["run", scenario, "--backend", "docker"])
-                .args(target_args)
-                .current_dir(dir)
-                .env("NO_COLOR", "1")
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("reenact starts");
-            let pid = child.id().to_string();
-            // Mid-scenario: the target is up (a container of the run for a container target).
-            let mut seen = false;
-            for _ in 0..300 {
-                let kinds = container_kinds(&docker, &pid).await;
-                if kinds.iter().any(|k| k == "mock")
-                    && (kind == "process" || kinds.iter().any(|k| k == "target"))
-                {
-                    seen = true;
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            assert!(seen, "{kind}: the run never started its containers");
-            // Into the flow: the export waits out two Retry-Afters of a second each, so the
-            // target runs for more than two seconds; wait (on a loaded machine) until it is up.
-            let mut target_processes = Vec::new();
-            for _ in 0..100 {
-                target_processes = live_children(child.id(), "ledger-sync");
-                if kind != "process" || !target_processes.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            if kind == "process" {
-                assert_eq!(
-                    target_processes.len(),
-                    1,
-                    "the target process is not running"
-                );
-            }
-            // SAFETY: kill(2) on our own child's pid; no memory effects.
-            unsafe {
-                libc::kill(child.id() as i32, signal);
-            }
-            let output = child.wait_with_output().expect("reenact exits");
-            assert_eq!(
-                output.status.code(),
-                Some(code),
-                "{kind}, signal {signal}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            assert_eq!(
-                containers_with(&docker, labels::PID, &pid).await,
-                Vec::<String>::new(),
-                "{kind}, signal {signal}: containers left"
-            );
-            assert_eq!(
-                networks_with(&docker, labels::PID, &pid).await,
-                Vec::<String>::new(),
-                "{kind}, signal {signal}: networks left"
-            );
-            for target in target_processes {
-                assert!(
-                    !alive(target),
-                    "{kind}, signal {signal}: target process {target} left running"
-                );
-            }
-        }
+    let container = Place::DockerContainer(image);
+    for (place, moment, signal) in [
+        (Place::DockerProcess, Moment::MocksStarting, libc::SIGINT),
+        (container.clone(), Moment::MocksStarting, libc::SIGTERM),
+        (container.clone(), Moment::TargetStarting, libc::SIGINT),
+        (Place::DockerProcess, Moment::MidFlow, libc::SIGTERM),
+        (container, Moment::MidFlow, libc::SIGINT),
+    ] {
+        kill::graceful(place, moment, signal, Some(&docker)).await;
     }
 }
 
-/// Pids of the running children of `parent` whose command name is `name` (from `/proc`).
-fn live_children(parent: u32, name: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            proc_stat(*pid)
-                .is_some_and(|(comm, state, ppid)| comm == name && state != "Z" && ppid == parent)
-        })
-        .collect()
-}
-
-/// Whether process `pid` still runs (a zombie has exited).
-fn alive(pid: u32) -> bool {
-    proc_stat(pid).is_some_and(|(_, state, _)| state != "Z")
-}
-
-/// (command name, state, parent pid) of `pid` from `/proc/PID/stat`.
-fn proc_stat(pid: u32) -> Option<(String, String, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
-    let comm = stat[open + 1..close].to_owned();
-    let mut rest = stat[close + 1..].split_whitespace();
-    let state = rest.next()?.to_owned();
-    let ppid = rest.next()?.parse().ok()?;
-    Some((comm, state, ppid))
+/// Kill trials on Docker (issue 11), SIGKILL: what the run leaves (containers, networks, target
+/// processes, its run folder and record) is removed by `reenact clean` or by the next run's
+/// start-up sweep, to the last object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test it -- --ignored docker::`"]
+async fn kill_trials_sigkill_then_a_sweep_leave_nothing() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let _ = backend().await;
+    let image = demo_image(&docker).await;
+    let container = Place::DockerContainer(image);
+    for (place, moment, sweep) in [
+        (container.clone(), Moment::MocksStarting, Sweep::Clean),
+        (Place::DockerProcess, Moment::TargetStarting, Sweep::NextRun),
+        (container, Moment::MidFlow, Sweep::NextRun),
+    ] {
+        kill::killed(place, moment, sweep, Some(&docker)).await;
+    }
 }
 
 /// Assert that this test process has no reenact container or network left on the engine.
@@ -707,22 +662,6 @@ async fn assert_nothing_left(docker: &Docker) {
         Vec::<String>::new(),
         "networks left behind"
     );
-}
-
-/// The `reenact.kind` of every container reenact process `pid` has.
-async fn container_kinds(docker: &Docker, pid: &str) -> Vec<String> {
-    docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&labels::filter(labels::PID, pid))
-                .build(),
-        ))
-        .await
-        .expect("containers list")
-        .into_iter()
-        .filter_map(|c| c.labels?.get(labels::KIND).cloned())
-        .collect()
 }
 
 const ISOLATION: &str = r#"

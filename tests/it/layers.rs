@@ -18,6 +18,7 @@ const HELPERS: &[&str] = &[
     "errors",
     "exit_codes",
     "json_compare",
+    "leftovers",
     "money",
     "secrets",
     "timestamp",

@@ -13,6 +13,7 @@ mod docker;
 mod engine;
 mod faults;
 mod format;
+mod kill_trials;
 mod layers;
 mod provider_intacct;
 mod provider_quickbooks;

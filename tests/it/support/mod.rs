@@ -1,9 +1,10 @@
 //! The harness the test modules share: the repository and the demo target, a mock started from a
 //! scenario snippet (or a `MockSpec`) with the clients that drive it, scenario snippets run in
-//! process, a stand-in target, and the HTTP client.
+//! process, a stand-in target, the HTTP client, and kill trials ([`kill`]).
 
 mod demo;
 mod http;
+pub mod kill;
 mod mock;
 mod scenario;
 mod target;
