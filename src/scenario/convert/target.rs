@@ -59,7 +59,11 @@ impl Cx<'_> {
             command.map(|command| command.map(Launch::Command))
         };
         let env = match fields.get("env") {
-            Some(value) => self.template_map(value, "env", context, scope),
+            Some(value) => {
+                let names_ok = self.env_fields(value, context);
+                self.template_map(value, "env", context, scope)
+                    .filter(|_| names_ok)
+            }
             None => Some(Vec::new()),
         };
         let ready = match fields.get("ready") {

@@ -128,7 +128,7 @@ impl Cx<'_> {
     }
 
     /// A span inside a scalar's text (`offset..offset + len` in its text), or the whole scalar.
-    fn inner_span(&self, node: &Node, offset: usize, len: usize) -> Span {
+    pub(super) fn inner_span(&self, node: &Node, offset: usize, len: usize) -> Span {
         let Some(start) = self.verbatim_start(node) else {
             return node.span;
         };
