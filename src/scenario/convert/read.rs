@@ -21,7 +21,7 @@ fn is_token_char(c: char) -> bool {
 }
 
 /// An expression as a message quotes it: at most 60 characters, then `…`.
-fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn clip(text: &str) -> std::borrow::Cow<'_, str> {
     match text.char_indices().nth(60) {
         Some((end, _)) => format!("{}…", &text[..end]).into(),
         None => text.into(),
