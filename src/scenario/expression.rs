@@ -508,3 +508,321 @@ mod tests {
         assert!(regex(r"\w{1000}").is_err());
     }
 }
+
+/// Property tests: generated expressions never panic, never overflow a worker's stack and stay
+/// fast, in the checks and, when the checks accept them, in the third-party parsers and
+/// evaluators. `PROPTEST_CASES=100000 cargo test --lib expression::properties` runs a long
+/// search (64 cases each by default).
+#[cfg(test)]
+mod properties {
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::*;
+    use crate::scenario::template::Template;
+
+    /// Most time one generated case may take (parse and evaluate, unoptimized build).
+    const BUDGET: Duration = Duration::from_secs(2);
+
+    fn config() -> Config {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(64);
+        Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// Text made of `tokens`, up to `max` of them, sometimes nested `depth` levels deep inside
+    /// `open` … `close`.
+    fn text(
+        tokens: &'static [&'static str],
+        max: usize,
+        open: &'static str,
+        close: &'static str,
+    ) -> impl Strategy<Value = String> {
+        (
+            proptest::collection::vec(proptest::sample::select(tokens), 0..max),
+            0usize..80,
+            any::<bool>(),
+        )
+            .prop_map(move |(parts, depth, nest)| {
+                let body = parts.concat();
+                if nest {
+                    format!("{}{body}{}", open.repeat(depth), close.repeat(depth))
+                } else {
+                    body
+                }
+            })
+    }
+
+    /// XPaths from a small grammar of XPath 1.0 (paths, predicates, operators, core functions),
+    /// nested up to about 40 levels, sometimes with a stray token spliced in.
+    fn xpath() -> impl Strategy<Value = String> {
+        let leaf = proptest::sample::select(
+            &[
+                "a", "//b", "@id", "1", "2.5", "'x'", ".", "..", "text()", "/a/b", "*", "node()",
+            ][..],
+        )
+        .prop_map(str::to_string);
+        let tree = leaf.prop_recursive(48, 400, 3, |inner| {
+            (inner.clone(), inner, 0usize..12).prop_map(|(a, b, shape)| match shape {
+                0 => format!("{a} and {b}"),
+                1 => format!("{a} = {b}"),
+                2 => format!("{a} | {b}"),
+                3 => format!("({a})"),
+                4 => format!("count({a})"),
+                5 => format!("contains({a}, {b})"),
+                6 => format!("//a[{a}]"),
+                7 => format!("-{a}"),
+                8 => format!("not({a})"),
+                9 => format!("{a} + {b} div 2"),
+                10 => format!("/a[{a}][{b}]"),
+                _ => format!("string-length(concat({a}, {b}))"),
+            })
+        });
+        splice(tree, XPATH)
+    }
+
+    /// JSONPaths from a small grammar of RFC 9535 (segments, filters, comparisons, functions).
+    fn jsonpath() -> impl Strategy<Value = String> {
+        let leaf =
+            proptest::sample::select(&["@.a", "@", "@.b[0]", "@..a", "1", "'s'", "true"][..])
+                .prop_map(str::to_string);
+        let filter = leaf.prop_recursive(24, 300, 3, |inner| {
+            (inner.clone(), inner, 0usize..9).prop_map(|(a, b, shape)| match shape {
+                0 => format!("{a} == {b}"),
+                1 => format!("{a} && {b}"),
+                2 => format!("!({a})"),
+                3 => format!("({a} || {b})"),
+                4 => format!("@[?{a}]"),
+                5 => format!("@.a[?{a}].b"),
+                6 => format!("length(@.a) > 1 && {a}"),
+                7 => format!("count(@[?{a}]) == 1"),
+                _ => format!("{a} != {b}"),
+            })
+        });
+        let path = (filter, 0usize..4).prop_map(|(filter, shape)| match shape {
+            0 => format!("$[?{filter}]"),
+            1 => format!("$.a[?{filter}].b"),
+            2 => format!("$..[?{filter}]"),
+            _ => format!("$.a[0, ?{filter}]"),
+        });
+        splice(path, JSONPATH)
+    }
+
+    /// `strategy`'s text, or (one time in four) that text with one of `tokens` spliced in.
+    fn splice(
+        strategy: impl Strategy<Value = String>,
+        tokens: &'static [&'static str],
+    ) -> impl Strategy<Value = String> {
+        (
+            strategy,
+            proptest::sample::select(tokens),
+            0.0f64..1.0,
+            0usize..4,
+        )
+            .prop_map(|(text, token, at, splice)| {
+                if splice > 0 {
+                    return text;
+                }
+                let mut at = ((text.len() as f64) * at) as usize;
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                format!("{}{token}{}", &text[..at], &text[at..])
+            })
+    }
+
+    /// Run `f` on a thread with a tokio worker's 2 MiB stack: a panic is an `Err`, a stack
+    /// overflow aborts the test binary (and so fails it), and the time is bounded.
+    fn on_worker_stack(what: &str, input: &str, f: impl FnOnce() + Send + 'static) {
+        let started = Instant::now();
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(f)
+            .expect("spawn")
+            .join();
+        assert!(outcome.is_ok(), "{what} panicked on {input:?}");
+        assert!(
+            started.elapsed() < BUDGET,
+            "{what} took {:?} on {input:?}",
+            started.elapsed()
+        );
+    }
+
+    const XPATH: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        "/",
+        "//",
+        "a",
+        "b",
+        "@id",
+        "*",
+        ".",
+        "..",
+        "1",
+        "2.5",
+        "'x'",
+        "\"y\"",
+        " and ",
+        " or ",
+        "=",
+        "!=",
+        "<",
+        ">=",
+        "+",
+        "-",
+        " div ",
+        " mod ",
+        "|",
+        ",",
+        "count(",
+        "contains(",
+        "not(",
+        "string-length(",
+        "text()",
+        "node()",
+        "foo(",
+        "ns:a",
+        "$v",
+        "child::",
+        "descendant::",
+        "::",
+        ":",
+        " ",
+    ];
+
+    const JSONPATH: &[&str] = &[
+        "$", ".", "..", "a", "b", "*", "[", "]", "?", "@", "(", ")", "==", "!=", "<", "&&", "||",
+        "!", "'s'", "\"t\"", "1", "-1", ",", ":", "length(", "count(", "match(", "search(",
+        "value(", " ",
+    ];
+
+    const REGEX: &[&str] = &[
+        "(", ")", "a", "b", "|", "*", "+", "?", "{1000}", "{2,5}", "{0,}", "[a-z]", "[^x]", "\\w",
+        "\\d", "\\s", ".", "^", "$", "(?:", "(?i)", "\\", "]", "[",
+    ];
+
+    const TEMPLATE: &[&str] = &[
+        "{{",
+        "}}",
+        " ",
+        "a",
+        "now",
+        ".",
+        "|",
+        "upper",
+        "date(\"[year]\")",
+        "date(\"[optional [",
+        "]\")",
+        "add(1s)",
+        "sub(30m)",
+        "unix",
+        "default(\"x\")",
+        "stored(\"k:\")",
+        "(",
+        ")",
+        "\"",
+        "\\",
+        "{",
+        "}",
+    ];
+
+    #[test]
+    fn xpaths_the_check_accepts_parse_and_evaluate_safely() {
+        let mut runner = TestRunner::new(config());
+        runner
+            .run(
+                &prop_oneof![xpath(), text(XPATH, 60, "(", ")")],
+                |expression| {
+                    let checked = check_xpath(&expression);
+                    if checked.is_ok() {
+                        let input = expression.clone();
+                        on_worker_stack("xpath", &expression, move || {
+                            let Ok(Some(xpath)) = sxd_xpath::Factory::new().build(&input) else {
+                                return;
+                            };
+                            let package =
+                                sxd_document::parser::parse("<a id='1'><b>x</b><b>y</b></a>")
+                                    .expect("a document");
+                            let document = package.as_document();
+                            let context = sxd_xpath::Context::new();
+                            let _ = xpath.evaluate(&context, document.root());
+                        });
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn jsonpaths_the_check_accepts_parse_and_query_safely() {
+        let mut runner = TestRunner::new(config());
+        runner
+            .run(
+                &prop_oneof![jsonpath(), text(JSONPATH, 60, "[?@", "]")],
+                |expression| {
+                    if check_jsonpath(&expression).is_ok() {
+                        let input = expression.clone();
+                        on_worker_stack("jsonpath", &expression, move || {
+                            let Ok(path) = serde_json_path::JsonPath::parse(&input) else {
+                                return;
+                            };
+                            let value =
+                                serde_json::json!({"a": [1, {"b": [2, {"a": "s"}]}], "t": 1});
+                            let _ = path.query(&value).all();
+                        });
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn regexes_compile_and_match_within_limits() {
+        let mut runner = TestRunner::new(config());
+        runner
+            .run(&text(REGEX, 40, "(", ")"), |source| {
+                let input = source.clone();
+                on_worker_stack("regex", &source, move || {
+                    if let Ok(regex) = regex(&input) {
+                        let haystack = "ab".repeat(5_000);
+                        let _ = regex.is_match(&haystack);
+                    }
+                });
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn templates_parse_and_render_within_limits() {
+        let mut runner = TestRunner::new(config());
+        runner
+            .run(
+                &text(TEMPLATE, 60, "{{ now | date(\"[optional [", "]\") }}"),
+                |source| {
+                    let input = source.clone();
+                    on_worker_stack("template", &source, move || {
+                        if let Ok(template) = Template::parse(&input) {
+                            let lookup = |_: &[String]| Some("2026-05-09T08:00:00Z".to_string());
+                            let _ = template.render(&lookup);
+                        }
+                    });
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+}

@@ -9,11 +9,14 @@
 mod support;
 
 mod cli;
+#[cfg(unix)]
+mod corpus;
 mod docker;
 mod engine;
 mod faults;
 mod format;
 mod layers;
+mod properties;
 mod provider_intacct;
 mod provider_quickbooks;
 mod provider_sage;
