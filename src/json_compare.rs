@@ -3,8 +3,16 @@
 //!
 //! A neutral helper shared by request matching (the engine's stubs, the verdict's request
 //! counts) and response checks.
+//!
+//! Both recurse once per level of the expected value, which comes from a scenario (YAML nests at
+//! most 64 levels, a `json_file` at most 128, serde_json's limit) and so is shallow today; the
+//! recursion is bounded all the same ([`MAX_DEPTH`]), so that a value built by another route can
+//! never overflow the stack: deeper than that, nothing compares equal.
 
 use serde_json::{Number, Value};
+
+/// Deepest nesting compared; a value nested deeper never contains or equals another.
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// Whether `actual` contains `expected` as a JSON subset.
 ///
@@ -13,15 +21,24 @@ use serde_json::{Number, Value};
 /// extra elements do not matter). Numbers compare by value (`1` equals `1.0`). Other scalars
 /// compare equal.
 pub(crate) fn json_contains(actual: &Value, expected: &Value) -> bool {
+    contains_within(actual, expected, MAX_DEPTH)
+}
+
+fn contains_within(actual: &Value, expected: &Value, depth: usize) -> bool {
+    let Some(depth) = depth.checked_sub(1) else {
+        return false;
+    };
     match (actual, expected) {
         (Value::Object(actual), Value::Object(expected)) => expected.iter().all(|(key, value)| {
             actual
                 .get(key)
-                .is_some_and(|actual| json_contains(actual, value))
+                .is_some_and(|actual| contains_within(actual, value, depth))
         }),
-        (Value::Array(actual), Value::Array(expected)) => expected
-            .iter()
-            .all(|value| actual.iter().any(|actual| json_contains(actual, value))),
+        (Value::Array(actual), Value::Array(expected)) => expected.iter().all(|value| {
+            actual
+                .iter()
+                .any(|actual| contains_within(actual, value, depth))
+        }),
         (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
         _ => actual == expected,
     }
@@ -30,18 +47,28 @@ pub(crate) fn json_contains(actual: &Value, expected: &Value) -> bool {
 /// Whether two JSON documents are equal: same keys (in any order), arrays element by element,
 /// numbers by value (`1` equals `1.0`).
 pub(crate) fn json_equals(actual: &Value, expected: &Value) -> bool {
+    equals_within(actual, expected, MAX_DEPTH)
+}
+
+fn equals_within(actual: &Value, expected: &Value, depth: usize) -> bool {
+    let Some(depth) = depth.checked_sub(1) else {
+        return false;
+    };
     match (actual, expected) {
         (Value::Object(actual), Value::Object(expected)) => {
             actual.len() == expected.len()
                 && expected.iter().all(|(key, value)| {
                     actual
                         .get(key)
-                        .is_some_and(|actual| json_equals(actual, value))
+                        .is_some_and(|actual| equals_within(actual, value, depth))
                 })
         }
         (Value::Array(actual), Value::Array(expected)) => {
             actual.len() == expected.len()
-                && actual.iter().zip(expected).all(|(a, e)| json_equals(a, e))
+                && actual
+                    .iter()
+                    .zip(expected)
+                    .all(|(a, e)| equals_within(a, e, depth))
         }
         (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
         _ => actual == expected,
@@ -99,6 +126,38 @@ mod tests {
                 "{actual} contains {expected}"
             );
         }
+    }
+
+    /// Values nested deeper than [`MAX_DEPTH`] (built here directly: serde_json's parser stops at
+    /// 128) compare unequal instead of overflowing the stack of a 2 MiB worker thread.
+    #[test]
+    fn deep_values_are_bounded() {
+        fn nested(levels: usize) -> Value {
+            let mut value = json!(1);
+            for _ in 0..levels {
+                value = Value::Array(vec![value]);
+            }
+            value
+        }
+        let shallow = nested(MAX_DEPTH - 1);
+        assert!(json_equals(&shallow, &shallow.clone()));
+        assert!(json_contains(&shallow, &shallow.clone()));
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let deep = nested(100_000);
+                let answers = (json_equals(&deep, &deep), json_contains(&deep, &deep));
+                // serde_json drops a value recursively: take it apart by hand.
+                let mut value = deep;
+                while let Value::Array(mut items) = value {
+                    value = items.pop().unwrap_or(Value::Null);
+                }
+                answers
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(outcome, (false, false));
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! Money without floats, for the format (tax rates in `with:`) and the providers: amounts,
 //! quantities and rates as exact decimals ([`Decimal`], from `rust_decimal`), read from texts
 //! with at most 4 decimals, and rounded to cents as vendors round (half away from zero).
+//!
+//! A sum of parsed amounts always fits a [`Decimal`] (20 digits before the point, 28 held); a
+//! product of two need not (20 + 20 digits), so callers multiply with `checked_mul` and refuse
+//! what overflows (the Xero fake's `totals`) instead of letting `*` panic.
 
 use std::ops::RangeInclusive;
 

@@ -26,8 +26,24 @@ pub(super) fn check(args: CheckArgs, cwd: &Path, out: &Output) -> Result<Outcome
     let (_, files) = files(&args.paths.paths, cwd)?;
     let mut invalid = 0;
     let mut items = Vec::new();
-    for file in &files {
-        match scenario::load(file) {
+    let mut results: Vec<Result<scenario::Scenario, LoadError>> =
+        files.iter().map(|file| scenario::load(file)).collect();
+    // A file whose id an earlier file has is invalid too, located at its `id`.
+    let loaded: Vec<&scenario::Scenario> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let duplicates = scenario::duplicate_ids(&loaded);
+    for duplicate in duplicates {
+        let LoadError::Invalid { path, .. } = &duplicate else {
+            continue;
+        };
+        if let Some(result) = results
+            .iter_mut()
+            .find(|r| r.as_ref().is_ok_and(|s| &s.source.path == path))
+        {
+            *result = Err(duplicate);
+        }
+    }
+    for (file, result) in files.iter().zip(results) {
+        match result {
             Ok(loaded) => {
                 items.push(json!({ "file": file, "id": loaded.id, "valid": true, "errors": [] }));
                 if args.format == Format::Human {

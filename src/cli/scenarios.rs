@@ -1,5 +1,6 @@
 //! Finding and loading the scenario files named on the command line; `reenact list`.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -17,28 +18,48 @@ pub(super) struct PathsArgs {
     pub paths: Vec<PathBuf>,
 }
 
-/// The scenario files under `paths` (default `<project root>/scenarios`), sorted, deduplicated.
+/// The scenario files under `paths` (default `<project root>/scenarios`), each once, sorted.
+///
+/// A folder is walked for `*.yaml` / `*.yml` entries that are not folders; symlinks are
+/// followed, but a folder already walked (a symlink cycle, or two links to one folder) is not
+/// walked again, and a file reached twice (named twice, named and inside a named folder, or
+/// through two links) is listed once, by the path it was first reached through. A `*.yaml`
+/// entry that is not a regular file (a FIFO, a device, a socket) is listed all the same, so that
+/// loading reports what it is; it is never opened for reading.
 pub(super) fn discover(paths: &[PathBuf], project: &Project) -> Result<Vec<PathBuf>, CliError> {
     let defaults = [project.root.join("scenarios")];
     let roots: &[PathBuf] = if paths.is_empty() { &defaults } else { paths };
-    let mut files = Vec::new();
+    let mut walk = Walk::default();
     for root in roots {
-        if root.is_dir() {
-            collect_yaml(root, &mut files).map_err(|err| {
+        let metadata = match std::fs::metadata(root) {
+            Ok(metadata) => metadata,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(CliError::invalid_input(format!(
+                    "no such file or folder `{}`",
+                    root.display()
+                )));
+            }
+            Err(err) => {
+                return Err(CliError::invalid_input(format!(
+                    "failed to inspect `{}`",
+                    root.display()
+                ))
+                .with_source(err));
+            }
+        };
+        if metadata.is_dir() {
+            walk.folder(root).map_err(|err| {
                 CliError::invalid_input(format!("failed to read folder `{}`", root.display()))
                     .with_source(err)
             })?;
-        } else if root.is_file() {
-            files.push(root.clone());
         } else {
-            return Err(CliError::invalid_input(format!(
-                "no such file or folder `{}`",
-                root.display()
-            )));
+            // A file named on the command line is checked whatever its name; loading refuses
+            // what is not a regular file, saying what it is.
+            walk.file(root);
         }
     }
+    let mut files = walk.files;
     files.sort();
-    files.dedup();
     if files.is_empty() {
         return Err(CliError::invalid_input(format!(
             "no scenario files (`.yaml`, `.yml`) found in {}",
@@ -52,19 +73,47 @@ pub(super) fn discover(paths: &[PathBuf], project: &Project) -> Result<Vec<PathB
     Ok(files)
 }
 
-fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_yaml(&path, files)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
-            files.push(path);
+/// The state of a folder walk: the files found, and what was already seen, by real path.
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    seen_files: HashSet<PathBuf>,
+    seen_folders: HashSet<PathBuf>,
+}
+
+impl Walk {
+    /// List `path` unless the file it is was already listed.
+    fn file(&mut self, path: &Path) {
+        // A path that cannot be resolved is listed as given: loading says why it fails.
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.seen_files.insert(real) {
+            self.files.push(path.to_path_buf());
         }
     }
-    Ok(())
+
+    /// Walk the folder `dir` unless it was already walked.
+    fn folder(&mut self, dir: &Path) -> std::io::Result<()> {
+        if !self.seen_folders.insert(std::fs::canonicalize(dir)?) {
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .map(|entry| entry.map(|entry| entry.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for path in entries {
+            // `metadata` follows a symlink; a dangling one is no folder.
+            let is_dir = std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
+            if is_dir {
+                self.folder(&path)?;
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
+                self.file(&path);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Load every file; every problem of every invalid file makes the error.
@@ -86,17 +135,19 @@ pub(super) fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>, CliError> {
         invalid.push(Problem::Error(Report::new(summary)));
         return Err(CliError::several(ErrorKind::InvalidInput, invalid));
     }
-    let mut seen = std::collections::BTreeMap::new();
-    for loaded in &scenarios {
-        if let Some(first) = seen.insert(loaded.id.clone(), loaded.source.path.clone()) {
-            return Err(CliError::invalid_input(format!(
-                "scenario id `{}` is used by `{}` and `{}`",
-                loaded.id,
-                first.display(),
-                loaded.source.path.display()
-            ))
-            .with_help("ids name snapshot files, so each must be unique"));
-        }
+    let loaded: Vec<&Scenario> = scenarios.iter().collect();
+    let mut duplicates: Vec<Problem> = scenario::duplicate_ids(&loaded)
+        .into_iter()
+        .map(Problem::Scenario)
+        .collect();
+    if !duplicates.is_empty() {
+        let summary = format!(
+            "{} of {} scenario file(s) reuse an id; nothing was run",
+            duplicates.len(),
+            files.len()
+        );
+        duplicates.push(Problem::Error(Report::new(summary)));
+        return Err(CliError::several(ErrorKind::InvalidInput, duplicates));
     }
     Ok(scenarios)
 }

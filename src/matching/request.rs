@@ -18,6 +18,7 @@ use serde_json_path::JsonPath;
 
 use crate::json_compare::{json_contains, json_equals};
 use crate::observe::JournalEntry;
+use crate::scenario::expression;
 use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
 use crate::secrets::{REDACTED, is_secret_name, is_secret_param};
 
@@ -155,7 +156,8 @@ enum CompiledBody {
     JsonPartial(Value),
     JsonPath {
         source: String,
-        path: Result<JsonPath, serde_json_path::ParseError>,
+        /// The compiled path, or why it is not one (over budget, or malformed).
+        path: Result<JsonPath, String>,
         value: Option<Value>,
     },
     XPath {
@@ -229,7 +231,7 @@ impl CompiledMatcher {
                 // The anchored form of a valid regex is valid too, unless it crosses the size
                 // limit; then the regex falls back to a check that the match spans the path.
                 let anchored =
-                    regex::Regex::new(&format!("^(?:{source})$")).unwrap_or_else(|_| p.0.clone());
+                    expression::regex(&format!("^(?:{source})$")).unwrap_or_else(|_| p.0.clone());
                 CompiledPath::Regex { source, anchored }
             }
         });
@@ -246,7 +248,7 @@ impl CompiledMatcher {
                 BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
                 BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
                     source: path.clone(),
-                    path: JsonPath::parse(path),
+                    path: compile_jsonpath(path),
                     value: value.clone(),
                 },
                 BodyMatcher::XPath { path, value } => CompiledBody::XPath {
@@ -595,6 +597,14 @@ enum XPathError {
         /// The expression.
         expression: String,
     },
+    /// The expression is over the expression budgets or names what evaluation rejects.
+    #[error("invalid xpath `{expression}`: {error}")]
+    Budget {
+        /// The expression.
+        expression: String,
+        /// What is wrong.
+        error: String,
+    },
     /// The expression does not parse.
     #[error("invalid xpath `{expression}`: {error}")]
     Syntax {
@@ -616,7 +626,22 @@ enum XPathError {
     },
 }
 
+/// A JSONPath within the expression budgets, compiled. Scenarios are checked when they load;
+/// stubs can also arrive through a mock's control API, so the budgets are checked again here.
+fn compile_jsonpath(source: &str) -> Result<JsonPath, String> {
+    expression::check_jsonpath(source).map_err(|error| error.to_string())?;
+    JsonPath::parse(source).map_err(|error| error.to_string())
+}
+
 fn build_xpath(source: &str) -> Result<sxd_xpath::XPath, XPathError> {
+    // Over budget, or naming what only evaluation rejects (sxd-xpath panics on an undeclared
+    // namespace prefix), it is not built at all.
+    if let Err(error) = expression::check_xpath(source) {
+        return Err(XPathError::Budget {
+            expression: source.to_owned(),
+            error: error.to_string(),
+        });
+    }
     match sxd_xpath::Factory::new().build(source) {
         Ok(Some(xpath)) => Ok(xpath),
         Ok(None) => Err(XPathError::Empty {

@@ -127,8 +127,20 @@ fn render_one(file: &Path, source: &str, diagnostic: &Diagnostic, paint: Paint) 
         span.col
     ));
     let bar = paint.gutter("|");
+    if source.is_empty() {
+        // No text to show (an empty file, or a path that is not a regular file).
+        if let Some(label) = &diagnostic.label {
+            out.push_str(&format!("{pad} {} {label}\n", paint.gutter("=")));
+        }
+        if let Some(help) = &diagnostic.help {
+            out.push_str(&format!("{pad} {} help: {help}\n", paint.gutter("=")));
+        }
+        return out;
+    }
     out.push_str(&format!("{pad} {bar}\n"));
     let (line, first, count) = locate(source, span);
+    let (line, first, count) = shown_part(line, first, count);
+    let line = line.as_str();
     let prefix: String = line.chars().take(first).collect();
     let marked: String = line.chars().skip(first).take(count).collect();
     // Secrets in the line are overwritten in place (`*`): the carets below keep their columns.
@@ -152,6 +164,41 @@ fn render_one(file: &Path, source: &str, diagnostic: &Diagnostic, paint: Paint) 
         out.push_str(&format!("{pad} {} help: {help}\n", paint.gutter("=")));
     }
     out
+}
+
+/// Most characters of a source line shown; a longer line is shown as a window around the span.
+const MAX_SHOWN: usize = 120;
+
+/// What to show of a source line: control characters as their visible pictures (`␀` for NUL),
+/// and of a line longer than [`MAX_SHOWN`] characters a window around the marked characters,
+/// cut with `…`; with the marked part's new start and length.
+fn shown_part(line: &str, first: usize, count: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line
+        .chars()
+        .map(|c| match c {
+            '\t' => c,
+            '\0'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('?'),
+            '\u{7f}' => '\u{2421}',
+            '\u{80}'..='\u{9f}' => '\u{fffd}',
+            _ => c,
+        })
+        .collect();
+    if chars.len() <= MAX_SHOWN {
+        return (chars.into_iter().collect(), first, count);
+    }
+    let start = first.saturating_sub(MAX_SHOWN / 3);
+    let end = (start + MAX_SHOWN).min(chars.len());
+    let start = end.saturating_sub(MAX_SHOWN).min(start);
+    let count = count.min(end.saturating_sub(first)).max(1);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, first - start + usize::from(start > 0), count)
 }
 
 /// The source line of `span`, the character index the span starts at on it, and how many of its
@@ -254,6 +301,46 @@ error: unknown field `respnse` in stub 1 of mock `erp`
         assert_eq!(
             text,
             "error: first\n --> f.yaml:1:5\n  |\n1 | a: 1\n  |     ^\n\nerror: second\n --> f.yaml\n  = help: try again\n"
+        );
+    }
+
+    #[test]
+    fn long_lines_show_a_window_and_control_characters_their_pictures() {
+        let source = format!("key: {}bad{}\n", "x".repeat(500), "y".repeat(500));
+        let diagnostic = Diagnostic::new("bad", Some(span_of(&source, "bad")));
+        let text = render(Path::new("f.yaml"), &source, &[diagnostic], false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[3].chars().count() < MAX_SHOWN + 10, "{text}");
+        assert!(
+            lines[3].starts_with("1 | …x") && lines[3].ends_with("y…"),
+            "{text}"
+        );
+        let column = |line: &str, needle: &str| line[..line.find(needle).unwrap()].chars().count();
+        assert_eq!(column(lines[4], "^"), column(lines[3], "bad"), "{text}");
+        assert_eq!(lines[4].matches('^').count(), 3, "{text}");
+
+        let source = "a: \"t\0\"\n";
+        let diagnostic = Diagnostic::new("nul", Some(span_of(source, "\0")));
+        let text = render(Path::new("f.yaml"), source, &[diagnostic], false);
+        assert!(
+            text.contains("1 | a: \"t\u{2400}\"\n  |      ^\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_location_in_a_file_without_text_shows_no_source_line() {
+        let at = Span {
+            start: 0,
+            end: 0,
+            line: 1,
+            col: 1,
+        };
+        let diagnostic = Diagnostic::new("the file is empty", Some(at)).with_help("write one");
+        let text = render(Path::new("f.yaml"), "", &[diagnostic], false);
+        assert_eq!(
+            text,
+            "error: the file is empty\n --> f.yaml:1:1\n  = help: write one\n"
         );
     }
 

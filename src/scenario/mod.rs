@@ -7,6 +7,7 @@ mod convert;
 mod declared;
 pub mod diagnostic;
 pub(crate) mod duration;
+pub(crate) mod expression;
 pub mod model;
 pub(crate) mod paths;
 pub(crate) mod schema;
@@ -47,13 +48,91 @@ pub enum LoadError {
 
 /// Load and validate one scenario file. Files it names resolve relative to it and must stay
 /// inside `root` (see `paths::scenario_root`).
+///
+/// Only a regular file is read (a FIFO, a device or a socket is an error located at the file's
+/// start, and is never opened for reading), and at most one byte past [`MAX_INPUT_BYTES`].
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = match paths::read_regular(path, MAX_INPUT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(paths::ReadError::Io { path, source }) => return Err(LoadError::Io { path, source }),
+        Err(err @ paths::ReadError::NotRegular { .. }) => {
+            let start = model::Span {
+                start: 0,
+                end: 0,
+                line: 1,
+                col: 1,
+            };
+            return Err(LoadError::Invalid {
+                path: path.to_path_buf(),
+                source_text: String::new(),
+                diagnostics: vec![
+                    Diagnostic::new(err.to_string(), Some(start))
+                        .with_help("a scenario is a YAML file: name a file, or a folder of them"),
+                ],
+            });
+        }
+    };
     let root = paths::scenario_root(path);
     load_bytes(path, &root, &bytes)
+}
+
+/// The scenarios among `scenarios` (in the order they were loaded) whose id an earlier one
+/// already has: one error each, located at its `id:` value, whose help says where the first one
+/// is. Ids name snapshot files, so each must be unique in a suite.
+pub(crate) fn duplicate_ids(scenarios: &[&Scenario]) -> Vec<LoadError> {
+    let mut first: std::collections::HashMap<&str, &Scenario> = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for &scenario in scenarios {
+        let Some(earlier) = first.get(scenario.id.as_str()) else {
+            first.insert(&scenario.id, scenario);
+            continue;
+        };
+        let (source_text, span) = id_location(&scenario.source.path);
+        let (_, first_span) = id_location(&earlier.source.path);
+        let diagnostic = Diagnostic::new(format!("duplicate id `{}`", scenario.id), Some(span))
+            .with_label(format!(
+                "also the id of `{}`",
+                earlier.source.path.display()
+            ))
+            .with_help(format!(
+                "the first `{}` is at {}:{}:{}; ids name snapshot files, so each must be unique",
+                scenario.id,
+                earlier.source.path.display(),
+                first_span.line,
+                first_span.col
+            ));
+        errors.push(LoadError::Invalid {
+            path: scenario.source.path.clone(),
+            source_text,
+            diagnostics: vec![diagnostic],
+        });
+    }
+    errors
+}
+
+/// The text of the scenario file `path` and where its `id:` value is (its start when the file
+/// no longer reads as a scenario).
+fn id_location(path: &Path) -> (String, model::Span) {
+    let start = model::Span {
+        start: 0,
+        end: 0,
+        line: 1,
+        col: 1,
+    };
+    let Ok(bytes) = paths::read_regular(path, MAX_INPUT_BYTES) else {
+        return (String::new(), start);
+    };
+    let span = yaml::parse(&bytes).ok().and_then(|node| match node.kind {
+        yaml::NodeKind::Mapping(entries) => entries
+            .into_iter()
+            .find(|(key, _)| key.text() == Some("id"))
+            .map(|(_, value)| value.span),
+        _ => None,
+    });
+    (
+        String::from_utf8_lossy(&bytes).into_owned(),
+        span.unwrap_or(start),
+    )
 }
 
 /// Load and validate scenario text already read from `path`; files it names resolve relative to

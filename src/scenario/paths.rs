@@ -1,10 +1,14 @@
-//! Resolution of files a scenario names: relative to the scenario, never outside its root.
+//! Resolution of files a scenario names: relative to the scenario, never outside its root; and
+//! the one way reenact reads a scenario or a file it names.
 //!
 //! [`scenario_root`] finds the folder a scenario's files must stay inside; [`resolve`] turns a
 //! name written in the scenario into a path, rejecting absolute names, `..` that leaves the root
-//! and symlinks that point out of it, and returns a [`PathError`] saying which.
+//! and symlinks that point out of it, and returns a [`PathError`] saying which. [`read_regular`]
+//! reads regular files only (a FIFO would block, `/dev/zero` never ends) and at most one byte
+//! past a size limit, whatever the file's metadata says.
 
-use std::io;
+use std::fs::{FileType, Metadata};
+use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
 /// The project marker file that makes a folder a scenario root.
@@ -53,6 +57,105 @@ pub(crate) enum PathError {
         #[source]
         source: io::Error,
     },
+}
+
+/// Largest file a scenario may name (`body_file`, `json_file`), in bytes (8 MiB).
+pub(crate) const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Most bytes the files a scenario names may add up to, each counted every time it is named
+/// (64 MiB): each use keeps its own copy.
+pub(crate) const MAX_FILES_TOTAL_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a file could not be read by [`read_regular`].
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The path is something other than a regular file.
+    #[error("`{}` is {kind}, not a regular file", path.display())]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is: `a FIFO (named pipe)`, `a folder`, `a character device`, ...
+        kind: &'static str,
+    },
+    /// The file could not be inspected, opened or read.
+    #[error("failed to read `{}`", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// What a file type is, for messages.
+pub(crate) fn describe(file_type: FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_symlink() {
+        "a symlink"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
+/// Read the regular file `path` (symlinks followed), at most `limit + 1` bytes: a result longer
+/// than `limit` means the file is larger, and the caller says so.
+///
+/// Anything but a regular file is refused before it is opened (a FIFO would block until a
+/// writer came, a device such as `/dev/zero` never ends), and what was opened is checked again
+/// (opened non-blocking), in case the path changed in between. The size is never taken from
+/// the metadata alone: the read itself stops past the limit.
+pub(crate) fn read_regular(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+    let io_error = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let regular = |metadata: &Metadata| {
+        if metadata.is_file() {
+            Ok(())
+        } else {
+            Err(ReadError::NotRegular {
+                path: path.to_path_buf(),
+                kind: describe(metadata.file_type()),
+            })
+        }
+    };
+    regular(&std::fs::metadata(path).map_err(io_error)?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path).map_err(io_error)?;
+    let metadata = file.metadata().map_err(io_error)?;
+    regular(&metadata)?;
+    let capacity = usize::try_from(metadata.len()).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(capacity.min(limit.saturating_add(1)));
+    file.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    Ok(bytes)
 }
 
 /// The folder a scenario's files must stay inside: the nearest ancestor folder holding a
@@ -111,8 +214,18 @@ pub(crate) fn resolve(scenario_file: &Path, root: &Path, name: &str) -> Result<P
             root: root.to_path_buf(),
         });
     }
-    if std::fs::symlink_metadata(&joined).is_err() {
-        return Err(PathError::Missing { name: written });
+    // Only "not found" is missing: a file that exists but cannot be inspected says why.
+    match std::fs::symlink_metadata(&joined) {
+        Ok(_) => {}
+        Err(source) if source.kind() == io::ErrorKind::NotFound => {
+            return Err(PathError::Missing { name: written });
+        }
+        Err(source) => {
+            return Err(PathError::Io {
+                name: written,
+                source,
+            });
+        }
     }
     let real = match std::fs::canonicalize(&joined) {
         Ok(real) => real,
@@ -274,6 +387,35 @@ mod tests {
             resolve(&scenario, &root, ""),
             Err(PathError::Empty)
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reads_regular_files_only_and_stops_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("x.json");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = read_regular(&fifo, 10).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("x.json` is a FIFO (named pipe), not a regular file"),
+            "{err}"
+        );
+        let err = read_regular(dir.path(), 10).unwrap_err();
+        assert!(err.to_string().contains("is a folder"), "{err}");
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero")).unwrap();
+        let err = read_regular(&dir.path().join("zero"), 10).unwrap_err();
+        assert!(err.to_string().contains("is a character device"), "{err}");
+        fs::write(dir.path().join("big"), vec![b'x'; 100]).unwrap();
+        assert_eq!(read_regular(&dir.path().join("big"), 10).unwrap().len(), 11);
+        assert_eq!(
+            read_regular(&dir.path().join("big"), 100).unwrap().len(),
+            100
+        );
+        let err = read_regular(&dir.path().join("none"), 10).unwrap_err();
+        assert!(matches!(err, ReadError::Io { .. }), "{err}");
     }
 
     #[cfg(unix)]

@@ -21,6 +21,16 @@ use time::format_description::well_known::Rfc3339;
 
 use serde::{Serialize, Serializer};
 
+/// Most placeholders one template may hold.
+pub(crate) const MAX_PLACEHOLDERS: usize = 1000;
+
+/// Most filters one placeholder may apply.
+pub(crate) const MAX_FILTERS: usize = 16;
+
+/// Largest text a template may render to (16 MiB): a template repeating a large value (a
+/// request body, a capture) must not grow without bound.
+pub(crate) const MAX_RENDERED_BYTES: usize = 16 * 1024 * 1024;
+
 /// A parsed template string.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Template {
@@ -135,6 +145,12 @@ pub enum RenderError {
     /// A variable is not known.
     #[error(transparent)]
     Unknown(#[from] UnknownVariable),
+    /// The rendered text would be larger than 16 MiB.
+    #[error("template `{template}` renders to more than {MAX_RENDERED_BYTES} bytes (16 MiB)")]
+    TooLarge {
+        /// The template source.
+        template: String,
+    },
     /// A filter could not use its input.
     #[error("filter `{filter}` cannot use `{value}` in template `{template}`: {reason}")]
     Filter {
@@ -184,7 +200,14 @@ impl Template {
         let mut parts = Vec::new();
         let mut rest = source;
         let mut consumed = 0;
+        let mut placeholders = 0;
         while let Some(open) = rest.find("{{") {
+            if placeholders == MAX_PLACEHOLDERS {
+                return Err(TemplateSyntaxError::new(
+                    format!("more than {MAX_PLACEHOLDERS} placeholders in one template"),
+                    consumed + open,
+                ));
+            }
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_string()));
             }
@@ -224,11 +247,18 @@ impl Template {
             let filters = pieces
                 .map(|(start, text)| parse_filter(text, inner_offset + start))
                 .collect::<Result<Vec<_>, _>>()?;
+            if filters.len() > MAX_FILTERS {
+                return Err(TemplateSyntaxError::new(
+                    format!("more than {MAX_FILTERS} filters in one placeholder"),
+                    filters[MAX_FILTERS].offset,
+                ));
+            }
             parts.push(Part::Var(Var {
                 path,
                 offset: name_offset,
                 filters,
             }));
+            placeholders += 1;
             let advance = open + 2 + close + 2;
             consumed += advance;
             rest = &rest[advance..];
@@ -291,6 +321,11 @@ impl Template {
             match part {
                 Part::Literal(text) => out.push_str(text),
                 Part::Var(var) => out.push_str(&self.render_var(var, vars)?),
+            }
+            if out.len() > MAX_RENDERED_BYTES {
+                return Err(RenderError::TooLarge {
+                    template: self.source.clone(),
+                });
             }
         }
         Ok(out)
@@ -541,6 +576,38 @@ mod tests {
             "export_id" => Some("42".to_string()),
             _ => None,
         }
+    }
+
+    #[test]
+    fn templates_are_bounded() {
+        let many = "{{ a }}".repeat(MAX_PLACEHOLDERS);
+        assert!(Template::parse(&many).is_ok());
+        let err = Template::parse(&format!("{many}{{{{ b }}}}")).unwrap_err();
+        assert_eq!(err.offset, many.len());
+        assert!(err.message.contains("more than 1000 placeholders"), "{err}");
+        let filters = format!("{{{{ now{} }}}}", " | upper".repeat(MAX_FILTERS + 1));
+        let err = Template::parse(&filters).unwrap_err();
+        assert!(err.message.contains("more than 16 filters"), "{err}");
+        // A date format nested 5,000 deep is an error, not a crash, on a worker's 2 MiB stack.
+        let format = format!(
+            "{{{{ now | date(\"{}[year]{}\") }}}}",
+            "[optional [".repeat(5000),
+            "]]".repeat(5000)
+        );
+        let parsed = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || Template::parse(&format).is_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(parsed);
+        let big = "x".repeat(1 << 20);
+        let template = Template::parse(&"{{ big }}".repeat(17)).unwrap();
+        let lookup = |_: &[String]| Some(big.clone());
+        assert!(matches!(
+            template.render(&lookup),
+            Err(RenderError::TooLarge { .. })
+        ));
     }
 
     #[test]

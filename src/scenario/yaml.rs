@@ -2,8 +2,12 @@
 //!
 //! [`parse`] drives the `saphyr-parser` event stream into a [`Node`] tree where every node keeps
 //! its [`Span`] (byte offsets, 1-based line and column). Anchors and aliases are expanded while the
-//! tree is built, so later stages never see them; the expansion is bounded by [`MAX_NODES`], which
-//! turns an alias bomb ("billion laughs") into an error instead of a hang. Plain scalars keep their
+//! tree is built, so later stages never see them; the expansion is bounded by [`MAX_NODES`] and
+//! [`MAX_EXPANDED_BYTES`], which turn an alias bomb ("billion laughs", or a large scalar aliased
+//! many times) into an error at the alias that crosses the budget instead of a hang or an
+//! exhausted memory. Every problem is located: an empty file at its start, a file over the size
+//! limit where the limit falls, a control character YAML forbids where it is, an unclosed `[` or
+//! `{` where it opens. Plain scalars keep their
 //! text and are typed per the YAML 1.2 core schema only on request ([`Node::scalar`]), so the
 //! conversion can say "expected a string, found an integer". Problems are [`Diagnostic`]s.
 //!
@@ -24,6 +28,10 @@ pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
 pub(crate) const MAX_DEPTH: usize = 64;
 /// Most nodes a document may hold once aliases are expanded.
 pub(crate) const MAX_NODES: usize = 100_000;
+/// Most bytes of scalar text a document may hold once aliases are expanded (4 MiB, four times
+/// [`MAX_INPUT_BYTES`]): the node budget alone let one 600 KB scalar aliased 99,000 times grow
+/// to gigabytes.
+pub(crate) const MAX_EXPANDED_BYTES: usize = 4 * MAX_INPUT_BYTES;
 
 /// One YAML node and where it is in the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +109,21 @@ impl Node {
         match self.scalar() {
             Some(Scalar::Str(text)) => Some(text),
             _ => None,
+        }
+    }
+
+    /// Whether the node is a plain scalar of decimal digits with an optional sign, whatever its
+    /// size: `99999999999999999999999` is an integer out of range, not "a number".
+    pub(crate) fn is_integer_text(&self) -> bool {
+        match &self.kind {
+            NodeKind::Scalar {
+                text,
+                style: Style::Plain,
+            } => {
+                let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => false,
         }
     }
 
@@ -187,16 +210,89 @@ fn is_core_float(text: &str) -> bool {
 /// syntax errors and encoding errors stop parsing at once.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Node, Vec<Diagnostic>> {
     if bytes.len() > MAX_INPUT_BYTES {
-        return Err(vec![Diagnostic::new(
-            format!(
-                "the file is {} bytes, more than the limit of {MAX_INPUT_BYTES} bytes (1 MiB)",
-                bytes.len()
-            ),
-            None,
-        )]);
+        return Err(vec![too_large(bytes)]);
     }
     let text = std::str::from_utf8(bytes).map_err(|err| vec![utf8_error(bytes, &err)])?;
+    if let Some(diagnostic) = forbidden_character(text) {
+        return Err(vec![diagnostic]);
+    }
     Builder::new(text).run()
+}
+
+/// The span of the byte at `offset` of `bytes` (read lossily where it is not UTF-8).
+pub(crate) fn span_at(bytes: &[u8], offset: usize) -> Span {
+    let offset = offset.min(bytes.len());
+    let line_start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    let line = bytes[..line_start].iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = String::from_utf8_lossy(&bytes[line_start..offset])
+        .chars()
+        .count()
+        + 1;
+    Span {
+        start: offset,
+        end: (offset + 1).min(bytes.len()),
+        line,
+        col,
+    }
+}
+
+/// A file over [`MAX_INPUT_BYTES`], located where the limit falls. `bytes` may be a prefix of
+/// the file: a reader stops one byte past the limit.
+fn too_large(bytes: &[u8]) -> Diagnostic {
+    Diagnostic::new(
+        format!("the file is larger than the limit of {MAX_INPUT_BYTES} bytes (1 MiB)"),
+        Some(span_at(bytes, MAX_INPUT_BYTES)),
+    )
+    .with_label("the limit is reached here")
+    .with_help("a scenario is a short text: move large payloads to `body_file` or `json_file`")
+}
+
+/// Whether YAML forbids the character anywhere in a file: C0 controls but tab, line feed and
+/// carriage return; DEL; C1 controls but NEL; the noncharacters U+FFFE and U+FFFF (YAML 1.2,
+/// `c-printable`).
+fn is_forbidden(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\r' | '\u{85}' => false,
+        '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => true,
+        _ => false,
+    }
+}
+
+/// The first character YAML forbids in `text` (a NUL byte, an escape character…), as one
+/// diagnostic saying how many there are: the scanner would report each with its own noise.
+fn forbidden_character(text: &str) -> Option<Diagnostic> {
+    let (offset, c) = text.char_indices().find(|&(_, c)| is_forbidden(c))?;
+    let others = text[offset + c.len_utf8()..]
+        .chars()
+        .filter(|&c| is_forbidden(c))
+        .count();
+    let name = match c {
+        '\0' => "a NUL byte".to_string(),
+        '\u{1b}' => "an escape character".to_string(),
+        '\u{7f}' => "a DEL character".to_string(),
+        _ => format!("the control character U+{:04X}", u32::from(c)),
+    };
+    let mut span = span_at(text.as_bytes(), offset);
+    span.end = offset + c.len_utf8();
+    let label = match others {
+        0 => "not allowed in YAML".to_string(),
+        1 => "not allowed in YAML (1 more follows)".to_string(),
+        n => format!("not allowed in YAML ({n} more follow)"),
+    };
+    Some(
+        Diagnostic::new(
+            format!(
+                "the file holds {name} (line {}, column {}): YAML text may not contain control characters",
+                span.line, span.col
+            ),
+            Some(span),
+        )
+        .with_label(label)
+        .with_help("remove it; in a double-quoted string, write it as an escape such as `\\0` or `\\x1b`"),
+    )
 }
 
 fn utf8_error(bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
@@ -225,6 +321,7 @@ struct Frame {
     span: Span,
     anchor: usize,
     nodes_before: usize,
+    bytes_before: usize,
     content: FrameContent,
 }
 
@@ -237,10 +334,12 @@ enum FrameContent {
     },
 }
 
-/// An anchored node kept for its aliases, with its size and height for the budgets.
+/// An anchored node kept for its aliases, with its size (nodes and scalar bytes) and height for
+/// the budgets.
 struct Anchored {
     node: Node,
     nodes: usize,
+    bytes: usize,
     height: usize,
 }
 
@@ -251,6 +350,8 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
+    /// Bytes of scalar text so far, aliases expanded.
+    bytes: usize,
     documents: usize,
     root: Option<Node>,
     errors: Vec<Diagnostic>,
@@ -270,6 +371,7 @@ impl<'a> Builder<'a> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
+            bytes: 0,
             documents: 0,
             root: None,
             errors: Vec::new(),
@@ -306,10 +408,10 @@ impl<'a> Builder<'a> {
                         line: marker.line(),
                         col: marker.col() + 1,
                     };
-                    self.errors.push(Diagnostic::new(
-                        format!("invalid YAML: {}", err.info()),
-                        Some(span),
-                    ));
+                    let diagnostic = self.unclosed(span, err.info()).unwrap_or_else(|| {
+                        Diagnostic::new(format!("invalid YAML: {}", err.info()), Some(span))
+                    });
+                    self.errors.push(diagnostic);
                     return Err(self.errors);
                 }
             };
@@ -322,12 +424,38 @@ impl<'a> Builder<'a> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        self.root.ok_or_else(|| {
-            vec![
-                Diagnostic::new("the file is empty", None)
-                    .with_help("a scenario is a mapping with at least `id`, `title` and `flow`"),
-            ]
-        })
+        let text = self.text;
+        self.root.ok_or_else(|| vec![empty(text)])
+    }
+
+    /// A syntax error inside a flow collection (`[` or `{`) opened on an earlier line: most
+    /// likely it was never closed, and the parser only notices at the end of the file or at the
+    /// next block key. Report it where it opens, with what the parser said and where.
+    fn unclosed(&self, at: Span, info: &str) -> Option<Diagnostic> {
+        let frame = self.stack.last()?;
+        let open = self.text.get(frame.span.start..)?.chars().next()?;
+        let close = match open {
+            '[' => ']',
+            '{' => '}',
+            _ => return None,
+        };
+        if frame.span.line >= at.line {
+            return None;
+        }
+        Some(
+            Diagnostic::new(
+                format!("unclosed `{open}`: expected `{close}`"),
+                Some(Span {
+                    end: frame.span.start + 1,
+                    ..frame.span
+                }),
+            )
+            .with_label(format!("this `{open}` is never closed"))
+            .with_help(format!(
+                "the YAML parser stopped at line {}, column {}: {info}",
+                at.line, at.col
+            )),
+        )
     }
 
     /// Handle one event; an `Err` is fatal.
@@ -352,15 +480,22 @@ impl<'a> Builder<'a> {
                 if self.nodes + anchored.nodes > MAX_NODES {
                     return Err(too_many_nodes(span));
                 }
+                if self.bytes + anchored.bytes > MAX_EXPANDED_BYTES {
+                    return Err(too_many_bytes(span, anchored.bytes));
+                }
                 if self.stack.len() + anchored.height > MAX_DEPTH {
                     return Err(too_deep(span));
                 }
                 self.nodes += anchored.nodes;
+                self.bytes += anchored.bytes;
                 let node = anchored.node.clone();
                 self.complete(node);
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(span)?;
+                // Unquoting never makes text longer than its source, which the input budget
+                // bounds; only aliases can cross this one.
+                self.bytes += text.len();
                 // saphyr may count the whitespace after a scalar in flow context as part of it.
                 let raw = self.text.get(span.start..span.end).unwrap_or_default();
                 let span = Span {
@@ -391,6 +526,7 @@ impl<'a> Builder<'a> {
                         Anchored {
                             node: node.clone(),
                             nodes: 1,
+                            bytes: text_len(&node),
                             height: 0,
                         },
                     );
@@ -430,6 +566,7 @@ impl<'a> Builder<'a> {
                         Anchored {
                             node: node.clone(),
                             nodes: self.nodes - frame.nodes_before,
+                            bytes: self.bytes - frame.bytes_before,
                             height,
                         },
                     );
@@ -469,6 +606,7 @@ impl<'a> Builder<'a> {
             span,
             anchor,
             nodes_before: self.nodes - 1,
+            bytes_before: self.bytes,
             content,
         });
         Ok(())
@@ -523,6 +661,47 @@ fn too_many_nodes(span: Span) -> Diagnostic {
     )
     .with_label("limit reached here")
     .with_help("aliases are expanded; an alias of an alias multiplies the size (alias bomb)")
+}
+
+fn too_many_bytes(span: Span, alias_bytes: usize) -> Diagnostic {
+    Diagnostic::new(
+        format!("the document expands to more than {MAX_EXPANDED_BYTES} bytes of text (4 MiB)"),
+        Some(span),
+    )
+    .with_label(format!("this alias adds {alias_bytes} more bytes"))
+    .with_help("aliases are expanded: each one copies its anchor's text")
+}
+
+/// A file with no YAML node: empty, blank, or only comments; located at its start.
+fn empty(text: &str) -> Diagnostic {
+    let what = if text.is_empty() {
+        "the file is empty"
+    } else if text.trim().is_empty() {
+        "the file holds only whitespace"
+    } else if text
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+    {
+        "the file holds only comments"
+    } else {
+        "the file holds no YAML node"
+    };
+    Diagnostic::new(
+        format!("{what}: a scenario needs at least `id`, `title` and `flow`"),
+        Some(Span {
+            start: 0,
+            end: 0,
+            line: 1,
+            col: 1,
+        }),
+    )
+    .with_label("no scenario here")
+    .with_help("start from `id: my-incident`, `title: …` and a `flow:` with one step")
+}
+
+/// Length of a scalar's text; 0 for a list or mapping.
+fn text_len(node: &Node) -> usize {
+    node.text().map_or(0, str::len)
 }
 
 fn too_deep(span: Span) -> Diagnostic {
@@ -645,16 +824,16 @@ mod tests {
     #[test]
     fn rejects_what_the_budgets_and_format_forbid() {
         assert!(first_error(b"").contains("empty"));
-        assert!(first_error(b"# only a comment\n").contains("empty"));
+        assert!(first_error(b"# only a comment\n").contains("only comments"));
         assert!(first_error(b"a: 1\n---\nb: 2\n").contains("second"));
         assert!(first_error(b"a: 1\na: 2\n").contains("duplicate key `a`"));
         assert!(first_error(b"a: !custom 1\n").contains("unsupported tag `!custom`"));
-        assert!(first_error(b"a: [1\n").contains("invalid YAML"));
+        assert!(first_error(b"a: b: c\n").contains("invalid YAML"));
         assert!(first_error(b"a: \xff\n").contains("byte offset 3 (line 1, column 4)"));
         let deep = "[".repeat(100) + &"]".repeat(100);
         assert!(first_error(deep.as_bytes()).contains("nesting deeper"));
         let big = vec![b'#'; MAX_INPUT_BYTES + 1];
-        assert!(first_error(&big).contains("more than the limit"));
+        assert!(first_error(&big).contains("larger than the limit"));
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
             .iter()
@@ -663,6 +842,117 @@ mod tests {
             bomb.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         assert!(first_error(bomb.as_bytes()).contains("more than 100000 nodes"));
+    }
+
+    #[test]
+    fn empty_files_are_located_at_their_start_and_say_what_they_hold() {
+        for (text, what) in [
+            ("", "the file is empty"),
+            ("  \n\n\t\n", "only whitespace"),
+            ("# a\n  # b\n\n", "only comments"),
+        ] {
+            let errors = parse(text.as_bytes()).unwrap_err();
+            assert_eq!(errors.len(), 1);
+            assert!(errors[0].message.contains(what), "{:?}", errors[0]);
+            assert!(errors[0].message.contains("`id`, `title` and `flow`"));
+            let span = errors[0].span.expect("located");
+            assert_eq!((span.line, span.col), (1, 1));
+        }
+    }
+
+    #[test]
+    fn an_unclosed_flow_collection_is_reported_where_it_opens() {
+        for (text, open, line, col) in [
+            ("a: 1\nb: [x, y,\n\nc: 2\n", '[', 2, 4),
+            ("a:\n  b: { x: 1,\n  c: 2\nd: 3\n", '{', 2, 6),
+            ("a: [1, [2, 3]\n", '[', 1, 4),
+        ] {
+            let errors = parse(text.as_bytes()).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(
+                errors[0].message,
+                format!(
+                    "unclosed `{open}`: expected `{}`",
+                    if open == '[' { ']' } else { '}' }
+                ),
+                "{text:?}"
+            );
+            let span = errors[0].span.expect("located");
+            assert_eq!((span.line, span.col), (line, col), "{text:?}");
+            assert!(
+                errors[0]
+                    .help
+                    .as_deref()
+                    .unwrap()
+                    .contains("stopped at line")
+            );
+        }
+    }
+
+    #[test]
+    fn control_characters_are_one_located_error() {
+        let mut text = b"id: a\ntitle: \"t".to_vec();
+        text.extend([0; 50]);
+        text.extend(b"\"\nflow: []\n");
+        let errors = parse(&text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .message
+                .starts_with("the file holds a NUL byte (line 2, column 10)"),
+            "{:?}",
+            errors[0]
+        );
+        assert_eq!(
+            errors[0].label.as_deref(),
+            Some("not allowed in YAML (49 more follow)")
+        );
+        let span = errors[0].span.unwrap();
+        assert_eq!((span.start, span.line, span.col), (15, 2, 10));
+        assert!(first_error("a: \u{1b}[31m\n".as_bytes()).contains("an escape character"));
+        assert!(first_error("a: x\u{9b}\n".as_bytes()).contains("U+009B"));
+        // Tab, CR and NEL are allowed.
+        assert!(
+            parse("a: \"\tb\"\r\nc: \"x\u{85}\"\n".as_bytes()).is_ok(),
+            "{:?}",
+            parse("a: \"\tb\"\r\nc: \"x\u{85}\"\n".as_bytes())
+        );
+    }
+
+    #[test]
+    fn an_oversized_file_is_located_where_the_limit_falls() {
+        let mut bytes = b"id: big\n".to_vec();
+        bytes.resize(MAX_INPUT_BYTES + 1, b'#');
+        let errors = parse(&bytes).unwrap_err();
+        let span = errors[0].span.expect("located");
+        assert_eq!(
+            (span.start, span.line, span.col),
+            (MAX_INPUT_BYTES, 2, MAX_INPUT_BYTES - 8 + 1)
+        );
+    }
+
+    /// Regression (issue 11): a 600 KB anchored scalar aliased 99,000 times reached 3.7 GB.
+    #[test]
+    fn aliases_of_a_large_scalar_stop_at_the_expanded_bytes_budget() {
+        let mut text = format!("a: &a \"{}\"\nb: [", "x".repeat(600_000));
+        for _ in 0..99_000 {
+            text.push_str("*a,");
+        }
+        text.push_str("]\n");
+        let errors = parse(text.as_bytes());
+        let errors = errors.unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .message
+                .contains("more than 4194304 bytes of text"),
+            "{:?}",
+            errors[0]
+        );
+        let span = errors[0].span.unwrap();
+        // The sixth alias crosses 4 MiB (the anchor itself holds 600,000 bytes).
+        assert_eq!(span.line, 2);
+        assert_eq!(span.col, 5 + 5 * 3);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use reenact::scenario::{self, LoadError, diagnostic};
 
+use crate::support;
+
 const VALID: &str = "tests/fixtures/valid";
 const INVALID: &str = "tests/fixtures/invalid";
 const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/snapshots");
@@ -62,7 +64,14 @@ fn invalid(name: &str) {
 
 /// Invalid inputs that are made by the tests below, not read from a fixture file (too deep, not
 /// UTF-8, too large, a symlink): their snapshots have no fixture.
-const MADE_BY_TESTS: &[&str] = &["deeply_nested", "not_utf8", "too_large", "symlink_escape"];
+const MADE_BY_TESTS: &[&str] = &[
+    "deeply_nested",
+    "not_utf8",
+    "too_large",
+    "symlink_escape",
+    "alias_expanded_bytes",
+    "special_files",
+];
 
 /// Every fixture under `tests/fixtures/valid` loads and its parsed scenario matches its snapshot.
 #[test]
@@ -184,6 +193,65 @@ fn invalid_too_large() {
     bytes.resize(scenario::MAX_INPUT_BYTES + 1, b'#');
     let rendered = invalid_bytes("too_large", &bytes);
     insta::assert_snapshot!("invalid__too_large", rendered);
+}
+
+/// Regression (issue 11): a 600 KB anchored scalar aliased 99,000 times grew to 3.7 GB and
+/// aborted; the expanded-bytes budget stops it at the alias that crosses 4 MiB.
+#[test]
+fn invalid_alias_expanded_bytes() {
+    let rendered = invalid_bytes("alias_expanded_bytes", &support::alias_bomb_bytes());
+    insta::assert_snapshot!("invalid__alias_expanded_bytes", rendered);
+}
+
+/// Regression (issue 11): a `json_file` that is a FIFO blocked forever, a 600 MB `body_file` was
+/// read whole, a link to `/dev/zero` grew without limit. Each is now an error at the scalar
+/// naming it, saying what the path is, and nothing is read from a file that is not regular.
+#[cfg(unix)]
+#[test]
+fn invalid_special_files() {
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    support::make_fifo(&dir.join("pipe.json"));
+    std::fs::create_dir(dir.join("folder.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.txt")).unwrap();
+    // Sparse: 600 MB on paper, nothing on disk.
+    let huge = std::fs::File::create(dir.join("huge.bin")).unwrap();
+    huge.set_len(600_000_000).unwrap();
+    std::fs::write(dir.join("reenact.toml"), "").unwrap();
+    let scenario = dir.join("special_files.yaml");
+    std::fs::write(
+        &scenario,
+        "id: special-files\ntitle: files that are not regular or too large\nflow:\n  \
+         - request: { method: POST, path: /a, json_file: pipe.json }\n  \
+         - request: { method: POST, path: /b, json_file: folder.json }\n  \
+         - request: { method: POST, path: /c, body_file: zero.txt }\n  \
+         - request: { method: POST, path: /d, body_file: huge.bin }\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let Err(LoadError::Invalid {
+        source_text,
+        diagnostics,
+        ..
+    }) = scenario::load(&scenario)
+    else {
+        panic!("special files must be errors")
+    };
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    let rendered = diagnostic::render(
+        Path::new("special_files.yaml"),
+        &source_text,
+        &diagnostics,
+        false,
+    );
+    let root = regex_escape(&dir.display().to_string());
+    insta::with_settings!({ filters => vec![(root.as_str(), "[ROOT]")] }, {
+        insta::assert_snapshot!("invalid__special_files", rendered);
+    });
 }
 
 #[cfg(unix)]

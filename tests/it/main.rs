@@ -9,12 +9,15 @@
 mod support;
 
 mod cli;
+#[cfg(unix)]
+mod corpus;
 mod docker;
 mod engine;
 mod faults;
 mod format;
 mod kill_trials;
 mod layers;
+mod properties;
 mod provider_intacct;
 mod provider_quickbooks;
 mod provider_sage;

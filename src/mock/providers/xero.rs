@@ -773,6 +773,13 @@ fn validate(
                     }
                 }
             }
+            if totals(fields, settings).is_none() {
+                // reenact's message: the fake cannot hold the amount (Xero's limits are lower).
+                errors.push(
+                    "The invoice amounts are too large: a line amount or total exceeds 79228162514264337593543950335"
+                        .to_owned(),
+                );
+            }
             // A currency the organisation does not subscribe to is refused [XERO-RESEARCH] §7.13.
             if let (Some(subscribed), Some(currency)) = (&settings.currencies, text("CurrencyCode"))
                 && !subscribed.iter().any(|code| code == currency)
@@ -846,17 +853,23 @@ fn line_items(fields: &Map<String, Value>) -> impl Iterator<Item = &Value> {
         .flatten()
 }
 
-/// Xero's totals of an invoice [XERO-RESEARCH] §7.14: each line's `LineAmount` (quantity × unit
-/// amount, to cents) and `TaxAmount` (to cents, per line: a line's own `TaxAmount` wins, else its
-/// account's `tax_rate` on the line, inclusive or exclusive as `LineAmountTypes` says, default
-/// `Exclusive`), then `SubTotal`, `TotalTax` and `Total` as sums of the rounded lines, with
-/// `AmountDue` = `Total`, `AmountPaid` 0 and `Status` `DRAFT` unless given.
-fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
+/// An invoice's computed amounts: each line's `LineAmount` and `TaxAmount`, the sums of the
+/// lines' net amounts and taxes, and the total.
+struct Totals {
+    lines: Vec<(Decimal, Decimal)>,
+    net: Decimal,
+    tax: Decimal,
+    total: Decimal,
+}
+
+/// The amounts [`add_totals`] writes, or `None` when one is beyond what a [`Decimal`] holds
+/// (about 7.9 × 10^28: the product of two 20-digit amounts is): `validate` refuses such an
+/// invoice instead of overflowing.
+fn totals(fields: &Map<String, Value>, settings: &XeroSettings) -> Option<Totals> {
     let kind = fields
         .get("LineAmountTypes")
         .and_then(Value::as_str)
-        .unwrap_or("Exclusive")
-        .to_owned();
+        .unwrap_or("Exclusive");
     let rate_of = |line: &Value| -> Decimal {
         let code = line.get("AccountCode").and_then(Value::as_str);
         settings
@@ -868,43 +881,73 @@ fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
             .and_then(money::parse_text)
             .unwrap_or_default()
     };
-    let (mut net_total, mut tax_total) = (Decimal::ZERO, Decimal::ZERO);
-    if let Some(Value::Array(lines)) = fields.get_mut("LineItems") {
-        for line in lines.iter_mut() {
-            let quantity = line
-                .get("Quantity")
+    let mut totals = Totals {
+        lines: Vec::new(),
+        net: Decimal::ZERO,
+        tax: Decimal::ZERO,
+        total: Decimal::ZERO,
+    };
+    for line in line_items(fields) {
+        let quantity = line
+            .get("Quantity")
+            .and_then(money::parse)
+            .unwrap_or(Decimal::ONE);
+        let amount = match line.get("UnitAmount").and_then(money::parse) {
+            Some(unit) => money::cents(quantity.checked_mul(unit)?),
+            None => line
+                .get("LineAmount")
                 .and_then(money::parse)
-                .unwrap_or(Decimal::ONE);
-            let amount = match line.get("UnitAmount").and_then(money::parse) {
-                Some(unit) => money::cents(quantity * unit),
-                None => line
-                    .get("LineAmount")
-                    .and_then(money::parse)
-                    .unwrap_or_default(),
-            };
-            let rate = rate_of(line);
-            let tax = match line.get("TaxAmount").and_then(money::parse) {
-                Some(tax) => tax,
-                None => match kind.as_str() {
-                    "NoTax" => Decimal::ZERO,
-                    "Inclusive" => {
-                        money::cents_of_quotient(amount * rate, Decimal::ONE_HUNDRED + rate)
-                    }
-                    _ => money::cents_of_quotient(amount * rate, Decimal::ONE_HUNDRED),
-                },
-            };
-            let net = if kind == "Inclusive" {
-                amount - tax
-            } else {
-                amount
-            };
-            net_total += net;
-            tax_total += tax;
-            line["LineAmount"] = money::to_json(amount);
-            line["TaxAmount"] = money::to_json(tax);
+                .unwrap_or_default(),
+        };
+        let rate = rate_of(line);
+        let tax = match line.get("TaxAmount").and_then(money::parse) {
+            Some(tax) => tax,
+            None => match kind {
+                "NoTax" => Decimal::ZERO,
+                "Inclusive" => {
+                    money::cents_of_quotient(amount.checked_mul(rate)?, Decimal::ONE_HUNDRED + rate)
+                }
+                _ => money::cents_of_quotient(amount.checked_mul(rate)?, Decimal::ONE_HUNDRED),
+            },
+        };
+        let net = if kind == "Inclusive" {
+            amount.checked_sub(tax)?
+        } else {
+            amount
+        };
+        totals.net = totals.net.checked_add(net)?;
+        totals.tax = totals.tax.checked_add(tax)?;
+        totals.lines.push((amount, tax));
+    }
+    totals.total = totals.net.checked_add(totals.tax)?;
+    Some(totals)
+}
+
+/// Xero's totals of an invoice [XERO-RESEARCH] §7.14: each line's `LineAmount` (quantity × unit
+/// amount, to cents) and `TaxAmount` (to cents, per line: a line's own `TaxAmount` wins, else its
+/// account's `tax_rate` on the line, inclusive or exclusive as `LineAmountTypes` says, default
+/// `Exclusive`), then `SubTotal`, `TotalTax` and `Total` as sums of the rounded lines, with
+/// `AmountDue` = `Total`, `AmountPaid` 0 and `Status` `DRAFT` unless given.
+fn add_totals(fields: &mut Map<String, Value>, settings: &XeroSettings) {
+    // `validate` refused an invoice whose amounts overflow, so there are totals.
+    let Some(totals) = totals(fields, settings) else {
+        return;
+    };
+    if let Some(Value::Array(lines)) = fields.get_mut("LineItems") {
+        for (line, (amount, tax)) in lines.iter_mut().zip(&totals.lines) {
+            // Indexing a line that is not an object would panic.
+            if let Some(line) = line.as_object_mut() {
+                line.insert("LineAmount".to_owned(), money::to_json(*amount));
+                line.insert("TaxAmount".to_owned(), money::to_json(*tax));
+            }
         }
     }
-    let total = net_total + tax_total;
+    let Totals {
+        net: net_total,
+        tax: tax_total,
+        total,
+        ..
+    } = totals;
     fields.insert("SubTotal".to_owned(), money::to_json(net_total));
     fields.insert("TotalTax".to_owned(), money::to_json(tax_total));
     fields.insert("Total".to_owned(), money::to_json(total));
@@ -1178,6 +1221,33 @@ fn content_type(response: &Response<Bytes>) -> Option<&hyper::header::HeaderValu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (issue 11): the product of two 20-digit amounts overflowed `Decimal` and
+    /// panicked; now the invoice has no totals, and `validate` refuses it.
+    #[test]
+    fn amounts_beyond_a_decimal_have_no_totals() {
+        let settings: XeroSettings = serde_json::from_value(json!({ "tenants": [] })).unwrap();
+        let invoice = |quantity: &str, unit: &str| {
+            let value = json!({
+                "LineItems": [
+                    { "Quantity": quantity, "UnitAmount": unit },
+                    "not a line"
+                ]
+            });
+            value.as_object().cloned().unwrap()
+        };
+        let huge = "99999999999999999999";
+        assert!(totals(&invoice(huge, huge), &settings).is_none());
+        let mut fields = invoice(huge, huge);
+        add_totals(&mut fields, &settings);
+        assert!(!fields.contains_key("Total"));
+        let fits = totals(&invoice("2", "10.005"), &settings).unwrap();
+        assert_eq!(fits.total.to_string(), "20.01");
+        let mut fields = invoice("2", "10.005");
+        add_totals(&mut fields, &settings);
+        assert_eq!(fields["Total"], json!(20.01));
+        assert_eq!(fields["LineItems"][1], json!("not a line"));
+    }
 
     #[test]
     fn event_dates_are_utc_with_milliseconds_and_no_offset() {

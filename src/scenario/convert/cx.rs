@@ -64,6 +64,8 @@ pub(super) struct Cx<'a> {
     pub(super) xero_mocks: Vec<(String, bool)>,
     /// Mocks with `provider: quickbooks`, and whether they have a `verifier_token`.
     pub(super) quickbooks_mocks: Vec<(String, bool)>,
+    /// Bytes of the files named so far, each counted every time it is named.
+    pub(super) file_bytes: usize,
 }
 
 /// `a`, `b`, `c`: keys or words as a message lists them.

@@ -491,6 +491,9 @@ impl Cx<'_> {
                 Some(Scalar::Int(_) | Scalar::UInt(_)) => self
                     .integer(node, key, context, 0..=u64::MAX)
                     .map(CountRange::exactly),
+                _ if node.is_integer_text() => self
+                    .integer(node, key, context, 0..=u64::MAX)
+                    .map(CountRange::exactly),
                 _ => {
                     self.type_error(node, "an integer or `{ min, max }`", key, context);
                     None

@@ -1,6 +1,7 @@
 //! Files a scenario names (`body_file`, `json_file`): resolved inside the scenario root, read
-//! once at load time, and parsed as JSON or text, each failure reported at the scalar naming the
-//! file.
+//! once at load time (regular files only, within [`paths::MAX_FILE_BYTES`] each and
+//! [`paths::MAX_FILES_TOTAL_BYTES`] in all), and parsed as JSON or text, each failure reported at
+//! the scalar naming the file.
 
 use serde_json::Value;
 
@@ -46,16 +47,43 @@ impl Cx<'_> {
                 return None;
             }
         };
-        match std::fs::read(&resolved) {
-            Ok(bytes) => Some((name, bytes)),
-            Err(err) => {
-                self.error(Diagnostic::new(
-                    format!("failed to read `{name}`: {err}"),
+        let problem = match paths::read_regular(&resolved, paths::MAX_FILE_BYTES) {
+            Ok(bytes) if bytes.len() > paths::MAX_FILE_BYTES => Diagnostic::new(
+                format!(
+                    "`{name}` is larger than the limit of {} bytes (8 MiB)",
+                    paths::MAX_FILE_BYTES
+                ),
+                Some(node.span),
+            )
+            .with_label("file too large"),
+            Ok(bytes) if self.file_bytes + bytes.len() > paths::MAX_FILES_TOTAL_BYTES => {
+                Diagnostic::new(
+                    format!(
+                        "the files this scenario names add up to more than {} bytes (64 MiB)",
+                        paths::MAX_FILES_TOTAL_BYTES
+                    ),
                     Some(node.span),
-                ));
-                None
+                )
+                .with_label("the limit is crossed here")
+                .with_help("each time a file is named counts: share one stub instead of repeating a large file")
             }
-        }
+            Ok(bytes) => {
+                self.file_bytes += bytes.len();
+                return Some((name, bytes));
+            }
+            Err(paths::ReadError::NotRegular { kind, .. }) => Diagnostic::new(
+                format!("cannot use `{key}` {context}: `{name}` is {kind}, not a regular file"),
+                Some(node.span),
+            )
+            .with_label("not a regular file")
+            .with_help("name a regular file (a FIFO or a device could block or never end)"),
+            Err(paths::ReadError::Io { source, .. }) => Diagnostic::new(
+                format!("failed to read `{name}`: {source}"),
+                Some(node.span),
+            ),
+        };
+        self.error(problem);
+        None
     }
 
     pub(super) fn json_file(&mut self, node: &Node, key: &str, context: &str) -> Option<Value> {

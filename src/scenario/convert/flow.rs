@@ -306,7 +306,11 @@ impl Cx<'_> {
             None => Some(Vec::new()),
         };
         let headers = match fields.get("headers") {
-            Some(value) => self.template_map(value, "headers", context, scope),
+            Some(value) => {
+                let names_ok = self.header_fields(value, context);
+                self.template_map(value, "headers", context, scope)
+                    .filter(|_| names_ok)
+            }
             None => Some(Vec::new()),
         };
         let body_keys = ["json", "json_file", "body", "body_file"];

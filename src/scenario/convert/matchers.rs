@@ -165,6 +165,7 @@ impl Cx<'_> {
         }
         let mut headers = Vec::new();
         if let Some(value) = fields.get("headers") {
+            ok &= self.header_fields(value, context);
             match self.value_matchers(value, "headers", context) {
                 Some(matchers) => headers = matchers,
                 None => ok = false,

@@ -10,9 +10,23 @@ use serde_json::Value;
 use super::{Cx, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::duration;
+use crate::scenario::expression;
 use crate::scenario::model::{Pattern, SecretText};
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
+
+/// Whether `c` may be part of an HTTP token (RFC 9110, section 5.6.2): a header name.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// An expression as a message quotes it: at most 60 characters, then `…`.
+pub(super) fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(60) {
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+        None => text.into(),
+    }
+}
 
 /// `Parser(RanOutOfInput)` → `ran out of input`: sxd-xpath errors are nested enum variants.
 fn words(debug: &str) -> String {
@@ -172,6 +186,8 @@ impl Cx<'_> {
         let value = match node.scalar() {
             Some(Scalar::Int(n)) => u64::try_from(n).ok(),
             Some(Scalar::UInt(n)) => Some(n),
+            // Digits beyond 64 bits: an integer, out of any range.
+            _ if node.is_integer_text() => None,
             _ => {
                 self.type_error(node, "an integer", key, context);
                 return None;
@@ -180,7 +196,9 @@ impl Cx<'_> {
         match value.filter(|n| range.contains(n)) {
             Some(n) => Some(n),
             None => {
-                let allowed = if *range.end() == u64::MAX {
+                let too_low = node.text().is_some_and(|text| text.starts_with('-'))
+                    || value.is_some_and(|n| n < *range.start());
+                let allowed = if *range.end() == u64::MAX && too_low {
                     format!("at least {}", range.start())
                 } else {
                     format!("between {} and {}", range.start(), range.end())
@@ -257,14 +275,14 @@ impl Cx<'_> {
         } else {
             text.to_string()
         };
-        match regex::Regex::new(&source) {
+        match expression::regex(&source) {
             Ok(regex) => Some(Pattern(regex)),
             Err(err) => {
                 let detail = err.to_string();
                 let last = detail.lines().last().unwrap_or_default().trim();
                 let last = last.strip_prefix("error: ").unwrap_or(last);
                 self.error(
-                    Diagnostic::new(format!("invalid regex `{text}`"), Some(node.span))
+                    Diagnostic::new(format!("invalid regex `{}`", clip(text)), Some(node.span))
                         .with_label(last.to_string()),
                 );
                 None
@@ -272,13 +290,41 @@ impl Cx<'_> {
         }
     }
 
+    /// An expression over budget ([`expression`]), located inside the scalar where it can be.
+    fn expression_error(
+        &mut self,
+        node: &Node,
+        language: &str,
+        text: &str,
+        err: &expression::ExpressionError,
+    ) {
+        let span = self.inner_span(node, err.offset, err.len());
+        let mut diagnostic =
+            Diagnostic::new(format!("invalid {language} `{}`", clip(text)), Some(span))
+                .with_label(err.to_string());
+        if let Some(help) = err.help() {
+            diagnostic = diagnostic.with_help(help);
+        }
+        self.error(diagnostic);
+    }
+
     pub(super) fn jsonpath(&mut self, node: &Node, text: &str) -> Option<String> {
+        if let Err(err) = expression::check_jsonpath(text) {
+            self.expression_error(node, "JSONPath", text, &err);
+            return None;
+        }
         match serde_json_path::JsonPath::parse(text) {
             Ok(_) => Some(text.to_string()),
             Err(err) => {
-                let mut diagnostic =
-                    Diagnostic::new(format!("invalid JSONPath `{text}`"), Some(node.span))
-                        .with_label(format!("at position {}: {}", err.position(), err.message()));
+                let mut diagnostic = Diagnostic::new(
+                    format!("invalid JSONPath `{}`", clip(text)),
+                    Some(node.span),
+                )
+                .with_label(format!(
+                    "at position {}: {}",
+                    err.position(),
+                    err.message()
+                ));
                 if !text.starts_with('$') {
                     diagnostic = diagnostic.with_help("a JSONPath starts with `$`, e.g. `$.id`");
                 }
@@ -289,6 +335,10 @@ impl Cx<'_> {
     }
 
     pub(super) fn xpath(&mut self, node: &Node, text: &str) -> Option<String> {
+        if let Err(err) = expression::check_xpath(text) {
+            self.expression_error(node, "XPath", text, &err);
+            return None;
+        }
         match sxd_xpath::Factory::new().build(text) {
             Ok(Some(_)) => Some(text.to_string()),
             Ok(None) => {
@@ -297,7 +347,7 @@ impl Cx<'_> {
             }
             Err(err) => {
                 self.error(
-                    Diagnostic::new(format!("invalid XPath `{text}`"), Some(node.span))
+                    Diagnostic::new(format!("invalid XPath `{}`", clip(text)), Some(node.span))
                         .with_label(words(&format!("{err:?}"))),
                 );
                 None
@@ -381,6 +431,129 @@ impl Cx<'_> {
             }
         }
         out
+    }
+
+    /// Check the names and values of a `headers` mapping (its shape is read elsewhere): a name is
+    /// an RFC 9110 token (no spaces, no `:`), and a value, or the `equals` / `contains` text of a
+    /// matcher, holds no CR, LF or NUL (a header cannot carry them). True when all are fine.
+    pub(super) fn header_fields(&mut self, node: &Node, context: &str) -> bool {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            return true;
+        };
+        let mut ok = true;
+        for (name_node, value) in entries {
+            let Some(name) = name_node.text() else {
+                continue;
+            };
+            if let Some(bad) = name
+                .chars()
+                .find(|&c| !is_token_char(c))
+                .or(name.is_empty().then_some(' '))
+            {
+                let what = match bad {
+                    ' ' if name.is_empty() => "is empty".to_string(),
+                    ' ' => "holds a space".to_string(),
+                    c if c.is_control() => {
+                        format!("holds the control character U+{:04X}", u32::from(c))
+                    }
+                    c => format!("holds `{c}`"),
+                };
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "invalid header name `{}` {context}: it {what}",
+                            name.escape_debug()
+                        ),
+                        Some(name_node.span),
+                    )
+                    .with_label("a header name is a token: letters, digits and ``!#$%&'*+-.^_`|~``")
+                    .with_help("write e.g. `X-Request-Id`"),
+                );
+                ok = false;
+            }
+            let texts: Vec<&Node> = match &value.kind {
+                NodeKind::Scalar { .. } => vec![value],
+                NodeKind::Mapping(matcher) => matcher
+                    .iter()
+                    .filter(|(key, _)| matches!(key.text(), Some("equals" | "contains")))
+                    .map(|(_, text)| text)
+                    .collect(),
+                NodeKind::Sequence(_) => Vec::new(),
+            };
+            for text_node in texts {
+                let Some(text) = text_node.text() else {
+                    continue;
+                };
+                if let Some(bad) = text.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
+                    let what = match bad {
+                        '\r' => "a carriage return (CR)",
+                        '\n' => "a line feed (LF)",
+                        _ => "a NUL character",
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            format!("the value of header `{name}` {context} holds {what}"),
+                            Some(text_node.span),
+                        )
+                        .with_label("CR, LF and NUL cannot be sent in a header value")
+                        .with_help("a block scalar (`|`) ends with a line feed: use a plain or quoted string"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok
+    }
+
+    /// Check the names of an `env` mapping: not empty, without `=` or NUL (the operating system
+    /// could not pass them), and values without NUL. True when all are fine.
+    pub(super) fn env_fields(&mut self, node: &Node, context: &str) -> bool {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            return true;
+        };
+        let mut ok = true;
+        for (name_node, value) in entries {
+            let Some(name) = name_node.text() else {
+                continue;
+            };
+            let problem = if name.is_empty() {
+                Some("is empty")
+            } else if name.contains('=') {
+                Some("holds `=`")
+            } else if name.contains('\0') {
+                Some("holds a NUL character")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "invalid environment variable name `{}` {context}: it {problem}",
+                            name.escape_debug()
+                        ),
+                        Some(name_node.span),
+                    )
+                    .with_label("a variable name cannot be empty or hold `=` or NUL")
+                    .with_help("write e.g. `API_URL`"),
+                );
+                ok = false;
+            }
+            if value.text().is_some_and(|text| text.contains('\0')) {
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "the value of `{}` {context} holds a NUL character",
+                            name.escape_debug()
+                        ),
+                        Some(value.span),
+                    )
+                    .with_label("an environment value cannot hold NUL"),
+                );
+                ok = false;
+            }
+        }
+        ok
     }
 
     /// A mapping name → scalar text (`Retry-After: 1` is the text `1`).

@@ -34,6 +34,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         xero_mocks: Vec::new(),
         quickbooks_mocks: Vec::new(),
         hostnames: Vec::new(),
+        file_bytes: 0,
     };
     let scenario = cx.scenario(&node);
     let mut errors = cx.errors;
@@ -69,6 +70,10 @@ pub(super) const TOP_KEYS: &[&str] = &[
 ];
 pub(super) const CLOCK_KEYS: &[&str] = &["start"];
 
+/// Longest id accepted, in characters: the id names snapshot files (`<id>.snap.new`), and file
+/// names are limited (255 bytes on most file systems).
+pub(crate) const MAX_ID_CHARS: usize = 100;
+
 fn is_id(text: &str) -> bool {
     let mut chars = text.chars();
     chars
@@ -102,6 +107,20 @@ impl Cx<'_> {
         }
         let id = fields.get("id").and_then(|value| {
             let id = self.string(value, "id", context)?;
+            if id.len() > MAX_ID_CHARS {
+                self.error(
+                    Diagnostic::new(
+                        format!(
+                            "the id is {} characters long, more than the limit of {MAX_ID_CHARS}",
+                            id.chars().count()
+                        ),
+                        Some(value.span),
+                    )
+                    .with_label("too long")
+                    .with_help("the id names the scenario's snapshot file: keep it short"),
+                );
+                return None;
+            }
             if is_id(&id) {
                 return Some(id);
             }

@@ -173,7 +173,10 @@ impl Cx<'_> {
         };
         let mut headers = Some(Vec::new());
         if let Some(value) = fields.get("headers") {
-            headers = self.string_map(value, "headers", context);
+            let names_ok = self.header_fields(value, context);
+            headers = self
+                .string_map(value, "headers", context)
+                .filter(|_| names_ok);
         }
         let body = if !self.at_most_one(&fields, &["json", "body", "body_file"], context) {
             None

@@ -54,12 +54,17 @@ impl Cx<'_> {
         } else if let Some(value) = fields.get("url") {
             self.string(value, "url", context)
                 .and_then(|text| self.template(value, &text, scope))
+                .filter(|url| self.target_url(value, url, context))
                 .map(|url| Some(Launch::Url(url)))
         } else {
             command.map(|command| command.map(Launch::Command))
         };
         let env = match fields.get("env") {
-            Some(value) => self.template_map(value, "env", context, scope),
+            Some(value) => {
+                let names_ok = self.env_fields(value, context);
+                self.template_map(value, "env", context, scope)
+                    .filter(|_| names_ok)
+            }
             None => Some(Vec::new()),
         };
         let ready = match fields.get("ready") {
@@ -86,6 +91,42 @@ impl Cx<'_> {
             ready: ready?,
             backend: backend?,
         })
+    }
+
+    /// Whether `target.url` is an `http://` or `https://` URL with a host. A templated URL is
+    /// known only when it is rendered: its text before the first placeholder must start one.
+    fn target_url(&mut self, node: &Node, url: &Template, context: &str) -> bool {
+        let source = url.source();
+        let problem = if url.is_literal() {
+            match reqwest::Url::parse(source) {
+                Err(err) => Some(format!("not a URL: {err}")),
+                Ok(parsed) if !matches!(parsed.scheme(), "http" | "https") => Some(format!(
+                    "the scheme is `{}`, not `http` or `https`",
+                    parsed.scheme()
+                )),
+                Ok(parsed) if parsed.host_str().is_none_or(str::is_empty) => {
+                    Some("the URL has no host".to_string())
+                }
+                Ok(_) => None,
+            }
+        } else {
+            let prefix = &source[..source.find("{{").unwrap_or(source.len())];
+            let starts_a_url = ["http://", "https://"]
+                .iter()
+                .any(|scheme| prefix.starts_with(scheme) || scheme.starts_with(prefix));
+            (!starts_a_url).then(|| "it does not start with `http://` or `https://`".to_string())
+        };
+        let Some(problem) = problem else {
+            return true;
+        };
+        self.error(
+            Diagnostic::new(
+                format!("invalid `url` {context}: {problem}"),
+                Some(node.span),
+            )
+            .with_label("expected the URL of the running target, e.g. `http://127.0.0.1:8080`"),
+        );
+        false
     }
 
     /// `target.command`: a program and its arguments, or with `image` the container's arguments.

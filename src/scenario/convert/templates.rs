@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::read::clip;
 use super::{Cx, Fields, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::Span;
@@ -128,7 +129,7 @@ impl Cx<'_> {
     }
 
     /// A span inside a scalar's text (`offset..offset + len` in its text), or the whole scalar.
-    fn inner_span(&self, node: &Node, offset: usize, len: usize) -> Span {
+    pub(super) fn inner_span(&self, node: &Node, offset: usize, len: usize) -> Span {
         let Some(start) = self.verbatim_start(node) else {
             return node.span;
         };
@@ -157,7 +158,7 @@ impl Cx<'_> {
             Err(err) => {
                 let span = self.inner_span(node, err.offset, 2);
                 let mut diagnostic =
-                    Diagnostic::new(format!("invalid template `{text}`"), Some(span))
+                    Diagnostic::new(format!("invalid template `{}`", clip(text)), Some(span))
                         .with_label(err.message);
                 if let Some(help) = err.help {
                     diagnostic = diagnostic.with_help(help);
@@ -320,7 +321,7 @@ impl Cx<'_> {
                     Err(err) => {
                         self.error(
                             Diagnostic::new(
-                                format!("invalid template `{text}` in `{name}`"),
+                                format!("invalid template `{}` in `{name}`", clip(text)),
                                 Some(node.span),
                             )
                             .with_label(err.message),

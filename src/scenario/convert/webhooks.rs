@@ -53,7 +53,11 @@ impl Cx<'_> {
             this.path(value, context, scope)
         });
         let headers = match fields.get("headers") {
-            Some(value) => self.template_map(value, "headers", context, scope),
+            Some(value) => {
+                let names_ok = self.header_fields(value, context);
+                self.template_map(value, "headers", context, scope)
+                    .filter(|_| names_ok)
+            }
             None => Some(Vec::new()),
         };
         let body = if !self.at_most_one(&fields, &["json", "body", "body_file"], context) {

@@ -110,7 +110,7 @@ impl Serialize for Pattern {
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let source = String::deserialize(d)?;
-        regex::Regex::new(&source)
+        crate::scenario::expression::regex(&source)
             .map(Pattern)
             .map_err(serde::de::Error::custom)
     }

@@ -1,9 +1,11 @@
 //! The harness the test modules share: the repository and the demo target, a mock started from a
 //! scenario snippet (or a `MockSpec`) with the clients that drive it, scenario snippets run in
-//! process, a stand-in target, the HTTP client, and kill trials ([`kill`]).
+//! process, a stand-in target, the HTTP client, bad inputs made at test time, and kill trials
+//! ([`kill`]).
 
 mod demo;
 mod http;
+mod inputs;
 pub mod kill;
 mod mock;
 mod scenario;
@@ -13,6 +15,9 @@ pub use demo::{demo, demo_cmd, repo};
 pub use http::{
     error_chain, free_port, hmac_sha256_base64, http_client, http_client_builder, text,
 };
+pub use inputs::alias_bomb_bytes;
+#[cfg(unix)]
+pub use inputs::make_fifo;
 pub use mock::{Got, Harness, START};
 pub use scenario::{load_mock, load_scenario, run_in_process};
 pub use target::serve;
