@@ -3,8 +3,10 @@
 //! its layered statuses, over vendors, AP bills, AP payments and journal entries (`GLBATCH`)
 //! kept in [`IntacctState`].
 //!
-//! Every behaviour traces to `domain-catalog.md` §3.1–3.2; `docs/providers/intacct.md` gives the
-//! source tag of each and says where the catalog is silent and what the fake does there. The XML
+//! Every behaviour traces to `domain-catalog.md` §3.1–3.2 or to a public source (Sage's SDKs and
+//! their tests, Intacct's developer pages); `docs/providers/intacct.md` gives the source of each
+//! in its fidelity table and says where the sources are silent and what the fake does there.
+//! Sage's own `@intacct/intacct-sdk` drives this fake in `conformance/intacct/`. The XML
 //! this module reads and writes goes through [`Element`], a small tree of names, attributes, text
 //! and children.
 
