@@ -128,6 +128,17 @@ async function main() {
   const now = new Date(Date.parse(session.sessionTimestamp));
   const client = new OnlineClient(session);
 
+  // A new session from the session (the SDK's way to renew one: getAPISession with the session
+  // credentials and the session's own, empty, locationid).
+  const renewed = await SessionProvider.factory(Object.assign(new ClientConfig(), {
+    senderId: "acme-sender", senderPassword: "sender-pass", endpointUrl: session.endpointUrl,
+    sessionId: session.sessionId, entityId: session.entityId,
+  }));
+  check("getAPISession on a session: a new session id", renewed.sessionId !== session.sessionId
+    && typeof renewed.sessionId === "string" && renewed.sessionId.length > 10, JSON.stringify(renewed.sessionId));
+  equal("getAPISession on a session: same company, user, top level",
+    [renewed.companyId, renewed.userId, renewed.entityId], ["acme-ltd", "ws-export", ""]);
+
   // initech's sessions live on its own endpoint (scenario setting): the SDK must adopt it. It is
   // a real Intacct host name, so the judge only reads it and never calls it.
   const initech = await SessionProvider.factory(config({ company: "initech", password: "initech-pass" }));
@@ -260,6 +271,17 @@ async function main() {
   // are shared.
   const east = await SessionProvider.factory(config({ entity: "US-EAST" }));
   equal("entity session: locationid", east.entityId, "US-EAST");
+  // From an entity-level session, an empty location ID gives a top-level session.
+  const backToTop = await SessionProvider.factory(Object.assign(new ClientConfig(), {
+    senderId: "acme-sender", senderPassword: "sender-pass", endpointUrl: east.endpointUrl,
+    sessionId: east.sessionId, entityId: "",
+  }));
+  equal("getAPISession with an empty locationid from an entity session: top level", backToTop.entityId, "");
+  const fromEntity = await SessionProvider.factory(Object.assign(new ClientConfig(), {
+    senderId: "acme-sender", senderPassword: "sender-pass", endpointUrl: east.endpointUrl,
+    sessionId: east.sessionId, entityId: "US-WEST",
+  }));
+  equal("getAPISession with locationid US-WEST from an entity session", fromEntity.entityId, "US-WEST");
   const eastClient = new OnlineClient(east);
   equal("entity session: the authentication block's locationid",
     (await eastClient.execute(vendor("V-300", "East Only", "e@east.example"))).authentication.entityId, "US-EAST");

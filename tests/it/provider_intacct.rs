@@ -1023,3 +1023,41 @@ async fn get_api_session_answers_the_company_endpoint_setting() {
         1
     );
 }
+
+/// From an entity-level login, `getAPISession` without `<locationid>` keeps the entity, with
+/// `<locationid>US-EAST</locationid>` picks one, and with an empty one gives a top-level session
+/// (Intacct "API Sessions").
+#[tokio::test]
+async fn get_api_session_with_an_empty_locationid_is_top_level() {
+    let intacct = Harness::start(spec("", "")).await;
+    let login = LOGIN.replace("</login>", "<locationid>US-EAST</locationid></login>");
+    let session = |inside: &str| {
+        let body = envelope(
+            "",
+            false,
+            &login,
+            &format!(
+                "<function controlid=\"s\"><getAPISession>{inside}</getAPISession></function>"
+            ),
+        );
+        let intacct = &intacct;
+        async move {
+            let got = intacct.post(body).await;
+            assert_eq!(
+                got.x("/response/operation/result/status"),
+                "success",
+                "{}",
+                got.body
+            );
+            assert_eq!(
+                got.count("/response/operation/result/data/api/locationid"),
+                1
+            );
+            got.x("/response/operation/result/data/api/locationid")
+        }
+    };
+    assert_eq!(session("").await, "US-EAST");
+    assert_eq!(session("<locationid>US-EAST</locationid>").await, "US-EAST");
+    assert_eq!(session("<locationid></locationid>").await, "");
+    assert_eq!(session("<locationid/>").await, "");
+}

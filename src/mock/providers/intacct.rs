@@ -687,7 +687,11 @@ impl Intacct {
         now: OffsetDateTime,
         host: &str,
     ) -> Result<Element, Failure> {
-        let entity = match call.text_of("locationid").filter(|e| !e.is_empty()) {
+        // No <locationid>: the entity of the credentials. An empty one: a top-level session
+        // ("From an entity-level session, you can provide an empty location ID to get a new
+        // top-level session", Intacct "API Sessions").
+        let entity = match call.text_of("locationid") {
+            Some("") => None,
             Some(entity) => {
                 let known = self
                     .company(&signed.company)
