@@ -1061,3 +1061,33 @@ async fn get_api_session_with_an_empty_locationid_is_top_level() {
     assert_eq!(session("<locationid></locationid>").await, "");
     assert_eq!(session("<locationid/>").await, "");
 }
+
+/// Without `<pagesize>`, `readByQuery` gives 100 records ("(Default: 100)", Intacct API reference
+/// `readByQuery`) and a `resultId` for the rest.
+#[tokio::test]
+async fn read_by_query_pages_by_100_by_default() {
+    let intacct = Harness::start(spec("", "")).await;
+    let records: String = (1..=101)
+        .map(|n| format!("<VENDOR><VENDORID>V-{n}</VENDORID><NAME>Vendor {n}</NAME></VENDOR>"))
+        .collect();
+    let created = intacct
+        .login(&format!(
+            "<function controlid=\"c\"><create>{records}</create></function>"
+        ))
+        .await;
+    assert_eq!(
+        created.x("/response/operation/result/data/@count"),
+        "101",
+        "{}",
+        created.body
+    );
+    let got = intacct
+        .login("<function controlid=\"q\"><readByQuery><object>VENDOR</object><fields>VENDORID</fields><query/></readByQuery></function>")
+        .await;
+    let data = "/response/operation/result/data";
+    assert_eq!(got.x(&format!("{data}/@count")), "100");
+    assert_eq!(got.count(&format!("{data}/vendor")), 100);
+    assert_eq!(got.x(&format!("{data}/@totalcount")), "101");
+    assert_eq!(got.x(&format!("{data}/@numremaining")), "1");
+    assert!(!got.x(&format!("{data}/@resultId")).is_empty());
+}
