@@ -1560,7 +1560,9 @@ fn read_operation(root: &Element) -> Result<(&Element, Credentials, Vec<&Element
     Ok((operation, credentials, functions))
 }
 
-/// The `XL03000003` control-level failure [INTACCT-ERRORS]: nothing runs.
+/// The `XL03000003` control-level failure [INTACCT-ERRORS]: nothing runs. Its shape is the
+/// example of Intacct's "Error handling" page: empty `description` and `correction`,
+/// `description2` "XML Parse schema error: … [Support ID: …]".
 fn schema_error(
     control: Option<&Control>,
     reason: &SchemaError,
@@ -1568,10 +1570,9 @@ fn schema_error(
 ) -> Response<Bytes> {
     let failure = Failure::new(
         XML_SCHEMA_ERROR,
-        "XML Parse schema error",
-        format!("{reason} [Support ID: {support}]"),
-    )
-    .correction("Check the request against the Intacct DTD (version 3.0)");
+        "",
+        format!("XML Parse schema error: {reason} [Support ID: {support}]"),
+    );
     xml_response(StatusCode::OK, &control_failure(control, &[failure]))
 }
 
