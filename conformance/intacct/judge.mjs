@@ -1,5 +1,6 @@
 // Sage's official Intacct SDK (@intacct/intacct-sdk 2.2.1) judges reenact's intacct fake.
-// Usage: node judge.mjs http://127.0.0.1:PORT   (run.sh starts the fake on scenario.yaml)
+// Usage: node judge.mjs INTACCT_URL LIMITED_URL   (run.sh starts both mocks of scenario.yaml;
+// `limited` allows one request a minute)
 //
 // Prints `ok  …` or `FAIL …` per check and a count; exits 1 on any failure. Every check compares
 // what the SDK parsed (its Result, Authentication, ClientConfig, ResponseException/
@@ -16,18 +17,20 @@ const { VendorCreate } = IA.Functions.AccountsPayable;
 const { Read, ReadByQuery, ReadMore } = IA.Functions.Common;
 const Endpoint = IA.Credentials.Endpoint;
 
-const base = process.argv[2];
-if (!base) {
-  console.error("usage: node judge.mjs http://127.0.0.1:PORT");
+const [base, limitedBase] = process.argv.slice(2);
+if (!base || !limitedBase) {
+  console.error("usage: node judge.mjs INTACCT_URL LIMITED_URL");
   process.exit(2);
 }
 const gateway = `${base.replace(/\/$/, "")}/ia/xml/xmlgw.phtml`;
+const limitedGateway = `${limitedBase.replace(/\/$/, "")}/ia/xml/xmlgw.phtml`;
 
 // The one override (see run.sh): the SDK accepts only hosts ending in `.intacct.com`. Accept the
 // fake's loopback host as well; every other host is still judged by the SDK's own rule.
 const domainValid = Endpoint.isDomainValid;
 Endpoint.isDomainValid = (hostname) =>
-  hostname === new URL(gateway).hostname || domainValid(hostname);
+  hostname === new URL(gateway).hostname || hostname === new URL(limitedGateway).hostname
+  || domainValid(hostname);
 
 let passed = 0;
 let failed = 0;
@@ -243,6 +246,15 @@ async function main() {
     () => client.execute(vendor("V-100", "Acme again", "x@acme.example")),
     ResultException,
     /^Result status: failure for Control ID: create-V-100 - BL34000061 Another Vendor with the given value\(s\) V-100 already exists \[Support ID: [A-Za-z0-9%~._-]+\] Use a unique value instead\. - BL01001973 Could not create vendor record!$/);
+
+  // Over the gateway's limit: HTTP 429 with an XML body the SDK reads (RequestHandler returns an
+  // XML 4xx body) and turns into a control-level ResponseException with GW-0010.
+  const limitedConfig = Object.assign(config(), { endpointUrl: limitedGateway });
+  const limited = new OnlineClient(limitedConfig);
+  equal("rate limit: the first request a minute passes",
+    (await limited.execute(new ApiSessionCreate())).getResult().status, "success");
+  await throws("rate limit: the second is refused", () => limited.execute(new ApiSessionCreate()),
+    ResponseException, /^Response control status failure - GW-0010 /, /^GW-0010 /);
 
   // transaction="true": the failing function says `failure` (its errors + XL03000009), the others
   // `aborted` (XL03000009); executeBatch throws only on `failure`, and nothing is saved.

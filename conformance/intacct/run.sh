@@ -50,10 +50,11 @@ if ! grep -q '^ready' "$log"; then
   exit 1
 fi
 url="$(awk '$1 == "intacct" { print $2 }' "$log")"
-if [ -z "$url" ]; then
-  echo "FAIL no URL for mock intacct in:" >&2
+limited="$(awk '$1 == "limited" { print $2 }' "$log")"
+if [ -z "$url" ] || [ -z "$limited" ]; then
+  echo "FAIL no URL for mock intacct or limited in:" >&2
   cat "$log" >&2
   exit 1
 fi
 
-node "$here/judge.mjs" "$url"
+node "$here/judge.mjs" "$url" "$limited"

@@ -380,8 +380,9 @@ impl Intacct {
             .and_then(|v| v.split(';').next())
             .map(|v| v.trim().to_ascii_lowercase());
         if !content_type.is_some_and(|t| CONTENT_TYPES.contains(&t.as_str())) {
-            let failure = Failure::new(INVALID_REQUEST, "Invalid Request", "")
-                .correction("Send the request as `x-intacct-xml-request` (or XML)");
+            // Intacct's "Error handling" page: GW-0011 with the description "Invalid Request"
+            // (and a Request ID the fake does not make up).
+            let failure = Failure::new(INVALID_REQUEST, "Invalid Request", "");
             return xml_response(StatusCode::BAD_REQUEST, &control_failure(None, &[failure]));
         }
         let root = match Element::parse(request.view.body) {
