@@ -302,17 +302,28 @@ impl IntacctClient {
         }
     }
 
-    /// The names of Intacct's vendors, page by page (`readByQuery` with `offset`).
+    /// The names of Intacct's vendors, page by page: `readByQuery`, then `readMore` with the
+    /// answer's `resultId` until none remain (Intacct's `readByQuery` has no offset).
     pub async fn list_vendors(&self) -> Result<Vec<String>, String> {
         let mut names = Vec::new();
-        for page in 0..MAX_VENDOR_PAGES {
-            let function = format!(
-                "<function controlid=\"vendors\"><readByQuery><object>VENDOR</object><fields>NAME</fields><query></query><pagesize>{PAGE_SIZE}</pagesize><offset>{}</offset></readByQuery></function>",
-                page * PAGE_SIZE
-            );
-            let answer = self
-                .call("sync vendors: readByQuery VENDOR", false, &function)
-                .await?;
+        let mut result_id: Option<String> = None;
+        for _ in 0..MAX_VENDOR_PAGES {
+            let (step, function) = match &result_id {
+                None => (
+                    "sync vendors: readByQuery VENDOR",
+                    format!(
+                        "<function controlid=\"vendors\"><readByQuery><object>VENDOR</object><fields>NAME</fields><query></query><pagesize>{PAGE_SIZE}</pagesize></readByQuery></function>"
+                    ),
+                ),
+                Some(id) => (
+                    "sync vendors: readMore VENDOR",
+                    format!(
+                        "<function controlid=\"vendors\"><readMore><resultId>{}</resultId></readMore></function>",
+                        escape(id)
+                    ),
+                ),
+            };
+            let answer = self.call(step, false, &function).await?;
             if let Some(FunctionResult {
                 outcome: Err(message),
                 ..
@@ -320,11 +331,15 @@ impl IntacctClient {
             {
                 return Err(message.clone());
             }
-            let (page, remaining) = vendor_page(&answer.xml)?;
+            let (page, remaining, next) = vendor_page(&answer.xml)?;
             names.extend(page);
             if remaining == 0 {
                 return Ok(names);
             }
+            if next.is_empty() {
+                return Err("Intacct said records remain but gave no resultId".to_owned());
+            }
+            result_id = Some(next);
         }
         Ok(names)
     }
@@ -520,8 +535,9 @@ fn unique_control(release: Release, kind: &Kind, reference: &str) -> Option<Stri
     }
 }
 
-/// The vendor names of a `readByQuery` answer and how many records remain after them.
-fn vendor_page(xml: &str) -> Result<(Vec<String>, usize), String> {
+/// The vendor names of a `readByQuery` or `readMore` answer, how many records remain after them
+/// and the `resultId` to read them with.
+fn vendor_page(xml: &str) -> Result<(Vec<String>, usize, String), String> {
     let document = parse(xml)?;
     let data = "/response/operation/result[1]/data";
     let count = number(&document, &format!("count({data}/vendor)"));
@@ -529,7 +545,8 @@ fn vendor_page(xml: &str) -> Result<(Vec<String>, usize), String> {
         .map(|n| text(&document, &format!("{data}/vendor[{n}]/NAME")))
         .collect();
     let remaining = number(&document, &format!("number({data}/@numremaining)"));
-    Ok((names, remaining))
+    let result_id = text(&document, &format!("{data}/@resultId"));
+    Ok((names, remaining, result_id))
 }
 
 /// SUP-5040: per bill (function `ids[n]`), its `RECORDNO` or the error, as the release reads the

@@ -139,9 +139,17 @@ async fn a_login_request_answers_every_layer_with_success() {
     assert_eq!(got.x(&format!("{auth}/status")), "success");
     assert_eq!(got.x(&format!("{auth}/userid")), "ws-export");
     assert_eq!(got.x(&format!("{auth}/companyid")), "acme-ltd");
+    // The SDKs' fixtures: `locationid`, then timestamps with an offset, `sessiontimeout` the
+    // time plus the session lifetime (default 1h).
+    assert_eq!(got.x(&format!("{auth}/locationid")), "");
+    assert_eq!(got.count(&format!("{auth}/locationid")), 1);
     assert_eq!(
         got.x(&format!("{auth}/sessiontimestamp")),
-        "2026-10-31T23:00:00Z"
+        "2026-10-31T23:00:00+00:00"
+    );
+    assert_eq!(
+        got.x(&format!("{auth}/sessiontimeout")),
+        "2026-11-01T00:00:00+00:00"
     );
     assert_eq!(got.count("/response/operation/result"), 1);
     let result = "/response/operation/result";
@@ -159,8 +167,9 @@ async fn a_login_request_answers_every_layer_with_success() {
     assert_eq!(vendors[0]["VENDORID"], "V-100");
     assert_eq!(vendors[0]["RECORDNO"], "1");
     assert_eq!(vendors[0]["company"], "acme-ltd");
-    assert_eq!(vendors[0]["WHENCREATED"], "2026-10-31T23:00:00Z");
-    assert_eq!(vendors[0]["WHENMODIFIED"], "2026-10-31T23:00:00Z");
+    // "Parameter Formats": timestamps as MM/DD/YYYY HH:MM:SS.
+    assert_eq!(vendors[0]["WHENCREATED"], "10/31/2026 23:00:00");
+    assert_eq!(vendors[0]["WHENMODIFIED"], "10/31/2026 23:00:00");
 }
 
 /// [INTACCT-SDK-PHP] `RequestHandlerTest`: `getAPISession` returns a `<sessionid>` and the
@@ -269,8 +278,9 @@ async fn functions_fail_alone_without_a_transaction() {
     );
 }
 
-/// [INTACCT-SDK-PHP] `OperationBlockTest`: `transaction="true"` is all-or-nothing; a failing
-/// function rolls the others back (they report `REENACT-ROLLED-BACK`: reenact's choice).
+/// [INTACCT-SDK-PHP] `OperationBlockTest`: `transaction="true"` is all-or-nothing. The failing
+/// function says `failure` with its own error then `XL03000009`; the others say `aborted` with
+/// `XL03000009` alone (intacct-sdk-php `OnlineClientTest::testExecuteBatchTransactionResultException`).
 #[tokio::test]
 async fn a_transaction_rolls_back_every_function_when_one_fails() {
     let intacct = Harness::start(spec("", "")).await;
@@ -287,10 +297,31 @@ async fn a_transaction_rolls_back_every_function_when_one_fails() {
             "/response/operation/result[{n}]/errormessage/error/errorno"
         ))
     };
-    assert_eq!(got.count("/response/operation/result[status='failure']"), 3);
-    assert_eq!(errorno(1), "REENACT-ROLLED-BACK");
+    let status = |n: usize| got.x(&format!("/response/operation/result[{n}]/status"));
+    assert_eq!(
+        [status(1), status(2), status(3)],
+        ["aborted", "failure", "aborted"]
+    );
+    let errors = |n: usize| {
+        got.count(&format!(
+            "/response/operation/result[{n}]/errormessage/error"
+        ))
+    };
+    assert_eq!([errors(1), errors(2), errors(3)], [1, 2, 1]);
+    assert_eq!(errorno(1), "XL03000009");
     assert_eq!(errorno(2), "REENACT-NOT-FOUND");
-    assert_eq!(errorno(3), "REENACT-ROLLED-BACK");
+    assert_eq!(
+        got.x("/response/operation/result[2]/errormessage/error[2]/errorno"),
+        "XL03000009"
+    );
+    assert_eq!(
+        got.x("/response/operation/result[3]/errormessage/error/description2"),
+        "The entire transaction in this operation has been rolled back due to an error."
+    );
+    assert_eq!(
+        got.x("/response/operation/result[3]/errormessage/error/description"),
+        ""
+    );
     let state = intacct.provider_state().await;
     assert_eq!(state["vendors"], serde_json::json!([]));
     assert_eq!(state["bills"], serde_json::json!([]));
@@ -315,17 +346,17 @@ async fn xml_errors_fail_at_control_level_with_xl03000003() {
         broken.x("/response/errormessage/error/errorno"),
         "XL03000003"
     );
-    assert_eq!(
-        broken.x("/response/errormessage/error/description"),
-        "XML Parse schema error"
-    );
+    // Intacct's "Error handling" page: empty description, the text in description2.
+    assert_eq!(broken.x("/response/errormessage/error/description"), "");
+    let text = broken.x("/response/errormessage/error/description2");
     assert!(
-        broken
-            .x("/response/errormessage/error/description2")
-            .contains("[Support ID: "),
+        text.starts_with("XML Parse schema error: the body is not XML: ")
+            && text.contains(" [Support ID: ")
+            && text.ends_with(']'),
         "{}",
         broken.body
     );
+    assert_eq!(broken.x("/response/errormessage/error/correction"), "");
     assert_eq!(broken.count("/response/operation"), 0);
 
     let old_dtd = envelope("", false, LOGIN, &vendor("f", "V-1")).replace("3.0", "2.1");
@@ -341,9 +372,10 @@ async fn xml_errors_fail_at_control_level_with_xl03000003() {
     assert_eq!(state["vendors"], serde_json::json!([]));
 }
 
-/// [INTACCT-FAQ]: a sender that is wrong fails every call with `XL03000006` "Invalid Web
-/// Services Authorization" at control level; a company that has not authorised the sender fails
-/// its sign-in with the same error.
+/// A wrong sender password fails every call at control level with `XL03000006` "Incorrect
+/// Intacct XML Partner ID or password. [Support ID: …]" (a real answer quoted by dmconsultant.co);
+/// a company that has not authorised the sender fails its sign-in with `XL03000006` and the
+/// texts of [INTACCT-FAQ], `userid` and `companyid` echoed.
 #[tokio::test]
 async fn unauthorised_senders_get_xl03000006() {
     let intacct = Harness::start(spec("", "")).await;
@@ -351,9 +383,12 @@ async fn unauthorised_senders_get_xl03000006() {
     let got = intacct.post(wrong).await;
     assert_eq!(got.x("/response/control/status"), "failure");
     assert_eq!(got.x("/response/errormessage/error/errorno"), "XL03000006");
-    assert_eq!(
-        got.x("/response/errormessage/error/description"),
-        "Invalid Web Services Authorization"
+    assert_eq!(got.x("/response/errormessage/error/description"), "");
+    let text = got.x("/response/errormessage/error/description2");
+    assert!(
+        text.starts_with("Incorrect Intacct XML Partner ID or password. [Support ID: ")
+            && text.ends_with(']'),
+        "{text}"
     );
     assert_eq!(got.count("/response/operation"), 0);
 
@@ -375,10 +410,29 @@ async fn unauthorised_senders_get_xl03000006() {
         got.x("/response/operation/errormessage/error/errorno"),
         "XL03000006"
     );
+    let error = "/response/operation/errormessage/error";
+    assert_eq!(
+        got.x(&format!("{error}/description")),
+        "Invalid Web Services Authorization"
+    );
+    assert_eq!(
+        got.x(&format!("{error}/description2")),
+        "The sender ID 'acme-sender' is not authorized to make Web Services requests to company ID 'closed-co'."
+    );
+    assert_eq!(
+        got.x(&format!("{error}/correction")),
+        "Contact the company administrator to grant Web Services authorization to this sender ID."
+    );
+    assert_eq!(
+        got.x("/response/operation/authentication/companyid"),
+        "closed-co"
+    );
     assert_eq!(got.count("/response/operation/result"), 0);
 }
 
-/// Wrong user credentials fail the authentication layer; no function runs [INTACCT-ERRORS].
+/// Wrong user credentials fail the authentication layer with `XL03000006` "Sign-in information is
+/// incorrect", `userid`/`companyid` echoed and an empty `locationid`; no function runs
+/// [INTACCT-ERRORS], intacct-sdk-php `OnlineResponseTest::testAuthenticationFailure`.
 #[tokio::test]
 async fn a_wrong_password_fails_authentication_and_runs_nothing() {
     let intacct = Harness::start(spec("", "")).await;
@@ -393,6 +447,21 @@ async fn a_wrong_password_fails_authentication_and_runs_nothing() {
     assert_eq!(
         got.x("/response/operation/authentication/userid"),
         "ws-export"
+    );
+    assert_eq!(
+        got.x("/response/operation/authentication/companyid"),
+        "acme-ltd"
+    );
+    assert_eq!(
+        got.count("/response/operation/authentication/locationid"),
+        1
+    );
+    let error = "/response/operation/errormessage/error";
+    assert_eq!(got.x(&format!("{error}/errorno")), "XL03000006");
+    assert_eq!(got.x(&format!("{error}/description")), "");
+    assert_eq!(
+        got.x(&format!("{error}/description2")),
+        "Sign-in information is incorrect"
     );
     assert_eq!(got.count("/response/operation/result"), 0);
     assert_eq!(
@@ -429,7 +498,10 @@ async fn uniqueid_refuses_a_resubmitted_control_id() {
     assert_eq!(state["bills"].as_array().map(Vec::len), Some(2));
 }
 
-/// Business rules at function level [INTACCT-ERRORS]: a duplicate `VENDORID` fails.
+/// Business rules at function level [INTACCT-ERRORS]: a duplicate `VENDORID` fails with
+/// `BL34000061` "Another Vendor with the given value(s) … already exists [Support ID: …]", "Use a
+/// unique value instead.", then `BL01001973` "Could not create vendor record!" (raw Intacct XML
+/// in public code; Support ID per intacct-sdk-js issue #86).
 #[tokio::test]
 async fn a_duplicate_vendor_id_fails_its_function() {
     let intacct = Harness::start(spec("", "")).await;
@@ -438,14 +510,30 @@ async fn a_duplicate_vendor_id_fails_its_function() {
         .await;
     assert_eq!(got.x("/response/operation/result[1]/status"), "success");
     assert_eq!(got.x("/response/operation/result[2]/status"), "failure");
-    assert_eq!(
-        got.x("/response/operation/result[2]/errormessage/error/errorno"),
-        "REENACT-DUPLICATE"
-    );
+    let error = |n: usize, part: &str| {
+        got.x(&format!(
+            "/response/operation/result[2]/errormessage/error[{n}]/{part}"
+        ))
+    };
+    assert_eq!(error(1, "errorno"), "BL34000061");
+    assert_eq!(error(1, "description"), "");
+    let text = error(1, "description2");
+    let support = text
+        .strip_prefix("Another Vendor with the given value(s) V-1 already exists [Support ID: ")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("{text}"));
+    // An opaque URL-encoded token like `BHF%401EB034%7EYhVWlP0o213-8KQW5T4tIQAAAB4`.
+    assert_eq!(support.len(), 3 + 3 + 6 + 3 + 27, "{support}");
+    assert_eq!(&support[3..6], "%40");
+    assert_eq!(&support[12..15], "%7E");
+    assert_eq!(error(1, "correction"), "Use a unique value instead.");
+    assert_eq!(error(2, "errorno"), "BL01001973");
+    assert_eq!(error(2, "description2"), "Could not create vendor record!");
 }
 
-/// `read` by `RECORDNO` and `readByQuery` with a field query, `pagesize` and `offset`; at most
-/// 2,000 records per call [RKL-INTACCT].
+/// `read` by `RECORDNO`; `readByQuery` with a field query and `pagesize` (1 to 1000, default
+/// 100), paged by `readMore` with the answer's `resultId` until `numremaining="0"`; no `offset`
+/// (Intacct API reference `readByQuery`; "Queries").
 #[tokio::test]
 async fn read_and_read_by_query_page_through_records() {
     let intacct = Harness::start(spec("", "")).await;
@@ -466,13 +554,29 @@ async fn read_and_read_by_query_page_through_records() {
     assert_eq!(first.x(&format!("{data}/@totalcount")), "3");
     assert_eq!(first.x(&format!("{data}/@numremaining")), "1");
     assert_eq!(first.x(&format!("{data}/vendor[2]/VENDORID")), "V-2");
+    let result_id = first.x(&format!("{data}/@resultId"));
+    assert!(!result_id.is_empty(), "{}", first.body);
 
-    let rest = intacct
-        .login(&query("<query/><pagesize>2</pagesize><offset>2</offset>"))
-        .await;
+    let more = format!(
+        "<function controlid=\"m\"><readMore><resultId>{result_id}</resultId></readMore></function>"
+    );
+    let rest = intacct.login(&more).await;
+    assert_eq!(rest.x("/response/operation/result/function"), "readMore");
     assert_eq!(rest.x(&format!("{data}/@count")), "1");
+    assert_eq!(rest.x(&format!("{data}/@totalcount")), "3");
     assert_eq!(rest.x(&format!("{data}/@numremaining")), "0");
     assert_eq!(rest.x(&format!("{data}/vendor/VENDORID")), "V-3");
+    // Read to its end, the result ID is gone.
+    let gone = intacct.login(&more).await;
+    assert_eq!(gone.x("/response/operation/result/status"), "failure");
+
+    let offset = intacct
+        .login(&query("<query/><pagesize>2</pagesize><offset>2</offset>"))
+        .await;
+    assert_eq!(offset.x("/response/operation/result/status"), "failure");
+    let default = intacct.login(&query("<query/>")).await;
+    assert_eq!(default.x(&format!("{data}/@count")), "3");
+    assert_eq!(default.count(&format!("{data}/@resultId")), 0);
 
     let one = intacct
         .login(&query("<query>VENDORID = 'V-2'</query>"))
@@ -480,10 +584,25 @@ async fn read_and_read_by_query_page_through_records() {
     assert_eq!(one.x(&format!("{data}/@count")), "1");
     assert_eq!(one.x(&format!("{data}/vendor/NAME")), "Vendor V-2");
 
-    let huge = intacct
-        .login(&query("<query/><pagesize>5000</pagesize>"))
+    for bad in ["1001", "0", "ten"] {
+        let got = intacct
+            .login(&query(&format!("<query/><pagesize>{bad}</pagesize>")))
+            .await;
+        assert_eq!(
+            got.x("/response/operation/result/status"),
+            "failure",
+            "{bad}"
+        );
+        assert!(
+            got.x("/response/operation/result/errormessage/error/description2")
+                .contains("between 1 and 1000"),
+            "{bad}"
+        );
+    }
+    let most = intacct
+        .login(&query("<query/><pagesize>1000</pagesize>"))
         .await;
-    assert_eq!(huge.x(&format!("{data}/@count")), "3");
+    assert_eq!(most.x(&format!("{data}/@count")), "3");
 
     let read = intacct
         .login("<function controlid=\"r\"><read><object>VENDOR</object><keys>1,3</keys><fields>VENDORID</fields></read></function>")
@@ -523,8 +642,8 @@ async fn updates_and_payments_follow_the_records() {
     );
     let state = intacct.provider_state().await;
     assert_eq!(state["bills"][0]["WHENDUE"], "12/31/2026");
-    assert_eq!(state["bills"][0]["WHENCREATED"], "2026-10-31T23:00:00Z");
-    assert_eq!(state["bills"][0]["WHENMODIFIED"], "2026-11-01T00:30:00Z");
+    assert_eq!(state["bills"][0]["WHENCREATED"], "10/31/2026 23:00:00");
+    assert_eq!(state["bills"][0]["WHENMODIFIED"], "11/01/2026 00:30:00");
     assert_eq!(state["payments"].as_array().map(Vec::len), Some(1));
 }
 
@@ -573,7 +692,7 @@ async fn a_commit_then_524_saves_and_answers_the_gateway_error() {
     let retry = intacct.login(&vendor("f", "V-1")).await;
     assert_eq!(
         retry.x("/response/operation/result/errormessage/error/errorno"),
-        "REENACT-DUPLICATE"
+        "BL34000061"
     );
 }
 
@@ -623,7 +742,7 @@ async fn a_balanced_journal_entry_is_saved_and_read_back() {
     assert_eq!(journals[0]["RECORDNO"], "1");
     assert_eq!(journals[0]["JOURNAL"], "GJ");
     assert_eq!(journals[0]["BATCH_DATE"], "11/30/2026");
-    assert_eq!(journals[0]["WHENCREATED"], "2026-10-31T23:00:00Z");
+    assert_eq!(journals[0]["WHENCREATED"], "10/31/2026 23:00:00");
     assert_eq!(journals[0]["company"], "acme-ltd");
     assert_eq!(journals[0]["ENTRIES"]["GLENTRY"][2]["TR_TYPE"], "-1");
     assert_eq!(
@@ -768,4 +887,207 @@ async fn a_journal_resent_after_a_524_is_posted_twice_unless_uniqueid_refuses_it
 async fn other_paths_are_unmatched() {
     let intacct = Harness::start(spec("", "")).await;
     intacct.assert_unrouted(PATH).await;
+}
+
+/// Incremental syncs: `WHENMODIFIED` compared with `>`, `>=`, `<` as `MM/DD/YYYY HH:MM:SS`
+/// ("Queries": operators `<, >, >=, <=, =`, spaces around them required; "Parameter Formats").
+#[tokio::test]
+async fn queries_compare_timestamps_for_incremental_syncs() {
+    let intacct = Harness::start(spec("", "")).await;
+    intacct.login(&vendor("v", "V-1")).await;
+    intacct.advance(90).await;
+    intacct.login(&vendor("v", "V-2")).await;
+    let ids = |query: &'static str| {
+        let intacct = &intacct;
+        async move {
+            let got = intacct
+                .login(&format!(
+                    "<function controlid=\"q\"><readByQuery><object>VENDOR</object><fields>VENDORID</fields><query>{}</query></readByQuery></function>",
+                    query.replace('<', "&lt;")
+                ))
+                .await;
+            assert_eq!(
+                got.x("/response/operation/result/status"),
+                "success",
+                "{}",
+                got.body
+            );
+            let n = got.count("/response/operation/result/data/vendor");
+            (1..=n)
+                .map(|i| {
+                    got.x(&format!(
+                        "/response/operation/result/data/vendor[{i}]/VENDORID"
+                    ))
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("WHENMODIFIED > '10/31/2026 23:00:00'").await, ["V-2"]);
+    assert_eq!(
+        ids("WHENMODIFIED >= '10/31/2026 23:00:00'").await,
+        ["V-1", "V-2"]
+    );
+    assert_eq!(ids("WHENCREATED < '11/01/2026 00:30:00'").await, ["V-1"]);
+    assert_eq!(
+        ids("WHENCREATED >= '11/01/2026 00:00:00' AND VENDORID = 'V-2'").await,
+        ["V-2"]
+    );
+    // Without the spaces around the operator the query is refused.
+    let got = intacct
+        .login("<function controlid=\"q\"><readByQuery><object>VENDOR</object><query>VENDORID='V-1'</query></readByQuery></function>")
+        .await;
+    assert_eq!(got.x("/response/operation/result/status"), "failure");
+}
+
+/// Entity-level sessions see their entity's records and the top level's, not other entities';
+/// the top level sees all (Intacct help "Multi-entity company overview"). The authentication
+/// block names the entity in `locationid`.
+#[tokio::test]
+async fn entity_sessions_see_only_their_entity_and_the_top_level() {
+    let intacct = Harness::start(load_mock(
+        "id: intacct\ntitle: intacct\nmocks:\n  intacct:\n    provider: intacct\n    with:\n      sender: { id: acme-sender, password: sender-pass }\n      companies:\n        - id: acme-ltd\n          users: [{ id: ws-export, password: user-pass }]\n          entities: [US-EAST, US-WEST]\nflow:\n  - request: { method: GET, path: / }\n",
+    ))
+    .await;
+    let at = |entity: &str| {
+        LOGIN.replace(
+            "</login>",
+            &format!("<locationid>{entity}</locationid></login>"),
+        )
+    };
+    intacct.login(&vendor("top", "V-TOP")).await;
+    let east = intacct
+        .post(envelope("", false, &at("US-EAST"), &vendor("e", "V-EAST")))
+        .await;
+    assert_eq!(
+        east.x("/response/operation/authentication/locationid"),
+        "US-EAST"
+    );
+    let list = "<function controlid=\"q\"><readByQuery><object>VENDOR</object><fields>VENDORID</fields><query/></readByQuery></function>";
+    let ids = |got: &Got| {
+        let n = got.count("/response/operation/result/data/vendor");
+        (1..=n)
+            .map(|i| {
+                got.x(&format!(
+                    "/response/operation/result/data/vendor[{i}]/VENDORID"
+                ))
+            })
+            .collect::<Vec<_>>()
+    };
+    let west = intacct
+        .post(envelope("", false, &at("US-WEST"), list))
+        .await;
+    assert_eq!(ids(&west), ["V-TOP"]);
+    let east = intacct
+        .post(envelope("", false, &at("US-EAST"), list))
+        .await;
+    assert_eq!(ids(&east), ["V-TOP", "V-EAST"]);
+    let top = intacct.login(list).await;
+    assert_eq!(ids(&top), ["V-TOP", "V-EAST"]);
+    // A read by key from another entity finds nothing.
+    let read = intacct
+        .post(envelope(
+            "",
+            false,
+            &at("US-WEST"),
+            "<function controlid=\"r\"><read><object>VENDOR</object><keys>2</keys><fields>*</fields></read></function>",
+        ))
+        .await;
+    assert_eq!(read.x("/response/operation/result/data/@count"), "0");
+}
+
+/// `getAPISession` answers the company's `endpoint` setting (a session is "tied to a company ID,
+/// user ID, possibly an entity (via location ID), and an endpoint URL", Intacct "API Sessions");
+/// without it, the mock's own URL.
+#[tokio::test]
+async fn get_api_session_answers_the_company_endpoint_setting() {
+    let intacct = Harness::start(spec(
+        "        - id: initech\n          users: [{ id: ws-export, password: user-pass }]\n          endpoint: https://initech.intacct.com/ia/xml/xmlgw.phtml\n",
+        "",
+    ))
+    .await;
+    let login = LOGIN.replace("acme-ltd", "initech");
+    let got = intacct
+        .post(envelope(
+            "",
+            false,
+            &login,
+            "<function controlid=\"s\"><getAPISession/></function>",
+        ))
+        .await;
+    assert_eq!(
+        got.x("/response/operation/result/data/api/endpoint"),
+        "https://initech.intacct.com/ia/xml/xmlgw.phtml"
+    );
+    assert_eq!(
+        got.count("/response/operation/result/data/api/locationid"),
+        1
+    );
+}
+
+/// From an entity-level login, `getAPISession` without `<locationid>` keeps the entity, with
+/// `<locationid>US-EAST</locationid>` picks one, and with an empty one gives a top-level session
+/// (Intacct "API Sessions").
+#[tokio::test]
+async fn get_api_session_with_an_empty_locationid_is_top_level() {
+    let intacct = Harness::start(spec("", "")).await;
+    let login = LOGIN.replace("</login>", "<locationid>US-EAST</locationid></login>");
+    let session = |inside: &str| {
+        let body = envelope(
+            "",
+            false,
+            &login,
+            &format!(
+                "<function controlid=\"s\"><getAPISession>{inside}</getAPISession></function>"
+            ),
+        );
+        let intacct = &intacct;
+        async move {
+            let got = intacct.post(body).await;
+            assert_eq!(
+                got.x("/response/operation/result/status"),
+                "success",
+                "{}",
+                got.body
+            );
+            assert_eq!(
+                got.count("/response/operation/result/data/api/locationid"),
+                1
+            );
+            got.x("/response/operation/result/data/api/locationid")
+        }
+    };
+    assert_eq!(session("").await, "US-EAST");
+    assert_eq!(session("<locationid>US-EAST</locationid>").await, "US-EAST");
+    assert_eq!(session("<locationid></locationid>").await, "");
+    assert_eq!(session("<locationid/>").await, "");
+}
+
+/// Without `<pagesize>`, `readByQuery` gives 100 records ("(Default: 100)", Intacct API reference
+/// `readByQuery`) and a `resultId` for the rest.
+#[tokio::test]
+async fn read_by_query_pages_by_100_by_default() {
+    let intacct = Harness::start(spec("", "")).await;
+    let records: String = (1..=101)
+        .map(|n| format!("<VENDOR><VENDORID>V-{n}</VENDORID><NAME>Vendor {n}</NAME></VENDOR>"))
+        .collect();
+    let created = intacct
+        .login(&format!(
+            "<function controlid=\"c\"><create>{records}</create></function>"
+        ))
+        .await;
+    assert_eq!(
+        created.x("/response/operation/result/data/@count"),
+        "101",
+        "{}",
+        created.body
+    );
+    let got = intacct
+        .login("<function controlid=\"q\"><readByQuery><object>VENDOR</object><fields>VENDORID</fields><query/></readByQuery></function>")
+        .await;
+    let data = "/response/operation/result/data";
+    assert_eq!(got.x(&format!("{data}/@count")), "100");
+    assert_eq!(got.count(&format!("{data}/vendor")), 100);
+    assert_eq!(got.x(&format!("{data}/@totalcount")), "101");
+    assert_eq!(got.x(&format!("{data}/@numremaining")), "1");
+    assert!(!got.x(&format!("{data}/@resultId")).is_empty());
 }

@@ -3,8 +3,10 @@
 //! its layered statuses, over vendors, AP bills, AP payments and journal entries (`GLBATCH`)
 //! kept in [`IntacctState`].
 //!
-//! Every behaviour traces to `domain-catalog.md` §3.1–3.2; `docs/providers/intacct.md` gives the
-//! source tag of each and says where the catalog is silent and what the fake does there. The XML
+//! Every behaviour traces to `domain-catalog.md` §3.1–3.2 or to a public source (Sage's SDKs and
+//! their tests, Intacct's developer pages); `docs/providers/intacct.md` gives the source of each
+//! in its fidelity table and says where the sources are silent and what the fake does there.
+//! Sage's own `@intacct/intacct-sdk` drives this fake in `conformance/intacct/`. The XML
 //! this module reads and writes goes through [`Element`], a small tree of names, attributes, text
 //! and children.
 
@@ -24,7 +26,6 @@ use crate::scenario::model::{
     IntacctCompany, IntacctRateLimits, IntacctSettings, LimitKey, LimitKind, PathMatcher,
     RateLimit, RequestMatcher, ResponseBody, ResponseSpec,
 };
-use crate::timestamp::format_rfc3339;
 
 /// The one gateway path [APIDECK-INTACCT], [INTACCT-SDK-PHP] `RequestHandler`.
 pub(crate) const ENDPOINT_PATH: &str = "/ia/xml/xmlgw.phtml";
@@ -32,36 +33,45 @@ pub(crate) const ENDPOINT_PATH: &str = "/ia/xml/xmlgw.phtml";
 pub(crate) const CONTENT_TYPES: &[&str] = &["x-intacct-xml-request", "application/xml", "text/xml"];
 /// The only `<dtdversion>` served [INTACCT-REQUESTS].
 pub(crate) const DTD_VERSION: &str = "3.0";
-/// Most records one `readByQuery` returns: 2,000 per call [RKL-INTACCT].
-pub(crate) const MAX_PAGE_SIZE: usize = 2000;
-/// Records one `readByQuery` returns without `<pagesize>` (catalog silent: reenact's choice).
+/// Most records one `readByQuery` page holds: "Custom page size between 1 and 1000 items"
+/// (Intacct API reference, `readByQuery`).
+pub(crate) const MAX_PAGE_SIZE: usize = 1000;
+/// Records one `readByQuery` page holds without `<pagesize>`: "(Default: 100)" (same page).
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
 /// Content type of every answer (catalog silent: reenact's choice).
 pub(crate) const RESPONSE_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
 
 /// XML parse or schema error, at control level [INTACCT-ERRORS].
 pub(crate) const XML_SCHEMA_ERROR: &str = "XL03000003";
-/// Sender not authorised [INTACCT-FAQ].
+/// Sender not authorised [INTACCT-FAQ], wrong sender password and wrong user credentials
+/// (intacct-sdk-php `OnlineResponseTest::testAuthenticationFailure`).
 pub(crate) const INVALID_AUTHORIZATION: &str = "XL03000006";
+/// The other functions of a failed `transaction="true"` operation (intacct-sdk-php
+/// `OnlineClientTest::testExecuteBatchTransactionResultException`).
+pub(crate) const ROLLED_BACK: &str = "XL03000009";
+/// A record with the same key exists: "Another Class with the given value(s) … already exists"
+/// (raw Intacct XML quoted in public code; see `docs/providers/intacct.md`).
+pub(crate) const DUPLICATE: &str = "BL34000061";
+/// The generic business failure that follows a specific one: "Could not create … record!"
+/// (intacct/intacct-sdk-js issue #86 and the same raw XML).
+pub(crate) const COULD_NOT_CREATE: &str = "BL01001973";
 /// Gateway rate limiting, HTTP 429 [INTACCT-ERRORS], [DMC-GW0010].
 pub(crate) const RATE_LIMITED: &str = "GW-0010";
 /// Gateway "Invalid Request" [INTACCT-ERRORS].
 pub(crate) const INVALID_REQUEST: &str = "GW-0011";
 /// The errornos below are reenact's: the catalog names the cases but not their numbers. Targets
 /// should not compare them.
+///
+/// An unknown or expired session id.
 pub(crate) const SIGN_IN_FAILED: &str = "REENACT-SIGN-IN";
 /// A `uniqueid=true` request whose `<controlid>` was already executed.
 pub(crate) const CONTROL_ID_REUSED: &str = "REENACT-CONTROLID-REUSED";
 /// A required field is missing or a value is not allowed.
 pub(crate) const INVALID_FIELD: &str = "REENACT-INVALID";
-/// A record with the same key exists.
-pub(crate) const DUPLICATE: &str = "REENACT-DUPLICATE";
 /// A referenced record does not exist.
 pub(crate) const NOT_FOUND: &str = "REENACT-NOT-FOUND";
 /// A function or object the fake does not serve.
 pub(crate) const UNSUPPORTED: &str = "REENACT-UNSUPPORTED";
-/// Another function of a `transaction="true"` operation failed, so this one was rolled back.
-pub(crate) const ROLLED_BACK: &str = "REENACT-ROLLED-BACK";
 /// Too many operations in progress for the company [SAGE-CONCURRENCY], [VENA-INTACCT].
 pub(crate) const TOO_MANY_OPERATIONS: &str = "REENACT-TOO-MANY-OPERATIONS";
 /// A journal entry whose debits and credits differ.
@@ -93,6 +103,22 @@ pub(crate) struct IntacctState {
     executed: BTreeSet<(String, String)>,
     /// The records.
     books: Books,
+    /// `resultId` → what `readMore` still has to give of a `readByQuery`.
+    result_sets: BTreeMap<String, ResultSet>,
+}
+
+/// The rest of a `readByQuery`'s records, for `readMore` (a snapshot: records created since do
+/// not join it).
+#[derive(Debug)]
+struct ResultSet {
+    /// Whose query it was: only the same company and entity may read more.
+    company: String,
+    entity: Option<String>,
+    list: &'static str,
+    fields: Option<Vec<String>>,
+    page_size: usize,
+    total: usize,
+    rest: std::collections::VecDeque<Stored>,
 }
 
 /// The records of every company; cloned before a `transaction="true"` operation so a failure
@@ -134,13 +160,17 @@ struct SignedIn {
     entity: Option<String>,
 }
 
-/// One `<error>` of an `<errormessage>` [INTACCT-ERRORS].
+/// One `<error>` of an `<errormessage>` [INTACCT-ERRORS], and the errors written after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Failure {
     errorno: &'static str,
     description: String,
     description2: String,
     correction: String,
+    /// Further `<error>`s of the same `<errormessage>`, in order (a specific BL error is followed
+    /// by the generic [`COULD_NOT_CREATE`]; a function of a failed transaction by
+    /// [`ROLLED_BACK`]).
+    then: Vec<Failure>,
 }
 
 impl Failure {
@@ -150,7 +180,23 @@ impl Failure {
             description: description.to_owned(),
             description2: description2.into(),
             correction: String::new(),
+            then: Vec::new(),
         }
+    }
+
+    /// This error followed by `next` in the same `<errormessage>`.
+    fn then(mut self, next: Failure) -> Failure {
+        self.then.push(next);
+        self
+    }
+
+    /// This error and those after it, in document order.
+    fn flatten(&self) -> Vec<&Failure> {
+        let mut out = vec![self];
+        for next in &self.then {
+            out.extend(next.flatten());
+        }
+        out
     }
 
     fn correction(mut self, correction: &str) -> Failure {
@@ -210,6 +256,16 @@ impl IntacctState {
     }
 }
 
+impl Stored {
+    /// Whether a session of `signed` sees this record: its company's, and for an entity-level
+    /// session only records of that entity or of the top level ("Entities have no visibility
+    /// into other entities"; top-level records are shared; Intacct's multi-entity help).
+    fn visible_to(&self, signed: &SignedIn) -> bool {
+        self.company == signed.company
+            && (signed.entity.is_none() || self.entity.is_none() || self.entity == signed.entity)
+    }
+}
+
 impl Books {
     fn records(&self, object: &str) -> &Vec<Stored> {
         match object {
@@ -229,9 +285,10 @@ impl Books {
         }
     }
 
-    fn find(&self, company: &str, object: &str, field: &str, value: &str) -> Option<&Stored> {
+    /// The record of `object` whose `field` is `value` that `signed` sees.
+    fn find(&self, signed: &SignedIn, object: &str, field: &str, value: &str) -> Option<&Stored> {
         self.records(object).iter().find(|r| {
-            r.company == company && r.fields.get(field).and_then(Value::as_str) == Some(value)
+            r.visible_to(signed) && r.fields.get(field).and_then(Value::as_str) == Some(value)
         })
     }
 }
@@ -323,8 +380,9 @@ impl Intacct {
             .and_then(|v| v.split(';').next())
             .map(|v| v.trim().to_ascii_lowercase());
         if !content_type.is_some_and(|t| CONTENT_TYPES.contains(&t.as_str())) {
-            let failure = Failure::new(INVALID_REQUEST, "Invalid Request", "")
-                .correction("Send the request as `x-intacct-xml-request` (or XML)");
+            // Intacct's "Error handling" page: GW-0011 with the description "Invalid Request"
+            // (and a Request ID the fake does not make up).
+            let failure = Failure::new(INVALID_REQUEST, "Invalid Request", "");
             return xml_response(StatusCode::BAD_REQUEST, &control_failure(None, &[failure]));
         }
         let root = match Element::parse(request.view.body) {
@@ -348,15 +406,16 @@ impl Intacct {
         };
         let sender = &self.settings.sender;
         if control.senderid != sender.id || control.password != sender.password.0 {
+            // Control level, "Incorrect Intacct XML Partner ID or password." with a Support ID
+            // (a real answer quoted on dmconsultant.co; secondary source).
             let failure = Failure::new(
                 INVALID_AUTHORIZATION,
-                "Invalid Web Services Authorization",
+                "",
                 format!(
-                    "The sender ID `{}` or its password is not valid",
-                    control.senderid
+                    "Incorrect Intacct XML Partner ID or password. [Support ID: {}]",
+                    self.support_id(state)
                 ),
-            )
-            .correction("Check the Web Services sender ID and password");
+            );
             return xml_response(StatusCode::OK, &control_failure(Some(&control), &[failure]));
         }
         let executed = (control.senderid.clone(), control.controlid.clone());
@@ -376,10 +435,15 @@ impl Intacct {
             Ok(signed) => signed,
             Err(refusal) => {
                 let (userid, companyid, failure) = *refusal;
+                let locationid = match &credentials {
+                    Credentials::Login { locationid, .. } => locationid.clone().unwrap_or_default(),
+                    Credentials::Session(_) => String::new(),
+                };
                 let authentication = Element::new("authentication")
                     .with(Element::leaf("status", "failure"))
                     .with(Element::leaf("userid", &userid))
-                    .with(Element::leaf("companyid", &companyid));
+                    .with(Element::leaf("companyid", &companyid))
+                    .with(Element::leaf("locationid", &locationid));
                 let operation = Element::new("operation")
                     .with(authentication)
                     .with(errormessage(&[failure]));
@@ -405,56 +469,80 @@ impl Intacct {
                     .unwrap_or_default()
                     .to_owned();
                 let call = &function.children[0];
-                let outcome = self.run(state, &signed, call, request.now, &host);
+                let mut outcome = self.run(state, &signed, call, request.now, &host);
+                // A business (BL) error carries a Support ID at the end of its description2
+                // (intacct-sdk-js issue #86).
+                if let Err(failure) = &mut outcome
+                    && failure.errorno.starts_with("BL")
+                {
+                    let support = self.support_id(state);
+                    failure.description2 =
+                        format!("{} [Support ID: {support}]", failure.description2);
+                }
                 (call.name.clone(), controlid, outcome)
+            })
+            .collect();
+        let rolled_back = || {
+            Failure::new(
+                ROLLED_BACK,
+                "",
+                "The entire transaction in this operation has been rolled back due to an error.",
+            )
+        };
+        // Per function: `success`, `failure` or `aborted`.
+        let mut statuses: Vec<&str> = results
+            .iter()
+            .map(|(_, _, outcome)| {
+                if outcome.is_ok() {
+                    "success"
+                } else {
+                    "failure"
+                }
             })
             .collect();
         if let Some(saved) = saved
             && results.iter().any(|(_, _, outcome)| outcome.is_err())
         {
             // All or nothing [INTACCT-SDK-PHP] `OperationBlockTest`: the records go back as they
-            // were, and every function that had succeeded says it was rolled back (the catalog
-            // does not say what they report: this is reenact's choice).
+            // were. The failing function says `failure` with its own errors then XL03000009;
+            // every other one says `aborted` with XL03000009 alone (intacct-sdk-php
+            // `OnlineClientTest::testExecuteBatchTransactionResultException`).
             state.books = saved;
-            for (_, _, outcome) in &mut results {
-                if outcome.is_ok() {
-                    *outcome = Err(Failure::new(
-                        ROLLED_BACK,
-                        "Rolled back: another function of the transaction failed",
-                        "",
-                    ));
+            for ((_, _, outcome), status) in results.iter_mut().zip(statuses.iter_mut()) {
+                match outcome {
+                    Ok(_) => {
+                        *outcome = Err(rolled_back());
+                        *status = "aborted";
+                    }
+                    Err(failure) => failure.then.push(rolled_back()),
                 }
             }
         }
+        let lifetime = self.settings.session_lifetime;
         let mut operation = Element::new("operation").with(
             Element::new("authentication")
                 .with(Element::leaf("status", "success"))
                 .with(Element::leaf("userid", &signed.user))
                 .with(Element::leaf("companyid", &signed.company))
                 .with(Element::leaf(
-                    "sessiontimestamp",
-                    &format_rfc3339(request.now),
+                    "locationid",
+                    signed.entity.as_deref().unwrap_or_default(),
+                ))
+                .with(Element::leaf("sessiontimestamp", &offset_time(request.now)))
+                .with(Element::leaf(
+                    "sessiontimeout",
+                    &offset_time(request.now + lifetime),
                 )),
         );
-        for (function, controlid, outcome) in results {
-            let mut result = Element::new("result");
-            match outcome {
-                Ok(data) => {
-                    result = result
-                        .with(Element::leaf("status", "success"))
-                        .with(Element::leaf("function", &function))
-                        .with(Element::leaf("controlid", &controlid))
-                        .with(data);
-                }
-                Err(failure) => {
-                    result = result
-                        .with(Element::leaf("status", "failure"))
-                        .with(Element::leaf("function", &function))
-                        .with(Element::leaf("controlid", &controlid))
-                        .with(errormessage(&[failure]));
-                }
-            }
-            operation = operation.with(result);
+        for ((function, controlid, outcome), status) in results.into_iter().zip(statuses) {
+            let result = Element::new("result")
+                .with(Element::leaf("status", status))
+                .with(Element::leaf("function", &function))
+                .with(Element::leaf("controlid", &controlid));
+            operation = operation.with(match outcome {
+                Ok(data) => result.with(data),
+                Err(failure) => result.with(errormessage(&[failure])),
+            });
         }
         xml_response(
             StatusCode::OK,
@@ -464,14 +552,14 @@ impl Intacct {
         )
     }
 
-    /// A deterministic `[Support ID: …]` for an XML error (Intacct's is opaque).
+    /// A deterministic `[Support ID: …]`: Intacct's is an opaque URL-encoded token such as
+    /// `BHF%401EB034%7EYhVWlP0o213-8KQW5T4tIQAAAB4` (intacct-sdk-js issue #86); this one has the
+    /// same shape (3 + `%40` + 6 + `%7E` + 27 characters), drawn from the mock's seed.
     fn support_id(&self, state: &mut IntacctState) -> String {
         state.serial += 1;
-        seeded_uuid(&self.mock, state.serial, 4)
-            .replace('-', "")
-            .chars()
-            .take(12)
-            .collect()
+        let hex = |occurrence| seeded_uuid(&self.mock, state.serial, occurrence).replace('-', "");
+        let (head, tail) = (hex(4).to_ascii_uppercase(), hex(5));
+        format!("{}%40{}%7E{}AAAAB", &head[..3], &head[3..9], &tail[..22])
     }
 
     /// Who the credentials sign in as; on failure the `userid` and `companyid` to echo and why.
@@ -540,11 +628,13 @@ impl Intacct {
                 INVALID_AUTHORIZATION,
                 "Invalid Web Services Authorization",
                 format!(
-                    "The sender ID `{}` is not authorized for company `{}`",
+                    "The sender ID '{}' is not authorized to make Web Services requests to company ID '{}'.",
                     self.settings.sender.id, signed.company
                 ),
             )
-            .correction("Add the sender ID under Company > Security > Web Services authorizations");
+            .correction(
+                "Contact the company administrator to grant Web Services authorization to this sender ID.",
+            );
             return Err(Box::new((signed.user, signed.company, failure)));
         }
         Ok(signed)
@@ -573,20 +663,23 @@ impl Intacct {
             "create" => create(&mut state.books, signed, call, now),
             "update" => update(&mut state.books, signed, call, now),
             "read" => read(&state.books, signed, call),
-            "readByQuery" => read_by_query(&state.books, signed, call),
+            "readByQuery" => self.read_by_query(state, signed, call),
+            "readMore" => read_more(state, signed, call),
             other => Err(Failure::new(
                 UNSUPPORTED,
                 "Unsupported function",
                 format!(
-                    "The fake serves getAPISession, create, update, read and readByQuery, not `{other}`"
+                    "The fake serves getAPISession, create, update, read, readByQuery and readMore, not `{other}`"
                 ),
             )),
         }
     }
 
     /// `getAPISession` [INTACCT-SDK-PHP] `RequestHandlerTest`: a new session for the signed-in
-    /// user (and entity, from `<locationid>` when given) and the endpoint to call with it, the
-    /// mock's own URL from the request's `Host`.
+    /// user (and entity, from `<locationid>` when given) and the endpoint to call with it: the
+    /// company's `endpoint` setting ("An API session is a temporary unique identifier tied to a
+    /// company ID, user ID, possibly an entity (via location ID), and an endpoint URL", Intacct
+    /// "API Sessions"), by default the mock's own URL from the request's `Host`.
     fn api_session(
         &self,
         state: &mut IntacctState,
@@ -595,7 +688,11 @@ impl Intacct {
         now: OffsetDateTime,
         host: &str,
     ) -> Result<Element, Failure> {
-        let entity = match call.text_of("locationid").filter(|e| !e.is_empty()) {
+        // No <locationid>: the entity of the credentials. An empty one: a top-level session
+        // ("From an entity-level session, you can provide an empty location ID to get a new
+        // top-level session", Intacct "API Sessions").
+        let entity = match call.text_of("locationid") {
+            Some("") => None,
             Some(entity) => {
                 let known = self
                     .company(&signed.company)
@@ -628,12 +725,13 @@ impl Intacct {
                 last_used: now,
             },
         );
+        let endpoint = self
+            .company(&signed.company)
+            .and_then(|c| c.endpoint.clone())
+            .unwrap_or_else(|| format!("http://{host}{ENDPOINT_PATH}"));
         let api = Element::new("api")
             .with(Element::leaf("sessionid", &id))
-            .with(Element::leaf(
-                "endpoint",
-                &format!("http://{host}{ENDPOINT_PATH}"),
-            ))
+            .with(Element::leaf("endpoint", &endpoint))
             .with(Element::leaf(
                 "locationid",
                 entity.as_deref().unwrap_or_default(),
@@ -642,14 +740,46 @@ impl Intacct {
     }
 }
 
+/// Wrong user credentials: `XL03000006` "Sign-in information is incorrect", the `userid` and
+/// `companyid` echoed (intacct-sdk-php `OnlineResponseTest::testAuthenticationFailure`).
 fn sign_in_failed(userid: &str, companyid: &str) -> Box<Refusal> {
     let failure = Failure::new(
-        SIGN_IN_FAILED,
-        "Sign-in failed",
-        "The user ID, company ID, entity or password is not valid",
-    )
-    .correction("Check the Web Services user's credentials");
+        INVALID_AUTHORIZATION,
+        "",
+        "Sign-in information is incorrect",
+    );
     Box::new((userid.to_owned(), companyid.to_owned(), failure))
+}
+
+/// `at` as the authentication block writes it: `2015-10-25T10:08:34-07:00` (the SDKs' fixtures),
+/// here always in UTC, `+00:00`.
+fn offset_time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+/// `at` as Intacct writes a timestamp field such as `WHENCREATED`: `MM/DD/YYYY HH:MM:SS`
+/// ("Parameter Formats"; `<WHENCREATED>07/24/2017 15:19:46</WHENCREATED>` in intacct-sdk-js
+/// `ResultTest`). Intacct's dates carry no time zone; the fake's are UTC.
+fn intacct_time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:02}/{:02}/{:04} {:02}:{:02}:{:02}",
+        u8::from(at.month()),
+        at.day(),
+        at.year(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
 }
 
 /// The object named `name`: `(object, list type, key field)`.
@@ -699,7 +829,7 @@ fn create(
         let number = draft.record_no.entry(object).or_insert(0);
         *number += 1;
         let record_no = number.to_string();
-        let stamp = Value::from(format_rfc3339(now));
+        let stamp = Value::from(intacct_time(now));
         let mut saved = Map::new();
         saved.insert("RECORDNO".to_owned(), Value::from(record_no.clone()));
         saved.append(&mut fields);
@@ -751,17 +881,30 @@ fn validate(
         })
     };
     let vendor_id = required("VENDORID")?;
-    let vendor = books.find(&signed.company, "VENDOR", "VENDORID", vendor_id);
+    let vendor = books.find(signed, "VENDOR", "VENDORID", vendor_id);
     match object {
         "VENDOR" => {
             required("NAME")?;
-            if vendor.is_some() {
+            // A VENDORID is unique in the company, whichever entity holds it.
+            let taken = books.records("VENDOR").iter().any(|r| {
+                r.company == signed.company
+                    && r.fields.get("VENDORID").and_then(Value::as_str) == Some(vendor_id)
+            });
+            if taken {
+                // The shape of Intacct's duplicate-key answer (raw XML quoted in public code:
+                // "Another Class with the given value(s) UT01 already exists", "Use a unique
+                // value instead.", then BL01001973 "Could not create class record!").
                 return Err(Failure::new(
                     DUPLICATE,
-                    "Duplicate vendor",
-                    format!("Another Vendor with the given value(s) `{vendor_id}` already exists"),
+                    "",
+                    format!("Another Vendor with the given value(s) {vendor_id} already exists"),
                 )
-                .correction("Use a unique VENDORID"));
+                .correction("Use a unique value instead.")
+                .then(Failure::new(
+                    COULD_NOT_CREATE,
+                    "",
+                    "Could not create vendor record!",
+                )));
             }
         }
         _ => {
@@ -787,10 +930,7 @@ fn validate(
                         .get("RECORDKEY")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
-                    if books
-                        .find(&signed.company, "APBILL", "RECORDNO", key)
-                        .is_none()
-                    {
+                    if books.find(signed, "APBILL", "RECORDNO", key).is_none() {
                         return Err(Failure::new(
                             NOT_FOUND,
                             "Invalid bill",
@@ -936,9 +1076,8 @@ fn update(
                 format!("An update of {object} names the record by RECORDNO"),
             ));
         };
-        let company = signed.company.as_str();
         let Some(record) = draft.records_mut(object).iter_mut().find(|r| {
-            r.company == company
+            r.visible_to(signed)
                 && r.fields.get(field).and_then(Value::as_str) == Some(value.as_str())
         }) else {
             return Err(Failure::new(
@@ -954,7 +1093,7 @@ fn update(
         }
         record
             .fields
-            .insert("WHENMODIFIED".to_owned(), Value::from(format_rfc3339(now)));
+            .insert("WHENMODIFIED".to_owned(), Value::from(intacct_time(now)));
         let record_no = record.fields["RECORDNO"]
             .as_str()
             .unwrap_or_default()
@@ -978,7 +1117,7 @@ fn read(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Fai
     let fields = field_list(call);
     let found: Vec<&Stored> = keys
         .iter()
-        .filter_map(|key| books.find(&signed.company, object, "RECORDNO", key))
+        .filter_map(|key| books.find(signed, object, "RECORDNO", key))
         .collect();
     let mut data = Element::new("data")
         .attr("listtype", list)
@@ -989,53 +1128,227 @@ fn read(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Fai
     Ok(data)
 }
 
-/// `readByQuery` with `<query>` (empty, or `FIELD = 'value'` conditions joined by `AND`),
-/// `<pagesize>` (default [`DEFAULT_PAGE_SIZE`], at most [`MAX_PAGE_SIZE`] [RKL-INTACCT]) and
-/// `<offset>` (reenact's: Intacct pages with `readMore`, which the fake does not serve).
-fn read_by_query(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Failure> {
-    let (object, list, _) = object(call.text_of("object").unwrap_or_default())?;
-    let conditions = parse_query(call.text_of("query").unwrap_or_default())?;
-    let number = |name: &str, default: usize| -> Result<usize, Failure> {
-        match call.text_of(name).filter(|v| !v.is_empty()) {
-            None => Ok(default),
-            Some(text) => text.parse::<usize>().map_err(|_| {
-                Failure::new(
-                    INVALID_FIELD,
-                    "Invalid number",
-                    format!("<{name}> must be a number, not `{text}`"),
-                )
-            }),
-        }
-    };
-    let page_size = number("pagesize", DEFAULT_PAGE_SIZE)?.clamp(1, MAX_PAGE_SIZE);
-    let offset = number("offset", 0)?;
-    let fields = field_list(call);
-    let matching: Vec<&Stored> = books
-        .records(object)
-        .iter()
-        .filter(|r| r.company == signed.company)
-        .filter(|r| {
-            conditions.iter().all(|(field, value)| {
-                r.fields.get(field).and_then(Value::as_str) == Some(value.as_str())
-            })
-        })
-        .collect();
-    let total = matching.len();
-    let page: Vec<&Stored> = matching.into_iter().skip(offset).take(page_size).collect();
-    let remaining = total.saturating_sub(offset + page.len());
+/// One page of a result set: `<data listtype count totalcount numremaining [resultId]>` with up
+/// to `page_size` records taken from the front of `rest`.
+fn page(
+    list: &str,
+    fields: Option<&[String]>,
+    page_size: usize,
+    total: usize,
+    rest: &mut std::collections::VecDeque<Stored>,
+    result_id: Option<&str>,
+) -> Element {
+    let taken: Vec<Stored> = rest.drain(..page_size.min(rest.len())).collect();
     let mut data = Element::new("data")
         .attr("listtype", list)
-        .attr("count", &page.len().to_string())
+        .attr("count", &taken.len().to_string())
         .attr("totalcount", &total.to_string())
-        .attr("numremaining", &remaining.to_string());
-    for record in page {
-        data = data.with(record_element(list, record, fields.as_deref()));
+        .attr("numremaining", &rest.len().to_string());
+    if let Some(id) = result_id
+        && !rest.is_empty()
+    {
+        data = data.attr("resultId", id);
+    }
+    for record in &taken {
+        data = data.with(record_element(list, record, fields));
+    }
+    data
+}
+
+impl Intacct {
+    /// `readByQuery` ("Query and List … (Legacy)" in the Intacct API reference): `<object>`,
+    /// `<query>` ([`parse_query`]), `<fields>`, `<pagesize>` between 1 and [`MAX_PAGE_SIZE`]
+    /// (default [`DEFAULT_PAGE_SIZE`]). It has no offset: when records remain, the answer carries
+    /// a `resultId` that `readMore` pages on ("Queries").
+    fn read_by_query(
+        &self,
+        state: &mut IntacctState,
+        signed: &SignedIn,
+        call: &Element,
+    ) -> Result<Element, Failure> {
+        let (object, list, _) = object(call.text_of("object").unwrap_or_default())?;
+        let conditions = parse_query(call.text_of("query").unwrap_or_default())?;
+        if call.child("offset").is_some() {
+            // The DTD of readByQuery has no offset (the newer `query` function has one); what
+            // Intacct answers to one is not documented: failing the function is reenact's choice,
+            // so a client that pages by offset does not silently get page one again.
+            return Err(Failure::new(
+                INVALID_FIELD,
+                "Invalid element",
+                "readByQuery has no <offset>: page with readMore and the resultId of the answer",
+            ));
+        }
+        let page_size = match call.text_of("pagesize").filter(|v| !v.is_empty()) {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => match text.parse::<usize>() {
+                Ok(size) if (1..=MAX_PAGE_SIZE).contains(&size) => size,
+                // Over 1000: the reference gives the range, not the answer; an error naming the
+                // range is reenact's choice.
+                _ => {
+                    return Err(Failure::new(
+                        INVALID_FIELD,
+                        "Invalid pagesize",
+                        format!(
+                            "<pagesize> must be a whole number between 1 and {MAX_PAGE_SIZE}, not `{text}`"
+                        ),
+                    ));
+                }
+            },
+        };
+        let fields = field_list(call);
+        let mut rest: std::collections::VecDeque<Stored> = state
+            .books
+            .records(object)
+            .iter()
+            .filter(|r| r.visible_to(signed))
+            .filter(|r| conditions.iter().all(|c| c.holds(&r.fields)))
+            .cloned()
+            .collect();
+        let total = rest.len();
+        let result_id = (total > page_size).then(|| {
+            state.serial += 1;
+            format!(
+                "{}WU1hh8CoA4QAA",
+                seeded_uuid(&self.mock, state.serial, 6).replace('-', "")
+            )
+        });
+        let data = page(
+            list,
+            fields.as_deref(),
+            page_size,
+            total,
+            &mut rest,
+            result_id.as_deref(),
+        );
+        if let Some(id) = result_id {
+            state.result_sets.insert(
+                id,
+                ResultSet {
+                    company: signed.company.clone(),
+                    entity: signed.entity.clone(),
+                    list,
+                    fields,
+                    page_size,
+                    total,
+                    rest,
+                },
+            );
+        }
+        Ok(data)
+    }
+}
+
+/// `readMore` by `<resultId>` ("Queries": "Provide either the object name or the result ID (from
+/// the readByQuery response)"): the next page of that query, until `numremaining="0"`. A result
+/// ID that is unknown, read to its end, or another company's or entity's fails the function
+/// (Intacct's errorno for it is not documented: reenact's choice).
+fn read_more(
+    state: &mut IntacctState,
+    signed: &SignedIn,
+    call: &Element,
+) -> Result<Element, Failure> {
+    let id = call.text_of("resultId").unwrap_or_default().to_owned();
+    let owned = state
+        .result_sets
+        .get(&id)
+        .is_some_and(|set| set.company == signed.company && set.entity == signed.entity);
+    if !owned {
+        return Err(Failure::new(
+            INVALID_FIELD,
+            "Invalid resultId",
+            format!("No results remain for resultId `{id}`"),
+        )
+        .correction("Run the readByQuery again"));
+    }
+    let Some(mut set) = state.result_sets.remove(&id) else {
+        unreachable!("checked above");
+    };
+    let data = page(
+        set.list,
+        set.fields.as_deref(),
+        set.page_size,
+        set.total,
+        &mut set.rest,
+        Some(&id),
+    );
+    if !set.rest.is_empty() {
+        state.result_sets.insert(id, set);
     }
     Ok(data)
 }
 
-/// `FIELD = 'value' AND …` as `(FIELD, value)` pairs; an empty query selects everything.
-fn parse_query(query: &str) -> Result<Vec<(String, String)>, Failure> {
+/// A comparison operator of a query ("Queries": `<`, `>`, `>=`, `<=`, `=`; `!=` also read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// One `FIELD op 'value'` condition of a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Condition {
+    field: String,
+    op: Op,
+    value: String,
+}
+
+impl Condition {
+    /// Whether a record's fields meet the condition. Values compare as Intacct timestamps
+    /// (`MM/DD/YYYY[ HH:MM:SS]`) when both sides are ones, as numbers when both are, else as
+    /// case-sensitive text ("String operands are case-sensitive."). A missing field meets none.
+    fn holds(&self, fields: &Map<String, Value>) -> bool {
+        let Some(have) = fields.get(&self.field).and_then(Value::as_str) else {
+            return false;
+        };
+        let order = match (sortable_time(have), sortable_time(&self.value)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => match (have.parse::<Decimal>(), self.value.parse::<Decimal>()) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                _ => have.cmp(self.value.as_str()),
+            },
+        };
+        match self.op {
+            Op::Eq => order.is_eq(),
+            Op::Ne => order.is_ne(),
+            Op::Lt => order.is_lt(),
+            Op::Le => order.is_le(),
+            Op::Gt => order.is_gt(),
+            Op::Ge => order.is_ge(),
+        }
+    }
+}
+
+/// `MM/DD/YYYY` or `MM/DD/YYYY HH:MM:SS` as `(year, month, day, hour, minute, second)`.
+fn sortable_time(text: &str) -> Option<(u32, u32, u32, u32, u32, u32)> {
+    let (date, time) = match text.trim().split_once(' ') {
+        Some((date, time)) => (date, Some(time)),
+        None => (text.trim(), None),
+    };
+    let numbers = |text: &str, sep: char, widths: &[usize]| -> Option<Vec<u32>> {
+        let parts: Vec<&str> = text.split(sep).collect();
+        (parts.len() == widths.len()
+            && parts
+                .iter()
+                .zip(widths)
+                .all(|(p, w)| p.len() == *w && p.chars().all(|c| c.is_ascii_digit())))
+        .then(|| parts.iter().filter_map(|p| p.parse().ok()).collect())
+    };
+    let d = numbers(date, '/', &[2, 2, 4])?;
+    let t = match time {
+        Some(time) => numbers(time, ':', &[2, 2, 2])?,
+        None => vec![0, 0, 0],
+    };
+    Some((d[2], d[0], d[1], t[0], t[1], t[2]))
+}
+
+/// `FIELD op 'value'` conditions joined by ` AND ` ("Queries": the spaces around the operator
+/// are required); an empty query selects everything. `OR`, `like`, `in` and `IS NULL` are not
+/// read (the function fails naming what it reads).
+fn parse_query(query: &str) -> Result<Vec<Condition>, Failure> {
     let query = query.trim();
     if query.is_empty() {
         return Ok(Vec::new());
@@ -1043,10 +1356,23 @@ fn parse_query(query: &str) -> Result<Vec<(String, String)>, Failure> {
     query
         .split(" AND ")
         .map(|condition| {
-            let (field, value) = condition
-                .split_once('=')
+            let condition = condition.trim();
+            let (field, rest) = condition
+                .split_once(' ')
                 .ok_or_else(|| bad_query(condition))?;
-            let field = field.trim();
+            let (op, value) = rest
+                .trim_start()
+                .split_once(' ')
+                .ok_or_else(|| bad_query(condition))?;
+            let op = match op {
+                "=" => Op::Eq,
+                "!=" | "<>" => Op::Ne,
+                "<" => Op::Lt,
+                "<=" => Op::Le,
+                ">" => Op::Gt,
+                ">=" => Op::Ge,
+                _ => return Err(bad_query(condition)),
+            };
             let value = value.trim();
             let value = value
                 .strip_prefix('\'')
@@ -1055,7 +1381,11 @@ fn parse_query(query: &str) -> Result<Vec<(String, String)>, Failure> {
             if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(bad_query(condition));
             }
-            Ok((field.to_ascii_uppercase(), value.to_owned()))
+            Ok(Condition {
+                field: field.to_ascii_uppercase(),
+                op,
+                value: value.to_owned(),
+            })
         })
         .collect()
 }
@@ -1065,7 +1395,7 @@ fn bad_query(condition: &str) -> Failure {
         INVALID_FIELD,
         "Invalid query",
         format!(
-            "The fake reads `FIELD = 'value'` conditions joined by AND, not `{}`",
+            "The fake reads `FIELD op 'value'` conditions (op one of =, !=, <, <=, >, >=, with a space on each side) joined by AND, not `{}`",
             condition.trim()
         ),
     )
@@ -1231,7 +1561,9 @@ fn read_operation(root: &Element) -> Result<(&Element, Credentials, Vec<&Element
     Ok((operation, credentials, functions))
 }
 
-/// The `XL03000003` control-level failure [INTACCT-ERRORS]: nothing runs.
+/// The `XL03000003` control-level failure [INTACCT-ERRORS]: nothing runs. Its shape is the
+/// example of Intacct's "Error handling" page: empty `description` and `correction`,
+/// `description2` "XML Parse schema error: … [Support ID: …]".
 fn schema_error(
     control: Option<&Control>,
     reason: &SchemaError,
@@ -1239,10 +1571,9 @@ fn schema_error(
 ) -> Response<Bytes> {
     let failure = Failure::new(
         XML_SCHEMA_ERROR,
-        "XML Parse schema error",
-        format!("{reason} [Support ID: {support}]"),
-    )
-    .correction("Check the request against the Intacct DTD (version 3.0)");
+        "",
+        format!("XML Parse schema error: {reason} [Support ID: {support}]"),
+    );
     xml_response(StatusCode::OK, &control_failure(control, &[failure]))
 }
 
@@ -1275,6 +1606,7 @@ fn control_element(control: &Control, status: &str) -> Element {
 fn errormessage(failures: &[Failure]) -> Element {
     failures
         .iter()
+        .flat_map(Failure::flatten)
         .fold(Element::new("errormessage"), |out, f| {
             out.with(
                 Element::new("error")
@@ -1512,19 +1844,54 @@ mod tests {
     }
 
     #[test]
-    fn queries_are_field_equals_value_conditions() {
+    fn queries_are_field_op_value_conditions_with_spaces() {
+        let cond = |field: &str, op, value: &str| Condition {
+            field: field.to_owned(),
+            op,
+            value: value.to_owned(),
+        };
         assert_eq!(
-            parse_query("VENDORID = 'V-1' AND name='Acme'").expect("valid"),
+            parse_query("VENDORID = 'V-1' AND name >= 'Acme'").expect("valid"),
             vec![
-                ("VENDORID".to_owned(), "V-1".to_owned()),
-                ("NAME".to_owned(), "Acme".to_owned())
+                cond("VENDORID", Op::Eq, "V-1"),
+                cond("NAME", Op::Ge, "Acme")
             ]
         );
         assert!(parse_query("").expect("valid").is_empty());
         assert_eq!(
-            parse_query("VENDORID > 3").unwrap_err().errorno,
-            INVALID_FIELD
+            parse_query("VENDORID > 3").expect("valid"),
+            vec![cond("VENDORID", Op::Gt, "3")]
         );
+        for bad in ["VENDORID='V-1'", "VENDORID like 'V%'", "VENDORID"] {
+            assert_eq!(
+                parse_query(bad).unwrap_err().errorno,
+                INVALID_FIELD,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn conditions_compare_timestamps_numbers_then_text() {
+        let record: Map<String, Value> = serde_json::from_value(json!({
+            "WHENCREATED": "02/01/2026 00:00:00", "TOTAL": "9.5", "NAME": "acme"
+        }))
+        .expect("object");
+        let holds = |query: &str| parse_query(query).expect("valid")[0].holds(&record);
+        // 02/01/2026 is after 12/31/2025 though it sorts before it as text.
+        assert!(holds("WHENCREATED > '12/31/2025 23:59:59'"));
+        assert!(holds("WHENCREATED >= '02/01/2026'"));
+        assert!(!holds("WHENCREATED < '02/01/2026 00:00:00'"));
+        assert!(holds("TOTAL < 10"), "9.5 < 10 as numbers");
+        assert!(!holds("NAME = 'Acme'"), "strings are case-sensitive");
+        assert!(!holds("MISSING = 'x'"));
+    }
+
+    #[test]
+    fn timestamps_are_written_as_intacct_and_offset_forms() {
+        let at = time::macros::datetime!(2017-07-24 15:19:46 UTC);
+        assert_eq!(intacct_time(at), "07/24/2017 15:19:46");
+        assert_eq!(offset_time(at), "2017-07-24T15:19:46+00:00");
     }
 
     /// An `XL03000003` failure's description carries the reason: the texts are pinned here.

@@ -14,7 +14,8 @@ use crate::scenario::yaml::Node;
 pub(super) const INTACCT_KEYS: &[&str] =
     &["sender", "companies", "session_lifetime", "rate_limits"];
 pub(super) const SENDER_KEYS: &[&str] = &["id", "password"];
-pub(super) const COMPANY_KEYS: &[&str] = &["id", "users", "entities", "sender_authorized"];
+pub(super) const COMPANY_KEYS: &[&str] =
+    &["id", "users", "entities", "sender_authorized", "endpoint"];
 pub(super) const USER_KEYS: &[&str] = &["id", "password"];
 pub(super) const LIMIT_KEYS: &[&str] = &["minute", "concurrent"];
 
@@ -131,12 +132,38 @@ impl Cx<'_> {
             Some(value) => self.boolean(value, "sender_authorized", context),
             None => Some(true),
         };
+        let endpoint = fields
+            .get("endpoint")
+            .map(|value| self.intacct_endpoint(value, context));
         Some(IntacctCompany {
             id: id?,
             users: users?,
             entities: entities?,
             sender_authorized: sender_authorized?,
+            endpoint: present(endpoint)?,
         })
+    }
+
+    /// A company's `endpoint`: an `http://` or `https://` URL with a host and no spaces.
+    fn intacct_endpoint(&mut self, node: &Node, context: &str) -> Option<String> {
+        let url = self.string(node, "endpoint", context)?;
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
+        if !host.is_empty() && url.chars().all(|c| c.is_ascii_graphic()) {
+            return Some(url);
+        }
+        self.error(
+            Diagnostic::new(
+                format!("invalid `endpoint` `{url}` {context}"),
+                Some(node.span),
+            )
+            .with_label("expected an http:// or https:// URL")
+            .with_help("write e.g. `https://acme.intacct.com/ia/xml/xmlgw.phtml`, or leave it out for the mock's own URL"),
+        );
+        None
     }
 
     fn intacct_users(&mut self, node: &Node, context: &str) -> Option<Vec<IntacctUser>> {

@@ -51,6 +51,10 @@ pub struct IntacctCompany {
     /// Whether the sender is in the company's Web Services authorizations (`false` reproduces
     /// `XL03000006`).
     pub sender_authorized: bool,
+    /// The endpoint `getAPISession` answers for the company's sessions (`http://` or `https://`
+    /// URL); `None`: the mock's own URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
 }
 
 /// A user of a company.

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sage's official Intacct SDK, @intacct/intacct-sdk (npm, pinned with package-lock.json), judges
+# reenact's `provider: intacct` fake: judge.mjs signs in, opens an API session and follows its
+# endpoint, creates, reads back, pages with readByQuery/readMore and provokes the errors the SDK
+# turns into ResponseException/ResultException. Needs Node >= 14.20 (npm ci on first run).
+#
+# One override, in judge.mjs: the SDK refuses any endpoint whose host does not end in
+# `.intacct.com` (dist/Credentials/Endpoint.js `isDomainValid`), and it validates the endpoint
+# both when a client is built and when it adopts the <endpoint> getAPISession answers. The judge
+# wraps that static method to also accept 127.0.0.1, the fake's address; nothing else changes.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+# Install the pinned SDK unless node_modules already holds exactly this lock file's tree.
+stamp="node_modules/.reenact-lock.sha256"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+bin="${REENACT_BIN:-$root/target/debug/reenact}"
+log="$(mktemp)"
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -f "$log"
+}
+trap cleanup EXIT INT TERM
+
+"$bin" mock serve --color never "$here/scenario.yaml" >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+  if grep -q '^ready' "$log"; then break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "FAIL the fake did not start:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  sleep 0.05
+done
+if ! grep -q '^ready' "$log"; then
+  echo "FAIL the fake did not say ready within 10 s:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+url="$(awk '$1 == "intacct" { print $2 }' "$log")"
+limited="$(awk '$1 == "limited" { print $2 }' "$log")"
+if [ -z "$url" ] || [ -z "$limited" ]; then
+  echo "FAIL no URL for mock intacct or limited in:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+
+node "$here/judge.mjs" "$url" "$limited"
