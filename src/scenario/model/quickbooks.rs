@@ -23,7 +23,7 @@ pub struct QuickBooksSettings {
     /// The books closed date (`YYYY-MM-DD`): bills dated on or before it are refused (6210).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub books_closed_date: Option<String>,
-    /// Most items one batch request may hold (default 10).
+    /// Most items one batch request may hold (default 30).
     pub batch_max_items: u64,
     /// QuickBooks' throttling per realm, when the scenario turns it on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,8 +38,9 @@ impl QuickBooksSettings {
     pub const DEFAULT_REFRESH_ROTATION: Duration = Duration::from_secs(24 * 3600);
     /// Default `refresh_lag`: one hour (the catalog leaves the lag open; reenact's choice).
     pub const DEFAULT_REFRESH_LAG: Duration = Duration::from_secs(3600);
-    /// Default `batch_max_items`: 10, the current batch page [INTUIT-BATCH].
-    pub const DEFAULT_BATCH_MAX_ITEMS: u64 = 10;
+    /// Default `batch_max_items`: 30, Intuit's limits page ("Recommended maximum number of
+    /// payloads in a single batch request is 30"); the .NET SDK's cap is 30 since e9e0618e.
+    pub const DEFAULT_BATCH_MAX_ITEMS: u64 = 30;
 }
 
 /// One QuickBooks company.
