@@ -1703,12 +1703,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queries_parse_the_documented_subset() {
+    fn queries_parse_intuits_grammar_as_python_quickbooks_writes_it() {
         assert_eq!(
             parse_query("select * from Vendor STARTPOSITION 3 MAXRESULTS 2"),
             Ok(Query {
                 entity: Entity::Vendor,
-                filter: None,
+                count: false,
+                filters: Vec::new(),
+                order: Vec::new(),
                 start: 3,
                 max: 2,
             })
@@ -1717,18 +1719,68 @@ mod tests {
             parse_query("SELECT * FROM bill WHERE DocNumber = 'A \\'1\\''"),
             Ok(Query {
                 entity: Entity::Bill,
-                filter: Some(("DocNumber".to_owned(), "A '1'".to_owned())),
+                count: false,
+                filters: vec![Condition {
+                    field: "DocNumber".to_owned(),
+                    op: Op::Eq,
+                    values: vec!["A '1'".to_owned()],
+                }],
+                order: Vec::new(),
                 start: 1,
                 max: DEFAULT_MAX_RESULTS,
             })
         );
+        // python-quickbooks `where()`: a double space without WHERE, `ORDERBY` in one word;
+        // `all()`: `ORDER BY` in two; Intuit's sample `Order By`.
+        let ordered =
+            parse_query("SELECT * FROM Vendor  ORDERBY DisplayName DESC, Id MAXRESULTS 5")
+                .expect("parses");
         assert_eq!(
-            parse_query("select * from Vendor maxresults 5000").map(|q| q.max),
+            ordered.order,
+            vec![("DisplayName".to_owned(), true), ("Id".to_owned(), false)]
+        );
+        assert_eq!(ordered.max, 5);
+        let two_words = parse_query(
+            "select * from billpayment Where Metadata.LastUpdatedTime>'2014-12-12T14:50:22-08:00' \
+             Order By Metadata.LastUpdatedTime",
+        );
+        assert_eq!(
+            two_words,
+            Err(QueryError::UnknownEntity("billpayment".to_owned()))
+        );
+        let dated = parse_query(
+            "select * from Bill Where Metadata.LastUpdatedTime>='2014-12-12T14:50:22-08:00' \
+             AND Active = False Order By Metadata.LastUpdatedTime asc",
+        )
+        .expect("parses");
+        assert_eq!(dated.filters.len(), 2);
+        assert_eq!(dated.filters[0].op, Op::Ge);
+        assert_eq!(dated.filters[1].values, vec!["False".to_owned()]);
+        assert_eq!(
+            dated.order,
+            vec![("Metadata.LastUpdatedTime".to_owned(), false)]
+        );
+        let counted = parse_query("SELECT COUNT(*) FROM Bill ").expect("parses");
+        assert!(counted.count);
+        let chosen =
+            parse_query("SELECT * FROM Vendor WHERE DisplayName in ('a', 'b')").expect("parses");
+        assert_eq!(chosen.filters[0].op, Op::In);
+        assert_eq!(
+            chosen.filters[0].values,
+            vec!["a".to_owned(), "b".to_owned()]
+        );
+        assert_eq!(
+            parse_query("select * from Vendor maxresults 1000").map(|q| q.max),
             Ok(MAX_MAX_RESULTS)
         );
         // The fault's message carries the text: it is pinned here.
         for (bad, reason) in [
+            (
+                "select * from Vendor maxresults 1500",
+                "value 1500 is too large. Max allowed value is 1000",
+            ),
             ("select Id from Vendor", "expected `*`"),
+            ("select count(Id) from Vendor", "expected `count(*)`"),
             ("select * from Invoice", "unknown entity `Invoice`"),
             (
                 "select * from Vendor where DisplayName = 'x",
@@ -1738,20 +1790,74 @@ mod tests {
                 "select * from Vendor STARTPOSITION 0",
                 "`STARTPOSITION` takes a positive number",
             ),
-            ("select * from Vendor orderby Id", "unsupported `orderby`"),
+            (
+                "select * from Vendor where DisplayName = 'x' or Id = '1'",
+                "unsupported `or`",
+            ),
             (
                 "select * from Vendor where DisplayName 'x'",
-                "expected `where <Field> = '<value>'`",
+                "expected `<Field> <operator> <value>` in `where`",
             ),
             ("select * from", "expected a name"),
             (
                 "select * from Vendor = 'x'",
-                "expected `where`, `STARTPOSITION` or `MAXRESULTS`",
+                "expected `where`, `orderby`, `STARTPOSITION` or `MAXRESULTS`",
             ),
         ] {
             let err = parse_query(bad).unwrap_err();
             assert_eq!(err.to_string(), reason, "{bad}");
         }
+    }
+
+    #[test]
+    fn conditions_compare_instants_numbers_and_text() {
+        let record = json!({
+            "DisplayName": "Vendor C",
+            "Balance": 10,
+            "Active": true,
+            "MetaData": { "LastUpdatedTime": "2026-11-02T15:00:00Z" },
+        });
+        let holds = |text: &str| {
+            let query = parse_query(&format!("select * from Vendor where {text}")).expect(text);
+            query.filters.iter().all(|c| c.holds(&record))
+        };
+        assert!(holds("DisplayName >= 'Vendor C'"));
+        assert!(!holds("DisplayName > 'Vendor C'"));
+        assert!(holds("DisplayName < 'Vendor D'"));
+        assert!(holds("Balance > 9"), "10 > 9 as numbers, not as text");
+        assert!(holds("Balance <= 10"));
+        assert!(holds("Active = True"), "Python's bool text");
+        assert!(!holds("Active = false"));
+        assert!(holds("DisplayName LIKE 'vendor%'"));
+        assert!(holds("DisplayName LIKE '%dor C'"));
+        assert!(!holds("DisplayName LIKE 'C%'"));
+        assert!(holds("DisplayName IN ('Vendor B', 'Vendor C')"));
+        // An instant with an offset is compared as an instant: 07:00-08:00 is 15:00Z.
+        assert!(holds(
+            "Metadata.LastUpdatedTime >= '2026-11-02T07:00:00-08:00'"
+        ));
+        assert!(!holds(
+            "MetaData.LastUpdatedTime > '2026-11-02T07:00:00-08:00'"
+        ));
+        assert!(!holds("Missing = 'x'"));
+    }
+
+    #[test]
+    fn gateway_faults_are_lowercase_with_epoch_milliseconds() {
+        let at = time::macros::datetime!(2026-10-31 23:00 UTC);
+        let response = forbidden(at);
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let body: Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(body["fault"]["type"], "SERVICE");
+        assert_eq!(body["fault"]["error"][0]["code"], "3100");
+        assert_eq!(
+            body["fault"]["error"][0]["message"],
+            "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"
+        );
+        assert_eq!(body["fault"]["error"][0]["detail"], Value::Null);
+        assert_eq!(body["time"], json!(at.unix_timestamp() * 1000));
+        assert_eq!(body["batchItemResponse"], json!([]));
+        assert!(body.get("Fault").is_none());
     }
 
     #[test]
