@@ -993,3 +993,85 @@ async fn posted_queries_filter_order_page_and_refuse_more_than_a_thousand() {
         "QueryValidationError: value 1001 is too large. Max allowed value is 1000"
     );
 }
+
+/// Intuit's "Fix common errors" page and 2017 errors blog: a company whose connecting admin was
+/// removed answers every call 401 Fault 120 Authorization Failure; one whose subscription ended
+/// is read-only, every write 400 Fault 6190 Invalid Company Status.
+#[tokio::test]
+async fn company_states_answer_120_and_6190() {
+    let yaml = format!(
+        "id: qbo\ntitle: qbo\nmocks:\n  qbo:\n    provider: quickbooks\n    with:\n      realms:\n        - {{ id: \"{REALM}\", name: Acme Corp }}\n        - {{ id: \"111\", name: Gone Admin, status: admin_removed }}\n        - {{ id: \"222\", name: Lapsed, status: subscription_ended }}\nflow:\n  - request: {{ method: GET, path: / }}\n"
+    );
+    let qbo = Harness::start(load_mock(&yaml)).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = json!({ "DisplayName": "Office Supplies Ltd" });
+
+    let removed = qbo
+        .realm_api(
+            "111",
+            "GET",
+            "query?query=select%20*%20from%20Vendor",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 401);
+    assert_eq!(
+        removed.fault(),
+        (
+            "AuthorizationFault".to_owned(),
+            "120".to_owned(),
+            "Authorization Failure".to_owned()
+        )
+    );
+    assert_eq!(
+        removed.json["Fault"]["Error"][0]["Detail"],
+        "AuthorizationFailure: -11014-You do not have access to use QuickBooks Online Plus."
+    );
+
+    let write = qbo
+        .realm_api("222", "POST", "vendor", &access, Some(vendor.clone()))
+        .await;
+    assert_eq!(write.status, 400);
+    assert_eq!(
+        write.fault(),
+        (
+            "ValidationFault".to_owned(),
+            "6190".to_owned(),
+            "Invalid Company Status".to_owned()
+        )
+    );
+    let batch = qbo
+        .realm_api(
+            "222",
+            "POST",
+            "batch",
+            &access,
+            Some(json!({ "BatchItemRequest": [{ "bId": "1", "operation": "create", "Vendor": vendor }] })),
+        )
+        .await;
+    assert_eq!(batch.fault().1, "6190");
+    let read = qbo
+        .realm_api(
+            "222",
+            "GET",
+            "query?query=select%20*%20from%20Vendor",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(read.status, 200, "read-only, not closed: {}", read.json);
+    let state = qbo.provider_state().await;
+    assert_eq!(state["vendors"], json!([]), "nothing was written");
+    assert_eq!(
+        qbo.api(
+            "POST",
+            "vendor",
+            &access,
+            Some(json!({ "DisplayName": "Ok" }))
+        )
+        .await
+        .status,
+        200
+    );
+}

@@ -23,8 +23,8 @@ use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
 use crate::mock::webhook::SigningSettings;
 use crate::scenario::model::{
-    LimitKey, LimitKind, PathMatcher, Pattern, QuickBooksSettings, RateLimit, RequestMatcher,
-    ResponseBody, ResponseSpec, SignAlgorithm, SignatureEncoding,
+    LimitKey, LimitKind, PathMatcher, Pattern, QuickBooksRealmStatus, QuickBooksSettings,
+    RateLimit, RequestMatcher, ResponseBody, ResponseSpec, SignAlgorithm, SignatureEncoding,
 };
 use crate::timestamp::format_rfc3339;
 
@@ -275,6 +275,36 @@ impl Fault {
             "610",
             "Object Not Found",
             format!("Object Not Found : no {} with Id={id}", entity.name()),
+            "",
+        )
+    }
+
+    /// 120 Authorization Failure, HTTP 401: the admin who connected the app was removed
+    /// (Intuit's "Fix common errors" page; the 2017 errors blog gives the 401). The sources give
+    /// no `type`: `AuthorizationFault` is reenact's.
+    fn admin_removed() -> Fault {
+        Fault {
+            status: StatusCode::UNAUTHORIZED,
+            kind: "AuthorizationFault",
+            code: "120",
+            message: "Authorization Failure".to_owned(),
+            detail: "AuthorizationFailure: -11014-You do not have access to use QuickBooks \
+                     Online Plus."
+                .to_owned(),
+            element: String::new(),
+        }
+    }
+
+    /// 6190 Invalid Company Status, HTTP 400, on a write to a company whose subscription ended
+    /// (Intuit's "Fix common errors" page: "it can only do read-only operations").
+    fn subscription_ended() -> Fault {
+        Fault::validation(
+            "6190",
+            "Invalid Company Status",
+            "Subscription period has ended or canceled or there was a billing problem : You \
+             can't add data to QuickBooks Online Plus because your trial or subscription period \
+             ended."
+                .to_owned(),
             "",
         )
     }
@@ -554,8 +584,18 @@ impl QuickBooks {
         if let Some(response) = authenticate(state, request) {
             return routed(response);
         }
-        if !self.settings.realms.iter().any(|r| r.id == realm) {
+        let Some(company) = self.settings.realms.iter().find(|r| r.id == realm) else {
             return routed(forbidden(request.now));
+        };
+        let writes = matches!(route, ApiRoute::Write(_) | ApiRoute::Batch);
+        match company.status {
+            QuickBooksRealmStatus::AdminRemoved => {
+                return routed(Fault::admin_removed().response(request.now));
+            }
+            QuickBooksRealmStatus::SubscriptionEnded if writes => {
+                return routed(Fault::subscription_ended().response(request.now));
+            }
+            _ => {}
         }
         routed(self.api(state, realm, route, request))
     }

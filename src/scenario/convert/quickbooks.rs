@@ -5,7 +5,8 @@ use super::read::AfterBad;
 use super::{Cx, Scope, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    QuickBooksRateLimits, QuickBooksRealm, QuickBooksSettings, QuickBooksWebhookSpec,
+    QuickBooksRateLimits, QuickBooksRealm, QuickBooksRealmStatus, QuickBooksSettings,
+    QuickBooksWebhookSpec,
 };
 use crate::scenario::yaml::Node;
 
@@ -18,7 +19,7 @@ pub(super) const KEYS: &[&str] = &[
     "rate_limits",
     "verifier_token",
 ];
-pub(super) const REALM_KEYS: &[&str] = &["id", "name"];
+pub(super) const REALM_KEYS: &[&str] = &["id", "name", "status"];
 pub(super) const LIMIT_KEYS: &[&str] = &["minute", "concurrent", "batch_minute"];
 
 impl Cx<'_> {
@@ -114,9 +115,26 @@ impl Cx<'_> {
         let name = self.required(&fields, "name", context, |this, value| {
             this.string(value, "name", context)
         });
+        let status = match fields.get("status") {
+            Some(value) => self.choice(
+                value,
+                "status",
+                context,
+                &[
+                    ("active", QuickBooksRealmStatus::Active),
+                    ("admin_removed", QuickBooksRealmStatus::AdminRemoved),
+                    (
+                        "subscription_ended",
+                        QuickBooksRealmStatus::SubscriptionEnded,
+                    ),
+                ],
+            ),
+            None => Some(QuickBooksRealmStatus::Active),
+        };
         Some(QuickBooksRealm {
             id: id?,
             name: name?,
+            status: status?,
         })
     }
 

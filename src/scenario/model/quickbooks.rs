@@ -51,6 +51,24 @@ pub struct QuickBooksRealm {
     pub id: String,
     /// The company's name.
     pub name: String,
+    /// The company's state: `active`, or one that Intuit refuses (120, 6190).
+    #[serde(default)]
+    pub status: QuickBooksRealmStatus,
+}
+
+/// `status` of a realm: what Intuit's "Fix common errors" page says a company can be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuickBooksRealmStatus {
+    /// In use: every call is answered.
+    #[default]
+    Active,
+    /// The admin who connected the app is no longer an admin of the company: every API call
+    /// gets 401 Fault 120 Authorization Failure.
+    AdminRemoved,
+    /// The trial or subscription ended: the company is read-only, every write gets 400 Fault
+    /// 6190 Invalid Company Status.
+    SubscriptionEnded,
 }
 
 /// `with.rate_limits` of `provider: quickbooks`: per-realm limits; defaults are Intuit's.
