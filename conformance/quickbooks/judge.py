@@ -244,6 +244,21 @@ def main():
     orphan.VendorRef.value = "999"
     orphan.Line.append(line)
     raises("a bill for an unknown vendor: ValidationException 2500", lambda: orphan.save(qb=qb), ValidationException, 2500, "Invalid Reference Id")
+    inactive = Vendor.get("5", qb=qb)
+    inactive.Active = False
+    inactive = inactive.save(qb=qb)
+    check("a vendor made inactive reads back Active false", inactive.Active is False and inactive.SyncToken == "1", vars(inactive))
+    to_inactive = Bill()
+    to_inactive.VendorRef = inactive.to_ref()
+    to_inactive.Line.append(line)
+    error = raises("a bill for an inactive vendor: ValidationException 2500", lambda: to_inactive.save(qb=qb), ValidationException, 2500, "Invalid Reference Id")
+    if error is not None:
+        check("2500 Detail says the vendor was made inactive", "has been made inactive" in error.detail, error.detail)
+    deleted = Bill.get(undated.Id, qb=qb).delete(qb=qb)
+    check("delete a bill: status Deleted", deleted["Bill"] == {"status": "Deleted", "domain": "QBO", "Id": undated.Id}, deleted)
+    error = raises("read of a deleted bill: ObjectNotFoundException 610", lambda: Bill.get(undated.Id, qb=qb), ObjectNotFoundException, 610, "Object Not Found")
+    if error is not None:
+        check("610 Detail says the transaction was deleted", error.detail == "Object Not Found : Another user has deleted this transaction.", error.detail)
     raises("MAXRESULTS 1001: ValidationException 4000", lambda: Vendor.all(max_results=1001, qb=qb), ValidationException, 4000, "Error parsing query")
 
     other = QuickBooks(auth_client=auth, refresh_token=auth.refresh_token, company_id=OTHER_REALM, minorversion=75)

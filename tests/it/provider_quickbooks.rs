@@ -1075,3 +1075,101 @@ async fn company_states_answer_120_and_6190() {
         200
     );
 }
+
+/// Intuit's errors page: 610 Object Not Found in both its variants (an id never there, a
+/// transaction another user deleted) and 2500 Invalid Reference Id for a vendor unknown (in the
+/// words of live answers) or made inactive; the delete answer of Intuit's BillPayment reference.
+#[tokio::test]
+async fn deleted_bills_and_inactive_vendors_answer_610_and_2500() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = qbo.vendor(&access, "Office Supplies Ltd").await;
+    let created = qbo
+        .api("POST", "bill", &access, Some(bill(&vendor, "1")))
+        .await;
+    let id = text(&created.json["Bill"]["Id"]);
+
+    let stale = qbo
+        .api(
+            "POST",
+            "bill?operation=delete",
+            &access,
+            Some(json!({ "Id": id, "SyncToken": "7" })),
+        )
+        .await;
+    assert_eq!(stale.fault().1, "5010");
+    let deleted = qbo
+        .api(
+            "POST",
+            "bill?operation=delete",
+            &access,
+            Some(json!({ "Id": id, "SyncToken": "0" })),
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.json);
+    assert_eq!(
+        deleted.json["Bill"],
+        json!({ "status": "Deleted", "domain": "QBO", "Id": id })
+    );
+    let read = qbo.api("GET", &format!("bill/{id}"), &access, None).await;
+    assert_eq!(read.status, 400);
+    assert_eq!(read.fault().1, "610");
+    assert_eq!(
+        read.json["Fault"]["Error"][0]["Detail"],
+        "Object Not Found : Another user has deleted this transaction."
+    );
+    let never = qbo.api("GET", "bill/99", &access, None).await;
+    assert_eq!(
+        never.json["Fault"]["Error"][0]["Detail"],
+        "Object Not Found : Something you're trying to use has been made inactive. Check the \
+         fields with accounts, invoices, items, vendors or employees."
+    );
+
+    let unknown = qbo
+        .api("POST", "bill", &access, Some(bill("540", "2")))
+        .await;
+    assert_eq!(unknown.fault().1, "2500");
+    assert_eq!(
+        unknown.json["Fault"]["Error"][0]["Detail"],
+        "Invalid Reference Id : Names element id 540 not found"
+    );
+    let inactive = qbo
+        .api(
+            "POST",
+            "vendor",
+            &access,
+            Some(json!({ "Id": vendor, "SyncToken": "0", "sparse": true, "Active": false })),
+        )
+        .await;
+    assert_eq!(inactive.json["Vendor"]["Active"], false);
+    let refused = qbo
+        .api("POST", "bill", &access, Some(bill(&vendor, "3")))
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.fault(),
+        (
+            "ValidationFault".to_owned(),
+            "2500".to_owned(),
+            "Invalid Reference Id".to_owned()
+        )
+    );
+    assert!(
+        text(&refused.json["Fault"]["Error"][0]["Detail"]).contains("has been made inactive"),
+        "{}",
+        refused.json
+    );
+    let vendor_delete = qbo
+        .api(
+            "POST",
+            "vendor?operation=delete",
+            &access,
+            Some(json!({ "Id": vendor, "SyncToken": "1" })),
+        )
+        .await;
+    assert_eq!(
+        vendor_delete.fault().1,
+        "500",
+        "name lists are made inactive, not deleted"
+    );
+}

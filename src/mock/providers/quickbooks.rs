@@ -140,6 +140,8 @@ pub(crate) struct QuickBooksState {
     refresh: BTreeMap<String, RefreshToken>,
     /// Every entity of every realm, in creation order.
     records: Vec<Record>,
+    /// Transactions deleted so far: (realm, entity, `Id`).
+    deleted: Vec<(String, Entity, String)>,
     /// Last id given per realm and entity.
     ids: BTreeMap<(String, Entity), u64>,
     /// (realm, `requestid`) → the first answer.
@@ -201,6 +203,19 @@ impl QuickBooksState {
         let a = seeded_uuid(mock, self.serial, 3).replace('-', "");
         let b = seeded_uuid(mock, self.serial, 4).replace('-', "");
         format!("{a}{b}")
+    }
+
+    /// The 610 for an id the realm does not hold: deleted, or never there.
+    fn missing(&self, realm: &str, entity: Entity, id: &str) -> Fault {
+        let gone = self
+            .deleted
+            .iter()
+            .any(|(r, e, i)| r == realm && *e == entity && i == id);
+        if gone {
+            Fault::deleted()
+        } else {
+            Fault::not_found()
+        }
     }
 
     fn is_revoked(&self, grant: u64) -> bool {
@@ -270,11 +285,37 @@ impl Fault {
     }
 
     /// 610 Object Not Found.
-    fn not_found(entity: Entity, id: &str) -> Fault {
+    /// 610 Object Not Found for an id the realm never had, with the `Detail` of a live body
+    /// (a Go client's comment quoting a 2018 answer; Intuit's errors page, variant 1).
+    fn not_found() -> Fault {
         Fault::validation(
             "610",
             "Object Not Found",
-            format!("Object Not Found : no {} with Id={id}", entity.name()),
+            "Object Not Found : Something you're trying to use has been made inactive. Check the \
+             fields with accounts, invoices, items, vendors or employees."
+                .to_owned(),
+            "",
+        )
+    }
+
+    /// 610 Object Not Found for a deleted transaction (Intuit's errors page, variant 2).
+    fn deleted() -> Fault {
+        Fault::validation(
+            "610",
+            "Object Not Found",
+            "Object Not Found : Another user has deleted this transaction.".to_owned(),
+            "",
+        )
+    }
+
+    /// 5010 Stale Object Error [INTUIT-COMMON-ERRORS], [RUTTER-5010].
+    fn stale() -> Fault {
+        Fault::validation(
+            "5010",
+            "Stale Object Error",
+            "Stale Object Error : You and another user were working on this at the same time. \
+             The other user finished before you did, so your work was not saved."
+                .to_owned(),
             "",
         )
     }
@@ -618,10 +659,12 @@ impl QuickBooks {
         match route {
             ApiRoute::Write(entity) => self.once(state, realm, request, MAX_REQUEST_ID, |state| {
                 let body = serde_json::from_slice(request.view.body).unwrap_or(Value::Null);
-                answer(
+                let written = if request.query_param("operation").as_deref() == Some("delete") {
+                    delete(state, realm, entity, &body)
+                } else {
                     self.write(state, realm, entity, body, now)
-                        .map(|record| json!({ entity.name(): record })),
-                )
+                };
+                answer(written.map(|record| json!({ entity.name(): record })))
             }),
             ApiRoute::Batch => self.once(state, realm, request, MAX_BATCH_REQUEST_ID, |state| {
                 answer(self.batch(state, realm, request))
@@ -630,7 +673,7 @@ impl QuickBooks {
                 state
                     .find(realm, entity, id)
                     .map(|record| json!({ entity.name(): record.body }))
-                    .ok_or_else(|| Fault::not_found(entity, id)),
+                    .ok_or_else(|| state.missing(realm, entity, id)),
             ),
             ApiRoute::Query => {
                 let text = request
@@ -747,7 +790,7 @@ impl QuickBooks {
     ) -> Result<Value, Fault> {
         let id = fields.get("Id").map(text_of).unwrap_or_default();
         let Some(index) = state.position(realm, entity, &id) else {
-            return Err(Fault::not_found(entity, &id));
+            return Err(state.missing(realm, entity, &id));
         };
         let Some(sync_token) = fields.get("SyncToken").map(text_of) else {
             return Err(Fault::required("SyncToken"));
@@ -757,14 +800,7 @@ impl QuickBooks {
         };
         let current = old.get("SyncToken").map(text_of).unwrap_or_default();
         if sync_token != current {
-            return Err(Fault::validation(
-                "5010",
-                "Stale Object Error",
-                "Stale Object Error : You and another user were working on this at the same \
-                 time. The other user finished before you did, so your work was not saved."
-                    .to_owned(),
-                "",
-            ));
+            return Err(Fault::stale());
         }
         let sparse = fields.get("sparse") == Some(&Value::Bool(true));
         let kept = if sparse { old.clone() } else { Map::new() };
@@ -846,14 +882,29 @@ impl QuickBooks {
                 else {
                     return Err(Fault::required("VendorRef"));
                 };
-                // 2500 Invalid Reference Id [INTUIT-COMMON-ERRORS].
-                if state.find(realm, Entity::Vendor, &vendor).is_none() {
-                    return Err(Fault::validation(
-                        "2500",
-                        "Invalid Reference Id",
-                        format!("Invalid Reference Id : no Vendor with Id={vendor}"),
-                        "VendorRef",
-                    ));
+                // 2500 Invalid Reference Id: an unknown vendor in the words of live answers
+                // ("Invalid Reference Id : Names element id 540123582 not found"), an inactive
+                // one in those of Intuit's errors page.
+                match state.find(realm, Entity::Vendor, &vendor) {
+                    None => {
+                        return Err(Fault::validation(
+                            "2500",
+                            "Invalid Reference Id",
+                            format!("Invalid Reference Id : Names element id {vendor} not found"),
+                            "",
+                        ));
+                    }
+                    Some(found) if found.body.get("Active") == Some(&Value::Bool(false)) => {
+                        return Err(Fault::validation(
+                            "2500",
+                            "Invalid Reference Id",
+                            "Invalid Reference Id : Something you're trying to use has been made \
+                             inactive. Check the fields with accounts."
+                                .to_owned(),
+                            "",
+                        ));
+                    }
+                    Some(_) => {}
                 }
                 if let Some(fault) = self.closed_books(fields.get("TxnDate")) {
                     return Err(fault);
@@ -975,6 +1026,7 @@ impl QuickBooks {
                 self.update(state, realm, entity, fields, now)
             }
             Some("update") => Err(Fault::required("Id")),
+            Some("delete") => delete(state, realm, entity, &Value::Object(fields)),
             Some(other) => Err(Fault::validation(
                 "500",
                 "Unsupported Operation",
@@ -1711,6 +1763,44 @@ fn gateway_fault(
 /// Fields the fake writes itself (and `sparse`, which is an instruction, not a field).
 fn is_system_field(key: &str) -> bool {
     matches!(key, "Id" | "SyncToken" | "MetaData" | "sparse")
+}
+
+/// `POST /<entity>?operation=delete` with `{"Id", "SyncToken"}` (Intuit's BillPayment reference;
+/// python-quickbooks `DeleteMixin`): a transaction (a bill) is deleted, answered
+/// `{"status": "Deleted", "domain": "QBO", "Id"}`; a later read or update of it gets 610
+/// "Another user has deleted this transaction.". A stale `SyncToken` gets 5010. Name-list
+/// entities (vendors) cannot be deleted, only made inactive (`Active: false`): 500.
+fn delete(
+    state: &mut QuickBooksState,
+    realm: &str,
+    entity: Entity,
+    body: &Value,
+) -> Result<Value, Fault> {
+    if entity == Entity::Vendor {
+        return Err(Fault::validation(
+            "500",
+            "Unsupported Operation",
+            "Operation Delete is not supported for Vendor: make it inactive (Active: false)"
+                .to_owned(),
+            "",
+        ));
+    }
+    let id = body.get("Id").map(text_of).unwrap_or_default();
+    if id.is_empty() {
+        return Err(Fault::required("Id"));
+    }
+    let Some(index) = state.position(realm, entity, &id) else {
+        return Err(state.missing(realm, entity, &id));
+    };
+    let Some(sync_token) = body.get("SyncToken").map(text_of) else {
+        return Err(Fault::required("SyncToken"));
+    };
+    if sync_token != text_of(&state.records[index].body["SyncToken"]) {
+        return Err(Fault::stale());
+    }
+    state.records.remove(index);
+    state.deleted.push((realm.to_owned(), entity, id.clone()));
+    Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id }))
 }
 
 /// A top-level field a client sent empty (`""` or `null`): unset. python-quickbooks sends every
