@@ -225,6 +225,9 @@ def main():
             f"already been used. DocNumber=INV-1001 is assigned to TxnType=Bill with TxnId={bill.Id}",
             error.detail,
         )
+    allowed = duplicate.save(qb=qb, params={"include": "allowduplicatedocnum"})
+    check("include=allowduplicatedocnum lets the same DocNumber through", allowed.DocNumber == "INV-1001" and allowed.Id != bill.Id, vars(allowed))
+    Bill.get(allowed.Id, qb=qb).delete(qb=qb)
     same_name = Vendor()
     same_name.DisplayName = "Vendor B"
     error = raises(

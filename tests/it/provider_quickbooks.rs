@@ -1173,3 +1173,77 @@ async fn deleted_bills_and_inactive_vendors_answer_610_and_2500() {
         "name lists are made inactive, not deleted"
     );
 }
+
+/// The duplicate-number rule. Intuit's Bill reference: "Throws an error when duplicate DocNumber
+/// is sent in the request. … If a duplicate DocNumber needs to be supplied, add the query
+/// parameter name/value pair, include=allowduplicatedocnum to the URI."; its errors page and
+/// Preferences reference make the error depend on `WarnDuplicateBillNumber`. The fake: 6140 when
+/// the preference is on (default) and the URI does not include `allowduplicatedocnum`.
+#[tokio::test]
+async fn duplicate_bill_numbers_follow_the_preference_and_the_include_parameter() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = qbo.vendor(&access, "Office Supplies Ltd").await;
+    let prefs = qbo.api("GET", "preferences", &access, None).await;
+    assert_eq!(
+        prefs.json["Preferences"]["OtherPrefs"]["NameValue"],
+        json!([{ "Name": "WarnDuplicateBillNumber", "Value": "true" }])
+    );
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .fault()
+            .1,
+        "6140"
+    );
+    let allowed = qbo
+        .api(
+            "POST",
+            "bill?include=allowduplicatedocnum",
+            &access,
+            Some(bill(&vendor, "7")),
+        )
+        .await;
+    assert_eq!(allowed.status, 200, "{}", allowed.json);
+    assert_eq!(allowed.json["Bill"]["DocNumber"], "7");
+    let empty = json!({ "VendorRef": { "value": vendor }, "DocNumber": "" });
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(empty.clone()))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(empty)).await.status,
+        200,
+        "an empty DocNumber (python-quickbooks' unset) is no number"
+    );
+
+    let off = Harness::start(spec("      warn_duplicate_bill_number: false\n", "")).await;
+    let (access, _) = off.connect().await;
+    let vendor = off.vendor(&access, "Office Supplies Ltd").await;
+    let prefs = off.api("GET", "preferences", &access, None).await;
+    assert_eq!(
+        prefs.json["Preferences"]["OtherPrefs"]["NameValue"][0]["Value"],
+        "false"
+    );
+    assert_eq!(
+        off.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        off.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .status,
+        200,
+        "no warning preference, no 6140"
+    );
+}

@@ -140,6 +140,9 @@ pub(crate) struct QuickBooksState {
     refresh: BTreeMap<String, RefreshToken>,
     /// Every entity of every realm, in creation order.
     records: Vec<Record>,
+    /// Whether the request being answered carries `include=allowduplicatedocnum` (set per
+    /// request by `api`).
+    allow_duplicate_doc_number: bool,
     /// Transactions deleted so far: (realm, entity, `Id`).
     deleted: Vec<(String, Entity, String)>,
     /// Last id given per realm and entity.
@@ -383,6 +386,8 @@ enum ApiRoute<'a> {
     Query,
     /// `POST /batch`.
     Batch,
+    /// `GET /preferences`.
+    Preferences,
     /// `GET /cdc?entities=..&changedSince=..`.
     Cdc,
 }
@@ -392,6 +397,7 @@ impl<'a> ApiRoute<'a> {
         match (method, segments) {
             ("GET" | "POST", ["query"]) => Some(ApiRoute::Query),
             ("POST", ["batch"]) => Some(ApiRoute::Batch),
+            ("GET", ["preferences"]) => Some(ApiRoute::Preferences),
             ("GET", ["cdc"]) => Some(ApiRoute::Cdc),
             ("POST", [entity]) => Entity::parse(entity).map(ApiRoute::Write),
             ("GET", [entity, id]) if !id.is_empty() => {
@@ -649,6 +655,11 @@ impl QuickBooks {
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
         let now = request.now;
+        state.allow_duplicate_doc_number = request.query_param("include").is_some_and(|include| {
+            include
+                .split(',')
+                .any(|v| v.trim().eq_ignore_ascii_case("allowduplicatedocnum"))
+        });
         let answer = |result: Result<Value, Fault>| match result {
             Ok(mut body) => {
                 body["time"] = Value::from(format_rfc3339(now));
@@ -682,6 +693,9 @@ impl QuickBooks {
                 answer(query(state, realm, &text).map(|found| json!({ "QueryResponse": found })))
             }
             ApiRoute::Cdc => answer(cdc(state, realm, request)),
+            ApiRoute::Preferences => answer(Ok(json!({
+                "Preferences": self.preferences(),
+            }))),
         }
     }
 
@@ -718,6 +732,23 @@ impl QuickBooks {
             .request_ids
             .insert(key, (response.status(), response.body().clone()));
         response
+    }
+
+    /// The company's preferences, as far as the fake models them: `OtherPrefs.NameValue` with
+    /// `WarnDuplicateBillNumber` (Intuit's Preferences reference, `OtherPrefs`).
+    fn preferences(&self) -> Value {
+        json!({
+            "OtherPrefs": {
+                "NameValue": [{
+                    "Name": "WarnDuplicateBillNumber",
+                    "Value": self.settings.warn_duplicate_bill_number.to_string(),
+                }],
+            },
+            "domain": "QBO",
+            "sparse": false,
+            "Id": "1",
+            "SyncToken": "0",
+        })
     }
 
     /// `POST /<entity>`: an update when the body has `Id`, else a create.
@@ -910,11 +941,16 @@ impl QuickBooks {
                     return Err(fault);
                 }
                 // 6140 Duplicate Document Number Error: the same DocNumber for the same txn type
-                // (Stack Overflow payload, Intuit's errors page). An empty DocNumber is none.
-                if let Some(number) = fields
-                    .get("DocNumber")
-                    .map(text_of)
-                    .filter(|s| !s.is_empty())
+                // (Stack Overflow payload, Intuit's errors page), when the company's
+                // `WarnDuplicateBillNumber` preference is on and the request does not say
+                // `include=allowduplicatedocnum` (Intuit's Bill and Preferences references). An
+                // empty DocNumber is none.
+                if self.settings.warn_duplicate_bill_number
+                    && !state.allow_duplicate_doc_number
+                    && let Some(number) = fields
+                        .get("DocNumber")
+                        .map(text_of)
+                        .filter(|s| !s.is_empty())
                     && let Some(taken) = others().find(|r| {
                         r.body.get("DocNumber").map(text_of).as_deref() == Some(number.as_str())
                     })

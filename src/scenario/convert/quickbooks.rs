@@ -16,6 +16,7 @@ pub(super) const KEYS: &[&str] = &[
     "refresh_lag",
     "books_closed_date",
     "batch_max_items",
+    "warn_duplicate_bill_number",
     "rate_limits",
     "verifier_token",
 ];
@@ -47,6 +48,10 @@ impl Cx<'_> {
             Some(value) => self.integer(value, "batch_max_items", &context, 1..=1000),
             None => Some(QuickBooksSettings::DEFAULT_BATCH_MAX_ITEMS),
         };
+        let warn_duplicate_bill_number = match fields.get("warn_duplicate_bill_number") {
+            Some(value) => self.boolean(value, "warn_duplicate_bill_number", &context),
+            None => Some(true),
+        };
         let rate_limits = fields
             .get("rate_limits")
             .map(|value| self.quickbooks_rate_limits(value, mock));
@@ -65,6 +70,7 @@ impl Cx<'_> {
             refresh_lag: refresh_lag?,
             books_closed_date: present(books_closed_date)?,
             batch_max_items: batch_max_items?,
+            warn_duplicate_bill_number: warn_duplicate_bill_number?,
             rate_limits: present(rate_limits)?,
             verifier_token: present(verifier_token)?,
         })

@@ -25,6 +25,10 @@ pub struct QuickBooksSettings {
     pub books_closed_date: Option<String>,
     /// Most items one batch request may hold (default 30).
     pub batch_max_items: u64,
+    /// The company preference `WarnDuplicateBillNumber`: when on (default), a bill whose
+    /// `DocNumber` another bill has is refused with 6140 unless the request says
+    /// `include=allowduplicatedocnum`.
+    pub warn_duplicate_bill_number: bool,
     /// QuickBooks' throttling per realm, when the scenario turns it on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<QuickBooksRateLimits>,
