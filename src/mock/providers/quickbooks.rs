@@ -1394,7 +1394,7 @@ impl Condition {
             Op::Gt => order().is_gt(),
             Op::Le => order().is_le(),
             Op::Ge => order().is_ge(),
-            Op::In => self.values.iter().any(|v| *v == found),
+            Op::In => self.values.contains(&found),
             Op::Like => like(&found, value),
         }
     }
