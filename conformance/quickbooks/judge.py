@@ -23,7 +23,9 @@ from quickbooks.exceptions import (
     ValidationException,
 )
 from quickbooks.objects.base import Ref
+from quickbooks.objects.base import LinkedTxn
 from quickbooks.objects.bill import Bill
+from quickbooks.objects.billpayment import BillPayment, BillPaymentLine, CheckPayment
 from quickbooks.objects.detailline import (
     AccountBasedExpenseLine,
     AccountBasedExpenseLineDetail,
@@ -162,6 +164,39 @@ def main():
     again.DueDate = "2026-12-15"
     updated = again.save(qb=qb)
     check("update bill: SyncToken 1, due date moved", updated.SyncToken == "1" and updated.DueDate == "2026-12-15", vars(updated))
+
+    payment = BillPayment()
+    payment.VendorRef = vendor.to_ref()
+    payment.PayType = "Check"
+    payment.TotalAmt = 125.5
+    payment.CheckPayment = CheckPayment()
+    payment.CheckPayment.BankAccountRef = Ref()
+    payment.CheckPayment.BankAccountRef.value = "35"
+    paid_line = BillPaymentLine()
+    paid_line.Amount = 125.5
+    paid_line.LinkedTxn.append(bill.to_linked_txn())
+    payment.Line.append(paid_line)
+    payment = payment.save(qb=qb)
+    check("create bill payment by check: Id 1, SyncToken 0", payment.Id == "1" and payment.SyncToken == "0", vars(payment))
+    paid = BillPayment.get(payment.Id, qb=qb)
+    check(
+        "read bill payment: CheckPayment and the linked bill as the SDK's types",
+        isinstance(paid.CheckPayment, CheckPayment)
+        and paid.CheckPayment.BankAccountRef.value == "35"
+        and isinstance(paid.Line[0], BillPaymentLine)
+        and isinstance(paid.Line[0].LinkedTxn[0], LinkedTxn)
+        and paid.Line[0].LinkedTxn[0].TxnId == bill.Id
+        and paid.Line[0].LinkedTxn[0].TxnType == "Bill",
+        vars(paid),
+    )
+    no_amount = BillPayment()
+    no_amount.VendorRef = vendor.to_ref()
+    no_amount.PayType = "Check"
+    no_amount.TotalAmt = ""
+    no_amount.CheckPayment = payment.CheckPayment
+    error = raises("a bill payment without an amount: QuickbooksException 6000", lambda: no_amount.save(qb=qb), QuickbooksException, 6000, "business validation")
+    if error is not None:
+        check("6000 Detail: You must set a transaction amount.", error.detail == "Business Validation Error: You must set a transaction amount.", error.detail)
 
     undated = Bill()
     undated.VendorRef = vendor.to_ref()

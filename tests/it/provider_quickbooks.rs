@@ -1247,3 +1247,109 @@ async fn duplicate_bill_numbers_follow_the_preference_and_the_include_parameter(
         "no warning preference, no 6140"
     );
 }
+
+/// Intuit's BillPayment reference: the minimum create (`VendorRef`, `TotalAmt`, `PayType`,
+/// `CheckPayment.BankAccountRef`, `Line[].LinkedTxn[]`), its answer (`PrintStatus`
+/// `NeedToPrint`, `TxnDate` today), 6000 "You must set a transaction amount." (Intuit's errors
+/// page), the account a pay type needs, a linked bill that must exist, and delete.
+#[tokio::test]
+async fn bill_payments_pay_bills_by_check_or_card() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = qbo.vendor(&access, "Bob's Burger Joint").await;
+    let created = qbo
+        .api("POST", "bill", &access, Some(bill(&vendor, "1")))
+        .await;
+    let bill_id = text(&created.json["Bill"]["Id"]);
+    let payment = |total: Value, pay_type: &str, txn: &str| {
+        json!({
+            "PrivateNote": "Acct. 1JK90",
+            "VendorRef": { "name": "Bob's Burger Joint", "value": vendor },
+            "TotalAmt": total,
+            "PayType": pay_type,
+            "Line": [{ "Amount": 42.5, "LinkedTxn": [{ "TxnId": txn, "TxnType": "Bill" }] }],
+            "CheckPayment": { "BankAccountRef": { "name": "Checking", "value": "35" } },
+        })
+    };
+    let paid = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(42.5), "Check", &bill_id)),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.json);
+    let saved = &paid.json["BillPayment"];
+    assert_eq!(saved["Id"], "1");
+    assert_eq!(saved["SyncToken"], "0");
+    assert_eq!(saved["TxnDate"], "2026-10-31");
+    assert_eq!(saved["CheckPayment"]["PrintStatus"], "NeedToPrint");
+    assert_eq!(saved["Line"][0]["LinkedTxn"][0]["TxnId"], bill_id);
+    let read = qbo.api("GET", "billpayment/1", &access, None).await;
+    assert_eq!(&read.json["BillPayment"], saved);
+    let listed = qbo
+        .query(&access, "select * from BillPayment where TotalAmt >= 40")
+        .await;
+    assert_eq!(listed.json["QueryResponse"]["BillPayment"][0]["Id"], "1");
+
+    let no_amount = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(Value::Null, "Check", &bill_id)),
+        )
+        .await;
+    assert_eq!(no_amount.fault().1, "6000");
+    assert_eq!(
+        no_amount.json["Fault"]["Error"][0]["Detail"],
+        "Business Validation Error: You must set a transaction amount."
+    );
+    let negative = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(-1), "Check", &bill_id)),
+        )
+        .await;
+    assert_eq!(negative.fault().1, "6000");
+    let card = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(1), "CreditCard", &bill_id)),
+        )
+        .await;
+    assert_eq!(card.fault().1, "2020");
+    assert_eq!(
+        card.json["Fault"]["Error"][0]["element"],
+        "CreditCardPayment.CCAccountRef"
+    );
+    let unknown_bill = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(1), "Check", "99")),
+        )
+        .await;
+    assert_eq!(unknown_bill.fault().1, "2500");
+
+    let deleted = qbo
+        .api(
+            "POST",
+            "billpayment?operation=delete",
+            &access,
+            Some(json!({ "Id": "1", "SyncToken": "0" })),
+        )
+        .await;
+    assert_eq!(
+        deleted.json["BillPayment"],
+        json!({ "status": "Deleted", "domain": "QBO", "Id": "1" })
+    );
+    let state = qbo.provider_state().await;
+    assert_eq!(state["bill_payments"], json!([]));
+}
