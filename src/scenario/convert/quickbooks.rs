@@ -183,7 +183,11 @@ impl Cx<'_> {
                 value,
                 "entity",
                 context,
-                &[("Bill", "Bill"), ("Vendor", "Vendor")],
+                &[
+                    ("Bill", "Bill"),
+                    ("Vendor", "Vendor"),
+                    ("BillPayment", "BillPayment"),
+                ],
             )
         });
         let operation = self.required(&fields, "operation", context, |this, value| {
