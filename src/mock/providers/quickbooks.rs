@@ -2006,13 +2006,21 @@ mod tests {
             vec![("DisplayName".to_owned(), true), ("Id".to_owned(), false)]
         );
         assert_eq!(ordered.max, 5);
+        // Intuit's BillPayment sample query, verbatim.
         let two_words = parse_query(
             "select * from billpayment Where Metadata.LastUpdatedTime>'2014-12-12T14:50:22-08:00' \
              Order By Metadata.LastUpdatedTime",
+        )
+        .expect("parses");
+        assert_eq!(two_words.entity, Entity::BillPayment);
+        assert_eq!(two_words.filters[0].op, Op::Gt);
+        assert_eq!(
+            two_words.filters[0].values,
+            vec!["2014-12-12T14:50:22-08:00".to_owned()]
         );
         assert_eq!(
-            two_words,
-            Err(QueryError::UnknownEntity("billpayment".to_owned()))
+            two_words.order,
+            vec![("Metadata.LastUpdatedTime".to_owned(), false)]
         );
         let dated = parse_query(
             "select * from Bill Where Metadata.LastUpdatedTime>='2014-12-12T14:50:22-08:00' \
