@@ -14,8 +14,8 @@
 //!   access token and refreshes with the token from the first connect until QuickBooks refuses it
 //!   (`invalid_grant`), which disconnects the company. 1.4.3 stores every refresh token returned.
 //! - SUP-5032: when the connection drops after QuickBooks saved a bill, 1.4.2 sends it again
-//!   without a `requestid` and reports the "Duplicate Doc Num" Fault (6140) as a failure, though
-//!   the bill is in QuickBooks. 1.4.3 sends the expense id as `requestid`, so the retry gets the
+//!   without a `requestid` and reports the 6140 Fault ("Duplicate Document Number Error") as a
+//!   failure, though the bill is in QuickBooks. 1.4.3 sends the expense id as `requestid`, so the retry gets the
 //!   original answer, and links the bill a 6140 names (`TxnId`).
 //! - SUP-5081: since Intuit moved webhooks to CloudEvents, 1.4.2 refuses every delivery with 400
 //!   (it knows only the legacy `eventNotifications` payload) and no change reaches ledger-sync;

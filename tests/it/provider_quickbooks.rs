@@ -245,9 +245,11 @@ async fn revocation_refuses_every_token_of_the_consent() {
     assert_eq!(qbo.query(&access, "select * from Bill").await.status, 401);
 }
 
-/// [INTUIT-CDC]: every API URL names the realm; [PETESBRAIN-QBO]: a realm the app is not
-/// authorised for gets 403 `ApplicationAuthorizationFailed`; [INTUIT-ECO-ERRORS]: `intuit_tid`
-/// on every answer, the same on every run.
+/// [INTUIT-CDC]: every API URL names the realm; a realm the app is not authorised for gets 403
+/// 3100 `ApplicationAuthorizationFailed` in the lowercase `fault.error[]` shape with
+/// `type: SERVICE` and `time` in epoch milliseconds (intuit/oauth-jsclient #2,
+/// routablehq/python-quickbooks #250); [INTUIT-ECO-ERRORS]: `intuit_tid` on every answer, the
+/// same on every run.
 #[tokio::test]
 async fn unknown_realms_are_forbidden_and_every_answer_has_an_intuit_tid() {
     let qbo = Harness::start(spec("", "")).await;
@@ -256,13 +258,23 @@ async fn unknown_realms_are_forbidden_and_every_answer_has_an_intuit_tid() {
         .realm_api(OTHER_REALM, "GET", "bill/1", &access, None)
         .await;
     assert_eq!(other.status, 403);
+    let fault = &other.json["fault"];
+    assert_eq!(fault["type"], "SERVICE");
+    assert_eq!(fault["error"][0]["code"], "3100");
     assert_eq!(
-        other.fault(),
-        (
-            "AuthorizationFault".to_owned(),
-            "3100".to_owned(),
-            "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403".to_owned()
-        )
+        fault["error"][0]["message"],
+        "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"
+    );
+    assert!(
+        other.json.get("Fault").is_none(),
+        "not the capitalised shape"
+    );
+    assert!(
+        other.json["time"]
+            .as_i64()
+            .is_some_and(|ms| ms > 1_700_000_000_000),
+        "epoch milliseconds: {}",
+        other.json["time"]
     );
     let first_tid = other.header("intuit_tid").expect("intuit_tid").to_owned();
 
@@ -367,9 +379,16 @@ async fn duplicate_doc_numbers_and_closed_periods_are_refused() {
         .await;
     assert_eq!(duplicate.status, 400);
     assert_eq!(duplicate.fault().1, "6140");
+    // Intuit's words (Stack Overflow payload, Intuit's errors page).
+    assert_eq!(
+        duplicate.fault().2,
+        "Duplicate Document Number Error",
+        "not the catalog's \"Duplicate Doc Num\""
+    );
     assert_eq!(
         duplicate.json["Fault"]["Error"][0]["Detail"],
-        "DocNumber=1234 is assigned to TxnType=Bill with TxnId=1"
+        "Duplicate Document Number Error : You must specify a different number. This number has \
+         already been used. DocNumber=1234 is assigned to TxnType=Bill with TxnId=1"
     );
 
     let mut closed = bill(&vendor, "1235");
@@ -771,6 +790,8 @@ async fn webhooks_are_signed_with_the_verifier_token_in_both_formats() {
     let cloud: Value = serde_json::from_slice(&hooks[1].body).expect("JSON");
     let event = &cloud[0];
     assert_eq!(event["specversion"], "1.0");
+    // .NET SDK `WebhooksCloudEvent.cs` maps `datacontenttype`; the value from a public sample.
+    assert_eq!(event["datacontenttype"], "application/json");
     assert_eq!(event["type"], "qbo.bill.created.v1");
     assert_eq!(event["intuitentityid"], "1");
     assert_eq!(event["intuitaccountid"], REALM);
@@ -798,4 +819,537 @@ async fn a_webhook_about_an_unknown_bill_fails_the_step() {
     let failed = run.failed_step().expect("the step fails");
     assert_eq!(failed.0, "bill 99 created", "{failed:?}");
     assert!(hooks.lock().expect("hooks").is_empty());
+}
+
+/// The token answer carries `x_refresh_token_expires_in` (oauth-jsclient `Token.js`
+/// `isRefreshTokenValid()`; README example), the seconds the refresh token has left; the
+/// five-year cap (Intuit blog 2025-11-12) as `x_refresh_token_hard_expires_in` only when the
+/// request sends `x-include-refresh-token-hard-expires-in: true` (oauth-jsclient
+/// `HardExpiresTest.js`: opt-in); past the cap, even a token used daily gets `invalid_grant`.
+#[tokio::test]
+async fn the_token_answer_reports_refresh_expiry_and_the_five_year_cap_holds() {
+    let qbo = Harness::start(spec("", "")).await;
+    let got = qbo
+        .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json["x_refresh_token_expires_in"], 100 * 86_400);
+    assert!(
+        got.json.get("x_refresh_token_hard_expires_in").is_none(),
+        "opt-in only"
+    );
+    let mut refresh = text(&got.json["refresh_token"]);
+
+    qbo.advance(10 * 86_400).await;
+    let url = format!("{}/oauth2/v1/tokens/bearer", qbo.server.url());
+    let asked = qbo
+        .send(
+            qbo.http
+                .post(&url)
+                .header("x-include-refresh-token-hard-expires-in", "true")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("grant_type=refresh_token&refresh_token={refresh}")),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.json);
+    assert_eq!(asked.json["x_refresh_token_expires_in"], 100 * 86_400);
+    assert_eq!(
+        asked.json["x_refresh_token_hard_expires_in"],
+        (5 * 365 - 10) * 86_400,
+        "seconds to five years after the consent"
+    );
+    refresh = text(&asked.json["refresh_token"]);
+
+    // Refresh every 90 days (rotating each time) until the cap: the last one left is cut short.
+    let mut days: u64 = 10;
+    while days + 90 < 5 * 365 {
+        qbo.advance(90 * 86_400).await;
+        days += 90;
+        let next = qbo.refresh(&refresh).await;
+        assert_eq!(next.status, 200, "day {days}: {}", next.json);
+        refresh = text(&next.json["refresh_token"]);
+        let left = next.json["x_refresh_token_expires_in"]
+            .as_u64()
+            .expect("seconds");
+        assert_eq!(
+            left,
+            (100 * 86_400).min((5 * 365 - days) * 86_400),
+            "day {days}"
+        );
+    }
+    qbo.advance((5 * 365 - days) * 86_400).await;
+    let capped = qbo.refresh(&refresh).await;
+    assert_eq!(capped.status, 400, "five years after the consent");
+    assert_eq!(capped.json, json!({ "error": "invalid_grant" }));
+}
+
+/// intuit-oauth reads its endpoints from Intuit's OpenID discovery document
+/// (`intuitlib/config.py` `DISCOVERY_URL`, `AuthClient.__init__`): the fake serves it, naming its
+/// own token and revocation URLs on the host the request named.
+#[tokio::test]
+async fn the_discovery_document_names_the_fakes_endpoints() {
+    let qbo = Harness::start(spec("", "")).await;
+    let base = qbo.server.url();
+    for path in [
+        "/.well-known/openid_configuration/",
+        "/.well-known/openid_configuration",
+        "/.well-known/openid_sandbox_configuration/",
+    ] {
+        let got = qbo.send(qbo.http.get(format!("{base}{path}"))).await;
+        assert_eq!(got.status, 200, "{path}");
+        assert_eq!(
+            got.json["token_endpoint"],
+            format!("{base}/oauth2/v1/tokens/bearer")
+        );
+        assert_eq!(
+            got.json["revocation_endpoint"],
+            format!("{base}/v2/oauth2/tokens/revoke")
+        );
+        assert_eq!(
+            got.json["issuer"],
+            "https://oauth.platform.intuit.com/op/v1"
+        );
+        for key in ["authorization_endpoint", "jwks_uri", "userinfo_endpoint"] {
+            assert!(got.json[key].is_string(), "{key}");
+        }
+    }
+}
+
+/// Intuit's limits page ("Recommended maximum number of payloads in a single batch request is
+/// 30"), .NET SDK e9e0618e: 30 items pass by default, 31 are refused and nothing runs.
+#[tokio::test]
+async fn batches_hold_thirty_items_by_default() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    let items = |n: usize| {
+        let items: Vec<Value> = (0..n)
+            .map(|i| json!({ "bId": format!("b{i}"), "operation": "create", "Vendor": { "DisplayName": format!("V{n}-{i}") } }))
+            .collect();
+        json!({ "BatchItemRequest": items })
+    };
+    let thirty = qbo.api("POST", "batch", &access, Some(items(30))).await;
+    assert_eq!(thirty.status, 200, "{}", thirty.json);
+    assert_eq!(
+        thirty.json["BatchItemResponse"].as_array().map(Vec::len),
+        Some(30)
+    );
+    assert!(thirty.json["BatchItemResponse"][29]["Vendor"]["Id"] == "30");
+    let over = qbo.api("POST", "batch", &access, Some(items(31))).await;
+    assert_eq!(over.status, 400);
+    assert_eq!(over.fault().1, "6000");
+    let count = qbo.query(&access, "SELECT COUNT(*) FROM Vendor").await;
+    assert_eq!(
+        count.json["QueryResponse"],
+        json!({ "totalCount": 30 }),
+        "the 31 did not run"
+    );
+}
+
+/// Intuit "Query operations and syntax": `POST /query` with the statement as an
+/// `application/text` body (python-quickbooks' way), `>=`, `ORDERBY`/`ORDER BY`,
+/// `STARTPOSITION`/`MAXRESULTS`; `MAXRESULTS` over 1000 is an error, "Max allowed value is 1000"
+/// (ruckus/quickbooks-ruby #24), not clamped.
+#[tokio::test]
+async fn posted_queries_filter_order_page_and_refuse_more_than_a_thousand() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    for name in ["A Ltd", "B Ltd", "C Ltd", "D Ltd"] {
+        qbo.vendor(&access, name).await;
+    }
+    let url = format!(
+        "{}/v3/company/{REALM}/query?minorversion=75",
+        qbo.server.url()
+    );
+    let post = |statement: &str| {
+        qbo.send(
+            qbo.http
+                .post(&url)
+                .bearer_auth(&access)
+                .header("content-type", "application/text")
+                .body(statement.to_owned()),
+        )
+    };
+    let got = post("SELECT * FROM Vendor WHERE DisplayName >= 'B Ltd' ORDERBY DisplayName DESC STARTPOSITION 2 MAXRESULTS 2").await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    let names: Vec<&str> = got.json["QueryResponse"]["Vendor"]
+        .as_array()
+        .expect("vendors")
+        .iter()
+        .filter_map(|v| v["DisplayName"].as_str())
+        .collect();
+    assert_eq!(names, ["C Ltd", "B Ltd"]);
+    assert_eq!(got.json["QueryResponse"]["startPosition"], 2);
+    assert_eq!(got.json["QueryResponse"]["maxResults"], 2);
+    let two_words = post("SELECT * FROM Vendor ORDER BY DisplayName DESC MAXRESULTS 1").await;
+    assert_eq!(
+        two_words.json["QueryResponse"]["Vendor"][0]["DisplayName"],
+        "D Ltd"
+    );
+    let too_many = post("SELECT * FROM Vendor MAXRESULTS 1001").await;
+    assert_eq!(too_many.status, 400);
+    assert_eq!(too_many.fault().1, "4000");
+    assert_eq!(
+        too_many.json["Fault"]["Error"][0]["Detail"],
+        "QueryValidationError: value 1001 is too large. Max allowed value is 1000"
+    );
+}
+
+/// Intuit's "Fix common errors" page and 2017 errors blog: a company whose connecting admin was
+/// removed answers every call 401 Fault 120 Authorization Failure; one whose subscription ended
+/// is read-only, every write 400 Fault 6190 Invalid Company Status.
+#[tokio::test]
+async fn company_states_answer_120_and_6190() {
+    let yaml = format!(
+        "id: qbo\ntitle: qbo\nmocks:\n  qbo:\n    provider: quickbooks\n    with:\n      realms:\n        - {{ id: \"{REALM}\", name: Acme Corp }}\n        - {{ id: \"111\", name: Gone Admin, status: admin_removed }}\n        - {{ id: \"222\", name: Lapsed, status: subscription_ended }}\nflow:\n  - request: {{ method: GET, path: / }}\n"
+    );
+    let qbo = Harness::start(load_mock(&yaml)).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = json!({ "DisplayName": "Office Supplies Ltd" });
+
+    let removed = qbo
+        .realm_api(
+            "111",
+            "GET",
+            "query?query=select%20*%20from%20Vendor",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 401);
+    assert_eq!(
+        removed.fault(),
+        (
+            "AuthorizationFault".to_owned(),
+            "120".to_owned(),
+            "Authorization Failure".to_owned()
+        )
+    );
+    assert_eq!(
+        removed.json["Fault"]["Error"][0]["Detail"],
+        "AuthorizationFailure: -11014-You do not have access to use QuickBooks Online Plus."
+    );
+
+    let write = qbo
+        .realm_api("222", "POST", "vendor", &access, Some(vendor.clone()))
+        .await;
+    assert_eq!(write.status, 400);
+    assert_eq!(
+        write.fault(),
+        (
+            "ValidationFault".to_owned(),
+            "6190".to_owned(),
+            "Invalid Company Status".to_owned()
+        )
+    );
+    let batch = qbo
+        .realm_api(
+            "222",
+            "POST",
+            "batch",
+            &access,
+            Some(json!({ "BatchItemRequest": [{ "bId": "1", "operation": "create", "Vendor": vendor }] })),
+        )
+        .await;
+    assert_eq!(batch.fault().1, "6190");
+    let read = qbo
+        .realm_api(
+            "222",
+            "GET",
+            "query?query=select%20*%20from%20Vendor",
+            &access,
+            None,
+        )
+        .await;
+    assert_eq!(read.status, 200, "read-only, not closed: {}", read.json);
+    let state = qbo.provider_state().await;
+    assert_eq!(state["vendors"], json!([]), "nothing was written");
+    assert_eq!(
+        qbo.api(
+            "POST",
+            "vendor",
+            &access,
+            Some(json!({ "DisplayName": "Ok" }))
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+/// Intuit's errors page: 610 Object Not Found in both its variants (an id never there, a
+/// transaction another user deleted) and 2500 Invalid Reference Id for a vendor unknown (in the
+/// words of live answers) or made inactive; the delete answer of Intuit's BillPayment reference.
+#[tokio::test]
+async fn deleted_bills_and_inactive_vendors_answer_610_and_2500() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = qbo.vendor(&access, "Office Supplies Ltd").await;
+    let created = qbo
+        .api("POST", "bill", &access, Some(bill(&vendor, "1")))
+        .await;
+    let id = text(&created.json["Bill"]["Id"]);
+
+    let stale = qbo
+        .api(
+            "POST",
+            "bill?operation=delete",
+            &access,
+            Some(json!({ "Id": id, "SyncToken": "7" })),
+        )
+        .await;
+    assert_eq!(stale.fault().1, "5010");
+    let deleted = qbo
+        .api(
+            "POST",
+            "bill?operation=delete",
+            &access,
+            Some(json!({ "Id": id, "SyncToken": "0" })),
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.json);
+    assert_eq!(
+        deleted.json["Bill"],
+        json!({ "status": "Deleted", "domain": "QBO", "Id": id })
+    );
+    let read = qbo.api("GET", &format!("bill/{id}"), &access, None).await;
+    assert_eq!(read.status, 400);
+    assert_eq!(read.fault().1, "610");
+    assert_eq!(
+        read.json["Fault"]["Error"][0]["Detail"],
+        "Object Not Found : Another user has deleted this transaction."
+    );
+    let never = qbo.api("GET", "bill/99", &access, None).await;
+    assert_eq!(
+        never.json["Fault"]["Error"][0]["Detail"],
+        "Object Not Found : Something you're trying to use has been made inactive. Check the \
+         fields with accounts, invoices, items, vendors or employees."
+    );
+
+    let unknown = qbo
+        .api("POST", "bill", &access, Some(bill("540", "2")))
+        .await;
+    assert_eq!(unknown.fault().1, "2500");
+    assert_eq!(
+        unknown.json["Fault"]["Error"][0]["Detail"],
+        "Invalid Reference Id : Names element id 540 not found"
+    );
+    let inactive = qbo
+        .api(
+            "POST",
+            "vendor",
+            &access,
+            Some(json!({ "Id": vendor, "SyncToken": "0", "sparse": true, "Active": false })),
+        )
+        .await;
+    assert_eq!(inactive.json["Vendor"]["Active"], false);
+    let refused = qbo
+        .api("POST", "bill", &access, Some(bill(&vendor, "3")))
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.fault(),
+        (
+            "ValidationFault".to_owned(),
+            "2500".to_owned(),
+            "Invalid Reference Id".to_owned()
+        )
+    );
+    assert!(
+        text(&refused.json["Fault"]["Error"][0]["Detail"]).contains("has been made inactive"),
+        "{}",
+        refused.json
+    );
+    let vendor_delete = qbo
+        .api(
+            "POST",
+            "vendor?operation=delete",
+            &access,
+            Some(json!({ "Id": vendor, "SyncToken": "1" })),
+        )
+        .await;
+    assert_eq!(
+        vendor_delete.fault().1,
+        "500",
+        "name lists are made inactive, not deleted"
+    );
+}
+
+/// The duplicate-number rule. Intuit's Bill reference: "Throws an error when duplicate DocNumber
+/// is sent in the request. … If a duplicate DocNumber needs to be supplied, add the query
+/// parameter name/value pair, include=allowduplicatedocnum to the URI."; its errors page and
+/// Preferences reference make the error depend on `WarnDuplicateBillNumber`. The fake: 6140 when
+/// the preference is on (default) and the URI does not include `allowduplicatedocnum`.
+#[tokio::test]
+async fn duplicate_bill_numbers_follow_the_preference_and_the_include_parameter() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = qbo.vendor(&access, "Office Supplies Ltd").await;
+    let prefs = qbo.api("GET", "preferences", &access, None).await;
+    assert_eq!(
+        prefs.json["Preferences"]["OtherPrefs"]["NameValue"],
+        json!([{ "Name": "WarnDuplicateBillNumber", "Value": "true" }])
+    );
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .fault()
+            .1,
+        "6140"
+    );
+    let allowed = qbo
+        .api(
+            "POST",
+            "bill?include=allowduplicatedocnum",
+            &access,
+            Some(bill(&vendor, "7")),
+        )
+        .await;
+    assert_eq!(allowed.status, 200, "{}", allowed.json);
+    assert_eq!(allowed.json["Bill"]["DocNumber"], "7");
+    let empty = json!({ "VendorRef": { "value": vendor }, "DocNumber": "" });
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(empty.clone()))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        qbo.api("POST", "bill", &access, Some(empty)).await.status,
+        200,
+        "an empty DocNumber (python-quickbooks' unset) is no number"
+    );
+
+    let off = Harness::start(spec("      warn_duplicate_bill_number: false\n", "")).await;
+    let (access, _) = off.connect().await;
+    let vendor = off.vendor(&access, "Office Supplies Ltd").await;
+    let prefs = off.api("GET", "preferences", &access, None).await;
+    assert_eq!(
+        prefs.json["Preferences"]["OtherPrefs"]["NameValue"][0]["Value"],
+        "false"
+    );
+    assert_eq!(
+        off.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        off.api("POST", "bill", &access, Some(bill(&vendor, "7")))
+            .await
+            .status,
+        200,
+        "no warning preference, no 6140"
+    );
+}
+
+/// Intuit's BillPayment reference: the minimum create (`VendorRef`, `TotalAmt`, `PayType`,
+/// `CheckPayment.BankAccountRef`, `Line[].LinkedTxn[]`), its answer (`PrintStatus`
+/// `NeedToPrint`, `TxnDate` today), 6000 "You must set a transaction amount." (Intuit's errors
+/// page), the account a pay type needs, a linked bill that must exist, and delete.
+#[tokio::test]
+async fn bill_payments_pay_bills_by_check_or_card() {
+    let qbo = Harness::start(spec("", "")).await;
+    let (access, _) = qbo.connect().await;
+    let vendor = qbo.vendor(&access, "Bob's Burger Joint").await;
+    let created = qbo
+        .api("POST", "bill", &access, Some(bill(&vendor, "1")))
+        .await;
+    let bill_id = text(&created.json["Bill"]["Id"]);
+    let payment = |total: Value, pay_type: &str, txn: &str| {
+        json!({
+            "PrivateNote": "Acct. 1JK90",
+            "VendorRef": { "name": "Bob's Burger Joint", "value": vendor },
+            "TotalAmt": total,
+            "PayType": pay_type,
+            "Line": [{ "Amount": 42.5, "LinkedTxn": [{ "TxnId": txn, "TxnType": "Bill" }] }],
+            "CheckPayment": { "BankAccountRef": { "name": "Checking", "value": "35" } },
+        })
+    };
+    let paid = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(42.5), "Check", &bill_id)),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{}", paid.json);
+    let saved = &paid.json["BillPayment"];
+    assert_eq!(saved["Id"], "1");
+    assert_eq!(saved["SyncToken"], "0");
+    assert_eq!(saved["TxnDate"], "2026-10-31");
+    assert_eq!(saved["CheckPayment"]["PrintStatus"], "NeedToPrint");
+    assert_eq!(saved["Line"][0]["LinkedTxn"][0]["TxnId"], bill_id);
+    let read = qbo.api("GET", "billpayment/1", &access, None).await;
+    assert_eq!(&read.json["BillPayment"], saved);
+    let listed = qbo
+        .query(&access, "select * from BillPayment where TotalAmt >= 40")
+        .await;
+    assert_eq!(listed.json["QueryResponse"]["BillPayment"][0]["Id"], "1");
+
+    let no_amount = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(Value::Null, "Check", &bill_id)),
+        )
+        .await;
+    assert_eq!(no_amount.fault().1, "6000");
+    assert_eq!(
+        no_amount.json["Fault"]["Error"][0]["Detail"],
+        "Business Validation Error: You must set a transaction amount."
+    );
+    let negative = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(-1), "Check", &bill_id)),
+        )
+        .await;
+    assert_eq!(negative.fault().1, "6000");
+    let card = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(1), "CreditCard", &bill_id)),
+        )
+        .await;
+    assert_eq!(card.fault().1, "2020");
+    assert_eq!(
+        card.json["Fault"]["Error"][0]["element"],
+        "CreditCardPayment.CCAccountRef"
+    );
+    let unknown_bill = qbo
+        .api(
+            "POST",
+            "billpayment",
+            &access,
+            Some(payment(json!(1), "Check", "99")),
+        )
+        .await;
+    assert_eq!(unknown_bill.fault().1, "2500");
+
+    let deleted = qbo
+        .api(
+            "POST",
+            "billpayment?operation=delete",
+            &access,
+            Some(json!({ "Id": "1", "SyncToken": "0" })),
+        )
+        .await;
+    assert_eq!(
+        deleted.json["BillPayment"],
+        json!({ "status": "Deleted", "domain": "QBO", "Id": "1" })
+    );
+    let state = qbo.provider_state().await;
+    assert_eq!(state["bill_payments"], json!([]));
 }

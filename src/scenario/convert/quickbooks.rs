@@ -5,7 +5,8 @@ use super::read::AfterBad;
 use super::{Cx, Scope, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    QuickBooksRateLimits, QuickBooksRealm, QuickBooksSettings, QuickBooksWebhookSpec,
+    QuickBooksRateLimits, QuickBooksRealm, QuickBooksRealmStatus, QuickBooksSettings,
+    QuickBooksWebhookSpec,
 };
 use crate::scenario::yaml::Node;
 
@@ -15,10 +16,11 @@ pub(super) const KEYS: &[&str] = &[
     "refresh_lag",
     "books_closed_date",
     "batch_max_items",
+    "warn_duplicate_bill_number",
     "rate_limits",
     "verifier_token",
 ];
-pub(super) const REALM_KEYS: &[&str] = &["id", "name"];
+pub(super) const REALM_KEYS: &[&str] = &["id", "name", "status"];
 pub(super) const LIMIT_KEYS: &[&str] = &["minute", "concurrent", "batch_minute"];
 
 impl Cx<'_> {
@@ -46,6 +48,10 @@ impl Cx<'_> {
             Some(value) => self.integer(value, "batch_max_items", &context, 1..=1000),
             None => Some(QuickBooksSettings::DEFAULT_BATCH_MAX_ITEMS),
         };
+        let warn_duplicate_bill_number = match fields.get("warn_duplicate_bill_number") {
+            Some(value) => self.boolean(value, "warn_duplicate_bill_number", &context),
+            None => Some(true),
+        };
         let rate_limits = fields
             .get("rate_limits")
             .map(|value| self.quickbooks_rate_limits(value, mock));
@@ -64,6 +70,7 @@ impl Cx<'_> {
             refresh_lag: refresh_lag?,
             books_closed_date: present(books_closed_date)?,
             batch_max_items: batch_max_items?,
+            warn_duplicate_bill_number: warn_duplicate_bill_number?,
             rate_limits: present(rate_limits)?,
             verifier_token: present(verifier_token)?,
         })
@@ -114,9 +121,26 @@ impl Cx<'_> {
         let name = self.required(&fields, "name", context, |this, value| {
             this.string(value, "name", context)
         });
+        let status = match fields.get("status") {
+            Some(value) => self.choice(
+                value,
+                "status",
+                context,
+                &[
+                    ("active", QuickBooksRealmStatus::Active),
+                    ("admin_removed", QuickBooksRealmStatus::AdminRemoved),
+                    (
+                        "subscription_ended",
+                        QuickBooksRealmStatus::SubscriptionEnded,
+                    ),
+                ],
+            ),
+            None => Some(QuickBooksRealmStatus::Active),
+        };
         Some(QuickBooksRealm {
             id: id?,
             name: name?,
+            status: status?,
         })
     }
 
@@ -159,7 +183,11 @@ impl Cx<'_> {
                 value,
                 "entity",
                 context,
-                &[("Bill", "Bill"), ("Vendor", "Vendor")],
+                &[
+                    ("Bill", "Bill"),
+                    ("Vendor", "Vendor"),
+                    ("BillPayment", "BillPayment"),
+                ],
             )
         });
         let operation = self.required(&fields, "operation", context, |this, value| {

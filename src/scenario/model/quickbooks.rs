@@ -23,8 +23,12 @@ pub struct QuickBooksSettings {
     /// The books closed date (`YYYY-MM-DD`): bills dated on or before it are refused (6210).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub books_closed_date: Option<String>,
-    /// Most items one batch request may hold (default 10).
+    /// Most items one batch request may hold (default 30).
     pub batch_max_items: u64,
+    /// The company preference `WarnDuplicateBillNumber`: when on (default), a bill whose
+    /// `DocNumber` another bill has is refused with 6140 unless the request says
+    /// `include=allowduplicatedocnum`.
+    pub warn_duplicate_bill_number: bool,
     /// QuickBooks' throttling per realm, when the scenario turns it on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<QuickBooksRateLimits>,
@@ -38,8 +42,9 @@ impl QuickBooksSettings {
     pub const DEFAULT_REFRESH_ROTATION: Duration = Duration::from_secs(24 * 3600);
     /// Default `refresh_lag`: one hour (the catalog leaves the lag open; reenact's choice).
     pub const DEFAULT_REFRESH_LAG: Duration = Duration::from_secs(3600);
-    /// Default `batch_max_items`: 10, the current batch page [INTUIT-BATCH].
-    pub const DEFAULT_BATCH_MAX_ITEMS: u64 = 10;
+    /// Default `batch_max_items`: 30, Intuit's limits page ("Recommended maximum number of
+    /// payloads in a single batch request is 30"); the .NET SDK's cap is 30 since e9e0618e.
+    pub const DEFAULT_BATCH_MAX_ITEMS: u64 = 30;
 }
 
 /// One QuickBooks company.
@@ -50,6 +55,24 @@ pub struct QuickBooksRealm {
     pub id: String,
     /// The company's name.
     pub name: String,
+    /// The company's state: `active`, or one that Intuit refuses (120, 6190).
+    #[serde(default)]
+    pub status: QuickBooksRealmStatus,
+}
+
+/// `status` of a realm: what Intuit's "Fix common errors" page says a company can be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuickBooksRealmStatus {
+    /// In use: every call is answered.
+    #[default]
+    Active,
+    /// The admin who connected the app is no longer an admin of the company: every API call
+    /// gets 401 Fault 120 Authorization Failure.
+    AdminRemoved,
+    /// The trial or subscription ended: the company is read-only, every write gets 400 Fault
+    /// 6190 Invalid Company Status.
+    SubscriptionEnded,
 }
 
 /// `with.rate_limits` of `provider: quickbooks`: per-realm limits; defaults are Intuit's.
