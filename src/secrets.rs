@@ -86,6 +86,15 @@ const SECRET_NAME_PARTS: &[&str] = &[
 /// need to show.
 const NOT_SECRET_NAMES: &[&str] = &["synctoken"];
 
+/// Endings of names (folded) that describe a credential without holding it: its lifetime or its
+/// type (`refresh_token_expires_in`, `x_refresh_token_hard_expires_in`, `token_type`).
+const NOT_SECRET_ENDINGS: &[&str] = &["expiresin", "expiresat", "tokentype"];
+
+/// Whether a folded name only looks secret (`synctoken`, `refreshtokenexpiresin`).
+fn only_looks_secret(folded: &str) -> bool {
+    NOT_SECRET_NAMES.contains(&folded) || NOT_SECRET_ENDINGS.iter().any(|end| folded.ends_with(end))
+}
+
 /// Query parameter and form field names (folded) that are secret there, beside every
 /// [`is_secret_name`]: too short or too common to be secret as JSON keys (`key` is also a
 /// stateful stub's store key).
@@ -117,10 +126,11 @@ fn fold(name: &str) -> String {
 /// assert!(is_secret_name("X-Api-Key"));
 /// assert!(is_secret_name("sessionId"));
 /// assert!(!is_secret_name("SyncToken"), "a QuickBooks version number");
+/// assert!(!is_secret_name("x_refresh_token_expires_in"), "a lifetime, not a token");
 /// ```
 pub fn is_secret_name(name: &str) -> bool {
     let folded = fold(name);
-    if NOT_SECRET_NAMES.contains(&folded.as_str()) {
+    if only_looks_secret(&folded) {
         return false;
     }
     SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str())
@@ -698,7 +708,7 @@ fn masks(found: &Captures<'_>) -> bool {
     value.chars().any(char::is_alphanumeric)
         && !found
             .name("name")
-            .is_some_and(|name| NOT_SECRET_NAMES.contains(&fold(name.as_str()).as_str()))
+            .is_some_and(|name| only_looks_secret(&fold(name.as_str())))
 }
 
 /// The length of the IBANs of each country (the SWIFT IBAN registry).
