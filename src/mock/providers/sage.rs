@@ -3,9 +3,11 @@
 //! collections `contacts`, `purchase_invoices` and `ledger_accounts`, with their state in
 //! [`SageState`].
 //!
-//! Every behaviour traces to `domain-catalog.md` §3.3 and incident S-01 (§9);
-//! `docs/providers/sage.md` gives the source tag of each and says where the catalog is silent and
-//! what the mock does there. Sage has no webhooks [SAGE-BCA-SDK]: clients poll with
+//! Behaviours trace to `domain-catalog.md` §3.3 and incident S-01 (§9) and, since issue 12, to
+//! Sage's public developer guides and samples (token answer, refresh-token lifetime, paging past
+//! the end, attributes, the documented `401`/`403` bodies, the `429` status);
+//! `docs/providers/sage.md` gives the source of each, its fidelity table, and says where the
+//! sources are silent and what the mock does there. Sage has no webhooks [SAGE-BCA-SDK]: clients poll with
 //! `updated_or_created_since`.
 
 use std::collections::BTreeMap;
@@ -907,6 +909,62 @@ mod tests {
         assert_eq!(
             response.body().as_ref(),
             br#"[{"$severity":"error","$dataCode":"BusinessNotFound","$message":"no","$source":"X-Business"}]"#
+        );
+    }
+
+    /// Sage's "Attributes" guide: `id`, `displayed_as` and `$path` always; `all` gives every one.
+    #[test]
+    fn attributes_select_the_summary_plus_the_names_given() {
+        let record = json!({
+            "id": "abc", "displayed_as": "Timber Co", "$path": "/contacts/abc",
+            "name": "Timber Co", "email": "a@b.c", "created_at": "2026-11-02T09:00:00Z",
+        });
+        assert_eq!(
+            select(&record, ""),
+            json!({ "id": "abc", "displayed_as": "Timber Co", "$path": "/contacts/abc" })
+        );
+        assert_eq!(
+            select(&record, "email, nope"),
+            json!({ "id": "abc", "displayed_as": "Timber Co", "$path": "/contacts/abc", "email": "a@b.c" })
+        );
+        assert_eq!(select(&record, "all"), record);
+        assert_eq!(select(&record, "email,all"), record);
+    }
+
+    /// No throttle unless the settings give one; then a window per `X-Business`.
+    #[test]
+    fn the_throttle_is_a_window_per_business_only_when_set() {
+        let mut settings = SageSettings {
+            businesses: Vec::new(),
+            redirect_uri: None,
+            subscription_active: true,
+            read_only: Vec::new(),
+            throttle: None,
+        };
+        assert!(rate_limits(&settings).is_empty());
+        settings.throttle = Some(crate::scenario::model::SageThrottle {
+            limit: 200,
+            per: std::time::Duration::from_secs(60),
+        });
+        let limits = rate_limits(&settings);
+        assert_eq!(limits.len(), 1);
+        assert_eq!(limits[0].key, LimitKey::Header("x-business".to_owned()));
+        assert_eq!(
+            limits[0].kind,
+            LimitKind::Window {
+                limit: 200,
+                per: std::time::Duration::from_secs(60)
+            }
+        );
+        assert_eq!(limits[0].response.status, 429);
+        assert_eq!(
+            limits[0].response.body,
+            ResponseBody::Json(json!([{
+                "$severity": "error",
+                "$dataCode": "TooManyRequests",
+                "$message": THROTTLED_MESSAGE,
+                "$source": "",
+            }]))
         );
     }
 
