@@ -54,14 +54,31 @@ TOKEN_FIXED = ("scope", "token_type", "expires_in", "refresh_token_expires_in")
 INVALID_GRANT_EXAMPLE = {"error": "invalid_grant"}
 
 # GET /businesses. https://developer.sage.com/accounting/guides/concepts/best_practices/
-#   "$total": 3, "$page": 1, "$next": null, "$back": null, "$items_per_page": 2147483647,
-#   "$items": [ "displayed_as": "Business One", "id": "0d40342d0287cd6b13555c54afca6c90",
-#   "$path": "/businesses/0d40342d..."
-BUSINESSES_ENVELOPE_KEYS = {"$total", "$page", "$next", "$back", "$items_per_page", "$items"}
-BUSINESS_ITEM_EXAMPLE = {
-    "displayed_as": "Business One",
-    "id": "0d40342d0287cd6b13555c54afca6c90",
-    "$path": "/businesses/0d40342d0287cd6b13555c54afca6c90",
+#   "Below is a businesses endpoint response for a user with access to multiple businesses:"
+#   (conformance/sage/scenario.yaml gives the mock these three businesses)
+BUSINESSES_EXAMPLE = {
+    "$total": 3,
+    "$page": 1,
+    "$next": None,
+    "$back": None,
+    "$items_per_page": 2147483647,
+    "$items": [
+        {
+            "displayed_as": "Business One",
+            "id": "0d40342d0287cd6b13555c54afca6c90",
+            "$path": "/businesses/0d40342d0287cd6b13555c54afca6c90",
+        },
+        {
+            "displayed_as": "Business Two",
+            "id": "49c196153fb1524b7d888cece84e8b12",
+            "$path": "/businesses/49c196153fb1524b7d888cece84e8b12",
+        },
+        {
+            "displayed_as": "Business Three",
+            "id": "b88ee3a4ebb47c0c515d7ae56dc0bccf",
+            "$path": "/businesses/b88ee3a4ebb47c0c515d7ae56dc0bccf",
+        },
+    ],
 }
 
 # Lists. https://developer.sage.com/accounting/guides/efficiencies/pagination/
@@ -124,7 +141,7 @@ THROTTLED_CHOICE = [
 
 # The businesses of conformance/sage/scenario.yaml (the judge's own setup, not Sage's).
 LEAD = "0d40342d0287cd6b13555c54afca6c90"
-SECOND = "7c1e5a9b3d2f4e6a8b0c2d4e6f8a1b3c"
+SECOND = "49c196153fb1524b7d888cece84e8b12"
 BUSY = "9e4c2a7b1d3f4a5c8e6b0d2f4a6c8e1b"
 
 # --------------------------------------------------------------------------------------------
@@ -239,11 +256,8 @@ def main():
     # GET /businesses (Best Practices example).
     listed = send("GET", f"{base}/businesses", token=token)
     check("businesses: 200 JSON", listed.status == 200 and is_json(listed), f"{listed.status}")
-    body = listed.json or {}
-    equal("businesses: the envelope keys of the example ($items_per_page)", sorted(body), sorted(BUSINESSES_ENVELOPE_KEYS))
-    equal("businesses: one page, no links", (body.get("$total"), body.get("$page"), body.get("$next"), body.get("$back")),
-          (2, 1, None, None))
-    equal("businesses: the first item is the example's summary", (body.get("$items") or [None])[0], BUSINESS_ITEM_EXAMPLE)
+    equal("businesses: the Best Practices example, field by field ($items_per_page, summaries)",
+          listed.json, BUSINESSES_EXAMPLE)
 
     # Create and read back (a contact in the second business).
     created = []

@@ -351,7 +351,16 @@ async fn businesses_are_listed_with_the_lead_marked() {
             "$path": format!("/businesses/{SECOND}"),
         })
     );
-    assert_eq!(summary.json["$items_per_page"], 20);
+    assert_eq!(
+        summary.json["$items_per_page"], 2_147_483_647,
+        "all on one page"
+    );
+    assert_eq!(summary.json["$next"], Value::Null);
+    let paged = sage
+        .api("GET", "/businesses?items_per_page=1", &access, None, None)
+        .await;
+    assert_eq!(paged.json["$items_per_page"], 1);
+    assert_eq!(paged.json["$next"], "/businesses?page=2&items_per_page=1");
     assert_eq!(summary.json.get("$itemsPerPage"), None);
     let got = sage
         .api("GET", "/businesses?attributes=all", &access, None, None)

@@ -39,6 +39,9 @@ pub(crate) const SCOPE: &str = "full_access";
 pub(crate) const MAX_ITEMS_PER_PAGE: usize = 200;
 /// `items_per_page` when a list request gives none (the catalog is silent: reenact's choice).
 pub(crate) const DEFAULT_ITEMS_PER_PAGE: usize = 20;
+/// `$items_per_page` of `GET /businesses` without `items_per_page`: every business on one page
+/// (Sage's "Best Practices" guide shows `"$items_per_page": 2147483647`).
+pub(crate) const BUSINESSES_PER_PAGE: usize = 2_147_483_647;
 /// The header selecting the business a request works in [SAGE-BCA-AUTH].
 pub(crate) const BUSINESS_HEADER: &str = "x-business";
 
@@ -712,7 +715,9 @@ fn rfc3339(text: &str) -> Option<OffsetDateTime> {
 }
 
 /// How a list names its page size: `$itemsPerPage` on the collections (Sage's "Pagination"
-/// and "Attributes" guides), `$items_per_page` on `/businesses` (Sage's "Best Practices" guide).
+/// and "Attributes" guides), `$items_per_page` on `/businesses`, whose default page holds every
+/// business ([`BUSINESSES_PER_PAGE`], Sage's "Best Practices" guide; an explicit
+/// `items_per_page` is served as on the collections, reenact's choice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Envelope {
     Collection,
@@ -736,10 +741,14 @@ fn page(
     envelope: Envelope,
     request: &ProviderRequest<'_>,
 ) -> Response<Bytes> {
+    let default = match envelope {
+        Envelope::Collection => DEFAULT_ITEMS_PER_PAGE,
+        Envelope::Businesses => BUSINESSES_PER_PAGE,
+    };
     let size = request
         .query_param("items_per_page")
         .and_then(|n| n.parse::<usize>().ok())
-        .map_or(DEFAULT_ITEMS_PER_PAGE, |n| n.clamp(1, MAX_ITEMS_PER_PAGE));
+        .map_or(default, |n| n.clamp(1, MAX_ITEMS_PER_PAGE));
     let last = records.len().div_ceil(size).max(1);
     let number = request
         .query_param("page")
