@@ -96,7 +96,9 @@ impl SageClient {
         let session = Session::new(self.token(&form).await?);
         let response = self
             .http
-            .get(format!("{}/businesses", self.base_url))
+            // List items are summaries (`id`, `displayed_as`, `$path`) unless attributes are
+            // asked for: `lead` needs `attributes=all`.
+            .get(format!("{}/businesses?attributes=all", self.base_url))
             .header(AUTHORIZATION, bearer(&session.access)?)
             .send()
             .await
@@ -312,7 +314,11 @@ impl SageClient {
     /// Every contact of the business.
     async fn contacts(&self, what: &str) -> Result<Vec<Value>, String> {
         let mut contacts = Vec::new();
-        let mut next = Some(format!("/contacts?items_per_page={ITEMS_PER_PAGE}"));
+        // `attributes=name`: list items are summaries without it, and the vendor match reads
+        // `name`. `$next` carries the parameters on to the next page.
+        let mut next = Some(format!(
+            "/contacts?items_per_page={ITEMS_PER_PAGE}&attributes=name"
+        ));
         let mut pages = 0;
         while let Some(path) = next.take() {
             pages += 1;

@@ -334,12 +334,37 @@ async fn requests_without_x_business_work_in_the_lead_business() {
     );
 }
 
-/// [SAGE-BCA-AUTH]: `GET /businesses` lists the user's businesses, the lead one marked.
+/// [SAGE-BCA-AUTH]: `GET /businesses` lists the user's businesses, the lead one marked; as
+/// summaries unless `attributes=` asks for more, with `$items_per_page` (Sage's "Best
+/// Practices" guide shows both).
 #[tokio::test]
 async fn businesses_are_listed_with_the_lead_marked() {
     let sage = Harness::start(spec("", "")).await;
     let (access, _) = sage.connect().await;
-    let got = sage.api("GET", "/businesses", &access, None, None).await;
+    let summary = sage.api("GET", "/businesses", &access, None, None).await;
+    assert_eq!(summary.status, 200, "{}", summary.json);
+    assert_eq!(
+        summary.json["$items"][1],
+        json!({
+            "id": SECOND,
+            "displayed_as": "Acme Services Ltd",
+            "$path": format!("/businesses/{SECOND}"),
+        })
+    );
+    assert_eq!(
+        summary.json["$items_per_page"], 2_147_483_647,
+        "all on one page"
+    );
+    assert_eq!(summary.json["$next"], Value::Null);
+    let paged = sage
+        .api("GET", "/businesses?items_per_page=1", &access, None, None)
+        .await;
+    assert_eq!(paged.json["$items_per_page"], 1);
+    assert_eq!(paged.json["$next"], "/businesses?page=2&items_per_page=1");
+    assert_eq!(summary.json.get("$itemsPerPage"), None);
+    let got = sage
+        .api("GET", "/businesses?attributes=all", &access, None, None)
+        .await;
     assert_eq!(got.status, 200, "{}", got.json);
     assert_eq!(got.json["$total"], 2);
     assert_eq!(
@@ -498,17 +523,20 @@ async fn lists_page_with_items_per_page_and_links() {
         let access = access.clone();
         async move { sage.api("GET", &path, &access, Some(SECOND), None).await }
     };
-    let first = page("items_per_page=2").await;
+    let first = page("items_per_page=2&attributes=all").await;
     assert_eq!(first.status, 200);
     assert_eq!(first.json["$total"], 5, "only the business's records");
     assert_eq!(first.json["$page"], 1);
     assert_eq!(first.json["$back"], Value::Null);
-    assert_eq!(first.json["$next"], "/contacts?page=2&items_per_page=2");
+    assert_eq!(
+        first.json["$next"],
+        "/contacts?page=2&items_per_page=2&attributes=all"
+    );
     assert_eq!(first.json["$items"][0]["name"], "Vendor 1");
     assert_eq!(first.json["$items"].as_array().map(Vec::len), Some(2));
 
     let last = page("page=3&items_per_page=2").await;
-    assert_eq!(last.json["$items"][0]["name"], "Vendor 5");
+    assert_eq!(last.json["$items"][0]["displayed_as"], "Vendor 5");
     assert_eq!(last.json["$next"], Value::Null);
     assert_eq!(last.json["$back"], "/contacts?page=2&items_per_page=2");
 
@@ -531,7 +559,7 @@ async fn polling_with_updated_or_created_since_sees_only_changes() {
         .api("GET", &format!("/contacts?{since}"), &access, None, None)
         .await;
     assert_eq!(got.json["$total"], 1);
-    assert_eq!(got.json["$items"][0]["name"], "New");
+    assert_eq!(got.json["$items"][0]["displayed_as"], "New");
 
     sage.api(
         "PUT",
@@ -692,7 +720,7 @@ async fn ledger_accounts_have_a_nominal_code_unique_per_business() {
         .api("GET", "/ledger_accounts", &access, None, None)
         .await;
     assert_eq!(listed.json["$total"], 1);
-    assert_eq!(listed.json["$items"][0]["name"], "Site materials");
+    assert_eq!(listed.json["$items"][0]["displayed_as"], "Site materials");
     let state = sage.provider_state().await;
     assert_eq!(in_business(&state, "ledger_accounts", SECOND), 1);
 }
@@ -732,4 +760,237 @@ async fn the_configuration_put_through_the_control_api_carries_the_businesses() 
     sage.contact(&access, None, "A").await;
     let state = sage.provider_state().await;
     assert_eq!(in_business(&state, "contacts", LEAD), 1, "the lead arrived");
+}
+
+/// The token answer has the fields of public samples of Sage's (API v3.1):
+/// `refresh_token_expires_in: 2678400`, and a refresh token older than 31 days gets
+/// `invalid_grant` (Sage staff in `Sage/sageone_api_php_sample#39`: "If you use the new version
+/// 3.1 … then refresh tokens expire after 31 days").
+#[tokio::test]
+async fn refresh_tokens_expire_after_31_days() {
+    let sage = Harness::start(spec("", "")).await;
+    let got = sage
+        .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+        .await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    let fields: Vec<&str> = got
+        .json
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut sorted = fields.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        [
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "refresh_token_expires_in",
+            "requested_by_id",
+            "scope",
+            "token_type"
+        ]
+    );
+    assert_eq!(got.json["token_type"], "bearer");
+    assert_eq!(got.json["scope"], "full_access");
+    assert_eq!(got.json["expires_in"], 300);
+    assert_eq!(got.json["refresh_token_expires_in"], 2_678_400);
+    let user = text(&got.json["requested_by_id"]);
+    assert_eq!(user.len(), 36, "a UUID: {user}");
+
+    let first = text(&got.json["refresh_token"]);
+    sage.advance(31 * 86_400 - 1).await;
+    let renewed = sage
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &first)])
+        .await;
+    assert_eq!(renewed.status, 200, "alive one second before 31 days");
+    assert_eq!(text(&renewed.json["requested_by_id"]), user, "same user");
+    let second = text(&renewed.json["refresh_token"]);
+    sage.advance(31 * 86_400).await;
+    let expired = sage
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &second)])
+        .await;
+    assert_eq!((expired.status, expired.json), (400, invalid_grant()));
+}
+
+/// Sage's "Pagination" guide: "If the value for page is greater than the actual number of
+/// pages, the last page will be returned automatically." `$page` then says the last page
+/// (reenact's choice: the guide does not say), so `$next` is `null` and a loop following
+/// `$next` ends, while one counting pages until an empty page never does.
+#[tokio::test]
+async fn a_page_past_the_end_is_the_last_page() {
+    let sage = Harness::start(spec("", "")).await;
+    let (access, _) = sage.connect().await;
+    for n in 1..=5 {
+        sage.contact(&access, None, &format!("Vendor {n}")).await;
+    }
+    let got = sage
+        .api(
+            "GET",
+            "/contacts?page=9&items_per_page=2",
+            &access,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json["$page"], 3);
+    assert_eq!(got.json["$next"], Value::Null);
+    assert_eq!(got.json["$back"], "/contacts?page=2&items_per_page=2");
+    let names: Vec<&Value> = got.json["$items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| &item["displayed_as"])
+        .collect();
+    assert_eq!(names, [&json!("Vendor 5")]);
+
+    let empty = sage
+        .api("GET", "/ledger_accounts?page=4", &access, None, None)
+        .await;
+    assert_eq!(empty.json["$page"], 1, "no records: the one empty page");
+    assert_eq!(empty.json["$items"], json!([]));
+}
+
+/// Sage's "Attributes" guide: list items are `{id, displayed_as, $path}` plus the attributes
+/// `attributes=` names ("To get the full set of attributes, specify attributes=all"); a
+/// singular resource has them all ("attributes=all is the default when requesting singular
+/// resources").
+#[tokio::test]
+async fn list_items_are_summaries_unless_attributes_are_requested() {
+    let sage = Harness::start(spec("", "")).await;
+    let (access, _) = sage.connect().await;
+    let id = sage.contact(&access, None, "Timber Co").await;
+    let summary = sage.api("GET", "/contacts", &access, None, None).await;
+    assert_eq!(
+        summary.json["$items"],
+        json!([{ "id": id, "displayed_as": "Timber Co", "$path": format!("/contacts/{id}") }])
+    );
+    let some = sage
+        .api(
+            "GET",
+            "/contacts?attributes=contact_type_ids,created_at",
+            &access,
+            None,
+            None,
+        )
+        .await;
+    let item = some.json["$items"][0].as_object().expect("an item");
+    let mut keys: Vec<&str> = item.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "$path",
+            "contact_type_ids",
+            "created_at",
+            "displayed_as",
+            "id"
+        ]
+    );
+    let all = sage
+        .api("GET", "/contacts?attributes=all", &access, None, None)
+        .await;
+    let one = sage
+        .api("GET", &format!("/contacts/{id}"), &access, None, None)
+        .await;
+    assert_eq!(
+        all.json["$items"][0], one.json,
+        "all = the singular resource"
+    );
+    assert_eq!(one.json["name"], "Timber Co");
+    assert_eq!(one.json["contact_type_ids"], json!(["VENDOR"]));
+}
+
+/// Sage's "Frequently Raised Errors": without an active subscription every call gets
+/// `401 [{"$severity":"error","$dataCode":"AuthorizationFailure","$message":"No active
+/// subscription. (MSE)","$source":""}]` (`with.subscription_active: false`).
+#[tokio::test]
+async fn without_an_active_subscription_calls_get_authorization_failure() {
+    let sage = Harness::start(spec("      subscription_active: false\n", "")).await;
+    let (access, _) = sage.connect().await;
+    for path in ["/businesses", "/contacts"] {
+        let got = sage.api("GET", path, &access, None, None).await;
+        assert_eq!(
+            (got.status, got.json),
+            (
+                401,
+                json!([{ "$severity": "error", "$dataCode": "AuthorizationFailure",
+                         "$message": "No active subscription. (MSE)", "$source": "" }])
+            ),
+            "{path}"
+        );
+    }
+}
+
+/// Sage's "Frequently Raised Errors": "Read only access to contacts would result in an error
+/// if a `POST` request was sent": `403 MultiUserAccessDenied` (`with.read_only`); reads pass.
+#[tokio::test]
+async fn a_read_only_user_gets_multi_user_access_denied_on_writes() {
+    let sage = Harness::start(spec("      read_only: [contacts]\n", "")).await;
+    let (access, _) = sage.connect().await;
+    let body = json!({ "contact": { "name": "Timber Co" } });
+    let denied = json!([{ "$severity": "error", "$dataCode": "MultiUserAccessDenied",
+        "$message": "The current user is not allowed to access that resource with that method.",
+        "$source": "" }]);
+    let got = sage
+        .api("POST", "/contacts", &access, None, Some(body.clone()))
+        .await;
+    assert_eq!((got.status, got.json), (403, denied.clone()));
+    let got = sage
+        .api("PUT", "/contacts/abc", &access, None, Some(body))
+        .await;
+    assert_eq!((got.status, got.json), (403, denied));
+    let read = sage.api("GET", "/contacts", &access, None, None).await;
+    assert_eq!(read.status, 200);
+    let other = sage
+        .api(
+            "POST",
+            "/ledger_accounts",
+            &access,
+            None,
+            Some(json!({ "ledger_account": { "name": "Tools", "nominal_code": 5000 } })),
+        )
+        .await;
+    assert_eq!(other.status, 201, "only contacts are read-only");
+    assert_eq!(sage.provider_state().await["contacts"], json!([]));
+}
+
+/// Sage's "Response Codes": `429 Too Many Requests` "prompts a throttling error". The limit and
+/// the body are not documented for v3.1: `with.throttle` sets the limit per `X-Business`, and
+/// the body is Sage's error list with reenact's `$dataCode` and the page's text.
+#[tokio::test]
+async fn throttled_requests_get_429_in_sages_error_shape() {
+    let sage = Harness::start(spec("      throttle: { limit: 2, per: 60s }\n", "")).await;
+    let (access, _) = sage.connect().await;
+    for _ in 0..2 {
+        let got = sage
+            .api("GET", "/contacts", &access, Some(SECOND), None)
+            .await;
+        assert_eq!(got.status, 200);
+    }
+    let got = sage
+        .api("GET", "/contacts", &access, Some(SECOND), None)
+        .await;
+    assert_eq!(
+        (got.status, got.json),
+        (
+            429,
+            json!([{ "$severity": "error", "$dataCode": "TooManyRequests",
+                "$message": "Too many requests have been made against the API. This prompts a throttling error.",
+                "$source": "" }])
+        )
+    );
+    let lead = sage
+        .api("GET", "/contacts", &access, Some(LEAD), None)
+        .await;
+    assert_eq!(lead.status, 200, "each business has its own window");
+    sage.advance(60).await;
+    let later = sage
+        .api("GET", "/contacts", &access, Some(SECOND), None)
+        .await;
+    assert_eq!(later.status, 200, "the window slid");
 }

@@ -355,8 +355,7 @@ pub(crate) fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
             .as_ref()
             .map(intacct::rate_limits)
             .unwrap_or_default(),
-        // The catalog gives no Sage Business Cloud limits.
-        ProviderSpec::Sage(_) => Vec::new(),
+        ProviderSpec::Sage(settings) => sage::rate_limits(settings),
         ProviderSpec::QuickBooks(settings) => quickbooks::rate_limits(settings),
     }
 }

@@ -3,9 +3,11 @@
 //! collections `contacts`, `purchase_invoices` and `ledger_accounts`, with their state in
 //! [`SageState`].
 //!
-//! Every behaviour traces to `domain-catalog.md` §3.3 and incident S-01 (§9);
-//! `docs/providers/sage.md` gives the source tag of each and says where the catalog is silent and
-//! what the mock does there. Sage has no webhooks [SAGE-BCA-SDK]: clients poll with
+//! Behaviours trace to `domain-catalog.md` §3.3 and incident S-01 (§9) and, since issue 12, to
+//! Sage's public developer guides and samples (token answer, refresh-token lifetime, paging past
+//! the end, attributes, the documented `401`/`403` bodies, the `429` status);
+//! `docs/providers/sage.md` gives the source of each, its fidelity table, and says where the
+//! sources are silent and what the mock does there. Sage has no webhooks [SAGE-BCA-SDK]: clients poll with
 //! `updated_or_created_since`.
 
 use std::collections::BTreeMap;
@@ -19,17 +21,27 @@ use time::{Duration, OffsetDateTime};
 use super::{ProviderAnswer, ProviderRequest, empty, oauth_error};
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
-use crate::scenario::model::{SageBusiness, SageSettings};
+use crate::scenario::model::{
+    LimitKey, LimitKind, RateLimit, ResponseBody, ResponseSpec, SageBusiness, SageSettings,
+};
 use crate::timestamp::format_rfc3339;
 
 /// An authorization code is valid for 60 seconds [SAGE-BCA-ERRORS].
 pub(crate) const CODE_LIFETIME: Duration = Duration::seconds(60);
 /// Access tokens expire after 5 minutes [TRUTO-SAGE], [SAGE-BCA-SDK].
 pub(crate) const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(5);
+/// Refresh tokens expire after 31 days (API v3.1; Sage staff in
+/// `Sage/sageone_api_php_sample#39`), answered as `refresh_token_expires_in: 2678400`.
+pub(crate) const REFRESH_TOKEN_LIFETIME: Duration = Duration::days(31);
+/// The token answer's `scope` (the value public samples of Sage's token answer show).
+pub(crate) const SCOPE: &str = "full_access";
 /// Largest `items_per_page` [SAGE-BCA-PAGING].
 pub(crate) const MAX_ITEMS_PER_PAGE: usize = 200;
 /// `items_per_page` when a list request gives none (the catalog is silent: reenact's choice).
 pub(crate) const DEFAULT_ITEMS_PER_PAGE: usize = 20;
+/// `$items_per_page` of `GET /businesses` without `items_per_page`: every business on one page
+/// (Sage's "Best Practices" guide shows `"$items_per_page": 2147483647`).
+pub(crate) const BUSINESSES_PER_PAGE: usize = 2_147_483_647;
 /// The header selecting the business a request works in [SAGE-BCA-AUTH].
 pub(crate) const BUSINESS_HEADER: &str = "x-business";
 
@@ -53,8 +65,9 @@ pub(crate) struct SageState {
     used_codes: Vec<String>,
     /// Access token → expiry.
     access: BTreeMap<String, OffsetDateTime>,
-    /// Refresh token → whether it was used (each is single use: it rotates on every refresh).
-    refresh: BTreeMap<String, bool>,
+    /// Refresh token → whether it was used (each is single use: it rotates on every refresh) and
+    /// when it expires ([`REFRESH_TOKEN_LIFETIME`] after its issue).
+    refresh: BTreeMap<String, (bool, OffsetDateTime)>,
     /// Contacts in creation order, each with its `business_id`.
     contacts: Vec<Value>,
     /// Purchase invoices in creation order, each with its `business_id`.
@@ -177,10 +190,14 @@ impl Sage {
             ("GET", "/authorize") => return routed(self.authorize(state, request)),
             ("POST", "/token") => return routed(self.token(state, request)),
             ("GET", "/businesses") => {
-                return routed(
-                    authenticate(state, request)
-                        .unwrap_or_else(|| page(&state.businesses, "/businesses", request)),
-                );
+                return routed(self.authenticate(state, request).unwrap_or_else(|| {
+                    page(
+                        &state.businesses,
+                        "/businesses",
+                        Envelope::Businesses,
+                        request,
+                    )
+                }));
             }
             _ => {}
         }
@@ -196,15 +213,25 @@ impl Sage {
         let Some(collection) = collection.filter(|_| allowed) else {
             return ProviderAnswer::unrouted("sage", request);
         };
-        if let Some(response) = authenticate(state, request) {
+        if let Some(response) = self.authenticate(state, request) {
             return routed(response);
         }
         let business = match self.business(request) {
             Ok(business) => business.id.clone(),
             Err(error) => return routed(error.response()),
         };
+        let writes = matches!(method.as_str(), "POST" | "PUT");
+        if writes
+            && self
+                .settings
+                .read_only
+                .iter()
+                .any(|name| name == collection.segment())
+        {
+            return routed(access_denied().response());
+        }
         let response = match (method.as_str(), id) {
-            ("GET", Some(id)) => get_one(state, collection, &business, id),
+            ("GET", Some(id)) => get_one(state, collection, &business, id, request),
             ("PUT", Some(id)) => self.update(state, collection, &business, id, request),
             ("GET", None) => list(state, collection, &business, request),
             _ => self.create(state, collection, &business, request),
@@ -275,7 +302,8 @@ impl Sage {
     /// to the `redirect_uri` it was issued for; with `with.redirect_uri`, the exchange must name
     /// that URI. Otherwise `400 {"error":"invalid_grant"}` [SAGE-BCA-ERRORS]. A refresh rotates
     /// both tokens and the refresh token used is dead at once: using it again gets
-    /// `invalid_grant` [TRUTO-SAGE], [SAGE-BCA-SDK].
+    /// `invalid_grant` [TRUTO-SAGE], [SAGE-BCA-SDK]; so does one older than 31 days
+    /// ([`REFRESH_TOKEN_LIFETIME`]).
     fn token(&self, state: &mut SageState, request: &ProviderRequest<'_>) -> Response<Bytes> {
         let form = request.form();
         let now = request.now;
@@ -305,7 +333,7 @@ impl Sage {
                     .get("refresh_token")
                     .and_then(|token| state.refresh.get_mut(token));
                 match used {
-                    Some(used) if !*used => {
+                    Some((used, expires)) if !*used && now < *expires => {
                         *used = true;
                         self.issue(state, now)
                     }
@@ -316,23 +344,68 @@ impl Sage {
         }
     }
 
-    /// A new access and refresh token pair; opaque strings (the catalog gives no format).
+    /// A new access and refresh token pair; opaque strings (the catalog gives no format). The
+    /// answer has the fields and order of public samples of Sage's token answer: `access_token`,
+    /// `scope`, `token_type`, `expires_in` (300), `refresh_token`, `refresh_token_expires_in`
+    /// (2678400, 31 days) and `requested_by_id` (the user's id, the same on every answer).
     fn issue(&self, state: &mut SageState, now: OffsetDateTime) -> Response<Bytes> {
         let access = state.next_id(&self.mock);
         let refresh = state.next_id(&self.mock);
         state
             .access
             .insert(access.clone(), now + ACCESS_TOKEN_LIFETIME);
-        state.refresh.insert(refresh.clone(), false);
+        state
+            .refresh
+            .insert(refresh.clone(), (false, now + REFRESH_TOKEN_LIFETIME));
         json_response(
             StatusCode::OK,
             &json!({
                 "access_token": access,
-                "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
+                "scope": SCOPE,
                 "token_type": "bearer",
+                "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
                 "refresh_token": refresh,
+                "refresh_token_expires_in": REFRESH_TOKEN_LIFETIME.whole_seconds(),
+                "requested_by_id": seeded_uuid(&self.mock, 0, 1),
             }),
         )
+    }
+
+    /// The `401` for a bearer token the fake did not issue or that expired on the virtual clock
+    /// (5 minutes [TRUTO-SAGE]; body reenact's choice, see [`ApiError`]); then, with
+    /// `subscription_active: false`, Sage's documented `401 AuthorizationFailure` "No active
+    /// subscription. (MSE)" (Sage's "Frequently Raised Errors"); `None` when the call may go on.
+    fn authenticate(
+        &self,
+        state: &SageState,
+        request: &ProviderRequest<'_>,
+    ) -> Option<Response<Bytes>> {
+        match request.bearer().and_then(|t| state.access.get(t)) {
+            Some(expires) if request.now < *expires => {}
+            _ => {
+                return Some(
+                    sage_error(
+                        StatusCode::UNAUTHORIZED,
+                        "Unauthorized",
+                        "The access token is missing, invalid or expired",
+                        "",
+                    )
+                    .response(),
+                );
+            }
+        }
+        if !self.settings.subscription_active {
+            return Some(
+                sage_error(
+                    StatusCode::UNAUTHORIZED,
+                    "AuthorizationFailure",
+                    "No active subscription. (MSE)",
+                    "",
+                )
+                .response(),
+            );
+        }
+        None
     }
 
     /// `POST /contacts` (and `/purchase_invoices`, `/ledger_accounts`) with `{"contact": {..}}`
@@ -544,13 +617,51 @@ fn position(state: &SageState, collection: Collection, business: &str, id: &str)
 }
 
 /// `GET /contacts/{id}` (and the other collections): the record, if it is in the request's
-/// business; else `404`.
-fn get_one(state: &SageState, collection: Collection, business: &str, id: &str) -> Response<Bytes> {
+/// business; else `404`. A singular resource has every attribute unless `attributes=` names
+/// some ("attributes=all is the default when requesting singular resources", Sage's
+/// "Attributes" guide).
+fn get_one(
+    state: &SageState,
+    collection: Collection,
+    business: &str,
+    id: &str,
+    request: &ProviderRequest<'_>,
+) -> Response<Bytes> {
     match position(state, collection, business, id) {
-        Some(index) => json_response(StatusCode::OK, &shown(&state.records(collection)[index])),
+        Some(index) => {
+            let record = shown(&state.records(collection)[index]);
+            let attributes = request
+                .query_param("attributes")
+                .unwrap_or_else(|| "all".to_owned());
+            json_response(StatusCode::OK, &select(&record, &attributes))
+        }
         None => not_found(collection, id),
     }
 }
+
+/// The fields of `record` that `attributes` asks for: every field for `all`, else `id`,
+/// `displayed_as` and `$path` ("always returned and cannot be controlled by the client", Sage's
+/// "Attributes" guide) plus the comma-separated names given that the record has.
+fn select(record: &Value, attributes: &str) -> Value {
+    if attributes.split(',').any(|name| name.trim() == "all") {
+        return record.clone();
+    }
+    let wanted: Vec<&str> = attributes.split(',').map(str::trim).collect();
+    let Value::Object(fields) = record else {
+        return record.clone();
+    };
+    let selected: Map<String, Value> = fields
+        .iter()
+        .filter(|(name, _)| {
+            ALWAYS_RETURNED.contains(&name.as_str()) || wanted.contains(&name.as_str())
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    Value::Object(selected)
+}
+
+/// The attributes every answer has, whatever `attributes=` says (Sage's "Attributes" guide).
+const ALWAYS_RETURNED: &[&str] = &["id", "displayed_as", "$path"];
 
 /// `GET /contacts` (and the other collections): the business's records in creation order, those
 /// created or updated at or after `updated_or_created_since` (RFC 3339) when given
@@ -591,32 +702,65 @@ fn list(
         .filter(|r| r["business_id"] == business && changed(r))
         .map(shown)
         .collect();
-    page(&records, &format!("/{}", collection.segment()), request)
+    page(
+        &records,
+        &format!("/{}", collection.segment()),
+        Envelope::Collection,
+        request,
+    )
 }
 
 fn rfc3339(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
+/// How a list names its page size: `$itemsPerPage` on the collections (Sage's "Pagination"
+/// and "Attributes" guides), `$items_per_page` on `/businesses`, whose default page holds every
+/// business ([`BUSINESSES_PER_PAGE`], Sage's "Best Practices" guide; an explicit
+/// `items_per_page` is served as on the collections, reenact's choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Envelope {
+    Collection,
+    Businesses,
+}
+
 /// One page of `records` [SAGE-BCA-PAGING]: `items_per_page` (default
 /// [`DEFAULT_ITEMS_PER_PAGE`], at most [`MAX_ITEMS_PER_PAGE`]; larger values are served as 200)
 /// and `page` (from 1), answered as `{"$total", "$page", "$next", "$back", "$itemsPerPage",
 /// "$items"}` where `$next`/`$back` are the path and query of the next/previous page, or `null`.
-fn page(records: &[Value], path: &str, request: &ProviderRequest<'_>) -> Response<Bytes> {
+///
+/// A `page` past the last is served the last page ("If the value for page is greater than the
+/// actual number of pages, the last page will be returned automatically", Sage's "Pagination"
+/// guide), and `$page` then says the last page's number (the guide does not say which number it
+/// shows: reenact's choice, so that `$page`, `$next` and `$back` agree). Items are summaries,
+/// `{id, displayed_as, $path}`, plus the attributes `attributes=` names (`all`: every one), as
+/// Sage's "Attributes" guide shows.
+fn page(
+    records: &[Value],
+    path: &str,
+    envelope: Envelope,
+    request: &ProviderRequest<'_>,
+) -> Response<Bytes> {
+    let default = match envelope {
+        Envelope::Collection => DEFAULT_ITEMS_PER_PAGE,
+        Envelope::Businesses => BUSINESSES_PER_PAGE,
+    };
     let size = request
         .query_param("items_per_page")
         .and_then(|n| n.parse::<usize>().ok())
-        .map_or(DEFAULT_ITEMS_PER_PAGE, |n| n.clamp(1, MAX_ITEMS_PER_PAGE));
+        .map_or(default, |n| n.clamp(1, MAX_ITEMS_PER_PAGE));
+    let last = records.len().div_ceil(size).max(1);
     let number = request
         .query_param("page")
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(1)
-        .max(1);
+        .clamp(1, last);
+    let attributes = request.query_param("attributes").unwrap_or_default();
     let items: Vec<Value> = records
         .iter()
-        .skip((number - 1).saturating_mul(size))
+        .skip((number - 1) * size)
         .take(size)
-        .cloned()
+        .map(|record| select(record, &attributes))
         .collect();
     let link = |to: usize| {
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -629,7 +773,7 @@ fn page(records: &[Value], path: &str, request: &ProviderRequest<'_>) -> Respons
         }
         Value::from(format!("{path}?{}", query.finish()))
     };
-    let next = if number * size < records.len() {
+    let next = if number < last {
         link(number + 1)
     } else {
         Value::Null
@@ -639,35 +783,66 @@ fn page(records: &[Value], path: &str, request: &ProviderRequest<'_>) -> Respons
     } else {
         Value::Null
     };
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "$total": records.len(),
-            "$page": number,
-            "$next": next,
-            "$back": back,
-            "$itemsPerPage": size,
-            "$items": items,
-        }),
+    let size_key = match envelope {
+        Envelope::Collection => "$itemsPerPage",
+        Envelope::Businesses => "$items_per_page",
+    };
+    let mut body = Map::new();
+    body.insert("$total".to_owned(), Value::from(records.len()));
+    body.insert("$page".to_owned(), Value::from(number));
+    body.insert("$next".to_owned(), next);
+    body.insert("$back".to_owned(), back);
+    body.insert(size_key.to_owned(), Value::from(size));
+    body.insert("$items".to_owned(), Value::Array(items));
+    json_response(StatusCode::OK, &Value::Object(body))
+}
+
+/// Sage's documented `403` for a user without the permission a request needs, e.g. a `POST` by
+/// a user with read-only access to contacts (Sage's "Frequently Raised Errors").
+fn access_denied() -> ApiError {
+    sage_error(
+        StatusCode::FORBIDDEN,
+        "MultiUserAccessDenied",
+        "The current user is not allowed to access that resource with that method.",
+        "",
     )
 }
 
-/// The `401` for a bearer token the fake did not issue or that expired on the virtual clock
-/// (5 minutes [TRUTO-SAGE]); `None` when the token is good. The body is reenact's choice (see
-/// [`ApiError`]).
-fn authenticate(state: &SageState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
-    match request.bearer().and_then(|t| state.access.get(t)) {
-        Some(expires) if request.now < *expires => None,
-        _ => Some(
-            sage_error(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
-                "The access token is missing, invalid or expired",
-                "",
-            )
-            .response(),
-        ),
-    }
+/// The `$dataCode` of the fake's `429` (reenact's: Sage documents the status, not the body).
+pub(crate) const THROTTLED_CODE: &str = "TooManyRequests";
+/// The `$message` of the fake's `429`: the text Sage's "Response Codes" page gives the status.
+pub(crate) const THROTTLED_MESSAGE: &str =
+    "Too many requests have been made against the API. This prompts a throttling error.";
+
+/// The provider's rate limit from `with.throttle`: at most `limit` requests per `X-Business`
+/// value in any window of `per` (requests without the header share one bucket), answered `429`
+/// in Sage's error list shape. Sage documents the status ("Response Codes"); the body, the key
+/// and the limit are reenact's (v3.0's docs gave "200 calls in any 60 second period (per
+/// Accounting business)"; v3.1's give no figure), so there is none by default.
+pub(crate) fn rate_limits(settings: &SageSettings) -> Vec<RateLimit> {
+    let Some(throttle) = &settings.throttle else {
+        return Vec::new();
+    };
+    vec![RateLimit {
+        name: "sage throttle".to_owned(),
+        key: LimitKey::Header(BUSINESS_HEADER.to_owned()),
+        kind: LimitKind::Window {
+            limit: throttle.limit,
+            per: throttle.per,
+        },
+        request: None,
+        response: ResponseSpec {
+            status: 429,
+            headers: Vec::new(),
+            body: ResponseBody::Json(json!([{
+                "$severity": "error",
+                "$dataCode": THROTTLED_CODE,
+                "$message": THROTTLED_MESSAGE,
+                "$source": "",
+            }])),
+        },
+        remaining_header: None,
+    }]
 }
 
 fn not_found(collection: Collection, id: &str) -> Response<Bytes> {
@@ -743,6 +918,62 @@ mod tests {
         assert_eq!(
             response.body().as_ref(),
             br#"[{"$severity":"error","$dataCode":"BusinessNotFound","$message":"no","$source":"X-Business"}]"#
+        );
+    }
+
+    /// Sage's "Attributes" guide: `id`, `displayed_as` and `$path` always; `all` gives every one.
+    #[test]
+    fn attributes_select_the_summary_plus_the_names_given() {
+        let record = json!({
+            "id": "abc", "displayed_as": "Timber Co", "$path": "/contacts/abc",
+            "name": "Timber Co", "email": "a@b.c", "created_at": "2026-11-02T09:00:00Z",
+        });
+        assert_eq!(
+            select(&record, ""),
+            json!({ "id": "abc", "displayed_as": "Timber Co", "$path": "/contacts/abc" })
+        );
+        assert_eq!(
+            select(&record, "email, nope"),
+            json!({ "id": "abc", "displayed_as": "Timber Co", "$path": "/contacts/abc", "email": "a@b.c" })
+        );
+        assert_eq!(select(&record, "all"), record);
+        assert_eq!(select(&record, "email,all"), record);
+    }
+
+    /// No throttle unless the settings give one; then a window per `X-Business`.
+    #[test]
+    fn the_throttle_is_a_window_per_business_only_when_set() {
+        let mut settings = SageSettings {
+            businesses: Vec::new(),
+            redirect_uri: None,
+            subscription_active: true,
+            read_only: Vec::new(),
+            throttle: None,
+        };
+        assert!(rate_limits(&settings).is_empty());
+        settings.throttle = Some(crate::scenario::model::SageThrottle {
+            limit: 200,
+            per: std::time::Duration::from_secs(60),
+        });
+        let limits = rate_limits(&settings);
+        assert_eq!(limits.len(), 1);
+        assert_eq!(limits[0].key, LimitKey::Header("x-business".to_owned()));
+        assert_eq!(
+            limits[0].kind,
+            LimitKind::Window {
+                limit: 200,
+                per: std::time::Duration::from_secs(60)
+            }
+        );
+        assert_eq!(limits[0].response.status, 429);
+        assert_eq!(
+            limits[0].response.body,
+            ResponseBody::Json(json!([{
+                "$severity": "error",
+                "$dataCode": "TooManyRequests",
+                "$message": THROTTLED_MESSAGE,
+                "$source": "",
+            }]))
         );
     }
 

@@ -70,6 +70,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("quickbooks::WEBHOOK_KEYS", quickbooks::WEBHOOK_KEYS),
     ("sage::SAGE_KEYS", sage::SAGE_KEYS),
     ("sage::SAGE_BUSINESS_KEYS", sage::SAGE_BUSINESS_KEYS),
+    ("sage::SAGE_THROTTLE_KEYS", sage::SAGE_THROTTLE_KEYS),
     ("intacct::INTACCT_KEYS", intacct::INTACCT_KEYS),
     ("intacct::SENDER_KEYS", intacct::SENDER_KEYS),
     ("intacct::COMPANY_KEYS", intacct::COMPANY_KEYS),
@@ -186,6 +187,10 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/sageSettings/properties/businesses/items"],
         &["sage::SAGE_BUSINESS_KEYS"],
+    ),
+    (
+        &["/$defs/sageSettings/properties/throttle"],
+        &["sage::SAGE_THROTTLE_KEYS"],
     ),
     (&["/$defs/intacctSettings"], &["intacct::INTACCT_KEYS"]),
     (

@@ -1,14 +1,24 @@
-//! `with:` of `provider: sage` → [`SageSettings`]: the user's businesses (exactly one lead) and
-//! the app's optional redirect URI. Every mistake is a diagnostic at the offending node.
+//! `with:` of `provider: sage` → [`SageSettings`]: the user's businesses (exactly one lead), the
+//! app's optional redirect URI, the subscription, the user's read-only collections and an
+//! optional throttle. Every mistake is a diagnostic at the offending node.
 
 use super::read::AfterBad;
 use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{SageBusiness, SageSettings};
+use crate::scenario::model::{SageBusiness, SageSettings, SageThrottle};
 use crate::scenario::yaml::Node;
 
-pub(super) const SAGE_KEYS: &[&str] = &["businesses", "redirect_uri"];
+pub(super) const SAGE_KEYS: &[&str] = &[
+    "businesses",
+    "redirect_uri",
+    "subscription_active",
+    "read_only",
+    "throttle",
+];
 pub(super) const SAGE_BUSINESS_KEYS: &[&str] = &["id", "name", "lead"];
+pub(super) const SAGE_THROTTLE_KEYS: &[&str] = &["limit", "per"];
+/// The collections `read_only` may name (the provider's collections).
+pub(super) const SAGE_COLLECTIONS: &[&str] = &["contacts", "purchase_invoices", "ledger_accounts"];
 /// Longest business id accepted (Sage's are 32 hex digits; room for readable test ids).
 const MAX_BUSINESS_ID: usize = 64;
 
@@ -34,9 +44,69 @@ impl Cx<'_> {
             );
             None
         });
+        let subscription_active = match fields.get("subscription_active") {
+            Some(value) => self.boolean(value, "subscription_active", &context),
+            None => Some(true),
+        };
+        let read_only = match fields.get("read_only") {
+            Some(value) => self.sage_read_only(value, &context),
+            None => Some(Vec::new()),
+        };
+        let throttle = fields
+            .get("throttle")
+            .map(|value| self.sage_throttle(value, mock));
         Some(SageSettings {
             businesses: businesses?,
             redirect_uri: present(redirect_uri)?,
+            subscription_active: subscription_active?,
+            read_only: read_only?,
+            throttle: present(throttle)?,
+        })
+    }
+
+    /// `with.read_only`: a list of the provider's collections.
+    fn sage_read_only(&mut self, node: &Node, context: &str) -> Option<Vec<String>> {
+        let items = self.list(node, "read_only", context)?;
+        self.each_item(items, |cx, _, item| {
+            let name = cx.string(item, "read_only", context)?;
+            if SAGE_COLLECTIONS.contains(&name.as_str()) {
+                return Some(name);
+            }
+            cx.error(
+                Diagnostic::new(
+                    format!("unknown collection `{name}` in `read_only` {context}"),
+                    Some(item.span),
+                )
+                .with_label(format!("expected one of {}", SAGE_COLLECTIONS.join(", "))),
+            );
+            None
+        })
+    }
+
+    /// `with.throttle`: `{ limit: N, per: 60s }`.
+    fn sage_throttle(&mut self, node: &Node, mock: &str) -> Option<SageThrottle> {
+        let context = format!("in `throttle` of mock `{mock}`");
+        let fields = self.fields(node, SAGE_THROTTLE_KEYS, "throttle", &context)?;
+        let limit = self.required(&fields, "limit", &context, |cx, value| {
+            cx.integer(value, "limit", &context, 1..=u64::MAX)
+        });
+        let per = self.required(&fields, "per", &context, |cx, value| {
+            let per = cx.duration(value, "per", &context)?;
+            if !per.is_zero() {
+                return Some(per);
+            }
+            cx.error(
+                Diagnostic::new(
+                    format!("`per` {context} must be longer than zero"),
+                    Some(value.span),
+                )
+                .with_label("a window of no time"),
+            );
+            None
+        });
+        Some(SageThrottle {
+            limit: limit?,
+            per: per?,
         })
     }
 
