@@ -10,8 +10,9 @@
 # wraps that static method to also accept 127.0.0.1, the fake's address; nothing else changes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
 cd "$here"
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 
 # Install the pinned SDK unless node_modules already holds exactly this lock file's tree.
 stamp="node_modules/.reenact-lock.sha256"
@@ -21,39 +22,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
-bin="${REENACT_BIN:-$root/target/debug/reenact}"
-log="$(mktemp)"
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -f "$log"
-}
-trap cleanup EXIT INT TERM
-
-"$bin" mock serve --color never "$here/scenario.yaml" >"$log" 2>&1 &
-pid=$!
-for _ in $(seq 1 200); do
-  if grep -q '^ready' "$log"; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "FAIL the fake did not start:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-if ! grep -q '^ready' "$log"; then
-  echo "FAIL the fake did not say ready within 10 s:" >&2
-  cat "$log" >&2
-  exit 1
-fi
-url="$(awk '$1 == "intacct" { print $2 }' "$log")"
-limited="$(awk '$1 == "limited" { print $2 }' "$log")"
+start_fake "$here/scenario.yaml"
+url="$(fake_url intacct)"
+limited="$(fake_url limited)"
 if [ -z "$url" ] || [ -z "$limited" ]; then
   echo "FAIL no URL for mock intacct or limited in:" >&2
-  cat "$log" >&2
+  cat "$fake_out" >&2
   exit 1
 fi
 
