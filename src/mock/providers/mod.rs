@@ -59,10 +59,19 @@ impl ProviderRequest<'_> {
             .collect()
     }
 
-    /// The token of an `Authorization: Bearer <token>` header.
+    /// The credentials of an `Authorization` header in `scheme`, for every provider: the scheme
+    /// is case-insensitive and one or more spaces follow it (RFC 9110 §11.4 and §11.6.2,
+    /// `credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]`), so `bearer x` and
+    /// `Bearer  x` carry the token `x` as vendors' servers read them.
+    pub(crate) fn credentials(&self, scheme: &str) -> Option<&str> {
+        let (name, rest) = self.header("authorization")?.split_once(' ')?;
+        let token = rest.trim_start_matches(' ');
+        (name.eq_ignore_ascii_case(scheme) && !token.is_empty()).then_some(token)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).
     pub(crate) fn bearer(&self) -> Option<&str> {
-        self.header("authorization")
-            .and_then(|v| v.strip_prefix("Bearer "))
+        self.credentials("Bearer")
     }
 }
 
@@ -394,6 +403,40 @@ pub(crate) fn redeem_code(used: &mut Vec<String>, form: &BTreeMap<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn authorization(value: &str) -> Option<String> {
+        let headers = [("authorization".to_owned(), value.to_owned())];
+        let request = ProviderRequest {
+            view: RequestView {
+                method: "GET",
+                path: "/",
+                query: "",
+                headers: &headers,
+                body: b"",
+            },
+            now: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        request.bearer().map(str::to_owned)
+    }
+
+    /// One parser for every provider: the scheme is case-insensitive, one or more spaces follow
+    /// it, and anything else is no bearer token.
+    #[test]
+    fn bearer_tokens_are_read_as_rfc_9110_reads_credentials() {
+        for (header, token) in [
+            ("Bearer abc.def", Some("abc.def")),
+            ("bearer abc.def", Some("abc.def")),
+            ("BEARER abc.def", Some("abc.def")),
+            ("Bearer   abc.def", Some("abc.def")),
+            ("Bearer", None),
+            ("Bearer ", None),
+            ("Basic YTpi", None),
+            ("Bearerabc", None),
+            ("", None),
+        ] {
+            assert_eq!(authorization(header).as_deref(), token, "{header:?}");
+        }
+    }
 
     /// The control API answers a refused webhook with this text: it is pinned here.
     #[test]

@@ -1712,12 +1712,7 @@ fn discovery(request: &ProviderRequest<'_>) -> Response<Bytes> {
 /// `message=AuthenticationFailed; errorCode=003200; statusCode=401`, code `3200`, type
 /// `AUTHENTICATION` (catalog Q-05). `None` when the token is good.
 fn authenticate(state: &QuickBooksState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
-    let token = request.header("authorization").and_then(|v| {
-        v.get(..7)
-            .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
-            .map(|_| &v[7..])
-    });
-    let detail = match token.and_then(|t| state.access.get(t)) {
+    let detail = match request.bearer().and_then(|t| state.access.get(t)) {
         Some(access) if state.is_revoked(access.grant) => "Token revoked".to_owned(),
         Some(access) if request.now >= access.expires => format!(
             "Token expired: the access token expired at {}",
