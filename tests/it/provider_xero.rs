@@ -286,7 +286,8 @@ async fn connections_list_the_tenants_and_other_tenants_are_forbidden() {
     let again = &listed.json[0];
     assert_eq!(again["id"], connection["id"]);
     assert_eq!(again["createdDateUtc"], connection["createdDateUtc"]);
-    assert_eq!(again["updatedDateUtc"], "2026-10-31T23:05:00Z");
+    // `xero-identity.yaml`: no offset, seven fraction digits.
+    assert_eq!(again["updatedDateUtc"], "2026-10-31T23:05:00.0000000");
     assert_ne!(again["authEventId"], connection["authEventId"]);
 }
 

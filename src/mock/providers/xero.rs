@@ -26,7 +26,6 @@ use crate::scenario::model::{
     LimitKey, LimitKind, PathMatcher, Pattern, RateLimit, RequestMatcher, ResponseBody,
     ResponseSpec, SignAlgorithm, SignatureEncoding, XeroRateLimits, XeroSettings,
 };
-use crate::timestamp::format_rfc3339;
 
 mod ledger;
 
@@ -471,7 +470,7 @@ impl Xero {
                         .connections
                         .iter()
                         .any(|c| c["tenantId"] == tenant.id.as_str());
-                    let at = format_rfc3339(now);
+                    let at = identity_date(now);
                     let earlier = state
                         .disconnected
                         .iter()
@@ -1344,6 +1343,17 @@ fn document_date(value: &Value) -> Option<time::Date> {
     time::Date::parse(text.get(..10)?, format).ok()
 }
 
+/// `createdDateUtc`/`updatedDateUtc` of a connection as Xero writes them: UTC without an offset,
+/// seven fraction digits (`xero-identity.yaml`: `"createdDateUtc": "2019-12-07T18:46:19.5165400"`).
+fn identity_date(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 /// `eventDateUtc` as Xero writes it, UTC without an offset: `2026-10-31T23:00:00.000`
 /// [XERO-OAS-WH] (the catalog names the field, not its format: this one is reenact's).
 fn event_date(at: OffsetDateTime) -> String {
@@ -1533,6 +1543,12 @@ mod tests {
         }
         let record = json!({ "UpdatedDateUTC": "/Date(1793487600999+0000)/" });
         assert_eq!(updated_at(&record), Some(at), "cut to the second");
+    }
+
+    #[test]
+    fn identity_dates_have_seven_digits_and_no_offset() {
+        let at = time::macros::datetime!(2019-12-07 20:46:19.51654 +02:00);
+        assert_eq!(identity_date(at), "2019-12-07T18:46:19.5165400");
     }
 
     #[test]
