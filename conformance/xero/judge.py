@@ -10,6 +10,7 @@ authorization-code exchange (its README uses flask-oauthlib), so this judge POST
 """
 
 import argparse
+import base64
 import datetime as dt
 import json
 import sys
@@ -128,7 +129,7 @@ def admin_advance(admin, millis):
         return json.loads(response.read())
 
 
-def raw(accounting, call):
+def raw(call):
     """The raw JSON answer of an SDK call made with `_preload_content=False`."""
     return json.loads(call(_preload_content=False).data)
 
@@ -254,7 +255,7 @@ def main():
                 repr(invoice.updated_date_utc),
             )
         envelope = step(
-            "raw invoice answer", lambda: raw(accounting, lambda **kw: accounting.get_invoice(tenant, invoice_id, **kw))
+            "raw invoice answer", lambda: raw(lambda **kw: accounting.get_invoice(tenant, invoice_id, **kw))
         )
         if envelope is not None:
             equal("envelope Status", envelope.get("Status"), "OK")
@@ -406,8 +407,6 @@ def _is_uuid(text):
 
 
 def _jwt_claims(token):
-    import base64
-
     claims = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
 
