@@ -18,7 +18,8 @@ import traceback
 import urllib.parse
 import urllib.request
 import uuid
-from decimal import Decimal
+
+import urllib3
 
 from xero_python.accounting import (
     AccountingApi,
@@ -378,6 +379,13 @@ def main():
 
     # 429: a tenant with a minute limit of 2.
     limited_client, limited, limited_identity, limited_store = client_for(args.limited_url)
+    # xero-python configures no retries, so urllib3's default `Retry` applies, which honours
+    # `Retry-After` on a 429 and retries 3 times: against the fake's virtual clock (it does not
+    # move unless advanced) that is 3 sleeps of about 60 s before the same 429 is raised. Only for
+    # this client, urllib3 is told not to honour `Retry-After`, so the first 429 reaches the SDK.
+    limited_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.util.Retry(
+        total=3, respect_retry_after_header=False
+    )
     limited_token = step("limited: code exchange", lambda: exchange_code(args.limited_url, "judge-limited"))
     if limited_token is not None:
         limited_token["scope"] = limited_token["scope"].split()
