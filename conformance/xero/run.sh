@@ -10,7 +10,9 @@
 # What is overridden to point the SDK at the fake (xero-python has no `Configuration.host`):
 # `AccountingApi(base_url=...)` and `IdentityApi(base_url=...)`, both constructor arguments, and
 # the `TokenApi.refresh_token_url`/`revoke_token_url` class attributes, which the SDK reads when it
-# refreshes or revokes. Nothing else; no real Xero host is ever called.
+# refreshes or revokes. judge.py also turns off urllib3's honouring of `Retry-After` for the one
+# client it sends to the rate-limited fake (else urllib3 sleeps and retries 3 times before the SDK
+# sees the 429). Nothing else; no real Xero host is ever called.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
