@@ -16,7 +16,7 @@
 //!   first was saved); 1.4.3 sends an `Idempotency-Key` and, after a timeout, looks the bill up by
 //!   its invoice number before sending it again.
 //! - SUP-4990: 1.4.2 uses the access token of the connection until it fails, so every call after
-//!   its 30 minutes gets `401 AuthenticationUnsuccessful`; 1.4.3 refreshes once on a 401 and
+//!   its 30 minutes gets `401` `TokenExpired: token expired at …`; 1.4.3 refreshes once on a 401 and
 //!   retries.
 //! - SUP-4995: with `summarizeErrors=false` Xero answers `200` even when some bills of a batch were
 //!   refused; 1.4.2 reports every bill as exported, 1.4.3 reads each element's
@@ -502,7 +502,8 @@ impl XeroClient {
     fn error_message(&self, status: StatusCode, body: &[u8]) -> String {
         let json = serde_json::from_slice::<Value>(body).ok();
         if status == StatusCode::UNAUTHORIZED {
-            // Xero's 401: `{"Title":"Unauthorized","Detail":"AuthenticationUnsuccessful",..}`.
+            // Xero's 401: `{"Title":"Unauthorized","Detail":"TokenExpired: token expired at ..",..}`
+            // for an expired token, `"Detail":"AuthenticationUnsuccessful"` for an unknown one.
             let detail = json.as_ref().and_then(|json| text_at(json, &["Detail"]));
             return format!(
                 "Xero refused the credentials: {}",

@@ -120,8 +120,27 @@ async fn access_tokens_last_thirty_minutes_on_the_virtual_clock() {
         .api("GET", "/api.xro/2.0/Invoices", &access, None)
         .await;
     assert_eq!(expired.status, 401);
+    // xeroizer PR #509, xero-node #741: the expiry in UTC, `MM/DD/YYYY HH:MM:SS`.
+    let instance = text(&expired.json["Instance"]);
+    assert_eq!(instance.len(), 36, "a UUID: {instance}");
     assert_eq!(
         expired.json,
+        json!({
+            "Type": null,
+            "Title": "Unauthorized",
+            "Status": 401,
+            "Detail": "TokenExpired: token expired at 10/31/2026 23:30:00",
+            "Instance": instance,
+            "Extensions": {},
+        })
+    );
+    // A token the fake never issued is not expired: `AuthenticationUnsuccessful`.
+    let forged = xero
+        .api("GET", "/api.xro/2.0/Invoices", "not-a-token", None)
+        .await;
+    assert_eq!(forged.status, 401);
+    assert_eq!(
+        forged.json,
         serde_json::from_str::<Value>(UNAUTHORIZED).unwrap()
     );
     assert_eq!(
@@ -267,7 +286,8 @@ async fn connections_list_the_tenants_and_other_tenants_are_forbidden() {
     let again = &listed.json[0];
     assert_eq!(again["id"], connection["id"]);
     assert_eq!(again["createdDateUtc"], connection["createdDateUtc"]);
-    assert_eq!(again["updatedDateUtc"], "2026-10-31T23:05:00Z");
+    // `xero-identity.yaml`: no offset, seven fraction digits.
+    assert_eq!(again["updatedDateUtc"], "2026-10-31T23:05:00.0000000");
     assert_ne!(again["authEventId"], connection["authEventId"]);
 }
 
@@ -731,6 +751,11 @@ async fn rate_limits_answer_429_with_the_problem_and_retry_after() {
         header(&blocked, "x-rate-limit-problem").as_deref(),
         Some("minute")
     );
+    // Xero-Java's `XeroApiExceptionHandler` tells the limits apart by the exhausted `…-Remaining`.
+    assert_eq!(
+        header(&blocked, "x-minlimit-remaining").as_deref(),
+        Some("0")
+    );
     let retry: u64 = header(&blocked, "retry-after")
         .expect("Retry-After")
         .parse()
@@ -753,6 +778,40 @@ async fn rate_limits_answer_429_with_the_problem_and_retry_after() {
         .await;
     assert_eq!(day.status, 429);
     assert_eq!(header(&day, "x-rate-limit-problem").as_deref(), Some("day"));
+    assert_eq!(header(&day, "x-daylimit-remaining").as_deref(), Some("0"));
+    // The day window slides (Xero's older limits page: "a rolling 24 hour window"): the first
+    // call of the day frees its slot 24 hours after it, not at a midnight.
+    let day_retry: u64 = header(&day, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert_eq!(day_retry, 86_400 - 60, "the oldest call was a minute ago");
+}
+
+/// xero-node #634: every 429 names its limit in `X-Rate-Limit-Problem`, the app-minute limit
+/// included (`appminute`, a secondary source: `docs/providers/xero.md`).
+#[tokio::test]
+async fn the_app_minute_limit_answers_429_with_appminute() {
+    let xero = Harness::start(spec_with("      rate_limits: { app_minute: 1 }\n", "")).await;
+    let (access, _) = xero.connect().await;
+    let first = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(first.status, 200);
+    let blocked = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(blocked.status, 429);
+    let header = |name: &str| {
+        blocked
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("x-rate-limit-problem").as_deref(), Some("appminute"));
+    assert_eq!(header("x-appminlimit-remaining").as_deref(), Some("0"));
+    assert!(header("retry-after").is_some());
 }
 
 /// [XERO-RESEARCH] §7.12: an invoice dated on or before the period lock date gets the 400
@@ -1281,7 +1340,19 @@ async fn payments_reduce_the_amount_due_until_the_invoice_is_paid() {
     let second = xero.put("Payments", &access, rest).await;
     assert_eq!(second.status, 200, "{}", second.json);
     // No `Date`: the virtual clock's UTC day (it starts 2026-10-31T23:00:00Z).
-    assert_eq!(second.json["Payments"][0]["Date"], "2026-10-31");
+    // Answered as MS-JSON with its `DateString` [XERO-OAS]; kept as given in the state.
+    assert_eq!(
+        second.json["Payments"][0]["Date"],
+        "/Date(1793404800000+0000)/"
+    );
+    assert_eq!(
+        second.json["Payments"][0]["DateString"],
+        "2026-10-31T00:00:00"
+    );
+    assert_eq!(
+        xero.provider_state().await["payments"][1]["Date"],
+        "2026-10-31"
+    );
     let bill = &xero
         .api(
             "GET",
@@ -1313,7 +1384,13 @@ async fn payments_reduce_the_amount_due_until_the_invoice_is_paid() {
     assert_eq!(one.json["Payments"][0], *paid);
     let state = xero.provider_state().await;
     assert_eq!(state["payments"].as_array().map(Vec::len), Some(2));
-    assert_eq!(state["payments"][0], *paid);
+    // The state keeps the date as sent; the answer writes it as MS-JSON [XERO-OAS].
+    let mut kept = paid.clone();
+    assert_eq!(kept["Date"], "/Date(1793491200000+0000)/");
+    kept["Date"] = json!("2026-11-01");
+    kept.as_object_mut()
+        .map(|fields| fields.remove("DateString"));
+    assert_eq!(state["payments"][0], kept);
 }
 
 /// Refused payments get the 400 `ValidationException` [XERO-OAS] and change nothing: more than
@@ -1416,9 +1493,15 @@ async fn manual_journals_must_balance_on_active_accounts_after_the_lock_date() {
     assert_eq!(record["Status"], "DRAFT");
     assert_eq!(record["JournalLines"][0]["LineAmount"], json!(1250.1));
     assert!(record["ManualJournalID"].is_string());
+    assert_eq!(record["Date"], "/Date(1793404800000+0000)/");
+    assert_eq!(record["DateString"], "2026-10-31T00:00:00");
+    let mut kept = record.clone();
+    kept["Date"] = json!("2026-10-31");
+    kept.as_object_mut()
+        .map(|fields| fields.remove("DateString"));
     assert_eq!(
         xero.provider_state().await["manual_journals"],
-        json!([record])
+        json!([kept])
     );
 
     let cases = [
@@ -1603,11 +1686,15 @@ async fn invoices_are_updated_in_place_and_their_totals_recomputed() {
         .await;
     assert_eq!(due.status, 200, "{}", due.json);
     let updated = &due.json["Invoices"][0];
-    assert_eq!(updated["DueDate"], "2026-12-01");
+    assert_eq!(updated["DueDate"], "/Date(1796083200000+0000)/");
+    assert_eq!(updated["DueDateString"], "2026-12-01T00:00:00");
     assert_eq!(updated["InvoiceNumber"], "BILL-AUTHORISED");
     // 2026-10-31T23:05:00Z.
     assert_eq!(updated["UpdatedDateUTC"], "/Date(1793487900000+0000)/");
-    assert_eq!(xero.provider_state().await["invoices"][0], *updated);
+    let kept = &xero.provider_state().await["invoices"][0];
+    assert_eq!(kept["DueDate"], "2026-12-01");
+    assert_eq!(kept["UpdatedDateUTC"], updated["UpdatedDateUTC"]);
+    assert_eq!(kept["Total"], updated["Total"]);
     let since = list_since(
         &xero,
         "/api.xro/2.0/Invoices",
@@ -1751,10 +1838,229 @@ async fn a_lost_payment_answer_retried_under_its_key_pays_once() {
     assert_eq!(replayed.status, 200, "{}", replayed.json);
     let state = xero.provider_state().await;
     assert_eq!(state["payments"].as_array().map(Vec::len), Some(1));
-    assert_eq!(replayed.json["Payments"][0], state["payments"][0]);
+    let mut answered = replayed.json["Payments"][0].clone();
+    assert_eq!(answered["Date"], "/Date(1793491200000+0000)/");
+    answered["Date"] = json!("2026-11-01");
+    answered
+        .as_object_mut()
+        .map(|fields| fields.remove("DateString"));
+    assert_eq!(answered, state["payments"][0]);
     assert_eq!(state["invoices"][0]["Status"], "PAID");
 
     let new_key = xero.send(pay("pay-bill-2")).await;
     assert_eq!(new_key.status, 400);
     assert_eq!(xero.stored("payments").await, Some(1));
+}
+
+/// xero-python's refresh passes the token answer to `update_token(**answer)`: `scope` is required
+/// and no other field is allowed (xero-python's recorded refresh answer). The identity paths are
+/// served as `/Connections` too (`xero-identity.yaml`, xero-python `identity_api.py`).
+#[tokio::test]
+async fn token_answers_carry_scope_and_connections_has_a_capital_c() {
+    let xero = Harness::start(spec("")).await;
+    let got = xero
+        .token(&[("grant_type", "authorization_code"), ("code", "code-1")])
+        .await;
+    assert_eq!(got.status, 200);
+    let mut fields: Vec<&str> = got
+        .json
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "scope",
+            "token_type"
+        ]
+    );
+    let scope = "offline_access accounting.transactions accounting.contacts accounting.settings";
+    assert_eq!(got.json["scope"], scope);
+    let refresh = text(&got.json["refresh_token"]);
+    let refreshed = xero
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(refreshed.status, 200);
+    assert_eq!(refreshed.json["scope"], scope);
+
+    let access = text(&refreshed.json["access_token"]);
+    let url = format!("{}/Connections", xero.server.url());
+    let listed = xero.send(xero.http.get(url).bearer_auth(&access)).await;
+    assert_eq!(listed.status, 200, "{}", listed.json);
+    assert_eq!(listed.json[0]["tenantId"], TENANT);
+    let id = text(&listed.json[0]["id"]);
+    let url = format!("{}/Connections/{id}", xero.server.url());
+    let gone = xero.send(xero.http.delete(url).bearer_auth(&access)).await;
+    assert_eq!(gone.status, 204);
+    assert_eq!(xero.connections(&access).await.json, json!([]));
+}
+
+/// Xero-OpenAPI `getInvoice` example: the envelope `Id`, `Status: OK`, `ProviderName` and
+/// `DateTimeUTC` (`/Date(ms)/`, no offset); `Date`/`DueDate` as `/Date(ms+0000)/` with
+/// `DateString`/`DueDateString`, whether the client sent `YYYY-MM-DD` or MS-JSON without an
+/// offset (as xero-python does).
+#[tokio::test]
+async fn answers_have_the_envelope_and_ms_json_dates_with_their_strings() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let invoice = json!([{ "Type": "ACCREC", "Contact": { "Name": "A" },
+        "Date": "/Date(1793577600000)/", "DueDate": "2026-11-30" }]);
+    let made = xero.put("Invoices", &access, invoice).await;
+    assert_eq!(made.status, 200, "{}", made.json);
+    let id = text(&made.json["Invoices"][0]["InvoiceID"]);
+    let got = xero
+        .api("GET", &format!("/api.xro/2.0/Invoices/{id}"), &access, None)
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(text(&got.json["Id"]).len(), 36);
+    assert_ne!(got.json["Id"], made.json["Id"], "one Id per answer");
+    assert_eq!(got.json["Status"], "OK");
+    assert_eq!(got.json["ProviderName"], "reenact");
+    // 2026-10-31T23:00:00Z, the virtual clock.
+    assert_eq!(got.json["DateTimeUTC"], "/Date(1793487600000)/");
+    let record = &got.json["Invoices"][0];
+    assert_eq!(record["Date"], "/Date(1793577600000+0000)/");
+    assert_eq!(record["DateString"], "2026-11-02T00:00:00");
+    assert_eq!(record["DueDate"], "/Date(1795996800000+0000)/");
+    assert_eq!(record["DueDateString"], "2026-11-30T00:00:00");
+    let listed = xero
+        .api("GET", "/api.xro/2.0/Invoices", &access, None)
+        .await;
+    assert_eq!(listed.json["Status"], "OK");
+    assert_eq!(listed.json["Invoices"][0]["Date"], record["Date"]);
+}
+
+/// xero-python sends `If-Modified-Since` as `datetime.isoformat()`, with its offset (and
+/// Xero-OpenAPI's `ifModifiedSince` example is `2020-02-06T12:17:43.202-08:00`): the offset is
+/// read, not cut off.
+#[tokio::test]
+async fn if_modified_since_is_read_with_its_offset() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let made = xero
+        .put(
+            "Contacts",
+            &access,
+            json!([{ "Name": "Made at 23:00 UTC" }]),
+        )
+        .await;
+    assert_eq!(made.status, 200);
+    let listed = |since: &'static str| {
+        let xero = &xero;
+        let access = access.clone();
+        async move {
+            let url = format!("{}/api.xro/2.0/Contacts", xero.server.url());
+            let request = xero
+                .http
+                .get(url)
+                .bearer_auth(&access)
+                .header("xero-tenant-id", TENANT)
+                .header("If-Modified-Since", since);
+            xero.send(request).await.json["Contacts"]
+                .as_array()
+                .map(Vec::len)
+        }
+    };
+    // 00:30 at +02:00 is 22:30 UTC: before the contact.
+    assert_eq!(listed("2026-11-01T00:30:00+02:00").await, Some(1));
+    assert_eq!(listed("2026-11-01T00:30:00.123456+02:00").await, Some(1));
+    // 16:00 at -08:00 is 00:00 UTC the next day: after it.
+    assert_eq!(listed("2026-10-31T16:00:00-08:00").await, Some(0));
+    assert_eq!(listed("2026-10-31T22:59:59+00:00").await, Some(1));
+    assert_eq!(listed("2026-10-31T23:00:00Z").await, Some(0));
+}
+
+/// Xero-OpenAPI `getOrganisations`: `GET /Organisation` answers the tenant's organisation with
+/// its lock dates as MS-JSON, a base currency and a time zone of the OpenAPI's enums.
+#[tokio::test]
+async fn organisation_names_the_tenant_and_its_lock_dates() {
+    let xero = Harness::start(spec_with(
+        "      period_lock_date: 2026-09-30\n      currencies: [NZD, GBP]\n",
+        "",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let got = xero
+        .api("GET", "/api.xro/2.0/Organisation", &access, None)
+        .await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    assert_eq!(got.json["Status"], "OK");
+    let organisation = &got.json["Organisations"][0];
+    assert_eq!(organisation["OrganisationID"], TENANT);
+    assert_eq!(organisation["Name"], "Acme Corp");
+    assert_eq!(organisation["BaseCurrency"], "NZD");
+    assert_eq!(organisation["Timezone"], "UTC");
+    assert_eq!(organisation["PeriodLockDate"], "/Date(1790726400000+0000)/");
+    assert!(organisation.get("EndOfYearLockDate").is_none());
+    let unauthorised = xero
+        .api("GET", "/api.xro/2.0/Organisation", "forged", None)
+        .await;
+    assert_eq!(unauthorised.status, 401);
+}
+
+/// Xero-OpenAPI: "Invoice # must be unique." for a sales invoice (`ACCREC`: "Unique alpha numeric
+/// code identifying invoice"); bills (`ACCPAY`) may repeat a number (xeroizer #125); an update
+/// keeps its own number.
+#[tokio::test]
+async fn sales_invoice_numbers_are_unique_and_bill_numbers_are_not() {
+    let xero = Harness::start(spec("")).await;
+    let (access, _) = xero.connect().await;
+    let invoice = |kind: &str| json!([{ "Type": kind, "InvoiceNumber": "INV-1", "Contact": { "Name": "A" } }]);
+    let first = xero.put("Invoices", &access, invoice("ACCREC")).await;
+    assert_eq!(first.status, 200);
+    let again = xero.put("Invoices", &access, invoice("ACCREC")).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.json["Type"], "ValidationException");
+    assert_eq!(
+        again.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        "Invoice # must be unique."
+    );
+    for _ in 0..2 {
+        let bill = xero.put("Invoices", &access, invoice("ACCPAY")).await;
+        assert_eq!(bill.status, 200, "{}", bill.json);
+    }
+    let id = text(&first.json["Invoices"][0]["InvoiceID"]);
+    let update = json!({ "Invoices": [{ "InvoiceNumber": "INV-1", "Reference": "R" }] });
+    let updated = xero
+        .api(
+            "POST",
+            &format!("/api.xro/2.0/Invoices/{id}"),
+            &access,
+            Some(update),
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.json);
+    assert_eq!(xero.stored("invoices").await, Some(3));
+}
+
+/// Xero-OpenAPI `createContacts` 400: a name already held by an active contact is refused with
+/// Xero's message; an archived contact's name may be taken again.
+#[tokio::test]
+async fn contact_names_are_unique_among_active_contacts() {
+    let xero = Harness::start(spec_with(
+        "      contacts:\n        - { name: Buzz Lightyear }\n        - { name: Woody, status: ARCHIVED }\n",
+        "",
+    ))
+    .await;
+    let (access, _) = xero.connect().await;
+    let taken = xero
+        .put("Contacts", &access, json!([{ "Name": "Buzz Lightyear" }]))
+        .await;
+    assert_eq!(taken.status, 400);
+    assert_eq!(taken.json["ErrorNumber"], 10);
+    assert_eq!(
+        taken.json["Elements"][0]["ValidationErrors"][0]["Message"],
+        "The contact name Buzz Lightyear is already assigned to another contact. The contact name must be unique across all active contacts."
+    );
+    let archived_name = xero
+        .put("Contacts", &access, json!([{ "Name": "Woody" }]))
+        .await;
+    assert_eq!(archived_name.status, 200, "{}", archived_name.json);
+    assert_eq!(xero.stored("contacts").await, Some(3));
 }

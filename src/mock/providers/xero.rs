@@ -26,7 +26,6 @@ use crate::scenario::model::{
     LimitKey, LimitKind, PathMatcher, Pattern, RateLimit, RequestMatcher, ResponseBody,
     ResponseSpec, SignAlgorithm, SignatureEncoding, XeroRateLimits, XeroSettings,
 };
-use crate::timestamp::format_rfc3339;
 
 mod ledger;
 
@@ -53,6 +52,23 @@ pub(crate) const RESOURCE_URL_BASE: &str = "https://api.xero.com/api.xro/2.0/";
 pub(crate) const INTENT_TO_RECEIVE: [bool; 4] = [true, false, true, false];
 /// Prefix of the Accounting API.
 pub(crate) const API_PREFIX: &str = "/api.xro/2.0/";
+/// The scopes a consent grants, as the token answer's `scope` lists them (space-separated). The
+/// fake sees no consent screen, so it grants this fixed set (reenact's choice); a refresh keeps
+/// the token's scopes. xero-python needs the field: its refresh calls `update_token(**answer)`,
+/// whose `scope` is a required argument (`api_client/oauth2.py`).
+pub(crate) const SCOPE: &str =
+    "offline_access accounting.transactions accounting.contacts accounting.settings";
+/// `ProviderName` of the Accounting API's answer envelope: Xero writes the calling app's name
+/// there [XERO-OAS] ("Provider Name Example"); the fake's app is called this.
+pub(crate) const PROVIDER_NAME: &str = "reenact";
+/// Record fields holding a date (not a time): answered as `/Date(ms+0000)/` with a `…String`
+/// twin [XERO-OAS].
+const DATE_FIELDS: [&str; 4] = [
+    "Date",
+    "DueDate",
+    "ExpectedPaymentDate",
+    "PlannedPaymentDate",
+];
 
 /// A configured Xero fake.
 #[derive(Debug)]
@@ -90,6 +106,8 @@ pub(crate) struct XeroState {
     event_sequence: u64,
     /// Webhook payloads written so far, handshakes included (seeds their `entropy`).
     payloads: u64,
+    /// Accounting answers given so far (seeds the envelope's `Id`).
+    answers: u64,
 }
 
 /// A create answered under an `Idempotency-Key`.
@@ -111,6 +129,8 @@ struct RefreshToken {
     /// When a refresh first rotated it away (its grace starts then).
     rotated_at: Option<OffsetDateTime>,
     revoked: bool,
+    /// The scopes granted (the token answer's `scope`).
+    scope: String,
 }
 
 impl XeroState {
@@ -135,11 +155,15 @@ impl XeroState {
 }
 
 /// Xero's limits [XERO-FAQ-LIMITS] as engine rate limits on the Accounting API: per tenant
-/// (`xero-tenant-id`) concurrent, minute and day, then per app minute. Passing answers carry
-/// `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining`; a blocked call
-/// gets 429 with `Retry-After` and `X-Rate-Limit-Problem: minute`/`day` for the minute and day
-/// limits [XERO-RESEARCH] §5.1, [TAP-XERO]. The catalog does not confirm the problem value or
-/// `Retry-After` for the concurrent and app limits, so those 429s carry neither.
+/// (`xero-tenant-id`) concurrent, minute and day, then per app minute. The windows slide on the
+/// virtual clock (Xero's older limits page: "5000 calls in a rolling 24 hour window", quoted in
+/// xero-node #262). Passing answers carry `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and
+/// `X-AppMinLimit-Remaining`; a blocked call gets 429 with `X-Rate-Limit-Problem` for every limit
+/// (xero-node #634: "It will include an X-Rate-Limit-Problem header telling you which limit you
+/// have reached"): `minute` and `day` (xero-node #634, xero-python #74), `concurrent` and
+/// `appminute` (secondary sources only: `docs/providers/xero.md`), the exhausted limit's
+/// `X-…Limit-Remaining: 0` (Xero-Java's `XeroApiExceptionHandler` tells the limits apart by it)
+/// and, for the windows, `Retry-After`.
 pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
     // A path regex matches the whole path.
     let api = || RequestMatcher {
@@ -149,24 +173,24 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
         ..RequestMatcher::default()
     };
     let tenant = || LimitKey::Header("xero-tenant-id".to_owned());
-    let blocked = |problem: Option<&str>| ResponseSpec {
-        status: 429,
-        headers: problem
-            .map(|problem| {
-                vec![
-                    ("Retry-After".to_owned(), "{{ retry_after }}".to_owned()),
-                    ("X-Rate-Limit-Problem".to_owned(), problem.to_owned()),
-                ]
-            })
-            .unwrap_or_default(),
-        body: ResponseBody::Empty,
+    let blocked = |problem: &str, exhausted: Option<&str>| {
+        let mut headers = vec![("X-Rate-Limit-Problem".to_owned(), problem.to_owned())];
+        if let Some(header) = exhausted {
+            headers.push(("Retry-After".to_owned(), "{{ retry_after }}".to_owned()));
+            headers.push((header.to_owned(), "0".to_owned()));
+        }
+        ResponseSpec {
+            status: 429,
+            headers,
+            body: ResponseBody::Empty,
+        }
     };
     let window = |name: &str, key, limit, per, header: &str, problem| RateLimit {
         name: name.to_owned(),
         key,
         kind: LimitKind::Window { limit, per },
         request: Some(api()),
-        response: blocked(problem),
+        response: blocked(problem, Some(header)),
         remaining_header: Some(header.to_owned()),
     };
     vec![
@@ -175,7 +199,7 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
             key: tenant(),
             kind: LimitKind::Concurrent(limits.concurrent),
             request: Some(api()),
-            response: blocked(None),
+            response: blocked("concurrent", None),
             remaining_header: None,
         },
         window(
@@ -184,7 +208,7 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
             limits.minute,
             std::time::Duration::from_secs(60),
             "X-MinLimit-Remaining",
-            Some("minute"),
+            "minute",
         ),
         window(
             "xero day",
@@ -192,7 +216,7 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
             limits.day,
             std::time::Duration::from_secs(86_400),
             "X-DayLimit-Remaining",
-            Some("day"),
+            "day",
         ),
         window(
             "xero app minute",
@@ -200,7 +224,7 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
             limits.app_minute,
             std::time::Duration::from_secs(60),
             "X-AppMinLimit-Remaining",
-            None,
+            "appminute",
         ),
     ]
 }
@@ -361,21 +385,38 @@ impl Xero {
     ) -> ProviderAnswer {
         let method = request.view.method.to_ascii_uppercase();
         let routed = ProviderAnswer::routed;
-        match (method.as_str(), request.view.path) {
+        // Identity paths are `/connections` in Xero's docs and `/Connections` in its OpenAPI
+        // (`xero-identity.yaml`) and SDKs (xero-python `identity_api.py`): either case is served.
+        let path = request.view.path;
+        let connections = path
+            .get(..12)
+            .is_some_and(|head| head.eq_ignore_ascii_case("/connections"));
+        match (method.as_str(), path) {
             ("POST", "/connect/token") => return routed(self.token(state, request)),
             ("POST", "/connect/revocation") => return routed(revoke(state, request)),
-            ("GET", "/connections") => {
-                return routed(authenticate(state, request).unwrap_or_else(|| {
+            ("GET", _) if connections && path.len() == 12 => {
+                return routed(self.authenticate(state, request).unwrap_or_else(|| {
                     json_response(StatusCode::OK, &Value::from(state.connections.clone()))
                 }));
             }
-            ("DELETE", path) if path.starts_with("/connections/") => {
+            ("DELETE", _) if connections && path.get(12..13) == Some("/") => {
                 let id = &path["/connections/".len()..];
                 return routed(
-                    authenticate(state, request).unwrap_or_else(|| disconnect(state, id)),
+                    self.authenticate(state, request)
+                        .unwrap_or_else(|| disconnect(state, id)),
                 );
             }
             _ => {}
+        }
+        if method == "GET" && path == "/api.xro/2.0/Organisation" {
+            if let Some(refused) = self
+                .authenticate(state, request)
+                .or_else(|| check_tenant(state, request))
+            {
+                return routed(refused);
+            }
+            let body = self.organisation(request);
+            return routed(self.enveloped(state, request.now, body));
         }
         if let Some(rest) = request.view.path.strip_prefix(API_PREFIX) {
             let mut parts = rest.splitn(2, '/');
@@ -388,14 +429,22 @@ impl Xero {
                     None => matches!(method.as_str(), "GET" | "PUT" | "POST"),
                 };
                 if allowed {
-                    if let Some(response) =
-                        authenticate(state, request).or_else(|| check_tenant(state, request))
+                    if let Some(response) = self
+                        .authenticate(state, request)
+                        .or_else(|| check_tenant(state, request))
                     {
                         return routed(response);
                     }
                     let response = match (method.as_str(), id) {
-                        ("GET", Some(id)) => get_one(state, collection, id),
-                        ("GET", None) => list(state, collection, request),
+                        ("GET", Some(id)) => {
+                            let found = get_one(state, collection, id);
+                            self.enveloped(state, request.now, found)
+                        }
+                        ("GET", None) => {
+                            let listed = list(state, collection, request);
+                            self.enveloped(state, request.now, listed)
+                        }
+                        // Enveloped inside, so that a replay repeats the answer byte for byte.
                         _ => self.create_once(state, collection, id, request),
                     };
                     return routed(response);
@@ -415,12 +464,13 @@ impl Xero {
                     return invalid_grant();
                 }
                 let auth_event = state.next_id(&self.mock);
+                let scope = SCOPE.to_owned();
                 for tenant in &self.settings.tenants {
                     let known = state
                         .connections
                         .iter()
                         .any(|c| c["tenantId"] == tenant.id.as_str());
-                    let at = format_rfc3339(now);
+                    let at = identity_date(now);
                     let earlier = state
                         .disconnected
                         .iter()
@@ -444,7 +494,7 @@ impl Xero {
                         }));
                     }
                 }
-                self.issue(state, now, auth_event)
+                self.issue(state, now, auth_event, scope)
             }
             Some("refresh_token") => {
                 let Some(token) = form.get("refresh_token") else {
@@ -461,18 +511,24 @@ impl Xero {
                 life.last_used = now;
                 life.rotated_at.get_or_insert(now);
                 let auth_event = life.auth_event.clone();
-                self.issue(state, now, auth_event)
+                let scope = life.scope.clone();
+                self.issue(state, now, auth_event, scope)
             }
             _ => oauth_error("unsupported_grant_type"),
         }
     }
 
-    /// A new access and refresh token pair for the consent `auth_event`.
+    /// A new access and refresh token pair for the consent `auth_event`, granting `scope`. The
+    /// answer has exactly the fields of Xero's (xero-python's recorded refresh answer,
+    /// `tests/test_api_client/cassettes/test_token_api_refresh_token.yaml`, less `id_token`,
+    /// which comes with the `openid` scope only): xero-python passes it to
+    /// `update_token(**answer)`, which refuses a missing `scope` and any extra field.
     fn issue(
         &self,
         state: &mut XeroState,
         now: OffsetDateTime,
         auth_event: String,
+        scope: String,
     ) -> Response<Bytes> {
         let user = seeded_uuid(&self.mock, 0, 1);
         let jti = state.next_id(&self.mock);
@@ -488,6 +544,7 @@ impl Xero {
                 last_used: now,
                 rotated_at: None,
                 revoked: false,
+                scope: scope.clone(),
             },
         );
         json_response(
@@ -497,8 +554,121 @@ impl Xero {
                 "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
                 "token_type": "Bearer",
                 "refresh_token": refresh,
+                "scope": scope,
             }),
         )
+    }
+
+    /// The 401 for a bearer token the fake did not issue (`AuthenticationUnsuccessful`) or that
+    /// expired on the virtual clock (`TokenExpired: token expired at MM/DD/YYYY HH:MM:SS`, the
+    /// expiry in UTC, as in the real bodies quoted in xeroizer PR #509 and xero-node #741, with
+    /// their `Instance` and `Extensions`); `None` when the token is good.
+    fn authenticate(
+        &self,
+        state: &XeroState,
+        request: &ProviderRequest<'_>,
+    ) -> Option<Response<Bytes>> {
+        let expires = request.bearer().and_then(|t| state.access.get(t));
+        let detail = match expires {
+            Some(expires) if request.now < *expires => return None,
+            Some(expires) => format!("TokenExpired: token expired at {}", expired_at(*expires)),
+            None => "AuthenticationUnsuccessful".to_owned(),
+        };
+        let mut body = json!({
+            "Type": null,
+            "Title": "Unauthorized",
+            "Status": 401,
+            "Detail": detail,
+        });
+        if let Some(expires) = expires {
+            let seed = u64::try_from(expires.unix_timestamp()).unwrap_or_default();
+            body["Instance"] = Value::from(seeded_uuid(&self.mock, seed, 3));
+            body["Extensions"] = json!({});
+        }
+        Some(json_response(StatusCode::UNAUTHORIZED, &body))
+    }
+
+    /// `GET /api.xro/2.0/Organisation` [XERO-OAS] `getOrganisations`: the tenant the
+    /// `xero-tenant-id` names, with the scenario's lock dates. The settings do not say the rest:
+    /// `BaseCurrency` is the first of `with.currencies` (else `USD`), `Timezone` `UTC` (the fake
+    /// dates documents by the UTC day), `Version` `GLOBAL`, `OrganisationType` `COMPANY`,
+    /// `OrganisationStatus` `ACTIVE`, `Edition` `BUSINESS` (reenact's choices, each a value of
+    /// the OpenAPI's enums).
+    fn organisation(&self, request: &ProviderRequest<'_>) -> Response<Bytes> {
+        let id = request.header("xero-tenant-id").unwrap_or_default();
+        let tenant = self.settings.tenants.iter().find(|t| t.id == id);
+        let name = tenant.map(|t| t.name.as_str()).unwrap_or_default();
+        let currency = self
+            .settings
+            .currencies
+            .as_ref()
+            .and_then(|c| c.first())
+            .map_or("USD", String::as_str);
+        let mut organisation = json!({
+            "OrganisationID": id,
+            "Name": name,
+            "LegalName": name,
+            "Version": "GLOBAL",
+            "OrganisationType": "COMPANY",
+            "BaseCurrency": currency,
+            "OrganisationStatus": "ACTIVE",
+            "IsDemoCompany": false,
+            "Timezone": "UTC",
+            "Edition": "BUSINESS",
+        });
+        for (field, date) in [
+            ("PeriodLockDate", &self.settings.period_lock_date),
+            ("EndOfYearLockDate", &self.settings.end_of_year_lock_date),
+        ] {
+            if let Some(date) = date {
+                organisation[field] = Value::from(date.as_str());
+            }
+        }
+        json_response(StatusCode::OK, &json!({ "Organisations": [organisation] }))
+    }
+
+    /// A `200` answer of the Accounting API as Xero writes it [XERO-OAS]: the envelope `Id`,
+    /// `Status: OK`, `ProviderName` and `DateTimeUTC` (`/Date(ms)/`, no offset) first, and every
+    /// document date of the records as `/Date(ms+0000)/` with its `…String` twin
+    /// (`2019-03-07T00:00:00`). Records are kept as the client sent them; only the answer is
+    /// written so. Other answers pass unchanged.
+    fn enveloped(
+        &self,
+        state: &mut XeroState,
+        now: OffsetDateTime,
+        response: Response<Bytes>,
+    ) -> Response<Bytes> {
+        if response.status() != StatusCode::OK {
+            return response;
+        }
+        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(response.body()) else {
+            return response;
+        };
+        state.answers += 1;
+        let millis = now.unix_timestamp_nanos() / 1_000_000;
+        let mut enveloped = Map::new();
+        enveloped.insert(
+            "Id".to_owned(),
+            Value::from(seeded_uuid(&self.mock, state.answers, 2)),
+        );
+        enveloped.insert("Status".to_owned(), Value::from("OK"));
+        enveloped.insert("ProviderName".to_owned(), Value::from(PROVIDER_NAME));
+        enveloped.insert(
+            "DateTimeUTC".to_owned(),
+            Value::from(format!("/Date({millis})/")),
+        );
+        for (key, mut value) in body {
+            if !matches!(
+                key.as_str(),
+                "Id" | "Status" | "ProviderName" | "DateTimeUTC"
+            ) {
+                render_dates(&mut value, 0);
+                enveloped.insert(key, value);
+            }
+        }
+        let mut answer = json_response(StatusCode::OK, &Value::Object(enveloped));
+        *answer.headers_mut() = response.headers().clone();
+        answer
     }
 
     /// A create (or, with `id`, an invoice update) under `Idempotency-Key` [XERO-OAS],
@@ -512,9 +682,12 @@ impl Xero {
         id: Option<&str>,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
-        let write = |state: &mut XeroState| match id {
-            Some(id) => self.update_invoice(state, id, request),
-            None => self.create(state, collection, request),
+        let write = |state: &mut XeroState| {
+            let written = match id {
+                Some(id) => self.update_invoice(state, id, request),
+                None => self.create(state, collection, request),
+            };
+            self.enveloped(state, request.now, written)
         };
         let Some(key) = request.header("idempotency-key").map(str::to_owned) else {
             return write(state);
@@ -756,10 +929,38 @@ fn validate(
             {
                 errors.push("ContactStatus must be ACTIVE or ARCHIVED".to_owned());
             }
+            // Names are unique among active contacts; archived ones do not count (Xero-OpenAPI
+            // `createContacts` 400 example). Comparing without case is reenact's choice.
+            let active = |status: Option<&Value>| status.is_none_or(|s| s == "ACTIVE");
+            if let Some(name) = text("Name")
+                && active(fields.get("ContactStatus"))
+                && state.contacts.iter().any(|c| {
+                    active(c.get("ContactStatus"))
+                        && c["Name"]
+                            .as_str()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                })
+            {
+                errors.push(format!(
+                    "The contact name {name} is already assigned to another contact. The contact name must be unique across all active contacts."
+                ));
+            }
         }
         _ => {
             if !matches!(text("Type"), Some("ACCREC" | "ACCPAY")) {
                 errors.push("Invoice Type must be specified as ACCREC or ACCPAY".to_owned());
+            }
+            // Sales-invoice numbers are unique; bills (`ACCPAY`) may repeat theirs (Xero-OpenAPI
+            // `Invoice.InvoiceNumber`: "ACCREC – Unique alpha numeric code identifying invoice";
+            // the message is the getInvoice example's). An exact comparison is reenact's choice.
+            if let (Some("ACCREC"), Some(number)) = (text("Type"), text("InvoiceNumber"))
+                && state.invoices.iter().any(|other| {
+                    other["Type"] == "ACCREC"
+                        && other["InvoiceNumber"] == number
+                        && fields.get("InvoiceID") != other.get("InvoiceID")
+                })
+            {
+                errors.push("Invoice # must be unique.".to_owned());
             }
             for line in line_items(fields) {
                 if let Some(code) = line.get("AccountCode").and_then(Value::as_str) {
@@ -1070,21 +1271,33 @@ fn collection_mut<'a>(state: &'a mut XeroState, key: &str) -> &'a mut Vec<Value>
     }
 }
 
-/// The instant an `If-Modified-Since` header names [XERO-RESEARCH] §5.3 (UTC, to the second):
-/// an HTTP date (`Sun, 01 Nov 2026 10:00:00 GMT`) or an ISO date-time without an offset
-/// (`2026-11-01T10:00:00`, as Xero's SDKs send it; a trailing `Z` or fraction is allowed). The
-/// catalog names neither format: accepting both is reenact's choice, and so is ignoring a header
-/// in any other form (the whole list is answered).
+/// The instant an `If-Modified-Since` header names [XERO-RESEARCH] §5.3, in UTC and cut to the
+/// second: an ISO date-time with its offset read (`2020-02-06T12:17:43.202-08:00`, the example
+/// of Xero-OpenAPI's `ifModifiedSince`; xero-python sends `datetime.isoformat()`, e.g.
+/// `2026-10-31T23:00:00+00:00`), one without an offset (UTC; a fraction is allowed), or an HTTP
+/// date (`Sun, 01 Nov 2026 10:00:00 GMT`, reenact's choice). A header in any other form is
+/// ignored (the whole list is answered).
 fn modified_since(header: &str) -> Option<OffsetDateTime> {
     let header = header.trim();
     let http = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    let iso = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let at = time::PrimitiveDateTime::parse(header, http)
-        .or_else(|_| time::PrimitiveDateTime::parse(header.get(..19).unwrap_or(header), iso))
-        .ok()?;
-    Some(at.assume_utc())
+    let with_offset = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]][offset_hour]:[offset_minute]"
+    );
+    let naive = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    let at = if let Ok(at) = OffsetDateTime::parse(header, with_offset) {
+        at.to_offset(time::UtcOffset::UTC)
+    } else {
+        let header = header.strip_suffix('Z').unwrap_or(header);
+        time::PrimitiveDateTime::parse(header, http)
+            .or_else(|_| time::PrimitiveDateTime::parse(header, naive))
+            .ok()?
+            .assume_utc()
+    };
+    at.replace_millisecond(0).ok()
 }
 
 /// When a record was last updated: its MS-JSON `UpdatedDateUTC`, cut to the second.
@@ -1130,6 +1343,17 @@ fn document_date(value: &Value) -> Option<time::Date> {
     time::Date::parse(text.get(..10)?, format).ok()
 }
 
+/// `createdDateUtc`/`updatedDateUtc` of a connection as Xero writes them: UTC without an offset,
+/// seven fraction digits (`xero-identity.yaml`: `"createdDateUtc": "2019-12-07T18:46:19.5165400"`).
+fn identity_date(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 /// `eventDateUtc` as Xero writes it, UTC without an offset: `2026-10-31T23:00:00.000`
 /// [XERO-OAS-WH] (the catalog names the field, not its format: this one is reenact's).
 fn event_date(at: OffsetDateTime) -> String {
@@ -1153,20 +1377,53 @@ fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Byte
     empty(StatusCode::OK)
 }
 
-/// The 401 for a bearer token the fake did not issue or that expired on the virtual clock;
-/// `None` when the token is good.
-fn authenticate(state: &XeroState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
-    match request.bearer().and_then(|t| state.access.get(t)) {
-        Some(expires) if request.now < *expires => None,
-        _ => Some(json_response(
-            StatusCode::UNAUTHORIZED,
-            &json!({
-                "Type": null,
-                "Title": "Unauthorized",
-                "Status": 401,
-                "Detail": "AuthenticationUnsuccessful",
-            }),
-        )),
+/// An access token's expiry as `TokenExpired` writes it: UTC, `MM/DD/YYYY HH:MM:SS`
+/// (xero-node #741: "token expired at 02/20/2025 08:32:50" for `expires_at` 1740040370).
+fn expired_at(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[month]/[day]/[year] [hour]:[minute]:[second]");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// Writes the document dates of an answer's records as Xero does [XERO-OAS]: `Date` of a
+/// `YYYY-MM-DD` or MS-JSON value becomes `/Date(ms+0000)/` (midnight UTC) plus `DateString`
+/// `YYYY-MM-DDT00:00:00`; lock dates of an organisation too. Arrays and the records they hold
+/// (`Payments` of an invoice, `Invoice` of a payment) are walked a few levels deep.
+fn render_dates(value: &mut Value, depth: u8) {
+    if depth > 4 {
+        return;
+    }
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                render_dates(item, depth + 1);
+            }
+        }
+        Value::Object(fields) => {
+            for field in DATE_FIELDS
+                .iter()
+                .chain(&["PeriodLockDate", "EndOfYearLockDate"])
+            {
+                let Some(date) = fields.get(*field).and_then(document_date) else {
+                    continue;
+                };
+                let midnight = date.midnight().assume_utc();
+                fields.insert((*field).to_owned(), Value::from(ms_json_date(midnight)));
+                if DATE_FIELDS.contains(field) {
+                    fields.insert(
+                        format!("{field}String"),
+                        Value::from(format!("{date}T00:00:00")),
+                    );
+                }
+            }
+            for (_, nested) in fields.iter_mut() {
+                if nested.is_array() || nested.is_object() {
+                    render_dates(nested, depth + 1);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -1273,6 +1530,11 @@ mod tests {
             "2026-10-31T23:00:00Z",
             "2026-10-31T23:00:00.999",
             " 2026-10-31T23:00:00 ",
+            // With an offset, read with it (xero-python sends `isoformat()`).
+            "2026-10-31T23:00:00+00:00",
+            "2026-11-01T01:00:00.123456+02:00",
+            "2026-10-31T15:00:00.202-08:00",
+            "2026-10-31T23:00:00.5Z",
         ] {
             assert_eq!(modified_since(header), Some(at), "{header:?}");
         }
@@ -1281,6 +1543,40 @@ mod tests {
         }
         let record = json!({ "UpdatedDateUTC": "/Date(1793487600999+0000)/" });
         assert_eq!(updated_at(&record), Some(at), "cut to the second");
+    }
+
+    #[test]
+    fn identity_dates_have_seven_digits_and_no_offset() {
+        let at = time::macros::datetime!(2019-12-07 20:46:19.51654 +02:00);
+        assert_eq!(identity_date(at), "2019-12-07T18:46:19.5165400");
+    }
+
+    #[test]
+    fn expiries_are_written_as_token_expired_writes_them() {
+        // xero-node #741: `expires_at` 1740040370 is "02/20/2025 08:32:50".
+        let at = OffsetDateTime::from_unix_timestamp(1_740_040_370).expect("valid");
+        assert_eq!(expired_at(at), "02/20/2025 08:32:50");
+    }
+
+    #[test]
+    fn document_dates_are_rendered_as_ms_json_with_their_strings() {
+        let mut answer = json!({ "Invoices": [{
+            "Date": "2019-03-07",
+            "DueDate": "/Date(1552435200000)/",
+            "Reference": "2019-03-07",
+            "Payments": [{ "Date": "2019-03-08T10:00:00" }],
+        }] });
+        render_dates(&mut answer, 0);
+        let invoice = &answer["Invoices"][0];
+        assert_eq!(invoice["Date"], "/Date(1551916800000+0000)/");
+        assert_eq!(invoice["DateString"], "2019-03-07T00:00:00");
+        assert_eq!(invoice["DueDate"], "/Date(1552435200000+0000)/");
+        assert_eq!(invoice["DueDateString"], "2019-03-13T00:00:00");
+        assert_eq!(invoice["Reference"], "2019-03-07", "not a date field");
+        assert_eq!(invoice["Payments"][0]["Date"], "/Date(1552003200000+0000)/");
+        let once = answer.clone();
+        render_dates(&mut answer, 0);
+        assert_eq!(answer, once, "rendering twice changes nothing");
     }
 
     #[test]
