@@ -357,9 +357,13 @@ impl StubSet {
         let mut order: Vec<usize> = (0..stubs.len()).collect();
         // Stable: equal priorities keep file order.
         order.sort_by_key(|&i| spec.stubs[i].priority);
+        let provider = spec
+            .provider
+            .as_ref()
+            .map(|provider| Provider::new(&spec.name, provider));
         let mut limits = spec.rate_limits.clone();
-        if let Some(provider) = &spec.provider {
-            limits.extend(crate::mock::providers::rate_limits(provider));
+        if let Some(provider) = &provider {
+            limits.extend(provider.rate_limits());
         }
         let limiter = Limiter::new(&limits)
             .map_err(|reason| ConfigError::invalid_stub(&spec.name, "rate_limits", reason))?;
@@ -397,10 +401,7 @@ impl StubSet {
             order,
             limiter,
             stateful,
-            provider: spec
-                .provider
-                .as_ref()
-                .map(|provider| Provider::new(&spec.name, provider)),
+            provider,
             routes,
         })
     }

@@ -19,6 +19,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+use super::kit::Fake;
 use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::render::seeded_uuid;
 use crate::money;
@@ -355,21 +356,6 @@ impl Intacct {
             mock: format!("{mock}/intacct"),
             settings,
         }
-    }
-
-    /// Answer one request: the gateway path, or an unmatched 404 for any other.
-    pub(crate) fn respond(
-        &self,
-        state: &mut IntacctState,
-        request: &ProviderRequest<'_>,
-    ) -> ProviderAnswer {
-        if request.view.method.eq_ignore_ascii_case("POST") && request.view.path == ENDPOINT_PATH {
-            return ProviderAnswer {
-                response: self.gateway(state, request),
-                routed: true,
-            };
-        }
-        ProviderAnswer::unrouted("intacct", request)
     }
 
     /// The layers of [INTACCT-ERRORS] in order: gateway (content type), XML validation, control
@@ -1813,6 +1799,39 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+impl Fake for Intacct {
+    type State = IntacctState;
+
+    const NAME: &'static str = "intacct";
+
+    /// Answer one request: the gateway path, or an unmatched 404 for any other.
+    fn respond(&self, state: &mut IntacctState, request: &ProviderRequest<'_>) -> ProviderAnswer {
+        if request.view.method.eq_ignore_ascii_case("POST") && request.view.path == ENDPOINT_PATH {
+            return ProviderAnswer {
+                response: self.gateway(state, request),
+                routed: true,
+            };
+        }
+        ProviderAnswer::unrouted("intacct", request)
+    }
+
+    fn fresh_state(&self) -> IntacctState {
+        IntacctState::default()
+    }
+
+    fn state_json(state: &IntacctState) -> Value {
+        state.to_json()
+    }
+
+    fn rate_limits(&self) -> Vec<RateLimit> {
+        self.settings
+            .rate_limits
+            .as_ref()
+            .map(rate_limits)
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Built-in providers: stateful, protocol-faithful fakes of real systems, [`Provider`].
+//! Built-in providers: stateful, protocol-faithful fakes of real systems, [`Provider`], each a
+//! [`kit::Fake`] made of the [`kit`]'s shared parts.
 //!
 //! A mock with `provider:` answers every request that none of its stubs matched through its
 //! provider (stubs first, as overrides; see `docs/decisions.md`). The engine keeps the provider's
@@ -8,6 +9,7 @@
 //! per-run serial, so they are the same on every run.
 
 pub(crate) mod intacct;
+pub(crate) mod kit;
 pub(crate) mod quickbooks;
 pub(crate) mod sage;
 pub(crate) mod xero;
@@ -18,13 +20,13 @@ use bytes::Bytes;
 use hyper::header::HeaderValue;
 use hyper::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::matching::RequestView;
 use crate::mock::engine::json_response;
 use crate::mock::webhook::SigningSettings;
-use crate::scenario::model::{ProviderSpec, RateLimit};
+use crate::scenario::model::ProviderSpec;
 
 /// A request as a provider sees it: as matching sees it, at a virtual time.
 #[derive(Debug)]
@@ -172,87 +174,21 @@ pub(crate) struct ProviderPayload {
     pub expected_status: Option<u16>,
 }
 
-/// A configured provider.
-#[derive(Debug)]
-pub(crate) enum Provider {
-    /// `provider: xero`.
-    Xero(xero::Xero),
-    /// `provider: intacct`.
-    Intacct(intacct::Intacct),
-    /// `provider: sage`.
-    Sage(sage::Sage),
-    /// `provider: quickbooks`.
-    QuickBooks(quickbooks::QuickBooks),
-}
-
-/// The state of a provider: entities, tokens, connections.
-#[derive(Debug)]
-pub(crate) enum ProviderState {
-    /// State of `provider: xero`.
-    Xero(xero::XeroState),
-    /// State of `provider: intacct`.
-    Intacct(intacct::IntacctState),
-    /// State of `provider: sage`.
-    Sage(sage::SageState),
-    /// State of `provider: quickbooks`.
-    QuickBooks(quickbooks::QuickBooksState),
-}
+pub(crate) use kit::{Provider, ProviderState};
 
 impl Provider {
-    /// The provider `spec` names, serving as mock `mock` (which seeds its ids).
+    /// The provider `spec` names, serving as mock `mock` (which seeds its ids): the one place
+    /// a provider is chosen.
     pub(crate) fn new(mock: &str, spec: &ProviderSpec) -> Provider {
         match spec {
-            ProviderSpec::Xero(settings) => Provider::Xero(xero::Xero::new(mock, settings.clone())),
+            ProviderSpec::Xero(settings) => Provider::of(xero::Xero::new(mock, settings.clone())),
             ProviderSpec::Intacct(settings) => {
-                Provider::Intacct(intacct::Intacct::new(mock, settings.clone()))
+                Provider::of(intacct::Intacct::new(mock, settings.clone()))
             }
-            ProviderSpec::Sage(settings) => Provider::Sage(sage::Sage::new(mock, settings.clone())),
+            ProviderSpec::Sage(settings) => Provider::of(sage::Sage::new(mock, settings.clone())),
             ProviderSpec::QuickBooks(settings) => {
-                Provider::QuickBooks(quickbooks::QuickBooks::new(mock, settings.clone()))
+                Provider::of(quickbooks::QuickBooks::new(mock, settings.clone()))
             }
-        }
-    }
-
-    /// The name written after `provider:`.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Provider::Xero(_) => "xero",
-            Provider::Intacct(_) => "intacct",
-            Provider::Sage(_) => "sage",
-            Provider::QuickBooks(_) => "quickbooks",
-        }
-    }
-
-    /// The state a fresh run starts with.
-    pub(crate) fn fresh_state(&self) -> ProviderState {
-        match self {
-            Provider::Xero(xero) => ProviderState::Xero(xero.fresh_state()),
-            Provider::Intacct(_) => ProviderState::Intacct(intacct::IntacctState::default()),
-            Provider::Sage(sage) => ProviderState::Sage(sage.fresh_state()),
-            Provider::QuickBooks(_) => {
-                ProviderState::QuickBooks(quickbooks::QuickBooksState::default())
-            }
-        }
-    }
-
-    /// Answer one request, updating `state`.
-    pub(crate) fn respond(
-        &self,
-        state: &mut ProviderState,
-        request: &ProviderRequest<'_>,
-    ) -> ProviderAnswer {
-        match (self, state) {
-            (Provider::Xero(xero), ProviderState::Xero(state)) => xero.respond(state, request),
-            (Provider::Intacct(intacct), ProviderState::Intacct(state)) => {
-                intacct.respond(state, request)
-            }
-            (Provider::Sage(sage), ProviderState::Sage(state)) => sage.respond(state, request),
-            (Provider::QuickBooks(qbo), ProviderState::QuickBooks(state)) => {
-                qbo.respond(state, request)
-            }
-            // A provider's state is made by the provider itself, so this cannot happen; answer
-            // rather than take the mock down.
-            _ => ProviderAnswer::unrouted(self.name(), request),
         }
     }
 }
@@ -327,59 +263,6 @@ pub(crate) enum ProviderWebhookError {
         /// The realm.
         realm: String,
     },
-}
-
-impl Provider {
-    /// The payloads of `webhook` at virtual time `now`, from `state` (which counts them), or why
-    /// this provider cannot send it.
-    pub(crate) fn webhook(
-        &self,
-        state: &mut ProviderState,
-        webhook: &ProviderWebhook,
-        now: OffsetDateTime,
-    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
-        match (self, state) {
-            (Provider::Xero(xero), ProviderState::Xero(state)) => xero.webhook(state, webhook, now),
-            (Provider::QuickBooks(qbo), ProviderState::QuickBooks(state)) => {
-                qbo.webhook(state, webhook, now)
-            }
-            // Intacct sends no webhooks (catalog §3), nor does Sage [SAGE-BCA-SDK].
-            (provider, _) => Err(ProviderWebhookError::NoWebhooks {
-                provider: provider.name(),
-            }),
-        }
-    }
-}
-
-/// The rate limits a provider adds to its mock's own (checked after them), from its settings.
-pub(crate) fn rate_limits(spec: &ProviderSpec) -> Vec<RateLimit> {
-    match spec {
-        ProviderSpec::Xero(settings) => settings
-            .rate_limits
-            .as_ref()
-            .map(xero::rate_limits)
-            .unwrap_or_default(),
-        ProviderSpec::Intacct(settings) => settings
-            .rate_limits
-            .as_ref()
-            .map(intacct::rate_limits)
-            .unwrap_or_default(),
-        ProviderSpec::Sage(settings) => sage::rate_limits(settings),
-        ProviderSpec::QuickBooks(settings) => quickbooks::rate_limits(settings),
-    }
-}
-
-impl ProviderState {
-    /// The state as JSON for `GET /__reenact/state` and `state:` expectations: collections by
-    /// name, never a token or secret.
-    pub(crate) fn to_json(&self) -> Value {
-        match self {
-            ProviderState::Xero(state) => state.to_json(),
-            ProviderState::Intacct(state) => state.to_json(),
-            ProviderState::Sage(state) => state.to_json(),
-            ProviderState::QuickBooks(state) => state.to_json(),
-        }
-    }
 }
 
 /// `400 {"error":"invalid_grant"}`, the refusal of a bad code or refresh token by Xero's,

@@ -15,6 +15,7 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
+use super::kit::Fake;
 use super::{
     ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
     invalid_grant, redeem_code,
@@ -496,120 +497,6 @@ impl QuickBooks {
             mock: format!("{mock}/quickbooks"),
             settings,
         }
-    }
-
-    /// The payload of `webhook` at `now`: one change event about a record of `state`, signed
-    /// with `with.verifier_token` in `intuit-signature`, base64 HMAC-SHA256 over the exact body
-    /// bytes [KESTRA-QBO-WH], [GIST-QBO-WH]. The legacy payload is
-    /// `{"eventNotifications":[{"realmId","dataChangeEvent":{"entities":[{"name","id",
-    /// "operation","lastUpdated"}]}}]}` [INTUIT-WEBHOOKS-MANAGE]; the CloudEvents one an array
-    /// of one `{"specversion","id","source","type":"qbo.bill.created.v1","time",
-    /// "intuitentityid","intuitaccountid","data"}` [QBO-NET-14704], [QBO-PHP-622],
-    /// [LOOKSLIKE-QBO-WH].
-    pub(crate) fn webhook(
-        &self,
-        state: &mut QuickBooksState,
-        webhook: &ProviderWebhook,
-        now: OffsetDateTime,
-    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
-        let ProviderWebhook::QuickBooksEvent {
-            entity,
-            operation,
-            id,
-            realm,
-            cloudevents,
-        } = webhook
-        else {
-            return Err(ProviderWebhookError::OnlyOwnKind {
-                provider: "quickbooks",
-            });
-        };
-        let Some(token) = &self.settings.verifier_token else {
-            return Err(ProviderWebhookError::MissingSetting {
-                provider: "quickbooks",
-                setting: "verifier_token",
-            });
-        };
-        let realm = realm
-            .clone()
-            .or_else(|| self.settings.realms.first().map(|r| r.id.clone()))
-            .unwrap_or_default();
-        let kind = Entity::parse(entity).ok_or_else(|| ProviderWebhookError::QuickBooksEntity {
-            entity: entity.clone(),
-        })?;
-        let record =
-            state
-                .find(&realm, kind, id)
-                .ok_or_else(|| ProviderWebhookError::QuickBooksRecord {
-                    entity: kind.name(),
-                    id: id.clone(),
-                    realm: realm.clone(),
-                })?;
-        let last_updated = record.body["MetaData"]["LastUpdatedTime"].clone();
-        let body = if *cloudevents {
-            state.webhooks += 1;
-            let past = if operation == "Create" {
-                "created"
-            } else {
-                "updated"
-            };
-            json!([{
-                "specversion": "1.0",
-                "id": seeded_uuid(&self.mock, state.webhooks, 5),
-                "source": "intuit.quickbooks",
-                "type": format!("qbo.{}.{past}.v1", kind.name().to_ascii_lowercase()),
-                "datacontenttype": "application/json",
-                "time": format_rfc3339(now),
-                "intuitentityid": id,
-                "intuitaccountid": realm,
-                "data": {},
-            }])
-        } else {
-            json!({
-                "eventNotifications": [{
-                    "realmId": realm,
-                    "dataChangeEvent": {
-                        "entities": [{
-                            "name": kind.name(),
-                            "id": id,
-                            "operation": operation,
-                            "lastUpdated": last_updated,
-                        }],
-                    },
-                }],
-            })
-        };
-        Ok(vec![ProviderPayload {
-            headers: vec![("content-type".to_string(), "application/json".to_string())],
-            body: body.to_string().into_bytes(),
-            sign: SigningSettings {
-                secret: token.0.clone(),
-                header: SIGNATURE_HEADER.to_string(),
-                algorithm: SignAlgorithm::HmacSha256,
-                encoding: SignatureEncoding::Base64,
-                prefix: String::new(),
-            },
-            expected_status: None,
-        }])
-    }
-
-    /// Answer one request; every answer carries an `intuit_tid` header [INTUIT-ECO-ERRORS],
-    /// seeded by the mock's name and the answer's number, so the same on every run.
-    pub(crate) fn respond(
-        &self,
-        state: &mut QuickBooksState,
-        request: &ProviderRequest<'_>,
-    ) -> ProviderAnswer {
-        let mut answer = self.route(state, request);
-        state.tids += 1;
-        let tid = seeded_uuid(&self.mock, state.tids, 2);
-        if let Ok(value) = HeaderValue::from_str(&tid) {
-            answer
-                .response
-                .headers_mut()
-                .insert(HeaderName::from_static(TID_HEADER), value);
-        }
-        answer
     }
 
     fn route(&self, state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> ProviderAnswer {
@@ -1957,6 +1844,138 @@ fn parse_date(text: &str) -> Option<time::Date> {
 fn date_text(date: time::Date) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     date.format(format).unwrap_or_default()
+}
+
+impl Fake for QuickBooks {
+    type State = QuickBooksState;
+
+    const NAME: &'static str = "quickbooks";
+
+    /// Answer one request; every answer carries an `intuit_tid` header [INTUIT-ECO-ERRORS],
+    /// seeded by the mock's name and the answer's number, so the same on every run.
+    fn respond(
+        &self,
+        state: &mut QuickBooksState,
+        request: &ProviderRequest<'_>,
+    ) -> ProviderAnswer {
+        let mut answer = self.route(state, request);
+        state.tids += 1;
+        let tid = seeded_uuid(&self.mock, state.tids, 2);
+        if let Ok(value) = HeaderValue::from_str(&tid) {
+            answer
+                .response
+                .headers_mut()
+                .insert(HeaderName::from_static(TID_HEADER), value);
+        }
+        answer
+    }
+
+    /// The payload of `webhook` at `now`: one change event about a record of `state`, signed
+    /// with `with.verifier_token` in `intuit-signature`, base64 HMAC-SHA256 over the exact body
+    /// bytes [KESTRA-QBO-WH], [GIST-QBO-WH]. The legacy payload is
+    /// `{"eventNotifications":[{"realmId","dataChangeEvent":{"entities":[{"name","id",
+    /// "operation","lastUpdated"}]}}]}` [INTUIT-WEBHOOKS-MANAGE]; the CloudEvents one an array
+    /// of one `{"specversion","id","source","type":"qbo.bill.created.v1","time",
+    /// "intuitentityid","intuitaccountid","data"}` [QBO-NET-14704], [QBO-PHP-622],
+    /// [LOOKSLIKE-QBO-WH].
+    fn webhook(
+        &self,
+        state: &mut QuickBooksState,
+        webhook: &ProviderWebhook,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
+        let ProviderWebhook::QuickBooksEvent {
+            entity,
+            operation,
+            id,
+            realm,
+            cloudevents,
+        } = webhook
+        else {
+            return Err(ProviderWebhookError::OnlyOwnKind {
+                provider: "quickbooks",
+            });
+        };
+        let Some(token) = &self.settings.verifier_token else {
+            return Err(ProviderWebhookError::MissingSetting {
+                provider: "quickbooks",
+                setting: "verifier_token",
+            });
+        };
+        let realm = realm
+            .clone()
+            .or_else(|| self.settings.realms.first().map(|r| r.id.clone()))
+            .unwrap_or_default();
+        let kind = Entity::parse(entity).ok_or_else(|| ProviderWebhookError::QuickBooksEntity {
+            entity: entity.clone(),
+        })?;
+        let record =
+            state
+                .find(&realm, kind, id)
+                .ok_or_else(|| ProviderWebhookError::QuickBooksRecord {
+                    entity: kind.name(),
+                    id: id.clone(),
+                    realm: realm.clone(),
+                })?;
+        let last_updated = record.body["MetaData"]["LastUpdatedTime"].clone();
+        let body = if *cloudevents {
+            state.webhooks += 1;
+            let past = if operation == "Create" {
+                "created"
+            } else {
+                "updated"
+            };
+            json!([{
+                "specversion": "1.0",
+                "id": seeded_uuid(&self.mock, state.webhooks, 5),
+                "source": "intuit.quickbooks",
+                "type": format!("qbo.{}.{past}.v1", kind.name().to_ascii_lowercase()),
+                "datacontenttype": "application/json",
+                "time": format_rfc3339(now),
+                "intuitentityid": id,
+                "intuitaccountid": realm,
+                "data": {},
+            }])
+        } else {
+            json!({
+                "eventNotifications": [{
+                    "realmId": realm,
+                    "dataChangeEvent": {
+                        "entities": [{
+                            "name": kind.name(),
+                            "id": id,
+                            "operation": operation,
+                            "lastUpdated": last_updated,
+                        }],
+                    },
+                }],
+            })
+        };
+        Ok(vec![ProviderPayload {
+            headers: vec![("content-type".to_string(), "application/json".to_string())],
+            body: body.to_string().into_bytes(),
+            sign: SigningSettings {
+                secret: token.0.clone(),
+                header: SIGNATURE_HEADER.to_string(),
+                algorithm: SignAlgorithm::HmacSha256,
+                encoding: SignatureEncoding::Base64,
+                prefix: String::new(),
+            },
+            expected_status: None,
+        }])
+    }
+
+    fn fresh_state(&self) -> QuickBooksState {
+        QuickBooksState::default()
+    }
+
+    fn state_json(state: &QuickBooksState) -> Value {
+        state.to_json()
+    }
+
+    fn rate_limits(&self) -> Vec<RateLimit> {
+        rate_limits(&self.settings)
+    }
 }
 
 #[cfg(test)]

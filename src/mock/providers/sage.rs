@@ -10,14 +10,14 @@
 //! sources are silent and what the mock does there. Sage has no webhooks [SAGE-BCA-SDK]: clients poll with
 //! `updated_or_created_since`.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use hyper::header::{HeaderValue, LOCATION};
 use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
+use super::kit::Fake;
+use super::kit::tokens::{AnswerField, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens};
 use super::{ProviderAnswer, ProviderRequest, empty, oauth_error};
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -53,27 +53,47 @@ pub(crate) struct Sage {
 }
 
 /// What one Sage fake holds: codes and tokens, the businesses, contacts and purchase invoices.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SageState {
     /// Ids generated so far (seeds the next one).
     serial: u64,
     /// The user's businesses as `GET /businesses` lists them (from the settings).
     businesses: Vec<Value>,
-    /// Codes `GET /authorize` issued, with when and for which redirect URI.
-    issued_codes: BTreeMap<String, (OffsetDateTime, String)>,
-    /// Authorization codes already exchanged (single use).
-    used_codes: Vec<String>,
-    /// Access token → expiry.
-    access: BTreeMap<String, OffsetDateTime>,
-    /// Refresh token → whether it was used (each is single use: it rotates on every refresh) and
-    /// when it expires ([`REFRESH_TOKEN_LIFETIME`] after its issue).
-    refresh: BTreeMap<String, (bool, OffsetDateTime)>,
+    /// Codes, consents and tokens, under [`token_policy`].
+    tokens: Tokens<()>,
     /// Contacts in creation order, each with its `business_id`.
     contacts: Vec<Value>,
     /// Purchase invoices in creation order, each with its `business_id`.
     purchase_invoices: Vec<Value>,
     /// Ledger accounts in creation order, each with its `business_id`.
     ledger_accounts: Vec<Value>,
+}
+
+/// Sage's tokens as data: access tokens live 5 minutes, refresh tokens 31 days from their issue
+/// and are single use (every refresh rotates both), codes 60 seconds; the answer has the fields
+/// and order of public samples of Sage's token answer (`requested_by_id` is added by
+/// [`Sage::token`]).
+pub(crate) fn token_policy() -> TokenPolicy {
+    TokenPolicy {
+        access_lifetime: ACCESS_TOKEN_LIFETIME,
+        access_sliding: false,
+        refresh: Some(RefreshPolicy {
+            lifetime: REFRESH_TOKEN_LIFETIME,
+            sliding: false,
+            cap: None,
+            rotation: Rotation::Every { grace: None },
+        }),
+        code_lifetime: Some(CODE_LIFETIME),
+        revocation: Revocation::RefreshToken,
+        answer: &[
+            AnswerField::AccessToken,
+            AnswerField::Scope(SCOPE),
+            AnswerField::TokenType("bearer"),
+            AnswerField::ExpiresIn,
+            AnswerField::RefreshToken,
+            AnswerField::RefreshExpiresIn("refresh_token_expires_in"),
+        ],
+    }
 }
 
 impl SageState {
@@ -86,15 +106,13 @@ impl SageState {
             "contacts": self.contacts,
             "purchase_invoices": self.purchase_invoices,
             "ledger_accounts": self.ledger_accounts,
-            "issued": { "access": self.access.len(), "refresh": self.refresh.len() },
+            "issued": { "access": self.tokens.counts().0, "refresh": self.tokens.counts().1 },
         })
     }
 
-    /// The next generated id: 32 lower-case hex digits, as Sage writes ids (reenact's choice of
-    /// form; the catalog is silent).
+    /// The next generated id ([`next_id`]).
     fn next_id(&mut self, mock: &str) -> String {
-        self.serial += 1;
-        seeded_uuid(mock, self.serial, 0).replace('-', "")
+        next_id(&mut self.serial, mock)
     }
 
     fn records(&self, collection: Collection) -> &Vec<Value> {
@@ -112,6 +130,13 @@ impl SageState {
             Collection::LedgerAccounts => &mut self.ledger_accounts,
         }
     }
+}
+
+/// The next generated id after `serial`: 32 lower-case hex digits, as Sage writes ids
+/// (reenact's choice of form; the catalog is silent).
+fn next_id(serial: &mut u64, mock: &str) -> String {
+    *serial += 1;
+    seeded_uuid(mock, *serial, 0).replace('-', "")
 }
 
 /// The REST collections the fake serves (Sage Accounting v3.1 names).
@@ -170,75 +195,6 @@ impl Sage {
         }
     }
 
-    /// The state a run starts with: the businesses of the settings, nothing else.
-    pub(crate) fn fresh_state(&self) -> SageState {
-        SageState {
-            businesses: self.settings.businesses.iter().map(business_json).collect(),
-            ..SageState::default()
-        }
-    }
-
-    /// Answer one request.
-    pub(crate) fn respond(
-        &self,
-        state: &mut SageState,
-        request: &ProviderRequest<'_>,
-    ) -> ProviderAnswer {
-        let method = request.view.method.to_ascii_uppercase();
-        let routed = ProviderAnswer::routed;
-        match (method.as_str(), request.view.path) {
-            ("GET", "/authorize") => return routed(self.authorize(state, request)),
-            ("POST", "/token") => return routed(self.token(state, request)),
-            ("GET", "/businesses") => {
-                return routed(self.authenticate(state, request).unwrap_or_else(|| {
-                    page(
-                        &state.businesses,
-                        "/businesses",
-                        Envelope::Businesses,
-                        request,
-                    )
-                }));
-            }
-            _ => {}
-        }
-        let mut parts = request.view.path.trim_start_matches('/').splitn(2, '/');
-        let collection = parts.next().and_then(Collection::from_segment);
-        let id = parts.next();
-        let allowed = match id {
-            Some(id) => {
-                !id.is_empty() && !id.contains('/') && matches!(method.as_str(), "GET" | "PUT")
-            }
-            None => matches!(method.as_str(), "GET" | "POST"),
-        };
-        let Some(collection) = collection.filter(|_| allowed) else {
-            return ProviderAnswer::unrouted("sage", request);
-        };
-        if let Some(response) = self.authenticate(state, request) {
-            return routed(response);
-        }
-        let business = match self.business(request) {
-            Ok(business) => business.id.clone(),
-            Err(error) => return routed(error.response()),
-        };
-        let writes = matches!(method.as_str(), "POST" | "PUT");
-        if writes
-            && self
-                .settings
-                .read_only
-                .iter()
-                .any(|name| name == collection.segment())
-        {
-            return routed(access_denied().response());
-        }
-        let response = match (method.as_str(), id) {
-            ("GET", Some(id)) => get_one(state, collection, &business, id, request),
-            ("PUT", Some(id)) => self.update(state, collection, &business, id, request),
-            ("GET", None) => list(state, collection, &business, request),
-            _ => self.create(state, collection, &business, request),
-        };
-        routed(response)
-    }
-
     /// The business a request works in: the one `X-Business` names or, without the header, the
     /// user's lead business [SAGE-BCA-AUTH] (the wrong-business incident, S-01). A header naming
     /// none of the user's businesses gets `403` (the catalog is silent: reenact's choice).
@@ -280,8 +236,8 @@ impl Sage {
         }
         let code = state.next_id(&self.mock);
         state
-            .issued_codes
-            .insert(code.clone(), (request.now, redirect_uri.clone()));
+            .tokens
+            .issue_code(code.clone(), request.now, redirect_uri.clone());
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("code", &code);
         if let Some(client_state) = request.query_param("state") {
@@ -307,68 +263,30 @@ impl Sage {
     fn token(&self, state: &mut SageState, request: &ProviderRequest<'_>) -> Response<Bytes> {
         let form = request.form();
         let now = request.now;
-        match form.get("grant_type").map(String::as_str) {
-            Some("authorization_code") => {
-                let Some(code) = form.get("code").filter(|c| !c.is_empty()) else {
-                    return oauth_error("invalid_grant");
-                };
-                let redirect_uri = form.get("redirect_uri");
-                let issued_ok = state
-                    .issued_codes
-                    .get(code)
-                    .is_none_or(|(at, uri)| now < *at + CODE_LIFETIME && redirect_uri == Some(uri));
-                let registered_ok = self
-                    .settings
-                    .redirect_uri
-                    .as_ref()
-                    .is_none_or(|registered| redirect_uri == Some(registered));
-                if state.used_codes.contains(code) || !issued_ok || !registered_ok {
-                    return oauth_error("invalid_grant");
-                }
-                state.used_codes.push(code.clone());
-                self.issue(state, now)
-            }
+        let (serial, mock) = (&mut state.serial, &self.mock);
+        let mut mint = |_, _: &()| next_id(serial, mock);
+        let issued = match form.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => state
+                .tokens
+                .redeem_code(&form, now, self.settings.redirect_uri.as_deref())
+                .map(|()| state.tokens.consent((), now, &mut mint)),
             Some("refresh_token") => {
-                let used = form
-                    .get("refresh_token")
-                    .and_then(|token| state.refresh.get_mut(token));
-                match used {
-                    Some((used, expires)) if !*used && now < *expires => {
-                        *used = true;
-                        self.issue(state, now)
-                    }
-                    _ => oauth_error("invalid_grant"),
-                }
+                let token = form.get("refresh_token").map(String::as_str);
+                state.tokens.refresh(token, now, &mut mint)
             }
-            _ => oauth_error("unsupported_grant_type"),
+            _ => return oauth_error("unsupported_grant_type"),
+        };
+        match issued {
+            Ok(issued) => {
+                let mut answer = issued.answer(state.tokens.policy().answer);
+                answer.insert(
+                    "requested_by_id".to_owned(),
+                    Value::from(seeded_uuid(&self.mock, 0, 1)),
+                );
+                json_response(StatusCode::OK, &Value::Object(answer))
+            }
+            Err(refused) => oauth_error(refused.code()),
         }
-    }
-
-    /// A new access and refresh token pair; opaque strings (the catalog gives no format). The
-    /// answer has the fields and order of public samples of Sage's token answer: `access_token`,
-    /// `scope`, `token_type`, `expires_in` (300), `refresh_token`, `refresh_token_expires_in`
-    /// (2678400, 31 days) and `requested_by_id` (the user's id, the same on every answer).
-    fn issue(&self, state: &mut SageState, now: OffsetDateTime) -> Response<Bytes> {
-        let access = state.next_id(&self.mock);
-        let refresh = state.next_id(&self.mock);
-        state
-            .access
-            .insert(access.clone(), now + ACCESS_TOKEN_LIFETIME);
-        state
-            .refresh
-            .insert(refresh.clone(), (false, now + REFRESH_TOKEN_LIFETIME));
-        json_response(
-            StatusCode::OK,
-            &json!({
-                "access_token": access,
-                "scope": SCOPE,
-                "token_type": "bearer",
-                "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
-                "refresh_token": refresh,
-                "refresh_token_expires_in": REFRESH_TOKEN_LIFETIME.whole_seconds(),
-                "requested_by_id": seeded_uuid(&self.mock, 0, 1),
-            }),
-        )
     }
 
     /// The `401` for a bearer token the fake did not issue or that expired on the virtual clock
@@ -377,12 +295,12 @@ impl Sage {
     /// subscription. (MSE)" (Sage's "Frequently Raised Errors"); `None` when the call may go on.
     fn authenticate(
         &self,
-        state: &SageState,
+        state: &mut SageState,
         request: &ProviderRequest<'_>,
     ) -> Option<Response<Bytes>> {
-        match request.bearer().and_then(|t| state.access.get(t)) {
-            Some(expires) if request.now < *expires => {}
-            _ => {
+        match state.tokens.authenticate(request.bearer(), request.now) {
+            Ok(_) => {}
+            Err(_) => {
                 return Some(
                     sage_error(
                         StatusCode::UNAUTHORIZED,
@@ -898,6 +816,89 @@ impl ApiError {
                 "$source": self.source,
             }]),
         )
+    }
+}
+
+impl Fake for Sage {
+    type State = SageState;
+
+    const NAME: &'static str = "sage";
+
+    /// The state a run starts with: the businesses of the settings, nothing else.
+    fn fresh_state(&self) -> SageState {
+        SageState {
+            serial: 0,
+            businesses: self.settings.businesses.iter().map(business_json).collect(),
+            tokens: Tokens::new(token_policy()),
+            contacts: Vec::new(),
+            purchase_invoices: Vec::new(),
+            ledger_accounts: Vec::new(),
+        }
+    }
+
+    /// Answer one request.
+    fn respond(&self, state: &mut SageState, request: &ProviderRequest<'_>) -> ProviderAnswer {
+        let method = request.view.method.to_ascii_uppercase();
+        let routed = ProviderAnswer::routed;
+        match (method.as_str(), request.view.path) {
+            ("GET", "/authorize") => return routed(self.authorize(state, request)),
+            ("POST", "/token") => return routed(self.token(state, request)),
+            ("GET", "/businesses") => {
+                return routed(self.authenticate(state, request).unwrap_or_else(|| {
+                    page(
+                        &state.businesses,
+                        "/businesses",
+                        Envelope::Businesses,
+                        request,
+                    )
+                }));
+            }
+            _ => {}
+        }
+        let mut parts = request.view.path.trim_start_matches('/').splitn(2, '/');
+        let collection = parts.next().and_then(Collection::from_segment);
+        let id = parts.next();
+        let allowed = match id {
+            Some(id) => {
+                !id.is_empty() && !id.contains('/') && matches!(method.as_str(), "GET" | "PUT")
+            }
+            None => matches!(method.as_str(), "GET" | "POST"),
+        };
+        let Some(collection) = collection.filter(|_| allowed) else {
+            return ProviderAnswer::unrouted("sage", request);
+        };
+        if let Some(response) = self.authenticate(state, request) {
+            return routed(response);
+        }
+        let business = match self.business(request) {
+            Ok(business) => business.id.clone(),
+            Err(error) => return routed(error.response()),
+        };
+        let writes = matches!(method.as_str(), "POST" | "PUT");
+        if writes
+            && self
+                .settings
+                .read_only
+                .iter()
+                .any(|name| name == collection.segment())
+        {
+            return routed(access_denied().response());
+        }
+        let response = match (method.as_str(), id) {
+            ("GET", Some(id)) => get_one(state, collection, &business, id, request),
+            ("PUT", Some(id)) => self.update(state, collection, &business, id, request),
+            ("GET", None) => list(state, collection, &business, request),
+            _ => self.create(state, collection, &business, request),
+        };
+        routed(response)
+    }
+
+    fn state_json(state: &SageState) -> Value {
+        state.to_json()
+    }
+
+    fn rate_limits(&self) -> Vec<RateLimit> {
+        rate_limits(&self.settings)
     }
 }
 

@@ -14,9 +14,13 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
+use super::kit::tokens::{
+    AnswerField, Issued, Minted, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens,
+};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
 use super::{
     ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
-    invalid_grant, oauth_error, redeem_code,
+    oauth_error,
 };
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -78,16 +82,12 @@ pub(crate) struct Xero {
 }
 
 /// What one Xero fake holds: tokens, connections, contacts and invoices.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct XeroState {
     /// Ids generated so far (seeds the next one).
     serial: u64,
-    /// Authorization codes already exchanged (single use).
-    used_codes: Vec<String>,
-    /// Access token → expiry.
-    access: BTreeMap<String, OffsetDateTime>,
-    /// Refresh token → its life.
-    refresh: BTreeMap<String, RefreshToken>,
+    /// Codes, consents (each carrying its `authEventId`) and tokens, under [`token_policy`].
+    tokens: Tokens<String>,
     /// Connected tenants, in connection order.
     connections: Vec<Value>,
     /// Tenants disconnected since, as they were listed.
@@ -120,17 +120,36 @@ struct Remembered {
     body: Bytes,
 }
 
-#[derive(Debug)]
-struct RefreshToken {
-    /// The consent (`authEventId`) the token descends from.
-    auth_event: String,
-    /// When it was issued or last used.
-    last_used: OffsetDateTime,
-    /// When a refresh first rotated it away (its grace starts then).
-    rotated_at: Option<OffsetDateTime>,
-    revoked: bool,
-    /// The scopes granted (the token answer's `scope`).
-    scope: String,
+/// Xero's tokens as data: access tokens live 30 minutes [XERO-RESEARCH] §1.2; refresh tokens
+/// expire when unused for 60 days [XERO-RESEARCH] §1.2, and every refresh answers a new one
+/// while the one used keeps working for 30 minutes [XERO-COMM-105714701]; a revocation ends the
+/// refresh token named [XERO-RESEARCH] §1.4. The answer has exactly the fields of Xero's
+/// (xero-python's recorded refresh answer,
+/// `tests/test_api_client/cassettes/test_token_api_refresh_token.yaml`, less `id_token`, which
+/// comes with the `openid` scope only): xero-python passes it to `update_token(**answer)`, which
+/// refuses a missing `scope` and any extra field.
+pub(crate) fn token_policy() -> TokenPolicy {
+    TokenPolicy {
+        access_lifetime: ACCESS_TOKEN_LIFETIME,
+        access_sliding: false,
+        refresh: Some(RefreshPolicy {
+            lifetime: REFRESH_IDLE_LIMIT,
+            sliding: true,
+            cap: None,
+            rotation: Rotation::Every {
+                grace: Some(REFRESH_GRACE),
+            },
+        }),
+        code_lifetime: None,
+        revocation: Revocation::RefreshToken,
+        answer: &[
+            AnswerField::AccessToken,
+            AnswerField::ExpiresIn,
+            AnswerField::TokenType("Bearer"),
+            AnswerField::RefreshToken,
+            AnswerField::Scope(SCOPE),
+        ],
+    }
 }
 
 impl XeroState {
@@ -144,14 +163,19 @@ impl XeroState {
             "invoices": self.invoices,
             "payments": self.payments,
             "manual_journals": self.manual_journals,
-            "issued": { "access": self.access.len(), "refresh": self.refresh.len() },
+            "issued": { "access": self.tokens.counts().0, "refresh": self.tokens.counts().1 },
         })
     }
 
     fn next_id(&mut self, mock: &str) -> String {
-        self.serial += 1;
-        seeded_uuid(mock, self.serial, 0)
+        next_id(&mut self.serial, mock)
     }
+}
+
+/// The next generated id after `serial`.
+fn next_id(serial: &mut u64, mock: &str) -> String {
+    *serial += 1;
+    seeded_uuid(mock, *serial, 0)
 }
 
 /// Xero's limits [XERO-FAQ-LIMITS] as engine rate limits on the Accounting API: per tenant
@@ -246,126 +270,6 @@ impl Xero {
         }
     }
 
-    /// The state a run starts with: the contacts of `with.contacts`, in order, with generated
-    /// `ContactID`s and their `ContactStatus`. They carry no `UpdatedDateUTC` (the state is made
-    /// before the clock is read; a choice), so `If-Modified-Since` never lists them.
-    pub(crate) fn fresh_state(&self) -> XeroState {
-        let mut state = XeroState::default();
-        for contact in self.settings.contacts.iter().flatten() {
-            let id = state.next_id(&self.mock);
-            state.contacts.push(json!({
-                "ContactID": id,
-                "Name": contact.name,
-                "ContactStatus": contact.status,
-            }));
-        }
-        state
-    }
-
-    /// The payloads of `webhook` at `now` [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]: an event about a
-    /// record of `state` (`firstEventSequence` = `lastEventSequence`, increasing per mock), or the
-    /// Intent to Receive series of empty payloads, each with the status Xero requires (200 when
-    /// correctly signed, 401 when not). Every payload is signed with `with.webhook_key` in
-    /// `x-xero-signature`, base64 HMAC-SHA256 over the exact body bytes.
-    pub(crate) fn webhook(
-        &self,
-        state: &mut XeroState,
-        webhook: &ProviderWebhook,
-        now: OffsetDateTime,
-    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
-        let Some(key) = &self.settings.webhook_key else {
-            return Err(ProviderWebhookError::MissingSetting {
-                provider: "xero",
-                setting: "webhook_key",
-            });
-        };
-        let signing = |secret: String| SigningSettings {
-            secret,
-            header: SIGNATURE_HEADER.to_string(),
-            algorithm: SignAlgorithm::HmacSha256,
-            encoding: SignatureEncoding::Base64,
-            prefix: String::new(),
-        };
-        let headers = vec![("content-type".to_string(), "application/json".to_string())];
-        match webhook {
-            ProviderWebhook::XeroEvent {
-                category,
-                event_type,
-                resource_id,
-            } => {
-                let (collection, id_field, route) = match category.as_str() {
-                    "INVOICE" => (&state.invoices, "InvoiceID", "Invoices"),
-                    "CONTACT" => (&state.contacts, "ContactID", "Contacts"),
-                    other => {
-                        return Err(ProviderWebhookError::XeroCategory {
-                            category: other.to_owned(),
-                        });
-                    }
-                };
-                let Some(id) = collection
-                    .iter()
-                    .filter_map(|record| record[id_field].as_str())
-                    .find(|id| id.eq_ignore_ascii_case(resource_id))
-                    .map(str::to_owned)
-                else {
-                    return Err(ProviderWebhookError::XeroRecord {
-                        kind: category.to_ascii_lowercase(),
-                        id: resource_id.clone(),
-                    });
-                };
-                let tenant = self.settings.tenants.first().map(|t| t.id.clone());
-                state.event_sequence += 1;
-                let sequence = state.event_sequence;
-                let body = json!({
-                    "events": [{
-                        "resourceUrl": format!("{RESOURCE_URL_BASE}{route}/{id}"),
-                        "resourceId": id,
-                        "eventDateUtc": event_date(now),
-                        "eventType": event_type,
-                        "eventCategory": category,
-                        "tenantId": tenant,
-                        "tenantType": "ORGANISATION",
-                    }],
-                    "firstEventSequence": sequence,
-                    "lastEventSequence": sequence,
-                    "entropy": self.entropy(state),
-                });
-                Ok(vec![ProviderPayload {
-                    headers,
-                    body: body.to_string().into_bytes(),
-                    sign: signing(key.0.clone()),
-                    expected_status: None,
-                }])
-            }
-            ProviderWebhook::XeroIntentToReceive => Ok(INTENT_TO_RECEIVE
-                .iter()
-                .map(|&correct| {
-                    let body = json!({
-                        "events": [],
-                        "firstEventSequence": 0,
-                        "lastEventSequence": 0,
-                        "entropy": self.entropy(state),
-                    });
-                    let secret = if correct {
-                        key.0.clone()
-                    } else {
-                        format!("not-{}", key.0)
-                    };
-                    ProviderPayload {
-                        headers: headers.clone(),
-                        body: body.to_string().into_bytes(),
-                        sign: signing(secret),
-                        expected_status: Some(if correct { 200 } else { 401 }),
-                    }
-                })
-                .collect()),
-            ProviderWebhook::QuickBooksEvent { .. } => Err(ProviderWebhookError::ForeignKind {
-                provider: "xero",
-                kind: "quickbooks",
-            }),
-        }
-    }
-
     /// The `entropy` of the next payload: 20 upper-case letters and digits, the same on every run.
     fn entropy(&self, state: &mut XeroState) -> String {
         state.payloads += 1;
@@ -377,94 +281,16 @@ impl Xero {
             .collect()
     }
 
-    /// Answer one request.
-    pub(crate) fn respond(
-        &self,
-        state: &mut XeroState,
-        request: &ProviderRequest<'_>,
-    ) -> ProviderAnswer {
-        let method = request.view.method.to_ascii_uppercase();
-        let routed = ProviderAnswer::routed;
-        // Identity paths are `/connections` in Xero's docs and `/Connections` in its OpenAPI
-        // (`xero-identity.yaml`) and SDKs (xero-python `identity_api.py`): either case is served.
-        let path = request.view.path;
-        let connections = path
-            .get(..12)
-            .is_some_and(|head| head.eq_ignore_ascii_case("/connections"));
-        match (method.as_str(), path) {
-            ("POST", "/connect/token") => return routed(self.token(state, request)),
-            ("POST", "/connect/revocation") => return routed(revoke(state, request)),
-            ("GET", _) if connections && path.len() == 12 => {
-                return routed(self.authenticate(state, request).unwrap_or_else(|| {
-                    json_response(StatusCode::OK, &Value::from(state.connections.clone()))
-                }));
-            }
-            ("DELETE", _) if connections && path.get(12..13) == Some("/") => {
-                let id = &path["/connections/".len()..];
-                return routed(
-                    self.authenticate(state, request)
-                        .unwrap_or_else(|| disconnect(state, id)),
-                );
-            }
-            _ => {}
-        }
-        if method == "GET" && path == "/api.xro/2.0/Organisation" {
-            if let Some(refused) = self
-                .authenticate(state, request)
-                .or_else(|| check_tenant(state, request))
-            {
-                return routed(refused);
-            }
-            let body = self.organisation(request);
-            return routed(self.enveloped(state, request.now, body));
-        }
-        if let Some(rest) = request.view.path.strip_prefix(API_PREFIX) {
-            let mut parts = rest.splitn(2, '/');
-            let segment = parts.next().unwrap_or_default();
-            let id = parts.next();
-            if let Some(&collection) = COLLECTIONS.iter().find(|(s, _, _)| *s == segment) {
-                let allowed = match id {
-                    // Only invoices are updated in place (`POST /Invoices/{id}`).
-                    Some(_) => method == "GET" || (method == "POST" && segment == "Invoices"),
-                    None => matches!(method.as_str(), "GET" | "PUT" | "POST"),
-                };
-                if allowed {
-                    if let Some(response) = self
-                        .authenticate(state, request)
-                        .or_else(|| check_tenant(state, request))
-                    {
-                        return routed(response);
-                    }
-                    let response = match (method.as_str(), id) {
-                        ("GET", Some(id)) => {
-                            let found = get_one(state, collection, id);
-                            self.enveloped(state, request.now, found)
-                        }
-                        ("GET", None) => {
-                            let listed = list(state, collection, request);
-                            self.enveloped(state, request.now, listed)
-                        }
-                        // Enveloped inside, so that a replay repeats the answer byte for byte.
-                        _ => self.create_once(state, collection, id, request),
-                    };
-                    return routed(response);
-                }
-            }
-        }
-        ProviderAnswer::unrouted("xero", request)
-    }
-
     /// `POST /connect/token`: `authorization_code` and `refresh_token` grants.
     fn token(&self, state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
         let form = request.form();
         let now = request.now;
         match form.get("grant_type").map(String::as_str) {
             Some("authorization_code") => {
-                if !redeem_code(&mut state.used_codes, &form) {
-                    return invalid_grant();
+                if let Err(refused) = state.tokens.redeem_code(&form, now, None) {
+                    return oauth_error(refused.code());
                 }
                 let auth_event = state.next_id(&self.mock);
-                let scope = SCOPE.to_owned();
                 for tenant in &self.settings.tenants {
                     let known = state
                         .connections
@@ -494,69 +320,31 @@ impl Xero {
                         }));
                     }
                 }
-                self.issue(state, now, auth_event, scope)
+                let (serial, mock) = (&mut state.serial, &self.mock);
+                let issued = state
+                    .tokens
+                    .consent(auth_event, now, &mut mint(serial, mock, now));
+                self.answer(state, &issued)
             }
             Some("refresh_token") => {
-                let Some(token) = form.get("refresh_token") else {
-                    return invalid_grant();
-                };
-                let Some(life) = state.refresh.get_mut(token) else {
-                    return invalid_grant();
-                };
-                let expired_grace = life.rotated_at.is_some_and(|at| now > at + REFRESH_GRACE);
-                let idle = now > life.last_used + REFRESH_IDLE_LIMIT;
-                if life.revoked || expired_grace || idle {
-                    return invalid_grant();
+                let token = form.get("refresh_token").map(String::as_str);
+                let (serial, mock) = (&mut state.serial, &self.mock);
+                let refreshed = state
+                    .tokens
+                    .refresh(token, now, &mut mint(serial, mock, now));
+                match refreshed {
+                    Ok(issued) => self.answer(state, &issued),
+                    Err(refused) => oauth_error(refused.code()),
                 }
-                life.last_used = now;
-                life.rotated_at.get_or_insert(now);
-                let auth_event = life.auth_event.clone();
-                let scope = life.scope.clone();
-                self.issue(state, now, auth_event, scope)
             }
             _ => oauth_error("unsupported_grant_type"),
         }
     }
 
-    /// A new access and refresh token pair for the consent `auth_event`, granting `scope`. The
-    /// answer has exactly the fields of Xero's (xero-python's recorded refresh answer,
-    /// `tests/test_api_client/cassettes/test_token_api_refresh_token.yaml`, less `id_token`,
-    /// which comes with the `openid` scope only): xero-python passes it to
-    /// `update_token(**answer)`, which refuses a missing `scope` and any extra field.
-    fn issue(
-        &self,
-        state: &mut XeroState,
-        now: OffsetDateTime,
-        auth_event: String,
-        scope: String,
-    ) -> Response<Bytes> {
-        let user = seeded_uuid(&self.mock, 0, 1);
-        let jti = state.next_id(&self.mock);
-        let access = access_token(&user, &auth_event, &jti, now);
-        let refresh = state.next_id(&self.mock).replace('-', "");
-        state
-            .access
-            .insert(access.clone(), now + ACCESS_TOKEN_LIFETIME);
-        state.refresh.insert(
-            refresh.clone(),
-            RefreshToken {
-                auth_event,
-                last_used: now,
-                rotated_at: None,
-                revoked: false,
-                scope: scope.clone(),
-            },
-        );
-        json_response(
-            StatusCode::OK,
-            &json!({
-                "access_token": access,
-                "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
-                "token_type": "Bearer",
-                "refresh_token": refresh,
-                "scope": scope,
-            }),
-        )
+    /// The token answer of `issued`, with the fields of [`token_policy`].
+    fn answer(&self, state: &XeroState, issued: &Issued) -> Response<Bytes> {
+        let answer = issued.answer(state.tokens.policy().answer);
+        json_response(StatusCode::OK, &Value::Object(answer))
     }
 
     /// The 401 for a bearer token the fake did not issue (`AuthenticationUnsuccessful`) or that
@@ -565,27 +353,14 @@ impl Xero {
     /// their `Instance` and `Extensions`); `None` when the token is good.
     fn authenticate(
         &self,
-        state: &XeroState,
+        state: &mut XeroState,
         request: &ProviderRequest<'_>,
     ) -> Option<Response<Bytes>> {
-        let expires = request.bearer().and_then(|t| state.access.get(t));
-        let detail = match expires {
-            Some(expires) if request.now < *expires => return None,
-            Some(expires) => format!("TokenExpired: token expired at {}", expired_at(*expires)),
-            None => "AuthenticationUnsuccessful".to_owned(),
-        };
-        let mut body = json!({
-            "Type": null,
-            "Title": "Unauthorized",
-            "Status": 401,
-            "Detail": detail,
-        });
-        if let Some(expires) = expires {
-            let seed = u64::try_from(expires.unix_timestamp()).unwrap_or_default();
-            body["Instance"] = Value::from(seeded_uuid(&self.mock, seed, 3));
-            body["Extensions"] = json!({});
-        }
-        Some(json_response(StatusCode::UNAUTHORIZED, &body))
+        let failure = state
+            .tokens
+            .authenticate(request.bearer(), request.now)
+            .err()?;
+        Some(self.unauthenticated(&failure, request.now))
     }
 
     /// `GET /api.xro/2.0/Organisation` [XERO-OAS] `getOrganisations`: the tenant the
@@ -1367,12 +1142,8 @@ fn event_date(at: OffsetDateTime) -> String {
 
 /// `POST /connect/revocation` with `token=<refresh_token>` [XERO-RESEARCH] §1.4.
 fn revoke(state: &mut XeroState, request: &ProviderRequest<'_>) -> Response<Bytes> {
-    if let Some(life) = request
-        .form()
-        .get("token")
-        .and_then(|t| state.refresh.get_mut(t))
-    {
-        life.revoked = true;
+    if let Some(token) = request.form().get("token") {
+        state.tokens.revoke(token);
     }
     empty(StatusCode::OK)
 }
@@ -1452,6 +1223,23 @@ pub(crate) fn ms_json_date(at: OffsetDateTime) -> String {
 /// A JWT-shaped access token (header, claims, signature; base64url) carrying the claims the
 /// catalog names: `xero_userid`, `authentication_event_id`, plus `iat`/`nbf`/`exp` on the
 /// virtual clock. The signature is a deterministic digest, not a real RS256 signature.
+/// Xero's tokens, minted for the token service at `now`: an access token shaped as Xero's
+/// ([`access_token`], for the consent's `authEventId`), a refresh token of 32 hex digits.
+fn mint<'a>(
+    serial: &'a mut u64,
+    mock: &'a str,
+    now: OffsetDateTime,
+) -> impl FnMut(Minted, &String) -> String + 'a {
+    move |kind, auth_event| match kind {
+        Minted::Access => {
+            let user = seeded_uuid(mock, 0, 1);
+            let jti = next_id(serial, mock);
+            access_token(&user, auth_event, &jti, now)
+        }
+        Minted::Refresh => next_id(serial, mock).replace('-', ""),
+    }
+}
+
 fn access_token(user: &str, event: &str, jti: &str, now: OffsetDateTime) -> String {
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
     let iat = now.unix_timestamp();
@@ -1467,6 +1255,261 @@ fn access_token(user: &str, event: &str, jti: &str, now: OffsetDateTime) -> Stri
     // Unique per token (the jti is), the same on every run.
     let signature = jti.replace('-', "");
     format!("{header}.{claims}.{signature}")
+}
+
+impl ErrorRenderer for Xero {
+    /// The 401 for a bearer token the fake did not issue (`AuthenticationUnsuccessful`) or that
+    /// expired on the virtual clock (`TokenExpired: token expired at MM/DD/YYYY HH:MM:SS`, the
+    /// expiry in UTC, as in the real bodies quoted in xeroizer PR #509 and xero-node #741, with
+    /// their `Instance` and `Extensions`).
+    fn unauthenticated(&self, failure: &AuthFailure, _now: OffsetDateTime) -> Response<Bytes> {
+        let mut body = json!({
+            "Type": null,
+            "Title": "Unauthorized",
+            "Status": 401,
+            "Detail": "AuthenticationUnsuccessful",
+        });
+        if let AuthFailure::Expired { at } = failure {
+            let seed = u64::try_from(at.unix_timestamp()).unwrap_or_default();
+            body["Detail"] = Value::from(format!(
+                "TokenExpired: token expired at {}",
+                expired_at(*at)
+            ));
+            body["Instance"] = Value::from(seeded_uuid(&self.mock, seed, 3));
+            body["Extensions"] = json!({});
+        }
+        json_response(StatusCode::UNAUTHORIZED, &body)
+    }
+
+    /// Xero's answer to an id it does not hold, deleted or never there: an empty `404` (the
+    /// catalog gives no body). Xero records carry no version, so a stale write cannot happen.
+    fn refused(&self, _refusal: &RecordRefusal, _now: OffsetDateTime) -> Response<Bytes> {
+        empty(StatusCode::NOT_FOUND)
+    }
+}
+
+impl Fake for Xero {
+    type State = XeroState;
+
+    const NAME: &'static str = "xero";
+
+    /// The state a run starts with: the contacts of `with.contacts`, in order, with generated
+    /// `ContactID`s and their `ContactStatus`. They carry no `UpdatedDateUTC` (the state is made
+    /// before the clock is read; a choice), so `If-Modified-Since` never lists them.
+    fn fresh_state(&self) -> XeroState {
+        let mut state = XeroState {
+            serial: 0,
+            tokens: Tokens::new(token_policy()),
+            connections: Vec::new(),
+            disconnected: Vec::new(),
+            contacts: Vec::new(),
+            invoices: Vec::new(),
+            payments: Vec::new(),
+            manual_journals: Vec::new(),
+            idempotency: BTreeMap::new(),
+            event_sequence: 0,
+            payloads: 0,
+            answers: 0,
+        };
+        for contact in self.settings.contacts.iter().flatten() {
+            let id = state.next_id(&self.mock);
+            state.contacts.push(json!({
+                "ContactID": id,
+                "Name": contact.name,
+                "ContactStatus": contact.status,
+            }));
+        }
+        state
+    }
+
+    /// Answer one request.
+    fn respond(&self, state: &mut XeroState, request: &ProviderRequest<'_>) -> ProviderAnswer {
+        let method = request.view.method.to_ascii_uppercase();
+        let routed = ProviderAnswer::routed;
+        // Identity paths are `/connections` in Xero's docs and `/Connections` in its OpenAPI
+        // (`xero-identity.yaml`) and SDKs (xero-python `identity_api.py`): either case is served.
+        let path = request.view.path;
+        let connections = path
+            .get(..12)
+            .is_some_and(|head| head.eq_ignore_ascii_case("/connections"));
+        match (method.as_str(), path) {
+            ("POST", "/connect/token") => return routed(self.token(state, request)),
+            ("POST", "/connect/revocation") => return routed(revoke(state, request)),
+            ("GET", _) if connections && path.len() == 12 => {
+                return routed(self.authenticate(state, request).unwrap_or_else(|| {
+                    json_response(StatusCode::OK, &Value::from(state.connections.clone()))
+                }));
+            }
+            ("DELETE", _) if connections && path.get(12..13) == Some("/") => {
+                let id = &path["/connections/".len()..];
+                return routed(
+                    self.authenticate(state, request)
+                        .unwrap_or_else(|| disconnect(state, id)),
+                );
+            }
+            _ => {}
+        }
+        if method == "GET" && path == "/api.xro/2.0/Organisation" {
+            if let Some(refused) = self
+                .authenticate(state, request)
+                .or_else(|| check_tenant(state, request))
+            {
+                return routed(refused);
+            }
+            let body = self.organisation(request);
+            return routed(self.enveloped(state, request.now, body));
+        }
+        if let Some(rest) = request.view.path.strip_prefix(API_PREFIX) {
+            let mut parts = rest.splitn(2, '/');
+            let segment = parts.next().unwrap_or_default();
+            let id = parts.next();
+            if let Some(&collection) = COLLECTIONS.iter().find(|(s, _, _)| *s == segment) {
+                let allowed = match id {
+                    // Only invoices are updated in place (`POST /Invoices/{id}`).
+                    Some(_) => method == "GET" || (method == "POST" && segment == "Invoices"),
+                    None => matches!(method.as_str(), "GET" | "PUT" | "POST"),
+                };
+                if allowed {
+                    if let Some(response) = self
+                        .authenticate(state, request)
+                        .or_else(|| check_tenant(state, request))
+                    {
+                        return routed(response);
+                    }
+                    let response = match (method.as_str(), id) {
+                        ("GET", Some(id)) => {
+                            let found = get_one(state, collection, id);
+                            self.enveloped(state, request.now, found)
+                        }
+                        ("GET", None) => {
+                            let listed = list(state, collection, request);
+                            self.enveloped(state, request.now, listed)
+                        }
+                        // Enveloped inside, so that a replay repeats the answer byte for byte.
+                        _ => self.create_once(state, collection, id, request),
+                    };
+                    return routed(response);
+                }
+            }
+        }
+        ProviderAnswer::unrouted("xero", request)
+    }
+
+    /// The payloads of `webhook` at `now` [XERO-WEBHOOK-SERVER], [XERO-OAS-WH]: an event about a
+    /// record of `state` (`firstEventSequence` = `lastEventSequence`, increasing per mock), or the
+    /// Intent to Receive series of empty payloads, each with the status Xero requires (200 when
+    /// correctly signed, 401 when not). Every payload is signed with `with.webhook_key` in
+    /// `x-xero-signature`, base64 HMAC-SHA256 over the exact body bytes.
+    fn webhook(
+        &self,
+        state: &mut XeroState,
+        webhook: &ProviderWebhook,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ProviderPayload>, ProviderWebhookError> {
+        let Some(key) = &self.settings.webhook_key else {
+            return Err(ProviderWebhookError::MissingSetting {
+                provider: "xero",
+                setting: "webhook_key",
+            });
+        };
+        let signing = |secret: String| SigningSettings {
+            secret,
+            header: SIGNATURE_HEADER.to_string(),
+            algorithm: SignAlgorithm::HmacSha256,
+            encoding: SignatureEncoding::Base64,
+            prefix: String::new(),
+        };
+        let headers = vec![("content-type".to_string(), "application/json".to_string())];
+        match webhook {
+            ProviderWebhook::XeroEvent {
+                category,
+                event_type,
+                resource_id,
+            } => {
+                let (collection, id_field, route) = match category.as_str() {
+                    "INVOICE" => (&state.invoices, "InvoiceID", "Invoices"),
+                    "CONTACT" => (&state.contacts, "ContactID", "Contacts"),
+                    other => {
+                        return Err(ProviderWebhookError::XeroCategory {
+                            category: other.to_owned(),
+                        });
+                    }
+                };
+                let Some(id) = collection
+                    .iter()
+                    .filter_map(|record| record[id_field].as_str())
+                    .find(|id| id.eq_ignore_ascii_case(resource_id))
+                    .map(str::to_owned)
+                else {
+                    return Err(ProviderWebhookError::XeroRecord {
+                        kind: category.to_ascii_lowercase(),
+                        id: resource_id.clone(),
+                    });
+                };
+                let tenant = self.settings.tenants.first().map(|t| t.id.clone());
+                state.event_sequence += 1;
+                let sequence = state.event_sequence;
+                let body = json!({
+                    "events": [{
+                        "resourceUrl": format!("{RESOURCE_URL_BASE}{route}/{id}"),
+                        "resourceId": id,
+                        "eventDateUtc": event_date(now),
+                        "eventType": event_type,
+                        "eventCategory": category,
+                        "tenantId": tenant,
+                        "tenantType": "ORGANISATION",
+                    }],
+                    "firstEventSequence": sequence,
+                    "lastEventSequence": sequence,
+                    "entropy": self.entropy(state),
+                });
+                Ok(vec![ProviderPayload {
+                    headers,
+                    body: body.to_string().into_bytes(),
+                    sign: signing(key.0.clone()),
+                    expected_status: None,
+                }])
+            }
+            ProviderWebhook::XeroIntentToReceive => Ok(INTENT_TO_RECEIVE
+                .iter()
+                .map(|&correct| {
+                    let body = json!({
+                        "events": [],
+                        "firstEventSequence": 0,
+                        "lastEventSequence": 0,
+                        "entropy": self.entropy(state),
+                    });
+                    let secret = if correct {
+                        key.0.clone()
+                    } else {
+                        format!("not-{}", key.0)
+                    };
+                    ProviderPayload {
+                        headers: headers.clone(),
+                        body: body.to_string().into_bytes(),
+                        sign: signing(secret),
+                        expected_status: Some(if correct { 200 } else { 401 }),
+                    }
+                })
+                .collect()),
+            ProviderWebhook::QuickBooksEvent { .. } => Err(ProviderWebhookError::ForeignKind {
+                provider: "xero",
+                kind: "quickbooks",
+            }),
+        }
+    }
+
+    fn state_json(state: &XeroState) -> Value {
+        state.to_json()
+    }
+
+    fn rate_limits(&self) -> Vec<RateLimit> {
+        self.settings
+            .rate_limits
+            .as_ref()
+            .map(rate_limits)
+            .unwrap_or_default()
+    }
 }
 
 /// `content-type` of a JSON answer (for tests of this module).
@@ -1581,7 +1624,8 @@ mod tests {
 
     #[test]
     fn invalid_grant_is_the_exact_body() {
-        let response = invalid_grant();
+        let response =
+            oauth_error(crate::mock::providers::kit::tokens::GrantError::InvalidGrant.code());
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         assert_eq!(response.body().as_ref(), br#"{"error":"invalid_grant"}"#);
         assert_eq!(
