@@ -16,8 +16,9 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::kit::Fake;
+use super::kit::records::{Kind, Page, PastEnd, Store, neighbour_link, page_number};
 use super::kit::tokens::{AnswerField, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
 use super::{ProviderAnswer, ProviderRequest, empty, oauth_error};
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -61,12 +62,9 @@ pub(crate) struct SageState {
     businesses: Vec<Value>,
     /// Codes, consents and tokens, under [`token_policy`].
     tokens: Tokens<()>,
-    /// Contacts in creation order, each with its `business_id`.
-    contacts: Vec<Value>,
-    /// Purchase invoices in creation order, each with its `business_id`.
-    purchase_invoices: Vec<Value>,
-    /// Ledger accounts in creation order, each with its `business_id`.
-    ledger_accounts: Vec<Value>,
+    /// Contacts, purchase invoices and ledger accounts in creation order, each in the scope of
+    /// its business, as the API answers them.
+    records: Store<Collection>,
 }
 
 /// Sage's tokens as data: access tokens live 5 minutes, refresh tokens 31 days from their issue
@@ -101,11 +99,21 @@ impl SageState {
     /// "issued": {"access": N, "refresh": N}}`: records carry their `business_id`; tokens only
     /// as counts.
     pub(crate) fn to_json(&self) -> Value {
+        let records = |collection| {
+            let records = self.records.live(collection, None).map(|record| {
+                let mut body = record.body.clone();
+                if let Value::Object(fields) = &mut body {
+                    fields.insert("business_id".to_owned(), Value::from(record.scope.clone()));
+                }
+                body
+            });
+            Value::Array(records.collect())
+        };
         json!({
             "businesses": self.businesses,
-            "contacts": self.contacts,
-            "purchase_invoices": self.purchase_invoices,
-            "ledger_accounts": self.ledger_accounts,
+            "contacts": records(Collection::Contacts),
+            "purchase_invoices": records(Collection::PurchaseInvoices),
+            "ledger_accounts": records(Collection::LedgerAccounts),
             "issued": { "access": self.tokens.counts().0, "refresh": self.tokens.counts().1 },
         })
     }
@@ -113,22 +121,6 @@ impl SageState {
     /// The next generated id ([`next_id`]).
     fn next_id(&mut self, mock: &str) -> String {
         next_id(&mut self.serial, mock)
-    }
-
-    fn records(&self, collection: Collection) -> &Vec<Value> {
-        match collection {
-            Collection::Contacts => &self.contacts,
-            Collection::PurchaseInvoices => &self.purchase_invoices,
-            Collection::LedgerAccounts => &self.ledger_accounts,
-        }
-    }
-
-    fn records_mut(&mut self, collection: Collection) -> &mut Vec<Value> {
-        match collection {
-            Collection::Contacts => &mut self.contacts,
-            Collection::PurchaseInvoices => &mut self.purchase_invoices,
-            Collection::LedgerAccounts => &mut self.ledger_accounts,
-        }
     }
 }
 
@@ -140,11 +132,18 @@ fn next_id(serial: &mut u64, mock: &str) -> String {
 }
 
 /// The REST collections the fake serves (Sage Accounting v3.1 names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Collection {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Collection {
     Contacts,
     PurchaseInvoices,
     LedgerAccounts,
+}
+
+impl Kind for Collection {
+    /// The name of one record, e.g. `purchase_invoice`.
+    fn name(self) -> &'static str {
+        self.body_key()
+    }
 }
 
 impl Collection {
@@ -298,19 +297,8 @@ impl Sage {
         state: &mut SageState,
         request: &ProviderRequest<'_>,
     ) -> Option<Response<Bytes>> {
-        match state.tokens.authenticate(request.bearer(), request.now) {
-            Ok(_) => {}
-            Err(_) => {
-                return Some(
-                    sage_error(
-                        StatusCode::UNAUTHORIZED,
-                        "Unauthorized",
-                        "The access token is missing, invalid or expired",
-                        "",
-                    )
-                    .response(),
-                );
-            }
+        if let Err(failure) = state.tokens.authenticate(request.bearer(), request.now) {
+            return Some(self.unauthenticated(&failure, request.now));
         }
         if !self.settings.subscription_active {
             return Some(
@@ -355,12 +343,13 @@ impl Sage {
         record.extend(fields);
         record.insert("created_at".to_owned(), Value::from(at.clone()));
         record.insert("updated_at".to_owned(), Value::from(at));
-        record.insert("business_id".to_owned(), Value::from(business));
         record["displayed_as"] = displayed_as(collection, &record);
         let record = Value::Object(record);
-        let shown = shown(&record);
-        state.records_mut(collection).push(record);
-        json_response(StatusCode::CREATED, &shown)
+        let answer = json_response(StatusCode::CREATED, &record);
+        state
+            .records
+            .insert(collection, business, id, request.now, record);
+        answer
     }
 
     /// `PUT /contacts/{id}` (and the other collections): the body's fields replace the record's,
@@ -374,16 +363,16 @@ impl Sage {
         id: &str,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
-        let Some(index) = position(state, collection, business, id) else {
-            return not_found(collection, id);
+        let mut merged = match state.records.find(collection, business, id) {
+            Ok(record) => match &record.body {
+                Value::Object(record) => record.clone(),
+                _ => Map::new(),
+            },
+            Err(refusal) => return self.refused(&refusal, request.now),
         };
         let fields = match body_fields(collection, request) {
             Ok(fields) => fields,
             Err(error) => return error.response(),
-        };
-        let mut merged = match &state.records(collection)[index] {
-            Value::Object(record) => record.clone(),
-            _ => Map::new(),
         };
         merged.extend(fields);
         if let Err(error) = validate(state, collection, business, &merged) {
@@ -394,10 +383,16 @@ impl Sage {
             Value::from(format_rfc3339(request.now)),
         );
         merged["displayed_as"] = displayed_as(collection, &merged);
-        let record = Value::Object(merged);
-        let shown = shown(&record);
-        state.records_mut(collection)[index] = record;
-        json_response(StatusCode::OK, &shown)
+        match state
+            .records
+            .update(collection, business, id, None, request.now)
+        {
+            Ok(record) => {
+                record.body = Value::Object(merged);
+                json_response(StatusCode::OK, &record.body)
+            }
+            Err(refusal) => self.refused(&refusal, request.now),
+        }
     }
 }
 
@@ -410,16 +405,6 @@ fn business_json(business: &SageBusiness) -> Value {
         "name": business.name,
         "lead": business.lead,
     })
-}
-
-/// The record as the API answers it: without the state's `business_id` (Sage's records do not
-/// name their business; the request chose it).
-fn shown(record: &Value) -> Value {
-    let mut shown = record.clone();
-    if let Value::Object(fields) = &mut shown {
-        fields.remove("business_id");
-    }
-    shown
 }
 
 /// `displayed_as`: a contact's or ledger account's `name`, a purchase invoice's
@@ -486,8 +471,12 @@ fn validate(
             .is_none()
             .then_some(("name", "Name can't be blank")),
         Collection::PurchaseInvoices => {
-            let contact_found = text("contact_id")
-                .is_some_and(|id| position(state, Collection::Contacts, business, id).is_some());
+            let contact_found = text("contact_id").is_some_and(|id| {
+                state
+                    .records
+                    .find(Collection::Contacts, business, id)
+                    .is_ok()
+            });
             if !contact_found {
                 Some(("contact_id", "Contact is not a contact of this business"))
             } else if !is_date("date") {
@@ -501,11 +490,13 @@ fn validate(
         Collection::LedgerAccounts => {
             let code = fields.get("nominal_code").and_then(Value::as_u64);
             let taken = |code: u64| {
-                state.ledger_accounts.iter().any(|account| {
-                    account["business_id"] == business
-                        && account["nominal_code"] == code
-                        && Some(&account["id"]) != fields.get("id")
-                })
+                state
+                    .records
+                    .live(Collection::LedgerAccounts, Some(business))
+                    .any(|account| {
+                        account.body["nominal_code"] == code
+                            && Some(&account.body["id"]) != fields.get("id")
+                    })
             };
             match code {
                 _ if text("name").is_none() => Some(("name", "Name can't be blank")),
@@ -526,34 +517,26 @@ fn validate(
     }
 }
 
-/// Index of record `id` of `collection` in `business`.
-fn position(state: &SageState, collection: Collection, business: &str, id: &str) -> Option<usize> {
-    state
-        .records(collection)
-        .iter()
-        .position(|r| r["id"] == id && r["business_id"] == business)
-}
-
 /// `GET /contacts/{id}` (and the other collections): the record, if it is in the request's
 /// business; else `404`. A singular resource has every attribute unless `attributes=` names
 /// some ("attributes=all is the default when requesting singular resources", Sage's
 /// "Attributes" guide).
 fn get_one(
+    sage: &Sage,
     state: &SageState,
     collection: Collection,
     business: &str,
     id: &str,
     request: &ProviderRequest<'_>,
 ) -> Response<Bytes> {
-    match position(state, collection, business, id) {
-        Some(index) => {
-            let record = shown(&state.records(collection)[index]);
+    match state.records.find(collection, business, id) {
+        Ok(record) => {
             let attributes = request
                 .query_param("attributes")
                 .unwrap_or_else(|| "all".to_owned());
-            json_response(StatusCode::OK, &select(&record, &attributes))
+            json_response(StatusCode::OK, &select(&record.body, &attributes))
         }
-        None => not_found(collection, id),
+        Err(refusal) => sage.refused(&refusal, request.now),
     }
 }
 
@@ -615,10 +598,10 @@ fn list(
         })
     };
     let records: Vec<Value> = state
-        .records(collection)
-        .iter()
-        .filter(|r| r["business_id"] == business && changed(r))
-        .map(shown)
+        .records
+        .live(collection, Some(business))
+        .filter(|r| changed(&r.body))
+        .map(|r| r.body.clone())
         .collect();
     page(
         &records,
@@ -667,29 +650,29 @@ fn page(
         .query_param("items_per_page")
         .and_then(|n| n.parse::<usize>().ok())
         .map_or(default, |n| n.clamp(1, MAX_ITEMS_PER_PAGE));
-    let last = records.len().div_ceil(size).max(1);
-    let number = request
+    let asked = request
         .query_param("page")
         .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, last);
+        .unwrap_or(1);
+    let Page {
+        range,
+        number,
+        count: last,
+    } = page_number(records.len(), asked, size, PastEnd::Last);
     let attributes = request.query_param("attributes").unwrap_or_default();
-    let items: Vec<Value> = records
+    let items: Vec<Value> = records[range]
         .iter()
-        .skip((number - 1) * size)
-        .take(size)
         .map(|record| select(record, &attributes))
         .collect();
     let link = |to: usize| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("page", &to.to_string());
-        query.append_pair("items_per_page", &size.to_string());
-        for (name, value) in form_urlencoded::parse(request.view.query.as_bytes()) {
-            if name != "page" && name != "items_per_page" {
-                query.append_pair(&name, &value);
-            }
-        }
-        Value::from(format!("{path}?{}", query.finish()))
+        let query = request.view.query;
+        Value::from(neighbour_link(
+            path,
+            query,
+            ("page", "items_per_page"),
+            to,
+            size,
+        ))
     };
     let next = if number < last {
         link(number + 1)
@@ -763,16 +746,6 @@ pub(crate) fn rate_limits(settings: &SageSettings) -> Vec<RateLimit> {
     }]
 }
 
-fn not_found(collection: Collection, id: &str) -> Response<Bytes> {
-    sage_error(
-        StatusCode::NOT_FOUND,
-        "RecordNotFound",
-        &format!("No {} with id {id} in this business", collection.body_key()),
-        "id",
-    )
-    .response()
-}
-
 fn unprocessable(code: &'static str, message: &str, source: &'static str) -> ApiError {
     sage_error(StatusCode::UNPROCESSABLE_ENTITY, code, message, source)
 }
@@ -819,6 +792,37 @@ impl ApiError {
     }
 }
 
+impl ErrorRenderer for Sage {
+    /// The `401` for a bearer token the fake did not issue or that expired on the virtual clock
+    /// (5 minutes [TRUTO-SAGE]; the body is reenact's choice in Sage's error shape, see
+    /// [`ApiError`]).
+    fn unauthenticated(&self, _failure: &AuthFailure, _now: OffsetDateTime) -> Response<Bytes> {
+        sage_error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "The access token is missing, invalid or expired",
+            "",
+        )
+        .response()
+    }
+
+    /// A record the request's business does not hold: `404 RecordNotFound` (reenact's words in
+    /// Sage's error shape). Sage records are not deleted nor versioned by the fake, so only
+    /// not-found happens.
+    fn refused(&self, refusal: &RecordRefusal, _now: OffsetDateTime) -> Response<Bytes> {
+        let (RecordRefusal::NotFound { kind, id }
+        | RecordRefusal::Deleted { kind, id }
+        | RecordRefusal::Stale { kind, id, .. }) = refusal;
+        sage_error(
+            StatusCode::NOT_FOUND,
+            "RecordNotFound",
+            &format!("No {kind} with id {id} in this business"),
+            "id",
+        )
+        .response()
+    }
+}
+
 impl Fake for Sage {
     type State = SageState;
 
@@ -830,9 +834,7 @@ impl Fake for Sage {
             serial: 0,
             businesses: self.settings.businesses.iter().map(business_json).collect(),
             tokens: Tokens::new(token_policy()),
-            contacts: Vec::new(),
-            purchase_invoices: Vec::new(),
-            ledger_accounts: Vec::new(),
+            records: Store::default(),
         }
     }
 
@@ -885,7 +887,7 @@ impl Fake for Sage {
             return routed(access_denied().response());
         }
         let response = match (method.as_str(), id) {
-            ("GET", Some(id)) => get_one(state, collection, &business, id, request),
+            ("GET", Some(id)) => get_one(self, state, collection, &business, id, request),
             ("PUT", Some(id)) => self.update(state, collection, &business, id, request),
             ("GET", None) => list(state, collection, &business, request),
             _ => self.create(state, collection, &business, request),

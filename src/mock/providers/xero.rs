@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
+use super::kit::records::{Kind, PastEnd, Store, page_number};
 use super::kit::tokens::{
     AnswerField, Issued, Minted, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens,
 };
@@ -92,14 +93,9 @@ pub(crate) struct XeroState {
     connections: Vec<Value>,
     /// Tenants disconnected since, as they were listed.
     disconnected: Vec<Value>,
-    /// Contacts in creation order.
-    contacts: Vec<Value>,
-    /// Invoices in creation order.
-    invoices: Vec<Value>,
-    /// Payments in creation order.
-    payments: Vec<Value>,
-    /// Manual journals in creation order.
-    manual_journals: Vec<Value>,
+    /// Contacts, invoices, payments and manual journals in creation order, as the API answers
+    /// them (one scope: the fake does not tell tenants' records apart).
+    records: Store<Collection>,
     /// `Idempotency-Key` → the request it came with and the answer given.
     idempotency: BTreeMap<String, Remembered>,
     /// Webhook events sent so far (`firstEventSequence` of the next one is this plus one).
@@ -159,16 +155,72 @@ impl XeroState {
     pub(crate) fn to_json(&self) -> Value {
         json!({
             "connections": self.connections,
-            "contacts": self.contacts,
-            "invoices": self.invoices,
-            "payments": self.payments,
-            "manual_journals": self.manual_journals,
+            "contacts": self.records.bodies(Collection::Contacts),
+            "invoices": self.records.bodies(Collection::Invoices),
+            "payments": self.records.bodies(Collection::Payments),
+            "manual_journals": self.records.bodies(Collection::ManualJournals),
             "issued": { "access": self.tokens.counts().0, "refresh": self.tokens.counts().1 },
         })
     }
 
     fn next_id(&mut self, mock: &str) -> String {
         next_id(&mut self.serial, mock)
+    }
+
+    /// The bodies of the records of `collection`, in creation order.
+    fn bodies(&self, collection: Collection) -> impl Iterator<Item = &Value> {
+        self.records
+            .live(collection, None)
+            .map(|record| &record.body)
+    }
+}
+
+/// The Accounting API collections the fake serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Collection {
+    Contacts,
+    Invoices,
+    Payments,
+    ManualJournals,
+}
+
+impl Collection {
+    /// The collection of a path segment, which is also its body key (`Invoices`).
+    fn from_key(key: &str) -> Option<Collection> {
+        Some(match key {
+            "Contacts" => Collection::Contacts,
+            "Invoices" => Collection::Invoices,
+            "Payments" => Collection::Payments,
+            "ManualJournals" => Collection::ManualJournals,
+            _ => return None,
+        })
+    }
+
+    /// The id field of its records (`InvoiceID`).
+    fn id_field(self) -> &'static str {
+        match self {
+            Collection::Contacts => "ContactID",
+            Collection::Invoices => "InvoiceID",
+            Collection::Payments => "PaymentID",
+            Collection::ManualJournals => "ManualJournalID",
+        }
+    }
+}
+
+impl Kind for Collection {
+    /// The path segment and body key, e.g. `Invoices`.
+    fn name(self) -> &'static str {
+        match self {
+            Collection::Contacts => "Contacts",
+            Collection::Invoices => "Invoices",
+            Collection::Payments => "Payments",
+            Collection::ManualJournals => "ManualJournals",
+        }
+    }
+
+    /// Xero's ids are GUIDs, read without regard to case.
+    fn same_id(self, id: &str, asked: &str) -> bool {
+        id.eq_ignore_ascii_case(asked)
     }
 }
 
@@ -252,14 +304,6 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
         ),
     ]
 }
-
-/// The Accounting API collections the fake serves: path segment, body key, id field.
-const COLLECTIONS: &[(&str, &str, &str)] = &[
-    ("Contacts", "Contacts", "ContactID"),
-    ("Invoices", "Invoices", "InvoiceID"),
-    ("Payments", "Payments", "PaymentID"),
-    ("ManualJournals", "ManualJournals", "ManualJournalID"),
-];
 
 impl Xero {
     /// A fake serving as mock `mock` with `settings`.
@@ -453,7 +497,7 @@ impl Xero {
     fn create_once(
         &self,
         state: &mut XeroState,
-        collection: (&str, &str, &str),
+        collection: Collection,
         id: Option<&str>,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
@@ -515,12 +559,9 @@ impl Xero {
         id: &str,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
-        let Some(index) = state.invoices.iter().position(|invoice| {
-            invoice["InvoiceID"]
-                .as_str()
-                .is_some_and(|own| own.eq_ignore_ascii_case(id))
-        }) else {
-            return empty(StatusCode::NOT_FOUND);
+        let current = match state.records.find(Collection::Invoices, "", id) {
+            Ok(record) => record.body.clone(),
+            Err(refusal) => return self.refused(&refusal, request.now),
         };
         let changes = match serde_json::from_slice::<Value>(request.view.body) {
             Ok(Value::Object(mut body)) => match body.remove("Invoices") {
@@ -535,7 +576,7 @@ impl Xero {
                 &["An element must be a JSON object".to_owned()],
             )]);
         };
-        let Value::Object(mut fields) = state.invoices[index].clone() else {
+        let Value::Object(mut fields) = current else {
             return validation_exception(vec![]);
         };
         let paid = fields
@@ -585,7 +626,13 @@ impl Xero {
             Value::from(ms_json_date(request.now)),
         );
         let saved = Value::Object(fields);
-        state.invoices[index] = saved.clone();
+        match state
+            .records
+            .update(Collection::Invoices, "", id, None, request.now)
+        {
+            Ok(record) => record.body = saved.clone(),
+            Err(refusal) => return self.refused(&refusal, request.now),
+        }
         json_response(StatusCode::OK, &json!({ "Invoices": [saved] }))
     }
 
@@ -593,9 +640,10 @@ impl Xero {
     fn create(
         &self,
         state: &mut XeroState,
-        (_, key, id_field): (&str, &str, &str),
+        collection: Collection,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
+        let (key, id_field) = (collection.name(), collection.id_field());
         let elements = match serde_json::from_slice::<Value>(request.view.body) {
             Ok(Value::Object(mut body)) => match body.remove(key) {
                 Some(Value::Array(items)) => items,
@@ -666,7 +714,8 @@ impl Xero {
                 if !summarize {
                     shown["StatusAttributeString"] = Value::from("OK");
                 }
-                collection_mut(state, key).push(saved);
+                let id = saved[id_field].as_str().unwrap_or_default().to_owned();
+                state.records.insert(collection, "", id, request.now, saved);
                 answered.push(shown);
             } else {
                 let mut shown = with_errors(element, &errors);
@@ -709,7 +758,7 @@ fn validate(
             let active = |status: Option<&Value>| status.is_none_or(|s| s == "ACTIVE");
             if let Some(name) = text("Name")
                 && active(fields.get("ContactStatus"))
-                && state.contacts.iter().any(|c| {
+                && state.bodies(Collection::Contacts).any(|c| {
                     active(c.get("ContactStatus"))
                         && c["Name"]
                             .as_str()
@@ -729,7 +778,7 @@ fn validate(
             // `Invoice.InvoiceNumber`: "ACCREC – Unique alpha numeric code identifying invoice";
             // the message is the getInvoice example's). An exact comparison is reenact's choice.
             if let (Some("ACCREC"), Some(number)) = (text("Type"), text("InvoiceNumber"))
-                && state.invoices.iter().any(|other| {
+                && state.bodies(Collection::Invoices).any(|other| {
                     other["Type"] == "ACCREC"
                         && other["InvoiceNumber"] == number
                         && fields.get("InvoiceID") != other.get("InvoiceID")
@@ -769,7 +818,10 @@ fn validate(
             }
             match fields.get("Contact") {
                 Some(contact) => match contact.get("ContactID").and_then(Value::as_str) {
-                    Some(id) => match state.contacts.iter().find(|c| c["ContactID"] == id) {
+                    Some(id) => match state
+                        .bodies(Collection::Contacts)
+                        .find(|c| c["ContactID"] == id)
+                    {
                         None => errors.push(format!(
                             "The contact with ContactID {id} could not be found"
                         )),
@@ -964,11 +1016,12 @@ fn validation_exception(elements: Vec<Value>) -> Response<Bytes> {
 /// `GET` on a collection: all records, or page `?page=N` of [`PAGE_SIZE`].
 fn list(
     state: &XeroState,
-    (_, key, _): (&str, &str, &str),
+    collection: Collection,
     request: &ProviderRequest<'_>,
 ) -> Response<Bytes> {
+    let key = collection.name();
     // `InvoiceNumbers=A,B` keeps the invoices with those numbers [XERO-OAS].
-    let numbers = (key == "Invoices")
+    let numbers = (collection == Collection::Invoices)
         .then(|| request.query_param("InvoiceNumbers"))
         .flatten();
     let wanted: Option<Vec<&str>> = numbers
@@ -976,8 +1029,8 @@ fn list(
         .map(|numbers| numbers.split(',').map(str::trim).collect());
     // `If-Modified-Since` keeps the records updated after it, to the second [XERO-RESEARCH] §5.3.
     let since = request.header("if-modified-since").and_then(modified_since);
-    let records: Vec<Value> = collection(state, key)
-        .iter()
+    let records: Vec<Value> = state
+        .bodies(collection)
         .filter(|record| {
             wanted.as_ref().is_none_or(|wanted| {
                 record["InvoiceNumber"]
@@ -999,13 +1052,8 @@ fn list(
         (None, None) => records.clone(),
         _ => {
             let size = page_size.unwrap_or(PAGE_SIZE);
-            let page = page.unwrap_or(1);
-            records
-                .iter()
-                .skip((page - 1) * size)
-                .take(size)
-                .cloned()
-                .collect()
+            let shown = page_number(records.len(), page.unwrap_or(1), size, PastEnd::Empty);
+            records[shown.range].to_vec()
         }
     };
     let mut body = json!({ key: shown });
@@ -1020,29 +1068,16 @@ fn list(
     json_response(StatusCode::OK, &body)
 }
 
-fn get_one(state: &XeroState, (_, key, id_field): (&str, &str, &str), id: &str) -> Response<Bytes> {
-    match collection(state, key).iter().find(|r| r[id_field] == id) {
-        Some(record) => json_response(StatusCode::OK, &json!({ key: [record] })),
-        // The catalog gives no body for an unknown id: an empty 404.
-        None => empty(StatusCode::NOT_FOUND),
-    }
-}
-
-fn collection<'a>(state: &'a XeroState, key: &str) -> &'a [Value] {
-    match key {
-        "Contacts" => &state.contacts,
-        "Payments" => &state.payments,
-        "ManualJournals" => &state.manual_journals,
-        _ => &state.invoices,
-    }
-}
-
-fn collection_mut<'a>(state: &'a mut XeroState, key: &str) -> &'a mut Vec<Value> {
-    match key {
-        "Contacts" => &mut state.contacts,
-        "Payments" => &mut state.payments,
-        "ManualJournals" => &mut state.manual_journals,
-        _ => &mut state.invoices,
+fn get_one(
+    xero: &Xero,
+    state: &XeroState,
+    collection: Collection,
+    id: &str,
+    now: OffsetDateTime,
+) -> Response<Bytes> {
+    match state.records.find(collection, "", id) {
+        Ok(record) => json_response(StatusCode::OK, &json!({ collection.name(): [record.body] })),
+        Err(refusal) => xero.refused(&refusal, now),
     }
 }
 
@@ -1302,10 +1337,7 @@ impl Fake for Xero {
             tokens: Tokens::new(token_policy()),
             connections: Vec::new(),
             disconnected: Vec::new(),
-            contacts: Vec::new(),
-            invoices: Vec::new(),
-            payments: Vec::new(),
-            manual_journals: Vec::new(),
+            records: Store::default(),
             idempotency: BTreeMap::new(),
             event_sequence: 0,
             payloads: 0,
@@ -1313,11 +1345,14 @@ impl Fake for Xero {
         };
         for contact in self.settings.contacts.iter().flatten() {
             let id = state.next_id(&self.mock);
-            state.contacts.push(json!({
+            let body = json!({
                 "ContactID": id,
                 "Name": contact.name,
                 "ContactStatus": contact.status,
-            }));
+            });
+            // Made before the clock is read: no time of its own.
+            let at = OffsetDateTime::UNIX_EPOCH;
+            state.records.insert(Collection::Contacts, "", id, at, body);
         }
         state
     }
@@ -1363,7 +1398,7 @@ impl Fake for Xero {
             let mut parts = rest.splitn(2, '/');
             let segment = parts.next().unwrap_or_default();
             let id = parts.next();
-            if let Some(&collection) = COLLECTIONS.iter().find(|(s, _, _)| *s == segment) {
+            if let Some(collection) = Collection::from_key(segment) {
                 let allowed = match id {
                     // Only invoices are updated in place (`POST /Invoices/{id}`).
                     Some(_) => method == "GET" || (method == "POST" && segment == "Invoices"),
@@ -1378,7 +1413,7 @@ impl Fake for Xero {
                     }
                     let response = match (method.as_str(), id) {
                         ("GET", Some(id)) => {
-                            let found = get_one(state, collection, id);
+                            let found = get_one(self, state, collection, id, request.now);
                             self.enveloped(state, request.now, found)
                         }
                         ("GET", None) => {
@@ -1426,20 +1461,20 @@ impl Fake for Xero {
                 event_type,
                 resource_id,
             } => {
-                let (collection, id_field, route) = match category.as_str() {
-                    "INVOICE" => (&state.invoices, "InvoiceID", "Invoices"),
-                    "CONTACT" => (&state.contacts, "ContactID", "Contacts"),
+                let collection = match category.as_str() {
+                    "INVOICE" => Collection::Invoices,
+                    "CONTACT" => Collection::Contacts,
                     other => {
                         return Err(ProviderWebhookError::XeroCategory {
                             category: other.to_owned(),
                         });
                     }
                 };
-                let Some(id) = collection
-                    .iter()
-                    .filter_map(|record| record[id_field].as_str())
-                    .find(|id| id.eq_ignore_ascii_case(resource_id))
-                    .map(str::to_owned)
+                let route = collection.name();
+                let Ok(id) = state
+                    .records
+                    .find(collection, "", resource_id)
+                    .map(|record| record.id.clone())
                 else {
                     return Err(ProviderWebhookError::XeroRecord {
                         kind: category.to_ascii_lowercase(),

@@ -15,6 +15,12 @@ use time::OffsetDateTime;
 pub(crate) trait Kind: Copy + Eq + Ord + Debug {
     /// The vendor's name of the kind.
     fn name(self) -> &'static str;
+
+    /// Whether `asked` names the record whose id is `id`: exactly, unless the vendor's ids are
+    /// GUIDs read without regard to case (Xero).
+    fn same_id(self, id: &str, asked: &str) -> bool {
+        id == asked
+    }
 }
 
 /// Whether a record is in use.
@@ -129,7 +135,7 @@ impl<K: Kind> Store<K> {
     fn position(&self, kind: K, scope: &str, id: &str) -> Option<usize> {
         self.records
             .iter()
-            .position(|r| r.kind == kind && r.scope == scope && r.id == id)
+            .position(|r| r.kind == kind && r.scope == scope && kind.same_id(&r.id, id))
     }
 
     /// The record of `kind` with `id` in `scope`, active or inactive.
@@ -197,6 +203,19 @@ impl<K: Kind> Store<K> {
         scope: Option<&'a str>,
     ) -> impl Iterator<Item = &'a Record<K>> + 'a {
         self.records.iter().filter(move |r| {
+            r.kind == kind
+                && r.status != Status::Deleted
+                && scope.is_none_or(|scope| r.scope == scope)
+        })
+    }
+
+    /// [`Store::live`], to change in place (no new version).
+    pub(crate) fn live_mut<'a>(
+        &'a mut self,
+        kind: K,
+        scope: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a mut Record<K>> + 'a {
+        self.records.iter_mut().filter(move |r| {
             r.kind == kind
                 && r.status != Status::Deleted
                 && scope.is_none_or(|scope| r.scope == scope)
@@ -356,5 +375,138 @@ impl<T, M> ResultSets<T, M> {
             return None;
         }
         self.sets.remove(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    enum Thing {
+        Bill,
+    }
+
+    impl Kind for Thing {
+        fn name(self) -> &'static str {
+            "Bill"
+        }
+    }
+
+    #[test]
+    fn versions_deletes_and_scopes_are_kept_apart() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut store = Store::default();
+        assert_eq!(store.next_number("r1", Thing::Bill), 1);
+        assert_eq!(store.next_number("r1", Thing::Bill), 2);
+        assert_eq!(store.next_number("r2", Thing::Bill), 1);
+        store.insert(Thing::Bill, "r1", "1".into(), now, json!({"Id": "1"}));
+        store.insert(Thing::Bill, "r2", "1".into(), now, json!({"Id": "1"}));
+        let later = now + time::Duration::seconds(5);
+        let updated = store
+            .update(Thing::Bill, "r1", "1", Some(0), later)
+            .unwrap();
+        assert_eq!((updated.version, updated.updated), (1, later));
+        assert_eq!(
+            store
+                .update(Thing::Bill, "r1", "1", Some(0), later)
+                .unwrap_err(),
+            RecordRefusal::Stale {
+                kind: "Bill",
+                id: "1".into(),
+                given: 0,
+                current: 1
+            }
+        );
+        store.delete(Thing::Bill, "r1", "1", later).unwrap();
+        assert_eq!(
+            store.find(Thing::Bill, "r1", "1").unwrap_err(),
+            RecordRefusal::Deleted {
+                kind: "Bill",
+                id: "1".into()
+            }
+        );
+        assert_eq!(
+            store.find(Thing::Bill, "r1", "9").unwrap_err(),
+            RecordRefusal::NotFound {
+                kind: "Bill",
+                id: "9".into()
+            }
+        );
+        assert!(
+            store.find(Thing::Bill, "r2", "1").is_ok(),
+            "other scope untouched"
+        );
+        assert_eq!(store.bodies(Thing::Bill), vec![json!({"Id": "1"})]);
+    }
+
+    #[test]
+    fn pages_past_the_end_are_empty_or_the_last_one() {
+        assert_eq!(
+            page_number(5, 2, 2, PastEnd::Empty),
+            Page {
+                range: 2..4,
+                number: 2,
+                count: 3
+            }
+        );
+        assert_eq!(page_number(5, 9, 2, PastEnd::Empty).range, 5..5);
+        assert_eq!(
+            page_number(5, 9, 2, PastEnd::Last),
+            Page {
+                range: 4..5,
+                number: 3,
+                count: 3
+            }
+        );
+        assert_eq!(page_number(0, 3, 20, PastEnd::Last).number, 1);
+        assert_eq!(page_number(5, 0, 2, PastEnd::Empty).number, 1);
+        assert_eq!(
+            page_number(5, usize::MAX, usize::MAX, PastEnd::Empty).range,
+            5..5
+        );
+    }
+
+    #[test]
+    fn offsets_count_from_one_and_stop_at_the_end() {
+        assert_eq!(offset(10, 1, 3), 0..3);
+        assert_eq!(offset(10, 9, 5), 8..10);
+        assert_eq!(offset(10, 20, 5), 10..10);
+        assert_eq!(offset(10, 0, 2), 0..2);
+    }
+
+    #[test]
+    fn links_put_the_page_first_and_keep_the_rest_of_the_query() {
+        assert_eq!(
+            neighbour_link(
+                "/contacts",
+                "page=1&search=a+b&items_per_page=2",
+                ("page", "items_per_page"),
+                2,
+                2
+            ),
+            "/contacts?page=2&items_per_page=2&search=a+b"
+        );
+    }
+
+    #[test]
+    fn result_sets_are_read_in_pages_by_their_owner_only() {
+        let mut sets = ResultSets::default();
+        let mut set = ResultSet::new("acme", 2, vec![1, 2, 3, 4, 5]);
+        assert_eq!(set.next_page(), vec![1, 2]);
+        sets.keep("id".to_owned(), set);
+        assert!(sets.take("id", |owner| *owner == "beta").is_none());
+        let mut set = sets.take("id", |owner| *owner == "acme").unwrap();
+        assert_eq!((set.next_page(), set.total), (vec![3, 4], 5));
+        sets.keep("id".to_owned(), set);
+        let mut set = sets.take("id", |_| true).unwrap();
+        assert_eq!(set.next_page(), vec![5]);
+        sets.keep("id".to_owned(), set);
+        assert!(
+            sets.take("id", |_| true).is_none(),
+            "read to its end: forgotten"
+        );
     }
 }

@@ -485,3 +485,236 @@ impl<G> Tokens<G> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::minutes(minutes)
+    }
+
+    fn policy(rotation: Rotation, sliding: bool, cap: Option<Duration>) -> TokenPolicy {
+        TokenPolicy {
+            access_lifetime: Duration::minutes(30),
+            access_sliding: false,
+            refresh: Some(RefreshPolicy {
+                lifetime: Duration::days(60),
+                sliding,
+                cap,
+                rotation,
+            }),
+            code_lifetime: Some(Duration::seconds(60)),
+            revocation: Revocation::RefreshToken,
+            answer: &[],
+        }
+    }
+
+    /// Tokens numbered in minting order: `a1`, `r2`, ...
+    fn minter() -> impl FnMut(Minted, &()) -> String {
+        let mut n = 0;
+        move |kind, _| {
+            n += 1;
+            match kind {
+                Minted::Access => format!("a{n}"),
+                Minted::Refresh => format!("r{n}"),
+            }
+        }
+    }
+
+    fn refresh_token(issued: &Issued) -> String {
+        issued
+            .refresh
+            .clone()
+            .map(|(token, _)| token)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_refresh_rotates_and_the_used_token_lives_out_its_grace() {
+        let grace = Rotation::Every {
+            grace: Some(Duration::minutes(30)),
+        };
+        let mut tokens = Tokens::new(policy(grace, true, None));
+        let mut mint = minter();
+        let first = tokens.consent((), at(0), &mut mint);
+        let old = refresh_token(&first);
+        let second = tokens.refresh(Some(&old), at(10), &mut mint).unwrap();
+        assert_ne!(
+            refresh_token(&second),
+            old,
+            "a new refresh token every time"
+        );
+        // Within 30 minutes of its first use the old one still refreshes...
+        assert!(tokens.refresh(Some(&old), at(40), &mut mint).is_ok());
+        // ...and not after.
+        assert_eq!(
+            tokens.refresh(Some(&old), at(41), &mut mint),
+            Err(GrantError::InvalidGrant)
+        );
+    }
+
+    #[test]
+    fn a_single_use_token_is_dead_once_used_and_expires_unused() {
+        let single = Rotation::Every { grace: None };
+        let mut tokens = Tokens::new(policy(single, false, None));
+        let mut mint = minter();
+        let first = tokens.consent((), at(0), &mut mint);
+        let old = refresh_token(&first);
+        let second = tokens.refresh(Some(&old), at(1), &mut mint).unwrap();
+        assert_eq!(
+            tokens.refresh(Some(&old), at(1), &mut mint),
+            Err(GrantError::InvalidGrant)
+        );
+        let unused = refresh_token(&second);
+        let past = at(1) + Duration::days(60);
+        assert_eq!(
+            tokens.refresh(Some(&unused), past, &mut mint),
+            Err(GrantError::InvalidGrant),
+            "not sliding: 60 days after its issue it is gone"
+        );
+    }
+
+    #[test]
+    fn rotation_after_an_age_answers_the_same_token_then_its_replacement_for_the_lag() {
+        let age = Rotation::AfterAge {
+            age: Duration::days(1),
+            lag: Duration::minutes(5),
+        };
+        let mut tokens = Tokens::new(policy(age, true, Some(Duration::days(3))));
+        let mut mint = minter();
+        let first = tokens.consent((), at(0), &mut mint);
+        let old = refresh_token(&first);
+        let young = tokens.refresh(Some(&old), at(60), &mut mint).unwrap();
+        assert_eq!(
+            refresh_token(&young),
+            old,
+            "younger than a day: the same token"
+        );
+        let day = 24 * 60;
+        let rotated = tokens.refresh(Some(&old), at(day), &mut mint).unwrap();
+        let new = refresh_token(&rotated);
+        assert_ne!(new, old);
+        let lagging = tokens.refresh(Some(&old), at(day + 5), &mut mint).unwrap();
+        assert_eq!(
+            refresh_token(&lagging),
+            new,
+            "within the lag: the replacement"
+        );
+        assert_eq!(
+            tokens.refresh(Some(&old), at(day + 6), &mut mint),
+            Err(GrantError::InvalidGrant)
+        );
+        // Sliding, but never past the consent's cap of 3 days.
+        let late = tokens.refresh(Some(&new), at(2 * day), &mut mint).unwrap();
+        assert_eq!(late.cap_left, Some(Duration::days(1)));
+        assert_eq!(late.refresh.map(|(_, left)| left), Some(Duration::days(1)));
+        assert_eq!(
+            tokens.refresh(Some(&new), at(3 * day), &mut mint),
+            Err(GrantError::InvalidGrant)
+        );
+    }
+
+    #[test]
+    fn access_tokens_expire_slide_and_fall_with_a_revoked_consent() {
+        let mut sessions = Tokens::new(TokenPolicy {
+            access_lifetime: Duration::minutes(10),
+            access_sliding: true,
+            refresh: None,
+            code_lifetime: None,
+            revocation: Revocation::Consent,
+            answer: &[],
+        });
+        let mut mint = minter();
+        let issued = sessions.consent("acme", at(0), &mut |kind, _| mint(kind, &()));
+        assert_eq!(issued.refresh, None);
+        let id = issued.access;
+        assert_eq!(sessions.authenticate(Some(&id), at(9)), Ok((0, &"acme")));
+        // Used at minute 9, it lives to minute 19.
+        assert!(sessions.authenticate(Some(&id), at(18)).is_ok());
+        assert_eq!(
+            sessions.authenticate(Some(&id), at(28)),
+            Err(AuthFailure::Expired { at: at(28) })
+        );
+        assert_eq!(
+            sessions.authenticate(Some("nope"), at(0)),
+            Err(AuthFailure::Unknown)
+        );
+        let other = sessions.consent("beta", at(30), &mut |kind, _| mint(kind, &()));
+        sessions.revoke(&other.access);
+        assert_eq!(
+            sessions.authenticate(Some(&other.access), at(31)),
+            Err(AuthFailure::Revoked)
+        );
+    }
+
+    #[test]
+    fn codes_are_single_use_short_lived_and_bound_to_their_redirect() {
+        let mut tokens: Tokens<()> =
+            Tokens::new(policy(Rotation::Every { grace: None }, false, None));
+        let form = |code: &str, uri: &str| {
+            BTreeMap::from([
+                ("code".to_owned(), code.to_owned()),
+                ("redirect_uri".to_owned(), uri.to_owned()),
+            ])
+        };
+        tokens.issue_code("c1".into(), at(0), "https://app/cb".into());
+        tokens.issue_code("c2".into(), at(0), "https://app/cb".into());
+        tokens.issue_code("c3".into(), at(0), "https://app/cb".into());
+        let err = Err(GrantError::InvalidGrant);
+        assert_eq!(
+            tokens.redeem_code(&form("c1", "https://app/other"), at(0), None),
+            err
+        );
+        assert_eq!(
+            tokens.redeem_code(&form("c2", "https://app/cb"), at(2), None),
+            err
+        );
+        assert_eq!(
+            tokens.redeem_code(&form("c3", "https://app/cb"), at(0), None),
+            Ok(())
+        );
+        assert_eq!(
+            tokens.redeem_code(&form("c3", "https://app/cb"), at(0), None),
+            err
+        );
+        // A code the fake did not issue is taken once, unless the registered URI differs.
+        let registered = Some("https://app/cb");
+        assert_eq!(
+            tokens.redeem_code(&form("x", "https://evil/cb"), at(0), registered),
+            err
+        );
+        assert_eq!(
+            tokens.redeem_code(&form("x", "https://app/cb"), at(0), registered),
+            Ok(())
+        );
+        assert_eq!(
+            tokens.redeem_code(&form("", "https://app/cb"), at(0), None),
+            err
+        );
+    }
+
+    #[test]
+    fn the_answer_has_the_policy_fields_in_order() {
+        let issued = Issued {
+            consent: 0,
+            access: "a".into(),
+            access_lifetime: Duration::minutes(5),
+            refresh: Some(("r".into(), Duration::days(31))),
+            cap_left: None,
+        };
+        let answer = issued.answer(&[
+            AnswerField::AccessToken,
+            AnswerField::Scope("full_access"),
+            AnswerField::TokenType("bearer"),
+            AnswerField::ExpiresIn,
+            AnswerField::RefreshToken,
+            AnswerField::RefreshExpiresIn("refresh_token_expires_in"),
+            AnswerField::CapExpiresIn("x_refresh_token_hard_expires_in"),
+        ]);
+        assert_eq!(
+            Value::Object(answer).to_string(),
+            r#"{"access_token":"a","scope":"full_access","token_type":"bearer","expires_in":300,"refresh_token":"r","refresh_token_expires_in":2678400}"#
+        );
+    }
+}

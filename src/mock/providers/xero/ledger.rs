@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::{XeroState, account_error, lock_date_error};
+use super::{Collection, XeroState, account_error, lock_date_error};
 use crate::money;
 use crate::scenario::model::XeroSettings;
 
@@ -119,8 +119,9 @@ pub(super) fn apply_payment(
         return;
     };
     let Some(invoice) = state
-        .invoices
-        .iter_mut()
+        .records
+        .live_mut(Collection::Invoices, None)
+        .map(|record| &mut record.body)
         .find(|invoice| matches_invoice(invoice, &reference))
     else {
         return;
@@ -241,8 +242,7 @@ pub(super) fn complete_journal(fields: &mut Map<String, Value>, now: OffsetDateT
 /// The invoice a payment's `Invoice` names, by `InvoiceID` or else `InvoiceNumber`.
 fn find_invoice<'a>(state: &'a XeroState, reference: &Value) -> Option<&'a Value> {
     state
-        .invoices
-        .iter()
+        .bodies(Collection::Invoices)
         .find(|invoice| matches_invoice(invoice, reference))
 }
 
