@@ -403,6 +403,10 @@ def main():
             equal("minute limit: rate_limit", error.rate_limit, "minute")
             equal("minute limit: message", error.error_message, "You've exceeded the per minute rate limit")
             equal("minute limit: X-MinLimit-Remaining", error.headers.get("X-MinLimit-Remaining"), "0")
+            # "Each API response you receive will include the X-DayLimit-Remaining, X-MinLimit-Remaining
+            # and X-AppMinLimit-Remaining headers" (developer.xero.com/faq/limits): the 429 too.
+            equal("minute limit: X-DayLimit-Remaining", error.headers.get("X-DayLimit-Remaining"), "4998")
+            equal("minute limit: X-AppMinLimit-Remaining", error.headers.get("X-AppMinLimit-Remaining"), "9998")
             check("minute limit: Retry-After", (error.headers.get("Retry-After") or "").isdigit())
 
 

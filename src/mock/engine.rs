@@ -608,15 +608,23 @@ impl Engine {
                     limit,
                     name,
                     retry_after,
+                    remaining,
                 } => {
                     tracing::trace!(limit = %name, retry_after, "rate limited");
-                    let response = match set.limiter.response(limit) {
+                    let mut response = match set.limiter.response(limit) {
                         Some(responder) => responder.respond(&RequestVars {
                             retry_after: Some(retry_after),
                             ..vars()
                         }),
                         None => json_response(StatusCode::TOO_MANY_REQUESTS, &json!({})),
                     };
+                    // What each limit has left, unless the limit's own answer says otherwise.
+                    for (header, left) in remaining {
+                        response
+                            .headers_mut()
+                            .entry(header)
+                            .or_insert_with(|| HeaderValue::from(left));
+                    }
                     drop(body);
                     let status = response.status().as_u16();
                     self.record(request, None, status, None, Some(name));

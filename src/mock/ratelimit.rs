@@ -62,6 +62,10 @@ pub(crate) enum Decision {
         name: String,
         /// Whole seconds until its window frees a slot (0 for concurrency limits).
         retry_after: u64,
+        /// What every limit that applies has left, for the limits with a `remaining_header`:
+        /// vendors that count calls in headers send them on a refusal too (Xero's limits FAQ:
+        /// every response carries them); 0 for the limit that blocked.
+        remaining: Vec<(HeaderName, u64)>,
     },
 }
 
@@ -180,6 +184,7 @@ impl Limiter {
             .collect();
         let mut buckets = lock(&self.state);
         // Phase 1: does every limit pass? The first that blocks answers.
+        let mut block = None;
         for (index, key) in &applicable {
             let limit = &self.limits[*index];
             match limit.kind {
@@ -187,7 +192,8 @@ impl Limiter {
                     let per = u64::try_from(per.as_nanos()).unwrap_or(u64::MAX);
                     let Some(window) = buckets.windows[*index].get_mut(key) else {
                         if max == 0 {
-                            return blocked(*index, limit, 0);
+                            block = Some((*index, 0));
+                            break;
                         }
                         continue;
                     };
@@ -200,16 +206,50 @@ impl Limiter {
                     if window.len() as u64 >= max {
                         let frees_at = window.front().map_or(now, |&t| t.saturating_add(per));
                         let wait = frees_at.saturating_sub(now);
-                        return blocked(*index, limit, wait.div_ceil(1_000_000_000));
+                        block = Some((*index, wait.div_ceil(1_000_000_000)));
+                        break;
                     }
                 }
                 LimitKind::Concurrent(max) => {
                     let count = buckets.in_flight[*index].get(key).copied().unwrap_or(0);
                     if count >= max {
-                        return blocked(*index, limit, 0);
+                        block = Some((*index, 0));
+                        break;
                     }
                 }
             }
+        }
+        if let Some((index, retry_after)) = block {
+            let remaining = applicable
+                .iter()
+                .filter_map(|(at, key)| {
+                    let limit = &self.limits[*at];
+                    let header = limit.remaining_header.clone()?;
+                    let left = match limit.kind {
+                        LimitKind::Window { limit: max, per } => {
+                            let per = u64::try_from(per.as_nanos()).unwrap_or(u64::MAX);
+                            let counted = buckets.windows[*at].get(key).map_or(0, |window| {
+                                window
+                                    .iter()
+                                    .filter(|&&t| t.saturating_add(per) > now)
+                                    .count()
+                            });
+                            max.saturating_sub(counted as u64)
+                        }
+                        LimitKind::Concurrent(max) => {
+                            let count = buckets.in_flight[*at].get(key).copied().unwrap_or(0);
+                            max.saturating_sub(count)
+                        }
+                    };
+                    Some((header, if *at == index { 0 } else { left }))
+                })
+                .collect();
+            return Decision::Blocked {
+                limit: index,
+                name: self.limits[index].name.clone(),
+                retry_after,
+                remaining,
+            };
         }
         // Phase 2: take a slot in each.
         let mut remaining = Vec::new();
@@ -245,14 +285,6 @@ impl Limiter {
             remaining,
             in_flight,
         }
-    }
-}
-
-fn blocked(index: usize, limit: &PreparedLimit, retry_after: u64) -> Decision {
-    Decision::Blocked {
-        limit: index,
-        name: limit.name.clone(),
-        retry_after,
     }
 }
 

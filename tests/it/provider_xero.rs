@@ -756,6 +756,16 @@ async fn rate_limits_answer_429_with_the_problem_and_retry_after() {
         header(&blocked, "x-minlimit-remaining").as_deref(),
         Some("0")
     );
+    // The other limits' headers come on the 429 too, as they stand (a blocked call does not
+    // count): Xero's limits FAQ says every response carries them.
+    assert_eq!(
+        header(&blocked, "x-daylimit-remaining").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        header(&blocked, "x-appminlimit-remaining").as_deref(),
+        Some("9998")
+    );
     let retry: u64 = header(&blocked, "retry-after")
         .expect("Retry-After")
         .parse()
@@ -779,6 +789,7 @@ async fn rate_limits_answer_429_with_the_problem_and_retry_after() {
     assert_eq!(day.status, 429);
     assert_eq!(header(&day, "x-rate-limit-problem").as_deref(), Some("day"));
     assert_eq!(header(&day, "x-daylimit-remaining").as_deref(), Some("0"));
+    assert_eq!(header(&day, "x-minlimit-remaining").as_deref(), Some("1"));
     // The day window slides (Xero's older limits page: "a rolling 24 hour window"): the first
     // call of the day frees its slot 24 hours after it, not at a midnight.
     let day_retry: u64 = header(&day, "retry-after")
@@ -811,6 +822,9 @@ async fn the_app_minute_limit_answers_429_with_appminute() {
     };
     assert_eq!(header("x-rate-limit-problem").as_deref(), Some("appminute"));
     assert_eq!(header("x-appminlimit-remaining").as_deref(), Some("0"));
+    // The tenant's limits' headers come with it, as they stand (Xero's limits FAQ).
+    assert_eq!(header("x-minlimit-remaining").as_deref(), Some("59"));
+    assert_eq!(header("x-daylimit-remaining").as_deref(), Some("4999"));
     assert!(header("retry-after").is_some());
 }
 

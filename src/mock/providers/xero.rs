@@ -249,11 +249,11 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
         ..RequestMatcher::default()
     };
     let tenant = || LimitKey::Header("xero-tenant-id".to_owned());
-    let blocked = |problem: &str, exhausted: Option<&str>| {
+    // The engine adds every limit's `X-…Limit-Remaining` (0 for the one exhausted).
+    let blocked = |problem: &str, window: bool| {
         let mut headers = vec![("X-Rate-Limit-Problem".to_owned(), problem.to_owned())];
-        if let Some(header) = exhausted {
+        if window {
             headers.push(("Retry-After".to_owned(), "{{ retry_after }}".to_owned()));
-            headers.push((header.to_owned(), "0".to_owned()));
         }
         ResponseSpec {
             status: 429,
@@ -266,7 +266,7 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
         key,
         kind: LimitKind::Window { limit, per },
         request: Some(api()),
-        response: blocked(problem, Some(header)),
+        response: blocked(problem, true),
         remaining_header: Some(header.to_owned()),
     };
     vec![
@@ -275,7 +275,7 @@ pub(crate) fn rate_limits(limits: &XeroRateLimits) -> Vec<RateLimit> {
             key: tenant(),
             kind: LimitKind::Concurrent(limits.concurrent),
             request: Some(api()),
-            response: blocked("concurrent", None),
+            response: blocked("concurrent", false),
             remaining_header: None,
         },
         window(
