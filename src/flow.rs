@@ -20,8 +20,8 @@ use crate::mock::providers::ProviderWebhook;
 use crate::mock::webhook::{RetryPolicy, SigningSettings, WebhookRequest};
 use crate::observe::{ReceivedResponse, SentRequest, StepObservation};
 use crate::scenario::model::{
-    Capture, RequestBody, RequestSpec, ResponseCheck, Step, StepAction, WebhookBody, WebhookSpec,
-    XeroWebhookSpec,
+    Capture, CaptureSource, RequestBody, RequestSpec, ResponseCheck, Step, StepAction, WebhookBody,
+    WebhookSpec, XeroWebhookSpec,
 };
 use crate::scenario::template::{self, RenderError, Template};
 
@@ -483,15 +483,9 @@ fn take_captures(
     captures: &mut BTreeMap<String, String>,
     observation: &mut StepObservation,
 ) {
-    if capture.is_empty() {
-        return;
-    }
-    let Some(json) = response.json() else {
-        observation.failure = Some("capture: the response body is not JSON".to_string());
-        return;
-    };
+    let mut json = None;
     for item in capture {
-        match capture_one(&item.jsonpath, &json) {
+        match capture_from(item, response, &mut json) {
             Ok(value) => {
                 captures.insert(item.name.clone(), value.clone());
                 observation.captures.insert(item.name.clone(), value);
@@ -504,9 +498,82 @@ fn take_captures(
     }
 }
 
+/// The value `item` takes from `response` (its body parsed as JSON once, into `json`).
+fn capture_from(
+    item: &Capture,
+    response: &ReceivedResponse,
+    json: &mut Option<serde_json::Value>,
+) -> Result<String, CaptureError> {
+    let text = match &item.from {
+        CaptureSource::Json(path) => {
+            if json.is_none() {
+                *json = Some(response.json().ok_or(CaptureError::NotJson)?);
+            }
+            capture_one(path, json.as_ref().unwrap_or(&serde_json::Value::Null))?
+        }
+        CaptureSource::Header(name) => response
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| CaptureError::NoHeader { name: name.clone() })?,
+        CaptureSource::Cookie(name) => set_cookie(&response.headers, name)
+            .ok_or_else(|| CaptureError::NoCookie { name: name.clone() })?,
+        CaptureSource::Body => response.body.clone(),
+    };
+    match &item.regex {
+        None => Ok(text),
+        Some(regex) => {
+            let found = regex
+                .0
+                .captures(&text)
+                .ok_or_else(|| CaptureError::NoMatch {
+                    regex: regex.0.as_str().to_owned(),
+                })?;
+            let value = found.get(1).or_else(|| found.get(0));
+            Ok(value.map(|m| m.as_str().to_owned()).unwrap_or_default())
+        }
+    }
+}
+
+/// The value the last `Set-Cookie` header naming cookie `name` sets (RFC 6265 §4.1:
+/// `name=value` before the first `;`, optionally double-quoted).
+fn set_cookie(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .filter(|(n, _)| n == "set-cookie")
+        .filter_map(|(_, value)| {
+            let pair = value.split(';').next()?;
+            let (cookie, value) = pair.split_once('=')?;
+            (cookie.trim() == name).then(|| value.trim().trim_matches('"').to_owned())
+        })
+        .next_back()
+}
+
 /// Why a capture took no value from a response.
 #[derive(Debug, thiserror::Error)]
 enum CaptureError {
+    /// A JSONPath capture, and the body is not JSON.
+    #[error("the response body is not JSON")]
+    NotJson,
+    /// No response header of that name.
+    #[error("the response has no `{name}` header")]
+    NoHeader {
+        /// The header's name.
+        name: String,
+    },
+    /// No `Set-Cookie` sets that cookie.
+    #[error("no `Set-Cookie` header sets cookie `{name}`")]
+    NoCookie {
+        /// The cookie's name.
+        name: String,
+    },
+    /// The regex did not match.
+    #[error("`{regex}` does not match")]
+    NoMatch {
+        /// The regex.
+        regex: String,
+    },
     /// The JSONPath does not parse.
     #[error(transparent)]
     Path(#[from] serde_json_path::ParseError),

@@ -14,6 +14,7 @@ mod corpus;
 mod docker;
 mod engine;
 mod faults;
+mod flow;
 mod format;
 mod kill_trials;
 mod layers;

@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::{Cx, Scope, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    Capture, DEFAULT_REQUEST_TIMEOUT, RequestBody, RequestSpec, Step, StepAction,
+    Capture, CaptureSource, DEFAULT_REQUEST_TIMEOUT, Pattern, RequestBody, RequestSpec, Step,
+    StepAction,
 };
 use crate::scenario::template::Template;
 use crate::scenario::yaml::{Node, NodeKind};
@@ -24,6 +25,8 @@ pub(super) const STEP_KEYS: &[&str] = &[
 ];
 
 pub(super) const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
+
+pub(super) const CAPTURE_KEYS: &[&str] = &["json", "header", "cookie", "regex"];
 
 pub(super) const REQUEST_KEYS: &[&str] = &[
     "mock",
@@ -235,15 +238,88 @@ impl Cx<'_> {
                 );
                 None
             });
-            let path = self
-                .string(value, "capture", context)
-                .and_then(|text| self.jsonpath(value, &text));
-            match (&mut out, name, path) {
-                (Some(out), Some(name), Some(jsonpath)) => out.push(Capture { name, jsonpath }),
+            let rule = match &value.kind {
+                NodeKind::Mapping(_) => self.capture_rule(value, context),
+                _ => self
+                    .string(value, "capture", context)
+                    .and_then(|text| self.jsonpath(value, &text))
+                    .map(|path| (CaptureSource::Json(path), None)),
+            };
+            match (&mut out, name, rule) {
+                (Some(out), Some(name), Some((from, regex))) => {
+                    out.push(Capture { name, from, regex });
+                }
                 _ => out = None,
             }
         }
         out
+    }
+
+    /// `{ json: JSONPATH }`, `{ header: NAME }`, `{ cookie: NAME }` or none of them (the body as
+    /// text), each with an optional `regex` (required for the body).
+    fn capture_rule(
+        &mut self,
+        node: &Node,
+        context: &str,
+    ) -> Option<(CaptureSource, Option<Pattern>)> {
+        let fields = self.fields(node, CAPTURE_KEYS, "capture", context)?;
+        let sources: Vec<&str> = ["json", "header", "cookie"]
+            .into_iter()
+            .filter(|key| fields.get(key).is_some())
+            .collect();
+        if sources.len() > 1 {
+            self.error(
+                Diagnostic::new(
+                    format!(
+                        "a capture takes one of `json`, `header` and `cookie`, not `{}` and `{}`",
+                        sources[0], sources[1]
+                    ),
+                    Some(node.span),
+                )
+                .with_label("keep one: the regex, if any, applies to what it selects"),
+            );
+            return None;
+        }
+        let regex = match fields.get("regex") {
+            Some(value) => {
+                let text = self.string(value, "regex", context)?;
+                Some(self.regex(value, &text, false)?)
+            }
+            None => None,
+        };
+        let name = |this: &mut Self, key: &str| {
+            let value = fields.get(key)?;
+            let text = this.string(value, key, context)?;
+            if text.is_empty() || !text.chars().all(super::read::is_token_char) {
+                this.error(
+                    Diagnostic::new(format!("invalid {key} name `{text}`"), Some(value.span))
+                        .with_label("a header or cookie name is a token: letters, digits and ``!#$%&'*+-.^_`|~``"),
+                );
+                return None;
+            }
+            Some(text)
+        };
+        let from = match sources.first().copied() {
+            Some("json") => {
+                let value = fields.get("json")?;
+                let text = self.string(value, "json", context)?;
+                CaptureSource::Json(self.jsonpath(value, &text)?)
+            }
+            Some("header") => CaptureSource::Header(name(self, "header")?.to_ascii_lowercase()),
+            Some("cookie") => CaptureSource::Cookie(name(self, "cookie")?),
+            _ if regex.is_none() => {
+                self.error(
+                    Diagnostic::new(
+                        format!("a capture mapping needs `json`, `header`, `cookie` or `regex` {context}"),
+                        Some(node.span),
+                    )
+                    .with_label("e.g. `{ header: location, regex: \"code=([^&]+)\" }`, or `{ regex: … }` on the body"),
+                );
+                return None;
+            }
+            _ => CaptureSource::Body,
+        };
+        Some((from, regex))
     }
 
     fn poll(

@@ -44,6 +44,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("target::READY_KEYS", target::READY_KEYS),
     ("flow::STEP_KEYS", flow::STEP_KEYS),
     ("flow::POLL_KEYS", flow::POLL_KEYS),
+    ("flow::CAPTURE_KEYS", flow::CAPTURE_KEYS),
     ("flow::REQUEST_KEYS", flow::REQUEST_KEYS),
     ("webhooks::WEBHOOK_KEYS", webhooks::WEBHOOK_KEYS),
     ("webhooks::SIGN_KEYS", webhooks::SIGN_KEYS),
@@ -125,6 +126,7 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (&["/$defs/rateLimit"], &["rate_limits::RATE_LIMIT_KEYS"]),
     (&["/$defs/step"], &["flow::STEP_KEYS"]),
     (&["/$defs/step/properties/poll"], &["flow::POLL_KEYS"]),
+    (&["/$defs/captureRule"], &["flow::CAPTURE_KEYS"]),
     (&["/$defs/request"], &["flow::REQUEST_KEYS"]),
     (&["/$defs/webhook"], &["webhooks::WEBHOOK_KEYS"]),
     (

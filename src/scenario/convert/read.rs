@@ -16,7 +16,7 @@ use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{self, Node, NodeKind, Scalar};
 
 /// Whether `c` may be part of an HTTP token (RFC 9110, section 5.6.2): a header name.
-fn is_token_char(c: char) -> bool {
+pub(super) fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::duration_text;
-use super::{ResponseCheck, Span, WebhookSpec};
+use super::{Pattern, ResponseCheck, Span, WebhookSpec};
 use crate::scenario::template::Template;
 
 /// One step of the flow.
@@ -100,11 +100,27 @@ pub enum RequestBody {
     Text(Template),
 }
 
-/// Capture a value from a response body into a variable.
+/// Capture a value from a response into a variable.
 #[derive(Debug, Clone, Serialize)]
 pub struct Capture {
     /// Variable name.
     pub name: String,
-    /// JSONPath selecting exactly one node.
-    pub jsonpath: String,
+    /// Where the text comes from.
+    pub from: CaptureSource,
+    /// A regex applied to that text: the value is its first group, else its whole match.
+    pub regex: Option<Pattern>,
+}
+
+/// Where a capture takes its text.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureSource {
+    /// The one node a JSONPath selects in the JSON body.
+    Json(String),
+    /// The first response header of this name (lower case), e.g. a redirect's `location`.
+    Header(String),
+    /// The value of the cookie of this name a `Set-Cookie` header sets.
+    Cookie(String),
+    /// The body as text.
+    Body,
 }
