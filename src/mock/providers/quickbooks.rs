@@ -15,10 +15,13 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::kit::Fake;
+use super::kit::tokens::{
+    AnswerField, Issued, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens,
+};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
 use super::{
     ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
-    invalid_grant, redeem_code,
+    oauth_error,
 };
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -130,7 +133,7 @@ impl Entity {
 }
 
 /// What one QuickBooks fake holds: tokens, entities per realm, remembered request ids.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct QuickBooksState {
     /// Tokens generated so far (seeds the next one).
     serial: u64,
@@ -138,16 +141,8 @@ pub(crate) struct QuickBooksState {
     tids: u64,
     /// CloudEvents written so far (seeds their `id`).
     webhooks: u64,
-    /// Authorization codes already exchanged (single use).
-    used_codes: Vec<String>,
-    /// Consents granted so far; each code exchange is one, numbered from 1.
-    grants: u64,
-    /// Consents revoked since.
-    revoked: Vec<u64>,
-    /// Access token → its consent and expiry.
-    access: BTreeMap<String, AccessToken>,
-    /// Refresh token → its life.
-    refresh: BTreeMap<String, RefreshToken>,
+    /// Codes, consents (one per code exchange) and tokens, under [`token_policy`].
+    tokens: Tokens<()>,
     /// Every entity of every realm, in creation order.
     records: Vec<Record>,
     /// Whether the request being answered carries `include=allowduplicatedocnum` (set per
@@ -161,22 +156,47 @@ pub(crate) struct QuickBooksState {
     request_ids: BTreeMap<(String, String), (StatusCode, Bytes)>,
 }
 
-#[derive(Debug)]
-struct AccessToken {
-    grant: u64,
-    expires: OffsetDateTime,
+/// Intuit's tokens as data, the rotation from `settings`: access tokens live an hour
+/// [INTUIT-FAQ], [INTUIT-TOKENS-BLOG]; refresh tokens 100 days, and every use moves that to 100
+/// days later [INTUIT-TOKENS-BLOG], never past the consent's five-year cap (Intuit blog
+/// 2025-11-12); a refresh answers a new refresh token once the one used is older than
+/// `with.refresh_rotation` [INTUIT-FAQ], [AIRBYTE-7296], and the one replaced keeps answering its
+/// replacement for `with.refresh_lag`, then gets `invalid_grant` [NANGO-QBO]; revoking an access
+/// or refresh token ends the whole consent [FS-QBO-REVOKE]. The answer has `token_type`,
+/// `access_token`, `expires_in`, `refresh_token` and `x_refresh_token_expires_in` (oauth-jsclient
+/// `Token.js`, README example); [`QuickBooks::token`] adds `x_refresh_token_hard_expires_in`
+/// when asked (oauth-jsclient `HardExpiresTest.js`).
+pub(crate) fn token_policy(settings: &QuickBooksSettings) -> TokenPolicy {
+    TokenPolicy {
+        access_lifetime: ACCESS_TOKEN_LIFETIME,
+        access_sliding: false,
+        refresh: Some(RefreshPolicy {
+            lifetime: REFRESH_TOKEN_LIFETIME,
+            sliding: true,
+            cap: Some(REFRESH_TOKEN_HARD_LIFETIME),
+            rotation: Rotation::AfterAge {
+                age: Duration::try_from(settings.refresh_rotation).unwrap_or(Duration::MAX),
+                lag: Duration::try_from(settings.refresh_lag).unwrap_or(Duration::ZERO),
+            },
+        }),
+        code_lifetime: None,
+        revocation: Revocation::Consent,
+        answer: &[
+            AnswerField::TokenType("bearer"),
+            AnswerField::AccessToken,
+            AnswerField::ExpiresIn,
+            AnswerField::RefreshToken,
+            AnswerField::RefreshExpiresIn(REFRESH_EXPIRES_FIELD),
+        ],
+    }
 }
 
-#[derive(Debug, Clone)]
-struct RefreshToken {
-    grant: u64,
-    issued: OffsetDateTime,
-    /// Rolling: moves to 100 days after each use, never past `hard_expires`.
-    expires: OffsetDateTime,
-    /// The consent's five-year cap: no refresh token of it refreshes from then on.
-    hard_expires: OffsetDateTime,
-    /// When a refresh rotated it away, and the token that replaced it.
-    rotated: Option<(OffsetDateTime, String)>,
+/// The next token after `serial`: 64 hex digits, two seeded UUIDs without their dashes.
+fn next_token(serial: &mut u64, mock: &str) -> String {
+    *serial += 1;
+    let a = seeded_uuid(mock, *serial, 3).replace('-', "");
+    let b = seeded_uuid(mock, *serial, 4).replace('-', "");
+    format!("{a}{b}")
 }
 
 /// One entity of one realm.
@@ -206,16 +226,9 @@ impl QuickBooksState {
         }
         out.insert(
             "issued".to_owned(),
-            json!({ "access": self.access.len(), "refresh": self.refresh.len() }),
+            json!({ "access": self.tokens.counts().0, "refresh": self.tokens.counts().1 }),
         );
         Value::Object(out)
-    }
-
-    fn token(&mut self, mock: &str) -> String {
-        self.serial += 1;
-        let a = seeded_uuid(mock, self.serial, 3).replace('-', "");
-        let b = seeded_uuid(mock, self.serial, 4).replace('-', "");
-        format!("{a}{b}")
     }
 
     /// The 610 for an id the realm does not hold: deleted, or never there.
@@ -229,10 +242,6 @@ impl QuickBooksState {
         } else {
             Fault::not_found()
         }
-    }
-
-    fn is_revoked(&self, grant: u64) -> bool {
-        self.revoked.contains(&grant)
     }
 
     pub(crate) fn find(&self, realm: &str, entity: Entity, id: &str) -> Option<&Record> {
@@ -331,6 +340,16 @@ impl Fault {
                 .to_owned(),
             "",
         )
+    }
+
+    /// The fault of a refusal of the record store: 610 for an id the realm never had or a
+    /// deleted transaction, 5010 for a stale `SyncToken`.
+    fn refused(refusal: &RecordRefusal) -> Fault {
+        match refusal {
+            RecordRefusal::NotFound { .. } => Fault::not_found(),
+            RecordRefusal::Deleted { .. } => Fault::deleted(),
+            RecordRefusal::Stale { .. } => Fault::stale(),
+        }
     }
 
     /// 120 Authorization Failure, HTTP 401: the admin who connected the app was removed
@@ -524,8 +543,8 @@ impl QuickBooks {
         let Some(route) = route else {
             return ProviderAnswer::unrouted("quickbooks", request);
         };
-        if let Some(response) = authenticate(state, request) {
-            return routed(response);
+        if let Err(failure) = state.tokens.authenticate(request.bearer(), request.now) {
+            return routed(self.unauthenticated(&failure, request.now));
         }
         let Some(company) = self.settings.realms.iter().find(|r| r.id == realm) else {
             return routed(forbidden(request.now));
@@ -1423,122 +1442,51 @@ fn cdc(
 
 impl QuickBooks {
     /// `POST /oauth2/v1/tokens/bearer` [NANGO-QBO]: `authorization_code` (any non-empty code,
-    /// once) and `refresh_token` grants. A refresh returns a new refresh token when the one
-    /// used is older than `with.refresh_rotation` [INTUIT-FAQ], [AIRBYTE-7296]; the one it
-    /// replaces keeps refreshing (answering with its replacement) for `with.refresh_lag`, then
-    /// gets `400 {"error":"invalid_grant"}` [NANGO-QBO]. Every use moves a refresh token's expiry
-    /// to 100 days later [INTUIT-TOKENS-BLOG].
+    /// once) and `refresh_token` grants under [`token_policy`]; a refused grant gets
+    /// `400 {"error":"invalid_grant"}` [NANGO-QBO].
     fn token(&self, state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> Response<Bytes> {
-        let form: BTreeMap<String, String> = form_urlencoded::parse(request.view.body)
-            .into_owned()
-            .collect();
+        let form = request.form();
         let now = request.now;
-        match form.get("grant_type").map(String::as_str) {
-            Some("authorization_code") => {
-                if !redeem_code(&mut state.used_codes, &form) {
-                    return invalid_grant();
-                }
-                state.grants += 1;
-                let grant = state.grants;
-                let refresh = state.token(&self.mock);
-                state.refresh.insert(
-                    refresh.clone(),
-                    RefreshToken {
-                        grant,
-                        issued: now,
-                        expires: now + REFRESH_TOKEN_LIFETIME,
-                        hard_expires: now + REFRESH_TOKEN_HARD_LIFETIME,
-                        rotated: None,
-                    },
-                );
-                self.issue(state, grant, &refresh, request)
-            }
+        let (serial, mock) = (&mut state.serial, &self.mock);
+        let mut mint = |_, _: &()| next_token(serial, mock);
+        let issued = match form.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => state
+                .tokens
+                .redeem_code(&form, now, None)
+                .map(|()| state.tokens.consent((), now, &mut mint)),
             Some("refresh_token") => {
-                let Some(token) = form.get("refresh_token") else {
-                    return invalid_grant();
-                };
-                let Some(life) = state.refresh.get(token).cloned() else {
-                    return invalid_grant();
-                };
-                if state.is_revoked(life.grant) || now >= life.expires || now >= life.hard_expires {
-                    return invalid_grant();
-                }
-                let lag = Duration::try_from(self.settings.refresh_lag).unwrap_or(Duration::ZERO);
-                let rotation =
-                    Duration::try_from(self.settings.refresh_rotation).unwrap_or(Duration::MAX);
-                let refresh = match life.rotated {
-                    Some((at, _)) if now > at + lag => return invalid_grant(),
-                    Some((_, replacement)) => replacement,
-                    None if now - life.issued >= rotation => {
-                        let replacement = state.token(&self.mock);
-                        state.refresh.insert(
-                            replacement.clone(),
-                            RefreshToken {
-                                grant: life.grant,
-                                issued: now,
-                                expires: now + REFRESH_TOKEN_LIFETIME,
-                                hard_expires: life.hard_expires,
-                                rotated: None,
-                            },
-                        );
-                        if let Some(old) = state.refresh.get_mut(token) {
-                            old.rotated = Some((now, replacement.clone()));
-                        }
-                        replacement
-                    }
-                    None => token.clone(),
-                };
-                if let Some(current) = state.refresh.get_mut(&refresh) {
-                    current.expires = (now + REFRESH_TOKEN_LIFETIME).min(current.hard_expires);
-                }
-                self.issue(state, life.grant, &refresh, request)
+                let token = form.get("refresh_token").map(String::as_str);
+                state.tokens.refresh(token, now, &mut mint)
             }
-            _ => json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({ "error": "unsupported_grant_type" }),
-            ),
+            _ => return oauth_error("unsupported_grant_type"),
+        };
+        match issued {
+            Ok(issued) => self.answer(state, &issued, request),
+            Err(refused) => oauth_error(refused.code()),
         }
     }
 
-    /// A new access token for `grant`, answered with `refresh` and the seconds it has left,
-    /// `x_refresh_token_expires_in` (oauth-jsclient `Token.js`, README example); and, only when
-    /// the request asks with `x-include-refresh-token-hard-expires-in: true`, the seconds to the
+    /// The token answer of `issued`, with the fields of [`token_policy`]; and, only when the
+    /// request asks with `x-include-refresh-token-hard-expires-in: true`, the seconds to the
     /// five-year cap, `x_refresh_token_hard_expires_in` (oauth-jsclient `HardExpiresTest.js`).
-    fn issue(
+    fn answer(
         &self,
-        state: &mut QuickBooksState,
-        grant: u64,
-        refresh: &str,
+        state: &QuickBooksState,
+        issued: &Issued,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
-        let now = request.now;
-        let (expires, hard_expires) = state
-            .refresh
-            .get(refresh)
-            .map_or((now, now), |life| (life.expires, life.hard_expires));
-        let access = state.token(&self.mock);
-        state.access.insert(
-            access.clone(),
-            AccessToken {
-                grant,
-                expires: now + ACCESS_TOKEN_LIFETIME,
-            },
-        );
-        let mut answer = json!({
-            "token_type": "bearer",
-            "access_token": access,
-            "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
-            "refresh_token": refresh,
-            REFRESH_EXPIRES_FIELD: (expires - now).whole_seconds(),
-        });
+        let mut answer = issued.answer(state.tokens.policy().answer);
         if request
             .header(HARD_EXPIRES_HEADER)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         {
-            answer["x_refresh_token_hard_expires_in"] =
-                Value::from((hard_expires - now).whole_seconds());
+            let left = issued.cap_left.unwrap_or(Duration::ZERO);
+            answer.insert(
+                "x_refresh_token_hard_expires_in".to_owned(),
+                Value::from(left.whole_seconds()),
+            );
         }
-        json_response(StatusCode::OK, &answer)
+        json_response(StatusCode::OK, &Value::Object(answer))
     }
 }
 
@@ -1554,15 +1502,8 @@ fn revoke(state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> Respons
                 .find(|(n, _)| n == "token")
                 .map(|(_, v)| v.into_owned())
         });
-    let grant = token.and_then(|token| {
-        state
-            .refresh
-            .get(&token)
-            .map(|life| life.grant)
-            .or_else(|| state.access.get(&token).map(|access| access.grant))
-    });
-    if let Some(grant) = grant {
-        state.revoked.push(grant);
+    if let Some(token) = token {
+        state.tokens.revoke(&token);
     }
     empty(StatusCode::OK)
 }
@@ -1592,30 +1533,6 @@ fn discovery(request: &ProviderRequest<'_>) -> Response<Bytes> {
             "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
         }),
     )
-}
-
-/// The 401 for a bearer token that is missing, unknown, revoked or expired on the virtual
-/// clock [FS-QBO-3200] (secondary): the `fault` with **lowercase** keys,
-/// `message=AuthenticationFailed; errorCode=003200; statusCode=401`, code `3200`, type
-/// `AUTHENTICATION` (catalog Q-05). `None` when the token is good.
-fn authenticate(state: &QuickBooksState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
-    let detail = match request.bearer().and_then(|t| state.access.get(t)) {
-        Some(access) if state.is_revoked(access.grant) => "Token revoked".to_owned(),
-        Some(access) if request.now >= access.expires => format!(
-            "Token expired: the access token expired at {}",
-            format_rfc3339(access.expires)
-        ),
-        Some(_) => return None,
-        None => "Token invalid: no such access token".to_owned(),
-    };
-    Some(gateway_fault(
-        StatusCode::UNAUTHORIZED,
-        "AUTHENTICATION",
-        "3200",
-        "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-        Value::from(detail),
-        request.now,
-    ))
 }
 
 /// The 403 for a realm that is not in `with.realms`: the app is not authorised for it, 3100
@@ -1846,6 +1763,36 @@ fn date_text(date: time::Date) -> String {
     date.format(format).unwrap_or_default()
 }
 
+impl ErrorRenderer for QuickBooks {
+    /// The 401 for a bearer token that is missing, unknown, revoked or expired on the virtual
+    /// clock [FS-QBO-3200] (secondary): the `fault` with **lowercase** keys,
+    /// `message=AuthenticationFailed; errorCode=003200; statusCode=401`, code `3200`, type
+    /// `AUTHENTICATION` (catalog Q-05).
+    fn unauthenticated(&self, failure: &AuthFailure, now: OffsetDateTime) -> Response<Bytes> {
+        let detail = match failure {
+            AuthFailure::Revoked => "Token revoked".to_owned(),
+            AuthFailure::Expired { at } => format!(
+                "Token expired: the access token expired at {}",
+                format_rfc3339(*at)
+            ),
+            AuthFailure::Unknown => "Token invalid: no such access token".to_owned(),
+        };
+        gateway_fault(
+            StatusCode::UNAUTHORIZED,
+            "AUTHENTICATION",
+            "3200",
+            "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+            Value::from(detail),
+            now,
+        )
+    }
+
+    /// The `Fault` of [`Fault::refused`], with its status.
+    fn refused(&self, refusal: &RecordRefusal, now: OffsetDateTime) -> Response<Bytes> {
+        Fault::refused(refusal).response(now)
+    }
+}
+
 impl Fake for QuickBooks {
     type State = QuickBooksState;
 
@@ -1966,7 +1913,17 @@ impl Fake for QuickBooks {
     }
 
     fn fresh_state(&self) -> QuickBooksState {
-        QuickBooksState::default()
+        QuickBooksState {
+            serial: 0,
+            tids: 0,
+            webhooks: 0,
+            tokens: Tokens::new(token_policy(&self.settings)),
+            records: Vec::new(),
+            allow_duplicate_doc_number: false,
+            deleted: Vec::new(),
+            ids: BTreeMap::new(),
+            request_ids: BTreeMap::new(),
+        }
     }
 
     fn state_json(state: &QuickBooksState) -> Value {
