@@ -15,6 +15,7 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
+use super::kit::records::{Kind, Record, Status, Store, offset};
 use super::kit::tokens::{
     AnswerField, Issued, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens,
 };
@@ -56,6 +57,10 @@ pub(crate) const REFRESH_TOKEN_HARD_LIFETIME: Duration = Duration::days(5 * 365)
 /// The request header that asks for `x_refresh_token_hard_expires_in` (oauth-jsclient
 /// `test/HardExpiresTest.js`: "OMITTED by default (opt-in only)").
 pub(crate) const HARD_EXPIRES_HEADER: &str = "x-include-refresh-token-hard-expires-in";
+/// The seconds to the consent's five-year cap ([`Issued::cap_left`]) in the token answer, only
+/// when [`HARD_EXPIRES_HEADER`] asks for them (oauth-jsclient `HardExpiresTest.js`).
+const HARD_EXPIRES_FIELD: AnswerField =
+    AnswerField::CapExpiresIn("x_refresh_token_hard_expires_in");
 /// Every API URL is `/v3/company/<realmId>/...` [INTUIT-CDC].
 pub(crate) const API_PREFIX: &str = "/v3/company/";
 /// Longest `requestid`: 50 characters, 36 on a batch [INTUIT-REQUESTID].
@@ -101,15 +106,6 @@ impl Entity {
     /// Every entity, in the order of the state's collections.
     pub(crate) const ALL: [Entity; 3] = [Entity::Bill, Entity::Vendor, Entity::BillPayment];
 
-    /// The entity's name in bodies and queries, e.g. `Bill`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Entity::Bill => "Bill",
-            Entity::Vendor => "Vendor",
-            Entity::BillPayment => "BillPayment",
-        }
-    }
-
     /// Its collection in the state, e.g. `bills`.
     pub(crate) fn collection(self) -> &'static str {
         match self {
@@ -122,6 +118,16 @@ impl Entity {
     /// Whether it is a transaction: dated (`TxnDate`, today when not sent), deletable.
     pub(crate) fn is_transaction(self) -> bool {
         self != Entity::Vendor
+    }
+
+    /// The status of a record of the entity with `body`: a name-list entity (a vendor) sent
+    /// with `"Active": false` is kept inactive; a transaction is active until deleted.
+    fn status(self, body: &Value) -> Status {
+        if !self.is_transaction() && body.get("Active") == Some(&Value::Bool(false)) {
+            Status::Inactive
+        } else {
+            Status::Active
+        }
     }
 
     /// The entity a path segment or query names, case-insensitively (`bill`, `Bill`).
@@ -143,15 +149,12 @@ pub(crate) struct QuickBooksState {
     webhooks: u64,
     /// Codes, consents (one per code exchange) and tokens, under [`token_policy`].
     tokens: Tokens<()>,
-    /// Every entity of every realm, in creation order.
-    records: Vec<Record>,
+    /// Every entity of every realm (the scope), in creation order: `Id` from
+    /// [`Store::next_number`], `SyncToken` the version, deleted transactions kept as such.
+    records: Store<Entity>,
     /// Whether the request being answered carries `include=allowduplicatedocnum` (set per
     /// request by `api`).
     allow_duplicate_doc_number: bool,
-    /// Transactions deleted so far: (realm, entity, `Id`).
-    deleted: Vec<(String, Entity, String)>,
-    /// Last id given per realm and entity.
-    ids: BTreeMap<(String, Entity), u64>,
     /// (realm, `requestid`) → the first answer.
     request_ids: BTreeMap<(String, String), (StatusCode, Bytes)>,
 }
@@ -199,15 +202,15 @@ fn next_token(serial: &mut u64, mock: &str) -> String {
     format!("{a}{b}")
 }
 
-/// One entity of one realm.
-#[derive(Debug)]
-pub(crate) struct Record {
-    pub(crate) realm: String,
-    pub(crate) entity: Entity,
-    /// `MetaData.LastUpdatedTime` as a time (CDC compares it).
-    pub(crate) updated: OffsetDateTime,
-    /// Exactly as the API returns it.
-    pub(crate) body: Value,
+impl Kind for Entity {
+    /// The entity's name in bodies and queries, e.g. `Bill`.
+    fn name(self) -> &'static str {
+        match self {
+            Entity::Bill => "Bill",
+            Entity::Vendor => "Vendor",
+            Entity::BillPayment => "BillPayment",
+        }
+    }
 }
 
 impl QuickBooksState {
@@ -216,12 +219,7 @@ impl QuickBooksState {
     pub(crate) fn to_json(&self) -> Value {
         let mut out = Map::new();
         for entity in Entity::ALL {
-            let records: Vec<Value> = self
-                .records
-                .iter()
-                .filter(|r| r.entity == entity)
-                .map(|r| r.body.clone())
-                .collect();
+            let records = self.records.bodies(entity);
             out.insert(entity.collection().to_owned(), Value::from(records));
         }
         out.insert(
@@ -229,35 +227,6 @@ impl QuickBooksState {
             json!({ "access": self.tokens.counts().0, "refresh": self.tokens.counts().1 }),
         );
         Value::Object(out)
-    }
-
-    /// The 610 for an id the realm does not hold: deleted, or never there.
-    fn missing(&self, realm: &str, entity: Entity, id: &str) -> Fault {
-        let gone = self
-            .deleted
-            .iter()
-            .any(|(r, e, i)| r == realm && *e == entity && i == id);
-        if gone {
-            Fault::deleted()
-        } else {
-            Fault::not_found()
-        }
-    }
-
-    pub(crate) fn find(&self, realm: &str, entity: Entity, id: &str) -> Option<&Record> {
-        self.position(realm, entity, id).map(|i| &self.records[i])
-    }
-
-    fn position(&self, realm: &str, entity: Entity, id: &str) -> Option<usize> {
-        self.records.iter().position(|r| {
-            r.realm == realm && r.entity == entity && r.body["Id"].as_str() == Some(id)
-        })
-    }
-
-    fn of<'a>(&'a self, realm: &'a str, entity: Entity) -> impl Iterator<Item = &'a Record> + 'a {
-        self.records
-            .iter()
-            .filter(move |r| r.realm == realm && r.entity == entity)
     }
 }
 
@@ -401,6 +370,13 @@ impl Fault {
             self.status,
             &json!({ "Fault": self.to_json(), "time": format_rfc3339(now) }),
         )
+    }
+}
+
+impl From<RecordRefusal> for Fault {
+    /// [`Fault::refused`].
+    fn from(refusal: RecordRefusal) -> Fault {
+        Fault::refused(&refusal)
     }
 }
 
@@ -586,7 +562,7 @@ impl QuickBooks {
             ApiRoute::Write(entity) => self.once(state, realm, request, MAX_REQUEST_ID, |state| {
                 let body = serde_json::from_slice(request.view.body).unwrap_or(Value::Null);
                 let written = if request.query_param("operation").as_deref() == Some("delete") {
-                    delete(state, realm, entity, &body)
+                    delete(state, realm, entity, &body, now)
                 } else {
                     self.write(state, realm, entity, body, now)
                 };
@@ -595,12 +571,10 @@ impl QuickBooks {
             ApiRoute::Batch => self.once(state, realm, request, MAX_BATCH_REQUEST_ID, |state| {
                 answer(self.batch(state, realm, request))
             }),
-            ApiRoute::Read(entity, id) => answer(
-                state
-                    .find(realm, entity, id)
-                    .map(|record| json!({ entity.name(): record.body }))
-                    .ok_or_else(|| state.missing(realm, entity, id)),
-            ),
+            ApiRoute::Read(entity, id) => match state.records.find(entity, realm, id) {
+                Ok(record) => answer(Ok(json!({ entity.name(): record.body }))),
+                Err(refusal) => self.refused(&refusal, now),
+            },
             ApiRoute::Query => {
                 let text = request
                     .query_param("query")
@@ -710,25 +684,25 @@ impl QuickBooks {
             check.insert("PrintStatus".to_owned(), Value::from("NeedToPrint"));
         }
         self.validate(state, realm, entity, &fields, None)?;
-        let last = state.ids.entry((realm.to_owned(), entity)).or_insert(0);
-        *last += 1;
-        let stamp = format_rfc3339(now);
+        let id = state.records.next_number(realm, entity).to_string();
+        let saved = state
+            .records
+            .insert(entity, realm, id.clone(), now, Value::Null);
+        let stamp = format_rfc3339(saved.updated);
         let mut record = Map::new();
-        record.insert("Id".to_owned(), Value::from(last.to_string()));
-        record.insert("SyncToken".to_owned(), Value::from("0"));
+        record.insert("Id".to_owned(), Value::from(id));
+        record.insert(
+            "SyncToken".to_owned(),
+            Value::from(saved.version.to_string()),
+        );
         record.insert(
             "MetaData".to_owned(),
             json!({ "CreateTime": stamp, "LastUpdatedTime": stamp }),
         );
         record.extend(fields);
-        let body = Value::Object(record);
-        state.records.push(Record {
-            realm: realm.to_owned(),
-            entity,
-            updated: now,
-            body: body.clone(),
-        });
-        Ok(body)
+        saved.body = Value::Object(record);
+        saved.status = entity.status(&saved.body);
+        Ok(saved.body.clone())
     }
 
     /// An update [DATABUZZ-SYNCTOKEN]: the body's `SyncToken` must be the record's current one,
@@ -744,19 +718,15 @@ impl QuickBooks {
         now: OffsetDateTime,
     ) -> Result<Value, Fault> {
         let id = fields.get("Id").map(text_of).unwrap_or_default();
-        let Some(index) = state.position(realm, entity, &id) else {
-            return Err(state.missing(realm, entity, &id));
-        };
+        state.records.find(entity, realm, &id)?;
         let Some(sync_token) = fields.get("SyncToken").map(text_of) else {
             return Err(Fault::required("SyncToken"));
         };
-        let Value::Object(old) = state.records[index].body.clone() else {
+        let version = version_of(&sync_token);
+        let found = state.records.writable(entity, realm, &id, Some(version))?;
+        let Value::Object(old) = found.body.clone() else {
             unreachable!("records are objects")
         };
-        let current = old.get("SyncToken").map(text_of).unwrap_or_default();
-        if sync_token != current {
-            return Err(Fault::stale());
-        }
         let sparse = fields.get("sparse") == Some(&Value::Bool(true));
         let kept = if sparse { old.clone() } else { Map::new() };
         let mut next: Map<String, Value> = kept
@@ -772,23 +742,26 @@ impl QuickBooks {
             return Err(fault);
         }
         self.validate(state, realm, entity, &next, Some(&id))?;
-        let next_token = current.parse::<u64>().map_or(1, |n| n + 1);
+        let saved = state
+            .records
+            .update(entity, realm, &id, Some(version), now)?;
         let mut record = Map::new();
         record.insert("Id".to_owned(), Value::from(id));
-        record.insert("SyncToken".to_owned(), Value::from(next_token.to_string()));
+        record.insert(
+            "SyncToken".to_owned(),
+            Value::from(saved.version.to_string()),
+        );
         record.insert(
             "MetaData".to_owned(),
             json!({
                 "CreateTime": old["MetaData"]["CreateTime"],
-                "LastUpdatedTime": format_rfc3339(now),
+                "LastUpdatedTime": format_rfc3339(saved.updated),
             }),
         );
         record.extend(next);
-        let body = Value::Object(record);
-        let saved = &mut state.records[index];
-        saved.body = body.clone();
-        saved.updated = now;
-        Ok(body)
+        saved.body = Value::Object(record);
+        saved.status = entity.status(&saved.body);
+        Ok(saved.body.clone())
     }
 
     /// The checks of a record about to be saved (`own` is its id on an update).
@@ -802,8 +775,9 @@ impl QuickBooks {
     ) -> Result<(), Fault> {
         let others = || {
             state
-                .of(realm, entity)
-                .filter(move |r| own.is_none_or(|id| r.body["Id"].as_str() != Some(id)))
+                .records
+                .live(entity, Some(realm))
+                .filter(move |r| own.is_none_or(|id| r.id != id))
         };
         match entity {
             Entity::Vendor => {
@@ -962,7 +936,7 @@ impl QuickBooks {
                 self.update(state, realm, entity, fields, now)
             }
             Some("update") => Err(Fault::required("Id")),
-            Some("delete") => delete(state, realm, entity, &Value::Object(fields)),
+            Some("delete") => delete(state, realm, entity, &Value::Object(fields), now),
             Some(other) => Err(Fault::validation(
                 "500",
                 "Unsupported Operation",
@@ -1345,7 +1319,8 @@ fn query(state: &QuickBooksState, realm: &str, text: &str) -> Result<Value, Faul
         )
     })?;
     let mut found: Vec<&Value> = state
-        .of(realm, query.entity)
+        .records
+        .live(query.entity, Some(realm))
         .map(|r| &r.body)
         .filter(|body| query.filters.iter().all(|c| c.holds(body)))
         .collect();
@@ -1366,11 +1341,9 @@ fn query(state: &QuickBooksState, realm: &str, text: &str) -> Result<Value, Faul
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
     }
-    let found: Vec<Value> = found
-        .into_iter()
-        .skip(query.start - 1)
-        .take(query.max)
-        .cloned()
+    let found: Vec<Value> = found[offset(found.len(), query.start, query.max)]
+        .iter()
+        .map(|body| (*body).clone())
         .collect();
     if found.is_empty() {
         return Ok(json!({}));
@@ -1418,8 +1391,9 @@ fn cdc(
         let entity = Entity::parse(name).ok_or_else(|| {
             Fault::business(format!("unknown entity `{name}` in entities"), "entities")
         })?;
-        let mut changed: Vec<&Record> = state
-            .of(realm, entity)
+        let mut changed: Vec<&Record<Entity>> = state
+            .records
+            .live(entity, Some(realm))
             .filter(|r| r.updated >= since)
             .collect();
         changed.sort_by_key(|r| r.updated);
@@ -1480,11 +1454,7 @@ impl QuickBooks {
             .header(HARD_EXPIRES_HEADER)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         {
-            let left = issued.cap_left.unwrap_or(Duration::ZERO);
-            answer.insert(
-                "x_refresh_token_hard_expires_in".to_owned(),
-                Value::from(left.whole_seconds()),
-            );
+            answer.extend(issued.answer(&[HARD_EXPIRES_FIELD]));
         }
         json_response(StatusCode::OK, &Value::Object(answer))
     }
@@ -1612,8 +1582,8 @@ fn vendor_ref(
     // 2500 Invalid Reference Id: an unknown vendor in the words of live answers
     // ("Invalid Reference Id : Names element id 540123582 not found"), an inactive
     // one in those of Intuit's errors page.
-    match state.find(realm, Entity::Vendor, &vendor) {
-        None => {
+    match state.records.find(Entity::Vendor, realm, &vendor) {
+        Err(_) => {
             return Err(Fault::validation(
                 "2500",
                 "Invalid Reference Id",
@@ -1621,7 +1591,7 @@ fn vendor_ref(
                 "",
             ));
         }
-        Some(found) if found.body.get("Active") == Some(&Value::Bool(false)) => {
+        Ok(found) if found.status == Status::Inactive => {
             return Err(Fault::validation(
                 "2500",
                 "Invalid Reference Id",
@@ -1631,7 +1601,7 @@ fn vendor_ref(
                 "",
             ));
         }
-        Some(_) => {}
+        Ok(_) => {}
     }
     Ok(())
 }
@@ -1688,7 +1658,7 @@ fn bill_payment(
             continue;
         }
         let id = txn.get("TxnId").map(text_of).unwrap_or_default();
-        if state.find(realm, Entity::Bill, &id).is_none() {
+        if state.records.find(Entity::Bill, realm, &id).is_err() {
             return Err(Fault::validation(
                 "2500",
                 "Invalid Reference Id",
@@ -1710,6 +1680,7 @@ fn delete(
     realm: &str,
     entity: Entity,
     body: &Value,
+    now: OffsetDateTime,
 ) -> Result<Value, Fault> {
     if entity == Entity::Vendor {
         return Err(Fault::validation(
@@ -1724,17 +1695,13 @@ fn delete(
     if id.is_empty() {
         return Err(Fault::required("Id"));
     }
-    let Some(index) = state.position(realm, entity, &id) else {
-        return Err(state.missing(realm, entity, &id));
-    };
+    state.records.find(entity, realm, &id)?;
     let Some(sync_token) = body.get("SyncToken").map(text_of) else {
         return Err(Fault::required("SyncToken"));
     };
-    if sync_token != text_of(&state.records[index].body["SyncToken"]) {
-        return Err(Fault::stale());
-    }
-    state.records.remove(index);
-    state.deleted.push((realm.to_owned(), entity, id.clone()));
+    let version = version_of(&sync_token);
+    state.records.writable(entity, realm, &id, Some(version))?;
+    state.records.delete(entity, realm, &id, now)?;
     Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id }))
 }
 
@@ -1742,6 +1709,17 @@ fn delete(
 /// field its model has, `"DocNumber": ""` and `"TxnDate": ""` included, for fields not given.
 fn is_unset(value: &Value) -> bool {
     value.is_null() || value.as_str() == Some("")
+}
+
+/// The version a `SyncToken` names: the number the fake writes (`"0"`, `"1"`, ..). Any other
+/// text (`"abc"`, `"01"`) names no version of a record, so it is `u64::MAX`, which no record
+/// reaches: the store finds it stale, as Intuit answers a `SyncToken` that is not the record's.
+fn version_of(sync_token: &str) -> u64 {
+    sync_token
+        .parse::<u64>()
+        .ok()
+        .filter(|version| version.to_string() == sync_token)
+        .unwrap_or(u64::MAX)
 }
 
 /// The text of a JSON scalar as a client may send ids and tokens: `"3"` and `3` alike.
@@ -1856,15 +1834,14 @@ impl Fake for QuickBooks {
         let kind = Entity::parse(entity).ok_or_else(|| ProviderWebhookError::QuickBooksEntity {
             entity: entity.clone(),
         })?;
-        let record =
-            state
-                .find(&realm, kind, id)
-                .ok_or_else(|| ProviderWebhookError::QuickBooksRecord {
-                    entity: kind.name(),
-                    id: id.clone(),
-                    realm: realm.clone(),
-                })?;
-        let last_updated = record.body["MetaData"]["LastUpdatedTime"].clone();
+        let record = state.records.find(kind, &realm, id).map_err(|_| {
+            ProviderWebhookError::QuickBooksRecord {
+                entity: kind.name(),
+                id: id.clone(),
+                realm: realm.clone(),
+            }
+        })?;
+        let last_updated = Value::from(format_rfc3339(record.updated));
         let body = if *cloudevents {
             state.webhooks += 1;
             let past = if operation == "Create" {
@@ -1918,10 +1895,8 @@ impl Fake for QuickBooks {
             tids: 0,
             webhooks: 0,
             tokens: Tokens::new(token_policy(&self.settings)),
-            records: Vec::new(),
+            records: Store::default(),
             allow_duplicate_doc_number: false,
-            deleted: Vec::new(),
-            ids: BTreeMap::new(),
             request_ids: BTreeMap::new(),
         }
     }
