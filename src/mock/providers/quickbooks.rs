@@ -2080,6 +2080,16 @@ mod tests {
         assert!(body.get("Fault").is_none());
     }
 
+    /// A `SyncToken` names a version only as the fake writes it; anything else is stale.
+    #[test]
+    fn sync_tokens_name_versions_only_as_the_fake_writes_them() {
+        assert_eq!(version_of("0"), 0);
+        assert_eq!(version_of("12"), 12);
+        for other in ["01", "+1", "abc", "", "1.0"] {
+            assert_eq!(version_of(other), u64::MAX, "{other:?}");
+        }
+    }
+
     #[test]
     fn ids_and_sync_tokens_compare_as_text() {
         assert_eq!(text_of(&json!(3)), "3");
