@@ -265,24 +265,6 @@ pub(crate) enum ProviderWebhookError {
     },
 }
 
-/// `400 {"error":"invalid_grant"}`, the refusal of a bad code or refresh token by Xero's,
-/// Intuit's and Sage's token endpoints alike [NANGO-XERO], [NANGO-QBO], [SAGE-BCA-ERRORS].
-pub(crate) fn invalid_grant() -> Response<Bytes> {
-    oauth_error("invalid_grant")
-}
-
-/// Redeem the `code` of an `authorization_code` grant's `form` (the fakes accept any non-empty
-/// code, once): `false` when it is missing, empty or already in `used`.
-pub(crate) fn redeem_code(used: &mut Vec<String>, form: &BTreeMap<String, String>) -> bool {
-    match form.get("code").filter(|code| !code.is_empty()) {
-        Some(code) if !used.contains(code) => {
-            used.push(code.clone());
-            true
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

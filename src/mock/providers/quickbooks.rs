@@ -15,10 +15,14 @@ use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::kit::Fake;
+use super::kit::records::{Kind, Record, Status, Store, offset};
+use super::kit::tokens::{
+    AnswerField, Issued, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens,
+};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
 use super::{
     ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
-    invalid_grant, redeem_code,
+    oauth_error,
 };
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -53,6 +57,10 @@ pub(crate) const REFRESH_TOKEN_HARD_LIFETIME: Duration = Duration::days(5 * 365)
 /// The request header that asks for `x_refresh_token_hard_expires_in` (oauth-jsclient
 /// `test/HardExpiresTest.js`: "OMITTED by default (opt-in only)").
 pub(crate) const HARD_EXPIRES_HEADER: &str = "x-include-refresh-token-hard-expires-in";
+/// The seconds to the consent's five-year cap ([`Issued::cap_left`]) in the token answer, only
+/// when [`HARD_EXPIRES_HEADER`] asks for them (oauth-jsclient `HardExpiresTest.js`).
+const HARD_EXPIRES_FIELD: AnswerField =
+    AnswerField::CapExpiresIn("x_refresh_token_hard_expires_in");
 /// Every API URL is `/v3/company/<realmId>/...` [INTUIT-CDC].
 pub(crate) const API_PREFIX: &str = "/v3/company/";
 /// Longest `requestid`: 50 characters, 36 on a batch [INTUIT-REQUESTID].
@@ -98,15 +106,6 @@ impl Entity {
     /// Every entity, in the order of the state's collections.
     pub(crate) const ALL: [Entity; 3] = [Entity::Bill, Entity::Vendor, Entity::BillPayment];
 
-    /// The entity's name in bodies and queries, e.g. `Bill`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Entity::Bill => "Bill",
-            Entity::Vendor => "Vendor",
-            Entity::BillPayment => "BillPayment",
-        }
-    }
-
     /// Its collection in the state, e.g. `bills`.
     pub(crate) fn collection(self) -> &'static str {
         match self {
@@ -121,6 +120,16 @@ impl Entity {
         self != Entity::Vendor
     }
 
+    /// The status of a record of the entity with `body`: a name-list entity (a vendor) sent
+    /// with `"Active": false` is kept inactive; a transaction is active until deleted.
+    fn status(self, body: &Value) -> Status {
+        if !self.is_transaction() && body.get("Active") == Some(&Value::Bool(false)) {
+            Status::Inactive
+        } else {
+            Status::Active
+        }
+    }
+
     /// The entity a path segment or query names, case-insensitively (`bill`, `Bill`).
     pub(crate) fn parse(text: &str) -> Option<Entity> {
         Entity::ALL
@@ -130,7 +139,7 @@ impl Entity {
 }
 
 /// What one QuickBooks fake holds: tokens, entities per realm, remembered request ids.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct QuickBooksState {
     /// Tokens generated so far (seeds the next one).
     serial: u64,
@@ -138,56 +147,70 @@ pub(crate) struct QuickBooksState {
     tids: u64,
     /// CloudEvents written so far (seeds their `id`).
     webhooks: u64,
-    /// Authorization codes already exchanged (single use).
-    used_codes: Vec<String>,
-    /// Consents granted so far; each code exchange is one, numbered from 1.
-    grants: u64,
-    /// Consents revoked since.
-    revoked: Vec<u64>,
-    /// Access token → its consent and expiry.
-    access: BTreeMap<String, AccessToken>,
-    /// Refresh token → its life.
-    refresh: BTreeMap<String, RefreshToken>,
-    /// Every entity of every realm, in creation order.
-    records: Vec<Record>,
+    /// Codes, consents (one per code exchange) and tokens, under [`token_policy`].
+    tokens: Tokens<()>,
+    /// Every entity of every realm (the scope), in creation order: `Id` from
+    /// [`Store::next_number`], `SyncToken` the version, deleted transactions kept as such.
+    records: Store<Entity>,
     /// Whether the request being answered carries `include=allowduplicatedocnum` (set per
     /// request by `api`).
     allow_duplicate_doc_number: bool,
-    /// Transactions deleted so far: (realm, entity, `Id`).
-    deleted: Vec<(String, Entity, String)>,
-    /// Last id given per realm and entity.
-    ids: BTreeMap<(String, Entity), u64>,
     /// (realm, `requestid`) → the first answer.
     request_ids: BTreeMap<(String, String), (StatusCode, Bytes)>,
 }
 
-#[derive(Debug)]
-struct AccessToken {
-    grant: u64,
-    expires: OffsetDateTime,
+/// Intuit's tokens as data, the rotation from `settings`: access tokens live an hour
+/// [INTUIT-FAQ], [INTUIT-TOKENS-BLOG]; refresh tokens 100 days, and every use moves that to 100
+/// days later [INTUIT-TOKENS-BLOG], never past the consent's five-year cap (Intuit blog
+/// 2025-11-12); a refresh answers a new refresh token once the one used is older than
+/// `with.refresh_rotation` [INTUIT-FAQ], [AIRBYTE-7296], and the one replaced keeps answering its
+/// replacement for `with.refresh_lag`, then gets `invalid_grant` [NANGO-QBO]; revoking an access
+/// or refresh token ends the whole consent [FS-QBO-REVOKE]. The answer has `token_type`,
+/// `access_token`, `expires_in`, `refresh_token` and `x_refresh_token_expires_in` (oauth-jsclient
+/// `Token.js`, README example); [`QuickBooks::token`] adds `x_refresh_token_hard_expires_in`
+/// when asked (oauth-jsclient `HardExpiresTest.js`).
+pub(crate) fn token_policy(settings: &QuickBooksSettings) -> TokenPolicy {
+    TokenPolicy {
+        access_lifetime: ACCESS_TOKEN_LIFETIME,
+        access_sliding: false,
+        refresh: Some(RefreshPolicy {
+            lifetime: REFRESH_TOKEN_LIFETIME,
+            sliding: true,
+            cap: Some(REFRESH_TOKEN_HARD_LIFETIME),
+            rotation: Rotation::AfterAge {
+                age: Duration::try_from(settings.refresh_rotation).unwrap_or(Duration::MAX),
+                lag: Duration::try_from(settings.refresh_lag).unwrap_or(Duration::ZERO),
+            },
+        }),
+        code_lifetime: None,
+        revocation: Revocation::Consent,
+        answer: &[
+            AnswerField::TokenType("bearer"),
+            AnswerField::AccessToken,
+            AnswerField::ExpiresIn,
+            AnswerField::RefreshToken,
+            AnswerField::RefreshExpiresIn(REFRESH_EXPIRES_FIELD),
+        ],
+    }
 }
 
-#[derive(Debug, Clone)]
-struct RefreshToken {
-    grant: u64,
-    issued: OffsetDateTime,
-    /// Rolling: moves to 100 days after each use, never past `hard_expires`.
-    expires: OffsetDateTime,
-    /// The consent's five-year cap: no refresh token of it refreshes from then on.
-    hard_expires: OffsetDateTime,
-    /// When a refresh rotated it away, and the token that replaced it.
-    rotated: Option<(OffsetDateTime, String)>,
+/// The next token after `serial`: 64 hex digits, two seeded UUIDs without their dashes.
+fn next_token(serial: &mut u64, mock: &str) -> String {
+    *serial += 1;
+    let a = seeded_uuid(mock, *serial, 3).replace('-', "");
+    let b = seeded_uuid(mock, *serial, 4).replace('-', "");
+    format!("{a}{b}")
 }
 
-/// One entity of one realm.
-#[derive(Debug)]
-pub(crate) struct Record {
-    pub(crate) realm: String,
-    pub(crate) entity: Entity,
-    /// `MetaData.LastUpdatedTime` as a time (CDC compares it).
-    pub(crate) updated: OffsetDateTime,
-    /// Exactly as the API returns it.
-    pub(crate) body: Value,
+impl Kind for Entity {
+    /// The entity's name in bodies and queries, e.g. `Bill`.
+    fn name(self) -> &'static str {
+        match self {
+            Entity::Bill => "Bill",
+            Entity::Vendor => "Vendor",
+            Entity::BillPayment => "BillPayment",
+        }
+    }
 }
 
 impl QuickBooksState {
@@ -196,59 +219,14 @@ impl QuickBooksState {
     pub(crate) fn to_json(&self) -> Value {
         let mut out = Map::new();
         for entity in Entity::ALL {
-            let records: Vec<Value> = self
-                .records
-                .iter()
-                .filter(|r| r.entity == entity)
-                .map(|r| r.body.clone())
-                .collect();
+            let records = self.records.bodies(entity);
             out.insert(entity.collection().to_owned(), Value::from(records));
         }
         out.insert(
             "issued".to_owned(),
-            json!({ "access": self.access.len(), "refresh": self.refresh.len() }),
+            json!({ "access": self.tokens.counts().0, "refresh": self.tokens.counts().1 }),
         );
         Value::Object(out)
-    }
-
-    fn token(&mut self, mock: &str) -> String {
-        self.serial += 1;
-        let a = seeded_uuid(mock, self.serial, 3).replace('-', "");
-        let b = seeded_uuid(mock, self.serial, 4).replace('-', "");
-        format!("{a}{b}")
-    }
-
-    /// The 610 for an id the realm does not hold: deleted, or never there.
-    fn missing(&self, realm: &str, entity: Entity, id: &str) -> Fault {
-        let gone = self
-            .deleted
-            .iter()
-            .any(|(r, e, i)| r == realm && *e == entity && i == id);
-        if gone {
-            Fault::deleted()
-        } else {
-            Fault::not_found()
-        }
-    }
-
-    fn is_revoked(&self, grant: u64) -> bool {
-        self.revoked.contains(&grant)
-    }
-
-    pub(crate) fn find(&self, realm: &str, entity: Entity, id: &str) -> Option<&Record> {
-        self.position(realm, entity, id).map(|i| &self.records[i])
-    }
-
-    fn position(&self, realm: &str, entity: Entity, id: &str) -> Option<usize> {
-        self.records.iter().position(|r| {
-            r.realm == realm && r.entity == entity && r.body["Id"].as_str() == Some(id)
-        })
-    }
-
-    fn of<'a>(&'a self, realm: &'a str, entity: Entity) -> impl Iterator<Item = &'a Record> + 'a {
-        self.records
-            .iter()
-            .filter(move |r| r.realm == realm && r.entity == entity)
     }
 }
 
@@ -333,6 +311,16 @@ impl Fault {
         )
     }
 
+    /// The fault of a refusal of the record store: 610 for an id the realm never had or a
+    /// deleted transaction, 5010 for a stale `SyncToken`.
+    fn refused(refusal: &RecordRefusal) -> Fault {
+        match refusal {
+            RecordRefusal::NotFound { .. } => Fault::not_found(),
+            RecordRefusal::Deleted { .. } => Fault::deleted(),
+            RecordRefusal::Stale { .. } => Fault::stale(),
+        }
+    }
+
     /// 120 Authorization Failure, HTTP 401: the admin who connected the app was removed
     /// (Intuit's "Fix common errors" page; the 2017 errors blog gives the 401). The sources give
     /// no `type`: `AuthorizationFault` is reenact's.
@@ -382,6 +370,13 @@ impl Fault {
             self.status,
             &json!({ "Fault": self.to_json(), "time": format_rfc3339(now) }),
         )
+    }
+}
+
+impl From<RecordRefusal> for Fault {
+    /// [`Fault::refused`].
+    fn from(refusal: RecordRefusal) -> Fault {
+        Fault::refused(&refusal)
     }
 }
 
@@ -524,8 +519,8 @@ impl QuickBooks {
         let Some(route) = route else {
             return ProviderAnswer::unrouted("quickbooks", request);
         };
-        if let Some(response) = authenticate(state, request) {
-            return routed(response);
+        if let Err(failure) = state.tokens.authenticate(request.bearer(), request.now) {
+            return routed(self.unauthenticated(&failure, request.now));
         }
         let Some(company) = self.settings.realms.iter().find(|r| r.id == realm) else {
             return routed(forbidden(request.now));
@@ -567,7 +562,7 @@ impl QuickBooks {
             ApiRoute::Write(entity) => self.once(state, realm, request, MAX_REQUEST_ID, |state| {
                 let body = serde_json::from_slice(request.view.body).unwrap_or(Value::Null);
                 let written = if request.query_param("operation").as_deref() == Some("delete") {
-                    delete(state, realm, entity, &body)
+                    delete(state, realm, entity, &body, now)
                 } else {
                     self.write(state, realm, entity, body, now)
                 };
@@ -576,12 +571,10 @@ impl QuickBooks {
             ApiRoute::Batch => self.once(state, realm, request, MAX_BATCH_REQUEST_ID, |state| {
                 answer(self.batch(state, realm, request))
             }),
-            ApiRoute::Read(entity, id) => answer(
-                state
-                    .find(realm, entity, id)
-                    .map(|record| json!({ entity.name(): record.body }))
-                    .ok_or_else(|| state.missing(realm, entity, id)),
-            ),
+            ApiRoute::Read(entity, id) => match state.records.find(entity, realm, id) {
+                Ok(record) => answer(Ok(json!({ entity.name(): record.body }))),
+                Err(refusal) => self.refused(&refusal, now),
+            },
             ApiRoute::Query => {
                 let text = request
                     .query_param("query")
@@ -691,25 +684,25 @@ impl QuickBooks {
             check.insert("PrintStatus".to_owned(), Value::from("NeedToPrint"));
         }
         self.validate(state, realm, entity, &fields, None)?;
-        let last = state.ids.entry((realm.to_owned(), entity)).or_insert(0);
-        *last += 1;
-        let stamp = format_rfc3339(now);
+        let id = state.records.next_number(realm, entity).to_string();
+        let saved = state
+            .records
+            .insert(entity, realm, id.clone(), now, Value::Null);
+        let stamp = format_rfc3339(saved.updated);
         let mut record = Map::new();
-        record.insert("Id".to_owned(), Value::from(last.to_string()));
-        record.insert("SyncToken".to_owned(), Value::from("0"));
+        record.insert("Id".to_owned(), Value::from(id));
+        record.insert(
+            "SyncToken".to_owned(),
+            Value::from(saved.version.to_string()),
+        );
         record.insert(
             "MetaData".to_owned(),
             json!({ "CreateTime": stamp, "LastUpdatedTime": stamp }),
         );
         record.extend(fields);
-        let body = Value::Object(record);
-        state.records.push(Record {
-            realm: realm.to_owned(),
-            entity,
-            updated: now,
-            body: body.clone(),
-        });
-        Ok(body)
+        saved.body = Value::Object(record);
+        saved.status = entity.status(&saved.body);
+        Ok(saved.body.clone())
     }
 
     /// An update [DATABUZZ-SYNCTOKEN]: the body's `SyncToken` must be the record's current one,
@@ -725,19 +718,15 @@ impl QuickBooks {
         now: OffsetDateTime,
     ) -> Result<Value, Fault> {
         let id = fields.get("Id").map(text_of).unwrap_or_default();
-        let Some(index) = state.position(realm, entity, &id) else {
-            return Err(state.missing(realm, entity, &id));
-        };
+        state.records.find(entity, realm, &id)?;
         let Some(sync_token) = fields.get("SyncToken").map(text_of) else {
             return Err(Fault::required("SyncToken"));
         };
-        let Value::Object(old) = state.records[index].body.clone() else {
+        let version = version_of(&sync_token);
+        let found = state.records.writable(entity, realm, &id, Some(version))?;
+        let Value::Object(old) = found.body.clone() else {
             unreachable!("records are objects")
         };
-        let current = old.get("SyncToken").map(text_of).unwrap_or_default();
-        if sync_token != current {
-            return Err(Fault::stale());
-        }
         let sparse = fields.get("sparse") == Some(&Value::Bool(true));
         let kept = if sparse { old.clone() } else { Map::new() };
         let mut next: Map<String, Value> = kept
@@ -753,23 +742,26 @@ impl QuickBooks {
             return Err(fault);
         }
         self.validate(state, realm, entity, &next, Some(&id))?;
-        let next_token = current.parse::<u64>().map_or(1, |n| n + 1);
+        let saved = state
+            .records
+            .update(entity, realm, &id, Some(version), now)?;
         let mut record = Map::new();
         record.insert("Id".to_owned(), Value::from(id));
-        record.insert("SyncToken".to_owned(), Value::from(next_token.to_string()));
+        record.insert(
+            "SyncToken".to_owned(),
+            Value::from(saved.version.to_string()),
+        );
         record.insert(
             "MetaData".to_owned(),
             json!({
                 "CreateTime": old["MetaData"]["CreateTime"],
-                "LastUpdatedTime": format_rfc3339(now),
+                "LastUpdatedTime": format_rfc3339(saved.updated),
             }),
         );
         record.extend(next);
-        let body = Value::Object(record);
-        let saved = &mut state.records[index];
-        saved.body = body.clone();
-        saved.updated = now;
-        Ok(body)
+        saved.body = Value::Object(record);
+        saved.status = entity.status(&saved.body);
+        Ok(saved.body.clone())
     }
 
     /// The checks of a record about to be saved (`own` is its id on an update).
@@ -783,8 +775,9 @@ impl QuickBooks {
     ) -> Result<(), Fault> {
         let others = || {
             state
-                .of(realm, entity)
-                .filter(move |r| own.is_none_or(|id| r.body["Id"].as_str() != Some(id)))
+                .records
+                .live(entity, Some(realm))
+                .filter(move |r| own.is_none_or(|id| r.id != id))
         };
         match entity {
             Entity::Vendor => {
@@ -943,7 +936,7 @@ impl QuickBooks {
                 self.update(state, realm, entity, fields, now)
             }
             Some("update") => Err(Fault::required("Id")),
-            Some("delete") => delete(state, realm, entity, &Value::Object(fields)),
+            Some("delete") => delete(state, realm, entity, &Value::Object(fields), now),
             Some(other) => Err(Fault::validation(
                 "500",
                 "Unsupported Operation",
@@ -1326,7 +1319,8 @@ fn query(state: &QuickBooksState, realm: &str, text: &str) -> Result<Value, Faul
         )
     })?;
     let mut found: Vec<&Value> = state
-        .of(realm, query.entity)
+        .records
+        .live(query.entity, Some(realm))
         .map(|r| &r.body)
         .filter(|body| query.filters.iter().all(|c| c.holds(body)))
         .collect();
@@ -1347,11 +1341,9 @@ fn query(state: &QuickBooksState, realm: &str, text: &str) -> Result<Value, Faul
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
     }
-    let found: Vec<Value> = found
-        .into_iter()
-        .skip(query.start - 1)
-        .take(query.max)
-        .cloned()
+    let found: Vec<Value> = found[offset(found.len(), query.start, query.max)]
+        .iter()
+        .map(|body| (*body).clone())
         .collect();
     if found.is_empty() {
         return Ok(json!({}));
@@ -1399,8 +1391,9 @@ fn cdc(
         let entity = Entity::parse(name).ok_or_else(|| {
             Fault::business(format!("unknown entity `{name}` in entities"), "entities")
         })?;
-        let mut changed: Vec<&Record> = state
-            .of(realm, entity)
+        let mut changed: Vec<&Record<Entity>> = state
+            .records
+            .live(entity, Some(realm))
             .filter(|r| r.updated >= since)
             .collect();
         changed.sort_by_key(|r| r.updated);
@@ -1423,122 +1416,47 @@ fn cdc(
 
 impl QuickBooks {
     /// `POST /oauth2/v1/tokens/bearer` [NANGO-QBO]: `authorization_code` (any non-empty code,
-    /// once) and `refresh_token` grants. A refresh returns a new refresh token when the one
-    /// used is older than `with.refresh_rotation` [INTUIT-FAQ], [AIRBYTE-7296]; the one it
-    /// replaces keeps refreshing (answering with its replacement) for `with.refresh_lag`, then
-    /// gets `400 {"error":"invalid_grant"}` [NANGO-QBO]. Every use moves a refresh token's expiry
-    /// to 100 days later [INTUIT-TOKENS-BLOG].
+    /// once) and `refresh_token` grants under [`token_policy`]; a refused grant gets
+    /// `400 {"error":"invalid_grant"}` [NANGO-QBO].
     fn token(&self, state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> Response<Bytes> {
-        let form: BTreeMap<String, String> = form_urlencoded::parse(request.view.body)
-            .into_owned()
-            .collect();
+        let form = request.form();
         let now = request.now;
-        match form.get("grant_type").map(String::as_str) {
-            Some("authorization_code") => {
-                if !redeem_code(&mut state.used_codes, &form) {
-                    return invalid_grant();
-                }
-                state.grants += 1;
-                let grant = state.grants;
-                let refresh = state.token(&self.mock);
-                state.refresh.insert(
-                    refresh.clone(),
-                    RefreshToken {
-                        grant,
-                        issued: now,
-                        expires: now + REFRESH_TOKEN_LIFETIME,
-                        hard_expires: now + REFRESH_TOKEN_HARD_LIFETIME,
-                        rotated: None,
-                    },
-                );
-                self.issue(state, grant, &refresh, request)
-            }
+        let (serial, mock) = (&mut state.serial, &self.mock);
+        let mut mint = |_, _: &()| next_token(serial, mock);
+        let issued = match form.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => state
+                .tokens
+                .redeem_code(&form, now, None)
+                .map(|()| state.tokens.consent((), now, &mut mint)),
             Some("refresh_token") => {
-                let Some(token) = form.get("refresh_token") else {
-                    return invalid_grant();
-                };
-                let Some(life) = state.refresh.get(token).cloned() else {
-                    return invalid_grant();
-                };
-                if state.is_revoked(life.grant) || now >= life.expires || now >= life.hard_expires {
-                    return invalid_grant();
-                }
-                let lag = Duration::try_from(self.settings.refresh_lag).unwrap_or(Duration::ZERO);
-                let rotation =
-                    Duration::try_from(self.settings.refresh_rotation).unwrap_or(Duration::MAX);
-                let refresh = match life.rotated {
-                    Some((at, _)) if now > at + lag => return invalid_grant(),
-                    Some((_, replacement)) => replacement,
-                    None if now - life.issued >= rotation => {
-                        let replacement = state.token(&self.mock);
-                        state.refresh.insert(
-                            replacement.clone(),
-                            RefreshToken {
-                                grant: life.grant,
-                                issued: now,
-                                expires: now + REFRESH_TOKEN_LIFETIME,
-                                hard_expires: life.hard_expires,
-                                rotated: None,
-                            },
-                        );
-                        if let Some(old) = state.refresh.get_mut(token) {
-                            old.rotated = Some((now, replacement.clone()));
-                        }
-                        replacement
-                    }
-                    None => token.clone(),
-                };
-                if let Some(current) = state.refresh.get_mut(&refresh) {
-                    current.expires = (now + REFRESH_TOKEN_LIFETIME).min(current.hard_expires);
-                }
-                self.issue(state, life.grant, &refresh, request)
+                let token = form.get("refresh_token").map(String::as_str);
+                state.tokens.refresh(token, now, &mut mint)
             }
-            _ => json_response(
-                StatusCode::BAD_REQUEST,
-                &json!({ "error": "unsupported_grant_type" }),
-            ),
+            _ => return oauth_error("unsupported_grant_type"),
+        };
+        match issued {
+            Ok(issued) => self.answer(state, &issued, request),
+            Err(refused) => oauth_error(refused.code()),
         }
     }
 
-    /// A new access token for `grant`, answered with `refresh` and the seconds it has left,
-    /// `x_refresh_token_expires_in` (oauth-jsclient `Token.js`, README example); and, only when
-    /// the request asks with `x-include-refresh-token-hard-expires-in: true`, the seconds to the
+    /// The token answer of `issued`, with the fields of [`token_policy`]; and, only when the
+    /// request asks with `x-include-refresh-token-hard-expires-in: true`, the seconds to the
     /// five-year cap, `x_refresh_token_hard_expires_in` (oauth-jsclient `HardExpiresTest.js`).
-    fn issue(
+    fn answer(
         &self,
-        state: &mut QuickBooksState,
-        grant: u64,
-        refresh: &str,
+        state: &QuickBooksState,
+        issued: &Issued,
         request: &ProviderRequest<'_>,
     ) -> Response<Bytes> {
-        let now = request.now;
-        let (expires, hard_expires) = state
-            .refresh
-            .get(refresh)
-            .map_or((now, now), |life| (life.expires, life.hard_expires));
-        let access = state.token(&self.mock);
-        state.access.insert(
-            access.clone(),
-            AccessToken {
-                grant,
-                expires: now + ACCESS_TOKEN_LIFETIME,
-            },
-        );
-        let mut answer = json!({
-            "token_type": "bearer",
-            "access_token": access,
-            "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
-            "refresh_token": refresh,
-            REFRESH_EXPIRES_FIELD: (expires - now).whole_seconds(),
-        });
+        let mut answer = issued.answer(state.tokens.policy().answer);
         if request
             .header(HARD_EXPIRES_HEADER)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         {
-            answer["x_refresh_token_hard_expires_in"] =
-                Value::from((hard_expires - now).whole_seconds());
+            answer.extend(issued.answer(&[HARD_EXPIRES_FIELD]));
         }
-        json_response(StatusCode::OK, &answer)
+        json_response(StatusCode::OK, &Value::Object(answer))
     }
 }
 
@@ -1554,15 +1472,8 @@ fn revoke(state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> Respons
                 .find(|(n, _)| n == "token")
                 .map(|(_, v)| v.into_owned())
         });
-    let grant = token.and_then(|token| {
-        state
-            .refresh
-            .get(&token)
-            .map(|life| life.grant)
-            .or_else(|| state.access.get(&token).map(|access| access.grant))
-    });
-    if let Some(grant) = grant {
-        state.revoked.push(grant);
+    if let Some(token) = token {
+        state.tokens.revoke(&token);
     }
     empty(StatusCode::OK)
 }
@@ -1592,30 +1503,6 @@ fn discovery(request: &ProviderRequest<'_>) -> Response<Bytes> {
             "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
         }),
     )
-}
-
-/// The 401 for a bearer token that is missing, unknown, revoked or expired on the virtual
-/// clock [FS-QBO-3200] (secondary): the `fault` with **lowercase** keys,
-/// `message=AuthenticationFailed; errorCode=003200; statusCode=401`, code `3200`, type
-/// `AUTHENTICATION` (catalog Q-05). `None` when the token is good.
-fn authenticate(state: &QuickBooksState, request: &ProviderRequest<'_>) -> Option<Response<Bytes>> {
-    let detail = match request.bearer().and_then(|t| state.access.get(t)) {
-        Some(access) if state.is_revoked(access.grant) => "Token revoked".to_owned(),
-        Some(access) if request.now >= access.expires => format!(
-            "Token expired: the access token expired at {}",
-            format_rfc3339(access.expires)
-        ),
-        Some(_) => return None,
-        None => "Token invalid: no such access token".to_owned(),
-    };
-    Some(gateway_fault(
-        StatusCode::UNAUTHORIZED,
-        "AUTHENTICATION",
-        "3200",
-        "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-        Value::from(detail),
-        request.now,
-    ))
 }
 
 /// The 403 for a realm that is not in `with.realms`: the app is not authorised for it, 3100
@@ -1695,8 +1582,8 @@ fn vendor_ref(
     // 2500 Invalid Reference Id: an unknown vendor in the words of live answers
     // ("Invalid Reference Id : Names element id 540123582 not found"), an inactive
     // one in those of Intuit's errors page.
-    match state.find(realm, Entity::Vendor, &vendor) {
-        None => {
+    match state.records.find(Entity::Vendor, realm, &vendor) {
+        Err(_) => {
             return Err(Fault::validation(
                 "2500",
                 "Invalid Reference Id",
@@ -1704,7 +1591,7 @@ fn vendor_ref(
                 "",
             ));
         }
-        Some(found) if found.body.get("Active") == Some(&Value::Bool(false)) => {
+        Ok(found) if found.status == Status::Inactive => {
             return Err(Fault::validation(
                 "2500",
                 "Invalid Reference Id",
@@ -1714,7 +1601,7 @@ fn vendor_ref(
                 "",
             ));
         }
-        Some(_) => {}
+        Ok(_) => {}
     }
     Ok(())
 }
@@ -1771,7 +1658,7 @@ fn bill_payment(
             continue;
         }
         let id = txn.get("TxnId").map(text_of).unwrap_or_default();
-        if state.find(realm, Entity::Bill, &id).is_none() {
+        if state.records.find(Entity::Bill, realm, &id).is_err() {
             return Err(Fault::validation(
                 "2500",
                 "Invalid Reference Id",
@@ -1793,6 +1680,7 @@ fn delete(
     realm: &str,
     entity: Entity,
     body: &Value,
+    now: OffsetDateTime,
 ) -> Result<Value, Fault> {
     if entity == Entity::Vendor {
         return Err(Fault::validation(
@@ -1807,17 +1695,13 @@ fn delete(
     if id.is_empty() {
         return Err(Fault::required("Id"));
     }
-    let Some(index) = state.position(realm, entity, &id) else {
-        return Err(state.missing(realm, entity, &id));
-    };
+    state.records.find(entity, realm, &id)?;
     let Some(sync_token) = body.get("SyncToken").map(text_of) else {
         return Err(Fault::required("SyncToken"));
     };
-    if sync_token != text_of(&state.records[index].body["SyncToken"]) {
-        return Err(Fault::stale());
-    }
-    state.records.remove(index);
-    state.deleted.push((realm.to_owned(), entity, id.clone()));
+    let version = version_of(&sync_token);
+    state.records.writable(entity, realm, &id, Some(version))?;
+    state.records.delete(entity, realm, &id, now)?;
     Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id }))
 }
 
@@ -1825,6 +1709,17 @@ fn delete(
 /// field its model has, `"DocNumber": ""` and `"TxnDate": ""` included, for fields not given.
 fn is_unset(value: &Value) -> bool {
     value.is_null() || value.as_str() == Some("")
+}
+
+/// The version a `SyncToken` names: the number the fake writes (`"0"`, `"1"`, ..). Any other
+/// text (`"abc"`, `"01"`) names no version of a record, so it is `u64::MAX`, which no record
+/// reaches: the store finds it stale, as Intuit answers a `SyncToken` that is not the record's.
+fn version_of(sync_token: &str) -> u64 {
+    sync_token
+        .parse::<u64>()
+        .ok()
+        .filter(|version| version.to_string() == sync_token)
+        .unwrap_or(u64::MAX)
 }
 
 /// The text of a JSON scalar as a client may send ids and tokens: `"3"` and `3` alike.
@@ -1844,6 +1739,36 @@ fn parse_date(text: &str) -> Option<time::Date> {
 fn date_text(date: time::Date) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     date.format(format).unwrap_or_default()
+}
+
+impl ErrorRenderer for QuickBooks {
+    /// The 401 for a bearer token that is missing, unknown, revoked or expired on the virtual
+    /// clock [FS-QBO-3200] (secondary): the `fault` with **lowercase** keys,
+    /// `message=AuthenticationFailed; errorCode=003200; statusCode=401`, code `3200`, type
+    /// `AUTHENTICATION` (catalog Q-05).
+    fn unauthenticated(&self, failure: &AuthFailure, now: OffsetDateTime) -> Response<Bytes> {
+        let detail = match failure {
+            AuthFailure::Revoked => "Token revoked".to_owned(),
+            AuthFailure::Expired { at } => format!(
+                "Token expired: the access token expired at {}",
+                format_rfc3339(*at)
+            ),
+            AuthFailure::Unknown => "Token invalid: no such access token".to_owned(),
+        };
+        gateway_fault(
+            StatusCode::UNAUTHORIZED,
+            "AUTHENTICATION",
+            "3200",
+            "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+            Value::from(detail),
+            now,
+        )
+    }
+
+    /// The `Fault` of [`Fault::refused`], with its status.
+    fn refused(&self, refusal: &RecordRefusal, now: OffsetDateTime) -> Response<Bytes> {
+        Fault::refused(refusal).response(now)
+    }
 }
 
 impl Fake for QuickBooks {
@@ -1909,15 +1834,14 @@ impl Fake for QuickBooks {
         let kind = Entity::parse(entity).ok_or_else(|| ProviderWebhookError::QuickBooksEntity {
             entity: entity.clone(),
         })?;
-        let record =
-            state
-                .find(&realm, kind, id)
-                .ok_or_else(|| ProviderWebhookError::QuickBooksRecord {
-                    entity: kind.name(),
-                    id: id.clone(),
-                    realm: realm.clone(),
-                })?;
-        let last_updated = record.body["MetaData"]["LastUpdatedTime"].clone();
+        let record = state.records.find(kind, &realm, id).map_err(|_| {
+            ProviderWebhookError::QuickBooksRecord {
+                entity: kind.name(),
+                id: id.clone(),
+                realm: realm.clone(),
+            }
+        })?;
+        let last_updated = Value::from(format_rfc3339(record.updated));
         let body = if *cloudevents {
             state.webhooks += 1;
             let past = if operation == "Create" {
@@ -1966,7 +1890,15 @@ impl Fake for QuickBooks {
     }
 
     fn fresh_state(&self) -> QuickBooksState {
-        QuickBooksState::default()
+        QuickBooksState {
+            serial: 0,
+            tids: 0,
+            webhooks: 0,
+            tokens: Tokens::new(token_policy(&self.settings)),
+            records: Store::default(),
+            allow_duplicate_doc_number: false,
+            request_ids: BTreeMap::new(),
+        }
     }
 
     fn state_json(state: &QuickBooksState) -> Value {
@@ -2146,6 +2078,16 @@ mod tests {
         assert_eq!(body["time"], json!(at.unix_timestamp() * 1000));
         assert_eq!(body["batchItemResponse"], json!([]));
         assert!(body.get("Fault").is_none());
+    }
+
+    /// A `SyncToken` names a version only as the fake writes it; anything else is stale.
+    #[test]
+    fn sync_tokens_name_versions_only_as_the_fake_writes_them() {
+        assert_eq!(version_of("0"), 0);
+        assert_eq!(version_of("12"), 12);
+        for other in ["01", "+1", "abc", "", "1.0"] {
+            assert_eq!(version_of(other), u64::MAX, "{other:?}");
+        }
     }
 
     #[test]

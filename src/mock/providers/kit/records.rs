@@ -165,19 +165,25 @@ impl<K: Kind> Store<K> {
         version: Option<u64>,
         now: OffsetDateTime,
     ) -> Result<&mut Record<K>, RecordRefusal> {
-        let index = self.check(kind, scope, id)?;
+        let index = self.check_version(kind, scope, id, version)?;
         let record = &mut self.records[index];
-        if let Some(given) = version.filter(|given| *given != record.version) {
-            return Err(RecordRefusal::Stale {
-                kind: kind.name(),
-                id: id.to_owned(),
-                given,
-                current: record.version,
-            });
-        }
         record.version += 1;
         record.updated = now;
         Ok(record)
+    }
+
+    /// The record a write naming `version` (if it names one) may change, or the refusal
+    /// [`Store::update`] would give, without writing: for vendors that check a write's version
+    /// before its other checks, and for deletes that name a version (QuickBooks' `SyncToken`).
+    pub(crate) fn writable(
+        &self,
+        kind: K,
+        scope: &str,
+        id: &str,
+        version: Option<u64>,
+    ) -> Result<&Record<K>, RecordRefusal> {
+        let index = self.check_version(kind, scope, id, version)?;
+        Ok(&self.records[index])
     }
 
     /// Delete a record at `now`: it stays, [`Status::Deleted`], so reads can say so.
@@ -225,6 +231,27 @@ impl<K: Kind> Store<K> {
     /// The bodies of the live records of `kind` in every scope, for the state's JSON.
     pub(crate) fn bodies(&self, kind: K) -> Vec<Value> {
         self.live(kind, None).map(|r| r.body.clone()).collect()
+    }
+
+    /// The record as `check` finds it, when the `version` a write names (if any) is its own.
+    fn check_version(
+        &self,
+        kind: K,
+        scope: &str,
+        id: &str,
+        version: Option<u64>,
+    ) -> Result<usize, RecordRefusal> {
+        let index = self.check(kind, scope, id)?;
+        let current = self.records[index].version;
+        match version.filter(|given| *given != current) {
+            Some(given) => Err(RecordRefusal::Stale {
+                kind: kind.name(),
+                id: id.to_owned(),
+                given,
+                current,
+            }),
+            None => Ok(index),
+        }
     }
 
     fn check(&self, kind: K, scope: &str, id: &str) -> Result<usize, RecordRefusal> {
