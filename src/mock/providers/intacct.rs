@@ -781,9 +781,11 @@ impl ErrorRenderer for Reply<'_> {
         auth_failure(self.control, "", "", "", failure)
     }
 
-    /// Intacct writes a record the store refused as the error of the function that met it, in
-    /// that function's `<result>` ([`refusal_failure`], which the gateway puts there); answered
-    /// on its own, outside any function, it is that error at control level.
+    /// Intacct has no whole answer for a record refusal: it is always the error of the function
+    /// that met it, in that function's `<result>`, among the other functions' results (content
+    /// level [INTACCT-ERRORS]); the gateway writes it there with [`refusal_failure`] and does not
+    /// call this. Asked for a whole answer, the renderer gives that error at control level, the
+    /// one place of an Intacct answer that holds an error outside a function.
     fn refused(&self, refusal: &RecordRefusal, _now: OffsetDateTime) -> Response<Bytes> {
         let failure = refusal_failure(refusal, "RECORDNO");
         xml_response(
