@@ -10,7 +10,7 @@
 //! this module reads and writes goes through [`Element`], a small tree of names, attributes, text
 //! and children.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -19,7 +19,9 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::kit::Fake;
+use super::kit::records::{Kind, Record, ResultSet, ResultSets, Store};
+use super::kit::tokens::{Minted, Revocation, TokenPolicy, Tokens};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
 use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::render::seeded_uuid;
 use crate::money;
@@ -78,13 +80,38 @@ pub(crate) const TOO_MANY_OPERATIONS: &str = "REENACT-TOO-MANY-OPERATIONS";
 /// A journal entry whose debits and credits differ.
 pub(crate) const UNBALANCED: &str = "REENACT-UNBALANCED";
 
-/// The objects the fake stores: object name, list type in answers, key field besides `RECORDNO`.
-const OBJECTS: &[(&str, &str, Option<&str>)] = &[
-    ("VENDOR", "vendor", Some("VENDORID")),
-    ("APBILL", "apbill", None),
-    ("APPYMT", "appymt", None),
-    ("GLBATCH", "glbatch", None),
+/// The objects the fake stores: the object, its list type in answers, its key field besides
+/// `RECORDNO`.
+const OBJECTS: &[(Object, &str, Option<&str>)] = &[
+    (Object::Vendor, "vendor", Some("VENDORID")),
+    (Object::Bill, "apbill", None),
+    (Object::Payment, "appymt", None),
+    (Object::Journal, "glbatch", None),
 ];
+
+/// An object the fake stores, the kind of its records in the [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Object {
+    /// `VENDOR`.
+    Vendor,
+    /// `APBILL`.
+    Bill,
+    /// `APPYMT`.
+    Payment,
+    /// `GLBATCH`, a journal entry.
+    Journal,
+}
+
+impl Kind for Object {
+    fn name(self) -> &'static str {
+        match self {
+            Object::Vendor => "VENDOR",
+            Object::Bill => "APBILL",
+            Object::Payment => "APPYMT",
+            Object::Journal => "GLBATCH",
+        }
+    }
+}
 
 /// A configured Intacct fake.
 #[derive(Debug)]
@@ -94,64 +121,47 @@ pub(crate) struct Intacct {
 }
 
 /// What one Intacct fake holds: sessions, executed control ids and the companies' records.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct IntacctState {
-    /// Session ids issued so far (seeds the next one).
+    /// Session ids, result ids and Support IDs made so far (seeds the next one).
     serial: u64,
-    /// Session id → whose it is and when it was last used.
-    sessions: BTreeMap<String, Session>,
+    /// The API sessions, each its own consent carrying who signed in, under [`token_policy`].
+    sessions: Tokens<SignedIn>,
     /// `(senderid, controlid)` of every `uniqueid=true` request that ran.
     executed: BTreeSet<(String, String)>,
-    /// The records.
-    books: Books,
-    /// `resultId` → what `readMore` still has to give of a `readByQuery`.
-    result_sets: BTreeMap<String, ResultSet>,
+    /// The records of every company: scoped by company, with the entity (if any) of the
+    /// session that created them, the body their fields as `read` returns them. Cloned before
+    /// a `transaction="true"` operation so a failure can put them back.
+    records: Store<Object>,
+    /// `resultId` → the rest of a `readByQuery`'s records, for `readMore` (a snapshot: records
+    /// created since do not join it).
+    result_sets: ResultSets<Record<Object>, Query>,
 }
 
-/// The rest of a `readByQuery`'s records, for `readMore` (a snapshot: records created since do
-/// not join it).
-#[derive(Debug)]
-struct ResultSet {
-    /// Whose query it was: only the same company and entity may read more.
+/// What `readMore` needs of a `readByQuery` besides its records.
+#[derive(Debug, Clone)]
+struct Query {
+    /// The company of the session that ran it: only the same company and entity read more.
     company: String,
+    /// The entity of that session.
     entity: Option<String>,
+    /// The list type of the answer.
     list: &'static str,
+    /// The `<fields>` asked for (`None`: all).
     fields: Option<Vec<String>>,
-    page_size: usize,
-    total: usize,
-    rest: std::collections::VecDeque<Stored>,
 }
 
-/// The records of every company; cloned before a `transaction="true"` operation so a failure
-/// can put them back.
-#[derive(Debug, Default, Clone)]
-struct Books {
-    /// Last `RECORDNO` given, per object.
-    record_no: BTreeMap<&'static str, u64>,
-    vendors: Vec<Stored>,
-    bills: Vec<Stored>,
-    payments: Vec<Stored>,
-    journals: Vec<Stored>,
-}
-
-/// A record: the company (and entity) it belongs to and its fields as `read` returns them.
-#[derive(Debug, Clone)]
-struct Stored {
-    company: String,
-    entity: Option<String>,
-    fields: Map<String, Value>,
-}
-
-#[derive(Debug, Clone)]
-struct Session {
-    company: String,
-    user: String,
-    entity: Option<String>,
-    last_used: OffsetDateTime,
-}
-
-/// Why authentication failed: the `userid` and `companyid` to echo, and the error.
+/// Why a login failed: the `userid` and `companyid` to echo, and the error.
 type Refusal = (String, String, Failure);
+
+/// Why a request's credentials did not sign in.
+#[derive(Debug)]
+enum NotSignedIn {
+    /// Its session id is unknown or lapsed ([`Tokens::authenticate`]).
+    Session(AuthFailure),
+    /// Its login is wrong, or its sender is not authorised by the company.
+    Refused(Box<Refusal>),
+}
 
 /// Who a request acts as, once authenticated.
 #[derive(Debug, Clone)]
@@ -228,70 +238,82 @@ enum Credentials {
     Session(String),
 }
 
+/// Intacct's API sessions as data: a session id lives `session_lifetime` after its last use
+/// (the setting, [`IntacctSettings::session_lifetime`]; the catalog gives no lifetime), and every
+/// request it authenticates moves its expiry ("An API session is a temporary unique identifier
+/// tied to a company ID, user ID, possibly an entity (via location ID), and an endpoint URL",
+/// Intacct "API Sessions"; [INTACCT-SDK-PHP] `RequestHandlerTest` for `getAPISession`). There are
+/// no refresh tokens and no codes, nothing revokes a session (what `revocation` names is never
+/// used), and the answer is Intacct's XML `<api>` block written by [`Intacct::api_session`],
+/// not a token answer.
+pub(crate) fn token_policy(session_lifetime: std::time::Duration) -> TokenPolicy {
+    TokenPolicy {
+        access_lifetime: time::Duration::try_from(session_lifetime).unwrap_or(time::Duration::MAX),
+        access_sliding: true,
+        refresh: None,
+        code_lifetime: None,
+        revocation: Revocation::Consent,
+        answer: &[],
+    }
+}
+
 impl IntacctState {
     /// `{"vendors": [..], "bills": [..], "payments": [..], "journals": [..], "sessions":
     /// {"issued": N}}`: records
     /// as `read` returns them plus `company` (and `entity` when a session had one); how many
     /// sessions were issued, never a session id.
     pub(crate) fn to_json(&self) -> Value {
-        let shown = |records: &[Stored]| -> Vec<Value> {
-            records
-                .iter()
+        let shown = |object: Object| -> Vec<Value> {
+            self.records
+                .live(object, None)
                 .map(|record| {
-                    let mut fields = record.fields.clone();
-                    fields.insert("company".to_owned(), Value::from(record.company.clone()));
-                    if let Some(entity) = &record.entity {
-                        fields.insert("entity".to_owned(), Value::from(entity.clone()));
+                    let mut shown = record.body.clone();
+                    if let Value::Object(fields) = &mut shown {
+                        fields.insert("company".to_owned(), Value::from(record.scope.clone()));
+                        if let Some(entity) = &record.entity {
+                            fields.insert("entity".to_owned(), Value::from(entity.clone()));
+                        }
                     }
-                    Value::Object(fields)
+                    shown
                 })
                 .collect()
         };
         json!({
-            "vendors": shown(&self.books.vendors),
-            "bills": shown(&self.books.bills),
-            "payments": shown(&self.books.payments),
-            "journals": shown(&self.books.journals),
-            "sessions": { "issued": self.sessions.len() },
+            "vendors": shown(Object::Vendor),
+            "bills": shown(Object::Bill),
+            "payments": shown(Object::Payment),
+            "journals": shown(Object::Journal),
+            "sessions": { "issued": self.sessions.counts().0 },
         })
     }
 }
 
-impl Stored {
-    /// Whether a session of `signed` sees this record: its company's, and for an entity-level
-    /// session only records of that entity or of the top level ("Entities have no visibility
-    /// into other entities"; top-level records are shared; Intacct's multi-entity help).
-    fn visible_to(&self, signed: &SignedIn) -> bool {
-        self.company == signed.company
-            && (signed.entity.is_none() || self.entity.is_none() || self.entity == signed.entity)
-    }
+/// The records of `object` a session of `signed` sees, in creation order: its company's, and
+/// for an entity-level session only records of that entity or of the top level ("Entities have
+/// no visibility into other entities"; top-level records are shared; Intacct's multi-entity
+/// help).
+fn visible<'a>(
+    records: &'a Store<Object>,
+    signed: &'a SignedIn,
+    object: Object,
+) -> impl Iterator<Item = &'a Record<Object>> + 'a {
+    records
+        .live(object, Some(&signed.company))
+        .filter(|record| {
+            signed.entity.is_none() || record.entity.is_none() || record.entity == signed.entity
+        })
 }
 
-impl Books {
-    fn records(&self, object: &str) -> &Vec<Stored> {
-        match object {
-            "VENDOR" => &self.vendors,
-            "APBILL" => &self.bills,
-            "GLBATCH" => &self.journals,
-            _ => &self.payments,
-        }
-    }
-
-    fn records_mut(&mut self, object: &str) -> &mut Vec<Stored> {
-        match object {
-            "VENDOR" => &mut self.vendors,
-            "APBILL" => &mut self.bills,
-            "GLBATCH" => &mut self.journals,
-            _ => &mut self.payments,
-        }
-    }
-
-    /// The record of `object` whose `field` is `value` that `signed` sees.
-    fn find(&self, signed: &SignedIn, object: &str, field: &str, value: &str) -> Option<&Stored> {
-        self.records(object).iter().find(|r| {
-            r.visible_to(signed) && r.fields.get(field).and_then(Value::as_str) == Some(value)
-        })
-    }
+/// The first record of `object` whose `field` is `value` that `signed` sees.
+fn find<'a>(
+    records: &'a Store<Object>,
+    signed: &'a SignedIn,
+    object: Object,
+    field: &str,
+    value: &str,
+) -> Option<&'a Record<Object>> {
+    visible(records, signed, object)
+        .find(|record| record.body.get(field).and_then(Value::as_str) == Some(value))
 }
 
 /// The gateway's limits [INTACCT-ERRORS] as engine rate limits on `POST /ia/xml/xmlgw.phtml`,
@@ -419,33 +441,23 @@ impl Intacct {
         }
         let signed = match self.authenticate(state, &credentials, request.now) {
             Ok(signed) => signed,
-            Err(refusal) => {
+            Err(NotSignedIn::Session(failure)) => {
+                return Reply { control: &control }.unauthenticated(&failure, request.now);
+            }
+            Err(NotSignedIn::Refused(refusal)) => {
                 let (userid, companyid, failure) = *refusal;
                 let locationid = match &credentials {
                     Credentials::Login { locationid, .. } => locationid.clone().unwrap_or_default(),
                     Credentials::Session(_) => String::new(),
                 };
-                let authentication = Element::new("authentication")
-                    .with(Element::leaf("status", "failure"))
-                    .with(Element::leaf("userid", &userid))
-                    .with(Element::leaf("companyid", &companyid))
-                    .with(Element::leaf("locationid", &locationid));
-                let operation = Element::new("operation")
-                    .with(authentication)
-                    .with(errormessage(&[failure]));
-                return xml_response(
-                    StatusCode::OK,
-                    &Element::new("response")
-                        .with(control_element(&control, "success"))
-                        .with(operation),
-                );
+                return auth_failure(&control, &userid, &companyid, &locationid, failure);
             }
         };
         if control.uniqueid {
             state.executed.insert(executed);
         }
         let transaction = operation.attr_value("transaction") == Some("true");
-        let saved = transaction.then(|| state.books.clone());
+        let saved = transaction.then(|| state.records.clone());
         let host = request.header("host").unwrap_or("localhost").to_owned();
         let mut results: Vec<(String, String, Result<Element, Failure>)> = functions
             .iter()
@@ -493,7 +505,7 @@ impl Intacct {
             // were. The failing function says `failure` with its own errors then XL03000009;
             // every other one says `aborted` with XL03000009 alone (intacct-sdk-php
             // `OnlineClientTest::testExecuteBatchTransactionResultException`).
-            state.books = saved;
+            state.records = saved;
             for ((_, _, outcome), status) in results.iter_mut().zip(statuses.iter_mut()) {
                 match outcome {
                     Ok(_) => {
@@ -504,7 +516,7 @@ impl Intacct {
                 }
             }
         }
-        let lifetime = self.settings.session_lifetime;
+        let lifetime = state.sessions.policy().access_lifetime;
         let mut operation = Element::new("operation").with(
             Element::new("authentication")
                 .with(Element::leaf("status", "success"))
@@ -548,14 +560,14 @@ impl Intacct {
         format!("{}%40{}%7E{}AAAAB", &head[..3], &head[3..9], &tail[..22])
     }
 
-    /// Who the credentials sign in as; on failure the `userid` and `companyid` to echo and why.
-    /// A session lives [`IntacctSettings::session_lifetime`] after its last use.
+    /// Who the credentials sign in as, or why they do not. A session lives
+    /// [`IntacctSettings::session_lifetime`] after its last use ([`token_policy`]).
     fn authenticate(
         &self,
         state: &mut IntacctState,
         credentials: &Credentials,
         now: OffsetDateTime,
-    ) -> Result<SignedIn, Box<Refusal>> {
+    ) -> Result<SignedIn, NotSignedIn> {
         let signed = match credentials {
             Credentials::Login {
                 userid,
@@ -566,15 +578,15 @@ impl Intacct {
                 let company = self.company(companyid);
                 let user = company.and_then(|c| c.users.iter().find(|u| &u.id == userid));
                 let (Some(company), Some(user)) = (company, user) else {
-                    return Err(sign_in_failed(userid, companyid));
+                    return Err(NotSignedIn::Refused(sign_in_failed(userid, companyid)));
                 };
                 if user.password.0 != *password {
-                    return Err(sign_in_failed(userid, companyid));
+                    return Err(NotSignedIn::Refused(sign_in_failed(userid, companyid)));
                 }
                 if let Some(entity) = locationid
                     && !company.entities.contains(entity)
                 {
-                    return Err(sign_in_failed(userid, companyid));
+                    return Err(NotSignedIn::Refused(sign_in_failed(userid, companyid)));
                 }
                 SignedIn {
                     company: company.id.clone(),
@@ -582,28 +594,10 @@ impl Intacct {
                     entity: locationid.clone(),
                 }
             }
-            Credentials::Session(id) => {
-                let lifetime = self.settings.session_lifetime;
-                match state.sessions.get_mut(id) {
-                    Some(session) if now < session.last_used + lifetime => {
-                        session.last_used = now;
-                        SignedIn {
-                            company: session.company.clone(),
-                            user: session.user.clone(),
-                            entity: session.entity.clone(),
-                        }
-                    }
-                    _ => {
-                        let failure = Failure::new(
-                            SIGN_IN_FAILED,
-                            "Invalid session",
-                            "The session ID is unknown or has expired",
-                        )
-                        .correction("Request a new session with getAPISession");
-                        return Err(Box::new((String::new(), String::new(), failure)));
-                    }
-                }
-            }
+            Credentials::Session(id) => match state.sessions.authenticate(Some(id), now) {
+                Ok((_, signed)) => signed.clone(),
+                Err(failure) => return Err(NotSignedIn::Session(failure)),
+            },
         };
         // The sender must be authorised by the company [INTACCT-FAQ].
         if self
@@ -621,7 +615,11 @@ impl Intacct {
             .correction(
                 "Contact the company administrator to grant Web Services authorization to this sender ID.",
             );
-            return Err(Box::new((signed.user, signed.company, failure)));
+            return Err(NotSignedIn::Refused(Box::new((
+                signed.user,
+                signed.company,
+                failure,
+            ))));
         }
         Ok(signed)
     }
@@ -646,9 +644,9 @@ impl Intacct {
     ) -> Result<Element, Failure> {
         match call.name.as_str() {
             "getAPISession" => self.api_session(state, signed, call, now, host),
-            "create" => create(&mut state.books, signed, call, now),
-            "update" => update(&mut state.books, signed, call, now),
-            "read" => read(&state.books, signed, call),
+            "create" => create(&mut state.records, signed, call, now),
+            "update" => update(&mut state.records, signed, call, now),
+            "read" => read(&state.records, signed, call),
             "readByQuery" => self.read_by_query(state, signed, call),
             "readMore" => read_more(state, signed, call),
             other => Err(Failure::new(
@@ -697,20 +695,18 @@ impl Intacct {
             }
             None => signed.entity.clone(),
         };
-        state.serial += 1;
-        let id = format!(
-            "{}..",
-            seeded_uuid(&self.mock, state.serial, 2).replace('-', "")
-        );
-        state.sessions.insert(
-            id.clone(),
-            Session {
-                company: signed.company.clone(),
-                user: signed.user.clone(),
-                entity: entity.clone(),
-                last_used: now,
-            },
-        );
+        let (serial, mock) = (&mut state.serial, &self.mock);
+        // A session id: 32 hex digits then `..` (reenact's form, from the mock's seed).
+        let mut mint = |_: Minted, _: &SignedIn| {
+            *serial += 1;
+            format!("{}..", seeded_uuid(mock, *serial, 2).replace('-', ""))
+        };
+        let session = SignedIn {
+            company: signed.company.clone(),
+            user: signed.user.clone(),
+            entity: entity.clone(),
+        };
+        let id = state.sessions.consent(session, now, &mut mint).access;
         let endpoint = self
             .company(&signed.company)
             .and_then(|c| c.endpoint.clone())
@@ -735,6 +731,68 @@ fn sign_in_failed(userid: &str, companyid: &str) -> Box<Refusal> {
         "Sign-in information is incorrect",
     );
     Box::new((userid.to_owned(), companyid.to_owned(), failure))
+}
+
+/// The answer to a request whose credentials did not sign in: `<control>` succeeded, the
+/// `<authentication>` block failed, echoing `userid`, `companyid` and `locationid`, with the
+/// error; no function ran (intacct-sdk-php `OnlineResponseTest::testAuthenticationFailure`).
+fn auth_failure(
+    control: &Control,
+    userid: &str,
+    companyid: &str,
+    locationid: &str,
+    failure: Failure,
+) -> Response<Bytes> {
+    let authentication = Element::new("authentication")
+        .with(Element::leaf("status", "failure"))
+        .with(Element::leaf("userid", userid))
+        .with(Element::leaf("companyid", companyid))
+        .with(Element::leaf("locationid", locationid));
+    let operation = Element::new("operation")
+        .with(authentication)
+        .with(errormessage(&[failure]));
+    xml_response(
+        StatusCode::OK,
+        &Element::new("response")
+            .with(control_element(control, "success"))
+            .with(operation),
+    )
+}
+
+/// The gateway's answers to one request whose `<control>` it read and accepted: every answer
+/// echoes that control block, so the kit's refusals are rendered with it.
+#[derive(Debug)]
+struct Reply<'a> {
+    /// The request's `<control>`.
+    control: &'a Control,
+}
+
+impl ErrorRenderer for Reply<'_> {
+    /// A session id that is unknown or lapsed ([`token_policy`]), whatever the kit's reason:
+    /// "Invalid session" in the failed authentication block, nothing echoed (the catalog names
+    /// the case, not its number: [`SIGN_IN_FAILED`] is reenact's).
+    fn unauthenticated(&self, _failure: &AuthFailure, _now: OffsetDateTime) -> Response<Bytes> {
+        let failure = Failure::new(
+            SIGN_IN_FAILED,
+            "Invalid session",
+            "The session ID is unknown or has expired",
+        )
+        .correction("Request a new session with getAPISession");
+        auth_failure(self.control, "", "", "", failure)
+    }
+
+    /// Intacct has no whole answer for a record refusal: it is always the error of the function
+    /// that met it, in that function's `<result>`, among the other functions' results (content
+    /// level [INTACCT-ERRORS]); the gateway writes it there with [`refusal_failure`] and does not
+    /// call this. Asked for a whole answer, the renderer gives that error at control level, the
+    /// one place of an Intacct answer that holds an error outside a function.
+    fn refused(&self, refusal: &RecordRefusal, _now: OffsetDateTime) -> Response<Bytes> {
+        let failure = refusal_failure(refusal, "RECORDNO");
+        xml_response(
+            StatusCode::OK,
+            &control_failure(Some(self.control), &[failure]),
+        )
+    }
 }
 
 /// `at` as the authentication block writes it: `2015-10-25T10:08:34-07:00` (the SDKs' fixtures),
@@ -769,10 +827,10 @@ fn intacct_time(at: OffsetDateTime) -> String {
 }
 
 /// The object named `name`: `(object, list type, key field)`.
-fn object(name: &str) -> Result<(&'static str, &'static str, Option<&'static str>), Failure> {
+fn object(name: &str) -> Result<(Object, &'static str, Option<&'static str>), Failure> {
     OBJECTS
         .iter()
-        .find(|(object, _, _)| object.eq_ignore_ascii_case(name))
+        .find(|(object, _, _)| object.name().eq_ignore_ascii_case(name))
         .copied()
         .ok_or_else(|| {
             Failure::new(
@@ -785,7 +843,7 @@ fn object(name: &str) -> Result<(&'static str, &'static str, Option<&'static str
 
 /// `create` of one or more records: all of them, or none when one is invalid.
 fn create(
-    books: &mut Books,
+    records: &mut Store<Object>,
     signed: &SignedIn,
     call: &Element,
     now: OffsetDateTime,
@@ -798,7 +856,7 @@ fn create(
         ));
     }
     // Records may refer to those before them in the same call: work on a copy.
-    let mut draft = books.clone();
+    let mut draft = records.clone();
     let mut data = Element::new("data")
         .attr("listtype", "objects")
         .attr("count", &call.children.len().to_string());
@@ -808,13 +866,13 @@ fn create(
             return Err(Failure::new(
                 INVALID_FIELD,
                 "Empty record",
-                format!("The {object} has no fields"),
+                format!("The {} has no fields", object.name()),
             ));
         };
         validate(&draft, signed, object, &fields)?;
-        let number = draft.record_no.entry(object).or_insert(0);
-        *number += 1;
-        let record_no = number.to_string();
+        // One sequence of RECORDNOs per object for the whole gateway, every company's records
+        // numbered in turn (the store's numbering scope is empty, not the company).
+        let record_no = draft.next_number("", object).to_string();
         let stamp = Value::from(intacct_time(now));
         let mut saved = Map::new();
         saved.insert("RECORDNO".to_owned(), Value::from(record_no.clone()));
@@ -828,13 +886,17 @@ fn create(
             shown = shown.with(Element::leaf(key, value));
         }
         data = data.with(shown);
-        draft.records_mut(object).push(Stored {
-            company: signed.company.clone(),
-            entity: signed.entity.clone(),
-            fields: saved,
-        });
+        draft
+            .insert(
+                object,
+                &signed.company,
+                record_no,
+                now,
+                Value::Object(saved),
+            )
+            .entity = signed.entity.clone();
     }
-    *books = draft;
+    *records = draft;
     Ok(data)
 }
 
@@ -843,12 +905,12 @@ fn create(
 /// payment needs the `VENDORID` of an existing vendor; a payment's `APPYMTDETAIL`s must name
 /// existing bills by `RECORDKEY`; a journal entry is checked by [`validate_journal`].
 fn validate(
-    books: &Books,
+    records: &Store<Object>,
     signed: &SignedIn,
-    object: &str,
+    object: Object,
     fields: &Map<String, Value>,
 ) -> Result<(), Failure> {
-    if object == "GLBATCH" {
+    if object == Object::Journal {
         return validate_journal(fields);
     }
     let text = |name: &str| {
@@ -862,20 +924,19 @@ fn validate(
             Failure::new(
                 INVALID_FIELD,
                 "Required field missing",
-                format!("{object} requires {name}"),
+                format!("{} requires {name}", object.name()),
             )
         })
     };
     let vendor_id = required("VENDORID")?;
-    let vendor = books.find(signed, "VENDOR", "VENDORID", vendor_id);
+    let vendor = find(records, signed, Object::Vendor, "VENDORID", vendor_id);
     match object {
-        "VENDOR" => {
+        Object::Vendor => {
             required("NAME")?;
             // A VENDORID is unique in the company, whichever entity holds it.
-            let taken = books.records("VENDOR").iter().any(|r| {
-                r.company == signed.company
-                    && r.fields.get("VENDORID").and_then(Value::as_str) == Some(vendor_id)
-            });
+            let taken = records
+                .live(Object::Vendor, Some(&signed.company))
+                .any(|r| r.body.get("VENDORID").and_then(Value::as_str) == Some(vendor_id));
             if taken {
                 // The shape of Intacct's duplicate-key answer (raw XML quoted in public code:
                 // "Another Class with the given value(s) UT01 already exists", "Use a unique
@@ -902,7 +963,7 @@ fn validate(
                 )
                 .correction("Create the vendor first"));
             }
-            if object == "APPYMT" {
+            if object == Object::Payment {
                 let details = fields
                     .get("APPYMTDETAILS")
                     .and_then(|d| d.get("APPYMTDETAIL"));
@@ -916,7 +977,7 @@ fn validate(
                         .get("RECORDKEY")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
-                    if books.find(signed, "APBILL", "RECORDNO", key).is_none() {
+                    if find(records, signed, Object::Bill, "RECORDNO", key).is_none() {
                         return Err(Failure::new(
                             NOT_FOUND,
                             "Invalid bill",
@@ -1024,18 +1085,18 @@ fn cents(amount: Decimal) -> String {
 /// theirs; `WHENMODIFIED` moves. Journal entries are not updated (their lines must stay
 /// balanced; reenact's choice).
 fn update(
-    books: &mut Books,
+    records: &mut Store<Object>,
     signed: &SignedIn,
     call: &Element,
     now: OffsetDateTime,
 ) -> Result<Element, Failure> {
-    let mut draft = books.clone();
+    let mut draft = records.clone();
     let mut data = Element::new("data")
         .attr("listtype", "objects")
         .attr("count", &call.children.len().to_string());
     for element in &call.children {
         let (object, list, key) = object(&element.name)?;
-        if object == "GLBATCH" {
+        if object == Object::Journal {
             return Err(Failure::new(
                 UNSUPPORTED,
                 "Unsupported function",
@@ -1046,7 +1107,7 @@ fn update(
             return Err(Failure::new(
                 INVALID_FIELD,
                 "Empty record",
-                format!("The {object} has no fields"),
+                format!("The {} has no fields", object.name()),
             ));
         };
         let by = ["RECORDNO"].into_iter().chain(key).find_map(|field| {
@@ -1059,39 +1120,66 @@ fn update(
             return Err(Failure::new(
                 INVALID_FIELD,
                 "Required field missing",
-                format!("An update of {object} names the record by RECORDNO"),
+                format!(
+                    "An update of {} names the record by RECORDNO",
+                    object.name()
+                ),
             ));
         };
-        let Some(record) = draft.records_mut(object).iter_mut().find(|r| {
-            r.visible_to(signed)
-                && r.fields.get(field).and_then(Value::as_str) == Some(value.as_str())
-        }) else {
-            return Err(Failure::new(
-                NOT_FOUND,
-                "Record not found",
-                format!("No {object} with {field} `{value}`"),
-            ));
-        };
-        for (name, value) in fields {
-            if name != "RECORDNO" {
-                record.fields.insert(name, value);
+        let id = find(&draft, signed, object, field, &value)
+            .map(|record| record.id.clone())
+            .ok_or_else(|| {
+                let kind = object.name();
+                refusal_failure(&RecordRefusal::NotFound { kind, id: value }, field)
+            })?;
+        let record = draft
+            .update(object, &signed.company, &id, None, now)
+            .map_err(|refusal| refusal_failure(&refusal, "RECORDNO"))?;
+        if let Value::Object(body) = &mut record.body {
+            for (name, value) in fields {
+                if name != "RECORDNO" {
+                    body.insert(name, value);
+                }
             }
+            body.insert("WHENMODIFIED".to_owned(), Value::from(intacct_time(now)));
         }
-        record
-            .fields
-            .insert("WHENMODIFIED".to_owned(), Value::from(intacct_time(now)));
-        let record_no = record.fields["RECORDNO"]
+        let record_no = record.body["RECORDNO"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
         data = data.with(Element::new(list).with(Element::leaf("RECORDNO", &record_no)));
     }
-    *books = draft;
+    *records = draft;
     Ok(data)
 }
 
+/// A refusal of the record store as the error of the function that met it, naming the `field`
+/// the record was looked up by: a record that is not there (never, or deleted; the fake deletes
+/// none) is [`NOT_FOUND`] "Record not found" (the catalog names the case, not its words: they
+/// are reenact's). No write names a version, so a stale one cannot happen; it would be an
+/// [`INVALID_FIELD`] naming both versions.
+fn refusal_failure(refusal: &RecordRefusal, field: &str) -> Failure {
+    match refusal {
+        RecordRefusal::NotFound { kind, id } | RecordRefusal::Deleted { kind, id } => Failure::new(
+            NOT_FOUND,
+            "Record not found",
+            format!("No {kind} with {field} `{id}`"),
+        ),
+        RecordRefusal::Stale {
+            kind,
+            id,
+            given,
+            current,
+        } => Failure::new(
+            INVALID_FIELD,
+            "Record changed",
+            format!("The {kind} with {field} `{id}` is at version {current}, not {given}"),
+        ),
+    }
+}
+
 /// `read` of `<keys>` (comma-separated `RECORDNO`s; unknown ones are left out) with `<fields>`.
-fn read(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Failure> {
+fn read(records: &Store<Object>, signed: &SignedIn, call: &Element) -> Result<Element, Failure> {
     let (object, list, _) = object(call.text_of("object").unwrap_or_default())?;
     let keys: Vec<&str> = call
         .text_of("keys")
@@ -1101,9 +1189,9 @@ fn read(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Fai
         .filter(|k| !k.is_empty())
         .collect();
     let fields = field_list(call);
-    let found: Vec<&Stored> = keys
+    let found: Vec<&Record<Object>> = keys
         .iter()
-        .filter_map(|key| books.find(signed, object, "RECORDNO", key))
+        .filter_map(|key| find(records, signed, object, "RECORDNO", key))
         .collect();
     let mut data = Element::new("data")
         .attr("listtype", list)
@@ -1114,29 +1202,23 @@ fn read(books: &Books, signed: &SignedIn, call: &Element) -> Result<Element, Fai
     Ok(data)
 }
 
-/// One page of a result set: `<data listtype count totalcount numremaining [resultId]>` with up
-/// to `page_size` records taken from the front of `rest`.
-fn page(
-    list: &str,
-    fields: Option<&[String]>,
-    page_size: usize,
-    total: usize,
-    rest: &mut std::collections::VecDeque<Stored>,
-    result_id: Option<&str>,
-) -> Element {
-    let taken: Vec<Stored> = rest.drain(..page_size.min(rest.len())).collect();
+/// The next page of a result set: `<data listtype count totalcount numremaining [resultId]>`
+/// with its records; `resultId` only while records remain.
+fn page(set: &mut ResultSet<Record<Object>, Query>, result_id: Option<&str>) -> Element {
+    let taken = set.next_page();
+    let list = set.meta.list;
     let mut data = Element::new("data")
         .attr("listtype", list)
         .attr("count", &taken.len().to_string())
-        .attr("totalcount", &total.to_string())
-        .attr("numremaining", &rest.len().to_string());
+        .attr("totalcount", &set.total.to_string())
+        .attr("numremaining", &set.rest.len().to_string());
     if let Some(id) = result_id
-        && !rest.is_empty()
+        && !set.rest.is_empty()
     {
         data = data.attr("resultId", id);
     }
     for record in &taken {
-        data = data.with(record_element(list, record, fields));
+        data = data.with(record_element(list, record, set.meta.fields.as_deref()));
     }
     data
 }
@@ -1181,16 +1263,15 @@ impl Intacct {
                 }
             },
         };
-        let fields = field_list(call);
-        let mut rest: std::collections::VecDeque<Stored> = state
-            .books
-            .records(object)
-            .iter()
-            .filter(|r| r.visible_to(signed))
-            .filter(|r| conditions.iter().all(|c| c.holds(&r.fields)))
+        let found: Vec<Record<Object>> = visible(&state.records, signed, object)
+            .filter(|r| {
+                r.body
+                    .as_object()
+                    .is_some_and(|fields| conditions.iter().all(|c| c.holds(fields)))
+            })
             .cloned()
             .collect();
-        let total = rest.len();
+        let total = found.len();
         let result_id = (total > page_size).then(|| {
             state.serial += 1;
             format!(
@@ -1198,27 +1279,16 @@ impl Intacct {
                 seeded_uuid(&self.mock, state.serial, 6).replace('-', "")
             )
         });
-        let data = page(
+        let query = Query {
+            company: signed.company.clone(),
+            entity: signed.entity.clone(),
             list,
-            fields.as_deref(),
-            page_size,
-            total,
-            &mut rest,
-            result_id.as_deref(),
-        );
+            fields: field_list(call),
+        };
+        let mut set = ResultSet::new(query, page_size, found);
+        let data = page(&mut set, result_id.as_deref());
         if let Some(id) = result_id {
-            state.result_sets.insert(
-                id,
-                ResultSet {
-                    company: signed.company.clone(),
-                    entity: signed.entity.clone(),
-                    list,
-                    fields,
-                    page_size,
-                    total,
-                    rest,
-                },
-            );
+            state.result_sets.keep(id, set);
         }
         Ok(data)
     }
@@ -1234,32 +1304,17 @@ fn read_more(
     call: &Element,
 ) -> Result<Element, Failure> {
     let id = call.text_of("resultId").unwrap_or_default().to_owned();
-    let owned = state
-        .result_sets
-        .get(&id)
-        .is_some_and(|set| set.company == signed.company && set.entity == signed.entity);
-    if !owned {
+    let owns = |query: &Query| query.company == signed.company && query.entity == signed.entity;
+    let Some(mut set) = state.result_sets.take(&id, owns) else {
         return Err(Failure::new(
             INVALID_FIELD,
             "Invalid resultId",
             format!("No results remain for resultId `{id}`"),
         )
         .correction("Run the readByQuery again"));
-    }
-    let Some(mut set) = state.result_sets.remove(&id) else {
-        unreachable!("checked above");
     };
-    let data = page(
-        set.list,
-        set.fields.as_deref(),
-        set.page_size,
-        set.total,
-        &mut set.rest,
-        Some(&id),
-    );
-    if !set.rest.is_empty() {
-        state.result_sets.insert(id, set);
-    }
+    let data = page(&mut set, Some(&id));
+    state.result_sets.keep(id, set);
     Ok(data)
 }
 
@@ -1401,9 +1456,9 @@ fn field_list(call: &Element) -> Option<Vec<String>> {
 }
 
 /// A record as `read` shows it: `<vendor><RECORDNO>..</RECORDNO>..</vendor>`.
-fn record_element(list: &str, record: &Stored, fields: Option<&[String]>) -> Element {
+fn record_element(list: &str, record: &Record<Object>, fields: Option<&[String]>) -> Element {
     let mut element = Element::new(list);
-    for (name, value) in &record.fields {
+    for (name, value) in record.body.as_object().into_iter().flatten() {
         if fields.is_none_or(|wanted| wanted.contains(name)) {
             element = element.with(Element::from_json(name, value));
         }
@@ -1818,7 +1873,13 @@ impl Fake for Intacct {
     }
 
     fn fresh_state(&self) -> IntacctState {
-        IntacctState::default()
+        IntacctState {
+            serial: 0,
+            sessions: Tokens::new(token_policy(self.settings.session_lifetime)),
+            executed: BTreeSet::new(),
+            records: Store::default(),
+            result_sets: ResultSets::default(),
+        }
     }
 
     fn state_json(state: &IntacctState) -> Value {

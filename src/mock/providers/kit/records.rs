@@ -43,6 +43,11 @@ pub(crate) struct Record<K> {
     pub scope: String,
     /// Its id.
     pub id: String,
+    /// The part of its scope it belongs to, when a vendor divides a scope (an entity of an
+    /// Intacct multi-entity company); `None`: the scope's top level, or a vendor that does not
+    /// divide. [`Store::insert`] leaves it `None`; the store's lookups do not read it (the
+    /// provider filters by it).
+    pub entity: Option<String>,
     /// Its version, from 0, one more on every update.
     pub version: u64,
     /// Whether it is in use.
@@ -123,6 +128,7 @@ impl<K: Kind> Store<K> {
             kind,
             scope: scope.to_owned(),
             id,
+            entity: None,
             version: 0,
             status: Status::Active,
             updated: now,
