@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use super::kit::records::{Kind, Record, ResultSet, ResultSets, Store};
 use super::kit::tokens::{Minted, Revocation, TokenPolicy, Tokens};
-use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal, RecordRenderer};
 use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::render::seeded_uuid;
 use crate::money;
@@ -173,7 +173,7 @@ struct SignedIn {
 
 /// One `<error>` of an `<errormessage>` [INTACCT-ERRORS], and the errors written after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Failure {
+pub(crate) struct Failure {
     errorno: &'static str,
     description: String,
     description2: String,
@@ -645,7 +645,7 @@ impl Intacct {
         match call.name.as_str() {
             "getAPISession" => self.api_session(state, signed, call, now, host),
             "create" => create(&mut state.records, signed, call, now),
-            "update" => update(&mut state.records, signed, call, now),
+            "update" => update(self, &mut state.records, signed, call, now),
             "read" => read(&state.records, signed, call),
             "readByQuery" => self.read_by_query(state, signed, call),
             "readMore" => read_more(state, signed, call),
@@ -780,18 +780,17 @@ impl ErrorRenderer for Reply<'_> {
         .correction("Request a new session with getAPISession");
         auth_failure(self.control, "", "", "", failure)
     }
+}
 
-    /// Intacct has no whole answer for a record refusal: it is always the error of the function
-    /// that met it, in that function's `<result>`, among the other functions' results (content
-    /// level [INTACCT-ERRORS]); the gateway writes it there with [`refusal_failure`] and does not
-    /// call this. Asked for a whole answer, the renderer gives that error at control level, the
-    /// one place of an Intacct answer that holds an error outside a function.
-    fn refused(&self, refusal: &RecordRefusal, _now: OffsetDateTime) -> Response<Bytes> {
-        let failure = refusal_failure(refusal, "RECORDNO");
-        xml_response(
-            StatusCode::OK,
-            &control_failure(Some(self.control), &[failure]),
-        )
+impl RecordRenderer for Intacct {
+    /// Intacct has no whole answer for a record refusal: it is the error of the function that
+    /// met it, in that function's `<result>`, among the other functions' results (content level
+    /// [INTACCT-ERRORS]).
+    type Refused = Failure;
+
+    /// The refusal of a record named by its `RECORDNO` ([`refusal_failure`]).
+    fn refused(&self, refusal: &RecordRefusal, _now: OffsetDateTime) -> Failure {
+        refusal_failure(refusal, "RECORDNO")
     }
 }
 
@@ -1085,6 +1084,7 @@ fn cents(amount: Decimal) -> String {
 /// theirs; `WHENMODIFIED` moves. Journal entries are not updated (their lines must stay
 /// balanced; reenact's choice).
 fn update(
+    intacct: &Intacct,
     records: &mut Store<Object>,
     signed: &SignedIn,
     call: &Element,
@@ -1134,7 +1134,7 @@ fn update(
             })?;
         let record = draft
             .update(object, &signed.company, &id, None, now)
-            .map_err(|refusal| refusal_failure(&refusal, "RECORDNO"))?;
+            .map_err(|refusal| intacct.refused(&refusal, now))?;
         if let Value::Object(body) = &mut record.body {
             for (name, value) in fields {
                 if name != "RECORDNO" {

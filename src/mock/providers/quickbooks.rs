@@ -19,7 +19,7 @@ use super::kit::records::{Kind, Record, Status, Store, offset};
 use super::kit::tokens::{
     AnswerField, Issued, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens,
 };
-use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal, RecordRenderer};
 use super::{
     ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
     oauth_error,
@@ -1764,6 +1764,10 @@ impl ErrorRenderer for QuickBooks {
             now,
         )
     }
+}
+
+impl RecordRenderer for QuickBooks {
+    type Refused = Response<Bytes>;
 
     /// The `Fault` of [`Fault::refused`], with its status.
     fn refused(&self, refusal: &RecordRefusal, now: OffsetDateTime) -> Response<Bytes> {

@@ -18,7 +18,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::kit::records::{Kind, Page, PastEnd, Store, neighbour_link, page_number};
 use super::kit::tokens::{AnswerField, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens};
-use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal, RecordRenderer};
 use super::{ProviderAnswer, ProviderRequest, empty, oauth_error};
 use crate::mock::engine::json_response;
 use crate::mock::render::seeded_uuid;
@@ -805,6 +805,10 @@ impl ErrorRenderer for Sage {
         )
         .response()
     }
+}
+
+impl RecordRenderer for Sage {
+    type Refused = Response<Bytes>;
 
     /// A record the request's business does not hold: `404 RecordNotFound` (reenact's words in
     /// Sage's error shape). Sage records are not deleted nor versioned by the fake, so only

@@ -18,7 +18,7 @@ use super::kit::records::{Kind, PastEnd, Store, page_number};
 use super::kit::tokens::{
     AnswerField, Issued, Minted, RefreshPolicy, Revocation, Rotation, TokenPolicy, Tokens,
 };
-use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal};
+use super::kit::{AuthFailure, ErrorRenderer, Fake, RecordRefusal, RecordRenderer};
 use super::{
     ProviderAnswer, ProviderPayload, ProviderRequest, ProviderWebhook, ProviderWebhookError, empty,
     oauth_error,
@@ -1315,6 +1315,10 @@ impl ErrorRenderer for Xero {
         }
         json_response(StatusCode::UNAUTHORIZED, &body)
     }
+}
+
+impl RecordRenderer for Xero {
+    type Refused = Response<Bytes>;
 
     /// Xero's answer to an id it does not hold, deleted or never there: an empty `404` (the
     /// catalog gives no body). Xero records carry no version, so a stale write cannot happen.

@@ -8,7 +8,7 @@
 //! - [`records`]: a record store with versions, inactive and deleted records, and the paging
 //!   styles vendors use (page numbers, `$next`/`$back`, result ids, offsets);
 //! - [`AuthFailure`] and [`RecordRefusal`], the refusals the shared parts make, which each
-//!   provider renders as its vendor writes them ([`ErrorRenderer`]).
+//!   provider renders as its vendor writes them ([`ErrorRenderer`], [`RecordRenderer`]).
 //!
 //! The `Authorization` header parser is [`super::ProviderRequest::credentials`].
 
@@ -70,14 +70,22 @@ pub(crate) trait Fake: Debug + Send + Sync + 'static {
     }
 }
 
-/// How a provider writes the refusals of the kit's shared parts: the same situation (an expired
-/// token, a stale version) reads differently at every vendor, and clients key on the words.
+/// How a provider answers a request whose credentials [`tokens::Tokens::authenticate`]
+/// refused: the same situation (an unknown, expired or revoked token) reads differently at every
+/// vendor, and clients key on the words (Xero's `TokenExpired`).
 pub(crate) trait ErrorRenderer {
-    /// The answer to a request whose credentials [`tokens::Tokens::authenticate`] refused.
+    /// The whole answer to the refused request.
     fn unauthenticated(&self, failure: &AuthFailure, now: OffsetDateTime) -> Response<Bytes>;
+}
 
-    /// The answer to a write or read the [`records::Store`] refused.
-    fn refused(&self, refusal: &RecordRefusal, now: OffsetDateTime) -> Response<Bytes>;
+/// How a provider writes a refusal of its [`records::Store`] (not found, deleted, stale).
+pub(crate) trait RecordRenderer {
+    /// What a refusal becomes: a whole answer for a REST vendor, the failed function's error for
+    /// a vendor that answers several functions in one response (Intacct).
+    type Refused;
+
+    /// The refusal as the vendor writes it.
+    fn refused(&self, refusal: &RecordRefusal, now: OffsetDateTime) -> Self::Refused;
 }
 
 /// A configured provider, whichever it is.

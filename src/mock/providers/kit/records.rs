@@ -150,17 +150,6 @@ impl<K: Kind> Store<K> {
         Ok(&self.records[index])
     }
 
-    /// [`Store::find`], to change in place (no new version).
-    pub(crate) fn find_mut(
-        &mut self,
-        kind: K,
-        scope: &str,
-        id: &str,
-    ) -> Result<&mut Record<K>, RecordRefusal> {
-        let index = self.check(kind, scope, id)?;
-        Ok(&mut self.records[index])
-    }
-
     /// The record to update at `now`, when `version` (if the write names one) is its own: its
     /// version goes up by one and `updated` moves to `now`.
     pub(crate) fn update(

@@ -296,11 +296,6 @@ impl<G> Tokens<G> {
         self.issue(consent, access, refresh, now)
     }
 
-    /// The consent data of `consent`.
-    pub(crate) fn data(&self, consent: usize) -> Option<&G> {
-        self.consents.get(consent).map(|c| &c.data)
-    }
-
     /// A `refresh_token` grant with `token`: a new access token and the refresh token the
     /// policy's rotation answers, or `invalid_grant` for a token that is unknown, expired, past
     /// its consent's cap, revoked, or used up by rotation.
