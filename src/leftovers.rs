@@ -10,8 +10,10 @@
 //! groups are killed and its folders removed. A pid is only judged together with its start time
 //! (`/proc/PID/stat`), so a recycled pid never makes a dead run look alive, nor a stranger's
 //! process look like a target: a process is killed only when it is the recorded target itself
-//! (same pid, same start time), or in its process group, started after it and carrying the run's
-//! [`RUN_ENV`] marker in its environment.
+//! (same pid, same start time), or started after the run's owner and carrying the run's
+//! [`RUN_ENV`] marker (its unique id) in its environment, in the target's process group or not:
+//! a target forked in the instant before its owner was killed has no record yet, but what it
+//! spawned carries the marker.
 //!
 //! Only Linux has `/proc`; elsewhere nothing can be verified, and the sweep removes folders of
 //! dead runs but kills nothing.
@@ -366,11 +368,19 @@ fn sweep_in(dir: &Path, scope: Scope) -> SweepReport {
         }
         // Pids of another boot name other processes now: those runs' processes died with it.
         if same_boot {
-            for target in &record.processes {
-                for pid in processes.of_target(&record.run_id, *target) {
-                    if kill(pid) {
-                        report.processes.push(pid);
-                    }
+            let mut pids: Vec<u32> = record
+                .processes
+                .iter()
+                .flat_map(|target| processes.of_target(&record.run_id, *target))
+                .collect();
+            // A target forked just before the owner died may have no record yet: what it
+            // spawned still carries the run's marker.
+            pids.extend(processes.marked(&record.run_id, record.owner.start));
+            pids.sort_unstable();
+            pids.dedup();
+            for pid in pids {
+                if kill(pid) {
+                    report.processes.push(pid);
                 }
             }
         }
@@ -455,6 +465,20 @@ impl ProcessTable {
                 }
                 stat.pgrp == target.pid && stat.start >= target.start && environ_has(**pid, &marker)
             })
+            .map(|(pid, _)| *pid)
+            .collect()
+    }
+}
+
+impl ProcessTable {
+    /// The processes started since `since` (clock ticks since boot: the run's owner started
+    /// then) whose environment carries run `run_id`'s [`RUN_ENV`] marker, whichever process
+    /// group they are in.
+    fn marked(&self, run_id: &str, since: u64) -> Vec<u32> {
+        let marker = format!("{RUN_ENV}={run_id}");
+        self.by_pid
+            .iter()
+            .filter(|(pid, stat)| stat.start >= since && environ_has(**pid, &marker))
             .map(|(pid, _)| *pid)
             .collect()
     }
@@ -646,6 +670,42 @@ mod tests {
         assert!(!dir.join("live-run.run").exists());
         live_owner.kill().unwrap();
         live_owner.wait().unwrap();
+    }
+
+    /// A target forked in the instant before its owner was killed has no `process` line: what
+    /// carries the run's marker goes all the same, and a process with another run's marker stays.
+    #[test]
+    fn a_dead_runs_marked_processes_go_without_a_target_record() {
+        let state = tempfile::tempdir().unwrap();
+        let dir = state.path().join("state");
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead_owner = gone.id();
+        gone.wait().unwrap();
+        let mut unrecorded = start_target_tree("unrecorded-run");
+        let mut other = start_target_tree("another-run");
+        let leader = ProcessId::of(unrecorded.id()).unwrap();
+        let tree = ProcessTable::read().of_target("unrecorded-run", leader);
+        assert_eq!(tree.len(), 2, "sh and its sleep: {tree:?}");
+        let other_tree =
+            ProcessTable::read().of_target("another-run", ProcessId::of(other.id()).unwrap());
+        ensure_private(&dir).unwrap();
+        std::fs::write(
+            dir.join("unrecorded-run.run"),
+            format!("{HEADER}\nowner {} {dead_owner} 1\n", boot_id()),
+        )
+        .unwrap();
+        let report = sweep_in(&dir, Scope::Dead);
+        unrecorded.wait().unwrap();
+        let mut killed = report.processes.clone();
+        killed.sort_unstable();
+        assert_eq!(killed, tree);
+        assert!(other_tree.iter().all(|pid| ProcessId::of(*pid).is_some()));
+        other.kill().unwrap();
+        other.wait().unwrap();
+        for pid in other_tree {
+            // SAFETY: kill(2) has no memory effects; the sleep of the other tree is ours.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
     }
 
     #[test]

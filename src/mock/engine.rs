@@ -159,6 +159,8 @@ pub(crate) struct Incoming<'a> {
     pub body: Bytes,
     /// The client's address, when known (for `client_ip` rate limits).
     pub peer: Option<IpAddr>,
+    /// Whether it came over TLS (the scheme of the mock's own URL, `self.url`).
+    pub tls: bool,
 }
 
 /// What the engine answers a request with: the response, and what the edge must do with it when
@@ -587,6 +589,12 @@ impl Engine {
             body: &request.body,
         };
         let body = ParsedBody::new(&request.body);
+        let scheme = if request.tls { "https" } else { "http" };
+        let self_url = view
+            .headers
+            .iter()
+            .find(|(name, _)| name == "host")
+            .map(|(_, host)| format!("{scheme}://{host}"));
         let vars = || RequestVars {
             request: &view,
             path_params: Vec::new(),
@@ -597,6 +605,7 @@ impl Engine {
             store: None,
             machines: None,
             uuids: Cell::new(0),
+            self_url: self_url.as_deref(),
         };
         let mut pass = None;
         if !set.limiter.is_empty() {

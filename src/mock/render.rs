@@ -4,7 +4,8 @@
 //! Variables a mock response knows: `request.method`, `request.path`, `request.path.NAME` (path
 //! template parameters), `request.query.NAME`, `request.headers.NAME`, `request.json.A.0.B`,
 //! `request.body`, `now` (the virtual clock), `uuid` (seeded by mock name, request number and
-//! occurrence), `store.KEY`, `state.MACHINE`, and in rate-limit answers `retry_after`.
+//! occurrence), `store.KEY`, `state.MACHINE`, `self.url` (the mock's own base URL as the client reached
+//! it), and in rate-limit answers `retry_after`.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -225,6 +226,9 @@ pub(crate) struct RequestVars<'a> {
     pub machines: Option<&'a BTreeMap<String, String>>,
     /// How many `uuid`s this request rendered so far.
     pub uuids: Cell<u64>,
+    /// The mock's base URL as the client reached it (`self.url`): the scheme it was served on
+    /// and the request's `Host`; `None` without a `Host` header.
+    pub self_url: Option<&'a str>,
 }
 
 impl<'a> RequestVars<'a> {
@@ -249,6 +253,7 @@ impl Vars for RequestVars<'_> {
                 Some(seeded_uuid(self.mock, self.number, k))
             }
             ["retry_after"] => self.retry_after.map(|s| s.to_string()),
+            ["self", "url"] => self.self_url.map(str::to_owned),
             ["store", key @ ..] if !key.is_empty() => {
                 self.store.and_then(|s| s.get(&key.join("."))).cloned()
             }

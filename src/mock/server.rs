@@ -286,21 +286,22 @@ async fn accept_connection(
         tracing::debug!(error = %e, "failed to set TCP_NODELAY");
     }
     let Some(acceptor) = tls else {
-        return serve_connection(stream, peer, role, engine, signal).await;
+        return serve_connection(stream, peer, role, false, engine, signal).await;
     };
     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        Ok(Ok(stream)) => serve_connection(stream, peer, role, engine, signal).await,
+        Ok(Ok(stream)) => serve_connection(stream, peer, role, true, engine, signal).await,
         Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake with a mock client failed"),
         Err(_) => tracing::debug!("TLS handshake with a mock client timed out"),
     }
 }
 
 /// Serve HTTP/1.1 on one connection, plain or TLS, over a [`FaultIo`] so that connection-level
-/// faults work the same on both.
+/// faults work the same on both (`tls` says which, for the mock's own URL).
 async fn serve_connection<S: Transport>(
     stream: S,
     peer: SocketAddr,
     role: Role,
+    tls: bool,
     engine: Arc<Engine>,
     mut signal: watch::Receiver<bool>,
 ) {
@@ -313,7 +314,7 @@ async fn serve_connection<S: Transport>(
         let signal = service_signal.clone();
         async move {
             let response = match role {
-                Role::Traffic => handle_traffic(&engine, request, peer, &conn, signal).await,
+                Role::Traffic => handle_traffic(&engine, request, peer, tls, &conn, signal).await,
                 Role::Admin => control::handle(&engine, request).await,
             };
             Ok::<_, Infallible>(response.map(Full::new))
@@ -358,6 +359,7 @@ async fn handle_traffic(
     engine: &Engine,
     request: Request<IncomingBody>,
     peer: SocketAddr,
+    tls: bool,
     conn: &ConnControl,
     mut signal: watch::Receiver<bool>,
 ) -> Response<Bytes> {
@@ -407,6 +409,7 @@ async fn handle_traffic(
         headers,
         body,
         peer: Some(peer.ip()),
+        tls,
     };
     let answer = match refusal {
         None => engine.respond(incoming),

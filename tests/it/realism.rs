@@ -467,3 +467,57 @@ async fn a_missing_value_is_a_500_naming_the_variable() {
     assert!(body.contains("request.query.page"), "{body}");
     server.shutdown().await;
 }
+
+/// `{{ self.url }}`: the mock's own base URL as the client reached it (scheme and `Host`), so a
+/// discovery document or a redirect can name the mock itself, whatever port it was given.
+#[tokio::test]
+async fn a_mock_names_its_own_url_in_its_answers() {
+    let (server, http, _control) = start(
+        r#"  idp:
+    stubs:
+      - request: { path: /.well-known/openid-configuration }
+        response:
+          status: 200
+          json: { issuer: "{{ self.url }}", token_endpoint: "{{ self.url }}/token" }
+      - request: { path: /authorize }
+        response:
+          status: 302
+          headers: { Location: "{{ self.url }}/callback?code=c1" }
+"#,
+    )
+    .await;
+    let base = server.url();
+    let (status, _, body) = call(
+        &http,
+        &server,
+        "GET",
+        "/.well-known/openid-configuration",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        body,
+        json!({ "issuer": base, "token_endpoint": format!("{base}/token") })
+    );
+    let (status, headers, _) = call(&http, &server, "GET", "/authorize", &[], None).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        header(&headers, "location"),
+        Some(format!("{base}/callback?code=c1").as_str())
+    );
+    // The Host the client used is the one named (a container target reaches a mock by name).
+    let (_, _, body) = call(
+        &http,
+        &server,
+        "GET",
+        "/.well-known/openid-configuration",
+        &[("host", "idp.acme.test:8080")],
+        None,
+    )
+    .await;
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["issuer"], "http://idp.acme.test:8080");
+}

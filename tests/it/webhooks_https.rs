@@ -599,3 +599,39 @@ expect:
         folder.display()
     );
 }
+
+/// `{{ self.url }}` on a TLS mock names it with `https`, and with the host the client used.
+#[tokio::test]
+async fn a_tls_mock_names_itself_with_https() {
+    let ca = RunCa::generate().unwrap();
+    let spec = crate::support::load_mock(
+        r#"id: self-url
+title: self url over TLS
+mocks:
+  accounting:
+    tls: true
+    stubs:
+      - request: { path: /whoami }
+        response: { body: "{{ self.url }}" }
+flow:
+  - request: { method: GET, path: / }
+"#,
+    );
+    let clock = ClockSpec {
+        start: Some(START.into()),
+    };
+    let bind = BindOptions {
+        tls: Some(ca.issue("accounting").unwrap()),
+        ..BindOptions::default()
+    };
+    let mock = MockServer::start(spec, &clock, bind).await.unwrap();
+    let client = reenact::run::http_client_trusting(&ca.ca_der()).unwrap();
+    let port = mock.traffic_addr().port();
+    let url = format!("https://localhost:{port}/whoami");
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(
+        response.text().await.unwrap(),
+        format!("https://localhost:{port}")
+    );
+    mock.shutdown().await;
+}

@@ -30,7 +30,15 @@ pub(super) enum Scope<'s> {
 }
 
 /// Top-level variables of mock templates, for did-you-mean.
-const MOCK_VARS: &[&str] = &["request", "now", "uuid", "store", "state", "retry_after"];
+const MOCK_VARS: &[&str] = &[
+    "request",
+    "now",
+    "uuid",
+    "store",
+    "state",
+    "retry_after",
+    "self",
+];
 
 /// Fields of `request` in mock templates.
 const REQUEST_VARS: &[&str] = &["method", "path", "query", "headers", "json", "body"];
@@ -47,11 +55,12 @@ fn check_mock_var(
     };
     let parts: Vec<&str> = path.iter().map(String::as_str).collect();
     match parts.as_slice() {
-        ["now"] | ["uuid"] => None,
+        ["now"] | ["uuid"] | ["self", "url"] => None,
         ["retry_after"] if limit => None,
         ["retry_after"] => Some(unknown(
             "`retry_after` is only known in a rate limit's `response`".to_owned(),
         )),
+        ["self", ..] => Some(unknown("`self` has `url`: `self.url`".to_owned())),
         ["store", _, ..] | ["state", _] => None,
         ["request", "method" | "path" | "body"] => None,
         ["request", "query" | "headers", _] => None,
@@ -84,7 +93,7 @@ fn check_mock_var(
             diagnostic = match did_you_mean(first, MOCK_VARS) {
                 Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
                 None => diagnostic.with_help(
-                    "a mock response knows `request.*`, `now`, `uuid`, `store.KEY` and `state.MACHINE`",
+                    "a mock response knows `request.*`, `now`, `uuid`, `self.url`, `store.KEY` and `state.MACHINE`",
                 ),
             };
             Some(diagnostic)
