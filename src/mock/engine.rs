@@ -713,7 +713,7 @@ impl Engine {
             None => match &set.provider {
                 Some(provider) => {
                     drop(state.take());
-                    self.provider_outcome(&set, provider, &view)
+                    self.provider_outcome(&set, provider, &view, request.tls)
                 }
                 None => (
                     Outcome::plain(near_miss(&set, &view, &body, state.as_deref())),
@@ -750,12 +750,14 @@ impl Engine {
         set: &StubSet,
         provider: &Provider,
         view: &RequestView<'_>,
+        tls: bool,
     ) -> (Outcome, Option<MatchedStub>) {
         let routed = Cell::new(false);
         let mut effect = || {
             let request = ProviderRequest {
                 view: *view,
                 now: self.clock.now(),
+                tls,
             };
             let mut state = self.lock_provider();
             let Some(state) = state.as_mut() else {

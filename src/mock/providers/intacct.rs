@@ -458,7 +458,7 @@ impl Intacct {
         }
         let transaction = operation.attr_value("transaction") == Some("true");
         let saved = transaction.then(|| state.records.clone());
-        let host = request.header("host").unwrap_or("localhost").to_owned();
+        let base = request.self_url();
         let mut results: Vec<(String, String, Result<Element, Failure>)> = functions
             .iter()
             .map(|function| {
@@ -467,7 +467,7 @@ impl Intacct {
                     .unwrap_or_default()
                     .to_owned();
                 let call = &function.children[0];
-                let mut outcome = self.run(state, &signed, call, request.now, &host);
+                let mut outcome = self.run(state, &signed, call, request.now, &base);
                 // A business (BL) error carries a Support ID at the end of its description2
                 // (intacct-sdk-js issue #86).
                 if let Err(failure) = &mut outcome
@@ -640,10 +640,10 @@ impl Intacct {
         signed: &SignedIn,
         call: &Element,
         now: OffsetDateTime,
-        host: &str,
+        base: &str,
     ) -> Result<Element, Failure> {
         match call.name.as_str() {
-            "getAPISession" => self.api_session(state, signed, call, now, host),
+            "getAPISession" => self.api_session(state, signed, call, now, base),
             "create" => create(&mut state.records, signed, call, now),
             "update" => update(self, &mut state.records, signed, call, now),
             "read" => read(&state.records, signed, call),
@@ -670,7 +670,7 @@ impl Intacct {
         signed: &SignedIn,
         call: &Element,
         now: OffsetDateTime,
-        host: &str,
+        base: &str,
     ) -> Result<Element, Failure> {
         // No <locationid>: the entity of the credentials. An empty one: a top-level session
         // ("From an entity-level session, you can provide an empty location ID to get a new
@@ -710,7 +710,7 @@ impl Intacct {
         let endpoint = self
             .company(&signed.company)
             .and_then(|c| c.endpoint.clone())
-            .unwrap_or_else(|| format!("http://{host}{ENDPOINT_PATH}"));
+            .unwrap_or_else(|| format!("{base}{ENDPOINT_PATH}"));
         let api = Element::new("api")
             .with(Element::leaf("sessionid", &id))
             .with(Element::leaf("endpoint", &endpoint))

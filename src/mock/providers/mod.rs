@@ -35,6 +35,8 @@ pub(crate) struct ProviderRequest<'a> {
     pub view: RequestView<'a>,
     /// Virtual time of arrival.
     pub now: OffsetDateTime,
+    /// Whether it came over TLS.
+    pub tls: bool,
 }
 
 impl ProviderRequest<'_> {
@@ -45,6 +47,14 @@ impl ProviderRequest<'_> {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The provider's own base URL as the client reached it: the scheme it was served on and
+    /// the request's `Host` (`127.0.0.1` without one), as a discovery document or a redirect
+    /// must name the provider (`self.url` in stub templates).
+    pub(crate) fn self_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.header("host").unwrap_or("127.0.0.1"))
     }
 
     /// The first query parameter called `name`.
@@ -280,6 +290,7 @@ mod tests {
                 body: b"",
             },
             now: time::OffsetDateTime::UNIX_EPOCH,
+            tls: false,
         };
         request.bearer().map(str::to_owned)
     }

@@ -1485,7 +1485,7 @@ fn revoke(state: &mut QuickBooksState, request: &ProviderRequest<'_>) -> Respons
 /// the endpoint URLs are the fake's own, on the host the request named, so a client configured
 /// with this document talks to the fake. Only the token and revocation endpoints are served.
 fn discovery(request: &ProviderRequest<'_>) -> Response<Bytes> {
-    let base = format!("http://{}", request.header("host").unwrap_or("127.0.0.1"));
+    let base = request.self_url();
     json_response(
         StatusCode::OK,
         &json!({
