@@ -14,8 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{
-    expectations, faults, flow, intacct, matchers, mocks, quickbooks, rate_limits, sage, saml, scenario,
-    snapshot, stubs, target, webhooks, xero,
+    expectations, faults, flow, intacct, matchers, mocks, quickbooks, rate_limits, sage, saml,
+    scenario, snapshot, stubs, target, webhooks, xero,
 };
 use crate::scenario::schema::json_schema;
 
