@@ -440,26 +440,22 @@ impl Saml {
         response
     }
 
-    /// The user a login is for: `user=` of the query or form, else the first user.
-    fn user(&self, name: Option<String>) -> Result<&SamlUser, Response<Bytes>> {
-        match name.filter(|n| !n.is_empty()) {
-            None => self
-                .settings
-                .users
-                .first()
-                .ok_or_else(|| page(StatusCode::FORBIDDEN, "No user can log in.")),
-            Some(name) => self
-                .settings
-                .users
-                .iter()
-                .find(|u| u.name_id == name)
-                .ok_or_else(|| {
-                    page(
-                        StatusCode::FORBIDDEN,
-                        &format!("No user {name} at this identity provider."),
-                    )
-                }),
-        }
+    /// The user a login is for: `user=` of the query or form, else the first user; the `403`
+    /// page when there is no such user.
+    fn user(&self, name: Option<String>) -> Result<&SamlUser, Box<Response<Bytes>>> {
+        let found = match &name {
+            Some(name) if !name.is_empty() => {
+                self.settings.users.iter().find(|u| u.name_id == *name)
+            }
+            _ => self.settings.users.first(),
+        };
+        found.ok_or_else(|| {
+            let who = name.unwrap_or_default();
+            Box::new(page(
+                StatusCode::FORBIDDEN,
+                &format!("No user {who} at this identity provider."),
+            ))
+        })
     }
 
     /// `GET /sso` (HTTP-Redirect, SAML Bindings §3.4) or `POST /sso` (HTTP-POST, §3.5): read the
@@ -517,7 +513,7 @@ impl Saml {
         }
         let user = match self.user(param("user")) {
             Ok(user) => user,
-            Err(response) => return response,
+            Err(response) => return *response,
         };
         let login = Login {
             request: Some(&authn),
@@ -536,7 +532,7 @@ impl Saml {
     ) -> Response<Bytes> {
         let user = match self.user(request.query_param("user")) {
             Ok(user) => user,
-            Err(response) => return response,
+            Err(response) => return *response,
         };
         let login = Login {
             request: None,
