@@ -798,3 +798,206 @@ impl Fake for Saml {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::{SamlRotation, SamlServiceProvider};
+
+    fn settings() -> SamlSettings {
+        SamlSettings {
+            entity_id: "https://idp.acme.test/saml".into(),
+            base_url: None,
+            sp: SamlServiceProvider {
+                entity_id: "https://app.acme.test/sp".into(),
+                acs_url: "https://app.acme.test/acs".into(),
+            },
+            users: vec![SamlUser {
+                name_id: "alice@acme.test".into(),
+                attributes: Vec::new(),
+            }],
+            sign: SamlSigning::Both,
+            name_id_format: crate::scenario::model::NAME_ID_EMAIL.into(),
+            lifetime_seconds: 300,
+            not_before_seconds: 0,
+            clock: SamlClock::Virtual,
+            clock_offset_seconds: 0,
+            audience: None,
+            recipient: None,
+            destination: None,
+            in_response_to: None,
+            signing_key: 1,
+            rotation: None,
+            wrapping: false,
+        }
+    }
+
+    /// The committed test keys load: a key that failed would make every login a `500`.
+    #[test]
+    fn both_built_in_keys_load() {
+        for number in [1, 2] {
+            let key = load_key(number).expect("a built-in key");
+            assert_eq!(key.pair.public().modulus_len(), 256);
+            assert!(key.certificate.starts_with("MII"));
+        }
+        assert!(load_key(0).is_none());
+        assert!(load_key(3).is_none());
+    }
+
+    /// Exclusive c14n escapes (W3C Exclusive XML Canonicalization 1.0, after C14N 1.0 §2.3).
+    #[test]
+    fn escaping_is_canonical() {
+        assert_eq!(escape_text("a&b<c>d\re\"f'"), "a&amp;b&lt;c&gt;d&#xD;e\"f'");
+        assert_eq!(
+            escape_attr("a&b<c>d\"e\tf\ng\r"),
+            "a&amp;b&lt;c>d&quot;e&#x9;f&#xA;g&#xD;"
+        );
+    }
+
+    /// SAML Core §1.3.3: UTC, `Z`, no fraction here.
+    #[test]
+    fn times_are_utc_whole_seconds() {
+        let at = OffsetDateTime::parse("2026-11-02T10:00:00.75+01:00", &Rfc3339).expect("time");
+        assert_eq!(saml_time(at), "2026-11-02T09:00:00Z");
+    }
+
+    /// The signature verifies by recomputation: the digest of the unsigned element is the
+    /// `DigestValue`, and the `SignatureValue` is RSA-SHA256 over the canonical `SignedInfo`
+    /// (with `xmlns:ds`) under the certificate's public key.
+    #[test]
+    fn a_signature_verifies_over_the_canonical_signed_info() {
+        let key = load_key(1).expect("key");
+        let element = Signable {
+            id: "_a1".into(),
+            start: format!("<saml:Assertion xmlns:saml=\"{NS_ASSERTION}\" ID=\"_a1\">"),
+            issuer: "<saml:Issuer>idp</saml:Issuer>".into(),
+            rest: "<saml:Subject></saml:Subject>".into(),
+            end: "</saml:Assertion>".into(),
+        };
+        let signed = element.signed(&key).expect("signed");
+        let unsigned = element.unsigned();
+        let digest_value = digest(unsigned.as_bytes());
+        assert!(signed.contains(&format!("<ds:DigestValue>{digest_value}</ds:DigestValue>")));
+        let signed_info_start = signed.find("<ds:SignedInfo>").expect("SignedInfo");
+        let signed_info_end =
+            signed.find("</ds:SignedInfo>").expect("end") + "</ds:SignedInfo>".len();
+        let canonical = signed[signed_info_start..signed_info_end].replacen(
+            "<ds:SignedInfo>",
+            &format!("<ds:SignedInfo xmlns:ds=\"{NS_DSIG}\">"),
+            1,
+        );
+        let value = signed
+            .split("<ds:SignatureValue>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("SignatureValue");
+        let value = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .expect("base64");
+        let public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            key.pair.public().as_ref(),
+        );
+        assert!(public.verify(canonical.as_bytes(), &value).is_ok());
+        assert!(public.verify(b"<other/>", &value).is_err());
+        // Removing the signature gives back the digested bytes (the enveloped transform).
+        let start = signed.find("<ds:Signature ").expect("Signature");
+        let end = signed.find("</ds:Signature>").expect("end") + "</ds:Signature>".len();
+        assert_eq!(format!("{}{}", &signed[..start], &signed[end..]), unsigned);
+    }
+
+    #[test]
+    fn authn_requests_that_cannot_be_read_say_why() {
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let deflate = |text: &str| b64(&miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 6));
+        assert_eq!(read_authn_request(None, true), Err(RequestError::Missing));
+        assert_eq!(
+            read_authn_request(Some(""), true),
+            Err(RequestError::Missing)
+        );
+        let long = "A".repeat(MAX_REQUEST_BYTES + 1);
+        assert_eq!(
+            read_authn_request(Some(&long), true),
+            Err(RequestError::TooLong)
+        );
+        assert_eq!(
+            read_authn_request(Some("%%"), true),
+            Err(RequestError::NotBase64)
+        );
+        assert_eq!(
+            read_authn_request(Some(&b64(b"plain")), true),
+            Err(RequestError::NotDeflate)
+        );
+        assert_eq!(
+            read_authn_request(Some(&deflate("<a")), true),
+            Err(RequestError::NotXml)
+        );
+        assert_eq!(
+            read_authn_request(
+                Some(&deflate(
+                    "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\"/>"
+                )),
+                true
+            ),
+            Err(RequestError::NotAuthnRequest)
+        );
+        assert_eq!(
+            read_authn_request(Some(&deflate("<AuthnRequest ID=\"x\"/>")), true),
+            Err(RequestError::NotAuthnRequest)
+        );
+        assert_eq!(
+            read_authn_request(
+                Some(&deflate(
+                    "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\"/>"
+                )),
+                true
+            ),
+            Err(RequestError::NoId)
+        );
+        let xml = "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_r\" AssertionConsumerServiceURL=\"https://a/acs\"><saml:Issuer xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"> sp </saml:Issuer></samlp:AuthnRequest>";
+        let expected = AuthnRequest {
+            id: "_r".into(),
+            issuer: Some("sp".into()),
+            acs_url: Some("https://a/acs".into()),
+        };
+        assert_eq!(
+            read_authn_request(Some(&deflate(xml)), true),
+            Ok(expected.clone())
+        );
+        assert_eq!(
+            read_authn_request(Some(&b64(xml.as_bytes())), false),
+            Ok(expected)
+        );
+        // A DTD (entity expansion) is not read.
+        let dtd = "<!DOCTYPE a [<!ENTITY x \"y\">]><samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"&x;\"/>";
+        assert!(read_authn_request(Some(&deflate(dtd)), true).is_err());
+    }
+
+    /// Rollover: both certificates from the start, the new one first after `at`, only the new
+    /// one after `retire`; signing switches at `at`, on the virtual clock.
+    #[test]
+    fn rotation_publishes_both_keys_and_switches_at_its_time() {
+        let mut s = settings();
+        s.rotation = Some(SamlRotation {
+            to: 2,
+            at: "2026-11-02T09:00:00Z".into(),
+            retire: Some("2026-11-03T09:00:00Z".into()),
+        });
+        let saml = Saml::new("idp", s);
+        let t = |text: &str| OffsetDateTime::parse(text, &Rfc3339).expect("time");
+        assert_eq!(
+            saml.published_keys_at(t("2026-11-02T08:59:59Z")),
+            vec![1, 2]
+        );
+        assert_eq!(saml.signing_key_at(t("2026-11-02T08:59:59Z")), 1);
+        assert_eq!(
+            saml.published_keys_at(t("2026-11-02T09:00:00Z")),
+            vec![2, 1]
+        );
+        assert_eq!(saml.signing_key_at(t("2026-11-02T09:00:00Z")), 2);
+        assert_eq!(saml.published_keys_at(t("2026-11-03T09:00:00Z")), vec![2]);
+        let plain = Saml::new("idp", settings());
+        assert_eq!(plain.published_keys_at(t("2026-11-03T09:00:00Z")), vec![1]);
+        assert_eq!(plain.signing_key_at(t("2026-11-03T09:00:00Z")), 1);
+    }
+}
