@@ -3,7 +3,9 @@
 # reenact's `provider: saml` fake: judge.mjs logs in SP-initiated (node-saml writes the
 # AuthnRequest) and IdP-initiated at every mock of scenario.yaml, verifies every signature with
 # xmlsec1, has node-saml accept the valid responses and reject each bent rule with that rule's
-# error. Needs Node >= 18 (npm ci on first run) and xmlsec1.
+# error. Then python3-saml (PyPI, pinned in requirements.txt, wheels only) judges the same mocks:
+# above all Destination and Recipient, which node-saml does not check, then every other bent rule
+# with its own error code. Needs Node >= 18 (npm ci on first run), python3-venv and xmlsec1.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
@@ -22,6 +24,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+install_venv "$here"
+
 start_fake "$here/scenario.yaml"
 args=()
 for name in $(awk 'NF >= 2 && $1 ~ /^idp/ { print $1 }' "$fake_out"); do
@@ -32,4 +36,7 @@ if [ "${#args[@]}" -ne 13 ]; then
   cat "$fake_out" >&2
   exit 1
 fi
-node "$here/judge.mjs" "${args[@]}"
+status=0
+node "$here/judge.mjs" "${args[@]}" || status=1
+"$here/.venv/bin/python" "$here/judge_saml.py" "${args[@]}" || status=1
+exit "$status"
