@@ -211,12 +211,13 @@ impl Cx<'_> {
         None
     }
 
-    /// A duration with an optional leading `-`, in whole seconds: `-10m`, `30s`.
+    /// A duration with an optional leading `-` or `+`, in whole seconds: `-10m`, `+30s`.
     fn saml_offset(&mut self, node: &Node, key: &str, context: &str) -> Option<i64> {
         let text = self.scalar_text(node, key, context)?;
-        let (sign, magnitude) = match text.strip_prefix('-') {
-            Some(rest) => (-1, rest),
-            None => (1, text.as_str()),
+        let (sign, magnitude) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
+            (Some(rest), _) => (-1, rest),
+            (None, Some(rest)) => (1, rest),
+            (None, None) => (1, text.as_str()),
         };
         let parsed = duration::parse(magnitude.trim())
             .map_err(|err| err.to_string())
