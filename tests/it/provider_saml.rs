@@ -237,7 +237,10 @@ async fn certificate_rotation_follows_the_virtual_clock() {
     assert_eq!(during, vec![before[1].clone(), before[0].clone()]);
     let (_, xml, _) = idp.login("/idp-initiated").await;
     assert!(certs(&xml).iter().all(|c| *c == before[1]));
-    assert_eq!(idp.state_of("saml").await["responses"][1]["signing_key"], 2);
+    assert_eq!(
+        idp.state_of("saml").await["responses"][1]["signing_cert"],
+        2
+    );
 
     idp.advance_by(std::time::Duration::from_secs(600)).await;
     assert_eq!(

@@ -364,10 +364,10 @@ impl Saml {
     }
 
     /// The key that signs at virtual time `now`: `rotation.to` from `rotation.at` on.
-    pub(crate) fn signing_key_at(&self, now: OffsetDateTime) -> u8 {
+    pub(crate) fn signing_cert_at(&self, now: OffsetDateTime) -> u8 {
         match self.rotation {
             Some((to, at, _)) if now >= at => to,
-            _ => self.settings.signing_key,
+            _ => self.settings.signing_cert,
         }
     }
 
@@ -375,7 +375,7 @@ impl Saml {
     /// a rollover (from the start until `retire`), SAML Metadata §2.4.1.1 allowing several
     /// `<KeyDescriptor use="signing">`.
     pub(crate) fn published_keys_at(&self, now: OffsetDateTime) -> Vec<u8> {
-        let from = self.settings.signing_key;
+        let from = self.settings.signing_cert;
         match self.rotation {
             None => vec![from],
             Some((to, at, _)) if now < at => vec![from, to],
@@ -660,7 +660,7 @@ impl Saml {
             rest: assertion_body(name_id),
             end: "</saml:Assertion>".to_owned(),
         };
-        let key_number = self.signing_key_at(request.now);
+        let key_number = self.signing_cert_at(request.now);
         let key = self.key(key_number)?;
         let genuine = assertion(&assertion_id, &login.user.name_id);
         let sign_assertion =
@@ -723,7 +723,7 @@ impl Saml {
             "not_before": not_before,
             "not_on_or_after": expires,
             "signed": signed,
-            "signing_key": key_number,
+            "signing_cert": key_number,
             "wrapping": s.wrapping,
         }));
         state.logins.push(json!({
@@ -826,7 +826,7 @@ mod tests {
             recipient: None,
             destination: None,
             in_response_to: None,
-            signing_key: 1,
+            signing_cert: 1,
             rotation: None,
             wrapping: false,
         }
@@ -989,15 +989,15 @@ mod tests {
             saml.published_keys_at(t("2026-11-02T08:59:59Z")),
             vec![1, 2]
         );
-        assert_eq!(saml.signing_key_at(t("2026-11-02T08:59:59Z")), 1);
+        assert_eq!(saml.signing_cert_at(t("2026-11-02T08:59:59Z")), 1);
         assert_eq!(
             saml.published_keys_at(t("2026-11-02T09:00:00Z")),
             vec![2, 1]
         );
-        assert_eq!(saml.signing_key_at(t("2026-11-02T09:00:00Z")), 2);
+        assert_eq!(saml.signing_cert_at(t("2026-11-02T09:00:00Z")), 2);
         assert_eq!(saml.published_keys_at(t("2026-11-03T09:00:00Z")), vec![2]);
         let plain = Saml::new("idp", settings());
         assert_eq!(plain.published_keys_at(t("2026-11-03T09:00:00Z")), vec![1]);
-        assert_eq!(plain.signing_key_at(t("2026-11-03T09:00:00Z")), 1);
+        assert_eq!(plain.signing_cert_at(t("2026-11-03T09:00:00Z")), 1);
     }
 }

@@ -29,7 +29,7 @@ pub(super) const SAML_KEYS: &[&str] = &[
     "recipient",
     "destination",
     "in_response_to",
-    "signing_key",
+    "signing_cert",
     "rotation",
     "wrapping",
 ];
@@ -139,13 +139,13 @@ impl Cx<'_> {
         let recipient = optional_text(self, "recipient");
         let destination = optional_text(self, "destination");
         let in_response_to = optional_text(self, "in_response_to");
-        let signing_key = match fields.get("signing_key") {
-            Some(value) => self.saml_key(value, "signing_key", &context),
+        let signing_cert = match fields.get("signing_cert") {
+            Some(value) => self.saml_key(value, "signing_cert", &context),
             None => Some(1),
         };
         let rotation = fields
             .get("rotation")
-            .map(|value| self.saml_rotation(value, mock, signing_key));
+            .map(|value| self.saml_rotation(value, mock, signing_cert));
         let wrapping = match fields.get("wrapping") {
             Some(value) => self.boolean(value, "wrapping", &context),
             None => Some(false),
@@ -165,7 +165,7 @@ impl Cx<'_> {
             recipient: present(recipient)?,
             destination: present(destination)?,
             in_response_to: present(in_response_to)?,
-            signing_key: signing_key?,
+            signing_cert: signing_cert?,
             rotation: present(rotation)?,
             wrapping: wrapping?,
         })
@@ -273,10 +273,23 @@ impl Cx<'_> {
         None
     }
 
-    /// A built-in key pair: `1` or `2`.
+    /// A built-in key pair and certificate: `1` or `2`.
     fn saml_key(&mut self, node: &Node, key: &str, context: &str) -> Option<u8> {
-        let number = self.integer(node, key, context, 1..=2)?;
-        u8::try_from(number).ok()
+        let text = self.scalar_text(node, key, context)?;
+        match text.as_str() {
+            "1" => return Some(1),
+            "2" => return Some(2),
+            _ => {}
+        }
+        self.error(
+            Diagnostic::new(
+                format!("invalid `{key}` `{text}` {context}"),
+                Some(node.span),
+            )
+            .with_label("expected `1` or `2`")
+            .with_help("the fake IdP has two built-in key pairs with certificates, 1 and 2"),
+        );
+        None
     }
 
     /// An RFC 3339 time, kept as written.
@@ -390,7 +403,7 @@ impl Cx<'_> {
                     Some(value.span),
                 )
                 .with_label("a rotation switches to the other built-in key")
-                .with_help("with `signing_key: 1` (the default), write `to: 2`"),
+                .with_help("with `signing_cert: 1` (the default), write `to: 2`"),
             );
             None
         });

@@ -48,7 +48,7 @@ pub struct SamlSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_response_to: Option<String>,
     /// The built-in key pair that signs first (1 or 2).
-    pub signing_key: u8,
+    pub signing_cert: u8,
     /// A certificate rotation at a virtual time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<SamlRotation>,
@@ -107,7 +107,7 @@ pub enum SamlClock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SamlRotation {
-    /// The built-in key pair signing from `at` on (1 or 2, not `signing_key`).
+    /// The built-in key pair signing from `at` on (1 or 2, not `signing_cert`).
     pub to: u8,
     /// The virtual time the signing switches, RFC 3339.
     pub at: String,
