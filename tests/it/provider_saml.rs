@@ -329,3 +329,22 @@ async fn authn_requests_by_http_post_are_read_too() {
     let state: Value = idp.state_of("saml").await;
     assert_eq!(state["authn_requests"][0]["binding"], "HTTP-POST");
 }
+
+/// `clock: real` issues on the machine's clock (what a target checks against), plus the offset;
+/// the virtual clock (at `START`) is not used.
+#[tokio::test]
+async fn the_real_clock_with_an_offset_sets_the_issue_instant() {
+    let idp = Harness::start(spec("      clock: real\n      clock_offset: +1h\n")).await;
+    let before = time::OffsetDateTime::now_utc();
+    let (_, xml, _) = idp.login("/idp-initiated").await;
+    let after = time::OffsetDateTime::now_utc();
+    let issued = attribute(&xml, "<samlp:Response", "IssueInstant").expect("IssueInstant");
+    let issued =
+        time::OffsetDateTime::parse(&issued, &time::format_description::well_known::Rfc3339)
+            .expect("an xs:dateTime");
+    let hour = time::Duration::hours(1);
+    assert!(
+        issued >= (before + hour).replace_nanosecond(0).expect("valid") && issued <= after + hour,
+        "{issued}"
+    );
+}
