@@ -348,3 +348,34 @@ async fn the_real_clock_with_an_offset_sets_the_issue_instant() {
         "{issued}"
     );
 }
+
+/// A scenario's own key pair (`keys`, files in the scenario folder) replaces built-in pair 1:
+/// the metadata and the signatures carry its certificate; pair 2 stays the built-in one.
+#[tokio::test]
+async fn a_scenario_signs_with_its_own_key_pair() {
+    let path = std::path::Path::new("tests/fixtures/valid/provider_saml.yaml");
+    let mut scenario = reenact::scenario::load(path).expect("the fixture loads");
+    let idp = Harness::start(scenario.mocks.remove(0)).await;
+    let pem = std::fs::read_to_string("tests/fixtures/valid/saml/idp.crt.pem").expect("cert");
+    let own: String = pem
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)
+        .and_then(|rest| rest.split("-----END CERTIFICATE-----").next())
+        .expect("a PEM block")
+        .split_whitespace()
+        .collect();
+    let (_, metadata) = idp.get_text("/metadata").await;
+    assert!(metadata.contains(&format!("<ds:X509Certificate>{own}</ds:X509Certificate>")));
+    assert_eq!(
+        metadata
+            .matches("<md:KeyDescriptor use=\"signing\">")
+            .count(),
+        2
+    );
+    assert!(metadata.contains("Location=\"https://login.acme.test/sso\""));
+    let (_, xml, _) = idp.login("/idp-initiated").await;
+    assert!(
+        xml.contains(&format!("<ds:X509Certificate>{own}</ds:X509Certificate>")),
+        "{xml}"
+    );
+}

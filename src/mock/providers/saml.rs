@@ -79,15 +79,35 @@ fn pem_body(pem: &str, label: &str) -> Option<String> {
     Some(pem[start..stop].split_whitespace().collect())
 }
 
+/// The RSA key pair of a PKCS#8 PEM text, if it holds one `ring` can load.
+fn rsa_key_from_pem(pem: &str) -> Option<RsaKeyPair> {
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(pem_body(pem, "PRIVATE KEY")?)
+        .ok()?;
+    RsaKeyPair::from_pkcs8(&der).ok()
+}
+
+/// The base64 DER of the first certificate of a PEM text, if it holds one.
+fn certificate_from_pem(pem: &str) -> Option<String> {
+    let body = pem_body(pem, "CERTIFICATE")?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(&body)
+        .ok()?;
+    // An X.509 certificate is a DER SEQUENCE.
+    (der.first() == Some(&0x30)).then_some(body)
+}
+
+fn load_pair(key: &str, cert: &str) -> Option<SigningKey> {
+    Some(SigningKey {
+        pair: rsa_key_from_pem(key)?,
+        certificate: certificate_from_pem(cert)?,
+    })
+}
+
+/// Built-in key pair `number` (1 or 2).
 fn load_key(number: u8) -> Option<SigningKey> {
     let (key, cert) = KEYS.get(usize::from(number).checked_sub(1)?)?;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(pem_body(key, "PRIVATE KEY")?)
-        .ok()?;
-    Some(SigningKey {
-        pair: RsaKeyPair::from_pkcs8(&der).ok()?,
-        certificate: pem_body(cert, "CERTIFICATE")?,
-    })
+    load_pair(key, cert)
 }
 
 /// A configured SAML IdP fake.
@@ -349,10 +369,17 @@ impl Saml {
                 .and_then(|r| OffsetDateTime::parse(r, &Rfc3339).ok());
             Some((rotation.to, at, retire))
         });
+        // The scenario's own pairs replace the built-in ones of the same number.
+        let keys = [1, 2].map(
+            |number: u8| match settings.keys.get(usize::from(number - 1)) {
+                Some(own) => load_pair(&own.key_pem.0, &own.cert_pem),
+                None => load_key(number),
+            },
+        );
         Saml {
             mock: format!("{mock}/saml"),
             settings,
-            keys: [load_key(1), load_key(2)],
+            keys,
             rotation,
         }
     }
@@ -827,6 +854,7 @@ mod tests {
             destination: None,
             in_response_to: None,
             signing_cert: 1,
+            keys: Vec::new(),
             rotation: None,
             wrapping: false,
         }

@@ -75,6 +75,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("saml::SAML_SP_KEYS", saml::SAML_SP_KEYS),
     ("saml::SAML_USER_KEYS", saml::SAML_USER_KEYS),
     ("saml::SAML_ROTATION_KEYS", saml::SAML_ROTATION_KEYS),
+    ("saml::SAML_KEY_FILE_KEYS", saml::SAML_KEY_FILE_KEYS),
     ("intacct::INTACCT_KEYS", intacct::INTACCT_KEYS),
     ("intacct::SENDER_KEYS", intacct::SENDER_KEYS),
     ("intacct::COMPANY_KEYS", intacct::COMPANY_KEYS),
@@ -208,6 +209,10 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/samlSettings/properties/rotation"],
         &["saml::SAML_ROTATION_KEYS"],
+    ),
+    (
+        &["/$defs/samlSettings/properties/keys/items"],
+        &["saml::SAML_KEY_FILE_KEYS"],
     ),
     (&["/$defs/intacctSettings"], &["intacct::INTACCT_KEYS"]),
     (

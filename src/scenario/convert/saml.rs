@@ -9,8 +9,8 @@ use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::duration;
 use crate::scenario::model::{
-    NAME_ID_EMAIL, SamlClock, SamlRotation, SamlServiceProvider, SamlSettings, SamlSigning,
-    SamlUser,
+    NAME_ID_EMAIL, SamlClock, SamlKeyPair, SamlRotation, SamlServiceProvider, SamlSettings,
+    SamlSigning, SamlUser, SecretText,
 };
 use crate::scenario::yaml::{Node, NodeKind};
 
@@ -30,12 +30,14 @@ pub(super) const SAML_KEYS: &[&str] = &[
     "destination",
     "in_response_to",
     "signing_cert",
+    "keys",
     "rotation",
     "wrapping",
 ];
 pub(super) const SAML_SP_KEYS: &[&str] = &["entity_id", "acs_url"];
 pub(super) const SAML_USER_KEYS: &[&str] = &["name_id", "attributes"];
 pub(super) const SAML_ROTATION_KEYS: &[&str] = &["to", "at", "retire"];
+pub(super) const SAML_KEY_FILE_KEYS: &[&str] = &["key_file", "cert_file"];
 
 /// Short names of the NameID formats of SAML Core 8.3 and their URIs.
 pub(super) const NAME_ID_FORMATS: &[(&str, &str)] = &[
@@ -57,6 +59,17 @@ pub(super) const NAME_ID_FORMATS: &[(&str, &str)] = &[
 const DEFAULT_LIFETIME_SECONDS: i64 = 300;
 /// Longest text a setting may hold.
 const MAX_TEXT: usize = 2048;
+
+/// The DER bytes of the first PEM block `label` in `pem` (the same reading as the provider's).
+fn pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem.find(&begin)? + begin.len();
+    let stop = start + pem[start..].find(&end)?;
+    let body: String = pem[start..stop].split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD.decode(body).ok()
+}
 
 impl Cx<'_> {
     /// `with:` of `provider: saml`.
@@ -143,6 +156,10 @@ impl Cx<'_> {
             Some(value) => self.saml_key(value, "signing_cert", &context),
             None => Some(1),
         };
+        let keys = match fields.get("keys") {
+            Some(value) => self.saml_keys(value, mock),
+            None => Some(Vec::new()),
+        };
         let rotation = fields
             .get("rotation")
             .map(|value| self.saml_rotation(value, mock, signing_cert));
@@ -166,6 +183,7 @@ impl Cx<'_> {
             destination: present(destination)?,
             in_response_to: present(in_response_to)?,
             signing_cert: signing_cert?,
+            keys: keys?,
             rotation: present(rotation)?,
             wrapping: wrapping?,
         })
@@ -386,6 +404,61 @@ impl Cx<'_> {
             name_id: name_id?,
             attributes: attributes?,
         })
+    }
+
+    /// `with.keys`: one or two `{ key_file, cert_file }`, files in the scenario folder: an RSA
+    /// private key in PKCS#8 PEM and its certificate in PEM.
+    fn saml_keys(&mut self, node: &Node, mock: &str) -> Option<Vec<SamlKeyPair>> {
+        let context = format!("in `with` of mock `{mock}`");
+        let items = self.non_empty_list(
+            node,
+            "keys",
+            &context,
+            "give one or two `{ key_file: idp.key.pem, cert_file: idp.crt.pem }`",
+        )?;
+        let pairs = self.each_item(items, |cx, index, item| {
+            let context = format!("in key {} of mock `{mock}`", index + 1);
+            let fields = cx.fields(item, SAML_KEY_FILE_KEYS, "keys", &context)?;
+            let key = cx.required(&fields, "key_file", &context, |cx, value| {
+                let (name, text) = cx.text_file(value, "key_file", &context)?;
+                let usable = pem_block(&text, "PRIVATE KEY")
+                    .is_some_and(|der| ring::signature::RsaKeyPair::from_pkcs8(&der).is_ok());
+                if usable {
+                    return Some(SecretText(text));
+                }
+                cx.error(
+                    Diagnostic::new(format!("`{name}` is not an RSA private key in PKCS#8 PEM"), Some(value.span))
+                        .with_label("expected a `-----BEGIN PRIVATE KEY-----` block ring can load")
+                        .with_help("make one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out idp.key.pem`"),
+                );
+                None
+            });
+            let cert = cx.required(&fields, "cert_file", &context, |cx, value| {
+                let (name, text) = cx.text_file(value, "cert_file", &context)?;
+                if pem_block(&text, "CERTIFICATE").is_some_and(|der| der.first() == Some(&0x30)) {
+                    return Some(text);
+                }
+                cx.error(
+                    Diagnostic::new(format!("`{name}` is not a PEM certificate"), Some(value.span))
+                        .with_label("expected a `-----BEGIN CERTIFICATE-----` block")
+                        .with_help("make one with `openssl req -new -x509 -key idp.key.pem -out idp.crt.pem -days 3650 -subj /CN=idp`"),
+                );
+                None
+            });
+            Some(SamlKeyPair {
+                key_pem: key?,
+                cert_pem: cert?,
+            })
+        });
+        if let Some(third) = items.get(2) {
+            self.error(
+                Diagnostic::new(format!("more than two `keys` {context}"), Some(third.span))
+                    .with_label("the IdP has key pairs 1 and 2")
+                    .with_help("the first replaces built-in pair 1, the second pair 2"),
+            );
+            return None;
+        }
+        pairs
     }
 
     /// `with.rotation`: `{ to, at, retire? }`.

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::SecretText;
+
 /// `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`, the default NameID format.
 pub const NAME_ID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 
@@ -47,8 +49,11 @@ pub struct SamlSettings {
     /// `InResponseTo` instead of the AuthnRequest's `ID` (also on unsolicited responses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_response_to: Option<String>,
-    /// The built-in key pair that signs first (1 or 2).
+    /// The key pair that signs first (1 or 2).
     pub signing_cert: u8,
+    /// The scenario's own key pairs: the first replaces built-in pair 1, the second pair 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<SamlKeyPair>,
     /// A certificate rotation at a virtual time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<SamlRotation>,
@@ -114,4 +119,14 @@ pub struct SamlRotation {
     /// The virtual time the old certificate leaves the metadata, RFC 3339; `None`: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retire: Option<String>,
+}
+
+/// A key pair of the scenario's own for `provider: saml`, read from its files at load time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlKeyPair {
+    /// The RSA private key, PKCS#8 PEM (never shown by `Debug`, masked in what reenact writes).
+    pub key_pem: SecretText,
+    /// Its X.509 certificate, PEM.
+    pub cert_pem: String,
 }
