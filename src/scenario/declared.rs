@@ -251,6 +251,9 @@ impl Collector<'_> {
                         .flat_map(|company| company.users.iter().map(|user| &user.password)),
                 )
                 .collect(),
+            Some(ProviderSpec::Saml(settings)) => {
+                settings.keys.iter().map(|pair| &pair.key_pem).collect()
+            }
             Some(ProviderSpec::Sage(_)) | None => Vec::new(),
         };
         for secret in secrets {

@@ -22,6 +22,7 @@ mod properties;
 mod provider_intacct;
 mod provider_quickbooks;
 mod provider_sage;
+mod provider_saml;
 mod provider_xero;
 mod realism;
 mod secret_audit;

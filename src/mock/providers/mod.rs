@@ -12,6 +12,7 @@ pub(crate) mod intacct;
 pub(crate) mod kit;
 pub(crate) mod quickbooks;
 pub(crate) mod sage;
+pub(crate) mod saml;
 pub(crate) mod xero;
 
 use std::collections::BTreeMap;
@@ -199,6 +200,7 @@ impl Provider {
             ProviderSpec::QuickBooks(settings) => {
                 Provider::of(quickbooks::QuickBooks::new(mock, settings.clone()))
             }
+            ProviderSpec::Saml(settings) => Provider::of(saml::Saml::new(mock, settings.clone())),
         }
     }
 }

@@ -14,8 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{
-    expectations, faults, flow, intacct, matchers, mocks, quickbooks, rate_limits, sage, scenario,
-    snapshot, stubs, target, webhooks, xero,
+    expectations, faults, flow, intacct, matchers, mocks, quickbooks, rate_limits, sage, saml,
+    scenario, snapshot, stubs, target, webhooks, xero,
 };
 use crate::scenario::schema::json_schema;
 
@@ -72,6 +72,11 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("sage::SAGE_KEYS", sage::SAGE_KEYS),
     ("sage::SAGE_BUSINESS_KEYS", sage::SAGE_BUSINESS_KEYS),
     ("sage::SAGE_THROTTLE_KEYS", sage::SAGE_THROTTLE_KEYS),
+    ("saml::SAML_KEYS", saml::SAML_KEYS),
+    ("saml::SAML_SP_KEYS", saml::SAML_SP_KEYS),
+    ("saml::SAML_USER_KEYS", saml::SAML_USER_KEYS),
+    ("saml::SAML_ROTATION_KEYS", saml::SAML_ROTATION_KEYS),
+    ("saml::SAML_KEY_FILE_KEYS", saml::SAML_KEY_FILE_KEYS),
     ("intacct::INTACCT_KEYS", intacct::INTACCT_KEYS),
     ("intacct::SENDER_KEYS", intacct::SENDER_KEYS),
     ("intacct::COMPANY_KEYS", intacct::COMPANY_KEYS),
@@ -193,6 +198,23 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/sageSettings/properties/throttle"],
         &["sage::SAGE_THROTTLE_KEYS"],
+    ),
+    (&["/$defs/samlSettings"], &["saml::SAML_KEYS"]),
+    (
+        &["/$defs/samlSettings/properties/sp"],
+        &["saml::SAML_SP_KEYS"],
+    ),
+    (
+        &["/$defs/samlSettings/properties/users/items"],
+        &["saml::SAML_USER_KEYS"],
+    ),
+    (
+        &["/$defs/samlSettings/properties/rotation"],
+        &["saml::SAML_ROTATION_KEYS"],
+    ),
+    (
+        &["/$defs/samlSettings/properties/keys/items"],
+        &["saml::SAML_KEY_FILE_KEYS"],
     ),
     (&["/$defs/intacctSettings"], &["intacct::INTACCT_KEYS"]),
     (

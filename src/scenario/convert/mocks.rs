@@ -20,10 +20,10 @@ pub(super) const MOCK_KEYS: &[&str] = &[
 ];
 
 /// Providers `provider:` accepts.
-pub(super) const PROVIDERS: &[&str] = &["intacct", "quickbooks", "sage", "xero"];
+pub(super) const PROVIDERS: &[&str] = &["intacct", "quickbooks", "sage", "saml", "xero"];
 
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "saml"];
+const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc"];
 
 fn is_mock_name(text: &str) -> bool {
     let mut chars = text.chars();
@@ -252,6 +252,7 @@ impl Cx<'_> {
         match text.as_str() {
             "intacct" => self.intacct(with, mock).map(ProviderSpec::Intacct),
             "sage" => self.sage(with, mock).map(ProviderSpec::Sage),
+            "saml" => self.saml(with, mock).map(ProviderSpec::Saml),
             "quickbooks" => self.quickbooks(with, mock).map(ProviderSpec::QuickBooks),
             _ => self.xero(with, mock).map(ProviderSpec::Xero),
         }

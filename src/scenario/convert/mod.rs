@@ -29,6 +29,7 @@ mod quickbooks;
 mod rate_limits;
 mod read;
 mod sage;
+mod saml;
 mod scenario;
 mod snapshot;
 mod stubs;

@@ -7,7 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    IntacctSettings, QuickBooksSettings, RateLimit, RouteFault, SageSettings, Stub, XeroSettings,
+    IntacctSettings, QuickBooksSettings, RateLimit, RouteFault, SageSettings, SamlSettings, Stub,
+    XeroSettings,
 };
 
 /// Default number of requests a mock journal keeps before it starts counting drops.
@@ -73,6 +74,8 @@ pub enum ProviderSpec {
     /// The QuickBooks Online Accounting API and Intuit's OAuth 2.0 endpoints.
     #[serde(rename = "quickbooks")]
     QuickBooks(QuickBooksSettings),
+    /// A SAML 2.0 identity provider: metadata, SP- and IdP-initiated Web Browser SSO.
+    Saml(SamlSettings),
 }
 
 impl ProviderSpec {
@@ -83,6 +86,7 @@ impl ProviderSpec {
             ProviderSpec::Intacct(_) => "intacct",
             ProviderSpec::Sage(_) => "sage",
             ProviderSpec::QuickBooks(_) => "quickbooks",
+            ProviderSpec::Saml(_) => "saml",
         }
     }
 
@@ -104,6 +108,7 @@ impl ProviderSpec {
                 "ledger_accounts",
             ],
             ProviderSpec::QuickBooks(_) => &["bills", "vendors"],
+            ProviderSpec::Saml(_) => &["authn_requests", "responses", "logins"],
         }
     }
 }
