@@ -79,6 +79,8 @@ const SECRET_NAME_PARTS: &[&str] = &[
     "assertion",
     "sessionid",
     "sessid",
+    // A SAML Response is a bearer credential while it is valid (SAML Profiles §4.1.4.5).
+    "samlresponse",
 ];
 
 /// Names that contain a secret-looking part but hold no secret (folded like the parts): a
@@ -305,6 +307,7 @@ impl Secrets {
             &patterns.pairs,
             &patterns.colon_pairs,
             &patterns.elements,
+            &patterns.inputs,
         ];
         let found: Vec<String> = named
             .into_iter()
@@ -489,10 +492,12 @@ struct Patterns {
     colon_pairs: Regex,
     /// The text of a secret XML element (`name`, `value`).
     elements: Regex,
+    /// The value of a secret HTML form field: `name="SAMLResponse" value="…"` (`name`, `dq`).
+    inputs: Regex,
 }
 
 /// The names the text patterns treat as secret (a regex alternation, case-insensitive).
-const SECRET_NAME_PATTERN: &str = "token|secret|password|passwd|passphrase|api[_-]?key|webhook[_-]?key|private[_-]?key|signing[_-]?key|session[_-]?id|sessid|account[_-]?number|iban";
+const SECRET_NAME_PATTERN: &str = "token|secret|password|passwd|passphrase|api[_-]?key|webhook[_-]?key|private[_-]?key|signing[_-]?key|session[_-]?id|sessid|account[_-]?number|iban|saml[_-]?response";
 
 fn patterns() -> &'static Patterns {
     static PATTERNS: OnceLock<Patterns> = OnceLock::new();
@@ -526,6 +531,9 @@ fn patterns() -> &'static Patterns {
             elements: regex(&format!(
                 r"(?i)<(?P<name>{name})(?:\s[^<>]*)?>(?P<value>[^<]+)</",
                 name = "[a-z0-9_:.-]*(?:token|secret|password|passwd|sessionid|api_?key|webhook_?key|private_?key|signing_?key)[a-z0-9_.-]*"
+            )),
+            inputs: regex(&format!(
+                r#"(?i)\bname\s*=\s*"(?P<name>{name})"\s+value\s*=\s*"(?P<dq>[^"]*)""#
             )),
         }
     })
@@ -620,6 +628,7 @@ pub(crate) fn mask_same_width(line: &str) -> String {
         &patterns.credentials,
         &patterns.json_pairs,
         &patterns.elements,
+        &patterns.inputs,
         &patterns.pairs,
         &patterns.colon_pairs,
     ] {
@@ -665,6 +674,7 @@ fn mask_named(text: &str) -> Cow<'_, str> {
         (&patterns.credentials, credentials),
         (&patterns.json_pairs, pairs),
         (&patterns.elements, elements),
+        (&patterns.inputs, elements),
         (&patterns.pairs, pairs),
         (&patterns.colon_pairs, pairs),
     ] {
@@ -1150,6 +1160,26 @@ mod tests {
         );
         // Masked text redacts to itself: nothing is left to find.
         assert_eq!(redact_text(&masked), masked);
+    }
+
+    /// An IdP's login page posts the SAML Response from a hidden field: its value is masked
+    /// there and wherever it goes next (the form post to the ACS), the field's neighbours not.
+    #[test]
+    fn a_saml_response_in_an_html_form_is_masked() {
+        let page = r#"<form method="post" action="https://sp.test/acs"><input type="hidden" name="SAMLResponse" value="PHNhbWxwOlJlc3BvbnNlPg=="/><input type="hidden" name="RelayState" value="/home"/></form>"#;
+        let redacted = redact_text(page);
+        assert!(!redacted.contains("PHNhbWxw"), "{redacted}");
+        assert!(
+            redacted.contains(r#"name="SAMLResponse" value="[redacted]""#),
+            "{redacted}"
+        );
+        assert!(redacted.contains(r#"value="/home""#), "{redacted}");
+        let mut secrets = Secrets::default();
+        secrets.add_text(page);
+        assert_eq!(
+            secrets.redact("SAMLResponse=PHNhbWxwOlJlc3BvbnNlPg%3D%3D&RelayState=%2Fhome"),
+            "SAMLResponse=[redacted]&RelayState=%2Fhome"
+        );
     }
 
     #[test]

@@ -423,11 +423,12 @@ impl Saml {
         at.replace_nanosecond(0).unwrap_or(at)
     }
 
-    /// The base URL of the SSO endpoints: `base_url`, else `http://` and the request's `Host`.
+    /// The base URL of the SSO endpoints: `base_url`, else the IdP's own URL as the client
+    /// reached it ([`ProviderRequest::self_url`]: `https` on a TLS mock).
     fn base_url(&self, request: &ProviderRequest<'_>) -> String {
         match &self.settings.base_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", request.header("host").unwrap_or("localhost")),
+            None => request.self_url(),
         }
     }
 
