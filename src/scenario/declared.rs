@@ -251,6 +251,11 @@ impl Collector<'_> {
                         .flat_map(|company| company.users.iter().map(|user| &user.password)),
                 )
                 .collect(),
+            Some(ProviderSpec::Oidc(settings)) => settings
+                .clients
+                .iter()
+                .filter_map(|client| client.client_secret.as_ref())
+                .collect(),
             Some(ProviderSpec::Sage(_)) | None => Vec::new(),
         };
         for secret in secrets {

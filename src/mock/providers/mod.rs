@@ -10,6 +10,7 @@
 
 pub(crate) mod intacct;
 pub(crate) mod kit;
+pub(crate) mod oidc;
 pub(crate) mod quickbooks;
 pub(crate) mod sage;
 pub(crate) mod xero;
@@ -188,6 +189,9 @@ impl Provider {
             ProviderSpec::Sage(settings) => Provider::of(sage::Sage::new(mock, settings.clone())),
             ProviderSpec::QuickBooks(settings) => {
                 Provider::of(quickbooks::QuickBooks::new(mock, settings.clone()))
+            }
+            ProviderSpec::Oidc(settings) => {
+                Provider::of(oidc::Oidc::new(mock, settings.as_ref().clone()))
             }
         }
     }

@@ -20,10 +20,10 @@ pub(super) const MOCK_KEYS: &[&str] = &[
 ];
 
 /// Providers `provider:` accepts.
-pub(super) const PROVIDERS: &[&str] = &["intacct", "quickbooks", "sage", "xero"];
+pub(super) const PROVIDERS: &[&str] = &["intacct", "oidc", "quickbooks", "sage", "xero"];
 
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc", "saml"];
+const PLANNED_PROVIDERS: &[&str] = &["bank", "saml"];
 
 fn is_mock_name(text: &str) -> bool {
     let mut chars = text.chars();
@@ -253,6 +253,9 @@ impl Cx<'_> {
             "intacct" => self.intacct(with, mock).map(ProviderSpec::Intacct),
             "sage" => self.sage(with, mock).map(ProviderSpec::Sage),
             "quickbooks" => self.quickbooks(with, mock).map(ProviderSpec::QuickBooks),
+            "oidc" => self
+                .oidc(with, mock)
+                .map(|settings| ProviderSpec::Oidc(Box::new(settings))),
             _ => self.xero(with, mock).map(ProviderSpec::Xero),
         }
     }

@@ -7,7 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    IntacctSettings, QuickBooksSettings, RateLimit, RouteFault, SageSettings, Stub, XeroSettings,
+    IntacctSettings, OidcSettings, QuickBooksSettings, RateLimit, RouteFault, SageSettings, Stub,
+    XeroSettings,
 };
 
 /// Default number of requests a mock journal keeps before it starts counting drops.
@@ -73,6 +74,8 @@ pub enum ProviderSpec {
     /// The QuickBooks Online Accounting API and Intuit's OAuth 2.0 endpoints.
     #[serde(rename = "quickbooks")]
     QuickBooks(QuickBooksSettings),
+    /// An OpenID Connect / OAuth 2.0 provider: discovery, JWKS, authorization, token, userinfo.
+    Oidc(Box<OidcSettings>),
 }
 
 impl ProviderSpec {
@@ -83,6 +86,7 @@ impl ProviderSpec {
             ProviderSpec::Intacct(_) => "intacct",
             ProviderSpec::Sage(_) => "sage",
             ProviderSpec::QuickBooks(_) => "quickbooks",
+            ProviderSpec::Oidc(_) => "oidc",
         }
     }
 
@@ -104,6 +108,7 @@ impl ProviderSpec {
                 "ledger_accounts",
             ],
             ProviderSpec::QuickBooks(_) => &["bills", "vendors"],
+            ProviderSpec::Oidc(_) => &["logins"],
         }
     }
 }
