@@ -580,7 +580,7 @@ async fn claim_overrides_bend_one_rule_each() {
     assert_eq!(c["nbf"].as_i64().unwrap(), issued + 30);
     assert_eq!(c["iat"].as_i64().unwrap(), issued - 10);
 
-    let idp = Harness::start(spec("      claims: { bad_signature: true }\n")).await;
+    let idp = Harness::start(spec("      claims: { wrong_key: true }\n")).await;
     let id_token = text(&idp.sign_in().await.json["id_token"]);
     assert_eq!(parts(&id_token).0["kid"], "reenact-rs256-1");
     assert!(

@@ -31,8 +31,8 @@ pub(super) const OIDC_KEYS: &[&str] = &[
     "rotation",
     "clock",
     "claims",
-    "access_token_lifetime",
-    "refresh_token_lifetime",
+    "access_lifetime",
+    "refresh_lifetime",
     "jwks_max_age",
 ];
 pub(super) const OIDC_CLIENT_KEYS: &[&str] = &["client_id", "client_secret", "redirect_uris"];
@@ -48,7 +48,7 @@ pub(super) const OIDC_CLAIM_KEYS: &[&str] = &[
     "tid",
     "nonce",
     "kid",
-    "bad_signature",
+    "wrong_key",
     "extra",
 ];
 
@@ -166,13 +166,12 @@ impl Cx<'_> {
             Some(value) => cx.oidc_positive(value, key, &context),
             None => Some(default),
         };
-        let access_token_lifetime =
-            lifetime(self, "access_token_lifetime", DEFAULT_ACCESS_LIFETIME);
+        let access_lifetime = lifetime(self, "access_lifetime", DEFAULT_ACCESS_LIFETIME);
         let refresh_default = match profile {
             Some(OidcProfile::Entra) => ENTRA_REFRESH_LIFETIME,
             _ => DEFAULT_REFRESH_LIFETIME,
         };
-        let refresh_token_lifetime = lifetime(self, "refresh_token_lifetime", refresh_default);
+        let refresh_lifetime = lifetime(self, "refresh_lifetime", refresh_default);
         let jwks_max_age = match fields.get("jwks_max_age") {
             Some(value) => self.duration(value, "jwks_max_age", &context),
             None => Some(DEFAULT_JWKS_MAX_AGE),
@@ -190,8 +189,8 @@ impl Cx<'_> {
             rotation: present(rotation)?,
             clock: clock?,
             claims: claims?,
-            access_token_lifetime: access_token_lifetime?,
-            refresh_token_lifetime: refresh_token_lifetime?,
+            access_lifetime: access_lifetime?,
+            refresh_lifetime: refresh_lifetime?,
             jwks_max_age: jwks_max_age?,
         })
     }
@@ -515,8 +514,8 @@ impl Cx<'_> {
         let iat = fields
             .get("iat_offset")
             .map(|value| self.oidc_offset(value, "iat_offset", &context));
-        let bad_signature = match fields.get("bad_signature") {
-            Some(value) => self.boolean(value, "bad_signature", &context),
+        let wrong_key = match fields.get("wrong_key") {
+            Some(value) => self.boolean(value, "wrong_key", &context),
             None => Some(false),
         };
         let extra = match fields.get("extra") {
@@ -532,7 +531,7 @@ impl Cx<'_> {
             tid: present(tid)?,
             nonce: present(nonce)?,
             kid: present(kid)?,
-            bad_signature: bad_signature?,
+            wrong_key: wrong_key?,
             extra: extra?,
         })
     }

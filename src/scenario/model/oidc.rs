@@ -46,9 +46,9 @@ pub struct OidcSettings {
     /// Per-claim overrides and faults of the tokens signed.
     pub claims: ClaimOverrides,
     /// How long an access token lives (default 1 hour).
-    pub access_token_lifetime: Duration,
+    pub access_lifetime: Duration,
     /// How long a refresh token lives unused (default: the profile's).
-    pub refresh_token_lifetime: Duration,
+    pub refresh_lifetime: Duration,
     /// `Cache-Control: max-age` of the JWKS answer.
     pub jwks_max_age: Duration,
 }
@@ -171,7 +171,7 @@ pub struct ClaimOverrides {
     pub kid: Option<String>,
     /// Sign with a key the JWKS never lists, under the signing key's `kid` (a bad signature).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub bad_signature: bool,
+    pub wrong_key: bool,
     /// Extra claims of every ID token.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,

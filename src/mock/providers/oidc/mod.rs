@@ -274,13 +274,13 @@ impl Oidc {
     }
 
     /// Sign `claims` as the IdP does at virtual time `now`, bent by `claims.kid` and
-    /// `claims.bad_signature`.
+    /// `claims.wrong_key`.
     fn sign(&self, now: OffsetDateTime, claims: &Value) -> String {
         let Some(key) = self.signing_key(now) else {
             return String::new();
         };
         let kid = self.settings.claims.kid.as_deref().unwrap_or(key.kid());
-        match (&self.keys, self.settings.claims.bad_signature) {
+        match (&self.keys, self.settings.claims.wrong_key) {
             (Some(keys), true) => sign_jwt(&keys.unpublished, kid, claims),
             _ => sign_jwt(key, kid, claims),
         }
@@ -362,7 +362,7 @@ impl Oidc {
     /// An access token (a JWT, RFC 9068's claims): `iss`, `sub` (the user or the client),
     /// `aud` (the client), `client_id`, `scope`, `jti`, `exp`, `iat`, `nbf`, `tid`.
     fn access_token(&self, request: &ProviderRequest<'_>, session: &Session, jti: &str) -> String {
-        let lifetime = duration_of(self.settings.access_token_lifetime);
+        let lifetime = duration_of(self.settings.access_lifetime);
         let (iat, nbf, exp) = self.times(self.idp_now(request), lifetime);
         let sub = session
             .user
@@ -692,7 +692,7 @@ impl Oidc {
         match (profile, refusal) {
             (OidcProfile::Entra, Refusal::IdleRefresh) => {
                 let issued = issued.map(format_rfc3339).unwrap_or_default();
-                let days = self.settings.refresh_token_lifetime.as_secs() / 86_400;
+                let days = self.settings.refresh_lifetime.as_secs() / 86_400;
                 (
                     format!(
                         "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {days}.00:00:00."
@@ -850,7 +850,7 @@ impl Oidc {
                 match tokens.refresh(token, now, &mut mint) {
                     Ok(issued) => (issued, None),
                     Err(_) => {
-                        let lifetime = duration_of(self.settings.refresh_token_lifetime);
+                        let lifetime = duration_of(self.settings.refresh_lifetime);
                         let issued_at = known.map(|(_, at)| at);
                         let idle = issued_at.is_some_and(|at| now >= at + lifetime);
                         let refusal = if idle {
@@ -938,8 +938,8 @@ impl Fake for Oidc {
         OidcState {
             serial: 0,
             tokens: Tokens::new(token_policy(
-                duration_of(self.settings.access_token_lifetime),
-                duration_of(self.settings.refresh_token_lifetime),
+                duration_of(self.settings.access_lifetime),
+                duration_of(self.settings.refresh_lifetime),
             )),
             codes: BTreeMap::new(),
             refresh_tokens: BTreeMap::new(),
