@@ -647,3 +647,152 @@ async fn entra_templates_the_issuer_and_refuses_a_dormant_refresh_token_with_aad
         "{description}"
     );
 }
+
+/// RFC 7009 §2 and the catalog's AADSTS50173: revoking a token ends its grant; Entra answers the
+/// refresh with `invalid_grant` and `AADSTS50173`. Entra's `invalid_client` is `401` by the form
+/// too, with `AADSTS7000215` and Entra's body (trace and correlation ids, timestamp, error URI;
+/// as quoted in `OfficeDev/microsoft-365-agents-toolkit#8621`).
+#[tokio::test]
+async fn entra_answers_a_revoked_grant_with_aadsts50173_and_a_bad_secret_with_aadsts7000215() {
+    let idp = Harness::start(spec("      profile: entra\n")).await;
+    let discovery = idp
+        .get("/common/v2.0/.well-known/openid-configuration")
+        .await;
+    assert!(
+        discovery.json.get("revocation_endpoint").is_none(),
+        "Entra has none"
+    );
+    let got = idp.sign_in().await;
+    let refresh = text(&got.json["refresh_token"]);
+    let no_grant = idp.token_as("app", "s3cret", &[]).await;
+    assert_eq!(no_grant.json["error"], "invalid_request", "no grant_type");
+    let request = idp
+        .http
+        .post(idp.url("/common/oauth2/v2.0/revoke"))
+        .basic_auth("app", Some("s3cret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={refresh}"));
+    let answer = idp.send(request).await;
+    assert_eq!(answer.status, 200);
+    let got = idp
+        .token_basic(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(
+        (got.status, &got.json["error"]),
+        (400, &json!("invalid_grant"))
+    );
+    assert_eq!(got.json["error_codes"], json!([50173]));
+    assert!(
+        text(&got.json["error_description"])
+            .starts_with("AADSTS50173: The provided grant has expired due to it being revoked"),
+        "{}",
+        got.json
+    );
+
+    let bad = idp
+        .post_form(
+            "/common/oauth2/v2.0/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "app"),
+                ("client_secret", "expired-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (bad.status, &bad.json["error"]),
+        (401, &json!("invalid_client"))
+    );
+    assert!(
+        bad.header("www-authenticate").is_none(),
+        "no Authorization header was used"
+    );
+    let keys: Vec<&String> = bad.json.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "error",
+            "error_description",
+            "error_codes",
+            "timestamp",
+            "trace_id",
+            "correlation_id",
+            "error_uri"
+        ]
+    );
+    assert_eq!(
+        bad.json["timestamp"], "2026-10-31 23:00:00Z",
+        "the virtual clock"
+    );
+    assert_eq!(
+        bad.json["error_uri"],
+        "https://login.microsoftonline.com/error?code=7000215"
+    );
+    let description = text(&bad.json["error_description"]);
+    assert!(
+        description.starts_with("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'app'.\r\nTrace ID: "),
+        "{description}"
+    );
+    assert!(
+        description.ends_with("\r\nTimestamp: 2026-10-31 23:00:00Z"),
+        "{description}"
+    );
+}
+
+/// Okta's and Google's words for a used refresh token (`okta/okta-react-native#109`,
+/// `GeneralTask/task-manager#997`), and Google's `invalid_client` at `401`
+/// (`Edujugon/laravel-google-ads#17`).
+#[tokio::test]
+async fn okta_and_google_word_their_refusals_as_their_token_endpoints_do() {
+    let okta = Harness::start(spec("      profile: okta\n      domain: acme.okta.com\n")).await;
+    let discovery = okta
+        .get("/oauth2/default/.well-known/openid-configuration")
+        .await;
+    assert_eq!(
+        discovery.json["issuer"],
+        "https://acme.okta.com/oauth2/default"
+    );
+    let base = okta.server.url().trim_end_matches('/').to_owned();
+    assert_eq!(
+        discovery.json["jwks_uri"],
+        format!("{base}/oauth2/default/v1/keys")
+    );
+    let refresh = text(&okta.sign_in().await.json["refresh_token"]);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    assert_eq!(okta.token_basic(&form).await.status, 200);
+    let used = okta.token_basic(&form).await;
+    assert_eq!(
+        used.json,
+        json!({ "error": "invalid_grant", "error_description": "The refresh token is invalid or expired." })
+    );
+
+    let google = Harness::start(spec("      profile: google\n")).await;
+    let refresh = text(&google.sign_in().await.json["refresh_token"]);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    assert_eq!(google.token_basic(&form).await.status, 200);
+    let used = google.token_basic(&form).await;
+    assert_eq!(
+        used.json,
+        json!({ "error": "invalid_grant", "error_description": "Token has been expired or revoked." })
+    );
+    let unknown = google
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "nobody"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(
+        unknown.json,
+        json!({ "error": "invalid_client", "error_description": "The OAuth client was not found." })
+    );
+}

@@ -63,7 +63,9 @@ pub(crate) struct OidcState {
     /// Codes the authorization endpoint issued, with what they were issued for.
     codes: BTreeMap<String, CodeGrant>,
     /// Refresh tokens issued: their client and when they were issued or last used.
-    refresh_tokens: BTreeMap<String, (String, OffsetDateTime)>,
+    refresh_tokens: BTreeMap<String, (String, OffsetDateTime, usize)>,
+    /// Consents revoked through `POST …/revoke`.
+    revoked: Vec<usize>,
     codes_redeemed: u64,
     id_tokens: u64,
     /// `{sub, client_id, at}` of every sign-in, in order.
@@ -107,6 +109,8 @@ enum Refusal {
     BadRefresh,
     /// A refresh token unused for longer than its lifetime (O-03).
     IdleRefresh,
+    /// A refresh token whose grant was revoked (`POST …/revoke`).
+    RevokedRefresh,
     UnsupportedGrant,
 }
 
@@ -443,6 +447,17 @@ impl Oidc {
         for (name, url) in self.endpoints(request) {
             body.insert(name.to_owned(), Value::from(url));
         }
+        // RFC 8414 §2 / RFC 7009: Okta and Google publish a revocation endpoint; Entra has none
+        // (the fake's `…/revoke` there stands for a password reset or an admin's revocation).
+        let revoke = match self.settings.profile {
+            OidcProfile::Generic | OidcProfile::Google => Some("/revoke"),
+            OidcProfile::Okta => Some("/oauth2/default/v1/revoke"),
+            OidcProfile::Entra => None,
+        };
+        if let Some(path) = revoke {
+            let url = format!("{}{path}", Self::base(request));
+            body.insert("revocation_endpoint".to_owned(), Value::from(url));
+        }
         let alg = match self.settings.alg {
             crate::scenario::model::SigningAlg::RS256 => "RS256",
             crate::scenario::model::SigningAlg::ES256 => "ES256",
@@ -504,6 +519,7 @@ impl Oidc {
                 "invalid_request",
                 "unknown or missing client_id",
                 0,
+                request.now,
             );
         };
         let Some(redirect_uri) = param("redirect_uri").filter(|uri| {
@@ -517,6 +533,7 @@ impl Oidc {
                 "invalid_request",
                 "redirect_uri is missing or not registered for the client",
                 9_002_313,
+                request.now,
             );
         };
         let client_state = param("state");
@@ -630,22 +647,26 @@ impl Oidc {
     }
 
     /// The answer of a refused token request: RFC 6749 §5.2's JSON with the profile's
-    /// `error_description`; `invalid_client` after HTTP Basic is `401` with
-    /// `WWW-Authenticate: Basic`.
+    /// `error_description`. `invalid_client` is `401` with `WWW-Authenticate: Basic` after HTTP
+    /// Basic (§5.2 "MUST"); without the header it is `400` (the RFC's default) for the generic
+    /// profile and `401` for Entra, Okta and Google, as their token endpoints answer.
     fn refuse(
         &self,
         refusal: Refusal,
         header_used: bool,
         issued: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+        client: &str,
     ) -> Response<Bytes> {
-        let (description, code) = self.describe(refusal, issued);
-        let status = if refusal.error() == "invalid_client" && header_used {
+        let (description, code) = self.describe(refusal, issued, client);
+        let vendor = self.settings.profile != OidcProfile::Generic;
+        let status = if refusal.error() == "invalid_client" && (header_used || vendor) {
             StatusCode::UNAUTHORIZED
         } else {
             StatusCode::BAD_REQUEST
         };
-        let mut response = self.error_body(status, refusal.error(), &description, code);
-        if status == StatusCode::UNAUTHORIZED {
+        let mut response = self.error_body(status, refusal.error(), &description, code, now);
+        if status == StatusCode::UNAUTHORIZED && header_used {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"oidc\""),
@@ -654,39 +675,60 @@ impl Oidc {
         response
     }
 
-    /// `{"error", "error_description"}`, and under `profile: entra` Entra's `error_codes`,
-    /// `timestamp`, `trace_id` and `correlation_id` with the `AADSTS` code.
+    /// `{"error", "error_description"}`; under `profile: entra` Entra's body: the description
+    /// `AADSTS{code}: …` followed by `\r\nTrace ID`, `\r\nCorrelation ID` and
+    /// `\r\nTimestamp` lines, then `error_codes`, `timestamp`, `trace_id`, `correlation_id`
+    /// and `error_uri` (the shape of Entra answers quoted in public issues, e.g.
+    /// `OfficeDev/microsoft-365-agents-toolkit#8621`), the ids seeded, the time virtual.
     fn error_body(
         &self,
         status: StatusCode,
         error: &str,
         description: &str,
         code: u32,
+        now: OffsetDateTime,
     ) -> Response<Bytes> {
-        let mut body = json!({ "error": error, "error_description": description });
-        if self.settings.profile == OidcProfile::Entra
-            && code != 0
-            && let Value::Object(fields) = &mut body
-        {
-            fields.insert("error_codes".to_owned(), json!([code]));
-            fields.insert(
-                "trace_id".to_owned(),
-                Value::from(seeded_uuid(&self.mock, 0, 8)),
-            );
-            fields.insert(
-                "correlation_id".to_owned(),
-                Value::from(seeded_uuid(&self.mock, 0, 9)),
-            );
-            fields.insert(
-                "error_description".to_owned(),
-                Value::from(format!("AADSTS{code}: {description}")),
-            );
+        if self.settings.profile != OidcProfile::Entra || code == 0 {
+            let body = json!({ "error": error, "error_description": description });
+            return json_response(status, &body);
         }
+        let trace = seeded_uuid(&self.mock, 0, 8);
+        let correlation = seeded_uuid(&self.mock, 0, 9);
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+        let timestamp = now.format(&format).unwrap_or_default();
+        let body = json!({
+            "error": error,
+            "error_description": format!(
+                "AADSTS{code}: {description}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {timestamp}"
+            ),
+            "error_codes": [code],
+            "timestamp": timestamp,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+        });
         json_response(status, &body)
     }
 
+    /// The `client_id` a token request names (HTTP Basic or the form), authenticated or not.
+    fn attempted_client(request: &ProviderRequest<'_>, form: &BTreeMap<String, String>) -> String {
+        request
+            .credentials("Basic")
+            .and_then(|basic| base64::engine::general_purpose::STANDARD.decode(basic).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.split_once(':').map(|(id, _)| id.to_owned()))
+            .or_else(|| form.get("client_id").cloned())
+            .unwrap_or_default()
+    }
+
     /// The `error_description` (and Entra's `AADSTS` number) of `refusal` under the profile.
-    fn describe(&self, refusal: Refusal, issued: Option<OffsetDateTime>) -> (String, u32) {
+    fn describe(
+        &self,
+        refusal: Refusal,
+        issued: Option<OffsetDateTime>,
+        client: &str,
+    ) -> (String, u32) {
         let profile = self.settings.profile;
         let text = |s: &str| s.to_owned();
         match (profile, refusal) {
@@ -715,9 +757,18 @@ impl Oidc {
                 ),
                 50_148,
             ),
-            (OidcProfile::Entra, Refusal::BadSecret) => {
-                (text("Invalid client secret provided."), 7_000_215)
-            }
+            (OidcProfile::Entra, Refusal::BadSecret) => (
+                format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client}'."
+                ),
+                7_000_215,
+            ),
+            (OidcProfile::Entra, Refusal::RevokedRefresh) => (
+                text(
+                    "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+                ),
+                50_173,
+            ),
             (OidcProfile::Entra, Refusal::UnknownClient) => {
                 (text("Application was not found in the directory."), 700_016)
             }
@@ -728,17 +779,19 @@ impl Oidc {
             (OidcProfile::Okta, Refusal::BadCode | Refusal::CodeOfAnotherClient) => {
                 (text("The authorization code is invalid or has expired."), 0)
             }
-            (OidcProfile::Okta, Refusal::BadRefresh | Refusal::IdleRefresh) => {
-                (text("The refresh token is invalid or expired."), 0)
-            }
+            (
+                OidcProfile::Okta,
+                Refusal::BadRefresh | Refusal::IdleRefresh | Refusal::RevokedRefresh,
+            ) => (text("The refresh token is invalid or expired."), 0),
             (OidcProfile::Okta, Refusal::Pkce) => (text("PKCE verification failed."), 0),
             (OidcProfile::Okta, Refusal::BadSecret | Refusal::UnknownClient) => (
                 text("The client secret supplied for a confidential client is invalid."),
                 0,
             ),
-            (OidcProfile::Google, Refusal::BadRefresh | Refusal::IdleRefresh) => {
-                (text("Token has been expired or revoked."), 0)
-            }
+            (
+                OidcProfile::Google,
+                Refusal::BadRefresh | Refusal::IdleRefresh | Refusal::RevokedRefresh,
+            ) => (text("Token has been expired or revoked."), 0),
             (
                 OidcProfile::Google,
                 Refusal::BadCode | Refusal::CodeOfAnotherClient | Refusal::Pkce,
@@ -774,6 +827,7 @@ impl Oidc {
                 text("the refresh token expired after its lifetime unused"),
                 0,
             ),
+            (_, Refusal::RevokedRefresh) => (text("the grant of the refresh token was revoked"), 0),
             (_, Refusal::UnsupportedGrant) => (text("unsupported grant_type"), 0),
         }
     }
@@ -782,7 +836,9 @@ impl Oidc {
     fn token(&self, state: &mut OidcState, request: &ProviderRequest<'_>) -> Response<Bytes> {
         let form = request.form();
         let (client, header_used) = self.authenticate_client(request, &form);
-        let refuse = |refusal, issued| self.refuse(refusal, header_used, issued);
+        let attempted = Self::attempted_client(request, &form);
+        let refuse =
+            |refusal, issued| self.refuse(refusal, header_used, issued, request.now, &attempted);
         let client_id = match client {
             Ok(client) => client,
             Err(refusal) => return refuse(refusal, None),
@@ -793,6 +849,7 @@ impl Oidc {
             tokens,
             codes,
             refresh_tokens,
+            revoked,
             codes_redeemed,
             id_tokens,
             ..
@@ -844,16 +901,19 @@ impl Oidc {
                 let token = form.get("refresh_token").map(String::as_str);
                 let known = token.and_then(|t| refresh_tokens.get(t)).cloned();
                 match &known {
-                    Some((owner, _)) if *owner == client_id => {}
+                    Some((owner, _, _)) if *owner == client_id => {}
                     _ => return refuse(Refusal::BadRefresh, None),
                 }
                 match tokens.refresh(token, now, &mut mint) {
                     Ok(issued) => (issued, None),
                     Err(_) => {
                         let lifetime = duration_of(self.settings.refresh_lifetime);
-                        let issued_at = known.map(|(_, at)| at);
+                        let issued_at = known.as_ref().map(|(_, at, _)| *at);
                         let idle = issued_at.is_some_and(|at| now >= at + lifetime);
-                        let refusal = if idle {
+                        let revoked = known.is_some_and(|(_, _, c)| revoked.contains(&c));
+                        let refusal = if revoked {
+                            Refusal::RevokedRefresh
+                        } else if idle {
                             Refusal::IdleRefresh
                         } else {
                             Refusal::BadRefresh
@@ -883,7 +943,7 @@ impl Oidc {
             Some(_) => return refuse(Refusal::UnsupportedGrant, None),
         };
         if let Some((refresh, _)) = &issued.refresh {
-            refresh_tokens.insert(refresh.clone(), (client_id.clone(), now));
+            refresh_tokens.insert(refresh.clone(), (client_id.clone(), now, issued.consent));
         }
         let session = tokens.data(issued.consent).cloned();
         let mut answer = issued.answer(tokens.policy().answer);
@@ -899,6 +959,30 @@ impl Oidc {
             }
         }
         json_response(StatusCode::OK, &Value::Object(answer))
+    }
+
+    /// `POST …/revoke` (RFC 7009 §2): the authenticated client revokes a refresh or access
+    /// token it holds, and with it the whole grant (every token of the sign-in, the
+    /// [`Revocation::Consent`] policy: what a password reset does at Entra, AADSTS50173);
+    /// `200` with no body, for an unknown token too (§2.2).
+    fn revoke(&self, state: &mut OidcState, request: &ProviderRequest<'_>) -> Response<Bytes> {
+        let form = request.form();
+        let (client, header_used) = self.authenticate_client(request, &form);
+        let attempted = Self::attempted_client(request, &form);
+        if let Err(refusal) = client {
+            return self.refuse(refusal, header_used, None, request.now, &attempted);
+        }
+        let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
+            let refusal = Refusal::MissingParameter("token");
+            return self.refuse(refusal, header_used, None, request.now, &attempted);
+        };
+        if let Some((owner, _, consent)) = state.refresh_tokens.get(token)
+            && *owner == attempted
+        {
+            state.revoked.push(*consent);
+        }
+        state.tokens.revoke(token);
+        empty(StatusCode::OK)
     }
 
     /// `GET`/`POST …/userinfo` (OIDC Core §5.3): the signed-in user's claims for a valid bearer
@@ -943,6 +1027,7 @@ impl Fake for Oidc {
             )),
             codes: BTreeMap::new(),
             refresh_tokens: BTreeMap::new(),
+            revoked: Vec::new(),
             codes_redeemed: 0,
             id_tokens: 0,
             logins: Vec::new(),
@@ -967,6 +1052,7 @@ impl Fake for Oidc {
             ("GET", "authorize" | "auth") => routed(self.authorize(state, request)),
             ("POST", "token") => routed(self.token(state, request)),
             ("GET" | "POST", "userinfo") => routed(self.userinfo(state, request)),
+            ("POST", "revoke") => routed(self.revoke(state, request)),
             _ => ProviderAnswer::unrouted(Self::NAME, request),
         }
     }
