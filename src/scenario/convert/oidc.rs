@@ -86,6 +86,8 @@ const DEFAULT_REFRESH_LIFETIME: Duration = Duration::from_secs(30 * 86_400);
 const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(86_400);
 /// Longest id, secret or claim text accepted.
 const MAX_TEXT: usize = 512;
+/// Longest lifetime accepted (a hundred years: times stay far inside what a date can hold).
+const MAX_LIFETIME: Duration = Duration::from_secs(100 * 366 * 86_400);
 /// Longest clock offset or claim offset accepted (ten years either way).
 const MAX_OFFSET_SECONDS: i64 = 10 * 366 * 86_400;
 
@@ -173,7 +175,21 @@ impl Cx<'_> {
         };
         let refresh_lifetime = lifetime(self, "refresh_lifetime", refresh_default);
         let jwks_max_age = match fields.get("jwks_max_age") {
-            Some(value) => self.duration(value, "jwks_max_age", &context),
+            Some(value) => self
+                .duration(value, "jwks_max_age", &context)
+                .and_then(|age| {
+                    if age <= MAX_LIFETIME {
+                        return Some(age);
+                    }
+                    self.error(
+                        Diagnostic::new(
+                            format!("`jwks_max_age` {context} must be at most 100 years"),
+                            Some(value.span),
+                        )
+                        .with_label("longer than any cache keeps a key"),
+                    );
+                    None
+                }),
             None => Some(DEFAULT_JWKS_MAX_AGE),
         };
         Some(OidcSettings {
@@ -242,19 +258,23 @@ impl Cx<'_> {
         None
     }
 
-    /// A duration longer than zero.
+    /// A duration longer than zero and at most [`MAX_LIFETIME`].
     fn oidc_positive(&mut self, node: &Node, key: &str, context: &str) -> Option<Duration> {
         let value = self.duration(node, key, context)?;
-        if !value.is_zero() {
-            return Some(value);
-        }
-        self.error(
-            Diagnostic::new(
+        let (message, label) = if value.is_zero() {
+            (
                 format!("`{key}` {context} must be longer than zero"),
-                Some(node.span),
+                "a lifetime of no time",
             )
-            .with_label("a lifetime of no time"),
-        );
+        } else if value > MAX_LIFETIME {
+            (
+                format!("`{key}` {context} must be at most 100 years"),
+                "longer than any token lives",
+            )
+        } else {
+            return Some(value);
+        };
+        self.error(Diagnostic::new(message, Some(node.span)).with_label(label));
         None
     }
 

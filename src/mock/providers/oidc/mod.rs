@@ -255,7 +255,8 @@ impl Oidc {
             ClockAnchor::Virtual => request.now,
             ClockAnchor::Real => OffsetDateTime::now_utc(),
         };
-        anchor + Duration::seconds(self.settings.clock.offset_seconds)
+        let offset = Duration::seconds(self.settings.clock.offset_seconds);
+        anchor.checked_add(offset).unwrap_or(anchor)
     }
 
     /// Whether the rotation moved signing to the next key at virtual time `now`.
@@ -294,9 +295,9 @@ impl Oidc {
     fn times(&self, at: OffsetDateTime, lifetime: Duration) -> (i64, i64, i64) {
         let claims = &self.settings.claims;
         let issued = at.unix_timestamp();
-        let iat = issued + claims.iat_offset_seconds.unwrap_or(0);
-        let nbf = issued + claims.nbf_offset_seconds.unwrap_or(0);
-        (iat, nbf, issued + lifetime.whole_seconds())
+        let iat = issued.saturating_add(claims.iat_offset_seconds.unwrap_or(0));
+        let nbf = issued.saturating_add(claims.nbf_offset_seconds.unwrap_or(0));
+        (iat, nbf, issued.saturating_add(lifetime.whole_seconds()))
     }
 
     /// The user's own claims: `email`, `name`, `groups` and their extra claims.
@@ -909,7 +910,9 @@ impl Oidc {
                     Err(_) => {
                         let lifetime = duration_of(self.settings.refresh_lifetime);
                         let issued_at = known.as_ref().map(|(_, at, _)| *at);
-                        let idle = issued_at.is_some_and(|at| now >= at + lifetime);
+                        let idle = issued_at
+                            .and_then(|at| at.checked_add(lifetime))
+                            .is_some_and(|end| now >= end);
                         let revoked = known.is_some_and(|(_, _, c)| revoked.contains(&c));
                         let refusal = if revoked {
                             Refusal::RevokedRefresh
