@@ -1071,3 +1071,109 @@ impl Fake for Oidc {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::{
+        ClaimOverrides, ClockAnchor, IdpClock, OidcClient, OidcUser, SigningAlg,
+    };
+
+    fn fake(profile: OidcProfile) -> Oidc {
+        Oidc::new(
+            "idp",
+            OidcSettings {
+                profile,
+                issuer: None,
+                tenant_id: None,
+                domain: None,
+                clients: vec![OidcClient {
+                    client_id: "app".into(),
+                    client_secret: None,
+                    redirect_uris: Vec::new(),
+                }],
+                users: vec![OidcUser {
+                    sub: "alice".into(),
+                    email: None,
+                    name: None,
+                    groups: Vec::new(),
+                    claims: Map::new(),
+                }],
+                groups: Vec::new(),
+                login: None,
+                alg: SigningAlg::RS256,
+                rotation: None,
+                clock: IdpClock {
+                    anchor: ClockAnchor::Virtual,
+                    offset_seconds: 0,
+                },
+                claims: ClaimOverrides::default(),
+                access_lifetime: std::time::Duration::from_secs(3600),
+                refresh_lifetime: std::time::Duration::from_secs(90 * 86_400),
+                jwks_max_age: std::time::Duration::from_secs(60),
+            },
+        )
+    }
+
+    /// Every refusal has its RFC 6749 §5.2 code, and each profile words the common ones as the
+    /// fidelity table of `docs/providers/oidc.md` says (Entra with its `AADSTS` number).
+    #[test]
+    fn refusals_map_to_rfc_6749_codes_and_each_profiles_words() {
+        let codes = [
+            (Refusal::MissingParameter("code"), "invalid_request"),
+            (Refusal::TwoAuthMethods, "invalid_request"),
+            (Refusal::UnknownClient, "invalid_client"),
+            (Refusal::BadSecret, "invalid_client"),
+            (Refusal::PublicClientCredentials, "unauthorized_client"),
+            (Refusal::BadCode, "invalid_grant"),
+            (Refusal::CodeOfAnotherClient, "invalid_grant"),
+            (Refusal::Pkce, "invalid_grant"),
+            (Refusal::BadRefresh, "invalid_grant"),
+            (Refusal::IdleRefresh, "invalid_grant"),
+            (Refusal::RevokedRefresh, "invalid_grant"),
+            (Refusal::UnsupportedGrant, "unsupported_grant_type"),
+        ];
+        for (refusal, code) in codes {
+            assert_eq!(refusal.error(), code, "{refusal:?}");
+        }
+        let words = [
+            (OidcProfile::Entra, Refusal::RevokedRefresh, 50_173),
+            (OidcProfile::Entra, Refusal::BadSecret, 7_000_215),
+            (OidcProfile::Entra, Refusal::IdleRefresh, 700_082),
+            (OidcProfile::Entra, Refusal::BadCode, 70_000),
+            (OidcProfile::Okta, Refusal::BadRefresh, 0),
+            (OidcProfile::Google, Refusal::UnknownClient, 0),
+        ];
+        for (profile, refusal, number) in words {
+            let (text, code) = fake(profile).describe(refusal, None, "app");
+            assert_eq!(code, number, "{profile:?} {refusal:?}: {text}");
+            assert!(!text.is_empty());
+        }
+        let okta = fake(OidcProfile::Okta).describe(Refusal::BadRefresh, None, "app");
+        assert_eq!(okta.0, "The refresh token is invalid or expired.");
+        let google = fake(OidcProfile::Google).describe(Refusal::IdleRefresh, None, "app");
+        assert_eq!(google.0, "Token has been expired or revoked.");
+    }
+
+    /// A redirect keeps the URI's own query and encodes what it adds.
+    #[test]
+    fn redirect_queries_are_appended_and_encoded() {
+        assert_eq!(
+            with_query("https://rp.test/cb", &[("code", "a b"), ("state", "x&y")]),
+            "https://rp.test/cb?code=a+b&state=x%26y"
+        );
+        assert_eq!(
+            with_query("https://rp.test/cb?tenant=1", &[("code", "c")]),
+            "https://rp.test/cb?tenant=1&code=c"
+        );
+    }
+
+    /// Token times saturate instead of overflowing, whatever the offsets.
+    #[test]
+    fn token_times_saturate() {
+        let mut oidc = fake(OidcProfile::Generic);
+        oidc.settings.claims.iat_offset_seconds = Some(i64::MAX);
+        let (iat, nbf, exp) = oidc.times(OffsetDateTime::UNIX_EPOCH, Duration::MAX);
+        assert_eq!((iat, nbf, exp), (i64::MAX, 0, i64::MAX));
+    }
+}
