@@ -796,3 +796,66 @@ async fn okta_and_google_word_their_refusals_as_their_token_endpoints_do() {
         json!({ "error": "invalid_client", "error_description": "The OAuth client was not found." })
     );
 }
+
+/// The catalog's AADSTS700084: an SPA's refresh tokens live 24 hours from the sign-in, however
+/// often they are used (`AzureAD/microsoft-authentication-library-for-js#6765` for the text,
+/// #3421: "non-sliding").
+#[tokio::test]
+async fn an_entra_spa_refresh_token_ends_24_hours_after_the_sign_in_with_aadsts700084() {
+    let idp = Harness::start(load_mock(&format!(
+        "id: oidc\ntitle: oidc\nmocks:\n  idp:\n    provider: oidc\n    with:\n      profile: entra\n      clients:\n        - {{ client_id: spa, redirect_uris: [\"{CALLBACK}\"], spa: true }}\n      users: [{{ sub: alice }}]\nflow:\n  - request: {{ method: GET, path: / }}\n"
+    )))
+    .await;
+    let code = idp.code("spa").await;
+    let got = idp
+        .post_form(
+            "/common/oauth2/v2.0/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "spa"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    let mut refresh = text(&got.json["refresh_token"]);
+    // Used every 8 hours, it still ends at hour 24.
+    for _ in 0..2 {
+        idp.advance_by(Duration::from_secs(8 * 3600)).await;
+        let got = idp
+            .post_form(
+                "/token",
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "spa"),
+                    ("refresh_token", &refresh),
+                ],
+            )
+            .await;
+        assert_eq!(got.status, 200, "{}", got.json);
+        refresh = text(&got.json["refresh_token"]);
+    }
+    idp.advance_by(Duration::from_secs(8 * 3600)).await;
+    let got = idp
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "spa"),
+                ("refresh_token", &refresh),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (got.status, &got.json["error"]),
+        (400, &json!("invalid_grant"))
+    );
+    assert_eq!(got.json["error_codes"], json!([700084]));
+    assert!(
+        text(&got.json["error_description"]).starts_with("AADSTS700084: The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on 2026-10-31T23:00:00Z."),
+        "{}",
+        got.json
+    );
+}

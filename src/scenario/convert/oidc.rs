@@ -35,7 +35,8 @@ pub(super) const OIDC_KEYS: &[&str] = &[
     "refresh_lifetime",
     "jwks_max_age",
 ];
-pub(super) const OIDC_CLIENT_KEYS: &[&str] = &["client_id", "client_secret", "redirect_uris"];
+pub(super) const OIDC_CLIENT_KEYS: &[&str] =
+    &["client_id", "client_secret", "redirect_uris", "spa"];
 pub(super) const OIDC_USER_KEYS: &[&str] = &["sub", "email", "name", "groups", "claims"];
 pub(super) const OIDC_ROTATION_KEYS: &[&str] = &["at", "publish_next_at"];
 pub(super) const OIDC_CLOCK_KEYS: &[&str] = &["anchor", "offset"];
@@ -381,10 +382,15 @@ impl Cx<'_> {
                     }),
                     None => Some(Vec::new()),
                 };
+                let spa = match fields.get("spa") {
+                    Some(value) => cx.boolean(value, "spa", &context),
+                    None => Some(false),
+                };
                 Some(OidcClient {
                     client_id: client_id?,
                     client_secret: present(client_secret)?,
                     redirect_uris: redirect_uris?,
+                    spa: spa?,
                 })
             },
             |client| Some(client.client_id.clone()),

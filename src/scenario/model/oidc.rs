@@ -88,6 +88,9 @@ pub struct OidcClient {
     /// The redirect URIs registered for it (exact match).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirect_uris: Vec<String>,
+    /// A single-page app: its refresh tokens end 24 hours after the sign-in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spa: bool,
 }
 
 /// One user.

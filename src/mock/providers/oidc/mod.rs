@@ -42,6 +42,10 @@ pub(crate) const CODE_LIFETIME: Duration = Duration::minutes(10);
 pub(crate) const ID_TOKEN_LIFETIME: Duration = Duration::hours(1);
 /// The templated issuer of Entra's multi-tenant (`common`) discovery [AZUREAD-1731].
 pub(crate) const ENTRA_TEMPLATE: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";
+/// An SPA's refresh tokens end 24 hours after the sign-in, whatever their use (Entra: "a fixed,
+/// limited lifetime of 1.00:00:00, which cannot be extended",
+/// `AzureAD/microsoft-authentication-library-for-js#6765`; non-sliding, #3421).
+pub(crate) const SPA_REFRESH_LIFETIME: Duration = Duration::hours(24);
 /// Google's issuer.
 pub(crate) const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 /// The tenants of Entra's discovery paths that are not a tenant: their issuer is the template.
@@ -66,6 +70,9 @@ pub(crate) struct OidcState {
     refresh_tokens: BTreeMap<String, (String, OffsetDateTime, usize)>,
     /// Consents revoked through `POST …/revoke`.
     revoked: Vec<usize>,
+    /// When each consent of a code exchange was given (virtual clock): an SPA's refresh tokens
+    /// end 24 hours after it.
+    started: BTreeMap<usize, OffsetDateTime>,
     codes_redeemed: u64,
     id_tokens: u64,
     /// `{sub, client_id, at}` of every sign-in, in order.
@@ -111,6 +118,8 @@ enum Refusal {
     IdleRefresh,
     /// A refresh token whose grant was revoked (`POST …/revoke`).
     RevokedRefresh,
+    /// An SPA client's refresh token past its fixed 24 hours (Entra `AADSTS700084`).
+    SpaRefreshExpired,
     UnsupportedGrant,
 }
 
@@ -829,6 +838,19 @@ impl Oidc {
                 0,
             ),
             (_, Refusal::RevokedRefresh) => (text("the grant of the refresh token was revoked"), 0),
+            (OidcProfile::Entra, Refusal::SpaRefreshExpired) => {
+                let issued = issued.map(format_rfc3339).unwrap_or_default();
+                (
+                    format!(
+                        "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on {issued}."
+                    ),
+                    700_084,
+                )
+            }
+            (_, Refusal::SpaRefreshExpired) => (
+                text("the refresh token of a single-page app expired 24 hours after the sign-in"),
+                0,
+            ),
             (_, Refusal::UnsupportedGrant) => (text("unsupported grant_type"), 0),
         }
     }
@@ -851,6 +873,7 @@ impl Oidc {
             codes,
             refresh_tokens,
             revoked,
+            started,
             codes_redeemed,
             id_tokens,
             ..
@@ -896,7 +919,9 @@ impl Oidc {
                     scope: grant.scope.clone(),
                     auth_time: grant.auth_time,
                 };
-                (tokens.consent(session, now, &mut mint), grant.nonce)
+                let issued = tokens.consent(session, now, &mut mint);
+                started.insert(issued.consent, now);
+                (issued, grant.nonce)
             }
             Some("refresh_token") => {
                 let token = form.get("refresh_token").map(String::as_str);
@@ -904,6 +929,15 @@ impl Oidc {
                 match &known {
                     Some((owner, _, _)) if *owner == client_id => {}
                     _ => return refuse(Refusal::BadRefresh, None),
+                }
+                let spa = self.client(&client_id).is_some_and(|c| c.spa);
+                let signed_in = known.as_ref().and_then(|(_, _, c)| started.get(c)).copied();
+                if let Some(at) = signed_in.filter(|at| {
+                    spa && at
+                        .checked_add(SPA_REFRESH_LIFETIME)
+                        .is_none_or(|end| now >= end)
+                }) {
+                    return refuse(Refusal::SpaRefreshExpired, Some(at));
                 }
                 match tokens.refresh(token, now, &mut mint) {
                     Ok(issued) => (issued, None),
@@ -1031,6 +1065,7 @@ impl Fake for Oidc {
             codes: BTreeMap::new(),
             refresh_tokens: BTreeMap::new(),
             revoked: Vec::new(),
+            started: BTreeMap::new(),
             codes_redeemed: 0,
             id_tokens: 0,
             logins: Vec::new(),
@@ -1091,6 +1126,7 @@ mod tests {
                     client_id: "app".into(),
                     client_secret: None,
                     redirect_uris: Vec::new(),
+                    spa: false,
                 }],
                 users: vec![OidcUser {
                     sub: "alice".into(),
@@ -1131,6 +1167,7 @@ mod tests {
             (Refusal::BadRefresh, "invalid_grant"),
             (Refusal::IdleRefresh, "invalid_grant"),
             (Refusal::RevokedRefresh, "invalid_grant"),
+            (Refusal::SpaRefreshExpired, "invalid_grant"),
             (Refusal::UnsupportedGrant, "unsupported_grant_type"),
         ];
         for (refusal, code) in codes {
@@ -1140,6 +1177,7 @@ mod tests {
             (OidcProfile::Entra, Refusal::RevokedRefresh, 50_173),
             (OidcProfile::Entra, Refusal::BadSecret, 7_000_215),
             (OidcProfile::Entra, Refusal::IdleRefresh, 700_082),
+            (OidcProfile::Entra, Refusal::SpaRefreshExpired, 700_084),
             (OidcProfile::Entra, Refusal::BadCode, 70_000),
             (OidcProfile::Okta, Refusal::BadRefresh, 0),
             (OidcProfile::Google, Refusal::UnknownClient, 0),
