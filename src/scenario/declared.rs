@@ -255,6 +255,7 @@ impl Collector<'_> {
                 .clients
                 .iter()
                 .filter_map(|client| client.client_secret.as_ref())
+                .chain(settings.keys.iter().map(|key| &key.pem))
                 .collect(),
             Some(ProviderSpec::Sage(_)) | None => Vec::new(),
         };

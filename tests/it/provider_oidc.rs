@@ -859,3 +859,25 @@ async fn an_entra_spa_refresh_token_ends_24_hours_after_the_sign_in_with_aadsts7
         got.json
     );
 }
+
+/// A scenario's own key (`with.keys`, a PEM file in the scenario root) signs, under its `kid`,
+/// and the JWKS publishes its public half: the modulus below was read from the file with
+/// `openssl rsa -modulus`, outside reenact.
+#[tokio::test]
+async fn a_scenario_key_signs_under_its_kid_and_the_jwks_publishes_its_modulus() {
+    const MODULUS: &str = "mX1cwk1IlZjhn5KFrtXtObQhk60Ro3xaeuoiH092N7TT1lnNYXRXFi4FrBqqyrGN6Llcx-FVuhVMl1lXnEkx9HdGfERcGINhskpZ9jVOLLfOMy08jU0FpxPnn3zc1YIBZZHQCAk8xQP1FFSvob7V-aP_KrSTB_gHQpPB6Pfwqg0HrPxg3JN9HNrksYDgwh8KPE4qlYcLe0-Ietvr4viwASVte9KDGdXyn9WFtcCoE5ZePChIG_i9Hq4PS_-6wIPcPNvdwzTfV5-TTUZP5SjvxgkHrsEyLJTwE2ufztHo0dt8luJrIHdS8UUsQ6fsgOt_AZY_x5EQvhsXttq1HfGFHQ";
+    let idp = Harness::start(spec(
+        "      keys: [{ file: tests/fixtures/invalid/oidc/acme-rs256.pem, kid: acme-2026 }]\n",
+    ))
+    .await;
+    let jwks = idp.jwks().await;
+    assert_eq!(jwks["keys"][0]["kid"], "acme-2026");
+    assert_eq!(jwks["keys"][0]["n"], MODULUS);
+    assert_eq!(
+        jwks["keys"][1]["kid"], "reenact-rs256-2",
+        "the next key stays built in"
+    );
+    let id_token = text(&idp.sign_in().await.json["id_token"]);
+    assert_eq!(parts(&id_token).0["kid"], "acme-2026");
+    assert!(verifies(&id_token, &jwks));
+}

@@ -71,6 +71,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("oidc::OIDC_KEYS", oidc::OIDC_KEYS),
     ("oidc::OIDC_CLIENT_KEYS", oidc::OIDC_CLIENT_KEYS),
     ("oidc::OIDC_USER_KEYS", oidc::OIDC_USER_KEYS),
+    ("oidc::OIDC_SIGNING_KEY_KEYS", oidc::OIDC_SIGNING_KEY_KEYS),
     ("oidc::OIDC_ROTATION_KEYS", oidc::OIDC_ROTATION_KEYS),
     ("oidc::OIDC_CLOCK_KEYS", oidc::OIDC_CLOCK_KEYS),
     ("oidc::OIDC_CLAIM_KEYS", oidc::OIDC_CLAIM_KEYS),
@@ -197,6 +198,10 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/oidcSettings/properties/users/items"],
         &["oidc::OIDC_USER_KEYS"],
+    ),
+    (
+        &["/$defs/oidcSettings/properties/keys/items"],
+        &["oidc::OIDC_SIGNING_KEY_KEYS"],
     ),
     (
         &["/$defs/oidcSettings/properties/rotation"],

@@ -13,8 +13,8 @@ use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::duration;
 use crate::scenario::model::{
-    ClaimOverrides, ClockAnchor, IdpClock, KeyRotation, OidcClient, OidcProfile, OidcSettings,
-    OidcUser, SigningAlg,
+    ClaimOverrides, ClockAnchor, IdpClock, KeyRotation, OidcClient, OidcKey, OidcProfile,
+    OidcSettings, OidcUser, SecretText, SigningAlg,
 };
 use crate::scenario::yaml::Node;
 
@@ -34,10 +34,12 @@ pub(super) const OIDC_KEYS: &[&str] = &[
     "access_lifetime",
     "refresh_lifetime",
     "jwks_max_age",
+    "keys",
 ];
 pub(super) const OIDC_CLIENT_KEYS: &[&str] =
     &["client_id", "client_secret", "redirect_uris", "spa"];
 pub(super) const OIDC_USER_KEYS: &[&str] = &["sub", "email", "name", "groups", "claims"];
+pub(super) const OIDC_SIGNING_KEY_KEYS: &[&str] = &["file", "kid"];
 pub(super) const OIDC_ROTATION_KEYS: &[&str] = &["at", "publish_next_at"];
 pub(super) const OIDC_CLOCK_KEYS: &[&str] = &["anchor", "offset"];
 pub(super) const OIDC_CLAIM_KEYS: &[&str] = &[
@@ -193,6 +195,11 @@ impl Cx<'_> {
                 }),
             None => Some(DEFAULT_JWKS_MAX_AGE),
         };
+        let keys = match (fields.get("keys"), alg) {
+            (Some(value), Some(alg)) => self.oidc_keys(value, mock, alg),
+            (Some(_), None) => None,
+            (None, _) => Some(Vec::new()),
+        };
         Some(OidcSettings {
             profile: profile?,
             issuer: present(issuer)?,
@@ -209,7 +216,76 @@ impl Cx<'_> {
             access_lifetime: access_lifetime?,
             refresh_lifetime: refresh_lifetime?,
             jwks_max_age: jwks_max_age?,
+            keys: keys?,
         })
+    }
+
+    /// `with.keys`: one or two `{ file, kid }`, the current and the next signing key, each a
+    /// PEM PKCS#8 private key of `alg` inside the scenario root; unique `kid`s.
+    fn oidc_keys(&mut self, node: &Node, mock: &str, alg: SigningAlg) -> Option<Vec<OidcKey>> {
+        let context = format!("in `with` of mock `{mock}`");
+        let items = self.non_empty_list(
+            node,
+            "keys",
+            &context,
+            "name the current key, and optionally the next: `[{ file: keys/idp.pem, kid: idp-1 }]`",
+        )?;
+        if let Some(third) = items.get(2) {
+            self.error(
+                Diagnostic::new(format!("more than two `keys` {context}"), Some(third.span))
+                    .with_label("the current key and the next one at most")
+                    .with_help("a rotation switches from the first key to the second"),
+            );
+            return None;
+        }
+        let key_context = |index: usize| format!("in key {} of mock `{mock}`", index + 1);
+        self.unique_items(
+            items,
+            AfterBad::Report,
+            |cx, index, item| {
+                let context = key_context(index);
+                let fields = cx.fields(item, OIDC_SIGNING_KEY_KEYS, "keys", &context)?;
+                let kid = cx.required(&fields, "kid", &context, |cx, value| {
+                    cx.oidc_word(value, "kid", &context)
+                });
+                let pem = cx.required(&fields, "file", &context, |cx, value| {
+                    let (name, text) = cx.text_file(value, "file", &context)?;
+                    if pem_key_fits(alg, &text) {
+                        return Some(text);
+                    }
+                    let (kind, command) = match alg {
+                        SigningAlg::RS256 => (
+                            "an RSA",
+                            "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+                        ),
+                        SigningAlg::ES256 => (
+                            "a P-256",
+                            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256",
+                        ),
+                    };
+                    cx.error(
+                        Diagnostic::new(
+                            format!("`{name}` is not {kind} private key in PEM PKCS#8 {context}"),
+                            Some(value.span),
+                        )
+                        .with_label(format!("`alg` is {alg:?}"))
+                        .with_help(format!("make one with `{command}`")),
+                    );
+                    None
+                });
+                Some(OidcKey {
+                    kid: kid?,
+                    pem: SecretText(pem?),
+                })
+            },
+            |key| Some(key.kid.clone()),
+            |index, _, kid| {
+                (
+                    format!("duplicate kid `{kid}` {}", key_context(index)),
+                    "every key's `kid` must be unique",
+                )
+            },
+        )
     }
 
     /// A non-empty printable text without spaces, at most [`MAX_TEXT`] long.
@@ -560,5 +636,28 @@ impl Cx<'_> {
             wrong_key: wrong_key?,
             extra: extra?,
         })
+    }
+}
+
+/// Whether `pem` holds a PEM `PRIVATE KEY` (PKCS#8) that `ring` loads for `alg`.
+fn pem_key_fits(alg: SigningAlg, pem: &str) -> bool {
+    use base64::Engine as _;
+    let body: String = pem
+        .lines()
+        .skip_while(|line| !line.starts_with("-----BEGIN PRIVATE KEY-----"))
+        .skip(1)
+        .take_while(|line| !line.starts_with("-----END"))
+        .collect();
+    let Ok(der) = base64::engine::general_purpose::STANDARD.decode(body) else {
+        return false;
+    };
+    match alg {
+        SigningAlg::RS256 => ring::signature::RsaKeyPair::from_pkcs8(&der).is_ok(),
+        SigningAlg::ES256 => ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &der,
+            &ring::rand::SystemRandom::new(),
+        )
+        .is_ok(),
     }
 }

@@ -51,6 +51,21 @@ pub struct OidcSettings {
     pub refresh_lifetime: Duration,
     /// `Cache-Control: max-age` of the JWKS answer.
     pub jwks_max_age: Duration,
+    /// The scenario's own signing keys (current, then next) instead of the built-in ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<OidcKey>,
+}
+
+/// A signing key a scenario supplies (`with.keys`): its `kid` and its PKCS#8 PEM, read from a
+/// file inside the scenario root when the scenario is loaded. The PEM is a [`SecretText`], so a
+/// log line or a parsed-scenario dump never shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcKey {
+    /// The key's `kid` in the JWKS and in tokens' headers.
+    pub kid: String,
+    /// The private key, PEM `PRIVATE KEY` (PKCS#8).
+    pub pem: SecretText,
 }
 
 /// A vendor whose formats the fake takes.

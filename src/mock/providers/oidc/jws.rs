@@ -11,7 +11,7 @@ use ring::signature::{
 };
 use serde_json::{Value, json};
 
-use crate::scenario::model::SigningAlg;
+use crate::scenario::model::{OidcKey, SigningAlg};
 
 /// The fake's built-in RSA test keys: the first two are published (current and next), the
 /// third never is (a bad signature is made with it).
@@ -42,15 +42,15 @@ enum Pair {
 /// One signing key: its `kid`, the pair, and its public JWK.
 #[derive(Debug)]
 pub(crate) struct SigningKey {
-    kid: &'static str,
+    kid: String,
     pair: Pair,
     jwk: Value,
 }
 
 impl SigningKey {
     /// The key's `kid`.
-    pub(crate) fn kid(&self) -> &'static str {
-        self.kid
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
     }
 
     /// The public JWK, with `kid`, `use: sig` and `alg`.
@@ -95,7 +95,7 @@ fn pem_der(pem: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(body).ok()
 }
 
-fn rsa_key(kid: &'static str, pem: &str) -> Option<SigningKey> {
+fn rsa_key(kid: &str, pem: &str) -> Option<SigningKey> {
     let pair = RsaKeyPair::from_pkcs8(&pem_der(pem)?).ok()?;
     let public = PublicKeyComponents::<Vec<u8>>::from(pair.public());
     let jwk = json!({
@@ -103,13 +103,13 @@ fn rsa_key(kid: &'static str, pem: &str) -> Option<SigningKey> {
         "n": b64url(&public.n), "e": b64url(&public.e),
     });
     Some(SigningKey {
-        kid,
+        kid: kid.to_owned(),
         pair: Pair::Rsa(pair),
         jwk,
     })
 }
 
-fn ec_key(kid: &'static str, pem: &str) -> Option<SigningKey> {
+fn ec_key(kid: &str, pem: &str) -> Option<SigningKey> {
     let rng = SystemRandom::new();
     let pair =
         EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pem_der(pem)?, &rng).ok()?;
@@ -121,7 +121,7 @@ fn ec_key(kid: &'static str, pem: &str) -> Option<SigningKey> {
         "x": b64url(x), "y": b64url(y),
     });
     Some(SigningKey {
-        kid,
+        kid: kid.to_owned(),
         pair: Pair::Ec(pair),
         jwk,
     })
@@ -151,6 +151,23 @@ impl KeySet {
             next: b?,
             unpublished: c?,
         })
+    }
+
+    /// The built-in keys of `alg` with the scenario's own `keys` (PEM PKCS#8, checked when the
+    /// scenario was loaded) as the current and, when two are given, the next key.
+    pub(crate) fn with_scenario_keys(alg: SigningAlg, keys: &[OidcKey]) -> Option<KeySet> {
+        let mut set = KeySet::builtin(alg)?;
+        let load = |key: &OidcKey| match alg {
+            SigningAlg::RS256 => rsa_key(&key.kid, &key.pem.0),
+            SigningAlg::ES256 => ec_key(&key.kid, &key.pem.0),
+        };
+        if let Some(key) = keys.first() {
+            set.current = load(key)?;
+        }
+        if let Some(key) = keys.get(1) {
+            set.next = load(key)?;
+        }
+        Some(set)
     }
 }
 

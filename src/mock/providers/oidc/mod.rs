@@ -190,7 +190,7 @@ impl Oidc {
     pub(crate) fn new(mock: &str, settings: OidcSettings) -> Oidc {
         Oidc {
             mock: format!("{mock}/oidc"),
-            keys: KeySet::builtin(settings.alg),
+            keys: KeySet::with_scenario_keys(settings.alg, &settings.keys),
             settings,
         }
     }
@@ -1147,6 +1147,7 @@ mod tests {
                 access_lifetime: std::time::Duration::from_secs(3600),
                 refresh_lifetime: std::time::Duration::from_secs(90 * 86_400),
                 jwks_max_age: std::time::Duration::from_secs(60),
+                keys: Vec::new(),
             },
         )
     }
