@@ -254,6 +254,12 @@ impl Collector<'_> {
             Some(ProviderSpec::Saml(settings)) => {
                 settings.keys.iter().map(|pair| &pair.key_pem).collect()
             }
+            Some(ProviderSpec::Oidc(settings)) => settings
+                .clients
+                .iter()
+                .filter_map(|client| client.client_secret.as_ref())
+                .chain(settings.keys.iter().map(|key| &key.pem))
+                .collect(),
             Some(ProviderSpec::Sage(_)) | None => Vec::new(),
         };
         for secret in secrets {

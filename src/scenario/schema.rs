@@ -85,6 +85,7 @@ mod tests {
             "intacct_mistakes",
             "quickbooks_mistakes",
             "sage_mistakes",
+            "oidc_mistakes",
             "state_expectation_mistakes",
             "fault_unknown_keys",
             "fault_actions",

@@ -20,6 +20,7 @@ mod kill_trials;
 mod layers;
 mod properties;
 mod provider_intacct;
+mod provider_oidc;
 mod provider_quickbooks;
 mod provider_sage;
 mod provider_saml;

@@ -10,6 +10,7 @@
 
 pub(crate) mod intacct;
 pub(crate) mod kit;
+pub(crate) mod oidc;
 pub(crate) mod quickbooks;
 pub(crate) mod sage;
 pub(crate) mod saml;
@@ -201,6 +202,9 @@ impl Provider {
                 Provider::of(quickbooks::QuickBooks::new(mock, settings.clone()))
             }
             ProviderSpec::Saml(settings) => Provider::of(saml::Saml::new(mock, settings.clone())),
+            ProviderSpec::Oidc(settings) => {
+                Provider::of(oidc::Oidc::new(mock, settings.as_ref().clone()))
+            }
         }
     }
 }

@@ -14,8 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{
-    expectations, faults, flow, intacct, matchers, mocks, quickbooks, rate_limits, sage, saml,
-    scenario, snapshot, stubs, target, webhooks, xero,
+    expectations, faults, flow, intacct, matchers, mocks, oidc, quickbooks, rate_limits, sage,
+    saml, scenario, snapshot, stubs, target, webhooks, xero,
 };
 use crate::scenario::schema::json_schema;
 
@@ -69,6 +69,13 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("quickbooks::REALM_KEYS", quickbooks::REALM_KEYS),
     ("quickbooks::LIMIT_KEYS", quickbooks::LIMIT_KEYS),
     ("quickbooks::WEBHOOK_KEYS", quickbooks::WEBHOOK_KEYS),
+    ("oidc::OIDC_KEYS", oidc::OIDC_KEYS),
+    ("oidc::OIDC_CLIENT_KEYS", oidc::OIDC_CLIENT_KEYS),
+    ("oidc::OIDC_USER_KEYS", oidc::OIDC_USER_KEYS),
+    ("oidc::OIDC_SIGNING_KEY_KEYS", oidc::OIDC_SIGNING_KEY_KEYS),
+    ("oidc::OIDC_ROTATION_KEYS", oidc::OIDC_ROTATION_KEYS),
+    ("oidc::OIDC_CLOCK_KEYS", oidc::OIDC_CLOCK_KEYS),
+    ("oidc::OIDC_CLAIM_KEYS", oidc::OIDC_CLAIM_KEYS),
     ("sage::SAGE_KEYS", sage::SAGE_KEYS),
     ("sage::SAGE_BUSINESS_KEYS", sage::SAGE_BUSINESS_KEYS),
     ("sage::SAGE_THROTTLE_KEYS", sage::SAGE_THROTTLE_KEYS),
@@ -189,6 +196,31 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/webhook/properties/quickbooks"],
         &["quickbooks::WEBHOOK_KEYS"],
+    ),
+    (&["/$defs/oidcSettings"], &["oidc::OIDC_KEYS"]),
+    (
+        &["/$defs/oidcSettings/properties/clients/items"],
+        &["oidc::OIDC_CLIENT_KEYS"],
+    ),
+    (
+        &["/$defs/oidcSettings/properties/users/items"],
+        &["oidc::OIDC_USER_KEYS"],
+    ),
+    (
+        &["/$defs/oidcSettings/properties/keys/items"],
+        &["oidc::OIDC_SIGNING_KEY_KEYS"],
+    ),
+    (
+        &["/$defs/oidcSettings/properties/rotation"],
+        &["oidc::OIDC_ROTATION_KEYS"],
+    ),
+    (
+        &["/$defs/oidcSettings/properties/clock"],
+        &["oidc::OIDC_CLOCK_KEYS"],
+    ),
+    (
+        &["/$defs/oidcSettings/properties/claims"],
+        &["oidc::OIDC_CLAIM_KEYS"],
     ),
     (&["/$defs/sageSettings"], &["sage::SAGE_KEYS"]),
     (

@@ -20,10 +20,10 @@ pub(super) const MOCK_KEYS: &[&str] = &[
 ];
 
 /// Providers `provider:` accepts.
-pub(super) const PROVIDERS: &[&str] = &["intacct", "quickbooks", "sage", "saml", "xero"];
+pub(super) const PROVIDERS: &[&str] = &["intacct", "oidc", "quickbooks", "sage", "saml", "xero"];
 
 /// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank", "oidc"];
+const PLANNED_PROVIDERS: &[&str] = &["bank"];
 
 fn is_mock_name(text: &str) -> bool {
     let mut chars = text.chars();
@@ -254,6 +254,9 @@ impl Cx<'_> {
             "sage" => self.sage(with, mock).map(ProviderSpec::Sage),
             "saml" => self.saml(with, mock).map(ProviderSpec::Saml),
             "quickbooks" => self.quickbooks(with, mock).map(ProviderSpec::QuickBooks),
+            "oidc" => self
+                .oidc(with, mock)
+                .map(|settings| ProviderSpec::Oidc(Box::new(settings))),
             _ => self.xero(with, mock).map(ProviderSpec::Xero),
         }
     }

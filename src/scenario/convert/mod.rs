@@ -25,6 +25,7 @@ mod intacct;
 mod key_tables;
 mod matchers;
 mod mocks;
+mod oidc;
 mod quickbooks;
 mod rate_limits;
 mod read;

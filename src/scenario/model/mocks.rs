@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    IntacctSettings, QuickBooksSettings, RateLimit, RouteFault, SageSettings, SamlSettings, Stub,
-    XeroSettings,
+    IntacctSettings, OidcSettings, QuickBooksSettings, RateLimit, RouteFault, SageSettings,
+    SamlSettings, Stub, XeroSettings,
 };
 
 /// Default number of requests a mock journal keeps before it starts counting drops.
@@ -76,6 +76,8 @@ pub enum ProviderSpec {
     QuickBooks(QuickBooksSettings),
     /// A SAML 2.0 identity provider: metadata, SP- and IdP-initiated Web Browser SSO.
     Saml(SamlSettings),
+    /// An OpenID Connect / OAuth 2.0 provider: discovery, JWKS, authorization, token, userinfo.
+    Oidc(Box<OidcSettings>),
 }
 
 impl ProviderSpec {
@@ -87,6 +89,7 @@ impl ProviderSpec {
             ProviderSpec::Sage(_) => "sage",
             ProviderSpec::QuickBooks(_) => "quickbooks",
             ProviderSpec::Saml(_) => "saml",
+            ProviderSpec::Oidc(_) => "oidc",
         }
     }
 
@@ -109,6 +112,7 @@ impl ProviderSpec {
             ],
             ProviderSpec::QuickBooks(_) => &["bills", "vendors"],
             ProviderSpec::Saml(_) => &["authn_requests", "responses", "logins"],
+            ProviderSpec::Oidc(_) => &["logins"],
         }
     }
 }

@@ -296,6 +296,29 @@ impl<G> Tokens<G> {
         self.issue(consent, access, refresh, now)
     }
 
+    /// A new consent carrying `data` with an access token and no refresh token, whatever the
+    /// policy: a grant that must not answer one (RFC 6749 §4.4.3, client credentials).
+    pub(crate) fn consent_without_refresh(
+        &mut self,
+        data: G,
+        now: OffsetDateTime,
+        mint: &mut dyn FnMut(Minted, &G) -> String,
+    ) -> Issued {
+        self.consents.push(Consent {
+            data,
+            cap: None,
+            revoked: false,
+        });
+        let consent = self.consents.len() - 1;
+        let access = mint(Minted::Access, &self.consents[consent].data);
+        self.issue(consent, access, None, now)
+    }
+
+    /// The consent data of `consent`.
+    pub(crate) fn data(&self, consent: usize) -> Option<&G> {
+        self.consents.get(consent).map(|c| &c.data)
+    }
+
     /// A `refresh_token` grant with `token`: a new access token and the refresh token the
     /// policy's rotation answers, or `invalid_grant` for a token that is unknown, expired, past
     /// its consent's cap, revoked, or used up by rotation.
