@@ -527,6 +527,7 @@ async fn run_with_mocks(
             mock_urls: &mock_urls,
             mocks: &clients,
             mocks_by_name: &by_name,
+            mock_network_urls: &mock_network_urls,
         },
     )
     .await;
