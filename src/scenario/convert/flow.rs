@@ -481,6 +481,19 @@ impl Cx<'_> {
         }
         let fields = self.fields(node, SSO_LOGIN_KEYS, "sso_login", context)?;
         let start = match fields.get("start") {
+            Some(value) if value.as_str().is_some() => {
+                let path = value.as_str().unwrap_or_default();
+                let mut diagnostic = Diagnostic::new(
+                    format!("expected a mapping for `start` {context}, found a string"),
+                    Some(value.span),
+                )
+                .with_label("`start` is a request: `path`, and optional `method`, `query`, `headers`, `mock`, …");
+                if path.starts_with('/') {
+                    diagnostic = diagnostic.with_help(format!("write `start: {{ path: {path} }}`"));
+                }
+                self.error(diagnostic);
+                None
+            }
             Some(value) => self.request_spec(value, "start", context, scope),
             None => Some(RequestSpec {
                 mock: None,
@@ -513,14 +526,14 @@ impl Cx<'_> {
             }
             (Some(value), Some(Some(mock))) => {
                 let param = self.user_param(mock, value, context);
-                let text = self.string(value, "user", context);
-                match (param, text) {
-                    (Some(param), Some(text)) => self.template(value, &text, scope).map(|value| {
-                        Some(UserSelection {
-                            param: param.to_string(),
-                            value,
-                        })
-                    }),
+                let template = self
+                    .string(value, "user", context)
+                    .and_then(|text| self.template(value, &text, scope));
+                match (param, template) {
+                    (Some(param), Some(value)) => Some(Some(UserSelection {
+                        param: param.to_string(),
+                        value,
+                    })),
                     _ => None,
                 }
             }
