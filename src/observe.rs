@@ -369,6 +369,16 @@ mod tests {
                     ("refresh_token".into(), "captured-refresh-1".into()),
                     ("invoice_id".into(), "captured-invoice-1".into()),
                 ]),
+                hops: vec![Hop {
+                    url: "http://idp/sso?sig=hop-url-signature".into(),
+                    location: Some("http://sp/acs?token=hop-location-token".into()),
+                    ..Hop::default()
+                }],
+                secrets: {
+                    let mut seen = Secrets::new();
+                    seen.add("browsed-cookie-1");
+                    seen
+                },
                 deliveries: vec![Delivery {
                     url: "http://target/hook?token=delivery-url-token".into(),
                     headers: vec![("x-signature".into(), "delivery-signature-1".into())],
@@ -407,6 +417,9 @@ mod tests {
             "captured-refresh-1",
             "delivery-url-token",
             "delivery-signature-1",
+            "hop-url-signature",
+            "hop-location-token",
+            "browsed-cookie-1",
             "state-access-token",
             "target-log-key",
         ] {

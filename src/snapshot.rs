@@ -933,6 +933,50 @@ mod tests {
         assert_eq!(document, json!({ "AccountCode": "200", "code": "ERR-1" }));
     }
 
+    /// A browsed login's hops: URLs named, an OAuth code in a redirect and a secret parameter
+    /// masked in the URL, the rest of the query kept as written.
+    #[test]
+    fn hops_are_named_and_their_credentials_masked() {
+        let mut observation = observation();
+        observation.steps[0].hops = vec![
+            Hop {
+                method: "GET".into(),
+                url: "http://127.0.0.1:4000/authorize?client_id=app&login_hint=alice%40acme.test"
+                    .into(),
+                status: Some(302),
+                location: Some(
+                    "http://127.0.0.1:5000/callback?code=c0de-4f1a9b&state=s1&key=k-123456789"
+                        .into(),
+                ),
+                ..Hop::default()
+            },
+            Hop {
+                method: "GET".into(),
+                url: "http://127.0.0.1:5000/callback?code=c0de-4f1a9b&state=s1&key=k-123456789"
+                    .into(),
+                error: Some("request failed: timed out".into()),
+                ..Hop::default()
+            },
+        ];
+        let document = normalize(&observation, &[], &[]);
+        assert_eq!(
+            document["steps"][0]["hops"],
+            json!([
+                {
+                    "method": "GET",
+                    "url": "{{ mocks.erp.url }}/authorize?client_id=app&login_hint=alice%40acme.test",
+                    "status": 302,
+                    "location": "{{ target.url }}/callback?code=[redacted]&state=s1&key=[redacted]",
+                },
+                {
+                    "method": "GET",
+                    "url": "{{ target.url }}/callback?code=[redacted]&state=s1&key=[redacted]",
+                    "error": "request failed: timed out",
+                },
+            ])
+        );
+    }
+
     #[test]
     fn a_failed_polls_attempt_count_is_not_part_of_the_snapshot() {
         let mut observation = observation();

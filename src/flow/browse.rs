@@ -112,7 +112,7 @@ pub(super) async fn login(
     match result {
         Ok((response, url)) => {
             let mut jar = browser.jar.cookies(&url);
-            if let Some(target) = Url::parse(ctx.target_url).ok() {
+            if let Ok(target) = Url::parse(ctx.target_url) {
                 jar.extend(browser.jar.cookies(&target));
             }
             Some((response, jar))
