@@ -85,16 +85,12 @@ async fn run_step(
                 Ok((sent, response)) => {
                     observation.attempts = 1;
                     observation.request = Some(sent);
-                    let failures = expect
-                        .as_ref()
-                        .map(|check| check_response(check, &response))
-                        .unwrap_or_default();
-                    if !failures.is_empty() {
-                        observation.failure = Some(format!("expect: {}", failures.join("; ")));
-                    } else {
-                        take_captures(capture, &response, captures, &mut observation);
-                    }
-                    observation.response = Some(response);
+                    let checked = Checked {
+                        expect: expect.as_ref(),
+                        capture,
+                        jar: &[],
+                    };
+                    checked.apply(response, captures, &mut observation);
                 }
                 Err(failure) => {
                     observation.attempts = 1;
@@ -139,16 +135,12 @@ async fn run_step(
             observation.kind = "sso_login".into();
             let browsed = browse::login(login, ctx, captures, &mut observation).await;
             if let Some((response, jar)) = browsed {
-                let failures = expect
-                    .as_ref()
-                    .map(|check| check_response(check, &response))
-                    .unwrap_or_default();
-                if !failures.is_empty() {
-                    observation.failure = Some(format!("expect: {}", failures.join("; ")));
-                } else {
-                    take_captures_with_jar(capture, &response, &jar, captures, &mut observation);
-                }
-                observation.response = Some(response);
+                let checked = Checked {
+                    expect: expect.as_ref(),
+                    capture,
+                    jar: &jar,
+                };
+                checked.apply(response, captures, &mut observation);
             }
         }
         StepAction::AdvanceClock { by } => {
@@ -162,6 +154,35 @@ async fn run_step(
         }
     }
     observation
+}
+
+/// A step's `expect` and `capture`, applied to its (final) response.
+struct Checked<'a> {
+    expect: Option<&'a ResponseCheck>,
+    capture: &'a [Capture],
+    /// Cookies a `cookie:` capture falls back to (a browsed login's jar).
+    jar: &'a [(String, String)],
+}
+
+impl Checked<'_> {
+    /// Check `response`, take the captures when the checks pass, and record the response.
+    fn apply(
+        &self,
+        response: ReceivedResponse,
+        captures: &mut BTreeMap<String, String>,
+        observation: &mut StepObservation,
+    ) {
+        let failures = self
+            .expect
+            .map(|check| check_response(check, &response))
+            .unwrap_or_default();
+        if !failures.is_empty() {
+            observation.failure = Some(format!("expect: {}", failures.join("; ")));
+        } else {
+            take_captures_with_jar(self.capture, &response, self.jar, captures, observation);
+        }
+        observation.response = Some(response);
+    }
 }
 
 async fn poll(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::support::{load_scenario, run_in_process};
+use crate::support::{Answer, load_scenario, run_in_process, serve_http};
 
 const SP_ENTITY: &str = "https://app.acme.test/saml/metadata";
 
@@ -22,8 +22,6 @@ struct SpSeen {
     /// Every `SAMLResponse` the ACS received (base64, as posted).
     saml_responses: Vec<String>,
 }
-
-type Answer = (u16, Vec<(String, String)>, String);
 
 /// The value of the XML element `<saml:NameID …>VALUE</saml:NameID>`.
 fn name_id(xml: &str) -> Option<String> {
@@ -39,79 +37,56 @@ fn name_id(xml: &str) -> Option<String> {
 /// `/away` (to an outside origin), `/chain/N` (to `/chain/N+1`, forever), `/loop` (to itself),
 /// `/slow` (to `/hang`, which never answers in time).
 async fn start_sp(seen: Arc<Mutex<SpSeen>>) -> String {
-    use http_body_util::{BodyExt, Full};
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let url = format!(
-        "http://{}",
-        listener.local_addr().expect("the bound address")
-    );
-    let own = url.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let seen = seen.clone();
-            let own = own.clone();
-            let service = hyper::service::service_fn(
-                move |request: hyper::Request<hyper::body::Incoming>| {
-                    let seen = seen.clone();
-                    let own = own.clone();
-                    async move {
-                        let method = request.method().to_string();
-                        let path = request.uri().path().to_owned();
-                        let query = request.uri().query().unwrap_or_default().to_owned();
-                        let cookie = request
-                            .headers()
-                            .get("cookie")
-                            .and_then(|value| value.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned();
-                        let body = request.into_body().collect().await?.to_bytes();
-                        let (status, headers, text) =
-                            sp_answer(&seen, &own, &method, &path, &query, &cookie, &body).await;
-                        let mut response =
-                            hyper::Response::new(Full::new(bytes::Bytes::from(text)));
-                        *response.status_mut() =
-                            hyper::StatusCode::from_u16(status).expect("a valid status");
-                        for (name, value) in headers {
-                            response.headers_mut().append(
-                                hyper::header::HeaderName::from_bytes(name.as_bytes())
-                                    .expect("a header name"),
-                                hyper::header::HeaderValue::from_str(&value)
-                                    .expect("a header value"),
-                            );
-                        }
-                        Ok::<_, hyper::Error>(response)
-                    }
-                },
-            );
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
-            );
+    serve_http(move |parts: hyper::http::request::Parts, body| {
+        let seen = seen.clone();
+        async move {
+            let header = |name: &str| {
+                parts
+                    .headers
+                    .get(name)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let request = SpRequest {
+                own: format!("http://{}", header("host")),
+                method: parts.method.to_string(),
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().unwrap_or_default().to_owned(),
+                cookie: header("cookie"),
+            };
+            sp_answer(&seen, &request, &body).await
         }
-    });
-    url
+    })
+    .await
+}
+
+/// What the SP reads of a request.
+struct SpRequest {
+    /// Its own base URL, from `Host`.
+    own: String,
+    method: String,
+    path: String,
+    query: String,
+    cookie: String,
 }
 
 fn redirect(to: &str) -> Answer {
     (302, vec![("location".into(), to.into())], String::new())
 }
 
-async fn sp_answer(
-    seen: &Mutex<SpSeen>,
-    own: &str,
-    method: &str,
-    path: &str,
-    query: &str,
-    cookie: &str,
-    body: &[u8],
-) -> Answer {
+async fn sp_answer(seen: &Mutex<SpSeen>, request: &SpRequest, body: &[u8]) -> Answer {
+    let SpRequest {
+        own,
+        method,
+        path,
+        query,
+        cookie,
+    } = request;
     let params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
-    match (method, path) {
+    match (method.as_str(), path.as_str()) {
         ("GET", "/login") => {
             let idp = params.get("idp").cloned().unwrap_or_default();
             let xml = format!(
@@ -315,90 +290,74 @@ async fn a_saml_login_is_driven_through_the_idp_form_to_the_home_page() {
     assert_eq!(document["steps"][0]["captures"]["session"], "[redacted]");
 }
 
+/// Run `flow` (one step) against a fresh SP: the step's failure and its hops.
+async fn failing(id: &str, flow: &str) -> (String, String, Vec<reenact::observe::Hop>) {
+    let sp = start_sp(Arc::default()).await;
+    let run = run(&scenario(id, &sp, flow)).await;
+    let failure = run.failed_step().expect("the step fails").1.to_owned();
+    let hops = run.observation.steps[0].hops.clone();
+    (sp, failure, hops)
+}
+
 /// Safety: a redirect to a host that is neither the target nor a mock of the run is not
 /// followed, and the step says which URL it refused.
 #[tokio::test]
 async fn a_redirect_to_an_outside_origin_is_refused() {
-    let sp = start_sp(Arc::default()).await;
-    let run = run(&scenario(
-        "browse-away",
-        &sp,
-        "  - sso_login: { start: { path: /away } }\n",
-    ))
-    .await;
+    let (_, failure, hops) =
+        failing("browse-away", "  - sso_login: { start: { path: /away } }\n").await;
     assert_eq!(
-        run.failed_step(),
-        Some((
-            "step 1",
-            "sso_login: refusing to follow `https://sso.real-vendor.example/login?client=acme`: not the target or a mock of this run"
-        ))
+        failure,
+        "sso_login: refusing to follow `https://sso.real-vendor.example/login?client=acme`: not the target or a mock of this run"
     );
-    assert_eq!(
-        run.observation.steps[0].hops.len(),
-        1,
-        "only the start was sent"
-    );
+    assert_eq!(hops.len(), 1, "only the start was sent");
 }
 
 /// `max_hops` bounds the redirects followed after the start, and the failure names the hops.
 #[tokio::test]
 async fn max_hops_is_enforced() {
-    let sp = start_sp(Arc::default()).await;
-    let run = run(&scenario(
+    let (sp, failure, hops) = failing(
         "browse-chain",
-        &sp,
         "  - sso_login: { start: { path: /chain/0 }, max_hops: 3 }\n",
-    ))
+    )
     .await;
-    let (_, failure) = run.failed_step().expect("the step fails");
     assert_eq!(
         failure,
         format!(
             "sso_login: more than 3 hops: GET {sp}/chain/0 → 302, GET {sp}/chain/1 → 302, GET {sp}/chain/2 → 302, GET {sp}/chain/3 → 302"
         )
     );
-    assert_eq!(run.observation.steps[0].hops.len(), 4);
+    assert_eq!(hops.len(), 4);
 }
 
 /// A redirect to itself stops at the default limit (20 hops after the start), named a loop.
 #[tokio::test]
 async fn a_redirect_loop_stops() {
-    let sp = start_sp(Arc::default()).await;
-    let run = run(&scenario(
-        "browse-loop",
-        &sp,
-        "  - sso_login: { start: { path: /loop } }\n",
-    ))
-    .await;
-    let (_, failure) = run.failed_step().expect("the step fails");
+    let (sp, failure, hops) =
+        failing("browse-loop", "  - sso_login: { start: { path: /loop } }\n").await;
     assert!(
         failure.starts_with(&format!(
             "sso_login: more than 20 hops (a redirect loop: `GET {sp}/loop` was requested 21 times): "
         )),
         "{failure}"
     );
-    assert_eq!(run.observation.steps[0].hops.len(), 21);
+    assert_eq!(hops.len(), 21);
 }
 
 /// Every hop has the start's timeout: a hop that never answers fails the step in time.
 #[tokio::test]
 async fn a_hop_that_never_answers_times_out() {
-    let sp = start_sp(Arc::default()).await;
     let started = std::time::Instant::now();
-    let run = run(&scenario(
+    let (sp, failure, hops) = failing(
         "browse-slow",
-        &sp,
         "  - sso_login: { start: { path: /slow, timeout: 1s } }\n",
-    ))
+    )
     .await;
     assert!(started.elapsed() < Duration::from_secs(20));
-    let (_, failure) = run.failed_step().expect("the step fails");
     assert!(
         failure.starts_with(&format!(
             "sso_login: hop 2 (`GET {sp}/hang`): request failed: "
         )),
         "{failure}"
     );
-    let hop = &run.observation.steps[0].hops[1];
-    assert_eq!((hop.status, hop.error.is_some()), (None, true));
+    assert_eq!((hops[1].status, hops[1].error.is_some()), (None, true));
 }

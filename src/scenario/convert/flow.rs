@@ -9,7 +9,7 @@ use super::{Cx, Scope, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Capture, CaptureSource, DEFAULT_MAX_HOPS, DEFAULT_REQUEST_TIMEOUT, MAX_MAX_HOPS, Pattern,
-    RequestBody, RequestSpec, SsoLogin, Step, StepAction, UserSelection,
+    RequestBody, RequestSpec, ResponseCheck, SsoLogin, Step, StepAction, UserSelection,
 };
 use crate::scenario::template::Template;
 use crate::scenario::yaml::{Node, NodeKind};
@@ -146,10 +146,7 @@ impl Cx<'_> {
         let action = match given[0] {
             "request" => {
                 let request = self.request(fields.get("request")?, context, scope);
-                let expect = match fields.get("expect") {
-                    Some(value) => self.check(value, "expect", context).map(Some),
-                    None => Some(None),
-                };
+                let expect = self.step_expect(fields.get("expect"), context);
                 (|| {
                     Some(StepAction::Request {
                         request: request?,
@@ -182,10 +179,7 @@ impl Cx<'_> {
                     );
                 }
                 let webhook = self.webhook(fields.get("webhook")?, context, scope);
-                let expect = match fields.get("expect") {
-                    Some(value) => self.check(value, "expect", context).map(Some),
-                    None => Some(None),
-                };
+                let expect = self.step_expect(fields.get("expect"), context);
                 Some(StepAction::Webhook {
                     webhook: webhook?,
                     expect: expect?,
@@ -193,10 +187,7 @@ impl Cx<'_> {
             }
             "sso_login" => {
                 let login = self.sso_login(fields.get("sso_login")?, context, scope);
-                let expect = match fields.get("expect") {
-                    Some(value) => self.check(value, "expect", context).map(Some),
-                    None => Some(None),
-                };
+                let expect = self.step_expect(fields.get("expect"), context);
                 (|| {
                     Some(StepAction::SsoLogin {
                         login: login?,
@@ -238,6 +229,18 @@ impl Cx<'_> {
             span: node.span,
             action: action?,
         })
+    }
+
+    /// A step's `expect`, if given (`Some(None)` when absent, `None` when invalid).
+    fn step_expect(
+        &mut self,
+        value: Option<&Node>,
+        context: &str,
+    ) -> Option<Option<ResponseCheck>> {
+        match value {
+            Some(value) => self.check(value, "expect", context).map(Some),
+            None => Some(None),
+        }
     }
 
     fn captures(&mut self, node: &Node, context: &str) -> Option<Vec<Capture>> {
