@@ -45,9 +45,10 @@ pub(crate) struct FlowContext<'a> {
     pub mocks: &'a [ControlClient],
     /// Control clients of the mocks by name (for webhooks, which one mock sends).
     pub mocks_by_name: &'a BTreeMap<String, ControlClient>,
-    /// Base URLs of the mocks as the run's Docker network reaches them, by name (none
-    /// in-process): a browsed login follows them to the mock's `mock_urls` entry.
-    pub mock_network_urls: &'a BTreeMap<String, String>,
+    /// Other base URLs of the mocks, each with the base URL the runner reaches it at: on the
+    /// Docker backend its URL on the run's network and one per `hostnames` entry (none
+    /// in-process). A browsed login follows them to the second.
+    pub mock_aliases: &'a [(String, String)],
 }
 
 /// Replay `steps` in order; returns one observation per step that ran.

@@ -349,7 +349,8 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// The origins a login may follow: the target's and each mock's, by the URL the runner uses and
-/// by the URL the run's Docker network gives them, each mapped to the URL the runner reaches.
+/// by the URLs the run's Docker network gives them (its name, its `hostnames`), each mapped to
+/// the URL the runner reaches.
 struct Origins(Vec<(String, String)>);
 
 impl Origins {
@@ -362,11 +363,11 @@ impl Origins {
         };
         add(ctx.target_url, ctx.target_url);
         add(ctx.webhook_target_url, ctx.target_url);
-        for (name, url) in ctx.mock_urls {
+        for url in ctx.mock_urls.values() {
             add(url, url);
-            if let Some(network) = ctx.mock_network_urls.get(name) {
-                add(network, url);
-            }
+        }
+        for (alias, url) in ctx.mock_aliases {
+            add(alias, url);
         }
         Origins(pairs)
     }
@@ -815,6 +816,60 @@ mod tests {
             jar.header(&url("http://127.0.0.1:2/x")).as_deref(),
             Some("other=o1")
         );
+    }
+
+    /// Only the run's origins are followed; network names and hostnames of a Docker run are
+    /// followed at the URL the runner reaches.
+    #[test]
+    fn only_the_runs_origins_are_reachable() {
+        let http = crate::run::http_client();
+        let mock_urls = BTreeMap::from([("okta".to_string(), "http://127.0.0.1:4001".to_string())]);
+        let aliases = vec![
+            (
+                "http://okta:8080".to_string(),
+                "http://127.0.0.1:4001".to_string(),
+            ),
+            (
+                "http://acme.okta.com:8080".to_string(),
+                "http://127.0.0.1:4001".to_string(),
+            ),
+        ];
+        let ctx = FlowContext {
+            http: &http,
+            target_url: "http://127.0.0.1:5000",
+            webhook_target_url: "http://reenact-target:5000",
+            mock_urls: &mock_urls,
+            mocks: &[],
+            mocks_by_name: &BTreeMap::new(),
+            mock_aliases: &aliases,
+        };
+        let origins = Origins::new(&ctx);
+        let reach = |url: &str| {
+            origins
+                .reach(&Url::parse(url).unwrap())
+                .map(|url| url.to_string())
+        };
+        for (url, reached) in [
+            ("http://127.0.0.1:5000/home", "http://127.0.0.1:5000/home"),
+            (
+                "http://reenact-target:5000/acs?x=1#top",
+                "http://127.0.0.1:5000/acs?x=1",
+            ),
+            ("http://okta:8080/sso?u=a", "http://127.0.0.1:4001/sso?u=a"),
+            ("http://ACME.okta.com:8080/sso", "http://127.0.0.1:4001/sso"),
+        ] {
+            assert_eq!(reach(url).as_deref(), Some(reached), "{url}");
+        }
+        for url in [
+            "https://127.0.0.1:5000/home",
+            "http://127.0.0.1:5001/",
+            "http://localhost:5000/",
+            "https://acme.okta.com/sso",
+            "javascript:alert(1)",
+            "myapp://callback?code=x",
+        ] {
+            assert_eq!(reach(url), None, "{url}");
+        }
     }
 
     #[test]
