@@ -784,6 +784,27 @@ mod tests {
         }
     }
 
+    /// No input panics: every cut of a page mixing multi-byte text, entities, quotes, comments
+    /// and scripts, read as a page and as an attribute value.
+    #[test]
+    fn no_cut_of_a_page_panics() {
+        let sample = "<!-- é --><body onload='document.forms[0].submit()'><form method=\"post\" action=\"/a?b=1&amp;c=ü\"><input type=hidden name=SAMLResponse value=\"x&#x1F600;&#9999999999;&é;&\"><input name='RelayState' value='é'><input type=checkbox name=c checked></form><script>é.submit()</script><scr";
+        let cuts: Vec<usize> = (0..=sample.len())
+            .filter(|at| sample.is_char_boundary(*at))
+            .collect();
+        for start in &cuts {
+            for end in cuts.iter().filter(|end| *end >= start) {
+                let text = &sample[*start..*end];
+                let _ = auto_form(&page(200, text));
+                let _ = decode_entities(text);
+            }
+        }
+        assert_eq!(
+            decode_entities("a&#x1F600;b&#9999999999;&é;&"),
+            "a😀b&#9999999999;&é;&"
+        );
+    }
+
     #[test]
     fn the_jar_keeps_cookies_per_origin_and_path_and_expires_them() {
         let now = OffsetDateTime::now_utc();
