@@ -14,6 +14,9 @@ use crate::support::{Answer, load_scenario, run_in_process, serve_http};
 
 const SP_ENTITY: &str = "https://app.acme.test/saml/metadata";
 
+/// The authorization code the stubbed OAuth server of one test hands out.
+const OAUTH_CODE: &str = "c0de-7Hq2xLm9Pw4Rv8";
+
 /// What the service provider handed out and received, for the assertions.
 #[derive(Default)]
 struct SpSeen {
@@ -145,6 +148,14 @@ async fn sp_answer(seen: &Mutex<SpSeen>, request: &SpRequest, body: &[u8]) -> An
                 None => (401, Vec::new(), "log in first".into()),
             }
         }
+        ("GET", "/oauth") => {
+            let idp = params.get("idp").cloned().unwrap_or_default();
+            redirect(&format!("{idp}/authorize?client_id=app&state=s1"))
+        }
+        ("GET", "/callback") => match params.get("code").map(String::as_str) {
+            Some(OAUTH_CODE) => (200, Vec::new(), "code accepted".into()),
+            _ => (400, Vec::new(), "bad code".into()),
+        },
         ("GET", "/away") => redirect("https://sso.real-vendor.example/login?client=acme"),
         ("GET", "/loop") => redirect("/loop"),
         ("GET", "/slow") => redirect("/hang"),
@@ -288,6 +299,37 @@ async fn a_saml_login_is_driven_through_the_idp_form_to_the_home_page() {
     assert_eq!(hops[1]["form_post"], "{{ target.url }}/acs");
     assert_eq!(hops[2]["location"], "{{ target.url }}/home");
     assert_eq!(document["steps"][0]["captures"]["session"], "[redacted]");
+}
+
+/// An OAuth authorization code in a redirect (here from a stubbed authorization server) is a
+/// credential: the snapshot shows the hops with the code masked, nowhere the code itself.
+#[tokio::test]
+async fn an_oauth_code_in_a_redirect_is_masked_in_the_snapshot() {
+    let sp = start_sp(Arc::default()).await;
+    let yaml = format!(
+        r#"id: browse-oauth
+title: browse-oauth
+mocks:
+  auth:
+    stubs:
+      - request: {{ method: GET, path: /authorize }}
+        response: {{ status: 302, headers: {{ location: "{sp}/callback?code={OAUTH_CODE}&state=s1" }} }}
+target:
+  url: "{sp}"
+flow:
+  - sso_login: {{ start: {{ path: "/oauth?idp={{{{ mocks.auth.url }}}}" }} }}
+    expect: {{ status: 200, body_contains: code accepted }}
+"#
+    );
+    let run = run(&load_scenario("browse-oauth.yaml", &yaml)).await;
+    assert_eq!(run.failed_step(), None);
+    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    assert_eq!(
+        document["steps"][0]["hops"][1]["location"],
+        "{{ target.url }}/callback?code=[redacted]&state=s1"
+    );
+    let text = document.to_string();
+    assert!(!text.contains(OAUTH_CODE), "{text}");
 }
 
 /// Run `flow` (one step) against a fresh SP: the step's failure and its hops.
