@@ -843,7 +843,8 @@ mod tests {
     /// followed at the URL the runner reaches.
     #[test]
     fn only_the_runs_origins_are_reachable() {
-        let http = crate::run::http_client();
+        crate::mock::tls::install_crypto_provider();
+        let http = reqwest::Client::new();
         let mock_urls = BTreeMap::from([("okta".to_string(), "http://127.0.0.1:4001".to_string())]);
         let aliases = vec![
             (
