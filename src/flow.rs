@@ -7,8 +7,13 @@
 //! and fails when an attempt did not get the answer the vendor requires (Xero's Intent to
 //! Receive).
 //!
+//! An `sso_login` step acts as a browser (`browse`): it follows redirects and auto-submitting
+//! HTML forms with a cookie jar, only to the target and the run's mocks.
+//!
 //! The flow stops at the first failed step (a transport error, a failed step `expect`, a poll
 //! that never passed, a capture that selected nothing); the observation records why.
+
+mod browse;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -40,6 +45,10 @@ pub(crate) struct FlowContext<'a> {
     pub mocks: &'a [ControlClient],
     /// Control clients of the mocks by name (for webhooks, which one mock sends).
     pub mocks_by_name: &'a BTreeMap<String, ControlClient>,
+    /// Other base URLs of the mocks, each with the base URL the runner reaches it at: on the
+    /// Docker backend its URL on the run's network and one per `hostnames` entry (none
+    /// in-process). A browsed login follows them to the second.
+    pub mock_aliases: &'a [(String, String)],
 }
 
 /// Replay `steps` in order; returns one observation per step that ran.
@@ -77,16 +86,12 @@ async fn run_step(
                 Ok((sent, response)) => {
                     observation.attempts = 1;
                     observation.request = Some(sent);
-                    let failures = expect
-                        .as_ref()
-                        .map(|check| check_response(check, &response))
-                        .unwrap_or_default();
-                    if !failures.is_empty() {
-                        observation.failure = Some(format!("expect: {}", failures.join("; ")));
-                    } else {
-                        take_captures(capture, &response, captures, &mut observation);
-                    }
-                    observation.response = Some(response);
+                    let checked = Checked {
+                        expect: expect.as_ref(),
+                        capture,
+                        jar: &[],
+                    };
+                    checked.apply(response, captures, &mut observation);
                 }
                 Err(failure) => {
                     observation.attempts = 1;
@@ -123,6 +128,22 @@ async fn run_step(
             observation.kind = "webhook".into();
             send_webhook(webhook, expect.as_ref(), ctx, captures, &mut observation).await;
         }
+        StepAction::SsoLogin {
+            login,
+            expect,
+            capture,
+        } => {
+            observation.kind = "sso_login".into();
+            let browsed = browse::login(login, ctx, captures, &mut observation).await;
+            if let Some((response, jar)) = browsed {
+                let checked = Checked {
+                    expect: expect.as_ref(),
+                    capture,
+                    jar: &jar,
+                };
+                checked.apply(response, captures, &mut observation);
+            }
+        }
         StepAction::AdvanceClock { by } => {
             observation.kind = "advance_clock".into();
             for mock in ctx.mocks {
@@ -134,6 +155,35 @@ async fn run_step(
         }
     }
     observation
+}
+
+/// A step's `expect` and `capture`, applied to its (final) response.
+struct Checked<'a> {
+    expect: Option<&'a ResponseCheck>,
+    capture: &'a [Capture],
+    /// Cookies a `cookie:` capture falls back to (a browsed login's jar).
+    jar: &'a [(String, String)],
+}
+
+impl Checked<'_> {
+    /// Check `response`, take the captures when the checks pass, and record the response.
+    fn apply(
+        &self,
+        response: ReceivedResponse,
+        captures: &mut BTreeMap<String, String>,
+        observation: &mut StepObservation,
+    ) {
+        let failures = self
+            .expect
+            .map(|check| check_response(check, &response))
+            .unwrap_or_default();
+        if !failures.is_empty() {
+            observation.failure = Some(format!("expect: {}", failures.join("; ")));
+        } else {
+            take_captures_with_jar(self.capture, &response, self.jar, captures, observation);
+        }
+        observation.response = Some(response);
+    }
 }
 
 async fn poll(
@@ -352,11 +402,21 @@ struct SendFailure {
     fatal: bool,
 }
 
-async fn send(
+/// A flow request rendered: what the observation records, and what goes on the wire.
+struct Rendered {
+    sent: SentRequest,
+    /// Full URL: the base URL of the target (or the mock) and the rendered path and query.
+    url: String,
+    /// `content-type` to add unless the headers name one (JSON bodies).
+    content_type: Option<&'static str>,
+}
+
+/// Render `request`'s templates and find its base URL.
+fn render(
     request: &RequestSpec,
     ctx: &FlowContext<'_>,
     captures: &BTreeMap<String, String>,
-) -> Result<(SentRequest, ReceivedResponse), Box<SendFailure>> {
+) -> Result<Rendered, Box<SendFailure>> {
     let vars = |path: &[String]| lookup(path, ctx, captures);
     let template_failure = |err: RenderError| {
         Box::new(SendFailure {
@@ -397,13 +457,30 @@ async fn send(
             })
         })?,
     };
-    let sent = SentRequest {
-        mock: request.mock.clone(),
-        method: request.method.clone(),
-        path: path.clone(),
-        headers: headers.clone(),
-        body: body.clone(),
-    };
+    let url = format!("{}{}", base_url.trim_end_matches('/'), path);
+    Ok(Rendered {
+        sent: SentRequest {
+            mock: request.mock.clone(),
+            method: request.method.clone(),
+            path,
+            headers,
+            body,
+        },
+        url,
+        content_type,
+    })
+}
+
+async fn send(
+    request: &RequestSpec,
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+) -> Result<(SentRequest, ReceivedResponse), Box<SendFailure>> {
+    let Rendered {
+        sent,
+        url,
+        content_type,
+    } = render(request, ctx, captures)?;
     let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
         Box::new(SendFailure {
             sent: Some(sent.clone()),
@@ -411,25 +488,20 @@ async fn send(
             fatal: true,
         })
     })?;
-    let mut builder = ctx
-        .http
-        .request(
-            method,
-            format!("{}{}", base_url.trim_end_matches('/'), path),
-        )
-        .timeout(request.timeout);
+    let mut builder = ctx.http.request(method, url).timeout(request.timeout);
     if let Some(content_type) = content_type
-        && !headers
+        && !sent
+            .headers
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
     {
         builder = builder.header("content-type", content_type);
     }
-    for (name, value) in &headers {
+    for (name, value) in &sent.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    if let Some(body) = body {
-        builder = builder.body(body);
+    if let Some(body) = &sent.body {
+        builder = builder.body(body.clone());
     }
     let transport_failure = |err: reqwest::Error| {
         Box::new(SendFailure {
@@ -439,8 +511,14 @@ async fn send(
         })
     };
     let response = builder.send().await.map_err(transport_failure)?;
+    let response = receive(response).await.map_err(transport_failure)?;
+    Ok((sent.clone(), response))
+}
+
+/// A response read whole: status, headers (names lower case) and the body as text.
+async fn receive(response: reqwest::Response) -> Result<ReceivedResponse, reqwest::Error> {
     let status = response.status().as_u16();
-    let response_headers = response
+    let headers = response
         .headers()
         .iter()
         .map(|(name, value)| {
@@ -450,15 +528,12 @@ async fn send(
             )
         })
         .collect();
-    let bytes = response.bytes().await.map_err(transport_failure)?;
-    Ok((
-        sent.clone(),
-        ReceivedResponse {
-            status,
-            headers: response_headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        },
-    ))
+    let bytes = response.bytes().await?;
+    Ok(ReceivedResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    })
 }
 
 fn lookup(
@@ -483,9 +558,21 @@ fn take_captures(
     captures: &mut BTreeMap<String, String>,
     observation: &mut StepObservation,
 ) {
+    take_captures_with_jar(capture, response, &[], captures, observation);
+}
+
+/// [`take_captures`], where a `cookie:` capture that no `Set-Cookie` of the response sets falls
+/// back to `jar` (name, value): the cookies a browsed login holds.
+fn take_captures_with_jar(
+    capture: &[Capture],
+    response: &ReceivedResponse,
+    jar: &[(String, String)],
+    captures: &mut BTreeMap<String, String>,
+    observation: &mut StepObservation,
+) {
     let mut json = None;
     for item in capture {
-        match capture_from(item, response, &mut json) {
+        match capture_from(item, response, jar, &mut json) {
             Ok(value) => {
                 captures.insert(item.name.clone(), value.clone());
                 observation.captures.insert(item.name.clone(), value);
@@ -502,6 +589,7 @@ fn take_captures(
 fn capture_from(
     item: &Capture,
     response: &ReceivedResponse,
+    jar: &[(String, String)],
     json: &mut Option<serde_json::Value>,
 ) -> Result<String, CaptureError> {
     let text = match &item.from {
@@ -518,6 +606,11 @@ fn capture_from(
             .map(|(_, value)| value.clone())
             .ok_or_else(|| CaptureError::NoHeader { name: name.clone() })?,
         CaptureSource::Cookie(name) => set_cookie(&response.headers, name)
+            .or_else(|| {
+                jar.iter()
+                    .find(|(cookie, _)| cookie == name)
+                    .map(|(_, value)| value.clone())
+            })
             .ok_or_else(|| CaptureError::NoCookie { name: name.clone() })?,
         CaptureSource::Body => response.body.clone(),
     };

@@ -74,6 +74,16 @@ impl Observation {
                     secrets.add(value);
                 }
             }
+            // What a browsed login saw on its hops (cookies, form posts, codes in redirects) is
+            // not all kept in the observation; the flow gathered its secrets.
+            secrets.extend(&step.secrets);
+            for hop in &step.hops {
+                for url in std::iter::once(&hop.url).chain(&hop.location) {
+                    if let Some((_, query)) = url.split_once('?') {
+                        secrets.add_form(query);
+                    }
+                }
+            }
             for delivery in &step.deliveries {
                 if let Some((_, query)) = delivery.url.split_once('?') {
                     secrets.add_form(query);
@@ -130,7 +140,7 @@ fn add_message(secrets: &mut Secrets, headers: &[(String, String)], body: &str) 
 pub struct StepObservation {
     /// Step name.
     pub name: String,
-    /// Kind: `request`, `poll`, `webhook` or `advance_clock`.
+    /// Kind: `request`, `poll`, `webhook`, `sso_login` or `advance_clock`.
     pub kind: String,
     /// The (last) request sent, if the step sends requests.
     pub request: Option<SentRequest>,
@@ -145,6 +155,34 @@ pub struct StepObservation {
     /// Webhook delivery attempts, in order (webhook steps only).
     #[serde(default)]
     pub deliveries: Vec<Delivery>,
+    /// The requests of a browsed login, in order, the start first (`sso_login` steps only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hops: Vec<Hop>,
+    /// Secret values the step saw but does not keep (a browsed login's cookies, form posts and
+    /// redirect codes), for [`Observation::secrets_seen`]; never serialized.
+    #[serde(skip)]
+    pub secrets: Secrets,
+}
+
+/// One request of a browsed login (`sso_login`) and where its answer sent the browser next.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Hop {
+    /// Method.
+    pub method: String,
+    /// Full URL requested, query included (the user-selection parameter too).
+    pub url: String,
+    /// Status answered; absent when no answer came (see `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The redirect's `Location`, resolved against `url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The URL an auto-submitting HTML form of the answer posts to, resolved against `url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_post: Option<String>,
+    /// Why no answer came (connection refused, timeout, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One attempt of a mock to deliver a webhook to the target, and what came of it.
@@ -331,6 +369,16 @@ mod tests {
                     ("refresh_token".into(), "captured-refresh-1".into()),
                     ("invoice_id".into(), "captured-invoice-1".into()),
                 ]),
+                hops: vec![Hop {
+                    url: "http://idp/sso?sig=hop-url-signature".into(),
+                    location: Some("http://sp/acs?token=hop-location-token".into()),
+                    ..Hop::default()
+                }],
+                secrets: {
+                    let mut seen = Secrets::new();
+                    seen.add("browsed-cookie-1");
+                    seen
+                },
                 deliveries: vec![Delivery {
                     url: "http://target/hook?token=delivery-url-token".into(),
                     headers: vec![("x-signature".into(), "delivery-signature-1".into())],
@@ -369,6 +417,9 @@ mod tests {
             "captured-refresh-1",
             "delivery-url-token",
             "delivery-signature-1",
+            "hop-url-signature",
+            "hop-location-token",
+            "browsed-cookie-1",
             "state-access-token",
             "target-log-key",
         ] {

@@ -527,6 +527,7 @@ async fn run_with_mocks(
             mock_urls: &mock_urls,
             mocks: &clients,
             mocks_by_name: &by_name,
+            mock_aliases: &mock_aliases(scenario, servers),
         },
     )
     .await;
@@ -1078,6 +1079,35 @@ pub async fn run_jobs(
         .into_iter()
         .map(|result| result.expect("every job reports exactly once"))
         .collect()
+}
+
+/// Each mock's other base URLs on the run's Docker network (its name, and each of its
+/// `hostnames` on the same scheme and port), with the base URL the runner reaches it at: where a
+/// browsed login (`sso_login`) follows a container target's redirects.
+fn mock_aliases(scenario: &Scenario, servers: &[PlacedMock]) -> Vec<(String, String)> {
+    let mut aliases = Vec::new();
+    for server in servers {
+        let Some(network) = &server.network_url else {
+            continue;
+        };
+        aliases.push((network.clone(), server.url.clone()));
+        let hostnames = scenario
+            .mocks
+            .iter()
+            .filter(|spec| spec.name == server.name)
+            .flat_map(|spec| &spec.hostnames);
+        for hostname in hostnames {
+            if let Ok(mut url) = reqwest::Url::parse(network)
+                && url.set_host(Some(hostname)).is_ok()
+            {
+                aliases.push((
+                    url.as_str().trim_end_matches('/').to_string(),
+                    server.url.clone(),
+                ));
+            }
+        }
+    }
+    aliases
 }
 
 /// The HTTP client runs use: no proxy (mocks and targets are local), no redirects followed.

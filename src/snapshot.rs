@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::observe::{Delivery, Observation};
+use crate::observe::{Delivery, Hop, Observation};
 use crate::secrets::{Redacted, is_secret_param};
 use crate::verdict::ExpectationResult;
 
@@ -105,6 +105,9 @@ pub fn normalize(
             }
             if !step.deliveries.is_empty() {
                 out.insert("deliveries".into(), deliveries(&step.deliveries, &urls));
+            }
+            if !step.hops.is_empty() {
+                out.insert("hops".into(), hops(&step.hops, &urls));
             }
             if !step.captures.is_empty() {
                 out.insert("captures".into(), redact_map(&step.captures));
@@ -288,6 +291,68 @@ fn deliveries(deliveries: &[Delivery], urls: &UrlNames) -> Value {
     Value::Array(attempts)
 }
 
+/// A browsed login's hops: method, URL, status and where the answer sent the browser. URLs are
+/// named like every URL, and their queries' credentials (OAuth codes, secret parameters) are
+/// masked as in forms.
+fn hops(hops: &[Hop], urls: &UrlNames) -> Value {
+    let url = |url: &str| json!(urls.apply(&url_with_masked_query(url)));
+    let list: Vec<Value> = hops
+        .iter()
+        .map(|hop| {
+            let mut out = Map::new();
+            out.insert("method".into(), json!(hop.method));
+            out.insert("url".into(), url(&hop.url));
+            if let Some(status) = hop.status {
+                out.insert("status".into(), json!(status));
+            }
+            if let Some(location) = &hop.location {
+                out.insert("location".into(), url(location));
+            }
+            if let Some(action) = &hop.form_post {
+                out.insert("form_post".into(), url(action));
+            }
+            if let Some(error) = &hop.error {
+                out.insert("error".into(), json!(urls.apply(error)));
+            }
+            Value::Object(out)
+        })
+        .collect();
+    Value::Array(list)
+}
+
+/// `url` with the values of its query's credentials (as [`form_value`] masks them) replaced by
+/// [`REDACTED`], the rest as written.
+fn url_with_masked_query(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (query, None),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (name, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded: String = form_urlencoded::parse(name.as_bytes())
+                .map(|(name, _)| name.into_owned())
+                .next()
+                .unwrap_or_default();
+            if is_credential_param(&decoded) {
+                format!("{name}={REDACTED}")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect();
+    let mut out = format!("{base}?{}", pairs.join("&"));
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
 fn body_value(body: &str, urls: &UrlNames) -> Value {
     match serde_json::from_str::<Value>(body) {
         Ok(mut value) => {
@@ -304,10 +369,16 @@ fn body_value(body: &str, urls: &UrlNames) -> Value {
 /// [`is_secret_param`]); in JSON, `code` is too common a field to hide.
 const OAUTH_CREDENTIAL_PARAMS: &[&str] = &["code", "code_verifier"];
 
+/// Whether a query parameter or form field carries a credential: an OAuth one or a
+/// [secret parameter](is_secret_param).
+fn is_credential_param(name: &str) -> bool {
+    OAUTH_CREDENTIAL_PARAMS.contains(&name) || is_secret_param(name)
+}
+
 fn form_value(encoded: &str) -> Value {
     let mut out = Map::new();
     for (name, value) in form_urlencoded::parse(encoded.as_bytes()) {
-        let value = if OAUTH_CREDENTIAL_PARAMS.contains(&name.as_ref()) || is_secret_param(&name) {
+        let value = if is_credential_param(&name) {
             json!(REDACTED)
         } else {
             json!(value)
@@ -665,6 +736,7 @@ mod tests {
                 failure: None,
                 captures: BTreeMap::new(),
                 deliveries: Vec::new(),
+                ..StepObservation::default()
             }],
             mocks,
             mock_urls: [("erp".to_string(), "http://127.0.0.1:4000".to_string())].into(),
@@ -859,6 +931,50 @@ mod tests {
         let mut document = json!({ "AccountCode": "200", "code": "ERR-1" });
         crate::secrets::Secrets::new().redact_json(&mut document);
         assert_eq!(document, json!({ "AccountCode": "200", "code": "ERR-1" }));
+    }
+
+    /// A browsed login's hops: URLs named, an OAuth code in a redirect and a secret parameter
+    /// masked in the URL, the rest of the query kept as written.
+    #[test]
+    fn hops_are_named_and_their_credentials_masked() {
+        let mut observation = observation();
+        observation.steps[0].hops = vec![
+            Hop {
+                method: "GET".into(),
+                url: "http://127.0.0.1:4000/authorize?client_id=app&login_hint=alice%40acme.test"
+                    .into(),
+                status: Some(302),
+                location: Some(
+                    "http://127.0.0.1:5000/callback?code=c0de-4f1a9b&state=s1&key=k-123456789"
+                        .into(),
+                ),
+                ..Hop::default()
+            },
+            Hop {
+                method: "GET".into(),
+                url: "http://127.0.0.1:5000/callback?code=c0de-4f1a9b&state=s1&key=k-123456789"
+                    .into(),
+                error: Some("request failed: timed out".into()),
+                ..Hop::default()
+            },
+        ];
+        let document = normalize(&observation, &[], &[]);
+        assert_eq!(
+            document["steps"][0]["hops"],
+            json!([
+                {
+                    "method": "GET",
+                    "url": "{{ mocks.erp.url }}/authorize?client_id=app&login_hint=alice%40acme.test",
+                    "status": 302,
+                    "location": "{{ target.url }}/callback?code=[redacted]&state=s1&key=[redacted]",
+                },
+                {
+                    "method": "GET",
+                    "url": "{{ target.url }}/callback?code=[redacted]&state=s1&key=[redacted]",
+                    "error": "request failed: timed out",
+                },
+            ])
+        );
     }
 
     #[test]

@@ -66,6 +66,12 @@ impl Scenario {
                 StepAction::Request { request, .. } | StepAction::Poll { request, .. } => {
                     collect.request(request);
                 }
+                StepAction::SsoLogin { login, .. } => {
+                    collect.request(&login.start);
+                    if let Some(user) = &login.user {
+                        collect.template(&user.value, false);
+                    }
+                }
                 StepAction::Webhook { webhook, .. } => {
                     collect.template(&webhook.path, false);
                     for (name, value) in &webhook.headers {

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod browse;
 mod cli;
 #[cfg(unix)]
 mod corpus;

@@ -60,6 +60,8 @@ pub(super) struct Cx<'a> {
     pub(super) hostnames: Vec<(String, String)>,
     /// Mocks with a valid provider, with the collections of its state.
     pub(super) provider_mocks: Vec<(String, &'static [&'static str])>,
+    /// Mocks with a valid provider, with its name (`sso_login` asks which picks a user how).
+    pub(super) providers: Vec<(String, &'static str)>,
     /// Mocks with `provider: xero`, and whether they have a `webhook_key`.
     pub(super) xero_mocks: Vec<(String, bool)>,
     /// Mocks with `provider: quickbooks`, and whether they have a `verifier_token`.

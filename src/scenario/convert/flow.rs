@@ -1,6 +1,6 @@
 //! `flow` → [`Step`]s: the ordered steps the scenario replays (a request to the target or a
-//! mock, a poll until a check holds, a webhook from a mock, a clock advance), their captures and
-//! the requests they send ([`RequestSpec`]). Step names are unique, and each step's templates may
+//! mock, a poll until a check holds, a webhook from a mock, a login driven as a browser
+//! ([`SsoLogin`]), a clock advance), their captures and the requests they send ([`RequestSpec`]). Step names are unique, and each step's templates may
 //! name the captures of the steps before it.
 
 use std::time::Duration;
@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::{Cx, Scope, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    Capture, CaptureSource, DEFAULT_REQUEST_TIMEOUT, Pattern, RequestBody, RequestSpec, Step,
-    StepAction,
+    Capture, CaptureSource, DEFAULT_MAX_HOPS, DEFAULT_REQUEST_TIMEOUT, MAX_MAX_HOPS, Pattern,
+    RequestBody, RequestSpec, ResponseCheck, SsoLogin, Step, StepAction, UserSelection,
 };
 use crate::scenario::template::Template;
 use crate::scenario::yaml::{Node, NodeKind};
@@ -19,10 +19,13 @@ pub(super) const STEP_KEYS: &[&str] = &[
     "request",
     "poll",
     "webhook",
+    "sso_login",
     "advance_clock",
     "expect",
     "capture",
 ];
+
+pub(super) const SSO_LOGIN_KEYS: &[&str] = &["start", "idp", "user", "max_hops"];
 
 pub(super) const POLL_KEYS: &[&str] = &["request", "until", "every", "within"];
 
@@ -113,7 +116,7 @@ impl Cx<'_> {
             _ => context,
         };
         let context = context.as_str();
-        let actions = ["request", "poll", "webhook", "advance_clock"];
+        let actions = ["request", "poll", "webhook", "sso_login", "advance_clock"];
         let given: Vec<&str> = actions
             .iter()
             .copied()
@@ -143,10 +146,7 @@ impl Cx<'_> {
         let action = match given[0] {
             "request" => {
                 let request = self.request(fields.get("request")?, context, scope);
-                let expect = match fields.get("expect") {
-                    Some(value) => self.check(value, "expect", context).map(Some),
-                    None => Some(None),
-                };
+                let expect = self.step_expect(fields.get("expect"), context);
                 (|| {
                     Some(StepAction::Request {
                         request: request?,
@@ -179,14 +179,22 @@ impl Cx<'_> {
                     );
                 }
                 let webhook = self.webhook(fields.get("webhook")?, context, scope);
-                let expect = match fields.get("expect") {
-                    Some(value) => self.check(value, "expect", context).map(Some),
-                    None => Some(None),
-                };
+                let expect = self.step_expect(fields.get("expect"), context);
                 Some(StepAction::Webhook {
                     webhook: webhook?,
                     expect: expect?,
                 })
+            }
+            "sso_login" => {
+                let login = self.sso_login(fields.get("sso_login")?, context, scope);
+                let expect = self.step_expect(fields.get("expect"), context);
+                (|| {
+                    Some(StepAction::SsoLogin {
+                        login: login?,
+                        expect: expect?,
+                        capture: capture.clone()?,
+                    })
+                })()
             }
             _ => {
                 for key in ["expect", "capture"] {
@@ -196,7 +204,9 @@ impl Cx<'_> {
                                 format!("`{key}` does not apply to `advance_clock` {context}"),
                                 Some(key_node.span),
                             )
-                            .with_label("only a request, poll or webhook step has a response"),
+                            .with_label(
+                                "only a request, poll, webhook or sso_login step has a response",
+                            ),
                         );
                     }
                 }
@@ -219,6 +229,18 @@ impl Cx<'_> {
             span: node.span,
             action: action?,
         })
+    }
+
+    /// A step's `expect`, if given (`Some(None)` when absent, `None` when invalid).
+    fn step_expect(
+        &mut self,
+        value: Option<&Node>,
+        context: &str,
+    ) -> Option<Option<ResponseCheck>> {
+        match value {
+            Some(value) => self.check(value, "expect", context).map(Some),
+            None => Some(None),
+        }
     }
 
     fn captures(&mut self, node: &Node, context: &str) -> Option<Vec<Capture>> {
@@ -360,23 +382,46 @@ impl Cx<'_> {
     }
 
     fn request(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<RequestSpec> {
+        self.request_spec(node, "request", context, scope)
+    }
+
+    /// A request mapping under `key`: `request` (method and path required) or `start` of an
+    /// `sso_login` (method default `GET`, path default `/`).
+    fn request_spec(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        scope: Scope<'_>,
+    ) -> Option<RequestSpec> {
         if !matches!(node.kind, NodeKind::Mapping(_)) {
-            self.type_error(node, "a mapping", "request", context);
+            self.type_error(node, "a mapping", key, context);
             return None;
         }
-        let request_context = format!("in the request of {}", &context[3..]);
+        let start = key == "start";
+        let request_context = if start {
+            format!("in the `sso_login.start` of {}", &context[3..])
+        } else {
+            format!("in the request of {}", &context[3..])
+        };
         let context = request_context.as_str();
-        let fields = self.fields(node, REQUEST_KEYS, "request", context)?;
+        let fields = self.fields(node, REQUEST_KEYS, key, context)?;
         let mock = match fields.get("mock") {
             Some(value) => self.mock_name(value, context).map(Some),
             None => Some(None),
         };
-        let method = self.required(&fields, "method", context, |this, value| {
-            this.method(value, context)
-        });
-        let path = self.required(&fields, "path", context, |this, value| {
-            this.path(value, context, scope)
-        });
+        let method = match fields.get("method") {
+            None if start => Some("GET".to_string()),
+            _ => self.required(&fields, "method", context, |this, value| {
+                this.method(value, context)
+            }),
+        };
+        let path = match fields.get("path") {
+            None if start => Template::parse("/").ok(),
+            _ => self.required(&fields, "path", context, |this, value| {
+                this.path(value, context, scope)
+            }),
+        };
         let query = match fields.get("query") {
             Some(value) => self.template_map(value, "query", context, scope),
             None => Some(Vec::new()),
@@ -427,6 +472,117 @@ impl Cx<'_> {
             body: body?,
             timeout: timeout?,
         })
+    }
+
+    /// `sso_login: { start, idp, user, max_hops }`: the start request (default `GET /` on the
+    /// target), the identity provider mock, the user it logs in (the parameter its provider reads)
+    /// and the hop limit.
+    fn sso_login(&mut self, node: &Node, context: &str, scope: Scope<'_>) -> Option<SsoLogin> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            self.type_error(node, "a mapping", "sso_login", context);
+            return None;
+        }
+        let fields = self.fields(node, SSO_LOGIN_KEYS, "sso_login", context)?;
+        let start = match fields.get("start") {
+            Some(value) if value.as_str().is_some() => {
+                let path = value.as_str().unwrap_or_default();
+                let mut diagnostic = Diagnostic::new(
+                    format!("expected a mapping for `start` {context}, found a string"),
+                    Some(value.span),
+                )
+                .with_label("`start` is a request: `path`, and optional `method`, `query`, `headers`, `mock`, …");
+                if path.starts_with('/') {
+                    diagnostic = diagnostic.with_help(format!("write `start: {{ path: {path} }}`"));
+                }
+                self.error(diagnostic);
+                None
+            }
+            Some(value) => self.request_spec(value, "start", context, scope),
+            None => Some(RequestSpec {
+                mock: None,
+                method: "GET".to_string(),
+                path: Template::parse("/").ok()?,
+                query: Vec::new(),
+                headers: Vec::new(),
+                body: None,
+                timeout: DEFAULT_REQUEST_TIMEOUT,
+            }),
+        };
+        let idp = match fields.get("idp") {
+            Some(value) => self
+                .string(value, "idp", context)
+                .and_then(|_| self.mock_name(value, context))
+                .map(Some),
+            None => Some(None),
+        };
+        let user = match (fields.get("user"), &idp) {
+            (None, _) => Some(None),
+            (Some(_), None) => None,
+            (Some(value), Some(None)) => {
+                let key = fields.key("user").map_or(value.span, |key| key.span);
+                self.error(
+                    Diagnostic::new(format!("`user` needs `idp` {context}"), Some(key))
+                        .with_label("who logs in is told to the identity provider mock")
+                        .with_help("name it: `idp: MOCK`, a mock with `provider: oidc` or `provider: saml`"),
+                );
+                None
+            }
+            (Some(value), Some(Some(mock))) => {
+                let param = self.user_param(mock, value, context);
+                let template = self
+                    .string(value, "user", context)
+                    .and_then(|text| self.template(value, &text, scope));
+                match (param, template) {
+                    (Some(param), Some(value)) => Some(Some(UserSelection {
+                        param: param.to_string(),
+                        value,
+                    })),
+                    _ => None,
+                }
+            }
+        };
+        let max_hops = match fields.get("max_hops") {
+            Some(value) => self
+                .integer(value, "max_hops", context, 1..=u64::from(MAX_MAX_HOPS))
+                .and_then(|n| u32::try_from(n).ok()),
+            None => Some(DEFAULT_MAX_HOPS),
+        };
+        Some(SsoLogin {
+            start: start?,
+            idp: idp?,
+            user: user?,
+            max_hops: max_hops?,
+        })
+    }
+
+    /// The query parameter by which the provider of mock `mock` picks the user who logs in, or
+    /// an error at `value` (the `user`) when it has none.
+    fn user_param(&mut self, mock: &str, value: &Node, context: &str) -> Option<&'static str> {
+        let provider = self
+            .providers
+            .iter()
+            .find(|(name, _)| name == mock)
+            .map(|(_, provider)| *provider);
+        match provider {
+            Some("oidc") => return Some("login_hint"),
+            Some("saml") => return Some("user"),
+            _ => {}
+        }
+        let what = match provider {
+            Some(provider) => format!("`provider: {provider}`"),
+            None => "no provider".to_string(),
+        };
+        self.error(
+            Diagnostic::new(
+                format!("mock `{mock}` cannot pick the user {context}"),
+                Some(value.span),
+            )
+            .with_label(format!(
+                "`user` needs an `idp` with `provider: oidc` (`login_hint`) or `provider: saml` (`user`); `{mock}` has {what}"
+            ))
+            .with_help("for a stubbed identity provider, put the user where its stubs look for it, e.g. in `start.query`, and drop `user`"),
+        );
+        None
     }
 
     /// The method of a request the runner or a mock sends, upper-cased.

@@ -46,6 +46,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("flow::POLL_KEYS", flow::POLL_KEYS),
     ("flow::CAPTURE_KEYS", flow::CAPTURE_KEYS),
     ("flow::REQUEST_KEYS", flow::REQUEST_KEYS),
+    ("flow::SSO_LOGIN_KEYS", flow::SSO_LOGIN_KEYS),
     ("webhooks::WEBHOOK_KEYS", webhooks::WEBHOOK_KEYS),
     ("webhooks::SIGN_KEYS", webhooks::SIGN_KEYS),
     ("webhooks::RETRY_KEYS", webhooks::RETRY_KEYS),
@@ -140,6 +141,11 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (&["/$defs/step/properties/poll"], &["flow::POLL_KEYS"]),
     (&["/$defs/captureRule"], &["flow::CAPTURE_KEYS"]),
     (&["/$defs/request"], &["flow::REQUEST_KEYS"]),
+    (&["/$defs/ssoLogin"], &["flow::SSO_LOGIN_KEYS"]),
+    (
+        &["/$defs/ssoLogin/properties/start"],
+        &["flow::REQUEST_KEYS"],
+    ),
     (&["/$defs/webhook"], &["webhooks::WEBHOOK_KEYS"]),
     (
         &["/$defs/webhook/properties/sign"],

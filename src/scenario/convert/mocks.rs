@@ -144,6 +144,7 @@ impl Cx<'_> {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks
                     .push((name.to_string(), provider.collections()));
+                self.providers.push((name.to_string(), provider.name()));
                 match &provider {
                     ProviderSpec::Xero(settings) => self
                         .xero_mocks

@@ -31,6 +31,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         mocks: Vec::new(),
         tls_mocks: Vec::new(),
         provider_mocks: Vec::new(),
+        providers: Vec::new(),
         xero_mocks: Vec::new(),
         quickbooks_mocks: Vec::new(),
         hostnames: Vec::new(),
@@ -155,9 +156,9 @@ impl Cx<'_> {
             .iter()
             .flatten()
             .flat_map(|step| match &step.action {
-                StepAction::Request { capture, .. } | StepAction::Poll { capture, .. } => {
-                    capture.as_slice()
-                }
+                StepAction::Request { capture, .. }
+                | StepAction::Poll { capture, .. }
+                | StepAction::SsoLogin { capture, .. } => capture.as_slice(),
                 StepAction::Webhook { .. } | StepAction::AdvanceClock { .. } => &[],
             })
             .map(|capture| capture.name.clone())

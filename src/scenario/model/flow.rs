@@ -1,5 +1,6 @@
 //! The flow, [`Step`]s: what each step does ([`StepAction`]), the requests it sends
-//! ([`RequestSpec`]) and the values it captures ([`Capture`]).
+//! ([`RequestSpec`]), the logins it drives as a browser ([`SsoLogin`]) and the values it
+//! captures ([`Capture`]).
 
 use std::time::Duration;
 
@@ -57,6 +58,17 @@ pub enum StepAction {
         /// Checks on the answer to the last delivery attempt.
         expect: Option<ResponseCheck>,
     },
+    /// Act as a browser: send `start`, follow redirects and auto-submitting HTML forms with a
+    /// cookie jar, only to the target and the run's mocks; checks and captures apply to the final
+    /// response.
+    SsoLogin {
+        /// Where the login starts and how it goes.
+        login: SsoLogin,
+        /// Checks on the final response; a failed check fails the run and stops the flow.
+        expect: Option<ResponseCheck>,
+        /// Values to capture from the final response (and, for `cookie:`, the cookie jar).
+        capture: Vec<Capture>,
+    },
     /// Move every mock's virtual clock forward.
     AdvanceClock {
         /// How far.
@@ -85,6 +97,36 @@ pub struct RequestSpec {
     /// Per-request timeout; default 30s.
     #[serde(with = "duration_text")]
     pub timeout: Duration,
+}
+
+/// A login driven as a browser would drive it (`sso_login:`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SsoLogin {
+    /// The first request (method default `GET`, path default `/`, to the target unless `mock:`).
+    pub start: RequestSpec,
+    /// The mock that is the identity provider (`idp:`), if named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
+    /// The user who logs in (`user:`), as the identity provider's query parameter picks them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserSelection>,
+    /// Most requests followed after `start` (redirects and form posts), 1 … 100.
+    pub max_hops: u32,
+}
+
+/// Default [`SsoLogin::max_hops`]: Chrome's and Firefox's redirect limit.
+pub const DEFAULT_MAX_HOPS: u32 = 20;
+
+/// Largest [`SsoLogin::max_hops`] a scenario may ask for.
+pub const MAX_MAX_HOPS: u32 = 100;
+
+/// How an identity provider mock is told who logs in: a query parameter on every request to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSelection {
+    /// The parameter: `login_hint` for `provider: oidc`, `user` for `provider: saml`.
+    pub param: String,
+    /// Its value, templated.
+    pub value: Template,
 }
 
 /// Default per-request timeout of flow steps.

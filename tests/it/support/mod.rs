@@ -20,4 +20,4 @@ pub use inputs::alias_bomb_bytes;
 pub use inputs::make_fifo;
 pub use mock::{Got, Harness, START};
 pub use scenario::{load_mock, load_scenario, run_in_process};
-pub use target::serve;
+pub use target::{Answer, serve, serve_http};
