@@ -1,6 +1,7 @@
 //! The `sso_login` step end to end (issue 13, "Driving a login without a browser"): a real
 //! SP-initiated SAML login against `provider: saml` and a tiny service provider started here,
-//! through the runner in process; and the browser's limits: a redirect to an outside origin is
+//! an OIDC code-flow login against `provider: oidc` and a tiny relying party, both through the
+//! runner in process; and the browser's limits: a redirect to an outside origin is
 //! refused, `max_hops` is enforced, a redirect loop stops, a hop that never answers times out.
 
 use std::collections::BTreeMap;
@@ -402,4 +403,177 @@ async fn a_hop_that_never_answers_times_out() {
         "{failure}"
     );
     assert_eq!((hops[1].status, hops[1].error.is_some()), (None, true));
+}
+
+/// What the OIDC relying party of [`start_rp`] learned: the IdP's URL (from `/login`) and the
+/// `sub` of each session it opened.
+#[derive(Default)]
+struct RpSeen {
+    idp: String,
+    sessions: BTreeMap<String, String>,
+}
+
+/// A tiny OIDC relying party: `GET /login?idp=URL` redirects to the IdP's `/authorize` (code
+/// flow), `GET /callback` redeems the code at the IdP's `/token` with its client secret, reads
+/// the ID token's `sub` (the signature is the provider tests' business), sets a session cookie
+/// and redirects to `/home`, which greets the session's user.
+async fn start_rp(seen: Arc<Mutex<RpSeen>>) -> String {
+    serve_http(move |parts: hyper::http::request::Parts, _body| {
+        let seen = seen.clone();
+        async move {
+            let own = format!(
+                "http://{}",
+                parts
+                    .headers
+                    .get("host")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+            );
+            let params: BTreeMap<String, String> =
+                form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                    .into_owned()
+                    .collect();
+            match parts.uri.path() {
+                "/login" => {
+                    let idp = params.get("idp").cloned().unwrap_or_default();
+                    seen.lock().expect("not poisoned").idp = idp.clone();
+                    let mut query = form_urlencoded::Serializer::new(String::new());
+                    query
+                        .append_pair("response_type", "code")
+                        .append_pair("client_id", "ledger")
+                        .append_pair("redirect_uri", &format!("{own}/callback"))
+                        .append_pair("scope", "openid")
+                        .append_pair("state", "st-1");
+                    redirect(&format!("{idp}/authorize?{}", query.finish()))
+                }
+                "/callback" => {
+                    let idp = seen.lock().expect("not poisoned").idp.clone();
+                    let code = params.get("code").cloned().unwrap_or_default();
+                    let form = form_urlencoded::Serializer::new(String::new())
+                        .append_pair("grant_type", "authorization_code")
+                        .append_pair("code", &code)
+                        .append_pair("redirect_uri", &format!("{own}/callback"))
+                        .append_pair("client_id", "ledger")
+                        .append_pair("client_secret", "rp-secret-0123456789")
+                        .finish();
+                    let answer: serde_json::Value = reenact::run::http_client()
+                        .post(format!("{idp}/token"))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(form)
+                        .send()
+                        .await
+                        .expect("the token endpoint answers")
+                        .json()
+                        .await
+                        .expect("a JSON token answer");
+                    let Some(id_token) = answer["id_token"].as_str() else {
+                        return (400, Vec::new(), format!("no id_token: {answer}"));
+                    };
+                    let claims: serde_json::Value = id_token
+                        .split('.')
+                        .nth(1)
+                        .and_then(|part| {
+                            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                                .decode(part)
+                                .ok()
+                        })
+                        .and_then(|bytes: Vec<u8>| serde_json::from_slice(&bytes).ok())
+                        .unwrap_or_default();
+                    let sub = claims["sub"].as_str().unwrap_or_default().to_owned();
+                    let mut seen = seen.lock().expect("not poisoned");
+                    let session = format!("rp-session-{:08}", seen.sessions.len() + 1);
+                    seen.sessions.insert(session.clone(), sub);
+                    (
+                        302,
+                        vec![
+                            ("set-cookie".into(), format!("sid={session}; Path=/")),
+                            ("location".into(), "/home".into()),
+                        ],
+                        String::new(),
+                    )
+                }
+                "/home" => {
+                    let cookie = parts
+                        .headers
+                        .get("cookie")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    let session = cookie
+                        .split(';')
+                        .find_map(|pair| pair.trim().strip_prefix("sid="))
+                        .unwrap_or_default();
+                    match seen.lock().expect("not poisoned").sessions.get(session) {
+                        Some(sub) => (200, Vec::new(), format!("Welcome, {sub}")),
+                        None => (401, Vec::new(), "log in first".into()),
+                    }
+                }
+                _ => (404, Vec::new(), String::new()),
+            }
+        }
+    })
+    .await
+}
+
+/// The OIDC code flow driven by `sso_login` against `provider: oidc`: `user: bob` reaches the
+/// authorization endpoint as `login_hint=bob` (the IdP's default user is alice), the IdP's
+/// redirect carries the code back to the RP, which redeems it for an ID token of bob.
+#[tokio::test]
+async fn an_oidc_login_picks_the_user_by_login_hint() {
+    let seen = Arc::new(Mutex::new(RpSeen::default()));
+    let rp = start_rp(seen.clone()).await;
+    let yaml = format!(
+        r#"id: browse-oidc
+title: browse-oidc
+mocks:
+  idp:
+    provider: oidc
+    with:
+      clients:
+        - client_id: ledger
+          client_secret: rp-secret-0123456789
+          redirect_uris: ["{rp}/callback"]
+      users:
+        - {{ sub: alice, email: alice@acme.test }}
+        - {{ sub: bob, email: bob@acme.test }}
+target:
+  url: "{rp}"
+flow:
+  - name: bob logs in
+    sso_login:
+      start: {{ path: "/login?idp={{{{ mocks.idp.url }}}}" }}
+      idp: idp
+      user: bob
+    expect: {{ status: 200, body_contains: "Welcome, bob" }}
+"#
+    );
+    let run = run(&load_scenario("browse-oidc.yaml", &yaml)).await;
+    assert_eq!(run.failed_step(), None);
+    let step = &run.observation.steps[0];
+    let idp = &run.observation.mock_urls["idp"];
+    let hops: Vec<(String, Option<u16>)> = step
+        .hops
+        .iter()
+        .map(|hop| {
+            (
+                hop.url.split('?').next().unwrap_or_default().to_owned(),
+                hop.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        hops,
+        vec![
+            (format!("{rp}/login"), Some(302)),
+            (format!("{idp}/authorize"), Some(302)),
+            (format!("{rp}/callback"), Some(302)),
+            (format!("{rp}/home"), Some(200)),
+        ]
+    );
+    assert!(
+        step.hops[1].url.contains("login_hint=bob"),
+        "{:?}",
+        step.hops[1]
+    );
+    let sessions = &seen.lock().expect("not poisoned").sessions;
+    assert_eq!(sessions.values().collect::<Vec<_>>(), ["bob"]);
 }
