@@ -318,7 +318,7 @@ impl Secrets {
                 patterns
                     .query
                     .captures_iter(text)
-                    .filter(|found| is_secret_param(&param_name(&found[2])))
+                    .filter(|found| secret_query_value(found))
                     .map(|found| found[3].to_owned()),
             )
             .collect();
@@ -578,7 +578,7 @@ fn mask_shapes(text: &str) -> Cow<'_, str> {
         text = Cow::Owned(masked);
     }
     let query = patterns.query.replace_all(&text, |found: &Captures<'_>| {
-        if is_secret_param(&param_name(&found[2])) && !found[3].starts_with("[redacted") {
+        if secret_query_value(found) && !found[3].starts_with("[redacted") {
             format!("{}{}={REDACTED}", &found[1], &found[2])
         } else {
             found[0].to_owned()
@@ -588,6 +588,13 @@ fn mask_shapes(text: &str) -> Cow<'_, str> {
         text = Cow::Owned(masked);
     }
     text
+}
+
+/// Whether a query parameter the `query` pattern found holds a secret value: a secret name, and
+/// a value that is not a template placeholder (`&sid={{ sid }}` in a scenario's source names a
+/// variable, it holds no value).
+fn secret_query_value(found: &Captures<'_>) -> bool {
+    is_secret_param(&param_name(&found[2])) && !found[3].starts_with("{{")
 }
 
 /// `line` with what [`redact_text`] would mask overwritten by `*`, one per character, so that
@@ -618,7 +625,7 @@ pub(crate) fn mask_same_width(line: &str) -> String {
         }
     }
     for found in patterns.query.captures_iter(line) {
-        if is_secret_param(&param_name(&found[2]))
+        if secret_query_value(&found)
             && let Some(value) = found.get(3)
         {
             spans.push((value.start(), value.end()));
@@ -1160,6 +1167,12 @@ mod tests {
         );
         // Masked text redacts to itself: nothing is left to find.
         assert_eq!(redact_text(&masked), masked);
+        // A placeholder names a variable: it is shown, a value is not.
+        let line = r#"      body: "code={{ code }}&sid={{ sid }}&key=abc123""#;
+        assert_eq!(
+            mask_same_width(line),
+            r#"      body: "code={{ code }}&sid={{ sid }}&key=******""#
+        );
     }
 
     /// An IdP's login page posts the SAML Response from a hidden field: its value is masked

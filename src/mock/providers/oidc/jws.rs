@@ -1,6 +1,6 @@
 //! Signing keys and compact JWS for the fake OpenID Provider, [`KeySet`]: the built-in RSA and
-//! P-256 test keys (`keys/*.pem`, public on purpose and fixed so that `kid`s and runs are
-//! deterministic), their JWKs (RFC 7517 §4, RFC 7518 §6.2–6.3), and RS256 / ES256 signatures
+//! P-256 test keys (`providers/keys/oidc-*.pem`, public on purpose and fixed so that `kid`s and
+//! runs are deterministic), their JWKs (RFC 7517 §4, RFC 7518 §6.2–6.3), and RS256 / ES256 signatures
 //! (RFC 7515 §3.1 compact serialization, RFC 7518 §3.3 and §3.4) made with `ring`.
 
 use base64::Engine as _;
@@ -16,15 +16,21 @@ use crate::scenario::model::{OidcKey, SigningAlg};
 /// The fake's built-in RSA test keys: the first two are published (current and next), the
 /// third never is (a bad signature is made with it).
 const RSA_PEMS: [(&str, &str); 3] = [
-    ("reenact-rs256-1", include_str!("keys/rsa-1.pem")),
-    ("reenact-rs256-2", include_str!("keys/rsa-2.pem")),
-    ("reenact-rs256-unpublished", include_str!("keys/rsa-3.pem")),
+    ("reenact-rs256-1", include_str!("../keys/oidc-rsa-1.pem")),
+    ("reenact-rs256-2", include_str!("../keys/oidc-rsa-2.pem")),
+    (
+        "reenact-rs256-unpublished",
+        include_str!("../keys/oidc-rsa-3.pem"),
+    ),
 ];
 /// The fake's built-in P-256 test keys, in the same roles.
 const EC_PEMS: [(&str, &str); 3] = [
-    ("reenact-es256-1", include_str!("keys/ec-1.pem")),
-    ("reenact-es256-2", include_str!("keys/ec-2.pem")),
-    ("reenact-es256-unpublished", include_str!("keys/ec-3.pem")),
+    ("reenact-es256-1", include_str!("../keys/oidc-ec-1.pem")),
+    ("reenact-es256-2", include_str!("../keys/oidc-ec-2.pem")),
+    (
+        "reenact-es256-unpublished",
+        include_str!("../keys/oidc-ec-3.pem"),
+    ),
 ];
 
 /// base64url without padding (RFC 7515 §2).
