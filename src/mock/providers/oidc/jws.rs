@@ -1,7 +1,7 @@
 //! Signing keys and compact JWS for the fake OpenID Provider, [`KeySet`]: the built-in RSA and
 //! P-256 test keys (`providers/keys/oidc-*.pem`, public on purpose and fixed so that `kid`s and
-//! runs are deterministic), their JWKs (RFC 7517 §4, RFC 7518 §6.2–6.3), and RS256 / ES256 signatures
-//! (RFC 7515 §3.1 compact serialization, RFC 7518 §3.3 and §3.4) made with `ring`.
+//! runs are deterministic), their JWKs (RFC 7517 §4, RFC 7518 §6.2–6.3), and RS256 / ES256
+//! signatures (RFC 7515 §3.1 compact serialization, RFC 7518 §3.3 and §3.4) made with `ring`.
 
 use base64::Engine as _;
 use ring::rand::SystemRandom;
