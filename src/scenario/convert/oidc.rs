@@ -11,7 +11,6 @@ use time::format_description::well_known::Rfc3339;
 use super::read::AfterBad;
 use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::duration;
 use crate::scenario::model::{
     ClaimOverrides, ClockAnchor, IdpClock, KeyRotation, OidcClient, OidcKey, OidcProfile,
     OidcSettings, OidcUser, SecretText, SigningAlg,
@@ -91,8 +90,6 @@ const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(86_400);
 const MAX_TEXT: usize = 512;
 /// Longest lifetime accepted (a hundred years: times stay far inside what a date can hold).
 const MAX_LIFETIME: Duration = Duration::from_secs(100 * 366 * 86_400);
-/// Longest clock offset or claim offset accepted (ten years either way).
-const MAX_OFFSET_SECONDS: i64 = 10 * 366 * 86_400;
 
 impl Cx<'_> {
     /// `with:` of `provider: oidc`.
@@ -103,9 +100,14 @@ impl Cx<'_> {
             Some(value) => self.choice(value, "profile", &context, PROFILES),
             None => Some(OidcProfile::Generic),
         };
-        let issuer = fields
-            .get("issuer")
-            .map(|value| self.oidc_url(value, "issuer", &context));
+        let issuer = fields.get("issuer").map(|value| {
+            self.absolute_url(
+                value,
+                "issuer",
+                &context,
+                "https://app.example.com/callback",
+            )
+        });
         let tenant_id = fields
             .get("tenant_id")
             .map(|value| self.oidc_word(value, "tenant_id", &context));
@@ -312,29 +314,6 @@ impl Cx<'_> {
         self.each_item(items, |cx, _, item| cx.oidc_word(item, key, context))
     }
 
-    /// An absolute `http://` or `https://` URL.
-    fn oidc_url(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
-        let url = self.string(node, key, context)?;
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"));
-        if rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
-            && !url.contains(char::is_whitespace)
-            && url.len() <= MAX_TEXT
-        {
-            return Some(url);
-        }
-        self.error(
-            Diagnostic::new(
-                format!("invalid `{key}` `{url}` {context}"),
-                Some(node.span),
-            )
-            .with_label("expected an absolute `http://` or `https://` URL")
-            .with_help("e.g. `https://app.example.com/callback`"),
-        );
-        None
-    }
-
     /// A duration longer than zero and at most [`MAX_LIFETIME`].
     fn oidc_positive(&mut self, node: &Node, key: &str, context: &str) -> Option<Duration> {
         let value = self.duration(node, key, context)?;
@@ -352,53 +331,6 @@ impl Cx<'_> {
             return Some(value);
         };
         self.error(Diagnostic::new(message, Some(node.span)).with_label(label));
-        None
-    }
-
-    /// A signed duration in whole seconds: `90s`, `-2h`, `+5m`.
-    fn oidc_offset(&mut self, node: &Node, key: &str, context: &str) -> Option<i64> {
-        let text = self.string(node, key, context)?;
-        let (sign, rest) = match text.strip_prefix('-') {
-            Some(rest) => (-1, rest),
-            None => (1, text.strip_prefix('+').unwrap_or(&text)),
-        };
-        let parsed = duration::parse(rest).map_err(|err| err.to_string());
-        let seconds = parsed.and_then(|d| {
-            i64::try_from(d.as_secs())
-                .ok()
-                .filter(|s| *s <= MAX_OFFSET_SECONDS)
-                .ok_or_else(|| "at most ten years".to_owned())
-        });
-        match seconds {
-            Ok(seconds) => Some(sign * seconds),
-            Err(label) => {
-                self.error(
-                    Diagnostic::new(
-                        format!("invalid offset for `{key}` {context}"),
-                        Some(node.span),
-                    )
-                    .with_label(label)
-                    .with_help("write a duration with an optional sign, e.g. `90s` or `-2h`"),
-                );
-                None
-            }
-        }
-    }
-
-    /// An RFC 3339 time.
-    fn oidc_time(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
-        let text = self.scalar_text(node, key, context)?;
-        if OffsetDateTime::parse(&text, &Rfc3339).is_ok() {
-            return Some(text);
-        }
-        self.error(
-            Diagnostic::new(
-                format!("invalid `{key}` `{text}` {context}"),
-                Some(node.span),
-            )
-            .with_label("expected an RFC 3339 time")
-            .with_help("e.g. `2026-11-02T09:00:00Z`, on the run's virtual clock"),
-        );
         None
     }
 
@@ -453,7 +385,12 @@ impl Cx<'_> {
                 let redirect_uris = match fields.get("redirect_uris") {
                     Some(value) => cx.list(value, "redirect_uris", &context).and_then(|items| {
                         cx.each_item(items, |cx, _, item| {
-                            cx.oidc_url(item, "redirect_uris", &context)
+                            cx.absolute_url(
+                                item,
+                                "redirect_uris",
+                                &context,
+                                "https://app.example.com/callback",
+                            )
                         })
                     }),
                     None => Some(Vec::new()),
@@ -550,11 +487,11 @@ impl Cx<'_> {
         let context = format!("in `rotation` of mock `{mock}`");
         let fields = self.fields(node, OIDC_ROTATION_KEYS, "rotation", &context)?;
         let at = self.required(&fields, "at", &context, |cx, value| {
-            cx.oidc_time(value, "at", &context)
+            cx.rfc3339_time(value, "at", &context)
         });
         let publish = fields
             .get("publish_next_at")
-            .map(|value| self.oidc_time(value, "publish_next_at", &context));
+            .map(|value| self.rfc3339_time(value, "publish_next_at", &context));
         let publish = present(publish)?;
         let at = at?;
         if let (Some(publish), Some(node)) = (&publish, fields.get("publish_next_at")) {
@@ -585,7 +522,7 @@ impl Cx<'_> {
             None => Some(ClockAnchor::Virtual),
         };
         let offset = match fields.get("offset") {
-            Some(value) => self.oidc_offset(value, "offset", &context),
+            Some(value) => self.signed_seconds(value, "offset", &context),
             None => Some(0),
         };
         Some(IdpClock {
@@ -612,10 +549,10 @@ impl Cx<'_> {
             .map(|value| self.oidc_positive(value, "lifetime", &context));
         let nbf = fields
             .get("nbf_offset")
-            .map(|value| self.oidc_offset(value, "nbf_offset", &context));
+            .map(|value| self.signed_seconds(value, "nbf_offset", &context));
         let iat = fields
             .get("iat_offset")
-            .map(|value| self.oidc_offset(value, "iat_offset", &context));
+            .map(|value| self.signed_seconds(value, "iat_offset", &context));
         let wrong_key = match fields.get("wrong_key") {
             Some(value) => self.boolean(value, "wrong_key", &context),
             None => Some(false),

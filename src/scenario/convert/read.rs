@@ -8,6 +8,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{Cx, list_keys};
+
+/// Longest URL a provider setting takes.
+pub(super) const MAX_SETTING_URL: usize = 2048;
+
+/// Largest signed offset a setting takes, in seconds: ten years.
+pub(super) const MAX_SIGNED_SECONDS: i64 = 10 * 366 * 86_400;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::duration;
 use crate::scenario::expression;
@@ -267,6 +273,88 @@ impl Cx<'_> {
                 None
             }
         }
+    }
+
+    /// An absolute `http://` or `https://` URL with a host, at most [`MAX_SETTING_URL`]
+    /// characters, without whitespace or control characters (`example` shows one in the hint).
+    pub(super) fn absolute_url(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        example: &str,
+    ) -> Option<String> {
+        let url = self.string(node, key, context)?;
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        if rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+            && url.len() <= MAX_SETTING_URL
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Some(url);
+        }
+        self.error(
+            Diagnostic::new(
+                format!("invalid `{key}` `{url}` {context}"),
+                Some(node.span),
+            )
+            .with_label("expected an absolute `http://` or `https://` URL")
+            .with_help(format!("e.g. `{example}`")),
+        );
+        None
+    }
+
+    /// A duration in whole seconds with an optional leading `-` (earlier) or `+`: `-10m`,
+    /// `+30s`, `90s`; at most [`MAX_SIGNED_SECONDS`] either way (a clock offset, a skew).
+    pub(super) fn signed_seconds(&mut self, node: &Node, key: &str, context: &str) -> Option<i64> {
+        let text = self.scalar_text(node, key, context)?;
+        let (sign, magnitude) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
+            (Some(rest), _) => (-1, rest),
+            (None, Some(rest)) => (1, rest),
+            (None, None) => (1, text.as_str()),
+        };
+        let parsed = duration::parse(magnitude.trim())
+            .map_err(|err| err.to_string())
+            .and_then(|d| {
+                if d.subsec_nanos() != 0 {
+                    return Err("whole seconds only".to_owned());
+                }
+                i64::try_from(d.as_secs())
+                    .ok()
+                    .filter(|secs| *secs <= MAX_SIGNED_SECONDS)
+                    .ok_or_else(|| "at most ten years".to_owned())
+            });
+        match parsed {
+            Ok(secs) => Some(sign * secs),
+            Err(label) => {
+                self.error(
+                    Diagnostic::new(format!("invalid offset for `{key}` {context}"), Some(node.span))
+                        .with_label(label)
+                        .with_help("write whole seconds, minutes or hours, `-` for earlier: `-10m`, `30s`, `+1h`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An RFC 3339 time, kept as written (a time on the run's virtual clock).
+    pub(super) fn rfc3339_time(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
+        let text = self.scalar_text(node, key, context)?;
+        if time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+            .is_ok()
+        {
+            return Some(text);
+        }
+        self.error(
+            Diagnostic::new(
+                format!("invalid `{key}` `{text}` {context}"),
+                Some(node.span),
+            )
+            .with_label("expected an RFC 3339 time")
+            .with_help("e.g. `2026-11-02T09:00:00Z`, on the run's virtual clock"),
+        );
+        None
     }
 
     pub(super) fn regex(&mut self, node: &Node, text: &str, anchored: bool) -> Option<Pattern> {

@@ -7,7 +7,6 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{Cx, present};
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::duration;
 use crate::scenario::model::{
     NAME_ID_EMAIL, SamlClock, SamlKeyPair, SamlRotation, SamlServiceProvider, SamlSettings,
     SamlSigning, SamlUser, SecretText,
@@ -84,9 +83,14 @@ impl Cx<'_> {
                 "the IdP's entity id, e.g. `https://idp.acme.test/saml`",
             )
         });
-        let base_url = fields
-            .get("base_url")
-            .map(|value| self.saml_url(value, "base_url", &context));
+        let base_url = fields.get("base_url").map(|value| {
+            self.absolute_url(
+                value,
+                "base_url",
+                &context,
+                "https://app.acme.test/saml/acs",
+            )
+        });
         let sp = self.required(&fields, "sp", &context, |cx, value| cx.saml_sp(value, mock));
         let users = self.required(&fields, "users", &context, |cx, value| {
             cx.saml_users(value, mock)
@@ -110,24 +114,26 @@ impl Cx<'_> {
             None => Some(NAME_ID_EMAIL.to_owned()),
         };
         let lifetime = match fields.get("lifetime") {
-            Some(value) => self.saml_offset(value, "lifetime", &context).and_then(|s| {
-                if s > 0 {
-                    return Some(s);
-                }
-                self.error(
-                    Diagnostic::new(
-                        format!("`lifetime` {context} must be longer than zero"),
-                        Some(value.span),
-                    )
-                    .with_label("an assertion valid for no time")
-                    .with_help("to issue expired assertions, set `clock_offset`, e.g. `-10m`"),
-                );
-                None
-            }),
+            Some(value) => self
+                .signed_seconds(value, "lifetime", &context)
+                .and_then(|s| {
+                    if s > 0 {
+                        return Some(s);
+                    }
+                    self.error(
+                        Diagnostic::new(
+                            format!("`lifetime` {context} must be longer than zero"),
+                            Some(value.span),
+                        )
+                        .with_label("an assertion valid for no time")
+                        .with_help("to issue expired assertions, set `clock_offset`, e.g. `-10m`"),
+                    );
+                    None
+                }),
             None => Some(DEFAULT_LIFETIME_SECONDS),
         };
         let not_before = match fields.get("not_before") {
-            Some(value) => self.saml_offset(value, "not_before", &context),
+            Some(value) => self.signed_seconds(value, "not_before", &context),
             None => Some(0),
         };
         let clock = match fields.get("clock") {
@@ -140,7 +146,7 @@ impl Cx<'_> {
             None => Some(SamlClock::Virtual),
         };
         let clock_offset = match fields.get("clock_offset") {
-            Some(value) => self.saml_offset(value, "clock_offset", &context),
+            Some(value) => self.signed_seconds(value, "clock_offset", &context),
             None => Some(0),
         };
         let optional_text = |cx: &mut Self, key: &str| {
@@ -206,62 +212,6 @@ impl Cx<'_> {
         None
     }
 
-    /// An absolute `http://` or `https://` URL.
-    fn saml_url(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
-        let url = self.string(node, key, context)?;
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"));
-        if rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
-            && url.len() <= MAX_TEXT
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Some(url);
-        }
-        self.error(
-            Diagnostic::new(
-                format!("invalid `{key}` `{url}` {context}"),
-                Some(node.span),
-            )
-            .with_label("expected an absolute `http://` or `https://` URL")
-            .with_help("e.g. `https://app.acme.test/saml/acs`"),
-        );
-        None
-    }
-
-    /// A duration with an optional leading `-` or `+`, in whole seconds: `-10m`, `+30s`.
-    fn saml_offset(&mut self, node: &Node, key: &str, context: &str) -> Option<i64> {
-        let text = self.scalar_text(node, key, context)?;
-        let (sign, magnitude) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
-            (Some(rest), _) => (-1, rest),
-            (None, Some(rest)) => (1, rest),
-            (None, None) => (1, text.as_str()),
-        };
-        let parsed = duration::parse(magnitude.trim())
-            .map_err(|err| err.to_string())
-            .and_then(|d| {
-                let secs = i64::try_from(d.as_secs()).map_err(|_| "too long".to_owned())?;
-                if d.subsec_nanos() != 0 {
-                    return Err("SAML times are whole seconds".to_owned());
-                }
-                if secs > 100 * 366 * 86_400 {
-                    return Err("at most 100 years".to_owned());
-                }
-                Ok(sign * secs)
-            });
-        match parsed {
-            Ok(secs) => Some(secs),
-            Err(err) => {
-                self.error(
-                    Diagnostic::new(format!("invalid duration for `{key}` {context}"), Some(node.span))
-                        .with_label(err)
-                        .with_help("write whole seconds, minutes or hours, `-` for earlier: `-10m`, `30s`, `1h`"),
-                );
-                None
-            }
-        }
-    }
-
     /// `name_id_format`: a short name of [`NAME_ID_FORMATS`] or any `urn:` URI.
     fn saml_name_id_format(&mut self, node: &Node, context: &str) -> Option<String> {
         let text = self.string(node, "name_id_format", context)?;
@@ -310,23 +260,6 @@ impl Cx<'_> {
         None
     }
 
-    /// An RFC 3339 time, kept as written.
-    fn saml_time(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
-        let text = self.scalar_text(node, key, context)?;
-        if OffsetDateTime::parse(&text, &Rfc3339).is_ok() {
-            return Some(text);
-        }
-        self.error(
-            Diagnostic::new(
-                format!("invalid `{key}` `{text}` {context}"),
-                Some(node.span),
-            )
-            .with_label("expected an RFC 3339 time")
-            .with_help("a virtual time such as `2026-11-02T09:00:00Z`"),
-        );
-        None
-    }
-
     /// `with.sp`: `{ entity_id, acs_url }`.
     fn saml_sp(&mut self, node: &Node, mock: &str) -> Option<SamlServiceProvider> {
         let context = format!("in `sp` of mock `{mock}`");
@@ -340,7 +273,7 @@ impl Cx<'_> {
             )
         });
         let acs_url = self.required(&fields, "acs_url", &context, |cx, value| {
-            cx.saml_url(value, "acs_url", &context)
+            cx.absolute_url(value, "acs_url", &context, "https://app.acme.test/saml/acs")
         });
         Some(SamlServiceProvider {
             entity_id: entity_id?,
@@ -481,10 +414,10 @@ impl Cx<'_> {
             None
         });
         let at = self.required(&fields, "at", &context, |cx, value| {
-            cx.saml_time(value, "at", &context)
+            cx.rfc3339_time(value, "at", &context)
         });
         let retire = fields.get("retire").map(|value| {
-            let retire = self.saml_time(value, "retire", &context)?;
+            let retire = self.rfc3339_time(value, "retire", &context)?;
             let before = at
                 .as_deref()
                 .zip(OffsetDateTime::parse(&retire, &Rfc3339).ok())
