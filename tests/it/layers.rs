@@ -20,6 +20,7 @@ const HELPERS: &[&str] = &[
     "json_compare",
     "leftovers",
     "money",
+    "pem",
     "secrets",
     "timestamp",
 ];

@@ -797,16 +797,7 @@ impl RecordRenderer for Intacct {
 /// `at` as the authentication block writes it: `2015-10-25T10:08:34-07:00` (the SDKs' fixtures),
 /// here always in UTC, `+00:00`.
 fn offset_time(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    format!("{}+00:00", crate::timestamp::format_utc_seconds(at))
 }
 
 /// `at` as Intacct writes a timestamp field such as `WHENCREATED`: `MM/DD/YYYY HH:MM:SS`

@@ -70,31 +70,16 @@ struct SigningKey {
     certificate: String,
 }
 
-/// The base64 body of the PEM block `label` in `pem`, on one line.
-fn pem_body(pem: &str, label: &str) -> Option<String> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin)? + begin.len();
-    let stop = start + pem[start..].find(&end)?;
-    Some(pem[start..stop].split_whitespace().collect())
-}
-
 /// The RSA key pair of a PKCS#8 PEM text, if it holds one `ring` can load.
 fn rsa_key_from_pem(pem: &str) -> Option<RsaKeyPair> {
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(pem_body(pem, "PRIVATE KEY")?)
-        .ok()?;
-    RsaKeyPair::from_pkcs8(&der).ok()
+    RsaKeyPair::from_pkcs8(&crate::pem::block(pem, "PRIVATE KEY")?).ok()
 }
 
-/// The base64 DER of the first certificate of a PEM text, if it holds one.
+/// The base64 DER of the first certificate of a PEM text, if it holds one (an X.509
+/// certificate is a DER SEQUENCE).
 fn certificate_from_pem(pem: &str) -> Option<String> {
-    let body = pem_body(pem, "CERTIFICATE")?;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(&body)
-        .ok()?;
-    // An X.509 certificate is a DER SEQUENCE.
-    (der.first() == Some(&0x30)).then_some(body)
+    let der = crate::pem::block(pem, "CERTIFICATE")?;
+    (der.first() == Some(&0x30)).then(|| crate::pem::block_base64(pem, "CERTIFICATE"))?
 }
 
 fn load_pair(key: &str, cert: &str) -> Option<SigningKey> {
@@ -264,16 +249,7 @@ fn escape_html(value: &str) -> String {
 
 /// `at` as SAML writes times: UTC `xs:dateTime` in whole seconds with `Z` (SAML Core §1.3.3).
 pub(crate) fn saml_time(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    format!("{}Z", crate::timestamp::format_utc_seconds(at))
 }
 
 /// The base64 SHA-256 of `bytes`.

@@ -578,14 +578,7 @@ impl Cx<'_> {
 
 /// Whether `pem` holds a PEM `PRIVATE KEY` (PKCS#8) that `ring` loads for `alg`.
 fn pem_key_fits(alg: SigningAlg, pem: &str) -> bool {
-    use base64::Engine as _;
-    let body: String = pem
-        .lines()
-        .skip_while(|line| !line.starts_with("-----BEGIN PRIVATE KEY-----"))
-        .skip(1)
-        .take_while(|line| !line.starts_with("-----END"))
-        .collect();
-    let Ok(der) = base64::engine::general_purpose::STANDARD.decode(body) else {
+    let Some(der) = crate::pem::block(pem, "PRIVATE KEY") else {
         return false;
     };
     match alg {

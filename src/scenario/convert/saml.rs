@@ -59,17 +59,6 @@ const DEFAULT_LIFETIME_SECONDS: i64 = 300;
 /// Longest text a setting may hold.
 const MAX_TEXT: usize = 2048;
 
-/// The DER bytes of the first PEM block `label` in `pem` (the same reading as the provider's).
-fn pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin)? + begin.len();
-    let stop = start + pem[start..].find(&end)?;
-    let body: String = pem[start..stop].split_whitespace().collect();
-    base64::engine::general_purpose::STANDARD.decode(body).ok()
-}
-
 impl Cx<'_> {
     /// `with:` of `provider: saml`.
     pub(super) fn saml(&mut self, node: &Node, mock: &str) -> Option<SamlSettings> {
@@ -354,7 +343,7 @@ impl Cx<'_> {
             let fields = cx.fields(item, SAML_KEY_FILE_KEYS, "keys", &context)?;
             let key = cx.required(&fields, "key_file", &context, |cx, value| {
                 let (name, text) = cx.text_file(value, "key_file", &context)?;
-                let usable = pem_block(&text, "PRIVATE KEY")
+                let usable = crate::pem::block(&text, "PRIVATE KEY")
                     .is_some_and(|der| ring::signature::RsaKeyPair::from_pkcs8(&der).is_ok());
                 if usable {
                     return Some(SecretText(text));
@@ -368,7 +357,7 @@ impl Cx<'_> {
             });
             let cert = cx.required(&fields, "cert_file", &context, |cx, value| {
                 let (name, text) = cx.text_file(value, "cert_file", &context)?;
-                if pem_block(&text, "CERTIFICATE").is_some_and(|der| der.first() == Some(&0x30)) {
+                if crate::pem::block(&text, "CERTIFICATE").is_some_and(|der| der.first() == Some(&0x30)) {
                     return Some(text);
                 }
                 cx.error(

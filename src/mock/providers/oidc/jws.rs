@@ -90,19 +90,8 @@ impl SigningKey {
     }
 }
 
-/// The DER of a PEM `PRIVATE KEY` block (lines outside the block, such as comments, ignored).
-fn pem_der(pem: &str) -> Option<Vec<u8>> {
-    let body: String = pem
-        .lines()
-        .skip_while(|line| !line.starts_with("-----BEGIN PRIVATE KEY-----"))
-        .skip(1)
-        .take_while(|line| !line.starts_with("-----END"))
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(body).ok()
-}
-
 fn rsa_key(kid: &str, pem: &str) -> Option<SigningKey> {
-    let pair = RsaKeyPair::from_pkcs8(&pem_der(pem)?).ok()?;
+    let pair = RsaKeyPair::from_pkcs8(&crate::pem::block(pem, "PRIVATE KEY")?).ok()?;
     let public = PublicKeyComponents::<Vec<u8>>::from(pair.public());
     let jwk = json!({
         "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
@@ -117,8 +106,12 @@ fn rsa_key(kid: &str, pem: &str) -> Option<SigningKey> {
 
 fn ec_key(kid: &str, pem: &str) -> Option<SigningKey> {
     let rng = SystemRandom::new();
-    let pair =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pem_der(pem)?, &rng).ok()?;
+    let pair = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        &crate::pem::block(pem, "PRIVATE KEY")?,
+        &rng,
+    )
+    .ok()?;
     // An uncompressed point: 0x04, then x and y of 32 bytes each (SEC 1 §2.3.3).
     let point = pair.public_key().as_ref();
     let (x, y) = point.get(1..33).zip(point.get(33..65))?;
