@@ -1,4 +1,5 @@
-# Shared by the judges' run.sh (sourced, not run): install a pinned Python client into a venv,
+# Shared by the judges' run.sh (sourced, not run): install a pinned Python client into a venv
+# or a locked npm tree,
 # start `reenact mock serve` on a judge's scenario, wait for `ready`, stop it on every exit path,
 # and read the URLs it printed (`NAME  URL  admin ADMIN_URL` per mock).
 #
@@ -21,6 +22,19 @@ install_venv() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$dir/requirements.txt"
     "$venv/bin/pip" check --disable-pip-version-check
+    echo "$want" >"$stamp"
+  fi
+}
+
+# Install the npm packages of DIR's package-lock.json (`npm ci`), unless DIR/node_modules
+# already holds exactly that lock file's tree.
+install_npm() {
+  local dir="$1"
+  local stamp="$dir/node_modules/.reenact-lock.sha256"
+  local want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
   fi
 }

@@ -6,6 +6,7 @@
 // what the SDK parsed (its Result, Authentication, ClientConfig, ResponseException/
 // ResultException) with the values scenario.yaml and the public sources fix.
 import { createRequire } from "node:module";
+import { check, equal, finish } from "../lib.mjs";
 
 const require = createRequire(import.meta.url);
 const IA = require("@intacct/intacct-sdk");
@@ -32,21 +33,6 @@ Endpoint.isDomainValid = (hostname) =>
   hostname === new URL(gateway).hostname || hostname === new URL(limitedGateway).hostname
   || domainValid(hostname);
 
-let passed = 0;
-let failed = 0;
-function check(name, condition, detail = "") {
-  if (condition) {
-    passed += 1;
-    console.log(`ok    ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ""}`);
-  }
-}
-function equal(name, got, want) {
-  const same = JSON.stringify(got) === JSON.stringify(want);
-  check(name, same, `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-}
 /** Run `fn`, which must throw; check the class (exactly) and the message. */
 async function throws(name, fn, klass, message, errors) {
   try {
@@ -310,8 +296,6 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  failed += 1;
-  console.log(`FAIL  unexpected ${e.constructor.name}: ${e.message}`);
+  check(`unexpected ${e.constructor.name}`, false, e.message);
 }
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -10,6 +10,7 @@
 // Prints `ok  …` or `FAIL …` per check and a count; exits 1 on any failure.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { check, equal, finish } from "../lib.mjs";
 
 const require = createRequire(import.meta.url);
 const { Issuer, generators, errors } = require("openid-client");
@@ -33,21 +34,6 @@ for (const line of readFileSync(served, "utf8").split("\n")) {
 }
 
 const CALLBACK = "https://rp.acme.test/callback";
-let passed = 0;
-let failed = 0;
-function check(name, condition, detail = "") {
-  if (condition) {
-    passed += 1;
-    console.log(`ok    ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ""}`);
-  }
-}
-function equal(name, got, want) {
-  const same = JSON.stringify(got) === JSON.stringify(want);
-  check(name, same, `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-}
 /** Run `fn`, which must throw `klass` with a message `message` matches. */
 async function rejects(name, fn, klass, message) {
   try {
@@ -224,5 +210,4 @@ for (const [name, path, want] of [
   equal(`${name}: the ID token validates with that iss`, tokens.claims().iss, want);
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

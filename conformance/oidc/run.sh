@@ -12,13 +12,7 @@ cd "$here"
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 
-# Install the pinned library unless node_modules already holds exactly this lock file's tree.
-stamp="node_modules/.reenact-lock.sha256"
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$want" >"$stamp"
-fi
+install_npm "$here"
 
 start_fake "$here/scenario.yaml"
 if [ -z "$(fake_url idp)" ]; then

@@ -9,28 +9,16 @@
 // judge reports those two as `gap` lines (what the fake sent is checked here) and judge_saml.py
 // has python3-saml reject them with its own errors.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SAML } from "@node-saml/node-saml";
+import { check, finish, scratchDir } from "../lib.mjs";
 
 const urls = Object.fromEntries(process.argv.slice(2).map((a) => a.split(/=(.*)/s).slice(0, 2)));
 const SP = "https://app.acme.test/saml/metadata";
 const ACS = "https://app.acme.test/saml/acs";
 const IDP = "https://idp.acme.test/saml";
-const dir = mkdtempSync(join(tmpdir(), "reenact-saml-"));
-let passed = 0;
-let failed = 0;
-
-function check(name, ok, detail = "") {
-  if (ok) {
-    passed += 1;
-    console.log(`ok    ${name}`);
-  } else {
-    failed += 1;
-    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ""}`);
-  }
-}
+const dir = scratchDir("reenact-saml-");
 
 async function metadataCerts(mock) {
   const xml = await (await fetch(`${urls[mock]}/metadata`)).text();
@@ -224,5 +212,4 @@ for (const [mock, attr] of [["idp_recipient", "Recipient"], ["idp_destination", 
   }
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -17,12 +17,7 @@ if ! command -v xmlsec1 >/dev/null 2>&1; then
   exit 2
 fi
 
-stamp="node_modules/.reenact-lock.sha256"
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$want" >"$stamp"
-fi
+install_npm "$here"
 
 install_venv "$here"
 
