@@ -12,10 +12,13 @@
 
 mod connector;
 mod intacct;
+mod oidc;
 mod quickbooks;
 mod release;
 mod sage;
+mod saml;
 mod service;
+mod sso;
 mod webhook;
 mod xero;
 
@@ -33,8 +36,11 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::connector::{Connector, PROVIDERS, Settings};
+use crate::oidc::OidcLogin;
 use crate::release::Release;
+use crate::saml::SamlLogin;
 use crate::service::App;
+use crate::sso::{Sso, SsoSettings};
 
 /// The exit code for a bad command line or environment.
 const EXIT_USAGE: u8 = 2;
@@ -62,7 +68,14 @@ environment:
   INTACCT_USER_ID         Intacct: the Web Services user (required for intacct)
   INTACCT_USER_PASSWORD   Intacct: the user's password (required for intacct)
   SAGE_BUSINESS_ID        Sage: the business to use (default: the user's lead business)
-  SAGE_REDIRECT_URI       Sage: the redirect URI sent with the authorization code (optional)";
+  SAGE_REDIRECT_URI       Sage: the redirect URI sent with the authorization code (optional)
+  PUBLIC_URL              where people reach ledger-sync (default http://HOST:PORT): the base of
+                          the OIDC redirect URI and the SAML ACS URL
+  OIDC_ISSUER             OpenID Connect sign-in: the issuer (enables /login/oidc)
+  OIDC_CLIENT_ID          OpenID Connect: the client id
+  OIDC_CLIENT_SECRET      OpenID Connect: the client secret (client_secret_basic)
+  SAML_IDP_METADATA_URL   SAML sign-in: the IdP's metadata URL (enables /login/saml)
+  SAML_SP_ENTITY_ID       SAML: ledger-sync's entity id (default PUBLIC_URL/saml/metadata)";
 
 /// What the command line and environment asked for.
 struct Config {
@@ -208,7 +221,25 @@ async fn serve(config: Config) -> Result<(), String> {
             )
         })
         .transpose()?;
-    let app = Arc::new(App::new(config.release, accounting, config.webhook_key));
+    let public_url = std::env::var("PUBLIC_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| format!("http://{}:{}", config.host, config.port));
+    let sso_settings = SsoSettings {
+        public_url: public_url.trim().trim_end_matches('/').to_owned(),
+        timeout: config.timeout,
+        release: config.release,
+    };
+    let sso = Sso::new(
+        OidcLogin::from_env(&sso_settings)?,
+        SamlLogin::from_env(&sso_settings)?,
+    );
+    let app = Arc::new(App::new(
+        config.release,
+        accounting,
+        config.webhook_key,
+        sso,
+    ));
     let address = SocketAddr::from((config.host, config.port));
     let listener = TcpListener::bind(address)
         .await

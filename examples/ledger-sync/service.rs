@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 use crate::connector::{Bill, Connector, Journal, JournalLine, Side};
 use crate::log;
 use crate::release::Release;
+use crate::sso::{self, Sso};
 use crate::webhook::Rejection;
 
 /// The largest request body ledger-sync reads.
@@ -42,6 +43,7 @@ pub struct App {
     exports: Mutex<Exports>,
     webhook_key: Option<Vec<u8>>,
     webhooks: Mutex<WebhookEvents>,
+    sso: Sso,
 }
 
 /// The events the accounting system's webhooks delivered, in arrival order.
@@ -190,6 +192,7 @@ impl App {
         release: Release,
         accounting: Option<Connector>,
         webhook_key: Option<Vec<u8>>,
+        sso: Sso,
     ) -> App {
         App {
             release,
@@ -197,6 +200,7 @@ impl App {
             exports: Mutex::new(Exports::default()),
             webhook_key,
             webhooks: Mutex::new(WebhookEvents::default()),
+            sso,
         }
     }
 
@@ -228,6 +232,59 @@ impl App {
             (&Method::GET, ["webhooks", "events"]) => {
                 Ok(respond(StatusCode::OK, &*self.webhooks.lock().await))
             }
+            (&Method::GET, ["login", "oidc"]) => {
+                let oidc = self
+                    .sso
+                    .oidc
+                    .as_ref()
+                    .ok_or_else(|| not_configured("OIDC_ISSUER"))?;
+                Ok(match oidc.start().await {
+                    Ok(location) => sso::redirect(&location),
+                    Err(reason) => sso::refused("OpenID Connect", &reason),
+                })
+            }
+            (&Method::GET, ["auth", "callback"]) => {
+                let oidc = self
+                    .sso
+                    .oidc
+                    .as_ref()
+                    .ok_or_else(|| not_configured("OIDC_ISSUER"))?;
+                let query = request.uri().query().unwrap_or_default().to_owned();
+                Ok(match oidc.callback(&query).await {
+                    Ok(user) => self.sso.signed_in(&user).await,
+                    Err(reason) => sso::refused("OpenID Connect", &reason),
+                })
+            }
+            (&Method::GET, ["login", "saml"]) => {
+                let saml = self
+                    .sso
+                    .saml
+                    .as_ref()
+                    .ok_or_else(|| not_configured("SAML_IDP_METADATA_URL"))?;
+                Ok(match saml.start().await {
+                    Ok(location) => sso::redirect(&location),
+                    Err(reason) => sso::refused("SAML", &reason),
+                })
+            }
+            (&Method::POST, ["saml", "acs"]) => {
+                let saml = self
+                    .sso
+                    .saml
+                    .as_ref()
+                    .ok_or_else(|| not_configured("SAML_IDP_METADATA_URL"))?;
+                let body = read_body(request).await?;
+                Ok(match saml.acs(&body).await {
+                    Ok(user) => self.sso.signed_in(&user).await,
+                    Err(reason) => sso::refused("SAML", &reason),
+                })
+            }
+            (&Method::GET, ["home"]) => {
+                let cookies = request
+                    .headers()
+                    .get(hyper::header::COOKIE)
+                    .and_then(|value| value.to_str().ok());
+                Ok(self.sso.home(cookies).await)
+            }
             (
                 _,
                 ["healthz"]
@@ -238,7 +295,11 @@ impl App {
                 | ["bills", _]
                 | ["sync", "vendors"]
                 | ["webhooks", "accounting"]
-                | ["webhooks", "events"],
+                | ["webhooks", "events"]
+                | ["login", "oidc" | "saml"]
+                | ["auth", "callback"]
+                | ["saml", "acs"]
+                | ["home"],
             ) => Err(Reject::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("method {method} is not allowed on {path}"),
@@ -697,6 +758,14 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, Reject> {
             }
         })?
         .to_bytes())
+}
+
+/// `503`: the sign-in `variable` enables is not configured.
+fn not_configured(variable: &str) -> Reject {
+    Reject::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("this sign-in is not configured: set {variable}"),
+    )
 }
 
 /// A JSON answer.
