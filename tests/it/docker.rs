@@ -1013,3 +1013,139 @@ async fn connecting_sweeps_what_a_dead_run_of_this_host_left_and_nothing_else() 
     assert_eq!(still_there, ["live", "elsewhere"]);
     assert!(!network_left, "the dead run's network was not swept");
 }
+
+/// A customer's IdPs under their vendors' hostnames: Entra ID (`provider: oidc`) at
+/// `login.microsoftonline.com` and Okta (`provider: saml`) at `acme.okta.com`, the demo as a
+/// container behind its public URL. The demo is configured with the vendors' URLs only.
+const VENDOR_HOSTNAMES: &str = r#"
+id: docker-sso-vendor-hostnames
+title: sign-in through IdPs under their vendors' hostnames
+mocks:
+  entra:
+    provider: oidc
+    hostnames: [login.microsoftonline.com]
+    with:
+      profile: entra
+      tenant_id: 6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f
+      clock: { anchor: real }
+      clients:
+        - client_id: 0c5e8a41-ledger-sync
+          client_secret: s3cret-entra-2026
+          redirect_uris: ["https://ledger.acme.test/auth/callback"]
+      users: [{ sub: alice, email: alice@acme.test }]
+  okta:
+    provider: saml
+    hostnames: [acme.okta.com]
+    with:
+      entity_id: http://www.okta.com/exk1fcia6d6EMsf331d8
+      sp:
+        entity_id: https://ledger.acme.test/saml/metadata
+        acs_url: https://ledger.acme.test/saml/acs
+      users: [{ name_id: bob@acme.test }]
+      clock: real
+target:
+  image: IMAGE
+  command: [--release, "1.4.3", --host, 0.0.0.0, --port, "{{ target.port }}"]
+  public_url: https://ledger.acme.test
+  env:
+    PUBLIC_URL: https://ledger.acme.test
+    OIDC_ISSUER: https://login.microsoftonline.com/6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f/v2.0
+    OIDC_DISCOVERY_URL: http://login.microsoftonline.com:8080/6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f/v2.0/.well-known/openid-configuration
+    OIDC_CLIENT_ID: 0c5e8a41-ledger-sync
+    OIDC_CLIENT_SECRET: s3cret-entra-2026
+    SAML_IDP_METADATA_URL: http://acme.okta.com:8080/metadata
+  ready: { http: GET /healthz, within: 10s }
+flow:
+  - name: alice signs in with Entra ID
+    sso_login: { start: { path: /login/oidc }, idp: entra, user: alice@acme.test }
+    expect: { status: 200, body_contains: "Welcome, alice@acme.test" }
+  - name: bob signs in with Okta
+    sso_login: { start: { path: /login/saml }, idp: okta, user: bob@acme.test }
+    expect: { status: 200, body_contains: "Welcome, bob@acme.test" }
+expect:
+  - { name: alice signed in at Entra, mock: entra, state: logins, where: { sub: alice }, count: 1 }
+  - { name: bob signed in at Okta, mock: okta, state: logins, count: 1 }
+"#;
+
+/// The demo in a container signs in through IdP mocks it knows only by their vendors'
+/// hostnames: its back-channel calls (discovery, keys, token, metadata) resolve on the run's
+/// network, and the browser (`sso_login`, on the host) follows the vendor URLs the demo and
+/// the IdPs redirect to, and the demo's public URL, to the published ports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test it -- --ignored docker::`"]
+async fn a_container_target_signs_in_through_idps_under_their_vendor_hostnames() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let placement = Placement::Docker(backend().await);
+    let image = demo_image(&docker).await;
+    let text = VENDOR_HOSTNAMES.replace("IMAGE", &image);
+    let scenario = scenario::load_bytes(&repo().join("vendor-hostnames.yaml"), repo(), text.as_bytes())
+        .expect("valid vendor hostnames scenario");
+    let http = run::http_client();
+    let ctx = RunContext {
+        http: &http,
+        project_root: repo(),
+        placement: &placement,
+    };
+    let run = run::run_scenario(&scenario, &TargetChoice::from_scenario(), &ctx)
+        .await
+        .unwrap_or_else(|e| panic!("{}", crate::support::error_chain(&e)));
+    assert_eq!(
+        run.failed_step(),
+        None,
+        "{:#?}\n{:?}",
+        run.observation.steps,
+        run.observation.target_log
+    );
+    assert!(
+        run.expectations.iter().all(|result| result.passed),
+        "{:?}",
+        run.expectations
+    );
+    let entra_host = "http://login.microsoftonline.com:8080/6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f/oauth2/v2.0/authorize?";
+    let oidc = &run.observation.steps[0];
+    assert!(
+        oidc.hops[0]
+            .location
+            .as_deref()
+            .is_some_and(|location| location.starts_with(entra_host)),
+        "the demo sends the browser to Entra's hostname: {:?}",
+        oidc.hops[0]
+    );
+    assert!(
+        oidc.hops[1]
+            .location
+            .as_deref()
+            .is_some_and(|location| location.starts_with("https://ledger.acme.test/auth/callback?code=")),
+        "Entra sends it back to the public URL: {:?}",
+        oidc.hops[1]
+    );
+    let saml = &run.observation.steps[1];
+    assert!(
+        saml.hops[0]
+            .location
+            .as_deref()
+            .is_some_and(|location| location.starts_with("http://acme.okta.com:8080/sso?SAMLRequest=")),
+        "the demo sends the browser to Okta's hostname: {:?}",
+        saml.hops[0]
+    );
+    assert_eq!(
+        saml.hops[1].form_post.as_deref(),
+        Some("https://ledger.acme.test/saml/acs")
+    );
+    // The demo's own calls reached the IdPs by hostname inside the network.
+    let discovery = run.observation.mocks["entra"]
+        .entries
+        .iter()
+        .find(|entry| entry.path.ends_with("/.well-known/openid-configuration"))
+        .expect("the demo read Entra's discovery");
+    assert!(
+        discovery
+            .headers
+            .iter()
+            .any(|(name, value)| name == "host" && value == "login.microsoftonline.com:8080"),
+        "{:?}",
+        discovery.headers
+    );
+    assert_nothing_left(&docker).await;
+}
