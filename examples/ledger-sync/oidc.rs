@@ -217,19 +217,24 @@ impl KeyCache {
                     .retain(|_, at| now.saturating_duration_since(*at) < KID_REFETCH_INTERVAL);
                 if self.refetched.contains_key(kid) {
                     log(format!(
-                        "sign-in: unknown signing key `{kid}`: the keys were refetched for it less than {}s ago",
+                        "sign-in: unknown signing key `{}`: the keys were refetched for it less than {}s ago",
+                        clip(kid),
                         KID_REFETCH_INTERVAL.as_secs()
                     ));
                     return None;
                 }
                 if self.refetched.len() >= MAX_REFETCHED_KIDS {
                     log(format!(
-                        "sign-in: unknown signing key `{kid}`: {MAX_REFETCHED_KIDS} unknown keys were refetched for recently, not refetching"
+                        "sign-in: unknown signing key `{}`: {MAX_REFETCHED_KIDS} unknown keys were refetched for recently, not refetching",
+                        clip(kid)
                     ));
                     return None;
                 }
                 self.refetched.insert(kid.to_owned(), now);
-                Some(format!("the token names the unknown signing key `{kid}`"))
+                Some(format!(
+                    "the token names the unknown signing key `{}`",
+                    clip(kid)
+                ))
             }
         }
     }
@@ -569,7 +574,7 @@ impl OidcLogin {
         let kids: Vec<&str> = keys.iter().filter_map(|jwk| jwk.kid.as_deref()).collect();
         log(format!(
             "sign-in: signing keys [{}], kept up to {}s",
-            kids.join(", "),
+            clip(&kids.join(", ")),
             max_age.as_secs()
         ));
         Ok(Jwks {
@@ -711,7 +716,9 @@ fn check_url(name: &str, url: &str) -> Result<(), String> {
         .or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(rest)
-            if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) =>
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !url.contains(|ch: char| ch.is_whitespace() || ch.is_control()) =>
         {
             Ok(())
         }
@@ -985,12 +992,17 @@ fn first_line(text: &str) -> String {
     clip(text.lines().next().unwrap_or_default().trim())
 }
 
-/// `text`, cut to 300 characters: what a provider or token says goes on a page and in the log.
+/// `text` on one line (control characters as spaces), cut to 300 characters: what a provider
+/// or a token says goes on a page and in the log, one line per event.
 fn clip(text: &str) -> String {
     const MAX_CHARS: usize = 300;
-    match text.char_indices().nth(MAX_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
+    let line: String = text
+        .chars()
+        .map(|ch| if ch.is_control() { ' ' } else { ch })
+        .collect();
+    match line.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line,
     }
 }
 
@@ -1436,6 +1448,13 @@ mod tests {
     }
 
     #[test]
+    fn what_a_provider_says_is_kept_to_one_short_line() {
+        assert_eq!(clip("bad\r\nsign-in: forged"), "bad  sign-in: forged");
+        assert_eq!(clip(&"é".repeat(301)), format!("{}…", "é".repeat(300)));
+        assert_eq!(first_line("AADSTS1: x\r\nTrace ID: 2"), "AADSTS1: x");
+    }
+
+    #[test]
     fn urls_must_be_absolute_http() {
         assert!(check_url("OIDC_ISSUER", "https://acme.okta.com/oauth2/default").is_ok());
         assert!(check_url("OIDC_ISSUER", "http://127.0.0.1:8080").is_ok());
@@ -1445,6 +1464,7 @@ mod tests {
             "https://",
             "https:///path",
             "https://a b",
+            "https://a\u{1b}b",
         ] {
             assert!(check_url("OIDC_ISSUER", bad).is_err(), "{bad}");
         }
