@@ -8,7 +8,7 @@
 //! [`MAX_PENDING`], each for [`PENDING_TTL`]) and sends the browser to the authorization
 //! endpoint. [`OidcLogin::callback`] redeems the code at the token endpoint with
 //! `client_secret_basic` (RFC 6749 §2.3.1) and the PKCE verifier (RFC 7636), then validates the
-//! ID token as OpenID Connect Core §3.1.2.7 asks: a JWS signed RS256 or ES256 (verified with
+//! ID token as OpenID Connect Core §3.1.3.7 asks: a JWS signed RS256 or ES256 (verified with
 //! `ring` against the JWKS key of its `kid`), `iss` equal to `OIDC_ISSUER`, `aud` naming the
 //! client (and `azp` when there are several audiences), `exp`, `nbf`, `iat`, and the `nonce` of
 //! the login. The user signed in is the token's `email`, else its `sub`.
