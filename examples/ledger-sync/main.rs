@@ -72,6 +72,8 @@ environment:
   PUBLIC_URL              where people reach ledger-sync (default http://HOST:PORT): the base of
                           the OIDC redirect URI and the SAML ACS URL
   OIDC_ISSUER             OpenID Connect sign-in: the issuer (enables /login/oidc)
+  OIDC_DISCOVERY_URL      OpenID Connect: the discovery document (default
+                          OIDC_ISSUER/.well-known/openid-configuration)
   OIDC_CLIENT_ID          OpenID Connect: the client id
   OIDC_CLIENT_SECRET      OpenID Connect: the client secret (client_secret_basic)
   SAML_IDP_METADATA_URL   SAML sign-in: the IdP's metadata URL (enables /login/saml)
@@ -117,7 +119,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match serve(config).await {
+    // A sign-in variable that is missing or wrong is a usage error too, found before listening.
+    let sso = match sso_from_env(&config) {
+        Ok(sso) => sso,
+        Err(message) => {
+            log_error(format_args!(
+                "{message} (`ledger-sync --help` lists the options and variables)"
+            ));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match serve(config, sso).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             log_error(message);
@@ -206,8 +218,25 @@ fn parse_config(mut args: impl Iterator<Item = String>) -> Result<Option<Config>
     }))
 }
 
+/// The sign-in `PUBLIC_URL`, `OIDC_*` and `SAML_*` configure.
+fn sso_from_env(config: &Config) -> Result<Sso, String> {
+    let public_url = std::env::var("PUBLIC_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| format!("http://{}:{}", config.host, config.port));
+    let sso_settings = SsoSettings {
+        public_url: public_url.trim().trim_end_matches('/').to_owned(),
+        timeout: config.timeout,
+        release: config.release,
+    };
+    Ok(Sso::new(
+        OidcLogin::from_env(&sso_settings)?,
+        SamlLogin::from_env(&sso_settings)?,
+    ))
+}
+
 /// Serves HTTP until SIGTERM or SIGINT.
-async fn serve(config: Config) -> Result<(), String> {
+async fn serve(config: Config, sso: Sso) -> Result<(), String> {
     let accounting = config
         .accounting_url
         .map(|url| {
@@ -221,19 +250,6 @@ async fn serve(config: Config) -> Result<(), String> {
             )
         })
         .transpose()?;
-    let public_url = std::env::var("PUBLIC_URL")
-        .ok()
-        .filter(|url| !url.trim().is_empty())
-        .unwrap_or_else(|| format!("http://{}:{}", config.host, config.port));
-    let sso_settings = SsoSettings {
-        public_url: public_url.trim().trim_end_matches('/').to_owned(),
-        timeout: config.timeout,
-        release: config.release,
-    };
-    let sso = Sso::new(
-        OidcLogin::from_env(&sso_settings)?,
-        SamlLogin::from_env(&sso_settings)?,
-    );
     let app = Arc::new(App::new(
         config.release,
         accounting,
