@@ -34,7 +34,6 @@ type HttpResponse = Response<Full<Bytes>>;
 
 /// What both login protocols are built from.
 #[derive(Clone, Debug)]
-#[expect(dead_code, reason = "the logins are not built yet")]
 pub struct SsoSettings {
     /// Where people reach ledger-sync (`PUBLIC_URL`), without a trailing `/`: the base of the
     /// OIDC redirect URI and the SAML ACS URL.
