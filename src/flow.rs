@@ -49,6 +49,9 @@ pub(crate) struct FlowContext<'a> {
     /// Docker backend its URL on the run's network and one per `hostnames` entry (none
     /// in-process). A browsed login follows them to the second.
     pub mock_aliases: &'a [(String, String)],
+    /// The origin the target's users reach it at (`target.public_url`), which a browsed login
+    /// follows to `target_url`.
+    pub target_public_url: Option<&'a str>,
 }
 
 /// Replay `steps` in order; returns one observation per step that ran.

@@ -528,6 +528,7 @@ async fn run_with_mocks(
             mocks: &clients,
             mocks_by_name: &by_name,
             mock_aliases: &mock_aliases(scenario, servers),
+            target_public_url: scenario.target.public_url.as_deref(),
         },
     )
     .await;

@@ -363,16 +363,27 @@ fn body_value(body: &str, urls: &UrlNames) -> Value {
     }
 }
 
-/// OAuth 2.0 parameters that are credentials without a secret-sounding name: the authorization
-/// code (RFC 6749 §4.1.3) and the PKCE verifier (RFC 7636 §4.5). Redacted in forms and query
-/// strings, where OAuth carries them, as are the secret parameters (`key`, `sig`, …, see
-/// [`is_secret_param`]); in JSON, `code` is too common a field to hide.
-const OAUTH_CREDENTIAL_PARAMS: &[&str] = &["code", "code_verifier"];
+/// Login parameters that are masked without a secret-sounding name, in forms and query strings
+/// where the protocols carry them (in JSON, `code` and `state` are too common to hide):
+/// credentials, the OAuth authorization code (RFC 6749 §4.1.3) and PKCE verifier (RFC 7636
+/// §4.5); and the one-time values a client makes unguessable, so they differ on every run and
+/// tell nothing about behaviour: `state` (RFC 6749 §10.12), `nonce` (OpenID Connect Core
+/// §3.1.2.1), the PKCE `code_challenge` (RFC 7636 §4.2), and SAML's `SAMLRequest` (its request
+/// `ID` is random, Core §1.3.4) and `RelayState` (Bindings §3.4.3).
+const LOGIN_PARAMS: &[&str] = &[
+    "code",
+    "code_verifier",
+    "state",
+    "nonce",
+    "code_challenge",
+    "SAMLRequest",
+    "RelayState",
+];
 
-/// Whether a query parameter or form field carries a credential: an OAuth one or a
+/// Whether a query parameter or form field is masked: a [login one](LOGIN_PARAMS) or a
 /// [secret parameter](is_secret_param).
 fn is_credential_param(name: &str) -> bool {
-    OAUTH_CREDENTIAL_PARAMS.contains(&name) || is_secret_param(name)
+    LOGIN_PARAMS.contains(&name) || is_secret_param(name)
 }
 
 fn form_value(encoded: &str) -> Value {
@@ -933,15 +944,16 @@ mod tests {
         assert_eq!(document, json!({ "AccountCode": "200", "code": "ERR-1" }));
     }
 
-    /// A browsed login's hops: URLs named, an OAuth code in a redirect and a secret parameter
-    /// masked in the URL, the rest of the query kept as written.
+    /// A browsed login's hops: URLs named, an OAuth code in a redirect, the login's one-time
+    /// values (`state`, `nonce`, `code_challenge`) and a secret parameter masked in the URL,
+    /// the rest of the query kept as written.
     #[test]
     fn hops_are_named_and_their_credentials_masked() {
         let mut observation = observation();
         observation.steps[0].hops = vec![
             Hop {
                 method: "GET".into(),
-                url: "http://127.0.0.1:4000/authorize?client_id=app&login_hint=alice%40acme.test"
+                url: "http://127.0.0.1:4000/authorize?client_id=app&login_hint=alice%40acme.test&state=s1&nonce=n-4f1a&code_challenge=E9Melhoa2Ow"
                     .into(),
                 status: Some(302),
                 location: Some(
@@ -964,13 +976,13 @@ mod tests {
             json!([
                 {
                     "method": "GET",
-                    "url": "{{ mocks.erp.url }}/authorize?client_id=app&login_hint=alice%40acme.test",
+                    "url": "{{ mocks.erp.url }}/authorize?client_id=app&login_hint=alice%40acme.test&state=[redacted]&nonce=[redacted]&code_challenge=[redacted]",
                     "status": 302,
-                    "location": "{{ target.url }}/callback?code=[redacted]&state=s1&key=[redacted]",
+                    "location": "{{ target.url }}/callback?code=[redacted]&state=[redacted]&key=[redacted]",
                 },
                 {
                     "method": "GET",
-                    "url": "{{ target.url }}/callback?code=[redacted]&state=s1&key=[redacted]",
+                    "url": "{{ target.url }}/callback?code=[redacted]&state=[redacted]&key=[redacted]",
                     "error": "request failed: timed out",
                 },
             ])

@@ -363,6 +363,9 @@ impl Origins {
         };
         add(ctx.target_url, ctx.target_url);
         add(ctx.webhook_target_url, ctx.target_url);
+        if let Some(public) = ctx.target_public_url {
+            add(public, ctx.target_url);
+        }
         for url in ctx.mock_urls.values() {
             add(url, url);
         }
@@ -839,8 +842,8 @@ mod tests {
         );
     }
 
-    /// Only the run's origins are followed; network names and hostnames of a Docker run are
-    /// followed at the URL the runner reaches.
+    /// Only the run's origins are followed; network names and hostnames of a Docker run, and
+    /// the target's public URL, are followed at the URL the runner reaches.
     #[test]
     fn only_the_runs_origins_are_reachable() {
         crate::mock::tls::install_crypto_provider();
@@ -864,6 +867,7 @@ mod tests {
             mocks: &[],
             mocks_by_name: &BTreeMap::new(),
             mock_aliases: &aliases,
+            target_public_url: Some("https://ledger.acme.test"),
         };
         let origins = Origins::new(&ctx);
         let reach = |url: &str| {
@@ -879,6 +883,10 @@ mod tests {
             ),
             ("http://okta:8080/sso?u=a", "http://127.0.0.1:4001/sso?u=a"),
             ("http://ACME.okta.com:8080/sso", "http://127.0.0.1:4001/sso"),
+            (
+                "https://ledger.acme.test/auth/callback?code=c1",
+                "http://127.0.0.1:5000/auth/callback?code=c1",
+            ),
         ] {
             assert_eq!(reach(url).as_deref(), Some(reached), "{url}");
         }
@@ -887,6 +895,8 @@ mod tests {
             "http://127.0.0.1:5001/",
             "http://localhost:5000/",
             "https://acme.okta.com/sso",
+            "http://ledger.acme.test/auth/callback",
+            "https://ledger.acme.test:8443/",
             "javascript:alert(1)",
             "myapp://callback?code=x",
         ] {

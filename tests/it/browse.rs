@@ -93,6 +93,8 @@ async fn sp_answer(seen: &Mutex<SpSeen>, request: &SpRequest, body: &[u8]) -> An
     match (method.as_str(), path.as_str()) {
         ("GET", "/login") => {
             let idp = params.get("idp").cloned().unwrap_or_default();
+            // Where users reach the SP: its own URL, or the public URL it is told.
+            let own = params.get("public").unwrap_or(own);
             let xml = format!(
                 "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_req-1\" Version=\"2.0\" IssueInstant=\"2026-10-31T23:00:00Z\" AssertionConsumerServiceURL=\"{own}/acs\" ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\"><saml:Issuer>{SP_ENTITY}</saml:Issuer></samlp:AuthnRequest>"
             );
@@ -302,6 +304,71 @@ async fn a_saml_login_is_driven_through_the_idp_form_to_the_home_page() {
     assert_eq!(document["steps"][0]["captures"]["session"], "[redacted]");
 }
 
+/// A target behind a public URL (`target.public_url`): the IdP posts to the ACS under that
+/// origin and the ACS redirects to it; the browser follows both to the target, keeps the session
+/// cookie, and the SAML request's one-time values are masked in the snapshot.
+#[tokio::test]
+async fn a_login_follows_the_targets_public_url_to_the_target() {
+    let seen = Arc::new(Mutex::new(SpSeen::default()));
+    let sp = start_sp(seen.clone()).await;
+    let yaml = format!(
+        r#"id: browse-public
+title: browse-public
+mocks:
+  idp:
+    provider: saml
+    with:
+      entity_id: https://idp.acme.test/saml
+      sp: {{ entity_id: "{SP_ENTITY}", acs_url: "https://app.acme.test/acs" }}
+      users: [{{ name_id: alice@acme.test }}]
+target:
+  url: "{sp}"
+  public_url: https://app.acme.test
+flow:
+  - sso_login:
+      start: {{ path: "/login?idp={{{{ mocks.idp.url }}}}&public=https://app.acme.test" }}
+    expect: {{ status: 200, body_contains: "Welcome, alice@acme.test" }}
+"#
+    );
+    let run = run(&load_scenario("browse-public.yaml", &yaml)).await;
+    assert_eq!(run.failed_step(), None);
+    let hops = &run.observation.steps[0].hops;
+    let sent: Vec<String> = hops
+        .iter()
+        .map(|hop| {
+            format!(
+                "{} {}",
+                hop.method,
+                hop.url.split('?').next().unwrap_or_default()
+            )
+        })
+        .collect();
+    let idp = &run.observation.mock_urls["idp"];
+    assert_eq!(
+        sent,
+        vec![
+            format!("GET {sp}/login"),
+            format!("GET {idp}/sso"),
+            format!("POST {sp}/acs"),
+            format!("GET {sp}/home"),
+        ],
+        "the public origin is followed at the target's URL"
+    );
+    assert_eq!(
+        hops[1].form_post.as_deref(),
+        Some("https://app.acme.test/acs")
+    );
+    assert_eq!(seen.lock().expect("not poisoned").sessions.len(), 1);
+    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let location = document["steps"][0]["hops"][0]["location"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        location,
+        "{{ mocks.idp.url }}/sso?SAMLRequest=[redacted]&RelayState=[redacted]"
+    );
+}
+
 /// An OAuth authorization code in a redirect (here from a stubbed authorization server) is a
 /// credential: the snapshot shows the hops with the code masked, nowhere the code itself.
 #[tokio::test]
@@ -327,7 +394,7 @@ flow:
     let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
     assert_eq!(
         document["steps"][0]["hops"][1]["location"],
-        "{{ target.url }}/callback?code=[redacted]&state=s1"
+        "{{ target.url }}/callback?code=[redacted]&state=[redacted]"
     );
     let text = document.to_string();
     assert!(!text.contains(OAUTH_CODE), "{text}");

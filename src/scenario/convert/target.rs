@@ -11,8 +11,16 @@ use crate::scenario::model::{
 use crate::scenario::template::Template;
 use crate::scenario::yaml::Node;
 
-pub(super) const TARGET_KEYS: &[&str] =
-    &["command", "url", "image", "port", "env", "ready", "backend"];
+pub(super) const TARGET_KEYS: &[&str] = &[
+    "command",
+    "url",
+    "image",
+    "port",
+    "env",
+    "ready",
+    "backend",
+    "public_url",
+];
 
 pub(super) const READY_KEYS: &[&str] = &["http", "within"];
 
@@ -85,12 +93,60 @@ impl Cx<'_> {
                 .map(Some),
             None => Some(None),
         };
+        let public_url = match fields.get("public_url") {
+            Some(value) => self.public_url(value, context).map(Some),
+            None => Some(None),
+        };
         Some(TargetSpec {
             launch: launch?,
             env: env?,
             ready: ready?,
             backend: backend?,
+            public_url: public_url?,
         })
+    }
+
+    /// `target.public_url`: an `http://` or `https://` origin, a host and an optional port,
+    /// nothing after it but a `/` (the target's paths are the flow's).
+    fn public_url(&mut self, node: &Node, context: &str) -> Option<String> {
+        let text = self.string(node, "public_url", context)?;
+        let problem = match reqwest::Url::parse(&text) {
+            Err(err) => Some(format!("not a URL: {err}")),
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => Some(format!(
+                "the scheme is `{}`, not `http` or `https`",
+                url.scheme()
+            )),
+            Ok(url) if url.host_str().is_none_or(str::is_empty) => {
+                Some("the URL has no host".to_string())
+            }
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                Some("it carries credentials".to_string())
+            }
+            Ok(url) if url.path() != "/" || url.query().is_some() || url.fragment().is_some() => {
+                Some("it has more than a scheme, host and port".to_string())
+            }
+            Ok(url) => return Some(url.origin().ascii_serialization()),
+        };
+        let example = reqwest::Url::parse(&text)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .map(|url| url.origin().ascii_serialization())
+            .filter(|origin| origin != "null");
+        let mut diagnostic = Diagnostic::new(
+            format!(
+                "invalid `public_url` {context}: {}",
+                problem.unwrap_or_default()
+            ),
+            Some(node.span),
+        )
+        .with_label(
+            "expected the origin the target's users reach it at, e.g. `https://ledger.acme.test`",
+        );
+        if let Some(origin) = example {
+            diagnostic = diagnostic.with_help(format!("did you mean `{origin}`?"));
+        }
+        self.error(diagnostic);
+        None
     }
 
     /// Whether `target.url` is an `http://` or `https://` URL with a host. A templated URL is

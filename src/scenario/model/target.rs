@@ -18,6 +18,10 @@ pub struct TargetSpec {
     pub env: Vec<(String, Template)>,
     /// Readiness probe.
     pub ready: Option<ReadySpec>,
+    /// The origin (`scheme://host[:port]`, no trailing `/`) at which the target's users reach
+    /// it, as behind a proxy: what it registers at an identity provider as its redirect URI or
+    /// ACS URL. A browsed login (`sso_login`) follows URLs of this origin to the target.
+    pub public_url: Option<String>,
     /// Where this scenario's mocks (and a container target) run, when the scenario says;
     /// `--backend` wins over it, and it wins over `run.backend` in `reenact.toml`.
     pub backend: Option<BackendChoice>,
