@@ -27,7 +27,8 @@
 //! Incidents (README "Sign-in (SAML)"): SUP-5122, 1.4.2 reads the metadata once and trusts only
 //! its first signing certificate, so an IdP's certificate rotation locks everyone out; SUP-5129,
 //! 1.4.2 refuses an IdP that still sends ledger-sync's old entity id as the audience with a bare
-//! "invalid SAML response".
+//! "invalid SAML response"; SUP-5136, 1.4.2 has no clock-skew tolerance, so an IdP whose clock
+//! runs a little ahead issues assertions that are "not valid yet".
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -79,6 +80,10 @@ const MAX_REFRESH_RECORDS: usize = 100;
 /// Most elements and nesting of a Response whose signature is checked.
 const MAX_ELEMENTS: usize = 10_000;
 const MAX_DEPTH: usize = 64;
+
+/// The clock skew 1.4.3 tolerates on `NotBefore` and `NotOnOrAfter` (SUP-5136): python3-saml's
+/// `ALLOWED_CLOCK_DRIFT` of 300 s (`onelogin/saml2/constants.py`).
+const MAX_CLOCK_SKEW: time::Duration = time::Duration::seconds(300);
 
 /// The refusal 1.4.2 shows for an audience it does not accept (SUP-5129).
 const BARE_REFUSAL: &str = "invalid SAML response";
@@ -435,26 +440,45 @@ impl SamlLogin {
             .map_err(Refusal::Other)
     }
 
+    /// How far the IdP's clock may be from this one.
+    fn clock_skew(&self) -> time::Duration {
+        match self.settings.release {
+            // SUP-5136 (bug): none, so an IdP a few seconds ahead is "not valid yet".
+            Release::V1_4_2 => time::Duration::ZERO,
+            // SUP-5136 (fix): python3-saml's ALLOWED_CLOCK_DRIFT, on every time condition.
+            Release::V1_4_3 => MAX_CLOCK_SKEW,
+        }
+    }
+
     /// `Conditions`: the validity window against this machine's clock and the audience.
     fn check_conditions(&self, assertion: Element<'_>, now: OffsetDateTime) -> Result<(), String> {
         let conditions = child(assertion, NS_ASSERTION, "Conditions")
             .ok_or("the assertion has no Conditions")?;
-        if let Some(not_before) = time_attribute(conditions, "NotBefore")?
-            && now < not_before
-        {
-            return Err(format!(
-                "the assertion is not valid yet (NotBefore {}, now {})",
-                saml_time(not_before),
-                saml_time(now)
-            ));
+        let skew = self.clock_skew();
+        if let Some(not_before) = time_attribute(conditions, "NotBefore")? {
+            if now + skew < not_before {
+                log_clocks("NotBefore", not_before, now);
+                return Err(format!(
+                    "the assertion is not valid yet (its NotBefore is ahead of this clock, tolerance {} s)",
+                    skew.whole_seconds()
+                ));
+            }
+            if now < not_before {
+                crate::log(format!(
+                    "sign-in: SAML NotBefore {} is ahead of this clock ({}): within the {} s tolerance",
+                    saml_time(not_before),
+                    saml_time(now),
+                    skew.whole_seconds()
+                ));
+            }
         }
         if let Some(not_on_or_after) = time_attribute(conditions, "NotOnOrAfter")?
-            && now >= not_on_or_after
+            && now - skew >= not_on_or_after
         {
+            log_clocks("NotOnOrAfter", not_on_or_after, now);
             return Err(format!(
-                "the assertion has expired (NotOnOrAfter {}, now {})",
-                saml_time(not_on_or_after),
-                saml_time(now)
+                "the assertion has expired (its NotOnOrAfter has passed on this clock, tolerance {} s)",
+                skew.whole_seconds()
             ));
         }
         let restrictions = children(conditions, NS_ASSERTION, "AudienceRestriction");
@@ -555,11 +579,11 @@ impl SamlLogin {
                     reasons.push("a bearer confirmation without NotOnOrAfter".to_owned());
                     continue;
                 }
-                Some(expiry) if now >= expiry => {
+                Some(expiry) if now - self.clock_skew() >= expiry => {
+                    log_clocks("SubjectConfirmationData NotOnOrAfter", expiry, now);
                     reasons.push(format!(
-                        "the confirmation expired at {} (now {})",
-                        saml_time(expiry),
-                        saml_time(now)
+                        "the bearer confirmation has expired (tolerance {} s)",
+                        self.clock_skew().whole_seconds()
                     ));
                     continue;
                 }
@@ -1052,6 +1076,16 @@ fn time_attribute(element: Element<'_>, name: &str) -> Result<Option<OffsetDateT
                 .map_err(|_| format!("{name} {value} is not a time"))
         })
         .transpose()
+}
+
+/// Logs a time condition that failed with both clocks: the IdP's time and this one's. (The page
+/// says which condition failed; the times are in the log, where support compares them.)
+fn log_clocks(condition: &str, at: OffsetDateTime, now: OffsetDateTime) {
+    crate::log(format!(
+        "sign-in: SAML {condition} {} (IdP clock), now {} (this clock)",
+        saml_time(at),
+        saml_time(now)
+    ));
 }
 
 /// `at` as SAML writes times: UTC in whole seconds with `Z` (SAML Core §1.3.3).
@@ -1698,26 +1732,75 @@ mod tests {
     #[test]
     fn the_validity_window_is_checked_against_this_clock() {
         let expired = Doc {
-            not_before: -600,
-            lifetime: -300,
+            not_before: -900,
+            lifetime: -600,
             ..Doc::default()
         }
         .xml();
-        let refusal = check(Release::V1_4_3, &expired).expect_err("expired");
+        for refusal in both(&expired) {
+            let refusal = refusal.expect_err("expired");
+            assert!(
+                refusal.starts_with("the assertion has expired"),
+                "{refusal}"
+            );
+        }
+        let early = Doc {
+            not_before: 600,
+            lifetime: 900,
+            ..Doc::default()
+        }
+        .xml();
+        for refusal in both(&early) {
+            let refusal = refusal.expect_err("not yet valid");
+            assert!(
+                refusal.starts_with("the assertion is not valid yet"),
+                "{refusal}"
+            );
+        }
+    }
+
+    /// SUP-5136: an IdP 90 s ahead (NotBefore in this clock's future) or a little behind
+    /// (NotOnOrAfter just passed): 1.4.2 has no tolerance, 1.4.3 allows 300 s.
+    #[test]
+    fn a_small_clock_skew_is_refused_by_1_4_2_and_tolerated_by_1_4_3() {
+        let ahead = Doc {
+            not_before: 90,
+            lifetime: 390,
+            ..Doc::default()
+        }
+        .xml();
+        let [old, new] = both(&ahead);
+        let refusal = old.expect_err("1.4.2 refuses");
+        assert!(
+            refusal.starts_with("the assertion is not valid yet")
+                && refusal.ends_with("tolerance 0 s)"),
+            "{refusal}"
+        );
+        assert_eq!(new, Ok("alice@acme.test".to_owned()));
+        let behind = Doc {
+            not_before: -400,
+            lifetime: -60,
+            ..Doc::default()
+        }
+        .xml();
+        let [old, new] = both(&behind);
+        let refusal = old.expect_err("1.4.2 refuses");
         assert!(
             refusal.starts_with("the assertion has expired"),
             "{refusal}"
         );
-        let early = Doc {
-            not_before: 600,
+        assert_eq!(new, Ok("alice@acme.test".to_owned()));
+        // The tolerance is bounded: 6 minutes ahead is refused by both.
+        let far = Doc {
+            not_before: 360,
+            lifetime: 660,
             ..Doc::default()
         }
         .xml();
-        let refusal = check(Release::V1_4_3, &early).expect_err("not yet valid");
-        assert!(
-            refusal.starts_with("the assertion is not valid yet"),
-            "{refusal}"
-        );
+        let [old, new] = both(&far);
+        assert!(old.is_err());
+        let refusal = new.expect_err("1.4.3 refuses too");
+        assert!(refusal.ends_with("tolerance 300 s)"), "{refusal}");
     }
 
     #[test]
