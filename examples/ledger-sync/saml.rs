@@ -80,6 +80,8 @@ const MAX_REFRESH_RECORDS: usize = 100;
 /// Most elements and nesting of a Response whose signature is checked.
 const MAX_ELEMENTS: usize = 10_000;
 const MAX_DEPTH: usize = 64;
+/// Most attributes (namespace declarations included) of one element parsed.
+const MAX_ATTRIBUTES: usize = 64;
 
 /// The clock skew 1.4.3 tolerates on `NotBefore` and `NotOnOrAfter` (SUP-5136): python3-saml's
 /// `ALLOWED_CLOCK_DRIFT` of 300 s (`onelogin/saml2/constants.py`).
@@ -671,7 +673,69 @@ fn parse_xml(xml: &str, what: &str) -> Result<sxd_document::Package, String> {
     if xml.to_ascii_uppercase().contains("<!DOCTYPE") {
         return Err(format!("{what} has a DOCTYPE, which is refused"));
     }
+    // The XML parser slows quadratically with nesting and with attributes per element: a
+    // document past these bounds is refused before it is parsed.
+    if !shape_within(xml, MAX_DEPTH, MAX_ATTRIBUTES) {
+        return Err(format!(
+            "{what} nests deeper than {MAX_DEPTH} elements or has an element with more than \
+             {MAX_ATTRIBUTES} attributes"
+        ));
+    }
     sxd_document::parser::parse(xml).map_err(|_| format!("{what} is not XML"))
+}
+
+/// Whether the elements of `xml` nest at most `depth` deep and each has at most `attributes`
+/// attributes: one pass over the text (comments, CDATA, processing instructions skipped; quoted
+/// attribute values respected); anything malformed is left for the parser to refuse.
+fn shape_within(xml: &str, depth: usize, attributes: usize) -> bool {
+    let bytes = xml.as_bytes();
+    let mut open = 0usize;
+    let mut at = 0;
+    while let Some(offset) = xml[at..].find('<') {
+        let start = at + offset;
+        let rest = &xml[start..];
+        let skip_to = |end: &str| rest.find(end).map_or(xml.len(), |e| start + e + end.len());
+        if rest.starts_with("<!--") {
+            at = skip_to("-->");
+            continue;
+        }
+        if rest.starts_with("<![CDATA[") {
+            at = skip_to("]]>");
+            continue;
+        }
+        if rest.starts_with("<?") || rest.starts_with("<!") {
+            at = skip_to(">");
+            continue;
+        }
+        let mut quote = None;
+        let mut count = 0usize;
+        let mut end = xml.len();
+        for (index, &byte) in bytes[start..].iter().enumerate() {
+            match (quote, byte) {
+                (None, b'"' | b'\'') => quote = Some(byte),
+                (Some(q), b) if q == b => quote = None,
+                (None, b'=') => count += 1,
+                (None, b'>') => {
+                    end = start + index + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if count > attributes {
+            return false;
+        }
+        if rest.starts_with("</") {
+            open = open.saturating_sub(1);
+        } else if !xml[..end].ends_with("/>") {
+            open += 1;
+            if open > depth {
+                return false;
+            }
+        }
+        at = end;
+    }
+    true
 }
 
 /// What the metadata `xml` says; SUP-5122: 1.4.2 keeps only the first signing certificate.
@@ -1864,6 +1928,32 @@ mod tests {
             ),
             Err("the Response answers no AuthnRequest (no InResponseTo)".to_owned())
         );
+        // Shapes the XML parser is slow on are refused before it runs.
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        let wide = format!(
+            "<r {}/>",
+            (0..30_000)
+                .map(|i| format!("a{i}=\"x\""))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let started = Instant::now();
+        for (xml, name) in [(deep, "deep"), (wide, "wide")] {
+            assert_eq!(
+                answered_request(&xml),
+                Err(format!(
+                    "the SAMLResponse nests deeper than {MAX_DEPTH} elements or has an element with more than {MAX_ATTRIBUTES} attributes"
+                )),
+                "{name}"
+            );
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(shape_within(
+            "<a x='>'><!-- <b><b><b> --><c/><d>t</d></a>",
+            2,
+            1
+        ));
+        assert!(!shape_within("<a><b><c></c></b></a>", 2, 1));
         for broken in ["", "<", "<a><b></a>", "<a></a><b></b>", "<a x=\"1></a>"] {
             assert!(scan(broken).is_err(), "{broken}");
         }
