@@ -1286,6 +1286,7 @@ mod tests {
         sign: Sign,
         key: (&'static str, &'static str),
         name_id: String,
+        in_response_to: String,
     }
 
     impl Default for Doc {
@@ -1300,6 +1301,7 @@ mod tests {
                 sign: Sign::Both,
                 key: (KEY_1, CERT_1),
                 name_id: "alice@acme.test".to_owned(),
+                in_response_to: REQUEST.to_owned(),
             }
         }
     }
@@ -1364,11 +1366,11 @@ mod tests {
                 format!(
                     "<saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">{name_id}</saml:NameID>\
                      <saml:SubjectConfirmation Method=\"{CM_BEARER}\">\
-                     <saml:SubjectConfirmationData InResponseTo=\"{REQUEST}\" NotOnOrAfter=\"{expires}\" Recipient=\"{}\">\
+                     <saml:SubjectConfirmationData InResponseTo=\"{}\" NotOnOrAfter=\"{expires}\" Recipient=\"{}\">\
                      </saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>\
                      <saml:Conditions NotBefore=\"{not_before}\" NotOnOrAfter=\"{expires}\"><saml:AudienceRestriction>\
                      <saml:Audience>{}</saml:Audience></saml:AudienceRestriction></saml:Conditions>",
-                    self.recipient, self.audience
+                    self.in_response_to, self.recipient, self.audience
                 ),
                 "</saml:Assertion>".to_owned(),
             ]
@@ -1377,8 +1379,9 @@ mod tests {
         fn response_parts(&self, rest: &str, now: OffsetDateTime) -> [String; 4] {
             [
                 format!(
-                    "<samlp:Response xmlns:samlp=\"{NS_PROTOCOL}\" Destination=\"{}\" ID=\"_resp1\" InResponseTo=\"{REQUEST}\" IssueInstant=\"{}\" Version=\"2.0\">",
+                    "<samlp:Response xmlns:samlp=\"{NS_PROTOCOL}\" Destination=\"{}\" ID=\"_resp1\" InResponseTo=\"{}\" IssueInstant=\"{}\" Version=\"2.0\">",
                     self.destination,
+                    self.in_response_to,
                     saml_time(now)
                 ),
                 format!(
@@ -1956,6 +1959,161 @@ mod tests {
         assert!(!shape_within("<a><b><c></c></b></a>", 2, 1));
         for broken in ["", "<", "<a><b></a>", "<a></a><b></b>", "<a x=\"1></a>"] {
             assert!(scan(broken).is_err(), "{broken}");
+        }
+    }
+
+    /// A metadata server on loopback: serves `metadata` (changeable) and counts the reads.
+    async fn metadata_server(
+        metadata: std::sync::Arc<std::sync::Mutex<String>>,
+        reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!(
+            "http://{}/metadata",
+            listener.local_addr().expect("address")
+        );
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buffer = [0; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = metadata.lock().expect("metadata").clone();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/samlmetadata+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    /// The ID of the AuthnRequest in the `SAMLRequest` of `location`.
+    fn request_id(location: &str) -> String {
+        let query = location.split_once('?').expect("a query").1;
+        let encoded = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "SAMLRequest")
+            .expect("SAMLRequest")
+            .1
+            .into_owned();
+        let deflated = decode_base64(&encoded).expect("base64");
+        let xml = miniz_oxide::inflate::decompress_to_vec(&deflated).expect("raw DEFLATE");
+        let xml = String::from_utf8(xml).expect("UTF-8");
+        let package = sxd_document::parser::parse(&xml).expect("XML");
+        let document = package.as_document();
+        let root = document_element(&document).expect("a root");
+        root.attribute_value("ID").expect("an ID").to_owned()
+    }
+
+    /// SUP-5122 end to end over HTTP: an IdP whose metadata gains its new certificate only at the
+    /// switch. 1.4.2 keeps the metadata it read at the first login and refuses; 1.4.3 reads it
+    /// again for the unknown certificate and signs alice in. A certificate still unknown after
+    /// the re-read is not re-read for again within 5 minutes.
+    #[tokio::test]
+    async fn a_response_signed_by_an_unknown_certificate_makes_1_4_3_reread_the_metadata() {
+        let only_old = rollover_metadata().replacen(
+            &format!(
+                "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"{NS_DSIG}\"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                pem_base64(CERT_2)
+            ),
+            "",
+            1,
+        );
+        assert_ne!(only_old, rollover_metadata(), "certificate 2 removed");
+        for (release, rotated, expected, expected_reads) in [
+            (
+                Release::V1_4_2,
+                true,
+                Err(SignatureError::UnknownCertificate(der_of(CERT_2)).message()),
+                1,
+            ),
+            (Release::V1_4_3, true, Ok("alice@acme.test".to_owned()), 2),
+            (
+                Release::V1_4_3,
+                false,
+                Err(SignatureError::UnknownCertificate(der_of(CERT_2)).message()),
+                2,
+            ),
+        ] {
+            let metadata = std::sync::Arc::new(std::sync::Mutex::new(only_old.clone()));
+            let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let url = metadata_server(metadata.clone(), reads.clone()).await;
+            let settings = SsoSettings {
+                public_url: PUBLIC_URL.to_owned(),
+                timeout: Duration::from_secs(5),
+                release,
+            };
+            let login = SamlLogin::new(&settings, url, SP.to_owned(), Vec::new()).expect("a login");
+            let location = login.start().await.expect("the login starts");
+            assert!(
+                location.starts_with("https://idp.acme.test/sso?SAMLRequest="),
+                "{location}"
+            );
+            assert!(location.ends_with("&RelayState=%2Fhome"), "{location}");
+            if rotated {
+                *metadata.lock().expect("metadata") = rollover_metadata();
+            }
+            let xml = Doc {
+                key: (KEY_2, CERT_2),
+                in_response_to: request_id(&location),
+                ..Doc::default()
+            }
+            .xml();
+            let body = form_urlencoded::Serializer::new(String::new())
+                .append_pair(
+                    "SAMLResponse",
+                    &base64::engine::general_purpose::STANDARD.encode(&xml),
+                )
+                .finish();
+            assert_eq!(
+                login.acs(body.as_bytes()).await,
+                expected,
+                "{release} rotated={rotated}"
+            );
+            assert_eq!(
+                reads.load(std::sync::atomic::Ordering::SeqCst),
+                expected_reads,
+                "{release} rotated={rotated}"
+            );
+            // The request is used up.
+            assert_eq!(
+                login.acs(body.as_bytes()).await,
+                Err(format!(
+                    "the Response answers {}, not a pending AuthnRequest of ours",
+                    request_id(&location)
+                ))
+            );
+            if !rotated {
+                // Another login signed by the same unknown certificate: no second re-read.
+                let location = login.start().await.expect("the login starts");
+                let xml = Doc {
+                    key: (KEY_2, CERT_2),
+                    in_response_to: request_id(&location),
+                    ..Doc::default()
+                }
+                .xml();
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .append_pair(
+                        "SAMLResponse",
+                        &base64::engine::general_purpose::STANDARD.encode(&xml),
+                    )
+                    .finish();
+                assert_eq!(login.acs(body.as_bytes()).await, expected);
+                assert_eq!(
+                    reads.load(std::sync::atomic::Ordering::SeqCst),
+                    2,
+                    "not re-read within 5 minutes"
+                );
+            }
         }
     }
 }
