@@ -1154,16 +1154,11 @@ fn log_clocks(condition: &str, at: OffsetDateTime, now: OffsetDateTime) {
 
 /// `at` as SAML writes times: UTC in whole seconds with `Z` (SAML Core §1.3.3).
 fn saml_time(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    at.to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_else(|_| at.to_string())
 }
 
 /// `text` escaped for XML character data and attribute values.
@@ -2014,6 +2009,22 @@ mod tests {
         root.attribute_value("ID").expect("an ID").to_owned()
     }
 
+    /// The ACS form posting a Response to the AuthnRequest of `location`, signed by key 2.
+    fn form_signed_by_2(location: &str) -> String {
+        let xml = Doc {
+            key: (KEY_2, CERT_2),
+            in_response_to: request_id(location),
+            ..Doc::default()
+        }
+        .xml();
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair(
+                "SAMLResponse",
+                &base64::engine::general_purpose::STANDARD.encode(&xml),
+            )
+            .finish()
+    }
+
     /// SUP-5122 end to end over HTTP: an IdP whose metadata gains its new certificate only at the
     /// switch. 1.4.2 keeps the metadata it read at the first login and refuses; 1.4.3 reads it
     /// again for the unknown certificate and signs alice in. A certificate still unknown after
@@ -2062,18 +2073,7 @@ mod tests {
             if rotated {
                 *metadata.lock().expect("metadata") = rollover_metadata();
             }
-            let xml = Doc {
-                key: (KEY_2, CERT_2),
-                in_response_to: request_id(&location),
-                ..Doc::default()
-            }
-            .xml();
-            let body = form_urlencoded::Serializer::new(String::new())
-                .append_pair(
-                    "SAMLResponse",
-                    &base64::engine::general_purpose::STANDARD.encode(&xml),
-                )
-                .finish();
+            let body = form_signed_by_2(&location);
             assert_eq!(
                 login.acs(body.as_bytes()).await,
                 expected,
@@ -2095,18 +2095,7 @@ mod tests {
             if !rotated {
                 // Another login signed by the same unknown certificate: no second re-read.
                 let location = login.start().await.expect("the login starts");
-                let xml = Doc {
-                    key: (KEY_2, CERT_2),
-                    in_response_to: request_id(&location),
-                    ..Doc::default()
-                }
-                .xml();
-                let body = form_urlencoded::Serializer::new(String::new())
-                    .append_pair(
-                        "SAMLResponse",
-                        &base64::engine::general_purpose::STANDARD.encode(&xml),
-                    )
-                    .finish();
+                let body = form_signed_by_2(&location);
                 assert_eq!(login.acs(body.as_bytes()).await, expected);
                 assert_eq!(
                     reads.load(std::sync::atomic::Ordering::SeqCst),
