@@ -334,7 +334,7 @@ impl SamlLogin {
             .get(&self.metadata_url)
             .send()
             .await
-            .map_err(|error| failed(crate::connector::unreachable_message(error)))?;
+            .map_err(|error| failed(unreachable(&error)))?;
         let status = response.status();
         crate::log(format!(
             "sign-in: SAML GET {} -> {}",
@@ -348,7 +348,7 @@ impl SamlLogin {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|error| failed(crate::connector::unreachable_message(error)))?
+            .map_err(|error| failed(unreachable(&error)))?
         {
             if body.len() + chunk.len() > MAX_XML_BYTES {
                 return Err(failed(format!("larger than {MAX_XML_BYTES} bytes")));
@@ -653,6 +653,21 @@ fn decode_response(encoded: &str) -> Result<String, String> {
         .decode(compact)
         .map_err(|_| "the SAMLResponse is not base64")?;
     String::from_utf8(raw).map_err(|_| "the SAMLResponse is not UTF-8".to_owned())
+}
+
+/// Why a call to the IdP got no answer: timed out, or reqwest's error and its causes (its own
+/// message names only the URL; "connection refused" is in the chain).
+fn unreachable(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "the IdP did not answer in time".to_owned();
+    }
+    let mut causes = vec![error.to_string()];
+    let mut cause = std::error::Error::source(error);
+    while let Some(current) = cause {
+        causes.push(current.to_string());
+        cause = current.source();
+    }
+    format!("the IdP is unreachable: {}", causes.join(": "))
 }
 
 /// The `InResponseTo` of the Response `xml`: the AuthnRequest it answers.
@@ -2104,5 +2119,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[tokio::test]
+    async fn an_idp_that_cannot_be_reached_is_named_in_the_refusal() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/metadata",
+            listener.local_addr().expect("address")
+        );
+        drop(listener);
+        let settings = SsoSettings {
+            public_url: PUBLIC_URL.to_owned(),
+            timeout: Duration::from_secs(2),
+            release: Release::V1_4_3,
+        };
+        let login = SamlLogin::new(&settings, url, SP.to_owned(), Vec::new()).expect("a login");
+        let refusal = login.start().await.expect_err("no IdP");
+        assert!(
+            refusal.starts_with("reading the IdP metadata failed: the IdP is unreachable: "),
+            "{refusal}"
+        );
     }
 }
