@@ -77,7 +77,9 @@ environment:
   OIDC_CLIENT_ID          OpenID Connect: the client id
   OIDC_CLIENT_SECRET      OpenID Connect: the client secret (client_secret_basic)
   SAML_IDP_METADATA_URL   SAML sign-in: the IdP's metadata URL (enables /login/saml)
-  SAML_SP_ENTITY_ID       SAML: ledger-sync's entity id (default PUBLIC_URL/saml/metadata)";
+  SAML_SP_ENTITY_ID       SAML: ledger-sync's entity id (default PUBLIC_URL/saml/metadata)
+  SAML_SP_LEGACY_ENTITY_IDS
+                          SAML (1.4.3): comma-separated former entity ids accepted as audience";
 
 /// What the command line and environment asked for.
 struct Config {
