@@ -1079,8 +1079,12 @@ async fn a_container_target_signs_in_through_idps_under_their_vendor_hostnames()
     let placement = Placement::Docker(backend().await);
     let image = demo_image(&docker).await;
     let text = VENDOR_HOSTNAMES.replace("IMAGE", &image);
-    let scenario = scenario::load_bytes(&repo().join("vendor-hostnames.yaml"), repo(), text.as_bytes())
-        .expect("valid vendor hostnames scenario");
+    let scenario = scenario::load_bytes(
+        &repo().join("vendor-hostnames.yaml"),
+        repo(),
+        text.as_bytes(),
+    )
+    .expect("valid vendor hostnames scenario");
     let http = run::http_client();
     let ctx = RunContext {
         http: &http,
@@ -1113,19 +1117,17 @@ async fn a_container_target_signs_in_through_idps_under_their_vendor_hostnames()
         oidc.hops[0]
     );
     assert!(
-        oidc.hops[1]
-            .location
-            .as_deref()
-            .is_some_and(|location| location.starts_with("https://ledger.acme.test/auth/callback?code=")),
+        oidc.hops[1].location.as_deref().is_some_and(
+            |location| location.starts_with("https://ledger.acme.test/auth/callback?code=")
+        ),
         "Entra sends it back to the public URL: {:?}",
         oidc.hops[1]
     );
     let saml = &run.observation.steps[1];
     assert!(
-        saml.hops[0]
-            .location
-            .as_deref()
-            .is_some_and(|location| location.starts_with("http://acme.okta.com:8080/sso?SAMLRequest=")),
+        saml.hops[0].location.as_deref().is_some_and(
+            |location| location.starts_with("http://acme.okta.com:8080/sso?SAMLRequest=")
+        ),
         "the demo sends the browser to Okta's hostname: {:?}",
         saml.hops[0]
     );
