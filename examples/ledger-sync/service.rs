@@ -23,9 +23,15 @@ use tokio::sync::Mutex;
 
 use crate::connector::{Bill, Connector, Journal, JournalLine, Side};
 use crate::log;
+use crate::oidc::OidcLogin;
 use crate::release::Release;
+use crate::saml::SamlLogin;
 use crate::sso::{self, Sso};
 use crate::webhook::Rejection;
+
+/// The sign-in protocols, as pages and logs name them.
+const OIDC: &str = "OpenID Connect";
+const SAML: &str = "SAML";
 
 /// The largest request body ledger-sync reads.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -232,51 +238,17 @@ impl App {
             (&Method::GET, ["webhooks", "events"]) => {
                 Ok(respond(StatusCode::OK, &*self.webhooks.lock().await))
             }
-            (&Method::GET, ["login", "oidc"]) => {
-                let oidc = self
-                    .sso
-                    .oidc
-                    .as_ref()
-                    .ok_or_else(|| not_configured("OIDC_ISSUER"))?;
-                Ok(match oidc.start().await {
-                    Ok(location) => sso::redirect(&location),
-                    Err(reason) => sso::refused("OpenID Connect", &reason),
-                })
-            }
+            (&Method::GET, ["login", "oidc"]) => Ok(sso::started(OIDC, self.oidc()?.start().await)),
             (&Method::GET, ["auth", "callback"]) => {
-                let oidc = self
-                    .sso
-                    .oidc
-                    .as_ref()
-                    .ok_or_else(|| not_configured("OIDC_ISSUER"))?;
                 let query = request.uri().query().unwrap_or_default().to_owned();
-                Ok(match oidc.callback(&query).await {
-                    Ok(user) => self.sso.signed_in(&user).await,
-                    Err(reason) => sso::refused("OpenID Connect", &reason),
-                })
+                let outcome = self.oidc()?.callback(&query).await;
+                Ok(self.sso.finished(OIDC, outcome).await)
             }
-            (&Method::GET, ["login", "saml"]) => {
-                let saml = self
-                    .sso
-                    .saml
-                    .as_ref()
-                    .ok_or_else(|| not_configured("SAML_IDP_METADATA_URL"))?;
-                Ok(match saml.start().await {
-                    Ok(location) => sso::redirect(&location),
-                    Err(reason) => sso::refused("SAML", &reason),
-                })
-            }
+            (&Method::GET, ["login", "saml"]) => Ok(sso::started(SAML, self.saml()?.start().await)),
             (&Method::POST, ["saml", "acs"]) => {
-                let saml = self
-                    .sso
-                    .saml
-                    .as_ref()
-                    .ok_or_else(|| not_configured("SAML_IDP_METADATA_URL"))?;
+                let saml = self.saml()?;
                 let body = read_body(request).await?;
-                Ok(match saml.acs(&body).await {
-                    Ok(user) => self.sso.signed_in(&user).await,
-                    Err(reason) => sso::refused("SAML", &reason),
-                })
+                Ok(self.sso.finished(SAML, saml.acs(&body).await).await)
             }
             (&Method::GET, ["home"]) => {
                 let cookies = request
@@ -627,6 +599,22 @@ impl App {
     }
 
     /// The accounting connector, or a `503` when `ACCOUNTING_API_URL` is not set.
+    /// The OpenID Connect login, or `503` when `OIDC_ISSUER` is not set.
+    fn oidc(&self) -> Result<&OidcLogin, Reject> {
+        self.sso
+            .oidc
+            .as_ref()
+            .ok_or_else(|| not_configured("OIDC_ISSUER"))
+    }
+
+    /// The SAML login, or `503` when `SAML_IDP_METADATA_URL` is not set.
+    fn saml(&self) -> Result<&SamlLogin, Reject> {
+        self.sso
+            .saml
+            .as_ref()
+            .ok_or_else(|| not_configured("SAML_IDP_METADATA_URL"))
+    }
+
     fn accounting(&self) -> Result<&Arc<Connector>, Reject> {
         self.accounting.as_ref().ok_or_else(|| {
             Reject::new(

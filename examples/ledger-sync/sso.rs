@@ -87,7 +87,7 @@ impl Sso {
     }
 
     /// A session for `user`: `303` to `/home` with its cookie.
-    pub async fn signed_in(&self, user: &str) -> HttpResponse {
+    async fn signed_in(&self, user: &str) -> HttpResponse {
         let id = random_token("session");
         let mut sessions = self.sessions.lock().await;
         if sessions.order.len() >= MAX_SESSIONS {
@@ -107,6 +107,14 @@ impl Sso {
             response.headers_mut().insert(SET_COOKIE, cookie);
         }
         response
+    }
+
+    /// The end of a sign-in: a session for the user, or `401` with the reason.
+    pub async fn finished(&self, protocol: &str, outcome: Result<String, String>) -> HttpResponse {
+        match outcome {
+            Ok(user) => self.signed_in(&user).await,
+            Err(reason) => refused(protocol, &reason),
+        }
     }
 
     /// `GET /home`: who is signed in, by the session cookie of `cookies` (a `Cookie` header).
@@ -129,8 +137,16 @@ impl Sso {
     }
 }
 
+/// The start of a sign-in: `302` to where the browser signs in, or `401` with the reason.
+pub fn started(protocol: &str, outcome: Result<String, String>) -> HttpResponse {
+    match outcome {
+        Ok(location) => redirect(&location),
+        Err(reason) => refused(protocol, &reason),
+    }
+}
+
 /// `302` to `location`, where the browser goes to sign in.
-pub fn redirect(location: &str) -> HttpResponse {
+fn redirect(location: &str) -> HttpResponse {
     let mut response = page(StatusCode::FOUND, "Signing in", "Signing in…");
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);
@@ -139,7 +155,7 @@ pub fn redirect(location: &str) -> HttpResponse {
 }
 
 /// A failed sign-in: `401` with the reason on the page (and in the log).
-pub fn refused(protocol: &str, reason: &str) -> HttpResponse {
+fn refused(protocol: &str, reason: &str) -> HttpResponse {
     crate::log(format!("sign-in: {protocol} login refused: {reason}"));
     page(
         StatusCode::UNAUTHORIZED,
