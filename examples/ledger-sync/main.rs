@@ -1,10 +1,10 @@
 //! ledger-sync: the demo target of reenact, a small spend-management service.
 //!
 //! It exports card expenses as bills to an accounting system (`ACCOUNTING_PROVIDER`, reached at
-//! `ACCOUNTING_API_URL`), imports that system's vendors and receives its webhooks. It can run as
-//! release 1.4.2, which carries the customer incidents, or as release 1.4.3, which fixes them;
-//! `connector.rs` and the provider clients beside it list the incidents, and the scenarios under
-//! `scenarios/` reproduce each against reenact's fake of that provider.
+//! `ACCOUNTING_API_URL`), imports that system's vendors, receives its webhooks and signs people in
+//! by OpenID Connect or SAML (`sso.rs`). It can run as release 1.4.2, which carries the customer
+//! incidents, or as release 1.4.3, which fixes them; `release.rs` lists the incidents, and the
+//! scenarios under `scenarios/` reproduce each against reenact's fake of that provider.
 //!
 //! This file reads the command line, serves HTTP on 127.0.0.1 (or `--host`, e.g. `0.0.0.0` in a
 //! container) and stops on SIGTERM or SIGINT; `service.rs` holds the endpoints. Every notable
