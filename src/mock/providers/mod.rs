@@ -8,6 +8,7 @@
 //! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
 //! per-run serial, so they are the same on every run.
 
+pub(crate) mod bank;
 pub(crate) mod intacct;
 pub(crate) mod kit;
 pub(crate) mod oidc;
