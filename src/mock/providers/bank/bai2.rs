@@ -6,10 +6,6 @@ use crate::scenario::model::{Bai2Options, BankAccount, BankIdentity, RenderedSta
 
 /// The bytes of the file `statement` describes, for `accounts` (in `statement.accounts`
 /// order), written by `bank` at `created_at`.
-#[expect(
-    dead_code,
-    reason = "the slice's base: rendering lands with the provider"
-)]
 pub(crate) fn render(
     statement: &RenderedStatement,
     options: &Bai2Options,

@@ -6,10 +6,6 @@ use crate::scenario::model::{BankAccount, BankIdentity, Mt940Options, RenderedSt
 
 /// The bytes of the file `statement` describes, for `accounts` (in `statement.accounts`
 /// order), written by `bank` at `created_at`.
-#[expect(
-    dead_code,
-    reason = "the slice's base: rendering lands with the provider"
-)]
 pub(crate) fn render(
     statement: &RenderedStatement,
     options: &Mt940Options,
