@@ -188,29 +188,25 @@ impl Bank {
                         .filter_map(|id| settings.accounts.iter().find(|a| &a.id == id))
                         .collect();
                     let format = format_name(&rendered.format);
+                    let text = |bytes: Vec<u8>| {
+                        let content_type = text_type(&bytes);
+                        (vec![bytes], content_type)
+                    };
                     let (pages, content_type) = match &rendered.format {
-                        StatementFormat::Mt940(options) => {
-                            let bytes = mt940::render(
-                                rendered,
-                                options,
-                                &accounts,
-                                &settings.bank,
-                                statement.created_at,
-                            );
-                            let content_type = text_type(&bytes);
-                            (vec![bytes], content_type)
-                        }
-                        StatementFormat::Bai2(options) => {
-                            let bytes = bai2::render(
-                                rendered,
-                                options,
-                                &accounts,
-                                &settings.bank,
-                                statement.created_at,
-                            );
-                            let content_type = text_type(&bytes);
-                            (vec![bytes], content_type)
-                        }
+                        StatementFormat::Mt940(options) => text(mt940::render(
+                            rendered,
+                            options,
+                            &accounts,
+                            &settings.bank,
+                            statement.created_at,
+                        )),
+                        StatementFormat::Bai2(options) => text(bai2::render(
+                            rendered,
+                            options,
+                            &accounts,
+                            &settings.bank,
+                            statement.created_at,
+                        )),
                         StatementFormat::Camt053(options) => (
                             camt::render(
                                 rendered,
