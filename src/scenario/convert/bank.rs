@@ -11,12 +11,11 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Time};
 
 use super::{Cx, Fields, list_keys, present};
-use crate::mock::providers::bank::split_extension;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Bai2Options, BankAccount, BankAuth, BankIdentity, BankSettings, BankTransaction, CamtOptions,
     CamtVersion, Counterparty, Mt940Options, RenderedStatement, StatementContent, StatementFile,
-    StatementFormat,
+    StatementFormat, split_extension,
 };
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::Node;
@@ -327,7 +326,7 @@ impl Cx<'_> {
                 Some(node.span),
             )
             .with_label(label)
-            .with_help("e.g. `DE89 3704 0044 0532 0130 00`; for an account without an IBAN write `number:`"),
+            .with_help("write the IBAN as the bank gives it, spaces allowed (`DE89 3704 …`); for an account without one write `number:`"),
         );
         None
     }
@@ -622,7 +621,9 @@ impl Cx<'_> {
                 Some(fields.node.span),
             )
             .with_label("an account needs an identifier")
-            .with_help("write `iban: DE89 3704 0044 0532 0130 00`, or `number: \"0123456789\"` for an account without one"),
+            .with_help(
+                "write `iban:` with the account's IBAN, or `number:` for an account without one",
+            ),
         );
         false
     }
@@ -1180,7 +1181,7 @@ impl Cx<'_> {
                 self.error(
                     Diagnostic::new(format!("empty `auth` {context}"), Some(node.span))
                         .with_label("expected `basic` or `bearer`")
-                        .with_help("`auth: { basic: { username: acme, password: s3cret } }` or `auth: { bearer: TOKEN }`"),
+                        .with_help("`auth: { basic: { username, password } }` or `auth: { bearer: TOKEN }`"),
                 );
             }
             return None;
@@ -1213,7 +1214,7 @@ impl Cx<'_> {
                 "password",
                 &basic_context,
                 "expected printable ASCII without spaces",
-                "the password clients send with HTTP Basic",
+                "the password clients send (RFC 7617)",
             )
         });
         Some(BankAuth::Basic {
