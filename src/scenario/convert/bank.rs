@@ -924,50 +924,39 @@ impl Cx<'_> {
             }
             Some(to)
         });
-        let sequence = match fields.get("sequence") {
-            Some(value) => self
-                .integer(value, "sequence", context, 1..=99_999)
-                .and_then(|n| u32::try_from(n).ok()),
-            None => Some(1),
+        let number = |cx: &mut Self, key: &str, range: std::ops::RangeInclusive<u64>| {
+            fields.get(key).map(|value| {
+                cx.integer(value, key, context, range)
+                    .and_then(|n| u32::try_from(n).ok())
+            })
         };
+        let sequence = number(self, "sequence", 1..=99_999);
+        let page_size = number(self, "page_size", 1..=10_000);
+        let record_length = number(self, "record_length", 20..=9_999);
+        let switch =
+            |cx: &mut Self, key: &str, options: &[(&str, bool)], default: bool| match fields
+                .get(key)
+            {
+                Some(value) => cx.choice(value, key, context, options),
+                None => Some(default),
+            };
+        let crlf = switch(self, "line_ending", &[("crlf", true), ("lf", false)], true);
+        let structured = switch(
+            self,
+            "details",
+            &[("free", false), ("structured", true)],
+            false,
+        );
+        let end_of_day = switch(
+            self,
+            "as_of_time",
+            &[("created", false), ("end_of_day", true)],
+            false,
+        );
         let created_at = fields
             .get("created_at")
             .map(|value| self.bank_time(value, "created_at", context));
-        let page_size = fields.get("page_size").map(|value| {
-            self.integer(value, "page_size", context, 1..=10_000)
-                .and_then(|n| u32::try_from(n).ok())
-        });
-        let crlf = match fields.get("line_ending") {
-            Some(value) => self.choice(
-                value,
-                "line_ending",
-                context,
-                &[("crlf", true), ("lf", false)],
-            ),
-            None => Some(true),
-        };
-        let structured = match fields.get("details") {
-            Some(value) => self.choice(
-                value,
-                "details",
-                context,
-                &[("free", false), ("structured", true)],
-            ),
-            None => Some(false),
-        };
-        let record_length = fields.get("record_length").map(|value| {
-            self.integer(value, "record_length", context, 20..=9_999)
-                .and_then(|n| u32::try_from(n).ok())
-        });
-        let end_of_day = match fields.get("as_of_time") {
-            Some(value) => self.choice(
-                value,
-                "as_of_time",
-                context,
-                &[("created", false), ("end_of_day", true)],
-            ),
-            None => Some(false),
-        };
+        let sequence = present(sequence)?.unwrap_or(1);
         let page_size = present(page_size)?;
         let format = match format_name?.as_str() {
             "mt940" => StatementFormat::Mt940(Mt940Options {
@@ -1026,7 +1015,7 @@ impl Cx<'_> {
                     accounts: accounts?,
                     from,
                     to,
-                    sequence: sequence?,
+                    sequence,
                     format,
                 }),
             },
