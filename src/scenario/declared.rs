@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::scenario::model::{
-    BodyMatcher, ProviderSpec, RequestBody, RequestMatcher, RequestSpec, ResponseBody,
+    BankAuth, BodyMatcher, ProviderSpec, RequestBody, RequestMatcher, RequestSpec, ResponseBody,
     ResponseSpec, Scenario, StepAction, ValueMatcher, WebhookBody,
 };
 use crate::scenario::template::{Template, Vars};
@@ -266,6 +266,11 @@ impl Collector<'_> {
                 .filter_map(|client| client.client_secret.as_ref())
                 .chain(settings.keys.iter().map(|key| &key.pem))
                 .collect(),
+            Some(ProviderSpec::Bank(settings)) => match &settings.auth {
+                Some(BankAuth::Basic { password, .. }) => vec![password],
+                Some(BankAuth::Bearer { token }) => vec![token],
+                None => Vec::new(),
+            },
             Some(ProviderSpec::Sage(_)) | None => Vec::new(),
         };
         for secret in secrets {
@@ -367,5 +372,34 @@ snapshot:
         let captures = BTreeMap::from([("at".to_owned(), "captured-token-0123".to_owned())]);
         let after = scenario.secrets(&captures);
         assert_eq!(after.redact("captured-token-0123"), "[redacted]");
+    }
+
+    /// `provider: bank`'s password or bearer token is a declared secret; the user name is not.
+    #[test]
+    fn the_bank_credentials_are_declared_secrets() {
+        for (auth, secret, plain) in [
+            (
+                "{ basic: { username: acme-user, password: bank-pw-0123 } }",
+                "bank-pw-0123",
+                Some("acme-user"),
+            ),
+            ("{ bearer: bank-token-0123 }", "bank-token-0123", None),
+        ] {
+            let yaml = format!(
+                "id: bank\ntitle: bank\nmocks:\n  bank:\n    provider: bank\n    with:\n      bank: {{ bic: DEUTDEFF, name: Bank }}\n      auth: {auth}\n      accounts: [{{ id: a, number: \"1\", currency: EUR, opening: {{ date: 2026-11-02, balance: \"0\" }} }}]\n      statements: []\nflow:\n  - request: {{ mock: bank, method: GET, path: /statements }}\n"
+            );
+            let scenario = crate::scenario::load_bytes(
+                Path::new("bank.yaml"),
+                Path::new("."),
+                yaml.as_bytes(),
+            )
+            .expect("valid scenario");
+            let secrets = scenario.secrets(&BTreeMap::new());
+            assert_eq!(secrets.redact(secret), "[redacted]", "{auth}");
+            assert_eq!(secrets.len(), 1, "{auth}");
+            if let Some(plain) = plain {
+                assert_eq!(secrets.redact(plain), plain);
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! the engine's virtual clock. Ids a provider generates are seeded by the mock's name and a
 //! per-run serial, so they are the same on every run.
 
+pub(crate) mod bank;
 pub(crate) mod intacct;
 pub(crate) mod kit;
 pub(crate) mod oidc;
@@ -204,6 +205,9 @@ impl Provider {
             ProviderSpec::Saml(settings) => Provider::of(saml::Saml::new(mock, settings.clone())),
             ProviderSpec::Oidc(settings) => {
                 Provider::of(oidc::Oidc::new(mock, settings.as_ref().clone()))
+            }
+            ProviderSpec::Bank(settings) => {
+                Provider::of(bank::Bank::new(settings.as_ref().clone()))
             }
         }
     }

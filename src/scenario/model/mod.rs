@@ -12,6 +12,7 @@
 //! One module per area of the format, as in the conversion; every type is re-exported here, so
 //! its path is `crate::scenario::model::Type` (and `crate::scenario::Type`).
 
+mod bank;
 pub mod duration_text;
 mod expectations;
 mod faults;
@@ -30,6 +31,7 @@ mod target;
 mod webhooks;
 mod xero;
 
+pub use bank::*;
 pub use expectations::*;
 pub use faults::*;
 pub use flow::*;
