@@ -48,9 +48,12 @@ const MAX_GROUPS: usize = 367;
 
 /// The bytes of the file `statement` describes, for `accounts` (in `statement.accounts`
 /// order), written by `bank` at `created_at`.
-#[expect(
-    dead_code,
-    reason = "the slice's base: rendering lands with the provider"
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the slice's base: rendering lands with the provider"
+    )
 )]
 pub(crate) fn render(
     statement: &RenderedStatement,
@@ -340,4 +343,138 @@ fn yymmdd(date: Date) -> String {
 /// `at`'s time as `HHMM`.
 fn hhmm(at: OffsetDateTime) -> String {
     format!("{:02}{:02}", at.hour(), at.minute())
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::mock::providers::bank::mt940::tests::{bank, operating, statement};
+    use crate::scenario::model::StatementFormat;
+
+    fn rendered(options: &Bai2Options, accounts: &[&BankAccount]) -> String {
+        let bytes = render(
+            &statement(StatementFormat::Bai2(options.clone())),
+            options,
+            accounts,
+            &bank(),
+            datetime!(2026-11-04 05:55 UTC),
+        );
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    #[test]
+    fn a_group_per_day_with_control_totals_and_counts() {
+        let options = Bai2Options {
+            record_length: None,
+            end_of_day_time: false,
+        };
+        assert_eq!(
+            rendered(&options, &[&operating()]),
+            "\
+01,021000021,Acme Robotics GmbH,261104,0555,7,,,2/\n\
+02,Acme Robotics GmbH,021000021,1,261102,0555,EUR,/\n\
+03,DE89370400440532013000,EUR,010,-120050,,,015,-155040,,,100,0,0,Z,400,34990,2,Z/\n\
+16,495,25000,Z,B26110200001,INV-42,Invoice 42 Lumen Lab\n\
+16,495,9990,Z,,,Return of payment 17\n\
+49,-205110,4/\n\
+98,-205110,1,6/\n\
+02,Acme Robotics GmbH,021000021,1,261103,0555,EUR,/\n\
+03,DE89370400440532013000,EUR,010,-155040,,,015,44960,,,100,200000,1,Z,400,0,0,Z/\n\
+16,195,200000,Z,,,Deposit\n\
+49,289920,3/\n\
+98,289920,1,5/\n\
+99,84810,2,13/\n"
+        );
+    }
+
+    #[test]
+    fn long_records_continue_in_88_and_end_of_day_is_9999() {
+        let options = Bai2Options {
+            record_length: Some(30),
+            end_of_day_time: true,
+        };
+        let file = rendered(&options, &[&operating()]);
+        assert!(file.lines().all(|line| line.len() <= 30), "{file}");
+        assert_eq!(
+            file,
+            "\
+01,021000021/\n\
+88,Acme Robotics GmbH,261104/\n\
+88,0555,7,30,,2/\n\
+02,Acme Robotics GmbH/\n\
+88,021000021,1,261102,9999/\n\
+88,EUR,/\n\
+03,DE89370400440532013000,EUR/\n\
+88,010,-120050,,/\n\
+88,015,-155040,,,100,0,0,Z/\n\
+88,400,34990,2,Z/\n\
+16,495,25000,Z,B26110200001/\n\
+88,INV-42,Invoice 42 Lumen Lab\n\
+16,495,9990,Z,,,Return of\n\
+88,payment 17\n\
+49,-205110,9/\n\
+98,-205110,1,13/\n\
+02,Acme Robotics GmbH/\n\
+88,021000021,1,261103,9999/\n\
+88,EUR,/\n\
+03,DE89370400440532013000,EUR/\n\
+88,010,-155040,,,015,44960,,/\n\
+88,100,200000,1,Z,400,0,0,Z/\n\
+16,195,200000,Z,,,Deposit\n\
+49,289920,5/\n\
+98,289920,1,9/\n\
+99,84810,2,26/\n"
+        );
+    }
+
+    #[test]
+    fn amounts_take_each_currencys_minor_units_and_codes_are_kept() {
+        let tokyo = BankAccount {
+            id: "tokyo".to_owned(),
+            iban: None,
+            number: Some("1234567".to_owned()),
+            currency: "JPY".to_owned(),
+            owner: None,
+            opening_balance: "5000".parse().expect("decimal"),
+            opening_date: time::macros::date!(2026 - 11 - 01),
+            transactions: vec![BankTransaction {
+                code: Some("142".to_owned()),
+                customer_ref: Some("a,b/c".to_owned()),
+                purpose: Some("/lead  slash, and\ttabs".to_owned()),
+                ..crate::mock::providers::bank::mt940::tests::transaction(
+                    time::macros::date!(2026 - 11 - 03),
+                    "2700",
+                )
+            }],
+        };
+        let manama = BankAccount {
+            id: "manama".to_owned(),
+            number: Some("BH-9".to_owned()),
+            currency: "BHD".to_owned(),
+            opening_balance: "-0.5".parse().expect("decimal"),
+            transactions: Vec::new(),
+            ..tokyo.clone()
+        };
+        let options = Bai2Options {
+            record_length: None,
+            end_of_day_time: false,
+        };
+        let file = rendered(&options, &[&tokyo, &manama]);
+        let day2: Vec<&str> = file.lines().skip(7).take(7).collect();
+        assert_eq!(
+            day2,
+            [
+                "02,1234567,021000021,1,261103,0555,JPY,/",
+                "03,1234567,JPY,010,5000,,,015,7700,,,100,2700,1,Z,400,0,0,Z/",
+                "16,142,2700,Z,,a.b.c,lead slash, and tabs",
+                "49,18100,3/",
+                "03,BH-9,BHD,010,-500,,,015,-500,,,100,0,0,Z,400,0,0,Z/",
+                "49,-1000,2/",
+                "98,17100,2,7/",
+            ]
+        );
+        assert_eq!(file.lines().last(), Some("99,26100,2,15/"));
+    }
 }

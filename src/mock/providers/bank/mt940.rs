@@ -47,9 +47,12 @@ const REMITTANCE_FIELDS: usize = 10;
 /// The bytes of the file `statement` describes, for `accounts` (in `statement.accounts`
 /// order), written at `created_at`. The bank is not named in the file: the FinTS layout has no
 /// SWIFT header block to carry its BIC.
-#[expect(
-    dead_code,
-    reason = "the slice's base: rendering lands with the provider"
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the slice's base: rendering lands with the provider"
+    )
 )]
 pub(crate) fn render(
     statement: &RenderedStatement,
