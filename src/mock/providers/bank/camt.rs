@@ -8,10 +8,6 @@ use crate::scenario::model::{BankAccount, BankIdentity, CamtOptions, RenderedSta
 /// The messages of the file `statement` describes (one, or one per page with
 /// `options.page_size`), for `accounts` (in `statement.accounts` order), written by `bank` at
 /// `created_at`.
-#[expect(
-    dead_code,
-    reason = "the slice's base: rendering lands with the provider"
-)]
 pub(crate) fn render(
     statement: &RenderedStatement,
     options: &CamtOptions,
