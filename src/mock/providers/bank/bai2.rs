@@ -178,7 +178,11 @@ fn write_account(file: &mut Records, account: &BankAccount, day: Date) -> (usize
             type_code(transaction),
             amount.to_string(),
             "Z".to_owned(),
-            transaction.bank_ref.as_deref().map(field).unwrap_or_default(),
+            transaction
+                .bank_ref
+                .as_deref()
+                .map(field)
+                .unwrap_or_default(),
             transaction
                 .customer_ref
                 .as_deref()
@@ -253,7 +257,8 @@ impl Records {
                     line.push(',');
                 } else {
                     line.push('/');
-                    self.lines.push(std::mem::replace(&mut line, "88,".to_owned()));
+                    self.lines
+                        .push(std::mem::replace(&mut line, "88,".to_owned()));
                     written += 1;
                 }
             }
@@ -275,7 +280,8 @@ impl Records {
                     line.push(',');
                 } else {
                     line.push('/');
-                    self.lines.push(std::mem::replace(&mut line, "88,".to_owned()));
+                    self.lines
+                        .push(std::mem::replace(&mut line, "88,".to_owned()));
                     written += 1;
                 }
             }
@@ -287,11 +293,13 @@ impl Records {
             return written + 1;
         }
         let mut rest = text;
-        if self.fits(&line, 2) {
+        let first_word = rest.split(' ').next().map_or(0, str::len);
+        if self.fits(&line, 1 + first_word) {
             line.push(',');
         } else {
             line.push('/');
-            self.lines.push(std::mem::replace(&mut line, "88,".to_owned()));
+            self.lines
+                .push(std::mem::replace(&mut line, "88,".to_owned()));
             written += 1;
         }
         loop {
@@ -311,7 +319,8 @@ impl Records {
                 .map_or((room.max(1), room.max(1)), |at| (at, at + 1));
             line.push_str(&rest[..cut.0]);
             rest = &rest[cut.1..];
-            self.lines.push(std::mem::replace(&mut line, "88,".to_owned()));
+            self.lines
+                .push(std::mem::replace(&mut line, "88,".to_owned()));
             written += 1;
         }
     }
@@ -469,5 +478,37 @@ mod tests {
             ]
         );
         assert_eq!(file.lines().last(), Some("99,26100,2,15/"));
+    }
+
+    #[test]
+    fn a_text_whose_first_word_does_not_fit_starts_in_the_88() {
+        let mut file = Records {
+            lines: Vec::new(),
+            record_length: Some(30),
+        };
+        let units = [
+            "195".to_owned(),
+            "100".to_owned(),
+            "Z".to_owned(),
+            String::new(),
+            String::new(),
+        ];
+        assert_eq!(
+            file.detail(&units, "Supercalifragilistic word and more words"),
+            3
+        );
+        assert_eq!(
+            file.lines,
+            [
+                "16,195,100,Z,,/",
+                "88,Supercalifragilistic word",
+                "88,and more words"
+            ]
+        );
+        assert_eq!(file.detail(&units, ""), 1);
+        assert_eq!(
+            file.lines.last().map(String::as_str),
+            Some("16,195,100,Z,,,/")
+        );
     }
 }

@@ -91,9 +91,9 @@ fn write_statement(
     let transactions: Vec<&BankTransaction> = account
         .booked_between(statement.from, statement.to)
         .collect();
-    let page_size = options
-        .page_size
-        .map_or(usize::MAX, |size| usize::try_from(size.max(1)).unwrap_or(usize::MAX));
+    let page_size = options.page_size.map_or(usize::MAX, |size| {
+        usize::try_from(size.max(1)).unwrap_or(usize::MAX)
+    });
     let pages: Vec<&[&BankTransaction]> = if transactions.is_empty() {
         vec![&[]]
     } else {
@@ -173,10 +173,10 @@ fn statement_line(transaction: &BankTransaction, currency: &str) -> String {
         amounts::swift(transaction.amount, currency),
         transaction_type(transaction.code.as_deref()),
     );
-    if let Some(bank) = transaction.bank_ref.as_deref().map(reference) {
-        if !bank.is_empty() {
-            let _ = write!(line, "//{bank}");
-        }
+    if let Some(bank) = transaction.bank_ref.as_deref().map(reference)
+        && !bank.is_empty()
+    {
+        let _ = write!(line, "//{bank}");
     }
     line
 }
@@ -196,7 +196,11 @@ fn transaction_type(code: Option<&str>) -> String {
 /// A `:61:` reference: SWIFT X, at most 16 characters, no `//` and no `/` at either end (its
 /// slashes become `-` otherwise).
 fn reference(text: &str) -> String {
-    let text: String = charset::swift_x(text).trim().chars().take(REFERENCE).collect();
+    let text: String = charset::swift_x(text)
+        .trim()
+        .chars()
+        .take(REFERENCE)
+        .collect();
     if text.contains("//") || text.starts_with('/') || text.ends_with('/') {
         text.replace('/', "-")
     } else {
@@ -478,7 +482,11 @@ YLADEM1001?31DE02120300000000202051?32Lumen Lab\r
         assert!(lines[1..].iter().all(|line| !line.starts_with([':', '-'])));
         assert!(lines.iter().all(|line| !line.ends_with(' ')));
         let spaced = wrap(&format!(":86:{}", "ab ".repeat(40)));
-        assert!(spaced[..spaced.len() - 1].iter().all(|line| !line.ends_with(' ')));
+        assert!(
+            spaced[..spaced.len() - 1]
+                .iter()
+                .all(|line| !line.ends_with(' '))
+        );
         assert_eq!(lines.concat(), format!(":86:{long}"));
         let mut tx = transaction(date!(2026 - 11 - 02), "1");
         tx.purpose = Some(long);
