@@ -37,6 +37,7 @@
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
+use super::mt940::yymmdd;
 use super::{amounts, charset};
 use crate::scenario::model::{
     Bai2Options, BankAccount, BankIdentity, BankTransaction, RenderedStatement,
@@ -250,43 +251,42 @@ impl Records {
     /// the number of physical records written.
     fn record(&mut self, code: &str, units: &[String]) -> usize {
         let mut line = format!("{code},");
+        let written = self.fields(&mut line, units);
+        line.push('/');
+        self.lines.push(line);
+        written + 1
+    }
+
+    /// `units` appended to `line`, comma-separated; a unit that does not fit (with the `,` or
+    /// `/` after it) ends the physical record with `/` and starts an `88`: the number of
+    /// physical records finished.
+    fn fields(&mut self, line: &mut String, units: &[String]) -> usize {
         let mut written = 0;
         for (index, unit) in units.iter().enumerate() {
             if index > 0 {
-                if self.fits(&line, unit.len() + 2) {
+                if self.fits(line, unit.len() + 2) {
                     line.push(',');
                 } else {
-                    line.push('/');
-                    self.lines
-                        .push(std::mem::replace(&mut line, "88,".to_owned()));
-                    written += 1;
+                    written += self.continue_record(line, "/");
                 }
             }
             line.push_str(unit);
         }
-        line.push('/');
-        self.lines.push(line);
-        written + 1
+        written
+    }
+
+    /// `line` ended by `end` and written; `line` becomes a new `88`: one record written.
+    fn continue_record(&mut self, line: &mut String, end: &str) -> usize {
+        line.push_str(end);
+        self.lines.push(std::mem::replace(line, "88,".to_owned()));
+        1
     }
 
     /// A `16` record of `units` and `text` (last, not ended by `/`; `,/` when empty): the number
     /// of physical records written.
     fn detail(&mut self, units: &[String], text: &str) -> usize {
         let mut line = "16,".to_owned();
-        let mut written = 0;
-        for (index, unit) in units.iter().enumerate() {
-            if index > 0 {
-                if self.fits(&line, unit.len() + 2) {
-                    line.push(',');
-                } else {
-                    line.push('/');
-                    self.lines
-                        .push(std::mem::replace(&mut line, "88,".to_owned()));
-                    written += 1;
-                }
-            }
-            line.push_str(unit);
-        }
+        let mut written = self.fields(&mut line, units);
         if text.is_empty() {
             line.push_str(",/");
             self.lines.push(line);
@@ -297,10 +297,7 @@ impl Records {
         if self.fits(&line, 1 + first_word) {
             line.push(',');
         } else {
-            line.push('/');
-            self.lines
-                .push(std::mem::replace(&mut line, "88,".to_owned()));
-            written += 1;
+            written += self.continue_record(&mut line, "/");
         }
         loop {
             let room = self
@@ -319,9 +316,7 @@ impl Records {
                 .map_or((room.max(1), room.max(1)), |at| (at, at + 1));
             line.push_str(&rest[..cut.0]);
             rest = &rest[cut.1..];
-            self.lines
-                .push(std::mem::replace(&mut line, "88,".to_owned()));
-            written += 1;
+            written += self.continue_record(&mut line, "");
         }
     }
 
@@ -330,16 +325,6 @@ impl Records {
         self.record_length
             .is_none_or(|length| line.len() + extra <= length)
     }
-}
-
-/// `date` as `YYMMDD`.
-fn yymmdd(date: Date) -> String {
-    format!(
-        "{:02}{:02}{:02}",
-        date.year().rem_euclid(100),
-        u8::from(date.month()),
-        date.day()
-    )
 }
 
 /// `at`'s time as `HHMM`.

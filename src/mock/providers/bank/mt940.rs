@@ -308,7 +308,7 @@ fn wrap(text: &str) -> Vec<String> {
 }
 
 /// `date` as `YYMMDD`.
-fn yymmdd(date: Date) -> String {
+pub(super) fn yymmdd(date: Date) -> String {
     format!(
         "{:02}{:02}{:02}",
         date.year().rem_euclid(100),
