@@ -850,10 +850,7 @@ fn mask_ibans(text: &str) -> Option<String> {
 fn iban_end(text: &str, begin: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let country = text.get(begin..begin + 2)?;
-    let length = IBAN_LENGTHS
-        .iter()
-        .find(|(code, _)| *code == country)
-        .map(|(_, length)| *length)?;
+    let length = iban_length(country)?;
     let mut compact = Vec::with_capacity(length);
     let mut at = begin;
     while compact.len() < length {
@@ -875,18 +872,37 @@ fn iban_end(text: &str, begin: usize) -> Option<usize> {
     if bytes.get(at).is_some_and(u8::is_ascii_alphanumeric) {
         return None;
     }
-    // Move the country and check digits to the end, letters count as 10..35, mod 97 is 1.
+    iban_checksum_holds(&compact).then_some(at)
+}
+
+/// The length of the IBANs of `country` (two capitals), if the SWIFT IBAN registry lists it.
+pub(crate) fn iban_length(country: &str) -> Option<usize> {
+    IBAN_LENGTHS
+        .iter()
+        .find(|(code, _)| *code == country)
+        .map(|(_, length)| *length)
+}
+
+/// Whether the ISO 7064 MOD 97-10 check of a compact IBAN (capitals and digits, at least 4)
+/// holds: with the country and check digits moved to the end and letters counted as 10..35,
+/// the number leaves 1 divided by 97 (ISO 13616).
+pub(crate) fn iban_checksum_holds(compact: &[u8]) -> bool {
+    if compact.len() < 4 {
+        return false;
+    }
     let mut remainder: u32 = 0;
     for &byte in compact[4..].iter().chain(&compact[..4]) {
         let value = if byte.is_ascii_digit() {
             u32::from(byte - b'0')
-        } else {
+        } else if byte.is_ascii_uppercase() {
             u32::from(byte - b'A') + 10
+        } else {
+            return false;
         };
         let scale = if value >= 10 { 100 } else { 10 };
         remainder = (remainder * scale + value) % 97;
     }
-    (remainder == 1).then_some(at)
+    remainder == 1
 }
 
 /// Whether `digits` (digits only) is a payment card number: 13 to 19 digits, a card issuer's

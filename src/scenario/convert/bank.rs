@@ -116,88 +116,6 @@ const MAX_PURPOSE: usize = 1024;
 /// The longest account number (camt `Othr/Id` is `Max34Text`).
 const MAX_NUMBER: usize = 34;
 
-/// IBAN lengths per country, from the SWIFT IBAN Registry (ISO 13616), as also listed by
-/// IbanNet's `SupportedCountries.md`.
-const IBAN_LENGTHS: &[(&str, usize)] = &[
-    ("AD", 24),
-    ("AE", 23),
-    ("AL", 28),
-    ("AT", 20),
-    ("AZ", 28),
-    ("BA", 20),
-    ("BE", 16),
-    ("BG", 22),
-    ("BH", 22),
-    ("BR", 29),
-    ("BY", 28),
-    ("CH", 21),
-    ("CR", 22),
-    ("CY", 28),
-    ("CZ", 24),
-    ("DE", 22),
-    ("DK", 18),
-    ("DO", 28),
-    ("EE", 20),
-    ("EG", 29),
-    ("ES", 24),
-    ("FI", 18),
-    ("FO", 18),
-    ("FR", 27),
-    ("GB", 22),
-    ("GE", 22),
-    ("GI", 23),
-    ("GL", 18),
-    ("GR", 27),
-    ("GT", 28),
-    ("HR", 21),
-    ("HU", 28),
-    ("IE", 22),
-    ("IL", 23),
-    ("IQ", 23),
-    ("IS", 26),
-    ("IT", 27),
-    ("JO", 30),
-    ("KW", 30),
-    ("KZ", 20),
-    ("LB", 28),
-    ("LC", 32),
-    ("LI", 21),
-    ("LT", 20),
-    ("LU", 20),
-    ("LV", 21),
-    ("MC", 27),
-    ("MD", 24),
-    ("ME", 22),
-    ("MK", 19),
-    ("MR", 27),
-    ("MT", 31),
-    ("MU", 30),
-    ("NL", 18),
-    ("NO", 15),
-    ("PK", 24),
-    ("PL", 28),
-    ("PS", 29),
-    ("PT", 25),
-    ("QA", 29),
-    ("RO", 24),
-    ("RS", 22),
-    ("SA", 24),
-    ("SC", 31),
-    ("SE", 24),
-    ("SI", 19),
-    ("SK", 24),
-    ("SM", 27),
-    ("ST", 25),
-    ("SV", 28),
-    ("TL", 23),
-    ("TN", 24),
-    ("TR", 26),
-    ("UA", 29),
-    ("VA", 22),
-    ("VG", 24),
-    ("XK", 20),
-];
-
 /// ISO 4217 (List One) currencies whose minor unit is not 2: how many decimals they take.
 const MINOR_UNITS: &[(&str, u32)] = &[
     ("BIF", 0),
@@ -250,8 +168,8 @@ pub(crate) enum IbanProblem {
 }
 
 /// `text` as a compact, upper-case IBAN (spaces removed), or why it is not one: the shape, the
-/// length the IBAN registry gives its country, and ISO 7064 MOD 97-10 (the number made of the
-/// rearranged IBAN, letters as 10–35, leaves 1 divided by 97; ISO 13616-1).
+/// length the SWIFT IBAN registry gives its country and ISO 7064 MOD 97-10 (ISO 13616; the
+/// table and the check are the secret masker's, [`crate::secrets::iban_length`]).
 pub(crate) fn check_iban(text: &str) -> Result<String, IbanProblem> {
     let compact: String = text
         .chars()
@@ -267,30 +185,16 @@ pub(crate) fn check_iban(text: &str) -> Result<String, IbanProblem> {
         return Err(IbanProblem::Shape);
     }
     let country = &compact[..2];
-    let Some((_, expected)) = IBAN_LENGTHS.iter().find(|(code, _)| *code == country) else {
+    let Some(expected) = crate::secrets::iban_length(country) else {
         return Err(IbanProblem::Country(country.to_owned()));
     };
-    if compact.len() != *expected {
+    if compact.len() != expected {
         return Err(IbanProblem::Length {
             country: country.to_owned(),
-            expected: *expected,
+            expected,
         });
     }
-    let rearranged = compact[4..].bytes().chain(compact[..4].bytes());
-    let mut remainder: u32 = 0;
-    for byte in rearranged {
-        let value = if byte.is_ascii_digit() {
-            u32::from(byte - b'0')
-        } else {
-            u32::from(byte - b'A') + 10
-        };
-        remainder = if value >= 10 {
-            (remainder * 100 + value) % 97
-        } else {
-            (remainder * 10 + value) % 97
-        };
-    }
-    if remainder == 1 {
+    if crate::secrets::iban_checksum_holds(compact.as_bytes()) {
         Ok(compact)
     } else {
         Err(IbanProblem::Checksum)
@@ -419,7 +323,7 @@ impl Cx<'_> {
         };
         self.error(
             Diagnostic::new(
-                format!("invalid IBAN `{text}` for `{key}` {context}"),
+                format!("invalid IBAN for `{key}` {context}"),
                 Some(node.span),
             )
             .with_label(label)
@@ -1389,5 +1293,30 @@ mod tests {
         assert_eq!(minor_units("TND"), 3);
         assert_eq!(minor_units("EUR"), 2);
         assert_eq!(minor_units("USD"), 2);
+    }
+
+    /// The settings travel as JSON to a mock-engine container (`PUT /__reenact/config`): every
+    /// field comes back as it went, raw bytes, times, decimals and credentials included.
+    #[test]
+    fn the_settings_survive_the_json_the_docker_placement_sends() {
+        let scenario = crate::scenario::load_bytes(
+            std::path::Path::new("tests/fixtures/valid/provider_bank.yaml"),
+            std::path::Path::new("tests/fixtures/valid"),
+            &std::fs::read("tests/fixtures/valid/provider_bank.yaml").expect("the fixture"),
+        )
+        .expect("valid scenario");
+        let provider = scenario.mocks[0].provider.clone().expect("a provider");
+        let json = serde_json::to_string(&provider).expect("JSON");
+        let back: crate::scenario::model::ProviderSpec =
+            serde_json::from_str(&json).expect("read back");
+        assert_eq!(back, provider);
+        let crate::scenario::model::ProviderSpec::Bank(settings) = back else {
+            panic!("a bank");
+        };
+        assert_eq!(settings.statements.len(), 5);
+        assert!(matches!(
+            settings.statements[4].content,
+            StatementContent::Raw { ref bytes } if bytes.starts_with(b":20:ODDBANK\r\n")
+        ));
     }
 }
