@@ -10,6 +10,8 @@ pub(crate) mod bai2;
 pub(crate) mod camt;
 mod charset;
 pub(crate) mod mt940;
+#[cfg(test)]
+mod properties;
 
 use base64::Engine as _;
 use bytes::Bytes;

@@ -287,22 +287,34 @@ fn chunks(text: &str, size: usize) -> Vec<String> {
 
 /// `text` (one field, starting with its tag) cut into lines of at most 65 characters, none of
 /// which starts with `:` or `-` (they would read as a new field or the end of the message) or
-/// ends with a space (readers strip it, as mt-940 does): such a line ends one character earlier.
-/// Joined without separators the lines are `text`.
+/// ends with a space (readers strip it, as mt-940 does): such a line ends up to half a line
+/// earlier. Joined without separators the lines are `text`, but where no cut in that half serves
+/// (a run of such characters): there a line that would start with `:` or `-` starts with a
+/// space instead.
 fn wrap(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
+    let bad = |end: usize| chars[end - 1] == ' ' || matches!(chars[end], ':' | '-');
     let mut lines = Vec::new();
     let mut start = 0;
+    let mut pad = false;
     while start < chars.len() {
-        let mut end = (start + LINE).min(chars.len());
-        while end < chars.len()
-            && end > start + 1
-            && (chars[end - 1] == ' ' || matches!(chars[end], ':' | '-'))
-        {
+        let room = if pad { LINE - 1 } else { LINE };
+        let longest = (start + room).min(chars.len());
+        let mut end = longest;
+        while end < chars.len() && end > start + LINE / 2 && bad(end) {
             end -= 1;
         }
-        lines.push(chars[start..end].iter().collect());
+        if end < chars.len() && bad(end) {
+            end = longest;
+        }
+        let mut line = String::with_capacity(LINE);
+        if pad {
+            line.push(' ');
+        }
+        line.extend(&chars[start..end]);
+        lines.push(line);
         start = end;
+        pad = start < chars.len() && matches!(chars[start], ':' | '-');
     }
     lines
 }
@@ -481,6 +493,9 @@ YLADEM1001?31DE02120300000000202051?32Lumen Lab\r
         assert!(lines.iter().all(|line| line.chars().count() <= LINE));
         assert!(lines[1..].iter().all(|line| !line.starts_with([':', '-'])));
         assert!(lines.iter().all(|line| !line.ends_with(' ')));
+        let colons = wrap(&format!(":86:{}", ":".repeat(100)));
+        assert_eq!(colons.len(), 2);
+        assert_eq!(colons[1], format!(" {}", ":".repeat(39)));
         let spaced = wrap(&format!(":86:{}", "ab ".repeat(40)));
         assert!(
             spaced[..spaced.len() - 1]
