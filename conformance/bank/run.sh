@@ -7,9 +7,10 @@
 #    requirements.txt is unchanged since it was made (`install_venv` of ../lib.sh).
 # 2. Starts the fake of scenario.yaml (camt.py: camt-scenario.yaml when present) with
 #    `$REENACT_BIN mock serve` and reads the URL of its mock `bank`.
-# 3. Runs the judge script against it (`--url URL --scenario PATH`): it lists and downloads the statement files over HTTP
-#    (`GET /statements`, `GET /statements/{name}`), parses them and compares every balance and
-#    transaction with the ledger scenario.yaml declares; one line per check, non-zero on a failure.
+# 3. Runs the judge script against it (`--url URL --scenario PATH`): it lists and downloads the
+#    statement files over HTTP (`GET /statements`, `GET /statements/{name}`), parses them and
+#    compares every balance and transaction with the ledger the scenario declares; one line per
+#    check, non-zero on a failure.
 # The fake is stopped (SIGTERM) on every exit path.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
