@@ -11,12 +11,11 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Time};
 
 use super::{Cx, Fields, list_keys, present};
-use crate::mock::providers::bank::split_extension;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Bai2Options, BankAccount, BankAuth, BankIdentity, BankSettings, BankTransaction, CamtOptions,
     CamtVersion, Counterparty, Mt940Options, RenderedStatement, StatementContent, StatementFile,
-    StatementFormat,
+    StatementFormat, split_extension,
 };
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::Node;
@@ -327,7 +326,7 @@ impl Cx<'_> {
                 Some(node.span),
             )
             .with_label(label)
-            .with_help("e.g. `DE89 3704 0044 0532 0130 00`; for an account without an IBAN write `number:`"),
+            .with_help("write the IBAN as the bank gives it, spaces allowed (`DE89 3704 …`); for an account without one write `number:`"),
         );
         None
     }
@@ -622,7 +621,9 @@ impl Cx<'_> {
                 Some(fields.node.span),
             )
             .with_label("an account needs an identifier")
-            .with_help("write `iban: DE89 3704 0044 0532 0130 00`, or `number: \"0123456789\"` for an account without one"),
+            .with_help(
+                "write `iban:` with the account's IBAN, or `number:` for an account without one",
+            ),
         );
         false
     }
@@ -923,50 +924,39 @@ impl Cx<'_> {
             }
             Some(to)
         });
-        let sequence = match fields.get("sequence") {
-            Some(value) => self
-                .integer(value, "sequence", context, 1..=99_999)
-                .and_then(|n| u32::try_from(n).ok()),
-            None => Some(1),
+        let number = |cx: &mut Self, key: &str, range: std::ops::RangeInclusive<u64>| {
+            fields.get(key).map(|value| {
+                cx.integer(value, key, context, range)
+                    .and_then(|n| u32::try_from(n).ok())
+            })
         };
+        let sequence = number(self, "sequence", 1..=99_999);
+        let page_size = number(self, "page_size", 1..=10_000);
+        let record_length = number(self, "record_length", 20..=9_999);
+        let switch =
+            |cx: &mut Self, key: &str, options: &[(&str, bool)], default: bool| match fields
+                .get(key)
+            {
+                Some(value) => cx.choice(value, key, context, options),
+                None => Some(default),
+            };
+        let crlf = switch(self, "line_ending", &[("crlf", true), ("lf", false)], true);
+        let structured = switch(
+            self,
+            "details",
+            &[("free", false), ("structured", true)],
+            false,
+        );
+        let end_of_day = switch(
+            self,
+            "as_of_time",
+            &[("created", false), ("end_of_day", true)],
+            false,
+        );
         let created_at = fields
             .get("created_at")
             .map(|value| self.bank_time(value, "created_at", context));
-        let page_size = fields.get("page_size").map(|value| {
-            self.integer(value, "page_size", context, 1..=10_000)
-                .and_then(|n| u32::try_from(n).ok())
-        });
-        let crlf = match fields.get("line_ending") {
-            Some(value) => self.choice(
-                value,
-                "line_ending",
-                context,
-                &[("crlf", true), ("lf", false)],
-            ),
-            None => Some(true),
-        };
-        let structured = match fields.get("details") {
-            Some(value) => self.choice(
-                value,
-                "details",
-                context,
-                &[("free", false), ("structured", true)],
-            ),
-            None => Some(false),
-        };
-        let record_length = fields.get("record_length").map(|value| {
-            self.integer(value, "record_length", context, 20..=9_999)
-                .and_then(|n| u32::try_from(n).ok())
-        });
-        let end_of_day = match fields.get("as_of_time") {
-            Some(value) => self.choice(
-                value,
-                "as_of_time",
-                context,
-                &[("created", false), ("end_of_day", true)],
-            ),
-            None => Some(false),
-        };
+        let sequence = present(sequence)?.unwrap_or(1);
         let page_size = present(page_size)?;
         let format = match format_name?.as_str() {
             "mt940" => StatementFormat::Mt940(Mt940Options {
@@ -1025,7 +1015,7 @@ impl Cx<'_> {
                     accounts: accounts?,
                     from,
                     to,
-                    sequence: sequence?,
+                    sequence,
                     format,
                 }),
             },
@@ -1180,7 +1170,7 @@ impl Cx<'_> {
                 self.error(
                     Diagnostic::new(format!("empty `auth` {context}"), Some(node.span))
                         .with_label("expected `basic` or `bearer`")
-                        .with_help("`auth: { basic: { username: acme, password: s3cret } }` or `auth: { bearer: TOKEN }`"),
+                        .with_help("`auth: { basic: { username, password } }` or `auth: { bearer: TOKEN }`"),
                 );
             }
             return None;
@@ -1213,7 +1203,7 @@ impl Cx<'_> {
                 "password",
                 &basic_context,
                 "expected printable ASCII without spaces",
-                "the password clients send with HTTP Basic",
+                "the password clients send (RFC 7617)",
             )
         });
         Some(BankAuth::Basic {

@@ -267,11 +267,28 @@ pub struct StatementFile {
     )]
     pub available_at: Option<OffsetDateTime>,
     /// When the bank created it (header dates and times); default `available_at`, else the
-    /// day after `to` at 06:00 UTC.
+    /// day after `to` at 06:00 UTC. A raw file has no headers to write: the loader sets
+    /// `available_at`, else the Unix epoch.
     #[serde(with = "text::instant")]
     pub created_at: OffsetDateTime,
     /// What the file holds.
     pub content: StatementContent,
+}
+
+/// The name page `number` (from 1) of a statement file `name` split into several messages is
+/// listed and downloaded under: `STEM-pN.EXT` (`stmt.xml` → `stmt-p2.xml`).
+pub fn page_name(name: &str, number: usize) -> String {
+    let (stem, ext) = split_extension(name);
+    format!("{stem}-p{number}{ext}")
+}
+
+/// `name` split where a page number goes: (`STEM`, `.EXT`), at the last `.` that does not start
+/// the name.
+pub fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(at) if at > 0 => (&name[..at], &name[at..]),
+        _ => (name, ""),
+    }
 }
 
 /// A rendered statement, or a fixture delivered byte for byte.
@@ -365,4 +382,20 @@ pub enum CamtVersion {
     /// `camt.053.001.08` (2019; German banks' FinTS switch in November 2025).
     #[serde(rename = "camt.053.001.08")]
     V08,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_names_keep_the_extension() {
+        assert_eq!(
+            page_name("stmt-2026-11-02.xml", 2),
+            "stmt-2026-11-02-p2.xml"
+        );
+        assert_eq!(page_name("stmt.2026.xml", 1), "stmt.2026-p1.xml");
+        assert_eq!(page_name("stmt", 1), "stmt-p1");
+        assert_eq!(page_name(".xml", 3), ".xml-p3");
+    }
 }

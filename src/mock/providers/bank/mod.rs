@@ -25,7 +25,7 @@ use super::kit::Fake;
 use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::engine::json_response;
 use crate::scenario::model::{
-    BankAccount, BankAuth, BankSettings, CamtVersion, StatementContent, StatementFormat,
+    BankAccount, BankAuth, BankSettings, CamtVersion, StatementContent, StatementFormat, page_name,
 };
 
 /// The realm the `WWW-Authenticate` challenges name.
@@ -100,21 +100,6 @@ fn raw_type(name: &str) -> HeaderValue {
         HeaderValue::from_static("application/xml")
     } else {
         HeaderValue::from_static("application/octet-stream")
-    }
-}
-
-/// The name of page `number` of the paginated file `name`: `STEM-pN.EXT`.
-pub(crate) fn page_name(name: &str, number: usize) -> String {
-    let (stem, ext) = split_extension(name);
-    format!("{stem}-p{number}{ext}")
-}
-
-/// `name` split where a paginated camt file's page number goes: (`STEM`, `.EXT`), at the last
-/// `.` that does not start the name.
-pub(crate) fn split_extension(name: &str) -> (&str, &str) {
-    match name.rfind('.') {
-        Some(at) if at > 0 => (&name[..at], &name[at..]),
-        _ => (name, ""),
     }
 }
 
@@ -408,13 +393,6 @@ impl Fake for Bank {
 mod tests {
     use super::*;
 
-    #[test]
-    fn page_names_split_at_the_last_dot() {
-        assert_eq!(split_extension("stmt.2026.xml"), ("stmt.2026", ".xml"));
-        assert_eq!(split_extension("stmt"), ("stmt", ""));
-        assert_eq!(split_extension(".xml"), (".xml", ""));
-    }
-
     /// One message keeps the statement's name; several are `STEM-pN.EXT` in order; none is one
     /// empty file (a renderer that wrote nothing is still listed).
     #[test]
@@ -439,15 +417,6 @@ mod tests {
             ]
         );
         assert_eq!(names(Vec::new()), [("stmt.xml".to_owned(), Vec::new())]);
-    }
-
-    #[test]
-    fn page_names_keep_the_extension() {
-        assert_eq!(
-            page_name("stmt-2026-11-02.xml", 2),
-            "stmt-2026-11-02-p2.xml"
-        );
-        assert_eq!(page_name("stmt", 1), "stmt-p1");
     }
 
     #[test]
