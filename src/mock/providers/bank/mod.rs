@@ -5,9 +5,13 @@
 //! is rendered once when the mock starts (the ledger is static). Settings:
 //! [`BankSettings`](crate::scenario::model::BankSettings); documented in `docs/providers/bank.md`.
 
+mod amounts;
 pub(crate) mod bai2;
 pub(crate) mod camt;
+mod charset;
 pub(crate) mod mt940;
+#[cfg(test)]
+mod properties;
 
 use base64::Engine as _;
 use bytes::Bytes;
