@@ -76,20 +76,6 @@ pub(crate) fn to_json(amount: Decimal) -> Value {
     serde_json::from_str(&amount.normalize().to_string()).unwrap_or(Value::Null)
 }
 
-/// The minor units of the ISO 4217 currency `code` (ISO 4217 list one, "Minor unit" column):
-/// 0 for the yen and the other whole-unit currencies, 3 for the dinars of Bahrain, Iraq, Jordan,
-/// Kuwait, Libya and Tunisia and the rial of Oman, 4 for the Chilean and Uruguayan units of
-/// account, and 2 for every other code (unknown codes included), as bank files write amounts.
-pub(crate) fn minor_units(code: &str) -> u32 {
-    match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! Table tests pinning what the fixed-point implementation this module replaced answered
@@ -302,14 +288,5 @@ mod tests {
         for rate in ["-0.0001", "100.0001"] {
             assert!(!PERCENTAGES.contains(&parse_text(rate).unwrap()), "{rate}");
         }
-    }
-
-    #[test]
-    fn minor_units_follow_iso_4217() {
-        for (code, units) in [("EUR", 2), ("USD", 2), ("JPY", 0), ("KRW", 0), ("BHD", 3)] {
-            assert_eq!(minor_units(code), units, "{code}");
-        }
-        assert_eq!((minor_units("KWD"), minor_units("CLF")), (3, 4));
-        assert_eq!(minor_units("XYZ"), 2, "an unknown code has 2, as most do");
     }
 }

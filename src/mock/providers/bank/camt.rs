@@ -41,7 +41,7 @@ use time::{
     Date, OffsetDateTime, format_description::BorrowedFormatItem, macros::format_description,
 };
 
-use crate::money::minor_units;
+use super::amounts::minor_units;
 use crate::scenario::model::{
     BankAccount, BankIdentity, BankTransaction, CamtOptions, CamtVersion, RenderedStatement,
 };
