@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::scenario::model::{
-    BodyMatcher, ProviderSpec, RequestBody, RequestMatcher, RequestSpec, ResponseBody,
+    BankAuth, BodyMatcher, ProviderSpec, RequestBody, RequestMatcher, RequestSpec, ResponseBody,
     ResponseSpec, Scenario, StepAction, ValueMatcher, WebhookBody,
 };
 use crate::scenario::template::{Template, Vars};
@@ -266,6 +266,11 @@ impl Collector<'_> {
                 .filter_map(|client| client.client_secret.as_ref())
                 .chain(settings.keys.iter().map(|key| &key.pem))
                 .collect(),
+            Some(ProviderSpec::Bank(settings)) => match &settings.auth {
+                Some(BankAuth::Basic { password, .. }) => vec![password],
+                Some(BankAuth::Bearer { token }) => vec![token],
+                None => Vec::new(),
+            },
             Some(ProviderSpec::Sage(_)) | None => Vec::new(),
         };
         for secret in secrets {

@@ -86,6 +86,7 @@ mod tests {
             "quickbooks_mistakes",
             "sage_mistakes",
             "oidc_mistakes",
+            "bank_mistakes",
             "state_expectation_mistakes",
             "fault_unknown_keys",
             "fault_actions",

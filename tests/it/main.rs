@@ -20,6 +20,7 @@ mod format;
 mod kill_trials;
 mod layers;
 mod properties;
+mod provider_bank;
 mod provider_intacct;
 mod provider_oidc;
 mod provider_quickbooks;

@@ -206,6 +206,9 @@ impl Provider {
             ProviderSpec::Oidc(settings) => {
                 Provider::of(oidc::Oidc::new(mock, settings.as_ref().clone()))
             }
+            ProviderSpec::Bank(settings) => {
+                Provider::of(bank::Bank::new(settings.as_ref().clone()))
+            }
         }
     }
 }

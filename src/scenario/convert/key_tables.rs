@@ -14,8 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{
-    expectations, faults, flow, intacct, matchers, mocks, oidc, quickbooks, rate_limits, sage,
-    saml, scenario, snapshot, stubs, target, webhooks, xero,
+    bank, expectations, faults, flow, intacct, matchers, mocks, oidc, quickbooks, rate_limits,
+    sage, saml, scenario, snapshot, stubs, target, webhooks, xero,
 };
 use crate::scenario::schema::json_schema;
 
@@ -85,6 +85,15 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("saml::SAML_USER_KEYS", saml::SAML_USER_KEYS),
     ("saml::SAML_ROTATION_KEYS", saml::SAML_ROTATION_KEYS),
     ("saml::SAML_KEY_FILE_KEYS", saml::SAML_KEY_FILE_KEYS),
+    ("bank::BANK_KEYS", bank::BANK_KEYS),
+    ("bank::BANK_IDENTITY_KEYS", bank::BANK_IDENTITY_KEYS),
+    ("bank::BANK_ACCOUNT_KEYS", bank::BANK_ACCOUNT_KEYS),
+    ("bank::BANK_OPENING_KEYS", bank::BANK_OPENING_KEYS),
+    ("bank::BANK_TRANSACTION_KEYS", bank::BANK_TRANSACTION_KEYS),
+    ("bank::BANK_COUNTERPARTY_KEYS", bank::BANK_COUNTERPARTY_KEYS),
+    ("bank::BANK_STATEMENT_KEYS", bank::BANK_STATEMENT_KEYS),
+    ("bank::BANK_AUTH_KEYS", bank::BANK_AUTH_KEYS),
+    ("bank::BANK_BASIC_KEYS", bank::BANK_BASIC_KEYS),
     ("intacct::INTACCT_KEYS", intacct::INTACCT_KEYS),
     ("intacct::SENDER_KEYS", intacct::SENDER_KEYS),
     ("intacct::COMPANY_KEYS", intacct::COMPANY_KEYS),
@@ -253,6 +262,41 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/samlSettings/properties/keys/items"],
         &["saml::SAML_KEY_FILE_KEYS"],
+    ),
+    (&["/$defs/bankSettings"], &["bank::BANK_KEYS"]),
+    (
+        &["/$defs/bankSettings/properties/bank"],
+        &["bank::BANK_IDENTITY_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/accounts/items"],
+        &["bank::BANK_ACCOUNT_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/accounts/items/properties/opening"],
+        &["bank::BANK_OPENING_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/accounts/items/properties/transactions/items"],
+        &["bank::BANK_TRANSACTION_KEYS"],
+    ),
+    (
+        &[
+            "/$defs/bankSettings/properties/accounts/items/properties/transactions/items/properties/counterparty",
+        ],
+        &["bank::BANK_COUNTERPARTY_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/statements/items"],
+        &["bank::BANK_STATEMENT_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/auth"],
+        &["bank::BANK_AUTH_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/auth/properties/basic"],
+        &["bank::BANK_BASIC_KEYS"],
     ),
     (&["/$defs/intacctSettings"], &["intacct::INTACCT_KEYS"]),
     (

@@ -20,10 +20,15 @@ pub(super) const MOCK_KEYS: &[&str] = &[
 ];
 
 /// Providers `provider:` accepts.
-pub(super) const PROVIDERS: &[&str] = &["intacct", "oidc", "quickbooks", "sage", "saml", "xero"];
-
-/// Providers the design names that are not built yet.
-const PLANNED_PROVIDERS: &[&str] = &["bank"];
+pub(super) const PROVIDERS: &[&str] = &[
+    "bank",
+    "intacct",
+    "oidc",
+    "quickbooks",
+    "sage",
+    "saml",
+    "xero",
+];
 
 fn is_mock_name(text: &str) -> bool {
     let mut chars = text.chars();
@@ -222,20 +227,6 @@ impl Cx<'_> {
     fn provider(&mut self, node: &Node, fields: &Fields<'_>, mock: &str) -> Option<ProviderSpec> {
         let context = format!("in mock `{mock}`");
         let text = self.string(node, "provider", &context)?;
-        if PLANNED_PROVIDERS.contains(&text.as_str()) {
-            self.error(
-                Diagnostic::new(
-                    format!("provider `{text}` is not yet supported"),
-                    Some(node.span),
-                )
-                .with_label(format!(
-                    "built-in providers so far: {}",
-                    list_keys(PROVIDERS)
-                ))
-                .with_help("use `stubs` for this API meanwhile"),
-            );
-            return None;
-        }
         if !PROVIDERS.contains(&text.as_str()) {
             let mut diagnostic =
                 Diagnostic::new(format!("unknown provider `{text}`"), Some(node.span))
@@ -251,6 +242,9 @@ impl Cx<'_> {
             return None;
         };
         match text.as_str() {
+            "bank" => self
+                .bank(with, mock)
+                .map(|settings| ProviderSpec::Bank(Box::new(settings))),
             "intacct" => self.intacct(with, mock).map(ProviderSpec::Intacct),
             "sage" => self.sage(with, mock).map(ProviderSpec::Sage),
             "saml" => self.saml(with, mock).map(ProviderSpec::Saml),

@@ -15,6 +15,7 @@
 //! [`Node`]: crate::scenario::yaml::Node
 //! [`Diagnostic`]: crate::scenario::Diagnostic
 
+mod bank;
 mod cx;
 mod expectations;
 mod faults;

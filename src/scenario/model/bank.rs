@@ -11,6 +11,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use super::SecretText;
+
 /// Amounts, dates and times as the text a scenario writes (`"-250.00"`, `2026-11-02`, RFC 3339),
 /// so settings read the same in JSON as in YAML.
 mod text {
@@ -108,6 +110,27 @@ pub struct BankSettings {
     pub accounts: Vec<BankAccount>,
     /// The statement files the bank delivers, rendered from the ledger (or given as is).
     pub statements: Vec<StatementFile>,
+    /// The credentials the statement routes require; `None`: open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<BankAuth>,
+}
+
+/// How a client authenticates to the bank's statement routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum BankAuth {
+    /// HTTP Basic (RFC 7617) with this user and password.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password (a declared secret).
+        password: SecretText,
+    },
+    /// A bearer token (RFC 6750).
+    Bearer {
+        /// The token (a declared secret).
+        token: SecretText,
+    },
 }
 
 /// The bank itself, as its files name it.

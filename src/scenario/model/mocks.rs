@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    IntacctSettings, OidcSettings, QuickBooksSettings, RateLimit, RouteFault, SageSettings,
-    SamlSettings, Stub, XeroSettings,
+    BankSettings, IntacctSettings, OidcSettings, QuickBooksSettings, RateLimit, RouteFault,
+    SageSettings, SamlSettings, Stub, XeroSettings,
 };
 
 /// Default number of requests a mock journal keeps before it starts counting drops.
@@ -78,6 +78,8 @@ pub enum ProviderSpec {
     Saml(SamlSettings),
     /// An OpenID Connect / OAuth 2.0 provider: discovery, JWKS, authorization, token, userinfo.
     Oidc(Box<OidcSettings>),
+    /// A bank delivering statement files (MT940, BAI2, camt.053) rendered from a ledger.
+    Bank(Box<BankSettings>),
 }
 
 impl ProviderSpec {
@@ -90,6 +92,7 @@ impl ProviderSpec {
             ProviderSpec::QuickBooks(_) => "quickbooks",
             ProviderSpec::Saml(_) => "saml",
             ProviderSpec::Oidc(_) => "oidc",
+            ProviderSpec::Bank(_) => "bank",
         }
     }
 
@@ -113,6 +116,7 @@ impl ProviderSpec {
             ProviderSpec::QuickBooks(_) => &["bills", "vendors"],
             ProviderSpec::Saml(_) => &["authn_requests", "responses", "logins"],
             ProviderSpec::Oidc(_) => &["logins"],
+            ProviderSpec::Bank(_) => &["downloads"],
         }
     }
 }

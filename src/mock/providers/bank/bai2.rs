@@ -48,13 +48,6 @@ const MAX_GROUPS: usize = 367;
 
 /// The bytes of the file `statement` describes, for `accounts` (in `statement.accounts`
 /// order), written by `bank` at `created_at`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the slice's base: rendering lands with the provider"
-    )
-)]
 pub(crate) fn render(
     statement: &RenderedStatement,
     options: &Bai2Options,

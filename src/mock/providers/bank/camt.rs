@@ -23,16 +23,6 @@
 //! (`LastPgInd` on the last), v08 `StmtPgntn` counts one statement's pages. At most 99 999 pages
 //! (`PgNb` is `Max5NumericText`): a longer file gets larger pages.
 
-// Until the provider serves the files (the routes of issue 14's slice), only the tests call
-// `render`: remove this line when they do.
-#![cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the slice's base: the provider's routes serve these files"
-    )
-)]
-
 use std::fmt::Write as _;
 use std::ops::Range;
 

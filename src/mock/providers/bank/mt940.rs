@@ -45,15 +45,7 @@ const SUBFIELD: usize = 27;
 const REMITTANCE_FIELDS: usize = 10;
 
 /// The bytes of the file `statement` describes, for `accounts` (in `statement.accounts`
-/// order), written at `created_at`. The bank is not named in the file: the FinTS layout has no
-/// SWIFT header block to carry its BIC.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the slice's base: rendering lands with the provider"
-    )
-)]
+/// order), written by `bank` at `created_at`.
 pub(crate) fn render(
     statement: &RenderedStatement,
     options: &Mt940Options,

@@ -1,0 +1,267 @@
+//! Tests of `provider: bank`'s HTTP delivery: a mock loaded from YAML as a scenario declares it,
+//! served on loopback and driven by a real HTTP client and the control API's virtual clock. The
+//! listing and download routes, availability on the virtual clock, the credentials `auth` sets
+//! and the state; the bytes of rendered files are the renderers' (judged in
+//! `conformance/bank/`), so here a raw `file:` statement stands for them where bytes matter.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use crate::support::{self, load_mock};
+use reenact::scenario::model::MockSpec;
+use serde_json::{Value, json};
+
+/// The raw fixture the scenarios deliver as it is.
+const RAW: &str = "tests/fixtures/valid/bank/odd.sta";
+
+/// A mock `bank` with one EUR account and these statements and extra `with` lines (YAML, each
+/// indented six spaces).
+fn spec(statements: &str, extra: &str) -> MockSpec {
+    load_mock(&format!(
+        "id: bank\ntitle: bank\nmocks:\n  bank:\n    provider: bank\n    with:\n      bank: {{ bic: DEUTDEFFXXX, name: Deutsche Bank AG }}\n      accounts:\n        - id: operating\n          iban: DE89 3704 0044 0532 0130 00\n          currency: EUR\n          opening: {{ date: 2026-11-02, balance: \"-1200.50\" }}\n          transactions:\n            - {{ booked: 2026-11-02, amount: \"-250.00\" }}\n      statements:\n{statements}{extra}flow:\n  - request: {{ method: GET, path: / }}\n"
+    ))
+}
+
+enum Bank {}
+type Harness = support::Harness<Bank>;
+
+/// What a download got: status, headers, bytes.
+struct Downloaded {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Downloaded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Harness {
+    /// `GET /statements`, with `authorization` if given: status, `WWW-Authenticate`, JSON.
+    async fn listing(&self, authorization: Option<&str>) -> (u16, Option<String>, Value) {
+        let mut request = self.http.get(format!("{}/statements", self.server.url()));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let got = self.send(request).await;
+        let challenge = got.header("www-authenticate").map(str::to_owned);
+        (got.status, challenge, got.json)
+    }
+
+    /// The names the listing holds now (no credentials).
+    async fn names(&self) -> Vec<String> {
+        let (status, _, json) = self.listing(None).await;
+        assert_eq!(status, 200, "{json}");
+        json["statements"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|entry| entry["name"].as_str().expect("a name").to_owned())
+            .collect()
+    }
+
+    /// `GET /statements/{segment}` (already percent-encoded), with `authorization` if given.
+    async fn download(&self, segment: &str, authorization: Option<&str>) -> Downloaded {
+        let mut request = self
+            .http
+            .get(format!("{}/statements/{segment}", self.server.url()));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("request reaches the mock");
+        Downloaded {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            bytes: response.bytes().await.expect("body").to_vec(),
+        }
+    }
+}
+
+/// Files appear at their `available_at` on the virtual clock (the harness starts at
+/// 2026-10-31T23:00:00Z), in file order; a rendered file is listed with its format and the size of
+/// the bytes a download gets; a file not yet available is a `404` like an unknown one.
+#[tokio::test]
+async fn files_appear_at_their_time_on_the_virtual_clock() {
+    let bank = Harness::start(spec(
+        &format!(
+            "        - {{ name: early.sta, format: mt940, accounts: [operating], from: 2026-11-02 }}\n        - {{ name: later.sta, file: {RAW}, available_at: \"2026-11-01T06:00:00Z\" }}\n        - {{ name: stmt.xml, format: camt.053.001.08, accounts: [operating], from: 2026-11-02, available_at: \"2026-11-03T06:00:00Z\" }}\n"
+        ),
+        "",
+    ))
+    .await;
+    assert_eq!(bank.names().await, ["early.sta"]);
+    let before = bank.download("later.sta", None).await;
+    assert_eq!(before.status, 404);
+    let unknown = bank.download("nothing.sta", None).await;
+    assert_eq!(unknown.status, 404);
+    let error = |got: &Downloaded| -> Value {
+        serde_json::from_slice::<Value>(&got.bytes).expect("a JSON body")["error"].clone()
+    };
+    assert_eq!(error(&before), error(&unknown));
+
+    bank.advance_by(Duration::from_secs(7 * 3600)).await; // 2026-11-01T06:00:00Z
+    assert_eq!(bank.names().await, ["early.sta", "later.sta"]);
+    bank.advance_by(Duration::from_secs(2 * 86_400)).await;
+    let (status, _, listing) = bank.listing(None).await;
+    assert_eq!(status, 200);
+    let entries = listing["statements"].as_array().expect("a list");
+    assert_eq!(entries.len(), 3, "{listing}");
+    assert_eq!(entries[0]["format"], "mt940");
+    assert!(entries[0].get("available_at").is_none(), "{listing}");
+    assert_eq!(entries[1]["format"], "raw");
+    assert_eq!(entries[1]["available_at"], "2026-11-01T06:00:00Z");
+    assert_eq!(entries[2]["name"], "stmt.xml");
+    assert_eq!(entries[2]["format"], "camt.053.001.08");
+    assert_eq!(entries[2]["available_at"], "2026-11-03T06:00:00Z");
+    for entry in entries {
+        let name = entry["name"].as_str().expect("name");
+        let got = bank.download(name, None).await;
+        assert_eq!(got.status, 200, "{name}");
+        assert_eq!(entry["size"], json!(got.bytes.len()), "{name}");
+    }
+    let camt = bank.download("stmt.xml", None).await;
+    assert_eq!(camt.header("content-type"), Some("application/xml"));
+    let mt940 = bank.download("early.sta", None).await;
+    assert!(
+        mt940
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain; charset=")),
+        "{:?}",
+        mt940.headers
+    );
+    bank.stop().await;
+}
+
+/// A raw file is delivered byte for byte, as an attachment under its name; the state records
+/// each download (name and virtual time) and counts the listings.
+#[tokio::test]
+async fn a_raw_file_is_delivered_byte_for_byte_and_recorded() {
+    let bank = Harness::start(spec(
+        &format!("        - {{ name: odd bank.sta, file: {RAW} }}\n"),
+        "",
+    ))
+    .await;
+    assert_eq!(bank.names().await, ["odd bank.sta"]);
+    let got = bank.download("odd%20bank.sta", None).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.bytes, std::fs::read(RAW).expect("the fixture"));
+    assert_eq!(got.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        got.header("content-disposition"),
+        Some("attachment; filename=\"odd bank.sta\"")
+    );
+    bank.advance_by(Duration::from_secs(60)).await;
+    assert_eq!(bank.download("odd%20bank.sta", None).await.status, 200);
+    assert_eq!(bank.download("odd%2", None).await.status, 404);
+
+    let state = bank.state_of("bank").await;
+    assert_eq!(
+        state,
+        json!({
+            "downloads": [
+                { "name": "odd bank.sta", "at": "2026-10-31T23:00:00Z" },
+                { "name": "odd bank.sta", "at": "2026-10-31T23:01:00Z" },
+            ],
+            "listings": 1,
+        })
+    );
+    bank.stop().await;
+}
+
+/// Unknown names are a `404` JSON naming the file; other methods a `405` with `Allow: GET`;
+/// paths outside `/statements` are not the provider's.
+#[tokio::test]
+async fn unknown_files_methods_and_paths_are_refused() {
+    let bank = Harness::start(spec(
+        &format!("        - {{ name: a.sta, file: {RAW} }}\n"),
+        "",
+    ))
+    .await;
+    let got = bank
+        .send(
+            bank.http
+                .get(format!("{}/statements/b.sta", bank.server.url())),
+        )
+        .await;
+    assert_eq!(got.status, 404);
+    assert_eq!(got.json["name"], "b.sta");
+    let post = bank
+        .send(bank.http.post(format!("{}/statements", bank.server.url())))
+        .await;
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET"));
+    bank.assert_unrouted("/statements/a.sta/more").await;
+    bank.assert_unrouted("/statement").await;
+    bank.assert_unrouted("/").await;
+    let state = bank.state_of("bank").await;
+    assert_eq!(state["downloads"], json!([]));
+    bank.stop().await;
+}
+
+/// `auth: { basic }`: without credentials a `401` with an RFC 7617 challenge, wrong ones a `401`,
+/// the right ones the files; the password never reaches the state.
+#[tokio::test]
+async fn basic_auth_guards_both_routes() {
+    let bank = Harness::start(spec(
+        &format!("        - {{ name: a.sta, file: {RAW} }}\n"),
+        "      auth: { basic: { username: acme, password: s3cret-statements } }\n",
+    ))
+    .await;
+    let basic = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
+    };
+    let (status, challenge, _) = bank.listing(None).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Basic realm=\"bank\", charset=\"UTF-8\"")
+    );
+    let (status, _, _) = bank.listing(Some(&basic("acme", "wrong"))).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = bank
+        .listing(Some(&basic("other", "s3cret-statements")))
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(bank.download("a.sta", None).await.status, 401);
+    let right = basic("acme", "s3cret-statements");
+    let (status, _, listing) = bank.listing(Some(&right)).await;
+    assert_eq!(status, 200);
+    assert_eq!(listing["statements"][0]["name"], "a.sta");
+    assert_eq!(bank.download("a.sta", Some(&right)).await.status, 200);
+    let state = bank.state_of("bank").await;
+    assert_eq!(state["listings"], 1, "refused requests are not counted");
+    assert_eq!(state["downloads"].as_array().map(Vec::len), Some(1));
+    assert!(!state.to_string().contains("s3cret"));
+    bank.stop().await;
+}
+
+/// `auth: { bearer }`: RFC 6750 §3.1 challenges, `invalid_token` only when a token came.
+#[tokio::test]
+async fn bearer_auth_challenges_as_rfc_6750_says() {
+    let bank = Harness::start(spec(
+        &format!("        - {{ name: a.sta, file: {RAW} }}\n"),
+        "      auth: { bearer: tok-123 }\n",
+    ))
+    .await;
+    let (status, challenge, _) = bank.listing(None).await;
+    assert_eq!(status, 401);
+    assert_eq!(challenge.as_deref(), Some("Bearer realm=\"bank\""));
+    let (status, challenge, _) = bank.listing(Some("Bearer tok-999")).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Bearer realm=\"bank\", error=\"invalid_token\"")
+    );
+    let (status, _, _) = bank.listing(Some("bearer tok-123")).await;
+    assert_eq!(status, 200);
+    let got = bank.download("a.sta", Some("Bearer tok-123")).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.bytes, std::fs::read(RAW).expect("the fixture"));
+    bank.stop().await;
+}
