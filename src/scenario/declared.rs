@@ -373,4 +373,33 @@ snapshot:
         let after = scenario.secrets(&captures);
         assert_eq!(after.redact("captured-token-0123"), "[redacted]");
     }
+
+    /// `provider: bank`'s password or bearer token is a declared secret; the user name is not.
+    #[test]
+    fn the_bank_credentials_are_declared_secrets() {
+        for (auth, secret, plain) in [
+            (
+                "{ basic: { username: acme-user, password: bank-pw-0123 } }",
+                "bank-pw-0123",
+                Some("acme-user"),
+            ),
+            ("{ bearer: bank-token-0123 }", "bank-token-0123", None),
+        ] {
+            let yaml = format!(
+                "id: bank\ntitle: bank\nmocks:\n  bank:\n    provider: bank\n    with:\n      bank: {{ bic: DEUTDEFF, name: Bank }}\n      auth: {auth}\n      accounts: [{{ id: a, number: \"1\", currency: EUR, opening: {{ date: 2026-11-02, balance: \"0\" }} }}]\n      statements: []\nflow:\n  - request: {{ mock: bank, method: GET, path: /statements }}\n"
+            );
+            let scenario = crate::scenario::load_bytes(
+                Path::new("bank.yaml"),
+                Path::new("."),
+                yaml.as_bytes(),
+            )
+            .expect("valid scenario");
+            let secrets = scenario.secrets(&BTreeMap::new());
+            assert_eq!(secrets.redact(secret), "[redacted]", "{auth}");
+            assert_eq!(secrets.len(), 1, "{auth}");
+            if let Some(plain) = plain {
+                assert_eq!(secrets.redact(plain), plain);
+            }
+        }
+    }
 }

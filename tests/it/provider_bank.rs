@@ -265,3 +265,28 @@ async fn bearer_auth_challenges_as_rfc_6750_says() {
     assert_eq!(got.bytes, std::fs::read(RAW).expect("the fixture"));
     bank.stop().await;
 }
+
+/// End to end through the runner: flow steps download from the bank with the bearer token,
+/// `state: downloads` expectations are judged on the state the runner collects, and the
+/// normalized snapshot never holds the token.
+#[tokio::test]
+async fn state_expectations_count_the_downloads_the_runner_collects() {
+    let yaml = format!(
+        "id: bank-state\ntitle: bank state\nclock: {{ start: 2026-11-03T07:00:00Z }}\nmocks:\n  bank:\n    provider: bank\n    with:\n      bank: {{ bic: DEUTDEFFXXX, name: Deutsche Bank AG }}\n      auth: {{ bearer: tok-statements-123 }}\n      accounts:\n        - {{ id: operating, iban: DE89 3704 0044 0532 0130 00, currency: EUR, opening: {{ date: 2026-11-02, balance: \"0\" }} }}\n      statements:\n        - {{ name: a.sta, file: {RAW} }}\n        - {{ name: b.sta, file: {RAW}, available_at: \"2026-11-04T06:00:00Z\" }}\ntarget: {{ url: \"http://127.0.0.1:9\" }}\nflow:\n  - name: list\n    request: {{ mock: bank, method: GET, path: /statements, headers: {{ Authorization: Bearer tok-statements-123 }} }}\n    expect: {{ status: 200 }}\n  - name: download\n    request: {{ mock: bank, method: GET, path: /statements/a.sta, headers: {{ Authorization: Bearer tok-statements-123 }} }}\n    expect: {{ status: 200 }}\n  - name: too early\n    request: {{ mock: bank, method: GET, path: /statements/b.sta, headers: {{ Authorization: Bearer tok-statements-123 }} }}\n    expect: {{ status: 404 }}\nexpect:\n  - {{ name: a once, mock: bank, state: downloads, where: {{ name: a.sta }}, count: 1 }}\n  - {{ name: b never, mock: bank, state: downloads, where: {{ name: b.sta }}, count: 0 }}\n"
+    );
+    let scenario = support::load_scenario("bank-state.yaml", &yaml);
+    let run = support::run_in_process(&scenario, std::path::Path::new(".")).await;
+    assert_eq!(run.failed_step(), None, "{:#?}", run.observation.steps);
+    let results: Vec<(&str, bool)> = run
+        .expectations
+        .iter()
+        .map(|r| (r.name.as_str(), r.passed))
+        .collect();
+    assert_eq!(results, [("a once", true), ("b never", true)]);
+    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let state = &document["mocks"]["bank"]["state"];
+    assert_eq!(state["downloads"][0]["name"], "a.sta", "{state}");
+    assert_eq!(state["downloads"][0]["at"], "2026-11-03T07:00:00Z");
+    assert_eq!(state["listings"], 1);
+    assert!(!document.to_string().contains("tok-statements-123"));
+}

@@ -138,6 +138,37 @@ fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The files one rendered statement is served as: one under `name`, or, when it is several
+/// messages, one per message under `STEM-pN.EXT` (N from 1).
+fn paged(
+    name: &str,
+    pages: Vec<Vec<u8>>,
+    format: &'static str,
+    content_type: &HeaderValue,
+    available_at: Option<OffsetDateTime>,
+) -> Vec<Served> {
+    let single = pages.len() <= 1;
+    let mut pages = pages;
+    if pages.is_empty() {
+        pages.push(Vec::new());
+    }
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(index, page)| Served {
+            name: if single {
+                name.to_owned()
+            } else {
+                page_name(name, index + 1)
+            },
+            format,
+            content_type: content_type.clone(),
+            bytes: Bytes::from(page),
+            available_at,
+        })
+        .collect()
+}
+
 impl Bank {
     /// A bank with `settings`: every file rendered now.
     pub(crate) fn new(settings: BankSettings) -> Bank {
@@ -193,25 +224,13 @@ impl Bank {
                             HeaderValue::from_static("application/xml"),
                         ),
                     };
-                    if pages.len() <= 1 {
-                        files.push(Served {
-                            name: statement.name.clone(),
-                            format,
-                            content_type,
-                            bytes: Bytes::from(pages.into_iter().next().unwrap_or_default()),
-                            available_at: statement.available_at,
-                        });
-                    } else {
-                        for (index, page) in pages.into_iter().enumerate() {
-                            files.push(Served {
-                                name: page_name(&statement.name, index + 1),
-                                format,
-                                content_type: content_type.clone(),
-                                bytes: Bytes::from(page),
-                                available_at: statement.available_at,
-                            });
-                        }
-                    }
+                    files.extend(paged(
+                        &statement.name,
+                        pages,
+                        format,
+                        &content_type,
+                        statement.available_at,
+                    ));
                 }
             }
         }
@@ -396,6 +415,32 @@ mod tests {
         assert_eq!(split_extension("stmt.2026.xml"), ("stmt.2026", ".xml"));
         assert_eq!(split_extension("stmt"), ("stmt", ""));
         assert_eq!(split_extension(".xml"), (".xml", ""));
+    }
+
+    /// One message keeps the statement's name; several are `STEM-pN.EXT` in order; none is one
+    /// empty file (a renderer that wrote nothing is still listed).
+    #[test]
+    fn a_paginated_statement_is_served_one_file_per_message() {
+        let xml = HeaderValue::from_static("application/xml");
+        let names = |pages: Vec<Vec<u8>>| -> Vec<(String, Vec<u8>)> {
+            paged("stmt.xml", pages, "camt.053.001.08", &xml, None)
+                .into_iter()
+                .map(|file| (file.name, file.bytes.to_vec()))
+                .collect()
+        };
+        assert_eq!(
+            names(vec![b"<a/>".to_vec()]),
+            [("stmt.xml".to_owned(), b"<a/>".to_vec())]
+        );
+        assert_eq!(
+            names(vec![b"<1/>".to_vec(), b"<2/>".to_vec(), b"<3/>".to_vec()]),
+            [
+                ("stmt-p1.xml".to_owned(), b"<1/>".to_vec()),
+                ("stmt-p2.xml".to_owned(), b"<2/>".to_vec()),
+                ("stmt-p3.xml".to_owned(), b"<3/>".to_vec()),
+            ]
+        );
+        assert_eq!(names(Vec::new()), [("stmt.xml".to_owned(), Vec::new())]);
     }
 
     #[test]
