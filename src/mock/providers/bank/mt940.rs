@@ -45,7 +45,8 @@ const SUBFIELD: usize = 27;
 const REMITTANCE_FIELDS: usize = 10;
 
 /// The bytes of the file `statement` describes, for `accounts` (in `statement.accounts`
-/// order), written by `bank` at `created_at`.
+/// order), written at `created_at`. The bank is not named in the file: the FinTS layout has no
+/// SWIFT header block to carry its BIC.
 pub(crate) fn render(
     statement: &RenderedStatement,
     options: &Mt940Options,
@@ -281,15 +282,19 @@ fn chunks(text: &str, size: usize) -> Vec<String> {
 }
 
 /// `text` (one field, starting with its tag) cut into lines of at most 65 characters, none of
-/// which starts with `:` or `-` (they would read as a new field or the end of the message):
-/// such a line starts one character earlier. Joined without separators the lines are `text`.
+/// which starts with `:` or `-` (they would read as a new field or the end of the message) or
+/// ends with a space (readers strip it, as mt-940 does): such a line ends one character earlier.
+/// Joined without separators the lines are `text`.
 fn wrap(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut lines = Vec::new();
     let mut start = 0;
     while start < chars.len() {
         let mut end = (start + LINE).min(chars.len());
-        while end < chars.len() && end > start + 1 && matches!(chars[end], ':' | '-') {
+        while end < chars.len()
+            && end > start + 1
+            && (chars[end - 1] == ' ' || matches!(chars[end], ':' | '-'))
+        {
             end -= 1;
         }
         lines.push(chars[start..end].iter().collect());
@@ -466,11 +471,14 @@ YLADEM1001?31DE02120300000000202051?32Lumen Lab\r
 
     #[test]
     fn free_details_stop_at_six_lines_and_no_line_starts_a_field() {
-        let long = format!("{}:x{}", "a".repeat(60), "-b".repeat(300));
+        let long = format!("{}:x{} y", "a".repeat(60), "-b".repeat(300));
         let lines = wrap(&format!(":86:{long}"));
         assert!(lines.len() > FREE_LINES);
         assert!(lines.iter().all(|line| line.chars().count() <= LINE));
         assert!(lines[1..].iter().all(|line| !line.starts_with([':', '-'])));
+        assert!(lines.iter().all(|line| !line.ends_with(' ')));
+        let spaced = wrap(&format!(":86:{}", "ab ".repeat(40)));
+        assert!(spaced[..spaced.len() - 1].iter().all(|line| !line.ends_with(' ')));
         assert_eq!(lines.concat(), format!(":86:{long}"));
         let mut tx = transaction(date!(2026 - 11 - 02), "1");
         tx.purpose = Some(long);
