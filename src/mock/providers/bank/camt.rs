@@ -32,6 +32,7 @@ use time::{
 };
 
 use super::amounts::minor_units;
+use crate::mock::providers::saml::{escape_attr, escape_text};
 use crate::scenario::model::{
     BankAccount, BankIdentity, BankTransaction, CamtOptions, CamtVersion, RenderedStatement,
 };
@@ -610,7 +611,7 @@ impl Xml {
     /// `<name>text</name>`, `text` escaped.
     fn leaf(&mut self, name: &str, text: &str) {
         self.indent();
-        let _ = writeln!(self.out, "<{name}>{}</{name}>", escape(text));
+        let _ = writeln!(self.out, "<{name}>{}</{name}>", escape_text(text));
     }
 
     /// A leaf of a text type at most `max` characters long, left out when empty.
@@ -626,26 +627,10 @@ impl Xml {
         let _ = writeln!(
             self.out,
             "<{name} Ccy=\"{}\">{}</{name}>",
-            escape(currency),
+            escape_attr(currency),
             amount(value, currency)
         );
     }
-}
-
-/// `text` escaped for character data and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -948,9 +933,12 @@ mod tests {
             clean(&"é".repeat(40), 35).map(|t| t.chars().count()),
             Some(35)
         );
+        let mut xml = Xml::default();
+        xml.text("Nm", "a&b<c>\"d\"\r\u{1}", 140);
+        xml.amount("Amt", Decimal::ONE, "E\"R");
         assert_eq!(
-            escape("a&b<c>\"d\"\r"),
-            "a&amp;b&lt;c&gt;&quot;d&quot;&#xD;"
+            xml.out,
+            "<Nm>a&amp;b&lt;c&gt;\"d\"&#xD;</Nm>\n<Amt Ccy=\"E&quot;R\">1.00</Amt>\n"
         );
     }
 
