@@ -40,10 +40,13 @@ use crate::scenario::model::{
 /// The most messages one file may be split into: `PgNb` is `Max5NumericText`.
 const MAX_PAGES: usize = 99_999;
 
+/// `ISODate`: `2026-11-02`.
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
+/// `ISODateTime` with the offset: `2026-11-03T05:55:00+00:00`.
 const DATE_TIME: &[BorrowedFormatItem<'static>] = format_description!(
     "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
 );
+/// The creation time in `MsgId`: `20261103055500`.
 const COMPACT: &[BorrowedFormatItem<'static>] =
     format_description!("[year][month][day][hour][minute][second]");
 
