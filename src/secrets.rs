@@ -518,7 +518,8 @@ fn patterns() -> &'static Patterns {
             iban_start: regex(r"(?-u:\b)[A-Z]{2}[0-9]{2} ?[A-Z0-9]"),
             card: regex(r"(?-u:\b)[0-9](?:[ -]?[0-9]){12,18}(?-u:\b)"),
             query: regex(r#"([?&;])([A-Za-z0-9_.\[\]%-]+)=([^&#\s"'<>`\\]+)"#),
-            credentials: regex(r"(?i)(?-u:\b)(?:bearer|basic)\s+(?P<value>[A-Za-z0-9._~+/=-]+)"),
+            // Spaces or tabs only: a line ending in "Basic" must not eat the next line's first word.
+            credentials: regex(r"(?i)(?-u:\b)(?:bearer|basic)[ \t]+(?P<value>[A-Za-z0-9._~+/=-]+)"),
             json_pairs: regex(&format!(
                 r#"(?i)"(?P<name>{name})"\s*:\s*"(?P<value>(?:[^"\\]|\\.)+)""#
             )),
@@ -1133,6 +1134,11 @@ mod tests {
         assert_eq!(
             redact_text("sent Authorization: Bearer abc.def and password=hunter2"),
             "sent Authorization: Bearer [redacted] and password=[redacted]"
+        );
+        // A line that ends in "Basic" leaves the next line alone.
+        assert_eq!(
+            redact_text("help: authenticate with HTTP Basic\nerror: missing `auth`"),
+            "help: authenticate with HTTP Basic\nerror: missing `auth`"
         );
         // A quoted value is masked to its closing quote.
         assert_eq!(

@@ -7,8 +7,8 @@ scenario.yaml declares (read with PyYAML; money as `decimal.Decimal`).
 Usage: mt940_bai2.py --url URL [--scenario PATH] [--now RFC3339]. Prints `ok   ...` or
 `FAIL ...` per check and a count; exits 1 on any failure.
 
-The expected values are computed here from the ledger and the rules docs/providers/bank-mt940.md
-and bank-bai2.md state (balances, marks, types, references, text transliteration), not taken
+The expected values are computed here from the ledger and the rules docs/providers/bank.md
+(sections MT940 and BAI2) states (balances, marks, types, references, text transliteration), not taken
 from the files: what the parsers read must equal them.
 """
 
