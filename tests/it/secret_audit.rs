@@ -95,6 +95,10 @@ const PLANTED: &[Planted] = &[
         what: "a provider's webhook key (`with.webhook_key`)",
         value: "xwk-PLANTED-1a2b3c4d5e6f7a8b",
     },
+    Planted {
+        what: "a bank's bearer token (`with.auth.bearer`), sent by a flow step",
+        value: "bank-tok-PLANTED-4e5f6a7b8c9d",
+    },
 ];
 
 /// A value as it may be written: as it is, without its spaces, JSON-escaped, URL-encoded (path

@@ -317,7 +317,7 @@ impl Bank {
         if state.downloads.len() < MAX_RECORDED_DOWNLOADS {
             state.downloads.push(json!({
                 "name": file.name,
-                "at": now.format(&Rfc3339).unwrap_or_default(),
+                "at": now.replace_nanosecond(0).unwrap_or(now).format(&Rfc3339).unwrap_or_default(),
             }));
         }
         let mut response = Response::new(file.bytes.clone());
