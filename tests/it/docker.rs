@@ -5,7 +5,8 @@
 //! `reenact image`, kill trials (nothing left behind after SIGINT or SIGTERM at several moments,
 //! or after SIGKILL and a sweep), `reenact clean` sweeping a dead run's leftover and keeping a
 //! live run's, the start-up sweep of a dead run's, the run network resolving declared names only,
-//! an HTTPS mock serving the run CA's certificate from its container, and reuse across a suite.
+//! an HTTPS mock serving the run CA's certificate from its container, reuse across a suite, a
+//! login through IdPs under their vendors' hostnames, and a bank's statements from its container.
 //!
 //! They need a Docker engine, so plain `cargo test` lists them as ignored with that reason (a
 //! skipped test is never counted as passed). `.ci/run` starts an engine and runs them with
@@ -1148,6 +1149,91 @@ async fn a_container_target_signs_in_through_idps_under_their_vendor_hostnames()
             .any(|(name, value)| name == "host" && value == "login.microsoftonline.com:8080"),
         "{:?}",
         discovery.headers
+    );
+    assert_nothing_left(&docker).await;
+}
+
+/// A bank whose statements the scenario reads from its container: an MT940 and a camt.053 file
+/// rendered from the ledger, the downloads in its state.
+const BANK_IN_A_CONTAINER: &str = r#"
+id: docker-bank
+title: a bank's statements served from its container
+clock: { start: 2026-11-03T08:00:00Z }
+mocks:
+  bank:
+    provider: bank
+    with:
+      bank: { bic: DEUTDEFFXXX, name: Deutsche Bank AG }
+      auth: { bearer: bank-token-7c1d9e2f }
+      accounts:
+        - id: main
+          iban: DE89370400440532013000
+          currency: EUR
+          opening: { date: 2026-11-02, balance: "-10.00" }
+          transactions: [{ booked: 2026-11-02, amount: "25.50", purpose: Refund }]
+      statements:
+        - { name: main.sta, format: mt940, accounts: [main], from: 2026-11-02 }
+        - { name: main.xml, format: camt.053.001.08, accounts: [main], from: 2026-11-02 }
+target:
+  url: "{{ mocks.bank.url }}"
+flow:
+  - request: { mock: bank, method: GET, path: /statements/main.sta }
+    expect: { status: 401 }
+  - request:
+      { mock: bank, method: GET, path: /statements/main.sta, headers: { Authorization: "Bearer bank-token-7c1d9e2f" } }
+    expect: { status: 200, body_contains: ":60F:D261101EUR10,00" }
+  - request:
+      { mock: bank, method: GET, path: /statements/main.xml, headers: { Authorization: "Bearer bank-token-7c1d9e2f" } }
+    expect: { status: 200, body_contains: "<Cd>CLBD</Cd>" }
+expect:
+  - { mock: bank, state: downloads, count: 2 }
+"#;
+
+/// `provider: bank` runs in its mock container like in-process: its settings (ledger, decimals,
+/// dates, the bearer secret) survive the trip, and the files and state are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test it -- --ignored docker::`"]
+async fn a_bank_serves_its_statements_from_its_container_as_in_process() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let docker_placement = Placement::Docker(backend().await);
+    let scenario = scenario::load_bytes(
+        &repo().join("docker-bank.yaml"),
+        repo(),
+        BANK_IN_A_CONTAINER.as_bytes(),
+    )
+    .expect("valid bank scenario");
+    let http = run::http_client();
+    let mut documents = Vec::new();
+    for placement in [&Placement::InProcess, &docker_placement] {
+        let ctx = RunContext {
+            http: &http,
+            project_root: repo(),
+            placement,
+        };
+        let run = run::run_scenario(&scenario, &TargetChoice::from_scenario(), &ctx)
+            .await
+            .unwrap_or_else(|e| panic!("{}", crate::support::error_chain(&e)));
+        assert_eq!(run.failed_step(), None, "{:#?}", run.observation.steps);
+        assert!(
+            run.expectations.iter().all(|result| result.passed),
+            "{:?}",
+            run.expectations
+        );
+        documents.push(reenact::snapshot::normalize(
+            &run.observation,
+            &run.expectations,
+            &[],
+        ));
+    }
+    assert_eq!(
+        serde_json::to_string_pretty(&documents[0]).unwrap(),
+        serde_json::to_string_pretty(&documents[1]).unwrap(),
+        "the bank observed differently in its container"
+    );
+    assert!(
+        !documents[1].to_string().contains("bank-token-7c1d9e2f"),
+        "the bank's token in the observation"
     );
     assert_nothing_left(&docker).await;
 }
