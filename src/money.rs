@@ -21,6 +21,46 @@ const MAX_WHOLE_DIGITS: usize = 20;
 /// The tax rates a percentage may be: 0 to 100, bounds included.
 pub(crate) const PERCENTAGES: RangeInclusive<Decimal> = Decimal::ZERO..=Decimal::ONE_HUNDRED;
 
+/// The currencies of ISO 4217 (List One, as published by SIX, the maintenance agency) whose minor
+/// unit is not 2, with theirs. Every other code has 2.
+const MINOR_UNITS: &[(&str, u32)] = &[
+    ("BHD", 3),
+    ("BIF", 0),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("IQD", 3),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("TND", 3),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("UYW", 4),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+];
+
+/// The decimals `currency` (an ISO 4217 code) is written with: its minor unit, 2 unless
+/// [`MINOR_UNITS`] says other (the bank fake's loader and its statement formats both ask).
+pub(crate) fn minor_units(currency: &str) -> u32 {
+    MINOR_UNITS
+        .iter()
+        .find(|(code, _)| *code == currency)
+        .map_or(2, |(_, units)| *units)
+}
+
 /// A decimal string with at most 4 decimals (`"12.5"`, `"-3"`, `"0.0001"`), exactly.
 ///
 /// Only an optional `-`, 1 to 20 digits and optionally a `.` with 1 to 4 digits: no `+`, `_`,
@@ -83,6 +123,17 @@ mod tests {
     //! rounding, including the double rounding 26333c4 fixed.
 
     use super::*;
+
+    /// ISO 4217 List One: JPY 0, BHD 3, EUR (and anything unlisted) 2.
+    #[test]
+    fn minor_units_follow_iso_4217() {
+        assert_eq!(minor_units("JPY"), 0);
+        assert_eq!(minor_units("KRW"), 0);
+        assert_eq!(minor_units("BHD"), 3);
+        assert_eq!(minor_units("TND"), 3);
+        assert_eq!(minor_units("EUR"), 2);
+        assert_eq!(minor_units("USD"), 2);
+    }
     use serde_json::json;
 
     /// The JSON text of the amount `text` parses to, or `None`.

@@ -11,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Time};
 
 use super::{Cx, Fields, list_keys, present};
+use crate::money::minor_units;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Bai2Options, BankAccount, BankAuth, BankIdentity, BankSettings, BankTransaction, CamtOptions,
@@ -114,44 +115,6 @@ const MAX_NAME_TEXT: usize = 140;
 const MAX_PURPOSE: usize = 1024;
 /// The longest account number (camt `Othr/Id` is `Max34Text`).
 const MAX_NUMBER: usize = 34;
-
-/// ISO 4217 (List One) currencies whose minor unit is not 2: how many decimals they take.
-const MINOR_UNITS: &[(&str, u32)] = &[
-    ("BIF", 0),
-    ("CLP", 0),
-    ("DJF", 0),
-    ("GNF", 0),
-    ("ISK", 0),
-    ("JPY", 0),
-    ("KMF", 0),
-    ("KRW", 0),
-    ("PYG", 0),
-    ("RWF", 0),
-    ("UGX", 0),
-    ("UYI", 0),
-    ("VND", 0),
-    ("VUV", 0),
-    ("XAF", 0),
-    ("XOF", 0),
-    ("XPF", 0),
-    ("BHD", 3),
-    ("IQD", 3),
-    ("JOD", 3),
-    ("KWD", 3),
-    ("LYD", 3),
-    ("OMR", 3),
-    ("TND", 3),
-    ("CLF", 4),
-    ("UYW", 4),
-];
-
-/// The decimals `currency` takes (ISO 4217 minor units; 2 unless [`MINOR_UNITS`] says other).
-pub(crate) fn minor_units(currency: &str) -> u32 {
-    MINOR_UNITS
-        .iter()
-        .find(|(code, _)| *code == currency)
-        .map_or(2, |(_, units)| *units)
-}
 
 /// Why a text is not an IBAN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1272,17 +1235,6 @@ mod tests {
         ] {
             assert!(!is_bic(bad), "{bad}");
         }
-    }
-
-    /// ISO 4217 List One: JPY 0, BHD 3, EUR (and anything unlisted) 2.
-    #[test]
-    fn minor_units_follow_iso_4217() {
-        assert_eq!(minor_units("JPY"), 0);
-        assert_eq!(minor_units("KRW"), 0);
-        assert_eq!(minor_units("BHD"), 3);
-        assert_eq!(minor_units("TND"), 3);
-        assert_eq!(minor_units("EUR"), 2);
-        assert_eq!(minor_units("USD"), 2);
     }
 
     /// The settings travel as JSON to a mock-engine container (`PUT /__reenact/config`): every

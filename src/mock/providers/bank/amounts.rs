@@ -4,44 +4,7 @@
 
 use rust_decimal::Decimal;
 
-/// The currencies of ISO 4217 (list one, as published by SIX, the maintenance agency) whose
-/// minor unit is not 2, with theirs. Every other code has 2.
-const MINOR_UNITS: &[(&str, u32)] = &[
-    ("BHD", 3),
-    ("BIF", 0),
-    ("CLF", 4),
-    ("CLP", 0),
-    ("DJF", 0),
-    ("GNF", 0),
-    ("IQD", 3),
-    ("ISK", 0),
-    ("JOD", 3),
-    ("JPY", 0),
-    ("KMF", 0),
-    ("KRW", 0),
-    ("KWD", 3),
-    ("LYD", 3),
-    ("OMR", 3),
-    ("PYG", 0),
-    ("RWF", 0),
-    ("TND", 3),
-    ("UGX", 0),
-    ("UYI", 0),
-    ("UYW", 4),
-    ("VND", 0),
-    ("VUV", 0),
-    ("XAF", 0),
-    ("XOF", 0),
-    ("XPF", 0),
-];
-
-/// The number of decimals `currency` (an ISO 4217 code) is written with.
-pub(crate) fn minor_units(currency: &str) -> u32 {
-    MINOR_UNITS
-        .iter()
-        .find(|(code, _)| *code == currency)
-        .map_or(2, |(_, units)| *units)
-}
+use crate::money::minor_units;
 
 /// `amount`'s magnitude with exactly `currency`'s minor units (rounded half away from zero if
 /// it had more, which the loader refuses).

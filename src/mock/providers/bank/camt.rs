@@ -31,8 +31,8 @@ use time::{
     Date, OffsetDateTime, format_description::BorrowedFormatItem, macros::format_description,
 };
 
-use super::amounts::minor_units;
 use crate::mock::providers::saml::{escape_attr, escape_text};
+use crate::money::minor_units;
 use crate::scenario::model::{
     BankAccount, BankIdentity, BankTransaction, CamtOptions, CamtVersion, RenderedStatement,
 };
