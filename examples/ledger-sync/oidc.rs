@@ -396,13 +396,13 @@ impl OidcLogin {
     /// request of OpenID Connect Core §3.1.2.1 and the PKCE challenge of RFC 7636 §4.3).
     pub async fn start(&self) -> Result<String, String> {
         let endpoints = self.endpoints().await?;
-        let state = random_token("oidc-state");
-        let nonce = random_token("oidc-nonce");
+        let state = random_token("OAuth state")?;
+        let nonce = random_token("OpenID Connect nonce")?;
         // 64 characters of [0-9a-f]: within RFC 7636 §4.1's 43 to 128 unreserved characters.
         let verifier = format!(
             "{}{}",
-            random_token("pkce-verifier"),
-            random_token("pkce-verifier")
+            random_token("PKCE verifier")?,
+            random_token("PKCE verifier")?
         );
         let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
             &ring::digest::SHA256,

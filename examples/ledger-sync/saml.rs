@@ -226,7 +226,7 @@ impl SamlLogin {
     /// `GET /login/saml`: where to send the browser (the IdP's SSO URL with a `SAMLRequest`).
     pub async fn start(&self) -> Result<String, String> {
         let metadata = self.metadata().await?;
-        let id = format!("_{}", random_token("saml-authn-request"));
+        let id = format!("_{}", random_token("SAML request id")?);
         let xml = authn_request(
             &id,
             &saml_time(OffsetDateTime::now_utc()),

@@ -13,7 +13,6 @@
 //! - `GET /home` → `200` "Welcome, USER" with a session, else `401`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -58,23 +57,16 @@ struct Sessions {
     order: Vec<String>,
 }
 
-/// Per-process randomness for session ids and login states: not a CSPRNG, and a demo does not
-/// need one (the ids only have to differ).
-pub fn random_token(purpose: &str) -> String {
-    static SERIAL: AtomicU64 = AtomicU64::new(0);
-    let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|since| since.as_nanos())
-        .unwrap_or_default();
-    let digest = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!("{purpose}:{}:{serial}:{nanos}", std::process::id()).as_bytes(),
-    );
-    digest.as_ref()[..16]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+/// 128 random bits from the operating system (`ring`'s `SystemRandom`), as 32 hex digits: session
+/// ids, OAuth `state`/`nonce`/PKCE verifiers and SAML request ids must be unguessable. Without
+/// the OS's randomness the sign-in fails, naming `purpose`, rather than use a guessable value.
+pub fn random_token(purpose: &str) -> Result<String, String> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| format!("no system randomness for the {purpose}"))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 impl Sso {
@@ -87,8 +79,11 @@ impl Sso {
     }
 
     /// A session for `user`: `303` to `/home` with its cookie.
-    async fn signed_in(&self, user: &str) -> HttpResponse {
-        let id = random_token("session");
+    async fn signed_in(&self, protocol: &str, user: &str) -> HttpResponse {
+        let id = match random_token("session id") {
+            Ok(id) => id,
+            Err(reason) => return refused(protocol, &reason),
+        };
         let mut sessions = self.sessions.lock().await;
         if sessions.order.len() >= MAX_SESSIONS {
             let oldest = sessions.order.remove(0);
@@ -112,7 +107,7 @@ impl Sso {
     /// The end of a sign-in: a session for the user, or `401` with the reason.
     pub async fn finished(&self, protocol: &str, outcome: Result<String, String>) -> HttpResponse {
         match outcome {
-            Ok(user) => self.signed_in(&user).await,
+            Ok(user) => self.signed_in(protocol, &user).await,
             Err(reason) => refused(protocol, &reason),
         }
     }
