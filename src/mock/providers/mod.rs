@@ -88,6 +88,19 @@ impl ProviderRequest<'_> {
     pub(crate) fn bearer(&self) -> Option<&str> {
         self.credentials("Bearer")
     }
+
+    /// The user-id and password of an `Authorization: Basic` header (RFC 7617 §2: base64 of
+    /// `user-id:password`, split at the first colon), as sent; `None` when absent or not
+    /// base64 of UTF-8 with a colon.
+    pub(crate) fn basic(&self) -> Option<(String, String)> {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(self.credentials("Basic")?)
+            .ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let (user, password) = text.split_once(':')?;
+        Some((user.to_owned(), password.to_owned()))
+    }
 }
 
 /// A provider's answer: the response, and whether one of its routes served it (`false` for a

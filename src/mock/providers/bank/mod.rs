@@ -13,7 +13,6 @@ pub(crate) mod mt940;
 #[cfg(test)]
 mod properties;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use hyper::header::{ALLOW, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
@@ -230,12 +229,12 @@ impl Bank {
         let (presented, challenge) = match auth {
             BankAuth::Basic { username, password } => {
                 let presented = request.credentials("Basic");
-                let decoded = presented
-                    .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-                    .and_then(|raw| String::from_utf8(raw).ok());
-                let ok = decoded.as_deref().and_then(|text| text.split_once(':'))
-                    == Some((username.as_str(), password.0.as_str()));
-                if ok {
+                if request
+                    .basic()
+                    .as_ref()
+                    .map(|(user, pass)| (user.as_str(), pass.as_str()))
+                    == Some((username.as_str(), password.0.as_str()))
+                {
                     return None;
                 }
                 // RFC 7617 §2 and §2.1.

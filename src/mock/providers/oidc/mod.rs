@@ -14,7 +14,6 @@ mod jws;
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use hyper::header::{CACHE_CONTROL, HeaderValue, LOCATION, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
@@ -612,16 +611,11 @@ impl Oidc {
         request: &ProviderRequest<'_>,
         form: &BTreeMap<String, String>,
     ) -> (Result<String, Refusal>, bool) {
-        let basic = request.credentials("Basic");
-        if let Some(basic) = basic {
+        if request.credentials("Basic").is_some() {
             if form.contains_key("client_secret") {
                 return (Err(Refusal::TwoAuthMethods), true);
             }
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(basic)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok());
-            let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+            let Some((id, secret)) = request.basic() else {
                 return (Err(Refusal::UnknownClient), true);
             };
             // RFC 6749 §2.3.1: both are form-urlencoded before they are joined.
@@ -631,7 +625,10 @@ impl Oidc {
                     .map(|(_, v)| v.into_owned())
                     .unwrap_or_default()
             };
-            return (self.check_secret(&decode(id), Some(&decode(secret))), true);
+            return (
+                self.check_secret(&decode(&id), Some(&decode(&secret))),
+                true,
+            );
         }
         let Some(id) = form.get("client_id") else {
             return (Err(Refusal::UnknownClient), false);
@@ -719,10 +716,8 @@ impl Oidc {
     /// The `client_id` a token request names (HTTP Basic or the form), authenticated or not.
     fn attempted_client(request: &ProviderRequest<'_>, form: &BTreeMap<String, String>) -> String {
         request
-            .credentials("Basic")
-            .and_then(|basic| base64::engine::general_purpose::STANDARD.decode(basic).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| text.split_once(':').map(|(id, _)| id.to_owned()))
+            .basic()
+            .map(|(id, _)| id)
             .or_else(|| form.get("client_id").cloned())
             .unwrap_or_default()
     }
