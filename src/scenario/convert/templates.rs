@@ -211,8 +211,21 @@ impl Cx<'_> {
                 }
                 Some(diagnostic)
             }
+            (["mocks", mock, "sftp_url" | "sftp_host" | "sftp_port"], _) => {
+                if self.sftp_mocks.iter().any(|known| known == mock) {
+                    return None;
+                }
+                let label = if self.mocks.iter().any(|known| known == mock) {
+                    format!("mock `{mock}` runs no SFTP server")
+                } else {
+                    format!("no mock named `{mock}`")
+                };
+                Some(unknown(label).with_help(
+                    "the SFTP variables are known for a `provider: bank` mock with `sftp:` in its `with`",
+                ))
+            }
             (["mocks", ..], _) => Some(
-                unknown("a mock's variable is `mocks.NAME.url`".to_string())
+                unknown("a mock's variables are `mocks.NAME.url`, and for a bank with `sftp:` `mocks.NAME.sftp_url`, `sftp_host`, `sftp_port`".to_string())
                     .with_help("write `{{ mocks.NAME.url }}`"),
             ),
             (["tls", "ca_file"], Scope::Target) if !self.tls_mocks.is_empty() => None,

@@ -2,7 +2,9 @@
 //! ledger (MT940 in `mt940.rs`, BAI2 in `bai2.rs`, camt.053 in `camt.rs`) or given as they are,
 //! over HTTP: `GET /statements` lists the files available at the virtual now, `GET
 //! /statements/{name}` downloads one, each behind the scenario's `auth` if it sets one. Every file
-//! is rendered once when the mock starts (the ledger is static). Settings:
+//! is rendered once when the mock starts (the ledger is static). With `sftp:` the same files are
+//! served over SFTP too (`crate::mock::sftp`, through [`Bank::inbox`] and
+//! [`Bank::receive_payment_file`]). Settings:
 //! [`BankSettings`](crate::scenario::model::BankSettings); documented in `docs/providers/bank.md`.
 
 mod amounts;
@@ -24,7 +26,8 @@ use super::kit::Fake;
 use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::engine::json_response;
 use crate::scenario::model::{
-    BankAccount, BankAuth, BankSettings, CamtVersion, StatementContent, StatementFormat, page_name,
+    BankAccount, BankAuth, BankSettings, BankSftp, CamtVersion, StatementContent, StatementFormat,
+    page_name,
 };
 
 /// The realm the `WWW-Authenticate` challenges name.
@@ -32,6 +35,9 @@ const REALM: &str = "bank";
 /// The most downloads the state records; later ones are served but not recorded (reenact's
 /// bound, so a polling client cannot grow the state without end).
 pub(crate) const MAX_RECORDED_DOWNLOADS: usize = 10_000;
+/// The most uploads the state records; later ones are refused (a payment file that is not
+/// recorded could not be processed).
+pub(crate) const MAX_RECORDED_UPLOADS: usize = 10_000;
 /// The longest path segment read as a file name (percent-encoded).
 const MAX_NAME_SEGMENT: usize = 3 * 255;
 
@@ -61,13 +67,48 @@ impl Served {
 pub(crate) struct Bank {
     files: Vec<Served>,
     auth: Option<BankAuth>,
+    sftp: Option<BankSftp>,
 }
 
-/// What one run of the bank holds: the downloads served and the listings answered.
+/// What one run of the bank holds: the downloads served, the listings answered and the files
+/// uploaded.
 #[derive(Debug, Default)]
 pub(crate) struct BankState {
     downloads: Vec<Value>,
     listings: u64,
+    uploads: Vec<Value>,
+}
+
+/// One file a client may download: its name and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InboxFile {
+    /// The name it is listed and downloaded under.
+    pub(crate) name: String,
+    /// Its bytes.
+    pub(crate) bytes: Bytes,
+}
+
+/// What the bank says to a payment file it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PaymentReceipt {
+    /// The file's name, as uploaded.
+    pub(crate) name: String,
+}
+
+/// Why the bank refused a payment file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub(crate) struct PaymentRefusal {
+    /// The reason, as the client is told it.
+    pub(crate) reason: String,
+}
+
+/// `now` as the state writes instants: RFC 3339, whole seconds.
+fn state_time(now: OffsetDateTime) -> String {
+    now.replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 /// The listing's name of a format.
@@ -219,7 +260,73 @@ impl Bank {
         Bank {
             files,
             auth: settings.auth,
+            sftp: settings.sftp,
         }
+    }
+
+    /// The SFTP server's settings, when the bank runs one.
+    pub(crate) fn sftp(&self) -> Option<&BankSftp> {
+        self.sftp.as_ref()
+    }
+
+    /// Every file a client may download at `now`: the statement files available (in the order
+    /// `GET /statements` lists them).
+    pub(crate) fn inbox(&self, state: &BankState, now: OffsetDateTime) -> Vec<InboxFile> {
+        let _ = state;
+        self.files
+            .iter()
+            .filter(|file| file.available(now))
+            .map(|file| InboxFile {
+                name: file.name.clone(),
+                bytes: file.bytes.clone(),
+            })
+            .collect()
+    }
+
+    /// Take the payment file `name` a client uploaded at `now`: recorded in the state's
+    /// `uploads` (`{name, size, at}`); refused once [`MAX_RECORDED_UPLOADS`] were taken.
+    pub(crate) fn receive_payment_file(
+        &self,
+        state: &mut BankState,
+        name: &str,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<PaymentReceipt, PaymentRefusal> {
+        if state.uploads.len() >= MAX_RECORDED_UPLOADS {
+            return Err(PaymentRefusal {
+                reason: format!("the bank takes at most {MAX_RECORDED_UPLOADS} files per run"),
+            });
+        }
+        state.uploads.push(json!({
+            "name": name,
+            "size": body.len(),
+            "at": state_time(now),
+        }));
+        Ok(PaymentReceipt {
+            name: name.to_owned(),
+        })
+    }
+
+    /// Record that `name` was downloaded at `now` over `channel` (`http`, `sftp`).
+    pub(crate) fn record_download(
+        &self,
+        state: &mut BankState,
+        name: &str,
+        now: OffsetDateTime,
+        channel: &str,
+    ) {
+        if state.downloads.len() < MAX_RECORDED_DOWNLOADS {
+            state.downloads.push(json!({
+                "name": name,
+                "at": state_time(now),
+                "channel": channel,
+            }));
+        }
+    }
+
+    /// Count one listing of the files (`GET /statements`, an SFTP directory listing).
+    pub(crate) fn record_listing(&self, state: &mut BankState) {
+        state.listings = state.listings.saturating_add(1);
     }
 
     /// Whether `request` carries the credentials `auth` requires; `None` when it does, else the
@@ -271,7 +378,7 @@ impl Bank {
 
     /// `GET /statements`: the files available now, in file order.
     fn list(&self, state: &mut BankState, now: OffsetDateTime) -> Response<Bytes> {
-        state.listings = state.listings.saturating_add(1);
+        self.record_listing(state);
         let statements: Vec<Value> = self
             .files
             .iter()
@@ -313,12 +420,7 @@ impl Bank {
                 &json!({ "error": "no such statement file", "name": name.unwrap_or_default() }),
             );
         };
-        if state.downloads.len() < MAX_RECORDED_DOWNLOADS {
-            state.downloads.push(json!({
-                "name": file.name,
-                "at": now.replace_nanosecond(0).unwrap_or(now).format(&Rfc3339).unwrap_or_default(),
-            }));
-        }
+        self.record_download(state, &file.name, now, "http");
         let mut response = Response::new(file.bytes.clone());
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, file.content_type.clone());
@@ -379,11 +481,13 @@ impl Fake for Bank {
         ProviderAnswer::routed(response)
     }
 
-    /// `{"downloads": [{"name", "at"}], "listings": N}`: what was served, never a credential.
+    /// `{"downloads": [{"name", "at", "channel"}], "listings": N, "uploads": [{"name", "size",
+    /// "at"}]}`: what was served and taken, never a credential.
     fn state_json(state: &BankState) -> Value {
         json!({
             "downloads": state.downloads,
             "listings": state.listings,
+            "uploads": state.uploads,
         })
     }
 }
