@@ -43,6 +43,9 @@ const MOCK_VARS: &[&str] = &[
 /// Fields of `request` in mock templates.
 const REQUEST_VARS: &[&str] = &["method", "path", "query", "headers", "json", "body"];
 
+/// What a mock's template variables are.
+const MOCK_VARIABLES: &str = "a mock's variables are `mocks.NAME.url`, and for a bank with `sftp:` `mocks.NAME.sftp_url`, `sftp_host` and `sftp_port`";
+
 /// Check a variable of a mock template (response, store write, rate limit answer).
 fn check_mock_var(
     path: &[String],
@@ -224,10 +227,17 @@ impl Cx<'_> {
                     "the SFTP variables are known for a `provider: bank` mock with `sftp:` in its `with`",
                 ))
             }
-            (["mocks", ..], _) => Some(
-                unknown("a mock's variables are `mocks.NAME.url`, and for a bank with `sftp:` `mocks.NAME.sftp_url`, `sftp_host`, `sftp_port`".to_string())
-                    .with_help("write `{{ mocks.NAME.url }}`"),
-            ),
+            (["mocks", mock, field], _) => {
+                let fields = ["url", "sftp_url", "sftp_host", "sftp_port"];
+                let help = match did_you_mean(field, &fields) {
+                    Some(suggestion) => format!("did you mean `mocks.{mock}.{suggestion}`?"),
+                    None => "write `{{ mocks.NAME.url }}`".to_owned(),
+                };
+                Some(unknown(MOCK_VARIABLES.to_string()).with_help(help))
+            }
+            (["mocks", ..], _) => {
+                Some(unknown(MOCK_VARIABLES.to_string()).with_help("write `{{ mocks.NAME.url }}`"))
+            }
             (["tls", "ca_file"], Scope::Target) if !self.tls_mocks.is_empty() => None,
             (["tls", "ca_file"], Scope::Target) => Some(
                 unknown("no mock has `tls: true`".to_string())
