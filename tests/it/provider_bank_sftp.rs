@@ -51,7 +51,7 @@ enum Sftp {}
 type Harness = support::Harness<Sftp>;
 
 /// A russh client that records the host key it was shown and trusts it.
-struct Client {
+pub(crate) struct Client {
     seen: Arc<std::sync::Mutex<Option<PublicKey>>>,
 }
 
@@ -70,13 +70,13 @@ impl russh::client::Handler for Client {
 }
 
 /// An SSH connection, before or after login.
-struct Connection {
-    handle: russh::client::Handle<Client>,
+pub(crate) struct Connection {
+    pub(crate) handle: russh::client::Handle<Client>,
     host_key: Arc<std::sync::Mutex<Option<PublicKey>>>,
 }
 
 impl Connection {
-    async fn open(addr: SocketAddr) -> Connection {
+    pub(crate) async fn open(addr: SocketAddr) -> Connection {
         let host_key = Arc::new(std::sync::Mutex::new(None));
         let client = Client {
             seen: host_key.clone(),
@@ -88,7 +88,7 @@ impl Connection {
         Connection { handle, host_key }
     }
 
-    async fn password(&mut self, user: &str, password: &str) -> bool {
+    pub(crate) async fn password(&mut self, user: &str, password: &str) -> bool {
         self.handle
             .authenticate_password(user, password)
             .await
@@ -104,7 +104,7 @@ impl Connection {
             .success()
     }
 
-    async fn sftp(&self) -> SftpSession {
+    pub(crate) async fn sftp(&self) -> SftpSession {
         let channel = self.handle.channel_open_session().await.expect("a channel");
         channel
             .request_subsystem(true, "sftp")
