@@ -943,6 +943,52 @@ flow:
   - request: { method: GET, path: / }
 "#;
 
+    /// `mocks.NAME.sftp_url`, `sftp_host` and `sftp_port` render the bank's SFTP listener as
+    /// the target reaches it: on the host for a process, on the run's network for a container.
+    #[test]
+    fn the_sftp_variables_name_the_listener_as_the_target_reaches_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let yaml = |target: &str| {
+            format!(
+                "id: s\ntitle: sftp\nmocks:\n  bank:\n    provider: bank\n    with:\n      bank: {{ bic: DEUTDEFFXXX, name: Bank }}\n      accounts: [{{ id: a, number: \"1\", currency: EUR, opening: {{ date: 2026-11-02, balance: \"0\" }} }}]\n      statements: []\n      sftp: {{ users: [{{ username: u, password: pw-1 }}] }}\ntarget:\n  {target}\n  env:\n    BANK_SFTP_URL: \"sftp://u@{{{{ mocks.bank.sftp_host }}}}:{{{{ mocks.bank.sftp_port }}}}\"\n    PLAIN: \"{{{{ mocks.bank.sftp_url }}}}\"\nflow:\n  - request: {{ method: GET, path: / }}\n"
+            )
+        };
+        let host = BTreeMap::from([("bank".to_owned(), "http://127.0.0.1:4001".to_owned())]);
+        let network = BTreeMap::from([("bank".to_owned(), "http://bank:8080".to_owned())]);
+        let host_sftp = BTreeMap::from([("bank".to_owned(), "127.0.0.1:4003".to_owned())]);
+        let network_sftp = BTreeMap::from([("bank".to_owned(), "bank:2222".to_owned())]);
+        let urls = MockUrls {
+            host: &host,
+            network: &network,
+            host_sftp: &host_sftp,
+            network_sftp: &network_sftp,
+        };
+        let env = |target: &str| {
+            let scenario =
+                crate::scenario::load_bytes(&root.join("s.yaml"), root, yaml(target).as_bytes())
+                    .expect("valid scenario");
+            match resolve_launch(&scenario, &TargetChoice::from_scenario(), &urls, None, root) {
+                Ok(Launch::Command { env, .. }) => env,
+                Ok(Launch::Container(container)) => container.env,
+                other => panic!("unexpected launch {other:?}"),
+            }
+        };
+        let pairs = |url: &str, plain: &str| {
+            vec![
+                ("BANK_SFTP_URL".to_owned(), url.to_owned()),
+                ("PLAIN".to_owned(), plain.to_owned()),
+            ]
+        };
+        assert_eq!(
+            env("command: [./app]"),
+            pairs("sftp://u@127.0.0.1:4003", "sftp://127.0.0.1:4003")
+        );
+        assert_eq!(
+            env("image: app:1"),
+            pairs("sftp://u@bank:2222", "sftp://bank:2222")
+        );
+    }
+
     #[test]
     fn a_container_target_sees_network_urls_its_own_port_and_the_ca_inside() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -214,6 +214,10 @@ impl Cx<'_> {
                 }
                 Some(diagnostic)
             }
+            (["mocks", _, "sftp_url" | "sftp_host" | "sftp_port"], Scope::Flow { .. }) => Some(
+                unknown("the SFTP variables are only known in `target`".to_string())
+                    .with_help("the flow speaks HTTP; the target is the SFTP client"),
+            ),
             (["mocks", mock, "sftp_url" | "sftp_host" | "sftp_port"], _) => {
                 if self.sftp_mocks.iter().any(|known| known == mock) {
                     return None;
