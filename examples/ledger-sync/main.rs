@@ -19,6 +19,7 @@ mod sage;
 mod saml;
 mod service;
 mod sso;
+mod statements;
 mod webhook;
 mod xero;
 
@@ -79,7 +80,10 @@ environment:
   SAML_IDP_METADATA_URL   SAML sign-in: the IdP's metadata URL (enables /login/saml)
   SAML_SP_ENTITY_ID       SAML: ledger-sync's entity id (default PUBLIC_URL/saml/metadata)
   SAML_SP_LEGACY_ENTITY_IDS
-                          SAML (1.4.3): comma-separated former entity ids accepted as audience";
+                          SAML (1.4.3): comma-separated former entity ids accepted as audience
+  BANK_URL                the bank's statement API (enables /bank/import)
+  BANK_USERNAME, BANK_PASSWORD
+                          the bank: HTTP Basic credentials (or BANK_TOKEN, a bearer token)";
 
 /// What the command line and environment asked for.
 struct Config {
@@ -252,12 +256,9 @@ async fn serve(config: Config, sso: Sso) -> Result<(), String> {
             )
         })
         .transpose()?;
-    let app = Arc::new(App::new(
-        config.release,
-        accounting,
-        config.webhook_key,
-        sso,
-    ));
+    let bank = statements::Statements::from_env(config.release, config.timeout)?;
+    let app =
+        Arc::new(App::new(config.release, accounting, config.webhook_key, sso).with_bank(bank));
     let address = SocketAddr::from((config.host, config.port));
     let listener = TcpListener::bind(address)
         .await
