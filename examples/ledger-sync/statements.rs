@@ -1408,3 +1408,742 @@ fn optional_date<S: serde::Serializer>(
 fn is_zero(count: &usize) -> bool {
     *count == 0
 }
+
+#[cfg(test)]
+mod tests {
+    //! The parsers on the files reenact's `provider: bank` writes (its golden outputs, byte for
+    //! byte) and on shapes of the public samples the catalog cites, on both releases; the
+    //! incidents SUP-5201, SUP-5208, SUP-5215, SUP-5222 and SUP-5229; and inputs that must be
+    //! refused without a panic.
+
+    use super::*;
+
+    const OLD: Release = Release::V1_4_2;
+    const NEW: Release = Release::V1_4_3;
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().expect("a decimal")
+    }
+
+    fn day(text: &str) -> Date {
+        iso_date(text).expect("a date")
+    }
+
+    /// `(booked, amount, reversal, counterparty, reference, text)` of an entry.
+    type Line<'a> = (
+        String,
+        String,
+        bool,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+
+    /// Each entry of `statement` as a [`Line`].
+    fn lines(statement: &Statement) -> Vec<Line<'_>> {
+        statement
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    e.booked.to_string(),
+                    e.amount.to_string(),
+                    e.reversal,
+                    e.counterparty.as_deref(),
+                    e.reference.as_deref(),
+                    e.text.as_deref(),
+                )
+            })
+            .collect()
+    }
+
+    fn balances(statement: &Statement) -> (Option<String>, Option<String>) {
+        (
+            statement.opening.as_ref().map(|b| b.amount.to_string()),
+            statement.closing.as_ref().map(|b| b.amount.to_string()),
+        )
+    }
+
+    /// `provider: bank`'s MT940 of its test ledger, one page, free details (the golden output of
+    /// `src/mock/providers/bank/mt940.rs`, `one_page_with_free_details`).
+    const PROVIDER_MT940: &str = "\
+:20:261104-7
+:25:DE89370400440532013000
+:28C:7/1
+:60F:D261101EUR1200,50
+:61:2611031102D250,00NTRFINV-42//B26110200001
+:86:Invoice 42 Lumen Lab DE02120300000000202051 BYLADEM1001
+:61:2611021102RC99,90NTRFNONREF
+:86:Return of payment 17
+:61:2611031103C2000,00NTRFNONREF
+:86:Deposit
+:62F:C261103EUR449,60
+:64:C261103EUR449,60
+-
+";
+
+    /// The same ledger on two pages with German structured details and CRLF
+    /// (`pages_carry_intermediate_balances_and_structured_details_with_crlf`).
+    const PROVIDER_MT940_PAGES: &str = ":20:261104-7\r\n:25:DE89370400440532013000\r\n:28C:7/1\r\n:60F:D261101EUR1200,50\r\n:61:2611031102D250,00NTRFINV-42//B26110200001\r\n:86:116?00SEPA-UEBERWEISUNG?20EREF+E2E-4711?21SVWZ+Invoice 42?30B\r\nYLADEM1001?31DE02120300000000202051?32Lumen Lab\r\n:61:2611021102RC99,90NTRFNONREF\r\n:86:116?00SEPA-UEBERWEISUNG?20SVWZ+Return of payment 17\r\n:62M:D261102EUR1550,40\r\n-\r\n:20:261104-7\r\n:25:DE89370400440532013000\r\n:28C:7/2\r\n:60M:D261102EUR1550,40\r\n:61:2611031103C2000,00NTRFNONREF\r\n:86:166?00SEPA-GUTSCHRIFT?20SVWZ+Deposit\r\n:62F:C261103EUR449,60\r\n:64:C261103EUR449,60\r\n-\r\n";
+
+    #[test]
+    fn mt940_from_the_provider_on_1_4_3() {
+        let statements = parse_mt940(PROVIDER_MT940, NEW).expect("parses");
+        assert_eq!(statements.len(), 1);
+        let statement = &statements[0];
+        assert_eq!(statement.account, "DE89370400440532013000");
+        assert_eq!(statement.currency, "EUR");
+        assert_eq!(
+            balances(statement),
+            (Some("-1200.50".into()), Some("449.60".into()))
+        );
+        assert_eq!(
+            statement.opening.as_ref().and_then(|b| b.date),
+            Some(day("2026-11-01"))
+        );
+        assert_eq!(
+            lines(statement),
+            [
+                (
+                    "2026-11-02".into(),
+                    "-250.00".into(),
+                    false,
+                    None,
+                    Some("B26110200001"),
+                    Some("Invoice 42 Lumen Lab DE02120300000000202051 BYLADEM1001")
+                ),
+                (
+                    "2026-11-02".into(),
+                    "-99.90".into(),
+                    true,
+                    None,
+                    None,
+                    Some("Return of payment 17")
+                ),
+                (
+                    "2026-11-03".into(),
+                    "2000.00".into(),
+                    false,
+                    None,
+                    None,
+                    Some("Deposit")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn sup_5208_and_sup_5215_mt940_signs_on_1_4_2() {
+        let statements = parse_mt940(PROVIDER_MT940, OLD).expect("parses");
+        let statement = &statements[0];
+        // The overdrawn opening balance loses its `D`; `RC` reads as money in.
+        assert_eq!(
+            balances(statement),
+            (Some("1200.50".into()), Some("449.60".into()))
+        );
+        let amounts: Vec<String> = statement
+            .entries
+            .iter()
+            .map(|e| e.amount.to_string())
+            .collect();
+        assert_eq!(amounts, ["-250.00", "99.90", "2000.00"]);
+    }
+
+    #[test]
+    fn sup_5215_reversal_marks_by_release() {
+        for (mark, old, new) in [
+            ("C", true, true),
+            ("D", false, false),
+            ("RC", true, false),
+            ("RD", false, true),
+        ] {
+            assert_eq!(mt940_credit(OLD, mark), old, "1.4.2 {mark}");
+            assert_eq!(mt940_credit(NEW, mark), new, "1.4.3 {mark}");
+        }
+    }
+
+    #[test]
+    fn mt940_pages_are_joined_and_structured_details_read_on_1_4_3() {
+        let statements = parse_mt940(PROVIDER_MT940_PAGES, NEW).expect("parses");
+        assert_eq!(statements.len(), 1);
+        let statement = &statements[0];
+        assert_eq!(
+            balances(statement),
+            (Some("-1200.50".into()), Some("449.60".into()))
+        );
+        let entries = lines(statement);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].3, Some("Lumen Lab"));
+        assert_eq!(entries[0].5, Some("EREF+E2E-4711SVWZ+Invoice 42"));
+        assert_eq!(entries[1].1, "-99.90");
+        assert_eq!(entries[2].5, Some("SVWZ+Deposit"));
+    }
+
+    /// Two accounts in one file, the first over two pages (the shape of the SUP-5201 scenario;
+    /// wolph/mt940's multi-block samples such as `jejik/abnamro.sta` hold several `:20:` blocks).
+    const TWO_ACCOUNTS: &str = "\
+:20:261104-41
+:25:DE89370400440532013000
+:28C:41/1
+:60F:C261101EUR15230,40
+:61:2611021102C12500,00NTRFNONREF//CB26110200417
+:86:RE 2026-1187 Brandt Logistik AG
+:61:2611021102D3480,15NTRFNONREF//CB26110200418
+:62M:C261102EUR24250,25
+-
+:20:261104-41
+:25:DE89370400440532013000
+:28C:41/2
+:60M:C261102EUR24250,25
+:61:2611031103D980,00NTRFNONREF//CB26110300102
+:62F:C261103EUR23270,25
+-
+:20:261104-41
+:25:DE02120300000000202051
+:28C:41/1
+:60F:C261101EUR48000,00
+:61:2611031103D41250,00NTRFNONREF//CB26110300217
+:62F:C261103EUR6750,00
+-
+";
+
+    #[test]
+    fn sup_5201_one_statement_per_account_on_1_4_3_and_per_file_on_1_4_2() {
+        let new = parse_mt940(TWO_ACCOUNTS, NEW).expect("parses");
+        assert_eq!(new.len(), 2);
+        assert_eq!(new[0].account, "DE89370400440532013000");
+        assert_eq!(
+            balances(&new[0]),
+            (Some("15230.40".into()), Some("23270.25".into()))
+        );
+        assert_eq!(new[0].entries.len(), 3);
+        assert_eq!(new[1].account, "DE02120300000000202051");
+        assert_eq!(
+            balances(&new[1]),
+            (Some("48000.00".into()), Some("6750.00".into()))
+        );
+        assert_eq!(new[1].entries.len(), 1);
+
+        let old = parse_mt940(TWO_ACCOUNTS, OLD).expect("parses");
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].account, "DE02120300000000202051");
+        assert_eq!(
+            balances(&old[0]),
+            (Some("48000.00".into()), Some("6750.00".into()))
+        );
+        assert_eq!(old[0].entries.len(), 4);
+    }
+
+    #[test]
+    fn sup_5201_broken_chains_are_refused_on_1_4_3() {
+        // Page 2 adds up on its own but does not open where page 1 closed.
+        let gap = TWO_ACCOUNTS
+            .replace(":60M:C261102EUR24250,25", ":60M:C261102EUR24250,26")
+            .replace(":62F:C261103EUR23270,25", ":62F:C261103EUR23270,26");
+        let error = parse_mt940(&gap, NEW).expect_err("the pages do not chain");
+        assert!(
+            error.contains("opens with 24250.26 but the page before closed with 24250.25"),
+            "{error}"
+        );
+        let sum = TWO_ACCOUNTS.replace(":62F:C261103EUR6750,00", ":62F:C261103EUR6750,01");
+        let error = parse_mt940(&sum, NEW).expect_err("the lines do not add up");
+        assert!(
+            error.contains("is not the closing balance 6750.01"),
+            "{error}"
+        );
+        let orphan = TWO_ACCOUNTS.replacen(":60M:", ":60F:", 1);
+        let error = parse_mt940(&orphan, NEW).expect_err("a 62M page without its next page");
+        assert!(error.contains("no `:60M:` page follows"), "{error}");
+        assert!(parse_mt940(&gap, OLD).is_ok(), "1.4.2 checks nothing");
+    }
+
+    #[test]
+    fn mt940_amounts_dates_and_odd_lines() {
+        assert_eq!(swift_amount("380115,"), Some(dec("380115")));
+        assert_eq!(swift_amount("0,12"), Some(dec("0.12")));
+        assert_eq!(swift_amount("001,12"), Some(dec("1.12")));
+        assert_eq!(swift_amount("12.50"), None);
+        assert_eq!(swift_amount(",5"), None);
+        assert_eq!(swift_amount("1,2,3"), None);
+        assert_eq!(yymmdd("260230"), None);
+        // The entry date's year across the turn of the year.
+        let field = Field {
+            tag: "61".into(),
+            lines: vec!["2701021231RD12,NCHGNONREF".into()],
+            line: 1,
+        };
+        let entry = mt940_entry(&field, None, "JPY", NEW).expect("parses");
+        assert_eq!((entry.booked, entry.amount), (day("2026-12-31"), dec("12")));
+        let field = Field {
+            tag: "61".into(),
+            lines: vec!["261103CR1,00NTRF".into()],
+            line: 3,
+        };
+        let entry = mt940_entry(&field, None, "EUR", NEW).expect("a funds code");
+        assert_eq!(entry.amount, dec("1.00"));
+        for bad in [
+            "",
+            "2611",
+            "261103X1,00NTRF",
+            "261103C1.00NTRF",
+            "261399C1,00",
+        ] {
+            let field = Field {
+                tag: "61".into(),
+                lines: vec![bad.into()],
+                line: 9,
+            };
+            assert!(mt940_entry(&field, None, "EUR", NEW).is_err(), "{bad:?}");
+        }
+    }
+
+    /// `provider: bank`'s BAI2 of its test ledger (`a_group_per_day_with_control_totals_and_counts`).
+    const PROVIDER_BAI2: &str = "\
+01,021000021,Acme Robotics GmbH,261104,0555,7,,,2/
+02,Acme Robotics GmbH,021000021,1,261102,0555,EUR,/
+03,DE89370400440532013000,EUR,010,-120050,,,015,-155040,,,100,0,0,Z,400,34990,2,Z/
+16,495,25000,Z,B26110200001,INV-42,Invoice 42 Lumen Lab
+16,495,9990,Z,,,Return of payment 17
+49,-205110,4/
+98,-205110,1,6/
+02,Acme Robotics GmbH,021000021,1,261103,0555,EUR,/
+03,DE89370400440532013000,EUR,010,-155040,,,015,44960,,,100,200000,1,Z,400,0,0,Z/
+16,195,200000,Z,,,Deposit
+49,289920,3/
+98,289920,1,5/
+99,84810,2,13/
+";
+
+    /// The same with `record_length: 30` (`long_records_continue_in_88_and_end_of_day_is_9999`).
+    const PROVIDER_BAI2_88: &str = "\
+01,021000021/
+88,Acme Robotics GmbH,261104/
+88,0555,7,30,,2/
+02,Acme Robotics GmbH/
+88,021000021,1,261102,9999/
+88,EUR,/
+03,DE89370400440532013000,EUR/
+88,010,-120050,,/
+88,015,-155040,,,100,0,0,Z/
+88,400,34990,2,Z/
+16,495,25000,Z,B26110200001/
+88,INV-42,Invoice 42 Lumen Lab
+16,495,9990,Z,,,Return of
+88,payment 17
+49,-205110,9/
+98,-205110,1,13/
+02,Acme Robotics GmbH/
+88,021000021,1,261103,9999/
+88,EUR,/
+03,DE89370400440532013000,EUR/
+88,010,-155040,,,015,44960,,/
+88,100,200000,1,Z,400,0,0,Z/
+16,195,200000,Z,,,Deposit
+49,289920,5/
+98,289920,1,9/
+99,84810,2,26/
+";
+
+    #[test]
+    fn bai2_from_the_provider_on_both_releases() {
+        for release in [OLD, NEW] {
+            let statements = parse_bai2(PROVIDER_BAI2, release).expect("parses");
+            assert_eq!(statements.len(), 2, "{release}");
+            assert_eq!(
+                balances(&statements[0]),
+                (Some("-1200.50".into()), Some("-1550.40".into()))
+            );
+            assert_eq!(
+                lines(&statements[0]),
+                [
+                    (
+                        "2026-11-02".into(),
+                        "-250.00".into(),
+                        false,
+                        None,
+                        Some("B26110200001"),
+                        Some("Invoice 42 Lumen Lab")
+                    ),
+                    (
+                        "2026-11-02".into(),
+                        "-99.90".into(),
+                        false,
+                        None,
+                        None,
+                        Some("Return of payment 17")
+                    ),
+                ]
+            );
+            assert_eq!(
+                balances(&statements[1]),
+                (Some("-1550.40".into()), Some("449.60".into()))
+            );
+            assert_eq!(statements[1].entries[0].amount, dec("2000.00"));
+        }
+    }
+
+    #[test]
+    fn sup_5222_continuations_joined_on_1_4_3_and_dropped_on_1_4_2() {
+        let new = parse_bai2(PROVIDER_BAI2_88, NEW).expect("parses");
+        let plain = parse_bai2(PROVIDER_BAI2, NEW).expect("parses");
+        assert_eq!(
+            new, plain,
+            "the 88s carry the same statement as one long record each"
+        );
+
+        // With every header continued, 1.4.2 cannot even read the group's as-of date.
+        let error = parse_bai2(PROVIDER_BAI2_88, OLD).expect_err("the 02 lost its date");
+        assert!(error.contains("as-of date"), "{error}");
+        // With only the texts continued, 1.4.2 reads the file and cuts them.
+        let texts = PROVIDER_BAI2
+            .replace("Return of payment 17", "Return of\n88,payment 17")
+            .replace("49,-205110,4/", "49,-205110,5/")
+            .replace("98,-205110,1,6/", "98,-205110,1,7/")
+            .replace("99,84810,2,13/", "99,84810,2,14/");
+        let old = parse_bai2(&texts, OLD).expect("parses");
+        assert_eq!(old[0].entries[1].text.as_deref(), Some("Return of"));
+        assert_eq!(
+            balances(&old[0]),
+            (Some("-1200.50".into()), Some("-1550.40".into()))
+        );
+        let new = parse_bai2(&texts, NEW).expect("parses");
+        assert_eq!(
+            new[0].entries[1].text.as_deref(),
+            Some("Return of payment 17")
+        );
+    }
+
+    #[test]
+    fn bai2_trailers_are_checked_on_1_4_3() {
+        let count = PROVIDER_BAI2.replace("49,-205110,4/", "49,-205110,5/");
+        let error = parse_bai2(&count, NEW).expect_err("the record count is off");
+        assert!(
+            error.contains("over 5 records, the file holds -205110 over 4"),
+            "{error}"
+        );
+        let total = PROVIDER_BAI2.replace("49,289920,3/", "49,289921,3/");
+        assert!(parse_bai2(&total, NEW).is_err());
+        assert!(parse_bai2(&count, OLD).is_ok(), "1.4.2 checks no trailer");
+    }
+
+    #[test]
+    fn bai2_funds_types_currencies_and_refusals() {
+        let file = "01,X,Y,261104,0555,1,,,2/\n02,Y,X,1,261103,0555,,/\n\
+                    03,1234567,JPY,010,5000,,S,1,2,3,015,7700,,V,261103,1200/\n\
+                    16,142,2700,S,100,200,2400,B1,C1,ACH credit, ref 08/18/23\n49,15400,3/\n98,15400,1,5/\n99,15400,1,7/\n";
+        let statements = parse_bai2(file, NEW).expect("parses");
+        assert_eq!(
+            balances(&statements[0]),
+            (Some("5000".into()), Some("7700".into()))
+        );
+        assert_eq!(
+            lines(&statements[0]),
+            [(
+                "2026-11-03".into(),
+                "2700".into(),
+                false,
+                None,
+                Some("B1"),
+                Some("ACH credit, ref 08/18/23")
+            )]
+        );
+        let usd = "01,X/\n02,Y,X,1,261103/\n03,9/\n16,475,123,Z/\n49,123,3/\n";
+        assert_eq!(
+            parse_bai2(usd, NEW).expect("parses")[0].entries[0].amount,
+            dec("-1.23")
+        );
+        for bad in [
+            "",
+            "02,Y/\n",
+            "88,orphan/\n01,X/\n",
+            "01,X/\n02,Y,X,1,261103/\n03,9,USD,010,12.5,,/\n49,0,2/\n",
+            "01,X/\n02,Y,X,1,261103/\n03,9,USD,010,1,,D/\n49,1,2/\n",
+            "01,X/\n02,Y,X,1,261103/\n03,9/\n16,950,1,Z/\n49,1,3/\n",
+            "01,X/\n02,Y,X,1,261103/\n03,9/\n",
+            "01,X/\n16,195,1,Z/\n",
+        ] {
+            assert!(parse_bai2(bad, NEW).is_err(), "{bad:?}");
+        }
+    }
+
+    const PROVIDER_CAMT_02: &str =
+        include_str!("../../src/mock/providers/bank/testdata/camt.053.001.02.xml");
+    const PROVIDER_CAMT_08: &str =
+        include_str!("../../src/mock/providers/bank/testdata/camt.053.001.08.xml");
+
+    #[test]
+    fn camt_from_the_provider_in_both_versions_on_1_4_3() {
+        for xml in [PROVIDER_CAMT_02, PROVIDER_CAMT_08] {
+            let statements = parse_camt(xml, NEW).expect("parses");
+            assert_eq!(statements.len(), 2);
+            let eur = &statements[0];
+            assert_eq!(
+                (eur.account.as_str(), eur.currency.as_str()),
+                ("DE89370400440532013000", "EUR")
+            );
+            assert_eq!(
+                balances(eur),
+                (Some("-1200.50".into()), Some("-200.50".into()))
+            );
+            assert_eq!(
+                lines(eur),
+                [
+                    (
+                        "2026-11-02".into(),
+                        "-250.00".into(),
+                        false,
+                        Some("Lumen Lab"),
+                        Some("B26110200001"),
+                        Some("Invoice 42 & <co>")
+                    ),
+                    (
+                        "2026-11-02".into(),
+                        "1000.00".into(),
+                        false,
+                        Some("Orbit GmbH"),
+                        None,
+                        None
+                    ),
+                    (
+                        "2026-11-02".into(),
+                        "250.00".into(),
+                        true,
+                        Some("Lumen Lab"),
+                        None,
+                        None
+                    ),
+                ]
+            );
+            let jpy = &statements[1];
+            assert_eq!(
+                (jpy.account.as_str(), jpy.currency.as_str()),
+                ("1234567", "JPY")
+            );
+            assert_eq!(balances(jpy), (Some("5000".into()), Some("7700".into())));
+            assert_eq!(jpy.entries[0].amount, dec("2700"));
+        }
+    }
+
+    #[test]
+    fn sup_5229_and_sup_5208_camt_on_1_4_2() {
+        let v02 = parse_camt(PROVIDER_CAMT_02, OLD).expect("parses");
+        let v08 = parse_camt(PROVIDER_CAMT_08, OLD).expect("parses");
+        let names = |s: &Statement| {
+            s.entries
+                .iter()
+                .map(|e| e.counterparty.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&v02[0]),
+            [
+                Some("Lumen Lab".into()),
+                Some("Orbit GmbH".into()),
+                Some("Lumen Lab".into())
+            ]
+        );
+        assert_eq!(names(&v08[0]), [None, None, None]);
+        assert_eq!(
+            balances(&v02[0]),
+            (Some("1200.50".into()), Some("200.50".into()))
+        );
+    }
+
+    /// The shapes of genkgo/camt's `camt053.v8.xml` the provider does not write: both parties
+    /// of a credit named (the payer is the `Dbtr`), a booking date-time, other balance types,
+    /// a structured remittance only.
+    #[test]
+    fn camt_v08_with_both_parties_and_a_booking_time() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId></GrpHdr>
+<Stmt><Id>S1</Id><Acct><Id><Othr><Id>NL26VAYB8060476890</Id></Othr></Id></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">18.15</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2014-12-30</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>OPAV</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">35.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2014-12-30</Dt></Dt></Bal>
+<Ntry><Amt Ccy="EUR">8.85</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><DtTm>2014-12-31T13:15:00+01:00</DtTm></BookgDt>
+<AcctSvcrRef>AAAASESS-FP-CN_98765/01</AcctSvcrRef><NtryDtls><TxDtls><RltdPties>
+<Dbtr><Pty><Nm>NAME NAME</Nm></Pty></Dbtr><Cdtr><Pty><Nm>Company Name</Nm></Pty></Cdtr></RltdPties>
+<RmtInf><Strd><CdtrRefInf><Ref>4654654654654654</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>PDNG</Cd></Sts><BookgDt><Dt>2014-12-31</Dt></BookgDt></Ntry>
+</Stmt></BkToCstmrStmt></Document>"#;
+        let statements = parse_camt(xml, NEW).expect("parses");
+        let statement = &statements[0];
+        assert_eq!(statement.currency, "EUR");
+        assert_eq!(balances(statement), (Some("18.15".into()), None));
+        assert_eq!(
+            lines(statement),
+            [(
+                "2014-12-31".into(),
+                "8.85".into(),
+                false,
+                Some("NAME NAME"),
+                Some("AAAASESS-FP-CN_98765/01"),
+                None
+            )],
+            "a pending entry is not booked"
+        );
+        assert_eq!(
+            parse_camt(xml, OLD).expect("parses")[0].entries[0].counterparty,
+            None
+        );
+    }
+
+    #[test]
+    fn camt_pages_open_and_close_with_interim_balances() {
+        let xml = |codes: [&str; 2]| {
+            format!(
+                r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Acct><Id><IBAN>X</IBAN></Id></Acct>
+<Bal><Tp><CdOrPrtry><Cd>{}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1</Amt><CdtDbtInd>DBIT</CdtDbtInd><Dt><Dt>2026-11-02</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>{}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">2</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-03</Dt></Dt></Bal>
+</Stmt></BkToCstmrStmt></Document>"#,
+                codes[0], codes[1]
+            )
+        };
+        for codes in [["OPBD", "ITBD"], ["ITBD", "CLBD"], ["ITBD", "ITBD"]] {
+            let statements = parse_camt(&xml(codes), NEW).expect("parses");
+            assert_eq!(
+                balances(&statements[0]),
+                (Some("-1.00".into()), Some("2.00".into())),
+                "{codes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn camt_refusals() {
+        let cases = [
+            (
+                "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.02\"/>",
+                "not a camt.053 document",
+            ),
+            (
+                "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"/>",
+                "no `BkToCstmrStmt`",
+            ),
+            ("<!DOCTYPE x [<!ENTITY a \"b\">]><Document/>", "DOCTYPE"),
+            ("not xml", "is not XML"),
+            (
+                "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><Stmt><Acct/></Stmt></BkToCstmrStmt></Document>",
+                "no account",
+            ),
+        ];
+        for (xml, reason) in cases {
+            let error = parse_camt(xml, NEW).expect_err(xml);
+            assert!(error.contains(reason), "{xml}: {error}");
+        }
+        let deep = format!("{}{}", "<a>".repeat(200), "</a>".repeat(200));
+        assert!(
+            parse_camt(&deep, NEW)
+                .expect_err("too deep")
+                .contains("nests deeper")
+        );
+        let amount = PROVIDER_CAMT_08.replacen("1200.50", "1,200.50", 1);
+        assert!(
+            parse_camt(&amount, NEW)
+                .expect_err("a comma")
+                .contains("is not a decimal")
+        );
+    }
+
+    #[test]
+    fn no_input_panics_and_large_files_are_refused() {
+        let mut seed: u64 = 0x5201_5229;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b":0123456789CDRMF/,-\n?<>Document 886116";
+        let sources = [PROVIDER_MT940, PROVIDER_BAI2_88, PROVIDER_CAMT_08];
+        for round in 0..300 {
+            let source = sources[round % sources.len()].as_bytes();
+            let mut bytes = source.to_vec();
+            for _ in 0..8 {
+                let at = usize::try_from(next() % bytes.len() as u64).unwrap_or(0);
+                let with = alphabet[usize::try_from(next() % alphabet.len() as u64).unwrap_or(0)];
+                match next() % 3 {
+                    0 => bytes[at] = with,
+                    1 => bytes.insert(at, with),
+                    _ => {
+                        bytes.truncate(at.max(1));
+                    }
+                }
+            }
+            for format in [Format::Mt940, Format::Bai2, Format::Camt053] {
+                for release in [OLD, NEW] {
+                    let _ = parse(format, &bytes, release);
+                }
+            }
+        }
+        let large = vec![b'a'; MAX_FILE_BYTES + 1];
+        assert!(
+            parse(Format::Mt940, &large, NEW)
+                .expect_err("large")
+                .contains("larger than")
+        );
+    }
+
+    #[test]
+    fn formats_by_listing_or_content_and_names_as_path_segments() {
+        assert_eq!(
+            Format::from_listing("camt.053.001.08"),
+            Some(Format::Camt053)
+        );
+        assert_eq!(Format::from_listing("raw"), None);
+        assert_eq!(Format::sniff(PROVIDER_BAI2.as_bytes()), Some(Format::Bai2));
+        assert_eq!(
+            Format::sniff(PROVIDER_MT940.as_bytes()),
+            Some(Format::Mt940)
+        );
+        assert_eq!(
+            Format::sniff(PROVIDER_CAMT_02.as_bytes()),
+            Some(Format::Camt053)
+        );
+        assert_eq!(Format::sniff(b"hello"), None);
+        assert_eq!(path_segment("a b/ü.sta"), "a%20b%2F%C3%BC.sta");
+        // ISO 8859-1 bytes (an umlaut outside UTF-8) are read, not refused.
+        let latin = PROVIDER_MT940.replace("Deposit", "Einzahlung M\u{fc}ller");
+        let bytes: Vec<u8> = latin
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect();
+        let statements = parse(Format::Mt940, &bytes, NEW).expect("parses");
+        assert_eq!(
+            statements[0].entries[2].text.as_deref(),
+            Some("Einzahlung M\u{fc}ller")
+        );
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug() {
+        let basic = Credentials::Basic {
+            username: "acme".into(),
+            password: "s3cret-pw".into(),
+        };
+        let bearer = Credentials::Bearer("tok-123".into());
+        let shown = format!("{basic:?} {bearer:?}");
+        assert!(
+            !shown.contains("s3cret-pw") && !shown.contains("tok-123"),
+            "{shown}"
+        );
+        assert!(shown.contains("acme"));
+    }
+
+    #[test]
+    fn a_ledger_books_statements_and_keeps_the_latest_closing_balance() {
+        let mut ledger = Ledger::default();
+        for statement in parse_bai2(PROVIDER_BAI2, NEW).expect("parses") {
+            ledger.apply("daily.bai", statement);
+        }
+        let account = &ledger.accounts["DE89370400440532013000"];
+        assert_eq!(account.opening_balance, Some(dec("-1200.50")));
+        assert_eq!(
+            (account.balance, account.balance_date),
+            (Some(dec("449.60")), Some(day("2026-11-03")))
+        );
+        let json = serde_json::to_value(account).expect("JSON");
+        assert_eq!(json["transactions"][0]["direction"], "debit");
+        assert_eq!(json["transactions"][2]["amount"], "2000.00");
+        assert_eq!(json["transactions"][2]["file"], "daily.bai");
+    }
+}
