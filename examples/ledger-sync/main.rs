@@ -2,7 +2,8 @@
 //!
 //! It exports card expenses as bills to an accounting system (`ACCOUNTING_PROVIDER`, reached at
 //! `ACCOUNTING_API_URL`), imports that system's vendors, receives its webhooks and signs people in
-//! by OpenID Connect or SAML (`sso.rs`). It can run as release 1.4.2, which carries the customer
+//! by OpenID Connect or SAML (`sso.rs`), and imports bank statements from `BANK_URL`
+//! (`statements.rs`). It can run as release 1.4.2, which carries the customer
 //! incidents, or as release 1.4.3, which fixes them; `release.rs` lists the incidents, and the
 //! scenarios under `scenarios/` reproduce each against reenact's fake of that provider.
 //!
@@ -42,6 +43,7 @@ use crate::release::Release;
 use crate::saml::SamlLogin;
 use crate::service::App;
 use crate::sso::{Sso, SsoSettings};
+use crate::statements::Statements;
 
 /// The exit code for a bad command line or environment.
 const EXIT_USAGE: u8 = 2;
@@ -135,7 +137,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match serve(config, sso).await {
+    // So is a bank credential variable set without its pair.
+    let bank = match Statements::from_env(config.release, config.timeout) {
+        Ok(bank) => bank,
+        Err(message) => {
+            log_error(format_args!(
+                "{message} (`ledger-sync --help` lists the options and variables)"
+            ));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match serve(config, sso, bank).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             log_error(message);
@@ -242,7 +254,7 @@ fn sso_from_env(config: &Config) -> Result<Sso, String> {
 }
 
 /// Serves HTTP until SIGTERM or SIGINT.
-async fn serve(config: Config, sso: Sso) -> Result<(), String> {
+async fn serve(config: Config, sso: Sso, bank: Option<Statements>) -> Result<(), String> {
     let accounting = config
         .accounting_url
         .map(|url| {
@@ -256,7 +268,6 @@ async fn serve(config: Config, sso: Sso) -> Result<(), String> {
             )
         })
         .transpose()?;
-    let bank = statements::Statements::from_env(config.release, config.timeout)?;
     let app =
         Arc::new(App::new(config.release, accounting, config.webhook_key, sso).with_bank(bank));
     let address = SocketAddr::from((config.host, config.port));
