@@ -182,12 +182,12 @@ struct Account {
     account: String,
     currency: String,
     /// The opening balance of the first statement imported.
-    #[serde(serialize_with = "optional_decimal")]
+    #[serde(serialize_with = "optional_text")]
     opening_balance: Option<Decimal>,
     /// The closing balance of the latest statement imported.
-    #[serde(serialize_with = "optional_decimal")]
+    #[serde(serialize_with = "optional_text")]
     balance: Option<Decimal>,
-    #[serde(serialize_with = "optional_date")]
+    #[serde(serialize_with = "optional_text")]
     balance_date: Option<Date>,
     transactions: Vec<Transaction>,
     /// Transactions past [`MAX_TRANSACTIONS`], counted only.
@@ -198,9 +198,9 @@ struct Account {
 /// One booked transaction as `GET /bank/accounts` shows it.
 #[derive(Clone, Debug, Serialize)]
 struct Transaction {
-    #[serde(serialize_with = "date")]
+    #[serde(serialize_with = "text")]
     booked: Date,
-    #[serde(serialize_with = "decimal")]
+    #[serde(serialize_with = "text")]
     amount: Decimal,
     direction: &'static str,
     reversal: bool,
@@ -503,17 +503,15 @@ impl HttpChannel {
     }
 }
 
-/// `name` percent-encoded as one path segment (RFC 3986 unreserved characters kept).
+/// `name` percent-encoded as one path segment (by the URL standard's path-segment set).
 fn path_segment(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
+    let Ok(mut url) = reqwest::Url::parse("http://bank.invalid/") else {
+        return name.to_owned();
+    };
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.clear().push(name);
     }
-    out
+    url.path().trim_start_matches('/').to_owned()
 }
 
 /// The statements `bytes` hold in `format`, as `release` reads them.
@@ -1170,28 +1168,27 @@ fn units(minor: i128, currency: &str) -> Decimal {
     Decimal::new(minor, minor_units(currency))
 }
 
-/// The summary fields after a funds type: `S` adds three (immediate, one-day, two-or-more-day
-/// amounts), `V` two (value date and time); `Z`, `0`, `1`, `2` or empty none.
-fn skip_funds_fields<'a>(funds: &str, tail: &'a [&'a str]) -> Result<&'a [&'a str], String> {
-    let extra = match funds {
-        "" | "Z" | "0" | "1" | "2" => 0,
-        "S" => 3,
-        "V" => 2,
-        other => return Err(format!("funds type `{other}` is not supported")),
-    };
-    Ok(tail.get(extra..).unwrap_or_default())
+/// How many fields follow a funds type: `S` three (immediate, one-day, two-or-more-day
+/// amounts), `V` two (value date and time); `Z`, `0`, `1`, `2` or empty none. `D`
+/// (distributed, a count then pairs) is refused, as other unknown types.
+fn funds_fields(funds: &str) -> Result<usize, String> {
+    match funds {
+        "" | "Z" | "0" | "1" | "2" => Ok(0),
+        "S" => Ok(3),
+        "V" => Ok(2),
+        other => Err(format!("funds type `{other}` is not supported")),
+    }
 }
 
-/// The `16` fields after its funds type (as [`skip_funds_fields`], on the text).
+/// The summary fields after the funds type `funds` of an `03` group.
+fn skip_funds_fields<'a>(funds: &str, tail: &'a [&'a str]) -> Result<&'a [&'a str], String> {
+    Ok(tail.get(funds_fields(funds)?..).unwrap_or_default())
+}
+
+/// The text of a `16` after its funds type `funds` and the fields that type adds.
 fn skip_funds_text<'a>(funds: &str, after: &'a str) -> Result<&'a str, String> {
-    let extra = match funds {
-        "" | "Z" | "0" | "1" | "2" => 0,
-        "S" => 3,
-        "V" => 2,
-        other => return Err(format!("funds type `{other}` is not supported")),
-    };
     let mut rest = after;
-    for _ in 0..extra {
+    for _ in 0..funds_fields(funds)? {
         rest = rest.split_once(',').map_or("", |(_, r)| r);
     }
     Ok(rest)
@@ -1377,30 +1374,21 @@ fn iso_date(text: &str) -> Option<Date> {
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-fn decimal<S: serde::Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&amount.to_string())
-}
-
-fn optional_decimal<S: serde::Serializer>(
-    amount: &Option<Decimal>,
+/// A decimal or a date as its text.
+fn text<S: serde::Serializer, T: fmt::Display>(
+    value: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    match amount {
-        Some(amount) => serializer.serialize_str(&amount.to_string()),
-        None => serializer.serialize_none(),
-    }
+    serializer.collect_str(value)
 }
 
-fn date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&date.to_string())
-}
-
-fn optional_date<S: serde::Serializer>(
-    date: &Option<Date>,
+/// An optional decimal or date as its text, or `null`.
+fn optional_text<S: serde::Serializer, T: fmt::Display>(
+    value: &Option<T>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    match date {
-        Some(date) => serializer.serialize_str(&date.to_string()),
+    match value {
+        Some(value) => serializer.collect_str(value),
         None => serializer.serialize_none(),
     }
 }
@@ -1464,27 +1452,14 @@ mod tests {
         )
     }
 
-    /// `provider: bank`'s MT940 of its test ledger, one page, free details (the golden output of
-    /// `src/mock/providers/bank/mt940.rs`, `one_page_with_free_details`).
-    const PROVIDER_MT940: &str = "\
-:20:261104-7
-:25:DE89370400440532013000
-:28C:7/1
-:60F:D261101EUR1200,50
-:61:2611031102D250,00NTRFINV-42//B26110200001
-:86:Invoice 42 Lumen Lab DE02120300000000202051 BYLADEM1001
-:61:2611021102RC99,90NTRFNONREF
-:86:Return of payment 17
-:61:2611031103C2000,00NTRFNONREF
-:86:Deposit
-:62F:C261103EUR449,60
-:64:C261103EUR449,60
--
-";
+    /// `provider: bank`'s MT940 of its test ledger, one page, free details (the golden file of
+    /// `src/mock/providers/bank/mt940.rs`).
+    const PROVIDER_MT940: &str =
+        include_str!("../../src/mock/providers/bank/testdata/mt940-one-page.sta");
 
-    /// The same ledger on two pages with German structured details and CRLF
-    /// (`pages_carry_intermediate_balances_and_structured_details_with_crlf`).
-    const PROVIDER_MT940_PAGES: &str = ":20:261104-7\r\n:25:DE89370400440532013000\r\n:28C:7/1\r\n:60F:D261101EUR1200,50\r\n:61:2611031102D250,00NTRFINV-42//B26110200001\r\n:86:116?00SEPA-UEBERWEISUNG?20EREF+E2E-4711?21SVWZ+Invoice 42?30B\r\nYLADEM1001?31DE02120300000000202051?32Lumen Lab\r\n:61:2611021102RC99,90NTRFNONREF\r\n:86:116?00SEPA-UEBERWEISUNG?20SVWZ+Return of payment 17\r\n:62M:D261102EUR1550,40\r\n-\r\n:20:261104-7\r\n:25:DE89370400440532013000\r\n:28C:7/2\r\n:60M:D261102EUR1550,40\r\n:61:2611031103C2000,00NTRFNONREF\r\n:86:166?00SEPA-GUTSCHRIFT?20SVWZ+Deposit\r\n:62F:C261103EUR449,60\r\n:64:C261103EUR449,60\r\n-\r\n";
+    /// The same ledger on two pages with German structured details and CRLF.
+    const PROVIDER_MT940_PAGES: &str =
+        include_str!("../../src/mock/providers/bank/testdata/mt940-pages-structured-crlf.sta");
 
     #[test]
     fn mt940_from_the_provider_on_1_4_3() {
@@ -1697,52 +1672,14 @@ mod tests {
         }
     }
 
-    /// `provider: bank`'s BAI2 of its test ledger (`a_group_per_day_with_control_totals_and_counts`).
-    const PROVIDER_BAI2: &str = "\
-01,021000021,Acme Robotics GmbH,261104,0555,7,,,2/
-02,Acme Robotics GmbH,021000021,1,261102,0555,EUR,/
-03,DE89370400440532013000,EUR,010,-120050,,,015,-155040,,,100,0,0,Z,400,34990,2,Z/
-16,495,25000,Z,B26110200001,INV-42,Invoice 42 Lumen Lab
-16,495,9990,Z,,,Return of payment 17
-49,-205110,4/
-98,-205110,1,6/
-02,Acme Robotics GmbH,021000021,1,261103,0555,EUR,/
-03,DE89370400440532013000,EUR,010,-155040,,,015,44960,,,100,200000,1,Z,400,0,0,Z/
-16,195,200000,Z,,,Deposit
-49,289920,3/
-98,289920,1,5/
-99,84810,2,13/
-";
+    /// `provider: bank`'s BAI2 of its test ledger (the golden file of
+    /// `src/mock/providers/bank/bai2.rs`).
+    const PROVIDER_BAI2: &str =
+        include_str!("../../src/mock/providers/bank/testdata/bai2-variable.bai");
 
-    /// The same with `record_length: 30` (`long_records_continue_in_88_and_end_of_day_is_9999`).
-    const PROVIDER_BAI2_88: &str = "\
-01,021000021/
-88,Acme Robotics GmbH,261104/
-88,0555,7,30,,2/
-02,Acme Robotics GmbH/
-88,021000021,1,261102,9999/
-88,EUR,/
-03,DE89370400440532013000,EUR/
-88,010,-120050,,/
-88,015,-155040,,,100,0,0,Z/
-88,400,34990,2,Z/
-16,495,25000,Z,B26110200001/
-88,INV-42,Invoice 42 Lumen Lab
-16,495,9990,Z,,,Return of
-88,payment 17
-49,-205110,9/
-98,-205110,1,13/
-02,Acme Robotics GmbH/
-88,021000021,1,261103,9999/
-88,EUR,/
-03,DE89370400440532013000,EUR/
-88,010,-155040,,,015,44960,,/
-88,100,200000,1,Z,400,0,0,Z/
-16,195,200000,Z,,,Deposit
-49,289920,5/
-98,289920,1,9/
-99,84810,2,26/
-";
+    /// The same with `record_length: 30`: most records continue in `88`s.
+    const PROVIDER_BAI2_88: &str =
+        include_str!("../../src/mock/providers/bank/testdata/bai2-record-length-30.bai");
 
     #[test]
     fn bai2_from_the_provider_on_both_releases() {
