@@ -234,6 +234,17 @@ pub struct ImportSummary {
     pub transactions: usize,
 }
 
+impl ImportSummary {
+    /// Counts `other`'s files in this summary (all but `listed`, which is the channel's).
+    fn add(&mut self, other: ImportSummary) {
+        self.imported.extend(other.imported);
+        self.already_imported += other.already_imported;
+        self.failed.extend(other.failed);
+        self.statements += other.statements;
+        self.transactions += other.transactions;
+    }
+}
+
 /// A file that could not be imported.
 #[derive(Debug, Serialize)]
 pub struct FailedFile {
@@ -281,42 +292,39 @@ impl Statements {
         }))
     }
 
-    /// `POST /bank/import`: lists the bank's files and imports those not imported yet.
+    /// `POST /bank/import`: lists the bank's files and imports those not imported yet, one at
+    /// a time (downloaded, then handed to [`Statements::import_files`]).
     pub async fn import(&self) -> Result<ImportSummary, String> {
-        let mut ledger = self.ledger.lock().await;
         let listed = self.http.list().await?;
-        let mut files = Vec::new();
         let mut summary = ImportSummary {
             listed: listed.len(),
             ..ImportSummary::default()
         };
         for (name, format) in listed {
-            if ledger.imported.contains(&name) {
+            if self.ledger.lock().await.imported.contains(&name) {
                 summary.already_imported += 1;
                 continue;
             }
             match self.http.download(&name).await {
-                Ok(bytes) => files.push(Delivered {
-                    name,
-                    format: format.as_deref().and_then(Format::from_listing),
-                    bytes,
-                }),
+                Ok(bytes) => {
+                    let file = Delivered {
+                        name,
+                        format: format.as_deref().and_then(Format::from_listing),
+                        bytes,
+                    };
+                    summary.add(self.import_files(vec![file]).await);
+                }
                 Err(error) => {
                     log(format!("bank import: {name}: download failed: {error}"));
                     summary.failed.push(FailedFile { name, error });
                 }
             }
         }
-        self.intake(&mut ledger, files, &mut summary);
         Ok(summary)
     }
 
     /// The one intake of delivered files, whatever the channel: parses and applies each file
     /// not imported yet, in order. A second channel (a folder) calls this with its files.
-    #[expect(
-        dead_code,
-        reason = "the intake of the SFTP channel, which the SFTP part of issue 14 plugs in"
-    )]
     pub async fn import_files(&self, files: Vec<Delivered>) -> ImportSummary {
         let mut ledger = self.ledger.lock().await;
         let mut summary = ImportSummary {
@@ -2082,5 +2090,50 @@ mod tests {
         assert_eq!(json["transactions"][0]["direction"], "debit");
         assert_eq!(json["transactions"][2]["amount"], "2000.00");
         assert_eq!(json["transactions"][2]["file"], "daily.bai");
+    }
+
+    #[tokio::test]
+    async fn the_intake_books_a_file_once_and_a_refused_file_not_at_all() {
+        let statements = Statements {
+            release: NEW,
+            http: HttpChannel {
+                base_url: "http://127.0.0.1:9".into(),
+                credentials: Credentials::None,
+                http: crate::connector::http_client(Duration::from_secs(1)).expect("a client"),
+            },
+            ledger: Mutex::new(Ledger::default()),
+        };
+        let file = |name: &str, format: Option<Format>, text: &str| Delivered {
+            name: name.into(),
+            format,
+            bytes: Bytes::from(text.to_owned()),
+        };
+        let broken = PROVIDER_BAI2.replace("49,289920,3/", "49,289921,3/");
+        let summary = statements
+            .import_files(vec![
+                file("a.sta", None, PROVIDER_MT940),
+                file("b.bai", Some(Format::Bai2), &broken),
+                file("c.txt", None, "hello"),
+            ])
+            .await;
+        assert_eq!(summary.imported, ["a.sta"]);
+        let failed: Vec<&str> = summary.failed.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(failed, ["b.bai", "c.txt"]);
+        assert!(summary.failed[1].error.contains("not a statement format"));
+        assert_eq!((summary.statements, summary.transactions), (1, 3));
+
+        // Again: the imported file is left alone, the refused one is tried again (and books
+        // nothing of its first day although that day alone was sound).
+        let again = statements
+            .import_files(vec![
+                file("a.sta", None, PROVIDER_MT940),
+                file("b.bai", None, &broken),
+            ])
+            .await;
+        assert_eq!((again.already_imported, again.imported.len()), (1, 0));
+        let accounts = statements.accounts().await;
+        let transactions = &accounts["accounts"][0]["transactions"];
+        assert_eq!(transactions.as_array().map(Vec::len), Some(3));
+        assert_eq!(accounts["accounts"][0]["balance"], "449.60");
     }
 }
