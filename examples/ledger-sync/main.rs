@@ -2,7 +2,8 @@
 //!
 //! It exports card expenses as bills to an accounting system (`ACCOUNTING_PROVIDER`, reached at
 //! `ACCOUNTING_API_URL`), imports that system's vendors, receives its webhooks and signs people in
-//! by OpenID Connect or SAML (`sso.rs`). It can run as release 1.4.2, which carries the customer
+//! by OpenID Connect or SAML (`sso.rs`), and imports bank statements from `BANK_URL`
+//! (`statements.rs`). It can run as release 1.4.2, which carries the customer
 //! incidents, or as release 1.4.3, which fixes them; `release.rs` lists the incidents, and the
 //! scenarios under `scenarios/` reproduce each against reenact's fake of that provider.
 //!
@@ -19,6 +20,7 @@ mod sage;
 mod saml;
 mod service;
 mod sso;
+mod statements;
 mod webhook;
 mod xero;
 
@@ -41,6 +43,7 @@ use crate::release::Release;
 use crate::saml::SamlLogin;
 use crate::service::App;
 use crate::sso::{Sso, SsoSettings};
+use crate::statements::Statements;
 
 /// The exit code for a bad command line or environment.
 const EXIT_USAGE: u8 = 2;
@@ -79,7 +82,10 @@ environment:
   SAML_IDP_METADATA_URL   SAML sign-in: the IdP's metadata URL (enables /login/saml)
   SAML_SP_ENTITY_ID       SAML: ledger-sync's entity id (default PUBLIC_URL/saml/metadata)
   SAML_SP_LEGACY_ENTITY_IDS
-                          SAML (1.4.3): comma-separated former entity ids accepted as audience";
+                          SAML (1.4.3): comma-separated former entity ids accepted as audience
+  BANK_URL                the bank's statement API (enables /bank/import)
+  BANK_USERNAME, BANK_PASSWORD
+                          the bank: HTTP Basic credentials (or BANK_TOKEN, a bearer token)";
 
 /// What the command line and environment asked for.
 struct Config {
@@ -131,7 +137,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match serve(config, sso).await {
+    // So is a bank credential variable set without its pair.
+    let bank = match Statements::from_env(config.release, config.timeout) {
+        Ok(bank) => bank,
+        Err(message) => {
+            log_error(format_args!(
+                "{message} (`ledger-sync --help` lists the options and variables)"
+            ));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match serve(config, sso, bank).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             log_error(message);
@@ -238,7 +254,7 @@ fn sso_from_env(config: &Config) -> Result<Sso, String> {
 }
 
 /// Serves HTTP until SIGTERM or SIGINT.
-async fn serve(config: Config, sso: Sso) -> Result<(), String> {
+async fn serve(config: Config, sso: Sso, bank: Option<Statements>) -> Result<(), String> {
     let accounting = config
         .accounting_url
         .map(|url| {
@@ -252,12 +268,8 @@ async fn serve(config: Config, sso: Sso) -> Result<(), String> {
             )
         })
         .transpose()?;
-    let app = Arc::new(App::new(
-        config.release,
-        accounting,
-        config.webhook_key,
-        sso,
-    ));
+    let app =
+        Arc::new(App::new(config.release, accounting, config.webhook_key, sso).with_bank(bank));
     let address = SocketAddr::from((config.host, config.port));
     let listener = TcpListener::bind(address)
         .await

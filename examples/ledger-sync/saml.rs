@@ -681,7 +681,7 @@ fn answered_request(xml: &str) -> Result<String, String> {
 }
 
 /// `xml` parsed; a document type declaration is refused (no entity is ever expanded).
-fn parse_xml(xml: &str, what: &str) -> Result<sxd_document::Package, String> {
+pub fn parse_xml(xml: &str, what: &str) -> Result<sxd_document::Package, String> {
     if xml.len() > MAX_XML_BYTES {
         return Err(format!("{what} is larger than {MAX_XML_BYTES} bytes"));
     }
@@ -1185,7 +1185,7 @@ fn escape(text: &str) -> String {
 }
 
 /// The document element.
-fn document_element<'d>(document: &sxd_document::dom::Document<'d>) -> Option<Element<'d>> {
+pub fn document_element<'d>(document: &sxd_document::dom::Document<'d>) -> Option<Element<'d>> {
     document
         .root()
         .children()

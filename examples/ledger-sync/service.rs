@@ -27,6 +27,7 @@ use crate::oidc::OidcLogin;
 use crate::release::Release;
 use crate::saml::SamlLogin;
 use crate::sso::{self, Sso};
+use crate::statements::Statements;
 use crate::webhook::Rejection;
 
 /// The sign-in protocols, as pages and logs name them.
@@ -50,6 +51,7 @@ pub struct App {
     webhook_key: Option<Vec<u8>>,
     webhooks: Mutex<WebhookEvents>,
     sso: Sso,
+    bank: Option<Statements>,
 }
 
 /// The events the accounting system's webhooks delivered, in arrival order.
@@ -207,7 +209,14 @@ impl App {
             webhook_key,
             webhooks: Mutex::new(WebhookEvents::default()),
             sso,
+            bank: None,
         }
+    }
+
+    /// The app with the bank statement import `BANK_URL` configures (none: `/bank/…` answer `503`).
+    pub fn with_bank(mut self, bank: Option<Statements>) -> App {
+        self.bank = bank;
+        self
     }
 
     /// Answers one request.
@@ -250,6 +259,10 @@ impl App {
                 let body = read_body(request).await?;
                 Ok(self.sso.finished(SAML, saml.acs(&body).await).await)
             }
+            (&Method::POST, ["bank", "import"]) => self.import_statements().await,
+            (&Method::GET, ["bank", "accounts"]) => {
+                Ok(respond(StatusCode::OK, &self.bank()?.accounts().await))
+            }
             (&Method::GET, ["home"]) => {
                 let cookies = request
                     .headers()
@@ -271,7 +284,8 @@ impl App {
                 | ["login", "oidc" | "saml"]
                 | ["auth", "callback"]
                 | ["saml", "acs"]
-                | ["home"],
+                | ["home"]
+                | ["bank", "import" | "accounts"],
             ) => Err(Reject::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("method {method} is not allowed on {path}"),
@@ -596,6 +610,23 @@ impl App {
                 Err(Reject::new(StatusCode::BAD_REQUEST, message))
             }
         }
+    }
+
+    /// `POST /bank/import`: imports the bank's new statement files (`502` when the bank cannot
+    /// be listed).
+    async fn import_statements(&self) -> Result<HttpResponse, Reject> {
+        let summary = self.bank()?.import().await.map_err(|message| {
+            log(format!("bank import: failed: {message}"));
+            Reject::new(StatusCode::BAD_GATEWAY, message)
+        })?;
+        Ok(respond(StatusCode::OK, &summary))
+    }
+
+    /// The statement import, or `503` when `BANK_URL` is not set.
+    fn bank(&self) -> Result<&Statements, Reject> {
+        self.bank
+            .as_ref()
+            .ok_or_else(|| Reject::new(StatusCode::SERVICE_UNAVAILABLE, "BANK_URL is not set"))
     }
 
     /// The accounting connector, or a `503` when `ACCOUNTING_API_URL` is not set.

@@ -359,20 +359,7 @@ mod tests {
         };
         assert_eq!(
             rendered(&options, &[&operating()]),
-            "\
-01,021000021,Acme Robotics GmbH,261104,0555,7,,,2/\n\
-02,Acme Robotics GmbH,021000021,1,261102,0555,EUR,/\n\
-03,DE89370400440532013000,EUR,010,-120050,,,015,-155040,,,100,0,0,Z,400,34990,2,Z/\n\
-16,495,25000,Z,B26110200001,INV-42,Invoice 42 Lumen Lab\n\
-16,495,9990,Z,,,Return of payment 17\n\
-49,-205110,4/\n\
-98,-205110,1,6/\n\
-02,Acme Robotics GmbH,021000021,1,261103,0555,EUR,/\n\
-03,DE89370400440532013000,EUR,010,-155040,,,015,44960,,,100,200000,1,Z,400,0,0,Z/\n\
-16,195,200000,Z,,,Deposit\n\
-49,289920,3/\n\
-98,289920,1,5/\n\
-99,84810,2,13/\n"
+            include_str!("testdata/bai2-variable.bai")
         );
     }
 
@@ -384,36 +371,7 @@ mod tests {
         };
         let file = rendered(&options, &[&operating()]);
         assert!(file.lines().all(|line| line.len() <= 30), "{file}");
-        assert_eq!(
-            file,
-            "\
-01,021000021/\n\
-88,Acme Robotics GmbH,261104/\n\
-88,0555,7,30,,2/\n\
-02,Acme Robotics GmbH/\n\
-88,021000021,1,261102,9999/\n\
-88,EUR,/\n\
-03,DE89370400440532013000,EUR/\n\
-88,010,-120050,,/\n\
-88,015,-155040,,,100,0,0,Z/\n\
-88,400,34990,2,Z/\n\
-16,495,25000,Z,B26110200001/\n\
-88,INV-42,Invoice 42 Lumen Lab\n\
-16,495,9990,Z,,,Return of\n\
-88,payment 17\n\
-49,-205110,9/\n\
-98,-205110,1,13/\n\
-02,Acme Robotics GmbH/\n\
-88,021000021,1,261103,9999/\n\
-88,EUR,/\n\
-03,DE89370400440532013000,EUR/\n\
-88,010,-155040,,,015,44960,,/\n\
-88,100,200000,1,Z,400,0,0,Z/\n\
-16,195,200000,Z,,,Deposit\n\
-49,289920,5/\n\
-98,289920,1,9/\n\
-99,84810,2,26/\n"
-        );
+        assert_eq!(file, include_str!("testdata/bai2-record-length-30.bai"));
     }
 
     #[test]

@@ -438,21 +438,7 @@ pub(super) mod tests {
     fn one_page_with_free_details() {
         assert_eq!(
             rendered(&options(None, false, false)),
-            "\
-:20:261104-7
-:25:DE89370400440532013000
-:28C:7/1
-:60F:D261101EUR1200,50
-:61:2611031102D250,00NTRFINV-42//B26110200001
-:86:Invoice 42 Lumen Lab DE02120300000000202051 BYLADEM1001
-:61:2611021102RC99,90NTRFNONREF
-:86:Return of payment 17
-:61:2611031103C2000,00NTRFNONREF
-:86:Deposit
-:62F:C261103EUR449,60
-:64:C261103EUR449,60
--
-"
+            include_str!("testdata/mt940-one-page.sta")
         );
     }
 
@@ -460,28 +446,7 @@ pub(super) mod tests {
     fn pages_carry_intermediate_balances_and_structured_details_with_crlf() {
         assert_eq!(
             rendered(&options(Some(2), true, true)),
-            "\
-:20:261104-7\r
-:25:DE89370400440532013000\r
-:28C:7/1\r
-:60F:D261101EUR1200,50\r
-:61:2611031102D250,00NTRFINV-42//B26110200001\r
-:86:116?00SEPA-UEBERWEISUNG?20EREF+E2E-4711?21SVWZ+Invoice 42?30B\r
-YLADEM1001?31DE02120300000000202051?32Lumen Lab\r
-:61:2611021102RC99,90NTRFNONREF\r
-:86:116?00SEPA-UEBERWEISUNG?20SVWZ+Return of payment 17\r
-:62M:D261102EUR1550,40\r
--\r
-:20:261104-7\r
-:25:DE89370400440532013000\r
-:28C:7/2\r
-:60M:D261102EUR1550,40\r
-:61:2611031103C2000,00NTRFNONREF\r
-:86:166?00SEPA-GUTSCHRIFT?20SVWZ+Deposit\r
-:62F:C261103EUR449,60\r
-:64:C261103EUR449,60\r
--\r
-"
+            include_str!("testdata/mt940-pages-structured-crlf.sta")
         );
     }
 
