@@ -14,6 +14,7 @@
 mod connector;
 mod intacct;
 mod oidc;
+mod pain002;
 mod quickbooks;
 mod release;
 mod sage;

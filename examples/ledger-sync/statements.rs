@@ -1279,7 +1279,7 @@ fn skip_funds_text<'a>(funds: &str, after: &'a str) -> Result<&'a str, String> {
 // camt.053
 
 /// The child elements of `parent` with the local name `local` in the document's namespace.
-fn kids<'d>(parent: Element<'d>, local: &str) -> Vec<Element<'d>> {
+pub(crate) fn kids<'d>(parent: Element<'d>, local: &str) -> Vec<Element<'d>> {
     let namespace = parent.name().namespace_uri();
     parent
         .children()
@@ -1290,14 +1290,14 @@ fn kids<'d>(parent: Element<'d>, local: &str) -> Vec<Element<'d>> {
 }
 
 /// The element at the path of local names below `parent`, the first at each step.
-fn at_path<'d>(parent: Element<'d>, path: &[&str]) -> Option<Element<'d>> {
+pub(crate) fn at_path<'d>(parent: Element<'d>, path: &[&str]) -> Option<Element<'d>> {
     path.iter().try_fold(parent, |element, local| {
         kids(element, local).into_iter().next()
     })
 }
 
 /// The trimmed text of the element at `path` below `parent`, when there is some.
-fn text_at(parent: Element<'_>, path: &[&str]) -> Option<String> {
+pub(crate) fn text_at(parent: Element<'_>, path: &[&str]) -> Option<String> {
     let text = raw_text(at_path(parent, path)?);
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
