@@ -21,7 +21,7 @@ use crate::scenario::model::{
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::Node;
 
-pub(super) const BANK_KEYS: &[&str] = &["bank", "accounts", "statements", "auth"];
+pub(super) const BANK_KEYS: &[&str] = &["bank", "accounts", "statements", "auth", "payments"];
 pub(super) const BANK_IDENTITY_KEYS: &[&str] = &["bic", "name", "routing"];
 pub(super) const BANK_ACCOUNT_KEYS: &[&str] = &[
     "id",
@@ -205,6 +205,9 @@ impl Cx<'_> {
             cx.bank_statements(value, mock)
         });
         let auth = fields.get("auth").map(|value| self.bank_auth(value, mock));
+        let payments = fields
+            .get("payments")
+            .map(|value| self.bank_payments(value, mock));
         let (drafts, statements_ok) = statements?;
         let accounts = accounts?;
         let statements = self.bank_check_statements(drafts, &accounts, mock)?;
@@ -216,6 +219,7 @@ impl Cx<'_> {
             accounts,
             statements,
             auth: present(auth)?,
+            payments: present(payments)?.unwrap_or_default(),
         })
     }
 
@@ -265,7 +269,7 @@ impl Cx<'_> {
     }
 
     /// An IBAN (ISO 13616): spaces allowed and removed, stored upper case.
-    fn bank_iban(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
+    pub(super) fn bank_iban(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
         let text = self.scalar_text(node, key, context)?;
         let label = match check_iban(&text) {
             Ok(iban) => return Some(iban),
