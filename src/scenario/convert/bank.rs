@@ -198,12 +198,21 @@ impl Cx<'_> {
         let bank = self.required(&fields, "bank", &context, |cx, value| {
             cx.bank_identity(value, mock)
         });
-        let accounts = self.required(&fields, "accounts", &context, |cx, value| {
-            cx.bank_accounts(value, mock)
-        });
-        let statements = self.required(&fields, "statements", &context, |cx, value| {
-            cx.bank_statements(value, mock)
-        });
+        // A bank that only takes payments needs no ledger: with `payments`, `accounts` and
+        // `statements` may be left out (not given empty).
+        let payments_only = fields.has("payments");
+        let accounts = match fields.get("accounts") {
+            None if payments_only => Some(Vec::new()),
+            _ => self.required(&fields, "accounts", &context, |cx, value| {
+                cx.bank_accounts(value, mock)
+            }),
+        };
+        let statements = match fields.get("statements") {
+            None if payments_only => Some((Vec::new(), true)),
+            _ => self.required(&fields, "statements", &context, |cx, value| {
+                cx.bank_statements(value, mock)
+            }),
+        };
         let auth = fields.get("auth").map(|value| self.bank_auth(value, mock));
         let payments = fields
             .get("payments")
