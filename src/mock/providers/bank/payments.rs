@@ -451,7 +451,7 @@ fn read(
                 tx_rejection = Some((
                     PaymentStage::Accepted,
                     Reason {
-                        code: "AM12".to_owned(),
+                        code: "CH20".to_owned(),
                         info: Some(format!(
                             "{currency} takes {} decimals, the amount {amount_text} has {decimals}",
                             minor_units(&currency)
