@@ -13,6 +13,7 @@
 mod connector;
 mod intacct;
 mod oidc;
+mod payments;
 mod quickbooks;
 mod release;
 mod sage;
@@ -79,7 +80,10 @@ environment:
   SAML_IDP_METADATA_URL   SAML sign-in: the IdP's metadata URL (enables /login/saml)
   SAML_SP_ENTITY_ID       SAML: ledger-sync's entity id (default PUBLIC_URL/saml/metadata)
   SAML_SP_LEGACY_ENTITY_IDS
-                          SAML (1.4.3): comma-separated former entity ids accepted as audience";
+                          SAML (1.4.3): comma-separated former entity ids accepted as audience
+  BANK_URL                the bank's HTTP API (enables /payment-runs)
+  BANK_USERNAME, BANK_PASSWORD
+                          the bank: HTTP Basic credentials (or BANK_TOKEN, a bearer token)";
 
 /// What the command line and environment asked for.
 struct Config {
@@ -252,11 +256,13 @@ async fn serve(config: Config, sso: Sso) -> Result<(), String> {
             )
         })
         .transpose()?;
+    let payments = payments::Payments::from_env(config.release, config.timeout)?;
     let app = Arc::new(App::new(
         config.release,
         accounting,
         config.webhook_key,
         sso,
+        payments,
     ));
     let address = SocketAddr::from((config.host, config.port));
     let listener = TcpListener::bind(address)

@@ -50,6 +50,7 @@ pub struct App {
     webhook_key: Option<Vec<u8>>,
     webhooks: Mutex<WebhookEvents>,
     sso: Sso,
+    payments: crate::payments::Payments,
 }
 
 /// The events the accounting system's webhooks delivered, in arrival order.
@@ -199,6 +200,7 @@ impl App {
         accounting: Option<Connector>,
         webhook_key: Option<Vec<u8>>,
         sso: Sso,
+        payments: crate::payments::Payments,
     ) -> App {
         App {
             release,
@@ -207,6 +209,7 @@ impl App {
             webhook_key,
             webhooks: Mutex::new(WebhookEvents::default()),
             sso,
+            payments,
         }
     }
 
@@ -249,6 +252,11 @@ impl App {
                 let saml = self.saml()?;
                 let body = read_body(request).await?;
                 Ok(self.sso.finished(SAML, saml.acs(&body).await).await)
+            }
+            (_, ["payment-runs", ..]) => {
+                let body = read_body(request).await?;
+                let (status, json) = self.payments.handle(method.as_str(), &segments, &body).await;
+                Ok(respond(status, &json))
             }
             (&Method::GET, ["home"]) => {
                 let cookies = request

@@ -532,8 +532,8 @@ fn read(
     }
 }
 
-/// `AM18` when the declared `NbOfTxs` is not the count, `AM10` when the declared `CtrlSum` is not
-/// the sum of the amounts (catalog B-15).
+/// `AM10` when the declared `CtrlSum` is not the sum of the amounts (catalog B-15), else `AM18`
+/// when the declared `NbOfTxs` is not the count.
 fn count_and_sum(
     declared_count: Option<&str>,
     declared_sum: Option<&str>,
@@ -541,16 +541,6 @@ fn count_and_sum(
     sum: Decimal,
     level: &str,
 ) -> Option<Reason> {
-    if let Some(declared) = declared_count
-        && declared.parse::<usize>().ok() != Some(count)
-    {
-        return Some(Reason {
-            code: "AM18".to_owned(),
-            info: Some(format!(
-                "{level}/NbOfTxs {declared} does not match the {count} transactions"
-            )),
-        });
-    }
     if let Some(declared) = declared_sum
         && decimal(declared) != Some(sum)
     {
@@ -558,6 +548,16 @@ fn count_and_sum(
             code: "AM10".to_owned(),
             info: Some(format!(
                 "{level}/CtrlSum {declared} does not match the sum of the amounts {sum}"
+            )),
+        });
+    }
+    if let Some(declared) = declared_count
+        && declared.parse::<usize>().ok() != Some(count)
+    {
+        return Some(Reason {
+            code: "AM18".to_owned(),
+            info: Some(format!(
+                "{level}/NbOfTxs {declared} does not match the {count} transactions"
             )),
         });
     }
