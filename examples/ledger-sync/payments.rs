@@ -270,11 +270,15 @@ fn check_run(new: &NewRun) -> Result<Vec<RunBill>, String> {
     let is_iban = |text: &str| {
         (15..=34).contains(&text.len())
             && text.as_bytes()[..2].iter().all(u8::is_ascii_uppercase)
-            && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     };
     let is_bic = |text: &str| {
         (text.len() == 8 || text.len() == 11)
-            && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     };
     let is_name = |text: &str| !text.trim().is_empty() && text.chars().count() <= 140;
     if !is_name(&new.debtor.name) || !is_iban(&new.debtor.iban) || !is_bic(&new.debtor.bic) {
@@ -301,7 +305,10 @@ fn check_run(new: &NewRun) -> Result<Vec<RunBill>, String> {
             ));
         }
         if !is_name(&bill.vendor) || !is_iban(&bill.iban) {
-            return Err(format!("bill `{}` needs a vendor and an IBAN", bill.bill_id));
+            return Err(format!(
+                "bill `{}` needs a vendor and an IBAN",
+                bill.bill_id
+            ));
         }
         if bill.currency.len() != 3 || !bill.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(format!("bill `{}`: invalid currency", bill.bill_id));
@@ -419,13 +426,20 @@ impl Payments {
                 if !url.starts_with("http://") && !url.starts_with("https://") {
                     return Err(format!("BANK_URL `{url}` is not an http(s) URL"));
                 }
-                let auth = match (var("BANK_USERNAME"), var("BANK_PASSWORD"), var("BANK_TOKEN")) {
-                    (Some(username), Some(password), None) => BankAuth::Basic { username, password },
+                let auth = match (
+                    var("BANK_USERNAME"),
+                    var("BANK_PASSWORD"),
+                    var("BANK_TOKEN"),
+                ) {
+                    (Some(username), Some(password), None) => {
+                        BankAuth::Basic { username, password }
+                    }
                     (None, None, Some(token)) => BankAuth::Bearer(token),
                     (None, None, None) => BankAuth::None,
                     _ => {
                         return Err(
-                            "set BANK_USERNAME and BANK_PASSWORD, or BANK_TOKEN, not both".to_owned()
+                            "set BANK_USERNAME and BANK_PASSWORD, or BANK_TOKEN, not both"
+                                .to_owned(),
                         );
                     }
                 };
@@ -444,7 +458,12 @@ impl Payments {
     }
 
     /// Answers a request under `/payment-runs` (`segments` from `payment-runs` on).
-    pub async fn handle(&self, method: &str, segments: &[&str], body: &[u8]) -> (StatusCode, Value) {
+    pub async fn handle(
+        &self,
+        method: &str,
+        segments: &[&str],
+        body: &[u8],
+    ) -> (StatusCode, Value) {
         let outcome = match (method, segments) {
             ("POST", ["payment-runs"]) => self.create(body).await,
             ("GET", ["payment-runs", id]) => self.show(id).await,
@@ -461,7 +480,10 @@ impl Payments {
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("method {method} is not allowed here"),
             )),
-            _ => Err((StatusCode::NOT_FOUND, "no such payment-run route".to_owned())),
+            _ => Err((
+                StatusCode::NOT_FOUND,
+                "no such payment-run route".to_owned(),
+            )),
         };
         outcome.unwrap_or_else(|(status, message)| (status, json!({ "error": message })))
     }
@@ -480,7 +502,10 @@ impl Payments {
         let bills = check_run(&new).map_err(|m| (StatusCode::BAD_REQUEST, m))?;
         let mut runs = self.runs.lock().await;
         if runs.by_id.len() >= MAX_RUNS {
-            return Err((StatusCode::SERVICE_UNAVAILABLE, "too many payment runs".to_owned()));
+            return Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many payment runs".to_owned(),
+            ));
         }
         runs.last_number += 1;
         let id = format!("run-{}", runs.last_number);
@@ -502,9 +527,14 @@ impl Payments {
         runs.by_id.insert(id.clone(), run);
         drop(runs);
         if new.draft {
-            return self.show(&id).await.map(|(_, json)| (StatusCode::CREATED, json));
+            return self
+                .show(&id)
+                .await
+                .map(|(_, json)| (StatusCode::CREATED, json));
         }
-        self.submit(&id).await.map(|(_, json)| (StatusCode::CREATED, json))
+        self.submit(&id)
+            .await
+            .map(|(_, json)| (StatusCode::CREATED, json))
     }
 
     async fn show(&self, id: &str) -> Result<(StatusCode, Value), (StatusCode, String)> {
@@ -516,20 +546,30 @@ impl Payments {
         Ok((StatusCode::OK, run.json()))
     }
 
-    async fn remove(&self, id: &str, bill: &str) -> Result<(StatusCode, Value), (StatusCode, String)> {
+    async fn remove(
+        &self,
+        id: &str,
+        bill: &str,
+    ) -> Result<(StatusCode, Value), (StatusCode, String)> {
         let mut runs = self.runs.lock().await;
         let run = runs
             .by_id
             .get_mut(id)
             .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?;
         if run.state != "draft" {
-            return Err((StatusCode::CONFLICT, "only a draft run can change".to_owned()));
+            return Err((
+                StatusCode::CONFLICT,
+                "only a draft run can change".to_owned(),
+            ));
         }
         if !run.bills.iter().any(|b| b.bill.bill_id == bill) {
             return Err((StatusCode::NOT_FOUND, format!("no bill `{bill}` in `{id}`")));
         }
         if run.bills.len() == 1 {
-            return Err((StatusCode::CONFLICT, "a run keeps at least one bill".to_owned()));
+            return Err((
+                StatusCode::CONFLICT,
+                "a run keeps at least one bill".to_owned(),
+            ));
         }
         run.bills.retain(|b| b.bill.bill_id != bill);
         log(format!("payment run {id}: bill {bill} taken out"));
@@ -546,7 +586,10 @@ impl Payments {
                 .get_mut(id)
                 .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?;
             if run.state != "draft" {
-                return Err((StatusCode::CONFLICT, format!("run `{id}` was submitted already")));
+                return Err((
+                    StatusCode::CONFLICT,
+                    format!("run `{id}` was submitted already"),
+                ));
             }
             run.state = "submitting";
             run.clone()
@@ -583,7 +626,9 @@ impl Payments {
                     break;
                 }
                 Call::TimedOut => {
-                    log(format!("payment run {id}: upload {attempt} of {name} timed out"));
+                    log(format!(
+                        "payment run {id}: upload {attempt} of {name} timed out"
+                    ));
                     outcome = Err("the upload timed out".to_owned());
                 }
                 Call::Failed(reason) => {
@@ -629,7 +674,9 @@ impl Payments {
         }
         let mut status = fetch_status(bank, &bank_id).await?;
         let duplicate = status["group_status"] == "RJCT"
-            && status["reason"].as_str().is_some_and(|r| r == "DU01" || r == "AM05" || r == "DUPL");
+            && status["reason"]
+                .as_str()
+                .is_some_and(|r| r == "DU01" || r == "AM05" || r == "DUPL");
         if duplicate && self.release == Release::V1_4_3 {
             // SUP-5315 (fix): "already received": follow the file the bank took first.
             match original(bank, run.msg_id.as_deref().unwrap_or_default(), &bank_id).await {
@@ -667,7 +714,10 @@ async fn fetch_status(bank: &Bank, bank_id: &str) -> Result<Value, (StatusCode, 
                 json["error"].as_str().unwrap_or_default()
             ),
         )),
-        Call::TimedOut => Err((StatusCode::BAD_GATEWAY, "the bank did not answer in time".to_owned())),
+        Call::TimedOut => Err((
+            StatusCode::BAD_GATEWAY,
+            "the bank did not answer in time".to_owned(),
+        )),
         Call::Failed(reason) => Err((StatusCode::BAD_GATEWAY, reason)),
     }
 }
@@ -688,7 +738,10 @@ async fn original(bank: &Bank, msg_id: &str, not: &str) -> Option<String> {
 
 /// The bank's status JSON applied to the run's bills.
 fn apply(release: Release, run: &mut Run, status: &Value) {
-    let group = status["group_status"].as_str().unwrap_or_default().to_owned();
+    let group = status["group_status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let group_reason = status["reason"].as_str().map(str::to_owned);
     let by_e2e: HashMap<&str, &Value> = status["transactions"]
         .as_array()
@@ -705,12 +758,18 @@ fn apply(release: Release, run: &mut Run, status: &Value) {
             continue;
         }
         let tx = by_e2e.get(bill.bill.bill_id.as_str());
-        let tx_status = tx.and_then(|t| t["status"].as_str()).unwrap_or(group.as_str());
+        let tx_status = tx
+            .and_then(|t| t["status"].as_str())
+            .unwrap_or(group.as_str());
         match release {
             // SUP-5322 (bug): any report that is not a rejection of the file is taken as final.
             Release::V1_4_2 => {
                 bill.status = if group == "RJCT" { "failed" } else { "paid" };
-                bill.reason = if group == "RJCT" { group_reason.clone() } else { None };
+                bill.reason = if group == "RJCT" {
+                    group_reason.clone()
+                } else {
+                    None
+                };
             }
             // SUP-5322 (fix): paid only when settled, failed when rejected.
             Release::V1_4_3 => match tx_status {
@@ -729,7 +788,11 @@ fn apply(release: Release, run: &mut Run, status: &Value) {
         }
     }
     run.bank_status = Some(group);
-    if run.bills.iter().all(|b| b.status == "paid" || b.status == "failed") {
+    if run
+        .bills
+        .iter()
+        .all(|b| b.status == "paid" || b.status == "failed")
+    {
         run.state = "done";
     }
 }
@@ -788,7 +851,10 @@ mod tests {
             "LS-RUN-1-1",
             "2026-11-02T09:00:00",
         );
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ledger-sync/testdata/pain.001.001.09-run.xml");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/ledger-sync/testdata/pain.001.001.09-run.xml"
+        );
         let judged = std::fs::read_to_string(path).expect("the judged file");
         assert_eq!(xml, judged);
         assert!(xml.contains("<CtrlSum>4967.37</CtrlSum>"));
@@ -800,8 +866,14 @@ mod tests {
     fn sup_5301_amounts_follow_the_locale_on_1_4_2_only() {
         let amount: Decimal = "4847.37".parse().unwrap();
         assert_eq!(format_amount(Release::V1_4_3, amount, "EUR"), "4847.37");
-        assert_eq!(format_amount(Release::V1_4_3, "2700".parse().unwrap(), "JPY"), "2700");
-        assert_eq!(format_amount(Release::V1_4_3, "1.5".parse().unwrap(), "BHD"), "1.500");
+        assert_eq!(
+            format_amount(Release::V1_4_3, "2700".parse().unwrap(), "JPY"),
+            "2700"
+        );
+        assert_eq!(
+            format_amount(Release::V1_4_3, "1.5".parse().unwrap(), "BHD"),
+            "1.500"
+        );
         // The process's environment decides 1.4.2's separator; with none set it is a `.`.
         let separator = locale_decimal_separator();
         assert_eq!(
@@ -815,9 +887,13 @@ mod tests {
         let mut draft = run(&[("B1", "10.00"), ("B2", "20.00"), ("B3", "30.00")]);
         draft.bills.retain(|b| b.bill.bill_id != "B2");
         let buggy = pain001(Release::V1_4_2, &draft, "M", "2026-11-02T09:00:00");
-        assert!(buggy.contains("<NbOfTxs>3</NbOfTxs>") && buggy.contains("<CtrlSum>60.00</CtrlSum>"));
+        assert!(
+            buggy.contains("<NbOfTxs>3</NbOfTxs>") && buggy.contains("<CtrlSum>60.00</CtrlSum>")
+        );
         let fixed = pain001(Release::V1_4_3, &draft, "M", "2026-11-02T09:00:00");
-        assert!(fixed.contains("<NbOfTxs>2</NbOfTxs>") && fixed.contains("<CtrlSum>40.00</CtrlSum>"));
+        assert!(
+            fixed.contains("<NbOfTxs>2</NbOfTxs>") && fixed.contains("<CtrlSum>40.00</CtrlSum>")
+        );
     }
 
     #[test]
@@ -830,16 +906,37 @@ mod tests {
         let statuses = |release, status: &Value| {
             let mut r = run(&[("B1", "1"), ("B2", "2")]);
             apply(release, &mut r, status);
-            (r.state, r.bills.iter().map(|b| (b.status, b.reason.clone())).collect::<Vec<_>>())
+            (
+                r.state,
+                r.bills
+                    .iter()
+                    .map(|b| (b.status, b.reason.clone()))
+                    .collect::<Vec<_>>(),
+            )
         };
-        assert_eq!(statuses(Release::V1_4_2, &acknowledged).1, [("paid", None), ("paid", None)]);
-        assert_eq!(statuses(Release::V1_4_3, &acknowledged), ("draft", vec![("submitted", None), ("submitted", None)]));
+        assert_eq!(
+            statuses(Release::V1_4_2, &acknowledged).1,
+            [("paid", None), ("paid", None)]
+        );
+        assert_eq!(
+            statuses(Release::V1_4_3, &acknowledged),
+            ("draft", vec![("submitted", None), ("submitted", None)])
+        );
         assert_eq!(
             statuses(Release::V1_4_3, &settled),
-            ("done", vec![("paid", None), ("failed", Some("AC01".to_owned()))])
+            (
+                "done",
+                vec![("paid", None), ("failed", Some("AC01".to_owned()))]
+            )
         );
         let refused = json!({ "group_status": "RJCT", "reason": "FF01", "transactions": [] });
-        assert_eq!(statuses(Release::V1_4_2, &refused).1, [("failed", Some("FF01".to_owned())), ("failed", Some("FF01".to_owned()))]);
+        assert_eq!(
+            statuses(Release::V1_4_2, &refused).1,
+            [
+                ("failed", Some("FF01".to_owned())),
+                ("failed", Some("FF01".to_owned()))
+            ]
+        );
     }
 
     #[test]
@@ -847,7 +944,13 @@ mod tests {
         let good = r#"{"debtor":{"name":"Acme","iban":"DE89370400440532013000","bic":"DEUTDEFF"},"execution_date":"2026-11-03","bills":[{"bill_id":"B1","vendor":"V","iban":"DE02120300000000202051","amount":"10.00","currency":"EUR"}]}"#;
         let parse = |text: &str| check_run(&serde_json::from_str::<NewRun>(text).unwrap());
         assert!(parse(good).is_ok());
-        for (from, to) in [("10.00", "10.001"), ("10.00", "-1"), ("10.00", "1,5"), ("2026-11-03", "2026-13-03"), ("DEUTDEFF", "x")] {
+        for (from, to) in [
+            ("10.00", "10.001"),
+            ("10.00", "-1"),
+            ("10.00", "1,5"),
+            ("2026-11-03", "2026-13-03"),
+            ("DEUTDEFF", "x"),
+        ] {
             assert!(parse(&good.replace(from, to)).is_err(), "{to}");
         }
     }

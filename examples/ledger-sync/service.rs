@@ -255,7 +255,10 @@ impl App {
             }
             (_, ["payment-runs", ..]) => {
                 let body = read_body(request).await?;
-                let (status, json) = self.payments.handle(method.as_str(), &segments, &body).await;
+                let (status, json) = self
+                    .payments
+                    .handle(method.as_str(), &segments, &body)
+                    .await;
                 Ok(respond(status, &json))
             }
             (&Method::GET, ["home"]) => {

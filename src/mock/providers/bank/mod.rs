@@ -110,6 +110,12 @@ pub(crate) enum PaymentRefusal {
     /// The run already holds [`payments::MAX_FILES`] files.
     #[error("the bank holds {} payment files, its most", payments::MAX_FILES)]
     TooManyFiles,
+    /// The file would take the run past [`payments::MAX_TRANSACTIONS`] transactions.
+    #[error(
+        "the bank holds at most {} transactions in all",
+        payments::MAX_TRANSACTIONS
+    )]
+    TooManyTransactions,
 }
 
 /// The listing's name of a format.
@@ -279,6 +285,14 @@ impl Bank {
             return Err(PaymentRefusal::TooManyFiles);
         }
         let file = payments::receive(&self.payments, &state.payment_files, name, body, now);
+        let held: usize = state
+            .payment_files
+            .iter()
+            .map(PaymentFile::transaction_count)
+            .sum();
+        if held + file.transaction_count() > payments::MAX_TRANSACTIONS {
+            return Err(PaymentRefusal::TooManyTransactions);
+        }
         let receipt = PaymentReceipt {
             id: file.id.clone(),
             msg_id: file.msg_id().map(str::to_owned),

@@ -18,6 +18,11 @@ use crate::scenario::model::{AfterCutOff, PaymentProfile, PaymentStage};
 
 /// The most payment files one run records (reenact's bound; later uploads are refused).
 pub(crate) const MAX_FILES: usize = 1_000;
+/// The most transactions all payment files of a run hold together (reenact's bound; a file that
+/// would pass it is refused).
+pub(crate) const MAX_TRANSACTIONS: usize = 100_000;
+/// The longest reason text kept: ten `AddtlInf` of 105 characters.
+const MAX_INFO: usize = 1_050;
 
 /// A status of ISO 20022 (`TransactionGroupStatus3Code` / `TransactionIndividualStatus3Code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +159,14 @@ impl PaymentFile {
         }
     }
 
+    /// How many transactions it holds.
+    pub(crate) fn transaction_count(&self) -> usize {
+        match &self.content {
+            Content::Read(read) => read.transactions.len(),
+            Content::Refused { .. } => 0,
+        }
+    }
+
     /// The reports issued by `now`.
     pub(crate) fn issued(&self, now: OffsetDateTime) -> &[Report] {
         let count = self.reports.iter().take_while(|r| r.at <= now).count();
@@ -235,9 +248,26 @@ fn path_text(element: Element<'_>, path: &[&str]) -> Option<String> {
     Some(text(at))
 }
 
-/// A decimal the schema layer accepted (`xs:decimal`, at most 18 digits) as a [`Decimal`].
+/// A decimal the schema layer accepted (`xs:decimal`, at most 18 digits: `+5`, `.5` and `5.`
+/// included) as a [`Decimal`].
 fn decimal(text: &str) -> Option<Decimal> {
-    text.trim_start_matches('+').parse::<Decimal>().ok()
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let (sign, digits) = match unsigned.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", unsigned),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let whole = if whole.is_empty() { "0" } else { whole };
+    let fraction = if fraction.is_empty() { "0" } else { fraction };
+    format!("{sign}{whole}.{fraction}").parse::<Decimal>().ok()
+}
+
+/// The sum of `amounts`, or `None` when one is not a decimal or the sum leaves [`Decimal`]'s
+/// range (a file of enormous amounts is a mismatch, not a panic).
+fn checked_sum<'a>(amounts: impl Iterator<Item = &'a str>) -> Option<Decimal> {
+    amounts
+        .map(decimal)
+        .try_fold(Decimal::ZERO, |sum, amount| sum.checked_add(amount?))
 }
 
 /// The bank's local calendar.
@@ -290,11 +320,14 @@ pub(crate) fn receive(
     let id = format!("PMT-{}", earlier.len() + 1);
     let offset =
         UtcOffset::from_whole_seconds(profile.utc_offset_seconds).unwrap_or(UtcOffset::UTC);
-    let received_at = now.replace_nanosecond(0).unwrap_or(now).to_offset(offset);
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    let received_at = now.checked_to_offset(offset).unwrap_or(now);
     let refused = |msg_id: Option<String>, info: String, version| {
+        // A validator message quotes the value it refuses, which may be long: the report carries
+        // at most ten `AddtlInf` of 105 characters, and the bank keeps no more than that.
         let reason = Reason {
             code: profile.schema_reason.clone(),
-            info: Some(info),
+            info: Some(info.chars().take(MAX_INFO).collect()),
         };
         PaymentFile {
             id: id.clone(),
@@ -435,11 +468,10 @@ fn read(
         let txs = children(block, "CdtTrfTxInf");
         let declared_count = path_text(block, &["NbOfTxs"]);
         let declared_sum = path_text(block, &["CtrlSum"]);
-        let mut sum = Decimal::ZERO;
+        let first = transactions.len();
         for tx in &txs {
             let amount = child(*tx, "Amt").and_then(|a| child(a, "InstdAmt"));
             let amount_text = amount.map(text).unwrap_or_default();
-            sum += decimal(&amount_text).unwrap_or_default();
             let currency = amount
                 .and_then(|a| a.attribute_value("Ccy").map(str::to_owned))
                 .unwrap_or_default();
@@ -483,6 +515,7 @@ fn read(
                 rejection: tx_rejection,
             });
         }
+        let sum = checked_sum(transactions[first..].iter().map(|t| t.amount_text.as_str()));
         if rejection.is_none() {
             rejection = count_and_sum(
                 declared_count.as_deref(),
@@ -498,10 +531,7 @@ fn read(
             rejection,
         });
     }
-    let total: Decimal = transactions
-        .iter()
-        .map(|t| decimal(&t.amount_text).unwrap_or_default())
-        .sum();
+    let total = checked_sum(transactions.iter().map(|t| t.amount_text.as_str()));
     let duplicate = earlier
         .iter()
         .find(|file| file.msg_id() == Some(msg_id.as_str()) && !file.rejected_whole());
@@ -538,12 +568,13 @@ fn count_and_sum(
     declared_count: Option<&str>,
     declared_sum: Option<&str>,
     count: usize,
-    sum: Decimal,
+    sum: Option<Decimal>,
     level: &str,
 ) -> Option<Reason> {
     if let Some(declared) = declared_sum
-        && decimal(declared) != Some(sum)
+        && (sum.is_none() || decimal(declared) != sum)
     {
+        let sum = sum.map_or_else(|| "out of range".to_owned(), |s| s.to_string());
         return Some(Reason {
             code: "AM10".to_owned(),
             info: Some(format!(
@@ -916,6 +947,44 @@ mod tests {
                 .unwrap()
                 .code,
             "DT01"
+        );
+    }
+
+    #[test]
+    fn decimals_read_every_xsd_form_and_sums_never_overflow() {
+        let d = |t: &str| decimal(t).map(|d| d.to_string());
+        assert_eq!(d("5."), Some("5.0".into()));
+        assert_eq!(d(".5"), Some("0.5".into()));
+        assert_eq!(d("+5"), Some("5.0".into()));
+        assert_eq!(d("-0.10"), Some("-0.10".into()));
+        assert_eq!(d("4847,37"), None);
+        let max = Decimal::MAX.to_string();
+        assert_eq!(checked_sum([max.as_str(), "1"].into_iter()), None);
+        let huge = "9999999999999.99999";
+        assert_eq!(
+            checked_sum(["1.5", "2."].into_iter()),
+            Some(Decimal::new(35, 1))
+        );
+        // The schema's amounts (18 digits) in the most transactions a file holds stay in range.
+        let txs: Vec<(String, &str)> = (0..200).map(|i| (format!("E{i}"), huge)).collect();
+        let txs: Vec<(&str, &str)> = txs.iter().map(|(e, a)| (e.as_str(), *a)).collect();
+        let xml = pain001("M1", "1", "2026-11-03", &txs);
+        let file = receive(
+            &PaymentProfile::default(),
+            &[],
+            "a.xml",
+            xml.as_bytes(),
+            MONDAY,
+        );
+        assert_eq!(statuses(&file), [("RCVD", 0), ("RJCT", 60)]);
+        let reason = file.reports[1].group_reason.clone().unwrap();
+        assert_eq!(reason.code, "AM10");
+        assert!(
+            reason
+                .info
+                .unwrap()
+                .ends_with("the sum of the amounts 1999999999999999.99800"),
+            "the exact sum"
         );
     }
 
