@@ -1273,5 +1273,11 @@ mod tests {
             settings.statements[4].content,
             StatementContent::Raw { ref bytes } if bytes.starts_with(b":20:ODDBANK\r\n")
         ));
+        assert_eq!(settings.payments.utc_offset_seconds, 3600);
+        assert_eq!(settings.payments.cut_off_minutes, Some(15 * 60 + 30));
+        assert_eq!(
+            settings.payments.outcomes[1].creditor_iban.as_deref(),
+            Some("DE02120300000000202051")
+        );
     }
 }
