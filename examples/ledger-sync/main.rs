@@ -135,7 +135,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match serve(config, sso).await {
+    // So is a bank variable.
+    let payments = match payments::Payments::from_env(config.release, config.timeout) {
+        Ok(payments) => payments,
+        Err(message) => {
+            log_error(format_args!(
+                "{message} (`ledger-sync --help` lists the options and variables)"
+            ));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match serve(config, sso, payments).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             log_error(message);
@@ -242,7 +252,7 @@ fn sso_from_env(config: &Config) -> Result<Sso, String> {
 }
 
 /// Serves HTTP until SIGTERM or SIGINT.
-async fn serve(config: Config, sso: Sso) -> Result<(), String> {
+async fn serve(config: Config, sso: Sso, payments: payments::Payments) -> Result<(), String> {
     let accounting = config
         .accounting_url
         .map(|url| {
@@ -256,7 +266,6 @@ async fn serve(config: Config, sso: Sso) -> Result<(), String> {
             )
         })
         .transpose()?;
-    let payments = payments::Payments::from_env(config.release, config.timeout)?;
     let app = Arc::new(App::new(
         config.release,
         accounting,
