@@ -265,6 +265,19 @@ fn pain001(release: Release, run: &Run, msg_id: &str, created: &str) -> String {
     out
 }
 
+/// The `MsgId` of the run's next upload (counted in `run.uploads`).
+fn next_msg_id(release: Release, run: &mut Run) -> String {
+    run.uploads += 1;
+    let msg_id = match (release, &run.msg_id) {
+        // SUP-5315 (fix): a retry sends the same message: the bank can tell it is one.
+        (Release::V1_4_3, Some(msg_id)) => msg_id.clone(),
+        // SUP-5315 (bug): every upload is a new message with a new MsgId.
+        _ => format!("LS-{}-{}", run.id.to_uppercase(), run.uploads),
+    };
+    run.msg_id = Some(msg_id.clone());
+    msg_id
+}
+
 /// Why a run's input is refused.
 fn check_run(new: &NewRun) -> Result<Vec<RunBill>, String> {
     let is_iban = |text: &str| {
@@ -601,14 +614,7 @@ impl Payments {
             .unwrap_or_default();
         let mut outcome = Err("not sent".to_owned());
         for attempt in 1..=2 {
-            run.uploads += 1;
-            let msg_id = match (self.release, &run.msg_id) {
-                // SUP-5315 (fix): a retry sends the same message: the bank can tell it is one.
-                (Release::V1_4_3, Some(msg_id)) => msg_id.clone(),
-                // SUP-5315 (bug): every upload is a new message with a new MsgId.
-                _ => format!("LS-{}-{}", run.id.to_uppercase(), run.uploads),
-            };
-            run.msg_id = Some(msg_id.clone());
+            let msg_id = next_msg_id(self.release, &mut run);
             let xml = pain001(self.release, &run, &msg_id, &created);
             let name = format!("{msg_id}.xml");
             match bank.upload(&name, xml).await {
@@ -894,6 +900,16 @@ mod tests {
         assert!(
             fixed.contains("<NbOfTxs>2</NbOfTxs>") && fixed.contains("<CtrlSum>40.00</CtrlSum>")
         );
+    }
+
+    #[test]
+    fn sup_5315_a_retry_is_a_new_message_on_1_4_2_and_the_same_on_1_4_3() {
+        let ids = |release| {
+            let mut r = run(&[("B1", "1")]);
+            [next_msg_id(release, &mut r), next_msg_id(release, &mut r)]
+        };
+        assert_eq!(ids(Release::V1_4_2), ["LS-RUN-1-1", "LS-RUN-1-2"]);
+        assert_eq!(ids(Release::V1_4_3), ["LS-RUN-1-1", "LS-RUN-1-1"]);
     }
 
     #[test]
