@@ -192,7 +192,7 @@ impl Cx<'_> {
                 .with_label(
                     "expected a time of day `hh:mm` (24-hour clock) in the bank's `time_zone`",
                 )
-                .with_help("quote it, e.g. `\"15:00\"`"),
+                .with_help("write hours 00 to 23 and minutes, quoted in YAML: `\"15:00\"`"),
             );
         }
         parsed
@@ -211,7 +211,8 @@ impl Cx<'_> {
             if seconds > MAX_DELAY_SECONDS || duration.subsec_nanos() != 0 {
                 cx.error(
                     Diagnostic::new(format!("invalid `{key}` {context}"), Some(value.span))
-                        .with_label("expected whole seconds, at most a week (`7d`)"),
+                        .with_label("expected whole seconds, at most a week (`7d`)")
+                        .with_help("e.g. `1m` or `10m`"),
                 );
                 return None;
             }
