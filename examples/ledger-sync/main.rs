@@ -15,6 +15,7 @@ mod connector;
 mod intacct;
 mod oidc;
 mod pain002;
+mod payments;
 mod quickbooks;
 mod release;
 mod sage;
@@ -85,7 +86,7 @@ environment:
   SAML_SP_ENTITY_ID       SAML: ledger-sync's entity id (default PUBLIC_URL/saml/metadata)
   SAML_SP_LEGACY_ENTITY_IDS
                           SAML (1.4.3): comma-separated former entity ids accepted as audience
-  BANK_URL                the bank's statement API (enables /bank/import)
+  BANK_URL                the bank's HTTP API (enables /bank/import and /payment-runs)
   BANK_USERNAME, BANK_PASSWORD
                           the bank: HTTP Basic credentials (or BANK_TOKEN, a bearer token)
   BANK_SFTP_URL           the bank's SFTP server, sftp://USER@HOST:PORT (instead of BANK_URL)
@@ -143,9 +144,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    // So is a bank credential variable set without its pair.
-    let bank = match Statements::from_env(config.release, config.timeout) {
-        Ok(bank) => bank,
+    // So is a bank variable (a credential without its pair, a bad URL).
+    let bank = Statements::from_env(config.release, config.timeout).and_then(|bank| {
+        Ok((
+            bank,
+            payments::Payments::from_env(config.release, config.timeout)?,
+        ))
+    });
+    let (bank, payments) = match bank {
+        Ok(both) => both,
         Err(message) => {
             log_error(format_args!(
                 "{message} (`ledger-sync --help` lists the options and variables)"
@@ -153,7 +160,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match serve(config, sso, bank).await {
+    match serve(config, sso, bank, payments).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             log_error(message);
@@ -260,7 +267,12 @@ fn sso_from_env(config: &Config) -> Result<Sso, String> {
 }
 
 /// Serves HTTP until SIGTERM or SIGINT.
-async fn serve(config: Config, sso: Sso, bank: Option<Statements>) -> Result<(), String> {
+async fn serve(
+    config: Config,
+    sso: Sso,
+    bank: Option<Statements>,
+    payments: payments::Payments,
+) -> Result<(), String> {
     let accounting = config
         .accounting_url
         .map(|url| {
@@ -274,8 +286,16 @@ async fn serve(config: Config, sso: Sso, bank: Option<Statements>) -> Result<(),
             )
         })
         .transpose()?;
-    let app =
-        Arc::new(App::new(config.release, accounting, config.webhook_key, sso).with_bank(bank));
+    let app = Arc::new(
+        App::new(
+            config.release,
+            accounting,
+            config.webhook_key,
+            sso,
+            payments,
+        )
+        .with_bank(bank),
+    );
     let address = SocketAddr::from((config.host, config.port));
     let listener = TcpListener::bind(address)
         .await

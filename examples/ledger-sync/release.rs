@@ -1,11 +1,12 @@
 //! The release switch of the ledger-sync demo.
 //!
-//! ledger-sync ships as two releases built from the same code: 1.4.2 carries twenty-eight
+//! ledger-sync ships as two releases built from the same code: 1.4.2 carries thirty-two
 //! customer incidents (eight with Xero, SUP-4821 to SUP-5003; four with QuickBooks Online,
 //! SUP-5011, SUP-5024, SUP-5032 and SUP-5081; three with Sage Intacct, SUP-5040 to SUP-5052; two
 //! with Sage Business Cloud Accounting, SUP-5063 and SUP-5077; three with OpenID Connect sign-in,
 //! SUP-5101, SUP-5108 and SUP-5115; three with SAML sign-in, SUP-5122, SUP-5129 and SUP-5136;
 //! five with bank statement import, SUP-5201, SUP-5208, SUP-5215, SUP-5222 and SUP-5229;
+//! four with bank payments, SUP-5301, SUP-5308, SUP-5315 and SUP-5322;
 //! each told in `README.md` beside this file) and 1.4.3 fixes them. [`Release`] is the one value
 //! that selects between the buggy and the
 //! fixed code paths; everything else behaves identically in both releases.

@@ -52,6 +52,7 @@ pub struct App {
     webhooks: Mutex<WebhookEvents>,
     sso: Sso,
     bank: Option<Statements>,
+    payments: crate::payments::Payments,
 }
 
 /// The events the accounting system's webhooks delivered, in arrival order.
@@ -201,6 +202,7 @@ impl App {
         accounting: Option<Connector>,
         webhook_key: Option<Vec<u8>>,
         sso: Sso,
+        payments: crate::payments::Payments,
     ) -> App {
         App {
             release,
@@ -210,6 +212,7 @@ impl App {
             webhooks: Mutex::new(WebhookEvents::default()),
             sso,
             bank: None,
+            payments,
         }
     }
 
@@ -262,6 +265,14 @@ impl App {
             (&Method::POST, ["bank", "import"]) => self.import_statements().await,
             (&Method::GET, ["bank", "accounts"]) => {
                 Ok(respond(StatusCode::OK, &self.bank()?.accounts().await))
+            }
+            (_, ["payment-runs", ..]) => {
+                let body = read_body(request).await?;
+                let (status, json) = self
+                    .payments
+                    .handle(method.as_str(), &segments, &body)
+                    .await;
+                Ok(respond(status, &json))
             }
             (&Method::GET, ["home"]) => {
                 let cookies = request

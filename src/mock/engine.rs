@@ -561,7 +561,7 @@ impl Engine {
         });
         drop(state);
         if let (Some(provider), Some(provider_state)) = (&set.provider, &*self.lock_provider()) {
-            out["provider"] = json!({ "name": provider.name(), "state": provider_state.to_json() });
+            out["provider"] = json!({ "name": provider.name(), "state": provider_state.to_json(self.clock.now()) });
         }
         out
     }

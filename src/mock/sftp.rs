@@ -853,7 +853,7 @@ impl russh_sftp::server::Handler for SftpSession {
                 Ok(ok_status(id))
             }
             Some(Err(refusal)) => {
-                self.journal("SFTP-PUT", path, body, 422);
+                self.journal("SFTP-PUT", path, body, 503);
                 Err(refuse(StatusCode::Failure, &refusal.to_string()))
             }
             None => Err(refuse(StatusCode::Failure, "the mock has no bank now")),

@@ -166,7 +166,8 @@ async fn a_raw_file_is_delivered_byte_for_byte_and_recorded() {
                 { "name": "odd bank.sta", "at": "2026-10-31T23:01:00Z", "channel": "http" },
             ],
             "listings": 1,
-            "uploads": [],
+            "payment_files": [],
+            "payments": [],
         })
     );
     bank.stop().await;
@@ -290,4 +291,329 @@ async fn state_expectations_count_the_downloads_the_runner_collects() {
     assert_eq!(state["downloads"][0]["at"], "2026-11-03T07:00:00Z");
     assert_eq!(state["listings"], 1);
     assert!(!document.to_string().contains("tok-statements-123"));
+}
+
+/// A pain.001.001.03 with one `PmtInf` for `date` and `txs` (end-to-end id, amount), its group
+/// `CtrlSum` `ctrl_sum`.
+fn pain001(msg_id: &str, ctrl_sum: &str, date: &str, txs: &[(&str, &str)]) -> String {
+    let body: String = txs
+        .iter()
+        .map(|(e2e, amount)| {
+            format!(
+                "<CdtTrfTxInf><PmtId><EndToEndId>{e2e}</EndToEndId></PmtId><Amt><InstdAmt Ccy=\"EUR\">{amount}</InstdAmt></Amt><Cdtr><Nm>Lumen Lab</Nm></Cdtr><CdtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></CdtrAcct></CdtTrfTxInf>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.03\"><CstmrCdtTrfInitn><GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>2026-10-31T22:00:00</CreDtTm><NbOfTxs>{n}</NbOfTxs><CtrlSum>{ctrl_sum}</CtrlSum><InitgPty><Nm>Acme</Nm></InitgPty></GrpHdr><PmtInf><PmtInfId>P1</PmtInfId><PmtMtd>TRF</PmtMtd><ReqdExctnDt>{date}</ReqdExctnDt><Dbtr><Nm>Acme</Nm></Dbtr><DbtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></DbtrAcct><DbtrAgt><FinInstnId><BIC>DEUTDEFF</BIC></FinInstnId></DbtrAgt>{body}</PmtInf></CstmrCdtTrfInitn></Document>",
+        n = txs.len()
+    )
+}
+
+impl Harness {
+    /// `POST /payments` with `body` (and `authorization` if given).
+    async fn post_payment(&self, body: String, authorization: Option<&str>) -> support::Got {
+        let mut request = self
+            .http
+            .post(format!("{}/payments", self.server.url()))
+            .header("content-type", "application/xml")
+            .body(body);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        self.send(request).await
+    }
+
+    /// `GET /payments/{id}` as JSON.
+    async fn payment(&self, id: &str) -> Value {
+        let got = self
+            .send(
+                self.http
+                    .get(format!("{}/payments/{id}", self.server.url())),
+            )
+            .await;
+        assert_eq!(got.status, 200, "{}", got.json);
+        got.json
+    }
+
+    /// `id`'s group status and each transaction's (end-to-end id, status, reason).
+    async fn statuses(&self, id: &str) -> (String, Vec<(String, String, Value)>) {
+        let json = self.payment(id).await;
+        let txs = json["transactions"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|tx| {
+                (
+                    tx["end_to_end_id"].as_str().unwrap_or_default().to_owned(),
+                    tx["status"].as_str().unwrap_or_default().to_owned(),
+                    tx["reason"].clone(),
+                )
+            })
+            .collect();
+        (
+            json["group_status"].as_str().unwrap_or_default().to_owned(),
+            txs,
+        )
+    }
+}
+
+/// A payments-only bank (no ledger) with these `payments:` lines (each indented eight spaces).
+fn payments_spec(payments: &str) -> MockSpec {
+    load_mock(&format!(
+        "id: bank\ntitle: bank\nmocks:\n  bank:\n    provider: bank\n    with:\n      bank: {{ bic: DEUTDEFFXXX, name: Deutsche Bank AG }}\n      payments:\n        time_zone: \"+01:00\"\n{payments}flow:\n  - request: {{ method: GET, path: / }}\n"
+    ))
+}
+
+/// A good file's life on the virtual clock (the harness starts Saturday 2026-10-31 23:00Z):
+/// `RCVD` at receipt, `ACTC` a minute later, `ACSP` after ten, `ACSC` at 06:00 in the bank's
+/// zone on the execution date; one pain.002 per step, each listed and downloadable once issued
+/// and not before; the state tells the same.
+#[tokio::test]
+async fn a_payment_file_runs_rcvd_actc_acsp_acsc_on_the_virtual_clock() {
+    let bank = Harness::start(payments_spec("        outcomes: []\n")).await;
+    let body = pain001(
+        "RUN-1",
+        "30.50",
+        "2026-11-03",
+        &[("E1", "10.50"), ("E2", "20")],
+    );
+    let size = body.len();
+    let got = bank.post_payment(body, None).await;
+    assert_eq!(got.status, 202, "{}", got.json);
+    assert_eq!(got.header("location"), Some("/payments/PMT-1"));
+    assert_eq!(
+        got.json,
+        json!({ "id": "PMT-1", "msg_id": "RUN-1", "received_at": "2026-11-01T00:00:00+01:00" })
+    );
+    let step = |group: &str, tx: &str| {
+        (
+            group.to_owned(),
+            vec![
+                ("E1".to_owned(), tx.to_owned(), Value::Null),
+                ("E2".to_owned(), tx.to_owned(), Value::Null),
+            ],
+        )
+    };
+    assert_eq!(bank.statuses("PMT-1").await, step("RCVD", "RCVD"));
+    bank.advance_by(Duration::from_secs(59)).await;
+    assert_eq!(bank.statuses("PMT-1").await.0, "RCVD");
+    bank.advance_by(Duration::from_secs(1)).await;
+    assert_eq!(bank.statuses("PMT-1").await, step("ACTC", "ACTC"));
+    bank.advance_by(Duration::from_secs(540)).await;
+    assert_eq!(bank.statuses("PMT-1").await, step("ACSP", "ACSP"));
+    let reports = bank
+        .send(
+            bank.http
+                .get(format!("{}/payments/PMT-1/reports", bank.server.url())),
+        )
+        .await;
+    assert_eq!(reports.json["reports"].as_array().map(Vec::len), Some(3));
+    let not_yet = bank
+        .send(bank.http.get(format!(
+            "{}/payments/PMT-1/reports/PMT-1-pain.002-4.xml",
+            bank.server.url()
+        )))
+        .await;
+    assert_eq!(not_yet.status, 404);
+    // 2026-11-03T06:00+01:00 = 05:00Z, 54 hours after the start.
+    bank.advance_by(Duration::from_secs(54 * 3600 - 600 - 1))
+        .await;
+    assert_eq!(bank.statuses("PMT-1").await.0, "ACSP");
+    bank.advance_by(Duration::from_secs(1)).await;
+    assert_eq!(bank.statuses("PMT-1").await, step("ACSC", "ACSC"));
+    let report = bank
+        .http
+        .get(format!(
+            "{}/payments/PMT-1/reports/PMT-1-pain.002-4.xml",
+            bank.server.url()
+        ))
+        .send()
+        .await
+        .expect("the report");
+    assert_eq!(report.status(), 200);
+    assert_eq!(
+        report
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/xml")
+    );
+    let text = report.text().await.expect("text");
+    assert!(text.contains("<MsgId>PMT-1-4</MsgId>"), "{text}");
+    assert!(
+        text.contains("<CreDtTm>2026-11-03T06:00:00+01:00</CreDtTm>"),
+        "{text}"
+    );
+    assert!(text.contains("<OrgnlMsgId>RUN-1</OrgnlMsgId>"), "{text}");
+    assert!(text.contains("<GrpSts>ACSC</GrpSts>"), "{text}");
+    assert_eq!(text.matches("<TxSts>ACSC</TxSts>").count(), 2, "{text}");
+    let state = bank.state_of("bank").await;
+    assert_eq!(
+        state["payment_files"],
+        json!([{ "id": "PMT-1", "name": "PMT-1.xml", "size": size, "msg_id": "RUN-1",
+                 "received_at": "2026-11-01T00:00:00+01:00", "group_status": "ACSC" }])
+    );
+    assert_eq!(state["payments"][1]["amount"], "20");
+    assert_eq!(state["payments"][1]["status"], "ACSC");
+    assert_eq!(
+        state["payments"][1]["creditor_iban"],
+        "DE02120300000000202051"
+    );
+    bank.stop().await;
+}
+
+/// Rejections: a declared AC01 makes the group `PART` in the ACSP report; a comma decimal (B-14)
+/// is `RJCT` `FF01` at receipt with the validator's words; a control-sum mismatch (B-15) is
+/// `RJCT` `AM10` at ACTC; a second file with an accepted file's `MsgId` (B-17) is `RJCT` `DU01`.
+#[tokio::test]
+async fn rejections_part_schema_control_sum_and_duplicate() {
+    let bank = Harness::start(payments_spec(
+        "        outcomes:\n          - { end_to_end_id: E2, reason: AC01, text: \"Account identifier incorrect\" }\n",
+    ))
+    .await;
+    let part = bank
+        .post_payment(
+            pain001("M-PART", "30", "2026-11-03", &[("E1", "10"), ("E2", "20")]),
+            None,
+        )
+        .await;
+    let comma = bank
+        .post_payment(
+            pain001("M-COMMA", "4847,37", "2026-11-03", &[("E1", "4847,37")]),
+            None,
+        )
+        .await;
+    let sum = bank
+        .post_payment(
+            pain001("M-SUM", "31", "2026-11-03", &[("E1", "10"), ("E2", "20")]),
+            None,
+        )
+        .await;
+    let again = bank
+        .post_payment(
+            pain001("M-PART", "30", "2026-11-03", &[("E1", "10"), ("E2", "20")]),
+            None,
+        )
+        .await;
+    for got in [&part, &comma, &sum, &again] {
+        assert_eq!(got.status, 202, "{}", got.json);
+    }
+    let schema = bank.payment("PMT-2").await;
+    assert_eq!(schema["group_status"], "RJCT");
+    assert_eq!(schema["reason"], "FF01");
+    assert_eq!(
+        schema["reason_text"],
+        "cvc-datatype-valid.1.2.1: '4847,37' is not a valid value for 'decimal'."
+    );
+    bank.advance_by(Duration::from_secs(600)).await;
+    assert_eq!(
+        bank.statuses("PMT-1").await,
+        (
+            "PART".to_owned(),
+            vec![
+                ("E1".to_owned(), "ACSP".to_owned(), Value::Null),
+                ("E2".to_owned(), "RJCT".to_owned(), json!("AC01")),
+            ]
+        )
+    );
+    let control = bank.payment("PMT-3").await;
+    assert_eq!(
+        (&control["group_status"], &control["reason"]),
+        (&json!("RJCT"), &json!("AM10"))
+    );
+    let duplicate = bank.payment("PMT-4").await;
+    assert_eq!(
+        (&duplicate["group_status"], &duplicate["reason"]),
+        (&json!("RJCT"), &json!("DU01"))
+    );
+    let state = bank.state_of("bank").await;
+    let statuses: Vec<&str> = state["payment_files"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| f["group_status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(statuses, ["PART", "RJCT", "RJCT", "RJCT"]);
+    bank.stop().await;
+}
+
+/// The calendar: in the bank's zone (`+01:00`) the harness's start is Sunday 2026-11-01 00:00; a
+/// file for today past a `00:00` cut-off is `RJCT` `TM01` with `after_cut_off: reject`; a file
+/// for a past day is `RJCT` `DT01`.
+#[tokio::test]
+async fn cut_off_and_past_dates_reject_as_the_profile_says() {
+    let bank = Harness::start(payments_spec(
+        "        cut_off: \"00:00\"\n        after_cut_off: reject\n",
+    ))
+    .await;
+    bank.post_payment(pain001("M-LATE", "10", "2026-11-01", &[("E1", "10")]), None)
+        .await;
+    bank.post_payment(pain001("M-PAST", "10", "2026-10-30", &[("E1", "10")]), None)
+        .await;
+    bank.advance_by(Duration::from_secs(60)).await;
+    let late = bank.statuses("PMT-1").await;
+    assert_eq!(
+        late,
+        (
+            "RJCT".to_owned(),
+            vec![("E1".to_owned(), "RJCT".to_owned(), json!("TM01"))]
+        )
+    );
+    let past = bank.statuses("PMT-2").await;
+    assert_eq!(
+        past,
+        (
+            "RJCT".to_owned(),
+            vec![("E1".to_owned(), "RJCT".to_owned(), json!("DT01"))]
+        )
+    );
+    bank.stop().await;
+}
+
+/// The payment routes' refusals: other methods `405` with `Allow`, an unknown file or report
+/// `404`, other paths unrouted, and `auth` guards them like the statements.
+#[tokio::test]
+async fn payment_routes_refuse_methods_unknown_ids_and_missing_credentials() {
+    let bank = Harness::start(spec(
+        &format!("        - {{ name: a.sta, file: {RAW} }}\n"),
+        "      auth: { bearer: tok-pay-1 }\n",
+    ))
+    .await;
+    let put = bank
+        .send(bank.http.put(format!("{}/payments", bank.server.url())))
+        .await;
+    assert_eq!(put.status, 405);
+    assert_eq!(put.header("allow"), Some("GET, POST"));
+    let post = bank
+        .send(
+            bank.http
+                .post(format!("{}/payments/PMT-1", bank.server.url())),
+        )
+        .await;
+    assert_eq!((post.status, post.header("allow")), (405, Some("GET")));
+    let anonymous = bank
+        .post_payment(pain001("M", "1", "2026-11-03", &[("E", "1")]), None)
+        .await;
+    assert_eq!(anonymous.status, 401);
+    let got = bank
+        .post_payment(
+            pain001("M", "1", "2026-11-03", &[("E", "1")]),
+            Some("Bearer tok-pay-1"),
+        )
+        .await;
+    assert_eq!(got.status, 202);
+    let unknown = bank
+        .send(
+            bank.http
+                .get(format!("{}/payments/PMT-9", bank.server.url()))
+                .header("authorization", "Bearer tok-pay-1"),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    bank.assert_unrouted("/payments/PMT-1/other").await;
+    bank.assert_unrouted("/paymentsx").await;
+    let state = bank.state_of("bank").await;
+    assert_eq!(state["payment_files"].as_array().map(Vec::len), Some(1));
+    bank.stop().await;
 }

@@ -1,7 +1,8 @@
 //! Tests of `provider: bank`'s SFTP server (`sftp:`), driven by real SFTP clients: the russh
 //! client with the russh-sftp client in this process, and OpenSSH's `sftp` in batch mode. Logins
 //! by password and by key (and refusals), the inbox following the virtual clock, downloads equal
-//! to the HTTP ones, uploads reaching the bank's state, paths outside the two folders refused,
+//! to the HTTP ones, uploads reaching the bank's payment intake and its reports coming back in the
+//! inbox, paths outside the two folders refused,
 //! the journal and the state, and the listener stopping with the mock.
 
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh_sftp::client::SftpSession;
 use russh_sftp::protocol::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{self, load_mock};
 use reenact::scenario::model::MockSpec;
@@ -21,6 +22,8 @@ use reenact::scenario::model::MockSpec;
 const RAW: &str = "tests/fixtures/valid/bank/odd.sta";
 /// The host key fixture (a test key made with `ssh-keygen -t ed25519 -N ''`).
 const HOST_KEY: &str = "tests/fixtures/valid/bank/sftp_host_ed25519";
+/// A pain.001.001.09 payment file (the demo's, judged against the ISO schema).
+const PAIN001: &str = "examples/ledger-sync/testdata/pain.001.001.09-run.xml";
 /// The password of user `ledger`.
 const PASSWORD: &str = "s3cret-sftp-pass";
 
@@ -259,13 +262,14 @@ async fn the_inbox_follows_the_virtual_clock_and_downloads_equal_http() {
     bank.stop().await;
 }
 
-/// A file written to the outbox reaches the bank when it is closed (`uploads` in the state, the
-/// bytes in the journal); the same name twice is two uploads; the outbox lists nothing.
+/// A file written to the outbox reaches the bank's payment intake when it is closed (the state's
+/// `payment_files`, the bytes in the journal), and its pain.002 reports then appear in the inbox
+/// over the virtual clock; the same name twice is two files; the outbox lists nothing.
 #[tokio::test]
-async fn uploads_to_the_outbox_reach_the_bank() {
+async fn uploads_to_the_outbox_reach_the_bank_and_reports_come_back() {
     let bank = Harness::start(spec("")).await;
     let (_connection, sftp) = bank.ledger().await;
-    let payment = b"<Document>pain.001</Document>".to_vec();
+    let payment = std::fs::read(PAIN001).expect("the pain.001 fixture");
     sftp.write("/outbox/pay-1.xml", &payment)
         .await
         .expect("upload");
@@ -274,23 +278,28 @@ async fn uploads_to_the_outbox_reach_the_bank() {
     tokio::io::AsyncWriteExt::write_all(&mut file, b"second")
         .await
         .expect("write");
-    file.sync_all().await.ok();
-    drop(file);
-    // `File`'s drop closes it in the background: wait for the state to show it.
-    let mut state = Value::Null;
-    for _ in 0..100 {
-        state = bank.state_of("bank").await;
-        if state["uploads"].as_array().is_some_and(|u| u.len() == 2) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    tokio::io::AsyncWriteExt::shutdown(&mut file)
+        .await
+        .expect("close");
+    let state = bank.state_of("bank").await;
+    let files: Vec<(&str, u64, &str)> = state["payment_files"]
+        .as_array()
+        .expect("payment files")
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap(),
+                f["size"].as_u64().unwrap(),
+                f["received_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        state["uploads"],
-        json!([
-            { "name": "pay-1.xml", "size": payment.len(), "at": "2026-10-31T23:00:00Z" },
-            { "name": "pay-1.xml", "size": 6, "at": "2026-10-31T23:01:00Z" },
-        ])
+        files,
+        [
+            ("pay-1.xml", payment.len() as u64, "2026-10-31T23:00:00Z"),
+            ("pay-1.xml", 6, "2026-10-31T23:01:00Z"),
+        ]
     );
     assert!(
         sftp.read_dir("/outbox")
@@ -304,33 +313,48 @@ async fn uploads_to_the_outbox_reach_the_bank() {
         status(sftp.read("/outbox/pay-1.xml").await),
         StatusCode::PermissionDenied
     );
+    // The reports come as the bank issues them: each file's first at once (RCVD, or the
+    // schema rejection of the second), the first file's acceptance a minute later.
+    let reports = |names: Vec<String>| -> Vec<String> {
+        names
+            .into_iter()
+            .filter(|n| n.contains("pain.002"))
+            .collect()
+    };
+    let now = reports(inbox(&sftp).await);
+    assert!(now.contains(&"PMT-1-pain.002-1.xml".to_owned()), "{now:?}");
+    assert!(now.contains(&"PMT-2-pain.002-1.xml".to_owned()), "{now:?}");
+    bank.advance_by(Duration::from_secs(600)).await;
+    let later = reports(inbox(&sftp).await);
+    assert!(later.len() > now.len(), "{now:?} then {later:?}");
+    let rejection = sftp
+        .read("/inbox/PMT-2-pain.002-1.xml")
+        .await
+        .expect("download the report");
+    let rejection = String::from_utf8(rejection).expect("UTF-8");
+    assert!(rejection.contains("<GrpSts>RJCT</GrpSts>"), "{rejection}");
     let journal = bank.journal().await;
-    let operations: Vec<(&str, &str, &str, u16)> = journal
+    let puts: Vec<(&str, &str, u16)> = journal
         .entries
         .iter()
-        .filter(|e| e.method != "SFTP-LOGIN")
-        .map(|e| {
-            (
-                e.method.as_str(),
-                e.path.as_str(),
-                e.body.as_str(),
-                e.status,
-            )
-        })
+        .filter(|e| e.method == "SFTP-PUT" || e.path.starts_with("/outbox"))
+        .map(|e| (e.method.as_str(), e.path.as_str(), e.status))
         .collect();
     assert_eq!(
-        operations,
+        puts,
         [
-            (
-                "SFTP-PUT",
-                "/outbox/pay-1.xml",
-                "<Document>pain.001</Document>",
-                200
-            ),
-            ("SFTP-PUT", "/outbox/pay-1.xml", "second", 200),
-            ("SFTP-GET", "/outbox/pay-1.xml", "", 403),
+            ("SFTP-PUT", "/outbox/pay-1.xml", 200),
+            ("SFTP-PUT", "/outbox/pay-1.xml", 200),
+            ("SFTP-GET", "/outbox/pay-1.xml", 403),
         ]
     );
+    let second = journal
+        .entries
+        .iter()
+        .filter(|e| e.method == "SFTP-PUT")
+        .nth(1)
+        .expect("the second upload");
+    assert_eq!(second.body, "second");
     bank.stop().await;
 }
 
@@ -388,7 +412,7 @@ async fn paths_outside_the_folders_and_other_operations_are_refused() {
     );
     let state = bank.state_of("bank").await;
     assert_eq!(state["downloads"].as_array().map(Vec::len), Some(1));
-    assert_eq!(state["uploads"], json!([]));
+    assert_eq!(state["payment_files"], json!([]));
     bank.stop().await;
 }
 
@@ -637,9 +661,9 @@ async fn openssh_sftp_lists_downloads_and_uploads() {
         bank.http_download("a.sta").await
     );
     let state = bank.state_of("bank").await;
-    assert_eq!(state["uploads"][0]["name"], "pain.001.xml");
+    assert_eq!(state["payment_files"][0]["name"], "pain.001.xml");
     assert_eq!(
-        state["uploads"][0]["size"],
+        state["payment_files"][0]["size"],
         json!(b"<Document>from openssh</Document>".len())
     );
     assert_eq!(state["downloads"][0]["channel"], "sftp");

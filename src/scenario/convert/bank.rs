@@ -21,7 +21,8 @@ use crate::scenario::model::{
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::Node;
 
-pub(super) const BANK_KEYS: &[&str] = &["bank", "accounts", "statements", "auth", "sftp"];
+pub(super) const BANK_KEYS: &[&str] =
+    &["bank", "accounts", "statements", "auth", "payments", "sftp"];
 pub(super) const BANK_IDENTITY_KEYS: &[&str] = &["bic", "name", "routing"];
 pub(super) const BANK_ACCOUNT_KEYS: &[&str] = &[
     "id",
@@ -207,14 +208,26 @@ impl Cx<'_> {
         let bank = self.required(&fields, "bank", &context, |cx, value| {
             cx.bank_identity(value, mock)
         });
-        let accounts = self.required(&fields, "accounts", &context, |cx, value| {
-            cx.bank_accounts(value, mock)
-        });
-        let statements = self.required(&fields, "statements", &context, |cx, value| {
-            cx.bank_statements(value, mock)
-        });
+        // A bank that only takes payments needs no ledger: with `payments`, `accounts` and
+        // `statements` may be left out (not given empty).
+        let payments_only = fields.has("payments");
+        let accounts = match fields.get("accounts") {
+            None if payments_only => Some(Vec::new()),
+            _ => self.required(&fields, "accounts", &context, |cx, value| {
+                cx.bank_accounts(value, mock)
+            }),
+        };
+        let statements = match fields.get("statements") {
+            None if payments_only => Some((Vec::new(), true)),
+            _ => self.required(&fields, "statements", &context, |cx, value| {
+                cx.bank_statements(value, mock)
+            }),
+        };
         let auth = fields.get("auth").map(|value| self.bank_auth(value, mock));
         let sftp = fields.get("sftp").map(|value| self.bank_sftp(value, mock));
+        let payments = fields
+            .get("payments")
+            .map(|value| self.bank_payments(value, mock));
         let (drafts, statements_ok) = statements?;
         let accounts = accounts?;
         let statements = self.bank_check_statements(drafts, &accounts, mock)?;
@@ -227,6 +240,7 @@ impl Cx<'_> {
             statements,
             auth: present(auth)?,
             sftp: present(sftp)?,
+            payments: present(payments)?.unwrap_or_default(),
         })
     }
 
@@ -276,7 +290,7 @@ impl Cx<'_> {
     }
 
     /// An IBAN (ISO 13616): spaces allowed and removed, stored upper case.
-    fn bank_iban(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
+    pub(super) fn bank_iban(&mut self, node: &Node, key: &str, context: &str) -> Option<String> {
         let text = self.scalar_text(node, key, context)?;
         let label = match check_iban(&text) {
             Ok(iban) => return Some(iban),
@@ -1462,5 +1476,11 @@ mod tests {
             settings.statements[4].content,
             StatementContent::Raw { ref bytes } if bytes.starts_with(b":20:ODDBANK\r\n")
         ));
+        assert_eq!(settings.payments.utc_offset_seconds, 3600);
+        assert_eq!(settings.payments.cut_off_minutes, Some(15 * 60 + 30));
+        assert_eq!(
+            settings.payments.outcomes[1].creditor_iban.as_deref(),
+            Some("DE02120300000000202051")
+        );
     }
 }

@@ -14,8 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{
-    bank, expectations, faults, flow, intacct, matchers, mocks, oidc, quickbooks, rate_limits,
-    sage, saml, scenario, snapshot, stubs, target, webhooks, xero,
+    bank, bank_payments, expectations, faults, flow, intacct, matchers, mocks, oidc, quickbooks,
+    rate_limits, sage, saml, scenario, snapshot, stubs, target, webhooks, xero,
 };
 use crate::scenario::schema::json_schema;
 
@@ -96,6 +96,18 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("bank::BANK_BASIC_KEYS", bank::BANK_BASIC_KEYS),
     ("bank::BANK_SFTP_KEYS", bank::BANK_SFTP_KEYS),
     ("bank::BANK_SFTP_USER_KEYS", bank::BANK_SFTP_USER_KEYS),
+    (
+        "bank_payments::BANK_PAYMENTS_KEYS",
+        bank_payments::BANK_PAYMENTS_KEYS,
+    ),
+    (
+        "bank_payments::BANK_TIMELINE_KEYS",
+        bank_payments::BANK_TIMELINE_KEYS,
+    ),
+    (
+        "bank_payments::BANK_OUTCOME_KEYS",
+        bank_payments::BANK_OUTCOME_KEYS,
+    ),
     ("intacct::INTACCT_KEYS", intacct::INTACCT_KEYS),
     ("intacct::SENDER_KEYS", intacct::SENDER_KEYS),
     ("intacct::COMPANY_KEYS", intacct::COMPANY_KEYS),
@@ -307,6 +319,18 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/bankSettings/properties/sftp/properties/users/items"],
         &["bank::BANK_SFTP_USER_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/payments"],
+        &["bank_payments::BANK_PAYMENTS_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/payments/properties/timeline"],
+        &["bank_payments::BANK_TIMELINE_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/payments/properties/outcomes/items"],
+        &["bank_payments::BANK_OUTCOME_KEYS"],
     ),
     (&["/$defs/intacctSettings"], &["intacct::INTACCT_KEYS"]),
     (

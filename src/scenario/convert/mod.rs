@@ -16,6 +16,7 @@
 //! [`Diagnostic`]: crate::scenario::Diagnostic
 
 mod bank;
+mod bank_payments;
 mod cx;
 mod expectations;
 mod faults;

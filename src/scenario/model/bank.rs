@@ -116,6 +116,10 @@ pub struct BankSettings {
     /// The SFTP server the bank also runs (a second listener of its mock); `None`: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sftp: Option<BankSftp>,
+    /// How the bank takes payment files (pain.001) and reports on them (pain.002); `None`: the
+    /// defaults of [`PaymentProfile::default`].
+    #[serde(default)]
+    pub payments: PaymentProfile,
 }
 
 /// The bank's SFTP server: who may log in, and the two folders it serves.
@@ -153,6 +157,113 @@ pub enum SftpCredential {
     /// The `publickey` method with this key, one OpenSSH `authorized_keys` line
     /// (`ssh-ed25519 AAAA… comment`; Ed25519 or ECDSA).
     PublicKey(String),
+}
+
+/// The bank's payment profile: what it checks in a pain.001 beyond its schema, and when its
+/// pain.002 status reports come (documented in `docs/providers/bank.md`, "Payments").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentProfile {
+    /// The reason code of a schema rejection: `FF01` (invalid file format) or `NARR`.
+    pub schema_reason: String,
+    /// The reason code of a duplicate `MsgId` (default `DU01`, "duplicate message ID").
+    pub duplicate_reason: String,
+    /// The bank's time zone as a fixed offset from UTC, in seconds (`+01:00` → 3600).
+    pub utc_offset_seconds: i32,
+    /// The cut-off, minutes after midnight in the bank's zone; `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_off_minutes: Option<u16>,
+    /// What a file for today received after the cut-off gets.
+    pub after_cut_off: AfterCutOff,
+    /// Days the bank does not execute on besides Saturdays and Sundays.
+    pub holidays: Vec<HolidayDate>,
+    /// When the reports come.
+    pub timeline: PaymentTimeline,
+    /// The outcomes the scenario declares for transactions, first match wins.
+    pub outcomes: Vec<PaymentOutcome>,
+}
+
+impl Default for PaymentProfile {
+    fn default() -> PaymentProfile {
+        PaymentProfile {
+            schema_reason: "FF01".to_owned(),
+            duplicate_reason: "DU01".to_owned(),
+            utc_offset_seconds: 0,
+            cut_off_minutes: None,
+            after_cut_off: AfterCutOff::NextBusinessDay,
+            holidays: Vec::new(),
+            timeline: PaymentTimeline::default(),
+            outcomes: Vec::new(),
+        }
+    }
+}
+
+/// A holiday (a calendar date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidayDate(#[serde(with = "text::date")] pub Date);
+
+/// What a file received after the cut-off for today gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterCutOff {
+    /// Executed on the next business day.
+    NextBusinessDay,
+    /// Rejected with `TM01` (cut-off time).
+    Reject,
+}
+
+/// When the bank's pain.002 reports come, after the file is received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentTimeline {
+    /// Seconds from receipt to the `ACTC` report (technical validation); default 60.
+    pub accepted_after_seconds: u64,
+    /// Seconds from receipt to the `ACSP` report (settlement in process); default 600.
+    pub pending_after_seconds: u64,
+    /// The time of the execution date, minutes after midnight in the bank's zone, of the `ACSC`
+    /// report; default 360 (06:00). Never before the `ACSP` report.
+    pub settled_at_minutes: u16,
+}
+
+impl Default for PaymentTimeline {
+    fn default() -> PaymentTimeline {
+        PaymentTimeline {
+            accepted_after_seconds: 60,
+            pending_after_seconds: 600,
+            settled_at_minutes: 360,
+        }
+    }
+}
+
+/// A rejection the scenario declares for the transactions it matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentOutcome {
+    /// Matches a transaction by its `EndToEndId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_to_end_id: Option<String>,
+    /// Matches a transaction by its creditor's IBAN (compact, upper case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creditor_iban: Option<String>,
+    /// The ISO 20022 external status reason code (`AC01`, `AC04`, `AM04`, …).
+    pub reason: String,
+    /// Additional information (`AddtlInf`), when the bank gives some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The report that rejects it.
+    pub stage: PaymentStage,
+}
+
+/// The report of a file's life a rejection comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStage {
+    /// The `ACTC` report.
+    Accepted,
+    /// The `ACSP` report.
+    Pending,
+    /// The `ACSC` report (at execution).
+    Settled,
 }
 
 /// How a client authenticates to the bank's statement routes.

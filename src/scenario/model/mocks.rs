@@ -116,7 +116,7 @@ impl ProviderSpec {
             ProviderSpec::QuickBooks(_) => &["bills", "vendors"],
             ProviderSpec::Saml(_) => &["authn_requests", "responses", "logins"],
             ProviderSpec::Oidc(_) => &["logins"],
-            ProviderSpec::Bank(_) => &["downloads", "uploads"],
+            ProviderSpec::Bank(_) => &["downloads", "payment_files", "payments"],
         }
     }
 }

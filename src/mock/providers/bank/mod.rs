@@ -2,9 +2,11 @@
 //! ledger (MT940 in `mt940.rs`, BAI2 in `bai2.rs`, camt.053 in `camt.rs`) or given as they are,
 //! over HTTP: `GET /statements` lists the files available at the virtual now, `GET
 //! /statements/{name}` downloads one, each behind the scenario's `auth` if it sets one. Every file
-//! is rendered once when the mock starts (the ledger is static). With `sftp:` the same files are
-//! served over SFTP too (`crate::mock::sftp`, through [`Bank::inbox`] and
-//! [`Bank::receive_payment_file`]). Settings:
+//! is rendered once when the mock starts (the ledger is static). Payments: `POST /payments` takes
+//! a pain.001 file ([`Bank::receive_payment_file`], `payments.rs`), `GET /payments/{id}` tells its
+//! status and `GET /payments/{id}/reports[/{name}]` serves its pain.002 reports (`pain002.rs`) as
+//! due on the virtual clock. With `sftp:` the same files and reports are served over SFTP too
+//! (`crate::mock::sftp`, through [`Bank::inbox`] and [`Bank::receive_payment_file`]). Settings:
 //! [`BankSettings`](crate::scenario::model::BankSettings); documented in `docs/providers/bank.md`.
 
 mod amounts;
@@ -12,11 +14,16 @@ pub(crate) mod bai2;
 pub(crate) mod camt;
 mod charset;
 pub(crate) mod mt940;
+pub(crate) mod pain002;
+pub(crate) mod payments;
 #[cfg(test)]
 mod properties;
+pub(crate) mod xsd;
 
 use bytes::Bytes;
-use hyper::header::{ALLOW, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{
+    ALLOW, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue, LOCATION, WWW_AUTHENTICATE,
+};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -26,18 +33,16 @@ use super::kit::Fake;
 use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::engine::json_response;
 use crate::scenario::model::{
-    BankAccount, BankAuth, BankSettings, BankSftp, CamtVersion, StatementContent, StatementFormat,
-    page_name,
+    BankAccount, BankAuth, BankSettings, BankSftp, CamtVersion, PaymentProfile, StatementContent,
+    StatementFormat, page_name,
 };
+use payments::{Content, PaymentFile};
 
 /// The realm the `WWW-Authenticate` challenges name.
 const REALM: &str = "bank";
 /// The most downloads the state records; later ones are served but not recorded (reenact's
 /// bound, so a polling client cannot grow the state without end).
 pub(crate) const MAX_RECORDED_DOWNLOADS: usize = 10_000;
-/// The most uploads the state records; later ones are refused (a payment file that is not
-/// recorded could not be processed).
-pub(crate) const MAX_RECORDED_UPLOADS: usize = 10_000;
 /// The longest path segment read as a file name (percent-encoded).
 const MAX_NAME_SEGMENT: usize = 3 * 255;
 
@@ -67,48 +72,52 @@ impl Served {
 pub(crate) struct Bank {
     files: Vec<Served>,
     auth: Option<BankAuth>,
+    payments: PaymentProfile,
     sftp: Option<BankSftp>,
 }
 
-/// What one run of the bank holds: the downloads served, the listings answered and the files
-/// uploaded.
+/// What one run of the bank holds: the downloads served, the listings answered and the payment
+/// files received.
 #[derive(Debug, Default)]
 pub(crate) struct BankState {
     downloads: Vec<Value>,
     listings: u64,
-    uploads: Vec<Value>,
+    payment_files: Vec<PaymentFile>,
 }
 
-/// One file a client may download: its name and bytes.
+/// A file a client may download at a given time: a statement file or a pain.002 report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InboxFile {
-    /// The name it is listed and downloaded under.
+    /// Its name (a statement's, or `PMT-N-pain.002-K.xml`).
     pub(crate) name: String,
     /// Its bytes.
     pub(crate) bytes: Bytes,
 }
 
-/// What the bank says to a payment file it took.
+/// What the bank answers a payment file it took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PaymentReceipt {
-    /// The file's name, as uploaded.
-    pub(crate) name: String,
+    /// The bank's id of the file (`PMT-N`).
+    pub(crate) id: String,
+    /// Its `MsgId`, when one could be read.
+    pub(crate) msg_id: Option<String>,
+    /// When it was received (virtual clock, whole seconds, the bank's offset).
+    pub(crate) received_at: OffsetDateTime,
 }
 
-/// Why the bank refused a payment file.
+/// Why the bank did not take a payment file at all (a file it takes and rejects is a
+/// [`PaymentReceipt`] whose reports say `RJCT`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
-pub(crate) struct PaymentRefusal {
-    /// The reason, as the client is told it.
-    pub(crate) reason: String,
-}
-
-/// `now` as the state writes instants: RFC 3339, whole seconds.
-fn state_time(now: OffsetDateTime) -> String {
-    now.replace_nanosecond(0)
-        .unwrap_or(now)
-        .format(&Rfc3339)
-        .unwrap_or_default()
+pub(crate) enum PaymentRefusal {
+    /// The run already holds [`payments::MAX_FILES`] files.
+    #[error("the bank holds {} payment files, its most", payments::MAX_FILES)]
+    TooManyFiles,
+    /// The file would take the run past [`payments::MAX_TRANSACTIONS`] transactions.
+    #[error(
+        "the bank holds at most {} transactions in all",
+        payments::MAX_TRANSACTIONS
+    )]
+    TooManyTransactions,
 }
 
 /// The listing's name of a format.
@@ -260,6 +269,7 @@ impl Bank {
         Bank {
             files,
             auth: settings.auth,
+            payments: settings.payments,
             sftp: settings.sftp,
         }
     }
@@ -267,44 +277,6 @@ impl Bank {
     /// The SFTP server's settings, when the bank runs one.
     pub(crate) fn sftp(&self) -> Option<&BankSftp> {
         self.sftp.as_ref()
-    }
-
-    /// Every file a client may download at `now`: the statement files available (in the order
-    /// `GET /statements` lists them).
-    pub(crate) fn inbox(&self, state: &BankState, now: OffsetDateTime) -> Vec<InboxFile> {
-        let _ = state;
-        self.files
-            .iter()
-            .filter(|file| file.available(now))
-            .map(|file| InboxFile {
-                name: file.name.clone(),
-                bytes: file.bytes.clone(),
-            })
-            .collect()
-    }
-
-    /// Take the payment file `name` a client uploaded at `now`: recorded in the state's
-    /// `uploads` (`{name, size, at}`); refused once [`MAX_RECORDED_UPLOADS`] were taken.
-    pub(crate) fn receive_payment_file(
-        &self,
-        state: &mut BankState,
-        name: &str,
-        body: &[u8],
-        now: OffsetDateTime,
-    ) -> Result<PaymentReceipt, PaymentRefusal> {
-        if state.uploads.len() >= MAX_RECORDED_UPLOADS {
-            return Err(PaymentRefusal {
-                reason: format!("the bank takes at most {MAX_RECORDED_UPLOADS} files per run"),
-            });
-        }
-        state.uploads.push(json!({
-            "name": name,
-            "size": body.len(),
-            "at": state_time(now),
-        }));
-        Ok(PaymentReceipt {
-            name: name.to_owned(),
-        })
     }
 
     /// Record that `name` was downloaded at `now` over `channel` (`http`, `sftp`).
@@ -318,15 +290,70 @@ impl Bank {
         if state.downloads.len() < MAX_RECORDED_DOWNLOADS {
             state.downloads.push(json!({
                 "name": name,
-                "at": state_time(now),
+                "at": now.replace_nanosecond(0).unwrap_or(now).format(&Rfc3339).unwrap_or_default(),
                 "channel": channel,
             }));
         }
     }
 
-    /// Count one listing of the files (`GET /statements`, an SFTP directory listing).
+    /// Count one listing of the files (`GET /statements`, an SFTP listing of the inbox).
     pub(crate) fn record_listing(&self, state: &mut BankState) {
         state.listings = state.listings.saturating_add(1);
+    }
+
+    /// Take `body` as a pain.001 payment file named `name` at `now` (HTTP `POST /payments` and
+    /// the SFTP outbox): its checks are made and its reports planned at once; the receipt, or why
+    /// the bank took nothing.
+    pub(crate) fn receive_payment_file(
+        &self,
+        state: &mut BankState,
+        name: &str,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<PaymentReceipt, PaymentRefusal> {
+        if state.payment_files.len() >= payments::MAX_FILES {
+            return Err(PaymentRefusal::TooManyFiles);
+        }
+        let file = payments::receive(&self.payments, &state.payment_files, name, body, now);
+        let held: usize = state
+            .payment_files
+            .iter()
+            .map(PaymentFile::transaction_count)
+            .sum();
+        if held + file.transaction_count() > payments::MAX_TRANSACTIONS {
+            return Err(PaymentRefusal::TooManyTransactions);
+        }
+        let receipt = PaymentReceipt {
+            id: file.id.clone(),
+            msg_id: file.msg_id().map(str::to_owned),
+            received_at: file.received_at,
+        };
+        state.payment_files.push(file);
+        Ok(receipt)
+    }
+
+    /// Every file a client may download at `now`: the statement files available (in the order
+    /// `GET /statements` lists them), then the pain.002 reports issued so far (files in order of
+    /// receipt, reports in order of issue).
+    pub(crate) fn inbox(&self, state: &BankState, now: OffsetDateTime) -> Vec<InboxFile> {
+        let statements = self
+            .files
+            .iter()
+            .filter(|file| file.available(now))
+            .map(|file| InboxFile {
+                name: file.name.clone(),
+                bytes: file.bytes.clone(),
+            });
+        let reports = state.payment_files.iter().flat_map(|file| {
+            file.issued(now)
+                .iter()
+                .enumerate()
+                .map(move |(index, report)| InboxFile {
+                    name: pain002::report_name(file, index + 1),
+                    bytes: Bytes::from(pain002::render(file, index + 1, report)),
+                })
+        });
+        statements.chain(reports).collect()
     }
 
     /// Whether `request` carries the credentials `auth` requires; `None` when it does, else the
@@ -460,6 +487,11 @@ impl Fake for Bank {
 
     fn respond(&self, state: &mut BankState, request: &ProviderRequest<'_>) -> ProviderAnswer {
         let path = request.view.path;
+        if let Some(rest) = path.strip_prefix("/payments")
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            return self.payment_route(state, request, rest);
+        }
         let segment = match path.strip_prefix("/statements") {
             Some("") => None,
             Some(rest) => match rest.strip_prefix('/') {
@@ -481,20 +513,307 @@ impl Fake for Bank {
         ProviderAnswer::routed(response)
     }
 
-    /// `{"downloads": [{"name", "at", "channel"}], "listings": N, "uploads": [{"name", "size",
-    /// "at"}]}`: what was served and taken, never a credential.
+    /// `{"downloads": [{"name", "at", "channel"}], "listings": N, "payment_files": [..],
+    /// "payments": [..]}`
+    /// as of the clock's start; [`Fake::state_json_at`] gives the statuses as of a time.
     fn state_json(state: &BankState) -> Value {
+        Self::state_json_at(state, OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// What was served (never a credential), and every payment file and transaction with its
+    /// status as of `now`.
+    fn state_json_at(state: &BankState, now: OffsetDateTime) -> Value {
+        let files: Vec<Value> = state
+            .payment_files
+            .iter()
+            .map(|file| {
+                json!({
+                    "id": file.id,
+                    "name": file.name,
+                    "size": file.size,
+                    "msg_id": file.msg_id(),
+                    "received_at": file.received_at.format(&Rfc3339).unwrap_or_default(),
+                    "group_status": file.group_status(now).code(),
+                })
+            })
+            .collect();
+        let payments: Vec<Value> = state
+            .payment_files
+            .iter()
+            .flat_map(|file| payment_rows(file, now))
+            .collect();
         json!({
             "downloads": state.downloads,
             "listings": state.listings,
-            "uploads": state.uploads,
+            "payment_files": files,
+            "payments": payments,
         })
     }
+}
+
+/// Each transaction of `file` with its status as of `now`: `{file, end_to_end_id, amount,
+/// currency, creditor_iban, status, reason}`.
+fn payment_rows(file: &PaymentFile, now: OffsetDateTime) -> Vec<Value> {
+    let Content::Read(read) = &file.content else {
+        return Vec::new();
+    };
+    read.transactions
+        .iter()
+        .enumerate()
+        .map(|(index, tx)| {
+            let (status, reason) = file.transaction_status(index, now);
+            json!({
+                "file": file.id,
+                "end_to_end_id": tx.end_to_end_id,
+                "amount": tx.amount_text,
+                "currency": tx.currency,
+                "creditor_iban": tx.creditor_iban,
+                "status": status.code(),
+                "reason": reason.map(|r| r.code.clone()),
+            })
+        })
+        .collect()
+}
+
+/// `405` naming the methods a payment route takes.
+fn payment_method_not_allowed(allow: &'static str) -> Response<Bytes> {
+    let mut response = json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({ "error": format!("this payment route takes {allow}") }),
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+fn not_found(what: &str, name: &str) -> Response<Bytes> {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &json!({ "error": format!("no such {what}"), "name": name }),
+    )
+}
+
+impl Bank {
+    /// The routes under `/payments` (`rest`: the path after it).
+    fn payment_route(
+        &self,
+        state: &mut BankState,
+        request: &ProviderRequest<'_>,
+        rest: &str,
+    ) -> ProviderAnswer {
+        let segments: Vec<&str> = rest.split('/').skip(1).collect();
+        let method = request.view.method;
+        let allow = if segments.is_empty() {
+            "GET, POST"
+        } else {
+            "GET"
+        };
+        let allowed = method == "GET" || (segments.is_empty() && method == "POST");
+        if segments.len() > 3
+            || segments
+                .iter()
+                .any(|s| s.is_empty() || s.len() > MAX_NAME_SEGMENT)
+        {
+            return ProviderAnswer::unrouted(Self::NAME, request);
+        }
+        if segments.len() >= 2 && segments[1] != "reports" {
+            return ProviderAnswer::unrouted(Self::NAME, request);
+        }
+        if !allowed {
+            return ProviderAnswer::routed(payment_method_not_allowed(allow));
+        }
+        if let Some(refused) = self.refuse_unauthenticated(request) {
+            return ProviderAnswer::routed(refused);
+        }
+        let now = request.now;
+        let response = match (method, segments.as_slice()) {
+            ("POST", []) => self.post_payment(state, request),
+            (_, []) => {
+                let files: Vec<Value> = state
+                    .payment_files
+                    .iter()
+                    .map(|file| {
+                        json!({
+                            "id": file.id,
+                            "name": file.name,
+                            "msg_id": file.msg_id(),
+                            "received_at": file.received_at.format(&Rfc3339).unwrap_or_default(),
+                            "group_status": file.group_status(now).code(),
+                        })
+                    })
+                    .collect();
+                json_response(StatusCode::OK, &json!({ "payments": files }))
+            }
+            (_, [id, rest @ ..]) => {
+                let Some(file) = state.payment_files.iter().find(|f| f.id == *id) else {
+                    return ProviderAnswer::routed(not_found("payment file", id));
+                };
+                match rest {
+                    [] => json_response(StatusCode::OK, &payment_status(file, now)),
+                    [_] => {
+                        let reports: Vec<Value> = file
+                            .issued(now)
+                            .iter()
+                            .enumerate()
+                            .map(|(index, report)| {
+                                json!({
+                                    "name": pain002::report_name(file, index + 1),
+                                    "at": report.at.format(&Rfc3339).unwrap_or_default(),
+                                    "group_status": report.group_status.code(),
+                                })
+                            })
+                            .collect();
+                        json_response(StatusCode::OK, &json!({ "reports": reports }))
+                    }
+                    [_, name] => {
+                        let name = percent_decode(name).unwrap_or_default();
+                        let found = file
+                            .issued(now)
+                            .iter()
+                            .enumerate()
+                            .find(|(index, _)| pain002::report_name(file, index + 1) == name);
+                        match found {
+                            Some((index, report)) => {
+                                let mut response = Response::new(Bytes::from(pain002::render(
+                                    file,
+                                    index + 1,
+                                    report,
+                                )));
+                                response.headers_mut().insert(
+                                    CONTENT_TYPE,
+                                    HeaderValue::from_static("application/xml"),
+                                );
+                                response
+                            }
+                            None => not_found("report", &name),
+                        }
+                    }
+                    _ => return ProviderAnswer::unrouted(Self::NAME, request),
+                }
+            }
+        };
+        ProviderAnswer::routed(response)
+    }
+
+    /// `POST /payments`: the body is the pain.001 file; `?name=` names it (default `PMT-N.xml`).
+    fn post_payment(
+        &self,
+        state: &mut BankState,
+        request: &ProviderRequest<'_>,
+    ) -> Response<Bytes> {
+        let next = format!("PMT-{}.xml", state.payment_files.len() + 1);
+        let name = request
+            .query_param("name")
+            .filter(|n| {
+                !n.is_empty()
+                    && n.len() <= 255
+                    && !n.contains('/')
+                    && !n.chars().any(char::is_control)
+            })
+            .unwrap_or(next);
+        match self.receive_payment_file(state, &name, request.view.body, request.now) {
+            Ok(receipt) => {
+                let mut response = json_response(
+                    StatusCode::ACCEPTED,
+                    &json!({
+                        "id": receipt.id,
+                        "msg_id": receipt.msg_id,
+                        "received_at": receipt.received_at.format(&Rfc3339).unwrap_or_default(),
+                    }),
+                );
+                if let Ok(location) = HeaderValue::from_str(&format!("/payments/{}", receipt.id)) {
+                    response.headers_mut().insert(LOCATION, location);
+                }
+                response
+            }
+            Err(refusal) => json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "error": refusal.to_string() }),
+            ),
+        }
+    }
+}
+
+/// `GET /payments/{id}`: the file and its transactions as of `now`.
+fn payment_status(file: &PaymentFile, now: OffsetDateTime) -> Value {
+    let issued = file.issued(now);
+    let group_reason = issued.iter().rev().find_map(|r| r.group_reason.as_ref());
+    let transactions: Vec<Value> = match &file.content {
+        Content::Read(read) => read
+            .transactions
+            .iter()
+            .enumerate()
+            .map(|(index, tx)| {
+                let (status, reason) = file.transaction_status(index, now);
+                json!({
+                    "end_to_end_id": tx.end_to_end_id,
+                    "amount": tx.amount_text,
+                    "currency": tx.currency,
+                    "status": status.code(),
+                    "reason": reason.map(|r| r.code.clone()),
+                    "reason_text": reason.and_then(|r| r.info.clone()),
+                })
+            })
+            .collect(),
+        Content::Refused { .. } => Vec::new(),
+    };
+    json!({
+        "id": file.id,
+        "name": file.name,
+        "msg_id": file.msg_id(),
+        "received_at": file.received_at.format(&Rfc3339).unwrap_or_default(),
+        "group_status": file.group_status(now).code(),
+        "reason": group_reason.map(|r| r.code.clone()),
+        "reason_text": group_reason.and_then(|r| r.info.clone()),
+        "reports": issued.len(),
+        "transactions": transactions,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inbox lists the statements available now, then the reports issued so far, each with
+    /// the bytes its route serves.
+    #[test]
+    fn the_inbox_lists_available_statements_then_issued_reports() {
+        let bank = Bank {
+            files: vec![
+                Served {
+                    name: "a.sta".into(),
+                    format: "raw",
+                    content_type: HeaderValue::from_static("application/octet-stream"),
+                    bytes: Bytes::from_static(b"A"),
+                    available_at: None,
+                },
+                Served {
+                    name: "later.sta".into(),
+                    format: "raw",
+                    content_type: HeaderValue::from_static("application/octet-stream"),
+                    bytes: Bytes::from_static(b"B"),
+                    available_at: Some(time::macros::datetime!(2026-11-03 06:00 UTC)),
+                },
+            ],
+            auth: None,
+            payments: PaymentProfile::default(),
+            sftp: None,
+        };
+        let mut state = BankState::default();
+        let now = time::macros::datetime!(2026-11-02 09:00 UTC);
+        let receipt = bank
+            .receive_payment_file(&mut state, "run.xml", b"<not-a-pain001/>", now)
+            .expect("taken");
+        assert_eq!(receipt.id, "PMT-1");
+        let inbox = bank.inbox(&state, now);
+        let names: Vec<&str> = inbox.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.sta", "PMT-1-pain.002-1.xml"]);
+        let report = String::from_utf8(inbox[1].bytes.to_vec()).expect("UTF-8");
+        assert!(report.contains("<GrpSts>RJCT</GrpSts>"), "{report}");
+        let later = bank.inbox(&state, time::macros::datetime!(2026-11-03 06:00 UTC));
+        assert_eq!(later.len(), 3);
+    }
 
     /// One message keeps the statement's name; several are `STEM-pN.EXT` in order; none is one
     /// empty file (a renderer that wrote nothing is still listed).

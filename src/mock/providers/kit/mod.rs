@@ -50,6 +50,13 @@ pub(crate) trait Fake: Debug + Send + Sync + 'static {
     /// name, never a token or secret.
     fn state_json(state: &Self::State) -> Value;
 
+    /// `state` as JSON at virtual time `now`, for a provider whose state reads differently as
+    /// time passes (the bank's payment statuses); by default [`Fake::state_json`].
+    fn state_json_at(state: &Self::State, now: OffsetDateTime) -> Value {
+        let _ = now;
+        Self::state_json(state)
+    }
+
     /// The rate limits the provider adds to its mock's own (checked after them).
     fn rate_limits(&self) -> Vec<RateLimit> {
         Vec::new()
@@ -146,8 +153,8 @@ impl Provider {
 
 impl ProviderState {
     /// The state as JSON for `GET /__reenact/state` and `state:` expectations.
-    pub(crate) fn to_json(&self) -> Value {
-        self.0.to_json()
+    pub(crate) fn to_json(&self, now: OffsetDateTime) -> Value {
+        self.0.to_json(now)
     }
 
     /// The state itself when it is fake `F`'s.
@@ -174,7 +181,7 @@ trait Erased: Debug + Send + Sync {
 /// A state of some [`Fake`], which knows how to write itself as JSON.
 trait AnyState: Debug + Send {
     fn as_any_mut(&mut self) -> &mut dyn Any;
-    fn to_json(&self) -> Value;
+    fn to_json(&self, now: OffsetDateTime) -> Value;
 }
 
 /// The state of fake `F`.
@@ -191,8 +198,8 @@ impl<F: Fake> AnyState for Typed<F> {
         &mut self.0
     }
 
-    fn to_json(&self) -> Value {
-        F::state_json(&self.0)
+    fn to_json(&self, now: OffsetDateTime) -> Value {
+        F::state_json_at(&self.0, now)
     }
 }
 
