@@ -9,14 +9,6 @@
 //! no DOCTYPE), any pain.002 version (`pain.002.001.NN`), at most `MAX_TRANSACTIONS`
 //! transactions each.
 
-#![cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the payments read the reports over SFTP once they are merged"
-    )
-)]
-
 use serde_json::{Value, json};
 
 use crate::statements::{at_path, kids, text_at};

@@ -27,6 +27,8 @@ use crate::log;
 const MAX_LISTED: usize = 1000;
 /// The SSH port when the URL names none.
 const SSH_PORT: u16 = 22;
+/// How an error of a step that ran out of time ends.
+pub const TIMED_OUT: &str = "the bank did not answer in time";
 
 /// How the demo logs in.
 enum SftpAuth {
@@ -54,7 +56,6 @@ pub struct SftpChannel {
     /// The folder the bank delivers to (statements, status reports).
     pub inbox: String,
     /// The folder payment files are uploaded to.
-    #[expect(dead_code, reason = "the payments upload here once they run over SFTP")]
     pub outbox: String,
     timeout: Duration,
 }
@@ -149,7 +150,7 @@ impl SftpChannel {
         match tokio::time::timeout(self.timeout, step).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(format!("{what}: {error}")),
-            Err(_) => Err(format!("{what}: the bank did not answer in time")),
+            Err(_) => Err(format!("{what}: {TIMED_OUT}")),
         }
     }
 
@@ -300,7 +301,6 @@ impl SftpConnection<'_> {
 
     /// Write `bytes` to `path` (created or truncated) and close it: the bank takes the file
     /// when it is closed.
-    #[expect(dead_code, reason = "the payments upload here once they run over SFTP")]
     pub async fn upload(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
         let write = async {
             let mut file = self
