@@ -692,13 +692,7 @@ impl Payments {
             Link::Http(bank) => bank,
             Link::Sftp(sftp) => return self.refresh_over_sftp(sftp, id).await,
         };
-        let mut run = {
-            let runs = self.runs.lock().await;
-            runs.by_id
-                .get(id)
-                .cloned()
-                .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?
-        };
+        let mut run = self.run_copy(id).await?;
         let Some(bank_id) = run.bank_id.clone() else {
             return Ok((StatusCode::OK, run.json()));
         };
@@ -737,6 +731,15 @@ impl Payments {
 }
 
 impl Payments {
+    /// A copy of run `id`, or `404`.
+    async fn run_copy(&self, id: &str) -> Result<Run, (StatusCode, String)> {
+        let runs = self.runs.lock().await;
+        runs.by_id
+            .get(id)
+            .cloned()
+            .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))
+    }
+
     /// [`Payments::refresh`] over SFTP: the run's status from the reports in the inbox; a run
     /// the bank has not reported on yet stays as it is.
     async fn refresh_over_sftp(
@@ -744,13 +747,7 @@ impl Payments {
         sftp: &SftpChannel,
         id: &str,
     ) -> Result<(StatusCode, Value), (StatusCode, String)> {
-        let mut run = {
-            let runs = self.runs.lock().await;
-            runs.by_id
-                .get(id)
-                .cloned()
-                .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?
-        };
+        let mut run = self.run_copy(id).await?;
         let Some(msg_id) = run.msg_id.clone().filter(|_| run.state == "submitted") else {
             return Ok((StatusCode::OK, run.json()));
         };
