@@ -500,9 +500,19 @@ async fn run_with_mocks(
             )
         })
         .collect();
+    let sftp_addresses: BTreeMap<String, String> = servers
+        .iter()
+        .filter_map(|server| Some((server.name.clone(), server.sftp_address.clone()?)))
+        .collect();
+    let network_sftp_addresses: BTreeMap<String, String> = servers
+        .iter()
+        .filter_map(|server| Some((server.name.clone(), server.network_sftp_address.clone()?)))
+        .collect();
     let urls = MockUrls {
         host: &mock_urls,
         network: &mock_network_urls,
+        host_sftp: &sftp_addresses,
+        network_sftp: &network_sftp_addresses,
     };
     let launch = resolve_launch(scenario, choice, &urls, ca_file, ctx.project_root)?;
     let ready = scenario.target.ready.as_ref();
@@ -615,10 +625,13 @@ fn run_secrets(scenario: &Scenario, launch: &Launch, observation: &Observation) 
     secrets
 }
 
-/// The mocks' base URLs, as the host and as the run's network reach them (none in-process).
+/// The mocks' base URLs, as the host and as the run's network reach them (none in-process), and
+/// the `HOST:PORT` of the SFTP listeners of banks with `sftp:`, likewise.
 struct MockUrls<'a> {
     host: &'a BTreeMap<String, String>,
     network: &'a BTreeMap<String, String>,
+    host_sftp: &'a BTreeMap<String, String>,
+    network_sftp: &'a BTreeMap<String, String>,
 }
 
 /// Work out the concrete launch: the chosen target's command, URL or image (else the
@@ -705,8 +718,14 @@ fn resolve_launch(
     let host_ca = ca_file.map(|file| file.display().to_string());
     match plan {
         Plan::Url(url) => {
-            let vars =
-                |path: &[String]| template_var(path, mock_urls.host, host_ca.as_deref(), None);
+            let vars = |path: &[String]| {
+                template_var(
+                    path,
+                    (mock_urls.host, mock_urls.host_sftp),
+                    host_ca.as_deref(),
+                    None,
+                )
+            };
             let url = url
                 .render(&vars)
                 .map_err(|err| template_error(err.to_string()))?;
@@ -715,7 +734,12 @@ fn resolve_launch(
         Plan::Command(argv) => {
             let port = target::free_port().map_err(RunError::Port)?;
             let vars = |path: &[String]| {
-                template_var(path, mock_urls.host, host_ca.as_deref(), Some(port))
+                template_var(
+                    path,
+                    (mock_urls.host, mock_urls.host_sftp),
+                    host_ca.as_deref(),
+                    Some(port),
+                )
             };
             let mut parts = render_all(&argv, &vars)?.into_iter();
             let program = parts.next().ok_or_else(no_target)?;
@@ -729,7 +753,14 @@ fn resolve_launch(
         }
         Plan::Image(image, args, port) => {
             let ca = ca_file.map(|_| CONTAINER_CA_FILE);
-            let vars = |path: &[String]| template_var(path, mock_urls.network, ca, Some(port));
+            let vars = |path: &[String]| {
+                template_var(
+                    path,
+                    (mock_urls.network, mock_urls.network_sftp),
+                    ca,
+                    Some(port),
+                )
+            };
             let ca_pem = match ca_file {
                 Some(file) => Some(std::fs::read(file).map_err(|source| RunError::RunFolder {
                     path: file.to_path_buf(),
@@ -748,17 +779,30 @@ fn resolve_launch(
     }
 }
 
+/// The value of a target template's variable `path`: `mocks` are `(base URLs, SFTP HOST:PORT)`
+/// by mock name, as the target reaches them.
 fn template_var(
     path: &[String],
-    mock_urls: &BTreeMap<String, String>,
+    mocks: (&BTreeMap<String, String>, &BTreeMap<String, String>),
     ca_file: Option<&str>,
     port: Option<u16>,
 ) -> Option<String> {
+    let (mock_urls, sftp) = mocks;
     match path {
         [scope, field] if scope == "tls" && field == "ca_file" => ca_file.map(str::to_owned),
         [scope, name] if scope == "env" => std::env::var(name).ok(),
         [scope, field] if scope == "target" && field == "port" => port.map(|p| p.to_string()),
         [scope, name, field] if scope == "mocks" && field == "url" => mock_urls.get(name).cloned(),
+        [scope, name, field] if scope == "mocks" && field.starts_with("sftp_") => {
+            let address = sftp.get(name)?;
+            let (host, port) = address.rsplit_once(':')?;
+            match field.as_str() {
+                "sftp_url" => Some(format!("sftp://{address}")),
+                "sftp_host" => Some(host.to_owned()),
+                "sftp_port" => Some(port.to_owned()),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -899,6 +943,52 @@ flow:
   - request: { method: GET, path: / }
 "#;
 
+    /// `mocks.NAME.sftp_url`, `sftp_host` and `sftp_port` render the bank's SFTP listener as
+    /// the target reaches it: on the host for a process, on the run's network for a container.
+    #[test]
+    fn the_sftp_variables_name_the_listener_as_the_target_reaches_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let yaml = |target: &str| {
+            format!(
+                "id: s\ntitle: sftp\nmocks:\n  bank:\n    provider: bank\n    with:\n      bank: {{ bic: DEUTDEFFXXX, name: Bank }}\n      accounts: [{{ id: a, number: \"1\", currency: EUR, opening: {{ date: 2026-11-02, balance: \"0\" }} }}]\n      statements: []\n      sftp: {{ users: [{{ username: u, password: pw-1 }}] }}\ntarget:\n  {target}\n  env:\n    BANK_SFTP_URL: \"sftp://u@{{{{ mocks.bank.sftp_host }}}}:{{{{ mocks.bank.sftp_port }}}}\"\n    PLAIN: \"{{{{ mocks.bank.sftp_url }}}}\"\nflow:\n  - request: {{ method: GET, path: / }}\n"
+            )
+        };
+        let host = BTreeMap::from([("bank".to_owned(), "http://127.0.0.1:4001".to_owned())]);
+        let network = BTreeMap::from([("bank".to_owned(), "http://bank:8080".to_owned())]);
+        let host_sftp = BTreeMap::from([("bank".to_owned(), "127.0.0.1:4003".to_owned())]);
+        let network_sftp = BTreeMap::from([("bank".to_owned(), "bank:2222".to_owned())]);
+        let urls = MockUrls {
+            host: &host,
+            network: &network,
+            host_sftp: &host_sftp,
+            network_sftp: &network_sftp,
+        };
+        let env = |target: &str| {
+            let scenario =
+                crate::scenario::load_bytes(&root.join("s.yaml"), root, yaml(target).as_bytes())
+                    .expect("valid scenario");
+            match resolve_launch(&scenario, &TargetChoice::from_scenario(), &urls, None, root) {
+                Ok(Launch::Command { env, .. }) => env,
+                Ok(Launch::Container(container)) => container.env,
+                other => panic!("unexpected launch {other:?}"),
+            }
+        };
+        let pairs = |url: &str, plain: &str| {
+            vec![
+                ("BANK_SFTP_URL".to_owned(), url.to_owned()),
+                ("PLAIN".to_owned(), plain.to_owned()),
+            ]
+        };
+        assert_eq!(
+            env("command: [./app]"),
+            pairs("sftp://u@127.0.0.1:4003", "sftp://127.0.0.1:4003")
+        );
+        assert_eq!(
+            env("image: app:1"),
+            pairs("sftp://u@bank:2222", "sftp://bank:2222")
+        );
+    }
+
     #[test]
     fn a_container_target_sees_network_urls_its_own_port_and_the_ca_inside() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -916,9 +1006,12 @@ flow:
             "accounting".to_owned(),
             "https://accounting:8080".to_owned(),
         )]);
+        let no_sftp = BTreeMap::new();
         let urls = MockUrls {
             host: &host,
             network: &network,
+            host_sftp: &no_sftp,
+            network_sftp: &no_sftp,
         };
         let choice = TargetChoice::from_scenario();
         assert!(choice.is_container(&scenario));

@@ -14,12 +14,14 @@
 mod connector;
 mod intacct;
 mod oidc;
+mod pain002;
 mod payments;
 mod quickbooks;
 mod release;
 mod sage;
 mod saml;
 mod service;
+mod sftp;
 mod sso;
 mod statements;
 mod webhook;
@@ -86,7 +88,11 @@ environment:
                           SAML (1.4.3): comma-separated former entity ids accepted as audience
   BANK_URL                the bank's HTTP API (enables /bank/import and /payment-runs)
   BANK_USERNAME, BANK_PASSWORD
-                          the bank: HTTP Basic credentials (or BANK_TOKEN, a bearer token)";
+                          the bank: HTTP Basic credentials (or BANK_TOKEN, a bearer token)
+  BANK_SFTP_URL           the bank's SFTP server, sftp://USER@HOST:PORT (instead of BANK_URL)
+  BANK_SFTP_PASSWORD      its password (or BANK_SFTP_KEY_FILE, an OpenSSH private key file);
+                          BANK_SFTP_HOST_KEY pins its host key, BANK_SFTP_INBOX and
+                          BANK_SFTP_OUTBOX name its folders (default inbox, outbox)";
 
 /// What the command line and environment asked for.
 struct Config {

@@ -7,6 +7,10 @@
 //! `DELETE /payment-runs/{id}/bills/{bill_id}` takes a bill out of a draft.
 //! `POST /payment-runs/{id}/refresh` reads what the bank's status reports say
 //! (`GET /payments/{bank id}`) and `GET /payment-runs/{id}` shows each bill: `paid` once settled.
+//! With `BANK_SFTP_URL` the run goes over the bank's SFTP server instead (`sftp.rs`): the file is
+//! written to the outbox as `MSGID.xml`, and the refresh reads the pain.002 reports the bank
+//! drops in the inbox (`pain002.rs`), keeps those whose `OrgnlMsgId` is the run's and folds them
+//! in the order issued into the same status (the bank's id of the file is then its name).
 //!
 //! Release 1.4.2 carries four incidents, each fixed in 1.4.3 beside it:
 //! - SUP-5301 (catalog B-14): amounts written by the process locale (`LC_NUMERIC=de_DE` gives
@@ -25,6 +29,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -37,6 +42,7 @@ use tokio::sync::Mutex;
 use crate::connector::http_client;
 use crate::log;
 use crate::release::Release;
+use crate::sftp::SftpChannel;
 
 /// The most bills one run takes.
 const MAX_BILLS: usize = 100;
@@ -44,6 +50,8 @@ const MAX_BILLS: usize = 100;
 const MAX_RUNS: usize = 1000;
 /// The largest answer read from the bank.
 const MAX_BANK_BODY: usize = 1024 * 1024;
+/// The most status reports one SFTP refresh reads.
+const MAX_REPORTS: usize = 200;
 
 /// How ledger-sync signs in to the bank.
 enum BankAuth {
@@ -75,7 +83,18 @@ struct Bank {
 pub struct Payments {
     release: Release,
     bank: Option<Bank>,
+    /// The bank's SFTP server, which carries the files and reports when set (`BANK_SFTP_URL`).
+    sftp: Option<Arc<SftpChannel>>,
     runs: Mutex<Runs>,
+}
+
+/// How the payments reach the bank.
+#[derive(Clone, Copy)]
+enum Link<'a> {
+    /// Its HTTP API.
+    Http(&'a Bank),
+    /// Its SFTP server: the outbox for files, the inbox for reports.
+    Sftp(&'a SftpChannel),
 }
 
 #[derive(Default)]
@@ -466,6 +485,7 @@ impl Payments {
         Ok(Payments {
             release,
             bank,
+            sftp: SftpChannel::from_env(timeout)?.map(Arc::new),
             runs: Mutex::new(Runs::default()),
         })
     }
@@ -501,15 +521,19 @@ impl Payments {
         outcome.unwrap_or_else(|(status, message)| (status, json!({ "error": message })))
     }
 
-    fn bank(&self) -> Result<&Bank, (StatusCode, String)> {
-        self.bank.as_ref().ok_or((
+    /// The way to the bank: SFTP when `BANK_SFTP_URL` is set, else HTTP.
+    fn link(&self) -> Result<Link<'_>, (StatusCode, String)> {
+        if let Some(sftp) = &self.sftp {
+            return Ok(Link::Sftp(sftp));
+        }
+        self.bank.as_ref().map(Link::Http).ok_or((
             StatusCode::SERVICE_UNAVAILABLE,
-            "payments are not configured: set BANK_URL".to_owned(),
+            "payments are not configured: set BANK_URL or BANK_SFTP_URL".to_owned(),
         ))
     }
 
     async fn create(&self, body: &[u8]) -> Result<(StatusCode, Value), (StatusCode, String)> {
-        self.bank()?;
+        self.link()?;
         let new: NewRun = serde_json::from_slice(body)
             .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
         let bills = check_run(&new).map_err(|m| (StatusCode::BAD_REQUEST, m))?;
@@ -591,7 +615,7 @@ impl Payments {
 
     /// Writes the run's file and uploads it; one retry after a timeout.
     async fn submit(&self, id: &str) -> Result<(StatusCode, Value), (StatusCode, String)> {
-        let bank = self.bank()?;
+        let link = self.link()?;
         let mut run = {
             let mut runs = self.runs.lock().await;
             let run = runs
@@ -617,7 +641,7 @@ impl Payments {
             let msg_id = next_msg_id(self.release, &mut run);
             let xml = pain001(self.release, &run, &msg_id, &created);
             let name = format!("{msg_id}.xml");
-            match bank.upload(&name, xml).await {
+            match upload(link, &name, xml).await {
                 Call::Answered(202, json) => {
                     let bank_id = json["id"].as_str().unwrap_or_default().to_owned();
                     log(format!("payment run {id}: {name} uploaded as {bank_id}"));
@@ -664,14 +688,11 @@ impl Payments {
 
     /// Reads the bank's status of the run's file and updates the bills.
     async fn refresh(&self, id: &str) -> Result<(StatusCode, Value), (StatusCode, String)> {
-        let bank = self.bank()?;
-        let mut run = {
-            let runs = self.runs.lock().await;
-            runs.by_id
-                .get(id)
-                .cloned()
-                .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?
+        let bank = match self.link()? {
+            Link::Http(bank) => bank,
+            Link::Sftp(sftp) => return self.refresh_over_sftp(sftp, id).await,
         };
+        let mut run = self.run_copy(id).await?;
         let Some(bank_id) = run.bank_id.clone() else {
             return Ok((StatusCode::OK, run.json()));
         };
@@ -707,6 +728,118 @@ impl Payments {
         self.runs.lock().await.by_id.insert(id.to_owned(), run);
         Ok((StatusCode::OK, json))
     }
+}
+
+impl Payments {
+    /// A copy of run `id`, or `404`.
+    async fn run_copy(&self, id: &str) -> Result<Run, (StatusCode, String)> {
+        let runs = self.runs.lock().await;
+        runs.by_id
+            .get(id)
+            .cloned()
+            .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))
+    }
+
+    /// [`Payments::refresh`] over SFTP: the run's status from the reports in the inbox; a run
+    /// the bank has not reported on yet stays as it is.
+    async fn refresh_over_sftp(
+        &self,
+        sftp: &SftpChannel,
+        id: &str,
+    ) -> Result<(StatusCode, Value), (StatusCode, String)> {
+        let mut run = self.run_copy(id).await?;
+        let Some(msg_id) = run.msg_id.clone().filter(|_| run.state == "submitted") else {
+            return Ok((StatusCode::OK, run.json()));
+        };
+        let reports = reports_over_sftp(sftp, &msg_id)
+            .await
+            .map_err(|reason| (StatusCode::BAD_GATEWAY, reason))?;
+        if reports.is_empty() {
+            log(format!(
+                "payment run {id}: no status report for {msg_id} yet"
+            ));
+            return Ok((StatusCode::OK, run.json()));
+        }
+        let status = crate::pain002::status(&reports);
+        apply(self.release, &mut run, &status);
+        log(format!(
+            "payment run {id}: bank status {} ({} report(s))",
+            run.bank_status.as_deref().unwrap_or("?"),
+            reports.len()
+        ));
+        let json = run.json();
+        self.runs.lock().await.by_id.insert(id.to_owned(), run);
+        Ok((StatusCode::OK, json))
+    }
+}
+
+/// Upload the payment file `name` to the bank by `link`: over SFTP an upload that was closed
+/// is taken (the bank's word comes in its reports), answered as the HTTP API answers, with the
+/// file's name for the bank's id.
+async fn upload(link: Link<'_>, name: &str, xml: String) -> Call {
+    let sftp = match link {
+        Link::Http(bank) => return bank.upload(name, xml).await,
+        Link::Sftp(sftp) => sftp,
+    };
+    let sent = async {
+        let connection = sftp.connect().await?;
+        let path = format!("{}/{name}", sftp.outbox);
+        let uploaded = connection.upload(&path, xml.as_bytes()).await;
+        connection.close().await;
+        uploaded
+    }
+    .await;
+    match sent {
+        Ok(()) => Call::Answered(202, json!({ "id": name })),
+        Err(reason) if reason.ends_with(crate::sftp::TIMED_OUT) => Call::TimedOut,
+        Err(reason) => Call::Failed(reason),
+    }
+}
+
+/// The pain.002 reports in the SFTP inbox on the file `msg_id`, in the order the bank issued
+/// them (by the file they report on, then the report's number).
+async fn reports_over_sftp(
+    sftp: &SftpChannel,
+    msg_id: &str,
+) -> Result<Vec<crate::pain002::Report>, String> {
+    let connection = sftp.connect().await?;
+    let read = async {
+        let mut names: Vec<(String, u32, String)> = connection
+            .list(&sftp.inbox)
+            .await?
+            .into_iter()
+            .filter_map(|name| {
+                let number = crate::pain002::report_number(&name)?;
+                let file = name
+                    .split("-pain.002-")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                Some((file, number, name))
+            })
+            .collect();
+        if names.len() > MAX_REPORTS {
+            return Err(format!(
+                "the inbox holds {} status reports, more than {MAX_REPORTS}",
+                names.len()
+            ));
+        }
+        names.sort_by(|a, b| (a.0.len(), &a.0, a.1).cmp(&(b.0.len(), &b.0, b.1)));
+        let mut reports = Vec::new();
+        for (_, _, name) in names {
+            let path = format!("{}/{name}", sftp.inbox);
+            let bytes = connection.download(&path, MAX_BANK_BODY).await?;
+            match crate::pain002::parse(&bytes) {
+                Ok(report) if report.original_msg_id == msg_id => reports.push(report),
+                Ok(_) => {}
+                Err(reason) => log(format!("bank sftp: {name}: not read: {reason}")),
+            }
+        }
+        Ok(reports)
+    }
+    .await;
+    connection.close().await;
+    read
 }
 
 /// `GET /payments/{bank_id}`.

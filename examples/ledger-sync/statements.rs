@@ -4,9 +4,11 @@
 //! A channel yields files ([`Delivered`]: a name, a format if the channel says it, the bytes);
 //! the parsers take bytes ([`parse`]); [`Statements::import_files`] is the one intake, whatever
 //! the channel. The HTTP channel lists `GET {BANK_URL}/statements` and downloads
-//! `GET {BANK_URL}/statements/{name}` (Basic or Bearer credentials); another channel (a folder
-//! on SFTP) hands its files to the same intake. A file is imported once (by name); a file that
-//! fails to parse is reported with the reason and not applied, in whole.
+//! `GET {BANK_URL}/statements/{name}` (Basic or Bearer credentials); with `BANK_SFTP_URL` the
+//! SFTP channel (`sftp.rs`) lists the bank's inbox folder instead and downloads each new file
+//! (every file but the payment status reports, `*pain.002*`, which are the payments'), handing
+//! them to the same intake. A file is imported once (by name); a file that fails to parse is
+//! reported with the reason and not applied, in whole.
 //!
 //! Formats, each a small bounded parser with decimal amounts: SWIFT MT940 ([`parse_mt940`]),
 //! BAI2 ([`parse_bai2`]) and ISO 20022 camt.053 `.001.02` to `.001.08` ([`parse_camt`]). Every
@@ -31,6 +33,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -43,6 +46,7 @@ use tokio::sync::Mutex;
 
 use crate::log;
 use crate::release::Release;
+use crate::sftp::SftpChannel;
 
 /// The largest listing or statement file read (the camt parser's bound as well).
 const MAX_FILE_BYTES: usize = 1024 * 1024;
@@ -252,18 +256,39 @@ pub struct FailedFile {
     pub error: String,
 }
 
+/// Where the statement files come from.
+#[derive(Debug)]
+enum Channel {
+    /// The bank's HTTP statement API (`BANK_URL`).
+    Http(HttpChannel),
+    /// The bank's SFTP inbox (`BANK_SFTP_URL`).
+    Sftp(Arc<SftpChannel>),
+}
+
 /// The statement import of one ledger-sync process.
 #[derive(Debug)]
 pub struct Statements {
     release: Release,
-    http: HttpChannel,
+    channel: Channel,
     ledger: Mutex<Ledger>,
 }
 
+/// Whether the inbox file `name` is a payment status report (left to the payments).
+fn is_payment_report(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("pain.002")
+}
+
 impl Statements {
-    /// The import `BANK_URL` (with `BANK_USERNAME`/`BANK_PASSWORD` or `BANK_TOKEN`) configures,
-    /// `None` without `BANK_URL`.
+    /// The import `BANK_SFTP_URL` configures (the SFTP inbox; see `sftp.rs`), else `BANK_URL`
+    /// (with `BANK_USERNAME`/`BANK_PASSWORD` or `BANK_TOKEN`); `None` without either.
     pub fn from_env(release: Release, timeout: Duration) -> Result<Option<Statements>, String> {
+        if let Some(sftp) = SftpChannel::from_env(timeout)? {
+            return Ok(Some(Statements {
+                release,
+                channel: Channel::Sftp(Arc::new(sftp)),
+                ledger: Mutex::new(Ledger::default()),
+            }));
+        }
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let Some(base_url) = var("BANK_URL") else {
             return Ok(None);
@@ -283,11 +308,11 @@ impl Statements {
         };
         Ok(Some(Statements {
             release,
-            http: HttpChannel {
+            channel: Channel::Http(HttpChannel {
                 base_url: base_url.trim().trim_end_matches('/').to_owned(),
                 credentials,
                 http: crate::connector::http_client(timeout)?,
-            },
+            }),
             ledger: Mutex::new(Ledger::default()),
         }))
     }
@@ -295,7 +320,11 @@ impl Statements {
     /// `POST /bank/import`: lists the bank's files and imports those not imported yet, one at
     /// a time (downloaded, then handed to [`Statements::import_files`]).
     pub async fn import(&self) -> Result<ImportSummary, String> {
-        let listed = self.http.list().await?;
+        let http = match &self.channel {
+            Channel::Http(http) => http,
+            Channel::Sftp(sftp) => return self.import_sftp(sftp).await,
+        };
+        let listed = http.list().await?;
         let mut summary = ImportSummary {
             listed: listed.len(),
             ..ImportSummary::default()
@@ -305,7 +334,7 @@ impl Statements {
                 summary.already_imported += 1;
                 continue;
             }
-            match self.http.download(&name).await {
+            match http.download(&name).await {
                 Ok(bytes) => {
                     let file = Delivered {
                         name,
@@ -320,6 +349,50 @@ impl Statements {
                 }
             }
         }
+        Ok(summary)
+    }
+
+    /// The SFTP import: one connection lists the inbox and downloads each statement file not
+    /// imported yet, handing it to [`Statements::import_files`].
+    async fn import_sftp(&self, sftp: &SftpChannel) -> Result<ImportSummary, String> {
+        let connection = sftp.connect().await?;
+        let listed = match connection.list(&sftp.inbox).await {
+            Ok(listed) => listed,
+            Err(error) => {
+                connection.close().await;
+                return Err(error);
+            }
+        };
+        let names: Vec<String> = listed
+            .into_iter()
+            .filter(|name| !is_payment_report(name))
+            .collect();
+        let mut summary = ImportSummary {
+            listed: names.len(),
+            ..ImportSummary::default()
+        };
+        for name in names {
+            if self.ledger.lock().await.imported.contains(&name) {
+                summary.already_imported += 1;
+                continue;
+            }
+            let path = format!("{}/{name}", sftp.inbox);
+            match connection.download(&path, MAX_FILE_BYTES).await {
+                Ok(bytes) => {
+                    let file = Delivered {
+                        name,
+                        format: None,
+                        bytes,
+                    };
+                    summary.add(self.import_files(vec![file]).await);
+                }
+                Err(error) => {
+                    log(format!("bank import: {name}: download failed: {error}"));
+                    summary.failed.push(FailedFile { name, error });
+                }
+            }
+        }
+        connection.close().await;
         Ok(summary)
     }
 
@@ -1206,7 +1279,7 @@ fn skip_funds_text<'a>(funds: &str, after: &'a str) -> Result<&'a str, String> {
 // camt.053
 
 /// The child elements of `parent` with the local name `local` in the document's namespace.
-fn kids<'d>(parent: Element<'d>, local: &str) -> Vec<Element<'d>> {
+pub(crate) fn kids<'d>(parent: Element<'d>, local: &str) -> Vec<Element<'d>> {
     let namespace = parent.name().namespace_uri();
     parent
         .children()
@@ -1217,14 +1290,14 @@ fn kids<'d>(parent: Element<'d>, local: &str) -> Vec<Element<'d>> {
 }
 
 /// The element at the path of local names below `parent`, the first at each step.
-fn at_path<'d>(parent: Element<'d>, path: &[&str]) -> Option<Element<'d>> {
+pub(crate) fn at_path<'d>(parent: Element<'d>, path: &[&str]) -> Option<Element<'d>> {
     path.iter().try_fold(parent, |element, local| {
         kids(element, local).into_iter().next()
     })
 }
 
 /// The trimmed text of the element at `path` below `parent`, when there is some.
-fn text_at(parent: Element<'_>, path: &[&str]) -> Option<String> {
+pub(crate) fn text_at(parent: Element<'_>, path: &[&str]) -> Option<String> {
     let text = raw_text(at_path(parent, path)?);
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
@@ -2092,15 +2165,23 @@ mod tests {
         assert_eq!(json["transactions"][2]["file"], "daily.bai");
     }
 
+    #[test]
+    fn the_sftp_import_leaves_payment_status_reports_alone() {
+        assert!(is_payment_report("MSG-0001-pain.002-1.xml"));
+        assert!(is_payment_report("status.PAIN.002.xml"));
+        assert!(!is_payment_report("hartmann-2026-11-03.sta"));
+        assert!(!is_payment_report("stmt-camt.053.xml"));
+    }
+
     #[tokio::test]
     async fn the_intake_books_a_file_once_and_a_refused_file_not_at_all() {
         let statements = Statements {
             release: NEW,
-            http: HttpChannel {
+            channel: Channel::Http(HttpChannel {
                 base_url: "http://127.0.0.1:9".into(),
                 credentials: Credentials::None,
                 http: crate::connector::http_client(Duration::from_secs(1)).expect("a client"),
-            },
+            }),
             ledger: Mutex::new(Ledger::default()),
         };
         let file = |name: &str, format: Option<Format>, text: &str| Delivered {

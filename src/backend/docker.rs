@@ -3,8 +3,8 @@
 //!
 //! [`DockerBackend`] holds the engine connection and the mock image; [`DockerRun`] is one run's
 //! network and containers. A mock container joins the run's network under the mock's name (so a
-//! target container reaches `http://NAME:8080`), publishes its traffic and admin ports on
-//! `127.0.0.1` only, is ready when the engine prints its readiness line (an HTTP probe would land
+//! target container reaches `http://NAME:8080`, and a bank's SFTP server at `NAME:2222`),
+//! publishes its traffic, admin and SFTP ports on `127.0.0.1` only, is ready when the engine prints its readiness line (an HTTP probe would land
 //! in the journal), and is then configured through the control API like an in-process mock.
 //!
 //! Containers are created with bollard (through testcontainers' client, which reads `DOCKER_HOST`
@@ -39,13 +39,15 @@ use testcontainers::bollard::query_parameters::{
     RemoveImageOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 
-use crate::backend::image::{self, CONTAINER_ADMIN_PORT, CONTAINER_TRAFFIC_PORT};
+use crate::backend::image::{
+    self, CONTAINER_ADMIN_PORT, CONTAINER_SFTP_PORT, CONTAINER_TRAFFIC_PORT,
+};
 use crate::backend::labels;
 use crate::backend::placement::{BackendError, PlacedMock, Unsupported};
 use crate::mock::ControlClient;
 use crate::mock::tls::TlsIdentity;
 use crate::scenario::Scenario;
-use crate::scenario::model::{ClockSpec, MockSpec, StepAction, TARGET_ALIAS};
+use crate::scenario::model::{ClockSpec, MockSpec, ProviderSpec, StepAction, TARGET_ALIAS};
 
 /// Where the run's CA is put in a target container (what `{{ tls.ca_file }}` renders to there).
 pub(crate) const CONTAINER_CA_FILE: &str = "/reenact/ca.pem";
@@ -379,6 +381,9 @@ impl DockerRun {
             url: format!("{scheme}://127.0.0.1:{}", engine.traffic_port),
             admin_url: format!("http://127.0.0.1:{}", engine.admin_port),
             network_url: Some(format!("{scheme}://{mock}:{CONTAINER_TRAFFIC_PORT}")),
+            sftp_address: serves_sftp(spec).then(|| format!("127.0.0.1:{}", engine.sftp_port)),
+            network_sftp_address: serves_sftp(spec)
+                .then(|| format!("{mock}:{CONTAINER_SFTP_PORT}")),
         };
         let control = ControlClient::new(placed.admin_url.clone(), http.clone());
         let configured = match control.restart_clock(clock).await {
@@ -608,6 +613,13 @@ struct EngineContainer {
     id: String,
     traffic_port: String,
     admin_port: String,
+    sftp_port: String,
+}
+
+/// Whether `spec` is a bank running an SFTP server (every engine listens; only such a mock's
+/// address is given to templates).
+fn serves_sftp(spec: &MockSpec) -> bool {
+    matches!(&spec.provider, Some(ProviderSpec::Bank(settings)) if settings.sftp.is_some())
 }
 
 /// What a target container is created with: the image, its arguments and the environment the
@@ -675,6 +687,7 @@ fn engine_body(
 ) -> ContainerCreateBody {
     let traffic = format!("{CONTAINER_TRAFFIC_PORT}/tcp");
     let admin = format!("{CONTAINER_ADMIN_PORT}/tcp");
+    let sftp = format!("{CONTAINER_SFTP_PORT}/tcp");
     let mut cmd = vec![
         "--host".to_owned(),
         "0.0.0.0".to_owned(),
@@ -682,6 +695,8 @@ fn engine_body(
         CONTAINER_TRAFFIC_PORT.to_string(),
         "--admin-port".to_owned(),
         CONTAINER_ADMIN_PORT.to_string(),
+        "--sftp-port".to_owned(),
+        CONTAINER_SFTP_PORT.to_string(),
         "--dns-sink".to_owned(),
     ];
     if tls {
@@ -696,7 +711,7 @@ fn engine_body(
         image: Some(image.to_owned()),
         cmd: Some(cmd),
         labels: Some(container_labels),
-        exposed_ports: Some(vec![traffic.clone(), admin.clone()]),
+        exposed_ports: Some(vec![traffic.clone(), admin.clone(), sftp.clone()]),
         stop_timeout: Some(i64::from(STOP_GRACE_SECS)),
         host_config: Some(HostConfig {
             // Ports are published only on a network that is not `internal`; the run's network
@@ -705,6 +720,7 @@ fn engine_body(
             port_bindings: Some(HashMap::from([
                 (traffic, loopback_binding()),
                 (admin, loopback_binding()),
+                (sftp, loopback_binding()),
             ])),
             dns: Some(vec![ISOLATED_DNS.to_owned()]),
             ..Default::default()
@@ -783,6 +799,7 @@ async fn start_engine(
         id: id.to_owned(),
         traffic_port: host_port(CONTAINER_TRAFFIC_PORT)?,
         admin_port: host_port(CONTAINER_ADMIN_PORT)?,
+        sftp_port: host_port(CONTAINER_SFTP_PORT)?,
     })
 }
 

@@ -42,8 +42,11 @@ pub(crate) const CONTAINER_TRAFFIC_PORT: u16 = 8080;
 /// Admin (control API) port the engine listens on inside its container.
 pub(crate) const CONTAINER_ADMIN_PORT: u16 = 8081;
 
+/// SFTP port the engine listens on inside its container (a bank with `sftp:` serves there).
+pub(crate) const CONTAINER_SFTP_PORT: u16 = 2222;
+
 /// Bump when the recipe below changes, so old images are not reused for a new layout.
-const RECIPE_VERSION: &str = "3";
+const RECIPE_VERSION: &str = "4";
 
 /// Why an image could not be prepared.
 #[derive(Debug, thiserror::Error)]
@@ -131,10 +134,16 @@ impl ImageRecipe {
                 &CONTAINER_TRAFFIC_PORT.to_string(),
                 "--admin-port",
                 &CONTAINER_ADMIN_PORT.to_string(),
+                "--sftp-port",
+                &CONTAINER_SFTP_PORT.to_string(),
             ]
             .map(str::to_owned)
             .to_vec(),
-            expose: vec![CONTAINER_TRAFFIC_PORT, CONTAINER_ADMIN_PORT],
+            expose: vec![
+                CONTAINER_TRAFFIC_PORT,
+                CONTAINER_ADMIN_PORT,
+                CONTAINER_SFTP_PORT,
+            ],
             kind: "mock-image",
         }
     }

@@ -33,6 +33,8 @@ impl InProcessRun {
             url: server.url(),
             admin_url: server.admin_url(),
             network_url: None,
+            sftp_address: server.sftp_addr().map(|addr| addr.to_string()),
+            network_sftp_address: None,
         };
         self.servers.push(server);
         Ok(placed)

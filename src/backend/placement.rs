@@ -152,6 +152,11 @@ pub struct PlacedMock {
     /// Base URL of the traffic listener as a container on the run's network reaches it, e.g.
     /// `http://xero:8080`; `None` for in-process mocks, which no container can reach.
     pub network_url: Option<String>,
+    /// `HOST:PORT` of the SFTP listener as the runner reaches it, e.g. `127.0.0.1:40125`, when
+    /// the mock runs one (a bank with `sftp:`).
+    pub sftp_address: Option<String>,
+    /// `HOST:PORT` of the SFTP listener on the run's Docker network, e.g. `bank:2222`.
+    pub network_sftp_address: Option<String>,
 }
 
 /// A part of a scenario a placement cannot run yet.

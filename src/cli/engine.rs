@@ -1,6 +1,7 @@
 //! `reenact mock-engine` (hidden): the mock engine alone, as it runs inside a mock container.
 //!
-//! It serves an empty mock on the traffic port and the control API on the admin port; the runner
+//! It serves an empty mock on the traffic port, the control API on the admin port and the bank's
+//! SFTP server on the SFTP port (idle until a configuration sets `sftp:`); the runner
 //! configures it through `PUT /__reenact/config`, exactly as it drives an in-process mock. Once
 //! both listeners are bound it prints [`READY_LINE`] on stdout (the container's readiness signal:
 //! an HTTP probe would land in the journal). SIGTERM or SIGINT stop it gracefully with exit 0,
@@ -32,6 +33,10 @@ pub(super) struct EngineArgs {
     /// Admin (control API) port.
     #[arg(long, default_value_t = 8081)]
     admin_port: u16,
+    /// SFTP port (served while the configuration is a bank with `sftp:`; connections are
+    /// closed at once otherwise).
+    #[arg(long, default_value_t = 2222)]
+    sftp_port: u16,
     /// The mock's name (until a configuration names it).
     #[arg(long, default_value = "mock")]
     name: String,
@@ -103,6 +108,7 @@ pub(super) async fn engine(args: EngineArgs, out: &Output) -> Result<Outcome, Cl
         traffic_port: args.port,
         admin_port: args.admin_port,
         tls,
+        sftp_port: Some(args.sftp_port),
     };
     let server = MockServer::start(spec, &clock, bind)
         .await

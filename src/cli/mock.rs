@@ -120,12 +120,15 @@ pub(super) async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliE
             traffic_port: args.port.unwrap_or(0),
             admin_port: args.admin_port.unwrap_or(0),
             tls,
+            sftp_port: None,
         };
         match MockServer::start(spec, &loaded.clock, bind).await {
             Ok(server) => servers.push((name, server)),
             Err(err) => {
                 let kind = match err {
-                    MockError::Bind { .. } | MockError::Tls(_) => ErrorKind::Environment,
+                    MockError::Bind { .. } | MockError::Tls(_) | MockError::HostKey => {
+                        ErrorKind::Environment
+                    }
                     MockError::Clock(_)
                     | MockError::Config(_)
                     | MockError::NoCertificate { .. } => ErrorKind::InvalidInput,
@@ -145,10 +148,14 @@ pub(super) async fn serve(args: ServeArgs, out: &Output) -> Result<Outcome, CliE
     let mut listing = String::new();
     for (name, server) in &servers {
         listing.push_str(&format!(
-            "{name:width$}  {}  admin {}\n",
+            "{name:width$}  {}  admin {}",
             server.url(),
             server.admin_url()
         ));
+        if let Some(sftp) = server.sftp_url() {
+            listing.push_str(&format!("  sftp {sftp}"));
+        }
+        listing.push('\n');
     }
     listing.push_str("ready");
     out.stdout(&listing);

@@ -22,11 +22,13 @@ use bytes::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::matching::{CompiledMatcher, ParsedBody, RequestView};
 use crate::mock::clock::VirtualClock;
 use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::Recorder;
+use crate::mock::providers::kit::Fake;
 use crate::mock::providers::{
     Provider, ProviderPayload, ProviderRequest, ProviderState, ProviderWebhook,
     ProviderWebhookError,
@@ -161,6 +163,24 @@ pub(crate) struct Incoming<'a> {
     pub peer: Option<IpAddr>,
     /// Whether it came over TLS (the scheme of the mock's own URL, `self.url`).
     pub tls: bool,
+}
+
+/// An operation that reached the mock on another channel than HTTP (the bank's SFTP server),
+/// journaled like a request: see `docs/providers/bank.md`, "Journal".
+#[derive(Debug)]
+pub(crate) struct Operation {
+    /// The operation, e.g. `SFTP-GET`.
+    pub method: &'static str,
+    /// What it acted on, e.g. `/inbox/stmt.sta`.
+    pub path: String,
+    /// Details as header pairs, names lower case (e.g. `("sftp-user", "ledger")`).
+    pub headers: Vec<(String, String)>,
+    /// The bytes uploaded, as UTF-8 (invalid bytes replaced); empty for the others.
+    pub body: String,
+    /// The HTTP status with the outcome's meaning (`200`, `401`, `403`, `404`, `413`).
+    pub status: u16,
+    /// Whether the provider took it (journaled as matched by `provider NAME`).
+    pub routed: bool,
 }
 
 /// What the engine answers a request with: the response, and what the edge must do with it when
@@ -563,6 +583,47 @@ impl Engine {
             return Err(ProviderWebhookError::NoState);
         };
         provider.webhook(state, webhook, self.clock.now())
+    }
+
+    /// Run `f` on the provider when it is an `F`, with its state and the virtual now: how a
+    /// listener of the provider's own (the bank's SFTP server) shares the state and clock of
+    /// the HTTP routes. `None` when the mock has no provider of that kind (for now: a
+    /// reconfigure may change it).
+    pub(crate) fn with_provider<F: Fake, R>(
+        &self,
+        f: impl FnOnce(&F, &mut F::State, OffsetDateTime) -> R,
+    ) -> Option<R> {
+        let set = self.current();
+        let fake = set.provider.as_ref()?.downcast::<F>()?;
+        let mut state = self.lock_provider();
+        let state = state.as_mut()?.downcast_mut::<F>()?;
+        Some(f(fake, state, self.clock.now()))
+    }
+
+    /// Journal one operation that came on another channel than HTTP (an SFTP download): the
+    /// mock's name for the provider as `matched`, the virtual now as `at`.
+    pub(crate) fn record_operation(&self, operation: Operation) {
+        let set = self.current();
+        let matched = operation.routed.then(|| MatchedStub {
+            index: set.stubs.len(),
+            name: match &set.provider {
+                Some(provider) => format!("provider {}", provider.name()),
+                None => "provider".to_owned(),
+            },
+        });
+        self.journal.record_with(|| JournalEntry {
+            seq: 0,
+            at: self.clock.now_rfc3339(),
+            method: operation.method.to_owned(),
+            path: operation.path,
+            query: String::new(),
+            headers: operation.headers,
+            body: operation.body,
+            matched,
+            status: operation.status,
+            rate_limited: None,
+            fault: None,
+        });
     }
 
     fn lock_provider(&self) -> MutexGuard<'_, Option<ProviderState>> {

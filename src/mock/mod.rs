@@ -8,7 +8,8 @@
 //! store in `state`, response templates). The runner drives a mock only through the control
 //! API, in-process or in a container alike: that includes sending webhooks ([`webhook`]). HTTPS
 //! mocks get their certificates from a per-run CA ([`tls`]). A mock with `provider:` answers what
-//! its stubs do not match through a built-in, stateful fake (`providers`).
+//! its stubs do not match through a built-in, stateful fake (`providers`); the bank's also over
+//! SFTP (`sftp`).
 
 pub(crate) mod clock;
 pub mod control;
@@ -21,6 +22,7 @@ pub(crate) mod providers;
 pub(crate) mod ratelimit;
 pub(crate) mod render;
 pub mod server;
+pub(crate) mod sftp;
 pub(crate) mod state;
 pub mod tls;
 pub mod webhook;

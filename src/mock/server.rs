@@ -9,6 +9,10 @@
 //! underneath; see `crate::mock::edge`). Shutdown is
 //! graceful: stop accepting, let in-flight requests finish, close idle keep-alive connections,
 //! and wait for every connection task.
+//!
+//! A mock whose `provider: bank` sets `sftp:` (or any mock given [`BindOptions::sftp_port`], as a
+//! mock-engine container is) also runs an SFTP listener (`crate::mock::sftp`) on the same
+//! host, over the same engine, stopped with the others.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -31,6 +35,8 @@ use crate::mock::control;
 use crate::mock::edge::{ConnControl, FaultIo, Transport};
 use crate::mock::engine::{ConfigError, Engine, Incoming};
 use crate::mock::fault::EdgeAction;
+use crate::mock::providers::bank::Bank;
+use crate::mock::sftp;
 use crate::mock::tls::{TlsError, TlsIdentity};
 use crate::scenario::model::{ClockSpec, MAX_TIMEOUT_HOLD, MockSpec};
 
@@ -54,6 +60,10 @@ pub struct BindOptions {
     pub admin_port: u16,
     /// Serve HTTPS with this identity on the traffic port (the admin port stays plain HTTP).
     pub tls: Option<TlsIdentity>,
+    /// SFTP port: `Some` listens there whatever the mock serves (0 picks a free one; a
+    /// connection is closed at once while the mock has no bank with `sftp:`); `None` listens
+    /// on a free port only when the mock's bank sets `sftp:`.
+    pub sftp_port: Option<u16>,
 }
 
 impl Default for BindOptions {
@@ -63,6 +73,7 @@ impl Default for BindOptions {
             traffic_port: 0,
             admin_port: 0,
             tls: None,
+            sftp_port: None,
         }
     }
 }
@@ -88,6 +99,9 @@ pub enum MockError {
     /// The TLS identity cannot be served.
     #[error("failed to serve HTTPS")]
     Tls(#[from] TlsError),
+    /// The SFTP listener has no host key: the system gave no randomness to make one.
+    #[error("failed to generate the SFTP host key: the system has no randomness to give")]
+    HostKey,
     /// The mock asks for `tls: true` but was given no certificate.
     #[error("mock `{mock}` has `tls: true` but no certificate was given to serve")]
     NoCertificate {
@@ -119,6 +133,7 @@ pub enum MockError {
 pub struct MockServer {
     traffic_addr: SocketAddr,
     admin_addr: SocketAddr,
+    sftp_addr: Option<SocketAddr>,
     tls: bool,
     shutdown: watch::Sender<bool>,
     listeners: Vec<JoinHandle<()>>,
@@ -161,8 +176,21 @@ impl MockServer {
         let admin = listen(SocketAddr::new(bind.host, bind.admin_port)).await?;
         let traffic_addr = local_addr(&traffic)?;
         let admin_addr = local_addr(&admin)?;
+        let wants_sftp = bind.sftp_port.is_some()
+            || engine
+                .with_provider::<Bank, _>(|bank, _, _| bank.sftp().is_some())
+                .unwrap_or(false);
+        let sftp = if wants_sftp {
+            let host_key = sftp::generated_host_key().ok_or(MockError::HostKey)?;
+            let listener = listen(SocketAddr::new(bind.host, bind.sftp_port.unwrap_or(0))).await?;
+            let addr = local_addr(&listener)?;
+            Some((listener, addr, Arc::new(host_key)))
+        } else {
+            None
+        };
+        let sftp_addr = sftp.as_ref().map(|(_, addr, _)| *addr);
         let (shutdown, signal) = watch::channel(false);
-        let listeners = vec![
+        let mut listeners = vec![
             tokio::spawn(accept_loop(
                 traffic,
                 Role::Traffic,
@@ -170,12 +198,24 @@ impl MockServer {
                 engine.clone(),
                 signal.clone(),
             )),
-            tokio::spawn(accept_loop(admin, Role::Admin, None, engine, signal)),
+            tokio::spawn(accept_loop(
+                admin,
+                Role::Admin,
+                None,
+                engine.clone(),
+                signal.clone(),
+            )),
         ];
-        tracing::debug!(%traffic_addr, %admin_addr, "mock listening");
+        if let Some((listener, _, host_key)) = sftp {
+            listeners.push(tokio::spawn(sftp::accept_loop(
+                listener, engine, host_key, signal,
+            )));
+        }
+        tracing::debug!(%traffic_addr, %admin_addr, ?sftp_addr, "mock listening");
         Ok(MockServer {
             traffic_addr,
             admin_addr,
+            sftp_addr,
             tls,
             shutdown,
             listeners,
@@ -203,7 +243,17 @@ impl MockServer {
         self.admin_addr
     }
 
-    /// Stop both listeners and wait for them to close.
+    /// Address of the SFTP listener, when the mock runs one.
+    pub fn sftp_addr(&self) -> Option<SocketAddr> {
+        self.sftp_addr
+    }
+
+    /// URL of the SFTP listener, e.g. `sftp://127.0.0.1:40125`, when the mock runs one.
+    pub fn sftp_url(&self) -> Option<String> {
+        self.sftp_addr.map(|addr| format!("sftp://{addr}"))
+    }
+
+    /// Stop every listener and wait for them to close.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         for listener in self.listeners {
@@ -231,7 +281,7 @@ fn local_addr(listener: &TcpListener) -> Result<SocketAddr, MockError> {
 }
 
 /// Resolves once shutdown was asked for or the [`MockServer`] was dropped.
-async fn shutdown_requested(signal: &mut watch::Receiver<bool>) {
+pub(crate) async fn shutdown_requested(signal: &mut watch::Receiver<bool>) {
     let _ = signal.wait_for(|stop| *stop).await;
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::scenario::model::{
     BankAuth, BodyMatcher, ProviderSpec, RequestBody, RequestMatcher, RequestSpec, ResponseBody,
-    ResponseSpec, Scenario, StepAction, ValueMatcher, WebhookBody,
+    ResponseSpec, Scenario, SftpCredential, StepAction, ValueMatcher, WebhookBody,
 };
 use crate::scenario::template::{Template, Vars};
 use crate::secrets::{Secrets, is_secret_name, is_secret_param};
@@ -266,11 +266,23 @@ impl Collector<'_> {
                 .filter_map(|client| client.client_secret.as_ref())
                 .chain(settings.keys.iter().map(|key| &key.pem))
                 .collect(),
-            Some(ProviderSpec::Bank(settings)) => match &settings.auth {
-                Some(BankAuth::Basic { password, .. }) => vec![password],
-                Some(BankAuth::Bearer { token }) => vec![token],
-                None => Vec::new(),
-            },
+            Some(ProviderSpec::Bank(settings)) => {
+                let auth = match &settings.auth {
+                    Some(BankAuth::Basic { password, .. }) => Some(password),
+                    Some(BankAuth::Bearer { token }) => Some(token),
+                    None => None,
+                };
+                let sftp = settings.sftp.iter().flat_map(|sftp| {
+                    sftp.users
+                        .iter()
+                        .filter_map(|user| match &user.credential {
+                            SftpCredential::Password(password) => Some(password),
+                            SftpCredential::PublicKey(_) => None,
+                        })
+                        .chain(sftp.host_key.as_ref())
+                });
+                auth.into_iter().chain(sftp).collect()
+            }
             Some(ProviderSpec::Sage(_)) | None => Vec::new(),
         };
         for secret in secrets {

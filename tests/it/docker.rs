@@ -6,7 +6,8 @@
 //! or after SIGKILL and a sweep), `reenact clean` sweeping a dead run's leftover and keeping a
 //! live run's, the start-up sweep of a dead run's, the run network resolving declared names only,
 //! an HTTPS mock serving the run CA's certificate from its container, reuse across a suite, a
-//! login through IdPs under their vendors' hostnames, and a bank's statements from its container.
+//! login through IdPs under their vendors' hostnames, a bank's statements from its container,
+//! and the same statements over SFTP from its container.
 //!
 //! They need a Docker engine, so plain `cargo test` lists them as ignored with that reason (a
 //! skipped test is never counted as passed). `.ci/run` starts an engine and runs them with
@@ -1235,5 +1236,87 @@ async fn a_bank_serves_its_statements_from_its_container_as_in_process() {
         !documents[1].to_string().contains("bank-token-7c1d9e2f"),
         "the bank's token in the observation"
     );
+    assert_nothing_left(&docker).await;
+}
+
+/// A bank with `sftp:` serves SFTP from its container: the published port answers on the
+/// host, a statement downloads byte for byte as over HTTP, the download is in the container's
+/// state with its channel, and the in-network address is `NAME:2222`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Docker engine: .ci/run runs these with `cargo test --test it -- --ignored docker::`"]
+async fn a_bank_serves_sftp_from_its_container() {
+    let _serial = SERIAL.lock().await;
+    let docker = engine().await;
+    let placement = Placement::Docker(backend().await);
+    let scenario = scenario::load_bytes(
+        &repo().join("docker-bank-sftp.yaml"),
+        repo(),
+        br#"id: docker-bank-sftp
+title: a bank's SFTP server in its container
+clock: { start: 2026-11-03T07:00:00Z }
+mocks:
+  bank:
+    provider: bank
+    with:
+      bank: { bic: DEUTDEFFXXX, name: Deutsche Bank AG }
+      accounts:
+        - { id: operating, iban: DE89 3704 0044 0532 0130 00, currency: EUR, opening: { date: 2026-11-02, balance: "10.00" } }
+      statements:
+        - { name: stmt.sta, format: mt940, accounts: [operating], from: 2026-11-02 }
+      sftp:
+        users: [{ username: ledger, password: sftp-pass-8d2e }]
+flow:
+  - request: { mock: bank, method: GET, path: /statements }
+"#,
+    )
+    .expect("valid bank scenario");
+    let http = run::http_client();
+    let mut run_mocks = placement
+        .open_run(&new_run_id())
+        .await
+        .expect("the run's network");
+    let placed = run_mocks
+        .start_mock(&scenario.mocks[0], &scenario.clock, None, &http)
+        .await;
+    let outcome = async {
+        let placed = placed.map_err(|e| crate::support::error_chain(&e))?;
+        assert_eq!(placed.network_sftp_address.as_deref(), Some("bank:2222"));
+        let address = placed.sftp_address.clone().ok_or("no SFTP address")?;
+        let addr: std::net::SocketAddr = address.parse().map_err(|_| "not an address")?;
+        let mut connection = crate::provider_bank_sftp::Connection::open(addr).await;
+        assert!(connection.password("ledger", "sftp-pass-8d2e").await);
+        let sftp = connection.sftp().await;
+        let over_sftp = sftp
+            .read("/inbox/stmt.sta")
+            .await
+            .map_err(|e| e.to_string())?;
+        let over_http = http
+            .get(format!("{}/statements/stmt.sta", placed.url))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await
+            .map_err(|e| e.to_string())?;
+        assert_eq!(over_sftp, over_http.to_vec());
+        assert!(over_sftp.starts_with(b":20:"), "an MT940 statement");
+        let state = reenact::mock::ControlClient::new(placed.admin_url.clone(), http.clone())
+            .state()
+            .await
+            .map_err(|e| e.to_string())?;
+        let channels: Vec<&str> = state["provider"]["state"]["downloads"]
+            .as_array()
+            .ok_or("no downloads")?
+            .iter()
+            .filter_map(|d| d["channel"].as_str())
+            .collect();
+        assert_eq!(channels, ["sftp", "http"]);
+        Ok::<(), String>(())
+    }
+    .await;
+    run_mocks.close().await;
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
     assert_nothing_left(&docker).await;
 }

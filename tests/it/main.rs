@@ -21,6 +21,7 @@ mod kill_trials;
 mod layers;
 mod properties;
 mod provider_bank;
+mod provider_bank_sftp;
 mod provider_intacct;
 mod provider_oidc;
 mod provider_quickbooks;

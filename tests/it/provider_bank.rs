@@ -162,8 +162,8 @@ async fn a_raw_file_is_delivered_byte_for_byte_and_recorded() {
         state,
         json!({
             "downloads": [
-                { "name": "odd bank.sta", "at": "2026-10-31T23:00:00Z" },
-                { "name": "odd bank.sta", "at": "2026-10-31T23:01:00Z" },
+                { "name": "odd bank.sta", "at": "2026-10-31T23:00:00Z", "channel": "http" },
+                { "name": "odd bank.sta", "at": "2026-10-31T23:01:00Z", "channel": "http" },
             ],
             "listings": 1,
             "payment_files": [],

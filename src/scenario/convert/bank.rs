@@ -14,14 +14,15 @@ use super::{Cx, Fields, list_keys, present};
 use crate::money::minor_units;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    Bai2Options, BankAccount, BankAuth, BankIdentity, BankSettings, BankTransaction, CamtOptions,
-    CamtVersion, Counterparty, Mt940Options, RenderedStatement, StatementContent, StatementFile,
-    StatementFormat, split_extension,
+    Bai2Options, BankAccount, BankAuth, BankIdentity, BankSettings, BankSftp, BankTransaction,
+    CamtOptions, CamtVersion, Counterparty, Mt940Options, RenderedStatement, SecretText,
+    SftpCredential, SftpUser, StatementContent, StatementFile, StatementFormat, split_extension,
 };
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::Node;
 
-pub(super) const BANK_KEYS: &[&str] = &["bank", "accounts", "statements", "auth", "payments"];
+pub(super) const BANK_KEYS: &[&str] =
+    &["bank", "accounts", "statements", "auth", "payments", "sftp"];
 pub(super) const BANK_IDENTITY_KEYS: &[&str] = &["bic", "name", "routing"];
 pub(super) const BANK_ACCOUNT_KEYS: &[&str] = &[
     "id",
@@ -64,6 +65,8 @@ pub(super) const BANK_STATEMENT_KEYS: &[&str] = &[
 ];
 pub(super) const BANK_AUTH_KEYS: &[&str] = &["basic", "bearer"];
 pub(super) const BANK_BASIC_KEYS: &[&str] = &["username", "password"];
+pub(super) const BANK_SFTP_KEYS: &[&str] = &["users", "inbox", "outbox", "host_key"];
+pub(super) const BANK_SFTP_USER_KEYS: &[&str] = &["username", "password", "public_key"];
 
 /// The formats a statement is rendered in, by the name a scenario writes.
 pub(super) const STATEMENT_FORMATS: &[&str] =
@@ -115,6 +118,13 @@ const MAX_NAME_TEXT: usize = 140;
 const MAX_PURPOSE: usize = 1024;
 /// The longest account number (camt `Othr/Id` is `Max34Text`).
 const MAX_NUMBER: usize = 34;
+/// The most SFTP users a bank declares.
+const MAX_SFTP_USERS: usize = 100;
+/// The longest SFTP user name (OpenSSH's own limit is the login name's, 32 on Linux; banks
+/// hand out longer ones).
+const MAX_SFTP_USERNAME: usize = 64;
+/// The longest SFTP folder name.
+const MAX_SFTP_FOLDER: usize = 64;
 
 /// Why a text is not an IBAN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +224,7 @@ impl Cx<'_> {
             }),
         };
         let auth = fields.get("auth").map(|value| self.bank_auth(value, mock));
+        let sftp = fields.get("sftp").map(|value| self.bank_sftp(value, mock));
         let payments = fields
             .get("payments")
             .map(|value| self.bank_payments(value, mock));
@@ -228,6 +239,7 @@ impl Cx<'_> {
             accounts,
             statements,
             auth: present(auth)?,
+            sftp: present(sftp)?,
             payments: present(payments)?.unwrap_or_default(),
         })
     }
@@ -1186,6 +1198,197 @@ impl Cx<'_> {
             username: username?,
             password: password?,
         })
+    }
+
+    /// `with.sftp`: `{ users: [{ username, password | public_key }], inbox, outbox, host_key }`.
+    fn bank_sftp(&mut self, node: &Node, mock: &str) -> Option<BankSftp> {
+        let context = format!("in `sftp` of mock `{mock}`");
+        let fields = self.fields(node, BANK_SFTP_KEYS, "sftp", &context)?;
+        let users = self.required(&fields, "users", &context, |cx, value| {
+            cx.bank_sftp_users(value, mock)
+        });
+        let folder = |cx: &mut Self, key: &str| -> Option<String> {
+            let Some(value) = fields.get(key) else {
+                return Some(key.to_owned());
+            };
+            let text = cx.scalar_text(value, key, &context)?;
+            let good = !text.is_empty()
+                && text.len() <= MAX_SFTP_FOLDER
+                && text != "."
+                && text != ".."
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if good {
+                return Some(text);
+            }
+            cx.error(
+                Diagnostic::new(format!("invalid `{key}` `{text}` {context}"), Some(value.span))
+                    .with_label(format!(
+                        "expected a folder name of 1 to {MAX_SFTP_FOLDER} letters, digits, `.`, `_` or `-` (not `.` or `..`)"
+                    ))
+                    .with_help(format!("e.g. `{key}: {key}`, served as `/{key}`")),
+            );
+            None
+        };
+        let inbox = folder(self, "inbox");
+        let outbox = folder(self, "outbox");
+        if let (Some(inbox), Some(outbox)) = (&inbox, &outbox)
+            && inbox == outbox
+        {
+            let span = fields.get("outbox").or(fields.get("inbox")).map(|n| n.span);
+            self.error(
+                Diagnostic::new(
+                    format!("`inbox` and `outbox` are both `{inbox}` {context}"),
+                    span.or(Some(node.span)),
+                )
+                .with_label("the download folder and the upload folder must differ")
+                .with_help("e.g. `inbox: inbox` and `outbox: outbox`"),
+            );
+            return None;
+        }
+        let host_key = match fields.get("host_key") {
+            None => Some(None),
+            Some(value) => self.bank_sftp_host_key(value, &context).map(Some),
+        };
+        Some(BankSftp {
+            users: users?,
+            inbox: inbox?,
+            outbox: outbox?,
+            host_key: host_key?,
+        })
+    }
+
+    /// `sftp.users`: at least one, user names unique.
+    fn bank_sftp_users(&mut self, node: &Node, mock: &str) -> Option<Vec<SftpUser>> {
+        let context = format!("in `sftp` of mock `{mock}`");
+        let items = self.non_empty_list(
+            node,
+            "users",
+            &context,
+            "give at least one user: `{ username: ledger, password: \"…\" }` or `{ username: ledger, public_key: \"ssh-ed25519 AAAA…\" }`",
+        )?;
+        if let Some(extra) = items.get(MAX_SFTP_USERS) {
+            self.error(
+                Diagnostic::new(
+                    format!("more than {MAX_SFTP_USERS} `users` {context}"),
+                    Some(extra.span),
+                )
+                .with_label("the limit is crossed here"),
+            );
+            return None;
+        }
+        let user_context = |index: usize| format!("in SFTP user {} of mock `{mock}`", index + 1);
+        self.unique_items(
+            items,
+            super::read::AfterBad::Report,
+            |cx, index, item| cx.bank_sftp_user(item, &user_context(index)),
+            |user| Some(user.username.clone()),
+            |index, _, name| {
+                (
+                    format!("duplicate SFTP user `{name}` {}", user_context(index)),
+                    "every user's `username` must be unique",
+                )
+            },
+        )
+    }
+
+    /// One SFTP user: a name and exactly one of `password` and `public_key`.
+    fn bank_sftp_user(&mut self, node: &Node, context: &str) -> Option<SftpUser> {
+        let fields = self.fields(node, BANK_SFTP_USER_KEYS, "users", context)?;
+        let username = self.required(&fields, "username", context, |cx, value| {
+            let text = cx.scalar_text(value, "username", context)?;
+            if !text.is_empty()
+                && text.len() <= MAX_SFTP_USERNAME
+                && text.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Some(text);
+            }
+            cx.error(
+                Diagnostic::new(format!("invalid `username` {context}"), Some(value.span))
+                    .with_label(format!(
+                        "expected 1 to {MAX_SFTP_USERNAME} printable ASCII characters without spaces"
+                    )),
+            );
+            None
+        });
+        if !self.at_most_one(&fields, &["password", "public_key"], context) {
+            return None;
+        }
+        let credential = if let Some(value) = fields.get("password") {
+            self.secret_setting(
+                value,
+                "password",
+                context,
+                "expected printable ASCII without spaces",
+                "the password the client sends (SSH `password` method, RFC 4252 §8)",
+            )
+            .map(SftpCredential::Password)
+        } else if let Some(value) = fields.get("public_key") {
+            self.bank_sftp_public_key(value, context)
+                .map(SftpCredential::PublicKey)
+        } else {
+            if !fields.has_typo_of("password") && !fields.has_typo_of("public_key") {
+                self.error(
+                    Diagnostic::new(format!("no credential {context}"), Some(node.span))
+                        .with_label("expected `password` or `public_key`")
+                        .with_help("e.g. `public_key: \"ssh-ed25519 AAAAC3Nz… ledger@erp\"` (the line of the user's `.pub` file)"),
+                );
+            }
+            None
+        };
+        Some(SftpUser {
+            username: username?,
+            credential: credential?,
+        })
+    }
+
+    /// An OpenSSH public key line whose algorithm the server verifies (Ed25519, ECDSA).
+    fn bank_sftp_public_key(&mut self, node: &Node, context: &str) -> Option<String> {
+        let text = self.string(node, "public_key", context)?;
+        let problem = match russh::keys::PublicKey::from_openssh(text.trim()) {
+            Ok(key) if key.algorithm().is_ed25519() || key.algorithm().is_ecdsa() => {
+                return Some(text.trim().to_owned());
+            }
+            Ok(key) => format!(
+                "`{}` keys are not accepted: the server verifies Ed25519 and ECDSA signatures",
+                key.algorithm()
+            ),
+            Err(err) => format!("not an OpenSSH public key: {err}"),
+        };
+        self.error(
+            Diagnostic::new(format!("invalid `public_key` {context}"), Some(node.span))
+                .with_label(problem)
+                .with_help("paste the line of the user's `.pub` file, e.g. from `ssh-keygen -t ed25519`: `ssh-ed25519 AAAAC3Nz… comment`"),
+        );
+        None
+    }
+
+    /// `sftp.host_key`: a file of the scenario holding an unencrypted OpenSSH private key.
+    fn bank_sftp_host_key(&mut self, node: &Node, context: &str) -> Option<SecretText> {
+        let (name, bytes) = self.read_file(node, "host_key", context)?;
+        let text = String::from_utf8(bytes).ok();
+        let problem = match text.as_deref().map(russh::keys::PrivateKey::from_openssh) {
+            None => "the file is not text".to_owned(),
+            Some(Err(err)) => format!("not an OpenSSH private key: {err}"),
+            Some(Ok(key)) if key.is_encrypted() => {
+                "the key is encrypted (it must not be: the mock has no passphrase to open it)"
+                    .to_owned()
+            }
+            Some(Ok(key)) if !(key.algorithm().is_ed25519() || key.algorithm().is_ecdsa()) => {
+                format!(
+                    "`{}` host keys are not served: use Ed25519 or ECDSA",
+                    key.algorithm()
+                )
+            }
+            Some(Ok(_)) => return text.map(SecretText),
+        };
+        self.error(
+            Diagnostic::new(format!("invalid `host_key` `{name}` {context}"), Some(node.span))
+                .with_label(problem)
+                .with_help("make one with `ssh-keygen -t ed25519 -N '' -f bank_host_key`, or leave `host_key` out for a fresh key per run"),
+        );
+        None
     }
 }
 

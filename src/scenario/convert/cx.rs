@@ -56,6 +56,8 @@ pub(super) struct Cx<'a> {
     pub(super) mocks: Vec<String>,
     /// Names of the mocks with `tls: true` (`{{ tls.ca_file }}` needs one).
     pub(super) tls_mocks: Vec<String>,
+    /// Names of the bank mocks with `sftp:` (`{{ mocks.NAME.sftp_url }}` needs one).
+    pub(super) sftp_mocks: Vec<String>,
     /// Every `hostnames` entry seen so far, with the mock that declares it.
     pub(super) hostnames: Vec<(String, String)>,
     /// Mocks with a valid provider, with the collections of its state.

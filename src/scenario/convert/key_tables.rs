@@ -94,6 +94,8 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("bank::BANK_STATEMENT_KEYS", bank::BANK_STATEMENT_KEYS),
     ("bank::BANK_AUTH_KEYS", bank::BANK_AUTH_KEYS),
     ("bank::BANK_BASIC_KEYS", bank::BANK_BASIC_KEYS),
+    ("bank::BANK_SFTP_KEYS", bank::BANK_SFTP_KEYS),
+    ("bank::BANK_SFTP_USER_KEYS", bank::BANK_SFTP_USER_KEYS),
     (
         "bank_payments::BANK_PAYMENTS_KEYS",
         bank_payments::BANK_PAYMENTS_KEYS,
@@ -309,6 +311,14 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/bankSettings/properties/auth/properties/basic"],
         &["bank::BANK_BASIC_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/sftp"],
+        &["bank::BANK_SFTP_KEYS"],
+    ),
+    (
+        &["/$defs/bankSettings/properties/sftp/properties/users/items"],
+        &["bank::BANK_SFTP_USER_KEYS"],
     ),
     (
         &["/$defs/bankSettings/properties/payments"],

@@ -3,9 +3,14 @@
 //! conditions (JSON equality or subset, JSONPath and XPath checks, a substring).
 
 use super::{Cx, is_method, list_keys};
+
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
 use crate::scenario::yaml::{Node, NodeKind};
+
+/// The methods a bank's SFTP server journals its operations under, which a request matcher
+/// also takes.
+const SFTP_OPERATIONS: &[&str] = &["SFTP-LOGIN", "SFTP-LIST", "SFTP-GET", "SFTP-PUT"];
 
 pub(super) const MATCHER_KEYS: &[&str] = &[
     "method",
@@ -102,12 +107,18 @@ impl Cx<'_> {
             Some(value) => match self.string(value, "method", context) {
                 Some(text) if text.eq_ignore_ascii_case("any") => None,
                 Some(text) if is_method(&text) => Some(text.to_ascii_uppercase()),
+                // The operations a bank's SFTP server journals (`docs/providers/bank.md`).
+                Some(text) if SFTP_OPERATIONS.contains(&text.to_ascii_uppercase().as_str()) => {
+                    Some(text.to_ascii_uppercase())
+                }
                 Some(text) => {
                     self.error(
                         Diagnostic::new(format!("invalid method `{text}`"), Some(value.span))
-                            .with_label(
-                                "expected an HTTP method such as `GET` or `POST`, or `ANY`",
-                            ),
+                            .with_label("expected an HTTP method such as `GET` or `POST`, or `ANY`")
+                            .with_help(format!(
+                                "a bank's SFTP operations are journaled as {}",
+                                list_keys(SFTP_OPERATIONS)
+                            )),
                     );
                     ok = false;
                     None

@@ -189,6 +189,11 @@ impl Cx<'_> {
         if tls == Some(true) {
             self.tls_mocks.push(name.to_string());
         }
+        if let Some(Some(ProviderSpec::Bank(settings))) = &provider
+            && settings.sftp.is_some()
+        {
+            self.sftp_mocks.push(name.to_string());
+        }
         let journal_limit = match fields.get("journal_limit") {
             Some(value) => self
                 .integer(value, "journal_limit", &context, 1..=1_000_000)

@@ -30,6 +30,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         errors: Vec::new(),
         mocks: Vec::new(),
         tls_mocks: Vec::new(),
+        sftp_mocks: Vec::new(),
         provider_mocks: Vec::new(),
         providers: Vec::new(),
         xero_mocks: Vec::new(),

@@ -43,6 +43,9 @@ const MOCK_VARS: &[&str] = &[
 /// Fields of `request` in mock templates.
 const REQUEST_VARS: &[&str] = &["method", "path", "query", "headers", "json", "body"];
 
+/// What a mock's template variables are.
+const MOCK_VARIABLES: &str = "a mock's variables are `mocks.NAME.url`, and for a bank with `sftp:` `mocks.NAME.sftp_url`, `sftp_host` and `sftp_port`";
+
 /// Check a variable of a mock template (response, store write, rate limit answer).
 fn check_mock_var(
     path: &[String],
@@ -211,10 +214,34 @@ impl Cx<'_> {
                 }
                 Some(diagnostic)
             }
-            (["mocks", ..], _) => Some(
-                unknown("a mock's variable is `mocks.NAME.url`".to_string())
-                    .with_help("write `{{ mocks.NAME.url }}`"),
+            (["mocks", _, "sftp_url" | "sftp_host" | "sftp_port"], Scope::Flow { .. }) => Some(
+                unknown("the SFTP variables are only known in `target`".to_string())
+                    .with_help("the flow speaks HTTP; the target is the SFTP client"),
             ),
+            (["mocks", mock, "sftp_url" | "sftp_host" | "sftp_port"], _) => {
+                if self.sftp_mocks.iter().any(|known| known == mock) {
+                    return None;
+                }
+                let label = if self.mocks.iter().any(|known| known == mock) {
+                    format!("mock `{mock}` runs no SFTP server")
+                } else {
+                    format!("no mock named `{mock}`")
+                };
+                Some(unknown(label).with_help(
+                    "the SFTP variables are known for a `provider: bank` mock with `sftp:` in its `with`",
+                ))
+            }
+            (["mocks", mock, field], _) => {
+                let fields = ["url", "sftp_url", "sftp_host", "sftp_port"];
+                let help = match did_you_mean(field, &fields) {
+                    Some(suggestion) => format!("did you mean `mocks.{mock}.{suggestion}`?"),
+                    None => "write `{{ mocks.NAME.url }}`".to_owned(),
+                };
+                Some(unknown(MOCK_VARIABLES.to_string()).with_help(help))
+            }
+            (["mocks", ..], _) => {
+                Some(unknown(MOCK_VARIABLES.to_string()).with_help("write `{{ mocks.NAME.url }}`"))
+            }
             (["tls", "ca_file"], Scope::Target) if !self.tls_mocks.is_empty() => None,
             (["tls", "ca_file"], Scope::Target) => Some(
                 unknown("no mock has `tls: true`".to_string())

@@ -113,10 +113,50 @@ pub struct BankSettings {
     /// The credentials the statement routes require; `None`: open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<BankAuth>,
+    /// The SFTP server the bank also runs (a second listener of its mock); `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sftp: Option<BankSftp>,
     /// How the bank takes payment files (pain.001) and reports on them (pain.002); `None`: the
     /// defaults of [`PaymentProfile::default`].
     #[serde(default)]
     pub payments: PaymentProfile,
+}
+
+/// The bank's SFTP server: who may log in, and the two folders it serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankSftp {
+    /// The accounts that may log in (at least one).
+    pub users: Vec<SftpUser>,
+    /// The read-only folder of the files a client downloads (`/inbox`).
+    pub inbox: String,
+    /// The write-only folder payment files are uploaded to (`/outbox`).
+    pub outbox: String,
+    /// The host key, an unencrypted OpenSSH private key (Ed25519 or ECDSA) read from the
+    /// scenario's file (a declared secret); `None`: a fresh Ed25519 key each time the mock starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<SecretText>,
+}
+
+/// One SFTP account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SftpUser {
+    /// The user name.
+    pub username: String,
+    /// How the user proves who they are.
+    pub credential: SftpCredential,
+}
+
+/// How an SFTP user authenticates (RFC 4252 §7, §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SftpCredential {
+    /// The `password` method with this password (a declared secret).
+    Password(SecretText),
+    /// The `publickey` method with this key, one OpenSSH `authorized_keys` line
+    /// (`ssh-ed25519 AAAA… comment`; Ed25519 or ECDSA).
+    PublicKey(String),
 }
 
 /// The bank's payment profile: what it checks in a pain.001 beyond its schema, and when its

@@ -5,7 +5,8 @@
 //! is rendered once when the mock starts (the ledger is static). Payments: `POST /payments` takes
 //! a pain.001 file ([`Bank::receive_payment_file`], `payments.rs`), `GET /payments/{id}` tells its
 //! status and `GET /payments/{id}/reports[/{name}]` serves its pain.002 reports (`pain002.rs`) as
-//! due on the virtual clock. Settings:
+//! due on the virtual clock. With `sftp:` the same files and reports are served over SFTP too
+//! (`crate::mock::sftp`, through [`Bank::inbox`] and [`Bank::receive_payment_file`]). Settings:
 //! [`BankSettings`](crate::scenario::model::BankSettings); documented in `docs/providers/bank.md`.
 
 mod amounts;
@@ -32,7 +33,7 @@ use super::kit::Fake;
 use super::{ProviderAnswer, ProviderRequest};
 use crate::mock::engine::json_response;
 use crate::scenario::model::{
-    BankAccount, BankAuth, BankSettings, CamtVersion, PaymentProfile, StatementContent,
+    BankAccount, BankAuth, BankSettings, BankSftp, CamtVersion, PaymentProfile, StatementContent,
     StatementFormat, page_name,
 };
 use payments::{Content, PaymentFile};
@@ -72,6 +73,7 @@ pub(crate) struct Bank {
     files: Vec<Served>,
     auth: Option<BankAuth>,
     payments: PaymentProfile,
+    sftp: Option<BankSftp>,
 }
 
 /// What one run of the bank holds: the downloads served, the listings answered and the payment
@@ -268,7 +270,35 @@ impl Bank {
             files,
             auth: settings.auth,
             payments: settings.payments,
+            sftp: settings.sftp,
         }
+    }
+
+    /// The SFTP server's settings, when the bank runs one.
+    pub(crate) fn sftp(&self) -> Option<&BankSftp> {
+        self.sftp.as_ref()
+    }
+
+    /// Record that `name` was downloaded at `now` over `channel` (`http`, `sftp`).
+    pub(crate) fn record_download(
+        &self,
+        state: &mut BankState,
+        name: &str,
+        now: OffsetDateTime,
+        channel: &str,
+    ) {
+        if state.downloads.len() < MAX_RECORDED_DOWNLOADS {
+            state.downloads.push(json!({
+                "name": name,
+                "at": now.replace_nanosecond(0).unwrap_or(now).format(&Rfc3339).unwrap_or_default(),
+                "channel": channel,
+            }));
+        }
+    }
+
+    /// Count one listing of the files (`GET /statements`, an SFTP listing of the inbox).
+    pub(crate) fn record_listing(&self, state: &mut BankState) {
+        state.listings = state.listings.saturating_add(1);
     }
 
     /// Take `body` as a pain.001 payment file named `name` at `now` (HTTP `POST /payments` and
@@ -305,13 +335,6 @@ impl Bank {
     /// Every file a client may download at `now`: the statement files available (in the order
     /// `GET /statements` lists them), then the pain.002 reports issued so far (files in order of
     /// receipt, reports in order of issue).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the seam the bank's SFTP server reads its inbox through"
-        )
-    )]
     pub(crate) fn inbox(&self, state: &BankState, now: OffsetDateTime) -> Vec<InboxFile> {
         let statements = self
             .files
@@ -382,7 +405,7 @@ impl Bank {
 
     /// `GET /statements`: the files available now, in file order.
     fn list(&self, state: &mut BankState, now: OffsetDateTime) -> Response<Bytes> {
-        state.listings = state.listings.saturating_add(1);
+        self.record_listing(state);
         let statements: Vec<Value> = self
             .files
             .iter()
@@ -424,12 +447,7 @@ impl Bank {
                 &json!({ "error": "no such statement file", "name": name.unwrap_or_default() }),
             );
         };
-        if state.downloads.len() < MAX_RECORDED_DOWNLOADS {
-            state.downloads.push(json!({
-                "name": file.name,
-                "at": now.replace_nanosecond(0).unwrap_or(now).format(&Rfc3339).unwrap_or_default(),
-            }));
-        }
+        self.record_download(state, &file.name, now, "http");
         let mut response = Response::new(file.bytes.clone());
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, file.content_type.clone());
@@ -495,7 +513,8 @@ impl Fake for Bank {
         ProviderAnswer::routed(response)
     }
 
-    /// `{"downloads": [{"name", "at"}], "listings": N, "payment_files": [..], "payments": [..]}`
+    /// `{"downloads": [{"name", "at", "channel"}], "listings": N, "payment_files": [..],
+    /// "payments": [..]}`
     /// as of the clock's start; [`Fake::state_json_at`] gives the statuses as of a time.
     fn state_json(state: &BankState) -> Value {
         Self::state_json_at(state, OffsetDateTime::UNIX_EPOCH)
@@ -779,6 +798,7 @@ mod tests {
             ],
             auth: None,
             payments: PaymentProfile::default(),
+            sftp: None,
         };
         let mut state = BankState::default();
         let now = time::macros::datetime!(2026-11-02 09:00 UTC);

@@ -143,6 +143,12 @@ impl Provider {
     pub(crate) fn rate_limits(&self) -> Vec<RateLimit> {
         self.0.rate_limits()
     }
+
+    /// The fake itself when it is an `F` (a listener of its own, such as the bank's SFTP
+    /// server, reaches its fake through this).
+    pub(crate) fn downcast<F: Fake>(&self) -> Option<&F> {
+        self.0.as_any().downcast_ref::<F>()
+    }
 }
 
 impl ProviderState {
@@ -150,10 +156,16 @@ impl ProviderState {
     pub(crate) fn to_json(&self, now: OffsetDateTime) -> Value {
         self.0.to_json(now)
     }
+
+    /// The state itself when it is fake `F`'s.
+    pub(crate) fn downcast_mut<F: Fake>(&mut self) -> Option<&mut F::State> {
+        self.0.as_any_mut().downcast_mut::<F::State>()
+    }
 }
 
 /// [`Fake`] with its state type erased, so the engine holds any provider the same way.
 trait Erased: Debug + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
     fn name(&self) -> &'static str;
     fn fresh_state(&self) -> ProviderState;
     fn respond(&self, state: &mut ProviderState, request: &ProviderRequest<'_>) -> ProviderAnswer;
@@ -192,6 +204,10 @@ impl<F: Fake> AnyState for Typed<F> {
 }
 
 impl<F: Fake> Erased for F {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
     fn name(&self) -> &'static str {
         F::NAME
     }
