@@ -11,6 +11,7 @@
 //! container) and stops on SIGTERM or SIGINT; `service.rs` holds the endpoints. Every notable
 //! event is one line on stdout, which reenact keeps as the target log.
 
+mod bank;
 mod connector;
 mod intacct;
 mod oidc;
@@ -145,14 +146,17 @@ async fn main() -> ExitCode {
         }
     };
     // So is a bank variable (a credential without its pair, a bad URL).
-    let bank = Statements::from_env(config.release, config.timeout).and_then(|bank| {
+    let channels = bank::BankHttp::from_env(config.timeout).and_then(|http| {
         Ok((
-            bank,
-            payments::Payments::from_env(config.release, config.timeout)?,
+            http,
+            sftp::SftpChannel::from_env(config.timeout)?.map(Arc::new),
         ))
     });
-    let (bank, payments) = match bank {
-        Ok(both) => both,
+    let (bank, payments) = match channels {
+        Ok((http, sftp)) => (
+            Statements::new(config.release, http.clone(), sftp.clone()),
+            payments::Payments::new(config.release, http, sftp),
+        ),
         Err(message) => {
             log_error(format_args!(
                 "{message} (`ledger-sync --help` lists the options and variables)"

@@ -30,16 +30,14 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::Duration;
 
-use base64::Engine as _;
 use hyper::StatusCode;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::connector::http_client;
+use crate::bank::BankHttp;
 use crate::log;
 use crate::release::Release;
 use crate::sftp::SftpChannel;
@@ -52,32 +50,6 @@ const MAX_RUNS: usize = 1000;
 const MAX_BANK_BODY: usize = 1024 * 1024;
 /// The most status reports one SFTP refresh reads.
 const MAX_REPORTS: usize = 200;
-
-/// How ledger-sync signs in to the bank.
-enum BankAuth {
-    None,
-    Basic { username: String, password: String },
-    Bearer(String),
-}
-
-impl std::fmt::Debug for BankAuth {
-    // Never the password or the token.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BankAuth::None => f.write_str("None"),
-            BankAuth::Basic { username, .. } => write!(f, "Basic({username}, [redacted])"),
-            BankAuth::Bearer(_) => f.write_str("Bearer([redacted])"),
-        }
-    }
-}
-
-/// The bank's HTTP API.
-#[derive(Debug)]
-struct Bank {
-    base_url: String,
-    auth: BankAuth,
-    http: reqwest::Client,
-}
 
 /// The payment runs of one process.
 pub struct Payments {
@@ -383,24 +355,13 @@ enum Call {
     Failed(String),
 }
 
-impl Bank {
-    fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.auth {
-            BankAuth::None => request,
-            BankAuth::Basic { username, password } => request.header(
-                "authorization",
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD
-                        .encode(format!("{username}:{password}"))
-                ),
-            ),
-            BankAuth::Bearer(token) => request.header("authorization", format!("Bearer {token}")),
-        }
-    }
+/// The bank's HTTP API, as the payment runs call it.
+#[derive(Debug)]
+struct Bank(BankHttp);
 
+impl Bank {
     async fn call(&self, request: reqwest::RequestBuilder) -> Call {
-        let response = match self.authorize(request).send().await {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(error) if error.is_timeout() => return Call::TimedOut,
             Err(error) => return Call::Failed(format!("bank unreachable: {error}")),
@@ -431,10 +392,9 @@ impl Bank {
 
     async fn upload(&self, name: &str, xml: String) -> Call {
         let name: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-        let url = format!("{}/payments?name={name}", self.base_url);
         self.call(
-            self.http
-                .post(url)
+            self.0
+                .request(reqwest::Method::POST, &format!("/payments?name={name}"))
                 .header("content-type", "application/xml")
                 .body(xml),
         )
@@ -442,52 +402,24 @@ impl Bank {
     }
 
     async fn get(&self, path: &str) -> Call {
-        self.call(self.http.get(format!("{}{path}", self.base_url)))
-            .await
+        self.call(self.0.request(reqwest::Method::GET, path)).await
     }
 }
 
 impl Payments {
-    /// The payment runs, with the bank `BANK_URL` names (none: runs answer `503`).
-    pub fn from_env(release: Release, timeout: Duration) -> Result<Payments, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let bank = match var("BANK_URL") {
-            None => None,
-            Some(url) => {
-                let url = url.trim().trim_end_matches('/').to_owned();
-                if !url.starts_with("http://") && !url.starts_with("https://") {
-                    return Err(format!("BANK_URL `{url}` is not an http(s) URL"));
-                }
-                let auth = match (
-                    var("BANK_USERNAME"),
-                    var("BANK_PASSWORD"),
-                    var("BANK_TOKEN"),
-                ) {
-                    (Some(username), Some(password), None) => {
-                        BankAuth::Basic { username, password }
-                    }
-                    (None, None, Some(token)) => BankAuth::Bearer(token),
-                    (None, None, None) => BankAuth::None,
-                    _ => {
-                        return Err(
-                            "set BANK_USERNAME and BANK_PASSWORD, or BANK_TOKEN, not both"
-                                .to_owned(),
-                        );
-                    }
-                };
-                Some(Bank {
-                    base_url: url,
-                    auth,
-                    http: http_client(timeout)?,
-                })
-            }
-        };
-        Ok(Payments {
+    /// The payment runs, over `sftp` when ledger-sync has the bank's SFTP server
+    /// (`BANK_SFTP_URL`), else over `http` (`BANK_URL`); with neither, runs answer `503`.
+    pub fn new(
+        release: Release,
+        http: Option<BankHttp>,
+        sftp: Option<Arc<SftpChannel>>,
+    ) -> Payments {
+        Payments {
             release,
-            bank,
-            sftp: SftpChannel::from_env(timeout)?.map(Arc::new),
+            bank: http.map(Bank),
+            sftp,
             runs: Mutex::new(Runs::default()),
-        })
+        }
     }
 
     /// Answers a request under `/payment-runs` (`segments` from `payment-runs` on).

@@ -34,7 +34,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use rust_decimal::Decimal;
@@ -44,6 +43,7 @@ use sxd_document::dom::Element;
 use time::Date;
 use tokio::sync::Mutex;
 
+use crate::bank::BankHttp;
 use crate::log;
 use crate::release::Release;
 use crate::sftp::SftpChannel;
@@ -150,35 +150,9 @@ pub struct Statement {
     pub entries: Vec<Entry>,
 }
 
-/// Credentials for the bank's HTTP API; never shown in `Debug`.
-enum Credentials {
-    None,
-    Basic { username: String, password: String },
-    Bearer(String),
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credentials::None => f.write_str("None"),
-            Credentials::Basic { username, .. } => {
-                write!(
-                    f,
-                    "Basic {{ username: {username:?}, password: [redacted] }}"
-                )
-            }
-            Credentials::Bearer(_) => f.write_str("Bearer([redacted])"),
-        }
-    }
-}
-
 /// The bank's HTTP statement channel (`BANK_URL`).
 #[derive(Debug)]
-struct HttpChannel {
-    base_url: String,
-    credentials: Credentials,
-    http: reqwest::Client,
-}
+struct HttpChannel(BankHttp);
 
 /// What ledger-sync knows of one account.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -279,42 +253,23 @@ fn is_payment_report(name: &str) -> bool {
 }
 
 impl Statements {
-    /// The import `BANK_SFTP_URL` configures (the SFTP inbox; see `sftp.rs`), else `BANK_URL`
-    /// (with `BANK_USERNAME`/`BANK_PASSWORD` or `BANK_TOKEN`); `None` without either.
-    pub fn from_env(release: Release, timeout: Duration) -> Result<Option<Statements>, String> {
-        if let Some(sftp) = SftpChannel::from_env(timeout)? {
-            return Ok(Some(Statements {
-                release,
-                channel: Channel::Sftp(Arc::new(sftp)),
-                ledger: Mutex::new(Ledger::default()),
-            }));
-        }
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let Some(base_url) = var("BANK_URL") else {
-            return Ok(None);
+    /// The import over `sftp` when ledger-sync has the bank's SFTP server (`BANK_SFTP_URL`),
+    /// else over `http` (`BANK_URL`); `None` without either.
+    pub fn new(
+        release: Release,
+        http: Option<BankHttp>,
+        sftp: Option<Arc<SftpChannel>>,
+    ) -> Option<Statements> {
+        let channel = match (sftp, http) {
+            (Some(sftp), _) => Channel::Sftp(sftp),
+            (None, Some(http)) => Channel::Http(HttpChannel(http)),
+            (None, None) => return None,
         };
-        let credentials = match (
-            var("BANK_USERNAME"),
-            var("BANK_PASSWORD"),
-            var("BANK_TOKEN"),
-        ) {
-            (None, None, None) => Credentials::None,
-            (None, None, Some(token)) => Credentials::Bearer(token),
-            (Some(username), Some(password), None) => Credentials::Basic { username, password },
-            (_, _, Some(_)) => {
-                return Err("set BANK_TOKEN or BANK_USERNAME and BANK_PASSWORD, not both".into());
-            }
-            _ => return Err("BANK_USERNAME and BANK_PASSWORD go together".into()),
-        };
-        Ok(Some(Statements {
+        Some(Statements {
             release,
-            channel: Channel::Http(HttpChannel {
-                base_url: base_url.trim().trim_end_matches('/').to_owned(),
-                credentials,
-                http: crate::connector::http_client(timeout)?,
-            }),
+            channel,
             ledger: Mutex::new(Ledger::default()),
-        }))
+        })
     }
 
     /// `POST /bank/import`: lists the bank's files and imports those not imported yet, one at
@@ -549,14 +504,7 @@ impl HttpChannel {
 
     /// `GET {base_url}{path}` with the credentials: the body, at most [`MAX_FILE_BYTES`].
     async fn get(&self, path: &str) -> Result<Bytes, String> {
-        let mut request = self.http.get(format!("{}{path}", self.base_url));
-        request = match &self.credentials {
-            Credentials::None => request,
-            Credentials::Basic { username, password } => {
-                request.basic_auth(username, Some(password))
-            }
-            Credentials::Bearer(token) => request.bearer_auth(token),
-        };
+        let request = self.0.request(reqwest::Method::GET, path);
         let unreachable = |error: reqwest::Error| {
             if error.is_timeout() {
                 "the bank did not answer in time".to_owned()
@@ -1485,7 +1433,10 @@ mod tests {
     //! incidents SUP-5201, SUP-5208, SUP-5215, SUP-5222 and SUP-5229; and inputs that must be
     //! refused without a panic.
 
+    use std::time::Duration;
+
     use super::*;
+    use crate::bank::Credentials;
 
     const OLD: Release = Release::V1_4_2;
     const NEW: Release = Release::V1_4_3;
@@ -2133,21 +2084,6 @@ mod tests {
     }
 
     #[test]
-    fn credentials_never_show_in_debug() {
-        let basic = Credentials::Basic {
-            username: "acme".into(),
-            password: "s3cret-pw".into(),
-        };
-        let bearer = Credentials::Bearer("tok-123".into());
-        let shown = format!("{basic:?} {bearer:?}");
-        assert!(
-            !shown.contains("s3cret-pw") && !shown.contains("tok-123"),
-            "{shown}"
-        );
-        assert!(shown.contains("acme"));
-    }
-
-    #[test]
     fn a_ledger_books_statements_and_keeps_the_latest_closing_balance() {
         let mut ledger = Ledger::default();
         for statement in parse_bai2(PROVIDER_BAI2, NEW).expect("parses") {
@@ -2177,11 +2113,11 @@ mod tests {
     async fn the_intake_books_a_file_once_and_a_refused_file_not_at_all() {
         let statements = Statements {
             release: NEW,
-            channel: Channel::Http(HttpChannel {
+            channel: Channel::Http(HttpChannel(BankHttp {
                 base_url: "http://127.0.0.1:9".into(),
                 credentials: Credentials::None,
                 http: crate::connector::http_client(Duration::from_secs(1)).expect("a client"),
-            }),
+            })),
             ledger: Mutex::new(Ledger::default()),
         };
         let file = |name: &str, format: Option<Format>, text: &str| Delivered {
