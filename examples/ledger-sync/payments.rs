@@ -75,6 +75,20 @@ struct Runs {
     by_id: HashMap<String, Run>,
 }
 
+impl Runs {
+    /// The draft run `id`: `404` when there is none, `409` with `conflict` when it is no draft.
+    fn draft(&mut self, id: &str, conflict: &str) -> Result<&mut Run, (StatusCode, String)> {
+        let run = self
+            .by_id
+            .get_mut(id)
+            .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?;
+        if run.state != "draft" {
+            return Err((StatusCode::CONFLICT, conflict.to_owned()));
+        }
+        Ok(run)
+    }
+}
+
 /// The body of `POST /payment-runs`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -521,16 +535,7 @@ impl Payments {
         bill: &str,
     ) -> Result<(StatusCode, Value), (StatusCode, String)> {
         let mut runs = self.runs.lock().await;
-        let run = runs
-            .by_id
-            .get_mut(id)
-            .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?;
-        if run.state != "draft" {
-            return Err((
-                StatusCode::CONFLICT,
-                "only a draft run can change".to_owned(),
-            ));
-        }
+        let run = runs.draft(id, "only a draft run can change")?;
         if !run.bills.iter().any(|b| b.bill.bill_id == bill) {
             return Err((StatusCode::NOT_FOUND, format!("no bill `{bill}` in `{id}`")));
         }
@@ -550,16 +555,7 @@ impl Payments {
         let link = self.link()?;
         let mut run = {
             let mut runs = self.runs.lock().await;
-            let run = runs
-                .by_id
-                .get_mut(id)
-                .ok_or((StatusCode::NOT_FOUND, format!("no payment run `{id}`")))?;
-            if run.state != "draft" {
-                return Err((
-                    StatusCode::CONFLICT,
-                    format!("run `{id}` was submitted already"),
-                ));
-            }
+            let run = runs.draft(id, &format!("run `{id}` was submitted already"))?;
             run.state = "submitting";
             run.clone()
         };

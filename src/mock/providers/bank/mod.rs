@@ -526,16 +526,7 @@ impl Fake for Bank {
         let files: Vec<Value> = state
             .payment_files
             .iter()
-            .map(|file| {
-                json!({
-                    "id": file.id,
-                    "name": file.name,
-                    "size": file.size,
-                    "msg_id": file.msg_id(),
-                    "received_at": file.received_at.format(&Rfc3339).unwrap_or_default(),
-                    "group_status": file.group_status(now).code(),
-                })
-            })
+            .map(|file| file.summary(now, true))
             .collect();
         let payments: Vec<Value> = state
             .payment_files
@@ -633,15 +624,7 @@ impl Bank {
                 let files: Vec<Value> = state
                     .payment_files
                     .iter()
-                    .map(|file| {
-                        json!({
-                            "id": file.id,
-                            "name": file.name,
-                            "msg_id": file.msg_id(),
-                            "received_at": file.received_at.format(&Rfc3339).unwrap_or_default(),
-                            "group_status": file.group_status(now).code(),
-                        })
-                    })
+                    .map(|file| file.summary(now, false))
                     .collect();
                 json_response(StatusCode::OK, &json!({ "payments": files }))
             }

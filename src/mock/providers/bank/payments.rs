@@ -159,6 +159,25 @@ impl PaymentFile {
         }
     }
 
+    /// The file as the `/payments` listing and the state show it, as of `now`; `size` only in
+    /// the state.
+    pub(crate) fn summary(&self, now: OffsetDateTime, with_size: bool) -> serde_json::Value {
+        let mut summary = serde_json::Map::new();
+        summary.insert("id".into(), self.id.clone().into());
+        summary.insert("name".into(), self.name.clone().into());
+        if with_size {
+            summary.insert("size".into(), self.size.into());
+        }
+        summary.insert("msg_id".into(), self.msg_id().into());
+        let received_at = self
+            .received_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        summary.insert("received_at".into(), received_at.into());
+        summary.insert("group_status".into(), self.group_status(now).code().into());
+        summary.into()
+    }
+
     /// How many transactions it holds.
     pub(crate) fn transaction_count(&self) -> usize {
         match &self.content {
