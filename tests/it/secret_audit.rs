@@ -99,6 +99,10 @@ const PLANTED: &[Planted] = &[
         what: "a bank's bearer token (`with.auth.bearer`), sent by a flow step",
         value: "bank-tok-PLANTED-4e5f6a7b8c9d",
     },
+    Planted {
+        what: "a bank's SFTP password (`with.sftp.users[].password`)",
+        value: "sftp-pw-PLANTED-0a9b8c7d6e",
+    },
 ];
 
 /// A value as it may be written: as it is, without its spaces, JSON-escaped, URL-encoded (path
