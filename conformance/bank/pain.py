@@ -24,7 +24,6 @@ and exits 1 when a check failed.
 
 import argparse
 import base64
-import hashlib
 import json
 import re
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 import xmlschema
 
 sys.path.insert(0, str(Path(__file__).parent))
+from judging import check, equal, load_schemas, results  # noqa: E402
 import pain_tables  # noqa: E402
 
 XSDS = {
@@ -58,25 +58,6 @@ XSDS = {
 NS03 = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 NS09 = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 
-results = []
-
-
-def check(name, condition, detail=""):
-    results.append(bool(condition))
-    print(f"ok   {name}" if condition else f"FAIL {name}" + (f": {detail}" if detail else ""))
-
-
-def equal(name, actual, expected):
-    check(name, actual == expected, f"got {actual!r}, expected {expected!r}")
-
-
-def load_schemas(xsd_dir):
-    schemas = {}
-    for namespace, (file, digest) in XSDS.items():
-        path = Path(xsd_dir) / file
-        equal(f"{file}: the pinned XSD (SHA-256)", hashlib.sha256(path.read_bytes()).hexdigest(), digest)
-        schemas[namespace] = xmlschema.XMLSchema(str(path))
-    return schemas
 
 
 def xsd_valid(schemas, text):
@@ -241,7 +222,7 @@ def main():
     parser.add_argument("--admin")
     parser.add_argument("--files", nargs="*", default=[])
     args = parser.parse_args()
-    schemas = load_schemas(args.xsd_dir)
+    schemas = load_schemas(args.xsd_dir, XSDS)
     for version in ("03", "09"):
         name = f"pain.001.001.{version}"
         expected = pain_tables.main(str(Path(args.xsd_dir) / f"{name}.xsd"))
