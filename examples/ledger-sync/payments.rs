@@ -150,6 +150,24 @@ struct Run {
 }
 
 impl Run {
+    /// A draft run of `bills`, its totals counted now (what 1.4.2 keeps, SUP-5308).
+    fn draft(id: String, debtor: Debtor, execution_date: String, bills: Vec<RunBill>) -> Run {
+        let totals_when_made = (bills.len(), bills.iter().map(|b| b.amount).sum());
+        Run {
+            id,
+            state: "draft",
+            debtor,
+            execution_date,
+            bills,
+            totals_when_made,
+            uploads: 0,
+            msg_id: None,
+            bank_id: None,
+            bank_status: None,
+            error: None,
+        }
+    }
+
     fn json(&self) -> Value {
         let bills: Vec<Value> = self
             .bills
@@ -492,20 +510,7 @@ impl Payments {
         }
         runs.last_number += 1;
         let id = format!("run-{}", runs.last_number);
-        let totals = (bills.len(), bills.iter().map(|b| b.amount).sum());
-        let run = Run {
-            id: id.clone(),
-            state: "draft",
-            debtor: new.debtor,
-            execution_date: new.execution_date,
-            bills,
-            totals_when_made: totals,
-            uploads: 0,
-            msg_id: None,
-            bank_id: None,
-            bank_status: None,
-            error: None,
-        };
+        let run = Run::draft(id.clone(), new.debtor, new.execution_date, bills);
         log(format!("payment run {id}: {} bills", run.bills.len()));
         runs.by_id.insert(id.clone(), run);
         drop(runs);
@@ -888,24 +893,16 @@ mod tests {
                 reason: None,
             })
             .collect();
-        let totals = (bills.len(), bills.iter().map(|b| b.amount).sum());
-        Run {
-            id: "run-1".to_owned(),
-            state: "draft",
-            debtor: Debtor {
+        Run::draft(
+            "run-1".to_owned(),
+            Debtor {
                 name: "Acme Robotics GmbH".to_owned(),
                 iban: "DE89370400440532013000".to_owned(),
                 bic: "DEUTDEFFXXX".to_owned(),
             },
-            execution_date: "2026-11-03".to_owned(),
+            "2026-11-03".to_owned(),
             bills,
-            totals_when_made: totals,
-            uploads: 0,
-            msg_id: None,
-            bank_id: None,
-            bank_status: None,
-            error: None,
-        }
+        )
     }
 
     /// The 1.4.3 file, byte for byte the one in `testdata/` that the pain judge validates against
