@@ -93,8 +93,10 @@ pub(crate) struct ValidateReport {
     pub before: String,
     /// Label of the after target.
     pub after: String,
-    /// Runs per build.
+    /// Runs of the before build per scenario.
     pub runs: u32,
+    /// Runs of the after build per scenario.
+    pub after_runs: u32,
     /// One item per scenario.
     pub scenarios: Vec<ValidateItem>,
 }
@@ -131,6 +133,9 @@ pub(crate) struct BuildSummary {
     pub expectations: Vec<ExpectationResult>,
     /// First failed step of the first run.
     pub failed_step: Option<FailedStep>,
+    /// What the runs of this build disagreed on (expectations that held in some runs only,
+    /// steps that failed in some runs only); not empty makes the verdict `flaky`.
+    pub disagreements: Vec<String>,
 }
 
 /// The behaviour difference between two builds.
@@ -141,6 +146,9 @@ pub(crate) struct BehaviourDiff {
     pub noise: Vec<String>,
     /// Per mock, request kinds whose count changed: `POST /api/bills: 2 → 3`.
     pub calls: BTreeMap<String, Vec<String>>,
+    /// The same changes in words, per mock: `the fix removed 1 duplicate `POST /api/bills` (2 →
+    /// 1)`.
+    pub call_summary: BTreeMap<String, Vec<String>>,
     /// Unified diff of the normalized observations, before → after (empty when equal).
     pub text: String,
 }
@@ -165,7 +173,7 @@ pub(crate) fn behaviour_diff(before: &[Value], after: &[Value]) -> BehaviourDiff
     let mut a = first_after.clone();
     snapshot::mask(&mut b, &noise);
     snapshot::mask(&mut a, &noise);
-    let calls = call_changes(&b, &a);
+    let (calls, call_summary) = call_changes(&b, &a);
     let text = if a == b {
         String::new()
     } else {
@@ -176,56 +184,117 @@ pub(crate) fn behaviour_diff(before: &[Value], after: &[Value]) -> BehaviourDiff
             "after",
         )
     };
-    BehaviourDiff { noise, calls, text }
+    BehaviourDiff {
+        noise,
+        calls,
+        call_summary,
+        text,
+    }
 }
 
-fn call_counts(document: &Value) -> BTreeMap<String, BTreeMap<String, usize>> {
-    let mut out: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+/// Per mock, per request kind (`METHOD path`), the requests of that kind in the order the mock
+/// received them, each reduced to what identifies it (method, path, query, body).
+fn calls_by_kind(document: &Value) -> BTreeMap<String, BTreeMap<String, Vec<Value>>> {
+    let mut out: BTreeMap<String, BTreeMap<String, Vec<Value>>> = BTreeMap::new();
     if let Some(mocks) = document.get("mocks").and_then(Value::as_object) {
         for (name, mock) in mocks {
-            let counts = out.entry(name.clone()).or_default();
+            let kinds = out.entry(name.clone()).or_default();
             for request in mock
                 .get("requests")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
             {
-                let key = format!(
+                let field = |key: &str| request.get(key).cloned().unwrap_or(Value::Null);
+                let kind = format!(
                     "{} {}",
                     request.get("method").and_then(Value::as_str).unwrap_or("?"),
                     request.get("path").and_then(Value::as_str).unwrap_or("?")
                 );
-                *counts.entry(key).or_default() += 1;
+                kinds.entry(kind).or_default().push(Value::Array(vec![
+                    field("method"),
+                    field("path"),
+                    field("query"),
+                    field("body"),
+                ]));
             }
         }
     }
     out
 }
 
-fn call_changes(before: &Value, after: &Value) -> BTreeMap<String, Vec<String>> {
-    let b = call_counts(before);
-    let a = call_counts(after);
-    let mut out = BTreeMap::new();
+/// How many of `requests` repeat an earlier one exactly.
+fn repeats(requests: &[Value]) -> usize {
+    requests
+        .iter()
+        .enumerate()
+        .filter(|(index, request)| requests[..*index].contains(request))
+        .count()
+}
+
+/// A change in the number of `kind` calls, in words: `the fix removed 1 duplicate `POST
+/// /bills`` when the build before sent the same request more often, else fewer / more calls
+/// (more of a request is not called a duplicate: polls and retries repeat on purpose).
+fn call_change_words(kind: &str, before: &[Value], after: &[Value]) -> String {
+    let (x, y) = (before.len(), after.len());
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    if x > y {
+        let n = x - y;
+        if repeats(before) >= n {
+            format!(
+                "the fix removed {} `{kind}` ({x} → {y})",
+                plural(n, "duplicate")
+            )
+        } else if y == 0 {
+            format!("the fix no longer sends `{kind}` ({x} → 0)")
+        } else {
+            format!("the fix sends {n} fewer `{kind}` ({x} → {y})")
+        }
+    } else {
+        let n = y - x;
+        if x == 0 {
+            format!("the fix sends `{kind}`, which the build before did not (0 → {y})")
+        } else {
+            format!("the fix sends {n} more `{kind}` ({x} → {y})")
+        }
+    }
+}
+
+/// Per mock, the request kinds whose count changed: as counts (`POST /bills: 2 → 1`) and in
+/// words (`the fix removed 1 duplicate `POST /bills` (2 → 1)`).
+fn call_changes(
+    before: &Value,
+    after: &Value,
+) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>) {
+    let b = calls_by_kind(before);
+    let a = calls_by_kind(after);
+    let (mut counts, mut words) = (BTreeMap::new(), BTreeMap::new());
     let mocks: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
     for mock in mocks {
         let empty = BTreeMap::new();
         let (bc, ac) = (b.get(mock).unwrap_or(&empty), a.get(mock).unwrap_or(&empty));
         let kinds: std::collections::BTreeSet<&String> = bc.keys().chain(ac.keys()).collect();
-        let changes: Vec<String> = kinds
-            .into_iter()
-            .filter_map(|kind| {
-                let (x, y) = (
-                    bc.get(kind).copied().unwrap_or(0),
-                    ac.get(kind).copied().unwrap_or(0),
-                );
-                (x != y).then(|| format!("{kind}: {x} → {y}"))
-            })
-            .collect();
-        if !changes.is_empty() {
-            out.insert(mock.clone(), changes);
+        let (mut mock_counts, mut mock_words) = (Vec::new(), Vec::new());
+        for kind in kinds {
+            let none = Vec::new();
+            let (x, y) = (bc.get(kind).unwrap_or(&none), ac.get(kind).unwrap_or(&none));
+            if x.len() != y.len() {
+                mock_counts.push(format!("{kind}: {} → {}", x.len(), y.len()));
+                mock_words.push(call_change_words(kind, x, y));
+            }
+        }
+        if !mock_counts.is_empty() {
+            counts.insert(mock.clone(), mock_counts);
+            words.insert(mock.clone(), mock_words);
         }
     }
-    out
+    (counts, words)
 }
 
 #[cfg(test)]
@@ -251,6 +320,10 @@ mod tests {
         let diff = behaviour_diff(&before, &after);
         assert_eq!(diff.noise, ["/mocks/erp/requests/0/at"]);
         assert_eq!(diff.calls["erp"], ["POST /bills: 1 → 2"]);
+        assert_eq!(
+            diff.call_summary["erp"],
+            ["the fix sends 1 more `POST /bills` (1 → 2)"]
+        );
         let added: Vec<&str> = diff
             .text
             .lines()
@@ -263,6 +336,50 @@ mod tests {
             "noise leaked: {}",
             diff.text
         );
+    }
+
+    #[test]
+    fn call_changes_in_words_table() {
+        let request =
+            |path: &str, body: Value| json!({"method": "POST", "path": path, "body": body});
+        let bill = |n: u32| request("/bills", json!({ "number": n }));
+        let cases: &[(Vec<Value>, Vec<Value>, &str)] = &[
+            (
+                vec![bill(1), bill(1)],
+                vec![bill(1)],
+                "the fix removed 1 duplicate `POST /bills` (2 → 1)",
+            ),
+            (
+                vec![bill(1), bill(1), bill(1)],
+                vec![bill(1)],
+                "the fix removed 2 duplicates `POST /bills` (3 → 1)",
+            ),
+            (
+                vec![bill(1), bill(2)],
+                vec![bill(1)],
+                "the fix sends 1 fewer `POST /bills` (2 → 1)",
+            ),
+            (
+                vec![bill(1), bill(2)],
+                vec![],
+                "the fix no longer sends `POST /bills` (2 → 0)",
+            ),
+            (
+                vec![],
+                vec![bill(1)],
+                "the fix sends `POST /bills`, which the build before did not (0 → 1)",
+            ),
+            (
+                vec![bill(1)],
+                vec![bill(1), bill(2), bill(3)],
+                "the fix sends 2 more `POST /bills` (1 → 3)",
+            ),
+        ];
+        for (before, after, expected) in cases {
+            let doc = |requests: &Vec<Value>| json!({"mocks": {"erp": {"requests": requests}}});
+            let diff = behaviour_diff(&[doc(before)], &[doc(after)]);
+            assert_eq!(diff.call_summary["erp"], [*expected]);
+        }
     }
 
     #[test]

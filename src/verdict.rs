@@ -293,6 +293,62 @@ impl Verdict {
     }
 }
 
+/// What repeated runs of one build disagree on: each expectation that held in some runs and
+/// failed in others, and each step that failed in some runs only. Any disagreement makes the
+/// verdict `flaky`, even when every run fails (on different checks).
+///
+/// `runs` holds, per run, its expectation results (the same expectations in the same order in
+/// every run) and the name of its first failed step.
+///
+/// ```
+/// use reenact::verdict::{ExpectationResult, disagreements};
+///
+/// let check = |passed| vec![ExpectationResult { name: "one bill".into(), passed, detail: String::new() }];
+/// let (first, second) = (check(false), check(true));
+/// assert_eq!(
+///     disagreements(&[(&first, None), (&second, None)]),
+///     ["expectation `one bill` failed in run 1, held in run 2"]
+/// );
+/// ```
+pub fn disagreements(runs: &[(&[ExpectationResult], Option<&str>)]) -> Vec<String> {
+    let mut found = Vec::new();
+    let Some((first, _)) = runs.first() else {
+        return found;
+    };
+    let mark = |held: bool| if held { "held" } else { "failed" };
+    for (index, expectation) in first.iter().enumerate() {
+        let results: Vec<bool> = runs
+            .iter()
+            .map(|(results, _)| results.get(index).is_some_and(|r| r.passed))
+            .collect();
+        if results.windows(2).any(|pair| pair[0] != pair[1]) {
+            let each: Vec<String> = results
+                .iter()
+                .enumerate()
+                .map(|(run, held)| format!("{} in run {}", mark(*held), run + 1))
+                .collect();
+            found.push(format!(
+                "expectation `{}` {}",
+                expectation.name,
+                each.join(", ")
+            ));
+        }
+    }
+    let steps: Vec<Option<&str>> = runs.iter().map(|(_, step)| *step).collect();
+    if steps.windows(2).any(|pair| pair[0] != pair[1]) {
+        let each: Vec<String> = steps
+            .iter()
+            .enumerate()
+            .map(|(run, step)| match step {
+                Some(step) => format!("step `{step}` failed in run {}", run + 1),
+                None => format!("no step failed in run {}", run + 1),
+            })
+            .collect();
+        found.push(each.join(", "));
+    }
+    found
+}
+
 /// Judge a fix from the behaviours of repeated runs of each build (at least one run each).
 ///
 /// ```
@@ -335,6 +391,47 @@ mod tests {
         ];
         for (before, after, expected) in cases {
             assert_eq!(judge(before, after), *expected, "{before:?} {after:?}");
+        }
+    }
+
+    #[test]
+    fn disagreements_between_runs_table() {
+        let results = |passed: &[bool]| -> Vec<ExpectationResult> {
+            passed
+                .iter()
+                .enumerate()
+                .map(|(i, passed)| ExpectationResult {
+                    name: format!("check {i}"),
+                    passed: *passed,
+                    detail: String::new(),
+                })
+                .collect()
+        };
+        let (a, b, c) = (
+            results(&[false, true]),
+            results(&[true, false]),
+            results(&[false, true]),
+        );
+        type Runs<'a> = &'a [(&'a [ExpectationResult], Option<&'a str>)];
+        let cases: &[(Runs, &[&str])] = &[
+            (&[(&a, None)], &[]),
+            (&[(&a, None), (&c, None)], &[]),
+            (
+                // Both runs fail, on different checks: still a disagreement.
+                &[(&a, None), (&b, None)],
+                &[
+                    "expectation `check 0` failed in run 1, held in run 2",
+                    "expectation `check 1` held in run 1, failed in run 2",
+                ],
+            ),
+            (
+                &[(&a, Some("pay")), (&c, None)],
+                &["step `pay` failed in run 1, no step failed in run 2"],
+            ),
+            (&[(&a, Some("pay")), (&c, Some("pay"))], &[]),
+        ];
+        for (runs, expected) in cases {
+            assert_eq!(disagreements(runs), *expected, "{runs:?}");
         }
     }
 

@@ -11,7 +11,7 @@ use crate::report::{
 use crate::run::{self, Job, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
 use crate::snapshot;
-use crate::verdict::{Behaviour, Verdict, judge};
+use crate::verdict::{Behaviour, Verdict, disagreements, judge};
 
 use super::output::Style;
 use super::run::{
@@ -51,10 +51,11 @@ pub(super) struct ValidateArgs {
     /// (needs `--backend docker`).
     #[arg(long)]
     after_image: Option<String>,
-    /// Runs of each build per scenario; runs that disagree make the verdict `flaky`, and fields
-    /// that differ between them are ignored as noise in the diff.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
-    runs: u32,
+    /// Runs of each build per scenario [default: 2 of the build before the fix, 1 after it].
+    /// Runs of one build whose expectations disagree make the verdict `flaky`; fields that
+    /// differ between them are noise, masked in the diff and listed as such.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    runs: Option<u32>,
     /// Show the full before/after diff of every scenario.
     #[arg(long)]
     diff: bool,
@@ -106,21 +107,24 @@ pub(super) async fn validate(
     }
     let (before, after) = (Arc::new(before), Arc::new(after));
     let human = args.runner.format == Format::Human;
-    let runs = args.runs as usize;
+    let runs = Runs::of(args.runs);
     if human {
         out.stderr(&format!(
-            "validating {} scenario(s): before `{}`, after `{}`, {runs} run(s) each",
+            "validating {} scenario(s): before `{}` ({}), after `{}` ({})",
             scenarios.len(),
             before.label,
-            after.label
+            runs_text(runs.before),
+            after.label,
+            runs_text(runs.after)
         ));
     }
-    // Jobs: for each scenario, `runs` on before then `runs` on after.
+    // Jobs: for each scenario, its runs on before then its runs on after.
     let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
-    let mut jobs = Vec::with_capacity(scenarios.len() * runs * 2);
+    let per_scenario = runs.before + runs.after;
+    let mut jobs = Vec::with_capacity(scenarios.len() * per_scenario);
     for (index, scenario) in scenarios.iter().enumerate() {
         for (side, target) in [&before, &after].into_iter().enumerate() {
-            for _ in 0..runs {
+            for _ in 0..[runs.before, runs.after][side] {
                 jobs.push(Job {
                     scenario: scenario.clone(),
                     target: target.clone(),
@@ -129,7 +133,6 @@ pub(super) async fn validate(
             }
         }
     }
-    let per_scenario = runs * 2;
     let mut finished = vec![0usize; scenarios.len()];
     let total_jobs = jobs.len();
     let mut done_jobs = 0;
@@ -159,7 +162,7 @@ pub(super) async fn validate(
     let mut errors = Vec::new();
     for (index, scenario) in scenarios.iter().enumerate() {
         let runs_of = &results[index * per_scenario..(index + 1) * per_scenario];
-        let (before_runs, after_runs) = runs_of.split_at(runs);
+        let (before_runs, after_runs) = runs_of.split_at(runs.before);
         let (item, error) = judge_scenario(scenario, before_runs, after_runs, &project.root);
         if let Some(error) = error {
             errors.push((scenario.id.clone(), error));
@@ -171,7 +174,8 @@ pub(super) async fn validate(
         command: "validate",
         before: before.label.clone(),
         after: after.label.clone(),
-        runs: args.runs,
+        runs: runs.before as u32,
+        after_runs: runs.after as u32,
         scenarios: items,
     };
     match args.runner.format {
@@ -200,6 +204,39 @@ pub(super) async fn validate(
     } else {
         Outcome::Failed
     })
+}
+
+/// How many times each build runs per scenario.
+#[derive(Debug, Clone, Copy)]
+struct Runs {
+    before: usize,
+    after: usize,
+}
+
+impl Runs {
+    /// `--runs N` runs both builds N times. Without it the build before the fix runs twice: a
+    /// reproduction that holds once and not twice is flaky, and what differs between the two
+    /// runs is noise, masked in the comparison with the build after the fix.
+    fn of(runs: Option<u32>) -> Runs {
+        match runs {
+            Some(n) => Runs {
+                before: n as usize,
+                after: n as usize,
+            },
+            None => Runs {
+                before: 2,
+                after: 1,
+            },
+        }
+    }
+}
+
+fn runs_text(n: usize) -> String {
+    if n == 1 {
+        "1 run".into()
+    } else {
+        format!("{n} runs")
+    }
 }
 
 fn judge_scenario<'a>(
@@ -239,6 +276,17 @@ fn judge_scenario<'a>(
             name: name.to_string(),
             reason: runs[0].observation.secrets.redact(reason),
         }),
+        disagreements: disagreements(
+            &runs
+                .iter()
+                .map(|r| {
+                    (
+                        r.expectations.as_slice(),
+                        r.failed_step().map(|(name, _)| name),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
     };
     let normalized = |runs: &[&ScenarioRun]| -> Vec<serde_json::Value> {
         runs.iter()
@@ -249,7 +297,13 @@ fn judge_scenario<'a>(
     };
     let before_summary = summarize(&ok_before);
     let after_summary = summarize(&ok_after);
-    item.verdict = Some(judge(&before_summary.behaviours, &after_summary.behaviours));
+    let unstable =
+        !before_summary.disagreements.is_empty() || !after_summary.disagreements.is_empty();
+    item.verdict = Some(if unstable {
+        Verdict::Flaky
+    } else {
+        judge(&before_summary.behaviours, &after_summary.behaviours)
+    });
     item.diff = Some(behaviour_diff(
         &normalized(&ok_before),
         &normalized(&ok_after),
@@ -350,15 +404,22 @@ fn print_table(report: &ValidateReport, out: &Output, full_diff: bool) {
                 ));
             }
         }
-        for (mock, changes) in &diff.calls {
+        if let (Some(before), Some(after)) = (&item.before, &item.after) {
+            for (build, summary) in [("before", before), ("after", after)] {
+                for disagreement in &summary.disagreements {
+                    lines.push(format!("  {build}, runs disagree: {disagreement}"));
+                }
+            }
+        }
+        for (mock, changes) in &diff.call_summary {
             for change in changes {
                 lines.push(format!("  mock `{mock}`: {change}"));
             }
         }
         if !diff.noise.is_empty() {
             lines.push(format!(
-                "  {} field(s) differed between runs of the same build and were ignored",
-                diff.noise.len()
+                "  noise (differed between runs of one build, ignored): {}",
+                noise_text(&diff.noise)
             ));
         }
         if full_diff && !diff.text.is_empty() {
@@ -369,6 +430,24 @@ fn print_table(report: &ValidateReport, out: &Output, full_diff: bool) {
             out.stdout(&lines.join("\n"));
         }
     }
+}
+
+/// The noise fields, at most five named.
+fn noise_text(noise: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = noise
+        .iter()
+        .take(SHOWN)
+        .map(|pointer| format!("`{pointer}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if noise.len() > SHOWN {
+        text.push_str(&format!(
+            " and {} more (`--format json` lists all)",
+            noise.len() - SHOWN
+        ));
+    }
+    text
 }
 
 fn summary(report: &ValidateReport) -> String {
