@@ -11,6 +11,7 @@ mod output;
 mod review;
 mod run;
 mod scenarios;
+mod select;
 mod signals;
 mod validate;
 
@@ -84,9 +85,11 @@ enum Command {
     /// Print the JSON Schema of the scenario format (for editors).
     #[command(after_help = "Example:\n  reenact schema > scenario.schema.json")]
     Schema,
-    /// List scenarios with their id, ticket and title.
-    #[command(after_help = "Example:\n  reenact list scenarios/")]
-    List(scenarios::PathsArgs),
+    /// List the scenarios a selection holds: id, ticket, severity, tags, providers, file.
+    #[command(
+        after_help = "Examples:\n  reenact list\n  reenact list scenarios/ --tag xero --severity sev1..sev2\n  reenact list --filter 'provider(bank) and not tag(sftp)'\n  reenact list --partition hash:1/4 --format json\n\nThe selection flags are those of `run` and `validate`: what `list` shows is what they would run.\nExit code 4 when the selection holds no scenario."
+    )]
+    List(scenarios::ListArgs),
     /// Serve a scenario's mocks on their own, e.g. for a staging deployment to call.
     #[command(
         after_help = "Example:\n  reenact mock serve scenarios/vendor-sync-stops-at-first-page.yaml"
