@@ -8,6 +8,7 @@ mod error;
 mod image;
 mod mock;
 mod output;
+mod progress;
 mod review;
 mod run;
 mod scenarios;
@@ -36,7 +37,7 @@ use error::{Problem, Report};
 #[command(
     name = "reenact",
     version,
-    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario (or a\nscenario the chosen backend cannot run), 3 environment failure (target would not start, port\nin use, Docker unreachable), 101 internal error."
+    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario (or a\nscenario the chosen backend cannot run), 3 environment failure (target would not start, port\nin use, Docker unreachable), 4 the selection holds no scenario, 101 internal error."
 )]
 pub(crate) struct Cli {
     /// More log output on stderr (-v debug, -vv trace); `RUST_LOG` works too.
@@ -148,6 +149,11 @@ pub(crate) struct RunnerArgs {
     /// Give every run fresh mock containers.
     #[arg(long, overrides_with = "reuse")]
     pub no_reuse: bool,
+    /// After the first failure, start no new scenario: the running ones finish and tear down,
+    /// the rest are reported as not run (`run`: outcome failed or error; `validate`: any
+    /// verdict but fixed).
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 impl RunnerArgs {

@@ -276,9 +276,9 @@ pub(super) fn list(args: ListArgs, cwd: &Path, out: &Output) -> Result<Outcome, 
                 ["ID", "TICKET", "SEVERITY", "TAGS", "PROVIDERS", "FILE"],
                 &rows,
             ));
-            let summary = selection.left_out_line().unwrap_or_else(|| {
-                format!("{} scenario(s)", selection.scenarios.len())
-            });
+            let summary = selection
+                .left_out_line()
+                .unwrap_or_else(|| format!("{} scenario(s)", selection.scenarios.len()));
             out.stdout(&format!("\n{summary}"));
         }
     }
@@ -287,7 +287,11 @@ pub(super) fn list(args: ListArgs, cwd: &Path, out: &Output) -> Result<Outcome, 
 
 fn join_or_dash<'a>(values: impl Iterator<Item = &'a str>) -> String {
     let joined = values.collect::<Vec<_>>().join(",");
-    if joined.is_empty() { "-".to_owned() } else { joined }
+    if joined.is_empty() {
+        "-".to_owned()
+    } else {
+        joined
+    }
 }
 
 /// Rows under a header, each column as wide as its widest cell, two spaces apart; the last
@@ -311,6 +315,9 @@ fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
         text.trim_end().to_owned()
     };
     let mut lines = vec![line(header.to_vec())];
-    lines.extend(rows.iter().map(|row| line(row.iter().map(String::as_str).collect())));
+    lines.extend(
+        rows.iter()
+            .map(|row| line(row.iter().map(String::as_str).collect())),
+    );
     lines.join("\n")
 }

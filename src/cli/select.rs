@@ -72,7 +72,10 @@ impl Selection {
         if let Some(partition) = self.partition
             && self.partitioned_out > 0
         {
-            why.push(format!("{} by partition `{partition}`", self.partitioned_out));
+            why.push(format!(
+                "{} by partition `{partition}`",
+                self.partitioned_out
+            ));
         }
         (!why.is_empty()).then(|| {
             format!(
@@ -137,7 +140,9 @@ impl SelectArgs {
             let checked = Filter::Any(any);
             for err in checked.unknown_values(known) {
                 let crate::scenario::select::FilterErrorKind::UnknownValue {
-                    value, known: values, ..
+                    value,
+                    known: values,
+                    ..
                 } = &err.kind
                 else {
                     continue;

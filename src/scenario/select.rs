@@ -190,7 +190,10 @@ impl Filter {
                 field,
                 pattern: Pattern::Glob(glob),
                 ..
-            } => facts.values(*field).iter().any(|value| glob_matches(glob, value)),
+            } => facts
+                .values(*field)
+                .iter()
+                .any(|value| glob_matches(glob, value)),
             Filter::Test { .. } => false,
             Filter::Not(inner) => !inner.matches(facts),
             Filter::All(all) => all.iter().all(|f| f.matches(facts)),
@@ -531,7 +534,11 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize, usize)>, FilterError> {
                     end: start + 1,
                 });
             };
-            tokens.push((Token::Quoted(text[start + 1..end].to_owned()), start, end + 1));
+            tokens.push((
+                Token::Quoted(text[start + 1..end].to_owned()),
+                start,
+                end + 1,
+            ));
         } else if is_word_char(c) {
             let mut end = start;
             while let Some(&(at, c)) = chars.peek() {
@@ -822,15 +829,26 @@ pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    fn scenario(id: &str, tags: &[&str], severity: Option<Severity>, ticket: Option<&str>) -> Scenario {
+    fn scenario(
+        id: &str,
+        tags: &[&str],
+        severity: Option<Severity>,
+        ticket: Option<&str>,
+    ) -> Scenario {
         let yaml = format!(
             "id: {id}\ntitle: t\n{}{}tags: [{}]\ntarget: {{ url: http://127.0.0.1:1 }}\nflow:\n  - name: s\n    request: {{ method: GET, path: / }}\n",
-            severity.map(|s| format!("severity: {}\n", severity_name(s))).unwrap_or_default(),
+            severity
+                .map(|s| format!("severity: {}\n", severity_name(s)))
+                .unwrap_or_default(),
             ticket.map(|t| format!("ticket: {t}\n")).unwrap_or_default(),
             tags.join(", ")
         );
-        crate::scenario::load_bytes(std::path::Path::new("t.yaml"), std::path::Path::new("."), yaml.as_bytes())
-            .expect("valid scenario")
+        crate::scenario::load_bytes(
+            std::path::Path::new("t.yaml"),
+            std::path::Path::new("."),
+            yaml.as_bytes(),
+        )
+        .expect("valid scenario")
     }
 
     #[test]
@@ -847,8 +865,14 @@ mod tests {
         let cases = [
             (scenario("a", &["xero"], Some(Severity::Sev2), None), true),
             (scenario("b", &["xero"], Some(Severity::Sev4), None), false),
-            (scenario("c", &["bank"], Some(Severity::Sev4), Some("SUP-5120")), true),
-            (scenario("d", &["bank"], Some(Severity::Sev1), Some("SUP-61")), false),
+            (
+                scenario("c", &["bank"], Some(Severity::Sev4), Some("SUP-5120")),
+                true,
+            ),
+            (
+                scenario("d", &["bank"], Some(Severity::Sev1), Some("SUP-61")),
+                false,
+            ),
         ];
         for (s, expected) in cases {
             assert_eq!(parsed.matches(Facts::of(&s)), expected, "{}", s.id);
@@ -858,7 +882,8 @@ mod tests {
     #[test]
     fn parentheses_change_grouping() {
         let s = scenario("c", &["bank"], Some(Severity::Sev4), Some("SUP-5120"));
-        let grouped = parse_filter("tag(xero) and (not severity(sev4) or ticket(SUP-51*))").unwrap();
+        let grouped =
+            parse_filter("tag(xero) and (not severity(sev4) or ticket(SUP-51*))").unwrap();
         assert!(!grouped.matches(Facts::of(&s)));
     }
 
@@ -904,14 +929,30 @@ mod tests {
     fn errors_are_located() {
         let cases = [
             ("tags(xero)", "tags", "unknown filter function `tags`"),
-            ("tag(xero) and", "", "expected a function call such as `tag(xero)`, `not` or `(` in filter, found the end of the filter"),
-            ("tag(xero) tag(bank)", "tag", "expected `and`, `or` or the end of the filter in filter, found `tag`"),
-            ("(tag(xero)", "", "expected `)` in filter, found the end of the filter"),
+            (
+                "tag(xero) and",
+                "",
+                "expected a function call such as `tag(xero)`, `not` or `(` in filter, found the end of the filter",
+            ),
+            (
+                "tag(xero) tag(bank)",
+                "tag",
+                "expected `and`, `or` or the end of the filter in filter, found `tag`",
+            ),
+            (
+                "(tag(xero)",
+                "",
+                "expected `)` in filter, found the end of the filter",
+            ),
             ("tag xero", "xero", "expected `(` in filter, found `xero`"),
             ("tag()", ")", "empty value in filter"),
             ("severity(sev9)", "sev9", "invalid severity `sev9`"),
             ("tag(\"xero)", "\"", "unclosed `\"` in filter"),
-            ("tag(xero) & tag(bank)", "&", "unexpected character `&` in filter"),
+            (
+                "tag(xero) & tag(bank)",
+                "&",
+                "unexpected character `&` in filter",
+            ),
         ];
         for (text, marked, message) in cases {
             let err = parse_filter(text).unwrap_err();
@@ -930,13 +971,24 @@ mod tests {
             parse_filter(&long).unwrap_err().kind,
             FilterErrorKind::TooLong { .. }
         ));
-        let deep = format!("{}tag(a){}", "(".repeat(MAX_FILTER_DEPTH + 1), ")".repeat(MAX_FILTER_DEPTH + 1));
+        let deep = format!(
+            "{}tag(a){}",
+            "(".repeat(MAX_FILTER_DEPTH + 1),
+            ")".repeat(MAX_FILTER_DEPTH + 1)
+        );
         let err = parse_filter(&deep).unwrap_err();
         assert_eq!(err.kind, FilterErrorKind::TooDeep);
         assert_eq!(err.start, MAX_FILTER_DEPTH, "the first `(` over the limit");
         let nots = format!("{}tag(a)", "not ".repeat(MAX_FILTER_DEPTH + 1));
-        assert_eq!(parse_filter(&nots).unwrap_err().kind, FilterErrorKind::TooDeep);
-        let within = format!("{}tag(a){}", "(".repeat(MAX_FILTER_DEPTH), ")".repeat(MAX_FILTER_DEPTH));
+        assert_eq!(
+            parse_filter(&nots).unwrap_err().kind,
+            FilterErrorKind::TooDeep
+        );
+        let within = format!(
+            "{}tag(a){}",
+            "(".repeat(MAX_FILTER_DEPTH),
+            ")".repeat(MAX_FILTER_DEPTH)
+        );
         assert!(parse_filter(&within).is_ok());
         // A long flat chain stays cheap: no recursion per `and`.
         let chain = vec!["tag(a)"; 90].join(" and ");
@@ -948,7 +1000,8 @@ mod tests {
     fn unknown_tags_and_providers_are_reported_with_the_known_ones() {
         let suite = [scenario("a", &["xero", "exports"], None, None)];
         let known = Known::of_suite(&suite);
-        let filter = parse_filter("tag(xro) or provider(xero) or provider(qb*) or ticket(NOPE-1)").unwrap();
+        let filter =
+            parse_filter("tag(xro) or provider(xero) or provider(qb*) or ticket(NOPE-1)").unwrap();
         let errors = filter.unknown_values(&known);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(errors[0].to_string(), "no scenario has tag `xro`");
@@ -961,22 +1014,46 @@ mod tests {
 
     #[test]
     fn partitions_parse_and_refuse_what_does_not_exist() {
-        assert_eq!("slice:1/3".parse(), Ok(Partition::Slice { shard: 1, total: 3 }));
-        assert_eq!("hash:3/3".parse(), Ok(Partition::Hash { shard: 3, total: 3 }));
+        assert_eq!(
+            "slice:1/3".parse(),
+            Ok(Partition::Slice { shard: 1, total: 3 })
+        );
+        assert_eq!(
+            "hash:3/3".parse(),
+            Ok(Partition::Hash { shard: 3, total: 3 })
+        );
         let errors = [
-            ("count:1/2", "invalid partition `count:1/2`: expected `slice:K/N` or `hash:K/N`"),
-            ("slice", "invalid partition `slice`: expected `slice:K/N` or `hash:K/N`"),
-            ("slice:1", "invalid partition `slice:1`: expected two whole numbers `K/N` after the `:`"),
-            ("slice:a/2", "invalid partition `slice:a/2`: expected two whole numbers `K/N` after the `:`"),
-            ("slice:0/2", "invalid partition `slice:0/2`: shard 0 of 2 does not exist (K counts from 1 to N)"),
-            ("hash:3/2", "invalid partition `hash:3/2`: shard 3 of 2 does not exist (K counts from 1 to N)"),
-            ("hash:1/0", "invalid partition `hash:1/0`: shard 1 of 0 does not exist (K counts from 1 to N)"),
+            (
+                "count:1/2",
+                "invalid partition `count:1/2`: expected `slice:K/N` or `hash:K/N`",
+            ),
+            (
+                "slice",
+                "invalid partition `slice`: expected `slice:K/N` or `hash:K/N`",
+            ),
+            (
+                "slice:1",
+                "invalid partition `slice:1`: expected two whole numbers `K/N` after the `:`",
+            ),
+            (
+                "slice:a/2",
+                "invalid partition `slice:a/2`: expected two whole numbers `K/N` after the `:`",
+            ),
+            (
+                "slice:0/2",
+                "invalid partition `slice:0/2`: shard 0 of 2 does not exist (K counts from 1 to N)",
+            ),
+            (
+                "hash:3/2",
+                "invalid partition `hash:3/2`: shard 3 of 2 does not exist (K counts from 1 to N)",
+            ),
+            (
+                "hash:1/0",
+                "invalid partition `hash:1/0`: shard 1 of 0 does not exist (K counts from 1 to N)",
+            ),
         ];
         for (text, message) in errors {
-            assert_eq!(
-                text.parse::<Partition>().unwrap_err().to_string(),
-                message
-            );
+            assert_eq!(text.parse::<Partition>().unwrap_err().to_string(), message);
         }
     }
 
@@ -995,7 +1072,10 @@ mod tests {
                         }
                     }
                 }
-                assert!(owner.iter().all(|s| *s != 0), "{kind}:_/{total} leaves some out");
+                assert!(
+                    owner.iter().all(|s| *s != 0),
+                    "{kind}:_/{total} leaves some out"
+                );
             }
         }
     }
