@@ -435,6 +435,9 @@ impl FilterError {
                 "split the selection over flags (`--tag`, `--severity`, …), which combine with `and`"
                     .to_owned(),
             ),
+            FilterErrorKind::UnexpectedChar('|' | '&' | '!') => {
+                Some("write `or`, `and` and `not` as words".to_owned())
+            }
             FilterErrorKind::Expected { .. } => Some(
                 "a filter is calls such as `tag(xero)` joined by `and`, `or`, `not` and parentheses"
                     .to_owned(),
