@@ -384,6 +384,7 @@ fn print_table(report: &ValidateReport, out: &Output, full_diff: bool) {
             Some(Verdict::Flaky) => ("flaky", Style::Yellow),
             Some(Verdict::StillFailing) => ("still-failing", Style::Red),
             Some(Verdict::Regressed) => ("regressed", Style::Red),
+            None if is_not_run(item) => ("not-run", Style::Yellow),
             None => ("error", Style::Red),
         };
         out.stdout(&format!(
@@ -457,11 +458,13 @@ fn summary(report: &ValidateReport) -> String {
             .filter(|s| s.verdict == Some(verdict))
             .count()
     };
+    let not_run = report.scenarios.iter().filter(|s| is_not_run(s)).count();
     let errors = report
         .scenarios
         .iter()
         .filter(|s| s.verdict.is_none())
-        .count();
+        .count()
+        - not_run;
     let mut text = format!(
         "{} fixed, {} not-reproduced, {} still-failing, {} regressed, {} flaky",
         count(Verdict::Fixed),
@@ -473,5 +476,17 @@ fn summary(report: &ValidateReport) -> String {
     if errors > 0 {
         text.push_str(&format!(", {errors} could not run"));
     }
+    if not_run > 0 {
+        text.push_str(&format!(", {not_run} not run (--fail-fast)"));
+    }
     text
+}
+
+/// Whether `--fail-fast` kept the scenario of `item` from running (all its runs or some).
+fn is_not_run(item: &ValidateItem) -> bool {
+    item.verdict.is_none()
+        && item
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("not run:"))
 }

@@ -442,3 +442,45 @@ async fn parallel_runs_have_their_own_ports_and_state() {
         );
     }
 }
+
+/// `validate --fail-fast`: a verdict other than `fixed` stops the suite; the rest have verdict
+/// `null` and say why.
+#[test]
+fn validate_fail_fast_stops_at_the_first_verdict_that_is_not_fixed() {
+    let fixed = demo_cmd("1.4.3");
+    let output = reenact(
+        repo(),
+        &[
+            "validate",
+            "--tag",
+            "xero",
+            "-j",
+            "1",
+            "--fail-fast",
+            "--format",
+            "json",
+            "--before-cmd",
+            &fixed,
+            "--after-cmd",
+            &fixed,
+        ],
+    );
+    assert_eq!(
+        code(&output),
+        exit_codes::FAILED,
+        "{}",
+        text(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let items = report["scenarios"].as_array().unwrap();
+    assert!(items.len() >= 6);
+    assert_eq!(items[0]["verdict"], "not-reproduced");
+    let first = items[0]["id"].as_str().unwrap();
+    for item in &items[1..] {
+        assert_eq!(item["verdict"], serde_json::Value::Null, "{item:#}");
+        assert_eq!(
+            item["error"].as_str().unwrap(),
+            format!("not run: `--fail-fast` stopped the suite after `{first}` failed")
+        );
+    }
+}
