@@ -491,7 +491,7 @@ pub(crate) fn parse_severities(text: &str) -> Option<(u8, u8)> {
         Some((low, high)) => {
             let low = if low.is_empty() { Some(1) } else { one(low) }?;
             let high = if high.is_empty() { Some(4) } else { one(high) }?;
-            (low <= high && !(text == "..")).then_some((low, high))
+            (low <= high && text != "..").then_some((low, high))
         }
     }
 }

@@ -227,7 +227,7 @@ fn targets_with_tmpdir(tmp: &Path) -> Vec<String> {
         };
         let vars: Vec<&[u8]> = environ.split(|b| *b == 0).collect();
         let has = |needle: &[u8]| vars.iter().any(|v| v.starts_with(needle));
-        if vars.iter().any(|v| *v == marker.as_bytes()) && has(b"REENACT_RUN=") {
+        if vars.contains(&marker.as_bytes()) && has(b"REENACT_RUN=") {
             found.push(entry.file_name().to_string_lossy().into_owned());
         }
     }
