@@ -621,28 +621,31 @@ impl Parser {
     }
 
     fn or(&mut self, depth: usize) -> Result<Filter, FilterError> {
-        let mut any = vec![self.and(depth)?];
-        while self.peek_word("or") {
-            self.next += 1;
-            any.push(self.and(depth)?);
-        }
-        Ok(if any.len() == 1 {
-            any.remove(0)
-        } else {
-            Filter::Any(any)
-        })
+        self.joined(depth, "or", Parser::and, Filter::Any)
     }
 
     fn and(&mut self, depth: usize) -> Result<Filter, FilterError> {
-        let mut all = vec![self.unary(depth)?];
-        while self.peek_word("and") {
+        self.joined(depth, "and", Parser::unary, Filter::All)
+    }
+
+    /// `operand ( keyword operand )*`, flat: one filter, or `join` of two or more (a long chain
+    /// costs no recursion).
+    fn joined(
+        &mut self,
+        depth: usize,
+        keyword: &str,
+        operand: fn(&mut Parser, usize) -> Result<Filter, FilterError>,
+        join: fn(Vec<Filter>) -> Filter,
+    ) -> Result<Filter, FilterError> {
+        let mut operands = vec![operand(self, depth)?];
+        while self.peek_word(keyword) {
             self.next += 1;
-            all.push(self.unary(depth)?);
+            operands.push(operand(self, depth)?);
         }
-        Ok(if all.len() == 1 {
-            all.remove(0)
+        Ok(if operands.len() == 1 {
+            operands.remove(0)
         } else {
-            Filter::All(all)
+            join(operands)
         })
     }
 
@@ -1089,5 +1092,31 @@ mod tests {
         assert_eq!(stable_hash(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(stable_hash(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(stable_hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    proptest::proptest! {
+        /// Any text, however malformed, parses or fails with an error located inside it (or
+        /// just past its end), and renders with its caret, without a panic.
+        #[test]
+        fn any_text_parses_or_fails_located(text in "(tag|not|and|or|severity|\\(|\\)|\"|[a-z*?.:]{1,4}| |sev[0-9]|\\.\\.|[|&!é]){0,40}") {
+            match parse_filter(&text) {
+                Ok(filter) => {
+                    let s = scenario("a", &["xero"], Some(Severity::Sev2), Some("SUP-1"));
+                    let _ = filter.matches(Facts::of(&s));
+                }
+                Err(err) => {
+                    proptest::prop_assert!(err.start <= err.end && err.end <= text.len() + 1, "{err:?}");
+                    proptest::prop_assert!(text.is_char_boundary(err.start.min(text.len())));
+                    let rendered = super::super::diagnostic::render(
+                        std::path::Path::new("--filter"),
+                        &text,
+                        &[err.diagnostic(&text)],
+                        false,
+                    );
+                    // An empty text has no line to put a caret under.
+                    proptest::prop_assert!(text.is_empty() || rendered.contains('^'), "{rendered}");
+                }
+            }
+        }
     }
 }
