@@ -37,6 +37,8 @@ pub(crate) enum Outcome {
     Failed,
     /// The run could not be carried out (environment).
     Error,
+    /// Not run: `--fail-fast` stopped the suite first (see `error`).
+    NotRun,
 }
 
 /// One scenario in a run report.
@@ -56,11 +58,12 @@ pub(crate) struct RunItem {
     pub expectations: Vec<ExpectationResult>,
     /// The first failed step.
     pub failed_step: Option<FailedStep>,
-    /// `matches`, `accepted`, `new`, `differs`, or `skipped` (when the run errored).
+    /// `matches`, `accepted`, `new`, `differs`, or `skipped` (when the run errored or did not
+    /// run).
     pub snapshot: String,
     /// Diff against the accepted snapshot, when it differs.
     pub snapshot_diff: Option<String>,
-    /// Environment error, when the outcome is `error`.
+    /// Environment error, when the outcome is `error`; why not, when it is `not-run`.
     pub error: Option<String>,
     /// Per mock, requests received after its journal bound was reached (not journaled).
     pub journal_dropped: BTreeMap<String, u64>,
@@ -112,9 +115,10 @@ pub(crate) struct ValidateItem {
     pub ticket: Option<String>,
     /// Scenario file.
     pub file: String,
-    /// The verdict; `null` when a run could not be carried out (see `error`).
+    /// The verdict; `null` when a run could not be carried out or the scenario was not run
+    /// (see `error`).
     pub verdict: Option<Verdict>,
-    /// Environment error.
+    /// Environment error, or why the scenario was not run (`--fail-fast`).
     pub error: Option<String>,
     /// The before build.
     pub before: Option<BuildSummary>,

@@ -1132,37 +1132,108 @@ pub async fn run_jobs(
     jobs_at_once: usize,
     mut on_done: impl FnMut(usize, &Result<ScenarioRun, RunError>),
 ) -> Vec<Result<ScenarioRun, RunError>> {
+    run_jobs_watched(jobs, http, project_root, jobs_at_once, |event| {
+        if let JobEvent::Finished(index, result) = event {
+            on_done(index, result);
+        }
+        Control::Continue
+    })
+    .await
+    .into_iter()
+    .map(|result| result.expect("no job is left out when the suite never stops"))
+    .collect()
+}
+
+/// What happened to a job of [`run_jobs_watched`].
+#[derive(Debug)]
+pub enum JobEvent<'a> {
+    /// The job (by index) got its slot and starts.
+    Started(usize),
+    /// The job (by index) finished, with its result.
+    Finished(usize, &'a Result<ScenarioRun, RunError>),
+}
+
+/// What [`run_jobs_watched`] does after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Go on.
+    Continue,
+    /// Start no further job (`--fail-fast`); the running ones finish and tear down as usual.
+    Stop,
+}
+
+/// [`run_jobs`], watched: `on_event` hears each job start and finish, in the order they happen,
+/// and may stop the suite ([`Control::Stop`]): no job starts after that, the running ones
+/// finish (and tear down) as usual, and the jobs that never started come back as `None`.
+///
+/// A finished job keeps its slot until `on_event` has heard of it, so a stop decided on its
+/// result comes before any other job could take the slot.
+pub async fn run_jobs_watched(
+    jobs: Vec<Job>,
+    http: reqwest::Client,
+    project_root: PathBuf,
+    jobs_at_once: usize,
+    mut on_event: impl FnMut(JobEvent<'_>) -> Control,
+) -> Vec<Option<Result<ScenarioRun, RunError>>> {
     let docker = jobs
         .iter()
         .find(|job| matches!(job.placement, Placement::Docker(_)))
         .map(|job| job.placement.clone());
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs_at_once.max(1)));
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
     let mut set = tokio::task::JoinSet::new();
     let total = jobs.len();
     for (index, job) in jobs.into_iter().enumerate() {
         let semaphore = semaphore.clone();
+        let stopped = stopped.clone();
+        let started = started_tx.clone();
         let http = http.clone();
         let root = project_root.clone();
         set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
+            let permit = semaphore.acquire_owned().await;
+            if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                return (index, None, permit);
+            }
+            let _ = started.send(index);
             let ctx = RunContext {
                 http: &http,
                 project_root: &root,
                 placement: &job.placement,
             };
-            (index, run_scenario(&job.scenario, &job.target, &ctx).await)
+            let result = run_scenario(&job.scenario, &job.target, &ctx).await;
+            (index, Some(result), permit)
         });
     }
+    drop(started_tx);
     let mut results: Vec<Option<Result<ScenarioRun, RunError>>> =
         (0..total).map(|_| None).collect();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((index, result)) => {
-                on_done(index, &result);
-                results[index] = Some(result);
-            }
-            // A panicking run is a bug in reenact: surface it as such.
-            Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+    let stop = |control: Control| {
+        if control == Control::Stop {
+            stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
+    loop {
+        tokio::select! {
+            // Starts first: a job is heard of as started before it is heard of as finished.
+            biased;
+            Some(index) = started_rx.recv() => stop(on_event(JobEvent::Started(index))),
+            joined = set.join_next() => match joined {
+                None => break,
+                Some(Ok((index, result, permit))) => {
+                    while let Ok(index) = started_rx.try_recv() {
+                        stop(on_event(JobEvent::Started(index)));
+                    }
+                    if let Some(result) = result {
+                        stop(on_event(JobEvent::Finished(index, &result)));
+                        results[index] = Some(result);
+                    }
+                    // The slot frees only now, after a stop this result asked for.
+                    drop(permit);
+                }
+                // A panicking run is a bug in reenact: surface it as such.
+                Some(Err(join_error)) => std::panic::resume_unwind(join_error.into_panic()),
+            },
         }
     }
     // Every run has closed: reused mock containers can go.
@@ -1170,9 +1241,6 @@ pub async fn run_jobs(
         docker.close().await;
     }
     results
-        .into_iter()
-        .map(|result| result.expect("every job reports exactly once"))
-        .collect()
 }
 
 /// Each mock's other base URLs on the run's Docker network (its name, and each of its

@@ -35,6 +35,8 @@ pub(crate) enum ErrorKind {
     /// The environment failed: a target would not start, a port is in use, Docker is
     /// unreachable.
     Environment,
+    /// The selection (`--tag`, `--filter`, `--partition`, …) left no scenario.
+    NoScenarios,
     /// A bug in reenact.
     Internal,
 }
@@ -45,6 +47,7 @@ impl ErrorKind {
         match self {
             ErrorKind::InvalidInput => exit_codes::INVALID_INPUT,
             ErrorKind::Environment => exit_codes::ENVIRONMENT,
+            ErrorKind::NoScenarios => exit_codes::NO_SCENARIOS,
             ErrorKind::Internal => exit_codes::INTERNAL,
         }
     }
@@ -125,6 +128,16 @@ pub(crate) enum Problem {
     Scenario(LoadError),
     /// A plain closing line, e.g. `nothing was run`.
     Note(String),
+    /// A problem located in text given on the command line (a `--filter`): `name` stands for
+    /// the file in `--> name:line:col`.
+    Located {
+        /// What the text is, e.g. `--filter`.
+        name: String,
+        /// The text.
+        text: String,
+        /// The problem in it.
+        diagnostic: crate::scenario::Diagnostic,
+    },
 }
 
 /// An error as the terminal shows it: `error: MESSAGE`, its causes, help and detail.
@@ -282,6 +295,16 @@ impl CliError {
                 Problem::Error(report) => report.render(color),
                 Problem::Scenario(err) => render_load_error(err, color),
                 Problem::Note(note) => note.clone(),
+                Problem::Located {
+                    name,
+                    text,
+                    diagnostic,
+                } => crate::scenario::diagnostic::render(
+                    std::path::Path::new(name),
+                    text,
+                    std::slice::from_ref(diagnostic),
+                    color,
+                ),
             };
             text.push_str(&block);
             if !block.ends_with('\n') {

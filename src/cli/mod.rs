@@ -8,9 +8,11 @@ mod error;
 mod image;
 mod mock;
 mod output;
+mod progress;
 mod review;
 mod run;
 mod scenarios;
+mod select;
 mod signals;
 mod validate;
 
@@ -35,7 +37,7 @@ use error::{Problem, Report};
 #[command(
     name = "reenact",
     version,
-    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario (or a\nscenario the chosen backend cannot run), 3 environment failure (target would not start, port\nin use, Docker unreachable), 101 internal error."
+    after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact run scenarios/ --target ledger-sync@1.4.3\n  reenact check scenarios/\n\nExit codes: 0 all good, 1 a verdict or snapshot failed, 2 invalid usage or scenario (or a\nscenario the chosen backend cannot run), 3 environment failure (target would not start, port\nin use, Docker unreachable), 4 the selection holds no scenario, 101 internal error."
 )]
 pub(crate) struct Cli {
     /// More log output on stderr (-v debug, -vv trace); `RUST_LOG` works too.
@@ -63,12 +65,12 @@ pub(crate) enum ColorChoice {
 enum Command {
     /// Run scenarios against one build and judge them: expectations and snapshots.
     #[command(
-        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/vendor-sync-stops-at-first-page.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json"
+        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/vendor-sync-stops-at-first-page.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json\n  reenact run --tag xero --severity sev1..sev2 --fail-fast\n  reenact run --filter 'provider(bank) and not tag(sftp)' -j 4\n  reenact run --partition slice:2/4 --format json   # shard 2 of 4 of a CI matrix\n\nSelection: flags of one kind are alternatives, different kinds and --filter all apply; then\n--partition takes one shard. `reenact list` with the same flags shows what would run. Exit\ncode 4 when the selection holds no scenario."
     )]
     Run(run::RunArgs),
     /// Judge a fix: run scenarios on the build before and after it and give a verdict each.
     #[command(
-        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
+        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n  reenact validate --tag sso --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --fail-fast\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
     )]
     Validate(validate::ValidateArgs),
     /// Load and validate scenario files without running them.
@@ -84,9 +86,11 @@ enum Command {
     /// Print the JSON Schema of the scenario format (for editors).
     #[command(after_help = "Example:\n  reenact schema > scenario.schema.json")]
     Schema,
-    /// List scenarios with their id, ticket and title.
-    #[command(after_help = "Example:\n  reenact list scenarios/")]
-    List(scenarios::PathsArgs),
+    /// List the scenarios a selection holds: id, ticket, severity, tags, providers, file.
+    #[command(
+        after_help = "Examples:\n  reenact list\n  reenact list scenarios/ --tag xero --severity sev1..sev2\n  reenact list --filter 'provider(bank) and not tag(sftp)'\n  reenact list --partition hash:1/4 --format json\n\nThe selection flags are those of `run` and `validate`: what `list` shows is what they would run.\nExit code 4 when the selection holds no scenario."
+    )]
+    List(scenarios::ListArgs),
     /// Serve a scenario's mocks on their own, e.g. for a staging deployment to call.
     #[command(
         after_help = "Example:\n  reenact mock serve scenarios/vendor-sync-stops-at-first-page.yaml"
@@ -145,6 +149,11 @@ pub(crate) struct RunnerArgs {
     /// Give every run fresh mock containers.
     #[arg(long, overrides_with = "reuse")]
     pub no_reuse: bool,
+    /// After the first failure, start no new scenario: the running ones finish and tear down,
+    /// the rest are reported as not run (`run`: outcome failed or error; `validate`: any
+    /// verdict but fixed).
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 impl RunnerArgs {

@@ -18,6 +18,8 @@ use crate::secrets::Secrets;
 pub(crate) struct Output {
     color_out: bool,
     color_err: bool,
+    /// Whether stderr is a terminal (where a progress bar may draw).
+    err_terminal: bool,
     /// Every secret value learned so far, shared with the log writer.
     secrets: Arc<Mutex<Secrets>>,
 }
@@ -46,9 +48,11 @@ impl Output {
             ColorChoice::Never => false,
             ColorChoice::Auto => is_tty && !no_color,
         };
+        let err_terminal = std::io::stderr().is_terminal();
         Output {
             color_out: decide(std::io::stdout().is_terminal()),
-            color_err: decide(std::io::stderr().is_terminal()),
+            color_err: decide(err_terminal),
+            err_terminal,
             secrets: Arc::default(),
         }
     }
@@ -69,6 +73,17 @@ impl Output {
 
     fn redact(&self, text: &str) -> String {
         lock(&self.secrets).redact(text)
+    }
+
+    /// `text` with every secret masked, for what is drawn outside these methods (the progress
+    /// bar's message).
+    pub(crate) fn redacted(&self, text: &str) -> String {
+        self.redact(text)
+    }
+
+    /// Whether stderr is a terminal.
+    pub(crate) fn stderr_is_terminal(&self) -> bool {
+        self.err_terminal
     }
 
     /// Whether stderr gets colors.

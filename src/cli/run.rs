@@ -8,13 +8,15 @@ use clap::Args;
 use crate::backend::{BackendError, Placement};
 use crate::project::{Project, TargetDef};
 use crate::report::{FailedStep, Outcome, REPORT_VERSION, RunItem, RunReport};
-use crate::run::{self, Job, RunError, ScenarioRun, TargetChoice};
+use crate::run::{self, Control, Job, JobEvent, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
 use crate::snapshot::{self, Comparison};
 use crate::target::TargetError;
 
 use super::output::Style;
+use super::progress::Progress;
 use super::scenarios::PathsArgs;
+use super::select::SelectArgs;
 use super::{CliError, ErrorKind, Format, Output, RunnerArgs};
 
 /// Arguments of `run`.
@@ -22,6 +24,8 @@ use super::{CliError, ErrorKind, Format, Output, RunnerArgs};
 pub(super) struct RunArgs {
     #[command(flatten)]
     paths: PathsArgs,
+    #[command(flatten)]
+    select: SelectArgs,
     /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
     #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
     target: Option<String>,
@@ -189,7 +193,13 @@ pub(super) async fn run(
     cwd: &Path,
     out: &Output,
 ) -> Result<super::Outcome, CliError> {
-    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd, out)?;
+    let (project, selection) =
+        super::scenarios::selected_suite(&args.paths.paths, &args.select, cwd, out)?;
+    let human = args.runner.format == Format::Human;
+    if human && let Some(line) = selection.left_out_line() {
+        out.stderr(&line);
+    }
+    let scenarios = selection.scenarios;
     let flags = TargetFlags {
         name: args.target.as_deref(),
         cmd: args.target_cmd.as_deref(),
@@ -216,33 +226,56 @@ pub(super) async fn run(
         })
         .collect();
     let snapshots = project.root.join("snapshots");
-    let human = args.runner.format == Format::Human;
     let mut items: Vec<Option<RunItem>> = vec![None; scenarios.len()];
+    let mut progress = Progress::new(scenarios.len(), super::progress::wanted(human, out));
+    let mut first_failure: Option<String> = None;
     let started = std::time::Instant::now();
-    run::run_jobs(
+    run::run_jobs_watched(
         jobs,
         run::http_client(),
         project.root.clone(),
         args.runner.jobs(),
-        |index, result| {
+        |event| {
+            let (index, result) = match event {
+                JobEvent::Started(index) => {
+                    progress.started(&scenarios[index].id, out);
+                    return Control::Continue;
+                }
+                JobEvent::Finished(index, result) => (index, result),
+            };
             let scenario = &scenarios[index];
             if let Ok(run) = result {
                 out.learn(&run.observation.secrets);
             }
             let item = judge(scenario, result, &snapshots, &project, args.accept);
+            let failed = item.outcome != Outcome::Passed;
+            progress.finished(&scenario.id, failed, out);
             if human {
-                print_item(&item, result.as_ref().err(), out);
+                progress.above(|| print_item(&item, result.as_ref().err(), out));
             }
             items[index] = Some(item);
+            if failed && args.runner.fail_fast {
+                first_failure.get_or_insert_with(|| scenario.id.clone());
+                return Control::Stop;
+            }
+            Control::Continue
         },
     )
     .await;
-    let items: Vec<RunItem> = items.into_iter().flatten().collect();
+    progress.finish();
+    let items: Vec<RunItem> = items
+        .into_iter()
+        .zip(&scenarios)
+        .map(|(item, scenario)| {
+            item.unwrap_or_else(|| not_run(scenario, &project, first_failure.as_deref()))
+        })
+        .collect();
     let count = |outcome| items.iter().filter(|i| i.outcome == outcome).count();
-    let (passed, failed, errors) = (
+    let (passed, failed, errors, not_run) = (
         count(Outcome::Passed),
         count(Outcome::Failed),
         count(Outcome::Error),
+        count(Outcome::NotRun),
     );
     match args.runner.format {
         Format::Json => out.stdout(
@@ -255,13 +288,19 @@ pub(super) async fn run(
             .unwrap_or_default(),
         ),
         Format::Human => {
+            for item in items.iter().filter(|i| i.outcome == Outcome::NotRun) {
+                print_item(item, None, out);
+            }
             let mut summary = format!(
                 "\n{} scenario(s) against `{}`: {passed} passed, {failed} failed",
-                passed + failed + errors,
+                items.len(),
                 choice.label
             );
             if errors > 0 {
                 summary.push_str(&format!(", {errors} could not run"));
+            }
+            if not_run > 0 {
+                summary.push_str(&format!(", {not_run} not run (--fail-fast)"));
             }
             summary.push_str(&format!(" ({:.1}s)", started.elapsed().as_secs_f64()));
             out.stdout(&summary);
@@ -277,6 +316,34 @@ pub(super) async fn run(
     } else {
         super::Outcome::Success
     })
+}
+
+/// Why a scenario `--fail-fast` kept from running was not run.
+pub(super) fn not_run_reason(first_failure: Option<&str>) -> String {
+    match first_failure {
+        Some(id) => format!("not run: `--fail-fast` stopped the suite after `{id}` failed"),
+        None => "not run: `--fail-fast` stopped the suite".to_owned(),
+    }
+}
+
+/// The report item of a scenario that `--fail-fast` kept from running.
+fn not_run(scenario: &Scenario, project: &Project, first_failure: Option<&str>) -> RunItem {
+    RunItem {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        ticket: scenario.ticket.clone(),
+        file: relative(&scenario.source.path, &project.root),
+        outcome: Outcome::NotRun,
+        expectations: Vec::new(),
+        failed_step: None,
+        snapshot: "skipped".into(),
+        snapshot_diff: None,
+        error: Some(not_run_reason(first_failure)),
+        journal_dropped: Default::default(),
+        target_log: Vec::new(),
+        mock_logs: Default::default(),
+        duration_ms: 0,
+    }
 }
 
 fn judge(
@@ -402,13 +469,24 @@ fn print_item(item: &RunItem, error: Option<&RunError>, out: &Output) {
         Outcome::Passed => ("PASS ", Style::Green),
         Outcome::Failed => ("FAIL ", Style::Red),
         Outcome::Error => ("ERROR", Style::Red),
+        Outcome::NotRun => ("SKIP ", Style::Yellow),
     };
     out.stdout(&format!(
         "{}  {}  {}",
         out.paint(style, label),
         out.paint(Style::Bold, &item.id),
-        out.paint(Style::Dim, &format!("({} ms)", item.duration_ms))
+        out.paint(
+            Style::Dim,
+            &if item.outcome == Outcome::NotRun {
+                "(not run)".to_owned()
+            } else {
+                format!("({} ms)", item.duration_ms)
+            }
+        )
     ));
+    if item.outcome == Outcome::NotRun {
+        return;
+    }
     if let Some(err) = error {
         report_run_error(err, out);
         return;

@@ -1,4 +1,4 @@
-//! Finding and loading the scenario files named on the command line; `reenact list`.
+//! Finding, loading and selecting the scenario files named on the command line; `reenact list`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,10 @@ use crate::project::Project;
 use crate::scenario::{self, LoadError, Scenario};
 
 use super::error::{Problem, Report, render_load_error};
-use super::{CliError, ErrorKind, Outcome, Output};
+use super::select::{SelectArgs, Selection};
+use super::{CliError, ErrorKind, Format, Outcome, Output};
+use crate::scenario::select::{providers, severity_name};
+use serde::Serialize;
 
 /// Scenario files or folders (default: `scenarios/` of the project).
 #[derive(Debug, Args)]
@@ -187,17 +190,134 @@ pub(super) fn suite(
     Ok((project, scenarios))
 }
 
-/// `reenact list`.
-pub(super) fn list(args: PathsArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
-    let (_, scenarios) = suite(&args.paths, cwd, out)?;
-    let width = scenarios.iter().map(|s| s.id.len()).max().unwrap_or(0);
-    for loaded in &scenarios {
-        out.stdout(&format!(
-            "{:width$}  {:10}  {}",
-            loaded.id,
-            loaded.ticket.as_deref().unwrap_or("-"),
-            loaded.title
-        ));
+/// The project and the scenarios `paths` name that the selection keeps (see
+/// [`super::select::select`]).
+pub(super) fn selected_suite(
+    paths: &[PathBuf],
+    select: &SelectArgs,
+    cwd: &Path,
+    out: &Output,
+) -> Result<(Project, Selection), CliError> {
+    let (project, scenarios) = suite(paths, cwd, out)?;
+    let selection = super::select::select(scenarios, select, &project.root)?;
+    Ok((project, selection))
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub(super) struct ListArgs {
+    #[command(flatten)]
+    paths: PathsArgs,
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// One scenario in `reenact list --format json`.
+#[derive(Debug, Serialize)]
+struct ListItem<'a> {
+    id: &'a str,
+    title: &'a str,
+    ticket: Option<&'a str>,
+    severity: Option<&'static str>,
+    tags: &'a [String],
+    providers: Vec<&'static str>,
+    file: String,
+}
+
+/// `reenact list`: what `run` / `validate` with the same paths and selection would run.
+pub(super) fn list(args: ListArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+    let (project, selection) = selected_suite(&args.paths.paths, &args.select, cwd, out)?;
+    let items: Vec<ListItem<'_>> = selection
+        .scenarios
+        .iter()
+        .map(|s| ListItem {
+            id: &s.id,
+            title: &s.title,
+            ticket: s.ticket.as_deref(),
+            severity: s.severity.map(severity_name),
+            tags: &s.tags,
+            providers: providers(s),
+            file: super::run::relative(&s.source.path, &project.root),
+        })
+        .collect();
+    match args.format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "version": 1,
+                "command": "list",
+                "found": selection.found,
+                "left_out": {
+                    "selection": selection.filtered_out,
+                    "partition": selection.partitioned_out,
+                },
+                "partition": selection.partition.map(|p| p.to_string()),
+                "scenarios": items,
+            });
+            out.stdout(&serde_json::to_string_pretty(&report).unwrap_or_default());
+        }
+        Format::Human => {
+            let rows: Vec<[String; 6]> = items
+                .iter()
+                .map(|item| {
+                    [
+                        item.id.to_owned(),
+                        item.ticket.unwrap_or("-").to_owned(),
+                        item.severity.unwrap_or("-").to_owned(),
+                        join_or_dash(item.tags.iter().map(String::as_str)),
+                        join_or_dash(item.providers.iter().copied()),
+                        item.file.clone(),
+                    ]
+                })
+                .collect();
+            out.stdout(&table(
+                ["ID", "TICKET", "SEVERITY", "TAGS", "PROVIDERS", "FILE"],
+                &rows,
+            ));
+            let summary = selection
+                .left_out_line()
+                .unwrap_or_else(|| format!("{} scenario(s)", selection.scenarios.len()));
+            out.stdout(&format!("\n{summary}"));
+        }
     }
     Ok(Outcome::Success)
+}
+
+fn join_or_dash<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    let joined = values.collect::<Vec<_>>().join(",");
+    if joined.is_empty() {
+        "-".to_owned()
+    } else {
+        joined
+    }
+}
+
+/// Rows under a header, each column as wide as its widest cell, two spaces apart; the last
+/// column is not padded.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if index + 1 == N {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:width$}  ", width = widths[index]));
+            }
+        }
+        text.trim_end().to_owned()
+    };
+    let mut lines = vec![line(header.to_vec())];
+    lines.extend(
+        rows.iter()
+            .map(|row| line(row.iter().map(String::as_str).collect())),
+    );
+    lines.join("\n")
 }

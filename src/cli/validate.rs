@@ -8,16 +8,18 @@ use clap::Args;
 use crate::report::{
     BuildSummary, FailedStep, REPORT_VERSION, ValidateItem, ValidateReport, behaviour_diff,
 };
-use crate::run::{self, Job, RunError, ScenarioRun, TargetChoice};
+use crate::run::{self, Control, Job, JobEvent, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
 use crate::snapshot;
 use crate::verdict::{Behaviour, Verdict, disagreements, judge};
 
 use super::output::Style;
+use super::progress::Progress;
 use super::run::{
     TargetFlags, build, choose_target, image, indent_diff, relative, report_run_error,
 };
 use super::scenarios::PathsArgs;
+use super::select::SelectArgs;
 use super::{CliError, ErrorKind, Format, Outcome, Output, RunnerArgs};
 
 /// Arguments of `validate`.
@@ -25,6 +27,8 @@ use super::{CliError, ErrorKind, Format, Outcome, Output, RunnerArgs};
 pub(super) struct ValidateArgs {
     #[command(flatten)]
     paths: PathsArgs,
+    #[command(flatten)]
+    select: SelectArgs,
     /// The build with the bug: a target named in reenact.toml.
     #[arg(long, required_unless_present_any = ["before_cmd", "before_url", "before_image"], conflicts_with_all = ["before_cmd", "before_url", "before_image"])]
     before: Option<String>,
@@ -69,7 +73,14 @@ pub(super) async fn validate(
     cwd: &Path,
     out: &Output,
 ) -> Result<Outcome, CliError> {
-    let (project, scenarios) = super::scenarios::suite(&args.paths.paths, cwd, out)?;
+    let (project, selection) =
+        super::scenarios::selected_suite(&args.paths.paths, &args.select, cwd, out)?;
+    if args.runner.format == Format::Human
+        && let Some(line) = selection.left_out_line()
+    {
+        out.stderr(&line);
+    }
+    let scenarios = selection.scenarios;
     let before_flags = TargetFlags {
         name: args.before.as_deref(),
         cmd: args.before_cmd.as_deref(),
@@ -134,39 +145,101 @@ pub(super) async fn validate(
         }
     }
     let mut finished = vec![0usize; scenarios.len()];
+    let mut failed_already = vec![false; scenarios.len()];
+    // Behaviours so far, per scenario: before runs, then after runs; `None` once a run erred.
+    let mut behaviours: Vec<Option<(Vec<Behaviour>, Vec<Behaviour>)>> =
+        vec![Some((Vec::new(), Vec::new())); scenarios.len()];
     let total_jobs = jobs.len();
     let mut done_jobs = 0;
+    let mut progress = Progress::new(total_jobs, super::progress::wanted(human, out));
+    let mut first_failure: Option<String> = None;
     let started = std::time::Instant::now();
-    let results = run::run_jobs(
+    let results = run::run_jobs_watched(
         jobs,
         run::http_client(),
         project.root.clone(),
         args.runner.jobs(),
-        |index, result| {
-            if let Ok(run) = result {
-                out.learn(&run.observation.secrets);
-            }
+        |event| {
+            let (index, result) = match event {
+                JobEvent::Started(index) => {
+                    progress.started(&scenarios[index / per_scenario].id, out);
+                    return Control::Continue;
+                }
+                JobEvent::Finished(index, result) => (index, result),
+            };
             done_jobs += 1;
             let scenario = index / per_scenario;
-            finished[scenario] += 1;
-            if human && finished[scenario] == per_scenario {
-                out.stderr(&format!(
-                    "  [{done_jobs}/{total_jobs} runs] {} done",
-                    scenarios[scenario].id
-                ));
+            let id = &scenarios[scenario].id;
+            let slot = &mut behaviours[scenario];
+            match result {
+                Ok(run) => {
+                    out.learn(&run.observation.secrets);
+                    if let Some((before, after)) = slot {
+                        let side = if index % per_scenario < runs.before {
+                            before
+                        } else {
+                            after
+                        };
+                        side.push(run.behaviour);
+                    }
+                }
+                Err(_) => *slot = None,
             }
+            finished[scenario] += 1;
+            // A run that erred fails its scenario at once; otherwise its last run decides.
+            let failed = match slot {
+                None => true,
+                Some((before, after)) if finished[scenario] == per_scenario => {
+                    judge(before, after) != Verdict::Fixed
+                }
+                Some(_) => false,
+            };
+            // Counted once, when first known.
+            let newly_failed = failed && !failed_already[scenario];
+            failed_already[scenario] |= failed;
+            progress.finished(id, newly_failed, out);
+            if human && finished[scenario] == per_scenario && !progress.is_drawn() {
+                out.stderr(&format!("  [{done_jobs}/{total_jobs} runs] {id} done"));
+            }
+            if newly_failed && args.runner.fail_fast {
+                first_failure.get_or_insert_with(|| id.clone());
+                return Control::Stop;
+            }
+            Control::Continue
         },
     )
     .await;
+    progress.finish();
     let mut items = Vec::with_capacity(scenarios.len());
     let mut errors = Vec::new();
     for (index, scenario) in scenarios.iter().enumerate() {
         let runs_of = &results[index * per_scenario..(index + 1) * per_scenario];
-        let (before_runs, after_runs) = runs_of.split_at(runs.before);
-        let (item, error) = judge_scenario(scenario, before_runs, after_runs, &project.root);
-        if let Some(error) = error {
-            errors.push((scenario.id.clone(), error));
-        }
+        let complete: Option<Vec<&Result<ScenarioRun, RunError>>> =
+            runs_of.iter().map(Option::as_ref).collect();
+        let erred = runs_of.iter().flatten().find_map(|r| r.as_ref().err());
+        let item = match (complete, erred) {
+            (Some(all), _) => {
+                let (before_runs, after_runs) = all.split_at(runs.before);
+                let (item, error) =
+                    judge_scenario(scenario, before_runs, after_runs, &project.root);
+                if let Some(error) = error {
+                    errors.push((scenario.id.clone(), error));
+                }
+                item
+            }
+            // Some runs of it did not run (`--fail-fast`), one of the others erred: the error.
+            (None, Some(error)) => {
+                let mut item = empty_item(scenario, &project.root);
+                item.error = Some(crate::errors::one_line(error));
+                errors.push((scenario.id.clone(), error));
+                item
+            }
+            (None, None) => {
+                let mut item = empty_item(scenario, &project.root);
+                item.error = Some(super::run::not_run_reason(first_failure.as_deref()));
+                item
+            }
+        };
         items.push(item);
     }
     let report = ValidateReport {
@@ -239,13 +312,9 @@ fn runs_text(n: usize) -> String {
     }
 }
 
-fn judge_scenario<'a>(
-    scenario: &Scenario,
-    before: &'a [Result<ScenarioRun, RunError>],
-    after: &'a [Result<ScenarioRun, RunError>],
-    root: &Path,
-) -> (ValidateItem, Option<&'a RunError>) {
-    let mut item = ValidateItem {
+/// The item of a scenario with no verdict (yet): identity only.
+fn empty_item(scenario: &Scenario, root: &Path) -> ValidateItem {
+    ValidateItem {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         ticket: scenario.ticket.clone(),
@@ -255,12 +324,21 @@ fn judge_scenario<'a>(
         before: None,
         after: None,
         diff: None,
-    };
+    }
+}
+
+fn judge_scenario<'a>(
+    scenario: &Scenario,
+    before: &[&'a Result<ScenarioRun, RunError>],
+    after: &[&'a Result<ScenarioRun, RunError>],
+    root: &Path,
+) -> (ValidateItem, Option<&'a RunError>) {
+    let mut item = empty_item(scenario, root);
     let mut ok_before = Vec::new();
     let mut ok_after = Vec::new();
     for (runs, ok) in [(before, &mut ok_before), (after, &mut ok_after)] {
         for result in runs {
-            match result {
+            match *result {
                 Ok(run) => ok.push(run),
                 Err(err) => {
                     item.error = Some(crate::errors::one_line(err));
@@ -360,6 +438,7 @@ fn print_table(report: &ValidateReport, out: &Output, full_diff: bool) {
             Some(Verdict::Flaky) => ("flaky", Style::Yellow),
             Some(Verdict::StillFailing) => ("still-failing", Style::Red),
             Some(Verdict::Regressed) => ("regressed", Style::Red),
+            None if is_not_run(item) => ("not-run", Style::Yellow),
             None => ("error", Style::Red),
         };
         out.stdout(&format!(
@@ -458,11 +537,13 @@ fn summary(report: &ValidateReport) -> String {
             .filter(|s| s.verdict == Some(verdict))
             .count()
     };
+    let not_run = report.scenarios.iter().filter(|s| is_not_run(s)).count();
     let errors = report
         .scenarios
         .iter()
         .filter(|s| s.verdict.is_none())
-        .count();
+        .count()
+        - not_run;
     let mut text = format!(
         "{} fixed, {} not-reproduced, {} still-failing, {} regressed, {} flaky",
         count(Verdict::Fixed),
@@ -474,5 +555,17 @@ fn summary(report: &ValidateReport) -> String {
     if errors > 0 {
         text.push_str(&format!(", {errors} could not run"));
     }
+    if not_run > 0 {
+        text.push_str(&format!(", {not_run} not run (--fail-fast)"));
+    }
     text
+}
+
+/// Whether `--fail-fast` kept the scenario of `item` from running (all its runs or some).
+fn is_not_run(item: &ValidateItem) -> bool {
+    item.verdict.is_none()
+        && item
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("not run:"))
 }

@@ -11,6 +11,7 @@ pub(crate) mod expression;
 pub mod model;
 pub(crate) mod paths;
 pub(crate) mod schema;
+pub(crate) mod select;
 pub(crate) mod suggest;
 pub(crate) mod template;
 pub(crate) mod yaml;

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use crate::support::{demo, demo_cmd, repo};
 use reenact::exit_codes;
 
-fn reenact(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn reenact(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reenact"))
         .args(args)
         .current_dir(dir)
@@ -34,12 +34,12 @@ fn reenact_in_without_engine(dir: &Path, args: &[&str]) -> Output {
         .expect("reenact runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Replace what changes from run to run: durations, ports, temp and build paths.
-fn filtered(output: &str) -> String {
+pub(crate) fn filtered(output: &str) -> String {
     let rules = [
         (r"\(\d+(\.\d+)?s\)", "([duration])"),
         (r"\(\d+ ms\)", "([duration])"),
@@ -57,7 +57,7 @@ fn filtered(output: &str) -> String {
     out
 }
 
-fn code(output: &Output) -> i32 {
+pub(crate) fn code(output: &Output) -> i32 {
     output.status.code().expect("exited normally")
 }
 

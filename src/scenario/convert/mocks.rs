@@ -20,7 +20,7 @@ pub(super) const MOCK_KEYS: &[&str] = &[
 ];
 
 /// Providers `provider:` accepts.
-pub(super) const PROVIDERS: &[&str] = &[
+pub(crate) const PROVIDERS: &[&str] = &[
     "bank",
     "intacct",
     "oidc",

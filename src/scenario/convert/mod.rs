@@ -27,6 +27,8 @@ mod intacct;
 mod key_tables;
 mod matchers;
 mod mocks;
+/// Providers `provider:` accepts (what `--provider` and `provider(..)` of a selection know).
+pub(crate) use mocks::PROVIDERS;
 mod oidc;
 mod quickbooks;
 mod rate_limits;
