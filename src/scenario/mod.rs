@@ -66,9 +66,8 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
                 )
                 .with_label("files in the project's `mocks/` folder are mock definitions")
                 .with_help(format!(
-                    "a scenario includes it from a mock (`include: {}/{}`); `reenact check` checks it on its own",
-                    paths::MOCKS_FOLDER,
-                    path.file_name().unwrap_or_default().to_string_lossy()
+                    "a scenario includes it from a mock (`include: {}`); `reenact check` checks it on its own",
+                    paths::name_in_root(path).display()
                 )),
             ],
         });

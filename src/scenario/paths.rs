@@ -195,6 +195,18 @@ pub(crate) fn is_mock_definition(path: &Path) -> bool {
     }
 }
 
+/// How `path` is named relative to its scenario root (what `include:` takes); `path` itself when
+/// it is not inside the root.
+pub(crate) fn name_in_root(path: &Path) -> PathBuf {
+    let root = scenario_root(path);
+    match (std::path::absolute(path), std::path::absolute(&root)) {
+        (Ok(path_abs), Ok(root_abs)) => normalize(&path_abs)
+            .strip_prefix(normalize(&root_abs))
+            .map_or_else(|_| path.to_path_buf(), Path::to_path_buf),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Resolve `name`, written in `scenario_file`, to a file inside `root`.
 ///
 /// `name` is taken relative to the scenario's folder. Absolute names, names whose normalized form
