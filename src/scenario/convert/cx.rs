@@ -78,6 +78,30 @@ pub(super) struct Cx<'a> {
     pub(super) files: Vec<PathBuf>,
 }
 
+impl<'a> Cx<'a> {
+    /// The conversion of the file `path` (its files resolve inside `root`) whose text is `text`,
+    /// with nothing found or declared yet.
+    pub(super) fn new(path: &'a Path, root: &'a Path, text: &'a str) -> Self {
+        Cx {
+            path,
+            root,
+            text,
+            errors: Vec::new(),
+            mocks: Vec::new(),
+            tls_mocks: Vec::new(),
+            sftp_mocks: Vec::new(),
+            provider_mocks: Vec::new(),
+            providers: Vec::new(),
+            xero_mocks: Vec::new(),
+            quickbooks_mocks: Vec::new(),
+            hostnames: Vec::new(),
+            file_bytes: 0,
+            includes: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+}
+
 /// `a`, `b`, `c`: keys or words as a message lists them.
 pub(super) fn list_keys(keys: &[&str]) -> String {
     keys.iter()

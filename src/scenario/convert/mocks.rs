@@ -9,20 +9,11 @@ use crate::scenario::model::{DEFAULT_JOURNAL_LIMIT, MockSpec, ProviderSpec, TARG
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{Node, NodeKind};
 
-pub(super) const MOCK_KEYS: &[&str] = &[
-    "include",
-    "stubs",
-    "journal_limit",
-    "tls",
-    "provider",
-    "with",
-    "faults",
-    "rate_limits",
-    "hostnames",
-];
+/// The key only a scenario's mock has: the mock definition it includes.
+pub(super) const INCLUDE_KEYS: &[&str] = &["include"];
 
-/// The keys of a mock definition (a file a mock includes): a mock's, but `include`, since
-/// includes are one level deep.
+/// The keys of a mock definition (a file a mock includes), which are a mock's keys but
+/// `include` ([`INCLUDE_KEYS`]): includes are one level deep.
 pub(super) const DEFINITION_KEYS: &[&str] = &[
     "stubs",
     "journal_limit",
@@ -190,7 +181,8 @@ impl Cx<'_> {
     /// Convert mock `name`; an `include:` in `node` is already merged (and ignored here).
     pub(super) fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
         let context = format!("in mock `{name}`");
-        let fields = self.fields(node, MOCK_KEYS, name, &context)?;
+        let keys = [INCLUDE_KEYS, DEFINITION_KEYS].concat();
+        let fields = self.fields(node, &keys, name, &context)?;
         let provider = match fields.get("provider") {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks

@@ -25,23 +25,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         Ok(node) => node,
         Err(diagnostics) => return Err(invalid(diagnostics, source_text)),
     };
-    let mut cx = Cx {
-        path,
-        root,
-        text: &source_text,
-        errors: Vec::new(),
-        mocks: Vec::new(),
-        tls_mocks: Vec::new(),
-        sftp_mocks: Vec::new(),
-        provider_mocks: Vec::new(),
-        providers: Vec::new(),
-        xero_mocks: Vec::new(),
-        quickbooks_mocks: Vec::new(),
-        hostnames: Vec::new(),
-        file_bytes: 0,
-        includes: Vec::new(),
-        files: Vec::new(),
-    };
+    let mut cx = Cx::new(path, root, &source_text);
     let scenario = cx.scenario(&node);
     let mut errors = cx.errors;
     let includes = cx.includes;
@@ -71,23 +55,7 @@ pub(crate) fn convert_definition(
     bytes: &[u8],
 ) -> Result<MockSpec, LoadError> {
     let source_text = String::from_utf8_lossy(bytes).into_owned();
-    let mut cx = Cx {
-        path,
-        root,
-        text: &source_text,
-        errors: Vec::new(),
-        mocks: Vec::new(),
-        tls_mocks: Vec::new(),
-        sftp_mocks: Vec::new(),
-        provider_mocks: Vec::new(),
-        providers: Vec::new(),
-        xero_mocks: Vec::new(),
-        quickbooks_mocks: Vec::new(),
-        hostnames: Vec::new(),
-        file_bytes: 0,
-        includes: Vec::new(),
-        files: Vec::new(),
-    };
+    let mut cx = Cx::new(path, root, &source_text);
     let name = definition_mock_name(path);
     cx.mocks.push(name.clone());
     let mock = cx
