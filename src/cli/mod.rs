@@ -73,9 +73,9 @@ enum Command {
         after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n  reenact validate --tag sso --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --fail-fast\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
     )]
     Validate(validate::ValidateArgs),
-    /// Load and validate scenario files without running them.
+    /// Load and validate scenarios and mock definitions without running them.
     #[command(
-        after_help = "Examples:\n  reenact check scenarios/\n  reenact check scenarios/xero-duplicate-bill.yaml"
+        after_help = "Examples:\n  reenact check scenarios/\n  reenact check scenarios/xero-duplicate-bill.yaml\n  reenact check mocks/ scenarios/\n\nFiles in the project's `mocks/` folder are mock definitions that scenarios include\n(`include: mocks/acme-xero.yaml`): each is checked on its own as a mock named after the file."
     )]
     Check(check::CheckArgs),
     /// Accept or reject pending snapshots (`.snap.new` files).

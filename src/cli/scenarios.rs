@@ -23,7 +23,8 @@ pub(super) struct PathsArgs {
 
 /// The scenario files under `paths` (default `<project root>/scenarios`), each once, sorted.
 ///
-/// A folder is walked for `*.yaml` / `*.yml` entries that are not folders; symlinks are
+/// A folder is walked for `*.yaml` / `*.yml` entries that are not folders, but for the project's
+/// `mocks/` folder of mock definitions, entered only when named itself; symlinks are
 /// followed, but a folder already walked (a symlink cycle, or two links to one folder) is not
 /// walked again, and a file reached twice (named twice, named and inside a named folder, or
 /// through two links) is listed once, by the path it was first reached through. A `*.yaml`
@@ -32,7 +33,12 @@ pub(super) struct PathsArgs {
 pub(super) fn discover(paths: &[PathBuf], project: &Project) -> Result<Vec<PathBuf>, CliError> {
     let defaults = [project.root.join("scenarios")];
     let roots: &[PathBuf] = if paths.is_empty() { &defaults } else { paths };
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        // Mock definitions are not scenarios: a walk passes the project's `mocks/` by (naming
+        // the folder itself still lists its files, and loading says what they are).
+        mocks: std::fs::canonicalize(project.root.join("mocks")).ok(),
+        ..Walk::default()
+    };
     for root in roots {
         let metadata = match std::fs::metadata(root) {
             Ok(metadata) => metadata,
@@ -82,6 +88,8 @@ struct Walk {
     files: Vec<PathBuf>,
     seen_files: HashSet<PathBuf>,
     seen_folders: HashSet<PathBuf>,
+    /// The project's `mocks/` folder (real path), which a walk does not enter.
+    mocks: Option<PathBuf>,
 }
 
 impl Walk {
@@ -107,6 +115,11 @@ impl Walk {
             // `metadata` follows a symlink; a dangling one is no folder.
             let is_dir = std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
             if is_dir {
+                if self.mocks.is_some()
+                    && std::fs::canonicalize(&path).ok().as_ref() == self.mocks.as_ref()
+                {
+                    continue;
+                }
                 self.folder(&path)?;
             } else if matches!(
                 path.extension().and_then(|e| e.to_str()),

@@ -1,11 +1,15 @@
 //! Located problems in a scenario file, and their rendering as `file:line:col` + source line +
 //! caret + label + help, the way hurl and rustc show them.
 //!
+//! A problem inside a mock definition the scenario includes ([`Included`]) is shown in that file,
+//! followed by the scenario's `include:` line that brought it in.
+//!
 //! Rendering returns a `String`: the library never prints, the CLI decides where text goes. A
 //! source line is shown with what looks secret in it (a value under a secret name, a private
 //! key, an IBAN, …) overwritten by `*`, one per character, so the carets still point right.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::scenario::model::Span;
 
@@ -20,6 +24,23 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// A `help:` line, e.g. a did-you-mean.
     pub help: Option<String>,
+    /// The mock definition the problem is in, when it is not in the scenario file itself; the
+    /// span is then a position in that file.
+    pub included: Option<Arc<Included>>,
+}
+
+/// A mock definition file (`mocks/…`) a scenario includes, as diagnostics in it refer to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Included {
+    /// The file, as resolved (the project root joined with the name written).
+    pub path: PathBuf,
+    /// Its text (lossy UTF-8), for rendering source lines.
+    pub text: String,
+    /// The mock whose `include:` names it.
+    pub mock: String,
+    /// Where the scenario names it (the `include:` value); `None` when the definition is checked
+    /// on its own.
+    pub at: Option<Span>,
 }
 
 impl Diagnostic {
@@ -30,6 +51,7 @@ impl Diagnostic {
             span,
             label: None,
             help: None,
+            included: None,
         }
     }
 
@@ -107,8 +129,21 @@ fn render_one(file: &Path, source: &str, diagnostic: &Diagnostic, paint: Paint) 
         paint.error(),
         paint.bold(&format!(": {}", diagnostic.message))
     );
+    // A problem in an included file is shown there, then where the scenario includes it.
+    let (shown_file, shown_source) = match &diagnostic.included {
+        Some(included) => (included.path.as_path(), included.text.as_str()),
+        None => (file, source),
+    };
+    let include_site = diagnostic
+        .included
+        .as_deref()
+        .and_then(|included| Some((included.at?, included.mock.as_str())));
     let Some(span) = diagnostic.span else {
-        out.push_str(&format!(" {} {}\n", paint.gutter("-->"), file.display()));
+        out.push_str(&format!(
+            " {} {}\n",
+            paint.gutter("-->"),
+            shown_file.display()
+        ));
         if let Some(label) = &diagnostic.label {
             out.push_str(&format!("  {} {label}\n", paint.gutter("=")));
         }
@@ -117,27 +152,64 @@ fn render_one(file: &Path, source: &str, diagnostic: &Diagnostic, paint: Paint) 
         }
         return out;
     };
-    let number = span.line.to_string();
-    let pad = " ".repeat(number.len());
+    let widest = span
+        .line
+        .max(include_site.map_or(0, |(at, _)| at.line))
+        .to_string()
+        .len();
+    let pad = " ".repeat(widest);
+    let bar = paint.gutter("|");
     out.push_str(&format!(
         "{pad}{} {}:{}:{}\n",
         paint.gutter("-->"),
-        file.display(),
+        shown_file.display(),
         span.line,
         span.col
     ));
-    let bar = paint.gutter("|");
-    if source.is_empty() {
+    if shown_source.is_empty() {
         // No text to show (an empty file, or a path that is not a regular file).
         if let Some(label) = &diagnostic.label {
             out.push_str(&format!("{pad} {} {label}\n", paint.gutter("=")));
         }
-        if let Some(help) = &diagnostic.help {
+    } else {
+        out.push_str(&format!("{pad} {bar}\n"));
+        out.push_str(&snippet(
+            shown_source,
+            span,
+            diagnostic.label.as_deref(),
+            widest,
+            paint,
+        ));
+    }
+    if let Some((at, mock)) = include_site {
+        out.push_str(&format!("{pad} {bar}\n"));
+        out.push_str(&format!(
+            "{pad}{} {}:{}:{}\n",
+            paint.gutter(":::"),
+            file.display(),
+            at.line,
+            at.col
+        ));
+        out.push_str(&format!("{pad} {bar}\n"));
+        let label = format!("included here by mock `{mock}`");
+        out.push_str(&snippet(source, at, Some(&label), widest, paint));
+    }
+    if let Some(help) = &diagnostic.help {
+        if shown_source.is_empty() && include_site.is_none() {
+            out.push_str(&format!("{pad} {} help: {help}\n", paint.gutter("=")));
+        } else {
+            out.push_str(&format!("{pad} {bar}\n"));
             out.push_str(&format!("{pad} {} help: {help}\n", paint.gutter("=")));
         }
-        return out;
     }
-    out.push_str(&format!("{pad} {bar}\n"));
+    out
+}
+
+/// The source line of `span` in `source` with carets under the located text and `label`; the
+/// line number is right-aligned in `width` columns.
+fn snippet(source: &str, span: Span, label: Option<&str>, width: usize, paint: Paint) -> String {
+    let pad = " ".repeat(width);
+    let bar = paint.gutter("|");
     let (line, first, count) = locate(source, span);
     let (line, first, count) = shown_part(line, first, count);
     let line = line.as_str();
@@ -145,24 +217,20 @@ fn render_one(file: &Path, source: &str, diagnostic: &Diagnostic, paint: Paint) 
     let marked: String = line.chars().skip(first).take(count).collect();
     // Secrets in the line are overwritten in place (`*`): the carets below keep their columns.
     let shown = crate::secrets::mask_same_width(line).replace('\t', TAB);
-    out.push_str(&format!(
+    let mut out = format!(
         "{} {bar} {}\n",
-        paint.gutter(&number),
+        paint.gutter(&format!("{:>width$}", span.line)),
         shown.trim_end()
-    ));
+    );
     let indent = " ".repeat(prefix.replace('\t', TAB).chars().count());
     let width = marked.replace('\t', TAB).chars().count().max(1);
     let mut caret_line = format!("{pad} {bar} {indent}{}", paint.carets(&"^".repeat(width)));
-    if let Some(label) = &diagnostic.label {
+    if let Some(label) = label {
         caret_line.push(' ');
         caret_line.push_str(&paint.carets(label));
     }
     out.push_str(&caret_line);
     out.push('\n');
-    if let Some(help) = &diagnostic.help {
-        out.push_str(&format!("{pad} {bar}\n"));
-        out.push_str(&format!("{pad} {} help: {help}\n", paint.gutter("=")));
-    }
     out
 }
 

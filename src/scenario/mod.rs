@@ -52,7 +52,27 @@ pub enum LoadError {
 ///
 /// Only a regular file is read (a FIFO, a device or a socket is an error located at the file's
 /// start, and is never opened for reading), and at most one byte past [`MAX_INPUT_BYTES`].
+///
+/// A mock definition (a file in the `mocks/` folder of the project root, see
+/// [`is_mock_definition`]) is not a scenario: loading one is an error saying so.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    if paths::is_mock_definition(path) {
+        return Err(LoadError::Invalid {
+            path: path.to_path_buf(),
+            source_text: String::new(),
+            diagnostics: vec![
+                Diagnostic::new(
+                    format!("`{}` is a mock definition, not a scenario", path.display()),
+                    Some(file_start()),
+                )
+                .with_label("files in the project's `mocks/` folder are mock definitions")
+                .with_help(format!(
+                    "a scenario includes it from a mock (`include: {}`); `reenact check` checks it on its own",
+                    paths::name_in_root(path).display()
+                )),
+            ],
+        });
+    }
     let bytes = match paths::read_regular(path, MAX_INPUT_BYTES) {
         Ok(bytes) => bytes,
         Err(paths::ReadError::Io { path, source }) => return Err(LoadError::Io { path, source }),
@@ -75,6 +95,46 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     };
     let root = paths::scenario_root(path);
     load_bytes(path, &root, &bytes)
+}
+
+/// Whether `path` is a mock definition rather than a scenario: a file inside the `mocks/` folder
+/// of its project root (the folder of the nearest `reenact.toml`). Scenarios include mock
+/// definitions (`include: mocks/acme-xero.yaml`); [`load_mock_definition`] checks one alone.
+pub fn is_mock_definition(path: &Path) -> bool {
+    paths::is_mock_definition(path)
+}
+
+/// Load and check the mock definition `path` on its own, as a scenario that includes it and
+/// overrides nothing would; the mock is named after the file. Files it names resolve relative to
+/// it, inside its project root; it is read as a scenario is (regular files only, within
+/// [`MAX_INPUT_BYTES`]).
+pub fn load_mock_definition(path: &Path) -> Result<MockSpec, LoadError> {
+    let bytes = match paths::read_regular(path, MAX_INPUT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(paths::ReadError::Io { path, source }) => return Err(LoadError::Io { path, source }),
+        Err(err @ paths::ReadError::NotRegular { .. }) => {
+            return Err(LoadError::Invalid {
+                path: path.to_path_buf(),
+                source_text: String::new(),
+                diagnostics: vec![
+                    Diagnostic::new(err.to_string(), Some(file_start()))
+                        .with_help("a mock definition is a YAML file"),
+                ],
+            });
+        }
+    };
+    let root = paths::scenario_root(path);
+    convert::convert_definition(path, &root, &bytes)
+}
+
+/// The position of a file's first character.
+fn file_start() -> model::Span {
+    model::Span {
+        start: 0,
+        end: 0,
+        line: 1,
+        col: 1,
+    }
 }
 
 /// The scenarios among `scenarios` (in the order they were loaded) whose id an earlier one

@@ -182,12 +182,48 @@ pub(crate) fn scenario_root(scenario: &Path) -> PathBuf {
     dir
 }
 
+/// The folder of a scenario root that holds mock definitions (`include: mocks/acme.yaml`).
+pub(crate) const MOCKS_FOLDER: &str = "mocks";
+
+/// Whether `path` is a mock definition: a file inside the [`MOCKS_FOLDER`] of its scenario root
+/// (compared as absolute, normalized paths).
+pub(crate) fn is_mock_definition(path: &Path) -> bool {
+    let mocks = scenario_root(path).join(MOCKS_FOLDER);
+    match (std::path::absolute(path), std::path::absolute(&mocks)) {
+        (Ok(path), Ok(mocks)) => normalize(&path).starts_with(normalize(&mocks)),
+        _ => false,
+    }
+}
+
+/// How `path` is named relative to its scenario root (what `include:` takes); `path` itself when
+/// it is not inside the root.
+pub(crate) fn name_in_root(path: &Path) -> PathBuf {
+    let root = scenario_root(path);
+    match (std::path::absolute(path), std::path::absolute(&root)) {
+        (Ok(path_abs), Ok(root_abs)) => normalize(&path_abs)
+            .strip_prefix(normalize(&root_abs))
+            .map_or_else(|_| path.to_path_buf(), Path::to_path_buf),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Resolve `name`, written in `scenario_file`, to a file inside `root`.
 ///
 /// `name` is taken relative to the scenario's folder. Absolute names, names whose normalized form
 /// leaves `root`, names that resolve through a symlink to somewhere outside `root`, and missing
 /// files are errors.
 pub(crate) fn resolve(scenario_file: &Path, root: &Path, name: &str) -> Result<PathBuf, PathError> {
+    resolve_from(&parent_dir(scenario_file), root, name)
+}
+
+/// Resolve `name`, taken relative to `root` itself, to a file inside `root`, by the rules of
+/// [`resolve`]: how a scenario names a mock definition (`include: mocks/acme.yaml`).
+pub(crate) fn resolve_in_root(root: &Path, name: &str) -> Result<PathBuf, PathError> {
+    resolve_from(root, root, name)
+}
+
+/// Resolve `name`, taken relative to the folder `dir`, to a file inside `root`.
+fn resolve_from(dir: &Path, root: &Path, name: &str) -> Result<PathBuf, PathError> {
     if name.is_empty() {
         return Err(PathError::Empty);
     }
@@ -195,7 +231,7 @@ pub(crate) fn resolve(scenario_file: &Path, root: &Path, name: &str) -> Result<P
     if written.has_root() || written.is_absolute() {
         return Err(PathError::Absolute { name: written });
     }
-    let joined = normalize(&parent_dir(scenario_file).join(&written));
+    let joined = normalize(&dir.join(&written));
     // Compare absolute forms: a relative root such as `.` is not a textual prefix of
     // `scenarios/payloads/x.json`, yet contains it.
     let absolute = |path: &Path| {

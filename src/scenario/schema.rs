@@ -28,7 +28,10 @@ mod tests {
         for entry in entries {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                files.extend(yaml_files(&path));
+                // Mock definitions are checked by `schema_accepts_every_mock_definition`.
+                if !path.ends_with("mocks") {
+                    files.extend(yaml_files(&path));
+                }
             } else if path
                 .extension()
                 .is_some_and(|ext| ext == "yaml" || ext == "yml")
@@ -69,6 +72,37 @@ mod tests {
             }
         }
         assert!(refused.is_empty(), "{}", refused.join("\n"));
+    }
+
+    /// Every mock definition (`mocks/` of the project and of the valid fixtures) is a mock as
+    /// the schema's `$defs/mock` describes it.
+    #[test]
+    fn schema_accepts_every_mock_definition() {
+        let mut schema: serde_json::Value = serde_json::from_str(json_schema()).unwrap();
+        let defs = schema["$defs"].take();
+        let schema = serde_json::json!({
+            "$schema": schema["$schema"],
+            "$defs": defs,
+            "$ref": "#/$defs/mock",
+        });
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let mut files = yaml_files(Path::new("mocks"));
+        files.extend(yaml_files(Path::new("tests/fixtures/valid/mocks")));
+        assert!(files.len() >= 3, "{files:?}");
+        let refused: Vec<String> = files
+            .iter()
+            .filter_map(|path| {
+                let errors: Vec<String> = validator
+                    .iter_errors(&as_json(path))
+                    .map(|err| format!("{} at {}", err, err.instance_path))
+                    .collect();
+                (!errors.is_empty()).then(|| format!("{}: {errors:#?}", path.display()))
+            })
+            .collect();
+        assert!(refused.is_empty(), "{}", refused.join("\n"));
+        // A definition with a typo is refused.
+        let typo = serde_json::json!({ "provider": "xero", "wiht": {} });
+        assert!(!validator.is_valid(&typo));
     }
 
     #[test]

@@ -380,6 +380,105 @@ fn check_reports_invalid_files_with_locations() {
     insta::assert_snapshot!(text(&output.stderr));
 }
 
+/// A project with a mock definition in `mocks/`, a scenario that includes it, one with an error
+/// in the definition it includes, and a broken definition.
+fn project_with_mock_definitions() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("scenarios")).unwrap();
+    std::fs::create_dir_all(root.join("mocks/payloads")).unwrap();
+    std::fs::write(root.join("reenact.toml"), "").unwrap();
+    std::fs::write(
+        root.join("mocks/acme-xero.yaml"),
+        "provider: xero\nwith:\n  tenants: [{ id: 3b0f6e1c-2d4a-4f8e-9c71-5a6b7c8d9e01, name: Acme Ltd }]\nstubs:\n  - request: { method: GET, path: /approvals }\n    response: { status: 200, body_file: payloads/approvals.json }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("mocks/payloads/approvals.json"), "[]").unwrap();
+    std::fs::write(
+        root.join("mocks/typo.yaml"),
+        "provider: xero\nwith:\n  tenants: [{ id: 3b0f6e1c-2d4a-4f8e-9c71-5a6b7c8d9e01, name: Acme Ltd }]\n  curencies: [GBP]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("scenarios/uses-acme.yaml"),
+        "id: uses-acme\ntitle: Uses Acme's Xero\nmocks:\n  xero:\n    include: mocks/acme-xero.yaml\n    with: { currencies: [GBP] }\nflow:\n  - request: { method: GET, path: / }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("scenarios/uses-typo.yaml"),
+        "id: uses-typo\ntitle: Includes a definition with a typo\nmocks:\n  books:\n    include: mocks/typo.yaml\nflow:\n  - request: { method: GET, path: / }\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Discovery passes `mocks/` by; `check` checks a definition as one, and an error in an included
+/// definition points into it and to the `include:` line that brought it in.
+#[test]
+fn check_tells_mock_definitions_from_scenarios() {
+    let dir = project_with_mock_definitions();
+    let output = reenact(dir.path(), &["check", "mocks/", "scenarios/"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    insta::assert_snapshot!(
+        "check_mock_definitions",
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        )
+    );
+
+    // A walk from the project root lists the scenarios only.
+    std::fs::remove_file(dir.path().join("scenarios/uses-typo.yaml")).unwrap();
+    let output = reenact(dir.path(), &["list", "."]);
+    assert_eq!(
+        code(&output),
+        exit_codes::SUCCESS,
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        text(&output.stdout),
+        "uses-acme  -           Uses Acme's Xero\n"
+    );
+
+    // Named as a scenario, a definition is an error that says what it is.
+    let output = reenact(dir.path(), &["list", "mocks/acme-xero.yaml"]);
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    insta::assert_snapshot!("list_mock_definition", text(&output.stderr));
+}
+
+/// `check --format json` says which files are mock definitions, and in which file an error of
+/// an included definition is.
+#[test]
+fn check_json_names_the_included_file_of_an_error() {
+    let dir = project_with_mock_definitions();
+    let output = reenact(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "mocks/acme-xero.yaml",
+            "scenarios/uses-typo.yaml",
+        ],
+    );
+    assert_eq!(code(&output), exit_codes::INVALID_INPUT);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files[0]["kind"], "mock_definition");
+    assert_eq!(files[0]["valid"], true);
+    assert_eq!(files[1]["kind"], "scenario");
+    assert_eq!(files[1]["valid"], false);
+    let error = &files[1]["errors"][0];
+    assert_eq!(error["included_file"], "mocks/typo.yaml");
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(error["help"], "did you mean `currencies`?");
+}
+
 #[test]
 fn invalid_scenarios_stop_run_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();

@@ -49,10 +49,15 @@ fn invalid_bytes(name: &str, bytes: &[u8]) -> String {
     let rendered = load(&path, Path::new(INVALID), bytes)
         .err()
         .unwrap_or_else(|| panic!("{name} should be invalid"));
-    assert!(
-        rendered.contains(&format!("--> {INVALID}/{name}.yaml")),
-        "{rendered}"
-    );
+    // Every error names the fixture: where it is, or (for an error in a mock definition it
+    // includes) where it includes the definition.
+    for error in rendered.split("\n\n") {
+        assert!(
+            error.contains(&format!("--> {INVALID}/{name}.yaml"))
+                || error.contains(&format!("::: {INVALID}/{name}.yaml")),
+            "{rendered}"
+        );
+    }
     rendered
 }
 
@@ -318,4 +323,63 @@ fn all_errors_of_a_file_are_reported() {
         .map(|d| d.span.expect("located").line)
         .collect();
     assert_eq!(lines, [1, 3, 8, 11, 12, 14, 14, 16, 17], "{diagnostics:#?}");
+}
+
+/// An include that is a FIFO, a symlink out of the root, or one too many: each an error at the
+/// `include:` value, and nothing is read from the FIFO (loading does not block).
+#[cfg(unix)]
+#[test]
+fn includes_that_cannot_be_read_or_exceed_the_budget() {
+    let project = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    std::fs::write(dir.join("reenact.toml"), "").unwrap();
+    std::fs::create_dir_all(dir.join("mocks")).unwrap();
+    std::fs::write(dir.join("mocks/ok.yaml"), "stubs: []\n").unwrap();
+    support::make_fifo(&dir.join("mocks/pipe.yaml"));
+    std::fs::write(outside.path().join("secret.yaml"), "stubs: []\n").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        dir.join("mocks/link.yaml"),
+    )
+    .unwrap();
+    let mut text = String::from(
+        "id: includes\ntitle: includes\nmocks:\n  pipe: { include: mocks/pipe.yaml }\n  link: { include: mocks/link.yaml }\n",
+    );
+    for n in 0..17 {
+        text.push_str(&format!("  ok{n}: {{ include: mocks/ok.yaml }}\n"));
+    }
+    text.push_str("flow:\n  - request: { method: GET, path: / }\n");
+    let scenario = dir.join("includes.yaml");
+    std::fs::write(&scenario, &text).unwrap();
+    let started = std::time::Instant::now();
+    let Err(LoadError::Invalid { diagnostics, .. }) = scenario::load(&scenario) else {
+        panic!("these includes must be errors")
+    };
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let messages: Vec<(usize, &str)> = diagnostics
+        .iter()
+        .map(|d| (d.span.expect("located").line, d.message.as_str()))
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert_eq!(messages[0].0, 4);
+    assert!(
+        messages[0]
+            .1
+            .ends_with("`mocks/pipe.yaml` is a FIFO (named pipe), not a regular file"),
+        "{messages:#?}"
+    );
+    assert_eq!(messages[1].0, 5);
+    assert!(
+        messages[1]
+            .1
+            .contains("`mocks/link.yaml` is a symlink that points outside the scenario root"),
+        "{messages:#?}"
+    );
+    // Two includes failed before being read: the 17th `ok` is the 16th read, the limit.
+    assert_eq!(
+        messages[2],
+        (5 + 17, "more than 16 includes in one scenario"),
+        "{messages:#?}"
+    );
 }

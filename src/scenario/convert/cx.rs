@@ -3,7 +3,9 @@
 //! entries of a node checked against its allowed keys ([`Fields`]); and the error helpers every
 //! part of the grammar reports through.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use super::include::IncludedSource;
 
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::suggest::did_you_mean;
@@ -70,6 +72,34 @@ pub(super) struct Cx<'a> {
     pub(super) quickbooks_mocks: Vec<(String, bool)>,
     /// Bytes of the files named so far, each counted every time it is named.
     pub(super) file_bytes: usize,
+    /// The mock definitions included so far, by the window their spans were shifted into.
+    pub(super) includes: Vec<IncludedSource>,
+    /// Every file read besides the scenario, once each, in the order read.
+    pub(super) files: Vec<PathBuf>,
+}
+
+impl<'a> Cx<'a> {
+    /// The conversion of the file `path` (its files resolve inside `root`) whose text is `text`,
+    /// with nothing found or declared yet.
+    pub(super) fn new(path: &'a Path, root: &'a Path, text: &'a str) -> Self {
+        Cx {
+            path,
+            root,
+            text,
+            errors: Vec::new(),
+            mocks: Vec::new(),
+            tls_mocks: Vec::new(),
+            sftp_mocks: Vec::new(),
+            provider_mocks: Vec::new(),
+            providers: Vec::new(),
+            xero_mocks: Vec::new(),
+            quickbooks_mocks: Vec::new(),
+            hostnames: Vec::new(),
+            file_bytes: 0,
+            includes: Vec::new(),
+            files: Vec::new(),
+        }
+    }
 }
 
 /// `a`, `b`, `c`: keys or words as a message lists them.

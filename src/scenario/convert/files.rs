@@ -1,4 +1,5 @@
-//! Files a scenario names (`body_file`, `json_file`): resolved inside the scenario root, read
+//! Files a scenario names (`body_file`, `json_file`): resolved inside the scenario root (relative
+//! to the file that names them: the scenario, or a mock definition it includes), read
 //! once at load time (regular files only, within [`paths::MAX_FILE_BYTES`] each and
 //! [`paths::MAX_FILES_TOTAL_BYTES`] in all), and parsed as JSON or text, each failure reported at
 //! the scalar naming the file.
@@ -28,7 +29,9 @@ impl Cx<'_> {
         context: &str,
     ) -> Option<(String, Vec<u8>)> {
         let name = self.string(node, key, context)?;
-        let resolved = match paths::resolve(self.path, self.root, &name) {
+        // A file named in an included mock definition is relative to that definition.
+        let (_, named_in, _) = self.file_at(node.span.start);
+        let resolved = match paths::resolve(named_in, self.root, &name) {
             Ok(resolved) => resolved,
             Err(err) => {
                 let label = match err {
@@ -69,6 +72,7 @@ impl Cx<'_> {
             }
             Ok(bytes) => {
                 self.file_bytes += bytes.len();
+                self.note_file(&resolved);
                 return Some((name, bytes));
             }
             Err(paths::ReadError::NotRegular { kind, .. }) => Diagnostic::new(

@@ -24,7 +24,8 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("scenario::TOP_KEYS", scenario::TOP_KEYS),
     ("scenario::CLOCK_KEYS", scenario::CLOCK_KEYS),
     ("snapshot::SNAPSHOT_KEYS", snapshot::SNAPSHOT_KEYS),
-    ("mocks::MOCK_KEYS", mocks::MOCK_KEYS),
+    ("mocks::INCLUDE_KEYS", mocks::INCLUDE_KEYS),
+    ("mocks::DEFINITION_KEYS", mocks::DEFINITION_KEYS),
     ("stubs::STUB_KEYS", stubs::STUB_KEYS),
     ("stubs::RESPONSE_KEYS", stubs::RESPONSE_KEYS),
     ("stubs::STATE_KEYS", stubs::STATE_KEYS),
@@ -126,7 +127,11 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
         &["/properties/target/properties/ready"],
         &["target::READY_KEYS"],
     ),
-    (&["/$defs/mock"], &["mocks::MOCK_KEYS"]),
+    (
+        &["/$defs/mock"],
+        &["mocks::INCLUDE_KEYS", "mocks::DEFINITION_KEYS"],
+    ),
+    (&["/$defs/mock/else"], &["mocks::DEFINITION_KEYS"]),
     (&["/$defs/stub"], &["stubs::STUB_KEYS"]),
     (&["/$defs/response"], &["stubs::RESPONSE_KEYS"]),
     (&["/$defs/stub/properties/state"], &["stubs::STATE_KEYS"]),
@@ -512,7 +517,7 @@ fn the_providers_and_xero_events_match_the_schema_enums() {
         words.iter().map(|word| word.to_string()).collect()
     };
     assert_eq!(
-        words("/$defs/mock/properties/provider/enum"),
+        words("/$defs/mock/else/properties/provider/enum"),
         set(mocks::PROVIDERS)
     );
     assert_eq!(

@@ -1,14 +1,20 @@
 //! `mocks` → [`MockSpec`]s: each mock's name, stubs, journal limit, TLS, extra hostnames, rate
 //! limits, and its built-in `provider` with `with:` settings (dispatched to the provider's own
-//! module) and route faults. Also the check that a name elsewhere refers to a declared mock.
+//! module) and route faults; a mock with `include:` is first merged over the mock definition it
+//! names (see [`include`]). Also the check that a name elsewhere refers to a declared mock.
 
-use super::{Cx, Fields, list_keys};
+use super::{Cx, Fields, include, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{DEFAULT_JOURNAL_LIMIT, MockSpec, ProviderSpec, TARGET_ALIAS};
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{Node, NodeKind};
 
-pub(super) const MOCK_KEYS: &[&str] = &[
+/// The key only a scenario's mock has: the mock definition it includes.
+pub(super) const INCLUDE_KEYS: &[&str] = &["include"];
+
+/// The keys of a mock definition (a file a mock includes), which are a mock's keys but
+/// `include` ([`INCLUDE_KEYS`]): includes are one level deep.
+pub(super) const DEFINITION_KEYS: &[&str] = &[
     "stubs",
     "journal_limit",
     "tls",
@@ -133,7 +139,11 @@ impl Cx<'_> {
                 mocks = None;
                 continue;
             }
-            let mock = self.mock(name, value);
+            let mock = match self.with_include(name, value) {
+                Some(Some(merged)) => self.mock(name, &merged),
+                Some(None) => self.mock(name, value),
+                None => None,
+            };
             match (&mut mocks, mock) {
                 (Some(mocks), Some(mock)) => mocks.push(mock),
                 _ => mocks = None,
@@ -142,9 +152,37 @@ impl Cx<'_> {
         mocks
     }
 
-    fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
+    /// Mock `name`'s entry `node` merged over the definition its `include:` names: `Some(None)`
+    /// when it includes nothing, `None` (reported) when the include cannot be used.
+    fn with_include(&mut self, name: &str, node: &Node) -> Option<Option<Node>> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            return Some(None);
+        };
+        let Some((_, include)) = entries
+            .iter()
+            .find(|(key, _)| key.text() == Some("include"))
+        else {
+            return Some(None);
+        };
+        let definition = self.include(name, include)?;
+        let patch = Node {
+            kind: NodeKind::Mapping(
+                entries
+                    .iter()
+                    .filter(|(key, _)| key.text() != Some("include"))
+                    .cloned()
+                    .collect(),
+            ),
+            span: node.span,
+        };
+        Some(Some(include::merge_patch(Some(&definition), &patch)))
+    }
+
+    /// Convert mock `name`; an `include:` in `node` is already merged (and ignored here).
+    pub(super) fn mock(&mut self, name: &str, node: &Node) -> Option<MockSpec> {
         let context = format!("in mock `{name}`");
-        let fields = self.fields(node, MOCK_KEYS, name, &context)?;
+        let keys = [INCLUDE_KEYS, DEFINITION_KEYS].concat();
+        let fields = self.fields(node, &keys, name, &context)?;
         let provider = match fields.get("provider") {
             Some(value) => self.provider(value, &fields, name).map(|provider| {
                 self.provider_mocks

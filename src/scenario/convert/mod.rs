@@ -22,6 +22,7 @@ mod expectations;
 mod faults;
 mod files;
 mod flow;
+mod include;
 mod intacct;
 #[cfg(test)]
 mod key_tables;
@@ -45,5 +46,5 @@ mod xero;
 
 use cx::{Cx, Fields, list_keys, present};
 use flow::is_method;
-pub(crate) use scenario::convert;
+pub(crate) use scenario::{convert, convert_definition};
 use templates::Scope;

@@ -4,10 +4,12 @@
 
 use std::path::Path;
 
-use super::{Cx, present};
+use super::{Cx, include, present};
 use crate::scenario::LoadError;
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{ClockSpec, RootCause, Scenario, Severity, Source, StepAction};
+use crate::scenario::model::{
+    ClockSpec, MockSpec, RootCause, Scenario, Severity, Source, StepAction,
+};
 use crate::scenario::yaml::{self, Node, NodeKind};
 
 /// Convert the scenario `bytes` read from `path` (its files resolve inside `root`): the validated
@@ -23,23 +25,10 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         Ok(node) => node,
         Err(diagnostics) => return Err(invalid(diagnostics, source_text)),
     };
-    let mut cx = Cx {
-        path,
-        root,
-        text: &source_text,
-        errors: Vec::new(),
-        mocks: Vec::new(),
-        tls_mocks: Vec::new(),
-        sftp_mocks: Vec::new(),
-        provider_mocks: Vec::new(),
-        providers: Vec::new(),
-        xero_mocks: Vec::new(),
-        quickbooks_mocks: Vec::new(),
-        hostnames: Vec::new(),
-        file_bytes: 0,
-    };
+    let mut cx = Cx::new(path, root, &source_text);
     let scenario = cx.scenario(&node);
     let mut errors = cx.errors;
+    let includes = cx.includes;
     match scenario {
         Some(scenario) if errors.is_empty() => Ok(scenario),
         _ => {
@@ -48,9 +37,69 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
             }
             // File order; file-level problems first. The sort is stable, so problems at the same
             // place keep the order they were found in.
+            // Problems in included files come after the scenario's (their spans are shifted
+            // past it), one file after the other, then move back into their files.
             errors.sort_by_key(|d| d.span.map(|s| (s.start, s.line)));
+            include::attribute(&mut errors, &includes);
             Err(invalid(errors, source_text))
         }
+    }
+}
+
+/// Check the mock definition `bytes` read from `path` (files it names resolve relative to it,
+/// inside `root`) on its own, as a scenario that includes it and overrides nothing would: the
+/// mock, named after the file, or every problem found, in file order.
+pub(crate) fn convert_definition(
+    path: &Path,
+    root: &Path,
+    bytes: &[u8],
+) -> Result<MockSpec, LoadError> {
+    let source_text = String::from_utf8_lossy(bytes).into_owned();
+    let mut cx = Cx::new(path, root, &source_text);
+    let name = definition_mock_name(path);
+    cx.mocks.push(name.clone());
+    let mock = cx
+        .definition(bytes, 0)
+        .and_then(|node| cx.mock(&name, &node));
+    let mut errors = cx.errors;
+    match mock {
+        Some(mock) if errors.is_empty() => Ok(mock),
+        _ => {
+            if errors.is_empty() {
+                errors.push(Diagnostic::new("invalid mock definition", None));
+            }
+            errors.sort_by_key(|d| d.span.map(|s| (s.start, s.line)));
+            Err(LoadError::Invalid {
+                path: path.to_path_buf(),
+                source_text,
+                diagnostics: errors,
+            })
+        }
+    }
+}
+
+/// The mock name a definition checked on its own gets: its file name without the extension,
+/// lowercased, other characters than letters, digits, `_` and `-` made `-`; `mock` when that
+/// does not start with a letter.
+fn definition_mock_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name
+    } else {
+        "mock".to_string()
     }
 }
 
@@ -185,6 +234,7 @@ impl Cx<'_> {
             source: Source {
                 path: self.path.to_path_buf(),
                 root: self.root.to_path_buf(),
+                files: std::mem::take(&mut self.files),
             },
         })
     }

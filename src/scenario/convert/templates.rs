@@ -131,7 +131,8 @@ impl Cx<'_> {
         let NodeKind::Scalar { text, .. } = &node.kind else {
             return None;
         };
-        let raw = self.text.get(node.span.start..node.span.end)?;
+        let (text_of_file, _, base) = self.file_at(node.span.start);
+        let raw = text_of_file.get(node.span.start - base..node.span.end - base)?;
         if raw == text {
             return Some(node.span.start);
         }

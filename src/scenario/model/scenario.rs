@@ -64,6 +64,10 @@ pub struct Source {
     pub path: PathBuf,
     /// The folder files named by the scenario must stay inside.
     pub root: PathBuf,
+    /// Every other file the scenario was loaded from, once each, in the order read: the mock
+    /// definitions it includes and the payload files (`body_file`, `json_file`, …) it and they
+    /// name. With `path`, all a scenario's behaviour depends on.
+    pub files: Vec<PathBuf>,
 }
 
 /// Incident severity.
