@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::observe::{Delivery, Hop, Observation};
+use crate::scenario::model::SnapshotSpec;
 use crate::secrets::{Redacted, is_secret_param};
 use crate::verdict::ExpectationResult;
 
@@ -39,24 +40,25 @@ const VOLATILE_HEADERS: &[&str] = &[
 ];
 
 /// Turn an observation and its expectation results into the normalized, redacted document that
-/// snapshots store and validate compares: URLs and ports by name, secrets redacted, plus the
-/// JSONPaths in `redact` (a scenario's `snapshot.redact`).
+/// snapshots store and validate compares: URLs and ports by name, headers in name order, secrets
+/// redacted, then the scenario's `snapshot` rules (see [`apply_rules`]).
 ///
 /// ```
 /// use reenact::observe::Observation;
+/// use reenact::scenario::model::SnapshotSpec;
 ///
 /// let observation = Observation {
 ///     target_url: "http://127.0.0.1:41234".to_owned(),
 ///     ..Observation::default()
 /// };
-/// let document = reenact::snapshot::normalize(&observation, &[], &[]);
+/// let document = reenact::snapshot::normalize(&observation, &[], &SnapshotSpec::default());
 /// assert!(document.is_object());
 /// assert!(!document.to_string().contains("41234"), "ports are not part of a snapshot");
 /// ```
 pub fn normalize(
     observation: &Observation,
     expectations: &[ExpectationResult],
-    redact: &[String],
+    spec: &SnapshotSpec,
 ) -> Value {
     let urls = UrlNames::new(observation);
     let steps: Vec<Value> = observation
@@ -183,11 +185,226 @@ pub fn normalize(
         .map(|result| json!({ "name": result.name, "passed": result.passed }))
         .collect();
     let mut document = json!({ "steps": steps, "mocks": mocks, "expectations": checks });
-    observation.secrets.redact_json(&mut document);
-    for path in redact {
-        redact_path(&mut document, path);
-    }
+    apply_rules(&mut document, observation, spec);
     document
+}
+
+/// The rules that make a normalized document hold still, in this order:
+///
+/// 1. secrets are redacted (the run's [`Secrets`](crate::secrets::Secrets)), then the values
+///    `spec.redact` selects: a secret never becomes a capture's name;
+/// 2. captured values become `{{ NAME }}` (see [`CaptureNames`]);
+/// 3. each `spec.normalize` regex rewrites every string (and object key) in turn;
+/// 4. the values `spec.exclude` selects are removed;
+/// 5. the requests of each `spec.unordered` mock are sorted by their rendered JSON, so the
+///    journal compares as a multiset.
+fn apply_rules(document: &mut Value, observation: &Observation, spec: &SnapshotSpec) {
+    observation.secrets.redact_json(document);
+    for path in &spec.redact {
+        redact_path(document, path);
+    }
+    let names = CaptureNames::new(observation);
+    if !names.0.is_empty() {
+        rewrite_strings(document, &|text| names.apply(text));
+    }
+    for normalizer in &spec.normalize {
+        rewrite_strings(document, &|text| {
+            match normalizer
+                .regex
+                .0
+                .replace_all(text, regex::NoExpand(&normalizer.replacement))
+            {
+                std::borrow::Cow::Borrowed(_) => None,
+                std::borrow::Cow::Owned(text) => Some(text),
+            }
+        });
+    }
+    for path in &spec.exclude {
+        exclude_path(document, path);
+    }
+    for mock in &spec.unordered {
+        if let Some(Value::Array(requests)) = document
+            .pointer_mut(&format!("/mocks/{}/requests", mock.replace('~', "~0").replace('/', "~1")))
+        {
+            requests.sort_by_cached_key(|request| request.to_string());
+        }
+    }
+}
+
+/// Shortest captured value that is replaced by its name: shorter ones (`1`, `ok`, `EUR`) are
+/// too likely to stand for something else.
+pub(crate) const MIN_CAPTURE_CHARS: usize = 4;
+
+/// Captured values and the names they are replaced with (`{{ NAME }}`), longest value first.
+///
+/// The rules, which keep the replacement from touching unrelated text:
+/// - a value is replaced only as a whole token: the characters on either side of it, where the
+///   value itself starts or ends with a letter, digit, `_` or `-`, must not be one of those
+///   (`exp-1` is not replaced inside `exp-10` or `myexp-1`, but is in `/exports/exp-1/status`);
+/// - values shorter than [`MIN_CAPTURE_CHARS`] characters, empty or with surrounding
+///   whitespace are never replaced;
+/// - only strings (and object keys) change: a JSON number or boolean stays as it is;
+/// - a value the run knows as a secret is never named: it stays `[redacted]`;
+/// - when two captures have the same value, the one captured first (flow order; within a step,
+///   name order) names it;
+/// - at each place the longest value wins, and a replacement is never searched again.
+pub(crate) struct CaptureNames(Vec<(String, String)>);
+
+impl CaptureNames {
+    pub(crate) fn new(observation: &Observation) -> Self {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for step in &observation.steps {
+            for (name, value) in &step.captures {
+                let usable = value.chars().count() >= MIN_CAPTURE_CHARS
+                    && value.trim() == value
+                    && observation.secrets.redact(value) == *value
+                    && !pairs.iter().any(|(seen, _)| seen == value);
+                if usable {
+                    pairs.push((value.clone(), format!("{{{{ {name} }}}}")));
+                }
+            }
+        }
+        // Stable: among equal lengths, flow order.
+        pairs.sort_by_key(|pair| std::cmp::Reverse(pair.0.len()));
+        CaptureNames(pairs)
+    }
+
+    /// `text` with every captured value that stands as a token replaced by its name; `None`
+    /// when nothing changed.
+    pub(crate) fn apply(&self, text: &str) -> Option<String> {
+        if !self.0.iter().any(|(value, _)| text.contains(value.as_str())) {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut changed = false;
+        let mut at = 0;
+        while at < text.len() {
+            let before = text[..at].chars().next_back();
+            let rest = &text[at..];
+            let found = self.0.iter().find(|(value, _)| {
+                rest.starts_with(value.as_str())
+                    && edge_ok(value.chars().next(), before)
+                    && edge_ok(value.chars().next_back(), rest[value.len()..].chars().next())
+            });
+            match found {
+                Some((value, name)) => {
+                    out.push_str(name);
+                    at += value.len();
+                    changed = true;
+                }
+                None => {
+                    let next = rest.chars().next().map_or(1, char::len_utf8);
+                    out.push_str(&rest[..next]);
+                    at += next;
+                }
+            }
+        }
+        changed.then_some(out)
+    }
+}
+
+/// A character that continues a token: a captured value is replaced only where the text around
+/// it does not continue it.
+fn is_token_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Whether a value's edge character `edge` may sit next to `neighbour` (the text's character
+/// beside it, if any) for the value to be a whole token.
+fn edge_ok(edge: Option<char>, neighbour: Option<char>) -> bool {
+    match (edge, neighbour) {
+        (Some(edge), Some(neighbour)) => !(is_token_char(edge) && is_token_char(neighbour)),
+        _ => true,
+    }
+}
+
+/// Rewrite every string and object key of `value` with `rewrite` (`None`: unchanged). A key
+/// whose rewrite another key of the same object already has stays as it was.
+fn rewrite_strings(value: &mut Value, rewrite: &dyn Fn(&str) -> Option<String>) {
+    match value {
+        Value::String(text) => {
+            if let Some(new) = rewrite(text) {
+                *text = new;
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_strings(item, rewrite)),
+        Value::Object(map) => {
+            let keys_change = map.keys().any(|key| rewrite(key).is_some());
+            if keys_change {
+                let old = std::mem::take(map);
+                for (key, item) in old {
+                    let key = match rewrite(&key) {
+                        Some(new) if !map.contains_key(&new) => new,
+                        _ => key,
+                    };
+                    map.insert(key, item);
+                }
+            }
+            map.values_mut()
+                .for_each(|item| rewrite_strings(item, rewrite));
+        }
+        _ => {}
+    }
+}
+
+/// Remove the values `path` selects: object members and array items. The root stays.
+fn exclude_path(document: &mut Value, path: &str) {
+    let Ok(parsed) = serde_json_path::JsonPath::parse(path) else {
+        return;
+    };
+    let mut pointers: Vec<Vec<String>> = parsed
+        .query_located(document)
+        .locations()
+        .map(|location| {
+            location
+                .to_json_pointer()
+                .split('/')
+                .skip(1)
+                .map(|part| part.replace("~1", "/").replace("~0", "~"))
+                .collect()
+        })
+        .collect();
+    // Deepest and last first, so removing an array item never shifts one still to remove.
+    let order = |a: &Vec<String>, b: &Vec<String>| {
+        for (x, y) in a.iter().zip(b) {
+            let ordering = match (x.parse::<usize>(), y.parse::<usize>()) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                _ => x.cmp(y),
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        a.len().cmp(&b.len())
+    };
+    pointers.sort_by(|a, b| order(b, a));
+    for parts in pointers {
+        let Some((last, parents)) = parts.split_last() else {
+            continue;
+        };
+        let pointer: String = parents
+            .iter()
+            .map(|part| format!("/{}", part.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        let Some(parent) = document.pointer_mut(&pointer) else {
+            continue;
+        };
+        match parent {
+            Value::Object(map) => {
+                map.shift_remove(last.as_str());
+            }
+            Value::Array(items) => {
+                if let Ok(index) = last.parse::<usize>()
+                    && index < items.len()
+                {
+                    items.remove(index);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Replaces run-specific base URLs with their template names.
@@ -243,9 +460,15 @@ fn without_attempt_count(failure: &str) -> String {
         .into_owned()
 }
 
+/// Headers by lowercase name, in name order: the order a client sends headers in is not
+/// behaviour (RFC 9110 §5.3 gives meaning only to the order of one name's lines, and a name
+/// keeps its last value here), and clients that build them from a hash map send them in a
+/// different order on every run.
 fn headers(headers: &[(String, String)], urls: &UrlNames) -> Value {
+    let mut sorted: Vec<&(String, String)> = headers.iter().collect();
+    sorted.sort_by_key(|(name, _)| name.to_ascii_lowercase());
     let mut out = Map::new();
-    for (name, value) in headers {
+    for (name, value) in sorted {
         let name = name.to_ascii_lowercase();
         // Secret-named headers, like every secret, go when the whole document is redacted.
         let value = urls.apply(value);
@@ -525,27 +748,94 @@ pub(crate) fn pending_path(snap: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The snapshot text of a run: its observation [normalized](normalize) with `redact` (the
-/// scenario's `snapshot.redact`), rendered, and redacted once more as text with the run's
-/// secrets.
+/// The snapshot text of a run: its observation [normalized](normalize) with the scenario's
+/// `snapshot` rules, rendered, and redacted once more as text with the run's secrets.
 pub(crate) fn content(
     observation: &Observation,
     expectations: &[ExpectationResult],
-    redact: &[String],
+    spec: &SnapshotSpec,
 ) -> Redacted {
     observation
         .secrets
-        .redacted(&render(&normalize(observation, expectations, redact)))
+        .redacted(&render(&normalize(observation, expectations, spec)))
+}
+
+/// Where a snapshot came from, recorded in its file's front matter (insta's `info:`) and never
+/// compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Provenance {
+    /// SHA-256 of the scenario file and the files it names
+    /// ([`Source::hash`](crate::scenario::model::Source::hash)).
+    pub scenario_sha256: String,
+    /// The target's label (`ledger-sync@1.4.3`, or the command, URL or image given on the
+    /// command line), redacted.
+    pub target: String,
+    /// The target's image, when it ran as a container.
+    pub target_image: Option<String>,
+    /// The reenact version that wrote the snapshot.
+    pub reenact: String,
+}
+
+impl Provenance {
+    /// The provenance of a snapshot of a scenario with hash `scenario_sha256` against the target
+    /// labelled `target`; a `project_root` prefix is taken out of the label, so the file reads the
+    /// same on every machine.
+    pub(crate) fn new(
+        scenario_sha256: &str,
+        target: &str,
+        target_image: Option<&str>,
+        project_root: &Path,
+    ) -> Self {
+        let root = std::path::absolute(project_root).unwrap_or_else(|_| project_root.into());
+        let mut label = target.to_string();
+        if let Some(root) = root.to_str().filter(|root| !root.is_empty()) {
+            label = label.replace(&format!("{}/", root.trim_end_matches('/')), "");
+        }
+        Provenance {
+            scenario_sha256: scenario_sha256.to_string(),
+            target: crate::secrets::redact_text(&label),
+            target_image: target_image.map(crate::secrets::redact_text),
+            reenact: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// The `info:` block of the front matter, indented YAML with JSON-quoted strings.
+    fn front_matter(&self) -> String {
+        let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
+        let mut out = format!(
+            "info:\n  scenario_sha256: {}\n  target: {}\n",
+            quote(&self.scenario_sha256),
+            quote(&self.target)
+        );
+        if let Some(image) = &self.target_image {
+            out.push_str(&format!("  target_image: {}\n", quote(image)));
+        }
+        out.push_str(&format!("  reenact: {}\n", quote(&self.reenact)));
+        out
+    }
+}
+
+/// The scenario hash an accepted snapshot file records (`info.scenario_sha256`), if it records
+/// one: snapshots accepted before provenance was recorded have none.
+pub(crate) fn recorded_scenario_hash(path: &Path) -> Option<String> {
+    // Within the front matter only; a snapshot's own text can never be taken for it.
+    let text = std::fs::read_to_string(path).ok()?;
+    let header = text.strip_prefix("---\n")?;
+    let header = &header[..header.find("\n---\n")?];
+    header.lines().find_map(|line| {
+        let value = line.strip_prefix("  scenario_sha256: ")?;
+        serde_json::from_str::<String>(value).ok()
+    })
 }
 
 /// Compare `content` with the accepted snapshot of scenario `id` in `dir`. With `accept`, store
-/// it; otherwise write a `.snap.new` when it is new or differs (also under `CI=true`), and remove
-/// a stale `.snap.new` when it matches.
+/// it (and, when it matches, refresh a provenance that changed); otherwise write a `.snap.new`
+/// when it is new or differs (also under `CI=true`), and remove a stale `.snap.new` when it
+/// matches. Provenance is never compared.
 pub(crate) fn compare(
     dir: &Path,
     id: &str,
-    source: &str,
-    title: &str,
+    header: &Header<'_>,
     content: &Redacted,
     accept: bool,
 ) -> Result<Comparison, SnapshotError> {
@@ -558,15 +848,21 @@ pub(crate) fn compare(
     };
     let text = content.as_str().trim_end();
     if accepted.as_deref() == Some(text) {
+        let stale = header.provenance.is_some_and(|provenance| {
+            recorded_scenario_hash(&snap).as_deref() != Some(&provenance.scenario_sha256)
+        });
+        if accept && stale {
+            write_snapshot(&snap, header, content)?;
+        }
         remove_if_exists(&pending)?;
         return Ok(Comparison::Matches);
     }
     if accept {
-        write_snapshot(&snap, source, title, content)?;
+        write_snapshot(&snap, header, content)?;
         remove_if_exists(&pending)?;
         return Ok(Comparison::Accepted(snap));
     }
-    write_snapshot(&pending, source, title, content)?;
+    write_snapshot(&pending, header, content)?;
     Ok(match accepted {
         None => Comparison::New(pending),
         Some(old) => Comparison::Differs {
@@ -574,6 +870,18 @@ pub(crate) fn compare(
             pending,
         },
     })
+}
+
+/// The front matter of a snapshot file: the scenario file, its title and (when known) where the
+/// snapshot came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header<'a> {
+    /// The scenario file, relative to the project root.
+    pub source: &'a str,
+    /// The scenario's title.
+    pub title: &'a str,
+    /// Where the snapshot came from.
+    pub provenance: Option<&'a Provenance>,
 }
 
 /// Read the content of a snapshot file (via insta, so the format stays insta's).
@@ -594,11 +902,11 @@ pub(crate) fn read_contents(path: &Path) -> Result<String, SnapshotError> {
 }
 
 /// Write a snapshot file in insta's format, atomically (temp file, then rename). The content
-/// is [`Redacted`]; the title (the scenario's) is redacted by shape and name.
+/// is [`Redacted`]; the title (the scenario's) is redacted by shape and name; provenance goes
+/// in insta's `info:` metadata, which insta reads and ignores when comparing.
 pub(crate) fn write_snapshot(
     path: &Path,
-    source: &str,
-    title: &str,
+    header: &Header<'_>,
     content: &Redacted,
 ) -> Result<(), SnapshotError> {
     let io = |source| SnapshotError::Io {
@@ -611,9 +919,13 @@ pub(crate) fn write_snapshot(
     }
     let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
     let text = format!(
-        "---\nsource: {}\ndescription: {}\n---\n{}\n",
-        quote(source),
-        quote(&crate::secrets::redact_text(title)),
+        "---\nsource: {}\ndescription: {}\n{}---\n{}\n",
+        quote(header.source),
+        quote(&crate::secrets::redact_text(header.title)),
+        header
+            .provenance
+            .map(Provenance::front_matter)
+            .unwrap_or_default(),
         content.as_str().trim_end()
     );
     let temp = path.with_extension("tmp-reenact");
@@ -696,6 +1008,25 @@ pub(crate) fn reject_pending(pending: &Pending) -> Result<(), SnapshotError> {
 mod tests {
     use super::*;
     use crate::observe::{Journal, JournalEntry, ReceivedResponse, SentRequest, StepObservation};
+
+    fn spec() -> SnapshotSpec {
+        SnapshotSpec::default()
+    }
+
+    fn redacting(path: &str) -> SnapshotSpec {
+        SnapshotSpec {
+            redact: vec![path.to_string()],
+            ..SnapshotSpec::default()
+        }
+    }
+
+    fn header() -> Header<'static> {
+        Header {
+            source: "scenarios/s1.yaml",
+            title: "Title: \"q\"",
+            provenance: None,
+        }
+    }
 
     fn observation() -> Observation {
         let mut mocks = BTreeMap::new();
@@ -782,11 +1113,11 @@ mod tests {
         observation.mocks.get_mut("erp").unwrap().entries[0].query =
             "page=1&key=AIzaSyPLANTED012".into();
         observation.secrets = observation.secrets_seen();
-        let text = render(&normalize(&observation, &[], &[]));
+        let text = render(&normalize(&observation, &[], &spec()));
         for secret in [token, "AIzaSyPLANTED012", "5555 5555 5555 4444"] {
             assert!(!text.contains(secret), "`{secret}` leaked:\n{text}");
         }
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(document["steps"][0]["captures"]["at"], json!(REDACTED));
         assert_eq!(
             document["steps"][0]["response"]["body"]["at"],
@@ -817,7 +1148,7 @@ mod tests {
                 "connections": [{ "refresh_token": "rt-123", "tenantId": "t-1" }],
             }),
         );
-        let document = normalize(&observation, &[], &["$..InvoiceID".to_string()]);
+        let document = normalize(&observation, &[], &redacting("$..InvoiceID"));
         assert_eq!(
             document["mocks"]["erp"]["state"],
             json!({
@@ -845,16 +1176,16 @@ mod tests {
         docker.steps[0].request.as_mut().unwrap().headers =
             vec![("X-Callback".into(), "http://erp:8080/cb".into())];
         docker.steps[0].deliveries[0].url = "http://reenact-target:8080/webhooks/xero".into();
-        assert_eq!(normalize(&host, &[], &[]), normalize(&docker, &[], &[]));
+        assert_eq!(normalize(&host, &[], &spec()), normalize(&docker, &[], &spec()));
         // Another host is not the mock: it stays as it is, and the comparison sees it.
         docker.steps[0].request.as_mut().unwrap().headers =
             vec![("X-Callback".into(), "http://other:8080/cb".into())];
-        assert_ne!(normalize(&host, &[], &[]), normalize(&docker, &[], &[]));
+        assert_ne!(normalize(&host, &[], &spec()), normalize(&docker, &[], &spec()));
     }
 
     #[test]
     fn normalizes_and_redacts_secrets_by_default() {
-        let text = render(&normalize(&observation(), &[], &["$..id".to_string()]));
+        let text = render(&normalize(&observation(), &[], &redacting("$..id")));
         for secret in [
             "c2VjcmV0", "rt-123", "s3cr3t", "hunter2", "eyJ.x.y", "abc.def", "\"abc\"",
         ] {
@@ -882,7 +1213,7 @@ mod tests {
             )],
             body: Some("grant_type=authorization_code&code=consent-42".into()),
         });
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         let sent = &document["steps"][0]["request"];
         assert_eq!(sent["mock"], json!("erp"));
         assert_eq!(
@@ -912,7 +1243,7 @@ mod tests {
             error: None,
             expected_status: None,
         }];
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(
             document["steps"][0]["deliveries"],
             json!([{
@@ -970,7 +1301,7 @@ mod tests {
                 ..Hop::default()
             },
         ];
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(
             document["steps"][0]["hops"],
             json!([
@@ -994,7 +1325,7 @@ mod tests {
         let mut observation = observation();
         observation.steps[0].failure =
             Some("poll: condition not met within 3s after 29 attempt(s); last: `$.state`".into());
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(
             document["steps"][0]["failure"],
             json!("poll: condition not met within 3s after [n] attempt(s); last: `$.state`")
@@ -1019,14 +1350,7 @@ mod tests {
         let secrets = crate::secrets::Secrets::new();
         let dir = tempfile::tempdir().unwrap();
         let content = secrets.redacted(&render(&json!({"a": [1, 2], "b": "x"})));
-        let first = compare(
-            dir.path(),
-            "s1",
-            "scenarios/s1.yaml",
-            "Title: \"q\"",
-            &content,
-            false,
-        )
+        let first = compare(dir.path(), "s1", &header(), &content, false)
         .unwrap();
         let pending = pending_path(&snapshot_path(dir.path(), "s1"));
         assert_eq!(first, Comparison::New(pending.clone()));
@@ -1034,10 +1358,10 @@ mod tests {
         let found = find_pending(dir.path()).unwrap();
         assert_eq!(found.len(), 1);
         accept_pending(&found[0]).unwrap();
-        let again = compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &content, false).unwrap();
+        let again = compare(dir.path(), "s1", &header(), &content, false).unwrap();
         assert_eq!(again, Comparison::Matches);
         let changed = secrets.redacted(&render(&json!({"a": [1, 3], "b": "x"})));
-        match compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &changed, false).unwrap() {
+        match compare(dir.path(), "s1", &header(), &changed, false).unwrap() {
             Comparison::Differs { diff, .. } => {
                 assert!(diff.contains("-    2") && diff.contains("+    3"), "{diff}")
             }

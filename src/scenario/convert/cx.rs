@@ -70,6 +70,9 @@ pub(super) struct Cx<'a> {
     pub(super) quickbooks_mocks: Vec<(String, bool)>,
     /// Bytes of the files named so far, each counted every time it is named.
     pub(super) file_bytes: usize,
+    /// SHA-256 of the scenario's bytes and of every file it names, as read (see
+    /// [`Source::hash`](crate::scenario::model::Source::hash)).
+    pub(super) hash: sha2::Sha256,
 }
 
 /// `a`, `b`, `c`: keys or words as a message lists them.

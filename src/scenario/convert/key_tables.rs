@@ -24,6 +24,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("scenario::TOP_KEYS", scenario::TOP_KEYS),
     ("scenario::CLOCK_KEYS", scenario::CLOCK_KEYS),
     ("snapshot::SNAPSHOT_KEYS", snapshot::SNAPSHOT_KEYS),
+    ("snapshot::NORMALIZE_KEYS", snapshot::NORMALIZE_KEYS),
     ("mocks::MOCK_KEYS", mocks::MOCK_KEYS),
     ("stubs::STUB_KEYS", stubs::STUB_KEYS),
     ("stubs::RESPONSE_KEYS", stubs::RESPONSE_KEYS),
@@ -121,6 +122,10 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (&[""], &["scenario::TOP_KEYS"]),
     (&["/properties/clock"], &["scenario::CLOCK_KEYS"]),
     (&["/properties/snapshot"], &["snapshot::SNAPSHOT_KEYS"]),
+    (
+        &["/properties/snapshot/properties/normalize/items"],
+        &["snapshot::NORMALIZE_KEYS"],
+    ),
     (&["/properties/target"], &["target::TARGET_KEYS"]),
     (
         &["/properties/target/properties/ready"],

@@ -37,6 +37,7 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
         quickbooks_mocks: Vec::new(),
         hostnames: Vec::new(),
         file_bytes: 0,
+        hash: sha2::Digest::new_with_prefix(bytes),
     };
     let scenario = cx.scenario(&node);
     let mut errors = cx.errors;
@@ -52,6 +53,11 @@ pub(crate) fn convert(path: &Path, root: &Path, bytes: &[u8]) -> Result<Scenario
             Err(invalid(errors, source_text))
         }
     }
+}
+
+/// Lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Top-level keys.
@@ -185,6 +191,7 @@ impl Cx<'_> {
             source: Source {
                 path: self.path.to_path_buf(),
                 root: self.root.to_path_buf(),
+                hash: hex(&sha2::Digest::finalize(self.hash.clone())),
             },
         })
     }
