@@ -194,7 +194,8 @@ pub fn normalize(
 /// 1. secrets are redacted (the run's [`Secrets`](crate::secrets::Secrets)), then the values
 ///    `spec.redact` selects: a secret never becomes a capture's name;
 /// 2. captured values become `{{ NAME }}` (see [`CaptureNames`]);
-/// 3. each `spec.normalize` regex rewrites every string (and object key) in turn;
+/// 3. each `spec.normalize` regex rewrites every string value in turn (object keys are
+///    structure and stay);
 /// 4. the values `spec.exclude` selects are removed;
 /// 5. the requests of each `spec.unordered` mock are sorted by their rendered JSON, so the
 ///    journal compares as a multiset.
@@ -243,7 +244,7 @@ pub(crate) const MIN_CAPTURE_CHARS: usize = 4;
 ///   (`exp-1` is not replaced inside `exp-10` or `myexp-1`, but is in `/exports/exp-1/status`);
 /// - values shorter than [`MIN_CAPTURE_CHARS`] characters, empty or with surrounding
 ///   whitespace are never replaced;
-/// - only strings (and object keys) change: a JSON number or boolean stays as it is;
+/// - only string values change: a JSON number or boolean, and object keys, stay as they are;
 /// - a value the run knows as a secret is never named: it stays `[redacted]`;
 /// - when two captures have the same value, the one captured first (flow order; within a step,
 ///   name order) names it;
@@ -318,8 +319,9 @@ fn edge_ok(edge: Option<char>, neighbour: Option<char>) -> bool {
     }
 }
 
-/// Rewrite every string and object key of `value` with `rewrite` (`None`: unchanged). A key
-/// whose rewrite another key of the same object already has stays as it was.
+/// Rewrite every string value of `value` with `rewrite` (`None`: unchanged). Object keys are
+/// left as they are: they are the document's structure (`path`, `status`), which a capture or
+/// a regex must not rename.
 fn rewrite_strings(value: &mut Value, rewrite: &dyn Fn(&str) -> Option<String>) {
     match value {
         Value::String(text) => {
@@ -330,21 +332,9 @@ fn rewrite_strings(value: &mut Value, rewrite: &dyn Fn(&str) -> Option<String>) 
         Value::Array(items) => items
             .iter_mut()
             .for_each(|item| rewrite_strings(item, rewrite)),
-        Value::Object(map) => {
-            let keys_change = map.keys().any(|key| rewrite(key).is_some());
-            if keys_change {
-                let old = std::mem::take(map);
-                for (key, item) in old {
-                    let key = match rewrite(&key) {
-                        Some(new) if !map.contains_key(&new) => new,
-                        _ => key,
-                    };
-                    map.insert(key, item);
-                }
-            }
-            map.values_mut()
-                .for_each(|item| rewrite_strings(item, rewrite));
-        }
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| rewrite_strings(item, rewrite)),
         _ => {}
     }
 }
@@ -1381,5 +1371,283 @@ mod tests {
             masked,
             json!({"x": 1, "y": [1, "[noise]"], "z": {"t": "[noise]"}, "w": "[noise]"})
         );
+    }
+
+    fn with_captures(captures: &[(&str, &str)]) -> Observation {
+        let mut observation = observation();
+        observation.steps[0].captures = captures
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        observation
+    }
+
+    /// The rules of [`CaptureNames`], one row each: captures, text, what it becomes.
+    #[test]
+    fn captured_values_are_named_only_as_whole_tokens() {
+        let rows: &[(&[(&str, &str)], &str, &str)] = &[
+            (&[("id", "exp-1")], "/exports/exp-1/status", "/exports/{{ id }}/status"),
+            (&[("id", "exp-1")], "exp-1", "{{ id }}"),
+            (&[("id", "exp-1")], "/exports/exp-10", "/exports/exp-10"),
+            (&[("id", "exp-1")], "myexp-1 and exp-1_x", "myexp-1 and exp-1_x"),
+            (&[("id", "exp-1")], "<Id>exp-1</Id>", "<Id>{{ id }}</Id>"),
+            (&[("id", "exp-1")], "ids=exp-1,exp-1.", "ids={{ id }},{{ id }}."),
+            (&[("n", "1")], "/runs/1", "/runs/1"),
+            (&[("n", "abc")], "abc", "abc"),
+            (&[("v", " pad ")], " pad ", " pad "),
+            // The longest value at a place wins; a name is never searched again.
+            (
+                &[("short", "run-1"), ("long", "run-1-retry")],
+                "run-1-retry then run-1",
+                "{{ long }} then {{ short }}",
+            ),
+            (&[("a", "cafe"), ("b", "{{ a }}")], "cafe", "{{ a }}"),
+            // Two captures with one value: the first captured (here, in name order) names it.
+            (&[("b_second", "same-9"), ("a_first", "same-9")], "same-9", "{{ a_first }}"),
+            // A value that starts with a separator needs no boundary before it.
+            (&[("p", "/v2/x7")], "http://h/v2/x7?q", "http://h{{ p }}?q"),
+            (&[("u", "über-1")], "über-1 / xüber-1", "{{ u }} / xüber-1"),
+        ];
+        for (captures, text, expected) in rows {
+            let names = CaptureNames::new(&with_captures(captures));
+            assert_eq!(
+                names.apply(text).as_deref().unwrap_or(text),
+                *expected,
+                "{captures:?} in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn captured_values_are_named_in_paths_bodies_headers_and_state_but_secrets_stay_redacted() {
+        let mut observation = with_captures(&[("run_id", "run-7f3a"), ("api_token", "tok-9f8e7d6c")]);
+        let step = &mut observation.steps[0];
+        step.request.as_mut().unwrap().path = "/payment-runs/run-7f3a/refresh".into();
+        step.response.as_mut().unwrap().body =
+            r#"{"id":"run-7f3a","count":1042,"note":"run-7f3a created","t":"tok-9f8e7d6c"}"#
+                .into();
+        let erp = observation.mocks.get_mut("erp").unwrap();
+        erp.entries[0].path = "/files/run-7f3a.xml".into();
+        erp.entries[0].headers = vec![
+            ("content-type".into(), "application/xml".into()),
+            ("x-run".into(), "run-7f3a".into()),
+        ];
+        erp.entries[0].body = "<PmtInfId>run-7f3a</PmtInfId>".into();
+        observation
+            .mock_states
+            .insert("erp".into(), json!({ "runs": { "run-7f3a": { "n": 1042, "of": "run-7f3a" } } }));
+        observation.secrets = observation.secrets_seen();
+        let document = normalize(&observation, &[], &spec());
+        let step = &document["steps"][0];
+        assert_eq!(
+            step["request"]["path"],
+            json!("/payment-runs/{{ run_id }}/refresh")
+        );
+        assert_eq!(
+            step["response"]["body"],
+            json!({
+                "id": "{{ run_id }}",
+                "count": 1042,
+                "note": "{{ run_id }} created",
+                "t": REDACTED,
+            })
+        );
+        assert_eq!(step["captures"]["run_id"], json!("{{ run_id }}"));
+        assert_eq!(step["captures"]["api_token"], json!(REDACTED));
+        let request = &document["mocks"]["erp"]["requests"][0];
+        assert_eq!(request["path"], json!("/files/{{ run_id }}.xml"));
+        assert_eq!(request["headers"]["x-run"], json!("{{ run_id }}"));
+        assert_eq!(request["body"], json!("<PmtInfId>{{ run_id }}</PmtInfId>"));
+        // Keys are structure: they stay as they are.
+        assert_eq!(
+            document["mocks"]["erp"]["state"],
+            json!({ "runs": { "run-7f3a": { "n": 1042, "of": "{{ run_id }}" } } })
+        );
+        let text = render(&document);
+        assert!(
+            !text.contains("{{ api_token }}") && !text.contains("tok-9f8e7d6c"),
+            "{text}"
+        );
+    }
+
+    fn normalizer(regex: &str, replacement: &str) -> crate::scenario::model::Normalizer {
+        crate::scenario::model::Normalizer {
+            regex: crate::scenario::model::Pattern(regex::Regex::new(regex).unwrap()),
+            replacement: replacement.into(),
+        }
+    }
+
+    #[test]
+    fn regex_normalizers_rewrite_every_string_value_in_order_literally() {
+        let rows: &[(&str, &str, &str, &str)] = &[
+            (
+                r"\d{4}-\d\d-\d\dT[0-9:.]+Z",
+                "[timestamp]",
+                "at 2026-10-31T23:00:00.123Z",
+                "at [timestamp]",
+            ),
+            (
+                r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                "[uuid]",
+                "/bills/5f0c6b1e-2d3a-4c4b-9e8f-0a1b2c3d4e5f/lines",
+                "/bills/[uuid]/lines",
+            ),
+            (r"PR-\d+", "$0 [id]", "PR-88", "$0 [id]"),
+            (r"nothing", "x", "unchanged", "unchanged"),
+        ];
+        for (regex, replacement, text, expected) in rows {
+            let spec = SnapshotSpec {
+                normalize: vec![normalizer(regex, replacement)],
+                ..SnapshotSpec::default()
+            };
+            let mut observation = observation();
+            observation.steps[0].response.as_mut().unwrap().body = format!(
+                "{{\"v\":{},\"k\":{{{}:1}}}}",
+                json!(text),
+                json!(text)
+            );
+            let document = normalize(&observation, &[], &spec);
+            let body = &document["steps"][0]["response"]["body"];
+            assert_eq!(body["v"], json!(expected), "{regex}");
+            assert_eq!(body["k"], json!({ *text: 1 }), "{regex}: keys stay");
+        }
+        // In order: the second sees what the first wrote.
+        let spec = SnapshotSpec {
+            normalize: vec![normalizer("a+", "b"), normalizer("bc", "[x]")],
+            ..SnapshotSpec::default()
+        };
+        let mut observation = observation();
+        observation.steps[0].request.as_mut().unwrap().path = "/aaac".into();
+        let document = normalize(&observation, &[], &spec);
+        assert_eq!(document["steps"][0]["request"]["path"], json!("/[x]"));
+    }
+
+    #[test]
+    fn excluded_paths_are_removed_from_objects_and_arrays() {
+        let mut observation = observation();
+        observation.mock_states.insert(
+            "erp".into(),
+            json!({ "invoices": [{ "n": 1 }, { "n": 2 }, { "n": 3 }], "seq": 9 }),
+        );
+        let spec = SnapshotSpec {
+            exclude: vec![
+                "$.mocks.erp.state.seq".into(),
+                "$.mocks.erp.state.invoices[0,2]".into(),
+                "$.steps[*].response".into(),
+                "$.nothing.here".into(),
+                "$".into(),
+            ],
+            ..SnapshotSpec::default()
+        };
+        let document = normalize(&observation, &[], &spec);
+        assert_eq!(
+            document["mocks"]["erp"]["state"],
+            json!({ "invoices": [{ "n": 2 }] })
+        );
+        assert!(document["steps"][0].get("response").is_none());
+        assert!(document["steps"][0].get("request").is_some());
+    }
+
+    #[test]
+    fn an_unordered_mocks_requests_compare_as_a_multiset() {
+        let mut first = observation();
+        let erp = first.mocks.get_mut("erp").unwrap();
+        let mut second_entry = erp.entries[0].clone();
+        second_entry.path = "/a/second".into();
+        erp.entries.push(second_entry);
+        let mut second = first.clone();
+        second.mocks.get_mut("erp").unwrap().entries.reverse();
+        let ordered = spec();
+        assert_ne!(
+            normalize(&first, &[], &ordered),
+            normalize(&second, &[], &ordered)
+        );
+        let unordered = SnapshotSpec {
+            unordered: vec!["erp".into()],
+            ..SnapshotSpec::default()
+        };
+        let document = normalize(&first, &[], &unordered);
+        assert_eq!(document, normalize(&second, &[], &unordered));
+        assert_eq!(
+            document["mocks"]["erp"]["requests"][0]["path"],
+            json!("/a/second")
+        );
+        // A different multiset still differs.
+        second.mocks.get_mut("erp").unwrap().entries.pop();
+        assert_ne!(document, normalize(&second, &[], &unordered));
+    }
+
+    #[test]
+    fn header_order_is_not_part_of_the_snapshot() {
+        let mut first = observation();
+        first.steps[0].request.as_mut().unwrap().headers = vec![
+            ("X-B".into(), "2".into()),
+            ("x-a".into(), "1".into()),
+        ];
+        let mut second = first.clone();
+        second.steps[0].request.as_mut().unwrap().headers.reverse();
+        let document = normalize(&first, &[], &spec());
+        assert_eq!(document, normalize(&second, &[], &spec()));
+        assert_eq!(
+            render(&document["steps"][0]["request"]["headers"]),
+            "{\n  \"x-a\": \"1\",\n  \"x-b\": \"2\"\n}"
+        );
+    }
+
+    #[test]
+    fn provenance_is_recorded_in_insta_info_and_never_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        let provenance = Provenance::new(
+            "abc123",
+            &format!("{}/target/debug/app --port {{{{ target.port }}}}", root.display()),
+            None,
+            &root,
+        );
+        assert_eq!(provenance.target, "target/debug/app --port {{ target.port }}");
+        let content = crate::secrets::Secrets::new().redacted("{\"a\": 1}");
+        let front = Header {
+            provenance: Some(&provenance),
+            ..header()
+        };
+        let snap = snapshot_path(dir.path(), "s1");
+        assert_eq!(
+            compare(dir.path(), "s1", &front, &content, true).unwrap(),
+            Comparison::Accepted(snap.clone())
+        );
+        let text = std::fs::read_to_string(&snap).unwrap();
+        assert!(
+            text.starts_with(&format!(
+                "---\nsource: \"scenarios/s1.yaml\"\ndescription: \"Title: \\\"q\\\"\"\ninfo:\n  scenario_sha256: \"abc123\"\n  target: \"target/debug/app --port {{{{ target.port }}}}\"\n  reenact: \"{}\"\n---\n",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+        // insta reads it, info and all.
+        let read = insta::Snapshot::from_file(&snap).unwrap();
+        assert!(read.metadata().private_info().is_some());
+        assert_eq!(read_contents(&snap).unwrap(), "{\"a\": 1}");
+        assert_eq!(recorded_scenario_hash(&snap).as_deref(), Some("abc123"));
+        // Another scenario hash, same content: it matches, and the file keeps what it recorded
+        // until `--accept`.
+        let changed = Provenance::new("def456", "app", Some("img:1"), &root);
+        let front = Header {
+            provenance: Some(&changed),
+            ..header()
+        };
+        assert_eq!(
+            compare(dir.path(), "s1", &front, &content, false).unwrap(),
+            Comparison::Matches
+        );
+        assert_eq!(recorded_scenario_hash(&snap).as_deref(), Some("abc123"));
+        assert_eq!(
+            compare(dir.path(), "s1", &front, &content, true).unwrap(),
+            Comparison::Matches
+        );
+        assert_eq!(recorded_scenario_hash(&snap).as_deref(), Some("def456"));
+        assert!(std::fs::read_to_string(&snap).unwrap().contains("  target_image: \"img:1\"\n"));
+        // A snapshot's text never passes for its front matter.
+        std::fs::write(&snap, "---\nsource: \"x\"\n---\n  scenario_sha256: \"zzz\"\n").unwrap();
+        assert_eq!(recorded_scenario_hash(&snap), None);
     }
 }
