@@ -209,24 +209,23 @@ fn apply_rules(document: &mut Value, observation: &Observation, spec: &SnapshotS
         rewrite_strings(document, &|text| names.apply(text));
     }
     for normalizer in &spec.normalize {
-        rewrite_strings(document, &|text| {
-            match normalizer
-                .regex
-                .0
-                .replace_all(text, regex::NoExpand(&normalizer.replacement))
-            {
-                std::borrow::Cow::Borrowed(_) => None,
-                std::borrow::Cow::Owned(text) => Some(text),
-            }
+        rewrite_strings(document, &|text| match normalizer
+            .regex
+            .0
+            .replace_all(text, regex::NoExpand(&normalizer.replacement))
+        {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(text) => Some(text),
         });
     }
     for path in &spec.exclude {
         exclude_path(document, path);
     }
     for mock in &spec.unordered {
-        if let Some(Value::Array(requests)) = document
-            .pointer_mut(&format!("/mocks/{}/requests", mock.replace('~', "~0").replace('/', "~1")))
-        {
+        if let Some(Value::Array(requests)) = document.pointer_mut(&format!(
+            "/mocks/{}/requests",
+            mock.replace('~', "~0").replace('/', "~1")
+        )) {
             requests.sort_by_cached_key(|request| request.to_string());
         }
     }
@@ -273,7 +272,11 @@ impl CaptureNames {
     /// `text` with every captured value that stands as a token replaced by its name; `None`
     /// when nothing changed.
     pub(crate) fn apply(&self, text: &str) -> Option<String> {
-        if !self.0.iter().any(|(value, _)| text.contains(value.as_str())) {
+        if !self
+            .0
+            .iter()
+            .any(|(value, _)| text.contains(value.as_str()))
+        {
             return None;
         }
         let mut out = String::with_capacity(text.len());
@@ -285,7 +288,10 @@ impl CaptureNames {
             let found = self.0.iter().find(|(value, _)| {
                 rest.starts_with(value.as_str())
                     && edge_ok(value.chars().next(), before)
-                    && edge_ok(value.chars().next_back(), rest[value.len()..].chars().next())
+                    && edge_ok(
+                        value.chars().next_back(),
+                        rest[value.len()..].chars().next(),
+                    )
             });
             match found {
                 Some((value, name)) => {
@@ -1166,11 +1172,17 @@ mod tests {
         docker.steps[0].request.as_mut().unwrap().headers =
             vec![("X-Callback".into(), "http://erp:8080/cb".into())];
         docker.steps[0].deliveries[0].url = "http://reenact-target:8080/webhooks/xero".into();
-        assert_eq!(normalize(&host, &[], &spec()), normalize(&docker, &[], &spec()));
+        assert_eq!(
+            normalize(&host, &[], &spec()),
+            normalize(&docker, &[], &spec())
+        );
         // Another host is not the mock: it stays as it is, and the comparison sees it.
         docker.steps[0].request.as_mut().unwrap().headers =
             vec![("X-Callback".into(), "http://other:8080/cb".into())];
-        assert_ne!(normalize(&host, &[], &spec()), normalize(&docker, &[], &spec()));
+        assert_ne!(
+            normalize(&host, &[], &spec()),
+            normalize(&docker, &[], &spec())
+        );
     }
 
     #[test]
@@ -1340,8 +1352,7 @@ mod tests {
         let secrets = crate::secrets::Secrets::new();
         let dir = tempfile::tempdir().unwrap();
         let content = secrets.redacted(&render(&json!({"a": [1, 2], "b": "x"})));
-        let first = compare(dir.path(), "s1", &header(), &content, false)
-        .unwrap();
+        let first = compare(dir.path(), "s1", &header(), &content, false).unwrap();
         let pending = pending_path(&snapshot_path(dir.path(), "s1"));
         assert_eq!(first, Comparison::New(pending.clone()));
         assert_eq!(read_contents(&pending).unwrap(), content.as_str());
@@ -1386,12 +1397,24 @@ mod tests {
     #[test]
     fn captured_values_are_named_only_as_whole_tokens() {
         let rows: &[(&[(&str, &str)], &str, &str)] = &[
-            (&[("id", "exp-1")], "/exports/exp-1/status", "/exports/{{ id }}/status"),
+            (
+                &[("id", "exp-1")],
+                "/exports/exp-1/status",
+                "/exports/{{ id }}/status",
+            ),
             (&[("id", "exp-1")], "exp-1", "{{ id }}"),
             (&[("id", "exp-1")], "/exports/exp-10", "/exports/exp-10"),
-            (&[("id", "exp-1")], "myexp-1 and exp-1_x", "myexp-1 and exp-1_x"),
+            (
+                &[("id", "exp-1")],
+                "myexp-1 and exp-1_x",
+                "myexp-1 and exp-1_x",
+            ),
             (&[("id", "exp-1")], "<Id>exp-1</Id>", "<Id>{{ id }}</Id>"),
-            (&[("id", "exp-1")], "ids=exp-1,exp-1.", "ids={{ id }},{{ id }}."),
+            (
+                &[("id", "exp-1")],
+                "ids=exp-1,exp-1.",
+                "ids={{ id }},{{ id }}.",
+            ),
             (&[("n", "1")], "/runs/1", "/runs/1"),
             (&[("n", "abc")], "abc", "abc"),
             (&[("v", " pad ")], " pad ", " pad "),
@@ -1403,7 +1426,11 @@ mod tests {
             ),
             (&[("a", "cafe"), ("b", "{{ a }}")], "cafe", "{{ a }}"),
             // Two captures with one value: the first captured (here, in name order) names it.
-            (&[("b_second", "same-9"), ("a_first", "same-9")], "same-9", "{{ a_first }}"),
+            (
+                &[("b_second", "same-9"), ("a_first", "same-9")],
+                "same-9",
+                "{{ a_first }}",
+            ),
             // A value that starts with a separator needs no boundary before it.
             (&[("p", "/v2/x7")], "http://h/v2/x7?q", "http://h{{ p }}?q"),
             (&[("u", "über-1")], "über-1 / xüber-1", "{{ u }} / xüber-1"),
@@ -1420,12 +1447,12 @@ mod tests {
 
     #[test]
     fn captured_values_are_named_in_paths_bodies_headers_and_state_but_secrets_stay_redacted() {
-        let mut observation = with_captures(&[("run_id", "run-7f3a"), ("api_token", "tok-9f8e7d6c")]);
+        let mut observation =
+            with_captures(&[("run_id", "run-7f3a"), ("api_token", "tok-9f8e7d6c")]);
         let step = &mut observation.steps[0];
         step.request.as_mut().unwrap().path = "/payment-runs/run-7f3a/refresh".into();
         step.response.as_mut().unwrap().body =
-            r#"{"id":"run-7f3a","count":1042,"note":"run-7f3a created","t":"tok-9f8e7d6c"}"#
-                .into();
+            r#"{"id":"run-7f3a","count":1042,"note":"run-7f3a created","t":"tok-9f8e7d6c"}"#.into();
         let erp = observation.mocks.get_mut("erp").unwrap();
         erp.entries[0].path = "/files/run-7f3a.xml".into();
         erp.entries[0].headers = vec![
@@ -1433,9 +1460,10 @@ mod tests {
             ("x-run".into(), "run-7f3a".into()),
         ];
         erp.entries[0].body = "<PmtInfId>run-7f3a</PmtInfId>".into();
-        observation
-            .mock_states
-            .insert("erp".into(), json!({ "runs": { "run-7f3a": { "n": 1042, "of": "run-7f3a" } } }));
+        observation.mock_states.insert(
+            "erp".into(),
+            json!({ "runs": { "run-7f3a": { "n": 1042, "of": "run-7f3a" } } }),
+        );
         observation.secrets = observation.secrets_seen();
         let document = normalize(&observation, &[], &spec());
         let step = &document["steps"][0];
@@ -1501,11 +1529,8 @@ mod tests {
                 ..SnapshotSpec::default()
             };
             let mut observation = observation();
-            observation.steps[0].response.as_mut().unwrap().body = format!(
-                "{{\"v\":{},\"k\":{{{}:1}}}}",
-                json!(text),
-                json!(text)
-            );
+            observation.steps[0].response.as_mut().unwrap().body =
+                format!("{{\"v\":{},\"k\":{{{}:1}}}}", json!(text), json!(text));
             let document = normalize(&observation, &[], &spec);
             let body = &document["steps"][0]["response"]["body"];
             assert_eq!(body["v"], json!(expected), "{regex}");
@@ -1580,10 +1605,8 @@ mod tests {
     #[test]
     fn header_order_is_not_part_of_the_snapshot() {
         let mut first = observation();
-        first.steps[0].request.as_mut().unwrap().headers = vec![
-            ("X-B".into(), "2".into()),
-            ("x-a".into(), "1".into()),
-        ];
+        first.steps[0].request.as_mut().unwrap().headers =
+            vec![("X-B".into(), "2".into()), ("x-a".into(), "1".into())];
         let mut second = first.clone();
         second.steps[0].request.as_mut().unwrap().headers.reverse();
         let document = normalize(&first, &[], &spec());
@@ -1600,11 +1623,17 @@ mod tests {
         let root = dir.path().join("project");
         let provenance = Provenance::new(
             "abc123",
-            &format!("{}/target/debug/app --port {{{{ target.port }}}}", root.display()),
+            &format!(
+                "{}/target/debug/app --port {{{{ target.port }}}}",
+                root.display()
+            ),
             None,
             &root,
         );
-        assert_eq!(provenance.target, "target/debug/app --port {{ target.port }}");
+        assert_eq!(
+            provenance.target,
+            "target/debug/app --port {{ target.port }}"
+        );
         let content = crate::secrets::Secrets::new().redacted("{\"a\": 1}");
         let front = Header {
             provenance: Some(&provenance),
@@ -1645,9 +1674,17 @@ mod tests {
             Comparison::Matches
         );
         assert_eq!(recorded_scenario_hash(&snap).as_deref(), Some("def456"));
-        assert!(std::fs::read_to_string(&snap).unwrap().contains("  target_image: \"img:1\"\n"));
+        assert!(
+            std::fs::read_to_string(&snap)
+                .unwrap()
+                .contains("  target_image: \"img:1\"\n")
+        );
         // A snapshot's text never passes for its front matter.
-        std::fs::write(&snap, "---\nsource: \"x\"\n---\n  scenario_sha256: \"zzz\"\n").unwrap();
+        std::fs::write(
+            &snap,
+            "---\nsource: \"x\"\n---\n  scenario_sha256: \"zzz\"\n",
+        )
+        .unwrap();
         assert_eq!(recorded_scenario_hash(&snap), None);
     }
 }

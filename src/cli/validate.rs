@@ -242,9 +242,7 @@ fn judge_scenario<'a>(
     };
     let normalized = |runs: &[&ScenarioRun]| -> Vec<serde_json::Value> {
         runs.iter()
-            .map(|r| {
-                snapshot::normalize(&r.observation, &r.expectations, &scenario.snapshot)
-            })
+            .map(|r| snapshot::normalize(&r.observation, &r.expectations, &scenario.snapshot))
             .collect()
     };
     let before_summary = summarize(&ok_before);

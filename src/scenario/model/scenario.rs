@@ -57,8 +57,9 @@ pub struct Scenario {
     pub source: Source,
 }
 
-/// Where a scenario was loaded from.
-#[derive(Debug, Clone, Default)]
+/// Where a scenario was loaded from. Its `Debug` form leaves the hash out: it changes with every
+/// edit of the file, which says nothing about how the scenario reads.
+#[derive(Clone, Default)]
 pub struct Source {
     /// The scenario file, as given (relative paths stay relative for display).
     pub path: PathBuf,
@@ -68,6 +69,15 @@ pub struct Source {
     /// name and bytes of every file it names, in the order they were read. Snapshots record it
     /// to tell when a scenario changed since its snapshot was accepted.
     pub hash: String,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("path", &self.path)
+            .field("root", &self.root)
+            .finish()
+    }
 }
 
 /// Incident severity.
