@@ -387,9 +387,9 @@ fn compare_snapshot(
         provenance: Some(&provenance),
     };
     let comparison = snapshot::compare(snapshots, &scenario.id, &header, &content, accept)?;
-    let accepted = matches!(comparison, Comparison::Accepted(_));
+    // With `--accept` the file now records this scenario, whatever the comparison.
     item.snapshot_scenario_changed =
-        !accepted && recorded.is_some_and(|hash| hash != scenario.source.hash);
+        !accept && recorded.is_some_and(|hash| hash != scenario.source.hash);
     Ok(match comparison {
         Comparison::Matches => {
             item.snapshot = "matches".into();

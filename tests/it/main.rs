@@ -30,4 +30,5 @@ mod provider_saml;
 mod provider_xero;
 mod realism;
 mod secret_audit;
+mod stable_snapshots;
 mod webhooks_https;
