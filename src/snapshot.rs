@@ -7,6 +7,11 @@
 //! private keys and IBANs, and the values of secret-named keys: Authorization, cookies, tokens,
 //! secrets, passwords, keys, account numbers), then whatever the scenario's `snapshot.redact`
 //! JSONPaths select. A snapshot file is written only from `Redacted` text (see `crate::secrets`).
+//! Then the scenario's rules make it hold still: captured values become `{{ NAME }}`
+//! ([`CaptureNames`] has the rules), `snapshot.normalize` regexes rewrite strings,
+//! `snapshot.exclude` JSONPaths are removed, and `snapshot.unordered` mocks' requests are sorted.
+//! Each file records its [`Provenance`] (scenario hash, target, reenact version) in insta's
+//! `info:` metadata, which comparing ignores.
 //!
 //! Files are written in insta's format (front matter, `---`, content) and read back with insta,
 //! so `cargo insta review` understands `.snap` and `.snap.new` files. This is the only module
@@ -41,7 +46,8 @@ const VOLATILE_HEADERS: &[&str] = &[
 
 /// Turn an observation and its expectation results into the normalized, redacted document that
 /// snapshots store and validate compares: URLs and ports by name, headers in name order, secrets
-/// redacted, then the scenario's `snapshot` rules (see [`apply_rules`]).
+/// redacted, then the scenario's `snapshot` rules: captured values by name, `normalize`, `exclude`
+/// and `unordered` (see `docs/scenario-format.md`, "Snapshot").
 ///
 /// ```
 /// use reenact::observe::Observation;
@@ -1396,7 +1402,9 @@ mod tests {
     /// The rules of [`CaptureNames`], one row each: captures, text, what it becomes.
     #[test]
     fn captured_values_are_named_only_as_whole_tokens() {
-        let rows: &[(&[(&str, &str)], &str, &str)] = &[
+        /// Captures (name, value), a text, what it becomes.
+        type Row<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let rows: &[Row<'_>] = &[
             (
                 &[("id", "exp-1")],
                 "/exports/exp-1/status",

@@ -36,7 +36,7 @@ async fn payment_service() -> String {
             let created = now_rfc3339();
             let client = reqwest::Client::new();
             let sends = (1..=FILES).map(|file| {
-                let place = if nth % 2 == 0 { file } else { FILES + 1 - file };
+                let place = if nth.is_multiple_of(2) { file } else { FILES + 1 - file };
                 let (client, bank, id, created) =
                     (client.clone(), bank.clone(), id.clone(), created.clone());
                 async move {
