@@ -8,9 +8,9 @@
 //! secrets, passwords, keys, account numbers), then whatever the scenario's `snapshot.redact`
 //! JSONPaths select. A snapshot file is written only from `Redacted` text (see `crate::secrets`).
 //! Then the scenario's rules make it hold still: captured values become `{{ NAME }}`
-//! ([`CaptureNames`] has the rules), `snapshot.normalize` regexes rewrite strings,
+//! (`CaptureNames` has the rules), `snapshot.normalize` regexes rewrite strings,
 //! `snapshot.exclude` JSONPaths are removed, and `snapshot.unordered` mocks' requests are sorted.
-//! Each file records its [`Provenance`] (scenario hash, target, reenact version) in insta's
+//! Each file records its provenance (scenario hash, target, reenact version) in insta's
 //! `info:` metadata, which comparing ignores.
 //!
 //! Files are written in insta's format (front matter, `---`, content) and read back with insta,
