@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use crate::support::{demo, demo_cmd, repo};
 use reenact::exit_codes;
 
-fn reenact(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn reenact(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reenact"))
         .args(args)
         .current_dir(dir)

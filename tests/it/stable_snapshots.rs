@@ -5,13 +5,14 @@
 //! run` matches it, and says when the scenario changed since the snapshot was accepted.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::cli::reenact;
 use crate::support::{load_scenario, run_in_process, serve};
 
 /// Files in one payment run.
@@ -196,14 +197,13 @@ async fn without_the_rules_the_snapshot_moves() {
     assert_ne!(runs[0].0, runs[1].0);
 }
 
-fn reenact(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reenact"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("reenact runs")
+/// An empty project (`reenact.toml`, no target) and its `scenarios/` folder.
+fn project() -> (tempfile::TempDir, std::path::PathBuf) {
+    let project = tempfile::tempdir().unwrap();
+    let scenarios = project.path().join("scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(project.path().join("reenact.toml"), "").unwrap();
+    (project, scenarios)
 }
 
 /// `reenact run` against the service: accepted once, the snapshot matches on the next runs
@@ -212,10 +212,7 @@ fn reenact(dir: &Path, args: &[&str]) -> Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reenact_run_matches_its_snapshot_and_says_when_the_scenario_changed() {
     let url = payment_service().await;
-    let project = tempfile::tempdir().unwrap();
-    let scenarios = project.path().join("scenarios");
-    std::fs::create_dir_all(&scenarios).unwrap();
-    std::fs::write(project.path().join("reenact.toml"), "").unwrap();
+    let (project, scenarios) = project();
     let file = scenarios.join("payment-run-files.yaml");
     std::fs::write(&file, scenario_yaml(&url, STABLE)).unwrap();
     let dir = project.path().to_path_buf();
@@ -290,10 +287,7 @@ async fn reenact_run_matches_its_snapshot_and_says_when_the_scenario_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scenario_without_snapshot_is_still_judged() {
     let url = payment_service().await;
-    let project = tempfile::tempdir().unwrap();
-    let scenarios = project.path().join("scenarios");
-    std::fs::create_dir_all(&scenarios).unwrap();
-    std::fs::write(project.path().join("reenact.toml"), "").unwrap();
+    let (project, scenarios) = project();
     let yaml = scenario_yaml(&url, "snapshot: { enabled: false }\n");
     std::fs::write(scenarios.join("off.yaml"), &yaml).unwrap();
     // The second step expects what the service never answers.

@@ -100,18 +100,7 @@ impl Cx<'_> {
         let fields = self.fields(node, NORMALIZE_KEYS, "normalize", context)?;
         let regex = self.required(&fields, "regex", context, |cx, value| {
             let text = cx.string(value, "regex", context)?;
-            if text.len() > MAX_NORMALIZER_REGEX_BYTES {
-                cx.error(
-                    Diagnostic::new(
-                        format!(
-                            "`regex` {context} is longer than the limit of {MAX_NORMALIZER_REGEX_BYTES} bytes"
-                        ),
-                        Some(value.span),
-                    )
-                    .with_label(format!("{} bytes", text.len())),
-                );
-                return None;
-            }
+            cx.within(value, "regex", &text, MAX_NORMALIZER_REGEX_BYTES)?;
             if text.is_empty() {
                 cx.error(
                     Diagnostic::new(format!("empty `regex` {context}"), Some(value.span))
@@ -123,23 +112,30 @@ impl Cx<'_> {
         });
         let replacement = self.required(&fields, "as", context, |cx, value| {
             let text = cx.scalar_text(value, "as", context)?;
-            if text.len() > MAX_NORMALIZER_AS_BYTES {
-                cx.error(
-                    Diagnostic::new(
-                        format!(
-                            "`as` {context} is longer than the limit of {MAX_NORMALIZER_AS_BYTES} bytes"
-                        ),
-                        Some(value.span),
-                    )
-                    .with_label(format!("{} bytes", text.len())),
-                );
-                return None;
-            }
+            cx.within(value, "as", &text, MAX_NORMALIZER_AS_BYTES)?;
             Some(text)
         });
         Some(Normalizer {
             regex: regex?,
             replacement: replacement?,
         })
+    }
+
+    /// `Some(())` when `text`, the value of `key` in a `snapshot.normalize` entry, is at most
+    /// `limit` bytes; otherwise an error at `node` that names the limit.
+    fn within(&mut self, node: &Node, key: &str, text: &str, limit: usize) -> Option<()> {
+        if text.len() <= limit {
+            return Some(());
+        }
+        self.error(
+            Diagnostic::new(
+                format!(
+                    "`{key}` in a `snapshot.normalize` entry is longer than the limit of {limit} bytes"
+                ),
+                Some(node.span),
+            )
+            .with_label(format!("{} bytes", text.len())),
+        );
+        None
     }
 }
