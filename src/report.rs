@@ -58,11 +58,14 @@ pub(crate) struct RunItem {
     pub expectations: Vec<ExpectationResult>,
     /// The first failed step.
     pub failed_step: Option<FailedStep>,
-    /// `matches`, `accepted`, `new`, `differs`, or `skipped` (when the run errored or did not
-    /// run).
+    /// `matches`, `accepted`, `new`, `differs`, `off` (the scenario keeps no snapshot), or
+    /// `skipped` (when the run errored or did not run).
     pub snapshot: String,
     /// Diff against the accepted snapshot, when it differs.
     pub snapshot_diff: Option<String>,
+    /// Whether the scenario (its file or a file it names) changed since the accepted snapshot
+    /// was recorded, by the hash the snapshot's provenance holds.
+    pub snapshot_scenario_changed: bool,
     /// Environment error, when the outcome is `error`; why not, when it is `not-run`.
     pub error: Option<String>,
     /// Per mock, requests received after its journal bound was reached (not journaled).

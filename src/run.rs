@@ -1179,61 +1179,50 @@ pub async fn run_jobs_watched(
         .iter()
         .find(|job| matches!(job.placement, Placement::Docker(_)))
         .map(|job| job.placement.clone());
+    // Jobs start in order: a slot is taken here, then the job is spawned with it, so `-j 1`
+    // runs the suite in file order (the runtime polls spawned tasks in no fixed order).
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs_at_once.max(1)));
-    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
     let mut set = tokio::task::JoinSet::new();
     let total = jobs.len();
-    for (index, job) in jobs.into_iter().enumerate() {
-        let semaphore = semaphore.clone();
-        let stopped = stopped.clone();
-        let started = started_tx.clone();
-        let http = http.clone();
-        let root = project_root.clone();
-        set.spawn(async move {
-            let permit = semaphore.acquire_owned().await;
-            if stopped.load(std::sync::atomic::Ordering::SeqCst) {
-                return (index, None, permit);
-            }
-            let _ = started.send(index);
-            let ctx = RunContext {
-                http: &http,
-                project_root: &root,
-                placement: &job.placement,
-            };
-            let result = run_scenario(&job.scenario, &job.target, &ctx).await;
-            (index, Some(result), permit)
-        });
-    }
-    drop(started_tx);
+    let mut waiting = jobs.into_iter().enumerate();
+    let mut next = waiting.next();
+    let mut stopped = false;
     let mut results: Vec<Option<Result<ScenarioRun, RunError>>> =
         (0..total).map(|_| None).collect();
-    let stop = |control: Control| {
-        if control == Control::Stop {
-            stopped.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-    };
     loop {
+        let can_start = !stopped && next.is_some();
         tokio::select! {
-            // Starts first: a job is heard of as started before it is heard of as finished.
+            // A finished run is judged before another starts: a stop it asks for holds.
             biased;
-            Some(index) = started_rx.recv() => stop(on_event(JobEvent::Started(index))),
-            joined = set.join_next() => match joined {
-                None => break,
+            joined = set.join_next(), if !set.is_empty() => match joined {
                 Some(Ok((index, result, permit))) => {
-                    while let Ok(index) = started_rx.try_recv() {
-                        stop(on_event(JobEvent::Started(index)));
-                    }
-                    if let Some(result) = result {
-                        stop(on_event(JobEvent::Finished(index, &result)));
-                        results[index] = Some(result);
-                    }
+                    let result: Result<ScenarioRun, RunError> = result;
+                    stopped |= on_event(JobEvent::Finished(index, &result)) == Control::Stop;
+                    results[index] = Some(result);
                     // The slot frees only now, after a stop this result asked for.
                     drop(permit);
                 }
                 // A panicking run is a bug in reenact: surface it as such.
                 Some(Err(join_error)) => std::panic::resume_unwind(join_error.into_panic()),
+                None => {}
             },
+            permit = semaphore.clone().acquire_owned(), if can_start => {
+                let Some((index, job)) = next.take() else { continue };
+                next = waiting.next();
+                stopped |= on_event(JobEvent::Started(index)) == Control::Stop;
+                let http = http.clone();
+                let root = project_root.clone();
+                set.spawn(async move {
+                    let ctx = RunContext {
+                        http: &http,
+                        project_root: &root,
+                        placement: &job.placement,
+                    };
+                    let result = run_scenario(&job.scenario, &job.target, &ctx).await;
+                    (index, result, permit)
+                });
+            }
+            else => break,
         }
     }
     // Every run has closed: reused mock containers can go.

@@ -7,6 +7,11 @@
 //! private keys and IBANs, and the values of secret-named keys: Authorization, cookies, tokens,
 //! secrets, passwords, keys, account numbers), then whatever the scenario's `snapshot.redact`
 //! JSONPaths select. A snapshot file is written only from `Redacted` text (see `crate::secrets`).
+//! Then the scenario's rules make it hold still: captured values become `{{ NAME }}`
+//! (`CaptureNames` has the rules), `snapshot.normalize` regexes rewrite strings,
+//! `snapshot.exclude` JSONPaths are removed, and `snapshot.unordered` mocks' requests are sorted.
+//! Each file records its provenance (scenario hash, target, reenact version) in insta's
+//! `info:` metadata, which comparing ignores.
 //!
 //! Files are written in insta's format (front matter, `---`, content) and read back with insta,
 //! so `cargo insta review` understands `.snap` and `.snap.new` files. This is the only module
@@ -18,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::observe::{Delivery, Hop, Observation};
+use crate::scenario::model::SnapshotSpec;
 use crate::secrets::{Redacted, is_secret_param};
 use crate::verdict::ExpectationResult;
 
@@ -39,24 +45,26 @@ const VOLATILE_HEADERS: &[&str] = &[
 ];
 
 /// Turn an observation and its expectation results into the normalized, redacted document that
-/// snapshots store and validate compares: URLs and ports by name, secrets redacted, plus the
-/// JSONPaths in `redact` (a scenario's `snapshot.redact`).
+/// snapshots store and validate compares: URLs and ports by name, headers in name order, secrets
+/// redacted, then the scenario's `snapshot` rules: captured values by name, `normalize`, `exclude`
+/// and `unordered` (see `docs/scenario-format.md`, "Snapshot").
 ///
 /// ```
 /// use reenact::observe::Observation;
+/// use reenact::scenario::model::SnapshotSpec;
 ///
 /// let observation = Observation {
 ///     target_url: "http://127.0.0.1:41234".to_owned(),
 ///     ..Observation::default()
 /// };
-/// let document = reenact::snapshot::normalize(&observation, &[], &[]);
+/// let document = reenact::snapshot::normalize(&observation, &[], &SnapshotSpec::default());
 /// assert!(document.is_object());
 /// assert!(!document.to_string().contains("41234"), "ports are not part of a snapshot");
 /// ```
 pub fn normalize(
     observation: &Observation,
     expectations: &[ExpectationResult],
-    redact: &[String],
+    spec: &SnapshotSpec,
 ) -> Value {
     let urls = UrlNames::new(observation);
     let steps: Vec<Value> = observation
@@ -183,11 +191,222 @@ pub fn normalize(
         .map(|result| json!({ "name": result.name, "passed": result.passed }))
         .collect();
     let mut document = json!({ "steps": steps, "mocks": mocks, "expectations": checks });
-    observation.secrets.redact_json(&mut document);
-    for path in redact {
-        redact_path(&mut document, path);
-    }
+    apply_rules(&mut document, observation, spec);
     document
+}
+
+/// The rules that make a normalized document hold still, in this order:
+///
+/// 1. secrets are redacted (the run's [`Secrets`](crate::secrets::Secrets)), then the values
+///    `spec.redact` selects: a secret never becomes a capture's name;
+/// 2. captured values become `{{ NAME }}` (see [`CaptureNames`]);
+/// 3. each `spec.normalize` regex rewrites every string value in turn (object keys are
+///    structure and stay);
+/// 4. the values `spec.exclude` selects are removed;
+/// 5. the requests of each `spec.unordered` mock are sorted by their rendered JSON, so the
+///    journal compares as a multiset.
+fn apply_rules(document: &mut Value, observation: &Observation, spec: &SnapshotSpec) {
+    observation.secrets.redact_json(document);
+    for path in &spec.redact {
+        redact_path(document, path);
+    }
+    let names = CaptureNames::new(observation);
+    if !names.0.is_empty() {
+        rewrite_strings(document, &|text| names.apply(text));
+    }
+    for normalizer in &spec.normalize {
+        rewrite_strings(document, &|text| match normalizer
+            .regex
+            .0
+            .replace_all(text, regex::NoExpand(&normalizer.replacement))
+        {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(text) => Some(text),
+        });
+    }
+    for path in &spec.exclude {
+        exclude_path(document, path);
+    }
+    for mock in &spec.unordered {
+        if let Some(Value::Array(requests)) = document.pointer_mut(&format!(
+            "/mocks/{}/requests",
+            mock.replace('~', "~0").replace('/', "~1")
+        )) {
+            requests.sort_by_cached_key(|request| request.to_string());
+        }
+    }
+}
+
+/// Shortest captured value that is replaced by its name: shorter ones (`1`, `ok`, `EUR`) are
+/// too likely to stand for something else.
+pub(crate) const MIN_CAPTURE_CHARS: usize = 4;
+
+/// Captured values and the names they are replaced with (`{{ NAME }}`), longest value first.
+///
+/// The rules, which keep the replacement from touching unrelated text:
+/// - a value is replaced only as a whole token: the characters on either side of it, where the
+///   value itself starts or ends with a letter, digit, `_` or `-`, must not be one of those
+///   (`exp-1` is not replaced inside `exp-10` or `myexp-1`, but is in `/exports/exp-1/status`);
+/// - values shorter than [`MIN_CAPTURE_CHARS`] characters, empty or with surrounding
+///   whitespace are never replaced;
+/// - only string values change: a JSON number or boolean, and object keys, stay as they are;
+/// - a value the run knows as a secret is never named: it stays `[redacted]`;
+/// - when two captures have the same value, the one captured first (flow order; within a step,
+///   name order) names it;
+/// - at each place the longest value wins, and a replacement is never searched again.
+pub(crate) struct CaptureNames(Vec<(String, String)>);
+
+impl CaptureNames {
+    pub(crate) fn new(observation: &Observation) -> Self {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for step in &observation.steps {
+            for (name, value) in &step.captures {
+                let usable = value.chars().count() >= MIN_CAPTURE_CHARS
+                    && value.trim() == value
+                    && observation.secrets.redact(value) == *value
+                    && !pairs.iter().any(|(seen, _)| seen == value);
+                if usable {
+                    pairs.push((value.clone(), format!("{{{{ {name} }}}}")));
+                }
+            }
+        }
+        // Stable: among equal lengths, flow order.
+        pairs.sort_by_key(|pair| std::cmp::Reverse(pair.0.len()));
+        CaptureNames(pairs)
+    }
+
+    /// `text` with every captured value that stands as a token replaced by its name; `None`
+    /// when nothing changed.
+    pub(crate) fn apply(&self, text: &str) -> Option<String> {
+        if !self
+            .0
+            .iter()
+            .any(|(value, _)| text.contains(value.as_str()))
+        {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut changed = false;
+        let mut at = 0;
+        while at < text.len() {
+            let before = text[..at].chars().next_back();
+            let rest = &text[at..];
+            let found = self.0.iter().find(|(value, _)| {
+                rest.starts_with(value.as_str())
+                    && edge_ok(value.chars().next(), before)
+                    && edge_ok(
+                        value.chars().next_back(),
+                        rest[value.len()..].chars().next(),
+                    )
+            });
+            match found {
+                Some((value, name)) => {
+                    out.push_str(name);
+                    at += value.len();
+                    changed = true;
+                }
+                None => {
+                    let next = rest.chars().next().map_or(1, char::len_utf8);
+                    out.push_str(&rest[..next]);
+                    at += next;
+                }
+            }
+        }
+        changed.then_some(out)
+    }
+}
+
+/// A character that continues a token: a captured value is replaced only where the text around
+/// it does not continue it.
+fn is_token_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Whether a value's edge character `edge` may sit next to `neighbour` (the text's character
+/// beside it, if any) for the value to be a whole token.
+fn edge_ok(edge: Option<char>, neighbour: Option<char>) -> bool {
+    match (edge, neighbour) {
+        (Some(edge), Some(neighbour)) => !(is_token_char(edge) && is_token_char(neighbour)),
+        _ => true,
+    }
+}
+
+/// Rewrite every string value of `value` with `rewrite` (`None`: unchanged). Object keys are
+/// left as they are: they are the document's structure (`path`, `status`), which a capture or
+/// a regex must not rename.
+fn rewrite_strings(value: &mut Value, rewrite: &dyn Fn(&str) -> Option<String>) {
+    match value {
+        Value::String(text) => {
+            if let Some(new) = rewrite(text) {
+                *text = new;
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_strings(item, rewrite)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| rewrite_strings(item, rewrite)),
+        _ => {}
+    }
+}
+
+/// Remove the values `path` selects: object members and array items. The root stays.
+fn exclude_path(document: &mut Value, path: &str) {
+    let Ok(parsed) = serde_json_path::JsonPath::parse(path) else {
+        return;
+    };
+    let mut pointers: Vec<Vec<String>> = parsed
+        .query_located(document)
+        .locations()
+        .map(|location| {
+            location
+                .to_json_pointer()
+                .split('/')
+                .skip(1)
+                .map(|part| part.replace("~1", "/").replace("~0", "~"))
+                .collect()
+        })
+        .collect();
+    // Deepest and last first, so removing an array item never shifts one still to remove.
+    let order = |a: &Vec<String>, b: &Vec<String>| {
+        for (x, y) in a.iter().zip(b) {
+            let ordering = match (x.parse::<usize>(), y.parse::<usize>()) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                _ => x.cmp(y),
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        a.len().cmp(&b.len())
+    };
+    pointers.sort_by(|a, b| order(b, a));
+    for parts in pointers {
+        let Some((last, parents)) = parts.split_last() else {
+            continue;
+        };
+        let pointer: String = parents
+            .iter()
+            .map(|part| format!("/{}", part.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        let Some(parent) = document.pointer_mut(&pointer) else {
+            continue;
+        };
+        match parent {
+            Value::Object(map) => {
+                map.shift_remove(last.as_str());
+            }
+            Value::Array(items) => {
+                if let Ok(index) = last.parse::<usize>()
+                    && index < items.len()
+                {
+                    items.remove(index);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Replaces run-specific base URLs with their template names.
@@ -243,9 +462,15 @@ fn without_attempt_count(failure: &str) -> String {
         .into_owned()
 }
 
+/// Headers by lowercase name, in name order: the order a client sends headers in is not
+/// behaviour (RFC 9110 §5.3 gives meaning only to the order of one name's lines, and a name
+/// keeps its last value here), and clients that build them from a hash map send them in a
+/// different order on every run.
 fn headers(headers: &[(String, String)], urls: &UrlNames) -> Value {
+    let mut sorted: Vec<&(String, String)> = headers.iter().collect();
+    sorted.sort_by_key(|(name, _)| name.to_ascii_lowercase());
     let mut out = Map::new();
-    for (name, value) in headers {
+    for (name, value) in sorted {
         let name = name.to_ascii_lowercase();
         // Secret-named headers, like every secret, go when the whole document is redacted.
         let value = urls.apply(value);
@@ -525,27 +750,94 @@ pub(crate) fn pending_path(snap: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The snapshot text of a run: its observation [normalized](normalize) with `redact` (the
-/// scenario's `snapshot.redact`), rendered, and redacted once more as text with the run's
-/// secrets.
+/// The snapshot text of a run: its observation [normalized](normalize) with the scenario's
+/// `snapshot` rules, rendered, and redacted once more as text with the run's secrets.
 pub(crate) fn content(
     observation: &Observation,
     expectations: &[ExpectationResult],
-    redact: &[String],
+    spec: &SnapshotSpec,
 ) -> Redacted {
     observation
         .secrets
-        .redacted(&render(&normalize(observation, expectations, redact)))
+        .redacted(&render(&normalize(observation, expectations, spec)))
+}
+
+/// Where a snapshot came from, recorded in its file's front matter (insta's `info:`) and never
+/// compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Provenance {
+    /// SHA-256 of the scenario file and the files it names
+    /// ([`Source::hash`](crate::scenario::model::Source::hash)).
+    pub scenario_sha256: String,
+    /// The target's label (`ledger-sync@1.4.3`, or the command, URL or image given on the
+    /// command line), redacted.
+    pub target: String,
+    /// The target's image, when it ran as a container.
+    pub target_image: Option<String>,
+    /// The reenact version that wrote the snapshot.
+    pub reenact: String,
+}
+
+impl Provenance {
+    /// The provenance of a snapshot of a scenario with hash `scenario_sha256` against the target
+    /// labelled `target`; a `project_root` prefix is taken out of the label, so the file reads the
+    /// same on every machine.
+    pub(crate) fn new(
+        scenario_sha256: &str,
+        target: &str,
+        target_image: Option<&str>,
+        project_root: &Path,
+    ) -> Self {
+        let root = std::path::absolute(project_root).unwrap_or_else(|_| project_root.into());
+        let mut label = target.to_string();
+        if let Some(root) = root.to_str().filter(|root| !root.is_empty()) {
+            label = label.replace(&format!("{}/", root.trim_end_matches('/')), "");
+        }
+        Provenance {
+            scenario_sha256: scenario_sha256.to_string(),
+            target: crate::secrets::redact_text(&label),
+            target_image: target_image.map(crate::secrets::redact_text),
+            reenact: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// The `info:` block of the front matter, indented YAML with JSON-quoted strings.
+    fn front_matter(&self) -> String {
+        let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
+        let mut out = format!(
+            "info:\n  scenario_sha256: {}\n  target: {}\n",
+            quote(&self.scenario_sha256),
+            quote(&self.target)
+        );
+        if let Some(image) = &self.target_image {
+            out.push_str(&format!("  target_image: {}\n", quote(image)));
+        }
+        out.push_str(&format!("  reenact: {}\n", quote(&self.reenact)));
+        out
+    }
+}
+
+/// The scenario hash an accepted snapshot file records (`info.scenario_sha256`), if it records
+/// one: snapshots accepted before provenance was recorded have none.
+pub(crate) fn recorded_scenario_hash(path: &Path) -> Option<String> {
+    // Within the front matter only; a snapshot's own text can never be taken for it.
+    let text = std::fs::read_to_string(path).ok()?;
+    let header = text.strip_prefix("---\n")?;
+    let header = &header[..header.find("\n---\n")?];
+    header.lines().find_map(|line| {
+        let value = line.strip_prefix("  scenario_sha256: ")?;
+        serde_json::from_str::<String>(value).ok()
+    })
 }
 
 /// Compare `content` with the accepted snapshot of scenario `id` in `dir`. With `accept`, store
-/// it; otherwise write a `.snap.new` when it is new or differs (also under `CI=true`), and remove
-/// a stale `.snap.new` when it matches.
+/// it (and, when it matches, refresh a provenance that changed); otherwise write a `.snap.new`
+/// when it is new or differs (also under `CI=true`), and remove a stale `.snap.new` when it
+/// matches. Provenance is never compared.
 pub(crate) fn compare(
     dir: &Path,
     id: &str,
-    source: &str,
-    title: &str,
+    header: &Header<'_>,
     content: &Redacted,
     accept: bool,
 ) -> Result<Comparison, SnapshotError> {
@@ -558,15 +850,21 @@ pub(crate) fn compare(
     };
     let text = content.as_str().trim_end();
     if accepted.as_deref() == Some(text) {
+        let stale = header.provenance.is_some_and(|provenance| {
+            recorded_scenario_hash(&snap).as_deref() != Some(&provenance.scenario_sha256)
+        });
+        if accept && stale {
+            write_snapshot(&snap, header, content)?;
+        }
         remove_if_exists(&pending)?;
         return Ok(Comparison::Matches);
     }
     if accept {
-        write_snapshot(&snap, source, title, content)?;
+        write_snapshot(&snap, header, content)?;
         remove_if_exists(&pending)?;
         return Ok(Comparison::Accepted(snap));
     }
-    write_snapshot(&pending, source, title, content)?;
+    write_snapshot(&pending, header, content)?;
     Ok(match accepted {
         None => Comparison::New(pending),
         Some(old) => Comparison::Differs {
@@ -574,6 +872,18 @@ pub(crate) fn compare(
             pending,
         },
     })
+}
+
+/// The front matter of a snapshot file: the scenario file, its title and (when known) where the
+/// snapshot came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header<'a> {
+    /// The scenario file, relative to the project root.
+    pub source: &'a str,
+    /// The scenario's title.
+    pub title: &'a str,
+    /// Where the snapshot came from.
+    pub provenance: Option<&'a Provenance>,
 }
 
 /// Read the content of a snapshot file (via insta, so the format stays insta's).
@@ -594,11 +904,11 @@ pub(crate) fn read_contents(path: &Path) -> Result<String, SnapshotError> {
 }
 
 /// Write a snapshot file in insta's format, atomically (temp file, then rename). The content
-/// is [`Redacted`]; the title (the scenario's) is redacted by shape and name.
+/// is [`Redacted`]; the title (the scenario's) is redacted by shape and name; provenance goes
+/// in insta's `info:` metadata, which insta reads and ignores when comparing.
 pub(crate) fn write_snapshot(
     path: &Path,
-    source: &str,
-    title: &str,
+    header: &Header<'_>,
     content: &Redacted,
 ) -> Result<(), SnapshotError> {
     let io = |source| SnapshotError::Io {
@@ -611,9 +921,13 @@ pub(crate) fn write_snapshot(
     }
     let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
     let text = format!(
-        "---\nsource: {}\ndescription: {}\n---\n{}\n",
-        quote(source),
-        quote(&crate::secrets::redact_text(title)),
+        "---\nsource: {}\ndescription: {}\n{}---\n{}\n",
+        quote(header.source),
+        quote(&crate::secrets::redact_text(header.title)),
+        header
+            .provenance
+            .map(Provenance::front_matter)
+            .unwrap_or_default(),
         content.as_str().trim_end()
     );
     let temp = path.with_extension("tmp-reenact");
@@ -696,6 +1010,25 @@ pub(crate) fn reject_pending(pending: &Pending) -> Result<(), SnapshotError> {
 mod tests {
     use super::*;
     use crate::observe::{Journal, JournalEntry, ReceivedResponse, SentRequest, StepObservation};
+
+    fn spec() -> SnapshotSpec {
+        SnapshotSpec::default()
+    }
+
+    fn redacting(path: &str) -> SnapshotSpec {
+        SnapshotSpec {
+            redact: vec![path.to_string()],
+            ..SnapshotSpec::default()
+        }
+    }
+
+    fn header() -> Header<'static> {
+        Header {
+            source: "scenarios/s1.yaml",
+            title: "Title: \"q\"",
+            provenance: None,
+        }
+    }
 
     fn observation() -> Observation {
         let mut mocks = BTreeMap::new();
@@ -782,11 +1115,11 @@ mod tests {
         observation.mocks.get_mut("erp").unwrap().entries[0].query =
             "page=1&key=AIzaSyPLANTED012".into();
         observation.secrets = observation.secrets_seen();
-        let text = render(&normalize(&observation, &[], &[]));
+        let text = render(&normalize(&observation, &[], &spec()));
         for secret in [token, "AIzaSyPLANTED012", "5555 5555 5555 4444"] {
             assert!(!text.contains(secret), "`{secret}` leaked:\n{text}");
         }
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(document["steps"][0]["captures"]["at"], json!(REDACTED));
         assert_eq!(
             document["steps"][0]["response"]["body"]["at"],
@@ -817,7 +1150,7 @@ mod tests {
                 "connections": [{ "refresh_token": "rt-123", "tenantId": "t-1" }],
             }),
         );
-        let document = normalize(&observation, &[], &["$..InvoiceID".to_string()]);
+        let document = normalize(&observation, &[], &redacting("$..InvoiceID"));
         assert_eq!(
             document["mocks"]["erp"]["state"],
             json!({
@@ -845,16 +1178,22 @@ mod tests {
         docker.steps[0].request.as_mut().unwrap().headers =
             vec![("X-Callback".into(), "http://erp:8080/cb".into())];
         docker.steps[0].deliveries[0].url = "http://reenact-target:8080/webhooks/xero".into();
-        assert_eq!(normalize(&host, &[], &[]), normalize(&docker, &[], &[]));
+        assert_eq!(
+            normalize(&host, &[], &spec()),
+            normalize(&docker, &[], &spec())
+        );
         // Another host is not the mock: it stays as it is, and the comparison sees it.
         docker.steps[0].request.as_mut().unwrap().headers =
             vec![("X-Callback".into(), "http://other:8080/cb".into())];
-        assert_ne!(normalize(&host, &[], &[]), normalize(&docker, &[], &[]));
+        assert_ne!(
+            normalize(&host, &[], &spec()),
+            normalize(&docker, &[], &spec())
+        );
     }
 
     #[test]
     fn normalizes_and_redacts_secrets_by_default() {
-        let text = render(&normalize(&observation(), &[], &["$..id".to_string()]));
+        let text = render(&normalize(&observation(), &[], &redacting("$..id")));
         for secret in [
             "c2VjcmV0", "rt-123", "s3cr3t", "hunter2", "eyJ.x.y", "abc.def", "\"abc\"",
         ] {
@@ -882,7 +1221,7 @@ mod tests {
             )],
             body: Some("grant_type=authorization_code&code=consent-42".into()),
         });
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         let sent = &document["steps"][0]["request"];
         assert_eq!(sent["mock"], json!("erp"));
         assert_eq!(
@@ -912,7 +1251,7 @@ mod tests {
             error: None,
             expected_status: None,
         }];
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(
             document["steps"][0]["deliveries"],
             json!([{
@@ -970,7 +1309,7 @@ mod tests {
                 ..Hop::default()
             },
         ];
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(
             document["steps"][0]["hops"],
             json!([
@@ -994,7 +1333,7 @@ mod tests {
         let mut observation = observation();
         observation.steps[0].failure =
             Some("poll: condition not met within 3s after 29 attempt(s); last: `$.state`".into());
-        let document = normalize(&observation, &[], &[]);
+        let document = normalize(&observation, &[], &spec());
         assert_eq!(
             document["steps"][0]["failure"],
             json!("poll: condition not met within 3s after [n] attempt(s); last: `$.state`")
@@ -1019,25 +1358,17 @@ mod tests {
         let secrets = crate::secrets::Secrets::new();
         let dir = tempfile::tempdir().unwrap();
         let content = secrets.redacted(&render(&json!({"a": [1, 2], "b": "x"})));
-        let first = compare(
-            dir.path(),
-            "s1",
-            "scenarios/s1.yaml",
-            "Title: \"q\"",
-            &content,
-            false,
-        )
-        .unwrap();
+        let first = compare(dir.path(), "s1", &header(), &content, false).unwrap();
         let pending = pending_path(&snapshot_path(dir.path(), "s1"));
         assert_eq!(first, Comparison::New(pending.clone()));
         assert_eq!(read_contents(&pending).unwrap(), content.as_str());
         let found = find_pending(dir.path()).unwrap();
         assert_eq!(found.len(), 1);
         accept_pending(&found[0]).unwrap();
-        let again = compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &content, false).unwrap();
+        let again = compare(dir.path(), "s1", &header(), &content, false).unwrap();
         assert_eq!(again, Comparison::Matches);
         let changed = secrets.redacted(&render(&json!({"a": [1, 3], "b": "x"})));
-        match compare(dir.path(), "s1", "scenarios/s1.yaml", "t", &changed, false).unwrap() {
+        match compare(dir.path(), "s1", &header(), &changed, false).unwrap() {
             Comparison::Differs { diff, .. } => {
                 assert!(diff.contains("-    2") && diff.contains("+    3"), "{diff}")
             }
@@ -1057,5 +1388,311 @@ mod tests {
             masked,
             json!({"x": 1, "y": [1, "[noise]"], "z": {"t": "[noise]"}, "w": "[noise]"})
         );
+    }
+
+    fn with_captures(captures: &[(&str, &str)]) -> Observation {
+        let mut observation = observation();
+        observation.steps[0].captures = captures
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        observation
+    }
+
+    /// The rules of [`CaptureNames`], one row each: captures, text, what it becomes.
+    #[test]
+    fn captured_values_are_named_only_as_whole_tokens() {
+        /// Captures (name, value), a text, what it becomes.
+        type Row<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let rows: &[Row<'_>] = &[
+            (
+                &[("id", "exp-1")],
+                "/exports/exp-1/status",
+                "/exports/{{ id }}/status",
+            ),
+            (&[("id", "exp-1")], "exp-1", "{{ id }}"),
+            (&[("id", "exp-1")], "/exports/exp-10", "/exports/exp-10"),
+            (
+                &[("id", "exp-1")],
+                "myexp-1 and exp-1_x",
+                "myexp-1 and exp-1_x",
+            ),
+            (&[("id", "exp-1")], "<Id>exp-1</Id>", "<Id>{{ id }}</Id>"),
+            (
+                &[("id", "exp-1")],
+                "ids=exp-1,exp-1.",
+                "ids={{ id }},{{ id }}.",
+            ),
+            (&[("n", "1")], "/runs/1", "/runs/1"),
+            (&[("n", "abc")], "abc", "abc"),
+            (&[("v", " pad ")], " pad ", " pad "),
+            // The longest value at a place wins; a name is never searched again.
+            (
+                &[("short", "run-1"), ("long", "run-1-retry")],
+                "run-1-retry then run-1",
+                "{{ long }} then {{ short }}",
+            ),
+            (&[("a", "cafe"), ("b", "{{ a }}")], "cafe", "{{ a }}"),
+            // Two captures with one value: the first captured (here, in name order) names it.
+            (
+                &[("b_second", "same-9"), ("a_first", "same-9")],
+                "same-9",
+                "{{ a_first }}",
+            ),
+            // A value that starts with a separator needs no boundary before it.
+            (&[("p", "/v2/x7")], "http://h/v2/x7?q", "http://h{{ p }}?q"),
+            (&[("u", "über-1")], "über-1 / xüber-1", "{{ u }} / xüber-1"),
+        ];
+        for (captures, text, expected) in rows {
+            let names = CaptureNames::new(&with_captures(captures));
+            assert_eq!(
+                names.apply(text).as_deref().unwrap_or(text),
+                *expected,
+                "{captures:?} in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn captured_values_are_named_in_paths_bodies_headers_and_state_but_secrets_stay_redacted() {
+        let mut observation =
+            with_captures(&[("run_id", "run-7f3a"), ("api_token", "tok-9f8e7d6c")]);
+        let step = &mut observation.steps[0];
+        step.request.as_mut().unwrap().path = "/payment-runs/run-7f3a/refresh".into();
+        step.response.as_mut().unwrap().body =
+            r#"{"id":"run-7f3a","count":1042,"note":"run-7f3a created","t":"tok-9f8e7d6c"}"#.into();
+        let erp = observation.mocks.get_mut("erp").unwrap();
+        erp.entries[0].path = "/files/run-7f3a.xml".into();
+        erp.entries[0].headers = vec![
+            ("content-type".into(), "application/xml".into()),
+            ("x-run".into(), "run-7f3a".into()),
+        ];
+        erp.entries[0].body = "<PmtInfId>run-7f3a</PmtInfId>".into();
+        observation.mock_states.insert(
+            "erp".into(),
+            json!({ "runs": { "run-7f3a": { "n": 1042, "of": "run-7f3a" } } }),
+        );
+        observation.secrets = observation.secrets_seen();
+        let document = normalize(&observation, &[], &spec());
+        let step = &document["steps"][0];
+        assert_eq!(
+            step["request"]["path"],
+            json!("/payment-runs/{{ run_id }}/refresh")
+        );
+        assert_eq!(
+            step["response"]["body"],
+            json!({
+                "id": "{{ run_id }}",
+                "count": 1042,
+                "note": "{{ run_id }} created",
+                "t": REDACTED,
+            })
+        );
+        assert_eq!(step["captures"]["run_id"], json!("{{ run_id }}"));
+        assert_eq!(step["captures"]["api_token"], json!(REDACTED));
+        let request = &document["mocks"]["erp"]["requests"][0];
+        assert_eq!(request["path"], json!("/files/{{ run_id }}.xml"));
+        assert_eq!(request["headers"]["x-run"], json!("{{ run_id }}"));
+        assert_eq!(request["body"], json!("<PmtInfId>{{ run_id }}</PmtInfId>"));
+        // Keys are structure: they stay as they are.
+        assert_eq!(
+            document["mocks"]["erp"]["state"],
+            json!({ "runs": { "run-7f3a": { "n": 1042, "of": "{{ run_id }}" } } })
+        );
+        let text = render(&document);
+        assert!(
+            !text.contains("{{ api_token }}") && !text.contains("tok-9f8e7d6c"),
+            "{text}"
+        );
+    }
+
+    fn normalizer(regex: &str, replacement: &str) -> crate::scenario::model::Normalizer {
+        crate::scenario::model::Normalizer {
+            regex: crate::scenario::model::Pattern(regex::Regex::new(regex).unwrap()),
+            replacement: replacement.into(),
+        }
+    }
+
+    #[test]
+    fn regex_normalizers_rewrite_every_string_value_in_order_literally() {
+        let rows: &[(&str, &str, &str, &str)] = &[
+            (
+                r"\d{4}-\d\d-\d\dT[0-9:.]+Z",
+                "[timestamp]",
+                "at 2026-10-31T23:00:00.123Z",
+                "at [timestamp]",
+            ),
+            (
+                r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                "[uuid]",
+                "/bills/5f0c6b1e-2d3a-4c4b-9e8f-0a1b2c3d4e5f/lines",
+                "/bills/[uuid]/lines",
+            ),
+            (r"PR-\d+", "$0 [id]", "PR-88", "$0 [id]"),
+            (r"nothing", "x", "unchanged", "unchanged"),
+        ];
+        for (regex, replacement, text, expected) in rows {
+            let spec = SnapshotSpec {
+                normalize: vec![normalizer(regex, replacement)],
+                ..SnapshotSpec::default()
+            };
+            let mut observation = observation();
+            observation.steps[0].response.as_mut().unwrap().body =
+                format!("{{\"v\":{},\"k\":{{{}:1}}}}", json!(text), json!(text));
+            let document = normalize(&observation, &[], &spec);
+            let body = &document["steps"][0]["response"]["body"];
+            assert_eq!(body["v"], json!(expected), "{regex}");
+            assert_eq!(body["k"], json!({ *text: 1 }), "{regex}: keys stay");
+        }
+        // In order: the second sees what the first wrote.
+        let spec = SnapshotSpec {
+            normalize: vec![normalizer("a+", "b"), normalizer("bc", "[x]")],
+            ..SnapshotSpec::default()
+        };
+        let mut observation = observation();
+        observation.steps[0].request.as_mut().unwrap().path = "/aaac".into();
+        let document = normalize(&observation, &[], &spec);
+        assert_eq!(document["steps"][0]["request"]["path"], json!("/[x]"));
+    }
+
+    #[test]
+    fn excluded_paths_are_removed_from_objects_and_arrays() {
+        let mut observation = observation();
+        observation.mock_states.insert(
+            "erp".into(),
+            json!({ "invoices": [{ "n": 1 }, { "n": 2 }, { "n": 3 }], "seq": 9 }),
+        );
+        let spec = SnapshotSpec {
+            exclude: vec![
+                "$.mocks.erp.state.seq".into(),
+                "$.mocks.erp.state.invoices[0,2]".into(),
+                "$.steps[*].response".into(),
+                "$.nothing.here".into(),
+                "$".into(),
+            ],
+            ..SnapshotSpec::default()
+        };
+        let document = normalize(&observation, &[], &spec);
+        assert_eq!(
+            document["mocks"]["erp"]["state"],
+            json!({ "invoices": [{ "n": 2 }] })
+        );
+        assert!(document["steps"][0].get("response").is_none());
+        assert!(document["steps"][0].get("request").is_some());
+    }
+
+    #[test]
+    fn an_unordered_mocks_requests_compare_as_a_multiset() {
+        let mut first = observation();
+        let erp = first.mocks.get_mut("erp").unwrap();
+        let mut second_entry = erp.entries[0].clone();
+        second_entry.path = "/a/second".into();
+        erp.entries.push(second_entry);
+        let mut second = first.clone();
+        second.mocks.get_mut("erp").unwrap().entries.reverse();
+        let ordered = spec();
+        assert_ne!(
+            normalize(&first, &[], &ordered),
+            normalize(&second, &[], &ordered)
+        );
+        let unordered = SnapshotSpec {
+            unordered: vec!["erp".into()],
+            ..SnapshotSpec::default()
+        };
+        let document = normalize(&first, &[], &unordered);
+        assert_eq!(document, normalize(&second, &[], &unordered));
+        assert_eq!(
+            document["mocks"]["erp"]["requests"][0]["path"],
+            json!("/a/second")
+        );
+        // A different multiset still differs.
+        second.mocks.get_mut("erp").unwrap().entries.pop();
+        assert_ne!(document, normalize(&second, &[], &unordered));
+    }
+
+    #[test]
+    fn header_order_is_not_part_of_the_snapshot() {
+        let mut first = observation();
+        first.steps[0].request.as_mut().unwrap().headers =
+            vec![("X-B".into(), "2".into()), ("x-a".into(), "1".into())];
+        let mut second = first.clone();
+        second.steps[0].request.as_mut().unwrap().headers.reverse();
+        let document = normalize(&first, &[], &spec());
+        assert_eq!(document, normalize(&second, &[], &spec()));
+        assert_eq!(
+            render(&document["steps"][0]["request"]["headers"]),
+            "{\n  \"x-a\": \"1\",\n  \"x-b\": \"2\"\n}"
+        );
+    }
+
+    #[test]
+    fn provenance_is_recorded_in_insta_info_and_never_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        let provenance = Provenance::new(
+            "abc123",
+            &format!(
+                "{}/target/debug/app --port {{{{ target.port }}}}",
+                root.display()
+            ),
+            None,
+            &root,
+        );
+        assert_eq!(
+            provenance.target,
+            "target/debug/app --port {{ target.port }}"
+        );
+        let content = crate::secrets::Secrets::new().redacted("{\"a\": 1}");
+        let front = Header {
+            provenance: Some(&provenance),
+            ..header()
+        };
+        let snap = snapshot_path(dir.path(), "s1");
+        assert_eq!(
+            compare(dir.path(), "s1", &front, &content, true).unwrap(),
+            Comparison::Accepted(snap.clone())
+        );
+        let text = std::fs::read_to_string(&snap).unwrap();
+        assert!(
+            text.starts_with(&format!(
+                "---\nsource: \"scenarios/s1.yaml\"\ndescription: \"Title: \\\"q\\\"\"\ninfo:\n  scenario_sha256: \"abc123\"\n  target: \"target/debug/app --port {{{{ target.port }}}}\"\n  reenact: \"{}\"\n---\n",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+        // insta reads it, info and all.
+        let read = insta::Snapshot::from_file(&snap).unwrap();
+        assert!(read.metadata().private_info().is_some());
+        assert_eq!(read_contents(&snap).unwrap(), "{\"a\": 1}");
+        assert_eq!(recorded_scenario_hash(&snap).as_deref(), Some("abc123"));
+        // Another scenario hash, same content: it matches, and the file keeps what it recorded
+        // until `--accept`.
+        let changed = Provenance::new("def456", "app", Some("img:1"), &root);
+        let front = Header {
+            provenance: Some(&changed),
+            ..header()
+        };
+        assert_eq!(
+            compare(dir.path(), "s1", &front, &content, false).unwrap(),
+            Comparison::Matches
+        );
+        assert_eq!(recorded_scenario_hash(&snap).as_deref(), Some("abc123"));
+        assert_eq!(
+            compare(dir.path(), "s1", &front, &content, true).unwrap(),
+            Comparison::Matches
+        );
+        assert_eq!(recorded_scenario_hash(&snap).as_deref(), Some("def456"));
+        assert!(
+            std::fs::read_to_string(&snap)
+                .unwrap()
+                .contains("  target_image: \"img:1\"\n")
+        );
+        // A snapshot's text never passes for its front matter.
+        std::fs::write(
+            &snap,
+            "---\nsource: \"x\"\n---\n  scenario_sha256: \"zzz\"\n",
+        )
+        .unwrap();
+        assert_eq!(recorded_scenario_hash(&snap), None);
     }
 }

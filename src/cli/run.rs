@@ -247,7 +247,7 @@ pub(super) async fn run(
             if let Ok(run) = result {
                 out.learn(&run.observation.secrets);
             }
-            let item = judge(scenario, result, &snapshots, &project, args.accept);
+            let item = judge(scenario, result, &snapshots, &project, &choice, args.accept);
             let failed = item.outcome != Outcome::Passed;
             progress.finished(&scenario.id, failed, out);
             if human {
@@ -338,6 +338,7 @@ fn not_run(scenario: &Scenario, project: &Project, first_failure: Option<&str>) 
         failed_step: None,
         snapshot: "skipped".into(),
         snapshot_diff: None,
+        snapshot_scenario_changed: false,
         error: Some(not_run_reason(first_failure)),
         journal_dropped: Default::default(),
         target_log: Vec::new(),
@@ -351,6 +352,7 @@ fn judge(
     result: &Result<ScenarioRun, RunError>,
     snapshots: &Path,
     project: &Project,
+    target: &TargetChoice,
     accept: bool,
 ) -> RunItem {
     let file = relative(&scenario.source.path, &project.root);
@@ -364,6 +366,7 @@ fn judge(
         failed_step: None,
         snapshot: "skipped".into(),
         snapshot_diff: None,
+        snapshot_scenario_changed: false,
         error: None,
         journal_dropped: Default::default(),
         target_log: Vec::new(),
@@ -408,40 +411,16 @@ fn judge(
         name: name.to_string(),
         reason: secrets.redact(reason),
     });
-    let content = snapshot::content(
-        &run.observation,
-        &run.expectations,
-        &scenario.snapshot.redact,
-    );
-    let snapshot_ok = match snapshot::compare(
-        snapshots,
-        &scenario.id,
-        &file,
-        &scenario.title,
-        &content,
-        accept,
-    ) {
-        Ok(Comparison::Matches) => {
-            item.snapshot = "matches".into();
-            true
-        }
-        Ok(Comparison::Accepted(_)) => {
-            item.snapshot = "accepted".into();
-            true
-        }
-        Ok(Comparison::New(_)) => {
-            item.snapshot = "new".into();
-            false
-        }
-        Ok(Comparison::Differs { diff, .. }) => {
-            item.snapshot = "differs".into();
-            // The accepted side may come from a reenact that masked less.
-            item.snapshot_diff = Some(secrets.redact(&diff));
-            false
-        }
-        Err(err) => {
-            item.error = Some(crate::errors::one_line(&err));
-            return item;
+    let snapshot_ok = if scenario.snapshot.disabled {
+        item.snapshot = "off".into();
+        true
+    } else {
+        match compare_snapshot(scenario, run, snapshots, project, target, accept, &mut item) {
+            Ok(ok) => ok,
+            Err(err) => {
+                item.error = Some(crate::errors::one_line(&err));
+                return item;
+            }
         }
     };
     let holds = run.behaviour == crate::verdict::Behaviour::Holds;
@@ -451,6 +430,54 @@ fn judge(
         Outcome::Failed
     };
     item
+}
+
+/// Compare a run's snapshot with the accepted one (storing it with `accept`), recording on `item`
+/// how it compared and whether the scenario changed since the accepted one; whether it passes.
+fn compare_snapshot(
+    scenario: &Scenario,
+    run: &ScenarioRun,
+    snapshots: &Path,
+    project: &Project,
+    target: &TargetChoice,
+    accept: bool,
+    item: &mut RunItem,
+) -> Result<bool, snapshot::SnapshotError> {
+    let content = snapshot::content(&run.observation, &run.expectations, &scenario.snapshot);
+    let image = target.def.as_ref().and_then(|def| def.image.as_deref());
+    let provenance =
+        snapshot::Provenance::new(&scenario.source.hash, &target.label, image, &project.root);
+    let recorded =
+        snapshot::recorded_scenario_hash(&snapshot::snapshot_path(snapshots, &scenario.id));
+    let header = snapshot::Header {
+        source: &item.file,
+        title: &scenario.title,
+        provenance: Some(&provenance),
+    };
+    let comparison = snapshot::compare(snapshots, &scenario.id, &header, &content, accept)?;
+    // With `--accept` the file now records this scenario, whatever the comparison.
+    item.snapshot_scenario_changed =
+        !accept && recorded.is_some_and(|hash| hash != scenario.source.hash);
+    Ok(match comparison {
+        Comparison::Matches => {
+            item.snapshot = "matches".into();
+            true
+        }
+        Comparison::Accepted(_) => {
+            item.snapshot = "accepted".into();
+            true
+        }
+        Comparison::New(_) => {
+            item.snapshot = "new".into();
+            false
+        }
+        Comparison::Differs { diff, .. } => {
+            item.snapshot = "differs".into();
+            // The accepted side may come from a reenact that masked less.
+            item.snapshot_diff = Some(run.observation.secrets.redact(&diff));
+            false
+        }
+    })
 }
 
 /// A path relative to the project root when it is inside it.
@@ -510,6 +537,13 @@ fn print_item(item: &RunItem, error: Option<&RunError>, out: &Output) {
         out.stdout(&format!(
             "       expectation `{}` failed: {}",
             expectation.name, expectation.detail
+        ));
+    }
+    if item.snapshot_scenario_changed {
+        out.stdout(&format!(
+            "       {}: the scenario changed since `snapshots/{}.snap` was accepted (`--accept` records the new one)",
+            out.paint(Style::Yellow, "note"),
+            item.id
         ));
     }
     match item.snapshot.as_str() {

@@ -368,9 +368,7 @@ fn judge_scenario<'a>(
     };
     let normalized = |runs: &[&ScenarioRun]| -> Vec<serde_json::Value> {
         runs.iter()
-            .map(|r| {
-                snapshot::normalize(&r.observation, &r.expectations, &scenario.snapshot.redact)
-            })
+            .map(|r| snapshot::normalize(&r.observation, &r.expectations, &scenario.snapshot))
             .collect()
     };
     let before_summary = summarize(&ok_before);

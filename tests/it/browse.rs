@@ -283,7 +283,11 @@ async fn a_saml_login_is_driven_through_the_idp_form_to_the_home_page() {
     );
     assert_eq!(step.captures["greeting"], "bob@acme.test");
 
-    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let document = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     let text = document.to_string();
     for secret in [session.as_str(), seen.saml_responses[0].as_str()] {
         assert!(!text.contains(secret), "a secret in the snapshot: {text}");
@@ -359,7 +363,11 @@ flow:
         Some("https://app.acme.test/acs")
     );
     assert_eq!(seen.lock().expect("not poisoned").sessions.len(), 1);
-    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let document = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     let location = document["steps"][0]["hops"][0]["location"]
         .as_str()
         .unwrap();
@@ -391,7 +399,11 @@ flow:
     );
     let run = run(&load_scenario("browse-oauth.yaml", &yaml)).await;
     assert_eq!(run.failed_step(), None);
-    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let document = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     assert_eq!(
         document["steps"][0]["hops"][1]["location"],
         "{{ target.url }}/callback?code=[redacted]&state=[redacted]"

@@ -439,7 +439,7 @@ fn check_tells_mock_definitions_from_scenarios() {
     );
     assert_eq!(
         text(&output.stdout),
-        "uses-acme  -           Uses Acme's Xero\n"
+        "ID         TICKET  SEVERITY  TAGS  PROVIDERS  FILE\nuses-acme  -       -         -     xero       scenarios/uses-acme.yaml\n\n1 scenario(s)\n"
     );
 
     // Named as a scenario, a definition is an error that says what it is.

@@ -313,7 +313,7 @@ async fn every_scenario_observes_the_same_in_containers_as_in_process() {
                     reenact::snapshot::normalize(
                         &result.observation,
                         &result.expectations,
-                        &scenario.snapshot.redact,
+                        &scenario.snapshot,
                     ),
                     result.observation,
                 ));
@@ -864,7 +864,7 @@ async fn run_suite(
             let snapshot = reenact::snapshot::normalize(
                 &result.observation,
                 &result.expectations,
-                &job.scenario.snapshot.redact,
+                &job.scenario.snapshot,
             );
             let shows_ready = result
                 .observation
@@ -1224,7 +1224,7 @@ async fn a_bank_serves_its_statements_from_its_container_as_in_process() {
         documents.push(reenact::snapshot::normalize(
             &run.observation,
             &run.expectations,
-            &[],
+            &reenact::scenario::model::SnapshotSpec::default(),
         ));
     }
     assert_eq!(

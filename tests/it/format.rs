@@ -383,3 +383,26 @@ fn includes_that_cannot_be_read_or_exceed_the_budget() {
         "{messages:#?}"
     );
 }
+
+/// A scenario's hash (which snapshots record as provenance) covers the scenario file and every
+/// file it names: editing either changes it, loading the same files again does not.
+#[test]
+fn the_scenario_hash_covers_the_files_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("payloads")).unwrap();
+    let scenario = dir.path().join("s.yaml");
+    let payload = dir.path().join("payloads/expense.json");
+    let text = "id: s\ntitle: S\nflow:\n  - request: { method: POST, path: /x, json_file: payloads/expense.json }\n";
+    std::fs::write(&scenario, text).unwrap();
+    std::fs::write(&payload, r#"{"amount": 1}"#).unwrap();
+    let hash = || scenario::load(&scenario).unwrap().source.hash;
+    let first = hash();
+    assert_eq!(first.len(), 64, "{first}");
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+    assert_eq!(hash(), first);
+    std::fs::write(&payload, r#"{"amount": 2}"#).unwrap();
+    let second = hash();
+    assert_ne!(second, first, "a payload edit changes the hash");
+    std::fs::write(&scenario, format!("{text}# a comment\n")).unwrap();
+    assert_ne!(hash(), second, "a scenario edit changes the hash");
+}

@@ -30,5 +30,6 @@ mod provider_saml;
 mod provider_xero;
 mod realism;
 mod secret_audit;
+mod stable_snapshots;
 mod suite;
 mod webhooks_https;

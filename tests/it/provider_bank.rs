@@ -285,7 +285,11 @@ async fn state_expectations_count_the_downloads_the_runner_collects() {
         .map(|r| (r.name.as_str(), r.passed))
         .collect();
     assert_eq!(results, [("a once", true), ("b never", true)]);
-    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let document = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     let state = &document["mocks"]["bank"]["state"];
     assert_eq!(state["downloads"][0]["name"], "a.sta", "{state}");
     assert_eq!(state["downloads"][0]["at"], "2026-11-03T07:00:00Z");

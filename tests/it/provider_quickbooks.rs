@@ -798,7 +798,11 @@ async fn webhooks_are_signed_with_the_verifier_token_in_both_formats() {
     assert_eq!(event["time"], "2026-10-31T23:00:00Z");
     assert!(event["id"].is_string() && event["source"].is_string() && event["data"].is_object());
 
-    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let document = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     let text = document.to_string();
     assert!(!text.contains(VERIFIER), "the token leaked: {text}");
     let signature = &document["steps"][3]["deliveries"][0]["headers"]["intuit-signature"];

@@ -672,7 +672,11 @@ expect:
             ),
         ]
     );
-    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let document = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     let state = &document["mocks"]["xero"]["state"];
     assert_eq!(state["invoices"].as_array().map(Vec::len), Some(2));
     assert_eq!(
@@ -1150,7 +1154,11 @@ async fn webhook_events_are_signed_with_the_webhook_key_over_the_exact_bytes() {
         );
     }
     assert_ne!(hooks[0].body, hooks[1].body, "the entropy differs");
-    let document = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let document = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     let text = document.to_string();
     assert!(!text.contains(WEBHOOK_KEY), "the key leaked: {text}");
     let signature = &document["steps"][1]["deliveries"][0]["headers"]["x-xero-signature"];

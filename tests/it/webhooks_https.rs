@@ -413,7 +413,11 @@ flow:
         header(&received[1].headers, "x-xero-signature"),
         Some(expected.as_str())
     );
-    let snapshot = reenact::snapshot::normalize(&run.observation, &run.expectations, &[]);
+    let snapshot = reenact::snapshot::normalize(
+        &run.observation,
+        &run.expectations,
+        &reenact::scenario::model::SnapshotSpec::default(),
+    );
     let first = &snapshot["steps"][0]["deliveries"][0];
     assert_eq!(first["url"], "{{ target.url }}/webhooks/accounting");
     assert_eq!(first["headers"]["x-xero-signature"], "[redacted]");

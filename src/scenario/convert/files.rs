@@ -73,6 +73,12 @@ impl Cx<'_> {
             Ok(bytes) => {
                 self.file_bytes += bytes.len();
                 self.note_file(&resolved);
+                // Name and length first, so two files cannot hash like one.
+                sha2::Digest::update(
+                    &mut self.hash,
+                    format!("\0{name}\0{}\0", bytes.len()).as_bytes(),
+                );
+                sha2::Digest::update(&mut self.hash, &bytes);
                 return Some((name, bytes));
             }
             Err(paths::ReadError::NotRegular { kind, .. }) => Diagnostic::new(

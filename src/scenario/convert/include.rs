@@ -200,6 +200,12 @@ impl Cx<'_> {
             }
         };
         self.note_file(&path);
+        // Provenance covers included definitions as it covers payloads (see `files.rs`).
+        sha2::Digest::update(
+            &mut self.hash,
+            format!("\0{name}\0{}\0", bytes.len()).as_bytes(),
+        );
+        sha2::Digest::update(&mut self.hash, &bytes);
         let base = STRIDE * (self.includes.len() + 1);
         self.includes.push(IncludedSource {
             file: Arc::new(Included {

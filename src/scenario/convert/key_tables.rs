@@ -26,6 +26,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("snapshot::SNAPSHOT_KEYS", snapshot::SNAPSHOT_KEYS),
     ("mocks::INCLUDE_KEYS", mocks::INCLUDE_KEYS),
     ("mocks::DEFINITION_KEYS", mocks::DEFINITION_KEYS),
+    ("snapshot::NORMALIZE_KEYS", snapshot::NORMALIZE_KEYS),
     ("stubs::STUB_KEYS", stubs::STUB_KEYS),
     ("stubs::RESPONSE_KEYS", stubs::RESPONSE_KEYS),
     ("stubs::STATE_KEYS", stubs::STATE_KEYS),
@@ -122,6 +123,10 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (&[""], &["scenario::TOP_KEYS"]),
     (&["/properties/clock"], &["scenario::CLOCK_KEYS"]),
     (&["/properties/snapshot"], &["snapshot::SNAPSHOT_KEYS"]),
+    (
+        &["/properties/snapshot/properties/normalize/items"],
+        &["snapshot::NORMALIZE_KEYS"],
+    ),
     (&["/properties/target"], &["target::TARGET_KEYS"]),
     (
         &["/properties/target/properties/ready"],

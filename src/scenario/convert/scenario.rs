@@ -235,6 +235,7 @@ impl Cx<'_> {
                 path: self.path.to_path_buf(),
                 root: self.root.to_path_buf(),
                 files: std::mem::take(&mut self.files),
+                hash: hex(&sha2::Digest::finalize(self.hash.clone())),
             },
         })
     }
@@ -288,6 +289,11 @@ impl Cx<'_> {
             }
         }
     }
+}
+
+/// Lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

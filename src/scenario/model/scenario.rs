@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Expectation, MockSpec, Step, TargetSpec};
+use super::{Expectation, MockSpec, Pattern, Step, TargetSpec};
 use crate::scenario::template::Template;
 
 /// A position in a scenario file: byte offsets plus 1-based line and column of the start.
@@ -57,8 +57,9 @@ pub struct Scenario {
     pub source: Source,
 }
 
-/// Where a scenario was loaded from.
-#[derive(Debug, Clone, Default)]
+/// Where a scenario was loaded from. Its `Debug` form leaves the hash out: it changes with every
+/// edit of the file, which says nothing about how the scenario reads.
+#[derive(Clone, Default)]
 pub struct Source {
     /// The scenario file, as given (relative paths stay relative for display).
     pub path: PathBuf,
@@ -68,6 +69,20 @@ pub struct Source {
     /// definitions it includes and the payload files (`body_file`, `json_file`, …) it and they
     /// name. With `path`, all a scenario's behaviour depends on.
     pub files: Vec<PathBuf>,
+    /// SHA-256 (hex) of what the scenario was loaded from: the scenario file's bytes and the
+    /// name and bytes of every file it names, in the order they were read. Snapshots record it
+    /// to tell when a scenario changed since its snapshot was accepted.
+    pub hash: String,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("path", &self.path)
+            .field("root", &self.root)
+            .field("files", &self.files)
+            .finish()
+    }
 }
 
 /// Incident severity.
@@ -111,19 +126,51 @@ pub struct ClockSpec {
 /// Snapshot settings. Its `Debug` form shows how many secrets it declares, never one.
 #[derive(Clone, Default, Serialize)]
 pub struct SnapshotSpec {
+    /// `enabled: false`: the scenario keeps no snapshot (its expectations are still judged).
+    pub disabled: bool,
     /// JSONPath expressions (RFC 9535) whose values are replaced by `[redacted]` everywhere in the
     /// observation before it is stored or compared.
     pub redact: Vec<String>,
+    /// JSONPath expressions (RFC 9535) whose values are removed from the observation before it
+    /// is stored or compared (an object member goes, an array item goes).
+    pub exclude: Vec<String>,
+    /// Regex normalizers applied, in order, to every string of the observation.
+    pub normalize: Vec<Normalizer>,
+    /// Mocks whose requests are compared as a multiset: stored in a canonical order.
+    pub unordered: Vec<String>,
     /// Values the scenario declares secret (`snapshot.secrets`), as templates of `env.NAME` and
     /// captures: masked in everything reenact writes. Never serialized.
     #[serde(skip)]
     pub secrets: Vec<Template>,
 }
 
+/// One `snapshot.normalize` entry: every match of `regex` becomes `as` (literally; `$` has no
+/// meaning in it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Normalizer {
+    /// The pattern, compiled within the expression budgets.
+    pub regex: Pattern,
+    /// The replacement text.
+    #[serde(rename = "as")]
+    pub replacement: String,
+}
+
 impl std::fmt::Debug for SnapshotSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut out = f.debug_struct("SnapshotSpec");
+        if self.disabled {
+            out.field("disabled", &true);
+        }
         out.field("redact", &self.redact);
+        if !self.exclude.is_empty() {
+            out.field("exclude", &self.exclude);
+        }
+        if !self.normalize.is_empty() {
+            out.field("normalize", &self.normalize);
+        }
+        if !self.unordered.is_empty() {
+            out.field("unordered", &self.unordered);
+        }
         if !self.secrets.is_empty() {
             out.field(
                 "secrets",
