@@ -2,8 +2,10 @@
 //! own, running the reenact binary in `mock-engine` mode ([`crate::backend::image`]).
 //!
 //! [`DockerBackend`] holds the engine connection and the mock image; [`DockerRun`] is one run's
-//! network and containers. A mock container joins the run's network under the mock's name (so a
-//! target container reaches `http://NAME:8080`, and a bank's SFTP server at `NAME:2222`),
+//! network and containers. When the target runs in a container, the run's network is created and
+//! every mock container joins it under the mock's name (so the target reaches `http://NAME:8080`,
+//! and a bank's SFTP server at `NAME:2222`); a run whose target is a process or a URL has no use
+//! for it and creates none (two Docker calls fewer each way, most of a reused run's cost). A mock
 //! publishes its traffic, admin and SFTP ports on `127.0.0.1` only, is ready when the engine prints its readiness line (an HTTP probe would land
 //! in the journal), and is then configured through the control API like an in-process mock.
 //!
@@ -156,25 +158,21 @@ impl DockerBackend {
         &self.image
     }
 
-    /// Create the network of run `run_id`; mocks are started on it with
-    /// `DockerRun::start_mock`.
+    /// Open run `run_id`: mocks are started for it with `DockerRun::start_mock`, and its network
+    /// is made when a target container needs it (`DockerRun::start_target`).
     ///
     /// The run's network is `internal` (no route out of it); a second network, for the mocks
     /// only, carries their published ports, with no traffic between its containers and no
     /// masquerading out of it (see `docs/decisions.md`, "Run network isolation"): the run's own
     /// with its first fresh container, the pool's for reused ones.
     pub async fn open_run(&self, run_id: &str) -> Result<DockerRun, BackendError> {
-        let network = format!("reenact-{run_id}");
-        if let Err(e) = create_network(&self.docker, run_id, &network, true, HashMap::new()).await {
-            // A failed creation may still have made the network.
-            report_left(remove_run(&self.docker, std::slice::from_ref(&network), Vec::new()).await);
-            return Err(e);
-        }
         Ok(DockerRun {
             docker: self.docker.clone(),
             image: self.image.clone(),
             run_id: run_id.to_owned(),
-            network,
+            network: format!("reenact-{run_id}"),
+            network_created: false,
+            unjoined: Vec::new(),
             ports_network: format!("reenact-{run_id}-ports"),
             ports_network_created: false,
             containers: Vec::new(),
@@ -258,7 +256,12 @@ pub struct DockerRun {
     docker: Docker,
     image: String,
     run_id: String,
+    /// The run's network, on which a target container reaches the mocks by name.
     network: String,
+    /// Whether the run's network was made (only when a target container starts).
+    network_created: bool,
+    /// (mock name, container id, aliases) of the mock containers not on the run's network yet.
+    unjoined: Vec<(String, String, Vec<String>)>,
     /// The network that carries the published ports of the run's own containers (created
     /// with the first one: pooled containers have the pool's).
     ports_network: String,
@@ -293,18 +296,42 @@ impl DockerRun {
         self.containers.push((what.to_owned(), id.to_owned()));
     }
 
-    /// The run's network name (mocks are reachable on it as `http://NAME:8080`).
+    /// The run's network name (mocks are reachable on it as `http://NAME:8080` once a target
+    /// container started; before that it may not exist).
     pub fn network(&self) -> &str {
         &self.network
     }
 
-    /// Both networks of the run, the run's own first.
+    /// The networks of the run that were made, the run's own first.
     fn networks(&self) -> Vec<String> {
-        let mut networks = vec![self.network.clone()];
+        let mut networks = Vec::new();
+        if self.network_created {
+            networks.push(self.network.clone());
+        }
         if self.ports_network_created {
             networks.push(self.ports_network.clone());
         }
         networks
+    }
+
+    /// Create the run's network unless it exists, and join every mock container to it.
+    async fn ensure_run_network(&mut self) -> Result<(), BackendError> {
+        if !self.network_created {
+            // Marked before creating: a half-made network is still looked for at the end.
+            self.network_created = true;
+            create_network(
+                &self.docker,
+                &self.run_id,
+                &self.network,
+                true,
+                HashMap::new(),
+            )
+            .await?;
+        }
+        for (mock, id, aliases) in std::mem::take(&mut self.unjoined) {
+            self.join_run_network(&mock, &id, aliases).await?;
+        }
+        Ok(())
     }
 
     /// Create the run's ports network unless it exists.
@@ -344,7 +371,7 @@ impl DockerRun {
                 let logged_before = last_log_time(&self.docker, &engine.id).await;
                 self.pooled
                     .push((mock.clone(), engine.clone(), logged_before));
-                self.join_run_network(spec, &engine.id).await?;
+                self.join_later(spec, &engine.id).await?;
                 engine
             }
             _ => {
@@ -368,7 +395,7 @@ impl DockerRun {
                 // Recorded before starting: a failed start leaves a created container to remove.
                 self.containers.push((mock.clone(), id.clone()));
                 drop(creating);
-                self.join_run_network(spec, &id).await?;
+                self.join_later(spec, &id).await?;
                 if let Some(identity) = tls {
                     upload_tls(&self.docker, &mock, &id, identity).await?;
                 }
@@ -435,6 +462,7 @@ impl DockerRun {
             source,
         };
         self.ensure_ports_network().await?;
+        self.ensure_run_network().await?;
         let body = target_body(
             launch,
             labels::for_run(&self.run_id, "target"),
@@ -537,22 +565,39 @@ impl DockerRun {
         })
     }
 
-    /// Join container `id` to the run's network under `spec`'s name and hostnames.
-    async fn join_run_network(&self, spec: &MockSpec, id: &str) -> Result<(), BackendError> {
+    /// Join mock container `id` to the run's network under `spec`'s name and hostnames: now
+    /// when the network exists, else when it is made.
+    async fn join_later(&mut self, spec: &MockSpec, id: &str) -> Result<(), BackendError> {
+        if self.network_created {
+            self.join_run_network(&spec.name, id, aliases(spec)).await
+        } else {
+            self.unjoined
+                .push((spec.name.clone(), id.to_owned(), aliases(spec)));
+            Ok(())
+        }
+    }
+
+    /// Join container `id` to the run's network under `aliases`.
+    async fn join_run_network(
+        &self,
+        mock: &str,
+        id: &str,
+        aliases: Vec<String>,
+    ) -> Result<(), BackendError> {
         self.docker
             .connect_network(
                 &self.network,
                 NetworkConnectRequest {
                     container: id.to_owned(),
                     endpoint_config: Some(EndpointSettings {
-                        aliases: Some(aliases(spec)),
+                        aliases: Some(aliases),
                         ..Default::default()
                     }),
                 },
             )
             .await
             .map_err(|source| BackendError::Docker {
-                action: format!("join mock `{}` to the run's network", spec.name),
+                action: format!("join mock `{mock}` to the run's network"),
                 source,
             })
     }
@@ -901,13 +946,14 @@ impl Pool {
         }
     }
 
-    /// Reset `engine` and take it off `network`; back to the idle list when both worked,
-    /// removed otherwise (a container in an unknown state never serves another run).
+    /// Reset `engine` and take it off the run's `network` (when the run made one); back to the
+    /// idle list when both worked, removed otherwise (a container in an unknown state never
+    /// serves another run).
     async fn give_back(
         &self,
         docker: &Docker,
         http: Option<&reqwest::Client>,
-        network: &str,
+        network: Option<&str>,
         mock: &str,
         engine: EngineContainer,
     ) {
@@ -921,16 +967,19 @@ impl Pool {
             .map_err(|e| e.to_string()),
             None => Err("no HTTP client".to_owned()),
         };
-        let disconnected = docker
-            .disconnect_network(
-                network,
-                NetworkDisconnectRequest {
-                    container: engine.id.clone(),
-                    force: Some(true),
-                },
-            )
-            .await
-            .map_err(|e| e.to_string());
+        let disconnected = match network {
+            Some(network) => docker
+                .disconnect_network(
+                    network,
+                    NetworkDisconnectRequest {
+                        container: engine.id.clone(),
+                        force: Some(true),
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string()),
+            None => Ok(()),
+        };
         match reset.and(disconnected) {
             Ok(()) => self
                 .idle
@@ -979,7 +1028,7 @@ impl DockerRun {
                 pool.give_back(
                     &self.docker,
                     self.http.as_ref(),
-                    &self.network,
+                    self.network_created.then_some(self.network.as_str()),
                     &mock,
                     engine,
                 )
