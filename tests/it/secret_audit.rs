@@ -275,7 +275,36 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
         "{report:#}"
     );
 
-    for format in ["human", "json"] {
+    // Every other report kind, on stdout and in files (read back with the project's files).
+    for format in ["junit", "markdown"] {
+        let label = format!("run --format {format}");
+        let output = reenact(
+            project,
+            &["run", "--format", format, "planted-secrets.yaml"],
+        );
+        assert_exit(&label, &output, exit_codes::FAILED);
+        assert!(!written.command(&label, &output).is_empty());
+    }
+    let run_reports = reenact(
+        project,
+        &[
+            "run",
+            "planted-secrets.yaml",
+            "--report",
+            "json=run-report.json",
+            "--report",
+            "junit=run-report.xml",
+            "--report",
+            "markdown=run-report.md",
+        ],
+    );
+    assert_exit("run --report", &run_reports, exit_codes::FAILED);
+    written.command("run --report", &run_reports);
+    for file in ["run-report.json", "run-report.xml", "run-report.md"] {
+        assert!(project.join(file).is_file(), "{file} not written");
+    }
+
+    for format in ["human", "json", "junit", "markdown"] {
         let label = format!("validate --format {format}");
         let validate = reenact(
             project,
@@ -289,12 +318,32 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
                 "--diff",
                 "--format",
                 format,
+                "--report",
+                &format!("json=validate-{format}.json"),
+                "--report",
+                &format!("junit=validate-{format}.xml"),
+                "--report",
+                &format!("markdown=validate-{format}.md"),
             ],
         );
         assert_exit(&label, &validate, exit_codes::FAILED);
         let shown = written.command(&label, &validate);
         assert!(shown.contains("still-failing"), "{shown}");
     }
+    let merged = reenact(
+        project,
+        &[
+            "report",
+            "merge",
+            "validate-json.json",
+            "--format",
+            "markdown",
+            "-o",
+            "merged.json",
+        ],
+    );
+    assert_exit("report merge", &merged, exit_codes::FAILED);
+    written.command("report merge", &merged);
 
     // Accept the snapshot, then run again: it matches, and only the expectations fail.
     let review = reenact(project, &["review", "--accept-all"]);
