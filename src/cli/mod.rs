@@ -66,12 +66,12 @@ pub(crate) enum ColorChoice {
 enum Command {
     /// Run scenarios against one build and judge them: expectations and snapshots.
     #[command(
-        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/vendor-sync-stops-at-first-page.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json\n  reenact run --tag xero --severity sev1..sev2 --fail-fast\n  reenact run --filter 'provider(bank) and not tag(sftp)' -j 4\n  reenact run --partition slice:2/4 --format json   # shard 2 of 4 of a CI matrix\n\nSelection: flags of one kind are alternatives, different kinds and --filter all apply; then\n--partition takes one shard. `reenact list` with the same flags shows what would run. Exit\ncode 4 when the selection holds no scenario."
+        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/vendor-sync-stops-at-first-page.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json\n  reenact run --tag xero --severity sev1..sev2 --fail-fast\n  reenact run --filter 'provider(bank) and not tag(sftp)' -j 4\n  reenact run --partition slice:2/4 --format json   # shard 2 of 4 of a CI matrix\n  reenact run --report junit=reports/junit.xml --report json=reports/run.json\n  reenact run --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n\nSelection: flags of one kind are alternatives, different kinds and --filter all apply; then\n--partition takes one shard. `reenact list` with the same flags shows what would run. Exit\ncode 4 when the selection holds no scenario."
     )]
     Run(run::RunArgs),
     /// Judge a fix: run scenarios on the build before and after it and give a verdict each.
     #[command(
-        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n  reenact validate --tag sso --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --fail-fast\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
+        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n  reenact validate --tag sso --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --fail-fast\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --format markdown --report junit=validate.xml\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
     )]
     Validate(validate::ValidateArgs),
     /// Load and validate scenarios and mock definitions without running them.
@@ -121,7 +121,7 @@ enum Command {
 #[derive(Debug, Args)]
 struct SchemaArgs {
     /// Which schema.
-    #[arg(value_enum, default_value_t = SchemaOf::Scenario)]
+    #[arg(value_enum, value_name = "WHAT", default_value_t = SchemaOf::Scenario)]
     of: SchemaOf,
 }
 

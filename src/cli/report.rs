@@ -43,7 +43,8 @@ impl ReportFiles {
 const DOCUMENTED_KINDS: &str = "`json`, `junit`, `markdown`";
 
 fn report_file(value: &str, cwd: &Path) -> Result<ReportFile, CliError> {
-    let invalid = |why: String| CliError::invalid_input(format!("invalid `--report {value}`: {why}"));
+    let invalid =
+        |why: String| CliError::invalid_input(format!("invalid `--report {value}`: {why}"));
     let Some((name, path)) = value.split_once('=') else {
         return Err(invalid("expected KIND=PATH".into()).with_help(format!(
             "e.g. `--report junit=reports/junit.xml`; KIND is one of {DOCUMENTED_KINDS}"
@@ -63,9 +64,8 @@ fn report_file(value: &str, cwd: &Path) -> Result<ReportFile, CliError> {
     }
     let path = cwd.join(path);
     if path.is_dir() {
-        return Err(invalid(format!("`{}` is a folder", path.display())).with_help(
-            "name a file in it, e.g. `--report junit=reports/junit.xml`",
-        ));
+        return Err(invalid(format!("`{}` is a folder", path.display()))
+            .with_help("name a file in it, e.g. `--report junit=reports/junit.xml`"));
     }
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -153,7 +153,11 @@ pub(crate) struct MergeArgs {
 const SHARD_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Run `reenact report ...`.
-pub(super) fn report(command: ReportCommand, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+pub(super) fn report(
+    command: ReportCommand,
+    cwd: &Path,
+    out: &Output,
+) -> Result<Outcome, CliError> {
     match command {
         ReportCommand::Merge(args) => merge(args, cwd, out),
     }
@@ -163,7 +167,10 @@ fn merge(args: MergeArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError>
     let mut files = args.reports.check(cwd)?;
     if let Some(output) = &args.output {
         let value = format!("json={}", output.display());
-        files.insert(0, report_file(&value, cwd).map_err(|_| output_error(output, cwd))?);
+        files.insert(
+            0,
+            report_file(&value, cwd).map_err(|_| output_error(output, cwd))?,
+        );
     }
     let mut shards = Vec::with_capacity(args.shards.len());
     for path in &args.shards {

@@ -373,7 +373,10 @@ fn judge_scenario<'a>(
                 .collect::<Vec<_>>(),
         ),
         timeline: timeline(&runs[0].observation, &runs[0].observation.secrets),
-        target_log: log_tail(&runs[0].observation.target_log, &runs[0].observation.secrets),
+        target_log: log_tail(
+            &runs[0].observation.target_log,
+            &runs[0].observation.secrets,
+        ),
     };
     let normalized = |runs: &[&ScenarioRun]| -> Vec<serde_json::Value> {
         runs.iter()

@@ -17,7 +17,9 @@ const DIFF_LINES: usize = 200;
 /// `report` (a run or validate report as JSON) as JUnit XML.
 pub(crate) fn render(report: &Value) -> String {
     let validate = summary::is_validate(report);
-    let items = report["scenarios"].as_array().map_or(&[][..], Vec::as_slice);
+    let items = report["scenarios"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let count = |wanted: Status| {
         items
             .iter()
@@ -231,7 +233,10 @@ mod tests {
         assert_eq!(value("/testsuites/testsuite/@skipped"), "1");
         assert_eq!(value("/testsuites/testsuite/@time"), "1.750");
         assert_eq!(value("//testcase[@name='ok']/@classname"), "SUP-1");
-        assert_eq!(value("//testcase[@name='bad']/@classname"), "scenarios/bad.yaml");
+        assert_eq!(
+            value("//testcase[@name='bad']/@classname"),
+            "scenarios/bad.yaml"
+        );
         assert_eq!(
             value("//testcase[@name='bad']/failure/@message"),
             "expectation `one <bill>` failed: 2 bills"

@@ -29,7 +29,9 @@ pub(crate) fn counts_line(report: &Value) -> String {
 /// `report` (a run or validate report as JSON) as Markdown.
 pub(crate) fn render(report: &Value) -> String {
     let validate = summary::is_validate(report);
-    let items = report["scenarios"].as_array().map_or(&[][..], Vec::as_slice);
+    let items = report["scenarios"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let mut md = String::new();
     let _ = writeln!(md, "{}\n", counts_line(report));
     let _ = writeln!(
@@ -50,7 +52,10 @@ pub(crate) fn render(report: &Value) -> String {
         );
     }
     for item in items {
-        if matches!(summary::status(item, validate), Status::Passed | Status::Skipped) {
+        if matches!(
+            summary::status(item, validate),
+            Status::Passed | Status::Skipped
+        ) {
             continue;
         }
         details(&mut md, item, validate);
@@ -121,10 +126,7 @@ fn push_html(out: &mut String, c: char) {
 
 /// The longest run of backticks in `text` (a fence must be longer).
 fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0)
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -159,7 +161,9 @@ mod tests {
         ));
         assert!(md.contains("| passed | `ok` | SUP-1 | sev2 |  |\n"), "{md}");
         assert!(
-            md.contains("| failed | `bad` | SUP-2 |  | step \\`export\\` failed: got 500 \\| not 202 |\n"),
+            md.contains(
+                "| failed | `bad` | SUP-2 |  | step \\`export\\` failed: got 500 \\| not 202 |\n"
+            ),
             "{md}"
         );
         assert!(md.contains("<details><summary><code>bad</code>: failed</summary>"));

@@ -68,7 +68,10 @@ pub(crate) enum MergedOutcome {
 /// The fields the shards of one suite must agree on, per command.
 const SAME_IN_EVERY_SHARD: [(&str, &[&str]); 2] = [
     ("run", &["version", "target"]),
-    ("validate", &["version", "before", "after", "runs", "after_runs"]),
+    (
+        "validate",
+        &["version", "before", "after", "runs", "after_runs"],
+    ),
 ];
 
 /// Merge `shards` (each: the name the user gave, and its JSON) into one report.
@@ -89,7 +92,10 @@ pub(crate) fn merge(shards: Vec<(String, Value)>) -> Result<Merged, MergeError> 
         .into_iter()
         .map(|item| (first_file.clone(), item))
         .collect();
-    let mut date = merged.get("date").and_then(Value::as_str).map(str::to_owned);
+    let mut date = merged
+        .get("date")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     for (file, mut shard) in shards {
         let shard_command = check_shape(&file, &shard)?;
         if shard_command != command {
@@ -151,7 +157,9 @@ pub(crate) fn merge(shards: Vec<(String, Value)>) -> Result<Merged, MergeError> 
 
 /// How `run` / `validate` end with the results of `report` (see `docs/reports.md`).
 pub(crate) fn outcome(report: &Value) -> MergedOutcome {
-    let items = report["scenarios"].as_array().map_or(&[][..], Vec::as_slice);
+    let items = report["scenarios"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let not_run = |item: &Value| {
         item["error"]
             .as_str()
@@ -215,7 +223,13 @@ fn take_scenarios(report: &mut Value) -> Vec<Value> {
     }
 }
 
-fn mismatch(file: &str, field: &'static str, first: &Value, shard: &Value, first_file: &str) -> MergeError {
+fn mismatch(
+    file: &str,
+    field: &'static str,
+    first: &Value,
+    shard: &Value,
+    first_file: &str,
+) -> MergeError {
     let text = |value: Option<&Value>| match value {
         Some(Value::String(text)) => text.clone(),
         Some(other) => other.to_string(),
@@ -259,8 +273,14 @@ mod tests {
     #[test]
     fn shards_merge_in_file_order_with_the_latest_date() {
         let merged = merge(vec![
-            ("a.json".into(), shard("2026-12-04T16:00:00Z", &[("c", "passed"), ("a", "passed")])),
-            ("b.json".into(), shard("2026-12-04T16:05:00Z", &[("b", "failed")])),
+            (
+                "a.json".into(),
+                shard("2026-12-04T16:00:00Z", &[("c", "passed"), ("a", "passed")]),
+            ),
+            (
+                "b.json".into(),
+                shard("2026-12-04T16:05:00Z", &[("b", "failed")]),
+            ),
         ])
         .unwrap();
         let ids: Vec<&str> = merged.report["scenarios"]
@@ -279,7 +299,10 @@ mod tests {
         let mut other = shard("2026-12-04T16:00:00Z", &[("b", "passed")]);
         other["target"] = "u".into();
         let err = merge(vec![
-            ("a.json".into(), shard("2026-12-04T16:00:00Z", &[("a", "passed")])),
+            (
+                "a.json".into(),
+                shard("2026-12-04T16:00:00Z", &[("a", "passed")]),
+            ),
             ("b.json".into(), other),
         ])
         .err()
@@ -289,8 +312,14 @@ mod tests {
             "shard `b.json` has target `u`, but `a.json` has `t`"
         );
         let err = merge(vec![
-            ("a.json".into(), shard("2026-12-04T16:00:00Z", &[("a", "passed")])),
-            ("b.json".into(), shard("2026-12-04T16:00:00Z", &[("a", "error")])),
+            (
+                "a.json".into(),
+                shard("2026-12-04T16:00:00Z", &[("a", "passed")]),
+            ),
+            (
+                "b.json".into(),
+                shard("2026-12-04T16:00:00Z", &[("a", "error")]),
+            ),
         ])
         .err()
         .unwrap();
@@ -298,9 +327,12 @@ mod tests {
             err.to_string(),
             "scenario `a` is in shard `a.json` and in shard `b.json`"
         );
-        let err = merge(vec![("x.json".into(), json!({"command": "list", "scenarios": []}))])
-            .err()
-            .unwrap();
+        let err = merge(vec![(
+            "x.json".into(),
+            json!({"command": "list", "scenarios": []}),
+        )])
+        .err()
+        .unwrap();
         assert_eq!(
             err.to_string(),
             "shard `x.json` is not a report of `run` or `validate`: its `command` is `list`"
@@ -327,10 +359,16 @@ mod tests {
                 {"id": "b", "verdict": verdict, "error": error}
             ]}))
         };
-        assert_eq!(validate("fixed".into(), Value::Null), MergedOutcome::Success);
+        assert_eq!(
+            validate("fixed".into(), Value::Null),
+            MergedOutcome::Success
+        );
         assert_eq!(validate("flaky".into(), Value::Null), MergedOutcome::Failed);
         assert_eq!(
-            validate(Value::Null, "not run: `--fail-fast` stopped the suite".into()),
+            validate(
+                Value::Null,
+                "not run: `--fail-fast` stopped the suite".into()
+            ),
             MergedOutcome::Failed
         );
         assert_eq!(

@@ -70,9 +70,8 @@ pub(crate) fn reason(item: &Value, validate: bool) -> String {
             .next()
             .unwrap_or_else(|| "failed".into());
     }
-    let after_failure = || {
-        first_failure(&item["after"]).map_or_else(String::new, |why| format!(": after, {why}"))
-    };
+    let after_failure =
+        || first_failure(&item["after"]).map_or_else(String::new, |why| format!(": after, {why}"));
     match text(item, "verdict") {
         "fixed" => "fails before the fix, holds after it".into(),
         "not-reproduced" => {
@@ -99,7 +98,9 @@ fn first_failure(run: &Value) -> Option<String> {
         return Some(format!(
             "step `{}` failed: {}",
             step.get("name").and_then(Value::as_str).unwrap_or_default(),
-            step.get("reason").and_then(Value::as_str).unwrap_or_default()
+            step.get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
         ));
     }
     failed_expectations(run).into_iter().next()
@@ -145,7 +146,9 @@ pub(crate) fn failure_lines(item: &Value, validate: bool) -> Vec<String> {
             lines.push(format!(
                 "{build}: step `{}` failed: {}",
                 step.get("name").and_then(Value::as_str).unwrap_or_default(),
-                step.get("reason").and_then(Value::as_str).unwrap_or_default()
+                step.get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
             ));
         }
         lines.extend(
@@ -201,7 +204,9 @@ pub(crate) fn truncated(text: &str, limit: usize) -> String {
 /// `N passed, N failed, …` (run) or `N fixed, N still-failing, …` (validate), with the total.
 pub(crate) fn counts(report: &Value) -> String {
     let validate = is_validate(report);
-    let items = report["scenarios"].as_array().map_or(&[][..], Vec::as_slice);
+    let items = report["scenarios"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let labels: &[&str] = if validate {
         &[
             "fixed",
@@ -245,7 +250,10 @@ mod tests {
         let items = run["scenarios"].as_array().unwrap();
         let statuses: Vec<Status> = items.iter().map(|i| status(i, false)).collect();
         assert_eq!(statuses, [Status::Passed, Status::Failed, Status::Skipped]);
-        assert_eq!(reason(&items[1], false), "expectation `one bill` failed: 2 bills");
+        assert_eq!(
+            reason(&items[1], false),
+            "expectation `one bill` failed: 2 bills"
+        );
         assert_eq!(counts(&run), "3 scenario(s): 1 passed, 1 failed, 1 not-run");
         let validate = json!({"command": "validate", "scenarios": [
             {"verdict": "still-failing", "error": null,

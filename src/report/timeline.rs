@@ -62,7 +62,11 @@ pub(crate) fn timeline(observation: &Observation, secrets: &Secrets) -> Vec<Time
         .flat_map(|(mock, journal)| journal.entries.iter().map(move |entry| (mock, entry)))
         .collect();
     calls.sort_by(|(m1, e1), (m2, e2)| (&e1.at, *m1, e1.seq).cmp(&(&e2.at, *m2, e2.seq)));
-    entries.extend(calls.into_iter().map(|(mock, entry)| call_entry(mock, entry)));
+    entries.extend(
+        calls
+            .into_iter()
+            .map(|(mock, entry)| call_entry(mock, entry)),
+    );
     for entry in &mut entries {
         entry.name = secrets.redact(&entry.name);
         entry.detail = secrets.redact(&entry.detail);
@@ -124,7 +128,9 @@ fn delivery_entries(step: &StepObservation) -> impl Iterator<Item = TimelineEntr
             None => !delivery.accepted(),
         };
         let detail = wrong.unwrap_or_else(|| match (status, &delivery.error) {
-            (Some(status), _) => format!("attempt {}: the target answered {status}", delivery.attempt),
+            (Some(status), _) => {
+                format!("attempt {}: the target answered {status}", delivery.attempt)
+            }
             (None, error) => format!(
                 "attempt {}: no answer ({})",
                 delivery.attempt,

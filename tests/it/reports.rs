@@ -109,14 +109,17 @@ fn every_kind_of_report_is_written_and_agrees_with_the_json() {
     assert!(failed["tags"].as_array().unwrap().contains(&"xero".into()));
     let timeline = failed["timeline"].as_array().unwrap();
     assert!(
-        timeline.iter().any(|e| e["kind"] == "step") && timeline.iter().any(|e| e["kind"] == "fault"),
+        timeline.iter().any(|e| e["kind"] == "step")
+            && timeline.iter().any(|e| e["kind"] == "fault"),
         "{timeline:#?}"
     );
     // Not every fault is a failure of the flow, but a fault is a failed entry.
-    assert!(timeline
-        .iter()
-        .filter(|e| e["kind"] == "fault")
-        .all(|e| e["failed"] == true));
+    assert!(
+        timeline
+            .iter()
+            .filter(|e| e["kind"] == "fault")
+            .all(|e| e["failed"] == true)
+    );
 
     let junit = std::fs::read_to_string(dir.join("out/junit.xml")).unwrap();
     assert_eq!(xpath(&junit, "count(//testsuite)"), "1");
@@ -149,18 +152,29 @@ fn every_kind_of_report_is_written_and_agrees_with_the_json() {
         );
         assert!(markdown.contains(&row), "`{row}` not in:\n{markdown}");
     }
-    assert!(markdown.contains(&format!("<details><summary><code>{id}</code>: failed</summary>")));
+    assert!(markdown.contains(&format!(
+        "<details><summary><code>{id}</code>: failed</summary>"
+    )));
 
     // The same report on stdout, by `--format`.
     for (format, starts) in [("junit", "<?xml"), ("markdown", "**reenact run")] {
         let output = reenact(
             dir,
             &[
-                "run", VENDOR_SYNC, "--target-cmd", &before, "--format", format,
+                "run",
+                VENDOR_SYNC,
+                "--target-cmd",
+                &before,
+                "--format",
+                format,
             ],
         );
         assert_code(&output, exit_codes::FAILED);
-        assert!(text(&output.stdout).starts_with(starts), "{}", text(&output.stdout));
+        assert!(
+            text(&output.stdout).starts_with(starts),
+            "{}",
+            text(&output.stdout)
+        );
     }
 }
 
@@ -174,7 +188,14 @@ fn the_report_schema_holds_for_real_reports_and_rejects_others() {
     let validator = schema();
     let run = reenact(
         dir,
-        &["run", VENDOR_SYNC, "--target-cmd", &after, "--format", "json"],
+        &[
+            "run",
+            VENDOR_SYNC,
+            "--target-cmd",
+            &after,
+            "--format",
+            "json",
+        ],
     );
     assert_code(&run, exit_codes::SUCCESS);
     let run = json_of(&run);
@@ -182,7 +203,13 @@ fn the_report_schema_holds_for_real_reports_and_rejects_others() {
     let validate = reenact(
         dir,
         &[
-            "validate", VENDOR_SYNC, "--before-cmd", &before, "--after-cmd", &after, "--format",
+            "validate",
+            VENDOR_SYNC,
+            "--before-cmd",
+            &before,
+            "--after-cmd",
+            &after,
+            "--format",
             "json",
         ],
     );
@@ -190,8 +217,14 @@ fn the_report_schema_holds_for_real_reports_and_rejects_others() {
     let validate = json_of(&validate);
     assert_valid(&validator, "validate", &validate);
     let build = &validate["scenarios"][0]["before"];
-    assert!(!build["timeline"].as_array().unwrap().is_empty(), "{build:#}");
-    assert!(!build["target_log"].as_array().unwrap().is_empty(), "{build:#}");
+    assert!(
+        !build["timeline"].as_array().unwrap().is_empty(),
+        "{build:#}"
+    );
+    assert!(
+        !build["target_log"].as_array().unwrap().is_empty(),
+        "{build:#}"
+    );
     let erred = reenact(
         dir,
         &[
@@ -243,7 +276,8 @@ fn shard(dir: &Path, partition: Option<&str>, target: &str, out: &str) -> Value 
 }
 
 /// What differs between two runs of the same scenarios: when, how long, the target's ports in
-/// its log and wall-clock virtual times of scenarios without `clock.start`.
+/// its log, wall-clock virtual times of scenarios without `clock.start`, and how many times a
+/// poll asked before the target was done.
 fn stable(report: &Value) -> Value {
     let mut report = report.clone();
     report.as_object_mut().unwrap().remove("date");
@@ -252,7 +286,14 @@ fn stable(report: &Value) -> Value {
         item.remove("duration_ms");
         item.remove("target_log");
         for entry in item["timeline"].as_array_mut().unwrap() {
-            entry.as_object_mut().unwrap().remove("at");
+            let entry = entry.as_object_mut().unwrap();
+            entry.remove("at");
+            let detail = entry["detail"].as_str().unwrap().to_owned();
+            if let Some((request, _)) = detail.split_once(" (")
+                && detail.ends_with(" attempts)")
+            {
+                entry["detail"] = request.into();
+            }
         }
     }
     report
@@ -272,7 +313,13 @@ fn merged_shards_equal_the_unsharded_run() {
     let output = reenact(
         dir,
         &[
-            "report", "merge", "shard-2.json", "shard-1.json", "-o", "merged.json", "--report",
+            "report",
+            "merge",
+            "shard-2.json",
+            "shard-1.json",
+            "-o",
+            "merged.json",
+            "--report",
             "junit=merged.xml",
         ],
     );
@@ -299,9 +346,7 @@ fn merged_shards_equal_the_unsharded_run() {
 fn merge_refuses_shards_that_do_not_belong_together() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let item = |id: &str| {
-        serde_json::json!({"id": id, "file": format!("scenarios/{id}.yaml"), "outcome": "passed"})
-    };
+    let item = |id: &str| serde_json::json!({"id": id, "file": format!("scenarios/{id}.yaml"), "outcome": "passed"});
     let report = |target: &str, ids: &[&str]| {
         serde_json::json!({"version": 1, "command": "run", "reenact": "0.1.0",
             "date": "2026-12-04T16:20:00Z", "target": target,
@@ -313,8 +358,15 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     write("a.json", &report("ledger-sync@1.4.3", &["a", "b"]));
     write("b.json", &report("ledger-sync@1.4.2", &["c"]));
     write("c.json", &report("ledger-sync@1.4.3", &["b"]));
-    std::fs::write(dir.join("broken.json"), "{\n  \"command\": \"run\",\n  oops\n}").unwrap();
-    write("list.json", &serde_json::json!({"version": 1, "command": "list", "scenarios": []}));
+    std::fs::write(
+        dir.join("broken.json"),
+        "{\n  \"command\": \"run\",\n  oops\n}",
+    )
+    .unwrap();
+    write(
+        "list.json",
+        &serde_json::json!({"version": 1, "command": "list", "scenarios": []}),
+    );
     for (shards, says) in [
         (
             &["a.json", "b.json"][..],
@@ -324,12 +376,18 @@ fn merge_refuses_shards_that_do_not_belong_together() {
             &["a.json", "c.json"][..],
             "scenario `b` is in shard `a.json` and in shard `c.json`",
         ),
-        (&["a.json", "broken.json"][..], "failed to parse shard `broken.json:3:3`"),
+        (
+            &["a.json", "broken.json"][..],
+            "failed to parse shard `broken.json:3:3`",
+        ),
         (
             &["list.json"][..],
             "shard `list.json` is not a report of `run` or `validate`: its `command` is `list`",
         ),
-        (&["a.json", "missing.json"][..], "failed to read shard `missing.json`"),
+        (
+            &["a.json", "missing.json"][..],
+            "failed to read shard `missing.json`",
+        ),
     ] {
         let mut args = vec!["report", "merge"];
         args.extend_from_slice(shards);
@@ -338,7 +396,10 @@ fn merge_refuses_shards_that_do_not_belong_together() {
         assert_code(&output, exit_codes::INVALID_INPUT);
         let stderr = text(&output.stderr);
         assert!(stderr.contains(says), "{shards:?}: {stderr}");
-        assert!(stderr.contains("help:") || stderr.contains("caused by"), "{stderr}");
+        assert!(
+            stderr.contains("help:") || stderr.contains("caused by"),
+            "{stderr}"
+        );
         assert!(!dir.join("merged.json").exists());
     }
 }
@@ -350,9 +411,21 @@ fn a_bad_report_flag_stops_before_anything_runs() {
     let dir = project.path();
     let after = demo_cmd("1.4.3");
     for (flag, says, help) in [
-        ("xml=out.xml", "unknown report kind `xml`", "KIND is one of `json`, `junit`, `markdown`"),
-        ("junitt=out.xml", "unknown report kind `junitt`", "did you mean `junit`?"),
-        ("junit", "expected KIND=PATH", "--report junit=reports/junit.xml"),
+        (
+            "xml=out.xml",
+            "unknown report kind `xml`",
+            "KIND is one of `json`, `junit`, `markdown`",
+        ),
+        (
+            "junitt=out.xml",
+            "unknown report kind `junitt`",
+            "did you mean `junit`?",
+        ),
+        (
+            "junit",
+            "expected KIND=PATH",
+            "--report junit=reports/junit.xml",
+        ),
         ("junit=missing/out.xml", "does not exist", "mkdir -p"),
         ("junit=scenarios", "is a folder", "name a file in it"),
     ] {
@@ -362,8 +435,18 @@ fn a_bad_report_flag_stops_before_anything_runs() {
         );
         assert_code(&output, exit_codes::INVALID_INPUT);
         let stderr = text(&output.stderr);
-        assert!(stderr.contains(&format!("invalid `--report {flag}`")), "{stderr}");
-        assert!(stderr.contains(says) && stderr.contains(help), "{flag}: {stderr}");
-        assert!(output.stdout.is_empty(), "{flag} ran: {}", text(&output.stdout));
+        assert!(
+            stderr.contains(&format!("invalid `--report {flag}`")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(says) && stderr.contains(help),
+            "{flag}: {stderr}"
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "{flag} ran: {}",
+            text(&output.stdout)
+        );
     }
 }
