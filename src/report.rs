@@ -116,6 +116,17 @@ pub(crate) fn now_utc() -> String {
     )
 }
 
+/// The entity of a character that is markup in both XML and HTML (`&`, `<`, `>`), for the
+/// JUnit and Markdown renderers (each escapes more of its own).
+pub(crate) fn markup_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
+}
+
 /// The last lines of a log, redacted with `secrets`.
 pub(crate) fn log_tail(lines: &[String], secrets: &Secrets) -> Vec<String> {
     lines[lines.len().saturating_sub(LOG_TAIL)..]

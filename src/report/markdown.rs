@@ -116,11 +116,9 @@ fn html(text: &str) -> String {
 }
 
 fn push_html(out: &mut String, c: char) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        _ => out.push(c),
+    match super::markup_entity(c) {
+        Some(entity) => out.push_str(entity),
+        None => out.push(c),
     }
 }
 

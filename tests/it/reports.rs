@@ -36,6 +36,13 @@ fn assert_code(output: &Output, expected: i32) {
     );
 }
 
+/// `reenact ARGS` in `dir`, which must exit `expected` and print a JSON report.
+fn report_of(dir: &Path, args: &[&str], expected: i32) -> Value {
+    let output = reenact(dir, args);
+    assert_code(&output, expected);
+    json_of(&output)
+}
+
 /// The value of an XPath expression over an XML document.
 fn xpath(xml: &str, expression: &str) -> String {
     let package = sxd_document::parser::parse(xml).expect("well-formed XML");
@@ -186,7 +193,7 @@ fn the_report_schema_holds_for_real_reports_and_rejects_others() {
     let dir = project.path();
     let (before, after) = (demo_cmd("1.4.2"), demo_cmd("1.4.3"));
     let validator = schema();
-    let run = reenact(
+    let run = report_of(
         dir,
         &[
             "run",
@@ -196,11 +203,10 @@ fn the_report_schema_holds_for_real_reports_and_rejects_others() {
             "--format",
             "json",
         ],
+        exit_codes::SUCCESS,
     );
-    assert_code(&run, exit_codes::SUCCESS);
-    let run = json_of(&run);
     assert_valid(&validator, "run", &run);
-    let validate = reenact(
+    let validate = report_of(
         dir,
         &[
             "validate",
@@ -212,9 +218,8 @@ fn the_report_schema_holds_for_real_reports_and_rejects_others() {
             "--format",
             "json",
         ],
+        exit_codes::SUCCESS,
     );
-    assert_code(&validate, exit_codes::SUCCESS);
-    let validate = json_of(&validate);
     assert_valid(&validator, "validate", &validate);
     let build = &validate["scenarios"][0]["before"];
     assert!(

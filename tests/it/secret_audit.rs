@@ -145,6 +145,14 @@ fn reenact(dir: &Path, args: &[&str]) -> Output {
         .expect("reenact runs")
 }
 
+/// `--report KIND=STEM.EXT` for every kind reenact writes to a file.
+fn report_files(stem: &str) -> Vec<String> {
+    [("json", "json"), ("junit", "xml"), ("markdown", "md")]
+        .iter()
+        .flat_map(|(kind, ext)| ["--report".to_owned(), format!("{kind}={stem}.{ext}")])
+        .collect()
+}
+
 /// What reenact wrote, by where it went.
 #[derive(Default)]
 struct Written(Vec<(String, String)>);
@@ -285,19 +293,10 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
         assert_exit(&label, &output, exit_codes::FAILED);
         assert!(!written.command(&label, &output).is_empty());
     }
-    let run_reports = reenact(
-        project,
-        &[
-            "run",
-            "planted-secrets.yaml",
-            "--report",
-            "json=run-report.json",
-            "--report",
-            "junit=run-report.xml",
-            "--report",
-            "markdown=run-report.md",
-        ],
-    );
+    let files = report_files("run-report");
+    let mut args = vec!["run", "planted-secrets.yaml"];
+    args.extend(files.iter().map(String::as_str));
+    let run_reports = reenact(project, &args);
     assert_exit("run --report", &run_reports, exit_codes::FAILED);
     written.command("run --report", &run_reports);
     for file in ["run-report.json", "run-report.xml", "run-report.md"] {
@@ -306,6 +305,7 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
 
     for format in ["human", "json", "junit", "markdown"] {
         let label = format!("validate --format {format}");
+        let files = report_files(&format!("validate-{format}"));
         let validate = reenact(
             project,
             &[
@@ -318,13 +318,10 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
                 "--diff",
                 "--format",
                 format,
-                "--report",
-                &format!("json=validate-{format}.json"),
-                "--report",
-                &format!("junit=validate-{format}.xml"),
-                "--report",
-                &format!("markdown=validate-{format}.md"),
-            ],
+            ]
+            .into_iter()
+            .chain(files.iter().map(String::as_str))
+            .collect::<Vec<_>>(),
         );
         assert_exit(&label, &validate, exit_codes::FAILED);
         let shown = written.command(&label, &validate);
