@@ -19,7 +19,6 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::scenario::model::Severity;
 use crate::secrets::Secrets;
 use crate::snapshot;
 use crate::verdict::{Behaviour, ExpectationResult, Verdict};
@@ -175,8 +174,8 @@ pub(crate) struct RunItem {
     pub title: String,
     /// Ticket, if any.
     pub ticket: Option<String>,
-    /// The scenario's severity, if it has one.
-    pub severity: Option<Severity>,
+    /// The scenario's severity (`sev1` … `sev4`), if it has one.
+    pub severity: Option<&'static str>,
     /// The scenario's tags.
     pub tags: Vec<String>,
     /// Scenario file.
@@ -251,8 +250,8 @@ pub(crate) struct ValidateItem {
     pub title: String,
     /// Ticket, if any.
     pub ticket: Option<String>,
-    /// The scenario's severity, if it has one.
-    pub severity: Option<Severity>,
+    /// The scenario's severity (`sev1` … `sev4`), if it has one.
+    pub severity: Option<&'static str>,
     /// The scenario's tags.
     pub tags: Vec<String>,
     /// Scenario file.

@@ -12,6 +12,7 @@ use crate::report::{
 };
 use crate::run::{self, Control, Job, JobEvent, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
+use crate::scenario::select::severity_name;
 use crate::snapshot::{self, Comparison};
 use crate::target::TargetError;
 
@@ -337,7 +338,7 @@ fn not_run(scenario: &Scenario, project: &Project, first_failure: Option<&str>) 
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         ticket: scenario.ticket.clone(),
-        severity: scenario.severity,
+        severity: scenario.severity.map(severity_name),
         tags: scenario.tags.clone(),
         file: relative(&scenario.source.path, &project.root),
         outcome: Outcome::NotRun,
@@ -368,7 +369,7 @@ fn judge(
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         ticket: scenario.ticket.clone(),
-        severity: scenario.severity,
+        severity: scenario.severity.map(severity_name),
         tags: scenario.tags.clone(),
         file: file.clone(),
         outcome: Outcome::Error,

@@ -11,6 +11,7 @@ use crate::report::{
 };
 use crate::run::{self, Control, Job, JobEvent, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
+use crate::scenario::select::severity_name;
 use crate::snapshot;
 use crate::verdict::{Behaviour, Verdict, disagreements, judge};
 
@@ -323,7 +324,7 @@ fn empty_item(scenario: &Scenario, root: &Path) -> ValidateItem {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         ticket: scenario.ticket.clone(),
-        severity: scenario.severity,
+        severity: scenario.severity.map(severity_name),
         tags: scenario.tags.clone(),
         file: relative(&scenario.source.path, root),
         verdict: None,
