@@ -1,18 +1,138 @@
-//! Machine-readable reports of `run` and `validate`, and the before/after behaviour diff.
+//! Machine-readable reports of `run` and `validate`, the before/after behaviour diff, and the
+//! kinds of report they are written as ([`ReportKind`]: JSON, JUnit XML, Markdown, HTML).
 //!
 //! The JSON shapes here are the documented, stable output of `--format json` (see
-//! `docs/reports.md`); everything in them is normalized and redacted.
+//! `docs/reports.md` and `report.schema.json`); everything in them is normalized and redacted.
+//! The other kinds are rendered from that JSON document, so a merged report
+//! ([`merge`]) renders like one from a single run.
+
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod merge;
+pub(crate) mod summary;
+pub(crate) mod timeline;
 
 use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::secrets::Secrets;
 use crate::snapshot;
 use crate::verdict::{Behaviour, ExpectationResult, Verdict};
 
+pub(crate) use timeline::TimelineEntry;
+
 /// Version of the JSON report shapes.
 pub(crate) const REPORT_VERSION: u32 = 1;
+
+/// The JSON Schema of run and validate reports (`reenact schema report`).
+pub(crate) const REPORT_SCHEMA: &str = include_str!("report/report.schema.json");
+
+/// The reenact version reports name.
+pub(crate) const REENACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How many of a log's last lines a report keeps.
+const LOG_TAIL: usize = 20;
+
+/// A kind of report file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReportKind {
+    /// The JSON document of `--format json`.
+    Json,
+    /// JUnit XML, for CI systems.
+    Junit,
+    /// A Markdown summary, for CI step summaries and ticket comments.
+    Markdown,
+    /// A self-contained HTML page.
+    Html,
+}
+
+impl ReportKind {
+    /// Every kind, with the name `--report KIND=PATH` takes.
+    pub(crate) const ALL: [(&'static str, ReportKind); 4] = [
+        ("json", ReportKind::Json),
+        ("junit", ReportKind::Junit),
+        ("markdown", ReportKind::Markdown),
+        ("html", ReportKind::Html),
+    ];
+
+    /// The kind called `name`.
+    pub(crate) fn named(name: &str) -> Option<ReportKind> {
+        Self::ALL
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, kind)| *kind)
+    }
+}
+
+/// `report` (a run or validate report as JSON) rendered as `kind`.
+pub(crate) fn render(kind: ReportKind, report: &Value) -> io::Result<String> {
+    Ok(match kind {
+        ReportKind::Json => {
+            let mut text = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
+            text.push('\n');
+            text
+        }
+        ReportKind::Junit => junit::render(report),
+        ReportKind::Markdown => markdown::render(report),
+        ReportKind::Html => {
+            return Err(io::Error::other(
+                "the HTML report is not built in this branch",
+            ));
+        }
+    })
+}
+
+/// Write `report` as `kind` to `path` atomically: into a temporary file in the same folder,
+/// renamed over `path` once complete, so a reader never sees half a report.
+pub(crate) fn write_report(kind: ReportKind, report: &Value, path: &Path) -> io::Result<()> {
+    let text = render(kind, report)?;
+    write_atomically(path, text.as_bytes())
+}
+
+/// Write `bytes` to `path` through a temporary file in the same folder and a rename.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+/// The wall-clock time now, RFC 3339 in UTC to the second (a report's `date`).
+pub(crate) fn now_utc() -> String {
+    format!(
+        "{}Z",
+        crate::timestamp::format_utc_seconds(time::OffsetDateTime::now_utc())
+    )
+}
+
+/// The entity of a character that is markup in both XML and HTML (`&`, `<`, `>`), for the
+/// JUnit and Markdown renderers (each escapes more of its own).
+pub(crate) fn markup_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
+}
+
+/// The last lines of a log, redacted with `secrets`.
+pub(crate) fn log_tail(lines: &[String], secrets: &Secrets) -> Vec<String> {
+    lines[lines.len().saturating_sub(LOG_TAIL)..]
+        .iter()
+        .map(|line| secrets.redact(line))
+        .collect()
+}
 
 /// `reenact run --format json`.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +141,10 @@ pub(crate) struct RunReport {
     pub version: u32,
     /// Always `run`.
     pub command: &'static str,
+    /// The reenact version that made the report.
+    pub reenact: &'static str,
+    /// When the report was made (wall clock, RFC 3339 UTC).
+    pub date: String,
     /// The target label.
     pub target: String,
     /// One item per scenario.
@@ -50,6 +174,10 @@ pub(crate) struct RunItem {
     pub title: String,
     /// Ticket, if any.
     pub ticket: Option<String>,
+    /// The scenario's severity (`sev1` … `sev4`), if it has one.
+    pub severity: Option<&'static str>,
+    /// The scenario's tags.
+    pub tags: Vec<String>,
     /// Scenario file.
     pub file: String,
     /// The outcome.
@@ -75,6 +203,8 @@ pub(crate) struct RunItem {
     /// Each mock container's last output lines (at most 20), redacted; absent in-process.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub mock_logs: BTreeMap<String, Vec<String>>,
+    /// The run's steps, deliveries, mock calls and faults ([`timeline::timeline`]).
+    pub timeline: Vec<TimelineEntry>,
     /// Wall-clock milliseconds.
     pub duration_ms: u64,
 }
@@ -95,6 +225,10 @@ pub(crate) struct ValidateReport {
     pub version: u32,
     /// Always `validate`.
     pub command: &'static str,
+    /// The reenact version that made the report.
+    pub reenact: &'static str,
+    /// When the report was made (wall clock, RFC 3339 UTC).
+    pub date: String,
     /// Label of the before target.
     pub before: String,
     /// Label of the after target.
@@ -116,6 +250,10 @@ pub(crate) struct ValidateItem {
     pub title: String,
     /// Ticket, if any.
     pub ticket: Option<String>,
+    /// The scenario's severity (`sev1` … `sev4`), if it has one.
+    pub severity: Option<&'static str>,
+    /// The scenario's tags.
+    pub tags: Vec<String>,
     /// Scenario file.
     pub file: String,
     /// The verdict; `null` when a run could not be carried out or the scenario was not run
@@ -143,6 +281,10 @@ pub(crate) struct BuildSummary {
     /// What the runs of this build disagreed on (expectations that held in some runs only,
     /// steps that failed in some runs only); not empty makes the verdict `flaky`.
     pub disagreements: Vec<String>,
+    /// The first run's timeline ([`timeline::timeline`]).
+    pub timeline: Vec<TimelineEntry>,
+    /// The target's last output lines in the first run (at most 20), redacted.
+    pub target_log: Vec<String>,
 }
 
 /// The behaviour difference between two builds.

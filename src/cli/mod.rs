@@ -9,6 +9,7 @@ mod image;
 mod mock;
 mod output;
 mod progress;
+mod report;
 mod review;
 mod run;
 mod scenarios;
@@ -65,12 +66,12 @@ pub(crate) enum ColorChoice {
 enum Command {
     /// Run scenarios against one build and judge them: expectations and snapshots.
     #[command(
-        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/vendor-sync-stops-at-first-page.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json\n  reenact run --tag xero --severity sev1..sev2 --fail-fast\n  reenact run --filter 'provider(bank) and not tag(sftp)' -j 4\n  reenact run --partition slice:2/4 --format json   # shard 2 of 4 of a CI matrix\n\nSelection: flags of one kind are alternatives, different kinds and --filter all apply; then\n--partition takes one shard. `reenact list` with the same flags shows what would run. Exit\ncode 4 when the selection holds no scenario."
+        after_help = "Examples:\n  reenact run scenarios/\n  reenact run scenarios/vendor-sync-stops-at-first-page.yaml --target ledger-sync@1.4.3\n  reenact run scenarios/ --accept          # store new snapshots\n  reenact run scenarios/ --format json > report.json\n  reenact run --tag xero --severity sev1..sev2 --fail-fast\n  reenact run --filter 'provider(bank) and not tag(sftp)' -j 4\n  reenact run --partition slice:2/4 --format json   # shard 2 of 4 of a CI matrix\n  reenact run --report junit=reports/junit.xml --report json=reports/run.json\n  reenact run --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n\nSelection: flags of one kind are alternatives, different kinds and --filter all apply; then\n--partition takes one shard. `reenact list` with the same flags shows what would run. Exit\ncode 4 when the selection holds no scenario."
     )]
     Run(run::RunArgs),
     /// Judge a fix: run scenarios on the build before and after it and give a verdict each.
     #[command(
-        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n  reenact validate --tag sso --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --fail-fast\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
+        after_help = "Examples:\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3\n  reenact validate scenarios/ \\\n      --before-cmd \"bin/app-old --port {{ target.port }}\" \\\n      --after-cmd \"bin/app --port {{ target.port }}\"\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --runs 3 --format json\n  reenact validate --tag sso --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --fail-fast\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 \\\n      --format markdown --report junit=validate.xml\n\nVerdicts: fixed, not-reproduced, still-failing, regressed, flaky.\nExit code 0 only when every scenario is fixed."
     )]
     Validate(validate::ValidateArgs),
     /// Load and validate scenarios and mock definitions without running them.
@@ -83,9 +84,11 @@ enum Command {
         after_help = "Examples:\n  reenact review                 # one by one, on a terminal\n  reenact review --accept-all    # in scripts\n  reenact review --reject-all"
     )]
     Review(review::ReviewArgs),
-    /// Print the JSON Schema of the scenario format (for editors).
-    #[command(after_help = "Example:\n  reenact schema > scenario.schema.json")]
-    Schema,
+    /// Print a JSON Schema: of the scenario format (for editors), or of run and validate reports.
+    #[command(
+        after_help = "Examples:\n  reenact schema > scenario.schema.json\n  reenact schema report > report.schema.json"
+    )]
+    Schema(SchemaArgs),
     /// List the scenarios a selection holds: id, ticket, severity, tags, providers, file.
     #[command(
         after_help = "Examples:\n  reenact list\n  reenact list scenarios/ --tag xero --severity sev1..sev2\n  reenact list --filter 'provider(bank) and not tag(sftp)'\n  reenact list --partition hash:1/4 --format json\n\nThe selection flags are those of `run` and `validate`: what `list` shows is what they would run.\nExit code 4 when the selection holds no scenario."
@@ -101,6 +104,9 @@ enum Command {
         after_help = "Examples:\n  reenact clean               # what runs of reenact processes that are gone left\n  reenact clean --all         # live runs' too (they fail)\n  reenact clean --images      # reenact's images too\n\nOnly objects labelled `reenact.managed=true` are removed, and by default only those whose owner\n(the reenact process named by their labels: host, boot, pid and its start time) is gone; target\nprocesses and run folders are found through the run records in $XDG_RUNTIME_DIR/reenact (or\n$TMPDIR/reenact-runs-UID). Every Docker run and every `run` / `validate` does the same sweep at\nstart-up."
     )]
     Clean(clean::CleanArgs),
+    /// Work with the JSON reports of `run` and `validate`: merge the reports of shards.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Turn a local binary into a Docker image (no registry), to run it as a container target.
     #[command(
         after_help = "Examples:\n  cargo build --release --example ledger-sync\n  reenact image target/release/examples/ledger-sync\n  reenact image target/release/examples/ledger-sync --tag ledger-sync:dev\n\nThe image is FROM scratch: the binary, the libraries `ldd` lists and the loader, with the\nbinary as entrypoint. The tag (printed on stdout) defaults to\n`reenact-target-<file stem>:<content hash>`; `reenact clean --images` removes it."
@@ -111,13 +117,56 @@ enum Command {
     MockEngine(engine::EngineArgs),
 }
 
-/// Output format of `run`, `validate` and `check`.
+/// Arguments of `schema`.
+#[derive(Debug, Args)]
+struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, value_name = "WHAT", default_value_t = SchemaOf::Scenario)]
+    of: SchemaOf,
+}
+
+/// What `schema` prints the JSON Schema of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SchemaOf {
+    /// Scenario files.
+    Scenario,
+    /// The JSON reports of `run` and `validate` (`--format json`, `--report json=PATH`).
+    Report,
+}
+
+/// Output format of `check` and `list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     /// For people.
     Human,
     /// One JSON document on stdout (see docs/reports.md).
     Json,
+}
+
+/// Output format of `run`, `validate` and `report merge` on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// For people.
+    Human,
+    /// One JSON document (see docs/reports.md, `reenact schema report`).
+    Json,
+    /// JUnit XML, for CI systems.
+    Junit,
+    /// A Markdown summary, for a CI step summary or a ticket comment.
+    Markdown,
+}
+
+impl ReportFormat {
+    /// The report kind printed, or `None` for the human output.
+    pub(crate) fn kind(self) -> Option<crate::report::ReportKind> {
+        use crate::report::ReportKind;
+        match self {
+            ReportFormat::Human => None,
+            ReportFormat::Json => Some(ReportKind::Json),
+            ReportFormat::Junit => Some(ReportKind::Junit),
+            ReportFormat::Markdown => Some(ReportKind::Markdown),
+        }
+    }
 }
 
 /// Where mocks run.
@@ -139,9 +188,11 @@ pub(crate) struct RunnerArgs {
     /// Runs at once (each has its own mocks and target) [default: the number of CPUs, at most 8].
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub reports: report::ReportFiles,
     /// Reuse one mock container per mock across the scenarios of a docker suite, reset between
     /// them [default: on when more than one scenario runs on docker].
     #[arg(long, overrides_with = "no_reuse")]
@@ -409,13 +460,17 @@ async fn run_command(
         Command::Validate(args) => validate::validate(args, cwd, out).await,
         Command::Check(args) => check::check(args, cwd, out),
         Command::Review(args) => review::review(args, cwd, out),
-        Command::Schema => {
-            out.stdout_static(crate::scenario::schema::json_schema());
+        Command::Schema(args) => {
+            out.stdout_static(match args.of {
+                SchemaOf::Scenario => crate::scenario::schema::json_schema(),
+                SchemaOf::Report => crate::report::REPORT_SCHEMA,
+            });
             Ok(Outcome::Success)
         }
         Command::List(args) => scenarios::list(args, cwd, out),
         Command::Mock(args) => mock::mock(args, out).await,
         Command::Clean(args) => clean::clean(args, out).await,
+        Command::Report(command) => report::report(command, cwd, out),
         Command::Image(args) => image::image(args, cwd, out).await,
         Command::MockEngine(args) => engine::engine(args, out).await,
     }

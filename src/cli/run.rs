@@ -7,9 +7,12 @@ use clap::Args;
 
 use crate::backend::{BackendError, Placement};
 use crate::project::{Project, TargetDef};
-use crate::report::{FailedStep, Outcome, REPORT_VERSION, RunItem, RunReport};
+use crate::report::{
+    FailedStep, Outcome, REENACT_VERSION, REPORT_VERSION, RunItem, RunReport, log_tail, now_utc,
+};
 use crate::run::{self, Control, Job, JobEvent, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
+use crate::scenario::select::severity_name;
 use crate::snapshot::{self, Comparison};
 use crate::target::TargetError;
 
@@ -17,7 +20,7 @@ use super::output::Style;
 use super::progress::Progress;
 use super::scenarios::PathsArgs;
 use super::select::SelectArgs;
-use super::{CliError, ErrorKind, Format, Output, RunnerArgs};
+use super::{CliError, ErrorKind, Output, ReportFormat, RunnerArgs};
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -111,13 +114,14 @@ pub(super) fn choose_target(
 pub(super) fn build(
     choice: &TargetChoice,
     project: &Project,
-    format: Format,
+    format: ReportFormat,
     out: &Output,
 ) -> Result<(), CliError> {
-    if choice.def.as_ref().and_then(|d| d.build.as_ref()).is_some() && format == Format::Human {
+    if choice.def.as_ref().and_then(|d| d.build.as_ref()).is_some() && format == ReportFormat::Human
+    {
         out.stderr(&format!("building target `{}` …", choice.label));
     }
-    run::build_target(choice, &project.root, format == Format::Human).map_err(run_error)
+    run::build_target(choice, &project.root, format == ReportFormat::Human).map_err(run_error)
 }
 
 /// Image an `image_from` target's binary (after its build), as `reenact image` does.
@@ -193,9 +197,10 @@ pub(super) async fn run(
     cwd: &Path,
     out: &Output,
 ) -> Result<super::Outcome, CliError> {
+    let report_files = args.runner.reports.check(cwd)?;
     let (project, selection) =
         super::scenarios::selected_suite(&args.paths.paths, &args.select, cwd, out)?;
-    let human = args.runner.format == Format::Human;
+    let human = args.runner.format == ReportFormat::Human;
     if human && let Some(line) = selection.left_out_line() {
         out.stderr(&line);
     }
@@ -277,38 +282,39 @@ pub(super) async fn run(
         count(Outcome::Error),
         count(Outcome::NotRun),
     );
-    match args.runner.format {
-        Format::Json => out.stdout(
-            &serde_json::to_string_pretty(&RunReport {
-                version: REPORT_VERSION,
-                command: "run",
-                target: choice.label.clone(),
-                scenarios: items,
-            })
-            .unwrap_or_default(),
-        ),
-        Format::Human => {
-            for item in items.iter().filter(|i| i.outcome == Outcome::NotRun) {
-                print_item(item, None, out);
-            }
-            let mut summary = format!(
-                "\n{} scenario(s) against `{}`: {passed} passed, {failed} failed",
-                items.len(),
-                choice.label
-            );
-            if errors > 0 {
-                summary.push_str(&format!(", {errors} could not run"));
-            }
-            if not_run > 0 {
-                summary.push_str(&format!(", {not_run} not run (--fail-fast)"));
-            }
-            summary.push_str(&format!(" ({:.1}s)", started.elapsed().as_secs_f64()));
-            out.stdout(&summary);
-            if failed > 0 && !args.accept {
-                out.stdout("pending snapshots: `reenact review` to accept or reject them");
-            }
+    if human {
+        for item in items.iter().filter(|i| i.outcome == Outcome::NotRun) {
+            print_item(item, None, out);
+        }
+        let mut summary = format!(
+            "\n{} scenario(s) against `{}`: {passed} passed, {failed} failed",
+            items.len(),
+            choice.label
+        );
+        if errors > 0 {
+            summary.push_str(&format!(", {errors} could not run"));
+        }
+        if not_run > 0 {
+            summary.push_str(&format!(", {not_run} not run (--fail-fast)"));
+        }
+        summary.push_str(&format!(" ({:.1}s)", started.elapsed().as_secs_f64()));
+        out.stdout(&summary);
+        if failed > 0 && !args.accept {
+            out.stdout("pending snapshots: `reenact review` to accept or reject them");
         }
     }
+    let report = RunReport {
+        version: REPORT_VERSION,
+        command: "run",
+        reenact: REENACT_VERSION,
+        date: now_utc(),
+        target: choice.label.clone(),
+        scenarios: items,
+    };
+    let report = serde_json::to_value(&report).map_err(|err| {
+        CliError::new(ErrorKind::Internal, "failed to make the report").with_source(err)
+    })?;
+    super::report::emit(args.runner.format, &report_files, &report, out)?;
     Ok(if errors > 0 {
         super::Outcome::ErrorsInReport(ErrorKind::Environment)
     } else if failed > 0 {
@@ -332,6 +338,8 @@ fn not_run(scenario: &Scenario, project: &Project, first_failure: Option<&str>) 
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         ticket: scenario.ticket.clone(),
+        severity: scenario.severity.map(severity_name),
+        tags: scenario.tags.clone(),
         file: relative(&scenario.source.path, &project.root),
         outcome: Outcome::NotRun,
         expectations: Vec::new(),
@@ -343,6 +351,7 @@ fn not_run(scenario: &Scenario, project: &Project, first_failure: Option<&str>) 
         journal_dropped: Default::default(),
         target_log: Vec::new(),
         mock_logs: Default::default(),
+        timeline: Vec::new(),
         duration_ms: 0,
     }
 }
@@ -360,6 +369,8 @@ fn judge(
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         ticket: scenario.ticket.clone(),
+        severity: scenario.severity.map(severity_name),
+        tags: scenario.tags.clone(),
         file: file.clone(),
         outcome: Outcome::Error,
         expectations: Vec::new(),
@@ -371,6 +382,7 @@ fn judge(
         journal_dropped: Default::default(),
         target_log: Vec::new(),
         mock_logs: Default::default(),
+        timeline: Vec::new(),
         duration_ms: 0,
     };
     let run = match result {
@@ -389,23 +401,14 @@ fn judge(
         .map(|(name, journal)| (name.clone(), journal.dropped))
         .collect();
     let secrets = &run.observation.secrets;
-    let log = &run.observation.target_log;
-    item.target_log = log[log.len().saturating_sub(20)..]
-        .iter()
-        .map(|line| secrets.redact(line))
-        .collect();
+    item.target_log = log_tail(&run.observation.target_log, secrets);
     item.mock_logs = run
         .observation
         .mock_logs
         .iter()
-        .map(|(mock, lines)| {
-            let lines = lines[lines.len().saturating_sub(20)..]
-                .iter()
-                .map(|line| secrets.redact(line))
-                .collect();
-            (mock.clone(), lines)
-        })
+        .map(|(mock, lines)| (mock.clone(), log_tail(lines, secrets)))
         .collect();
+    item.timeline = crate::report::timeline::timeline(&run.observation, secrets);
     item.expectations = run.expectations.clone();
     item.failed_step = run.failed_step().map(|(name, reason)| FailedStep {
         name: name.to_string(),

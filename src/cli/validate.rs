@@ -6,10 +6,12 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::report::{
-    BuildSummary, FailedStep, REPORT_VERSION, ValidateItem, ValidateReport, behaviour_diff,
+    BuildSummary, FailedStep, REENACT_VERSION, REPORT_VERSION, ValidateItem, ValidateReport,
+    behaviour_diff, log_tail, now_utc, timeline::timeline,
 };
 use crate::run::{self, Control, Job, JobEvent, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
+use crate::scenario::select::severity_name;
 use crate::snapshot;
 use crate::verdict::{Behaviour, Verdict, disagreements, judge};
 
@@ -20,7 +22,7 @@ use super::run::{
 };
 use super::scenarios::PathsArgs;
 use super::select::SelectArgs;
-use super::{CliError, ErrorKind, Format, Outcome, Output, RunnerArgs};
+use super::{CliError, ErrorKind, Outcome, Output, ReportFormat, RunnerArgs};
 
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
@@ -73,9 +75,10 @@ pub(super) async fn validate(
     cwd: &Path,
     out: &Output,
 ) -> Result<Outcome, CliError> {
+    let report_files = args.runner.reports.check(cwd)?;
     let (project, selection) =
         super::scenarios::selected_suite(&args.paths.paths, &args.select, cwd, out)?;
-    if args.runner.format == Format::Human
+    if args.runner.format == ReportFormat::Human
         && let Some(line) = selection.left_out_line()
     {
         out.stderr(&line);
@@ -117,7 +120,7 @@ pub(super) async fn validate(
         image(choice, &project, backends.docker_or_inprocess()).await?;
     }
     let (before, after) = (Arc::new(before), Arc::new(after));
-    let human = args.runner.format == Format::Human;
+    let human = args.runner.format == ReportFormat::Human;
     let runs = Runs::of(args.runs);
     if human {
         out.stderr(&format!(
@@ -245,34 +248,37 @@ pub(super) async fn validate(
     let report = ValidateReport {
         version: REPORT_VERSION,
         command: "validate",
+        reenact: REENACT_VERSION,
+        date: now_utc(),
         before: before.label.clone(),
         after: after.label.clone(),
         runs: runs.before as u32,
         after_runs: runs.after as u32,
         scenarios: items,
     };
-    match args.runner.format {
-        Format::Json => out.stdout(&serde_json::to_string_pretty(&report).unwrap_or_default()),
-        Format::Human => {
-            print_table(&report, out, args.diff);
-            for (id, error) in &errors {
-                out.stderr(&format!("scenario `{id}` could not run:"));
-                report_run_error(error, out);
-            }
-            out.stdout(&format!(
-                "\n{} ({:.1}s)",
-                summary(&report),
-                started.elapsed().as_secs_f64()
-            ));
+    if human {
+        print_table(&report, out, args.diff);
+        for (id, error) in &errors {
+            out.stderr(&format!("scenario `{id}` could not run:"));
+            report_run_error(error, out);
         }
+        out.stdout(&format!(
+            "\n{} ({:.1}s)",
+            summary(&report),
+            started.elapsed().as_secs_f64()
+        ));
     }
-    Ok(if !errors.is_empty() {
-        Outcome::ErrorsInReport(ErrorKind::Environment)
-    } else if report
+    let all_fixed = report
         .scenarios
         .iter()
-        .all(|item| item.verdict == Some(Verdict::Fixed))
-    {
+        .all(|item| item.verdict == Some(Verdict::Fixed));
+    let json = serde_json::to_value(&report).map_err(|err| {
+        CliError::new(ErrorKind::Internal, "failed to make the report").with_source(err)
+    })?;
+    super::report::emit(args.runner.format, &report_files, &json, out)?;
+    Ok(if !errors.is_empty() {
+        Outcome::ErrorsInReport(ErrorKind::Environment)
+    } else if all_fixed {
         Outcome::Success
     } else {
         Outcome::Failed
@@ -318,6 +324,8 @@ fn empty_item(scenario: &Scenario, root: &Path) -> ValidateItem {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         ticket: scenario.ticket.clone(),
+        severity: scenario.severity.map(severity_name),
+        tags: scenario.tags.clone(),
         file: relative(&scenario.source.path, root),
         verdict: None,
         error: None,
@@ -364,6 +372,11 @@ fn judge_scenario<'a>(
                     )
                 })
                 .collect::<Vec<_>>(),
+        ),
+        timeline: timeline(&runs[0].observation, &runs[0].observation.secrets),
+        target_log: log_tail(
+            &runs[0].observation.target_log,
+            &runs[0].observation.secrets,
         ),
     };
     let normalized = |runs: &[&ScenarioRun]| -> Vec<serde_json::Value> {

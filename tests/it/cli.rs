@@ -660,10 +660,15 @@ fn help_texts() {
         &["mock", "serve", "--help"],
         &["clean", "--help"],
         &["image", "--help"],
+        &["report", "merge", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);
-        let name = format!("help_{}", args[0].trim_start_matches('-'));
+        // `report` has several subcommands: one snapshot each.
+        let name = match args {
+            ["report", sub, ..] => format!("help_report_{sub}"),
+            _ => format!("help_{}", args[0].trim_start_matches('-')),
+        };
         insta::assert_snapshot!(name, text(&output.stdout));
     }
 }

@@ -29,6 +29,7 @@ mod provider_sage;
 mod provider_saml;
 mod provider_xero;
 mod realism;
+mod reports;
 mod secret_audit;
 mod stable_snapshots;
 mod suite;

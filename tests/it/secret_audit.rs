@@ -145,6 +145,14 @@ fn reenact(dir: &Path, args: &[&str]) -> Output {
         .expect("reenact runs")
 }
 
+/// `--report KIND=STEM.EXT` for every kind reenact writes to a file.
+fn report_files(stem: &str) -> Vec<String> {
+    [("json", "json"), ("junit", "xml"), ("markdown", "md")]
+        .iter()
+        .flat_map(|(kind, ext)| ["--report".to_owned(), format!("{kind}={stem}.{ext}")])
+        .collect()
+}
+
 /// What reenact wrote, by where it went.
 #[derive(Default)]
 struct Written(Vec<(String, String)>);
@@ -275,8 +283,29 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
         "{report:#}"
     );
 
-    for format in ["human", "json"] {
+    // Every other report kind, on stdout and in files (read back with the project's files).
+    for format in ["junit", "markdown"] {
+        let label = format!("run --format {format}");
+        let output = reenact(
+            project,
+            &["run", "--format", format, "planted-secrets.yaml"],
+        );
+        assert_exit(&label, &output, exit_codes::FAILED);
+        assert!(!written.command(&label, &output).is_empty());
+    }
+    let files = report_files("run-report");
+    let mut args = vec!["run", "planted-secrets.yaml"];
+    args.extend(files.iter().map(String::as_str));
+    let run_reports = reenact(project, &args);
+    assert_exit("run --report", &run_reports, exit_codes::FAILED);
+    written.command("run --report", &run_reports);
+    for file in ["run-report.json", "run-report.xml", "run-report.md"] {
+        assert!(project.join(file).is_file(), "{file} not written");
+    }
+
+    for format in ["human", "json", "junit", "markdown"] {
         let label = format!("validate --format {format}");
+        let files = report_files(&format!("validate-{format}"));
         let validate = reenact(
             project,
             &[
@@ -289,12 +318,29 @@ fn no_planted_secret_reaches_anything_reenact_writes() {
                 "--diff",
                 "--format",
                 format,
-            ],
+            ]
+            .into_iter()
+            .chain(files.iter().map(String::as_str))
+            .collect::<Vec<_>>(),
         );
         assert_exit(&label, &validate, exit_codes::FAILED);
         let shown = written.command(&label, &validate);
         assert!(shown.contains("still-failing"), "{shown}");
     }
+    let merged = reenact(
+        project,
+        &[
+            "report",
+            "merge",
+            "validate-json.json",
+            "--format",
+            "markdown",
+            "-o",
+            "merged.json",
+        ],
+    );
+    assert_exit("report merge", &merged, exit_codes::FAILED);
+    written.command("report merge", &merged);
 
     // Accept the snapshot, then run again: it matches, and only the expectations fail.
     let review = reenact(project, &["review", "--accept-all"]);

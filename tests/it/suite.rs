@@ -192,7 +192,7 @@ fn shards_are_disjoint_and_their_union_is_the_selection() {
 }
 
 /// A project in a temp folder holding copies of the demo's scenarios, payloads and snapshots.
-fn demo_copy() -> tempfile::TempDir {
+pub(crate) fn demo_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&repo().join("scenarios"), &dir.path().join("scenarios"));
     copy_tree(&repo().join("snapshots"), &dir.path().join("snapshots"));
