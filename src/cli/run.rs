@@ -133,7 +133,7 @@ pub(super) async fn image(
 
 /// A run error that stops the command: an environment failure, with help and the target's
 /// last lines.
-fn run_error(err: RunError) -> CliError {
+pub(super) fn run_error(err: RunError) -> CliError {
     let (help, detail) = (help_for(&err), last_lines(&err));
     CliError::from_error(ErrorKind::Environment, err)
         .with_optional_help(help)
@@ -279,13 +279,7 @@ pub(super) async fn run(
     );
     match args.runner.format {
         Format::Json => out.stdout(
-            &serde_json::to_string_pretty(&RunReport {
-                version: REPORT_VERSION,
-                command: "run",
-                target: choice.label.clone(),
-                scenarios: items,
-            })
-            .unwrap_or_default(),
+            &serde_json::to_string_pretty(&run_report(&choice.label, items)).unwrap_or_default(),
         ),
         Format::Human => {
             for item in items.iter().filter(|i| i.outcome == Outcome::NotRun) {
@@ -318,6 +312,17 @@ pub(super) async fn run(
     })
 }
 
+/// The report of a run of `items` against the target labelled `target` (`run --format json`,
+/// a package's `report.json`).
+pub(super) fn run_report(target: &str, items: Vec<RunItem>) -> RunReport {
+    RunReport {
+        version: REPORT_VERSION,
+        command: "run",
+        target: target.to_owned(),
+        scenarios: items,
+    }
+}
+
 /// Why a scenario `--fail-fast` kept from running was not run.
 pub(super) fn not_run_reason(first_failure: Option<&str>) -> String {
     match first_failure {
@@ -347,7 +352,9 @@ fn not_run(scenario: &Scenario, project: &Project, first_failure: Option<&str>) 
     }
 }
 
-fn judge(
+/// The report item of a scenario's run: its expectations, failed step and logs, and its
+/// snapshot compared with the accepted one in `snapshots` (stored there with `accept`).
+pub(super) fn judge(
     scenario: &Scenario,
     result: &Result<ScenarioRun, RunError>,
     snapshots: &Path,
