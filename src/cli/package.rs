@@ -191,16 +191,12 @@ pub(super) async fn package(
         package.write_folder(&dest, args.force)
     };
     written.map_err(destination_error)?;
+    let shown = args.output.unwrap_or_else(|| PathBuf::from(default_name));
     out.stdout(&format!(
-        "wrote {} ({}: {})",
-        dest.display(),
-        scenario.id,
-        match item.outcome {
-            crate::report::Outcome::Passed => "passed",
-            crate::report::Outcome::Failed => "failed",
-            crate::report::Outcome::Error => "error",
-            crate::report::Outcome::NotRun => "not run",
-        }
+        "wrote {}; the scenario {} against `{}`",
+        shown.display(),
+        contents::outcome_word(item.outcome),
+        choice.label
     ));
     Ok(super::Outcome::Success)
 }
@@ -263,7 +259,10 @@ fn assemble(
             "the accepted snapshot, compared by `reenact run`".into(),
         ));
     }
-    let (toml, reproduce) = project_file(choice, project, &scenario_file, args);
+    let (toml, reproduce, toml_redacted) = project_file(choice, project, &scenario_file, args);
+    if toml_redacted || package.redact(&toml) != toml {
+        redacted_files.push("scenario/reenact.toml".to_owned());
+    }
     package.add("scenario/reenact.toml", &toml);
     index.push((
         "scenario/reenact.toml".into(),
@@ -357,12 +356,13 @@ fn project_file(
     project: &Project,
     scenario_file: &str,
     args: &PackageArgs,
-) -> (String, Reproduce) {
+) -> (String, Reproduce, bool) {
     let mut toml =
         String::from("# reenact project file of an escalation package (see ../README.md).\n");
     let quote = crate::package::write::shell_quote;
     let mut command = format!("cd scenario && reenact run {}", quote(scenario_file));
     let mut notes = Vec::new();
+    let mut redacted = false;
     if let Some(backend) = args.backend {
         command.push_str(match backend {
             Backend::Inprocess => " --backend inprocess",
@@ -416,7 +416,9 @@ fn project_file(
         }
         (Some(def), _) => {
             command.push_str(&format!(" --target {}", quote(&choice.label)));
-            toml.push_str(&target_table(&choice.label, def, &project.root));
+            let (table, secret_env) = target_table(&choice.label, def, &project.root);
+            toml.push_str(&table);
+            redacted |= secret_env;
             if let Some(build) = &def.build {
                 notes.push(format!(
                     "the target's `build` (`{}`) ran in the original project and is left out here: build the target there first",
@@ -428,13 +430,13 @@ fn project_file(
             }
         }
     }
-    (toml, Reproduce { command, notes })
+    (toml, Reproduce { command, notes }, redacted)
 }
 
 /// A `[targets."NAME"]` table for the package's `reenact.toml`: the definition of the target
 /// the package ran against, without its `build`, with paths of the original project made
-/// absolute and secret-named environment values redacted.
-fn target_table(label: &str, def: &TargetDef, root: &Path) -> String {
+/// absolute and secret-named environment values redacted (and whether there was one).
+fn target_table(label: &str, def: &TargetDef, root: &Path) -> (String, bool) {
     use crate::package::write::toml_string;
     let absolute = |path: &str| {
         let in_project = root.join(path);
@@ -477,12 +479,14 @@ fn target_table(label: &str, def: &TargetDef, root: &Path) -> String {
     if let Some(port) = def.port {
         table.push_str(&format!("port = {port}\n"));
     }
+    let mut redacted = false;
     if !def.env.is_empty() {
         table.push_str("[targets.");
         table.push_str(&toml_string(label));
         table.push_str(".env]\n");
         for (name, value) in &def.env {
             let value = if is_secret_name(name) {
+                redacted = true;
                 REDACTED
             } else {
                 value
@@ -490,7 +494,7 @@ fn target_table(label: &str, def: &TargetDef, root: &Path) -> String {
             table.push_str(&format!("{} = {}\n", toml_string(name), toml_string(value)));
         }
     }
-    table
+    (table, redacted)
 }
 
 /// Now, RFC 3339 UTC to the second.
@@ -523,7 +527,8 @@ mod tests {
             .collect(),
             ..TargetDef::default()
         };
-        let table = target_table("app@1.2", &def, Path::new("/nowhere"));
+        let (table, redacted) = target_table("app@1.2", &def, Path::new("/nowhere"));
+        assert!(redacted);
         assert_eq!(
             table,
             "\n[targets.\"app@1.2\"]\ncommand = [\"/opt/app\", \"--port\", \"{{ target.port }}\"]\n\

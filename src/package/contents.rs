@@ -68,6 +68,10 @@ pub(crate) fn readme(facts: &Facts<'_>) -> String {
         ),
         ("Customers", or_none(scenario.customers.join(", "))),
         (
+            "Impact",
+            or_none(scenario.impact.clone().unwrap_or_default()),
+        ),
+        (
             "Severity",
             or_none(scenario.severity.map(serde_name).unwrap_or_default()),
         ),
@@ -157,7 +161,8 @@ fn target_line(target: &TargetChoice) -> String {
     line
 }
 
-fn outcome_word(outcome: Outcome) -> &'static str {
+/// The outcome in a word (`passed`, `failed`, `error`, `not run`).
+pub(crate) fn outcome_word(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Passed => "passed",
         Outcome::Failed => "failed",

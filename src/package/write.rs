@@ -168,6 +168,15 @@ impl Package {
             .suffix(".tmp")
             .tempfile_in(parent)
             .map_err(PackageError::io("create a file in", parent))?;
+        // A package is for handing on: readable as any file the user writes (a temporary file
+        // is private to its owner).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = file
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644));
+        }
         file.write_all(&gzip(&tar))
             .and_then(|()| file.as_file().sync_all())
             .map_err(PackageError::io("write", file.path()))?;
