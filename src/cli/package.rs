@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::backend::Placement;
 use crate::package::contents::{self, Facts, Reproduce};
 use crate::package::{Package, PackageError};
 use crate::project::{Project, TargetDef};
+use crate::report::RunItem;
 use crate::run::{self, Job, RunError, ScenarioRun, TargetChoice};
 use crate::scenario::Scenario;
 use crate::secrets::{REDACTED, is_secret_name};
@@ -90,6 +92,7 @@ pub(super) async fn package(
     );
     crate::package::write::check_destination(&dest, args.force, args.archive)
         .map_err(destination_error)?;
+    refuse_enclosing(&dest, &[&project.root, &scenario.source.path, cwd])?;
 
     let flags = TargetFlags {
         name: args.target.as_deref(),
@@ -118,57 +121,9 @@ pub(super) async fn package(
         "running `{}` against `{}` …",
         scenario.id, choice.label
     ));
-    let job = Job {
-        scenario: scenario.clone(),
-        target: choice.clone(),
-        placement: backends.placement(0, 0),
-    };
-    let result = run::run_jobs(
-        vec![job],
-        run::http_client(),
-        project.root.clone(),
-        1,
-        |_, _| {},
-    )
-    .await
-    .pop()
-    .ok_or_else(|| CliError::new(ErrorKind::Internal, "the run gave no result"))?;
-    let result = match result {
-        Ok(run) => Ok(run),
-        Err(err) => {
-            let no_target = matches!(err, RunError::NoTarget { .. });
-            let error = super::run::run_error(err);
-            return Err(if no_target {
-                error.with_help(format!(
-                    "e.g. `reenact package {} --target NAME` (a target of reenact.toml), or `--target-cmd`",
-                    args.scenario.display()
-                ))
-            } else {
-                error
-            });
-        }
-    };
-
-    // The run is judged as `run` judges it, against a copy of the accepted snapshot, so that
-    // nothing is written into the project.
-    let scratch = tempfile::tempdir().map_err(|err| {
-        CliError::environment("failed to create a temporary folder").with_source(err)
-    })?;
-    let accepted = snapshot::snapshot_path(&project.root.join("snapshots"), &scenario.id);
-    if accepted.is_file() {
-        std::fs::copy(
-            &accepted,
-            snapshot::snapshot_path(scratch.path(), &scenario.id),
-        )
-        .map_err(|err| {
-            CliError::environment(format!("failed to read `{}`", accepted.display()))
-                .with_source(err)
-        })?;
-    }
-    let item = super::run::judge(&scenario, &result, scratch.path(), &project, &choice, false);
-    let Ok(run) = &result else {
-        return Err(CliError::new(ErrorKind::Internal, "the run was lost"));
-    };
+    let placement = backends.placement(0, 0);
+    let (run, item) =
+        run_and_judge(&scenario, &choice, placement, &project, &args.scenario).await?;
     out.learn(&run.observation.secrets);
 
     let mut secrets = scenario.secrets(&BTreeMap::new());
@@ -177,7 +132,7 @@ pub(super) async fn package(
     assemble(
         &mut package,
         &scenario,
-        run,
+        &run,
         &item,
         &choice,
         &project,
@@ -201,6 +156,84 @@ pub(super) async fn package(
     Ok(super::Outcome::Success)
 }
 
+/// Run `scenario` once against `choice`, and judge the run as `run` does, against a copy of the
+/// accepted snapshot so that nothing is written into the project. A run that could not be
+/// carried out is the command's error.
+async fn run_and_judge(
+    scenario: &Arc<Scenario>,
+    choice: &Arc<TargetChoice>,
+    placement: Placement,
+    project: &Project,
+    file: &Path,
+) -> Result<(ScenarioRun, RunItem), CliError> {
+    let job = Job {
+        scenario: scenario.clone(),
+        target: choice.clone(),
+        placement,
+    };
+    let result = run::run_jobs(
+        vec![job],
+        run::http_client(),
+        project.root.clone(),
+        1,
+        |_, _| {},
+    )
+    .await
+    .pop()
+    .ok_or_else(|| CliError::new(ErrorKind::Internal, "the run gave no result"))?;
+    if let Err(err) = result {
+        let no_target = matches!(err, RunError::NoTarget { .. });
+        let error = super::run::run_error(err);
+        return Err(if no_target {
+            error.with_help(format!(
+                "e.g. `reenact package {} --target NAME` (a target of reenact.toml), or `--target-cmd`",
+                file.display()
+            ))
+        } else {
+            error
+        });
+    }
+    let scratch = tempfile::tempdir().map_err(|err| {
+        CliError::environment("failed to create a temporary folder").with_source(err)
+    })?;
+    let accepted = snapshot::snapshot_path(&project.root.join("snapshots"), &scenario.id);
+    if accepted.is_file() {
+        std::fs::copy(
+            &accepted,
+            snapshot::snapshot_path(scratch.path(), &scenario.id),
+        )
+        .map_err(|err| {
+            CliError::environment(format!("failed to read `{}`", accepted.display()))
+                .with_source(err)
+        })?;
+    }
+    let item = super::run::judge(scenario, &result, scratch.path(), project, choice, false);
+    match result {
+        Ok(run) => Ok((run, item)),
+        Err(_) => Err(CliError::new(ErrorKind::Internal, "the run was lost")),
+    }
+}
+
+/// Refuse a destination that is, or holds, one of `kept` (the project, the scenario, the current
+/// folder): `--force` would replace it with the package.
+fn refuse_enclosing(dest: &Path, kept: &[&Path]) -> Result<(), CliError> {
+    let Ok(dest) = std::fs::canonicalize(dest) else {
+        // Nothing there yet: it holds nothing.
+        return Ok(());
+    };
+    for path in kept {
+        if std::fs::canonicalize(path).is_ok_and(|path| path.starts_with(&dest)) {
+            return Err(CliError::invalid_input(format!(
+                "`{}` holds `{}`: a package does not replace it",
+                dest.display(),
+                path.display()
+            ))
+            .with_help("choose a new folder with `-o PATH`, e.g. `-o ../SUP-4821`"));
+        }
+    }
+    Ok(())
+}
+
 fn destination_error(err: PackageError) -> CliError {
     match &err {
         PackageError::Exists { .. } => CliError::from_error(ErrorKind::InvalidInput, err)
@@ -218,7 +251,7 @@ fn assemble(
     package: &mut Package,
     scenario: &Scenario,
     run: &ScenarioRun,
-    item: &crate::report::RunItem,
+    item: &RunItem,
     choice: &TargetChoice,
     project: &Project,
     args: &PackageArgs,
@@ -375,59 +408,35 @@ fn project_file(
             crate::project::BackendSetting::Docker => "\n[run]\nbackend = \"docker\"\n",
         });
     }
-    match (&choice.def, args) {
-        (None, _) => {}
-        (
-            Some(def),
-            PackageArgs {
-                target_cmd: Some(cmd),
-                ..
-            },
-        ) => {
-            let _ = def;
-            command.push_str(&format!(" --target-cmd {}", quote(cmd)));
-            notes.push(
-                "`--target-cmd` is the command the package was made with: its program must exist on this machine (or give your own build's command)".to_owned(),
-            );
-        }
-        (
-            Some(_),
-            PackageArgs {
-                target_url: Some(url),
-                ..
-            },
-        ) => {
-            command.push_str(&format!(" --target-url {}", quote(url)));
+    if let Some(cmd) = &args.target_cmd {
+        command.push_str(&format!(" --target-cmd {}", quote(cmd)));
+        notes.push(
+            "`--target-cmd` is the command the package was made with: its program must exist on this machine (or give your own build's command)".to_owned(),
+        );
+    } else if let Some(url) = &args.target_url {
+        command.push_str(&format!(" --target-url {}", quote(url)));
+        notes.push(format!(
+            "the target must be running at `{url}` first (or give the URL of your own build with `--target-url`)"
+        ));
+    } else if let Some(image) = &args.target_image {
+        command.push_str(&format!(" --target-image {}", quote(image)));
+        notes.push(format!(
+            "needs a Docker engine and the local image `{image}` (`reenact image BINARY` makes one from the target's binary)"
+        ));
+    } else if let Some(def) = &choice.def {
+        // A target of reenact.toml, named or the default.
+        command.push_str(&format!(" --target {}", quote(&choice.label)));
+        let (table, secret_env) = target_table(&choice.label, def, &project.root);
+        toml.push_str(&table);
+        redacted |= secret_env;
+        if let Some(build) = &def.build {
             notes.push(format!(
-                "the target must be running at `{url}` first (or give the URL of your own build with `--target-url`)"
+                "the target's `build` (`{}`) ran in the original project and is left out here: build the target there first",
+                build.join(" ")
             ));
         }
-        (
-            Some(_),
-            PackageArgs {
-                target_image: Some(image),
-                ..
-            },
-        ) => {
-            command.push_str(&format!(" --target-image {}", quote(image)));
-            notes.push(format!(
-                "needs a Docker engine and the local image `{image}` (`reenact image BINARY` makes one from the target's binary)"
-            ));
-        }
-        (Some(def), _) => {
-            command.push_str(&format!(" --target {}", quote(&choice.label)));
-            let (table, secret_env) = target_table(&choice.label, def, &project.root);
-            toml.push_str(&table);
-            redacted |= secret_env;
-            if let Some(build) = &def.build {
-                notes.push(format!(
-                    "the target's `build` (`{}`) ran in the original project and is left out here: build the target there first",
-                    build.join(" ")
-                ));
-            }
-            if def.is_container() {
-                notes.push("the target runs as a container: it needs a Docker engine".to_owned());
-            }
+        if def.is_container() {
+            notes.push("the target runs as a container: it needs a Docker engine".to_owned());
         }
     }
     (toml, Reproduce { command, notes }, redacted)

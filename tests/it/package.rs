@@ -462,6 +462,24 @@ fn refusals_are_located_with_help_and_leave_nothing() {
         ],
     );
 
+    // Not even `--force` replaces the folder that holds the project.
+    refused(
+        &[
+            "package",
+            &file,
+            "--target",
+            "ledger-sync@1.4.2",
+            "-o",
+            ".",
+            "--force",
+        ],
+        exit_codes::INVALID_INPUT,
+        &[
+            "a package does not replace it",
+            "help: choose a new folder with `-o PATH`",
+        ],
+    );
+
     // A folder that holds something is kept, unless `--force`.
     let taken = root.join("taken");
     std::fs::create_dir(&taken).unwrap();
