@@ -17,7 +17,7 @@ use crate::scenario::Scenario;
 use crate::secrets::{REDACTED, is_secret_name};
 use crate::snapshot;
 
-use super::run::{TargetFlags, choose_target};
+use super::run::{TargetArgs, choose_target};
 use super::{Backend, CliError, ErrorKind, Format, Output, RunnerArgs};
 
 /// Arguments of `package`.
@@ -25,18 +25,8 @@ use super::{Backend, CliError, ErrorKind, Format, Output, RunnerArgs};
 pub(super) struct PackageArgs {
     /// The scenario file to package.
     scenario: PathBuf,
-    /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
-    #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
-    target: Option<String>,
-    /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
-    #[arg(long, conflicts_with_all = ["target_url", "target_image"])]
-    target_cmd: Option<String>,
-    /// URL of a target already running.
-    #[arg(long, conflicts_with = "target_image")]
-    target_url: Option<String>,
-    /// A local Docker image to run as the target (needs `--backend docker`).
-    #[arg(long)]
-    target_image: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Where mocks run (as for `run`).
     #[arg(long, value_enum)]
     backend: Option<Backend>,
@@ -94,14 +84,11 @@ pub(super) async fn package(
         .map_err(destination_error)?;
     refuse_enclosing(&dest, &[&project.root, &scenario.source.path, cwd])?;
 
-    let flags = TargetFlags {
-        name: args.target.as_deref(),
-        cmd: args.target_cmd.as_deref(),
-        url: args.target_url.as_deref(),
-        image: args.target_image.as_deref(),
-        flag: "target",
-    };
-    let mut choice = choose_target(&flags, &project, project.default_target.as_deref())?;
+    let mut choice = choose_target(
+        &args.target.flags(),
+        &project,
+        project.default_target.as_deref(),
+    )?;
     let runner = RunnerArgs {
         backend: args.backend,
         jobs: Some(1),
@@ -302,7 +289,7 @@ fn assemble(
         "the project file `reenact run` reads there".into(),
     ));
 
-    let exchange = contents::failing_exchange(&run.observation, item);
+    let exchange = contents::failing_exchange(&item.id, &run.observation, &run.expectations);
     package.add_json("failing-exchange.json", &exchange);
     // The Markdown is made from the redacted document, and redacted again as it is added.
     package.add(
@@ -408,17 +395,17 @@ fn project_file(
             crate::project::BackendSetting::Docker => "\n[run]\nbackend = \"docker\"\n",
         });
     }
-    if let Some(cmd) = &args.target_cmd {
+    if let Some(cmd) = &args.target.target_cmd {
         command.push_str(&format!(" --target-cmd {}", quote(cmd)));
         notes.push(
             "`--target-cmd` is the command the package was made with: its program must exist on this machine (or give your own build's command)".to_owned(),
         );
-    } else if let Some(url) = &args.target_url {
+    } else if let Some(url) = &args.target.target_url {
         command.push_str(&format!(" --target-url {}", quote(url)));
         notes.push(format!(
             "the target must be running at `{url}` first (or give the URL of your own build with `--target-url`)"
         ));
-    } else if let Some(image) = &args.target_image {
+    } else if let Some(image) = &args.target.target_image {
         command.push_str(&format!(" --target-image {}", quote(image)));
         notes.push(format!(
             "needs a Docker engine and the local image `{image}` (`reenact image BINARY` makes one from the target's binary)"

@@ -26,24 +26,44 @@ pub(super) struct RunArgs {
     paths: PathsArgs,
     #[command(flatten)]
     select: SelectArgs,
-    /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
-    #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
-    target: Option<String>,
-    /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
-    #[arg(long, conflicts_with_all = ["target_url", "target_image"])]
-    target_cmd: Option<String>,
-    /// URL of a target already running.
-    #[arg(long, conflicts_with = "target_image")]
-    target_url: Option<String>,
-    /// A local Docker image to run as the target, listening on port 8080 in its container
-    /// (needs `--backend docker`; `reenact image BINARY` makes one).
-    #[arg(long)]
-    target_image: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Store the observations as the accepted snapshots.
     #[arg(long)]
     accept: bool,
     #[command(flatten)]
     runner: RunnerArgs,
+}
+
+/// The flags that choose one target (`run`, `package`).
+#[derive(Debug, Args)]
+pub(super) struct TargetArgs {
+    /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
+    #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
+    pub target: Option<String>,
+    /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
+    #[arg(long, conflicts_with_all = ["target_url", "target_image"])]
+    pub target_cmd: Option<String>,
+    /// URL of a target already running.
+    #[arg(long, conflicts_with = "target_image")]
+    pub target_url: Option<String>,
+    /// A local Docker image to run as the target, listening on port 8080 in its container
+    /// (needs `--backend docker`; `reenact image BINARY` makes one).
+    #[arg(long)]
+    pub target_image: Option<String>,
+}
+
+impl TargetArgs {
+    /// The flags, for [`choose_target`].
+    pub(super) fn flags(&self) -> TargetFlags<'_> {
+        TargetFlags {
+            name: self.target.as_deref(),
+            cmd: self.target_cmd.as_deref(),
+            url: self.target_url.as_deref(),
+            image: self.target_image.as_deref(),
+            flag: "target",
+        }
+    }
 }
 
 /// Which target the user chose, by flag.
@@ -200,14 +220,11 @@ pub(super) async fn run(
         out.stderr(&line);
     }
     let scenarios = selection.scenarios;
-    let flags = TargetFlags {
-        name: args.target.as_deref(),
-        cmd: args.target_cmd.as_deref(),
-        url: args.target_url.as_deref(),
-        image: args.target_image.as_deref(),
-        flag: "target",
-    };
-    let mut choice = choose_target(&flags, &project, project.default_target.as_deref())?;
+    let mut choice = choose_target(
+        &args.target.flags(),
+        &project,
+        project.default_target.as_deref(),
+    )?;
     let backends = args
         .runner
         .backends(&project, &scenarios, &[&choice])

@@ -11,6 +11,7 @@ use crate::observe::{JournalEntry, Observation, StepObservation};
 use crate::report::{Outcome, RunItem};
 use crate::run::TargetChoice;
 use crate::scenario::Scenario;
+use crate::verdict::ExpectationResult;
 
 /// How the package's run can be run again from inside the package.
 #[derive(Debug, Clone)]
@@ -238,13 +239,16 @@ pub(crate) fn os_description() -> String {
 
 /// The failed step of a run (the first), as `failing-exchange.json` holds it: its request and
 /// response, the failed expectations, and every request each mock received, in order.
-pub(crate) fn failing_exchange(observation: &Observation, item: &RunItem) -> Value {
+pub(crate) fn failing_exchange(
+    id: &str,
+    observation: &Observation,
+    expectations: &[ExpectationResult],
+) -> Value {
     let step = observation.steps.iter().find(|step| step.failure.is_some());
     json!({
-        "scenario": item.id,
+        "scenario": id,
         "failed_step": step.map(step_json),
-        "failed_expectations": item
-            .expectations
+        "failed_expectations": expectations
             .iter()
             .filter(|e| !e.passed)
             .map(|e| json!({ "name": e.name, "detail": e.detail }))
@@ -412,26 +416,6 @@ mod tests {
     use super::*;
     use crate::observe::{Journal, MatchedStub, ReceivedResponse, SentRequest};
 
-    fn item() -> RunItem {
-        RunItem {
-            id: "s".into(),
-            title: "t".into(),
-            ticket: None,
-            file: "s.yaml".into(),
-            outcome: Outcome::Failed,
-            expectations: Vec::new(),
-            failed_step: None,
-            snapshot: "off".into(),
-            snapshot_diff: None,
-            snapshot_scenario_changed: false,
-            error: None,
-            journal_dropped: Default::default(),
-            target_log: Vec::new(),
-            mock_logs: Default::default(),
-            duration_ms: 0,
-        }
-    }
-
     #[test]
     fn the_failing_exchange_names_the_step_and_what_each_mock_saw() {
         let mut observation = Observation::default();
@@ -474,12 +458,18 @@ mod tests {
                 dropped: 0,
             },
         );
-        let markdown = failing_exchange_markdown(&failing_exchange(&observation, &item()));
+        let failed = ExpectationResult {
+            name: "one bill".into(),
+            passed: false,
+            detail: "2 matching requests, expected exactly 1".into(),
+        };
+        let markdown = failing_exchange_markdown(&failing_exchange("s", &observation, &[failed]));
         for expected in [
             "Step `export` (request) failed after 1 request(s): expected status 200, got 502",
             "`POST /export` to the target",
             "Status 502",
             "upstream | timed out",
+            "- `one bill`: 2 matching requests, expected exactly 1",
             "### `xero` (1 request(s))",
             "| 1 | 2026-10-31T23:00:00Z | `PUT /api.xro/2.0/Invoices?summarizeErrors=false` | 0 | create invoice | timeout |",
         ] {
@@ -493,7 +483,7 @@ mod tests {
     #[test]
     fn a_run_whose_steps_all_passed_says_so() {
         let markdown =
-            failing_exchange_markdown(&failing_exchange(&Observation::default(), &item()));
+            failing_exchange_markdown(&failing_exchange("s", &Observation::default(), &[]));
         assert!(markdown.contains("Every step passed."), "{markdown}");
         assert!(markdown.contains("The scenario has no mock."), "{markdown}");
     }

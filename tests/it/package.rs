@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use reenact::exit_codes;
 
-use crate::support::planted::{PLANTED, encodings};
+use crate::support::planted::leaks;
 use crate::support::{demo, demo_cmd, repo};
 
 const SCENARIO: &str = "accounting-429-retry-after-ignored";
@@ -300,19 +300,10 @@ fn an_archive_package_holds_the_same_files() {
     assert!(!names_in(root).iter().any(|name| name.ends_with(".tmp")));
 
     // An archive that exists is replaced only with `--force`.
-    let again = reenact(root, &["package", &file, "--target-cmd", &cmd, "--archive"]);
+    let archive_args = ["package", file.as_str(), "--target-cmd", &cmd, "--archive"];
+    let again = reenact(root, &archive_args);
     assert_exit(&again, exit_codes::INVALID_INPUT);
-    let forced = reenact(
-        root,
-        &[
-            "package",
-            &file,
-            "--target-cmd",
-            &cmd,
-            "--archive",
-            "--force",
-        ],
-    );
+    let forced = reenact(root, &[&archive_args[..], &["--force"]].concat());
     assert_exit(&forced, exit_codes::SUCCESS);
 }
 
@@ -397,21 +388,12 @@ fn no_planted_secret_reaches_a_package() {
     );
     assert!(find("report.json").contains(r#"\"iban\":\"[redacted]\""#));
 
-    let mut leaks = Vec::new();
-    for planted in PLANTED {
-        for encoded in encodings(planted.value) {
-            for (label, text) in &written {
-                if text.contains(&encoded) {
-                    leaks.push(format!("{} `{encoded}` in {label}", planted.what));
-                }
-            }
-        }
-    }
+    let found = leaks(&written);
     assert!(
-        leaks.is_empty(),
+        found.is_empty(),
         "{} planted secret(s) written:\n  {}",
-        leaks.len(),
-        leaks.join("\n  ")
+        found.len(),
+        found.join("\n  ")
     );
 }
 
@@ -485,17 +467,15 @@ fn refusals_are_located_with_help_and_leave_nothing() {
     std::fs::create_dir(&taken).unwrap();
     std::fs::write(taken.join("notes.txt"), "mine").unwrap();
     let before = names_in(root);
-    let output = reenact(
-        root,
-        &[
-            "package",
-            &file,
-            "--target",
-            "ledger-sync@1.4.2",
-            "-o",
-            "taken",
-        ],
-    );
+    let into_taken = [
+        "package",
+        file.as_str(),
+        "--target",
+        "ledger-sync@1.4.2",
+        "-o",
+        "taken",
+    ];
+    let output = reenact(root, &into_taken);
     assert_exit(&output, exit_codes::INVALID_INPUT);
     let shown = text(&output.stderr);
     assert!(
@@ -507,18 +487,7 @@ fn refusals_are_located_with_help_and_leave_nothing() {
         ["notes.txt".to_owned()].into_iter().collect()
     );
     assert_eq!(names_in(root), before);
-    let forced = reenact(
-        root,
-        &[
-            "package",
-            &file,
-            "--target",
-            "ledger-sync@1.4.2",
-            "-o",
-            "taken",
-            "--force",
-        ],
-    );
+    let forced = reenact(root, &[&into_taken[..], &["--force"]].concat());
     assert_exit(&forced, exit_codes::SUCCESS);
     assert_eq!(files_under(&taken), expected_files());
     assert_eq!(names_in(root), before, "no temporary folder is left");

@@ -123,3 +123,19 @@ pub fn encodings(value: &str) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// Each planted value found, in any of its [`encodings`], in any of the `written` texts (labelled
+/// by where they went): `what `encoding` in label`.
+pub fn leaks(written: &[(String, String)]) -> Vec<String> {
+    let mut leaks = Vec::new();
+    for planted in PLANTED {
+        for encoded in encodings(planted.value) {
+            for (label, text) in written {
+                if text.contains(&encoded) {
+                    leaks.push(format!("{} `{encoded}` in {label}", planted.what));
+                }
+            }
+        }
+    }
+    leaks
+}
