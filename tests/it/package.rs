@@ -9,25 +9,11 @@ use std::process::{Command, Output};
 
 use reenact::exit_codes;
 
+use crate::cli::{reenact, text};
 use crate::support::planted::leaks;
 use crate::support::{demo, demo_cmd, repo};
 
 const SCENARIO: &str = "accounting-429-retry-after-ignored";
-
-/// `reenact ARGS` in `dir`, without colors.
-fn reenact(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_reenact"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("reenact runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn assert_exit(output: &Output, expected: i32) {
     assert_eq!(
