@@ -83,6 +83,14 @@ pub(super) async fn package(
     crate::package::write::check_destination(&dest, args.force, args.archive)
         .map_err(destination_error)?;
     refuse_enclosing(&dest, &[&project.root, &scenario.source.path, cwd])?;
+    let folder = dest.parent().unwrap_or(cwd);
+    if !folder.is_dir() {
+        return Err(CliError::invalid_input(format!(
+            "the folder `{}` to write the package in does not exist",
+            folder.display()
+        ))
+        .with_help("create it first, or choose another place with `-o PATH`"));
+    }
 
     let mut choice = choose_target(
         &args.target.flags(),
@@ -109,8 +117,15 @@ pub(super) async fn package(
         scenario.id, choice.label
     ));
     let placement = backends.placement(0, 0);
-    let (run, item) =
-        run_and_judge(&scenario, &choice, placement, &project, &args.scenario).await?;
+    let (run, item) = run_and_judge(
+        &scenario,
+        &choice,
+        placement,
+        &project,
+        &args.scenario,
+        folder,
+    )
+    .await?;
     out.learn(&run.observation.secrets);
 
     let mut secrets = scenario.secrets(&BTreeMap::new());
@@ -152,6 +167,7 @@ async fn run_and_judge(
     placement: Placement,
     project: &Project,
     file: &Path,
+    scratch_in: &Path,
 ) -> Result<(ScenarioRun, RunItem), CliError> {
     let job = Job {
         scenario: scenario.clone(),
@@ -180,9 +196,17 @@ async fn run_and_judge(
             error
         });
     }
-    let scratch = tempfile::tempdir().map_err(|err| {
-        CliError::environment("failed to create a temporary folder").with_source(err)
-    })?;
+    // Next to the package, like its own temporary: nothing goes where the user did not point.
+    let scratch = tempfile::Builder::new()
+        .prefix(".reenact-package-")
+        .tempdir_in(scratch_in)
+        .map_err(|err| {
+            CliError::environment(format!(
+                "failed to create a temporary folder in `{}`",
+                scratch_in.display()
+            ))
+            .with_source(err)
+        })?;
     let accepted = snapshot::snapshot_path(&project.root.join("snapshots"), &scenario.id);
     if accepted.is_file() {
         std::fs::copy(
@@ -314,11 +338,9 @@ fn assemble(
         package.add(path.clone(), &lines(log));
         index.push((path, format!("what mock `{mock}`'s container printed")));
     }
-    let report = super::run::run_report(&choice.label, vec![item.clone()]);
-    package.add_json(
-        "report.json",
-        &serde_json::to_value(&report).unwrap_or_default(),
-    );
+    let report = serde_json::to_value(super::run::run_report(&choice.label, vec![item.clone()]))
+        .unwrap_or_default();
+    package.add_json("report.json", &report);
     index.push((
         "report.json".into(),
         "the run report, as `reenact run --format json` prints it".into(),

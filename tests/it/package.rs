@@ -430,6 +430,21 @@ fn refusals_are_located_with_help_and_leave_nothing() {
         ],
     );
 
+    refused(
+        &[
+            "package",
+            &file,
+            "--target",
+            "ledger-sync@1.4.2",
+            "-o",
+            "no/such/folder",
+        ],
+        exit_codes::INVALID_INPUT,
+        &[
+            "/no/such` to write the package in does not exist",
+            "help: create it first",
+        ],
+    );
     // Not even `--force` replaces the folder that holds the project.
     refused(
         &[
