@@ -111,7 +111,7 @@ pub(crate) fn readme(facts: &Facts<'_>) -> String {
     } else {
         let _ = writeln!(
             out,
-            "These files of the scenario had values replaced, so put the real values back \
+            "These files of `scenario/` had values replaced, so put the real values back \
              (from the original project or the ticket) before running it: {}.",
             code_list(facts.redacted_files)
         );
