@@ -111,6 +111,7 @@ pub(crate) mod matching;
 pub mod mock;
 pub(crate) mod money;
 pub mod observe;
+pub(crate) mod package;
 pub(crate) mod pem;
 pub mod project;
 pub(crate) mod report;

@@ -13,7 +13,7 @@ use crate::report::{self, ReportKind, merge::Merged};
 use super::{CliError, ErrorKind, Outcome, Output, ReportFormat};
 
 /// `--report KIND=PATH`, shared by `run`, `validate` and `report merge`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct ReportFiles {
     /// Also write a report to a file, whatever `--format` is: KIND=PATH with KIND `json`,
     /// `junit` or `markdown` (repeatable; the folder must exist; written atomically).

@@ -29,24 +29,44 @@ pub(super) struct RunArgs {
     paths: PathsArgs,
     #[command(flatten)]
     select: SelectArgs,
-    /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
-    #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
-    target: Option<String>,
-    /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
-    #[arg(long, conflicts_with_all = ["target_url", "target_image"])]
-    target_cmd: Option<String>,
-    /// URL of a target already running.
-    #[arg(long, conflicts_with = "target_image")]
-    target_url: Option<String>,
-    /// A local Docker image to run as the target, listening on port 8080 in its container
-    /// (needs `--backend docker`; `reenact image BINARY` makes one).
-    #[arg(long)]
-    target_image: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Store the observations as the accepted snapshots.
     #[arg(long)]
     accept: bool,
     #[command(flatten)]
     runner: RunnerArgs,
+}
+
+/// The flags that choose one target (`run`, `package`).
+#[derive(Debug, Args)]
+pub(super) struct TargetArgs {
+    /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
+    #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
+    pub target: Option<String>,
+    /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
+    #[arg(long, conflicts_with_all = ["target_url", "target_image"])]
+    pub target_cmd: Option<String>,
+    /// URL of a target already running.
+    #[arg(long, conflicts_with = "target_image")]
+    pub target_url: Option<String>,
+    /// A local Docker image to run as the target, listening on port 8080 in its container
+    /// (needs `--backend docker`; `reenact image BINARY` makes one).
+    #[arg(long)]
+    pub target_image: Option<String>,
+}
+
+impl TargetArgs {
+    /// The flags, for [`choose_target`].
+    pub(super) fn flags(&self) -> TargetFlags<'_> {
+        TargetFlags {
+            name: self.target.as_deref(),
+            cmd: self.target_cmd.as_deref(),
+            url: self.target_url.as_deref(),
+            image: self.target_image.as_deref(),
+            flag: "target",
+        }
+    }
 }
 
 /// Which target the user chose, by flag.
@@ -137,7 +157,7 @@ pub(super) async fn image(
 
 /// A run error that stops the command: an environment failure, with help and the target's
 /// last lines.
-fn run_error(err: RunError) -> CliError {
+pub(super) fn run_error(err: RunError) -> CliError {
     let (help, detail) = (help_for(&err), last_lines(&err));
     CliError::from_error(ErrorKind::Environment, err)
         .with_optional_help(help)
@@ -205,14 +225,11 @@ pub(super) async fn run(
         out.stderr(&line);
     }
     let scenarios = selection.scenarios;
-    let flags = TargetFlags {
-        name: args.target.as_deref(),
-        cmd: args.target_cmd.as_deref(),
-        url: args.target_url.as_deref(),
-        image: args.target_image.as_deref(),
-        flag: "target",
-    };
-    let mut choice = choose_target(&flags, &project, project.default_target.as_deref())?;
+    let mut choice = choose_target(
+        &args.target.flags(),
+        &project,
+        project.default_target.as_deref(),
+    )?;
     let backends = args
         .runner
         .backends(&project, &scenarios, &[&choice])
@@ -303,15 +320,7 @@ pub(super) async fn run(
             out.stdout("pending snapshots: `reenact review` to accept or reject them");
         }
     }
-    let report = RunReport {
-        version: REPORT_VERSION,
-        command: "run",
-        reenact: REENACT_VERSION,
-        date: now_utc(),
-        target: choice.label.clone(),
-        scenarios: items,
-    };
-    let report = serde_json::to_value(&report).map_err(|err| {
+    let report = serde_json::to_value(run_report(&choice.label, items)).map_err(|err| {
         CliError::new(ErrorKind::Internal, "failed to make the report").with_source(err)
     })?;
     super::report::emit(args.runner.format, &report_files, &report, out)?;
@@ -322,6 +331,19 @@ pub(super) async fn run(
     } else {
         super::Outcome::Success
     })
+}
+
+/// The report of a run of `items` against the target labelled `target` (`run --format json`,
+/// a package's `report.json`).
+pub(super) fn run_report(target: &str, items: Vec<RunItem>) -> RunReport {
+    RunReport {
+        version: REPORT_VERSION,
+        command: "run",
+        reenact: REENACT_VERSION,
+        date: now_utc(),
+        target: target.to_owned(),
+        scenarios: items,
+    }
 }
 
 /// Why a scenario `--fail-fast` kept from running was not run.
@@ -356,7 +378,9 @@ fn not_run(scenario: &Scenario, project: &Project, first_failure: Option<&str>) 
     }
 }
 
-fn judge(
+/// The report item of a scenario's run: its expectations, failed step and logs, and its
+/// snapshot compared with the accepted one in `snapshots` (stored there with `accept`).
+pub(super) fn judge(
     scenario: &Scenario,
     result: &Result<ScenarioRun, RunError>,
     snapshots: &Path,

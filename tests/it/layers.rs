@@ -56,12 +56,17 @@ const MODULES: &[(&str, &[&str])] = &[
             "snapshot", "target", "verdict",
         ],
     ),
+    // Escalation packages: the files of one run put together, redacted, written atomically.
+    (
+        "package",
+        &["observe", "report", "run", "scenario", "verdict"],
+    ),
     // The command line (in the binary): everything below.
     (
         "cli",
         &[
-            "backend", "flow", "matching", "mock", "observe", "project", "report", "run",
-            "scenario", "snapshot", "target", "verdict",
+            "backend", "flow", "matching", "mock", "observe", "package", "project", "report",
+            "run", "scenario", "snapshot", "target", "verdict",
         ],
     ),
 ];

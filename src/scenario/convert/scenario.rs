@@ -109,6 +109,7 @@ pub(super) const TOP_KEYS: &[&str] = &[
     "title",
     "ticket",
     "customers",
+    "impact",
     "severity",
     "tags",
     "root_cause",
@@ -190,6 +191,9 @@ impl Cx<'_> {
         let customers = fields
             .get("customers")
             .map(|value| self.string_list(value, "customers", context));
+        let impact = fields
+            .get("impact")
+            .map(|value| self.string(value, "impact", context));
         let tags = fields
             .get("tags")
             .map(|value| self.string_list(value, "tags", context));
@@ -222,6 +226,7 @@ impl Cx<'_> {
             title: title?,
             ticket: present(ticket)?,
             customers: present(customers)?.unwrap_or_default(),
+            impact: present(impact)?,
             severity: present(severity)?,
             tags: present(tags)?.unwrap_or_default(),
             root_cause: present(root_cause)?,

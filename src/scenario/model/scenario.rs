@@ -33,6 +33,8 @@ pub struct Scenario {
     pub ticket: Option<String>,
     /// Customers affected.
     pub customers: Vec<String>,
+    /// What the incident does to them, in a sentence or two (READMEs of escalation packages).
+    pub impact: Option<String>,
     /// `sev1` .. `sev4`.
     pub severity: Option<Severity>,
     /// Free-form tags for selection and reports.

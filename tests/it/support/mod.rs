@@ -1,13 +1,14 @@
 //! The harness the test modules share: the repository and the demo target, a mock started from a
 //! scenario snippet (or a `MockSpec`) with the clients that drive it, scenario snippets run in
-//! process, a stand-in target, the HTTP client, bad inputs made at test time, and kill trials
-//! ([`kill`]).
+//! process, a stand-in target, the HTTP client, bad inputs made at test time, kill trials
+//! ([`kill`]) and the planted secrets of the secret audits ([`planted`]).
 
 mod demo;
 mod http;
 mod inputs;
 pub mod kill;
 mod mock;
+pub mod planted;
 mod scenario;
 mod target;
 
