@@ -314,8 +314,9 @@ impl DockerRun {
         networks
     }
 
-    /// Create the run's network unless it exists, and join every mock container to it.
-    async fn ensure_run_network(&mut self) -> Result<(), BackendError> {
+    /// Create the run's network unless it exists, and join every mock container to it (as the
+    /// start of a target container does; mocks started later join at once).
+    pub async fn open_network(&mut self) -> Result<(), BackendError> {
         if !self.network_created {
             // Marked before creating: a half-made network is still looked for at the end.
             self.network_created = true;
@@ -462,7 +463,7 @@ impl DockerRun {
             source,
         };
         self.ensure_ports_network().await?;
-        self.ensure_run_network().await?;
+        self.open_network().await?;
         let body = target_body(
             launch,
             labels::for_run(&self.run_id, "target"),

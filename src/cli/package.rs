@@ -18,7 +18,7 @@ use crate::secrets::{REDACTED, is_secret_name};
 use crate::snapshot;
 
 use super::run::{TargetArgs, choose_target};
-use super::{Backend, CliError, ErrorKind, ReportFormat, Output, RunnerArgs};
+use super::{Backend, CliError, ErrorKind, Output, ReportFormat, RunnerArgs};
 
 /// Arguments of `package`.
 #[derive(Debug, Args)]

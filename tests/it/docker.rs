@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::support::kill::{self, Moment, Place, Sweep};
 use crate::support::{demo, repo};
 use reenact::backend::docker::{self, DockerBackend};
-use reenact::backend::{BackendError, Placement, image, labels, new_run_id};
+use reenact::backend::{BackendError, Placement, RunMocks, image, labels, new_run_id};
 use reenact::exit_codes;
 use reenact::run::TargetError;
 use reenact::run::{self, RunContext, TargetChoice};
@@ -710,10 +710,8 @@ async fn run_network_resolves_declared_names_and_nothing_else() {
         scenario::load_bytes(&repo().join("isolation.yaml"), repo(), ISOLATION.as_bytes())
             .expect("valid isolation scenario");
     let http = run::http_client();
-    let mut mocks = placement
-        .open_run(&new_run_id())
-        .await
-        .expect("run networks");
+    let run_id = new_run_id();
+    let mut mocks = placement.open_run(&run_id).await.expect("run networks");
     let mut placed = Vec::new();
     for spec in &scenario.mocks {
         match mocks.start_mock(spec, &scenario.clock, None, &http).await {
@@ -724,6 +722,16 @@ async fn run_network_resolves_declared_names_and_nothing_else() {
             }
         }
     }
+    // No target container yet: the run has no network of its own (decision 60); a target
+    // container's start makes it, as `open_network` does here.
+    let docker = engine().await;
+    let network = format!("reenact-{run_id}");
+    let before = docker.inspect_network(&network, None).await;
+    let RunMocks::Docker(run) = &mut mocks else {
+        unreachable!("a docker placement opens docker runs")
+    };
+    let opened = run.open_network().await;
+    let after = docker.inspect_network(&network, None).await;
     let sender = reenact::mock::ControlClient::new(placed[0].admin_url.clone(), http.clone());
     let partner = reenact::mock::ControlClient::new(placed[1].admin_url.clone(), http.clone());
     let started = std::time::Instant::now();
@@ -749,6 +757,12 @@ async fn run_network_resolves_declared_names_and_nothing_else() {
         .map(|r| r.status().as_u16());
     mocks.close().await;
 
+    assert!(
+        before.is_err(),
+        "the run made a network before a target container needed it"
+    );
+    opened.expect("the run's network opens");
+    assert!(after.is_ok(), "open_network made no network: {after:?}");
     let undeclared = undeclared.expect("the control API answers");
     assert_eq!(undeclared.deliveries.len(), 1);
     let attempt = &undeclared.deliveries[0];
