@@ -3,6 +3,8 @@
 //! The JSON shapes here are the documented, stable output of `--format json` (see
 //! `docs/reports.md`); everything in them is normalized and redacted.
 
+pub(crate) mod html;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

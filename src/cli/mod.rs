@@ -9,6 +9,7 @@ mod image;
 mod mock;
 mod output;
 mod progress;
+mod report_html;
 mod review;
 mod run;
 mod scenarios;
@@ -106,9 +107,22 @@ enum Command {
         after_help = "Examples:\n  cargo build --release --example ledger-sync\n  reenact image target/release/examples/ledger-sync\n  reenact image target/release/examples/ledger-sync --tag ledger-sync:dev\n\nThe image is FROM scratch: the binary, the libraries `ldd` lists and the loader, with the\nbinary as entrypoint. The tag (printed on stdout) defaults to\n`reenact-target-<file stem>:<content hash>`; `reenact clean --images` removes it."
     )]
     Image(image::ImageArgs),
+    /// Work with saved JSON reports: render one as an HTML page.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Serve one mock engine configured over its control API (what a mock container runs).
     #[command(name = "mock-engine", hide = true)]
     MockEngine(engine::EngineArgs),
+}
+
+/// The `report` subcommands: what can be done with a saved JSON report.
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Render a JSON report of `run` or `validate` as one self-contained HTML page.
+    #[command(
+        after_help = "Examples:\n  reenact run scenarios/ --format json > report.json\n  reenact report html report.json -o report.html\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --format json \\\n      | reenact report html - -o validate.html\n\nThe page is one file with nothing to fetch (inline style and script, no URL, a\nContent-Security-Policy of `default-src 'none'`): open it in any browser, offline, or attach\nit to a ticket. It shows the verdict table with filters, and per scenario its expectations,\ntimeline on the virtual clock, diffs and logs. Reports up to 64 MiB; every string is redacted\nagain before rendering."
+    )]
+    Html(report_html::HtmlArgs),
 }
 
 /// Output format of `run`, `validate` and `check`.
@@ -417,6 +431,7 @@ async fn run_command(
         Command::Mock(args) => mock::mock(args, out).await,
         Command::Clean(args) => clean::clean(args, out).await,
         Command::Image(args) => image::image(args, cwd, out).await,
+        Command::Report(ReportCommand::Html(args)) => report_html::html(args, cwd, out),
         Command::MockEngine(args) => engine::engine(args, out).await,
     }
 }
