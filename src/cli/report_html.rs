@@ -47,8 +47,7 @@ pub(super) fn html(args: HtmlArgs, cwd: &Path, out: &Output) -> Result<Outcome, 
     match &args.output {
         None => out.stdout(&page),
         Some(path) => {
-            let path = cwd.join(path);
-            write_atomically(&path, &page)?;
+            write_atomically(&cwd.join(path), path, &page)?;
             let count = report
                 .get("scenarios")
                 .and_then(Value::as_array)
@@ -203,12 +202,13 @@ fn redact_strings(value: &mut Value) {
 }
 
 /// Write `page` to `path` atomically: a temporary file in the same folder, renamed over `path`.
-fn write_atomically(path: &Path, page: &str) -> Result<(), CliError> {
+/// Errors name the file as the user gave it (`shown`).
+fn write_atomically(path: &Path, shown: &Path, page: &str) -> Result<(), CliError> {
     let failed = |err: std::io::Error| {
         CliError::from_error(
             ErrorKind::Environment,
             WriteError {
-                path: path.to_path_buf(),
+                path: shown.to_path_buf(),
                 source: err,
             },
         )
@@ -216,12 +216,12 @@ fn write_atomically(path: &Path, page: &str) -> Result<(), CliError> {
     };
     if path.is_dir() {
         return Err(
-            CliError::invalid_input(format!("`{}` is a folder", path.display()))
+            CliError::invalid_input(format!("`{}` is a folder", shown.display()))
                 .with_help("name the page, e.g. `-o reports/report.html`"),
         );
     }
     let file_name = path.file_name().ok_or_else(|| {
-        CliError::invalid_input(format!("`{}` names no file", path.display()))
+        CliError::invalid_input(format!("`{}` names no file", shown.display()))
             .with_help("name the page, e.g. `-o reports/report.html`")
     })?;
     let folder = path.parent().unwrap_or(Path::new("."));

@@ -660,6 +660,7 @@ fn help_texts() {
         &["mock", "serve", "--help"],
         &["clean", "--help"],
         &["image", "--help"],
+        &["report", "html", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);

@@ -29,6 +29,7 @@ mod provider_sage;
 mod provider_saml;
 mod provider_xero;
 mod realism;
+mod report_html;
 mod secret_audit;
 mod stable_snapshots;
 mod suite;
