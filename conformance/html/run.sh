@@ -43,7 +43,7 @@ demo() {
   local name="$1"
   shift
   local code=0
-  (cd "$root" && "$REENACT_BIN" "$@" --format json >"$work/$name.json") || code=$?
+  "$REENACT_BIN" "$@" --format json >"$work/$name.json" || code=$?
   if [ "$code" -gt 1 ]; then
     echo "FAIL \`reenact $*\` exited with $code: no report to render" >&2
     exit 1
@@ -51,6 +51,7 @@ demo() {
   "$REENACT_BIN" report html "$work/$name.json" -o "$work/$name.html"
   cases+=("$name=$work/$name.json=$work/$name.html")
 }
+cd "$root"
 read -r -a scenarios <<<"${HTML_JUDGE_SCENARIOS:-scenarios/}"
 demo demo-run run "${scenarios[@]}" --target ledger-sync@1.4.3
 demo demo-validate validate scenarios/xero-*.yaml --before ledger-sync@1.4.2 --after ledger-sync@1.4.3

@@ -40,7 +40,7 @@ pub(crate) fn render(report: &Value) -> String {
 
 /// Text that is HTML-escaped when formatted: `&`, `<`, `>`, `"` and `'` become character
 /// references, so it is safe in element text and in quoted attribute values.
-pub(crate) struct Escaped<'a>(pub &'a str);
+struct Escaped<'a>(&'a str);
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -478,7 +478,7 @@ impl Page {
                 "<h3>Requests past the journal limit</h3>\n<p class=\"note\">not in the \
                  observation: ",
             );
-            let _ = write!(self.body, "{}</p>\n", Escaped(&dropped.join(", ")));
+            let _ = writeln!(self.body, "{}</p>", Escaped(&dropped.join(", ")));
         }
         self.body.push_str("<h3>Timeline</h3>\n");
         self.timeline(item.get("timeline"));
@@ -695,15 +695,15 @@ impl Page {
             .filter_map(|entry| text_of(entry, "at"))
             .find(|at| OffsetDateTime::parse(at, &Rfc3339).is_ok());
         if let Some(at) = clock_start {
-            let _ = write!(
+            let _ = writeln!(
                 self.body,
-                "<p class=\"note\">virtual clock from <span class=\"mono\">{}</span></p>\n",
+                "<p class=\"note\">virtual clock from <span class=\"mono\">{}</span></p>",
                 Escaped(&at)
             );
         }
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<ol class=\"timeline\" data-count=\"{}\">\n",
+            "<ol class=\"timeline\" data-count=\"{}\">",
             entries.len()
         );
         let mut start: Option<OffsetDateTime> = None;
@@ -724,9 +724,9 @@ impl Page {
             if let (Some(at), Some(before)) = (at, previous) {
                 let jump = (at - before).whole_milliseconds();
                 if jump >= 1000 {
-                    let _ = write!(
+                    let _ = writeln!(
                         self.body,
-                        "<li class=\"tl-gap\">virtual clock {} later</li>\n",
+                        "<li class=\"tl-gap\">virtual clock {} later</li>",
                         offset_text(jump).trim_start_matches('+')
                     );
                 }
@@ -796,9 +796,9 @@ impl Page {
             self.body
                 .push_str("<p class=\"note\">no output recorded</p>\n");
         } else {
-            let _ = write!(
+            let _ = writeln!(
                 self.body,
-                "<pre class=\"log target-log\">{}</pre>\n",
+                "<pre class=\"log target-log\">{}</pre>",
                 Escaped(&target_log.join("\n"))
             );
         }
