@@ -215,7 +215,7 @@ impl Page {
     fn header(&mut self, report: &Value, heading: &str, facts: &[(&str, Option<String>)]) {
         let _ = write!(
             self.body,
-            "<header class=\"page\">\n<h1>{}</h1>\n<dl class=\"facts\">",
+            "<header class=\"page\">\n<h1>{}</h1>\n",
             Escaped(heading)
         );
         let general = [
@@ -223,7 +223,13 @@ impl Page {
             ("date", text_of(report, "date")),
             ("report version", text_of(report, "version")),
         ];
-        for (name, value) in facts.iter().cloned().chain(general) {
+        self.facts(facts.iter().cloned().chain(general));
+    }
+
+    /// A list of facts, `name: value` (`—` when absent).
+    fn facts<'a>(&mut self, facts: impl IntoIterator<Item = (&'a str, Option<String>)>) {
+        self.body.push_str("<dl class=\"facts\">");
+        for (name, value) in facts {
             let _ = write!(
                 self.body,
                 "<dt>{}</dt><dd>{}</dd>",
@@ -411,7 +417,7 @@ impl Page {
             self.body,
             "<section class=\"scenario\" id=\"s-{index}\" data-status=\"{}\">\n<h2>\
              <span class=\"badge st-{}\">{}</span> <span class=\"mono\">{}</span> \
-             <span class=\"title\">{}</span></h2>\n<dl class=\"facts\">",
+             <span class=\"title\">{}</span></h2>\n",
             Escaped(status),
             status_class(status),
             Escaped(status),
@@ -425,19 +431,13 @@ impl Page {
             ("tags", (!tags.is_empty()).then(|| tags.join(", "))),
             ("file", text_of(item, "file")),
         ];
-        for (name, value) in general.into_iter().chain(
-            facts
-                .iter()
-                .map(|(name, value)| (*name, Some(value.clone()))),
-        ) {
-            let _ = write!(
-                self.body,
-                "<dt>{}</dt><dd>{}</dd>",
-                Escaped(name),
-                Escaped(value.as_deref().unwrap_or("—"))
-            );
-        }
-        self.body.push_str("</dl>\n");
+        self.facts(
+            general.into_iter().chain(
+                facts
+                    .iter()
+                    .map(|(name, value)| (*name, Some(value.clone()))),
+            ),
+        );
         if let Some(error) = text_of(item, "error") {
             let _ = write!(
                 self.body,

@@ -18,6 +18,11 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
+/// `reenact report html REPORT -o PAGE` in `dir`.
+fn render_to(dir: &Path, report: &str, page: &str) -> std::process::Output {
+    reenact(dir, &["report", "html", report, "-o", page])
+}
+
 /// Every file in `dir`, by name.
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -64,16 +69,7 @@ fn report_html_renders_both_fixtures_to_a_file_and_to_stdout() {
         assert_eq!(text(&output.stdout), page);
     }
     // Written over an existing page, and no temporary file left behind.
-    let output = reenact(
-        dir.path(),
-        &[
-            "report",
-            "html",
-            &fixture("run.json"),
-            "-o",
-            "pages/run.html",
-        ],
-    );
+    let output = render_to(dir.path(), &fixture("run.json"), "pages/run.html");
     assert_eq!(output.status.code(), Some(exit_codes::SUCCESS));
     assert_eq!(
         names(&dir.path().join("pages")),
@@ -156,16 +152,7 @@ fn report_html_refuses_what_is_not_a_report() {
         insta::assert_snapshot!(name, stderr);
     }
     // A folder that cannot be made (a file is in the way): the environment failed.
-    let output = reenact(
-        dir.path(),
-        &[
-            "report",
-            "html",
-            &fixture("run.json"),
-            "-o",
-            "list.json/page.html",
-        ],
-    );
+    let output = render_to(dir.path(), &fixture("run.json"), "list.json/page.html");
     assert_eq!(output.status.code(), Some(exit_codes::ENVIRONMENT));
     insta::assert_snapshot!("report_html_unwritable", text(&output.stderr));
     assert_eq!(
