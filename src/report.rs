@@ -12,6 +12,8 @@ pub(crate) mod merge;
 pub(crate) mod summary;
 pub(crate) mod timeline;
 
+pub(crate) mod html;
+
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
@@ -78,11 +80,7 @@ pub(crate) fn render(kind: ReportKind, report: &Value) -> io::Result<String> {
         }
         ReportKind::Junit => junit::render(report),
         ReportKind::Markdown => markdown::render(report),
-        ReportKind::Html => {
-            return Err(io::Error::other(
-                "the HTML report is not built in this branch",
-            ));
-        }
+        ReportKind::Html => html::render(report),
     })
 }
 

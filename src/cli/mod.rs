@@ -11,6 +11,7 @@ mod output;
 mod package;
 mod progress;
 mod report;
+mod report_html;
 mod review;
 mod run;
 mod scenarios;
@@ -105,13 +106,13 @@ enum Command {
         after_help = "Examples:\n  reenact clean               # what runs of reenact processes that are gone left\n  reenact clean --all         # live runs' too (they fail)\n  reenact clean --images      # reenact's images too\n\nOnly objects labelled `reenact.managed=true` are removed, and by default only those whose owner\n(the reenact process named by their labels: host, boot, pid and its start time) is gone; target\nprocesses and run folders are found through the run records in $XDG_RUNTIME_DIR/reenact (or\n$TMPDIR/reenact-runs-UID). Every Docker run and every `run` / `validate` does the same sweep at\nstart-up."
     )]
     Clean(clean::CleanArgs),
-    /// Work with the JSON reports of `run` and `validate`: merge the reports of shards.
+    /// Work with saved JSON reports of `run` and `validate`: merge shards, render a page.
     #[command(subcommand)]
     Report(report::ReportCommand),
     /// Run one scenario once and write an escalation package for Engineering: a folder or a
     /// `.tar.gz` with the scenario, a README, the failing exchange, logs and reports, redacted.
     #[command(
-        after_help = "Examples:\n  reenact package scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.2\n  reenact package scenarios/xero-lock-date-utc-day.yaml --target ledger-sync@1.4.2 --archive\n  reenact package scenarios/xero-lock-date-utc-day.yaml -o /tmp/SUP-4821 --force\n\nThe package holds `scenario/` (the scenario, every file it reads and a reenact.toml), README.md\n(ticket, customers, severity, outcome, the command that reproduces it), failing-exchange.md and\n.json, observation.json, target.log, report.json and versions.txt. Secrets are redacted\neverywhere. Exit code 0 once the package is written, whatever the scenario's outcome; see\ndocs/package.md."
+        after_help = "Examples:\n  reenact package scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.2\n  reenact package scenarios/xero-lock-date-utc-day.yaml --target ledger-sync@1.4.2 --archive\n  reenact package scenarios/xero-lock-date-utc-day.yaml -o /tmp/SUP-4821 --force\n\nThe package holds `scenario/` (the scenario, every file it reads and a reenact.toml), README.md\n(ticket, customers, severity, outcome, the command that reproduces it), failing-exchange.md and\n.json, observation.json, target.log, report.json, report.html and versions.txt. Secrets are\nredacted everywhere. Exit code 0 once the package is written, whatever the scenario's outcome; see\ndocs/package.md."
     )]
     Package(package::PackageArgs),
     /// Turn a local binary into a Docker image (no registry), to run it as a container target.

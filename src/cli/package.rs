@@ -347,6 +347,14 @@ fn assemble(
         "the run report, as `reenact run --format json` prints it".into(),
     ));
     package.add(
+        "report.html",
+        &crate::report::html::render(&package.redact_json(&report)),
+    );
+    index.push((
+        "report.html".into(),
+        "the run report as one self-contained page (open it in a browser, offline)".into(),
+    ));
+    package.add(
         "versions.txt",
         &contents::versions(choice, &contents::os_description()),
     );

@@ -39,8 +39,8 @@ impl ReportFiles {
     }
 }
 
-/// The kinds `--report` documents (`html` comes with the HTML report).
-const DOCUMENTED_KINDS: &str = "`json`, `junit`, `markdown`";
+/// The kinds `--report` takes.
+const DOCUMENTED_KINDS: &str = "`json`, `junit`, `markdown`, `html`";
 
 fn report_file(value: &str, cwd: &Path) -> Result<ReportFile, CliError> {
     let invalid =
@@ -131,6 +131,11 @@ pub(crate) enum ReportCommand {
         after_help = "Examples:\n  reenact report merge shard-1.json shard-2.json shard-3.json shard-4.json -o report.json\n  reenact report merge shards/*.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  reenact report merge shards/*.json -o report.json --report junit=junit.xml\n\nThe shards must come from the same command (`run` or `validate`) against the same target(s);\na scenario in two shards is an error. Scenarios are ordered by file, then id; `date` is the\nlatest shard's. Exit code as `run` / `validate` would give for the merged results: 0 all\npassed (all fixed), 1 a failure, 3 a scenario that could not run; 2 for unreadable shards."
     )]
     Merge(MergeArgs),
+    /// Render a JSON report of `run` or `validate` as one self-contained HTML page.
+    #[command(
+        after_help = "Examples:\n  reenact run scenarios/ --format json > report.json\n  reenact report html report.json -o report.html\n  reenact validate scenarios/ --before ledger-sync@1.4.2 --after ledger-sync@1.4.3 --format json \\\n      | reenact report html - -o validate.html\n\nThe page is one file with nothing to fetch (inline style and script, no URL, a\nContent-Security-Policy of `default-src 'none'`): open it in any browser, offline, or attach\nit to a ticket. It shows the verdict table with filters, and per scenario its expectations,\ntimeline on the virtual clock, diffs and logs. Reports up to 64 MiB; every string is redacted\nagain before rendering."
+    )]
+    Html(super::report_html::HtmlArgs),
 }
 
 /// Arguments of `report merge`.
@@ -160,6 +165,7 @@ pub(super) fn report(
 ) -> Result<Outcome, CliError> {
     match command {
         ReportCommand::Merge(args) => merge(args, cwd, out),
+        ReportCommand::Html(args) => super::report_html::html(args, cwd, out),
     }
 }
 

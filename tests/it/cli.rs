@@ -661,6 +661,7 @@ fn help_texts() {
         &["clean", "--help"],
         &["image", "--help"],
         &["report", "merge", "--help"],
+        &["report", "html", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);

@@ -30,6 +30,7 @@ mod provider_sage;
 mod provider_saml;
 mod provider_xero;
 mod realism;
+mod report_html;
 mod reports;
 mod secret_audit;
 mod stable_snapshots;

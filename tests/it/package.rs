@@ -85,6 +85,7 @@ fn expected_files() -> BTreeSet<String> {
         "failing-exchange.json",
         "failing-exchange.md",
         "observation.json",
+        "report.html",
         "report.json",
         "scenario/mocks/xero-harbour-finch.yaml",
         "scenario/reenact.toml",
@@ -190,6 +191,15 @@ fn the_package_of_a_failing_scenario_says_what_failed_and_reproduces_it() {
         report["scenarios"][0]["failed_step"]["name"],
         "wait for the export"
     );
+    let page = read("report.html");
+    assert!(
+        page.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &page[..page.len().min(200)]
+    );
+    for expected in [SCENARIO, "wait for the export", "ledger-sync@1.4.2"] {
+        assert!(page.contains(expected), "`{expected}` not in report.html");
+    }
     let observation: serde_json::Value = serde_json::from_str(&read("observation.json")).unwrap();
     assert!(observation["mocks"]["xero"].is_object(), "{observation:#}");
     let versions = read("versions.txt");

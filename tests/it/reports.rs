@@ -95,6 +95,8 @@ fn every_kind_of_report_is_written_and_agrees_with_the_json() {
             "junit=out/junit.xml",
             "--report",
             "markdown=out/summary.md",
+            "--report",
+            "html=out/report.html",
         ],
     );
     assert_code(&output, exit_codes::FAILED);
@@ -162,6 +164,13 @@ fn every_kind_of_report_is_written_and_agrees_with_the_json() {
     assert!(markdown.contains(&format!(
         "<details><summary><code>{id}</code>: failed</summary>"
     )));
+
+    let page = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for item in items {
+        let id = item["id"].as_str().unwrap();
+        assert!(page.contains(id), "`{id}` not in the page");
+    }
 
     // The same report on stdout, by `--format`.
     for (format, starts) in [("junit", "<?xml"), ("markdown", "**reenact run")] {

@@ -28,10 +28,15 @@ fn reenact(dir: &Path, args: &[&str]) -> Output {
 
 /// `--report KIND=STEM.EXT` for every kind reenact writes to a file.
 fn report_files(stem: &str) -> Vec<String> {
-    [("json", "json"), ("junit", "xml"), ("markdown", "md")]
-        .iter()
-        .flat_map(|(kind, ext)| ["--report".to_owned(), format!("{kind}={stem}.{ext}")])
-        .collect()
+    [
+        ("json", "json"),
+        ("junit", "xml"),
+        ("markdown", "md"),
+        ("html", "html"),
+    ]
+    .iter()
+    .flat_map(|(kind, ext)| ["--report".to_owned(), format!("{kind}={stem}.{ext}")])
+    .collect()
 }
 
 /// What reenact wrote, by where it went.
