@@ -21,6 +21,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::summary::{RUN_STATUSES, VALIDATE_STATUSES};
+
 /// The page's style sheet.
 const CSS: &str = include_str!("html.css");
 /// The page's script: the filters of the verdict table.
@@ -128,19 +130,6 @@ fn entries<'a>(value: &'a Value, key: &str) -> Vec<(&'a String, &'a Value)> {
         .map(|object| object.iter().collect())
         .unwrap_or_default()
 }
-
-/// The outcomes of `run`, in the order the page lists them.
-const RUN_STATUSES: &[&str] = &["passed", "failed", "error", "not-run"];
-/// The verdicts of `validate` (and `error` / `not-run` for a `null` verdict), in order.
-const VALIDATE_STATUSES: &[&str] = &[
-    "fixed",
-    "not-reproduced",
-    "still-failing",
-    "regressed",
-    "flaky",
-    "error",
-    "not-run",
-];
 
 /// The status a table row is filtered by: a run item's `outcome`; a validate item's `verdict`,
 /// or `not-run` / `error` when it is `null`.

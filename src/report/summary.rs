@@ -201,24 +201,29 @@ pub(crate) fn truncated(text: &str, limit: usize) -> String {
     kept.join("\n")
 }
 
+/// The outcomes of `run`, in the order reports list them.
+pub(crate) const RUN_STATUSES: &[&str] = &["passed", "failed", "error", "not-run"];
+/// The verdicts of `validate` (and `error` / `not-run` for a `null` verdict), in order.
+pub(crate) const VALIDATE_STATUSES: &[&str] = &[
+    "fixed",
+    "not-reproduced",
+    "still-failing",
+    "regressed",
+    "flaky",
+    "error",
+    "not-run",
+];
+
 /// `N passed, N failed, …` (run) or `N fixed, N still-failing, …` (validate), with the total.
 pub(crate) fn counts(report: &Value) -> String {
     let validate = is_validate(report);
     let items = report["scenarios"]
         .as_array()
         .map_or(&[][..], Vec::as_slice);
-    let labels: &[&str] = if validate {
-        &[
-            "fixed",
-            "not-reproduced",
-            "still-failing",
-            "regressed",
-            "flaky",
-            "error",
-            "not-run",
-        ]
+    let labels = if validate {
+        VALIDATE_STATUSES
     } else {
-        &["passed", "failed", "error", "not-run"]
+        RUN_STATUSES
     };
     let parts: Vec<String> = labels
         .iter()
