@@ -2,7 +2,6 @@
 //! anything runs, written atomically after), the report printed by `--format`, and `report
 //! merge`, which combines the JSON reports of shards into one.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
@@ -106,14 +105,28 @@ pub(crate) fn emit(
     Ok(())
 }
 
-fn redact_strings(value: &mut Value, out: &Output) {
-    match value {
-        Value::String(text) => *text = out.redacted(text),
-        Value::Array(items) => items.iter_mut().for_each(|item| redact_strings(item, out)),
-        Value::Object(fields) => fields
-            .values_mut()
-            .for_each(|field| redact_strings(field, out)),
-        _ => {}
+/// Redact every string of `value`, keys too, with every secret `out` learned and the known
+/// shapes; walked with a stack rather than recursion (parsing stops at 128 levels anyway).
+pub(super) fn redact_strings(value: &mut Value, out: &Output) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(text) => *text = out.redacted(text),
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(fields) => {
+                let keys: Vec<String> = fields.keys().cloned().collect();
+                for key in keys {
+                    let redacted = out.redacted(&key);
+                    if redacted != key
+                        && let Some(inner) = fields.remove(&key)
+                    {
+                        fields.insert(redacted, inner);
+                    }
+                }
+                stack.extend(fields.values_mut());
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
     }
 }
 
@@ -154,9 +167,6 @@ pub(crate) struct MergeArgs {
     reports: ReportFiles,
 }
 
-/// The largest shard `report merge` reads.
-const SHARD_LIMIT: u64 = 64 * 1024 * 1024;
-
 /// Run `reenact report ...`.
 pub(super) fn report(
     command: ReportCommand,
@@ -180,18 +190,7 @@ fn merge(args: MergeArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError>
     }
     let mut shards = Vec::with_capacity(args.shards.len());
     for path in &args.shards {
-        let text = read_shard(&cwd.join(path), path)?;
-        let document: Value = serde_json::from_str(&text).map_err(|err| {
-            CliError::invalid_input(format!(
-                "failed to parse shard `{}:{}:{}`",
-                path.display(),
-                err.line(),
-                err.column()
-            ))
-            .with_source(err)
-            .with_help("a shard is the JSON report of `run` or `validate` (`--format json`)")
-        })?;
-        shards.push((path.display().to_string(), document));
+        shards.push(super::report_html::read_json(path, cwd)?);
     }
     let Merged { report, outcome } = report::merge::merge(shards).map_err(|err| {
         CliError::from_error(ErrorKind::InvalidInput, err)
@@ -226,26 +225,4 @@ fn output_error(output: &Path, cwd: &Path) -> CliError {
         folder.display()
     ))
     .with_help("name a file in a folder that exists")
-}
-
-/// Read a shard, at most [`SHARD_LIMIT`] bytes.
-fn read_shard(path: &Path, shown: &Path) -> Result<String, CliError> {
-    let failed = |err: std::io::Error| {
-        CliError::invalid_input(format!("failed to read shard `{}`", shown.display()))
-            .with_source(err)
-    };
-    let file = std::fs::File::open(path).map_err(failed)?;
-    let mut text = String::new();
-    file.take(SHARD_LIMIT + 1)
-        .read_to_string(&mut text)
-        .map_err(failed)?;
-    if text.len() as u64 > SHARD_LIMIT {
-        return Err(CliError::invalid_input(format!(
-            "shard `{}` is larger than {} MiB",
-            shown.display(),
-            SHARD_LIMIT / 1024 / 1024
-        ))
-        .with_help("a shard is the JSON report of `run` or `validate`; is this the right file?"));
-    }
-    Ok(text)
 }

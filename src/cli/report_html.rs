@@ -40,9 +40,9 @@ pub(super) struct HtmlArgs {
 
 /// Run `report html`.
 pub(super) fn html(args: HtmlArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
-    let (name, bytes) = read_report(&args.report, cwd)?;
-    let mut report = parse_report(&name, &bytes)?;
-    redact_strings(&mut report);
+    let (name, report) = read_json(&args.report, cwd)?;
+    let mut report = run_or_validate(&name, report)?;
+    super::report::redact_strings(&mut report, out);
     let page = crate::report::html::render(&report);
     match &args.output {
         None => out.stdout(&page),
@@ -98,10 +98,22 @@ fn read_report(path: &Path, cwd: &Path) -> Result<(String, Vec<u8>), CliError> {
     Ok((name, bytes))
 }
 
-/// The report as JSON: an object whose `command` is `run` or `validate`.
-fn parse_report(name: &str, bytes: &[u8]) -> Result<Value, CliError> {
-    let report: Value =
-        serde_json::from_slice(bytes).map_err(|err| parse_error(name, bytes, &err))?;
+/// A saved JSON report (a file, or stdin for `-`) and the name errors call it by: read with a
+/// bound of [`MAX_REPORT_BYTES`], a syntax error located in it. Also what `report merge` reads
+/// its shards with.
+pub(super) fn read_json(path: &Path, cwd: &Path) -> Result<(String, Value), CliError> {
+    let (name, bytes) = read_report(path, cwd)?;
+    let report = parse_json(&name, &bytes)?;
+    Ok((name, report))
+}
+
+/// `bytes` as JSON, a syntax error located in them.
+fn parse_json(name: &str, bytes: &[u8]) -> Result<Value, CliError> {
+    serde_json::from_slice(bytes).map_err(|err| parse_error(name, bytes, &err))
+}
+
+/// `report` when its `command` is `run` or `validate`.
+fn run_or_validate(name: &str, report: Value) -> Result<Value, CliError> {
     match report.get("command").and_then(Value::as_str) {
         Some("run" | "validate") => Ok(report),
         command => {
@@ -171,36 +183,6 @@ fn parse_error(name: &str, bytes: &[u8], err: &serde_json::Error) -> CliError {
 #[error("{0}")]
 struct JsonError(String);
 
-/// Redact every string of `value` (keys too), walking it with a stack rather than recursion
-/// (parsing already stops at 128 levels).
-fn redact_strings(value: &mut Value) {
-    let mut stack = vec![value];
-    while let Some(value) = stack.pop() {
-        match value {
-            Value::String(text) => {
-                let redacted = crate::secrets::redact_text(text);
-                if redacted != *text {
-                    *text = redacted;
-                }
-            }
-            Value::Array(items) => stack.extend(items.iter_mut()),
-            Value::Object(object) => {
-                let keys: Vec<String> = object.keys().cloned().collect();
-                for key in keys {
-                    let redacted = crate::secrets::redact_text(&key);
-                    if redacted != key
-                        && let Some(inner) = object.remove(&key)
-                    {
-                        object.insert(redacted, inner);
-                    }
-                }
-                stack.extend(object.values_mut());
-            }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
-        }
-    }
-}
-
 /// Write `page` to `path` atomically: a temporary file in the same folder, renamed over `path`.
 /// Errors name the file as the user gave it (`shown`).
 fn write_atomically(path: &Path, shown: &Path, page: &str) -> Result<(), CliError> {
@@ -249,6 +231,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// What `report html` makes of a report's bytes.
+    fn parse_report(name: &str, bytes: &[u8]) -> Result<Value, CliError> {
+        parse_json(name, bytes).and_then(|report| run_or_validate(name, report))
+    }
+
     #[test]
     fn strings_and_keys_are_redacted_at_any_depth() {
         let secret = "password=hunter2hunter2";
@@ -259,7 +246,8 @@ mod tests {
         }
         let mut report = json!({"command": "run", "scenarios": [{"target_log": [secret]}],
                                 "deep": deep, secret: 1});
-        redact_strings(&mut report);
+        let out = Output::new(crate::cli::ColorChoice::Never);
+        super::super::report::redact_strings(&mut report, &out);
         let text = serde_json::to_string(&report).unwrap_or_default();
         assert!(!text.contains("hunter2"), "a secret survived");
         assert!(text.contains("password=[redacted]"));

@@ -392,7 +392,7 @@ fn merge_refuses_shards_that_do_not_belong_together() {
         ),
         (
             &["a.json", "broken.json"][..],
-            "failed to parse shard `broken.json:3:3`",
+            "report `broken.json` is not valid JSON: key must be a string\n --> broken.json:3:3",
         ),
         (
             &["list.json"][..],
@@ -400,7 +400,7 @@ fn merge_refuses_shards_that_do_not_belong_together() {
         ),
         (
             &["a.json", "missing.json"][..],
-            "failed to read shard `missing.json`",
+            "failed to read report `missing.json`",
         ),
     ] {
         let mut args = vec!["report", "merge"];
