@@ -837,6 +837,29 @@ pub enum CommandError {
     },
 }
 
+/// Take the leading `NAME=value` words off an inline command, as a POSIX shell takes variable
+/// assignments before the program name (`ACME_RELEASE=2.3.0 python3 app.py`): the variables go
+/// into the target's environment. `NAME` is a letter or `_` then letters, digits or `_`.
+pub(crate) fn take_env_assignments(words: &mut Vec<String>) -> BTreeMap<String, String> {
+    let is_assignment = |word: &String| {
+        word.split_once('=').is_some_and(|(name, _)| {
+            let mut chars = name.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    let count = words.iter().take_while(|word| is_assignment(word)).count();
+    words
+        .drain(..count)
+        .filter_map(|word| {
+            word.split_once('=')
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
 /// Split an inline command (`--after-cmd "bin/app --release 1.4.3"`) into words, honouring
 /// single quotes, double quotes and backslash escapes as a POSIX shell does (no expansions). A
 /// `{{ … }}` placeholder stays in one word, spaces and all. Every word must be a valid template.
@@ -1069,6 +1092,27 @@ flow:
             }]
         );
         assert!(unsupported(&scenario, &process, false).is_empty());
+    }
+
+    #[test]
+    fn leading_assignments_become_the_environment() {
+        let mut words: Vec<String> = ["ACME_RELEASE=2.3.0", "_X1=a=b", "python3", "app.py", "Y=1"]
+            .map(String::from)
+            .into();
+        let env = take_env_assignments(&mut words);
+        assert_eq!(
+            env.into_iter().collect::<Vec<_>>(),
+            [
+                ("ACME_RELEASE".to_owned(), "2.3.0".to_owned()),
+                ("_X1".to_owned(), "a=b".to_owned())
+            ]
+        );
+        assert_eq!(words, ["python3", "app.py", "Y=1"]);
+        for not_a_name in ["1A=b", "A-B=c", "=x", "app"] {
+            let mut words = vec![not_a_name.to_owned()];
+            assert!(take_env_assignments(&mut words).is_empty(), "{not_a_name}");
+            assert_eq!(words, [not_a_name]);
+        }
     }
 
     #[test]

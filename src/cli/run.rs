@@ -44,7 +44,8 @@ pub(super) struct TargetArgs {
     /// Target named in reenact.toml (default: `run.target` there, else the scenario's own).
     #[arg(long, conflicts_with_all = ["target_cmd", "target_url", "target_image"])]
     pub target: Option<String>,
-    /// Target command given inline, e.g. "bin/app --port {{ target.port }}".
+    /// Target command given inline, e.g. "bin/app --port {{ target.port }}" (no shell runs it:
+    /// quotes and leading `NAME=value` variables are read as a shell would, nothing is expanded).
     #[arg(long, conflicts_with_all = ["target_url", "target_image"])]
     pub target_cmd: Option<String>,
     /// URL of a target already running.
@@ -90,13 +91,26 @@ pub(super) fn choose_target(
     fallback: Option<&str>,
 ) -> Result<TargetChoice, CliError> {
     if let Some(cmd) = flags.cmd {
-        let command = run::split_command(cmd).map_err(|err| {
+        let mut command = run::split_command(cmd).map_err(|err| {
             CliError::invalid_input(format!("invalid `--{}-cmd`", flags.flag)).with_source(err)
         })?;
+        // No shell runs the command: leading `NAME=value` words are taken as a shell would.
+        let env = run::take_env_assignments(&mut command);
+        if command.is_empty() {
+            return Err(CliError::invalid_input(format!(
+                "invalid `--{}-cmd`: it sets variables but names no program",
+                flags.flag
+            ))
+            .with_help(format!(
+                "e.g. `--{}-cmd \"ACME_RELEASE=2.3.0 python3 app.py --port {{{{ target.port }}}}\"`",
+                flags.flag
+            )));
+        }
         return Ok(TargetChoice {
             label: cmd.to_string(),
             def: Some(TargetDef {
                 command: Some(command),
+                env,
                 ..TargetDef::default()
             }),
         });

@@ -34,7 +34,8 @@ pub(super) struct ValidateArgs {
     /// The build with the bug: a target named in reenact.toml.
     #[arg(long, required_unless_present_any = ["before_cmd", "before_url", "before_image"], conflicts_with_all = ["before_cmd", "before_url", "before_image"])]
     before: Option<String>,
-    /// The build with the bug, as an inline command.
+    /// The build with the bug, as an inline command (no shell: quotes and leading `NAME=value`
+    /// variables are read as a shell would, nothing is expanded).
     #[arg(long, conflicts_with_all = ["before_url", "before_image"])]
     before_cmd: Option<String>,
     /// The build with the bug, already running at this URL.
@@ -47,7 +48,8 @@ pub(super) struct ValidateArgs {
     /// The build with the fix: a target named in reenact.toml.
     #[arg(long, required_unless_present_any = ["after_cmd", "after_url", "after_image"], conflicts_with_all = ["after_cmd", "after_url", "after_image"])]
     after: Option<String>,
-    /// The build with the fix, as an inline command.
+    /// The build with the fix, as an inline command (no shell: quotes and leading `NAME=value`
+    /// variables are read as a shell would, nothing is expanded).
     #[arg(long, conflicts_with_all = ["after_url", "after_image"])]
     after_cmd: Option<String>,
     /// The build with the fix, already running at this URL.

@@ -1054,3 +1054,45 @@ fn clean_without_an_engine_removes_a_dead_runs_folder_and_keeps_a_live_runs() {
         ))
     );
 }
+
+/// `--target-cmd "NAME=value program …"` sets variables as a shell would (no shell runs it): the
+/// program starts, and the variables reach it, after the scenario's `target.env`.
+#[test]
+fn an_inline_command_takes_leading_variables_as_a_shell_does() {
+    let scenario = "scenarios/vendor-sync-stops-at-first-page.yaml";
+    let run = |cmd: &str| {
+        reenact(
+            repo(),
+            &["run", scenario, "--target-cmd", cmd, "--format", "json"],
+        )
+    };
+    let harmless = run(&format!("REENACT_TEST_MARK=1 {}", demo_cmd("1.4.3")));
+    assert_eq!(
+        code(&harmless),
+        exit_codes::SUCCESS,
+        "{}",
+        text(&harmless.stderr)
+    );
+    // The scenario points the target at its Xero mock; the command line's variable wins, so the
+    // target calls a closed port instead and the scenario fails.
+    let elsewhere = run(&format!(
+        "ACCOUNTING_API_URL=http://127.0.0.1:9 {}",
+        demo_cmd("1.4.3")
+    ));
+    assert_eq!(
+        code(&elsewhere),
+        exit_codes::FAILED,
+        "{}",
+        text(&elsewhere.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&elsewhere.stdout).unwrap();
+    assert_eq!(report["scenarios"][0]["outcome"], "failed");
+    let only_variables = run("A=1 B=2");
+    assert_eq!(code(&only_variables), exit_codes::INVALID_INPUT);
+    let stderr = text(&only_variables.stderr);
+    assert!(
+        stderr.contains("invalid `--target-cmd`: it sets variables but names no program"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help:"), "{stderr}");
+}
