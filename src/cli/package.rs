@@ -281,9 +281,21 @@ fn assemble(
             .map(|file| (file, "a file the scenario reads")),
     ) {
         let name = in_root(file, root);
-        let bytes = std::fs::read(file).map_err(|err| {
-            CliError::environment(format!("failed to read `{}`", file.display())).with_source(err)
-        })?;
+        // Read again as loading read it: a regular file, bounded (it may have changed since).
+        let bytes =
+            crate::scenario::paths::read_regular(file, crate::scenario::paths::MAX_FILE_BYTES)
+                .map_err(|err| {
+                    CliError::environment(format!("failed to read `{}`", file.display()))
+                        .with_source(err)
+                })?;
+        if bytes.len() > crate::scenario::paths::MAX_FILE_BYTES {
+            return Err(CliError::environment(format!(
+                "`{}` grew past {} MiB since the scenario was loaded",
+                file.display(),
+                crate::scenario::paths::MAX_FILE_BYTES / (1024 * 1024)
+            ))
+            .with_help("package the scenario again once its files stop changing"));
+        }
         let Ok(text) = String::from_utf8(bytes) else {
             left_out.push(name);
             continue;
@@ -296,7 +308,11 @@ fn assemble(
         index.push((path, what.to_owned()));
     }
     let accepted = snapshot::snapshot_path(&project.root.join("snapshots"), &scenario.id);
-    if let Ok(text) = std::fs::read_to_string(&accepted) {
+    let accepted_bytes =
+        crate::scenario::paths::read_regular(&accepted, crate::scenario::paths::MAX_FILE_BYTES)
+            .ok()
+            .filter(|bytes| bytes.len() <= crate::scenario::paths::MAX_FILE_BYTES);
+    if let Some(text) = accepted_bytes.and_then(|bytes| String::from_utf8(bytes).ok()) {
         let path = format!("scenario/snapshots/{}.snap", scenario.id);
         package.add(path.clone(), &text);
         index.push((
