@@ -105,6 +105,7 @@ mod cli;
 pub(crate) mod errors;
 pub mod exit_codes;
 pub(crate) mod flow;
+pub(crate) mod import;
 pub(crate) mod json_compare;
 pub(crate) mod leftovers;
 pub(crate) mod matching;

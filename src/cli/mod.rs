@@ -6,6 +6,7 @@ mod clean;
 mod engine;
 mod error;
 mod image;
+mod import;
 mod mock;
 mod output;
 mod package;
@@ -115,6 +116,9 @@ enum Command {
         after_help = "Examples:\n  reenact package scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.2\n  reenact package scenarios/xero-lock-date-utc-day.yaml --target ledger-sync@1.4.2 --archive\n  reenact package scenarios/xero-lock-date-utc-day.yaml -o /tmp/SUP-4821 --force\n\nThe package holds `scenario/` (the scenario, every file it reads and a reenact.toml), README.md\n(ticket, customers, severity, outcome, the command that reproduces it), failing-exchange.md and\n.json, observation.json, target.log, report.json, report.html and versions.txt. Secrets are\nredacted everywhere. Exit code 0 once the package is written, whatever the scenario's outcome; see\ndocs/package.md."
     )]
     Package(package::PackageArgs),
+    /// Write a scenario from what you already have: a HAR capture of the incident.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Turn a local binary into a Docker image (no registry), to run it as a container target.
     #[command(
         after_help = "Examples:\n  cargo build --release --example ledger-sync\n  reenact image target/release/examples/ledger-sync\n  reenact image target/release/examples/ledger-sync --tag ledger-sync:dev\n\nThe image is FROM scratch: the binary, the libraries `ldd` lists and the loader, with the\nbinary as entrypoint. The tag (printed on stdout) defaults to\n`reenact-target-<file stem>:<content hash>`; `reenact clean --images` removes it."
@@ -481,6 +485,7 @@ async fn run_command(
         Command::Report(command) => report::report(command, cwd, out),
         Command::Image(args) => image::image(args, cwd, out).await,
         Command::Package(args) => package::package(args, cwd, out).await,
+        Command::Import(command) => import::import(command, cwd, out),
         Command::MockEngine(args) => engine::engine(args, out).await,
     }
 }

@@ -17,6 +17,7 @@ mod engine;
 mod faults;
 mod flow;
 mod format;
+mod import;
 mod kill_trials;
 mod layers;
 mod package;
