@@ -8,6 +8,7 @@
 //! redacts and writes atomically) and the notes on what the user must still fill in.
 
 pub(crate) mod har;
+pub(crate) mod stubs;
 
 /// What an importer made: files (paths relative to the output folder, text) and notes.
 #[derive(Debug, Default)]

@@ -23,8 +23,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::stubs::{
+    Answer, Body, MockPlan, keep_response_header, pretty, stubs_yaml, usable, write_stub_payloads,
+};
 use super::{Imported, quoted, slug};
-use crate::scenario::paths::{MAX_FILE_BYTES, MAX_FILES_TOTAL_BYTES};
 use crate::scenario::yaml::MAX_INPUT_BYTES;
 use crate::secrets::{Secrets, is_secret_name, is_secret_param};
 
@@ -214,39 +216,6 @@ pub(crate) struct Options {
     pub(crate) command: String,
 }
 
-/// A body as the scenario will carry it.
-enum Body {
-    /// JSON: a `json_file` (flow) or a `.json` `body_file` (stub).
-    Json(Value),
-    /// Text: a `body_file` with this extension.
-    Text(String, &'static str),
-}
-
-/// One answer of a stub.
-#[derive(PartialEq)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    /// The body file's text and extension, before it is written.
-    body: Option<(String, &'static str)>,
-}
-
-/// A stub being assembled: the requests of one method, path and query, and what each got.
-struct StubPlan {
-    method: String,
-    path: String,
-    /// Query parameters: name and value (`None` for secret parameters: matched by presence).
-    query: Vec<(String, Option<String>)>,
-    answers: Vec<Answer>,
-}
-
-/// A mock being assembled: one per scheme, host and port.
-struct MockPlan {
-    name: String,
-    host: String,
-    stubs: Vec<StubPlan>,
-}
-
 /// A flow step being assembled.
 struct StepPlan {
     name: String,
@@ -311,7 +280,7 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
             left.secret_header_requests += usize::from(dropped);
             let body = request_body(&entry.request).and_then(|(text, mime)| {
                 let what = format!("the body of flow step {index} (`{method} {}`)", url.path());
-                usable(text, &mime, &what, &mut left, &mut payload_bytes)
+                usable(text, &mime, &what, &mut left.bodies, &mut payload_bytes)
             });
             let body = body.map(|body| {
                 let (file, text) = match body {
@@ -350,11 +319,7 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
             Some(found) => found,
             None => {
                 let name = mock_name(&url, &mocks);
-                mocks.push(MockPlan {
-                    name,
-                    host: authority.clone(),
-                    stubs: Vec::new(),
-                });
+                mocks.push(MockPlan::new(name, authority.clone()));
                 mocks.len() - 1
             }
         };
@@ -369,13 +334,6 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
             ));
             continue;
         };
-        let query: Vec<(String, Option<String>)> = url
-            .query_pairs()
-            .map(|(name, value)| {
-                let value = (!is_secret_param(&name)).then(|| value.into_owned());
-                (name.into_owned(), value)
-            })
-            .collect();
         let mut headers = Vec::new();
         for header in &entry.response.headers {
             let name = header.name.to_ascii_lowercase();
@@ -391,31 +349,22 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
             url.path(),
             mock.name
         );
-        let body = response_body(&entry.response, &what, &mut left)
-            .and_then(|(text, mime)| usable(text, &mime, &what, &mut left, &mut payload_bytes));
+        let body = response_body(&entry.response, &what, &mut left).and_then(|(text, mime)| {
+            usable(text, &mime, &what, &mut left.bodies, &mut payload_bytes)
+        });
         let body = body.map(|body| match body {
             Body::Json(value) => (pretty(&value), "json"),
             Body::Text(text, ext) => (text, ext),
         });
-        let answer = Answer {
-            status,
-            headers,
-            body,
-        };
-        let path = url.path().to_owned();
-        match mock
-            .stubs
-            .iter_mut()
-            .find(|stub| stub.method == method && stub.path == path && stub.query == query)
-        {
-            Some(stub) => stub.answers.push(answer),
-            None => mock.stubs.push(StubPlan {
-                method,
-                path,
-                query,
-                answers: vec![answer],
-            }),
-        }
+        mock.add(
+            method,
+            &url,
+            Answer {
+                status,
+                headers,
+                body,
+            },
+        );
     }
 
     if steps.is_empty() {
@@ -430,7 +379,8 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
         });
     }
 
-    let stub_files = write_stub_payloads(&mut mocks, &options.id, &mut files);
+    let stub_files =
+        write_stub_payloads(&mut mocks, &format!("payloads/{}", options.id), &mut files);
     let notes = notes(&left, &mocks, &options.target);
     let scenario = scenario_text(options, first_started, &mocks, &stub_files, &steps, &notes);
     if scenario.len() > MAX_INPUT_BYTES {
@@ -438,7 +388,7 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
             bytes: scenario.len(),
         });
     }
-    let stubs: usize = mocks.iter().map(|mock| mock.stubs.len()).sum();
+    let stubs: usize = mocks.iter().map(|mock| mock.stub_count()).sum();
     let summary = format!(
         "{} step{}, {} mock{} with {stubs} stub{}, {} payload file{}",
         steps.len(),
@@ -601,18 +551,6 @@ fn keep_request_header(name: &str) -> bool {
     ) || (name.starts_with("x-") && name != "x-requested-with")
 }
 
-/// Response headers a stub keeps: those a client acts on (type, redirects, retries, rate
-/// limits, versions, pages, authentication challenges). Dates, lengths, caches and servers are
-/// the vendor's plumbing.
-fn keep_response_header(name: &str) -> bool {
-    matches!(
-        name,
-        "content-type" | "location" | "retry-after" | "etag" | "link" | "www-authenticate"
-    ) || name.starts_with("x-ratelimit")
-        || name.starts_with("ratelimit")
-        || name.starts_with("x-rate-limit")
-}
-
 /// A request's body text and media type: `postData.text`, or its `params` form-encoded.
 fn request_body(request: &Request) -> Option<(String, String)> {
     let post = request.post_data.as_ref()?;
@@ -669,94 +607,6 @@ fn decoded(content: &Content) -> Option<String> {
         .decode(text.trim())
         .ok()?;
     String::from_utf8(bytes).ok()
-}
-
-/// A body as the scenario can carry it, or `None` (noted) when it cannot: too large, or holding
-/// `{{`, which a payload file would read as a template placeholder.
-fn usable(
-    text: String,
-    mime: &str,
-    what: &str,
-    left: &mut Left,
-    payload_bytes: &mut usize,
-) -> Option<Body> {
-    if text.len() > MAX_FILE_BYTES {
-        left.bodies.push(format!(
-            "{what}: {} bytes, more than the {MAX_FILE_BYTES} a payload file may hold",
-            text.len()
-        ));
-        return None;
-    }
-    if *payload_bytes + text.len() > MAX_FILES_TOTAL_BYTES {
-        left.bodies.push(format!(
-            "{what}: the payloads would pass the {MAX_FILES_TOTAL_BYTES} bytes a scenario may read"
-        ));
-        return None;
-    }
-    if text.contains("{{") {
-        left.bodies.push(format!(
-            "{what}: it holds `{{{{`, which a payload file reads as a template placeholder"
-        ));
-        return None;
-    }
-    *payload_bytes += text.len();
-    let mime = mime.to_ascii_lowercase();
-    if (mime.contains("json") || mime.is_empty())
-        && let Ok(value) = serde_json::from_str::<Value>(&text)
-        && (value.is_object() || value.is_array())
-    {
-        return Some(Body::Json(value));
-    }
-    let ext = if mime.contains("xml") {
-        "xml"
-    } else if mime.contains("html") {
-        "html"
-    } else if mime.contains("x-www-form-urlencoded") {
-        "form"
-    } else if mime.contains("json") {
-        "json.txt"
-    } else {
-        "txt"
-    };
-    Some(Body::Text(text, ext))
-}
-
-fn pretty(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// Give each stub answer's body its payload file; returns the file of each answer, by mock,
-/// stub and answer.
-fn write_stub_payloads(
-    mocks: &mut [MockPlan],
-    id: &str,
-    files: &mut Vec<(String, String)>,
-) -> Vec<Vec<Vec<Option<String>>>> {
-    let mut out = Vec::new();
-    for mock in mocks.iter_mut() {
-        let mut count = 0;
-        let mut by_stub = Vec::new();
-        for stub in &mut mock.stubs {
-            // A stub whose answers are all the same answers once.
-            if stub.answers.windows(2).all(|pair| pair[0] == pair[1]) {
-                stub.answers.truncate(1);
-            }
-            let mut by_answer = Vec::new();
-            for answer in &stub.answers {
-                by_answer.push(answer.body.as_ref().map(|(text, ext)| {
-                    count += 1;
-                    let file = format!("payloads/{id}/{}-{count}.{ext}", mock.name);
-                    files.push((file.clone(), text.clone()));
-                    file
-                }));
-            }
-            by_stub.push(by_answer);
-        }
-        out.push(by_stub);
-    }
-    out
 }
 
 /// What the user must still fill in, and what was left out.
@@ -864,61 +714,7 @@ fn scenario_text(
             let _ = writeln!(out, "    hostnames: [{}]", quoted(host));
         }
         out.push_str("    stubs:\n");
-        for (stub, files) in mock.stubs.iter().zip(files) {
-            let others = mock
-                .stubs
-                .iter()
-                .filter(|other| other.method == stub.method && other.path == stub.path)
-                .flat_map(|other| other.query.iter().map(|(name, _)| name.clone()))
-                .collect::<BTreeSet<String>>();
-            let mut query: Vec<String> = stub
-                .query
-                .iter()
-                .map(|(name, value)| match value {
-                    Some(value) => format!("{}: {}", quoted(name), quoted(value)),
-                    None => format!("{}: {{ present: true }}", quoted(name)),
-                })
-                .collect();
-            for name in &others {
-                if !stub.query.iter().any(|(own, _)| own == name) {
-                    query.push(format!("{}: {{ present: false }}", quoted(name)));
-                }
-            }
-            let name = match stub.query.is_empty() {
-                true => format!("{} {}", stub.method, stub.path),
-                false => format!(
-                    "{} {}?{}",
-                    stub.method,
-                    stub.path,
-                    stub.query
-                        .iter()
-                        .map(|(name, value)| format!("{name}={}", value.as_deref().unwrap_or("…")))
-                        .collect::<Vec<_>>()
-                        .join("&")
-                ),
-            };
-            let _ = writeln!(out, "      - name: {}", quoted(&name));
-            let mut request = format!(
-                "method: {}, path: {}",
-                quoted(&stub.method),
-                quoted(&stub.path)
-            );
-            if !query.is_empty() {
-                let _ = write!(request, ", query: {{ {} }}", query.join(", "));
-            }
-            let _ = writeln!(out, "        request: {{ {request} }}");
-            if let [answer] = stub.answers.as_slice() {
-                let _ = writeln!(out, "        response: {}", answer_text(answer, &files[0]));
-            } else {
-                let _ = writeln!(
-                    out,
-                    "        responses:   # what the capture saw, in order; the last one repeats"
-                );
-                for (answer, file) in stub.answers.iter().zip(files) {
-                    let _ = writeln!(out, "          - {}", answer_text(answer, file));
-                }
-            }
-        }
+        out.push_str(&stubs_yaml(mock, files, "      ", "the capture"));
     }
     // The first page the target answered 2xx to a plain `GET` is a fair readiness probe.
     let probe = steps.iter().find(|step| {
@@ -1001,24 +797,6 @@ fn scenario_text(
     out
 }
 
-/// One stub answer in flow style.
-fn answer_text(answer: &Answer, file: &Option<String>) -> String {
-    let mut text = format!("{{ status: {}", answer.status);
-    if !answer.headers.is_empty() {
-        let headers: Vec<String> = answer
-            .headers
-            .iter()
-            .map(|(name, value)| format!("{}: {}", quoted(name), quoted(value)))
-            .collect();
-        let _ = write!(text, ", headers: {{ {} }}", headers.join(", "));
-    }
-    if let Some(file) = file {
-        let _ = write!(text, ", body_file: {}", quoted(file));
-    }
-    text.push_str(" }");
-    text
-}
-
 /// Whether a host may be a mock's `hostnames` entry: a DNS name, not an address or `localhost`.
 fn hostname_allowed(host: &str) -> bool {
     host != "localhost"
@@ -1069,11 +847,7 @@ mod tests {
         ] {
             let name = mock_name(&url(address), &mocks);
             assert_eq!(name, expected, "{address}");
-            mocks.push(MockPlan {
-                name,
-                host: address.to_owned(),
-                stubs: Vec::new(),
-            });
+            mocks.push(MockPlan::new(name, address.to_owned()));
         }
     }
 
@@ -1084,34 +858,6 @@ mod tests {
         assert!(!hostname_allowed("10.0.0.1"));
         assert!(!hostname_allowed("intranet"));
         assert!(!hostname_allowed("bad-.example.com"));
-    }
-
-    #[test]
-    fn a_body_holding_a_placeholder_or_too_large_is_noted_not_written() {
-        let mut left = Left::default();
-        let mut bytes = 0;
-        assert!(
-            usable(
-                "{{ x }}".into(),
-                "text/plain",
-                "the body",
-                &mut left,
-                &mut bytes
-            )
-            .is_none()
-        );
-        let big = "a".repeat(MAX_FILE_BYTES + 1);
-        assert!(usable(big, "text/plain", "the big body", &mut left, &mut bytes).is_none());
-        assert_eq!(left.bodies.len(), 2, "{:?}", left.bodies);
-        assert!(left.bodies[0].contains("template placeholder"));
-        assert!(matches!(
-            usable("[1]".into(), "application/json", "", &mut left, &mut bytes),
-            Some(Body::Json(_))
-        ));
-        assert!(matches!(
-            usable("<a/>".into(), "application/xml", "", &mut left, &mut bytes),
-            Some(Body::Text(_, "xml"))
-        ));
     }
 
     #[test]
