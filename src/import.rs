@@ -8,6 +8,7 @@
 //! redacts and writes atomically) and the notes on what the user must still fill in.
 
 pub(crate) mod har;
+pub(crate) mod record;
 pub(crate) mod stubs;
 
 /// What an importer made: files (paths relative to the output folder, text) and notes.
@@ -21,6 +22,18 @@ pub(crate) struct Imported {
     pub(crate) notes: Vec<String>,
     /// One line saying what was made, e.g. `6 steps, 2 mocks with 5 stubs, 7 payloads`.
     pub(crate) summary: String,
+}
+
+/// Learn the secrets a body carries: secret JSON keys, secret form fields, and secret pairs and
+/// shapes in text.
+pub(crate) fn learn_body(secrets: &mut crate::secrets::Secrets, text: &str) {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => secrets.add_json(&value),
+        Err(_) => {
+            secrets.add_form(text);
+            secrets.add_text(text);
+        }
+    }
 }
 
 /// A YAML scalar for any string: a JSON string literal, which YAML reads as a double-quoted

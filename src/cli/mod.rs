@@ -11,6 +11,7 @@ mod mock;
 mod output;
 mod package;
 mod progress;
+mod record;
 mod report;
 mod report_html;
 mod review;
@@ -119,6 +120,12 @@ enum Command {
     /// Write a scenario from what you already have: a HAR capture of the incident.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Record a vendor sandbox through a proxy: the target talks to reenact, reenact forwards to
+    /// the URL you name, and on Ctrl-C writes a mock definition of what the sandbox answered.
+    #[command(
+        after_help = "Examples:\n  reenact record --upstream vendor=https://sandbox.vendor.test/api\n  VENDOR_URL=http://127.0.0.1:PORT bin/app     # point the target at the printed URL\n  reenact record --upstream xero=https://api.xero.com --upstream xero-identity=https://identity.xero.com\n\nPrints `NAME  PROXY_URL  -> UPSTREAM` per upstream, then `ready`. Only paths are forwarded, to\nthe named URL and nowhere else: a proxy-style request (`GET http://other/…`) or CONNECT gets\n403. Redirects are passed back, not followed. On Ctrl-C or SIGTERM each upstream becomes\n`mocks/NAME.yaml` (a mock definition for `include:`) with a stub per method, path and query, and\nits bodies in `mocks/payloads/NAME/`, redacted as snapshots are. See docs/import.md."
+    )]
+    Record(record::RecordArgs),
     /// Turn a local binary into a Docker image (no registry), to run it as a container target.
     #[command(
         after_help = "Examples:\n  cargo build --release --example ledger-sync\n  reenact image target/release/examples/ledger-sync\n  reenact image target/release/examples/ledger-sync --tag ledger-sync:dev\n\nThe image is FROM scratch: the binary, the libraries `ldd` lists and the loader, with the\nbinary as entrypoint. The tag (printed on stdout) defaults to\n`reenact-target-<file stem>:<content hash>`; `reenact clean --images` removes it."
@@ -431,6 +438,7 @@ impl Cli {
         match &self.command {
             Command::MockEngine(_) => false,
             Command::Mock(args) => !args.handles_signals(),
+            Command::Record(_) => false,
             _ => true,
         }
     }
@@ -486,6 +494,7 @@ async fn run_command(
         Command::Image(args) => image::image(args, cwd, out).await,
         Command::Package(args) => package::package(args, cwd, out).await,
         Command::Import(command) => import::import(command, cwd, out),
+        Command::Record(args) => record::record(args, cwd, out).await,
         Command::MockEngine(args) => engine::engine(args, out).await,
     }
 }

@@ -26,7 +26,7 @@ use time::format_description::well_known::Rfc3339;
 use super::stubs::{
     Answer, Body, MockPlan, keep_response_header, pretty, stubs_yaml, usable, write_stub_payloads,
 };
-use super::{Imported, quoted, slug};
+use super::{Imported, learn_body, quoted, slug};
 use crate::scenario::yaml::MAX_INPUT_BYTES;
 use crate::secrets::{Secrets, is_secret_name, is_secret_param};
 
@@ -420,13 +420,6 @@ fn plural(count: usize) -> &'static str {
 /// form fields, secret JSON keys and secret pairs in text bodies.
 fn collect_secrets(entries: &[Entry]) -> Secrets {
     let mut secrets = Secrets::new();
-    let add_body = |secrets: &mut Secrets, text: &str| match serde_json::from_str::<Value>(text) {
-        Ok(value) => secrets.add_json(&value),
-        Err(_) => {
-            secrets.add_form(text);
-            secrets.add_text(text);
-        }
-    };
     for entry in entries {
         let request = &entry.request;
         secrets.add_text(&request.url);
@@ -441,7 +434,7 @@ fn collect_secrets(entries: &[Entry]) -> Secrets {
         }
         if let Some(post) = &request.post_data {
             if let Some(text) = &post.text {
-                add_body(&mut secrets, text);
+                learn_body(&mut secrets, text);
             }
             for param in &post.params {
                 if is_secret_param(&param.name) {
@@ -451,8 +444,8 @@ fn collect_secrets(entries: &[Entry]) -> Secrets {
         }
         if let Some(text) = &entry.response.content.text {
             match decoded(&entry.response.content) {
-                Some(text) => add_body(&mut secrets, &text),
-                None => add_body(&mut secrets, text),
+                Some(text) => learn_body(&mut secrets, &text),
+                None => learn_body(&mut secrets, text),
             }
         }
     }

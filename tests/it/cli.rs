@@ -663,6 +663,7 @@ fn help_texts() {
         &["report", "merge", "--help"],
         &["report", "html", "--help"],
         &["import", "har", "--help"],
+        &["record", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);

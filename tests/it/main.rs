@@ -31,6 +31,7 @@ mod provider_sage;
 mod provider_saml;
 mod provider_xero;
 mod realism;
+mod record;
 mod report_html;
 mod reports;
 mod secret_audit;
