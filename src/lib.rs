@@ -92,7 +92,8 @@
 //! (`errors`, `exit_codes`, `json_compare`, `leftovers`, `money`, `secrets`, `timestamp`); the
 //! observation's data (`observe`) and the format (`scenario`, `project`); the meaning of
 //! matchers and checks (`matching`); the mock engine (`mock`); the judges (`verdict`, `snapshot`, `report`); the
-//! runtime (`backend`, `target`, `flow`); the orchestrator (`run`); the command line (`cli`).
+//! runtime (`backend`, `target`, `flow`); the orchestrator (`run`); escalation packages
+//! (`package`) and the importers (`import`); the command line (`cli`).
 //! `tests/it/layers.rs` fails on a `use` that points up. Everything not listed above is private
 //! to the crate.
 
@@ -105,6 +106,7 @@ mod cli;
 pub(crate) mod errors;
 pub mod exit_codes;
 pub(crate) mod flow;
+pub(crate) mod import;
 pub(crate) mod json_compare;
 pub(crate) mod leftovers;
 pub(crate) mod matching;

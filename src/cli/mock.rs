@@ -234,13 +234,13 @@ async fn shutdown_all(servers: Vec<(String, MockServer)>) {
 }
 
 /// SIGINT and SIGTERM, as one stream.
-struct Signals {
+pub(super) struct Signals {
     interrupt: unix::Signal,
     terminate: unix::Signal,
 }
 
 impl Signals {
-    fn new() -> std::io::Result<Signals> {
+    pub(super) fn new() -> std::io::Result<Signals> {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
@@ -248,7 +248,7 @@ impl Signals {
     }
 
     /// The next signal received.
-    async fn next(&mut self) -> Signal {
+    pub(super) async fn next(&mut self) -> Signal {
         tokio::select! {
             _ = self.interrupt.recv() => Signal::Interrupt,
             _ = self.terminate.recv() => Signal::Terminate,

@@ -6,10 +6,12 @@ mod clean;
 mod engine;
 mod error;
 mod image;
+mod import;
 mod mock;
 mod output;
 mod package;
 mod progress;
+mod record;
 mod report;
 mod report_html;
 mod review;
@@ -115,6 +117,15 @@ enum Command {
         after_help = "Examples:\n  reenact package scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.2\n  reenact package scenarios/xero-lock-date-utc-day.yaml --target ledger-sync@1.4.2 --archive\n  reenact package scenarios/xero-lock-date-utc-day.yaml -o /tmp/SUP-4821 --force\n\nThe package holds `scenario/` (the scenario, every file it reads and a reenact.toml), README.md\n(ticket, customers, severity, outcome, the command that reproduces it), failing-exchange.md and\n.json, observation.json, target.log, report.json, report.html and versions.txt. Secrets are\nredacted everywhere. Exit code 0 once the package is written, whatever the scenario's outcome; see\ndocs/package.md."
     )]
     Package(package::PackageArgs),
+    /// Write a scenario from what you already have: a HAR capture of the incident.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Record a vendor sandbox through a proxy: the target talks to reenact, reenact forwards to
+    /// the URL you name, and on Ctrl-C writes a mock definition of what the sandbox answered.
+    #[command(
+        after_help = "Examples:\n  reenact record --upstream vendor=https://sandbox.vendor.test/api\n  VENDOR_URL=http://127.0.0.1:PORT bin/app     # point the target at the printed URL\n  reenact record --upstream xero=https://api.xero.com --upstream xero-identity=https://identity.xero.com\n\nPrints `NAME  PROXY_URL  -> UPSTREAM` per upstream, then `ready`. Only paths are forwarded, to\nthe named URL and nowhere else: a proxy-style request (`GET http://other/…`) or CONNECT gets\n403. Redirects are passed back, not followed. On Ctrl-C or SIGTERM each upstream becomes\n`mocks/NAME.yaml` (a mock definition for `include:`) with a stub per method, path and query, and\nits bodies in `mocks/payloads/NAME/`, redacted as snapshots are. See docs/import.md."
+    )]
+    Record(record::RecordArgs),
     /// Turn a local binary into a Docker image (no registry), to run it as a container target.
     #[command(
         after_help = "Examples:\n  cargo build --release --example ledger-sync\n  reenact image target/release/examples/ledger-sync\n  reenact image target/release/examples/ledger-sync --tag ledger-sync:dev\n\nThe image is FROM scratch: the binary, the libraries `ldd` lists and the loader, with the\nbinary as entrypoint. The tag (printed on stdout) defaults to\n`reenact-target-<file stem>:<content hash>`; `reenact clean --images` removes it."
@@ -427,6 +438,7 @@ impl Cli {
         match &self.command {
             Command::MockEngine(_) => false,
             Command::Mock(args) => !args.handles_signals(),
+            Command::Record(_) => false,
             _ => true,
         }
     }
@@ -481,6 +493,8 @@ async fn run_command(
         Command::Report(command) => report::report(command, cwd, out),
         Command::Image(args) => image::image(args, cwd, out).await,
         Command::Package(args) => package::package(args, cwd, out).await,
+        Command::Import(command) => import::import(command, cwd, out),
+        Command::Record(args) => record::record(args, cwd, out).await,
         Command::MockEngine(args) => engine::engine(args, out).await,
     }
 }

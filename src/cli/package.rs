@@ -246,7 +246,7 @@ fn refuse_enclosing(dest: &Path, kept: &[&Path]) -> Result<(), CliError> {
     Ok(())
 }
 
-fn destination_error(err: PackageError) -> CliError {
+pub(super) fn destination_error(err: PackageError) -> CliError {
     match &err {
         PackageError::Exists { .. } => CliError::from_error(ErrorKind::InvalidInput, err)
             .with_help("choose another place with `-o PATH`, or replace it with `--force`"),

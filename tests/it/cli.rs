@@ -662,12 +662,16 @@ fn help_texts() {
         &["image", "--help"],
         &["report", "merge", "--help"],
         &["report", "html", "--help"],
+        &["import", "har", "--help"],
+        &["record", "--help"],
     ] {
         let output = reenact(repo(), args);
         assert_eq!(code(&output), exit_codes::SUCCESS);
-        // `report` has several subcommands: one snapshot each.
+        // `report` and `import` have subcommands: one snapshot each.
         let name = match args {
-            ["report", sub, ..] => format!("help_report_{sub}"),
+            [group @ ("report" | "import"), sub, ..] if *sub != "--help" => {
+                format!("help_{group}_{sub}")
+            }
             _ => format!("help_{}", args[0].trim_start_matches('-')),
         };
         insta::assert_snapshot!(name, text(&output.stdout));

@@ -57,6 +57,7 @@ const MODULES: &[(&str, &[&str])] = &[
         ],
     ),
     // Escalation packages: the files of one run put together, redacted, written atomically.
+    ("import", &["run", "scenario"]),
     (
         "package",
         &["observe", "report", "run", "scenario", "verdict"],
@@ -65,8 +66,8 @@ const MODULES: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "backend", "flow", "matching", "mock", "observe", "package", "project", "report",
-            "run", "scenario", "snapshot", "target", "verdict",
+            "backend", "flow", "import", "matching", "mock", "observe", "package", "project",
+            "report", "run", "scenario", "snapshot", "target", "verdict",
         ],
     ),
 ];

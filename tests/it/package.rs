@@ -15,7 +15,8 @@ use crate::support::{demo, demo_cmd, repo};
 
 const SCENARIO: &str = "accounting-429-retry-after-ignored";
 
-fn assert_exit(output: &Output, expected: i32) {
+/// Fail, showing stdout and stderr, unless `output` exited with `expected`.
+pub(crate) fn assert_exit(output: &Output, expected: i32) {
     assert_eq!(
         output.status.code(),
         Some(expected),
