@@ -2,7 +2,8 @@
 //!
 //! Normalization makes two runs of the same behaviour produce the same text: mock and target
 //! URLs become `{{ mocks.NAME.url }}` / `{{ target.url }}`, volatile headers are dropped, bodies
-//! that are JSON are parsed so JSONPath redaction reaches inside them. Redaction is the run's
+//! that are JSON are parsed so JSONPath redaction reaches inside them. A step's response shows
+//! only the headers its step names (`StepObservation::shown_headers`). Redaction is the run's
 //! [`Secrets`](crate::secrets::Secrets) (every secret value it knows, known shapes such as
 //! private keys and IBANs, and the values of secret-named keys: Authorization, cookies, tokens,
 //! secrets, passwords, keys, account numbers), then whatever the scenario's `snapshot.redact`
@@ -105,6 +106,23 @@ pub fn normalize(
                     response.headers.iter().find(|(n, _)| n == "content-type")
                 {
                     received.insert("content_type".into(), json!(content_type));
+                }
+                let shown: Vec<(String, String)> = response
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| step.shown_headers.contains(name))
+                    .map(|(name, value)| {
+                        // A redirect's target is a URL: named, its credentials masked, as a hop's.
+                        let value = if name == "location" {
+                            url_with_masked_query(value)
+                        } else {
+                            value.clone()
+                        };
+                        (name.clone(), value)
+                    })
+                    .collect();
+                if !shown.is_empty() {
+                    received.insert("headers".into(), headers(&shown, &urls));
                 }
                 if !response.body.is_empty() {
                     received.insert("body".into(), body_value(&response.body, &urls));
