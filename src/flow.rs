@@ -815,6 +815,47 @@ mod tests {
 
     use super::*;
 
+    /// Issue 16: `capture: { location: $.Location }` on a redirect points at the header.
+    #[test]
+    fn a_jsonpath_capture_that_finds_nothing_points_at_a_header_of_that_name() {
+        let redirect = ReceivedResponse {
+            status: 302,
+            headers: vec![
+                ("location".into(), "/next".into()),
+                ("x-request-id".into(), "r-1".into()),
+            ],
+            body: String::new(),
+        };
+        let json_body = ReceivedResponse {
+            body: r#"{"id":1}"#.into(),
+            ..redirect.clone()
+        };
+        let capture = |path: &str, response: &ReceivedResponse| {
+            let item = Capture {
+                name: "v".into(),
+                from: CaptureSource::Json(path.into()),
+                regex: None,
+            };
+            capture_from(&item, response, &[], &mut None)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            capture("$.Location", &redirect),
+            "the response body is not JSON; the response has a `location` header: did you mean `{ header: location }`?"
+        );
+        assert_eq!(
+            capture("$['x_request_id']", &json_body),
+            "`$['x_request_id']` selected nothing; the response has a `x-request-id` header: did you mean `{ header: x-request-id }`?"
+        );
+        assert_eq!(
+            capture("$.locaton", &json_body),
+            "`$.locaton` selected nothing; the response has a `location` header: did you mean `{ header: location }`?"
+        );
+        assert_eq!(capture("$.total", &json_body), "`$.total` selected nothing");
+        assert_eq!(capture("$", &redirect), "the response body is not JSON");
+    }
+
     /// The reasons land in the observation (and its snapshot): their text is pinned here.
     #[test]
     fn capture_takes_exactly_one_value_or_says_why_not() {

@@ -1346,6 +1346,43 @@ mod tests {
         );
     }
 
+    /// Issue 16: a step's response shows the headers it names (a redirect's `location`, what its
+    /// checks and captures read) and no other, redacted as everything else is.
+    #[test]
+    fn a_steps_response_shows_only_the_headers_the_step_names_redacted() {
+        let mut observation = observation();
+        let step = &mut observation.steps[0];
+        step.response = Some(ReceivedResponse {
+            status: 302,
+            headers: vec![
+                (
+                    "location".into(),
+                    "http://127.0.0.1:5000/callback?code=c0de-77aa&view=full".into(),
+                ),
+                ("set-cookie".into(), "sid=sess-9f8e7d6c; Path=/; HttpOnly".into()),
+                ("x-request-id".into(), "r-1".into()),
+                ("date".into(), "Fri, 04 Dec 2026 19:00:00 GMT".into()),
+            ],
+            body: String::new(),
+        });
+        step.shown_headers = vec!["location".into(), "set-cookie".into()];
+        observation.secrets = observation.secrets_seen();
+        let document = normalize(&observation, &[], &spec());
+        assert_eq!(
+            document["steps"][0]["response"],
+            json!({
+                "status": 302,
+                "headers": {
+                    "location": "{{ target.url }}/callback?code=[redacted]&view=full",
+                    "set-cookie": "[redacted]",
+                },
+            })
+        );
+        observation.steps[0].shown_headers.clear();
+        let document = normalize(&observation, &[], &spec());
+        assert_eq!(document["steps"][0]["response"], json!({ "status": 302 }));
+    }
+
     #[test]
     fn a_failed_polls_attempt_count_is_not_part_of_the_snapshot() {
         let mut observation = observation();

@@ -1097,7 +1097,7 @@ mod tests {
             (
                 BodyMatcher::XPath {
                     path: "/invoice/total".into(),
-                    value: Some("12.50".into()),
+                    value: Some(ValueMatcher::Equals("12.50".into())),
                 },
                 xml,
                 None,
@@ -1113,7 +1113,7 @@ mod tests {
             (
                 BodyMatcher::XPath {
                     path: "/invoice/@id".into(),
-                    value: Some("8".into()),
+                    value: Some(ValueMatcher::Equals("8".into())),
                 },
                 xml,
                 Some("xpath `/invoice/@id`: expected `8`, got `7`"),
@@ -1122,6 +1122,63 @@ mod tests {
                 BodyMatcher::XPath {
                     path: "/invoice/customer".into(),
                     value: None,
+                },
+                xml,
+                Some("xpath `/invoice/customer`: selected nothing"),
+            ),
+            // Issue 16: an XPath value takes the value matchers `query`, `headers` and `form` do.
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/total".into(),
+                    value: Some(ValueMatcher::Regex(regex(r"^\d+\.\d{2}$"))),
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/@id".into(),
+                    value: Some(ValueMatcher::OneOf(vec!["8".into(), "9".into()])),
+                },
+                xml,
+                Some("xpath `/invoice/@id`: expected one of `8`, `9`, got `7`"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/customer".into(),
+                    value: Some(ValueMatcher::Present(false)),
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/@id".into(),
+                    value: Some(ValueMatcher::Present(false)),
+                },
+                xml,
+                Some("xpath `/invoice/@id`: expected absent, got `7`"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/@id".into(),
+                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals("7".into())))),
+                },
+                xml,
+                Some("xpath `/invoice/@id`: expected not `7`, got `7`"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/customer".into(),
+                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals("7".into())))),
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/customer".into(),
+                    value: Some(ValueMatcher::Contains("7".into())),
                 },
                 xml,
                 Some("xpath `/invoice/customer`: selected nothing"),
@@ -1173,6 +1230,97 @@ mod tests {
             let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
             assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?}");
         }
+    }
+
+    /// `one_of` and `not` (issue 16): `not` holds when the name is absent or no value matches its
+    /// matcher, and a secret-named header's values stay out of the reason.
+    #[test]
+    fn one_of_and_not_judge_all_the_values_under_a_name() {
+        let headers = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let not = |inner: ValueMatcher| ValueMatcher::Not(Box::new(inner));
+        let cases: Vec<(&str, ValueMatcher, Vec<(String, String)>, Option<&str>)> = vec![
+            (
+                "x-cache",
+                ValueMatcher::OneOf(vec!["HIT".into(), "STALE".into()]),
+                headers(&[("x-cache", "STALE")]),
+                None,
+            ),
+            (
+                "x-cache",
+                ValueMatcher::OneOf(vec!["HIT".into(), "STALE".into()]),
+                headers(&[("x-cache", "MISS")]),
+                Some("header `x-cache`: expected one of `HIT`, `STALE`, got `MISS`"),
+            ),
+            (
+                "x-cache",
+                ValueMatcher::OneOf(vec!["HIT".into()]),
+                headers(&[]),
+                Some("header `x-cache`: missing"),
+            ),
+            ("x-cache", not(ValueMatcher::Equals("MISS".into())), headers(&[]), None),
+            (
+                "x-cache",
+                not(ValueMatcher::Equals("MISS".into())),
+                headers(&[("x-cache", "HIT")]),
+                None,
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Regex(regex("MISS|STALE"))),
+                headers(&[("x-cache", "HIT"), ("x-cache", "STALE")]),
+                Some("header `x-cache`: expected not to match `MISS|STALE`, got `HIT`, `STALE`"),
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Present(true)),
+                headers(&[("x-cache", "HIT")]),
+                Some("header `x-cache`: expected not present, got `HIT`"),
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Present(false)),
+                headers(&[]),
+                Some("header `x-cache`: expected not absent, got nothing"),
+            ),
+            (
+                "authorization",
+                not(ValueMatcher::Equals("Bearer revoked-1".into())),
+                headers(&[("authorization", "Bearer revoked-1")]),
+                Some("header `authorization`: expected not `[redacted]`, got `[redacted]`"),
+            ),
+            (
+                "authorization",
+                ValueMatcher::OneOf(vec!["Bearer new-2".into()]),
+                headers(&[("authorization", "Bearer old-1")]),
+                Some("header `authorization`: expected one of `[redacted]`, got `[redacted]`"),
+            ),
+        ];
+        for (name, matcher, sent, miss) in cases {
+            let matcher = RequestMatcher {
+                headers: vec![(name.to_owned(), matcher)],
+                ..RequestMatcher::default()
+            };
+            let result = check(&matcher, &request("GET", "/", "", &sent, b""));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?} {sent:?}");
+        }
+        let query = RequestMatcher {
+            query: vec![(
+                "status".into(),
+                not(ValueMatcher::OneOf(vec!["void".into(), "deleted".into()])),
+            )],
+            ..RequestMatcher::default()
+        };
+        assert!(check(&query, &request("GET", "/", "status=open", &[], b"")).matched());
+        assert_eq!(
+            check(&query, &request("GET", "/", "status=void", &[], b"")).misses,
+            ["query `status`: expected not one of `void`, `deleted`, got `void`"]
+        );
     }
 
     #[test]

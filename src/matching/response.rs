@@ -164,3 +164,144 @@ fn abbreviate(text: &str, max: usize) -> String {
         format!("{cut}…")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::scenario::model::{Pattern, ValueMatcher};
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> ReceivedResponse {
+        ReceivedResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_owned(),
+        }
+    }
+
+    fn at(path: &str, check: ValueCheck) -> ResponseCheck {
+        ResponseCheck {
+            jsonpath: vec![(path.to_owned(), check)],
+            ..ResponseCheck::default()
+        }
+    }
+
+    /// Each operator of issue 16, holding and failing, with the reason naming what was found.
+    #[test]
+    fn value_checks_say_what_they_expected_and_found() {
+        let body = r#"{"id":"b-1","state":"queued","note":"","lines":[1,2],"error":null,"n":123}"#;
+        let not = |inner: ValueCheck| ValueCheck::Not(Box::new(inner));
+        let regex = |source: &str| ValueCheck::Regex(Pattern(regex::Regex::new(source).unwrap()));
+        let cases: Vec<(&str, ValueCheck, Option<&str>)> = vec![
+            ("$.id", ValueCheck::Equals(json!("b-1")), None),
+            ("$.id", ValueCheck::Present(true), None),
+            (
+                "$.missing",
+                ValueCheck::Present(true),
+                Some("`$.missing`: selected nothing, expected present"),
+            ),
+            ("$.missing", ValueCheck::Present(false), None),
+            (
+                "$.id",
+                ValueCheck::Present(false),
+                Some(r#"`$.id`: expected absent, got `"b-1"`"#),
+            ),
+            ("$.lines", ValueCheck::NonEmpty, None),
+            (
+                "$.note",
+                ValueCheck::NonEmpty,
+                Some(r#"`$.note`: expected non-empty, got `""`"#),
+            ),
+            (
+                "$.error",
+                ValueCheck::NonEmpty,
+                Some("`$.error`: expected non-empty, got `null`"),
+            ),
+            ("$.state", ValueCheck::Contains("que".into()), None),
+            ("$.n", ValueCheck::Contains("12".into()), None),
+            (
+                "$.state",
+                ValueCheck::Contains("done".into()),
+                Some(r#"`$.state`: expected to contain `done`, got `"queued"`"#),
+            ),
+            ("$.id", regex("^b-[0-9]+$"), None),
+            ("$.id", regex("-1"), None),
+            (
+                "$.id",
+                regex("^x"),
+                Some(r#"`$.id`: expected to match `^x`, got `"b-1"`"#),
+            ),
+            (
+                "$.state",
+                ValueCheck::OneOf(vec![json!("queued"), json!("done")]),
+                None,
+            ),
+            (
+                "$.state",
+                ValueCheck::OneOf(vec![json!("failed"), json!("done")]),
+                Some(r#"`$.state`: expected one of `"failed"`, `"done"`, got `"queued"`"#),
+            ),
+            ("$.state", not(ValueCheck::Equals(json!("failed"))), None),
+            ("$.missing", not(ValueCheck::Equals(json!("failed"))), None),
+            (
+                "$.state",
+                not(ValueCheck::OneOf(vec![json!("queued")])),
+                Some(r#"`$.state`: expected not one of `"queued"`, got `"queued"`"#),
+            ),
+            (
+                "$.lines[*]",
+                not(ValueCheck::Equals(json!(2))),
+                Some("`$.lines[*]`: expected not `2`, got 2 values none of which matches"),
+            ),
+            (
+                "$.id",
+                ValueCheck::All(vec![ValueCheck::Present(true), regex("^a")]),
+                Some(r#"`$.id`: expected present and to match `^a`, got `"b-1"`"#),
+            ),
+        ];
+        let response = response(200, &[], body);
+        for (path, check, failure) in cases {
+            let check = at(path, check);
+            assert_eq!(
+                check_response(&check, &response),
+                failure.into_iter().collect::<Vec<_>>(),
+                "{check:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_list_of_statuses_is_any_of_them_and_headers_match_as_requests_do() {
+        let check = ResponseCheck {
+            status: vec![200, 204],
+            headers: vec![
+                ("location".into(), ValueMatcher::Contains("/done".into())),
+                ("set-cookie".into(), ValueMatcher::Present(true)),
+            ],
+            ..ResponseCheck::default()
+        };
+        let fine = response(204, &[("location", "/jobs/1/done"), ("set-cookie", "sid=s3cr3t")], "");
+        assert!(check_response(&check, &fine).is_empty());
+        let wrong = response(302, &[("location", "/login")], "");
+        assert_eq!(
+            check_response(&check, &wrong),
+            [
+                "status: expected one of 200, 204, got 302",
+                "header `location`: expected to contain `/done`, got `/login`",
+                "header `set-cookie`: missing",
+            ]
+        );
+        let one = ResponseCheck {
+            status: vec![201],
+            ..ResponseCheck::default()
+        };
+        assert_eq!(
+            check_response(&one, &wrong),
+            ["status: expected 201, got 302"]
+        );
+    }
+}
