@@ -43,6 +43,10 @@ pub(super) const MOCK_EXPECT_KEYS: &[&str] = &[
 
 pub(super) const COUNT_KEYS: &[&str] = &["min", "max"];
 
+/// The operators of a response check's value check (defined with the model, which documents
+/// what each means).
+pub(super) const VALUE_CHECK_KEYS: &[&str] = VALUE_CHECK_OPERATORS;
+
 /// A default name for an expectation without one.
 fn describe(check: &Check) -> String {
     match check {
