@@ -207,7 +207,11 @@ fn shown_headers(action: &StepAction, observation: &StepObservation) -> Vec<Stri
     if (300..400).contains(&response.status) {
         names.push("location".to_owned());
     }
-    names.extend(check.iter().flat_map(|check| check.headers.iter().map(|(name, _)| name.clone())));
+    names.extend(
+        check
+            .iter()
+            .flat_map(|check| check.headers.iter().map(|(name, _)| name.clone())),
+    );
     names.extend(capture.iter().filter_map(|item| match &item.from {
         CaptureSource::Header(name) => Some(name.clone()),
         _ => None,
@@ -712,7 +716,11 @@ fn header_hint(error: CaptureError, path: &str, response: &ReceivedResponse) -> 
     if last.is_empty() || last == "$" {
         return error;
     }
-    let names: Vec<&str> = response.headers.iter().map(|(name, _)| name.as_str()).collect();
+    let names: Vec<&str> = response
+        .headers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
     let header = names
         .iter()
         .find(|name| **name == last)
@@ -775,7 +783,9 @@ enum CaptureError {
         path: String,
     },
     /// A JSONPath found nothing, and the response has a header of (nearly) the name it ends in.
-    #[error("{error}; the response has a `{header}` header: did you mean `{{ header: {header} }}`?")]
+    #[error(
+        "{error}; the response has a `{header}` header: did you mean `{{ header: {header} }}`?"
+    )]
     HeaderHint {
         /// What the JSONPath found.
         error: Box<CaptureError>,

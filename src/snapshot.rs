@@ -1359,7 +1359,10 @@ mod tests {
                     "location".into(),
                     "http://127.0.0.1:5000/callback?code=c0de-77aa&view=full".into(),
                 ),
-                ("set-cookie".into(), "sid=sess-9f8e7d6c; Path=/; HttpOnly".into()),
+                (
+                    "set-cookie".into(),
+                    "sid=sess-9f8e7d6c; Path=/; HttpOnly".into(),
+                ),
                 ("x-request-id".into(), "r-1".into()),
                 ("date".into(), "Fri, 04 Dec 2026 19:00:00 GMT".into()),
             ],

@@ -511,7 +511,8 @@ fn describe_value(matcher: &ValueMatcher) -> String {
         ValueMatcher::Present(true) => "present".to_owned(),
         ValueMatcher::Present(false) => "absent".to_owned(),
         ValueMatcher::OneOf(options) => {
-            let options: Vec<Cow<'_, str>> = options.iter().map(|o| Cow::Borrowed(o.as_str())).collect();
+            let options: Vec<Cow<'_, str>> =
+                options.iter().map(|o| Cow::Borrowed(o.as_str())).collect();
             format!("one of {}", list(&options))
         }
         ValueMatcher::Not(inner) => format!("not {}", describe_value(inner)),
@@ -1162,7 +1163,9 @@ mod tests {
             (
                 BodyMatcher::XPath {
                     path: "/invoice/@id".into(),
-                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals("7".into())))),
+                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals(
+                        "7".into(),
+                    )))),
                 },
                 xml,
                 Some("xpath `/invoice/@id`: expected not `7`, got `7`"),
@@ -1170,7 +1173,9 @@ mod tests {
             (
                 BodyMatcher::XPath {
                     path: "/invoice/customer".into(),
-                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals("7".into())))),
+                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals(
+                        "7".into(),
+                    )))),
                 },
                 xml,
                 None,
@@ -1262,7 +1267,12 @@ mod tests {
                 headers(&[]),
                 Some("header `x-cache`: missing"),
             ),
-            ("x-cache", not(ValueMatcher::Equals("MISS".into())), headers(&[]), None),
+            (
+                "x-cache",
+                not(ValueMatcher::Equals("MISS".into())),
+                headers(&[]),
+                None,
+            ),
             (
                 "x-cache",
                 not(ValueMatcher::Equals("MISS".into())),
@@ -1307,7 +1317,11 @@ mod tests {
             };
             let result = check(&matcher, &request("GET", "/", "", &sent, b""));
             let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
-            assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?} {sent:?}");
+            assert_eq!(
+                misses,
+                miss.into_iter().collect::<Vec<_>>(),
+                "{matcher:?} {sent:?}"
+            );
         }
         let query = RequestMatcher {
             query: vec![(

@@ -284,7 +284,11 @@ mod tests {
             ],
             ..ResponseCheck::default()
         };
-        let fine = response(204, &[("location", "/jobs/1/done"), ("set-cookie", "sid=s3cr3t")], "");
+        let fine = response(
+            204,
+            &[("location", "/jobs/1/done"), ("set-cookie", "sid=s3cr3t")],
+            "",
+        );
         assert!(check_response(&check, &fine).is_empty());
         let wrong = response(302, &[("location", "/login")], "");
         assert_eq!(

@@ -18,14 +18,8 @@ use crate::scenario::yaml::{Node, NodeKind, Scalar};
 
 pub(super) const CHECK_KEYS: &[&str] = &["status", "json", "headers", "body_contains"];
 
-pub(super) const STEP_EXPECT_KEYS: &[&str] = &[
-    "name",
-    "step",
-    "status",
-    "json",
-    "headers",
-    "body_contains",
-];
+pub(super) const STEP_EXPECT_KEYS: &[&str] =
+    &["name", "step", "status", "json", "headers", "body_contains"];
 
 pub(super) const MOCK_EXPECT_KEYS: &[&str] = &[
     "name",
@@ -196,7 +190,10 @@ impl Cx<'_> {
         let NodeKind::Mapping(entries) = &node.kind else {
             return self.json(node).map(ValueCheck::Equals);
         };
-        let is_operator = |key: &Node| key.text().is_some_and(|k| VALUE_CHECK_OPERATORS.contains(&k));
+        let is_operator = |key: &Node| {
+            key.text()
+                .is_some_and(|k| VALUE_CHECK_OPERATORS.contains(&k))
+        };
         let operators = entries.iter().filter(|(key, _)| is_operator(key)).count();
         if operators > 0 && operators == entries.len() {
             let mut checks = Some(Vec::new());
@@ -226,11 +223,10 @@ impl Cx<'_> {
             return self.json(node).map(ValueCheck::Equals);
         };
         let text = key.text().unwrap_or_default();
-        let mut diagnostic = Diagnostic::new(
-            format!("unknown check `{text}` {inner}"),
-            Some(key.span),
-        )
-        .with_label(format!("expected one of {}", list_keys(VALUE_CHECK_OPERATORS)));
+        let mut diagnostic =
+            Diagnostic::new(format!("unknown check `{text}` {inner}"), Some(key.span)).with_label(
+                format!("expected one of {}", list_keys(VALUE_CHECK_OPERATORS)),
+            );
         diagnostic = match did_you_mean(text, VALUE_CHECK_OPERATORS) {
             Some(suggestion) => diagnostic.with_help(format!(
                 "did you mean `{suggestion}`? To expect this mapping itself, write `equals: {{ … }}`"
@@ -261,7 +257,9 @@ impl Cx<'_> {
                     None
                 }
             },
-            "contains" => self.scalar_text(value, name, context).map(ValueCheck::Contains),
+            "contains" => self
+                .scalar_text(value, name, context)
+                .map(ValueCheck::Contains),
             "regex" => {
                 let text = self.string(value, name, context)?;
                 self.regex(value, &text, false).map(ValueCheck::Regex)

@@ -258,7 +258,8 @@ impl Cx<'_> {
         };
         let max = match fields.get("max_redirects") {
             Some(value) => {
-                let max = self.integer(value, "max_redirects", context, 1..=u64::from(MAX_MAX_HOPS))?;
+                let max =
+                    self.integer(value, "max_redirects", context, 1..=u64::from(MAX_MAX_HOPS))?;
                 if !follow {
                     self.error(
                         Diagnostic::new(
