@@ -1248,7 +1248,14 @@ mod tests {
                 .collect()
         };
         let not = |inner: ValueMatcher| ValueMatcher::Not(Box::new(inner));
-        let cases: Vec<(&str, ValueMatcher, Vec<(String, String)>, Option<&str>)> = vec![
+        /// Header name, matcher, the headers sent, the expected miss.
+        type Case<'a> = (
+            &'a str,
+            ValueMatcher,
+            Vec<(String, String)>,
+            Option<&'a str>,
+        );
+        let cases: Vec<Case<'_>> = vec![
             (
                 "x-cache",
                 ValueMatcher::OneOf(vec!["HIT".into(), "STALE".into()]),

@@ -190,10 +190,7 @@ impl Cx<'_> {
         let NodeKind::Mapping(entries) = &node.kind else {
             return self.json(node).map(ValueCheck::Equals);
         };
-        let is_operator = |key: &Node| {
-            key.text()
-                .is_some_and(|k| VALUE_CHECK_OPERATORS.contains(&k))
-        };
+        let is_operator = |key: &Node| key.text().is_some_and(|k| VALUE_CHECK_KEYS.contains(&k));
         let operators = entries.iter().filter(|(key, _)| is_operator(key)).count();
         if operators > 0 && operators == entries.len() {
             let mut checks = Some(Vec::new());
@@ -214,7 +211,7 @@ impl Cx<'_> {
             entries.iter().find(|(key, _)| !is_operator(key))
         } else if let [(key, _)] = entries.as_slice() {
             key.text()
-                .and_then(|k| did_you_mean(k, VALUE_CHECK_OPERATORS))
+                .and_then(|k| did_you_mean(k, VALUE_CHECK_KEYS))
                 .map(|_| &entries[0])
         } else {
             None
@@ -224,10 +221,9 @@ impl Cx<'_> {
         };
         let text = key.text().unwrap_or_default();
         let mut diagnostic =
-            Diagnostic::new(format!("unknown check `{text}` {inner}"), Some(key.span)).with_label(
-                format!("expected one of {}", list_keys(VALUE_CHECK_OPERATORS)),
-            );
-        diagnostic = match did_you_mean(text, VALUE_CHECK_OPERATORS) {
+            Diagnostic::new(format!("unknown check `{text}` {inner}"), Some(key.span))
+                .with_label(format!("expected one of {}", list_keys(VALUE_CHECK_KEYS)));
+        diagnostic = match did_you_mean(text, VALUE_CHECK_KEYS) {
             Some(suggestion) => diagnostic.with_help(format!(
                 "did you mean `{suggestion}`? To expect this mapping itself, write `equals: {{ … }}`"
             )),
