@@ -93,14 +93,13 @@ async fn run_step(
             let followed =
                 browse::follow_redirects(request, *max_redirects, ctx, captures, &mut observation)
                     .await;
-            if let Some((response, jar)) = followed {
-                let checked = Checked {
-                    expect: expect.as_ref(),
-                    capture,
-                    jar: &jar,
-                };
-                checked.apply(response, captures, &mut observation);
-            }
+            Checked::browsed(
+                followed,
+                expect.as_ref(),
+                capture,
+                captures,
+                &mut observation,
+            );
         }
         StepAction::Request {
             request,
@@ -162,14 +161,13 @@ async fn run_step(
         } => {
             observation.kind = "sso_login".into();
             let browsed = browse::login(login, ctx, captures, &mut observation).await;
-            if let Some((response, jar)) = browsed {
-                let checked = Checked {
-                    expect: expect.as_ref(),
-                    capture,
-                    jar: &jar,
-                };
-                checked.apply(response, captures, &mut observation);
-            }
+            Checked::browsed(
+                browsed,
+                expect.as_ref(),
+                capture,
+                captures,
+                &mut observation,
+            );
         }
         StepAction::AdvanceClock { by } => {
             observation.kind = "advance_clock".into();
@@ -234,6 +232,25 @@ struct Checked<'a> {
 }
 
 impl Checked<'_> {
+    /// Apply `expect` and `capture` to the final response of a browse (a login, or a request
+    /// that followed its redirects), with its cookie jar; nothing when the browse failed.
+    fn browsed(
+        browsed: Option<(ReceivedResponse, Vec<(String, String)>)>,
+        expect: Option<&ResponseCheck>,
+        capture: &[Capture],
+        captures: &mut BTreeMap<String, String>,
+        observation: &mut StepObservation,
+    ) {
+        if let Some((response, jar)) = browsed {
+            let checked = Checked {
+                expect,
+                capture,
+                jar: &jar,
+            };
+            checked.apply(response, captures, observation);
+        }
+    }
+
     /// Check `response`, take the captures when the checks pass, and record the response.
     fn apply(
         &self,

@@ -153,13 +153,18 @@ flow:
     expect: { status: 201 }
 "#;
 
-#[tokio::test]
-async fn value_checks_headers_statuses_xpath_matchers_and_redirects_pass() {
-    let run = run_in_process(
-        &load_scenario("checks.yaml", CHECKS),
+/// Run a variant of [`CHECKS`].
+async fn run_checks(yaml: &str) -> reenact::run::ScenarioRun {
+    run_in_process(
+        &load_scenario("checks.yaml", yaml),
         std::path::Path::new("."),
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn value_checks_headers_statuses_xpath_matchers_and_redirects_pass() {
+    let run = run_checks(CHECKS).await;
     assert_eq!(run.failed_step(), None, "{:#?}", run.observation.steps);
     let login = &run.observation.steps[1];
     let hops: Vec<(&str, Option<u16>)> = login
@@ -222,11 +227,7 @@ async fn a_failed_value_check_says_what_it_expected_and_found() {
             &CHECKS[..start],
             &CHECKS[end..]
         );
-        let run = run_in_process(
-            &load_scenario("checks.yaml", &yaml),
-            std::path::Path::new("."),
-        )
-        .await;
+        let run = run_checks(&yaml).await;
         assert_eq!(run.failed_step(), Some(("export", reason)), "{check}");
     }
     for (expect, reason) in [
@@ -249,11 +250,7 @@ async fn a_failed_value_check_says_what_it_expected_and_found() {
     .map(|(from, to, reason)| ((from, to), reason))
     {
         let yaml = CHECKS.replace(expect.0, expect.1);
-        let run = run_in_process(
-            &load_scenario("checks.yaml", &yaml),
-            std::path::Path::new("."),
-        )
-        .await;
+        let run = run_checks(&yaml).await;
         assert_eq!(run.failed_step(), Some(("export", reason)), "{}", expect.1);
     }
 }
@@ -262,11 +259,7 @@ async fn a_failed_value_check_says_what_it_expected_and_found() {
 #[tokio::test]
 async fn an_xpath_value_matcher_that_does_not_hold_misses_the_stub() {
     let yaml = CHECKS.replace("<Nm>Hooli</Nm>", "<Nm>Initech</Nm>");
-    let run = run_in_process(
-        &load_scenario("checks.yaml", &yaml),
-        std::path::Path::new("."),
-    )
-    .await;
+    let run = run_checks(&yaml).await;
     let (step, reason) = run.failed_step().expect("the pain step fails");
     assert_eq!(step, "pain");
     assert!(
@@ -299,11 +292,7 @@ async fn a_followed_redirect_stays_within_the_run_and_its_limit() {
             "path: /start }\n    follow_redirects: true",
             &format!("path: {path} }}\n    follow_redirects: true{max}"),
         );
-        let run = run_in_process(
-            &load_scenario("checks.yaml", &yaml),
-            std::path::Path::new("."),
-        )
-        .await;
+        let run = run_checks(&yaml).await;
         let (step, failure) = run.failed_step().expect("the login step fails");
         assert_eq!(step, "login");
         assert!(failure.starts_with(reason), "{failure}");
@@ -319,11 +308,7 @@ async fn a_redirect_and_the_headers_a_step_names_are_in_its_snapshot_redacted() 
             "path: /start }\n    follow_redirects: true\n    expect: { status: 200, json: { $.done: true } }",
             "path: /middle, headers: { Cookie: hop=h-1 } }\n    expect: { status: 303 }\n    capture: { next: $.Location }",
         );
-    let run = run_in_process(
-        &load_scenario("checks.yaml", &yaml),
-        std::path::Path::new("."),
-    )
-    .await;
+    let run = run_checks(&yaml).await;
     assert_eq!(
         run.failed_step(),
         Some((
@@ -335,11 +320,7 @@ async fn a_redirect_and_the_headers_a_step_names_are_in_its_snapshot_redacted() 
         "capture: { next: $.Location }",
         "capture: { next: { header: location } }",
     );
-    let run = run_in_process(
-        &load_scenario("checks.yaml", &yaml),
-        std::path::Path::new("."),
-    )
-    .await;
+    let run = run_checks(&yaml).await;
     assert_eq!(run.failed_step(), None, "{:#?}", run.observation.steps);
     let document = reenact::snapshot::normalize(
         &run.observation,
