@@ -151,6 +151,12 @@ flow:
       path: /pain
       body: "<Document><MsgId>MSG-77</MsgId><Cdtr><Nm>Globex</Nm></Cdtr><Dbtr><Nm>Hooli</Nm></Dbtr></Document>"
     expect: { status: 201 }
+expect:
+  - name: the export came from the cache
+    step: export
+    status: [202]
+    headers: { X-Cache: { regex: "^(HIT|STALE)$" } }
+    json: { $.state: { not: { one_of: [failed, cancelled] } } }
 "#;
 
 /// Run a variant of [`CHECKS`].
@@ -166,6 +172,12 @@ async fn run_checks(yaml: &str) -> reenact::run::ScenarioRun {
 async fn value_checks_headers_statuses_xpath_matchers_and_redirects_pass() {
     let run = run_checks(CHECKS).await;
     assert_eq!(run.failed_step(), None, "{:#?}", run.observation.steps);
+    let verdicts: Vec<(&str, bool)> = run
+        .expectations
+        .iter()
+        .map(|result| (result.name.as_str(), result.passed))
+        .collect();
+    assert_eq!(verdicts, [("the export came from the cache", true)]);
     let login = &run.observation.steps[1];
     let hops: Vec<(&str, Option<u16>)> = login
         .hops
