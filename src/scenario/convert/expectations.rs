@@ -210,8 +210,14 @@ impl Cx<'_> {
         let odd = if operators > 0 {
             entries.iter().find(|(key, _)| !is_operator(key))
         } else if let [(key, _)] = entries.as_slice() {
+            // `not` is left out: too near common field names (`note`, `no`) to call them typos.
+            let near: Vec<&str> = VALUE_CHECK_KEYS
+                .iter()
+                .copied()
+                .filter(|operator| *operator != "not")
+                .collect();
             key.text()
-                .and_then(|k| did_you_mean(k, VALUE_CHECK_KEYS))
+                .and_then(|k| did_you_mean(k, &near))
                 .map(|_| &entries[0])
         } else {
             None
