@@ -8,7 +8,11 @@
 //! Receive).
 //!
 //! An `sso_login` step acts as a browser (`browse`): it follows redirects and auto-submitting
-//! HTML forms with a cookie jar, only to the target and the run's mocks.
+//! HTML forms with a cookie jar, only to the target and the run's mocks. A `request` step with
+//! `follow_redirects` follows redirects the same way.
+//!
+//! Each step names the response headers its snapshot shows ([`shown_headers`]): a redirect's
+//! `location` and what its checks and captures read.
 //!
 //! The flow stops at the first failed step (a transport error, a failed step `expect`, a poll
 //! that never passed, a capture that selected nothing); the observation records why.
@@ -83,6 +87,25 @@ async fn run_step(
             request,
             expect,
             capture,
+            follow_redirects: Some(max_redirects),
+        } => {
+            observation.kind = "request".into();
+            let followed =
+                browse::follow_redirects(request, *max_redirects, ctx, captures, &mut observation)
+                    .await;
+            Checked::browsed(
+                followed,
+                expect.as_ref(),
+                capture,
+                captures,
+                &mut observation,
+            );
+        }
+        StepAction::Request {
+            request,
+            expect,
+            capture,
+            follow_redirects: None,
         } => {
             observation.kind = "request".into();
             match send(request, ctx, captures).await {
@@ -138,14 +161,13 @@ async fn run_step(
         } => {
             observation.kind = "sso_login".into();
             let browsed = browse::login(login, ctx, captures, &mut observation).await;
-            if let Some((response, jar)) = browsed {
-                let checked = Checked {
-                    expect: expect.as_ref(),
-                    capture,
-                    jar: &jar,
-                };
-                checked.apply(response, captures, &mut observation);
-            }
+            Checked::browsed(
+                browsed,
+                expect.as_ref(),
+                capture,
+                captures,
+                &mut observation,
+            );
         }
         StepAction::AdvanceClock { by } => {
             observation.kind = "advance_clock".into();
@@ -157,7 +179,48 @@ async fn run_step(
             }
         }
     }
+    observation.shown_headers = shown_headers(&step.action, &observation);
     observation
+}
+
+/// The response headers a step's snapshot shows: a redirect's `location`, and the headers its
+/// checks (`expect.headers`, a poll's `until.headers`) and header captures name; each only when
+/// the response has it.
+fn shown_headers(action: &StepAction, observation: &StepObservation) -> Vec<String> {
+    let Some(response) = &observation.response else {
+        return Vec::new();
+    };
+    let (check, capture): (Option<&ResponseCheck>, &[Capture]) = match action {
+        StepAction::Request {
+            expect, capture, ..
+        }
+        | StepAction::SsoLogin {
+            expect, capture, ..
+        } => (expect.as_ref(), capture),
+        StepAction::Poll { until, capture, .. } => (Some(until), capture),
+        StepAction::Webhook { expect, .. } => (expect.as_ref(), &[]),
+        StepAction::AdvanceClock { .. } => (None, &[]),
+    };
+    let mut names: Vec<String> = Vec::new();
+    if (300..400).contains(&response.status) {
+        names.push("location".to_owned());
+    }
+    names.extend(
+        check
+            .iter()
+            .flat_map(|check| check.headers.iter().map(|(name, _)| name.clone())),
+    );
+    names.extend(capture.iter().filter_map(|item| match &item.from {
+        CaptureSource::Header(name) => Some(name.clone()),
+        _ => None,
+    }));
+    let mut shown: Vec<String> = Vec::new();
+    for name in names {
+        if !shown.contains(&name) && response.headers.iter().any(|(n, _)| *n == name) {
+            shown.push(name);
+        }
+    }
+    shown
 }
 
 /// A step's `expect` and `capture`, applied to its (final) response.
@@ -169,6 +232,25 @@ struct Checked<'a> {
 }
 
 impl Checked<'_> {
+    /// Apply `expect` and `capture` to the final response of a browse (a login, or a request
+    /// that followed its redirects), with its cookie jar; nothing when the browse failed.
+    fn browsed(
+        browsed: Option<(ReceivedResponse, Vec<(String, String)>)>,
+        expect: Option<&ResponseCheck>,
+        capture: &[Capture],
+        captures: &mut BTreeMap<String, String>,
+        observation: &mut StepObservation,
+    ) {
+        if let Some((response, jar)) = browsed {
+            let checked = Checked {
+                expect,
+                capture,
+                jar: &jar,
+            };
+            checked.apply(response, captures, observation);
+        }
+    }
+
     /// Check `response`, take the captures when the checks pass, and record the response.
     fn apply(
         &self,
@@ -597,10 +679,13 @@ fn capture_from(
 ) -> Result<String, CaptureError> {
     let text = match &item.from {
         CaptureSource::Json(path) => {
-            if json.is_none() {
-                *json = Some(response.json().ok_or(CaptureError::NotJson)?);
-            }
-            capture_one(path, json.as_ref().unwrap_or(&serde_json::Value::Null))?
+            let mut take = || {
+                if json.is_none() {
+                    *json = Some(response.json().ok_or(CaptureError::NotJson)?);
+                }
+                capture_one(path, json.as_ref().unwrap_or(&serde_json::Value::Null))
+            };
+            take().map_err(|error| header_hint(error, path, response))?
         }
         CaptureSource::Header(name) => response
             .headers
@@ -629,6 +714,41 @@ fn capture_from(
             let value = found.get(1).or_else(|| found.get(0));
             Ok(value.map(|m| m.as_str().to_owned()).unwrap_or_default())
         }
+    }
+}
+
+/// `error` of a JSONPath capture that found nothing, with a hint when the response has a header
+/// of (nearly) the name the path ends in: `$.Location` on a redirect means `{ header: location }`.
+fn header_hint(error: CaptureError, path: &str, response: &ReceivedResponse) -> CaptureError {
+    if !matches!(error, CaptureError::NotJson | CaptureError::Nothing { .. }) {
+        return error;
+    }
+    let last = path
+        .rsplit(['.', '['])
+        .next()
+        .unwrap_or_default()
+        .trim_matches(|c| matches!(c, '\'' | '"' | ']' | ' '))
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    if last.is_empty() || last == "$" {
+        return error;
+    }
+    let names: Vec<&str> = response
+        .headers
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let header = names
+        .iter()
+        .find(|name| **name == last)
+        .copied()
+        .or_else(|| crate::scenario::suggest::did_you_mean(&last, &names));
+    match header {
+        Some(header) => CaptureError::HeaderHint {
+            error: Box::new(error),
+            header: header.to_owned(),
+        },
+        None => error,
     }
 }
 
@@ -679,6 +799,16 @@ enum CaptureError {
         /// The JSONPath, as parsed.
         path: String,
     },
+    /// A JSONPath found nothing, and the response has a header of (nearly) the name it ends in.
+    #[error(
+        "{error}; the response has a `{header}` header: did you mean `{{ header: {header} }}`?"
+    )]
+    HeaderHint {
+        /// What the JSONPath found.
+        error: Box<CaptureError>,
+        /// The header's name.
+        header: String,
+    },
     /// It selected more than one value.
     #[error("`{path}` selected {count} values, expected exactly one")]
     Many {
@@ -711,6 +841,47 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Issue 16: `capture: { location: $.Location }` on a redirect points at the header.
+    #[test]
+    fn a_jsonpath_capture_that_finds_nothing_points_at_a_header_of_that_name() {
+        let redirect = ReceivedResponse {
+            status: 302,
+            headers: vec![
+                ("location".into(), "/next".into()),
+                ("x-request-id".into(), "r-1".into()),
+            ],
+            body: String::new(),
+        };
+        let json_body = ReceivedResponse {
+            body: r#"{"id":1}"#.into(),
+            ..redirect.clone()
+        };
+        let capture = |path: &str, response: &ReceivedResponse| {
+            let item = Capture {
+                name: "v".into(),
+                from: CaptureSource::Json(path.into()),
+                regex: None,
+            };
+            capture_from(&item, response, &[], &mut None)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            capture("$.Location", &redirect),
+            "the response body is not JSON; the response has a `location` header: did you mean `{ header: location }`?"
+        );
+        assert_eq!(
+            capture("$['x_request_id']", &json_body),
+            "`$['x_request_id']` selected nothing; the response has a `x-request-id` header: did you mean `{ header: x-request-id }`?"
+        );
+        assert_eq!(
+            capture("$.locaton", &json_body),
+            "`$.locaton` selected nothing; the response has a `location` header: did you mean `{ header: location }`?"
+        );
+        assert_eq!(capture("$.total", &json_body), "`$.total` selected nothing");
+        assert_eq!(capture("$", &redirect), "the response body is not JSON");
+    }
 
     /// The reasons land in the observation (and its snapshot): their text is pinned here.
     #[test]

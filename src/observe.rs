@@ -155,9 +155,15 @@ pub struct StepObservation {
     /// Webhook delivery attempts, in order (webhook steps only).
     #[serde(default)]
     pub deliveries: Vec<Delivery>,
-    /// The requests of a browsed login, in order, the start first (`sso_login` steps only).
+    /// The requests of a browsed login or of a request that followed its redirects, in order,
+    /// the start first (`sso_login` steps, and `request` steps with `follow_redirects`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hops: Vec<Hop>,
+    /// The names (lower case) of the response's headers its snapshot shows: a redirect's
+    /// `location`, and the headers the step's checks or captures name. Other headers stay out
+    /// of snapshots, which must not change when a server adds one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shown_headers: Vec<String>,
     /// Secret values the step saw but does not keep (a browsed login's cookies, form posts and
     /// redirect codes), for [`Observation::secrets_seen`]; never serialized.
     #[serde(skip)]

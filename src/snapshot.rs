@@ -2,7 +2,8 @@
 //!
 //! Normalization makes two runs of the same behaviour produce the same text: mock and target
 //! URLs become `{{ mocks.NAME.url }}` / `{{ target.url }}`, volatile headers are dropped, bodies
-//! that are JSON are parsed so JSONPath redaction reaches inside them. Redaction is the run's
+//! that are JSON are parsed so JSONPath redaction reaches inside them. A step's response shows
+//! only the headers its step names (`StepObservation::shown_headers`). Redaction is the run's
 //! [`Secrets`](crate::secrets::Secrets) (every secret value it knows, known shapes such as
 //! private keys and IBANs, and the values of secret-named keys: Authorization, cookies, tokens,
 //! secrets, passwords, keys, account numbers), then whatever the scenario's `snapshot.redact`
@@ -105,6 +106,23 @@ pub fn normalize(
                     response.headers.iter().find(|(n, _)| n == "content-type")
                 {
                     received.insert("content_type".into(), json!(content_type));
+                }
+                let shown: Vec<(String, String)> = response
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| step.shown_headers.contains(name))
+                    .map(|(name, value)| {
+                        // A redirect's target is a URL: named, its credentials masked, as a hop's.
+                        let value = if name == "location" {
+                            url_with_masked_query(value)
+                        } else {
+                            value.clone()
+                        };
+                        (name.clone(), value)
+                    })
+                    .collect();
+                if !shown.is_empty() {
+                    received.insert("headers".into(), headers(&shown, &urls));
                 }
                 if !response.body.is_empty() {
                     received.insert("body".into(), body_value(&response.body, &urls));
@@ -1326,6 +1344,46 @@ mod tests {
                 },
             ])
         );
+    }
+
+    /// Issue 16: a step's response shows the headers it names (a redirect's `location`, what its
+    /// checks and captures read) and no other, redacted as everything else is.
+    #[test]
+    fn a_steps_response_shows_only_the_headers_the_step_names_redacted() {
+        let mut observation = observation();
+        let step = &mut observation.steps[0];
+        step.response = Some(ReceivedResponse {
+            status: 302,
+            headers: vec![
+                (
+                    "location".into(),
+                    "http://127.0.0.1:5000/callback?code=c0de-77aa&view=full".into(),
+                ),
+                (
+                    "set-cookie".into(),
+                    "sid=sess-9f8e7d6c; Path=/; HttpOnly".into(),
+                ),
+                ("x-request-id".into(), "r-1".into()),
+                ("date".into(), "Fri, 04 Dec 2026 19:00:00 GMT".into()),
+            ],
+            body: String::new(),
+        });
+        step.shown_headers = vec!["location".into(), "set-cookie".into()];
+        observation.secrets = observation.secrets_seen();
+        let document = normalize(&observation, &[], &spec());
+        assert_eq!(
+            document["steps"][0]["response"],
+            json!({
+                "status": 302,
+                "headers": {
+                    "location": "{{ target.url }}/callback?code=[redacted]&view=full",
+                    "set-cookie": "[redacted]",
+                },
+            })
+        );
+        observation.steps[0].shown_headers.clear();
+        let document = normalize(&observation, &[], &spec());
+        assert_eq!(document["steps"][0]["response"], json!({ "status": 302 }));
     }
 
     #[test]

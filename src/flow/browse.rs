@@ -4,6 +4,9 @@
 //! carries the sessions; a user-selection parameter tells the identity provider mock who logs
 //! in. Safety first: it follows only URLs of the target and of this run's mocks ([`Origins`]),
 //! so a login never reaches a real third-party host.
+//!
+//! A `request` step with `follow_redirects: true` goes the same way ([`follow_redirects`]),
+//! following redirects only (no forms, no user parameter).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +16,7 @@ use time::OffsetDateTime;
 use super::{FlowContext, receive, render};
 use crate::errors;
 use crate::observe::{Hop, ReceivedResponse, StepObservation};
-use crate::scenario::model::SsoLogin;
+use crate::scenario::model::{RequestSpec, SsoLogin, UserSelection};
 use crate::secrets::Secrets;
 
 /// Statuses whose `Location` a browser follows (RFC 9110 §15.4).
@@ -28,7 +31,59 @@ pub(super) async fn login(
     captures: &BTreeMap<String, String>,
     observation: &mut StepObservation,
 ) -> Option<(ReceivedResponse, Vec<(String, String)>)> {
-    let rendered = match render(&login.start, ctx, captures) {
+    let how = Browse {
+        step: "sso_login",
+        forms: true,
+        max_hops: login.max_hops,
+        user: login.user.as_ref(),
+        idp: login.idp.as_deref(),
+    };
+    browse(&login.start, &how, ctx, captures, observation).await
+}
+
+/// Send `request` and follow its redirects, at most `max_redirects`, as [`login`] does (the
+/// same origins, the same cookie jar) but without its forms and user parameter: the final
+/// response and the jar's cookies, or `None` with the reason in `observation.failure`. Every
+/// hop lands in `observation.hops`.
+pub(super) async fn follow_redirects(
+    request: &RequestSpec,
+    max_redirects: u32,
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+    observation: &mut StepObservation,
+) -> Option<(ReceivedResponse, Vec<(String, String)>)> {
+    let how = Browse {
+        step: "follow_redirects",
+        forms: false,
+        max_hops: max_redirects,
+        user: None,
+        idp: None,
+    };
+    browse(request, &how, ctx, captures, observation).await
+}
+
+/// What a browse follows and how far.
+struct Browse<'a> {
+    /// What its failures are prefixed with: `sso_login` or `follow_redirects`.
+    step: &'static str,
+    /// Whether auto-submitting HTML forms are followed too.
+    forms: bool,
+    /// Most requests after the first.
+    max_hops: u32,
+    /// Who logs in, and at which identity provider mock.
+    user: Option<&'a UserSelection>,
+    idp: Option<&'a str>,
+}
+
+async fn browse(
+    start: &RequestSpec,
+    how: &Browse<'_>,
+    ctx: &FlowContext<'_>,
+    captures: &BTreeMap<String, String>,
+    observation: &mut StepObservation,
+) -> Option<(ReceivedResponse, Vec<(String, String)>)> {
+    let step = how.step;
+    let rendered = match render(start, ctx, captures) {
         Ok(rendered) => rendered,
         Err(failure) => {
             observation.failure = Some(failure.reason);
@@ -36,7 +91,7 @@ pub(super) async fn login(
         }
     };
     observation.request = Some(rendered.sent.clone());
-    let user = match &login.user {
+    let user = match how.user {
         Some(user) => {
             let vars = |path: &[String]| super::lookup(path, ctx, captures);
             match user.value.render(&vars) {
@@ -49,15 +104,15 @@ pub(super) async fn login(
         }
         None => None,
     };
-    let idp_origin = login
+    let idp_origin = how
         .idp
-        .as_ref()
         .and_then(|mock| ctx.mock_urls.get(mock))
         .and_then(|url| origin_of(url));
     let origins = Origins::new(ctx);
     let mut browser = Browser {
         http: ctx.http,
-        timeout: login.start.timeout,
+        timeout: start.timeout,
+        forms: how.forms,
         jar: Jar::default(),
         secrets: Secrets::new(),
         hops: Vec::new(),
@@ -75,7 +130,7 @@ pub(super) async fn login(
             .and_then(|url| origins.reach(&url))
         else {
             break Err(format!(
-                "sso_login: refusing to follow `{}`: not the target or a mock of this run",
+                "{step}: refusing to follow `{}`: not the target or a mock of this run",
                 next.url
             ));
         };
@@ -88,21 +143,21 @@ pub(super) async fn login(
             Ok(response) => response,
             Err(reason) => {
                 break Err(format!(
-                    "sso_login: hop {} (`{} {url}`): {reason}",
+                    "{step}: hop {} (`{} {url}`): {reason}",
                     browser.hops.len(),
                     next.method
                 ));
             }
         };
-        let follow = match where_next(&next, &url, &response) {
+        let follow = match where_next(&next, &url, &response, how.forms) {
             Ok(follow) => follow,
-            Err(reason) => break Err(format!("sso_login: {reason}")),
+            Err(reason) => break Err(format!("{step}: {reason}")),
         };
         let Some(follow) = follow else {
             break Ok((response, url));
         };
-        if browser.hops.len() > usize::try_from(login.max_hops).unwrap_or(usize::MAX) {
-            break Err(too_many_hops(login.max_hops, &browser.hops));
+        if browser.hops.len() > usize::try_from(how.max_hops).unwrap_or(usize::MAX) {
+            break Err(too_many_hops(step, how.max_hops, &browser.hops));
         }
         next = follow;
     };
@@ -138,6 +193,8 @@ struct Next {
 struct Browser<'a> {
     http: &'a reqwest::Client,
     timeout: std::time::Duration,
+    /// Whether auto-submitting forms are followed (and so recorded as the hop's `form_post`).
+    forms: bool,
     jar: Jar,
     secrets: Secrets,
     hops: Vec<Hop>,
@@ -204,7 +261,7 @@ impl Browser<'_> {
                 .map_or_else(|_| location.to_string(), String::from);
             add_url_secrets(&mut self.secrets, &resolved);
             hop.location = Some(resolved);
-        } else if let Some(form) = auto_form(&response) {
+        } else if let Some(form) = auto_form(&response).filter(|_| self.forms) {
             let action = url
                 .join(&form.action)
                 .map_or_else(|_| form.action.clone(), String::from);
@@ -216,7 +273,13 @@ impl Browser<'_> {
 }
 
 /// Where `response` (to `sent`, at `url`) sends the browser next: `None` for the final response.
-fn where_next(sent: &Next, url: &Url, response: &ReceivedResponse) -> Result<Option<Next>, String> {
+/// Forms count only when `forms` is set.
+fn where_next(
+    sent: &Next,
+    url: &Url,
+    response: &ReceivedResponse,
+    forms: bool,
+) -> Result<Option<Next>, String> {
     if REDIRECTS.contains(&response.status)
         && let Some(location) = header(response, "location")
     {
@@ -247,7 +310,7 @@ fn where_next(sent: &Next, url: &Url, response: &ReceivedResponse) -> Result<Opt
             content_type,
         }));
     }
-    let Some(form) = auto_form(response) else {
+    let Some(form) = auto_form(response).filter(|_| forms) else {
         return Ok(None);
     };
     let action = url.join(&form.action).map_err(|_| {
@@ -271,7 +334,7 @@ fn where_next(sent: &Next, url: &Url, response: &ReceivedResponse) -> Result<Opt
 
 /// The failure when the login wants more than `max_hops` hops, naming them, and the request
 /// repeated most when one was (a redirect loop).
-fn too_many_hops(max_hops: u32, hops: &[Hop]) -> String {
+fn too_many_hops(step: &str, max_hops: u32, hops: &[Hop]) -> String {
     let path: Vec<String> = hops
         .iter()
         .map(|hop| {
@@ -291,8 +354,13 @@ fn too_many_hops(max_hops: u32, hops: &[Hop]) -> String {
             format!(" (a redirect loop: `{method} {url}` was requested {count} times)")
         })
         .unwrap_or_default();
+    let what = if step == "sso_login" {
+        "hops"
+    } else {
+        "redirects"
+    };
     format!(
-        "sso_login: more than {max_hops} hops{repeated}: {}",
+        "{step}: more than {max_hops} {what}{repeated}: {}",
         path.join(", ")
     )
 }

@@ -162,7 +162,7 @@ enum CompiledBody {
     },
     XPath {
         source: String,
-        value: Option<String>,
+        value: Option<ValueMatcher>,
     },
     Form(Vec<(String, ValueMatcher)>),
     Contains(String),
@@ -404,6 +404,27 @@ fn match_values<'v>(
     values: impl Iterator<Item = Cow<'v, str>>,
     tally: &mut Tally,
 ) -> Result<(), Stop> {
+    if let ValueMatcher::Not(inner) = matcher {
+        // A negation judges every value, so they are all kept.
+        let values: Vec<Cow<'v, str>> = values.collect();
+        let held = !values_hold(inner, &values);
+        let secret = is_secret_label(kind, name);
+        return tally.check(held, || {
+            let got = if values.is_empty() {
+                "nothing".to_owned()
+            } else if secret {
+                list(&vec![Cow::Borrowed(REDACTED); values.len()])
+            } else {
+                list(&values)
+            };
+            let expected = if secret {
+                format!("not `{REDACTED}`")
+            } else {
+                describe_value(matcher)
+            };
+            format!("{kind} `{name}`: expected {expected}, got {got}")
+        });
+    }
     // Values that did not match, kept only for reasons (quick mode must not allocate).
     let mut seen: Vec<Cow<'v, str>> = Vec::new();
     let mut present = false;
@@ -424,11 +445,7 @@ fn match_values<'v>(
     }
     // A miss is explained to whoever sent the request (the near-miss 404) and lands in reports:
     // under a secret name neither the expected value nor the ones sent are shown.
-    let secret = if kind == "header" {
-        is_secret_name(name)
-    } else {
-        is_secret_param(name)
-    };
+    let secret = is_secret_label(kind, name);
     let got = |seen: &[Cow<'_, str>]| {
         if secret {
             list(&vec![Cow::Borrowed(REDACTED); seen.len()])
@@ -446,10 +463,32 @@ fn match_values<'v>(
                 ValueMatcher::Equals(_) if secret => format!("`{REDACTED}`"),
                 ValueMatcher::Contains(_) if secret => format!("to contain `{REDACTED}`"),
                 ValueMatcher::Regex(_) if secret => format!("to match `{REDACTED}`"),
+                ValueMatcher::OneOf(_) if secret => format!("one of `{REDACTED}`"),
                 _ => describe_value(matcher),
             };
             format!("{kind} `{name}`: expected {expected}, got {}", got(&seen))
         }),
+    }
+}
+
+/// Whether the values under a name are secret in reasons: a header by its name, anything else
+/// (query parameter, form field) as a parameter.
+fn is_secret_label(kind: &str, name: &str) -> bool {
+    if kind == "header" {
+        is_secret_name(name)
+    } else {
+        is_secret_param(name)
+    }
+}
+
+/// Whether `matcher` holds for all the values carried under one name (none: the name is
+/// absent): some value matches, `present: false` holds when there is none, and `not` when its
+/// inner matcher does not hold.
+fn values_hold(matcher: &ValueMatcher, values: &[Cow<'_, str>]) -> bool {
+    match matcher {
+        ValueMatcher::Present(false) => values.is_empty(),
+        ValueMatcher::Not(inner) => !values_hold(inner, values),
+        _ => values.iter().any(|value| value_matches(matcher, value)),
     }
 }
 
@@ -459,6 +498,8 @@ fn value_matches(matcher: &ValueMatcher, value: &str) -> bool {
         ValueMatcher::Contains(part) => value.contains(part.as_str()),
         ValueMatcher::Regex(pattern) => pattern.0.is_match(value),
         ValueMatcher::Present(present) => *present,
+        ValueMatcher::OneOf(options) => options.iter().any(|option| option == value),
+        ValueMatcher::Not(inner) => !values_hold(inner, &[Cow::Borrowed(value)]),
     }
 }
 
@@ -469,6 +510,12 @@ fn describe_value(matcher: &ValueMatcher) -> String {
         ValueMatcher::Regex(p) => format!("to match `{}`", p.0.as_str()),
         ValueMatcher::Present(true) => "present".to_owned(),
         ValueMatcher::Present(false) => "absent".to_owned(),
+        ValueMatcher::OneOf(options) => {
+            let options: Vec<Cow<'_, str>> =
+                options.iter().map(|o| Cow::Borrowed(o.as_str())).collect();
+            format!("one of {}", list(&options))
+        }
+        ValueMatcher::Not(inner) => format!("not {}", describe_value(inner)),
     }
 }
 
@@ -544,22 +591,23 @@ fn match_body(
         }
         CompiledBody::XPath { source, value } => match xpath_outcome(source, body) {
             Ok(XPathOutcome { selected, strings }) => {
-                if !selected {
+                let absence_may_hold = matches!(
+                    value,
+                    Some(ValueMatcher::Present(false) | ValueMatcher::Not(_))
+                );
+                if !selected && !absence_may_hold {
                     return tally.miss(|| format!("xpath `{source}`: selected nothing"));
                 }
-                let Some(expected) = value else {
+                let Some(matcher) = value else {
                     tally.hit();
                     return Ok(());
                 };
-                tally.check(strings.iter().any(|s| s == expected), || {
-                    let got: Vec<Cow<'_, str>> =
-                        strings.iter().map(|s| Cow::Borrowed(s.as_str())).collect();
-                    format!(
-                        "xpath `{source}`: expected `{}`, got {}",
-                        clip(expected),
-                        list(&got)
-                    )
-                })
+                // What it selected, as the values under one name: none when it selected nothing.
+                let strings = strings
+                    .iter()
+                    .filter(|_| selected)
+                    .map(|s| Cow::Borrowed(s.as_str()));
+                match_values(("xpath", source), matcher, strings, tally)
             }
             Err(e) => tally.miss(|| e.to_string()),
         },
@@ -1050,7 +1098,7 @@ mod tests {
             (
                 BodyMatcher::XPath {
                     path: "/invoice/total".into(),
-                    value: Some("12.50".into()),
+                    value: Some(ValueMatcher::Equals("12.50".into())),
                 },
                 xml,
                 None,
@@ -1066,7 +1114,7 @@ mod tests {
             (
                 BodyMatcher::XPath {
                     path: "/invoice/@id".into(),
-                    value: Some("8".into()),
+                    value: Some(ValueMatcher::Equals("8".into())),
                 },
                 xml,
                 Some("xpath `/invoice/@id`: expected `8`, got `7`"),
@@ -1075,6 +1123,67 @@ mod tests {
                 BodyMatcher::XPath {
                     path: "/invoice/customer".into(),
                     value: None,
+                },
+                xml,
+                Some("xpath `/invoice/customer`: selected nothing"),
+            ),
+            // Issue 16: an XPath value takes the value matchers `query`, `headers` and `form` do.
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/total".into(),
+                    value: Some(ValueMatcher::Regex(regex(r"^\d+\.\d{2}$"))),
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/@id".into(),
+                    value: Some(ValueMatcher::OneOf(vec!["8".into(), "9".into()])),
+                },
+                xml,
+                Some("xpath `/invoice/@id`: expected one of `8`, `9`, got `7`"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/customer".into(),
+                    value: Some(ValueMatcher::Present(false)),
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/@id".into(),
+                    value: Some(ValueMatcher::Present(false)),
+                },
+                xml,
+                Some("xpath `/invoice/@id`: expected absent, got `7`"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/@id".into(),
+                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals(
+                        "7".into(),
+                    )))),
+                },
+                xml,
+                Some("xpath `/invoice/@id`: expected not `7`, got `7`"),
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/customer".into(),
+                    value: Some(ValueMatcher::Not(Box::new(ValueMatcher::Equals(
+                        "7".into(),
+                    )))),
+                },
+                xml,
+                None,
+            ),
+            (
+                BodyMatcher::XPath {
+                    path: "/invoice/customer".into(),
+                    value: Some(ValueMatcher::Contains("7".into())),
                 },
                 xml,
                 Some("xpath `/invoice/customer`: selected nothing"),
@@ -1126,6 +1235,113 @@ mod tests {
             let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
             assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?}");
         }
+    }
+
+    /// `one_of` and `not` (issue 16): `not` holds when the name is absent or no value matches its
+    /// matcher, and a secret-named header's values stay out of the reason.
+    #[test]
+    fn one_of_and_not_judge_all_the_values_under_a_name() {
+        let headers = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let not = |inner: ValueMatcher| ValueMatcher::Not(Box::new(inner));
+        /// Header name, matcher, the headers sent, the expected miss.
+        type Case<'a> = (
+            &'a str,
+            ValueMatcher,
+            Vec<(String, String)>,
+            Option<&'a str>,
+        );
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "x-cache",
+                ValueMatcher::OneOf(vec!["HIT".into(), "STALE".into()]),
+                headers(&[("x-cache", "STALE")]),
+                None,
+            ),
+            (
+                "x-cache",
+                ValueMatcher::OneOf(vec!["HIT".into(), "STALE".into()]),
+                headers(&[("x-cache", "MISS")]),
+                Some("header `x-cache`: expected one of `HIT`, `STALE`, got `MISS`"),
+            ),
+            (
+                "x-cache",
+                ValueMatcher::OneOf(vec!["HIT".into()]),
+                headers(&[]),
+                Some("header `x-cache`: missing"),
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Equals("MISS".into())),
+                headers(&[]),
+                None,
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Equals("MISS".into())),
+                headers(&[("x-cache", "HIT")]),
+                None,
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Regex(regex("MISS|STALE"))),
+                headers(&[("x-cache", "HIT"), ("x-cache", "STALE")]),
+                Some("header `x-cache`: expected not to match `MISS|STALE`, got `HIT`, `STALE`"),
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Present(true)),
+                headers(&[("x-cache", "HIT")]),
+                Some("header `x-cache`: expected not present, got `HIT`"),
+            ),
+            (
+                "x-cache",
+                not(ValueMatcher::Present(false)),
+                headers(&[]),
+                Some("header `x-cache`: expected not absent, got nothing"),
+            ),
+            (
+                "authorization",
+                not(ValueMatcher::Equals("Bearer revoked-1".into())),
+                headers(&[("authorization", "Bearer revoked-1")]),
+                Some("header `authorization`: expected not `[redacted]`, got `[redacted]`"),
+            ),
+            (
+                "authorization",
+                ValueMatcher::OneOf(vec!["Bearer new-2".into()]),
+                headers(&[("authorization", "Bearer old-1")]),
+                Some("header `authorization`: expected one of `[redacted]`, got `[redacted]`"),
+            ),
+        ];
+        for (name, matcher, sent, miss) in cases {
+            let matcher = RequestMatcher {
+                headers: vec![(name.to_owned(), matcher)],
+                ..RequestMatcher::default()
+            };
+            let result = check(&matcher, &request("GET", "/", "", &sent, b""));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(
+                misses,
+                miss.into_iter().collect::<Vec<_>>(),
+                "{matcher:?} {sent:?}"
+            );
+        }
+        let query = RequestMatcher {
+            query: vec![(
+                "status".into(),
+                not(ValueMatcher::OneOf(vec!["void".into(), "deleted".into()])),
+            )],
+            ..RequestMatcher::default()
+        };
+        assert!(check(&query, &request("GET", "/", "status=open", &[], b"")).matched());
+        assert_eq!(
+            check(&query, &request("GET", "/", "status=void", &[], b"")).misses,
+            ["query `status`: expected not one of `void`, `deleted`, got `void`"]
+        );
     }
 
     #[test]

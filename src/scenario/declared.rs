@@ -192,10 +192,15 @@ impl Collector<'_> {
 
     /// What a stub expects under secret names: header, query and form values it compares with.
     fn matcher(&mut self, matcher: &RequestMatcher) {
-        let expected = |value: &ValueMatcher| match value {
-            ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => Some(text.clone()),
-            ValueMatcher::Regex(_) | ValueMatcher::Present(_) => None,
-        };
+        fn expected(value: &ValueMatcher) -> Vec<String> {
+            match value {
+                ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => vec![text.clone()],
+                ValueMatcher::OneOf(texts) => texts.clone(),
+                // A value that must not be sent (a revoked token) is a secret all the same.
+                ValueMatcher::Not(inner) => expected(inner),
+                ValueMatcher::Regex(_) | ValueMatcher::Present(_) => Vec::new(),
+            }
+        }
         let mut found: Vec<String> = Vec::new();
         for (name, value) in &matcher.headers {
             if is_secret_name(name) {

@@ -348,7 +348,7 @@ async fn xpath_matcher() {
         RequestMatcher {
             body: vec![BodyMatcher::XPath {
                 path: "/Document/Stmt/Bal/Amt".into(),
-                value: Some("-120.00".into()),
+                value: Some(ValueMatcher::Equals("-120.00".into())),
             }],
             ..RequestMatcher::default()
         },

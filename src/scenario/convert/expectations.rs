@@ -1,7 +1,9 @@
 //! `expect` → [`Expectation`]s, and the response checks a step's `expect` and a poll's `until`
 //! share ([`ResponseCheck`]): a step's response, a mock's journal (request counts, `none`,
 //! order, unmatched requests) or a provider's state (records by `where`, counted, unique by a
-//! field, or with given field values).
+//! field, or with given field values). Under a response check's JSONPath, a mapping of operator
+//! names is a [`ValueCheck`] (`present`, `non_empty`, `contains`, `regex`, `one_of`, `not`,
+//! `equals`); any other value is the value expected.
 
 use serde_json::Value;
 
@@ -9,13 +11,15 @@ use super::{Cx, Fields, list_keys, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Check, CountRange, Expectation, RequestMatcher, ResponseCheck, Step, StepAction,
+    VALUE_CHECK_OPERATORS, ValueCheck,
 };
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::yaml::{Node, NodeKind, Scalar};
 
-pub(super) const CHECK_KEYS: &[&str] = &["status", "json", "body_contains"];
+pub(super) const CHECK_KEYS: &[&str] = &["status", "json", "headers", "body_contains"];
 
-pub(super) const STEP_EXPECT_KEYS: &[&str] = &["name", "step", "status", "json", "body_contains"];
+pub(super) const STEP_EXPECT_KEYS: &[&str] =
+    &["name", "step", "status", "json", "headers", "body_contains"];
 
 pub(super) const MOCK_EXPECT_KEYS: &[&str] = &[
     "name",
@@ -32,6 +36,10 @@ pub(super) const MOCK_EXPECT_KEYS: &[&str] = &[
 ];
 
 pub(super) const COUNT_KEYS: &[&str] = &["min", "max"];
+
+/// The operators of a response check's value check (defined with the model, which documents
+/// what each means).
+pub(super) const VALUE_CHECK_KEYS: &[&str] = VALUE_CHECK_OPERATORS;
 
 /// A default name for an expectation without one.
 fn describe(check: &Check) -> String {
@@ -64,7 +72,9 @@ fn describe(check: &Check) -> String {
 }
 
 impl Cx<'_> {
-    /// Response checks: `status`, `json` (keys starting with `$` are JSONPaths), `body_contains`.
+    /// Response checks: `status` (a code or a list of codes), `json` (keys starting with `$` are
+    /// JSONPaths, each with a value or a [`ValueCheck`]), `headers` (value matchers),
+    /// `body_contains`.
     pub(super) fn check(&mut self, node: &Node, key: &str, context: &str) -> Option<ResponseCheck> {
         if !matches!(node.kind, NodeKind::Mapping(_)) {
             self.type_error(node, "a mapping", key, context);
@@ -77,10 +87,22 @@ impl Cx<'_> {
 
     fn check_fields(&mut self, fields: &Fields<'_>, context: &str) -> Option<ResponseCheck> {
         let status = match fields.get("status") {
-            Some(value) => self
-                .integer(value, "status", context, 100..=599)
-                .map(|n| Some(n as u16)),
-            None => Some(None),
+            Some(value) => self.statuses(value, context),
+            None => Some(Vec::new()),
+        };
+        let headers = match fields.get("headers") {
+            Some(value) => {
+                let names_ok = self.header_fields(value, context);
+                self.value_matchers(value, "headers", context)
+                    .filter(|_| names_ok)
+                    .map(|headers| {
+                        headers
+                            .into_iter()
+                            .map(|(name, matcher)| (name.to_ascii_lowercase(), matcher))
+                            .collect()
+                    })
+            }
+            None => Some(Vec::new()),
         };
         let mut json = Some(None);
         let mut jsonpath = Some(Vec::new());
@@ -95,17 +117,17 @@ impl Cx<'_> {
                             ok = false;
                             continue;
                         };
-                        let item_value = self.json(item);
                         if name.starts_with('$') {
                             let path = self.jsonpath(key, name);
-                            match (&mut jsonpath, path, item_value) {
-                                (Some(paths), Some(path), Some(item_value)) => {
-                                    paths.push((path, item_value));
+                            let check = self.value_check(item, name, context);
+                            match (&mut jsonpath, path, check) {
+                                (Some(paths), Some(path), Some(check)) => {
+                                    paths.push((path, check));
                                 }
                                 _ => ok = false,
                             }
                         } else {
-                            match item_value {
+                            match self.json(item) {
                                 Some(item_value) => {
                                     rest.insert(name.to_string(), item_value);
                                 }
@@ -130,8 +152,134 @@ impl Cx<'_> {
             status: status?,
             json: json?,
             jsonpath: jsonpath?,
+            headers: headers?,
             body_contains: body_contains?,
         })
+    }
+
+    /// `status: 200` or `status: [200, 204]` (any of them).
+    fn statuses(&mut self, node: &Node, context: &str) -> Option<Vec<u16>> {
+        let read = |cx: &mut Self, item: &Node| {
+            cx.integer(item, "status", context, 100..=599)
+                .map(|n| n as u16)
+        };
+        match &node.kind {
+            NodeKind::Sequence(_) => {
+                let items = self.non_empty_list(
+                    node,
+                    "status",
+                    context,
+                    "give the status codes that pass, e.g. `[200, 204]`",
+                )?;
+                self.each_item(items, |cx, _, item| read(cx, item))
+            }
+            _ => read(self, node).map(|status| vec![status]),
+        }
+    }
+
+    /// The check under a response check's JSONPath `path`: a mapping whose keys are all operator
+    /// names is an operator (several: all must hold); anything else is the value expected. A
+    /// mapping that mixes operators and other keys, or whose one key is a typo of an operator, is
+    /// an error: `equals:` says a value that looks like an operator is meant literally.
+    fn value_check(&mut self, node: &Node, path: &str, context: &str) -> Option<ValueCheck> {
+        self.value_check_in(node, &format!("in `{path}` {context}"))
+    }
+
+    /// [`Cx::value_check`], `inner` saying where (`` in `$.state` in `expect` of … ``).
+    fn value_check_in(&mut self, node: &Node, inner: &str) -> Option<ValueCheck> {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            return self.json(node).map(ValueCheck::Equals);
+        };
+        let is_operator = |key: &Node| key.text().is_some_and(|k| VALUE_CHECK_KEYS.contains(&k));
+        let operators = entries.iter().filter(|(key, _)| is_operator(key)).count();
+        if operators > 0 && operators == entries.len() {
+            let mut checks = Some(Vec::new());
+            for (key, value) in entries {
+                let check = self.operator(key.text().unwrap_or_default(), value, inner);
+                match (&mut checks, check) {
+                    (Some(checks), Some(check)) => checks.push(check),
+                    _ => checks = None,
+                }
+            }
+            let mut checks = checks?;
+            return Some(match checks.len() {
+                1 => checks.remove(0),
+                _ => ValueCheck::All(checks),
+            });
+        }
+        let odd = if operators > 0 {
+            entries.iter().find(|(key, _)| !is_operator(key))
+        } else if let [(key, _)] = entries.as_slice() {
+            // `not` is left out: too near common field names (`note`, `no`) to call them typos.
+            let near: Vec<&str> = VALUE_CHECK_KEYS
+                .iter()
+                .copied()
+                .filter(|operator| *operator != "not")
+                .collect();
+            key.text()
+                .and_then(|k| did_you_mean(k, &near))
+                .map(|_| &entries[0])
+        } else {
+            None
+        };
+        let Some((key, _)) = odd else {
+            return self.json(node).map(ValueCheck::Equals);
+        };
+        let text = key.text().unwrap_or_default();
+        let mut diagnostic =
+            Diagnostic::new(format!("unknown check `{text}` {inner}"), Some(key.span))
+                .with_label(format!("expected one of {}", list_keys(VALUE_CHECK_KEYS)));
+        diagnostic = match did_you_mean(text, VALUE_CHECK_KEYS) {
+            Some(suggestion) => diagnostic.with_help(format!(
+                "did you mean `{suggestion}`? To expect this mapping itself, write `equals: {{ … }}`"
+            )),
+            None => diagnostic.with_help(
+                "a mapping of checks takes only check names; to expect a mapping, write `equals: { … }`",
+            ),
+        };
+        self.error(diagnostic);
+        None
+    }
+
+    /// One operator of a [`ValueCheck`] mapping, `name: value`.
+    fn operator(&mut self, name: &str, value: &Node, context: &str) -> Option<ValueCheck> {
+        match name {
+            "equals" => self.json(value).map(ValueCheck::Equals),
+            "present" => self.boolean(value, name, context).map(ValueCheck::Present),
+            "non_empty" => match self.boolean(value, name, context)? {
+                true => Some(ValueCheck::NonEmpty),
+                false => {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`non_empty` must be `true` {context}"),
+                            Some(value.span),
+                        )
+                        .with_label("to expect an empty value, write `not: { non_empty: true }`"),
+                    );
+                    None
+                }
+            },
+            "contains" => self
+                .scalar_text(value, name, context)
+                .map(ValueCheck::Contains),
+            "regex" => {
+                let text = self.string(value, name, context)?;
+                self.regex(value, &text, false).map(ValueCheck::Regex)
+            }
+            "one_of" => {
+                let items = self.non_empty_list(
+                    value,
+                    name,
+                    context,
+                    "give the values that pass, e.g. `[queued, done]`",
+                )?;
+                self.each_item(items, |cx, _, item| cx.json(item))
+                    .map(ValueCheck::OneOf)
+            }
+            _ => self
+                .value_check_in(value, context)
+                .map(|check| ValueCheck::Not(Box::new(check))),
+        }
     }
 
     pub(super) fn expectations(&mut self, node: &Node, flow: &[Step]) -> Option<Vec<Expectation>> {

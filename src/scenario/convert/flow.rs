@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Cx, Scope, list_keys};
+use super::{Cx, Fields, Scope, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
     Capture, CaptureSource, DEFAULT_MAX_HOPS, DEFAULT_REQUEST_TIMEOUT, MAX_MAX_HOPS, Pattern,
@@ -23,6 +23,8 @@ pub(super) const STEP_KEYS: &[&str] = &[
     "advance_clock",
     "expect",
     "capture",
+    "follow_redirects",
+    "max_redirects",
 ];
 
 pub(super) const SSO_LOGIN_KEYS: &[&str] = &["start", "idp", "user", "max_hops"];
@@ -135,6 +137,20 @@ impl Cx<'_> {
         if !self.at_most_one(&fields, &actions, context) {
             return None;
         }
+        if given[0] != "request" {
+            for key in ["follow_redirects", "max_redirects"] {
+                if let Some(key_node) = fields.key(key) {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`{key}` does not apply to `{}` {context}", given[0]),
+                            Some(key_node.span),
+                        )
+                        .with_label("only a `request` step follows redirects when asked")
+                        .with_help("an `sso_login` always follows them (`max_hops`)"),
+                    );
+                }
+            }
+        }
         let scope_captures = captures.clone();
         let scope = Scope::Flow {
             captures: &scope_captures,
@@ -147,11 +163,13 @@ impl Cx<'_> {
             "request" => {
                 let request = self.request(fields.get("request")?, context, scope);
                 let expect = self.step_expect(fields.get("expect"), context);
+                let follow_redirects = self.follow_redirects(&fields, context);
                 (|| {
                     Some(StepAction::Request {
                         request: request?,
                         expect: expect?,
                         capture: capture.clone()?,
+                        follow_redirects: follow_redirects?,
                     })
                 })()
             }
@@ -229,6 +247,34 @@ impl Cx<'_> {
             span: node.span,
             action: action?,
         })
+    }
+
+    /// `follow_redirects: true` and `max_redirects` of a request step: the most redirects
+    /// followed (`Some(None)` when they are not followed, `None` when invalid).
+    fn follow_redirects(&mut self, fields: &Fields<'_>, context: &str) -> Option<Option<u32>> {
+        let follow = match fields.get("follow_redirects") {
+            Some(value) => self.boolean(value, "follow_redirects", context)?,
+            None => false,
+        };
+        let max = match fields.get("max_redirects") {
+            Some(value) => {
+                let max =
+                    self.integer(value, "max_redirects", context, 1..=u64::from(MAX_MAX_HOPS))?;
+                if !follow {
+                    self.error(
+                        Diagnostic::new(
+                            format!("`max_redirects` needs `follow_redirects: true` {context}"),
+                            fields.key("max_redirects").map(|key| key.span),
+                        )
+                        .with_label("without it, a redirect is the step's response"),
+                    );
+                    return None;
+                }
+                u32::try_from(max).unwrap_or(MAX_MAX_HOPS)
+            }
+            None => DEFAULT_MAX_HOPS,
+        };
+        Some(follow.then_some(max))
     }
 
     /// A step's `expect`, if given (`Some(None)` when absent, `None` when invalid).

@@ -62,6 +62,10 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
         expectations::MOCK_EXPECT_KEYS,
     ),
     ("expectations::COUNT_KEYS", expectations::COUNT_KEYS),
+    (
+        "expectations::VALUE_CHECK_KEYS",
+        expectations::VALUE_CHECK_KEYS,
+    ),
     ("xero::XERO_KEYS", xero::XERO_KEYS),
     ("xero::XERO_TENANT_KEYS", xero::XERO_TENANT_KEYS),
     ("xero::XERO_LIMIT_KEYS", xero::XERO_LIMIT_KEYS),
@@ -189,6 +193,7 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
         &["webhooks::RETRY_KEYS"],
     ),
     (&["/$defs/responseCheck"], &["expectations::CHECK_KEYS"]),
+    (&["/$defs/valueCheck"], &["expectations::VALUE_CHECK_KEYS"]),
     // One schema object for both kinds of expectation; the loader picks a table by `step`/`mock`.
     (
         &["/$defs/expectation"],

@@ -1,6 +1,7 @@
 //! Request matchers → [`RequestMatcher`]: what a stub, a rate limit or a journal expectation
 //! selects: method, exact, templated or regex path, query, headers, form fields and body
-//! conditions (JSON equality or subset, JSONPath and XPath checks, a substring).
+//! conditions (JSON equality or subset, JSONPath and XPath checks, a substring). Query
+//! parameters, headers, form fields and XPath values take the same value matchers.
 
 use super::{Cx, is_method, list_keys};
 
@@ -26,7 +27,8 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "body_contains",
 ];
 
-pub(super) const VALUE_MATCHER_KEYS: &[&str] = &["equals", "contains", "regex", "present"];
+pub(super) const VALUE_MATCHER_KEYS: &[&str] =
+    &["equals", "contains", "regex", "present", "one_of", "not"];
 
 impl Cx<'_> {
     fn value_matcher(&mut self, node: &Node, key: &str, context: &str) -> Option<ValueMatcher> {
@@ -65,6 +67,19 @@ impl Cx<'_> {
                     let text = self.string(value, "regex", context)?;
                     self.regex(value, &text, false).map(ValueMatcher::Regex)
                 }
+                "one_of" => {
+                    let items = self.non_empty_list(
+                        value,
+                        "one_of",
+                        context,
+                        "give the values that pass, e.g. `[a, b]`",
+                    )?;
+                    self.each_item(items, |cx, _, item| cx.scalar_text(item, "one_of", context))
+                        .map(ValueMatcher::OneOf)
+                }
+                "not" => self
+                    .value_matcher(value, key, context)
+                    .map(|inner| ValueMatcher::Not(Box::new(inner))),
                 _ => self
                     .boolean(value, "present", context)
                     .map(ValueMatcher::Present),
@@ -74,7 +89,9 @@ impl Cx<'_> {
             .map(ValueMatcher::Equals)
     }
 
-    fn value_matchers(
+    /// A mapping name → value matcher (`query`, `headers`, `form`, a response check's
+    /// `headers`).
+    pub(super) fn value_matchers(
         &mut self,
         node: &Node,
         key: &str,
@@ -254,7 +271,7 @@ impl Cx<'_> {
                 if xml {
                     let path = self.xpath(expression, &text)?;
                     let value = match value {
-                        Some(value) => Some(self.scalar_text(value, key, context)?),
+                        Some(value) => Some(self.value_matcher(value, key, context)?),
                         None => None,
                     };
                     Some(BodyMatcher::XPath { path, value })

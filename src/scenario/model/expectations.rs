@@ -1,26 +1,67 @@
 //! Expectations, [`Expectation`]: checks on what a run observed ([`Check`]), with count ranges
 //! ([`CountRange`]); and the response checks a step's `expect` and a poll's `until` share
-//! ([`ResponseCheck`]).
+//! ([`ResponseCheck`]), with the operators a JSONPath's value may be checked by ([`ValueCheck`]).
 
 use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{RequestMatcher, Span};
+use super::{Pattern, RequestMatcher, Span, ValueMatcher};
 
 /// Checks on a target response.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ResponseCheck {
-    /// Expected status code.
-    pub status: Option<u16>,
+    /// Allowed status codes (`status: 200` or `status: [200, 204]`); empty: not checked.
+    pub status: Vec<u16>,
     /// Expected JSON subset of the body.
     pub json: Option<Value>,
-    /// JSONPath → expected value (subset) pairs.
-    pub jsonpath: Vec<(String, Value)>,
+    /// JSONPath → check of the value it selects.
+    pub jsonpath: Vec<(String, ValueCheck)>,
+    /// Response headers (names lower case) → what their value must be, as request matchers'
+    /// `headers` take it.
+    pub headers: Vec<(String, ValueMatcher)>,
     /// Substring the body must contain.
     pub body_contains: Option<String>,
 }
+
+/// A check of the JSON values a JSONPath selects in a response body.
+///
+/// In a scenario a plain value is [`ValueCheck::Equals`]; a mapping whose keys are all operator
+/// names ([`VALUE_CHECK_OPERATORS`]) is an operator (several: all must hold); `equals:` escapes a
+/// value that looks like an operator.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueCheck {
+    /// Some selected value contains this one as a subset (equal, for scalars).
+    Equals(Value),
+    /// The path selects something (`true`) or nothing (`false`).
+    Present(bool),
+    /// Some selected value is not `null`, `""`, `[]` or `{}`.
+    NonEmpty,
+    /// Some selected value contains this text (a string's text; other values as JSON).
+    Contains(String),
+    /// Some selected value matches this regex, unanchored (a string's text; other values as
+    /// JSON).
+    Regex(Pattern),
+    /// Some selected value contains one of these as a subset.
+    OneOf(Vec<Value>),
+    /// The inner check does not hold (a path that selects nothing holds `not: VALUE`).
+    Not(Box<ValueCheck>),
+    /// Every one of these holds.
+    All(Vec<ValueCheck>),
+}
+
+/// The keys that make a mapping under a response check's JSONPath a [`ValueCheck`] operator.
+pub const VALUE_CHECK_OPERATORS: &[&str] = &[
+    "equals",
+    "present",
+    "non_empty",
+    "contains",
+    "regex",
+    "one_of",
+    "not",
+];
 
 /// A check on the observation that holds when the incident is fixed.
 #[derive(Debug, Clone, Serialize)]

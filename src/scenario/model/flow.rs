@@ -35,6 +35,10 @@ pub enum StepAction {
         expect: Option<ResponseCheck>,
         /// Values to capture from the response for later templates.
         capture: Vec<Capture>,
+        /// Most redirects followed (`follow_redirects: true`, `max_redirects`), as an
+        /// `sso_login` follows them; `None`: a redirect is the step's response.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        follow_redirects: Option<u32>,
     },
     /// Repeat a request until its response passes `until`, or the deadline passes.
     Poll {
@@ -117,7 +121,8 @@ pub struct SsoLogin {
 /// Default [`SsoLogin::max_hops`]: Chrome's and Firefox's redirect limit.
 pub const DEFAULT_MAX_HOPS: u32 = 20;
 
-/// Largest [`SsoLogin::max_hops`] a scenario may ask for.
+/// Largest [`SsoLogin::max_hops`] (and `max_redirects` of a request step) a scenario may ask
+/// for.
 pub const MAX_MAX_HOPS: u32 = 100;
 
 /// How an identity provider mock is told who logs in: a query parameter on every request to it.

@@ -46,6 +46,10 @@ pub enum ValueMatcher {
     Regex(Pattern),
     /// Present (`true`) or absent (`false`), whatever its value.
     Present(bool),
+    /// Equal to one of these strings.
+    OneOf(Vec<String>),
+    /// The inner matcher does not hold: absent, or no value matches it.
+    Not(Box<ValueMatcher>),
 }
 
 /// One condition on the request body.
@@ -71,13 +75,13 @@ pub enum BodyMatcher {
         /// Expected value (subset), if any.
         value: Option<Value>,
     },
-    /// The body parses as XML and the XPath 1.0 expression selects something; with `value`, its
-    /// string value must equal it.
+    /// The body parses as XML and the XPath 1.0 expression selects something; with `value`,
+    /// some selected node's string value must match it (`present: false`: it selects nothing).
     XPath {
         /// XPath 1.0 expression.
         path: String,
-        /// Expected string value, if any.
-        value: Option<String>,
+        /// What the string value must be, if anything.
+        value: Option<ValueMatcher>,
     },
     /// The body is `application/x-www-form-urlencoded` and each named field matches.
     Form {
