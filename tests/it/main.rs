@@ -19,6 +19,7 @@ mod flow;
 mod format;
 mod kill_trials;
 mod layers;
+mod new;
 mod package;
 mod properties;
 mod provider_bank;
