@@ -36,4 +36,5 @@ mod reports;
 mod secret_audit;
 mod stable_snapshots;
 mod suite;
+mod targets;
 mod webhooks_https;
