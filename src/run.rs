@@ -191,7 +191,7 @@ pub enum RunError {
         label: String,
         /// The cause.
         #[source]
-        source: TargetError,
+        source: Box<TargetError>,
     },
     /// The target's build command failed.
     #[error("failed to build target `{label}`: `{command}` {outcome}")]
@@ -528,7 +528,7 @@ async fn run_with_mocks(
     };
     let mut running = started.map_err(|source| RunError::Target {
         label: choice.label.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let clients: Vec<ControlClient> = controls.iter().map(|(_, c)| c.clone()).collect();
     let by_name: BTreeMap<String, ControlClient> = controls.iter().cloned().collect();

@@ -493,7 +493,7 @@ impl Scaffold {
             "\ntarget:\n\
              \x20 # The command that starts your service comes from reenact.toml (`[targets.\"NAME\"]`),\n\
              \x20 # read from this file's folder or the nearest folder above it: choose one with\n\
-             \x20 # `--target NAME` or `run.target` there (see \"reenact.toml\" in docs/scenario-format.md).\n\
+             \x20 # `--target NAME` or `run.target` there (see \"The project file\" in docs/scenario-format.md).\n\
              \x20 env:                             # TODO the variables your service reads\n",
         );
         for provider in &self.providers {

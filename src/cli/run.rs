@@ -214,19 +214,15 @@ fn help_for(err: &RunError) -> Option<String> {
         ));
     }
     let help = match err {
-        RunError::Target {
-            source: TargetError::Container(inner),
-            ..
-        } if matches!(**inner, BackendError::NoImage { .. }) => Some(
-            "make it with `reenact image BINARY` (or `image_from` in reenact.toml); `docker image ls` lists the local images",
-        ),
-        RunError::Target {
-            source: TargetError::Container(_),
-            ..
-        } => Some("run with -v for details; `reenact clean` removes what a run left behind"),
-        RunError::Target { .. } => {
-            Some("check the target's command and its `ready` probe; run with -v for details")
-        }
+        RunError::Target { source, .. } => Some(match &**source {
+            TargetError::Container(inner) if matches!(**inner, BackendError::NoImage { .. }) => {
+                "make it with `reenact image BINARY` (or `image_from` in reenact.toml); `docker image ls` lists the local images"
+            }
+            TargetError::Container(_) => {
+                "run with -v for details; `reenact clean` removes what a run left behind"
+            }
+            _ => "check the target's command and its `ready` probe; run with -v for details",
+        }),
         RunError::NoTarget { .. } => Some("e.g. `reenact run scenarios/ --target NAME`"),
         _ => None,
     };

@@ -183,7 +183,7 @@ pub(super) fn project(cwd: &Path) -> Result<Project, CliError> {
 fn project_for(paths: &[PathBuf], cwd: &Path) -> Result<Project, CliError> {
     let project = Project::discover_for(paths, cwd).map_err(|err| {
         CliError::from_error(ErrorKind::InvalidInput, err)
-            .with_help("see \"reenact.toml\" in docs/scenario-format.md")
+            .with_help("see `reenact.toml` in the README")
     })?;
     match project.source.file() {
         Some(file) => tracing::info!(file = %file.display(), "read the project file"),
