@@ -109,27 +109,35 @@ print(f"listening on 127.0.0.1:{port}", flush=True)
 http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler).serve_forever()
 "#;
 
-#[cfg(target_os = "linux")]
-#[test]
-fn a_target_on_the_wrong_port_is_reported_with_the_time_waited_and_what_it_listens_on() {
+/// `reenact run` of a scenario `id` whose target is the toy `app` (python3), ready within
+/// `within`: its output.
+fn run_toy_target(app: &str, id: &str, within: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), WRONG_PORT_APP).unwrap();
+    std::fs::write(dir.path().join("app.py"), app).unwrap();
     std::fs::write(
-        dir.path().join("wrong-port.yaml"),
-        "id: wrong-port\ntitle: a target on the wrong port\n\
-         target: { ready: { http: GET /healthz, within: 1500ms } }\n\
-         flow: [{ request: { method: GET, path: / } }]\n",
+        dir.path().join(format!("{id}.yaml")),
+        format!(
+            "id: {id}\ntitle: a toy target\n\
+             target: {{ ready: {{ http: GET /healthz, within: {within} }} }}\n\
+             flow: [{{ request: {{ method: GET, path: / }} }}]\n"
+        ),
     )
     .unwrap();
-    let output = reenact(
+    reenact(
         dir.path(),
         &[
             "run",
-            "wrong-port.yaml",
+            &format!("{id}.yaml"),
             "--target-cmd",
             "python3 app.py --port {{ target.port }}",
         ],
-    );
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_target_on_the_wrong_port_is_reported_with_the_time_waited_and_what_it_listens_on() {
+    let output = run_toy_target(WRONG_PORT_APP, "wrong-port", "1500ms");
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert_eq!(code(&output), exit_codes::ENVIRONMENT, "{stdout}{stderr}");
     // The real time the run took, not `(0 ms)`.
@@ -167,25 +175,7 @@ fn a_target_on_the_wrong_port_is_reported_with_the_time_waited_and_what_it_liste
 #[cfg(target_os = "linux")]
 #[test]
 fn a_target_on_the_right_port_that_never_answers_2xx_gets_no_port_hint() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = WRONG_PORT_APP.replace("]) + 1", "])");
-    std::fs::write(dir.path().join("app.py"), app).unwrap();
-    std::fs::write(
-        dir.path().join("not-ready.yaml"),
-        "id: not-ready\ntitle: a target that never becomes ready\n\
-         target: { ready: { http: GET /healthz, within: 3s } }\n\
-         flow: [{ request: { method: GET, path: / } }]\n",
-    )
-    .unwrap();
-    let output = reenact(
-        dir.path(),
-        &[
-            "run",
-            "not-ready.yaml",
-            "--target-cmd",
-            "python3 app.py --port {{ target.port }}",
-        ],
-    );
+    let output = run_toy_target(&WRONG_PORT_APP.replace("]) + 1", "])"), "not-ready", "3s");
     let stderr = text(&output.stderr);
     assert_eq!(code(&output), exit_codes::ENVIRONMENT, "{stderr}");
     assert!(
