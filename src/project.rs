@@ -253,13 +253,13 @@ impl Project {
             return Project::load(&file);
         }
         let mut project = Project::discover(cwd)?;
-        if let ProjectSource::NotFound(starts) = &mut project.source
-            && !start.starts_with(cwd)
-        {
-            starts.insert(0, start);
-        } else if let ProjectSource::NotFound(starts) = &mut project.source {
-            // Below the working folder: the lookup from the scenarios passed it too.
-            *starts = vec![start];
+        if let ProjectSource::NotFound(starts) = &mut project.source {
+            if start.starts_with(cwd) {
+                // The lookup from below the working folder passed it already.
+                *starts = vec![start];
+            } else {
+                starts.insert(0, start);
+            }
         }
         Ok(project)
     }
