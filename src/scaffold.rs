@@ -636,6 +636,49 @@ mod tests {
         assert_eq!(loaded.id, "sup-1-a-b-c-d");
     }
 
+    /// The scaffold with every commented-out setting, fault and expectation put back: what a
+    /// user gets by uncommenting them.
+    fn uncommented(text: &str) -> String {
+        let key = regex::Regex::new(r"^(\s*)# ((- )?[a-z_]+:.*|\s+(- )?[a-z_]+:.*)$").unwrap();
+        text.lines()
+            .map(|line| key.replace(line, "$1$2").into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_commented_settings_are_valid_when_uncommented() {
+        let dir = tempfile::tempdir().unwrap();
+        for provider in Provider::ALL {
+            let text = Scaffold::new("SUP-1", None, &[provider], None, None)
+                .unwrap()
+                .render();
+            let full = uncommented(&text);
+            let put_back = text
+                .lines()
+                .zip(full.lines())
+                .filter(|(before, after)| before != after)
+                .count();
+            // At least the top level's five and the expectation's four.
+            assert!(
+                put_back >= 9,
+                "{}: only {put_back} lines put back",
+                provider.name()
+            );
+            let loaded = crate::scenario::load_bytes(
+                &dir.path().join("sup-1.yaml"),
+                dir.path(),
+                full.as_bytes(),
+            );
+            assert!(
+                loaded.is_ok(),
+                "{}: {:?}\n{full}",
+                provider.name(),
+                loaded.err()
+            );
+        }
+    }
+
     #[test]
     fn every_scaffold_loads_as_a_valid_scenario() {
         let dir = tempfile::tempdir().unwrap();
