@@ -679,6 +679,27 @@ mod tests {
         }
     }
 
+    /// An editor checking the file against `reenact schema` finds nothing wrong either, with
+    /// the commented parts or without.
+    #[test]
+    fn every_scaffold_holds_to_the_json_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(crate::scenario::schema::json_schema()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let all = Scaffold::new("SUP-1", Some("t"), &Provider::ALL, Some("c"), Some("sev1"))
+            .unwrap()
+            .render();
+        for text in [uncommented(&all), all] {
+            let node = crate::scenario::yaml::parse(text.as_bytes()).unwrap();
+            let value = crate::scenario::yaml::to_json(&node).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|err| format!("{err} at {}", err.instance_path))
+                .collect();
+            assert!(errors.is_empty(), "{errors:#?}");
+        }
+    }
+
     #[test]
     fn every_scaffold_loads_as_a_valid_scenario() {
         let dir = tempfile::tempdir().unwrap();
