@@ -118,6 +118,7 @@ pub(crate) mod pem;
 pub mod project;
 pub(crate) mod report;
 pub mod run;
+pub(crate) mod scaffold;
 pub mod scenario;
 pub mod secrets;
 pub mod snapshot;

@@ -27,6 +27,14 @@
 //! ```
 //!
 //! Relative program paths and the build run from the folder that holds `reenact.toml`.
+//!
+//! The file is looked up from the scenarios' folder ([`Project::discover_for`]): the folder of
+//! the scenarios a command names (their common folder when there are several), then each folder
+//! above it up to the file system's root, the first `reenact.toml` found winning; when none is
+//! found there, from the working folder upward (where commands looked before, and where a
+//! command naming no scenario looks). A `.git` folder does not stop the lookup: the scenario
+//! root that bounds the files a scenario reads (`scenario::paths`) is found the same way, and
+//! the two must agree. [`Project::source`] says which file was read, or where none was found.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +49,8 @@ pub const PROJECT_FILE: &str = "reenact.toml";
 pub struct Project {
     /// Folder holding `reenact.toml` (or the current folder when there is none).
     pub root: PathBuf,
+    /// Which file was read, or where none was found.
+    pub source: ProjectSource,
     /// Named targets.
     pub targets: BTreeMap<String, TargetDef>,
     /// Default target for `reenact run`.
@@ -49,6 +59,55 @@ pub struct Project {
     pub backend: Option<BackendSetting>,
     /// `docker.ready_within`: how long a mock container may take from start to ready.
     pub docker_ready_within: Option<std::time::Duration>,
+}
+
+/// Where a [`Project`] came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectSource {
+    /// This `reenact.toml` was read.
+    File(PathBuf),
+    /// No `reenact.toml` in these folders or any folder above them (the lookup's starts).
+    NotFound(Vec<PathBuf>),
+}
+
+impl Default for ProjectSource {
+    fn default() -> Self {
+        ProjectSource::NotFound(Vec::new())
+    }
+}
+
+impl ProjectSource {
+    /// The file read, if any.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            ProjectSource::File(file) => Some(file),
+            ProjectSource::NotFound(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ProjectSource {
+    /// `` `PATH` `` for a file read; `no reenact.toml in `A` or any folder above it` otherwise.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProjectSource::File(file) => write!(f, "`{}`", file.display()),
+            ProjectSource::NotFound(starts) => {
+                let starts: Vec<String> = starts
+                    .iter()
+                    .map(|start| format!("`{}`", start.display()))
+                    .collect();
+                match starts.as_slice() {
+                    [] => write!(f, "no {PROJECT_FILE}"),
+                    [one] => write!(f, "no {PROJECT_FILE} in {one} or any folder above it"),
+                    many => write!(
+                        f,
+                        "no {PROJECT_FILE} in {} or any folder above them",
+                        many.join(" or ")
+                    ),
+                }
+            }
+        }
+    }
 }
 
 /// A backend named in `reenact.toml`.
@@ -172,18 +231,37 @@ impl Project {
     /// Find `reenact.toml` in `start` or its ancestors and load it; no file gives an empty
     /// project rooted at `start`.
     pub fn discover(start: &Path) -> Result<Project, ProjectError> {
-        let mut dir = Some(start);
-        while let Some(current) = dir {
-            let candidate = current.join(PROJECT_FILE);
-            if candidate.is_file() {
-                return Project::load(&candidate);
-            }
-            dir = current.parent();
+        match find(start) {
+            Some(file) => Project::load(&file),
+            None => Ok(Project {
+                root: start.to_path_buf(),
+                source: ProjectSource::NotFound(vec![start.to_path_buf()]),
+                ..Project::default()
+            }),
         }
-        Ok(Project {
-            root: start.to_path_buf(),
-            ..Project::default()
-        })
+    }
+
+    /// Find and load the `reenact.toml` of the scenarios `paths` name (files or folders,
+    /// relative to `cwd`): the first in their common folder or a folder above it, else the first
+    /// in `cwd` or above (see the module's documentation). No file gives an empty project
+    /// rooted at `cwd`. No path looks from `cwd`, as [`Project::discover`] does.
+    pub fn discover_for(paths: &[PathBuf], cwd: &Path) -> Result<Project, ProjectError> {
+        let Some(start) = common_folder(paths, cwd) else {
+            return Project::discover(cwd);
+        };
+        if let Some(file) = find(&start) {
+            return Project::load(&file);
+        }
+        let mut project = Project::discover(cwd)?;
+        if let ProjectSource::NotFound(starts) = &mut project.source {
+            if start.starts_with(cwd) {
+                // The lookup from below the working folder passed it already.
+                *starts = vec![start];
+            } else {
+                starts.insert(0, start);
+            }
+        }
+        Ok(project)
     }
 
     /// Load a project file.
@@ -243,6 +321,7 @@ impl Project {
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| PathBuf::from(".")),
+            source: ProjectSource::File(path.to_path_buf()),
             targets: raw.targets,
             default_target: raw.run.target,
             backend,
@@ -251,9 +330,119 @@ impl Project {
     }
 }
 
+/// The first `reenact.toml` (a regular file, symlinks followed) in `start` or a folder above it.
+fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|folder| folder.join(PROJECT_FILE))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The deepest folder holding every one of `paths` (absolute, `.` and `..` resolved
+/// lexically): a folder holds itself, a file (or a path that does not exist) is held by its
+/// parent. `None` for no path.
+fn common_folder(paths: &[PathBuf], cwd: &Path) -> Option<PathBuf> {
+    let mut common: Option<PathBuf> = None;
+    for path in paths {
+        let absolute = lexical(&cwd.join(path));
+        let folder = if absolute.is_dir() {
+            absolute
+        } else {
+            absolute
+                .parent()
+                .map_or_else(|| absolute.clone(), Path::to_path_buf)
+        };
+        common = Some(match common {
+            None => folder,
+            Some(common) => common
+                .components()
+                .zip(folder.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common
+}
+
+/// `path` with `.` removed and `..` resolved lexically (never above the root).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(parts.last(), Some(Component::Normal(_))) {
+                    parts.pop();
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lookup_starts_at_the_scenarios_common_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let project = root.join("project");
+        let scenarios = project.join("scenarios");
+        let elsewhere = root.join("elsewhere");
+        for folder in [&scenarios.join("sso"), &elsewhere] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(
+            project.join(PROJECT_FILE),
+            "[targets.app]\nurl = \"http://x\"\n",
+        )
+        .unwrap();
+        let toml = project.join(PROJECT_FILE);
+        let paths = |names: &[&str]| names.iter().map(PathBuf::from).collect::<Vec<_>>();
+        // From elsewhere, naming the scenarios by a relative path, a file, a folder, or several.
+        for named in [
+            paths(&["../project/scenarios/sso/a.yaml"]),
+            paths(&["../project/scenarios"]),
+            paths(&["../project/scenarios/sso", "../project/scenarios/b.yaml"]),
+        ] {
+            let found = Project::discover_for(&named, &elsewhere).unwrap();
+            assert_eq!(found.source, ProjectSource::File(toml.clone()), "{named:?}");
+            assert_eq!(found.root, project);
+            assert!(found.targets.contains_key("app"));
+        }
+        // No scenario named: the working folder's, as before.
+        let none = Project::discover_for(&[], &elsewhere).unwrap();
+        assert_eq!(
+            none.source,
+            ProjectSource::NotFound(vec![elsewhere.clone()])
+        );
+        assert_eq!(none.root, elsewhere);
+        // Scenarios outside any project, run from inside one: the working folder's file.
+        let outside =
+            Project::discover_for(&paths(&["../../elsewhere/x.yaml"]), &scenarios).unwrap();
+        assert_eq!(outside.source, ProjectSource::File(toml.clone()));
+        // Found nowhere: both starts are named.
+        let lost = Project::discover_for(&paths(&["x.yaml"]), &elsewhere).unwrap();
+        assert_eq!(
+            lost.source,
+            ProjectSource::NotFound(vec![elsewhere.clone()])
+        );
+        std::fs::create_dir_all(root.join("third")).unwrap();
+        let lost = Project::discover_for(&paths(&["../third/x.yaml"]), &elsewhere).unwrap();
+        assert_eq!(
+            lost.source.to_string(),
+            format!(
+                "no reenact.toml in `{}` or `{}` or any folder above them",
+                root.join("third").display(),
+                elsewhere.display()
+            )
+        );
+    }
 
     fn load_text(text: &str) -> Result<Project, ProjectError> {
         let dir = tempfile::tempdir().unwrap();

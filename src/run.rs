@@ -26,7 +26,7 @@ use crate::leftovers::RunRecord;
 use crate::mock::control::{ControlClient, ControlError};
 use crate::mock::tls::{RunCa, TlsError};
 use crate::observe::Observation;
-use crate::project::{Project, TargetDef};
+use crate::project::{Project, ProjectSource, TargetDef};
 use crate::scenario::model::{DEFAULT_TARGET_PORT, Launch as ScenarioLaunch, Scenario};
 use crate::scenario::template::{Template, TemplateSyntaxError};
 use crate::secrets::{Secrets, is_secret_name};
@@ -71,6 +71,7 @@ impl TargetChoice {
             None => Err(RunError::UnknownTarget {
                 name: name.to_string(),
                 known: project.targets.keys().cloned().collect(),
+                project: project.source.clone(),
             }),
         }
     }
@@ -190,7 +191,7 @@ pub enum RunError {
         label: String,
         /// The cause.
         #[source]
-        source: TargetError,
+        source: Box<TargetError>,
     },
     /// The target's build command failed.
     #[error("failed to build target `{label}`: `{command}` {outcome}")]
@@ -213,12 +214,14 @@ pub enum RunError {
         scenario: String,
     },
     /// `--target NAME` names no target of `reenact.toml`.
-    #[error("unknown target `{name}`{}", known_targets(known))]
+    #[error("unknown target `{name}` ({})", known_targets(known, project))]
     UnknownTarget {
         /// The name given.
         name: String,
         /// The names `reenact.toml` defines.
         known: Vec<String>,
+        /// Which `reenact.toml` was read, or where none was found.
+        project: ProjectSource,
     },
     /// A template of the target definition names an unknown variable or is malformed.
     #[error("target `{label}`: {message}")]
@@ -304,11 +307,12 @@ impl RunFolder {
     }
 }
 
-fn known_targets(known: &[String]) -> String {
-    if known.is_empty() {
-        " (reenact.toml defines no targets)".to_string()
-    } else {
-        format!(" (reenact.toml defines: {})", known.join(", "))
+/// What the project file `source` offers instead of an unknown target.
+fn known_targets(known: &[String], source: &ProjectSource) -> String {
+    match source {
+        ProjectSource::NotFound(_) => source.to_string(),
+        ProjectSource::File(_) if known.is_empty() => format!("{source} defines no targets"),
+        ProjectSource::File(_) => format!("{source} defines: {}", known.join(", ")),
     }
 }
 
@@ -524,7 +528,7 @@ async fn run_with_mocks(
     };
     let mut running = started.map_err(|source| RunError::Target {
         label: choice.label.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let clients: Vec<ControlClient> = controls.iter().map(|(_, c)| c.clone()).collect();
     let by_name: BTreeMap<String, ControlClient> = controls.iter().cloned().collect();

@@ -37,6 +37,8 @@ use crate::errors;
 use crate::leftovers::{RUN_ENV, RunRecord};
 use crate::scenario::model::ReadySpec;
 
+mod listening;
+
 /// Lines of target output kept for the observation and error messages.
 pub(crate) const LOG_TAIL_LINES: usize = 200;
 
@@ -97,20 +99,62 @@ pub enum TargetError {
         program: String,
     },
     /// The readiness probe did not pass in time.
-    #[error("target did not answer `{probe}` with 2xx within {within}: {last_error}")]
+    #[error(
+        "target did not answer `{probe}` with 2xx within {within} (gave up after {:.1}s): {last_error}{}",
+        waited.as_secs_f64(),
+        listening_clause(listening.as_deref())
+    )]
     NotReady {
         /// The probe, e.g. `GET http://127.0.0.1:4000/healthz`.
         probe: String,
         /// The deadline.
         within: String,
+        /// How long the probe tried, from the target's start to giving up.
+        waited: Duration,
         /// What the last attempt saw.
         last_error: String,
+        /// The port the target was told to listen on (`{{ target.port }}`), for a process.
+        port: Option<u16>,
+        /// The TCP addresses the target's processes listened on when the probe gave up; `None`
+        /// when that cannot be seen (a URL or container target, a system without `/proc`).
+        listening: Option<Vec<std::net::SocketAddr>>,
         /// The last output lines.
         log_tail: Vec<String>,
     },
 }
 
+/// What a target that never became ready listens on, for its error: nothing when unknown.
+fn listening_clause(listening: Option<&[std::net::SocketAddr]>) -> String {
+    match listening {
+        None => String::new(),
+        Some([]) => "; its processes listen on no TCP port".to_owned(),
+        Some(addresses) => format!(
+            "; it listens on {}",
+            addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 impl TargetError {
+    /// For a target that never became ready but listens on other ports than the one it was
+    /// told: that port (the likely mistake is a port not taken from `{{ target.port }}`).
+    pub fn wrong_port(&self) -> Option<u16> {
+        match self {
+            TargetError::NotReady {
+                port: Some(port),
+                listening: Some(listening),
+                ..
+            } if !listening.is_empty() && listening.iter().all(|a| a.port() != *port) => {
+                Some(*port)
+            }
+            _ => None,
+        }
+    }
+
     /// The target's last output lines, when the error has them.
     pub fn log_tail(&self) -> &[String] {
         match self {
@@ -133,6 +177,8 @@ pub(crate) struct RunningTarget {
     /// The URL the mocks deliver webhooks to (differs from `base_url` for a container target).
     network_url: String,
     program: String,
+    /// The port a process target was told to listen on.
+    port: Option<u16>,
     child: Option<Child>,
     pgid: Option<i32>,
     container: Option<StartedTarget>,
@@ -155,6 +201,7 @@ impl RunningTarget {
                     base_url: url.clone(),
                     network_url: url.clone(),
                     program: url,
+                    port: None,
                     child: None,
                     pgid: None,
                     container: None,
@@ -202,6 +249,7 @@ impl RunningTarget {
             base_url: started.url.clone(),
             network_url: started.network_url.clone(),
             program: launch.image.clone(),
+            port: None,
             child: None,
             pgid: None,
             container: Some(started),
@@ -274,7 +322,8 @@ impl RunningTarget {
         let probe = format!("{} {url}", ready.method);
         let method =
             reqwest::Method::from_bytes(ready.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let deadline = Instant::now() + ready.within;
+        let started = Instant::now();
+        let deadline = started + ready.within;
         let mut last_error;
         loop {
             if let Some(status) = self.exited().await {
@@ -299,7 +348,11 @@ impl RunningTarget {
                 return Err(TargetError::NotReady {
                     probe,
                     within: crate::scenario::duration::format(ready.within),
+                    waited: started.elapsed(),
                     last_error,
+                    port: self.port,
+                    // What it listens on now, at the deadline: a port opened late counts too.
+                    listening: self.pgid.and_then(listening::listening),
                     log_tail: self.log_tail(),
                 });
             }
@@ -409,6 +462,7 @@ async fn spawn(
         network_url: base_url.clone(),
         base_url,
         program: program.to_string(),
+        port: Some(port),
         child: Some(child),
         pgid,
         container: None,

@@ -8,6 +8,7 @@ mod error;
 mod image;
 mod import;
 mod mock;
+mod new;
 mod output;
 mod package;
 mod progress;
@@ -83,6 +84,11 @@ enum Command {
         after_help = "Examples:\n  reenact check scenarios/\n  reenact check scenarios/xero-duplicate-bill.yaml\n  reenact check mocks/ scenarios/\n\nFiles in the project's `mocks/` folder are mock definitions that scenarios include\n(`include: mocks/acme-xero.yaml`): each is checked on its own as a mock named after the file."
     )]
     Check(check::CheckArgs),
+    /// Start a scenario for a ticket: the providers' mocks, a flow and expectations to fill in.
+    #[command(
+        after_help = "Examples:\n  reenact new --ticket SUP-1234 --provider xero --provider oidc\n  reenact new --ticket SUP-1234 --title \"Bills exported twice\" --provider quickbooks -o scenarios/\n  reenact new --ticket SUP-88 --provider stubs --customer \"Acme Corp\" --severity sev2 --force\n  reenact new      # on a terminal: asks for what the flags do not say\n\nProviders: xero, quickbooks, intacct, sage, oidc, saml, bank, and stubs (a plain mock for any other\nHTTP API). The file is named from the ticket and title (`sup-1234-bills-exported-twice.yaml`) in\nthe current folder, or in the folder `-o` names; an existing file is replaced only with `--force`.\nThe scenario's target comes from reenact.toml (`--target NAME` when it runs)."
+    )]
+    New(new::NewArgs),
     /// Accept or reject pending snapshots (`.snap.new` files).
     #[command(
         after_help = "Examples:\n  reenact review                 # one by one, on a terminal\n  reenact review --accept-all    # in scripts\n  reenact review --reject-all"
@@ -480,6 +486,7 @@ async fn run_command(
         Command::Validate(args) => validate::validate(args, cwd, out).await,
         Command::Check(args) => check::check(args, cwd, out),
         Command::Review(args) => review::review(args, cwd, out),
+        Command::New(args) => new::new(args, cwd, out),
         Command::Schema(args) => {
             out.stdout_static(match args.of {
                 SchemaOf::Scenario => crate::scenario::schema::json_schema(),

@@ -180,7 +180,7 @@ pub(super) fn run_error(err: RunError) -> CliError {
 
 /// Print the error of one scenario's run, with help and the target's last lines.
 pub(super) fn report_run_error(err: &RunError, out: &Output) {
-    out.error_of(err, help_for(err), last_lines(err).as_deref());
+    out.error_of(err, help_for(err).as_deref(), last_lines(err).as_deref());
 }
 
 /// The target's last output lines an error holds, redacted and indented, if any.
@@ -205,24 +205,28 @@ fn last_lines(err: &RunError) -> Option<String> {
     ))
 }
 
-fn help_for(err: &RunError) -> Option<&'static str> {
-    match err {
-        RunError::Target {
-            source: TargetError::Container(inner),
-            ..
-        } if matches!(**inner, BackendError::NoImage { .. }) => Some(
-            "make it with `reenact image BINARY` (or `image_from` in reenact.toml); `docker image ls` lists the local images",
-        ),
-        RunError::Target {
-            source: TargetError::Container(_),
-            ..
-        } => Some("run with -v for details; `reenact clean` removes what a run left behind"),
-        RunError::Target { .. } => {
-            Some("check the target's command and its `ready` probe; run with -v for details")
-        }
+fn help_for(err: &RunError) -> Option<String> {
+    if let RunError::Target { source, .. } = err
+        && let Some(port) = source.wrong_port()
+    {
+        return Some(format!(
+            "it was told to listen on port {port}: is its port set from `{{{{ target.port }}}}` (e.g. `--port {{{{ target.port }}}}` in its command)?"
+        ));
+    }
+    let help = match err {
+        RunError::Target { source, .. } => Some(match &**source {
+            TargetError::Container(inner) if matches!(**inner, BackendError::NoImage { .. }) => {
+                "make it with `reenact image BINARY` (or `image_from` in reenact.toml); `docker image ls` lists the local images"
+            }
+            TargetError::Container(_) => {
+                "run with -v for details; `reenact clean` removes what a run left behind"
+            }
+            _ => "check the target's command and its `ready` probe; run with -v for details",
+        }),
         RunError::NoTarget { .. } => Some("e.g. `reenact run scenarios/ --target NAME`"),
         _ => None,
-    }
+    };
+    help.map(str::to_owned)
 }
 
 /// Run `run`.
@@ -266,6 +270,8 @@ pub(super) async fn run(
     let mut progress = Progress::new(scenarios.len(), super::progress::wanted(human, out));
     let mut first_failure: Option<String> = None;
     let started = std::time::Instant::now();
+    // When each run started: a run that could not be carried out reports the time it took too.
+    let mut run_started: Vec<Option<std::time::Instant>> = vec![None; scenarios.len()];
     run::run_jobs_watched(
         jobs,
         run::http_client(),
@@ -274,6 +280,7 @@ pub(super) async fn run(
         |event| {
             let (index, result) = match event {
                 JobEvent::Started(index) => {
+                    run_started[index] = Some(std::time::Instant::now());
                     progress.started(&scenarios[index].id, out);
                     return Control::Continue;
                 }
@@ -283,7 +290,10 @@ pub(super) async fn run(
             if let Ok(run) = result {
                 out.learn(&run.observation.secrets);
             }
-            let item = judge(scenario, result, &snapshots, &project, &choice, args.accept);
+            let mut item = judge(scenario, result, &snapshots, &project, &choice, args.accept);
+            if let (Err(_), Some(at)) = (result, run_started[index]) {
+                item.duration_ms = at.elapsed().as_millis() as u64;
+            }
             let failed = item.outcome != Outcome::Passed;
             progress.finished(&scenario.id, failed, out);
             if human {

@@ -175,15 +175,26 @@ pub(super) fn report_load_error(err: &LoadError, out: &Output) {
 
 /// Load the project file around `cwd`.
 pub(super) fn project(cwd: &Path) -> Result<Project, CliError> {
-    Project::discover(cwd).map_err(|err| {
-        CliError::from_error(ErrorKind::InvalidInput, err)
-            .with_help("see `reenact.toml` in the README")
-    })
+    project_for(&[], cwd)
 }
 
-/// The project around `cwd` and the scenario files `paths` name.
+/// Load the project file of the scenarios `paths` name: from their folder upward, else from
+/// `cwd` upward ([`Project::discover_for`]); `-v` says which file was read.
+fn project_for(paths: &[PathBuf], cwd: &Path) -> Result<Project, CliError> {
+    let project = Project::discover_for(paths, cwd).map_err(|err| {
+        CliError::from_error(ErrorKind::InvalidInput, err)
+            .with_help("see `reenact.toml` in the README")
+    })?;
+    match project.source.file() {
+        Some(file) => tracing::info!(file = %file.display(), "read the project file"),
+        None => tracing::info!("{}", project.source),
+    }
+    Ok(project)
+}
+
+/// The project of the scenario files `paths` name (see [`project_for`]) and those files.
 pub(super) fn files(paths: &[PathBuf], cwd: &Path) -> Result<(Project, Vec<PathBuf>), CliError> {
-    let project = project(cwd)?;
+    let project = project_for(paths, cwd)?;
     let files = discover(paths, &project)?;
     Ok((project, files))
 }

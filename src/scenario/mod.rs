@@ -23,6 +23,10 @@ pub use model::*;
 pub use template::{Template, TemplateSyntaxError};
 pub use yaml::MAX_INPUT_BYTES;
 
+/// The names `provider:` accepts (for tests of modules that must know every provider).
+#[cfg(test)]
+pub(crate) use convert::PROVIDERS;
+
 /// Why a scenario file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

@@ -655,6 +655,7 @@ fn help_texts() {
         &["validate", "--help"],
         &["check", "--help"],
         &["review", "--help"],
+        &["new", "--help"],
         &["schema", "--help"],
         &["list", "--help"],
         &["mock", "serve", "--help"],

@@ -426,7 +426,7 @@ async fn a_container_target_that_exits_or_is_never_ready_says_so_with_its_last_l
         let ctx = &ctx;
         async move {
             match run::run_scenario(&scenario, &TargetChoice::from_scenario(), ctx).await {
-                Err(run::RunError::Target { source, .. }) => source,
+                Err(run::RunError::Target { source, .. }) => *source,
                 other => panic!("expected the target to fail, got {other:?}"),
             }
         }

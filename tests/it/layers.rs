@@ -33,6 +33,8 @@ const MODULES: &[(&str, &[&str])] = &[
     ("scenario", &[]),
     // `reenact.toml`: named targets.
     ("project", &["scenario"]),
+    // `reenact new`'s starting scenarios: text written for the scenario format.
+    ("scaffold", &["scenario"]),
     // The meaning of request matchers and response checks, shared by engine, flow and verdict.
     ("matching", &["observe", "scenario"]),
     // The mock engine and its providers: reads the scenario model, records the observation's types.
@@ -67,7 +69,7 @@ const MODULES: &[(&str, &[&str])] = &[
         "cli",
         &[
             "backend", "flow", "import", "matching", "mock", "observe", "package", "project",
-            "report", "run", "scenario", "snapshot", "target", "verdict",
+            "report", "run", "scaffold", "scenario", "snapshot", "target", "verdict",
         ],
     ),
 ];
