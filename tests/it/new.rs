@@ -1,6 +1,7 @@
 //! `reenact new`: the scenario it writes for every provider passes `reenact check`; bad input is
-//! refused with help; a file is never replaced without `--force`; and on a pseudo-terminal
-//! (driven by python3's `pty`, so no crate is needed; python3 is required, as `.ci/run` installs it) it asks for what the flags did not say.
+//! refused with help; a file is never replaced without `--force`; and on a pseudo-terminal it asks
+//! for what the flags did not say (driven by python3's `pty`, so no crate is needed; python3 is
+//! required, as `.ci/run` installs it).
 
 use std::path::Path;
 
