@@ -5,7 +5,8 @@
 //! template parameters), `request.query.NAME`, `request.headers.NAME`, `request.json.A.0.B`,
 //! `request.body`, `now` (the virtual clock), `uuid` (seeded by mock name, request number and
 //! occurrence), `store.KEY`, `state.MACHINE`, `self.url` (the mock's own base URL as the client reached
-//! it), and in rate-limit answers `retry_after`.
+//! it), `mocks.NAME.url` (any mock of the run, as that client reaches it: see
+//! [`crate::mock::RunUrls`]), and in rate-limit answers `retry_after`.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -229,6 +230,9 @@ pub(crate) struct RequestVars<'a> {
     /// The mock's base URL as the client reached it (`self.url`): the scheme it was served on
     /// and the request's `Host`; `None` without a `Host` header.
     pub self_url: Option<&'a str>,
+    /// The run's mock URLs by name, as the request's client reaches them
+    /// (`mocks.NAME.url`); empty until the runner sent them.
+    pub mock_urls: &'a BTreeMap<String, String>,
 }
 
 impl<'a> RequestVars<'a> {
@@ -254,6 +258,7 @@ impl Vars for RequestVars<'_> {
             }
             ["retry_after"] => self.retry_after.map(|s| s.to_string()),
             ["self", "url"] => self.self_url.map(str::to_owned),
+            ["mocks", name, "url"] => self.mock_urls.get(*name).cloned(),
             ["store", key @ ..] if !key.is_empty() => {
                 self.store.and_then(|s| s.get(&key.join("."))).cloned()
             }
@@ -304,6 +309,28 @@ impl Vars for RequestVars<'_> {
     fn stored(&self, key: &str) -> Option<String> {
         self.store.and_then(|s| s.get(key)).cloned()
     }
+}
+
+/// Whether a template of `spec` (a stub's response or store write, a rate limit's answer) names
+/// `mocks.NAME.url`: the runner sends the run's mock URLs to such mocks only.
+pub(crate) fn names_mock_urls(spec: &crate::scenario::model::MockSpec) -> bool {
+    fn walk(value: &Value) -> bool {
+        match value {
+            Value::String(text) if text.contains("{{") => Template::parse(text).is_ok_and(|t| {
+                t.vars()
+                    .any(|var| var.path.first().is_some_and(|p| p == "mocks"))
+            }),
+            Value::Array(items) => items.iter().any(walk),
+            Value::Object(map) => map.values().any(walk),
+            _ => false,
+        }
+    }
+    [
+        serde_json::to_value(&spec.stubs),
+        serde_json::to_value(&spec.rate_limits),
+    ]
+    .iter()
+    .any(|value| value.as_ref().is_ok_and(walk))
 }
 
 /// Path parameters of `template` (`/invoices/{id}`) in `path`, when it matches.

@@ -35,4 +35,5 @@ mod reports;
 mod secret_audit;
 mod stable_snapshots;
 mod suite;
+mod templates;
 mod webhooks_https;

@@ -20,7 +20,7 @@ pub(super) enum Scope<'s> {
     /// In the flow: `mocks.NAME.url`, `target.url`, `env.NAME` and the captures so far.
     Flow { captures: &'s [String] },
     /// In a mock's responses and store writes: `request.*`, `now`, `uuid`, `store.*`,
-    /// `state.*`, and `retry_after` in a rate limit's answer.
+    /// `state.*`, `self.url`, `mocks.NAME.url`, and `retry_after` in a rate limit's answer.
     Mock {
         /// Parameters of the stub's path template.
         params: &'s [String],
@@ -38,6 +38,7 @@ const MOCK_VARS: &[&str] = &[
     "state",
     "retry_after",
     "self",
+    "mocks",
 ];
 
 /// Fields of `request` in mock templates.
@@ -96,7 +97,7 @@ fn check_mock_var(
             diagnostic = match did_you_mean(first, MOCK_VARS) {
                 Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
                 None => diagnostic.with_help(
-                    "a mock response knows `request.*`, `now`, `uuid`, `self.url`, `store.KEY` and `state.MACHINE`",
+                    "a mock response knows `request.*`, `now`, `uuid`, `self.url`, `mocks.NAME.url`, `store.KEY` and `state.MACHINE`",
                 ),
             };
             Some(diagnostic)
@@ -198,10 +199,20 @@ impl Cx<'_> {
         let unknown = |label: String| {
             Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
         };
-        if let Scope::Mock { params, limit } = scope {
-            return check_mock_var(path, name, params, limit);
-        }
         let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        if let Scope::Mock { params, limit } = scope {
+            match parts.as_slice() {
+                // Checked as everywhere else, below.
+                ["mocks", _, "url"] => {}
+                ["mocks", ..] => {
+                    return Some(
+                        unknown("a mock response knows `mocks.NAME.url`".to_owned())
+                            .with_help("write `{{ mocks.NAME.url }}`"),
+                    );
+                }
+                _ => return check_mock_var(path, name, params, limit),
+            }
+        }
         match (parts.as_slice(), scope) {
             (["mocks", mock, "url"], _) => {
                 if self.mocks.iter().any(|known| known == mock) {
