@@ -22,6 +22,7 @@ use crate::mock::engine::{
     PreparedResponse, StubError, json_response, parse_header_name, parse_status, prepare_response,
 };
 use crate::scenario::model::{ResponseBody, ResponseSpec};
+use crate::scenario::template::repeat::{ItemVars, PayloadBudget, repeat_node};
 use crate::scenario::template::{RenderError, Template, Vars};
 use crate::timestamp::format_rfc3339;
 
@@ -49,17 +50,28 @@ enum BodyTemplate {
     Json(JsonTemplate),
 }
 
-/// A JSON document whose string leaves may be templates.
+/// A JSON document whose string leaves may be templates, and whose `$repeat` nodes generate
+/// arrays (see [`crate::scenario::template::repeat`]).
 #[derive(Debug)]
 enum JsonTemplate {
     Plain(Value),
     Text(Template),
     Array(Vec<JsonTemplate>),
     Object(Vec<(String, JsonTemplate)>),
+    /// A `$repeat` node: its item, rendered this many times.
+    Repeat(u64, Box<JsonTemplate>),
 }
 
 impl JsonTemplate {
     fn new(value: &Value) -> Result<JsonTemplate, StubError> {
+        if let Value::Object(map) = value
+            && let Some((count, item)) = repeat_node(map)
+        {
+            return Ok(JsonTemplate::Repeat(
+                count,
+                Box::new(JsonTemplate::new(item)?),
+            ));
+        }
         Ok(match value {
             Value::String(text) if text.contains("{{") => {
                 let template = Template::parse(text).map_err(|error| StubError::JsonTemplate {
@@ -83,32 +95,54 @@ impl JsonTemplate {
         })
     }
 
-    fn render(&self, vars: &dyn Vars) -> Result<Value, RenderError> {
+    fn render(&self, vars: &dyn Vars, budget: &mut PayloadBudget) -> Result<Value, RenderError> {
         Ok(match self {
-            JsonTemplate::Plain(value) => value.clone(),
-            JsonTemplate::Text(template) => Value::String(template.render(vars)?),
-            JsonTemplate::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|item| item.render(vars))
-                    .collect::<Result<_, _>>()?,
-            ),
-            JsonTemplate::Object(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), v.render(vars)?)))
-                    .collect::<Result<_, RenderError>>()?,
-            ),
+            JsonTemplate::Plain(value) => {
+                budget.spend_value(value)?;
+                value.clone()
+            }
+            JsonTemplate::Text(template) => {
+                let text = template.render(vars)?;
+                budget.spend(text.len() + 2)?;
+                Value::String(text)
+            }
+            JsonTemplate::Array(items) => {
+                budget.spend(2)?;
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|item| item.render(vars, budget))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            JsonTemplate::Object(entries) => {
+                budget.spend(2)?;
+                let mut map = serde_json::Map::with_capacity(entries.len());
+                for (key, item) in entries {
+                    budget.spend(key.len() + 4)?;
+                    map.insert(key.clone(), item.render(vars, budget)?);
+                }
+                Value::Object(map)
+            }
+            JsonTemplate::Repeat(count, item) => {
+                budget.items(*count)?;
+                budget.spend(2)?;
+                let mut items = Vec::new();
+                for index in 0..*count {
+                    items.push(item.render(&ItemVars { outer: vars, index }, budget)?);
+                }
+                Value::Array(items)
+            }
         })
     }
 }
 
-/// Whether a JSON value holds no template.
+/// Whether a JSON value holds no template and no `$repeat` node.
 fn is_plain(value: &Value) -> bool {
     match value {
         Value::String(text) => !text.contains("{{"),
         Value::Array(items) => items.iter().all(is_plain),
-        Value::Object(map) => map.values().all(is_plain),
+        Value::Object(map) => repeat_node(map).is_none() && map.values().all(is_plain),
         _ => true,
     }
 }
@@ -183,7 +217,11 @@ impl TemplatedResponse {
         let body = match &self.body {
             BodyTemplate::Empty => Bytes::new(),
             BodyTemplate::Text(template) => Bytes::from(template.render(vars)?),
-            BodyTemplate::Json(template) => Bytes::from(template.render(vars)?.to_string()),
+            BodyTemplate::Json(template) => Bytes::from(
+                template
+                    .render(vars, &mut PayloadBudget::default())?
+                    .to_string(),
+            ),
         };
         let mut response = Response::new(body);
         *response.status_mut() = self.status;

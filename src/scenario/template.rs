@@ -13,9 +13,11 @@
 //! expressions and no escapes: text outside `{{ }}` is copied as it is.
 //!
 //! The file is over 700 lines with its unit tests and stays whole: the parser, the filters and
-//! the renderer are one small grammar; the protocol filters' codecs live in [`codec`].
+//! the renderer are one small grammar; the protocol filters' codecs live in [`codec`], and
+//! repeated items of JSON payloads (`{"$repeat": N, "item": …}`) in [`repeat`].
 
 mod codec;
+pub(crate) mod repeat;
 
 use std::fmt;
 use std::time::Duration;
@@ -205,6 +207,15 @@ pub enum RenderError {
         /// The template source.
         template: String,
     },
+    /// A JSON payload would render to more than 16 MiB.
+    #[error("the JSON payload renders to more than {MAX_RENDERED_BYTES} bytes (16 MiB)")]
+    PayloadTooLarge,
+    /// The `$repeat` nodes of a JSON payload would make more than 100,000 items.
+    #[error(
+        "the `$repeat` nodes of the JSON payload make more than {} items",
+        repeat::MAX_REPEAT_ITEMS
+    )]
+    TooManyItems,
     /// A filter could not use its input.
     #[error("filter `{filter}` cannot use `{value}` in template `{template}`: {reason}")]
     Filter {
@@ -678,31 +689,14 @@ fn valid_segment(segment: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Render every string leaf of a JSON value as a template. Strings that do not parse are kept as
-/// they are (load time already rejected malformed placeholders in scenario bodies).
+/// Render every string leaf of a JSON value as a template, and expand its `$repeat` nodes
+/// ([`repeat`]), within 16 MiB. Strings that do not parse are kept as they are (load time
+/// already rejected malformed placeholders in scenario bodies).
 pub(crate) fn render_json(
     value: &serde_json::Value,
     vars: &dyn Vars,
 ) -> Result<serde_json::Value, RenderError> {
-    use serde_json::Value;
-    Ok(match value {
-        Value::String(text) if text.contains("{{") => match Template::parse(text) {
-            Ok(template) => Value::String(template.render(vars)?),
-            Err(_) => value.clone(),
-        },
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| render_json(item, vars))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, item)| Ok((key.clone(), render_json(item, vars)?)))
-                .collect::<Result<_, RenderError>>()?,
-        ),
-        other => other.clone(),
-    })
+    repeat::render_json_within(value, vars, &mut repeat::PayloadBudget::default())
 }
 
 impl fmt::Debug for Template {

@@ -238,3 +238,70 @@ flow:
     assert_eq!(json.text().await.unwrap(), format!("B-2 {ids} b%201"));
     harness.stop().await;
 }
+
+/// Issue 16: large payloads (1,500 change records) had to be generated with an outside script.
+/// A flow step posts 1,500 generated bills to the target, which echoes them; a step to the
+/// mock gets 1,500 generated records back (each numbered, with a field of the request); the
+/// mock's journal holds the posted 1,500, and a payload file generates as YAML does.
+#[tokio::test]
+async fn a_flow_posts_and_a_stub_answers_1500_generated_items() {
+    let target = crate::support::serve(|_, _, body| async move {
+        (200, String::from_utf8(body.to_vec()).unwrap_or_default())
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("payloads")).unwrap();
+    std::fs::write(
+        dir.path().join("payloads/changes.json"),
+        r#"{"changes": {"$repeat": 1500, "item": {"seq": "{{ number }}", "ticket": "{{ request.json.ticket }}"}}}"#,
+    )
+    .unwrap();
+    let yaml = format!(
+        r#"
+id: generated-items
+title: 1,500 generated items each way
+mocks:
+  erp:
+    stubs:
+      - request: {{ method: POST, path: /changes }}
+        response: {{ body_file: payloads/changes.json }}
+target:
+  url: "{target}"
+flow:
+  - name: post the bills
+    request:
+      method: POST
+      path: /bills
+      json:
+        batch: B-7
+        bills:
+          $repeat: 1500
+          item: {{ id: "BILL-{{{{ number }}}}", position: "{{{{ index }}}}", lines: {{ $repeat: 2, item: {{ n: "{{{{ number }}}}" }} }} }}
+    expect: {{ status: 200, json: {{ "$.bills[1499].id": BILL-1500, "$.bills[0].position": "0", "$.bills[9].lines[1].n": "2" }} }}
+    capture: {{ last: "$.bills[1499].id" }}
+  - name: the ERP answers its change records
+    request:
+      mock: erp
+      method: POST
+      path: /changes
+      json: {{ ticket: SUP-1234, bills: {{ $repeat: 1500, item: "{{{{ last }}}}-{{{{ number }}}}" }} }}
+    expect: {{ status: 200, json: {{ "$.changes[1499].seq": "1500", "$.changes[0].ticket": SUP-1234 }} }}
+expect:
+  - {{ mock: erp, request: {{ jsonpath: {{ "$.bills[1499]": BILL-1500-1500 }} }}, count: 1 }}
+"#
+    );
+    let run = run_yaml(dir.path(), &yaml).await;
+    assert!(
+        run.observation.steps.iter().all(|s| s.failure.is_none()),
+        "{:?}",
+        run.observation.steps
+    );
+    assert!(
+        run.expectations.iter().all(|e| e.passed),
+        "{:?}",
+        run.expectations
+    );
+    let journal = &run.observation.mocks["erp"];
+    let posted: Value = serde_json::from_str(&journal.entries[0].body).unwrap();
+    assert_eq!(posted["bills"].as_array().map(Vec::len), Some(1500));
+}

@@ -1,0 +1,259 @@
+//! Repeated items in JSON payloads: a generator node `{"$repeat": 1500, "item": {…}}` anywhere
+//! in a payload (a flow request's or webhook's `json`, a stub response's `json`, their
+//! `json_file`s) renders to an array of `item` rendered 1,500 times, with `{{ index }}` (from 0)
+//! and `{{ number }}` (from 1) known inside it ([`ItemVars`]).
+//!
+//! The loader checks each node (`crate::scenario::convert`): the count an integer, no key but
+//! `$repeat` and `item`, at most [`MAX_REPEAT_DEPTH`] nested, at most [`MAX_REPEAT_ITEMS`]
+//! items in one payload. Rendering is bounded again ([`PayloadBudget`]), for payloads that
+//! reach a mock through its control API without the loader: the items, and the bytes the
+//! payload renders to ([`MAX_RENDERED_BYTES`]).
+
+use serde_json::{Map, Value};
+
+use super::{MAX_RENDERED_BYTES, RenderError, Vars};
+
+/// The key that makes a JSON object a generator node.
+pub(crate) const REPEAT_KEY: &str = "$repeat";
+
+/// The key of a generator node's item.
+pub(crate) const ITEM_KEY: &str = "item";
+
+/// Most items the generator nodes of one payload make, nested ones counted with their
+/// multiplicity (`$repeat: 100` inside `$repeat: 1000` makes 100,000).
+pub(crate) const MAX_REPEAT_ITEMS: u64 = 100_000;
+
+/// Deepest nesting of generator nodes (a repeat inside an item of a repeat is depth 2).
+pub(crate) const MAX_REPEAT_DEPTH: usize = 3;
+
+/// The count and item of `map` when it is a generator node: `$repeat` an integer within
+/// [`MAX_REPEAT_ITEMS`], and `item`, nothing else.
+pub(crate) fn repeat_node(map: &Map<String, Value>) -> Option<(u64, &Value)> {
+    let count = map.get(REPEAT_KEY)?.as_u64()?;
+    let item = map.get(ITEM_KEY)?;
+    (map.len() == 2 && count <= MAX_REPEAT_ITEMS).then_some((count, item))
+}
+
+/// The variables inside a generator node's item: `index` and `number` of the item, everything
+/// else from the outer variables (an inner repeat's `index` hides an outer one's).
+pub(crate) struct ItemVars<'a> {
+    /// The variables around the node.
+    pub outer: &'a dyn Vars,
+    /// The item's position, from 0.
+    pub index: u64,
+}
+
+impl Vars for ItemVars<'_> {
+    fn lookup(&self, path: &[String]) -> Option<String> {
+        match path {
+            [name] if name == "index" => Some(self.index.to_string()),
+            [name] if name == "number" => Some((self.index + 1).to_string()),
+            _ => self.outer.lookup(path),
+        }
+    }
+
+    fn stored(&self, key: &str) -> Option<String> {
+        self.outer.stored(key)
+    }
+}
+
+/// What one payload may still render: bytes (approximately: strings and keys by their length,
+/// other values by a few bytes each) and generated items.
+#[derive(Debug)]
+pub(crate) struct PayloadBudget {
+    bytes: usize,
+    items: u64,
+}
+
+impl Default for PayloadBudget {
+    fn default() -> Self {
+        PayloadBudget {
+            bytes: MAX_RENDERED_BYTES,
+            items: MAX_REPEAT_ITEMS,
+        }
+    }
+}
+
+impl PayloadBudget {
+    /// Spend `bytes` of output; an error once the payload would pass [`MAX_RENDERED_BYTES`].
+    pub(crate) fn spend(&mut self, bytes: usize) -> Result<(), RenderError> {
+        self.bytes = self
+            .bytes
+            .checked_sub(bytes)
+            .ok_or(RenderError::PayloadTooLarge)?;
+        Ok(())
+    }
+
+    /// Spend `count` generated items; an error past [`MAX_REPEAT_ITEMS`].
+    pub(crate) fn items(&mut self, count: u64) -> Result<(), RenderError> {
+        self.items = self
+            .items
+            .checked_sub(count)
+            .ok_or(RenderError::TooManyItems)?;
+        Ok(())
+    }
+
+    /// Spend what `value` costs as it is (no templates in it).
+    pub(crate) fn spend_value(&mut self, value: &Value) -> Result<(), RenderError> {
+        self.spend(cost(value))
+    }
+}
+
+/// What a value costs in a [`PayloadBudget`]: its strings and keys by length, other values by
+/// 8 bytes each. Computed in a loop, not by recursion.
+pub(crate) fn cost(value: &Value) -> usize {
+    let mut total = 0usize;
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        let own = match value {
+            Value::String(text) => text.len() + 2,
+            Value::Array(items) => {
+                stack.extend(items);
+                2
+            }
+            Value::Object(map) => {
+                stack.extend(map.values());
+                map.keys().map(|key| key.len() + 4).sum::<usize>() + 2
+            }
+            _ => 8,
+        };
+        total = total.saturating_add(own);
+    }
+    total
+}
+
+/// Render `value` (string leaves as templates, generator nodes expanded) within `budget`.
+/// Strings that do not parse are kept as they are (the loader rejected malformed placeholders
+/// in scenario payloads).
+pub(crate) fn render_json_within(
+    value: &Value,
+    vars: &dyn Vars,
+    budget: &mut PayloadBudget,
+) -> Result<Value, RenderError> {
+    Ok(match value {
+        Value::String(text) if text.contains("{{") => match super::Template::parse(text) {
+            Ok(template) => {
+                let rendered = template.render(vars)?;
+                budget.spend(rendered.len() + 2)?;
+                Value::String(rendered)
+            }
+            Err(_) => {
+                budget.spend_value(value)?;
+                value.clone()
+            }
+        },
+        Value::Array(items) => {
+            budget.spend(2)?;
+            Value::Array(
+                items
+                    .iter()
+                    .map(|item| render_json_within(item, vars, budget))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Value::Object(map) => match repeat_node(map) {
+            Some((count, item)) => {
+                budget.items(count)?;
+                budget.spend(2)?;
+                let mut items = Vec::new();
+                for index in 0..count {
+                    let vars = ItemVars { outer: vars, index };
+                    items.push(render_json_within(item, &vars, budget)?);
+                }
+                Value::Array(items)
+            }
+            None => {
+                budget.spend(2)?;
+                let mut out = Map::with_capacity(map.len());
+                for (key, item) in map {
+                    budget.spend(key.len() + 4)?;
+                    out.insert(key.clone(), render_json_within(item, vars, budget)?);
+                }
+                Value::Object(out)
+            }
+        },
+        other => {
+            budget.spend_value(other)?;
+            other.clone()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn none(_: &[String]) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn a_generator_node_renders_to_an_array_of_its_item() {
+        let payload = json!({
+            "bills": {"$repeat": 3, "item": {
+                "id": "B-{{ number }}",
+                "lines": {"$repeat": 2, "item": "{{ index }}"},
+                "fixed": 1
+            }},
+            "empty": {"$repeat": 0, "item": 1}
+        });
+        let rendered = render_json_within(&payload, &none, &mut PayloadBudget::default()).unwrap();
+        assert_eq!(
+            rendered,
+            json!({
+                "bills": [
+                    {"id": "B-1", "lines": ["0", "1"], "fixed": 1},
+                    {"id": "B-2", "lines": ["0", "1"], "fixed": 1},
+                    {"id": "B-3", "lines": ["0", "1"], "fixed": 1}
+                ],
+                "empty": []
+            })
+        );
+    }
+
+    #[test]
+    fn only_exact_generator_nodes_generate() {
+        for plain in [
+            json!({"$repeat": 2}),
+            json!({"$repeat": 2, "item": 1, "other": 3}),
+            json!({"$repeat": "2", "item": 1}),
+            json!({"$repeat": -1, "item": 1}),
+            json!({"$repeat": MAX_REPEAT_ITEMS + 1, "item": 1}),
+        ] {
+            let rendered =
+                render_json_within(&plain, &none, &mut PayloadBudget::default()).unwrap();
+            assert_eq!(rendered, plain);
+        }
+    }
+
+    #[test]
+    fn rendering_is_bounded_in_items_and_bytes() {
+        let nested = json!({"$repeat": 1000, "item": {"$repeat": 101, "item": 0}});
+        assert_eq!(
+            render_json_within(&nested, &none, &mut PayloadBudget::default()).unwrap_err(),
+            RenderError::TooManyItems
+        );
+        let big = "x".repeat(1 << 20);
+        let lookup = |_: &[String]| Some(big.clone());
+        let wide = json!({"$repeat": 17, "item": "{{ big }}"});
+        let too_large = |value: &Value, vars: &dyn Vars| {
+            matches!(
+                render_json_within(value, vars, &mut PayloadBudget::default()),
+                Err(RenderError::PayloadTooLarge)
+            )
+        };
+        assert!(too_large(&wide, &lookup));
+        // Literal items count too.
+        assert!(too_large(
+            &json!({"$repeat": 100_000, "item": "y".repeat(200)}),
+            &none
+        ));
+        assert!(!too_large(
+            &json!({"$repeat": 100_000, "item": "y".repeat(100)}),
+            &none
+        ));
+        assert_eq!(cost(&json!({"ab": ["c", 1]})), 2 + 6 + 2 + 3 + 8);
+    }
+}
