@@ -13,7 +13,7 @@
 //! stub's faults ([`crate::mock::fault`]) are drawn only once it matched, and the edge carries out
 //! what the [`Answer`] says.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -685,6 +685,7 @@ impl Engine {
             uuids: Cell::new(0),
             self_url: self_url.as_deref(),
             mock_urls,
+            json: OnceCell::new(),
         };
         let mut pass = None;
         if !set.limiter.is_empty() {

@@ -8,7 +8,7 @@
 //! it), `mocks.NAME.url` (any mock of the run, as that client reaches it: see
 //! [`crate::mock::RunUrls`]), and in rate-limit answers `retry_after`.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -95,7 +95,7 @@ impl JsonTemplate {
         })
     }
 
-    fn render(&self, vars: &dyn Vars, budget: &mut PayloadBudget) -> Result<Value, RenderError> {
+    fn render(&self, vars: &dyn Vars, budget: &PayloadBudget) -> Result<Value, RenderError> {
         Ok(match self {
             JsonTemplate::Plain(value) => {
                 budget.spend_value(value)?;
@@ -129,7 +129,12 @@ impl JsonTemplate {
                 budget.spend(2)?;
                 let mut items = Vec::new();
                 for index in 0..*count {
-                    items.push(item.render(&ItemVars { outer: vars, index }, budget)?);
+                    let vars = ItemVars {
+                        outer: vars,
+                        index,
+                        budget,
+                    };
+                    items.push(item.render(&vars, budget)?);
                 }
                 Value::Array(items)
             }
@@ -219,7 +224,7 @@ impl TemplatedResponse {
             BodyTemplate::Text(template) => Bytes::from(template.render(vars)?),
             BodyTemplate::Json(template) => Bytes::from(
                 template
-                    .render(vars, &mut PayloadBudget::default())?
+                    .render(vars, &PayloadBudget::default())?
                     .to_string(),
             ),
         };
@@ -271,6 +276,9 @@ pub(crate) struct RequestVars<'a> {
     /// The run's mock URLs by name, as the request's client reaches them
     /// (`mocks.NAME.url`); empty until the runner sent them.
     pub mock_urls: &'a BTreeMap<String, String>,
+    /// The request's body as JSON, parsed at the first `request.json.*` (once, however many
+    /// placeholders and `$repeat` items read it); `None` inside when it is not JSON.
+    pub json: OnceCell<Option<Value>>,
 }
 
 impl<'a> RequestVars<'a> {
@@ -324,19 +332,19 @@ impl Vars for RequestVars<'_> {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone()),
             ["request", "json", rest @ ..] => {
-                let mut value: Value = serde_json::from_slice(self.request.body).ok()?;
+                let mut value = self
+                    .json
+                    .get_or_init(|| serde_json::from_slice(self.request.body).ok())
+                    .as_ref()?;
                 for segment in rest {
                     value = match value {
-                        Value::Object(mut map) => map.remove(*segment)?,
-                        Value::Array(mut items) => {
-                            let index: usize = segment.parse().ok()?;
-                            (index < items.len()).then(|| items.swap_remove(index))?
-                        }
+                        Value::Object(map) => map.get(*segment)?,
+                        Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
                         _ => return None,
                     };
                 }
                 Some(match value {
-                    Value::String(text) => text,
+                    Value::String(text) => text.clone(),
                     other => other.to_string(),
                 })
             }

@@ -216,6 +216,17 @@ pub enum RenderError {
         repeat::MAX_REPEAT_ITEMS
     )]
     TooManyItems,
+    /// The items of a `$repeat` read more than 64 MiB of values.
+    #[error(
+        "the items of `$repeat` read more than {} bytes (64 MiB) of values: `{name}` in template `{template}` is read once for every item",
+        repeat::MAX_ITEM_READ_BYTES
+    )]
+    TooMuchRead {
+        /// The variable whose read crossed the budget.
+        name: String,
+        /// The template source.
+        template: String,
+    },
     /// A filter could not use its input.
     #[error("filter `{filter}` cannot use `{value}` in template `{template}`: {reason}")]
     Filter {
@@ -249,6 +260,14 @@ pub trait Vars {
     fn stored(&self, key: &str) -> Option<String> {
         let _ = key;
         None
+    }
+
+    /// Account for `bytes` of a value a placeholder read; `false` when the reads of this
+    /// rendering are over their budget (the items of a `$repeat`: [`repeat::ItemVars`]).
+    /// Unbounded by default.
+    fn charge(&self, bytes: usize) -> bool {
+        let _ = bytes;
+        true
     }
 }
 
@@ -406,6 +425,14 @@ impl Template {
         // Bytes, so that a chain carries binary data (`deflate | base64`); the filters that read
         // text, and the rendered value, need UTF-8.
         let mut value = vars.lookup(&var.path).map(String::into_bytes);
+        if let Some(read) = &value
+            && !vars.charge(read.len())
+        {
+            return Err(RenderError::TooMuchRead {
+                name: var.name(),
+                template: self.source.clone(),
+            });
+        }
         // Why a filter lost the value (an XPath that selected nothing), for the error.
         let mut lost = None;
         for filter in &var.filters {
@@ -696,7 +723,7 @@ pub(crate) fn render_json(
     value: &serde_json::Value,
     vars: &dyn Vars,
 ) -> Result<serde_json::Value, RenderError> {
-    repeat::render_json_within(value, vars, &mut repeat::PayloadBudget::default())
+    repeat::render_json_within(value, vars, &repeat::PayloadBudget::default())
 }
 
 impl fmt::Debug for Template {

@@ -6,8 +6,12 @@
 //! The loader checks each node (`crate::scenario::convert`): the count an integer, no key but
 //! `$repeat` and `item`, at most [`MAX_REPEAT_DEPTH`] nested, at most [`MAX_REPEAT_ITEMS`]
 //! items in one payload. Rendering is bounded again ([`PayloadBudget`]), for payloads that
-//! reach a mock through its control API without the loader: the items, and the bytes the
-//! payload renders to ([`MAX_RENDERED_BYTES`]).
+//! reach a mock through its control API without the loader: the items, the bytes the payload
+//! renders to ([`MAX_RENDERED_BYTES`]), and the bytes its items' placeholders read
+//! ([`MAX_ITEM_READ_BYTES`]: an item that reads a 4 MiB request body through `xpath` reads it
+//! again for every item, which would take minutes for 100,000 items).
+
+use std::cell::Cell;
 
 use serde_json::{Map, Value};
 
@@ -26,6 +30,9 @@ pub(crate) const MAX_REPEAT_ITEMS: u64 = 100_000;
 /// Deepest nesting of generator nodes (a repeat inside an item of a repeat is depth 2).
 pub(crate) const MAX_REPEAT_DEPTH: usize = 3;
 
+/// Most bytes of values the placeholders of a payload's `$repeat` items may read in all.
+pub(crate) const MAX_ITEM_READ_BYTES: usize = 64 * 1024 * 1024;
+
 /// The count and item of `map` when it is a generator node: `$repeat` an integer within
 /// [`MAX_REPEAT_ITEMS`], and `item`, nothing else.
 pub(crate) fn repeat_node(map: &Map<String, Value>) -> Option<(u64, &Value)> {
@@ -35,12 +42,15 @@ pub(crate) fn repeat_node(map: &Map<String, Value>) -> Option<(u64, &Value)> {
 }
 
 /// The variables inside a generator node's item: `index` and `number` of the item, everything
-/// else from the outer variables (an inner repeat's `index` hides an outer one's).
+/// else from the outer variables (an inner repeat's `index` hides an outer one's); what its
+/// placeholders read is charged to the payload's [`PayloadBudget`].
 pub(crate) struct ItemVars<'a> {
     /// The variables around the node.
     pub outer: &'a dyn Vars,
     /// The item's position, from 0.
     pub index: u64,
+    /// The payload's budget.
+    pub budget: &'a PayloadBudget,
 }
 
 impl Vars for ItemVars<'_> {
@@ -55,46 +65,55 @@ impl Vars for ItemVars<'_> {
     fn stored(&self, key: &str) -> Option<String> {
         self.outer.stored(key)
     }
+
+    fn charge(&self, bytes: usize) -> bool {
+        let left = &self.budget.read;
+        match left.get().checked_sub(bytes) {
+            Some(rest) => {
+                left.set(rest);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// What one payload may still render: bytes (approximately: strings and keys by their length,
-/// other values by a few bytes each) and generated items.
+/// other values by a few bytes each), generated items, and bytes its items' placeholders read.
 #[derive(Debug)]
 pub(crate) struct PayloadBudget {
-    bytes: usize,
-    items: u64,
+    bytes: Cell<usize>,
+    items: Cell<u64>,
+    read: Cell<usize>,
 }
 
 impl Default for PayloadBudget {
     fn default() -> Self {
         PayloadBudget {
-            bytes: MAX_RENDERED_BYTES,
-            items: MAX_REPEAT_ITEMS,
+            bytes: Cell::new(MAX_RENDERED_BYTES),
+            items: Cell::new(MAX_REPEAT_ITEMS),
+            read: Cell::new(MAX_ITEM_READ_BYTES),
         }
     }
 }
 
 impl PayloadBudget {
     /// Spend `bytes` of output; an error once the payload would pass [`MAX_RENDERED_BYTES`].
-    pub(crate) fn spend(&mut self, bytes: usize) -> Result<(), RenderError> {
-        self.bytes = self
-            .bytes
-            .checked_sub(bytes)
-            .ok_or(RenderError::PayloadTooLarge)?;
+    pub(crate) fn spend(&self, bytes: usize) -> Result<(), RenderError> {
+        let left = self.bytes.get().checked_sub(bytes);
+        self.bytes.set(left.ok_or(RenderError::PayloadTooLarge)?);
         Ok(())
     }
 
     /// Spend `count` generated items; an error past [`MAX_REPEAT_ITEMS`].
-    pub(crate) fn items(&mut self, count: u64) -> Result<(), RenderError> {
-        self.items = self
-            .items
-            .checked_sub(count)
-            .ok_or(RenderError::TooManyItems)?;
+    pub(crate) fn items(&self, count: u64) -> Result<(), RenderError> {
+        let left = self.items.get().checked_sub(count);
+        self.items.set(left.ok_or(RenderError::TooManyItems)?);
         Ok(())
     }
 
     /// Spend what `value` costs as it is (no templates in it).
-    pub(crate) fn spend_value(&mut self, value: &Value) -> Result<(), RenderError> {
+    pub(crate) fn spend_value(&self, value: &Value) -> Result<(), RenderError> {
         self.spend(cost(value))
     }
 }
@@ -128,7 +147,7 @@ pub(crate) fn cost(value: &Value) -> usize {
 pub(crate) fn render_json_within(
     value: &Value,
     vars: &dyn Vars,
-    budget: &mut PayloadBudget,
+    budget: &PayloadBudget,
 ) -> Result<Value, RenderError> {
     Ok(match value {
         Value::String(text) if text.contains("{{") => match super::Template::parse(text) {
@@ -157,7 +176,11 @@ pub(crate) fn render_json_within(
                 budget.spend(2)?;
                 let mut items = Vec::new();
                 for index in 0..count {
-                    let vars = ItemVars { outer: vars, index };
+                    let vars = ItemVars {
+                        outer: vars,
+                        index,
+                        budget,
+                    };
                     items.push(render_json_within(item, &vars, budget)?);
                 }
                 Value::Array(items)
@@ -199,7 +222,7 @@ mod tests {
             }},
             "empty": {"$repeat": 0, "item": 1}
         });
-        let rendered = render_json_within(&payload, &none, &mut PayloadBudget::default()).unwrap();
+        let rendered = render_json_within(&payload, &none, &PayloadBudget::default()).unwrap();
         assert_eq!(
             rendered,
             json!({
@@ -222,8 +245,7 @@ mod tests {
             json!({"$repeat": -1, "item": 1}),
             json!({"$repeat": MAX_REPEAT_ITEMS + 1, "item": 1}),
         ] {
-            let rendered =
-                render_json_within(&plain, &none, &mut PayloadBudget::default()).unwrap();
+            let rendered = render_json_within(&plain, &none, &PayloadBudget::default()).unwrap();
             assert_eq!(rendered, plain);
         }
     }
@@ -232,7 +254,7 @@ mod tests {
     fn rendering_is_bounded_in_items_and_bytes() {
         let nested = json!({"$repeat": 1000, "item": {"$repeat": 101, "item": 0}});
         assert_eq!(
-            render_json_within(&nested, &none, &mut PayloadBudget::default()).unwrap_err(),
+            render_json_within(&nested, &none, &PayloadBudget::default()).unwrap_err(),
             RenderError::TooManyItems
         );
         let big = "x".repeat(1 << 20);
@@ -240,7 +262,7 @@ mod tests {
         let wide = json!({"$repeat": 17, "item": "{{ big }}"});
         let too_large = |value: &Value, vars: &dyn Vars| {
             matches!(
-                render_json_within(value, vars, &mut PayloadBudget::default()),
+                render_json_within(value, vars, &PayloadBudget::default()),
                 Err(RenderError::PayloadTooLarge)
             )
         };
@@ -255,5 +277,24 @@ mod tests {
             &none
         ));
         assert_eq!(cost(&json!({"ab": ["c", 1]})), 2 + 6 + 2 + 3 + 8);
+        // Reads count across the items: a 1 MiB value read by each of 65 items is too much,
+        // even when each item renders to one byte.
+        let read = |items: u64| {
+            let payload =
+                json!({"$repeat": items, "item": "{{ big | stored(\"k:\") | default(\"x\") }}"});
+            render_json_within(&payload, &lookup, &PayloadBudget::default())
+        };
+        assert!(read(64).is_ok());
+        let err = read(65).unwrap_err();
+        assert!(
+            matches!(&err, RenderError::TooMuchRead { name, .. } if name == "big"),
+            "{err}"
+        );
+        // Outside a `$repeat`, reads are not counted.
+        let many = Value::Array(vec![
+            json!("{{ big | stored(\"k:\") | default(\"x\") }}");
+            80
+        ]);
+        assert!(render_json_within(&many, &lookup, &PayloadBudget::default()).is_ok());
     }
 }
