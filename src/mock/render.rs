@@ -22,7 +22,9 @@ use crate::mock::engine::{
     PreparedResponse, StubError, json_response, parse_header_name, parse_status, prepare_response,
 };
 use crate::scenario::model::{ResponseBody, ResponseSpec};
-use crate::scenario::template::repeat::{ItemVars, PayloadBudget, repeat_node};
+use crate::scenario::template::repeat::{
+    ItemVars, PayloadBudget, PreparedCount, REPEAT_KEY, repeat_node,
+};
 use crate::scenario::template::{RenderError, Template, Vars};
 use crate::timestamp::format_rfc3339;
 
@@ -59,7 +61,7 @@ enum JsonTemplate {
     Array(Vec<JsonTemplate>),
     Object(Vec<(String, JsonTemplate)>),
     /// A `$repeat` node: its item, rendered this many times.
-    Repeat(u64, Box<JsonTemplate>),
+    Repeat(PreparedCount, Box<JsonTemplate>),
 }
 
 impl JsonTemplate {
@@ -67,6 +69,10 @@ impl JsonTemplate {
         if let Value::Object(map) = value
             && let Some((count, item)) = repeat_node(map)
         {
+            let count = PreparedCount::new(count).map_err(|error| StubError::JsonTemplate {
+                text: map[REPEAT_KEY].to_string(),
+                error,
+            })?;
             return Ok(JsonTemplate::Repeat(
                 count,
                 Box::new(JsonTemplate::new(item)?),
@@ -125,10 +131,11 @@ impl JsonTemplate {
                 Value::Object(map)
             }
             JsonTemplate::Repeat(count, item) => {
-                budget.items(*count)?;
+                let count = count.get(vars)?;
+                budget.items(count)?;
                 budget.spend(2)?;
                 let mut items = Vec::new();
-                for index in 0..*count {
+                for index in 0..count {
                     let vars = ItemVars {
                         outer: vars,
                         index,

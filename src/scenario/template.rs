@@ -216,6 +216,17 @@ pub enum RenderError {
         repeat::MAX_REPEAT_ITEMS
     )]
     TooManyItems,
+    /// A `$repeat` count template did not render to a whole number within 100,000.
+    #[error(
+        "the `$repeat` count `{value}` (from `{template}`) is not a whole number from 0 to {}",
+        repeat::MAX_REPEAT_ITEMS
+    )]
+    RepeatCount {
+        /// What the count rendered to.
+        value: String,
+        /// The count's template.
+        template: String,
+    },
     /// The items of a `$repeat` read more than 64 MiB of values.
     #[error(
         "the items of `$repeat` read more than {} bytes (64 MiB) of values: `{name}` in template `{template}` is read once for every item",

@@ -242,7 +242,8 @@ flow:
 /// Issue 16: large payloads (1,500 change records) had to be generated with an outside script.
 /// A flow step posts 1,500 generated bills to the target, which echoes them; a step to the
 /// mock gets 1,500 generated records back (each numbered, with a field of the request); the
-/// mock's journal holds the posted 1,500, and a payload file generates as YAML does.
+/// mock's journal holds the posted 1,500, and a payload file generates as YAML does, with a
+/// count the request gives (`"$repeat": "{{ request.json.count }}"`).
 #[tokio::test]
 async fn a_flow_posts_and_a_stub_answers_1500_generated_items() {
     let target = crate::support::serve(|_, _, body| async move {
@@ -253,7 +254,7 @@ async fn a_flow_posts_and_a_stub_answers_1500_generated_items() {
     std::fs::create_dir(dir.path().join("payloads")).unwrap();
     std::fs::write(
         dir.path().join("payloads/changes.json"),
-        r#"{"changes": {"$repeat": 1500, "item": {"seq": "{{ number }}", "ticket": "{{ request.json.ticket }}"}}}"#,
+        r#"{"changes": {"$repeat": "{{ request.json.count }}", "item": {"seq": "{{ number }}", "ticket": "{{ request.json.ticket }}"}}}"#,
     )
     .unwrap();
     let yaml = format!(
@@ -284,8 +285,11 @@ flow:
       mock: erp
       method: POST
       path: /changes
-      json: {{ ticket: SUP-1234, bills: {{ $repeat: 1500, item: "{{{{ last }}}}-{{{{ number }}}}" }} }}
+      json: {{ ticket: SUP-1234, count: 1500, bills: {{ $repeat: 1500, item: "{{{{ last }}}}-{{{{ number }}}}" }} }}
     expect: {{ status: 200, json: {{ "$.changes[1499].seq": "1500", "$.changes[0].ticket": SUP-1234 }} }}
+  - name: a count the request asks for
+    request: {{ mock: erp, method: POST, path: /changes, json: {{ ticket: SUP-1, count: 3 }} }}
+    expect: {{ status: 200, json: {{ "$.changes[2].seq": "3" }} }}
 expect:
   - {{ mock: erp, request: {{ jsonpath: {{ "$.bills[1499]": BILL-1500-1500 }} }}, count: 1 }}
 "#
@@ -304,4 +308,7 @@ expect:
     let journal = &run.observation.mocks["erp"];
     let posted: Value = serde_json::from_str(&journal.entries[0].body).unwrap();
     assert_eq!(posted["bills"].as_array().map(Vec::len), Some(1500));
+    let answered: Value =
+        serde_json::from_str(&run.observation.steps[2].response.as_ref().unwrap().body).unwrap();
+    assert_eq!(answered["changes"].as_array().map(Vec::len), Some(3));
 }

@@ -384,9 +384,16 @@ impl Cx<'_> {
             }
         }
         let value = match count.scalar() {
-            Some(Scalar::Int(n)) => u64::try_from(n).ok(),
-            Some(Scalar::UInt(n)) => Some(n),
-            _ => None,
+            Some(Scalar::Int(n)) => u64::try_from(n).map_or(CountCheck::Invalid, CountCheck::Fixed),
+            Some(Scalar::UInt(n)) => CountCheck::Fixed(n),
+            Some(Scalar::Str(text)) if text.contains("{{") => {
+                let text = text.to_owned();
+                if self.template(count, &text, scope).is_none() {
+                    ok = false;
+                }
+                CountCheck::Templated
+            }
+            _ => CountCheck::Invalid,
         };
         let problem = walk.enter(value);
         if let Some(problem) = &problem {
@@ -500,7 +507,14 @@ impl Cx<'_> {
                 ok = false;
             }
         }
-        let value = map.get(REPEAT_KEY).and_then(Value::as_u64);
+        let value = match &map[REPEAT_KEY] {
+            Value::Number(n) => n.as_u64().map_or(CountCheck::Invalid, CountCheck::Fixed),
+            text @ Value::String(t) if t.contains("{{") => {
+                ok &= self.file_payload(node, text, scope, walk);
+                CountCheck::Templated
+            }
+            _ => CountCheck::Invalid,
+        };
         let problem = walk.enter(value);
         if let Some(problem) = &problem {
             self.error(problem.diagnostic(node.span, &file));
@@ -601,7 +615,7 @@ impl RepeatProblem {
         match self {
             RepeatProblem::Count => {
                 Diagnostic::new(format!("invalid `$repeat` count{place}"), Some(span)).with_label(
-                    format!("expected a whole number of items from 0 to {MAX_REPEAT_ITEMS}"),
+                    format!("expected a whole number of items from 0 to {MAX_REPEAT_ITEMS}, or a template that renders to one"),
                 )
             }
             RepeatProblem::TooDeep => Diagnostic::new(
@@ -620,13 +634,29 @@ impl RepeatProblem {
     }
 }
 
+/// A `$repeat` count as the loader sees it.
+#[derive(Clone, Copy)]
+enum CountCheck {
+    /// A whole number (maybe over the limit).
+    Fixed(u64),
+    /// A template: known when the payload renders (and bounded then).
+    Templated,
+    /// Anything else.
+    Invalid,
+}
+
 impl RepeatWalk {
-    /// Enter a `$repeat` node whose count is `count` (`None`: not a whole number); leave it with
-    /// [`RepeatWalk::leave`] whatever this says.
-    fn enter(&mut self, count: Option<u64>) -> Option<RepeatProblem> {
+    /// Enter a `$repeat` node whose count is `count`; leave it with [`RepeatWalk::leave`]
+    /// whatever this says. A templated count counts as 1 here: rendering bounds it.
+    fn enter(&mut self, count: CountCheck) -> Option<RepeatProblem> {
         let outer = self.multipliers.last().copied().unwrap_or(1);
         let depth = self.multipliers.len() + 1;
-        let problem = match count.filter(|n| *n <= MAX_REPEAT_ITEMS) {
+        let count = match count {
+            CountCheck::Fixed(n) => Some(n).filter(|n| *n <= MAX_REPEAT_ITEMS),
+            CountCheck::Templated => Some(1),
+            CountCheck::Invalid => None,
+        };
+        let problem = match count {
             None => Some(RepeatProblem::Count),
             Some(_) if depth > MAX_REPEAT_DEPTH => Some(RepeatProblem::TooDeep),
             Some(count) => {

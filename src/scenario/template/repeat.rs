@@ -3,7 +3,9 @@
 //! `json_file`s) renders to an array of `item` rendered 1,500 times, with `{{ index }}` (from 0)
 //! and `{{ number }}` (from 1) known inside it ([`ItemVars`]).
 //!
-//! The loader checks each node (`crate::scenario::convert`): the count an integer, no key but
+//! The count may be a template that renders to a whole number (`"{{ request.query.limit }}"`).
+//! The loader checks each node (`crate::scenario::convert`): the count an integer or a
+//! template of known variables, no key but
 //! `$repeat` and `item`, at most [`MAX_REPEAT_DEPTH`] nested, at most [`MAX_REPEAT_ITEMS`]
 //! items in one payload. Rendering is bounded again ([`PayloadBudget`]), for payloads that
 //! reach a mock through its control API without the loader: the items, the bytes the payload
@@ -33,12 +35,63 @@ pub(crate) const MAX_REPEAT_DEPTH: usize = 3;
 /// Most bytes of values the placeholders of a payload's `$repeat` items may read in all.
 pub(crate) const MAX_ITEM_READ_BYTES: usize = 64 * 1024 * 1024;
 
+/// How many items a generator node makes, as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Count<'a> {
+    /// A number within [`MAX_REPEAT_ITEMS`].
+    Fixed(u64),
+    /// A template that renders to one (`"{{ request.query.limit }}"`).
+    Template(&'a str),
+}
+
 /// The count and item of `map` when it is a generator node: `$repeat` an integer within
-/// [`MAX_REPEAT_ITEMS`], and `item`, nothing else.
-pub(crate) fn repeat_node(map: &Map<String, Value>) -> Option<(u64, &Value)> {
-    let count = map.get(REPEAT_KEY)?.as_u64()?;
+/// [`MAX_REPEAT_ITEMS`] or a template, and `item`, nothing else.
+pub(crate) fn repeat_node(map: &Map<String, Value>) -> Option<(Count<'_>, &Value)> {
+    let count = match map.get(REPEAT_KEY)? {
+        Value::Number(n) => Count::Fixed(n.as_u64().filter(|n| *n <= MAX_REPEAT_ITEMS)?),
+        Value::String(text) if text.contains("{{") => Count::Template(text),
+        _ => return None,
+    };
     let item = map.get(ITEM_KEY)?;
-    (map.len() == 2 && count <= MAX_REPEAT_ITEMS).then_some((count, item))
+    (map.len() == 2).then_some((count, item))
+}
+
+/// A generator node's count, ready to render.
+#[derive(Debug)]
+pub(crate) enum PreparedCount {
+    /// A number.
+    Fixed(u64),
+    /// A template that renders to a number.
+    Template(super::Template),
+}
+
+impl PreparedCount {
+    /// Parse `count`.
+    pub(crate) fn new(count: Count<'_>) -> Result<PreparedCount, super::TemplateSyntaxError> {
+        Ok(match count {
+            Count::Fixed(n) => PreparedCount::Fixed(n),
+            Count::Template(text) => PreparedCount::Template(super::Template::parse(text)?),
+        })
+    }
+
+    /// The number of items: a template's text must be a whole number within
+    /// [`MAX_REPEAT_ITEMS`].
+    pub(crate) fn get(&self, vars: &dyn Vars) -> Result<u64, RenderError> {
+        match self {
+            PreparedCount::Fixed(n) => Ok(*n),
+            PreparedCount::Template(template) => {
+                let text = template.render(vars)?;
+                text.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= MAX_REPEAT_ITEMS)
+                    .ok_or_else(|| RenderError::RepeatCount {
+                        value: text,
+                        template: template.source().to_owned(),
+                    })
+            }
+        }
+    }
 }
 
 /// The variables inside a generator node's item: `index` and `number` of the item, everything
@@ -172,6 +225,12 @@ pub(crate) fn render_json_within(
         }
         Value::Object(map) => match repeat_node(map) {
             Some((count, item)) => {
+                let count = PreparedCount::new(count)
+                    .map_err(|_| RenderError::RepeatCount {
+                        value: String::new(),
+                        template: map[REPEAT_KEY].to_string(),
+                    })?
+                    .get(vars)?;
                 budget.items(count)?;
                 budget.spend(2)?;
                 let mut items = Vec::new();
@@ -233,6 +292,28 @@ mod tests {
                 ],
                 "empty": []
             })
+        );
+    }
+
+    #[test]
+    fn a_count_may_be_a_template() {
+        let lookup = |path: &[String]| match path.join(".").as_str() {
+            "limit" => Some("2".to_owned()),
+            "bad" => Some("two".to_owned()),
+            _ => None,
+        };
+        let payload = json!({"$repeat": "{{ limit }}", "item": {"$repeat": "{{ number }}", "item": "{{ index }}"}});
+        let rendered = render_json_within(&payload, &lookup, &PayloadBudget::default()).unwrap();
+        assert_eq!(rendered, json!([["0"], ["0", "1"]]));
+        let err = render_json_within(
+            &json!({"$repeat": "{{ bad }}", "item": 1}),
+            &lookup,
+            &PayloadBudget::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the `$repeat` count `two` (from `{{ bad }}`) is not a whole number from 0 to 100000"
         );
     }
 
