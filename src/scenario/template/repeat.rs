@@ -5,9 +5,8 @@
 //!
 //! The count may be a template that renders to a whole number (`"{{ request.query.limit }}"`).
 //! The loader checks each node (`crate::scenario::convert`): the count an integer or a
-//! template of known variables, no key but
-//! `$repeat` and `item`, at most [`MAX_REPEAT_DEPTH`] nested, at most [`MAX_REPEAT_ITEMS`]
-//! items in one payload. Rendering is bounded again ([`PayloadBudget`]), for payloads that
+//! template of known variables, no key but `$repeat` and `item`, at most [`MAX_REPEAT_DEPTH`]
+//! nested, at most [`MAX_REPEAT_ITEMS`] items in one payload. Rendering is bounded again ([`PayloadBudget`]), for payloads that
 //! reach a mock through its control API without the loader: the items, the bytes the payload
 //! renders to ([`MAX_RENDERED_BYTES`]), and the bytes its items' placeholders read
 //! ([`MAX_ITEM_READ_BYTES`]: an item that reads a 4 MiB request body through `xpath` reads it
