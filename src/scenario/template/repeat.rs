@@ -1,7 +1,8 @@
 //! Repeated items in JSON payloads: a generator node `{"$repeat": 1500, "item": {…}}` anywhere
-//! in a payload (a flow request's or webhook's `json`, a stub response's `json`, their
-//! `json_file`s) renders to an array of `item` rendered 1,500 times, with `{{ index }}` (from 0)
-//! and `{{ number }}` (from 1) known inside it ([`ItemVars`]).
+//! in a payload (a flow request's `json` or `json_file`, a webhook step's `json`, a stub
+//! response's `json` or `.json` `body_file`) renders to an array of `item` rendered 1,500
+//! times, with `{{ index }}` (from 0) and `{{ number }}` (from 1) known inside it
+//! ([`ItemVars`]).
 //!
 //! The count may be a template that renders to a whole number (`"{{ request.query.limit }}"`).
 //! The loader checks each node (`crate::scenario::convert`): the count an integer or a
