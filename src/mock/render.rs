@@ -23,7 +23,7 @@ use crate::mock::engine::{
 };
 use crate::scenario::model::{ResponseBody, ResponseSpec};
 use crate::scenario::template::repeat::{
-    ItemVars, PayloadBudget, PreparedCount, REPEAT_KEY, repeat_node,
+    PayloadBudget, PreparedCount, REPEAT_KEY, repeat_items, repeat_node,
 };
 use crate::scenario::template::{RenderError, Template, Vars};
 use crate::timestamp::format_rfc3339;
@@ -131,19 +131,9 @@ impl JsonTemplate {
                 Value::Object(map)
             }
             JsonTemplate::Repeat(count, item) => {
-                let count = count.get(vars)?;
-                budget.items(count)?;
-                budget.spend(2)?;
-                let mut items = Vec::new();
-                for index in 0..count {
-                    let vars = ItemVars {
-                        outer: vars,
-                        index,
-                        budget,
-                    };
-                    items.push(item.render(&vars, budget)?);
-                }
-                Value::Array(items)
+                repeat_items(count.get(vars)?, vars, budget, |vars| {
+                    item.render(vars, budget)
+                })?
             }
         })
     }

@@ -171,6 +171,27 @@ impl PayloadBudget {
     }
 }
 
+/// The array of `count` items that `render_item` renders, each with its [`ItemVars`] (around
+/// `vars`), within `budget`.
+pub(crate) fn repeat_items(
+    count: u64,
+    vars: &dyn Vars,
+    budget: &PayloadBudget,
+    mut render_item: impl FnMut(&dyn Vars) -> Result<Value, RenderError>,
+) -> Result<Value, RenderError> {
+    budget.items(count)?;
+    budget.spend(2)?;
+    let mut items = Vec::new();
+    for index in 0..count {
+        items.push(render_item(&ItemVars {
+            outer: vars,
+            index,
+            budget,
+        })?);
+    }
+    Ok(Value::Array(items))
+}
+
 /// What a value costs in a [`PayloadBudget`]: its strings and keys by length, other values by
 /// 8 bytes each. Computed in a loop, not by recursion.
 pub(crate) fn cost(value: &Value) -> usize {
@@ -231,18 +252,9 @@ pub(crate) fn render_json_within(
                         template: map[REPEAT_KEY].to_string(),
                     })?
                     .get(vars)?;
-                budget.items(count)?;
-                budget.spend(2)?;
-                let mut items = Vec::new();
-                for index in 0..count {
-                    let vars = ItemVars {
-                        outer: vars,
-                        index,
-                        budget,
-                    };
-                    items.push(render_json_within(item, &vars, budget)?);
-                }
-                Value::Array(items)
+                repeat_items(count, vars, budget, |vars| {
+                    render_json_within(item, vars, budget)
+                })?
             }
             None => {
                 budget.spend(2)?;
