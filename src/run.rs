@@ -23,7 +23,8 @@ use crate::backend::image::ImageError;
 use crate::backend::{BackendError, PlacedMock, Placement, RunMocks, Unsupported, new_run_id};
 use crate::flow::{self, FlowContext};
 use crate::leftovers::RunRecord;
-use crate::mock::control::{ControlClient, ControlError};
+use crate::mock::control::{ControlClient, ControlError, RunUrls};
+use crate::mock::render::names_mock_urls;
 use crate::mock::tls::{RunCa, TlsError};
 use crate::observe::Observation;
 use crate::project::{Project, ProjectSource, TargetDef};
@@ -443,6 +444,10 @@ pub async fn run_scenario(
             }
         }
     }
+    if let Err(err) = share_mock_urls(scenario, &servers, ctx.http).await {
+        placed.close().await;
+        return Err(err);
+    }
     let ca_file = folder.as_ref().map(|folder| folder.ca_file.as_path());
     let mut result = run_with_mocks(
         scenario,
@@ -476,6 +481,37 @@ pub async fn run_scenario(
         behaviour,
         duration: started.elapsed(),
     })
+}
+
+/// Send every mock whose responses name `{{ mocks.NAME.url }}` the URLs of the run's mocks,
+/// now that all of them listen (their ports were not known before).
+async fn share_mock_urls(
+    scenario: &Scenario,
+    servers: &[PlacedMock],
+    http: &reqwest::Client,
+) -> Result<(), RunError> {
+    let urls = RunUrls {
+        host: servers
+            .iter()
+            .map(|server| (server.name.clone(), server.url.clone()))
+            .collect(),
+        network: servers
+            .iter()
+            .filter_map(|server| Some((server.name.clone(), server.network_url.clone()?)))
+            .collect(),
+    };
+    for (spec, server) in scenario.mocks.iter().zip(servers) {
+        if names_mock_urls(spec) {
+            ControlClient::new(server.admin_url.clone(), http.clone())
+                .set_urls(&urls)
+                .await
+                .map_err(|source| RunError::Control {
+                    mock: spec.name.clone(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
 }
 
 async fn run_with_mocks(

@@ -4,6 +4,7 @@
 //! `GET /__reenact/journal`, `GET /__reenact/state`, `GET /__reenact/clock`,
 //! `POST /__reenact/clock/advance` with `{"millis": N}`, `PUT /__reenact/clock/start` with a
 //! `ClockSpec` (start over there, as a fresh mock would), `PUT /__reenact/config` with a `MockSpec`,
+//! `PUT /__reenact/urls` with the run's [`RunUrls`] (for `{{ mocks.NAME.url }}` in responses),
 //! `POST /__reenact/webhook` with a [`WebhookRequest`] (the mock sends it to the target, retrying
 //! per its policy on the virtual clock, and answers a [`WebhookReport`] with every attempt; with
 //! `provider`, the mock's provider writes and signs the payloads from its state).
@@ -11,6 +12,7 @@
 //! `handle` serves them from an `Engine`; [`ControlClient`] calls them. Errors are answered as
 //! `{"error": "..."}` with a 4xx status.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -44,6 +46,39 @@ pub(crate) struct AdvanceRequest {
 pub(crate) struct ClockState {
     /// Current virtual time, RFC 3339.
     pub now: String,
+}
+
+/// The base URLs of every mock of a run, by mock name, for `{{ mocks.NAME.url }}` in mock
+/// responses: as the host reaches them, and on the `docker` backend as the run's network does.
+/// The runner sends them (`PUT /__reenact/urls`) once every mock of the run started, to the
+/// mocks whose responses name them; a new configuration forgets them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunUrls {
+    /// Base URLs as the host reaches them, e.g. `https://127.0.0.1:40123`.
+    #[serde(default)]
+    pub host: BTreeMap<String, String>,
+    /// Base URLs on the run's network, e.g. `http://xero:8080`; empty in-process.
+    #[serde(default)]
+    pub network: BTreeMap<String, String>,
+}
+
+impl RunUrls {
+    /// The URLs as the client of a request to mock `own` reaches them: the network's when the
+    /// request's `Host` is not the mock's host address (a container on the run's network sent
+    /// it), else the host's.
+    pub(crate) fn as_reached(&self, own: &str, host: Option<&str>) -> &BTreeMap<String, String> {
+        let own_authority = self
+            .host
+            .get(own)
+            .and_then(|url| url.split_once("://"))
+            .map(|(_, authority)| authority);
+        if self.network.is_empty() || host.is_none() || host == own_authority {
+            &self.host
+        } else {
+            &self.network
+        }
+    }
 }
 
 /// Serve one control request.
@@ -106,6 +141,16 @@ pub(crate) async fn handle(engine: &Engine, request: Request<Incoming>) -> Respo
                     Ok(()) => ok(json!({ "ok": true })),
                     Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
                 },
+                Err(response) => response,
+            },
+            _ => method_not_allowed(method, path),
+        },
+        "/urls" => match *method {
+            Method::PUT => match read_json::<RunUrls>(body).await {
+                Ok(urls) => {
+                    engine.set_urls(urls);
+                    ok(json!({ "ok": true }))
+                }
                 Err(response) => response,
             },
             _ => method_not_allowed(method, path),
@@ -308,6 +353,15 @@ impl ControlClient {
         self.call("state", Method::GET, "/state", None).await
     }
 
+    /// Tell the mock the base URLs of its run's mocks (`{{ mocks.NAME.url }}` in responses),
+    /// until its next configuration.
+    pub async fn set_urls(&self, urls: &RunUrls) -> Result<(), ControlError> {
+        let body = serde_json::to_vec(urls).map_err(|e| self.fail("set_urls", e))?;
+        self.call::<Value>("set_urls", Method::PUT, "/urls", Some(body))
+            .await
+            .map(drop)
+    }
+
     /// Replace the mock's stubs with `spec`'s; this also resets it.
     pub async fn configure(&self, spec: &MockSpec) -> Result<(), ControlError> {
         let body = serde_json::to_vec(spec).map_err(|e| self.fail("configure", e))?;
@@ -371,5 +425,50 @@ impl ControlClient {
             ));
         }
         serde_json::from_slice(&bytes).map_err(|e| self.fail(call, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mock_urls_are_the_ones_the_client_reached_the_mock_by() {
+        let urls = |network: &[(&str, &str)]| RunUrls {
+            host: [
+                ("entra", "https://127.0.0.1:40001"),
+                ("keys", "http://127.0.0.1:40002"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            network: network
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        let in_process = urls(&[]);
+        let host = in_process.as_reached("entra", Some("localhost:40001"));
+        assert_eq!(host["keys"], "http://127.0.0.1:40002");
+        let docker = urls(&[
+            ("entra", "https://entra:8080"),
+            ("keys", "http://keys:8080"),
+        ]);
+        // The flow (on the host) reached the published port; a container target the network
+        // name or one of the mock's hostnames.
+        assert_eq!(
+            docker.as_reached("entra", Some("127.0.0.1:40001"))["keys"],
+            "http://127.0.0.1:40002"
+        );
+        for host in ["entra:8080", "login.microsoftonline.com:8080"] {
+            assert_eq!(
+                docker.as_reached("entra", Some(host))["keys"],
+                "http://keys:8080"
+            );
+        }
+        assert_eq!(
+            docker.as_reached("entra", None)["entra"],
+            "https://127.0.0.1:40001"
+        );
     }
 }

@@ -13,7 +13,7 @@
 //! stub's faults ([`crate::mock::fault`]) are drawn only once it matched, and the edge carries out
 //! what the [`Answer`] says.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -26,6 +26,7 @@ use time::OffsetDateTime;
 
 use crate::matching::{CompiledMatcher, ParsedBody, RequestView};
 use crate::mock::clock::VirtualClock;
+use crate::mock::control::RunUrls;
 use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::Recorder;
 use crate::mock::providers::kit::Fake;
@@ -205,6 +206,8 @@ pub(crate) struct Engine {
     requests: AtomicU64,
     /// The provider's entities and tokens, when the mock has a provider.
     provider_state: Mutex<Option<ProviderState>>,
+    /// The run's mock URLs (`{{ mocks.NAME.url }}`), once the runner sent them.
+    urls: RwLock<Arc<RunUrls>>,
 }
 
 /// One configuration's stubs, prepared for serving.
@@ -497,6 +500,7 @@ impl Engine {
             state: Mutex::new(MockState::default()),
             requests: AtomicU64::new(0),
             provider_state: Mutex::new(provider_state),
+            urls: RwLock::new(Arc::default()),
         })
     }
 
@@ -535,11 +539,17 @@ impl Engine {
         let prepared = Arc::new(StubSet::prepare(spec)?);
         *self.lock_provider() = prepared.provider.as_ref().map(Provider::fresh_state);
         *self.stubs.write().unwrap_or_else(PoisonError::into_inner) = prepared;
+        *self.urls.write().unwrap_or_else(PoisonError::into_inner) = Arc::default();
         *self.lock_state() = MockState::default();
         self.requests.store(0, Ordering::Relaxed);
         self.journal.reset_with_limit(spec.journal_limit);
         self.clock.reset();
         Ok(())
+    }
+
+    /// Know the run's mock URLs (until the next configuration).
+    pub(crate) fn set_urls(&self, urls: RunUrls) {
+        *self.urls.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(urls);
     }
 
     /// Stub state as JSON: `{"mock": NAME, "stubs": [{"name": .., "served": N}], "machines":
@@ -651,11 +661,18 @@ impl Engine {
         };
         let body = ParsedBody::new(&request.body);
         let scheme = if request.tls { "https" } else { "http" };
-        let self_url = view
+        let host = view
             .headers
             .iter()
             .find(|(name, _)| name == "host")
-            .map(|(_, host)| format!("{scheme}://{host}"));
+            .map(|(_, host)| host.as_str());
+        let self_url = host.map(|host| format!("{scheme}://{host}"));
+        let urls = self
+            .urls
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mock_urls = urls.as_reached(&set.mock, host);
         let vars = || RequestVars {
             request: &view,
             path_params: Vec::new(),
@@ -667,6 +684,8 @@ impl Engine {
             machines: None,
             uuids: Cell::new(0),
             self_url: self_url.as_deref(),
+            mock_urls,
+            json: OnceCell::new(),
         };
         let mut pass = None;
         if !set.limiter.is_empty() {

@@ -27,5 +27,5 @@ pub(crate) mod state;
 pub mod tls;
 pub mod webhook;
 
-pub use control::{ControlClient, ControlError};
+pub use control::{ControlClient, ControlError, RunUrls};
 pub use server::{BindOptions, MockError, MockServer};

@@ -5,9 +5,10 @@
 //! template parameters), `request.query.NAME`, `request.headers.NAME`, `request.json.A.0.B`,
 //! `request.body`, `now` (the virtual clock), `uuid` (seeded by mock name, request number and
 //! occurrence), `store.KEY`, `state.MACHINE`, `self.url` (the mock's own base URL as the client reached
-//! it), and in rate-limit answers `retry_after`.
+//! it), `mocks.NAME.url` (any mock of the run, as that client reaches it: see
+//! [`crate::mock::RunUrls`]), and in rate-limit answers `retry_after`.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -21,6 +22,9 @@ use crate::mock::engine::{
     PreparedResponse, StubError, json_response, parse_header_name, parse_status, prepare_response,
 };
 use crate::scenario::model::{ResponseBody, ResponseSpec};
+use crate::scenario::template::repeat::{
+    PayloadBudget, PreparedCount, REPEAT_KEY, repeat_items, repeat_node,
+};
 use crate::scenario::template::{RenderError, Template, Vars};
 use crate::timestamp::format_rfc3339;
 
@@ -48,17 +52,32 @@ enum BodyTemplate {
     Json(JsonTemplate),
 }
 
-/// A JSON document whose string leaves may be templates.
+/// A JSON document whose string leaves may be templates, and whose `$repeat` nodes generate
+/// arrays (see [`crate::scenario::template::repeat`]).
 #[derive(Debug)]
 enum JsonTemplate {
     Plain(Value),
     Text(Template),
     Array(Vec<JsonTemplate>),
     Object(Vec<(String, JsonTemplate)>),
+    /// A `$repeat` node: its item, rendered this many times.
+    Repeat(PreparedCount, Box<JsonTemplate>),
 }
 
 impl JsonTemplate {
     fn new(value: &Value) -> Result<JsonTemplate, StubError> {
+        if let Value::Object(map) = value
+            && let Some((count, item)) = repeat_node(map)
+        {
+            let count = PreparedCount::new(count).map_err(|error| StubError::JsonTemplate {
+                text: map[REPEAT_KEY].to_string(),
+                error,
+            })?;
+            return Ok(JsonTemplate::Repeat(
+                count,
+                Box::new(JsonTemplate::new(item)?),
+            ));
+        }
         Ok(match value {
             Value::String(text) if text.contains("{{") => {
                 let template = Template::parse(text).map_err(|error| StubError::JsonTemplate {
@@ -82,32 +101,50 @@ impl JsonTemplate {
         })
     }
 
-    fn render(&self, vars: &dyn Vars) -> Result<Value, RenderError> {
+    fn render(&self, vars: &dyn Vars, budget: &PayloadBudget) -> Result<Value, RenderError> {
         Ok(match self {
-            JsonTemplate::Plain(value) => value.clone(),
-            JsonTemplate::Text(template) => Value::String(template.render(vars)?),
-            JsonTemplate::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|item| item.render(vars))
-                    .collect::<Result<_, _>>()?,
-            ),
-            JsonTemplate::Object(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), v.render(vars)?)))
-                    .collect::<Result<_, RenderError>>()?,
-            ),
+            JsonTemplate::Plain(value) => {
+                budget.spend_value(value)?;
+                value.clone()
+            }
+            JsonTemplate::Text(template) => {
+                let text = template.render(vars)?;
+                budget.spend(text.len() + 2)?;
+                Value::String(text)
+            }
+            JsonTemplate::Array(items) => {
+                budget.spend(2)?;
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|item| item.render(vars, budget))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            JsonTemplate::Object(entries) => {
+                budget.spend(2)?;
+                let mut map = serde_json::Map::with_capacity(entries.len());
+                for (key, item) in entries {
+                    budget.spend(key.len() + 4)?;
+                    map.insert(key.clone(), item.render(vars, budget)?);
+                }
+                Value::Object(map)
+            }
+            JsonTemplate::Repeat(count, item) => {
+                repeat_items(count.get(vars)?, vars, budget, |vars| {
+                    item.render(vars, budget)
+                })?
+            }
         })
     }
 }
 
-/// Whether a JSON value holds no template.
+/// Whether a JSON value holds no template and no `$repeat` node.
 fn is_plain(value: &Value) -> bool {
     match value {
         Value::String(text) => !text.contains("{{"),
         Value::Array(items) => items.iter().all(is_plain),
-        Value::Object(map) => map.values().all(is_plain),
+        Value::Object(map) => repeat_node(map).is_none() && map.values().all(is_plain),
         _ => true,
     }
 }
@@ -182,7 +219,11 @@ impl TemplatedResponse {
         let body = match &self.body {
             BodyTemplate::Empty => Bytes::new(),
             BodyTemplate::Text(template) => Bytes::from(template.render(vars)?),
-            BodyTemplate::Json(template) => Bytes::from(template.render(vars)?.to_string()),
+            BodyTemplate::Json(template) => Bytes::from(
+                template
+                    .render(vars, &PayloadBudget::default())?
+                    .to_string(),
+            ),
         };
         let mut response = Response::new(body);
         *response.status_mut() = self.status;
@@ -229,6 +270,12 @@ pub(crate) struct RequestVars<'a> {
     /// The mock's base URL as the client reached it (`self.url`): the scheme it was served on
     /// and the request's `Host`; `None` without a `Host` header.
     pub self_url: Option<&'a str>,
+    /// The run's mock URLs by name, as the request's client reaches them
+    /// (`mocks.NAME.url`); empty until the runner sent them.
+    pub mock_urls: &'a BTreeMap<String, String>,
+    /// The request's body as JSON, parsed at the first `request.json.*` (once, however many
+    /// placeholders and `$repeat` items read it); `None` inside when it is not JSON.
+    pub json: OnceCell<Option<Value>>,
 }
 
 impl<'a> RequestVars<'a> {
@@ -254,6 +301,7 @@ impl Vars for RequestVars<'_> {
             }
             ["retry_after"] => self.retry_after.map(|s| s.to_string()),
             ["self", "url"] => self.self_url.map(str::to_owned),
+            ["mocks", name, "url"] => self.mock_urls.get(*name).cloned(),
             ["store", key @ ..] if !key.is_empty() => {
                 self.store.and_then(|s| s.get(&key.join("."))).cloned()
             }
@@ -281,19 +329,19 @@ impl Vars for RequestVars<'_> {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone()),
             ["request", "json", rest @ ..] => {
-                let mut value: Value = serde_json::from_slice(self.request.body).ok()?;
+                let mut value = self
+                    .json
+                    .get_or_init(|| serde_json::from_slice(self.request.body).ok())
+                    .as_ref()?;
                 for segment in rest {
                     value = match value {
-                        Value::Object(mut map) => map.remove(*segment)?,
-                        Value::Array(mut items) => {
-                            let index: usize = segment.parse().ok()?;
-                            (index < items.len()).then(|| items.swap_remove(index))?
-                        }
+                        Value::Object(map) => map.get(*segment)?,
+                        Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
                         _ => return None,
                     };
                 }
                 Some(match value {
-                    Value::String(text) => text,
+                    Value::String(text) => text.clone(),
                     other => other.to_string(),
                 })
             }
@@ -304,6 +352,28 @@ impl Vars for RequestVars<'_> {
     fn stored(&self, key: &str) -> Option<String> {
         self.store.and_then(|s| s.get(key)).cloned()
     }
+}
+
+/// Whether a template of `spec` (a stub's response or store write, a rate limit's answer) names
+/// `mocks.NAME.url`: the runner sends the run's mock URLs to such mocks only.
+pub(crate) fn names_mock_urls(spec: &crate::scenario::model::MockSpec) -> bool {
+    fn walk(value: &Value) -> bool {
+        match value {
+            Value::String(text) if text.contains("{{") => Template::parse(text).is_ok_and(|t| {
+                t.vars()
+                    .any(|var| var.path.first().is_some_and(|p| p == "mocks"))
+            }),
+            Value::Array(items) => items.iter().any(walk),
+            Value::Object(map) => map.values().any(walk),
+            _ => false,
+        }
+    }
+    [
+        serde_json::to_value(&spec.stubs),
+        serde_json::to_value(&spec.rate_limits),
+    ]
+    .iter()
+    .any(|value| value.as_ref().is_ok_and(walk))
 }
 
 /// Path parameters of `template` (`/invoices/{id}`) in `path`, when it matches.

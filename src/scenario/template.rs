@@ -6,11 +6,18 @@
 //! captures, and in mock responses `request.*`, `now`, `uuid`, `store.*`, `state.*`.
 //!
 //! A placeholder may pass its value through [`Filter`]s, left to right:
-//! `{{ now | add(30m) | date("[year]-[month]-[day]") }}`. There are no other expressions and no
-//! escapes: text outside `{{ }}` is copied as it is.
+//! `{{ now | add(30m) | date("[year]-[month]-[day]") }}`. The filters are `date`, `unix`, `add`,
+//! `sub`, `default`, `stored`, `upper`, `lower`, and the protocol filters of [`codec`]:
+//! `base64`, `base64_decode`, `base64url`, `base64url_decode`, `deflate`, `inflate`,
+//! `url_encode`, `url_decode`, `xpath("…")` and `jsonpath("…")`. There are no other
+//! expressions and no escapes: text outside `{{ }}` is copied as it is.
 //!
-//! The file is over 600 lines with its unit tests (the code is about 530) and stays whole: the
-//! parser, the filters and the renderer are one small grammar.
+//! The file is over 700 lines with its unit tests and stays whole: the parser, the filters and
+//! the renderer are one small grammar; the protocol filters' codecs live in [`codec`], and
+//! repeated items of JSON payloads (`{"$repeat": N, "item": …}`) in [`repeat`].
+
+mod codec;
+pub(crate) mod repeat;
 
 use std::fmt;
 use std::time::Duration;
@@ -69,7 +76,24 @@ pub struct Filter {
 
 /// Names of the filters, for messages and did-you-mean.
 pub(crate) const FILTER_NAMES: &[&str] = &[
-    "date", "unix", "add", "sub", "default", "stored", "upper", "lower",
+    "date",
+    "unix",
+    "add",
+    "sub",
+    "default",
+    "stored",
+    "upper",
+    "lower",
+    "base64",
+    "base64_decode",
+    "base64url",
+    "base64url_decode",
+    "deflate",
+    "inflate",
+    "url_encode",
+    "url_decode",
+    "xpath",
+    "jsonpath",
 ];
 
 /// What a filter does to the value before it.
@@ -92,6 +116,28 @@ pub enum FilterKind {
     Upper,
     /// `lower`: lower case.
     Lower,
+    /// `base64`: base64 with padding (RFC 4648 §4).
+    Base64,
+    /// `base64_decode`: decode base64, padded or not.
+    Base64Decode,
+    /// `base64url`: base64url without padding (RFC 4648 §5).
+    Base64Url,
+    /// `base64url_decode`: decode base64url, padded or not.
+    Base64UrlDecode,
+    /// `deflate`: raw DEFLATE (RFC 1951).
+    Deflate,
+    /// `inflate`: inflate raw DEFLATE, at most [`MAX_RENDERED_BYTES`].
+    Inflate,
+    /// `url_encode`: percent-encode all but RFC 3986's unreserved characters.
+    UrlEncode,
+    /// `url_decode`: decode `%XX` escapes and `+` as a space.
+    UrlDecode,
+    /// `xpath("//*[local-name()='MsgId']")`: the string value of an XPath 1.0 expression
+    /// (checked at load time) on the value read as an XML document.
+    XPath(String),
+    /// `jsonpath("$.a[0].b")`: what a JSONPath (compiled at load time) selects in the value
+    /// read as a JSON document.
+    JsonPath(Box<serde_json_path::JsonPath>, String),
 }
 
 impl FilterKind {
@@ -106,6 +152,16 @@ impl FilterKind {
             FilterKind::Stored(_) => "stored",
             FilterKind::Upper => "upper",
             FilterKind::Lower => "lower",
+            FilterKind::Base64 => "base64",
+            FilterKind::Base64Decode => "base64_decode",
+            FilterKind::Base64Url => "base64url",
+            FilterKind::Base64UrlDecode => "base64url_decode",
+            FilterKind::Deflate => "deflate",
+            FilterKind::Inflate => "inflate",
+            FilterKind::UrlEncode => "url_encode",
+            FilterKind::UrlDecode => "url_decode",
+            FilterKind::XPath(_) => "xpath",
+            FilterKind::JsonPath(..) => "jsonpath",
         }
     }
 }
@@ -151,6 +207,37 @@ pub enum RenderError {
         /// The template source.
         template: String,
     },
+    /// A JSON payload would render to more than 16 MiB.
+    #[error("the JSON payload renders to more than {MAX_RENDERED_BYTES} bytes (16 MiB)")]
+    PayloadTooLarge,
+    /// The `$repeat` nodes of a JSON payload would make more than 100,000 items.
+    #[error(
+        "the `$repeat` nodes of the JSON payload make more than {} items",
+        repeat::MAX_REPEAT_ITEMS
+    )]
+    TooManyItems,
+    /// A `$repeat` count template did not render to a whole number within 100,000.
+    #[error(
+        "the `$repeat` count `{value}` (from `{template}`) is not a whole number from 0 to {}",
+        repeat::MAX_REPEAT_ITEMS
+    )]
+    RepeatCount {
+        /// What the count rendered to.
+        value: String,
+        /// The count's template.
+        template: String,
+    },
+    /// The items of a `$repeat` read more than 64 MiB of values.
+    #[error(
+        "the items of `$repeat` read more than {} bytes (64 MiB) of values: `{name}` in template `{template}` is read once for every item",
+        repeat::MAX_ITEM_READ_BYTES
+    )]
+    TooMuchRead {
+        /// The variable whose read crossed the budget.
+        name: String,
+        /// The template source.
+        template: String,
+    },
     /// A filter could not use its input.
     #[error("filter `{filter}` cannot use `{value}` in template `{template}`: {reason}")]
     Filter {
@@ -184,6 +271,14 @@ pub trait Vars {
     fn stored(&self, key: &str) -> Option<String> {
         let _ = key;
         None
+    }
+
+    /// Account for `bytes` of a value a placeholder read; `false` when the reads of this
+    /// rendering are over their budget (the items of a `$repeat`: [`repeat::ItemVars`]).
+    /// Unbounded by default.
+    fn charge(&self, bytes: usize) -> bool {
+        let _ = bytes;
+        true
     }
 }
 
@@ -338,49 +433,128 @@ impl Template {
                 template: self.source.clone(),
             })
         };
-        let mut value = vars.lookup(&var.path);
+        // Bytes, so that a chain carries binary data (`deflate | base64`); the filters that read
+        // text, and the rendered value, need UTF-8.
+        let mut value = vars.lookup(&var.path).map(String::into_bytes);
+        if let Some(read) = &value
+            && !vars.charge(read.len())
+        {
+            return Err(RenderError::TooMuchRead {
+                name: var.name(),
+                template: self.source.clone(),
+            });
+        }
+        // Why a filter lost the value (an XPath that selected nothing), for the error.
+        let mut lost = None;
         for filter in &var.filters {
-            let fail = |value: &str, reason: String| RenderError::Filter {
+            let fail = |value: &[u8], reason: String| RenderError::Filter {
                 filter: filter.kind.name(),
-                value: value.to_owned(),
+                value: clip(&String::from_utf8_lossy(value)),
                 reason,
                 template: self.source.clone(),
             };
-            value = match (&filter.kind, value) {
-                (FilterKind::Default(text), None) => Some(text.clone()),
-                (FilterKind::Default(text), Some(v)) if v.is_empty() => Some(text.clone()),
-                (_, None) => return Err(unknown()),
-                (FilterKind::Default(_), Some(v)) => Some(v),
-                (FilterKind::Stored(prefix), Some(v)) => vars.stored(&format!("{prefix}{v}")),
-                (FilterKind::Upper, Some(v)) => Some(v.to_uppercase()),
-                (FilterKind::Lower, Some(v)) => Some(v.to_lowercase()),
-                (kind, Some(v)) => {
-                    let at = OffsetDateTime::parse(&v, &Rfc3339)
-                        .map_err(|_| fail(&v, "not an RFC 3339 instant".to_owned()))?;
-                    Some(match kind {
-                        FilterKind::Date(format) => at
-                            .format(format.as_ref())
-                            .map_err(|e| fail(&v, e.to_string()))?,
-                        FilterKind::Unix => at.unix_timestamp().to_string(),
-                        FilterKind::Add(by) | FilterKind::Sub(by) => {
-                            let by = time::Duration::try_from(*by)
-                                .map_err(|e| fail(&v, e.to_string()))?;
-                            let moved = if matches!(kind, FilterKind::Add(_)) {
-                                at.checked_add(by)
-                            } else {
-                                at.checked_sub(by)
-                            };
-                            let moved = moved
-                                .ok_or_else(|| fail(&v, "the result is out of range".to_owned()))?;
-                            crate::timestamp::format_rfc3339(moved)
+            let Some(v) = value.take() else {
+                match &filter.kind {
+                    FilterKind::Default(text) => {
+                        value = Some(text.clone().into_bytes());
+                        lost = None;
+                        continue;
+                    }
+                    _ => return Err(lost.unwrap_or_else(unknown)),
+                }
+            };
+            let codec = |f: fn(&[u8]) -> Result<Vec<u8>, codec::CodecError>| {
+                f(&v).map_err(|e| fail(&v, e.to_string()))
+            };
+            value = match &filter.kind {
+                FilterKind::Default(text) if v.is_empty() => Some(text.clone().into_bytes()),
+                FilterKind::Default(_) => Some(v),
+                FilterKind::Base64 => Some(codec(codec::base64)?),
+                FilterKind::Base64Decode => Some(codec(codec::base64_decode)?),
+                FilterKind::Base64Url => Some(codec(codec::base64url)?),
+                FilterKind::Base64UrlDecode => Some(codec(codec::base64url_decode)?),
+                FilterKind::Deflate => Some(codec(codec::deflate)?),
+                FilterKind::Inflate => Some(codec(codec::inflate)?),
+                FilterKind::UrlEncode => Some(codec(codec::url_encode)?),
+                FilterKind::UrlDecode => Some(codec(codec::url_decode)?),
+                FilterKind::XPath(_) | FilterKind::JsonPath(..) => {
+                    let read = match &filter.kind {
+                        FilterKind::XPath(source) => codec::xpath(source, &v),
+                        FilterKind::JsonPath(path, source) => codec::jsonpath(path, source, &v),
+                        _ => unreachable!("matched above"),
+                    };
+                    match read {
+                        Ok(out) => Some(out),
+                        Err(e @ codec::CodecError::Nothing(_)) => {
+                            lost = Some(fail(&v, e.to_string()));
+                            None
                         }
-                        _ => v,
-                    })
+                        Err(e) => return Err(fail(&v, e.to_string())),
+                    }
+                }
+                kind => {
+                    let text = std::str::from_utf8(&v)
+                        .map_err(|_| fail(&v, "not UTF-8 text".to_owned()))?;
+                    text_filter(kind, text, vars).map_err(|reason| fail(&v, reason))?
                 }
             };
         }
-        value.ok_or_else(unknown)
+        let bytes = value.ok_or_else(|| lost.unwrap_or_else(unknown))?;
+        String::from_utf8(bytes).map_err(|e| RenderError::Filter {
+            filter: var.filters.last().map_or("value", |f| f.kind.name()),
+            value: clip(&String::from_utf8_lossy(e.as_bytes())),
+            reason: "the result is not UTF-8 text: end with `base64` to send binary data"
+                .to_owned(),
+            template: self.source.clone(),
+        })
     }
+}
+
+/// Apply a filter that reads text: `stored`, `upper`, `lower` and the date filters; `None` when
+/// the value goes missing (nothing stored), `Err` with the reason it cannot.
+fn text_filter(kind: &FilterKind, v: &str, vars: &dyn Vars) -> Result<Option<Vec<u8>>, String> {
+    let out = match kind {
+        FilterKind::Stored(prefix) => {
+            return Ok(vars.stored(&format!("{prefix}{v}")).map(String::into_bytes));
+        }
+        FilterKind::Upper => v.to_uppercase(),
+        FilterKind::Lower => v.to_lowercase(),
+        kind => {
+            let at = OffsetDateTime::parse(v, &Rfc3339)
+                .map_err(|_| "not an RFC 3339 instant".to_owned())?;
+            match kind {
+                FilterKind::Date(format) => {
+                    at.format(format.as_ref()).map_err(|e| e.to_string())?
+                }
+                FilterKind::Unix => at.unix_timestamp().to_string(),
+                FilterKind::Add(by) | FilterKind::Sub(by) => {
+                    let by = time::Duration::try_from(*by).map_err(|e| e.to_string())?;
+                    let moved = if matches!(kind, FilterKind::Add(_)) {
+                        at.checked_add(by)
+                    } else {
+                        at.checked_sub(by)
+                    };
+                    let moved = moved.ok_or_else(|| "the result is out of range".to_owned())?;
+                    crate::timestamp::format_rfc3339(moved)
+                }
+                _ => v.to_owned(),
+            }
+        }
+    };
+    Ok(Some(out.into_bytes()))
+}
+
+/// A filter's input as an error quotes it: at most 200 bytes (a request body may be megabytes).
+fn clip(text: &str) -> String {
+    const MAX: usize = 200;
+    if text.len() <= MAX {
+        return text.to_owned();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// Split the inside of a placeholder at `|` outside double quotes, with each piece's offset.
@@ -442,6 +616,38 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
         "unix" => takes_none(FilterKind::Unix)?,
         "upper" => takes_none(FilterKind::Upper)?,
         "lower" => takes_none(FilterKind::Lower)?,
+        "base64" => takes_none(FilterKind::Base64)?,
+        "base64_decode" => takes_none(FilterKind::Base64Decode)?,
+        "base64url" => takes_none(FilterKind::Base64Url)?,
+        "base64url_decode" => takes_none(FilterKind::Base64UrlDecode)?,
+        "deflate" => takes_none(FilterKind::Deflate)?,
+        "inflate" => takes_none(FilterKind::Inflate)?,
+        "url_encode" => takes_none(FilterKind::UrlEncode)?,
+        "url_decode" => takes_none(FilterKind::UrlDecode)?,
+        "xpath" => {
+            let source = string_arg(arg, arg_offset).ok_or_else(|| {
+                needs("a quoted XPath, e.g. `xpath(\"//*[local-name()='MsgId']\")`")
+            })??;
+            // Offsets inside the quotes hold when the argument has no escapes.
+            codec::check_xpath(&source).map_err(|(message, at)| {
+                TemplateSyntaxError::new(
+                    format!("invalid XPath `{source}`: {message}"),
+                    arg_offset + 1 + at,
+                )
+            })?;
+            FilterKind::XPath(source)
+        }
+        "jsonpath" => {
+            let source = string_arg(arg, arg_offset)
+                .ok_or_else(|| needs("a quoted JSONPath, e.g. `jsonpath(\"$.a[0].b\")`"))??;
+            let path = codec::compile_jsonpath(&source).map_err(|(message, at)| {
+                TemplateSyntaxError::new(
+                    format!("invalid JSONPath `{source}`: {message}"),
+                    arg_offset + 1 + at,
+                )
+            })?;
+            FilterKind::JsonPath(Box::new(path), source)
+        }
         "date" => {
             let format = string_arg(arg, arg_offset)
                 .ok_or_else(|| needs("a quoted format, e.g. `date(\"[year]-[month]-[day]\")`"))??;
@@ -521,31 +727,14 @@ fn valid_segment(segment: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Render every string leaf of a JSON value as a template. Strings that do not parse are kept as
-/// they are (load time already rejected malformed placeholders in scenario bodies).
+/// Render every string leaf of a JSON value as a template, and expand its `$repeat` nodes
+/// ([`repeat`]), within 16 MiB. Strings that do not parse are kept as they are (load time
+/// already rejected malformed placeholders in scenario bodies).
 pub(crate) fn render_json(
     value: &serde_json::Value,
     vars: &dyn Vars,
 ) -> Result<serde_json::Value, RenderError> {
-    use serde_json::Value;
-    Ok(match value {
-        Value::String(text) if text.contains("{{") => match Template::parse(text) {
-            Ok(template) => Value::String(template.render(vars)?),
-            Err(_) => value.clone(),
-        },
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| render_json(item, vars))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, item)| Ok((key.clone(), render_json(item, vars)?)))
-                .collect::<Result<_, RenderError>>()?,
-        ),
-        other => other.clone(),
-    })
+    repeat::render_json_within(value, vars, &repeat::PayloadBudget::default())
 }
 
 impl fmt::Debug for Template {
@@ -685,6 +874,75 @@ mod tests {
     }
 
     #[test]
+    fn protocol_filters_chain_through_bytes() {
+        let xml =
+            "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_a1\"/>";
+        let packed = {
+            let template = Template::parse("{{ xml | deflate | base64 | url_encode }}").unwrap();
+            template
+                .render(&|path: &[String]| (path[0] == "xml").then(|| xml.to_owned()))
+                .unwrap()
+        };
+        let lookup = |path: &[String]| match path.join(".").as_str() {
+            "query" => Some(packed.clone()),
+            "pain" => Some("<Document><GrpHdr><MsgId>M-1</MsgId></GrpHdr></Document>".to_owned()),
+            "json" => Some(r#"{"a": [{"b": "x y"}]}"#.to_owned()),
+            "bad" => Some("%%%".to_owned()),
+            _ => None,
+        };
+        let cases = [
+            (
+                "{{ query | url_decode | base64_decode | inflate | xpath(\"/*/@ID\") }}",
+                "_a1",
+            ),
+            ("{{ pain | xpath(\"//*[local-name()='MsgId']\") }}", "M-1"),
+            ("{{ pain | xpath(\"//Nope\") | default(\"none\") }}", "none"),
+            ("{{ json | jsonpath(\"$.a[0].b\") | url_encode }}", "x%20y"),
+            ("{{ json | jsonpath(\"$.a[0].b\") | base64url }}", "eCB5"),
+            (
+                "{{ json | jsonpath(\"$.a[0].b\") | base64 | base64_decode }}",
+                "x y",
+            ),
+            (
+                "{{ json | base64url | base64url_decode | jsonpath(\"$.a\") }}",
+                r#"[{"b":"x y"}]"#,
+            ),
+        ];
+        for (source, expected) in cases {
+            let template = Template::parse(source).unwrap();
+            assert_eq!(template.render(&lookup).unwrap(), expected, "{source}");
+        }
+        let render_error = |source: &str| {
+            let err = Template::parse(source)
+                .unwrap()
+                .render(&lookup)
+                .unwrap_err();
+            let RenderError::Filter { filter, reason, .. } = err else {
+                panic!("{source}: {err}");
+            };
+            (filter, reason)
+        };
+        let (filter, reason) = render_error("{{ bad | base64_decode }}");
+        assert_eq!(filter, "base64_decode");
+        assert!(reason.starts_with("not base64"), "{reason}");
+        assert_eq!(render_error("{{ bad | url_decode }}").0, "url_decode");
+        assert_eq!(render_error("{{ bad | inflate }}").0, "inflate");
+        assert_eq!(
+            render_error("{{ pain | xpath(\"//Nope\") }}"),
+            ("xpath", "XPath `//Nope` selected nothing".to_owned())
+        );
+        assert_eq!(render_error("{{ pain | jsonpath(\"$.a\") }}").0, "jsonpath");
+        // Binary data must be encoded before it is rendered.
+        let (filter, reason) = render_error("{{ pain | deflate }}");
+        assert_eq!(filter, "deflate");
+        assert!(reason.contains("end with `base64`"), "{reason}");
+        assert_eq!(
+            render_error("{{ pain | deflate | upper }}").1,
+            "not UTF-8 text"
+        );
+    }
+
+    #[test]
     fn filter_syntax_errors_carry_offsets_and_suggestions() {
         let cases = [
             ("{{ now | dat }}", 9, "unknown filter `dat`"),
@@ -695,6 +953,20 @@ mod tests {
             ("{{ now | default(none) }}", 17, "double-quoted"),
             ("{{ now | add(1s }}", 12, "unclosed `(`"),
             ("{{ | unix }}", 0, "missing variable name"),
+            ("{{ b | base64(1) }}", 7, "takes no argument"),
+            ("{{ b | xpath }}", 7, "needs a quoted XPath"),
+            ("{{ b | xpath(\"//a[\") }}", 14, "invalid XPath `//a[`"),
+            (
+                "{{ b | xpath(\"//a[foo()]\") }}",
+                18,
+                "unknown XPath function `foo`",
+            ),
+            (
+                "{{ b | jsonpath(\"$.a[\") }}",
+                17,
+                "invalid JSONPath `$.a[`",
+            ),
+            ("{{ b | jsonpath(a) }}", 16, "double-quoted"),
         ];
         for (source, offset, needle) in cases {
             let err = Template::parse(source).unwrap_err();
@@ -703,5 +975,14 @@ mod tests {
         }
         let err = Template::parse("{{ now | dat }}").unwrap_err();
         assert_eq!(err.help.as_deref(), Some("did you mean `date`?"));
+        for (typo, meant) in [
+            ("base46", "base64"),
+            ("inflat", "inflate"),
+            ("url_decod", "url_decode"),
+            ("xpth", "xpath"),
+        ] {
+            let err = Template::parse(&format!("{{{{ b | {typo} }}}}")).unwrap_err();
+            assert_eq!(err.help, Some(format!("did you mean `{meant}`?")), "{typo}");
+        }
     }
 }

@@ -39,4 +39,5 @@ mod secret_audit;
 mod stable_snapshots;
 mod suite;
 mod targets;
+mod templates;
 mod webhooks_https;

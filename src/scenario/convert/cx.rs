@@ -76,6 +76,9 @@ pub(super) struct Cx<'a> {
     pub(super) includes: Vec<IncludedSource>,
     /// Every file read besides the scenario, once each, in the order read.
     pub(super) files: Vec<PathBuf>,
+    /// How many `$repeat` items enclose the payload value being checked (inside one,
+    /// `{{ index }}` and `{{ number }}` are variables).
+    pub(super) repeat_depth: usize,
     /// SHA-256 of the scenario's bytes and of every file it names, as read (see
     /// [`Source::hash`](crate::scenario::model::Source::hash)).
     pub(super) hash: sha2::Sha256,
@@ -101,6 +104,7 @@ impl<'a> Cx<'a> {
             file_bytes: 0,
             includes: Vec::new(),
             files: Vec::new(),
+            repeat_depth: 0,
             hash: sha2::Digest::new_with_prefix(text.as_bytes()),
         }
     }

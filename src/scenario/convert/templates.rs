@@ -10,6 +10,7 @@ use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::Span;
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::template::Template;
+use crate::scenario::template::repeat::{ITEM_KEY, MAX_REPEAT_DEPTH, MAX_REPEAT_ITEMS, REPEAT_KEY};
 use crate::scenario::yaml::{Node, NodeKind, Scalar};
 
 /// Where a template is used, which decides the variables it may name.
@@ -20,7 +21,7 @@ pub(super) enum Scope<'s> {
     /// In the flow: `mocks.NAME.url`, `target.url`, `env.NAME` and the captures so far.
     Flow { captures: &'s [String] },
     /// In a mock's responses and store writes: `request.*`, `now`, `uuid`, `store.*`,
-    /// `state.*`, and `retry_after` in a rate limit's answer.
+    /// `state.*`, `self.url`, `mocks.NAME.url`, and `retry_after` in a rate limit's answer.
     Mock {
         /// Parameters of the stub's path template.
         params: &'s [String],
@@ -38,6 +39,7 @@ const MOCK_VARS: &[&str] = &[
     "state",
     "retry_after",
     "self",
+    "mocks",
 ];
 
 /// Fields of `request` in mock templates.
@@ -96,7 +98,7 @@ fn check_mock_var(
             diagnostic = match did_you_mean(first, MOCK_VARS) {
                 Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
                 None => diagnostic.with_help(
-                    "a mock response knows `request.*`, `now`, `uuid`, `self.url`, `store.KEY` and `state.MACHINE`",
+                    "a mock response knows `request.*`, `now`, `uuid`, `self.url`, `mocks.NAME.url`, `store.KEY` and `state.MACHINE`",
                 ),
             };
             Some(diagnostic)
@@ -198,10 +200,32 @@ impl Cx<'_> {
         let unknown = |label: String| {
             Diagnostic::new(format!("unknown variable `{name}`"), None).with_label(label)
         };
-        if let Scope::Mock { params, limit } = scope {
-            return check_mock_var(path, name, params, limit);
-        }
         let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        if matches!(parts.as_slice(), ["index" | "number"]) {
+            if self.repeat_depth > 0 {
+                return None;
+            }
+            if !matches!(scope, Scope::Flow { captures } if captures.iter().any(|c| c == name)) {
+                return Some(
+                    unknown("only known inside the `item` of a `$repeat`".to_owned()).with_help(
+                        "generate items with `{ $repeat: 3, item: { id: \"B-{{ number }}\" } }`",
+                    ),
+                );
+            }
+        }
+        if let Scope::Mock { params, limit } = scope {
+            match parts.as_slice() {
+                // Checked as everywhere else, below.
+                ["mocks", _, "url"] => {}
+                ["mocks", ..] => {
+                    return Some(
+                        unknown("a mock response knows `mocks.NAME.url`".to_owned())
+                            .with_help("write `{{ mocks.NAME.url }}`"),
+                    );
+                }
+                _ => return check_mock_var(path, name, params, limit),
+            }
+        }
         match (parts.as_slice(), scope) {
             (["mocks", mock, "url"], _) => {
                 if self.mocks.iter().any(|known| known == mock) {
@@ -300,8 +324,13 @@ impl Cx<'_> {
         }
     }
 
-    /// Check the templates in every string leaf of a YAML value (a request `json:` body).
+    /// Check a JSON payload written in YAML (a request's, webhook's or response's `json:`): the
+    /// templates of its string leaves and its `$repeat` nodes.
     pub(super) fn json_templates(&mut self, node: &Node, scope: Scope<'_>) -> bool {
+        self.payload_node(node, scope, &mut RepeatWalk::default())
+    }
+
+    fn payload_node(&mut self, node: &Node, scope: Scope<'_>, walk: &mut RepeatWalk) -> bool {
         match &node.kind {
             NodeKind::Scalar { text, .. } => {
                 if matches!(node.scalar(), Some(Scalar::Str(_)))
@@ -316,28 +345,105 @@ impl Cx<'_> {
                 // Check every leaf, not only up to the first bad one.
                 let mut ok = true;
                 for item in items {
-                    ok &= self.json_templates(item, scope);
+                    ok &= self.payload_node(item, scope, walk);
                 }
                 ok
             }
             NodeKind::Mapping(entries) => {
+                if let Some((key, count)) = entries
+                    .iter()
+                    .find(|(key, _)| key.as_str() == Some(REPEAT_KEY))
+                {
+                    return self.repeat_node(node, (key, count), entries, scope, walk);
+                }
                 let mut ok = true;
                 for (_, value) in entries {
-                    ok &= self.json_templates(value, scope);
+                    ok &= self.payload_node(value, scope, walk);
                 }
                 ok
             }
         }
     }
 
-    /// Check the templates in every string leaf of a JSON value read from `node`'s file.
+    /// Check a `$repeat` node written in YAML (`key: count` is its `$repeat` entry): its keys,
+    /// its count, its nesting and the items of the payload so far, then its item.
+    fn repeat_node(
+        &mut self,
+        node: &Node,
+        (key, count): (&Node, &Node),
+        entries: &[(Node, Node)],
+        scope: Scope<'_>,
+        walk: &mut RepeatWalk,
+    ) -> bool {
+        let mut ok = true;
+        for (other, _) in entries {
+            let name = other.as_str().unwrap_or_default();
+            if name != REPEAT_KEY && name != ITEM_KEY {
+                self.error(unknown_beside_repeat(name, "", other.span));
+                ok = false;
+            }
+        }
+        let value = match count.scalar() {
+            Some(Scalar::Int(n)) => u64::try_from(n).map_or(CountCheck::Invalid, CountCheck::Fixed),
+            Some(Scalar::UInt(n)) => CountCheck::Fixed(n),
+            Some(Scalar::Str(text)) if text.contains("{{") => {
+                let text = text.to_owned();
+                if self.template(count, &text, scope).is_none() {
+                    ok = false;
+                }
+                CountCheck::Templated
+            }
+            _ => CountCheck::Invalid,
+        };
+        let problem = walk.enter(value);
+        if let Some(problem) = &problem {
+            let span = if matches!(problem, RepeatProblem::TooDeep) {
+                key.span
+            } else {
+                count.span
+            };
+            self.error(problem.diagnostic(span, ""));
+            ok = false;
+        }
+        match entries.iter().find(|(k, _)| k.as_str() == Some(ITEM_KEY)) {
+            Some((_, item)) if problem.is_none() => {
+                self.repeat_depth += 1;
+                ok &= self.payload_node(item, scope, walk);
+                self.repeat_depth -= 1;
+            }
+            Some(_) => {}
+            None => {
+                self.error(missing_item("", node.span));
+                ok = false;
+            }
+        }
+        walk.leave();
+        ok
+    }
+
+    /// Check a JSON payload read from `node`'s file: the templates of its string leaves and its
+    /// `$repeat` nodes; problems point at `node`.
     pub(super) fn file_json_templates(
         &mut self,
         node: &Node,
         value: &Value,
         scope: Scope<'_>,
     ) -> bool {
+        self.file_payload(node, value, scope, &mut RepeatWalk::default())
+    }
+
+    fn file_payload(
+        &mut self,
+        node: &Node,
+        value: &Value,
+        scope: Scope<'_>,
+        walk: &mut RepeatWalk,
+    ) -> bool {
         match value {
+            Value::Object(map) if map.contains_key(REPEAT_KEY) => {
+                self.file_repeat_node(node, map, scope, walk)
+            }
+
             Value::String(text) if text.contains("{{") || text.contains("}}") => {
                 let name = node.text().unwrap_or_default().to_string();
                 match Template::parse(text) {
@@ -370,19 +476,64 @@ impl Cx<'_> {
             Value::Array(items) => {
                 let mut ok = true;
                 for item in items {
-                    ok &= self.file_json_templates(node, item, scope);
+                    ok &= self.file_payload(node, item, scope, walk);
                 }
                 ok
             }
             Value::Object(map) => {
                 let mut ok = true;
                 for item in map.values() {
-                    ok &= self.file_json_templates(node, item, scope);
+                    ok &= self.file_payload(node, item, scope, walk);
                 }
                 ok
             }
             _ => true,
         }
+    }
+
+    /// [`Cx::repeat_node`] for a payload read from `node`'s file: problems point at `node`.
+    fn file_repeat_node(
+        &mut self,
+        node: &Node,
+        map: &serde_json::Map<String, Value>,
+        scope: Scope<'_>,
+        walk: &mut RepeatWalk,
+    ) -> bool {
+        let file = format!(" in `{}`", node.text().unwrap_or_default());
+        let mut ok = true;
+        for name in map.keys() {
+            if name != REPEAT_KEY && name != ITEM_KEY {
+                self.error(unknown_beside_repeat(name, &file, node.span));
+                ok = false;
+            }
+        }
+        let value = match &map[REPEAT_KEY] {
+            Value::Number(n) => n.as_u64().map_or(CountCheck::Invalid, CountCheck::Fixed),
+            text @ Value::String(t) if t.contains("{{") => {
+                ok &= self.file_payload(node, text, scope, walk);
+                CountCheck::Templated
+            }
+            _ => CountCheck::Invalid,
+        };
+        let problem = walk.enter(value);
+        if let Some(problem) = &problem {
+            self.error(problem.diagnostic(node.span, &file));
+            ok = false;
+        }
+        match map.get(ITEM_KEY) {
+            Some(item) if problem.is_none() => {
+                self.repeat_depth += 1;
+                ok &= self.file_payload(node, item, scope, walk);
+                self.repeat_depth -= 1;
+            }
+            Some(_) => {}
+            None => {
+                self.error(missing_item(&file, node.span));
+                ok = false;
+            }
+        }
+        walk.leave();
+        ok
     }
 
     /// A template read from a file: problems point at the scalar naming the file.
@@ -411,5 +562,117 @@ impl Cx<'_> {
             cx.scalar_text(value, key, context)
                 .and_then(|text| cx.template(value, &text, scope))
         })
+    }
+}
+
+/// A key beside `$repeat` other than `item` (`place`: where, e.g. `` in `bills.json` ``).
+fn unknown_beside_repeat(name: &str, place: &str, span: Span) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(
+        format!("unknown field `{name}` beside `$repeat`{place}"),
+        Some(span),
+    )
+    .with_label("a `$repeat` node has `$repeat` (the count) and `item` only");
+    if let Some(suggestion) = did_you_mean(name, &[ITEM_KEY]) {
+        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+    }
+    diagnostic
+}
+
+/// A `$repeat` without `item`.
+fn missing_item(place: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        format!("missing field `item` beside `$repeat`{place}"),
+        Some(span),
+    )
+    .with_label("the value to repeat")
+    .with_help("write `{ $repeat: 3, item: { id: \"B-{{ number }}\" } }`")
+}
+
+/// Where the check of a payload's `$repeat` nodes is: for each node entered, how many items
+/// each of its items stands for (nested counts multiply); and how many items the payload makes
+/// so far.
+#[derive(Default)]
+struct RepeatWalk {
+    multipliers: Vec<u64>,
+    items: u64,
+    /// Whether the payload was found to make too many items (said once).
+    over: bool,
+}
+
+/// What is wrong with a `$repeat` node's count or place.
+enum RepeatProblem {
+    /// Not a whole number from 0 to [`MAX_REPEAT_ITEMS`].
+    Count,
+    /// Nested deeper than [`MAX_REPEAT_DEPTH`].
+    TooDeep,
+    /// The payload makes more than [`MAX_REPEAT_ITEMS`] items: this many with this node.
+    TooMany(u64),
+}
+
+impl RepeatProblem {
+    /// The error at `span` (`place`: where, e.g. `` in `bills.json` ``).
+    fn diagnostic(&self, span: Span, place: &str) -> Diagnostic {
+        match self {
+            RepeatProblem::Count => {
+                Diagnostic::new(format!("invalid `$repeat` count{place}"), Some(span)).with_label(
+                    format!("expected a whole number of items from 0 to {MAX_REPEAT_ITEMS}, or a template that renders to one"),
+                )
+            }
+            RepeatProblem::TooDeep => Diagnostic::new(
+                format!("`$repeat` nested deeper than {MAX_REPEAT_DEPTH} levels{place}"),
+                Some(span),
+            )
+            .with_label("a `$repeat` inside the item of a `$repeat` is one level deeper"),
+            RepeatProblem::TooMany(items) => Diagnostic::new(
+                format!(
+                    "the `$repeat` nodes of this payload make more than {MAX_REPEAT_ITEMS} items{place}"
+                ),
+                Some(span),
+            )
+            .with_label(format!("{items} items with this one (nested counts multiply)")),
+        }
+    }
+}
+
+/// A `$repeat` count as the loader sees it.
+#[derive(Clone, Copy)]
+enum CountCheck {
+    /// A whole number (maybe over the limit).
+    Fixed(u64),
+    /// A template: known when the payload renders (and bounded then).
+    Templated,
+    /// Anything else.
+    Invalid,
+}
+
+impl RepeatWalk {
+    /// Enter a `$repeat` node whose count is `count`; leave it with [`RepeatWalk::leave`]
+    /// whatever this says. A templated count counts as 1 here: rendering bounds it.
+    fn enter(&mut self, count: CountCheck) -> Option<RepeatProblem> {
+        let outer = self.multipliers.last().copied().unwrap_or(1);
+        let depth = self.multipliers.len() + 1;
+        let count = match count {
+            CountCheck::Fixed(n) => Some(n).filter(|n| *n <= MAX_REPEAT_ITEMS),
+            CountCheck::Templated => Some(1),
+            CountCheck::Invalid => None,
+        };
+        let problem = match count {
+            None => Some(RepeatProblem::Count),
+            Some(_) if depth > MAX_REPEAT_DEPTH => Some(RepeatProblem::TooDeep),
+            Some(count) => {
+                self.items = self.items.saturating_add(outer.saturating_mul(count));
+                let over = self.items > MAX_REPEAT_ITEMS && !self.over;
+                self.over |= over;
+                over.then_some(RepeatProblem::TooMany(self.items))
+            }
+        };
+        let count = count.filter(|_| problem.is_none()).unwrap_or(1);
+        self.multipliers.push(outer.saturating_mul(count));
+        problem
+    }
+
+    /// Leave the node last entered.
+    fn leave(&mut self) {
+        self.multipliers.pop();
     }
 }
