@@ -10,6 +10,7 @@
 pub(crate) mod har;
 pub(crate) mod record;
 pub(crate) mod stubs;
+pub(crate) mod wiremock;
 
 /// What an importer made: files (paths relative to the output folder, text) and notes.
 #[derive(Debug, Default)]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::import::har::{self, HarError, Options, TargetHost};
+use crate::import::wiremock::{self, WiremockError};
 use crate::package::Package;
 use crate::scenario::paths;
 use crate::scenario::{self, suggest};
@@ -23,6 +24,28 @@ pub(super) enum ImportCommand {
         after_help = "Examples:\n  reenact import har support/SUP-4821.har --target-host app.acme.test\n  reenact import har capture.har --target-host localhost:8080 --id checkout-fails -o scenarios/checkout-fails\n\nWrites a folder (default `./<id>/`) with `<id>.yaml` and `payloads/<id>/`: one flow step per\nrequest to the target host, one mock per other host with a stub per method, path and query\n(repeated requests answer in the capture's order). Static assets, CORS preflights and cached\nanswers are left out. Secrets are redacted as in snapshots, and secret request headers are\ndropped. The scenario's header comment lists what the capture could not say (how the target\nreaches the mocks, what correct looks like); the result passes `reenact check`. See\ndocs/import.md."
     )]
     Har(HarArgs),
+    /// A mock definition from a WireMock root folder (`mappings/` and `__files/`), keeping
+    /// WireMock's matching where reenact can express it and warning about the rest.
+    #[command(
+        after_help = "Examples:\n  reenact import wiremock wiremock/ --name vendor\n  reenact import wiremock src/test/resources/wiremock --name xero --mocks mocks --force\n\nWrites `mocks/NAME.yaml` (a mock definition; `include: mocks/NAME.yaml` in a scenario) and copies\nbody files to `mocks/payloads/NAME/`. Stubs are written in reverse load order so that, as in\nWireMock, the most recently added of equal-priority stubs wins. Every field that cannot be\ncarried over exactly is listed by mapping file and field, on the terminal and in the file's\nheader; nothing is dropped silently. See docs/import.md."
+    )]
+    Wiremock(WiremockArgs),
+}
+
+/// Arguments of `import wiremock`.
+#[derive(Debug, Args)]
+pub(super) struct WiremockArgs {
+    /// The WireMock root folder: the one holding `mappings/` (and `__files/`).
+    root: PathBuf,
+    /// The mock's name: the definition is `mocks/NAME.yaml`.
+    #[arg(long)]
+    name: String,
+    /// The folder of mock definitions to write into.
+    #[arg(long, value_name = "DIR", default_value = "mocks")]
+    mocks: PathBuf,
+    /// Replace `mocks/NAME.yaml` and `mocks/payloads/NAME/` if they exist.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Arguments of `import har`.
@@ -54,6 +77,7 @@ pub(super) fn import(
 ) -> Result<Outcome, CliError> {
     match command {
         ImportCommand::Har(args) => import_har(args, cwd, out),
+        ImportCommand::Wiremock(args) => import_wiremock(args, cwd, out),
     }
 }
 
@@ -205,4 +229,89 @@ fn har_error(err: HarError, file: &Path) -> CliError {
         HarError::TooLarge { .. } => "import a shorter capture, or split it in two".to_owned(),
     };
     CliError::from_error(ErrorKind::InvalidInput, err).with_help(help)
+}
+
+fn import_wiremock(args: WiremockArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliError> {
+    let name = &args.name;
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        return Err(CliError::invalid_input(format!("`--name {name}` is not a mock name"))
+            .with_help("use lower-case letters, digits, `-` and `_`, starting with a letter, e.g. `--name vendor`"));
+    }
+    let mocks = cwd.join(&args.mocks);
+    let definition = mocks.join(format!("{name}.yaml"));
+    let payloads = mocks.join("payloads").join(name);
+    if !args.force {
+        let taken = definition.exists()
+            || std::fs::read_dir(&payloads).is_ok_and(|mut entries| entries.next().is_some());
+        if taken {
+            return Err(CliError::invalid_input(format!(
+                "`{}` or `{}` exists",
+                args.mocks.join(format!("{name}.yaml")).display(),
+                args.mocks.join("payloads").join(name).display()
+            ))
+            .with_help("choose another `--name`, or replace them with `--force`"));
+        }
+    }
+    let command = format!(
+        "reenact import wiremock {} --name {name}",
+        args.root.display()
+    );
+    let converted = wiremock::import(&cwd.join(&args.root), name, &command).map_err(|err| {
+        let help = match &err {
+            WiremockError::NoMappings { .. } => {
+                "name the WireMock root: the folder that holds `mappings/` (and `__files/`)"
+            }
+            WiremockError::Read { .. } => "check that the files are readable regular files",
+            WiremockError::TooMany { .. } => "import the mappings in parts",
+        };
+        CliError::from_error(ErrorKind::InvalidInput, err).with_help(help)
+    })?;
+    let environment = |path: &Path, err: std::io::Error| {
+        CliError::environment(format!("cannot write `{}`", path.display())).with_source(err)
+    };
+    if args.force && payloads.exists() {
+        std::fs::remove_dir_all(&payloads).map_err(|err| environment(&payloads, err))?;
+    }
+    for (path, text) in &converted.files {
+        let target = mocks.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|err| environment(parent, err))?;
+        }
+        crate::report::write_atomically(&target, text.as_bytes())
+            .map_err(|err| environment(&target, err))?;
+    }
+    let shown = args.mocks.join(format!("{name}.yaml"));
+    out.stdout(&format!(
+        "{}  {} ({} stub{}, {} body file{}; {} mapping{} skipped, {} warning{})",
+        out.paint(Style::Green, "wrote"),
+        shown.display(),
+        converted.stubs,
+        if converted.stubs == 1 { "" } else { "s" },
+        converted.files.len() - 1,
+        if converted.files.len() == 2 { "" } else { "s" },
+        converted.skipped,
+        if converted.skipped == 1 { "" } else { "s" },
+        converted.warnings.len(),
+        if converted.warnings.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+    ));
+    for warning in &converted.warnings {
+        out.stdout(&format!("  - {warning}"));
+    }
+    if let Err(err) = scenario::load_mock_definition(&definition) {
+        return Err(CliError::new(
+            ErrorKind::Internal,
+            format!("the imported `{}` does not pass `reenact check`", shown.display()),
+        )
+        .with_source(err)
+        .with_help("this is a bug in `reenact import wiremock`; the files were kept: please report it with the message above"));
+    }
+    Ok(Outcome::Success)
 }

@@ -664,6 +664,7 @@ fn help_texts() {
         &["report", "merge", "--help"],
         &["report", "html", "--help"],
         &["import", "har", "--help"],
+        &["import", "wiremock", "--help"],
         &["record", "--help"],
     ] {
         let output = reenact(repo(), args);

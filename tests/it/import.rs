@@ -300,3 +300,80 @@ fn refusals_are_located_with_help_and_leave_nothing() {
     );
     assert_exit(&forced, exit_codes::SUCCESS);
 }
+
+/// `import wiremock` on mappings that use what reenact cannot carry over: every such field is
+/// named with its file, mappings that cannot work are skipped and counted, the rest is imported,
+/// and the definition passes `reenact check`. (The real WireMock judges what is imported:
+/// `conformance/wiremock`.)
+#[test]
+fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("reenact.toml"), "").unwrap();
+    let root = fixture("wiremock-gaps");
+    let root = root.to_str().unwrap();
+    let output = reenact(dir.path(), &["import", "wiremock", root, "--name", "gaps"]);
+    assert_exit(&output, exit_codes::SUCCESS);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(
+            "wrote  mocks/gaps.yaml (6 stubs, 0 body files; 5 mappings skipped, 10 warnings)"
+        ),
+        "{stdout}"
+    );
+    for (file, said) in [
+        ("broken.json", "not JSON"),
+        (
+            "whole-url.json",
+            "`request.url`: WireMock compares the whole URL",
+        ),
+        ("templated.json", "`response.transformers`"),
+        (
+            "proxy.json",
+            "`response.proxyBaseUrl`: reenact never proxies",
+        ),
+        (
+            "one-json-flag.json",
+            "`request.bodyPatterns[0]`: `equalToJson` with only one of",
+        ),
+        (
+            "malformed-chunk.json",
+            "`response.fault`: MALFORMED_RESPONSE_CHUNK",
+        ),
+        ("literal-braces.json", "`response.body`: it holds `{{`"),
+        (
+            "java-regex.json",
+            "`request.urlPathPattern`: `/(?<=a)b` is not a regex",
+        ),
+        ("dribble.json", "`response.chunkedDribbleDelay`"),
+        ("basic-auth.json", "`request.basicAuthCredentials`"),
+    ] {
+        let line = format!("mappings/{file}: ");
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(&line) && l.contains(said)),
+            "no warning `{said}` for {file} in:\n{stdout}"
+        );
+    }
+    let definition = std::fs::read_to_string(dir.path().join("mocks/gaps.yaml")).unwrap();
+    assert!(definition.contains("# - mappings/basic-auth.json: `request.basicAuthCredentials`"));
+    assert!(
+        definition.contains(r#"request: {"method":"GET","path":"/fine"}"#),
+        "{definition}"
+    );
+    let check = reenact(dir.path(), &["check", "mocks/"]);
+    assert_exit(&check, exit_codes::SUCCESS);
+
+    // The definition is not replaced without `--force`; with it, it is.
+    let again = reenact(dir.path(), &["import", "wiremock", root, "--name", "gaps"]);
+    assert_exit(&again, exit_codes::INVALID_INPUT);
+    assert!(text(&again.stderr).contains("--force"));
+    let forced = reenact(
+        dir.path(),
+        &["import", "wiremock", root, "--name", "gaps", "--force"],
+    );
+    assert_exit(&forced, exit_codes::SUCCESS);
+    let missing = reenact(dir.path(), &["import", "wiremock", ".", "--name", "x"]);
+    assert_exit(&missing, exit_codes::INVALID_INPUT);
+    assert!(text(&missing.stderr).contains("has no `mappings` folder"));
+}

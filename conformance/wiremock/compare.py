@@ -1,0 +1,53 @@
+"""Send each case of cases.json to the real WireMock and to reenact's import of the same mappings,
+in order, and compare what a client sees: the error class (answer, empty reply, reset), the
+status, the body (when a stub answered) and the headers a case names. One line per case; exit 1
+on any difference. Usage: compare.py CASES WIREMOCK_URL REENACT_URL"""
+
+import http.client
+import json
+import sys
+import urllib.parse
+
+
+def send(base, case):
+    url = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        body = case.get("body")
+        connection.request(
+            case["method"],
+            case["path"],
+            body=body.encode() if body is not None else None,
+            headers=case.get("headers", {}),
+        )
+        response = connection.getresponse()
+        headers = {name: response.getheader(name) for name in case.get("compare_headers", [])}
+        return ("answer", response.status, response.read().decode(errors="replace"), headers)
+    except http.client.RemoteDisconnected:
+        return ("empty reply", None, None, {})
+    except ConnectionResetError:
+        return ("connection reset", None, None, {})
+    finally:
+        connection.close()
+
+
+def main():
+    cases = json.load(open(sys.argv[1]))
+    wiremock, reenact = sys.argv[2], sys.argv[3]
+    failures = 0
+    for case in cases:
+        a = send(wiremock, case)
+        b = send(reenact, case)
+        # An unmatched request is 404 on both; their explanations differ by design.
+        if a[0] == b[0] == "answer" and a[1] == b[1] == 404:
+            a, b = a[:2] + (None,) + a[3:], b[:2] + (None,) + b[3:]
+        if a == b:
+            print(f"ok   {case['name']}: {a[0]} {a[1] or ''}".rstrip())
+        else:
+            failures += 1
+            print(f"FAIL {case['name']}: WireMock {a!r}, reenact {b!r}", file=sys.stderr)
+    print(f"{len(cases) - failures}/{len(cases)} cases alike")
+    sys.exit(1 if failures else 0)
+
+
+main()
