@@ -123,7 +123,7 @@ enum Command {
         after_help = "Examples:\n  reenact package scenarios/accounting-429-retry-after-ignored.yaml --target ledger-sync@1.4.2\n  reenact package scenarios/xero-lock-date-utc-day.yaml --target ledger-sync@1.4.2 --archive\n  reenact package scenarios/xero-lock-date-utc-day.yaml -o /tmp/SUP-4821 --force\n\nThe package holds `scenario/` (the scenario, every file it reads and a reenact.toml), README.md\n(ticket, customers, severity, outcome, the command that reproduces it), failing-exchange.md and\n.json, observation.json, target.log, report.json, report.html and versions.txt. Secrets are\nredacted everywhere. Exit code 0 once the package is written, whatever the scenario's outcome; see\ndocs/package.md."
     )]
     Package(package::PackageArgs),
-    /// Write a scenario from what you already have: a HAR capture of the incident.
+    /// Write a scenario or a mock from what you already have: a HAR capture, WireMock mappings.
     #[command(subcommand)]
     Import(import::ImportCommand),
     /// Record a vendor sandbox through a proxy: the target talks to reenact, reenact forwards to

@@ -20,6 +20,7 @@ use crate::json_compare::{json_contains, json_equals};
 use crate::observe::JournalEntry;
 use crate::scenario::expression;
 use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
+use crate::scenario::template::codec;
 use crate::secrets::{REDACTED, is_secret_name, is_secret_param};
 
 /// A request as matching sees it: from the wire or from a journal entry.
@@ -664,6 +665,9 @@ enum XPathError {
     /// The body is not an XML document.
     #[error("body is not XML: {0}")]
     NotXml(sxd_document::parser::Error),
+    /// The body is too large or nests too deep to be read as XML.
+    #[error("body is not read as XML: {0}")]
+    OverLimits(String),
     /// The expression failed on the document.
     #[error("xpath `{expression}`: {error}")]
     Evaluation {
@@ -707,6 +711,7 @@ fn build_xpath(source: &str) -> Result<sxd_xpath::XPath, XPathError> {
 fn xpath_outcome(source: &str, body: &ParsedBody<'_>) -> Result<XPathOutcome, XPathError> {
     let xpath = build_xpath(source)?;
     let text = body.text();
+    codec::within_xml_limits(&text).map_err(XPathError::OverLimits)?;
     let package = sxd_document::parser::parse(&text).map_err(XPathError::NotXml)?;
     let document = package.as_document();
     let context = sxd_xpath::Context::new();
@@ -1385,6 +1390,32 @@ mod tests {
                 problems[1].clone(),
             ]
         );
+    }
+
+    #[test]
+    fn a_body_nested_too_deep_is_not_parsed_as_xml() {
+        // 20,000 levels took the parser seconds, and 200,000 held a mock's worker for minutes.
+        let matcher = RequestMatcher {
+            body: vec![BodyMatcher::XPath {
+                path: "//MsgId".into(),
+                value: None,
+            }],
+            ..RequestMatcher::default()
+        };
+        let deep = format!("{}{}", "<a>".repeat(200_000), "</a>".repeat(200_000));
+        let result = check(&matcher, &request("POST", "/", "", &[], deep.as_bytes()));
+        assert!(!result.matched());
+        assert_eq!(
+            result.misses,
+            ["body is not read as XML: elements nest deeper than 256 levels"]
+        );
+        let shallow = format!(
+            "{}<MsgId>1</MsgId>{}",
+            "<a>".repeat(200),
+            "</a>".repeat(200)
+        );
+        let result = check(&matcher, &request("POST", "/", "", &[], shallow.as_bytes()));
+        assert!(result.matched(), "{:?}", result.misses);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! the renderer are one small grammar; the protocol filters' codecs live in [`codec`], and
 //! repeated items of JSON payloads (`{"$repeat": N, "item": …}`) in [`repeat`].
 
-mod codec;
+pub(crate) mod codec;
 pub(crate) mod repeat;
 
 use std::fmt;

@@ -183,17 +183,7 @@ pub(crate) fn compile_jsonpath(source: &str) -> Result<serde_json_path::JsonPath
 pub(crate) fn xpath(source: &str, input: &[u8]) -> Result<Vec<u8>, CodecError> {
     let text =
         std::str::from_utf8(input).map_err(|_| CodecError::Invalid("not UTF-8 text".to_owned()))?;
-    if text.len() > MAX_XML_BYTES {
-        return Err(CodecError::Invalid(format!(
-            "the XML document is {} bytes, more than the limit of {MAX_XML_BYTES} (4 MiB)",
-            text.len()
-        )));
-    }
-    if xml_depth(text) > MAX_XML_DEPTH {
-        return Err(CodecError::Invalid(format!(
-            "elements nest deeper than {MAX_XML_DEPTH} levels"
-        )));
-    }
+    within_xml_limits(text).map_err(CodecError::Invalid)?;
     let package = sxd_document::parser::parse(text)
         .map_err(|e| CodecError::Invalid(format!("not an XML document: {e}")))?;
     let document = package.as_document();
@@ -237,6 +227,22 @@ pub(crate) fn jsonpath(
                 .into_bytes(),
         ),
     }
+}
+
+/// Whether an XML document is small and shallow enough to parse and evaluate XPath on: at most
+/// [`MAX_XML_BYTES`] and [`MAX_XML_DEPTH`] levels (the parser slows down and the string value
+/// recurses with depth). What the template filter and the request matchers both check.
+pub(crate) fn within_xml_limits(text: &str) -> Result<(), String> {
+    if text.len() > MAX_XML_BYTES {
+        return Err(format!(
+            "the XML document is {} bytes, more than the limit of {MAX_XML_BYTES} (4 MiB)",
+            text.len()
+        ));
+    }
+    if xml_depth(text) > MAX_XML_DEPTH {
+        return Err(format!("elements nest deeper than {MAX_XML_DEPTH} levels"));
+    }
+    Ok(())
 }
 
 /// How deep elements nest in `text`, in one pass that never recurses: `<name` opens (unless
