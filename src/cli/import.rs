@@ -174,16 +174,7 @@ fn import_har(args: HarArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliErr
         imported.summary
     ));
     if let Err(err) = scenario::load(&scenario_path) {
-        // The importer wrote something `check` rejects: a bug, but the files stay for a look.
-        return Err(CliError::new(
-            ErrorKind::Internal,
-            format!(
-                "the imported scenario `{}` does not pass `reenact check`",
-                shown.display()
-            ),
-        )
-        .with_source(err)
-        .with_help("this is a bug in `reenact import har`; the files were kept: please report it with the message above"));
+        return Err(unchecked("reenact import har", &shown, err));
     }
     out.stdout(&format!(
         "{}  it passes `reenact check`; what the capture could not say ({} note{}, also at the top of the file):",
@@ -195,6 +186,22 @@ fn import_har(args: HarArgs, cwd: &Path, out: &Output) -> Result<Outcome, CliErr
         out.stdout(&format!("  - {note}"));
     }
     Ok(Outcome::Success)
+}
+
+/// What a command that wrote a file `check` rejects reports: a bug of that command (an internal
+/// error), with the files kept for a look.
+pub(super) fn unchecked(command: &str, shown: &Path, err: scenario::LoadError) -> CliError {
+    CliError::new(
+        ErrorKind::Internal,
+        format!(
+            "`{}`, written by `{command}`, does not pass `reenact check`",
+            shown.display()
+        ),
+    )
+    .with_source(err)
+    .with_help(format!(
+        "this is a bug in `{command}`; the files were kept: please report it with the message above"
+    ))
 }
 
 fn har_error(err: HarError, file: &Path) -> CliError {
@@ -306,12 +313,7 @@ fn import_wiremock(args: WiremockArgs, cwd: &Path, out: &Output) -> Result<Outco
         out.stdout(&format!("  - {warning}"));
     }
     if let Err(err) = scenario::load_mock_definition(&definition) {
-        return Err(CliError::new(
-            ErrorKind::Internal,
-            format!("the imported `{}` does not pass `reenact check`", shown.display()),
-        )
-        .with_source(err)
-        .with_help("this is a bug in `reenact import wiremock`; the files were kept: please report it with the message above"));
+        return Err(unchecked("reenact import wiremock", &shown, err));
     }
     Ok(Outcome::Success)
 }

@@ -161,12 +161,7 @@ pub(super) async fn record(
         }
     }
     if let Some((shown, err)) = invalid.into_iter().next() {
-        return Err(CliError::new(
-            ErrorKind::Internal,
-            format!("the recorded `{}` does not pass `reenact check`", shown.display()),
-        )
-        .with_source(err)
-        .with_help("this is a bug in `reenact record`; the files were kept: please report it with the message above"));
+        return Err(super::import::unchecked("reenact record", &shown, err));
     }
     Ok(Outcome::Success)
 }
