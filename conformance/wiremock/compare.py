@@ -1,5 +1,5 @@
 """Send each case of cases.json to the real WireMock and to reenact's import of the same mappings,
-in order, and compare what a client sees: the error class (answer, empty reply, reset), the
+in order, and compare what a client sees: the error class (answer, empty reply, reset, a body that breaks off), the
 status, the body (when a stub answered) and the headers a case names. One line per case; exit 1
 on any difference. Usage: compare.py CASES WIREMOCK_URL REENACT_URL"""
 
@@ -22,7 +22,11 @@ def send(base, case):
         )
         response = connection.getresponse()
         headers = {name: response.getheader(name) for name in case.get("compare_headers", [])}
-        return ("answer", response.status, response.read().decode(errors="replace"), headers)
+        try:
+            body = response.read().decode(errors="replace")
+        except (http.client.IncompleteRead, ValueError, ConnectionError):
+            return ("broken body", response.status, None, headers)
+        return ("answer", response.status, body, headers)
     except http.client.RemoteDisconnected:
         return ("empty reply", None, None, {})
     except ConnectionResetError:

@@ -4,8 +4,9 @@
 //!
 //! What carries over (WireMock 3 stub mapping JSON, wiremock.org/docs/request-matching and
 //! /docs/stubbing):
-//! - `urlPath` → `path`, `urlPathTemplate` → `path` (same `{name}` syntax), `urlPathPattern` →
-//!   `path_regex` (WireMock's `matches` is anchored on the whole value, as `path_regex` is);
+//! - `url` → `url` (path and query string exactly), `urlPath` → `path`, `urlPathTemplate` →
+//!   `path` (same `{name}` syntax), `urlPathPattern` → `path_regex` (WireMock's `matches` is
+//!   anchored on the whole value, as `path_regex` is); `basicAuthCredentials` → `basic_auth`;
 //! - `queryParameters`, `headers`, `formParameters`: `equalTo` (with `caseInsensitive`),
 //!   `contains`, `matches` (anchored for you: reenact's `regex` is not), `doesNotMatch`, `absent`;
 //! - `bodyPatterns`: `equalToJson` (strict, or with both `ignoreArrayOrder` and
@@ -16,7 +17,8 @@
 //! - `scenarioName` / `requiredScenarioState` / `newScenarioState` → `state`;
 //! - `status`, `headers`, `body`, `jsonBody`, `base64Body` (text), `bodyFileName` (copied);
 //! - `fixedDelayMilliseconds` → `delay`; `fault`: `EMPTY_RESPONSE` → `empty`,
-//!   `CONNECTION_RESET_BY_PEER` → `reset`, `RANDOM_DATA_THEN_CLOSE` → `garbage`.
+//!   `CONNECTION_RESET_BY_PEER` → `reset`, `RANDOM_DATA_THEN_CLOSE` → `garbage`,
+//!   `MALFORMED_RESPONSE_CHUNK` → `malformed_chunk`.
 //!
 //! Mapping files are the user's own fixtures, so matchers and bodies are written as they are (a
 //! test credential in a header matcher must still match); what is printed goes through the
@@ -359,17 +361,20 @@ fn request_matcher(
                 out.insert("path_regex".into(), json!(pattern));
             }
             "url" => {
-                let url = value.as_str().unwrap_or_default();
-                let (path, query) = url.split_once('?').unwrap_or((url, ""));
-                out.insert("path".into(), json!(path));
-                let mut params = Map::new();
-                for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-                    params.insert(name.into_owned(), json!(value.into_owned()));
+                out.insert("url".into(), value.clone());
+            }
+            "basicAuthCredentials" => {
+                let credentials = value.as_object().and_then(|object| {
+                    let username = object.get("username")?.as_str()?;
+                    let password = object.get("password")?.as_str()?;
+                    Some(json!({ "username": username, "password": password }))
+                });
+                match credentials {
+                    Some(credentials) => {
+                        out.insert("basic_auth".into(), credentials);
+                    }
+                    None => warn(&field, "needs text `username` and `password`; this condition is not imported, so the stub matches more".into()),
                 }
-                if !params.is_empty() {
-                    out.insert("query".into(), Value::Object(params));
-                }
-                warn(&field, "WireMock compares the whole URL, query string included; reenact matches the path and the parameters listed, so a request with more parameters matches too (use `urlPath` with `queryParameters` to say which)".into());
             }
             "urlPattern" => {
                 let pattern = value.as_str().unwrap_or_default();
@@ -435,15 +440,8 @@ fn request_matcher(
                     );
                 }
             }
-            "basicAuthCredentials"
-            | "cookies"
-            | "multipartPatterns"
-            | "customMatcher"
-            | "host"
-            | "port"
-            | "scheme"
-            | "clientIp"
-            | "pathParameters" => {
+            "cookies" | "multipartPatterns" | "customMatcher" | "host" | "port" | "scheme"
+            | "clientIp" | "pathParameters" => {
                 warn(&field, "reenact has no such matcher yet; this condition is not imported, so the stub matches more".into());
             }
             _ => warn(
@@ -743,6 +741,7 @@ fn response_of(
                     Some("EMPTY_RESPONSE") => json!({ "empty": true }),
                     Some("CONNECTION_RESET_BY_PEER") => json!({ "reset": true }),
                     Some("RANDOM_DATA_THEN_CLOSE") => json!({ "garbage": {} }),
+                    Some("MALFORMED_RESPONSE_CHUNK") => json!({ "malformed_chunk": true }),
                     other => {
                         warn(
                             &field,

@@ -135,6 +135,8 @@ pub(crate) struct CompiledMatcher {
 #[derive(Debug)]
 enum CompiledPath {
     Exact(String),
+    /// Path and query string as sent.
+    Url(String),
     Template {
         source: String,
         segments: Vec<Segment>,
@@ -215,6 +217,7 @@ impl CompiledMatcher {
             .map(str::to_ascii_uppercase);
         let path = matcher.path.as_ref().map(|path| match path {
             PathMatcher::Exact(p) => CompiledPath::Exact(p.clone()),
+            PathMatcher::Url(url) => CompiledPath::Url(url.clone()),
             PathMatcher::Template(t) => CompiledPath::Template {
                 source: t.clone(),
                 segments: t
@@ -327,7 +330,7 @@ impl CompiledMatcher {
             })?;
         }
         if let Some(path) = &self.path {
-            match_path(path, request.path, tally)?;
+            match_path(path, request.path, request.query, tally)?;
         }
         for (name, matcher) in &self.query {
             let values = form_urlencoded::parse(request.query.as_bytes())
@@ -350,8 +353,23 @@ impl CompiledMatcher {
     }
 }
 
-fn match_path(path: &CompiledPath, actual: &str, tally: &mut Tally) -> Result<(), Stop> {
+fn match_path(
+    path: &CompiledPath,
+    actual: &str,
+    query: &str,
+    tally: &mut Tally,
+) -> Result<(), Stop> {
     match path {
+        CompiledPath::Url(expected) => {
+            let sent = if query.is_empty() {
+                Cow::Borrowed(actual)
+            } else {
+                Cow::Owned(format!("{actual}?{query}"))
+            };
+            tally.check(*expected == *sent, || {
+                format!("url: expected `{expected}`, got `{}`", clip(&sent))
+            })
+        }
         CompiledPath::Exact(expected) => tally.check(expected == actual, || {
             format!("path: expected `{expected}`, got `{}`", clip(actual))
         }),
@@ -1390,6 +1408,35 @@ mod tests {
                 problems[1].clone(),
             ]
         );
+    }
+
+    #[test]
+    fn a_url_matcher_compares_path_and_query_string_exactly() {
+        let matcher = |url: &str| RequestMatcher {
+            path: Some(PathMatcher::Url(url.into())),
+            ..RequestMatcher::default()
+        };
+        let sent = |path, query| {
+            check(
+                &matcher("/exact?x=1"),
+                &request("GET", path, query, &[], b""),
+            )
+        };
+        assert!(sent("/exact", "x=1").matched());
+        assert!(!sent("/exact", "x=1&y=2").matched());
+        assert!(!sent("/exact", "").matched());
+        assert_eq!(
+            sent("/exact", "x=01").misses,
+            ["url: expected `/exact?x=1`, got `/exact?x=01`"]
+        );
+        let bare = |query| {
+            check(
+                &matcher("/exact"),
+                &request("GET", "/exact", query, &[], b""),
+            )
+        };
+        assert!(bare("").matched());
+        assert!(!bare("x=1").matched());
     }
 
     #[test]

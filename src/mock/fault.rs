@@ -78,6 +78,10 @@ impl<R> PreparedFault<R> {
             FaultAction::Timeout => PreparedAction::NoEffect(EdgeAction::Timeout),
             FaultAction::Reset => PreparedAction::NoEffect(EdgeAction::Reset),
             FaultAction::Empty => PreparedAction::NoEffect(EdgeAction::Empty),
+            FaultAction::MalformedChunk => {
+                let seed = fault.selector.probability.map_or(0, |p| p.seed);
+                PreparedAction::NoEffect(EdgeAction::Garbage(malformed_chunk(seed)))
+            }
             FaultAction::Truncated { bytes } => PreparedAction::Truncated(*bytes),
             FaultAction::Garbage { bytes } => {
                 let seed = fault.selector.probability.map_or(0, |p| p.seed);
@@ -140,6 +144,7 @@ fn describe(action: &FaultAction) -> String {
         FaultAction::Timeout => "timeout".to_owned(),
         FaultAction::Reset => "reset".to_owned(),
         FaultAction::Empty => "empty".to_owned(),
+        FaultAction::MalformedChunk => "malformed_chunk".to_owned(),
         FaultAction::Truncated { bytes: Some(n) } => format!("truncated after {n} body bytes"),
         FaultAction::Truncated { bytes: None } => "truncated after half the body".to_owned(),
         FaultAction::Garbage { bytes } => format!("garbage {bytes} bytes"),
@@ -172,6 +177,14 @@ fn unit_interval(seed: u64, n: u64) -> f64 {
 }
 
 /// `len` seeded bytes that no HTTP client reads as a status line (the first is never `H`).
+/// A `200` head announcing a chunked body, then `z` and 64 seeded bytes: a chunk starts with its
+/// size in hex digits, so no client can read it.
+fn malformed_chunk(seed: u64) -> Bytes {
+    let mut bytes = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nz".to_vec();
+    bytes.extend_from_slice(&garbage(64, seed));
+    Bytes::from(bytes)
+}
+
 fn garbage(len: u64, seed: u64) -> Bytes {
     let len = usize::try_from(len).unwrap_or(usize::MAX);
     let mut out = Vec::with_capacity(len);
@@ -281,6 +294,17 @@ mod tests {
         assert!((250..350).contains(&draws(&a)), "{}", draws(&a));
         assert_eq!(draws(&with(0.0, 1)), 0);
         assert_eq!(draws(&with(1.0, 1)), 1000);
+    }
+
+    #[test]
+    fn a_malformed_chunk_follows_a_chunked_200_head() {
+        let bytes = malformed_chunk(7);
+        let head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+        assert!(bytes.starts_with(head));
+        // A chunk starts with its size in hex digits: this one cannot be read.
+        assert!(!bytes[head.len()].is_ascii_hexdigit());
+        assert_eq!(bytes.len(), head.len() + 1 + 64);
+        assert_eq!(malformed_chunk(7), bytes, "seeded");
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(super) const ACTION_KEYS: &[&str] = &[
     "empty",
     "truncated",
     "garbage",
+    "malformed_chunk",
     "slow_body",
     "commit_then",
 ];
@@ -222,6 +223,9 @@ impl Cx<'_> {
             "empty" => self
                 .must_be_true(value, key, context)
                 .map(|()| FaultAction::Empty),
+            "malformed_chunk" => self
+                .must_be_true(value, key, context)
+                .map(|()| FaultAction::MalformedChunk),
             "truncated" => {
                 let fields = self.fields(value, TRUNCATED_KEYS, key, context)?;
                 let bytes = fields

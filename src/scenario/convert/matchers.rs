@@ -3,6 +3,8 @@
 //! conditions (JSON equality or subset, JSONPath and XPath checks, a substring). Query
 //! parameters, headers, form fields and XPath values take the same value matchers.
 
+use base64::Engine as _;
+
 use super::{Cx, is_method, list_keys};
 
 use crate::scenario::diagnostic::Diagnostic;
@@ -17,6 +19,8 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "method",
     "path",
     "path_regex",
+    "url",
+    "basic_auth",
     "query",
     "headers",
     "json",
@@ -26,6 +30,8 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "form",
     "body_contains",
 ];
+
+pub(super) const BASIC_AUTH_KEYS: &[&str] = &["username", "password"];
 
 pub(super) const VALUE_MATCHER_KEYS: &[&str] =
     &["equals", "contains", "regex", "present", "one_of", "not"];
@@ -147,7 +153,7 @@ impl Cx<'_> {
             },
             None => None,
         };
-        let exclusive = self.at_most_one(&fields, &["path", "path_regex"], context);
+        let exclusive = self.at_most_one(&fields, &["path", "path_regex", "url"], context);
         ok &= exclusive;
         let mut path = None;
         if let Some(value) = fields.get("path") {
@@ -184,6 +190,21 @@ impl Cx<'_> {
                 None => ok = false,
             }
         }
+        if let Some(value) = fields.get("url") {
+            match self.string(value, "url", context) {
+                Some(text) if text.starts_with('/') => path = Some(PathMatcher::Url(text)),
+                Some(text) => {
+                    self.error(
+                        Diagnostic::new(format!("invalid url `{text}`"), Some(value.span))
+                            .with_label(
+                                "a path and query string, starting with `/`: `/orders?page=2`",
+                            ),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
         let mut query = Vec::new();
         if let Some(value) = fields.get("query") {
             match self.value_matchers(value, "query", context) {
@@ -196,6 +217,33 @@ impl Cx<'_> {
             ok &= self.header_fields(value, context);
             match self.value_matchers(value, "headers", context) {
                 Some(matchers) => headers = matchers,
+                None => ok = false,
+            }
+        }
+        // `basic_auth` is a header condition: what a client sends for these credentials
+        // (RFC 7617 §2), compared exactly, as WireMock's `basicAuthCredentials` does.
+        if let Some(value) = fields.get("basic_auth") {
+            let inner = format!("in `basic_auth` {context}");
+            let credentials = self
+                .fields(value, BASIC_AUTH_KEYS, "basic_auth", context)
+                .and_then(|fields| {
+                    let username = self.required(&fields, "username", &inner, |cx, node| {
+                        cx.string(node, "username", &inner)
+                    });
+                    let password = self.required(&fields, "password", &inner, |cx, node| {
+                        cx.string(node, "password", &inner)
+                    });
+                    Some((username?, password?))
+                });
+            match credentials {
+                Some((username, password)) => {
+                    let encoded = base64::engine::general_purpose::STANDARD
+                        .encode(format!("{username}:{password}"));
+                    headers.push((
+                        "Authorization".to_owned(),
+                        ValueMatcher::Equals(format!("Basic {encoded}")),
+                    ));
+                }
                 None => ok = false,
             }
         }

@@ -87,6 +87,9 @@ pub enum FaultAction {
         /// Body bytes sent before the close.
         bytes: Option<u64>,
     },
+    /// A `200` status line with `Transfer-Encoding: chunked`, then bytes that are not a chunk,
+    /// then close (WireMock's `MALFORMED_RESPONSE_CHUNK`); no effect.
+    MalformedChunk,
     /// `bytes` bytes that are not HTTP (from a seeded PRNG), then close; no effect.
     Garbage {
         /// How many bytes.

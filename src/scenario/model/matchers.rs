@@ -32,6 +32,9 @@ pub enum PathMatcher {
     Template(String),
     /// The whole path matches this regex.
     Regex(Pattern),
+    /// The path and query string, as sent, equal this (`/orders?page=2`; without `?`, the
+    /// request may have no query string): WireMock's `url`.
+    Url(String),
 }
 
 /// How one string value (query parameter, header, form field) is matched.
