@@ -75,6 +75,109 @@ fn equals_within(actual: &Value, expected: &Value, depth: usize) -> bool {
     }
 }
 
+/// How [`json_like`] loosens equality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Loose {
+    /// Arrays may hold their elements in any order.
+    pub(crate) array_order: bool,
+    /// Objects may have more keys, and arrays more elements.
+    pub(crate) extra_elements: bool,
+}
+
+impl Loose {
+    /// The flags in words, for a miss.
+    pub(crate) fn describe(self) -> &'static str {
+        match (self.array_order, self.extra_elements) {
+            (false, false) => "equal",
+            (true, false) => "any array order",
+            (false, true) => "extra elements allowed",
+            (true, true) => "any array order, extra elements allowed",
+        }
+    }
+}
+
+/// Most element pairs one unordered array comparison tries (expected × actual); past it, the
+/// arrays do not compare equal, so a request cannot make a mock do quadratic work without bound.
+pub(crate) const MAX_UNORDERED_PAIRS: usize = 100_000;
+
+/// Whether `actual` equals `expected`, loosened as `loose` says (WireMock's `equalToJson` with
+/// `ignoreArrayOrder` and `ignoreExtraElements`):
+/// - objects: the same keys, or with `extra_elements` at least the expected ones;
+/// - arrays in order: element by element; with `extra_elements`, the actual array may be longer
+///   and its first elements are compared;
+/// - arrays with `array_order`: each expected element is matched to its own actual element (a
+///   bipartite matching); the same length unless `extra_elements`;
+/// - numbers by value.
+pub(crate) fn json_like(actual: &Value, expected: &Value, loose: Loose) -> bool {
+    like_within(actual, expected, loose, MAX_DEPTH)
+}
+
+fn like_within(actual: &Value, expected: &Value, loose: Loose, depth: usize) -> bool {
+    let Some(depth) = depth.checked_sub(1) else {
+        return false;
+    };
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => {
+            (loose.extra_elements || actual.len() == expected.len())
+                && expected.iter().all(|(key, value)| {
+                    actual
+                        .get(key)
+                        .is_some_and(|actual| like_within(actual, value, loose, depth))
+                })
+        }
+        (Value::Array(actual), Value::Array(expected)) => {
+            let lengths = if loose.extra_elements {
+                actual.len() >= expected.len()
+            } else {
+                actual.len() == expected.len()
+            };
+            if !lengths {
+                return false;
+            }
+            if !loose.array_order {
+                return actual
+                    .iter()
+                    .zip(expected)
+                    .all(|(a, e)| like_within(a, e, loose, depth));
+            }
+            if actual.len().saturating_mul(expected.len()) > MAX_UNORDERED_PAIRS {
+                return false;
+            }
+            // Kuhn's augmenting paths: `owner[a]` is the expected element actual `a` matches.
+            let fits: Vec<Vec<usize>> = expected
+                .iter()
+                .map(|e| {
+                    (0..actual.len())
+                        .filter(|&a| like_within(&actual[a], e, loose, depth))
+                        .collect()
+                })
+                .collect();
+            let mut owner: Vec<Option<usize>> = vec![None; actual.len()];
+            (0..expected.len()).all(|e| {
+                let mut seen = vec![false; actual.len()];
+                augment(e, &fits, &mut owner, &mut seen)
+            })
+        }
+        (Value::Number(a), Value::Number(b)) => numbers_equal(a, b),
+        _ => actual == expected,
+    }
+}
+
+/// Find an actual element for expected element `e`, moving earlier owners along if needed.
+fn augment(e: usize, fits: &[Vec<usize>], owner: &mut [Option<usize>], seen: &mut [bool]) -> bool {
+    for &a in &fits[e] {
+        if seen[a] {
+            continue;
+        }
+        seen[a] = true;
+        if owner[a].is_none_or(|other| augment(other, fits, owner, seen)) {
+            owner[a] = Some(e);
+            return true;
+        }
+    }
+    false
+}
+
 fn numbers_equal(a: &Number, b: &Number) -> bool {
     if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
         return a == b;
@@ -158,6 +261,88 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(outcome, (false, false));
+    }
+
+    #[test]
+    fn json_like_loosens_as_asked() {
+        let like = |actual: Value, expected: Value, array_order, extra_elements| {
+            json_like(
+                &actual,
+                &expected,
+                Loose {
+                    array_order,
+                    extra_elements,
+                },
+            )
+        };
+        // Strict: json_equals.
+        assert!(like(
+            json!({"a": [1, 2]}),
+            json!({"a": [1, 2]}),
+            false,
+            false
+        ));
+        assert!(!like(
+            json!({"a": [2, 1]}),
+            json!({"a": [1, 2]}),
+            false,
+            false
+        ));
+        // Any order: same length, each element its own match.
+        assert!(like(
+            json!({"a": [2, 1]}),
+            json!({"a": [1, 2]}),
+            true,
+            false
+        ));
+        assert!(!like(
+            json!({"a": [2, 1, 3]}),
+            json!({"a": [1, 2]}),
+            true,
+            false
+        ));
+        assert!(!like(
+            json!({"a": [1, 2], "c": 1}),
+            json!({"a": [1, 2]}),
+            true,
+            false
+        ));
+        // Extra elements: more keys, a longer array compared from its start.
+        assert!(like(
+            json!({"a": [1, 2, 3], "b": 1, "c": 2}),
+            json!({"a": [1, 2], "b": 1}),
+            false,
+            true
+        ));
+        assert!(!like(
+            json!({"a": [0, 1, 2], "b": 1}),
+            json!({"a": [1, 2], "b": 1}),
+            false,
+            true
+        ));
+        // Both: one actual element cannot match two expected ones.
+        assert!(!like(
+            json!({"a": [2, 1]}),
+            json!({"a": [2, 2]}),
+            true,
+            true
+        ));
+        assert!(like(
+            json!({"a": [2, 3, 2]}),
+            json!({"a": [2, 2]}),
+            true,
+            true
+        ));
+        // A matching that needs an earlier choice undone (augmenting path).
+        assert!(like(
+            json!([{"k": 1, "x": 1}, {"k": 1}]),
+            json!([{"k": 1}, {"k": 1, "x": 1}]),
+            true,
+            true
+        ));
+        // Too many pairs to try: not equal, rather than quadratic work without bound.
+        let big: Vec<u32> = (0..400).collect();
+        assert!(!like(json!(big.clone()), json!(big), true, false));
     }
 
     #[test]

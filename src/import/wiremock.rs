@@ -9,7 +9,7 @@
 //!   anchored on the whole value, as `path_regex` is); `basicAuthCredentials` → `basic_auth`;
 //! - `queryParameters`, `headers`, `formParameters`: `equalTo` (with `caseInsensitive`),
 //!   `contains`, `matches` (anchored for you: reenact's `regex` is not), `doesNotMatch`, `absent`;
-//! - `bodyPatterns`: `equalToJson` (strict, or with both `ignoreArrayOrder` and
+//! - `bodyPatterns`: `equalToJson` (`json`, or `json_like` with `ignoreArrayOrder` and
 //!   `ignoreExtraElements`), `matchesJsonPath` (an expression, or one with `equalTo`),
 //!   `contains`, `matchesXPath` (an expression, or one with `equalTo`/`contains`/`matches`);
 //! - `priority` (the same scale, default 5) and WireMock's tie rule: among equal priorities the
@@ -523,12 +523,14 @@ fn body_pattern(pattern: &Value, out: &mut Map<String, Value>) -> Result<(), Str
                 .map_err(|_| "`equalToJson` holds text that is not JSON".to_owned())?,
             other => other.clone(),
         };
-        let key = match (flag("ignoreArrayOrder"), flag("ignoreExtraElements")) {
-            (false, false) => "json",
-            (true, true) => "json_partial",
-            _ => return Err("`equalToJson` with only one of `ignoreArrayOrder` and `ignoreExtraElements` has no reenact equivalent yet (reenact compares strictly, or both ways loose)".into()),
+        let (key, condition) = match (flag("ignoreArrayOrder"), flag("ignoreExtraElements")) {
+            (false, false) => ("json", expected),
+            (order, extra) => (
+                "json_like",
+                json!({ "value": expected, "ignore_array_order": order, "ignore_extra_elements": extra }),
+            ),
         };
-        if out.insert(key.into(), expected).is_some() {
+        if out.insert(key.into(), condition).is_some() {
             return Err(format!("a second `{key}` condition"));
         }
         return Ok(());
@@ -846,14 +848,17 @@ mod tests {
             &mut loose,
         )
         .unwrap();
-        assert_eq!(loose["json_partial"], json!({ "a": [1] }));
-        assert!(
-            body_pattern(
-                &json!({ "equalToJson": {}, "ignoreExtraElements": true }),
-                &mut Map::new()
-            )
-            .is_err()
+        assert_eq!(
+            loose["json_like"],
+            json!({ "value": { "a": [1] }, "ignore_array_order": true, "ignore_extra_elements": true })
         );
+        let mut extra = Map::new();
+        body_pattern(
+            &json!({ "equalToJson": {}, "ignoreExtraElements": true }),
+            &mut extra,
+        )
+        .unwrap();
+        assert_eq!(extra["json_like"]["ignore_array_order"], json!(false));
 
         let mut paths = Map::new();
         body_pattern(&json!({ "matchesJsonPath": "$.a" }), &mut paths).unwrap();

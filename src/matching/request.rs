@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::json_compare::{json_contains, json_equals};
+use crate::json_compare::{Loose, json_contains, json_equals, json_like};
 use crate::observe::JournalEntry;
 use crate::scenario::expression;
 use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
@@ -157,6 +157,10 @@ enum Segment {
 enum CompiledBody {
     JsonEquals(Value),
     JsonPartial(Value),
+    JsonLike {
+        value: Value,
+        loose: Loose,
+    },
     JsonPath {
         source: String,
         /// The compiled path, or why it is not one (over budget, or malformed).
@@ -250,6 +254,17 @@ impl CompiledMatcher {
             .map(|b| match b {
                 BodyMatcher::JsonEquals { value } => CompiledBody::JsonEquals(value.clone()),
                 BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
+                BodyMatcher::JsonLike {
+                    value,
+                    ignore_array_order,
+                    ignore_extra_elements,
+                } => CompiledBody::JsonLike {
+                    value: value.clone(),
+                    loose: Loose {
+                        array_order: *ignore_array_order,
+                        extra_elements: *ignore_extra_elements,
+                    },
+                },
                 BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
                     source: path.clone(),
                     path: compile_jsonpath(path),
@@ -560,6 +575,20 @@ fn match_body(
                 format!(
                     "json body: expected `{}`, got `{}`",
                     clip(&expected.to_string()),
+                    clip(&actual.to_string())
+                )
+            }),
+            Err(e) => tally.miss(|| e.to_string()),
+        },
+        CompiledBody::JsonLike {
+            value: expected,
+            loose,
+        } => match body.json() {
+            Ok(actual) => tally.check(json_like(actual, expected, *loose), || {
+                format!(
+                    "json body: expected `{}` ({}), got `{}`",
+                    clip(&expected.to_string()),
+                    loose.describe(),
                     clip(&actual.to_string())
                 )
             }),

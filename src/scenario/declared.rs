@@ -221,7 +221,9 @@ impl Collector<'_> {
                         }
                     }
                 }
-                BodyMatcher::JsonEquals { value } | BodyMatcher::JsonPartial { value } => {
+                BodyMatcher::JsonEquals { value }
+                | BodyMatcher::JsonPartial { value }
+                | BodyMatcher::JsonLike { value, .. } => {
                     self.secrets.add_json(value);
                 }
                 BodyMatcher::JsonPath {

@@ -102,9 +102,18 @@ fn with_no_reenact_toml_the_error_says_where_none_was_found() {
 }
 
 /// A toy target that listens one port above the one it is told.
+/// It ignores `--port` and takes any free port (port + 1 could be another test's), saying which.
 const WRONG_PORT_APP: &str = r#"
 import http.server, sys
-port = int(sys.argv[sys.argv.index("--port") + 1]) + 1
+server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
+server.serve_forever()
+"#;
+
+/// It listens on the port it was told, and answers `404` to the probe.
+const RIGHT_PORT_APP: &str = r#"
+import http.server, sys
+port = int(sys.argv[sys.argv.index("--port") + 1])
 print(f"listening on 127.0.0.1:{port}", flush=True)
 http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler).serve_forever()
 "#;
@@ -147,7 +156,13 @@ fn a_target_on_the_wrong_port_is_reported_with_the_time_waited_and_what_it_liste
         .unwrap_or_else(|| panic!("{stdout}"))[1]
         .parse()
         .unwrap();
-    assert!(took >= 1500, "{stdout}");
+    assert!(took >= 1500, "{stdout}{stderr}");
+    let listened: u16 = regex::Regex::new(r"\| listening on 127\.0\.0\.1:(\d+)")
+        .unwrap()
+        .captures(&stderr)
+        .unwrap_or_else(|| panic!("{stderr}"))[1]
+        .parse()
+        .unwrap();
     let told: u16 = regex::Regex::new(r"`GET http://127\.0\.0\.1:(\d+)/healthz`")
         .unwrap()
         .captures(&stderr)
@@ -159,7 +174,7 @@ fn a_target_on_the_wrong_port_is_reported_with_the_time_waited_and_what_it_liste
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("; it listens on 127.0.0.1:{}\n", told + 1)),
+        listened != told && stderr.contains(&format!("; it listens on 127.0.0.1:{listened}\n")),
         "{stderr}"
     );
     assert!(
@@ -175,7 +190,7 @@ fn a_target_on_the_wrong_port_is_reported_with_the_time_waited_and_what_it_liste
 #[cfg(target_os = "linux")]
 #[test]
 fn a_target_on_the_right_port_that_never_answers_2xx_gets_no_port_hint() {
-    let output = run_toy_target(&WRONG_PORT_APP.replace("]) + 1", "])"), "not-ready", "3s");
+    let output = run_toy_target(RIGHT_PORT_APP, "not-ready", "3s");
     let stderr = text(&output.stderr);
     assert_eq!(code(&output), exit_codes::ENVIRONMENT, "{stderr}");
     assert!(

@@ -33,6 +33,8 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("stubs::STORE_KEYS", stubs::STORE_KEYS),
     ("matchers::MATCHER_KEYS", matchers::MATCHER_KEYS),
     ("matchers::VALUE_MATCHER_KEYS", matchers::VALUE_MATCHER_KEYS),
+    ("matchers::BASIC_AUTH_KEYS", matchers::BASIC_AUTH_KEYS),
+    ("matchers::JSON_LIKE_KEYS", matchers::JSON_LIKE_KEYS),
     ("faults::FAULT_KEYS", faults::FAULT_KEYS),
     ("faults::ROUTE_FAULT_KEYS", faults::ROUTE_FAULT_KEYS),
     ("faults::WHEN_KEYS", faults::WHEN_KEYS),
@@ -146,6 +148,14 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (&["/$defs/stub/properties/state"], &["stubs::STATE_KEYS"]),
     (&["/$defs/stub/properties/store"], &["stubs::STORE_KEYS"]),
     (&["/$defs/requestMatcher"], &["matchers::MATCHER_KEYS"]),
+    (
+        &["/$defs/requestMatcher/properties/basic_auth"],
+        &["matchers::BASIC_AUTH_KEYS"],
+    ),
+    (
+        &["/$defs/requestMatcher/properties/json_like"],
+        &["matchers::JSON_LIKE_KEYS"],
+    ),
     (
         &["/$defs/valueMatcher/oneOf/1"],
         &["matchers::VALUE_MATCHER_KEYS"],

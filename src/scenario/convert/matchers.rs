@@ -25,11 +25,15 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "headers",
     "json",
     "json_partial",
+    "json_like",
     "jsonpath",
     "xpath",
     "form",
     "body_contains",
 ];
+
+pub(super) const JSON_LIKE_KEYS: &[&str] =
+    &["value", "ignore_array_order", "ignore_extra_elements"];
 
 pub(super) const BASIC_AUTH_KEYS: &[&str] = &["username", "password"];
 
@@ -257,6 +261,29 @@ impl Cx<'_> {
         if let Some(value) = fields.get("json_partial") {
             match self.json(value) {
                 Some(value) => body.push(BodyMatcher::JsonPartial { value }),
+                None => ok = false,
+            }
+        }
+        if let Some(node) = fields.get("json_like") {
+            let inner = format!("in `json_like` {context}");
+            let like = self
+                .fields(node, JSON_LIKE_KEYS, "json_like", context)
+                .and_then(|like| {
+                    let value = self.required(&like, "value", &inner, |cx, value| cx.json(value));
+                    let flag = |cx: &mut Self, key: &str| match like.get(key) {
+                        Some(node) => cx.boolean(node, key, &inner),
+                        None => Some(false),
+                    };
+                    let ignore_array_order = flag(self, "ignore_array_order");
+                    let ignore_extra_elements = flag(self, "ignore_extra_elements");
+                    Some(BodyMatcher::JsonLike {
+                        value: value?,
+                        ignore_array_order: ignore_array_order?,
+                        ignore_extra_elements: ignore_extra_elements?,
+                    })
+                });
+            match like {
+                Some(matcher) => body.push(matcher),
                 None => ok = false,
             }
         }

@@ -70,6 +70,16 @@ pub enum BodyMatcher {
         /// Expected subset.
         value: Value,
     },
+    /// The body parses as JSON and equals this value, loosened as asked (WireMock's
+    /// `equalToJson` with `ignoreArrayOrder` / `ignoreExtraElements`).
+    JsonLike {
+        /// Expected document.
+        value: Value,
+        /// Arrays may hold their elements in any order (each expected element matches its own).
+        ignore_array_order: bool,
+        /// Objects may have more keys, and arrays more elements.
+        ignore_extra_elements: bool,
+    },
     /// The JSONPath selects at least one node; with `value`, some selected node must contain it
     /// as a subset.
     JsonPath {
