@@ -15,7 +15,9 @@
 //! - `priority` (the same scale, default 5) and WireMock's tie rule: among equal priorities the
 //!   most recently added stub wins, so stubs are written last-loaded first;
 //! - `scenarioName` / `requiredScenarioState` / `newScenarioState` → `state`;
-//! - `status`, `headers`, `body`, `jsonBody`, `base64Body` (text), `bodyFileName` (copied);
+//! - `status`, `headers`, `body`, `jsonBody`, `base64Body` (text), `bodyFileName` (copied), and
+//!   with `response-template` the Handlebars expressions that mean the same in reenact
+//!   ([`handlebars`]);
 //! - `fixedDelayMilliseconds` → `delay`; `fault`: `EMPTY_RESPONSE` → `empty`,
 //!   `CONNECTION_RESET_BY_PEER` → `reset`, `RANDOM_DATA_THEN_CLOSE` → `garbage`,
 //!   `MALFORMED_RESPONSE_CHUNK` → `malformed_chunk`.
@@ -619,10 +621,17 @@ fn response_of(
         .get("transformers")
         .and_then(Value::as_array)
         .is_some_and(|list| list.iter().any(|t| t == "response-template"));
-    if templated {
-        warn("response.transformers", "WireMock's Handlebars response templates are not imported yet (their helpers are not reenact's filters); mapping skipped".into());
-        return None;
-    }
+    // Text the answer sends: a Handlebars template translated when `response-template` is on,
+    // else literal text (which may not hold `{{`, a reenact placeholder).
+    let carry = |text: &str| -> Result<String, String> {
+        if templated {
+            handlebars(text)
+        } else if text.contains("{{") {
+            Err("it holds `{{`, which reenact reads as a template placeholder (the mapping has no `response-template` transformer)".into())
+        } else {
+            Ok(text.to_owned())
+        }
+    };
     for (key, value) in response {
         let field = format!("response.{key}");
         match key.as_str() {
@@ -634,9 +643,18 @@ fn response_of(
                 let mut headers = Map::new();
                 for (header, value) in value.as_object().into_iter().flatten() {
                     match value {
-                        Value::String(text) => {
-                            headers.insert(header.clone(), json!(text));
-                        }
+                        Value::String(text) => match carry(text) {
+                            Ok(text) => {
+                                headers.insert(header.clone(), json!(text));
+                            }
+                            Err(why) => {
+                                warn(
+                                    &format!("{field}.{header}"),
+                                    format!("{why}; mapping skipped"),
+                                );
+                                return None;
+                            }
+                        },
                         Value::Array(items) => {
                             warn(
                                 &format!("{field}.{header}"),
@@ -660,30 +678,44 @@ fn response_of(
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| value.to_string());
-                if text.contains("{{") {
-                    warn(&field, "it holds `{{`, which reenact reads as a template placeholder; mapping skipped".into());
+                match carry(&text) {
+                    Ok(text) => {
+                        out.insert("body".into(), json!(text));
+                    }
+                    Err(why) => {
+                        warn(&field, format!("{why}; mapping skipped"));
+                        return None;
+                    }
+                }
+            }
+            "jsonBody" => match map_strings(value, &carry) {
+                Ok(json) => {
+                    out.insert("json".into(), json);
+                }
+                Err(why) => {
+                    warn(&field, format!("{why}; mapping skipped"));
                     return None;
                 }
-                out.insert("body".into(), json!(text));
-            }
-            "jsonBody" => {
-                if value.to_string().contains("{{") {
-                    warn(&field, "it holds `{{`, which reenact reads as a template placeholder; mapping skipped".into());
-                    return None;
-                }
-                out.insert("json".into(), value.clone());
-            }
+            },
             "base64Body" => {
                 let decoded = value
                     .as_str()
                     .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok())
                     .and_then(|bytes| String::from_utf8(bytes).ok());
-                match decoded {
-                    Some(text) if !text.contains("{{") => {
+                match decoded.as_deref().map(carry) {
+                    Some(Ok(text)) => {
                         out.insert("body".into(), json!(text));
                     }
-                    _ => {
-                        warn(&field, "not base64 of UTF-8 text without `{{`: reenact bodies are text; mapping skipped".into());
+                    Some(Err(why)) => {
+                        warn(&field, format!("{why}; mapping skipped"));
+                        return None;
+                    }
+                    None => {
+                        warn(
+                            &field,
+                            "not base64 of UTF-8 text: reenact bodies are text; mapping skipped"
+                                .into(),
+                        );
                         return None;
                     }
                 }
@@ -709,10 +741,13 @@ fn response_of(
                         return None;
                     }
                 };
-                if text.contains("{{") {
-                    warn(&field, "the file holds `{{`, which reenact reads as a template placeholder; mapping skipped".into());
-                    return None;
-                }
+                let text = match carry(&text) {
+                    Ok(text) => text,
+                    Err(why) => {
+                        warn(&field, format!("the file: {why}; mapping skipped"));
+                        return None;
+                    }
+                };
                 if *payload_bytes + text.len() > MAX_FILES_TOTAL_BYTES {
                     warn(
                         &field,
@@ -783,6 +818,102 @@ fn response_of(
     Some((out, faults))
 }
 
+/// Every string leaf of a JSON value through `convert`.
+fn map_strings(
+    value: &Value,
+    convert: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Value, String> {
+    Ok(match value {
+        Value::String(text) => Value::String(convert(text)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| map_strings(item, convert))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, item)| Ok((key.clone(), map_strings(item, convert)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// A WireMock Handlebars template as a reenact template, for the expressions both can say the
+/// same way (wiremock.org/docs/response-templating): `request.method`, `request.path`,
+/// `request.body`, `request.query.NAME`, `request.headers.NAME` (also `request.headers.[NAME]`),
+/// `jsonPath request.body '$…'` and `randomValue type='UUID'`. Anything else (block helpers,
+/// `{{{ }}}`, other helpers and variables) is an error naming it: the mapping is not guessed.
+fn handlebars(text: &str) -> Result<String, String> {
+    use std::sync::OnceLock;
+    static FORMS: OnceLock<[regex::Regex; 4]> = OnceLock::new();
+    let [plain, named, json_path, uuid] = FORMS.get_or_init(|| {
+        [
+            regex::Regex::new(r"^request\.(method|path|body)$").expect("valid"),
+            regex::Regex::new(r"^request\.(query|headers)\.(?:\[([^\]]+)\]|([A-Za-z0-9_-]+))$")
+                .expect("valid"),
+            regex::Regex::new(r#"^jsonPath\s+request\.body\s+(?:'([^']*)'|"([^"]*)")$"#)
+                .expect("valid"),
+            regex::Regex::new(r#"^randomValue\s+type=(?:'UUID'|"UUID")$"#).expect("valid"),
+        ]
+    });
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        if after.starts_with('{') {
+            return Err(
+                "a `{{{ … }}}` (unescaped) Handlebars expression has no reenact equivalent".into(),
+            );
+        }
+        let end = after.find("}}").ok_or("a `{{` without its `}}`")?;
+        let expression = after[..end].trim();
+        let converted = if let Some(found) = plain.captures(expression) {
+            format!("request.{}", &found[1])
+        } else if let Some(found) = named.captures(expression) {
+            let name = found.get(2).or(found.get(3)).map_or("", |m| m.as_str());
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(format!(
+                    "`{{{{{expression}}}}}`: the name `{name}` cannot be a reenact variable"
+                ));
+            }
+            format!("request.{}.{name}", &found[1])
+        } else if let Some(found) = json_path.captures(expression) {
+            let path = found.get(1).or(found.get(2)).map_or("", |m| m.as_str());
+            if serde_json_path::JsonPath::parse(path).is_err() {
+                return Err(format!(
+                    "`{{{{{expression}}}}}`: `{path}` is not a JSONPath reenact reads"
+                ));
+            }
+            if path.contains('"') || path.contains("}}") {
+                return Err(format!(
+                    "`{{{{{expression}}}}}`: the JSONPath cannot be written in a reenact filter"
+                ));
+            }
+            format!("request.body | jsonpath(\"{path}\")")
+        } else if uuid.is_match(expression) {
+            "uuid".to_owned()
+        } else {
+            return Err(format!(
+                "the Handlebars expression `{{{{{expression}}}}}` has no reenact equivalent yet"
+            ));
+        };
+        out.push_str("{{ ");
+        out.push_str(&converted);
+        out.push_str(" }}");
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    crate::scenario::template::Template::parse(&out)
+        .map_err(|err| format!("the translated template does not parse: {err}"))?;
+    Ok(out)
+}
+
 /// One stub, its keys on their own lines, values in JSON flow style (valid YAML).
 fn write_stub(out: &mut String, stub: &Map<String, Value>) {
     let mut first = true;
@@ -835,6 +966,38 @@ mod tests {
                 .contains("Java and Rust")
         );
         assert!(convert(json!({ "equalTo": "a", "contains": "b" })).is_err());
+    }
+
+    #[test]
+    fn handlebars_templates_translate_only_what_means_the_same() {
+        assert_eq!(
+            handlebars("{{request.method}} {{ request.path }} {{request.query.x}}").unwrap(),
+            "{{ request.method }} {{ request.path }} {{ request.query.x }}"
+        );
+        assert_eq!(
+            handlebars("{{request.headers.[X-Trace]}}/{{request.headers.Accept}}").unwrap(),
+            "{{ request.headers.X-Trace }}/{{ request.headers.Accept }}"
+        );
+        assert_eq!(
+            handlebars("{{jsonPath request.body '$.items[0].id'}}").unwrap(),
+            "{{ request.body | jsonpath(\"$.items[0].id\") }}"
+        );
+        assert_eq!(
+            handlebars("id-{{randomValue type='UUID'}}").unwrap(),
+            "id-{{ uuid }}"
+        );
+        assert_eq!(handlebars("no placeholders").unwrap(), "no placeholders");
+        for unsupported in [
+            "{{now}}",
+            "{{{request.body}}}",
+            "{{#if request.body}}x{{/if}}",
+            "{{regexExtract request.body '[0-9]+'}}",
+            "{{request.url}}",
+            "{{jsonPath request.body 'not a path'}}",
+            "{{request.path",
+        ] {
+            assert!(handlebars(unsupported).is_err(), "{unsupported}");
+        }
     }
 
     #[test]

@@ -322,7 +322,10 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
     );
     for (file, said) in [
         ("broken.json", "not JSON"),
-        ("templated.json", "`response.transformers`"),
+        (
+            "templated.json",
+            "`response.body`: the Handlebars expression `{{now format='yyyy-MM-dd'}}` has no reenact equivalent yet; mapping skipped",
+        ),
         (
             "proxy.json",
             "`response.proxyBaseUrl`: reenact never proxies",
