@@ -28,6 +28,8 @@ fi
 
 scratch="$(mktemp -d)"
 wiremock_pid=""
+# Stops WireMock and reenact and removes the scratch folder, however the script exits. `start_fake`
+# (lib.sh) sets its own EXIT trap, so this one is set again after it.
 cleanup() {
   if [ -n "$wiremock_pid" ] && kill -0 "$wiremock_pid" 2>/dev/null; then
     kill -TERM "$wiremock_pid" 2>/dev/null || true
@@ -37,11 +39,6 @@ cleanup() {
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-java -jar "$jar" --port "$port" --bind-address 127.0.0.1 --root-dir "$here/corpus" \
-  --disable-banner --no-request-journal >"$scratch/wiremock.log" 2>&1 &
-wiremock_pid=$!
 
 # The import: every mapping of the corpus carries over, without a warning.
 : >"$scratch/reenact.toml"
@@ -62,8 +59,13 @@ flow:
   - request: { mock: wm, method: GET, path: /__judge }
 YAML
 start_fake "$scratch/serve.yaml"
+trap cleanup EXIT
 reenact_url="$(fake_url wm)"
 
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+java -jar "$jar" --port "$port" --bind-address 127.0.0.1 --root-dir "$here/corpus" \
+  --disable-banner --no-request-journal >"$scratch/wiremock.log" 2>&1 &
+wiremock_pid=$!
 for _ in $(seq 1 600); do
   if curl -fs "http://127.0.0.1:$port/__admin/health" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$wiremock_pid" 2>/dev/null; then
