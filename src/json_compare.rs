@@ -109,20 +109,36 @@ pub(crate) const MAX_UNORDERED_PAIRS: usize = 100_000;
 ///   bipartite matching); the same length unless `extra_elements`;
 /// - numbers by value.
 pub(crate) fn json_like(actual: &Value, expected: &Value, loose: Loose) -> bool {
-    like_within(actual, expected, loose, MAX_DEPTH)
+    let mut budget = MAX_LIKE_COMPARISONS;
+    like_within(actual, expected, loose, MAX_DEPTH, &mut budget)
 }
 
-fn like_within(actual: &Value, expected: &Value, loose: Loose, depth: usize) -> bool {
+/// Most value comparisons one [`json_like`] call makes, nested arrays included: the per-array
+/// bound ([`MAX_UNORDERED_PAIRS`]) multiplies with each level of unordered arrays inside unordered
+/// arrays, so the whole call has a budget too; past it, nothing compares equal.
+pub(crate) const MAX_LIKE_COMPARISONS: usize = 1_000_000;
+
+fn like_within(
+    actual: &Value,
+    expected: &Value,
+    loose: Loose,
+    depth: usize,
+    budget: &mut usize,
+) -> bool {
     let Some(depth) = depth.checked_sub(1) else {
         return false;
     };
+    let Some(left) = budget.checked_sub(1) else {
+        return false;
+    };
+    *budget = left;
     match (actual, expected) {
         (Value::Object(actual), Value::Object(expected)) => {
             (loose.extra_elements || actual.len() == expected.len())
                 && expected.iter().all(|(key, value)| {
                     actual
                         .get(key)
-                        .is_some_and(|actual| like_within(actual, value, loose, depth))
+                        .is_some_and(|actual| like_within(actual, value, loose, depth, budget))
                 })
         }
         (Value::Array(actual), Value::Array(expected)) => {
@@ -138,7 +154,7 @@ fn like_within(actual: &Value, expected: &Value, loose: Loose, depth: usize) -> 
                 return actual
                     .iter()
                     .zip(expected)
-                    .all(|(a, e)| like_within(a, e, loose, depth));
+                    .all(|(a, e)| like_within(a, e, loose, depth, budget));
             }
             if actual.len().saturating_mul(expected.len()) > MAX_UNORDERED_PAIRS {
                 return false;
@@ -148,7 +164,7 @@ fn like_within(actual: &Value, expected: &Value, loose: Loose, depth: usize) -> 
                 .iter()
                 .map(|e| {
                     (0..actual.len())
-                        .filter(|&a| like_within(&actual[a], e, loose, depth))
+                        .filter(|&a| like_within(&actual[a], e, loose, depth, budget))
                         .collect()
                 })
                 .collect();
@@ -343,6 +359,11 @@ mod tests {
         // Too many pairs to try: not equal, rather than quadratic work without bound.
         let big: Vec<u32> = (0..400).collect();
         assert!(!like(json!(big.clone()), json!(big), true, false));
+        // Unordered arrays inside unordered arrays: each level within the pair bound, the whole
+        // call past the comparison budget (300 × 300 outer pairs, each 300 × 300 inner ones).
+        let inner: Vec<u32> = (0..300).collect();
+        let nested = json!(vec![inner; 300]);
+        assert!(!like(nested.clone(), nested, true, false));
     }
 
     #[test]
