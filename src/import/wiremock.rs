@@ -96,11 +96,20 @@ pub(crate) fn import(root: &Path, name: &str, command: &str) -> Result<Converted
         });
     }
     let mut files = Vec::new();
-    list_json(&mappings_dir, &mut files)?;
+    let mut not_files = Vec::new();
+    list_json(&mappings_dir, &mut files, &mut not_files)?;
     files.sort();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = not_files
+        .iter()
+        .map(|path| {
+            let shown = path.strip_prefix(root).unwrap_or(path).display();
+            format!(
+                "{shown}: not a regular file (a symlink, FIFO or device is never read); skipped"
+            )
+        })
+        .collect();
     let mut mappings = Vec::new();
-    let mut skipped = 0;
+    let mut skipped = not_files.len();
     for file in &files {
         let shown = file
             .strip_prefix(root)
@@ -206,8 +215,13 @@ pub(crate) fn import(root: &Path, name: &str, command: &str) -> Result<Converted
     })
 }
 
-/// Every `.json` file under `dir`, recursively, within [`MAX_MAPPING_FILES`].
-fn list_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), WiremockError> {
+/// Every `.json` file under `dir`, recursively, within [`MAX_MAPPING_FILES`]; `.json` entries
+/// that are not regular files (symlinks included) go to `not_files`, to be warned about.
+fn list_json(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    not_files: &mut Vec<PathBuf>,
+) -> Result<(), WiremockError> {
     let entries = std::fs::read_dir(dir).map_err(|source| WiremockError::Read {
         path: dir.to_path_buf(),
         source,
@@ -222,12 +236,15 @@ fn list_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), WiremockError> {
             path: path.clone(),
             source,
         })?;
+        let json = path.extension().is_some_and(|ext| ext == "json");
         if kind.is_dir() {
-            list_json(&path, out)?;
-        } else if kind.is_file() && path.extension().is_some_and(|ext| ext == "json") {
+            list_json(&path, out, not_files)?;
+        } else if json && kind.is_file() {
             out.push(path);
+        } else if json {
+            not_files.push(path);
         }
-        if out.len() > MAX_MAPPING_FILES {
+        if out.len() + not_files.len() > MAX_MAPPING_FILES {
             return Err(WiremockError::TooMany {
                 what: "mapping files",
                 limit: MAX_MAPPING_FILES,
@@ -966,6 +983,26 @@ mod tests {
                 .contains("Java and Rust")
         );
         assert!(convert(json!({ "equalTo": "a", "contains": "b" })).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_mapping_that_is_not_a_regular_file_is_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let mappings = dir.path().join("mappings");
+        std::fs::create_dir(&mappings).unwrap();
+        let stub =
+            r#"{"request": {"method": "GET", "urlPath": "/a"}, "response": {"status": 200}}"#;
+        std::fs::write(mappings.join("a.json"), stub).unwrap();
+        std::os::unix::fs::symlink(mappings.join("a.json"), mappings.join("link.json")).unwrap();
+        let converted = import(dir.path(), "wm", "test").unwrap();
+        assert_eq!((converted.stubs, converted.skipped), (1, 1));
+        assert_eq!(
+            converted.warnings,
+            [
+                "mappings/link.json: not a regular file (a symlink, FIFO or device is never read); skipped"
+            ]
+        );
     }
 
     #[test]
