@@ -242,13 +242,19 @@ async fn forward(
     let answer = match outgoing.send().await {
         Ok(answer) => answer,
         Err(err) => {
+            let cause = crate::errors::one_line(&err);
+            // An unknown issuer is the usual reason with a sandbox behind a private CA.
+            let hint = if cause.contains("certificate") || cause.contains("UnknownIssuer") {
+                "; if a private CA signed its certificate, give it with `reenact record --ca FILE`"
+            } else {
+                ""
+            };
             lock(log).failed.push(format!(
-                "`{shown}`: the upstream did not answer ({})",
-                crate::errors::one_line(&err)
+                "`{shown}`: the upstream did not answer ({cause}){hint}"
             ));
             return refuse(
                 StatusCode::BAD_GATEWAY,
-                format!("the upstream {upstream} did not answer"),
+                format!("the upstream {upstream} did not answer ({cause}){hint}"),
             );
         }
     };

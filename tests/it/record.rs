@@ -339,6 +339,11 @@ async fn a_sandbox_behind_a_private_ca_is_recorded_with_ca() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 502);
+    let said = answer.text().await.unwrap();
+    assert!(
+        said.contains("certificate") && said.contains("--ca FILE"),
+        "{said}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
