@@ -41,8 +41,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::scenario::paths::ReadError;
+
 /// File name of the project file.
 pub const PROJECT_FILE: &str = "reenact.toml";
+
+/// The largest `reenact.toml` read.
+const MAX_PROJECT_BYTES: usize = 1024 * 1024;
 
 /// A loaded project file.
 #[derive(Debug, Clone, Default)]
@@ -266,14 +271,28 @@ impl Project {
 
     /// Load a project file.
     pub fn load(path: &Path) -> Result<Project, ProjectError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
         let invalid = |message: String| ProjectError::Invalid {
             path: path.to_path_buf(),
             message,
         };
+        let bytes = crate::scenario::paths::read_regular(path, MAX_PROJECT_BYTES).map_err(
+            |err| match err {
+                ReadError::Io { path, source } => ProjectError::Io { path, source },
+                not_regular @ ReadError::NotRegular { .. } => invalid(not_regular.to_string()),
+            },
+        )?;
+        if bytes.len() > MAX_PROJECT_BYTES {
+            return Err(invalid(format!(
+                "it is larger than {} KiB; a project file names targets and settings only",
+                MAX_PROJECT_BYTES / 1024
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            invalid(format!(
+                "not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         let raw: RawProject = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         for (name, def) in &raw.targets {
             if let Some(problem) = def.problem() {
@@ -487,6 +506,39 @@ target = "app@1"
         );
         let empty = load_text("").unwrap();
         assert_eq!((empty.backend, empty.docker_ready_within), (None, None));
+    }
+
+    #[test]
+    fn a_project_file_is_read_within_limits() {
+        // Over the limit: refused by size, without reading all of it.
+        let huge = format!("# {}\n", "x".repeat(MAX_PROJECT_BYTES));
+        let err = load_text(&huge).unwrap_err().to_string();
+        assert!(err.contains("larger than 1024 KiB"), "{err}");
+        let err = load_text_bytes(b"[run]\ntarget = \"\xff\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not UTF-8 text (byte 16)"), "{err}");
+        // A FIFO named reenact.toml would block a plain read until a writer came.
+        #[cfg(unix)]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(PROJECT_FILE);
+            let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+            assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+            let err = Project::load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("is a FIFO (named pipe), not a regular file"),
+                "{err}"
+            );
+        }
+    }
+
+    fn load_text_bytes(bytes: &[u8]) -> Result<Project, ProjectError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PROJECT_FILE);
+        std::fs::write(&path, bytes).unwrap();
+        Project::load(&path)
     }
 
     #[test]

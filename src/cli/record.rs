@@ -31,6 +31,44 @@ pub(super) struct RecordArgs {
     /// Replace `mocks/NAME.yaml` and `mocks/payloads/NAME/` if they exist.
     #[arg(long)]
     force: bool,
+    /// Also trust the CA certificates in this PEM file for `https` upstreams (a sandbox behind a
+    /// private or corporate CA); the system's roots stay trusted.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+}
+
+/// The largest `--ca` file read.
+const MAX_CA_BYTES: usize = 1024 * 1024;
+
+/// An HTTP client as [`crate::run::http_client`] that also trusts the certificates of the PEM
+/// file `path` (`shown` as the user wrote it).
+fn trusting(path: &Path, shown: &Path) -> Result<reqwest::Client, CliError> {
+    let bad = |why: String| {
+        CliError::invalid_input(format!("invalid `--ca {}`: {why}", shown.display())).with_help(
+            "give a PEM file of `-----BEGIN CERTIFICATE-----` blocks: the CA that signed the sandbox's certificate",
+        )
+    };
+    let pem = crate::scenario::paths::read_regular(path, MAX_CA_BYTES)
+        .map_err(|err| bad(err.to_string()))?;
+    if pem.len() > MAX_CA_BYTES {
+        return Err(bad(format!("larger than {} KiB", MAX_CA_BYTES / 1024)));
+    }
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|err| bad(format!("not PEM certificates ({err})")))?;
+    if certificates.is_empty() {
+        return Err(bad("it holds no certificate".into()));
+    }
+    crate::mock::tls::install_crypto_provider();
+    certificates
+        .into_iter()
+        .fold(
+            reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none()),
+            reqwest::ClientBuilder::add_root_certificate,
+        )
+        .build()
+        .map_err(|err| bad(format!("the client cannot use it ({err})")))
 }
 
 /// One `--upstream`, checked.
@@ -71,6 +109,10 @@ pub(super) async fn record(
                 .with_help("leave `--port` out: each proxy gets a free port, printed at start"),
         );
     }
+    let client = match &args.ca {
+        Some(file) => trusting(&cwd.join(file), file)?,
+        None => crate::run::http_client(),
+    };
     let mocks = cwd.join(&args.mocks);
     // Refuse before recording, not after: nothing recorded may be lost to an existing file.
     for one in &upstreams {
@@ -92,13 +134,18 @@ pub(super) async fn record(
 
     let mut recorders = Vec::new();
     for one in upstreams {
-        let recorder = Recorder::start(one.name.clone(), one.url, args.port.unwrap_or(0))
-            .await
-            .map_err(|err| {
-                CliError::environment(format!("failed to listen for `{}`", one.name))
-                    .with_source(err)
-                    .with_help("leave `--port` out to take a free port")
-            })?;
+        let recorder = Recorder::start(
+            one.name.clone(),
+            one.url,
+            args.port.unwrap_or(0),
+            client.clone(),
+        )
+        .await
+        .map_err(|err| {
+            CliError::environment(format!("failed to listen for `{}`", one.name))
+                .with_source(err)
+                .with_help("leave `--port` out to take a free port")
+        })?;
         recorders.push(recorder);
     }
     let width = recorders.iter().map(|r| r.name().len()).max().unwrap_or(0);

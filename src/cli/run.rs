@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::backend::{BackendError, Placement};
-use crate::project::{Project, TargetDef};
+use crate::project::{Project, ProjectSource, TargetDef};
 use crate::report::{
     FailedStep, Outcome, REENACT_VERSION, REPORT_VERSION, RunItem, RunReport, log_tail, now_utc,
 };
@@ -172,15 +172,20 @@ pub(super) async fn image(
 /// A run error that stops the command: an environment failure, with help and the target's
 /// last lines.
 pub(super) fn run_error(err: RunError) -> CliError {
-    let (help, detail) = (help_for(&err), last_lines(&err));
+    let (help, detail) = (help_for(&err, None), last_lines(&err));
     CliError::from_error(ErrorKind::Environment, err)
         .with_optional_help(help)
         .with_detail(detail)
 }
 
-/// Print the error of one scenario's run, with help and the target's last lines.
-pub(super) fn report_run_error(err: &RunError, out: &Output) {
-    out.error_of(err, help_for(err).as_deref(), last_lines(err).as_deref());
+/// Print the error of one scenario's run, with help (naming the project file read, when
+/// `project` is given) and the target's last lines.
+pub(super) fn report_run_error(err: &RunError, project: Option<&ProjectSource>, out: &Output) {
+    out.error_of(
+        err,
+        help_for(err, project).as_deref(),
+        last_lines(err).as_deref(),
+    );
 }
 
 /// The target's last output lines an error holds, redacted and indented, if any.
@@ -205,7 +210,7 @@ fn last_lines(err: &RunError) -> Option<String> {
     ))
 }
 
-fn help_for(err: &RunError) -> Option<String> {
+fn help_for(err: &RunError, project: Option<&ProjectSource>) -> Option<String> {
     if let RunError::Target { source, .. } = err
         && let Some(port) = source.wrong_port()
     {
@@ -223,7 +228,16 @@ fn help_for(err: &RunError) -> Option<String> {
             }
             _ => "check the target's command and its `ready` probe; run with -v for details",
         }),
-        RunError::NoTarget { .. } => Some("e.g. `reenact run scenarios/ --target NAME`"),
+        RunError::NoTarget { .. } => {
+            let example = "e.g. `reenact run scenarios/ --target NAME`";
+            return Some(match project {
+                Some(source @ ProjectSource::File(_)) => {
+                    format!("{example} ({source} sets no `run.target`)")
+                }
+                Some(source @ ProjectSource::NotFound(_)) => format!("{example} ({source})"),
+                None => example.to_owned(),
+            });
+        }
         _ => None,
     };
     help.map(str::to_owned)
@@ -297,7 +311,7 @@ pub(super) async fn run(
             let failed = item.outcome != Outcome::Passed;
             progress.finished(&scenario.id, failed, out);
             if human {
-                progress.above(|| print_item(&item, result.as_ref().err(), out));
+                progress.above(|| print_item(&item, result.as_ref().err(), &project.source, out));
             }
             items[index] = Some(item);
             if failed && args.runner.fail_fast {
@@ -325,7 +339,7 @@ pub(super) async fn run(
     );
     if human {
         for item in items.iter().filter(|i| i.outcome == Outcome::NotRun) {
-            print_item(item, None, out);
+            print_item(item, None, &project.source, out);
         }
         let mut summary = format!(
             "\n{} scenario(s) against `{}`: {passed} passed, {failed} failed",
@@ -542,7 +556,7 @@ pub(super) fn relative(path: &Path, root: &Path) -> String {
         .to_string()
 }
 
-fn print_item(item: &RunItem, error: Option<&RunError>, out: &Output) {
+fn print_item(item: &RunItem, error: Option<&RunError>, project: &ProjectSource, out: &Output) {
     let (label, style) = match item.outcome {
         Outcome::Passed => ("PASS ", Style::Green),
         Outcome::Failed => ("FAIL ", Style::Red),
@@ -566,7 +580,7 @@ fn print_item(item: &RunItem, error: Option<&RunError>, out: &Output) {
         return;
     }
     if let Some(err) = error {
-        report_run_error(err, out);
+        report_run_error(err, Some(project), out);
         return;
     }
     if let Some(message) = &item.error {

@@ -262,7 +262,7 @@ pub(super) async fn validate(
         print_table(&report, out, args.diff);
         for (id, error) in &errors {
             out.stderr(&format!("scenario `{id}` could not run:"));
-            report_run_error(error, out);
+            report_run_error(error, Some(&project.source), out);
         }
         out.stdout(&format!(
             "\n{} ({:.1}s)",

@@ -235,6 +235,9 @@ struct Left {
     set_cookies: usize,
     unanswered: Vec<String>,
     bodies: Vec<String>,
+    /// `Location` headers pointed at a mock: how many, and a target-host one left as captured.
+    redirects_to_mocks: usize,
+    redirects_to_target: usize,
 }
 
 /// Build the scenario folder's files from a parsed capture. The returned [`Secrets`] hold every
@@ -379,6 +382,7 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
         });
     }
 
+    point_redirects_at_mocks(&mut mocks, &options.target, &mut left);
     let stub_files =
         write_stub_payloads(&mut mocks, &format!("payloads/{}", options.id), &mut files);
     let notes = notes(&left, &mocks, &options.target);
@@ -410,6 +414,48 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
         },
         secrets,
     ))
+}
+
+/// Point each `Location` of a mock's answer that names a captured host at that host's mock
+/// (`https://login.idp.test/authorize?x=1` → `{{ mocks.idp-login.url }}/authorize?x=1`), so that
+/// a target following the redirect stays with the run's mocks and never reaches the real host.
+/// Relative locations stay as they are (they resolve against the mock that answered).
+fn point_redirects_at_mocks(mocks: &mut [MockPlan], target: &TargetHost, left: &mut Left) {
+    let hosts: Vec<(String, String)> = mocks
+        .iter()
+        .map(|mock| (mock.host.clone(), mock.name.clone()))
+        .collect();
+    for mock in mocks.iter_mut() {
+        for answer in mock.answers_mut() {
+            for (name, value) in &mut answer.headers {
+                if name != "location" || value.contains("{{") {
+                    continue;
+                }
+                let Ok(url) = Url::parse(value) else {
+                    continue;
+                };
+                if target.matches(&url) {
+                    left.redirects_to_target += 1;
+                    continue;
+                }
+                let Some((_, mock_name)) = hosts.iter().find(|(host, _)| *host == authority(&url))
+                else {
+                    continue;
+                };
+                let mut rest = url.path().to_owned();
+                if let Some(query) = url.query() {
+                    rest.push('?');
+                    rest.push_str(query);
+                }
+                if let Some(fragment) = url.fragment() {
+                    rest.push('#');
+                    rest.push_str(fragment);
+                }
+                *value = format!("{{{{ mocks.{mock_name}.url }}}}{rest}");
+                left.redirects_to_mocks += 1;
+            }
+        }
+    }
 }
 
 fn plural(count: usize) -> &'static str {
@@ -640,6 +686,20 @@ fn notes(left: &Left, mocks: &[MockPlan], target: &TargetHost) -> Vec<String> {
             left.set_cookies
         ));
     }
+    if left.redirects_to_mocks > 0 {
+        notes.push(format!(
+            "`Location` headers of mock answers that named a captured host now name its mock \
+             (`{{{{ mocks.NAME.url }}}}`), so a target that follows them stays with the run's mocks: {}.",
+            left.redirects_to_mocks
+        ));
+    }
+    if left.redirects_to_target > 0 {
+        notes.push(format!(
+            "`Location` headers of mock answers that name the target host `{}` are kept as \
+             captured: point them at the target the run starts if it must follow them: {}.",
+            target.host, left.redirects_to_target
+        ));
+    }
     for unanswered in &left.unanswered {
         notes.push(format!(
             "{unanswered} got no answer in the capture (status 0: a timeout, a reset or a \
@@ -851,6 +911,95 @@ mod tests {
         assert!(!hostname_allowed("10.0.0.1"));
         assert!(!hostname_allowed("intranet"));
         assert!(!hostname_allowed("bad-.example.com"));
+    }
+
+    #[test]
+    fn a_redirect_to_a_captured_host_points_at_its_mock() {
+        let entry = |method: &str, url: &str, status: u16, location: Option<&str>| {
+            let headers = location.map_or_else(String::new, |to| {
+                format!(r#"{{"name": "Location", "value": "{to}"}}"#)
+            });
+            format!(
+                r#"{{"startedDateTime": "2026-11-30T09:00:00Z", "request": {{"method": "{method}", "url": "{url}", "headers": []}}, "response": {{"status": {status}, "headers": [{headers}], "content": {{}}}}}}"#
+            )
+        };
+        let entries = [
+            entry("GET", "https://app.acme.test/login", 200, None),
+            entry(
+                "GET",
+                "https://sso.vendor.test/start",
+                302,
+                Some("https://login.vendor.test/authorize?client=app#top"),
+            ),
+            entry(
+                "GET",
+                "https://login.vendor.test/authorize?client=app",
+                200,
+                None,
+            ),
+            entry(
+                "GET",
+                "https://login.vendor.test/done",
+                302,
+                Some("https://app.acme.test/callback?code=c"),
+            ),
+            entry(
+                "GET",
+                "https://login.vendor.test/elsewhere",
+                302,
+                Some("https://other.test/x"),
+            ),
+            entry(
+                "GET",
+                "https://login.vendor.test/relative",
+                302,
+                Some("/authorize"),
+            ),
+        ];
+        let har = parse(format!(r#"{{"log": {{"entries": [{}]}}}}"#, entries.join(",")).as_bytes())
+            .unwrap();
+        let options = Options {
+            target: TargetHost::parse("app.acme.test").unwrap(),
+            id: "sso".into(),
+            source: "sso.har".into(),
+            command: "reenact import har sso.har".into(),
+        };
+        let (imported, _) = import(&har, &options).unwrap();
+        let scenario = &imported.files[0].1;
+        let name = |host: &str| mock_name(&url(host), &[]);
+        let login = name("https://login.vendor.test/");
+        for (kept, why) in [
+            (
+                format!("{{{{ mocks.{login}.url }}}}/authorize?client=app#top"),
+                "a captured host becomes its mock",
+            ),
+            (
+                "https://app.acme.test/callback?code=c".to_owned(),
+                "the target host stays",
+            ),
+            (
+                "https://other.test/x".to_owned(),
+                "an uncaptured host stays",
+            ),
+            ("/authorize".to_owned(), "a relative location stays"),
+        ] {
+            assert!(
+                scenario.contains(&kept),
+                "{why}: no `{kept}` in\n{scenario}"
+            );
+        }
+        assert!(
+            imported
+                .notes
+                .iter()
+                .any(|n| n.contains("stays with the run's mocks: 1."))
+        );
+        assert!(
+            imported
+                .notes
+                .iter()
+                .any(|n| n.contains("name the target host `app.acme.test`"))
+        );
     }
 
     #[test]

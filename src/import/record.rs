@@ -89,12 +89,17 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    /// Listen on `127.0.0.1:port` (0: any free port) and forward to `upstream`.
-    pub(crate) async fn start(name: String, upstream: Url, port: u16) -> std::io::Result<Recorder> {
+    /// Listen on `127.0.0.1:port` (0: any free port) and forward to `upstream` through `client`
+    /// (one that follows no redirect and uses no proxy: [`crate::run::http_client`]).
+    pub(crate) async fn start(
+        name: String,
+        upstream: Url,
+        port: u16,
+        client: reqwest::Client,
+    ) -> std::io::Result<Recorder> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let log = Arc::new(Mutex::new(Log::default()));
-        let client = crate::run::http_client();
         let mut tasks = JoinSet::new();
         let shared = Arc::new((upstream.clone(), client, log.clone()));
         tasks.spawn(async move {
@@ -237,13 +242,19 @@ async fn forward(
     let answer = match outgoing.send().await {
         Ok(answer) => answer,
         Err(err) => {
+            let cause = crate::errors::one_line(&err);
+            // An unknown issuer is the usual reason with a sandbox behind a private CA.
+            let hint = if cause.contains("certificate") || cause.contains("UnknownIssuer") {
+                "; if a private CA signed its certificate, give it with `reenact record --ca FILE`"
+            } else {
+                ""
+            };
             lock(log).failed.push(format!(
-                "`{shown}`: the upstream did not answer ({})",
-                crate::errors::one_line(&err)
+                "`{shown}`: the upstream did not answer ({cause}){hint}"
             ));
             return refuse(
                 StatusCode::BAD_GATEWAY,
-                format!("the upstream {upstream} did not answer"),
+                format!("the upstream {upstream} did not answer ({cause}){hint}"),
             );
         }
     };

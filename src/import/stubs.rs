@@ -64,6 +64,13 @@ impl MockPlan {
         self.stubs.len()
     }
 
+    /// Every answer of every stub, to adjust before they are written.
+    pub(crate) fn answers_mut(&mut self) -> impl Iterator<Item = &mut Answer> {
+        self.stubs
+            .iter_mut()
+            .flat_map(|stub| stub.answers.iter_mut())
+    }
+
     /// Record that `method url` was answered `answer`: a new stub, or the next answer of the
     /// stub of the same method, path and query.
     pub(crate) fn add(&mut self, method: String, url: &Url, answer: Answer) {

@@ -366,19 +366,6 @@ fn request_matcher(
             "urlPath" | "urlPathTemplate" => {
                 out.insert("path".into(), value.clone());
             }
-            "urlPathPattern" => {
-                let pattern = value.as_str().unwrap_or_default();
-                if regex::Regex::new(pattern).is_err() {
-                    warn(
-                        &field,
-                        format!(
-                            "`{pattern}` is not a regex reenact can compile (Java and Rust regex syntax differ); mapping skipped"
-                        ),
-                    );
-                    return None;
-                }
-                out.insert("path_regex".into(), json!(pattern));
-            }
             "url" => {
                 out.insert("url".into(), value.clone());
             }
@@ -395,21 +382,23 @@ fn request_matcher(
                     None => warn(&field, "needs text `username` and `password`; this condition is not imported, so the stub matches more".into()),
                 }
             }
-            "urlPattern" => {
+            "urlPathPattern" | "urlPattern" => {
                 let pattern = value.as_str().unwrap_or_default();
-                if pattern.contains('?') && !pattern.contains("\\?") || pattern.contains("\\?") {
-                    warn(&field, "the pattern matches the query string too; reenact's `path_regex` sees the path only; mapping skipped".into());
-                    return None;
-                }
                 if regex::Regex::new(pattern).is_err() {
                     warn(
                         &field,
-                        format!("`{pattern}` is not a regex reenact can compile; mapping skipped"),
+                        format!(
+                            "`{pattern}` is not a regex reenact can compile (Java and Rust regex syntax differ); mapping skipped"
+                        ),
                     );
                     return None;
                 }
-                out.insert("path_regex".into(), json!(pattern));
-                warn(&field, "WireMock matches the path and query string; reenact's `path_regex` matches the path, so a request with a query string matches too".into());
+                let key = if key == "urlPattern" {
+                    "url_regex"
+                } else {
+                    "path_regex"
+                };
+                out.insert(key.into(), json!(pattern));
             }
             "queryParameters" | "headers" | "formParameters" => {
                 let target = match key.as_str() {
@@ -633,7 +622,10 @@ fn response_of(
     payload_bytes: &mut usize,
 ) -> Option<(Map<String, Value>, Vec<Value>)> {
     let mut out = Map::new();
-    let mut faults = Vec::new();
+    let mut fixed_ms = 0u64;
+    let mut distribution: Option<Map<String, Value>> = None;
+    let mut dribble: Option<Value> = None;
+    let mut closing: Option<Value> = None;
     let templated = response
         .get("transformers")
         .and_then(Value::as_array)
@@ -672,15 +664,29 @@ fn response_of(
                                 return None;
                             }
                         },
-                        Value::Array(items) => {
-                            warn(
-                                &format!("{field}.{header}"),
-                                "several values: only the first is sent".into(),
-                            );
-                            if let Some(first) = items.first() {
-                                headers.insert(header.clone(), first.clone());
+                        Value::Array(items) if !items.is_empty() => {
+                            let mut values = Vec::with_capacity(items.len());
+                            for item in items {
+                                let text = item
+                                    .as_str()
+                                    .map_or_else(|| item.to_string(), str::to_owned);
+                                match carry(&text) {
+                                    Ok(text) => values.push(json!(text)),
+                                    Err(why) => {
+                                        warn(
+                                            &format!("{field}.{header}"),
+                                            format!("{why}; mapping skipped"),
+                                        );
+                                        return None;
+                                    }
+                                }
                             }
+                            headers.insert(header.clone(), Value::Array(values));
                         }
+                        Value::Array(_) => warn(
+                            &format!("{field}.{header}"),
+                            "an empty list of values; the header is not sent".into(),
+                        ),
                         other => {
                             headers.insert(header.clone(), json!(other.to_string()));
                         }
@@ -787,9 +793,36 @@ fn response_of(
                 out.insert("body_file".into(), json!(target));
             }
             "fixedDelayMilliseconds" => match value.as_u64() {
-                Some(ms) => faults.push(json!({ "action": { "delay": format!("{ms}ms") } })),
+                Some(ms) => fixed_ms += ms,
                 None => warn(&field, "not a number of milliseconds; ignored".into()),
             },
+            "delayDistribution" => match delay_distribution(value) {
+                Ok(Some(draw)) => distribution = Some(draw),
+                Ok(None) => {
+                    // `fixed`: its milliseconds add to the fixed delay, as in WireMock.
+                    fixed_ms += value
+                        .get("milliseconds")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                }
+                Err(why) => warn(&field, format!("{why}; the stub answers without it")),
+            },
+            "chunkedDribbleDelay" => {
+                let number = |key| value.get(key).and_then(Value::as_u64);
+                match (number("numberOfChunks"), number("totalDuration")) {
+                    (Some(chunks), Some(total)) => {
+                        // WireMock treats fewer than 1 chunk as 1 (`BodyChunker`).
+                        let chunks = chunks.clamp(1, 100_000);
+                        dribble = Some(
+                            json!({ "slow_body": { "chunks": chunks, "over": format!("{total}ms") } }),
+                        );
+                    }
+                    _ => warn(
+                        &field,
+                        "needs whole numbers `numberOfChunks` and `totalDuration`; the stub answers at once".into(),
+                    ),
+                }
+            }
             "fault" => {
                 let action = match value.as_str() {
                     Some("EMPTY_RESPONSE") => json!({ "empty": true }),
@@ -807,15 +840,9 @@ fn response_of(
                         continue;
                     }
                 };
-                faults.insert(0, json!({ "action": action }));
+                closing = Some(action);
             }
             "transformers" | "transformerParameters" => {}
-            "delayDistribution" | "chunkedDribbleDelay" => {
-                warn(
-                    &field,
-                    "no reenact equivalent yet; the stub answers at once".into(),
-                );
-            }
             "proxyBaseUrl" | "additionalProxyRequestHeaders" | "removeProxyRequestHeaders" => {
                 warn(
                     &field,
@@ -829,10 +856,75 @@ fn response_of(
             ),
         }
     }
-    // A fault that closes the connection makes a delay moot: keep the first fault only, as the
-    // engine fires the first whose selectors hold.
-    faults.truncate(1);
+    // reenact fires one fault per request. A fault that closes the connection makes a delay
+    // moot (the client sees the same error, sooner); a dribble takes the place of a delay.
+    let delay = match distribution {
+        Some(mut draw) => {
+            if fixed_ms > 0 {
+                draw.insert("fixed".into(), json!(format!("{fixed_ms}ms")));
+            }
+            Some(json!({ "delay": draw }))
+        }
+        None => (fixed_ms > 0).then(|| json!({ "delay": format!("{fixed_ms}ms") })),
+    };
+    let action = match (closing, dribble, delay) {
+        (Some(closing), _, _) => Some(closing),
+        (None, Some(dribble), Some(_)) => {
+            warn(
+                "response.chunkedDribbleDelay",
+                "with a delay: reenact fires one fault per request, so the body is dribbled and the delay before it is left out".into(),
+            );
+            Some(dribble)
+        }
+        (None, dribble, delay) => dribble.or(delay),
+    };
+    let faults = action
+        .into_iter()
+        .map(|action| json!({ "action": action }))
+        .collect();
     Some((out, faults))
+}
+
+/// A WireMock `delayDistribution` as the body of a reenact drawn `delay` (`Ok(None)` for the
+/// `fixed` type, whose milliseconds simply add up).
+fn delay_distribution(value: &Value) -> Result<Option<Map<String, Value>>, String> {
+    let number = |key| value.get(key).and_then(Value::as_f64).filter(|n| *n >= 0.0);
+    let ms = |n: f64| json!(format!("{}ms", n.round() as u64));
+    let draw = match value.get("type").and_then(Value::as_str) {
+        Some("fixed") => return Ok(None),
+        Some("uniform") => {
+            let (Some(lower), Some(upper)) = (number("lower"), number("upper")) else {
+                return Err("`uniform` needs numbers `lower` and `upper`".into());
+            };
+            if lower > upper {
+                return Err("`lower` is above `upper`".into());
+            }
+            json!({ "uniform": { "lower": ms(lower), "upper": ms(upper) } })
+        }
+        Some("lognormal") => {
+            let (Some(median), Some(sigma)) = (number("median"), number("sigma")) else {
+                return Err("`lognormal` needs numbers `median` and `sigma`".into());
+            };
+            if sigma > 10.0 {
+                return Err(format!("`sigma` {sigma} is over the 10 reenact takes"));
+            }
+            let mut lognormal = json!({ "median": ms(median), "sigma": sigma });
+            if let Some(max) = number("maxValue") {
+                if max < median {
+                    return Err("`maxValue` is below `median`".into());
+                }
+                lognormal["max"] = ms(max);
+            }
+            json!({ "lognormal": lognormal })
+        }
+        other => {
+            return Err(format!(
+                "the type {} is not one WireMock has (`lognormal`, `uniform`, `fixed`)",
+                other.map_or_else(|| "(none)".to_owned(), |t| format!("`{t}`"))
+            ));
+        }
+    };
+    Ok(draw.as_object().cloned())
 }
 
 /// Every string leaf of a JSON value through `convert`.
@@ -948,6 +1040,49 @@ fn write_stub(out: &mut String, stub: &Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delay_distributions_become_drawn_delays_or_say_why_not() {
+        let draw = |value: Value| delay_distribution(&value).map(|d| d.map(Value::Object));
+        assert_eq!(
+            draw(json!({ "type": "uniform", "lower": 100, "upper": 200 })),
+            Ok(Some(
+                json!({ "uniform": { "lower": "100ms", "upper": "200ms" } })
+            ))
+        );
+        assert_eq!(
+            draw(json!({ "type": "lognormal", "median": 80, "sigma": 0.4 })),
+            Ok(Some(
+                json!({ "lognormal": { "median": "80ms", "sigma": 0.4 } })
+            ))
+        );
+        assert_eq!(
+            draw(json!({ "type": "fixed", "milliseconds": 30 })),
+            Ok(None)
+        );
+        for (bad, why) in [
+            (
+                json!({ "type": "uniform", "lower": 300, "upper": 200 }),
+                "`lower` is above",
+            ),
+            (json!({ "type": "uniform", "lower": 1 }), "needs numbers"),
+            (
+                json!({ "type": "lognormal", "median": 80, "sigma": 0.4, "maxValue": 50 }),
+                "below `median`",
+            ),
+            (
+                json!({ "type": "lognormal", "median": 80, "sigma": 12 }),
+                "over the 10",
+            ),
+            (
+                json!({ "type": "gamma" }),
+                "the type `gamma` is not one WireMock has",
+            ),
+        ] {
+            let said = draw(bad.clone()).unwrap_err();
+            assert!(said.contains(why), "{bad}: {said}");
+        }
+    }
 
     #[test]
     fn value_matchers_keep_wiremocks_meaning() {

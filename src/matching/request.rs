@@ -19,7 +19,7 @@ use serde_json_path::JsonPath;
 use crate::json_compare::{Loose, json_contains, json_equals, json_like};
 use crate::observe::JournalEntry;
 use crate::scenario::expression;
-use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
+use crate::scenario::model::{BodyMatcher, PathMatcher, Pattern, RequestMatcher, ValueMatcher};
 use crate::scenario::template::codec;
 use crate::secrets::{REDACTED, is_secret_name, is_secret_param};
 
@@ -145,6 +145,11 @@ enum CompiledPath {
         source: String,
         anchored: regex::Regex,
     },
+    /// Path and query string as sent, against an anchored regex.
+    UrlRegex {
+        source: String,
+        anchored: regex::Regex,
+    },
 }
 
 #[derive(Debug)]
@@ -235,12 +240,12 @@ impl CompiledMatcher {
                     .collect(),
             },
             PathMatcher::Regex(p) => {
-                let source = p.0.as_str().to_owned();
-                // The anchored form of a valid regex is valid too, unless it crosses the size
-                // limit; then the regex falls back to a check that the match spans the path.
-                let anchored =
-                    expression::regex(&format!("^(?:{source})$")).unwrap_or_else(|_| p.0.clone());
+                let (source, anchored) = anchor(p);
                 CompiledPath::Regex { source, anchored }
+            }
+            PathMatcher::UrlRegex(p) => {
+                let (source, anchored) = anchor(p);
+                CompiledPath::UrlRegex { source, anchored }
             }
         });
         let headers = matcher
@@ -368,6 +373,23 @@ impl CompiledMatcher {
     }
 }
 
+/// A regex's source and its anchored form. The anchored form of a valid regex is valid too,
+/// unless it crosses the size limit; then the regex is used as it is, and the match is checked to
+/// span the whole text.
+fn anchor(pattern: &Pattern) -> (String, regex::Regex) {
+    let source = pattern.0.as_str().to_owned();
+    let anchored =
+        expression::regex(&format!("^(?:{source})$")).unwrap_or_else(|_| pattern.0.clone());
+    (source, anchored)
+}
+
+/// Whether `regex` matches the whole of `text`.
+fn spans(regex: &regex::Regex, text: &str) -> bool {
+    regex
+        .find(text)
+        .is_some_and(|m| m.start() == 0 && m.end() == text.len())
+}
+
 fn match_path(
     path: &CompiledPath,
     actual: &str,
@@ -376,13 +398,15 @@ fn match_path(
 ) -> Result<(), Stop> {
     match path {
         CompiledPath::Url(expected) => {
-            let sent = if query.is_empty() {
-                Cow::Borrowed(actual)
-            } else {
-                Cow::Owned(format!("{actual}?{query}"))
-            };
+            let sent = url_as_sent(actual, query);
             tally.check(*expected == *sent, || {
                 format!("url: expected `{expected}`, got `{}`", clip(&sent))
+            })
+        }
+        CompiledPath::UrlRegex { source, anchored } => {
+            let sent = url_as_sent(actual, query);
+            tally.check(spans(anchored, &sent), || {
+                format!("url: expected to match `{source}`, got `{}`", clip(&sent))
             })
         }
         CompiledPath::Exact(expected) => tally.check(expected == actual, || {
@@ -418,14 +442,18 @@ fn match_path(
                 format!("path: expected template `{source}`, got `{}`", clip(actual))
             })
         }
-        CompiledPath::Regex { source, anchored } => {
-            let held = anchored
-                .find(actual)
-                .is_some_and(|m| m.start() == 0 && m.end() == actual.len());
-            tally.check(held, || {
-                format!("path: expected to match `{source}`, got `{}`", clip(actual))
-            })
-        }
+        CompiledPath::Regex { source, anchored } => tally.check(spans(anchored, actual), || {
+            format!("path: expected to match `{source}`, got `{}`", clip(actual))
+        }),
+    }
+}
+
+/// The path and query string as the client sent them: `/orders?page=2`, or the path alone.
+fn url_as_sent<'a>(path: &'a str, query: &str) -> Cow<'a, str> {
+    if query.is_empty() {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(format!("{path}?{query}"))
     }
 }
 
@@ -1466,6 +1494,25 @@ mod tests {
         };
         assert!(bare("").matched());
         assert!(!bare("x=1").matched());
+    }
+
+    #[test]
+    fn a_url_regex_must_match_path_and_query_string_as_a_whole() {
+        let matcher = RequestMatcher {
+            path: Some(PathMatcher::UrlRegex(Pattern(
+                expression::regex(r"/items\?page=[0-9]").unwrap(),
+            ))),
+            ..RequestMatcher::default()
+        };
+        let sent = |path, query| check(&matcher, &request("GET", path, query, &[], b""));
+        assert!(sent("/items", "page=3").matched());
+        // Anchored at both ends: neither more query, nor a longer path, nor no query matches.
+        assert!(!sent("/items", "page=10").matched());
+        assert!(!sent("/v2/items", "page=3").matched());
+        assert_eq!(
+            sent("/items", "").misses,
+            [r"url: expected to match `/items\?page=[0-9]`, got `/items`"]
+        );
     }
 
     #[test]

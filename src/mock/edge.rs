@@ -110,11 +110,14 @@ enum WriteState {
     Garbage { bytes: Bytes, sent: usize },
     /// Pass the head through, then `body_left` body bytes, then close.
     Truncated { head: HeadEnd, body_left: usize },
-    /// Pass the head through, then the body `chunk` bytes per write, each after `every`.
+    /// Pass the head through, then the body `chunk` bytes per write, each after `every`; with
+    /// `pauses`, that many paced writes are left, the last taking all it is given, and then
+    /// writes pass through.
     Slow {
         head: HeadEnd,
         chunk: usize,
         every: Duration,
+        pauses: Option<usize>,
         pause: Option<Pin<Box<Sleep>>>,
     },
 }
@@ -197,10 +200,15 @@ impl<S: Transport> FaultIo<S> {
                 head: HeadEnd::default(),
                 body_left: body_bytes,
             },
-            EdgeAction::SlowBody { chunk, every } => WriteState::Slow {
+            EdgeAction::SlowBody {
+                chunk,
+                every,
+                pauses,
+            } => WriteState::Slow {
                 head: HeadEnd::default(),
                 chunk,
                 every,
+                pauses,
                 pause: None,
             },
             EdgeAction::Delay(_) | EdgeAction::Timeout => WriteState::Normal,
@@ -263,6 +271,7 @@ impl<S: Transport> AsyncWrite for FaultIo<S> {
                 head,
                 chunk,
                 every,
+                pauses,
                 pause,
             } => {
                 let head_len = head.head_len(buf);
@@ -271,11 +280,21 @@ impl<S: Transport> AsyncWrite for FaultIo<S> {
                     head.feed(&buf[..written]);
                     return Poll::Ready(Ok(written));
                 }
+                if *pauses == Some(0) || buf.is_empty() {
+                    return Pin::new(stream).poll_write(cx, buf);
+                }
                 let sleep = pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(*every)));
                 ready!(sleep.as_mut().poll(cx));
-                let written =
-                    ready!(Pin::new(stream).poll_write(cx, &buf[..buf.len().min(*chunk)]))?;
+                let take = if *pauses == Some(1) {
+                    buf.len()
+                } else {
+                    buf.len().min(*chunk)
+                };
+                let written = ready!(Pin::new(stream).poll_write(cx, &buf[..take]))?;
                 *pause = None;
+                if let Some(left) = pauses {
+                    *left -= 1;
+                }
                 Poll::Ready(Ok(written))
             }
         }

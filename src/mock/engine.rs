@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use crate::matching::{CompiledMatcher, ParsedBody, RequestView};
 use crate::mock::clock::VirtualClock;
 use crate::mock::control::RunUrls;
-use crate::mock::fault::{EdgeAction, PreparedAction, PreparedFault};
+use crate::mock::fault::{self, EdgeAction, PreparedAction, PreparedFault};
 use crate::mock::journal::Recorder;
 use crate::mock::providers::kit::Fake;
 use crate::mock::providers::{
@@ -907,6 +907,18 @@ impl Engine {
             PreparedAction::CommitRespond(instead) => {
                 let committed = effect().status().as_u16();
                 (instead.to_response(), committed, None)
+            }
+            PreparedAction::RandomDelay(delay) => {
+                let response = effect();
+                let status = response.status().as_u16();
+                let by = fault::draw_delay(delay, n);
+                (response, status, Some(EdgeAction::Delay(by)))
+            }
+            PreparedAction::Dribble { chunks, over } => {
+                let response = effect();
+                let status = response.status().as_u16();
+                let edge = fault::dribble(*chunks, *over, response.body().len());
+                (response, status, edge)
             }
         };
         Outcome {

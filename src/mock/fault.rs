@@ -11,7 +11,10 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::mock::engine::StubError;
-use crate::scenario::model::{CommitThen, Fault, FaultAction, FaultSelector, ResponseSpec};
+use crate::scenario::model::{
+    CommitThen, DelayDraw, Fault, FaultAction, FaultSelector, MAX_TIMEOUT_HOLD, RandomDelay,
+    ResponseSpec,
+};
 
 /// What the edge does with a response beyond writing it, decided by a fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +35,15 @@ pub(crate) enum EdgeAction {
         /// Body bytes written.
         body_bytes: usize,
     },
-    /// Write the head, then the body `chunk` bytes at a time, `every` apart.
+    /// Write the head, then the body `chunk` bytes at a time, `every` apart; with `pauses`, only
+    /// that many chunks are paced, and the last of them takes the rest of the body.
     SlowBody {
         /// Bytes per write.
         chunk: usize,
         /// Pause before each chunk.
         every: Duration,
+        /// How many chunks in all (`None`: as many as the body needs).
+        pauses: Option<usize>,
     },
 }
 
@@ -64,6 +70,15 @@ pub(crate) enum PreparedAction<R> {
     NoEffect(EdgeAction),
     /// The stub takes effect; the client gets this response instead.
     CommitRespond(R),
+    /// The stub takes effect; its response is sent this late, drawn per request.
+    RandomDelay(RandomDelay),
+    /// The stub takes effect; its body is dribbled in this many writes over this long.
+    Dribble {
+        /// Writes.
+        chunks: u64,
+        /// The whole body's duration.
+        over: Duration,
+    },
 }
 
 impl<R> PreparedFault<R> {
@@ -91,8 +106,14 @@ impl<R> PreparedFault<R> {
                 PreparedAction::Effect(EdgeAction::SlowBody {
                     chunk: usize::try_from(*chunk).unwrap_or(usize::MAX).max(1),
                     every: *every,
+                    pauses: None,
                 })
             }
+            FaultAction::RandomDelay(delay) => PreparedAction::RandomDelay(delay.clone()),
+            FaultAction::Dribble { chunks, over } => PreparedAction::Dribble {
+                chunks: (*chunks).max(1),
+                over: *over,
+            },
             FaultAction::CommitThen(CommitThen::Delay(by)) => {
                 PreparedAction::Effect(EdgeAction::Delay(*by))
             }
@@ -151,6 +172,27 @@ fn describe(action: &FaultAction) -> String {
         FaultAction::SlowBody { chunk, every } => {
             format!("slow_body {chunk} bytes every {}", text(*every))
         }
+        FaultAction::RandomDelay(delay) => {
+            let fixed = if delay.fixed.is_zero() {
+                String::new()
+            } else {
+                format!("{} + ", text(delay.fixed))
+            };
+            match &delay.draw {
+                DelayDraw::Uniform { lower, upper } => {
+                    format!("delay {fixed}uniform {} to {}", text(*lower), text(*upper))
+                }
+                DelayDraw::LogNormal { median, sigma, .. } => {
+                    format!(
+                        "delay {fixed}lognormal median {} sigma {sigma}",
+                        text(*median)
+                    )
+                }
+            }
+        }
+        FaultAction::Dribble { chunks, over } => {
+            format!("slow_body {chunks} chunks over {}", text(*over))
+        }
         FaultAction::CommitThen(CommitThen::Delay(by)) => {
             format!("commit_then delay {}", text(*by))
         }
@@ -159,6 +201,55 @@ fn describe(action: &FaultAction) -> String {
             format!("commit_then respond {}", spec.status)
         }
     }
+}
+
+/// The delay `delay` draws for the stub's `n`th request: the same on every run.
+pub(crate) fn draw_delay(delay: &RandomDelay, n: u64) -> Duration {
+    let drawn = match &delay.draw {
+        DelayDraw::Uniform { lower, upper } => {
+            let span = upper.saturating_sub(*lower).as_secs_f64();
+            *lower + Duration::from_secs_f64(span * unit_interval(delay.seed, n))
+        }
+        DelayDraw::LogNormal { median, sigma, max } => {
+            // As WireMock's `LogNormal`: a draw over `max` is drawn again, up to 10 times, then
+            // cut to `max`. Each attempt has its own stream of the seed.
+            let mut attempt = 0;
+            loop {
+                let z = standard_normal(delay.seed ^ splitmix64(attempt), n);
+                let seconds = median.as_secs_f64() * (z * sigma).exp();
+                let drawn = Duration::try_from_secs_f64(seconds).unwrap_or(MAX_TIMEOUT_HOLD);
+                match max {
+                    Some(max) if drawn > *max && attempt < 10 => attempt += 1,
+                    Some(max) => break drawn.min(*max),
+                    None => break drawn,
+                }
+            }
+        }
+    };
+    (delay.fixed + drawn.min(MAX_TIMEOUT_HOLD)).min(MAX_TIMEOUT_HOLD)
+}
+
+/// A standard normal draw for the `n`th request under `seed` (Box–Muller over two uniform
+/// draws of independent streams).
+fn standard_normal(seed: u64, n: u64) -> f64 {
+    let u1 = 1.0 - unit_interval(seed, n); // in (0, 1]: its logarithm is finite
+    let u2 = unit_interval(splitmix64(seed ^ 0x5DEE_CE66_D1CE_4E5B), n);
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// How a dribble of `chunks` writes over `over` paces a body of `len` bytes, as WireMock's
+/// `BodyChunker`: at most one write per byte, `len / chunks` bytes per write with the remainder
+/// in the last, and `over / chunks` before each write. `None` for an empty body, which WireMock
+/// sends at once.
+pub(crate) fn dribble(chunks: u64, over: Duration, len: usize) -> Option<EdgeAction> {
+    let chunks = usize::try_from(chunks)
+        .unwrap_or(usize::MAX)
+        .clamp(1, len.max(1));
+    (len > 0).then(|| EdgeAction::SlowBody {
+        chunk: len / chunks,
+        every: over / u32::try_from(chunks).unwrap_or(u32::MAX),
+        pauses: Some(chunks),
+    })
 }
 
 /// splitmix64's output function: a well-mixed 64-bit value from any input.
@@ -348,5 +439,89 @@ mod tests {
             let err = PreparedFault::new(&fault, |_| Ok(())).unwrap_err();
             assert_eq!(err.to_string(), expected);
         }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_uniform_delay_stays_in_its_bounds_and_is_the_same_on_every_run() {
+        let delay = |seed| RandomDelay {
+            fixed: ms(50),
+            draw: DelayDraw::Uniform {
+                lower: ms(100),
+                upper: ms(300),
+            },
+            seed,
+        };
+        let draws: Vec<Duration> = (1..=2000).map(|n| draw_delay(&delay(7), n)).collect();
+        assert!(draws.iter().all(|d| (ms(150)..=ms(350)).contains(d)));
+        // Spread over the range, not stuck at one end.
+        assert!(draws.iter().any(|d| *d < ms(170)) && draws.iter().any(|d| *d > ms(330)));
+        let again: Vec<Duration> = (1..=2000).map(|n| draw_delay(&delay(7), n)).collect();
+        assert_eq!(draws, again, "seeded by the seed and n");
+        let other: Vec<Duration> = (1..=2000).map(|n| draw_delay(&delay(8), n)).collect();
+        assert_ne!(draws, other, "another seed draws otherwise");
+    }
+
+    #[test]
+    fn a_lognormal_delay_has_its_median_and_respects_max() {
+        let delay = |max| RandomDelay {
+            fixed: Duration::ZERO,
+            draw: DelayDraw::LogNormal {
+                median: ms(100),
+                sigma: 0.5,
+                max,
+            },
+            seed: 3,
+        };
+        let mut draws: Vec<Duration> = (1..=4001).map(|n| draw_delay(&delay(None), n)).collect();
+        draws.sort();
+        let median = draws[2000];
+        assert!((ms(90)..=ms(110)).contains(&median), "median {median:?}");
+        // e^(0.5 × 1.645) ≈ 2.28: about 5% of draws lie above 228 ms.
+        let above = draws.iter().filter(|d| **d > ms(228)).count();
+        assert!(
+            (120..=280).contains(&above),
+            "{above} draws above the 95th percentile"
+        );
+        let capped: Vec<Duration> = (1..=4001)
+            .map(|n| draw_delay(&delay(Some(ms(150))), n))
+            .collect();
+        assert!(capped.iter().all(|d| *d <= ms(150)));
+        // Drawn again rather than cut: few draws sit exactly at `max`.
+        assert!(capped.iter().filter(|d| **d == ms(150)).count() < 10);
+    }
+
+    #[test]
+    fn a_drawn_delay_never_passes_the_hold_cap() {
+        let huge = RandomDelay {
+            fixed: MAX_TIMEOUT_HOLD,
+            draw: DelayDraw::LogNormal {
+                median: Duration::from_secs(3600),
+                sigma: 10.0,
+                max: None,
+            },
+            seed: 0,
+        };
+        assert!((1..=100).all(|n| draw_delay(&huge, n) == MAX_TIMEOUT_HOLD));
+    }
+
+    #[test]
+    fn a_dribble_paces_the_body_as_wiremock_chunks_it() {
+        let pace = |chunks, len| match dribble(chunks, ms(1000), len) {
+            Some(EdgeAction::SlowBody {
+                chunk,
+                every,
+                pauses,
+            }) => (chunk, every, pauses),
+            other => panic!("{other:?}"),
+        };
+        // 10 bytes in 3 writes: 3, 3 and the last 4, a third of a second apart.
+        assert_eq!(pace(3, 10), (3, Duration::from_nanos(333_333_333), Some(3)));
+        // More chunks than bytes: one byte per write.
+        assert_eq!(pace(50, 4), (1, ms(250), Some(4)));
+        assert_eq!(dribble(5, ms(1000), 0), None, "an empty body goes at once");
     }
 }

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::scenario::model::{
-    BankAuth, BodyMatcher, ProviderSpec, RequestBody, RequestMatcher, RequestSpec, ResponseBody,
-    ResponseSpec, Scenario, SftpCredential, StepAction, ValueMatcher, WebhookBody,
+    BankAuth, BodyMatcher, Check, ProviderSpec, RequestBody, RequestMatcher, RequestSpec,
+    ResponseBody, ResponseCheck, ResponseSpec, Scenario, SftpCredential, StepAction, ValueMatcher,
+    WebhookBody,
 };
 use crate::scenario::template::{Template, Vars};
 use crate::secrets::{Secrets, is_secret_name, is_secret_param};
@@ -63,16 +64,31 @@ impl Scenario {
         }
         for step in &self.flow {
             match &step.action {
-                StepAction::Request { request, .. } | StepAction::Poll { request, .. } => {
+                StepAction::Request {
+                    request, expect, ..
+                } => {
                     collect.request(request);
+                    expect
+                        .iter()
+                        .for_each(|check| collect.response_check(check));
                 }
-                StepAction::SsoLogin { login, .. } => {
+                StepAction::Poll { request, until, .. } => {
+                    collect.request(request);
+                    collect.response_check(until);
+                }
+                StepAction::SsoLogin { login, expect, .. } => {
+                    expect
+                        .iter()
+                        .for_each(|check| collect.response_check(check));
                     collect.request(&login.start);
                     if let Some(user) = &login.user {
                         collect.template(&user.value, false);
                     }
                 }
-                StepAction::Webhook { webhook, .. } => {
+                StepAction::Webhook { webhook, expect } => {
+                    expect
+                        .iter()
+                        .for_each(|check| collect.response_check(check));
                     collect.template(&webhook.path, false);
                     for (name, value) in &webhook.headers {
                         collect.header(name, value);
@@ -89,7 +105,26 @@ impl Scenario {
                 StepAction::AdvanceClock { .. } => {}
             }
         }
+        for expectation in &self.expect {
+            match &expectation.check {
+                Check::Step { check, .. } => collect.response_check(check),
+                Check::MockCount { request, .. } => collect.matcher(request),
+                Check::MockOrder { order, .. } => order.iter().for_each(|m| collect.matcher(m)),
+                Check::Unmatched { .. } | Check::MockState { .. } => {}
+            }
+        }
         collect.secrets
+    }
+}
+
+/// The texts a value matcher compares with.
+fn expected(value: &ValueMatcher) -> Vec<String> {
+    match value {
+        ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => vec![text.clone()],
+        ValueMatcher::OneOf(texts) => texts.clone(),
+        // A value that must not be sent (a revoked token) is a secret all the same.
+        ValueMatcher::Not(inner) => expected(inner),
+        ValueMatcher::Regex(_) | ValueMatcher::Present(_) => Vec::new(),
     }
 }
 
@@ -190,17 +225,26 @@ impl Collector<'_> {
         }
     }
 
-    /// What a stub expects under secret names: header, query and form values it compares with.
-    fn matcher(&mut self, matcher: &RequestMatcher) {
-        fn expected(value: &ValueMatcher) -> Vec<String> {
-            match value {
-                ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => vec![text.clone()],
-                ValueMatcher::OneOf(texts) => texts.clone(),
-                // A value that must not be sent (a revoked token) is a secret all the same.
-                ValueMatcher::Not(inner) => expected(inner),
-                ValueMatcher::Regex(_) | ValueMatcher::Present(_) => Vec::new(),
+    /// What a check on the target's responses expects under secret names: a secret-named
+    /// header's values (a `Set-Cookie` session, an `Authorization` echo) and the JSON subset's
+    /// values under secret keys.
+    fn response_check(&mut self, check: &ResponseCheck) {
+        for (name, value) in &check.headers {
+            if is_secret_name(name) {
+                for text in expected(value) {
+                    // The whole text (a `contains` fragment), and its credential or cookie value.
+                    self.secrets.add(&text);
+                    self.secrets.add_header(name, &text);
+                }
             }
         }
+        if let Some(json) = &check.json {
+            self.secrets.add_json(json);
+        }
+    }
+
+    /// What a stub expects under secret names: header, query and form values it compares with.
+    fn matcher(&mut self, matcher: &RequestMatcher) {
         let mut found: Vec<String> = Vec::new();
         for (name, value) in &matcher.headers {
             if is_secret_name(name) {
@@ -341,11 +385,18 @@ flow:
       headers: { Authorization: "Bearer {{ env.REENACT_TEST_DECLARED_TOKEN }}" }
       json: { user: ana, password: json-password-0123 }
     capture: { at: $.at }
+    expect:
+      headers: { set-cookie: { contains: check-session-0123 }, x-trace: trace-0123 }
+      json: { refresh_token: check-refresh-0123 }
   - webhook:
       mock: partner
       path: /hook
       body: "secret=body-secret-0123"
       sign: { secret: sign-secret-0123, header: x-signature }
+expect:
+  - mock: partner
+    count: 1
+    request: { headers: { Authorization: { one_of: [count-bearer-0123] } } }
 snapshot:
   secrets: [declared-literal-0123, "{{ at }}"]
 "#;
@@ -371,6 +422,9 @@ snapshot:
             "body-secret-0123",
             "sign-secret-0123",
             "declared-literal-0123",
+            "check-session-0123",
+            "check-refresh-0123",
+            "count-bearer-0123",
         ];
         for value in expected {
             assert_eq!(
@@ -383,6 +437,7 @@ snapshot:
             "debug-verbose-0123",
             "client_credentials",
             "8d2e4c6a-1f3b-4a5c-8e7d-9f0a1b2c3d4e",
+            "trace-0123",
         ] {
             assert_eq!(before.redact(value), value, "`{value}` is not secret");
         }

@@ -259,6 +259,73 @@ async fn slow_body_outlasts_a_short_client_timeout() {
     h.server.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_dribble_sends_the_body_in_timed_writes_over_its_duration() {
+    let h = Harness::start(one("{ action: { slow_body: { chunks: 4, over: 400ms } } }")).await;
+    let started = std::time::Instant::now();
+    let (status, body) = get(&h.url(), Duration::from_secs(10))
+        .await
+        .expect("answer");
+    // Four pauses of 100 ms, the first before any body byte.
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((status, body.as_str()), (200, BODY));
+    assert_eq!(
+        h.entries().await[0].fault.as_deref(),
+        Some("slow_body 4 chunks over 400ms")
+    );
+    h.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_drawn_delay_answers_within_its_distribution() {
+    let h = Harness::start(one(
+        "{ action: { delay: { uniform: { lower: 150ms, upper: 200ms }, fixed: 50ms, seed: 4 } } }",
+    ))
+    .await;
+    let started = std::time::Instant::now();
+    let (status, body) = get(&h.url(), Duration::from_secs(10))
+        .await
+        .expect("answer");
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((status, body.as_str()), (200, BODY));
+    assert_eq!(
+        h.entries().await[0].fault.as_deref(),
+        Some("delay 50ms + uniform 150ms to 200ms")
+    );
+    h.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_header_with_a_list_of_values_is_sent_once_per_value() {
+    let h = Harness::start(mock(
+        "[{ status: 200, headers: { set-cookie: [sid=1, theme=dark], x-one: single }, body: ok }]",
+        "          - { nth: 99, action: { reset: true } }",
+    ))
+    .await;
+    let response = client(Duration::from_secs(10))
+        .get(h.url())
+        .send()
+        .await
+        .expect("answer");
+    let cookies: Vec<&str> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(cookies, ["sid=1", "theme=dark"]);
+    assert_eq!(response.headers()["x-one"], "single");
+    h.server.shutdown().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // commit_then: the stub takes effect, the client does not learn it
 // ---------------------------------------------------------------------------------------------

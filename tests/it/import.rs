@@ -316,7 +316,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains(
-            "wrote  mocks/gaps.yaml (7 stubs, 0 body files; 5 mappings skipped, 7 warnings)"
+            "wrote  mocks/gaps.yaml (8 stubs, 0 body files; 5 mappings skipped, 7 warnings)"
         ),
         "{stdout}"
     );
@@ -335,7 +335,10 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
             "java-regex.json",
             "`request.urlPathPattern`: `/(?<=a)b` is not a regex",
         ),
-        ("dribble.json", "`response.chunkedDribbleDelay`"),
+        (
+            "dribble.json",
+            "`response.chunkedDribbleDelay`: with a delay: reenact fires one fault per request",
+        ),
         (
             "cookies.json",
             "`request.cookies`: reenact has no such matcher yet",
@@ -357,6 +360,10 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         r#""url":"/exact?x=1""#,
         r#"faults: [{"action":{"malformed_chunk":true}}]"#,
         r#""json_like":{"value":{"lines":[1,2]},"ignore_array_order":true,"ignore_extra_elements":false}"#,
+        r#""url_regex":"/report\\?year=[0-9]+""#,
+        r#""headers":{"Set-Cookie":["a=1","b=2"]}"#,
+        r#"faults: [{"action":{"delay":{"lognormal":{"median":"80ms","sigma":0.4,"max":"500ms"}}}}]"#,
+        r#"faults: [{"action":{"slow_body":{"chunks":5,"over":"1000ms"}}}]"#,
     ] {
         assert!(
             definition.contains(carried),
@@ -367,6 +374,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         "basic-auth.json:",
         "whole-url.json:",
         "malformed-chunk.json:",
+        "drawn-delay.json:",
     ] {
         assert!(!stdout.contains(quiet), "a warning for {quiet}\n{stdout}");
     }

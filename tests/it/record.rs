@@ -269,3 +269,120 @@ fn refusals_are_located_with_help_and_record_nothing() {
         "an existing definition is kept"
     );
 }
+
+/// Start `reenact record` in `dir` with `args`; its child and proxy URL once it printed `ready`.
+async fn start_recording(
+    dir: &std::path::Path,
+    args: Vec<String>,
+) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reenact"))
+        .arg("record")
+        .args(&args)
+        .args(["--color", "never"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let proxy = tokio::task::spawn_blocking(move || {
+        let mut stdout = BufReader::new(stdout);
+        let mut proxy = None;
+        loop {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0, "no `ready`");
+            if line.trim() == "ready" {
+                break;
+            }
+            proxy = line.split_whitespace().nth(1).map(str::to_owned);
+        }
+        proxy.expect("a proxy URL")
+    })
+    .await
+    .unwrap();
+    (child, proxy)
+}
+
+/// A sandbox whose certificate a private CA signed is recorded when `--ca` names that CA, and
+/// refused (`502`, naming the certificate) when it does not; a `--ca` that is no PEM is refused
+/// before anything listens.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sandbox_behind_a_private_ca_is_recorded_with_ca() {
+    use reenact::mock::tls::RunCa;
+    use reenact::mock::{BindOptions, MockServer};
+    use reenact::scenario::model::ClockSpec;
+
+    let mut spec = crate::support::load_mock(
+        "id: s\ntitle: s\nmocks:\n  sandbox:\n    stubs:\n      - request: { method: GET, path: /ping }\n        response: { status: 200, body: pong-from-the-sandbox }\nflow:\n  - request: { method: GET, path: / }\n",
+    );
+    let ca = RunCa::generate().unwrap();
+    spec.tls = true;
+    let bind = BindOptions {
+        tls: Some(ca.issue(&spec.name).unwrap()),
+        ..BindOptions::default()
+    };
+    let sandbox = MockServer::start(spec, &ClockSpec::default(), bind)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), ca.ca_pem()).unwrap();
+    std::fs::write(dir.path().join("not-pem.txt"), "hello").unwrap();
+    let upstream = format!("sandbox={}", sandbox.url());
+    assert!(upstream.starts_with("sandbox=https://"), "{upstream}");
+
+    // Without the CA: the sandbox's certificate is not trusted, and the client hears so.
+    let (mut child, proxy) =
+        start_recording(dir.path(), vec!["--upstream".into(), upstream.clone()]).await;
+    let answer = http_client()
+        .get(format!("{proxy}/ping"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 502);
+    let said = answer.text().await.unwrap();
+    assert!(
+        said.contains("certificate") && said.contains("--ca FILE"),
+        "{said}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // With it: forwarded, and recorded on SIGINT.
+    let (mut child, proxy) = start_recording(
+        dir.path(),
+        vec![
+            "--upstream".into(),
+            upstream.clone(),
+            "--ca".into(),
+            "ca.pem".into(),
+            "--force".into(),
+        ],
+    )
+    .await;
+    let answer = http_client()
+        .get(format!("{proxy}/ping"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "pong-from-the-sandbox");
+    // SAFETY: the child's pid; SIGINT asks it to write the recording.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(exit_codes::SUCCESS));
+    let definition = std::fs::read_to_string(dir.path().join("mocks/sandbox.yaml")).unwrap();
+    assert!(definition.contains("/ping"), "{definition}");
+
+    let refused = reenact(
+        dir.path(),
+        &["record", "--upstream", &upstream, "--ca", "not-pem.txt"],
+    );
+    assert_exit(&refused, exit_codes::INVALID_INPUT);
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("invalid `--ca not-pem.txt`: it holds no certificate"),
+        "{stderr}"
+    );
+    sandbox.shutdown().await;
+}

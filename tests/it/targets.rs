@@ -101,6 +101,33 @@ fn with_no_reenact_toml_the_error_says_where_none_was_found() {
     );
 }
 
+#[test]
+fn a_scenario_without_a_target_says_which_project_file_was_read() {
+    let dir = project_and_elsewhere();
+    let elsewhere = dir.path().join("elsewhere");
+    // The project file names targets but no `run.target`, and no `--target` is given.
+    let output = reenact(&elsewhere, &["run", "../project/scenarios/"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "help: e.g. `reenact run scenarios/ --target NAME` (`{}` sets no `run.target`)",
+            dir.path().join("project/reenact.toml").display()
+        )),
+        "{stderr}"
+    );
+    std::fs::remove_file(dir.path().join("project/reenact.toml")).unwrap();
+    let output = reenact(&elsewhere, &["run", "../project/scenarios/"]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "(no reenact.toml in `{}` or `{}` or any folder above them)",
+            dir.path().join("project/scenarios").display(),
+            elsewhere.display()
+        )),
+        "{stderr}"
+    );
+}
+
 /// A toy target that listens one port above the one it is told.
 /// It ignores `--port` and takes any free port (port + 1 could be another test's), saying which.
 const WRONG_PORT_APP: &str = r#"

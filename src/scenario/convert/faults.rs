@@ -3,11 +3,13 @@
 //! empty, truncated, garbage or slow body, or `commit_then`), and a provider mock's route faults
 //! ([`RouteFault`]: the same, on the requests `when: { method, path }` selects).
 
+use std::time::Duration;
+
 use super::{Cx, list_keys, present};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::{
-    CommitThen, DEFAULT_GARBAGE_BYTES, DEFAULT_SLOW_CHUNK, DEFAULT_SLOW_EVERY, Fault, FaultAction,
-    FaultSelector, Probability, RouteFault,
+    CommitThen, DEFAULT_GARBAGE_BYTES, DEFAULT_SLOW_CHUNK, DEFAULT_SLOW_EVERY, DelayDraw, Fault,
+    FaultAction, FaultSelector, Probability, RandomDelay, RouteFault,
 };
 use crate::scenario::yaml::{Node, NodeKind, Scalar};
 
@@ -52,7 +54,13 @@ pub(super) const ACTION_KEYS: &[&str] = &[
 
 pub(super) const TRUNCATED_KEYS: &[&str] = &["bytes"];
 pub(super) const GARBAGE_KEYS: &[&str] = &["bytes"];
-pub(super) const SLOW_BODY_KEYS: &[&str] = &["chunk", "every"];
+pub(super) const SLOW_BODY_KEYS: &[&str] = &["chunk", "every", "chunks", "over"];
+pub(super) const DELAY_KEYS: &[&str] = &["uniform", "lognormal", "fixed", "seed"];
+pub(super) const UNIFORM_KEYS: &[&str] = &["lower", "upper"];
+pub(super) const LOGNORMAL_KEYS: &[&str] = &["median", "sigma", "max"];
+
+/// Most writes a `slow_body: { chunks }` dribble makes.
+const MAX_DRIBBLE_CHUNKS: u64 = 100_000;
 
 pub(super) const COMMIT_THEN_KEYS: &[&str] = &[
     "delay",
@@ -148,22 +156,34 @@ impl Cx<'_> {
 
     /// A chance between 0 and 1 inclusive.
     fn probability(&mut self, node: &Node, context: &str) -> Option<f64> {
+        self.number_between(node, "probability", context, 0.0, 1.0)
+    }
+
+    /// A number between `low` and `high` inclusive.
+    fn number_between(
+        &mut self,
+        node: &Node,
+        key: &str,
+        context: &str,
+        low: f64,
+        high: f64,
+    ) -> Option<f64> {
         let value = match node.scalar() {
             Some(Scalar::Float(x)) => x,
             Some(Scalar::Int(n)) => n as f64,
             Some(Scalar::UInt(n)) => n as f64,
             _ => {
-                self.type_error(node, "a number", "probability", context);
+                self.type_error(node, "a number", key, context);
                 return None;
             }
         };
-        if (0.0..=1.0).contains(&value) {
+        if (low..=high).contains(&value) {
             return Some(value);
         }
         self.error(
             Diagnostic::new(
                 format!(
-                    "`probability` {context} must be between 0 and 1, found `{}`",
+                    "`{key}` {context} must be between {low} and {high}, found `{}`",
                     node.text().unwrap_or_default()
                 ),
                 Some(node.span),
@@ -171,6 +191,130 @@ impl Cx<'_> {
             .with_label("out of range"),
         );
         None
+    }
+
+    /// `delay: 3s`, or a delay drawn per request:
+    /// `delay: { uniform: { lower, upper } | lognormal: { median, sigma, max }, fixed, seed }`.
+    fn delay(&mut self, node: &Node, context: &str) -> Option<FaultAction> {
+        if !matches!(node.kind, NodeKind::Mapping(_)) {
+            return self
+                .duration(node, "delay", context)
+                .map(FaultAction::Delay);
+        }
+        let fields = self.fields(node, DELAY_KEYS, "delay", context)?;
+        let draws = ["uniform", "lognormal"];
+        if !self.at_most_one(&fields, &draws, context) {
+            return None;
+        }
+        let fixed = match fields.get("fixed") {
+            Some(value) => self.duration(value, "fixed", context),
+            None => Some(Duration::ZERO),
+        };
+        let seed = match fields.get("seed") {
+            Some(value) => self.integer(value, "seed", context, 0..=u64::MAX),
+            None => Some(0),
+        };
+        let draw = if let Some(value) = fields.get("uniform") {
+            self.uniform(value, context)
+        } else if let Some(value) = fields.get("lognormal") {
+            self.lognormal(value, context)
+        } else {
+            if fields.unknown.is_empty() {
+                self.error(
+                    Diagnostic::new(
+                        format!("a `delay` mapping {context} needs a distribution"),
+                        Some(node.span),
+                    )
+                    .with_label("give `uniform` or `lognormal`")
+                    .with_help(
+                        "`delay: { uniform: { lower: 100ms, upper: 300ms } }`, or a fixed `delay: 200ms`",
+                    ),
+                );
+            }
+            None
+        };
+        Some(FaultAction::RandomDelay(RandomDelay {
+            fixed: fixed?,
+            draw: draw?,
+            seed: seed?,
+        }))
+    }
+
+    fn uniform(&mut self, node: &Node, context: &str) -> Option<DelayDraw> {
+        let fields = self.fields(node, UNIFORM_KEYS, "uniform", context)?;
+        let lower = self.required_duration(&fields, node, "lower", "uniform", context);
+        let upper = self.required_duration(&fields, node, "upper", "uniform", context);
+        let (lower, upper) = (lower?, upper?);
+        if lower > upper {
+            self.error(
+                Diagnostic::new(
+                    format!("`lower` is above `upper` in `uniform` {context}"),
+                    fields.key("lower").map(|key| key.span),
+                )
+                .with_label("the shortest draw must not be longer than the longest"),
+            );
+            return None;
+        }
+        Some(DelayDraw::Uniform { lower, upper })
+    }
+
+    fn lognormal(&mut self, node: &Node, context: &str) -> Option<DelayDraw> {
+        let fields = self.fields(node, LOGNORMAL_KEYS, "lognormal", context)?;
+        let median = self.required_duration(&fields, node, "median", "lognormal", context);
+        let sigma = match fields.get("sigma") {
+            Some(value) => self.number_between(value, "sigma", context, 0.0, 10.0),
+            None => {
+                self.error(
+                    Diagnostic::new(
+                        format!("`lognormal` {context} needs `sigma`"),
+                        Some(node.span),
+                    )
+                    .with_label("the spread: σ of the underlying normal distribution, e.g. 0.4"),
+                );
+                None
+            }
+        };
+        let max = fields
+            .get("max")
+            .map(|value| self.duration(value, "max", context));
+        let (median, sigma, max) = (median?, sigma?, present(max)?);
+        if max.is_some_and(|max| max < median) {
+            self.error(
+                Diagnostic::new(
+                    format!("`max` is below `median` in `lognormal` {context}"),
+                    fields.key("max").map(|key| key.span),
+                )
+                .with_label("the longest draw must be at least the median (as WireMock requires)"),
+            );
+            return None;
+        }
+        Some(DelayDraw::LogNormal { median, sigma, max })
+    }
+
+    /// A duration under `key` that must be given.
+    fn required_duration(
+        &mut self,
+        fields: &super::cx::Fields<'_>,
+        node: &Node,
+        key: &str,
+        owner: &str,
+        context: &str,
+    ) -> Option<Duration> {
+        match fields.get(key) {
+            Some(value) => self.duration(value, key, context),
+            // A misspelt key was already reported with its did-you-mean.
+            None if !fields.unknown.is_empty() => None,
+            None => {
+                self.error(
+                    Diagnostic::new(
+                        format!("`{owner}` {context} needs `{key}`"),
+                        Some(node.span),
+                    )
+                    .with_label(format!("give `{key}`, a duration such as `100ms`")),
+                );
+                None
+            }
+        }
     }
 
     /// `true`, as `timeout: true` requires; `false` is an error rather than a silent no-op.
@@ -213,7 +357,7 @@ impl Cx<'_> {
             "respond" => self
                 .response(value, &format!("in the `respond` action of {owner}"))
                 .map(FaultAction::Respond),
-            "delay" => self.duration(value, key, context).map(FaultAction::Delay),
+            "delay" => self.delay(value, context),
             "timeout" => self
                 .must_be_true(value, key, context)
                 .map(|()| FaultAction::Timeout),
@@ -245,6 +389,9 @@ impl Cx<'_> {
             }
             "slow_body" => {
                 let fields = self.fields(value, SLOW_BODY_KEYS, key, context)?;
+                if fields.has("chunks") || fields.has("over") {
+                    return self.dribble(&fields, value, context);
+                }
                 let chunk = match fields.get("chunk") {
                     Some(value) => self.integer(value, "chunk", context, 1..=u64::MAX),
                     None => Some(DEFAULT_SLOW_CHUNK),
@@ -262,6 +409,36 @@ impl Cx<'_> {
                 .commit_then(value, &format!("in the `commit_then` action of {owner}"))
                 .map(FaultAction::CommitThen),
         }
+    }
+
+    /// `slow_body: { chunks: N, over: D }`: N writes over D, not with `chunk` / `every`.
+    fn dribble(
+        &mut self,
+        fields: &super::cx::Fields<'_>,
+        node: &Node,
+        context: &str,
+    ) -> Option<FaultAction> {
+        if let Some(key) = ["chunk", "every"].into_iter().find(|key| fields.has(key)) {
+            self.error(
+                Diagnostic::new(
+                    format!("`{key}` with `chunks` / `over` in `slow_body` {context}"),
+                    fields.key(key).map(|key| key.span),
+                )
+                .with_label(
+                    "pace by bytes (`chunk`, `every`) or by count (`chunks`, `over`), not both",
+                ),
+            );
+            return None;
+        }
+        let chunks = match fields.get("chunks") {
+            Some(value) => self.integer(value, "chunks", context, 1..=MAX_DRIBBLE_CHUNKS),
+            None => Some(1),
+        };
+        let over = self.required_duration(fields, node, "over", "slow_body", context);
+        Some(FaultAction::Dribble {
+            chunks: chunks?,
+            over: over?,
+        })
     }
 
     fn commit_then(&mut self, node: &Node, context: &str) -> Option<CommitThen> {

@@ -42,6 +42,9 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("faults::TRUNCATED_KEYS", faults::TRUNCATED_KEYS),
     ("faults::GARBAGE_KEYS", faults::GARBAGE_KEYS),
     ("faults::SLOW_BODY_KEYS", faults::SLOW_BODY_KEYS),
+    ("faults::DELAY_KEYS", faults::DELAY_KEYS),
+    ("faults::UNIFORM_KEYS", faults::UNIFORM_KEYS),
+    ("faults::LOGNORMAL_KEYS", faults::LOGNORMAL_KEYS),
     ("faults::COMMIT_THEN_KEYS", faults::COMMIT_THEN_KEYS),
     ("rate_limits::RATE_LIMIT_KEYS", rate_limits::RATE_LIMIT_KEYS),
     ("target::TARGET_KEYS", target::TARGET_KEYS),
@@ -178,6 +181,18 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
     (
         &["/$defs/faultAction/properties/slow_body"],
         &["faults::SLOW_BODY_KEYS"],
+    ),
+    (
+        &["/$defs/faultAction/properties/delay/oneOf/1"],
+        &["faults::DELAY_KEYS"],
+    ),
+    (
+        &["/$defs/faultAction/properties/delay/oneOf/1/properties/uniform"],
+        &["faults::UNIFORM_KEYS"],
+    ),
+    (
+        &["/$defs/faultAction/properties/delay/oneOf/1/properties/lognormal"],
+        &["faults::LOGNORMAL_KEYS"],
     ),
     (
         &["/$defs/faultAction/properties/commit_then"],

@@ -20,6 +20,7 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "path",
     "path_regex",
     "url",
+    "url_regex",
     "basic_auth",
     "query",
     "headers",
@@ -157,7 +158,11 @@ impl Cx<'_> {
             },
             None => None,
         };
-        let exclusive = self.at_most_one(&fields, &["path", "path_regex", "url"], context);
+        let exclusive = self.at_most_one(
+            &fields,
+            &["path", "path_regex", "url", "url_regex"],
+            context,
+        );
         ok &= exclusive;
         let mut path = None;
         if let Some(value) = fields.get("path") {
@@ -206,6 +211,15 @@ impl Cx<'_> {
                     );
                     ok = false;
                 }
+                None => ok = false,
+            }
+        }
+        if let Some(value) = fields.get("url_regex") {
+            match self
+                .string(value, "url_regex", context)
+                .and_then(|text| self.regex(value, &text, true))
+            {
+                Some(pattern) => path = Some(PathMatcher::UrlRegex(pattern)),
                 None => ok = false,
             }
         }

@@ -566,7 +566,7 @@ impl Cx<'_> {
                     .filter(|(key, _)| matches!(key.text(), Some("equals" | "contains")))
                     .map(|(_, text)| text)
                     .collect(),
-                NodeKind::Sequence(_) => Vec::new(),
+                NodeKind::Sequence(items) => items.iter().collect(),
             };
             for text_node in texts {
                 let Some(text) = text_node.text() else {
@@ -642,17 +642,5 @@ impl Cx<'_> {
             }
         }
         ok
-    }
-
-    /// A mapping name → scalar text (`Retry-After: 1` is the text `1`).
-    pub(super) fn string_map(
-        &mut self,
-        node: &Node,
-        key: &str,
-        context: &str,
-    ) -> Option<Vec<(String, String)>> {
-        self.map_entries(node, key, context, |cx, _, value| {
-            cx.scalar_text(value, key, context)
-        })
     }
 }

@@ -174,9 +174,7 @@ impl Cx<'_> {
         let mut headers = Some(Vec::new());
         if let Some(value) = fields.get("headers") {
             let names_ok = self.header_fields(value, context);
-            headers = self
-                .string_map(value, "headers", context)
-                .filter(|_| names_ok);
+            headers = self.response_headers(value, context).filter(|_| names_ok);
         }
         let body = if !self.at_most_one(&fields, &["json", "body", "body_file"], context) {
             None
@@ -202,6 +200,35 @@ impl Cx<'_> {
         })
     }
 
+    /// A response's `headers`: name → value, or name → list of values, each sent as its own
+    /// header line in order (`set-cookie: [a=1, b=2]`).
+    fn response_headers(&mut self, node: &Node, context: &str) -> Option<Vec<(String, String)>> {
+        let entries =
+            self.map_entries(node, "headers", context, |cx, _, value| match &value.kind {
+                NodeKind::Sequence(items) if items.is_empty() => {
+                    cx.error(
+                        Diagnostic::new(
+                            format!("empty list of header values {context}"),
+                            Some(value.span),
+                        )
+                        .with_label("a header needs at least one value")
+                        .with_help("give one value, a list of values, or leave the header out"),
+                    );
+                    None
+                }
+                NodeKind::Sequence(items) => cx.each_item(items, |cx, _, item| {
+                    cx.scalar_text(item, "headers", context)
+                }),
+                _ => cx.scalar_text(value, "headers", context).map(|v| vec![v]),
+            })?;
+        Some(
+            entries
+                .into_iter()
+                .flat_map(|(name, values)| values.into_iter().map(move |v| (name.clone(), v)))
+                .collect(),
+        )
+    }
+
     /// Check the templates of a mock response: header values, `body`, `json` string leaves and
     /// `body_file` content. Keys were already checked by [`Cx::response`].
     pub(super) fn response_templates(
@@ -218,7 +245,11 @@ impl Cx<'_> {
             match key.text() {
                 Some("headers") => {
                     if let NodeKind::Mapping(headers) = &value.kind {
-                        for (_, header) in headers {
+                        let values = headers.iter().flat_map(|(_, header)| match &header.kind {
+                            NodeKind::Sequence(items) => items.iter().collect::<Vec<_>>(),
+                            _ => vec![header],
+                        });
+                        for header in values {
                             if let Some(text) = header
                                 .text()
                                 .filter(|t| t.contains("{{") || t.contains("}}"))

@@ -75,6 +75,8 @@ pub enum FaultAction {
     Respond(ResponseSpec),
     /// The stub's response, sent this much (wall-clock) time late; the stub takes effect.
     Delay(Duration),
+    /// The stub's response, sent late by a delay drawn per request; the stub takes effect.
+    RandomDelay(RandomDelay),
     /// Nothing until the client gives up (at most [`MAX_TIMEOUT_HOLD`]); no effect.
     Timeout,
     /// A TCP reset (RST) before any byte; no effect.
@@ -103,10 +105,55 @@ pub enum FaultAction {
         /// Pause before each chunk.
         every: Duration,
     },
+    /// The stub's response with its body cut into `chunks` equal writes (the last takes the
+    /// remainder; fewer when the body is shorter), each after `over / chunks` (WireMock's
+    /// `chunkedDribbleDelay`); the stub takes effect.
+    Dribble {
+        /// How many writes, at least 1.
+        chunks: u64,
+        /// The whole body's duration.
+        over: Duration,
+    },
     /// The stub takes effect (its sequence advances, its store writes and state transition apply,
     /// the journal records it as matched with the status it would have sent), then the client
     /// does not learn it.
     CommitThen(CommitThen),
+}
+
+/// A delay drawn per request: `fixed` plus a draw from `draw`, from a PRNG seeded with `seed` and
+/// the stub's match count, so the same scenario delays the same requests alike on every run.
+/// Draws are capped at [`MAX_TIMEOUT_HOLD`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RandomDelay {
+    /// Added to every draw.
+    pub fixed: Duration,
+    /// The distribution.
+    pub draw: DelayDraw,
+    /// PRNG seed (default 0).
+    pub seed: u64,
+}
+
+/// The distribution of a [`RandomDelay`] (WireMock's `delayDistribution`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DelayDraw {
+    /// Uniform between `lower` and `upper`, both included.
+    Uniform {
+        /// Shortest draw.
+        lower: Duration,
+        /// Longest draw.
+        upper: Duration,
+    },
+    /// Log-normal: `median × e^(σ·Z)` for a standard normal `Z`; a draw over `max` is drawn
+    /// again (up to 10 times), then cut to `max`.
+    LogNormal {
+        /// The 50th percentile.
+        median: Duration,
+        /// σ of the underlying normal distribution, 0 … 10.
+        sigma: f64,
+        /// Longest draw, if any (at least `median`).
+        max: Option<Duration>,
+    },
 }
 
 /// What the client sees after a `commit_then` fault committed the stub's effect.

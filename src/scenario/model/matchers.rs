@@ -35,6 +35,9 @@ pub enum PathMatcher {
     /// The path and query string, as sent, equal this (`/orders?page=2`; without `?`, the
     /// request may have no query string): WireMock's `url`.
     Url(String),
+    /// The path and query string, as sent (`/orders?page=2`), match this regex as a whole:
+    /// WireMock's `urlPattern`.
+    UrlRegex(Pattern),
 }
 
 /// How one string value (query parameter, header, form field) is matched.
