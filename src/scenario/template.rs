@@ -683,10 +683,7 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
                 .ok_or_else(|| needs("a quoted regex, e.g. `regex(\"[A-Z]+\")`"))??;
             let compiled = crate::scenario::expression::regex(&source).map_err(|e| {
                 TemplateSyntaxError::new(
-                    format!(
-                        "invalid regex `{source}`: {}",
-                        e.to_string().lines().last().unwrap_or_default().trim()
-                    ),
+                    format!("invalid regex `{source}`: {}", regex_reason(&e)),
                     arg_offset,
                 )
             })?;
@@ -775,6 +772,13 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
         }
     };
     Ok(Filter { kind, offset })
+}
+
+/// The last line of a `regex` error (the first ones repeat the pattern with a caret).
+fn regex_reason(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let last = text.lines().last().unwrap_or_default().trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_owned()
 }
 
 /// A double-quoted argument with `\"` and `\\` escapes; `None` when there is no argument.
