@@ -741,6 +741,7 @@ mod properties {
         "jsonpath(\"$.a\")",
         "regex(\"a+\")",
         "unix_ms",
+        "add_months(-13)",
         "random(\"numeric\", 5)",
         "(",
         ")",

@@ -7,7 +7,7 @@
 //!
 //! A placeholder may pass its value through [`Filter`]s, left to right:
 //! `{{ now | add(30m) | date("[year]-[month]-[day]") }}`. The filters are `date`, `unix`,
-//! `unix_ms`, `add`, `sub`, `default`, `stored`, `upper`, `lower`, `regex("…")`, and the
+//! `unix_ms`, `add`, `sub`, `add_months`, `default`, `stored`, `upper`, `lower`, `regex("…")`, and the
 //! protocol filters of [`codec`]: `base64`, `base64_decode`, `base64url`, `base64url_decode`,
 //! `deflate`, `inflate`, `url_encode`, `url_decode`, `xpath("…")` and `jsonpath("…")`. Instead
 //! of a variable, a placeholder may start with the one function, `random("KIND", LENGTH)`
@@ -38,6 +38,9 @@ pub(crate) const MAX_PLACEHOLDERS: usize = 1000;
 
 /// Most filters one placeholder may apply.
 pub(crate) const MAX_FILTERS: usize = 16;
+
+/// Most calendar months `add_months` moves an instant by, either way (1,000 years).
+pub(crate) const MAX_MONTHS: i32 = 12_000;
 
 /// Largest text a template may render to (16 MiB): a template repeating a large value (a
 /// request body, a capture) must not grow without bound.
@@ -88,6 +91,7 @@ pub(crate) const FILTER_NAMES: &[&str] = &[
     "unix_ms",
     "add",
     "sub",
+    "add_months",
     "default",
     "stored",
     "upper",
@@ -119,6 +123,9 @@ pub enum FilterKind {
     Add(Duration),
     /// `sub(1h)`: an RFC 3339 instant moved back by a duration.
     Sub(Duration),
+    /// `add_months(-1)`: an RFC 3339 instant moved by calendar months (at most
+    /// [`MAX_MONTHS`] either way), the day kept or, past the month's end, its last day.
+    AddMonths(i32),
     /// `default("none")`: this text when the value is missing or empty.
     Default(String),
     /// `stored("bill:")`: the mock store's value under the key `bill:` + the value.
@@ -163,6 +170,7 @@ impl FilterKind {
             FilterKind::UnixMs => "unix_ms",
             FilterKind::Add(_) => "add",
             FilterKind::Sub(_) => "sub",
+            FilterKind::AddMonths(_) => "add_months",
             FilterKind::Default(_) => "default",
             FilterKind::Stored(_) => "stored",
             FilterKind::Upper => "upper",
@@ -600,11 +608,26 @@ fn text_filter(kind: &FilterKind, v: &str, vars: &dyn Vars) -> Result<Option<Vec
                     let moved = moved.ok_or_else(|| "the result is out of range".to_owned())?;
                     crate::timestamp::format_rfc3339(moved)
                 }
+                FilterKind::AddMonths(months) => crate::timestamp::format_rfc3339(
+                    add_months(at, *months)
+                        .ok_or_else(|| "the result is out of range".to_owned())?,
+                ),
                 _ => v.to_owned(),
             }
         }
     };
     Ok(Some(out.into_bytes()))
+}
+
+/// `at` moved by calendar `months`, the day of the month kept or, past the end of the month,
+/// its last day (as `java.time`'s `plusMonths` does: January 31 plus one month is February 28).
+fn add_months(at: OffsetDateTime, months: i32) -> Option<OffsetDateTime> {
+    let index = at.year() * 12 + i32::from(u8::from(at.month())) - 1 + months;
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let day = at.day().min(month.length(year));
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    Some(at.replace_date(date))
 }
 
 /// A filter's input as an error quotes it: at most 200 bytes (a request body may be megabytes).
@@ -744,6 +767,23 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
             } else {
                 FilterKind::Sub(by)
             }
+        }
+        "add_months" => {
+            let text =
+                arg.ok_or_else(|| needs("a whole number of months, e.g. `add_months(-1)`"))?;
+            let months = text
+                .parse::<i32>()
+                .ok()
+                .filter(|n| n.abs() <= MAX_MONTHS)
+                .ok_or_else(|| {
+                    TemplateSyntaxError::new(
+                        format!(
+                            "invalid number of months `{text}`: expected a whole number from -{MAX_MONTHS} to {MAX_MONTHS}"
+                        ),
+                        arg_offset,
+                    )
+                })?;
+            FilterKind::AddMonths(months)
         }
         "default" => FilterKind::Default(
             string_arg(arg, arg_offset)
@@ -1033,6 +1073,11 @@ mod tests {
         };
         let cases = [
             ("{{ now | unix_ms }}", "1793487600123"),
+            ("{{ now | add_months(1) }}", "2026-11-30T23:00:00.123456Z"),
+            ("{{ now | add_months(-8) }}", "2026-02-28T23:00:00.123456Z"),
+            ("{{ now | add_months(-20) | unix_ms }}", "1740783600123"),
+            ("{{ now | add_months(-32) }}", "2024-02-29T23:00:00.123456Z"),
+            ("{{ now | add_months(14) }}", "2027-12-31T23:00:00.123456Z"),
             ("{{ body | regex(\"[A-Z]+-\\\\d+\") }}", "ABC-12"),
             ("{{ body | regex(\"([A-Z])Y\") }}", "XY"),
             ("{{ body | regex(\"nope\") | default(\"none\") }}", "none"),
@@ -1102,6 +1147,17 @@ mod tests {
             ("{{ b | regex(\"(a\") }}", 13, "invalid regex `(a`"),
             ("{{ b | regex(\"\\\\w{1000}\") }}", 13, "invalid regex"),
             ("{{ b | unix_ms(1) }}", 7, "takes no argument"),
+            ("{{ b | add_months }}", 7, "needs a whole number of months"),
+            (
+                "{{ b | add_months(1.5) }}",
+                18,
+                "invalid number of months `1.5`",
+            ),
+            (
+                "{{ b | add_months(12001) }}",
+                18,
+                "invalid number of months",
+            ),
             ("{{ random(\"hex\", 1) }}", 10, "unknown random kind"),
             ("{{ rnd(\"numeric\", 1) }}", 3, "unknown function `rnd`"),
         ];

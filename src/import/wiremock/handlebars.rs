@@ -6,6 +6,7 @@
 
 use std::sync::OnceLock;
 
+use crate::scenario::template::MAX_MONTHS;
 use crate::scenario::template::random::MAX_RANDOM_LENGTH;
 
 /// Longest Handlebars expression read (between `{{` and `}}`).
@@ -294,7 +295,7 @@ fn regex_extract(call: &Call<'_>) -> Result<String, String> {
 }
 
 /// `now` with `format` (`epoch`, `unix` or a `SimpleDateFormat` pattern), `offset` (`3 days`,
-/// `-1 hours`, `now +5 minutes`) and `timezone` (UTC only): reenact's `now` (the mock's virtual
+/// `-1 hours`, `now +5 minutes`, `1 months`) and `timezone` (UTC only): reenact's `now` (the mock's virtual
 /// clock) through `add`/`sub` and `date`/`unix`/`unix_ms`.
 fn now(call: &Call<'_>) -> Result<String, String> {
     call.only(&["format", "offset", "timezone"], 0)?;
@@ -323,7 +324,8 @@ fn now(call: &Call<'_>) -> Result<String, String> {
     Ok(out)
 }
 
-/// A `DateTimeOffset` (`3 days`, `-1 hours`, `now +5 minutes`) as `add(…)`/`sub(…)`.
+/// A `DateTimeOffset` (`3 days`, `-1 hours`, `now +5 minutes`, `2 months`) as `add(…)`/`sub(…)`,
+/// or `add_months(…)` for months and years (calendar arithmetic in UTC, as `ZonedDateTime.plus`).
 fn date_offset(offset: &str) -> Result<String, String> {
     let parts: Vec<&str> = offset.split(' ').collect();
     let (amount, unit) = match parts.as_slice() {
@@ -339,11 +341,18 @@ fn date_offset(offset: &str) -> Result<String, String> {
         "MINUTES" => "m",
         "HOURS" => "h",
         "DAYS" => "d",
-        "MONTHS" | "YEARS" => {
-            return Err(format!(
-                "the offset `{offset}` counts calendar {}, which reenact's `add` does not",
-                unit.to_ascii_lowercase()
-            ));
+        calendar @ ("MONTHS" | "YEARS") => {
+            let months = if calendar == "YEARS" {
+                amount.checked_mul(12)
+            } else {
+                Some(amount)
+            }
+            .filter(|n| n.abs() <= MAX_MONTHS)
+            .ok_or_else(|| format!("the offset `{offset}` is more than 1,000 years"))?;
+            return Ok(match months {
+                0 => String::new(),
+                n => format!(" | add_months({n})"),
+            });
         }
         _ => {
             return Err(format!(
@@ -585,6 +594,14 @@ mod tests {
                 "{{ now | add(5m) | unix }}",
             ),
             (
+                "{{now offset='-2 years' format='yyyy'}}",
+                "{{ now | add_months(-24) | date(\"[year]\") }}",
+            ),
+            (
+                "{{now offset='1 Months' format='epoch'}}",
+                "{{ now | add_months(1) | unix_ms }}",
+            ),
+            (
                 "{{now format=\"EEE, d MMM yy h:mm a [SSS] XXX Z '''x'''\"}}",
                 "{{ now | date(\"[weekday repr:short], [day padding:none] [month repr:short] [year repr:last_two] [hour repr:12 padding:none]:[minute] [period] \\\\[[subsecond digits:3]\\\\] Z +0000 'x'\") }}",
             ),
@@ -596,7 +613,7 @@ mod tests {
             ("{{now format='yyyy-ww'}}", "pattern letter `ww`"),
             ("{{now format='ddd'}}", "pattern letter `ddd`"),
             ("{{now format=\"yyyy 'T\"}}", "unclosed"),
-            ("{{now offset='2 months'}}", "calendar months"),
+            ("{{now offset='2000 years'}}", "more than 1,000 years"),
             ("{{now offset='2 fortnights'}}", "unit `fortnights`"),
             ("{{now offset='soon'}}", "`AMOUNT UNIT`"),
             ("{{now timezone='Europe/Paris'}}", "`Europe/Paris`"),
