@@ -623,4 +623,70 @@ mod tests {
             assert!(err.contains(said), "{wiremock}: {err}");
         }
     }
+
+    /// Generated Handlebars text never panics the translation, and what it translates to is a
+    /// reenact template that parses.
+    #[test]
+    fn any_handlebars_text_translates_or_is_refused() {
+        use proptest::prelude::*;
+        const TOKENS: &[&str] = &[
+            "{{",
+            "}}",
+            " ",
+            "now",
+            "randomValue",
+            "regexExtract",
+            "request.body",
+            "request.headers.[A]",
+            "format=",
+            "offset=",
+            "type=",
+            "length=",
+            "uppercase=",
+            "default=",
+            "'",
+            "\"",
+            "yyyy",
+            "MM",
+            "''",
+            "'T'",
+            "3 days",
+            "-1 hours",
+            "2 months",
+            "UUID",
+            "NUMERIC",
+            "12",
+            "true",
+            "[A-Z]+",
+            "(",
+            ")",
+            "=",
+            "#each",
+            "/each",
+            "\\",
+            "x",
+            "EEEE",
+            "[",
+            "]",
+        ];
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Default::default()
+        });
+        runner
+            .run(
+                &proptest::collection::vec(proptest::sample::select(TOKENS), 0..40),
+                |tokens| {
+                    if let Ok(translated) = handlebars(&tokens.concat()) {
+                        prop_assert!(
+                            crate::scenario::template::Template::parse(&translated).is_ok(),
+                            "{translated}"
+                        );
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
 }
