@@ -34,6 +34,9 @@ use serde_json::{Map, Value, json};
 
 use super::quoted;
 use crate::scenario::paths::{self, MAX_FILE_BYTES, MAX_FILES_TOTAL_BYTES};
+use handlebars::handlebars;
+
+mod handlebars;
 
 /// Most mapping files read.
 pub(crate) const MAX_MAPPING_FILES: usize = 5_000;
@@ -949,80 +952,6 @@ fn map_strings(
     })
 }
 
-/// A WireMock Handlebars template as a reenact template, for the expressions both can say the
-/// same way (wiremock.org/docs/response-templating): `request.method`, `request.path`,
-/// `request.body`, `request.query.NAME`, `request.headers.NAME` (also `request.headers.[NAME]`),
-/// `jsonPath request.body '$…'` and `randomValue type='UUID'`. Anything else (block helpers,
-/// `{{{ }}}`, other helpers and variables) is an error naming it: the mapping is not guessed.
-fn handlebars(text: &str) -> Result<String, String> {
-    use std::sync::OnceLock;
-    static FORMS: OnceLock<[regex::Regex; 4]> = OnceLock::new();
-    let [plain, named, json_path, uuid] = FORMS.get_or_init(|| {
-        [
-            regex::Regex::new(r"^request\.(method|path|body)$").expect("valid"),
-            regex::Regex::new(r"^request\.(query|headers)\.(?:\[([^\]]+)\]|([A-Za-z0-9_-]+))$")
-                .expect("valid"),
-            regex::Regex::new(r#"^jsonPath\s+request\.body\s+(?:'([^']*)'|"([^"]*)")$"#)
-                .expect("valid"),
-            regex::Regex::new(r#"^randomValue\s+type=(?:'UUID'|"UUID")$"#).expect("valid"),
-        ]
-    });
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        if after.starts_with('{') {
-            return Err(
-                "a `{{{ … }}}` (unescaped) Handlebars expression has no reenact equivalent".into(),
-            );
-        }
-        let end = after.find("}}").ok_or("a `{{` without its `}}`")?;
-        let expression = after[..end].trim();
-        let converted = if let Some(found) = plain.captures(expression) {
-            format!("request.{}", &found[1])
-        } else if let Some(found) = named.captures(expression) {
-            let name = found.get(2).or(found.get(3)).map_or("", |m| m.as_str());
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                return Err(format!(
-                    "`{{{{{expression}}}}}`: the name `{name}` cannot be a reenact variable"
-                ));
-            }
-            format!("request.{}.{name}", &found[1])
-        } else if let Some(found) = json_path.captures(expression) {
-            let path = found.get(1).or(found.get(2)).map_or("", |m| m.as_str());
-            if serde_json_path::JsonPath::parse(path).is_err() {
-                return Err(format!(
-                    "`{{{{{expression}}}}}`: `{path}` is not a JSONPath reenact reads"
-                ));
-            }
-            if path.contains('"') || path.contains("}}") {
-                return Err(format!(
-                    "`{{{{{expression}}}}}`: the JSONPath cannot be written in a reenact filter"
-                ));
-            }
-            format!("request.body | jsonpath(\"{path}\")")
-        } else if uuid.is_match(expression) {
-            "uuid".to_owned()
-        } else {
-            return Err(format!(
-                "the Handlebars expression `{{{{{expression}}}}}` has no reenact equivalent yet"
-            ));
-        };
-        out.push_str("{{ ");
-        out.push_str(&converted);
-        out.push_str(" }}");
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    crate::scenario::template::Template::parse(&out)
-        .map_err(|err| format!("the translated template does not parse: {err}"))?;
-    Ok(out)
-}
-
 /// One stub, its keys on their own lines, values in JSON flow style (valid YAML).
 fn write_stub(out: &mut String, stub: &Map<String, Value>) {
     let mut first = true;
@@ -1138,38 +1067,6 @@ mod tests {
                 "mappings/link.json: not a regular file (a symlink, FIFO or device is never read); skipped"
             ]
         );
-    }
-
-    #[test]
-    fn handlebars_templates_translate_only_what_means_the_same() {
-        assert_eq!(
-            handlebars("{{request.method}} {{ request.path }} {{request.query.x}}").unwrap(),
-            "{{ request.method }} {{ request.path }} {{ request.query.x }}"
-        );
-        assert_eq!(
-            handlebars("{{request.headers.[X-Trace]}}/{{request.headers.Accept}}").unwrap(),
-            "{{ request.headers.X-Trace }}/{{ request.headers.Accept }}"
-        );
-        assert_eq!(
-            handlebars("{{jsonPath request.body '$.items[0].id'}}").unwrap(),
-            "{{ request.body | jsonpath(\"$.items[0].id\") }}"
-        );
-        assert_eq!(
-            handlebars("id-{{randomValue type='UUID'}}").unwrap(),
-            "id-{{ uuid }}"
-        );
-        assert_eq!(handlebars("no placeholders").unwrap(), "no placeholders");
-        for unsupported in [
-            "{{now}}",
-            "{{{request.body}}}",
-            "{{#if request.body}}x{{/if}}",
-            "{{regexExtract request.body '[0-9]+'}}",
-            "{{request.url}}",
-            "{{jsonPath request.body 'not a path'}}",
-            "{{request.path",
-        ] {
-            assert!(handlebars(unsupported).is_err(), "{unsupported}");
-        }
     }
 
     #[test]

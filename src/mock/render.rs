@@ -3,8 +3,8 @@
 //!
 //! Variables a mock response knows: `request.method`, `request.path`, `request.path.NAME` (path
 //! template parameters), `request.query.NAME`, `request.headers.NAME`, `request.json.A.0.B`,
-//! `request.body`, `now` (the virtual clock), `uuid` (seeded by mock name, request number and
-//! occurrence), `store.KEY`, `state.MACHINE`, `self.url` (the mock's own base URL as the client reached
+//! `request.body`, `now` (the virtual clock), `uuid` and `random("KIND", LENGTH)` (seeded by mock
+//! name, request number and occurrence), `store.KEY`, `state.MACHINE`, `self.url` (the mock's own base URL as the client reached
 //! it), `mocks.NAME.url` (any mock of the run, as that client reaches it: see
 //! [`crate::mock::RunUrls`]), and in rate-limit answers `retry_after`.
 
@@ -22,10 +22,11 @@ use crate::mock::engine::{
     PreparedResponse, StubError, json_response, parse_header_name, parse_status, prepare_response,
 };
 use crate::scenario::model::{ResponseBody, ResponseSpec};
+use crate::scenario::template::random::Seeded;
 use crate::scenario::template::repeat::{
     PayloadBudget, PreparedCount, REPEAT_KEY, repeat_items, repeat_node,
 };
-use crate::scenario::template::{RenderError, Template, Vars};
+use crate::scenario::template::{RandomValue, RenderError, Template, Vars};
 use crate::timestamp::format_rfc3339;
 
 /// A response ready to answer: prepared once, or rendered per request.
@@ -265,7 +266,7 @@ pub(crate) struct RequestVars<'a> {
     pub store: Option<&'a BTreeMap<String, String>>,
     /// The mock's state machines, when it has any.
     pub machines: Option<&'a BTreeMap<String, String>>,
-    /// How many `uuid`s this request rendered so far.
+    /// How many `uuid`s and `random(…)`s this request rendered so far.
     pub uuids: Cell<u64>,
     /// The mock's base URL as the client reached it (`self.url`): the scheme it was served on
     /// and the request's `Host`; `None` without a `Host` header.
@@ -352,6 +353,12 @@ impl Vars for RequestVars<'_> {
     fn stored(&self, key: &str) -> Option<String> {
         self.store.and_then(|s| s.get(key)).cloned()
     }
+
+    fn random(&self, value: RandomValue) -> Option<String> {
+        let k = self.uuids.get();
+        self.uuids.set(k + 1);
+        Some(Seeded::new(self.mock, self.number, k).text(value))
+    }
 }
 
 /// Whether a template of `spec` (a stub's response or store write, a rate limit's answer) names
@@ -394,22 +401,9 @@ pub(crate) fn path_params(template: &str, path: &str) -> Vec<(String, String)> {
 /// A version-4-shaped UUID derived from the mock's name, the request number and the occurrence:
 /// the same on every run, different for every request and placeholder.
 pub(crate) fn seeded_uuid(mock: &str, number: u64, occurrence: u64) -> String {
-    // FNV-1a over the name, then splitmix64 steps: stable across platforms and releases.
-    let mut seed: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in mock.bytes() {
-        seed = (seed ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    seed ^= number.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    seed ^= occurrence.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    let mut next = || {
-        seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    let high = next();
-    let low = next();
+    let mut seeded = Seeded::new(mock, number, occurrence);
+    let high = seeded.next_u64();
+    let low = seeded.next_u64();
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&high.to_be_bytes());
     bytes[8..].copy_from_slice(&low.to_be_bytes());

@@ -6,17 +6,20 @@
 //! captures, and in mock responses `request.*`, `now`, `uuid`, `store.*`, `state.*`.
 //!
 //! A placeholder may pass its value through [`Filter`]s, left to right:
-//! `{{ now | add(30m) | date("[year]-[month]-[day]") }}`. The filters are `date`, `unix`, `add`,
-//! `sub`, `default`, `stored`, `upper`, `lower`, and the protocol filters of [`codec`]:
-//! `base64`, `base64_decode`, `base64url`, `base64url_decode`, `deflate`, `inflate`,
-//! `url_encode`, `url_decode`, `xpath("…")` and `jsonpath("…")`. There are no other
-//! expressions and no escapes: text outside `{{ }}` is copied as it is.
+//! `{{ now | add(30m) | date("[year]-[month]-[day]") }}`. The filters are `date`, `unix`,
+//! `unix_ms`, `add`, `sub`, `add_months`, `default`, `stored`, `upper`, `lower`, `regex("…")`, and the
+//! protocol filters of [`codec`]: `base64`, `base64_decode`, `base64url`, `base64url_decode`,
+//! `deflate`, `inflate`, `url_encode`, `url_decode`, `xpath("…")` and `jsonpath("…")`. Instead
+//! of a variable, a placeholder may start with the one function, `random("KIND", LENGTH)`
+//! ([`random`], mock responses only). There are no other expressions and no escapes: text
+//! outside `{{ }}` is copied as it is.
 //!
 //! The file is over 700 lines with its unit tests and stays whole: the parser, the filters and
 //! the renderer are one small grammar; the protocol filters' codecs live in [`codec`], and
 //! repeated items of JSON payloads (`{"$repeat": N, "item": …}`) in [`repeat`].
 
 pub(crate) mod codec;
+pub(crate) mod random;
 pub(crate) mod repeat;
 
 use std::fmt;
@@ -28,11 +31,16 @@ use time::format_description::well_known::Rfc3339;
 
 use serde::{Serialize, Serializer};
 
+pub(crate) use random::RandomValue;
+
 /// Most placeholders one template may hold.
 pub(crate) const MAX_PLACEHOLDERS: usize = 1000;
 
 /// Most filters one placeholder may apply.
 pub(crate) const MAX_FILTERS: usize = 16;
+
+/// Most calendar months `add_months` moves an instant by, either way (1,000 years).
+pub(crate) const MAX_MONTHS: i32 = 12_000;
 
 /// Largest text a template may render to (16 MiB): a template repeating a large value (a
 /// request body, a capture) must not grow without bound.
@@ -63,6 +71,8 @@ pub struct Var {
     pub offset: usize,
     /// Filters applied to the value, in order.
     pub filters: Vec<Filter>,
+    /// When the placeholder starts with `random("KIND", LENGTH)` (its path is then `random`).
+    pub random: Option<RandomValue>,
 }
 
 /// One filter of a placeholder, e.g. `date("[year]")`, and where its name sits in the source.
@@ -78,12 +88,15 @@ pub struct Filter {
 pub(crate) const FILTER_NAMES: &[&str] = &[
     "date",
     "unix",
+    "unix_ms",
     "add",
     "sub",
+    "add_months",
     "default",
     "stored",
     "upper",
     "lower",
+    "regex",
     "base64",
     "base64_decode",
     "base64url",
@@ -104,10 +117,15 @@ pub enum FilterKind {
     Date(Box<OwnedFormatItem>),
     /// `unix`: an RFC 3339 instant as whole seconds since 1970-01-01 UTC.
     Unix,
+    /// `unix_ms`: an RFC 3339 instant as whole milliseconds since 1970-01-01 UTC.
+    UnixMs,
     /// `add(30m)`: an RFC 3339 instant moved forward by a duration.
     Add(Duration),
     /// `sub(1h)`: an RFC 3339 instant moved back by a duration.
     Sub(Duration),
+    /// `add_months(-1)`: an RFC 3339 instant moved by calendar months (at most
+    /// [`MAX_MONTHS`] either way), the day kept or, past the month's end, its last day.
+    AddMonths(i32),
     /// `default("none")`: this text when the value is missing or empty.
     Default(String),
     /// `stored("bill:")`: the mock store's value under the key `bill:` + the value.
@@ -116,6 +134,9 @@ pub enum FilterKind {
     Upper,
     /// `lower`: lower case.
     Lower,
+    /// `regex("[A-Z]+")`: the first match of a regex (compiled at load time within
+    /// [`crate::scenario::expression::regex`]'s limits), the whole match; nothing when none.
+    Regex(Box<Pattern>),
     /// `base64`: base64 with padding (RFC 4648 §4).
     Base64,
     /// `base64_decode`: decode base64, padded or not.
@@ -146,12 +167,15 @@ impl FilterKind {
         match self {
             FilterKind::Date(_) => "date",
             FilterKind::Unix => "unix",
+            FilterKind::UnixMs => "unix_ms",
             FilterKind::Add(_) => "add",
             FilterKind::Sub(_) => "sub",
+            FilterKind::AddMonths(_) => "add_months",
             FilterKind::Default(_) => "default",
             FilterKind::Stored(_) => "stored",
             FilterKind::Upper => "upper",
             FilterKind::Lower => "lower",
+            FilterKind::Regex(_) => "regex",
             FilterKind::Base64 => "base64",
             FilterKind::Base64Decode => "base64_decode",
             FilterKind::Base64Url => "base64url",
@@ -165,6 +189,18 @@ impl FilterKind {
         }
     }
 }
+
+/// A compiled regex, equal to another when their sources are.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for Pattern {}
 
 impl Var {
     /// The dotted name, e.g. `mocks.xero.url`.
@@ -280,6 +316,13 @@ pub trait Vars {
         let _ = bytes;
         true
     }
+
+    /// A random text for `random("KIND", LENGTH)`; none by default (only mock responses make
+    /// them).
+    fn random(&self, value: RandomValue) -> Option<String> {
+        let _ = value;
+        None
+    }
 }
 
 impl<F: Fn(&[String]) -> Option<String>> Vars for F {
@@ -330,7 +373,16 @@ impl Template {
                     consumed + open,
                 ));
             }
-            let path: Vec<String> = name.split('.').map(str::to_string).collect();
+            let random = if name.contains('(') {
+                Some(random::parse_call(name, name_offset)?)
+            } else {
+                None
+            };
+            let path: Vec<String> = if random.is_some() {
+                vec!["random".to_owned()]
+            } else {
+                name.split('.').map(str::to_string).collect()
+            };
             if let Some(bad) = path.iter().find(|segment| !valid_segment(segment)) {
                 return Err(TemplateSyntaxError::new(
                     format!(
@@ -352,6 +404,7 @@ impl Template {
                 path,
                 offset: name_offset,
                 filters,
+                random,
             }));
             placeholders += 1;
             let advance = open + 2 + close + 2;
@@ -435,7 +488,11 @@ impl Template {
         };
         // Bytes, so that a chain carries binary data (`deflate | base64`); the filters that read
         // text, and the rendered value, need UTF-8.
-        let mut value = vars.lookup(&var.path).map(String::into_bytes);
+        let mut value = match var.random {
+            Some(random) => vars.random(random),
+            None => vars.lookup(&var.path),
+        }
+        .map(String::into_bytes);
         if let Some(read) = &value
             && !vars.charge(read.len())
         {
@@ -477,10 +534,11 @@ impl Template {
                 FilterKind::Inflate => Some(codec(codec::inflate)?),
                 FilterKind::UrlEncode => Some(codec(codec::url_encode)?),
                 FilterKind::UrlDecode => Some(codec(codec::url_decode)?),
-                FilterKind::XPath(_) | FilterKind::JsonPath(..) => {
+                FilterKind::XPath(_) | FilterKind::JsonPath(..) | FilterKind::Regex(_) => {
                     let read = match &filter.kind {
                         FilterKind::XPath(source) => codec::xpath(source, &v),
                         FilterKind::JsonPath(path, source) => codec::jsonpath(path, source, &v),
+                        FilterKind::Regex(pattern) => first_match(&pattern.0, &v),
                         _ => unreachable!("matched above"),
                     };
                     match read {
@@ -510,6 +568,18 @@ impl Template {
     }
 }
 
+/// The first match of `regex` in `value` read as text, the whole match.
+fn first_match(regex: &regex::Regex, value: &[u8]) -> Result<Vec<u8>, codec::CodecError> {
+    let text = std::str::from_utf8(value)
+        .map_err(|_| codec::CodecError::Invalid("not UTF-8 text".to_owned()))?;
+    regex
+        .find(text)
+        .map(|found| found.as_str().as_bytes().to_vec())
+        .ok_or_else(|| {
+            codec::CodecError::Nothing(format!("regex `{}` matched nothing", regex.as_str()))
+        })
+}
+
 /// Apply a filter that reads text: `stored`, `upper`, `lower` and the date filters; `None` when
 /// the value goes missing (nothing stored), `Err` with the reason it cannot.
 fn text_filter(kind: &FilterKind, v: &str, vars: &dyn Vars) -> Result<Option<Vec<u8>>, String> {
@@ -527,6 +597,7 @@ fn text_filter(kind: &FilterKind, v: &str, vars: &dyn Vars) -> Result<Option<Vec
                     at.format(format.as_ref()).map_err(|e| e.to_string())?
                 }
                 FilterKind::Unix => at.unix_timestamp().to_string(),
+                FilterKind::UnixMs => (at.unix_timestamp_nanos() / 1_000_000).to_string(),
                 FilterKind::Add(by) | FilterKind::Sub(by) => {
                     let by = time::Duration::try_from(*by).map_err(|e| e.to_string())?;
                     let moved = if matches!(kind, FilterKind::Add(_)) {
@@ -537,11 +608,26 @@ fn text_filter(kind: &FilterKind, v: &str, vars: &dyn Vars) -> Result<Option<Vec
                     let moved = moved.ok_or_else(|| "the result is out of range".to_owned())?;
                     crate::timestamp::format_rfc3339(moved)
                 }
+                FilterKind::AddMonths(months) => crate::timestamp::format_rfc3339(
+                    add_months(at, *months)
+                        .ok_or_else(|| "the result is out of range".to_owned())?,
+                ),
                 _ => v.to_owned(),
             }
         }
     };
     Ok(Some(out.into_bytes()))
+}
+
+/// `at` moved by calendar `months`, the day of the month kept or, past the end of the month,
+/// its last day (as `java.time`'s `plusMonths` does: January 31 plus one month is February 28).
+fn add_months(at: OffsetDateTime, months: i32) -> Option<OffsetDateTime> {
+    let index = at.year() * 12 + i32::from(u8::from(at.month())) - 1 + months;
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let day = at.day().min(month.length(year));
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    Some(at.replace_date(date))
 }
 
 /// A filter's input as an error quotes it: at most 200 bytes (a request body may be megabytes).
@@ -614,6 +700,18 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
     };
     let kind = match name {
         "unix" => takes_none(FilterKind::Unix)?,
+        "unix_ms" => takes_none(FilterKind::UnixMs)?,
+        "regex" => {
+            let source = string_arg(arg, arg_offset)
+                .ok_or_else(|| needs("a quoted regex, e.g. `regex(\"[A-Z]+\")`"))??;
+            let compiled = crate::scenario::expression::regex(&source).map_err(|e| {
+                TemplateSyntaxError::new(
+                    format!("invalid regex `{source}`: {}", regex_reason(&e)),
+                    arg_offset,
+                )
+            })?;
+            FilterKind::Regex(Box::new(Pattern(compiled)))
+        }
         "upper" => takes_none(FilterKind::Upper)?,
         "lower" => takes_none(FilterKind::Lower)?,
         "base64" => takes_none(FilterKind::Base64)?,
@@ -670,6 +768,23 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
                 FilterKind::Sub(by)
             }
         }
+        "add_months" => {
+            let text =
+                arg.ok_or_else(|| needs("a whole number of months, e.g. `add_months(-1)`"))?;
+            let months = text
+                .parse::<i32>()
+                .ok()
+                .filter(|n| n.abs() <= MAX_MONTHS)
+                .ok_or_else(|| {
+                    TemplateSyntaxError::new(
+                        format!(
+                            "invalid number of months `{text}`: expected a whole number from -{MAX_MONTHS} to {MAX_MONTHS}"
+                        ),
+                        arg_offset,
+                    )
+                })?;
+            FilterKind::AddMonths(months)
+        }
         "default" => FilterKind::Default(
             string_arg(arg, arg_offset)
                 .ok_or_else(|| needs("a quoted text, e.g. `default(\"none\")`"))??,
@@ -697,6 +812,13 @@ fn parse_filter(text: &str, offset: usize) -> Result<Filter, TemplateSyntaxError
         }
     };
     Ok(Filter { kind, offset })
+}
+
+/// The last line of a `regex` error (the first ones repeat the pattern with a caret).
+fn regex_reason(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let last = text.lines().last().unwrap_or_default().trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_owned()
 }
 
 /// A double-quoted argument with `\"` and `\\` escapes; `None` when there is no argument.
@@ -943,6 +1065,60 @@ mod tests {
     }
 
     #[test]
+    fn regex_unix_ms_and_random_render() {
+        let lookup = |path: &[String]| match path.join(".").as_str() {
+            "now" => Some("2026-10-31T23:00:00.123456Z".to_string()),
+            "body" => Some("order ABC-12 and XY-9".to_string()),
+            _ => None,
+        };
+        let cases = [
+            ("{{ now | unix_ms }}", "1793487600123"),
+            ("{{ now | add_months(1) }}", "2026-11-30T23:00:00.123456Z"),
+            ("{{ now | add_months(-8) }}", "2026-02-28T23:00:00.123456Z"),
+            ("{{ now | add_months(-20) | unix_ms }}", "1740783600123"),
+            ("{{ now | add_months(-32) }}", "2024-02-29T23:00:00.123456Z"),
+            ("{{ now | add_months(14) }}", "2027-12-31T23:00:00.123456Z"),
+            ("{{ body | regex(\"[A-Z]+-\\\\d+\") }}", "ABC-12"),
+            ("{{ body | regex(\"([A-Z])Y\") }}", "XY"),
+            ("{{ body | regex(\"nope\") | default(\"none\") }}", "none"),
+        ];
+        for (source, expected) in cases {
+            let template = Template::parse(source).unwrap();
+            assert_eq!(template.render(&lookup).unwrap(), expected, "{source}");
+        }
+        let err = Template::parse("{{ body | regex(\"nope\") }}")
+            .unwrap()
+            .render(&lookup)
+            .unwrap_err();
+        assert!(
+            matches!(&err, RenderError::Filter { filter: "regex", reason, .. } if reason == "regex `nope` matched nothing"),
+            "{err}"
+        );
+        // `random(…)` is a function: a lookup without it cannot render it.
+        let template = Template::parse("id-{{ random(\"numeric\", 6) | default(\"x\") }}").unwrap();
+        let var = template.vars().next().unwrap();
+        assert_eq!(var.path, ["random"]);
+        assert_eq!(
+            var.random,
+            Some(RandomValue {
+                kind: random::RandomKind::Numeric,
+                length: 6
+            })
+        );
+        assert_eq!(template.render(&lookup).unwrap(), "id-x");
+        struct Fixed;
+        impl Vars for Fixed {
+            fn lookup(&self, _: &[String]) -> Option<String> {
+                None
+            }
+            fn random(&self, value: RandomValue) -> Option<String> {
+                Some("7".repeat(value.length))
+            }
+        }
+        assert_eq!(template.render(&Fixed).unwrap(), "id-777777");
+    }
+
+    #[test]
     fn filter_syntax_errors_carry_offsets_and_suggestions() {
         let cases = [
             ("{{ now | dat }}", 9, "unknown filter `dat`"),
@@ -967,6 +1143,23 @@ mod tests {
                 "invalid JSONPath `$.a[`",
             ),
             ("{{ b | jsonpath(a) }}", 16, "double-quoted"),
+            ("{{ b | regex }}", 7, "needs a quoted regex"),
+            ("{{ b | regex(\"(a\") }}", 13, "invalid regex `(a`"),
+            ("{{ b | regex(\"\\\\w{1000}\") }}", 13, "invalid regex"),
+            ("{{ b | unix_ms(1) }}", 7, "takes no argument"),
+            ("{{ b | add_months }}", 7, "needs a whole number of months"),
+            (
+                "{{ b | add_months(1.5) }}",
+                18,
+                "invalid number of months `1.5`",
+            ),
+            (
+                "{{ b | add_months(12001) }}",
+                18,
+                "invalid number of months",
+            ),
+            ("{{ random(\"hex\", 1) }}", 10, "unknown random kind"),
+            ("{{ rnd(\"numeric\", 1) }}", 3, "unknown function `rnd`"),
         ];
         for (source, offset, needle) in cases {
             let err = Template::parse(source).unwrap_err();

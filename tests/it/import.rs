@@ -316,7 +316,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains(
-            "wrote  mocks/gaps.yaml (8 stubs, 0 body files; 5 mappings skipped, 7 warnings)"
+            "wrote  mocks/gaps.yaml (9 stubs, 0 body files; 5 mappings skipped, 7 warnings)"
         ),
         "{stdout}"
     );
@@ -324,7 +324,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         ("broken.json", "not JSON"),
         (
             "templated.json",
-            "`response.body`: the Handlebars expression `{{now format='yyyy-MM-dd'}}` has no reenact equivalent yet; mapping skipped",
+            "`response.body`: the Handlebars expression `{{math 1 '+' 2}}` has no reenact equivalent yet; mapping skipped",
         ),
         (
             "proxy.json",
@@ -364,6 +364,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         r#""headers":{"Set-Cookie":["a=1","b=2"]}"#,
         r#"faults: [{"action":{"delay":{"lognormal":{"median":"80ms","sigma":0.4,"max":"500ms"}}}}]"#,
         r#"faults: [{"action":{"slow_body":{"chunks":5,"over":"1000ms"}}}]"#,
+        r#"{{ now | add(1d) | date(\"[year]-[month]-[day]\") }} {{ random(\"hexadecimal\", 6) | lower }} {{ request.body | regex(\"[A-Z]+\") | default(\"[ERROR: Nothing matched [A-Z]+]\") }}"#,
     ] {
         assert!(
             definition.contains(carried),
@@ -375,6 +376,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         "whole-url.json:",
         "malformed-chunk.json:",
         "drawn-delay.json:",
+        "templated-helpers.json:",
     ] {
         assert!(!stdout.contains(quiet), "a warning for {quiet}\n{stdout}");
     }

@@ -1,7 +1,7 @@
 //! Templates of issue 16, end to end: mock answers that name the run's mock URLs (plain and over
 //! TLS, through a whole run), the protocol filters on real requests (a pain.002 echoing the
-//! pain.001's `MsgId`, a SAML HTTP-Redirect `SAMLRequest` decoded), and repeated items in
-//! payloads (`$repeat`).
+//! pain.001's `MsgId`, a SAML HTTP-Redirect `SAMLRequest` decoded), repeated items in
+//! payloads (`$repeat`), and seeded random values with the `regex` and `unix_ms` filters.
 
 use std::path::Path;
 use std::process::Command;
@@ -311,4 +311,80 @@ expect:
     let answered: Value =
         serde_json::from_str(&run.observation.steps[2].response.as_ref().unwrap().body).unwrap();
     assert_eq!(answered["changes"].as_array().map(Vec::len), Some(3));
+}
+
+/// Issue 16 (WireMock's `randomValue`, `regexExtract` and `now format='epoch'` carried over): a
+/// voucher stub answers random codes of a kind, length and case, the order number a regex finds
+/// in the body (or a fallback), and its expiry on the virtual clock in milliseconds. The codes are
+/// seeded: a fresh mock answers the same ones to the same requests, and every `$repeat` item and
+/// every request gets its own.
+#[tokio::test]
+async fn a_voucher_answer_has_seeded_random_codes_a_regex_match_and_epoch_millis() {
+    const VOUCHERS: &str = r#"id: vouchers
+title: seeded random values
+clock: { start: 2026-10-31T23:00:00Z }
+mocks:
+  vouchers:
+    stubs:
+      - request: { method: POST, path: /vouchers }
+        response:
+          status: 201
+          headers: { X-Trace: "{{ random(\"hexadecimal\", 12) }}" }
+          json:
+            code: "{{ random(\"alphanumeric\", 8) | upper }}"
+            pin: "{{ random(\"numeric\", 4) }}"
+            symbols: "{{ random(\"alphanumeric_and_symbols\", 20) }}"
+            order: "{{ request.body | regex(\"ORD-[0-9]+\") | default(\"none\") }}"
+            expires: "{{ now | add(30d) | unix_ms }}"
+            more: { $repeat: 3, item: "{{ random(\"alphabetic\", 6) }}" }
+flow:
+  - request: { method: GET, path: / }
+"#;
+    async fn post(harness: &support::Harness<()>, body: &str) -> (String, Value) {
+        let url = format!("{}/vouchers", harness.server.url());
+        let response = harness
+            .http
+            .post(&url)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let trace = response.headers()["x-trace"].to_str().unwrap().to_owned();
+        (trace, response.json().await.unwrap())
+    }
+    let only = |text: &Value, len: usize, allowed: fn(char) -> bool| {
+        let text = text.as_str().unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(text.len(), len, "{text}");
+        assert!(text.chars().all(allowed), "{text}");
+    };
+    let harness = support::Harness::<()>::start(load_mock(VOUCHERS)).await;
+    let (trace, first) = post(&harness, "for ORD-20417, quickly").await;
+    only(&Value::from(trace.clone()), 12, |c| {
+        c.is_ascii_digit() || ('a'..='f').contains(&c)
+    });
+    only(&first["code"], 8, |c| {
+        c.is_ascii_digit() || c.is_ascii_uppercase()
+    });
+    only(&first["pin"], 4, |c| c.is_ascii_digit());
+    only(&first["symbols"], 20, |c| ('!'..='}').contains(&c));
+    assert_eq!(first["order"], "ORD-20417");
+    // 2026-10-31T23:00:00Z plus 30 days, in milliseconds.
+    assert_eq!(first["expires"], "1796079600000");
+    let more = first["more"].as_array().unwrap();
+    assert_eq!(more.len(), 3);
+    for item in more {
+        only(item, 6, |c| c.is_ascii_alphabetic());
+    }
+    assert!(more[0] != more[1] && more[1] != more[2], "{more:?}");
+    let (_, second) = post(&harness, "no order here").await;
+    assert_eq!(second["order"], "none");
+    assert_ne!(second["code"], first["code"], "a new code per request");
+    harness.stop().await;
+
+    // Seeded: a fresh mock answers the same values to the same requests.
+    let again = support::Harness::<()>::start(load_mock(VOUCHERS)).await;
+    let (replayed_trace, replayed) = post(&again, "for ORD-20417, quickly").await;
+    assert_eq!((replayed_trace, &replayed), (trace, &first));
+    again.stop().await;
 }

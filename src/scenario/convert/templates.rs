@@ -98,7 +98,7 @@ fn check_mock_var(
             diagnostic = match did_you_mean(first, MOCK_VARS) {
                 Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
                 None => diagnostic.with_help(
-                    "a mock response knows `request.*`, `now`, `uuid`, `self.url`, `mocks.NAME.url`, `store.KEY` and `state.MACHINE`",
+                    "a mock response knows `request.*`, `now`, `uuid`, `random(\"KIND\", LENGTH)`, `self.url`, `mocks.NAME.url`, `store.KEY` and `state.MACHINE`",
                 ),
             };
             Some(diagnostic)
@@ -186,7 +186,17 @@ impl Cx<'_> {
         for var in template.vars() {
             let name = var.name();
             let span = self.inner_span(node, var.offset, name.len());
-            if let Some(diagnostic) = self.check_var(&var.path, &name, scope) {
+            let checked = if var.random.is_some() {
+                // A function, not a variable: only a mock's request seeds it.
+                (!matches!(scope, Scope::Mock { .. })).then(|| {
+                    Diagnostic::new("`random(…)` outside a mock response", None)
+                        .with_label("random values are only made in a mock's responses")
+                        .with_help("capture a value the mock answered, or write it out")
+                })
+            } else {
+                self.check_var(&var.path, &name, scope)
+            };
+            if let Some(diagnostic) = checked {
                 let mut diagnostic = diagnostic;
                 diagnostic.span = Some(span);
                 self.error(diagnostic);

@@ -119,6 +119,10 @@ impl Vars for ItemVars<'_> {
         self.outer.stored(key)
     }
 
+    fn random(&self, value: super::RandomValue) -> Option<String> {
+        self.outer.random(value)
+    }
+
     fn charge(&self, bytes: usize) -> bool {
         let left = &self.budget.read;
         match left.get().checked_sub(bytes) {
