@@ -459,8 +459,46 @@ fn request_matcher(
                     );
                 }
             }
-            "cookies" | "multipartPatterns" | "customMatcher" | "host" | "port" | "scheme"
-            | "clientIp" | "pathParameters" => {
+            "cookies" => {
+                let Some(cookies) = value.as_object() else {
+                    warn(&field, "not a mapping; ignored".into());
+                    continue;
+                };
+                let mut converted = Map::new();
+                for (name, matcher) in cookies {
+                    match value_matcher(matcher) {
+                        Ok(matcher) => {
+                            converted.insert(name.clone(), matcher);
+                        }
+                        Err(why) => warn(
+                            &format!("{field}.{name}"),
+                            format!(
+                                "{why}; this condition is not imported, so the stub matches more"
+                            ),
+                        ),
+                    }
+                }
+                if !converted.is_empty() {
+                    out.insert("cookies".into(), Value::Object(converted));
+                }
+            }
+            "multipartPatterns" => {
+                let Some(patterns) = value.as_array() else {
+                    warn(&field, "not a list; ignored".into());
+                    continue;
+                };
+                let parts: Vec<Value> = patterns
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, pattern)| {
+                        multipart_pattern(pattern, &format!("{field}[{index}]"), warn)
+                    })
+                    .collect();
+                if !parts.is_empty() {
+                    out.insert("multipart".into(), Value::Array(parts));
+                }
+            }
+            "customMatcher" | "host" | "port" | "scheme" | "clientIp" | "pathParameters" => {
                 warn(&field, "reenact has no such matcher yet; this condition is not imported, so the stub matches more".into());
             }
             _ => warn(
@@ -470,6 +508,106 @@ fn request_matcher(
         }
     }
     Some(out)
+}
+
+/// One of WireMock's `multipartPatterns` (`MultipartValuePattern`) as an item of reenact's
+/// `multipart`, or `None` when it cannot be (warned). WireMock's `name` is a label it never
+/// matches on (its Java builder writes the name as a `Content-Disposition` condition), so it is
+/// left out; `matchingType` `ANY` (the default) or `ALL` → `match`; `headers` take the value
+/// matchers of request headers; each body pattern a part condition: `equalTo`, `matches`,
+/// `doesNotMatch`, `absent` → `body`, `contains`, `equalToJson`, `matchesJsonPath`,
+/// `matchesXPath` as for a request body.
+fn multipart_pattern(
+    pattern: &Value,
+    field: &str,
+    warn: &mut dyn FnMut(&str, String),
+) -> Option<Value> {
+    const MATCHES_MORE: &str = "this condition is not imported, so the stub matches more";
+    let Some(object) = pattern.as_object() else {
+        warn(field, format!("not a mapping; {MATCHES_MORE}"));
+        return None;
+    };
+    let mut part = Map::new();
+    for (key, value) in object {
+        let inner = format!("{field}.{key}");
+        match key.as_str() {
+            "name" => {}
+            "matchingType" => match value.as_str() {
+                Some("ANY") => {
+                    part.insert("match".into(), json!("any"));
+                }
+                Some("ALL") => {
+                    part.insert("match".into(), json!("all"));
+                }
+                _ => {
+                    warn(
+                        &inner,
+                        format!("{value} is neither `ANY` nor `ALL`; {MATCHES_MORE}"),
+                    );
+                    return None;
+                }
+            },
+            "headers" => {
+                let Some(headers) = value.as_object() else {
+                    warn(&inner, format!("not a mapping; {MATCHES_MORE}"));
+                    continue;
+                };
+                let mut converted = Map::new();
+                for (name, matcher) in headers {
+                    match value_matcher(matcher) {
+                        Ok(matcher) => {
+                            converted.insert(name.clone(), matcher);
+                        }
+                        Err(why) => {
+                            warn(&format!("{inner}.{name}"), format!("{why}; {MATCHES_MORE}"))
+                        }
+                    }
+                }
+                if !converted.is_empty() {
+                    part.insert("headers".into(), Value::Object(converted));
+                }
+            }
+            "bodyPatterns" => {
+                for (index, body) in value.as_array().into_iter().flatten().enumerate() {
+                    let text = body
+                        .as_object()
+                        .filter(|object| {
+                            ["equalTo", "matches", "doesNotMatch", "absent"]
+                                .iter()
+                                .any(|key| object.contains_key(*key))
+                        })
+                        .map(|_| value_matcher(body));
+                    let result = match text {
+                        Some(Ok(_)) if part.contains_key("body") => {
+                            Err("a second text condition on one part".to_owned())
+                        }
+                        Some(Ok(matcher)) => {
+                            part.insert("body".into(), matcher);
+                            Ok(())
+                        }
+                        Some(Err(why)) => Err(why),
+                        None => body_pattern(body, &mut part),
+                    };
+                    if let Err(why) = result {
+                        warn(
+                            &format!("{inner}[{index}]"),
+                            format!("{why}; {MATCHES_MORE}"),
+                        );
+                    }
+                }
+                if let Err(why) = finish_jsonpaths(&mut part) {
+                    warn(
+                        &inner,
+                        format!(
+                            "{why}; the JSONPath conditions are not imported, so the stub matches more"
+                        ),
+                    );
+                }
+            }
+            _ => warn(&inner, format!("has no reenact equivalent; {MATCHES_MORE}")),
+        }
+    }
+    Some(Value::Object(part))
 }
 
 /// A WireMock string-value matcher as a reenact value matcher.

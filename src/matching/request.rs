@@ -16,10 +16,11 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use super::multipart::{self, NotMultipart, Part};
 use crate::json_compare::{Loose, json_contains, json_equals, json_like};
 use crate::observe::JournalEntry;
 use crate::scenario::expression;
-use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
+use crate::scenario::model::{BodyMatcher, PartMatch, PathMatcher, RequestMatcher, ValueMatcher};
 use crate::scenario::template::codec;
 use crate::secrets::{REDACTED, is_secret_name, is_secret_param};
 
@@ -83,6 +84,7 @@ pub(crate) fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> M
 pub(crate) struct ParsedBody<'a> {
     raw: &'a [u8],
     json: OnceCell<Result<Value, NotJson>>,
+    multipart: OnceCell<Result<Vec<Part<'a>>, NotMultipart>>,
 }
 
 /// Why a request body is not JSON. Kept typed in the cache, so a quick match formats nothing;
@@ -103,7 +105,23 @@ impl<'a> ParsedBody<'a> {
         ParsedBody {
             raw,
             json: OnceCell::new(),
+            multipart: OnceCell::new(),
         }
+    }
+
+    /// The parts of a multipart body, read with the `Content-Type` among `headers` (the same
+    /// for every look at one body).
+    fn multipart(&self, headers: &[(String, String)]) -> Result<&[Part<'a>], &NotMultipart> {
+        self.multipart
+            .get_or_init(|| {
+                let content_type = headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, value)| value.as_str());
+                multipart::parse(content_type, self.raw)
+            })
+            .as_ref()
+            .map(Vec::as_slice)
     }
 
     fn json(&self) -> Result<&Value, &NotJson> {
@@ -129,6 +147,7 @@ pub(crate) struct CompiledMatcher {
     path: Option<CompiledPath>,
     query: Vec<(String, ValueMatcher)>,
     headers: Vec<(String, ValueMatcher)>,
+    cookies: Vec<(String, ValueMatcher)>,
     body: Vec<CompiledBody>,
 }
 
@@ -173,6 +192,95 @@ enum CompiledBody {
     },
     Form(Vec<(String, ValueMatcher)>),
     Contains(String),
+    Multipart {
+        parts: PartMatch,
+        headers: Vec<(String, ValueMatcher)>,
+        text: Option<ValueMatcher>,
+        content: Vec<CompiledBody>,
+    },
+}
+
+/// The most cookie pairs read from a request's `Cookie` headers; later ones are not seen.
+const MAX_COOKIES: usize = 1_000;
+
+/// The cookies a request carries: the `name=value` pairs of its `Cookie` headers, in order
+/// (RFC 6265 §4.2.1, several headers read one after the other, a quoted value unquoted), within
+/// [`MAX_COOKIES`]. A pair without `=` is no cookie.
+fn cookies(headers: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+        .flat_map(|(_, value)| value.split(';'))
+        .take(MAX_COOKIES)
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            Some((name.trim(), value))
+        })
+}
+
+fn compile_body(condition: &BodyMatcher) -> CompiledBody {
+    match condition {
+        BodyMatcher::JsonEquals { value } => CompiledBody::JsonEquals(value.clone()),
+        BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
+        BodyMatcher::JsonLike {
+            value,
+            ignore_array_order,
+            ignore_extra_elements,
+        } => CompiledBody::JsonLike {
+            value: value.clone(),
+            loose: Loose {
+                array_order: *ignore_array_order,
+                extra_elements: *ignore_extra_elements,
+            },
+        },
+        BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
+            source: path.clone(),
+            path: compile_jsonpath(path),
+            value: value.clone(),
+        },
+        BodyMatcher::XPath { path, value } => CompiledBody::XPath {
+            source: path.clone(),
+            value: value.clone(),
+        },
+        BodyMatcher::Form { fields } => CompiledBody::Form(fields.clone()),
+        BodyMatcher::Contains { text } => CompiledBody::Contains(text.clone()),
+        BodyMatcher::Multipart {
+            parts,
+            headers,
+            body,
+            content,
+        } => CompiledBody::Multipart {
+            parts: *parts,
+            headers: headers.clone(),
+            text: body.clone(),
+            content: content.iter().map(compile_body).collect(),
+        },
+    }
+}
+
+/// Conditions that can never hold because they are malformed, parts' conditions included.
+fn body_problems(conditions: &[CompiledBody], problems: &mut Vec<String>) {
+    for body in conditions {
+        match body {
+            CompiledBody::JsonPath {
+                source,
+                path: Err(e),
+                ..
+            } => problems.push(format!("invalid jsonpath `{source}`: {e}")),
+            CompiledBody::XPath { source, .. } => {
+                if let Err(e) = build_xpath(source) {
+                    problems.push(e.to_string());
+                }
+            }
+            CompiledBody::Multipart { content, .. } => body_problems(content, problems),
+            _ => {}
+        }
+    }
 }
 
 /// Marker: a condition failed and the caller only wants to know whether everything held.
@@ -248,41 +356,13 @@ impl CompiledMatcher {
             .iter()
             .map(|(name, m)| (name.to_ascii_lowercase(), m.clone()))
             .collect();
-        let body = matcher
-            .body
-            .iter()
-            .map(|b| match b {
-                BodyMatcher::JsonEquals { value } => CompiledBody::JsonEquals(value.clone()),
-                BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
-                BodyMatcher::JsonLike {
-                    value,
-                    ignore_array_order,
-                    ignore_extra_elements,
-                } => CompiledBody::JsonLike {
-                    value: value.clone(),
-                    loose: Loose {
-                        array_order: *ignore_array_order,
-                        extra_elements: *ignore_extra_elements,
-                    },
-                },
-                BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
-                    source: path.clone(),
-                    path: compile_jsonpath(path),
-                    value: value.clone(),
-                },
-                BodyMatcher::XPath { path, value } => CompiledBody::XPath {
-                    source: path.clone(),
-                    value: value.clone(),
-                },
-                BodyMatcher::Form { fields } => CompiledBody::Form(fields.clone()),
-                BodyMatcher::Contains { text } => CompiledBody::Contains(text.clone()),
-            })
-            .collect();
+        let body = matcher.body.iter().map(compile_body).collect();
         CompiledMatcher {
             method,
             path,
             query: matcher.query.clone(),
             headers,
+            cookies: matcher.cookies.clone(),
             body,
         }
     }
@@ -291,21 +371,7 @@ impl CompiledMatcher {
     /// XPath), as readable reasons; empty for a sound matcher.
     pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        for body in &self.body {
-            match body {
-                CompiledBody::JsonPath {
-                    source,
-                    path: Err(e),
-                    ..
-                } => problems.push(format!("invalid jsonpath `{source}`: {e}")),
-                CompiledBody::XPath { source, .. } => {
-                    if let Err(e) = build_xpath(source) {
-                        problems.push(e.to_string());
-                    }
-                }
-                _ => {}
-            }
-        }
+        body_problems(&self.body, &mut problems);
         problems
     }
 
@@ -361,8 +427,14 @@ impl CompiledMatcher {
                 .map(|(_, value)| Cow::Borrowed(value.as_str()));
             match_values(("header", name), matcher, values, tally)?;
         }
+        for (name, matcher) in &self.cookies {
+            let values = cookies(request.headers)
+                .filter(|(key, _)| key == name)
+                .map(|(_, value)| Cow::Borrowed(value));
+            match_values(("cookie", name), matcher, values, tally)?;
+        }
         for condition in &self.body {
-            match_body(condition, body, tally)?;
+            match_body(condition, body, request.headers, tally)?;
         }
         Ok(())
     }
@@ -505,13 +577,14 @@ fn match_values<'v>(
     }
 }
 
-/// Whether the values under a name are secret in reasons: a header by its name, anything else
-/// (query parameter, form field) as a parameter.
+/// Whether the values under a name are secret in reasons: a header (a part's too) by its name,
+/// every cookie (the `Cookie` header is secret as a whole), anything else (query parameter,
+/// form field) as a parameter.
 fn is_secret_label(kind: &str, name: &str) -> bool {
-    if kind == "header" {
-        is_secret_name(name)
-    } else {
-        is_secret_param(name)
+    match kind {
+        "header" | "part header" => is_secret_name(name),
+        "cookie" => true,
+        _ => is_secret_param(name),
     }
 }
 
@@ -564,9 +637,12 @@ fn list(values: &[Cow<'_, str>]) -> String {
     out
 }
 
+/// Match one body condition; `headers` are those the body came with (the request's, or a
+/// part's), whose `Content-Type` says how a multipart body is split.
 fn match_body(
     condition: &CompiledBody,
     body: &ParsedBody<'_>,
+    headers: &[(String, String)],
     tally: &mut Tally,
 ) -> Result<(), Stop> {
     match condition {
@@ -675,7 +751,107 @@ fn match_body(
                 clip(&body.text())
             )
         }),
+        CompiledBody::Multipart { parts: which, .. } => {
+            let parts = match body.multipart(headers) {
+                Ok(parts) => parts,
+                Err(e) => return tally.miss(|| e.to_string()),
+            };
+            // WireMock finds no part in a body without any, whether `any` or `all` is asked.
+            if parts.is_empty() {
+                return tally.miss(|| "multipart: the body has no parts".to_owned());
+            }
+            let holds = |part: &Part<'_>| {
+                let mut quick = Tally {
+                    report: false,
+                    result: MatchResult::default(),
+                };
+                match_part(condition, part, &mut quick).is_ok()
+            };
+            let explain = |part: &Part<'_>| {
+                let mut full = Tally {
+                    report: true,
+                    result: MatchResult::default(),
+                };
+                let _ = match_part(condition, part, &mut full);
+                full.result
+            };
+            match which {
+                PartMatch::Any => {
+                    if parts.iter().any(holds) {
+                        tally.hit();
+                        return Ok(());
+                    }
+                    tally.miss(|| {
+                        // The part that came closest says most about what was meant.
+                        let mut closest = (0, explain(&parts[0]));
+                        for (index, part) in parts.iter().enumerate().skip(1) {
+                            let result = explain(part);
+                            if result.hits > closest.1.hits {
+                                closest = (index, result);
+                            }
+                        }
+                        format!(
+                            "multipart: no part matched; closest, part {} of {}: {}",
+                            closest.0 + 1,
+                            parts.len(),
+                            closest.1.misses.join("; ")
+                        )
+                    })
+                }
+                PartMatch::All => match parts.iter().position(|part| !holds(part)) {
+                    None => {
+                        tally.hit();
+                        Ok(())
+                    }
+                    Some(index) => tally.miss(|| {
+                        format!(
+                            "multipart: part {} of {} does not match: {}",
+                            index + 1,
+                            parts.len(),
+                            explain(&parts[index]).misses.join("; ")
+                        )
+                    }),
+                },
+            }
+        }
     }
+}
+
+/// Match one part against the part conditions of a multipart condition: its headers, its body
+/// as text, and its body as a body of its own.
+fn match_part(condition: &CompiledBody, part: &Part<'_>, tally: &mut Tally) -> Result<(), Stop> {
+    let CompiledBody::Multipart {
+        headers,
+        text,
+        content,
+        ..
+    } = condition
+    else {
+        return Ok(());
+    };
+    for (name, matcher) in headers {
+        let values = part
+            .headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| Cow::Borrowed(value.as_str()));
+        match_values(("part header", name), matcher, values, tally)?;
+    }
+    if let Some(matcher) = text {
+        let body = String::from_utf8_lossy(part.body);
+        tally.check(values_hold(matcher, &[Cow::Borrowed(&body)]), || {
+            format!(
+                "part body: expected {}, got `{}`",
+                describe_value(matcher),
+                clip(&body)
+            )
+        })?;
+    }
+    let body = ParsedBody::new(part.body);
+    for condition in content {
+        match_body(condition, &body, &part.headers, tally)?;
+    }
+    Ok(())
 }
 
 struct XPathOutcome {

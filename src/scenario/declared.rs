@@ -190,29 +190,34 @@ impl Collector<'_> {
         }
     }
 
-    /// What a stub expects under secret names: header, query and form values it compares with.
+    /// What a stub expects under secret names: header, query, form and part-header values it
+    /// compares with, every cookie value (the `Cookie` header is secret as a whole), and secret
+    /// keys of the JSON it expects, a multipart part's included.
     fn matcher(&mut self, matcher: &RequestMatcher) {
-        fn expected(value: &ValueMatcher) -> Vec<String> {
-            match value {
-                ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => vec![text.clone()],
-                ValueMatcher::OneOf(texts) => texts.clone(),
-                // A value that must not be sent (a revoked token) is a secret all the same.
-                ValueMatcher::Not(inner) => expected(inner),
-                ValueMatcher::Regex(_) | ValueMatcher::Present(_) => Vec::new(),
-            }
-        }
         let mut found: Vec<String> = Vec::new();
         for (name, value) in &matcher.headers {
             if is_secret_name(name) {
                 found.extend(expected(value));
             }
         }
+        for (_, value) in &matcher.cookies {
+            found.extend(expected(value));
+        }
         for (name, value) in &matcher.query {
             if is_secret_param(name) {
                 found.extend(expected(value));
             }
         }
-        for condition in &matcher.body {
+        self.body_conditions(&matcher.body, &mut found);
+        for value in found {
+            self.secrets.add(&value);
+        }
+    }
+
+    /// What body conditions expect under secret names, into `found` (JSON keys go straight to
+    /// the secrets).
+    fn body_conditions(&mut self, conditions: &[BodyMatcher], found: &mut Vec<String>) {
+        for condition in conditions {
             match condition {
                 BodyMatcher::Form { fields } => {
                     for (name, value) in fields {
@@ -229,13 +234,20 @@ impl Collector<'_> {
                 BodyMatcher::JsonPath {
                     value: Some(value), ..
                 } => self.secrets.add_json(value),
+                BodyMatcher::Multipart {
+                    headers, content, ..
+                } => {
+                    for (name, value) in headers {
+                        if is_secret_name(name) {
+                            found.extend(expected(value));
+                        }
+                    }
+                    self.body_conditions(content, found);
+                }
                 BodyMatcher::JsonPath { value: None, .. }
                 | BodyMatcher::XPath { .. }
                 | BodyMatcher::Contains { .. } => {}
             }
-        }
-        for value in found {
-            self.secrets.add(&value);
         }
     }
 
@@ -295,6 +307,17 @@ impl Collector<'_> {
         for secret in secrets {
             self.secrets.add(&secret.0);
         }
+    }
+}
+
+/// The values a value matcher compares with, which are secret under a secret name.
+fn expected(value: &ValueMatcher) -> Vec<String> {
+    match value {
+        ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => vec![text.clone()],
+        ValueMatcher::OneOf(texts) => texts.clone(),
+        // A value that must not be sent (a revoked token) is a secret all the same.
+        ValueMatcher::Not(inner) => expected(inner),
+        ValueMatcher::Regex(_) | ValueMatcher::Present(_) => Vec::new(),
     }
 }
 
