@@ -1123,6 +1123,76 @@ mod tests {
         assert!(convert(json!({ "equalTo": "a", "contains": "b" })).is_err());
     }
 
+    /// Issue 16: a multipart pattern keeps WireMock's meaning where reenact has it (its `name` is
+    /// a label WireMock never matches on) and names each field it leaves out.
+    #[test]
+    fn multipart_patterns_become_part_conditions_and_the_rest_is_named() {
+        let mut warnings = Vec::new();
+        let mut warn = |field: &str, why: String| warnings.push(format!("{field}: {why}"));
+        let pattern = json!({
+            "name": "meta",
+            "matchingType": "ALL",
+            "headers": {
+                "Content-Disposition": { "contains": "name=\"meta\"" },
+                "Content-Type": { "hasExactly": [{ "equalTo": "a" }] }
+            },
+            "bodyPatterns": [
+                { "equalTo": "x", "caseInsensitive": true },
+                { "matches": "[0-9]+" },
+                { "equalToJson": { "id": 7 } },
+                { "matchesJsonPath": "$.id" },
+                { "binaryEqualTo": "AA==" }
+            ],
+            "fileName": "a.json"
+        });
+        let part = multipart_pattern(&pattern, "request.multipartPatterns[0]", &mut warn);
+        assert_eq!(
+            part,
+            Some(json!({
+                "match": "all",
+                "headers": { "Content-Disposition": { "contains": "name=\"meta\"" } },
+                "body": { "regex": "(?i)^(?:x)$" },
+                "json": { "id": 7 },
+                "jsonpath": ["$.id"]
+            }))
+        );
+        let fields: Vec<&str> = warnings
+            .iter()
+            .map(|w| w.split(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "request.multipartPatterns[0].headers.Content-Type",
+                "request.multipartPatterns[0].bodyPatterns[1]",
+                "request.multipartPatterns[0].bodyPatterns[4]",
+                "request.multipartPatterns[0].fileName",
+            ],
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].contains("a second text condition"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.ends_with("so the stub matches more"))
+        );
+
+        let mut warnings = Vec::new();
+        let mut warn = |field: &str, why: String| warnings.push(format!("{field}: {why}"));
+        let any = multipart_pattern(
+            &json!({ "bodyPatterns": [{ "contains": "a" }] }),
+            "p",
+            &mut warn,
+        );
+        assert_eq!(any, Some(json!({ "body_contains": "a" })));
+        let odd = multipart_pattern(&json!({ "matchingType": "SOME" }), "p", &mut warn);
+        assert_eq!(odd, None);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_mapping_that_is_not_a_regular_file_is_skipped_with_a_warning() {

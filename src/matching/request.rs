@@ -1572,6 +1572,271 @@ mod tests {
         );
     }
 
+    /// Issue 16: cookies come from every `Cookie` header (RFC 6265 §4.2.1 pairs); a name is
+    /// compared exactly, any value under it may match, and no reason shows a cookie's value.
+    #[test]
+    fn cookies_are_the_pairs_of_every_cookie_header() {
+        let headers = |values: &[&str]| -> Vec<(String, String)> {
+            values
+                .iter()
+                .map(|v| ("cookie".to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        /// Cookie name, matcher, the `Cookie` headers sent, the expected miss.
+        type Case<'a> = (&'a str, ValueMatcher, Vec<&'a str>, Option<&'a str>);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "sid",
+                ValueMatcher::Equals("abc".into()),
+                vec!["sid=abc"],
+                None,
+            ),
+            (
+                "sid",
+                ValueMatcher::Equals("abc".into()),
+                vec!["a=1;sid=abc ;  b=2"],
+                None,
+            ),
+            (
+                "sid",
+                ValueMatcher::Equals("abc".into()),
+                vec!["a=1", "sid=abc"],
+                None,
+            ),
+            (
+                "sid",
+                ValueMatcher::Equals("abc".into()),
+                vec!["sid=\"abc\""],
+                None,
+            ),
+            (
+                "sid",
+                ValueMatcher::Equals("abc".into()),
+                vec!["sid=zzz; sid=abc"],
+                None,
+            ),
+            (
+                "sid",
+                ValueMatcher::Equals("abc".into()),
+                vec!["SID=abc; flag"],
+                Some("cookie `sid`: missing"),
+            ),
+            (
+                "sid",
+                ValueMatcher::Equals("abc".into()),
+                vec!["sid=abc, theme=dark"],
+                Some("cookie `sid`: expected `[redacted]`, got `[redacted]`"),
+            ),
+            ("sid", ValueMatcher::Present(false), vec!["lang=en"], None),
+            (
+                "sid",
+                ValueMatcher::Present(false),
+                vec!["sid="],
+                Some("cookie `sid`: expected absent, got `[redacted]`"),
+            ),
+            (
+                "sid",
+                ValueMatcher::Not(Box::new(ValueMatcher::Equals("revoked".into()))),
+                vec!["sid=revoked"],
+                Some("cookie `sid`: expected not `[redacted]`, got `[redacted]`"),
+            ),
+        ];
+        for (name, matcher, sent, miss) in cases {
+            let matcher = RequestMatcher {
+                cookies: vec![(name.to_owned(), matcher)],
+                ..RequestMatcher::default()
+            };
+            let sent = headers(&sent);
+            let result = check(&matcher, &request("GET", "/", "", &sent, b""));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(
+                misses,
+                miss.into_iter().collect::<Vec<_>>(),
+                "{matcher:?} {sent:?}"
+            );
+        }
+        // Past the budget, pairs are not read.
+        let many = format!("{}sid=abc", "x=1; ".repeat(MAX_COOKIES));
+        let matcher = RequestMatcher {
+            cookies: vec![("sid".into(), ValueMatcher::Present(true))],
+            ..RequestMatcher::default()
+        };
+        let sent = headers(&[&many]);
+        assert!(!check(&matcher, &request("GET", "/", "", &sent, b"")).matched());
+    }
+
+    /// Issue 16: WireMock's `multipartPatterns`: `any` holds when some part meets every
+    /// condition, `all` when every part does, neither on a body without parts or that is not
+    /// multipart; a part's body takes the request's body conditions.
+    #[test]
+    fn multipart_conditions_judge_the_parts() {
+        let form = vec![(
+            "content-type".to_owned(),
+            "multipart/form-data; boundary=b".to_owned(),
+        )];
+        let body = "--b\r\nContent-Disposition: form-data; name=\"meta\"\r\n\
+                    Content-Type: application/json\r\n\r\n{\"id\": 7, \"kind\": \"bill\"}\r\n\
+                    --b\r\nContent-Disposition: form-data; name=\"ref\"\r\n\r\nINV-42\r\n--b--\r\n";
+        let named = |name: &str| {
+            vec![(
+                "Content-Disposition".to_owned(),
+                ValueMatcher::Contains(format!("name=\"{name}\"")),
+            )]
+        };
+        let part = |parts, headers, text, content| BodyMatcher::Multipart {
+            parts,
+            headers,
+            body: text,
+            content,
+        };
+        // The condition, the expected miss.
+        let cases: Vec<(BodyMatcher, Option<&str>)> = vec![
+            (
+                part(
+                    PartMatch::Any,
+                    named("ref"),
+                    Some(ValueMatcher::Regex(regex("^[A-Z]{3}-[0-9]+$"))),
+                    vec![],
+                ),
+                None,
+            ),
+            (
+                part(
+                    PartMatch::Any,
+                    named("meta"),
+                    None,
+                    vec![BodyMatcher::JsonPartial {
+                        value: json!({"id": 7}),
+                    }],
+                ),
+                None,
+            ),
+            (
+                part(
+                    PartMatch::Any,
+                    named("meta"),
+                    None,
+                    vec![BodyMatcher::JsonPartial {
+                        value: json!({"id": 8}),
+                    }],
+                ),
+                Some(
+                    r#"multipart: no part matched; closest, part 1 of 2: json body: expected `{"id":8}` (partial), got `{"id":7,"kind":"bill"}`"#,
+                ),
+            ),
+            (
+                part(
+                    PartMatch::Any,
+                    vec![],
+                    Some(ValueMatcher::Equals("INV-43".into())),
+                    vec![],
+                ),
+                Some(
+                    "multipart: no part matched; closest, part 1 of 2: part body: expected `INV-43`, got `{\"id\": 7, \"kind\": \"bill\"}`",
+                ),
+            ),
+            (
+                part(
+                    PartMatch::All,
+                    vec![(
+                        "content-disposition".into(),
+                        ValueMatcher::Contains("form-data".into()),
+                    )],
+                    None,
+                    vec![],
+                ),
+                None,
+            ),
+            (
+                part(
+                    PartMatch::All,
+                    vec![("Content-Type".into(), ValueMatcher::Present(true))],
+                    None,
+                    vec![],
+                ),
+                Some("multipart: part 2 of 2 does not match: part header `Content-Type`: missing"),
+            ),
+            (
+                part(
+                    PartMatch::All,
+                    vec![("X-Upload-Token".into(), ValueMatcher::Equals("t-1".into()))],
+                    None,
+                    vec![],
+                ),
+                Some(
+                    "multipart: part 1 of 2 does not match: part header `X-Upload-Token`: missing",
+                ),
+            ),
+        ];
+        for (condition, miss) in cases {
+            let matcher = RequestMatcher {
+                body: vec![condition],
+                ..RequestMatcher::default()
+            };
+            let result = check(&matcher, &request("POST", "/", "", &form, body.as_bytes()));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?}");
+        }
+        let any = RequestMatcher {
+            body: vec![part(PartMatch::Any, vec![], None, vec![])],
+            ..RequestMatcher::default()
+        };
+        let all = RequestMatcher {
+            body: vec![part(PartMatch::All, vec![], None, vec![])],
+            ..RequestMatcher::default()
+        };
+        for matcher in [&any, &all] {
+            assert!(check(matcher, &request("POST", "/", "", &form, body.as_bytes())).matched());
+            assert_eq!(
+                check(matcher, &request("POST", "/", "", &form, b"--b--\r\n")).misses,
+                ["multipart: the body has no parts"]
+            );
+            let json = vec![("content-type".to_owned(), "application/json".to_owned())];
+            assert_eq!(
+                check(matcher, &request("POST", "/", "", &json, b"{}")).misses,
+                ["body is not multipart: the content type is `application/json`"]
+            );
+            assert_eq!(
+                check(matcher, &request("POST", "/", "", &[], b"{}")).misses,
+                ["body is not multipart: the content type is missing"]
+            );
+        }
+        // A secret-named part header shows no value.
+        let token = RequestMatcher {
+            body: vec![part(
+                PartMatch::Any,
+                vec![(
+                    "Authorization".into(),
+                    ValueMatcher::Equals("Bearer t-1".into()),
+                )],
+                None,
+                vec![],
+            )],
+            ..RequestMatcher::default()
+        };
+        let sent = "--b\r\nAuthorization: Bearer t-2\r\n\r\nx\r\n--b--\r\n";
+        assert_eq!(
+            check(&token, &request("POST", "/", "", &form, sent.as_bytes())).misses,
+            [
+                "multipart: no part matched; closest, part 1 of 1: part header `Authorization`: expected `[redacted]`, got `[redacted]`"
+            ]
+        );
+        // A malformed part condition is a problem of the matcher.
+        let bad = RequestMatcher {
+            body: vec![part(
+                PartMatch::Any,
+                vec![],
+                None,
+                vec![BodyMatcher::JsonPath {
+                    path: "$[".into(),
+                    value: None,
+                }],
+            )],
+            ..RequestMatcher::default()
+        };
+        assert_eq!(CompiledMatcher::new(&bad).problems().len(), 1);
+    }
+
     #[test]
     fn malformed_xml_and_paths_never_panic() {
         let matcher = RequestMatcher {

@@ -346,6 +346,14 @@ mocks:
         response:
           headers: { Set-Cookie: "sid=cookie-sid-0123; Path=/" }
           json: { access_token: stub-token-0123, expires_in: 3600 }
+      - request:
+          method: POST
+          path: /upload
+          cookies: { lang: cookie-lang-0123 }
+          multipart:
+            - headers: { X-Upload-Token: part-token-0123, Content-Type: text/plain-0123 }
+              json_partial: { password: part-password-0123 }
+        response: { status: 201 }
   xero:
     provider: xero
     with:
@@ -394,6 +402,11 @@ snapshot:
             "body-secret-0123",
             "sign-secret-0123",
             "declared-literal-0123",
+            // Issue 16: every cookie a stub expects (the `Cookie` header is secret as a whole),
+            // a part's secret-named header and a secret key of a part's JSON.
+            "cookie-lang-0123",
+            "part-token-0123",
+            "part-password-0123",
         ];
         for value in expected {
             assert_eq!(
@@ -404,6 +417,7 @@ snapshot:
         }
         for value in [
             "debug-verbose-0123",
+            "text/plain-0123",
             "client_credentials",
             "8d2e4c6a-1f3b-4a5c-8e7d-9f0a1b2c3d4e",
         ] {

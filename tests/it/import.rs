@@ -338,7 +338,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         ("dribble.json", "`response.chunkedDribbleDelay`"),
         (
             "cookies.json",
-            "`request.cookies`: reenact has no such matcher yet",
+            "`request.host`: reenact has no such matcher yet",
         ),
     ] {
         let line = format!("mappings/{file}: ");
@@ -350,13 +350,15 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         );
     }
     let definition = std::fs::read_to_string(dir.path().join("mocks/gaps.yaml")).unwrap();
-    assert!(definition.contains("# - mappings/cookies.json: `request.cookies`"));
+    assert!(definition.contains("# - mappings/cookies.json: `request.host`"));
     // What the engine gained for WireMock carries over without a warning.
     for carried in [
         r#""basic_auth":{"username":"u","password":"p"}"#,
         r#""url":"/exact?x=1""#,
         r#"faults: [{"action":{"malformed_chunk":true}}]"#,
         r#""json_like":{"value":{"lines":[1,2]},"ignore_array_order":true,"ignore_extra_elements":false}"#,
+        r#""cookies":{"sid":{"equals":"abc"}}"#,
+        r#""multipart":[{"match":"all","headers":{"Content-Disposition":{"contains":"form-data"}},"body_contains":"invoice"}]"#,
     ] {
         assert!(
             definition.contains(carried),
@@ -368,6 +370,10 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         "whole-url.json:",
         "malformed-chunk.json:",
     ] {
+        assert!(!stdout.contains(quiet), "a warning for {quiet}\n{stdout}");
+    }
+    // Issue 16: cookies and multipart patterns carry over; only `host` is left out.
+    for quiet in ["`request.cookies`", "`request.multipartPatterns"] {
         assert!(!stdout.contains(quiet), "a warning for {quiet}\n{stdout}");
     }
     assert!(
