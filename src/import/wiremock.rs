@@ -12,6 +12,8 @@
 //! - `bodyPatterns`: `equalToJson` (`json`, or `json_like` with `ignoreArrayOrder` and
 //!   `ignoreExtraElements`), `matchesJsonPath` (an expression, or one with `equalTo`),
 //!   `contains`, `matchesXPath` (an expression, or one with `equalTo`/`contains`/`matches`);
+//! - `cookies` → `cookies` (the same string matchers); `multipartPatterns` → `multipart`
+//!   ([`multipart_pattern`]);
 //! - `priority` (the same scale, default 5) and WireMock's tie rule: among equal priorities the
 //!   most recently added stub wins, so stubs are written last-loaded first;
 //! - `scenarioName` / `requiredScenarioState` / `newScenarioState` → `state`;
