@@ -419,25 +419,7 @@ fn request_matcher(
                     "headers" => "headers",
                     _ => "form",
                 };
-                let Some(params) = value.as_object() else {
-                    warn(&field, "not a mapping; ignored".into());
-                    continue;
-                };
-                let mut converted = Map::new();
-                for (name, matcher) in params {
-                    match value_matcher(matcher) {
-                        Ok(matcher) => {
-                            converted.insert(name.clone(), matcher);
-                        }
-                        Err(why) => warn(
-                            &format!("{field}.{name}"),
-                            format!(
-                                "{why}; this condition is not imported, so the stub matches more"
-                            ),
-                        ),
-                    }
-                }
-                if !converted.is_empty() {
+                if let Some(converted) = value_matchers(value, &field, warn) {
                     out.insert(target.into(), Value::Object(converted));
                 }
             }
@@ -462,25 +444,7 @@ fn request_matcher(
                 }
             }
             "cookies" => {
-                let Some(cookies) = value.as_object() else {
-                    warn(&field, "not a mapping; ignored".into());
-                    continue;
-                };
-                let mut converted = Map::new();
-                for (name, matcher) in cookies {
-                    match value_matcher(matcher) {
-                        Ok(matcher) => {
-                            converted.insert(name.clone(), matcher);
-                        }
-                        Err(why) => warn(
-                            &format!("{field}.{name}"),
-                            format!(
-                                "{why}; this condition is not imported, so the stub matches more"
-                            ),
-                        ),
-                    }
-                }
-                if !converted.is_empty() {
+                if let Some(converted) = value_matchers(value, &field, warn) {
                     out.insert("cookies".into(), Value::Object(converted));
                 }
             }
@@ -550,22 +514,7 @@ fn multipart_pattern(
                 }
             },
             "headers" => {
-                let Some(headers) = value.as_object() else {
-                    warn(&inner, format!("not a mapping; {MATCHES_MORE}"));
-                    continue;
-                };
-                let mut converted = Map::new();
-                for (name, matcher) in headers {
-                    match value_matcher(matcher) {
-                        Ok(matcher) => {
-                            converted.insert(name.clone(), matcher);
-                        }
-                        Err(why) => {
-                            warn(&format!("{inner}.{name}"), format!("{why}; {MATCHES_MORE}"))
-                        }
-                    }
-                }
-                if !converted.is_empty() {
+                if let Some(converted) = value_matchers(value, &inner, warn) {
                     part.insert("headers".into(), Value::Object(converted));
                 }
             }
@@ -610,6 +559,33 @@ fn multipart_pattern(
         }
     }
     Some(Value::Object(part))
+}
+
+/// A WireMock mapping name → string-value matcher (`queryParameters`, `headers`,
+/// `formParameters`, `cookies`, a multipart pattern's `headers`) as reenact value matchers, each
+/// matcher that has no equivalent named; `None` when none is left.
+fn value_matchers(
+    value: &Value,
+    field: &str,
+    warn: &mut dyn FnMut(&str, String),
+) -> Option<Map<String, Value>> {
+    let Some(matchers) = value.as_object() else {
+        warn(field, "not a mapping; ignored".into());
+        return None;
+    };
+    let mut converted = Map::new();
+    for (name, matcher) in matchers {
+        match value_matcher(matcher) {
+            Ok(matcher) => {
+                converted.insert(name.clone(), matcher);
+            }
+            Err(why) => warn(
+                &format!("{field}.{name}"),
+                format!("{why}; this condition is not imported, so the stub matches more"),
+            ),
+        }
+    }
+    (!converted.is_empty()).then_some(converted)
 }
 
 /// A WireMock string-value matcher as a reenact value matcher.

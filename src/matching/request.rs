@@ -84,7 +84,15 @@ pub(crate) fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> M
 pub(crate) struct ParsedBody<'a> {
     raw: &'a [u8],
     json: OnceCell<Result<Value, NotJson>>,
-    multipart: OnceCell<Result<Vec<Part<'a>>, NotMultipart>>,
+    multipart: OnceCell<Result<Vec<ParsedPart<'a>>, NotMultipart>>,
+}
+
+/// One part of a multipart body with its body parsed lazily, so that however many conditions
+/// look at a part, its JSON is parsed once.
+#[derive(Debug)]
+struct ParsedPart<'a> {
+    part: Part<'a>,
+    body: ParsedBody<'a>,
 }
 
 /// Why a request body is not JSON. Kept typed in the cache, so a quick match formats nothing;
@@ -111,14 +119,21 @@ impl<'a> ParsedBody<'a> {
 
     /// The parts of a multipart body, read with the `Content-Type` among `headers` (the same
     /// for every look at one body).
-    fn multipart(&self, headers: &[(String, String)]) -> Result<&[Part<'a>], &NotMultipart> {
+    fn multipart(&self, headers: &[(String, String)]) -> Result<&[ParsedPart<'a>], &NotMultipart> {
         self.multipart
             .get_or_init(|| {
                 let content_type = headers
                     .iter()
                     .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
                     .map(|(_, value)| value.as_str());
-                multipart::parse(content_type, self.raw)
+                let parts = multipart::parse(content_type, self.raw)?;
+                Ok(parts
+                    .into_iter()
+                    .map(|part| ParsedPart {
+                        body: ParsedBody::new(part.body),
+                        part,
+                    })
+                    .collect())
             })
             .as_ref()
             .map(Vec::as_slice)
@@ -223,6 +238,7 @@ fn cookies(headers: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
         })
 }
 
+/// One body condition prepared for matching (a multipart condition's part conditions too).
 fn compile_body(condition: &BodyMatcher) -> CompiledBody {
     match condition {
         BodyMatcher::JsonEquals { value } => CompiledBody::JsonEquals(value.clone()),
@@ -760,14 +776,14 @@ fn match_body(
             if parts.is_empty() {
                 return tally.miss(|| "multipart: the body has no parts".to_owned());
             }
-            let holds = |part: &Part<'_>| {
+            let holds = |part: &ParsedPart<'_>| {
                 let mut quick = Tally {
                     report: false,
                     result: MatchResult::default(),
                 };
                 match_part(condition, part, &mut quick).is_ok()
             };
-            let explain = |part: &Part<'_>| {
+            let explain = |part: &ParsedPart<'_>| {
                 let mut full = Tally {
                     report: true,
                     result: MatchResult::default(),
@@ -819,7 +835,12 @@ fn match_body(
 
 /// Match one part against the part conditions of a multipart condition: its headers, its body
 /// as text, and its body as a body of its own.
-fn match_part(condition: &CompiledBody, part: &Part<'_>, tally: &mut Tally) -> Result<(), Stop> {
+fn match_part(
+    condition: &CompiledBody,
+    parsed: &ParsedPart<'_>,
+    tally: &mut Tally,
+) -> Result<(), Stop> {
+    let part = &parsed.part;
     let CompiledBody::Multipart {
         headers,
         text,
@@ -847,9 +868,8 @@ fn match_part(condition: &CompiledBody, part: &Part<'_>, tally: &mut Tally) -> R
             )
         })?;
     }
-    let body = ParsedBody::new(part.body);
     for condition in content {
-        match_body(condition, &body, &part.headers, tally)?;
+        match_body(condition, &parsed.body, &part.headers, tally)?;
     }
     Ok(())
 }
@@ -1582,48 +1602,24 @@ mod tests {
                 .map(|v| ("cookie".to_owned(), (*v).to_owned()))
                 .collect()
         };
+        let abc = || ValueMatcher::Equals("abc".into());
         /// Cookie name, matcher, the `Cookie` headers sent, the expected miss.
         type Case<'a> = (&'a str, ValueMatcher, Vec<&'a str>, Option<&'a str>);
         let cases: Vec<Case<'_>> = vec![
+            ("sid", abc(), vec!["sid=abc"], None),
+            ("sid", abc(), vec!["a=1;sid=abc ;  b=2"], None),
+            ("sid", abc(), vec!["a=1", "sid=abc"], None),
+            ("sid", abc(), vec!["sid=\"abc\""], None),
+            ("sid", abc(), vec!["sid=zzz; sid=abc"], None),
             (
                 "sid",
-                ValueMatcher::Equals("abc".into()),
-                vec!["sid=abc"],
-                None,
-            ),
-            (
-                "sid",
-                ValueMatcher::Equals("abc".into()),
-                vec!["a=1;sid=abc ;  b=2"],
-                None,
-            ),
-            (
-                "sid",
-                ValueMatcher::Equals("abc".into()),
-                vec!["a=1", "sid=abc"],
-                None,
-            ),
-            (
-                "sid",
-                ValueMatcher::Equals("abc".into()),
-                vec!["sid=\"abc\""],
-                None,
-            ),
-            (
-                "sid",
-                ValueMatcher::Equals("abc".into()),
-                vec!["sid=zzz; sid=abc"],
-                None,
-            ),
-            (
-                "sid",
-                ValueMatcher::Equals("abc".into()),
+                abc(),
                 vec!["SID=abc; flag"],
                 Some("cookie `sid`: missing"),
             ),
             (
                 "sid",
-                ValueMatcher::Equals("abc".into()),
+                abc(),
                 vec!["sid=abc, theme=dark"],
                 Some("cookie `sid`: expected `[redacted]`, got `[redacted]`"),
             ),
@@ -1689,6 +1685,16 @@ mod tests {
             body: text,
             content,
         };
+        let meta = |id: u32| {
+            part(
+                PartMatch::Any,
+                named("meta"),
+                None,
+                vec![BodyMatcher::JsonPartial {
+                    value: json!({ "id": id }),
+                }],
+            )
+        };
         // The condition, the expected miss.
         let cases: Vec<(BodyMatcher, Option<&str>)> = vec![
             (
@@ -1700,26 +1706,9 @@ mod tests {
                 ),
                 None,
             ),
+            (meta(7), None),
             (
-                part(
-                    PartMatch::Any,
-                    named("meta"),
-                    None,
-                    vec![BodyMatcher::JsonPartial {
-                        value: json!({"id": 7}),
-                    }],
-                ),
-                None,
-            ),
-            (
-                part(
-                    PartMatch::Any,
-                    named("meta"),
-                    None,
-                    vec![BodyMatcher::JsonPartial {
-                        value: json!({"id": 8}),
-                    }],
-                ),
+                meta(8),
                 Some(
                     r#"multipart: no part matched; closest, part 1 of 2: json body: expected `{"id":8}` (partial), got `{"id":7,"kind":"bill"}`"#,
                 ),
