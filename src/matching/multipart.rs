@@ -302,4 +302,25 @@ mod tests {
             Err(NotMultipart::OverLimits(_))
         ));
     }
+
+    proptest::proptest! {
+        /// Any body, made of the pieces a multipart body has, parses or says why, without a
+        /// panic; every part it reads lies inside the body.
+        #[test]
+        fn any_body_parses_or_says_why(
+            pieces in proptest::collection::vec(
+                "(--XyZ|--XyZ--|\r\n|\r|\n|A: b|Content-Type: x|: |[a-z ]{0,6}|\t|é)",
+                0..60,
+            ),
+        ) {
+            let raw = pieces.concat();
+            if let Ok(parts) = parse(Some(FORM), raw.as_bytes()) {
+                let range = raw.as_bytes().as_ptr_range();
+                for part in &parts {
+                    let inner = part.body.as_ptr_range();
+                    proptest::prop_assert!(range.start <= inner.start && inner.end <= range.end);
+                }
+            }
+        }
+    }
 }
