@@ -489,3 +489,41 @@ impl Cx<'_> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::MAX_PART_CONDITIONS;
+    use crate::scenario::LoadError;
+
+    /// A `multipart` list over its budget is refused where it stands, with the budget.
+    #[test]
+    fn a_multipart_list_over_its_budget_is_refused() {
+        let items = "{ body: x }, ".repeat(MAX_PART_CONDITIONS + 1);
+        let yaml = format!(
+            "id: many-parts\ntitle: too many part conditions\nmocks:\n  vendor:\n    stubs:\n      \
+             - request: {{ method: POST, multipart: [{items}] }}\n        response: {{ status: 201 }}\n\
+             flow:\n  - request: {{ method: GET, path: / }}\n"
+        );
+        let Err(LoadError::Invalid { diagnostics, .. }) =
+            crate::scenario::load_bytes(Path::new("many.yaml"), Path::new("."), yaml.as_bytes())
+        else {
+            panic!("over the budget, yet loaded");
+        };
+        let found: Vec<(&str, Option<&str>)> = diagnostics
+            .iter()
+            .map(|d| (d.message.as_str(), d.label.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "`multipart` in the request of stub 1 of mock `vendor` has 101 items",
+                Some("at most 100")
+            )]
+        );
+        let fits = yaml.replacen("{ body: x }, ", "", 1);
+        crate::scenario::load_bytes(Path::new("fits.yaml"), Path::new("."), fits.as_bytes())
+            .expect("100 items fit");
+    }
+}
