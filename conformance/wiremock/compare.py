@@ -61,12 +61,23 @@ def send(base, case):
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     try:
         body = case.get("body")
-        connection.request(
-            case["method"],
-            case["path"],
-            body=body.encode() if body is not None else None,
-            headers=case.get("headers", {}),
-        )
+        headers = case.get("headers", {})
+        if isinstance(headers, list):
+            # [name, value] pairs: a name may repeat (two `Cookie` headers), which a mapping
+            # cannot say.
+            connection.putrequest(case["method"], case["path"])
+            for name, value in headers:
+                connection.putheader(name, value)
+            if body is not None:
+                connection.putheader("Content-Length", str(len(body.encode())))
+            connection.endheaders(body.encode() if body is not None else None)
+        else:
+            connection.request(
+                case["method"],
+                case["path"],
+                body=body.encode() if body is not None else None,
+                headers=headers,
+            )
         response = connection.getresponse()
         headers = {name: response.getheader(name) for name in case.get("compare_headers", [])}
         try:

@@ -12,6 +12,8 @@
 //! - `bodyPatterns`: `equalToJson` (`json`, or `json_like` with `ignoreArrayOrder` and
 //!   `ignoreExtraElements`), `matchesJsonPath` (an expression, or one with `equalTo`),
 //!   `contains`, `matchesXPath` (an expression, or one with `equalTo`/`contains`/`matches`);
+//! - `cookies` → `cookies` (the same string matchers); `multipartPatterns` → `multipart`
+//!   ([`multipart_pattern`]);
 //! - `priority` (the same scale, default 5) and WireMock's tie rule: among equal priorities the
 //!   most recently added stub wins, so stubs are written last-loaded first;
 //! - `scenarioName` / `requiredScenarioState` / `newScenarioState` → `state`;
@@ -409,25 +411,7 @@ fn request_matcher(
                     "headers" => "headers",
                     _ => "form",
                 };
-                let Some(params) = value.as_object() else {
-                    warn(&field, "not a mapping; ignored".into());
-                    continue;
-                };
-                let mut converted = Map::new();
-                for (name, matcher) in params {
-                    match value_matcher(matcher) {
-                        Ok(matcher) => {
-                            converted.insert(name.clone(), matcher);
-                        }
-                        Err(why) => warn(
-                            &format!("{field}.{name}"),
-                            format!(
-                                "{why}; this condition is not imported, so the stub matches more"
-                            ),
-                        ),
-                    }
-                }
-                if !converted.is_empty() {
+                if let Some(converted) = value_matchers(value, &field, warn) {
                     out.insert(target.into(), Value::Object(converted));
                 }
             }
@@ -451,8 +435,28 @@ fn request_matcher(
                     );
                 }
             }
-            "cookies" | "multipartPatterns" | "customMatcher" | "host" | "port" | "scheme"
-            | "clientIp" | "pathParameters" => {
+            "cookies" => {
+                if let Some(converted) = value_matchers(value, &field, warn) {
+                    out.insert("cookies".into(), Value::Object(converted));
+                }
+            }
+            "multipartPatterns" => {
+                let Some(patterns) = value.as_array() else {
+                    warn(&field, "not a list; ignored".into());
+                    continue;
+                };
+                let parts: Vec<Value> = patterns
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, pattern)| {
+                        multipart_pattern(pattern, &format!("{field}[{index}]"), warn)
+                    })
+                    .collect();
+                if !parts.is_empty() {
+                    out.insert("multipart".into(), Value::Array(parts));
+                }
+            }
+            "customMatcher" | "host" | "port" | "scheme" | "clientIp" | "pathParameters" => {
                 warn(&field, "reenact has no such matcher yet; this condition is not imported, so the stub matches more".into());
             }
             _ => warn(
@@ -462,6 +466,118 @@ fn request_matcher(
         }
     }
     Some(out)
+}
+
+/// One of WireMock's `multipartPatterns` (`MultipartValuePattern`) as an item of reenact's
+/// `multipart`, or `None` when it cannot be (warned). WireMock's `name` is a label it never
+/// matches on (its Java builder writes the name as a `Content-Disposition` condition), so it is
+/// left out; `matchingType` `ANY` (the default) or `ALL` → `match`; `headers` take the value
+/// matchers of request headers; each body pattern a part condition: `equalTo`, `matches`,
+/// `doesNotMatch`, `absent` → `body`, `contains`, `equalToJson`, `matchesJsonPath`,
+/// `matchesXPath` as for a request body.
+fn multipart_pattern(
+    pattern: &Value,
+    field: &str,
+    warn: &mut dyn FnMut(&str, String),
+) -> Option<Value> {
+    const MATCHES_MORE: &str = "this condition is not imported, so the stub matches more";
+    let Some(object) = pattern.as_object() else {
+        warn(field, format!("not a mapping; {MATCHES_MORE}"));
+        return None;
+    };
+    let mut part = Map::new();
+    for (key, value) in object {
+        let inner = format!("{field}.{key}");
+        match key.as_str() {
+            "name" => {}
+            "matchingType" => match value.as_str() {
+                Some("ANY") => {
+                    part.insert("match".into(), json!("any"));
+                }
+                Some("ALL") => {
+                    part.insert("match".into(), json!("all"));
+                }
+                _ => {
+                    warn(
+                        &inner,
+                        format!("{value} is neither `ANY` nor `ALL`; {MATCHES_MORE}"),
+                    );
+                    return None;
+                }
+            },
+            "headers" => {
+                if let Some(converted) = value_matchers(value, &inner, warn) {
+                    part.insert("headers".into(), Value::Object(converted));
+                }
+            }
+            "bodyPatterns" => {
+                for (index, body) in value.as_array().into_iter().flatten().enumerate() {
+                    let text = body
+                        .as_object()
+                        .filter(|object| {
+                            ["equalTo", "matches", "doesNotMatch", "absent"]
+                                .iter()
+                                .any(|key| object.contains_key(*key))
+                        })
+                        .map(|_| value_matcher(body));
+                    let result = match text {
+                        Some(Ok(_)) if part.contains_key("body") => {
+                            Err("a second text condition on one part".to_owned())
+                        }
+                        Some(Ok(matcher)) => {
+                            part.insert("body".into(), matcher);
+                            Ok(())
+                        }
+                        Some(Err(why)) => Err(why),
+                        None => body_pattern(body, &mut part),
+                    };
+                    if let Err(why) = result {
+                        warn(
+                            &format!("{inner}[{index}]"),
+                            format!("{why}; {MATCHES_MORE}"),
+                        );
+                    }
+                }
+                if let Err(why) = finish_jsonpaths(&mut part) {
+                    warn(
+                        &inner,
+                        format!(
+                            "{why}; the JSONPath conditions are not imported, so the stub matches more"
+                        ),
+                    );
+                }
+            }
+            _ => warn(&inner, format!("has no reenact equivalent; {MATCHES_MORE}")),
+        }
+    }
+    Some(Value::Object(part))
+}
+
+/// A WireMock mapping name → string-value matcher (`queryParameters`, `headers`,
+/// `formParameters`, `cookies`, a multipart pattern's `headers`) as reenact value matchers, each
+/// matcher that has no equivalent named; `None` when none is left.
+fn value_matchers(
+    value: &Value,
+    field: &str,
+    warn: &mut dyn FnMut(&str, String),
+) -> Option<Map<String, Value>> {
+    let Some(matchers) = value.as_object() else {
+        warn(field, "not a mapping; ignored".into());
+        return None;
+    };
+    let mut converted = Map::new();
+    for (name, matcher) in matchers {
+        match value_matcher(matcher) {
+            Ok(matcher) => {
+                converted.insert(name.clone(), matcher);
+            }
+            Err(why) => warn(
+                &format!("{field}.{name}"),
+                format!("{why}; this condition is not imported, so the stub matches more"),
+            ),
+        }
+    }
+    (!converted.is_empty()).then_some(converted)
 }
 
 /// A WireMock string-value matcher as a reenact value matcher.
@@ -1047,6 +1163,76 @@ mod tests {
                 .contains("Java and Rust")
         );
         assert!(convert(json!({ "equalTo": "a", "contains": "b" })).is_err());
+    }
+
+    /// Issue 16: a multipart pattern keeps WireMock's meaning where reenact has it (its `name` is
+    /// a label WireMock never matches on) and names each field it leaves out.
+    #[test]
+    fn multipart_patterns_become_part_conditions_and_the_rest_is_named() {
+        let mut warnings = Vec::new();
+        let mut warn = |field: &str, why: String| warnings.push(format!("{field}: {why}"));
+        let pattern = json!({
+            "name": "meta",
+            "matchingType": "ALL",
+            "headers": {
+                "Content-Disposition": { "contains": "name=\"meta\"" },
+                "Content-Type": { "hasExactly": [{ "equalTo": "a" }] }
+            },
+            "bodyPatterns": [
+                { "equalTo": "x", "caseInsensitive": true },
+                { "matches": "[0-9]+" },
+                { "equalToJson": { "id": 7 } },
+                { "matchesJsonPath": "$.id" },
+                { "binaryEqualTo": "AA==" }
+            ],
+            "fileName": "a.json"
+        });
+        let part = multipart_pattern(&pattern, "request.multipartPatterns[0]", &mut warn);
+        assert_eq!(
+            part,
+            Some(json!({
+                "match": "all",
+                "headers": { "Content-Disposition": { "contains": "name=\"meta\"" } },
+                "body": { "regex": "(?i)^(?:x)$" },
+                "json": { "id": 7 },
+                "jsonpath": ["$.id"]
+            }))
+        );
+        let fields: Vec<&str> = warnings
+            .iter()
+            .map(|w| w.split(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "request.multipartPatterns[0].headers.Content-Type",
+                "request.multipartPatterns[0].bodyPatterns[1]",
+                "request.multipartPatterns[0].bodyPatterns[4]",
+                "request.multipartPatterns[0].fileName",
+            ],
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].contains("a second text condition"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.ends_with("so the stub matches more"))
+        );
+
+        let mut warnings = Vec::new();
+        let mut warn = |field: &str, why: String| warnings.push(format!("{field}: {why}"));
+        let any = multipart_pattern(
+            &json!({ "bodyPatterns": [{ "contains": "a" }] }),
+            "p",
+            &mut warn,
+        );
+        assert_eq!(any, Some(json!({ "body_contains": "a" })));
+        let odd = multipart_pattern(&json!({ "matchingType": "SOME" }), "p", &mut warn);
+        assert_eq!(odd, None);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 
     #[cfg(unix)]

@@ -6,6 +6,7 @@
 //! and the verdict counts journal entries and judges step expectations with it: one rule for all
 //! three, below each of them.
 
+mod multipart;
 mod request;
 mod response;
 

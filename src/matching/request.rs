@@ -16,10 +16,13 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use super::multipart::{self, NotMultipart, Part};
 use crate::json_compare::{Loose, json_contains, json_equals, json_like};
 use crate::observe::JournalEntry;
 use crate::scenario::expression;
-use crate::scenario::model::{BodyMatcher, PathMatcher, Pattern, RequestMatcher, ValueMatcher};
+use crate::scenario::model::{
+    BodyMatcher, PartMatch, PathMatcher, Pattern, RequestMatcher, ValueMatcher,
+};
 use crate::scenario::template::codec;
 use crate::secrets::{REDACTED, is_secret_name, is_secret_param};
 
@@ -83,6 +86,15 @@ pub(crate) fn evaluate(matcher: &RequestMatcher, request: &RequestView<'_>) -> M
 pub(crate) struct ParsedBody<'a> {
     raw: &'a [u8],
     json: OnceCell<Result<Value, NotJson>>,
+    multipart: OnceCell<Result<Vec<ParsedPart<'a>>, NotMultipart>>,
+}
+
+/// One part of a multipart body with its body parsed lazily, so that however many conditions
+/// look at a part, its JSON is parsed once.
+#[derive(Debug)]
+struct ParsedPart<'a> {
+    part: Part<'a>,
+    body: ParsedBody<'a>,
 }
 
 /// Why a request body is not JSON. Kept typed in the cache, so a quick match formats nothing;
@@ -103,7 +115,30 @@ impl<'a> ParsedBody<'a> {
         ParsedBody {
             raw,
             json: OnceCell::new(),
+            multipart: OnceCell::new(),
         }
+    }
+
+    /// The parts of a multipart body, read with the `Content-Type` among `headers` (the same
+    /// for every look at one body).
+    fn multipart(&self, headers: &[(String, String)]) -> Result<&[ParsedPart<'a>], &NotMultipart> {
+        self.multipart
+            .get_or_init(|| {
+                let content_type = headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, value)| value.as_str());
+                let parts = multipart::parse(content_type, self.raw)?;
+                Ok(parts
+                    .into_iter()
+                    .map(|part| ParsedPart {
+                        body: ParsedBody::new(part.body),
+                        part,
+                    })
+                    .collect())
+            })
+            .as_ref()
+            .map(Vec::as_slice)
     }
 
     fn json(&self) -> Result<&Value, &NotJson> {
@@ -129,6 +164,7 @@ pub(crate) struct CompiledMatcher {
     path: Option<CompiledPath>,
     query: Vec<(String, ValueMatcher)>,
     headers: Vec<(String, ValueMatcher)>,
+    cookies: Vec<(String, ValueMatcher)>,
     body: Vec<CompiledBody>,
 }
 
@@ -178,6 +214,96 @@ enum CompiledBody {
     },
     Form(Vec<(String, ValueMatcher)>),
     Contains(String),
+    Multipart {
+        parts: PartMatch,
+        headers: Vec<(String, ValueMatcher)>,
+        text: Option<ValueMatcher>,
+        content: Vec<CompiledBody>,
+    },
+}
+
+/// The most cookie pairs read from a request's `Cookie` headers; later ones are not seen.
+const MAX_COOKIES: usize = 1_000;
+
+/// The cookies a request carries: the `name=value` pairs of its `Cookie` headers, in order
+/// (RFC 6265 §4.2.1, several headers read one after the other, a quoted value unquoted), within
+/// [`MAX_COOKIES`]. A pair without `=` is no cookie.
+fn cookies(headers: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("cookie"))
+        .flat_map(|(_, value)| value.split(';'))
+        .take(MAX_COOKIES)
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            Some((name.trim(), value))
+        })
+}
+
+/// One body condition prepared for matching (a multipart condition's part conditions too).
+fn compile_body(condition: &BodyMatcher) -> CompiledBody {
+    match condition {
+        BodyMatcher::JsonEquals { value } => CompiledBody::JsonEquals(value.clone()),
+        BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
+        BodyMatcher::JsonLike {
+            value,
+            ignore_array_order,
+            ignore_extra_elements,
+        } => CompiledBody::JsonLike {
+            value: value.clone(),
+            loose: Loose {
+                array_order: *ignore_array_order,
+                extra_elements: *ignore_extra_elements,
+            },
+        },
+        BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
+            source: path.clone(),
+            path: compile_jsonpath(path),
+            value: value.clone(),
+        },
+        BodyMatcher::XPath { path, value } => CompiledBody::XPath {
+            source: path.clone(),
+            value: value.clone(),
+        },
+        BodyMatcher::Form { fields } => CompiledBody::Form(fields.clone()),
+        BodyMatcher::Contains { text } => CompiledBody::Contains(text.clone()),
+        BodyMatcher::Multipart {
+            parts,
+            headers,
+            body,
+            content,
+        } => CompiledBody::Multipart {
+            parts: *parts,
+            headers: headers.clone(),
+            text: body.clone(),
+            content: content.iter().map(compile_body).collect(),
+        },
+    }
+}
+
+/// Conditions that can never hold because they are malformed, parts' conditions included.
+fn body_problems(conditions: &[CompiledBody], problems: &mut Vec<String>) {
+    for body in conditions {
+        match body {
+            CompiledBody::JsonPath {
+                source,
+                path: Err(e),
+                ..
+            } => problems.push(format!("invalid jsonpath `{source}`: {e}")),
+            CompiledBody::XPath { source, .. } => {
+                if let Err(e) = build_xpath(source) {
+                    problems.push(e.to_string());
+                }
+            }
+            CompiledBody::Multipart { content, .. } => body_problems(content, problems),
+            _ => {}
+        }
+    }
 }
 
 /// Marker: a condition failed and the caller only wants to know whether everything held.
@@ -253,41 +379,13 @@ impl CompiledMatcher {
             .iter()
             .map(|(name, m)| (name.to_ascii_lowercase(), m.clone()))
             .collect();
-        let body = matcher
-            .body
-            .iter()
-            .map(|b| match b {
-                BodyMatcher::JsonEquals { value } => CompiledBody::JsonEquals(value.clone()),
-                BodyMatcher::JsonPartial { value } => CompiledBody::JsonPartial(value.clone()),
-                BodyMatcher::JsonLike {
-                    value,
-                    ignore_array_order,
-                    ignore_extra_elements,
-                } => CompiledBody::JsonLike {
-                    value: value.clone(),
-                    loose: Loose {
-                        array_order: *ignore_array_order,
-                        extra_elements: *ignore_extra_elements,
-                    },
-                },
-                BodyMatcher::JsonPath { path, value } => CompiledBody::JsonPath {
-                    source: path.clone(),
-                    path: compile_jsonpath(path),
-                    value: value.clone(),
-                },
-                BodyMatcher::XPath { path, value } => CompiledBody::XPath {
-                    source: path.clone(),
-                    value: value.clone(),
-                },
-                BodyMatcher::Form { fields } => CompiledBody::Form(fields.clone()),
-                BodyMatcher::Contains { text } => CompiledBody::Contains(text.clone()),
-            })
-            .collect();
+        let body = matcher.body.iter().map(compile_body).collect();
         CompiledMatcher {
             method,
             path,
             query: matcher.query.clone(),
             headers,
+            cookies: matcher.cookies.clone(),
             body,
         }
     }
@@ -296,21 +394,7 @@ impl CompiledMatcher {
     /// XPath), as readable reasons; empty for a sound matcher.
     pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        for body in &self.body {
-            match body {
-                CompiledBody::JsonPath {
-                    source,
-                    path: Err(e),
-                    ..
-                } => problems.push(format!("invalid jsonpath `{source}`: {e}")),
-                CompiledBody::XPath { source, .. } => {
-                    if let Err(e) = build_xpath(source) {
-                        problems.push(e.to_string());
-                    }
-                }
-                _ => {}
-            }
-        }
+        body_problems(&self.body, &mut problems);
         problems
     }
 
@@ -366,8 +450,14 @@ impl CompiledMatcher {
                 .map(|(_, value)| Cow::Borrowed(value.as_str()));
             match_values(("header", name), matcher, values, tally)?;
         }
+        for (name, matcher) in &self.cookies {
+            let values = cookies(request.headers)
+                .filter(|(key, _)| key == name)
+                .map(|(_, value)| Cow::Borrowed(value));
+            match_values(("cookie", name), matcher, values, tally)?;
+        }
         for condition in &self.body {
-            match_body(condition, body, tally)?;
+            match_body(condition, body, request.headers, tally)?;
         }
         Ok(())
     }
@@ -533,13 +623,14 @@ fn match_values<'v>(
     }
 }
 
-/// Whether the values under a name are secret in reasons: a header by its name, anything else
-/// (query parameter, form field) as a parameter.
+/// Whether the values under a name are secret in reasons: a header (a part's too) by its name,
+/// every cookie (the `Cookie` header is secret as a whole), anything else (query parameter,
+/// form field) as a parameter.
 fn is_secret_label(kind: &str, name: &str) -> bool {
-    if kind == "header" {
-        is_secret_name(name)
-    } else {
-        is_secret_param(name)
+    match kind {
+        "header" | "part header" => is_secret_name(name),
+        "cookie" => true,
+        _ => is_secret_param(name),
     }
 }
 
@@ -592,9 +683,12 @@ fn list(values: &[Cow<'_, str>]) -> String {
     out
 }
 
+/// Match one body condition; `headers` are those the body came with (the request's, or a
+/// part's), whose `Content-Type` says how a multipart body is split.
 fn match_body(
     condition: &CompiledBody,
     body: &ParsedBody<'_>,
+    headers: &[(String, String)],
     tally: &mut Tally,
 ) -> Result<(), Stop> {
     match condition {
@@ -703,7 +797,111 @@ fn match_body(
                 clip(&body.text())
             )
         }),
+        CompiledBody::Multipart { parts: which, .. } => {
+            let parts = match body.multipart(headers) {
+                Ok(parts) => parts,
+                Err(e) => return tally.miss(|| e.to_string()),
+            };
+            // WireMock finds no part in a body without any, whether `any` or `all` is asked.
+            if parts.is_empty() {
+                return tally.miss(|| "multipart: the body has no parts".to_owned());
+            }
+            let holds = |part: &ParsedPart<'_>| {
+                let mut quick = Tally {
+                    report: false,
+                    result: MatchResult::default(),
+                };
+                match_part(condition, part, &mut quick).is_ok()
+            };
+            let explain = |part: &ParsedPart<'_>| {
+                let mut full = Tally {
+                    report: true,
+                    result: MatchResult::default(),
+                };
+                let _ = match_part(condition, part, &mut full);
+                full.result
+            };
+            match which {
+                PartMatch::Any => {
+                    if parts.iter().any(holds) {
+                        tally.hit();
+                        return Ok(());
+                    }
+                    tally.miss(|| {
+                        // The part that came closest says most about what was meant.
+                        let mut closest = (0, explain(&parts[0]));
+                        for (index, part) in parts.iter().enumerate().skip(1) {
+                            let result = explain(part);
+                            if result.hits > closest.1.hits {
+                                closest = (index, result);
+                            }
+                        }
+                        format!(
+                            "multipart: no part matched; closest, part {} of {}: {}",
+                            closest.0 + 1,
+                            parts.len(),
+                            closest.1.misses.join("; ")
+                        )
+                    })
+                }
+                PartMatch::All => match parts.iter().position(|part| !holds(part)) {
+                    None => {
+                        tally.hit();
+                        Ok(())
+                    }
+                    Some(index) => tally.miss(|| {
+                        format!(
+                            "multipart: part {} of {} does not match: {}",
+                            index + 1,
+                            parts.len(),
+                            explain(&parts[index]).misses.join("; ")
+                        )
+                    }),
+                },
+            }
+        }
     }
+}
+
+/// Match one part against the part conditions of a multipart condition: its headers, its body
+/// as text, and its body as a body of its own.
+fn match_part(
+    condition: &CompiledBody,
+    parsed: &ParsedPart<'_>,
+    tally: &mut Tally,
+) -> Result<(), Stop> {
+    let part = &parsed.part;
+    let CompiledBody::Multipart {
+        headers,
+        text,
+        content,
+        ..
+    } = condition
+    else {
+        return Ok(());
+    };
+    for (name, matcher) in headers {
+        let values = part
+            .headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| Cow::Borrowed(value.as_str()));
+        match_values(("part header", name), matcher, values, tally)?;
+    }
+    if let Some(matcher) = text {
+        let body = String::from_utf8_lossy(part.body);
+        tally.check(values_hold(matcher, &[Cow::Borrowed(&body)]), || {
+            format!(
+                "part body: expected {}, got `{}`",
+                describe_value(matcher),
+                clip(&body)
+            )
+        })?;
+    }
+    for condition in content {
+        match_body(condition, &parsed.body, &part.headers, tally)?;
+    }
+    Ok(())
 }
 
 struct XPathOutcome {
@@ -1422,6 +1620,240 @@ mod tests {
             check(&query, &request("GET", "/", "status=void", &[], b"")).misses,
             ["query `status`: expected not one of `void`, `deleted`, got `void`"]
         );
+    }
+
+    /// Issue 16: cookies come from every `Cookie` header (RFC 6265 §4.2.1 pairs); a name is
+    /// compared exactly, any value under it may match, and no reason shows a cookie's value.
+    #[test]
+    fn cookies_are_the_pairs_of_every_cookie_header() {
+        let headers = |values: &[&str]| -> Vec<(String, String)> {
+            values
+                .iter()
+                .map(|v| ("cookie".to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let abc = || ValueMatcher::Equals("abc".into());
+        /// Cookie name, matcher, the `Cookie` headers sent, the expected miss.
+        type Case<'a> = (&'a str, ValueMatcher, Vec<&'a str>, Option<&'a str>);
+        let cases: Vec<Case<'_>> = vec![
+            ("sid", abc(), vec!["sid=abc"], None),
+            ("sid", abc(), vec!["a=1;sid=abc ;  b=2"], None),
+            ("sid", abc(), vec!["a=1", "sid=abc"], None),
+            ("sid", abc(), vec!["sid=\"abc\""], None),
+            ("sid", abc(), vec!["sid=zzz; sid=abc"], None),
+            (
+                "sid",
+                abc(),
+                vec!["SID=abc; flag"],
+                Some("cookie `sid`: missing"),
+            ),
+            (
+                "sid",
+                abc(),
+                vec!["sid=abc, theme=dark"],
+                Some("cookie `sid`: expected `[redacted]`, got `[redacted]`"),
+            ),
+            ("sid", ValueMatcher::Present(false), vec!["lang=en"], None),
+            (
+                "sid",
+                ValueMatcher::Present(false),
+                vec!["sid="],
+                Some("cookie `sid`: expected absent, got `[redacted]`"),
+            ),
+            (
+                "sid",
+                ValueMatcher::Not(Box::new(ValueMatcher::Equals("revoked".into()))),
+                vec!["sid=revoked"],
+                Some("cookie `sid`: expected not `[redacted]`, got `[redacted]`"),
+            ),
+        ];
+        for (name, matcher, sent, miss) in cases {
+            let matcher = RequestMatcher {
+                cookies: vec![(name.to_owned(), matcher)],
+                ..RequestMatcher::default()
+            };
+            let sent = headers(&sent);
+            let result = check(&matcher, &request("GET", "/", "", &sent, b""));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(
+                misses,
+                miss.into_iter().collect::<Vec<_>>(),
+                "{matcher:?} {sent:?}"
+            );
+        }
+        // Past the budget, pairs are not read.
+        let many = format!("{}sid=abc", "x=1; ".repeat(MAX_COOKIES));
+        let matcher = RequestMatcher {
+            cookies: vec![("sid".into(), ValueMatcher::Present(true))],
+            ..RequestMatcher::default()
+        };
+        let sent = headers(&[&many]);
+        assert!(!check(&matcher, &request("GET", "/", "", &sent, b"")).matched());
+    }
+
+    /// Issue 16: WireMock's `multipartPatterns`: `any` holds when some part meets every
+    /// condition, `all` when every part does, neither on a body without parts or that is not
+    /// multipart; a part's body takes the request's body conditions.
+    #[test]
+    fn multipart_conditions_judge_the_parts() {
+        let form = vec![(
+            "content-type".to_owned(),
+            "multipart/form-data; boundary=b".to_owned(),
+        )];
+        let body = "--b\r\nContent-Disposition: form-data; name=\"meta\"\r\n\
+                    Content-Type: application/json\r\n\r\n{\"id\": 7, \"kind\": \"bill\"}\r\n\
+                    --b\r\nContent-Disposition: form-data; name=\"ref\"\r\n\r\nINV-42\r\n--b--\r\n";
+        let named = |name: &str| {
+            vec![(
+                "Content-Disposition".to_owned(),
+                ValueMatcher::Contains(format!("name=\"{name}\"")),
+            )]
+        };
+        let part = |parts, headers, text, content| BodyMatcher::Multipart {
+            parts,
+            headers,
+            body: text,
+            content,
+        };
+        let meta = |id: u32| {
+            part(
+                PartMatch::Any,
+                named("meta"),
+                None,
+                vec![BodyMatcher::JsonPartial {
+                    value: json!({ "id": id }),
+                }],
+            )
+        };
+        // The condition, the expected miss.
+        let cases: Vec<(BodyMatcher, Option<&str>)> = vec![
+            (
+                part(
+                    PartMatch::Any,
+                    named("ref"),
+                    Some(ValueMatcher::Regex(regex("^[A-Z]{3}-[0-9]+$"))),
+                    vec![],
+                ),
+                None,
+            ),
+            (meta(7), None),
+            (
+                meta(8),
+                Some(
+                    r#"multipart: no part matched; closest, part 1 of 2: json body: expected `{"id":8}` (partial), got `{"id":7,"kind":"bill"}`"#,
+                ),
+            ),
+            (
+                part(
+                    PartMatch::Any,
+                    vec![],
+                    Some(ValueMatcher::Equals("INV-43".into())),
+                    vec![],
+                ),
+                Some(
+                    "multipart: no part matched; closest, part 1 of 2: part body: expected `INV-43`, got `{\"id\": 7, \"kind\": \"bill\"}`",
+                ),
+            ),
+            (
+                part(
+                    PartMatch::All,
+                    vec![(
+                        "content-disposition".into(),
+                        ValueMatcher::Contains("form-data".into()),
+                    )],
+                    None,
+                    vec![],
+                ),
+                None,
+            ),
+            (
+                part(
+                    PartMatch::All,
+                    vec![("Content-Type".into(), ValueMatcher::Present(true))],
+                    None,
+                    vec![],
+                ),
+                Some("multipart: part 2 of 2 does not match: part header `Content-Type`: missing"),
+            ),
+            (
+                part(
+                    PartMatch::All,
+                    vec![("X-Upload-Token".into(), ValueMatcher::Equals("t-1".into()))],
+                    None,
+                    vec![],
+                ),
+                Some(
+                    "multipart: part 1 of 2 does not match: part header `X-Upload-Token`: missing",
+                ),
+            ),
+        ];
+        for (condition, miss) in cases {
+            let matcher = RequestMatcher {
+                body: vec![condition],
+                ..RequestMatcher::default()
+            };
+            let result = check(&matcher, &request("POST", "/", "", &form, body.as_bytes()));
+            let misses: Vec<&str> = result.misses.iter().map(String::as_str).collect();
+            assert_eq!(misses, miss.into_iter().collect::<Vec<_>>(), "{matcher:?}");
+        }
+        let any = RequestMatcher {
+            body: vec![part(PartMatch::Any, vec![], None, vec![])],
+            ..RequestMatcher::default()
+        };
+        let all = RequestMatcher {
+            body: vec![part(PartMatch::All, vec![], None, vec![])],
+            ..RequestMatcher::default()
+        };
+        for matcher in [&any, &all] {
+            assert!(check(matcher, &request("POST", "/", "", &form, body.as_bytes())).matched());
+            assert_eq!(
+                check(matcher, &request("POST", "/", "", &form, b"--b--\r\n")).misses,
+                ["multipart: the body has no parts"]
+            );
+            let json = vec![("content-type".to_owned(), "application/json".to_owned())];
+            assert_eq!(
+                check(matcher, &request("POST", "/", "", &json, b"{}")).misses,
+                ["body is not multipart: the content type is `application/json`"]
+            );
+            assert_eq!(
+                check(matcher, &request("POST", "/", "", &[], b"{}")).misses,
+                ["body is not multipart: the content type is missing"]
+            );
+        }
+        // A secret-named part header shows no value.
+        let token = RequestMatcher {
+            body: vec![part(
+                PartMatch::Any,
+                vec![(
+                    "Authorization".into(),
+                    ValueMatcher::Equals("Bearer t-1".into()),
+                )],
+                None,
+                vec![],
+            )],
+            ..RequestMatcher::default()
+        };
+        let sent = "--b\r\nAuthorization: Bearer t-2\r\n\r\nx\r\n--b--\r\n";
+        assert_eq!(
+            check(&token, &request("POST", "/", "", &form, sent.as_bytes())).misses,
+            [
+                "multipart: no part matched; closest, part 1 of 1: part header `Authorization`: expected `[redacted]`, got `[redacted]`"
+            ]
+        );
+        // A malformed part condition is a problem of the matcher.
+        let bad = RequestMatcher {
+            body: vec![part(
+                PartMatch::Any,
+                vec![],
+                None,
+                vec![BodyMatcher::JsonPath {
+                    path: "$[".into(),
+                    value: None,
+                }],
+            )],
+            ..RequestMatcher::default()
+        };
+        assert_eq!(CompiledMatcher::new(&bad).problems().len(), 1);
     }
 
     #[test]

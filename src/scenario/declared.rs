@@ -117,17 +117,6 @@ impl Scenario {
     }
 }
 
-/// The texts a value matcher compares with.
-fn expected(value: &ValueMatcher) -> Vec<String> {
-    match value {
-        ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => vec![text.clone()],
-        ValueMatcher::OneOf(texts) => texts.clone(),
-        // A value that must not be sent (a revoked token) is a secret all the same.
-        ValueMatcher::Not(inner) => expected(inner),
-        ValueMatcher::Regex(_) | ValueMatcher::Present(_) => Vec::new(),
-    }
-}
-
 /// Walks a scenario, adding what it declares secret.
 struct Collector<'c> {
     secrets: Secrets,
@@ -243,7 +232,9 @@ impl Collector<'_> {
         }
     }
 
-    /// What a stub expects under secret names: header, query and form values it compares with.
+    /// What a stub expects under secret names: header, query, form and part-header values it
+    /// compares with, every cookie value (the `Cookie` header is secret as a whole), and secret
+    /// keys of the JSON it expects, a multipart part's included.
     fn matcher(&mut self, matcher: &RequestMatcher) {
         let mut found: Vec<String> = Vec::new();
         for (name, value) in &matcher.headers {
@@ -251,12 +242,24 @@ impl Collector<'_> {
                 found.extend(expected(value));
             }
         }
+        for (_, value) in &matcher.cookies {
+            found.extend(expected(value));
+        }
         for (name, value) in &matcher.query {
             if is_secret_param(name) {
                 found.extend(expected(value));
             }
         }
-        for condition in &matcher.body {
+        self.body_conditions(&matcher.body, &mut found);
+        for value in found {
+            self.secrets.add(&value);
+        }
+    }
+
+    /// What body conditions expect under secret names, into `found` (JSON keys go straight to
+    /// the secrets).
+    fn body_conditions(&mut self, conditions: &[BodyMatcher], found: &mut Vec<String>) {
+        for condition in conditions {
             match condition {
                 BodyMatcher::Form { fields } => {
                     for (name, value) in fields {
@@ -273,13 +276,20 @@ impl Collector<'_> {
                 BodyMatcher::JsonPath {
                     value: Some(value), ..
                 } => self.secrets.add_json(value),
+                BodyMatcher::Multipart {
+                    headers, content, ..
+                } => {
+                    for (name, value) in headers {
+                        if is_secret_name(name) {
+                            found.extend(expected(value));
+                        }
+                    }
+                    self.body_conditions(content, found);
+                }
                 BodyMatcher::JsonPath { value: None, .. }
                 | BodyMatcher::XPath { .. }
                 | BodyMatcher::Contains { .. } => {}
             }
-        }
-        for value in found {
-            self.secrets.add(&value);
         }
     }
 
@@ -342,6 +352,17 @@ impl Collector<'_> {
     }
 }
 
+/// The values a value matcher compares with, which are secret under a secret name.
+fn expected(value: &ValueMatcher) -> Vec<String> {
+    match value {
+        ValueMatcher::Equals(text) | ValueMatcher::Contains(text) => vec![text.clone()],
+        ValueMatcher::OneOf(texts) => texts.clone(),
+        // A value that must not be sent (a revoked token) is a secret all the same.
+        ValueMatcher::Not(inner) => expected(inner),
+        ValueMatcher::Regex(_) | ValueMatcher::Present(_) => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -367,6 +388,14 @@ mocks:
         response:
           headers: { Set-Cookie: "sid=cookie-sid-0123; Path=/" }
           json: { access_token: stub-token-0123, expires_in: 3600 }
+      - request:
+          method: POST
+          path: /upload
+          cookies: { lang: cookie-lang-0123 }
+          multipart:
+            - headers: { X-Upload-Token: part-token-0123, Content-Type: text/plain-0123 }
+              json_partial: { password: part-password-0123 }
+        response: { status: 201 }
   xero:
     provider: xero
     with:
@@ -425,6 +454,11 @@ snapshot:
             "check-session-0123",
             "check-refresh-0123",
             "count-bearer-0123",
+            // Issue 16: every cookie a stub expects (the `Cookie` header is secret as a whole),
+            // a part's secret-named header and a secret key of a part's JSON.
+            "cookie-lang-0123",
+            "part-token-0123",
+            "part-password-0123",
         ];
         for value in expected {
             assert_eq!(
@@ -435,6 +469,7 @@ snapshot:
         }
         for value in [
             "debug-verbose-0123",
+            "text/plain-0123",
             "client_credentials",
             "8d2e4c6a-1f3b-4a5c-8e7d-9f0a1b2c3d4e",
             "trace-0123",

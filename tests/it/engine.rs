@@ -11,7 +11,7 @@ use reenact::mock::control::ControlClient;
 use reenact::mock::{BindOptions, MockServer};
 use reenact::observe::Journal;
 use reenact::scenario::model::{
-    AfterLast, BodyMatcher, ClockSpec, DEFAULT_PRIORITY, MockSpec, PathMatcher, Pattern,
+    AfterLast, BodyMatcher, ClockSpec, DEFAULT_PRIORITY, MockSpec, PartMatch, PathMatcher, Pattern,
     RequestMatcher, ResponseBody, ResponseSequence, ResponseSpec, Stub, ValueMatcher,
 };
 use reqwest::{RequestBuilder, StatusCode};
@@ -227,6 +227,69 @@ async fn query_matcher() {
         |h| h.get("/bills?page=1&page=2&where=Type%3D%22ACCPAY%22"),
         |h| h.get("/bills?page=3&where=ACCPAY"),
         "query `page`: expected `2`, got `3`",
+    )
+    .await;
+}
+
+/// Issue 16: cookies are read from every `Cookie` header; a near miss names the cookie and
+/// shows none of its values (the `Cookie` header is secret as a whole).
+#[tokio::test]
+async fn cookie_matcher() {
+    assert_matcher(
+        RequestMatcher {
+            cookies: vec![
+                ("sid".into(), ValueMatcher::Equals("abc123".into())),
+                ("theme".into(), ValueMatcher::Regex(regex("^(dark|light)$"))),
+            ],
+            ..RequestMatcher::default()
+        },
+        |h| {
+            h.get("/session")
+                .header("Cookie", "sid=abc123")
+                .header("Cookie", "lang=en; theme=dark")
+        },
+        |h| h.get("/session").header("Cookie", "sid=abc124; theme=dark"),
+        "cookie `sid`: expected `[redacted]`, got `[redacted]`",
+    )
+    .await;
+}
+
+/// Issue 16: a multipart condition reads the parts of a `multipart/form-data` body; a near miss
+/// says which part came closest and why it did not match.
+#[tokio::test]
+async fn multipart_matcher() {
+    let form = |file: &str| {
+        format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
+             Content-Type: text/plain\r\n\r\n{file}\r\n--XyZ--\r\n"
+        )
+    };
+    assert_matcher(
+        RequestMatcher {
+            body: vec![BodyMatcher::Multipart {
+                parts: PartMatch::Any,
+                headers: vec![(
+                    "Content-Disposition".into(),
+                    ValueMatcher::Contains("name=\"file\"".into()),
+                )],
+                body: Some(ValueMatcher::Contains("invoice".into())),
+                content: Vec::new(),
+            }],
+            ..RequestMatcher::default()
+        },
+        move |h| {
+            h.post("/upload")
+                .header("Content-Type", "multipart/form-data; boundary=XyZ")
+                .body(form("invoice 42"))
+        },
+        move |h| {
+            h.post("/upload")
+                .header("Content-Type", "multipart/form-data; boundary=XyZ")
+                .body(form("receipt 42"))
+        },
+        "multipart: no part matched; closest, part 2 of 2: part body: expected to contain \
+         `invoice`, got `receipt 42`",
     )
     .await;
 }

@@ -35,6 +35,7 @@ const KEY_TABLES: &[(&str, &[&str])] = &[
     ("matchers::VALUE_MATCHER_KEYS", matchers::VALUE_MATCHER_KEYS),
     ("matchers::BASIC_AUTH_KEYS", matchers::BASIC_AUTH_KEYS),
     ("matchers::JSON_LIKE_KEYS", matchers::JSON_LIKE_KEYS),
+    ("matchers::PART_KEYS", matchers::PART_KEYS),
     ("faults::FAULT_KEYS", faults::FAULT_KEYS),
     ("faults::ROUTE_FAULT_KEYS", faults::ROUTE_FAULT_KEYS),
     ("faults::WHEN_KEYS", faults::WHEN_KEYS),
@@ -159,6 +160,7 @@ const SCHEMA_OBJECTS: &[(&[&str], &[&str])] = &[
         &["/$defs/requestMatcher/properties/json_like"],
         &["matchers::JSON_LIKE_KEYS"],
     ),
+    (&["/$defs/multipartPart"], &["matchers::PART_KEYS"]),
     (
         &["/$defs/valueMatcher/oneOf/1"],
         &["matchers::VALUE_MATCHER_KEYS"],

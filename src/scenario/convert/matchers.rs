@@ -1,14 +1,16 @@
 //! Request matchers → [`RequestMatcher`]: what a stub, a rate limit or a journal expectation
-//! selects: method, exact, templated or regex path, query, headers, form fields and body
-//! conditions (JSON equality or subset, JSONPath and XPath checks, a substring). Query
-//! parameters, headers, form fields and XPath values take the same value matchers.
+//! selects: method, exact, templated or regex path, query, headers, cookies, form fields and
+//! body conditions (JSON equality or subset, JSONPath and XPath checks, a substring, the parts
+//! of a multipart body). Query parameters, headers, cookies, form fields, part headers and
+//! XPath values take the same value matchers.
 
 use base64::Engine as _;
 
 use super::{Cx, is_method, list_keys};
 
+use super::cx::Fields;
 use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::{BodyMatcher, PathMatcher, RequestMatcher, ValueMatcher};
+use crate::scenario::model::{BodyMatcher, PartMatch, PathMatcher, RequestMatcher, ValueMatcher};
 use crate::scenario::yaml::{Node, NodeKind};
 
 /// The methods a bank's SFTP server journals its operations under, which a request matcher
@@ -24,6 +26,7 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "basic_auth",
     "query",
     "headers",
+    "cookies",
     "json",
     "json_partial",
     "json_like",
@@ -31,7 +34,28 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "xpath",
     "form",
     "body_contains",
+    "multipart",
 ];
+
+/// The keys of one item of `multipart`: which parts, their headers, and their body (as text,
+/// or with the body conditions of a request).
+pub(super) const PART_KEYS: &[&str] = &[
+    "match",
+    "headers",
+    "body",
+    "json",
+    "json_partial",
+    "json_like",
+    "jsonpath",
+    "xpath",
+    "body_contains",
+];
+
+/// The values of a part's `match`.
+const PART_MATCH_VALUES: &[&str] = &["any", "all"];
+
+/// The most items of one `multipart` list.
+const MAX_PART_CONDITIONS: usize = 100;
 
 pub(super) const JSON_LIKE_KEYS: &[&str] =
     &["value", "ignore_array_order", "ignore_extra_elements"];
@@ -265,6 +289,30 @@ impl Cx<'_> {
                 None => ok = false,
             }
         }
+        let mut cookies = Vec::new();
+        if let Some(value) = fields.get("cookies") {
+            match self.value_matchers(value, "cookies", context) {
+                Some(matchers) => cookies = matchers,
+                None => ok = false,
+            }
+        }
+        let body = self.body_conditions(&fields, context);
+        ok &= body.is_some();
+        let body = body.unwrap_or_default();
+        ok.then_some(RequestMatcher {
+            method,
+            path,
+            query,
+            headers,
+            cookies,
+            body,
+        })
+    }
+
+    /// The body conditions among a request matcher's (or a part's) fields, each present key
+    /// read even after a bad one; `None` when any is bad.
+    fn body_conditions(&mut self, fields: &Fields<'_>, context: &str) -> Option<Vec<BodyMatcher>> {
+        let mut ok = true;
         let mut body = Vec::new();
         if let Some(value) = fields.get("json") {
             match self.json(value) {
@@ -325,12 +373,86 @@ impl Cx<'_> {
                 None => ok = false,
             }
         }
-        ok.then_some(RequestMatcher {
-            method,
-            path,
-            query,
-            headers,
-            body,
+        if let Some(value) = fields.get("multipart") {
+            match self.part_conditions(value, context) {
+                Some(parts) => body.extend(parts),
+                None => ok = false,
+            }
+        }
+        ok.then_some(body)
+    }
+
+    /// `multipart:` of a request matcher: a list of part conditions.
+    fn part_conditions(&mut self, node: &Node, context: &str) -> Option<Vec<BodyMatcher>> {
+        let items = self.non_empty_list(
+            node,
+            "multipart",
+            context,
+            "give the parts' conditions, e.g. `[{ headers: { Content-Disposition: { contains: 'name=\"file\"' } } }]`",
+        )?;
+        if items.len() > MAX_PART_CONDITIONS {
+            self.error(
+                Diagnostic::new(
+                    format!("`multipart` {context} has {} items", items.len()),
+                    Some(node.span),
+                )
+                .with_label(format!("at most {MAX_PART_CONDITIONS}")),
+            );
+            return None;
+        }
+        self.each_item(items, |cx, index, item| {
+            let inner = format!("in `multipart[{index}]` {context}");
+            let fields = cx.fields(item, PART_KEYS, "multipart", &inner)?;
+            let mut ok = true;
+            let parts = match fields.get("match") {
+                Some(value) => match cx.string(value, "match", &inner).as_deref() {
+                    Some("any") => PartMatch::Any,
+                    Some("all") => PartMatch::All,
+                    Some(other) => {
+                        cx.error(
+                            Diagnostic::new(
+                                format!("invalid `match` `{other}` {inner}"),
+                                Some(value.span),
+                            )
+                            .with_label(format!("expected one of {}", list_keys(PART_MATCH_VALUES)))
+                            .with_help(
+                                "`any`: some part meets the conditions; `all`: every part does",
+                            ),
+                        );
+                        ok = false;
+                        PartMatch::Any
+                    }
+                    None => {
+                        ok = false;
+                        PartMatch::Any
+                    }
+                },
+                None => PartMatch::Any,
+            };
+            let mut headers = Vec::new();
+            if let Some(value) = fields.get("headers") {
+                ok &= cx.header_fields(value, &inner);
+                match cx.value_matchers(value, "headers", &inner) {
+                    Some(matchers) => headers = matchers,
+                    None => ok = false,
+                }
+            }
+            let body = match fields.get("body") {
+                Some(value) => {
+                    let matcher = cx.value_matcher(value, "body", &inner);
+                    ok &= matcher.is_some();
+                    matcher
+                }
+                None => None,
+            };
+            let content = cx.body_conditions(&fields, &inner);
+            ok &= content.is_some();
+            ok.then(|| BodyMatcher::Multipart {
+                parts,
+                headers,
+                body,
+                content: content.unwrap_or_default(),
+            })
         })
     }
 
@@ -379,5 +501,43 @@ impl Cx<'_> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::MAX_PART_CONDITIONS;
+    use crate::scenario::LoadError;
+
+    /// A `multipart` list over its budget is refused where it stands, with the budget.
+    #[test]
+    fn a_multipart_list_over_its_budget_is_refused() {
+        let items = "{ body: x }, ".repeat(MAX_PART_CONDITIONS + 1);
+        let yaml = format!(
+            "id: many-parts\ntitle: too many part conditions\nmocks:\n  vendor:\n    stubs:\n      \
+             - request: {{ method: POST, multipart: [{items}] }}\n        response: {{ status: 201 }}\n\
+             flow:\n  - request: {{ method: GET, path: / }}\n"
+        );
+        let Err(LoadError::Invalid { diagnostics, .. }) =
+            crate::scenario::load_bytes(Path::new("many.yaml"), Path::new("."), yaml.as_bytes())
+        else {
+            panic!("over the budget, yet loaded");
+        };
+        let found: Vec<(&str, Option<&str>)> = diagnostics
+            .iter()
+            .map(|d| (d.message.as_str(), d.label.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "`multipart` in the request of stub 1 of mock `vendor` has 101 items",
+                Some("at most 100")
+            )]
+        );
+        let fits = yaml.replacen("{ body: x }, ", "", 1);
+        crate::scenario::load_bytes(Path::new("fits.yaml"), Path::new("."), fits.as_bytes())
+            .expect("100 items fit");
     }
 }

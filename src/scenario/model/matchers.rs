@@ -1,5 +1,6 @@
 //! Request matchers, [`RequestMatcher`]: the conditions a request must meet, on its path
-//! ([`PathMatcher`]), query, headers and form fields ([`ValueMatcher`]) and body ([`BodyMatcher`]).
+//! ([`PathMatcher`]), query, headers, cookies and form fields ([`ValueMatcher`]) and body
+//! ([`BodyMatcher`], with the parts of a multipart body: [`PartMatch`]).
 
 use std::fmt;
 
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The conditions a request must meet; every present condition must hold.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct RequestMatcher {
     /// HTTP method, upper case; `None` matches any.
     pub method: Option<String>,
@@ -17,8 +18,39 @@ pub struct RequestMatcher {
     pub query: Vec<(String, ValueMatcher)>,
     /// Headers (names compared case-insensitively): each must be present and match.
     pub headers: Vec<(String, ValueMatcher)>,
+    /// Cookies, the `name=value` pairs of the request's `Cookie` headers (RFC 6265 §4.2.1; names
+    /// compared exactly): each must be present and match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<(String, ValueMatcher)>,
     /// Body conditions; all must hold.
     pub body: Vec<BodyMatcher>,
+}
+
+impl fmt::Debug for RequestMatcher {
+    /// `cookies` is shown only when there are some, so a matcher without cookie conditions
+    /// reads as it did before cookies existed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("RequestMatcher");
+        out.field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &self.headers);
+        if !self.cookies.is_empty() {
+            out.field("cookies", &self.cookies);
+        }
+        out.field("body", &self.body).finish()
+    }
+}
+
+/// Which parts of a multipart body a [`BodyMatcher::Multipart`] condition must hold for
+/// (WireMock's `matchingType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartMatch {
+    /// At least one part.
+    Any,
+    /// Every part (and there is at least one).
+    All,
 }
 
 /// How a request path is matched.
@@ -108,6 +140,19 @@ pub enum BodyMatcher {
     Contains {
         /// Expected substring.
         text: String,
+    },
+    /// The body is `multipart/*` (RFC 2046 §5.1, RFC 7578) and its parts meet these conditions:
+    /// some part (`any`) or every part (`all`) has the headers and the body described.
+    Multipart {
+        /// Which parts must meet the conditions.
+        parts: PartMatch,
+        /// Part headers (names compared case-insensitively): each must be present and match.
+        headers: Vec<(String, ValueMatcher)>,
+        /// The part's body, as UTF-8 text, matches this.
+        body: Option<ValueMatcher>,
+        /// Conditions on the part's body as a body of its own (JSON, JSONPath, XPath, a
+        /// substring).
+        content: Vec<BodyMatcher>,
     },
 }
 
