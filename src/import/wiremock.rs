@@ -912,17 +912,19 @@ fn response_of(
                 out.insert("body_file".into(), json!(target));
             }
             "fixedDelayMilliseconds" => match value.as_u64() {
-                Some(ms) => fixed_ms += ms,
+                Some(ms) => fixed_ms = fixed_ms.saturating_add(ms),
                 None => warn(&field, "not a number of milliseconds; ignored".into()),
             },
             "delayDistribution" => match delay_distribution(value) {
                 Ok(Some(draw)) => distribution = Some(draw),
                 Ok(None) => {
                     // `fixed`: its milliseconds add to the fixed delay, as in WireMock.
-                    fixed_ms += value
-                        .get("milliseconds")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0);
+                    fixed_ms = fixed_ms.saturating_add(
+                        value
+                            .get("milliseconds")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0),
+                    );
                 }
                 Err(why) => warn(&field, format!("{why}; the stub answers without it")),
             },
