@@ -24,7 +24,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::stubs::{
-    Answer, Body, MockPlan, keep_response_header, pretty, stubs_yaml, usable, write_stub_payloads,
+    Answer, Body, MockPlan, holds_braces, keep_response_header, pretty, stubs_yaml, usable,
+    write_stub_payloads,
 };
 use super::{Imported, learn_body, quoted, slug};
 use crate::scenario::yaml::MAX_INPUT_BYTES;
@@ -283,6 +284,13 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
             left.secret_header_requests += usize::from(dropped);
             let body = request_body(&entry.request).and_then(|(text, mime)| {
                 let what = format!("the body of flow step {index} (`{method} {}`)", url.path());
+                // A flow step's body is a template; a mock's answer can be sent as written.
+                if holds_braces(&text) {
+                    left.bodies.push(format!(
+                        "{what}: it holds `{{{{` or `}}}}`, which a flow step reads as a template placeholder; it is left out"
+                    ));
+                    return None;
+                }
                 usable(text, &mime, &what, &mut left.bodies, &mut payload_bytes)
             });
             let body = body.map(|body| {
@@ -999,6 +1007,47 @@ mod tests {
                 .notes
                 .iter()
                 .any(|n| n.contains("name the target host `app.acme.test`"))
+        );
+    }
+
+    #[test]
+    fn an_answer_holding_braces_is_sent_as_written_and_a_step_body_is_left_out() {
+        let har = r#"{"log": {"entries": [
+            {"startedDateTime": "2026-11-30T09:00:00Z",
+             "request": {"method": "POST", "url": "https://app.acme.test/render", "headers": [],
+                         "postData": {"mimeType": "text/plain", "text": "Dear {{ name }}"}},
+             "response": {"status": 200, "headers": [], "content": {}}},
+            {"startedDateTime": "2026-11-30T09:00:01Z",
+             "request": {"method": "GET", "url": "https://cdn.vendor.test/app", "headers": []},
+             "response": {"status": 200,
+                          "headers": [{"name": "Content-Type", "value": "text/html"}],
+                          "content": {"mimeType": "text/html", "text": "<p>{{ user.name }}</p><script>if (a) { b(); }}</script>"}}}
+        ]}}"#;
+        let options = Options {
+            target: TargetHost::parse("app.acme.test").unwrap(),
+            id: "braces".into(),
+            source: "braces.har".into(),
+            command: "reenact import har braces.har".into(),
+        };
+        let (imported, _) = import(&parse(har.as_bytes()).unwrap(), &options).unwrap();
+        let scenario = &imported.files[0].1;
+        assert!(scenario.contains(", template: false }"), "{scenario}");
+        let page = imported
+            .files
+            .iter()
+            .find(|(name, _)| name.ends_with(".html"))
+            .unwrap_or_else(|| panic!("{:?}", imported.files));
+        assert_eq!(
+            page.1,
+            "<p>{{ user.name }}</p><script>if (a) { b(); }}</script>"
+        );
+        assert!(
+            imported
+                .notes
+                .iter()
+                .any(|n| n.contains("the body of flow step 1") && n.contains("it is left out")),
+            "{:?}",
+            imported.notes
         );
     }
 

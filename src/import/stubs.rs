@@ -111,7 +111,8 @@ pub(crate) fn keep_response_header(name: &str) -> bool {
 }
 
 /// A body as a scenario can carry it, or `None` (with a note in `notes`) when it cannot: too
-/// large, or holding `{{`, which a payload file would read as a template placeholder.
+/// large. A body holding `{{` or `}}` ([`holds_braces`]) stays text, to be sent as written
+/// (`template: false`), never parsed as a JSON document whose strings would be templates.
 pub(crate) fn usable(
     text: String,
     mime: &str,
@@ -132,15 +133,10 @@ pub(crate) fn usable(
         ));
         return None;
     }
-    if text.contains("{{") {
-        notes.push(format!(
-            "{what}: it holds `{{{{`, which a payload file reads as a template placeholder"
-        ));
-        return None;
-    }
     *payload_bytes += text.len();
     let mime = mime.to_ascii_lowercase();
-    if (mime.contains("json") || mime.is_empty())
+    if !holds_braces(&text)
+        && (mime.contains("json") || mime.is_empty())
         && let Ok(value) = serde_json::from_str::<Value>(&text)
         && (value.is_object() || value.is_array())
     {
@@ -158,6 +154,12 @@ pub(crate) fn usable(
         "txt"
     };
     Some(Body::Text(text, ext))
+}
+
+/// Whether `text` holds `{{` or `}}`, which a template would read as a placeholder: a stub answer
+/// holding them is sent as written (`template: false`).
+pub(crate) fn holds_braces(text: &str) -> bool {
+    text.contains("{{") || text.contains("}}")
 }
 
 /// A JSON document pretty-printed, with a final newline.
@@ -285,6 +287,13 @@ fn answer_text(answer: &Answer, file: &Option<String>) -> String {
     }
     if let Some(file) = file {
         let _ = write!(text, ", body_file: {}", quoted(file));
+        if answer
+            .body
+            .as_ref()
+            .is_some_and(|(body, _)| holds_braces(body))
+        {
+            text.push_str(", template: false");
+        }
     }
     text.push_str(" }");
     text
@@ -295,23 +304,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_body_holding_a_placeholder_or_too_large_is_noted_not_written() {
+    fn a_body_too_large_is_noted_and_one_holding_braces_stays_text() {
         let mut notes = Vec::new();
         let mut bytes = 0;
-        assert!(
+        // Braces: text as written, even when it is JSON (whose strings would be templates).
+        assert!(matches!(
             usable(
-                "{{ x }}".into(),
-                "text/plain",
+                r#"{"a": {"b": "{{ x }}"}}"#.into(),
+                "application/json",
                 "the body",
                 &mut notes,
                 &mut bytes
-            )
-            .is_none()
-        );
+            ),
+            Some(Body::Text(_, "json.txt"))
+        ));
         let big = "a".repeat(MAX_FILE_BYTES + 1);
         assert!(usable(big, "text/plain", "the big body", &mut notes, &mut bytes).is_none());
-        assert_eq!(notes.len(), 2, "{notes:?}");
-        assert!(notes[0].contains("template placeholder"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(matches!(
             usable("[1]".into(), "application/json", "", &mut notes, &mut bytes),
             Some(Body::Json(_))
@@ -321,7 +330,7 @@ mod tests {
             Some(Body::Text(_, "xml"))
         ));
         assert_eq!(
-            bytes, 7,
+            bytes, 30,
             "what was written counts toward the scenario's budget"
         );
     }

@@ -35,6 +35,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 use super::quoted;
+use super::stubs::holds_braces;
 use crate::scenario::paths::{self, MAX_FILE_BYTES, MAX_FILES_TOTAL_BYTES};
 use handlebars::handlebars;
 
@@ -754,9 +755,19 @@ fn response_of(
     let carry = |text: &str| -> Result<String, String> {
         if templated {
             handlebars(text)
-        } else if text.contains("{{") {
-            Err("it holds `{{`, which reenact reads as a template placeholder (the mapping has no `response-template` transformer)".into())
+        } else if holds_braces(text) {
+            Err("it holds `{{` or `}}`, which reenact reads as a template placeholder (the mapping has no `response-template` transformer)".into())
         } else {
+            Ok(text.to_owned())
+        }
+    };
+    // A body without the template transformer is sent as written: with braces, `template: false`.
+    let literal = std::cell::Cell::new(false);
+    let carry_body = |text: &str| -> Result<String, String> {
+        if templated {
+            handlebars(text)
+        } else {
+            literal.set(literal.get() || holds_braces(text));
             Ok(text.to_owned())
         }
     };
@@ -820,7 +831,7 @@ fn response_of(
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| value.to_string());
-                match carry(&text) {
+                match carry_body(&text) {
                     Ok(text) => {
                         out.insert("body".into(), json!(text));
                     }
@@ -844,7 +855,7 @@ fn response_of(
                     .as_str()
                     .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok())
                     .and_then(|bytes| String::from_utf8(bytes).ok());
-                match decoded.as_deref().map(carry) {
+                match decoded.as_deref().map(carry_body) {
                     Some(Ok(text)) => {
                         out.insert("body".into(), json!(text));
                     }
@@ -883,7 +894,7 @@ fn response_of(
                         return None;
                     }
                 };
-                let text = match carry(&text) {
+                let text = match carry_body(&text) {
                     Ok(text) => text,
                     Err(why) => {
                         warn(&field, format!("the file: {why}; mapping skipped"));
@@ -1003,6 +1014,9 @@ fn response_of(
         .into_iter()
         .map(|action| json!({ "action": action }))
         .collect();
+    if literal.get() {
+        out.insert("template".into(), json!(false));
+    }
     Some((out, faults))
 }
 

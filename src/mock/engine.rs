@@ -463,7 +463,7 @@ pub(crate) fn prepare_response(spec: &ResponseSpec) -> Result<PreparedResponse, 
     }
     let body = match &spec.body {
         ResponseBody::Empty => Bytes::new(),
-        ResponseBody::Text(text) => Bytes::from(text.clone()),
+        ResponseBody::Text(text) | ResponseBody::Raw(text) => Bytes::from(text.clone()),
         ResponseBody::Json(value) => {
             if !headers.contains_key(CONTENT_TYPE) {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

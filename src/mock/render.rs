@@ -155,7 +155,7 @@ impl Responder {
     pub(crate) fn prepare(spec: &ResponseSpec) -> Result<Responder, StubError> {
         let templated_headers = spec.headers.iter().any(|(_, v)| v.contains("{{"));
         let templated_body = match &spec.body {
-            ResponseBody::Empty => false,
+            ResponseBody::Empty | ResponseBody::Raw(_) => false,
             ResponseBody::Text(text) => text.contains("{{"),
             ResponseBody::Json(value) => !is_plain(value),
         };
@@ -175,6 +175,7 @@ impl Responder {
         }
         let body = match &spec.body {
             ResponseBody::Empty => BodyTemplate::Empty,
+            ResponseBody::Raw(text) => BodyTemplate::Text(Template::literal(text)),
             ResponseBody::Text(text) => {
                 BodyTemplate::Text(Template::parse(text).map_err(StubError::BodyTemplate)?)
             }

@@ -300,7 +300,7 @@ impl Collector<'_> {
         }
         match &response.body {
             ResponseBody::Json(value) => self.secrets.add_json(value),
-            ResponseBody::Text(text) => self.secrets.add_text(text),
+            ResponseBody::Text(text) | ResponseBody::Raw(text) => self.secrets.add_text(text),
             ResponseBody::Empty => {}
         }
     }

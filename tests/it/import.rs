@@ -316,7 +316,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains(
-            "wrote  mocks/gaps.yaml (9 stubs, 0 body files; 5 mappings skipped, 7 warnings)"
+            "wrote  mocks/gaps.yaml (10 stubs, 0 body files; 5 mappings skipped, 7 warnings)"
         ),
         "{stdout}"
     );
@@ -330,7 +330,10 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
             "proxy.json",
             "`response.proxyBaseUrl`: reenact never proxies",
         ),
-        ("literal-braces.json", "`response.body`: it holds `{{`"),
+        (
+            "literal-braces.json",
+            "`response.jsonBody`: it holds `{{` or `}}`",
+        ),
         (
             "java-regex.json",
             "`request.urlPathPattern`: `/(?<=a)b` is not a regex",
@@ -361,6 +364,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         r#"faults: [{"action":{"malformed_chunk":true}}]"#,
         r#""json_like":{"value":{"lines":[1,2]},"ignore_array_order":true,"ignore_extra_elements":false}"#,
         r#""url_regex":"/report\\?year=[0-9]+""#,
+        r#""body":"{\"a\":{\"b\":\"{{not a template}}\"}}","template":false"#,
         r#""headers":{"Set-Cookie":["a=1","b=2"]}"#,
         r#"faults: [{"action":{"delay":{"lognormal":{"median":"80ms","sigma":0.4,"max":"500ms"}}}}]"#,
         r#"faults: [{"action":{"slow_body":{"chunks":5,"over":"1000ms"}}}]"#,
@@ -378,6 +382,7 @@ fn a_wiremock_folder_becomes_a_definition_and_what_cannot_be_carried_over_is_nam
         "whole-url.json:",
         "malformed-chunk.json:",
         "drawn-delay.json:",
+        "literal-body.json:",
         "templated-helpers.json:",
     ] {
         assert!(!stdout.contains(quiet), "a warning for {quiet}\n{stdout}");

@@ -388,3 +388,44 @@ flow:
     assert_eq!((replayed_trace, &replayed), (trace, &first));
     again.stop().await;
 }
+
+/// `template: false`: a body holding `{{` and `}}` (a captured page of an Angular app) is sent
+/// exactly as written, from `body` and from a `body_file`, `.json` ones as their bytes; the same
+/// text without it is a load error.
+#[tokio::test]
+async fn a_response_with_template_false_is_sent_as_written() {
+    const PAGE: &str = "<p>{{ user.name }} has {{ n }} bills}}</p>";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("page.json"), "{\"a\":  \"{{ raw }}\"}").unwrap();
+    let yaml = |template: &str| {
+        format!(
+            r#"id: raw
+title: bodies as written
+mocks:
+  app:
+    stubs:
+      - request: {{ method: GET, path: /page }}
+        response: {{ body: "{PAGE}"{template} }}
+      - request: {{ method: GET, path: /file }}
+        response: {{ body_file: page.json, template: false }}
+flow:
+  - request: {{ method: GET, path: / }}
+"#
+        )
+    };
+    let path = dir.path().join("raw.yaml");
+    std::fs::write(&path, yaml("")).unwrap();
+    let err = format!("{:?}", reenact::scenario::load(&path).unwrap_err());
+    assert!(err.contains("user.name"), "{err}");
+    std::fs::write(&path, yaml(", template: false")).unwrap();
+    let scenario = reenact::scenario::load(&path).unwrap_or_else(|err| panic!("{err:?}"));
+    let harness = support::Harness::<()>::start(scenario.mocks[0].clone()).await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", harness.server.url());
+        let http = harness.http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(get("/page").await, PAGE);
+    assert_eq!(get("/file").await, "{\"a\":  \"{{ raw }}\"}");
+    harness.stop().await;
+}

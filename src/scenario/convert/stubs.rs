@@ -24,7 +24,8 @@ pub(super) const STUB_KEYS: &[&str] = &[
     "faults",
 ];
 
-pub(super) const RESPONSE_KEYS: &[&str] = &["status", "headers", "json", "body", "body_file"];
+pub(super) const RESPONSE_KEYS: &[&str] =
+    &["status", "headers", "json", "body", "body_file", "template"];
 
 pub(super) const STATE_KEYS: &[&str] = &["machine", "when", "set"];
 
@@ -176,8 +177,33 @@ impl Cx<'_> {
             let names_ok = self.header_fields(value, context);
             headers = self.response_headers(value, context).filter(|_| names_ok);
         }
+        // `template: false`: the body is sent exactly as written, `{{` and `}}` included.
+        let literal = match fields.get("template") {
+            Some(value) => self.boolean(value, "template", context).map(|t| !t),
+            None => Some(false),
+        };
         let body = if !self.at_most_one(&fields, &["json", "body", "body_file"], context) {
             None
+        } else if literal == Some(true) {
+            if fields.has("json") {
+                self.error(
+                    Diagnostic::new(
+                        format!("`template: false` with `json` {context}"),
+                        fields.key("template").map(|key| key.span),
+                    )
+                    .with_label("only a text body can be sent as written")
+                    .with_help("write the JSON as `body` text, or put it in a `body_file`"),
+                );
+                None
+            } else if let Some(value) = fields.get("body") {
+                self.string(value, "body", context).map(ResponseBody::Raw)
+            } else if let Some(value) = fields.get("body_file") {
+                // A `.json` file too: its bytes, not a parsed document.
+                self.text_file(value, "body_file", context)
+                    .map(|(_, text)| ResponseBody::Raw(text))
+            } else {
+                Some(ResponseBody::Empty)
+            }
         } else if let Some(value) = fields.get("json") {
             self.json(value).map(ResponseBody::Json)
         } else if let Some(value) = fields.get("body") {
@@ -193,6 +219,7 @@ impl Cx<'_> {
         } else {
             Some(ResponseBody::Empty)
         };
+        literal?;
         Some(ResponseSpec {
             status: status?,
             headers: headers?,
@@ -261,7 +288,7 @@ impl Cx<'_> {
                     }
                 }
                 Some("json") => ok &= self.json_templates(value, scope),
-                Some("body") => {
+                Some("body") if !matches!(spec.body, ResponseBody::Raw(_)) => {
                     if let Some(text) = value
                         .as_str()
                         .filter(|t| t.contains("{{") || t.contains("}}"))

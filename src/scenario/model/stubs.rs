@@ -71,6 +71,8 @@ pub enum ResponseBody {
     Json(Value),
     /// Text (from `body:` or a non-JSON `body_file`, which must be UTF-8).
     Text(String),
+    /// Text sent exactly as it is, not a template (`template: false`): `{{` and `}}` are text.
+    Raw(String),
 }
 
 /// A stub's scenario-state rule: match only in state `when`, move to `set` after answering.
