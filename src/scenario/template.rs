@@ -11,8 +11,9 @@
 //! protocol filters of [`codec`]: `base64`, `base64_decode`, `base64url`, `base64url_decode`,
 //! `deflate`, `inflate`, `url_encode`, `url_decode`, `xpath("…")` and `jsonpath("…")`. Instead
 //! of a variable, a placeholder may start with the one function, `random("KIND", LENGTH)`
-//! ([`random`], mock responses only). There are no other expressions and no escapes: text
-//! outside `{{ }}` is copied as it is.
+//! ([`random`], mock responses only), or with a quoted text, `{{ "{{" }}`: that is how a
+//! template holds a `{{` or `}}` of its own (`}}` as `}{{ "}" }}`, since no placeholder can hold
+//! `}}`). There are no other expressions: text outside `{{ }}` is copied as it is.
 //!
 //! The file is over 700 lines with its unit tests and stays whole: the parser, the filters and
 //! the renderer are one small grammar; the protocol filters' codecs live in [`codec`], and
@@ -73,6 +74,9 @@ pub struct Var {
     pub filters: Vec<Filter>,
     /// When the placeholder starts with `random("KIND", LENGTH)` (its path is then `random`).
     pub random: Option<RandomValue>,
+    /// When the placeholder starts with a quoted text, `{{ "}" }}`: that text (its path is then
+    /// `text`). It is how a template holds a `{{` or `}}` of its own.
+    pub text: Option<String>,
 }
 
 /// One filter of a placeholder, e.g. `date("[year]")`, and where its name sits in the source.
@@ -373,13 +377,20 @@ impl Template {
                     consumed + open,
                 ));
             }
-            let random = if name.contains('(') {
+            let text = if name.starts_with('"') {
+                Some(string_arg(Some(name), name_offset).unwrap_or(Ok(String::new()))?)
+            } else {
+                None
+            };
+            let random = if text.is_none() && name.contains('(') {
                 Some(random::parse_call(name, name_offset)?)
             } else {
                 None
             };
             let path: Vec<String> = if random.is_some() {
                 vec!["random".to_owned()]
+            } else if text.is_some() {
+                vec!["text".to_owned()]
             } else {
                 name.split('.').map(str::to_string).collect()
             };
@@ -405,6 +416,7 @@ impl Template {
                 offset: name_offset,
                 filters,
                 random,
+                text,
             }));
             placeholders += 1;
             let advance = open + 2 + close + 2;
@@ -488,9 +500,10 @@ impl Template {
         };
         // Bytes, so that a chain carries binary data (`deflate | base64`); the filters that read
         // text, and the rendered value, need UTF-8.
-        let mut value = match var.random {
-            Some(random) => vars.random(random),
-            None => vars.lookup(&var.path),
+        let mut value = match (&var.text, var.random) {
+            (Some(text), _) => Some(text.clone()),
+            (None, Some(random)) => vars.random(random),
+            (None, None) => vars.lookup(&var.path),
         }
         .map(String::into_bytes);
         if let Some(read) = &value
@@ -930,6 +943,26 @@ mod tests {
         );
         let names: Vec<String> = template.vars().map(Var::name).collect();
         assert_eq!(names, ["mocks.xero.url", "export_id"]);
+    }
+
+    #[test]
+    fn a_quoted_text_holds_the_braces_a_template_cannot() {
+        // `{"a":{"id":"42"}}` as a template: the trailing `}}` written as `}` and a quoted `}`.
+        let template =
+            Template::parse(r#"{{ "{{" }}a{"a":{"id":"{{ export_id }}"}{{ "}" }}"#).unwrap();
+        assert_eq!(template.render(&vars).unwrap(), r#"{{a{"a":{"id":"42"}}"#);
+        // Filters apply; a quote inside is escaped; it names no variable to check.
+        let upper = Template::parse(r#"{{ "say \"hi\" | ok" | upper }}"#).unwrap();
+        assert_eq!(upper.render(&vars).unwrap(), r#"SAY "HI" | OK"#);
+        assert!(upper.vars().all(|var| var.text.is_some()));
+        for bad in [r#"{{ "open }}"#, r#"{{ "a" b }}"#] {
+            let err = Template::parse(bad).unwrap_err();
+            assert!(
+                err.message.contains("double-quoted"),
+                "{bad}: {}",
+                err.message
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,21 @@ const MAX_EXPRESSION_BYTES: usize = 2048;
 /// Most arguments (positional and `key=value`) one helper call may have.
 const MAX_ARGUMENTS: usize = 16;
 
+/// Text outside Handlebars expressions, as reenact template text: a `}` that follows a `}` (Handlebars
+/// reads `}}` outside an expression as text; a reenact template cannot hold it, as a placeholder
+/// ends there) becomes the quoted text `{{ "}" }}`, so `{"a":{"b":1}}` stays those bytes.
+fn push_text(out: &mut String, text: &str) {
+    let mut previous = None;
+    for c in text.chars() {
+        if c == '}' && previous == Some('}') {
+            out.push_str(r#"{{ "}" }}"#);
+        } else {
+            out.push(c);
+        }
+        previous = Some(c);
+    }
+}
+
 /// A WireMock Handlebars template as a reenact template: `request.method`, `request.path`,
 /// `request.body`, `request.query.NAME`, `request.headers.NAME` (also `request.headers.[NAME]`),
 /// `jsonPath request.body '$…'`, `randomValue` (every `type`, `length`, `uppercase`),
@@ -25,7 +40,7 @@ pub(super) fn handlebars(text: &str) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
+        push_text(&mut out, &rest[..start]);
         let after = &rest[start + 2..];
         if after.starts_with('{') {
             return Err(
@@ -46,7 +61,7 @@ pub(super) fn handlebars(text: &str) -> Result<String, String> {
         out.push_str(" }}");
         rest = &after[end + 2..];
     }
-    out.push_str(rest);
+    push_text(&mut out, rest);
     crate::scenario::template::Template::parse(&out)
         .map_err(|err| format!("the translated template does not parse: {err}"))?;
     Ok(out)
@@ -485,6 +500,11 @@ mod tests {
             "id-{{ uuid }}"
         );
         assert_eq!(handlebars("no placeholders").unwrap(), "no placeholders");
+        // Handlebars keeps `}}` outside an expression as text; so does the translation.
+        assert_eq!(
+            handlebars(r#"{"a":{"id":"{{request.path}}"}}}"#).unwrap(),
+            r#"{"a":{"id":"{{ request.path }}"}{{ "}" }}{{ "}" }}"#
+        );
         for unsupported in [
             "{{{request.body}}}",
             "{{#if request.body}}x{{/if}}",

@@ -186,7 +186,9 @@ impl Cx<'_> {
         for var in template.vars() {
             let name = var.name();
             let span = self.inner_span(node, var.offset, name.len());
-            let checked = if var.random.is_some() {
+            let checked = if var.text.is_some() {
+                None
+            } else if var.random.is_some() {
                 // A function, not a variable: only a mock's request seeds it.
                 (!matches!(scope, Scope::Mock { .. })).then(|| {
                     Diagnostic::new("`random(…)` outside a mock response", None)
