@@ -284,13 +284,6 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
             left.secret_header_requests += usize::from(dropped);
             let body = request_body(&entry.request).and_then(|(text, mime)| {
                 let what = format!("the body of flow step {index} (`{method} {}`)", url.path());
-                // A flow step's body is a template; a mock's answer can be sent as written.
-                if holds_braces(&text) {
-                    left.bodies.push(format!(
-                        "{what}: it holds `{{{{` or `}}}}`, which a flow step reads as a template placeholder; it is left out"
-                    ));
-                    return None;
-                }
                 usable(text, &mime, &what, &mut left.bodies, &mut payload_bytes)
             });
             let body = body.map(|body| {
@@ -302,9 +295,15 @@ pub(crate) fn import(har: &Har, options: &Options) -> Result<(Imported, Secrets)
                             pretty(&value),
                         )
                     }
-                    Body::Text(text, ext) => {
-                        (format!("payloads/{}/step-{index}.{ext}", options.id), text)
-                    }
+                    // A step's body file is a template: braces of its own are escaped.
+                    Body::Text(text, ext) => (
+                        format!("payloads/{}/step-{index}.{ext}", options.id),
+                        if holds_braces(&text) {
+                            crate::scenario::template::escape(&text)
+                        } else {
+                            text
+                        },
+                    ),
                 };
                 files.push((file.clone(), text));
                 file
@@ -1011,7 +1010,7 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_holding_braces_is_sent_as_written_and_a_step_body_is_left_out() {
+    fn an_answer_holding_braces_is_sent_as_written_and_a_step_body_escapes_them() {
         let har = r#"{"log": {"entries": [
             {"startedDateTime": "2026-11-30T09:00:00Z",
              "request": {"method": "POST", "url": "https://app.acme.test/render", "headers": [],
@@ -1041,13 +1040,16 @@ mod tests {
             page.1,
             "<p>{{ user.name }}</p><script>if (a) { b(); }}</script>"
         );
-        assert!(
-            imported
-                .notes
-                .iter()
-                .any(|n| n.contains("the body of flow step 1") && n.contains("it is left out")),
-            "{:?}",
-            imported.notes
+        let step = imported
+            .files
+            .iter()
+            .find(|(name, _)| name.contains("step-1"))
+            .unwrap_or_else(|| panic!("{:?}", imported.files));
+        assert_eq!(step.1, r#"Dear {{ "{{" }} name }{{ "}" }}"#);
+        let rendered = crate::scenario::template::Template::parse(&step.1).unwrap();
+        assert_eq!(
+            rendered.render(&|_: &[String]| None).unwrap(),
+            "Dear {{ name }}"
         );
     }
 

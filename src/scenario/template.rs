@@ -335,6 +335,29 @@ impl<F: Fn(&[String]) -> Option<String>> Vars for F {
     }
 }
 
+/// Template text that renders as `text`: each `{{` becomes the quoted text `{{ "{{" }}`, and each
+/// `}` that follows a `}` becomes `{{ "}" }}` (no placeholder can hold `}}`); all else is kept.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut previous = None;
+    while let Some(c) = chars.next() {
+        if c == '{' && chars.peek() == Some(&'{') {
+            chars.next();
+            out.push_str(r#"{{ "{{" }}"#);
+            previous = Some('{');
+            continue;
+        }
+        if c == '}' && previous == Some('}') {
+            out.push_str(r#"{{ "}" }}"#);
+        } else {
+            out.push(c);
+        }
+        previous = Some(c);
+    }
+    out
+}
+
 impl Template {
     /// Parse a template. Placeholders are `{{ a.b.c }}` (segments of letters, digits, `_` and
     /// `-`), optionally followed by filters: `{{ now | add(30m) | unix }}`.
@@ -943,6 +966,29 @@ mod tests {
         );
         let names: Vec<String> = template.vars().map(Var::name).collect();
         assert_eq!(names, ["mocks.xero.url", "export_id"]);
+    }
+
+    /// Any text, escaped, parses as a template that renders as that text.
+    #[test]
+    fn escaped_text_renders_as_itself() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases: 512,
+            failure_persistence: None,
+            ..Default::default()
+        });
+        let pieces =
+            proptest::sample::select(&["{", "}", "{{", "}}", "\"", "\\", "x", " ", "|", "é"][..]);
+        runner
+            .run(&proptest::collection::vec(pieces, 0..30), |pieces| {
+                let text = pieces.concat();
+                let template = Template::parse(&escape(&text))
+                    .map_err(|err| TestCaseError::fail(format!("{text:?}: {err}")))?;
+                prop_assert_eq!(template.render(&|_: &[String]| None).unwrap(), text);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(escape("plain"), "plain");
     }
 
     #[test]

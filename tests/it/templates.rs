@@ -397,6 +397,13 @@ async fn a_response_with_template_false_is_sent_as_written() {
     const PAGE: &str = "<p>{{ user.name }} has {{ n }} bills}}</p>";
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("page.json"), "{\"a\":  \"{{ raw }}\"}").unwrap();
+    // A body file that is a template: a random value and a quoted brace (both were refused in a
+    // file before, as unknown variables).
+    std::fs::write(
+        dir.path().join("code.txt"),
+        "{\"code\":{\"pin\":\"{{ random(\"numeric\", 4) }}\"}{{ \"}\" }}",
+    )
+    .unwrap();
     let yaml = |template: &str| {
         format!(
             r#"id: raw
@@ -408,6 +415,8 @@ mocks:
         response: {{ body: "{PAGE}"{template} }}
       - request: {{ method: GET, path: /file }}
         response: {{ body_file: page.json, template: false }}
+      - request: {{ method: GET, path: /code }}
+        response: {{ body_file: code.txt }}
 flow:
   - request: {{ method: GET, path: / }}
 "#
@@ -427,5 +436,11 @@ flow:
     };
     assert_eq!(get("/page").await, PAGE);
     assert_eq!(get("/file").await, "{\"a\":  \"{{ raw }}\"}");
+    let code: Value = serde_json::from_str(&get("/code").await).unwrap();
+    let pin = code["code"]["pin"].as_str().unwrap();
+    assert!(
+        pin.len() == 4 && pin.chars().all(|c| c.is_ascii_digit()),
+        "{code}"
+    );
     harness.stop().await;
 }

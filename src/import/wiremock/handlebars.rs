@@ -6,8 +6,8 @@
 
 use std::sync::OnceLock;
 
-use crate::scenario::template::MAX_MONTHS;
 use crate::scenario::template::random::MAX_RANDOM_LENGTH;
+use crate::scenario::template::{self, MAX_MONTHS};
 
 /// Longest Handlebars expression read (between `{{` and `}}`).
 const MAX_EXPRESSION_BYTES: usize = 2048;
@@ -15,19 +15,11 @@ const MAX_EXPRESSION_BYTES: usize = 2048;
 /// Most arguments (positional and `key=value`) one helper call may have.
 const MAX_ARGUMENTS: usize = 16;
 
-/// Text outside Handlebars expressions, as reenact template text: a `}` that follows a `}` (Handlebars
-/// reads `}}` outside an expression as text; a reenact template cannot hold it, as a placeholder
-/// ends there) becomes the quoted text `{{ "}" }}`, so `{"a":{"b":1}}` stays those bytes.
+/// Text outside Handlebars expressions, as reenact template text: Handlebars reads a `}}` there
+/// as text, where a reenact placeholder would end ([`template::escape`]), so `{"a":{"b":1}}` stays those
+/// bytes.
 fn push_text(out: &mut String, text: &str) {
-    let mut previous = None;
-    for c in text.chars() {
-        if c == '}' && previous == Some('}') {
-            out.push_str(r#"{{ "}" }}"#);
-        } else {
-            out.push(c);
-        }
-        previous = Some(c);
-    }
+    out.push_str(&template::escape(text));
 }
 
 /// A WireMock Handlebars template as a reenact template: `request.method`, `request.path`,

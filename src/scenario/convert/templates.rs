@@ -9,8 +9,8 @@ use super::{Cx, Fields, list_keys};
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::Span;
 use crate::scenario::suggest::did_you_mean;
-use crate::scenario::template::Template;
 use crate::scenario::template::repeat::{ITEM_KEY, MAX_REPEAT_DEPTH, MAX_REPEAT_ITEMS, REPEAT_KEY};
+use crate::scenario::template::{Template, Var};
 use crate::scenario::yaml::{Node, NodeKind, Scalar};
 
 /// Where a template is used, which decides the variables it may name.
@@ -186,18 +186,7 @@ impl Cx<'_> {
         for var in template.vars() {
             let name = var.name();
             let span = self.inner_span(node, var.offset, name.len());
-            let checked = if var.text.is_some() {
-                None
-            } else if var.random.is_some() {
-                // A function, not a variable: only a mock's request seeds it.
-                (!matches!(scope, Scope::Mock { .. })).then(|| {
-                    Diagnostic::new("`random(…)` outside a mock response", None)
-                        .with_label("random values are only made in a mock's responses")
-                        .with_help("capture a value the mock answered, or write it out")
-                })
-            } else {
-                self.check_var(&var.path, &name, scope)
-            };
+            let checked = self.check_placeholder(var, scope);
             if let Some(diagnostic) = checked {
                 let mut diagnostic = diagnostic;
                 diagnostic.span = Some(span);
@@ -206,6 +195,23 @@ impl Cx<'_> {
             }
         }
         ok.then_some(template)
+    }
+
+    /// What is wrong with a placeholder's head in `scope`, if anything: a variable it does not
+    /// know, or `random(…)` outside a mock response. A quoted text names nothing.
+    fn check_placeholder(&self, var: &Var, scope: Scope<'_>) -> Option<Diagnostic> {
+        if var.text.is_some() {
+            None
+        } else if var.random.is_some() {
+            // A function, not a variable: only a mock's request seeds it.
+            (!matches!(scope, Scope::Mock { .. })).then(|| {
+                Diagnostic::new("`random(…)` outside a mock response", None)
+                    .with_label("random values are only made in a mock's responses")
+                    .with_help("capture a value the mock answered, or write it out")
+            })
+        } else {
+            self.check_var(&var.path, &var.name(), scope)
+        }
     }
 
     fn check_var(&self, path: &[String], name: &str, scope: Scope<'_>) -> Option<Diagnostic> {
@@ -462,9 +468,7 @@ impl Cx<'_> {
                     Ok(template) => {
                         let mut ok = true;
                         for var in template.vars() {
-                            if let Some(mut diagnostic) =
-                                self.check_var(&var.path, &var.name(), scope)
-                            {
+                            if let Some(mut diagnostic) = self.check_placeholder(var, scope) {
                                 diagnostic.message = format!("{} in `{name}`", diagnostic.message);
                                 diagnostic.span = Some(node.span);
                                 self.error(diagnostic);
