@@ -752,13 +752,13 @@ fn response_of(
         .is_some_and(|list| list.iter().any(|t| t == "response-template"));
     // Text the answer sends: a Handlebars template translated when `response-template` is on,
     // else literal text (which may not hold `{{`, a reenact placeholder).
+    // Header values and `jsonBody` strings are always reenact templates: without the transformer,
+    // their braces are written as quoted texts, so they send what WireMock sends.
     let carry = |text: &str| -> Result<String, String> {
         if templated {
             handlebars(text)
-        } else if holds_braces(text) {
-            Err("it holds `{{` or `}}`, which reenact reads as a template placeholder (the mapping has no `response-template` transformer)".into())
         } else {
-            Ok(text.to_owned())
+            Ok(crate::scenario::template::escape(text))
         }
     };
     // A body without the template transformer is sent as written: with braces, `template: false`.
