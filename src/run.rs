@@ -1347,20 +1347,30 @@ fn mock_aliases(scenario: &Scenario, servers: &[PlacedMock]) -> Vec<(String, Str
 
 /// The HTTP client runs use: no proxy (mocks and targets are local), no redirects followed.
 pub fn http_client() -> reqwest::Client {
-    crate::mock::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+    client_builder().build().unwrap_or_default()
 }
 
 /// Like [`http_client`], also trusting a run's CA (DER), to talk HTTPS to `tls: true` mocks.
 pub fn http_client_trusting(ca_der: &[u8]) -> Result<reqwest::Client, reqwest::Error> {
+    http_client_with_roots(vec![reqwest::Certificate::from_der(ca_der)?])
+}
+
+/// Like [`http_client`], also trusting `roots` besides the system's (`record --ca`).
+pub fn http_client_with_roots(
+    roots: Vec<reqwest::Certificate>,
+) -> Result<reqwest::Client, reqwest::Error> {
+    roots
+        .into_iter()
+        .fold(
+            client_builder(),
+            reqwest::ClientBuilder::add_root_certificate,
+        )
+        .build()
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
     crate::mock::tls::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
-        .add_root_certificate(reqwest::Certificate::from_der(ca_der)?)
-        .build()
 }

@@ -40,8 +40,8 @@ pub(super) struct RecordArgs {
 /// The largest `--ca` file read.
 const MAX_CA_BYTES: usize = 1024 * 1024;
 
-/// An HTTP client as [`crate::run::http_client`] that also trusts the certificates of the PEM
-/// file `path` (`shown` as the user wrote it).
+/// The run's HTTP client ([`crate::run::http_client_with_roots`]), also trusting the
+/// certificates of the PEM file `path` (`shown` as the user wrote it).
 fn trusting(path: &Path, shown: &Path) -> Result<reqwest::Client, CliError> {
     let bad = |why: String| {
         CliError::invalid_input(format!("invalid `--ca {}`: {why}", shown.display())).with_help(
@@ -58,16 +58,7 @@ fn trusting(path: &Path, shown: &Path) -> Result<reqwest::Client, CliError> {
     if certificates.is_empty() {
         return Err(bad("it holds no certificate".into()));
     }
-    crate::mock::tls::install_crypto_provider();
-    certificates
-        .into_iter()
-        .fold(
-            reqwest::Client::builder()
-                .no_proxy()
-                .redirect(reqwest::redirect::Policy::none()),
-            reqwest::ClientBuilder::add_root_certificate,
-        )
-        .build()
+    crate::run::http_client_with_roots(certificates)
         .map_err(|err| bad(format!("the client cannot use it ({err})")))
 }
 

@@ -401,7 +401,7 @@ impl Template {
                 ));
             }
             let text = if name.starts_with('"') {
-                Some(string_arg(Some(name), name_offset).unwrap_or(Ok(String::new()))?)
+                string_arg(Some(name), name_offset).transpose()?
             } else {
                 None
             };

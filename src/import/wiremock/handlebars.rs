@@ -15,13 +15,6 @@ const MAX_EXPRESSION_BYTES: usize = 2048;
 /// Most arguments (positional and `key=value`) one helper call may have.
 const MAX_ARGUMENTS: usize = 16;
 
-/// Text outside Handlebars expressions, as reenact template text: Handlebars reads a `}}` there
-/// as text, where a reenact placeholder would end ([`template::escape`]), so `{"a":{"b":1}}` stays those
-/// bytes.
-fn push_text(out: &mut String, text: &str) {
-    out.push_str(&template::escape(text));
-}
-
 /// A WireMock Handlebars template as a reenact template: `request.method`, `request.path`,
 /// `request.body`, `request.query.NAME`, `request.headers.NAME` (also `request.headers.[NAME]`),
 /// `jsonPath request.body '$…'`, `randomValue` (every `type`, `length`, `uppercase`),
@@ -32,7 +25,8 @@ pub(super) fn handlebars(text: &str) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        push_text(&mut out, &rest[..start]);
+        // Handlebars reads a `}}` outside an expression as text; reenact escapes it.
+        out.push_str(&template::escape(&rest[..start]));
         let after = &rest[start + 2..];
         if after.starts_with('{') {
             return Err(
@@ -53,7 +47,7 @@ pub(super) fn handlebars(text: &str) -> Result<String, String> {
         out.push_str(" }}");
         rest = &after[end + 2..];
     }
-    push_text(&mut out, rest);
+    out.push_str(&template::escape(rest));
     crate::scenario::template::Template::parse(&out)
         .map_err(|err| format!("the translated template does not parse: {err}"))?;
     Ok(out)
