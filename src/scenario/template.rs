@@ -32,6 +32,8 @@ use time::format_description::well_known::Rfc3339;
 
 use serde::{Serialize, Serializer};
 
+use crate::scenario::model::Pattern;
+
 pub(crate) use random::RandomValue;
 
 /// Most placeholders one template may hold.
@@ -193,18 +195,6 @@ impl FilterKind {
         }
     }
 }
-
-/// A compiled regex, equal to another when their sources are.
-#[derive(Debug, Clone)]
-pub struct Pattern(pub regex::Regex);
-
-impl PartialEq for Pattern {
-    fn eq(&self, other: &Pattern) -> bool {
-        self.0.as_str() == other.0.as_str()
-    }
-}
-
-impl Eq for Pattern {}
 
 impl Var {
     /// The dotted name, e.g. `mocks.xero.url`.

@@ -160,6 +160,15 @@ pub enum BodyMatcher {
 #[derive(Clone)]
 pub struct Pattern(pub regex::Regex);
 
+/// Equal when their sources are.
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for Pattern {}
+
 impl fmt::Debug for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "/{}/", self.0.as_str())
